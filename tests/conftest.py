@@ -1,0 +1,95 @@
+"""Shared fixtures: workspaces on SQLite and (when WORKBENCH_TEST_DATABASE_URL is set) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import workbench
+
+PG_URL = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
+PG_SKIP = "PostgreSQL tests need WORKBENCH_TEST_DATABASE_URL (CI sets postgresql://postgres@127.0.0.1:5432/test)"
+REFERENCE = Path(__file__).parent / "data" / "ukgov-metadata"
+
+ADMIN, OWNER, OTHER_OWNER, ANALYST, CHECKER, TRAINER = (
+    "ada.admin", "olu.owner", "priya.owner", "ann.analyst", "chris.checker", "tara.trainer")
+ROLE_OF = {ADMIN: "admin", OWNER: "data_owner", OTHER_OWNER: "data_owner", ANALYST: "analyst",
+           CHECKER: "output_checker", TRAINER: "trainer"}
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER", "WORKBENCH_USER"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def new_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str | None]]:
+    """A factory of empty databases: None (SQLite inside each workspace folder) or a PostgreSQL URL
+    confined to a fresh schema, dropped after the test."""
+    if request.param == "sqlite":
+        yield lambda: None
+        return
+    if not PG_URL:
+        pytest.skip(PG_SKIP)
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    schemas: list[str] = []
+
+    def make() -> str:
+        schema = f"wb_test_{uuid.uuid4().hex[:12]}"
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append(schema)
+        return f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+
+    try:
+        yield make
+    finally:
+        with engine.begin() as conn:
+            for schema in schemas:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str | None]) -> str | None:
+    return new_database()
+
+
+Connect = Callable[..., "workbench.workspace.Workspace"]
+
+
+@pytest.fixture
+def connect_as(tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
+    """connect_as(user) opens the test workspace as that user (the environment's identity)."""
+    opened = []
+
+    def _connect(user: str) -> workbench.workspace.Workspace:
+        monkeypatch.setenv("WORKBENCH_USER", user)
+        ws = workbench.connect(tmp_path / "ws", database_url=database_url)
+        opened.append(ws)
+        return ws
+
+    yield _connect
+    for ws in opened:
+        ws.close()
+
+
+@pytest.fixture
+def staffed(connect_as: Connect) -> Connect:
+    """A workspace with two departments and one person of each role (plus a second owner)."""
+    admin = connect_as(ADMIN)
+    admin.people.add(ADMIN, "Ada Admin", roles=["admin"])
+    admin.departments.add("department-of-health-and-social-care", "Department of Health and Social Care", "DHSC")
+    admin.departments.add("office-for-national-statistics", "Office for National Statistics", "ONS")
+    for user, role in ROLE_OF.items():
+        if user != ADMIN:
+            admin.people.add(user, user.replace(".", " ").title(), roles=[role],
+                             department="DHSC" if user != OTHER_OWNER else "ONS")
+    return connect_as

@@ -1,0 +1,114 @@
+"""The ``workbench`` command: help everywhere, clear errors, non-zero exits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ADMIN, REFERENCE
+
+from workbench.cli import build_parser, main
+
+SUBCOMMANDS = [[], ["init"], ["demo"], ["catalogue"], ["catalogue", "search"], ["catalogue", "show"],
+               ["catalogue", "import"], ["catalogue", "export"], ["lab"]]
+
+
+@pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "workbench")
+def test_help_everywhere(words: list[str], capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main([*words, "--help"])
+    assert caught.value.code == 0
+    assert "usage: workbench" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(capsys) -> None:
+    for words in (["catalogue"], ["nonsense"], ["catalogue", "search", "--mission", "7"]):
+        with pytest.raises(SystemExit) as caught:
+            main(words)
+        assert caught.value.code == 2
+    assert "usage:" in capsys.readouterr().err
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("WORKBENCH_USER", ADMIN)
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    return tmp_path / "ws"
+
+
+def test_init_import_search_show_export(home: Path, tmp_path: Path, capsys) -> None:
+    assert main(["init", "--name", "Ada Admin"]) == 0
+    assert f"{ADMIN} is its admin" in capsys.readouterr().out
+    assert main(["init"]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+    files = [str(p) for p in sorted(REFERENCE.glob("Dataset/valid/*.yaml"))]
+    assert main(["catalogue", "import", *files]) == 0
+    out = capsys.readouterr().out
+    assert "created Dataset os-postcodes-data" in out and "updated Dataset os-postcodes-data" in out
+
+    assert main(["catalogue", "search", "postcodes"]) == 0
+    assert "os-postcodes-data" in capsys.readouterr().out
+    assert main(["catalogue", "search", "zebra"]) == 0
+    assert "No entries match" in capsys.readouterr().out
+    assert main(["catalogue", "search", "--format", "json", "postcode"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["id"] == "os-postcodes-data"
+
+    assert main(["catalogue", "show", "os-postcodes-data"]) == 0
+    assert "OS Postcodes Data" in capsys.readouterr().out
+    assert main(["catalogue", "show", "os-postcodes-data", "--format", "yaml"]) == 0
+    assert "updateFrequency: freq:quarterly" in capsys.readouterr().out
+
+    target = tmp_path / "catalogue.jsonld"
+    assert main(["catalogue", "export", "-o", str(target)]) == 0
+    assert "dcat:Dataset" in target.read_text()
+    capsys.readouterr()
+    assert main(["catalogue", "import", str(target)]) == 0
+    assert "updated Dataset os-postcodes-data" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("words", "message"), [
+    (["catalogue", "search", "';--"], "no words to search for"),
+    (["catalogue", "search", "--department", "XYZ"], "not a department"),
+    (["catalogue", "show", "../../etc/passwd"], "path separator"),
+    (["catalogue", "show", "nothing.here"], "No dataset 'nothing.here'"),
+    (["catalogue", "import", str(REFERENCE / "Dataset/invalid/invalid-frequency.yaml")], "updateFrequency"),
+    (["catalogue", "import", "/no/such/file.yaml"], "No file"),
+    (["catalogue", "export", "nothing.here"], "No dataset"),
+])
+def test_errors_are_one_clear_line_and_exit_1(home: Path, capsys, words, message) -> None:
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(words) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("workbench: error: ") and message in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_commands_need_a_workspace(home: Path, capsys) -> None:
+    assert main(["catalogue", "search", "x"]) == 1
+    assert "workbench init" in capsys.readouterr().err
+    assert main(["lab"]) == 1
+    assert "workbench demo" in capsys.readouterr().err
+    assert not home.exists()
+
+
+def test_lab_runs_jupyterlab_on_the_workspace(home: Path, monkeypatch) -> None:
+    assert main(["init"]) == 0
+    seen = {}
+
+    def fake_execve(path, args, env):
+        seen.update(path=path, args=args, env=env)
+
+    monkeypatch.setattr("os.execve", fake_execve)
+    main(["lab", "--no-browser", "--port", "8899"])
+    assert seen["args"][1:3] == ["-m", "jupyterlab"]
+    assert "--ServerApp.port=8899" in seen["args"] and "--no-browser" in seen["args"]
+    assert seen["env"]["WORKBENCH_HOME"] == str(home)
+
+
+def test_parser_lists_every_command() -> None:
+    text = build_parser().format_help()
+    for command in ("init", "demo", "catalogue", "lab"):
+        assert command in text

@@ -1,0 +1,74 @@
+"""The audit log: an append-only hash chain in the workspace database.
+
+Each event's hash covers its content and the previous event's hash, so editing, deleting or reordering any
+past event breaks every later link (``verify`` finds the first broken one). Appends happen inside the
+caller's write transaction, which is serialised, and ``prev_hash`` is unique, so the chain cannot fork.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+GENESIS = "0" * 64
+
+
+def _canonical_time(at: datetime) -> str:
+    if at.tzinfo is None:  # SQLite hands back naive UTC
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _digest(prev: str, at: datetime, actor: str, action: str, resource: str, outcome: str,
+            detail: Any) -> str:
+    body = json.dumps([prev, _canonical_time(at), actor, action, resource, outcome, detail],
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def append(conn: Connection, actor: str, action: str, resource: str, *, outcome: str = "ok",
+           detail: dict[str, Any] | None = None) -> int:
+    """Append one event in the caller's (write) transaction; returns its sequence number."""
+    from sqlalchemy import insert, select
+
+    from workbench.db.schema import audit_events as t
+
+    detail = json.loads(json.dumps(detail or {}, default=str))  # exactly what the JSON column will return
+    prev = conn.execute(select(t.c.hash).order_by(t.c.seq.desc()).limit(1)).scalar() or GENESIS
+    at = datetime.now(UTC)
+    digest = _digest(prev, at, actor, action, resource, outcome, detail)
+    return conn.execute(insert(t).values(at=at, actor=actor, action=action, resource=resource,
+                                         outcome=outcome, detail=detail, prev_hash=prev, hash=digest)
+                        ).inserted_primary_key[0]
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    events: int
+    first_broken: int | None = None
+    reason: str = ""
+
+
+def verify(conn: Connection) -> ChainCheck:
+    """Recompute the chain; report the first event whose link or content does not match."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import audit_events as t
+
+    prev = GENESIS
+    count = 0
+    for row in conn.execute(select(t).order_by(t.c.seq)):
+        count += 1
+        if row.prev_hash != prev:
+            return ChainCheck(False, count, row.seq, "its link to the previous event is broken")
+        if _digest(prev, row.at, row.actor, row.action, row.resource, row.outcome, row.detail) != row.hash:
+            return ChainCheck(False, count, row.seq, "its content does not match its hash")
+        prev = row.hash
+    return ChainCheck(True, count)

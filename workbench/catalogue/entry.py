@@ -1,0 +1,112 @@
+"""A catalogue entry as users see it: the record, its schema and quality, and a rich notebook display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def theme_label(theme: str) -> str:
+    """The human label of a theme URI (``...filters%5Btopic%5D=Health`` → ``Health``)."""
+    tail = theme.rstrip("/").replace("#", "/").replace("=", "/").rsplit("/", 1)[-1]
+    return unquote(tail).replace("_", " ").strip() or theme
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One dataset in the catalogue (UK metadata model record + workbench fields)."""
+
+    record: dict[str, Any]
+    owner_name: str | None = None
+    department_name: str | None = None
+    has_data: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.record["localId"]
+
+    @property
+    def identifier(self) -> str:
+        return self.record["identifier"]
+
+    @property
+    def title(self) -> str:
+        return self.record["title"]
+
+    @property
+    def owner(self) -> str | None:
+        return self.record.get("dataOwner")
+
+    @property
+    def department(self) -> str:
+        return self.record["department"]
+
+    @property
+    def missions(self) -> list[int]:
+        return list(self.record.get("mission", []))
+
+    @property
+    def row_count(self) -> int | None:
+        return self.record.get("rowCount")
+
+    @property
+    def schema(self) -> pd.DataFrame:
+        """Columns with type, disclosure role, completeness and description."""
+        import pandas as pd
+
+        completeness = self.record.get("completeness", {})
+        rows = [{"name": c["name"], "type": c["type"], "role": c["role"],
+                 "completeness": completeness.get(c["name"]), "categories": c.get("categories"),
+                 "description": c.get("description", "")} for c in self.record.get("columns", [])]
+        return pd.DataFrame(rows, columns=["name", "type", "role", "completeness", "categories", "description"])
+
+    def to_dict(self) -> dict[str, Any]:
+        import copy
+
+        return copy.deepcopy(self.record)
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.record, sort_keys=False, allow_unicode=True)
+
+    def to_jsonld(self) -> str:
+        from workbench.catalogue.dcat import to_jsonld
+
+        return to_jsonld([self.record])
+
+    def __repr__(self) -> str:
+        return f"<Entry {self.id}: {self.title}>"
+
+    def _repr_html_(self) -> str:
+        r = self.record
+        facts = [
+            ("Identifier", r["identifier"]),
+            ("Department", self.department_name or r["department"]),
+            ("Data owner", f"{self.owner_name} ({r['dataOwner']})" if r.get("dataOwner") else "unassigned"),
+            ("Publisher", r["publisher"]),
+            ("Missions", ", ".join(map(str, r.get("mission", []))) or "none"),
+            ("Legal gateways", ", ".join(r.get("legalGateway", [])) or "none"),
+            ("Access rights", r["accessRights"]),
+            ("Security classification", r["securityClassification"]),
+            ("Update frequency", r["updateFrequency"]),
+            ("Modified", r["modified"]),
+            ("Rows", f"{r['rowCount']:,}" if r.get("rowCount") is not None else "unknown"),
+            ("Coverage", " to ".join(r["temporalCoverage"].values()) if r.get("temporalCoverage") else ""),
+            ("Area", r.get("spatialCoverage", "")),
+            ("Themes", ", ".join(theme_label(t) for t in r.get("theme", []))),
+            ("Keywords", ", ".join(r.get("keyword", []))),
+            ("Contact", f"{r['contactPoint']['contactName']} <{r['contactPoint']['email']}>"),
+            ("Lineage", r.get("lineage", "")),
+        ]
+        facts_html = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
+                             f"{escape(str(v))}</td></tr>" for k, v in facts if v)
+        schema = self.schema
+        schema_html = schema.drop(columns=["categories"]).to_html(index=False, na_rep="") if len(schema) else ""
+        return (f"<div class='workbench-entry'><h3>{escape(r['title'])} <code>{escape(self.id)}</code></h3>"
+                f"<p>{escape(r['description'])}</p><table>{facts_html}</table>{schema_html}</div>")

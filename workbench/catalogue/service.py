@@ -1,0 +1,526 @@
+"""The catalogue service: register, import, export, read and search dataset entries.
+
+Writes are all-or-nothing: a file of several records is validated whole before anything is written, data
+is staged in the vault and moved into place only after the database committed. Search runs in the
+database's own full-text index (SQLite FTS5 / PostgreSQL tsvector).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.catalogue.entry import Entry, theme_label
+from workbench.catalogue.model import KINDS, MetadataInvalid, schema, validate
+from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.governance.people import Departments, actor_for
+from workbench.ids import check_dataset_id, slug_from_uri
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+
+MAX_QUERY_LENGTH = 500
+SEARCH_COLUMNS = ["id", "title", "department", "owner", "missions", "themes", "access_rights",
+                  "security_classification", "rows", "summary", "score"]
+TYPE_CHECKS = {
+    "string": ("is_string_dtype", "is_object_dtype"),
+    "category": ("is_string_dtype", "is_object_dtype", "isinstance_categorical"),
+    "integer": ("is_integer_dtype",),
+    "float": ("is_float_dtype", "is_integer_dtype"),
+    "boolean": ("is_bool_dtype",),
+    "date": ("is_datetime64_any_dtype",),
+}
+
+
+def infer_columns(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A starting schema for ``frame`` (type from dtype, role 'other'): edit the roles before registering."""
+    from pandas.api import types
+
+    out = []
+    for name, dtype in frame.dtypes.items():
+        if types.is_bool_dtype(dtype):
+            kind = "boolean"
+        elif types.is_integer_dtype(dtype):
+            kind = "integer"
+        elif types.is_float_dtype(dtype):
+            kind = "float"
+        elif types.is_datetime64_any_dtype(dtype):
+            kind = "date"
+        else:
+            kind = "string"
+        out.append({"name": str(name), "type": kind, "role": "other", "description": ""})
+    return out
+
+
+def _check_data(record: dict[str, Any], frame: Any) -> tuple[int, dict[str, float]]:
+    """Check data against the entry's schema; return its row count and per-column completeness."""
+    import pandas as pd
+    from pandas.api import types
+
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInput(f"data: expected a pandas DataFrame, got {type(frame).__name__}.", field="data")
+    columns = record.get("columns")
+    if not columns:
+        raise InvalidInput(
+            "columns: describe every column (name, type, role) before registering data; "
+            "ws.catalogue.infer_columns(df) gives a starting point whose roles you must set.", field="columns")
+    declared = [c["name"] for c in columns]
+    actual = [str(c) for c in frame.columns]
+    if len(set(actual)) != len(actual):
+        raise InvalidInput("data: column names repeat; give each column a unique name.", field="data")
+    if set(declared) != set(actual):
+        missing, extra = sorted(set(declared) - set(actual)), sorted(set(actual) - set(declared))
+        raise InvalidInput("columns: the schema and the data disagree: "
+                           + "; ".join(p for p in (f"declared but not in the data: {', '.join(missing)}"
+                                                   if missing else "",
+                                                   f"in the data but not declared: {', '.join(extra)}"
+                                                   if extra else "") if p), field="columns")
+    for i, column in enumerate(columns):
+        series = frame[column["name"]]
+        checks = TYPE_CHECKS[column["type"]]
+        fits = any(isinstance(series.dtype, pd.CategoricalDtype) if c == "isinstance_categorical"
+                   else getattr(types, c)(series.dtype) for c in checks)
+        if column["type"] in ("string", "category") and types.is_object_dtype(series.dtype):
+            fits = series.dropna().map(type).eq(str).all()
+        if not fits:
+            raise InvalidInput(f"columns[{i}]: {column['name']!r} is declared {column['type']!r} but the data "
+                               f"holds {series.dtype}.", field=f"columns[{i}].type")
+        if column["type"] == "category":
+            unknown = set(series.dropna().unique()) - set(column["categories"])
+            if unknown:
+                shown = ", ".join(map(repr, sorted(unknown)[:5]))
+                raise InvalidInput(f"columns[{i}].categories: {column['name']!r} holds values that are not "
+                                   f"among its declared categories: {shown}.", field=f"columns[{i}].categories")
+    missing = frame.isna()
+    for name in frame.columns:
+        if types.is_object_dtype(frame[name].dtype) or types.is_string_dtype(frame[name].dtype):
+            missing[name] |= frame[name].astype("string").str.strip().eq("").fillna(False)
+    shares = 1 - missing.mean() if len(frame) else pd.Series(1.0, index=frame.columns)
+    return len(frame), {str(k): round(float(v), 4) for k, v in shares.items()}
+
+
+def _search_terms(text: str) -> list[str]:
+    if not isinstance(text, str):
+        raise InvalidInput(f"Search text must be a string, not {type(text).__name__}.", field="text")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidInput(f"Search text is {len(text)} characters long; use at most {MAX_QUERY_LENGTH}.",
+                           field="text")
+    words = re.findall(r"\w+", text.lower())
+    if text.strip() and not words:
+        raise InvalidInput(f"Search text {text!r} has no words to search for; use letters or digits, or "
+                           "leave it empty to list every entry.", field="text")
+    return words[:32]
+
+
+def _match(dialect: str, words: list[str]) -> dict[str, str]:
+    """The full-text query: every word OR-ed, the last one as a prefix (search as you type).
+
+    Words are ``\\w+`` runs only, so no query syntax of either engine can get through.
+    """
+    if not words:
+        return {}
+    if dialect == "sqlite":
+        return {"match": " OR ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])}
+    return {"tsquery": " | ".join([*words[:-1], f"{words[-1]}:*"])}
+
+
+def _ranking_query(dialect: str, words: list[str], where: list[str], limited: bool) -> str:
+    """SQL giving (id, score) best first. Only ids and scores are sorted; details are fetched after."""
+    filters = (" WHERE " + " AND ".join(where)) if where else ""
+    limit = " LIMIT :limit" if limited else ""
+    if not words:
+        return f"SELECT d.id, 0.0 AS score FROM datasets d{filters} ORDER BY lower(d.title), d.id{limit}"
+    if dialect == "sqlite":
+        hits = ("SELECT rowid, -bm25(datasets_fts, 10.0, 4.0, 1.0, 6.0, 3.0) AS score FROM datasets_fts "
+                "WHERE datasets_fts MATCH :match")
+        if not where:  # rank inside the index, then look up only the winners
+            hits += f" ORDER BY score DESC, rowid{limit}"
+        return (f"SELECT d.id, h.score FROM ({hits}) h JOIN datasets d ON d.rowid = h.rowid{filters} "
+                f"ORDER BY h.score DESC, d.id{limit}")
+    condition = " AND ".join(["d.search_vector @@ q", *where])
+    return (f"SELECT d.id, ts_rank(d.search_vector, q) AS score FROM datasets d, "
+            f"to_tsquery('english', :tsquery) q WHERE {condition} ORDER BY score DESC, d.id{limit}")
+
+
+class Catalogue:
+    """Find, read and register datasets: ``ws.catalogue``."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # ----- reading -------------------------------------------------------------------------------------
+    def __getitem__(self, dataset_id: str) -> Entry:
+        return self.get(dataset_id)
+
+    def __contains__(self, dataset_id: object) -> bool:
+        from sqlalchemy import select
+
+        from workbench.db.schema import datasets
+
+        if not isinstance(dataset_id, str):
+            return False
+        with self._ctx.db.read() as conn:
+            return conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is not None
+
+    def __len__(self) -> int:
+        from sqlalchemy import func, select
+
+        from workbench.db.schema import datasets
+
+        with self._ctx.db.read() as conn:
+            return conn.execute(select(func.count()).select_from(datasets)).scalar_one()
+
+    def get(self, dataset_id: str) -> Entry:
+        """The full entry for a local dataset id (e.g. ``'dhsc.hes_apc'``)."""
+        check_dataset_id(dataset_id, "dataset_id")
+        self._ctx.require("catalogue.read", f"dataset {dataset_id}")
+        with self._ctx.db.read() as conn:
+            return self._entry(conn, dataset_id)
+
+    def _entry(self, conn: Connection, dataset_id: str) -> Entry:
+        from sqlalchemy import select
+
+        from workbench.db.schema import datasets, departments, people
+
+        row = conn.execute(
+            select(datasets.c.record, datasets.c.has_data, people.c.name.label("owner_name"),
+                   departments.c.name.label("department_name"))
+            .select_from(datasets.outerjoin(people, people.c.username == datasets.c.owner)
+                         .join(departments, departments.c.slug == datasets.c.department))
+            .where(datasets.c.id == dataset_id)).first()
+        if row is None:
+            raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
+        return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data))
+
+    def departments(self) -> pd.DataFrame:
+        return Departments(self._ctx).list()
+
+    def search(self, text: str = "", *, department: str | None = None, mission: int | None = None,
+               theme: str | None = None, security_classification: str | None = None,
+               access_rights: str | None = None, limit: int | None = 50) -> pd.DataFrame:
+        """Ranked free-text search over titles, descriptions, keywords and column names, with filters.
+
+        Returns a DataFrame whose first column is the local dataset id. An empty ``text`` lists every
+        entry matching the filters, by title.
+        """
+        import pandas as pd
+        from sqlalchemy import func, select
+        from sqlalchemy import text as sql
+
+        from workbench.db.schema import datasets, departments
+
+        words = _search_terms(text)
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000):
+            raise InvalidInput(f"limit: {limit!r} must be a whole number from 1 to 10000, or None.", field="limit")
+        self._ctx.require("catalogue.read", "catalogue")
+        model = schema()
+        for name, value, enum in (("security_classification", security_classification,
+                                   "SecurityClassificationValues"),
+                                  ("access_rights", access_rights, "AccessRightsValues")):
+            if value is not None and value not in model.enums[enum]:
+                raise InvalidInput(f"{name}: {value!r} is not one of {', '.join(model.enums[enum])}.", field=name)
+        if mission is not None and (isinstance(mission, bool) or mission not in (1, 2, 3, 4, 5)):
+            raise InvalidInput(f"mission: {mission!r} is not a mission number 1–5.", field="mission")
+        dialect = self._ctx.db.dialect
+        where, params = [], {}
+        with self._ctx.db.read() as conn:
+            if department is not None:
+                params["department"] = Departments(self._ctx).resolve(conn, department)
+                where.append("d.department = :department")
+            if mission is not None:
+                params["mission"] = mission
+                where.append("EXISTS (SELECT 1 FROM dataset_missions m WHERE m.dataset_id = d.id "
+                             "AND m.mission = :mission)")
+            if theme is not None:
+                params["theme"] = str(theme)
+                params["theme_label"] = str(theme).lower()
+                where.append("EXISTS (SELECT 1 FROM dataset_themes t WHERE t.dataset_id = d.id "
+                             "AND (t.theme = :theme OR lower(t.label) = :theme_label))")
+            if security_classification is not None:
+                params["classification"] = security_classification
+                where.append("d.security_classification = :classification")
+            if access_rights is not None:
+                params["access"] = access_rights
+                where.append("d.access_rights = :access")
+            if limit is not None:
+                params["limit"] = limit
+            ranked = conn.execute(sql(_ranking_query(dialect, words, where, limit is not None)),
+                                  {**params, **_match(dialect, words)}).all()
+            details = {}
+            if ranked:
+                rows = conn.execute(
+                    select(datasets.c.id, datasets.c.title, datasets.c.record, datasets.c.owner,
+                           datasets.c.row_count, datasets.c.access_rights, datasets.c.security_classification,
+                           func.coalesce(departments.c.abbreviation, departments.c.slug).label("department"))
+                    .join(departments, departments.c.slug == datasets.c.department)
+                    .where(datasets.c.id.in_([r.id for r in ranked])))
+                details = {row.id: row for row in rows}
+        out = []
+        for hit in ranked:
+            row = details[hit.id]
+            record = row.record
+            out.append({
+                "id": row.id, "title": row.title, "department": row.department, "owner": row.owner,
+                "missions": record.get("mission", []),
+                "themes": [theme_label(t) for t in record.get("theme", [])],
+                "access_rights": row.access_rights, "security_classification": row.security_classification,
+                "rows": row.row_count,
+                "summary": record.get("summary") or record["description"][:200],
+                "score": round(float(hit.score), 4),
+            })
+        frame = pd.DataFrame(out, columns=SEARCH_COLUMNS)
+        frame["rows"] = frame["rows"].astype("Int64")
+        return frame
+
+    def list(self) -> pd.DataFrame:
+        """Every entry, by title."""
+        return self.search("", limit=None)
+
+    # ----- writing -------------------------------------------------------------------------------------
+    def infer_columns(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return infer_columns(frame)
+
+    def register(self, record: dict[str, Any], data: pd.DataFrame | None = None, *,
+                 dataset_id: str | None = None) -> Entry:
+        """Register (or update, by identifier) one dataset entry, optionally with its data.
+
+        With data, the schema must describe every column and the row count and completeness are computed
+        from the data; the data is stored in the vault.
+        """
+        record = self._prepare(validate(record, "Dataset", source="the entry"), dataset_id)
+        if data is None:
+            with self._ctx.write() as conn:
+                self._write_dataset(conn, record, None)
+        else:
+            row_count, completeness = _check_data(record, data)
+            frame = data[[c["name"] for c in record["columns"]]]
+            path = self._ctx.vault.dataset_path(record["localId"])
+            with self._ctx.vault.staged(path, frame), self._ctx.write() as conn:
+                self._write_dataset(conn, record, (row_count, completeness))
+        return self.get(record["localId"])
+
+    def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
+                    kind: str | None = None, dataset_id: str | None = None) -> list[dict[str, str]]:
+        """Import YAML (UK metadata model) or DCAT JSON-LD text; all records or none."""
+        if format in ("jsonld", "json-ld", "json"):
+            from workbench.catalogue.dcat import from_jsonld
+
+            if kind not in (None, "Dataset", "Distribution"):
+                raise InvalidInput(f"kind: JSON-LD holds datasets and distributions, not {kind!r}.",
+                                   field="kind")
+            datasets, distributions = from_jsonld(text, source=source)
+            docs = [("Dataset", r) for r in datasets] + [("Distribution", r) for r in distributions]
+        elif format == "yaml":
+            from workbench.catalogue.model import detect_kind
+
+            parsed = _parse_yaml(text, source)
+            docs = []
+            for i, doc in enumerate(parsed):
+                label = source if len(parsed) == 1 else f"{source} record {i + 1}"
+                doc_kind = kind or detect_kind(doc, label)
+                docs.append((doc_kind, validate(doc, doc_kind, source=label)))
+        else:
+            raise InvalidInput(f"format: {format!r} is not supported; use 'yaml' or 'jsonld'.", field="format")
+        if dataset_id is not None and sum(k == "Dataset" for k, _ in docs) != 1:
+            raise InvalidInput("dataset_id: only a file holding exactly one dataset can be given an id.",
+                               field="dataset_id")
+        prepared = [(k, self._prepare(doc, dataset_id) if k == "Dataset" else doc) for k, doc in docs]
+        results = []
+        with self._ctx.write() as conn:
+            for k, doc in prepared:
+                if k == "Dataset":
+                    results.append(self._write_dataset(conn, doc, None))
+                elif k == "Distribution":
+                    results.append(self._write_distribution(conn, doc))
+                else:
+                    results.append(self._write_contact_point(conn, doc))
+        return results
+
+    def import_file(self, path: str | Path, *, kind: str | None = None,
+                    dataset_id: str | None = None) -> list[dict[str, str]]:
+        """Import a ``.yaml``/``.yml`` file in the UK model or a ``.jsonld``/``.json`` DCAT file."""
+        path = Path(path)
+        if not path.is_file():
+            raise NotFound(f"No file {str(path)!r} to import.")
+        fmt = "jsonld" if path.suffix.lower() in (".jsonld", ".json") else "yaml"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"Cannot read {path}: {exc}.", field="path") from None
+        return self.import_text(text, format=fmt, source=path.name, kind=kind, dataset_id=dataset_id)
+
+    def export(self, dataset_id: str | None = None) -> str:
+        """DCAT 3 JSON-LD of one entry, or of the whole catalogue with its distributions."""
+        from sqlalchemy import select
+
+        from workbench.catalogue.dcat import to_jsonld
+        from workbench.db.schema import datasets, distributions
+
+        if dataset_id is not None:
+            check_dataset_id(dataset_id, "dataset_id")
+        self._ctx.require("catalogue.export", f"dataset {dataset_id}" if dataset_id else "catalogue")
+        with self._ctx.db.read() as conn:
+            query = select(datasets.c.record).order_by(datasets.c.id)
+            if dataset_id is not None:
+                query = query.where(datasets.c.id == dataset_id)
+            records = list(conn.execute(query).scalars())
+            if dataset_id is not None and not records:
+                raise NotFound(f"No dataset {dataset_id!r} in the catalogue.")
+            wanted = {uri for r in records for uri in r.get("distribution", [])}
+            dists = [d for d in conn.execute(select(distributions.c.record).order_by(distributions.c.identifier))
+                     .scalars() if dataset_id is None or d["identifier"] in wanted]
+        return to_jsonld(records, dists)
+
+    # ----- internals -----------------------------------------------------------------------------------
+    def _prepare(self, record: dict[str, Any], dataset_id: str | None) -> dict[str, Any]:
+        """Settle the local id (given, in the record, or from the URI) before anything is written."""
+        record = dict(record)
+        if dataset_id is not None:
+            check_dataset_id(dataset_id, "dataset_id")
+            if record.get("localId") not in (None, dataset_id):
+                raise InvalidInput(f"dataset_id: {dataset_id!r} differs from the record's localId "
+                                   f"{record['localId']!r}; give one or the other.", field="dataset_id")
+            record["localId"] = dataset_id
+        record.setdefault("localId", slug_from_uri(record["identifier"]))
+        record.setdefault("department", record["publisher"])
+        return record
+
+    def _write_dataset(self, conn: Connection, record: dict[str, Any],
+                       computed: tuple[int, dict[str, float]] | None) -> dict[str, str]:
+        from sqlalchemy import delete, insert, select, update
+
+        from workbench.db.schema import dataset_missions, dataset_themes, datasets, legal_gateways
+
+        ctx = self._ctx
+        dataset_id = record["localId"]
+        existing = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
+                                .where(datasets.c.id == dataset_id)).first()
+        clash = conn.execute(select(datasets.c.id).where(datasets.c.identifier == record["identifier"])).scalar()
+        if clash is not None and clash != dataset_id:
+            raise Conflict(f"The identifier {record['identifier']!r} is already catalogued as {clash!r}; "
+                           f"import it as {clash!r} (or give it a different identifier).")
+        owner = record.get("dataOwner") or (existing.owner if existing else None)
+        if owner is None and ctx.actor.has("data_owner"):
+            owner = ctx.actor.username
+        if existing is None:
+            ctx.check("catalogue.register", f"dataset {dataset_id}", owner=owner)
+        else:
+            ctx.check("catalogue.update", f"dataset {dataset_id}", owner=owner, current_owner=existing.owner)
+        if owner is not None:
+            holder = actor_for(conn, owner)
+            if not holder.registered:
+                raise InvalidInput(f"dataOwner: {owner!r} is not registered in this workspace; add them first.",
+                                   field="dataOwner")
+            if not holder.has("data_owner", "admin"):
+                raise InvalidInput(f"dataOwner: {owner!r} is not a data owner (their roles: "
+                                   f"{', '.join(sorted(holder.roles)) or 'none'}).", field="dataOwner")
+            record["dataOwner"] = owner
+        gateways = record.get("legalGateway", [])
+        known = set(conn.execute(select(legal_gateways.c.code)).scalars())
+        if set(gateways) - known:
+            raise InvalidInput(f"legalGateway: unknown gateway(s) {', '.join(sorted(set(gateways) - known))}; "
+                               f"known: {', '.join(sorted(known))}.", field="legalGateway")
+        if computed is not None:
+            record["rowCount"], record["completeness"] = computed
+        elif existing is not None and existing.has_data:
+            for key in ("rowCount", "completeness"):  # computed from the stored data, not declared
+                if key in existing.record:
+                    record[key] = existing.record[key]
+        if record.get("completeness") and record.get("columns"):
+            names = {c["name"] for c in record["columns"]}
+            record["completeness"] = {k: v for k, v in record["completeness"].items() if k in names}
+        record = validate(record, "Dataset", source=f"dataset {dataset_id}")
+        Departments.ensure(conn, record["department"])
+        now = datetime.now(UTC)
+        values = {
+            "identifier": record["identifier"], "title": record["title"], "summary": record.get("summary"),
+            "description": record["description"], "keywords_text": " ".join(record.get("keyword", [])),
+            "columns_text": " ".join(f"{c['name'].replace('_', ' ')} {c.get('description', '')}"
+                                     for c in record.get("columns", [])),
+            "department": record["department"], "owner": record.get("dataOwner"),
+            "security_classification": record["securityClassification"],
+            "access_rights": record["accessRights"], "update_frequency": record["updateFrequency"],
+            "modified": date.fromisoformat(record["modified"]), "row_count": record.get("rowCount"),
+            "has_data": int(computed is not None or bool(existing and existing.has_data)),
+            "record": record, "updated_at": now,
+        }
+        if existing is None:
+            conn.execute(insert(datasets).values(id=dataset_id, registered_by=ctx.actor.username,
+                                                 registered_at=now, **values))
+        else:
+            conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(**values))
+            conn.execute(delete(dataset_missions).where(dataset_missions.c.dataset_id == dataset_id))
+            conn.execute(delete(dataset_themes).where(dataset_themes.c.dataset_id == dataset_id))
+        if record.get("mission"):
+            conn.execute(insert(dataset_missions), [{"dataset_id": dataset_id, "mission": m}
+                                                    for m in record["mission"]])
+        if record.get("theme"):
+            conn.execute(insert(dataset_themes), [{"dataset_id": dataset_id, "theme": t, "label": theme_label(t)}
+                                                  for t in record["theme"]])
+        action = "created" if existing is None else "updated"
+        audit.append(conn, ctx.actor.username, f"catalogue.{'register' if existing is None else 'update'}",
+                     f"dataset {dataset_id}",
+                     detail={"identifier": record["identifier"], "owner": record.get("dataOwner"),
+                             "rows": record.get("rowCount"), "data": computed is not None})
+        return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action}
+
+    def _write_distribution(self, conn: Connection, record: dict[str, Any]) -> dict[str, str]:
+        from sqlalchemy import insert, select, update
+
+        from workbench.db.schema import distributions as t
+
+        self._ctx.check("catalogue.register_reference", f"distribution {record['identifier']}")
+        exists = conn.execute(select(t.c.identifier).where(t.c.identifier == record["identifier"])).first()
+        values = {"title": record["title"], "media_type": record["mediaType"], "record": record}
+        if exists:
+            conn.execute(update(t).where(t.c.identifier == record["identifier"]).values(**values))
+        else:
+            conn.execute(insert(t).values(identifier=record["identifier"], registered_by=self._ctx.actor.username,
+                                          registered_at=datetime.now(UTC), **values))
+        audit.append(conn, self._ctx.actor.username, "catalogue.distribution",
+                     f"distribution {record['identifier']}", detail={"media_type": record["mediaType"]})
+        return {"kind": "Distribution", "id": record["identifier"], "identifier": record["identifier"],
+                "action": "updated" if exists else "created"}
+
+    def _write_contact_point(self, conn: Connection, record: dict[str, Any]) -> dict[str, str]:
+        from sqlalchemy import insert, select, update
+
+        from workbench.db.schema import contact_points as t
+
+        self._ctx.check("catalogue.register_reference", f"contact point {record['email']}")
+        exists = conn.execute(select(t.c.email).where(t.c.email == record["email"])).first()
+        if exists:
+            conn.execute(update(t).where(t.c.email == record["email"]).values(name=record["contactName"],
+                                                                                record=record))
+        else:
+            conn.execute(insert(t).values(email=record["email"], name=record["contactName"], record=record,
+                                          registered_by=self._ctx.actor.username, registered_at=datetime.now(UTC)))
+        audit.append(conn, self._ctx.actor.username, "catalogue.contact_point", f"contact point {record['email']}")
+        return {"kind": "ContactPoint", "id": record["email"], "identifier": record["email"],
+                "action": "updated" if exists else "created"}
+
+
+def _parse_yaml(text: str, source: str) -> list[Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InvalidInput(f"{source} is not valid YAML{at}: {problem}. Nothing was imported.",
+                           field="yaml") from None
+    if not docs:
+        raise InvalidInput(f"{source} holds no records; nothing was imported.", field="yaml")
+    return docs
+
+
+__all__ = ["KINDS", "Catalogue", "MetadataInvalid", "infer_columns"]

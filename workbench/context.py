@@ -1,0 +1,71 @@
+"""What every service needs to act: the workspace's folder, database and vault, and who is acting.
+
+``require`` asks the policy and refuses with ``AccessDenied``; each refusal is written to the audit log,
+after the refused transaction has been rolled back, so that owners see attempts as well as uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.errors import AccessDenied
+from workbench.governance.policy import Actor, decide
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from workbench.db import Database
+    from workbench.vault import Vault
+
+
+class _Refusal(AccessDenied):
+    """An AccessDenied raised inside a transaction, audited once the transaction is rolled back."""
+
+    def __init__(self, message: str, action: str, resource: str, reason: str) -> None:
+        super().__init__(message)
+        self.audit_entry = (action, resource, reason)
+
+
+@dataclass
+class Context:
+    home: Path
+    db: Database
+    vault: Vault
+    actor: Actor
+    secrets: dict[str, str] = field(repr=False, default_factory=dict)
+
+    def check(self, action: str, resource: str, **attributes: Any) -> None:
+        """Refuse unless the policy allows; for use inside ``write()`` (the refusal is audited after)."""
+        decision = decide(self.actor, action, attributes)
+        if not decision:
+            raise _Refusal(f"{self.actor.username} may not {action.replace('.', ' ')} {resource}: "
+                           f"{decision.reason}.", action, resource, decision.reason)
+
+    def require(self, action: str, resource: str, **attributes: Any) -> None:
+        """Refuse unless the policy allows; for use outside a transaction."""
+        try:
+            self.check(action, resource, **attributes)
+        except _Refusal as refusal:
+            self._audit_refusal(refusal)
+            raise
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A serialised all-or-nothing write; policy refusals inside it are rolled back, then audited."""
+        try:
+            with self.db.write() as conn:
+                yield conn
+        except _Refusal as refusal:
+            self._audit_refusal(refusal)
+            raise
+
+    def _audit_refusal(self, refusal: _Refusal) -> None:
+        action, resource, reason = refusal.audit_entry
+        with self.db.write() as conn:
+            audit.append(conn, self.actor.username, action, resource, outcome="denied",
+                         detail={"reason": reason})

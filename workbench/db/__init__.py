@@ -1,0 +1,134 @@
+"""The workspace database: one engine, read and write transactions, schema migrations on open.
+
+SQLite runs in WAL mode with foreign keys on; write transactions take the write lock up front
+(``BEGIN IMMEDIATE``) so that concurrent writers queue instead of failing half-way. PostgreSQL writers that
+need a serial order (the audit chain) take an advisory lock inside their transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from workbench.config import redact_url
+from workbench.errors import Conflict, WorkbenchError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+WRITE_LOCK_KEY = 0x574B42  # advisory lock id serialising audit-chain appends on PostgreSQL
+
+
+class Database:
+    """A connected workspace database."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine, event
+
+        self.url = url
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        if self.dialect == "sqlite":
+            engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_connect(dbapi_connection, _record) -> None:
+                dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn) -> None:
+                mode = "IMMEDIATE" if conn.get_execution_options().get("workbench_write") else "DEFERRED"
+                conn.exec_driver_sql(f"BEGIN {mode}")
+        else:
+            engine = create_engine(url, pool_pre_ping=True)
+        self.engine: Engine = engine
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: all or nothing, serialised with other writers."""
+        from sqlalchemy import text
+
+        with self.engine.connect().execution_options(workbench_write=True) as conn, conn.begin():
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+            yield conn
+
+    def check_reachable(self) -> None:
+        """Refuse clearly when the database cannot be opened."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self.read() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except SQLAlchemyError as exc:
+            raise WorkbenchError(
+                f"Cannot open the workspace database {redact_url(self.url)}: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}. Check WORKBENCH_DATABASE_URL and that the server is running."
+            ) from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def migrations_config():
+    """The Alembic configuration pointing at the packaged migrations."""
+    from pathlib import Path
+
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    return config
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(migrations_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(db: Database) -> None:
+    """Create or upgrade the schema to this code's head; refuse a database newer than the code."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    config = migrations_config()
+    script = ScriptDirectory.from_config(config)
+    current = current_revision(db)
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except CommandError:
+            raise Conflict(
+                f"This workspace's database is at schema revision {current!r}, which this version of the "
+                f"workbench does not know (it knows up to {script.get_current_head()!r}): the workspace was "
+                "made by a newer workbench. Upgrade the workbench (pip install -U workbench) and open it again; "
+                "nothing was changed.") from None
+        if current == script.get_current_head():
+            return
+    with db.write() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

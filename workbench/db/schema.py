@@ -1,0 +1,164 @@
+"""The workspace's tables (SQLAlchemy Core). Alembic migrations create them; tests check both agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ROLES = ("analyst", "output_checker", "data_owner", "trainer", "admin")
+
+departments = Table(
+    "departments", metadata,
+    Column("slug", String(100), primary_key=True),
+    Column("abbreviation", String(20), unique=True),
+    Column("name", String(200), nullable=False),
+)
+
+people = Table(
+    "people", metadata,
+    Column("username", String(63), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254)),
+    Column("department", String(100), ForeignKey("departments.slug")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+person_roles = Table(
+    "person_roles", metadata,
+    Column("username", String(63), ForeignKey("people.username", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    CheckConstraint("role IN ('analyst', 'output_checker', 'data_owner', 'trainer', 'admin')", name="role"),
+)
+
+legal_gateways = Table(
+    "legal_gateways", metadata,
+    Column("code", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("legislation", String(300), nullable=False),
+    Column("description", Text, nullable=False),
+)
+
+projects = Table(
+    "projects", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", String(300), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("mission", Integer, nullable=False),
+    Column("legal_gateway", String(64), ForeignKey("legal_gateways.code"), nullable=False),
+    Column("lead", String(63), ForeignKey("people.username"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("intended_outputs", JSON, nullable=False),
+    Column("intended_datasets", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("mission BETWEEN 1 AND 5", name="mission"),
+    CheckConstraint("status IN ('proposed', 'active', 'suspended', 'closed')", name="status"),
+)
+
+project_members = Table(
+    "project_members", metadata,
+    Column("project_id", String(64), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(63), ForeignKey("people.username"), primary_key=True),
+    Column("role", String(20), nullable=False),
+)
+
+datasets = Table(
+    "datasets", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("identifier", String(1000), nullable=False, unique=True),
+    Column("title", Text, nullable=False),
+    Column("summary", Text),
+    Column("description", Text, nullable=False),
+    Column("keywords_text", Text, nullable=False),
+    Column("columns_text", Text, nullable=False),
+    Column("department", String(100), ForeignKey("departments.slug"), nullable=False),
+    Column("owner", String(63), ForeignKey("people.username")),
+    Column("security_classification", String(20), nullable=False),
+    Column("access_rights", String(20), nullable=False),
+    Column("update_frequency", String(40), nullable=False),
+    Column("modified", Date, nullable=False),
+    Column("row_count", BigInteger),
+    Column("has_data", Integer, nullable=False, default=0),
+    Column("record", JSON, nullable=False),
+    Column("registered_by", String(63), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+dataset_missions = Table(
+    "dataset_missions", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    Column("mission", Integer, primary_key=True),
+    CheckConstraint("mission BETWEEN 1 AND 5", name="mission"),
+)
+
+dataset_themes = Table(
+    "dataset_themes", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme", String(1000), primary_key=True),
+    Column("label", String(300), nullable=False, index=True),
+)
+
+distributions = Table(
+    "distributions", metadata,
+    Column("identifier", String(1000), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("media_type", String(200), nullable=False),
+    Column("record", JSON, nullable=False),
+    Column("registered_by", String(63), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+contact_points = Table(
+    "contact_points", metadata,
+    Column("email", String(254), primary_key=True),
+    Column("name", String(300), nullable=False),
+    Column("record", JSON, nullable=False),
+    Column("registered_by", String(63), nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+settings = Table(
+    "settings", metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_by", String(63), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(63), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("resource", String(1000), nullable=False),
+    Column("outcome", String(20), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("prev_hash", name="uq_audit_events_prev_hash"),
+    CheckConstraint("outcome IN ('ok', 'denied', 'refused')", name="outcome"),
+)

@@ -1,0 +1,148 @@
+"""``workbench demo``: a workspace holding a synthetic public sector, and the demo's restricted truth.
+
+The synthetic world (departments, people, datasets with realistic identifier corruption, projects) comes
+from ``workbench.demo.world``; this module registers it through the ordinary services, so the demo is built
+exactly as a real workspace would be. The true entity ids are written to the vault's restricted area and
+are readable only by admins and trainers (``ws.demo.truth(...)``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.context import Context
+
+DEMO_SETTING = "demo"
+
+
+def _demo_setting(ws: Any) -> dict[str, Any] | None:
+    from sqlalchemy import select
+
+    from workbench.db.schema import settings
+
+    with ws._ctx.db.read() as conn:
+        return conn.execute(select(settings.c.value).where(settings.c.key == DEMO_SETTING)).scalar()
+
+
+def build_demo(home: Any = None, *, persons: int = 20_000, seed: int = 2026, force: bool = False,
+               progress: Callable[[str], None] | None = None) -> str:
+    """Build the demo workspace at ``home``; returns a one-line summary.
+
+    An existing demo with the same size and seed is kept as it is; ``force`` rebuilds it. A folder holding
+    a workspace that is not a demo is never touched.
+    """
+    from workbench.config import resolve_home
+    from workbench.demo.world import build_world
+    from workbench.workspace import connect, exists
+
+    say = progress or (lambda _message: None)
+    path = resolve_home(home)
+    if exists(path):
+        with connect(path) as ws:
+            previous = _demo_setting(ws)
+        if previous is None:
+            raise Conflict(f"{path} holds a workspace that is not a demo; choose another --home for the demo.")
+        if not force:
+            if previous.get("persons") == persons and previous.get("seed") == seed:
+                return (f"The demo workspace at {path} is already built ({persons:,} persons, seed {seed}); "
+                        "use --force to rebuild it.")
+            raise Conflict(f"The demo workspace at {path} was built with {previous.get('persons'):,} persons and "
+                           f"seed {previous.get('seed')}; use --force to rebuild it with {persons:,}/{seed}.")
+        if os.environ.get("WORKBENCH_DATABASE_URL"):
+            raise Conflict("--force rebuilds only embedded (SQLite) demo workspaces; empty the database named by "
+                           "WORKBENCH_DATABASE_URL yourself, or unset it.")
+        say(f"Removing the old demo workspace at {path}")
+        shutil.rmtree(path)
+    started = time.perf_counter()
+    say(f"Generating a synthetic public sector of {persons:,} persons (seed {seed})")
+    world = build_world(persons=persons, seed=seed)
+    ws = connect(path)
+    try:
+        with ws:
+            _register_world(ws, world, say)
+            _record_demo(ws._ctx, persons, seed, len(world.datasets))
+    except BaseException:
+        if not os.environ.get("WORKBENCH_DATABASE_URL"):
+            shutil.rmtree(path, ignore_errors=True)  # nothing half-built stays behind
+        raise
+    seconds = time.perf_counter() - started
+    return (f"Built the demo workspace at {path}: {len(world.departments)} departments, {len(world.people)} "
+            f"people, {len(world.datasets)} datasets, {len(world.projects)} projects from {persons:,} synthetic "
+            f"persons in {seconds:.0f} s. You ({ws.user}) are its admin and trainer.")
+
+
+def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
+    ws.people.add(ws.user, ws.user, roles=["admin", "trainer"])
+    for department in world.departments:
+        ws.departments.add(department["slug"], department["name"], department.get("abbreviation"))
+    for person in world.people:
+        if person["username"] == ws.user:
+            continue
+        ws.people.add(person["username"], person["name"], roles=person["roles"], email=person.get("email"),
+                      department=person.get("department"))
+    for dataset_id, entry in world.entries.items():
+        say(f"Registering {dataset_id} ({len(world.datasets[dataset_id]):,} rows)")
+        ws.catalogue.register(entry, world.datasets[dataset_id])
+    vault = ws._ctx.vault
+    for name, frame in {**world.truth, "population": world.population}.items():
+        with vault.staged(vault.restricted_path("truth", name), frame):
+            pass
+    for project in world.projects:
+        ws._projects.create(
+            project["id"], project["title"], project["purpose"], mission=project["mission"],
+            legal_gateway=project["legalGateway"], lead=project["lead"], start=project["start"],
+            end=project["end"], status="active",
+            members={m["username"]: m["role"] for m in project["members"]},
+            intended_outputs=project.get("intendedOutputs", []), intended_datasets=project.get("datasets", []))
+
+
+def _record_demo(ctx: Context, persons: int, seed: int, datasets: int) -> None:
+    from sqlalchemy import insert
+
+    from workbench.db.schema import settings
+
+    value = {"persons": persons, "seed": seed, "datasets": datasets, "built_at": datetime.now(UTC).isoformat()}
+    with ctx.write() as conn:
+        ctx.check("settings.write", "demo settings")
+        conn.execute(insert(settings).values(key=DEMO_SETTING, value=value, updated_by=ctx.actor.username,
+                                             updated_at=datetime.now(UTC)))
+        audit.append(conn, ctx.actor.username, "demo.build", "workspace", detail=value)
+
+
+class DemoMaterial:
+    """The demo's restricted material: which records are the same person (``ws.demo``)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def truth(self, dataset_id: str) -> pd.DataFrame:
+        """Record key → true person id for a person-level demo dataset (admins and trainers only)."""
+        from workbench.ids import check_dataset_id
+
+        check_dataset_id(dataset_id, "dataset_id")
+        self._ctx.require("demo.truth.read", f"truth {dataset_id}")
+        path = self._ctx.vault.restricted_path("truth", dataset_id)
+        if not path.exists():
+            raise InvalidInput(f"dataset_id: the demo holds no linkage truth for {dataset_id!r}; truth exists "
+                               f"for: {', '.join(self.available()) or 'nothing (not a demo workspace)'}.",
+                               field="dataset_id")
+        frame = self._ctx.vault.read(path)
+        with self._ctx.write() as conn:
+            audit.append(conn, self._ctx.actor.username, "demo.truth.read", f"truth {dataset_id}",
+                         detail={"rows": len(frame)})
+        return frame
+
+    def available(self) -> list[str]:
+        folder = self._ctx.vault.root / "restricted" / "truth"
+        return sorted(p.stem for p in folder.glob("*.parquet")) if folder.exists() else []

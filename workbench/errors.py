@@ -1,0 +1,55 @@
+"""The one exception hierarchy of the workbench.
+
+Every refusal a user can meet is a ``WorkbenchError``; its message says what was wrong and what to do next.
+Interfaces (kernel API, CLI, REST) catch ``WorkbenchError`` and show the message; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base of every error the workbench raises on purpose."""
+
+
+class InvalidInput(WorkbenchError, ValueError):
+    """The caller's input is malformed or out of range; nothing was changed.
+
+    ``problems`` lists ``(field, message)`` pairs when several fields were wrong at once.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None,
+                 problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problems = problems or ([(field, message)] if field else [])
+
+
+class AccessDenied(WorkbenchError, PermissionError):
+    """The policy refused the actor this action on this resource."""
+
+
+class NotFound(WorkbenchError, LookupError):
+    """The named thing does not exist (or the actor may not know it exists)."""
+
+
+class Conflict(WorkbenchError):
+    """The action clashes with the current state (already exists, newer schema, closed project...)."""
+
+
+class BudgetExceeded(WorkbenchError):
+    """A privacy budget would be overspent; nothing was charged."""
+
+
+class DisclosureRisk(WorkbenchError):
+    """An output failed disclosure control and may not leave the workbench as it is."""
+
+
+__all__ = [
+    "AccessDenied",
+    "BudgetExceeded",
+    "Conflict",
+    "DisclosureRisk",
+    "InvalidInput",
+    "NotFound",
+    "WorkbenchError",
+]

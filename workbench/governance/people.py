@@ -1,0 +1,184 @@
+"""Safe people: who is registered in the workspace, their department and roles.
+
+The first person added to an empty workspace becomes its admin; after that only admins add people.
+(Accreditation and training records build on this table.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.config import USERNAME_PATTERN
+from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.governance.policy import ROLES, Actor
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+
+
+def actor_for(conn: Connection, username: str) -> Actor:
+    """The Actor the policy sees for ``username`` (unregistered people have no roles)."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import people, person_roles
+
+    row = conn.execute(select(people.c.department).where(people.c.username == username)).first()
+    if row is None:
+        return Actor(username)
+    roles = frozenset(conn.execute(select(person_roles.c.role).where(person_roles.c.username == username))
+                      .scalars())
+    return Actor(username, roles, row.department, registered=True)
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    roles = list(roles)
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown:
+        raise InvalidInput(f"roles: unknown role(s) {', '.join(map(repr, unknown))}; use {', '.join(ROLES)}.",
+                           field="roles")
+    return sorted(set(roles))
+
+
+def _name_from_slug(slug: str) -> str:
+    small = {"and", "for", "of", "the", "on", "in"}
+    words = slug.split("-")
+    return " ".join(w if (w in small and i) else w.capitalize() for i, w in enumerate(words))
+
+
+class Departments:
+    """The organisations that hold data and employ people (GOV.UK organisation slugs)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def list(self) -> pd.DataFrame:
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import departments
+
+        with self._ctx.db.read() as conn:
+            rows = conn.execute(select(departments).order_by(departments.c.slug)).mappings().all()
+        return pd.DataFrame(rows, columns=["slug", "abbreviation", "name"])
+
+    def resolve(self, conn: Connection, value: str) -> str:
+        """A department slug from its slug or abbreviation (any case); refuse unknown ones."""
+        from sqlalchemy import func, or_, select
+
+        from workbench.db.schema import departments as t
+
+        slug = conn.execute(select(t.c.slug).where(or_(t.c.slug == value.lower(),
+                                                       func.lower(t.c.abbreviation) == value.lower()))).scalar()
+        if slug is None:
+            known = ", ".join(f"{r.abbreviation or r.slug}" for r in conn.execute(select(t).order_by(t.c.slug)))
+            raise InvalidInput(f"department: {value!r} is not a department of this workspace; known: "
+                               f"{known or 'none yet'}.", field="department")
+        return slug
+
+    def add(self, slug: str, name: str, abbreviation: str | None = None) -> None:
+        """Register a department (admins); refuse a malformed slug or a duplicate."""
+        from sqlalchemy import select
+
+        from workbench.catalogue.model import ORGANISATION_SLUG
+        from workbench.db.schema import departments as t
+
+        if not isinstance(slug, str) or not ORGANISATION_SLUG.match(slug):
+            raise InvalidInput(f"slug: {slug!r} is not a GOV.UK organisation slug (e.g. 'home-office').",
+                               field="slug")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("name: give the department's name.", field="name")
+        with self._ctx.write() as conn:
+            self._ctx.check("departments.manage", f"department {slug}")
+            if conn.execute(select(t.c.slug).where(t.c.slug == slug)).first():
+                raise Conflict(f"Department {slug!r} already exists.")
+            if abbreviation and conn.execute(select(t.c.slug).where(t.c.abbreviation == abbreviation)).first():
+                raise Conflict(f"Another department already uses the abbreviation {abbreviation!r}.")
+            self.ensure(conn, slug, name.strip(), abbreviation)
+            audit.append(conn, self._ctx.actor.username, "departments.add", f"department {slug}",
+                         detail={"name": name, "abbreviation": abbreviation})
+
+    @staticmethod
+    def ensure(conn: Connection, slug: str, name: str | None = None, abbreviation: str | None = None) -> None:
+        """Record an organisation the first time it is named (idempotent)."""
+        from sqlalchemy import insert, select
+
+        from workbench.db.schema import departments as t
+
+        if conn.execute(select(t.c.slug).where(t.c.slug == slug)).first() is None:
+            conn.execute(insert(t).values(slug=slug, abbreviation=abbreviation,
+                                          name=name or _name_from_slug(slug)))
+
+
+class People:
+    """Registered people and their roles."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def add(self, username: str, name: str, *, roles: Iterable[str], email: str | None = None,
+            department: str | None = None) -> dict[str, Any]:
+        """Register a person with roles; refuse duplicates and unknown departments or roles."""
+        from sqlalchemy import func, insert, select
+
+        from workbench.db.schema import people, person_roles
+
+        if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
+            raise InvalidInput(f"username: {username!r} is not valid: use 2–63 lower-case letters, digits, "
+                               "'.', '_' or '-', starting with a letter.", field="username")
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput("name: give the person's full name.", field="name")
+        if email is not None and "@" not in email:
+            raise InvalidInput(f"email: {email!r} is not an email address.", field="email")
+        roles = check_roles(roles)
+        with self._ctx.write() as conn:
+            count = conn.execute(select(func.count()).select_from(people)).scalar_one()
+            self._ctx.check("people.manage", f"person {username}", people_count=count)
+            if count == 0 and "admin" not in roles:
+                raise InvalidInput("roles: the first person in a workspace must be an admin.", field="roles")
+            if conn.execute(select(people.c.username).where(people.c.username == username)).first():
+                raise Conflict(f"{username!r} is already registered; change their roles instead.")
+            slug = Departments(self._ctx).resolve(conn, department) if department else None
+            conn.execute(insert(people).values(username=username, name=name.strip(), email=email,
+                                               department=slug, created_at=datetime.now(UTC)))
+            if roles:
+                conn.execute(insert(person_roles), [{"username": username, "role": r} for r in roles])
+            audit.append(conn, self._ctx.actor.username, "people.add", f"person {username}",
+                         detail={"roles": roles, "department": slug})
+            if username == self._ctx.actor.username:
+                self._ctx.actor = actor_for(conn, username)
+        return self.get(username)
+
+    def get(self, username: str) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        from workbench.db.schema import people
+
+        with self._ctx.db.read() as conn:
+            row = conn.execute(select(people).where(people.c.username == username)).mappings().first()
+            if row is None:
+                raise NotFound(f"No person {username!r} is registered in this workspace.")
+            actor = actor_for(conn, username)
+        return {**dict(row), "roles": sorted(actor.roles)}
+
+    def list(self) -> pd.DataFrame:
+        """Everyone registered, username first, with their roles."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import people, person_roles
+
+        self._ctx.require("people.read", "people")
+        with self._ctx.db.read() as conn:
+            rows = conn.execute(select(people).order_by(people.c.username)).mappings().all()
+            roles: dict[str, list[str]] = {}
+            for r in conn.execute(select(person_roles).order_by(person_roles.c.role)):
+                roles.setdefault(r.username, []).append(r.role)
+        frame = pd.DataFrame(rows, columns=["username", "name", "email", "department", "created_at"])
+        frame.insert(2, "roles", [roles.get(u, []) for u in frame["username"]])
+        return frame

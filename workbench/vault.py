@@ -1,0 +1,68 @@
+"""The vault: governed data at rest as Parquet files inside the workspace folder.
+
+Writes are staged to a temporary file and moved into place only after the database agreed (see
+``staged``), so a refused or failed registration leaves no data behind. Restricted areas (e.g. the demo's
+linkage truth) live apart from datasets so that nothing that loads datasets can reach them by accident.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from workbench.errors import InvalidInput, NotFound
+from workbench.ids import check_dataset_id
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+RESTRICTED_AREAS = ("truth",)
+
+
+class Vault:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def ensure(self) -> None:
+        """Create the vault's folders, private to the workspace's owner."""
+        for sub in ("", "datasets", "restricted", *(f"restricted/{a}" for a in RESTRICTED_AREAS)):
+            (self.root / sub).mkdir(exist_ok=True, mode=0o700)
+
+    def dataset_path(self, dataset_id: str) -> Path:
+        return self.root / "datasets" / f"{check_dataset_id(dataset_id)}.parquet"
+
+    def restricted_path(self, area: str, name: str) -> Path:
+        if area not in RESTRICTED_AREAS:
+            raise InvalidInput(f"Unknown restricted area {area!r}; known: {', '.join(RESTRICTED_AREAS)}.",
+                               field="area")
+        return self.root / "restricted" / area / f"{check_dataset_id(name)}.parquet"
+
+    def has_dataset(self, dataset_id: str) -> bool:
+        return self.dataset_path(dataset_id).exists()
+
+    def read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+        import pandas as pd
+
+        if not path.exists():
+            raise NotFound(f"No data is stored for {path.stem!r} in this workspace's vault.")
+        return pd.read_parquet(path, columns=columns)
+
+    def read_dataset(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        return self.read(self.dataset_path(dataset_id), columns)
+
+    @contextmanager
+    def staged(self, path: Path, frame: pd.DataFrame) -> Iterator[Path]:
+        """Write ``frame`` beside ``path``; move it into place if the block succeeds, else delete it."""
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            frame.to_parquet(tmp, index=False)
+            yield tmp
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()

@@ -1,0 +1,214 @@
+"""Opening a workspace: the folder, its secrets, its database (migrated) and who is acting.
+
+``connect()`` is the kernel API's entry point. A new workspace folder is created with private permissions;
+if anything fails while creating it, what was created is removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets as secrets_module
+import shutil
+import stat
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import config
+from workbench.errors import Conflict, InvalidInput, WorkbenchError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.catalogue.service import Catalogue
+    from workbench.context import Context
+    from workbench.governance.people import People
+    from workbench.governance.projects import Project
+
+SECRETS_FILE = "secrets.json"
+MARKER_FILE = "workspace.json"
+
+
+def _prepare_folder(home: Path) -> bool:
+    """Make sure ``home`` is a writable folder; return True if this call created it."""
+    if home.exists() and not home.is_dir():
+        raise InvalidInput(f"The workspace path {home} is a file, not a folder; choose another WORKBENCH_HOME.",
+                           field="home")
+    created = not home.exists()
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = home / f".write-probe-{uuid.uuid4().hex}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InvalidInput(f"The workspace folder {home} is not writable ({exc.strerror or exc}); choose a "
+                           "folder you can write to with WORKBENCH_HOME or connect(home=...).",
+                           field="home") from None
+    return created
+
+
+def _load_secrets(home: Path) -> dict[str, str]:
+    """Read (or create, mode 0600) the workspace secrets; refuse a file others can read."""
+    path = home / SECRETS_FILE
+    if not path.exists():
+        content = {"pseudonymisation_key": secrets_module.token_hex(32),
+                   "service_token": secrets_module.token_urlsafe(32)}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(content, handle)
+        return content
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise WorkbenchError(f"The secrets file {path} can be read by others (mode {mode:04o}); "
+                             f"run `chmod 600 {path}` and connect again.")
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        raise WorkbenchError(f"The secrets file {path} is damaged; restore it from a backup.") from None
+
+
+@contextlib.contextmanager
+def _folder_lock(home: Path):
+    """Serialise schema creation between processes opening the same folder at once."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    with open(home / ".lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Workspace:
+    """A connected workspace: ``ws.catalogue``, ``ws.people``, ``ws.projects()``... as the acting user."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._services: dict[str, Any] = {}
+
+    @property
+    def home(self) -> Path:
+        return self._ctx.home
+
+    @property
+    def user(self) -> str:
+        return self._ctx.actor.username
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted(self._ctx.actor.roles)
+
+    def _service(self, name: str, factory: Any) -> Any:
+        if name not in self._services:
+            self._services[name] = factory(self._ctx)
+        return self._services[name]
+
+    @property
+    def catalogue(self) -> Catalogue:
+        from workbench.catalogue.service import Catalogue
+
+        return self._service("catalogue", Catalogue)
+
+    @property
+    def people(self) -> People:
+        from workbench.governance.people import People
+
+        return self._service("people", People)
+
+    @property
+    def departments(self) -> Any:
+        from workbench.governance.people import Departments
+
+        return self._service("departments", Departments)
+
+    def projects(self) -> pd.DataFrame:
+        """All projects, id first."""
+        return self._projects.list()
+
+    def project(self, project_id: str) -> Project:
+        return self._projects.get(project_id)
+
+    @property
+    def _projects(self) -> Any:
+        from workbench.governance.projects import Projects
+
+        return self._service("projects", Projects)
+
+    @property
+    def demo(self) -> Any:
+        """The demo's restricted material (linkage truth) for admins and trainers."""
+        from workbench.demo import DemoMaterial
+
+        return self._service("demo", DemoMaterial)
+
+    def verify_audit(self) -> Any:
+        """Recompute the audit hash chain and report the first broken event, if any."""
+        from workbench import audit
+
+        self._ctx.require("settings.write", "audit log")
+        with self._ctx.db.read() as conn:
+            return audit.verify(conn)
+
+    def close(self) -> None:
+        self._ctx.db.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (f"<Workspace {self.home} as {self.user} ({', '.join(self.roles) or 'not registered'}) "
+                f"on {self._ctx.db.dialect}>")
+
+
+def exists(home: str | os.PathLike[str] | None = None) -> bool:
+    """Whether a workspace has been created at ``home``."""
+    return (config.resolve_home(home) / MARKER_FILE).exists()
+
+
+def connect(home: str | os.PathLike[str] | None = None, *, database_url: str | None = None,
+            create: bool = True) -> Workspace:
+    """Open (creating if needed) the workspace at ``home`` as the user named by the environment."""
+    from workbench.context import Context
+    from workbench.db import Database, upgrade
+    from workbench.governance.people import actor_for
+    from workbench.vault import Vault
+
+    path = config.resolve_home(home)
+    username = config.current_user()
+    if not create and not (path / MARKER_FILE).exists():
+        raise WorkbenchError(f"No workspace at {path}; run `workbench init` (or `workbench demo`) first.")
+    created = _prepare_folder(path)
+    db = None
+    try:
+        url = config.resolve_database_url(path, database_url)
+        secrets = _load_secrets(path)
+        vault = Vault(path / "vault")
+        vault.ensure()
+        db = Database(url)
+        db.check_reachable()
+        with _folder_lock(path):
+            upgrade(db)
+            marker = path / MARKER_FILE
+            if not marker.exists():
+                marker.write_text(json.dumps({"database": config.redact_url(url)}))
+        with db.read() as conn:
+            actor = actor_for(conn, username)
+        return Workspace(Context(home=path, db=db, vault=vault, actor=actor, secrets=secrets))
+    except BaseException:
+        if db is not None:
+            db.close()
+        if created:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+__all__ = ["Conflict", "Workspace", "connect", "exists"]
