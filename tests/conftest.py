@@ -93,3 +93,41 @@ def staffed(connect_as: Connect) -> Connect:
             admin.people.add(user, user.replace(".", " ").title(), roles=[role],
                              department="DHSC" if user != OTHER_OWNER else "ONS")
     return connect_as
+
+
+DEMO_USER = "demo.builder"
+DEMO_PERSONS = 3000
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo workspace built once per test run (by DEMO_USER, its admin and trainer)."""
+    from workbench.demo import build_demo
+
+    home = tmp_path_factory.mktemp("demo") / "ws"
+    saved = {k: os.environ.pop(k, None) for k in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
+    os.environ["WORKBENCH_USER"] = DEMO_USER
+    try:
+        build_demo(home, persons=DEMO_PERSONS, seed=11)
+    finally:
+        os.environ.pop("WORKBENCH_USER", None)
+        for key, value in saved.items():
+            if value is not None:
+                os.environ[key] = value
+    return home
+
+
+@pytest.fixture
+def demo_as(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
+    """demo_as(user) opens the shared demo workspace as that user."""
+    opened = []
+
+    def _connect(user: str) -> workbench.workspace.Workspace:
+        monkeypatch.setenv("WORKBENCH_USER", user)
+        ws = workbench.connect(demo_home, create=False)
+        opened.append(ws)
+        return ws
+
+    yield _connect
+    for ws in opened:
+        ws.close()

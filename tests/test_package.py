@@ -39,6 +39,7 @@ def test_ruff_is_clean() -> None:
 def test_readme_commands_are_what_ci_runs() -> None:
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    commands = [block.split("```")[0].strip() for block in readme.split("```sh")[1:]]
+    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    commands = [block.split("```")[0].strip() for block in section.split("```sh")[1:]]
     assert len(commands) == 2, "README gives exactly two set-up commands"
     assert commands[1] in ci, "CI runs the README's test command"

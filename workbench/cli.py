@@ -150,8 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_init)
 
     p = commands.add_parser("demo", help="build a demo workspace of synthetic departments and datasets")
-    p.add_argument("--scale", type=int, default=20_000, metavar="PERSONS",
-                   help="size of the synthetic population (default 20000; up to 5000000)")
+    p.add_argument("--scale", type=int, default=200_000, metavar="PERSONS",
+                   help="size of the synthetic population (default 200000; up to 5000000)")
     p.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
     p.add_argument("--force", action="store_true", help="rebuild an existing demo workspace from scratch")
     p.add_argument("--quiet", action="store_true", help="print only the summary")

@@ -35,7 +35,7 @@ def _demo_setting(ws: Any) -> dict[str, Any] | None:
         return conn.execute(select(settings.c.value).where(settings.c.key == DEMO_SETTING)).scalar()
 
 
-def build_demo(home: Any = None, *, persons: int = 20_000, seed: int = 2026, force: bool = False,
+def build_demo(home: Any = None, *, persons: int = 200_000, seed: int = 2026, force: bool = False,
                progress: Callable[[str], None] | None = None) -> str:
     """Build the demo workspace at ``home``; returns a one-line summary.
 

@@ -1,0 +1,102 @@
+"""``workbench demo``: the synthetic public sector registered through the real services."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_PERSONS, DEMO_USER
+
+from workbench.demo import build_demo
+from workbench.errors import AccessDenied, Conflict, InvalidInput
+
+
+def test_demo_contents(demo_as) -> None:
+    ws = demo_as(DEMO_USER)
+    assert set(ws.roles) == {"admin", "trainer"}
+    entries = ws.catalogue.list()
+    assert len(entries) >= 12 and len(set(entries["department"])) >= 7
+    for mission in range(1, 6):
+        assert not ws.catalogue.search(mission=mission).empty, f"no dataset for mission {mission}"
+    people = ws.people.list()
+    roles = {role for roles in people["roles"] for role in roles}
+    assert {"analyst", "output_checker", "data_owner", "trainer", "admin"} <= roles
+    projects = ws.projects()
+    assert len(projects) == 5 and sorted(projects["mission"]) == [1, 2, 3, 4, 5]
+    assert set(projects["status"]) == {"active"}
+    assert ws.verify_audit().ok
+
+
+def test_every_entry_has_its_data_owner_and_computed_quality(demo_as) -> None:
+    ws = demo_as(DEMO_USER)
+    people = ws.people.list().set_index("username")
+    for dataset_id in ws.catalogue.list()["id"]:
+        entry = ws.catalogue[dataset_id]
+        assert entry.has_data and entry.row_count and entry.row_count > 0
+        assert set(entry.record["completeness"]) == {c["name"] for c in entry.record["columns"]}
+        assert "data_owner" in people.loc[entry.owner, "roles"]
+        assert people.loc[entry.owner, "department"] == entry.department
+        stored = ws._ctx.vault.read_dataset(dataset_id)
+        assert len(stored) == entry.row_count
+        assert "person_id" not in stored.columns
+
+
+def test_hospital_search_finds_hospital_episodes_first(demo_as) -> None:
+    ws = demo_as(DEMO_USER)
+    assert ws.catalogue.search("hospital")["id"].iloc[0] == "dhsc.hes_apc"
+
+
+def test_truth_is_for_admins_and_trainers_only(demo_as) -> None:
+    ws = demo_as(DEMO_USER)
+    people = ws.people.list()
+    truth = ws.demo.truth("dhsc.hes_apc")
+    assert "person_id" in truth.columns and len(truth) == ws.catalogue["dhsc.hes_apc"].row_count
+    with pytest.raises(InvalidInput, match="no linkage truth"):
+        ws.demo.truth("ho.recorded_crime")
+    for role in ("analyst", "output_checker", "data_owner"):
+        user = next(u for u, r in zip(people["username"], people["roles"], strict=True) if r == [role])
+        with pytest.raises(AccessDenied):
+            demo_as(user).demo.truth("dhsc.hes_apc")
+    trainer = next(u for u, r in zip(people["username"], people["roles"], strict=True) if r == ["trainer"])
+    assert len(demo_as(trainer).demo.truth("dhsc.hes_apc")) == len(truth)
+
+
+def test_rebuilding_is_idempotent_and_never_touches_other_workspaces(demo_home: Path, tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_USER", DEMO_USER)
+    assert "already built" in build_demo(demo_home, persons=DEMO_PERSONS, seed=11)
+    with pytest.raises(Conflict, match="--force"):
+        build_demo(demo_home, persons=DEMO_PERSONS, seed=12)
+    import workbench
+
+    other = tmp_path / "real"
+    with workbench.connect(other) as ws:
+        ws.people.add(DEMO_USER, "Someone", roles=["admin"])
+    with pytest.raises(Conflict, match="not a demo"):
+        build_demo(other, persons=DEMO_PERSONS, force=True)
+    assert (other / "workbench.db").exists()
+
+
+def test_bad_demo_arguments_change_nothing(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_USER", DEMO_USER)
+    with pytest.raises(InvalidInput, match="persons"):
+        build_demo(tmp_path / "ws", persons=10)
+    assert not (tmp_path / "ws").exists()
+
+
+def test_cli_demo_then_search_shows_hospital_episodes_first(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKBENCH_HOME": str(tmp_path / "ws"), "WORKBENCH_USER": "cli.user"}
+    env.pop("WORKBENCH_DATABASE_URL", None)
+    exe = [sys.executable, "-m", "workbench.cli"]
+    built = subprocess.run([*exe, "demo", "--scale", "2000", "--quiet"], env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    assert "Built the demo workspace" in built.stdout
+    found = subprocess.run([*exe, "catalogue", "search", "hospital"], env=env, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    first = found.stdout.splitlines()[1].split()[0]
+    assert first == "dhsc.hes_apc"
+    again = subprocess.run([*exe, "demo", "--scale", "2000", "--quiet"], env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and "already built" in again.stdout
