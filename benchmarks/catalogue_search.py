@@ -10,11 +10,13 @@ Prints p50/p95 per engine and their ratio. Goal: p95 <= 20 ms on SQLite over 10,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import statistics
 import tempfile
 import time
+import uuid
 
 from _machine import describe
 
@@ -65,6 +67,26 @@ def make_records(n: int, seed: int = 7) -> list[dict]:
             "columns": [{"name": w + "_count", "type": "integer", "role": "other"} for w in words[6:9]],
         })
     return records
+
+
+@contextlib.contextmanager
+def scratch_schema(database_url: str | None):
+    """For PostgreSQL, a fresh schema dropped afterwards, so the benchmark never touches existing tables."""
+    if database_url is None:
+        yield None
+        return
+    from sqlalchemy import create_engine, text
+
+    schema = f"wb_bench_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 def build_workspace(records: list[dict], home: str, database_url: str | None):
@@ -123,9 +145,9 @@ def main() -> None:
     args = parser.parse_args()
     records = make_records(args.entries)
     queries = [QUERIES[i % len(QUERIES)] for i in range(args.queries)]
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as home, scratch_schema(args.database_url) as database_url:
         start = time.perf_counter()
-        ws = build_workspace(records, home, args.database_url)
+        ws = build_workspace(records, home, database_url)
         built = time.perf_counter() - start
         engine = ws._ctx.db.dialect
         assert len(ws.catalogue) == args.entries

@@ -19,6 +19,7 @@ from workbench.ids import check_dataset_id
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 RESTRICTED_AREAS = ("truth",)
 
@@ -55,12 +56,16 @@ class Vault:
         return self.read(self.dataset_path(dataset_id), columns)
 
     @contextmanager
-    def staged(self, path: Path, frame: pd.DataFrame) -> Iterator[Path]:
-        """Write ``frame`` beside ``path``; move it into place if the block succeeds, else delete it."""
+    def staged(self, path: Path, data: pd.DataFrame | pa.Table) -> Iterator[Path]:
+        """Write ``data`` beside ``path``; move it into place if the block succeeds, else delete it."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
-            frame.to_parquet(tmp, index=False)
+            pq.write_table(table, tmp)
             yield tmp
             os.replace(tmp, path)
         finally:

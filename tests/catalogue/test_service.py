@@ -62,6 +62,8 @@ def test_declared_row_count_is_replaced_by_the_data(staffed) -> None:
     (lambda df: df.assign(age_band="unknown-band"), "not among its declared categories"),
     (lambda df: df.assign(admitted="2025-01-01"), "declared 'date'"),
     (lambda df: df.assign(admission_id=1), "declared 'string'"),
+    (lambda df: df.assign(admission_id=["A", 2] * 10), "mixed types"),
+    (lambda df: df.assign(admitted=True), "declared 'date'"),
 ])
 def test_data_that_does_not_fit_the_schema_is_refused_and_nothing_is_written(staffed, change, message) -> None:
     owner = staffed(OWNER)
@@ -70,6 +72,16 @@ def test_data_that_does_not_fit_the_schema_is_refused_and_nothing_is_written(sta
         owner.catalogue.register(record(), change(admissions(20)))
     assert counts(owner) == before and vault_files(owner) == files
     assert "dhsc.admissions" not in owner.catalogue
+
+
+def test_categoricals_blanks_and_empty_columns(staffed) -> None:
+    frame = admissions(20).assign(age_band=lambda df: df.age_band.astype("category"), cost=float("nan"))
+    frame.loc[frame.index[10:15], "admission_id"] = "  "  # blank text counts as missing
+    entry = staffed(OWNER).catalogue.register(record(), frame)
+    assert entry.record["completeness"] == {"admission_id": 0.75, "age_band": 0.5, "length_of_stay": 1.0,
+                                            "cost": 0.0, "admitted": 1.0}
+    empty = staffed(OWNER).catalogue.register(record(), admissions(5).iloc[:0])
+    assert empty.row_count == 0 and set(empty.record["completeness"].values()) == {1.0}
 
 
 def test_data_without_a_schema_is_refused_with_a_starting_point(staffed) -> None:

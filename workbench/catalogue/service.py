@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import audit
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, schema, validate
+from workbench.catalogue.quality import check_data, infer_columns
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
@@ -28,81 +29,6 @@ if TYPE_CHECKING:
 MAX_QUERY_LENGTH = 500
 SEARCH_COLUMNS = ["id", "title", "department", "owner", "missions", "themes", "access_rights",
                   "security_classification", "rows", "summary", "score"]
-TYPE_CHECKS = {
-    "string": ("is_string_dtype", "is_object_dtype"),
-    "category": ("is_string_dtype", "is_object_dtype", "isinstance_categorical"),
-    "integer": ("is_integer_dtype",),
-    "float": ("is_float_dtype", "is_integer_dtype"),
-    "boolean": ("is_bool_dtype",),
-    "date": ("is_datetime64_any_dtype",),
-}
-
-
-def infer_columns(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A starting schema for ``frame`` (type from dtype, role 'other'): edit the roles before registering."""
-    from pandas.api import types
-
-    out = []
-    for name, dtype in frame.dtypes.items():
-        if types.is_bool_dtype(dtype):
-            kind = "boolean"
-        elif types.is_integer_dtype(dtype):
-            kind = "integer"
-        elif types.is_float_dtype(dtype):
-            kind = "float"
-        elif types.is_datetime64_any_dtype(dtype):
-            kind = "date"
-        else:
-            kind = "string"
-        out.append({"name": str(name), "type": kind, "role": "other", "description": ""})
-    return out
-
-
-def _check_data(record: dict[str, Any], frame: Any) -> tuple[int, dict[str, float]]:
-    """Check data against the entry's schema; return its row count and per-column completeness."""
-    import pandas as pd
-    from pandas.api import types
-
-    if not isinstance(frame, pd.DataFrame):
-        raise InvalidInput(f"data: expected a pandas DataFrame, got {type(frame).__name__}.", field="data")
-    columns = record.get("columns")
-    if not columns:
-        raise InvalidInput(
-            "columns: describe every column (name, type, role) before registering data; "
-            "ws.catalogue.infer_columns(df) gives a starting point whose roles you must set.", field="columns")
-    declared = [c["name"] for c in columns]
-    actual = [str(c) for c in frame.columns]
-    if len(set(actual)) != len(actual):
-        raise InvalidInput("data: column names repeat; give each column a unique name.", field="data")
-    if set(declared) != set(actual):
-        missing, extra = sorted(set(declared) - set(actual)), sorted(set(actual) - set(declared))
-        raise InvalidInput("columns: the schema and the data disagree: "
-                           + "; ".join(p for p in (f"declared but not in the data: {', '.join(missing)}"
-                                                   if missing else "",
-                                                   f"in the data but not declared: {', '.join(extra)}"
-                                                   if extra else "") if p), field="columns")
-    for i, column in enumerate(columns):
-        series = frame[column["name"]]
-        checks = TYPE_CHECKS[column["type"]]
-        fits = any(isinstance(series.dtype, pd.CategoricalDtype) if c == "isinstance_categorical"
-                   else getattr(types, c)(series.dtype) for c in checks)
-        if column["type"] in ("string", "category") and types.is_object_dtype(series.dtype):
-            fits = series.dropna().map(type).eq(str).all()
-        if not fits:
-            raise InvalidInput(f"columns[{i}]: {column['name']!r} is declared {column['type']!r} but the data "
-                               f"holds {series.dtype}.", field=f"columns[{i}].type")
-        if column["type"] == "category":
-            unknown = set(series.dropna().unique()) - set(column["categories"])
-            if unknown:
-                shown = ", ".join(map(repr, sorted(unknown)[:5]))
-                raise InvalidInput(f"columns[{i}].categories: {column['name']!r} holds values that are not "
-                                   f"among its declared categories: {shown}.", field=f"columns[{i}].categories")
-    missing = frame.isna()
-    for name in frame.columns:
-        if types.is_object_dtype(frame[name].dtype) or types.is_string_dtype(frame[name].dtype):
-            missing[name] |= frame[name].astype("string").str.strip().eq("").fillna(False)
-    shares = 1 - missing.mean() if len(frame) else pd.Series(1.0, index=frame.columns)
-    return len(frame), {str(k): round(float(v), 4) for k, v in shares.items()}
 
 
 def _search_terms(text: str) -> list[str]:
@@ -284,6 +210,7 @@ class Catalogue:
 
     # ----- writing -------------------------------------------------------------------------------------
     def infer_columns(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """A starting schema for ``frame`` (type from dtype, role 'other'): set the roles before registering."""
         return infer_columns(frame)
 
     def register(self, record: dict[str, Any], data: pd.DataFrame | None = None, *,
@@ -298,11 +225,10 @@ class Catalogue:
             with self._ctx.write() as conn:
                 self._write_dataset(conn, record, None)
         else:
-            row_count, completeness = _check_data(record, data)
-            frame = data[[c["name"] for c in record["columns"]]]
+            checked = check_data(record.get("columns"), data)
             path = self._ctx.vault.dataset_path(record["localId"])
-            with self._ctx.vault.staged(path, frame), self._ctx.write() as conn:
-                self._write_dataset(conn, record, (row_count, completeness))
+            with self._ctx.vault.staged(path, checked.table), self._ctx.write() as conn:
+                self._write_dataset(conn, record, (checked.row_count, checked.completeness))
         return self.get(record["localId"])
 
     def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
