@@ -18,12 +18,12 @@ ALLOWED = {
     "projects.read": set(ROLES),
     "projects.manage": {"admin"},
     "departments.manage": {"admin"},
-    "demo.build": {"admin"},
+    "audit.verify": {"admin"},
     "demo.truth.read": {"admin", "trainer"},
     "settings.write": {"admin"},
 }
 RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner": "me", "current_owner": "me"},
-            "people.manage": {"people_count": 3}, "demo.build": {"people_count": 3}}
+            "people.manage": {"people_count": 3}}
 
 
 def test_matrix_covers_every_action() -> None:
@@ -55,6 +55,12 @@ def test_resource_rules() -> None:
     # bootstrap: only into an empty workspace may a stranger register (as its first admin)
     assert decide(Actor("first"), "people.manage", {"people_count": 0})
     assert not decide(Actor("first"), "people.manage", {"people_count": 1})
+
+
+def test_every_action_reads_well_in_a_refusal() -> None:
+    from workbench.governance.policy import VERBS
+
+    assert set(VERBS) == set(ACTIONS)
 
 
 def test_unknown_actions_are_denied() -> None:

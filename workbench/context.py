@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import audit
 from workbench.errors import AccessDenied
-from workbench.governance.policy import Actor, decide
+from workbench.governance.policy import VERBS, Actor, decide
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -43,7 +43,7 @@ class Context:
         """Refuse unless the policy allows; for use inside ``write()`` (the refusal is audited after)."""
         decision = decide(self.actor, action, attributes)
         if not decision:
-            raise _Refusal(f"{self.actor.username} may not {action.replace('.', ' ')} {resource}: "
+            raise _Refusal(f"{self.actor.username} may not {VERBS.get(action, action)} {resource}: "
                            f"{decision.reason}.", action, resource, decision.reason)
 
     def require(self, action: str, resource: str, **attributes: Any) -> None:

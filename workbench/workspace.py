@@ -151,7 +151,7 @@ class Workspace:
         """Recompute the audit hash chain and report the first broken event, if any."""
         from workbench import audit
 
-        self._ctx.require("settings.write", "audit log")
+        self._ctx.require("audit.verify", "the audit log")
         with self._ctx.db.read() as conn:
             return audit.verify(conn)
 

@@ -94,6 +94,7 @@ def test_bad_search_arguments_are_refused(catalogue, kwargs, field) -> None:
     "hospital* AND NOT crime",
     "hospital:* | !crime & ''",
     "hospital\\' \x00",
+    "hospital _ __init__ ünïcode 9",
 ])
 def test_sql_and_query_syntax_in_search_text_is_only_text(catalogue, text) -> None:
     found = catalogue.search(text)

@@ -91,6 +91,7 @@ class Catalogue:
 
         if not isinstance(dataset_id, str):
             return False
+        self._ctx.require("catalogue.read", "catalogue")
         with self._ctx.db.read() as conn:
             return conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is not None
 
@@ -99,6 +100,7 @@ class Catalogue:
 
         from workbench.db.schema import datasets
 
+        self._ctx.require("catalogue.read", "catalogue")
         with self._ctx.db.read() as conn:
             return conn.execute(select(func.count()).select_from(datasets)).scalar_one()
 

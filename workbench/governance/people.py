@@ -63,6 +63,7 @@ class Departments:
 
         from workbench.db.schema import departments
 
+        self._ctx.require("people.read", "departments")
         with self._ctx.db.read() as conn:
             rows = conn.execute(select(departments).order_by(departments.c.slug)).mappings().all()
         return pd.DataFrame(rows, columns=["slug", "abbreviation", "name"])
@@ -139,8 +140,9 @@ class People:
         with self._ctx.write() as conn:
             count = conn.execute(select(func.count()).select_from(people)).scalar_one()
             self._ctx.check("people.manage", f"person {username}", people_count=count)
-            if count == 0 and "admin" not in roles:
-                raise InvalidInput("roles: the first person in a workspace must be an admin.", field="roles")
+            if count == 0 and ("admin" not in roles or username != self._ctx.actor.username):
+                raise InvalidInput(f"The first person in a workspace must be you ({self._ctx.actor.username}), "
+                                   "as its admin.", field="roles")
             if conn.execute(select(people.c.username).where(people.c.username == username)).first():
                 raise Conflict(f"{username!r} is already registered; change their roles instead.")
             slug = Departments(self._ctx).resolve(conn, department) if department else None
@@ -155,10 +157,12 @@ class People:
         return self.get(username)
 
     def get(self, username: str) -> dict[str, Any]:
+        """One person with their roles."""
         from sqlalchemy import select
 
         from workbench.db.schema import people
 
+        self._ctx.require("people.read", f"person {username}")
         with self._ctx.db.read() as conn:
             row = conn.execute(select(people).where(people.c.username == username)).mappings().first()
             if row is None:

@@ -99,9 +99,17 @@ ACTIONS = {
     "projects.read": _registered,
     "departments.manage": _roles("admin"),
     "projects.manage": _roles("admin"),
-    "demo.build": _first_person,
     "demo.truth.read": _roles("admin", "trainer"),
     "settings.write": _roles("admin"),
+    "audit.verify": _roles("admin"),
+}
+
+# How each action reads in a refusal: "<user> may not <verb> <resource>: <reason>."
+VERBS = {
+    "catalogue.read": "read", "catalogue.export": "export", "catalogue.register": "register",
+    "catalogue.update": "change", "catalogue.register_reference": "register", "people.read": "list",
+    "people.manage": "add", "projects.read": "read", "projects.manage": "create", "departments.manage": "add",
+    "demo.truth.read": "read the linkage truth of", "settings.write": "change", "audit.verify": "verify",
 }
 
 

@@ -83,11 +83,11 @@ class Projects:
         if end_date < start_date:
             raise InvalidInput(f"end: the project ends ({end_date}) before it starts ({start_date}).",
                                field="end")
-        roster = {lead: "lead", **{u: r for u, r in (members or {}).items() if u != lead}}
-        bad = {u: r for u, r in roster.items() if r not in PROJECT_ROLES}
+        bad = {u: r for u, r in (members or {}).items() if r not in PROJECT_ROLES}
         if bad:
             raise InvalidInput(f"members: unknown project role(s) {bad}; use {', '.join(PROJECT_ROLES)}.",
                                field="members")
+        roster = {lead: "lead", **{u: r for u, r in (members or {}).items() if u != lead}}
         with self._ctx.write() as conn:
             self._ctx.check("projects.manage", f"project {id}")
             if conn.execute(select(projects.c.id).where(projects.c.id == id)).first():
