@@ -58,7 +58,7 @@ def test_people_and_departments_listing(staffed) -> None:
 
 def test_projects(staffed) -> None:
     admin = staffed(ADMIN)
-    project = admin._projects.create(
+    project = admin.create_project(
         "m1-inactivity", "Economic inactivity", "Why people leave work.", mission=1,
         legal_gateway="dea-2017-research", lead=ANALYST, start="2026-04-01", end="2027-03-31",
         members={OWNER: "reviewer"}, status="active")
@@ -88,5 +88,5 @@ def test_bad_projects_are_refused(staffed, kwargs, error, message) -> None:
                  "legal_gateway": "dea-2017-research", "lead": ANALYST, "start": "2026-01-01",
                  "end": "2026-12-31", **kwargs}
     with pytest.raises(error, match=message):
-        admin._projects.create(arguments.pop("id"), arguments.pop("title"), arguments.pop("purpose"), **arguments)
+        admin.create_project(arguments.pop("id"), arguments.pop("title"), arguments.pop("purpose"), **arguments)
     assert admin.projects().empty

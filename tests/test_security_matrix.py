@@ -46,7 +46,7 @@ def operations(ws, user: str) -> dict:
         "list people": lambda: ws.people.list(),
         "add person": lambda: ws.people.add(f"new.{tag}", "New Person", roles=["analyst"]),
         "add department": lambda: ws.departments.add(f"agency-{tag}", "Agency"),
-        "create project": lambda: ws._projects.create(
+        "create project": lambda: ws.create_project(
             f"p-{tag}", "Title", "Purpose", mission=1, legal_gateway="dea-2017-research", lead=ANALYST,
             start="2026-01-01", end="2026-12-31"),
         "list projects": lambda: ws.projects(),
@@ -60,9 +60,8 @@ def world(staffed):
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
     admin = staffed(ADMIN)
     vault = admin._ctx.vault
-    with vault.staged(vault.restricted_path("truth", "dhsc.admissions"),
-                      pd.DataFrame({"admission_id": ["A1"], "person_id": [1]})):
-        pass
+    vault.write(vault.restricted_path("truth", "dhsc.admissions"),
+                pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))
     return staffed
 
 

@@ -175,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "yaml", "json", "jsonld"], default="text")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("import", help="import YAML (UK metadata model) or DCAT JSON-LD files")
+    p = sub.add_parser("import", help="import YAML (UK metadata model) or DCAT JSON-LD files",
+                       description="Import catalogue records. Each file is imported whole or not at all; "
+                                   "a record whose identifier is already catalogued updates that entry.")
     p.add_argument("files", nargs="+", help=".yaml/.yml or .jsonld/.json files")
     p.add_argument("--kind", choices=["Dataset", "Distribution", "ContactPoint"],
                    help="what the files describe (default: from their type field)")

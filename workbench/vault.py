@@ -55,6 +55,11 @@ class Vault:
     def read_dataset(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         return self.read(self.dataset_path(dataset_id), columns)
 
+    def write(self, path: Path, data: pd.DataFrame | pa.Table) -> None:
+        """Write ``data`` to ``path`` atomically (readers see the old file or the new one, never half)."""
+        with self.staged(path, data):
+            pass
+
     @contextmanager
     def staged(self, path: Path, data: pd.DataFrame | pa.Table) -> Iterator[Path]:
         """Write ``data`` beside ``path``; move it into place if the block succeeds, else delete it."""

@@ -132,7 +132,12 @@ class Workspace:
         return self._projects.list()
 
     def project(self, project_id: str) -> Project:
+        """One project: purpose, mission, legal gateway, lead and members."""
         return self._projects.get(project_id)
+
+    def create_project(self, id: str, title: str, purpose: str, **fields: Any) -> Project:
+        """Create a project (admins): see ``governance.projects.Projects.create`` for the fields."""
+        return self._projects.create(id, title, purpose, **fields)
 
     @property
     def _projects(self) -> Any:

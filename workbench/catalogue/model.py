@@ -46,7 +46,6 @@ class Slot:
     maximum: float | None = None
     slot_uri: str | None = None
     designates_type: bool = False
-    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,6 @@ def _slot_from(name: str, spec: dict[str, Any], base: Slot | None = None) -> Slo
                       ("designates_type", "designates_type")):
         if key in spec:
             changes[attr] = spec[key]
-    if isinstance(spec.get("description"), str):
-        changes["description"] = spec["description"].strip().splitlines()[0]
     return replace(slot, **changes)
 
 

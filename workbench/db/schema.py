@@ -26,8 +26,6 @@ metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
 })
 
-ROLES = ("analyst", "output_checker", "data_owner", "trainer", "admin")
-
 departments = Table(
     "departments", metadata,
     Column("slug", String(100), primary_key=True),

@@ -96,10 +96,9 @@ def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
         ws.catalogue.register(entry, world.datasets[dataset_id])
     vault = ws._ctx.vault
     for name, frame in {**world.truth, "population": world.population}.items():
-        with vault.staged(vault.restricted_path("truth", name), frame):
-            pass
+        vault.write(vault.restricted_path("truth", name), frame)
     for project in world.projects:
-        ws._projects.create(
+        ws.create_project(
             project["id"], project["title"], project["purpose"], mission=project["mission"],
             legal_gateway=project["legalGateway"], lead=project["lead"], start=project["start"],
             end=project["end"], status="active",
