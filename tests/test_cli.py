@@ -59,6 +59,8 @@ def test_init_import_search_show_export(home: Path, tmp_path: Path, capsys) -> N
     assert "OS Postcodes Data" in capsys.readouterr().out
     assert main(["catalogue", "show", "os-postcodes-data", "--format", "yaml"]) == 0
     assert "updateFrequency: freq:quarterly" in capsys.readouterr().out
+    assert main(["catalogue", "show", "os-postcodes-data", "--format", "jsonld"]) == 0
+    assert '"@type": "dcat:Dataset"' in capsys.readouterr().out
 
     target = tmp_path / "catalogue.jsonld"
     assert main(["catalogue", "export", "-o", str(target)]) == 0

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, PG_SKIP, PG_URL
+from conftest import ADMIN
 from sqlalchemy import text
 
 import workbench
@@ -172,17 +172,11 @@ def test_first_open_by_two_processes_at_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgresql
+@pytest.mark.parametrize("new_database", ["postgresql"], indirect=True)
 def test_postgresql_workspace_from_environment(tmp_path: Path, monkeypatch, database_url) -> None:
-    if database_url is None:
-        pytest.skip("this test is about PostgreSQL")
     monkeypatch.setenv("WORKBENCH_USER", ADMIN)
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", database_url)
     with workbench.connect(tmp_path / "ws") as ws:
         assert ws._ctx.db.dialect == "postgresql"
     assert not (tmp_path / "ws" / "workbench.db").exists()
 
-
-def test_postgresql_switch_is_visible_when_absent() -> None:
-    if PG_URL:
-        pytest.skip("PostgreSQL is configured here")
-    assert "WORKBENCH_TEST_DATABASE_URL" in PG_SKIP
