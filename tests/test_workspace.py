@@ -180,3 +180,24 @@ def test_postgresql_workspace_from_environment(tmp_path: Path, monkeypatch, data
         assert ws._ctx.db.dialect == "postgresql"
     assert not (tmp_path / "ws" / "workbench.db").exists()
 
+
+
+def test_damaged_secrets_are_refused(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_USER", ADMIN)
+    home = tmp_path / "ws"
+    workbench.connect(home).close()
+    (home / "secrets.json").write_text("{not json")
+    with pytest.raises(WorkbenchError, match="damaged"):
+        workbench.connect(home)
+
+
+def test_vault_refuses_unknown_restricted_areas_and_bad_names(tmp_path: Path) -> None:
+    from workbench.vault import Vault
+
+    vault = Vault(tmp_path)
+    with pytest.raises(InvalidInput, match="restricted area"):
+        vault.restricted_path("everything", "x")
+    with pytest.raises(InvalidInput, match="path separator"):
+        vault.restricted_path("truth", "../../etc")
+    with pytest.raises(InvalidInput, match="path separator"):
+        vault.dataset_path("a/b")

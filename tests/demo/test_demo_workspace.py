@@ -100,3 +100,11 @@ def test_cli_demo_then_search_shows_hospital_episodes_first(tmp_path: Path) -> N
     assert first == "dhsc.hes_apc"
     again = subprocess.run([*exe, "demo", "--scale", "2000", "--quiet"], env=env, capture_output=True, text=True)
     assert again.returncode == 0 and "already built" in again.stdout
+
+
+def test_force_rebuild_refuses_an_external_database(demo_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("WORKBENCH_USER", DEMO_USER)
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", f"sqlite:///{demo_home / 'workbench.db'}")
+    with pytest.raises(Conflict, match="only embedded"):
+        build_demo(demo_home, persons=DEMO_PERSONS, seed=11, force=True)
+    assert (demo_home / "workbench.db").exists()
