@@ -95,6 +95,37 @@ def staffed(connect_as: Connect) -> Connect:
     return connect_as
 
 
+SECOND_ANALYST = "bea.analyst"
+DATASET, PROJECT, OTHER_PROJECT = "dhsc.patients", "p-alpha", "p-beta"
+
+
+@pytest.fixture
+def governed(staffed: Connect) -> Connect:
+    """``staffed`` plus OWNER's patient-level dataset and two active projects led by ANALYST (accredited and
+    trained): PROJECT under a research gateway, OTHER_PROJECT under one that permits identifiers, where
+    SECOND_ANALYST (also accredited and trained) is an analyst. No request has been made yet."""
+    from factories import patient_record, patients
+
+    staffed(OWNER).catalogue.register(patient_record(), patients())
+    admin = staffed(ADMIN)
+    admin.people.add(SECOND_ANALYST, "Bea Analyst", roles=["analyst"], department="DHSC")
+    for user in (ANALYST, SECOND_ANALYST):
+        admin.people.accredit(user, until="2099-12-31")
+        admin.people.record_training(user, "safe-researcher", completed="2026-01-05")
+    admin.create_project(PROJECT, "Alpha", "Admissions research", mission=5, legal_gateway="dea-2017-research",
+                         lead=ANALYST, start="2026-01-01", end="2099-12-31", status="active")
+    admin.create_project(OTHER_PROJECT, "Beta", "Service planning", mission=5,
+                         legal_gateway="nhs-act-2006-s251", lead=ANALYST, start="2026-01-01", end="2099-12-31",
+                         status="active", members={SECOND_ANALYST: "analyst"})
+    return staffed
+
+
+def grant(staffed: Connect, project: str = PROJECT, columns: list[str] | None = None, **decision) -> dict:
+    """ANALYST requests DATASET for ``project``; OWNER approves with ``decision`` options."""
+    request = staffed(ANALYST).project(project).request_access(DATASET, columns, justification="Needed for it")
+    return staffed(OWNER).owner.decide(request["id"], "approve", **decision)
+
+
 DEMO_USER = "demo.builder"
 DEMO_PERSONS = 3000
 

@@ -67,3 +67,24 @@ def admissions(rows: int = 100, seed: int = 1) -> pd.DataFrame:
     })
     frame.loc[frame.index[:10], "age_band"] = None  # 10% missing
     return frame
+
+
+PATIENT_COLUMNS = [
+    {"name": "nhs_number", "type": "string", "role": "direct_identifier", "description": "NHS number"},
+    {"name": "surname", "type": "string", "role": "direct_identifier", "description": "Family name"},
+    *BASE["columns"],
+]
+
+
+def patient_record(**overrides: Any) -> dict[str, Any]:
+    """Patient-level admissions (``dhsc.patients``): the admissions record with two direct identifiers in front."""
+    return record(**{"columns": copy.deepcopy(PATIENT_COLUMNS), "localId": "dhsc.patients",
+                     "identifier": "https://data.example.invalid/dataset/patients", **overrides})
+
+
+def patients(rows: int = 100, seed: int = 1) -> pd.DataFrame:
+    """Admissions with an NHS number (50 people, so repeats) and a surname."""
+    frame = admissions(rows, seed)
+    frame.insert(0, "surname", [f"Surname{i % 50}" for i in range(rows)])
+    frame.insert(0, "nhs_number", [f"{9000000000 + i % 50}" for i in range(rows)])
+    return frame

@@ -34,7 +34,7 @@ def test_changes_and_refusals_are_chained(staffed) -> None:
     assert staffed(ADMIN).verify_audit().ok
 
 
-@pytest.mark.parametrize("tamper", ["edit", "delete", "rehash_one"])
+@pytest.mark.parametrize("tamper", ["edit", "delete", "rehash_one", "reorder", "cut_tail", "reforge_tail"])
 def test_tampering_is_detected(staffed, tamper) -> None:
     admin = staffed(ADMIN)
     log = events(admin)
@@ -44,14 +44,75 @@ def test_tampering_is_detected(staffed, tamper) -> None:
             conn.execute(update(audit_events).where(audit_events.c.seq == victim.seq).values(actor="mallory"))
         elif tamper == "delete":
             conn.execute(text("DELETE FROM audit_events WHERE seq = :s"), {"s": victim.seq})
-        else:  # recompute the edited event's own hash: the next link still breaks
+        elif tamper == "rehash_one":  # recompute the edited event's own hash: the next link still breaks
             forged = audit._digest(victim.prev_hash, victim.at, "mallory", victim.action, victim.resource,
                                    victim.outcome, victim.detail)
             conn.execute(update(audit_events).where(audit_events.c.seq == victim.seq)
                          .values(actor="mallory", hash=forged))
+        elif tamper == "reorder":  # swap two events' places in the sequence
+            for seq, to in ((victim.seq, -1), (log[4].seq, victim.seq), (-1, log[4].seq)):
+                conn.execute(update(audit_events).where(audit_events.c.seq == seq).values(seq=to))
+        elif tamper == "cut_tail":  # drop the newest events: every remaining link is intact
+            conn.execute(text("DELETE FROM audit_events WHERE seq >= :s"), {"s": victim.seq})
+        else:  # rewrite the newest event and its hash, a chain valid in itself
+            last = log[-1]
+            forged = audit._digest(last.prev_hash, last.at, "mallory", last.action, last.resource, last.outcome,
+                                   last.detail)
+            conn.execute(update(audit_events).where(audit_events.c.seq == last.seq)
+                         .values(actor="mallory", hash=forged))
     check = admin.verify_audit()
     assert not check.ok
-    assert check.first_broken == (victim.seq if tamper == "edit" else log[4].seq)
+    expected = {"edit": victim.seq, "reorder": victim.seq, "cut_tail": log[-1].seq, "reforge_tail": log[-1].seq}
+    assert check.first_broken == expected.get(tamper, log[4].seq), check.reason
+
+
+def test_concurrent_writers_keep_one_chain(staffed, connect_as, tmp_path) -> None:
+    """Writers in several threads, each with its own connection pool, append to one unbroken chain."""
+    import threading
+
+    from workbench.context import Context
+
+    admin = staffed(ADMIN)
+    start = len(events(admin))
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            ws = connect_as(ANALYST)
+            ctx: Context = ws._ctx
+            for i in range(15):
+                with ctx.write() as conn:
+                    audit.append(conn, ctx.actor.username, "test.append", f"writer {n} event {i}")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(events(admin)) == start + 60
+    assert admin.verify_audit().ok
+
+
+def test_audit_verify_command(staffed, tmp_path, capsys, monkeypatch) -> None:
+    from workbench.cli import main
+
+    admin = staffed(ADMIN)
+    home = str(admin.home)
+    monkeypatch.setenv("WORKBENCH_USER", ADMIN)
+    if admin._ctx.db.dialect == "postgresql":
+        monkeypatch.setenv("WORKBENCH_DATABASE_URL", admin._ctx.db.url)
+    assert main(["--home", home, "audit", "verify"]) == 0
+    assert "intact" in capsys.readouterr().out
+    with admin._ctx.db.write() as conn:
+        conn.execute(update(audit_events).where(audit_events.c.seq == 2).values(actor="mallory"))
+    assert main(["--home", home, "audit", "verify"]) == 1
+    assert "broken at event 2" in capsys.readouterr().err
+    monkeypatch.setenv("WORKBENCH_USER", ANALYST)
+    assert main(["--home", home, "audit", "verify"]) == 1
+    assert "may not verify" in capsys.readouterr().err
 
 
 def test_only_admins_verify_the_chain(staffed) -> None:

@@ -11,7 +11,11 @@ from conftest import ADMIN, REFERENCE
 from workbench.cli import build_parser, main
 
 SUBCOMMANDS = [[], ["init"], ["demo"], ["catalogue"], ["catalogue", "search"], ["catalogue", "show"],
-               ["catalogue", "import"], ["catalogue", "export"], ["lab"]]
+               ["catalogue", "import"], ["catalogue", "export"], ["lab"], ["audit", "verify"],
+               *[[group, action] for group, actions in (
+                   ("people", ("list", "add", "roles", "accredit", "train")),
+                   ("projects", ("list", "show", "status", "member")), ("access", ("request", "mine")),
+                   ("owner", ("requests", "decide", "usage", "delegate", "revoke"))) for action in actions]]
 
 
 @pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "workbench")

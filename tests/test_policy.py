@@ -20,10 +20,34 @@ ALLOWED = {
     "departments.manage": {"admin"},
     "audit.verify": {"admin"},
     "demo.truth.read": {"admin", "trainer"},
+    "settings.read": set(ROLES),
     "settings.write": {"admin"},
+    "people.accredit": {"admin"},
+    "people.train": {"admin", "trainer"},
+    # rules that judge membership, ownership and conditions rather than roles: every role, given the facts
+    "access.request": set(ROLES),
+    "access.list_mine": set(ROLES),
+    "access.list_to_decide": {"admin", "data_owner"},
+    "access.decide": set(ROLES),
+    "access.grant_identifiers": set(ROLES),
+    "access.revoke": {"admin"},
+    "access.delegate": {"admin"},
+    "data.load": set(ROLES),
+    "data.save": set(ROLES),
+    "data.read_saved": set(ROLES),
+    "owner.usage": {"admin"},
 }
+TODAY = "2026-06-01"
+GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
+        "accreditation": "accredited", "accredited_until": "2027-01-01", "today": TODAY, "training_missing": []}
 RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner": "me", "current_owner": "me"},
-            "people.manage": {"people_count": 3}}
+            "people.manage": {"people_count": 3}, "access.request": GOOD,
+            "access.decide": {"owner": "me", "requested_by": "someone.else"},
+            "access.grant_identifiers": {"gateway": "nhs-act-2006-s251", "gateway_allows_identifiers": True},
+            "access.revoke": {"owner": "someone.else"}, "access.delegate": {"owner": "someone.else"},
+            "owner.usage": {"owner": "someone.else"},
+            "data.load": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
+            "data.save": GOOD, "data.read_saved": GOOD}
 
 
 def test_matrix_covers_every_action() -> None:
@@ -55,6 +79,49 @@ def test_resource_rules() -> None:
     # bootstrap: only into an empty workspace may a stranger register (as its first admin)
     assert decide(Actor("first"), "people.manage", {"people_count": 0})
     assert not decide(Actor("first"), "people.manage", {"people_count": 1})
+
+
+LOAD = RESOURCE["data.load"]
+
+
+@pytest.mark.parametrize(("facts", "reason"), [
+    ({"member_role": None}, "you are not a member of project p"),
+    ({"member_role": "reviewer"}, "your role in project p is reviewer; this needs the role lead or analyst"),
+    ({"project_status": "closed"}, "project p is closed and can only be read"),
+    ({"project_status": "proposed"}, "project p is proposed and can only be read; an admin can make it active"),
+    ({"project_ended": True, "project_end": "2026-05-01"}, "project p ended on 2026-05-01"),
+    ({"accreditation": "none"}, "is not an accredited researcher"),
+    ({"accredited_until": "2026-05-31"}, "expired on 2026-05-31; an admin can renew it"),
+    ({"training_missing": ["safe-researcher"]}, "no current training record for safe-researcher"),
+    ({"granted": []}, "project p holds no grant for d; request access"),
+    ({"granted": [], "lapsed_grant": "expired on 2026-05-01"}, "grant for d expired on 2026-05-01"),
+    ({"wanted": ["a", "c"]}, r"column\(s\) c are outside project p's grant for d \(granted: a, b\)"),
+])
+def test_each_load_condition_is_named(facts: dict, reason: str) -> None:
+    import re
+
+    analyst = Actor("me", frozenset({"analyst"}), registered=True)
+    assert decide(analyst, "data.load", LOAD)
+    decision = decide(analyst, "data.load", {**LOAD, **facts})
+    assert not decision and re.search(reason, decision.reason), decision.reason
+
+
+def test_ownership_rules() -> None:
+    owner = Actor("me", frozenset({"data_owner"}), registered=True)
+    delegate = Actor("dee", frozenset({"analyst"}), registered=True)
+    other = Actor("other", frozenset({"data_owner"}), registered=True)
+    resource = {"owner": "me", "delegates": ["dee"], "requested_by": "ann"}
+    assert decide(owner, "access.decide", resource) and decide(delegate, "access.decide", resource)
+    assert not decide(other, "access.decide", resource)
+    assert "own request" in decide(delegate, "access.decide", {**resource, "requested_by": "dee"}).reason
+    assert decide(owner, "owner.usage", resource) and decide(delegate, "owner.usage", resource)
+    assert not decide(other, "owner.usage", resource)
+    assert decide(owner, "access.delegate", resource) and not decide(delegate, "access.delegate", resource)
+    assert decide(delegate, "access.list_to_decide", {"delegate_of": ["d"]})
+    assert not decide(delegate, "access.grant_identifiers", {"gateway": "g", "gateway_allows_identifiers": False})
+    assert not decide(owner, "access.request", {**GOOD, "project_status": "closed"})
+    assert decide(owner, "access.request", {**GOOD, "project_status": "proposed"})
+    assert decide(owner, "data.read_saved", {**GOOD, "member_role": "reviewer", "project_status": "closed"})
 
 
 def test_every_action_reads_well_in_a_refusal() -> None:

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, OTHER_OWNER, OWNER, ROLE_OF, TRAINER
+from conftest import (
+    ADMIN,
+    ANALYST,
+    CHECKER,
+    DATASET,
+    OTHER_OWNER,
+    OTHER_PROJECT,
+    OWNER,
+    PROJECT,
+    ROLE_OF,
+    TRAINER,
+    grant,
+)
 from factories import record
 from sqlalchemy import func, select
 
@@ -27,10 +39,31 @@ EXPECTED = {
     "list projects": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "read linkage truth": {"admin", "trainer"},
     "verify audit": {"admin"},
+    # governed access (ANALYST leads both projects; OWNER owns DATASET)
+    "set roles": {"admin"},
+    "accredit person": {"admin"},
+    "record training": {"admin", "trainer"},
+    "change project": {"admin"},
+    "add project member": {"admin"},
+    "request access": {"analyst"},
+    "list my requests": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list project grants": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list requests to decide": {"admin", "data_owner"},
+    "decide request": {"data_owner"},
+    "name delegate": {"admin", "data_owner"},
+    "load granted data": {"analyst"},
+    "save to project": {"analyst"},
+    "list saved data": {"analyst"},
+    "read saved data": {"analyst"},
+    "owner usage report": {"admin", "data_owner"},
+    "read synthetic twin": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "read access settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "change access settings": {"admin"},
+    "revoke grant": {"admin", "data_owner"},
 }
 
 
-def operations(ws, user: str) -> dict:
+def operations(ws, user: str, state: dict) -> dict:
     tag = user.split(".")[0]
     return {
         "search catalogue": lambda: ws.catalogue.search("hospital"),
@@ -52,17 +85,45 @@ def operations(ws, user: str) -> dict:
         "list projects": lambda: ws.projects(),
         "read linkage truth": lambda: ws.demo.truth("dhsc.admissions"),
         "verify audit": lambda: ws.verify_audit(),
+        "set roles": lambda: ws.people.set_roles(CHECKER, ["output_checker", "analyst"]),
+        "accredit person": lambda: ws.people.accredit(CHECKER, until="2099-01-01"),
+        "record training": lambda: ws.people.record_training(CHECKER, f"course-{tag}", completed="2026-01-01"),
+        "change project": lambda: ws.project(OTHER_PROJECT).update(end="2099-06-30"),
+        "add project member": lambda: ws.project(OTHER_PROJECT).add_member(CHECKER, "reviewer"),
+        "request access": lambda: ws.project(PROJECT).request_access(DATASET, ["cost"], justification="Costs"),
+        "list my requests": lambda: ws.access.mine(),
+        "list project grants": lambda: ws.project(PROJECT).grants(),
+        "list requests to decide": lambda: ws.owner.requests(),
+        "decide request": lambda: ws.owner.decide(state["pending"], "refuse", reason="Not now"),
+        "name delegate": lambda: ws.owner.delegate(DATASET, TRAINER if user != TRAINER else CHECKER),
+        "load granted data": lambda: ws.project(PROJECT).load(DATASET),
+        "save to project": lambda: ws.project(PROJECT).save(pd.DataFrame({"n": [1]}), "counts",
+                                                            derived_from=[DATASET]),
+        "list saved data": lambda: ws.project(PROJECT).datasets(),
+        "read saved data": lambda: ws.project(PROJECT).read("kept"),
+        "owner usage report": lambda: ws.owner.usage(DATASET),
+        "read synthetic twin": lambda: ws.catalogue.twin(DATASET),
+        "read access settings": lambda: ws.access.settings(),
+        "change access settings": lambda: ws.access.update_settings(twin_min_count=5),
+        "revoke grant": lambda: ws.owner.revoke(state["grant"], reason="Review"),
     }
 
 
 @pytest.fixture
-def world(staffed):
+def world(governed):
+    """``governed`` plus another owner's dataset with demo truth, a grant, a pending request and a saved frame;
+    returns the connect function and the ids the operations need."""
+    staffed, state = governed, {}
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
+    state["grant"] = grant(staffed)["grant_id"]
+    analyst = staffed(ANALYST)
+    state["pending"] = analyst.project(OTHER_PROJECT).request_access(DATASET, justification="Planning")["id"]
+    analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])
     admin = staffed(ADMIN)
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),
                 pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))
-    return staffed
+    return staffed, state
 
 
 def snapshot(ws) -> dict:
@@ -80,9 +141,10 @@ def denied_count(ws) -> int:
 
 @pytest.mark.parametrize("user", [ADMIN, OWNER, ANALYST, CHECKER, TRAINER])
 def test_matrix(world, user: str) -> None:
-    ws = world(user)
+    connect, ids = world
+    ws = connect(user)
     role = ROLE_OF[user]
-    for name, operation in operations(ws, user).items():
+    for name, operation in operations(ws, user, ids).items():
         before = denied_count(ws)
         if role in EXPECTED[name]:
             operation()
@@ -95,9 +157,10 @@ def test_matrix(world, user: str) -> None:
             assert snapshot(ws) == state, f"{name}: a refusal changed something"
 
 
-def test_strangers_are_refused_everything(world, connect_as) -> None:
-    ws = connect_as("walk.in")
-    for _name, operation in operations(ws, ANALYST).items():
+def test_strangers_are_refused_everything(world) -> None:
+    connect, ids = world
+    ws = connect("walk.in")
+    for _name, operation in operations(ws, ANALYST, ids).items():
         with pytest.raises(AccessDenied):
             operation()
     assert denied_count(ws) == len(EXPECTED)

@@ -3,6 +3,10 @@
 Each event's hash covers its content and the previous event's hash, so editing, deleting or reordering any
 past event breaks every later link (``verify`` finds the first broken one). Appends happen inside the
 caller's write transaction, which is serialised, and ``prev_hash`` is unique, so the chain cannot fork.
+
+A chain alone cannot show that its newest events were cut off, so after each commit the last event's
+sequence number and hash are also written outside the database (``Anchor``, a file in the workspace folder);
+``verify`` checks that the log still reaches that event unchanged.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlalchemy.engine import Connection
 
 GENESIS = "0" * 64
+ANCHOR_FILE = "audit-head.json"
 
 
 def _canonical_time(at: datetime) -> str:
@@ -43,9 +50,40 @@ def append(conn: Connection, actor: str, action: str, resource: str, *, outcome:
     prev = conn.execute(select(t.c.hash).order_by(t.c.seq.desc()).limit(1)).scalar() or GENESIS
     at = datetime.now(UTC)
     digest = _digest(prev, at, actor, action, resource, outcome, detail)
-    return conn.execute(insert(t).values(at=at, actor=actor, action=action, resource=resource,
-                                         outcome=outcome, detail=detail, prev_hash=prev, hash=digest)
-                        ).inserted_primary_key[0]
+    seq = conn.execute(insert(t).values(at=at, actor=actor, action=action, resource=resource,
+                                        outcome=outcome, detail=detail, prev_hash=prev, hash=digest)
+                       ).inserted_primary_key[0]
+    conn.info["audit_head"] = (seq, digest)  # the database layer hands it to the anchor after commit
+    return seq
+
+
+class Anchor:
+    """The newest committed event (sequence number and hash), kept in a file beside the database.
+
+    Concurrent writers may leave it a few events behind the log, never ahead, so it proves the log was not
+    cut short before that event.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def record(self, seq: int, digest: str) -> None:
+        import os
+        import uuid
+
+        current = self.read()
+        if current is not None and current[0] >= seq:
+            return
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}")
+        tmp.write_text(json.dumps({"seq": seq, "hash": digest}))
+        os.replace(tmp, self.path)
+
+    def read(self) -> tuple[int, str] | None:
+        try:
+            data = json.loads(self.path.read_text())
+            return int(data["seq"]), str(data["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -56,14 +94,16 @@ class ChainCheck:
     reason: str = ""
 
 
-def verify(conn: Connection) -> ChainCheck:
-    """Recompute the chain; report the first event whose link or content does not match."""
+def verify(conn: Connection, anchor: Anchor | None = None) -> ChainCheck:
+    """Recompute the chain; report the first event whose link or content does not match, or that the log
+    no longer reaches the event recorded by ``anchor``."""
     from sqlalchemy import select
 
     from workbench.db.schema import audit_events as t
 
     prev = GENESIS
-    count = 0
+    count = last = 0
+    head = anchor.read() if anchor is not None else None
     for row in conn.execute(select(t).order_by(t.c.seq)):
         count += 1
         if row.prev_hash != prev:
@@ -71,4 +111,10 @@ def verify(conn: Connection) -> ChainCheck:
         if _digest(prev, row.at, row.actor, row.action, row.resource, row.outcome, row.detail) != row.hash:
             return ChainCheck(False, count, row.seq, "its content does not match its hash")
         prev = row.hash
+        if head is not None and row.seq == head[0] and row.hash != head[1]:
+            return ChainCheck(False, count, row.seq, "it is not the event recorded outside the database")
+        last = row.seq
+    if head is not None and last < head[0]:
+        return ChainCheck(False, count, head[0], f"the log ends at event {last}: events up to {head[0]} were "
+                                                 "removed")
     return ChainCheck(True, count)

@@ -1,4 +1,5 @@
-"""The ``workbench`` command: create workspaces, build the demo, use the catalogue, start JupyterLab.
+"""The ``workbench`` command: create workspaces, build the demo, use the catalogue, start JupyterLab
+(people, projects, access, owner and audit commands are in ``cli_governance``).
 
 Errors print one clear line on stderr and exit with status 1 (2 for a malformed command line).
 """
@@ -188,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset_id", nargs="?", help="local dataset id (default: the whole catalogue)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.set_defaults(func=cmd_export)
+
+    from workbench.cli_governance import add_commands
+
+    add_commands(commands, ["table", "csv", "json"])
 
     p = commands.add_parser("lab", help="start JupyterLab on the workspace")
     p.add_argument("--port", type=int, default=8888)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench import audit
-from workbench.errors import AccessDenied
+from workbench.errors import AccessDenied, WorkbenchError
 from workbench.governance.policy import VERBS, Actor, decide
 
 if TYPE_CHECKING:
@@ -55,14 +55,29 @@ class Context:
             raise
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A serialised all-or-nothing write; policy refusals inside it are rolled back, then audited."""
+    def write(self, audit_refusals_as: tuple[str, str] | None = None) -> Iterator[Connection]:
+        """A serialised all-or-nothing write; policy refusals inside it are rolled back, then audited.
+
+        With ``audit_refusals_as=(action, resource)`` any other refusal (unknown name, bad input, conflict) is
+        audited too, as ``refused``: used where the attempt touched governed data.
+        """
         try:
             with self.db.write() as conn:
                 yield conn
         except _Refusal as refusal:
             self._audit_refusal(refusal)
             raise
+        except WorkbenchError as error:
+            if audit_refusals_as:
+                self.audit_refused(*audit_refusals_as, error)
+            raise
+
+    def audit_refused(self, action: str, resource: str, error: WorkbenchError) -> WorkbenchError:
+        """Record a refused attempt on governed data (after any transaction); returns ``error`` to raise."""
+        with self.db.write() as conn:
+            audit.append(conn, self.actor.username, action, resource, outcome="refused",
+                         detail={"reason": str(error), "error": type(error).__name__})
+        return error
 
     def _audit_refusal(self, refusal: _Refusal) -> None:
         action, resource, reason = refusal.audit_entry

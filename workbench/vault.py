@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.errors import InvalidInput, NotFound
-from workbench.ids import check_dataset_id
+from workbench.ids import check_dataset_id, check_project_id
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,6 +41,15 @@ class Vault:
             raise InvalidInput(f"Unknown restricted area {area!r}; known: {', '.join(RESTRICTED_AREAS)}.",
                                field="area")
         return self.root / "restricted" / area / f"{check_dataset_id(name)}.parquet"
+
+    def project_path(self, project_id: str, name: str, version: int) -> Path:
+        """Where a project keeps version ``version`` of a frame its members saved."""
+        return (self.root / "projects" / check_project_id(project_id, "project") / check_dataset_id(name, "name")
+                / f"v{int(version)}.parquet")
+
+    def twin_path(self, dataset_id: str) -> Path:
+        """The cached synthetic twin of a dataset (made from the data; readable by any catalogue reader)."""
+        return self.root / "twins" / f"{check_dataset_id(dataset_id)}.parquet"
 
     def has_dataset(self, dataset_id: str) -> bool:
         return self.dataset_path(dataset_id).exists()

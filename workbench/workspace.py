@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from workbench.catalogue.service import Catalogue
     from workbench.context import Context
+    from workbench.governance.access import Access, Owner
     from workbench.governance.people import People
     from workbench.governance.projects import Project
 
@@ -146,6 +147,27 @@ class Workspace:
         return self._service("projects", Projects)
 
     @property
+    def access(self) -> Access:
+        """Access requests as a requester: ``ws.access.mine()``; ``ws.access.settings()``."""
+        from workbench.governance.access import Access
+
+        return self._service("access", Access)
+
+    @property
+    def owner(self) -> Owner:
+        """The data owner's desk: ``ws.owner.requests()``, ``.decide(...)``, ``.usage(dataset_id)``."""
+        from workbench.governance.access import Owner
+
+        return self._service("owner", Owner)
+
+    @property
+    def disclosure(self) -> Any:
+        """Disclosure-control settings: ``ws.disclosure.settings()`` (anyone), ``.update_settings(...)`` (admins)."""
+        from workbench.disclosure.service import Disclosure
+
+        return self._service("disclosure", Disclosure)
+
+    @property
     def demo(self) -> Any:
         """The demo's restricted material (linkage truth) for admins and trainers."""
         from workbench.demo import DemoMaterial
@@ -158,7 +180,7 @@ class Workspace:
 
         self._ctx.require("audit.verify", "the audit log")
         with self._ctx.db.read() as conn:
-            return audit.verify(conn)
+            return audit.verify(conn, audit.Anchor(self.home / audit.ANCHOR_FILE))
 
     def close(self) -> None:
         self._ctx.db.close()
@@ -182,6 +204,7 @@ def exists(home: str | os.PathLike[str] | None = None) -> bool:
 def connect(home: str | os.PathLike[str] | None = None, *, database_url: str | None = None,
             create: bool = True) -> Workspace:
     """Open (creating if needed) the workspace at ``home`` as the user named by the environment."""
+    from workbench.audit import ANCHOR_FILE, Anchor
     from workbench.context import Context
     from workbench.db import Database, upgrade
     from workbench.governance.people import actor_for
@@ -199,6 +222,7 @@ def connect(home: str | os.PathLike[str] | None = None, *, database_url: str | N
         vault = Vault(path / "vault")
         vault.ensure()
         db = Database(url)
+        db.on_audit_head = Anchor(path / ANCHOR_FILE).record
         db.check_reachable()
         with _folder_lock(path):
             upgrade(db)

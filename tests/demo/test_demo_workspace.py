@@ -16,7 +16,7 @@ from workbench.errors import AccessDenied, Conflict, InvalidInput
 
 def test_demo_contents(demo_as) -> None:
     ws = demo_as(DEMO_USER)
-    assert set(ws.roles) == {"admin", "trainer"}
+    assert set(ws.roles) == {"admin", "analyst", "trainer"}
     entries = ws.catalogue.list()
     assert len(entries) >= 12 and len(set(entries["department"])) >= 7
     for mission in range(1, 6):
@@ -27,6 +27,37 @@ def test_demo_contents(demo_as) -> None:
     projects = ws.projects()
     assert len(projects) == 5 and sorted(projects["mission"]) == [1, 2, 3, 4, 5]
     assert set(projects["status"]) == {"active"}
+    assert ws.verify_audit().ok
+
+
+def test_every_governed_access_path_is_reachable(demo_as) -> None:
+    """Grants (fewer columns than asked, a ticked identifier), pending requests, a refusal, a delegate, lapsed
+    training, loads and a derived dataset: each owner has something to decide or to watch."""
+    ws = demo_as(DEMO_USER)
+    requests = ws.owner.requests(status=None)  # the admin sees every request
+    assert {"approved", "pending", "refused"} <= set(requests["status"])
+    owners = ws.people.list().set_index("username")
+    hes_owner = ws.catalogue["dhsc.hes_apc"].owner
+    owner = demo_as(hes_owner)
+    usage = owner.owner.usage("dhsc.hes_apc")
+    grants = usage.grants.set_index("project_id")
+    assert grants.loc["m5-emergency-admissions", "identifiers"] == ["nhs_number"]
+    assert "nhs_number" not in grants.loc["m1-economic-inactivity", "columns"]  # research gateway: withheld
+    assert set(usage.loads["project_id"]) == {"m5-emergency-admissions"}
+    lfs = demo_as(ws.catalogue["ons.lfs"].owner).owner.usage("ons.lfs")
+    assert list(lfs.derived["name"]) == ["weighted_status_by_region"]
+    waiting = {o: demo_as(o).owner.requests() for o in owners.index if "data_owner" in owners.loc[o, "roles"]}
+    assert sum(len(w) for w in waiting.values()) >= 5
+    assert not demo_as("sophie.turner").owner.requests(status=None).empty  # a delegate
+    # the lead of the health project loads pseudonymised NHS numbers; the lapsed analyst is told why not
+    m5 = demo_as("james.wilson").project("m5-emergency-admissions")
+    episodes = m5.load("dhsc.hes_apc")
+    assert episodes["nhs_number"].str.fullmatch(r"[0-9a-f]{20}").all()
+    assert "forename" not in episodes.columns
+    with pytest.raises(AccessDenied, match="no current training record for safe-researcher"):
+        demo_as("oliver.bennett").project("m2-heating-demand").load("desnz.domestic_energy")
+    # the demo's own user is an accredited, trained analyst in the first project
+    assert not ws.project("m1-economic-inactivity").load("ons.lfs", ["region", "ilo_status"]).empty
     assert ws.verify_audit().ok
 
 

@@ -126,6 +126,40 @@ class Catalogue:
             raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data))
 
+    def twin(self, dataset_id: str) -> pd.DataFrame:
+        """The dataset's synthetic twin, for writing code before access is granted (any catalogue reader).
+
+        Same columns and types as the data; each column drawn independently from its own distribution, values
+        seen fewer times than the workspace's ``twin_min_count`` left out, identifiers fake, no real row.
+        Made from the data on first use and kept until the data or the threshold changes.
+        """
+        import zlib
+
+        import pyarrow.parquet as pq
+
+        from workbench.catalogue.twin import synthesise
+        from workbench.governance.conditions import access_settings
+
+        check_dataset_id(dataset_id, "dataset_id")
+        self._ctx.require("catalogue.read", f"twin of dataset {dataset_id}")
+        with self._ctx.db.read() as conn:
+            entry = self._entry(conn, dataset_id)
+            min_count = access_settings(conn)["twin_min_count"]
+        data = self._ctx.vault.dataset_path(dataset_id)
+        if not data.exists():
+            raise NotFound(f"{dataset_id} is catalogued without data in this workspace, so it has no twin.")
+        path = self._ctx.vault.twin_path(dataset_id)
+        tag = f"{min_count}:{data.stat().st_mtime_ns}".encode()
+        if path.exists():
+            cached = pq.read_table(path)
+            if (cached.schema.metadata or {}).get(b"workbench.twin") == tag:
+                return cached.to_pandas()
+        table = synthesise(pq.read_table(data), entry.record["columns"], min_count=min_count,
+                           seed=zlib.crc32(dataset_id.encode()))
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"workbench.twin": tag})
+        self._ctx.vault.write(path, table)
+        return table.to_pandas()
+
     def departments(self) -> pd.DataFrame:
         return Departments(self._ctx).list()
 

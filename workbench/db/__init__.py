@@ -7,7 +7,7 @@ need a serial order (the audit chain) take an advisory lock inside their transac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ class Database:
         from sqlalchemy import create_engine, event
 
         self.url = url
+        self.on_audit_head: Callable[[int, str], None] | None = None  # told the last event of each commit
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.dialect == "sqlite":
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -60,10 +61,16 @@ class Database:
         """A write transaction: all or nothing, serialised with other writers."""
         from sqlalchemy import text
 
-        with self.engine.connect().execution_options(workbench_write=True) as conn, conn.begin():
-            if self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
-            yield conn
+        with self.engine.connect().execution_options(workbench_write=True) as conn:
+            try:
+                with conn.begin():
+                    if self.dialect == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+                    yield conn
+            finally:
+                head = conn.info.pop("audit_head", None)
+        if head is not None and self.on_audit_head is not None:  # reached only after a commit
+            self.on_audit_head(*head)
 
     def check_reachable(self) -> None:
         """Refuse clearly when the database cannot be opened."""

@@ -40,6 +40,18 @@ people = Table(
     Column("email", String(254)),
     Column("department", String(100), ForeignKey("departments.slug")),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("accreditation", String(20), nullable=False, server_default="none"),
+    Column("accredited_until", Date),
+)
+
+training_records = Table(
+    "training_records", metadata,
+    Column("username", String(63), ForeignKey("people.username", ondelete="CASCADE"), primary_key=True),
+    Column("course", String(100), primary_key=True),
+    Column("completed", Date, primary_key=True),
+    Column("expires", Date, nullable=False),
+    Column("recorded_by", String(63), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 person_roles = Table(
@@ -55,6 +67,7 @@ legal_gateways = Table(
     Column("title", String(300), nullable=False),
     Column("legislation", String(300), nullable=False),
     Column("description", Text, nullable=False),
+    Column("allows_identifiers", Integer, nullable=False, server_default="0"),
 )
 
 projects = Table(
@@ -136,6 +149,70 @@ contact_points = Table(
     Column("record", JSON, nullable=False),
     Column("registered_by", String(63), nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+dataset_delegates = Table(
+    "dataset_delegates", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(63), ForeignKey("people.username"), primary_key=True),
+    Column("added_by", String(63), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+access_requests = Table(
+    "access_requests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
+    Column("requested_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("columns", JSON, nullable=False),
+    Column("justification", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(63), ForeignKey("people.username")),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("reason", Text),
+    CheckConstraint("status IN ('pending', 'approved', 'refused', 'withdrawn')", name="status"),
+)
+
+grants = Table(
+    "grants", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
+    Column("request_id", Integer, ForeignKey("access_requests.id"), nullable=False, unique=True),
+    Column("columns", JSON, nullable=False),
+    Column("identifiers", JSON, nullable=False),
+    Column("conditions", Text, nullable=False),
+    Column("expires", Date, nullable=False),
+    Column("granted_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(63), ForeignKey("people.username")),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
+data_loads = Table(
+    "data_loads", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
+    Column("username", String(63), ForeignKey("people.username"), nullable=False),
+    Column("columns", JSON, nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+project_datasets = Table(
+    "project_datasets", metadata,
+    Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("columns", JSON, nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+    Column("derived_from", JSON, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 settings = Table(

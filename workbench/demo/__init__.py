@@ -79,11 +79,12 @@ def build_demo(home: Any = None, *, persons: int = 200_000, seed: int = 2026, fo
     seconds = time.perf_counter() - started
     return (f"Built the demo workspace at {path}: {len(world.departments)} departments, {len(world.people)} "
             f"people, {len(world.datasets)} datasets, {len(world.projects)} projects from {persons:,} synthetic "
-            f"persons in {seconds:.0f} s. You ({ws.user}) are its admin and trainer.")
+            f"persons in {seconds:.0f} s. You ({ws.user}) are its admin and trainer, and an "
+            f"analyst in {world.projects[0]['id']}.")
 
 
 def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
-    ws.people.add(ws.user, ws.user, roles=["admin", "trainer"])
+    ws.people.add(ws.user, ws.user, roles=["admin", "analyst", "trainer"])
     for department in world.departments:
         ws.departments.add(department["slug"], department["name"], department.get("abbreviation"))
     for person in world.people:
@@ -104,6 +105,54 @@ def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
             end=project["end"], status="active",
             members={m["username"]: m["role"] for m in project["members"]},
             intended_outputs=project.get("intendedOutputs", []), intended_datasets=project.get("datasets", []))
+    say("Recording accreditation, training, access requests and owner decisions")
+    _play_access_story(ws, world)
+
+
+def _as(ws: Any, username: str) -> Any:
+    """The same workspace acting as ``username`` (the demo plays its people's parts)."""
+    from workbench.context import Context
+    from workbench.governance.people import actor_for
+    from workbench.workspace import Workspace
+
+    ctx = ws._ctx
+    with ctx.db.read() as conn:
+        actor = actor_for(conn, username)
+    return Workspace(Context(home=ctx.home, db=ctx.db, vault=ctx.vault, actor=actor, secrets=ctx.secrets))
+
+
+def _play_access_story(ws: Any, world: Any) -> None:
+    from workbench.demo import _world_access as story
+
+    analysts = [p["username"] for p in world.people if "analyst" in p["roles"]]
+    for username in [*analysts, ws.user]:
+        ws.people.accredit(username, until=story.ACCREDITED_UNTIL)
+        if username != story.LAPSED[0]:
+            ws.people.record_training(username, story.TRAINING[0], completed=story.TRAINING[1])
+    user, course, completed, expired = story.LAPSED
+    ws.people.record_training(user, course, completed=completed, expires=expired)
+    first = world.projects[0]["id"]
+    ws.project(first).add_member(ws.user, "analyst")  # so the demo's own user can load data in a notebook
+    owners = {dataset_id: entry["dataOwner"] for dataset_id, entry in world.entries.items()}
+    for dataset_id, delegate in story.DELEGATES:
+        _as(ws, owners[dataset_id]).owner.delegate(dataset_id, delegate)
+    for project_id, requester, dataset_id, columns, justification, decision in story.REQUESTS:
+        request = _as(ws, requester).project(project_id).request_access(dataset_id, columns,
+                                                                        justification=justification)
+        if decision is None:
+            continue
+        verdict, options = decision
+        owner = _as(ws, owners[dataset_id]).owner
+        if verdict == "refuse":
+            owner.decide(request["id"], "refuse", reason=options)
+        else:
+            owner.decide(request["id"], "approve", **options)
+    for project_id, person, dataset_id in story.LOADS:
+        _as(ws, person).project(project_id).load(dataset_id)
+    project = _as(ws, "sanjay.patel").project(first)
+    lfs = project.load("ons.lfs", ["region", "ilo_status", "survey_weight"])
+    table = lfs.groupby(["region", "ilo_status"], observed=True)["survey_weight"].sum().reset_index()
+    project.save(table, "weighted_status_by_region", derived_from=["ons.lfs"])
 
 
 def _record_demo(ctx: Context, persons: int, seed: int, datasets: int) -> None:

@@ -1,19 +1,23 @@
-"""Safe people: who is registered in the workspace, their department and roles.
+"""Safe people: who is registered in the workspace, their department, roles, accreditation and training.
 
-The first person added to an empty workspace becomes its admin; after that only admins add people.
-(Accreditation and training records build on this table.)
+The first person added to an empty workspace becomes its admin; after that only admins add people and
+record accreditation; admins and trainers record training. Loading governed data needs a current
+accreditation and current training in every required course (``workbench.governance.access``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from workbench import audit
 from workbench.config import USERNAME_PATTERN
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.policy import ROLES, Actor
+from workbench.validation import CODE, check_date
+
+ACCREDITATIONS = ("none", "accredited", "suspended", "revoked")
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -183,6 +187,107 @@ class People:
             roles: dict[str, list[str]] = {}
             for r in conn.execute(select(person_roles).order_by(person_roles.c.role)):
                 roles.setdefault(r.username, []).append(r.role)
-        frame = pd.DataFrame(rows, columns=["username", "name", "email", "department", "created_at"])
+        frame = pd.DataFrame(rows, columns=["username", "name", "email", "department", "accreditation",
+                                            "accredited_until", "created_at"])
         frame.insert(2, "roles", [roles.get(u, []) for u in frame["username"]])
         return frame
+
+    def set_roles(self, username: str, roles: Iterable[str]) -> dict[str, Any]:
+        """Replace a person's roles (admins); an admin cannot remove their own admin role."""
+        from sqlalchemy import delete, insert, select
+
+        from workbench.db.schema import person_roles
+
+        roles = check_roles(roles)
+        with self._ctx.write(audit_refusals_as=("people.manage", f"person {username}")) as conn:
+            self._ctx.check("people.manage", f"person {username}")
+            self._require_person(conn, username)
+            if username == self._ctx.actor.username and "admin" not in roles:
+                raise InvalidInput("roles: you cannot remove your own admin role; ask another admin.", field="roles")
+            before = sorted(conn.execute(select(person_roles.c.role).where(person_roles.c.username == username))
+                            .scalars())
+            conn.execute(delete(person_roles).where(person_roles.c.username == username))
+            if roles:
+                conn.execute(insert(person_roles), [{"username": username, "role": r} for r in roles])
+            audit.append(conn, self._ctx.actor.username, "people.roles", f"person {username}",
+                         detail={"before": before, "after": roles})
+        return self.get(username)
+
+    def accredit(self, username: str, *, until: date | str | None = None,
+                 status: str = "accredited") -> dict[str, Any]:
+        """Record a person's researcher accreditation (admins): accredited until a date, suspended or revoked."""
+        from sqlalchemy import update
+
+        from workbench.db.schema import people
+
+        if status not in ACCREDITATIONS:
+            raise InvalidInput(f"status: {status!r} is not one of {', '.join(ACCREDITATIONS)}.", field="status")
+        expiry = check_date(until, "until") if until is not None else None
+        if status == "accredited":
+            if expiry is None:
+                raise InvalidInput("until: give the date the accreditation expires (YYYY-MM-DD).", field="until")
+            if expiry < date.today():
+                raise InvalidInput(f"until: {expiry} is in the past; give a future expiry date.", field="until")
+        with self._ctx.write(audit_refusals_as=("people.accredit", f"person {username}")) as conn:
+            self._ctx.check("people.accredit", f"person {username}")
+            self._require_person(conn, username)
+            conn.execute(update(people).where(people.c.username == username)
+                         .values(accreditation=status, accredited_until=expiry))
+            audit.append(conn, self._ctx.actor.username, "people.accredit", f"person {username}",
+                         detail={"status": status, "until": expiry.isoformat() if expiry else None})
+        return self.get(username)
+
+    def record_training(self, username: str, course: str, *, completed: date | str,
+                        expires: date | str | None = None) -> pd.DataFrame:
+        """Record a completed course (admins and trainers); it counts until ``expires`` (default 3 years)."""
+        from sqlalchemy import insert, select
+
+        from workbench.db.schema import training_records
+
+        if not isinstance(course, str) or not CODE.match(course):
+            raise InvalidInput(f"course: {course!r} is not a course code: use lower-case letters, digits and "
+                               "'-', e.g. 'safe-researcher'.", field="course")
+        done = check_date(completed, "completed")
+        if done > date.today():
+            raise InvalidInput(f"completed: {done} is in the future.", field="completed")
+        until = check_date(expires, "expires") if expires is not None else done.replace(year=done.year + 3)
+        if until <= done:
+            raise InvalidInput(f"expires: {until} is not after completion ({done}).", field="expires")
+        with self._ctx.write(audit_refusals_as=("people.train", f"person {username}")) as conn:
+            self._ctx.check("people.train", f"person {username}")
+            self._require_person(conn, username)
+            key = (training_records.c.username == username) & (training_records.c.course == course) & \
+                (training_records.c.completed == done)
+            if conn.execute(select(training_records.c.course).where(key)).first():
+                raise Conflict(f"{username} already has {course} completed on {done} on record.")
+            conn.execute(insert(training_records).values(
+                username=username, course=course, completed=done, expires=until,
+                recorded_by=self._ctx.actor.username, recorded_at=datetime.now(UTC)))
+            audit.append(conn, self._ctx.actor.username, "people.train", f"person {username}",
+                         detail={"course": course, "completed": done.isoformat(), "expires": until.isoformat()})
+        return self.training(username)
+
+    def training(self, username: str) -> pd.DataFrame:
+        """A person's training records, newest first."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import training_records as t
+
+        self._ctx.require("people.read", f"person {username}")
+        with self._ctx.db.read() as conn:
+            self._require_person(conn, username)
+            rows = conn.execute(select(t.c.course, t.c.completed, t.c.expires, t.c.recorded_by)
+                                .where(t.c.username == username).order_by(t.c.completed.desc())).mappings().all()
+        frame = pd.DataFrame(rows, columns=["course", "completed", "expires", "recorded_by"])
+        frame["current"] = [e >= date.today() for e in frame["expires"]]
+        return frame
+
+    @staticmethod
+    def _require_person(conn: Connection, username: str) -> None:
+        from sqlalchemy import select
+
+        from workbench.db.schema import people
+
+        if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
+            raise NotFound(f"No person {username!r} is registered in this workspace; ws.people.list() lists them.")

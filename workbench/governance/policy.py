@@ -88,6 +88,128 @@ def _first_person(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     return _roles("admin")(actor, resource)
 
 
+def _is_owner(actor: Actor, resource: Mapping[str, Any]) -> bool:
+    return actor.username == resource.get("owner") or actor.username in resource.get("delegates", ())
+
+
+def _owner_or_delegate(what: str, admins: bool = False):
+    """The dataset's data owner or one of their delegates (and admins, where ``admins``)."""
+    def rule(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+        if _is_owner(actor, resource):
+            return _allow(f"the dataset's owner or delegate may {what}")
+        if admins and actor.has("admin"):
+            return _allow(f"admins may {what}")
+        who = resource.get("owner") or "no owner yet; an admin must name one"
+        others = ", a delegate or an admin" if admins else " or a delegate"
+        return _deny(f"only the dataset's data owner ({who}){others} may {what}")
+    return rule
+
+
+def _decide_request(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """Owners and delegates decide requests for their datasets, but never a request of their own."""
+    if actor.username == resource.get("requested_by"):
+        return _deny("nobody may decide their own request; another delegate or the owner must decide it")
+    return _owner_or_delegate("decide access requests for it")(actor, resource)
+
+
+def _grant_identifiers(_actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    if resource.get("gateway_allows_identifiers"):
+        return _allow(f"the legal gateway {resource.get('gateway')} permits identifiable data")
+    return _deny(f"the project's legal gateway {resource.get('gateway')} does not permit direct identifiers; "
+                 "approve without them (they are pseudonymised keys at best) or move the project to a gateway "
+                 "that permits identifiable data")
+
+
+def _project_open(resource: Mapping[str, Any]) -> Decision | None:
+    """A refusal if the project can do nothing but be read; None if it is open for work."""
+    project, status = resource.get("project"), resource.get("project_status")
+    if resource.get("project_ended"):
+        return _deny(f"project {project} ended on {resource.get('project_end')} and can only be read; an admin "
+                     "can extend it")
+    if status not in resource.get("open_statuses", ("active",)):
+        return _deny(f"project {project} is {status} and can only be read; an admin can make it active")
+    return None
+
+
+def _member(resource: Mapping[str, Any], roles: tuple[str, ...]) -> Decision | None:
+    role, project = resource.get("member_role"), resource.get("project")
+    if role is None:
+        return _deny(f"you are not a member of project {project}; its lead ({resource.get('lead')}) can ask an "
+                     "admin to add you")
+    if role not in roles:
+        return _deny(f"your role in project {project} is {role}; this needs the role {' or '.join(roles)}")
+    return None
+
+
+def _safe_person(actor: Actor, resource: Mapping[str, Any]) -> Decision | None:
+    """Accredited and trained: a refusal naming what lapsed and who can renew it, or None."""
+    status, until = resource.get("accreditation"), resource.get("accredited_until")
+    if status != "accredited":
+        return _deny(f"{actor.username} is not an accredited researcher (accreditation: {status or 'none'}); an "
+                     f"admin records accreditation (workbench people accredit {actor.username} --until DATE)")
+    if until is not None and str(until) < str(resource.get("today")):
+        return _deny(f"the accreditation of {actor.username} expired on {until}; an admin can renew it "
+                     f"(workbench people accredit {actor.username} --until DATE)")
+    missing = resource.get("training_missing") or ()
+    if missing:
+        return _deny(f"{actor.username} has no current training record for {', '.join(missing)}; a trainer or "
+                     f"admin records it (workbench people train {actor.username} COURSE --completed DATE)")
+    return None
+
+
+def _first_refusal(*checks: Decision | None) -> Decision | None:
+    return next((c for c in checks if c is not None), None)
+
+
+def _request_access(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    refusal = _first_refusal(_member(resource, ("lead", "analyst")),
+                             _project_open({**resource, "open_statuses": ("proposed", "active")}))
+    return _allow("project leads and analysts may request data for an open project") if refusal is None else refusal
+
+
+def _load(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """Active, accredited, trained member of an active project holding an unexpired grant for the columns."""
+    refusal = _first_refusal(_member(resource, ("lead", "analyst")), _project_open(resource),
+                             _safe_person(actor, resource))
+    if refusal is not None:
+        return refusal
+    project, dataset, owner = resource.get("project"), resource.get("dataset"), resource.get("owner")
+    if not resource.get("granted"):
+        lapsed = resource.get("lapsed_grant")
+        prefix = (f"project {project}'s grant for {dataset} {lapsed}" if lapsed
+                  else f"project {project} holds no grant for {dataset}")
+        return _deny(f"{prefix}; request access with project.request_access({dataset!r}, ...) and its owner "
+                     f"({owner}) decides")
+    outside = [c for c in resource.get("wanted", ()) if c not in resource.get("granted", ())]
+    if outside:
+        return _deny(f"column(s) {', '.join(outside)} are outside project {project}'s grant for {dataset} "
+                     f"(granted: {', '.join(resource['granted'])}); request them and its owner ({owner}) decides")
+    return _allow("an accredited, trained member of an active project with a current grant")
+
+
+def _work_in_project(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    refusal = _first_refusal(_member(resource, ("lead", "analyst")), _project_open(resource),
+                             _safe_person(actor, resource))
+    return _allow("an accredited, trained member of an active project") if refusal is None else refusal
+
+
+def _read_project_data(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    refusal = _first_refusal(_member(resource, ("lead", "analyst", "reviewer")), _safe_person(actor, resource))
+    return _allow("an accredited, trained member of the project") if refusal is None else refusal
+
+
+def _list_requests_to_decide(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    if actor.has("data_owner", "admin") or resource.get("delegate_of"):
+        return _allow("data owners, their delegates and admins see requests waiting for a decision")
+    return _deny("only data owners, their delegates and admins have requests to decide")
+
+
+def _delegate(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    if actor.has("admin") or actor.username == resource.get("owner"):
+        return _allow("the data owner (or an admin) names delegates")
+    return _deny(f"only the dataset's data owner ({resource.get('owner') or 'none'}) or an admin names delegates")
+
+
 ACTIONS = {
     "catalogue.read": _registered,
     "catalogue.export": _registered,
@@ -99,7 +221,21 @@ ACTIONS = {
     "projects.read": _registered,
     "departments.manage": _roles("admin"),
     "projects.manage": _roles("admin"),
+    "people.accredit": _roles("admin"),
+    "people.train": _roles("admin", "trainer"),
+    "access.request": _request_access,
+    "access.list_mine": _registered,
+    "access.list_to_decide": _list_requests_to_decide,
+    "access.decide": _decide_request,
+    "access.grant_identifiers": _grant_identifiers,
+    "access.revoke": _owner_or_delegate("revoke its grants", admins=True),
+    "access.delegate": _delegate,
+    "data.load": _load,
+    "data.save": _work_in_project,
+    "data.read_saved": _read_project_data,
+    "owner.usage": _owner_or_delegate("see how it is used", admins=True),
     "demo.truth.read": _roles("admin", "trainer"),
+    "settings.read": _registered,
     "settings.write": _roles("admin"),
     "audit.verify": _roles("admin"),
 }
@@ -109,7 +245,13 @@ VERBS = {
     "catalogue.read": "read", "catalogue.export": "export", "catalogue.register": "register",
     "catalogue.update": "change", "catalogue.register_reference": "register", "people.read": "list",
     "people.manage": "add", "projects.read": "read", "projects.manage": "create", "departments.manage": "add",
-    "demo.truth.read": "read the linkage truth of", "settings.write": "change", "audit.verify": "verify",
+    "demo.truth.read": "read the linkage truth of",
+    "people.accredit": "accredit", "people.train": "record training for", "access.request": "request",
+    "access.list_mine": "list", "access.list_to_decide": "list", "access.decide": "decide",
+    "access.grant_identifiers": "grant direct identifiers of", "access.revoke": "revoke",
+    "access.delegate": "name delegates for", "data.load": "load", "data.save": "save", "data.read_saved": "read",
+    "owner.usage": "see the usage report of", "settings.read": "read", "settings.write": "change",
+    "audit.verify": "verify",
 }
 
 
@@ -118,4 +260,6 @@ def decide(actor: Actor, action: str, resource: Mapping[str, Any] | None = None)
     rule = ACTIONS.get(action)
     if rule is None:
         return _deny(f"unknown action {action!r}")
+    if not actor.registered and action != "people.manage":  # the one thing a stranger may do: bootstrap
+        return _registered(actor, {})
     return rule(actor, resource or {})

@@ -1,18 +1,19 @@
-"""Safe projects: approved purposes under a legal gateway, with a lead and members.
+"""Safe projects: approved purposes under a legal gateway, with a lead, members, dates and a status.
 
-A project is the unit that later holds access grants, privacy budgets and outputs; here it is created
-(by an admin) and read (by anyone registered).
+A project is the unit that holds access grants, saved data, privacy budgets and outputs. Admins create and
+change projects; anyone registered reads them; members work in them only while they are active and within
+their dates (a closed, suspended or ended project can only be read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from workbench import audit
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.ids import check_project_id
+from workbench.validation import check_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,38 +25,122 @@ PROJECT_ROLES = ("lead", "analyst", "reviewer")
 STATUSES = ("proposed", "active", "suspended", "closed")
 
 
-@dataclass(frozen=True)
 class Project:
-    id: str
-    title: str
-    purpose: str
-    mission: int
-    legal_gateway: str
-    lead: str
-    status: str
-    start: dt.date
-    end: dt.date
-    intended_outputs: list[str] = field(default_factory=list)
-    intended_datasets: list[str] = field(default_factory=list)
-    members: dict[str, str] = field(default_factory=dict)
+    """A project as people see it: its record (``id``, ``title``, ``purpose``, ``mission``, ``legal_gateway``,
+    ``lead``, ``status``, ``start``, ``end``, ``members``...) and what its members do in it."""
+
+    def __init__(self, ctx: Context, record: dict[str, Any]) -> None:
+        self._ctx = ctx
+        self._set(record)
+
+    def _set(self, record: dict[str, Any]) -> None:
+        self.id: str = record["id"]
+        self.title: str = record["title"]
+        self.purpose: str = record["purpose"]
+        self.mission: int = record["mission"]
+        self.legal_gateway: str = record["legal_gateway"]
+        self.lead: str = record["lead"]
+        self.status: str = record["status"]
+        self.start: dt.date = record["start"]
+        self.end: dt.date = record["end"]
+        self.intended_outputs: list[str] = record["intended_outputs"]
+        self.intended_datasets: list[str] = record["intended_datasets"]
+        self.members: dict[str, str] = record["members"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    @property
+    def ended(self) -> bool:
+        return self.end < dt.date.today()
+
+    @property
+    def open(self) -> bool:
+        """Whether members can work in it (active and not past its end); otherwise it can only be read."""
+        return self.status == "active" and not self.ended
+
+    def refresh(self) -> Project:
+        self._set(Projects(self._ctx).get(self.id).to_dict())
+        return self
+
+    # -- admin --------------------------------------------------------------------------------------------
+    def update(self, *, status: str | None = None, end: Any = None) -> Project:
+        """Change the project's status or end date (admins)."""
+        Projects(self._ctx).update(self.id, status=status, end=end)
+        return self.refresh()
+
+    def add_member(self, username: str, role: str) -> Project:
+        """Add a member, or change their project role: lead, analyst or reviewer (admins)."""
+        Projects(self._ctx).set_member(self.id, username, role)
+        return self.refresh()
+
+    def remove_member(self, username: str) -> Project:
+        """Remove a member (admins); the lead cannot be removed, only replaced."""
+        Projects(self._ctx).set_member(self.id, username, None)
+        return self.refresh()
+
+    # -- access -------------------------------------------------------------------------------------------
+    def request_access(self, dataset_id: str, columns: list[str] | None = None, *,
+                       justification: str) -> dict[str, Any]:
+        """Ask the dataset's owner for access (all columns, or just ``columns``) with a justification."""
+        from workbench.governance.access import Access
+
+        return Access(self._ctx).request(self.id, dataset_id, columns, justification=justification)
+
+    def requests(self) -> pd.DataFrame:
+        """This project's access requests and where each one is."""
+        from workbench.governance.access import Access
+
+        return Access(self._ctx).for_project(self.id)
+
+    def grants(self) -> pd.DataFrame:
+        """Grants this project holds (current, expired or revoked)."""
+        from workbench.governance.access import Access
+
+        return Access(self._ctx).grants(project_id=self.id)
+
+    # -- data ---------------------------------------------------------------------------------------------
+    def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Granted columns of a dataset, minimised and pseudonymised for this project; audited."""
+        from workbench.governance.project_data import ProjectData
+
+        return ProjectData(self._ctx, self.id).load(dataset_id, columns)
+
+    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> dict[str, Any]:
+        """Keep a derived frame in the project (only members can read it), with its lineage."""
+        from workbench.governance.project_data import ProjectData
+
+        return ProjectData(self._ctx, self.id).save(frame, name, derived_from=derived_from)
+
+    def datasets(self) -> pd.DataFrame:
+        """Frames saved in the project with their lineage."""
+        from workbench.governance.project_data import ProjectData
+
+        return ProjectData(self._ctx, self.id).datasets()
+
+    def read(self, name: str, version: int | None = None) -> pd.DataFrame:
+        """A frame saved in the project (latest version unless ``version``)."""
+        from workbench.governance.project_data import ProjectData
+
+        return ProjectData(self._ctx, self.id).read(name, version)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Project) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Project {self.id} ({self.status}, mission {self.mission}, {len(self.members)} members)>"
 
     def _repr_html_(self) -> str:
         from html import escape
 
         members = ", ".join(f"{escape(u)} ({escape(r)})" for u, r in sorted(self.members.items()))
+        state = self.status + (", ended: read only" if self.ended else "")
         return (f"<div><h3>{escape(self.title)} <small>{escape(self.id)}</small></h3>"
-                f"<p>{escape(self.purpose)}</p><ul><li>Mission {self.mission}; status {escape(self.status)}; "
+                f"<p>{escape(self.purpose)}</p><ul><li>Mission {self.mission}; status {escape(state)}; "
                 f"{self.start} to {self.end}</li><li>Legal gateway: {escape(self.legal_gateway)}</li>"
                 f"<li>Members: {members}</li></ul></div>")
-
-
-def _date(value: Any, name: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInput(f"{name}: {value!r} is not a date (YYYY-MM-DD).", field=name) from None
 
 
 class Projects:
@@ -79,7 +164,7 @@ class Projects:
             raise InvalidInput(f"mission: {mission!r} is not a mission number 1–5.", field="mission")
         if status not in STATUSES:
             raise InvalidInput(f"status: {status!r} is not one of {', '.join(STATUSES)}.", field="status")
-        start_date, end_date = _date(start, "start"), _date(end, "end")
+        start_date, end_date = check_date(start, "start"), check_date(end, "end")
         if end_date < start_date:
             raise InvalidInput(f"end: the project ends ({end_date}) before it starts ({start_date}).",
                                field="end")
@@ -122,7 +207,7 @@ class Projects:
     def get(self, id: str) -> Project:
         self._ctx.require("projects.read", f"project {id}")
         with self._ctx.db.read() as conn:
-            return self._load(conn, id)
+            return Project(self._ctx, self._record(conn, id))
 
     def list(self) -> pd.DataFrame:
         """All projects, id first."""
@@ -137,19 +222,73 @@ class Projects:
         columns = ["id", "title", "mission", "status", "lead", "legal_gateway", "start_date", "end_date"]
         return pd.DataFrame([{c: r[c] for c in columns} for r in rows], columns=columns)
 
+    def update(self, id: str, *, status: str | None = None, end: Any = None) -> None:
+        """Change status (proposed, active, suspended, closed) or end date (admins)."""
+        from sqlalchemy import update
+
+        from workbench.db.schema import projects
+
+        if status is None and end is None:
+            raise InvalidInput("Give a new status or end date.", field="status")
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"status: {status!r} is not one of {', '.join(STATUSES)}.", field="status")
+        end_date = check_date(end, "end") if end is not None else None
+        with self._ctx.write(audit_refusals_as=("projects.manage", f"project {id}")) as conn:
+            self._ctx.check("projects.manage", f"project {id}")
+            record = self._record(conn, id)
+            if end_date is not None and end_date < record["start"]:
+                raise InvalidInput(f"end: {end_date} is before the project starts ({record['start']}).",
+                                   field="end")
+            changes = {k: v for k, v in (("status", status), ("end_date", end_date)) if v is not None}
+            conn.execute(update(projects).where(projects.c.id == id).values(**changes))
+            audit.append(conn, self._ctx.actor.username, "projects.update", f"project {id}",
+                         detail={"before": {"status": record["status"], "end_date": record["end"].isoformat()},
+                                 "after": {k: str(v) for k, v in changes.items()}})
+
+    def set_member(self, id: str, username: str, role: str | None) -> None:
+        """Add or change a member's project role, or remove them (``role=None``); admins only."""
+        from sqlalchemy import delete, insert, select, update
+
+        from workbench.db.schema import people, project_members, projects
+
+        if role is not None and role not in PROJECT_ROLES:
+            raise InvalidInput(f"role: {role!r} is not one of {', '.join(PROJECT_ROLES)}.", field="role")
+        with self._ctx.write(audit_refusals_as=("projects.manage", f"project {id}")) as conn:
+            self._ctx.check("projects.manage", f"project {id}")
+            record = self._record(conn, id)
+            if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
+                raise NotFound(f"No person {username!r} is registered in this workspace.")
+            current = record["members"].get(username)
+            if username == record["lead"] and role != "lead":
+                raise Conflict(f"{username} leads project {id}; make someone else lead first.")
+            key = (project_members.c.project_id == id) & (project_members.c.username == username)
+            if role is None:
+                if current is None:
+                    raise NotFound(f"{username} is not a member of project {id}.")
+                conn.execute(delete(project_members).where(key))
+            elif current is None:
+                conn.execute(insert(project_members).values(project_id=id, username=username, role=role))
+            else:
+                conn.execute(update(project_members).where(key).values(role=role))
+            if role == "lead" and record["lead"] != username:
+                conn.execute(update(project_members).where(
+                    (project_members.c.project_id == id) & (project_members.c.username == record["lead"]))
+                    .values(role="analyst"))
+                conn.execute(update(projects).where(projects.c.id == id).values(lead=username))
+            audit.append(conn, self._ctx.actor.username, "projects.members", f"project {id}",
+                         detail={"member": username, "before": current, "after": role})
+
     @staticmethod
-    def _load(conn: Connection, id: str) -> Project:
+    def _record(conn: Connection, id: str) -> dict[str, Any]:
         from sqlalchemy import select
 
-        from workbench.db.schema import project_members, projects
+        from workbench.db.schema import project_members
+        from workbench.governance.conditions import project_row
 
-        row = conn.execute(select(projects).where(projects.c.id == id)).mappings().first()
-        if row is None:
-            raise NotFound(f"No project {id!r}; ws.projects() lists them.")
+        row = project_row(conn, id)
         members = {r.username: r.role for r in conn.execute(
             select(project_members).where(project_members.c.project_id == id))}
-        return Project(id=row["id"], title=row["title"], purpose=row["purpose"], mission=row["mission"],
-                       legal_gateway=row["legal_gateway"], lead=row["lead"], status=row["status"],
-                       start=row["start_date"], end=row["end_date"],
-                       intended_outputs=list(row["intended_outputs"]),
-                       intended_datasets=list(row["intended_datasets"]), members=members)
+        return {"id": row["id"], "title": row["title"], "purpose": row["purpose"], "mission": row["mission"],
+                "legal_gateway": row["legal_gateway"], "lead": row["lead"], "status": row["status"],
+                "start": row["start_date"], "end": row["end_date"], "intended_outputs": list(row["intended_outputs"]),
+                "intended_datasets": list(row["intended_datasets"]), "members": members}

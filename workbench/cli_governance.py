@@ -1,0 +1,272 @@
+"""``workbench people|projects|access|owner|audit``: the admin's, requester's and owner's commands.
+
+Each command calls the same services as the kernel API, as the user named by the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def _connect(args: argparse.Namespace) -> Any:
+    from workbench.workspace import connect
+
+    return connect(args.home, create=False)
+
+
+def _show(frame: Any, fmt: str = "table", columns: list[str] | None = None, empty: str = "Nothing to show.") -> None:
+    from workbench.cli import _print_frame
+
+    if fmt == "table" and frame.empty:
+        print(empty)
+        return
+    _print_frame(frame, fmt, columns)
+
+
+def _csv(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+# -- people ---------------------------------------------------------------------------------------------------
+def cmd_people_list(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        frame = ws.people.list()
+    frame = frame.assign(roles=frame["roles"].map(",".join))
+    _show(frame, args.format, ["username", "name", "roles", "department", "accreditation", "accredited_until"])
+    return 0
+
+
+def cmd_people_add(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        person = ws.people.add(args.username, args.name, roles=_csv(args.roles) or [], email=args.email,
+                               department=args.department)
+    print(f"Added {person['username']} ({', '.join(person['roles']) or 'no role'}).")
+    return 0
+
+
+def cmd_people_roles(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        person = ws.people.set_roles(args.username, _csv(args.roles) or [])
+    print(f"{person['username']} now has the roles {', '.join(person['roles']) or 'none'}.")
+    return 0
+
+
+def cmd_people_accredit(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        person = ws.people.accredit(args.username, until=args.until, status=args.status)
+    until = f" until {person['accredited_until']}" if person["accredited_until"] else ""
+    print(f"{person['username']}: accreditation {person['accreditation']}{until}.")
+    return 0
+
+
+def cmd_people_train(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        frame = ws.people.record_training(args.username, args.course, completed=args.completed, expires=args.expires)
+    print(f"Recorded {args.course} for {args.username}.")
+    _show(frame)
+    return 0
+
+
+# -- projects -------------------------------------------------------------------------------------------------
+def cmd_projects_list(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        _show(ws.projects(), args.format, empty="No projects yet.")
+    return 0
+
+
+def cmd_projects_show(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        project = ws.project(args.project_id)
+        grants = project.grants()
+        requests = project.requests()
+    print(f"{project.title}  [{project.id}]\n\n{project.purpose}\n")
+    for label, value in (("Mission", project.mission), ("Status", project.status + (" (ended)" if project.ended
+                                                                                      else "")),
+                         ("Dates", f"{project.start} to {project.end}"), ("Legal gateway", project.legal_gateway),
+                         ("Members", ", ".join(f"{u} ({r})" for u, r in sorted(project.members.items())))):
+        print(f"{label:>14}: {value}")
+    print("\nGrants:")
+    _show(grants, columns=["id", "dataset_id", "columns", "expires", "state"], empty="  none")
+    print("\nRequests:")
+    _show(requests, columns=["id", "dataset_id", "requested_by", "status", "requested_at"], empty="  none")
+    return 0
+
+
+def cmd_projects_status(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        project = ws.project(args.project_id).update(status=args.status, end=args.end)
+    print(f"Project {project.id} is {project.status}, {project.start} to {project.end}.")
+    return 0
+
+
+def cmd_projects_member(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        project = ws.project(args.project_id)
+        project = project.remove_member(args.username) if args.remove else project.add_member(args.username, args.role)
+    print(f"Members of {project.id}: {', '.join(f'{u} ({r})' for u, r in sorted(project.members.items()))}.")
+    return 0
+
+
+# -- access ---------------------------------------------------------------------------------------------------
+def cmd_access_request(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        request = ws.access.request(args.project_id, args.dataset_id, _csv(args.columns),
+                                    justification=args.justification)
+    print(f"Request {request['id']} for {request['dataset_id']} is pending with its owner.")
+    return 0
+
+
+def cmd_access_mine(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        _show(ws.access.mine(), args.format, ["id", "project_id", "dataset_id", "status", "decided_by", "reason",
+                                              "expires"], empty="You have no access requests.")
+    return 0
+
+
+# -- owner ----------------------------------------------------------------------------------------------------
+def cmd_owner_requests(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        frame = ws.owner.requests(None if args.all else "pending")
+    _show(frame, args.format, ["id", "project_id", "dataset_id", "requested_by", "columns", "justification",
+                               "status"], empty="Nothing is waiting for your decision.")
+    return 0
+
+
+def cmd_owner_decide(args: argparse.Namespace) -> int:
+    options: dict[str, Any] = {"reason": args.reason}
+    if args.decision == "approve":
+        options.update(columns=_csv(args.columns), identifiers=_csv(args.identifiers) or (), expires=args.expires,
+                       conditions=args.conditions or "")
+    with _connect(args) as ws:
+        result = ws.owner.decide(args.request_id, args.decision, **options)
+    grant = f" as grant {result['grant_id']} until {result['expires']}" if result["grant_id"] else ""
+    print(f"Request {result['id']} {result['status']}{grant}.")
+    return 0
+
+
+def cmd_owner_usage(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        report = ws.owner.usage(args.dataset_id)
+    if args.format == "json":
+        print(json.dumps({name: json.loads(getattr(report, name).to_json(orient="records", date_format="iso"))
+                          for name in ("grants", "loads", "derived", "releases")}, indent=2))
+        return 0
+    print(f"Usage of {report.dataset_id} (owner {report.owner})")
+    for title, frame, columns in (
+            ("Grants", report.grants, ["project_id", "title", "legal_gateway", "expires", "state"]),
+            ("Loads by project and month", report.loads, None),
+            ("Derived project datasets", report.derived, ["project_id", "name", "version", "created_by"]),
+            ("Released outputs", report.releases, None)):
+        print(f"\n{title}:")
+        _show(frame, columns=columns, empty="  none")
+    return 0
+
+
+def cmd_owner_delegate(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        delegates = ws.owner.delegate(args.dataset_id, args.username, remove=args.remove)
+    print(f"Delegates for {args.dataset_id}: {', '.join(delegates) or 'none'}.")
+    return 0
+
+
+def cmd_owner_revoke(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        ws.owner.revoke(args.grant_id, reason=args.reason)
+    print(f"Grant {args.grant_id} revoked.")
+    return 0
+
+
+# -- audit ----------------------------------------------------------------------------------------------------
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        check = ws.verify_audit()
+    if check.ok:
+        print(f"The audit log is intact: {check.events} events, hash chain verified.")
+        return 0
+    print(f"The audit log is broken at event {check.first_broken}: {check.reason}", file=sys.stderr)
+    return 1
+
+
+def add_commands(commands: Any, formats: list[str]) -> None:
+    """Register the governance commands on the top-level subparsers."""
+    def group(name: str, text: str) -> Any:
+        return commands.add_parser(name, help=text).add_subparsers(dest="sub", required=True, metavar="COMMAND")
+
+    def command(sub: Any, name: str, text: str, func: Any, fmt: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text)
+        p.set_defaults(func=func)
+        if fmt:
+            p.add_argument("--format", choices=formats, default="table")
+        return p
+
+    people = group("people", "register people, set roles, record accreditation and training (admins)")
+    command(people, "list", "everyone registered", cmd_people_list, fmt=True)
+    p = command(people, "add", "register a person", cmd_people_add)
+    p.add_argument("username")
+    p.add_argument("name", help="full name")
+    p.add_argument("--roles", required=True, help="comma-separated: analyst,output_checker,data_owner,trainer,admin")
+    p.add_argument("--email")
+    p.add_argument("--department", help="slug or abbreviation, e.g. DHSC")
+    p = command(people, "roles", "replace a person's roles", cmd_people_roles)
+    p.add_argument("username")
+    p.add_argument("roles", help="comma-separated roles")
+    p = command(people, "accredit", "record researcher accreditation", cmd_people_accredit)
+    p.add_argument("username")
+    p.add_argument("--until", help="expiry date YYYY-MM-DD (needed when accrediting)")
+    p.add_argument("--status", choices=["accredited", "suspended", "revoked", "none"], default="accredited")
+    p = command(people, "train", "record a completed training course", cmd_people_train)
+    p.add_argument("username")
+    p.add_argument("course", help="course code, e.g. safe-researcher")
+    p.add_argument("--completed", required=True, help="date completed, YYYY-MM-DD")
+    p.add_argument("--expires", help="date it lapses (default: three years after completion)")
+
+    projects = group("projects", "list, show and manage projects")
+    command(projects, "list", "every project", cmd_projects_list, fmt=True)
+    p = command(projects, "show", "one project with its grants and requests", cmd_projects_show)
+    p.add_argument("project_id")
+    p = command(projects, "status", "change a project's status or end date (admins)", cmd_projects_status)
+    p.add_argument("project_id")
+    p.add_argument("status", nargs="?", choices=["proposed", "active", "suspended", "closed"])
+    p.add_argument("--end", help="new end date YYYY-MM-DD")
+    p = command(projects, "member", "add, change or remove a member (admins)", cmd_projects_member)
+    p.add_argument("project_id")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["lead", "analyst", "reviewer"], default="analyst")
+    p.add_argument("--remove", action="store_true")
+
+    access = group("access", "request data for a project and follow your requests")
+    p = command(access, "request", "ask a dataset's owner for access", cmd_access_request)
+    p.add_argument("project_id")
+    p.add_argument("dataset_id")
+    p.add_argument("--columns", help="comma-separated columns (default: all)")
+    p.add_argument("--justification", required=True)
+    command(access, "mine", "where my requests are", cmd_access_mine, fmt=True)
+
+    owner = group("owner", "decide requests for your datasets and see how they are used")
+    p = command(owner, "requests", "requests waiting for your decision", cmd_owner_requests, fmt=True)
+    p.add_argument("--all", action="store_true", help="every request on your datasets, decided or not")
+    p = command(owner, "decide", "approve or refuse a request", cmd_owner_decide)
+    p.add_argument("request_id", type=int)
+    p.add_argument("decision", choices=["approve", "refuse"])
+    p.add_argument("--columns", help="approve only these (comma-separated)")
+    p.add_argument("--identifiers", help="direct identifiers to grant, ticked explicitly (comma-separated)")
+    p.add_argument("--expires", help="grant expiry YYYY-MM-DD (default: the project's end)")
+    p.add_argument("--conditions", help="conditions of use")
+    p.add_argument("--reason", help="why (required when refusing)")
+    p = command(owner, "usage", "who holds grants, loads over time, derived data", cmd_owner_usage)
+    p.add_argument("dataset_id")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p = command(owner, "delegate", "let someone decide requests for a dataset", cmd_owner_delegate)
+    p.add_argument("dataset_id")
+    p.add_argument("username")
+    p.add_argument("--remove", action="store_true")
+    p = command(owner, "revoke", "end a grant now", cmd_owner_revoke)
+    p.add_argument("grant_id", type=int)
+    p.add_argument("--reason", required=True)
+
+    audit = group("audit", "check the audit log (admins)")
+    command(audit, "verify", "recompute the hash chain; exit 1 at the first broken event", cmd_audit_verify)
+

@@ -1,0 +1,448 @@
+"""Access requests, owner decisions and grants: the one road from a project to a dataset.
+
+A project's lead or analyst asks for a dataset (optionally some columns) with a justification; the dataset's
+data owner or one of their delegates approves (with an expiry and conditions, perhaps fewer columns) or
+refuses with a reason; approval creates a time-limited grant. Direct identifiers are granted only when the
+project's legal gateway permits identifiable data and the owner ticks each one; even then loads carry them
+as per-project pseudonyms. Owners see what waits for them and, in the usage report, where their data went.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.governance.conditions import (
+    ACCESS_SETTING,
+    access_settings,
+    check_access_settings,
+    check_columns,
+    dataset_row,
+    project_facts,
+    project_row,
+    schema_roles,
+)
+from workbench.validation import check_date, check_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+
+DECISIONS = ("approve", "refuse")
+REQUEST_COLUMNS = ["id", "project_id", "dataset_id", "requested_by", "columns", "justification", "status",
+                   "requested_at", "decided_by", "decided_at", "reason", "grant_id", "expires"]
+GRANT_COLUMNS = ["id", "project_id", "dataset_id", "columns", "identifiers", "conditions", "expires", "state",
+                 "granted_by", "granted_at", "request_id"]
+
+
+def grant_state(row: Any, today: date) -> str:
+    if row["revoked_at"] is not None:
+        return "revoked"
+    return "expired" if row["expires"] < today else "current"
+
+
+class Access:
+    """Requests, decisions, grants and delegates (``ws.access`` for requesters, ``ws.owner`` for owners)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- requesting ---------------------------------------------------------------------------------------
+    def request(self, project_id: str, dataset_id: str, columns: list[str] | None = None, *,
+                justification: str) -> dict[str, Any]:
+        """Ask the dataset's owner for access for a project; returns the pending request."""
+        from sqlalchemy import insert, select
+
+        from workbench.db.schema import access_requests as r
+
+        resource = f"dataset {dataset_id} for project {project_id}"
+        with self._ctx.write(audit_refusals_as=("access.request", resource)) as conn:
+            project = project_row(conn, project_id)
+            dataset = dataset_row(conn, dataset_id)
+            self._ctx.check("access.request", resource, **project_facts(conn, project, self._ctx.actor.username))
+            justification = check_text(justification, "justification",
+                                       "a justification: why the project needs this dataset and these columns")
+            if not dataset["has_data"]:
+                raise InvalidInput(f"dataset_id: {dataset_id} is catalogued but this workspace holds no data for "
+                                   "it, so there is nothing to grant.", field="dataset_id")
+            roles = schema_roles(dataset["record"])
+            wanted = check_columns(columns, roles, dataset_id) or list(roles)
+            pending = conn.execute(select(r.c.id).where(
+                (r.c.project_id == project_id) & (r.c.dataset_id == dataset_id) & (r.c.status == "pending")
+            )).scalar()
+            if pending is not None:
+                raise Conflict(f"Request {pending} for {dataset_id} in project {project_id} is still pending; wait "
+                               "for its decision (ws.access.mine()) before asking again.")
+            request_id = conn.execute(insert(r).values(
+                project_id=project_id, dataset_id=dataset_id, requested_by=self._ctx.actor.username,
+                columns=wanted, justification=justification, status="pending",
+                requested_at=datetime.now(UTC))).inserted_primary_key[0]
+            identifiers = [c for c in wanted if roles[c] == "direct_identifier"]
+            audit.append(conn, self._ctx.actor.username, "access.request", f"request {request_id}: {resource}",
+                         detail={"columns": wanted, "direct_identifiers": identifiers,
+                                 "owner": dataset["owner"]})
+        return self.get(request_id)
+
+    def get(self, request_id: int) -> dict[str, Any]:
+        """One request as a dict (readable by anyone registered: requests are not data)."""
+        frame = self._requests(where=("id", _check_id(request_id, "request_id")), action="access.list_mine")
+        if frame.empty:
+            raise NotFound(f"No access request {request_id}; ws.access.mine() lists yours.")
+        return frame.iloc[0].to_dict()
+
+    def mine(self) -> pd.DataFrame:
+        """Requests I made or that were made for my projects: where each one is."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import project_members
+
+        me = self._ctx.actor.username
+        with self._ctx.db.read() as conn:
+            projects = list(conn.execute(select(project_members.c.project_id)
+                                         .where(project_members.c.username == me)).scalars())
+        return self._requests(where=("mine", (me, projects)), action="access.list_mine")
+
+    def for_project(self, project_id: str) -> pd.DataFrame:
+        with self._ctx.db.read() as conn:
+            project_row(conn, project_id)
+        return self._requests(where=("project_id", project_id), action="projects.read")
+
+    # -- deciding -----------------------------------------------------------------------------------------
+    def to_decide(self, status: str | None = "pending") -> pd.DataFrame:
+        """Requests on datasets I own or am a delegate for (admins see all), ``status=None`` for every state."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import dataset_delegates, datasets
+
+        if status is not None and status not in ("pending", "approved", "refused", "withdrawn"):
+            raise InvalidInput(f"status: {status!r} is not pending, approved, refused or withdrawn (or None).",
+                               field="status")
+        me = self._ctx.actor.username
+        with self._ctx.db.read() as conn:
+            delegate_of = list(conn.execute(select(dataset_delegates.c.dataset_id)
+                                            .where(dataset_delegates.c.username == me)).scalars())
+            owned = list(conn.execute(select(datasets.c.id).where(datasets.c.owner == me)).scalars())
+        self._ctx.require("access.list_to_decide", "access requests", delegate_of=delegate_of)
+        scope = None if self._ctx.actor.has("admin") else owned + delegate_of
+        frame = self._requests(where=("datasets", scope), action=None)
+        return frame if status is None else frame[frame["status"] == status].reset_index(drop=True)
+
+    def decide(self, request_id: int, decision: str, *, columns: list[str] | None = None,
+               identifiers: list[str] | tuple[str, ...] = (), expires: date | str | None = None,
+               conditions: str = "", reason: str | None = None) -> dict[str, Any]:
+        """Approve (perhaps fewer columns, until ``expires``, under ``conditions``) or refuse (with ``reason``).
+
+        Direct identifiers in the request are granted only if listed in ``identifiers`` and the project's
+        legal gateway permits identifiable data; otherwise they are left out of the grant.
+        """
+        from sqlalchemy import insert, select, update
+
+        from workbench.db.schema import access_requests as r
+        from workbench.db.schema import grants, legal_gateways
+
+        request_id = _check_id(request_id, "request_id")
+        if decision not in DECISIONS:
+            raise InvalidInput(f"decision: {decision!r} is not 'approve' or 'refuse'.", field="decision")
+        resource = f"request {request_id}"
+        with self._ctx.write(audit_refusals_as=("access.decide", resource)) as conn:
+            request = conn.execute(select(r).where(r.c.id == request_id)).mappings().first()
+            if request is None:
+                raise NotFound(f"No access request {request_id}; ws.owner.requests() lists those waiting for you.")
+            resource = f"request {request_id}: dataset {request['dataset_id']} for project {request['project_id']}"
+            dataset = dataset_row(conn, request["dataset_id"])
+            self._ctx.check("access.decide", resource, owner=dataset["owner"], delegates=dataset["delegates"],
+                            requested_by=request["requested_by"])
+            if request["status"] != "pending":
+                raise Conflict(f"Request {request_id} was already {request['status']} by {request['decided_by']}; "
+                               "a new request is needed to change access.")
+            now = datetime.now(UTC)
+            if decision == "refuse":
+                reason = check_text(reason, "reason", "the reason for refusing, so the requester can act on it")
+                conn.execute(update(r).where(r.c.id == request_id).values(
+                    status="refused", decided_by=self._ctx.actor.username, decided_at=now, reason=reason))
+                audit.append(conn, self._ctx.actor.username, "access.refuse", resource, detail={"reason": reason})
+                return self._row_after(conn, request_id)
+            project = project_row(conn, request["project_id"])
+            roles = schema_roles(dataset["record"])
+            requested = list(request["columns"])
+            chosen = check_columns(columns, roles, dataset["id"]) or requested
+            beyond = [c for c in chosen if c not in requested]
+            if beyond:
+                raise InvalidInput(f"columns: {', '.join(beyond)} were not requested; approve at most "
+                                   f"{', '.join(requested)}.", field="columns")
+            ticked = check_columns(list(identifiers), roles, dataset["id"]) if identifiers else []
+            not_identifiers = [c for c in ticked if roles[c] != "direct_identifier" or c not in chosen]
+            if not_identifiers:
+                raise InvalidInput(f"identifiers: {', '.join(not_identifiers)} are not requested direct identifiers "
+                                   "of this dataset.", field="identifiers")
+            if ticked:
+                gateway = conn.execute(select(legal_gateways).where(legal_gateways.c.code == project["legal_gateway"])
+                                       ).mappings().one()
+                self._ctx.check("access.grant_identifiers", f"{dataset['id']} for project {project['id']}",
+                                gateway=gateway["code"], gateway_allows_identifiers=bool(gateway["allows_identifiers"]))
+            granted = [c for c in chosen if roles[c] != "direct_identifier" or c in ticked]
+            if not granted:
+                raise InvalidInput("columns: nothing would be granted (direct identifiers need ticking in "
+                                   "identifiers=[...]); refuse the request instead.", field="columns")
+            until = check_date(expires, "expires") if expires is not None else project["end_date"]
+            if until < date.today():
+                raise InvalidInput(f"expires: {until} is in the past; give a future date.", field="expires")
+            if until > project["end_date"]:
+                raise InvalidInput(f"expires: {until} is after the project ends ({project['end_date']}); a grant "
+                                   "cannot outlive its project.", field="expires")
+            if not isinstance(conditions, str):
+                raise InvalidInput("conditions: give the conditions as text.", field="conditions")
+            conn.execute(update(r).where(r.c.id == request_id).values(
+                status="approved", decided_by=self._ctx.actor.username, decided_at=now,
+                reason=(reason or "").strip() or None))
+            grant_id = conn.execute(insert(grants).values(
+                project_id=project["id"], dataset_id=dataset["id"], request_id=request_id, columns=granted,
+                identifiers=ticked, conditions=conditions.strip(), expires=until,
+                granted_by=self._ctx.actor.username, granted_at=now)).inserted_primary_key[0]
+            withheld = [c for c in requested if c not in granted]
+            audit.append(conn, self._ctx.actor.username, "access.grant", resource,
+                         detail={"grant": grant_id, "columns": granted, "identifiers": ticked,
+                                 "withheld": withheld, "expires": until.isoformat(), "conditions": conditions})
+            return self._row_after(conn, request_id)
+
+    def revoke(self, grant_id: int, *, reason: str) -> dict[str, Any]:
+        """End a grant now (the owner, a delegate or an admin); loads under it stop at once."""
+        from sqlalchemy import select, update
+
+        from workbench.db.schema import grants
+
+        grant_id = _check_id(grant_id, "grant_id")
+        resource = f"grant {grant_id}"
+        with self._ctx.write(audit_refusals_as=("access.revoke", resource)) as conn:
+            grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
+            if grant is None:
+                raise NotFound(f"No grant {grant_id}; ws.owner.grants(dataset_id) lists them.")
+            dataset = dataset_row(conn, grant["dataset_id"])
+            resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
+            self._ctx.check("access.revoke", resource, owner=dataset["owner"], delegates=dataset["delegates"])
+            reason = check_text(reason, "reason", "the reason for revoking the grant")
+            if grant["revoked_at"] is not None:
+                raise Conflict(f"Grant {grant_id} was already revoked by {grant['revoked_by']}.")
+            conn.execute(update(grants).where(grants.c.id == grant_id).values(
+                revoked_by=self._ctx.actor.username, revoked_at=datetime.now(UTC)))
+            audit.append(conn, self._ctx.actor.username, "access.revoke", resource, detail={"reason": reason})
+        return self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()
+
+    def grants(self, *, project_id: str | None = None, dataset_id: str | None = None) -> pd.DataFrame:
+        """Grants of a project or on a dataset (or all), with their state: current, expired or revoked."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import grants
+
+        self._ctx.require("projects.read", "grants")
+        query = select(grants).order_by(grants.c.id)
+        with self._ctx.db.read() as conn:
+            if project_id is not None:
+                project_row(conn, project_id)
+                query = query.where(grants.c.project_id == project_id)
+            if dataset_id is not None:
+                dataset_row(conn, dataset_id)
+                query = query.where(grants.c.dataset_id == dataset_id)
+            rows = conn.execute(query).mappings().all()
+        today = date.today()
+        return pd.DataFrame([{**{c: row.get(c) for c in GRANT_COLUMNS if c != "state"},
+                              "state": grant_state(row, today)} for row in rows], columns=GRANT_COLUMNS)
+
+    # -- delegates ----------------------------------------------------------------------------------------
+    def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:
+        """Name (or, with ``remove``, withdraw) a delegate who decides requests for the owner's dataset."""
+        from sqlalchemy import delete, insert, select
+
+        from workbench.db.schema import dataset_delegates as d
+        from workbench.db.schema import people
+
+        resource = f"dataset {dataset_id}"
+        with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
+            dataset = dataset_row(conn, dataset_id)
+            self._ctx.check("access.delegate", resource, owner=dataset["owner"])
+            if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
+                raise NotFound(f"No person {username!r} is registered in this workspace.")
+            if remove:
+                if username not in dataset["delegates"]:
+                    raise NotFound(f"{username} is not a delegate for {dataset_id}.")
+                conn.execute(delete(d).where((d.c.dataset_id == dataset_id) & (d.c.username == username)))
+            else:
+                if username == dataset["owner"] or username in dataset["delegates"]:
+                    raise Conflict(f"{username} already decides requests for {dataset_id}.")
+                conn.execute(insert(d).values(dataset_id=dataset_id, username=username,
+                                              added_by=self._ctx.actor.username, added_at=datetime.now(UTC)))
+            audit.append(conn, self._ctx.actor.username, "access.undelegate" if remove else "access.delegate",
+                         resource, detail={"delegate": username})
+            return dataset_row(conn, dataset_id)["delegates"]
+
+    # -- settings -----------------------------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """Required training courses and the synthetic twins' category threshold (anyone may read)."""
+        self._ctx.require("settings.read", "the access settings")
+        with self._ctx.db.read() as conn:
+            return access_settings(conn)
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change access settings (admins)."""
+        from sqlalchemy import delete, insert
+
+        from workbench.db.schema import settings
+
+        changes = check_access_settings(dict(changes))
+        with self._ctx.write() as conn:
+            self._ctx.check("settings.write", "the access settings")
+            value = {**access_settings(conn), **changes}
+            conn.execute(delete(settings).where(settings.c.key == ACCESS_SETTING))
+            conn.execute(insert(settings).values(key=ACCESS_SETTING, value=value, updated_by=self._ctx.actor.username,
+                                                 updated_at=datetime.now(UTC)))
+            audit.append(conn, self._ctx.actor.username, "settings.update", "access settings", detail=changes)
+        return value
+
+    # -- usage ----------------------------------------------------------------------------------------------
+    def usage(self, dataset_id: str) -> UsageReport:
+        """For the owner, delegates and admins: who holds grants, loads over time, derived project data."""
+        import pandas as pd
+        from sqlalchemy import func, select
+
+        from workbench.db.schema import data_loads, grants, legal_gateways, project_datasets, projects
+
+        resource = f"dataset {dataset_id}"
+        try:
+            with self._ctx.db.read() as conn:
+                dataset = dataset_row(conn, dataset_id)
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("owner.usage", resource, error) from None
+        self._ctx.require("owner.usage", resource, owner=dataset["owner"], delegates=dataset["delegates"])
+        today = date.today()
+        with self._ctx.db.read() as conn:
+            grant_rows = conn.execute(
+                select(grants, projects.c.title, projects.c.purpose, projects.c.status.label("project_status"),
+                       legal_gateways.c.title.label("gateway"))
+                .join(projects, projects.c.id == grants.c.project_id)
+                .join(legal_gateways, legal_gateways.c.code == projects.c.legal_gateway)
+                .where(grants.c.dataset_id == dataset_id).order_by(grants.c.id)).mappings().all()
+            loads = conn.execute(select(data_loads.c.project_id, data_loads.c.username, data_loads.c.row_count,
+                                        data_loads.c.at).where(data_loads.c.dataset_id == dataset_id)).all()
+            derived = [row for row in conn.execute(select(project_datasets)).mappings()
+                       if dataset_id in row["sources"]]
+            load_count = conn.execute(select(func.count()).select_from(data_loads)
+                                      .where(data_loads.c.dataset_id == dataset_id)).scalar_one()
+        grant_frame = pd.DataFrame([{
+            "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
+            "columns": list(g["columns"]), "identifiers": list(g["identifiers"]), "conditions": g["conditions"],
+            "expires": g["expires"], "state": grant_state(g, today), "grant_id": g["id"]} for g in grant_rows],
+            columns=["project_id", "title", "purpose", "legal_gateway", "columns", "identifiers", "conditions",
+                     "expires", "state", "grant_id"])
+        load_frame = pd.DataFrame(loads, columns=["project_id", "username", "rows", "at"])
+        load_frame["month"] = pd.to_datetime(load_frame["at"], utc=True).dt.strftime("%Y-%m")
+        by_month = (load_frame.groupby(["project_id", "month"])
+                    .agg(loads=("rows", "size"), rows=("rows", "sum"), people=("username", "nunique"))
+                    .reset_index())
+        derived_frame = pd.DataFrame([{c: d[c] for c in ("project_id", "name", "version", "derived_from",
+                                                         "row_count", "created_by", "created_at")}
+                                      for d in derived],
+                                     columns=["project_id", "name", "version", "derived_from", "row_count",
+                                              "created_by", "created_at"])
+        with self._ctx.write() as conn:
+            audit.append(conn, self._ctx.actor.username, "owner.usage", resource, detail={"loads": load_count})
+        releases = pd.DataFrame(columns=["request_id", "output", "released_at"])  # output release: a later step
+        return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
+                           derived=derived_frame, releases=releases)
+
+    # -- internals ------------------------------------------------------------------------------------------
+    def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
+        import pandas as pd
+        from sqlalchemy import or_, select
+
+        from workbench.db.schema import access_requests as r
+        from workbench.db.schema import grants
+
+        if action:
+            self._ctx.require(action, "access requests")
+        query = (select(r, grants.c.id.label("grant_id"), grants.c.expires)
+                 .outerjoin(grants, grants.c.request_id == r.c.id).order_by(r.c.id))
+        kind, value = where
+        if kind == "id":
+            query = query.where(r.c.id == value)
+        elif kind == "project_id":
+            query = query.where(r.c.project_id == value)
+        elif kind == "mine":
+            me, projects = value
+            query = query.where(or_(r.c.requested_by == me, r.c.project_id.in_(projects)))
+        elif kind == "datasets" and value is not None:
+            query = query.where(r.c.dataset_id.in_(value))
+        with self._ctx.db.read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return pd.DataFrame([{c: row[c] for c in REQUEST_COLUMNS} for row in rows], columns=REQUEST_COLUMNS)
+
+    def _row_after(self, conn: Connection, request_id: int) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        from workbench.db.schema import access_requests as r
+        from workbench.db.schema import grants
+
+        row = conn.execute(select(r, grants.c.id.label("grant_id"), grants.c.expires)
+                           .outerjoin(grants, grants.c.request_id == r.c.id).where(r.c.id == request_id)
+                           ).mappings().one()
+        return {c: row[c] for c in REQUEST_COLUMNS}
+
+
+class Owner:
+    """The data owner's desk (``ws.owner``): what waits for me, decisions, delegates, grants and usage."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._access = Access(ctx)
+
+    def requests(self, status: str | None = "pending") -> pd.DataFrame:
+        """Requests waiting for my decision (``status=None``: every request on my datasets)."""
+        return self._access.to_decide(status)
+
+    def decide(self, request_id: int, decision: str, **options: Any) -> dict[str, Any]:
+        """``decide(id, "approve", columns=..., identifiers=..., expires=..., conditions=...)`` or
+        ``decide(id, "refuse", reason=...)``."""
+        return self._access.decide(request_id, decision, **options)
+
+    def grants(self, dataset_id: str) -> pd.DataFrame:
+        return self._access.grants(dataset_id=dataset_id)
+
+    def revoke(self, grant_id: int, *, reason: str) -> dict[str, Any]:
+        return self._access.revoke(grant_id, reason=reason)
+
+    def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:
+        return self._access.delegate(dataset_id, username, remove=remove)
+
+    def usage(self, dataset_id: str) -> UsageReport:
+        return self._access.usage(dataset_id)
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Where an owner's dataset went: grants, loads per project and month, derived data, releases."""
+
+    dataset_id: str
+    owner: str | None
+    grants: pd.DataFrame
+    loads: pd.DataFrame
+    derived: pd.DataFrame
+    releases: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        parts = [f"<div><h3>Usage of {escape(self.dataset_id)}</h3><p>Owner: {escape(self.owner or 'none')}</p>"]
+        for title, frame in (("Grants", self.grants), ("Loads by project and month", self.loads),
+                             ("Derived project datasets", self.derived), ("Released outputs", self.releases)):
+            body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
+            parts.append(f"<h4>{title}</h4>{body}")
+        return "".join(parts) + "</div>"
+
+
+def _check_id(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise InvalidInput(f"{field}: {value!r} is not a number.", field=field)
+    return int(value)

@@ -1,0 +1,129 @@
+"""What the policy must know before data moves: the project's state, the person's membership, accreditation
+and training, and the workspace's access settings.
+
+Services gather these facts from the database and hand them to ``policy.decide``; the policy alone judges
+them, so every refusal names the condition that failed in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+ACCESS_SETTING = "access"
+ACCESS_DEFAULTS: dict[str, Any] = {
+    # courses a person needs, current, before they may load or save governed data
+    "required_training": ["safe-researcher"],
+    # categories seen fewer times than this are left out of synthetic twins
+    "twin_min_count": 10,
+}
+
+
+def check_access_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate changes to the access settings; refuse unknown keys and bad values."""
+    from workbench.validation import CODE
+
+    unknown = sorted(set(changes) - set(ACCESS_DEFAULTS))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: not an access setting; known: {', '.join(ACCESS_DEFAULTS)}.",
+                           field=unknown[0])
+    if "required_training" in changes:
+        courses = changes["required_training"]
+        if isinstance(courses, str) or not all(isinstance(c, str) and CODE.match(c) for c in courses):
+            raise InvalidInput("required_training: give a list of course codes such as ['safe-researcher'].",
+                               field="required_training")
+        changes["required_training"] = list(courses)
+    if "twin_min_count" in changes:
+        value = changes["twin_min_count"]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidInput(f"twin_min_count: {value!r} is not a whole number of at least 1.",
+                               field="twin_min_count")
+    return changes
+
+
+def access_settings(conn: Connection) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from workbench.db.schema import settings
+
+    stored = conn.execute(select(settings.c.value).where(settings.c.key == ACCESS_SETTING)).scalar()
+    return {**ACCESS_DEFAULTS, **(stored or {})}
+
+
+def project_row(conn: Connection, project_id: str) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from workbench.db.schema import projects
+    from workbench.ids import check_project_id
+
+    check_project_id(project_id, "project")
+    row = conn.execute(select(projects).where(projects.c.id == project_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"No project {project_id!r}; ws.projects() lists them.")
+    return dict(row)
+
+
+def project_facts(conn: Connection, project: dict[str, Any], username: str) -> dict[str, Any]:
+    """Facts about ``username`` working in ``project`` (a row of ``projects``), for the policy."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import people, project_members, training_records
+
+    today = date.today()
+    role = conn.execute(select(project_members.c.role).where(
+        (project_members.c.project_id == project["id"]) & (project_members.c.username == username))).scalar()
+    person = conn.execute(select(people.c.accreditation, people.c.accredited_until)
+                          .where(people.c.username == username)).first()
+    current = set(conn.execute(select(training_records.c.course).where(
+        (training_records.c.username == username) & (training_records.c.expires >= today))).scalars())
+    required = access_settings(conn)["required_training"]
+    return {
+        "project": project["id"], "project_status": project["status"], "project_end": project["end_date"],
+        "project_ended": project["end_date"] < today, "lead": project["lead"], "member_role": role,
+        "accreditation": person.accreditation if person else None,
+        "accredited_until": person.accredited_until if person else None, "today": today,
+        "training_missing": [c for c in required if c not in current],
+    }
+
+
+def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:
+    """The catalogue row of a dataset, with its delegates; refuse unknown ids."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import dataset_delegates, datasets
+    from workbench.ids import check_dataset_id
+
+    check_dataset_id(dataset_id, "dataset_id")
+    row = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
+                       .where(datasets.c.id == dataset_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search(...) finds datasets.")
+    delegates = sorted(conn.execute(select(dataset_delegates.c.username)
+                                    .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
+    return {**dict(row), "delegates": delegates}
+
+
+def schema_roles(record: dict[str, Any]) -> dict[str, str]:
+    """Column name → disclosure role, in schema order."""
+    return {c["name"]: c["role"] for c in record.get("columns", [])}
+
+
+def check_columns(columns: Any, known: dict[str, str], dataset_id: str) -> list[str] | None:
+    """A list of distinct known column names (or None for all); refuse anything else naming the culprits."""
+    if columns is None:
+        return None
+    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+        raise InvalidInput("columns: give a list of column names, e.g. ['age', 'region'].", field="columns")
+    columns = list(dict.fromkeys(columns))
+    if not columns:
+        raise InvalidInput("columns: the list is empty; leave it out to mean every column.", field="columns")
+    unknown = [c for c in columns if c not in known]
+    if unknown:
+        raise InvalidInput(f"columns: {', '.join(unknown)} not in {dataset_id}; its columns are "
+                           f"{', '.join(known)}.", field="columns")
+    return columns

@@ -1,0 +1,207 @@
+"""Data moving into and inside a project: governed loads and the project data space.
+
+``load`` returns only granted columns, with every direct identifier replaced by this project's keyed
+pseudonym (the key stays in the workspace); each load is recorded for the owner's usage report. Members save
+derived frames into the project with their lineage, so owners can follow their data into derived datasets.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.errors import InvalidInput, NotFound
+from workbench.governance.access import grant_state
+from workbench.governance.conditions import check_columns, dataset_row, project_facts, project_row, schema_roles
+from workbench.ids import check_dataset_id
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+
+SAVED_COLUMNS = ["name", "version", "columns", "row_count", "derived_from", "sources", "created_by", "created_at"]
+
+
+def _grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[list[str], str | None]:
+    """Columns granted to the project now (union of current grants), and why none is current, if so."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import grants
+
+    rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
+                                             & (grants.c.dataset_id == dataset_id))).mappings().all()
+    today = date.today()
+    current = [g for g in rows if grant_state(g, today) == "current"]
+    granted = list(dict.fromkeys(c for g in current for c in g["columns"]))
+    if granted or not rows:
+        return granted, None
+    last = max(rows, key=lambda g: g["id"])
+    lapsed = (f"was revoked on {last['revoked_at']:%Y-%m-%d}" if last["revoked_at"] is not None
+              else f"expired on {last['expires']}")
+    return [], lapsed
+
+
+class ProjectData:
+    """Governed loads and saved frames of one project."""
+
+    def __init__(self, ctx: Context, project_id: str) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+
+    def _key(self) -> bytes:
+        from workbench.governance.pseudonyms import project_key
+
+        return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+
+    def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The granted columns of a dataset (or ``columns`` of them), identifiers pseudonymised."""
+        from sqlalchemy import insert
+
+        from workbench.db.schema import data_loads
+        from workbench.governance.pseudonyms import read_governed
+
+        resource = f"dataset {dataset_id} in project {self.project_id}"
+        me = self._ctx.actor.username
+        try:
+            with self._ctx.db.read() as conn:
+                project = project_row(conn, self.project_id)
+                dataset = dataset_row(conn, dataset_id)
+                roles = schema_roles(dataset["record"])
+                wanted = check_columns(columns, roles, dataset_id)
+                facts = project_facts(conn, project, me)
+                granted, lapsed = _grants_for(conn, self.project_id, dataset_id)
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("data.load", resource, error) from None
+        wanted = wanted or [c for c in roles if c in granted]
+        self._ctx.require("data.load", resource, **facts, dataset=dataset_id, owner=dataset["owner"],
+                          granted=granted, wanted=wanted, lapsed_grant=lapsed)
+        path = self._ctx.vault.dataset_path(dataset_id)
+        if not path.exists():
+            raise self._ctx.audit_refused("data.load", resource, NotFound(
+                f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
+        identifiers = [c for c in wanted if roles[c] == "direct_identifier"]
+        frame = read_governed(path, wanted, identifiers, self._key())
+        with self._ctx.write() as conn:
+            conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,
+                                                   columns=wanted, row_count=len(frame), at=datetime.now(UTC)))
+            audit.append(conn, me, "data.load", resource,
+                         detail={"columns": wanted, "pseudonymised": identifiers, "rows": len(frame)})
+        return frame
+
+    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> dict[str, Any]:
+        """Save a derived frame as the next version of ``name``, with its lineage (datasets or saved names)."""
+        import pandas as pd
+        import pyarrow as pa
+        from sqlalchemy import func, insert, select
+
+        from workbench.db.schema import project_datasets as pd_t
+
+        resource = f"{name} in project {self.project_id}"
+        me = self._ctx.actor.username
+        with self._ctx.write(audit_refusals_as=("data.save", resource)) as conn:
+            project = project_row(conn, self.project_id)
+            self._ctx.check("data.save", resource, **project_facts(conn, project, me))
+            check_dataset_id(name, "name")
+            if not isinstance(frame, pd.DataFrame):
+                raise InvalidInput(f"frame: give a pandas DataFrame, not {type(frame).__name__}.", field="frame")
+            if frame.columns.empty:
+                raise InvalidInput("frame: the DataFrame has no columns.", field="frame")
+            sources = self._lineage(conn, derived_from)
+            try:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+            except (pa.ArrowException, TypeError, ValueError) as exc:
+                raise InvalidInput(f"frame: cannot be stored ({exc}); convert mixed-type columns first.",
+                                   field="frame") from None
+            version = (conn.execute(select(func.max(pd_t.c.version)).where(
+                (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar() or 0) + 1
+            path = self._ctx.vault.project_path(self.project_id, name, version)
+            with self._ctx.vault.staged(path, table):
+                conn.execute(insert(pd_t).values(
+                    project_id=self.project_id, name=name, version=version, columns=list(map(str, frame.columns)),
+                    row_count=len(frame), derived_from=list(derived_from), sources=sources, created_by=me,
+                    created_at=datetime.now(UTC)))
+                audit.append(conn, me, "data.save", f"{name} v{version} in project {self.project_id}",
+                             detail={"rows": len(frame), "derived_from": list(derived_from), "sources": sources})
+        return {"name": name, "version": version, "rows": len(frame), "sources": sources}
+
+    def _lineage(self, conn: Connection, derived_from: Any) -> list[str]:
+        """Catalogue datasets a new frame descends from: named datasets granted to the project, plus the
+        sources of named saved frames."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import grants
+        from workbench.db.schema import project_datasets as pd_t
+
+        if isinstance(derived_from, str) or not derived_from or not all(isinstance(d, str) for d in derived_from):
+            raise InvalidInput("derived_from: name what the frame was made from: dataset ids granted to the "
+                               "project and/or names of frames saved in it, e.g. ['ons.lfs'].", field="derived_from")
+        sources: list[str] = []
+        for item in derived_from:
+            saved = conn.execute(select(pd_t.c.sources).where((pd_t.c.project_id == self.project_id)
+                                                              & (pd_t.c.name == item))).scalars().all()
+            if saved:
+                sources.extend(s for row in saved for s in row)
+                continue
+            if conn.execute(select(grants.c.id).where((grants.c.project_id == self.project_id)
+                                                      & (grants.c.dataset_id == item))).first():
+                sources.append(item)
+                continue
+            raise InvalidInput(f"derived_from: {item!r} is neither a dataset granted to project {self.project_id} "
+                               "nor a frame saved in it.", field="derived_from")
+        return sorted(set(sources))
+
+    def datasets(self) -> pd.DataFrame:
+        """Frames saved in the project, every version, with lineage (members only)."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import project_datasets as pd_t
+
+        rows = self._members_only(f"saved data of project {self.project_id}", lambda conn: conn.execute(
+            select(pd_t).where(pd_t.c.project_id == self.project_id)
+            .order_by(pd_t.c.name, pd_t.c.version)).mappings().all())
+        return pd.DataFrame([{c: r[c] for c in SAVED_COLUMNS} for r in rows], columns=SAVED_COLUMNS)
+
+    def read(self, name: str, version: int | None = None) -> pd.DataFrame:
+        """A saved frame (the latest version unless ``version``), for members of the project."""
+        from sqlalchemy import func, select
+
+        from workbench.db.schema import project_datasets as pd_t
+
+        resource = f"{name} in project {self.project_id}"
+
+        def find(conn: Connection) -> int:
+            check_dataset_id(name, "name")
+            latest = conn.execute(select(func.max(pd_t.c.version)).where(
+                (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar()
+            if latest is None:
+                raise NotFound(f"Project {self.project_id} has no saved frame {name!r}; project.datasets() lists "
+                               "them.")
+            if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                        or not 1 <= version <= latest):
+                raise InvalidInput(f"version: {name} has versions 1 to {latest}, not {version!r}.", field="version")
+            return version or latest
+
+        chosen = self._members_only(resource, find)
+        frame = self._ctx.vault.read(self._ctx.vault.project_path(self.project_id, name, chosen))
+        with self._ctx.write() as conn:
+            audit.append(conn, self._ctx.actor.username, "data.read_saved", f"{name} v{chosen} in project "
+                         f"{self.project_id}", detail={"rows": len(frame)})
+        return frame
+
+    def _members_only(self, resource: str, then: Any) -> Any:
+        try:
+            with self._ctx.db.read() as conn:
+                project = project_row(conn, self.project_id)
+                facts = project_facts(conn, project, self._ctx.actor.username)
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("data.read_saved", resource, error) from None
+        self._ctx.require("data.read_saved", resource, **facts)
+        try:
+            with self._ctx.db.read() as conn:
+                return then(conn)
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("data.read_saved", resource, error) from None
