@@ -1,0 +1,163 @@
+"""Each rule pinned on hand-computed cells: first on statistics directly, then through a table whose every
+cell was worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import disclosure as sdc
+from workbench.disclosure import rules
+from workbench.disclosure.settings import DisclosureSettings
+from workbench.disclosure.stats import CellStats, group_stats
+
+S = DisclosureSettings()
+
+
+def stats(cells: list[list[float]], count: list[int] | None = None) -> CellStats:
+    """Statistics of cells given as lists of contributions (NaN = a record whose value is missing)."""
+    gid = np.concatenate([np.full(len(c), i) for i, c in enumerate(cells)]).astype(np.int64)
+    values = np.concatenate([np.asarray(c, dtype=float) for c in cells])
+    return group_stats(gid, len(cells), values, top=3)
+
+
+def test_one_pass_gives_count_total_largest_negatives_and_missing() -> None:
+    s = stats([[5, 1, np.nan, 3], [2, 2, 2], [-4, 9], [np.nan]])
+    assert s.count.tolist() == [4, 3, 2, 1]  # the missing value is still a record
+    assert s.n_valid.tolist() == [3, 3, 2, 0]
+    assert s.missing.tolist() == [1, 0, 0, 1]
+    assert s.total.tolist() == [9, 6, 5, 0]
+    assert s.negatives.tolist() == [0, 0, 1, 0]
+    assert s.top.tolist() == [[5, 3, 1], [2, 2, 2], [9, -4, 0], [0, 0, 0]]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_largest_contributions_with_ties_match_a_sort(n) -> None:
+    rng = np.random.default_rng(n)
+    gid = rng.integers(0, 50, 2000)
+    values = rng.integers(0, 6, 2000).astype(float)  # many ties
+    found = group_stats(gid, 50, values, top=n).top
+    for g in range(50):
+        expected = np.sort(values[gid == g])[::-1][:n]
+        assert found[g, :len(expected)].tolist() == expected.tolist()
+
+
+def test_threshold_counts_records_and_ignores_empty_cells() -> None:
+    s = CellStats(count=np.array([0, 1, 9, 10, 25]))
+    assert rules.threshold(s, S).tolist() == [False, True, True, False, False]
+    assert rules.threshold(s, DisclosureSettings(threshold=26)).tolist() == [False, True, True, True, True]
+
+
+def test_zeros_flags_empty_cells() -> None:
+    assert rules.zeros(CellStats(count=np.array([0, 1, 3])), S).tolist() == [True, False, False]
+
+
+def test_dominance_two_largest_share_at_or_over_k() -> None:
+    s = stats([[1000] + [10] * 9,        # top 2: 1010 / 1090 = 92.7% -> fails
+               [450, 450] + [10] * 10,   # 900 / 1000 = 90% exactly -> fails (>= k)
+               [400, 400] + [20] * 10,   # 800 / 1000 = 80% -> passes
+               [0, 0, 0],                # nothing to dominate
+               [500, -20, 10]])          # negative: undefined here
+    assert rules.dominance(s, S).tolist() == [True, True, False, False, False]
+    assert np.round(rules.dominance_share(s, S)[:3], 3).tolist() == [0.927, 0.9, 0.8]
+    three = DisclosureSettings(dominance_n=3, dominance_k=0.95)
+    assert rules.dominance(s, three).tolist() == [False, False, False, False, False]  # 1020/1090 = 93.6%
+
+
+def test_p_percent_remainder_under_p_of_the_largest() -> None:
+    s = stats([[1000, 10] + [10] * 8,   # rest 80 < 100 -> fails
+               [1000, 10] + [10] * 10,  # rest 100, not < 100 -> passes
+               [70, 30],                # two contributors: rest 0 -> fails
+               [55],                    # one contributor -> fails
+               [9, 9, 9, -1]])          # negative: undefined here
+    assert rules.p_percent(s, S).tolist() == [True, False, True, True, False]
+    assert np.round(rules.p_ratio(s, S)[:3], 3).tolist() == [0.08, 0.1, 0.0]
+
+
+def test_negative_and_missing() -> None:
+    s = stats([[1, -1, 5], [np.nan, 3], [4, 4]])
+    assert rules.negative(s, S).tolist() == [True, False, False]
+    assert rules.missing(s, S).tolist() == [False, True, False]
+
+
+def test_which_rules_apply_to_which_tables() -> None:
+    assert rules.applicable(None, False, S) == ["threshold", "zeros"]
+    assert rules.applicable("count", True, S) == ["threshold", "zeros"]
+    assert rules.applicable("mean", True, S) == ["threshold", "dominance", "p_percent", "negative"]
+    assert rules.applicable("median", True, S) == ["threshold", "zeros", "dominance", "p_percent", "negative"]
+    assert rules.applicable("mode", True, DisclosureSettings(missing=True)) == ["threshold", "missing"]
+    assert rules.applicable(None, False, DisclosureSettings(zeros=False)) == ["threshold"]
+
+
+# ----- a mean table worked out by hand ------------------------------------------------------------------
+def hand_table() -> pd.DataFrame:
+    cells = {
+        ("A", "x"): [10.0] * 12 + [np.nan] * 2,     # 14 records: passes everything
+        ("A", "y"): [1000.0] + [10.0] * 9,          # 10 records: dominance 92.7%, p: rest 80 < 100
+        ("B", "x"): [500.0, 450.0] + [10.0] * 9,    # 11 records: dominance 91.3%; p: rest 90 >= 50
+        ("B", "y"): [50.0] * 9 + [np.nan],          # 10 records counting the missing value: passes
+        ("C", "x"): [50.0] * 8 + [np.nan],          # 9 records: threshold
+        ("C", "y"): [30.0] * 11 + [-5.0],           # negative contribution: review
+    }
+    rows = [(a, b, v) for (a, b), values in cells.items() for v in values]
+    return pd.DataFrame(rows, columns=["a", "b", "x"])
+
+
+def test_a_hand_computed_mean_table() -> None:
+    df = hand_table()
+    out = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="mean")
+    pd.testing.assert_frame_equal(out.table, pd.crosstab(df.a, df.b, values=df.x, aggfunc="mean"))
+    expected = {
+        "threshold": [[False, False], [False, False], [True, False]],
+        "dominance": [[False, True], [True, False], [False, False]],
+        "p_percent": [[False, True], [False, False], [False, False]],
+        "negative": [[False, False], [False, False], [False, True]],
+    }
+    assert list(out.flags) == list(expected)
+    for name, grid in expected.items():
+        assert out.flags[name].to_numpy().tolist() == grid, name
+        assert out.flags[name].index.equals(out.table.index) and out.flags[name].columns.equals(out.table.columns)
+    assert out.status_before_mitigation == "fail" and out.status == "review"
+    assert out.measures["threshold"].loc["C", "x"] == 9
+    assert round(out.measures["dominance"].loc["A", "y"], 4) == round(1010 / 1090, 4)
+    reasons = out.failures()
+    assert set(reasons["rule"]) == {"threshold", "dominance", "p_percent", "negative"}
+    assert "9 records, fewer than 10" in out.explain()
+    assert "92.7% of the total" in out.explain()
+
+    with_missing = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="mean", settings=DisclosureSettings(missing=True))
+    assert with_missing.flags["missing"].to_numpy().tolist() == [[True, False], [False, True], [True, False]]
+
+
+def test_negative_values_alone_send_a_table_to_review() -> None:
+    df = pd.DataFrame({"a": ["A"] * 12 + ["B"] * 12, "b": ["x"] * 24,
+                       "x": [5.0] * 11 + [-3.0] + [4.0] * 12})
+    out = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="sum")
+    assert out.status == "review" and out.status_before_mitigation == "review"
+    assert out.flags["negative"].to_numpy().ravel().tolist() == [True, False]
+    assert not out.flags["dominance"].to_numpy().any()
+    assert out.mitigation == {"method": "none"}
+    pd.testing.assert_frame_equal(out.safe_table, out.table)
+    failing = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="sum", settings=DisclosureSettings(negative="fail"))
+    assert failing.status_before_mitigation == "fail"
+
+
+def test_zeros_in_a_frequency_table_but_not_in_a_mean_table() -> None:
+    a = pd.Series(["A"] * 30 + ["B"] * 20, name="a")
+    b = pd.Series(["x"] * 15 + ["y"] * 15 + ["x"] * 20, name="b")
+    freq = sdc.crosstab(a, b)
+    assert freq.table.loc["B", "y"] == 0
+    assert freq.flags["zeros"].to_numpy().tolist() == [[False, False], [False, True]]
+    assert sdc.crosstab(a, b, settings=DisclosureSettings(zeros=False)).status == "pass"
+    mean = sdc.crosstab(a, b, values=pd.Series(range(50), dtype=float), aggfunc="mean")
+    assert "zeros" not in mean.flags and np.isnan(mean.table.loc["B", "y"])
+
+
+def test_a_passing_table() -> None:
+    a = pd.Series(["A"] * 20 + ["B"] * 20, name="a")
+    b = pd.Series((["x"] * 10 + ["y"] * 10) * 2, name="b")
+    out = sdc.crosstab(a, b, values=pd.Series(np.arange(40.0) + 10), aggfunc="mean")
+    assert out.status == "pass" and out.failing_rules == []
+    assert out.explain().endswith("Every rule is met.")
+    pd.testing.assert_frame_equal(out.safe_table, out.table)

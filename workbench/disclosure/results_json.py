@@ -1,0 +1,371 @@
+"""ACRO/SACRO interchange: write outputs as a ``results.json`` folder an output checker opens in SACRO-Viewer,
+and read such folders back.
+
+The layout is ACRO's: ``{version, results: {uid: {uid, status, type, properties, files: [{name, sdc: {summary,
+cells}}], outcome, command, summary, timestamp, comments, exception}}}`` plus one CSV per released table and a
+``checksums/`` folder (SHA-256 of each file, as ACRO writes them). ``cells`` lists ``[row, column]`` positions
+of the failing cells per rule, in the CSV's data block, so the viewer highlights them.
+
+Each listed CSV is what may be released: the table after mitigation. When mitigation changed the table, the
+unmitigated table is kept beside it in ``unreleased/`` for the checker, and is never listed in ``files``.
+Everything else the workbench needs to rebuild an output exactly (labels with their types, column types, the
+settings, the mitigation) is under ``properties["workbench"]``; other tools ignore it.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench import __version__
+from workbench.disclosure.output import Output
+from workbench.disclosure.rules import ACRO_NAMES
+from workbench.disclosure.settings import DisclosureSettings
+from workbench.errors import Conflict, InvalidInput, NotFound
+
+ACRO_FORMAT_VERSION = "0.4.0"  # the results.json layout SACRO-Viewer 0.4.x reads
+FORMAT = 1
+UNRELEASED = "unreleased"
+OUR_NAMES = {acro: ours for ours, acro in ACRO_NAMES.items()}
+
+
+# -- labels and values as JSON -----------------------------------------------------------------------------------
+
+def _scalar(value: Any) -> Any:
+    """A label as JSON that reads back as the same Python value."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None:
+        return {"none": True}
+    if value is pd.NA:
+        return {"na": True}
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, pd.Timestamp | datetime):
+        return {"timestamp": pd.Timestamp(value).isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, pd.Interval):
+        return {"interval": [_scalar(value.left), _scalar(value.right), value.closed]}
+    if isinstance(value, tuple):
+        return {"tuple": [_scalar(v) for v in value]}
+    return {"text": str(value)}
+
+
+def _unscalar(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if "none" in value:
+        return None
+    if "na" in value:
+        return pd.NA
+    if "float" in value:
+        return float(value["float"])
+    if "timestamp" in value:
+        return pd.Timestamp(value["timestamp"])
+    if "date" in value:
+        return date.fromisoformat(value["date"])
+    if "interval" in value:
+        left, right, closed = value["interval"]
+        return pd.Interval(_unscalar(left), _unscalar(right), closed=closed)
+    if "tuple" in value:
+        return tuple(_unscalar(v) for v in value["tuple"])
+    return value.get("text")
+
+
+def _level(values: pd.Index) -> dict[str, Any]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return {"dtype": "category", "codes": [int(c) for c in values.codes],
+                "categories": _level(pd.Index(values.categories)), "ordered": bool(values.dtype.ordered)}
+    if isinstance(values, pd.IntervalIndex):
+        return {"dtype": "interval", "closed": values.closed, "left": _level(values.left),
+                "right": _level(values.right)}
+    return {"dtype": str(values.dtype), "values": [_scalar(v) for v in values]}
+
+
+def _unlevel(spec: dict[str, Any]) -> pd.Index:
+    if spec["dtype"] == "category":
+        categories = _unlevel(spec["categories"])
+        return pd.CategoricalIndex(pd.Categorical.from_codes(spec["codes"], categories=categories,
+                                                             ordered=spec["ordered"]))
+    if spec["dtype"] == "interval":
+        return pd.IntervalIndex.from_arrays(_unlevel(spec["left"]), _unlevel(spec["right"]), closed=spec["closed"])
+    values = [_unscalar(v) for v in spec["values"]]
+    try:
+        return pd.Index(values, dtype=spec["dtype"])
+    except (TypeError, ValueError):
+        return pd.Index(values, dtype=object)
+
+
+def _axis(index: pd.Index) -> dict[str, Any]:
+    levels = [index.get_level_values(i) for i in range(index.nlevels)]
+    return {"multi": isinstance(index, pd.MultiIndex), "names": [_scalar(n) for n in index.names],
+            "levels": [_level(level) for level in levels]}
+
+
+def _unaxis(spec: dict[str, Any]) -> pd.Index:
+    levels = [_unlevel(level) for level in spec["levels"]]
+    names = [_unscalar(n) for n in spec["names"]]
+    if spec["multi"]:
+        return pd.MultiIndex.from_arrays(levels, names=names)
+    return levels[0].rename(names[0])
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    return value
+
+
+def _text(label: Any) -> str:
+    return " / ".join(map(str, label)) if isinstance(label, tuple) else str(label)
+
+
+# -- CSV -----------------------------------------------------------------------------------------------------------
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return ""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _csv(table: pd.DataFrame) -> str:
+    """One header row (index names, then column labels) and one row per table row: what the viewer shows."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([("" if n is None else str(n)) for n in table.index.names] + [_text(c) for c in table.columns])
+    columns = [table.iloc[:, j].to_numpy(dtype=object) for j in range(table.shape[1])]
+    for i, label in enumerate(table.index):
+        labels = label if isinstance(table.index, pd.MultiIndex) else (label,)
+        writer.writerow([str(v) for v in labels] + [_cell(col[i]) for col in columns])
+    return buffer.getvalue()
+
+
+def _parse(text: str, dtype: str) -> Any:
+    if dtype.startswith(("float", "Float")):
+        return float(text) if text else np.nan
+    if dtype.startswith(("int", "uint")):
+        return int(text)
+    if dtype.startswith(("Int", "UInt")):
+        return int(text) if text else pd.NA
+    if dtype in ("bool", "boolean"):
+        return {"True": True, "False": False}.get(text, pd.NA)
+    return text if text else np.nan
+
+
+def _read_csv(path: Path, index: pd.Index, columns: pd.Index, dtypes: list[str]) -> pd.DataFrame:
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    skip = index.nlevels
+    if len(rows) != len(index):
+        raise InvalidInput(f"{path.name} has {len(rows)} rows, but results.json describes {len(index)}; the "
+                           "folder was changed after it was written.")
+    parts = [pd.Series([_parse(row[skip + j], dtype) for row in rows], dtype=object).astype(dtype)
+             for j, dtype in enumerate(dtypes)]
+    frame = pd.concat(parts, axis=1, ignore_index=True) if parts else pd.DataFrame(index=range(len(rows)))
+    frame.index, frame.columns = index, columns
+    return frame
+
+
+# -- writing -------------------------------------------------------------------------------------------------------
+
+def _positions(frame: pd.DataFrame) -> list[list[int]]:
+    return [[int(r), int(c)] for r, c in np.argwhere(frame.to_numpy(dtype=bool))]
+
+
+def _outcome(output: Output) -> dict[str, dict[str, str]]:
+    """ACRO's per-cell outcome: the failing rules' names, or 'ok'."""
+    table = output.table
+    texts = np.full(table.shape, "", dtype=object)
+    for name, flag in output.flags.items():
+        texts[flag.to_numpy(dtype=bool)] += f"{ACRO_NAMES.get(name, name)}; "
+    texts[texts == ""] = "ok"
+    return {_text(c): {_text(r): texts[i, j] for i, r in enumerate(table.index)} for j, c in enumerate(table.columns)}
+
+
+def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
+    released = f"{uid}.csv"
+    (folder / released).write_text(_csv(output.safe_table), encoding="utf-8")
+    same = output.safe_table.equals(output.table) and list(output.safe_table.dtypes) == list(output.table.dtypes)
+    table_file = released
+    if not same:
+        table_file = f"{UNRELEASED}/{uid}.csv"
+        (folder / UNRELEASED).mkdir(exist_ok=True)
+        (folder / table_file).write_text(_csv(output.table), encoding="utf-8")
+    summary = {"suppressed": output.mitigation.get("method") == "suppress"}
+    cells = {}
+    for name, flag in output.flags.items():
+        acro = ACRO_NAMES.get(name, name)
+        cells[acro] = _positions(flag)
+        summary[acro] = len(cells[acro])
+    for acro in ("negative", "missing", "threshold", "p-ratio", "nk-rule", "all-values-are-same"):
+        summary.setdefault(acro, 0)
+        cells.setdefault(acro, [])
+    measures = {name: [[int(r), int(c), float(frame.iat[r, c])] for r, c in
+                       np.argwhere(output.flags[name].to_numpy(dtype=bool))]
+                for name, frame in output.measures.items() if name in output.flags}
+    workbench = {
+        "format": FORMAT, "kind": output.kind, "method": output.method,
+        "status_before_mitigation": output.status_before_mitigation, "settings": output.settings.as_dict(),
+        "mitigation": _jsonable(output.mitigation), "rules": list(output.flags), "measures": measures,
+        "suppressed": _positions(output.suppressed), "index": _axis(output.table.index),
+        "columns": _axis(output.table.columns), "table": {"file": table_file,
+                                                            "dtypes": [str(d) for d in output.table.dtypes]},
+        "safe_table": {"file": released, "dtypes": [str(d) for d in output.safe_table.dtypes]},
+    }
+    return {
+        "uid": uid, "status": output.status, "type": output.kind,
+        "properties": {**_jsonable(output.properties), "method": output.method, "workbench": workbench},
+        "files": [{"name": released, "sdc": {"summary": summary, "cells": cells}}],
+        "outcome": _outcome(output), "command": output.command, "summary": output.summary(),
+        "timestamp": output.timestamp, "comments": list(output.comments), "exception": output.exception or "",
+    }
+
+
+def _checksums(folder: Path) -> None:
+    target = folder / "checksums"
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and target not in path.parents:
+            name = path.relative_to(folder).as_posix()
+            out = target / f"{name}.txt"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="utf-8")
+
+
+def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], folder: str | Path) -> Path:
+    """Write outputs to a new folder as ACRO/SACRO ``results.json`` + CSVs + checksums; returns the json path."""
+    if isinstance(outputs, Output):
+        outputs = [outputs]
+    if isinstance(outputs, Mapping):
+        items = list(outputs.items())
+    else:
+        items = []
+        for i, output in enumerate(outputs):
+            items.append((output.uid or f"output_{i}", output) if isinstance(output, Output) else ("", output))
+    for uid, output in items:
+        if not isinstance(output, Output):
+            raise InvalidInput(f"outputs: give disclosure Outputs (from sdc.crosstab, sdc.ols...), not "
+                               f"{type(output).__name__}.", field="outputs")
+        if not isinstance(uid, str) or not uid or "/" in uid or uid.startswith("."):
+            raise InvalidInput(f"outputs: {uid!r} is not a usable output name; use letters, digits and '_'.",
+                               field="outputs")
+    uids = [uid for uid, _ in items]
+    if len(set(uids)) != len(uids):
+        raise InvalidInput("outputs: two outputs share a name; give each its own uid.", field="outputs")
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise Conflict(f"{folder} already exists and is not an empty folder; choose a new folder for the results.")
+    folder.mkdir(parents=True, exist_ok=True)
+    results = {uid: _record(uid, output, folder) for uid, output in items}
+    document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
+    path = folder / "results.json"
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
+    _checksums(folder)
+    return path
+
+
+# -- reading -------------------------------------------------------------------------------------------------------
+
+def _verify(folder: Path, name: str) -> None:
+    checksum = folder / "checksums" / f"{name}.txt"
+    if not checksum.exists():
+        return
+    actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    if checksum.read_text(encoding="utf-8").strip() != actual:
+        raise InvalidInput(f"{name} does not match its checksum: it was changed after it was written; ask for "
+                           "the outputs to be produced again.", field=name)
+
+
+def _flags(table: pd.DataFrame, positions: Iterable[Iterable[int]]) -> pd.DataFrame:
+    array = np.zeros(table.shape, dtype=bool)
+    for r, c in positions:
+        array[r, c] = True
+    return pd.DataFrame(array, index=table.index, columns=table.columns)
+
+
+def _read_workbench(uid: str, record: dict[str, Any], folder: Path) -> Output:
+    spec = record["properties"]["workbench"]
+    index, columns = _unaxis(spec["index"]), _unaxis(spec["columns"])
+    for name in {spec["table"]["file"], spec["safe_table"]["file"]}:
+        _verify(folder, name)
+    table = _read_csv(folder / spec["table"]["file"], index, columns, spec["table"]["dtypes"])
+    safe = _read_csv(folder / spec["safe_table"]["file"], index, columns, spec["safe_table"]["dtypes"])
+    cells = record["files"][0]["sdc"]["cells"]
+    flags = {name: _flags(table, cells.get(ACRO_NAMES.get(name, name), [])) for name in spec["rules"]}
+    measures = {}
+    for name in spec["rules"]:
+        array = np.full(table.shape, np.nan)
+        for r, c, value in spec["measures"].get(name, []):
+            array[r, c] = value
+        measures[name] = pd.DataFrame(array, index=table.index, columns=table.columns)
+    properties = {k: v for k, v in record["properties"].items() if k != "workbench"}
+    return Output(kind=spec["kind"], method=spec["method"], table=table, flags=flags, status=record["status"],
+                  safe_table=safe, settings=DisclosureSettings.from_mapping(spec["settings"]), measures=measures,
+                  suppressed=_flags(table, spec["suppressed"]),
+                  status_before_mitigation=spec["status_before_mitigation"], mitigation=spec["mitigation"],
+                  properties=properties, command=record.get("command", ""),
+                  comments=list(record.get("comments") or []), exception=record.get("exception") or None,
+                  uid=uid, timestamp=record.get("timestamp", ""))
+
+
+def _read_acro(uid: str, record: dict[str, Any], folder: Path) -> Output | None:
+    """An output another tool (ACRO) wrote: its first CSV, its flagged cells, its status."""
+    files = [f for f in record.get("files", []) if str(f.get("name", "")).endswith(".csv")]
+    if not files:
+        return None
+    _verify(folder, files[0]["name"])
+    table = pd.read_csv(folder / files[0]["name"], index_col=0)
+    cells = (files[0].get("sdc") or {}).get("cells") or {}
+    flags = {OUR_NAMES.get(name, name): _flags(table, positions) for name, positions in cells.items()}
+    return Output(kind=record.get("type", "table"), method=record.get("properties", {}).get("method", "acro"),
+                  table=table, flags=flags, status=record.get("status", "review"), safe_table=table,
+                  settings=DisclosureSettings(), properties=record.get("properties", {}),
+                  command=record.get("command", ""), comments=list(record.get("comments") or []),
+                  exception=record.get("exception") or None, uid=uid, timestamp=record.get("timestamp", ""))
+
+
+def read_results_json(folder: str | Path) -> dict[str, Output]:
+    """The outputs in a results folder (ours, or ACRO's tables), by uid; checksums are verified."""
+    folder = Path(folder)
+    path = folder / "results.json" if folder.is_dir() else folder
+    folder = path.parent
+    if not path.exists():
+        raise NotFound(f"No results.json in {folder}; give the folder to_results_json wrote.")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        results = document["results"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"{path} is not a results.json file ({exc}).") from exc
+    _verify(folder, path.name)
+    outputs: dict[str, Output] = {}
+    for uid, record in results.items():
+        if "workbench" in (record.get("properties") or {}):
+            outputs[uid] = _read_workbench(uid, record, folder)
+        else:
+            found = _read_acro(uid, record, folder)
+            if found is not None:
+                outputs[uid] = found
+    return outputs
+
+
+__all__ = ["read_results_json", "to_results_json"]

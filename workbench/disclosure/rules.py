@@ -1,0 +1,159 @@
+"""The disclosure rules, each a vectorised test over per-cell statistics (True = the cell fails the rule).
+
+Every rule also has a measure (the number the rule looked at: a count, a share, a ratio), kept for the cells that
+fail so that ``Output.explain()`` can say why. Which rules apply depends on the aggregation: frequency tables
+need the threshold (and zeros) rules; magnitude tables (sums, means...) also need dominance and p%.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from workbench.disclosure.settings import DisclosureSettings
+from workbench.disclosure.stats import CellStats
+
+AGGFUNCS = ("count", "sum", "mean", "median", "min", "max", "std", "mode")
+FREQUENCY = (None, "count")
+ZEROS_APPLY = (None, "count", "median", "min", "max")
+MAGNITUDE = ("sum", "mean", "median", "min", "max", "std")
+
+# Rules a mitigation cannot repair: the output fails until the analyst changes it.
+UNMITIGABLE = ("dof", "edges")
+# ACRO/SACRO names for the rules, used in results.json.
+ACRO_NAMES = {"threshold": "threshold", "zeros": "zeros", "dominance": "nk-rule", "p_percent": "p-ratio",
+              "negative": "negative", "missing": "missing", "dof": "dof", "edges": "edges"}
+
+
+def threshold(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    """Cells with records, but fewer than the threshold (rows whose value is missing count as records)."""
+    return (stats.count > 0) & (stats.count < settings.threshold)
+
+
+def zeros(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    """Empty cells: they tell that no one in the group has the trait."""
+    return stats.count == 0
+
+
+def _dominance_defined(stats: CellStats) -> np.ndarray:
+    return (stats.negatives == 0) & (stats.total > 0)
+
+
+def dominance_share(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    top = stats.top[..., :settings.dominance_n].sum(axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(stats.total > 0, top / stats.total, np.nan)
+
+
+def dominance(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    """The n largest contributions make up k or more of the cell total (defined without negatives)."""
+    top = stats.top[..., :settings.dominance_n].sum(axis=-1)
+    return _dominance_defined(stats) & (top >= settings.dominance_k * stats.total)
+
+
+def p_ratio(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    first, second = stats.top[..., 0], stats.top[..., 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(first > 0, np.maximum(stats.total - first - second, 0) / first, np.nan)
+
+
+def p_percent(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    """What is left after the two largest contributions is less than p × the largest: the second-largest
+    contributor could estimate the largest to within p%."""
+    first, second = stats.top[..., 0], stats.top[..., 1]
+    rest = stats.total - first - second
+    return _dominance_defined(stats) & (first > 0) & (rest < settings.p_percent * first)
+
+
+def negative(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    """Negative contributions make the dominance rules undefined: a person must look."""
+    return stats.negatives > 0
+
+
+def missing(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
+    """Cells with missing values (optional rule)."""
+    return stats.missing > 0
+
+
+RULES: dict[str, tuple[Callable, Callable]] = {
+    "threshold": (threshold, lambda s, _st: s.count.astype(float)),
+    "zeros": (zeros, lambda s, _st: s.count.astype(float)),
+    "dominance": (dominance, dominance_share),
+    "p_percent": (p_percent, p_ratio),
+    "negative": (negative, lambda s, _st: s.negatives.astype(float)),
+    "missing": (missing, lambda s, _st: s.missing.astype(float)),
+}
+
+DESCRIPTIONS = {
+    "threshold": "cells with fewer than {threshold} records",
+    "zeros": "empty cells (they reveal that no one has that combination)",
+    "dominance": "cells where the {dominance_n} largest contributions are {dominance_k:.0%} or more of the total",
+    "p_percent": "cells where the rest after the two largest contributions is under {p_percent:.0%} of the largest",
+    "negative": "cells with negative contributions (dominance cannot be assessed; a checker must look)",
+    "missing": "cells with missing values",
+    "dof": "a model with fewer than {dof} residual degrees of freedom",
+    "edges": "outer bin edges that equal the smallest or largest value, disclosing it",
+}
+
+
+def describe(rule: str, settings: DisclosureSettings) -> str:
+    return DESCRIPTIONS[rule].format(**settings.as_dict())
+
+
+def reason(rule: str, measure: float, settings: DisclosureSettings) -> str:
+    """Why one cell fails ``rule``, with the number the rule looked at."""
+    if rule == "threshold":
+        return f"{measure:.0f} records, fewer than {settings.threshold}"
+    if rule == "zeros":
+        return "no records"
+    if rule == "dominance":
+        return (f"the {settings.dominance_n} largest contributions are {measure:.1%} of the total "
+                f"(limit {settings.dominance_k:.0%})")
+    if rule == "p_percent":
+        return (f"after the two largest contributions, {measure:.1%} of the largest is left "
+                f"(needs {settings.p_percent:.0%})")
+    if rule == "negative":
+        return f"{measure:.0f} negative contributions"
+    if rule == "missing":
+        return f"{measure:.0f} missing values"
+    if rule == "dof":
+        return f"{measure:.0f} residual degrees of freedom, fewer than {settings.dof}"
+    if rule == "edges":
+        return "an outer bin edge equals the smallest or largest value"
+    return rule
+
+
+def applicable(aggfunc: str | None, has_values: bool, settings: DisclosureSettings) -> list[str]:
+    """The rules that apply to a table aggregated with ``aggfunc``."""
+    names = ["threshold"]
+    if settings.zeros and aggfunc in ZEROS_APPLY:
+        names.append("zeros")
+    if has_values and aggfunc in MAGNITUDE:
+        names += ["dominance", "p_percent", "negative"]
+    if has_values and settings.missing and aggfunc is not None:
+        names.append("missing")
+    return names
+
+
+def evaluate(stats: CellStats, aggfunc: str | None, settings: DisclosureSettings
+             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Flags and measures of every applicable rule, in the stats' shape."""
+    flags, measures = {}, {}
+    for name in applicable(aggfunc, stats.has_values, settings):
+        test, measure = RULES[name]
+        flags[name] = np.asarray(test(stats, settings), dtype=bool)
+        measures[name] = np.asarray(measure(stats, settings), dtype=float)
+    return flags, measures
+
+
+def failing(settings: DisclosureSettings) -> set[str]:
+    """Rules whose failure fails an output (the others send it to review)."""
+    names = {"threshold", "zeros", "dominance", "p_percent", *UNMITIGABLE}
+    if settings.negative == "fail":
+        names.add("negative")
+    return names
+
+
+__all__ = ["ACRO_NAMES", "AGGFUNCS", "DESCRIPTIONS", "RULES", "applicable", "describe", "dominance", "evaluate",
+           "failing", "missing", "negative", "p_percent", "reason", "threshold", "zeros"]
