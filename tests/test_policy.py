@@ -36,6 +36,9 @@ ALLOWED = {
     "data.save": set(ROLES),
     "data.read_saved": set(ROLES),
     "owner.usage": {"admin"},
+    "outputs.create": set(ROLES),
+    "outputs.update": set(ROLES),
+    "outputs.read": set(ROLES),
 }
 TODAY = "2026-06-01"
 GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
@@ -47,7 +50,8 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "access.revoke": {"owner": "someone.else"}, "access.delegate": {"owner": "someone.else"},
             "owner.usage": {"owner": "someone.else"},
             "data.load": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
-            "data.save": GOOD, "data.read_saved": GOOD}
+            "data.save": GOOD, "data.read_saved": GOOD, "outputs.create": GOOD, "outputs.update": GOOD,
+            "outputs.read": GOOD}
 
 
 def test_matrix_covers_every_action() -> None:

@@ -18,7 +18,7 @@ from conftest import (
     TRAINER,
     grant,
 )
-from factories import record
+from factories import patients, record
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events, metadata
@@ -59,6 +59,11 @@ EXPECTED = {
     "read synthetic twin": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "read access settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change access settings": {"admin"},
+    "record output": {"analyst"},
+    "list outputs": {"analyst"},
+    "export outputs": {"analyst"},
+    "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "change disclosure settings": {"admin"},
     "revoke grant": {"admin", "data_owner"},
 }
 
@@ -105,20 +110,28 @@ def operations(ws, user: str, state: dict) -> dict:
         "read synthetic twin": lambda: ws.catalogue.twin(DATASET),
         "read access settings": lambda: ws.access.settings(),
         "change access settings": lambda: ws.access.update_settings(twin_min_count=5),
+        "record output": lambda: ws.project(PROJECT).tables.crosstab(
+            patients(), "age_band", "length_of_stay", derived_from=[DATASET]),
+        "list outputs": lambda: ws.project(PROJECT).outputs.list(),
+        "export outputs": lambda: ws.project(PROJECT).outputs.to_results_json(state["tmp"] / f"results-{tag}"),
+        "read disclosure settings": lambda: ws.disclosure.settings(),
+        "change disclosure settings": lambda: ws.disclosure.update_settings(threshold=5),
         "revoke grant": lambda: ws.owner.revoke(state["grant"], reason="Review"),
     }
 
 
 @pytest.fixture
-def world(governed):
+def world(governed, tmp_path):
     """``governed`` plus another owner's dataset with demo truth, a grant, a pending request and a saved frame;
     returns the connect function and the ids the operations need."""
-    staffed, state = governed, {}
+    staffed, state = governed, {"tmp": tmp_path}
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
     state["grant"] = grant(staffed)["grant_id"]
     analyst = staffed(ANALYST)
     state["pending"] = analyst.project(OTHER_PROJECT).request_access(DATASET, justification="Planning")["id"]
     analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])
+    analyst.project(PROJECT).tables.crosstab(patients(), "age_band", "length_of_stay",
+                                             derived_from=[DATASET])
     admin = staffed(ADMIN)
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),

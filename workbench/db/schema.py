@@ -215,6 +215,23 @@ project_datasets = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+outputs = Table(
+    "outputs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("exception", Text),
+    Column("derived_from", JSON, nullable=False),
+    Column("sources", JSON, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("status IN ('pass', 'fail', 'review')", name="status"),
+)
+
 settings = Table(
     "settings", metadata,
     Column("key", String(100), primary_key=True),

@@ -8,6 +8,7 @@ repaired it) or ``review`` (the workspace's mitigation was applied, or a rule as
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,8 @@ class Output:
     exception: str | None = None
     uid: str | None = None
     timestamp: str = field(default_factory=_now)
+    # set when the output is recorded in a project: persists a change ("exception" | "comment", text) first
+    on_change: Callable[[str, str], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.status_before_mitigation is None:
@@ -72,12 +75,16 @@ class Output:
             raise InvalidInput("justification: say why this output is safe to release and why it is needed "
                                "(e.g. 'the small cells are published counts from ONS table X').",
                                field="justification")
+        if self.on_change is not None:
+            self.on_change("exception", justification.strip())
         self.exception = justification.strip()
 
     def add_comment(self, comment: str) -> None:
         """A note for the output checker (context, not a request for an exception)."""
         if not isinstance(comment, str) or not comment.strip():
             raise InvalidInput("comment: write the note for the output checker.", field="comment")
+        if self.on_change is not None:
+            self.on_change("comment", comment.strip())
         self.comments.append(comment.strip())
 
     # -- what the checker reads ------------------------------------------------------------------------------

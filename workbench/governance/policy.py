@@ -234,6 +234,9 @@ ACTIONS = {
     "data.save": _work_in_project,
     "data.read_saved": _read_project_data,
     "owner.usage": _owner_or_delegate("see how it is used", admins=True),
+    "outputs.create": _work_in_project,
+    "outputs.update": _work_in_project,
+    "outputs.read": _read_project_data,
     "demo.truth.read": _roles("admin", "trainer"),
     "settings.read": _registered,
     "settings.write": _roles("admin"),
@@ -250,7 +253,8 @@ VERBS = {
     "access.list_mine": "list", "access.list_to_decide": "list", "access.decide": "decide",
     "access.grant_identifiers": "grant direct identifiers of", "access.revoke": "revoke",
     "access.delegate": "name delegates for", "data.load": "load", "data.save": "save", "data.read_saved": "read",
-    "owner.usage": "see the usage report of", "settings.read": "read", "settings.write": "change",
+    "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
+    "outputs.read": "read", "settings.read": "read", "settings.write": "change",
     "audit.verify": "verify",
 }
 

@@ -15,6 +15,7 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.governance.access import grant_state
 from workbench.governance.conditions import check_columns, dataset_row, project_facts, project_row, schema_roles
 from workbench.ids import check_dataset_id
+from workbench.outputs.store import SOURCES_ATTR
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +43,33 @@ def _grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[lis
     lapsed = (f"was revoked on {last['revoked_at']:%Y-%m-%d}" if last["revoked_at"] is not None
               else f"expired on {last['expires']}")
     return [], lapsed
+
+
+def lineage(conn: Connection, project_id: str, derived_from: Any) -> list[str]:
+    """The catalogue datasets a new frame or output descends from: the named datasets granted to the project,
+    plus the sources of named saved frames. Refuses an empty list or a name that is neither."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import grants
+    from workbench.db.schema import project_datasets as pd_t
+
+    if isinstance(derived_from, str) or not derived_from or not all(isinstance(d, str) for d in derived_from):
+        raise InvalidInput("derived_from: name what it was made from: dataset ids granted to the project and/or "
+                           "names of frames saved in it, e.g. ['ons.lfs'].", field="derived_from")
+    sources: list[str] = []
+    for item in derived_from:
+        saved = conn.execute(select(pd_t.c.sources).where((pd_t.c.project_id == project_id)
+                                                          & (pd_t.c.name == item))).scalars().all()
+        if saved:
+            sources.extend(s for row in saved for s in row)
+            continue
+        if conn.execute(select(grants.c.id).where((grants.c.project_id == project_id)
+                                                  & (grants.c.dataset_id == item))).first():
+            sources.append(item)
+            continue
+        raise InvalidInput(f"derived_from: {item!r} is neither a dataset granted to project {project_id} nor a "
+                           "frame saved in it.", field="derived_from")
+    return sorted(set(sources))
 
 
 class ProjectData:
@@ -84,6 +112,7 @@ class ProjectData:
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
         identifiers = [c for c in wanted if roles[c] == "direct_identifier"]
         frame = read_governed(path, wanted, identifiers, self._key())
+        frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
         with self._ctx.write() as conn:
             conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,
                                                    columns=wanted, row_count=len(frame), at=datetime.now(UTC)))
@@ -109,7 +138,7 @@ class ProjectData:
                 raise InvalidInput(f"frame: give a pandas DataFrame, not {type(frame).__name__}.", field="frame")
             if frame.columns.empty:
                 raise InvalidInput("frame: the DataFrame has no columns.", field="frame")
-            sources = self._lineage(conn, derived_from)
+            sources = lineage(conn, self.project_id, derived_from)
             try:
                 table = pa.Table.from_pandas(frame, preserve_index=False)
             except (pa.ArrowException, TypeError, ValueError) as exc:
@@ -126,32 +155,6 @@ class ProjectData:
                 audit.append(conn, me, "data.save", f"{name} v{version} in project {self.project_id}",
                              detail={"rows": len(frame), "derived_from": list(derived_from), "sources": sources})
         return {"name": name, "version": version, "rows": len(frame), "sources": sources}
-
-    def _lineage(self, conn: Connection, derived_from: Any) -> list[str]:
-        """Catalogue datasets a new frame descends from: named datasets granted to the project, plus the
-        sources of named saved frames."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import grants
-        from workbench.db.schema import project_datasets as pd_t
-
-        if isinstance(derived_from, str) or not derived_from or not all(isinstance(d, str) for d in derived_from):
-            raise InvalidInput("derived_from: name what the frame was made from: dataset ids granted to the "
-                               "project and/or names of frames saved in it, e.g. ['ons.lfs'].", field="derived_from")
-        sources: list[str] = []
-        for item in derived_from:
-            saved = conn.execute(select(pd_t.c.sources).where((pd_t.c.project_id == self.project_id)
-                                                              & (pd_t.c.name == item))).scalars().all()
-            if saved:
-                sources.extend(s for row in saved for s in row)
-                continue
-            if conn.execute(select(grants.c.id).where((grants.c.project_id == self.project_id)
-                                                      & (grants.c.dataset_id == item))).first():
-                sources.append(item)
-                continue
-            raise InvalidInput(f"derived_from: {item!r} is neither a dataset granted to project {self.project_id} "
-                               "nor a frame saved in it.", field="derived_from")
-        return sorted(set(sources))
 
     def datasets(self) -> pd.DataFrame:
         """Frames saved in the project, every version, with lineage (members only)."""
@@ -187,6 +190,7 @@ class ProjectData:
 
         chosen = self._members_only(resource, find)
         frame = self._ctx.vault.read(self._ctx.vault.project_path(self.project_id, name, chosen))
+        frame.attrs[SOURCES_ATTR] = [name]
         with self._ctx.write() as conn:
             audit.append(conn, self._ctx.actor.username, "data.read_saved", f"{name} v{chosen} in project "
                          f"{self.project_id}", detail={"rows": len(frame)})

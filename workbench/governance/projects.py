@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
+    from workbench.outputs.store import ProjectOutputs
+    from workbench.outputs.tables import ProjectTables
 
 PROJECT_ROLES = ("lead", "analyst", "reviewer")
 STATUSES = ("proposed", "active", "suspended", "closed")
@@ -123,6 +125,21 @@ class Project:
         from workbench.governance.project_data import ProjectData
 
         return ProjectData(self._ctx, self.id).read(name, version)
+
+    # -- outputs ------------------------------------------------------------------------------------------
+    @property
+    def tables(self) -> ProjectTables:
+        """Disclosure-checked tables and models, recorded as outputs: ``p.tables.crosstab(df, index=...)``."""
+        from workbench.outputs.tables import ProjectTables
+
+        return ProjectTables(self._ctx, self.id)
+
+    @property
+    def outputs(self) -> ProjectOutputs:
+        """The project's recorded outputs: ``.list()``, ``.get(id)``, ``.to_results_json(folder)``."""
+        from workbench.outputs.store import ProjectOutputs
+
+        return ProjectOutputs(self._ctx, self.id)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Project) and self.to_dict() == other.to_dict()

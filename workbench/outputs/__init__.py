@@ -1,0 +1,1 @@
+"""Outputs recorded in a project: disclosure-checked tables and models waiting for output checking."""

@@ -1,0 +1,226 @@
+"""The project's outputs: each one a disclosure-checked ``Output`` kept in the vault as an ACRO/SACRO
+``results.json`` folder, with a database row (status, exception, provenance, checksum) and audit events.
+
+``project.tables.crosstab(...)`` and its siblings check a table with the workspace's disclosure settings and
+record it here; ``project.outputs`` lists, reopens and exports them. The stored folder's checksum is kept in the
+database, so an output changed behind the workbench's back is refused rather than shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.errors import InvalidInput, NotFound, WorkbenchError
+from workbench.governance.conditions import project_facts, project_row
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+    from workbench.disclosure.output import Output
+
+LIST_COLUMNS = ["id", "name", "kind", "method", "status", "exception", "sources", "created_by", "created_at"]
+SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
+
+
+def uid(project_id: str, output_id: int) -> str:
+    return f"{project_id}_output_{output_id}"
+
+
+def _digest(folder: Path) -> str:
+    """One SHA-256 over every file of an output's folder (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+class ProjectOutputs:
+    """``project.outputs``: what the project has produced, for its members (and later its checkers)."""
+
+    def __init__(self, ctx: Context, project_id: str) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+
+    # -- recording -------------------------------------------------------------------------------------------
+    def check_can_record(self, resource: str) -> None:
+        """Refuse before any work is done unless the caller may produce outputs in this project."""
+        try:
+            with self._ctx.db.read() as conn:
+                facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("outputs.create", resource, error) from None
+        self._ctx.require("outputs.create", resource, **facts)
+
+    def record(self, output: Output, *, name: str, derived_from: list[str]) -> Output:
+        """Keep ``output`` in the project; returns it bound to its record (exceptions and comments persist)."""
+        from sqlalchemy import insert, update
+
+        from workbench.db.schema import outputs
+        from workbench.disclosure.results_json import to_results_json
+        from workbench.governance.project_data import lineage
+
+        name = self._check_name(name)
+        me = self._ctx.actor.username
+        resource = f"output {name!r} in project {self.project_id}"
+        with self._ctx.write(audit_refusals_as=("outputs.create", resource)) as conn:
+            facts = project_facts(conn, project_row(conn, self.project_id), me)
+            self._ctx.check("outputs.create", resource, **facts)
+            sources = lineage(conn, self.project_id, derived_from)
+            output_id = conn.execute(insert(outputs).values(
+                project_id=self.project_id, name=name, kind=output.kind, method=output.method, status=output.status,
+                exception=output.exception, derived_from=list(derived_from), sources=sources, checksum="",
+                created_by=me, created_at=datetime.now(UTC))).inserted_primary_key[0]
+            output.uid = uid(self.project_id, output_id)
+            folder = self._folder(output_id)
+            staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
+            try:
+                to_results_json({output.uid: output}, staging)
+                conn.execute(update(outputs).where(outputs.c.id == output_id).values(checksum=_digest(staging)))
+                if folder.exists():  # left by a write whose transaction then failed: the id is free again
+                    shutil.rmtree(folder)
+                staging.replace(folder)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            audit.append(conn, me, "outputs.create", f"output {output_id} in project {self.project_id}",
+                         detail={"name": name, "method": output.method, "status": output.status, "sources": sources})
+        return self._bind(output, output_id)
+
+    def _bind(self, output: Output, output_id: int) -> Output:
+        output.on_change = lambda what, text: self._change(output_id, what, text)
+        return output
+
+    def _change(self, output_id: int, what: str, text: str) -> None:
+        """Persist an exception request or a comment on a recorded output (before the object changes)."""
+        from sqlalchemy import update
+
+        from workbench.db.schema import outputs
+        from workbench.disclosure.results_json import to_results_json
+
+        me = self._ctx.actor.username
+        resource = f"output {output_id} in project {self.project_id}"
+        with self._ctx.write(audit_refusals_as=("outputs.update", resource)) as conn:
+            facts = project_facts(conn, project_row(conn, self.project_id), me)
+            self._ctx.check("outputs.update", resource, **facts)
+            stored = self._load(conn, output_id)
+            if what == "exception":
+                stored.exception = text
+            else:
+                stored.comments.append(text)
+            folder = self._folder(output_id)
+            staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
+            try:
+                to_results_json({stored.uid: stored}, staging)
+                conn.execute(update(outputs).where(outputs.c.id == output_id).values(
+                    exception=stored.exception, checksum=_digest(staging)))
+                old = folder.with_name(f".{folder.name}.old.{uuid.uuid4().hex}")
+                folder.replace(old)
+                staging.replace(folder)
+                shutil.rmtree(old, ignore_errors=True)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            audit.append(conn, me, f"outputs.{what}", resource, detail={what: text})
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def list(self) -> pd.DataFrame:
+        """The project's outputs, newest last (members of the project)."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import outputs
+
+        with self._readable(f"outputs of project {self.project_id}") as conn:
+            rows = conn.execute(select(outputs).where(outputs.c.project_id == self.project_id)
+                                .order_by(outputs.c.id)).mappings().all()
+        return pd.DataFrame([{c: r[c] for c in LIST_COLUMNS} for r in rows], columns=LIST_COLUMNS)
+
+    def get(self, output_id: int) -> Output:
+        """One recorded output, as checked (members of the project)."""
+        with self._readable(f"output {output_id} in project {self.project_id}") as conn:
+            output = self._load(conn, output_id)
+        return self._bind(output, output_id)
+
+    def to_results_json(self, folder: str | Path, ids: list[int] | None = None) -> Path:
+        """Write the project's outputs (or ``ids``) to a new folder as ACRO/SACRO ``results.json`` + CSVs."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import outputs
+        from workbench.disclosure.results_json import to_results_json
+
+        resource = f"outputs of project {self.project_id}"
+        with self._readable(resource) as conn:
+            known = list(conn.execute(select(outputs.c.id).where(outputs.c.project_id == self.project_id)
+                                      .order_by(outputs.c.id)).scalars())
+            chosen = known if ids is None else [self._check_id(i, known) for i in ids]
+            loaded = {uid(self.project_id, i): self._load(conn, i) for i in chosen}
+        if not loaded:
+            raise InvalidInput(f"Project {self.project_id} has no outputs to write yet.", field="ids")
+        path = to_results_json(loaded, folder)
+        with self._ctx.write() as conn:
+            audit.append(conn, self._ctx.actor.username, "outputs.export", resource,
+                         detail={"outputs": chosen, "folder": str(Path(folder).resolve())})
+        return path
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _folder(self, output_id: int) -> Path:
+        folder = self._ctx.vault.root / "projects" / self.project_id / "outputs" / str(int(output_id))
+        folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
+    def _check_id(self, value: Any, known: list[int]) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value not in known:
+            raise NotFound(f"Project {self.project_id} has no output {value!r}; project.outputs.list() lists them.")
+        return value
+
+    def _load(self, conn: Connection, output_id: Any) -> Output:
+        from sqlalchemy import select
+
+        from workbench.db.schema import outputs
+        from workbench.disclosure.results_json import read_results_json
+
+        if isinstance(output_id, bool) or not isinstance(output_id, int):
+            raise InvalidInput(f"output_id: {output_id!r} is not an output number.", field="output_id")
+        row = conn.execute(select(outputs).where((outputs.c.id == output_id)
+                                                 & (outputs.c.project_id == self.project_id))).mappings().first()
+        if row is None:
+            raise NotFound(f"Project {self.project_id} has no output {output_id}; project.outputs.list() lists them.")
+        folder = self._folder(output_id)
+        if not (folder / "results.json").exists() or _digest(folder) != row["checksum"]:
+            raise WorkbenchError(f"Output {output_id} of project {self.project_id} was changed or removed outside the "
+                                 "workbench; an admin should check the vault and the audit log.")
+        return read_results_json(folder)[uid(self.project_id, output_id)]
+
+    def _readable(self, resource: str) -> Any:
+        """A read transaction for members of the project (refusals audited)."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def guarded():
+            try:
+                with self._ctx.db.read() as conn:
+                    facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
+            except (NotFound, InvalidInput) as error:
+                raise self._ctx.audit_refused("outputs.read", resource, error) from None
+            self._ctx.require("outputs.read", resource, **facts)
+            try:
+                with self._ctx.db.read() as conn:
+                    yield conn
+            except (NotFound, InvalidInput) as error:
+                raise self._ctx.audit_refused("outputs.read", resource, error) from None
+
+        return guarded()
+
+    @staticmethod
+    def _check_name(name: Any) -> str:
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise InvalidInput("name: give the output a short name (up to 200 characters), e.g. "
+                               "'Inactivity by region and sex'.", field="name")
+        return name.strip()

@@ -1,0 +1,143 @@
+"""``project.tables``: the disclosure-control functions bound to a project.
+
+Each takes the data first and column names after (``p.tables.crosstab(df, index="region", columns="sex",
+values="income", aggfunc="mean")``), checks the table with the workspace's disclosure settings (not the
+analyst's), and records the result in the project as an output for later submission. Permission is asked
+before any work is done. Provenance comes from ``derived_from`` or, when absent, from the frame itself: frames
+returned by ``project.load`` and ``project.read`` carry the datasets they came from.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InvalidInput
+from workbench.outputs.store import SOURCES_ATTR, ProjectOutputs
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.context import Context
+    from workbench.disclosure.output import Output
+
+
+def _columns(data: pd.DataFrame, names: Any, field: str, required: bool = True) -> Any:
+    """Column(s) of ``data`` by name: a Series for one name, a list of Series for several."""
+    if names is None and not required:
+        return None
+    many = isinstance(names, list | tuple)
+    wanted = list(names) if many else [names]
+    if not wanted or not all(isinstance(n, str) for n in wanted):
+        raise InvalidInput(f"{field}: give a column name of the data, or a list of them.", field=field)
+    missing = [n for n in wanted if n not in data.columns]
+    if missing:
+        raise InvalidInput(f"{field}: {', '.join(missing)} not among the data's columns "
+                           f"({', '.join(map(str, data.columns))}).", field=field)
+    series = [data[n] for n in wanted]
+    return series if many else series[0]
+
+
+class ProjectTables:
+    """Disclosure-checked tables and models recorded in one project."""
+
+    def __init__(self, ctx: Context, project_id: str) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+        self._outputs = ProjectOutputs(ctx, project_id)
+
+    def crosstab(self, data: pd.DataFrame, index: Any, columns: Any, values: str | None = None,
+                 aggfunc: str | None = None, *, name: str | None = None, derived_from: list[str] | None = None,
+                 **options: Any) -> Output:
+        """``sdc.crosstab`` over columns of ``data``; ``options`` as ``pd.crosstab`` (margins, dropna...)."""
+        def run(settings: Any) -> Output:
+            from workbench import disclosure as sdc
+
+            return sdc.crosstab(_columns(data, index, "index"), _columns(data, columns, "columns"),
+                                _columns(data, values, "values", required=False), aggfunc=aggfunc,
+                                settings=settings, **options)
+        return self._record("crosstab", data, run, name or self._name("crosstab", index, columns, values, aggfunc),
+                            derived_from)
+
+    def pivot_table(self, data: pd.DataFrame, values: Any = None, index: Any = None, columns: Any = None,
+                    aggfunc: str | list[str] = "mean", *, name: str | None = None,
+                    derived_from: list[str] | None = None, **options: Any) -> Output:
+        """``sdc.pivot_table``: several values columns and several aggregations at once."""
+        def run(settings: Any) -> Output:
+            from workbench import disclosure as sdc
+
+            return sdc.pivot_table(data, values=values, index=index, columns=columns, aggfunc=aggfunc,
+                                   settings=settings, **options)
+        return self._record("pivot_table", data, run,
+                            name or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
+
+    def groupby_agg(self, data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
+                    name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
+        """``sdc.groupby_agg``: ``data.groupby(by)[values].agg(aggfunc)`` checked."""
+        def run(settings: Any) -> Output:
+            from workbench import disclosure as sdc
+
+            return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, **options)
+        return self._record("groupby_agg", data, run, name or self._name("groupby", by, None, values, aggfunc),
+                            derived_from)
+
+    def histogram(self, data: pd.DataFrame, column: str, bins: Any = 10, range: tuple[float, float] | None = None,
+                  *, name: str | None = None, derived_from: list[str] | None = None) -> Output:
+        """``sdc.histogram`` of one column of ``data``."""
+        def run(settings: Any) -> Output:
+            from workbench import disclosure as sdc
+
+            return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings)
+        return self._record("histogram", data, run, name or f"histogram of {column}", derived_from)
+
+    def ols(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
+            derived_from: list[str] | None = None) -> Output:
+        """``sdc.ols`` with a formula over ``data`` (residual degrees of freedom checked)."""
+        return self._model("ols", data, formula, name, derived_from)
+
+    def logit(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
+              derived_from: list[str] | None = None) -> Output:
+        return self._model("logit", data, formula, name, derived_from)
+
+    def probit(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
+               derived_from: list[str] | None = None) -> Output:
+        return self._model("probit", data, formula, name, derived_from)
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _model(self, method: str, data: pd.DataFrame, formula: str, name: str | None,
+               derived_from: list[str] | None) -> Output:
+        def run(settings: Any) -> Output:
+            from workbench import disclosure as sdc
+
+            return getattr(sdc, method)(formula=formula, data=data, settings=settings)
+        return self._record(method, data, run, name or f"{method}: {formula}", derived_from)
+
+    def _record(self, method: str, data: Any, run: Any, name: str, derived_from: list[str] | None) -> Output:
+        import pandas as pd
+
+        self._outputs.check_can_record(f"a {method} output in project {self.project_id}")
+        if not isinstance(data, pd.DataFrame):
+            raise InvalidInput(f"data: give the pandas DataFrame the table is made from, not {type(data).__name__}.",
+                               field="data")
+        if derived_from is None:
+            derived_from = list(data.attrs.get(SOURCES_ATTR) or [])
+        if not derived_from:
+            raise InvalidInput("derived_from: this frame does not say where it came from (frames from project.load "
+                               "and project.read do); name its sources, e.g. derived_from=['ons.lfs'].",
+                               field="derived_from")
+        settings = self._settings()
+        return self._outputs.record(run(settings), name=name, derived_from=derived_from)
+
+    def _settings(self) -> Any:
+        from workbench.disclosure.service import Disclosure
+
+        return Disclosure(self._ctx).settings()
+
+    @staticmethod
+    def _name(method: str, index: Any, columns: Any, values: Any, aggfunc: Any) -> str:
+        def words(x: Any) -> str:
+            return " and ".join(map(str, x)) if isinstance(x, list | tuple) else str(x)
+
+        parts = [f"{aggfunc or 'count'} of {values}" if values is not None else "count", f"by {words(index)}"]
+        if columns is not None:
+            parts.append(f"and {words(columns)}")
+        return f"{method}: {' '.join(parts)}"[:200]
