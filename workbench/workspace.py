@@ -196,6 +196,21 @@ class Workspace:
                 f"on {self._ctx.db.dialect}>")
 
 
+def session_for(workspace: Workspace, username: str) -> Workspace:
+    """The same open workspace acting as ``username``, for interfaces that authenticate people themselves (the
+    Jupyter server extension: one database, many users) and for the demo, which plays its people's parts."""
+    from workbench.config import USERNAME_PATTERN
+    from workbench.context import Context
+    from workbench.governance.people import actor_for
+
+    if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
+        raise InvalidInput(f"username: {username!r} is not a valid user name.", field="username")
+    ctx = workspace._ctx
+    with ctx.db.read() as conn:
+        actor = actor_for(conn, username)
+    return Workspace(Context(home=ctx.home, db=ctx.db, vault=ctx.vault, actor=actor, secrets=ctx.secrets))
+
+
 def exists(home: str | os.PathLike[str] | None = None) -> bool:
     """Whether a workspace has been created at ``home``."""
     return (config.resolve_home(home) / MARKER_FILE).exists()
@@ -240,4 +255,4 @@ def connect(home: str | os.PathLike[str] | None = None, *, database_url: str | N
         raise
 
 
-__all__ = ["Conflict", "Workspace", "connect", "exists"]
+__all__ = ["Conflict", "Workspace", "connect", "exists", "session_for"]

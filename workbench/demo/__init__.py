@@ -111,14 +111,9 @@ def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
 
 def _as(ws: Any, username: str) -> Any:
     """The same workspace acting as ``username`` (the demo plays its people's parts)."""
-    from workbench.context import Context
-    from workbench.governance.people import actor_for
-    from workbench.workspace import Workspace
+    from workbench.workspace import session_for
 
-    ctx = ws._ctx
-    with ctx.db.read() as conn:
-        actor = actor_for(conn, username)
-    return Workspace(Context(home=ctx.home, db=ctx.db, vault=ctx.vault, actor=actor, secrets=ctx.secrets))
+    return session_for(ws, username)
 
 
 def _play_access_story(ws: Any, world: Any) -> None:
