@@ -44,8 +44,11 @@ class Vault:
 
     def project_path(self, project_id: str, name: str, version: int) -> Path:
         """Where a project keeps version ``version`` of a frame its members saved."""
-        return (self.root / "projects" / check_project_id(project_id, "project") / check_dataset_id(name, "name")
-                / f"v{int(version)}.parquet")
+        return (self.project_root(project_id) / "data" / check_dataset_id(name, "name") / f"v{int(version)}.parquet")
+
+    def project_root(self, project_id: str) -> Path:
+        """A project's own area: saved frames (``data/``), outputs (``outputs/``), pseudonym cache (``cache/``)."""
+        return self.root / "projects" / check_project_id(project_id, "project")
 
     def twin_path(self, dataset_id: str) -> Path:
         """The cached synthetic twin of a dataset (made from the data; readable by any catalogue reader)."""

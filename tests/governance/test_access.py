@@ -256,6 +256,7 @@ def test_who_may_decide(governed) -> None:
     ({"columns": ["cost", "postcode"]}, f"postcode not in {DATASET}"),
     ({"columns": ["cost", "admitted"]}, "admitted were not requested"),
     ({"identifiers": ["cost"]}, "not requested direct identifiers"),
+    ({"identifiers": "nhs_number"}, "give a list of column names"),
     ({"expires": "2001-01-01"}, "in the past"),
     ({"expires": "2199-01-01"}, "after the project ends"),
     ({"expires": "soon"}, "not a date"),

@@ -176,7 +176,7 @@ class Access:
             if beyond:
                 raise InvalidInput(f"columns: {', '.join(beyond)} were not requested; approve at most "
                                    f"{', '.join(requested)}.", field="columns")
-            ticked = check_columns(list(identifiers), roles, dataset["id"]) if identifiers else []
+            ticked = check_columns(identifiers, roles, dataset["id"]) if identifiers else []
             not_identifiers = [c for c in ticked if roles[c] != "direct_identifier" or c not in chosen]
             if not_identifiers:
                 raise InvalidInput(f"identifiers: {', '.join(not_identifiers)} are not requested direct identifiers "

@@ -111,7 +111,8 @@ class ProjectData:
             raise self._ctx.audit_refused("data.load", resource, NotFound(
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
         identifiers = [c for c in wanted if roles[c] == "direct_identifier"]
-        frame = read_governed(path, wanted, identifiers, self._key())
+        cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
+        frame = read_governed(path, wanted, identifiers, self._key(), cache=cache)
         frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
         with self._ctx.write() as conn:
             conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,

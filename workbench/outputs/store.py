@@ -171,7 +171,7 @@ class ProjectOutputs:
 
     # -- internals -------------------------------------------------------------------------------------------
     def _folder(self, output_id: int) -> Path:
-        folder = self._ctx.vault.root / "projects" / self.project_id / "outputs" / str(int(output_id))
+        folder = self._ctx.vault.project_root(self.project_id) / "outputs" / str(int(output_id))
         folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
 

@@ -1,0 +1,325 @@
+"""Keyed pseudonyms: exact HMAC-SHA256, linkage inside a project only, nulls, pruning, refusals, no key leaks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import inspect
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from workbench.errors import InvalidInput, NotFound
+from workbench.governance import pseudonyms
+from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
+
+MASTER = bytes.fromhex("8f1c0a6e2b7d4e93a5c1f0e2d3b4a59687706f5e4d3c2b1a0918273645546372")
+KEY = project_key(MASTER, "p-alpha")
+VALUES = ["1234", "9434765919", "", " 1234", "01234", "Ünïcödé ✓", "x" * 200, "a\\x41", "1234"]
+
+
+def reference(value: object, key: bytes = KEY) -> str | None:
+    """The definition: first 20 hex characters of HMAC-SHA256 over the value's decimal or UTF-8 text."""
+    return None if value is None else hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+
+def write(path: Path, **columns: pa.Array | list) -> Path:
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+@pytest.fixture
+def admissions(tmp_path: Path) -> Path:
+    return write(tmp_path / "admissions.parquet",
+                 nhs_number=pa.array(["9434765919", None, "4010232137", "9434765919"]),
+                 person_id=pa.array([1234, 77, None, 1234], pa.int64()),
+                 admitted=pa.array([pd.Timestamp("2026-01-0" + d).date() for d in "1234"], pa.date32()),
+                 ward=pa.DictionaryArray.from_arrays(pa.array([0, 1, 0, 1], pa.int8()), pa.array(["A", "B"])),
+                 cost=pa.array([10.5, 20.0, None, 7.25]))
+
+
+# -- the definition ----------------------------------------------------------------------------------------
+def test_project_key_is_an_hmac_of_the_project_id() -> None:
+    assert hmac.new(MASTER, b"project:p-alpha", hashlib.sha256).digest() == KEY
+    assert project_key(MASTER, "p-alpha") == KEY and project_key(MASTER, "p-beta") != KEY
+    assert project_key(b"another master", "p-alpha") != KEY
+
+
+@pytest.mark.parametrize("key", [KEY, b"k", b"\x00" * 64, bytes(range(256))], ids=["32", "1", "64", "256"])
+def test_pseudonyms_equal_the_reference_hmac(key: bytes) -> None:
+    assert pseudonymise(pa.array(VALUES), key).to_pylist() == [reference(v, key) for v in VALUES]
+    ints = [0, 1234, -5, 2**63 - 1, -(2**63)]
+    assert pseudonymise(pa.array(ints, pa.int64()), key).to_pylist() == [reference(v, key) for v in ints]
+    assert pseudonymise(pa.array([2**64 - 1], pa.uint64()), key).to_pylist() == [reference(2**64 - 1, key)]
+
+
+def test_text_and_integer_forms_of_a_value_link_and_nothing_is_normalised() -> None:
+    text = pseudonymise(pa.array(["1234", "01234", " 1234", "ABC", "abc"]), KEY).to_pylist()
+    number = pseudonymise(pa.array([1234], pa.int32()), KEY).to_pylist()
+    assert text[0] == number[0]
+    assert len(set(text)) == 5
+
+
+def test_every_type_of_text_and_integer_and_dictionaries() -> None:
+    expected = [reference(v) for v in ["7", "8", None, "7"]]
+    for array in (pa.array(["7", "8", None, "7"], pa.large_string()), pa.array(["7", "8", None, "7"], pa.string_view()),
+                  pa.array([7, 8, None, 7], pa.int8()), pa.array([7, 8, None, 7], pa.uint16()),
+                  pa.array(["7", "8", None, "7"]).dictionary_encode(),
+                  pa.DictionaryArray.from_arrays(pa.array([0, 1, None, 2]), pa.array(["7", "8", "7"]))):
+        result = pseudonymise(array, KEY)
+        assert result.type == pa.string() and result.to_pylist() == expected, array.type
+
+
+def test_arrays_stay_arrays_and_chunked_arrays_chunked() -> None:
+    chunked = pa.chunked_array([pa.array(["1", None]), pa.array([], pa.string()), pa.array(["2", "1", "3"])])
+    result = pseudonymise(chunked, KEY)
+    assert isinstance(result, pa.ChunkedArray) and len(result) == 5
+    assert result.to_pylist() == [reference(v) for v in chunked.to_pylist()]
+    single = pseudonymise(pa.array(["1"]), KEY)
+    assert isinstance(single, pa.Array) and single.to_pylist() == [reference("1")]
+    assert pseudonymise(pa.array([], pa.string()), KEY).to_pylist() == []
+    assert pseudonymise(pa.chunked_array([], pa.int64()), KEY).to_pylist() == []
+    assert pseudonymise(pa.array([None, None]), KEY).to_pylist() == [None, None]
+    assert pseudonymise(pa.array([None, None], pa.string()), KEY).to_pylist() == [None, None]
+
+
+def test_nulls_stay_null_and_null_rows_are_empty() -> None:
+    result = pseudonymise(pa.array([None, "a", None, "b", None]), KEY)
+    assert result.to_pylist() == [None, reference("a"), None, reference("b"), None]
+    assert result.null_count == 3
+    assert pa.compute.binary_length(result).to_pylist() == [None, 20, None, 20, None]
+    assert result.buffers()[2].size == 40  # nothing hidden under the null rows
+
+
+def test_python_and_duckdb_hashing_agree_with_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = [str(i * 7919) for i in range(3000)] + ["Ünïcödé", "", "x" * 300]
+    expected = [reference(v) for v in values]
+    messages = pa.array(values, pa.large_binary())
+
+    out = np.empty(len(values), dtype="S20")
+    pseudonyms._hmac_duckdb(messages, KEY, out, pseudonyms._Work(len(values)), 1)  # DuckDB alone
+    assert out.astype(str).tolist() == expected
+
+    out = np.empty(len(values), dtype="S20")
+    pseudonyms._hmac_python(messages, KEY, out, 0, len(values))  # Python alone
+    assert out.astype(str).tolist() == expected
+
+    # both at once, in small blocks, as for large inputs
+    monkeypatch.setattr(pseudonyms, "_DUCKDB_FROM", 1)
+    monkeypatch.setattr(pseudonyms, "_PYTHON_BLOCK", 50)
+    monkeypatch.setattr(pseudonyms, "_DUCKDB_BLOCK", 128)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert pseudonymise(pa.array(values * 2), KEY).to_pylist() == expected * 2
+
+
+def test_duckdb_gets_the_key_only_as_query_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    import duckdb
+
+    seen: list[tuple[str, object]] = []
+    real_connect = duckdb.connect
+
+    class Recording:
+        def __init__(self, con) -> None:
+            self.con = con
+
+        def sql(self, query: str, **kwargs):
+            seen.append((query, kwargs.get("params")))
+            return self.con.sql(query, **kwargs)
+
+        def __getattr__(self, name: str):
+            return getattr(self.con, name)
+
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Recording(real_connect(*a, **k)))
+    values = pa.array([str(i) for i in range(500)], pa.large_binary())
+    out = np.empty(len(values), dtype="S20")
+    pseudonyms._hmac_duckdb(values, KEY, out, pseudonyms._Work(len(values)), 1)
+    inner, outer = pseudonyms._pads(KEY)
+    assert seen and all(params == {"inner": inner, "outer": outer} for _, params in seen)
+    for query, _ in seen:
+        assert KEY.hex() not in query and inner.hex() not in query and outer.hex() not in query
+
+
+# -- across files, columns and projects ---------------------------------------------------------------------
+def test_same_value_same_pseudonym_across_files_and_column_types(tmp_path: Path) -> None:
+    first = write(tmp_path / "a.parquet", nhs=pa.array(["1234", "5678"]), n=[1, 2])
+    second = write(tmp_path / "b.parquet", person=pa.array([5678, 1234, 99], pa.int64()))
+    a = read_governed(first, ["nhs"], ["nhs"], KEY)
+    b = read_governed(second, ["person"], ["person"], KEY)
+    assert a["nhs"].tolist() == [b["person"][1], b["person"][0]] == [reference("1234"), reference(5678)]
+    assert read_governed(first, ["nhs"], ["nhs"], KEY).equals(a)  # stable
+
+
+def test_pseudonyms_differ_across_projects(admissions: Path) -> None:
+    alpha = read_governed(admissions, ["nhs_number", "person_id"], ["nhs_number", "person_id"], KEY)
+    beta = read_governed(admissions, ["nhs_number", "person_id"], ["nhs_number", "person_id"],
+                         project_key(MASTER, "p-beta"))
+    for column in ("nhs_number", "person_id"):
+        assert not set(alpha[column].dropna()) & set(beta[column].dropna())
+        assert alpha[column].isna().tolist() == beta[column].isna().tolist()
+
+
+# -- read_governed -------------------------------------------------------------------------------------------
+def test_read_governed_prunes_orders_and_pseudonymises(admissions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict] = []
+    real_read_table = pq.read_table
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: calls.append(k) or real_read_table(*a, **k))
+    columns = ["cost", "person_id", "ward", "nhs_number"]
+    frame = read_governed(admissions, columns, ["nhs_number", "person_id"], KEY)
+    assert calls == [{"columns": columns}]  # only these columns are decoded
+
+    assert list(frame.columns) == columns and len(frame) == 4
+    assert frame["nhs_number"].tolist() == [reference("9434765919"), pd.NA, reference("4010232137"),
+                                            reference("9434765919")]
+    assert frame["person_id"].tolist() == [reference(1234), reference(77), pd.NA, reference(1234)]
+    assert frame["nhs_number"].dtype == frame["person_id"].dtype == pd.StringDtype("pyarrow")
+    assert frame["nhs_number"].isna().tolist() == [False, True, False, False]
+
+    plain = real_read_table(admissions, columns=columns).to_pandas()
+    pd.testing.assert_frame_equal(frame[["cost", "ward"]], plain[["cost", "ward"]])
+    assert isinstance(frame["ward"].dtype, pd.CategoricalDtype)
+
+
+def test_read_governed_keeps_other_columns_exactly_as_pyarrow_reads_them(admissions: Path) -> None:
+    columns = ["admitted", "ward", "cost", "person_id"]
+    frame = read_governed(admissions, columns, [], KEY)
+    pd.testing.assert_frame_equal(frame, pq.read_table(admissions, columns=columns).to_pandas())
+    only_ids = read_governed(admissions, ["person_id"], ["person_id"], KEY)
+    assert list(only_ids.columns) == ["person_id"] and len(only_ids) == 4
+    assert isinstance(only_ids.index, pd.RangeIndex)
+
+
+def test_read_governed_of_a_frame_pandas_wrote(tmp_path: Path) -> None:
+    saved = pd.DataFrame({"id": ["a", "b", "a"], "when": pd.to_datetime(["2026-01-01", "2026-02-01", None]),
+                          "kind": pd.Categorical(["x", "y", "x"]), "n": pd.array([1, None, 3], "Int64")},
+                         index=pd.RangeIndex(10, 16, 2))
+    path = tmp_path / "saved.parquet"
+    saved.to_parquet(path)
+    plain = pq.read_table(path, columns=["n", "when", "kind", "id"]).to_pandas()
+    frame = read_governed(path, ["n", "when", "kind", "id"], ["id"], KEY)
+    pd.testing.assert_frame_equal(frame.drop(columns="id"), plain.drop(columns="id"))
+    assert frame["id"].tolist() == [reference("a"), reference("b"), reference("a")]
+    assert read_governed(path, ["id"], ["id"], KEY).index.equals(plain.index)
+
+
+def test_read_governed_on_many_row_groups(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 500, 5000)
+    path = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"id": ids, "text": pa.array([f"N{i}" for i in ids]), "x": np.arange(5000)}), path,
+                   row_group_size=700)
+    frame = read_governed(path, ["text", "x", "id"], ["id", "text"], KEY)
+    assert frame["id"].tolist() == [reference(i) for i in ids.tolist()]
+    assert frame["text"].tolist() == [reference(f"N{i}") for i in ids.tolist()]
+    assert frame["x"].tolist() == list(range(5000))
+
+
+# -- refusals ------------------------------------------------------------------------------------------------
+def test_unknown_columns_are_named_with_what_exists(admissions: Path) -> None:
+    with pytest.raises(InvalidInput, match=r"nope, nada not in admissions.parquet; it has nhs_number, person_id, "
+                                           r"admitted, ward, cost") as refused:
+        read_governed(admissions, ["cost", "nope", "nada"], [], KEY)
+    assert refused.value.field == "columns"
+
+
+def test_identifiers_must_be_among_the_columns(admissions: Path) -> None:
+    with pytest.raises(InvalidInput, match="nhs_number not among the columns read") as refused:
+        read_governed(admissions, ["cost"], ["nhs_number"], KEY)
+    assert refused.value.field == "identifiers"
+
+
+@pytest.mark.parametrize("key", [b"", bytearray(), "secret", None])
+def test_keys_must_be_non_empty_bytes(admissions: Path, key: object) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        read_governed(admissions, ["cost"], [], key)
+    assert refused.value.field == "key"
+    with pytest.raises(InvalidInput):
+        pseudonymise(pa.array(["1"]), key)
+    with pytest.raises(InvalidInput):
+        project_key(key, "p-alpha")
+    with pytest.raises(InvalidInput):
+        project_key(MASTER, "")
+
+
+@pytest.mark.parametrize(("columns", "identifiers", "field"), [
+    ("cost", [], "columns"), ([], [], "columns"), (["cost", "cost"], [], "columns"), (["cost"], "cost", "identifiers"),
+])
+def test_malformed_column_lists_are_refused(admissions: Path, columns, identifiers, field: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        read_governed(admissions, columns, identifiers, KEY)
+    assert refused.value.field == field
+
+
+def test_identifiers_of_ambiguous_types_are_refused(admissions: Path) -> None:
+    for column in ("cost", "admitted"):
+        with pytest.raises(InvalidInput, match=f"identifier column '{column}' has type") as refused:
+            read_governed(admissions, [column], [column], KEY)
+        assert refused.value.field == "identifiers"
+    with pytest.raises(InvalidInput, match="text and integer"):
+        pseudonymise(pa.array([1.5]), KEY)
+    with pytest.raises(InvalidInput, match="pyarrow Array"):
+        pseudonymise(["1234"], KEY)
+
+
+def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
+    with pytest.raises(NotFound, match="No Parquet file"):
+        read_governed(tmp_path / "absent.parquet", ["x"], [], KEY)
+
+
+# -- the key stays inside ------------------------------------------------------------------------------------
+def test_the_key_appears_nowhere_in_the_output(admissions: Path) -> None:
+    frame = read_governed(admissions, ["nhs_number", "person_id", "cost"], ["nhs_number", "person_id"], KEY)
+    inner, outer = pseudonyms._pads(KEY)
+    secrets = [KEY, MASTER, inner, outer]
+    forms = [form for s in secrets for form in (s, s.hex().encode(), s.hex().upper().encode(), base64.b64encode(s))]
+    blobs = [pickle.dumps(frame), frame.to_csv().encode(), repr(frame).encode(), repr(frame.attrs).encode(),
+             b"".join(str(v).encode() for v in frame.to_numpy().ravel())]
+    arrays = [pseudonymise(pa.array(VALUES), KEY), pseudonymise(pa.array([1, 2, None]), KEY)]
+    blobs += [b"".join(bytes(buffer) for buffer in array.buffers() if buffer is not None) for array in arrays]
+    assert not [form for form in forms for blob in blobs if form in blob]
+    assert not frame.attrs
+
+
+def test_only_project_key_returns_a_key() -> None:
+    public = {name for name, value in vars(pseudonyms).items()
+              if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == pseudonyms.__name__}
+    assert public == {"project_key", "pseudonymise", "read_governed"}
+    assert set(pseudonyms.__all__) == public | {"PSEUDONYM_LENGTH"}
+    assert not [name for name, value in vars(pseudonyms).items()
+                if not name.startswith("_") and isinstance(value, bytes | bytearray)]
+
+
+def test_a_cache_serves_repeat_reads_until_the_file_or_key_changes(tmp_path: Path) -> None:
+    """Pseudonymised columns kept per file and key: the same frame, no raw identifier on disk, and a changed
+    file or another key is hashed again."""
+    data = pa.table({"nhs": pa.array([f"{9000000000 + i % 7}" for i in range(50)] + [None]),
+                     "pid": pa.array(list(range(51)), pa.int64()), "x": pa.array(range(51))})
+    path = tmp_path / "d.parquet"
+    pq.write_table(data, path)
+    cache = tmp_path / "cache"
+    key = b"k" * 32
+    first = read_governed(path, ["nhs", "pid", "x"], ["nhs", "pid"], key, cache=cache)
+    assert sorted(p.name for p in cache.iterdir()) == ["nhs.parquet", "pid.parquet"]
+    stored = b"".join(p.read_bytes() for p in cache.iterdir())
+    assert b"9000000000" not in stored and b"key" not in stored
+    for kept in cache.iterdir():  # what is kept is the pseudonyms only
+        assert set(pq.read_table(kept).column(0).drop_null().to_pylist()) <= set(first[kept.stem].dropna())
+    again = read_governed(path, ["x", "nhs"], ["nhs"], key, cache=cache)
+    pd.testing.assert_frame_equal(again, first[["x", "nhs"]])
+    assert read_governed(path, ["nhs"], ["nhs"], key).equals(first[["nhs"]])  # same as without a cache
+    other = read_governed(path, ["nhs"], ["nhs"], b"o" * 32, cache=cache)
+    assert not set(other["nhs"].dropna()) & set(first["nhs"].dropna())
+    changed = data.set_column(0, "nhs", pa.array([f"{8000000000 + i}" for i in range(51)]))
+    pq.write_table(changed, path)
+    os.utime(path, ns=(1, 1))
+    fresh = read_governed(path, ["nhs"], ["nhs"], key, cache=cache)
+    assert fresh["nhs"].tolist() == [hmac.new(key, f"{8000000000 + i}".encode(), hashlib.sha256).hexdigest()[:20]
+                                     for i in range(51)]
+    (cache / "nhs.parquet").write_bytes(b"damaged")
+    assert read_governed(path, ["nhs"], ["nhs"], key, cache=cache).equals(fresh)
