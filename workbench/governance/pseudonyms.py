@@ -283,7 +283,7 @@ def _pseudonymise_chunked(values: pa.ChunkedArray, key: bytes, *, large: bool = 
     pseudonyms = pa.FixedSizeBinaryArray.from_buffers(pa.binary(PSEUDONYM_LENGTH), len(hexes),
                                                       [None, pa.py_buffer(hexes)])
     if keep is not None:  # the same rows as indices into the pseudonyms: what the cache stores
-        keep.append(pa.chunked_array([pa.DictionaryArray.from_arrays(chunk.indices, pseudonyms.cast(pa.string()))
+        keep.append(pa.chunked_array([pa.DictionaryArray.from_arrays(chunk.indices, pseudonyms)
                                       for chunk in encoded.chunks]))
     return pa.chunked_array([_spread(pseudonyms, chunk.indices, out_type == pa.large_string())
                              for chunk in encoded.chunks], out_type)
@@ -335,47 +335,40 @@ def _fingerprint(path: Path, key: bytes) -> bytes:
 def _from_cache(cache: Path | None, name: str, fingerprint: bytes) -> pa.ChunkedArray | None:
     """A cached pseudonymised column, expanded to rows, or None when there is none for this file and key."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    if cache is None or not (cache / f"{name}.parquet").is_file():
+    path = cache / f"{name}.arrow" if cache is not None else None
+    if path is None or not path.is_file():
         return None
-    path = cache / f"{name}.parquet"
     try:
-        if (pq.read_schema(path).metadata or {}).get(_FINGERPRINT) != fingerprint:
+        with pa.memory_map(str(path)) as source:
+            reader = pa.ipc.open_file(source)
+            if (reader.schema.metadata or {}).get(_FINGERPRINT) != fingerprint:
+                return None
+            column = reader.read_all().column(0)
+        if column.type != pa.dictionary(pa.int32(), pa.binary(PSEUDONYM_LENGTH)):
             return None
-        column = pq.read_table(path, read_dictionary=[name]).column(name)
+        return pa.chunked_array([_spread(chunk.dictionary, chunk.indices, True) for chunk in column.chunks],
+                                pa.large_string())
     except (OSError, pa.ArrowException):
         return None  # damaged or half-written: compute again
-    import numpy as np
-
-    chunks = []
-    for chunk in column.chunks:
-        dictionary = chunk.dictionary
-        offsets = np.frombuffer(dictionary.buffers()[1], dtype=np.int32)[
-            dictionary.offset:dictionary.offset + len(dictionary) + 1]
-        if dictionary.null_count or (len(dictionary) and np.any(np.diff(offsets) != PSEUDONYM_LENGTH)):
-            return None  # not what this module writes: compute again
-        data = dictionary.buffers()[2].slice(int(offsets[0]), len(dictionary) * PSEUDONYM_LENGTH) \
-            if len(dictionary) else pa.py_buffer(b"")
-        pseudonyms = pa.FixedSizeBinaryArray.from_buffers(pa.binary(PSEUDONYM_LENGTH), len(dictionary), [None, data])
-        chunks.append(_spread(pseudonyms, chunk.indices, True))
-    return pa.chunked_array(chunks, pa.large_string())
 
 
 def _to_cache(cache: Path, name: str, fingerprint: bytes, column: pa.ChunkedArray) -> None:
-    """Keep a pseudonymised column (dictionary-encoded, so no re-hashing) for the next read of the same file."""
+    """Keep a pseudonymised column as row indices into its distinct pseudonyms (Arrow IPC, read back mapped
+    into memory), so the next read of the same file with the same key skips the hashing."""
     import os
     import uuid
 
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    table = pa.table({name: column}).replace_schema_metadata({_FINGERPRINT: fingerprint})
+    schema = pa.schema([(name, column.type)], metadata={_FINGERPRINT: fingerprint})
     tmp = cache / f".{name}.{uuid.uuid4().hex}.tmp"
     try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, cache / f"{name}.parquet")
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+            for chunk in column.chunks:
+                writer.write_batch(pa.record_batch([chunk], schema=schema))
+        os.replace(tmp, cache / f"{name}.arrow")
     finally:
         tmp.unlink(missing_ok=True)
 
