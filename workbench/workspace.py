@@ -56,10 +56,17 @@ def _load_secrets(home: Path) -> dict[str, str]:
     if not path.exists():
         content = {"pseudonymisation_key": secrets_module.token_hex(32),
                    "service_token": secrets_module.token_urlsafe(32)}
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = home / f".{SECRETS_FILE}.{uuid.uuid4().hex}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(content, handle)
-        return content
+        try:
+            os.link(tmp, path)  # appears whole, and only if no other process made it first
+            return content
+        except FileExistsError:
+            pass  # another process opening the new folder won: use its secrets
+        finally:
+            tmp.unlink()
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise WorkbenchError(f"The secrets file {path} can be read by others (mode {mode:04o}); "
