@@ -68,6 +68,11 @@ async def test_catalogue_refusals(api, served) -> None:
     unchanged.check()
 
 
+async def test_jupyterlab_cache_buster_is_ignored(api, served) -> None:
+    reply = await api(ANALYST, "GET", "catalogue", params={"1795633824925": ""})
+    assert reply.status == 200, reply
+
+
 async def test_filters_reach_the_search(api, served) -> None:
     reply = await api(ANALYST, "GET", "catalogue", params={"q": "", "department": "DHSC", "limit": "5"})
     assert [r["id"] for r in reply.json["results"]] == [DATASET]

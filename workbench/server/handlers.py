@@ -109,8 +109,13 @@ class WorkbenchHandler(APIHandler):
         return name
 
     def query(self) -> dict[str, str]:
-        """The query string as ``{name: value}``; unknown or repeated parameters are refused."""
-        args = self.request.query_arguments
+        """The query string as ``{name: value}``; unknown or repeated parameters are refused.
+
+        A bare number without a value is JupyterLab's cache-buster (``ServerConnection`` adds one to GETs) and
+        is ignored.
+        """
+        args = {name: values for name, values in self.request.query_arguments.items()
+                if not (name.isdigit() and values in ([b""], []))}
         unknown = sorted(set(args) - set(self.query_fields))
         if unknown:
             allowed = ", ".join(self.query_fields) or "none"
