@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import ADMIN, ANALYST, CHECKER, DATASET, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST
 from sqlalchemy import select
@@ -258,3 +260,14 @@ async def test_unknown_routes_and_methods_answer_json(api, served) -> None:
     assert reply.status == 404 and "docs/openapi.yaml" in reply.json["message"]
     reply = await api(ANALYST, "DELETE", "catalogue")
     assert reply.status == 405 and reply.json["message"]
+
+
+async def test_a_server_without_a_workspace_says_so_and_creates_none(jp_fetch, tmp_path, monkeypatch) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "nothing-here"))
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("workbench", "api", "catalogue", headers={"X-Workbench-Test-User": ANALYST})
+    assert refused.value.code == 503
+    assert "WORKBENCH_HOME" in json.loads(refused.value.response.body)["message"]
+    assert not (tmp_path / "nothing-here").exists()
