@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -64,41 +64,54 @@ class Lab:
 
 
 @pytest.fixture(scope="session")
-def lab(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    """``jupyter lab`` on 127.0.0.1 as the demo user, the way ``workbench lab`` starts it."""
-    port, token = _free_port(), secrets.token_hex(16)
-    root = tmp_path_factory.mktemp("lab")
-    env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
-    env.update(WORKBENCH_HOME=str(demo_home), WORKBENCH_USER=DEMO_USER, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
-    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-               "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider",
-               f"--LabApp.user_settings_dir={_settings(root / 'settings')}",
-               f"--LabApp.workspaces_dir={root / 'workspaces'}"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")
-    log = (root / "lab.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
+def lab_as(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Lab]]:
+    """``lab_as(user)``: ``jupyter lab`` on 127.0.0.1 signed in as ``user``, the way ``workbench lab`` starts it
+    (one server per person, kept for the session)."""
+    started: dict[str, tuple[Lab, subprocess.Popen, Path]] = {}
+
+    def start(user: str) -> Lab:
+        if user in started:
+            return started[user][0]
+        port, token = _free_port(), secrets.token_hex(16)
+        root = tmp_path_factory.mktemp("lab")
+        env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
+        env.update(WORKBENCH_HOME=str(demo_home), WORKBENCH_USER=user, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                   f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                   "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider",
+                   f"--LabApp.user_settings_dir={_settings(root / 'settings')}",
+                   f"--LabApp.workspaces_dir={root / 'workspaces'}"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")
+        with (root / "lab.log").open("w") as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        started[user] = (Lab(url, token, demo_home), process, root)
         deadline = time.monotonic() + 90
         while True:
             try:
                 urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
+                return started[user][0]
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-4000:]) from None
+                    raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-4000:]
+                                       ) from None
                 time.sleep(0.5)
-        yield Lab(url, token, demo_home)
-    finally:
+
+    yield start
+    for user, (_lab, process, root) in started.items():
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-        log.close()
-        shutil.copy(root / "lab.log", _artefacts() / "lab.log")
+        shutil.copy(root / "lab.log", _artefacts() / f"lab-{user}.log")
+
+
+@pytest.fixture(scope="session")
+def lab(lab_as: Callable[[str], Lab]) -> Lab:
+    """The lab of the demo user (an analyst in the demo's first project)."""
+    return lab_as(DEMO_USER)
 
 
 def _artefacts() -> Path:
@@ -116,14 +129,20 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, lab: Lab, request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh page on the lab, signed in with the token, the launcher shown; a screenshot is kept after."""
+def open_lab(browser, lab: Lab) -> object:
+    """A fresh page on ``lab``, signed in with its token, the launcher shown."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(f"{lab.url}/lab?token={lab.token}")
     page.wait_for_selector(".jp-Launcher", timeout=90_000)
+    return page
+
+
+@pytest.fixture
+def page(browser, lab: Lab, request: pytest.FixtureRequest) -> Iterator[object]:
+    """The demo user's lab in a fresh page; a screenshot is kept after the test."""
+    page = open_lab(browser, lab)
     yield page
     page.screenshot(path=str(_artefacts() / f"{request.node.name}.png"), full_page=True)
-    context.close()
+    page.context.close()

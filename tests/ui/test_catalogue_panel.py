@@ -74,7 +74,7 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     assert f"Request {request['id']} sent" in outcome.inner_text()
 
     page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
-    row = page.wait_for_selector(f"#workbench-requests [data-request='{request['id']}']")
+    row = page.wait_for_selector(f"#workbench-requests .wb-requests-body [data-request='{request['id']}']")
     assert "pending" in row.inner_text()
 
     # asking again while the first is pending: the server's refusal is shown as it wrote it
@@ -113,3 +113,58 @@ def _shot(name: str):
     from conftest import _artefacts
 
     return _artefacts() / f"{name}.png"
+
+
+def workspace_as(home, user: str):
+    import workbench
+
+    os.environ["WORKBENCH_USER"] = user
+    try:
+        return workbench.connect(home, create=False)
+    finally:
+        os.environ.pop("WORKBENCH_USER", None)
+
+
+def test_the_owner_approves_a_request_with_fewer_columns(browser, lab_as, lab) -> None:
+    from conftest import _artefacts, open_lab
+
+    dataset = "dwp.benefit_claims"  # the demo leaves a request for it waiting
+    with workspace_as(lab.home, DEMO_USER) as ws:
+        owner = ws.catalogue[dataset].owner
+    with workspace_as(lab.home, owner) as ws:
+        pending = ws.owner.requests()
+    request = pending[pending["dataset_id"] == dataset].iloc[0]
+    withheld = request["columns"][-1]
+
+    page = open_lab(browser, lab_as(owner))
+    page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
+    card = page.wait_for_selector(f".wb-decision[data-request='{request['id']}']")
+    assert request["justification"] in card.inner_text()
+    card.query_selector(f"input[name='column'][value='{withheld}']").uncheck()
+    card.query_selector("input[name='conditions']").fill("Outputs at local authority level or above")
+    card.query_selector("button.wb-refuse").click()
+    assert "reason" in page.wait_for_selector(".wb-decision-result.wb-error").inner_text()
+    card.query_selector("button.wb-approve").click()
+    outcome = page.wait_for_selector(".wb-decision-result.wb-ok")
+    assert outcome.inner_text().startswith("Approved")
+    page.screenshot(path=str(_artefacts() / "owner-decision.png"), full_page=True)
+    page.context.close()
+
+    with workspace_as(lab.home, owner) as ws:
+        decided = ws.access.get(int(request["id"]))
+        grants = ws.owner.grants(dataset)
+    assert decided["status"] == "approved" and decided["decided_by"] == owner
+    granted = grants.set_index("request_id").loc[int(request["id"])]
+    assert withheld not in granted["columns"] and granted["conditions"].startswith("Outputs at local")
+
+
+def test_analysts_see_their_requests_and_no_decisions(browser, lab_as) -> None:
+    from conftest import open_lab
+
+    page = open_lab(browser, lab_as("sanjay.patel"))  # leads the demo's first project; owns no data
+    page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
+    page.wait_for_selector("#workbench-requests .wb-requests-body table")
+    statuses = page.eval_on_selector_all("#workbench-requests .wb-status", "els => els.map(e => e.textContent)")
+    assert "approved" in statuses
+    assert page.locator("#workbench-requests .wb-to-decide").is_hidden()
+    page.context.close()

@@ -100,6 +100,14 @@ export interface NewRequest {
   justification: string;
 }
 
+export interface Decision {
+  decision: 'approve' | 'refuse';
+  columns?: string[] | null;
+  expires?: string | null;
+  conditions?: string;
+  reason?: string | null;
+}
+
 /** A refusal or failure, with the server's message and the input field it names (if any). */
 export class ApiError extends Error {
   constructor(
@@ -190,5 +198,19 @@ export class WorkbenchApi {
   async myRequests(): Promise<AccessRequest[]> {
     const body = await this.call<{ requests: AccessRequest[] }>('requests/mine');
     return body.requests;
+  }
+
+  /** Requests waiting for my decision (data owners, delegates, admins; others are refused with 403). */
+  async toDecide(): Promise<AccessRequest[]> {
+    const body = await this.call<{ requests: AccessRequest[] }>('requests/to-decide');
+    return body.requests;
+  }
+
+  decide(requestId: number, decision: Decision): Promise<AccessRequest> {
+    return this.call<AccessRequest>(`requests/${encodeURIComponent(String(requestId))}/decision`, {
+      method: 'POST',
+      body: JSON.stringify(decision),
+      headers: { 'Content-Type': 'application/json' }
+    });
   }
 }

@@ -4,7 +4,7 @@
  * (no project, no column, no justification) and say so next to the field.
  */
 
-import { NewRequest, Project } from './api';
+import { Decision, NewRequest, Project } from './api';
 
 /** Project roles that may request data (the policy's rule; the server checks it again). */
 export const REQUESTING_ROLES = ['lead', 'analyst'];
@@ -56,6 +56,49 @@ export function checkRequestForm(form: RequestForm): FormCheck {
       dataset_id: form.datasetId,
       columns: everything ? null : form.allColumns.filter(c => form.chosen.includes(c)),
       justification: form.justification.trim()
+    }
+  };
+}
+
+export interface DecisionForm {
+  decision: 'approve' | 'refuse';
+  requested: string[];
+  chosen: string[];
+  expires: string;
+  conditions: string;
+  reason: string;
+}
+
+export type DecisionCheck = { ok: true; decision: Decision } | { ok: false; errors: Record<string, string> };
+
+/** Check an owner's decision; approving every requested column sends null (the server's "as requested"). */
+export function checkDecision(form: DecisionForm): DecisionCheck {
+  const errors: Record<string, string> = {};
+  if (form.decision === 'refuse') {
+    if (!form.reason.trim()) {
+      errors.reason = 'Give the reason for refusing, so the requester can act on it.';
+      return { ok: false, errors };
+    }
+    return { ok: true, decision: { decision: 'refuse', reason: form.reason.trim() } };
+  }
+  if (form.chosen.length === 0) {
+    errors.columns = 'Tick at least one column, or refuse the request.';
+  }
+  if (form.expires && !/^\d{4}-\d{2}-\d{2}$/.test(form.expires)) {
+    errors.expires = 'Give the expiry as a date (YYYY-MM-DD), or leave it empty for the project end.';
+  }
+  if (Object.keys(errors).length) {
+    return { ok: false, errors };
+  }
+  const everything = form.requested.every(c => form.chosen.includes(c));
+  return {
+    ok: true,
+    decision: {
+      decision: 'approve',
+      columns: everything ? null : form.requested.filter(c => form.chosen.includes(c)),
+      expires: form.expires || null,
+      conditions: form.conditions.trim(),
+      reason: form.reason.trim() || null
     }
   };
 }

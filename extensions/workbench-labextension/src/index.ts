@@ -56,7 +56,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => shell.activateById(catalogue.id)
     });
     app.commands.addCommand(COMMANDS.requests, {
-      label: 'Workbench: My access requests',
+      label: 'Workbench: Access requests (mine and to decide)',
       execute: () => {
         shell.activateById(requests.id);
         return requests.refresh();

@@ -5,8 +5,8 @@
 
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
-import { checkRequestForm, debounce, requestableProjects } from './form';
+import { AccessRequest, ApiError, CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
+import { checkDecision, checkRequestForm, debounce, requestableProjects } from './form';
 import { entryFacts, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
 
 export const SEARCH_DELAY_MS = 150;
@@ -215,27 +215,121 @@ export class CataloguePanel extends Widget {
   }
 }
 
-/** My access requests and where each one is. */
+/** Access requests: those waiting for my decision (owners, delegates, admins) and where mine are. */
 export class RequestsPanel extends Widget {
+  private readonly waiting: HTMLElement;
   private readonly body: HTMLElement;
 
   constructor(private readonly api: WorkbenchApi) {
     super();
     this.id = 'workbench-requests';
     this.addClass('wb-panel');
-    this.title.caption = 'My access requests';
+    this.title.caption = 'Access requests';
     const refresh = h('button', { type: 'button', class: 'wb-refresh', title: 'Refresh' }, 'Refresh');
     refresh.addEventListener('click', () => void this.refresh());
+    this.waiting = h('section', { class: 'wb-to-decide', hidden: '' });
     this.body = h('div', { class: 'wb-requests-body' });
-    this.node.append(h('div', { class: 'wb-header' }, h('h2', {}, 'My requests'), refresh), this.body);
+    this.node.append(
+      h('div', { class: 'wb-header' }, h('h2', {}, 'Access requests'), refresh),
+      this.waiting,
+      h('h3', {}, 'My requests'),
+      this.body
+    );
     void this.refresh();
   }
 
   async refresh(): Promise<void> {
+    await Promise.all([this.refreshMine(), this.refreshWaiting()]);
+  }
+
+  private async refreshMine(): Promise<void> {
     try {
       this.body.replaceChildren(requestsTable(await this.api.myRequests()));
     } catch (error) {
       this.body.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
     }
+  }
+
+  /** Owners see what waits for them; for anyone else the server refuses (403) and the section stays hidden. */
+  private async refreshWaiting(): Promise<void> {
+    let waiting: AccessRequest[];
+    try {
+      waiting = await this.api.toDecide();
+    } catch (error) {
+      const refused = error instanceof ApiError && error.status === 403;
+      this.waiting.hidden = refused;
+      this.waiting.replaceChildren(refused ? '' : h('p', { class: 'wb-error' }, errorText(error)));
+      return;
+    }
+    this.waiting.hidden = false;
+    this.waiting.replaceChildren(
+      h('h3', {}, 'Waiting for my decision'),
+      waiting.length
+        ? h('div', {}, ...waiting.map(r => this.decisionCard(r)))
+        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
+    );
+  }
+
+  private decisionCard(request: AccessRequest): HTMLElement {
+    const boxes = request.columns.map(name => {
+      const box = h('input', { type: 'checkbox', name: 'column', value: name }) as HTMLInputElement;
+      box.checked = true;
+      return box;
+    });
+    const expires = h('input', { type: 'date', name: 'expires', 'aria-label': 'Expires', title: 'Empty: the project end' }) as HTMLInputElement;
+    const conditions = h('input', { name: 'conditions', placeholder: 'Conditions (optional)', 'aria-label': 'Conditions' }) as HTMLInputElement;
+    const reason = h('input', { name: 'reason', placeholder: 'Reason (needed to refuse)', 'aria-label': 'Reason' }) as HTMLInputElement;
+    const approve = h('button', { type: 'button', class: 'wb-approve jp-mod-styled jp-mod-accept' }, 'Approve');
+    const refuse = h('button', { type: 'button', class: 'wb-refuse jp-mod-styled jp-mod-warn' }, 'Refuse');
+    const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
+    const decide = (decision: 'approve' | 'refuse') => {
+      const check = checkDecision({
+        decision,
+        requested: request.columns,
+        chosen: boxes.filter(b => b.checked).map(b => b.value),
+        expires: expires.value,
+        conditions: conditions.value,
+        reason: reason.value
+      });
+      outcome.classList.remove('wb-error', 'wb-ok');
+      if (!check.ok) {
+        outcome.textContent = Object.values(check.errors).join(' ');
+        outcome.classList.add('wb-error');
+        return;
+      }
+      outcome.textContent = 'Sending…';
+      this.api
+        .decide(request.id, check.decision)
+        .then(decided => {
+          outcome.textContent =
+            decided.status === 'approved'
+              ? `Approved: grant ${decided.grant_id} until ${decided.expires}.`
+              : `Refused: ${decided.reason}`;
+          outcome.classList.add('wb-ok');
+          card.querySelectorAll('button, input').forEach(e => e.setAttribute('disabled', ''));
+          void this.refreshMine();
+        })
+        .catch(error => {
+          outcome.textContent = errorText(error);
+          outcome.classList.add('wb-error');
+        });
+    };
+    approve.addEventListener('click', () => decide('approve'));
+    refuse.addEventListener('click', () => decide('refuse'));
+    const card = h(
+      'div',
+      { class: 'wb-decision', 'data-request': String(request.id) },
+      h('div', { class: 'wb-result-title' }, `${request.dataset_id} for ${request.project_id}`),
+      h('div', { class: 'wb-result-meta' }, `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`),
+      h('p', { class: 'wb-justification' }, request.justification),
+      h('fieldset', { class: 'wb-columns' }, h('legend', {}, 'Columns to grant'),
+        ...boxes.map(box => h('label', { class: 'wb-column' }, box, ` ${box.value}`))),
+      h('label', {}, 'Expires ', expires),
+      conditions,
+      reason,
+      h('div', { class: 'wb-buttons' }, approve, refuse),
+      outcome
+    );
+    return card;
   }
 }

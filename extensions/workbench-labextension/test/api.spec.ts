@@ -81,3 +81,15 @@ describe('WorkbenchApi', () => {
     await expect(api.search({})).rejects.toMatchObject({ status: 0, message: expect.stringContaining('connection refused') });
   });
 });
+
+describe('owner decisions', () => {
+  it('lists requests to decide and posts a decision', async () => {
+    const sent: Sent[] = [];
+    const api = new WorkbenchApi(fake(200, { requests: [{ id: 3 }] }, sent));
+    expect((await api.toDecide()).map(r => r.id)).toEqual([3]);
+    const decider = new WorkbenchApi(fake(200, { id: 3, status: 'approved' }, sent));
+    await decider.decide(3, { decision: 'approve', columns: ['a'] });
+    expect(sent[1].path).toBe('requests/3/decision');
+    expect(JSON.parse(sent[1].init.body as string)).toEqual({ decision: 'approve', columns: ['a'] });
+  });
+});

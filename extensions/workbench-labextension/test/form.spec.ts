@@ -1,5 +1,5 @@
 import { Project } from '../src/api';
-import { checkRequestForm, debounce, requestableProjects } from '../src/form';
+import { checkDecision, checkRequestForm, debounce, requestableProjects } from '../src/form';
 
 function project(id: string, my_role: string | null, status = 'active'): Project {
   return { id, title: id, mission: 1, status, lead: 'x', legal_gateway: 'g', start_date: '', end_date: '', my_role };
@@ -59,5 +59,31 @@ describe('debounce', () => {
     jest.advanceTimersByTime(100);
     expect(seen).toEqual([3]);
     jest.useRealTimers();
+  });
+});
+
+describe('checkDecision', () => {
+  const base = { decision: 'approve' as const, requested: ['a', 'b'], chosen: ['a', 'b'], expires: '', conditions: ' c ', reason: '' };
+
+  it('approves as requested with null columns and expiry', () => {
+    expect(checkDecision(base)).toEqual({
+      ok: true,
+      decision: { decision: 'approve', columns: null, expires: null, conditions: 'c', reason: null }
+    });
+  });
+
+  it('approves fewer columns until a date', () => {
+    const check = checkDecision({ ...base, chosen: ['b'], expires: '2027-01-31' });
+    expect(check.ok && check.decision).toMatchObject({ columns: ['b'], expires: '2027-01-31' });
+  });
+
+  it('needs a column to approve and a reason to refuse', () => {
+    expect(checkDecision({ ...base, chosen: [] })).toMatchObject({ ok: false, errors: { columns: expect.any(String) } });
+    expect(checkDecision({ ...base, decision: 'refuse' })).toMatchObject({ ok: false, errors: { reason: expect.any(String) } });
+    expect(checkDecision({ ...base, decision: 'refuse', reason: ' No ' })).toEqual({ ok: true, decision: { decision: 'refuse', reason: 'No' } });
+  });
+
+  it('refuses an expiry that is not a date', () => {
+    expect(checkDecision({ ...base, expires: 'soon' })).toMatchObject({ ok: false, errors: { expires: expect.any(String) } });
   });
 });
