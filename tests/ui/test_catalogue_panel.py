@@ -34,13 +34,24 @@ def open_catalogue(page) -> None:
     page.wait_for_selector("#workbench-catalogue .wb-search", state="visible")
 
 
+SETTLED = ("(t => /^[0-9]+ entr/.test(t) && t !== '14 entries')"
+           "(document.querySelector('#workbench-catalogue .wb-status-line').textContent)")
+
+
+def search(page, text: str) -> None:
+    """Type into the search box and wait until the results are this search's (not the full first listing)."""
+    page.wait_for_selector("#workbench-catalogue .wb-result")  # the first listing is in
+    page.fill("#workbench-catalogue .wb-search", text)
+    page.wait_for_function(SETTLED)
+
+
 def test_search_open_an_entry_and_request_access(page, lab) -> None:
     before = {r["id"] for r in requests_in_workspace(lab.home)}
     open_catalogue(page)
     started = time.monotonic()
-    page.fill("#workbench-catalogue .wb-search", "hospital")
-    result = page.wait_for_selector(f".wb-result[data-id='{DATASET}']")
+    search(page, "hospital")
     assert time.monotonic() - started < 10
+    result = page.locator(f".wb-result[data-id='{DATASET}']")
     assert "Hospital Episode Statistics" in result.inner_text()
     result.click()
 
@@ -87,7 +98,7 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
 
 def test_form_checks_before_sending(page, lab) -> None:
     open_catalogue(page)
-    page.fill("#workbench-catalogue .wb-search", "labour force")
+    search(page, "labour force")
     page.click(".wb-result[data-id='ons.lfs']")
     form = page.wait_for_selector(".wb-request-form")
     count = len(requests_in_workspace(lab.home))
@@ -101,7 +112,7 @@ def test_filters_narrow_the_results(page, lab) -> None:
     open_catalogue(page)
     page.wait_for_function("document.querySelector('.wb-status-line').textContent === '14 entries'")
     page.select_option("#workbench-catalogue select[name='mission']", "5")
-    page.wait_for_function("document.querySelector('.wb-status-line').textContent !== '14 entries'")
+    page.wait_for_function(SETTLED)
     ids = page.eval_on_selector_all(".wb-result", "els => els.map(e => e.dataset.id)")
     assert DATASET in ids and "dfe.npd_pupils" not in ids
     page.fill("#workbench-catalogue input[name='department']", "NOWHERE")
@@ -168,3 +179,23 @@ def test_analysts_see_their_requests_and_no_decisions(browser, lab_as) -> None:
     assert "approved" in statuses
     assert page.locator("#workbench-requests .wb-to-decide").is_hidden()
     page.context.close()
+
+
+def test_insert_load_and_twin_code_into_the_open_notebook(page) -> None:
+    open_catalogue(page)
+    search(page, "hospital")
+    page.click(f".wb-result[data-id='{DATASET}']")
+    page.wait_for_selector(".wb-detail h3")
+    page.click(".wb-insert-load")
+    assert "Open a notebook" in page.wait_for_selector(".wb-insert-result.wb-error").inner_text()
+
+    page.click(".jp-LauncherCard[data-category='Notebook']")
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    page.click(".jp-NotebookPanel .jp-Cell")
+    page.click(".wb-insert-load")
+    page.wait_for_selector(".wb-insert-result.wb-ok")
+    page.click(".wb-insert-twin")
+    page.wait_for_function("document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length === 3")
+    cells = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").all_inner_texts()
+    assert f'hes_apc = ws.project("{PROJECT}").load("{DATASET}")' in cells[1]
+    assert f'hes_apc_twin = ws.catalogue.twin("{DATASET}")' in cells[2]

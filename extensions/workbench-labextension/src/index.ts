@@ -8,9 +8,10 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { LabIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
 
 import { API_PREFIX, Transport, WorkbenchApi } from './api';
-import { CataloguePanel, RequestsPanel } from './panel';
+import { CataloguePanel, InsertCode, RequestsPanel } from './panel';
 
 const catalogueIcon = new LabIcon({
   name: 'workbench:catalogue',
@@ -34,6 +35,33 @@ export function labTransport(settings: ServerConnection.ISettings): Transport {
   return (path, init) => ServerConnection.makeRequest(`${root}/${path}`, init, settings);
 }
 
+/** The part of a notebook panel this extension touches (duck-typed, so no dependency on the notebook packages). */
+interface NotebookLike {
+  content: { activeCell: { model: { sharedModel: { setSource(source: string): void } } } | null };
+}
+
+function isNotebook(widget: unknown): widget is NotebookLike {
+  const content = (widget as { content?: { activeCell?: unknown } } | null)?.content;
+  return !!content && 'activeCell' in content && (widget as Widget).hasClass?.('jp-NotebookPanel');
+}
+
+/** Insert code as a new cell below the active cell of the notebook in the main area. */
+export function notebookInserter(app: JupyterFrontEnd, shell: ILabShell): InsertCode {
+  return async code => {
+    const widget = shell.currentWidget;
+    if (!isNotebook(widget)) {
+      return 'Open a notebook (and click into it) first, then insert.';
+    }
+    await app.commands.execute('notebook:insert-cell-below');
+    const cell = widget.content.activeCell;
+    if (!cell) {
+      return 'The notebook has no active cell to insert below.';
+    }
+    cell.model.sharedModel.setSource(code);
+    return null;
+  };
+}
+
 const COMMANDS = { catalogue: 'workbench:open-catalogue', requests: 'workbench:open-requests' };
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -46,7 +74,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const api = new WorkbenchApi(labTransport(app.serviceManager.serverSettings));
     const requests = new RequestsPanel(api);
     requests.title.icon = requestsIcon;
-    const catalogue = new CataloguePanel(api, () => void requests.refresh());
+    const catalogue = new CataloguePanel(api, () => void requests.refresh(), notebookInserter(app, shell));
     catalogue.title.icon = catalogueIcon;
     shell.add(catalogue, 'left', { rank: 150 });
     shell.add(requests, 'left', { rank: 151 });

@@ -6,6 +6,7 @@
 import { Widget } from '@lumino/widgets';
 
 import { AccessRequest, ApiError, CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
+import { loadCode, twinCode } from './code';
 import { checkDecision, checkRequestForm, debounce, requestableProjects } from './form';
 import { entryFacts, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
 
@@ -19,6 +20,9 @@ function select(name: string, label: string, options: [string, string][]): HTMLS
   }
   return element;
 }
+
+/** Put code into the active notebook as a new cell; resolve to null, or to why it could not. */
+export type InsertCode = (code: string) => Promise<string | null>;
 
 function errorText(error: unknown): string {
   return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
@@ -38,7 +42,8 @@ export class CataloguePanel extends Widget {
 
   constructor(
     private readonly api: WorkbenchApi,
-    private readonly onRequested: () => void = () => undefined
+    private readonly onRequested: () => void = () => undefined,
+    private readonly insertCode: InsertCode = async () => 'There is no notebook to insert into.'
   ) {
     super();
     this.id = 'workbench-catalogue';
@@ -124,9 +129,36 @@ export class CataloguePanel extends Widget {
       this.detail.hidden = true;
       this.detail.replaceChildren();
     });
+    const form = entry.has_data ? this.requestForm(entry, projects) : null;
+    const mine = requestableProjects(projects);
+    const insertNote = h('div', { class: 'wb-insert-result', role: 'status' });
+    const insertButton = (label: string, className: string, code: () => string) => {
+      const button = h('button', { type: 'button', class: `${className} jp-mod-styled` }, label);
+      button.addEventListener('click', () => {
+        void this.insertCode(code()).then(problem => {
+          insertNote.textContent = problem ?? 'Inserted below the active cell.';
+          insertNote.className = `wb-insert-result ${problem ? 'wb-error' : 'wb-ok'}`;
+        });
+      });
+      return button;
+    };
+    const chosenProject = () => {
+      const selected = form?.querySelector('select[name="project"]') as HTMLSelectElement | null;
+      return selected?.value || (mine.length ? mine[0].id : null);
+    };
+    const actions = entry.has_data
+      ? h(
+          'div',
+          { class: 'wb-buttons' },
+          insertButton('Insert load code', 'wb-insert-load', () => loadCode(entry.id, chosenProject())),
+          insertButton('Insert twin code', 'wb-insert-twin', () => twinCode(entry.id))
+        )
+      : null;
     this.detail.replaceChildren(
       h('div', { class: 'wb-detail-head' }, h('h3', {}, entry.title), close),
       h('code', { class: 'wb-entry-id' }, entry.id),
+      actions ?? '',
+      insertNote,
       h('p', { class: 'wb-description' }, entry.description),
       entryFacts(entry),
       h('h4', {}, 'Schema'),
@@ -134,7 +166,7 @@ export class CataloguePanel extends Widget {
       h('h4', {}, 'Preview'),
       twinPreview(entry),
       h('h4', {}, 'Request access'),
-      entry.has_data ? this.requestForm(entry, projects) : h('p', { class: 'wb-note' }, 'No data to request.')
+      form ?? h('p', { class: 'wb-note' }, 'No data to request.')
     );
     this.detail.scrollIntoView?.({ block: 'start' });
   }
