@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import workbench
+
+# jp_fetch and friends for the REST handler tests (tests/server). The browser tests in tests/ui run in their own
+# pytest call without this plugin, whose event loop would clash with Playwright's.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+collect_ignore = ["ui"]
 
 PG_URL = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
 PG_SKIP = "PostgreSQL tests need WORKBENCH_TEST_DATABASE_URL (CI sets postgresql://postgres@127.0.0.1:5432/test)"
@@ -162,3 +169,78 @@ def demo_as(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connec
     yield _connect
     for ws in opened:
         ws.close()
+
+
+# ----- the REST API (tests/server) ----------------------------------------------------------------------------
+# A Jupyter server with the workbench extension on a test workspace; ``api(user, method, *path)`` calls it.
+# Identity: a test-only identity provider accepts the server's token as usual and takes the person's name from
+# the ``X-Workbench-Test-User`` header, so one server can be asked by every role in turn.
+TEST_USER_HEADER = "X-Workbench-Test-User"
+
+
+def _header_identity_provider() -> type:
+    from jupyter_server.auth.identity import IdentityProvider, User
+
+    class HeaderIdentityProvider(IdentityProvider):
+        """Token authentication as usual; the username comes from a request header (tests only)."""
+
+        async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+            user = await super().get_user(handler)
+            name = handler.request.headers.get(TEST_USER_HEADER)
+            if user is None or not name:
+                return user
+            return User(username=name)
+
+    return HeaderIdentityProvider
+
+
+@pytest.fixture
+def jp_server_config() -> Any:
+    """The Jupyter server of the REST API tests: the workbench extension on, identity from a test header."""
+    from traitlets.config import Config
+
+    return Config({"ServerApp": {"jpserver_extensions": {"workbench.server": True},
+                                 "identity_provider_class": _header_identity_provider()}})
+
+
+@pytest.fixture
+def served(governed, tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch):
+    """``governed``, with the server pointed at its workspace (opened on the first request)."""
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "ws"))
+    if database_url:
+        monkeypatch.setenv("WORKBENCH_DATABASE_URL", database_url)
+    return governed
+
+
+class Reply:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.json = json.loads(body) if body else None
+
+    def __repr__(self) -> str:
+        return f"<Reply {self.status} {self.json!r}>"
+
+
+
+
+
+@pytest.fixture
+def api(jp_fetch, served) -> Callable[..., Any]:
+    """``await api(user, "GET", "catalogue", params=..., body=...)`` → Reply (errors too)."""
+
+    async def call(user: str | None, method: str, *path: str, params: dict | None = None, body: Any = None,
+                   raw: bytes | None = None, headers: dict | None = None) -> Reply:
+        from tornado.httpclient import HTTPClientError
+
+        sent = {**({TEST_USER_HEADER: user} if user else {}), **(headers or {})}
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if method == "POST" and data is None:
+            data = b""
+        try:
+            response = await jp_fetch("workbench", "api", *path, method=method, params=params, headers=sent,
+                                      body=data, allow_nonstandard_methods=True)
+        except HTTPClientError as error:
+            return Reply(error.code, error.response.body if error.response else b"")
+        return Reply(response.code, response.body)
+
+    return call

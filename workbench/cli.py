@@ -125,8 +125,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if not exists(home):
         raise WorkbenchError(f"No workspace at {home}; run `workbench demo` (or `workbench init`) first.")
     env = {**os.environ, "WORKBENCH_HOME": str(home)}
+    # One person's server: whoever holds its token is the workbench user of this environment, so the REST API
+    # (and the lab panels) act as them; under JupyterHub the hub names the user instead.
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={Path.cwd()}",
-               f"--ServerApp.port={args.port}", f"--ServerApp.ip={args.ip}"]
+               f"--ServerApp.port={args.port}", f"--ServerApp.ip={args.ip}",
+               "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider"]
     if args.no_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:

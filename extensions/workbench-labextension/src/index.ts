@@ -1,0 +1,99 @@
+/**
+ * The Workbench JupyterLab extension: a Catalogue side panel and a My requests side panel over the
+ * workbench's REST API, with command palette entries to open each.
+ */
+
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { LabIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+import { API_PREFIX, Transport, WorkbenchApi } from './api';
+import { CataloguePanel, InsertCode, RequestsPanel } from './panel';
+
+const catalogueIcon = new LabIcon({
+  name: 'workbench:catalogue',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M4 4h13a3 3 0 0 1 3 3v13H7a3 3 0 0 1-3-3zm2 2v11a1 1 0 0 0 1 1h11V7a1 1 0 0 0-1-1z"/>' +
+    '<path d="M8 8h8v2H8zm0 4h6v2H8z"/></g></svg>'
+});
+
+const requestsIcon = new LabIcon({
+  name: 'workbench:requests',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M12 2a5 5 0 0 1 5 5v3h1a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2h1V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z"/>' +
+    '</g></svg>'
+});
+
+/** The API over JupyterLab's authenticated connection (token, cookie and XSRF handled by it). */
+export function labTransport(settings: ServerConnection.ISettings): Transport {
+  const root = URLExt.join(settings.baseUrl, API_PREFIX);
+  return (path, init) => ServerConnection.makeRequest(`${root}/${path}`, init, settings);
+}
+
+/** The part of a notebook panel this extension touches (duck-typed, so no dependency on the notebook packages). */
+interface NotebookLike {
+  content: { activeCell: { model: { sharedModel: { setSource(source: string): void } } } | null };
+}
+
+function isNotebook(widget: unknown): widget is NotebookLike {
+  const content = (widget as { content?: { activeCell?: unknown } } | null)?.content;
+  return !!content && 'activeCell' in content && (widget as Widget).hasClass?.('jp-NotebookPanel');
+}
+
+/** Insert code as a new cell below the active cell of the notebook in the main area. */
+export function notebookInserter(app: JupyterFrontEnd, shell: ILabShell): InsertCode {
+  return async code => {
+    const widget = shell.currentWidget;
+    if (!isNotebook(widget)) {
+      return 'Open a notebook (and click into it) first, then insert.';
+    }
+    await app.commands.execute('notebook:insert-cell-below');
+    const cell = widget.content.activeCell;
+    if (!cell) {
+      return 'The notebook has no active cell to insert below.';
+    }
+    cell.model.sharedModel.setSource(code);
+    return null;
+  };
+}
+
+const COMMANDS = { catalogue: 'workbench:open-catalogue', requests: 'workbench:open-requests' };
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'workbench-labextension:plugin',
+  description: 'Workbench catalogue browser and access requests.',
+  autoStart: true,
+  requires: [ILabShell],
+  optional: [ICommandPalette],
+  activate: (app: JupyterFrontEnd, shell: ILabShell, palette: ICommandPalette | null) => {
+    const api = new WorkbenchApi(labTransport(app.serviceManager.serverSettings));
+    const requests = new RequestsPanel(api);
+    requests.title.icon = requestsIcon;
+    const catalogue = new CataloguePanel(api, () => void requests.refresh(), notebookInserter(app, shell));
+    catalogue.title.icon = catalogueIcon;
+    shell.add(catalogue, 'left', { rank: 150 });
+    shell.add(requests, 'left', { rank: 151 });
+
+    app.commands.addCommand(COMMANDS.catalogue, {
+      label: 'Workbench: Open the catalogue',
+      execute: () => shell.activateById(catalogue.id)
+    });
+    app.commands.addCommand(COMMANDS.requests, {
+      label: 'Workbench: Access requests (mine and to decide)',
+      execute: () => {
+        shell.activateById(requests.id);
+        return requests.refresh();
+      }
+    });
+    for (const command of Object.values(COMMANDS)) {
+      palette?.addItem({ command, category: 'Workbench' });
+    }
+  }
+};
+
+export default plugin;

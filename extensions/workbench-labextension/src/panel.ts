@@ -1,0 +1,367 @@
+/**
+ * The side panels: the Catalogue (search with filters, results, an entry's detail and the "Request access"
+ * form) and My requests. They only show what the REST API answers; every decision is the server's.
+ */
+
+import { Widget } from '@lumino/widgets';
+
+import { AccessRequest, ApiError, CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
+import { loadCode, twinCode } from './code';
+import { checkDecision, checkRequestForm, debounce, requestableProjects } from './form';
+import { entryFacts, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
+
+export const SEARCH_DELAY_MS = 150;
+export const CLASSIFICATIONS = ['OFFICIAL', 'SECRET', 'TOP_SECRET', 'NOT_APPLICABLE'];
+
+function select(name: string, label: string, options: [string, string][]): HTMLSelectElement {
+  const element = h('select', { name, 'aria-label': label, title: label }) as HTMLSelectElement;
+  for (const [value, text] of options) {
+    element.append(h('option', { value }, text));
+  }
+  return element;
+}
+
+/** Put code into the active notebook as a new cell; resolve to null, or to why it could not. */
+export type InsertCode = (code: string) => Promise<string | null>;
+
+function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
+}
+
+/** The catalogue browser: search, filters, results, entry detail and the access request form. */
+export class CataloguePanel extends Widget {
+  private readonly searchBox: HTMLInputElement;
+  private readonly department: HTMLInputElement;
+  private readonly theme: HTMLInputElement;
+  private readonly mission: HTMLSelectElement;
+  private readonly classification: HTMLSelectElement;
+  private readonly statusLine: HTMLElement;
+  private readonly results: HTMLElement;
+  private readonly detail: HTMLElement;
+  private sequence = 0;
+
+  constructor(
+    private readonly api: WorkbenchApi,
+    private readonly onRequested: () => void = () => undefined,
+    private readonly insertCode: InsertCode = async () => 'There is no notebook to insert into.'
+  ) {
+    super();
+    this.id = 'workbench-catalogue';
+    this.addClass('wb-panel');
+    this.title.caption = 'Workbench catalogue';
+    this.searchBox = h('input', {
+      type: 'search',
+      class: 'wb-search',
+      placeholder: 'Search the catalogue',
+      'aria-label': 'Search the catalogue'
+    }) as HTMLInputElement;
+    this.department = h('input', { name: 'department', placeholder: 'Department', 'aria-label': 'Department' }) as HTMLInputElement;
+    this.theme = h('input', { name: 'theme', placeholder: 'Theme', 'aria-label': 'Theme' }) as HTMLInputElement;
+    this.mission = select('mission', 'Mission', [['', 'Any mission'], ...[1, 2, 3, 4, 5].map(m => [String(m), `Mission ${m}`] as [string, string])]);
+    this.classification = select('classification', 'Classification', [['', 'Any classification'], ...CLASSIFICATIONS.map(c => [c, c] as [string, string])]);
+    this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
+    this.results = h('ul', { class: 'wb-results' });
+    this.detail = h('section', { class: 'wb-detail', hidden: '' });
+    this.node.append(
+      h('div', { class: 'wb-header' }, h('h2', {}, 'Catalogue'), this.searchBox),
+      h('div', { class: 'wb-filters' }, this.department, this.mission, this.theme, this.classification),
+      this.statusLine,
+      this.results,
+      this.detail
+    );
+    const later = debounce(() => void this.search(), SEARCH_DELAY_MS);
+    this.searchBox.addEventListener('input', later);
+    for (const input of [this.department, this.theme]) {
+      input.addEventListener('input', later);
+    }
+    for (const choice of [this.mission, this.classification]) {
+      choice.addEventListener('change', () => void this.search());
+    }
+    void this.search();
+  }
+
+  query(): SearchQuery {
+    return {
+      q: this.searchBox.value,
+      department: this.department.value,
+      theme: this.theme.value,
+      mission: this.mission.value ? Number(this.mission.value) : null,
+      classification: this.classification.value
+    };
+  }
+
+  /** Search with the current box and filters; answers to superseded searches are dropped. */
+  async search(): Promise<void> {
+    const mine = ++this.sequence;
+    this.statusLine.textContent = 'Searching…';
+    try {
+      const found = await this.api.search(this.query());
+      if (mine !== this.sequence) {
+        return;
+      }
+      this.results.replaceChildren(...found.map(r => resultItem(r, id => void this.open(id))));
+      this.statusLine.textContent = found.length === 1 ? '1 entry' : `${found.length} entries`;
+      this.statusLine.classList.remove('wb-error');
+    } catch (error) {
+      if (mine === this.sequence) {
+        this.results.replaceChildren();
+        this.statusLine.textContent = errorText(error);
+        this.statusLine.classList.add('wb-error');
+      }
+    }
+  }
+
+  /** Show one entry in full, with the request form. */
+  async open(datasetId: string): Promise<void> {
+    this.detail.hidden = false;
+    this.detail.replaceChildren(h('p', { class: 'wb-note' }, `Opening ${datasetId}…`));
+    try {
+      const [entry, projects] = await Promise.all([this.api.entry(datasetId), this.api.projects()]);
+      this.showEntry(entry, projects);
+    } catch (error) {
+      this.detail.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
+    }
+  }
+
+  private showEntry(entry: CatalogueEntry, projects: Project[]): void {
+    const close = h('button', { class: 'wb-close', title: 'Back to the results', type: 'button' }, '×');
+    close.addEventListener('click', () => {
+      this.detail.hidden = true;
+      this.detail.replaceChildren();
+    });
+    const form = entry.has_data ? this.requestForm(entry, projects) : null;
+    const mine = requestableProjects(projects);
+    const insertNote = h('div', { class: 'wb-insert-result', role: 'status' });
+    const insertButton = (label: string, className: string, code: () => string) => {
+      const button = h('button', { type: 'button', class: `${className} jp-mod-styled` }, label);
+      button.addEventListener('click', () => {
+        void this.insertCode(code()).then(problem => {
+          insertNote.textContent = problem ?? 'Inserted below the active cell.';
+          insertNote.className = `wb-insert-result ${problem ? 'wb-error' : 'wb-ok'}`;
+        });
+      });
+      return button;
+    };
+    const chosenProject = () => {
+      const selected = form?.querySelector('select[name="project"]') as HTMLSelectElement | null;
+      return selected?.value || (mine.length ? mine[0].id : null);
+    };
+    const actions = entry.has_data
+      ? h(
+          'div',
+          { class: 'wb-buttons' },
+          insertButton('Insert load code', 'wb-insert-load', () => loadCode(entry.id, chosenProject())),
+          insertButton('Insert twin code', 'wb-insert-twin', () => twinCode(entry.id))
+        )
+      : null;
+    this.detail.replaceChildren(
+      h('div', { class: 'wb-detail-head' }, h('h3', {}, entry.title), close),
+      h('code', { class: 'wb-entry-id' }, entry.id),
+      actions ?? '',
+      insertNote,
+      h('p', { class: 'wb-description' }, entry.description),
+      entryFacts(entry),
+      h('h4', {}, 'Schema'),
+      h('div', { class: 'wb-scroll' }, schemaTable(entry.schema)),
+      h('h4', {}, 'Preview'),
+      twinPreview(entry),
+      h('h4', {}, 'Request access'),
+      form ?? h('p', { class: 'wb-note' }, 'No data to request.')
+    );
+    this.detail.scrollIntoView?.({ block: 'start' });
+  }
+
+  private requestForm(entry: CatalogueEntry, projects: Project[]): HTMLElement {
+    const mine = requestableProjects(projects);
+    if (mine.length === 0) {
+      return h('p', { class: 'wb-note' }, 'You are not a lead or analyst of an open project, so you cannot request data. A project lead can ask an admin to add you.');
+    }
+    const project = select('project', 'Project', [
+      ['', 'Choose a project…'],
+      ...mine.map(p => [p.id, `${p.title} (${p.id})`] as [string, string])
+    ]);
+    if (mine.length === 1) {
+      project.value = mine[0].id;
+    }
+    const boxes = entry.schema.map(column => {
+      const box = h('input', { type: 'checkbox', name: 'column', value: column.name }) as HTMLInputElement;
+      box.checked = true;
+      return { column, box };
+    });
+    const columns = h(
+      'fieldset',
+      { class: 'wb-columns' },
+      h('legend', {}, 'Columns'),
+      ...boxes.map(({ column, box }) =>
+        h('label', { class: `wb-column wb-role-${column.role}`, title: column.role.replace(/_/g, ' ') }, box, ` ${column.name}`)
+      )
+    );
+    const justification = h('textarea', {
+      name: 'justification',
+      rows: '3',
+      placeholder: 'Why does the project need this dataset and these columns?',
+      'aria-label': 'Justification'
+    }) as HTMLTextAreaElement;
+    const submit = h('button', { type: 'submit', class: 'wb-submit jp-mod-styled jp-mod-accept' }, 'Request access');
+    const outcome = h('div', { class: 'wb-request-result', role: 'status' });
+    const form = h(
+      'form',
+      { class: 'wb-request-form' },
+      h('label', {}, 'Project ', project),
+      columns,
+      h('label', {}, 'Justification', justification),
+      submit,
+      outcome
+    ) as HTMLFormElement;
+    form.addEventListener('submit', event => {
+      event.preventDefault();
+      const check = checkRequestForm({
+        projectId: project.value,
+        datasetId: entry.id,
+        allColumns: entry.schema.map(c => c.name),
+        chosen: boxes.filter(b => b.box.checked).map(b => b.column.name),
+        justification: justification.value
+      });
+      outcome.classList.remove('wb-error', 'wb-ok');
+      if (!check.ok) {
+        outcome.textContent = Object.values(check.errors).join(' ');
+        outcome.classList.add('wb-error');
+        return;
+      }
+      submit.setAttribute('disabled', '');
+      outcome.textContent = 'Sending…';
+      this.api
+        .requestAccess(check.request)
+        .then(request => {
+          outcome.textContent = `Request ${request.id} sent: ${request.status}. ${entry.owner.name ?? entry.owner.username ?? 'The owner'} decides; see My requests.`;
+          outcome.classList.add('wb-ok');
+          this.onRequested();
+        })
+        .catch(error => {
+          outcome.textContent = errorText(error);
+          outcome.classList.add('wb-error');
+        })
+        .finally(() => submit.removeAttribute('disabled'));
+    });
+    return form;
+  }
+}
+
+/** Access requests: those waiting for my decision (owners, delegates, admins) and where mine are. */
+export class RequestsPanel extends Widget {
+  private readonly waiting: HTMLElement;
+  private readonly body: HTMLElement;
+
+  constructor(private readonly api: WorkbenchApi) {
+    super();
+    this.id = 'workbench-requests';
+    this.addClass('wb-panel');
+    this.title.caption = 'Access requests';
+    const refresh = h('button', { type: 'button', class: 'wb-refresh', title: 'Refresh' }, 'Refresh');
+    refresh.addEventListener('click', () => void this.refresh());
+    this.waiting = h('section', { class: 'wb-to-decide', hidden: '' });
+    this.body = h('div', { class: 'wb-requests-body' });
+    this.node.append(
+      h('div', { class: 'wb-header' }, h('h2', {}, 'Access requests'), refresh),
+      this.waiting,
+      h('h3', {}, 'My requests'),
+      this.body
+    );
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    await Promise.all([this.refreshMine(), this.refreshWaiting()]);
+  }
+
+  private async refreshMine(): Promise<void> {
+    try {
+      this.body.replaceChildren(requestsTable(await this.api.myRequests()));
+    } catch (error) {
+      this.body.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
+    }
+  }
+
+  /** Owners see what waits for them; for anyone else the server refuses (403) and the section stays hidden. */
+  private async refreshWaiting(): Promise<void> {
+    let waiting: AccessRequest[];
+    try {
+      waiting = await this.api.toDecide();
+    } catch (error) {
+      const refused = error instanceof ApiError && error.status === 403;
+      this.waiting.hidden = refused;
+      this.waiting.replaceChildren(refused ? '' : h('p', { class: 'wb-error' }, errorText(error)));
+      return;
+    }
+    this.waiting.hidden = false;
+    this.waiting.replaceChildren(
+      h('h3', {}, 'Waiting for my decision'),
+      waiting.length
+        ? h('div', {}, ...waiting.map(r => this.decisionCard(r)))
+        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
+    );
+  }
+
+  private decisionCard(request: AccessRequest): HTMLElement {
+    const boxes = request.columns.map(name => {
+      const box = h('input', { type: 'checkbox', name: 'column', value: name }) as HTMLInputElement;
+      box.checked = true;
+      return box;
+    });
+    const expires = h('input', { type: 'date', name: 'expires', 'aria-label': 'Expires', title: 'Empty: the project end' }) as HTMLInputElement;
+    const conditions = h('input', { name: 'conditions', placeholder: 'Conditions (optional)', 'aria-label': 'Conditions' }) as HTMLInputElement;
+    const reason = h('input', { name: 'reason', placeholder: 'Reason (needed to refuse)', 'aria-label': 'Reason' }) as HTMLInputElement;
+    const approve = h('button', { type: 'button', class: 'wb-approve jp-mod-styled jp-mod-accept' }, 'Approve');
+    const refuse = h('button', { type: 'button', class: 'wb-refuse jp-mod-styled jp-mod-warn' }, 'Refuse');
+    const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
+    const decide = (decision: 'approve' | 'refuse') => {
+      const check = checkDecision({
+        decision,
+        requested: request.columns,
+        chosen: boxes.filter(b => b.checked).map(b => b.value),
+        expires: expires.value,
+        conditions: conditions.value,
+        reason: reason.value
+      });
+      outcome.classList.remove('wb-error', 'wb-ok');
+      if (!check.ok) {
+        outcome.textContent = Object.values(check.errors).join(' ');
+        outcome.classList.add('wb-error');
+        return;
+      }
+      outcome.textContent = 'Sending…';
+      this.api
+        .decide(request.id, check.decision)
+        .then(decided => {
+          outcome.textContent =
+            decided.status === 'approved'
+              ? `Approved: grant ${decided.grant_id} until ${decided.expires}.`
+              : `Refused: ${decided.reason}`;
+          outcome.classList.add('wb-ok');
+          card.querySelectorAll('button, input').forEach(e => e.setAttribute('disabled', ''));
+          void this.refreshMine();
+        })
+        .catch(error => {
+          outcome.textContent = errorText(error);
+          outcome.classList.add('wb-error');
+        });
+    };
+    approve.addEventListener('click', () => decide('approve'));
+    refuse.addEventListener('click', () => decide('refuse'));
+    const card = h(
+      'div',
+      { class: 'wb-decision', 'data-request': String(request.id) },
+      h('div', { class: 'wb-result-title' }, `${request.dataset_id} for ${request.project_id}`),
+      h('div', { class: 'wb-result-meta' }, `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`),
+      h('p', { class: 'wb-justification' }, request.justification),
+      h('fieldset', { class: 'wb-columns' }, h('legend', {}, 'Columns to grant'),
+        ...boxes.map(box => h('label', { class: 'wb-column' }, box, ` ${box.value}`))),
+      h('label', {}, 'Expires ', expires),
+      conditions,
+      reason,
+      h('div', { class: 'wb-buttons' }, approve, refuse),
+      outcome
+    );
+    return card;
+  }
+}

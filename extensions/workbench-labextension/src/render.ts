@@ -1,0 +1,190 @@
+/**
+ * Rendering helpers: API values → DOM elements. Text is always set as text (never parsed as HTML), so
+ * catalogue content cannot inject markup into the lab.
+ */
+
+import { AccessRequest, CatalogueEntry, SchemaColumn, SearchResult } from './api';
+
+type Child = Node | string | null | undefined | false;
+
+/** Create an element with attributes (`class`, `data-*`, `title`...) and children (text or nodes). */
+export function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    element.setAttribute(name, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) {
+      continue;
+    }
+    element.append(typeof child === 'string' ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+/** 1234567 → "1,234,567"; unknown counts say so. */
+export function formatCount(value: number | null | undefined): string {
+  return value === null || value === undefined ? 'unknown' : value.toLocaleString('en-GB');
+}
+
+/** 0.9734 → "97.3%" (one decimal below 100%, none at 100%); null → "unknown". */
+export function formatShare(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) {
+    return 'unknown';
+  }
+  const percent = Math.max(0, Math.min(1, value)) * 100;
+  return percent === 100 ? '100%' : `${percent.toFixed(1)}%`;
+}
+
+/** A table cell's text: missing → empty, lists joined, objects as JSON. */
+export function cellText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '';
+  }
+  if (Array.isArray(value)) {
+    return value.map(cellText).join(', ');
+  }
+  if (typeof value === 'object') {
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
+
+/** A horizontal bar showing a column's completeness, with the figure beside it. */
+export function completenessBar(value: number | null): HTMLElement {
+  const share = value === null || Number.isNaN(value) ? 0 : Math.max(0, Math.min(1, value));
+  const fill = h('div', { class: 'wb-bar-fill', style: `width: ${(share * 100).toFixed(1)}%` });
+  return h(
+    'div',
+    { class: 'wb-completeness', title: `${formatShare(value)} of rows have a value` },
+    h('div', { class: 'wb-bar' }, fill),
+    h('span', { class: 'wb-bar-label' }, formatShare(value))
+  );
+}
+
+/** One search hit in the results list; clicking it (or Enter) opens the entry. */
+export function resultItem(result: SearchResult, open: (id: string) => void): HTMLElement {
+  const item = h(
+    'li',
+    { class: 'wb-result', 'data-id': result.id, tabindex: '0', role: 'button' },
+    h('div', { class: 'wb-result-title' }, result.title),
+    h(
+      'div',
+      { class: 'wb-result-meta' },
+      h('code', {}, result.id),
+      ` · ${result.department} · ${formatCount(result.rows)} rows · ${result.security_classification}`
+    ),
+    h('div', { class: 'wb-result-summary' }, result.summary)
+  );
+  item.addEventListener('click', () => open(result.id));
+  item.addEventListener('keydown', event => {
+    if ((event as KeyboardEvent).key === 'Enter') {
+      open(result.id);
+    }
+  });
+  return item;
+}
+
+/** The coverage of an entry in words ("2019-04-01 to 2024-03-31, England"). */
+export function coverageText(entry: CatalogueEntry): string {
+  const period = entry.temporal_coverage ? Object.values(entry.temporal_coverage).join(' to ') : '';
+  return [period, entry.spatial_coverage ?? ''].filter(Boolean).join(', ');
+}
+
+/** The entry's key facts as a definition list. */
+export function entryFacts(entry: CatalogueEntry): HTMLElement {
+  const owner = entry.owner.username
+    ? `${entry.owner.name ?? entry.owner.username} (${entry.owner.username})`
+    : 'no owner yet';
+  const facts: [string, string][] = [
+    ['Data owner', owner],
+    ['Department', entry.department.name ?? entry.department.slug],
+    ['Legal gateways', entry.legal_gateways.join(', ') || 'none recorded'],
+    ['Rows', formatCount(entry.row_count)],
+    ['Coverage', coverageText(entry)],
+    ['Missions', entry.missions.join(', ') || 'none'],
+    ['Access rights', entry.access_rights],
+    ['Classification', entry.security_classification],
+    ['Updated', entry.update_frequency ?? '']
+  ];
+  const list = h('dl', { class: 'wb-facts' });
+  for (const [label, value] of facts) {
+    if (value) {
+      list.append(h('dt', {}, label), h('dd', { 'data-fact': label }, value));
+    }
+  }
+  return list;
+}
+
+/** The schema: each column's name, type, disclosure role and completeness bar. */
+export function schemaTable(schema: SchemaColumn[]): HTMLElement {
+  const body = h('tbody');
+  for (const column of schema) {
+    body.append(
+      h(
+        'tr',
+        { 'data-column': column.name },
+        h('td', { title: column.description }, column.name),
+        h('td', {}, column.type),
+        h('td', {}, h('span', { class: `wb-role wb-role-${column.role}` }, column.role.replace(/_/g, ' '))),
+        h('td', {}, completenessBar(column.completeness))
+      )
+    );
+  }
+  return h(
+    'table',
+    { class: 'wb-table wb-schema' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), h('th', {}, 'Complete'))),
+    body
+  );
+}
+
+/** A plain table of records under the given columns. */
+export function recordsTable(columns: string[], rows: Record<string, unknown>[], className = ''): HTMLElement {
+  const head = h('tr');
+  for (const column of columns) {
+    head.append(h('th', {}, column));
+  }
+  const body = h('tbody');
+  for (const row of rows) {
+    const tr = h('tr');
+    for (const column of columns) {
+      tr.append(h('td', {}, cellText(row[column])));
+    }
+    body.append(tr);
+  }
+  return h('table', { class: `wb-table ${className}`.trim() }, h('thead', {}, head), body);
+}
+
+/** The synthetic-twin preview, or the note saying why there is none. */
+export function twinPreview(entry: CatalogueEntry): HTMLElement {
+  if (!entry.twin_preview) {
+    return h('p', { class: 'wb-note' }, entry.twin_note ?? 'No synthetic twin.');
+  }
+  return h(
+    'div',
+    { class: 'wb-twin' },
+    h('p', { class: 'wb-note' }, 'Synthetic twin: same columns and types, no real row. Safe for writing code.'),
+    h('div', { class: 'wb-scroll' }, recordsTable(entry.twin_preview.columns, entry.twin_preview.rows, 'wb-twin-table'))
+  );
+}
+
+const REQUEST_COLUMNS = ['id', 'project_id', 'dataset_id', 'status', 'requested_at', 'decided_by', 'reason', 'expires'];
+
+/** My requests: where each one is, newest first, with the status as a badge. */
+export function requestsTable(requests: AccessRequest[]): HTMLElement {
+  if (requests.length === 0) {
+    return h('p', { class: 'wb-note' }, 'No access requests yet. Open a catalogue entry and use "Request access".');
+  }
+  const sorted = [...requests].sort((a, b) => b.id - a.id);
+  const rows = sorted.map(r => ({ ...r, requested_at: r.requested_at.slice(0, 10) }));
+  const table = recordsTable(REQUEST_COLUMNS, rows, 'wb-requests');
+  table.querySelectorAll('tbody tr').forEach((tr, i) => {
+    const cell = tr.children[REQUEST_COLUMNS.indexOf('status')];
+    const status = sorted[i].status;
+    cell.textContent = '';
+    cell.append(h('span', { class: `wb-status wb-status-${status}` }, status));
+    tr.setAttribute('data-request', String(sorted[i].id));
+  });
+  return table;
+}

@@ -1,0 +1,273 @@
+"""The REST API over the ``governed`` workspace: every route allowed and refused, per role."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import ADMIN, ANALYST, CHECKER, DATASET, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST
+from sqlalchemy import select
+
+from workbench.db.schema import audit_events, metadata
+
+
+def snapshot(ws) -> dict:
+    """Every row of every table but the audit log."""
+    with ws._ctx.db.read() as conn:
+        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
+                for t in metadata.sorted_tables if t.name != "audit_events"}
+
+
+def events(ws) -> list[dict]:
+    with ws._ctx.db.read() as conn:
+        return [dict(r) for r in conn.execute(select(audit_events).order_by(audit_events.c.seq)).mappings()]
+
+
+class Unchanged:
+    """Asserts that nothing but refusals reached the audit log and no other table changed."""
+
+    def __init__(self, ws) -> None:
+        self.ws, self.before, self.seen = ws, snapshot(ws), len(events(ws))
+
+    def check(self) -> None:
+        assert snapshot(self.ws) == self.before
+        assert all(e["outcome"] != "ok" for e in events(self.ws)[self.seen:])
+
+
+async def test_catalogue_search_and_entry(api, served) -> None:
+    reply = await api(ANALYST, "GET", "catalogue", params={"q": "admissions"})
+    assert reply.status == 200, reply
+    assert [r["id"] for r in reply.json["results"]] == [DATASET]
+    entry = await api(ANALYST, "GET", "catalogue", DATASET)
+    assert entry.status == 200, entry
+    body = entry.json
+    assert body["owner"]["username"] == OWNER and body["row_count"] == body["record"]["rowCount"]
+    assert {c["name"]: c["role"] for c in body["schema"]}["nhs_number"] == "direct_identifier"
+    assert all(0 <= c["completeness"] <= 1 for c in body["schema"])
+    assert len(body["twin_preview"]["rows"]) <= 20 and body["twin_preview"]["columns"]
+
+
+async def test_catalogue_refusals(api, served) -> None:
+    ws = served(ADMIN)
+    unchanged = Unchanged(ws)
+    for params, field in (({"mission": "abc"}, "mission"), ({"mission": "9"}, "mission"), ({"limit": "0"}, "limit"),
+                          ({"classification": "NOPE"}, "security_classification"), ({"q": "x" * 501}, "text"),
+                          ({"q": "!!!"}, "text"), ({"sort": "title"}, "sort")):
+        reply = await api(ANALYST, "GET", "catalogue", params=params)
+        assert (reply.status, reply.json["field"]) == (400, field), (params, reply)
+        assert reply.json["message"]
+    reply = await api(ANALYST, "GET", "catalogue", params={"department": "NOWHERE"})
+    assert reply.status in (400, 404) and "NOWHERE" in reply.json["message"]
+    reply = await api("nobody.here", "GET", "catalogue")
+    assert reply.status == 403 and "not a registered person" in reply.json["message"]
+    reply = await api("Not A Name!", "GET", "catalogue")
+    assert reply.status == 403 and "not a workbench user name" in reply.json["message"]
+    for dataset_id, status in (("dhsc.nothing", 404), ("dhsc..patients", 400), ("a%2F..%2Fsecrets", 400),
+                               ("UPPER.case", 400)):
+        reply = await api(ANALYST, "GET", "catalogue", dataset_id)
+        assert reply.status == status, (dataset_id, reply)
+    assert (await api("nobody.here", "GET", "catalogue", DATASET)).status == 403
+    unchanged.check()
+
+
+async def test_jupyterlab_cache_buster_is_ignored(api, served) -> None:
+    reply = await api(ANALYST, "GET", "catalogue", params={"1795633824925": ""})
+    assert reply.status == 200, reply
+
+
+async def test_filters_reach_the_search(api, served) -> None:
+    reply = await api(ANALYST, "GET", "catalogue", params={"q": "", "department": "DHSC", "limit": "5"})
+    assert [r["id"] for r in reply.json["results"]] == [DATASET]
+    reply = await api(ANALYST, "GET", "catalogue", params={"department": "ONS"})
+    assert reply.status == 200 and reply.json["results"] == []
+
+
+async def test_request_access_and_see_it(api, served) -> None:
+    reply = await api(ANALYST, "POST", "requests", body={"project_id": PROJECT, "dataset_id": DATASET,
+                                                         "columns": ["age_band", "cost"],
+                                                         "justification": "Costs by age band"})
+    assert reply.status == 201, reply
+    assert reply.json["status"] == "pending" and reply.json["columns"] == ["age_band", "cost"]
+    assert reply.json["requested_at"].startswith("20")  # ISO text
+    mine = served(ANALYST).access.mine()
+    assert mine["id"].tolist() == [reply.json["id"]]
+    listed = await api(ANALYST, "GET", "requests", "mine")
+    assert [r["id"] for r in listed.json["requests"]] == [reply.json["id"]]
+    assert (await api(CHECKER, "GET", "requests", "mine")).json["requests"] == []
+    again = await api(ANALYST, "POST", "requests", body={"project_id": PROJECT, "dataset_id": DATASET,
+                                                         "justification": "Again"})
+    assert again.status == 409 and "still pending" in again.json["message"]
+
+
+BAD_BODIES = [
+    (b"{not json", "body"), (b"[1, 2]", "body"), (b"", "body"), (b"\xff\xfe", "body"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients"}', "justification"),
+    (b'{"project_id": 7, "dataset_id": "dhsc.patients", "justification": "x"}', "project_id"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients", "justification": "x", "columns": "age_band"}',
+     "columns"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients", "justification": "x", "columns": [1]}', "columns"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients", "justification": "x", "admin": true}', "admin"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients", "justification": "  "}', "justification"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients", "justification": "x", "columns": ["nope"]}',
+     "columns"),
+    (b'{"project_id": "p-alpha", "dataset_id": "dhsc.patients", "justification": "x", "columns": []}', "columns"),
+    (b'{"project_id": "../p-alpha", "dataset_id": "dhsc.patients", "justification": "x"}', "project"),
+    (b'{"project_id": "p-alpha", "dataset_id": "../secrets", "justification": "x"}', "dataset_id"),
+]
+
+
+@pytest.mark.parametrize(("raw", "field"), BAD_BODIES)
+async def test_malformed_requests_are_400_and_change_nothing(api, served, raw: bytes, field: str) -> None:
+    unchanged = Unchanged(served(ADMIN))
+    reply = await api(ANALYST, "POST", "requests", raw=raw)
+    assert (reply.status, reply.json["field"]) == (400, field), reply
+    unchanged.check()
+
+
+async def test_request_refusals(api, served) -> None:
+    unchanged = Unchanged(served(ADMIN))
+    base = {"project_id": PROJECT, "dataset_id": DATASET, "justification": "Needed"}
+    for user, body, status, words in (
+        (CHECKER, base, 403, "not a member of project"),
+        (SECOND_ANALYST, base, 403, "not a member of project"),
+        ("nobody.here", base, 403, "not a registered person"),
+        (ANALYST, {**base, "project_id": "p-nothing"}, 404, "No project"),
+        (ANALYST, {**base, "dataset_id": "dhsc.nothing"}, 404, "No dataset"),
+    ):
+        reply = await api(user, "POST", "requests", body=body)
+        assert reply.status == status and words in reply.json["message"], (user, body, reply)
+    unchanged.check()
+
+
+async def request_by_analyst(api) -> int:
+    reply = await api(ANALYST, "POST", "requests", body={"project_id": PROJECT, "dataset_id": DATASET,
+                                                         "justification": "Needed for it"})
+    assert reply.status == 201, reply
+    return reply.json["id"]
+
+
+async def test_owner_sees_and_decides(api, served) -> None:
+    request_id = await request_by_analyst(api)
+    waiting = await api(OWNER, "GET", "requests", "to-decide")
+    assert [r["id"] for r in waiting.json["requests"]] == [request_id]
+    assert (await api(OTHER_OWNER, "GET", "requests", "to-decide")).json["requests"] == []
+    everything = await api(ADMIN, "GET", "requests", "to-decide", params={"status": "all"})
+    assert [r["id"] for r in everything.json["requests"]] == [request_id]
+    reply = await api(OWNER, "POST", "requests", str(request_id), "decision",
+                      body={"decision": "approve", "columns": ["age_band", "cost"], "expires": "2099-01-01",
+                            "conditions": "Region level only"})
+    assert reply.status == 200, reply
+    assert reply.json["status"] == "approved" and reply.json["grant_id"] and reply.json["expires"] == "2099-01-01"
+    grants = served(ANALYST).project(PROJECT).grants()
+    assert grants["columns"].tolist() == [["age_band", "cost"]]
+    again = await api(OWNER, "POST", "requests", str(request_id), "decision", body={"decision": "refuse",
+                                                                                    "reason": "Changed my mind"})
+    assert again.status == 409 and "already approved" in again.json["message"]
+
+
+async def test_decision_refusals(api, served) -> None:
+    request_id = str(await request_by_analyst(api))
+    unchanged = Unchanged(served(ADMIN))
+    for user, path, body, status, field in (
+        (ANALYST, request_id, {"decision": "approve"}, 403, None),
+        (OTHER_OWNER, request_id, {"decision": "approve"}, 403, None),
+        (CHECKER, request_id, {"decision": "approve"}, 403, None),
+        (OWNER, "999", {"decision": "approve"}, 404, None),
+        (OWNER, "abc", {"decision": "approve"}, 400, "request_id"),
+        (OWNER, "..", {"decision": "approve"}, 400, "request_id"),
+        (OWNER, request_id, {"decision": "maybe"}, 400, "decision"),
+        (OWNER, request_id, {"decision": "refuse"}, 400, "reason"),
+        (OWNER, request_id, {"decision": "approve", "columns": ["nhs_number_x"]}, 400, "columns"),
+        (OWNER, request_id, {"decision": "approve", "expires": "next year"}, 400, "expires"),
+        (OWNER, request_id, {"decision": "approve", "expires": "2000-01-01"}, 400, "expires"),
+        (OWNER, request_id, {"decision": "approve", "identifiers": "nhs_number"}, 400, "identifiers"),
+        (OWNER, request_id, {"decision": "approve", "identifiers": ["nhs_number"]}, 403, None),
+        (OWNER, request_id, {"decision": "approve", "conditions": 5}, 400, "conditions"),
+        (OWNER, request_id, {"decision": 1}, 400, "decision"),
+        (OWNER, request_id, {}, 400, "decision"),
+    ):
+        reply = await api(user, "POST", "requests", path, "decision", body=body)
+        assert (reply.status, reply.json["field"]) == (status, field), (user, path, body, reply)
+        assert reply.json["message"]
+    unchanged.check()
+    waiting = await api(ANALYST, "GET", "requests", "to-decide")
+    assert waiting.status == 403 and "only data owners" in waiting.json["message"]
+    assert (await api(OWNER, "GET", "requests", "to-decide", params={"status": "lost"})).status == 400
+
+
+async def test_projects(api, served) -> None:
+    reply = await api(SECOND_ANALYST, "GET", "projects")
+    assert reply.status == 200
+    roles = {p["id"]: p["my_role"] for p in reply.json["projects"]}
+    assert roles == {PROJECT: None, OTHER_PROJECT: "analyst"}
+    assert reply.json["projects"][0]["start_date"] == "2026-01-01"
+    detail = await api(CHECKER, "GET", "projects", PROJECT)
+    assert detail.status == 200 and detail.json["project"]["lead"] == ANALYST
+    assert detail.json["members"] == [{"username": ANALYST, "role": "lead"}] and detail.json["grants"] == []
+    assert (await api(CHECKER, "GET", "projects", "p-nothing")).status == 404
+    assert (await api(CHECKER, "GET", "projects", "P_Bad..")).status == 400
+    assert (await api("nobody.here", "GET", "projects")).status == 403
+    assert (await api("nobody.here", "GET", "projects", PROJECT)).status == 403
+
+
+async def test_owner_usage(api, served) -> None:
+    from conftest import grant
+
+    grant(served)
+    reply = await api(OWNER, "GET", "owner", "usage", DATASET)
+    assert reply.status == 200, reply
+    assert reply.json["dataset_id"] == DATASET and reply.json["grants"][0]["project_id"] == PROJECT
+    assert (await api(ADMIN, "GET", "owner", "usage", DATASET)).status == 200
+    unchanged = Unchanged(served(ADMIN))
+    for user, dataset_id, status in ((ANALYST, DATASET, 403), (OTHER_OWNER, DATASET, 403),
+                                     (OWNER, "dhsc.nothing", 404), (OWNER, "..", 400)):
+        reply = await api(user, "GET", "owner", "usage", dataset_id)
+        assert reply.status == status, (user, dataset_id, reply)
+    unchanged.check()
+
+
+async def test_audit_verify(api, served) -> None:
+    reply = await api(ADMIN, "GET", "admin", "audit", "verify")
+    assert reply.status == 200 and reply.json["ok"] is True and reply.json["events"] > 0
+    for user in (ANALYST, OWNER, CHECKER):
+        denied = await api(user, "GET", "admin", "audit", "verify")
+        assert denied.status == 403 and "admin" in denied.json["message"]
+
+
+def example_path(pattern: str) -> list[str]:
+    from workbench.server.routes import openapi_path
+
+    path = openapi_path(pattern).format(dataset_id=DATASET, request_id="1", project_id=PROJECT)
+    return path.strip("/").split("/")
+
+
+def route_methods() -> list[tuple[str, str]]:
+    from workbench.server.routes import handlers
+
+    return [(pattern, method) for pattern, handler in handlers()[:-1]
+            for method in ("GET", "POST") if method.lower() in vars(handler)]
+
+
+@pytest.mark.parametrize(("pattern", "method"), route_methods())
+async def test_every_route_needs_a_signed_in_user(api, served, pattern: str, method: str) -> None:
+    reply = await api(ANALYST, method, *example_path(pattern), headers={"Authorization": ""},
+                      body={} if method == "POST" else None)
+    assert reply.status == 403 and reply.json["message"].startswith("Sign in"), reply
+
+
+async def test_unknown_routes_and_methods_answer_json(api, served) -> None:
+    reply = await api(ANALYST, "GET", "nothing", "here")
+    assert reply.status == 404 and "docs/openapi.yaml" in reply.json["message"]
+    reply = await api(ANALYST, "DELETE", "catalogue")
+    assert reply.status == 405 and reply.json["message"]
+
+
+async def test_a_server_without_a_workspace_says_so_and_creates_none(jp_fetch, tmp_path, monkeypatch) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "nothing-here"))
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("workbench", "api", "catalogue", headers={"X-Workbench-Test-User": ANALYST})
+    assert refused.value.code == 503
+    assert "WORKBENCH_HOME" in json.loads(refused.value.response.body)["message"]
+    assert not (tmp_path / "nothing-here").exists()

@@ -1,0 +1,148 @@
+"""Browser tests: JupyterLab on loopback over a small demo workspace, driven by Debian's Chromium.
+
+Run in their own pytest call (``pytest tests/ui --confcutdir=tests/ui``): pytest-jupyter's event loop, which the
+other tests load, clashes with Playwright's. Screenshots go to ``tests/ui/artefacts/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("WORKBENCH_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTEFACTS = Path(__file__).parent / "artefacts"
+DEMO_USER = "demo.builder"  # builds the demo, so is its admin, an analyst and a member of its first project
+DEMO_PERSONS = 1000
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)",
+                allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("ui") / "ws"
+    env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
+    subprocess.run([sys.executable, "-m", "workbench.cli", "--home", str(home), "demo", "--scale",
+                    str(DEMO_PERSONS), "--quiet"], env={**env, "WORKBENCH_USER": DEMO_USER}, check=True,
+                   capture_output=True, timeout=600)
+    return home
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _settings(folder: Path) -> Path:
+    """Lab settings for a quiet test: no news prompt, every notebook cell rendered."""
+    for plugin, values in (("@jupyterlab/apputils-extension/notification", {"fetchNews": "false"}),
+                           ("@jupyterlab/notebook-extension/tracker", {"windowingMode": "none"})):
+        path = folder / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    return folder
+
+
+class Lab:
+    def __init__(self, url: str, token: str, home: Path) -> None:
+        self.url, self.token, self.home = url, token, home
+
+
+@pytest.fixture(scope="session")
+def lab_as(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Lab]]:
+    """``lab_as(user)``: ``jupyter lab`` on 127.0.0.1 signed in as ``user``, the way ``workbench lab`` starts it
+    (one server per person, kept for the session)."""
+    started: dict[str, tuple[Lab, subprocess.Popen, Path]] = {}
+
+    def start(user: str) -> Lab:
+        if user in started:
+            return started[user][0]
+        port, token = _free_port(), secrets.token_hex(16)
+        root = tmp_path_factory.mktemp("lab")
+        env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
+        env.update(WORKBENCH_HOME=str(demo_home), WORKBENCH_USER=user, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+                   f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                   "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider",
+                   f"--LabApp.user_settings_dir={_settings(root / 'settings')}",
+                   f"--LabApp.workspaces_dir={root / 'workspaces'}"]
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            command.append("--allow-root")
+        with (root / "lab.log").open("w") as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        started[user] = (Lab(url, token, demo_home), process, root)
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                return started[user][0]
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-4000:]
+                                       ) from None
+                time.sleep(0.5)
+
+    yield start
+    for user, (_lab, process, root) in started.items():
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.copy(root / "lab.log", _artefacts() / f"lab-{user}.log")
+
+
+@pytest.fixture(scope="session")
+def lab(lab_as: Callable[[str], Lab]) -> Lab:
+    """The lab of the demo user (an analyst in the demo's first project)."""
+    return lab_as(DEMO_USER)
+
+
+def _artefacts() -> Path:
+    ARTEFACTS.mkdir(exist_ok=True)
+    return ARTEFACTS
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_lab(browser, lab: Lab) -> object:
+    """A fresh page on ``lab``, signed in with its token, the launcher shown."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{lab.url}/lab?token={lab.token}")
+    page.wait_for_selector(".jp-Launcher", timeout=90_000)
+    return page
+
+
+@pytest.fixture
+def page(browser, lab: Lab, request: pytest.FixtureRequest) -> Iterator[object]:
+    """The demo user's lab in a fresh page; a screenshot is kept after the test."""
+    page = open_lab(browser, lab)
+    yield page
+    page.screenshot(path=str(_artefacts() / f"{request.node.name}.png"), full_page=True)
+    page.context.close()

@@ -1,0 +1,37 @@
+"""The Jupyter server extension: the workbench's REST API for the JupyterLab extension.
+
+Handlers live under ``<base_url>/workbench/api/`` (``routes.ROUTES``, written down in ``docs/openapi.yaml``).
+The server opens the workspace once (``$WORKBENCH_HOME``) and acts, per request, as the person Jupyter
+authenticated (``current_user.username``: the hub user under JupyterHub). Every decision is taken by the same
+services and policy as the kernel API; handlers only translate HTTP to service calls and errors to statuses.
+
+Installing the package enables the extension (``jupyter-config/jupyter_server_config.d/workbench.json``).
+Nothing here is imported by ``import workbench``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "workbench.server"}]
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Register the REST handlers; the workspace is opened on first use, so the server starts without one."""
+    from jupyter_server.utils import url_path_join
+
+    from workbench.server.routes import API_PREFIX, handlers
+    from workbench.server.session import WorkspaceHolder
+
+    web_app = serverapp.web_app
+    base_url = web_app.settings["base_url"]
+    web_app.settings["workbench"] = WorkspaceHolder(log=serverapp.log)
+    web_app.add_handlers(".*$", [(url_path_join(base_url, API_PREFIX, pattern), handler)
+                                 for pattern, handler in handlers()])
+    serverapp.log.info("Workbench REST API at %s", url_path_join(base_url, API_PREFIX))
+
+
+# the name jupyter_server looked for before 2.0
+load_jupyter_server_extension = _load_jupyter_server_extension

@@ -1,0 +1,305 @@
+"""The REST handlers: HTTP in, one service call as the authenticated person, JSON out.
+
+Handlers never decide who may do what: they read the request, check its shape (types, known fields), call
+the same service the kernel API calls, and map ``WorkbenchError`` subclasses to statuses (400 InvalidInput,
+403 AccessDenied, 404 NotFound, 409 Conflict). Errors are ``{"message": ..., "field": ...}``; nothing a
+client sends produces a 500.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+from tornado.ioloop import IOLoop
+
+from workbench.errors import (
+    AccessDenied,
+    BudgetExceeded,
+    Conflict,
+    DisclosureRisk,
+    InvalidInput,
+    NotFound,
+    WorkbenchError,
+)
+from workbench.server.jsonable import jsonable
+from workbench.server.session import WorkspaceHolder, WorkspaceUnavailable
+
+if TYPE_CHECKING:
+    from workbench.workspace import Workspace
+
+STATUS = [(InvalidInput, 400), (AccessDenied, 403), (NotFound, 404), (Conflict, 409), (BudgetExceeded, 409),
+          (DisclosureRisk, 409), (WorkspaceUnavailable, 503)]
+TWIN_PREVIEW_ROWS = 20
+MAX_BODY_BYTES = 64 * 1024
+
+
+def status_of(error: WorkbenchError) -> int:
+    return next((status for kind, status in STATUS if isinstance(error, kind)), 409)
+
+
+# -- reading requests -------------------------------------------------------------------------------------------
+def _is_list_of_text(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "text": (lambda v: isinstance(v, str), "text"),
+    "text?": (lambda v: v is None or isinstance(v, str), "text or null"),
+    "names?": (lambda v: v is None or _is_list_of_text(v), "a list of names or null"),
+    "names": (_is_list_of_text, "a list of names"),
+}
+
+
+def read_body(raw: bytes, fields: dict[str, str], required: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON object in ``raw``, with only ``fields`` (name → kind in ``KINDS``), ``required`` present."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"body: the request body is {len(raw)} bytes; send at most {MAX_BODY_BYTES}.",
+                           field="body")
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body: the request body is not valid JSON; send a JSON object.", field="body") from None
+    if not isinstance(body, dict):
+        raise InvalidInput(f"body: send a JSON object with the fields {', '.join(fields)}.", field="body")
+    unknown = sorted(set(body) - set(fields))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: unknown field(s) {', '.join(unknown)}; the fields are "
+                           f"{', '.join(fields)}.", field=unknown[0])
+    missing = [name for name in required if name not in body]
+    if missing:
+        raise InvalidInput(f"{missing[0]}: missing; give {', '.join(missing)}.", field=missing[0])
+    for name, value in body.items():
+        accepts, description = KINDS[fields[name]]
+        if not accepts(value):
+            raise InvalidInput(f"{name}: expected {description}, got {json.dumps(value)[:80]}.", field=name)
+    return body
+
+
+def _whole_number(name: str, text: str | None, low: int, high: int) -> int | None:
+    if text is None or text == "":
+        return None
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise InvalidInput(f"{name}: {text!r} is not a whole number from {low} to {high}.", field=name)
+    return int(text)
+
+
+# -- the base handler -------------------------------------------------------------------------------------------
+class WorkbenchHandler(APIHandler):
+    """Runs one service call as the authenticated person and answers with JSON."""
+
+    query_fields: tuple[str, ...] = ()
+
+    @property
+    def holder(self) -> WorkspaceHolder:
+        return self.settings["workbench"]
+
+    def username(self) -> str:
+        from workbench.config import USERNAME_PATTERN
+
+        name = (self.current_user.username or "").strip().lower()
+        if not USERNAME_PATTERN.match(name):
+            raise AccessDenied(
+                f"Jupyter signed you in as {self.current_user.username!r}, which is not a workbench user name. "
+                "Start JupyterLab with `workbench lab` (it signs you in as the workspace user) or through "
+                "JupyterHub with your workbench user name.")
+        return name
+
+    def query(self) -> dict[str, str]:
+        """The query string as ``{name: value}``; unknown or repeated parameters are refused.
+
+        A bare number without a value is JupyterLab's cache-buster (``ServerConnection`` adds one to GETs) and
+        is ignored.
+        """
+        args = {name: values for name, values in self.request.query_arguments.items()
+                if not (name.isdigit() and values in ([b""], []))}
+        unknown = sorted(set(args) - set(self.query_fields))
+        if unknown:
+            allowed = ", ".join(self.query_fields) or "none"
+            raise InvalidInput(f"{unknown[0]}: unknown query parameter; this route takes {allowed}.",
+                               field=unknown[0])
+        out = {}
+        for name, values in args.items():
+            if len(values) != 1:
+                raise InvalidInput(f"{name}: give it once.", field=name)
+            try:
+                out[name] = values[0].decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"{name}: not UTF-8 text.", field=name) from None
+        return out
+
+    async def answer(self, work: Callable[[Workspace], Any], status: int = 200) -> None:
+        """Run ``work(session)`` in the worker pool as the authenticated person and write its JSON."""
+        try:
+            username = self.username()
+            result = await IOLoop.current().run_in_executor(
+                self.holder.executor, lambda: jsonable(work(self.holder.session(username))))
+        except WorkbenchError as error:
+            self.refuse(error)
+            return
+        self.set_status(status)
+        self.finish(json.dumps(result))
+
+    def refuse(self, error: WorkbenchError) -> None:
+        self.set_status(status_of(error))
+        self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None)}))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Tornado's own errors (403 unauthenticated, 404, 405, a bug's 500) in the API's error shape."""
+        self.set_header("Content-Type", "application/json")
+        message = self._reason
+        if status_code == 403:
+            message = "Sign in to Jupyter first: this request carried no valid token or login cookie."
+        elif status_code == 405:
+            message = f"{self.request.method} is not supported on {self.request.path}."
+        elif status_code >= 500:
+            message = "The workbench server failed; the server log has the details."
+        self.finish(json.dumps({"message": message, "field": None}))
+
+
+# -- the routes -------------------------------------------------------------------------------------------------
+class CatalogueSearchHandler(WorkbenchHandler):
+    query_fields = ("q", "department", "mission", "theme", "classification", "access", "limit")
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            q = self.query()
+            options = {"department": q.get("department") or None, "theme": q.get("theme") or None,
+                       "security_classification": q.get("classification") or None,
+                       "access_rights": q.get("access") or None,
+                       "mission": _whole_number("mission", q.get("mission"), 1, 5),
+                       "limit": _whole_number("limit", q.get("limit"), 1, 10_000) or 50}
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: {"results": ws.catalogue.search(q.get("q", ""), **options)})
+
+
+def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
+    """An entry as the panel shows it: record, owner, gateways, schema with roles, completeness, twin preview."""
+    entry = ws.catalogue.get(dataset_id)
+    record = entry.record
+    preview, note = None, None
+    if entry.has_data:
+        twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
+        preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
+    else:
+        note = "This entry is catalogued without data in this workspace, so it has no synthetic twin."
+    return {
+        "id": entry.id, "title": entry.title, "description": record.get("description", ""),
+        "summary": record.get("summary"), "department": {"slug": entry.department, "name": entry.department_name},
+        "owner": {"username": entry.owner, "name": entry.owner_name}, "legal_gateways": record.get("legalGateway", []),
+        "missions": entry.missions, "access_rights": record.get("accessRights"),
+        "security_classification": record.get("securityClassification"), "row_count": entry.row_count,
+        "temporal_coverage": record.get("temporalCoverage"), "spatial_coverage": record.get("spatialCoverage"),
+        "update_frequency": record.get("updateFrequency"), "has_data": entry.has_data,
+        "schema": entry.schema, "twin_preview": preview, "twin_note": note, "record": record,
+    }
+
+
+class CatalogueEntryHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self, dataset_id: str) -> None:
+        await self.answer(lambda ws: catalogue_entry(ws, dataset_id))
+
+
+REQUEST_FIELDS = {"project_id": "text", "dataset_id": "text", "columns": "names?", "justification": "text"}
+DECISION_FIELDS = {"decision": "text", "columns": "names?", "identifiers": "names", "expires": "text?",
+                   "conditions": "text", "reason": "text?"}
+
+
+class RequestsHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        try:
+            body = read_body(self.request.body, REQUEST_FIELDS, ("project_id", "dataset_id", "justification"))
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.access.request(body["project_id"], body["dataset_id"], body.get("columns"),
+                                                       justification=body["justification"]), status=201)
+
+
+class MyRequestsHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda ws: {"requests": ws.access.mine()})
+
+
+class RequestsToDecideHandler(WorkbenchHandler):
+    query_fields = ("status",)
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        try:
+            status = self.query().get("status", "pending")
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: {"requests": ws.owner.requests(None if status == "all" else status)})
+
+
+class DecisionHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def post(self, request_id: str) -> None:
+        try:
+            body = read_body(self.request.body, DECISION_FIELDS, ("decision",))
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        decision = body.pop("decision")
+        await self.answer(lambda ws: ws.owner.decide(request_id, decision, **body))
+
+
+def projects_with_my_role(ws: Workspace) -> dict[str, Any]:
+    """Every project with the acting person's role in it (null when not a member), for the request form."""
+    frame = ws.projects()
+    roles = [ws.project(project_id).members.get(ws.user) for project_id in frame["id"]]
+    return {"projects": frame.assign(my_role=roles)}
+
+
+class ProjectsHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(projects_with_my_role)
+
+
+def project_detail(ws: Workspace, project_id: str) -> dict[str, Any]:
+    project = ws.project(project_id)
+    record = project.to_dict()
+    return {"project": {k: v for k, v in record.items() if k != "members"},
+            "members": [{"username": u, "role": r} for u, r in sorted(record["members"].items())],
+            "grants": project.grants()}
+
+
+class ProjectHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self, project_id: str) -> None:
+        await self.answer(lambda ws: project_detail(ws, project_id))
+
+
+class OwnerUsageHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self, dataset_id: str) -> None:
+        await self.answer(lambda ws: ws.owner.usage(dataset_id))
+
+
+class AuditVerifyHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda ws: ws.verify_audit())
+
+
+class NotARouteHandler(WorkbenchHandler):
+    """Anything else under the API prefix: a JSON 404 naming the routes document."""
+
+    @tornado.web.authenticated
+    def prepare_unknown(self) -> None:
+        self.refuse(NotFound(f"No workbench API route {self.request.method} {self.request.path}; "
+                             "docs/openapi.yaml lists the routes."))
+
+    get = post = put = patch = delete = prepare_unknown  # type: ignore[assignment]

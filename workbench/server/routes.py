@@ -1,0 +1,37 @@
+"""The REST API's routes, in one table: what ``docs/openapi.yaml`` documents (a test keeps them equal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_PREFIX = "workbench/api"
+ID = r"(?P<{}>[^/]+)"
+
+# (pattern under /workbench/api/, handler class name)
+ROUTES: list[tuple[str, str]] = [
+    ("catalogue", "CatalogueSearchHandler"),
+    (f"catalogue/{ID.format('dataset_id')}", "CatalogueEntryHandler"),
+    ("requests", "RequestsHandler"),
+    ("requests/mine", "MyRequestsHandler"),
+    ("requests/to-decide", "RequestsToDecideHandler"),
+    (f"requests/{ID.format('request_id')}/decision", "DecisionHandler"),
+    ("projects", "ProjectsHandler"),
+    (f"projects/{ID.format('project_id')}", "ProjectHandler"),
+    (f"owner/usage/{ID.format('dataset_id')}", "OwnerUsageHandler"),
+    ("admin/audit/verify", "AuditVerifyHandler"),
+]
+FALLBACK = ".*"  # anything else under the prefix: a JSON 404
+
+
+def handlers() -> list[tuple[str, Any]]:
+    """(pattern, handler class) pairs, the documented routes first, then the JSON 404."""
+    from workbench.server import handlers as h
+
+    return [*((pattern, getattr(h, name)) for pattern, name in ROUTES), (FALLBACK, h.NotARouteHandler)]
+
+
+def openapi_path(pattern: str) -> str:
+    """``requests/(?P<request_id>[^/]+)/decision`` → ``/requests/{request_id}/decision``."""
+    import re
+
+    return "/" + re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"{\1}", pattern)
