@@ -91,10 +91,16 @@ class Access:
 
     def get(self, request_id: int) -> dict[str, Any]:
         """One request as a dict (readable by anyone registered: requests are not data)."""
-        frame = self._requests(where=("id", _check_id(request_id, "request_id")), action="access.list_mine")
-        if frame.empty:
-            raise NotFound(f"No access request {request_id}; ws.access.mine() lists yours.")
-        return frame.iloc[0].to_dict()
+        from sqlalchemy import select
+
+        from workbench.db.schema import access_requests as r
+
+        request_id = _check_id(request_id, "request_id")
+        self._ctx.require("access.list_mine", f"request {request_id}")
+        with self._ctx.db.read() as conn:
+            if conn.execute(select(r.c.id).where(r.c.id == request_id)).first() is None:
+                raise NotFound(f"No access request {request_id}; ws.access.mine() lists yours.")
+            return self._row_after(conn, request_id)
 
     def mine(self) -> pd.DataFrame:
         """Requests I made or that were made for my projects: where each one is."""
@@ -369,9 +375,7 @@ class Access:
         query = (select(r, grants.c.id.label("grant_id"), grants.c.expires)
                  .outerjoin(grants, grants.c.request_id == r.c.id).order_by(r.c.id))
         kind, value = where
-        if kind == "id":
-            query = query.where(r.c.id == value)
-        elif kind == "project_id":
+        if kind == "project_id":
             query = query.where(r.c.project_id == value)
         elif kind == "mine":
             me, projects = value
@@ -380,9 +384,11 @@ class Access:
             query = query.where(r.c.dataset_id.in_(value))
         with self._ctx.db.read() as conn:
             rows = conn.execute(query).mappings().all()
-        return pd.DataFrame([{c: row[c] for c in REQUEST_COLUMNS} for row in rows], columns=REQUEST_COLUMNS)
+        frame = pd.DataFrame([{c: row[c] for c in REQUEST_COLUMNS} for row in rows], columns=REQUEST_COLUMNS)
+        return frame.astype({"id": "int64", "grant_id": "Int64"})  # a pending request has no grant yet
 
     def _row_after(self, conn: Connection, request_id: int) -> dict[str, Any]:
+        """One request as plain Python values."""
         from sqlalchemy import select
 
         from workbench.db.schema import access_requests as r
