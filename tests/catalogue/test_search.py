@@ -75,6 +75,12 @@ def test_filters(catalogue) -> None:
     ({"access_rights": "PUBLIC"}, "access_rights"),
     ({"limit": 0}, "limit"),
     ({"limit": "10"}, "limit"),
+    ({"offset": -1}, "offset"),
+    ({"offset": "10"}, "offset"),
+    ({"offset": 1.5}, "offset"),
+    ({"offset": True}, "offset"),
+    ({"offset": None}, "offset"),
+    ({"offset": 10**12}, "offset"),
     ({"text": "x" * 501}, "text"),
     ({"text": 42}, "text"),
     ({"text": "'; --"}, "text"),
@@ -100,6 +106,52 @@ def test_sql_and_query_syntax_in_search_text_is_only_text(catalogue, text) -> No
     found = catalogue.search(text)
     assert "dhsc.admissions" in set(found["id"])  # operators are just words (here OR'ed)
     assert len(catalogue.list()) == 3  # nothing dropped
+
+
+@pytest.fixture
+def many(staffed):
+    """Fourteen entries: twelve about waiting lists (ranked differently, some tied), two not."""
+    admin = staffed(ADMIN)
+    for i in range(14):
+        topical = i < 12
+        admin.catalogue.register({"dataOwner": OWNER, **record(
+            localId=f"dhsc.set_{i:02d}", identifier=f"https://data.example.invalid/set/{i}",
+            title=f"{'Waiting' if topical and i % 3 == 0 else 'Register'} set {i:02d}",
+            summary="Lists." if topical else "Other things.", keyword=["set"], columns=None,
+            description=("Waiting " * (1 + i % 4) if topical else "Nothing relevant ") + "by trust.",
+            mission=[5 if i % 2 else 3])})
+    return staffed(ANALYST).catalogue
+
+
+def test_pages_split_the_ranking_without_gaps_or_repeats(many) -> None:
+    whole = list(many.search("waiting", limit=None)["id"])
+    assert len(whole) == 12
+    pages = [list(many.search("waiting", limit=5, offset=offset)["id"]) for offset in (0, 5, 10, 15)]
+    assert [len(p) for p in pages] == [5, 5, 2, 0]
+    assert [i for page in pages for i in page] == whole  # the same order: a page boundary never reorders ties
+    assert list(many.search("waiting", limit=None, offset=10)["id"]) == whole[10:]
+    filtered = list(many.search("waiting", mission=5, limit=None)["id"])
+    assert [i for o in range(0, 8, 2) for i in many.search("waiting", mission=5, limit=2, offset=o)["id"]] == filtered
+    titles = list(many.search(limit=None)["id"])
+    assert list(many.search(limit=4, offset=4)["id"]) == titles[4:8]
+
+
+def test_a_page_counts_every_match(many) -> None:
+    page = many.search_page("waiting", limit=5, offset=5)
+    assert (page["total"], page["offset"], page["limit"]) == (12, 5, 5)
+    assert list(page["results"]["id"]) == list(many.search("waiting", limit=5, offset=5)["id"])
+    assert many.search_page("waiting", limit=50)["total"] == 12  # one short page: counted from the page
+    assert many.search_page("waiting", limit=5, offset=100)["total"] == 12  # past the end: empty, still counted
+    assert many.search_page("waiting", mission=5, limit=1)["total"] == 6
+    assert many.search_page(limit=3)["total"] == 14
+    assert many.search_page(mission=3, limit=3, offset=3)["total"] == 7
+    assert many.search_page("zebra")["total"] == 0
+    with pytest.raises(InvalidInput) as caught:
+        many.search_page("waiting", limit=None)
+    assert caught.value.field == "limit"
+    with pytest.raises(InvalidInput, match="offset") as caught:
+        many.search_page("waiting", offset=-5)
+    assert "0 for the first page" in str(caught.value)
 
 
 def test_unregistered_people_cannot_search(connect_as, staffed) -> None:

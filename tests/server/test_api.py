@@ -6,6 +6,7 @@ import json
 
 import pytest
 from conftest import ADMIN, ANALYST, CHECKER, DATASET, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST
+from factories import record
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events, metadata
@@ -51,6 +52,8 @@ async def test_catalogue_refusals(api, served) -> None:
     ws = served(ADMIN)
     unchanged = Unchanged(ws)
     for params, field in (({"mission": "abc"}, "mission"), ({"mission": "9"}, "mission"), ({"limit": "0"}, "limit"),
+                          ({"limit": "201"}, "limit"), ({"offset": "-1"}, "offset"), ({"offset": "1.5"}, "offset"),
+                          ({"offset": "10000000000"}, "offset"),
                           ({"classification": "NOPE"}, "security_classification"), ({"q": "x" * 501}, "text"),
                           ({"q": "!!!"}, "text"), ({"sort": "title"}, "sort")):
         reply = await api(ANALYST, "GET", "catalogue", params=params)
@@ -80,6 +83,27 @@ async def test_filters_reach_the_search(api, served) -> None:
     assert [r["id"] for r in reply.json["results"]] == [DATASET]
     reply = await api(ANALYST, "GET", "catalogue", params={"department": "ONS"})
     assert reply.status == 200 and reply.json["results"] == []
+
+
+async def test_search_pages_and_counts(api, served) -> None:
+    admin = served(ADMIN)
+    for i in range(7):
+        admin.catalogue.register(record(localId=f"dhsc.extra_{i}", identifier=f"https://data.example.invalid/x/{i}",
+                                        title=f"Extra admissions table {i}", columns=None, dataOwner=OWNER))
+    first = await api(ANALYST, "GET", "catalogue", params={"q": "admissions", "limit": "3"})
+    assert first.status == 200, first
+    assert (len(first.json["results"]), first.json["total"], first.json["offset"], first.json["limit"]) == (3, 8, 0, 3)
+    pages = [first.json["results"]]
+    for offset in ("3", "6"):
+        reply = await api(ANALYST, "GET", "catalogue", params={"q": "admissions", "limit": "3", "offset": offset})
+        assert reply.json["total"] == 8 and reply.json["offset"] == int(offset)
+        pages.append(reply.json["results"])
+    ids = [r["id"] for page in pages for r in page]
+    assert len(ids) == len(set(ids)) == 8
+    whole = await api(ANALYST, "GET", "catalogue", params={"q": "admissions"})
+    assert [r["id"] for r in whole.json["results"]] == ids and whole.json["limit"] == 50
+    past = await api(ANALYST, "GET", "catalogue", params={"q": "admissions", "offset": "100"})
+    assert (past.json["results"], past.json["total"]) == ([], 8)
 
 
 async def test_request_access_and_see_it(api, served) -> None:

@@ -63,49 +63,60 @@ class Lab:
         self.url, self.token, self.home = url, token, home
 
 
+def start_lab(home: Path, user: str, root: Path) -> tuple[Lab, subprocess.Popen]:
+    """``jupyter lab`` on 127.0.0.1 over the workspace ``home``, signed in as ``user``, the way ``workbench lab``
+    starts it; its files (settings, runtime, log) under ``root``. Returns once the server answers."""
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
+    env.update(WORKBENCH_HOME=str(home), WORKBENCH_USER=user, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+               f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+               "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider",
+               f"--LabApp.user_settings_dir={_settings(root / 'settings')}",
+               f"--LabApp.workspaces_dir={root / 'workspaces'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    with (root / "lab.log").open("w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+            return Lab(url, token, home), process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop_lab(process, root, f"failed-{user}")
+                raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-4000:]) from None
+            time.sleep(0.5)
+
+
+def stop_lab(process: subprocess.Popen, root: Path, name: str) -> None:
+    """Stop a lab from ``start_lab`` and keep its log as ``artefacts/lab-<name>.log``."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)
+    shutil.copy(root / "lab.log", _artefacts() / f"lab-{name}.log")
+
+
 @pytest.fixture(scope="session")
 def lab_as(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Lab]]:
-    """``lab_as(user)``: ``jupyter lab`` on 127.0.0.1 signed in as ``user``, the way ``workbench lab`` starts it
-    (one server per person, kept for the session)."""
+    """``lab_as(user)``: the demo workspace's lab signed in as ``user`` (one server per person, kept for the
+    session)."""
     started: dict[str, tuple[Lab, subprocess.Popen, Path]] = {}
 
     def start(user: str) -> Lab:
-        if user in started:
-            return started[user][0]
-        port, token = _free_port(), secrets.token_hex(16)
-        root = tmp_path_factory.mktemp("lab")
-        env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
-        env.update(WORKBENCH_HOME=str(demo_home), WORKBENCH_USER=user, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
-        command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-                   f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-                   "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider",
-                   f"--LabApp.user_settings_dir={_settings(root / 'settings')}",
-                   f"--LabApp.workspaces_dir={root / 'workspaces'}"]
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            command.append("--allow-root")
-        with (root / "lab.log").open("w") as log:
-            process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        started[user] = (Lab(url, token, demo_home), process, root)
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                return started[user][0]
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text()[-4000:]
-                                       ) from None
-                time.sleep(0.5)
+        if user not in started:
+            root = tmp_path_factory.mktemp("lab")
+            started[user] = (*start_lab(demo_home, user, root), root)
+        return started[user][0]
 
     yield start
     for user, (_lab, process, root) in started.items():
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        shutil.copy(root / "lab.log", _artefacts() / f"lab-{user}.log")
+        stop_lab(process, root, user)
 
 
 @pytest.fixture(scope="session")

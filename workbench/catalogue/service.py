@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from workbench.context import Context
 
 MAX_QUERY_LENGTH = 500
+MAX_OFFSET = 1_000_000_000  # far past any catalogue; keeps the number inside the databases' integers
 SEARCH_COLUMNS = ["id", "title", "department", "owner", "missions", "themes", "access_rights",
                   "security_classification", "rows", "summary", "score"]
 
@@ -57,21 +58,40 @@ def _match(dialect: str, words: list[str]) -> dict[str, str]:
 
 
 def _ranking_query(dialect: str, words: list[str], where: list[str], limited: bool) -> str:
-    """SQL giving (id, score) best first. Only ids and scores are sorted; details are fetched after."""
+    """SQL giving (id, score) best first, one page of them (``:limit`` rows after ``:offset``, when limited;
+    otherwise every row after ``:offset``). Only ids and scores are sorted; details are fetched after."""
     filters = (" WHERE " + " AND ".join(where)) if where else ""
-    limit = " LIMIT :limit" if limited else ""
+    if limited:
+        page = " LIMIT :limit OFFSET :offset"
+    else:  # SQLite needs a LIMIT before OFFSET; -1 is its "no limit"
+        page = " LIMIT -1 OFFSET :offset" if dialect == "sqlite" else " OFFSET :offset"
     if not words:
-        return f"SELECT d.id, 0.0 AS score FROM datasets d{filters} ORDER BY lower(d.title), d.id{limit}"
+        return f"SELECT d.id, 0.0 AS score FROM datasets d{filters} ORDER BY lower(d.title), d.id{page}"
     if dialect == "sqlite":
         hits = ("SELECT rowid, -bm25(datasets_fts, 10.0, 4.0, 1.0, 6.0, 3.0) AS score FROM datasets_fts "
                 "WHERE datasets_fts MATCH :match")
-        if not where:  # rank inside the index, then look up only the winners
-            hits += f" ORDER BY score DESC, rowid{limit}"
+        if not where:  # rank and page inside the index, then look up only the page's entries
+            return (f"SELECT d.id, h.score FROM ({hits} ORDER BY score DESC, rowid{page}) h "
+                    "JOIN datasets d ON d.rowid = h.rowid ORDER BY h.score DESC, d.rowid")
         return (f"SELECT d.id, h.score FROM ({hits}) h JOIN datasets d ON d.rowid = h.rowid{filters} "
-                f"ORDER BY h.score DESC, d.id{limit}")
+                f"ORDER BY h.score DESC, d.rowid{page}")
     condition = " AND ".join(["d.search_vector @@ q", *where])
     return (f"SELECT d.id, ts_rank(d.search_vector, q) AS score FROM datasets d, "
-            f"to_tsquery('english', :tsquery) q WHERE {condition} ORDER BY score DESC, d.id{limit}")
+            f"to_tsquery('english', :tsquery) q WHERE {condition} ORDER BY score DESC, d.id{page}")
+
+
+def _count_query(dialect: str, words: list[str], where: list[str]) -> str:
+    """SQL counting every match of the search (all pages), for "Showing 1–50 of 1,234"."""
+    if not words:
+        filters = (" WHERE " + " AND ".join(where)) if where else ""
+        return f"SELECT count(*) FROM datasets d{filters}"
+    if dialect == "sqlite":
+        if not where:
+            return "SELECT count(*) FROM datasets_fts WHERE datasets_fts MATCH :match"
+        return ("SELECT count(*) FROM datasets_fts h JOIN datasets d ON d.rowid = h.rowid "
+                f"WHERE datasets_fts MATCH :match AND {' AND '.join(where)}")
+    condition = " AND ".join(["d.search_vector @@ q", *where])
+    return f"SELECT count(*) FROM datasets d, to_tsquery('english', :tsquery) q WHERE {condition}"
 
 
 class Catalogue:
@@ -165,12 +185,35 @@ class Catalogue:
 
     def search(self, text: str = "", *, department: str | None = None, mission: int | None = None,
                theme: str | None = None, security_classification: str | None = None,
-               access_rights: str | None = None, limit: int | None = 50) -> pd.DataFrame:
+               access_rights: str | None = None, limit: int | None = 50, offset: int = 0) -> pd.DataFrame:
         """Ranked free-text search over titles, descriptions, keywords and column names, with filters.
 
         Returns a DataFrame whose first column is the local dataset id. An empty ``text`` lists every
-        entry matching the filters, by title.
+        entry matching the filters, by title. ``limit`` and ``offset`` select one page of the ranking, so a
+        browser never has to receive thousands of entries to show fifty; ``search_page`` also counts them all.
         """
+        return self._search(text, department=department, mission=mission, theme=theme,
+                            security_classification=security_classification, access_rights=access_rights,
+                            limit=limit, offset=offset, count=False)[0]
+
+    def search_page(self, text: str = "", *, department: str | None = None, mission: int | None = None,
+                    theme: str | None = None, security_classification: str | None = None,
+                    access_rights: str | None = None, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """One page of ``search`` and the number of all matches: ``{"results", "total", "offset", "limit"}``.
+
+        The page and the count are read in one transaction, so "Showing 51–100 of 1,234" is never stale
+        against the rows it shows.
+        """
+        if limit is None:
+            raise InvalidInput("limit: a page needs a size; give a whole number from 1 to 10000.", field="limit")
+        frame, total = self._search(text, department=department, mission=mission, theme=theme,
+                                    security_classification=security_classification, access_rights=access_rights,
+                                    limit=limit, offset=offset, count=True)
+        return {"results": frame, "total": total, "offset": offset, "limit": limit}
+
+    def _search(self, text: str, *, department: str | None, mission: int | None, theme: str | None,
+                security_classification: str | None, access_rights: str | None, limit: int | None,
+                offset: int, count: bool) -> tuple[pd.DataFrame, int | None]:
         import pandas as pd
         from sqlalchemy import func, select
         from sqlalchemy import text as sql
@@ -180,6 +223,9 @@ class Catalogue:
         words = _search_terms(text)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000):
             raise InvalidInput(f"limit: {limit!r} must be a whole number from 1 to 10000, or None.", field="limit")
+        if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+            raise InvalidInput(f"offset: {offset!r} must be a whole number from 0 to {MAX_OFFSET} (the number of "
+                               "results to skip; 0 for the first page).", field="offset")
         self._ctx.require("catalogue.read", "catalogue")
         model = schema()
         for name, value, enum in (("security_classification", security_classification,
@@ -190,7 +236,8 @@ class Catalogue:
         if mission is not None and (isinstance(mission, bool) or mission not in (1, 2, 3, 4, 5)):
             raise InvalidInput(f"mission: {mission!r} is not a mission number 1–5.", field="mission")
         dialect = self._ctx.db.dialect
-        where, params = [], {}
+        where, params = [], {"offset": offset}
+        total = None
         with self._ctx.db.read() as conn:
             if department is not None:
                 params["department"] = Departments(self._ctx).resolve(conn, department)
@@ -212,8 +259,13 @@ class Catalogue:
                 where.append("d.access_rights = :access")
             if limit is not None:
                 params["limit"] = limit
-            ranked = conn.execute(sql(_ranking_query(dialect, words, where, limit is not None)),
-                                  {**params, **_match(dialect, words)}).all()
+            params.update(_match(dialect, words))
+            ranked = conn.execute(sql(_ranking_query(dialect, words, where, limit is not None)), params).all()
+            if count:
+                if offset == 0 and (limit is None or len(ranked) < limit):
+                    total = len(ranked)  # the whole ranking fits on this page: nothing more to count
+                else:
+                    total = conn.execute(sql(_count_query(dialect, words, where)), params).scalar_one()
             details = {}
             if ranked:
                 rows = conn.execute(
@@ -238,7 +290,7 @@ class Catalogue:
             })
         frame = pd.DataFrame(out, columns=SEARCH_COLUMNS)
         frame["rows"] = frame["rows"].astype("Int64")
-        return frame
+        return frame, total
 
     def list(self) -> pd.DataFrame:
         """Every entry, by title."""

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 STATUS = [(InvalidInput, 400), (AccessDenied, 403), (NotFound, 404), (Conflict, 409), (BudgetExceeded, 409),
           (DisclosureRisk, 409), (WorkspaceUnavailable, 503)]
 TWIN_PREVIEW_ROWS = 20
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 200  # a panel shows a page; bigger pages only slow the answer and the browser
+MAX_OFFSET = 1_000_000_000
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -162,7 +164,9 @@ class WorkbenchHandler(APIHandler):
 
 # -- the routes -------------------------------------------------------------------------------------------------
 class CatalogueSearchHandler(WorkbenchHandler):
-    query_fields = ("q", "department", "mission", "theme", "classification", "access", "limit")
+    """One page of a catalogue search and the count of all matches, so the panel pages instead of downloading."""
+
+    query_fields = ("q", "department", "mission", "theme", "classification", "access", "limit", "offset")
 
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -172,11 +176,12 @@ class CatalogueSearchHandler(WorkbenchHandler):
                        "security_classification": q.get("classification") or None,
                        "access_rights": q.get("access") or None,
                        "mission": _whole_number("mission", q.get("mission"), 1, 5),
-                       "limit": _whole_number("limit", q.get("limit"), 1, 10_000) or 50}
+                       "limit": _whole_number("limit", q.get("limit"), 1, MAX_PAGE_SIZE) or PAGE_SIZE,
+                       "offset": _whole_number("offset", q.get("offset"), 0, MAX_OFFSET) or 0}
         except InvalidInput as error:
             self.refuse(error)
             return
-        await self.answer(lambda ws: {"results": ws.catalogue.search(q.get("q", ""), **options)})
+        await self.answer(lambda ws: ws.catalogue.search_page(q.get("q", ""), **options))
 
 
 def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:

@@ -91,6 +91,15 @@ export interface SearchQuery {
   classification?: string;
   access?: string;
   limit?: number;
+  offset?: number;
+}
+
+/** One page of a search: the results, and the number of all matches (for "Showing 51–100 of 1,234"). */
+export interface SearchPage {
+  results: SearchResult[];
+  total: number;
+  offset: number;
+  limit: number;
 }
 
 export interface NewRequest {
@@ -130,7 +139,8 @@ export function searchParams(query: SearchQuery): string {
     ['theme', query.theme?.trim()],
     ['classification', query.classification],
     ['access', query.access],
-    ['limit', query.limit]
+    ['limit', query.limit],
+    ['offset', query.offset || null]
   ];
   for (const [name, value] of entries) {
     if (value !== undefined && value !== null && value !== '') {
@@ -173,9 +183,9 @@ export class WorkbenchApi {
     return (await response.json()) as T;
   }
 
-  async search(query: SearchQuery): Promise<SearchResult[]> {
-    const body = await this.call<{ results: SearchResult[] }>(`catalogue${searchParams(query)}`);
-    return body.results;
+  /** One page of the ranking (the server's default page size unless `limit` is given) and the total. */
+  search(query: SearchQuery): Promise<SearchPage> {
+    return this.call<SearchPage>(`catalogue${searchParams(query)}`);
   }
 
   entry(datasetId: string): Promise<CatalogueEntry> {

@@ -8,9 +8,15 @@ import { Widget } from '@lumino/widgets';
 import { AccessRequest, ApiError, CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
 import { loadCode, twinCode } from './code';
 import { checkDecision, checkRequestForm, debounce, requestableProjects } from './form';
+import { hasNext, hasPrevious, nextOffset, Page, PAGE_SIZE, pageLabel, previousOffset } from './paging';
 import { entryFacts, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
 
-export const SEARCH_DELAY_MS = 150;
+/**
+ * Quiet time after the last keystroke before searching. The goal is results within 200 ms of the last keystroke
+ * over 10,000 entries, so the wait must leave room for the request (~10–30 ms) and the rendering of a page;
+ * shorter would send a request per keystroke for most typists (superseded answers are dropped anyway).
+ */
+export const SEARCH_DELAY_MS = 100;
 export const CLASSIFICATIONS = ['OFFICIAL', 'SECRET', 'TOP_SECRET', 'NOT_APPLICABLE'];
 
 function select(name: string, label: string, options: [string, string][]): HTMLSelectElement {
@@ -37,8 +43,13 @@ export class CataloguePanel extends Widget {
   private readonly classification: HTMLSelectElement;
   private readonly statusLine: HTMLElement;
   private readonly results: HTMLElement;
+  private readonly pager: HTMLElement;
+  private readonly previous: HTMLButtonElement;
+  private readonly next: HTMLButtonElement;
   private readonly detail: HTMLElement;
   private sequence = 0;
+  private offset = 0;
+  private page: Page | null = null;
 
   constructor(
     private readonly api: WorkbenchApi,
@@ -61,22 +72,32 @@ export class CataloguePanel extends Widget {
     this.classification = select('classification', 'Classification', [['', 'Any classification'], ...CLASSIFICATIONS.map(c => [c, c] as [string, string])]);
     this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
     this.results = h('ul', { class: 'wb-results' });
+    this.previous = h('button', { type: 'button', class: 'wb-previous jp-mod-styled', title: 'Previous page' }, '‹ Previous') as HTMLButtonElement;
+    this.next = h('button', { type: 'button', class: 'wb-next jp-mod-styled', title: 'Next page' }, 'Next ›') as HTMLButtonElement;
+    this.pager = h('nav', { class: 'wb-pager', 'aria-label': 'Result pages', hidden: '' }, this.previous, this.next);
     this.detail = h('section', { class: 'wb-detail', hidden: '' });
     this.node.append(
       h('div', { class: 'wb-header' }, h('h2', {}, 'Catalogue'), this.searchBox),
       h('div', { class: 'wb-filters' }, this.department, this.mission, this.theme, this.classification),
       this.statusLine,
       this.results,
+      this.pager,
       this.detail
     );
     const later = debounce(() => void this.search(), SEARCH_DELAY_MS);
-    this.searchBox.addEventListener('input', later);
+    const fromTheTop = (then: () => void) => () => {
+      this.offset = 0;
+      then();
+    };
+    this.searchBox.addEventListener('input', fromTheTop(later));
     for (const input of [this.department, this.theme]) {
-      input.addEventListener('input', later);
+      input.addEventListener('input', fromTheTop(later));
     }
     for (const choice of [this.mission, this.classification]) {
-      choice.addEventListener('change', () => void this.search());
+      choice.addEventListener('change', fromTheTop(() => void this.search()));
     }
+    this.previous.addEventListener('click', () => this.turn(this.page && previousOffset(this.page)));
+    this.next.addEventListener('click', () => this.turn(this.page && nextOffset(this.page)));
     void this.search();
   }
 
@@ -86,27 +107,55 @@ export class CataloguePanel extends Widget {
       department: this.department.value,
       theme: this.theme.value,
       mission: this.mission.value ? Number(this.mission.value) : null,
-      classification: this.classification.value
+      classification: this.classification.value,
+      limit: PAGE_SIZE,
+      offset: this.offset
     };
   }
 
-  /** Search with the current box and filters; answers to superseded searches are dropped. */
+  private turn(offset: number | null): void {
+    if (offset !== null && offset !== this.offset) {
+      this.offset = offset;
+      void this.search();
+    }
+  }
+
+  /**
+   * Search with the current box, filters and page; answers to superseded searches are dropped. Once a page is
+   * shown, the results list carries `data-query` and `data-offset` of what it shows, so that tests (and the
+   * browser latency measurement) can tell this search's rendering from an earlier one's.
+   */
   async search(): Promise<void> {
     const mine = ++this.sequence;
+    const query = this.query();
     this.statusLine.textContent = 'Searching…';
+    this.results.setAttribute('aria-busy', 'true');
     try {
-      const found = await this.api.search(this.query());
+      const found = await this.api.search(query);
       if (mine !== this.sequence) {
         return;
       }
-      this.results.replaceChildren(...found.map(r => resultItem(r, id => void this.open(id))));
-      this.statusLine.textContent = found.length === 1 ? '1 entry' : `${found.length} entries`;
+      this.page = { offset: found.offset, limit: found.limit, total: found.total, shown: found.results.length };
+      this.results.replaceChildren(...found.results.map(r => resultItem(r, id => void this.open(id))));
+      this.results.dataset.query = query.q ?? '';
+      this.results.dataset.offset = String(found.offset);
+      this.statusLine.textContent = pageLabel(this.page);
       this.statusLine.classList.remove('wb-error');
+      this.pager.hidden = !(hasPrevious(this.page) || hasNext(this.page));
+      this.previous.disabled = !hasPrevious(this.page);
+      this.next.disabled = !hasNext(this.page);
     } catch (error) {
       if (mine === this.sequence) {
+        this.page = null;
         this.results.replaceChildren();
+        delete this.results.dataset.query;
+        this.pager.hidden = true;
         this.statusLine.textContent = errorText(error);
         this.statusLine.classList.add('wb-error');
+      }
+    } finally {
+      if (mine === this.sequence) {
+        this.results.removeAttribute('aria-busy');
       }
     }
   }

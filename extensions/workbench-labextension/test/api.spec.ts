@@ -24,18 +24,23 @@ describe('searchParams', () => {
   it('is empty when nothing is given', () => {
     expect(searchParams({ q: '  ', mission: null })).toBe('');
   });
+  it('sends a page offset only past the first page', () => {
+    expect(searchParams({ q: 'x', limit: 50, offset: 0 })).toBe('?q=x&limit=50');
+    expect(searchParams({ q: 'x', limit: 50, offset: 100 })).toBe('?q=x&limit=50&offset=100');
+  });
   it('encodes what the user typed', () => {
     expect(searchParams({ q: 'a&b=c' })).toBe('?q=a%26b%3Dc');
   });
 });
 
 describe('WorkbenchApi', () => {
-  it('searches and returns the results', async () => {
+  it('searches and returns the page with the total', async () => {
     const sent: Sent[] = [];
-    const api = new WorkbenchApi(fake(200, { results: [{ id: 'dhsc.hes_apc' }] }, sent));
-    const results = await api.search({ q: 'hospital' });
-    expect(results.map(r => r.id)).toEqual(['dhsc.hes_apc']);
-    expect(sent[0].path).toBe('catalogue?q=hospital');
+    const api = new WorkbenchApi(fake(200, { results: [{ id: 'dhsc.hes_apc' }], total: 61, offset: 50, limit: 50 }, sent));
+    const page = await api.search({ q: 'hospital', limit: 50, offset: 50 });
+    expect(page.results.map(r => r.id)).toEqual(['dhsc.hes_apc']);
+    expect([page.total, page.offset, page.limit]).toEqual([61, 50, 50]);
+    expect(sent[0].path).toBe('catalogue?q=hospital&limit=50&offset=50');
   });
 
   it('escapes dataset ids in paths', async () => {
