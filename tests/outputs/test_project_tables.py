@@ -57,7 +57,7 @@ def test_exceptions_and_comments_persist_and_are_audited(project) -> None:
     assert project.outputs.list().loc[0, "exception"] == stored.exception
     with project._ctx.db.read() as conn:
         actions = [r.action for r in conn.execute(select(audit_events).order_by(audit_events.c.seq))]
-    assert actions[-2:] == ["outputs.exception", "outputs.comment"]
+    assert actions[-3:] == ["outputs.exception", "outputs.comment", "outputs.read"]
     with pytest.raises(InvalidInput, match="justification"):
         out.request_exception(" ")
 

@@ -144,8 +144,11 @@ class ProjectOutputs:
 
     def get(self, output_id: int) -> Output:
         """One recorded output, as checked (members of the project)."""
-        with self._readable(f"output {output_id} in project {self.project_id}") as conn:
+        resource = f"output {output_id} in project {self.project_id}"
+        with self._readable(resource) as conn:
             output = self._load(conn, output_id)
+        with self._ctx.write() as conn:  # the unmitigated table is governed data: reading it is recorded
+            audit.append(conn, self._ctx.actor.username, "outputs.read", resource, detail={"status": output.status})
         return self._bind(output, output_id)
 
     def to_results_json(self, folder: str | Path, ids: list[int] | None = None) -> Path:
