@@ -102,6 +102,17 @@ def staffed(connect_as: Connect) -> Connect:
     return connect_as
 
 
+def snapshot(ws) -> dict:
+    """Every row of every table but the audit log: what a refusal must leave unchanged."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import metadata
+
+    with ws._ctx.db.read() as conn:
+        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
+                for t in metadata.sorted_tables if t.name != "audit_events"}
+
+
 SECOND_ANALYST = "bea.analyst"
 DATASET, PROJECT, OTHER_PROJECT = "dhsc.patients", "p-alpha", "p-beta"
 

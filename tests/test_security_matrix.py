@@ -17,11 +17,12 @@ from conftest import (
     ROLE_OF,
     TRAINER,
     grant,
+    snapshot,
 )
 from factories import patients, record
 from sqlalchemy import func, select
 
-from workbench.db.schema import audit_events, metadata
+from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied
 
 # operation name → roles allowed to perform it
@@ -143,13 +144,6 @@ def world(governed, tmp_path):
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),
                 pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))
     return staffed, state
-
-
-def snapshot(ws) -> dict:
-    """Every row of every table but the audit log."""
-    with ws._ctx.db.read() as conn:
-        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
-                for t in metadata.sorted_tables if t.name != "audit_events"}
 
 
 def denied_count(ws) -> int:

@@ -17,22 +17,16 @@ from conftest import (
     PROJECT,
     SECOND_ANALYST,
     grant,
+    snapshot,
 )
 from factories import patients
 from sqlalchemy import func, select, update
 
-from workbench.db.schema import access_requests, audit_events, data_loads, grants, metadata, people, training_records
+from workbench.db.schema import access_requests, audit_events, data_loads, grants, people, training_records
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound
 
 YESTERDAY = dt.date.today() - dt.timedelta(days=1)
 NON_IDENTIFIERS = ["admission_id", "age_band", "length_of_stay", "cost", "admitted"]
-
-
-def snapshot(ws) -> dict:
-    """Every row of every table but the audit log."""
-    with ws._ctx.db.read() as conn:
-        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
-                for t in metadata.sorted_tables if t.name != "audit_events"}
 
 
 def last_event(ws) -> dict:

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, DATASET, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST
+from conftest import (
+    ADMIN,
+    ANALYST,
+    CHECKER,
+    DATASET,
+    OTHER_OWNER,
+    OTHER_PROJECT,
+    OWNER,
+    PROJECT,
+    SECOND_ANALYST,
+    snapshot,
+)
 from factories import record
 from sqlalchemy import select
 
-from workbench.db.schema import audit_events, metadata
-
-
-def snapshot(ws) -> dict:
-    """Every row of every table but the audit log."""
-    with ws._ctx.db.read() as conn:
-        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
-                for t in metadata.sorted_tables if t.name != "audit_events"}
+from workbench.db.schema import audit_events
 
 
 def events(ws) -> list[dict]:

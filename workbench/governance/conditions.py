@@ -15,6 +15,8 @@ from workbench.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
+    from workbench.context import Context
+
 ACCESS_SETTING = "access"
 ACCESS_DEFAULTS: dict[str, Any] = {
     # courses a person needs, current, before they may load or save governed data
@@ -89,6 +91,17 @@ def project_facts(conn: Connection, project: dict[str, Any], username: str) -> d
         "accredited_until": person.accredited_until if person else None, "today": today,
         "training_missing": [c for c in required if c not in current],
     }
+
+
+def require_in_project(ctx: Context, action: str, resource: str, project_id: str) -> None:
+    """Ask the policy whether the acting person may do ``action`` in the project, outside a transaction;
+    an unknown or malformed project is refused and audited like a denial."""
+    try:
+        with ctx.db.read() as conn:
+            facts = project_facts(conn, project_row(conn, project_id), ctx.actor.username)
+    except (NotFound, InvalidInput) as error:
+        raise ctx.audit_refused(action, resource, error) from None
+    ctx.require(action, resource, **facts)
 
 
 def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from workbench import audit
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance.access import grant_state
-from workbench.governance.conditions import check_columns, dataset_row, project_facts, project_row, schema_roles
+from workbench.governance.conditions import (
+    check_columns,
+    dataset_row,
+    project_facts,
+    project_row,
+    require_in_project,
+    schema_roles,
+)
 from workbench.ids import check_dataset_id
 from workbench.outputs.store import SOURCES_ATTR
 
@@ -198,13 +205,7 @@ class ProjectData:
         return frame
 
     def _members_only(self, resource: str, then: Any) -> Any:
-        try:
-            with self._ctx.db.read() as conn:
-                project = project_row(conn, self.project_id)
-                facts = project_facts(conn, project, self._ctx.actor.username)
-        except (NotFound, InvalidInput) as error:
-            raise self._ctx.audit_refused("data.read_saved", resource, error) from None
-        self._ctx.require("data.read_saved", resource, **facts)
+        require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
         try:
             with self._ctx.db.read() as conn:
                 return then(conn)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import audit
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
-from workbench.governance.conditions import project_facts, project_row
+from workbench.governance.conditions import project_facts, project_row, require_in_project
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,12 +53,7 @@ class ProjectOutputs:
     # -- recording -------------------------------------------------------------------------------------------
     def check_can_record(self, resource: str) -> None:
         """Refuse before any work is done unless the caller may produce outputs in this project."""
-        try:
-            with self._ctx.db.read() as conn:
-                facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
-        except (NotFound, InvalidInput) as error:
-            raise self._ctx.audit_refused("outputs.create", resource, error) from None
-        self._ctx.require("outputs.create", resource, **facts)
+        require_in_project(self._ctx, "outputs.create", resource, self.project_id)
 
     def record(self, output: Output, *, name: str, derived_from: list[str]) -> Output:
         """Keep ``output`` in the project; returns it bound to its record (exceptions and comments persist)."""
@@ -207,12 +202,7 @@ class ProjectOutputs:
 
         @contextmanager
         def guarded():
-            try:
-                with self._ctx.db.read() as conn:
-                    facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
-            except (NotFound, InvalidInput) as error:
-                raise self._ctx.audit_refused("outputs.read", resource, error) from None
-            self._ctx.require("outputs.read", resource, **facts)
+            require_in_project(self._ctx, "outputs.read", resource, self.project_id)
             try:
                 with self._ctx.db.read() as conn:
                     yield conn
