@@ -39,6 +39,9 @@ ALLOWED = {
     "outputs.create": set(ROLES),
     "outputs.update": set(ROLES),
     "outputs.read": set(ROLES),
+    "dp.query": set(ROLES),
+    "dp.budget.read": set(ROLES),
+    "dp.budget.set": {"admin"},
 }
 TODAY = "2026-06-01"
 GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
@@ -51,7 +54,8 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "owner.usage": {"owner": "someone.else"},
             "data.load": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
             "data.save": GOOD, "data.read_saved": GOOD, "outputs.create": GOOD, "outputs.update": GOOD,
-            "outputs.read": GOOD}
+            "outputs.read": GOOD, "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
+            "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}}
 
 
 def test_matrix_covers_every_action() -> None:

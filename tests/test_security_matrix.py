@@ -69,6 +69,11 @@ EXPECTED = {
     "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change disclosure settings": {"admin"},
     "revoke grant": {"admin", "data_owner"},
+    "set privacy budget": {"admin", "data_owner"},
+    "list privacy budgets": {"admin", "data_owner"},
+    "read project privacy budget": {"analyst"},
+    "preview dp query": {"analyst"},
+    "run dp query": {"analyst"},
 }
 
 
@@ -124,6 +129,11 @@ def operations(ws, user: str, state: dict) -> dict:
         "read disclosure settings": lambda: ws.disclosure.settings(),
         "change disclosure settings": lambda: ws.disclosure.update_settings(threshold=5),
         "revoke grant": lambda: ws.owner.revoke(state["grant"], reason="Review"),
+        "set privacy budget": lambda: ws.dp.set_budget(DATASET, 5.0, project=PROJECT),
+        "list privacy budgets": lambda: ws.dp.budgets(DATASET),
+        "read project privacy budget": lambda: ws.project(PROJECT).dp.budget(),
+        "preview dp query": lambda: ws.project(PROJECT).dp.count(DATASET, epsilon=0.1, preview=True),
+        "run dp query": lambda: ws.project(PROJECT).dp.crosstab(DATASET, "age_band", epsilon=0.1),
     }
 
 
@@ -134,6 +144,7 @@ def world(governed, tmp_path):
     staffed, state = governed, {"tmp": tmp_path}
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
     state["grant"] = grant(staffed)["grant_id"]
+    staffed(OWNER).dp.set_budget(DATASET, 10.0)
     analyst = staffed(ANALYST)
     state["pending"] = analyst.project(OTHER_PROJECT).request_access(DATASET, justification="Planning")["id"]
     analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])

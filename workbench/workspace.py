@@ -175,6 +175,13 @@ class Workspace:
         return self._service("disclosure", Disclosure)
 
     @property
+    def dp(self) -> Any:
+        """Privacy budgets: ``ws.dp.set_budget(dataset, epsilon, project=...)``, ``.budgets(dataset)`` (owners)."""
+        from workbench.dp.budgets import Budgets
+
+        return self._service("dp", Budgets)
+
+    @property
     def demo(self) -> Any:
         """The demo's restricted material (linkage truth) for admins and trainers."""
         from workbench.demo import DemoMaterial

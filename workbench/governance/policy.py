@@ -237,6 +237,9 @@ ACTIONS = {
     "outputs.create": _work_in_project,
     "outputs.update": _work_in_project,
     "outputs.read": _read_project_data,
+    "dp.query": _load,
+    "dp.budget.read": _read_project_data,
+    "dp.budget.set": _owner_or_delegate("set its privacy budget", admins=True),
     "demo.truth.read": _roles("admin", "trainer"),
     "settings.read": _registered,
     "settings.write": _roles("admin"),
@@ -255,6 +258,7 @@ VERBS = {
     "access.delegate": "name delegates for", "data.load": "load", "data.save": "save", "data.read_saved": "read",
     "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
     "outputs.read": "read", "settings.read": "read", "settings.write": "change",
+    "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",
     "audit.verify": "verify",
 }
 

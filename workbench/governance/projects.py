@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
+    from workbench.dp.queries import ProjectDP
     from workbench.outputs.store import ProjectOutputs
     from workbench.outputs.tables import ProjectTables
 
@@ -140,6 +141,14 @@ class Project:
         from workbench.outputs.store import ProjectOutputs
 
         return ProjectOutputs(self._ctx, self.id)
+
+    @property
+    def dp(self) -> ProjectDP:
+        """Differentially private queries on granted data, charged to the budget: ``p.dp.crosstab(...)``."""
+        from workbench.dp.queries import ProjectDP
+        from workbench.outputs.store import ProjectOutputs
+
+        return ProjectDP(self._ctx, self.id, ProjectOutputs(self._ctx, self.id))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Project) and self.to_dict() == other.to_dict()
