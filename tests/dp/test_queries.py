@@ -4,6 +4,7 @@ change nothing, spend nothing and are audited."""
 
 from __future__ import annotations
 
+import copy
 import math
 from datetime import date
 
@@ -143,7 +144,7 @@ def test_budget_view_composes_sequentially_and_survives_a_restart(dp, connect_as
     reopened = connect_as(ANALYST)  # a new connection: what was spent is in the database, not the process
     again = reopened.project(PROJECT).dp.budget().set_index("scope")
     assert again.loc[PROJECT, "remaining"] == pytest.approx(1.25)
-    with pytest.raises(BudgetExceeded, match="1.25 remaining"):
+    with pytest.raises(BudgetExceeded, match=r"1\.25 remaining"):
         reopened.project(PROJECT).dp.count(DATASET, epsilon=1.5)
 
 
@@ -153,7 +154,7 @@ def test_dataset_wide_budget_caps_every_project_together(dp) -> None:
     dp(ANALYST).project(PROJECT).dp.count(DATASET, epsilon=2.0)
     other = dp(SECOND_ANALYST).project(OTHER_PROJECT)
     other.dp.count(DATASET, epsilon=0.75)
-    with pytest.raises(BudgetExceeded, match="all projects has ε = 0.25 remaining"):
+    with pytest.raises(BudgetExceeded, match=r"all projects has ε = 0\.25 remaining"):
         other.dp.count(DATASET, epsilon=0.5)
     usage = dp(OWNER).owner.usage(DATASET).privacy.set_index("project_id")
     assert usage.loc[PROJECT, "epsilon_spent"] == 2.0 and usage.loc[PROJECT, "epsilon_budget"] == 2.0
@@ -233,7 +234,7 @@ def test_refusals_are_clear_spend_nothing_change_nothing_and_are_audited(governe
 def test_no_budget_set_means_no_query(governed) -> None:
     grant(governed, columns=["age_band"])
     analyst = governed(ANALYST)
-    with pytest.raises(BudgetExceeded, match="No privacy budget is set for dhsc.patients"):
+    with pytest.raises(BudgetExceeded, match=r"No privacy budget is set for dhsc\.patients"):
         analyst.project(PROJECT).dp.count(DATASET, epsilon=0.1)
     assert spent(analyst) == 0
 
@@ -272,3 +273,27 @@ def test_budgets_are_set_by_owners_delegates_and_admins_and_checked(dp) -> None:
     owner.dp.set_budget(DATASET, 0.0, project=PROJECT)  # zero stops every further query
     with pytest.raises(BudgetExceeded):
         dp(ANALYST).project(PROJECT).dp.count(DATASET, epsilon=0.01)
+
+
+def test_numbers_made_outside_project_dp_cannot_be_recorded_as_dp_results(dp) -> None:
+    analyst = dp(ANALYST)
+    project = analyst.project(PROJECT)
+    real = project.dp.count(DATASET, epsilon=0.1)
+    forged = copy.copy(real)
+    forged.table = real.table * 0 + 12345
+    state = snapshot(analyst)
+    with pytest.raises(InvalidInput, match="recorded by the workbench itself"):
+        project.outputs.record(forged, name="forged", derived_from=[DATASET])  # its ledger entry is taken
+    forged.properties = {"dp": {**real.properties["dp"], "ledger": []}}
+    with pytest.raises(InvalidInput, match="recorded by the workbench itself"):
+        project.outputs.record(forged, name="forged", derived_from=[DATASET])
+    assert snapshot(analyst) == state
+
+
+def test_the_demo_sets_budgets_and_spends_some_on_a_dp_table(demo_as) -> None:
+    project = demo_as("sanjay.patel").project("m1-economic-inactivity")
+    budget = project.dp.budget().set_index(["dataset_id", "scope"])
+    assert budget.loc[("ons.lfs", "m1-economic-inactivity"), "spent"] == 0.5
+    assert budget.loc[("ons.lfs", "all projects"), "epsilon"] == 10
+    outputs = project.outputs.list()
+    assert "dp" in set(outputs["kind"])

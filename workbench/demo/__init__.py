@@ -148,6 +148,14 @@ def _play_access_story(ws: Any, world: Any) -> None:
     lfs = project.load("ons.lfs", ["region", "ilo_status", "survey_weight"])
     table = lfs.groupby(["region", "ilo_status"], observed=True)["survey_weight"].sum().reset_index()
     project.save(table, "weighted_status_by_region", derived_from=["ons.lfs"])
+    granted = ws.access.grants()
+    for dataset_id in sorted(set(granted["dataset_id"])):
+        budgets = _as(ws, owners[dataset_id]).dp
+        budgets.set_budget(dataset_id, story.DP_BUDGET_ALL_PROJECTS)
+        for project_id in sorted(set(granted.loc[granted["dataset_id"] == dataset_id, "project_id"])):
+            budgets.set_budget(dataset_id, story.DP_BUDGET_PER_PROJECT, project=project_id)
+    for project_id, person, dataset_id, index, columns, epsilon in story.DP_QUERIES:
+        _as(ws, person).project(project_id).dp.crosstab(dataset_id, index, columns, epsilon=epsilon)
 
 
 def _record_demo(ctx: Context, persons: int, seed: int, datasets: int) -> None:

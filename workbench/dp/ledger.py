@@ -112,14 +112,6 @@ def reserve(conn: Connection, *, username: str, project_id: str, datasets: list[
     return query_id, ids, remaining
 
 
-def link_output(conn: Connection, query_id: str, output_id: int) -> None:
-    from sqlalchemy import update
-
-    from workbench.db.schema import dp_spends
-
-    conn.execute(update(dp_spends).where(dp_spends.c.query_id == query_id).values(output_id=output_id))
-
-
 def set_budget(conn: Connection, *, username: str, dataset_id: str, project_id: str | None, epsilon: float,
                delta: float) -> dict[str, Any]:
     """Create or replace the budget of one scope (the dataset across projects, or one project)."""

@@ -35,6 +35,7 @@ MAX_CELLS = 100_000
 MAX_BINS = 10_000
 NUMERIC = ("integer", "float")
 AGGFUNCS = ("count", "sum", "mean")
+PERSON = "\0person"  # the column of person-key codes used for clipping (no catalogue column can be named so)
 
 
 @dataclass
@@ -228,15 +229,12 @@ class ProjectDP:
                                                               if k not in ("cells",)}}
         query["where"] = {k: [str(x) for x in v] for k, v in spec["where"].items()}
         with self._ctx.write(audit_refusals_as=("dp.query", resource)) as conn:
-            query_id, entries, remaining = ledger.reserve(
+            _, entries, remaining = ledger.reserve(
                 conn, username=self._ctx.actor.username, project_id=self.project_id, datasets=source.datasets,
                 method=method, query=query, epsilon=spec["epsilon"])
         output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
-        recorded = self._outputs.record(output, name=name or self._default_name(method, spec, source),
-                                        derived_from=[source.name])
-        with self._ctx.db.write() as conn:
-            ledger.link_output(conn, query_id, int(recorded.uid.rsplit("_", 1)[1]))
-        return recorded
+        return self._outputs.record(output, name=name or self._default_name(method, spec, source),
+                                    derived_from=[source.name])
 
     def _check_params(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         spec: dict[str, Any] = {"epsilon": ledger.check_epsilon(params["epsilon"]),
@@ -427,15 +425,21 @@ class ProjectDP:
         if not source.path.exists():
             raise self._ctx.audit_refused("dp.query", resource, NotFound(
                 f"The vault holds no data for {source.name}; its owner must register it."))
-        columns = list(dict.fromkeys(used + ([source.person_key] if source.person_key else [])))
-        categorical = [c for c in columns if source.schema[c].get("type") in ("category", "string")]
+        import pyarrow.compute as pc
+
+        key = source.person_key
+        columns = list(dict.fromkeys(used + ([key] if key else [])))
+        categorical = [c for c in used if source.schema[c].get("type") in ("category", "string")]
         table = pq.read_table(source.path, columns=columns, read_dictionary=categorical)
-        frame = table.to_pandas()
+        frame = table.select(used).to_pandas()
+        if key:  # integer codes of the person key: fast to group, and the key itself never reaches pandas
+            codes = pc.dictionary_encode(table[key]).combine_chunks().indices.fill_null(-1)
+            frame[PERSON] = codes.to_numpy(zero_copy_only=False)
         for column, allowed in spec["where"].items():
             frame = frame[frame[column].isin(allowed)]
         if "column" in spec:
             frame = frame[frame[spec["column"]].notna()]
-        return mechanisms.clip_contributions(frame, source.person_key, spec["contributions"])
+        return mechanisms.clip_contributions(frame, PERSON if key else None, spec["contributions"])
 
     def _aggregate(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
                    frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -466,19 +470,18 @@ class ProjectDP:
         """Each row's cell number over the declared categories (-1: missing or undeclared value)."""
         import pandas as pd
 
-        codes, sizes = [], []
+        flat = np.zeros(len(frame), dtype=np.int64)
         for column in groups:
             declared = _categories(source.schema[column])
             series = frame[column]
             if source.schema[column].get("type") == "boolean":
                 series = series.astype("boolean")
-            codes.append(pd.Categorical(series, categories=declared).codes.astype(np.int64))
-            sizes.append(len(declared))
-        stacked = np.vstack(codes) if codes else np.zeros((0, len(frame)), dtype=np.int64)
-        valid = (stacked >= 0).all(axis=0)
-        flat = np.full(len(frame), -1, dtype=np.int64)
-        if valid.any():
-            flat[valid] = np.ravel_multi_index(tuple(stacked[:, valid]), sizes)
+            if isinstance(series.dtype, pd.CategoricalDtype):  # recode through the categories, not the rows
+                position = pd.Index(declared).get_indexer(series.cat.categories)
+                codes = np.append(position, -1)[series.cat.codes.to_numpy()]
+            else:
+                codes = pd.Categorical(series, categories=declared).codes
+            flat = np.where((flat < 0) | (codes < 0), -1, flat * len(declared) + codes)
         return flat
 
     # -- noise and the recorded output ------------------------------------------------------------------------
