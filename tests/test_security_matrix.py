@@ -74,6 +74,10 @@ EXPECTED = {
     "read project privacy budget": {"analyst"},
     "preview dp query": {"analyst"},
     "run dp query": {"analyst"},
+    "catalogue filters": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "catalogue coverage": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "open catalogue browser": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "explore dp accuracy": {"analyst"},
 }
 
 
@@ -134,6 +138,10 @@ def operations(ws, user: str, state: dict) -> dict:
         "read project privacy budget": lambda: ws.project(PROJECT).dp.budget(),
         "preview dp query": lambda: ws.project(PROJECT).dp.count(DATASET, epsilon=0.1, preview=True),
         "run dp query": lambda: ws.project(PROJECT).dp.crosstab(DATASET, "age_band", epsilon=0.1),
+        "catalogue filters": lambda: ws.catalogue.facets(),
+        "catalogue coverage": lambda: ws.catalogue.coverage(),
+        "open catalogue browser": lambda: ws.catalogue.browse(),
+        "explore dp accuracy": lambda: ws.project(PROJECT).dp.explore("count", DATASET, epsilon=0.1),
     }
 
 

@@ -64,18 +64,27 @@ def build_demo(home: Any = None, *, persons: int = 200_000, seed: int = 2026, fo
                            "WORKBENCH_DATABASE_URL yourself, or unset it.")
         say(f"Removing the old demo workspace at {path}")
         shutil.rmtree(path)
+    from workbench.progress import bar
+
     started = time.perf_counter()
     say(f"Generating a synthetic public sector of {persons:,} persons (seed {seed})")
-    world = build_world(persons=persons, seed=seed)
-    ws = connect(path)
-    try:
-        with ws:
-            _register_world(ws, world, say)
-            _record_demo(ws._ctx, persons, seed, len(world.datasets))
-    except BaseException:
-        if not os.environ.get("WORKBENCH_DATABASE_URL"):
-            shutil.rmtree(path, ignore_errors=True)  # nothing half-built stays behind
-        raise
+    # a bar where nobody prints the steps (a notebook calling build_demo); the CLI prints them as lines
+    with bar(3, "Building the demo", worth_showing=progress is None) as steps:
+        steps.set_postfix_str("generating the population")
+        world = build_world(persons=persons, seed=seed)
+        steps.update(1)
+        ws = connect(path)
+        try:
+            with ws:
+                steps.set_postfix_str("registering datasets")
+                _register_world(ws, world, say)
+                steps.update(1)
+                _record_demo(ws._ctx, persons, seed, len(world.datasets))
+                steps.update(1)
+        except BaseException:
+            if not os.environ.get("WORKBENCH_DATABASE_URL"):
+                shutil.rmtree(path, ignore_errors=True)  # nothing half-built stays behind
+            raise
     seconds = time.perf_counter() - started
     return (f"Built the demo workspace at {path}: {len(world.departments)} departments, {len(world.people)} "
             f"people, {len(world.datasets)} datasets, {len(world.projects)} projects from {persons:,} synthetic "

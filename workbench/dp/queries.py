@@ -147,14 +147,14 @@ class ProjectDP:
         return self._run("count", dataset, dict(epsilon=epsilon, where=where, contributions=contributions),
                          preview, name)
 
-    def sum(self, dataset: str, column: str, *, bounds: tuple[float, float], epsilon: float,
+    def sum(self, dataset: str, column: str, *, bounds: tuple[float, float] | None = None, epsilon: float,
             where: dict | None = None, contributions: int = 1, preview: bool = False,
             name: str | None = None) -> Output | Accuracy:
         """The sum of ``column``, each value clipped to ``bounds``."""
         return self._run("sum", dataset, dict(column=column, bounds=bounds, epsilon=epsilon, where=where,
                                               contributions=contributions), preview, name)
 
-    def mean(self, dataset: str, column: str, *, bounds: tuple[float, float], epsilon: float,
+    def mean(self, dataset: str, column: str, *, bounds: tuple[float, float] | None = None, epsilon: float,
              where: dict | None = None, contributions: int = 1, preview: bool = False,
              name: str | None = None) -> Output | Accuracy:
         """The mean of ``column``: a noisy sum over a noisy count, each with half of ``epsilon``."""
@@ -173,7 +173,7 @@ class ProjectDP:
                                                    aggfunc=aggfunc, bounds=bounds, where=where,
                                                    contributions=contributions), preview, name)
 
-    def histogram(self, dataset: str, column: str, *, bounds: tuple[float, float], epsilon: float,
+    def histogram(self, dataset: str, column: str, *, bounds: tuple[float, float] | None = None, epsilon: float,
                   bins: int | list[float] = 10, where: dict | None = None, contributions: int = 1,
                   preview: bool = False, name: str | None = None) -> Output | Accuracy:
         """Counts of ``column`` in ``bins`` (a number of equal bins over ``bounds``, or edges within them);
@@ -181,8 +181,8 @@ class ProjectDP:
         return self._run("histogram", dataset, dict(column=column, bounds=bounds, epsilon=epsilon, bins=bins,
                                                     where=where, contributions=contributions), preview, name)
 
-    def quantile(self, dataset: str, column: str, q: float, *, bounds: tuple[float, float], epsilon: float,
-                 where: dict | None = None, contributions: int = 1, preview: bool = False,
+    def quantile(self, dataset: str, column: str, q: float, *, bounds: tuple[float, float] | None = None,
+                 epsilon: float, where: dict | None = None, contributions: int = 1, preview: bool = False,
                  name: str | None = None) -> Output | Accuracy:
         """The ``q`` quantile (0-1) of ``column`` by diffprivlib's Exponential mechanism."""
         return self._run("quantile", dataset, dict(column=column, q=q, bounds=bounds, epsilon=epsilon, where=where,
