@@ -42,6 +42,8 @@ ALLOWED = {
     "dp.query": set(ROLES),
     "dp.budget.read": set(ROLES),
     "dp.budget.set": {"admin"},
+    "training.attempt": set(ROLES),
+    "training.manage": {"admin", "trainer"},
 }
 TODAY = "2026-06-01"
 GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",

@@ -78,6 +78,10 @@ EXPECTED = {
     "catalogue coverage": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "open catalogue browser": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "explore dp accuracy": {"analyst"},
+    "attempt exercise": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "create training cohort": {"admin", "trainer"},
+    "read training progress": {"admin", "trainer"},
+    "read exercise solution": {"admin", "trainer"},
 }
 
 
@@ -142,6 +146,10 @@ def operations(ws, user: str, state: dict) -> dict:
         "catalogue coverage": lambda: ws.catalogue.coverage(),
         "open catalogue browser": lambda: ws.catalogue.browse(),
         "explore dp accuracy": lambda: ws.project(PROJECT).dp.explore("count", DATASET, epsilon=0.1),
+        "attempt exercise": lambda: ws.training.exercise("dp-1").check(1),
+        "create training cohort": lambda: ws.training.create_cohort(f"c-{tag}", "Cohort", members=[ANALYST]),
+        "read training progress": lambda: ws.training.progress("c-world"),
+        "read exercise solution": lambda: ws.training.exercise("dp-1").solution(),
     }
 
 
@@ -153,6 +161,7 @@ def world(governed, tmp_path):
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
     state["grant"] = grant(staffed)["grant_id"]
     staffed(OWNER).dp.set_budget(DATASET, 10.0)
+    staffed(TRAINER).training.create_cohort("c-world", "World", members=[ANALYST])
     analyst = staffed(ANALYST)
     state["pending"] = analyst.project(OTHER_PROJECT).request_access(DATASET, justification="Planning")["id"]
     analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])

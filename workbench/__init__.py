@@ -34,6 +34,17 @@ def connect(home: Any = None, *, database_url: str | None = None, create: bool =
     return _connect(home, database_url=database_url, create=create)
 
 
+def __getattr__(name: str) -> Any:
+    """Submodules used as ``wb.<name>`` load on first use (``wb.training.exercise(...)``)."""
+    if name in _SUBMODULES:
+        from importlib import import_module
+
+        return import_module(f"workbench.{name}")
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+_SUBMODULES = ("training",)
+
 __all__ = [
     "AccessDenied",
     "BudgetExceeded",

@@ -183,6 +183,13 @@ class Workspace:
         return self._service("dp", Budgets)
 
     @property
+    def training(self) -> Any:
+        """Skills exercises (``ws.training.exercise("sdc-1")``) and, for trainers, cohorts and progress."""
+        from workbench.widgets.training import NotebookTraining
+
+        return self._service("training", NotebookTraining)
+
+    @property
     def demo(self) -> Any:
         """The demo's restricted material (linkage truth) for admins and trainers."""
         from workbench.demo import DemoMaterial

@@ -261,6 +261,40 @@ dp_spends = Table(
     CheckConstraint("epsilon > 0 AND delta >= 0", name="positive"),
 )
 
+training_cohorts = Table(
+    "training_cohorts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+training_members = Table(
+    "training_members", metadata,
+    Column("cohort_id", String(64), ForeignKey("training_cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("username", String(63), ForeignKey("people.username"), primary_key=True),
+)
+
+training_assignments = Table(
+    "training_assignments", metadata,
+    Column("cohort_id", String(64), ForeignKey("training_cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("exercise_id", String(40), primary_key=True),
+    Column("due", Date),
+    Column("assigned_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
+training_attempts = Table(
+    "training_attempts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("exercise_id", String(40), nullable=False, index=True),
+    Column("username", String(63), ForeignKey("people.username"), nullable=False, index=True),
+    Column("answer", JSON, nullable=False),
+    Column("correct", Integer, nullable=False),
+    Column("feedback", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 settings = Table(
     "settings", metadata,
     Column("key", String(100), primary_key=True),

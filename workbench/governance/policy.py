@@ -240,6 +240,8 @@ ACTIONS = {
     "dp.query": _load,
     "dp.budget.read": _read_project_data,
     "dp.budget.set": _owner_or_delegate("set its privacy budget", admins=True),
+    "training.attempt": _registered,
+    "training.manage": _roles("admin", "trainer"),
     "demo.truth.read": _roles("admin", "trainer"),
     "settings.read": _registered,
     "settings.write": _roles("admin"),
@@ -259,6 +261,7 @@ VERBS = {
     "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
     "outputs.read": "read", "settings.read": "read", "settings.write": "change",
     "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",
+    "training.attempt": "attempt", "training.manage": "manage",
     "audit.verify": "verify",
 }
 
