@@ -102,13 +102,10 @@ def _pairs_for(left: np.ndarray, right: np.ndarray, dedupe: bool) -> tuple[np.nd
     return li, ri
 
 
-def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bool,
-                    progress: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """(left rows, right rows) of every candidate pair, and the per-rule estimate; refuses too many pairs."""
+def refuse_too_many(spec: LinkageSpec, estimate: list[int]) -> None:
+    """Refuse, with advice, blocking that would compare more than ``spec.max_pairs`` pairs."""
     import numpy as np
 
-    keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
-    estimate = count_pairs(spec, keys, dedupe)
     if sum(estimate) > spec.max_pairs:
         worst = int(np.argmax(estimate))
         listing = "; ".join(f"{' + '.join(rule)}: {n:,}" for rule, n in zip(spec.blocking, estimate, strict=True))
@@ -117,6 +114,16 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
             f"({listing}). Make the largest rule ({' + '.join(spec.blocking[worst])}) stricter by adding a key "
             "(e.g. 'dob:year' or 'surname:initial'), drop it, or raise max_pairs if the machine can take it.",
             field="spec")
+
+
+def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bool,
+                    progress: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """(left rows, right rows) of every candidate pair, and the per-rule estimate; refuses too many pairs."""
+    import numpy as np
+
+    keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
+    estimate = count_pairs(spec, keys, dedupe)
+    refuse_too_many(spec, estimate)
     lefts, rights = [], []
     from workbench.linkage.progress import steps
 
