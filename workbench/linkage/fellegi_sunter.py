@@ -67,7 +67,7 @@ def patterns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     code = np.zeros(matrix.shape[0], dtype=np.int64)
     for j in range(matrix.shape[1]):
         code = code * radix[j] + shifted[:, j]
-    distinct, first, inverse, counts = np.unique(code, return_index=True, return_inverse=True, return_counts=True)
+    _distinct, first, inverse, counts = np.unique(code, return_index=True, return_inverse=True, return_counts=True)
     return matrix[first], counts.astype(float), inverse
 
 
@@ -92,8 +92,7 @@ def estimate(matrix: np.ndarray, fields: list[str], level_names: list[list[str]]
     pats, counts, _ = patterns(matrix)
     tops = [len(names) for names in level_names]
     # start: matches agree at the top level, non-matches at the levels seen overall
-    m = [np.array([0.05 / max(top, 1)] * top + [0.95]) if top else np.array([1.0]) for top in tops]
-    m = [np.where(np.arange(len(x)) < len(x) - 1, 0.05 / max(len(x) - 1, 1), 0.95) for x in m]
+    m = [np.where(np.arange(top + 1) < top, 0.05 / max(top, 1), 0.95) for top in tops]
     u = []
     for j, top in enumerate(tops):
         seen = pats[:, j] >= 0
@@ -102,7 +101,8 @@ def estimate(matrix: np.ndarray, fields: list[str], level_names: list[list[str]]
     lam = prior if prior is not None else 0.1
     converged, iteration = False, 0
     total = counts.sum()
-    for iteration in range(1, max_iterations + 1):
+    for step in range(1, max_iterations + 1):
+        iteration = step
         log_m, log_u = _log_likelihoods(pats, m, u)
         a = np.log(lam) + log_m
         b = np.log1p(-lam) + log_u

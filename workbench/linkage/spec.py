@@ -8,7 +8,7 @@ sensible one from ordinary column names, so most users never write one.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
