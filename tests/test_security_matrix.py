@@ -19,7 +19,7 @@ from conftest import (
     grant,
     snapshot,
 )
-from factories import patients, record
+from factories import linkable_people, patients, people_records, record
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events
@@ -69,6 +69,8 @@ EXPECTED = {
     "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change disclosure settings": {"admin"},
     "revoke grant": {"admin", "data_owner"},
+    "link datasets": {"analyst"},
+    "list linkage runs": {"analyst"},
 }
 
 
@@ -124,6 +126,8 @@ def operations(ws, user: str, state: dict) -> dict:
         "read disclosure settings": lambda: ws.disclosure.settings(),
         "change disclosure settings": lambda: ws.disclosure.update_settings(threshold=5),
         "revoke grant": lambda: ws.owner.revoke(state["grant"], reason="Review"),
+        "link datasets": lambda: ws.project(PROJECT).link("dhsc.people", "ons.people"),
+        "list linkage runs": lambda: ws.project(PROJECT).linkage_runs(),
     }
 
 
@@ -139,6 +143,13 @@ def world(governed, tmp_path):
     analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])
     analyst.project(PROJECT).tables.crosstab(patients(), "age_band", "length_of_stay",
                                              derived_from=[DATASET])
+    left_record, right_record = people_records()
+    left, right, _ = linkable_people(rows=60)
+    for owner, entry, frame in ((OWNER, left_record, left), (OTHER_OWNER, right_record, right)):
+        staffed(owner).catalogue.register(entry, frame)
+        request = analyst.project(PROJECT).request_access(entry["localId"], justification="Linkage")
+        staffed(owner).owner.decide(request["id"], "approve", columns=["ref"],
+                                    linkage=[c["name"] for c in entry["columns"][1:5]])
     admin = staffed(ADMIN)
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),

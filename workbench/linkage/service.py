@@ -50,7 +50,7 @@ def _grant_facts(conn: Connection, project_id: str, dataset: dict[str, Any]) -> 
 
 
 def _suffix(dataset_id: str) -> str:
-    return "_" + dataset_id.split(".", 1)[-1]
+    return "_" + dataset_id.replace(".", "_")
 
 
 class GovernedLinkage:
