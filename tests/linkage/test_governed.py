@@ -122,7 +122,7 @@ def test_no_columns_granted_for_linkage_is_refused_audited_and_changes_nothing(p
 def test_no_grant_at_all_is_refused(people) -> None:
     connect, _ = people
     ws = connect(ANALYST)
-    with pytest.raises(AccessDenied, match="holds no grant for dhsc.people"):
+    with pytest.raises(AccessDenied, match=r"holds no grant for dhsc\.people"):
         ws.project(PROJECT).link(LEFT, RIGHT)
     assert events(ws, "data.link")[-1]["outcome"] == "denied"
 
@@ -134,7 +134,7 @@ def test_a_spec_reading_columns_not_granted_is_refused(linkable) -> None:
     spec = {"fields": [{"name": "dx", "kind": "exact", "left": "diagnosis", "right": "status"},
                        {"name": "nhs", "kind": "identifier", "left": "nhs_number", "right": "ref"}],
             "blocking": [["dx"]]}
-    with pytest.raises(InvalidInput, match="nhs_number of dhsc.people not granted to project p-alpha"):
+    with pytest.raises(InvalidInput, match=r"nhs_number of dhsc\.people not granted to project p-alpha"):
         ws.project(PROJECT).link(LEFT, RIGHT, spec=spec)
     assert snapshot(ws) == before
     assert events(ws, "data.link")[-1]["outcome"] == "refused"
