@@ -139,6 +139,8 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     db_api = DuckDBAPI()
     inputs = [db_api.register(frame, dataset_display_name=name) for frame, name in zip(frames, ("wb_left", "wb_right"),
                                                                                           strict=False)]
+    # Splink's prior (the chance two random records match): most records of the smaller table are assumed to have
+    # a match (5 % duplicates for one table); Splink's EM does not keep its own estimate of it
     expected = min(n_left, n_right) * 0.9 if not dedupe else max(n_left * 0.05, 1.0)
     cross = n_left * n_right if not dedupe else n_left * (n_left - 1) / 2
     settings = SettingsCreator(link_type="dedupe_only" if dedupe else "link_only", comparisons=comparisons,
