@@ -117,8 +117,9 @@ def refuse_too_many(spec: LinkageSpec, estimate: list[int]) -> None:
 
 
 def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bool,
-                    progress: bool = False) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """(left rows, right rows) of every candidate pair, and the per-rule estimate; refuses too many pairs."""
+                    progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(left rows, right rows, which rules each pair meets as bits: bit r for rule r) of every candidate pair,
+    and the per-rule estimate; refuses too many pairs."""
     import numpy as np
 
     keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
@@ -136,5 +137,10 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
         lefts.append(li[~seen])
         rights.append(ri[~seen])
     if not lefts:
-        return np.empty(0, np.int64), np.empty(0, np.int64), estimate
-    return np.concatenate(lefts), np.concatenate(rights), estimate
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int32), estimate
+    li, ri = np.concatenate(lefts), np.concatenate(rights)
+    bits = np.zeros(li.size, dtype=np.int32)
+    for r, (left, right) in enumerate(keys[:31]):
+        a = left[li]
+        bits |= (((a == right[ri]) & (a >= 0)).astype(np.int32) << r)
+    return li, ri, bits, estimate

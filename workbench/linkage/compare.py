@@ -97,3 +97,29 @@ def comparison_matrix(prepared: dict[str, Prepared], li: np.ndarray, ri: np.ndar
 
     columns = [levels(p, li, ri) for p in steps(list(prepared.values()), "comparing", progress)]
     return np.column_stack(columns) if columns else np.empty((li.size, 0), dtype=np.int8)
+
+
+def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: bool, *, size: int = 30_000,
+             seed: int = 1) -> list[np.ndarray]:
+    """u probabilities (levels among non-matches) from random pairs of records, as in the population rather
+    than among candidates: exact agreement exactly from value frequencies, the other levels from a sample."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    li = rng.integers(0, n_left, size)
+    ri = rng.integers(0, n_right, size)
+    if dedupe:
+        keep = li != ri
+        li, ri = li[keep], ri[keep]
+    out = []
+    for p in prepared.values():
+        top = len(p.field.levels)
+        level = levels(p, li, ri)
+        counts = np.bincount(level[level >= 0], minlength=top + 1).astype(float)[:top + 1] + 0.5
+        left = np.bincount(p.left[p.left >= 0], minlength=len(p.uniques)).astype(float)
+        right = np.bincount(p.right[p.right >= 0], minlength=len(p.uniques)).astype(float)
+        exact = float((left / max(left.sum(), 1)) @ (right / max(right.sum(), 1)))
+        exact = min(max(exact, 1.0 / max(float(n_left) * n_right, 1.0)), 0.999)
+        below = counts[:top] / counts[:top].sum() * (1 - exact)
+        out.append(np.concatenate([below, [exact]]))
+    return out

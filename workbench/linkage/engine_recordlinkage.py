@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
 
 def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: bool,
-                     progress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """(left rows, right rows, level matrix, per-rule pair estimate) through recordlinkage's Index and Compare."""
+                     progress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """(left rows, right rows, level matrix, the rules each pair meets as bits, per-rule pair estimate) through
+    recordlinkage's Index and Compare."""
     import numpy as np
     import pandas as pd
     import recordlinkage
@@ -28,18 +29,21 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
     from workbench.linkage.compare import levels
 
     estimate: list[int] = []
+    first_rule: list[np.ndarray] = []
 
     class UnionOfBlocks(BaseIndexAlgorithm):
         """Pairs agreeing on every key of at least one blocking rule."""
 
         def _link_index(self, df_a: pd.DataFrame, df_b: pd.DataFrame) -> pd.MultiIndex:
-            li, ri, counts = candidate_pairs(spec, prepared, dedupe=False, progress=progress)
+            li, ri, rule, counts = candidate_pairs(spec, prepared, dedupe=False, progress=progress)
             estimate.extend(counts)
+            first_rule.append(rule)
             return pd.MultiIndex.from_arrays([li, ri], names=["left", "right"])
 
         def _dedup_index(self, df_a: pd.DataFrame) -> pd.MultiIndex:
-            li, ri, counts = candidate_pairs(spec, prepared, dedupe=True, progress=progress)
+            li, ri, rule, counts = candidate_pairs(spec, prepared, dedupe=True, progress=progress)
             estimate.extend(counts)
+            first_rule.append(rule)
             return pd.MultiIndex.from_arrays([li, ri], names=["left", "right"])
 
     class Levels(BaseCompareFeature):
@@ -73,4 +77,4 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
         matrix = np.concatenate(chunks)
     li = pairs.get_level_values(0).to_numpy(np.int64)
     ri = pairs.get_level_values(1).to_numpy(np.int64)
-    return li, ri, matrix, estimate
+    return li, ri, matrix, first_rule[0], estimate

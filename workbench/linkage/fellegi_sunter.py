@@ -127,6 +127,88 @@ def estimate(matrix: np.ndarray, fields: list[str], level_names: list[list[str]]
                  iterations=iteration, converged=converged)
 
 
+def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: list[int], lam: float,
+              max_iterations: int, tolerance: float) -> tuple[list[np.ndarray], float, np.ndarray, int]:
+    """EM for m and the match share with u fixed; fields to ignore are -1 in ``pats``. Returns m, the share,
+    each pattern's match probability and the iterations used."""
+    import numpy as np
+
+    m = [np.where(np.arange(top + 1) < top, 0.05 / max(top, 1), 0.95) for top in tops]
+    p = np.zeros(pats.shape[0])
+    iteration = 0
+    for step in range(1, max_iterations + 1):
+        iteration = step
+        log_m, log_u = _log_likelihoods(pats, m, u)
+        a = np.log(lam) + log_m
+        b = np.log1p(-lam) + log_u
+        top_ab = np.maximum(a, b)
+        p = np.exp(a - top_ab) / (np.exp(a - top_ab) + np.exp(b - top_ab))
+        wm = counts * p
+        new_m = []
+        for j, top in enumerate(tops):
+            seen = pats[:, j] >= 0
+            mm = np.bincount(pats[seen, j], weights=wm[seen], minlength=top + 1) + _FLOOR
+            new_m.append(mm / mm.sum())
+        new_lam = float(np.clip(wm.sum() / counts.sum(), 1e-9, 1 - 1e-9))
+        change = max(max(np.abs(x - y).max() for x, y in zip(new_m, m, strict=True)), abs(new_lam - lam))
+        m, lam = new_m, new_lam
+        if change < tolerance:
+            break
+    return m, lam, p, iteration
+
+
+def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: list[set[int]], u: list[np.ndarray],
+                      pairs_in_population: float, fields: list[str], level_names: list[list[str]], *,
+                      max_iterations: int = 200, tolerance: float = 1e-7) -> Model:
+    """Fellegi–Sunter with u from the population (``u``, e.g. ``compare.random_u``), m by EM within each
+    blocking rule's pairs (``rule_bits``: bit r set where a pair meets rule r) leaving out the fields that rule
+    blocked on (they agree there by construction), and the match share among all ``pairs_in_population`` pairs
+    by a fixed point over the candidates (pairs no rule met are taken as non-matches). Blocking then only
+    chooses which pairs are scored, not what they weigh: the posterior is calibrated for the population."""
+    import numpy as np
+
+    tops = [len(names) for names in level_names]
+    total_m = [np.zeros(top + 1) for top in tops]
+    total_w = np.zeros(len(tops))
+    iterations = 0
+    for r, blocked in enumerate(rule_fields):
+        rows = matrix[((rule_bits >> r) & 1) == 1] if r < 31 else matrix[:0]
+        if rows.shape[0] == 0 or len(blocked) == len(tops):
+            continue
+        rows = rows.copy()
+        rows[:, sorted(blocked)] = -1
+        pats, counts, _ = patterns(rows)
+        m, _lam, p, used = _em_m_lam(pats, counts, u, tops, 0.5, max_iterations, tolerance)
+        iterations += used
+        expected = float((counts * p).sum())
+        for j in range(len(tops)):
+            if j not in blocked:
+                total_m[j] += expected * m[j]
+                total_w[j] += expected
+    fallback = None
+    if (total_w <= 0).any():  # a field every rule blocked on: fit it among all candidates
+        fallback = estimate(matrix, fields, level_names, max_iterations=max_iterations, tolerance=tolerance)
+    m = [total_m[j] / total_w[j] if total_w[j] > 0 else fallback.m[j]  # type: ignore[union-attr]
+         for j in range(len(tops))]
+    m = [(x + _FLOOR) / (x + _FLOOR).sum() for x in m]
+    pats, counts, _ = patterns(matrix)
+    log_m, log_u = _log_likelihoods(pats, m, u)
+    ratio = log_m - log_u
+    pairs_in_population = max(float(pairs_in_population), float(counts.sum()), 1.0)
+    lam = float(np.clip(0.5 * counts.sum() / pairs_in_population, 1e-15, 0.5))
+    converged = False
+    for _ in range(max_iterations):
+        prior = np.log(lam / (1 - lam))
+        p = 1.0 / (1.0 + np.exp(-(ratio + prior)))
+        new_lam = float(np.clip((counts * p).sum() / pairs_in_population, 1e-15, 0.5))
+        if abs(np.log(new_lam) - np.log(lam)) < 1e-9:
+            lam, converged = new_lam, True
+            break
+        lam = new_lam
+    return Model(fields=list(fields), level_names=[list(n) for n in level_names], m=m, u=list(u), lam=lam,
+                 iterations=iterations, converged=converged)
+
+
 def score(model: Model, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Match weight (log2 Bayes factor plus prior odds) and match probability of every pair."""
     import numpy as np

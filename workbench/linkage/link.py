@@ -107,13 +107,18 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         li, ri, matrix, weight, model, estimate = run_splink(spec, prepared, left, right_frame, dedupe,
                                                              progress=progress, seed=seed)
     else:
+        from workbench.linkage.compare import random_u
         from workbench.linkage.engine_recordlinkage import candidate_levels
-        from workbench.linkage.fellegi_sunter import estimate as fit
-        from workbench.linkage.fellegi_sunter import score
+        from workbench.linkage.fellegi_sunter import estimate_by_rules, score
 
-        li, ri, matrix, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe, progress)
-        model = fit(matrix, [f.name for f in spec.fields], [list(f.levels) for f in spec.fields],
-                    max_iterations=spec.max_iterations)
+        li, ri, matrix, rule, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe,
+                                                          progress)
+        names = [f.name for f in spec.fields]
+        rule_fields = [{names.index(key.partition(":")[0]) for key in r} for r in spec.blocking]
+        population = len(left) * (len(left) - 1) / 2 if dedupe else len(left) * len(right_frame)
+        u = random_u(prepared, len(left), len(right_frame), dedupe, seed=seed)
+        model = estimate_by_rules(matrix, rule, rule_fields, u, population, names,
+                                  [list(f.levels) for f in spec.fields], max_iterations=spec.max_iterations)
         weight, _ = score(model, matrix)
         for j, f in enumerate(spec.fields):
             if f.tf and len(weight):
