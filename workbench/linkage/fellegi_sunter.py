@@ -4,6 +4,10 @@ Millions of candidate pairs show only a few thousand distinct patterns of levels
 patterns weighted by their counts: the same estimates as EM over every pair, in milliseconds. Each field has
 an m probability (among matches) and a u probability (among non-matches) per level; a missing value carries
 no evidence. recordlinkage's ECMClassifier accepts only binary agreement; this keeps every level.
+
+``estimate_by_rules`` (what ``link`` uses) keeps the model one of the population, not of the candidates: u from
+random pairs, m from each blocking rule's pairs without the fields it blocked on, the prior over all pairs.
+``estimate`` fits everything among the candidates (the classic ECM set-up), used for fields every rule blocks on.
 """
 
 from __future__ import annotations
@@ -171,16 +175,19 @@ def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: li
     total_m = [np.zeros(top + 1) for top in tops]
     total_w = np.zeros(len(tops))
     iterations = 0
+    all_pats, all_counts, inverse = patterns(matrix)  # one sort; each rule's patterns are counted from it
     for r, blocked in enumerate(rule_fields):
-        rows = matrix[((rule_bits >> r) & 1) == 1] if r < 31 else matrix[:0]
-        if rows.shape[0] == 0 or len(blocked) == len(tops):
+        if r >= 31 or len(blocked) == len(tops) or matrix.shape[0] == 0:
             continue
-        rows = rows.copy()
-        rows[:, sorted(blocked)] = -1
-        pats, counts, _ = patterns(rows)
-        m, _lam, p, used = _em_m_lam(pats, counts, u, tops, 0.5, max_iterations, tolerance)
+        counts = np.bincount(inverse[((rule_bits >> r) & 1) == 1], minlength=len(all_pats)).astype(float)
+        present = counts > 0
+        if not present.any():
+            continue
+        pats = all_pats[present].copy()
+        pats[:, sorted(blocked)] = -1
+        m, _lam, p, used = _em_m_lam(pats, counts[present], u, tops, 0.5, max_iterations, tolerance)
         iterations += used
-        expected = float((counts * p).sum())
+        expected = float((counts[present] * p).sum())
         for j in range(len(tops)):
             if j not in blocked:
                 total_m[j] += expected * m[j]
@@ -191,7 +198,7 @@ def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: li
     m = [total_m[j] / total_w[j] if total_w[j] > 0 else fallback.m[j]  # type: ignore[union-attr]
          for j in range(len(tops))]
     m = [(x + _FLOOR) / (x + _FLOOR).sum() for x in m]
-    pats, counts, _ = patterns(matrix)
+    pats, counts = all_pats, all_counts
     log_m, log_u = _log_likelihoods(pats, m, u)
     ratio = log_m - log_u
     pairs_in_population = max(float(pairs_in_population), float(counts.sum()), 1.0)

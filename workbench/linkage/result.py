@@ -172,7 +172,7 @@ class LinkageResult:
             "expected_matches": expected,
             "expected_precision": float(self.probability[keep].mean()) if keep.any() else None,
             "em_iterations": self.model.iterations, "em_converged": self.model.converged,
-            "match_share_among_candidates": float(self.model.lam),
+            "prior_match_probability": float(self.model.lam),
             "mean_match_weight": float(np.mean(self.weight[keep])) if keep.any() else None,
         }
 
