@@ -29,8 +29,11 @@ _SPACES = re.compile(r"\s+")
 
 def clean_text(value: str) -> str:
     """Lower case, diacritics and punctuation removed, whitespace collapsed: "  O'Brien-Smith " → "obrien smith"."""
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    if value.isascii():
+        text = value.lower()
+    else:
+        text = unicodedata.normalize("NFKD", value)
+        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = _NON_ALNUM.sub(lambda m: " " if "-" in m.group(0) else "", text)
     return _SPACES.sub(" ", text).strip()
 
