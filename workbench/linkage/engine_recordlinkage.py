@@ -29,21 +29,21 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
     from workbench.linkage.compare import levels
 
     estimate: list[int] = []
-    first_rule: list[np.ndarray] = []
+    rule_bits: list[np.ndarray] = []
 
     class UnionOfBlocks(BaseIndexAlgorithm):
         """Pairs agreeing on every key of at least one blocking rule."""
 
         def _link_index(self, df_a: pd.DataFrame, df_b: pd.DataFrame) -> pd.MultiIndex:
-            li, ri, rule, counts = candidate_pairs(spec, prepared, dedupe=False, progress=progress)
+            li, ri, bits, counts = candidate_pairs(spec, prepared, dedupe=False, progress=progress)
             estimate.extend(counts)
-            first_rule.append(rule)
+            rule_bits.append(bits)
             return pd.MultiIndex.from_arrays([li, ri], names=["left", "right"])
 
         def _dedup_index(self, df_a: pd.DataFrame) -> pd.MultiIndex:
-            li, ri, rule, counts = candidate_pairs(spec, prepared, dedupe=True, progress=progress)
+            li, ri, bits, counts = candidate_pairs(spec, prepared, dedupe=True, progress=progress)
             estimate.extend(counts)
-            first_rule.append(rule)
+            rule_bits.append(bits)
             return pd.MultiIndex.from_arrays([li, ri], names=["left", "right"])
 
     class Levels(BaseCompareFeature):
@@ -77,4 +77,4 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
         matrix = np.concatenate(chunks)
     li = pairs.get_level_values(0).to_numpy(np.int64)
     ri = pairs.get_level_values(1).to_numpy(np.int64)
-    return li, ri, matrix, first_rule[0], estimate
+    return li, ri, matrix, rule_bits[0], estimate

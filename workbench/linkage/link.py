@@ -111,13 +111,13 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         from workbench.linkage.engine_recordlinkage import candidate_levels
         from workbench.linkage.fellegi_sunter import estimate_by_rules, score
 
-        li, ri, matrix, rule, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe,
+        li, ri, matrix, rule_bits, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe,
                                                           progress)
         names = [f.name for f in spec.fields]
         rule_fields = [{names.index(key.partition(":")[0]) for key in r} for r in spec.blocking]
         population = len(left) * (len(left) - 1) / 2 if dedupe else len(left) * len(right_frame)
         u = random_u(prepared, len(left), len(right_frame), dedupe, seed=seed)
-        model = estimate_by_rules(matrix, rule, rule_fields, u, population, names,
+        model = estimate_by_rules(matrix, rule_bits, rule_fields, u, population, names,
                                   [list(f.levels) for f in spec.fields], max_iterations=spec.max_iterations)
         weight, _ = score(model, matrix)
         for j, f in enumerate(spec.fields):
