@@ -111,6 +111,12 @@ def test_quality_without_truth(febrl4_result) -> None:
     params = febrl4_result.params
     assert {"field", "level", "label", "m", "u", "match_weight"} <= set(params.columns)
     assert np.allclose(params.groupby("field")["m"].sum(), 1.0)
+    assert np.allclose(params.groupby("field")["u"].sum(), 1.0)
+    # estimated for the population, not for the candidates (where blocking makes agreement look common):
+    # exact surname agreement is rare among non-matches and usual among matches
+    surname = params[(params["field"] == "surname") & (params["level"] == 3)].iloc[0]
+    assert surname["u"] < 0.01 and surname["m"] > 0.6
+    assert 0 < report["prior_match_probability"] < 0.001  # about 5,000 matches among 25 million pairs
     figure = febrl4_result.histogram()
     assert figure.layout.shapes[0].x0 == febrl4_result.threshold
     assert "<table>" in report._repr_html_()
