@@ -179,6 +179,13 @@ def test_blocking_explosion_is_estimated_and_refused_before_comparing() -> None:
         link(frame, frame, spec, engine="splink")
 
 
+@pytest.mark.parametrize("engine", ["recordlinkage", "splink"])
+def test_no_candidate_pairs_is_refused(engine: str) -> None:
+    other = pd.DataFrame({"first_name": ["Cat"], "surname": ["Day"], "dob": ["1970-03-03"]})
+    with pytest.raises(InvalidInput, match="no pair of records meets any blocking rule"):
+        link(PEOPLE, other, engine=engine)
+
+
 @pytest.mark.parametrize(("spec", "message"), [
     ({"fields": [{"name": "x", "kind": "fuzzy", "left": "surname", "right": "surname"}], "blocking": [["x"]]},
      "kind 'fuzzy'"),

@@ -116,6 +116,15 @@ def refuse_too_many(spec: LinkageSpec, estimate: list[int]) -> None:
             field="spec")
 
 
+def refuse_none(estimate: list[int]) -> None:
+    """Refuse a linkage in which no pair of records meets any blocking rule: there is nothing to estimate."""
+    if sum(estimate) == 0:
+        raise InvalidInput("spec: no pair of records meets any blocking rule, so nothing can be compared or "
+                           "estimated; check that the frames describe the same people and that the blocking "
+                           "fields are filled, or loosen the rules (e.g. 'surname:soundex' instead of 'surname').",
+                           field="spec")
+
+
 def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bool,
                     progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """(left rows, right rows, which rules each pair meets as bits: bit r for rule r) of every candidate pair,
@@ -125,6 +134,7 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
     estimate = count_pairs(spec, keys, dedupe)
     refuse_too_many(spec, estimate)
+    refuse_none(estimate)
     lefts, rights = [], []
     from workbench.linkage.progress import steps
 

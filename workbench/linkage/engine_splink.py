@@ -124,11 +124,12 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator
 
-    from workbench.linkage.blocking import count_pairs, refuse_too_many, rule_keys
+    from workbench.linkage.blocking import count_pairs, refuse_none, refuse_too_many, rule_keys
 
     keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
     estimate = count_pairs(spec, keys, dedupe)
     refuse_too_many(spec, estimate)
+    refuse_none(estimate)
     n_left, n_right = len(left), len(right)
     frames = [_frame(prepared, "left", n_left, [k[0] for k in keys])]
     if not dedupe:
