@@ -89,3 +89,65 @@ def patients(rows: int = 100, seed: int = 1) -> pd.DataFrame:
     frame.insert(0, "surname", [f"Surname{i % 50}" for i in range(rows)])
     frame.insert(0, "nhs_number", [f"{9000000000 + i % 50}" for i in range(rows)])
     return frame
+
+
+# ----- two departments' records of one population, for linkage --------------------------------------------------
+FORENAMES = ["Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Noah", "Emily", "Leo", "Grace",
+             "William", "Sophia", "Thomas", "Lily", "James", "Freya", "Henry", "Ella"]
+SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Wright",
+            "Robinson", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Clarke"]
+
+
+def _person_columns(first: str, other: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"name": "ref", "type": "string", "role": "other", "description": "Random record id"},
+        {"name": first, "type": "string", "role": "direct_identifier", "description": "Given name"},
+        {"name": "surname", "type": "string", "role": "direct_identifier", "description": "Family name"},
+        {"name": "dob", "type": "date", "role": "quasi_identifier", "description": "Date of birth"},
+        {"name": "postcode", "type": "string", "role": "direct_identifier", "description": "Home postcode"},
+        other,
+    ]
+
+
+def people_records() -> tuple[dict[str, Any], dict[str, Any]]:
+    """Catalogue records of ``dhsc.people`` (forename, ..., diagnosis) and ``ons.people`` (first_name, ..., status)."""
+    left = record(localId="dhsc.people", identifier="https://data.example.invalid/dataset/people-dhsc",
+                  title="Patients", columns=_person_columns("forename", {
+                      "name": "diagnosis", "type": "category", "role": "sensitive", "description": "Diagnosis group",
+                      "categories": ["A", "B", "C"]}))
+    right = record(localId="ons.people", identifier="https://data.example.invalid/dataset/people-ons",
+                   title="Survey respondents", publisher="office-for-national-statistics",
+                   creator=["office-for-national-statistics"], department="office-for-national-statistics",
+                   legalGateway=["dea-2017-research"], columns=_person_columns("first_name", {
+                       "name": "status", "type": "category", "role": "sensitive", "description": "Economic status",
+                       "categories": ["employed", "inactive"]}))
+    return left, right
+
+
+def linkable_people(rows: int = 300, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Two extracts of one population (two thirds of people in both, some slips in the second) and the truth:
+    (left ref, right ref) of every true pair."""
+    rng = np.random.default_rng(seed)
+    people = pd.DataFrame({
+        "first": rng.choice(FORENAMES, rows), "surname": rng.choice(SURNAMES, rows),
+        "dob": pd.to_datetime("1950-01-01") + pd.to_timedelta(rng.integers(0, 20000, rows), unit="D"),
+        "postcode": [f"LS{rng.integers(1, 20)} {rng.integers(1, 10)}{'ABDEFGHJ'[rng.integers(0, 8)]}"
+                     f"{'LNPQRSTU'[rng.integers(0, 8)]}" for _ in range(rows)],
+    })
+    in_left = rng.random(rows) < 0.8
+    in_right = (rng.random(rows) < 0.8) | ~in_left
+    left = people[in_left].reset_index(names="person")
+    right = people[in_right].reset_index(names="person")
+    right["surname"] = right["surname"].str.upper()
+    slip = rng.random(len(right)) < 0.1
+    right.loc[slip, "postcode"] = right.loc[slip, "postcode"].str.replace(" ", "").str.lower()
+    left["ref"] = [f"L{i:05d}" for i in range(len(left))]
+    right["ref"] = [f"R{i:05d}" for i in range(len(right))]
+    truth = left[["person", "ref"]].merge(right[["person", "ref"]], on="person", suffixes=("_left", "_right"))
+    left = pd.DataFrame({"ref": left["ref"], "forename": left["first"], "surname": left["surname"],
+                         "dob": left["dob"], "postcode": left["postcode"],
+                         "diagnosis": rng.choice(["A", "B", "C"], len(left))})
+    right = pd.DataFrame({"ref": right["ref"], "first_name": right["first"], "surname": right["surname"],
+                          "dob": right["dob"], "postcode": right["postcode"],
+                          "status": rng.choice(["employed", "inactive"], len(right))})
+    return left, right, truth.rename(columns={"ref_left": "left_id", "ref_right": "right_id"})[["left_id", "right_id"]]

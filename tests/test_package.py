@@ -9,11 +9,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ["pandas", "numpy", "sqlalchemy", "alembic", "rdflib", "yaml", "pyarrow", "duckdb", "recordlinkage",
-         "diffprivlib", "plotly", "ipywidgets", "jupyterlab", "faker", "sklearn"]
+         "diffprivlib", "plotly", "ipywidgets", "jupyterlab", "faker", "sklearn", "splink", "jellyfish", "tqdm"]
 
 
 def test_import_workbench_loads_no_heavy_library() -> None:
     code = ("import sys, json, workbench; "
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                       check=True).stdout)
+    assert loaded == []
+
+
+def test_import_workbench_linkage_loads_no_heavy_library() -> None:
+    code = ("import sys, json, workbench.linkage; "
             f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                        check=True).stdout)

@@ -35,6 +35,7 @@ ALLOWED = {
     "data.load": set(ROLES),
     "data.save": set(ROLES),
     "data.read_saved": set(ROLES),
+    "data.link": set(ROLES),
     "owner.usage": {"admin"},
     "outputs.create": set(ROLES),
     "outputs.update": set(ROLES),
@@ -55,6 +56,8 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "access.revoke": {"owner": "someone.else"}, "access.delegate": {"owner": "someone.else"},
             "owner.usage": {"owner": "someone.else"},
             "data.load": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
+            "data.link": {**GOOD, "datasets": [{"dataset": "d", "owner": "o", "granted": ["a"], "linkage": ["n"]},
+                                               {"dataset": "e", "owner": "o", "granted": ["b"], "linkage": ["m"]}]},
             "data.save": GOOD, "data.read_saved": GOOD, "outputs.create": GOOD, "outputs.update": GOOD,
             "outputs.read": GOOD, "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
             "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}}
@@ -142,3 +145,26 @@ def test_every_action_reads_well_in_a_refusal() -> None:
 
 def test_unknown_actions_are_denied() -> None:
     assert not decide(Actor("a", frozenset(ROLES), registered=True), "catalogue.delete_everything")
+
+
+LINK = RESOURCE["data.link"]
+
+
+@pytest.mark.parametrize(("datasets", "reason"), [
+    ([{"dataset": "d", "owner": "o", "granted": [], "linkage": ["n"]}], "project p holds no grant for d"),
+    ([{"dataset": "d", "owner": "o", "granted": [], "linkage": [], "lapsed_grant": "expired on 2026-01-01"}],
+     "project p's grant for d expired on 2026-01-01"),
+    ([{"dataset": "d", "owner": "o", "granted": ["a"], "linkage": ["n"]},
+      {"dataset": "e", "owner": "q", "granted": ["b"], "linkage": []}],
+     "the owner of e (q) has granted project p no columns for linkage"),
+])
+def test_linking_needs_grants_and_columns_for_linkage(datasets: list, reason: str) -> None:
+    decision = decide(Actor("me", frozenset({"analyst"}), registered=True), "data.link", {**LINK, "datasets": datasets})
+    assert not decision and reason in decision.reason
+
+
+def test_linking_needs_a_safe_person_in_an_open_project() -> None:
+    me = Actor("me", frozenset({"analyst"}), registered=True)
+    assert "not a member" in decide(me, "data.link", {**LINK, "member_role": None}).reason
+    assert "is closed" in decide(me, "data.link", {**LINK, "project_status": "closed"}).reason
+    assert "accredited" in decide(me, "data.link", {**LINK, "accreditation": None}).reason

@@ -19,7 +19,7 @@ from conftest import (
     grant,
     snapshot,
 )
-from factories import patients, record
+from factories import linkable_people, patients, people_records, record
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events
@@ -82,6 +82,8 @@ EXPECTED = {
     "create training cohort": {"admin", "trainer"},
     "read training progress": {"admin", "trainer"},
     "read exercise solution": {"admin", "trainer"},
+    "link datasets": {"analyst"},
+    "list linkage runs": {"analyst"},
 }
 
 
@@ -150,6 +152,8 @@ def operations(ws, user: str, state: dict) -> dict:
         "create training cohort": lambda: ws.training.create_cohort(f"c-{tag}", "Cohort", members=[ANALYST]),
         "read training progress": lambda: ws.training.progress("c-world"),
         "read exercise solution": lambda: ws.training.exercise("dp-1").solution(),
+        "link datasets": lambda: ws.project(PROJECT).link("dhsc.people", "ons.people"),
+        "list linkage runs": lambda: ws.project(PROJECT).linkage_runs(),
     }
 
 
@@ -167,6 +171,13 @@ def world(governed, tmp_path):
     analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])
     analyst.project(PROJECT).tables.crosstab(patients(), "age_band", "length_of_stay",
                                              derived_from=[DATASET])
+    left_record, right_record = people_records()
+    left, right, _ = linkable_people(rows=60)
+    for owner, entry, frame in ((OWNER, left_record, left), (OTHER_OWNER, right_record, right)):
+        staffed(owner).catalogue.register(entry, frame)
+        request = analyst.project(PROJECT).request_access(entry["localId"], justification="Linkage")
+        staffed(owner).owner.decide(request["id"], "approve", columns=["ref"],
+                                    linkage=[c["name"] for c in entry["columns"][1:5]])
     admin = staffed(ADMIN)
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),

@@ -43,7 +43,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 
-_SUBMODULES = ("training",)
+_SUBMODULES = ("linkage", "training")
 
 __all__ = [
     "AccessDenied",

@@ -193,6 +193,16 @@ async def test_owner_sees_and_decides(api, served) -> None:
     assert again.status == 409 and "already approved" in again.json["message"]
 
 
+async def test_owner_grants_columns_for_linkage(api, served) -> None:
+    request_id = await request_by_analyst(api)  # every column, identifiers among them
+    reply = await api(OWNER, "POST", "requests", str(request_id), "decision",
+                      body={"decision": "approve", "columns": ["age_band", "cost"], "linkage": ["surname", "admitted"]})
+    assert reply.status == 200, reply
+    grants = served(ANALYST).project(PROJECT).grants()
+    assert grants["columns"].tolist() == [["age_band", "cost"]]
+    assert grants["linkage"].tolist() == [["surname", "admitted"]]
+
+
 async def test_decision_refusals(api, served) -> None:
     request_id = str(await request_by_analyst(api))
     unchanged = Unchanged(served(ADMIN))

@@ -184,6 +184,7 @@ grants = Table(
     Column("request_id", Integer, ForeignKey("access_requests.id"), nullable=False, unique=True),
     Column("columns", JSON, nullable=False),
     Column("identifiers", JSON, nullable=False),
+    Column("linkage", JSON),  # columns the linkage function may read for this project, never handed to it
     Column("conditions", Text, nullable=False),
     Column("expires", Date, nullable=False),
     Column("granted_by", String(63), ForeignKey("people.username"), nullable=False),
@@ -212,6 +213,23 @@ project_datasets = Table(
     Column("row_count", BigInteger, nullable=False),
     Column("derived_from", JSON, nullable=False),
     Column("sources", JSON, nullable=False),
+    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+linkage_runs = Table(
+    "linkage_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("left_dataset", String(64), ForeignKey("datasets.id"), nullable=False),
+    Column("right_dataset", String(64), ForeignKey("datasets.id")),
+    Column("engine", String(20), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("quality", JSON, nullable=False),
+    Column("counts", JSON, nullable=False),
+    Column("columns", JSON, nullable=False),
     Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

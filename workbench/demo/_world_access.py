@@ -18,20 +18,24 @@ DELEGATES = (("ons.population_estimates", "sophie.turner"),)
 LFS_COLUMNS = ["case_id", "interview_date", "dob", "sex", "la_code", "region", "age", "ilo_status",
                "inactivity_reason", "long_term_health_condition", "health_condition_limits_activity",
                "survey_weight"]
+# what the owners let the linkage read (never handed to the project) for the Mission 1 LFS–HES linkage
+LFS_LINKAGE = ["first_name", "last_name", "dob", "sex", "postcode"]
 
 # (project, requester, dataset, columns or None for all, justification, decision)
 # decision: None (pending), ("refuse", reason) or ("approve", {columns, identifiers, conditions, reason})
 REQUESTS: tuple[tuple, ...] = (
-    ("m1-economic-inactivity", "sanjay.patel", "ons.lfs", LFS_COLUMNS,
+    ("m1-economic-inactivity", "sanjay.patel", "ons.lfs", [*LFS_COLUMNS, *LFS_LINKAGE[:2], LFS_LINKAGE[4]],
      "Economic status, inactivity reason and health condition of working-age respondents, by area, to "
-     "estimate inactivity due to ill health.",
-     ("approve", {"conditions": "Outputs at region level or above; survey weights must be applied."})),
+     "estimate inactivity due to ill health; names and postcode only for linkage to hospital episodes.",
+     ("approve", {"columns": LFS_COLUMNS, "linkage": LFS_LINKAGE,
+                  "conditions": "Outputs at region level or above; survey weights must be applied."})),
     ("m1-economic-inactivity", "sanjay.patel", "dhsc.hes_apc", None,
      "Emergency admissions in the year before leaving work, linked to LFS respondents.",
      ("approve", {"columns": ["episode_id", "dob", "sex", "la_code", "age_at_admission", "admission_date",
                               "admission_method", "primary_diagnosis_chapter"],
-                  "reason": "Direct identifiers are not available under the research power; length of stay and "
-                            "provider are not needed for this question."})),
+                  "linkage": ["forename", "surname", "dob", "sex", "postcode"],
+                  "reason": "Direct identifiers are not available under the research power (the linkage may read "
+                            "them); length of stay and provider are not needed for this question."})),
     ("m1-economic-inactivity", "amelia.hughes", "ons.population_estimates", None,
      "Denominators for inactivity rates by local authority.", ("approve", {})),
     ("m1-economic-inactivity", "sanjay.patel", "dwp.benefit_claims",

@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 DECISIONS = ("approve", "refuse")
 REQUEST_COLUMNS = ["id", "project_id", "dataset_id", "requested_by", "columns", "justification", "status",
                    "requested_at", "decided_by", "decided_at", "reason", "grant_id", "expires"]
-GRANT_COLUMNS = ["id", "project_id", "dataset_id", "columns", "identifiers", "conditions", "expires", "state",
-                 "granted_by", "granted_at", "request_id"]
+GRANT_COLUMNS = ["id", "project_id", "dataset_id", "columns", "identifiers", "linkage", "conditions", "expires",
+                 "state", "granted_by", "granted_at", "request_id"]
 
 
 def grant_state(row: Any, today: date) -> str:
@@ -141,11 +141,14 @@ class Access:
 
     def decide(self, request_id: int, decision: str, *, columns: list[str] | None = None,
                identifiers: list[str] | tuple[str, ...] = (), expires: date | str | None = None,
-               conditions: str = "", reason: str | None = None) -> dict[str, Any]:
+               conditions: str = "", reason: str | None = None,
+               linkage: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
         """Approve (perhaps fewer columns, until ``expires``, under ``conditions``) or refuse (with ``reason``).
 
         Direct identifiers in the request are granted only if listed in ``identifiers`` and the project's
-        legal gateway permits identifiable data; otherwise they are left out of the grant.
+        legal gateway permits identifiable data; otherwise they are left out of the grant. ``linkage`` lists
+        requested columns the workbench's linkage function may read to link this dataset for the project
+        (``project.link``); the project itself never receives them unless they are also granted.
         """
         from sqlalchemy import insert, select, update
 
@@ -192,6 +195,11 @@ class Access:
                                        ).mappings().one()
                 self._ctx.check("access.grant_identifiers", f"{dataset['id']} for project {project['id']}",
                                 gateway=gateway["code"], gateway_allows_identifiers=bool(gateway["allows_identifiers"]))
+            for_linkage = check_columns(linkage, roles, dataset["id"]) if linkage else []
+            unrequested = [c for c in for_linkage if c not in requested]
+            if unrequested:
+                raise InvalidInput(f"linkage: {', '.join(unrequested)} were not requested; columns for linkage "
+                                   f"must be among {', '.join(requested)}.", field="linkage")
             granted = [c for c in chosen if roles[c] != "direct_identifier" or c in ticked]
             if not granted:
                 raise InvalidInput("columns: nothing would be granted (direct identifiers need ticking in "
@@ -209,11 +217,11 @@ class Access:
                 reason=(reason or "").strip() or None))
             grant_id = conn.execute(insert(grants).values(
                 project_id=project["id"], dataset_id=dataset["id"], request_id=request_id, columns=granted,
-                identifiers=ticked, conditions=conditions.strip(), expires=until,
+                identifiers=ticked, linkage=for_linkage, conditions=conditions.strip(), expires=until,
                 granted_by=self._ctx.actor.username, granted_at=now)).inserted_primary_key[0]
             withheld = [c for c in requested if c not in granted]
             audit.append(conn, self._ctx.actor.username, "access.grant", resource,
-                         detail={"grant": grant_id, "columns": granted, "identifiers": ticked,
+                         detail={"grant": grant_id, "columns": granted, "identifiers": ticked, "linkage": for_linkage,
                                  "withheld": withheld, "expires": until.isoformat(), "conditions": conditions})
             return self._row_after(conn, request_id)
 
@@ -259,6 +267,7 @@ class Access:
             rows = conn.execute(query).mappings().all()
         today = date.today()
         return pd.DataFrame([{**{c: row.get(c) for c in GRANT_COLUMNS if c != "state"},
+                              "linkage": list(row.get("linkage") or []),
                               "state": grant_state(row, today)} for row in rows], columns=GRANT_COLUMNS)
 
     # -- delegates ----------------------------------------------------------------------------------------

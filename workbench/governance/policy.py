@@ -187,6 +187,28 @@ def _load(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     return _allow("an accredited, trained member of an active project with a current grant")
 
 
+def _link(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """As for loading, for each dataset linked: a current grant, and columns its owner granted for linkage."""
+    refusal = _first_refusal(_member(resource, ("lead", "analyst")), _project_open(resource),
+                             _safe_person(actor, resource))
+    if refusal is not None:
+        return refusal
+    project = resource.get("project")
+    for item in resource.get("datasets", ()):
+        dataset, owner = item.get("dataset"), item.get("owner")
+        if not item.get("granted"):
+            lapsed = item.get("lapsed_grant")
+            prefix = (f"project {project}'s grant for {dataset} {lapsed}" if lapsed
+                      else f"project {project} holds no grant for {dataset}")
+            return _deny(f"{prefix}; request access with project.request_access({dataset!r}, ...) and its owner "
+                         f"({owner}) decides")
+        if not item.get("linkage"):
+            return _deny(f"the owner of {dataset} ({owner}) has granted project {project} no columns for linkage; "
+                         "ask them to approve a request with linkage=[...] naming the identifiers the linkage "
+                         "may read")
+    return _allow("an accredited, trained member of an active project with current grants for linkage")
+
+
 def _work_in_project(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     refusal = _first_refusal(_member(resource, ("lead", "analyst")), _project_open(resource),
                              _safe_person(actor, resource))
@@ -233,6 +255,7 @@ ACTIONS = {
     "data.load": _load,
     "data.save": _work_in_project,
     "data.read_saved": _read_project_data,
+    "data.link": _link,
     "owner.usage": _owner_or_delegate("see how it is used", admins=True),
     "outputs.create": _work_in_project,
     "outputs.update": _work_in_project,
@@ -258,6 +281,7 @@ VERBS = {
     "access.list_mine": "list", "access.list_to_decide": "list", "access.decide": "decide",
     "access.grant_identifiers": "grant direct identifiers of", "access.revoke": "revoke",
     "access.delegate": "name delegates for", "data.load": "load", "data.save": "save", "data.read_saved": "read",
+    "data.link": "link",
     "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
     "outputs.read": "read", "settings.read": "read", "settings.write": "change",
     "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
+    from workbench.linkage.service import LinkedData
     from workbench.outputs.store import ProjectOutputs
     from workbench.outputs.tables import ProjectTables
     from workbench.widgets.dp import NotebookDP
@@ -126,6 +127,28 @@ class Project:
         from workbench.governance.project_data import ProjectData
 
         return ProjectData(self._ctx, self.id).read(name, version)
+
+    # -- linkage ------------------------------------------------------------------------------------------
+    def link(self, left: str, right: str, *, spec: Any = None, engine: str = "recordlinkage",
+             threshold: float | None = None, progress: bool = False) -> LinkedData:
+        """Link two granted datasets inside the workbench: the linkage reads the columns owners granted for
+        linkage; the project receives a link key, match weights and its own granted columns. Recorded, audited."""
+        from workbench.linkage.service import GovernedLinkage
+
+        return GovernedLinkage(self._ctx, self.id).link(left, right, spec=spec, engine=engine, threshold=threshold,
+                                                        progress=progress)
+
+    def linkage_runs(self) -> pd.DataFrame:
+        """The project's linkage runs: datasets, engine, threshold, counts and quality."""
+        from workbench.linkage.service import GovernedLinkage
+
+        return GovernedLinkage(self._ctx, self.id).runs()
+
+    def linkage_run(self, run_id: int) -> dict[str, Any]:
+        """One linkage run in full, with its spec and m/u parameters."""
+        from workbench.linkage.service import GovernedLinkage
+
+        return GovernedLinkage(self._ctx, self.id).run(run_id)
 
     # -- outputs ------------------------------------------------------------------------------------------
     @property

@@ -213,8 +213,8 @@ class CatalogueEntryHandler(WorkbenchHandler):
 
 
 REQUEST_FIELDS = {"project_id": "text", "dataset_id": "text", "columns": "names?", "justification": "text"}
-DECISION_FIELDS = {"decision": "text", "columns": "names?", "identifiers": "names", "expires": "text?",
-                   "conditions": "text", "reason": "text?"}
+DECISION_FIELDS = {"decision": "text", "columns": "names?", "identifiers": "names", "linkage": "names",
+                   "expires": "text?", "conditions": "text", "reason": "text?"}
 
 
 class RequestsHandler(WorkbenchHandler):

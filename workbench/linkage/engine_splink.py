@@ -1,0 +1,180 @@
+"""The Splink engine (DuckDB): the same standardised values, blocking rules and comparison levels, written as
+Splink settings, estimated with Splink's own training (u by random sampling, m by EM per training rule) and
+scored by Splink. Large linkages can move to Splink on Spark with the same spec.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from workbench.linkage.fellegi_sunter import Model
+    from workbench.linkage.spec import Field, LinkageSpec
+    from workbench.linkage.standardise import Prepared
+
+
+def _q(column: str, side: str) -> str:
+    return f'"{column}_{side}"'
+
+
+def _levels(f: Field) -> list[dict[str, Any]]:
+    """Splink comparison levels mirroring ``compare.levels`` for the field's kind (null first, else last)."""
+    v = f"{f.name}__v"
+    lv, rv = _q(v, "l"), _q(v, "r")
+    out: list[dict[str, Any]] = [{"sql_condition": f"{lv} IS NULL OR {rv} IS NULL", "label_for_charts": "missing",
+                                  "is_null_level": True}]
+    exact: dict[str, Any] = {"sql_condition": f"{lv} = {rv}", "label_for_charts": "exact"}
+    if f.tf:
+        exact.update(tf_adjustment_column=v, tf_adjustment_weight=1.0)
+    out.append(exact)
+    if f.kind in ("given_name", "surname", "string"):
+        if f.kind == "given_name":
+            out.append({"sql_condition": f"{_q(f.name + '__grp', 'l')} = {_q(f.name + '__grp', 'r')}",
+                        "label_for_charts": "same name group"})
+        out += [{"sql_condition": f"jaro_winkler_similarity({lv}, {rv}) >= 0.92", "label_for_charts": "JW >= 0.92"},
+                {"sql_condition": f"jaro_winkler_similarity({lv}, {rv}) >= 0.8", "label_for_charts": "JW >= 0.80"}]
+    elif f.kind == "identifier":
+        out += [{"sql_condition": f"levenshtein({lv}, {rv}) <= 1", "label_for_charts": "Levenshtein <= 1"},
+                {"sql_condition": f"levenshtein({lv}, {rv}) <= 2", "label_for_charts": "Levenshtein <= 2"}]
+    elif f.kind == "date":
+        y, m, d = (f"{f.name}__{p}" for p in ("y", "m", "d"))
+        valid = f"{_q(y, 'l')} >= 0 AND {_q(y, 'r')} >= 0"
+        out += [{"sql_condition": f"{valid} AND {_q(y, 'l')} = {_q(y, 'r')} AND {_q(m, 'l')} = {_q(d, 'r')} AND "
+                                  f"{_q(d, 'l')} = {_q(m, 'r')}", "label_for_charts": "day/month transposed"},
+                {"sql_condition": f"{valid} AND {_q(m, 'l')} = {_q(m, 'r')} AND {_q(d, 'l')} = {_q(d, 'r')} AND "
+                                  f"abs({_q(y, 'l')} - {_q(y, 'r')}) = 1", "label_for_charts": "year off by one"},
+                {"sql_condition": f"(CASE WHEN length({lv}) = length({rv}) THEN hamming({lv}, {rv}) ELSE 99 END) "
+                                  "<= 1", "label_for_charts": "one digit differs"}]
+    elif f.kind == "postcode":
+        out += [{"sql_condition": f"{_q(f.name + '__sector', 'l')} = {_q(f.name + '__sector', 'r')}",
+                 "label_for_charts": "same sector"},
+                {"sql_condition": f"{_q(f.name + '__district', 'l')} = {_q(f.name + '__district', 'r')}",
+                 "label_for_charts": "same district"}]
+    elif f.kind == "numeric":
+        out.append({"sql_condition": f"abs({_q(f.name + '__num', 'l')} - {_q(f.name + '__num', 'r')}) <= "
+                                     f"{float(f.tolerance)}", "label_for_charts": "within tolerance"})
+    out.append({"sql_condition": "ELSE", "label_for_charts": "none of these"})
+    return out
+
+
+def _frame(prepared: dict[str, Prepared], side: str, n: int, block_keys: list[np.ndarray]) -> pd.DataFrame:
+    """What Splink sees: a row id, each field's standardised value and parts, and each blocking rule's key."""
+    import numpy as np
+    import pandas as pd
+
+    columns: dict[str, Any] = {"unique_id": np.arange(n, dtype=np.int64)}
+    for name, p in prepared.items():
+        codes = p.left if side == "left" else p.right
+        present = codes >= 0
+        safe = np.maximum(codes, 0)
+        columns[f"{name}__v"] = pd.array(np.where(present, p.uniques[safe] if len(p.uniques) else None, None),
+                                         dtype="string")
+        if "group" in p.extra:
+            group = p.extra["group"][safe]
+            columns[f"{name}__grp"] = pd.array(np.where(present & (group >= 0), group, None), dtype="Int64")
+        if "ymd" in p.extra:
+            ymd = p.extra["ymd"][safe]
+            for i, part in enumerate(("y", "m", "d")):
+                columns[f"{name}__{part}"] = pd.array(np.where(present, ymd[:, i], None), dtype="Int64")
+        for part in ("sector", "district"):
+            if part in p.extra:
+                columns[f"{name}__{part}"] = pd.array(np.where(present, p.extra[part][safe], None), dtype="Int64")
+        if "number" in p.extra:
+            columns[f"{name}__num"] = np.where(present, p.extra["number"][safe], np.nan)
+    for i, keys in enumerate(block_keys):
+        columns[f"block_{i}"] = pd.array(np.where(keys >= 0, keys, None), dtype="Int64")
+    return pd.DataFrame(columns)
+
+
+def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared]) -> list[str]:
+    """Two exact-agreement rules on different fields, so every field's m is estimated by at least one."""
+    ranked = sorted(spec.fields, key=lambda f: -len(prepared[f.name].uniques))
+    rules = [[ranked[0].name]]
+    if len(ranked) > 1:
+        rules.append([f.name for f in ranked[1:3]])
+    return [" AND ".join(f'l."{n}__v" = r."{n}__v"' for n in rule) for rule in rules]
+
+
+def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:
+    import numpy as np
+
+    from workbench.linkage.fellegi_sunter import Model
+
+    m, u = [], []
+    for comparison in settings["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        mm = [lv.get("m_probability") or 1e-9 for lv in reversed(levels)]  # else (0) first, exact last
+        uu = [lv.get("u_probability") or 1e-9 for lv in reversed(levels)]
+        m.append(np.asarray(mm, dtype=float))
+        u.append(np.asarray(uu, dtype=float))
+    return Model(fields=[f.name for f in spec.fields], level_names=[list(f.levels) for f in spec.fields], m=m, u=u,
+                 lam=lam, iterations=0, converged=True)
+
+
+def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFrame, right: pd.DataFrame,
+               dedupe: bool, *, progress: bool = False, seed: int = 1
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Model, list[int]]:
+    """Candidate pairs, their level matrix, Splink's match weights, the model and the pair estimate."""
+    import logging
+
+    import numpy as np
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    from workbench.linkage.blocking import count_pairs, refuse_none, refuse_too_many, rule_keys
+
+    keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
+    estimate = count_pairs(spec, keys, dedupe)
+    refuse_too_many(spec, estimate)
+    refuse_none(estimate)
+    n_left, n_right = len(left), len(right)
+    frames = [_frame(prepared, "left", n_left, [k[0] for k in keys])]
+    if not dedupe:
+        frames.append(_frame(prepared, "right", n_right, [k[1] for k in keys]))
+    comparisons = [cl.CustomComparison(_levels(f), output_column_name=f.name) for f in spec.fields]
+    blocking = [f'l."block_{i}" = r."block_{i}"' for i in range(len(spec.blocking))]
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    db_api = DuckDBAPI()
+    inputs = [db_api.register(frame, dataset_display_name=name) for frame, name in zip(frames, ("wb_left", "wb_right"),
+                                                                                          strict=False)]
+    # Splink's prior (the chance two random records match): most records of the smaller table are assumed to have
+    # a match (5 % duplicates for one table); Splink's EM does not keep its own estimate of it
+    expected = min(n_left, n_right) * 0.9 if not dedupe else max(n_left * 0.05, 1.0)
+    cross = n_left * n_right if not dedupe else n_left * (n_left - 1) / 2
+    settings = SettingsCreator(link_type="dedupe_only" if dedupe else "link_only", comparisons=comparisons,
+                               blocking_rules_to_generate_predictions=blocking, retain_matching_columns=False,
+                               retain_intermediate_calculation_columns=True,
+                               probability_two_random_records_match=min(max(expected / max(cross, 1), 1e-12), 0.5))
+    linker = Linker(inputs if not dedupe else inputs[0], settings, log_level=logging.ERROR)
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, max(cross, 1)), seed=seed)
+    for rule in _training_rules(spec, prepared):
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    predictions = linker.inference.predict().as_pandas_dataframe()
+    li = predictions["unique_id_l"].to_numpy(np.int64)
+    ri = predictions["unique_id_r"].to_numpy(np.int64)
+    if not dedupe and "source_dataset_l" in predictions:
+        swap = (predictions["source_dataset_l"] == "wb_right").to_numpy()
+        li, ri = np.where(swap, ri, li), np.where(swap, li, ri)
+    weight = predictions["match_weight"].to_numpy(float)
+    model_settings = linker.misc.save_model_to_json()
+    lam = float(model_settings.get("probability_two_random_records_match", 1e-4))
+    model = _model(model_settings, spec, lam)
+    matrix = np.empty((len(predictions), len(spec.fields)), dtype=np.int8)
+    for j, (f, level_weights) in enumerate(zip(spec.fields, model.weights(), strict=True)):
+        matrix[:, j] = _levels_from_weights(predictions[f"mw_{f.name}"].to_numpy(float), level_weights)
+    return li, ri, matrix, weight, model, estimate
+
+
+def _levels_from_weights(weights: np.ndarray, level_weights: np.ndarray) -> np.ndarray:
+    """Splink reports each comparison's match weight, not its level: the level is the one with that weight
+    (a missing value weighs exactly 0)."""
+    import numpy as np
+
+    distance = np.abs(weights[:, None] - level_weights[None, :])
+    level = distance.argmin(axis=1).astype(np.int8)
+    missing = (np.abs(weights) < 1e-12) & (distance.min(axis=1) > 1e-9)
+    level[missing] = -1
+    return level

@@ -1,0 +1,87 @@
+"""How good a linkage is: against truth (precision, recall, F1, the precision–recall curve) and without it
+(the distribution of match weights around the threshold, for a person to judge)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.linkage.result import LinkageResult
+
+
+def _true_pairs(truth: Any) -> set[tuple[Any, Any]]:
+    import pandas as pd
+
+    if isinstance(truth, pd.MultiIndex):
+        return set(truth.tolist())
+    if isinstance(truth, pd.DataFrame) and {"left_id", "right_id"} <= set(truth.columns):
+        return set(zip(truth["left_id"].tolist(), truth["right_id"].tolist(), strict=True))
+    raise InvalidInput("truth: give the true pairs as a DataFrame with left_id and right_id columns, or a "
+                       "MultiIndex of (left id, right id).", field="truth")
+
+
+def _labels(result: LinkageResult, truth: Any) -> tuple[Any, int]:
+    """Whether each candidate pair is a true pair, and how many true pairs there are."""
+    import numpy as np
+
+    true = _true_pairs(truth)
+    left_id, right_id = result._ids()
+    if result.dedupe:
+        true |= {(b, a) for a, b in true}
+        total = len(true) // 2
+    else:
+        total = len(true)
+    labels = np.fromiter(((a, b) in true for a, b in zip(left_id.tolist(), right_id.tolist(), strict=True)),
+                         dtype=bool, count=left_id.size)
+    return labels, total
+
+
+def evaluate(result: LinkageResult, truth: Any) -> dict[str, float]:
+    """Precision, recall and F1 of ``result.matches`` against the true pairs."""
+    labels, total = _labels(result, truth)
+    keep = result._accepted()
+    found = int(keep.sum())
+    correct = int((labels & keep).sum())
+    precision = correct / found if found else 0.0
+    recall = correct / total if total else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_links": correct, "links": found,
+            "true_pairs": total}
+
+
+def pr_curve(result: LinkageResult, truth: Any) -> pd.DataFrame:
+    """Precision, recall and F1 when accepting every assigned pair down to each threshold."""
+    import numpy as np
+    import pandas as pd
+
+    labels, total = _labels(result, truth)
+    idx = np.flatnonzero(result.assigned)
+    order = idx[np.argsort(-result.weight[idx], kind="stable")]
+    hits = np.cumsum(labels[order])
+    accepted = np.arange(1, order.size + 1)
+    precision = hits / accepted
+    recall = hits / max(total, 1)
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0)
+    return pd.DataFrame({"threshold": result.weight[order], "precision": precision, "recall": recall, "f1": f1})
+
+
+def histogram(result: LinkageResult, bins: int = 60) -> Any:
+    """Plotly histogram of the match weights of assigned pairs, the threshold as a dashed line."""
+    import plotly.graph_objects as go
+
+    weights = result.weight[result.assigned]
+    figure = go.Figure(go.Histogram(x=weights, nbinsx=bins, name="candidate pairs"))
+    figure.add_vline(x=result.threshold, line_dash="dash", line_color="firebrick",
+                     annotation_text=f"threshold {result.threshold:.2f}")
+    figure.update_layout(title="Match weights of candidate pairs", xaxis_title="match weight (log2 Bayes factor)",
+                         yaxis_title="pairs", bargap=0.05, template="plotly_white")
+    return figure
+
+
+def mu_table(result: LinkageResult) -> pd.DataFrame:
+    """The m and u probabilities per field and level (what the model learned)."""
+    return result.params

@@ -1,0 +1,233 @@
+"""What a linkage gives back: scored pairs, the matches after the threshold, the model, and its quality.
+
+``LinkageResult.pairs`` has every candidate pair with its levels, match weight and probability; ``.matches``
+those at or above the threshold (one-to-one for two tables, with cluster ids for one); ``.params`` the m/u
+table; ``.report()`` a summary; ``.evaluate(truth)``, ``.histogram()`` and ``.review()`` judge it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from workbench.linkage.fellegi_sunter import Model
+    from workbench.linkage.spec import LinkageSpec
+
+ASSIGNABLE_WEIGHT = -10.0  # pairs below this (probability < 0.001) never take part in one-to-one assignment
+
+
+def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Which pairs survive greedy one-to-one assignment (highest weight first), as a boolean mask.
+
+    Done in rounds: every pair that is the best of both its records is kept, pairs sharing a record with a kept
+    one are dropped, repeat. This is the greedy result, computed with a few sorts instead of a Python loop.
+    """
+    import numpy as np
+
+    keep = np.zeros(li.size, dtype=bool)
+    active = np.flatnonzero(weight >= ASSIGNABLE_WEIGHT)
+    active = active[np.argsort(-weight[active], kind="stable")]
+    while active.size:
+        _, first_left = np.unique(li[active], return_index=True)
+        _, first_right = np.unique(ri[active], return_index=True)
+        best_left = np.zeros(active.size, dtype=bool)
+        best_right = np.zeros(active.size, dtype=bool)
+        best_left[first_left] = True
+        best_right[first_right] = True
+        chosen = active[best_left & best_right]
+        if chosen.size == 0:
+            break
+        keep[chosen] = True
+        used_left = np.zeros(int(li.max()) + 1, dtype=bool)
+        used_right = np.zeros(int(ri.max()) + 1, dtype=bool)
+        used_left[li[chosen]] = True
+        used_right[ri[chosen]] = True
+        active = active[~used_left[li[active]] & ~used_right[ri[active]]]
+    return keep
+
+
+def choose_threshold(weight: np.ndarray, probability: np.ndarray) -> float:
+    """The match weight that maximises the model's expected F1 (expected true links among those accepted over
+    the accepted plus the expected number of matches)."""
+    import numpy as np
+
+    if weight.size == 0:
+        return 0.0
+    order = np.argsort(-weight, kind="stable")
+    p = probability[order]
+    expected_true = np.cumsum(p)
+    accepted = np.arange(1, p.size + 1)
+    f1 = 2 * expected_true / (accepted + p.sum())
+    return float(weight[order][int(np.argmax(f1))])
+
+
+@dataclass
+class LinkageResult:
+    """Scored candidate pairs and the decision taken on them."""
+
+    left: pd.DataFrame = field(repr=False)
+    right: pd.DataFrame | None = field(repr=False)
+    spec: LinkageSpec = field(repr=False)
+    engine: str
+    li: np.ndarray = field(repr=False)
+    ri: np.ndarray = field(repr=False)
+    levels: np.ndarray = field(repr=False)
+    weight: np.ndarray = field(repr=False)
+    probability: np.ndarray = field(repr=False)
+    assigned: np.ndarray = field(repr=False)
+    threshold: float
+    model: Model = field(repr=False)
+    pair_estimate: list[int] = field(default_factory=list, repr=False)
+    decisions: dict[tuple[Any, Any], bool] = field(default_factory=dict, repr=False)
+
+    @property
+    def dedupe(self) -> bool:
+        return self.right is None
+
+    def _ids(self) -> tuple[np.ndarray, np.ndarray]:
+        right = self.left if self.right is None else self.right
+        return self.left.index.to_numpy()[self.li], right.index.to_numpy()[self.ri]
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """Every candidate pair: ids, the level of each field, match weight and probability (best first)."""
+        import pandas as pd
+
+        left_id, right_id = self._ids()
+        frame = pd.DataFrame({"left_id": left_id, "right_id": right_id})
+        for j, f in enumerate(self.spec.fields):
+            frame[f"level_{f.name}"] = self.levels[:, j]
+        frame["match_weight"] = self.weight
+        frame["match_probability"] = self.probability
+        return frame.sort_values("match_weight", ascending=False, kind="stable").reset_index(drop=True)
+
+    def _accepted(self, threshold: float | None = None) -> np.ndarray:
+        t = self.threshold if threshold is None else threshold
+        return self.assigned & (self.weight >= t)
+
+    @property
+    def matches(self) -> pd.DataFrame:
+        """Pairs at or above the threshold: left_id, right_id, match_weight, match_probability (one-to-one for two
+        tables; for one table each pair also carries the cluster_id of its records)."""
+        import pandas as pd
+
+        keep = self._accepted()
+        left_id, right_id = self._ids()
+        frame = pd.DataFrame({"left_id": left_id[keep], "right_id": right_id[keep],
+                              "match_weight": self.weight[keep], "match_probability": self.probability[keep]})
+        if self.dedupe:
+            clusters = self.clusters
+            frame["cluster_id"] = clusters.loc[frame["left_id"]].to_numpy() if len(frame) else []
+        return frame.sort_values("match_weight", ascending=False, kind="stable").reset_index(drop=True)
+
+    @property
+    def clusters(self) -> pd.Series:
+        """Deduplication: a cluster id per record (records linked directly or through others share one)."""
+        import numpy as np
+        import pandas as pd
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        if not self.dedupe:
+            raise InvalidInput("clusters: only a deduplication (link(frame) with no right frame) has clusters; "
+                               "two-table links are one-to-one pairs in .matches.", field="clusters")
+        keep = self._accepted()
+        n = len(self.left)
+        graph = coo_matrix((np.ones(int(keep.sum())), (self.li[keep], self.ri[keep])), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        return pd.Series(labels, index=self.left.index, name="cluster_id")
+
+    @property
+    def params(self) -> pd.DataFrame:
+        """m and u probabilities and the match weight of every level of every field."""
+        return self.model.table()
+
+    def with_threshold(self, threshold: float) -> LinkageResult:
+        """The same pairs decided at another match weight."""
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+            raise InvalidInput(f"threshold: give a match weight (a number), not {threshold!r}.", field="threshold")
+        return replace(self, threshold=float(threshold))
+
+    # -- quality --------------------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """Counts, threshold and the model's own estimate of how many records matched."""
+        import numpy as np
+
+        keep = self._accepted()
+        n_left = len(self.left)
+        n_right = n_left if self.dedupe else len(self.right)  # type: ignore[arg-type]
+        expected = float(self.probability[self.assigned].sum())
+        return {
+            "engine": self.engine, "left_records": n_left, "right_records": None if self.dedupe else n_right,
+            "candidate_pairs": int(self.li.size), "estimated_pairs_before_blocking_union": int(sum(self.pair_estimate)),
+            "matches": int(keep.sum()), "threshold": float(self.threshold),
+            "threshold_probability": float(1 / (1 + 2.0 ** -self.threshold)),
+            "estimated_match_rate": (int(keep.sum()) / min(n_left, n_right)) if min(n_left, n_right) else 0.0,
+            "expected_matches": expected,
+            "expected_precision": float(self.probability[keep].mean()) if keep.any() else None,
+            "em_iterations": self.model.iterations, "em_converged": self.model.converged,
+            "prior_match_probability": float(self.model.lam),
+            "mean_match_weight": float(np.mean(self.weight[keep])) if keep.any() else None,
+        }
+
+    def report(self) -> LinkageReport:
+        """A summary for the notebook: counts, threshold, estimated match rate and the m/u table."""
+        return LinkageReport(self.summary(), self.params)
+
+    def evaluate(self, truth: Any) -> dict[str, float]:
+        """Precision, recall and F1 of the matches against true pairs (a frame of left_id, right_id or a
+        MultiIndex of id pairs)."""
+        from workbench.linkage.quality import evaluate
+
+        return evaluate(self, truth)
+
+    def pr_curve(self, truth: Any) -> pd.DataFrame:
+        """Precision and recall at every threshold, against true pairs."""
+        from workbench.linkage.quality import pr_curve
+
+        return pr_curve(self, truth)
+
+    def histogram(self) -> Any:
+        """A plotly histogram of match weights with the threshold marked."""
+        from workbench.linkage.quality import histogram
+
+        return histogram(self)
+
+    def review(self, n: int = 20) -> Any:
+        """A clerical-review widget: the ``n`` pairs nearest the threshold side by side; decisions set it."""
+        from workbench.linkage.review import ClericalReview
+
+        return ClericalReview(self, n=n)
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"<LinkageResult {self.engine}: {s['matches']:,} matches from {s['candidate_pairs']:,} candidate "
+                f"pairs at match weight {self.threshold:.2f}>")
+
+
+@dataclass
+class LinkageReport:
+    summary: dict[str, Any]
+    params: pd.DataFrame
+
+    def __getitem__(self, key: str) -> Any:
+        return self.summary[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.summary, "params": self.params.to_dict("records")}
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.summary.items())
+        return f"<div><h4>Linkage</h4><table>{rows}</table><h4>Parameters</h4>{self.params.to_html(index=False)}</div>"
+
+    def __repr__(self) -> str:
+        lines = [f"{k}: {v}" for k, v in self.summary.items()]
+        return "\n".join(lines) + "\n" + self.params.to_string(index=False)

@@ -1,0 +1,312 @@
+"""Governed linkage: the separation principle. The linkage function inside the workbench reads the identifier
+columns that each dataset's owner granted the project *for linkage*; the project receives only the linked
+attributes it was granted itself (direct identifiers among them as its pseudonyms), a project-scoped link key
+and the match weights. Each run (spec, engine, parameters, threshold, quality, counts) is recorded and audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from workbench import audit
+from workbench.errors import InvalidInput, NotFound, WorkbenchError
+from workbench.governance.access import grant_state
+from workbench.governance.conditions import dataset_row, project_facts, project_row, schema_roles
+from workbench.governance.policy import decide
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+    from workbench.linkage.result import LinkageResult
+    from workbench.linkage.spec import LinkageSpec
+
+RUN_COLUMNS = ["id", "left_dataset", "right_dataset", "engine", "threshold", "counts", "quality", "columns",
+               "created_by", "created_at"]
+LINK_COLUMNS = ["link_key", "match_weight", "match_probability"]
+
+
+def _grant_facts(conn: Connection, project_id: str, dataset: dict[str, Any]) -> dict[str, Any]:
+    """Columns granted to the project now, columns granted for linkage, and why no grant is current."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import grants
+
+    rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
+                                             & (grants.c.dataset_id == dataset["id"]))).mappings().all()
+    current = [g for g in rows if grant_state(g, date.today()) == "current"]
+    lapsed = None
+    if rows and not current:
+        last = max(rows, key=lambda g: g["id"])
+        lapsed = (f"was revoked on {last['revoked_at']:%Y-%m-%d}" if last["revoked_at"] is not None
+                  else f"expired on {last['expires']}")
+    return {"dataset": dataset["id"], "owner": dataset["owner"],
+            "granted": list(dict.fromkeys(c for g in current for c in g["columns"])),
+            "identifiers": list(dict.fromkeys(c for g in current for c in g["identifiers"])),
+            "linkage": list(dict.fromkeys(c for g in current for c in (g["linkage"] or []))),
+            "lapsed_grant": lapsed}
+
+
+def _suffix(dataset_id: str) -> str:
+    return "_" + dataset_id.replace(".", "_")
+
+
+class GovernedLinkage:
+    """Linkage of catalogue datasets for one project (``project.link``) and the record of its runs."""
+
+    def __init__(self, ctx: Context, project_id: str) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+
+    def _key(self) -> bytes:
+        from workbench.governance.pseudonyms import project_key
+
+        return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+
+    def link(self, left_id: str, right_id: str, *, spec: LinkageSpec | dict | None = None,
+             engine: str = "recordlinkage", threshold: float | None = None,
+             progress: bool = False) -> LinkedData:
+        """Link two granted datasets; returns the project's linked frame and the run's record."""
+        from workbench.linkage.link import ENGINES
+
+        resource = f"datasets {left_id} and {right_id} in project {self.project_id}"
+        me = self._ctx.actor.username
+        try:
+            if engine not in ENGINES:
+                raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}.", field="engine")
+            if left_id == right_id:
+                raise InvalidInput("right: link two different datasets; deduplicating one governed dataset is "
+                                   "not offered yet.", field="right")
+            with self._ctx.db.read() as conn:
+                project = project_row(conn, self.project_id)
+                datasets = [dataset_row(conn, d) for d in (left_id, right_id)]
+                facts = project_facts(conn, project, me)
+                items = [_grant_facts(conn, self.project_id, d) for d in datasets]
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("data.link", resource, error) from None
+        self._ctx.require("data.link", resource, **facts, datasets=items)
+        try:
+            return self._run(resource, datasets, items, spec, engine, threshold, progress)
+        except WorkbenchError as error:
+            raise self._ctx.audit_refused("data.link", resource, error) from None
+
+    def _run(self, resource: str, datasets: list[dict[str, Any]], items: list[dict[str, Any]], spec: Any,
+             engine: str, threshold: float | None, progress: bool) -> LinkedData:
+        import pyarrow.parquet as pq
+        from sqlalchemy import insert
+
+        from workbench.db.schema import data_loads, linkage_runs
+        from workbench.linkage.link import link
+        from workbench.linkage.spec import check_spec, infer_spec
+
+        me = self._ctx.actor.username
+        paths = [self._ctx.vault.dataset_path(d["id"]) for d in datasets]
+        for d, path in zip(datasets, paths, strict=True):
+            if not path.exists():
+                raise NotFound(f"The vault holds no data for {d['id']}; its owner ({d['owner']}) must register it.")
+        usable = [list(dict.fromkeys(i["linkage"] + i["granted"])) for i in items]
+        raw = [pq.read_table(path, columns=cols).to_pandas() for path, cols in zip(paths, usable, strict=True)]
+        if spec is None:
+            spec = infer_spec(raw[0][items[0]["linkage"]], raw[1][items[1]["linkage"]])
+        spec = check_spec(spec)
+        outside = [f"{f.left} of {items[0]['dataset']}" for f in spec.fields if f.left not in usable[0]] + \
+                  [f"{f.right} of {items[1]['dataset']}" for f in spec.fields if f.right not in usable[1]]
+        if outside:
+            raise InvalidInput(f"spec: {', '.join(outside)} not granted to project {self.project_id} for linkage "
+                               "or otherwise; the owner lists columns for linkage in linkage=[...] when approving.",
+                               field="spec")
+        result = link(raw[0], raw[1], spec, engine=engine, threshold=threshold, progress=progress)
+        frame, returned = self._project_frame(result, datasets, items, paths)
+        quality = result.summary()
+        truth = self._truth_quality(result, datasets, paths)
+        if truth is not None:
+            quality["truth"] = truth
+        counts = {k: quality[k] for k in ("left_records", "right_records", "candidate_pairs", "matches")}
+        now = datetime.now(UTC)
+        with self._ctx.write() as conn:
+            run_id = conn.execute(insert(linkage_runs).values(
+                project_id=self.project_id, left_dataset=datasets[0]["id"], right_dataset=datasets[1]["id"],
+                engine=engine, spec=result.spec.to_dict(), params=result.model.to_dict(),
+                threshold=float(result.threshold), quality=_jsonable(quality), counts=counts, columns=returned,
+                created_by=me, created_at=now)).inserted_primary_key[0]
+            for d, cols in zip(datasets, returned_by_dataset(returned, datasets, items), strict=True):
+                conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=d["id"], username=me,
+                                                       columns=cols, row_count=len(frame), at=now))
+            audit.append(conn, me, "data.link", f"run {run_id}: {resource}", detail={
+                "engine": engine, "threshold": float(result.threshold), "counts": counts, "columns": returned,
+                "read_for_linkage": {i["dataset"]: [c for c in (f.left if n == 0 else f.right for f in spec.fields)]
+                                     for n, i in enumerate(items)},
+                "truth_read": truth is not None})
+        from workbench.outputs.store import SOURCES_ATTR
+
+        frame.attrs[SOURCES_ATTR] = [d["id"] for d in datasets]
+        return LinkedData(self._ctx, self.project_id, run_id, frame, result, quality,
+                          [d["id"] for d in datasets])
+
+    def _project_frame(self, result: LinkageResult, datasets: list[dict[str, Any]], items: list[dict[str, Any]],
+                       paths: list[Any]) -> tuple[pd.DataFrame, list[str]]:
+        """Link key, weights and each side's granted columns (direct identifiers as the project's pseudonyms)."""
+        import numpy as np
+        import pandas as pd
+        import pyarrow as pa
+
+        from workbench.governance.pseudonyms import pseudonymise, read_governed
+
+        keep = result._accepted()
+        order = np.argsort(-result.weight[keep], kind="stable")
+        rows = [result.li[keep][order], result.ri[keep][order]]
+        key = self._key()
+        link_key = pseudonymise(pa.array([f"link:{datasets[0]['id']}:{datasets[1]['id']}:{r}" for r in rows[0]],
+                                         pa.string()), key)
+        frame = pd.DataFrame({"link_key": link_key.to_pylist(), "match_weight": result.weight[keep][order],
+                              "match_probability": result.probability[keep][order]})
+        names = [[c for c in schema_roles(d["record"]) if c in i["granted"]] for d, i in zip(datasets, items,
+                                                                                             strict=True)]
+        clash = set(names[0]) & set(names[1])
+        for side, (d, _i, path, cols) in enumerate(zip(datasets, items, paths, names, strict=True)):
+            if not cols:
+                continue
+            roles = schema_roles(d["record"])
+            identifiers = [c for c in cols if roles[c] == "direct_identifier"]
+            cache = self._ctx.vault.project_root(self.project_id) / "cache" / d["id"]
+            governed = read_governed(path, cols, identifiers, key, cache=cache)
+            part = governed.iloc[rows[side]].reset_index(drop=True)
+            part.columns = [f"{c}{_suffix(d['id'])}" if c in clash else c for c in part.columns]
+            frame = pd.concat([frame, part], axis=1)
+        return frame, list(map(str, frame.columns))
+
+    def _truth_quality(self, result: LinkageResult, datasets: list[dict[str, Any]],
+                       paths: list[Any]) -> dict[str, Any] | None:
+        """Precision, recall and F1 against the demo's truth, when it exists and the caller may read it (read
+        through ``ws.demo.truth``, so each read is audited)."""
+        import numpy as np
+        import pyarrow.parquet as pq
+
+        from workbench.demo import DemoMaterial
+
+        if not decide(self._ctx.actor, "demo.truth.read", {}):
+            return None
+        material = DemoMaterial(self._ctx)
+        if not all(d["id"] in material.available() for d in datasets):
+            return None
+        persons = []
+        for d, path in zip(datasets, paths, strict=True):
+            truth = material.truth(d["id"])
+            key = truth.columns[0]
+            ids = pq.read_table(path, columns=[key]).column(0).to_pandas()
+            persons.append(ids.map(truth.set_index(key)["person_id"]).to_numpy())
+        keep = result._accepted()
+        correct = int((persons[0][result.li[keep]] == persons[1][result.ri[keep]]).sum())
+        left_count = dict(zip(*np.unique(persons[0], return_counts=True), strict=True))
+        right_count = dict(zip(*np.unique(persons[1], return_counts=True), strict=True))
+        possible = int(sum(min(n, right_count.get(p, 0)) for p, n in left_count.items()))
+        links = int(keep.sum())
+        precision = correct / links if links else 0.0
+        recall = correct / possible if possible else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return {"precision": precision, "recall": recall, "f1": f1, "true_links": correct, "links": links,
+                "possible_links": possible}
+
+    def runs(self) -> pd.DataFrame:
+        """The project's linkage runs, newest last (members of the project)."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import linkage_runs
+        from workbench.governance.conditions import require_in_project
+
+        require_in_project(self._ctx, "data.read_saved", f"linkage runs of project {self.project_id}",
+                           self.project_id)
+        with self._ctx.db.read() as conn:
+            rows = conn.execute(select(linkage_runs).where(linkage_runs.c.project_id == self.project_id)
+                                .order_by(linkage_runs.c.id)).mappings().all()
+        return pd.DataFrame([{c: r[c] for c in RUN_COLUMNS} for r in rows], columns=RUN_COLUMNS)
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        """One run in full: spec, parameters (m/u), threshold, quality and counts."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import linkage_runs
+        from workbench.governance.conditions import require_in_project
+
+        resource = f"linkage run {run_id} of project {self.project_id}"
+        require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
+        with self._ctx.db.read() as conn:
+            row = conn.execute(select(linkage_runs).where((linkage_runs.c.project_id == self.project_id)
+                                                          & (linkage_runs.c.id == run_id))).mappings().first()
+        if row is None:
+            raise self._ctx.audit_refused("data.read_saved", resource, NotFound(
+                f"Project {self.project_id} has no linkage run {run_id!r}; project.linkage_runs() lists them."))
+        return dict(row)
+
+
+def returned_by_dataset(columns: list[str], datasets: list[dict[str, Any]],
+                        items: list[dict[str, Any]]) -> list[list[str]]:
+    """Which of the returned columns came from each dataset (for the owners' usage report)."""
+    out = []
+    for d, i in zip(datasets, items, strict=True):
+        suffix = _suffix(d["id"])
+        out.append([c for c in i["granted"] if c in columns or f"{c}{suffix}" in columns])
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+class LinkedData:
+    """What a governed linkage gives the project: ``.frame`` (link key, weights, granted attributes), the run's
+    ``.quality``, ``.params``, ``.threshold``, a ``.histogram()``, and ``.save(name)`` with lineage to both."""
+
+    def __init__(self, ctx: Context, project_id: str, run_id: int, frame: pd.DataFrame, result: LinkageResult,
+                 quality: dict[str, Any], sources: list[str]) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+        self.run_id = run_id
+        self.frame = frame
+        self.quality = quality
+        self.params = result.params
+        self.threshold = float(result.threshold)
+        self.sources = sources
+        self._weights = result.weight[result.assigned]
+
+    def histogram(self) -> Any:
+        """Plotly histogram of the candidate pairs' match weights with the threshold (no record-level data)."""
+        import plotly.graph_objects as go
+
+        figure = go.Figure(go.Histogram(x=self._weights, nbinsx=60, name="candidate pairs"))
+        figure.add_vline(x=self.threshold, line_dash="dash", line_color="firebrick",
+                         annotation_text=f"threshold {self.threshold:.2f}")
+        figure.update_layout(title=f"Linkage run {self.run_id}: match weights", xaxis_title="match weight",
+                             yaxis_title="pairs", template="plotly_white")
+        return figure
+
+    def save(self, name: str) -> dict[str, Any]:
+        """Save the linked frame in the project, derived from both datasets."""
+        from workbench.governance.project_data import ProjectData
+
+        return ProjectData(self._ctx, self.project_id).save(self.frame, name, derived_from=list(self.sources))
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __repr__(self) -> str:
+        return (f"<LinkedData run {self.run_id}: {len(self.frame):,} linked records of {' and '.join(self.sources)}"
+                f" at match weight {self.threshold:.2f}>")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.quality.items())
+        return (f"<div><h4>Linkage run {self.run_id}</h4><table>{rows}</table>"
+                f"{self.frame.head(10).to_html(index=False)}</div>")

@@ -1,0 +1,226 @@
+"""Standardisation: the same value written two ways becomes one value before anything is compared.
+
+Case, whitespace, punctuation and diacritics are removed from text; given names also get a nickname group;
+UK postcodes lose their spacing and gain sector and district; dates become eight digits (YYYYMMDD) whatever
+their type, so a pandas 2 ``datetime64[ns]`` and a pandas 3 ``datetime64[us]`` column give the same values.
+Work is done once per distinct value, never per record, and both frames share one coding so comparisons are
+on integers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from workbench.linkage.spec import Field
+
+_UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_NON_ALNUM = re.compile(r"[^0-9a-z ]+")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_text(value: str) -> str:
+    """Lower case, diacritics and punctuation removed, whitespace collapsed: "  O'Brien-Smith " → "obrien smith"."""
+    if value.isascii():
+        text = value.lower()
+    else:
+        text = unicodedata.normalize("NFKD", value)
+        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = _NON_ALNUM.sub(lambda m: " " if "-" in m.group(0) else "", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def clean_postcode(value: str) -> str:
+    """Upper case with no spaces or punctuation: "sw1a 1aa" → "SW1A1AA" (letter O read as zero in the inward digit)."""
+    text = re.sub(r"[^0-9A-Z]", "", value.upper())
+    if len(text) >= 5 and text[-3] == "O":
+        text = text[:-3] + "0" + text[-2:]
+    return text
+
+
+def postcode_parts(value: str) -> tuple[str, str]:
+    """(sector, district) of a cleaned postcode; for non-UK codes, the code less one and less two characters."""
+    match = _UK_POSTCODE.match(value)
+    if match:
+        outward, inward = match.groups()
+        return outward + " " + inward[0], outward
+    return value[:-1], value[:-2]
+
+
+def clean_date(value: object) -> str | None:
+    """Eight digits YYYYMMDD from a date, a datetime, or text such as 1980-04-09, 09/04/1980 or 19800409."""
+    import datetime as dt
+
+    if isinstance(value, dt.date):
+        return value.strftime("%Y%m%d")
+    text = str(value).strip()
+    if not text:
+        return None
+    parts = re.split(r"[^0-9]+", text)
+    parts = [p for p in parts if p]
+    if len(parts) == 3:
+        if len(parts[0]) == 4:  # year first
+            y, m, d = parts
+        elif len(parts[2]) == 4:  # UK order: day, month, year
+            d, m, y = parts
+        else:
+            return "".join(parts)
+        return f"{int(y):04d}{int(m):02d}{int(d):02d}"[:8] if len(y) == 4 else None
+    digits = "".join(parts)
+    return digits or None
+
+
+@dataclass
+class Prepared:
+    """One field of both frames, standardised: integer codes per record (-1 missing) into shared ``uniques``."""
+
+    field: Field
+    left: np.ndarray
+    right: np.ndarray
+    uniques: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # per unique value (nickname group, y/m/d, parts)
+
+    def key(self, transform: str, side: str) -> np.ndarray:
+        """Per-record blocking key codes (-1 where missing) for ``transform`` of this field."""
+        import numpy as np
+        import pandas as pd
+
+        codes = self.left if side == "left" else self.right
+        if transform == "value":
+            return codes
+        cache = self.extra.setdefault(f"key:{transform}", _transform_codes(self, transform))
+        out = np.where(codes >= 0, cache[np.maximum(codes, 0)], -1)
+        return pd.Series(out).to_numpy(np.int64)
+
+
+def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
+    """Codes of a transform of each unique value (e.g. soundex), -1 where it has none."""
+    import numpy as np
+    import pandas as pd
+
+    values = prepared.uniques
+    if transform == "initial":
+        keys = [v[:1] for v in values]
+    elif transform == "first3":
+        keys = [v[:3] for v in values]
+    elif transform == "soundex":
+        import jellyfish
+
+        keys = [jellyfish.soundex(v) if v else "" for v in values]
+    elif transform in ("year", "month_day"):
+        keys = [v[:4] if transform == "year" else v[4:8] for v in values]
+    elif transform in ("sector", "district"):
+        keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in values]
+    else:
+        raise InvalidInput(f"spec: unknown blocking transform {transform!r}.", field="spec")
+    codes, _ = pd.factorize(np.asarray(keys, dtype=object))
+    codes[np.asarray([k == "" for k in keys], dtype=bool)] = -1
+    return codes.astype(np.int64)
+
+
+def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> np.ndarray:
+    """A column as an object array of str / date values (None for missing), refusing what cannot be linked."""
+    import numpy as np
+    import pandas as pd
+
+    series = frame[column]
+    if isinstance(series, pd.DataFrame):
+        raise InvalidInput(f"{side}: column {column!r} appears more than once; rename the duplicates.",
+                           field=side)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        days = series.to_numpy().astype("datetime64[D]")  # whatever the unit (ns in pandas 2, us in pandas 3)
+        text = np.datetime_as_string(days, unit="D").astype(object)
+        text[pd.isna(series).to_numpy()] = None
+        return np.asarray([None if t is None else t.replace("-", "") for t in text], dtype=object)
+    values = series.to_numpy(dtype=object, na_value=None)
+    present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+    types = {"text" if isinstance(v, str) else "bytes" if isinstance(v, bytes) else
+             "number" if isinstance(v, int | float | np.integer | np.floating) else
+             "date" if hasattr(v, "strftime") else type(v).__name__ for v in present}
+    if "bytes" in types:
+        sample = next(v for v in present if isinstance(v, bytes))
+        try:
+            sample.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"{side}: column {column!r} holds bytes that are not UTF-8 text (e.g. "
+                               f"{sample[:20]!r}); decode it first, e.g. "
+                               f"frame[{column!r}].str.decode('latin-1').", field=side) from None
+        raise InvalidInput(f"{side}: column {column!r} holds bytes, not text; decode it first, e.g. "
+                           f"frame[{column!r}].str.decode('utf-8').", field=side)
+    if len(types) > 1 and not (types <= {"text", "date"} and kind == "date"):
+        raise InvalidInput(f"{side}: column {column!r} mixes {' and '.join(sorted(types))} values; convert it to "
+                           f"one type first, e.g. frame[{column!r}].astype('string').", field=side)
+    if types - {"text", "number", "date"}:
+        raise InvalidInput(f"{side}: column {column!r} holds {', '.join(sorted(types))} values that cannot be "
+                           "compared; convert it to text first.", field=side)
+    for v in present:
+        if isinstance(v, str) and "\ufffd" in v:
+            raise InvalidInput(f"{side}: column {column!r} holds text with undecodable characters (U+FFFD, e.g. "
+                               f"{v[:20]!r}): the file was read with the wrong encoding; read it again with the "
+                               "right one (e.g. encoding='latin-1').", field=side)
+        break
+    if types == {"number"}:
+        as_int = [v for v in present if float(v).is_integer()]
+        if len(as_int) == len(present):
+            return np.asarray([None if v is None or (isinstance(v, float) and v != v) else str(int(v))
+                               for v in values], dtype=object)
+        return np.asarray([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
+                          dtype=object)
+    return np.asarray([None if v is None or (isinstance(v, float) and v != v) else v for v in values],
+                      dtype=object)
+
+
+def _standardise_unique(kind: str, value: object) -> str | None:
+    if kind == "date":
+        return clean_date(value)
+    if kind == "postcode":
+        return clean_postcode(str(value)) or None
+    if kind == "numeric":
+        return str(value).strip() or None
+    if kind == "identifier":
+        return re.sub(r"[^0-9A-Za-z]", "", str(value)).upper() or None
+    return clean_text(str(value)) or None
+
+
+def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame) -> Prepared:
+    """Standardise one field of both frames onto shared integer codes."""
+    import numpy as np
+    import pandas as pd
+
+    raw_left = _raw_values(left, f.left, "left", f.kind)
+    raw_right = _raw_values(right, f.right, "right", f.kind)
+    both = np.concatenate([raw_left, raw_right])
+    codes, distinct = pd.factorize(pd.Series(both, dtype=object), use_na_sentinel=True)
+    cleaned = np.asarray([_standardise_unique(f.kind, v) for v in distinct], dtype=object)
+    # distinct raw values may standardise to the same value (or to nothing): recode
+    recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
+    recode = recode.astype(np.int64)
+    codes = np.where(codes >= 0, recode[np.maximum(codes, 0)], -1).astype(np.int64)
+    uniques = np.asarray(uniques, dtype=object)
+    prepared = Prepared(f, codes[:len(raw_left)], codes[len(raw_left):], uniques)
+    if f.kind == "given_name":
+        from workbench.linkage.nicknames import nickname_index
+
+        index = nickname_index()
+        prepared.extra["group"] = np.asarray([index.get(v.split(" ")[0], -1) for v in uniques], dtype=np.int64)
+    elif f.kind == "date":
+        ymd = np.full((len(uniques), 3), -1, dtype=np.int64)
+        for i, v in enumerate(uniques):
+            if len(v) == 8 and v.isdigit():
+                ymd[i] = (int(v[:4]), int(v[4:6]), int(v[6:8]))
+        prepared.extra["ymd"] = ymd
+    elif f.kind == "postcode":
+        parts = [postcode_parts(v) for v in uniques]
+        prepared.extra["sector"] = pd.factorize(np.asarray([p[0] for p in parts], dtype=object))[0]
+        prepared.extra["district"] = pd.factorize(np.asarray([p[1] for p in parts], dtype=object))[0]
+    elif f.kind == "numeric":
+        prepared.extra["number"] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(float)
+    return prepared
