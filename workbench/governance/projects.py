@@ -130,7 +130,7 @@ class Project:
 
     # -- linkage ------------------------------------------------------------------------------------------
     def link(self, left: str, right: str, *, spec: Any = None, engine: str = "recordlinkage",
-             threshold: float | None = None, progress: bool = False) -> LinkedData:
+             threshold: float | None = None, progress: bool | None = None) -> LinkedData:
         """Link two granted datasets inside the workbench: the linkage reads the columns owners granted for
         linkage; the project receives a link key, match weights and its own granted columns. Recorded, audited."""
         from workbench.linkage.service import GovernedLinkage

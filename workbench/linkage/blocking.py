@@ -126,7 +126,7 @@ def refuse_none(estimate: list[int]) -> None:
 
 
 def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bool,
-                    progress: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+                    progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """(left rows, right rows, which rules each pair meets as bits: bit r for rule r) of every candidate pair,
     and the per-rule estimate; refuses too many pairs."""
     import numpy as np

@@ -96,7 +96,7 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
 
 
 def comparison_matrix(prepared: dict[str, Prepared], li: np.ndarray, ri: np.ndarray,
-                      progress: bool = False) -> np.ndarray:
+                      progress: bool | None = None) -> np.ndarray:
     """Levels of every field for every pair: an int8 matrix, one column per field in spec order."""
     import numpy as np
 

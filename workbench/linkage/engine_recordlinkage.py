@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: bool,
-                     progress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
+                     progress: bool | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """(left rows, right rows, level matrix, the rules each pair meets as bits, per-rule pair estimate) through
     recordlinkage's Index and Compare."""
     import numpy as np

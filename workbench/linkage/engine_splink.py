@@ -115,7 +115,7 @@ def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:
 
 
 def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFrame, right: pd.DataFrame,
-               dedupe: bool, *, progress: bool = False, seed: int = 1
+               dedupe: bool, *, progress: bool | None = None, seed: int = 1
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Model, list[int]]:
     """Candidate pairs, their level matrix, Splink's match weights, the model and the pair estimate."""
     import logging

@@ -66,7 +66,7 @@ def _tf_adjustment(prepared: Any, li: np.ndarray, level: np.ndarray) -> np.ndarr
 
 
 def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpec | dict | None = None,
-         engine: str = "recordlinkage", *, threshold: float | None = None, progress: bool = False,
+         engine: str = "recordlinkage", *, threshold: float | None = None, progress: bool | None = None,
          seed: int = 1) -> LinkageResult:
     """Link ``left`` to ``right`` (or deduplicate ``left`` when ``right`` is None) under ``spec``.
 

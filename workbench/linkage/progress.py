@@ -1,4 +1,4 @@
-"""Progress bars (tqdm) on the long stages, only when asked for."""
+"""Progress bars (tqdm) on the long stages: asked for, or by default where someone is watching."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def steps(items: Iterable[T], what: str, show: bool) -> Iterator[T]:
-    """``items`` with a tqdm bar labelled ``what`` when ``show``; plain iteration otherwise."""
+def steps(items: Iterable[T], what: str, show: bool | None) -> Iterator[T]:
+    """``items`` with a tqdm bar labelled ``what`` when ``show`` (None: when someone is watching, see
+    ``workbench.progress``); plain iteration otherwise."""
+    if show is None:
+        from workbench.progress import watched
+
+        show = watched()
     if not show:
         yield from items
         return

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import InvalidInput
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from workbench.linkage.result import LinkageResult
@@ -71,15 +72,38 @@ def pr_curve(result: LinkageResult, truth: Any) -> pd.DataFrame:
 
 def histogram(result: LinkageResult, bins: int = 60) -> Any:
     """Plotly histogram of the match weights of assigned pairs, the threshold as a dashed line."""
+    return weights_figure(result.weight[result.assigned], result.threshold, "Match weights of candidate pairs", bins)
+
+
+def weights_figure(weights: np.ndarray, threshold: float, title: str, bins: int = 60) -> Any:
+    """Plotly histogram of match weights with the threshold as a dashed line (shared by every linkage view)."""
     import plotly.graph_objects as go
 
-    weights = result.weight[result.assigned]
     figure = go.Figure(go.Histogram(x=weights, nbinsx=bins, name="candidate pairs"))
-    figure.add_vline(x=result.threshold, line_dash="dash", line_color="firebrick",
-                     annotation_text=f"threshold {result.threshold:.2f}")
-    figure.update_layout(title="Match weights of candidate pairs", xaxis_title="match weight (log2 Bayes factor)",
-                         yaxis_title="pairs", bargap=0.05, template="plotly_white")
+    figure.add_vline(x=threshold, line_dash="dash", line_color="firebrick",
+                     annotation_text=f"threshold {threshold:.2f}")
+    figure.update_layout(title=title, xaxis_title="match weight (log2 Bayes factor)", yaxis_title="pairs",
+                         bargap=0.05, template="plotly_white")
     return figure
+
+
+def weights_html(weights: np.ndarray, threshold: float, bins: int = 30) -> str:
+    """A small self-contained HTML histogram of match weights (bars above the threshold in green), for rich
+    displays that must not depend on plotly.js being loaded."""
+    import numpy as np
+
+    if weights.size == 0:
+        return "<p><em>no candidate pairs</em></p>"
+    counts, edges = np.histogram(weights, bins=bins)
+    top = max(int(counts.max()), 1)
+    bars = "".join(
+        f"<div title='{lo:.1f} to {hi:.1f}: {n:,} pairs' style='display:inline-block;width:{100 / bins:.3f}%;"
+        f"height:{max(1, round(60 * n / top))}px;background:{'#198754' if lo >= threshold else '#adb5bd'};"
+        f"vertical-align:bottom'></div>" for n, lo, hi in zip(counts, edges[:-1], edges[1:], strict=True))
+    return (f"<div style='width:420px;height:62px;border-bottom:1px solid #666;white-space:nowrap'>{bars}</div>"
+            f"<div style='width:420px;font-size:smaller;display:flex;justify-content:space-between'>"
+            f"<span>{edges[0]:.1f}</span><span>match weight (green: at or above {threshold:.2f})</span>"
+            f"<span>{edges[-1]:.1f}</span></div>")
 
 
 def mu_table(result: LinkageResult) -> pd.DataFrame:

@@ -205,6 +205,29 @@ class LinkageResult:
 
         return ClericalReview(self, n=n)
 
+    def explore_threshold(self, truth: Any = None) -> Any:
+        """A threshold slider over the match-weight histogram: matches, expected precision (and with ``truth``,
+        precision and recall) at each setting; ``.result()`` gives this result decided there."""
+        from workbench.widgets.linkage import ThresholdExplorer
+
+        return ThresholdExplorer(self, truth)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        from workbench.linkage.quality import weights_html
+
+        shown = ("engine", "left_records", "right_records", "candidate_pairs", "matches", "threshold",
+                 "estimated_match_rate", "expected_precision")
+        summary = self.summary()
+        rows = "".join(f"<tr><th style='text-align:left'>{escape(k.replace('_', ' '))}</th><td>"
+                       f"{escape(f'{v:,.3f}' if isinstance(v, float) else f'{v:,}' if isinstance(v, int) else str(v))}"
+                       "</td></tr>" for k in shown if (v := summary.get(k)) is not None)
+        return (f"<div><h4>Linkage result</h4><table>{rows}</table>"
+                f"{weights_html(self.weight[self.assigned], self.threshold)}"
+                "<p><code>.matches</code>, <code>.report()</code>, <code>.histogram()</code>, "
+                "<code>.explore_threshold()</code>, <code>.review()</code></p></div>")
+
     def __repr__(self) -> str:
         s = self.summary()
         return (f"<LinkageResult {self.engine}: {s['matches']:,} matches from {s['candidate_pairs']:,} candidate "

@@ -67,7 +67,7 @@ class GovernedLinkage:
 
     def link(self, left_id: str, right_id: str, *, spec: LinkageSpec | dict | None = None,
              engine: str = "recordlinkage", threshold: float | None = None,
-             progress: bool = False) -> LinkedData:
+             progress: bool | None = None) -> LinkedData:
         """Link two granted datasets; returns the project's linked frame and the run's record."""
         from workbench.linkage.link import ENGINES
 
@@ -93,7 +93,7 @@ class GovernedLinkage:
             raise self._ctx.audit_refused("data.link", resource, error) from None
 
     def _run(self, resource: str, datasets: list[dict[str, Any]], items: list[dict[str, Any]], spec: Any,
-             engine: str, threshold: float | None, progress: bool) -> LinkedData:
+             engine: str, threshold: float | None, progress: bool | None) -> LinkedData:
         import pyarrow.parquet as pq
         from sqlalchemy import insert
 
@@ -282,14 +282,9 @@ class LinkedData:
 
     def histogram(self) -> Any:
         """Plotly histogram of the candidate pairs' match weights with the threshold (no record-level data)."""
-        import plotly.graph_objects as go
+        from workbench.linkage.quality import weights_figure
 
-        figure = go.Figure(go.Histogram(x=self._weights, nbinsx=60, name="candidate pairs"))
-        figure.add_vline(x=self.threshold, line_dash="dash", line_color="firebrick",
-                         annotation_text=f"threshold {self.threshold:.2f}")
-        figure.update_layout(title=f"Linkage run {self.run_id}: match weights", xaxis_title="match weight",
-                             yaxis_title="pairs", template="plotly_white")
-        return figure
+        return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
     def save(self, name: str) -> dict[str, Any]:
         """Save the linked frame in the project, derived from both datasets."""
@@ -307,6 +302,8 @@ class LinkedData:
     def _repr_html_(self) -> str:
         from html import escape
 
+        from workbench.linkage.quality import weights_html
+
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.quality.items())
         return (f"<div><h4>Linkage run {self.run_id}</h4><table>{rows}</table>"
-                f"{self.frame.head(10).to_html(index=False)}</div>")
+                f"{weights_html(self._weights, self.threshold)}{self.frame.head(10).to_html(index=False)}</div>")
