@@ -252,9 +252,12 @@ async def test_owner_usage(api, served) -> None:
     from conftest import grant
 
     grant(served)
+    served(OWNER).dp.set_budget(DATASET, 2.0)
+    served(ANALYST).project(PROJECT).dp.count(DATASET, epsilon=0.5)
     reply = await api(OWNER, "GET", "owner", "usage", DATASET)
     assert reply.status == 200, reply
     assert reply.json["dataset_id"] == DATASET and reply.json["grants"][0]["project_id"] == PROJECT
+    assert reply.json["privacy"][0] == {**reply.json["privacy"][0], "project_id": PROJECT, "epsilon_spent": 0.5}
     assert (await api(ADMIN, "GET", "owner", "usage", DATASET)).status == 200
     unchanged = Unchanged(served(ADMIN))
     for user, dataset_id, status in ((ANALYST, DATASET, 403), (OTHER_OWNER, DATASET, 403),
