@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
+    from workbench.outputs.requests import OutputRequests
     from workbench.outputs.store import ProjectOutputs
     from workbench.outputs.tables import ProjectTables
 
@@ -140,6 +141,13 @@ class Project:
         from workbench.outputs.store import ProjectOutputs
 
         return ProjectOutputs(self._ctx, self.id)
+
+    @property
+    def output_requests(self) -> OutputRequests:
+        """Requests to release outputs: ``.create(title, context=..., outputs=[...])``, ``.list()``, ``.get(id)``."""
+        from workbench.outputs.requests import OutputRequests
+
+        return OutputRequests(self._ctx, self.id)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Project) and self.to_dict() == other.to_dict()
