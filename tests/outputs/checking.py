@@ -1,23 +1,11 @@
-"""Fixtures for output checking: a granted project with a recorded table, and three independent checkers."""
+"""Helpers for output checking tests (the ``desk`` fixture is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import ADMIN, ANALYST, DATASET, PROJECT, grant
+from conftest import ANALYST, CHECKER2, CHECKER3, DATASET, PROJECT  # noqa: F401 (re-exported)
 
-CHECKER2, CHECKER3 = "dee.checker", "eve.checker"
 CONTEXT = {"shown": "Admissions by age band and length of stay", "population": "Test patients, 2025",
            "purpose": "Published in the evaluation report", "differences": "First release"}
-
-
-@pytest.fixture
-def desk(governed):
-    """``governed`` plus a grant of DATASET to PROJECT and two more output checkers (CHECKER is the first)."""
-    grant(governed)
-    admin = governed(ADMIN)
-    for user in (CHECKER2, CHECKER3):
-        admin.people.add(user, user.replace(".", " ").title(), roles=["output_checker"], department="DHSC")
-    return governed
 
 
 def record_table(connect, name: str = "by age and stay", **options):

@@ -84,7 +84,24 @@ class Review:
                                                  updated_at=datetime.now(UTC)))
             audit.append(conn, self._ctx.actor.username, "settings.update", "output-checking settings",
                          detail=changes)
+            if "reviews_required" in changes:
+                self._recount(conn, value["reviews_required"])
         return value
+
+    def _recount(self, conn: Connection, needed: int) -> None:
+        """After the number of reviews needed changed: requests under review move to where their reviews are."""
+        from sqlalchemy import select, update
+
+        from workbench.db.schema import output_requests as requests
+
+        rows = conn.execute(select(requests.c.id, requests.c.status).where(
+            requests.c.status.in_(("submitted", "partially_reviewed", "reviewed")))).all()
+        for request_id, status in rows:
+            after = progress(conn, request_id, needed)
+            if after != status:
+                conn.execute(update(requests).where(requests.c.id == request_id).values(status=after))
+                audit.append(conn, self._ctx.actor.username, "review.recount", f"output request {request_id}",
+                             detail={"reviews_required": needed, "before": status, "after": after})
 
     # -- the queue -----------------------------------------------------------------------------------------
     def queue(self, include_approved: bool = True) -> pd.DataFrame:
@@ -163,11 +180,11 @@ class Review:
             if output_id not in items:
                 raise NotFound(f"Output request {request_id} holds no output {output_id}; its outputs are "
                                f"{', '.join(map(str, items)) or 'none'}.")
-            next_status(row["status"], "review")
             if decision not in DECISIONS:
                 raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}.", field="decision")
             if comment is not None and not isinstance(comment, str):
                 raise InvalidInput("comment: give the comment as text.", field="comment")
+            next_status(row["status"], "review")
             comment = (comment or "").strip() or None
             item = items[output_id]
             why = comment_required(decision, item["status"])
@@ -208,13 +225,13 @@ class Review:
             self._ctx.check("review.conclude", resource, **self._facts(conn, row, [i["output_id"] for i in items]))
             if outcome not in OUTCOMES:
                 raise InvalidInput(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}.", field="outcome")
-            status = next_status(row["status"], outcome)
             if comment is not None and not isinstance(comment, str):
                 raise InvalidInput("comment: give the comment as text.", field="comment")
             comment = (comment or "").strip() or None
             if outcome != "approve" and not comment:
                 done = "returned" if outcome == "return" else "rejected"
                 raise InvalidInput(f"comment: say why the request is {done} (the analyst reads it).", field="comment")
+            status = next_status(row["status"], outcome)
             if outcome == "approve":
                 against = []
                 for item in items:
