@@ -39,6 +39,14 @@ ALLOWED = {
     "outputs.create": set(ROLES),
     "outputs.update": set(ROLES),
     "outputs.read": set(ROLES),
+    "requests.create": set(ROLES),
+    "requests.update": set(ROLES),
+    "requests.read": set(ROLES),
+    "review.queue": {"output_checker"},
+    "review.read": {"output_checker"},
+    "review.decide": {"output_checker"},
+    "review.conclude": {"output_checker"},
+    "review.release": {"output_checker"},
 }
 TODAY = "2026-06-01"
 GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
@@ -51,7 +59,9 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "owner.usage": {"owner": "someone.else"},
             "data.load": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
             "data.save": GOOD, "data.read_saved": GOOD, "outputs.create": GOOD, "outputs.update": GOOD,
-            "outputs.read": GOOD}
+            "outputs.read": GOOD, "requests.create": GOOD, "requests.update": GOOD, "requests.read": GOOD,
+            **{f"review.{a}": {"project": "p", "member_role": None, "project_status": "active", "authored": False}
+               for a in ("read", "decide", "conclude", "release")}}
 
 
 def test_matrix_covers_every_action() -> None:
@@ -136,3 +146,14 @@ def test_every_action_reads_well_in_a_refusal() -> None:
 
 def test_unknown_actions_are_denied() -> None:
     assert not decide(Actor("a", frozenset(ROLES), registered=True), "catalogue.delete_everything")
+
+
+def test_output_checking_rules() -> None:
+    checker = Actor("me", frozenset({"output_checker"}), registered=True)
+    independent = RESOURCE["review.decide"]
+    assert decide(checker, "review.decide", independent)
+    assert "member of project p" in decide(checker, "review.decide", {**independent, "member_role": "reviewer"}).reason
+    assert not decide(checker, "review.release", {**independent, "member_role": "analyst"})
+    assert "authored" in decide(checker, "review.decide", {**independent, "authored": True}).reason
+    assert "suspended" in decide(checker, "review.release", {**independent, "project_status": "suspended"}).reason
+    assert decide(checker, "review.release", {**independent, "project_status": "closed"})
