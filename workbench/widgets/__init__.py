@@ -1,0 +1,1 @@
+"""Notebook widgets (ipywidgets, imported only when a widget is made)."""
