@@ -94,7 +94,7 @@ class ReviewWidget:
         self.panels = {o["id"]: OutputPanel(self, o, detail["reviews_required"]) for o in detail["outputs"]}
         self.outputs.children = [panel.box for panel in self.panels.values()]
         status = request["status"]
-        for outcome, button in self.conclude_buttons.items():
+        for button in self.conclude_buttons.values():
             button.disabled = status != "reviewed"
         self.release.disabled = status != "approved"
 
