@@ -154,6 +154,8 @@ def test_a_crash_during_release_leaves_one_complete_package_on_retry(desk, tmp_p
     outputs = [record_table(desk), record_table(desk, name="again"),
                project.outputs.add_file(notes, description="Method notes", derived_from=[DATASET])]
     request = submitted(desk, outputs=outputs)
+    shown = desk(CHECKER).review.show(request.id)["outputs"][2]
+    assert shown["status"] == "review" and "Counts from the admissions table." in shown["preview"]
     approve_all(desk, request)
     crashed = _crash(desk, request.id, patch)
     assert crashed.returncode == code, crashed.stderr

@@ -397,6 +397,7 @@ class Review:
                 "failures": output.failures().astype(str).to_dict("records"),
                 "files": [p.name for p in attachments_of(store.folder(item["output_id"]))],
                 "html": output._repr_html_(),
+                "preview": preview(attachments_of(store.folder(item["output_id"]))) if output.kind == "file" else "",
             })
         return {"request": as_dict(conn, row), "reviews_required": needed,
                 "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status")},
@@ -478,6 +479,32 @@ class Review:
         return files, document, manifest
 
 
+PREVIEW_TEXT = (".csv", ".txt", ".md", ".json")
+PREVIEW_IMAGE = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+PREVIEW_CHARACTERS = 20_000
+
+
+def preview(paths: list[Any]) -> str:
+    """A custom file as a checker sees it: text (the start of it) or the image; other types by name only."""
+    import base64
+
+    parts = []
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix in PREVIEW_TEXT:
+            text = path.read_bytes()[:PREVIEW_CHARACTERS].decode("utf-8", errors="replace")
+            more = " (first 20,000 characters)" if path.stat().st_size > PREVIEW_CHARACTERS else ""
+            parts.append(f"<p><b>{escape(path.name)}</b>{more}</p><pre style='max-height:30em;overflow:auto'>"
+                         f"{escape(text)}</pre>")
+        elif suffix in PREVIEW_IMAGE:  # as an image only: an SVG shown this way runs no script
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(f"<p><b>{escape(path.name)}</b></p><img style='max-width:100%' "
+                         f"src='data:{PREVIEW_IMAGE[suffix]};base64,{data}'/>")
+        else:
+            parts.append(f"<p><b>{escape(path.name)}</b>: no preview for this type; open it in the vault.</p>")
+    return "".join(parts)
+
+
 class RequestDetail(dict):
     """A request as a checker sees it (a plain dict, for the REST API too), shown as HTML in a notebook."""
 
@@ -511,7 +538,8 @@ def output_html(output: dict[str, Any], needed: int) -> str:
     files = f"<p>Files: {escape(', '.join(output['files']))}</p>" if output["files"] else ""
     return (f"<div style='border-top:1px solid #ccc;margin-top:8px'><h4>Output {output['id']}: "
             f"{escape(output['name'])} <small>{escape(output['kind'])}, by {escape(output['author'])}</small></h4>"
-            f"{output['html']}{files}<p>{escape(' '.join(lines))}</p><ul>{warnings}</ul><ul>{reviews}{hidden}</ul>"
+            f"{output['html']}{output.get('preview', '')}{files}<p>{escape(' '.join(lines))}</p>"
+            f"<ul>{warnings}</ul><ul>{reviews}{hidden}</ul>"
             "</div>")
 
 
