@@ -77,8 +77,9 @@ PATIENT_COLUMNS = [
 
 
 def patient_record(**overrides: Any) -> dict[str, Any]:
-    """Patient-level admissions (``dhsc.patients``): the admissions record with two direct identifiers in front."""
-    return record(**{"columns": copy.deepcopy(PATIENT_COLUMNS), "localId": "dhsc.patients",
+    """Patient-level admissions (``dhsc.patients``): the admissions record with two direct identifiers in front,
+    the NHS number naming the person (a patient may have several admissions)."""
+    return record(**{"columns": copy.deepcopy(PATIENT_COLUMNS), "localId": "dhsc.patients", "personKey": "nhs_number",
                      "identifier": "https://data.example.invalid/dataset/patients", **overrides})
 
 

@@ -47,6 +47,9 @@ ALLOWED = {
     "review.decide": {"output_checker"},
     "review.conclude": {"output_checker"},
     "review.release": {"output_checker"},
+    "dp.query": set(ROLES),
+    "dp.budget.read": set(ROLES),
+    "dp.budget.set": {"admin"},
 }
 TODAY = "2026-06-01"
 GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
@@ -61,7 +64,9 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "data.save": GOOD, "data.read_saved": GOOD, "outputs.create": GOOD, "outputs.update": GOOD,
             "outputs.read": GOOD, "requests.create": GOOD, "requests.update": GOOD, "requests.read": GOOD,
             **{f"review.{a}": {"project": "p", "member_role": None, "project_status": "active", "authored": False}
-               for a in ("read", "decide", "conclude", "release")}}
+               for a in ("read", "decide", "conclude", "release")},
+            "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
+            "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}}
 
 
 def test_matrix_covers_every_action() -> None:

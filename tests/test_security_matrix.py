@@ -83,6 +83,15 @@ EXPECTED = {
     "release output request": {"output_checker"},
     "read output-checking settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change output-checking settings": {"admin"},
+    "set privacy budget": {"admin", "data_owner"},
+    "list privacy budgets": {"admin", "data_owner"},
+    "read project privacy budget": {"analyst"},
+    "preview dp query": {"analyst"},
+    "run dp query": {"analyst"},
+    "catalogue filters": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "catalogue coverage": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "open catalogue browser": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "explore dp accuracy": {"analyst"},
 }
 
 
@@ -149,6 +158,15 @@ def operations(ws, user: str, state: dict) -> dict:
         "release output request": lambda: ws.review.release(state["approved"]),
         "read output-checking settings": lambda: ws.review.settings(),
         "change output-checking settings": lambda: ws.review.update_settings(reviews_required=3),
+        "set privacy budget": lambda: ws.dp.set_budget(DATASET, 5.0, project=PROJECT),
+        "list privacy budgets": lambda: ws.dp.budgets(DATASET),
+        "read project privacy budget": lambda: ws.project(PROJECT).dp.budget(),
+        "preview dp query": lambda: ws.project(PROJECT).dp.count(DATASET, epsilon=0.1, preview=True),
+        "run dp query": lambda: ws.project(PROJECT).dp.crosstab(DATASET, "age_band", epsilon=0.1),
+        "catalogue filters": lambda: ws.catalogue.facets(),
+        "catalogue coverage": lambda: ws.catalogue.coverage(),
+        "open catalogue browser": lambda: ws.catalogue.browse(),
+        "explore dp accuracy": lambda: ws.project(PROJECT).dp.explore("count", DATASET, epsilon=0.1),
     }
 
 
@@ -159,6 +177,7 @@ def world(governed, tmp_path):
     staffed, state = governed, {"tmp": tmp_path}
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
     state["grant"] = grant(staffed)["grant_id"]
+    staffed(OWNER).dp.set_budget(DATASET, 10.0)
     analyst = staffed(ANALYST)
     state["pending"] = analyst.project(OTHER_PROJECT).request_access(DATASET, justification="Planning")["id"]
     analyst.project(PROJECT).save(pd.DataFrame({"n": [1]}), "kept", derived_from=[DATASET])

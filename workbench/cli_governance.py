@@ -152,14 +152,15 @@ def cmd_owner_usage(args: argparse.Namespace) -> int:
         report = ws.owner.usage(args.dataset_id)
     if args.format == "json":
         print(json.dumps({name: json.loads(getattr(report, name).to_json(orient="records", date_format="iso"))
-                          for name in ("grants", "loads", "derived", "releases")}, indent=2))
+                          for name in ("grants", "loads", "derived", "releases", "privacy")}, indent=2))
         return 0
     print(f"Usage of {report.dataset_id} (owner {report.owner})")
     for title, frame, columns in (
             ("Grants", report.grants, ["project_id", "title", "legal_gateway", "expires", "state"]),
             ("Loads by project and month", report.loads, None),
             ("Derived project datasets", report.derived, ["project_id", "name", "version", "created_by"]),
-            ("Released outputs", report.releases, None)):
+            ("Released outputs", report.releases, None),
+            ("Privacy budget spent (differential privacy)", report.privacy, None)):
         print(f"\n{title}:")
         _show(frame, columns=columns, empty="  none")
     return 0
@@ -176,6 +177,22 @@ def cmd_owner_revoke(args: argparse.Namespace) -> int:
     with _connect(args) as ws:
         ws.owner.revoke(args.grant_id, reason=args.reason)
     print(f"Grant {args.grant_id} revoked.")
+    return 0
+
+
+# -- differential privacy ---------------------------------------------------------------------------------------
+def cmd_dp_budget(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        result = ws.dp.set_budget(args.dataset_id, args.epsilon, project=args.project, delta=args.delta)
+    print(f"Privacy budget of {result['dataset_id']} for {result['scope']}: ε = {result['epsilon']:g} "
+          f"({result['spent']:.4g} spent, {result['remaining']:.4g} remaining).")
+    return 0
+
+
+def cmd_dp_budgets(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        frame = ws.dp.budgets(args.dataset_id)
+    _show(frame, args.format, empty=f"No privacy budget is set for {args.dataset_id}: no DP query may use it.")
     return 0
 
 
@@ -266,6 +283,15 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p = command(owner, "revoke", "end a grant now", cmd_owner_revoke)
     p.add_argument("grant_id", type=int)
     p.add_argument("--reason", required=True)
+
+    dp = group("dp", "privacy budgets of datasets for differentially private queries (owners, admins)")
+    p = command(dp, "budget", "set the ε budget of a dataset, across projects or for one", cmd_dp_budget)
+    p.add_argument("dataset_id")
+    p.add_argument("epsilon", type=float)
+    p.add_argument("--project", help="the project this budget is for (default: across all projects)")
+    p.add_argument("--delta", type=float, default=0.0)
+    p = command(dp, "budgets", "every budget of a dataset: ε set, spent and remaining", cmd_dp_budgets, fmt=True)
+    p.add_argument("dataset_id")
 
     audit = group("audit", "check the audit log (admins)")
     command(audit, "verify", "recompute the hash chain; exit 1 at the first broken event", cmd_audit_verify)

@@ -22,12 +22,12 @@ from workbench.errors import Conflict, InvalidInput, WorkbenchError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from workbench.catalogue.service import Catalogue
     from workbench.context import Context
     from workbench.governance.access import Access, Owner
     from workbench.governance.people import People
     from workbench.governance.projects import Project
     from workbench.outputs.review import Review
+    from workbench.widgets.catalogue import NotebookCatalogue
 
 SECRETS_FILE = "secrets.json"
 MARKER_FILE = "workspace.json"
@@ -119,10 +119,11 @@ class Workspace:
         return self._services[name]
 
     @property
-    def catalogue(self) -> Catalogue:
-        from workbench.catalogue.service import Catalogue
+    def catalogue(self) -> NotebookCatalogue:
+        """Find, read, register and browse datasets: ``ws.catalogue.search(...)``, ``.browse()``."""
+        from workbench.widgets.catalogue import NotebookCatalogue
 
-        return self._service("catalogue", Catalogue)
+        return self._service("catalogue", lambda ctx: NotebookCatalogue(ctx, self))
 
     @property
     def people(self) -> People:
@@ -181,6 +182,13 @@ class Workspace:
         from workbench.outputs.review import Review
 
         return self._service("review", Review)
+
+    @property
+    def dp(self) -> Any:
+        """Privacy budgets: ``ws.dp.set_budget(dataset, epsilon, project=...)``, ``.budgets(dataset)`` (owners)."""
+        from workbench.dp.budgets import Budgets
+
+        return self._service("dp", Budgets)
 
     @property
     def demo(self) -> Any:

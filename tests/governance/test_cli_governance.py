@@ -77,3 +77,18 @@ def test_project_commands(run) -> None:
     assert code == 1 and "is closed and can only be read" in err
     code, _, err = run(ADMIN, "projects", "show", "p-nothing")
     assert code == 1 and "No project 'p-nothing'" in err
+
+
+def test_dp_budget_commands(run) -> None:
+    code, out, _ = run(OWNER, "dp", "budget", DATASET, "2.5")
+    assert code == 0 and "ε = 2.5" in out and "all projects" in out
+    code, out, _ = run(OWNER, "dp", "budget", DATASET, "1", "--project", PROJECT)
+    assert code == 0 and PROJECT in out
+    code, out, _ = run(OWNER, "dp", "budgets", DATASET, "--format", "json")
+    assert code == 0 and {b["scope"] for b in json.loads(out)} == {"all projects", PROJECT}
+    code, _, err = run(ANALYST, "dp", "budget", DATASET, "100")
+    assert code == 1 and "may not set" in err
+    code, _, err = run(OWNER, "dp", "budget", DATASET, "-1")
+    assert code == 1 and "epsilon" in err
+    code, out, _ = run(OWNER, "owner", "usage", DATASET, "--format", "json")
+    assert code == 0 and json.loads(out)["privacy"][0]["epsilon_budget"] == 2.5

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 
-import pandas as pd
 import pytest
 
 import workbench
@@ -34,19 +33,11 @@ def demo_copy(demo_home, tmp_path, monkeypatch):
 
 
 def test_demo_table_and_dp_result_to_a_released_package(demo_copy) -> None:
-    from workbench import disclosure as sdc
-    from workbench.disclosure.output import Output
-    from workbench.outputs.store import ProjectOutputs
-
     analyst = demo_copy(ANALYST)
     project = analyst.project(PROJECT)
     lfs = project.load("ons.lfs")
     table = project.tables.crosstab(lfs, "region", "ilo_status", name="ILO status by region")
-    noisy = pd.DataFrame({"inactive": [1200, 950]}, index=pd.Index(["North East", "Wales"], name="region"))
-    dp = ProjectOutputs(analyst._ctx, PROJECT).record(  # as project.dp records its results
-        Output(kind="dp", method="dp count", table=noisy, flags={}, status="pass", safe_table=noisy,
-               settings=sdc.DisclosureSettings(), properties={"mechanism": "geometric", "epsilon": 0.5}),
-        name="DP inactive by region", derived_from=["ons.lfs"])
+    dp = project.dp.crosstab("ons.lfs", "region", epsilon=0.5, name="DP respondents by region")
     if table.status != "pass":
         table.request_exception("Regional ILO status is published by ONS at this level.")
     request = project.outputs.submit([table, dp], title="Inactivity by region", context={
@@ -65,5 +56,5 @@ def test_demo_table_and_dp_result_to_a_released_package(demo_copy) -> None:
     owner = demo_copy(ANALYST).catalogue["ons.lfs"].owner
     usage = demo_copy(owner).owner.usage("ons.lfs").releases
     usage = usage[usage["request_id"] == request.id]  # the demo's notebooks may have released others
-    assert list(usage["output"]) == ["ILO status by region", "DP inactive by region"]
+    assert list(usage["output"]) == ["ILO status by region", "DP respondents by region"]
     assert set(usage["project_id"]) == {PROJECT}

@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from checking import CONTEXT, record_table, submitted
 from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT
@@ -25,16 +24,10 @@ from workbench.outputs.release import MANIFEST, verify_package
 
 
 def dp_result(connect) -> Output:
-    """A differentially private result recorded the way ``project.dp`` records them: kind 'dp', the noisy table
-    as its table, the mechanism and budget in its properties."""
-    from workbench.outputs.store import ProjectOutputs
-
-    noisy = pd.DataFrame({"count": [412, 388, 97]}, index=pd.Index(["0-17", "18-64", "65+"], name="age_band"))
-    output = Output(kind="dp", method="dp count", table=noisy, flags={}, status="pass", safe_table=noisy,
-                    settings=sdc.DisclosureSettings(),
-                    properties={"mechanism": "geometric", "epsilon": 0.5, "ledger_entry": 1})
-    ws = connect(ANALYST)
-    return ProjectOutputs(ws._ctx, PROJECT).record(output, name="DP admissions by age band", derived_from=[DATASET])
+    """A differentially private count by age band, computed and recorded by ``project.dp``."""
+    connect(OWNER).dp.set_budget(DATASET, 10.0)
+    return connect(ANALYST).project(PROJECT).dp.crosstab(DATASET, "age_band", epsilon=0.5,
+                                                         name="DP admissions by age band")
 
 
 def approve_all(connect, request) -> None:
@@ -61,7 +54,8 @@ def test_end_to_end_from_table_and_dp_result_to_the_owners_usage_report(desk) ->
     assert queue.loc[0, "id"] == request.id and queue.loc[0, "awaiting_me"] == 3
     detail = desk(CHECKER).review.show(request.id)
     assert [o["kind"] for o in detail["outputs"]] == ["table", "dp", "figure"]
-    assert detail["outputs"][1]["properties"]["epsilon"] == 0.5 and detail["outputs"][2]["files"][0] == "figure.html"
+    assert detail["outputs"][1]["properties"]["dp"]["epsilon"] == 0.5
+    assert detail["outputs"][2]["files"][0] == "figure.html"
     assert "outline:1px solid" in detail["outputs"][0]["html"]  # flagged cells highlighted
     assert json.loads(json.dumps(detail, default=str))["request"]["context"] == CONTEXT  # JSON-able for REST
     approve_all(desk, request)
@@ -77,7 +71,7 @@ def test_end_to_end_from_table_and_dp_result_to_the_owners_usage_report(desk) ->
     assert manifest["request"]["context"] == CONTEXT and manifest["project"]["id"] == PROJECT
     assert [d["id"] for d in manifest["datasets"]] == [DATASET] and manifest["datasets"][0]["version"] == "2026-10-01"
     assert {r["reviewer"] for r in manifest["reviews"]} == {CHECKER, CHECKER2}
-    assert manifest["outputs"][1]["properties"]["mechanism"] == "geometric"
+    assert manifest["outputs"][1]["properties"]["dp"]["ledger"] == dp.properties["dp"]["ledger"]
     assert manifest["outputs"][0]["checks"]["status"] == table.status
     assert released["manifest_sha256"] == hashlib.sha256(released_path.read_bytes()).hexdigest()
     back = sdc.read_results_json(folder)  # what SACRO-Viewer reads: the released (safe) tables, not more

@@ -94,7 +94,7 @@ class Entry:
             ("Legal gateways", ", ".join(r.get("legalGateway", [])) or "none"),
             ("Access rights", r["accessRights"]),
             ("Security classification", r["securityClassification"]),
-            ("Update frequency", r["updateFrequency"]),
+            ("Update frequency", r["updateFrequency"].removeprefix("freq:")),
             ("Modified", r["modified"]),
             ("Rows", f"{r['rowCount']:,}" if r.get("rowCount") is not None else "unknown"),
             ("Coverage", " to ".join(r["temporalCoverage"].values()) if r.get("temporalCoverage") else ""),

@@ -360,6 +360,9 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")
+    if record.get("personKey") is not None and record["personKey"] not in seen:
+        checker.fail("personKey", f"{record['personKey']!r} is not a column of the schema; name the column that "
+                                  "identifies the person")
     completeness = record.get("completeness") or {}
     if completeness and not columns:
         checker.fail("completeness", "needs the columns it describes: give columns as well")

@@ -292,6 +292,50 @@ class Catalogue:
         frame["rows"] = frame["rows"].astype("Int64")
         return frame, total
 
+    def facets(self) -> dict[str, list[tuple[str, Any, int]]]:
+        """What the search filters can take, with how many entries each: ``{filter: [(label, value, count)]}``
+        for department, mission, theme, security_classification and access_rights (for filter menus)."""
+        from sqlalchemy import func, select
+
+        from workbench.db.schema import dataset_missions, dataset_themes, datasets, departments
+
+        self._ctx.require("catalogue.read", "catalogue")
+        with self._ctx.db.read() as conn:
+            department = conn.execute(
+                select(func.coalesce(departments.c.abbreviation, departments.c.slug), departments.c.slug,
+                       func.count()).join(datasets, datasets.c.department == departments.c.slug)
+                .group_by(departments.c.slug, departments.c.abbreviation).order_by(departments.c.slug)).all()
+            mission = conn.execute(select(dataset_missions.c.mission, func.count())
+                                   .group_by(dataset_missions.c.mission).order_by(dataset_missions.c.mission)).all()
+            theme = conn.execute(select(dataset_themes.c.label, func.count()).group_by(dataset_themes.c.label)
+                                 .order_by(dataset_themes.c.label)).all()
+            plain = {name: conn.execute(select(column, func.count()).group_by(column).order_by(column)).all()
+                     for name, column in (("security_classification", datasets.c.security_classification),
+                                          ("access_rights", datasets.c.access_rights))}
+        return {"department": [(str(label), slug, n) for label, slug, n in department],
+                "mission": [(f"Mission {m}", int(m), n) for m, n in mission],
+                "theme": [(str(label), str(label), n) for label, n in theme],
+                **{name: [(str(v), str(v), n) for v, n in rows] for name, rows in plain.items()}}
+
+    def coverage(self) -> pd.DataFrame:
+        """How many datasets each department holds for each mission (department, mission, datasets)."""
+        import pandas as pd
+        from sqlalchemy import func, select
+
+        from workbench.db.schema import dataset_missions, datasets, departments
+
+        self._ctx.require("catalogue.read", "catalogue")
+        with self._ctx.db.read() as conn:
+            rows = conn.execute(
+                select(func.coalesce(departments.c.abbreviation, departments.c.slug), dataset_missions.c.mission,
+                       func.count())
+                .join(datasets, datasets.c.id == dataset_missions.c.dataset_id)
+                .join(departments, departments.c.slug == datasets.c.department)
+                .group_by(departments.c.slug, departments.c.abbreviation, dataset_missions.c.mission)).all()
+        return pd.DataFrame([(str(d), int(m), int(n)) for d, m, n in rows],
+                            columns=["department", "mission", "datasets"]).sort_values(["department", "mission"],
+                                                                                       ignore_index=True)
+
     def list(self) -> pd.DataFrame:
         """Every entry, by title."""
         return self.search("", limit=None)

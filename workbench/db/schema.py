@@ -9,6 +9,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -275,6 +276,34 @@ output_reviews = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("request_id", "output_id", "round", "reviewer", name="uq_output_reviews_request_id"),
     CheckConstraint("decision IN ('approve', 'changes', 'reject')", name="decision"),
+)
+
+dp_budgets = Table(
+    "dp_budgets", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
+    Column("project_id", String(64), ForeignKey("projects.id")),  # NULL: the dataset across all projects
+    Column("epsilon", Float, nullable=False),
+    Column("delta", Float, nullable=False),
+    Column("set_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("epsilon >= 0 AND delta >= 0 AND delta < 1", name="positive"),
+)
+
+dp_spends = Table(
+    "dp_spends", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("query_id", String(32), nullable=False, index=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
+    Column("username", String(63), ForeignKey("people.username"), nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("query", JSON, nullable=False),
+    Column("epsilon", Float, nullable=False),
+    Column("delta", Float, nullable=False),
+    Column("output_id", Integer, ForeignKey("outputs.id")),
+    Column("at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("epsilon > 0 AND delta >= 0", name="positive"),
 )
 
 settings = Table(

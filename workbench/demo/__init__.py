@@ -64,18 +64,27 @@ def build_demo(home: Any = None, *, persons: int = 200_000, seed: int = 2026, fo
                            "WORKBENCH_DATABASE_URL yourself, or unset it.")
         say(f"Removing the old demo workspace at {path}")
         shutil.rmtree(path)
+    from workbench.progress import bar
+
     started = time.perf_counter()
     say(f"Generating a synthetic public sector of {persons:,} persons (seed {seed})")
-    world = build_world(persons=persons, seed=seed)
-    ws = connect(path)
-    try:
-        with ws:
-            _register_world(ws, world, say)
-            _record_demo(ws._ctx, persons, seed, len(world.datasets))
-    except BaseException:
-        if not os.environ.get("WORKBENCH_DATABASE_URL"):
-            shutil.rmtree(path, ignore_errors=True)  # nothing half-built stays behind
-        raise
+    # a bar where nobody prints the steps (a notebook calling build_demo); the CLI prints them as lines
+    with bar(3, "Building the demo", worth_showing=progress is None) as steps:
+        steps.set_postfix_str("generating the population")
+        world = build_world(persons=persons, seed=seed)
+        steps.update(1)
+        ws = connect(path)
+        try:
+            with ws:
+                steps.set_postfix_str("registering datasets")
+                _register_world(ws, world, say)
+                steps.update(1)
+                _record_demo(ws._ctx, persons, seed, len(world.datasets))
+                steps.update(1)
+        except BaseException:
+            if not os.environ.get("WORKBENCH_DATABASE_URL"):
+                shutil.rmtree(path, ignore_errors=True)  # nothing half-built stays behind
+            raise
     seconds = time.perf_counter() - started
     return (f"Built the demo workspace at {path}: {len(world.departments)} departments, {len(world.people)} "
             f"people, {len(world.datasets)} datasets, {len(world.projects)} projects from {persons:,} synthetic "
@@ -148,6 +157,14 @@ def _play_access_story(ws: Any, world: Any) -> None:
     lfs = project.load("ons.lfs", ["region", "ilo_status", "survey_weight"])
     table = lfs.groupby(["region", "ilo_status"], observed=True)["survey_weight"].sum().reset_index()
     project.save(table, "weighted_status_by_region", derived_from=["ons.lfs"])
+    granted = ws.access.grants()
+    for dataset_id in sorted(set(granted["dataset_id"])):
+        budgets = _as(ws, owners[dataset_id]).dp
+        budgets.set_budget(dataset_id, story.DP_BUDGET_ALL_PROJECTS)
+        for project_id in sorted(set(granted.loc[granted["dataset_id"] == dataset_id, "project_id"])):
+            budgets.set_budget(dataset_id, story.DP_BUDGET_PER_PROJECT, project=project_id)
+    for project_id, person, dataset_id, index, columns, epsilon in story.DP_QUERIES:
+        _as(ws, person).project(project_id).dp.crosstab(dataset_id, index, columns, epsilon=epsilon)
 
 
 def _record_demo(ctx: Context, persons: int, seed: int, datasets: int) -> None:

@@ -3,7 +3,8 @@
 Played through the ordinary services as the people concerned, so the demo shows every path: approved
 grants (some with fewer columns than asked, one with a ticked identifier under an identifier-permitting
 gateway), requests waiting for owners, a refusal with its reason, a delegate, lapsed training, loads and a
-derived project dataset for the owners' usage reports.
+derived project dataset for the owners' usage reports; privacy budgets on every granted dataset and a
+differentially private table spent from one.
 """
 
 from __future__ import annotations
@@ -74,3 +75,8 @@ REQUESTS: tuple[tuple, ...] = (
 # (project, person, dataset) loads, then a derived frame saved from the first
 LOADS = (("m1-economic-inactivity", "sanjay.patel", "ons.lfs"),
          ("m5-emergency-admissions", "james.wilson", "dhsc.hes_apc"))
+
+# differential privacy: every dataset granted to a project gets a budget across all projects and one per project
+DP_BUDGET_ALL_PROJECTS, DP_BUDGET_PER_PROJECT = 10.0, 3.0
+# (project, person, dataset, index, columns, epsilon): a DP count crosstab charged to the budget
+DP_QUERIES = (("m1-economic-inactivity", "sanjay.patel", "ons.lfs", "region", "ilo_status", 0.5),)

@@ -366,6 +366,7 @@ DATASETS: dict[str, dict] = {
         lineage=("Collected by ONS field and telephone interviewers; this extract holds the 2025/26 responses "
                  "with the identifiers collected for linkage, weighted to mid-year population estimates.")),
     "dhsc.hes_apc": _meta(
+        person_key="nhs_number",
         title="Hospital Episode Statistics: admitted patient care",
         summary="Every episode of admitted patient care in NHS hospitals in England, with diagnosis, admission "
                 "method, dates and provider.",
@@ -388,6 +389,7 @@ DATASETS: dict[str, dict] = {
         lineage=("Submitted monthly by providers through the Secondary Uses Service, cleaned and derived by NHS "
                  "England; extracted for the workbench with patient identifiers retained for approved linkage.")),
     "dwp.benefit_claims": _meta(
+        person_key="nino",
         title="Benefit claims: Universal Credit, disability, carer and pension benefits",
         summary="Claims to Universal Credit, PIP, ESA, State Pension and Carer's Allowance in payment at any "
                 "time since April 2019, with amounts and dates.",
@@ -445,6 +447,7 @@ DATASETS: dict[str, dict] = {
         mission=[4], temporal=("2024-11-07", "2024-11-07"), spatial="England",
         lineage="Census returns from schools and local authorities, validated by DfE."),
     "moj.offender_records": _meta(
+        person_key="pnc_id",
         title="Proven offending and reoffending cohorts",
         summary="Offenders cautioned, convicted or released from custody in England and Wales, April 2019 to "
                 "March 2025, with index offence, sentence and one-year proven reoffending.",
@@ -628,5 +631,6 @@ def build_entries(staff: list[dict]) -> dict[str, dict]:
             "temporalCoverage": {"start": m["temporal"][0], "end": m["temporal"][1]},
             "spatialCoverage": m["spatial"],
             "lineage": m["lineage"],
+            **({"personKey": m["person_key"]} if "person_key" in m else {}),
         }
     return entries

@@ -173,6 +173,8 @@ class Output:
                 + (f" failing={','.join(self.failing_rules)}" if self.failing_rules else "") + ">")
 
     def _repr_html_(self) -> str:
+        if self.kind == "dp":
+            return self._dp_html()
         colour = {"pass": "#198754", "fail": "#dc3545", "review": "#fd7e14"}[self.status]
         parts = [f'<div class="wb-sdc-output"><p><strong>{html.escape(self.method)}</strong> '
                  f'<span style="background:{colour};color:white;padding:1px 6px;border-radius:3px">'
@@ -194,6 +196,34 @@ class Output:
         parts.append(self._html_table())
         parts.append("</div>")
         return "".join(parts)
+
+    def _dp_html(self) -> str:
+        """A differentially private result: each value ± its 95% half-width, how it was made, budget left."""
+        dp = self.properties.get("dp", {})
+        widths = dp.get("half_width") or []
+        table = self.table.iloc[:HTML_MAX_ROWS, :HTML_MAX_COLS]
+        out = [f'<div class="wb-dp-output"><p><strong>{html.escape(self.method)}</strong> '
+               f"ε = {dp.get('epsilon', float('nan')):g} · {html.escape(str(dp.get('mechanism', '')))} · privacy "
+               f"unit: {html.escape(str(dp.get('privacy_unit', '')))}</p>",
+               '<table class="dataframe"><thead><tr><th></th>']
+        out += [f"<th>{html.escape(_label(c))}</th>" for c in table.columns]
+        out.append("</tr></thead><tbody>")
+        for r in range(len(table)):
+            out.append(f"<tr><th>{html.escape(_label(table.index[r]))}</th>")
+            for c in range(table.shape[1]):
+                value = table.iat[r, c]
+                width = widths[r][c] if r < len(widths) and c < len(widths[r]) else None
+                text = "" if pd.isna(value) else f"{value:,.4g}"
+                if width is not None and not pd.isna(value):
+                    text += f" ± {width:,.3g}"
+                out.append(f"<td>{html.escape(text)}</td>")
+            out.append("</tr>")
+        out.append("</tbody></table>")
+        if dp.get("rank_half_width") is not None:
+            out.append(f"<p>95% of the time within ±{dp['rank_half_width']:,.0f} ranks of the true quantile.</p>")
+        left = ", ".join(f"{html.escape(k)}: ε {v:.4g}" for k, v in (dp.get("remaining") or {}).items())
+        out.append(f"<p>± is the 95% interval half-width of the noise. Budget left after this query: {left}.</p>")
+        return "".join(out) + "</div>"
 
     def _html_table(self) -> str:
         table = self.table

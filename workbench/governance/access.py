@@ -341,6 +341,7 @@ class Access:
             load_count = conn.execute(select(func.count()).select_from(data_loads)
                                       .where(data_loads.c.dataset_id == dataset_id)).scalar_one()
             released = _releases_from(conn, dataset_id)
+            privacy = privacy_spend(conn, dataset_id)
         grant_frame = pd.DataFrame([{
             "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
             "columns": list(g["columns"]), "identifiers": list(g["identifiers"]), "conditions": g["conditions"],
@@ -361,7 +362,7 @@ class Access:
             audit.append(conn, self._ctx.actor.username, "owner.usage", resource, detail={"loads": load_count})
         releases = pd.DataFrame(released, columns=RELEASE_COLUMNS)
         return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
-                           derived=derived_frame, releases=releases)
+                           derived=derived_frame, releases=releases, privacy=privacy)
 
     # -- internals ------------------------------------------------------------------------------------------
     def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
@@ -439,11 +440,14 @@ class UsageReport:
     loads: pd.DataFrame
     derived: pd.DataFrame
     releases: pd.DataFrame
+    privacy: pd.DataFrame  # differential privacy: ε spent per project against its budget
+
 
     def _repr_html_(self) -> str:
         parts = [f"<div><h3>Usage of {escape(self.dataset_id)}</h3><p>Owner: {escape(self.owner or 'none')}</p>"]
         for title, frame in (("Grants", self.grants), ("Loads by project and month", self.loads),
-                             ("Derived project datasets", self.derived), ("Released outputs", self.releases)):
+                             ("Derived project datasets", self.derived), ("Released outputs", self.releases),
+                             ("Privacy budget spent (differential privacy)", self.privacy)):
             body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
@@ -469,6 +473,28 @@ def _releases_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
                         .where(requests.c.status == "released")
                         .order_by(requests.c.released_at, requests.c.id, outputs.c.id)).mappings().all()
     return [{c: r[c] for c in RELEASE_COLUMNS} for r in rows if dataset_id in r["sources"]]
+
+
+def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:
+    """Per project (and in total): DP queries on the dataset, ε spent, and the budget it is charged against."""
+    import pandas as pd
+    from sqlalchemy import func, select
+
+    from workbench.db.schema import dp_budgets, dp_spends
+
+    spends = conn.execute(select(dp_spends.c.project_id, func.count(), func.sum(dp_spends.c.epsilon),
+                                 func.max(dp_spends.c.at)).where(dp_spends.c.dataset_id == dataset_id)
+                          .group_by(dp_spends.c.project_id).order_by(dp_spends.c.project_id)).all()
+    budgets = {row.project_id: row.epsilon for row in
+               conn.execute(select(dp_budgets.c.project_id, dp_budgets.c.epsilon)
+                            .where(dp_budgets.c.dataset_id == dataset_id))}
+    rows = [{"project_id": project, "queries": count, "epsilon_spent": float(total), "epsilon_budget":
+             budgets.get(project), "last_query": last} for project, count, total, last in spends]
+    if rows or None in budgets:
+        rows.append({"project_id": "all projects", "queries": sum(r["queries"] for r in rows),
+                     "epsilon_spent": sum(r["epsilon_spent"] for r in rows), "epsilon_budget": budgets.get(None),
+                     "last_query": max((r["last_query"] for r in rows), default=None)})
+    return pd.DataFrame(rows, columns=["project_id", "queries", "epsilon_spent", "epsilon_budget", "last_query"])
 
 
 def _check_id(value: Any, field: str) -> int:

@@ -262,6 +262,9 @@ ACTIONS = {
     "review.decide": _check_outputs,
     "review.conclude": _check_outputs,
     "review.release": _check_outputs,
+    "dp.query": _load,
+    "dp.budget.read": _read_project_data,
+    "dp.budget.set": _owner_or_delegate("set its privacy budget", admins=True),
     "demo.truth.read": _roles("admin", "trainer"),
     "settings.read": _registered,
     "settings.write": _roles("admin"),
@@ -282,6 +285,7 @@ VERBS = {
     "outputs.read": "read", "requests.create": "create", "requests.update": "change", "requests.read": "read",
     "review.queue": "list", "review.read": "review", "review.decide": "review", "review.conclude": "conclude",
     "review.release": "release", "settings.read": "read", "settings.write": "change",
+    "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",
     "audit.verify": "verify",
 }
 

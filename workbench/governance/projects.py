@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from workbench import audit
-from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.errors import Conflict, InvalidInput, NotFound, WorkbenchError
 from workbench.ids import check_project_id
 from workbench.validation import check_date
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from workbench.outputs.requests import OutputRequests
     from workbench.outputs.store import ProjectOutputs
     from workbench.outputs.tables import ProjectTables
+    from workbench.widgets.dp import NotebookDP
 
 PROJECT_ROLES = ("lead", "analyst", "reviewer")
 STATUSES = ("proposed", "active", "suspended", "closed")
@@ -149,6 +150,15 @@ class Project:
 
         return OutputRequests(self._ctx, self.id)
 
+    @property
+    def dp(self) -> NotebookDP:
+        """Differentially private queries on granted data, charged to the budget: ``p.dp.crosstab(...)``;
+        ``p.dp.explore(...)`` shows the accuracy of a choice of ε without spending it."""
+        from workbench.outputs.store import ProjectOutputs
+        from workbench.widgets.dp import NotebookDP
+
+        return NotebookDP(self._ctx, self.id, ProjectOutputs(self._ctx, self.id))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Project) and self.to_dict() == other.to_dict()
 
@@ -162,10 +172,22 @@ class Project:
 
         members = ", ".join(f"{escape(u)} ({escape(r)})" for u, r in sorted(self.members.items()))
         state = self.status + (", ended: read only" if self.ended else "")
-        return (f"<div><h3>{escape(self.title)} <small>{escape(self.id)}</small></h3>"
-                f"<p>{escape(self.purpose)}</p><ul><li>Mission {self.mission}; status {escape(state)}; "
-                f"{self.start} to {self.end}</li><li>Legal gateway: {escape(self.legal_gateway)}</li>"
-                f"<li>Members: {members}</li></ul></div>")
+        parts = [f"<div><h3>{escape(self.title)} <small>{escape(self.id)}</small></h3>"
+                 f"<p>{escape(self.purpose)}</p><ul><li>Mission {self.mission}; status {escape(state)}; "
+                 f"{self.start} to {self.end}</li><li>Legal gateway: {escape(self.legal_gateway)}</li>"
+                 f"<li>Members: {members}</li></ul>"]
+        for title, read, columns in (
+                ("Grants", self.grants, ["dataset_id", "columns", "identifiers", "expires", "state"]),
+                ("Privacy budget", lambda: self.dp.budget(), ["dataset_id", "scope", "epsilon", "spent",
+                                                              "remaining"])):
+            try:
+                frame = read()
+            except WorkbenchError:  # not everyone may see everything; show what they may
+                continue
+            body = frame[columns].to_html(index=False, float_format=lambda x: f"{x:.4g}") if len(frame) else \
+                "<p><em>none</em></p>"
+            parts.append(f"<h4>{title}</h4>{body}")
+        return "".join(parts) + "</div>"
 
 
 class Projects:

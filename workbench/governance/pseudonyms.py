@@ -53,6 +53,7 @@ PSEUDONYM_LENGTH = 20  # hex characters: 80 bits of the HMAC
 _FINGERPRINT = b"workbench.pseudonym_cache"  # metadata key: the file and key a cached column is valid for
 _BLOCK = 64  # SHA-256 block size, the HMAC pad length
 _DUCKDB_FROM = 100_000  # distinct values from which starting DuckDB (~0.1 s) to help the Python loop pays
+PROGRESS_MIN_ROWS = 1_000_000  # loads this large show a progress bar (where someone watches)
 _PYTHON_BLOCK, _DUCKDB_BLOCK = 8_192, 65_536  # values per block of work taken by each side
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
 _HMAC_SQL = (f"SELECT v, left(sha256($outer || unhex(sha256($inner || v))), {PSEUDONYM_LENGTH}) AS p "
@@ -395,24 +396,35 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
         refusal = _refusal(schema.field(name).type, name)
         if refusal:
             raise refusal
+    from workbench.progress import bar
+
     cache = Path(cache) if cache is not None else None
     fingerprint = _fingerprint(path, key)
     cached = {name: _from_cache(cache, name, fingerprint) for name in identifiers}
-    table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])
-    kept: dict[str, list] = {name: [] for name in identifiers}
+    to_hash = [name for name in identifiers if cached[name] is None]
+    rows = pq.read_metadata(path).num_rows
+    with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress:
+        progress.set_postfix_str("reading")
+        table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])
+        progress.update(1)
+        kept: dict[str, list] = {name: [] for name in identifiers}
 
-    def pseudonymise_column(name: str) -> pa.ChunkedArray:
-        return _pseudonymise_chunked(table.column(name), key, large=True, name=name,
-                                     keep=kept[name] if cache is not None else None)
+        def pseudonymise_column(name: str) -> pa.ChunkedArray:
+            return _pseudonymise_chunked(table.column(name), key, large=True, name=name,
+                                         keep=kept[name] if cache is not None else None)
 
-    with ThreadPoolExecutor(max_workers=max(1, len(identifiers))) as pool:
-        pending = {name: pool.submit(pseudonymise_column, name) for name in identifiers if cached[name] is None}
-        rest = table.drop_columns(list(pending))
-        frame = rest.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
-        for position, name in enumerate(columns):
-            if name in identifiers:
-                values = cached[name] if cached[name] is not None else pending[name].result()
-                frame.insert(position, name, pd.arrays.ArrowStringArray(values))
+        with ThreadPoolExecutor(max_workers=max(1, len(identifiers))) as pool:
+            pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
+            progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
+            rest = table.drop_columns(list(pending))
+            frame = rest.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
+            progress.update(1)
+            for position, name in enumerate(columns):
+                if name in identifiers:
+                    values = cached[name] if cached[name] is not None else pending[name].result()
+                    if name in pending:
+                        progress.update(1)
+                    frame.insert(position, name, pd.arrays.ArrowStringArray(values))
     for name in pending:
         if kept[name]:
             _to_cache(cache, name, fingerprint, kept[name][0])

@@ -91,6 +91,8 @@ class ProjectOutputs:
                 exception=output.exception, derived_from=list(derived_from), sources=sources, checksum="",
                 created_by=me, created_at=datetime.now(UTC))).inserted_primary_key[0]
             output.uid = uid(self.project_id, output_id)
+            if output.kind == "dp":
+                self._claim_ledger_entries(conn, output, output_id)
             folder = self._folder(output_id)
             staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
             try:
@@ -105,6 +107,23 @@ class ProjectOutputs:
             audit.append(conn, me, "outputs.create", f"output {output_id} in project {self.project_id}",
                          detail={"name": name, "method": output.method, "status": output.status, "sources": sources})
         return self._bind(output, output_id)
+
+    def _claim_ledger_entries(self, conn: Connection, output: Output, output_id: int) -> None:
+        """A DP result is recorded only with the unclaimed budget-ledger entries of the query that made it, so
+        numbers computed anywhere but ``project.dp`` cannot pass as differentially private."""
+        from sqlalchemy import select, update
+
+        from workbench.db.schema import dp_spends
+
+        entries = (output.properties.get("dp") or {}).get("ledger") or []
+        rows = conn.execute(select(dp_spends.c.id).where(
+            dp_spends.c.id.in_([e for e in entries if isinstance(e, int)])
+            & (dp_spends.c.project_id == self.project_id) & (dp_spends.c.username == self._ctx.actor.username)
+            & dp_spends.c.output_id.is_(None))).scalars().all()
+        if not entries or sorted(rows) != sorted(entries):
+            raise InvalidInput("output: differentially private results are recorded by the workbench itself, from "
+                               "the query that spent their budget; run the query with project.dp.", field="output")
+        conn.execute(update(dp_spends).where(dp_spends.c.id.in_(rows)).values(output_id=output_id))
 
     def _bind(self, output: Output, output_id: int) -> Output:
         output.on_change = lambda what, text: self._change(output_id, what, text)

@@ -1,0 +1,101 @@
+"""The noise keeps its promise: on neighbouring datasets (one person more) the probability of any output changes
+by at most e^ε — measured by sampling, and shown to fail when the sensitivity is deliberately wrong."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.dp import mechanisms
+
+EPSILON = 1.0
+DRAWS = 200_000
+
+
+def privacy_loss(draws_a: np.ndarray, draws_b: np.ndarray, width: float, min_count: int = 2000) -> float:
+    """The largest |log P_a(bin)/P_b(bin)| over bins of ``width`` that one sample hits ``min_count`` times.
+
+    Binning is post-processing, so a correct mechanism keeps every bin's ratio within e^ε."""
+    edges = np.arange(min(draws_a.min(), draws_b.min()), max(draws_a.max(), draws_b.max()) + 2 * width, width)
+    count_a, _ = np.histogram(draws_a, edges)
+    count_b, _ = np.histogram(draws_b, edges)
+    busy = (count_a >= min_count) | (count_b >= min_count)
+    ratios = np.log(np.maximum(count_a[busy], 1) / np.maximum(count_b[busy], 1))
+    return float(np.abs(ratios).max())
+
+
+def people(n: int, rows_each: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"person": np.repeat(np.arange(n), rows_each),
+                         "cost": rng.uniform(0, 10, n * rows_each)})
+
+
+def neighbours() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """D, and D plus one person with many rows at the top of the bounds."""
+    base = people(200, 3)
+    extra = pd.DataFrame({"person": [999] * 5, "cost": [10.0] * 5})
+    return base, pd.concat([base, extra], ignore_index=True)
+
+
+def dp_count(frame: pd.DataFrame, contributions: int, sensitivity: int, seed: int) -> np.ndarray:
+    clipped = mechanisms.clip_contributions(frame, "person", contributions)
+    return mechanisms.noisy_integers(np.full(DRAWS, len(clipped)), EPSILON, sensitivity,
+                                     random_state=np.random.RandomState(seed))
+
+
+def dp_sum(frame: pd.DataFrame, contributions: int, sensitivity: int, seed: int) -> np.ndarray:
+    bounds = (0.0, 10.0)
+    clipped = mechanisms.clip_contributions(frame, "person", contributions)
+    total = int(mechanisms.scaled(clipped["cost"].to_numpy(), bounds).sum())
+    return mechanisms.noisy_integers(np.full(DRAWS, total), EPSILON, sensitivity,
+                                     random_state=np.random.RandomState(seed)) / mechanisms.sum_scale(bounds)
+
+
+def test_count_stays_within_e_to_the_epsilon_and_a_wrong_sensitivity_is_caught() -> None:
+    d, d_prime = neighbours()
+    k = 2
+    loss = privacy_loss(dp_count(d, k, k, 1), dp_count(d_prime, k, k, 2), width=1)
+    assert loss <= EPSILON * 1.15, loss  # sampling error of the log ratio: about 0.05
+    # the same mechanism told that a person adds one row, when the clip lets them add two
+    wrong = privacy_loss(dp_count(d, k, 1, 1), dp_count(d_prime, k, 1, 2), width=1)
+    assert wrong > EPSILON * 1.5, wrong
+
+
+def test_bounded_sum_stays_within_e_to_the_epsilon_and_a_wrong_sensitivity_is_caught() -> None:
+    d, d_prime = neighbours()
+    k = 2
+    right = mechanisms.sum_sensitivity((0.0, 10.0), k)
+    width = k * 10 / EPSILON / 4  # a quarter of the noise scale, in pounds
+    loss = privacy_loss(dp_sum(d, k, right, 1), dp_sum(d_prime, k, right, 2), width=width)
+    assert loss <= EPSILON * 1.15, loss  # sampling error of the log ratio: about 0.05
+    wrong = mechanisms.sum_sensitivity((0.0, 10.0), 1)  # forgets that a person may add two values
+    loss = privacy_loss(dp_sum(d, k, wrong, 1), dp_sum(d_prime, k, wrong, 2), width=width)
+    assert loss > EPSILON * 1.5, loss
+
+
+def test_clipping_keeps_at_most_k_rows_per_person_and_every_row_without_a_key() -> None:
+    frame = people(10, 4)
+    assert len(mechanisms.clip_contributions(frame, "person", 1)) == 10
+    assert len(mechanisms.clip_contributions(frame, "person", 3)) == 30
+    assert len(mechanisms.clip_contributions(frame, None, 1)) == 40
+
+
+@pytest.mark.parametrize(("epsilon", "sensitivity"), [(1.0, 1), (0.1, 1), (0.5, 3)])
+def test_half_width_covers_95_percent_of_the_noise(epsilon: float, sensitivity: int) -> None:
+    width = mechanisms.geometric_half_width(epsilon, sensitivity)
+    noise = mechanisms.noisy_integers(np.zeros(DRAWS, dtype=np.int64), epsilon, sensitivity,
+                                      random_state=np.random.RandomState(5))
+    inside = np.mean(np.abs(noise) <= width)
+    assert 0.95 <= inside <= 0.99, inside
+    assert np.mean(np.abs(noise) <= width - 1) < 0.95  # and it is the smallest such width
+
+
+def test_sum_resolution_and_sensitivity_follow_the_bounds() -> None:
+    assert mechanisms.sum_scale((0, 30)) == 10_000
+    assert mechanisms.sum_sensitivity((0, 30), 2) == 600_000
+    assert mechanisms.sum_sensitivity((-50, 20), 1) == mechanisms.sum_sensitivity((0, 50), 1)
+    scale, width = mechanisms.sum_accuracy(1.0, (0, 30), 1)
+    assert math.isclose(scale, 30.0) and 80 < width < 100

@@ -1,0 +1,86 @@
+"""The other notebook views: the DP accuracy explorer (spends nothing), plotly figures, rich displays and
+progress bars."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ANALYST, DATASET, OWNER, PROJECT, grant, snapshot
+
+from workbench.errors import InvalidInput
+
+
+@pytest.fixture
+def budgeted(governed):
+    grant(governed, columns=["age_band", "cost"])
+    governed(OWNER).dp.set_budget(DATASET, 2.0)
+    return governed
+
+
+def test_accuracy_explorer_moves_with_epsilon_and_spends_nothing(budgeted) -> None:
+    ws = budgeted(ANALYST)
+    state = snapshot(ws)
+    explorer = ws.project(PROJECT).dp.explore("crosstab", DATASET, "age_band", epsilon=0.5)
+    assert "± 6 of the truth" in explorer.summary.value and "ε 1.5 of 2" in explorer.summary.value
+    explorer.slider.value = 4.0
+    assert "would be refused" in explorer.summary.value
+    assert explorer.figure.layout.shapes[0].x0 == 4.0
+    widths = list(explorer.figure.data[0].y)
+    assert widths == sorted(widths, reverse=True)  # more ε, narrower intervals
+    assert snapshot(ws) == state
+    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+
+
+def test_accuracy_explorer_refuses_a_bad_spec_before_showing_anything(budgeted) -> None:
+    project = budgeted(ANALYST).project(PROJECT)
+    with pytest.raises(InvalidInput, match="method"):
+        project.dp.explore("median", DATASET)
+    with pytest.raises(InvalidInput, match="bounds"):
+        project.dp.explore("mean", DATASET, "cost")
+
+
+def test_coverage_and_completeness_figures(governed) -> None:
+    ws = governed(ANALYST)
+    coverage = ws.catalogue.coverage()
+    assert coverage.to_dict("records") == [{"department": "DHSC", "mission": 5, "datasets": 1}]
+    figure = ws.catalogue.coverage_figure()
+    assert list(figure.data[0].x) == [f"Mission {m}" for m in range(1, 6)]
+    assert figure.data[0].z[0] == (0, 0, 0, 0, 1) or list(figure.data[0].z[0]) == [0, 0, 0, 0, 1]
+    bars = ws.catalogue.completeness_figure(DATASET)
+    assert {t.name for t in bars.data} >= {"direct identifier", "sensitive"}
+
+
+def test_project_display_shows_members_grants_and_budget(budgeted) -> None:
+    html = budgeted(ANALYST).project(PROJECT)._repr_html_()
+    assert "Members" in html and "Grants" in html and "Privacy budget" in html and DATASET in html
+    # someone who may not read the project's budget still sees the rest
+    assert "Privacy budget" not in budgeted(OWNER).project(PROJECT)._repr_html_()
+
+
+def test_catalogue_entry_display_names_the_update_frequency(governed) -> None:
+    html = governed(ANALYST).catalogue[DATASET]._repr_html_()
+    assert "<td style='text-align:left'>monthly</td>" in html and "freq:" not in html
+
+
+def test_progress_bars_show_only_when_someone_watches(monkeypatch, capsys) -> None:
+    from workbench.progress import bar
+
+    monkeypatch.setenv("WORKBENCH_PROGRESS", "never")
+    with bar(3, "Quiet") as steps:
+        steps.update(3)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("WORKBENCH_PROGRESS", "always")
+    with bar(3, "Loading things") as steps:
+        steps.update(3)
+    assert "Loading things" in capsys.readouterr().err
+    with bar(3, "Small job", worth_showing=False) as steps:
+        steps.update(3)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_large_load_reports_its_progress(budgeted, monkeypatch, capsys) -> None:
+    from workbench.governance import pseudonyms
+
+    monkeypatch.setenv("WORKBENCH_PROGRESS", "always")
+    monkeypatch.setattr(pseudonyms, "PROGRESS_MIN_ROWS", 10)
+    budgeted(ANALYST).project(PROJECT).load(DATASET)
+    assert "Loading dhsc.patients" in capsys.readouterr().err

@@ -1,0 +1,587 @@
+"""``project.dp``: differentially private answers that the workbench computes itself from a query spec.
+
+The analyst names a dataset (granted to the project, or a frame saved in it), the columns, ``epsilon`` and the
+``bounds`` of every numeric value; the workbench checks the spec, the grant and the budget, reads the data itself,
+clips each person's contribution, reserves the budget in one transaction, then draws the noise and records the
+result as an Output (kind ``dp``) with its spec, mechanism, ε and ledger entry. Grouping cells come from the
+catalogue's declared categories — never from the data, whose distinct values would leak. ``preview=True`` gives
+the accuracy (noise scale and 95% half-width per cell) without reading the data or spending anything.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.dp import ledger, mechanisms
+from workbench.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+    from workbench.disclosure.output import Output
+    from workbench.outputs.store import ProjectOutputs
+
+MAX_CONTRIBUTIONS = 1000
+MAX_CELLS = 100_000
+MAX_BINS = 10_000
+NUMERIC = ("integer", "float")
+AGGFUNCS = ("count", "sum", "mean")
+PERSON = "\0person"  # the column of person-key codes used for clipping (no catalogue column can be named so)
+
+
+@dataclass
+class Source:
+    """What a query reads: a catalogue dataset or a saved frame, with the public metadata that governs it."""
+
+    name: str
+    path: Path
+    datasets: list[str]  # the catalogue datasets whose budgets are charged
+    schema: dict[str, dict[str, Any]]  # column -> catalogue definition (type, role, categories)
+    person_key: str | None
+    public_rows: int | None
+    checks: list[dict[str, Any]] = field(default_factory=list)  # policy facts per charged dataset
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """How accurate a query would be, from its spec alone: nothing read, nothing spent."""
+
+    method: str
+    source: str
+    epsilon: float
+    mechanism: str
+    noise_scale: float
+    half_width: pd.DataFrame
+    remaining: dict[str, float]
+    note: str = ""
+
+    def __repr__(self) -> str:
+        widths = self.half_width.to_numpy(dtype=float)
+        return (f"<Accuracy {self.method} of {self.source} at ε={self.epsilon:g}: noise scale {self.noise_scale:.4g}, "
+                f"95% interval ±{np.nanmax(widths):.4g}; ε left {self.remaining}>")
+
+    def _repr_html_(self) -> str:
+        left = ", ".join(f"{html.escape(k)}: ε {v:.4g}" for k, v in self.remaining.items())
+        return (f"<div><p><strong>Accuracy of dp {html.escape(self.method)} on {html.escape(self.source)}</strong> "
+                f"at ε = {self.epsilon:g} ({html.escape(self.mechanism)}; nothing spent)</p>"
+                f"<p>Noise scale {self.noise_scale:.4g}; 95% interval half-width per cell below. "
+                f"Budget left: {left or 'none set'}.</p>"
+                + (f"<p>{html.escape(self.note)}</p>" if self.note else "")
+                + self.half_width.to_html() + "</div>")
+
+
+# -- input checks ------------------------------------------------------------------------------------------------
+def _bounds(value: Any, column: str) -> tuple[float, float]:
+    example = f"bounds=(0, 100) for {column!r}"
+    if value is None:
+        raise InvalidInput(f"bounds: give the (lower, upper) bounds of {column!r} from what you know about it, never "
+                           f"from the data (its minimum and maximum would leak), e.g. {example}.", field="bounds")
+    try:
+        lower, upper = value
+        lower, upper = float(lower), float(upper)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"bounds: {value!r} is not a (lower, upper) pair of numbers, e.g. {example}.",
+                           field="bounds") from None
+    if not (math.isfinite(lower) and math.isfinite(upper)):
+        raise InvalidInput(f"bounds: {value!r} must be finite numbers, e.g. {example}.", field="bounds")
+    if lower >= upper:
+        raise InvalidInput(f"bounds: the lower bound ({lower:g}) must be below the upper ({upper:g}); they are "
+                           "reversed or equal.", field="bounds")
+    return lower, upper
+
+
+def _contributions(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONTRIBUTIONS:
+        raise InvalidInput(f"contributions: {value!r} is not a whole number from 1 to {MAX_CONTRIBUTIONS}: the most "
+                           "rows one person may add (their further rows are left out; noise grows with it).",
+                           field="contributions")
+    return value
+
+
+def _names(value: Any, field_name: str) -> list[str]:
+    if value is None:
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not names or not all(isinstance(n, str) and n for n in names):
+        raise InvalidInput(f"{field_name}: name a column or a list of columns, not {value!r}.", field=field_name)
+    return list(names)
+
+
+def _where(value: Any) -> dict[str, list[Any]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
+        raise InvalidInput("where: give a dict of column → value (or list of values) to keep, e.g. "
+                           "where={'sex': 'F'}.", field="where")
+    return {k: list(v) if isinstance(v, list | tuple | set) else [v] for k, v in value.items()}
+
+
+def _categories(definition: dict[str, Any]) -> list[Any]:
+    if definition.get("type") == "boolean":
+        return [False, True]
+    return list(definition.get("categories") or [])
+
+
+# -- the service -------------------------------------------------------------------------------------------------
+class ProjectDP:
+    """Differentially private counts, sums, means, crosstabs, histograms and quantiles for one project."""
+
+    def __init__(self, ctx: Context, project_id: str, outputs: ProjectOutputs) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+        self._outputs = outputs
+
+    # -- the queries -------------------------------------------------------------------------------------------
+    def count(self, dataset: str, *, epsilon: float, where: dict | None = None, contributions: int = 1,
+              preview: bool = False, name: str | None = None) -> Output | Accuracy:
+        """How many people (rows, with ``contributions`` > 1 for datasets keyed by person)."""
+        return self._run("count", dataset, dict(epsilon=epsilon, where=where, contributions=contributions),
+                         preview, name)
+
+    def sum(self, dataset: str, column: str, *, bounds: tuple[float, float] | None = None, epsilon: float,
+            where: dict | None = None, contributions: int = 1, preview: bool = False,
+            name: str | None = None) -> Output | Accuracy:
+        """The sum of ``column``, each value clipped to ``bounds``."""
+        return self._run("sum", dataset, dict(column=column, bounds=bounds, epsilon=epsilon, where=where,
+                                              contributions=contributions), preview, name)
+
+    def mean(self, dataset: str, column: str, *, bounds: tuple[float, float] | None = None, epsilon: float,
+             where: dict | None = None, contributions: int = 1, preview: bool = False,
+             name: str | None = None) -> Output | Accuracy:
+        """The mean of ``column``: a noisy sum over a noisy count, each with half of ``epsilon``."""
+        return self._run("mean", dataset, dict(column=column, bounds=bounds, epsilon=epsilon, where=where,
+                                               contributions=contributions), preview, name)
+
+    def crosstab(self, dataset: str, index: str | list[str], columns: str | list[str] | None = None, *,
+                 epsilon: float, values: str | None = None, aggfunc: str = "count",
+                 bounds: tuple[float, float] | None = None, where: dict | None = None, contributions: int = 1,
+                 preview: bool = False, name: str | None = None) -> Output | Accuracy:
+        """Counts (or a bounded sum or mean of ``values``) in every cell of the declared categories.
+
+        The cells are disjoint, so the whole table costs ``epsilon`` once (parallel composition).
+        """
+        return self._run("crosstab", dataset, dict(index=index, columns=columns, epsilon=epsilon, values=values,
+                                                   aggfunc=aggfunc, bounds=bounds, where=where,
+                                                   contributions=contributions), preview, name)
+
+    def histogram(self, dataset: str, column: str, *, bounds: tuple[float, float] | None = None, epsilon: float,
+                  bins: int | list[float] = 10, where: dict | None = None, contributions: int = 1,
+                  preview: bool = False, name: str | None = None) -> Output | Accuracy:
+        """Counts of ``column`` in ``bins`` (a number of equal bins over ``bounds``, or edges within them);
+        values outside the bounds fall into the end bins."""
+        return self._run("histogram", dataset, dict(column=column, bounds=bounds, epsilon=epsilon, bins=bins,
+                                                    where=where, contributions=contributions), preview, name)
+
+    def quantile(self, dataset: str, column: str, q: float, *, bounds: tuple[float, float] | None = None,
+                 epsilon: float, where: dict | None = None, contributions: int = 1, preview: bool = False,
+                 name: str | None = None) -> Output | Accuracy:
+        """The ``q`` quantile (0-1) of ``column`` by diffprivlib's Exponential mechanism."""
+        return self._run("quantile", dataset, dict(column=column, q=q, bounds=bounds, epsilon=epsilon, where=where,
+                                                   contributions=contributions), preview, name)
+
+    def budget(self) -> pd.DataFrame:
+        """ε set, spent and remaining for each dataset granted to the project (its own and dataset-wide budgets)."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import grants
+        from workbench.governance.conditions import require_in_project
+
+        resource = f"privacy budgets of project {self.project_id}"
+        require_in_project(self._ctx, "dp.budget.read", resource, self.project_id)
+        with self._ctx.db.read() as conn:
+            datasets = sorted(set(conn.execute(select(grants.c.dataset_id)
+                                               .where(grants.c.project_id == self.project_id)).scalars()))
+            return ledger.budget_frame(conn, datasets, self.project_id)
+
+    # -- the one path every query takes ---------------------------------------------------------------------
+    def _run(self, method: str, dataset: Any, params: dict[str, Any], preview: Any, name: Any) -> Output | Accuracy:
+        resource = f"dp {method} on {dataset} in project {self.project_id}"
+        try:
+            spec = self._check_params(method, params)
+            if not isinstance(preview, bool):
+                raise InvalidInput("preview: True or False.", field="preview")
+            if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
+                raise InvalidInput("name: a short name for the output (up to 200 characters).", field="name")
+            with self._ctx.db.read() as conn:
+                source, facts = self._source(conn, dataset)
+                used = self._check_columns(method, spec, source)
+        except (InvalidInput, NotFound) as error:
+            raise self._ctx.audit_refused("dp.query", resource, error) from None
+        for check in source.checks:
+            wanted = [c for c in used if c in check["columns"]] if check["columns"] is not None else []
+            self._ctx.require("dp.query", resource, **facts, dataset=check["dataset"], owner=check["owner"],
+                              granted=check["granted"], wanted=wanted, lapsed_grant=check["lapsed"])
+        cells = self._cells(method, spec, source)
+        if preview:
+            return self._accuracy(method, spec, source, cells)
+        frame = self._read(source, used, spec, resource)
+        truth = self._aggregate(method, spec, source, cells, frame)
+        query = {"method": method, "source": source.name, **{k: v for k, v in spec.items()
+                                                              if k not in ("cells",)}}
+        query["where"] = {k: [str(x) for x in v] for k, v in spec["where"].items()}
+        with self._ctx.write(audit_refusals_as=("dp.query", resource)) as conn:
+            _, entries, remaining = ledger.reserve(
+                conn, username=self._ctx.actor.username, project_id=self.project_id, datasets=source.datasets,
+                method=method, query=query, epsilon=spec["epsilon"])
+        output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
+        return self._outputs.record(output, name=name or self._default_name(method, spec, source),
+                                    derived_from=[source.name])
+
+    def _check_params(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        spec: dict[str, Any] = {"epsilon": ledger.check_epsilon(params["epsilon"]),
+                                "contributions": _contributions(params["contributions"]),
+                                "where": _where(params.get("where"))}
+        if method in ("sum", "mean", "histogram", "quantile"):
+            if not isinstance(params["column"], str) or not params["column"]:
+                raise InvalidInput("column: name the numeric column.", field="column")
+            spec["column"] = params["column"]
+            spec["bounds"] = _bounds(params["bounds"], params["column"])
+        if method == "quantile":
+            q = params["q"]
+            if isinstance(q, bool) or not isinstance(q, int | float) or not 0 <= q <= 1:
+                raise InvalidInput(f"q: {q!r} is not a quantile between 0 and 1 (0.5 is the median).", field="q")
+            spec["q"] = float(q)
+        if method == "histogram":
+            spec["edges"] = self._edges(params["bins"], spec["bounds"])
+        if method == "crosstab":
+            spec["index"] = _names(params["index"], "index")
+            if not spec["index"]:
+                raise InvalidInput("index: name the column(s) whose categories make the rows.", field="index")
+            spec["columns"] = _names(params["columns"], "columns")
+            aggfunc = params["aggfunc"]
+            if aggfunc not in AGGFUNCS:
+                raise InvalidInput(f"aggfunc: {aggfunc!r} is not one of {', '.join(AGGFUNCS)}.", field="aggfunc")
+            spec["aggfunc"] = aggfunc
+            if aggfunc == "count":
+                if params["values"] is not None or params["bounds"] is not None:
+                    raise InvalidInput("values/bounds: a count takes neither; give aggfunc='sum' or 'mean' to "
+                                       "aggregate a column.", field="values")
+            else:
+                if not isinstance(params["values"], str) or not params["values"]:
+                    raise InvalidInput(f"values: name the numeric column to {aggfunc}.", field="values")
+                spec["column"] = params["values"]
+                spec["bounds"] = _bounds(params["bounds"], params["values"])
+            overlap = set(spec["index"]) & set(spec["columns"])
+            if overlap or len(set(spec["index"])) < len(spec["index"]):
+                raise InvalidInput(f"index/columns: a column may appear once ({', '.join(sorted(overlap))}).",
+                                   field="columns")
+        return spec
+
+    @staticmethod
+    def _edges(bins: Any, bounds: tuple[float, float]) -> list[float]:
+        if isinstance(bins, int) and not isinstance(bins, bool):
+            if not 1 <= bins <= MAX_BINS:
+                raise InvalidInput(f"bins: {bins} is not a number of bins from 1 to {MAX_BINS}.", field="bins")
+            return [float(x) for x in np.linspace(bounds[0], bounds[1], bins + 1)]
+        try:
+            edges = [float(x) for x in bins]
+        except (TypeError, ValueError):
+            raise InvalidInput(f"bins: {bins!r} is neither a number of bins nor a list of bin edges.",
+                               field="bins") from None
+        if (len(edges) < 2 or len(edges) > MAX_BINS + 1 or any(b <= a for a, b in pairwise(edges))
+                or edges[0] < bounds[0] or edges[-1] > bounds[1] or not all(map(math.isfinite, edges))):
+            raise InvalidInput(f"bins: edges must rise strictly and lie within the bounds {bounds}; got {bins!r}.",
+                               field="bins")
+        return edges
+
+    def _source(self, conn: Connection, name: Any) -> tuple[Source, dict[str, Any]]:
+        """The dataset or saved frame ``name``, its public schema and the policy facts of each charged dataset."""
+        from sqlalchemy import func, select
+
+        from workbench.db.schema import project_datasets as pd_t
+        from workbench.governance.conditions import dataset_row, project_facts, project_row
+        from workbench.governance.project_data import _grants_for
+        from workbench.ids import check_dataset_id
+
+        check_dataset_id(name, "dataset")
+        facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
+        latest = conn.execute(select(func.max(pd_t.c.version)).where(
+            (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar()
+        if latest is None:  # a catalogue dataset
+            row = dataset_row(conn, name)
+            record = row["record"]
+            granted, lapsed = _grants_for(conn, self.project_id, name)
+            schema = {c["name"]: c for c in record.get("columns", [])}
+            check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
+                     "columns": list(schema)}
+            return Source(name, self._ctx.vault.dataset_path(name), [name], schema, record.get("personKey"),
+                          record.get("rowCount"), [check]), facts
+        saved = conn.execute(select(pd_t).where((pd_t.c.project_id == self.project_id) & (pd_t.c.name == name)
+                                                & (pd_t.c.version == latest))).mappings().one()
+        frame_columns = list(saved["columns"])
+        schema: dict[str, dict[str, Any]] = {}
+        checks, person_key = [], None
+        for dataset_id in saved["sources"]:
+            row = dataset_row(conn, dataset_id)
+            granted, lapsed = _grants_for(conn, self.project_id, dataset_id)
+            checks.append({"dataset": dataset_id, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
+                           "columns": None})
+            columns = row["record"].get("columns", [])
+            for column in columns:
+                if column["name"] in frame_columns:
+                    schema.setdefault(column["name"], column)
+            key = row["record"].get("personKey") or next(
+                (c["name"] for c in columns if c["role"] == "direct_identifier" and c["name"] in frame_columns), None)
+            if person_key is None and key in frame_columns:
+                person_key = key
+        if person_key is None:
+            raise InvalidInput(f"dataset: saved frame {name!r} has no column identifying the person, so one person's "
+                               "contribution cannot be bounded; save it with its person key (the dataset's "
+                               "personKey or its pseudonymised identifier, e.g. 'nhs_number').", field="dataset")
+        for column in frame_columns:
+            schema.setdefault(column, {"name": column, "type": "unknown", "role": "other"})
+        return Source(name, self._ctx.vault.project_path(self.project_id, name, latest), list(saved["sources"]),
+                      schema, person_key, saved["row_count"], checks), facts
+
+    def _check_columns(self, method: str, spec: dict[str, Any], source: Source) -> list[str]:
+        """Every column the query uses: known, not a direct identifier, categories declared for groups."""
+        groups = spec.get("index", []) + spec.get("columns", [])
+        value = [spec["column"]] if "column" in spec else []
+        used = list(dict.fromkeys(groups + value + list(spec["where"])))
+        for column in used:
+            if column not in source.schema:
+                raise InvalidInput(f"{column!r} is not a column of {source.name} (its columns: "
+                                   f"{', '.join(source.schema)}).", field="columns")
+            if source.schema[column].get("role") == "direct_identifier":
+                raise InvalidInput(f"{column!r} is a direct identifier of {source.name}; differentially private "
+                                   "queries group and aggregate other columns.", field="columns")
+        for column in groups:
+            if not _categories(source.schema[column]):
+                raise InvalidInput(f"{column!r} has no categories declared in the catalogue, so its cells cannot be "
+                                   "fixed in advance (taking them from the data would leak); group by a category "
+                                   "column, or ask the owner to declare its categories.", field="index")
+        for column in value:
+            if source.schema[column].get("type") not in NUMERIC:
+                raise InvalidInput(f"{column!r} is {source.schema[column].get('type')}, not numeric; sums, means, "
+                                   "histograms and quantiles need a numeric column.", field="column")
+        return used
+
+    def _cells(self, method: str, spec: dict[str, Any], source: Source) -> tuple[list[list[Any]], list[list[Any]]]:
+        """Row and column labels of the answer, fixed by the spec and the public schema alone."""
+        if method == "crosstab":
+            rows = [_categories(source.schema[c]) for c in spec["index"]]
+            cols = [_categories(source.schema[c]) for c in spec["columns"]]
+            size = math.prod(len(r) for r in rows) * math.prod(len(c) for c in cols)
+            if size > MAX_CELLS:
+                raise InvalidInput(f"index/columns: {size:,} cells is more than {MAX_CELLS:,}; group by fewer "
+                                   "columns.", field="columns")
+            return rows, cols
+        if method == "histogram":
+            edges = spec["edges"]
+            return [[f"[{a:g}, {b:g})" for a, b in pairwise(edges)]], []
+        return [["all"]], []
+
+    # -- accuracy ---------------------------------------------------------------------------------------------
+    def _accuracy(self, method: str, spec: dict[str, Any], source: Source, cells: Any) -> Accuracy:
+        epsilon, k = spec["epsilon"], spec["contributions"]
+        shape = self._frame(cells, 0.0)
+        note = ""
+        if method in ("count", "histogram") or spec.get("aggfunc") == "count":
+            scale, width = mechanisms.count_accuracy(epsilon, k)
+            mechanism = "Geometric (counts)"
+        elif method == "sum" or spec.get("aggfunc") == "sum":
+            scale, width = mechanisms.sum_accuracy(epsilon, spec["bounds"], k)
+            mechanism = "Geometric on integer-scaled values (bounded sum)"
+        elif method == "quantile":
+            rows = source.public_rows or 0
+            scale = 2 * k / epsilon
+            width = mechanisms.quantile_rank_half_width(epsilon, k, rows)
+            mechanism = "Exponential mechanism (quantile)"
+            note = (f"For a quantile the half-width is in ranks (people), for about {rows:,} rows; the value "
+                    "interval depends on how densely the data lie around the quantile.")
+        else:  # a mean: noisy sum / noisy count, ε/2 each
+            sum_scale, sum_width = mechanisms.sum_accuracy(epsilon / 2, spec["bounds"], k)
+            _, count_width = mechanisms.count_accuracy(epsilon / 2, k)
+            n = max((source.public_rows or 0) / max(shape.size, 1), 1.0)
+            largest = max(map(abs, spec["bounds"]))
+            scale = sum_scale
+            width = min((sum_width + largest * count_width) / n, spec["bounds"][1] - spec["bounds"][0])
+            note = (f"For a mean the half-width depends on the cell's size n: about (±{sum_width:.4g} + "
+                    f"{largest:g} × ±{count_width}) / n; shown for n = {n:,.0f} (the rows per cell if spread evenly).")
+            mechanism = "noisy sum / noisy count (Geometric), ε/2 each"
+        with self._ctx.db.read() as conn:
+            remaining = {}
+            for dataset_id in source.datasets:
+                rows = ledger.budget_rows(conn, dataset_id, self.project_id)
+                remaining[dataset_id] = min((max(r["epsilon"] - ledger.spent(conn, dataset_id, r["project_id"])[0],
+                                                 0.0) for r in rows), default=0.0)
+        half = self._frame(cells, float(width), self._label(method, spec), (spec.get("index", []),
+                                                                             spec.get("columns", [])))
+        return Accuracy(method, source.name, epsilon, mechanism, float(scale), half, remaining, note)
+
+    # -- reading and aggregating ------------------------------------------------------------------------------
+    def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pd.DataFrame:
+        import pyarrow.parquet as pq
+
+        if not source.path.exists():
+            raise self._ctx.audit_refused("dp.query", resource, NotFound(
+                f"The vault holds no data for {source.name}; its owner must register it."))
+        import pyarrow.compute as pc
+
+        key = source.person_key
+        columns = list(dict.fromkeys(used + ([key] if key else [])))
+        categorical = [c for c in used if source.schema[c].get("type") in ("category", "string")]
+        table = pq.read_table(source.path, columns=columns, read_dictionary=categorical)
+        frame = table.select(used).to_pandas()
+        if key:  # integer codes of the person key: fast to group, and the key itself never reaches pandas
+            codes = pc.dictionary_encode(table[key]).combine_chunks().indices.fill_null(-1)
+            frame[PERSON] = codes.to_numpy(zero_copy_only=False)
+        for column, allowed in spec["where"].items():
+            frame = frame[frame[column].isin(allowed)]
+        if "column" in spec:
+            frame = frame[frame[spec["column"]].notna()]
+        return mechanisms.clip_contributions(frame, PERSON if key else None, spec["contributions"])
+
+    def _aggregate(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
+                   frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        """True per-cell integers (counts; sums in integer units) — never shown, only noised."""
+        n_cells = math.prod(len(c) for c in cells[0]) * math.prod(len(c) for c in cells[1])
+        if method == "histogram":
+            values = np.clip(frame[spec["column"]].to_numpy(dtype=float), spec["bounds"][0], spec["bounds"][1])
+            edges = np.asarray(spec["edges"])  # values beyond the bounds were clipped into the end bins
+            code = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+            keep = np.ones(len(frame), dtype=bool)
+        elif method == "crosstab":
+            code = self._cell_codes(frame, spec["index"] + spec["columns"], source)
+            keep = code >= 0
+            code = code[keep]
+        else:
+            keep = np.ones(len(frame), dtype=bool)
+            code = np.zeros(len(frame), dtype=np.int64)
+        out = {"count": np.bincount(code, minlength=n_cells).astype(np.int64)}
+        if "column" in spec and method in ("sum", "mean", "crosstab"):
+            units = mechanisms.scaled(frame[spec["column"]].to_numpy(dtype=float)[keep], spec["bounds"])
+            out["sum"] = np.rint(np.bincount(code, weights=units, minlength=n_cells)).astype(np.int64)
+        if method == "quantile":
+            out["values"] = frame[spec["column"]].to_numpy(dtype=float)
+        return out
+
+    @staticmethod
+    def _cell_codes(frame: pd.DataFrame, groups: list[str], source: Source) -> np.ndarray:
+        """Each row's cell number over the declared categories (-1: missing or undeclared value)."""
+        import pandas as pd
+
+        flat = np.zeros(len(frame), dtype=np.int64)
+        for column in groups:
+            declared = _categories(source.schema[column])
+            series = frame[column]
+            if source.schema[column].get("type") == "boolean":
+                series = series.astype("boolean")
+            if isinstance(series.dtype, pd.CategoricalDtype):  # recode through the categories, not the rows
+                position = pd.Index(declared).get_indexer(series.cat.categories)
+                codes = np.append(position, -1)[series.cat.codes.to_numpy()]
+            else:
+                codes = pd.Categorical(series, categories=declared).codes
+            flat = np.where((flat < 0) | (codes < 0), -1, flat * len(declared) + codes)
+        return flat
+
+    # -- noise and the recorded output ------------------------------------------------------------------------
+    def _noisy_output(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
+                      truth: dict[str, np.ndarray], query: dict[str, Any], entries: list[int],
+                      remaining: dict[str, float]) -> Output:
+        from workbench.disclosure.output import Output
+        from workbench.disclosure.service import Disclosure
+
+        epsilon, k = spec["epsilon"], spec["contributions"]
+        aggfunc = spec.get("aggfunc", method if method in ("sum", "mean") else "count")
+        if method == "quantile":
+            value = mechanisms.quantile(truth["values"], spec["q"], epsilon, spec["bounds"], k)
+            values = np.array([value])
+            width = mechanisms.quantile_rank_half_width(epsilon, k, len(truth["values"]))
+            widths = np.array([np.nan])
+            mechanism, scale = "Exponential mechanism (diffprivlib quantile)", 2 * k / epsilon
+            extra = {"rank_half_width": width}
+        elif aggfunc == "count":
+            noisy = mechanisms.noisy_integers(truth["count"], epsilon, k)
+            values = np.maximum(noisy, 0)
+            scale, width = mechanisms.count_accuracy(epsilon, k)
+            widths = np.full(values.shape, float(width))
+            mechanism, extra = "Geometric (diffprivlib), post-processed to non-negative integers", {}
+        elif aggfunc == "sum":
+            factor = mechanisms.sum_scale(spec["bounds"])
+            sensitivity = mechanisms.sum_sensitivity(spec["bounds"], k)
+            values = mechanisms.noisy_integers(truth["sum"], epsilon, sensitivity) / factor
+            scale, width = mechanisms.sum_accuracy(epsilon, spec["bounds"], k)
+            widths = np.full(values.shape, float(width))
+            mechanism, extra = f"Geometric (diffprivlib) on values scaled to units of {1 / factor:g}", {}
+        else:  # mean = noisy sum / noisy count
+            factor = mechanisms.sum_scale(spec["bounds"])
+            sensitivity = mechanisms.sum_sensitivity(spec["bounds"], k)
+            sums = mechanisms.noisy_integers(truth["sum"], epsilon / 2, sensitivity) / factor
+            counts = mechanisms.noisy_integers(truth["count"], epsilon / 2, k)
+            _, sum_width = mechanisms.sum_accuracy(epsilon / 2, spec["bounds"], k)
+            _, count_width = mechanisms.count_accuracy(epsilon / 2, k)
+            lower, upper = spec["bounds"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = np.where(counts > 0, np.clip(sums / np.maximum(counts, 1), lower, upper), np.nan)
+                widths = np.where(counts > 0, np.minimum((sum_width + max(abs(lower), abs(upper)) * count_width)
+                                                         / np.maximum(counts, 1), upper - lower), np.nan)
+            scale = mechanisms.sum_accuracy(epsilon / 2, spec["bounds"], k)[0]
+            mechanism = "noisy sum / noisy count (Geometric, diffprivlib), ε/2 each; mean clipped to the bounds"
+            extra = {"counts": counts.tolist(), "approximate_interval": True}
+        label = self._label(method, spec)
+        names = spec.get("index", []), spec.get("columns", [])
+        table, half = self._frame(cells, values, label, names), self._frame(cells, widths, label, names)
+        unit = (f"a person (key {source.person_key!r}, at most {k} row{'s' if k > 1 else ''} each)"
+                if source.person_key else "a person (one row per person, as the catalogue declares)")
+        properties = {"dp": {
+            "query": query, "mechanism": mechanism, "epsilon": epsilon, "delta": 0.0, "privacy_unit": unit,
+            "contributions": k, "noise_scale": float(scale), "confidence": mechanisms.CONFIDENCE,
+            "half_width": [[None if not np.isfinite(x) else float(x) for x in row] for row in half.to_numpy()],
+            "ledger": entries, "remaining": remaining, "datasets": source.datasets, **extra}}
+        settings = Disclosure(self._ctx).settings()
+        return Output(kind="dp", method=f"dp_{method}", table=table, flags={}, status="pass", safe_table=table,
+                      settings=settings, properties=properties, command=self._command(method, spec, source))
+
+    @staticmethod
+    def _label(method: str, spec: dict[str, Any]) -> str:
+        if method in ("sum", "mean", "quantile"):
+            return spec["column"]
+        if method == "crosstab" and spec["aggfunc"] != "count":
+            return f"{spec['aggfunc']} of {spec['column']}"
+        return "count"
+
+    @staticmethod
+    def _frame(cells: Any, values: Any, label: str = "value",
+               names: tuple[list[str], list[str]] = ([], [])) -> pd.DataFrame:
+        import pandas as pd
+
+        def axis(levels: list[list[Any]], named: list[str]) -> pd.Index:
+            if len(levels) == 1:
+                return pd.Index(levels[0], name=named[0] if named else None)
+            return pd.MultiIndex.from_product(levels, names=named or None)
+
+        rows, cols = cells
+        index = axis(rows, names[0])
+        columns = axis(cols, names[1]) if cols else pd.Index([label])
+        data = np.asarray(values)
+        if data.ndim == 0:
+            data = np.full(len(index) * len(columns), data.item())
+        return pd.DataFrame(data.reshape(len(index), len(columns)), index=index, columns=columns)
+
+    @staticmethod
+    def _command(method: str, spec: dict[str, Any], source: Source) -> str:
+        args = [repr(source.name)] + [f"{k}={v!r}" for k, v in spec.items() if k != "edges" and v not in ({}, [])]
+        return f"project.dp.{method}({', '.join(args)})"
+
+    @staticmethod
+    def _default_name(method: str, spec: dict[str, Any], source: Source) -> str:
+        what = {"count": "count", "sum": f"sum of {spec.get('column')}", "mean": f"mean of {spec.get('column')}",
+                "histogram": f"histogram of {spec.get('column')}",
+                "quantile": f"q{spec.get('q', 0):g} of {spec.get('column')}"}.get(method)
+        if method == "crosstab":
+            what = (f"{spec['aggfunc']}" + (f" of {spec['column']}" if "column" in spec else "")
+                    + f" by {' and '.join(spec['index'] + spec['columns'])}")
+        return f"dp {what} ({source.name}, ε={spec['epsilon']:g})"[:200]
+
+
+__all__ = ["Accuracy", "ProjectDP"]

@@ -1,0 +1,64 @@
+"""plotly figures of workbench objects: catalogue coverage, a dataset's completeness, DP accuracy against ε."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.catalogue.entry import Entry
+
+MISSIONS = [1, 2, 3, 4, 5]
+
+
+def coverage_figure(counts: pd.DataFrame) -> Any:
+    """Heatmap of datasets by mission (columns) and department (rows), from ``Catalogue.coverage()``."""
+    import plotly.graph_objects as go
+
+    departments = sorted(set(counts["department"]))
+    cells = {(r.department, r.mission): r.datasets for r in counts.itertuples()}
+    z = [[cells.get((d, m), 0) for m in MISSIONS] for d in departments]
+    figure = go.Figure(go.Heatmap(z=z, x=[f"Mission {m}" for m in MISSIONS], y=departments, colorscale="Blues",
+                                  text=z, texttemplate="%{text}",
+                                  hovertemplate="%{y}, %{x}: %{z} datasets<extra></extra>"))
+    figure.update_layout(title="Catalogue coverage: datasets by mission and department",
+                         height=max(300, 36 * len(departments) + 120), margin={"l": 90, "r": 20, "t": 60, "b": 40})
+    return figure
+
+
+def completeness_figure(entry: Entry) -> Any:
+    """Horizontal bars: the share of non-missing values in each column (coloured by disclosure role)."""
+    import plotly.graph_objects as go
+
+    schema = entry.schema
+    colours = {"direct_identifier": "#dc3545", "quasi_identifier": "#fd7e14", "sensitive": "#6f42c1",
+               "other": "#0d6efd"}
+    figure = go.Figure()
+    for role, colour in colours.items():
+        part = schema[schema["role"] == role]
+        if part.empty:
+            continue
+        figure.add_bar(x=part["completeness"].fillna(0).astype(float) * 100, y=part["name"], orientation="h",
+                       name=role.replace("_", " "), marker_color=colour,
+                       hovertemplate="%{y}: %{x:.1f}% complete<extra>" + role + "</extra>")
+    coverage = entry.record.get("temporalCoverage") or {}
+    period = f" · covers {coverage.get('start')} to {coverage.get('end')}" if coverage else ""
+    figure.update_layout(title=f"Completeness of {entry.id}{period}", barmode="overlay",
+                         xaxis={"title": "% of rows with a value", "range": [0, 100]},
+                         yaxis={"autorange": "reversed"}, height=max(260, 22 * len(schema) + 120),
+                         margin={"l": 160, "r": 20, "t": 60, "b": 40}, legend={"orientation": "h"})
+    return figure
+
+
+def accuracy_figure(epsilons: list[float], half_widths: list[float], current: float, unit: str) -> Any:
+    """The 95% half-width of a DP query against ε, the chosen ε marked."""
+    import plotly.graph_objects as go
+
+    figure = go.Figure(go.Scatter(x=epsilons, y=half_widths, mode="lines",
+                                  hovertemplate="ε %{x:.3g}: ± %{y:.4g}<extra></extra>"))
+    figure.add_vline(x=current, line_dash="dash", annotation_text=f"ε = {current:g}")
+    figure.update_layout(title="Accuracy against privacy loss (nothing spent)", xaxis={"title": "ε", "type": "log"},
+                         yaxis={"title": f"95% half-width ({unit})", "type": "log"}, height=320,
+                         margin={"l": 70, "r": 20, "t": 60, "b": 50})
+    return figure
