@@ -144,6 +144,20 @@ def grant(staffed: Connect, project: str = PROJECT, columns: list[str] | None = 
     return staffed(OWNER).owner.decide(request["id"], "approve", **decision)
 
 
+CHECKER2, CHECKER3 = "dee.checker", "eve.checker"
+
+
+@pytest.fixture
+def desk(governed: Connect) -> Connect:
+    """``governed`` plus a grant of DATASET to PROJECT and two more output checkers (CHECKER is the first), so
+    that requests can have two independent reviews and a third checker to conclude."""
+    grant(governed)
+    admin = governed(ADMIN)
+    for user in (CHECKER2, CHECKER3):
+        admin.people.add(user, user.replace(".", " ").title(), roles=["output_checker"], department="DHSC")
+    return governed
+
+
 DEMO_USER = "demo.builder"
 DEMO_PERSONS = 3000
 

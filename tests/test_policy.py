@@ -40,6 +40,14 @@ ALLOWED = {
     "outputs.create": set(ROLES),
     "outputs.update": set(ROLES),
     "outputs.read": set(ROLES),
+    "requests.create": set(ROLES),
+    "requests.update": set(ROLES),
+    "requests.read": set(ROLES),
+    "review.queue": {"output_checker"},
+    "review.read": {"output_checker"},
+    "review.decide": {"output_checker"},
+    "review.conclude": {"output_checker"},
+    "review.release": {"output_checker"},
     "dp.query": set(ROLES),
     "dp.budget.read": set(ROLES),
     "dp.budget.set": {"admin"},
@@ -59,7 +67,10 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "data.link": {**GOOD, "datasets": [{"dataset": "d", "owner": "o", "granted": ["a"], "linkage": ["n"]},
                                                {"dataset": "e", "owner": "o", "granted": ["b"], "linkage": ["m"]}]},
             "data.save": GOOD, "data.read_saved": GOOD, "outputs.create": GOOD, "outputs.update": GOOD,
-            "outputs.read": GOOD, "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
+            "outputs.read": GOOD, "requests.create": GOOD, "requests.update": GOOD, "requests.read": GOOD,
+            **{f"review.{a}": {"project": "p", "member_role": None, "project_status": "active", "authored": False}
+               for a in ("read", "decide", "conclude", "release")},
+            "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
             "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}}
 
 
@@ -168,3 +179,14 @@ def test_linking_needs_a_safe_person_in_an_open_project() -> None:
     assert "not a member" in decide(me, "data.link", {**LINK, "member_role": None}).reason
     assert "is closed" in decide(me, "data.link", {**LINK, "project_status": "closed"}).reason
     assert "accredited" in decide(me, "data.link", {**LINK, "accreditation": None}).reason
+
+
+def test_output_checking_rules() -> None:
+    checker = Actor("me", frozenset({"output_checker"}), registered=True)
+    independent = RESOURCE["review.decide"]
+    assert decide(checker, "review.decide", independent)
+    assert "member of project p" in decide(checker, "review.decide", {**independent, "member_role": "reviewer"}).reason
+    assert not decide(checker, "review.release", {**independent, "member_role": "analyst"})
+    assert "authored" in decide(checker, "review.decide", {**independent, "authored": True}).reason
+    assert "suspended" in decide(checker, "review.release", {**independent, "project_status": "suspended"}).reason
+    assert decide(checker, "review.release", {**independent, "project_status": "closed"})

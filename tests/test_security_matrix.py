@@ -9,6 +9,8 @@ from conftest import (
     ADMIN,
     ANALYST,
     CHECKER,
+    CHECKER2,
+    CHECKER3,
     DATASET,
     OTHER_OWNER,
     OTHER_PROJECT,
@@ -69,6 +71,18 @@ EXPECTED = {
     "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change disclosure settings": {"admin"},
     "revoke grant": {"admin", "data_owner"},
+    # output checking (CHECKER belongs to no project; ANALYST authored every output)
+    "create output request": {"analyst"},
+    "list output requests": {"analyst"},
+    "submit output request": {"analyst"},
+    "withdraw output request": {"analyst"},
+    "output-checking queue": {"output_checker"},
+    "show request for review": {"output_checker"},
+    "review an output": {"output_checker"},
+    "conclude output request": {"output_checker"},
+    "release output request": {"output_checker"},
+    "read output-checking settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "change output-checking settings": {"admin"},
     "set privacy budget": {"admin", "data_owner"},
     "list privacy budgets": {"admin", "data_owner"},
     "read project privacy budget": {"analyst"},
@@ -139,6 +153,17 @@ def operations(ws, user: str, state: dict) -> dict:
         "read disclosure settings": lambda: ws.disclosure.settings(),
         "change disclosure settings": lambda: ws.disclosure.update_settings(threshold=5),
         "revoke grant": lambda: ws.owner.revoke(state["grant"], reason="Review"),
+        "create output request": lambda: ws.project(PROJECT).output_requests.create(f"Request {tag}", outputs=[1]),
+        "list output requests": lambda: ws.project(PROJECT).output_requests.list(),
+        "submit output request": lambda: ws.project(PROJECT).output_requests.submit(state["draft"]),
+        "withdraw output request": lambda: ws.project(PROJECT).output_requests.withdraw(state["draft"]),
+        "output-checking queue": lambda: ws.review.queue(),
+        "show request for review": lambda: ws.review.show(state["submitted"]),
+        "review an output": lambda: ws.review.decide(state["submitted"], 1, "approve", "Safe"),
+        "conclude output request": lambda: ws.review.conclude(state["reviewed"], "approve"),
+        "release output request": lambda: ws.review.release(state["approved"]),
+        "read output-checking settings": lambda: ws.review.settings(),
+        "change output-checking settings": lambda: ws.review.update_settings(reviews_required=3),
         "set privacy budget": lambda: ws.dp.set_budget(DATASET, 5.0, project=PROJECT),
         "list privacy budgets": lambda: ws.dp.budgets(DATASET),
         "read project privacy budget": lambda: ws.project(PROJECT).dp.budget(),
@@ -179,6 +204,16 @@ def world(governed, tmp_path):
         staffed(owner).owner.decide(request["id"], "approve", columns=["ref"],
                                     linkage=[c["name"] for c in entry["columns"][1:5]])
     admin = staffed(ADMIN)
+    context = {"shown": "Stays by age", "population": "Patients", "purpose": "Report", "differences": "First"}
+    requests = analyst.project(PROJECT).output_requests
+    state["draft"] = requests.create("Draft", context=context, outputs=[1]).id
+    for name in ("submitted", "reviewed", "approved"):
+        state[name] = requests.create(name.title(), context=context, outputs=[1], submit=True).id
+    for user in (CHECKER2, CHECKER3):
+        admin.people.add(user, user.title(), roles=["output_checker"], department="DHSC")
+        for name in ("reviewed", "approved"):
+            staffed(user).review.decide(state[name], 1, "approve", "Safe")
+    staffed(CHECKER3).review.conclude(state["approved"], "approve")
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),
                 pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))

@@ -1,5 +1,5 @@
 """The ``workbench`` command: create workspaces, build the demo, use the catalogue, start JupyterLab
-(people, projects, access, owner and audit commands are in ``cli_governance``).
+(people, projects, access, owner and audit commands are in ``cli_governance``; output checking in ``cli_review``).
 
 Errors print one clear line on stderr and exit with status 1 (2 for a malformed command line).
 """
@@ -194,8 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export)
 
     from workbench.cli_governance import add_commands
+    from workbench.cli_review import add_commands as add_review_commands
 
     add_commands(commands, ["table", "csv", "json"])
+    add_review_commands(commands, ["table", "csv", "json"])
 
     p = commands.add_parser("lab", help="start JupyterLab on the workspace")
     p.add_argument("--port", type=int, default=8888)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from workbench.governance.access import Access, Owner
     from workbench.governance.people import People
     from workbench.governance.projects import Project
+    from workbench.outputs.review import Review
     from workbench.widgets.catalogue import NotebookCatalogue
 
 SECRETS_FILE = "secrets.json"
@@ -174,6 +175,13 @@ class Workspace:
         from workbench.disclosure.service import Disclosure
 
         return self._service("disclosure", Disclosure)
+
+    @property
+    def review(self) -> Review:
+        """Output checking: ``ws.review.queue()``, ``.show(id)``, ``.decide(...)``, ``.release(id)``, ``.widget()``."""
+        from workbench.outputs.review import Review
+
+        return self._service("review", Review)
 
     @property
     def dp(self) -> Any:

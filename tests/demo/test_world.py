@@ -409,7 +409,10 @@ def test_people_have_the_roles_the_demo_needs(world: World) -> None:
         assert set(p["roles"]) <= {"analyst", "output_checker", "data_owner", "trainer", "admin"}
         for r in p["roles"]:
             roles[r] = roles.get(r, 0) + 1
-    assert roles["analyst"] >= 8 and roles["output_checker"] == 2 and roles["trainer"] >= 1 and roles["admin"] >= 1
+    assert roles["analyst"] >= 8 and roles["output_checker"] == 3 and roles["trainer"] >= 1 and roles["admin"] >= 1
+    checkers = {p["username"] for p in world.people if "output_checker" in p["roles"]}
+    for project in world.projects:  # two independent reviews are possible in every project
+        assert len(checkers - {m["username"] for m in project["members"]}) >= 2, project["id"]
     owning = {e["department"] for e in world.entries.values()}
     owners = {p["department"] for p in world.people if "data_owner" in p["roles"]}
     assert owning <= owners

@@ -251,6 +251,51 @@ outputs = Table(
     CheckConstraint("status IN ('pass', 'fail', 'review')", name="status"),
 )
 
+output_requests = Table(
+    "output_requests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    Column("title", String(300), nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_at", DateTime(timezone=True)),
+    Column("concluded_by", String(63), ForeignKey("people.username")),
+    Column("concluded_at", DateTime(timezone=True)),
+    Column("conclusion", Text),
+    Column("released_by", String(63), ForeignKey("people.username")),
+    Column("released_at", DateTime(timezone=True)),
+    Column("package", String(1000)),
+    Column("manifest_sha256", String(64)),
+    CheckConstraint("status IN ('draft', 'submitted', 'partially_reviewed', 'reviewed', 'approved', 'returned', "
+                    "'rejected', 'released', 'withdrawn')", name="status"),
+)
+
+output_request_items = Table(
+    "output_request_items", metadata,
+    Column("request_id", Integer, ForeignKey("output_requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("output_id", Integer, ForeignKey("outputs.id"), primary_key=True),
+    Column("round", Integer, nullable=False),
+    Column("checksum", String(64), nullable=False),
+    Column("added_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+output_reviews = Table(
+    "output_reviews", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", Integer, ForeignKey("output_requests.id"), nullable=False, index=True),
+    Column("output_id", Integer, ForeignKey("outputs.id"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("reviewer", String(63), ForeignKey("people.username"), nullable=False),
+    Column("decision", String(20), nullable=False),
+    Column("comment", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("request_id", "output_id", "round", "reviewer", name="uq_output_reviews_request_id"),
+    CheckConstraint("decision IN ('approve', 'changes', 'reject')", name="decision"),
+)
+
 dp_budgets = Table(
     "dp_budgets", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

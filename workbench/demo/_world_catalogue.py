@@ -56,6 +56,7 @@ STAFF: tuple[tuple[str, str, str, str], ...] = (
     ("James", "Wilson", "nhse", "analyst"),
     ("Ruth", "Sinclair", "ons", "output_checker"),
     ("Mark", "Davies", "dhsc", "output_checker"),
+    ("Nadia", "Rahman", "dwp", "output_checker"),  # in no project: every project has two independent checkers
     ("Sophie", "Turner", "ons", "trainer"),
     ("Alex", "Reid", "ons", "admin"),
 )

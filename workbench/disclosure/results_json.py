@@ -203,6 +203,38 @@ def _outcome(output: Output) -> dict[str, dict[str, str]]:
     return {_text(c): {_text(r): texts[i, j] for i, r in enumerate(table.index)} for j, c in enumerate(table.columns)}
 
 
+def _sdc(output: Output) -> tuple[dict[str, Any], dict[str, list[list[int]]]]:
+    """ACRO's per-file ``sdc`` block: failing-cell counts per rule and their positions."""
+    summary: dict[str, Any] = {"suppressed": output.mitigation.get("method") == "suppress"}
+    cells = {}
+    for name, flag in output.flags.items():
+        acro = ACRO_NAMES.get(name, name)
+        cells[acro] = _positions(flag)
+        summary[acro] = len(cells[acro])
+    for acro in ("negative", "missing", "threshold", "p-ratio", "nk-rule", "all-values-are-same"):
+        summary.setdefault(acro, 0)
+        cells.setdefault(acro, [])
+    return summary, cells
+
+
+def released_csv(table: pd.DataFrame) -> str:
+    """A table as the CSV that is released (and that the viewer shows)."""
+    return _csv(table)
+
+
+def released_record(uid: str, output: Output, files: list[str]) -> dict[str, Any]:
+    """An output's ACRO/SACRO record for a release package: what the viewer reads, without the workbench's
+    internals (the unmitigated table, per-cell measures) that must not leave the workspace."""
+    summary, cells = _sdc(output)
+    return {
+        "uid": uid, "status": output.status, "type": output.kind,
+        "properties": {**_jsonable(output.properties), "method": output.method},
+        "files": [{"name": name, "sdc": {"summary": summary, "cells": cells}} for name in files],
+        "outcome": _outcome(output), "command": output.command, "summary": output.summary(),
+        "timestamp": output.timestamp, "comments": list(output.comments), "exception": output.exception or "",
+    }
+
+
 def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
     released = f"{uid}.csv"
     (folder / released).write_text(_csv(output.safe_table), encoding="utf-8")
@@ -212,15 +244,7 @@ def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
         table_file = f"{UNRELEASED}/{uid}.csv"
         (folder / UNRELEASED).mkdir(exist_ok=True)
         (folder / table_file).write_text(_csv(output.table), encoding="utf-8")
-    summary = {"suppressed": output.mitigation.get("method") == "suppress"}
-    cells = {}
-    for name, flag in output.flags.items():
-        acro = ACRO_NAMES.get(name, name)
-        cells[acro] = _positions(flag)
-        summary[acro] = len(cells[acro])
-    for acro in ("negative", "missing", "threshold", "p-ratio", "nk-rule", "all-values-are-same"):
-        summary.setdefault(acro, 0)
-        cells.setdefault(acro, [])
+    summary, cells = _sdc(output)
     measures = {name: [[int(r), int(c), float(frame.iat[r, c])] for r, c in
                        np.argwhere(output.flags[name].to_numpy(dtype=bool))]
                 for name, frame in output.measures.items() if name in output.flags}
@@ -368,4 +392,4 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     return outputs
 
 
-__all__ = ["read_results_json", "to_results_json"]
+__all__ = ["read_results_json", "released_csv", "released_record", "to_results_json"]

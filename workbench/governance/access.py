@@ -349,6 +349,7 @@ class Access:
                        if dataset_id in row["sources"]]
             load_count = conn.execute(select(func.count()).select_from(data_loads)
                                       .where(data_loads.c.dataset_id == dataset_id)).scalar_one()
+            released = _releases_from(conn, dataset_id)
             privacy = privacy_spend(conn, dataset_id)
         grant_frame = pd.DataFrame([{
             "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
@@ -368,7 +369,7 @@ class Access:
                                               "created_by", "created_at"])
         with self._ctx.write() as conn:
             audit.append(conn, self._ctx.actor.username, "owner.usage", resource, detail={"loads": load_count})
-        releases = pd.DataFrame(columns=["request_id", "output", "released_at"])  # output release: a later step
+        releases = pd.DataFrame(released, columns=RELEASE_COLUMNS)
         return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
                            derived=derived_frame, releases=releases, privacy=privacy)
 
@@ -459,6 +460,28 @@ class UsageReport:
             body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
+
+
+RELEASE_COLUMNS = ["request_id", "project_id", "title", "output_id", "output", "kind", "released_by", "released_at",
+                   "package"]
+
+
+def _releases_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
+    """Released outputs that descend from the dataset, one row per output, oldest release first."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import output_request_items as items
+    from workbench.db.schema import output_requests as requests
+    from workbench.db.schema import outputs
+
+    rows = conn.execute(select(requests.c.id.label("request_id"), requests.c.project_id, requests.c.title,
+                               outputs.c.id.label("output_id"), outputs.c.name.label("output"), outputs.c.kind,
+                               requests.c.released_by, requests.c.released_at, requests.c.package, outputs.c.sources)
+                        .join(items, items.c.request_id == requests.c.id)
+                        .join(outputs, outputs.c.id == items.c.output_id)
+                        .where(requests.c.status == "released")
+                        .order_by(requests.c.released_at, requests.c.id, outputs.c.id)).mappings().all()
+    return [{c: r[c] for c in RELEASE_COLUMNS} for r in rows if dataset_id in r["sources"]]
 
 
 def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:

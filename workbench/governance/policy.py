@@ -220,6 +220,23 @@ def _read_project_data(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     return _allow("an accredited, trained member of the project") if refusal is None else refusal
 
 
+def _check_outputs(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """Output checkers review, conclude and release requests of projects they do not belong to, never an
+    output they authored, and nothing of a suspended project."""
+    if not actor.has("output_checker"):
+        return _deny(f"only output checkers review output requests; {actor.username!r} has "
+                     f"{', '.join(sorted(actor.roles)) or 'no role'}")
+    project = resource.get("project")
+    if resource.get("member_role") is not None:
+        return _deny(f"you are a member of project {project} ({resource['member_role']}); a checker from outside "
+                     "the project must review its outputs")
+    if resource.get("authored"):
+        return _deny("nobody reviews an output they authored; another output checker must do it")
+    if resource.get("project_status") == "suspended":
+        return _deny(f"project {project} is suspended; an admin can make it active again")
+    return _allow("an output checker independent of the project")
+
+
 def _list_requests_to_decide(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     if actor.has("data_owner", "admin") or resource.get("delegate_of"):
         return _allow("data owners, their delegates and admins see requests waiting for a decision")
@@ -260,6 +277,14 @@ ACTIONS = {
     "outputs.create": _work_in_project,
     "outputs.update": _work_in_project,
     "outputs.read": _read_project_data,
+    "requests.create": _work_in_project,
+    "requests.update": _work_in_project,
+    "requests.read": _read_project_data,
+    "review.queue": _roles("output_checker"),
+    "review.read": _check_outputs,
+    "review.decide": _check_outputs,
+    "review.conclude": _check_outputs,
+    "review.release": _check_outputs,
     "dp.query": _load,
     "dp.budget.read": _read_project_data,
     "dp.budget.set": _owner_or_delegate("set its privacy budget", admins=True),
@@ -283,7 +308,9 @@ VERBS = {
     "access.delegate": "name delegates for", "data.load": "load", "data.save": "save", "data.read_saved": "read",
     "data.link": "link",
     "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
-    "outputs.read": "read", "settings.read": "read", "settings.write": "change",
+    "outputs.read": "read", "requests.create": "create", "requests.update": "change", "requests.read": "read",
+    "review.queue": "list", "review.read": "review", "review.decide": "review", "review.conclude": "conclude",
+    "review.release": "release", "settings.read": "read", "settings.write": "change",
     "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",
     "training.attempt": "attempt", "training.manage": "manage",
     "audit.verify": "verify",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from workbench.context import Context
     from workbench.linkage.service import LinkedData
+    from workbench.outputs.requests import OutputRequests
     from workbench.outputs.store import ProjectOutputs
     from workbench.outputs.tables import ProjectTables
     from workbench.widgets.dp import NotebookDP
@@ -164,6 +165,13 @@ class Project:
         from workbench.outputs.store import ProjectOutputs
 
         return ProjectOutputs(self._ctx, self.id)
+
+    @property
+    def output_requests(self) -> OutputRequests:
+        """Requests to release outputs: ``.create(title, context=..., outputs=[...])``, ``.list()``, ``.get(id)``."""
+        from workbench.outputs.requests import OutputRequests
+
+        return OutputRequests(self._ctx, self.id)
 
     @property
     def dp(self) -> NotebookDP:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from workbench.context import Context
     from workbench.disclosure.output import Output
 
+ATTACHMENTS = "files"  # an output's own files (a figure's HTML and PNG, a custom file) inside its folder
 LIST_COLUMNS = ["id", "name", "kind", "method", "status", "exception", "sources", "created_by", "created_at"]
 SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
 
@@ -43,6 +44,18 @@ def _digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _attach(folder: Path, attachments: dict[str, bytes]) -> None:
+    for file_name, content in attachments.items():
+        target = folder / ATTACHMENTS / file_name
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(content)
+
+
+def attachments_of(folder: Path) -> list[Path]:
+    """An output's attached files (a figure's HTML/PNG, a custom file), by name."""
+    return sorted(p for p in (folder / ATTACHMENTS).glob("*") if p.is_file())
+
+
 class ProjectOutputs:
     """``project.outputs``: what the project has produced, for its members (and later its checkers)."""
 
@@ -55,8 +68,11 @@ class ProjectOutputs:
         """Refuse before any work is done unless the caller may produce outputs in this project."""
         require_in_project(self._ctx, "outputs.create", resource, self.project_id)
 
-    def record(self, output: Output, *, name: str, derived_from: list[str]) -> Output:
-        """Keep ``output`` in the project; returns it bound to its record (exceptions and comments persist)."""
+    def record(self, output: Output, *, name: str, derived_from: list[str],
+               attachments: dict[str, bytes] | None = None) -> Output:
+        """Keep ``output`` in the project; returns it bound to its record (exceptions and comments persist).
+
+        ``attachments`` (file name → content) are kept with it: a figure's HTML and PNG, a custom file."""
         from sqlalchemy import insert, update
 
         from workbench.db.schema import outputs
@@ -81,6 +97,7 @@ class ProjectOutputs:
             staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
             try:
                 to_results_json({output.uid: output}, staging)
+                _attach(staging, attachments or {})
                 conn.execute(update(outputs).where(outputs.c.id == output_id).values(checksum=_digest(staging)))
                 if folder.exists():  # left by a write whose transaction then failed: the id is free again
                     shutil.rmtree(folder)
@@ -118,6 +135,7 @@ class ProjectOutputs:
 
         from workbench.db.schema import outputs
         from workbench.disclosure.results_json import to_results_json
+        from workbench.outputs.requests import reset_reviews
 
         me = self._ctx.actor.username
         resource = f"output {output_id} in project {self.project_id}"
@@ -133,8 +151,12 @@ class ProjectOutputs:
             staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
             try:
                 to_results_json({stored.uid: stored}, staging)
+                if (folder / ATTACHMENTS).exists():
+                    shutil.copytree(folder / ATTACHMENTS, staging / ATTACHMENTS)
+                checksum = _digest(staging)
                 conn.execute(update(outputs).where(outputs.c.id == output_id).values(
-                    exception=stored.exception, checksum=_digest(staging)))
+                    exception=stored.exception, checksum=checksum))
+                reset_reviews(conn, me, output_id, checksum)
                 old = folder.with_name(f".{folder.name}.old.{uuid.uuid4().hex}")
                 folder.replace(old)
                 staging.replace(folder)
@@ -142,6 +164,38 @@ class ProjectOutputs:
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             audit.append(conn, me, f"outputs.{what}", resource, detail={what: text})
+
+    def figure(self, fig: Any, table: Output | int, *, name: str | None = None) -> Output:
+        """Record a plotly figure with the recorded table it was drawn from (whose check it carries): HTML, plus
+        PNG where kaleido can run. Draw the figure from ``table.safe_table``: the checker compares the two."""
+        from workbench.outputs.files import figure_output
+
+        self.check_can_record(f"a figure output in project {self.project_id}")
+        drawn_from = self.get(self._id_of(table))
+        output, files = figure_output(fig, drawn_from)
+        row = self._row(self._id_of(table))
+        return self.record(output, name=name or f"figure of {row['name']}"[:200], derived_from=row["derived_from"],
+                           attachments=files)
+
+    def add_file(self, path: str | Path, *, description: str, derived_from: list[str],
+                 name: str | None = None) -> Output:
+        """Record a custom file (a report, an image made elsewhere): always ``review`` for a checker to judge;
+        its type and size must meet the workspace's output-checking settings."""
+        from workbench.outputs.files import file_output
+        from workbench.outputs.settings import output_checking_settings
+
+        self.check_can_record(f"a file output in project {self.project_id}")
+        with self._ctx.db.read() as conn:
+            settings = output_checking_settings(conn)
+        output, files = file_output(path, description, settings)
+        return self.record(output, name=name or Path(path).name, derived_from=derived_from, attachments=files)
+
+    def submit(self, outputs: list[Any], *, title: str, context: dict[str, str]) -> Any:
+        """Create an output request of ``outputs`` with its context and submit it for checking, in one step."""
+        from workbench.outputs.requests import OutputRequests
+
+        return OutputRequests(self._ctx, self.project_id).create(title, context=context, outputs=outputs,
+                                                                 submit=True)
 
     # -- reading ---------------------------------------------------------------------------------------------
     def list(self) -> pd.DataFrame:
@@ -187,6 +241,36 @@ class ProjectOutputs:
         return path
 
     # -- internals -------------------------------------------------------------------------------------------
+    def _id_of(self, output: Any) -> int:
+        """The number of a recorded output of this project, from the Output itself or its number."""
+        from workbench.disclosure.output import Output
+
+        if isinstance(output, Output):
+            prefix = f"{self.project_id}_output_"
+            if not (output.uid or "").startswith(prefix):
+                raise InvalidInput("outputs: this output is not recorded in project "
+                                   f"{self.project_id}; make it with p.tables.* of this project.", field="outputs")
+            return int(output.uid[len(prefix):])
+        if isinstance(output, bool) or not isinstance(output, int):
+            raise InvalidInput(f"outputs: {output!r} is neither an output nor an output number.", field="outputs")
+        return output
+
+    def _row(self, output_id: int) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        from workbench.db.schema import outputs
+
+        with self._ctx.db.read() as conn:
+            row = conn.execute(select(outputs).where((outputs.c.id == output_id)
+                                                     & (outputs.c.project_id == self.project_id))).mappings().first()
+        if row is None:
+            raise NotFound(f"Project {self.project_id} has no output {output_id}; project.outputs.list() lists them.")
+        return dict(row)
+
+    def folder(self, output_id: int) -> Path:
+        """Where a recorded output is kept in the vault."""
+        return self._folder(output_id)
+
     def _folder(self, output_id: int) -> Path:
         folder = self._ctx.vault.project_root(self.project_id) / "outputs" / str(int(output_id))
         folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

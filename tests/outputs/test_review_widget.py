@@ -1,0 +1,43 @@
+"""The notebook review widget, driven headlessly through its widget models."""
+
+from __future__ import annotations
+
+from checking import submitted
+from conftest import CHECKER, CHECKER2, CHECKER3
+
+
+def test_review_widget_from_queue_to_release(desk) -> None:
+    request = submitted(desk)
+    output_id = request.outputs[0]
+    widget = desk(CHECKER).review.widget()
+    assert [value for _label, value in widget.queue.options] == [request.id]
+    widget.queue.value = request.id
+    assert "Admissions" in widget.header.value and widget.request_id == request.id
+    panel = widget.panels[output_id]
+    assert "outline:1px solid" in panel.html.value and "min excluding zero" in panel.html.value
+    panel.decision.value = "changes"
+    panel.button.click()
+    assert "what to change" in widget.message.value  # a refusal is a message, nothing recorded
+    panel.decision.value, panel.comment.value = "approve", "Safe after suppression"
+    panel.button.click()
+    assert "partially reviewed" in widget.message.value
+    assert widget.panels[output_id].button.disabled  # reviewed once
+    assert widget.conclude_buttons["approve"].disabled and widget.release.disabled
+
+    second = desk(CHECKER2).review.widget()
+    second.queue.value = request.id
+    assert "hidden until all are in" in second.panels[output_id].html.value
+    second.panels[output_id].button.click()
+    assert "the request is reviewed" in second.message.value
+
+    third = desk(CHECKER3).review.widget()
+    third.queue.value = request.id
+    assert not third.conclude_buttons["approve"].disabled
+    third.conclude_buttons["reject"].click()
+    assert "say why the request is rejected" in third.message.value
+    third.conclude_buttons["approve"].click()
+    assert "is approved" in third.message.value and not third.release.disabled
+    third.release.click()
+    assert "Released to" in third.message.value and f"request-{request.id}" in third.message.value
+    assert third.queue.options == ()  # released requests leave the queue
+    assert "application/vnd.jupyter.widget-view+json" in third._repr_mimebundle_()

@@ -1,0 +1,111 @@
+"""``workbench review queue|show|decide|conclude|release``: output checking from a terminal.
+
+The same services as ``ws.review`` in a notebook, as the user named by the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from workbench.cli_governance import _connect, _show
+
+
+def cmd_review_queue(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        frame = ws.review.queue()
+    _show(frame, args.format, empty="Nothing is waiting for output checking.")
+    return 0
+
+
+def _number(value: Any) -> str:
+    return "–" if value is None else f"{value:,.4g}"
+
+
+def cmd_review_show(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        detail = ws.review.show(args.request_id)
+    if args.format == "json":
+        print(json.dumps(detail, indent=2, default=str))
+        return 0
+    request, needed = detail["request"], detail["reviews_required"]
+    print(f"{request['title']}  [request {request['id']}, project {request['project_id']}, {request['status']}]\n")
+    for key, value in request["context"].items():
+        print(f"{key:>12}: {value}")
+    for output in detail["outputs"]:
+        print(f"\nOutput {output['id']}: {output['name']} ({output['kind']}, {output['method']}, by "
+              f"{output['author']}) — {output['summary']}")
+        aids = output["aids"]
+        if aids:
+            share = aids["share_divisible_by_5"]
+            print(f"  min {_number(aids['min'])} · min excluding zero {_number(aids['min_excluding_zero'])} · max "
+                  f"{_number(aids['max'])} · sum {_number(aids['sum'])} · share divisible by 5 "
+                  + ("–" if share is None else f"{share:.0%}"))
+        for line in output["explain"].splitlines()[1:]:
+            print(f"  {line}")
+        for warning in output["warnings"]:
+            print(f"  WARNING: {warning}")
+        if output["files"]:
+            print(f"  files: {', '.join(output['files'])}")
+        print(f"  reviews: {output['reviews_in']} of {needed}" + ("" if output["reviews_in"] >= needed
+                                                                 else " (others' are hidden until all are in)"))
+        for review in output["reviews"]:
+            print(f"    {review['reviewer']}: {review['decision']}" + (f" — {review['comment']}"
+                                                                       if review["comment"] else ""))
+        if not output["can_review"]:
+            print(f"  you cannot review it: {output['why_not']}")
+    return 0
+
+
+def cmd_review_decide(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        request = ws.review.decide(args.request_id, args.output_id, args.decision, args.comment)
+    print(f"Recorded {args.decision} for output {args.output_id}; request {request['id']} is "
+          f"{request['status'].replace('_', ' ')}.")
+    return 0
+
+
+def cmd_review_conclude(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        request = ws.review.conclude(args.request_id, args.outcome, args.comment)
+    print(f"Request {request['id']} is {request['status']}.")
+    return 0
+
+
+def cmd_review_release(args: argparse.Namespace) -> int:
+    with _connect(args) as ws:
+        released = ws.review.release(args.request_id)
+    print(f"Request {released['request_id']} released to {released['package']}\n"
+          f"manifest SHA-256 {released['manifest_sha256']}")
+    if released["problems"]:
+        print("The package no longer matches its manifest: " + "; ".join(released["problems"]))
+        return 1
+    return 0
+
+
+def add_commands(commands: Any, formats: list[str]) -> None:
+    """Register ``workbench review ...`` on the top-level subparsers."""
+    review = commands.add_parser("review", help="output checking: queue, show, decide, conclude, release")
+    sub = review.add_subparsers(dest="sub", required=True, metavar="COMMAND")
+    p = sub.add_parser("queue", help="requests waiting for output checking (of projects you are not in)")
+    p.add_argument("--format", choices=formats, default="table")
+    p.set_defaults(func=cmd_review_queue)
+    p = sub.add_parser("show", help="one request: context, checks, aids, warnings, reviews")
+    p.add_argument("request_id", type=int)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_review_show)
+    p = sub.add_parser("decide", help="your review of one output: approve, changes or reject")
+    p.add_argument("request_id", type=int)
+    p.add_argument("output_id", type=int)
+    p.add_argument("decision", choices=["approve", "changes", "reject"])
+    p.add_argument("--comment", help="needed when going against the automatic check, and to ask for changes")
+    p.set_defaults(func=cmd_review_decide)
+    p = sub.add_parser("conclude", help="conclude a reviewed request: approve, return or reject")
+    p.add_argument("request_id", type=int)
+    p.add_argument("outcome", choices=["approve", "return", "reject"])
+    p.add_argument("--comment", help="needed to return or reject (the analyst reads it)")
+    p.set_defaults(func=cmd_review_conclude)
+    p = sub.add_parser("release", help="write an approved request's release package")
+    p.add_argument("request_id", type=int)
+    p.set_defaults(func=cmd_review_release)

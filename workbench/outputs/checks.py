@@ -1,0 +1,128 @@
+"""What happens to an output before and while a checker sees it.
+
+Automatic refusals (``refusals``): a table listing identifiers or pseudonyms, a table so long it is microdata, a
+file of a type or size the workspace does not release. Each says what the analyst should change; a request
+holding such an output cannot be submitted. Checker aids (``table_aids``, ``differencing``): the numbers an
+output checker looks at first, and a warning when an earlier release of the same project cut the same
+population by the same dimensions, so that subtracting one table from the other could reveal a small group.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from workbench.outputs.files import check_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.disclosure.output import Output
+
+PSEUDONYM = re.compile(r"^[0-9a-f]{20}$")  # the workbench's pseudonyms: 20 hex characters of an HMAC
+SAMPLE = 2000  # labels and cells looked at per axis / column for pseudonyms
+
+
+def dimensions(output: Output) -> list[str]:
+    """The named dimensions a table is cut by (index and column level names), for differencing checks."""
+    names = [*output.table.index.names, *output.table.columns.names]
+    return sorted({str(n) for n in names if n is not None})
+
+
+def _labels(table: pd.DataFrame) -> list[str]:
+    names = [str(n) for n in (*table.index.names, *table.columns.names) if n is not None]
+    for label in table.columns:
+        names.extend(str(part) for part in (label if isinstance(label, tuple) else (label,)))
+    return names
+
+
+def _pseudonyms(table: pd.DataFrame) -> str | None:
+    """A value in the table's labels or text cells that looks like a workbench pseudonym, if any."""
+    import pandas as pd
+
+    for level in range(table.index.nlevels):
+        for value in table.index.get_level_values(level)[:SAMPLE]:
+            if isinstance(value, str) and PSEUDONYM.match(value):
+                return value
+    for label in table.columns[:SAMPLE]:
+        for part in label if isinstance(label, tuple) else (label,):
+            if isinstance(part, str) and PSEUDONYM.match(part):
+                return part
+    for column in range(table.shape[1]):
+        series = table.iloc[:SAMPLE, column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            for value in series:
+                if isinstance(value, str) and PSEUDONYM.match(value):
+                    return value
+    return None
+
+
+def refusals(output: Output, name: str, settings: dict[str, Any], identifiers: set[str],
+             attachments: list[tuple[str, int]]) -> list[str]:
+    """Why ``output`` may not go to a checker (empty when it may), each with what to change."""
+    problems = []
+    if output.kind == "file":
+        for file_name, size in attachments:
+            problems.extend(f"output {name!r}: {p}" for p in check_file(file_name, size, settings))
+        return problems
+    table = output.safe_table
+    if len(table) > settings["max_table_rows"]:
+        problems.append(f"output {name!r} has {len(table):,} rows, more than the {settings['max_table_rows']:,} a "
+                        "table may have: that is microdata, not an aggregate; group it into fewer categories")
+    listed = sorted(set(_labels(table)) & identifiers)
+    if listed:
+        problems.append(f"output {name!r} is cut by the identifier column(s) {', '.join(listed)}; tables must not "
+                        "list people: leave the identifier out of the table")
+    found = _pseudonyms(table)
+    if found is not None:
+        problems.append(f"output {name!r} contains a pseudonymised identifier ({found[:6]}…); tables must not list "
+                        "people: aggregate over them instead")
+    for file_name, size in attachments:
+        if size > settings["max_file_bytes"]:
+            problems.append(f"output {name!r}: {file_name} is {size:,} bytes, over the "
+                            f"{settings['max_file_bytes']:,}-byte limit; simplify the figure")
+    return problems
+
+
+def table_aids(output: Output) -> dict[str, Any]:
+    """Min, min excluding zero, max, sum and the share of whole numbers divisible by 5, over the unmitigated
+    table's numbers; and how many cells each rule flags."""
+    import numpy as np
+    import pandas as pd
+
+    numeric = output.table.select_dtypes(include="number")
+    values = numeric.to_numpy(dtype=float, na_value=np.nan).ravel() if not numeric.empty else np.array([])
+    values = values[~np.isnan(values)]
+    nonzero = values[values != 0]
+    whole = values[np.isclose(values, np.round(values))]
+    aids: dict[str, Any] = {"cells": int(output.table.size), "numeric_cells": int(values.size),
+                            "min": None, "min_excluding_zero": None, "max": None, "sum": None,
+                            "share_divisible_by_5": None}
+    if values.size:
+        aids.update(min=float(values.min()), max=float(values.max()), sum=float(values.sum()))
+    if nonzero.size:
+        aids["min_excluding_zero"] = float(nonzero.min())
+    if whole.size:
+        aids["share_divisible_by_5"] = float(np.mean(np.round(whole) % 5 == 0))
+    aids["flagged"] = {rule: int(pd.DataFrame(flag).to_numpy().sum()) for rule, flag in output.flags.items()}
+    return aids
+
+
+def differencing(output: Output, sources: list[str], earlier: list[dict[str, Any]]) -> list[str]:
+    """Warnings for earlier releases of the same project cut by the same dimensions on overlapping data.
+
+    ``earlier``: dicts with ``request_id``, ``output_id``, ``name``, ``dimensions`` and ``sources``."""
+    mine = dimensions(output)
+    if output.kind == "file" or not mine:
+        return []
+    warnings = []
+    for other in earlier:
+        shared = sorted(set(sources) & set(other["sources"]))
+        if other["dimensions"] == mine and shared:
+            warnings.append(f"release {other['request_id']} (output {other['output_id']} {other['name']!r}) was "
+                            f"cut by the same dimensions ({' × '.join(mine)}) from {', '.join(shared)}: check "
+                            "that subtracting one table from the other does not reveal a small group")
+    return warnings
+
+
+__all__ = ["differencing", "dimensions", "refusals", "table_aids"]

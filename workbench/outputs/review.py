@@ -1,0 +1,578 @@
+"""``ws.review``: the output checker's desk.
+
+A queue of requests from projects the checker does not belong to; each request shown with its context and, per
+output, the automatic check (flagged cells highlighted), checker aids (min, min excluding zero, max, sum, share
+divisible by 5), differencing warnings against the project's earlier releases, and the reviews the checker may
+see. Each output needs the workspace's number of independent reviews (approve / changes / reject); reviews stay
+blind until all are in; a comment is required when a decision goes against the automatic status (and always to
+ask for changes). When every output has its reviews a checker concludes the request (approve, return or reject),
+and a checker releases an approved request as a package (``outputs/release.py``). Nobody reviews an output they
+authored or a request of a project they belong to. Every step is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from typing import TYPE_CHECKING, Any
+
+from workbench import __version__, audit
+from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.outputs.requests import (
+    CHECKING,
+    as_dict,
+    next_status,
+    progress,
+    request_items,
+    request_row,
+    review_counts,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+    from workbench.context import Context
+
+DECISIONS = ("approve", "changes", "reject")
+OUTCOMES = ("approve", "return", "reject")
+QUEUE_COLUMNS = ["id", "project_id", "title", "status", "submitted_at", "outputs", "reviews_in", "reviews_needed",
+                 "awaiting_me"]
+
+
+def comment_required(decision: str, status: str) -> str | None:
+    """Why a comment is needed for ``decision`` on an output whose automatic status is ``status``, or None."""
+    if decision == "approve" and status == "fail":
+        return "approving an output that failed its automatic check needs a comment saying why it is safe"
+    if decision in ("changes", "reject") and status == "pass":
+        return f"a '{decision}' decision on an output that passed its automatic check needs a comment saying why"
+    if decision == "changes":
+        return "asking for changes needs a comment saying what to change"
+    return None
+
+
+class Review:
+    """Output checking: ``queue()``, ``show(id)``, ``decide(...)``, ``conclude(...)``, ``release(id)``."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # -- settings ------------------------------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """Reviews needed per output, table row limit, file types and size limit (anyone may read)."""
+        from workbench.outputs.settings import output_checking_settings
+
+        self._ctx.require("settings.read", "the output-checking settings")
+        with self._ctx.db.read() as conn:
+            return output_checking_settings(conn)
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change output-checking settings (admins), e.g. ``update_settings(reviews_required=3)``."""
+        from sqlalchemy import delete, insert
+
+        from workbench.db.schema import settings
+        from workbench.outputs.settings import SETTING_KEY, check_settings, output_checking_settings
+
+        if not changes:
+            raise InvalidInput("Name at least one setting to change, e.g. update_settings(reviews_required=3).")
+        changes = check_settings(changes)
+        with self._ctx.write() as conn:
+            self._ctx.check("settings.write", "the output-checking settings")
+            value = {**output_checking_settings(conn), **changes}
+            conn.execute(delete(settings).where(settings.c.key == SETTING_KEY))
+            conn.execute(insert(settings).values(key=SETTING_KEY, value=value, updated_by=self._ctx.actor.username,
+                                                 updated_at=datetime.now(UTC)))
+            audit.append(conn, self._ctx.actor.username, "settings.update", "output-checking settings",
+                         detail=changes)
+            if "reviews_required" in changes:
+                self._recount(conn, value["reviews_required"])
+        return value
+
+    def _recount(self, conn: Connection, needed: int) -> None:
+        """After the number of reviews needed changed: requests under review move to where their reviews are."""
+        from sqlalchemy import select, update
+
+        from workbench.db.schema import output_requests as requests
+
+        rows = conn.execute(select(requests.c.id, requests.c.status).where(
+            requests.c.status.in_(("submitted", "partially_reviewed", "reviewed")))).all()
+        for request_id, status in rows:
+            after = progress(conn, request_id, needed)
+            if after != status:
+                conn.execute(update(requests).where(requests.c.id == request_id).values(status=after))
+                audit.append(conn, self._ctx.actor.username, "review.recount", f"output request {request_id}",
+                             detail={"reviews_required": needed, "before": status, "after": after})
+
+    # -- the queue -----------------------------------------------------------------------------------------
+    def queue(self, include_approved: bool = True) -> pd.DataFrame:
+        """Requests being checked, of projects you do not belong to; ``awaiting_me`` counts the outputs you can
+        still review."""
+        import pandas as pd
+        from sqlalchemy import select
+
+        from workbench.db.schema import output_requests as requests
+        from workbench.db.schema import project_members
+        from workbench.outputs.settings import output_checking_settings
+
+        self._ctx.require("review.queue", "the output-checking queue")
+        me = self._ctx.actor.username
+        states = CHECKING if include_approved else tuple(s for s in CHECKING if s != "approved")
+        with self._ctx.db.read() as conn:
+            needed = output_checking_settings(conn)["reviews_required"]
+            mine = select(project_members.c.project_id).where(project_members.c.username == me)
+            rows = conn.execute(select(requests).where(requests.c.status.in_(states)
+                                                       & requests.c.project_id.not_in(mine))
+                                .order_by(requests.c.submitted_at, requests.c.id)).mappings().all()
+            records = []
+            for row in rows:
+                counts = review_counts(conn, row["id"])
+                waiting = self._awaiting(conn, row["id"], counts, needed) if row["status"] in (
+                    "submitted", "partially_reviewed") else 0
+                records.append({**{c: row[c] for c in ("id", "project_id", "title", "status", "submitted_at")},
+                                "outputs": len(counts), "reviews_in": sum(min(c, needed) for c in counts.values()),
+                                "reviews_needed": needed * len(counts), "awaiting_me": waiting})
+        return pd.DataFrame(records, columns=QUEUE_COLUMNS)
+
+    def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int) -> int:
+        from sqlalchemy import select
+
+        from workbench.db.schema import output_reviews as reviews
+
+        me = self._ctx.actor.username
+        items = request_items(conn, request_id)
+        done = set(conn.execute(select(reviews.c.output_id, reviews.c.round).where(
+            (reviews.c.request_id == request_id) & (reviews.c.reviewer == me))).all())
+        return sum(1 for i in items if counts[i["output_id"]] < needed and i["created_by"] != me
+                   and (i["output_id"], i["round"]) not in {tuple(d) for d in done})
+
+    # -- one request ---------------------------------------------------------------------------------------
+    def show(self, request_id: int) -> RequestDetail:
+        """A request as a checker sees it: context, outputs with checks, aids, warnings and visible reviews."""
+        from workbench.outputs.settings import output_checking_settings
+
+        resource = f"output request {request_id}"
+        with self._ctx.write(audit_refusals_as=("review.read", resource)) as conn:
+            row = request_row(conn, request_id)
+            self._ctx.check("review.read", resource, **self._facts(conn, row, []))
+            needed = output_checking_settings(conn)["reviews_required"]
+            detail = self._detail(conn, row, needed)
+            audit.append(conn, self._ctx.actor.username, "review.read", resource,
+                         detail={"status": row["status"], "outputs": [o["id"] for o in detail["outputs"]]})
+        return RequestDetail(detail)
+
+    def decide(self, request_id: int, output_id: int, decision: str, comment: str | None = None) -> dict[str, Any]:
+        """Record your independent review of one output of a request: approve, changes or reject."""
+        from sqlalchemy import insert, select, update
+
+        from workbench.db.schema import output_requests as requests
+        from workbench.db.schema import output_reviews as reviews
+        from workbench.outputs.settings import output_checking_settings
+
+        me = self._ctx.actor.username
+        resource = f"output {output_id} of output request {request_id}"
+        with self._ctx.write(audit_refusals_as=("review.decide", resource)) as conn:
+            row = request_row(conn, request_id)
+            items = {i["output_id"]: i for i in request_items(conn, request_id)}
+            if isinstance(output_id, bool) or not isinstance(output_id, int):
+                raise InvalidInput(f"output_id: {output_id!r} is not an output number.", field="output_id")
+            self._ctx.check("review.decide", resource, **self._facts(conn, row, [output_id] if output_id in items
+                                                                      else []))
+            if output_id not in items:
+                raise NotFound(f"Output request {request_id} holds no output {output_id}; its outputs are "
+                               f"{', '.join(map(str, items)) or 'none'}.")
+            if decision not in DECISIONS:
+                raise InvalidInput(f"decision: {decision!r} is not one of {', '.join(DECISIONS)}.", field="decision")
+            if comment is not None and not isinstance(comment, str):
+                raise InvalidInput("comment: give the comment as text.", field="comment")
+            next_status(row["status"], "review")
+            comment = (comment or "").strip() or None
+            item = items[output_id]
+            why = comment_required(decision, item["status"])
+            if why and not comment:
+                raise InvalidInput(f"comment: {why}.", field="comment")
+            needed = output_checking_settings(conn)["reviews_required"]
+            current = reviews.c.request_id == request_id, reviews.c.output_id == output_id, \
+                reviews.c.round == item["round"]
+            already = conn.execute(select(reviews.c.reviewer).where(*current)).scalars().all()
+            if me in already:
+                raise Conflict(f"You already reviewed output {output_id} of request {request_id}; each checker "
+                               "reviews an output once (it is reviewed again if it changes).")
+            if len(already) >= needed:
+                raise Conflict(f"Output {output_id} of request {request_id} already has its {needed} reviews.")
+            conn.execute(insert(reviews).values(request_id=request_id, output_id=output_id, round=item["round"],
+                                                reviewer=me, decision=decision, comment=comment,
+                                                created_at=datetime.now(UTC)))
+            after = progress(conn, request_id, needed)
+            conn.execute(update(requests).where(requests.c.id == request_id).values(status=after))
+            audit.append(conn, me, "review.decide", resource,
+                         detail={"decision": decision, "comment": comment, "round": item["round"],
+                                 "automatic_status": item["status"], "before": row["status"], "after": after})
+            return as_dict(conn, request_row(conn, request_id))
+
+    def conclude(self, request_id: int, outcome: str, comment: str | None = None) -> dict[str, Any]:
+        """Conclude a reviewed request: ``approve`` (every review approved), ``return`` to the analyst with what
+        to change, or ``reject``; returning and rejecting need a comment."""
+        from sqlalchemy import select, update
+
+        from workbench.db.schema import output_requests as requests
+        from workbench.db.schema import output_reviews as reviews
+
+        me = self._ctx.actor.username
+        resource = f"output request {request_id}"
+        with self._ctx.write(audit_refusals_as=("review.conclude", resource)) as conn:
+            row = request_row(conn, request_id)
+            items = request_items(conn, request_id)
+            self._ctx.check("review.conclude", resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+            if outcome not in OUTCOMES:
+                raise InvalidInput(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}.", field="outcome")
+            if comment is not None and not isinstance(comment, str):
+                raise InvalidInput("comment: give the comment as text.", field="comment")
+            comment = (comment or "").strip() or None
+            if outcome != "approve" and not comment:
+                done = "returned" if outcome == "return" else "rejected"
+                raise InvalidInput(f"comment: say why the request is {done} (the analyst reads it).", field="comment")
+            status = next_status(row["status"], outcome)
+            if outcome == "approve":
+                against = []
+                for item in items:
+                    decisions = conn.execute(select(reviews.c.decision).where(
+                        (reviews.c.request_id == request_id) & (reviews.c.output_id == item["output_id"])
+                        & (reviews.c.round == item["round"]))).scalars().all()
+                    if any(d != "approve" for d in decisions):
+                        against.append(f"{item['output_id']} ({', '.join(sorted(set(decisions)))})")
+                if against:
+                    raise Conflict(f"Not every review approves: output(s) {'; '.join(against)}. Return the request "
+                                   "with what to change, or reject it.")
+            conn.execute(update(requests).where(requests.c.id == request_id).values(
+                status=status, concluded_by=me, concluded_at=datetime.now(UTC), conclusion=comment))
+            audit.append(conn, me, f"review.{outcome}", resource, detail={"comment": comment, "status": status})
+            return as_dict(conn, request_row(conn, request_id))
+
+    def release(self, request_id: int) -> dict[str, Any]:
+        """Write the approved request's release package (atomic; a retry after a crash gives one whole package);
+        returns where it is and its manifest's SHA-256."""
+        from sqlalchemy import update
+
+        from workbench.db.schema import output_requests as requests
+        from workbench.outputs import release as package
+
+        me = self._ctx.actor.username
+        resource = f"output request {request_id}"
+        with self._ctx.write(audit_refusals_as=("review.release", resource)) as conn:
+            row = request_row(conn, request_id)
+            items = request_items(conn, request_id)
+            self._ctx.check("review.release", resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+            folder = package.package_folder(self._ctx.home, row["project_id"], request_id)
+            if row["status"] == "released":  # a repeated call: the package as it was written
+                return self._released(row, package.verify_package(folder))
+            next_status(row["status"], "release")
+            checksums = {i["output_id"]: i["checksum"] for i in items}
+            changed = [i["output_id"] for i in items if i["checksum"] != i["item_checksum"]]
+            if changed:
+                raise Conflict(f"Output(s) {', '.join(map(str, changed))} changed after approval; they need new "
+                               "reviews before release.")
+            found = package.existing(folder, request_id, checksums)
+            if found is not None:  # written by an attempt whose database commit did not happen
+                released_at = datetime.fromisoformat(found["request"]["released_at"])
+                digest = package.manifest_sha256(folder)
+            else:
+                released_at = datetime.now(UTC)
+                files, results, manifest = self._package(conn, row, items, released_at)
+                if folder.exists():  # not a complete package of this request: never recorded as released
+                    import shutil
+
+                    shutil.rmtree(folder)
+                digest = package.write_package(folder, files, results, manifest)
+            relative = folder.relative_to(self._ctx.home).as_posix()
+            conn.execute(update(requests).where(requests.c.id == request_id).values(
+                status="released", released_by=me, released_at=released_at, package=relative,
+                manifest_sha256=digest))
+            audit.append(conn, me, "review.release", resource,
+                         detail={"package": relative, "manifest_sha256": digest, "outputs": list(checksums)})
+            row = request_row(conn, request_id)
+        return self._released(row, [])
+
+    def request(self, request_id: int) -> RequestUnderReview:
+        """A handle for one request: ``.show()``, ``.approve(output_id, comment=...)``, ``.conclude(...)``..."""
+        return RequestUnderReview(self, request_id)
+
+    def widget(self) -> Any:
+        """The notebook review widget: queue, request detail, decisions with comments, release."""
+        from workbench.widgets.review import ReviewWidget
+
+        return ReviewWidget(self)
+
+    # -- internals -----------------------------------------------------------------------------------------
+    def _released(self, row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+        return {"request_id": row["id"], "status": row["status"], "package": str(self._ctx.home / row["package"]),
+                "manifest_sha256": row["manifest_sha256"], "released_by": row["released_by"],
+                "released_at": row["released_at"], "problems": problems}
+
+    def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int]) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        from workbench.db.schema import outputs, project_members, projects
+
+        me = self._ctx.actor.username
+        role = conn.execute(select(project_members.c.role).where(
+            (project_members.c.project_id == row["project_id"]) & (project_members.c.username == me))).scalar()
+        status = conn.execute(select(projects.c.status).where(projects.c.id == row["project_id"])).scalar()
+        authors = set(conn.execute(select(outputs.c.created_by).where(outputs.c.id.in_(output_ids))).scalars())
+        return {"project": row["project_id"], "member_role": role, "project_status": status,
+                "authored": me in authors}
+
+    def _visible(self, rows: list[dict[str, Any]], needed: int) -> list[dict[str, Any]]:
+        """Blind reviews: a round's reviews are shown once it has all of them; your own always."""
+        me = self._ctx.actor.username
+        per_round: dict[tuple[int, int], int] = {}
+        for r in rows:
+            per_round[(r["output_id"], r["round"])] = per_round.get((r["output_id"], r["round"]), 0) + 1
+        return [{k: r[k] for k in ("output_id", "round", "reviewer", "decision", "comment", "created_at")}
+                for r in rows if r["reviewer"] == me or per_round[(r["output_id"], r["round"])] >= needed]
+
+    def _earlier_releases(self, conn: Connection, row: dict[str, Any]) -> list[dict[str, Any]]:
+        from sqlalchemy import select
+
+        from workbench.db.schema import output_request_items as items
+        from workbench.db.schema import output_requests as requests
+        from workbench.db.schema import outputs
+        from workbench.outputs.checks import dimensions
+        from workbench.outputs.store import ProjectOutputs
+
+        store = ProjectOutputs(self._ctx, row["project_id"])
+        released = conn.execute(select(items.c.request_id, outputs.c.id, outputs.c.name, outputs.c.sources,
+                                       outputs.c.kind)
+                                .join(requests, requests.c.id == items.c.request_id)
+                                .join(outputs, outputs.c.id == items.c.output_id)
+                                .where((requests.c.project_id == row["project_id"])
+                                       & (requests.c.status == "released") & (requests.c.id != row["id"]))).all()
+        earlier = []
+        for request_id, output_id, name, sources, kind in released:
+            if kind == "file":
+                continue
+            earlier.append({"request_id": request_id, "output_id": output_id, "name": name, "sources": sources,
+                            "dimensions": dimensions(store._load(conn, output_id))})
+        return earlier
+
+    def _detail(self, conn: Connection, row: dict[str, Any], needed: int) -> dict[str, Any]:
+        from sqlalchemy import select
+
+        from workbench.db.schema import output_reviews as reviews
+        from workbench.db.schema import projects
+        from workbench.outputs.checks import differencing, table_aids
+        from workbench.outputs.store import ProjectOutputs, attachments_of
+
+        me = self._ctx.actor.username
+        store = ProjectOutputs(self._ctx, row["project_id"])
+        project = conn.execute(select(projects).where(projects.c.id == row["project_id"])).mappings().one()
+        all_reviews = [dict(r) for r in conn.execute(select(reviews).where(reviews.c.request_id == row["id"])
+                                                     .order_by(reviews.c.id)).mappings()]
+        visible = self._visible(all_reviews, needed)
+        earlier = self._earlier_releases(conn, row)
+        shown = []
+        for item in request_items(conn, row["id"]):
+            output = store._load(conn, item["output_id"])
+            current = [r for r in all_reviews if r["output_id"] == item["output_id"] and r["round"] == item["round"]]
+            mine = next((r for r in current if r["reviewer"] == me), None)
+            why_not = None
+            if item["created_by"] == me:
+                why_not = "you authored this output"
+            elif mine is not None:
+                why_not = "you reviewed it"
+            elif len(current) >= needed:
+                why_not = f"it has its {needed} reviews"
+            elif row["status"] not in ("submitted", "partially_reviewed"):
+                why_not = f"the request is {row['status']}"
+            shown.append({
+                "id": item["output_id"], "name": item["name"], "kind": item["kind"], "method": item["method"],
+                "status": output.status, "status_before_mitigation": output.status_before_mitigation,
+                "summary": output.summary(), "explain": output.explain(), "exception": output.exception,
+                "comments": list(output.comments), "author": item["created_by"], "created_at": item["created_at"],
+                "derived_from": list(item["derived_from"]), "sources": list(item["sources"]),
+                "properties": output.properties, "round": item["round"], "reviews_in": len(current),
+                "reviews": [r for r in visible if r["output_id"] == item["output_id"]],
+                "can_review": why_not is None, "why_not": why_not,
+                "aids": table_aids(output) if output.kind != "file" else None,
+                "warnings": differencing(output, list(item["sources"]), earlier),
+                "failures": output.failures().astype(str).to_dict("records"),
+                "files": [p.name for p in attachments_of(store.folder(item["output_id"]))],
+                "html": output._repr_html_(),
+                "preview": preview(attachments_of(store.folder(item["output_id"]))) if output.kind == "file" else "",
+            })
+        return {"request": as_dict(conn, row), "reviews_required": needed,
+                "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status")},
+                "outputs": shown}
+
+    def _package(self, conn: Connection, row: dict[str, Any], items: list[dict[str, Any]],
+                 released_at: datetime) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
+        """The files, results.json and manifest of a release package."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import datasets, output_reviews, project_datasets, projects
+        from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_csv, released_record
+        from workbench.outputs.files import FIGURE_HTML, FIGURE_PNG
+        from workbench.outputs.store import ProjectOutputs, attachments_of, uid
+
+        store = ProjectOutputs(self._ctx, row["project_id"])
+        files: dict[str, bytes] = {}
+        results: dict[str, Any] = {}
+        described = []
+        sources: set[str] = set()
+        saved: list[dict[str, Any]] = []
+        for item in items:
+            output = store._load(conn, item["output_id"])
+            name = uid(row["project_id"], item["output_id"])
+            attached = {p.name: p.read_bytes() for p in attachments_of(store.folder(item["output_id"]))}
+            mine: list[str] = []
+            if output.kind == "file":
+                for file_name, content in attached.items():
+                    mine.append(f"{name}_{file_name}")
+                    files[mine[-1]] = content
+            else:
+                mine.append(f"{name}.csv")
+                files[mine[-1]] = released_csv(output.safe_table).encode("utf-8")
+                for file_name, suffix in ((FIGURE_HTML, "html"), (FIGURE_PNG, "png")):
+                    if file_name in attached:
+                        mine.append(f"{name}.{suffix}")
+                        files[mine[-1]] = attached[file_name]
+            results[name] = released_record(name, output, mine)
+            sources.update(item["sources"])
+            for frame in item["derived_from"]:
+                version = conn.execute(select(project_datasets.c.version).where(
+                    (project_datasets.c.project_id == row["project_id"]) & (project_datasets.c.name == frame)
+                    & (project_datasets.c.created_at <= item["created_at"]))
+                    .order_by(project_datasets.c.version.desc()).limit(1)).scalar()
+                if version is not None:
+                    saved.append({"output_id": item["output_id"], "name": frame, "version": version})
+            described.append({
+                "id": item["output_id"], "uid": name, "name": item["name"], "kind": item["kind"],
+                "method": item["method"], "author": item["created_by"], "created_at": item["created_at"],
+                "derived_from": list(item["derived_from"]), "sources": list(item["sources"]),
+                "checksum": item["checksum"], "files": mine, "exception": output.exception,
+                "comments": list(output.comments), "properties": output.properties,
+                "checks": {"status": output.status, "status_before_mitigation": output.status_before_mitigation,
+                           "summary": output.summary(),
+                           "flagged": {rule: int(flag.to_numpy().sum()) for rule, flag in output.flags.items()},
+                           "mitigation": output.mitigation}})
+        project = conn.execute(select(projects).where(projects.c.id == row["project_id"])).mappings().one()
+        catalogue = conn.execute(select(datasets.c.id, datasets.c.title, datasets.c.owner, datasets.c.modified,
+                                        datasets.c.row_count, datasets.c.updated_at)
+                                 .where(datasets.c.id.in_(sorted(sources))).order_by(datasets.c.id)).mappings().all()
+        reviews = conn.execute(select(output_reviews).where(output_reviews.c.request_id == row["id"])
+                               .order_by(output_reviews.c.id)).mappings().all()
+        manifest = {
+            "format": 1, "tool": f"workbench {__version__}",
+            "request": {"id": row["id"], "title": row["title"], "context": row["context"],
+                        "created_by": row["created_by"], "created_at": row["created_at"],
+                        "submitted_at": row["submitted_at"], "approved_by": row["concluded_by"],
+                        "approved_at": row["concluded_at"], "conclusion": row["conclusion"],
+                        "released_by": self._ctx.actor.username, "released_at": released_at.isoformat()},
+            "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "mission")},
+            "datasets": [{"id": d["id"], "title": d["title"], "owner": d["owner"], "version": str(d["modified"]),
+                          "rows": d["row_count"], "catalogue_updated_at": d["updated_at"]} for d in catalogue],
+            "project_datasets": saved,
+            "outputs": described,
+            "reviews": [{k: r[k] for k in ("output_id", "round", "reviewer", "decision", "comment", "created_at")}
+                        for r in reviews],
+        }
+        document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
+        return files, document, manifest
+
+
+PREVIEW_TEXT = (".csv", ".txt", ".md", ".json")
+PREVIEW_IMAGE = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
+PREVIEW_CHARACTERS = 20_000
+
+
+def preview(paths: list[Any]) -> str:
+    """A custom file as a checker sees it: text (the start of it) or the image; other types by name only."""
+    import base64
+
+    parts = []
+    for path in paths:
+        suffix = path.suffix.lower()
+        if suffix in PREVIEW_TEXT:
+            text = path.read_bytes()[:PREVIEW_CHARACTERS].decode("utf-8", errors="replace")
+            more = " (first 20,000 characters)" if path.stat().st_size > PREVIEW_CHARACTERS else ""
+            parts.append(f"<p><b>{escape(path.name)}</b>{more}</p><pre style='max-height:30em;overflow:auto'>"
+                         f"{escape(text)}</pre>")
+        elif suffix in PREVIEW_IMAGE:  # as an image only: an SVG shown this way runs no script
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(f"<p><b>{escape(path.name)}</b></p><img style='max-width:100%' "
+                         f"src='data:{PREVIEW_IMAGE[suffix]};base64,{data}'/>")
+        else:
+            parts.append(f"<p><b>{escape(path.name)}</b>: no preview for this type; open it in the vault.</p>")
+    return "".join(parts)
+
+
+class RequestDetail(dict):
+    """A request as a checker sees it (a plain dict, for the REST API too), shown as HTML in a notebook."""
+
+    def _repr_html_(self) -> str:
+        request = self["request"]
+        context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
+        parts = [f"<div><h3>{escape(request['title'])} <small>request {request['id']}, project "
+                 f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3><ul>{context}</ul>"]
+        for output in self["outputs"]:
+            parts.append(output_html(output, self["reviews_required"]))
+        return "".join(parts) + "</div>"
+
+
+def output_html(output: dict[str, Any], needed: int) -> str:
+    """One output for a checker: the check with highlighted cells, aids, warnings, reviews."""
+    aids = output.get("aids")
+    lines = []
+    if aids:
+        def number(key: str) -> str:
+            value = aids[key]
+            return "–" if value is None else f"{value:,.4g}"
+        lines.append(f"min {number('min')} · min excluding zero {number('min_excluding_zero')} · max "
+                     f"{number('max')} · sum {number('sum')} · share divisible by 5 "
+                     + ("–" if aids["share_divisible_by_5"] is None else f"{aids['share_divisible_by_5']:.0%}"))
+    warnings = "".join(f"<li style='color:#b02a37'>⚠ {escape(w)}</li>" for w in output["warnings"])
+    reviews = "".join(f"<li>{escape(r['reviewer'])}: <b>{escape(r['decision'])}</b>"
+                      + (f" — {escape(r['comment'])}" if r["comment"] else "") + "</li>" for r in output["reviews"])
+    hidden = "" if output["reviews_in"] >= needed else (
+        f"<li><em>{output['reviews_in']} of {needed} reviews in; others' reviews are hidden until all are in"
+        "</em></li>")
+    files = f"<p>Files: {escape(', '.join(output['files']))}</p>" if output["files"] else ""
+    return (f"<div style='border-top:1px solid #ccc;margin-top:8px'><h4>Output {output['id']}: "
+            f"{escape(output['name'])} <small>{escape(output['kind'])}, by {escape(output['author'])}</small></h4>"
+            f"{output['html']}{output.get('preview', '')}{files}<p>{escape(' '.join(lines))}</p>"
+            f"<ul>{warnings}</ul><ul>{reviews}{hidden}</ul>"
+            "</div>")
+
+
+class RequestUnderReview:
+    """``ws.review.request(id)``: one request, for a checker in a notebook."""
+
+    def __init__(self, review: Review, request_id: int) -> None:
+        self._review = review
+        self.id = request_id
+
+    def show(self) -> RequestDetail:
+        return self._review.show(self.id)
+
+    def approve(self, output_id: int, comment: str | None = None) -> dict[str, Any]:
+        return self._review.decide(self.id, output_id, "approve", comment)
+
+    def request_changes(self, output_id: int, comment: str) -> dict[str, Any]:
+        return self._review.decide(self.id, output_id, "changes", comment)
+
+    def reject(self, output_id: int, comment: str | None = None) -> dict[str, Any]:
+        return self._review.decide(self.id, output_id, "reject", comment)
+
+    def conclude(self, outcome: str, comment: str | None = None) -> dict[str, Any]:
+        return self._review.conclude(self.id, outcome, comment)
+
+    def release(self) -> dict[str, Any]:
+        return self._review.release(self.id)
+
+    def _repr_html_(self) -> str:
+        return self.show()._repr_html_()
+
+    def __repr__(self) -> str:
+        return f"<Output request {self.id} under review: .show(), .approve(output_id, comment=...), .release()>"
+
+
+__all__ = ["DECISIONS", "OUTCOMES", "RequestDetail", "RequestUnderReview", "Review", "comment_required"]

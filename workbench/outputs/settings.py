@@ -1,0 +1,70 @@
+"""The workspace's output-checking settings: how many independent reviews each output needs, and the automatic
+refusals applied before a checker sees anything (table size, file types, file size).
+
+Stored in the ``settings`` table under ``output_checking``; everyone registered reads them, admins change them
+(``ws.review.settings()`` / ``ws.review.update_settings(...)``). Pure Python, so reading them imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+SETTING_KEY = "output_checking"
+DEFAULTS: dict[str, Any] = {
+    # independent reviews each output needs before a request can be concluded
+    "reviews_required": 2,
+    # a table with more rows than this is microdata, not an aggregate, and is refused
+    "max_table_rows": 5000,
+    # custom files: the types a checker can open and judge (lower-case suffixes)
+    "allowed_file_types": [".csv", ".txt", ".md", ".pdf", ".png", ".jpg", ".jpeg", ".svg"],
+    # no single file (custom file, figure) larger than this
+    "max_file_bytes": 16 * 1024 * 1024,
+}
+
+
+def _whole(value: Any, name: str, least: int, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise InvalidInput(f"{name}: {value!r} is not a whole number from {least:,} to {most:,}.", field=name)
+    return value
+
+
+def check_settings(changes: dict[str, Any]) -> dict[str, Any]:
+    """Validate changes to the output-checking settings; refuse unknown keys and bad values."""
+    unknown = sorted(set(changes) - set(DEFAULTS))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: not an output-checking setting; known: {', '.join(DEFAULTS)}.",
+                           field=unknown[0])
+    checked = dict(changes)
+    if "reviews_required" in checked:
+        checked["reviews_required"] = _whole(checked["reviews_required"], "reviews_required", 1, 5)
+    if "max_table_rows" in checked:
+        checked["max_table_rows"] = _whole(checked["max_table_rows"], "max_table_rows", 1, 10_000_000)
+    if "max_file_bytes" in checked:
+        checked["max_file_bytes"] = _whole(checked["max_file_bytes"], "max_file_bytes", 1, 1 << 34)
+    if "allowed_file_types" in checked:
+        types = checked["allowed_file_types"]
+        if isinstance(types, str) or not isinstance(types, list | tuple) or not all(
+                isinstance(t, str) and t.startswith(".") and 1 < len(t) <= 12 and t[1:].isalnum() for t in types):
+            raise InvalidInput("allowed_file_types: give a list of file suffixes such as ['.csv', '.pdf'].",
+                               field="allowed_file_types")
+        checked["allowed_file_types"] = sorted({t.lower() for t in types})
+    return checked
+
+
+def output_checking_settings(conn: Connection) -> dict[str, Any]:
+    """The settings in force: the stored ones over the defaults."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import settings
+
+    stored = conn.execute(select(settings.c.value).where(settings.c.key == SETTING_KEY)).scalar()
+    known = {k: v for k, v in (stored or {}).items() if k in DEFAULTS}
+    return {**DEFAULTS, **known}
+
+
+__all__ = ["DEFAULTS", "SETTING_KEY", "check_settings", "output_checking_settings"]
