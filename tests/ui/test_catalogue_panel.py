@@ -34,7 +34,7 @@ def open_catalogue(page) -> None:
     page.wait_for_selector("#workbench-catalogue .wb-search", state="visible")
 
 
-SETTLED = ("(t => /^[0-9]+ entr/.test(t) && t !== '14 entries')"
+SETTLED = ("(t => /^[0-9]+ entr/.test(t) && t !== '15 entries')"
            "(document.querySelector('#workbench-catalogue .wb-status-line').textContent)")
 
 
@@ -110,7 +110,7 @@ def test_form_checks_before_sending(page, lab) -> None:
 
 def test_filters_narrow_the_results(page, lab) -> None:
     open_catalogue(page)
-    page.wait_for_function("document.querySelector('.wb-status-line').textContent === '14 entries'")
+    page.wait_for_function("document.querySelector('.wb-status-line').textContent === '15 entries'")
     page.select_option("#workbench-catalogue select[name='mission']", "5")
     page.wait_for_function(SETTLED)
     ids = page.eval_on_selector_all(".wb-result", "els => els.map(e => e.dataset.id)")

@@ -42,7 +42,7 @@ def test_the_catalogue_widget_renders_and_searches_in_jupyterlab(browser, lab) -
             page.keyboard.press("Control+Enter")
             search = page.wait_for_selector(".jp-OutputArea .widget-text input", timeout=90_000)
         page.wait_for_function("[...document.querySelectorAll('.jp-OutputArea .widget-html-content')]"
-                               ".some(e => e.textContent.startsWith('Showing 1–14 of 14'))")
+                               ".some(e => e.textContent.startsWith('Showing 1–15 of 15'))")
         search.fill("hospital")
         search.press("Enter")
         page.wait_for_function("[...document.querySelectorAll('.jp-OutputArea .widget-html-content')]"

@@ -69,6 +69,10 @@ REQUESTS: tuple[tuple, ...] = (
     ("m4-fsm-attainment", "chloe.robinson", "dfe.school_workforce",
      ["school_urn", "role", "fte", "subject"], "Teacher supply by school.",
      ("approve", {"conditions": "No school-level outputs."})),
+    ("m4-fsm-attainment", "chloe.robinson", "dfe.teacher_vacancies",
+     ["school_urn", "advertised_on", "subject", "filled", "days_to_fill"],
+     "Teacher shortage by school: adverts per teacher and the share left unfilled.",
+     ("approve", {"conditions": "No school-level outputs."})),
     ("m4-fsm-attainment", "sanjay.patel", "dwp.benefit_claims",
      ["claim_id", "dob", "sex", "la_code", "benefit", "claim_start", "claim_end"],
      "Universal Credit receipt of pupils' households, to test free school meal eligibility as a measure of "

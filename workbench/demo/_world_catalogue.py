@@ -131,7 +131,7 @@ def projects() -> list[dict]:
                      "relate to the gap, for the opportunity mission."),
          "mission": 4, "legalGateway": "dea-2017-research", "lead": "chloe.robinson",
          "members": team("chloe.robinson", ("sanjay.patel", "analyst"), ("mark.davies", "reviewer")),
-         "datasets": ["dfe.npd_pupils", "dfe.school_workforce", "dwp.benefit_claims"],
+         "datasets": ["dfe.npd_pupils", "dfe.school_workforce", "dfe.teacher_vacancies", "dwp.benefit_claims"],
          "intendedOutputs": ["Attainment 8 by free school meal eligibility and absence (table)",
                              "Pupil-teacher ratios by school deprivation (chart)"],
          "start": "2026-04-01", "end": "2027-03-31"},
@@ -259,6 +259,17 @@ COLUMNS: dict[str, list[dict]] = {
         _c("annual_salary", "float", S, "Annual salary for the full-time equivalent post, GBP."),
         _c("subject", "category", OTHER, "Main subject taught (primary teachers teach all subjects).",
            ref.TEACHER_SUBJECTS),
+    ],
+    "dfe.teacher_vacancies": [
+        _c("vacancy_id", "string", OTHER, "Random identifier of the advert; no meaning outside this extract."),
+        _c("school_urn", "integer", Q, "Unique reference number of the school advertising."),
+        _c("la_code", "string", OTHER, "GSS code of the local authority the school is in."),
+        _c("advertised_on", "date", OTHER, "Date the advert was published."),
+        _c("role", "category", OTHER, "Post advertised.", ref.TEACHER_ROLES),
+        _c("subject", "category", OTHER, "Main subject of the post (primary posts teach all subjects).",
+           ref.TEACHER_SUBJECTS),
+        _c("filled", "boolean", OTHER, "The post was filled from this advert."),
+        _c("days_to_fill", "integer", OTHER, "Days from advert to appointment; empty when not filled."),
     ],
     "moj.offender_records": [
         _c("offender_id", "string", OTHER, "Random identifier of this offender-in-cohort record; no meaning "
@@ -446,6 +457,23 @@ DATASETS: dict[str, dict] = {
         gateways=["education-act-1996-s537a", "uk-gdpr-public-task"],
         mission=[4], temporal=("2024-11-07", "2024-11-07"), spatial="England",
         lineage="Census returns from schools and local authorities, validated by DfE."),
+    "dfe.teacher_vacancies": _meta(
+        title="Teaching vacancies: adverts by school",
+        summary="Every teaching post advertised by state-funded schools in England, September 2024 to August "
+                "2025, with post, subject and whether and how fast it was filled.",
+        description=(
+            "Schools advertise teaching posts through the national teaching vacancies service. One row is one "
+            "advert: the school (URN) and its local authority, the date, the post and main subject, whether an "
+            "appointment was made from it and how many days that took. Together with the School Workforce Census "
+            "it measures teacher shortage by school: adverts per teacher, and the share left unfilled.\n\n"
+            "Known issues: posts re-advertised after a failed search appear once per advert; appointments made "
+            "without an advert (internal promotions, supply cover) are not here."),
+        keyword=["teacher vacancies", "recruitment", "teacher shortage", "schools", "education"],
+        theme=["Education"], department="dfe", publisher="department-for-education",
+        contact=("Teacher Supply Analysis Team", "teacher.supply"), issued="2019-09-01",
+        modified="2025-09-30", updateFrequency="freq:monthly", access="OPEN", gateways=["open-government-licence"],
+        mission=[4], temporal=("2024-09-01", "2025-08-31"), spatial="England",
+        lineage="Adverts and appointment outcomes recorded by schools in the teaching vacancies service."),
     "moj.offender_records": _meta(
         person_key="pnc_id",
         title="Proven offending and reoffending cohorts",

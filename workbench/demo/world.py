@@ -876,6 +876,40 @@ def _swf(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame,
     return _shuffled(rng, cols, person, "staff_id", P)
 
 
+def _vacancies(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame,
+               schools: pd.DataFrame) -> pd.DataFrame:
+    """Teaching vacancies advertised September 2024 to August 2025: one row per advert. Schools whose pupils live
+    in more deprived neighbourhoods lose (and advertise for) more teachers, and fill fewer posts."""
+    n_schools = len(schools)
+    teachers = np.bincount(P["teacher_school"][P["teacher_school"] >= 0], minlength=n_schools)
+    on_roll = P["school"] >= 0
+    deprivation = (np.bincount(P["school"][on_roll], weights=P["dep_z"][on_roll], minlength=n_schools)
+                   / np.maximum(np.bincount(P["school"][on_roll], minlength=n_schools), 1))
+    rate = 0.13 * np.exp(0.35 * deprivation)                    # adverts per teacher per year
+    adverts = rng.poisson(teachers * rate)
+    school = np.repeat(np.arange(n_schools), adverts)
+    school = rng.permutation(school)  # adverts in no particular order
+    m = school.size
+    start = _day("2024-09-01")
+    advertised = start + rng.integers(0, 365, m)
+    secondary = schools["phase"].to_numpy()[school] == 1
+    w = np.array([14, 14, 14, 5, 5, 7, 4, 8, 3, 3, 3, 5, 3], float)
+    subject = np.where(secondary, rng.choice(np.arange(1, len(ref.TEACHER_SUBJECTS)), m, p=w / w.sum()), 0)
+    role = np.where(rng.random(m) < 0.06, rng.integers(0, 3, m), 3)
+    hard = _sigmoid(-1.9 + 0.5 * deprivation[school] + 0.6 * np.isin(subject, [2, 3, 9]))  # maths, science, computing
+    filled = rng.random(m) >= hard
+    days_open = np.where(filled, np.round(rng.gamma(2.0, 12.0 * (1 + hard), m)).astype(np.int64) + 1, 0)
+    return pd.DataFrame({
+        "vacancy_id": _random_ids(rng, m, 8, "TV"),
+        "school_urn": schools["urn"].to_numpy()[school].astype(np.int64),
+        "la_code": las["code"].to_numpy(dtype=object)[schools["la"].to_numpy()[school]],
+        "advertised_on": _dates(advertised),
+        "role": _cat(ref.TEACHER_ROLES)[role],
+        "subject": _cat(ref.TEACHER_SUBJECTS)[subject],
+        "filled": filled,
+        "days_to_fill": pd.Series(days_open, dtype="Int64").where(filled, pd.NA)})
+
+
 def _moj(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Proven offending cohorts April 2019 to March 2025, with one-year proven reoffending."""
     start, cohort_end, end = _day("2019-04-01"), _day("2025-03-31"), REF_DAY
@@ -1001,7 +1035,7 @@ def _population_frame(P: dict[str, np.ndarray], las: pd.DataFrame, schools: pd.D
     return df.sort_values("person_id", ignore_index=True)
 
 
-_STREAMS = ("population", "schools", "ids", "lfs", "hes", "dwp", "npd", "swf", "moj", "areas")
+_STREAMS = ("population", "schools", "ids", "lfs", "hes", "dwp", "npd", "swf", "moj", "areas", "vacancies")
 
 
 def build_world(persons: int = 20_000, seed: int = 2026) -> World:
@@ -1034,6 +1068,7 @@ def build_world(persons: int = 20_000, seed: int = 2026) -> World:
     ):
         datasets[local_id], truth[local_id] = made
     datasets.update(build_area_datasets(rng["areas"], las))
+    datasets["dfe.teacher_vacancies"] = _vacancies(P, rng["vacancies"], las, schools)
 
     staff = people()
     datasets = {local_id: _conform(datasets[local_id], local_id) for local_id in DATASETS}
