@@ -201,3 +201,14 @@ def test_vault_refuses_unknown_restricted_areas_and_bad_names(tmp_path: Path) ->
         vault.restricted_path("truth", "../../etc")
     with pytest.raises(InvalidInput, match="path separator"):
         vault.dataset_path("a/b")
+
+
+def test_workspaces_on_one_database_share_one_connection_pool(staffed, connect_as) -> None:
+    first = staffed(ADMIN)
+    second = connect_as(ADMIN)
+    assert second._ctx.db.engine is first._ctx.db.engine  # opening again does not double the connections
+    second.close()
+    second.close()  # closing twice is harmless
+    assert len(first.people.list()) == 6  # the other workspace still works
+    third = connect_as(ADMIN)
+    assert third._ctx.db.engine is first._ctx.db.engine

@@ -7,6 +7,7 @@ need a serial order (the audit chain) take an advisory lock inside their transac
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -20,15 +21,29 @@ if TYPE_CHECKING:
 WRITE_LOCK_KEY = 0x574B42  # advisory lock id serialising audit-chain appends on PostgreSQL
 
 
+# One engine (one connection pool) per database URL in a process, shared by every workspace opened on it and
+# disposed when the last of them closes: opening a workspace twice does not double the connections held.
+_ENGINES: dict[str, tuple[Engine, int]] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
 class Database:
     """A connected workspace database."""
 
     def __init__(self, url: str) -> None:
-        from sqlalchemy import create_engine, event
-
         self.url = url
         self.on_audit_head: Callable[[int, str], None] | None = None  # told the last event of each commit
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        with _ENGINES_LOCK:
+            engine, users = _ENGINES.get(url) or (self._create_engine(), 0)
+            _ENGINES[url] = (engine, users + 1)
+        self.engine: Engine = engine
+        self._closed = False
+
+    def _create_engine(self) -> Engine:
+        from sqlalchemy import create_engine, event
+
+        url = self.url
         if self.dialect == "sqlite":
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -48,7 +63,7 @@ class Database:
                 conn.exec_driver_sql(f"BEGIN {mode}")
         else:
             engine = create_engine(url, pool_pre_ping=True)
-        self.engine: Engine = engine
+        return engine
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -86,7 +101,19 @@ class Database:
             ) from exc
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Let go of the shared engine; the last workspace on this database closes its connections."""
+        if self._closed:
+            return
+        self._closed = True
+        with _ENGINES_LOCK:
+            engine, users = _ENGINES.get(self.url, (self.engine, 1))
+            if engine is not self.engine:  # this engine was already replaced; it is ours alone
+                self.engine.dispose()
+            elif users <= 1:
+                _ENGINES.pop(self.url, None)
+                engine.dispose()
+            else:
+                _ENGINES[self.url] = (engine, users - 1)
 
 
 def migrations_config():
