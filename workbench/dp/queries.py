@@ -214,20 +214,19 @@ class ProjectDP:
             with self._ctx.db.read() as conn:
                 source, facts = self._source(conn, dataset)
                 used = self._check_columns(method, spec, source)
+            cells = self._cells(method, spec, source)
         except (InvalidInput, NotFound) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
         for check in source.checks:
             wanted = [c for c in used if c in check["columns"]] if check["columns"] is not None else []
             self._ctx.require("dp.query", resource, **facts, dataset=check["dataset"], owner=check["owner"],
                               granted=check["granted"], wanted=wanted, lapsed_grant=check["lapsed"])
-        cells = self._cells(method, spec, source)
         if preview:
             return self._accuracy(method, spec, source, cells)
         frame = self._read(source, used, spec, resource)
         truth = self._aggregate(method, spec, source, cells, frame)
-        query = {"method": method, "source": source.name, **{k: v for k, v in spec.items()
-                                                              if k not in ("cells",)}}
-        query["where"] = {k: [str(x) for x in v] for k, v in spec["where"].items()}
+        query = {"method": method, "source": source.name, **spec,
+                 "where": {k: [str(x) for x in v] for k, v in spec["where"].items()}}
         with self._ctx.write(audit_refusals_as=("dp.query", resource)) as conn:
             _, entries, remaining = ledger.reserve(
                 conn, username=self._ctx.actor.username, project_id=self.project_id, datasets=source.datasets,
