@@ -419,13 +419,12 @@ class ProjectDP:
 
     # -- reading and aggregating ------------------------------------------------------------------------------
     def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pd.DataFrame:
+        import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
         if not source.path.exists():
             raise self._ctx.audit_refused("dp.query", resource, NotFound(
                 f"The vault holds no data for {source.name}; its owner must register it."))
-        import pyarrow.compute as pc
-
         key = source.person_key
         columns = list(dict.fromkeys(used + ([key] if key else [])))
         categorical = [c for c in used if source.schema[c].get("type") in ("category", "string")]
