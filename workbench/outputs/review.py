@@ -292,6 +292,26 @@ class Review:
             row = request_row(conn, request_id)
         return self._released(row, [])
 
+    def manifest(self, request_id: int) -> dict[str, Any]:
+        """A released request's package: where it is, its manifest, and what (if anything) no longer matches it."""
+        import json
+
+        from workbench.outputs import release as package
+
+        resource = f"output request {request_id}"
+        with self._ctx.write(audit_refusals_as=("review.read", resource)) as conn:
+            row = request_row(conn, request_id)
+            self._ctx.check("review.read", resource, **self._facts(conn, row, []))
+            if row["status"] != "released":
+                raise Conflict(f"Output request {request_id} is {row['status'].replace('_', ' ')}, not released: "
+                               "only a released request has a package (release it once it is approved).")
+        folder = self._ctx.home / row["package"]
+        try:
+            manifest = json.loads((folder / package.MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        return {**self._released(row, package.verify_package(folder)), "manifest": manifest}
+
     def request(self, request_id: int) -> RequestUnderReview:
         """A handle for one request: ``.show()``, ``.approve(output_id, comment=...)``, ``.conclude(...)``..."""
         return RequestUnderReview(self, request_id)
@@ -359,7 +379,7 @@ class Review:
 
         from workbench.db.schema import output_reviews as reviews
         from workbench.db.schema import projects
-        from workbench.outputs.checks import differencing, table_aids
+        from workbench.outputs.checks import differencing, table_aids, table_cells
         from workbench.outputs.store import ProjectOutputs, attachments_of
 
         me = self._ctx.actor.username
@@ -397,6 +417,7 @@ class Review:
                 "failures": output.failures().astype(str).to_dict("records"),
                 "files": [p.name for p in attachments_of(store.folder(item["output_id"]))],
                 "html": output._repr_html_(),
+                "table": table_cells(output) if output.kind != "file" else None,
                 "preview": preview(attachments_of(store.folder(item["output_id"]))) if output.kind == "file" else "",
             })
         return {"request": as_dict(conn, row), "reviews_required": needed,
