@@ -203,8 +203,7 @@ export class OutputCheckingWidget extends Widget {
           .release(request.id)
           .then(released => {
             say(this.statusLine, `Request ${request.id} released to ${released.package}.`, true);
-            section.replaceChildren(h('h3', {}, 'Conclusion and release'), releaseView(released));
-            void this.loadQueue();
+            return this.refresh();  // shown again as released, with the package read back from its manifest
           })
           .catch(error => {
             say(outcome, errorText(error), false);
