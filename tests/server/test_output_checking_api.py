@@ -188,6 +188,12 @@ async def test_conclude_release_and_manifest(api, desk) -> None:
     assert (await api(ANALYST, "GET", "review", "requests", str(request_id), "manifest")).status == 403
     mine = await api(ANALYST, "GET", "projects", PROJECT, "output-requests")
     assert mine.json["requests"][0]["status"] == "released"
+    from pathlib import Path
+
+    (Path(body["package"]) / "results.json").write_text("{}")  # tampered with after release
+    tampered = await api(CHECKER, "GET", "review", "requests", str(request_id), "manifest")
+    assert tampered.status == 200 and tampered.json["problems"] == ["results.json does not match its SHA-256 in the "
+                                                                    "manifest"]
 
 
 async def test_return_with_comment(api, desk) -> None:
