@@ -432,14 +432,17 @@ export class RequestsPanel extends Widget {
         'table',
         { class: 'wb-table wb-grant-columns' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', { title: 'Granted to the project' }, 'Grant'),
-          h('th', { title: 'Direct identifiers are granted only when ticked here (and the legal gateway allows it)' }, 'Identifier'),
-          h('th', { title: 'The linkage may read it for the project; the project never receives it unless granted' }, 'Linkage only'))),
+          h('th', { title: 'Direct identifiers are granted only when ticked here (and the legal gateway allows it)' }, 'Ident.'),
+          h('th', { title: 'For linkage only: the linkage may read it for the project, which never receives it unless granted' }, 'Link'))),
         h('tbody', {}, ...rows.map(r => h('tr', { 'data-column': r.column },
           h('td', {}, h('span', { class: `wb-column wb-role-${roles[r.column] ?? 'unknown'}`, title: (roles[r.column] ?? '').replace(/_/g, ' ') }, r.column)),
           h('td', {}, r.grant),
           h('td', {}, r.identifier ?? ''),
           h('td', {}, r.linkage))))
       ),
+      rows.some(r => r.identifier)
+        ? h('p', { class: 'wb-note' }, 'Direct identifiers are granted only when "Ident." is ticked too; "Link" lets the linkage read a column the project does not receive.')
+        : '',
       h('label', {}, 'Expires ', expires),
       conditions,
       reason,
