@@ -206,3 +206,19 @@ async def test_return_with_comment(api, desk) -> None:
     returned = await api(CHECKER3, "POST", "review", "requests", request_id, "conclusion",
                          body={"outcome": "return", "comment": "See the reviews"})
     assert returned.status == 200 and returned.json["status"] == "returned", returned
+
+
+async def test_custom_files_are_previewed_as_data(api, desk, tmp_path) -> None:
+    from conftest import DATASET
+
+    notes = tmp_path / "method.md"
+    notes.write_text("# Method\n<b>Counts</b> from the admissions table.\n")
+    desk(ANALYST).project(PROJECT).outputs.add_file(notes, description="Method notes", derived_from=[DATASET])
+    reply = await api(ANALYST, "POST", "projects", PROJECT, "output-requests",
+                      body={"title": "Notes", "context": CONTEXT, "outputs": [2], "submit": True})
+    assert reply.status == 201, reply
+    detail = await api(CHECKER, "GET", "review", "requests", str(reply.json["id"]))
+    (output,) = detail.json["outputs"]
+    assert output["kind"] == "file" and output["table"] is None and "preview" not in output
+    assert output["previews"] == [{"name": "method.md", "text": "# Method\n<b>Counts</b> from the admissions table.\n",
+                                   "truncated": False, "image": None}]

@@ -419,6 +419,8 @@ class Review:
                 "html": output._repr_html_(),
                 "table": table_cells(output) if output.kind != "file" else None,
                 "preview": preview(attachments_of(store.folder(item["output_id"]))) if output.kind == "file" else "",
+                "previews": file_previews(attachments_of(store.folder(item["output_id"]))) if output.kind == "file"
+                else [],
             })
         return {"request": as_dict(conn, row), "reviews_required": needed,
                 "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status")},
@@ -505,24 +507,37 @@ PREVIEW_IMAGE = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg
 PREVIEW_CHARACTERS = 20_000
 
 
-def preview(paths: list[Any]) -> str:
-    """A custom file as a checker sees it: text (the start of it) or the image; other types by name only."""
+def file_previews(paths: list[Any]) -> list[dict[str, Any]]:
+    """Custom files as a checker sees them, one dict per file: its name and ``text`` (the start of it), or
+    ``image`` (a data URI), or neither when the type has no preview."""
     import base64
 
-    parts = []
+    out = []
     for path in paths:
         suffix = path.suffix.lower()
+        shown: dict[str, Any] = {"name": path.name, "text": None, "truncated": False, "image": None}
         if suffix in PREVIEW_TEXT:
-            text = path.read_bytes()[:PREVIEW_CHARACTERS].decode("utf-8", errors="replace")
-            more = " (first 20,000 characters)" if path.stat().st_size > PREVIEW_CHARACTERS else ""
-            parts.append(f"<p><b>{escape(path.name)}</b>{more}</p><pre style='max-height:30em;overflow:auto'>"
-                         f"{escape(text)}</pre>")
+            shown["text"] = path.read_bytes()[:PREVIEW_CHARACTERS].decode("utf-8", errors="replace")
+            shown["truncated"] = path.stat().st_size > PREVIEW_CHARACTERS
         elif suffix in PREVIEW_IMAGE:  # as an image only: an SVG shown this way runs no script
-            data = base64.b64encode(path.read_bytes()).decode()
-            parts.append(f"<p><b>{escape(path.name)}</b></p><img style='max-width:100%' "
-                         f"src='data:{PREVIEW_IMAGE[suffix]};base64,{data}'/>")
+            shown["image"] = f"data:{PREVIEW_IMAGE[suffix]};base64,{base64.b64encode(path.read_bytes()).decode()}"
+        out.append(shown)
+    return out
+
+
+def preview(paths: list[Any]) -> str:
+    """A custom file as a checker sees it: text (the start of it) or the image; other types by name only."""
+    parts = []
+    for shown in file_previews(paths):
+        name = escape(shown["name"])
+        if shown["text"] is not None:
+            more = " (first 20,000 characters)" if shown["truncated"] else ""
+            parts.append(f"<p><b>{name}</b>{more}</p><pre style='max-height:30em;overflow:auto'>"
+                         f"{escape(shown['text'])}</pre>")
+        elif shown["image"] is not None:
+            parts.append(f"<p><b>{name}</b></p><img style='max-width:100%' src='{shown['image']}'/>")
         else:
-            parts.append(f"<p><b>{escape(path.name)}</b>: no preview for this type; open it in the vault.</p>")
+            parts.append(f"<p><b>{name}</b>: no preview for this type; open it in the vault.</p>")
     return "".join(parts)
 
 

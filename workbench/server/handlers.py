@@ -81,7 +81,7 @@ def read_body(raw: bytes, fields: dict[str, str], required: tuple[str, ...]) -> 
     unknown = sorted(set(body) - set(fields))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: unknown field(s) {', '.join(unknown)}; the fields are "
-                           f"{', '.join(fields)}.", field=unknown[0])
+                           f"{', '.join(fields) or 'none'}.", field=unknown[0])
     missing = [name for name in required if name not in body]
     if missing:
         raise InvalidInput(f"{missing[0]}: missing; give {', '.join(missing)}.", field=missing[0])
@@ -386,9 +386,10 @@ class ReviewQueueHandler(WorkbenchHandler):
 
 
 def review_detail(ws: Workspace, request_id: int) -> dict[str, Any]:
-    """A request as the checker sees it, without the notebook's HTML (the panel draws ``table`` itself)."""
+    """A request as the checker sees it, without the notebook's HTML (the panel draws ``table`` and ``previews``)."""
     detail = dict(ws.review.show(request_id))
-    detail["outputs"] = [{k: v for k, v in output.items() if k != "html"} for output in detail["outputs"]]
+    detail["outputs"] = [{k: v for k, v in output.items() if k not in ("html", "preview")}
+                         for output in detail["outputs"]]
     return detail
 
 

@@ -193,6 +193,15 @@ export interface OutputUnderReview {
   warnings: string[];
   failures: { row: string; column: string; rule: string; reason: string }[];
   files: string[];
+  previews: FilePreview[];
+}
+
+/** A custom file as a checker sees it: the start of a text file, or an image (a data URI), or only its name. */
+export interface FilePreview {
+  name: string;
+  text: string | null;
+  truncated: boolean;
+  image: string | null;
 }
 
 export interface OutputRequestRecord {

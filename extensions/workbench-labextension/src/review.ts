@@ -4,7 +4,7 @@
  * with its flagged cells highlighted, the checker aids, reviews and a release package. Text is set as text.
  */
 
-import { CheckedTable, CheckerAids, Outcome, OutputReview, OutputUnderReview, PackageManifest, QueueRow, Release, ReviewDecision } from './api';
+import { CheckedTable, CheckerAids, FilePreview, Outcome, OutputReview, OutputUnderReview, PackageManifest, QueueRow, Release, ReviewDecision } from './api';
 import { cellText, h } from './render';
 
 export const DECISION_LABELS: Record<ReviewDecision, string> = {
@@ -134,6 +134,27 @@ export function checkedTable(table: CheckedTable): HTMLElement {
     shown
       ? h('p', { class: 'wb-note' }, `Showing ${table.rows.length} of ${table.total_rows} rows and ${table.columns.length} of ${table.total_columns} columns; the failing cells are all listed below.`)
       : null
+  );
+}
+
+/**
+ * Custom files: text in a scrolling block, images as images (an SVG shown as an image runs no script; only
+ * `data:image/` URIs are used), other types by name.
+ */
+export function filePreviews(previews: FilePreview[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'wb-previews' },
+    ...previews.map(file => {
+      const title = h('p', {}, h('b', {}, file.name), file.truncated ? ' (first 20,000 characters)' : '');
+      if (file.text !== null) {
+        return h('div', { class: 'wb-preview', 'data-file': file.name }, title, h('pre', { class: 'wb-preview-text' }, file.text));
+      }
+      if (file.image !== null && file.image.startsWith('data:image/')) {
+        return h('div', { class: 'wb-preview', 'data-file': file.name }, title, h('img', { class: 'wb-preview-image', src: file.image, alt: file.name }));
+      }
+      return h('div', { class: 'wb-preview', 'data-file': file.name }, h('p', {}, h('b', {}, file.name), ': no preview for this type; open it in the vault.'));
+    })
   );
 }
 

@@ -6,6 +6,7 @@ import {
   checkedTable,
   checkReview,
   commentRequired,
+  filePreviews,
   formatNumber,
   queueTable,
   releaseView,
@@ -121,5 +122,22 @@ describe('aids, reviews, queue and release', () => {
     });
     expect(found.manifest).toMatchObject({ project: 'p', datasets: [{ id: 'd', version: '2' }], reviews: 2 });
     expect(asRelease({ ...found, manifest: null }).manifest).toBeNull();
+  });
+});
+
+describe('filePreviews', () => {
+  it('shows text as text, images as images, and other types by name', () => {
+    const node = filePreviews([
+      { name: 'notes.md', text: '<script>alert(1)</script>', truncated: true, image: null },
+      { name: 'plot.svg', text: null, truncated: false, image: 'data:image/svg+xml;base64,PHN2Zy8+' },
+      { name: 'bad.png', text: null, truncated: false, image: 'javascript:alert(1)' },
+      { name: 'model.rds', text: null, truncated: false, image: null }
+    ]);
+    expect(node.querySelector('script')).toBeNull();
+    expect(node.querySelector('[data-file="notes.md"] pre')?.textContent).toBe('<script>alert(1)</script>');
+    expect(node.querySelector('[data-file="notes.md"]')?.textContent).toContain('first 20,000 characters');
+    expect(node.querySelectorAll('img')).toHaveLength(1);
+    expect(node.querySelector('[data-file="bad.png"]')?.textContent).toContain('no preview');
+    expect(node.querySelector('[data-file="model.rds"]')?.textContent).toContain('no preview');
   });
 });
