@@ -56,9 +56,52 @@ def test_every_governed_access_path_is_reachable(demo_as) -> None:
     assert "forename" not in episodes.columns
     with pytest.raises(AccessDenied, match="no current training record for safe-researcher"):
         demo_as("oliver.bennett").project("m2-heating-demand").load("desnz.domestic_energy")
-    # the demo's own user is an accredited, trained analyst in the first project
+    # the demo's own user is an accredited, trained analyst in the first project (and in every other)
     assert not ws.project("m1-economic-inactivity").load("ons.lfs", ["region", "ilo_status"]).empty
     assert ws.verify_audit().ok
+
+
+# what each mission notebook (notebooks/missions) loads, and what it shows waiting for its owner
+MISSION_DATA = {
+    "m1-economic-inactivity": ({"ons.lfs", "dhsc.hes_apc"}, "dwp.benefit_claims"),
+    "m2-heating-demand": ({"desnz.emissions_by_area", "metoffice.weather_by_area"}, "dft.road_traffic"),
+    "m3-reoffending-pathways": ({"ho.recorded_crime", "dft.road_traffic"}, "moj.offender_records"),
+    "m4-fsm-attainment": ({"dfe.npd_pupils", "dfe.school_workforce"}, "dwp.benefit_claims"),
+    "m5-emergency-admissions": ({"dhsc.hes_apc", "ons.local_authorities", "metoffice.weather_by_area"},
+                                "ons.population_estimates"),
+}
+
+
+def test_the_demo_user_can_work_every_mission_notebook(demo_as) -> None:
+    """An analyst member of every mission project, whose grants cover each notebook's data, with a request
+    still waiting for its owner in each, and privacy budget to spend."""
+    ws = demo_as(DEMO_USER)
+    for project_id, (loads, waiting) in MISSION_DATA.items():
+        project = ws.project(project_id)
+        assert project.to_dict()["members"][DEMO_USER] == "analyst", project_id
+        current = project.grants().query("state == 'current'")
+        assert loads <= set(current["dataset_id"]), project_id
+        requests = project.requests()
+        assert "pending" in set(requests.loc[requests["dataset_id"] == waiting, "status"]), project_id
+        budget = project.dp.budget()
+        assert (budget.loc[budget["scope"] == project_id, "remaining"] >= 1).all(), project_id
+        assert project.dp.crosstab(sorted(loads)[0], _some_category(ws, sorted(loads)[0]), epsilon=0.1,
+                                   preview=True) is not None
+
+
+def _some_category(ws, dataset_id: str) -> str:
+    return next(c["name"] for c in ws.catalogue[dataset_id].record["columns"]
+                if c["type"] == "category" and c["role"] != "direct_identifier")
+
+
+def test_an_output_request_waits_for_independent_checkers(demo_as) -> None:
+    project = demo_as("sanjay.patel").project("m1-economic-inactivity")
+    requests = project.output_requests.list()
+    assert "submitted" in set(requests["status"])
+    request_id = int(requests.loc[requests["status"] == "submitted", "id"].iloc[0])
+    assert request_id in set(demo_as("nadia.rahman").review.queue()["id"])
+    with pytest.raises(AccessDenied, match="member of project"):
+        demo_as("ruth.sinclair").review.show(request_id)
 
 
 def test_every_entry_has_its_data_owner_and_computed_quality(demo_as) -> None:

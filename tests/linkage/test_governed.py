@@ -184,7 +184,7 @@ def test_owners_list_linkage_columns_only_from_the_request(people) -> None:
 def test_truth_quality_when_the_caller_may_read_the_truth(demo_as) -> None:
     from conftest import DEMO_USER
 
-    ws = demo_as(DEMO_USER)  # admin and trainer, and an analyst in the first project
+    ws = demo_as(DEMO_USER)  # admin and trainer, and an analyst in every mission project
     linked = ws.project("m1-economic-inactivity").link("ons.lfs", "dhsc.hes_apc")
     truth = linked.quality["truth"]
     assert truth["f1"] >= 0.95 and truth["precision"] >= 0.97, truth

@@ -312,3 +312,20 @@ async def test_a_server_without_a_workspace_says_so_and_creates_none(jp_fetch, t
     assert refused.value.code == 503
     assert "WORKBENCH_HOME" in json.loads(refused.value.response.body)["message"]
     assert not (tmp_path / "nothing-here").exists()
+
+
+def test_the_server_closes_the_workspace_when_it_exits(monkeypatch) -> None:
+    import atexit
+    import logging
+    from types import SimpleNamespace
+
+    from tornado.web import Application
+
+    import workbench.server as server
+
+    registered = []
+    monkeypatch.setattr(atexit, "register", registered.append)
+    app = SimpleNamespace(web_app=Application(base_url="/"), log=logging.getLogger("test"))
+    server._load_jupyter_server_extension(app)
+    holder = app.web_app.settings["workbench"]
+    assert registered == [holder.close]

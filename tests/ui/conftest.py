@@ -24,7 +24,7 @@ CHROMIUM = os.environ.get("WORKBENCH_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTEFACTS = Path(__file__).parent / "artefacts"
-DEMO_USER = "demo.builder"  # builds the demo, so is its admin, an analyst and a member of its first project
+DEMO_USER = "demo.builder"  # builds the demo, so is its admin, and an analyst in every mission project
 DEMO_PERSONS = 1000
 
 if not Path(CHROMIUM).exists():
@@ -121,7 +121,7 @@ def lab_as(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="session")
 def lab(lab_as: Callable[[str], Lab]) -> Lab:
-    """The lab of the demo user (an analyst in the demo's first project)."""
+    """The lab of the demo user (an analyst in every mission project; its forms default to the first)."""
     return lab_as(DEMO_USER)
 
 

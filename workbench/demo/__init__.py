@@ -89,7 +89,7 @@ def build_demo(home: Any = None, *, persons: int = 200_000, seed: int = 2026, fo
     return (f"Built the demo workspace at {path}: {len(world.departments)} departments, {len(world.people)} "
             f"people, {len(world.datasets)} datasets, {len(world.projects)} projects from {persons:,} synthetic "
             f"persons in {seconds:.0f} s. You ({ws.user}) are its admin and trainer, and an "
-            f"analyst in {world.projects[0]['id']}.")
+            "analyst in every mission project.")
 
 
 def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
@@ -136,7 +136,8 @@ def _play_access_story(ws: Any, world: Any) -> None:
     user, course, completed, expired = story.LAPSED
     ws.people.record_training(user, course, completed=completed, expires=expired)
     first = world.projects[0]["id"]
-    ws.project(first).add_member(ws.user, "analyst")  # so the demo's own user can load data in a notebook
+    for project in world.projects:  # so the demo's own user can work every mission notebook
+        ws.project(project["id"]).add_member(ws.user, "analyst")
     owners = {dataset_id: entry["dataOwner"] for dataset_id, entry in world.entries.items()}
     for dataset_id, delegate in story.DELEGATES:
         _as(ws, owners[dataset_id]).owner.delegate(dataset_id, delegate)
@@ -154,9 +155,12 @@ def _play_access_story(ws: Any, world: Any) -> None:
     for project_id, person, dataset_id in story.LOADS:
         _as(ws, person).project(project_id).load(dataset_id)
     project = _as(ws, "sanjay.patel").project(first)
-    lfs = project.load("ons.lfs", ["region", "ilo_status", "survey_weight"])
+    lfs = project.load("ons.lfs", ["region", "ilo_status", "long_term_health_condition", "survey_weight"])
     table = lfs.groupby(["region", "ilo_status"], observed=True)["survey_weight"].sum().reset_index()
     project.save(table, "weighted_status_by_region", derived_from=["ons.lfs"])
+    title, index, columns, context = story.OUTPUT_REQUEST
+    checked = project.tables.crosstab(lfs, index, columns, name=title)
+    project.outputs.submit([checked], title=title, context=context)  # waits for the output checkers
     granted = ws.access.grants()
     for dataset_id in sorted(set(granted["dataset_id"])):
         budgets = _as(ws, owners[dataset_id]).dp

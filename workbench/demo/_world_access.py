@@ -4,7 +4,8 @@ Played through the ordinary services as the people concerned, so the demo shows 
 grants (some with fewer columns than asked, one with a ticked identifier under an identifier-permitting
 gateway), requests waiting for owners, a refusal with its reason, a delegate, lapsed training, loads and a
 derived project dataset for the owners' usage reports; privacy budgets on every granted dataset and a
-differentially private table spent from one.
+differentially private table spent from one. The demo's own user is an analyst in every mission project, so
+each mission notebook can load what its project was granted; an output request waits for the checkers.
 """
 
 from __future__ import annotations
@@ -57,13 +58,21 @@ REQUESTS: tuple[tuple, ...] = (
                 "and direct identifiers are not available under the research power.")),
     ("m3-reoffending-pathways", "kwame.mensah", "ho.recorded_crime", None,
      "Local recorded crime as context for reoffending rates.", ("approve", {})),
+    ("m3-reoffending-pathways", "kwame.mensah", "dft.road_traffic", None,
+     "Vehicle miles by area and month: how much people move through a place, as the denominator for its "
+     "recorded crime.", ("approve", {})),
     ("m4-fsm-attainment", "chloe.robinson", "dfe.npd_pupils",
      ["pupil_id", "dob", "sex", "la_code", "school_urn", "year_group", "fsm_eligible", "sen_status",
       "absence_rate", "ks4_attainment8"],
      "Attainment 8 by free school meal eligibility and absence.",
      ("approve", {"conditions": "No school-level outputs."})),
     ("m4-fsm-attainment", "chloe.robinson", "dfe.school_workforce",
-     ["school_urn", "role", "fte", "subject"], "Teacher supply by school.", None),
+     ["school_urn", "role", "fte", "subject"], "Teacher supply by school.",
+     ("approve", {"conditions": "No school-level outputs."})),
+    ("m4-fsm-attainment", "sanjay.patel", "dwp.benefit_claims",
+     ["claim_id", "dob", "sex", "la_code", "benefit", "claim_start", "claim_end"],
+     "Universal Credit receipt of pupils' households, to test free school meal eligibility as a measure of "
+     "disadvantage.", None),
     ("m5-emergency-admissions", "james.wilson", "dhsc.hes_apc",
      ["episode_id", "nhs_number", "dob", "sex", "la_code", "age_at_admission", "admission_date", "discharge_date",
       "length_of_stay", "admission_method", "primary_diagnosis_chapter"],
@@ -72,6 +81,10 @@ REQUESTS: tuple[tuple, ...] = (
                   "conditions": "The NHS number is released only as this project's pseudonym."})),
     ("m5-emergency-admissions", "james.wilson", "nhse.rtt_waiting", None,
      "Waiting lists by area and month.", ("approve", {})),
+    ("m5-emergency-admissions", "james.wilson", "ons.local_authorities", None,
+     "Deprivation of each local authority, as an area risk factor for emergency admissions.", ("approve", {})),
+    ("m5-emergency-admissions", "james.wilson", "metoffice.weather_by_area", None,
+     "Monthly temperature by area, to relate admissions to cold weather.", ("approve", {})),
     ("m5-emergency-admissions", "laura.mitchell", "ons.population_estimates", None,
      "Denominators for admission rates.", None),
 )
@@ -79,6 +92,14 @@ REQUESTS: tuple[tuple, ...] = (
 # (project, person, dataset) loads, then a derived frame saved from the first
 LOADS = (("m1-economic-inactivity", "sanjay.patel", "ons.lfs"),
          ("m5-emergency-admissions", "james.wilson", "dhsc.hes_apc"))
+
+# an output request of the Mission 1 project waiting for the output checkers: (title, index, columns, context)
+OUTPUT_REQUEST = ("Economic activity by long-term health condition", "ilo_status", "long_term_health_condition",
+                  {"shown": "LFS respondents by ILO economic activity status and whether they report a long-term "
+                            "health condition (counts)",
+                   "population": "Labour Force Survey respondents aged 16 and over, 2025/26, England and Wales",
+                   "purpose": "Mission 1 interim report: how far ill health goes with economic inactivity",
+                   "differences": "First release from this project"})
 
 # differential privacy: every dataset granted to a project gets a budget across all projects and one per project
 DP_BUDGET_ALL_PROJECTS, DP_BUDGET_PER_PROJECT = 10.0, 3.0

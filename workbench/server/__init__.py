@@ -20,6 +20,8 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     """Register the REST handlers; the workspace is opened on first use, so the server starts without one."""
+    import atexit
+
     from jupyter_server.utils import url_path_join
 
     from workbench.server.routes import API_PREFIX, handlers
@@ -27,7 +29,10 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
-    web_app.settings["workbench"] = WorkspaceHolder(log=serverapp.log)
+    holder = WorkspaceHolder(log=serverapp.log)
+    web_app.settings["workbench"] = holder
+    # module extensions get no stop hook from jupyter_server: close the workspace (database) when the server exits
+    atexit.register(holder.close)
     web_app.add_handlers(".*$", [(url_path_join(base_url, API_PREFIX, pattern), handler)
                                  for pattern, handler in handlers()])
     serverapp.log.info("Workbench REST API at %s", url_path_join(base_url, API_PREFIX))
