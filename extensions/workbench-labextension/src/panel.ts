@@ -229,9 +229,7 @@ export class CataloguePanel extends Widget {
       ['', 'Choose a project…'],
       ...mine.map(p => [p.id, `${p.title} (${p.id})`] as [string, string])
     ]);
-    if (mine.length === 1) {
-      project.value = mine[0].id;
-    }
+    project.value = mine[0].id; // the first of the person's projects, as the code buttons use; they can change it
     const boxes = entry.schema.map(column => {
       const box = h('input', { type: 'checkbox', name: 'column', value: column.name }) as HTMLInputElement;
       box.checked = true;
