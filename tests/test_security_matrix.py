@@ -81,6 +81,7 @@ EXPECTED = {
     "review an output": {"output_checker"},
     "conclude output request": {"output_checker"},
     "release output request": {"output_checker"},
+    "read release manifest": {"output_checker"},
     "read output-checking settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change output-checking settings": {"admin"},
     "set privacy budget": {"admin", "data_owner"},
@@ -162,6 +163,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "review an output": lambda: ws.review.decide(state["submitted"], 1, "approve", "Safe"),
         "conclude output request": lambda: ws.review.conclude(state["reviewed"], "approve"),
         "release output request": lambda: ws.review.release(state["approved"]),
+        "read release manifest": lambda: ws.review.manifest(state["approved"]),  # released just before
         "read output-checking settings": lambda: ws.review.settings(),
         "change output-checking settings": lambda: ws.review.update_settings(reviews_required=3),
         "set privacy budget": lambda: ws.dp.set_budget(DATASET, 5.0, project=PROJECT),

@@ -142,6 +142,7 @@ def test_the_owner_approves_a_request_with_fewer_columns(browser, lab_as, lab) -
     dataset = "dwp.benefit_claims"  # the demo leaves a request for it waiting
     with workspace_as(lab.home, DEMO_USER) as ws:
         owner = ws.catalogue[dataset].owner
+        roles = dict(zip(ws.catalogue[dataset].schema["name"], ws.catalogue[dataset].schema["role"], strict=True))
     with workspace_as(lab.home, owner) as ws:
         pending = ws.owner.requests()
     request = pending[pending["dataset_id"] == dataset].iloc[0]
@@ -151,6 +152,11 @@ def test_the_owner_approves_a_request_with_fewer_columns(browser, lab_as, lab) -
     page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
     card = page.wait_for_selector(f".wb-decision[data-request='{request['id']}']")
     assert request["justification"] in card.inner_text()
+    requested = list(request["columns"])
+    linkage = card.query_selector_all("input[name='linkage']")
+    assert [box.get_attribute("value") for box in linkage] == requested  # offered for every requested column
+    identifiers = [box.get_attribute("value") for box in card.query_selector_all("input[name='identifier']")]
+    assert identifiers == [c for c in requested if roles.get(c) == "direct_identifier"]  # and no other column
     card.query_selector(f"input[name='column'][value='{withheld}']").uncheck()
     card.query_selector("input[name='conditions']").fill("Outputs at local authority level or above")
     card.query_selector("button.wb-refuse").click()
@@ -167,6 +173,37 @@ def test_the_owner_approves_a_request_with_fewer_columns(browser, lab_as, lab) -
     assert decided["status"] == "approved" and decided["decided_by"] == owner
     granted = grants.set_index("request_id").loc[int(request["id"])]
     assert withheld not in granted["columns"] and granted["conditions"].startswith("Outputs at local")
+
+
+def test_the_owner_ticks_identifiers_and_columns_for_linkage(browser, lab_as, lab) -> None:
+    from conftest import _artefacts, open_lab
+
+    dataset, project, lead = "dhsc.hes_apc", "m5-emergency-admissions", "james.wilson"  # s251: identifiers allowed
+    columns = ["nhs_number", "postcode", "la_code", "length_of_stay"]
+    with workspace_as(lab.home, lead) as ws:
+        request = ws.project(project).request_access(dataset, columns, justification="Linking admissions to GP data")
+        owner = ws.catalogue[dataset].owner
+
+    page = open_lab(browser, lab_as(owner))
+    page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
+    card = page.wait_for_selector(f".wb-decision[data-request='{request['id']}']")
+    identifiers = [box.get_attribute("value") for box in card.query_selector_all("input[name='identifier']")]
+    assert identifiers == ["nhs_number", "postcode"]  # the requested direct identifiers, no other column
+    card.query_selector("input[name='identifier'][value='nhs_number']").check()
+    card.query_selector("input[name='column'][value='nhs_number']").uncheck()
+    card.query_selector("button.wb-approve").click()
+    assert "nhs_number" in page.wait_for_selector(".wb-decision-result.wb-error").inner_text()  # not sent
+    card.query_selector("input[name='column'][value='nhs_number']").check()
+    card.query_selector("input[name='linkage'][value='postcode']").check()
+    card.query_selector("button.wb-approve").click()
+    assert page.wait_for_selector(".wb-decision-result.wb-ok").inner_text().startswith("Approved")
+    page.screenshot(path=str(_artefacts() / "owner-identifiers-and-linkage.png"), full_page=True)
+    page.context.close()
+
+    with workspace_as(lab.home, owner) as ws:
+        grants = ws.owner.grants(dataset).set_index("request_id").loc[int(request["id"])]
+    assert grants["identifiers"] == ["nhs_number"] and grants["linkage"] == ["postcode"]
+    assert "nhs_number" in grants["columns"] and "postcode" not in grants["columns"]  # linkage only
 
 
 def test_analysts_see_their_requests_and_no_decisions(browser, lab_as) -> None:

@@ -108,6 +108,50 @@ def table_aids(output: Output) -> dict[str, Any]:
     return aids
 
 
+TABLE_MAX_ROWS, TABLE_MAX_COLS = 60, 30  # as much as the notebook view shows; the aids cover the whole table
+
+
+def _cell_value(value: Any) -> Any:
+    """A table value as plain JSON-able Python: numbers stay numbers, missing is None, the rest text."""
+    import numpy as np
+    import pandas as pd
+
+    if value is None or (not isinstance(value, str) and bool(np.ndim(value) == 0) and pd.isna(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value)
+    return str(value)
+
+
+def _label(value: Any) -> str:
+    return " / ".join(str(v) for v in value) if isinstance(value, tuple) else str(value)
+
+
+def table_cells(output: Output) -> dict[str, Any]:
+    """The unmitigated table cell by cell, each with the rules that flag it and whether mitigation suppressed it,
+    so that a client draws the table with flagged cells highlighted (at most 60 rows × 30 columns)."""
+    table = output.table
+    n_rows, n_cols = min(len(table), TABLE_MAX_ROWS), min(table.shape[1], TABLE_MAX_COLS)
+    flags = {rule: flag.to_numpy()[:n_rows, :n_cols] for rule, flag in output.flags.items()}
+    suppressed = output.suppressed.to_numpy()[:n_rows, :n_cols] if output.suppressed is not None else None
+    rows = []
+    for r in range(n_rows):
+        cells = []
+        for c in range(n_cols):
+            cells.append({"value": _cell_value(table.iat[r, c]),
+                          "flags": [rule for rule, flag in flags.items() if bool(flag[r, c])],
+                          "suppressed": bool(suppressed[r, c]) if suppressed is not None else False})
+        rows.append({"label": _label(table.index[r]), "cells": cells})
+    return {"index_names": [None if n is None else str(n) for n in table.index.names],
+            "column_names": [None if n is None else str(n) for n in table.columns.names],
+            "columns": [_label(c) for c in table.columns[:n_cols]], "rows": rows,
+            "total_rows": len(table), "total_columns": int(table.shape[1])}
+
+
 def differencing(output: Output, sources: list[str], earlier: list[dict[str, Any]]) -> list[str]:
     """Warnings for earlier releases of the same project cut by the same dimensions on overlapping data.
 
@@ -125,4 +169,4 @@ def differencing(output: Output, sources: list[str], earlier: list[dict[str, Any
     return warnings
 
 
-__all__ = ["differencing", "dimensions", "refusals", "table_aids"]
+__all__ = ["differencing", "dimensions", "refusals", "table_aids", "table_cells"]

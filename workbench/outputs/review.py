@@ -292,6 +292,26 @@ class Review:
             row = request_row(conn, request_id)
         return self._released(row, [])
 
+    def manifest(self, request_id: int) -> dict[str, Any]:
+        """A released request's package: where it is, its manifest, and what (if anything) no longer matches it."""
+        import json
+
+        from workbench.outputs import release as package
+
+        resource = f"output request {request_id}"
+        with self._ctx.write(audit_refusals_as=("review.read", resource)) as conn:
+            row = request_row(conn, request_id)
+            self._ctx.check("review.read", resource, **self._facts(conn, row, []))
+            if row["status"] != "released":
+                raise Conflict(f"Output request {request_id} is {row['status'].replace('_', ' ')}, not released: "
+                               "only a released request has a package (release it once it is approved).")
+        folder = self._ctx.home / row["package"]
+        try:
+            manifest = json.loads((folder / package.MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        return {**self._released(row, package.verify_package(folder)), "manifest": manifest}
+
     def request(self, request_id: int) -> RequestUnderReview:
         """A handle for one request: ``.show()``, ``.approve(output_id, comment=...)``, ``.conclude(...)``..."""
         return RequestUnderReview(self, request_id)
@@ -359,7 +379,7 @@ class Review:
 
         from workbench.db.schema import output_reviews as reviews
         from workbench.db.schema import projects
-        from workbench.outputs.checks import differencing, table_aids
+        from workbench.outputs.checks import differencing, table_aids, table_cells
         from workbench.outputs.store import ProjectOutputs, attachments_of
 
         me = self._ctx.actor.username
@@ -397,7 +417,10 @@ class Review:
                 "failures": output.failures().astype(str).to_dict("records"),
                 "files": [p.name for p in attachments_of(store.folder(item["output_id"]))],
                 "html": output._repr_html_(),
+                "table": table_cells(output) if output.kind != "file" else None,
                 "preview": preview(attachments_of(store.folder(item["output_id"]))) if output.kind == "file" else "",
+                "previews": file_previews(attachments_of(store.folder(item["output_id"]))) if output.kind == "file"
+                else [],
             })
         return {"request": as_dict(conn, row), "reviews_required": needed,
                 "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status")},
@@ -484,24 +507,37 @@ PREVIEW_IMAGE = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg
 PREVIEW_CHARACTERS = 20_000
 
 
-def preview(paths: list[Any]) -> str:
-    """A custom file as a checker sees it: text (the start of it) or the image; other types by name only."""
+def file_previews(paths: list[Any]) -> list[dict[str, Any]]:
+    """Custom files as a checker sees them, one dict per file: its name and ``text`` (the start of it), or
+    ``image`` (a data URI), or neither when the type has no preview."""
     import base64
 
-    parts = []
+    out = []
     for path in paths:
         suffix = path.suffix.lower()
+        shown: dict[str, Any] = {"name": path.name, "text": None, "truncated": False, "image": None}
         if suffix in PREVIEW_TEXT:
-            text = path.read_bytes()[:PREVIEW_CHARACTERS].decode("utf-8", errors="replace")
-            more = " (first 20,000 characters)" if path.stat().st_size > PREVIEW_CHARACTERS else ""
-            parts.append(f"<p><b>{escape(path.name)}</b>{more}</p><pre style='max-height:30em;overflow:auto'>"
-                         f"{escape(text)}</pre>")
+            shown["text"] = path.read_bytes()[:PREVIEW_CHARACTERS].decode("utf-8", errors="replace")
+            shown["truncated"] = path.stat().st_size > PREVIEW_CHARACTERS
         elif suffix in PREVIEW_IMAGE:  # as an image only: an SVG shown this way runs no script
-            data = base64.b64encode(path.read_bytes()).decode()
-            parts.append(f"<p><b>{escape(path.name)}</b></p><img style='max-width:100%' "
-                         f"src='data:{PREVIEW_IMAGE[suffix]};base64,{data}'/>")
+            shown["image"] = f"data:{PREVIEW_IMAGE[suffix]};base64,{base64.b64encode(path.read_bytes()).decode()}"
+        out.append(shown)
+    return out
+
+
+def preview(paths: list[Any]) -> str:
+    """A custom file as a checker sees it: text (the start of it) or the image; other types by name only."""
+    parts = []
+    for shown in file_previews(paths):
+        name = escape(shown["name"])
+        if shown["text"] is not None:
+            more = " (first 20,000 characters)" if shown["truncated"] else ""
+            parts.append(f"<p><b>{name}</b>{more}</p><pre style='max-height:30em;overflow:auto'>"
+                         f"{escape(shown['text'])}</pre>")
+        elif shown["image"] is not None:
+            parts.append(f"<p><b>{name}</b></p><img style='max-width:100%' src='{shown['image']}'/>")
         else:
-            parts.append(f"<p><b>{escape(path.name)}</b>: no preview for this type; open it in the vault.</p>")
+            parts.append(f"<p><b>{name}</b>: no preview for this type; open it in the vault.</p>")
     return "".join(parts)
 
 

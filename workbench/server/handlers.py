@@ -48,7 +48,18 @@ def _is_list_of_text(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def _is_context(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _is_list_of_numbers(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+
+
 KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "context": (_is_context, "an object of text fields"),
+    "numbers": (_is_list_of_numbers, "a list of output numbers"),
+    "flag": (lambda v: isinstance(v, bool), "true or false"),
     "text": (lambda v: isinstance(v, str), "text"),
     "text?": (lambda v: v is None or isinstance(v, str), "text or null"),
     "names?": (lambda v: v is None or _is_list_of_text(v), "a list of names or null"),
@@ -70,7 +81,7 @@ def read_body(raw: bytes, fields: dict[str, str], required: tuple[str, ...]) -> 
     unknown = sorted(set(body) - set(fields))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: unknown field(s) {', '.join(unknown)}; the fields are "
-                           f"{', '.join(fields)}.", field=unknown[0])
+                           f"{', '.join(fields) or 'none'}.", field=unknown[0])
     missing = [name for name in required if name not in body]
     if missing:
         raise InvalidInput(f"{missing[0]}: missing; give {', '.join(missing)}.", field=missing[0])
@@ -297,6 +308,172 @@ class AuditVerifyHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         await self.answer(lambda ws: ws.verify_audit())
+
+
+# -- output checking ----------------------------------------------------------------------------------------------
+MAX_ID = 2**31 - 1
+
+
+def path_number(name: str, text: str) -> int:
+    """A number in the path (a request or output number), or InvalidInput naming the path parameter."""
+    number = _whole_number(name, text, 1, MAX_ID)
+    if number is None:
+        raise InvalidInput(f"{name}: give a number.", field=name)
+    return number
+
+
+class ProjectOutputsHandler(WorkbenchHandler):
+    """The outputs recorded in a project (its members)."""
+
+    @tornado.web.authenticated
+    async def get(self, project_id: str) -> None:
+        await self.answer(lambda ws: {"outputs": ws.project(project_id).outputs.list()})
+
+
+OUTPUT_REQUEST_FIELDS = {"title": "text", "context": "context", "outputs": "numbers", "submit": "flag"}
+
+
+class OutputRequestsHandler(WorkbenchHandler):
+    """A project's output requests: list them, or create one (and submit it at once with ``submit: true``)."""
+
+    @tornado.web.authenticated
+    async def get(self, project_id: str) -> None:
+        await self.answer(lambda ws: {"requests": ws.project(project_id).output_requests.list()})
+
+    @tornado.web.authenticated
+    async def post(self, project_id: str) -> None:
+        try:
+            body = read_body(self.request.body, OUTPUT_REQUEST_FIELDS, ("title", "context", "outputs"))
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.project(project_id).output_requests.create(
+            body["title"], context=body["context"], outputs=body["outputs"],
+            submit=body.get("submit", False)).to_dict(), status=201)
+
+
+class OutputRequestSubmitHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def post(self, project_id: str, request_id: str) -> None:
+        try:
+            number = path_number("request_id", request_id)
+            read_body(self.request.body or b"{}", {}, ())
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.project(project_id).output_requests.get(number).submit().to_dict())
+
+
+class OutputRequestWithdrawHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def post(self, project_id: str, request_id: str) -> None:
+        try:
+            number = path_number("request_id", request_id)
+            body = read_body(self.request.body or b"{}", {"reason": "text?"}, ())
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.project(project_id).output_requests.get(number)
+                          .withdraw(body.get("reason")).to_dict())
+
+
+class ReviewQueueHandler(WorkbenchHandler):
+    """Requests being checked, of projects the output checker does not belong to."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda ws: {"requests": ws.review.queue()})
+
+
+def review_detail(ws: Workspace, request_id: int) -> dict[str, Any]:
+    """A request as the checker sees it, without the notebook's HTML (the panel draws ``table`` and ``previews``)."""
+    detail = dict(ws.review.show(request_id))
+    detail["outputs"] = [{k: v for k, v in output.items() if k not in ("html", "preview")}
+                         for output in detail["outputs"]]
+    return detail
+
+
+class ReviewRequestHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self, request_id: str) -> None:
+        try:
+            number = path_number("request_id", request_id)
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: review_detail(ws, number))
+
+
+class ReviewDecisionHandler(WorkbenchHandler):
+    """One checker's independent review of one output: approve, changes or reject, with a comment."""
+
+    @tornado.web.authenticated
+    async def post(self, request_id: str, output_id: str) -> None:
+        try:
+            number, output = path_number("request_id", request_id), path_number("output_id", output_id)
+            body = read_body(self.request.body, {"decision": "text", "comment": "text?"}, ("decision",))
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.review.decide(number, output, body["decision"], body.get("comment")))
+
+
+class ReviewConclusionHandler(WorkbenchHandler):
+    """Conclude a reviewed request: approve, return (with what to change) or reject."""
+
+    @tornado.web.authenticated
+    async def post(self, request_id: str) -> None:
+        try:
+            number = path_number("request_id", request_id)
+            body = read_body(self.request.body, {"outcome": "text", "comment": "text?"}, ("outcome",))
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.review.conclude(number, body["outcome"], body.get("comment")))
+
+
+def manifest_summary(manifest: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a checker looks at after a release: the request, the project, the datasets, each output's files."""
+    if manifest is None:
+        return None
+    return {"request": {k: manifest["request"].get(k) for k in ("id", "title", "approved_by", "released_by",
+                                                                 "released_at")},
+            "project": manifest.get("project", {}).get("id"),
+            "datasets": [{"id": d["id"], "version": d["version"]} for d in manifest.get("datasets", [])],
+            "outputs": [{"id": o["id"], "uid": o["uid"], "name": o["name"], "kind": o["kind"], "files": o["files"]}
+                        for o in manifest.get("outputs", [])],
+            "files": manifest.get("files", {}), "reviews": len(manifest.get("reviews", []))}
+
+
+def release(ws: Workspace, request_id: int) -> dict[str, Any]:
+    """Release an approved request; answers the package folder and a summary of its manifest."""
+    released = ws.review.release(request_id)
+    return {**released, "manifest": manifest_summary(ws.review.manifest(request_id)["manifest"])}
+
+
+class ReviewReleaseHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def post(self, request_id: str) -> None:
+        try:
+            number = path_number("request_id", request_id)
+            read_body(self.request.body or b"{}", {}, ())
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: release(ws, number))
+
+
+class ReviewManifestHandler(WorkbenchHandler):
+    """A released request's package: folder, whole manifest, and any file that no longer matches it."""
+
+    @tornado.web.authenticated
+    async def get(self, request_id: str) -> None:
+        try:
+            number = path_number("request_id", request_id)
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.review.manifest(number))
 
 
 class NotARouteHandler(WorkbenchHandler):

@@ -112,9 +112,158 @@ export interface NewRequest {
 export interface Decision {
   decision: 'approve' | 'refuse';
   columns?: string[] | null;
+  identifiers?: string[];
+  linkage?: string[];
   expires?: string | null;
   conditions?: string;
   reason?: string | null;
+}
+
+/** A row of the output-checking queue. */
+export interface QueueRow {
+  id: number;
+  project_id: string;
+  title: string;
+  status: string;
+  submitted_at: string | null;
+  outputs: number;
+  reviews_in: number;
+  reviews_needed: number;
+  awaiting_me: number;
+}
+
+/** One cell of a checked table: its value, the rules that flag it, and whether mitigation suppressed it. */
+export interface CheckedCell {
+  value: number | string | boolean | null;
+  flags: string[];
+  suppressed: boolean;
+}
+
+/** The unmitigated table of an output, cell by cell (at most 60 rows × 30 columns). */
+export interface CheckedTable {
+  columns: string[];
+  index_names: (string | null)[];
+  column_names: (string | null)[];
+  rows: { label: string; cells: CheckedCell[] }[];
+  total_rows: number;
+  total_columns: number;
+}
+
+export interface CheckerAids {
+  cells: number;
+  numeric_cells: number;
+  min: number | null;
+  min_excluding_zero: number | null;
+  max: number | null;
+  sum: number | null;
+  share_divisible_by_5: number | null;
+  flagged: Record<string, number>;
+}
+
+export interface OutputReview {
+  output_id: number;
+  round: number;
+  reviewer: string;
+  decision: string;
+  comment: string | null;
+  created_at: string;
+}
+
+export interface OutputUnderReview {
+  id: number;
+  name: string;
+  kind: string;
+  method: string;
+  author: string;
+  status: 'pass' | 'fail' | 'review';
+  status_before_mitigation: string | null;
+  summary: string;
+  explain: string;
+  exception: string | null;
+  comments: string[];
+  sources: string[];
+  derived_from: string[];
+  round: number;
+  reviews_in: number;
+  reviews: OutputReview[];
+  can_review: boolean;
+  why_not: string | null;
+  table: CheckedTable | null;
+  aids: CheckerAids | null;
+  warnings: string[];
+  failures: { row: string; column: string; rule: string; reason: string }[];
+  files: string[];
+  previews: FilePreview[];
+}
+
+/** A custom file as a checker sees it: the start of a text file, or an image (a data URI), or only its name. */
+export interface FilePreview {
+  name: string;
+  text: string | null;
+  truncated: boolean;
+  image: string | null;
+}
+
+export interface OutputRequestRecord {
+  id: number;
+  project_id: string;
+  title: string;
+  status: string;
+  context: Record<string, string>;
+  conclusion?: string | null;
+  concluded_by?: string | null;
+}
+
+export interface RequestUnderReview {
+  request: OutputRequestRecord;
+  reviews_required: number;
+  project: { id: string; title: string; purpose: string; legal_gateway: string; lead: string; status: string };
+  outputs: OutputUnderReview[];
+}
+
+export interface ManifestSummary {
+  request: { id: number; title: string; approved_by: string | null; released_by: string; released_at: string };
+  project: string;
+  datasets: { id: string; version: string }[];
+  outputs: { id: number; uid: string; name: string; kind: string; files: string[] }[];
+  files: Record<string, { sha256: string; bytes: number }>;
+  reviews: number;
+}
+
+export interface Release {
+  request_id: number;
+  status: string;
+  package: string;
+  manifest_sha256: string;
+  released_by: string;
+  released_at: string;
+  problems: string[];
+  manifest: ManifestSummary | null;
+}
+
+export interface PackageManifest extends Omit<Release, 'manifest'> {
+  manifest: Record<string, unknown> | null;
+}
+
+export type ReviewDecision = 'approve' | 'changes' | 'reject';
+export type Outcome = 'approve' | 'return' | 'reject';
+
+/** The owner's usage report of one dataset. */
+export interface UsageReport {
+  dataset_id: string;
+  owner: string | null;
+  grants: Record<string, unknown>[];
+  loads: Record<string, unknown>[];
+  derived: Record<string, unknown>[];
+  releases: Record<string, unknown>[];
+  privacy: Record<string, unknown>[];
+}
+
+export interface AuditCheck {
+  ok: boolean;
+  events: number;
+  first_broken: number | null;
+  reason?: string;
 }
 
 /** A refusal or failure, with the server's message and the input field it names (if any). */
@@ -217,10 +366,50 @@ export class WorkbenchApi {
   }
 
   decide(requestId: number, decision: Decision): Promise<AccessRequest> {
-    return this.call<AccessRequest>(`requests/${encodeURIComponent(String(requestId))}/decision`, {
+    return this.post<AccessRequest>(`requests/${encodeURIComponent(String(requestId))}/decision`, decision);
+  }
+
+  private post<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>(path, {
       method: 'POST',
-      body: JSON.stringify(decision),
+      body: JSON.stringify(body),
       headers: { 'Content-Type': 'application/json' }
     });
+  }
+
+  /** Output requests being checked, of projects I do not belong to (output checkers; others get 403). */
+  async reviewQueue(): Promise<QueueRow[]> {
+    const body = await this.call<{ requests: QueueRow[] }>('review/queue');
+    return body.requests;
+  }
+
+  reviewRequest(requestId: number): Promise<RequestUnderReview> {
+    return this.call<RequestUnderReview>(`review/requests/${requestId}`);
+  }
+
+  reviewOutput(requestId: number, outputId: number, decision: ReviewDecision, comment: string | null): Promise<OutputRequestRecord> {
+    return this.post(`review/requests/${requestId}/outputs/${outputId}/decision`, { decision, comment });
+  }
+
+  conclude(requestId: number, outcome: Outcome, comment: string | null): Promise<OutputRequestRecord> {
+    return this.post(`review/requests/${requestId}/conclusion`, { outcome, comment });
+  }
+
+  release(requestId: number): Promise<Release> {
+    return this.post(`review/requests/${requestId}/release`, {});
+  }
+
+  manifest(requestId: number): Promise<PackageManifest> {
+    return this.call<PackageManifest>(`review/requests/${requestId}/manifest`);
+  }
+
+  /** Where a dataset went: its owner, delegates and admins; others get 403. */
+  usage(datasetId: string): Promise<UsageReport> {
+    return this.call<UsageReport>(`owner/usage/${encodeURIComponent(datasetId)}`);
+  }
+
+  /** Recompute the audit log's hash chain (admins). */
+  verifyAudit(): Promise<AuditCheck> {
+    return this.call<AuditCheck>('admin/audit/verify');
   }
 }

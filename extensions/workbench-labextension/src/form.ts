@@ -64,6 +64,12 @@ export interface DecisionForm {
   decision: 'approve' | 'refuse';
   requested: string[];
   chosen: string[];
+  /** Direct identifiers ticked for the grant (only requested, granted direct identifiers can be). */
+  identifiers?: string[];
+  /** Requested columns the linkage may read for the project (never handed to it). */
+  linkage?: string[];
+  /** The disclosure role of each column (from the catalogue entry), to know which are direct identifiers. */
+  roles?: Record<string, string>;
   expires: string;
   conditions: string;
   reason: string;
@@ -84,6 +90,23 @@ export function checkDecision(form: DecisionForm): DecisionCheck {
   if (form.chosen.length === 0) {
     errors.columns = 'Tick at least one column, or refuse the request.';
   }
+  const identifiers = form.identifiers ?? [];
+  const notIdentifiers = identifiers.filter(
+    c => !form.requested.includes(c) || (form.roles && form.roles[c] !== 'direct_identifier')
+  );
+  if (notIdentifiers.length) {
+    errors.identifiers = `Not requested direct identifiers: ${notIdentifiers.join(', ')}.`;
+  } else {
+    const ungranted = identifiers.filter(c => !form.chosen.includes(c));
+    if (ungranted.length) {
+      errors.identifiers = `Tick ${ungranted.join(', ')} as a column to grant too, or untick it as an identifier.`;
+    }
+  }
+  const linkage = form.linkage ?? [];
+  const unrequested = linkage.filter(c => !form.requested.includes(c));
+  if (unrequested.length) {
+    errors.linkage = `Columns for linkage must be among those requested; not ${unrequested.join(', ')}.`;
+  }
   if (form.expires && !/^\d{4}-\d{2}-\d{2}$/.test(form.expires)) {
     errors.expires = 'Give the expiry as a date (YYYY-MM-DD), or leave it empty for the project end.';
   }
@@ -96,6 +119,8 @@ export function checkDecision(form: DecisionForm): DecisionCheck {
     decision: {
       decision: 'approve',
       columns: everything ? null : form.requested.filter(c => form.chosen.includes(c)),
+      identifiers: form.requested.filter(c => identifiers.includes(c)),
+      linkage: form.requested.filter(c => linkage.includes(c)),
       expires: form.expires || null,
       conditions: form.conditions.trim(),
       reason: form.reason.trim() || null

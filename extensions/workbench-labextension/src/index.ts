@@ -1,17 +1,20 @@
 /**
- * The Workbench JupyterLab extension: a Catalogue side panel and a My requests side panel over the
- * workbench's REST API, with command palette entries to open each.
+ * The Workbench JupyterLab extension over the workbench's REST API: a Catalogue side panel, an Access requests
+ * side panel, a "Checking, usage and audit" side panel, and the Output checking main-area widget, with command
+ * palette entries to open each.
  */
 
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { API_PREFIX, Transport, WorkbenchApi } from './api';
+import { OutputCheckingWidget } from './checking';
 import { CataloguePanel, InsertCode, RequestsPanel } from './panel';
+import { UsagePanel } from './usage';
 
 const catalogueIcon = new LabIcon({
   name: 'workbench:catalogue',
@@ -26,6 +29,14 @@ const requestsIcon = new LabIcon({
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
     '<path d="M12 2a5 5 0 0 1 5 5v3h1a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2v-8a2 2 0 0 1 2-2h1V7a5 5 0 0 1 5-5zm0 2a3 3 0 0 0-3 3v3h6V7a3 3 0 0 0-3-3z"/>' +
+    '</g></svg>'
+});
+
+const checkingIcon = new LabIcon({
+  name: 'workbench:checking',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M4 3h12l4 4v14H4zm2 2v14h12V8h-3V5zm2.3 7.3 1.4-1.4 2.3 2.3 4.3-4.3 1.4 1.4-5.7 5.7z"/>' +
     '</g></svg>'
 });
 
@@ -62,11 +73,17 @@ export function notebookInserter(app: JupyterFrontEnd, shell: ILabShell): Insert
   };
 }
 
-const COMMANDS = { catalogue: 'workbench:open-catalogue', requests: 'workbench:open-requests' };
+const COMMANDS = {
+  catalogue: 'workbench:open-catalogue',
+  requests: 'workbench:open-requests',
+  checking: 'workbench:open-output-checking',
+  usage: 'workbench:open-usage',
+  audit: 'workbench:verify-audit'
+};
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'workbench-labextension:plugin',
-  description: 'Workbench catalogue browser and access requests.',
+  description: 'Workbench catalogue browser, access requests, output checking, usage and audit.',
   autoStart: true,
   requires: [ILabShell],
   optional: [ICommandPalette],
@@ -88,6 +105,41 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: () => {
         shell.activateById(requests.id);
         return requests.refresh();
+      }
+    });
+    let checking: MainAreaWidget<OutputCheckingWidget> | null = null;
+    const openChecking = async () => {
+      if (!checking || checking.isDisposed) {
+        checking = new MainAreaWidget({ content: new OutputCheckingWidget(api) });
+        checking.id = 'workbench-output-checking-area';
+        checking.title.label = 'Output checking';
+        checking.title.icon = checkingIcon;
+        checking.title.closable = true;
+      }
+      if (!checking.isAttached) {
+        shell.add(checking, 'main');
+      } else {
+        await checking.content.refresh();
+      }
+      shell.activateById(checking.id);
+    };
+    const usage = new UsagePanel(api, () => void openChecking());
+    usage.title.icon = checkingIcon;
+    shell.add(usage, 'left', { rank: 152 });
+    app.commands.addCommand(COMMANDS.checking, {
+      label: 'Workbench: Output checking (queue, review, release)',
+      icon: checkingIcon,
+      execute: openChecking
+    });
+    app.commands.addCommand(COMMANDS.usage, {
+      label: 'Workbench: Usage of my data (owners)',
+      execute: () => shell.activateById(usage.id)
+    });
+    app.commands.addCommand(COMMANDS.audit, {
+      label: 'Workbench: Verify the audit log (admins)',
+      execute: () => {
+        shell.activateById(usage.id);
+        return usage.verify();
       }
     });
     for (const command of Object.values(COMMANDS)) {

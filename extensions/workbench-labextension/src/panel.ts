@@ -229,9 +229,7 @@ export class CataloguePanel extends Widget {
       ['', 'Choose a project…'],
       ...mine.map(p => [p.id, `${p.title} (${p.id})`] as [string, string])
     ]);
-    if (mine.length === 1) {
-      project.value = mine[0].id;
-    }
+    project.value = mine[0].id; // the first of the person's projects, as the code buttons use; they can change it
     const boxes = entry.schema.map(column => {
       const box = h('input', { type: 'checkbox', name: 'column', value: column.name }) as HTMLInputElement;
       box.checked = true;
@@ -346,17 +344,39 @@ export class RequestsPanel extends Widget {
     this.waiting.replaceChildren(
       h('h3', {}, 'Waiting for my decision'),
       waiting.length
-        ? h('div', {}, ...waiting.map(r => this.decisionCard(r)))
+        ? h('div', {}, ...(await Promise.all(waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id))))))
         : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
     );
   }
 
-  private decisionCard(request: AccessRequest): HTMLElement {
-    const boxes = request.columns.map(name => {
-      const box = h('input', { type: 'checkbox', name: 'column', value: name }) as HTMLInputElement;
-      box.checked = true;
+  private roles = new Map<string, Promise<Record<string, string>>>();
+
+  /** The disclosure role of each column of a dataset (from its catalogue entry; empty if it cannot be read). */
+  private columnRoles(datasetId: string): Promise<Record<string, string>> {
+    let found = this.roles.get(datasetId);
+    if (!found) {
+      found = this.api
+        .entry(datasetId)
+        .then(entry => Object.fromEntries(entry.schema.map(c => [c.name, c.role])))
+        .catch(() => ({}));
+      this.roles.set(datasetId, found);
+    }
+    return found;
+  }
+
+  private decisionCard(request: AccessRequest, roles: Record<string, string>): HTMLElement {
+    const tick = (name: string, value: string, checked: boolean, label: string) => {
+      const box = h('input', { type: 'checkbox', name, value, 'aria-label': label, title: label }) as HTMLInputElement;
+      box.checked = checked;
       return box;
-    });
+    };
+    const rows = request.columns.map(column => ({
+      column,
+      grant: tick('column', column, true, `Grant ${column}`),
+      identifier: roles[column] === 'direct_identifier' ? tick('identifier', column, false, `Grant ${column} as a direct identifier`) : null,
+      linkage: tick('linkage', column, false, `Let the linkage read ${column} for the project`)
+    }));
+    const boxes = rows.map(r => r.grant);
     const expires = h('input', { type: 'date', name: 'expires', 'aria-label': 'Expires', title: 'Empty: the project end' }) as HTMLInputElement;
     const conditions = h('input', { name: 'conditions', placeholder: 'Conditions (optional)', 'aria-label': 'Conditions' }) as HTMLInputElement;
     const reason = h('input', { name: 'reason', placeholder: 'Reason (needed to refuse)', 'aria-label': 'Reason' }) as HTMLInputElement;
@@ -368,6 +388,9 @@ export class RequestsPanel extends Widget {
         decision,
         requested: request.columns,
         chosen: boxes.filter(b => b.checked).map(b => b.value),
+        identifiers: rows.filter(r => r.identifier?.checked).map(r => r.column),
+        linkage: rows.filter(r => r.linkage.checked).map(r => r.column),
+        roles,
         expires: expires.value,
         conditions: conditions.value,
         reason: reason.value
@@ -403,8 +426,21 @@ export class RequestsPanel extends Widget {
       h('div', { class: 'wb-result-title' }, `${request.dataset_id} for ${request.project_id}`),
       h('div', { class: 'wb-result-meta' }, `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`),
       h('p', { class: 'wb-justification' }, request.justification),
-      h('fieldset', { class: 'wb-columns' }, h('legend', {}, 'Columns to grant'),
-        ...boxes.map(box => h('label', { class: 'wb-column' }, box, ` ${box.value}`))),
+      h(
+        'table',
+        { class: 'wb-table wb-grant-columns' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', { title: 'Granted to the project' }, 'Grant'),
+          h('th', { title: 'Direct identifiers are granted only when ticked here (and the legal gateway allows it)' }, 'Ident.'),
+          h('th', { title: 'For linkage only: the linkage may read it for the project, which never receives it unless granted' }, 'Link'))),
+        h('tbody', {}, ...rows.map(r => h('tr', { 'data-column': r.column },
+          h('td', {}, h('span', { class: `wb-column wb-role-${roles[r.column] ?? 'unknown'}`, title: (roles[r.column] ?? '').replace(/_/g, ' ') }, r.column)),
+          h('td', {}, r.grant),
+          h('td', {}, r.identifier ?? ''),
+          h('td', {}, r.linkage))))
+      ),
+      rows.some(r => r.identifier)
+        ? h('p', { class: 'wb-note' }, 'Direct identifiers are granted only when "Ident." is ticked too; "Link" lets the linkage read a column the project does not receive.')
+        : '',
       h('label', {}, 'Expires ', expires),
       conditions,
       reason,

@@ -68,7 +68,7 @@ describe('checkDecision', () => {
   it('approves as requested with null columns and expiry', () => {
     expect(checkDecision(base)).toEqual({
       ok: true,
-      decision: { decision: 'approve', columns: null, expires: null, conditions: 'c', reason: null }
+      decision: { decision: 'approve', columns: null, identifiers: [], linkage: [], expires: null, conditions: 'c', reason: null }
     });
   });
 
@@ -85,5 +85,26 @@ describe('checkDecision', () => {
 
   it('refuses an expiry that is not a date', () => {
     expect(checkDecision({ ...base, expires: 'soon' })).toMatchObject({ ok: false, errors: { expires: expect.any(String) } });
+  });
+
+  const roles = { a: 'direct_identifier', b: 'quasi_identifier' };
+
+  it('sends ticked direct identifiers and linkage columns in the requested order', () => {
+    const check = checkDecision({ ...base, roles, identifiers: ['a'], linkage: ['b', 'a'] });
+    expect(check.ok && check.decision).toMatchObject({ identifiers: ['a'], linkage: ['a', 'b'] });
+  });
+
+  it('offers identifiers only for requested direct identifiers that are granted', () => {
+    expect(checkDecision({ ...base, roles, identifiers: ['b'] })).toMatchObject({ ok: false, errors: { identifiers: expect.stringContaining('b') } });
+    expect(checkDecision({ ...base, roles, identifiers: ['z'] })).toMatchObject({ ok: false, errors: { identifiers: expect.stringContaining('z') } });
+    expect(checkDecision({ ...base, roles, chosen: ['b'], identifiers: ['a'] })).toMatchObject({
+      ok: false,
+      errors: { identifiers: expect.stringContaining('grant') }
+    });
+  });
+
+  it('allows linkage only on requested columns, granted or not', () => {
+    expect(checkDecision({ ...base, chosen: ['b'], linkage: ['a'] })).toMatchObject({ ok: true, decision: { columns: ['b'], linkage: ['a'] } });
+    expect(checkDecision({ ...base, linkage: ['c'] })).toMatchObject({ ok: false, errors: { linkage: expect.stringContaining('c') } });
   });
 });

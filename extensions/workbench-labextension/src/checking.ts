@@ -1,0 +1,224 @@
+/**
+ * The Output checking main-area widget: the queue, then one request with its context and, per output, the
+ * table with flagged cells highlighted, its checks and checker aids, the reviews I may see and my decision
+ * (approve / request changes / reject, with a comment); then conclude, release and the package. Every
+ * decision is the server's: a refusal is shown as its message.
+ */
+
+import { Widget } from '@lumino/widgets';
+
+import { ApiError, Outcome, OutputUnderReview, Release, RequestUnderReview, ReviewDecision, WorkbenchApi } from './api';
+import { h } from './render';
+import {
+  aidsText,
+  asRelease,
+  checkConclusion,
+  checkedTable,
+  checkReview,
+  DECISION_LABELS,
+  filePreviews,
+  OUTCOME_LABELS,
+  queueTable,
+  releaseView,
+  reviewsList
+} from './review';
+
+function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
+}
+
+/** A status line that says what happened (or what was refused). */
+function say(line: HTMLElement, text: string, ok: boolean): void {
+  line.textContent = text;
+  line.classList.remove('wb-error', 'wb-ok');
+  line.classList.add(ok ? 'wb-ok' : 'wb-error');
+}
+
+const CONTEXT_LABELS: Record<string, string> = {
+  shown: 'What is shown',
+  population: 'Population',
+  purpose: 'Purpose',
+  differences: 'Differences from earlier releases'
+};
+
+export class OutputCheckingWidget extends Widget {
+  private readonly statusLine: HTMLElement;
+  private readonly queue: HTMLElement;
+  private readonly detail: HTMLElement;
+  private current: number | null = null;
+
+  constructor(private readonly api: WorkbenchApi) {
+    super();
+    this.id = 'workbench-output-checking';
+    this.addClass('wb-panel');
+    this.addClass('wb-checking');
+    this.title.label = 'Output checking';
+    this.title.caption = 'Workbench output checking';
+    this.title.closable = true;
+    const refresh = h('button', { type: 'button', class: 'wb-refresh jp-mod-styled' }, 'Refresh');
+    refresh.addEventListener('click', () => void this.refresh());
+    this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
+    this.queue = h('section', { class: 'wb-queue-section' });
+    this.detail = h('section', { class: 'wb-review-detail', hidden: '' });
+    this.node.append(
+      h('div', { class: 'wb-header wb-row' }, h('h2', {}, 'Output checking'), refresh),
+      this.statusLine,
+      h('h3', {}, 'Queue'),
+      this.queue,
+      this.detail
+    );
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    await this.loadQueue();
+    if (this.current !== null) {
+      await this.open(this.current);
+    }
+  }
+
+  async loadQueue(): Promise<void> {
+    try {
+      const rows = await this.api.reviewQueue();
+      this.queue.replaceChildren(queueTable(rows, id => void this.open(id)));
+    } catch (error) {
+      this.queue.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
+    }
+  }
+
+  /** Show one request (the server audits that a checker opened it). */
+  async open(requestId: number): Promise<void> {
+    this.current = requestId;
+    this.detail.hidden = false;
+    try {
+      const detail = await this.api.reviewRequest(requestId);
+      let release: Release | null = null;
+      if (detail.request.status === 'released') {
+        release = asRelease(await this.api.manifest(requestId));
+      }
+      this.showDetail(detail, release);
+    } catch (error) {
+      this.detail.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
+    }
+  }
+
+  private showDetail(detail: RequestUnderReview, release: Release | null): void {
+    const request = detail.request;
+    const context = h('dl', { class: 'wb-facts wb-context' });
+    for (const [key, value] of Object.entries(request.context)) {
+      context.append(h('dt', {}, CONTEXT_LABELS[key] ?? key), h('dd', { 'data-context': key }, value));
+    }
+    const project = detail.project;
+    this.detail.replaceChildren(
+      h('h3', { class: 'wb-request-title' }, `${request.title} `, h('small', {}, `request ${request.id}`), ' ',
+        h('span', { class: `wb-status wb-status-${request.status}` }, request.status.replace(/_/g, ' '))),
+      h('p', { class: 'wb-result-meta' }, `Project ${project.id}: ${project.title} (lead ${project.lead}, ${project.legal_gateway}). ${project.purpose}`),
+      context,
+      request.conclusion ? h('p', { class: 'wb-conclusion' }, `Conclusion by ${request.concluded_by}: ${request.conclusion}`) : '',
+      ...detail.outputs.map(output => this.outputCard(request.id, output, detail.reviews_required)),
+      this.conclusionSection(detail, release)
+    );
+  }
+
+  private outputCard(requestId: number, output: OutputUnderReview, needed: number): HTMLElement {
+    const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
+    let form: HTMLElement;
+    if (output.can_review) {
+      const comment = h('textarea', { rows: '2', name: 'comment', class: 'wb-comment', placeholder: 'Comment (needed to ask for changes, and against the automatic result)', 'aria-label': `Comment on output ${output.id}` }) as HTMLTextAreaElement;
+      const buttons = (Object.keys(DECISION_LABELS) as ReviewDecision[]).map(decision => {
+        const button = h('button', { type: 'button', class: `wb-decide wb-decide-${decision} jp-mod-styled`, 'data-decision': decision }, DECISION_LABELS[decision]);
+        button.addEventListener('click', () => {
+          const check = checkReview(decision, output.status, comment.value);
+          if (!check.ok) {
+            say(outcome, check.error, false);
+            return;
+          }
+          buttons.forEach(b => b.setAttribute('disabled', ''));
+          this.api
+            .reviewOutput(requestId, output.id, check.value.decision, check.value.comment)
+            .then(after => {
+              say(this.statusLine, `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`, true);
+              return this.refresh();
+            })
+            .catch(error => {
+              say(outcome, errorText(error), false);
+              buttons.forEach(b => b.removeAttribute('disabled'));
+            });
+        });
+        return button;
+      });
+      form = h('div', { class: 'wb-review-form' }, comment, h('div', { class: 'wb-buttons' }, ...buttons), outcome);
+    } else {
+      form = h('p', { class: 'wb-note wb-why-not' }, `You cannot review this output now: ${output.why_not}.`);
+    }
+    return h(
+      'article',
+      { class: 'wb-output', 'data-output': String(output.id) },
+      h('h4', {}, `Output ${output.id}: ${output.name} `, h('small', {}, `${output.kind}, ${output.method}, by ${output.author}`), ' ',
+        h('span', { class: `wb-check wb-check-${output.status}` }, output.status)),
+      h('p', { class: 'wb-summary' }, output.summary),
+      output.exception ? h('p', { class: 'wb-exception' }, `Exception requested: ${output.exception}`) : null,
+      ...output.comments.map(c => h('p', { class: 'wb-comment-note' }, `Analyst's comment: ${c}`)),
+      output.table ? checkedTable(output.table) : null,
+      output.files.length ? h('p', {}, `Files: ${output.files.join(', ')}`) : null,
+      output.previews?.length ? filePreviews(output.previews) : null,
+      output.aids ? h('p', { class: 'wb-aids' }, aidsText(output.aids)) : null,
+      output.warnings.length ? h('ul', { class: 'wb-warnings' }, ...output.warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`))) : null,
+      h('details', { class: 'wb-explain' }, h('summary', {}, 'Checks in full'), h('pre', {}, output.explain)),
+      h('p', { class: 'wb-provenance wb-note' }, `From ${output.sources.join(', ') || 'no catalogue dataset'}${output.derived_from.length ? `; derived from ${output.derived_from.join(', ')}` : ''}. Round ${output.round}.`),
+      reviewsList(output, needed),
+      form
+    );
+  }
+
+  private conclusionSection(detail: RequestUnderReview, release: Release | null): HTMLElement {
+    const request = detail.request;
+    const outcome = h('div', { class: 'wb-conclude-result', role: 'status' });
+    const section = h('section', { class: 'wb-conclude' }, h('h3', {}, 'Conclusion and release'));
+    if (request.status === 'reviewed') {
+      const comment = h('textarea', { rows: '2', class: 'wb-conclude-comment', placeholder: 'Comment for the analyst (needed to return or reject)', 'aria-label': 'Conclusion comment' }) as HTMLTextAreaElement;
+      const buttons = (Object.keys(OUTCOME_LABELS) as Outcome[]).map(choice => {
+        const button = h('button', { type: 'button', class: `wb-conclude-${choice} jp-mod-styled`, 'data-outcome': choice }, OUTCOME_LABELS[choice]);
+        button.addEventListener('click', () => {
+          const check = checkConclusion(choice, comment.value);
+          if (!check.ok) {
+            say(outcome, check.error, false);
+            return;
+          }
+          this.api
+            .conclude(request.id, check.value.outcome, check.value.comment)
+            .then(after => {
+              say(this.statusLine, `Request ${request.id} is ${after.status}.`, true);
+              return this.refresh();
+            })
+            .catch(error => say(outcome, errorText(error), false));
+        });
+        return button;
+      });
+      section.append(comment, h('div', { class: 'wb-buttons' }, ...buttons));
+    } else if (request.status === 'approved') {
+      const button = h('button', { type: 'button', class: 'wb-release-button jp-mod-styled jp-mod-accept' }, 'Release');
+      button.addEventListener('click', () => {
+        button.setAttribute('disabled', '');
+        outcome.textContent = 'Writing the package…';
+        this.api
+          .release(request.id)
+          .then(released => {
+            say(this.statusLine, `Request ${request.id} released to ${released.package}.`, true);
+            return this.refresh();  // shown again as released, with the package read back from its manifest
+          })
+          .catch(error => {
+            say(outcome, errorText(error), false);
+            button.removeAttribute('disabled');
+          });
+      });
+      section.append(h('p', {}, 'Approved: every review approved. Releasing writes the checksummed package.'), button);
+    } else if (release) {
+      section.append(releaseView(release));
+    } else {
+      section.append(h('p', { class: 'wb-note' }, `The request is ${request.status.replace(/_/g, ' ')}: it is concluded once every output has its ${detail.reviews_required} reviews.`));
+    }
+    section.append(outcome);
+    return section;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Output checking, apart from the widget: the rules a checker's form follows before anything is sent (the
+ * server's rules, so that the obvious is said next to the button), and rendering of the queue, a checked table
+ * with its flagged cells highlighted, the checker aids, reviews and a release package. Text is set as text.
+ */
+
+import { CheckedTable, CheckerAids, FilePreview, Outcome, OutputReview, OutputUnderReview, PackageManifest, QueueRow, Release, ReviewDecision } from './api';
+import { cellText, h } from './render';
+
+export const DECISION_LABELS: Record<ReviewDecision, string> = {
+  approve: 'Approve',
+  changes: 'Request changes',
+  reject: 'Reject'
+};
+
+export const OUTCOME_LABELS: Record<Outcome, string> = {
+  approve: 'Approve the request',
+  return: 'Return to the analyst',
+  reject: 'Reject the request'
+};
+
+/** Why a comment is needed for `decision` on an output whose automatic status is `status` (the server's rule). */
+export function commentRequired(decision: ReviewDecision, status: string): string | null {
+  if (decision === 'approve' && status === 'fail') {
+    return 'Approving an output that failed its automatic check needs a comment saying why it is safe.';
+  }
+  if ((decision === 'changes' || decision === 'reject') && status === 'pass') {
+    return `A "${DECISION_LABELS[decision].toLowerCase()}" decision on an output that passed its automatic check needs a comment saying why.`;
+  }
+  if (decision === 'changes') {
+    return 'Asking for changes needs a comment saying what to change.';
+  }
+  return null;
+}
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** A checker's review of one output: the decision and the trimmed comment (null when empty), or why not. */
+export function checkReview(decision: ReviewDecision, status: string, comment: string): Checked<{ decision: ReviewDecision; comment: string | null }> {
+  const text = comment.trim();
+  const why = commentRequired(decision, status);
+  if (why && !text) {
+    return { ok: false, error: why };
+  }
+  return { ok: true, value: { decision, comment: text || null } };
+}
+
+/** Concluding a request: returning and rejecting need a comment the analyst reads. */
+export function checkConclusion(outcome: Outcome, comment: string): Checked<{ outcome: Outcome; comment: string | null }> {
+  const text = comment.trim();
+  if (outcome !== 'approve' && !text) {
+    return { ok: false, error: `Say why the request is ${outcome === 'return' ? 'returned' : 'rejected'} (the analyst reads it).` };
+  }
+  return { ok: true, value: { outcome, comment: text || null } };
+}
+
+/** 1234.5 → "1,234.5"; null → "–". */
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined || Number.isNaN(value)) {
+    return '–';
+  }
+  return value.toLocaleString('en-GB', { maximumSignificantDigits: 6 });
+}
+
+/** A table cell's text: numbers grouped, missing empty. */
+export function valueText(value: unknown): string {
+  return typeof value === 'number' ? formatNumber(value) : cellText(value);
+}
+
+/** The queue: one row per request, with reviews in and how many outputs wait for me; clicking a row opens it. */
+export function queueTable(rows: QueueRow[], open: (id: number) => void): HTMLElement {
+  if (rows.length === 0) {
+    return h('p', { class: 'wb-note' }, 'No output requests wait for checking.');
+  }
+  const body = h('tbody');
+  for (const row of rows) {
+    const openButton = h('button', { type: 'button', class: 'wb-open-request jp-mod-styled' }, 'Open');
+    openButton.addEventListener('click', () => open(row.id));
+    body.append(
+      h(
+        'tr',
+        { 'data-request': String(row.id), class: row.awaiting_me ? 'wb-awaiting' : '' },
+        h('td', {}, String(row.id)),
+        h('td', {}, row.title),
+        h('td', {}, row.project_id),
+        h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, row.status.replace(/_/g, ' '))),
+        h('td', {}, `${row.reviews_in} of ${row.reviews_needed}`),
+        h('td', {}, String(row.awaiting_me)),
+        h('td', {}, (row.submitted_at ?? '').slice(0, 10)),
+        h('td', {}, openButton)
+      )
+    );
+  }
+  const head = h('tr', {}, ...['Request', 'Title', 'Project', 'Status', 'Reviews', 'Awaiting me', 'Submitted', ''].map(t => h('th', {}, t)));
+  return h('table', { class: 'wb-table wb-queue' }, h('thead', {}, head), body);
+}
+
+/**
+ * The unmitigated table with every flagged cell highlighted (class `wb-flagged` and `wb-rule-<rule>`, the
+ * rules in its title) and suppressed cells greyed; a note when the table is larger than what is shown.
+ */
+export function checkedTable(table: CheckedTable): HTMLElement {
+  const corner = table.index_names.filter(n => n !== null).join(' / ');
+  const columnsLabel = table.column_names.filter(n => n !== null).join(' / ');
+  const head = h('tr', {}, h('th', { title: columnsLabel }, corner), ...table.columns.map(c => h('th', {}, c)));
+  const body = h('tbody');
+  let flagged = 0;
+  for (const row of table.rows) {
+    const tr = h('tr', {}, h('th', {}, row.label));
+    row.cells.forEach((cell, i) => {
+      const classes = ['wb-cell'];
+      let title = '';
+      if (cell.flags.length) {
+        flagged += 1;
+        classes.push('wb-flagged', ...cell.flags.map(rule => `wb-rule-${rule}`));
+        title = `Fails: ${cell.flags.join(', ')}`;
+      } else if (cell.suppressed) {
+        classes.push('wb-suppressed');
+        title = 'Suppressed to protect another cell';
+      }
+      const attrs: Record<string, string> = { class: classes.join(' '), 'data-column': table.columns[i] };
+      if (title) {
+        attrs.title = title;
+      }
+      tr.append(h('td', attrs, valueText(cell.value)));
+    });
+    body.append(tr);
+  }
+  const shown = table.rows.length < table.total_rows || table.columns.length < table.total_columns;
+  return h(
+    'div',
+    { class: 'wb-checked', 'data-flagged': String(flagged) },
+    h('div', { class: 'wb-scroll' }, h('table', { class: 'wb-table wb-checked-table' }, h('thead', {}, head), body)),
+    shown
+      ? h('p', { class: 'wb-note' }, `Showing ${table.rows.length} of ${table.total_rows} rows and ${table.columns.length} of ${table.total_columns} columns; the failing cells are all listed below.`)
+      : null
+  );
+}
+
+/**
+ * Custom files: text in a scrolling block, images as images (an SVG shown as an image runs no script; only
+ * `data:image/` URIs are used), other types by name.
+ */
+export function filePreviews(previews: FilePreview[]): HTMLElement {
+  return h(
+    'div',
+    { class: 'wb-previews' },
+    ...previews.map(file => {
+      const title = h('p', {}, h('b', {}, file.name), file.truncated ? ' (first 20,000 characters)' : '');
+      if (file.text !== null) {
+        return h('div', { class: 'wb-preview', 'data-file': file.name }, title, h('pre', { class: 'wb-preview-text' }, file.text));
+      }
+      if (file.image !== null && file.image.startsWith('data:image/')) {
+        return h('div', { class: 'wb-preview', 'data-file': file.name }, title, h('img', { class: 'wb-preview-image', src: file.image, alt: file.name }));
+      }
+      return h('div', { class: 'wb-preview', 'data-file': file.name }, h('p', {}, h('b', {}, file.name), ': no preview for this type; open it in the vault.'));
+    })
+  );
+}
+
+/** The checker aids in one line: min, min excluding zero, max, sum, share divisible by 5, cells flagged per rule. */
+export function aidsText(aids: CheckerAids): string {
+  const share = aids.share_divisible_by_5 === null ? '–' : `${Math.round(aids.share_divisible_by_5 * 100)}%`;
+  const flagged = Object.entries(aids.flagged)
+    .filter(([, n]) => n > 0)
+    .map(([rule, n]) => `${rule} ${n}`)
+    .join(', ');
+  return (
+    `min ${formatNumber(aids.min)} · min excluding zero ${formatNumber(aids.min_excluding_zero)} · max ${formatNumber(aids.max)}` +
+    ` · sum ${formatNumber(aids.sum)} · share divisible by 5 ${share}` +
+    (flagged ? ` · flagged cells: ${flagged}` : ' · no cell flagged')
+  );
+}
+
+/** The reviews I may see, and how many are hidden until all are in (blind review). */
+export function reviewsList(output: OutputUnderReview, needed: number): HTMLElement {
+  const items = output.reviews.map((r: OutputReview) =>
+    h('li', { class: `wb-review wb-review-${r.decision}` }, `${r.reviewer}: `, h('b', {}, r.decision), r.comment ? ` — ${r.comment}` : '')
+  );
+  if (output.reviews_in < needed) {
+    items.push(h('li', { class: 'wb-note' }, `${output.reviews_in} of ${needed} reviews in; the others' reviews are hidden until all are in.`));
+  }
+  return h('ul', { class: 'wb-reviews' }, ...items);
+}
+
+/** What a release left: the package folder, the manifest's SHA-256, its outputs and files, any problem. */
+export function releaseView(release: Release): HTMLElement {
+  const manifest = release.manifest;
+  const files = manifest ? Object.entries(manifest.files) : [];
+  return h(
+    'section',
+    { class: 'wb-release', 'data-request': String(release.request_id) },
+    h('h4', {}, `Released by ${release.released_by}`),
+    h('dl', { class: 'wb-facts' },
+      h('dt', {}, 'Package'), h('dd', { class: 'wb-package' }, h('code', {}, release.package)),
+      h('dt', {}, 'Manifest SHA-256'), h('dd', {}, h('code', {}, release.manifest_sha256)),
+      h('dt', {}, 'Released at'), h('dd', {}, release.released_at),
+      manifest ? h('dt', {}, 'Datasets') : null,
+      manifest ? h('dd', {}, manifest.datasets.map(d => `${d.id} (${d.version})`).join(', ') || 'none') : null,
+      manifest ? h('dt', {}, 'Reviews') : null,
+      manifest ? h('dd', {}, String(manifest.reviews)) : null
+    ),
+    files.length
+      ? h(
+          'table',
+          { class: 'wb-table wb-manifest' },
+          h('thead', {}, h('tr', {}, h('th', {}, 'File'), h('th', {}, 'Bytes'), h('th', {}, 'SHA-256'))),
+          h('tbody', {}, ...files.map(([name, f]) => h('tr', {}, h('td', {}, name), h('td', {}, formatNumber(f.bytes)), h('td', {}, h('code', {}, f.sha256.slice(0, 16) + '…')))))
+        )
+      : null,
+    release.problems.length
+      ? h('p', { class: 'wb-error' }, `The package no longer matches its manifest: ${release.problems.join('; ')}`)
+      : h('p', { class: 'wb-ok' }, 'Every file matches the manifest.')
+  );
+}
+
+/** A fetched package (as the manifest route answers it) in the shape of a release answer, to show it alike. */
+export function asRelease(found: PackageManifest): Release {
+  const m = found.manifest as Record<string, any> | null;
+  return {
+    ...found,
+    manifest: m
+      ? {
+          request: m.request,
+          project: m.project?.id,
+          datasets: (m.datasets ?? []).map((d: any) => ({ id: d.id, version: d.version })),
+          outputs: m.outputs ?? [],
+          files: m.files ?? {},
+          reviews: (m.reviews ?? []).length
+        }
+      : null
+  };
+}

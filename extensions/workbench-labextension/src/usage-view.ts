@@ -1,0 +1,52 @@
+/**
+ * The owner's usage report and the admin's audit verification, apart from the panel: checking the dataset id
+ * typed, and rendering the answers (text set as text).
+ */
+
+import { AuditCheck, UsageReport } from './api';
+import { h, recordsTable } from './render';
+
+const DATASET_ID = /^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/;
+
+/** A dataset id as the catalogue spells it, or why the text is not one. */
+export function checkDatasetId(text: string): { ok: true; id: string } | { ok: false; error: string } {
+  const id = text.trim();
+  if (!id) {
+    return { ok: false, error: 'Give the id of one of your datasets, e.g. dhsc.hes_apc.' };
+  }
+  if (!DATASET_ID.test(id) || id.length > 64) {
+    return { ok: false, error: `${id} is not a dataset id: lower-case words joined by dots, e.g. dhsc.hes_apc.` };
+  }
+  return { ok: true, id };
+}
+
+const SECTIONS: [keyof UsageReport, string, string][] = [
+  ['grants', 'Grants', 'No project holds a grant.'],
+  ['loads', 'Loads by project and month', 'Nobody has loaded it.'],
+  ['derived', 'Derived project data', 'No project saved data derived from it.'],
+  ['releases', 'Releases', 'Nothing derived from it has been released.'],
+  ['privacy', 'Privacy budget spent', 'No differentially private query has used it.']
+];
+
+/** The usage report as one table per section (an empty section says so). */
+export function usageView(report: UsageReport): HTMLElement {
+  const parts: HTMLElement[] = [h('h4', {}, `Usage of ${report.dataset_id}`), h('p', { class: 'wb-result-meta' }, `Owner: ${report.owner ?? 'none'}`)];
+  for (const [key, title, empty] of SECTIONS) {
+    const rows = (report[key] as Record<string, unknown>[] | undefined) ?? [];
+    parts.push(h('h5', {}, title));
+    parts.push(
+      rows.length
+        ? h('div', { class: 'wb-scroll', 'data-section': key }, recordsTable(Object.keys(rows[0]), rows, `wb-usage-${key}`))
+        : h('p', { class: 'wb-note', 'data-section': key }, empty)
+    );
+  }
+  return h('div', { class: 'wb-usage' }, ...parts);
+}
+
+/** The audit verification's answer in words. */
+export function auditText(check: AuditCheck): string {
+  if (check.ok) {
+    return `The audit log is whole: ${check.events.toLocaleString('en-GB')} events, every hash links to the one before.`;
+  }
+  return `The audit log is broken at event ${check.first_broken}${check.reason ? `: ${check.reason}` : ''}. Report it to the security officer.`;
+}

@@ -1,0 +1,143 @@
+import { CheckedTable, OutputUnderReview, QueueRow, Release } from '../src/api';
+import {
+  aidsText,
+  asRelease,
+  checkConclusion,
+  checkedTable,
+  checkReview,
+  commentRequired,
+  filePreviews,
+  formatNumber,
+  queueTable,
+  releaseView,
+  reviewsList
+} from '../src/review';
+
+const TABLE: CheckedTable = {
+  columns: ['1-3', '4+'],
+  index_names: ['age_band'],
+  column_names: ['length_of_stay'],
+  rows: [
+    { label: '0-17', cells: [{ value: 12, flags: [], suppressed: false }, { value: 3, flags: ['threshold'], suppressed: false }] },
+    { label: '18-64', cells: [{ value: 1234.5, flags: [], suppressed: true }, { value: null, flags: ['threshold', 'zeros'], suppressed: false }] }
+  ],
+  total_rows: 5,
+  total_columns: 2
+};
+
+describe('the comment rules', () => {
+  it('follow the server: against the automatic result, and always to ask for changes', () => {
+    expect(commentRequired('approve', 'pass')).toBeNull();
+    expect(commentRequired('approve', 'review')).toBeNull();
+    expect(commentRequired('approve', 'fail')).toContain('failed');
+    expect(commentRequired('reject', 'pass')).toContain('passed');
+    expect(commentRequired('reject', 'fail')).toBeNull();
+    expect(commentRequired('changes', 'fail')).toContain('what to change');
+  });
+
+  it('check a review before it is sent', () => {
+    expect(checkReview('approve', 'pass', '  ')).toEqual({ ok: true, value: { decision: 'approve', comment: null } });
+    expect(checkReview('approve', 'fail', ' ')).toMatchObject({ ok: false, error: expect.stringContaining('safe') });
+    expect(checkReview('approve', 'fail', ' Published ')).toEqual({ ok: true, value: { decision: 'approve', comment: 'Published' } });
+    expect(checkReview('changes', 'review', '')).toMatchObject({ ok: false });
+  });
+
+  it('need a comment to return or reject a request', () => {
+    expect(checkConclusion('approve', '')).toEqual({ ok: true, value: { outcome: 'approve', comment: null } });
+    expect(checkConclusion('return', ' ')).toMatchObject({ ok: false, error: expect.stringContaining('returned') });
+    expect(checkConclusion('reject', '')).toMatchObject({ ok: false, error: expect.stringContaining('rejected') });
+    expect(checkConclusion('reject', ' No ')).toEqual({ ok: true, value: { outcome: 'reject', comment: 'No' } });
+  });
+});
+
+describe('checkedTable', () => {
+  it('highlights exactly the flagged cells, with their rules', () => {
+    const node = checkedTable(TABLE);
+    const flagged = Array.from(node.querySelectorAll('td.wb-flagged'));
+    expect(flagged).toHaveLength(2);
+    expect(node.dataset.flagged).toBe('2');
+    expect(flagged[0].textContent).toBe('3');
+    expect(flagged[0].getAttribute('title')).toBe('Fails: threshold');
+    expect(flagged[1].classList.contains('wb-rule-zeros')).toBe(true);
+    expect(node.querySelector('td.wb-suppressed')?.textContent).toBe('1,234.5');
+    expect(Array.from(node.querySelectorAll('thead th')).map(th => th.textContent)).toEqual(['age_band', '1-3', '4+']);
+    expect(Array.from(node.querySelectorAll('tbody th')).map(th => th.textContent)).toEqual(['0-17', '18-64']);
+  });
+
+  it('says when the table is larger than shown', () => {
+    expect(checkedTable(TABLE).textContent).toContain('Showing 2 of 5 rows');
+    expect(checkedTable({ ...TABLE, total_rows: 2 }).textContent).not.toContain('Showing');
+  });
+
+  it('sets labels as text, never as markup', () => {
+    const node = checkedTable({ ...TABLE, rows: [{ label: '<img src=x onerror=alert(1)>', cells: [] }] });
+    expect(node.querySelector('img')).toBeNull();
+  });
+});
+
+describe('aids, reviews, queue and release', () => {
+  it('puts the checker aids in one line', () => {
+    const text = aidsText({ cells: 4, numeric_cells: 3, min: 0, min_excluding_zero: 3, max: 1234.5, sum: 1249.5, share_divisible_by_5: 0.5, flagged: { threshold: 2, dominance: 0 } });
+    expect(text).toBe('min 0 · min excluding zero 3 · max 1,234.5 · sum 1,249.5 · share divisible by 5 50% · flagged cells: threshold 2');
+    expect(aidsText({ cells: 0, numeric_cells: 0, min: null, min_excluding_zero: null, max: null, sum: null, share_divisible_by_5: null, flagged: {} })).toContain('min – ');
+    expect(formatNumber(null)).toBe('–');
+  });
+
+  it('says how many reviews are hidden while reviews are blind', () => {
+    const output = { reviews_in: 1, reviews: [{ output_id: 1, round: 1, reviewer: 'me', decision: 'approve', comment: 'Fine', created_at: '' }] } as OutputUnderReview;
+    const list = reviewsList(output, 2);
+    expect(list.querySelectorAll('li')).toHaveLength(2);
+    expect(list.textContent).toContain('me: approve — Fine');
+    expect(list.textContent).toContain('1 of 2 reviews in');
+    expect(reviewsList({ ...output, reviews_in: 2 }, 2).textContent).not.toContain('hidden');
+  });
+
+  it('lists the queue and opens a request', () => {
+    const rows: QueueRow[] = [{ id: 7, project_id: 'p', title: 'Admissions', status: 'partially_reviewed', submitted_at: '2026-11-01T10:00:00', outputs: 1, reviews_in: 1, reviews_needed: 2, awaiting_me: 1 }];
+    const opened: number[] = [];
+    const table = queueTable(rows, id => opened.push(id));
+    expect(table.querySelector('tr[data-request="7"]')?.textContent).toContain('partially reviewed');
+    (table.querySelector('button.wb-open-request') as HTMLButtonElement).click();
+    expect(opened).toEqual([7]);
+    expect(queueTable([], () => undefined).textContent).toContain('No output requests');
+  });
+
+  it('shows the package, its files and whether it is intact', () => {
+    const release: Release = {
+      request_id: 7, status: 'released', package: '/ws/releases/p/request-7', manifest_sha256: 'ab'.repeat(32), released_by: 'chris', released_at: '2026-11-01',
+      problems: [],
+      manifest: { request: { id: 7, title: 'A', approved_by: 'eve', released_by: 'chris', released_at: '' }, project: 'p', datasets: [{ id: 'd', version: '1' }], outputs: [], files: { 'results.json': { sha256: 'cd'.repeat(32), bytes: 1200 } }, reviews: 2 }
+    };
+    const node = releaseView(release);
+    expect(node.querySelector('.wb-package')?.textContent).toBe('/ws/releases/p/request-7');
+    expect(node.querySelector('table.wb-manifest')?.textContent).toContain('results.json');
+    expect(node.querySelector('.wb-ok')).not.toBeNull();
+    expect(releaseView({ ...release, problems: ['x.csv is missing'] }).querySelector('.wb-error')?.textContent).toContain('x.csv is missing');
+  });
+
+  it('summarises a fetched manifest like a release answer', () => {
+    const found = asRelease({
+      request_id: 7, status: 'released', package: '/p', manifest_sha256: 'x', released_by: 'c', released_at: '', problems: [],
+      manifest: { request: { id: 7 }, project: { id: 'p' }, datasets: [{ id: 'd', version: '2', rows: 9 }], reviews: [{}, {}], files: {}, outputs: [] }
+    });
+    expect(found.manifest).toMatchObject({ project: 'p', datasets: [{ id: 'd', version: '2' }], reviews: 2 });
+    expect(asRelease({ ...found, manifest: null }).manifest).toBeNull();
+  });
+});
+
+describe('filePreviews', () => {
+  it('shows text as text, images as images, and other types by name', () => {
+    const node = filePreviews([
+      { name: 'notes.md', text: '<script>alert(1)</script>', truncated: true, image: null },
+      { name: 'plot.svg', text: null, truncated: false, image: 'data:image/svg+xml;base64,PHN2Zy8+' },
+      { name: 'bad.png', text: null, truncated: false, image: 'javascript:alert(1)' },
+      { name: 'model.rds', text: null, truncated: false, image: null }
+    ]);
+    expect(node.querySelector('script')).toBeNull();
+    expect(node.querySelector('[data-file="notes.md"] pre')?.textContent).toBe('<script>alert(1)</script>');
+    expect(node.querySelector('[data-file="notes.md"]')?.textContent).toContain('first 20,000 characters');
+    expect(node.querySelectorAll('img')).toHaveLength(1);
+    expect(node.querySelector('[data-file="bad.png"]')?.textContent).toContain('no preview');
+    expect(node.querySelector('[data-file="model.rds"]')?.textContent).toContain('no preview');
+  });
+});

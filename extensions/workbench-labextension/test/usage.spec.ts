@@ -1,0 +1,70 @@
+import { UsageReport, WorkbenchApi } from '../src/api';
+import { auditText, checkDatasetId, usageView } from '../src/usage-view';
+
+describe('checkDatasetId', () => {
+  it('takes a catalogue id and refuses anything else', () => {
+    expect(checkDatasetId(' dhsc.hes_apc ')).toEqual({ ok: true, id: 'dhsc.hes_apc' });
+    expect(checkDatasetId('')).toMatchObject({ ok: false });
+    expect(checkDatasetId('../secrets')).toMatchObject({ ok: false, error: expect.stringContaining('not a dataset id') });
+    expect(checkDatasetId('DHSC.X')).toMatchObject({ ok: false });
+  });
+});
+
+describe('usageView', () => {
+  const report: UsageReport = {
+    dataset_id: 'dhsc.hes_apc',
+    owner: 'olu.owner',
+    grants: [{ project_id: 'p', columns: ['a', 'b'], state: 'current' }],
+    loads: [],
+    derived: [],
+    releases: [],
+    privacy: [{ project_id: 'p', epsilon_spent: 0.5, budget: 2 }]
+  };
+
+  it('shows each section, saying so when it is empty', () => {
+    const node = usageView(report);
+    expect(node.querySelector('h4')?.textContent).toBe('Usage of dhsc.hes_apc');
+    expect(node.querySelector('table.wb-usage-grants')?.textContent).toContain('a, b');
+    expect(node.querySelector('[data-section="loads"]')?.textContent).toContain('Nobody has loaded it');
+    expect(node.querySelector('table.wb-usage-privacy')?.textContent).toContain('0.5');
+  });
+});
+
+describe('auditText', () => {
+  it('says whether the chain is whole and where it broke', () => {
+    expect(auditText({ ok: true, events: 1234, first_broken: null })).toContain('1,234 events');
+    expect(auditText({ ok: false, events: 10, first_broken: 7, reason: 'its content does not match its hash' })).toContain('event 7: its content');
+  });
+});
+
+describe('the API calls of output checking, usage and audit', () => {
+  it('sends decisions, conclusions and releases as JSON to their routes', async () => {
+    const sent: { path: string; init: RequestInit }[] = [];
+    const api = new WorkbenchApi(async (path, init) => {
+      sent.push({ path, init });
+      return { ok: true, status: 200, statusText: 'OK', json: async () => ({ requests: [] }) } as Response;
+    });
+    await api.reviewQueue();
+    await api.reviewOutput(7, 3, 'changes', 'Merge the bands');
+    await api.conclude(7, 'approve', null);
+    await api.release(7);
+    await api.manifest(7);
+    await api.usage('dhsc.hes_apc');
+    await api.verifyAudit();
+    expect(sent.map(s => `${s.init.method ?? 'GET'} ${s.path}`)).toEqual([
+      'GET review/queue',
+      'POST review/requests/7/outputs/3/decision',
+      'POST review/requests/7/conclusion',
+      'POST review/requests/7/release',
+      'GET review/requests/7/manifest',
+      'GET owner/usage/dhsc.hes_apc',
+      'GET admin/audit/verify'
+    ]);
+    expect(JSON.parse(sent[1].init.body as string)).toEqual({ decision: 'changes', comment: 'Merge the bands' });
+  });
+
+  it('turns a refusal into its message', async () => {
+    const api = new WorkbenchApi(async () => ({ ok: false, status: 403, statusText: 'Forbidden', json: async () => ({ message: 'only output checkers review output requests', field: null }) }) as Response);
+    await expect(api.reviewQueue()).rejects.toMatchObject({ status: 403, message: 'only output checkers review output requests' });
+  });
+});
