@@ -160,7 +160,7 @@ def simulate(home: str, url: str, user: str, seconds: float, start_at: float) ->
                 except BudgetExceeded:
                     done["dp_refused"] += 1
 
-                def table_and_submit():
+                def table_and_submit(frame=frame, i=i):
                     nonlocal dp_output
                     table = project.tables.crosstab(frame, "region", "sex")
                     done["tables"] += 1
@@ -278,8 +278,8 @@ def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(run_process, home, schema_url, share, seconds, start_at) for share in shares]
             results = []
-            for share, future in zip(shares, futures):
-                for user, result in zip(share, future.result()):
+            for share, future in zip(shares, futures, strict=True):
+                for user, result in zip(share, future.result(), strict=True):
                     results.append({**result, "user": user})
         wall = max(seconds, time.time() - start_at)
         return {"results": results, "checks": check(home, schema_url, results), "wall": wall}
