@@ -297,3 +297,12 @@ def test_the_demo_sets_budgets_and_spends_some_on_a_dp_table(demo_as) -> None:
     assert budget.loc[("ons.lfs", "all projects"), "epsilon"] == 10
     outputs = project.outputs.list()
     assert "dp" in set(outputs["kind"])
+
+
+def test_a_query_the_budget_cannot_pay_is_refused_before_any_data_is_read(dp) -> None:
+    analyst = dp(ANALYST)
+    path = analyst._ctx.vault.dataset_path(DATASET)
+    path.rename(path.with_suffix(".gone"))  # reading it now would fail with NotFound
+    with pytest.raises(BudgetExceeded, match="remaining"):
+        analyst.project(PROJECT).dp.count(DATASET, epsilon=2.5)
+    assert spent(analyst) == 0

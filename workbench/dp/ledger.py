@@ -78,10 +78,28 @@ def reserve(conn: Connection, *, username: str, project_id: str, datasets: list[
 
     from workbench.db.schema import dp_spends
 
+    remaining = check_available(conn, project_id=project_id, datasets=datasets, epsilon=epsilon, delta=delta,
+                                lock=True)
     query_id = uuid.uuid4().hex
+    now = datetime.now(UTC)
+    ids = [conn.execute(insert(dp_spends).values(
+        query_id=query_id, project_id=project_id, dataset_id=dataset_id, username=username, method=method,
+        query=query, epsilon=epsilon, delta=delta, at=now)).inserted_primary_key[0] for dataset_id in datasets]
+    audit.append(conn, username, "dp.spend", f"{', '.join(datasets)} in project {project_id}",
+                 detail={"query_id": query_id, "method": method, "epsilon": epsilon, "delta": delta,
+                         "ledger": ids, "remaining": remaining})
+    return query_id, ids, remaining
+
+
+def check_available(conn: Connection, *, project_id: str, datasets: list[str], epsilon: float, delta: float = 0.0,
+                    lock: bool = False) -> dict[str, float]:
+    """ε left per dataset after a charge of ``epsilon`` (the tightest budget), or ``BudgetExceeded``.
+
+    Without ``lock`` it is a cheap early answer (a query refuses before reading any data); ``reserve`` asks again
+    under lock, which is the answer that counts."""
     remaining: dict[str, float] = {}
     for dataset_id in datasets:
-        rows = budget_rows(conn, dataset_id, project_id, lock=True)
+        rows = budget_rows(conn, dataset_id, project_id, lock=lock)
         if not rows:
             raise BudgetExceeded(
                 f"No privacy budget is set for {dataset_id}, so no differentially private query may use it (ε "
@@ -102,14 +120,7 @@ def reserve(conn: Connection, *, username: str, project_id: str, datasets: list[
                                      f"{_scope(row)} allows δ = {row['delta']:g}. Nothing was charged.")
             left.append(available - epsilon)
         remaining[dataset_id] = max(min(left), 0.0)
-    now = datetime.now(UTC)
-    ids = [conn.execute(insert(dp_spends).values(
-        query_id=query_id, project_id=project_id, dataset_id=dataset_id, username=username, method=method,
-        query=query, epsilon=epsilon, delta=delta, at=now)).inserted_primary_key[0] for dataset_id in datasets]
-    audit.append(conn, username, "dp.spend", f"{', '.join(datasets)} in project {project_id}",
-                 detail={"query_id": query_id, "method": method, "epsilon": epsilon, "delta": delta,
-                         "ledger": ids, "remaining": remaining})
-    return query_id, ids, remaining
+    return remaining
 
 
 def set_budget(conn: Connection, *, username: str, dataset_id: str, project_id: str | None, epsilon: float,

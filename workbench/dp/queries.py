@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench.dp import ledger, mechanisms
-from workbench.errors import InvalidInput, NotFound
+from workbench.errors import BudgetExceeded, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -223,6 +223,12 @@ class ProjectDP:
                               granted=check["granted"], wanted=wanted, lapsed_grant=check["lapsed"])
         if preview:
             return self._accuracy(method, spec, source, cells)
+        try:  # an early answer when the budget cannot pay: nothing is read (the reservation below still decides)
+            with self._ctx.db.read() as conn:
+                ledger.check_available(conn, project_id=self.project_id, datasets=source.datasets,
+                                       epsilon=spec["epsilon"])
+        except BudgetExceeded as error:
+            raise self._ctx.audit_refused("dp.query", resource, error) from None
         frame = self._read(source, used, spec, resource)
         truth = self._aggregate(method, spec, source, cells, frame)
         query = {"method": method, "source": source.name, **spec,
