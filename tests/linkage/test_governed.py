@@ -106,6 +106,20 @@ def test_splink_engine_in_the_workbench(linkable) -> None:
     assert linked.histogram().layout.shapes[0].x0 == linked.threshold
 
 
+def test_spark_engine_without_pyspark_is_refused_audited_and_changes_nothing(linkable, monkeypatch) -> None:
+    import sys
+
+    connect, _ = linkable
+    ws = connect(ANALYST)
+    before = snapshot(ws)
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(InvalidInput, match=r'engine "splink-spark" needs pyspark'):
+        ws.project(PROJECT).link(LEFT, RIGHT, engine="splink-spark")
+    assert snapshot(ws) == before
+    assert events(ws, "data.link")[-1]["outcome"] == "refused"
+
+
 def test_no_columns_granted_for_linkage_is_refused_audited_and_changes_nothing(people) -> None:
     connect, _ = people
     approve(connect, PROJECT, LEFT, OWNER, columns=["ref", "diagnosis"], linkage=["surname", "dob"])

@@ -1,5 +1,5 @@
-"""Record linkage: a declarative spec, two engines (recordlinkage, Splink), multi-level Fellegi–Sunter by EM,
-quality with and without truth, and clerical review.
+"""Record linkage: a declarative spec, three engines (recordlinkage, Splink on DuckDB, Splink on Spark), multi-level
+Fellegi–Sunter by EM, quality with and without truth, and clerical review.
 
     from workbench import linkage
     result = linkage.link(left, right)        # spec inferred from column names

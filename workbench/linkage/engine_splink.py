@@ -1,6 +1,7 @@
 """The Splink engine (DuckDB): the same standardised values, blocking rules and comparison levels, written as
 Splink settings, estimated with Splink's own training (u by random sampling, m by EM per training rule) and
-scored by Splink. Large linkages can move to Splink on Spark with the same spec.
+scored by Splink. The settings are written for a SQL dialect, so the Spark engine (``engine_splink_spark``) runs
+the same settings on Splink's Spark backend.
 """
 
 from __future__ import annotations
@@ -16,14 +17,29 @@ if TYPE_CHECKING:
     from workbench.linkage.standardise import Prepared
 
 
-def _q(column: str, side: str) -> str:
-    return f'"{column}_{side}"'
+# what differs between the backends' SQL: identifier quotes and two string functions (Splink's Spark jar names
+# Jaro-Winkler ``jaro_winkler``; Spark has no ``hamming``, and for equal lengths Levenshtein <= 1 is the same test)
+DIALECTS: dict[str, dict[str, str]] = {
+    "duckdb": {"quote": '"', "jaro_winkler": "jaro_winkler_similarity", "hamming": "hamming"},
+    "spark": {"quote": "`", "jaro_winkler": "jaro_winkler", "hamming": "levenshtein"},
+}
 
 
-def _levels(f: Field) -> list[dict[str, Any]]:
+def _q(column: str, side: str, dialect: str = "duckdb") -> str:
+    quote = DIALECTS[dialect]["quote"]
+    return f"{quote}{column}_{side}{quote}"
+
+
+def _levels(f: Field, dialect: str = "duckdb") -> list[dict[str, Any]]:
     """Splink comparison levels mirroring ``compare.levels`` for the field's kind (null first, else last)."""
+    sql = DIALECTS[dialect]
+    jw, hamming = sql["jaro_winkler"], sql["hamming"]
+
+    def sides(part: str) -> tuple[str, str]:
+        return _q(f"{f.name}__{part}", "l", dialect), _q(f"{f.name}__{part}", "r", dialect)
+
     v = f"{f.name}__v"
-    lv, rv = _q(v, "l"), _q(v, "r")
+    lv, rv = sides("v")
     out: list[dict[str, Any]] = [{"sql_condition": f"{lv} IS NULL OR {rv} IS NULL", "label_for_charts": "missing",
                                   "is_null_level": True}]
     exact: dict[str, Any] = {"sql_condition": f"{lv} = {rv}", "label_for_charts": "exact"}
@@ -32,30 +48,30 @@ def _levels(f: Field) -> list[dict[str, Any]]:
     out.append(exact)
     if f.kind in ("given_name", "surname", "string"):
         if f.kind == "given_name":
-            out.append({"sql_condition": f"{_q(f.name + '__grp', 'l')} = {_q(f.name + '__grp', 'r')}",
-                        "label_for_charts": "same name group"})
-        out += [{"sql_condition": f"jaro_winkler_similarity({lv}, {rv}) >= 0.92", "label_for_charts": "JW >= 0.92"},
-                {"sql_condition": f"jaro_winkler_similarity({lv}, {rv}) >= 0.8", "label_for_charts": "JW >= 0.80"}]
+            gl, gr = sides("grp")
+            out.append({"sql_condition": f"{gl} = {gr}", "label_for_charts": "same name group"})
+        out += [{"sql_condition": f"{jw}({lv}, {rv}) >= 0.92", "label_for_charts": "JW >= 0.92"},
+                {"sql_condition": f"{jw}({lv}, {rv}) >= 0.8", "label_for_charts": "JW >= 0.80"}]
     elif f.kind == "identifier":
         out += [{"sql_condition": f"levenshtein({lv}, {rv}) <= 1", "label_for_charts": "Levenshtein <= 1"},
                 {"sql_condition": f"levenshtein({lv}, {rv}) <= 2", "label_for_charts": "Levenshtein <= 2"}]
     elif f.kind == "date":
-        y, m, d = (f"{f.name}__{p}" for p in ("y", "m", "d"))
-        valid = f"{_q(y, 'l')} >= 0 AND {_q(y, 'r')} >= 0"
-        out += [{"sql_condition": f"{valid} AND {_q(y, 'l')} = {_q(y, 'r')} AND {_q(m, 'l')} = {_q(d, 'r')} AND "
-                                  f"{_q(d, 'l')} = {_q(m, 'r')}", "label_for_charts": "day/month transposed"},
-                {"sql_condition": f"{valid} AND {_q(m, 'l')} = {_q(m, 'r')} AND {_q(d, 'l')} = {_q(d, 'r')} AND "
-                                  f"abs({_q(y, 'l')} - {_q(y, 'r')}) = 1", "label_for_charts": "year off by one"},
-                {"sql_condition": f"(CASE WHEN length({lv}) = length({rv}) THEN hamming({lv}, {rv}) ELSE 99 END) "
+        (yl, yr), (ml, mr), (dl, dr) = sides("y"), sides("m"), sides("d")
+        valid = f"{yl} >= 0 AND {yr} >= 0"
+        out += [{"sql_condition": f"{valid} AND {yl} = {yr} AND {ml} = {dr} AND {dl} = {mr}",
+                 "label_for_charts": "day/month transposed"},
+                {"sql_condition": f"{valid} AND {ml} = {mr} AND {dl} = {dr} AND abs({yl} - {yr}) = 1",
+                 "label_for_charts": "year off by one"},
+                {"sql_condition": f"(CASE WHEN length({lv}) = length({rv}) THEN {hamming}({lv}, {rv}) ELSE 99 END) "
                                   "<= 1", "label_for_charts": "one digit differs"}]
     elif f.kind == "postcode":
-        out += [{"sql_condition": f"{_q(f.name + '__sector', 'l')} = {_q(f.name + '__sector', 'r')}",
-                 "label_for_charts": "same sector"},
-                {"sql_condition": f"{_q(f.name + '__district', 'l')} = {_q(f.name + '__district', 'r')}",
-                 "label_for_charts": "same district"}]
+        (sl, sr), (dl, dr) = sides("sector"), sides("district")
+        out += [{"sql_condition": f"{sl} = {sr}", "label_for_charts": "same sector"},
+                {"sql_condition": f"{dl} = {dr}", "label_for_charts": "same district"}]
     elif f.kind == "numeric":
-        out.append({"sql_condition": f"abs({_q(f.name + '__num', 'l')} - {_q(f.name + '__num', 'r')}) <= "
-                                     f"{float(f.tolerance)}", "label_for_charts": "within tolerance"})
+        nl, nr = sides("num")
+        out.append({"sql_condition": f"abs({nl} - {nr}) <= {float(f.tolerance)}",
+                    "label_for_charts": "within tolerance"})
     out.append({"sql_condition": "ELSE", "label_for_charts": "none of these"})
     return out
 
@@ -89,13 +105,14 @@ def _frame(prepared: dict[str, Prepared], side: str, n: int, block_keys: list[np
     return pd.DataFrame(columns)
 
 
-def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared]) -> list[str]:
+def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared], dialect: str = "duckdb") -> list[str]:
     """Two exact-agreement rules on different fields, so every field's m is estimated by at least one."""
     ranked = sorted(spec.fields, key=lambda f: -len(prepared[f.name].uniques))
     rules = [[ranked[0].name]]
     if len(ranked) > 1:
         rules.append([f.name for f in ranked[1:3]])
-    return [" AND ".join(f'l."{n}__v" = r."{n}__v"' for n in rule) for rule in rules]
+    q = DIALECTS[dialect]["quote"]
+    return [" AND ".join(f"l.{q}{n}__v{q} = r.{q}{n}__v{q}" for n in rule) for rule in rules]
 
 
 def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:
@@ -115,9 +132,12 @@ def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:
 
 
 def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFrame, right: pd.DataFrame,
-               dedupe: bool, *, progress: bool | None = None, seed: int = 1
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Model, list[int]]:
-    """Candidate pairs, their level matrix, Splink's match weights, the model and the pair estimate."""
+               dedupe: bool, *, progress: bool | None = None, seed: int = 1, db_api: Any = None,
+               dialect: str = "duckdb") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Model, list[int]]:
+    """Candidate pairs, their level matrix, Splink's match weights, the model and the pair estimate.
+
+    ``db_api`` is the Splink backend (DuckDB when None) and ``dialect`` the SQL its settings are written in.
+    """
     import logging
 
     import numpy as np
@@ -134,10 +154,11 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     frames = [_frame(prepared, "left", n_left, [k[0] for k in keys])]
     if not dedupe:
         frames.append(_frame(prepared, "right", n_right, [k[1] for k in keys]))
-    comparisons = [cl.CustomComparison(_levels(f), output_column_name=f.name) for f in spec.fields]
-    blocking = [f'l."block_{i}" = r."block_{i}"' for i in range(len(spec.blocking))]
+    comparisons = [cl.CustomComparison(_levels(f, dialect), output_column_name=f.name) for f in spec.fields]
+    q = DIALECTS[dialect]["quote"]
+    blocking = [f"l.{q}block_{i}{q} = r.{q}block_{i}{q}" for i in range(len(spec.blocking))]
     logging.getLogger("splink").setLevel(logging.ERROR)
-    db_api = DuckDBAPI()
+    db_api = DuckDBAPI() if db_api is None else db_api
     inputs = [db_api.register(frame, dataset_display_name=name) for frame, name in zip(frames, ("wb_left", "wb_right"),
                                                                                           strict=False)]
     # Splink's prior (the chance two random records match): most records of the smaller table are assumed to have
@@ -150,7 +171,7 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
                                probability_two_random_records_match=min(max(expected / max(cross, 1), 1e-12), 0.5))
     linker = Linker(inputs if not dedupe else inputs[0], settings, log_level=logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, max(cross, 1)), seed=seed)
-    for rule in _training_rules(spec, prepared):
+    for rule in _training_rules(spec, prepared, dialect):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     predictions = linker.inference.predict().as_pandas_dataframe()
     li = predictions["unique_id_l"].to_numpy(np.int64)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from workbench.linkage.result import LinkageResult
     from workbench.linkage.spec import LinkageSpec
 
-ENGINES = ("recordlinkage", "splink")
+ENGINES = ("recordlinkage", "splink", "splink-spark")
 
 
 def _check_frame(frame: Any, side: str) -> pd.DataFrame:
@@ -101,11 +101,13 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
                                " is missing in every record, so it cannot be compared; drop it from the spec or "
                                "fill it.", field=empty[0])
         prepared[f.name] = p
-    if engine == "splink":
+    if engine in ("splink", "splink-spark"):
         from workbench.linkage.engine_splink import run_splink
+        from workbench.linkage.engine_splink_spark import run_splink_spark
 
-        li, ri, matrix, weight, model, estimate = run_splink(spec, prepared, left, right_frame, dedupe,
-                                                             progress=progress, seed=seed)
+        run = run_splink if engine == "splink" else run_splink_spark
+        li, ri, matrix, weight, model, estimate = run(spec, prepared, left, right_frame, dedupe, progress=progress,
+                                                      seed=seed)
     else:
         from workbench.linkage.compare import random_u
         from workbench.linkage.engine_recordlinkage import candidate_levels
