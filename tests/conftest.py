@@ -158,6 +158,24 @@ def desk(governed: Connect) -> Connect:
     return governed
 
 
+def cli_runner(connect: Connect, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable:
+    """run(user, *words) -> (exit code, stdout, stderr) of `workbench --home <ws> ...` as ``user``, on the
+    workspace ``connect`` opens (its PostgreSQL database too)."""
+    from workbench.cli import main
+
+    ws = connect(ADMIN)
+    if ws._ctx.db.dialect == "postgresql":
+        monkeypatch.setenv("WORKBENCH_DATABASE_URL", ws._ctx.db.url)
+
+    def run(user: str, *words: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("WORKBENCH_USER", user)
+        code = main(["--home", str(ws.home), *words])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
 DEMO_USER = "demo.builder"
 DEMO_PERSONS = 3000
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, DATASET, OWNER, PROJECT
-
-from workbench.cli import main
+from conftest import ADMIN, ANALYST, CHECKER, DATASET, OWNER, PROJECT, cli_runner
 
 
 @pytest.fixture
 def run(governed, monkeypatch, capsys):
     """run(user, *words) -> (exit code, stdout, stderr) of `workbench --home <ws> ...` as ``user``."""
-    ws = governed(ADMIN)
-    if ws._ctx.db.dialect == "postgresql":
-        monkeypatch.setenv("WORKBENCH_DATABASE_URL", ws._ctx.db.url)
-
-    def _run(user: str, *words: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("WORKBENCH_USER", user)
-        code = main(["--home", str(ws.home), *words])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return _run
+    return cli_runner(governed, monkeypatch, capsys)
 
 
 def test_people_commands(run) -> None:

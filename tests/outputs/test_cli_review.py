@@ -6,25 +6,13 @@ import json
 
 import pytest
 from checking import submitted
-from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, PROJECT
-
-from workbench.cli import main
+from conftest import ANALYST, CHECKER, CHECKER2, CHECKER3, PROJECT, cli_runner
 
 
 @pytest.fixture
 def run(desk, monkeypatch, capsys):
     """run(user, *words) -> (exit code, stdout, stderr) of `workbench --home <ws> ...` as ``user``."""
-    ws = desk(ADMIN)
-    if ws._ctx.db.dialect == "postgresql":
-        monkeypatch.setenv("WORKBENCH_DATABASE_URL", ws._ctx.db.url)
-
-    def _run(user: str, *words: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("WORKBENCH_USER", user)
-        code = main(["--home", str(ws.home), *words])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return _run
+    return cli_runner(desk, monkeypatch, capsys)
 
 
 def test_review_commands(run, desk) -> None:
