@@ -278,7 +278,8 @@ async def test_audit_verify(api, served) -> None:
 def example_path(pattern: str) -> list[str]:
     from workbench.server.routes import openapi_path
 
-    path = openapi_path(pattern).format(dataset_id=DATASET, request_id="1", project_id=PROJECT, output_id="1")
+    path = openapi_path(pattern).format(dataset_id=DATASET, request_id="1", project_id=PROJECT, output_id="1",
+                                          operation="whoami")
     return path.strip("/").split("/")
 
 
