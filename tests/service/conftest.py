@@ -63,10 +63,9 @@ def service_env(database_url: str | None = None, **extra: str) -> dict[str, str]
 
 def launch(args: list[str], env: dict[str, str]) -> ServiceProcess:
     """``python -m workbench <args>`` with stdout read line by line in a thread and stderr kept in a file."""
-    log = tempfile.NamedTemporaryFile(prefix="workbench-service-", suffix=".log", delete=False)
-    process = ServiceProcess([sys.executable, "-m", "workbench", *args], env=env, stdout=subprocess.PIPE,
-                             stderr=log, stdin=subprocess.DEVNULL, text=True)
-    log.close()
+    with tempfile.NamedTemporaryFile(prefix="workbench-service-", suffix=".log", delete=False) as log:
+        process = ServiceProcess([sys.executable, "-m", "workbench", *args], env=env, stdout=subprocess.PIPE,
+                                 stderr=log, stdin=subprocess.DEVNULL, text=True)
     process.log_path = Path(log.name)
     process.lines = queue.Queue()
 

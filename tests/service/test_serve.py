@@ -3,6 +3,7 @@ get the API's JSON 403, nothing but the workbench API is served, and the process
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
@@ -53,6 +54,8 @@ def test_each_person_is_served_as_themselves_and_the_service_stops_on_sigterm(
     assert [r["dataset_id"] for r in to_decide.json["requests"]] == [DATASET]
     assert call(url, "workbench/api/requests/to-decide", token=ann).status == 403  # the policy still decides
 
+    proxied = call(url, "workbench/api/requests/mine", token=ann, headers={"Host": "workbench.example.org"})
+    assert proxied.status == 200  # behind a reverse proxy: the Host header is not the service's own
     projects = call(url, "workbench/api/projects", token=ann, scheme="Bearer")
     assert projects.status == 200
     assert {p["id"]: p["my_role"] for p in projects.json["projects"]} == {PROJECT: "lead", OTHER_PROJECT: "lead"}
@@ -117,6 +120,9 @@ def test_nothing_but_the_workbench_api_is_served(governed, tmp_path: Path, datab
     for extension in ("jupyterlab", "jupyter_server_terminals", "notebook_shim", "jupyter_lsp"):
         assert f"{extension} | extension was successfully loaded" not in log
     assert "workbench.server | extension was successfully loaded" in log
+    process.send_signal(signal.SIGINT)  # Ctrl-C stops it at once too, with no question asked
+    assert _wait(process) == 0
+    assert "Workbench workspace closed" in process.log()
 
 
 def test_no_workspace_is_refused_in_one_line_and_none_is_created(tmp_path: Path) -> None:

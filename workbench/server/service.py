@@ -81,7 +81,11 @@ class WorkbenchServiceApp(ServerApp):
             os.environ["WORKBENCH_HOME"] = self.workspace_home  # where the extension opens its workspace
         self.no_browser_open_file = True
         super().initialize(argv, **kwargs)
-        self._open_workspace()
+        try:
+            self._open_workspace()
+        except BaseException:
+            self._release()
+            raise
 
     def _open_workspace(self) -> None:
         holder = self.web_app.settings.get("workbench")
@@ -94,6 +98,10 @@ class WorkbenchServiceApp(ServerApp):
         """SIGTERM and SIGINT stop the service at once (no interactive confirmation)."""
         signal.signal(signal.SIGTERM, self._signal_stop)
         signal.signal(signal.SIGINT, self._signal_stop)
+
+    def running_server_info(self, kernel_count: bool = True) -> str:
+        """What the log says at start-up and on SIGUSR1 (no notebook folder, no kernels to count)."""
+        return f"Workbench service (Jupyter Server {self.version}) at {self.service_url}"
 
     @property
     def service_url(self) -> str:
@@ -110,7 +118,14 @@ class WorkbenchServiceApp(ServerApp):
 
     async def _cleanup(self) -> None:
         await super()._cleanup()
-        holder = getattr(self, "web_app", None) and self.web_app.settings.get("workbench")
+        self._release()
+
+    def _release(self) -> None:
+        """Close the workspace and remove the empty root folder (idempotent)."""
+        if getattr(self, "_released", False):
+            return
+        self._released = True
+        holder = self.web_app.settings.get("workbench") if hasattr(self, "web_app") else None
         if holder is not None:
             holder.close()
             self.log.info("Workbench workspace closed")
@@ -167,6 +182,9 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
                                "--port.", field="hub")
         settings.update(_hub_settings())
     else:
+        # requests carry their token in a header, never a cookie, so a page on another host name (DNS
+        # rebinding) gains nothing: accept any Host header, as behind a reverse proxy
+        settings["allow_remote_access"] = True
         settings["ip"] = ip if ip is not None else "127.0.0.1"
         settings["port"] = DEFAULT_PORT if port is None else port
     if not 0 <= settings["port"] <= 65535:
@@ -180,9 +198,7 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
     try:
         app.start()
     finally:
-        holder = app.web_app.settings.get("workbench")
-        if holder is not None:
-            holder.close()
+        app._release()
     print("Workbench service stopped", flush=True)
     return 0
 
