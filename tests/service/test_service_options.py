@@ -46,7 +46,13 @@ def test_hub_settings_come_from_the_hub_environment(monkeypatch) -> None:
         service._hub_settings()
     monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/services/workbench")
-    assert service._hub_settings() == {"base_url": "/services/workbench/", "ip": "127.0.0.1", "port": 10101}
+    assert service._hub_settings() == {"base_url": "/services/workbench/", "ip": "127.0.0.1", "port": 10101,
+                                       "trust_xheaders": True}
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "https://workbench.hub.internal")
+    monkeypatch.setenv("JUPYTERHUB_SSL_CERTFILE", "/etc/hub/internal.crt")
+    settings = service._hub_settings()
+    assert (settings["ip"], settings["port"], settings["certfile"]) == (
+        "workbench.hub.internal", 443, "/etc/hub/internal.crt")
     monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "unix:/tmp/socket")
     with pytest.raises(InvalidInput, match="is not an http"):
         service._hub_settings()

@@ -145,8 +145,16 @@ def _hub_settings() -> dict[str, Any]:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"--hub: JUPYTERHUB_SERVICE_URL {url!r} is not an http(s) URL.", field="hub")
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/"
-    return {"base_url": prefix if prefix.endswith("/") else prefix + "/", "ip": parts.hostname,
-            "port": parts.port or (443 if parts.scheme == "https" else 80)}
+    settings: dict[str, Any] = {
+        "base_url": prefix if prefix.endswith("/") else prefix + "/", "ip": parts.hostname,
+        "port": parts.port or (443 if parts.scheme == "https" else 80),
+        "trust_xheaders": True}  # behind the hub's proxy, as JupyterHub's own single-user servers are
+    # the hub's internal SSL, when it is on
+    for variable, trait in (("JUPYTERHUB_SSL_KEYFILE", "keyfile"), ("JUPYTERHUB_SSL_CERTFILE", "certfile"),
+                            ("JUPYTERHUB_SSL_CLIENT_CA", "client_ca")):
+        if os.environ.get(variable):
+            settings[trait] = os.environ[variable]
+    return settings
 
 
 def _identity_class(hub: bool) -> type:
@@ -175,16 +183,15 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
         raise WorkbenchError(f"No workspace at {path}; the service never creates one: run `workbench init` "
                              "(or `workbench demo`) there first, or give --home.")
     connect(path, create=False).close()  # the database is reachable and migrated, or one clear line now
-    settings: dict[str, Any] = {"workspace_home": str(path), "log_level": log_level}
+    # requests carry their token in a header, not a cookie the browser adds by itself, so a page on another host
+    # name (DNS rebinding) gains nothing; and behind a proxy the Host header is the public name
+    settings: dict[str, Any] = {"workspace_home": str(path), "log_level": log_level, "allow_remote_access": True}
     if hub:
         if ip is not None or port is not None:
             raise InvalidInput("--hub: the hub's JUPYTERHUB_SERVICE_URL sets the address; leave out --ip and "
                                "--port.", field="hub")
         settings.update(_hub_settings())
     else:
-        # requests carry their token in a header, never a cookie, so a page on another host name (DNS
-        # rebinding) gains nothing: accept any Host header, as behind a reverse proxy
-        settings["allow_remote_access"] = True
         settings["ip"] = ip if ip is not None else "127.0.0.1"
         settings["port"] = DEFAULT_PORT if port is None else port
     if not 0 <= settings["port"] <= 65535:
