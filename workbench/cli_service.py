@@ -42,8 +42,16 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     with _connect(args) as ws:
         frame = _tokens(ws).list(args.username)
+    if args.format == "table":
+        def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
+            return "never" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(fmt)
+
+        frame = frame.assign(expires=frame["expires"].map(lambda v: when(v, "%Y-%m-%d")),
+                             created_at=frame["created_at"].map(when), last_used_at=frame["last_used_at"].map(when))
     _show(frame, args.format, ["id", "username", "label", "status", "expires", "created_by", "created_at",
                                "last_used_at"], empty="No API tokens.")
     return 0

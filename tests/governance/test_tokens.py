@@ -205,7 +205,8 @@ def test_token_commands(staffed, monkeypatch, capsys) -> None:
     assert code == 0 and re.fullmatch(r"wbt_\S+\n", out), out
 
     code, out, _ = run(ANALYST, "token", "list")
-    assert code == 0 and "laptop kernel" in out and "ci" in out and "wbt_" not in out
+    assert code == 0 and "wbt_" not in out
+    assert re.search(r"laptop kernel\s+active\s+2099-01-31", out) and re.search(r"\bci\s+active\s+never", out), out
     code, out, _ = run(ADMIN, "token", "list", "--format", "json")
     listed = json.loads(out)
     assert [t["label"] for t in listed] == ["laptop kernel", "ci"] and not any("token_hash" in t for t in listed)

@@ -50,20 +50,34 @@ class ServiceProcess(subprocess.Popen):
                 out.append(line)
 
 
+_SCRATCH: list[Path] = []
+
+
+def scratch() -> Path:
+    """One folder per test run for the services' logs and Jupyter runtime files, removed at exit."""
+    if not _SCRATCH:
+        import atexit
+        import shutil
+
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="workbench-service-tests-")))
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+    return _SCRATCH[0]
+
+
 def service_env(database_url: str | None = None, **extra: str) -> dict[str, str]:
     """The child's environment: this one without workbench or hub settings, plus ``database_url`` and ``extra``."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("WORKBENCH_", "JUPYTERHUB_", "JUPYTER_TOKEN"))}
     if database_url:
         env["WORKBENCH_DATABASE_URL"] = database_url
-    env.setdefault("JUPYTER_RUNTIME_DIR", tempfile.mkdtemp(prefix="workbench-service-runtime-"))
+    env["JUPYTER_RUNTIME_DIR"] = str(scratch() / "runtime")
     env.update(extra)
     return env
 
 
 def launch(args: list[str], env: dict[str, str]) -> ServiceProcess:
     """``python -m workbench <args>`` with stdout read line by line in a thread and stderr kept in a file."""
-    with tempfile.NamedTemporaryFile(prefix="workbench-service-", suffix=".log", delete=False) as log:
+    with tempfile.NamedTemporaryFile(prefix="service-", suffix=".log", dir=scratch(), delete=False) as log:
         process = ServiceProcess([sys.executable, "-m", "workbench", *args], env=env, stdout=subprocess.PIPE,
                                  stderr=log, stdin=subprocess.DEVNULL, text=True)
     process.log_path = Path(log.name)
