@@ -182,9 +182,9 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
     if not exists(path):
         raise WorkbenchError(f"No workspace at {path}; the service never creates one: run `workbench init` "
                              "(or `workbench demo`) there first, or give --home.")
-    connect(path, create=False).close()  # the database is reachable and migrated, or one clear line now
-    # requests carry their token in a header, not a cookie the browser adds by itself, so a page on another host
-    # name (DNS rebinding) gains nothing; and behind a proxy the Host header is the public name
+    # Any Host header: behind a proxy it is the public name. Standalone, tokens travel in a header a browser never
+    # adds by itself, so a page on another host name (DNS rebinding) gains nothing; under a hub, as JupyterHub's
+    # own single-user servers do.
     settings: dict[str, Any] = {"workspace_home": str(path), "log_level": log_level, "allow_remote_access": True}
     if hub:
         if ip is not None or port is not None:
@@ -198,6 +198,7 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
         raise InvalidInput(f"--port: {settings['port']} is not a port number (0–65535; 0 picks a free one).",
                            field="port")
     settings["identity_provider_class"] = _identity_class(hub)
+    connect(path, create=False).close()  # the database is reachable and migrated, or one clear line now
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         settings["allow_root"] = True  # the service runs no code; containers often run as root
     app = WorkbenchServiceApp(config=Config({"WorkbenchServiceApp": settings}))
