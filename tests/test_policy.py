@@ -53,6 +53,10 @@ ALLOWED = {
     "dp.budget.set": {"admin"},
     "training.attempt": set(ROLES),
     "training.manage": {"admin", "trainer"},
+    # API tokens of someone else (everyone manages their own: test_own_api_tokens)
+    "tokens.create": {"admin"},
+    "tokens.read": {"admin"},
+    "tokens.revoke": {"admin"},
 }
 TODAY = "2026-06-01"
 GOOD = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
@@ -71,7 +75,8 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             **{f"review.{a}": {"project": "p", "member_role": None, "project_status": "active", "authored": False}
                for a in ("read", "decide", "conclude", "release")},
             "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
-            "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}}
+            "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
+            **{f"tokens.{a}": {"username": "someone.else"} for a in ("create", "read", "revoke")}}
 
 
 def test_matrix_covers_every_action() -> None:
@@ -190,3 +195,17 @@ def test_output_checking_rules() -> None:
     assert "authored" in decide(checker, "review.decide", {**independent, "authored": True}).reason
     assert "suspended" in decide(checker, "review.release", {**independent, "project_status": "suspended"}).reason
     assert decide(checker, "review.release", {**independent, "project_status": "closed"})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ["tokens.create", "tokens.read", "tokens.revoke"])
+def test_own_api_tokens(role: str, action: str) -> None:
+    me = Actor("me", frozenset({role}), registered=True)
+    assert decide(me, action, {"username": "me"}), "everyone registered manages their own tokens"
+    everyone = decide(me, action, {"username": None})  # every person's at once
+    assert everyone.allowed == (role == "admin"), everyone.reason
+    other = decide(me, action, {"username": "someone.else"})
+    assert other.allowed == (role == "admin")
+    if role != "admin":
+        assert "only an admin" in other.reason and "your own" in other.reason
+    assert not decide(Actor("me"), action, {"username": "me"}), "a person not registered has no tokens"

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied
+from workbench.governance.tokens import Tokens
 
 # operation name → roles allowed to perform it
 EXPECTED = {
@@ -99,11 +100,20 @@ EXPECTED = {
     "read exercise solution": {"admin", "trainer"},
     "link datasets": {"analyst"},
     "list linkage runs": {"analyst"},
+    # API tokens for the workbench service: everyone manages their own, admins anyone's
+    "create own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "create another's API token": {"admin"},
+    "list own API tokens": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list another's API tokens": {"admin"},
+    "revoke own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "revoke another's API token": {"admin"},
 }
 
 
 def operations(ws, user: str, state: dict) -> dict:
     tag = user.split(".")[0]
+    other = ANALYST if user != ANALYST else OWNER
+    tokens = Tokens(ws._ctx)
     return {
         "search catalogue": lambda: ws.catalogue.search("hospital"),
         "read entry": lambda: ws.catalogue["dhsc.admissions"],
@@ -181,6 +191,12 @@ def operations(ws, user: str, state: dict) -> dict:
         "read exercise solution": lambda: ws.training.exercise("dp-1").solution(),
         "link datasets": lambda: ws.project(PROJECT).link("dhsc.people", "ons.people"),
         "list linkage runs": lambda: ws.project(PROJECT).linkage_runs(),
+        "create own API token": lambda: tokens.create(user, label=f"{tag} kernel"),
+        "create another's API token": lambda: tokens.create(other, label=f"from {tag}"),
+        "list own API tokens": lambda: tokens.list(),
+        "list another's API tokens": lambda: tokens.list(other),
+        "revoke own API token": lambda: tokens.revoke(state["tokens"][user], reason="Done"),
+        "revoke another's API token": lambda: tokens.revoke(state["tokens"][other], reason="Left"),
     }
 
 
@@ -216,6 +232,7 @@ def world(governed, tmp_path):
         for name in ("reviewed", "approved"):
             staffed(user).review.decide(state[name], 1, "approve", "Safe")
     staffed(CHECKER3).review.conclude(state["approved"], "approve")
+    state["tokens"] = {person: Tokens(admin._ctx).create(person, label="matrix")["id"] for person in ROLE_OF}
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),
                 pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))

@@ -1,5 +1,6 @@
 """The ``workbench`` command: create workspaces, build the demo, use the catalogue, start JupyterLab
-(people, projects, access, owner and audit commands are in ``cli_governance``; output checking in ``cli_review``).
+(people, projects, access, owner and audit commands are in ``cli_governance``; output checking in ``cli_review``;
+the service and its API tokens in ``cli_service``).
 
 Errors print one clear line on stderr and exit with status 1 (2 for a malformed command line).
 """
@@ -195,9 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from workbench.cli_governance import add_commands
     from workbench.cli_review import add_commands as add_review_commands
+    from workbench.cli_service import add_commands as add_service_commands
 
     add_commands(commands, ["table", "csv", "json"])
     add_review_commands(commands, ["table", "csv", "json"])
+    add_service_commands(commands, ["table", "csv", "json"])
 
     p = commands.add_parser("lab", help="start JupyterLab on the workspace")
     p.add_argument("--port", type=int, default=8888)

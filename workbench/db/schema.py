@@ -358,6 +358,20 @@ training_attempts = Table(
     Column("at", DateTime(timezone=True), nullable=False),
 )
 
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(63), ForeignKey("people.username"), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the token itself is never kept
+    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires", Date),  # valid through this day (UTC); NULL: until revoked
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_by", String(63), ForeignKey("people.username")),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
 settings = Table(
     "settings", metadata,
     Column("key", String(100), primary_key=True),

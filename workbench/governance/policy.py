@@ -249,6 +249,17 @@ def _delegate(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     return _deny(f"only the dataset's data owner ({resource.get('owner') or 'none'}) or an admin names delegates")
 
 
+def _own_tokens(what: str):
+    """Admins manage anyone's API tokens; every registered person manages their own (``resource["username"]``)."""
+    def rule(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+        if actor.has("admin"):
+            return _allow(f"admins may {what} anyone's API tokens")
+        if resource.get("username") == actor.username:
+            return _allow(f"everyone registered may {what} their own API tokens")
+        return _deny(f"only an admin may {what} another person's API tokens; you may {what} your own")
+    return rule
+
+
 ACTIONS = {
     "catalogue.read": _registered,
     "catalogue.export": _registered,
@@ -294,6 +305,9 @@ ACTIONS = {
     "settings.read": _registered,
     "settings.write": _roles("admin"),
     "audit.verify": _roles("admin"),
+    "tokens.create": _own_tokens("create"),
+    "tokens.read": _own_tokens("list"),
+    "tokens.revoke": _own_tokens("revoke"),
 }
 
 # How each action reads in a refusal: "<user> may not <verb> <resource>: <reason>."
@@ -314,6 +328,7 @@ VERBS = {
     "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",
     "training.attempt": "attempt", "training.manage": "manage",
     "audit.verify": "verify",
+    "tokens.create": "create", "tokens.read": "list", "tokens.revoke": "revoke",
 }
 
 

@@ -1,0 +1,212 @@
+"""``workbench serve``: the workbench REST API alone, as a service for many people.
+
+The same handlers as the JupyterLab extension (``workbench.server``), on a Jupyter server stripped of
+everything else: no contents, files, kernels, sessions, terminals, notebook views or other server extensions,
+no login page and no browser. The service never runs code or serves files; people's kernels talk to it with
+their own token (standalone: ``workbench token create``; under JupyterHub: a hub-issued token).
+
+The workspace is opened at start-up (never created), so a missing workspace or an unreachable database stops
+the service at once with one clear line, and it is closed when the service stops (SIGTERM or SIGINT).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+from typing import Any
+from urllib.parse import urlsplit
+
+from jupyter_server.serverapp import ServerApp
+from traitlets import Unicode, default
+
+from workbench.errors import InvalidInput, WorkbenchError
+
+EXTENSION = "workbench.server"
+STANDALONE_IDENTITY = "workbench.server.tokens.TokenIdentityProvider"
+HUB_IDENTITY = "workbench.server.hub.HubIdentityProvider"
+URL_LINE = "Workbench service at {url}"  # the first line on standard output, for scripts and tests
+DEFAULT_PORT = 8585
+
+
+class WorkbenchServiceApp(ServerApp):
+    """A Jupyter server that serves the workbench REST API and nothing else."""
+
+    name = "workbench-service"  # reads workbench_service_config.py/json, not the notebook server's config
+    description = "The workbench REST API as a service (no kernels, files or terminals)."
+    # /api (version, status, /api/me: who the token names) and nothing of contents, kernels, files, views...
+    default_services = ("api", "auth")
+
+    workspace_home = Unicode("", help="The workspace folder to serve (default: $WORKBENCH_HOME).").tag(config=True)
+
+    @default("terminals_enabled")
+    def _no_terminals(self) -> bool:
+        return False
+
+    @default("open_browser")
+    def _no_browser(self) -> bool:
+        return False
+
+    @default("port")
+    def _default_port(self) -> int:
+        return DEFAULT_PORT
+
+    @default("port_retries")
+    def _no_other_port(self) -> int:
+        return 0  # a service answers where it was told to, or not at all
+
+    @default("identity_provider_class")
+    def _default_identity(self) -> Any:
+        from workbench.server.tokens import TokenIdentityProvider
+
+        return TokenIdentityProvider
+
+    def find_server_extensions(self) -> None:
+        """Installed extensions (JupyterLab, terminals, LSP...) are not looked for: only the workbench's runs."""
+
+    def init_server_extensions(self) -> None:
+        self.jpserver_extensions = {EXTENSION: True}
+        self.terminals_enabled = False
+        super().init_server_extensions()
+
+    def init_configurables(self) -> None:
+        # the contents and kernel managers exist but have no routes; root them in an empty private folder
+        self._empty_root = tempfile.mkdtemp(prefix="workbench-service-")
+        self.root_dir = self._empty_root
+        super().init_configurables()
+
+    def initialize(self, argv: list[str] | None = None, **kwargs: Any) -> None:
+        if self.workspace_home:
+            os.environ["WORKBENCH_HOME"] = self.workspace_home  # where the extension opens its workspace
+        self.no_browser_open_file = True
+        super().initialize(argv, **kwargs)
+        try:
+            self._open_workspace()
+        except BaseException:
+            self._release()
+            raise
+
+    def _open_workspace(self) -> None:
+        holder = self.web_app.settings.get("workbench")
+        if holder is None:
+            raise WorkbenchError(f"The {EXTENSION} server extension did not load; see the log above.")
+        ws = holder.workspace()
+        self.log.info("Serving the workbench workspace %s on %s", ws.home, ws._ctx.db.dialect)
+
+    def init_signal(self) -> None:
+        """SIGTERM and SIGINT stop the service at once (no interactive confirmation)."""
+        signal.signal(signal.SIGTERM, self._signal_stop)
+        signal.signal(signal.SIGINT, self._signal_stop)
+
+    def running_server_info(self, kernel_count: bool = True) -> str:
+        """What the log says at start-up and on SIGUSR1 (no notebook folder, no kernels to count)."""
+        return f"Workbench service (Jupyter Server {self.version}) at {self.service_url}"
+
+    @property
+    def service_url(self) -> str:
+        host = self.ip if self.ip not in ("", "0.0.0.0", "::") else "localhost"
+        if ":" in host:
+            host = f"[{host}]"
+        scheme = "https" if self.certfile else "http"
+        return f"{scheme}://{host}:{self.port}{self.base_url}"
+
+    async def _post_start(self) -> None:
+        # runs once the HTTP server listens (its bind callback was queued first): say where, for scripts
+        print(URL_LINE.format(url=self.service_url), flush=True)
+        await super()._post_start()
+
+    async def _cleanup(self) -> None:
+        await super()._cleanup()
+        self._release()
+
+    def _release(self) -> None:
+        """Close the workspace and remove the empty root folder (idempotent)."""
+        if getattr(self, "_released", False):
+            return
+        self._released = True
+        holder = self.web_app.settings.get("workbench") if hasattr(self, "web_app") else None
+        if holder is not None:
+            holder.close()
+            self.log.info("Workbench workspace closed")
+        root = getattr(self, "_empty_root", None)
+        if root:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _hub_settings() -> dict[str, Any]:
+    """base_url, ip and port of a service JupyterHub manages, from the environment the hub gives it."""
+    url = os.environ.get("JUPYTERHUB_SERVICE_URL")
+    if not url:
+        raise InvalidInput("--hub: JUPYTERHUB_SERVICE_URL is not set; JupyterHub sets it for a managed service "
+                           "with a url (see deploy/jupyterhub_config.py). Without a hub, leave out --hub.",
+                           field="hub")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput(f"--hub: JUPYTERHUB_SERVICE_URL {url!r} is not an http(s) URL.", field="hub")
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/"
+    settings: dict[str, Any] = {
+        "base_url": prefix if prefix.endswith("/") else prefix + "/", "ip": parts.hostname,
+        "port": parts.port or (443 if parts.scheme == "https" else 80),
+        "trust_xheaders": True}  # behind the hub's proxy, as JupyterHub's own single-user servers are
+    # the hub's internal SSL, when it is on
+    for variable, trait in (("JUPYTERHUB_SSL_KEYFILE", "keyfile"), ("JUPYTERHUB_SSL_CERTFILE", "certfile"),
+                            ("JUPYTERHUB_SSL_CLIENT_CA", "client_ca")):
+        if os.environ.get(variable):
+            settings[trait] = os.environ[variable]
+    return settings
+
+
+def _identity_class(hub: bool) -> type:
+    """The identity provider, imported by name (the hub's is optional in a standalone installation)."""
+    from importlib import import_module
+
+    name = HUB_IDENTITY if hub else STANDALONE_IDENTITY
+    module, _, attribute = name.rpartition(".")
+    try:
+        return getattr(import_module(module), attribute)
+    except (ImportError, AttributeError) as error:
+        raise WorkbenchError(f"--hub needs {name}, which this installation lacks ({error}); reinstall the "
+                             "workbench with JupyterHub support or start the service without --hub.") from None
+
+
+def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, port: int | None = None,
+        hub: bool = False, log_level: str = "INFO") -> int:
+    """Serve the workspace at ``home`` until SIGTERM/SIGINT; refuse (WorkbenchError) if it cannot be opened."""
+    from traitlets.config import Config
+
+    from workbench.config import resolve_home
+    from workbench.workspace import connect, exists
+
+    path = resolve_home(home)
+    if not exists(path):
+        raise WorkbenchError(f"No workspace at {path}; the service never creates one: run `workbench init` "
+                             "(or `workbench demo`) there first, or give --home.")
+    # Any Host header: behind a proxy it is the public name. Standalone, tokens travel in a header a browser never
+    # adds by itself, so a page on another host name (DNS rebinding) gains nothing; under a hub, as JupyterHub's
+    # own single-user servers do.
+    settings: dict[str, Any] = {"workspace_home": str(path), "log_level": log_level, "allow_remote_access": True}
+    if hub:
+        if ip is not None or port is not None:
+            raise InvalidInput("--hub: the hub's JUPYTERHUB_SERVICE_URL sets the address; leave out --ip and "
+                               "--port.", field="hub")
+        settings.update(_hub_settings())
+    else:
+        settings["ip"] = ip if ip is not None else "127.0.0.1"
+        settings["port"] = DEFAULT_PORT if port is None else port
+    if not 0 <= settings["port"] <= 65535:
+        raise InvalidInput(f"--port: {settings['port']} is not a port number (0–65535; 0 picks a free one).",
+                           field="port")
+    settings["identity_provider_class"] = _identity_class(hub)
+    connect(path, create=False).close()  # the database is reachable and migrated, or one clear line now
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        settings["allow_root"] = True  # the service runs no code; containers often run as root
+    app = WorkbenchServiceApp(config=Config({"WorkbenchServiceApp": settings}))
+    app.initialize(argv=[])
+    try:
+        app.start()
+    finally:
+        app._release()
+    print("Workbench service stopped", flush=True)
+    return 0
+
