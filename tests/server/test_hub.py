@@ -144,6 +144,13 @@ async def test_the_hub_is_asked_once_per_token_while_its_answer_is_fresh(call, h
     assert sorted(hub.asked) == ["ann-token", "not-a-hub-token"]
 
 
+async def test_a_hub_that_cannot_be_reached_identifies_nobody(call, hub) -> None:
+    hub.server.stop()
+    reply = await call("bea-token", "GET", "requests", "mine")
+    assert reply.status == 503, reply
+    assert hub.asked == []
+
+
 async def test_jupyters_own_resources_are_refused_even_to_a_hub_user(call) -> None:
     for path in (("kernels",), ("contents",), ("sessions",), ("terminals",), ("kernelspecs",)):
         reply = await call("ann-token", "GET", *path, api=("api",))

@@ -29,6 +29,7 @@ from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import IdentityProvider, User
+from tornado.web import HTTPError
 from traitlets import Bool, Instance, Integer, Set, Unicode, default
 
 from workbench.errors import InvalidInput
@@ -63,12 +64,6 @@ class HubIdentityProvider(IdentityProvider):
 
     cache_seconds = Integer(
         60, help="How long the hub's answer about a token is reused before asking again.",
-    ).tag(config=True)
-
-    allow_services = Bool(
-        False,
-        help="Accept tokens owned by other hub services (their name becomes the user name). Off: only people "
-             "use the workbench.",
     ).tag(config=True)
 
     hub_auth = Instance("jupyterhub.services.auth.HubAuth")
@@ -125,13 +120,17 @@ class HubIdentityProvider(IdentityProvider):
         token = self.bearer_token(handler)
         if not token:
             return None
-        model = await self.hub_auth.user_for_token(token, sync=False)
+        try:
+            model = await self.hub_auth.user_for_token(token, sync=False)
+        except HTTPError as error:  # HubAuth's own: the hub could not be reached or failed
+            self.log.error("Could not ask JupyterHub who holds a token: %s", error.log_message)
+            raise HTTPError(503, "JupyterHub could not be asked who holds this token; try again shortly.") from None
         if not model:
             self.log.warning("Refused a request to the workbench service: the hub knows no such token.")
             return None
         kind, name = model.get("kind", "user"), model.get("name", "")
-        if kind != "user" and not self.allow_services:
-            self.log.warning("Refused hub %s %r: only hub users use the workbench service.", kind, name)
+        if kind != "user":
+            self.log.warning("Refused hub %s %r: only hub users (people) use the workbench service.", kind, name)
             return None
         if not self.hub_auth.check_scopes(self.access_scopes, model):
             self.log.warning("Refused hub %s %r: its token lacks the scope %s.", kind, name,
