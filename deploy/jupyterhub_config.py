@@ -31,7 +31,7 @@
 import importlib.util
 import os
 import sys
-from urllib.parse import urljoin, urlparse
+from urllib.parse import urljoin
 
 c = get_config()  # noqa: F821 (JupyterHub defines it)
 
@@ -76,15 +76,8 @@ def service_command() -> list[str]:
     if importlib.util.find_spec("workbench.__main__") and importlib.util.find_spec("workbench.cli_serve"):
         return [sys.executable, "-m", "workbench", "serve", "--hub", "--home", workbench_home]
     # A workbench without `workbench serve`: a Jupyter server with the workbench's REST API and the hub identity.
-    listen = urlparse(service_url)
-    prefix = urlparse(urljoin(bind_url, f"services/{SERVICE}/")).path
     return [sys.executable, "-m", "jupyter", "server",
-            "--ServerApp.identity_provider_class=workbench.server.hub.HubIdentityProvider",
-            "--ServerApp.authorizer_class=workbench.server.hub.ServiceAuthorizer",
-            f"--ServerApp.base_url={prefix}", f"--ServerApp.ip={listen.hostname}", f"--ServerApp.port={listen.port}",
-            "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
-            # requests come through the hub's proxy, carrying the public host name
-            "--ServerApp.allow_remote_access=True",
+            "--config=" + os.path.join(os.path.dirname(os.path.abspath(__file__)), "workbench_service_config.py"),
             *(["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])]
 
 

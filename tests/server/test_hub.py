@@ -178,3 +178,22 @@ def test_the_access_scope_names_the_service(monkeypatch) -> None:
     monkeypatch.setenv("JUPYTERHUB_SERVICE_NAME", "tre-api")
     assert HubIdentityProvider().access_scopes == {"access:services!service=tre-api"}
     assert HubIdentityProvider(service_name="x").access_scopes == {"access:services!service=x"}
+
+
+def test_the_service_listens_where_the_hub_says() -> None:
+    from workbench.server.hub import HubIdentityProvider, ServiceAuthorizer, server_config
+
+    env = {"JUPYTERHUB_API_TOKEN": "t", "JUPYTERHUB_API_URL": "http://127.0.0.1:8081/hub/api",
+           "JUPYTERHUB_SERVICE_NAME": SERVICE, "JUPYTERHUB_SERVICE_URL": "http://127.0.0.1:10101",
+           "JUPYTERHUB_SERVICE_PREFIX": "/services/workbench/"}
+    settings = server_config(env)["ServerApp"]
+    assert (settings["ip"], settings["port"], settings["base_url"]) == ("127.0.0.1", 10101, "/services/workbench/")
+    assert settings["identity_provider_class"] is HubIdentityProvider
+    assert settings["authorizer_class"] is ServiceAuthorizer and settings["allow_remote_access"] is True
+    for url in ("https://127.0.0.1:10101", "http://127.0.0.1", "127.0.0.1:10101"):
+        with pytest.raises(InvalidInput, match="JUPYTERHUB_SERVICE_URL"):
+            server_config({**env, "JUPYTERHUB_SERVICE_URL": url})
+    for name in env:
+        if name != "JUPYTERHUB_SERVICE_PREFIX":
+            with pytest.raises(InvalidInput, match=name):
+                server_config({k: v for k, v in env.items() if k != name})

@@ -255,16 +255,17 @@ def test_each_person_sees_only_their_projects_through_the_hub_service(hub: Hub) 
     # and the login cookie alone is not a credential of the service
     assert first.get(hub.url + SERVICE_API + "requests/mine", timeout=30).status_code == 403
     # Jupyter's own resources on the service are refused even to a person with access
-    kernels = service(hub, tokens[FIRST_ANALYST], "POST", "../../api/kernels", {"name": "python3"})
-    assert kernels.status_code == 403, kernels.text
-    # a wrong password signs nobody in
     import requests
 
+    kernels = requests.post(hub.url + "services/workbench/api/kernels", json={"name": "python3"}, timeout=60,
+                            headers={"Authorization": f"token {tokens[FIRST_ANALYST]}"})
+    assert kernels.status_code == 403 and "not authorized" in kernels.text, kernels.text
+    # a wrong password signs nobody in
     page = requests.Session()
     page.get(hub.url + "hub/login", timeout=30)
     bad = page.post(hub.url + "hub/login", allow_redirects=False, timeout=30,
                     data={"username": FIRST_ANALYST, "password": "wrong-password", "_xsrf": page.cookies.get("_xsrf")})
-    assert bad.status_code != 302
+    assert bad.status_code == 403 and "jupyterhub-session-id" not in page.cookies
 
 
 def _environment(pid: int) -> dict[str, str]:
@@ -314,7 +315,7 @@ def test_a_spawned_servers_kernels_get_the_service_url_and_a_token_it_accepts_bu
     # while the service itself holds the workspace
     def is_service(process: Any) -> bool:
         command = process.cmdline() if process.is_running() else []
-        return "HubIdentityProvider" in " ".join(command) or ("serve" in command and "--hub" in command)
+        return "workbench_service_config.py" in " ".join(command) or ("serve" in command and "--hub" in command)
 
     service_processes = [p for p in hub.descendants.values() if is_service(p)]
     assert len(service_processes) == 1

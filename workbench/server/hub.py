@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
@@ -34,19 +35,41 @@ from traitlets import Bool, Instance, Integer, Set, Unicode, default
 
 from workbench.errors import InvalidInput
 
-HUB_ENVIRONMENT = ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_NAME")
 AUTHORIZATION = re.compile(r"^\s*(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
 
 
-def _needed(variable: str) -> str:
-    value = os.environ.get(variable, "").strip()
+def _needed(variable: str, environ: Mapping[str, str] | None = None) -> str:
+    value = (os.environ if environ is None else environ).get(variable, "").strip()
     if not value:
         raise InvalidInput(
             f"{variable} is not set: the workbench service identifies callers through JupyterHub and needs the "
             "environment JupyterHub gives a managed service (JUPYTERHUB_API_TOKEN, JUPYTERHUB_API_URL, "
-            "JUPYTERHUB_SERVICE_NAME). Run it as a service in jupyterhub_config.py (deploy/jupyterhub_config.py "
-            "is an example) rather than by hand.", field=variable)
+            "JUPYTERHUB_SERVICE_NAME, JUPYTERHUB_SERVICE_URL). Run it as a service in jupyterhub_config.py "
+            "(deploy/jupyterhub_config.py is an example) rather than by hand.", field=variable)
     return value
+
+
+def server_config(environ: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    """The Jupyter server settings of the workbench service under JupyterHub, from the hub-given environment.
+
+    It listens where ``JUPYTERHUB_SERVICE_URL`` says, under ``JUPYTERHUB_SERVICE_PREFIX``, names callers by their
+    hub token and refuses Jupyter's own resources. Requests arrive through the hub's proxy with the public host
+    name, hence ``allow_remote_access``.
+    """
+    from urllib.parse import urlparse
+
+    env = os.environ if environ is None else environ
+    for variable in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_NAME"):
+        _needed(variable, env)
+    url = urlparse(_needed("JUPYTERHUB_SERVICE_URL", env))
+    if url.scheme != "http" or not url.hostname or not url.port:
+        raise InvalidInput(f"JUPYTERHUB_SERVICE_URL: {url.geturl()!r} is not an http://host:port address; give the "
+                           "service a 'url' such as http://127.0.0.1:10101 in jupyterhub_config.py (JupyterHub's "
+                           "internal_ssl is not supported).", field="JUPYTERHUB_SERVICE_URL")
+    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX", "").strip() or "/"
+    return {"ServerApp": {"identity_provider_class": HubIdentityProvider, "authorizer_class": ServiceAuthorizer,
+                          "ip": url.hostname, "port": url.port, "port_retries": 0, "base_url": prefix,
+                          "allow_remote_access": True, "open_browser": False}}
 
 
 class HubIdentityProvider(IdentityProvider):
