@@ -91,6 +91,11 @@ class HubIdentityProvider(IdentityProvider):
 
     hub_auth = Instance("jupyterhub.services.auth.HubAuth")
 
+    # what a refused caller is told (the API's 403 for no identity)
+    refusal_message = ("Send a JupyterHub API token that may access the workbench service, as "
+                       "'Authorization: token <token>': $JUPYTERHUB_API_TOKEN in a kernel under JupyterHub, or a "
+                       "token made on the hub's Token page.")
+
     @default("service_name")
     def _default_service_name(self) -> str:
         return _needed("JUPYTERHUB_SERVICE_NAME")
