@@ -30,7 +30,8 @@ ROLE_OF = {ADMIN: "admin", OWNER: "data_owner", OTHER_OWNER: "data_owner", ANALY
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER", "WORKBENCH_USER"):
+    for name in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER", "WORKBENCH_USER", "WORKBENCH_URL",
+                 "WORKBENCH_TOKEN", "JUPYTERHUB_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -287,3 +288,28 @@ def api(jp_fetch, served) -> Callable[..., Any]:
         return Reply(response.code, response.body)
 
     return call
+
+
+# ----- the kernel API contract (tests/contract) ---------------------------------------------------------------
+@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.slow)])
+def kernel(request: pytest.FixtureRequest, desk: Connect, tmp_path: Path,
+           database_url: str | None) -> Iterator[Callable[[str], Any]]:
+    """kernel(user): the workspace a notebook kernel gets as ``user`` — embedded (``desk``), or remote: the same
+    workspace run by ``workbench serve`` and reached with the person's token. Tests arrange state directly on
+    the workspace, as an admin would on the service host, and act through ``kernel``."""
+    if request.param == "embedded":
+        yield desk
+        return
+    from service_harness import start_service
+    from workbench.governance.tokens import Tokens
+
+    admin = desk(ADMIN)
+    tokens: dict[str, str] = {}
+    with start_service(tmp_path / "ws", database_url=database_url) as url:
+
+        def connect(user: str) -> Any:
+            if user not in tokens:
+                tokens[user] = Tokens(admin._ctx).create(user, label="contract tests")["token"]
+            return workbench.connect(url=url, token=tokens[user])
+
+        yield connect

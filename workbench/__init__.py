@@ -22,13 +22,32 @@ from workbench.errors import (
 )
 
 if TYPE_CHECKING:
+    from workbench.remote.workspace import RemoteWorkspace
     from workbench.workspace import Workspace
 
 __version__ = "0.1.0"
 
 
-def connect(home: Any = None, *, database_url: str | None = None, create: bool = True) -> Workspace:
-    """Open the workspace at ``home`` (default ``$WORKBENCH_HOME`` or ``./.workbench``), creating it if new."""
+def connect(home: Any = None, *, database_url: str | None = None, create: bool = True, url: str | None = None,
+            token: str | None = None) -> Workspace | RemoteWorkspace:
+    """Open the workspace at ``home`` (default ``$WORKBENCH_HOME`` or ``./.workbench``), creating it if new.
+
+    In service mode (``url``, or ``$WORKBENCH_URL`` when no ``home`` or ``database_url`` is given) the workspace is
+    the one the workbench service runs, used with your token (``token``, ``$WORKBENCH_TOKEN`` or
+    ``$JUPYTERHUB_API_TOKEN``): the same API, and the kernel holds no database, vault or key.
+    """
+    from workbench.remote import connect_remote, service_url
+
+    if url is None and home is None and database_url is None:
+        url = service_url()
+    if url is not None:
+        if home is not None or database_url is not None:
+            raise InvalidInput("url: connect either to a workspace folder (home, database_url) or to a workbench "
+                               "service (url), not both.", field="url")
+        return connect_remote(url, token)
+    if token is not None:
+        raise InvalidInput("token: a token is for a workbench service; give url= too (or set WORKBENCH_URL).",
+                           field="token")
     from workbench.workspace import connect as _connect
 
     return _connect(home, database_url=database_url, create=create)

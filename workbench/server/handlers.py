@@ -39,6 +39,13 @@ MAX_OFFSET = 1_000_000_000
 MAX_BODY_BYTES = 64 * 1024
 
 
+def error_name(error: WorkbenchError) -> str:
+    """The public class of an error (what a remote kernel raises again): the nearest one in workbench.errors."""
+    import workbench.errors as errors
+
+    return next(kind.__name__ for kind in type(error).__mro__ if getattr(errors, kind.__name__, None) is kind)
+
+
 def status_of(error: WorkbenchError) -> int:
     return next((status for kind, status in STATUS if isinstance(error, kind)), 409)
 
@@ -158,7 +165,8 @@ class WorkbenchHandler(APIHandler):
 
     def refuse(self, error: WorkbenchError) -> None:
         self.set_status(status_of(error))
-        self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None)}))
+        self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
+                                "error": error_name(error)}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Tornado's own errors (403 unauthenticated, 404, 405, a bug's 500) in the API's error shape."""
@@ -474,6 +482,33 @@ class ReviewManifestHandler(WorkbenchHandler):
             self.refuse(error)
             return
         await self.answer(lambda ws: ws.review.manifest(number))
+
+
+# -- the kernel API (wb.connect(url=...)) -------------------------------------------------------------------------
+class KernelCallHandler(WorkbenchHandler):
+    """One operation of the kernel API (``server/kernel.py``): tagged JSON arguments in; a DataFrame answer as an
+    Arrow IPC stream, any other answer as tagged JSON (``workbench/wire.py``)."""
+
+    @tornado.web.authenticated
+    async def post(self, operation: str) -> None:
+        from workbench import wire
+        from workbench.server.kernel import call
+
+        def work() -> tuple[str, bytes]:
+            import pandas as pd
+
+            result = call(self.holder.session(username), operation, wire.loads(self.request.body or b"{}"))
+            if isinstance(result, pd.DataFrame):
+                return wire.ARROW, wire.frame_to_arrow(result)
+            return wire.JSON, wire.dumps(result)
+
+        try:
+            username = self.username()
+            content_type, body = await IOLoop.current().run_in_executor(self.holder.executor, work)
+        except WorkbenchError as error:
+            self.refuse(error)
+            return
+        self.finish(body, set_content_type=content_type)
 
 
 class NotARouteHandler(WorkbenchHandler):

@@ -32,6 +32,7 @@ ROUTES: list[tuple[str, str]] = [
     (f"review/requests/{ID.format('request_id')}/manifest", "ReviewManifestHandler"),
     (f"owner/usage/{ID.format('dataset_id')}", "OwnerUsageHandler"),
     ("admin/audit/verify", "AuditVerifyHandler"),
+    (f"kernel/{ID.format('operation')}", "KernelCallHandler"),
 ]
 FALLBACK = ".*"  # anything else under the prefix: a JSON 404
 

@@ -1,0 +1,170 @@
+"""The kernel API over HTTP: each operation a remote workspace (``wb.connect(url=...)``) may ask the service for.
+
+An operation names one method of the embedded workspace (``OPERATIONS``: name → a function of the session and
+its scope, such as the project, giving that bound method). The handler binds the request's named arguments to the
+method's own signature, calls it as the authenticated person and sends the answer back through ``workbench.wire``.
+So the policy, validation and audit are those of the embedded workspace, and an operation the table does not
+name does not exist: nothing else of the workspace, its files or its database is reachable from a kernel.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from workbench.workspace import Workspace
+
+TABLE_METHODS = ("crosstab", "pivot_table", "groupby_agg", "histogram", "ols", "logit", "probit")
+DP_METHODS = ("count", "sum", "mean", "crosstab", "histogram", "quantile")
+
+
+def _project(ws: Workspace, project: str) -> Any:
+    return ws.project(project)
+
+
+def _table(ws: Workspace, project: str, method: str) -> Callable[..., Any]:
+    if method not in TABLE_METHODS:
+        raise InvalidInput(f"method: {method!r} is not one of {', '.join(TABLE_METHODS)}.", field="method")
+    return getattr(ws.project(project).tables, method)
+
+
+def _dp(ws: Workspace, project: str, method: str) -> Callable[..., Any]:
+    if method not in DP_METHODS:
+        raise InvalidInput(f"method: {method!r} is not one of {', '.join(DP_METHODS)}.", field="method")
+    return getattr(ws.project(project).dp, method)
+
+
+def _output_change(ws: Workspace, project: str, output_id: int) -> Callable[..., Any]:
+    output = ws.project(project).outputs.get(output_id)
+
+    def change(what: str, text: str) -> None:
+        if what == "exception":
+            output.request_exception(text)
+        elif what == "comment":
+            output.add_comment(text)
+        else:
+            raise InvalidInput(f"what: {what!r} is neither 'exception' nor 'comment'.", field="what")
+    return change
+
+
+def _whoami(ws: Workspace) -> Callable[[], dict[str, Any]]:
+    return lambda: {"user": ws.user, "roles": ws.roles}
+
+
+# name → function(session, **scope) → the bound method that the request's other arguments are passed to
+OPERATIONS: dict[str, Callable[..., Callable[..., Any]]] = {
+    "whoami": _whoami,
+    "catalogue.search": lambda ws: ws.catalogue.search,
+    "catalogue.get": lambda ws: ws.catalogue.get,
+    "catalogue.twin": lambda ws: ws.catalogue.twin,
+    "catalogue.list": lambda ws: ws.catalogue.list,
+    "catalogue.export": lambda ws: ws.catalogue.export,
+    "catalogue.departments": lambda ws: ws.catalogue.departments,
+    "catalogue.search_page": lambda ws: ws.catalogue.search_page,
+    "catalogue.facets": lambda ws: ws.catalogue.facets,
+    "catalogue.coverage": lambda ws: ws.catalogue.coverage,
+    "catalogue.register": lambda ws: ws.catalogue.register,
+    "catalogue.import_text": lambda ws: ws.catalogue.import_text,
+    "people.get": lambda ws: ws.people.get,
+    "people.list": lambda ws: ws.people.list,
+    "people.training": lambda ws: ws.people.training,
+    "projects.list": lambda ws: ws.projects,
+    "projects.get": lambda ws, project: _project(ws, project).to_dict,
+    "project.update": lambda ws, project: _project(ws, project).update,
+    "project.add_member": lambda ws, project: _project(ws, project).add_member,
+    "project.remove_member": lambda ws, project: _project(ws, project).remove_member,
+    "project.request_access": lambda ws, project: _project(ws, project).request_access,
+    "project.requests": lambda ws, project: _project(ws, project).requests,
+    "project.grants": lambda ws, project: _project(ws, project).grants,
+    "project.load": lambda ws, project: _project(ws, project).load,
+    "project.save": lambda ws, project: _project(ws, project).save,
+    "project.datasets": lambda ws, project: _project(ws, project).datasets,
+    "project.read": lambda ws, project: _project(ws, project).read,
+    "project.link": lambda ws, project: _project(ws, project).link,
+    "project.linkage_runs": lambda ws, project: _project(ws, project).linkage_runs,
+    "project.linkage_run": lambda ws, project: _project(ws, project).linkage_run,
+    "tables.make": _table,
+    "outputs.list": lambda ws, project: _project(ws, project).outputs.list,
+    "outputs.get": lambda ws, project: _project(ws, project).outputs.get,
+    "outputs.change": _output_change,
+    "requests.create": lambda ws, project: _project(ws, project).output_requests.create,
+    "requests.list": lambda ws, project: _project(ws, project).output_requests.list,
+    "requests.get": lambda ws, project: _project(ws, project).output_requests.get,
+    "requests.change": lambda ws, project: _project(ws, project).output_requests.change,
+    "requests.submit": lambda ws, project: _project(ws, project).output_requests.submit,
+    "requests.withdraw": lambda ws, project: _project(ws, project).output_requests.withdraw,
+    "requests.reviews": lambda ws, project: _project(ws, project).output_requests.reviews,
+    "dp.query": _dp,
+    "dp.budget": lambda ws, project: _project(ws, project).dp.budget,
+    "access.mine": lambda ws: ws.access.mine,
+    "access.settings": lambda ws: ws.access.settings,
+    "owner.requests": lambda ws: ws.owner.requests,
+    "owner.decide": lambda ws: ws.access.decide,
+    "owner.grants": lambda ws: ws.owner.grants,
+    "owner.revoke": lambda ws: ws.owner.revoke,
+    "owner.delegate": lambda ws: ws.owner.delegate,
+    "owner.usage": lambda ws: ws.owner.usage,
+    "budgets.set": lambda ws: ws.dp.set_budget,
+    "budgets.list": lambda ws: ws.dp.budgets,
+    "review.queue": lambda ws: ws.review.queue,
+    "review.show": lambda ws: ws.review.show,
+    "review.decide": lambda ws: ws.review.decide,
+    "review.conclude": lambda ws: ws.review.conclude,
+    "review.release": lambda ws: ws.review.release,
+    "review.manifest": lambda ws: ws.review.manifest,
+    "disclosure.settings": lambda ws: ws.disclosure.settings,
+    "audit.verify": lambda ws: ws.verify_audit,
+}
+
+
+def _bind(name: str, function: Callable[..., Any], arguments: dict[str, Any], what: str) -> inspect.BoundArguments:
+    """``arguments`` bound to ``function`` by name, or InvalidInput naming what is missing or unknown."""
+    signature = inspect.signature(function)
+    try:
+        return signature.bind(**arguments)
+    except TypeError as error:
+        accepted = ", ".join(p for p in signature.parameters if p not in ("self", "args", "kwargs")) or "none"
+        raise InvalidInput(f"{name}: {error} ({what} takes {accepted}).", field=name) from None
+
+
+def call(ws: Workspace, name: str, arguments: Any) -> Any:
+    """Run operation ``name`` with ``arguments`` (a dict of named values) as the person ``ws`` acts for."""
+    factory = OPERATIONS.get(name)
+    if factory is None:
+        raise NotFound(f"No kernel operation {name!r}; the operations are {', '.join(sorted(OPERATIONS))}.")
+    if not isinstance(arguments, dict) or not all(isinstance(k, str) for k in arguments):
+        raise InvalidInput("body: send the operation's arguments as a JSON object of named values.", field="body")
+    scope_names = [p for p in inspect.signature(factory).parameters if p != "ws"]
+    scope = {k: arguments[k] for k in scope_names if k in arguments}
+    rest = {k: v for k, v in arguments.items() if k not in scope_names}
+    _bind(name, factory, {"ws": ws, **scope}, "this operation")
+    for key, value in scope.items():
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise InvalidInput(f"{key}: expected a name or number, got {type(value).__name__}.", field=key)
+    method = factory(ws, **scope)
+    bound = _bind(name, method, rest, "it")
+    return _plain(method(*bound.args, **bound.kwargs))
+
+
+def _plain(result: Any) -> Any:
+    """Service objects that hold the session (a request, a linkage) as the data the kernel rebuilds them from."""
+    from workbench.governance.projects import Project
+    from workbench.linkage.service import LinkedData
+    from workbench.outputs.requests import OutputRequest
+
+    if isinstance(result, Project):
+        return result.to_dict()
+    if isinstance(result, OutputRequest):
+        return result.to_dict()
+    if isinstance(result, LinkedData):
+        return {"project_id": result.project_id, "run_id": result.run_id, "frame": result.frame,
+                "quality": result.quality, "params": result.params, "threshold": result.threshold,
+                "sources": result.sources, "weights": result._weights}
+    return result
+
+
+__all__ = ["DP_METHODS", "OPERATIONS", "TABLE_METHODS", "call"]
