@@ -10,6 +10,7 @@ Needs configurable-http-proxy (npm) on PATH: `.ci/run` installs it with `npm ins
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -312,6 +313,29 @@ def test_a_spawned_servers_kernels_get_the_service_url_and_a_token_it_accepts_bu
     refused = requests.get(env["WORKBENCH_URL"] + f"workbench/api/projects/{OTHER_PROJECT}/outputs",
                            headers={"Authorization": f"token {server_token}"}, timeout=60)
     assert refused.status_code == 403
+    # and `wb.connect()` in that environment is the workspace the service runs, as that person
+    code = """
+import json, sys, workbench as wb
+from workbench.errors import AccessDenied
+project, other_project, dataset = sys.argv[1:]
+ws = wb.connect()
+frame = ws.project(project).load(dataset)
+try:
+    ws.project(other_project).load(dataset)
+    refused = None
+except AccessDenied as error:
+    refused = str(error)
+print(json.dumps({"kind": type(ws).__name__, "user": ws.user, "rows": len(frame), "columns": list(frame.columns),
+                  "refused": refused}))
+"""
+    kernel_cwd = kernels[0].cwd()
+    ran = subprocess.run([sys.executable, "-c", code, PROJECT, OTHER_PROJECT, DATASET], env=env, cwd=kernel_cwd,
+                         capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    answer = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert answer["kind"] == "RemoteWorkspace" and answer["user"] == FIRST_ANALYST
+    assert answer["rows"] > 0 and "nhs_number" not in answer["columns"]  # granted, minimised, pseudonymised
+    assert answer["refused"] and OTHER_PROJECT in answer["refused"]
     # while the service itself holds the workspace
     def is_service(process: Any) -> bool:
         command = process.cmdline() if process.is_running() else []
