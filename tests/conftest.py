@@ -300,16 +300,15 @@ def kernel(request: pytest.FixtureRequest, desk: Connect, tmp_path: Path,
     if request.param == "embedded":
         yield desk
         return
-    from service_harness import start_service
-    from workbench.governance.tokens import Tokens
+    from service.conftest import running
 
     admin = desk(ADMIN)
     tokens: dict[str, str] = {}
-    with start_service(tmp_path / "ws", database_url=database_url) as url:
+    with running(tmp_path / "ws", database_url) as url:
 
         def connect(user: str) -> Any:
             if user not in tokens:
-                tokens[user] = Tokens(admin._ctx).create(user, label="contract tests")["token"]
+                tokens[user] = admin.tokens.create(user, label="contract tests")["token"]
             return workbench.connect(url=url, token=tokens[user])
 
         yield connect

@@ -26,7 +26,6 @@ from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied
-from workbench.governance.tokens import Tokens
 
 # operation name → roles allowed to perform it
 EXPECTED = {
@@ -113,7 +112,7 @@ EXPECTED = {
 def operations(ws, user: str, state: dict) -> dict:
     tag = user.split(".")[0]
     other = ANALYST if user != ANALYST else OWNER
-    tokens = Tokens(ws._ctx)
+    tokens = ws.tokens
     return {
         "search catalogue": lambda: ws.catalogue.search("hospital"),
         "read entry": lambda: ws.catalogue["dhsc.admissions"],
@@ -232,7 +231,7 @@ def world(governed, tmp_path):
         for name in ("reviewed", "approved"):
             staffed(user).review.decide(state[name], 1, "approve", "Safe")
     staffed(CHECKER3).review.conclude(state["approved"], "approve")
-    state["tokens"] = {person: Tokens(admin._ctx).create(person, label="matrix")["id"] for person in ROLE_OF}
+    state["tokens"] = {person: admin.tokens.create(person, label="matrix")["id"] for person in ROLE_OF}
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),
                 pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))

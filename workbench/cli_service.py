@@ -15,15 +15,9 @@ from workbench.cli_governance import _connect, _show
 SERVICE_URL_HINT = "http://<service host>:8585/"
 
 
-def _tokens(ws: Any) -> Any:
-    from workbench.governance.tokens import Tokens
-
-    return Tokens(ws._ctx)
-
-
 def cmd_token_create(args: argparse.Namespace) -> int:
     with _connect(args) as ws:
-        created = _tokens(ws).create(args.username, label=args.label, expires=args.expires)
+        created = ws.tokens.create(args.username, label=args.label, expires=args.expires)
     token = created["token"]
     if args.quiet:
         print(token)
@@ -45,7 +39,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
     with _connect(args) as ws:
-        frame = _tokens(ws).list(args.username)
+        frame = ws.tokens.list(args.username)
     if args.format == "table":
         def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
             return "never" if value is None or pd.isna(value) else pd.Timestamp(value).strftime(fmt)
@@ -59,7 +53,7 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     with _connect(args) as ws:
-        revoked = _tokens(ws).revoke(args.token_id, reason=args.reason)
+        revoked = ws.tokens.revoke(args.token_id, reason=args.reason)
     print(f"Revoked API token {revoked['id']} of {revoked['username']} ({revoked['label']}); it no longer works.")
     return 0
 

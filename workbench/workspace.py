@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from workbench.governance.access import Access, Owner
     from workbench.governance.people import People
     from workbench.governance.projects import Project
+    from workbench.governance.tokens import Tokens
     from workbench.outputs.review import Review
     from workbench.widgets.catalogue import NotebookCatalogue
 
@@ -203,6 +204,14 @@ class Workspace:
         from workbench.demo import DemoMaterial
 
         return self._service("demo", DemoMaterial)
+
+    @property
+    def tokens(self) -> Tokens:
+        """API tokens for the workbench service: ``ws.tokens.create(user, label=...)``, ``.list()``,
+        ``.revoke(id, reason=...)``."""
+        from workbench.governance.tokens import Tokens
+
+        return self._service("tokens", Tokens)
 
     def verify_audit(self) -> Any:
         """Recompute the audit hash chain and report the first broken event, if any."""

@@ -19,7 +19,7 @@ TODAY = date.today()
 
 
 def tokens_of(connect, user: str) -> Tokens:
-    return Tokens(connect(user)._ctx)
+    return connect(user).tokens
 
 
 def events(ws, action: str) -> list:
@@ -30,7 +30,7 @@ def events(ws, action: str) -> list:
 
 def test_a_token_is_shown_once_and_only_its_hash_is_kept(staffed) -> None:
     admin = staffed(ADMIN)
-    created = Tokens(admin._ctx).create(ANALYST, label="laptop kernel", expires=TODAY + timedelta(days=30))
+    created = admin.tokens.create(ANALYST, label="laptop kernel", expires=TODAY + timedelta(days=30))
     token = created["token"]
     assert token.startswith("wbt_") and len(token) > 40
     assert created["username"] == ANALYST and created["created_by"] == ADMIN
@@ -45,16 +45,16 @@ def test_a_token_is_shown_once_and_only_its_hash_is_kept(staffed) -> None:
     assert (event["actor"], event["resource"]) == (ADMIN, f"API token {created['id']} of {ANALYST}")
     assert event["detail"] == {"label": "laptop kernel", "expires": str(TODAY + timedelta(days=30))}
 
-    listed = Tokens(admin._ctx).list(ANALYST)
+    listed = admin.tokens.list(ANALYST)
     assert list(listed.columns) == COLUMNS  # no token, no hash
     assert listed.iloc[0][["label", "status", "created_by"]].tolist() == ["laptop kernel", "active", ADMIN]
-    second = Tokens(admin._ctx).create(ANALYST, label="laptop kernel")
+    second = admin.tokens.create(ANALYST, label="laptop kernel")
     assert second["token"] != token and second["expires"] is None
 
 
 def test_user_for_token_names_the_holder_of_a_current_token_only(staffed) -> None:
     admin = staffed(ADMIN)
-    tokens = Tokens(admin._ctx)
+    tokens = admin.tokens
     db = admin._ctx.db
     good = tokens.create(ANALYST, label="a")
     last_day = tokens.create(OWNER, label="b", expires=TODAY)
@@ -76,7 +76,7 @@ def test_user_for_token_names_the_holder_of_a_current_token_only(staffed) -> Non
 
 def test_last_use_is_recorded_through_the_database_not_a_connection(staffed) -> None:
     admin = staffed(ADMIN)
-    tokens = Tokens(admin._ctx)
+    tokens = admin.tokens
     token = tokens.create(ANALYST, label="a")
     with admin._ctx.db.read() as conn:
         assert user_for_token(conn, token["token"]) == ANALYST
@@ -129,9 +129,9 @@ def test_admins_manage_everyone_s_tokens(staffed) -> None:
 def test_people_not_registered_have_no_tokens(staffed) -> None:
     stranger = staffed("walk.in")
     with pytest.raises(AccessDenied, match="not a registered person"):
-        Tokens(stranger._ctx).create("walk.in", label="mine")
+        stranger.tokens.create("walk.in", label="mine")
     with pytest.raises(AccessDenied, match="not a registered person"):
-        Tokens(stranger._ctx).list()
+        stranger.tokens.list()
     admin = tokens_of(staffed, ADMIN)
     before = snapshot(staffed(ADMIN))
     with pytest.raises(NotFound, match=r"No person 'walk\.in' is registered"):
@@ -158,14 +158,14 @@ def test_invalid_creation_is_refused_and_writes_nothing(staffed, arguments, fiel
     before = snapshot(admin)
     args, kwargs = arguments
     with pytest.raises(InvalidInput, match=message) as refusal:
-        Tokens(admin._ctx).create(*args, **kwargs)
+        admin.tokens.create(*args, **kwargs)
     assert refusal.value.field == field
     assert snapshot(admin) == before
 
 
 def test_invalid_revocations_are_refused_and_write_nothing(staffed) -> None:
     admin = staffed(ADMIN)
-    tokens = Tokens(admin._ctx)
+    tokens = admin.tokens
     token = tokens.create(ANALYST, label="a")
     for bad in ("1", 0, -3, True, None):
         with pytest.raises(InvalidInput, match="not a token number"):

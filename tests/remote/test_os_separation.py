@@ -70,8 +70,12 @@ def _users_ready() -> str | None:
         except KeyError:
             return (f"needs the system user {user} (`useradd --system --user-group {user}`; .ci/run creates "
                     "it)")
-    probe = subprocess.run([sys.executable, "-c", "import workbench.remote"], user=KERNEL_USER, group=KERNEL_USER,
-                           extra_groups=[], capture_output=True, text=True, cwd="/")
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import workbench.remote"], user=KERNEL_USER,
+                               group=KERNEL_USER, extra_groups=[], capture_output=True, text=True, cwd="/")
+    except PermissionError:
+        return (f"{KERNEL_USER} may not run {sys.executable} (a folder above it is private; .ci/run makes the "
+                "folders above the interpreter traversable)")
     if probe.returncode != 0:
         return (f"{KERNEL_USER} cannot import the workbench from {sys.prefix} (a checkout inside a private "
                 f"folder): {probe.stderr.strip().splitlines()[-1:]}")
@@ -83,16 +87,13 @@ def test_a_kernel_as_another_user_reaches_governed_data_only_through_the_service
     reason = _users_ready()
     if reason:
         pytest.skip(reason)
-    from service_harness import start_service
+    from service.conftest import running, service_env
 
-    from workbench.governance.tokens import Tokens
-
-    if governed(ADMIN)._ctx.db.dialect != "sqlite":
+    admin = governed(ADMIN)
+    if admin._ctx.db.dialect != "sqlite":
         pytest.skip("the file-permission check is about the embedded SQLite database and vault")
     grant(governed)
-    token = Tokens(governed(ADMIN)._ctx).create(ANALYST, label="kernel")["token"]
-    for ws in (governed(ADMIN),):
-        ws.close()
+    token = admin.tokens.create(ANALYST, label="kernel")["token"]
     # the workspace moves to a folder only the service user may enter
     base = Path(tempfile.mkdtemp(prefix="workbench-service-"))
     try:
@@ -103,7 +104,11 @@ def test_a_kernel_as_another_user_reaches_governed_data_only_through_the_service
         for path in [home, *home.rglob("*")]:
             os.chown(path, service.pw_uid, service.pw_gid, follow_symlinks=False)
         home.chmod(0o700)
-        with start_service(home, user=SERVICE_USER) as url:
+        runtime = base / "runtime"
+        runtime.mkdir()
+        os.chown(runtime, service.pw_uid, service.pw_gid)
+        with running(home, user=SERVICE_USER, env=service_env(JUPYTER_RUNTIME_DIR=str(runtime), HOME=str(runtime))) \
+                as url:
             kernel = subprocess.run(
                 [sys.executable, "-c", KERNEL, str(home), PROJECT, DATASET, OTHER_PROJECT],
                 user=KERNEL_USER, group=KERNEL_USER, extra_groups=[], cwd="/", capture_output=True, text=True,

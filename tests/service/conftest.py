@@ -20,6 +20,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,13 @@ def service_env(database_url: str | None = None, **extra: str) -> dict[str, str]
     return env
 
 
-def launch(args: list[str], env: dict[str, str]) -> ServiceProcess:
-    """``python -m workbench <args>`` with stdout read line by line in a thread and stderr kept in a file."""
+def launch(args: list[str], env: dict[str, str], user: str | None = None) -> ServiceProcess:
+    """``python -m workbench <args>`` (as OS ``user``, when given and we are root) with stdout read line by line
+    in a thread and stderr kept in a file."""
+    as_user: dict[str, Any] = {"user": user, "group": user, "extra_groups": [], "cwd": "/"} if user else {}
     with tempfile.NamedTemporaryFile(prefix="service-", suffix=".log", dir=scratch(), delete=False) as log:
         process = ServiceProcess([sys.executable, "-m", "workbench", *args], env=env, stdout=subprocess.PIPE,
-                                 stderr=log, stdin=subprocess.DEVNULL, text=True)
+                                 stderr=log, stdin=subprocess.DEVNULL, text=True, **as_user)
     process.log_path = Path(log.name)
     process.lines = queue.Queue()
 
@@ -93,14 +96,14 @@ def launch(args: list[str], env: dict[str, str]) -> ServiceProcess:
 
 
 def start_service(home: Path | str, database_url: str | None = None, *, args: tuple[str, ...] = (),
-                  env: dict[str, str] | None = None) -> tuple[str, ServiceProcess]:
+                  env: dict[str, str] | None = None, user: str | None = None) -> tuple[str, ServiceProcess]:
     """Start the service on ``home`` (and ``database_url``); return its URL (ending in /) and the process.
 
     Raises AssertionError with the service's log if it exits or prints no URL line in time; the process is
     ended in that case. Otherwise the caller ends it (``stop_service``; the ``service`` fixture does).
     """
     process = launch(["serve", "--port", "0", "--home", str(home), *args],
-                     env if env is not None else service_env(database_url))
+                     env if env is not None else service_env(database_url), user)
     try:
         line = process.lines.get(timeout=START_TIMEOUT)
     except queue.Empty:
@@ -121,6 +124,16 @@ def stop_service(process: subprocess.Popen) -> int:
             process.kill()
             process.wait()
     return process.returncode
+
+
+@contextmanager
+def running(home: Path | str, database_url: str | None = None, **options: Any) -> Iterator[str]:
+    """``with running(home) as url:`` the service on ``home``, ended on the way out whatever happened."""
+    url, process = start_service(home, database_url, **options)
+    try:
+        yield url
+    finally:
+        stop_service(process)
 
 
 @pytest.fixture

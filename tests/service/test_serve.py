@@ -148,4 +148,4 @@ def test_an_unreachable_database_is_refused_in_one_line(staffed, tmp_path: Path)
 def test_hub_mode_needs_the_hub_environment(staffed, tmp_path: Path) -> None:
     process = launch(["serve", "--hub", "--home", str(tmp_path / "ws")], service_env())
     assert _wait(process) == 1
-    assert "JUPYTERHUB_SERVICE_URL is not set" in process.log()
+    assert "JUPYTERHUB_API_TOKEN is not set" in process.log()

@@ -41,28 +41,20 @@ def test_the_service_keeps_only_the_api_services() -> None:
 
 
 def test_hub_settings_come_from_the_hub_environment(monkeypatch) -> None:
-    monkeypatch.delenv("JUPYTERHUB_SERVICE_URL", raising=False)
-    with pytest.raises(InvalidInput, match="JUPYTERHUB_SERVICE_URL is not set"):
-        service._hub_settings()
-    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
-    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/services/workbench")
-    assert service._hub_settings() == {"base_url": "/services/workbench/", "ip": "127.0.0.1", "port": 10101,
-                                       "trust_xheaders": True}
-    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "https://workbench.hub.internal")
-    monkeypatch.setenv("JUPYTERHUB_SSL_CERTFILE", "/etc/hub/internal.crt")
+    from workbench.server.hub import HubIdentityProvider, ServiceAuthorizer
+
+    for name, value in {"JUPYTERHUB_API_TOKEN": "service-token", "JUPYTERHUB_API_URL": "http://127.0.0.1:8081/hub/api",
+                        "JUPYTERHUB_SERVICE_NAME": "workbench", "JUPYTERHUB_SERVICE_URL": "http://127.0.0.1:10101",
+                        "JUPYTERHUB_SERVICE_PREFIX": "/services/workbench/"}.items():
+        monkeypatch.setenv(name, value)
     settings = service._hub_settings()
-    assert (settings["ip"], settings["port"], settings["certfile"]) == (
-        "workbench.hub.internal", 443, "/etc/hub/internal.crt")
-    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "unix:/tmp/socket")
-    with pytest.raises(InvalidInput, match="is not an http"):
+    assert (settings["base_url"], settings["ip"], settings["port"], settings["trust_xheaders"]) == (
+        "/services/workbench/", "127.0.0.1", 10101, True)
+    assert settings["identity_provider_class"] is HubIdentityProvider
+    assert settings["authorizer_class"] is ServiceAuthorizer
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_URL")
+    with pytest.raises(WorkbenchError, match="JUPYTERHUB_SERVICE_URL"):
         service._hub_settings()
-
-
-def test_the_identity_provider_is_imported_by_name(monkeypatch) -> None:
-    assert service._identity_class(hub=False) is TokenIdentityProvider
-    monkeypatch.setattr(service, "HUB_IDENTITY", "workbench.server.no_such_module.HubIdentityProvider")
-    with pytest.raises(WorkbenchError, match="this installation lacks"):
-        service._identity_class(hub=True)
 
 
 def test_run_refuses_before_serving(tmp_path: Path, connect_as) -> None:

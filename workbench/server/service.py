@@ -16,7 +16,6 @@ import shutil
 import signal
 import tempfile
 from typing import Any
-from urllib.parse import urlsplit
 
 from jupyter_server.serverapp import ServerApp
 from traitlets import Unicode, default
@@ -24,8 +23,6 @@ from traitlets import Unicode, default
 from workbench.errors import InvalidInput, WorkbenchError
 
 EXTENSION = "workbench.server"
-STANDALONE_IDENTITY = "workbench.server.tokens.TokenIdentityProvider"
-HUB_IDENTITY = "workbench.server.hub.HubIdentityProvider"
 URL_LINE = "Workbench service at {url}"  # the first line on standard output, for scripts and tests
 DEFAULT_PORT = 8585
 
@@ -135,39 +132,15 @@ class WorkbenchServiceApp(ServerApp):
 
 
 def _hub_settings() -> dict[str, Any]:
-    """base_url, ip and port of a service JupyterHub manages, from the environment the hub gives it."""
-    url = os.environ.get("JUPYTERHUB_SERVICE_URL")
-    if not url:
-        raise InvalidInput("--hub: JUPYTERHUB_SERVICE_URL is not set; JupyterHub sets it for a managed service "
-                           "with a url (see deploy/jupyterhub_config.py). Without a hub, leave out --hub.",
-                           field="hub")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput(f"--hub: JUPYTERHUB_SERVICE_URL {url!r} is not an http(s) URL.", field="hub")
-    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/"
-    settings: dict[str, Any] = {
-        "base_url": prefix if prefix.endswith("/") else prefix + "/", "ip": parts.hostname,
-        "port": parts.port or (443 if parts.scheme == "https" else 80),
-        "trust_xheaders": True}  # behind the hub's proxy, as JupyterHub's own single-user servers are
-    # the hub's internal SSL, when it is on
-    for variable, trait in (("JUPYTERHUB_SSL_KEYFILE", "keyfile"), ("JUPYTERHUB_SSL_CERTFILE", "certfile"),
-                            ("JUPYTERHUB_SSL_CLIENT_CA", "client_ca")):
-        if os.environ.get(variable):
-            settings[trait] = os.environ[variable]
-    return settings
-
-
-def _identity_class(hub: bool) -> type:
-    """The identity provider, imported by name (the hub's is optional in a standalone installation)."""
-    from importlib import import_module
-
-    name = HUB_IDENTITY if hub else STANDALONE_IDENTITY
-    module, _, attribute = name.rpartition(".")
+    """Address, prefix, identity and authorizer of a service JupyterHub manages (``workbench.server.hub``)."""
     try:
-        return getattr(import_module(module), attribute)
-    except (ImportError, AttributeError) as error:
-        raise WorkbenchError(f"--hub needs {name}, which this installation lacks ({error}); reinstall the "
-                             "workbench with JupyterHub support or start the service without --hub.") from None
+        from workbench.server.hub import server_config
+    except ImportError as error:
+        raise WorkbenchError(f"--hub needs JupyterHub's Python package ({error}); install jupyterhub in the "
+                             "service's environment or start the service without --hub.") from None
+    settings = dict(server_config()["ServerApp"])
+    settings["trust_xheaders"] = True  # behind the hub's proxy, as JupyterHub's own single-user servers are
+    return settings
 
 
 def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, port: int | None = None,
@@ -197,7 +170,10 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
     if not 0 <= settings["port"] <= 65535:
         raise InvalidInput(f"--port: {settings['port']} is not a port number (0–65535; 0 picks a free one).",
                            field="port")
-    settings["identity_provider_class"] = _identity_class(hub)
+    if not hub:
+        from workbench.server.tokens import TokenIdentityProvider
+
+        settings["identity_provider_class"] = TokenIdentityProvider
     connect(path, create=False).close()  # the database is reachable and migrated, or one clear line now
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         settings["allow_root"] = True  # the service runs no code; containers often run as root
