@@ -627,6 +627,12 @@ MALFORMED = {
     "provenance that is a number": ("project.save", ANALYST, granted,
                                     {"project": PROJECT, "frame": pd.DataFrame({"n": [1]}), "name": "counts",
                                      "derived_from": 1.5}, "TypeError: 'float' object is not iterable"),
+    "a table option the table function does not take": (
+        "tables.make", ANALYST, granted,
+        {"project": PROJECT, "method": "crosstab", "data": admissions(20), "index": "age_band",
+         "columns": "length_of_stay", "derived_from": [DATASET], "settings": {"threshold": 0}},
+        "TypeError: got multiple values for keyword argument 'settings' (options go to the table function as they "
+        "are; no bypass of the workspace's settings, but a 500)"),
     "columns that are a flag": ("project.request_access", ANALYST, nothing,
                                 {"project": PROJECT, "dataset_id": DATASET, "columns": True,
                                  "justification": "Costs"}, "TypeError: 'bool' object is not iterable"),
