@@ -3,8 +3,11 @@ kernel may ask for, called over HTTP by one person of each role, allowed or deni
 is a 403 ``AccessDenied`` that changes nothing and is audited; an allowed call answers 200 and, for a write, the
 change is visible through the embedded workspace.
 
-Each test arranges its own state on the embedded workspace, then calls the route once per role: the roles that
-are refused first (on the untouched state), then those allowed, with arguments that do not collide."""
+Each test arranges its own state on the embedded workspace, then calls the route once per person: those refused
+first (on the untouched state), then those allowed, with arguments that do not collide. Besides one person of each
+role, an analyst of another project and a stranger (signed in to Jupyter, unknown to the workspace) ask too.
+``MORE_CASES`` adds cases whose answer depends on more than the role; ``MALFORMED`` lists values that must be
+refused, never answered with a 500."""
 
 from __future__ import annotations
 
@@ -463,7 +466,8 @@ CASES: dict[str, Case] = {
                            or pytest.fail(a)),
     "review.manifest": Case(lambda u, st: {"request_id": st["request"]}, arrange=requested("released"),
                             check=lambda s, u, a, st: a["manifest"] is not None or pytest.fail(a)),
-    "disclosure.settings": Case({}, check=lambda s, u, a, st: isinstance(a, dict) or pytest.fail(a)),
+    "disclosure.settings": Case({}, check=lambda s, u, a, st: "threshold" in (a if isinstance(a, dict) else vars(a))
+                                or pytest.fail(a)),
     "audit.verify": Case({}, check=lambda s, u, a, st: a.ok or pytest.fail(a)),
 }
 
