@@ -1,4 +1,4 @@
-"""Checks shared by services for values users type: dates and short codes."""
+"""Checks shared by services for values users type: dates, short codes, record numbers and user names."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from workbench.errors import InvalidInput
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+MAX_NUMBER = 2**31 - 1  # record numbers are the database's 32-bit integer ids
 
 
 def check_date(value: Any, field: str) -> date:
@@ -28,3 +29,21 @@ def check_text(value: Any, field: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{field}: give {what}.", field=field)
     return value.strip()
+
+
+def check_number(value: Any, field: str, what: str = "a record number") -> int:
+    """A whole number that can name a record (1 to 2**31 - 1), else refuse naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NUMBER:
+        raise InvalidInput(f"{field}: {value!r} is not {what} (a whole number from 1 to {MAX_NUMBER}).",
+                           field=field)
+    return value
+
+
+def check_username(value: Any, field: str = "username") -> str:
+    """A well-formed user name, else refuse naming the field."""
+    from workbench.config import USERNAME_PATTERN
+
+    if not isinstance(value, str) or not USERNAME_PATTERN.match(value):
+        raise InvalidInput(f"{field}: {value!r} is not a user name (2–63 characters: lower-case letters, digits, "
+                           "'.', '_' or '-', starting with a letter).", field=field)
+    return value

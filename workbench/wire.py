@@ -27,6 +27,7 @@ JSON = "application/json"
 TYPES: dict[str, tuple[str, str, str]] = {
     "Entry": ("workbench.catalogue.entry", "Entry", "fields"),
     "ChainCheck": ("workbench.audit", "ChainCheck", "fields"),
+    "DisclosureSettings": ("workbench.disclosure.settings", "DisclosureSettings", "fields"),
     "UsageReport": ("workbench.governance.access", "UsageReport", "fields"),
     "Accuracy": ("workbench.dp.queries", "Accuracy", "fields"),
     "RequestDetail": ("workbench.outputs.review", "RequestDetail", "dict"),

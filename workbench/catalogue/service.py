@@ -366,6 +366,9 @@ class Catalogue:
     def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
                     kind: str | None = None, dataset_id: str | None = None) -> list[dict[str, str]]:
         """Import YAML (UK metadata model) or DCAT JSON-LD text; all records or none."""
+        if not isinstance(text, str):
+            raise InvalidInput(f"text: give the records as YAML or JSON-LD text, not {type(text).__name__}.",
+                               field="text")
         if format in ("jsonld", "json-ld", "json"):
             from workbench.catalogue.dcat import from_jsonld
 

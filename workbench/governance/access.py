@@ -26,7 +26,7 @@ from workbench.governance.conditions import (
     project_row,
     schema_roles,
 )
-from workbench.validation import check_date, check_text
+from workbench.validation import MAX_NUMBER, check_date, check_text, check_username
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -282,6 +282,7 @@ class Access:
         with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
             dataset = dataset_row(conn, dataset_id)
             self._ctx.check("access.delegate", resource, owner=dataset["owner"])
+            check_username(username)
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
                 raise NotFound(f"No person {username!r} is registered in this workspace.")
             if remove:
@@ -507,6 +508,7 @@ def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:
 
 
 def _check_id(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise InvalidInput(f"{field}: {value!r} is not a number.", field=field)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit() \
+            or not 1 <= int(value) <= MAX_NUMBER:
+        raise InvalidInput(f"{field}: {value!r} is not a number from 1 to {MAX_NUMBER}.", field=field)
     return int(value)

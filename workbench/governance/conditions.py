@@ -130,7 +130,7 @@ def check_columns(columns: Any, known: dict[str, str], dataset_id: str) -> list[
     """A list of distinct known column names (or None for all); refuse anything else naming the culprits."""
     if columns is None:
         return None
-    if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+    if not isinstance(columns, list | tuple) or not all(isinstance(c, str) for c in columns):
         raise InvalidInput("columns: give a list of column names, e.g. ['age', 'region'].", field="columns")
     columns = list(dict.fromkeys(columns))
     if not columns:

@@ -15,7 +15,7 @@ from workbench import audit
 from workbench.config import USERNAME_PATTERN
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.policy import ROLES, Actor
-from workbench.validation import CODE, check_date
+from workbench.validation import CODE, check_date, check_username
 
 ACCREDITATIONS = ("none", "accredited", "suspended", "revoked")
 
@@ -167,6 +167,7 @@ class People:
         from workbench.db.schema import people
 
         self._ctx.require("people.read", f"person {username}")
+        check_username(username)
         with self._ctx.db.read() as conn:
             row = conn.execute(select(people).where(people.c.username == username)).mappings().first()
             if row is None:
@@ -275,6 +276,7 @@ class People:
         from workbench.db.schema import training_records as t
 
         self._ctx.require("people.read", f"person {username}")
+        check_username(username)
         with self._ctx.db.read() as conn:
             self._require_person(conn, username)
             rows = conn.execute(select(t.c.course, t.c.completed, t.c.expires, t.c.recorded_by)

@@ -60,7 +60,8 @@ def lineage(conn: Connection, project_id: str, derived_from: Any) -> list[str]:
     from workbench.db.schema import grants
     from workbench.db.schema import project_datasets as pd_t
 
-    if isinstance(derived_from, str) or not derived_from or not all(isinstance(d, str) for d in derived_from):
+    if not isinstance(derived_from, list | tuple) or not derived_from or not all(isinstance(d, str)
+                                                                                for d in derived_from):
         raise InvalidInput("derived_from: name what it was made from: dataset ids granted to the project and/or "
                            "names of frames saved in it, e.g. ['ons.lfs'].", field="derived_from")
     sources: list[str] = []

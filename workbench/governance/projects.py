@@ -320,11 +320,13 @@ class Projects:
         from sqlalchemy import delete, insert, select, update
 
         from workbench.db.schema import people, project_members, projects
+        from workbench.validation import check_username
 
         if role is not None and role not in PROJECT_ROLES:
             raise InvalidInput(f"role: {role!r} is not one of {', '.join(PROJECT_ROLES)}.", field="role")
         with self._ctx.write(audit_refusals_as=("projects.manage", f"project {id}")) as conn:
             self._ctx.check("projects.manage", f"project {id}")
+            check_username(username)
             record = self._record(conn, id)
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
                 raise NotFound(f"No person {username!r} is registered in this workspace.")

@@ -66,7 +66,7 @@ def _check_username(username: Any) -> str:
 
 
 def _check_token_id(token_id: Any) -> int:
-    if isinstance(token_id, bool) or not isinstance(token_id, int) or token_id < 1:
+    if isinstance(token_id, bool) or not isinstance(token_id, int) or not 1 <= token_id <= 2**31 - 1:
         raise InvalidInput(f"token_id: {token_id!r} is not a token number; `workbench token list` shows them.",
                            field="token_id")
     return token_id

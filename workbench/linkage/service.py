@@ -230,9 +230,14 @@ class GovernedLinkage:
 
         from workbench.db.schema import linkage_runs
         from workbench.governance.conditions import require_in_project
+        from workbench.validation import check_number
 
         resource = f"linkage run {run_id} of project {self.project_id}"
         require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
+        try:
+            check_number(run_id, "run_id", "a linkage run number")
+        except InvalidInput as error:
+            raise self._ctx.audit_refused("data.read_saved", resource, error) from None
         with self._ctx.db.read() as conn:
             row = conn.execute(select(linkage_runs).where((linkage_runs.c.project_id == self.project_id)
                                                           & (linkage_runs.c.id == run_id))).mappings().first()

@@ -135,9 +135,9 @@ def request_row(conn: Connection, request_id: Any, project_id: str | None = None
     from sqlalchemy import select
 
     from workbench.db.schema import output_requests as requests
+    from workbench.validation import check_number
 
-    if isinstance(request_id, bool) or not isinstance(request_id, int):
-        raise InvalidInput(f"request_id: {request_id!r} is not a request number.", field="request_id")
+    check_number(request_id, "request_id", "a request number")
     row = conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
     if row is None or (project_id is not None and row["project_id"] != project_id):
         where = f"project {project_id}" if project_id else "this workspace"

@@ -173,7 +173,7 @@ class Review:
         with self._ctx.write(audit_refusals_as=("review.decide", resource)) as conn:
             row = request_row(conn, request_id)
             items = {i["output_id"]: i for i in request_items(conn, request_id)}
-            if isinstance(output_id, bool) or not isinstance(output_id, int):
+            if isinstance(output_id, bool) or not isinstance(output_id, int) or not 1 <= output_id <= 2**31 - 1:
                 raise InvalidInput(f"output_id: {output_id!r} is not an output number.", field="output_id")
             self._ctx.check("review.decide", resource, **self._facts(conn, row, [output_id] if output_id in items
                                                                       else []))

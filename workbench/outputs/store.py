@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import audit
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import project_facts, project_row, require_in_project
+from workbench.validation import MAX_NUMBER, check_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -251,7 +252,7 @@ class ProjectOutputs:
                 raise InvalidInput("outputs: this output is not recorded in project "
                                    f"{self.project_id}; make it with p.tables.* of this project.", field="outputs")
             return int(output.uid[len(prefix):])
-        if isinstance(output, bool) or not isinstance(output, int):
+        if isinstance(output, bool) or not isinstance(output, int) or not 1 <= output <= MAX_NUMBER:
             raise InvalidInput(f"outputs: {output!r} is neither an output nor an output number.", field="outputs")
         return output
 
@@ -287,8 +288,7 @@ class ProjectOutputs:
         from workbench.db.schema import outputs
         from workbench.disclosure.results_json import read_results_json
 
-        if isinstance(output_id, bool) or not isinstance(output_id, int):
-            raise InvalidInput(f"output_id: {output_id!r} is not an output number.", field="output_id")
+        check_number(output_id, "output_id", "an output number")
         row = conn.execute(select(outputs).where((outputs.c.id == output_id)
                                                  & (outputs.c.project_id == self.project_id))).mappings().first()
         if row is None:

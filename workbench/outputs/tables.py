@@ -37,6 +37,13 @@ def _columns(data: pd.DataFrame, names: Any, field: str, required: bool = True) 
     return series if many else series[0]
 
 
+def _check_options(options: dict[str, Any]) -> None:
+    """Options go to the table function; the workspace's disclosure settings are not one of them."""
+    if "settings" in options:
+        raise InvalidInput("settings: a project's tables are checked against the workspace's disclosure settings "
+                           "(ws.disclosure.settings()); leave settings out.", field="settings")
+
+
 class ProjectTables:
     """Disclosure-checked tables and models recorded in one project."""
 
@@ -49,6 +56,8 @@ class ProjectTables:
                  aggfunc: str | None = None, *, name: str | None = None, derived_from: list[str] | None = None,
                  **options: Any) -> Output:
         """``sdc.crosstab`` over columns of ``data``; ``options`` as ``pd.crosstab`` (margins, dropna...)."""
+        _check_options(options)
+
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
 
@@ -62,6 +71,8 @@ class ProjectTables:
                     aggfunc: str | list[str] = "mean", *, name: str | None = None,
                     derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.pivot_table``: several values columns and several aggregations at once."""
+        _check_options(options)
+
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
 
@@ -73,6 +84,8 @@ class ProjectTables:
     def groupby_agg(self, data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
                     name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.groupby_agg``: ``data.groupby(by)[values].agg(aggfunc)`` checked."""
+        _check_options(options)
+
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
 
