@@ -127,7 +127,7 @@ async def test_no_hub_user_with_access_to_the_service_no_answer(call, hub, token
                                                         "justification": "x"})):
         reply = await call(token, method, *path, body=body)
         assert reply.status == 403, (token, path, reply)
-        assert "Sign in" in reply.json["message"]
+        assert "JupyterHub API token that may access the workbench service" in reply.json["message"]
 
 
 async def test_the_servers_own_jupyter_token_identifies_nobody(call, jp_serverapp) -> None:

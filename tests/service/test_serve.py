@@ -103,7 +103,8 @@ def test_refused_tokens_get_the_api_json_403(governed, tmp_path: Path, database_
     }
     for case, answer in refused.items():
         assert answer.status == 403, (case, answer)
-        assert set(answer.json) == {"message", "field"} and answer.json["message"], (case, answer)
+        assert set(answer.json) == {"message", "field"} and "workbench token create" in answer.json["message"], \
+            (case, answer)
     assert call(url, path, token=good["token"]).status == 200  # the good token still works
 
 

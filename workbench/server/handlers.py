@@ -173,7 +173,8 @@ class WorkbenchHandler(APIHandler):
         self.set_header("Content-Type", "application/json")
         message = self._reason
         if status_code == 403:
-            message = "Sign in to Jupyter first: this request carried no valid token or login cookie."
+            message = getattr(self.identity_provider, "refusal_message",
+                              "Sign in to Jupyter first: this request carried no valid token or login cookie.")
         elif status_code == 405:
             message = f"{self.request.method} is not supported on {self.request.path}."
         elif status_code >= 500:

@@ -37,6 +37,10 @@ def lookup(holder: Any, token: str) -> str | None:
 class TokenIdentityProvider(IdentityProvider):
     """A request is signed in as the holder of the workbench API token in its Authorization header."""
 
+    refusal_message = ("Send your workbench API token as 'Authorization: token <token>' (a kernel: set "
+                       "WORKBENCH_TOKEN); `workbench token create` makes one, and a revoked or expired token no "
+                       "longer works.")
+
     @default("token")
     def _no_server_token(self) -> str:
         return ""  # the server's own token would name nobody; only personal tokens are accepted
