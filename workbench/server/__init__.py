@@ -19,16 +19,27 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Register the REST handlers; the workspace is opened on first use, so the server starts without one."""
+    """Register the REST handlers; the workspace is opened on first use, so the server starts without one.
+
+    A server given only a service (``WORKBENCH_URL`` and a token, no ``WORKBENCH_HOME``: a person's server under
+    JupyterHub) forwards the same routes to that service instead (``forward.py``)."""
     import atexit
 
     from jupyter_server.utils import url_path_join
 
+    from workbench.server.forward import ForwardHandler, forwarding_target
     from workbench.server.routes import API_PREFIX, handlers
     from workbench.server.session import WorkspaceHolder
 
     web_app = serverapp.web_app
     base_url = web_app.settings["base_url"]
+    target = forwarding_target()
+    if target is not None:
+        web_app.settings["workbench_forward"] = target
+        web_app.add_handlers(".*$", [(url_path_join(base_url, API_PREFIX, "(.*)"), ForwardHandler)])
+        serverapp.log.info("Workbench REST API at %s forwards to the workbench service at %s",
+                           url_path_join(base_url, API_PREFIX), target[0])
+        return
     holder = WorkspaceHolder(log=serverapp.log)
     web_app.settings["workbench"] = holder
     # module extensions get no stop hook from jupyter_server: close the workspace (database) when the server exits
