@@ -15,7 +15,12 @@ queries that succeeded); every submitted request is in the database once, submit
 exactly the outputs it was submitted with, and there is no other; the audit chain verifies. Prints p50/p95/max
 latency per operation and the throughput; exits non-zero if a check fails. Loopback only; stops by itself.
 
+With ``--via service`` the analysts are kernels in service mode instead: the workspace is served by one
+``workbench serve`` process on loopback, and each analyst calls it with their own API token through
+``wb.connect(url=..., token=...)`` (DataFrames as Arrow IPC), so every operation also crosses HTTP.
+
     python benchmarks/load_postgres.py [--users 20] [--seconds 60] [--processes 4] [--database-url URL]
+                                       [--via embedded|service]
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ OPERATIONS = ["search", "load", "dp answered", "dp refused", "table+submit", "ac
 CONTEXT = {"shown": "Episodes by region and sex", "population": "Synthetic episodes, England",
            "purpose": "Load test of output checking", "differences": "First release"}
 _IDENTITY = threading.Lock()
+VIA = ("embedded", "service")
 
 
 def analyst(i: int) -> str:
@@ -91,10 +97,14 @@ def episodes(seed: int = 5):
     })
 
 
-def connect_as(home: str, url: str, user: str):
-    """The identity is read from the environment when a workspace opens: set it under a lock (threads)."""
+def connect_as(home: str, url: str, user: str, service: tuple[str, dict[str, str]] | None = None):
+    """The analyst's workspace: embedded (the identity is read from the environment when a workspace opens: set
+    it under a lock, for threads), or through the service with their token."""
     import workbench
 
+    if service is not None:
+        service_url, tokens = service
+        return workbench.connect(url=service_url, token=tokens[user])
     with _IDENTITY:
         os.environ["WORKBENCH_USER"] = user
         return workbench.connect(home, database_url=url)
@@ -126,11 +136,12 @@ def build_world(home: str, url: str, users: int) -> None:
         ws.close()
 
 
-def simulate(home: str, url: str, user: str, seconds: float, start_at: float) -> dict[str, Any]:
+def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
+             service: tuple[str, dict[str, str]] | None = None) -> dict[str, Any]:
     """One analyst's loop; returns latencies per operation, what it submitted and what it was refused."""
     from workbench.errors import BudgetExceeded
 
-    ws = connect_as(home, url, user)
+    ws = connect_as(home, url, user, service)
     done: dict[str, Any] = {"latency": {op: [] for op in OPERATIONS}, "requests": [], "dp_ok": 0,
                             "dp_refused": 0, "tables": 0, "errors": []}
     try:
@@ -182,10 +193,11 @@ def simulate(home: str, url: str, user: str, seconds: float, start_at: float) ->
     return done
 
 
-def run_process(home: str, url: str, users: list[str], seconds: float, start_at: float) -> list[dict[str, Any]]:
+def run_process(home: str, url: str, users: list[str], seconds: float, start_at: float,
+                service: tuple[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
     """The analysts of one process, each on its own thread and workspace."""
     with ThreadPoolExecutor(len(users)) as pool:
-        return list(pool.map(lambda u: simulate(home, url, u, seconds, start_at), users))
+        return list(pool.map(lambda u: simulate(home, url, u, seconds, start_at, service), users))
 
 
 def check(home: str, url: str, results: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
@@ -267,32 +279,56 @@ def fresh_schema(url: str):
         engine.dispose()
 
 
+@contextmanager
+def served(home: str, schema_url: str, users: int, via: str):
+    """None (embedded), or (URL, token per analyst) of a ``workbench serve`` process on the workspace."""
+    if via == "embedded":
+        yield None
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from service.conftest import running  # the tests' way of starting and always stopping the service
+
+    admin = connect_as(home, schema_url, ADMIN)
+    try:
+        tokens = {analyst(i): admin.tokens.create(analyst(i), label="load test")["token"] for i in range(users)}
+    finally:
+        admin.close()
+    with running(Path(home), schema_url) as service_url:
+        yield service_url, tokens
+
+
 def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
-        home: str | None = None) -> dict[str, Any]:
+        home: str | None = None, via: str = "embedded") -> dict[str, Any]:
     """Build the world, run the analysts, check the database; returns results, checks and the wall time."""
+    if via not in VIA:
+        raise ValueError(f"via: {via!r} is not one of {', '.join(VIA)}")
     processes = max(1, min(processes, users))
     with fresh_schema(url) as schema_url, tempfile.TemporaryDirectory() as scratch:
         home = home or str(Path(scratch) / "ws")
         build_world(home, schema_url, users)
         names = [analyst(i) for i in range(users)]
         shares = [names[p::processes] for p in range(processes)]
-        start_at = time.time() + 3 + 2 * processes  # spawned processes need a few seconds to import the workbench
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(run_process, home, schema_url, share, seconds, start_at) for share in shares]
-            results = []
-            for share, future in zip(shares, futures, strict=True):
-                for user, result in zip(share, future.result(), strict=True):
-                    results.append({**result, "user": user})
-        wall = max(seconds, time.time() - start_at)
+        with served(home, schema_url, users, via) as service:
+            start_at = time.time() + 3 + 2 * processes  # spawned processes need a few seconds to import
+            with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [pool.submit(run_process, home, schema_url, share, seconds, start_at, service)
+                           for share in shares]
+                results = []
+                for share, future in zip(shares, futures, strict=True):
+                    for user, result in zip(share, future.result(), strict=True):
+                        results.append({**result, "user": user})
+            wall = max(seconds, time.time() - start_at)
         return {"results": results, "checks": check(home, schema_url, results), "wall": wall}
 
 
-def report(outcome: dict[str, Any], users: int, seconds: float, processes: int) -> str:
+def report(outcome: dict[str, Any], users: int, seconds: float, processes: int, via: str = "embedded") -> str:
     from _machine import describe
 
     results, wall = outcome["results"], outcome["wall"]
+    how = "embedded workspaces" if via == "embedded" else "kernels calling one workbench serve process"
     lines = [f"machine: {describe()}",
-             f"{users} analysts in {processes} processes for {seconds:g} s on PostgreSQL (wall {wall:.1f} s)",
+             f"{users} analysts ({how}) in {processes} processes for {seconds:g} s on PostgreSQL "
+             f"(wall {wall:.1f} s)",
              f"{'operation':<14}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'per s':>8}"]
     total = 0
     for op in OPERATIONS:
@@ -315,9 +351,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--database-url", default=os.environ.get("WORKBENCH_TEST_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--via", choices=VIA, default="embedded")
     args = parser.parse_args()
-    outcome = run(args.database_url, args.users, args.seconds, args.processes)
-    print(report(outcome, args.users, args.seconds, args.processes))
+    outcome = run(args.database_url, args.users, args.seconds, args.processes, via=args.via)
+    print(report(outcome, args.users, args.seconds, args.processes, args.via))
     return 0 if all(passed for _, passed, _ in outcome["checks"]) else 1
 
 

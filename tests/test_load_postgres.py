@@ -30,3 +30,20 @@ def test_twenty_analysts_for_ten_seconds_lose_nothing_and_overspend_nothing(monk
     results = outcome["results"]
     assert len(results) == 20 and all(r["requests"] for r in results)  # every analyst got work done
     assert sum(r["dp_refused"] for r in results) > 0  # the budget ran out during the run
+
+
+@pytest.mark.slow
+@pytest.mark.postgresql
+@pytest.mark.skipif(not PG_URL, reason=PG_SKIP)
+def test_twenty_kernels_through_the_service_lose_nothing_and_overspend_nothing(monkeypatch) -> None:
+    """The same run with every analyst a kernel in service mode: one ``workbench serve`` process, a token each."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    sys.modules.pop("load_postgres", None)
+    import load_postgres
+
+    outcome = load_postgres.run(PG_URL, users=20, seconds=10, processes=2, via="service")
+    failed = [f"{name}: {detail}" for name, passed, detail in outcome["checks"] if not passed]
+    assert failed == []
+    results = outcome["results"]
+    assert len(results) == 20 and all(r["requests"] for r in results)
+    assert sum(r["dp_refused"] for r in results) > 0
