@@ -20,7 +20,7 @@ With ``--via service`` the analysts are kernels in service mode instead: the wor
 ``wb.connect(url=..., token=...)`` (DataFrames as Arrow IPC), so every operation also crosses HTTP.
 
     python benchmarks/load_postgres.py [--users 20] [--seconds 60] [--processes 4] [--database-url URL]
-                                       [--via embedded|service]
+                                       [--via embedded|service] [--services N]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import time
 import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,14 +97,15 @@ def episodes(seed: int = 5):
     })
 
 
-def connect_as(home: str, url: str, user: str, service: tuple[str, dict[str, str]] | None = None):
+def connect_as(home: str, url: str, user: str, service: tuple[list[str], dict[str, str]] | None = None):
     """The analyst's workspace: embedded (the identity is read from the environment when a workspace opens: set
     it under a lock, for threads), or through the service with their token."""
     import workbench
 
-    if service is not None:
-        service_url, tokens = service
-        return workbench.connect(url=service_url, token=tokens[user])
+    if service is not None:  # analyst i calls service i mod N, as a load balancer would spread them
+        service_urls, tokens = service
+        return workbench.connect(url=service_urls[int(user.rsplit(".", 1)[1]) % len(service_urls)],
+                                 token=tokens[user])
     with _IDENTITY:
         os.environ["WORKBENCH_USER"] = user
         return workbench.connect(home, database_url=url)
@@ -137,7 +138,7 @@ def build_world(home: str, url: str, users: int) -> None:
 
 
 def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
-             service: tuple[str, dict[str, str]] | None = None) -> dict[str, Any]:
+             service: tuple[list[str], dict[str, str]] | None = None) -> dict[str, Any]:
     """One analyst's loop; returns latencies per operation, what it submitted and what it was refused."""
     from workbench.errors import BudgetExceeded
 
@@ -194,7 +195,7 @@ def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
 
 
 def run_process(home: str, url: str, users: list[str], seconds: float, start_at: float,
-                service: tuple[str, dict[str, str]] | None = None) -> list[dict[str, Any]]:
+                service: tuple[list[str], dict[str, str]] | None = None) -> list[dict[str, Any]]:
     """The analysts of one process, each on its own thread and workspace."""
     with ThreadPoolExecutor(len(users)) as pool:
         return list(pool.map(lambda u: simulate(home, url, u, seconds, start_at, service), users))
@@ -280,8 +281,9 @@ def fresh_schema(url: str):
 
 
 @contextmanager
-def served(home: str, schema_url: str, users: int, via: str):
-    """None (embedded), or (URL, token per analyst) of a ``workbench serve`` process on the workspace."""
+def served(home: str, schema_url: str, users: int, via: str, services: int = 1):
+    """None (embedded), or (URLs, token per analyst) of ``services`` ``workbench serve`` processes on the
+    workspace (one PostgreSQL database, one vault: processes share them as embedded workspaces do)."""
     if via == "embedded":
         yield None
         return
@@ -293,12 +295,13 @@ def served(home: str, schema_url: str, users: int, via: str):
         tokens = {analyst(i): admin.tokens.create(analyst(i), label="load test")["token"] for i in range(users)}
     finally:
         admin.close()
-    with running(Path(home), schema_url) as service_url:
-        yield service_url, tokens
+    with ExitStack() as stack:
+        urls = [stack.enter_context(running(Path(home), schema_url)) for _ in range(services)]
+        yield urls, tokens
 
 
 def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
-        home: str | None = None, via: str = "embedded") -> dict[str, Any]:
+        home: str | None = None, via: str = "embedded", services: int = 1) -> dict[str, Any]:
     """Build the world, run the analysts, check the database; returns results, checks and the wall time."""
     if via not in VIA:
         raise ValueError(f"via: {via!r} is not one of {', '.join(VIA)}")
@@ -308,7 +311,7 @@ def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
         build_world(home, schema_url, users)
         names = [analyst(i) for i in range(users)]
         shares = [names[p::processes] for p in range(processes)]
-        with served(home, schema_url, users, via) as service:
+        with served(home, schema_url, users, via, services) as service:
             start_at = time.time() + 3 + 2 * processes  # spawned processes need a few seconds to import
             with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = [pool.submit(run_process, home, schema_url, share, seconds, start_at, service)
@@ -321,11 +324,12 @@ def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
         return {"results": results, "checks": check(home, schema_url, results), "wall": wall}
 
 
-def report(outcome: dict[str, Any], users: int, seconds: float, processes: int, via: str = "embedded") -> str:
+def report(outcome: dict[str, Any], users: int, seconds: float, processes: int, via: str = "embedded",
+           services: int = 1) -> str:
     from _machine import describe
 
     results, wall = outcome["results"], outcome["wall"]
-    how = "embedded workspaces" if via == "embedded" else "kernels calling one workbench serve process"
+    how = "embedded workspaces" if via == "embedded" else f"kernels calling {services} workbench serve process(es)"
     lines = [f"machine: {describe()}",
              f"{users} analysts ({how}) in {processes} processes for {seconds:g} s on PostgreSQL "
              f"(wall {wall:.1f} s)",
@@ -352,9 +356,10 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--database-url", default=os.environ.get("WORKBENCH_TEST_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--via", choices=VIA, default="embedded")
+    parser.add_argument("--services", type=int, default=1, help="with --via service: how many service processes")
     args = parser.parse_args()
-    outcome = run(args.database_url, args.users, args.seconds, args.processes, via=args.via)
-    print(report(outcome, args.users, args.seconds, args.processes, args.via))
+    outcome = run(args.database_url, args.users, args.seconds, args.processes, via=args.via, services=args.services)
+    print(report(outcome, args.users, args.seconds, args.processes, args.via, args.services))
     return 0 if all(passed for _, passed, _ in outcome["checks"]) else 1
 
 
