@@ -44,6 +44,6 @@ def check_username(value: Any, field: str = "username") -> str:
     from workbench.config import USERNAME_PATTERN
 
     if not isinstance(value, str) or not USERNAME_PATTERN.match(value):
-        raise InvalidInput(f"{field}: {value!r} is not a user name (2–63 characters: lower-case letters, digits, "
+        raise InvalidInput(f"{field}: {value!r} is not a valid user name (2–63 characters: lower-case letters, digits, "
                            "'.', '_' or '-', starting with a letter).", field=field)
     return value

@@ -15,9 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from workbench import audit
-from workbench.config import USERNAME_PATTERN
 from workbench.errors import Conflict, InvalidInput, NotFound
-from workbench.validation import check_date, check_text
+from workbench.validation import check_date, check_number, check_text, check_username
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,20 +57,6 @@ def _status(row: Any, today: date) -> str:
     return "active"
 
 
-def _check_username(username: Any) -> str:
-    if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
-        raise InvalidInput(f"username: {username!r} is not a valid user name: use 2–63 lower-case letters, digits, "
-                           "'.', '_' or '-', starting with a letter.", field="username")
-    return username
-
-
-def _check_token_id(token_id: Any) -> int:
-    if isinstance(token_id, bool) or not isinstance(token_id, int) or not 1 <= token_id <= 2**31 - 1:
-        raise InvalidInput(f"token_id: {token_id!r} is not a token number; `workbench token list` shows them.",
-                           field="token_id")
-    return token_id
-
-
 def _require_person(conn: Connection, username: str) -> None:
     from sqlalchemy import select
 
@@ -97,7 +82,7 @@ class Tokens:
 
         from workbench.db.schema import api_tokens
 
-        username = _check_username(username)
+        username = check_username(username)
         label = check_text(label, "label", "a label saying what the token is for, e.g. 'laptop kernel'")
         if len(label) > MAX_LABEL_LENGTH:
             raise InvalidInput(f"label: {len(label)} characters; keep it to {MAX_LABEL_LENGTH}.", field="label")
@@ -134,7 +119,7 @@ class Tokens:
         if username is None and self._ctx.actor.has("admin"):
             subject, resource = None, "everyone's API tokens"
         else:
-            subject = self._ctx.actor.username if username is None else _check_username(username)
+            subject = self._ctx.actor.username if username is None else check_username(username)
             resource = f"the API tokens of {subject}"
         self._ctx.require("tokens.read", resource, username=subject)
         query = select(*(api_tokens.c[c] for c in COLUMNS if c != "status")).order_by(api_tokens.c.id)
@@ -152,7 +137,7 @@ class Tokens:
 
         from workbench.db.schema import api_tokens
 
-        token_id = _check_token_id(token_id)
+        token_id = check_number(token_id, "token_id", "a token number (`workbench token list` shows them)")
         resource = f"API token {token_id}"
         with self._ctx.write(audit_refusals_as=("tokens.revoke", resource)) as conn:
             row = conn.execute(select(api_tokens.c.username, api_tokens.c.revoked_at, api_tokens.c.revoked_by)
