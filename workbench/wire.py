@@ -22,6 +22,7 @@ from workbench.errors import InvalidInput
 
 ARROW = "application/vnd.apache.arrow.stream"
 JSON = "application/json"
+MAX_OUTPUT_BYTES = 256 * 1024 * 1024  # an output unpacked: checked tables and figures, never a dataset
 
 # result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -238,6 +239,9 @@ def zip_to_output(raw: bytes) -> Any:
     except zipfile.BadZipFile:
         raise InvalidInput("body: an output must travel as a zip archive.", field="body") from None
     with tempfile.TemporaryDirectory() as tmp, archive:
+        if sum(item.file_size for item in archive.infolist()) > MAX_OUTPUT_BYTES:
+            raise InvalidInput(f"body: an output archive unpacks to more than {MAX_OUTPUT_BYTES:,} bytes.",
+                               field="body")
         for name in archive.namelist():
             parts = PurePosixPath(name).parts
             if name.startswith("/") or ".." in parts or not parts:

@@ -97,3 +97,13 @@ def test_a_frame_arrow_cannot_carry_is_refused_with_a_fix() -> None:
     mixed = pd.DataFrame({"v": [1, "two", 3.0]})
     with pytest.raises(InvalidInput, match="give each column one type"):
         wire.frame_to_arrow(mixed)
+
+
+def test_an_output_archive_that_unpacks_too_big_is_refused(monkeypatch) -> None:
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("results.json", "0" * 10_000)
+    monkeypatch.setattr(wire, "MAX_OUTPUT_BYTES", 1_000)
+    raw = json.dumps({"$output": base64.b64encode(sink.getvalue()).decode()}).encode()
+    with pytest.raises(InvalidInput, match="unpacks to more than 1,000 bytes"):
+        wire.loads(raw)
