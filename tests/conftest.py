@@ -239,6 +239,16 @@ def _header_identity_provider() -> type:
 
 
 @pytest.fixture
+def jp_serverapp(jp_serverapp: Any) -> Iterator[Any]:
+    """pytest-jupyter's server, whose workspace (a database pool, opened on the first request) is closed when the
+    test ends: jupyter_server gives module extensions no stop hook, and in production the process exits."""
+    yield jp_serverapp
+    holder = jp_serverapp.web_app.settings.get("workbench")
+    if holder is not None:
+        holder.close()
+
+
+@pytest.fixture
 def jp_server_config() -> Any:
     """The Jupyter server of the REST API tests: the workbench extension on, identity from a test header."""
     from traitlets.config import Config
