@@ -59,9 +59,14 @@ def arrow_to_frame(source: Any) -> Any:
     if isinstance(source, bytes | bytearray | memoryview):
         source = pa.BufferReader(bytes(source))
     try:
-        return pa.ipc.open_stream(source).read_all().to_pandas()
+        table = pa.ipc.open_stream(source).read_all()
     except (pa.ArrowInvalid, OSError) as error:
         raise InvalidInput(f"data: not an Arrow IPC stream ({error}).", field="data") from None
+    frame = table.to_pandas()
+    for field in table.schema:  # pandas gets list cells as numpy arrays; the frame sent had Python lists
+        if pa.types.is_list(field.type) and field.name in frame.columns:
+            frame[field.name] = [v.tolist() if hasattr(v, "tolist") else v for v in frame[field.name]]
+    return frame
 
 
 # -- tagged JSON -------------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def test_catalogue_search_entry_and_twin(kernel, desk) -> None:
     ws = kernel(ANALYST)
     found = ws.catalogue.search("hospital")
     assert isinstance(found, pd.DataFrame) and list(found["id"]) == [DATASET]
-    assert found["missions"].iloc[0] == [5]
+    assert found["missions"].iloc[0] == [5] and isinstance(found["missions"].iloc[0], list)
     entry = ws.catalogue[DATASET]
     assert isinstance(entry, Entry) and entry.title == "Hospital admissions by trust" and entry.owner == OWNER
     assert entry.record == desk(ANALYST).catalogue[DATASET].record

@@ -27,6 +27,7 @@ def sample_frame() -> pd.DataFrame:
         "when": pd.to_datetime(["2026-01-01", None, "2026-03-01"]),
         "flag": [True, False, True],
         "maybe": pd.array([1, None, 3], dtype="Int64"),
+        "lists": [[1, 2], [], None],
     }, index=pd.Index(["x", "y", "z"], name="key"))
     frame.attrs["workbench.sources"] = ["dhsc.hes_apc"]
     return frame
