@@ -10,6 +10,8 @@ from conftest import _artefacts
 
 NOTEBOOK = "catalogue-widget.ipynb"
 SOURCE = "import workbench as wb\nws = wb.connect(create=False)\nbrowser = ws.catalogue.browse()\nbrowser"
+# the cell of this notebook's panel: other tests of the same lab may have left notebooks open in hidden tabs
+CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content"
 
 
 def put_notebook(lab) -> None:
@@ -30,15 +32,15 @@ def test_the_catalogue_widget_renders_and_searches_in_jupyterlab(browser, lab) -
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
-        page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?token={lab.token}")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell .cm-content", timeout=90_000)
+        page.goto(f"{lab.url}/lab/tree/{NOTEBOOK}?reset&token={lab.token}")  # reset: no earlier tabs restored
+        page.wait_for_selector(CELL, timeout=90_000)
         page.wait_for_selector("text=Python 3 (ipykernel) | Idle", timeout=90_000)  # the kernel is up
-        page.click(".jp-NotebookPanel .jp-Cell .cm-content")
+        page.click(CELL)
         page.keyboard.press("Shift+Enter")
         try:
             search = page.wait_for_selector(".jp-OutputArea .widget-text input", timeout=45_000)
         except Exception:  # the first run can race the kernel's start on a loaded machine: run the cell again
-            page.click(".jp-NotebookPanel .jp-Cell .cm-content")
+            page.click(CELL)
             page.keyboard.press("Control+Enter")
             search = page.wait_for_selector(".jp-OutputArea .widget-text input", timeout=90_000)
         page.wait_for_function("[...document.querySelectorAll('.jp-OutputArea .widget-html-content')]"
