@@ -62,6 +62,17 @@ class _Remote:
         return {}
 
 
+class _InProject(_Remote):
+    """Something the service does in one project: every call names it."""
+
+    def __init__(self, project: RemoteProject) -> None:
+        super().__init__(project._service)
+        self._project = project
+
+    def _scope(self) -> dict[str, Any]:
+        return {"project": self._project.id}
+
+
 # -- the catalogue -----------------------------------------------------------------------------------------------
 class RemoteCatalogue(_Remote):
     """``ws.catalogue`` over the service: find and read datasets, register your own."""
@@ -98,15 +109,8 @@ def _bind_output(project: RemoteProject, output: Any) -> Any:
     return output
 
 
-class RemoteTables(_Remote):
+class RemoteTables(_InProject):
     """``project.tables``: the frame is sent to the service, which checks and records the table."""
-
-    def __init__(self, project: RemoteProject) -> None:
-        super().__init__(project._service)
-        self._project = project
-
-    def _scope(self) -> dict[str, Any]:
-        return {"project": self._project.id}
 
     def __repr__(self) -> str:
         return f"<tables of project {self._project.id}>"
@@ -121,15 +125,8 @@ for _name in ("crosstab", "pivot_table", "groupby_agg", "histogram", "ols", "log
     setattr(RemoteTables, _name, _table_method(_name))
 
 
-class RemoteOutputs(_Remote):
+class RemoteOutputs(_InProject):
     """``project.outputs``: the project's recorded outputs."""
-
-    def __init__(self, project: RemoteProject) -> None:
-        super().__init__(project._service)
-        self._project = project
-
-    def _scope(self) -> dict[str, Any]:
-        return {"project": self._project.id}
 
     list = forward(ProjectOutputs.list, "outputs.list")
     get = forward(ProjectOutputs.get, "outputs.get", then=lambda self, output: _bind_output(self._project, output))
@@ -142,16 +139,12 @@ class RemoteOutputs(_Remote):
         return f"<outputs of project {self._project.id}>"
 
 
-class RemoteOutputRequests(_Remote):
+class RemoteOutputRequests(_InProject):
     """``project.output_requests``; ``OutputRequest`` objects call back here to change themselves."""
 
     def __init__(self, project: RemoteProject) -> None:
-        super().__init__(project._service)
-        self._project = project
+        super().__init__(project)
         self.project_id = project.id
-
-    def _scope(self) -> dict[str, Any]:
-        return {"project": self._project.id}
 
     create = forward(OutputRequests.create, "requests.create", then=lambda self, data: OutputRequest(self, data))
     list = forward(OutputRequests.list, "requests.list")
@@ -165,15 +158,8 @@ class RemoteOutputRequests(_Remote):
         return f"<output requests of project {self._project.id}>"
 
 
-class RemoteDP(_Remote):
+class RemoteDP(_InProject):
     """``project.dp``: the service reads the data, spends the budget and records the result."""
-
-    def __init__(self, project: RemoteProject) -> None:
-        super().__init__(project._service)
-        self._project = project
-
-    def _scope(self) -> dict[str, Any]:
-        return {"project": self._project.id}
 
     budget = forward(ProjectDP.budget, "dp.budget")
 

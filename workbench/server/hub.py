@@ -24,18 +24,16 @@ service would run next to the vault and the database.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
-from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.auth.identity import User
 from tornado.web import HTTPError
-from traitlets import Bool, Instance, Integer, Set, Unicode, default
+from traitlets import Instance, Integer, Set, Unicode, default
 
 from workbench.errors import InvalidInput
-
-AUTHORIZATION = re.compile(r"^\s*(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
+from workbench.server.identity import PersonalTokenIdentityProvider
 
 
 def _needed(variable: str, environ: Mapping[str, str] | None = None) -> str:
@@ -72,7 +70,7 @@ def server_config(environ: Mapping[str, str] | None = None) -> dict[str, dict[st
                           "allow_remote_access": True, "open_browser": False}}
 
 
-class HubIdentityProvider(IdentityProvider):
+class HubIdentityProvider(PersonalTokenIdentityProvider):
     """A request's person is the JupyterHub user owning its API token, if that token may access this service."""
 
     service_name = Unicode(
@@ -114,38 +112,15 @@ class HubIdentityProvider(IdentityProvider):
                        cache_max_age=self.cache_seconds,
                        base_url=os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/")
 
-    # Jupyter's own token and login form are not used: the hub's tokens are the only credential.
-    @default("token")
-    def _default_token(self) -> str:
-        return ""
-
-    need_token = Bool(False)
-
-    @property
-    def login_available(self) -> bool:
-        return False
-
-    @property
-    def logout_available(self) -> bool:
-        return False
-
-    def get_handlers(self) -> list[tuple[str, object]]:
-        return []
-
     def validate_security(self, app: Any, ssl_options: dict[str, Any] | None = None) -> None:
         """Check the hub settings at start, so a misconfigured service stops at once rather than refusing all."""
         self.hub_auth  # noqa: B018
-
-    def bearer_token(self, handler: Any) -> str | None:
-        """The token of ``Authorization: token <t>`` or ``Bearer <t>``; never a URL parameter (URLs get logged)."""
-        match = AUTHORIZATION.match(handler.request.headers.get("Authorization", ""))
-        return match.group(1) if match else None
 
     async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
         if hasattr(handler, "_workbench_hub_user"):
             return handler._workbench_hub_user
         handler._workbench_hub_user = None
-        token = self.bearer_token(handler)
+        token = self.get_token(handler)
         if not token:
             return None
         try:

@@ -8,10 +8,41 @@ operating-system user). Under JupyterHub it is not used: the hub's identity prov
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jupyter_server.auth.identity import IdentityProvider, User
-from traitlets import Unicode, default
+from traitlets import Bool, Unicode, default
+
+AUTHORIZATION = re.compile(r"^\s*(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
+
+
+class PersonalTokenIdentityProvider(IdentityProvider):
+    """The workbench service's identity providers: every request shows a person's token in its Authorization
+    header (``token <t>`` or ``Bearer <t>``). No Jupyter server token, no login page, no cookie, and never a token
+    in the URL (URLs end up in logs and browser histories). Subclasses say whom ``get_token``'s token names."""
+
+    need_token = Bool(False)
+
+    @default("token")
+    def _no_server_token(self) -> str:
+        return ""  # the server's own token would name nobody
+
+    @property
+    def login_available(self) -> bool:
+        return False
+
+    @property
+    def logout_available(self) -> bool:
+        return False
+
+    def get_handlers(self) -> list[tuple[str, object]]:
+        return []  # no /login, no /logout
+
+    def get_token(self, handler: Any) -> str | None:
+        """The token in the Authorization header; never one in the URL."""
+        match = AUTHORIZATION.match(handler.request.headers.get("Authorization", ""))
+        return match.group(1) if match else None
 
 
 class WorkspaceUserIdentityProvider(IdentityProvider):

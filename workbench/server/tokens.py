@@ -9,17 +9,14 @@ worker pool, like every other database call of the server.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.auth.identity import User
 from tornado import web
 from tornado.ioloop import IOLoop
-from traitlets import default
 
 from workbench.errors import WorkbenchError
-
-AUTHORIZATION = re.compile(r"^\s*(token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
+from workbench.server.identity import PersonalTokenIdentityProvider
 
 
 def lookup(holder: Any, token: str) -> str | None:
@@ -34,32 +31,12 @@ def lookup(holder: Any, token: str) -> str | None:
         raise WorkbenchError(f"the workspace database failed: {error.__class__.__name__}") from error
 
 
-class TokenIdentityProvider(IdentityProvider):
+class TokenIdentityProvider(PersonalTokenIdentityProvider):
     """A request is signed in as the holder of the workbench API token in its Authorization header."""
 
     refusal_message = ("Send your workbench API token as 'Authorization: token <token>' (a kernel: set "
                        "WORKBENCH_TOKEN); `workbench token create` makes one, and a revoked or expired token no "
                        "longer works.")
-
-    @default("token")
-    def _no_server_token(self) -> str:
-        return ""  # the server's own token would name nobody; only personal tokens are accepted
-
-    @property
-    def login_available(self) -> bool:
-        return False
-
-    @property
-    def logout_available(self) -> bool:
-        return False
-
-    def get_handlers(self) -> list[tuple[str, object]]:
-        return []  # no /login, no /logout
-
-    def get_token(self, handler: web.RequestHandler) -> str | None:
-        """The token in the Authorization header; never one in the URL."""
-        match = AUTHORIZATION.match(handler.request.headers.get("Authorization", ""))
-        return match.group(2) if match else None
 
     async def get_user(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
         token = self.get_token(handler)
