@@ -210,7 +210,7 @@ class Formula:
     outcome: str
     intercept: bool
     terms: tuple[Term, ...]
-    columns: tuple[str, ...]  # every column the formula names, removed terms included
+    columns: tuple[str, ...] = field(compare=False)  # every column it names, removed terms included
 
     @property
     def text(self) -> str:
