@@ -232,6 +232,10 @@ def test_the_design_is_capped(mixed) -> None:
         design("y ~ age", mixed.assign(age=np.nan))
     with pytest.raises(InvalidInput, match="infinite values"):
         design("y ~ age", mixed.assign(age=np.inf))
+    with pytest.raises(InvalidInput, match="holds values that cannot be categories"):
+        design("y ~ C(age)", mixed.assign(age=[[1]] * len(mixed)))
+    with pytest.raises(InvalidInput, match="The model cannot be made: endog must be in the unit interval"):
+        sdc.logit(formula="y ~ age", data=mixed)
     long = "y ~ " + "x + " * 498 + "x"
     assert len(long) <= MAX_LENGTH and parse(long).text == "y ~ x"
 

@@ -601,7 +601,11 @@ def design(formula: Formula | str, data: Any) -> Design:
         elif pd.api.types.is_complex_dtype(series.dtype):
             raise InvalidInput(f"formula: {_quote(factor.column)} has complex numbers.", field="formula")
         else:
-            categorical[factor] = _categorical(series, factor)
+            try:
+                categorical[factor] = _categorical(series, factor)
+            except TypeError:  # values that cannot be compared or hashed (lists, dicts...)
+                raise InvalidInput(f"formula: {_quote(factor.column)} holds values that cannot be categories "
+                                   "(lists or other objects); give it text or numbers.", field="formula") from None
             missing |= categorical[factor].codes < 0
 
     # patsy's order: terms grouped by their numeric factors (the group without any first, then by first

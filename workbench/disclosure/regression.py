@@ -40,7 +40,11 @@ def _fit(method: str, endog: Any, exog: Any, formula: Formula | None, data: pd.D
     model_class = {"ols": sm.OLS, "logit": sm.Logit, "probit": sm.Probit}[method]
     if formula is not None:
         built = design(formula, data)
-        return model_class(built.endog, built.exog)
+        try:
+            return model_class(built.endog, built.exog)
+        except ValueError as exc:  # e.g. a logit outcome outside 0..1
+            raise InvalidInput(f"The model cannot be made: {exc} (outcome {formula.outcome}).",
+                               field="formula") from None
     if endog is None or exog is None:
         raise InvalidInput("Give endog and exog (the outcome and the regressors), or formula= and data=.",
                            field="endog")
