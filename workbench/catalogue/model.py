@@ -28,6 +28,11 @@ KINDS = ("Dataset", "Distribution", "ContactPoint")
 ORGANISATION_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Column roles (ColumnRoleValues in workbench_extension.yaml) whose values leave the vault only as the project's
+# keyed pseudonyms: they identify a person or a record, so raw values would let extracts of different projects
+# (or the data outside) be joined to them. Direct identifiers are also granted only when ticked; record
+# identifiers are granted like any other column.
+PSEUDONYMISED_ROLES = ("direct_identifier", "record_identifier")
 
 
 class MetadataInvalid(InvalidInput):
