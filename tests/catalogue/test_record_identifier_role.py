@@ -56,6 +56,16 @@ def test_an_unknown_role_is_refused_listing_the_record_identifier() -> None:
         validate(keyed("record_id"), "Dataset")
 
 
+@pytest.mark.parametrize("role", ["record_identifier", "direct_identifier"])
+@pytest.mark.parametrize("kind", ["float", "date", "boolean"])
+def test_identifiers_must_be_text_or_whole_numbers(role: str, kind: str) -> None:
+    columns = record()["columns"]
+    columns[0].update(role=role, type=kind)
+    with pytest.raises(MetadataInvalid, match=rf"columns\[0\]\.type: 'admission_id' is a {role.replace('_', ' ')}, "
+                                              rf"which projects receive as pseudonyms.*not '{kind}'"):
+        validate(record(columns=columns), "Dataset")
+
+
 def test_dcat_jsonld_round_trip_keeps_the_role() -> None:
     checked = validate(keyed(), "Dataset")
     document = to_jsonld([checked])

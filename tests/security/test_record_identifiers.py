@@ -8,7 +8,7 @@ demo's LFS and HES keys are record identifiers too."""
 from __future__ import annotations
 
 import pytest
-from conftest import ANALYST, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
+from conftest import ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from factories import episode_record, episodes
 from sqlalchemy import select
 
@@ -57,6 +57,14 @@ def test_two_projects_extracts_cannot_be_joined_on_a_record_key(kernel, episodes
     events = loads(desk(OWNER))[-3:]
     assert [(e["actor"], e["outcome"], e["detail"]["pseudonymised"]) for e in events] == [
         (ANALYST, "ok", KEYS), (SECOND_ANALYST, "ok", KEYS), (ANALYST, "ok", ["episode_id"])]
+
+
+def test_an_id_column_left_as_other_is_flagged_to_every_reader(kernel) -> None:
+    """The desk's dataset keeps a unique ``admission_id`` with role 'other': not refused, but every reader is told."""
+    entry = kernel(ANALYST).catalogue[DATASET]
+    [warning] = entry.warnings
+    assert warning.startswith("column 'admission_id' has role 'other' but differs on every row")
+    assert "1 warning" in repr(entry)
 
 
 def test_the_twin_shows_no_record_key(kernel, episodes_in_two_projects) -> None:

@@ -362,6 +362,10 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
         if column.get("type") == "category" and not column.get("categories"):
             checker.fail(f"columns[{i}].categories",
                          f"category column {name!r} must list its permissible values")
+        if column.get("role") in PSEUDONYMISED_ROLES and column.get("type") not in ("string", "integer", "category"):
+            checker.fail(f"columns[{i}].type", f"{name!r} is a {column['role'].replace('_', ' ')}, which projects "
+                                               "receive as pseudonyms, defined for text and whole numbers only; "
+                                               f"declare it 'string' or 'integer', not {column.get('type')!r}")
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")

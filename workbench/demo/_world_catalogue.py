@@ -8,9 +8,10 @@ record can never drift from its data.
 Record keys (``case_id``, ``household_serial``, ``episode_id``, ``claim_id``, ``pupil_id``, ``staff_id``,
 ``vacancy_id``, ``offender_id``) are ``record_identifier``: random ids with no meaning outside their extract, but the
 same in every copy of it, so projects receive them as their own pseudonyms and cannot join their extracts on them.
-School URNs are public establishment numbers, not record keys: ``quasi_identifier``. Real-world identifiers (NHS number, NINO, UPN, PNC id, teacher reference number),
-names and postcodes are ``direct_identifier``; date of birth, sex, age, area and school are ``quasi_identifier``;
-health, benefits, offending, pay and attainment are ``sensitive``.
+School URNs are public establishment numbers, not record keys: ``quasi_identifier``. Real-world identifiers (NHS
+number, NINO, UPN, PNC id, teacher reference number), names and postcodes are ``direct_identifier``; date of birth,
+sex, age, area and school are ``quasi_identifier``; health, benefits, offending, pay and attainment are
+``sensitive``.
 """
 
 from __future__ import annotations
