@@ -87,3 +87,14 @@ def _patient_columns() -> list[dict]:
         if column["name"] == "admission_id":
             column["role"] = "record_identifier"
     return columns
+
+
+def test_marking_a_column_record_identifier_remakes_the_twin(staffed) -> None:
+    owner = staffed(OWNER)
+    frame = admissions(200).assign(admission_id=[f"H{i % 5}" for i in range(200)])  # 5 values, 40 times each
+    owner.catalogue.register(record(), frame)
+    analyst = staffed(ANALYST)
+    assert set(analyst.catalogue.twin("dhsc.admissions")["admission_id"]) & set(frame["admission_id"])
+    owner.catalogue.register(with_role("record_identifier"))  # metadata only: the data file is unchanged
+    faked = set(analyst.catalogue.twin("dhsc.admissions")["admission_id"].dropna())
+    assert faked and not faked & set(frame["admission_id"])

@@ -165,7 +165,7 @@ class Catalogue:
 
         Same columns and types as the data; each column drawn independently from its own distribution, values
         seen fewer times than the workspace's ``twin_min_count`` left out, identifiers fake, no real row.
-        Made from the data on first use and kept until the data or the threshold changes.
+        Made from the data on first use and kept until the data, the threshold or a column's role changes.
         """
         import zlib
 
@@ -183,7 +183,9 @@ class Catalogue:
         if not data.exists():
             raise NotFound(f"{dataset_id} is catalogued without data in this workspace, so it has no twin.")
         path = self._ctx.vault.twin_path(dataset_id)
-        tag = f"{min_count}:{data.stat().st_mtime_ns}".encode()
+        # made again when the data, the threshold or a column's role changes (a new record identifier must be faked)
+        roles = zlib.crc32(",".join(f"{c['name']}={c['role']}" for c in entry.record["columns"]).encode())
+        tag = f"{min_count}:{data.stat().st_mtime_ns}:{roles}".encode()
         if path.exists():
             cached = pq.read_table(path)
             if (cached.schema.metadata or {}).get(b"workbench.twin") == tag:
