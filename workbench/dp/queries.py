@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.dp import ledger, mechanisms
 from workbench.errors import BudgetExceeded, InvalidInput, NotFound
 
@@ -348,7 +349,7 @@ class ProjectDP:
                       schema, person_key, saved["row_count"], checks), facts
 
     def _check_columns(self, method: str, spec: dict[str, Any], source: Source) -> list[str]:
-        """Every column the query uses: known, not a direct identifier, categories declared for groups."""
+        """Every column the query uses: known, not a direct or record identifier, categories declared for groups."""
         groups = spec.get("index", []) + spec.get("columns", [])
         value = [spec["column"]] if "column" in spec else []
         used = list(dict.fromkeys(groups + value + list(spec["where"])))
@@ -356,9 +357,11 @@ class ProjectDP:
             if column not in source.schema:
                 raise InvalidInput(f"{column!r} is not a column of {source.name} (its columns: "
                                    f"{', '.join(source.schema)}).", field="columns")
-            if source.schema[column].get("role") == "direct_identifier":
-                raise InvalidInput(f"{column!r} is a direct identifier of {source.name}; differentially private "
-                                   "queries group and aggregate other columns.", field="columns")
+            role = source.schema[column].get("role")
+            if role in PSEUDONYMISED_ROLES:
+                raise InvalidInput(f"{column!r} is a {role.replace('_', ' ')} of {source.name}; differentially "
+                                   "private queries never group, filter or aggregate identifiers, so use other "
+                                   "columns.", field="columns")
         for column in groups:
             if not _categories(source.schema[column]):
                 raise InvalidInput(f"{column!r} has no categories declared in the catalogue, so its cells cannot be "

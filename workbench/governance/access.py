@@ -4,7 +4,9 @@ A project's lead or analyst asks for a dataset (optionally some columns) with a 
 data owner or one of their delegates approves (with an expiry and conditions, perhaps fewer columns) or
 refuses with a reason; approval creates a time-limited grant. Direct identifiers are granted only when the
 project's legal gateway permits identifiable data and the owner ticks each one; even then loads carry them
-as per-project pseudonyms. Owners see what waits for them and, in the usage report, where their data went.
+as per-project pseudonyms. Record identifiers (case, episode, claim ids) are granted like any column, and loads
+carry them as per-project pseudonyms too. Owners see what waits for them and, in the usage report, where their
+data went.
 """
 
 from __future__ import annotations

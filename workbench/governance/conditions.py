@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -124,6 +125,12 @@ def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:
 def schema_roles(record: dict[str, Any]) -> dict[str, str]:
     """Column name → disclosure role, in schema order."""
     return {c["name"]: c["role"] for c in record.get("columns", [])}
+
+
+def pseudonymised_columns(roles: dict[str, str], columns: list[str]) -> list[str]:
+    """Those of ``columns`` that leave the vault only as the project's pseudonyms (direct and record
+    identifiers): one rule for every path that hands a project dataset values (loads, linkage)."""
+    return [c for c in columns if roles.get(c) in PSEUDONYMISED_ROLES]
 
 
 def check_columns(columns: Any, known: dict[str, str], dataset_id: str) -> list[str] | None:

@@ -382,7 +382,7 @@ class OutputRequests:
         from sqlalchemy import select
 
         from workbench.db.schema import outputs
-        from workbench.governance.conditions import dataset_row, schema_roles
+        from workbench.governance.conditions import dataset_row, pseudonymised_columns, schema_roles
         from workbench.outputs.checks import refusals
         from workbench.outputs.store import attachments_of
 
@@ -394,7 +394,7 @@ class OutputRequests:
             identifiers = set()
             for dataset_id in row.sources:
                 roles = schema_roles(dataset_row(conn, dataset_id)["record"])
-                identifiers.update(name for name, role in roles.items() if role == "direct_identifier")
+                identifiers.update(pseudonymised_columns(roles, list(roles)))
             files = [(p.name, p.stat().st_size) for p in attachments_of(store.folder(output_id))]
             problems.extend(refusals(output, row.name, settings, identifiers, files))
         if problems:

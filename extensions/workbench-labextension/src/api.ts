@@ -53,6 +53,8 @@ export interface CatalogueEntry {
   schema: SchemaColumn[];
   twin_preview: { columns: string[]; rows: Record<string, unknown>[] } | null;
   twin_note: string | null;
+  /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
+  warnings?: string[];
 }
 
 export interface Project {
