@@ -23,6 +23,7 @@ from workbench.governance.conditions import (
     check_columns,
     dataset_row,
     project_facts,
+    project_members_of,
     project_row,
     schema_roles,
 )
@@ -166,7 +167,8 @@ class Access:
             resource = f"request {request_id}: dataset {request['dataset_id']} for project {request['project_id']}"
             dataset = dataset_row(conn, request["dataset_id"])
             self._ctx.check("access.decide", resource, owner=dataset["owner"], delegates=dataset["delegates"],
-                            requested_by=request["requested_by"])
+                            requested_by=request["requested_by"], project=request["project_id"],
+                            dataset=dataset["id"], members=project_members_of(conn, request["project_id"]))
             if request["status"] != "pending":
                 raise Conflict(f"Request {request_id} was already {request['status']} by {request['decided_by']}; "
                                "a new request is needed to change access.")
@@ -281,7 +283,7 @@ class Access:
         resource = f"dataset {dataset_id}"
         with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
             dataset = dataset_row(conn, dataset_id)
-            self._ctx.check("access.delegate", resource, owner=dataset["owner"])
+            self._ctx.check("access.delegate", resource, owner=dataset["owner"], delegate=username, remove=remove)
             check_username(username)
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
                 raise NotFound(f"No person {username!r} is registered in this workspace.")
