@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, OTHER_OWNER, OWNER, REFERENCE
+from conftest import ADMIN, ANALYST, OTHER_OWNER, OWNER, REFERENCE, cli_runner
 from factories import admissions, record
 from sqlalchemy import func, select
 
@@ -313,3 +313,16 @@ def test_another_owner_cannot_overwrite_a_distribution_through_dcat(staffed) -> 
                                   "distribution https://data.example.invalid/files/shared.csv", "denied")
     assert owner.catalogue.import_text(theirs.replace("Hijacked", "Mine, via DCAT"), format="jsonld")
     assert reference_rows(admin)["distributions"][0][1:] == ("Mine, via DCAT", OWNER)
+
+
+def test_the_command_line_refuses_another_owners_contact_point(staffed, monkeypatch, capsys, tmp_path) -> None:
+    staffed(OWNER).catalogue.import_text(CONTACT.format(title="Mine"))
+    path = tmp_path / "contact.yaml"
+    path.write_text(CONTACT.format(title="Hijacked"))
+    run = cli_runner(staffed, monkeypatch, capsys)
+    before = reference_rows(staffed(ADMIN))
+    code, _out, err = run(OTHER_OWNER, "catalogue", "import", str(path))
+    assert code == 1 and err.startswith("workbench: error: ") and f"it belongs to {OWNER}" in err
+    assert reference_rows(staffed(ADMIN)) == before
+    assert last_denial(staffed(ADMIN)) == (OTHER_OWNER, "catalogue.register_reference",
+                                           "contact point data-team@example.invalid", "denied")
