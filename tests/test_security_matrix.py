@@ -302,3 +302,39 @@ def test_separation_of_duties_refusals_say_why(world) -> None:
         connect(ADMIN).owner.delegate(DATASET, ADMIN)
     with pytest.raises(AccessDenied, match=f"it belongs to {OTHER_OWNER}, who registered it"):
         owner.catalogue.import_text(THEIR_DISTRIBUTION.format(title="Mine now"))
+
+
+# who decides GAMMA's request (OWNER and ADMIN are analysts in it) or OTHER_PROJECT's (neither is in it):
+# name → (delegates OWNER names first, member GAMMA gains first, decider, request, refusal or None if allowed)
+DECISIONS = {
+    "the owner, a member of the requesting project": ((), None, OWNER, "member_pending",
+                                                      f"you are a member of project {GAMMA} \\(analyst\\)"),
+    "an admin named a delegate, a member of the requesting project": (
+        (ADMIN,), None, ADMIN, "member_pending", f"you are a member of project {GAMMA} \\(analyst\\)"),
+    "an admin not named a delegate": ((), None, ADMIN, "pending", "only the dataset's data owner"),
+    "a delegate who is a member of the requesting project": (
+        (CHECKER,), CHECKER, CHECKER, "member_pending", f"you are a member of project {GAMMA} \\(reviewer\\)"),
+    "a delegate outside the project": ((CHECKER,), None, CHECKER, "member_pending", None),
+    "an admin named a delegate, outside the project": ((ADMIN,), None, ADMIN, "pending", None),
+    "the owner outside the project": ((), None, OWNER, "pending", None),
+}
+
+
+@pytest.mark.parametrize("name", list(DECISIONS))
+def test_separation_of_duties_in_decisions(world, name: str) -> None:
+    connect, ids = world
+    delegates, joins, decider, request, refusal = DECISIONS[name]
+    for delegate in delegates:
+        connect(OWNER).owner.delegate(DATASET, delegate)
+    if joins:
+        connect(ADMIN).project(GAMMA).add_member(joins, "reviewer")
+    ws = connect(decider)
+    before = denied_count(ws)
+    if refusal is None:
+        assert ws.owner.decide(ids[request], "refuse", reason="Not now")["decided_by"] == decider
+        assert denied_count(ws) == before
+        return
+    state = snapshot(ws)
+    with pytest.raises(AccessDenied, match=refusal):
+        ws.owner.decide(ids[request], "approve")
+    assert snapshot(ws) == state and denied_count(ws) == before + 1
