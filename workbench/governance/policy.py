@@ -137,9 +137,12 @@ def _decide_request(actor: Actor, resource: Mapping[str, Any]) -> Decision:
                      "them; nobody decides until they are")
     if actor.username in members:
         owner = resource.get("owner") or "none"
+        instead = ("name a delegate who is not in the project (ws.owner.delegate) to decide it"
+                   if actor.username == owner else
+                   f"the dataset's data owner ({owner}) or a delegate who is not in the project must decide (the "
+                   "owner or an admin can name one)")
         return _deny(f"you are a member of project {project} ({members[actor.username]}) and nobody decides "
-                     f"access for a project they work in; the dataset's data owner ({owner}) or a delegate who is "
-                     "not in the project must decide (the owner or an admin can name one)")
+                     f"access for a project they work in; {instead}")
     return allowed
 
 
