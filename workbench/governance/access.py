@@ -2,7 +2,8 @@
 
 A project's lead or analyst asks for a dataset (optionally some columns) with a justification; the dataset's
 data owner or one of their delegates approves (with an expiry and conditions, perhaps fewer columns) or
-refuses with a reason; approval creates a time-limited grant. Direct identifiers are granted only when the
+refuses with a reason (never for a project they are a member of, nor their own request; nobody names
+themselves a delegate); approval creates a time-limited grant. Direct identifiers are granted only when the
 project's legal gateway permits identifiable data and the owner ticks each one; even then loads carry them
 as per-project pseudonyms. Owners see what waits for them and, in the usage report, where their data went.
 """
