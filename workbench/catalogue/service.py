@@ -561,8 +561,10 @@ class Catalogue:
 
         from workbench.db.schema import distributions as t
 
-        self._ctx.check("catalogue.register_reference", f"distribution {record['identifier']}")
-        exists = conn.execute(select(t.c.identifier).where(t.c.identifier == record["identifier"])).first()
+        exists = conn.execute(select(t.c.identifier, t.c.registered_by)
+                              .where(t.c.identifier == record["identifier"])).first()
+        self._ctx.check("catalogue.register_reference", f"distribution {record['identifier']}",
+                        registered_by=exists.registered_by if exists else None)
         values = {"title": record["title"], "media_type": record["mediaType"], "record": record}
         if exists:
             conn.execute(update(t).where(t.c.identifier == record["identifier"]).values(**values))
@@ -579,8 +581,9 @@ class Catalogue:
 
         from workbench.db.schema import contact_points as t
 
-        self._ctx.check("catalogue.register_reference", f"contact point {record['email']}")
-        exists = conn.execute(select(t.c.email).where(t.c.email == record["email"])).first()
+        exists = conn.execute(select(t.c.email, t.c.registered_by).where(t.c.email == record["email"])).first()
+        self._ctx.check("catalogue.register_reference", f"contact point {record['email']}",
+                        registered_by=exists.registered_by if exists else None)
         if exists:
             conn.execute(update(t).where(t.c.email == record["email"]).values(name=record["contactName"],
                                                                                 record=record))

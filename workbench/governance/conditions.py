@@ -94,6 +94,20 @@ def project_facts(conn: Connection, project: dict[str, Any], username: str) -> d
     }
 
 
+def project_members_of(conn: Connection, project_id: str) -> dict[str, str]:
+    """Every member of the project (the lead too) → their project role, as the transaction sees it now."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import project_members, projects
+
+    members = dict(conn.execute(select(project_members.c.username, project_members.c.role)
+                                .where(project_members.c.project_id == project_id)).all())
+    lead = conn.execute(select(projects.c.lead).where(projects.c.id == project_id)).scalar()
+    if lead is not None:
+        members.setdefault(lead, "lead")
+    return members
+
+
 def require_in_project(ctx: Context, action: str, resource: str, project_id: str) -> None:
     """Ask the policy whether the acting person may do ``action`` in the project, outside a transaction;
     an unknown or malformed project is refused and audited like a denial."""
