@@ -10,6 +10,10 @@ Each listed CSV is what may be released: the table after mitigation. When mitiga
 unmitigated table is kept beside it in ``unreleased/`` for the checker, and is never listed in ``files``.
 Everything else the workbench needs to rebuild an output exactly (labels with their types, column types, the
 settings, the mitigation) is under ``properties["workbench"]``; other tools ignore it.
+
+A release package's records (``released_record``) are different: they are made only from an output's released
+fields (``workbench/outputs/released.py``), the ones its output checker was shown, and carry no
+``properties["workbench"]``.
 """
 
 from __future__ import annotations

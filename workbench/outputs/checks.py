@@ -36,6 +36,9 @@ IDENTIFIER_PATTERNS = (
     ("a pseudonym (20 or more hexadecimal characters)", re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{20,}(?![0-9A-Fa-f])")),
 )
 
+# ONS (GSS) geography codes, a letter and eight digits (E06000002): public, so not a record number
+GEOGRAPHY_CODE = re.compile(r"(?<![A-Za-z0-9])[EJKLMNSW]\d{8}(?![A-Za-z0-9])")
+
 
 def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
     """The first value in ``text`` that looks like an identifier or a pseudonym, and what it looks like; None
@@ -46,7 +49,7 @@ def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
         found = pattern.search(normal)
         if found:
             return what, found.group()
-    found = re.search(rf"\d{{{max_digits + 1},}}", normal)
+    found = re.search(rf"\d{{{max_digits + 1},}}", GEOGRAPHY_CODE.sub(" ", normal))
     if found:
         return f"a record number (more than {max_digits} digits in a row)", found.group()
     return None
