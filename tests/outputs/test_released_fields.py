@@ -246,3 +246,26 @@ def test_submission_and_release_screen_again_with_the_settings_in_force(desk) ->
     assert not (desk(ADMIN).home / "releases" / PROJECT / f"request-{request.id}").exists()
     desk(ADMIN).review.update_settings(max_digits_in_text=6)
     assert desk(CHECKER3).review.release(request.id)["status"] == "released"
+
+
+def test_what_a_figure_draws_is_shown_and_screened(desk) -> None:
+    """A figure's HTML may carry text no table shows (a hidden trace, hover text): the checker reads it all as
+    the figure's data, and an identifier in it is refused."""
+    import plotly.graph_objects as go
+
+    project = desk(ANALYST).project(PROJECT)
+    table = record_table(desk)
+    hidden = "Jane Example, Mill Lane"
+    fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2]), go.Bar(x=["c"], y=[3], visible=False, hovertext=[hidden])])
+    figure = project.outputs.figure(fig, table, name="Bars")
+    request = project.outputs.submit([figure], title="A figure", context=CONTEXT)
+    shown = desk(CHECKER).review.show(request.id)
+    (html_file,) = [a for a in shown["outputs"][0]["released"]["attachments"] if a["name"] == "figure.html"]
+    assert hidden in json.dumps(html_file["figure"], ensure_ascii=False) and escape(hidden) in shown._repr_html_()
+    marked = go.Figure([go.Bar(x=["a"], y=[1]), go.Bar(x=["c"], y=[3], visible=False, hovertext=[f"id {NHS}"])])
+    smuggler = project.outputs.figure(marked, table, name="More bars")
+    draft = project.output_requests.create("Figures", context=CONTEXT)
+    before = snapshot(desk(ADMIN))
+    with pytest.raises(DisclosureRisk, match="output 'More bars': figure.data.hovertext: '943… \\(10 characters\\)'"):
+        draft.add(smuggler)
+    assert snapshot(desk(ADMIN)) == before and refusals_of(desk(ADMIN), "requests.update")

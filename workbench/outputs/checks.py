@@ -31,8 +31,8 @@ SAMPLE = 2000  # labels and cells looked at per axis / column for pseudonyms
 IDENTIFIER_PATTERNS = (
     ("an NHS number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")),
     ("a National Insurance number", re.compile(
-        r"(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])", re.I)),
-    ("a postcode", re.compile(r"(?<![A-Za-z0-9])[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?![A-Za-z0-9])")),
+        r"(?<![A-Za-z0-9#])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])", re.I)),
+    ("a postcode", re.compile(r"(?<![A-Za-z0-9#])[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?![A-Za-z0-9])")),
     ("a pseudonym (20 or more hexadecimal characters)", re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{20,}(?![0-9A-Fa-f])")),
 )
 
@@ -114,19 +114,28 @@ def _pseudonyms(table: pd.DataFrame) -> str | None:
     return None
 
 
-def text_refusals(output: Output, name: str, derived_from: list[str], settings: dict[str, Any]) -> list[str]:
-    """The released free text of ``output`` (``released.free_text``) that looks like it holds an identifier."""
+def text_refusals(output: Output, name: str, derived_from: list[str], settings: dict[str, Any],
+                  attachments: dict[str, bytes] | None = None) -> list[str]:
+    """The released free text of ``output`` (``released.free_text``) that looks like it holds an identifier;
+    a figure recorded without the plotly JSON a checker reads is refused too."""
+    from workbench.outputs.files import FIGURE_JSON
     from workbench.outputs.released import free_text
 
     max_digits = settings["max_digits_in_text"]
-    return [f"output {name!r}: {p}" for field, text in free_text(output, name, derived_from)
-            if (p := text_problem(field, text, max_digits)) is not None]
+    problems = [f"output {name!r}: {p}" for field, text in free_text(output, name, derived_from, attachments)
+                if (p := text_problem(field, text, max_digits)) is not None]
+    if output.kind == "figure" and FIGURE_JSON not in (attachments or {}):
+        problems.append(f"output {name!r}: this figure was recorded without the data a checker reads; record it "
+                        "again with project.outputs.figure")
+    return problems
 
 
 def refusals(output: Output, name: str, settings: dict[str, Any], identifiers: set[str],
-             attachments: list[tuple[str, int]], derived_from: list[str] = ()) -> list[str]:
-    """Why ``output`` may not go to a checker (empty when it may), each with what to change."""
-    problems = text_refusals(output, name, list(derived_from), settings)
+             attachments: list[tuple[str, int]], derived_from: list[str] = (),
+             contents: dict[str, bytes] | None = None) -> list[str]:
+    """Why ``output`` may not go to a checker (empty when it may), each with what to change. ``contents``: the
+    output's own files by name (a figure's JSON is screened)."""
+    problems = text_refusals(output, name, list(derived_from), settings, contents)
     if output.kind == "file":
         for file_name, size in attachments:
             problems.extend(f"output {name!r}: {p}" for p in check_file(file_name, size, settings))

@@ -15,8 +15,9 @@ was not shown. Per output (``released_output``):
   of freedom, records supporting each parameter);
 - ``dp``: the noisy values as CSV and their accuracy (ε, δ, mechanism, privacy unit, contributions, noise
   scale, confidence, 95% half-widths), the budget-ledger entries and datasets charged;
-- ``figure``: the CSV of the table it was drawn from and its check, and the figure's files (name, bytes,
-  SHA-256), its trace types;
+- ``figure``: the CSV of the table it was drawn from and its check, the figure's files (name, bytes,
+  SHA-256), its trace types, and what its HTML draws as plotly JSON (every trace, hidden ones too, and all
+  their text);
 - ``file``: the file (name, bytes, SHA-256) and the analyst's description of it.
 
 Per request (``released_request``): its number, title, context, author and dates, the checker's conclusion, the
@@ -36,6 +37,8 @@ import math
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+
+from workbench.outputs.files import FIGURE_HTML, FIGURE_JSON, FIGURE_PNG
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -110,10 +113,19 @@ def table_file(uid: str) -> str:
     return f"{uid}.csv"
 
 
+def figure_data(attachments: dict[str, bytes]) -> Any:
+    """A figure's plotly JSON (what its HTML draws), or None for a figure recorded without it."""
+    content = attachments.get(FIGURE_JSON)
+    if content is None:
+        return None
+    try:
+        return json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
 def attachment_file(uid: str, kind: str, name: str) -> str | None:
     """The package's name for one of an output's own files (None: that file is not released)."""
-    from workbench.outputs.files import FIGURE_HTML, FIGURE_PNG
-
     if kind == "file":
         return f"{uid}_{name}"
     return {FIGURE_HTML: f"{uid}.html", FIGURE_PNG: f"{uid}.png"}.get(name)
@@ -134,6 +146,8 @@ def released_output(output: Output, item: dict[str, Any], uid: str,
         if released is not None:
             files.append({"file": released, "name": name, "bytes": len(content),
                           "sha256": hashlib.sha256(content).hexdigest()})
+            if name == FIGURE_HTML:  # what the HTML draws, as data: every trace, hidden or not, and all its text
+                files[-1]["figure"] = figure_data(attachments)
     return plain({
         "id": item["output_id"], "uid": uid, "name": item["name"], "kind": output.kind, "method": output.method,
         "author": item["created_by"], "created_at": item["created_at"], "timestamp": output.timestamp,
@@ -220,10 +234,11 @@ def table_texts(table: pd.DataFrame) -> Iterator[tuple[str, str]]:
                     yield "table cell", value
 
 
-def free_text(output: Output, name: str, derived_from: list[str]) -> list[tuple[str, str]]:
+def free_text(output: Output, name: str, derived_from: list[str],
+              attachments: dict[str, bytes] | None = None) -> list[tuple[str, str]]:
     """(field, text) for every piece of text an analyst gave or chose that leaves with ``output``: its name,
-    the frames it was made from, the command and model spec, the exception request, comments, and the released
-    table's labels and text cells (a custom file: its name and description)."""
+    the frames it was made from, the command and model spec, the exception request, comments, the released
+    table's labels and text cells (a custom file: its name and description), and every text a figure draws."""
     texts = [("name", name), *(("derived_from", str(frame)) for frame in derived_from),
              ("command", output.command)]
     texts.extend((f"spec{path}", text) for path, text in _strings(spec(output), ""))
@@ -232,6 +247,8 @@ def free_text(output: Output, name: str, derived_from: list[str]) -> list[tuple[
     texts.extend(("comment", comment) for comment in output.comments)
     if output.kind != "file":
         texts.extend(table_texts(output.safe_table))
+    if output.kind == "figure":
+        texts.extend((f"figure{path}", text) for path, text in _strings(figure_data(attachments or {}), ""))
     return texts
 
 

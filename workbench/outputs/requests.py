@@ -399,6 +399,7 @@ class OutputRequests:
         from workbench.db.schema import outputs
         from workbench.governance.conditions import dataset_row, schema_roles
         from workbench.outputs.checks import refusals
+        from workbench.outputs.files import FIGURE_JSON
         from workbench.outputs.store import attachments_of
 
         store = self._outputs()
@@ -411,8 +412,11 @@ class OutputRequests:
             for dataset_id in row.sources:
                 roles = schema_roles(dataset_row(conn, dataset_id)["record"])
                 identifiers.update(name for name, role in roles.items() if role == "direct_identifier")
-            files = [(p.name, p.stat().st_size) for p in attachments_of(store.folder(output_id))]
-            problems.extend(refusals(output, row.name, settings, identifiers, files, list(row.derived_from)))
+            paths = attachments_of(store.folder(output_id))
+            files = [(p.name, p.stat().st_size) for p in paths]
+            contents = {p.name: p.read_bytes() for p in paths if p.name == FIGURE_JSON}
+            problems.extend(refusals(output, row.name, settings, identifiers, files, list(row.derived_from),
+                                     contents))
         if problems:
             raise DisclosureRisk("Refused before output checking: " + "; ".join(problems) + ".")
 

@@ -411,8 +411,9 @@ class Review:
         request = [p for field, text in [("title", row["title"]), *(
             (f"context {k}", v) for k, v in row["context"].items())]
             if (p := text_problem(field, text, digits)) is not None]
-        outputs = {item["output_id"]: text_refusals(output, item["name"], list(item["derived_from"]), settings)
-                   for item, output, _, _ in parts}
+        outputs = {item["output_id"]: text_refusals(output, item["name"], list(item["derived_from"]), settings,
+                                                    attached)
+                   for item, output, attached, _ in parts}
         return request, outputs
 
     def _detail(self, conn: Connection, row: dict[str, Any], needed: int) -> dict[str, Any]:
