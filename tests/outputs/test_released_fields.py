@@ -266,6 +266,20 @@ def test_what_a_figure_draws_is_shown_and_screened(desk) -> None:
     smuggler = project.outputs.figure(marked, table, name="More bars")
     draft = project.output_requests.create("Figures", context=CONTEXT)
     before = snapshot(desk(ADMIN))
-    with pytest.raises(DisclosureRisk, match="output 'More bars': figure.data.hovertext: '943… \\(10 characters\\)'"):
+    with pytest.raises(DisclosureRisk, match=r"output 'More bars': figure.data.hovertext: '943… \(10 characters\)'"):
         draft.add(smuggler)
     assert snapshot(desk(ADMIN)) == before and refusals_of(desk(ADMIN), "requests.update")
+
+
+def test_numeric_labels_are_read_by_their_whole_part() -> None:
+    """Bin edges made from data pass; a whole number used as a label is read in full."""
+    import pandas as pd
+
+    from workbench.outputs.released import table_texts
+
+    bins = pd.DataFrame({"n": [12, 15]}, index=pd.IntervalIndex.from_breaks([0.0, 977.4523456789, 1954.21]))
+    assert [(f, t) for f, t in table_texts(bins)] == [("row label", "0 to 977"), ("row label", "977 to 1954"),
+                                                      ("column label", "n")]
+    assert all(text_problem(f, t, 6) is None for f, t in table_texts(bins))
+    people = pd.DataFrame({"n": [1, 1]}, index=pd.Index([9434765919, 9434765920], name="ref"))
+    assert [f for f, t in table_texts(people) if text_problem(f, t, 6)] == ["row label", "row label"]

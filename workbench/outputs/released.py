@@ -213,6 +213,21 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
 
 
+def label_text(value: Any) -> str:
+    """A label as the text screen reads it. Numbers made from data (a histogram's bin edges) are read by their
+    whole part, so that the decimals of ``977.4523456789`` are not taken for a record number, while a whole
+    number used as a label (``9434765919``) is read in full."""
+    import numbers
+
+    import pandas as pd
+
+    if isinstance(value, pd.Interval):
+        return f"{label_text(value.left)} to {label_text(value.right)}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
+        return str(int(value)) if math.isfinite(value) else str(value)
+    return str(value)
+
+
 def table_texts(table: pd.DataFrame) -> Iterator[tuple[str, str]]:
     """A table's labels (each level's values and names, the column labels) and its text cells."""
     import pandas as pd
@@ -222,10 +237,10 @@ def table_texts(table: pd.DataFrame) -> Iterator[tuple[str, str]]:
             yield "label name", str(name)
     for level in range(table.index.nlevels):
         for value in pd.unique(table.index.get_level_values(level)):
-            yield "row label", str(value)
+            yield "row label", label_text(value)
     for label in table.columns:
         for part in label if isinstance(label, tuple) else (label,):
-            yield "column label", str(part)
+            yield "column label", label_text(part)
     for column in range(table.shape[1]):
         series = table.iloc[:, column]
         if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
