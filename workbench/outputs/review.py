@@ -385,7 +385,7 @@ class Review:
         return earlier
 
     def _release_parts(self, conn: Connection, row: dict[str, Any], items: list[dict[str, Any]], needed: int,
-                  reviews: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+                       reviews: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
         """What a release of this request holds (``outputs/released.py``): the request-level part, and per
         output its item, the checked output, its own files and its released fields. The checker's view and the
         package are both made from this."""
