@@ -21,7 +21,7 @@ import numpy as np
 
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.dp import ledger, mechanisms
-from workbench.errors import BudgetExceeded, InvalidInput, NotFound
+from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -213,10 +213,12 @@ class ProjectDP:
             if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
                 raise InvalidInput("name: a short name for the output (up to 200 characters).", field="name")
             with self._ctx.db.read() as conn:
+                if name is not None:  # refused before any budget is spent, not when the result is recorded
+                    self._outputs.screen(conn, [("name", name)])
                 source, facts = self._source(conn, dataset)
                 used = self._check_columns(method, spec, source)
             cells = self._cells(method, spec, source)
-        except (InvalidInput, NotFound) as error:
+        except (InvalidInput, NotFound, DisclosureRisk) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
         for check in source.checks:
             wanted = [c for c in used if c in check["columns"]] if check["columns"] is not None else []
