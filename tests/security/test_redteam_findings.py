@@ -7,6 +7,9 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   dataset (admins may change any entry), left the project, approved its pending request as owner, joined again and
   loaded the data. Nobody now makes themselves a dataset's owner, and nobody joins a project whose current grants
   they approved.
+- The text screen let identifiers through that were merely re-spaced: an NHS number as 943.476.5919, 943/476/5919,
+  943_476_5919, 943–476–5919, 9434 765919, 9,434,765,919 or digit by digit; a lower-case postcode; a pseudonym
+  split into groups. Each went into an output's name, a comment and a request's title.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from conftest import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SEC
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events
-from workbench.errors import AccessDenied, InvalidInput
+from workbench.errors import AccessDenied, DisclosureRisk, InvalidInput
+from workbench.outputs.checks import identifier_in_text
 
 
 def state(ws) -> dict:
@@ -87,3 +91,40 @@ def test_nobody_joins_a_project_whose_current_grant_they_approved(kernel, desk) 
     admin.project(OTHER_PROJECT).add_member("chris.checker", "reviewer")  # adding others is unchanged
     host.access.revoke(grant, reason="decided by a future member")
     admin.project(OTHER_PROJECT).add_member(ADMIN, "analyst")  # once the grant is revoked, they may join
+
+
+DODGES = [("943.476.5919", "NHS number"), ("943/476/5919", "NHS number"), ("943_476_5919", "NHS number"),
+          ("943\u2013476\u20135919", "NHS number"), ("9434 765919", "NHS number"), ("9,434,765,919", "NHS number"),
+          ("12.9434.765919", "NHS number"), ("9 4 3 4 7 6 5 9 1 9", "NHS number"),
+          ("1 2 3 4 5 6 7 8", "digit by digit"), ("sw1a 1aa", "postcode"),
+          ("ab 12 34 56 c", "National Insurance"), ("2ace504c92 bf79c60fd4", "pseudonym"),
+          ("2ace-504c-92bf-79c6-0fd4", "pseudonym")]
+
+
+@pytest.mark.parametrize(("text", "what"), DODGES)
+def test_re_spaced_identifiers_are_found(text: str, what: str) -> None:
+    found = identifier_in_text(f"see {text} here", 6)
+    assert found is not None and what in found[0]
+
+
+@pytest.mark.parametrize("text", ["Table S1 1st row", "1,250,000 admissions", "1,234,567,890 pounds",
+                                  "2026-12-06 11:42:48.315366", "bins [0, 1, 2, 3, 4, 5, 6, 7, 8]", "v1.2.3",
+                                  "E06000002 E06000003 E06000004", "rgb(31,119,180)", "from 2019/20 to 2024/25"])
+def test_ordinary_numbers_still_pass(text: str) -> None:
+    assert identifier_in_text(text, 6) is None
+
+
+def test_re_spaced_identifiers_do_not_reach_an_output_or_a_request(kernel, desk) -> None:
+    host = desk(ADMIN)
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    table = project.tables.histogram(data, "cost", name="cost")
+    before = state(host)
+    for text, _ in DODGES:
+        with pytest.raises(DisclosureRisk, match="looks like"):
+            project.tables.histogram(data, "cost", name=f"cost {text}")
+        with pytest.raises(DisclosureRisk, match="looks like"):
+            table.add_comment(f"note {text}")
+        with pytest.raises(DisclosureRisk, match="looks like"):
+            project.output_requests.create(f"Release {text}", context={"purpose": "Planning"})
+    assert state(host) == before
