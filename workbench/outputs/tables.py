@@ -37,11 +37,22 @@ def _columns(data: pd.DataFrame, names: Any, field: str, required: bool = True) 
     return series if many else series[0]
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Options go to the table function; the workspace's disclosure settings are not one of them."""
+# the options each table function takes besides what its ProjectTables method passes itself
+OPTIONS = {"crosstab": ("rownames", "colnames", "margins", "margins_name", "dropna", "normalize"),
+           "pivot_table": ("fill_value", "margins", "dropna", "margins_name", "observed", "sort"),
+           "groupby_agg": ("dropna",)}
+
+
+def _check_options(method: str, options: dict[str, Any]) -> None:
+    """Options go to the table function; the workspace's disclosure settings are not one of them, and an option
+    the function does not take is refused naming the ones it does."""
     if "settings" in options:
         raise InvalidInput("settings: a project's tables are checked against the workspace's disclosure settings "
                            "(ws.disclosure.settings()); leave settings out.", field="settings")
+    unknown = sorted(set(options) - set(OPTIONS[method]))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: {method} takes no option {', '.join(map(repr, unknown))}; its options "
+                           f"are {', '.join(OPTIONS[method])}.", field=unknown[0])
 
 
 class ProjectTables:
@@ -56,7 +67,7 @@ class ProjectTables:
                  aggfunc: str | None = None, *, name: str | None = None, derived_from: list[str] | None = None,
                  **options: Any) -> Output:
         """``sdc.crosstab`` over columns of ``data``; ``options`` as ``pd.crosstab`` (margins, dropna...)."""
-        _check_options(options)
+        _check_options("crosstab", options)
 
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
@@ -71,7 +82,7 @@ class ProjectTables:
                     aggfunc: str | list[str] = "mean", *, name: str | None = None,
                     derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.pivot_table``: several values columns and several aggregations at once."""
-        _check_options(options)
+        _check_options("pivot_table", options)
 
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
@@ -84,7 +95,7 @@ class ProjectTables:
     def groupby_agg(self, data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
                     name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.groupby_agg``: ``data.groupby(by)[values].agg(aggfunc)`` checked."""
-        _check_options(options)
+        _check_options("groupby_agg", options)
 
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
