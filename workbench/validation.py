@@ -43,6 +43,13 @@ def check_optional_text(value: Any, field: str, what: str = "text", *, limit: in
     return value
 
 
+def check_flag(value: Any, field: str) -> bool:
+    """True or false, and nothing else (a DataFrame or a list has no single truth value)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field}: give true or false, not {type(value).__name__}.", field=field)
+    return value
+
+
 def check_number(value: Any, field: str, what: str = "a record number") -> int:
     """A whole number that can name a record (1 to 2**31 - 1), else refuse naming the field."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_NUMBER:

@@ -195,7 +195,7 @@ def _decode(tree: Any, rules: _Rules) -> Any:
         raise InvalidInput(f"body: a {tag} value is not accepted here; {rules.refusal}", field="body")
     try:
         return decoder(tree[tag], tree, rules)
-    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as error:
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as error:
         if isinstance(error, InvalidInput):
             raise
         raise InvalidInput(f"body: a malformed {tag} value ({type(error).__name__}).", field="body") from None
@@ -207,6 +207,8 @@ def _frame(body: str) -> Any:
 
 def _series(body: str) -> Any:
     frame = _frame(body)
+    if len(frame.columns) != 1:
+        raise ValueError("a series travels as a frame of one column")
     return frame[frame.columns[0]]
 
 

@@ -374,6 +374,8 @@ class Catalogue:
         if not isinstance(text, str):
             raise InvalidInput(f"text: give the records as YAML or JSON-LD text, not {type(text).__name__}.",
                                field="text")
+        for name, value in (("format", format), ("source", source), ("kind", kind), ("dataset_id", dataset_id)):
+            check_optional_text(value, name, f"a {name}", limit=500)
         if format in ("jsonld", "json-ld", "json"):
             from workbench.catalogue.dcat import from_jsonld
 

@@ -162,7 +162,7 @@ class WorkbenchHandler(APIHandler):
 
     async def refuse_before_body(self, error: WorkbenchError) -> None:
         """Answer the refusal, then close the connection, so an unread body is never read."""
-        self.refuse(error)
+        await self.refuse(error)
         connection = self.request.connection
         if connection is not None and hasattr(connection, "close"):
             connection.close()
@@ -230,10 +230,11 @@ class WorkbenchHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(result))
 
-    def refuse(self, error: WorkbenchError) -> None:
+    def refuse(self, error: WorkbenchError) -> Any:
+        """Answer ``error`` as JSON; returns the future of the answer being sent."""
         self.set_status(status_of(error))
-        self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
-                                "error": error_name(error)}))
+        return self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
+                                       "error": error_name(error)}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Tornado's own errors (403 unauthenticated, 404, 405, a bug's 500) in the API's error shape."""
