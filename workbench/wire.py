@@ -22,6 +22,7 @@ import dataclasses
 import io
 import json
 import math
+import struct
 from datetime import date, datetime, time
 from typing import Any
 
@@ -202,7 +203,50 @@ def _decode(tree: Any, rules: _Rules) -> Any:
 
 
 def _frame(body: str) -> Any:
-    return arrow_to_frame(base64.b64decode(body, validate=True))
+    raw = base64.b64decode(_text(body), validate=True)
+    _check_uncompressed(raw)
+    return arrow_to_frame(raw)
+
+
+def _check_uncompressed(raw: bytes) -> None:
+    """Refuse an Arrow stream with compressed buffers: ``frame_to_arrow`` never compresses, and a few KB of
+    compressed zeros would unpack to gigabytes, past any body limit."""
+    import pyarrow as pa
+
+    try:
+        for message in pa.ipc.MessageReader.open_stream(pa.BufferReader(raw)):
+            if _compressed(message.metadata.to_pybytes()):
+                raise InvalidInput("data: a frame must travel as an uncompressed Arrow stream (as "
+                                   "workbench.wire.frame_to_arrow writes it).", field="data")
+    except (pa.ArrowException, OSError, struct.error, IndexError) as error:
+        raise InvalidInput(f"data: not an Arrow IPC stream of a DataFrame ({type(error).__name__}).",
+                           field="data") from None
+
+
+def _field(buf: bytes, table: int, index: int) -> int | None:
+    """Where field ``index`` of the flatbuffer table at ``table`` is, or None when absent."""
+    vtable = table - struct.unpack_from("<i", buf, table)[0]
+    size = struct.unpack_from("<H", buf, vtable)[0]
+    if 4 + 2 * index >= size:
+        return None
+    offset = struct.unpack_from("<H", buf, vtable + 4 + 2 * index)[0]
+    return table + offset if offset else None
+
+
+def _compressed(buf: bytes) -> bool:
+    """Whether an Arrow IPC message (its flatbuffer metadata) is a record or dictionary batch with compressed
+    buffers: Message{1: header_type, 2: header}; DictionaryBatch{1: data}; RecordBatch{3: compression}."""
+    root = struct.unpack_from("<I", buf, 0)[0]
+    kind_at, header_at = _field(buf, root, 1), _field(buf, root, 2)
+    if kind_at is None or header_at is None:
+        return False
+    kind, header = buf[kind_at], header_at + struct.unpack_from("<I", buf, header_at)[0]
+    if kind == 2:  # a dictionary batch holds a record batch
+        data_at = _field(buf, header, 1)
+        if data_at is None:
+            return False
+        kind, header = 3, data_at + struct.unpack_from("<I", buf, data_at)[0]
+    return kind == 3 and _field(buf, header, 3) is not None
 
 
 def _series(body: str) -> Any:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
 from workbench.outputs.store import SOURCES_ATTR, ProjectOutputs
+from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +56,11 @@ def _check_options(method: str, options: dict[str, Any]) -> None:
                            f"are {', '.join(OPTIONS[method])}.", field=unknown[0])
 
 
+def _given(name: Any) -> str | None:
+    """The output name the analyst gave (text, or None for the default)."""
+    return check_optional_text(name, "name", "a name for the output", limit=200)
+
+
 class ProjectTables:
     """Disclosure-checked tables and models recorded in one project."""
 
@@ -75,8 +81,8 @@ class ProjectTables:
             return sdc.crosstab(_columns(data, index, "index"), _columns(data, columns, "columns"),
                                 _columns(data, values, "values", required=False), aggfunc=aggfunc,
                                 settings=settings, **options)
-        return self._record("crosstab", data, run, name or self._name("crosstab", index, columns, values, aggfunc),
-                            derived_from)
+        return self._record("crosstab", data, run,
+                            _given(name) or self._name("crosstab", index, columns, values, aggfunc), derived_from)
 
     def pivot_table(self, data: pd.DataFrame, values: Any = None, index: Any = None, columns: Any = None,
                     aggfunc: str | list[str] = "mean", *, name: str | None = None,
@@ -90,7 +96,7 @@ class ProjectTables:
             return sdc.pivot_table(data, values=values, index=index, columns=columns, aggfunc=aggfunc,
                                    settings=settings, **options)
         return self._record("pivot_table", data, run,
-                            name or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
+                            _given(name) or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
 
     def groupby_agg(self, data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
                     name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
@@ -101,8 +107,8 @@ class ProjectTables:
             from workbench import disclosure as sdc
 
             return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, **options)
-        return self._record("groupby_agg", data, run, name or self._name("groupby", by, None, values, aggfunc),
-                            derived_from)
+        return self._record("groupby_agg", data, run,
+                            _given(name) or self._name("groupby", by, None, values, aggfunc), derived_from)
 
     def histogram(self, data: pd.DataFrame, column: str, bins: Any = 10, range: tuple[float, float] | None = None,
                   *, name: str | None = None, derived_from: list[str] | None = None) -> Output:
@@ -111,7 +117,7 @@ class ProjectTables:
             from workbench import disclosure as sdc
 
             return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings)
-        return self._record("histogram", data, run, name or f"histogram of {column}", derived_from)
+        return self._record("histogram", data, run, _given(name) or f"histogram of {column}", derived_from)
 
     def ols(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
             derived_from: list[str] | None = None) -> Output:
@@ -133,7 +139,7 @@ class ProjectTables:
             from workbench import disclosure as sdc
 
             return getattr(sdc, method)(formula=formula, data=data, settings=settings)
-        return self._record(method, data, run, name or f"{method}: {formula}", derived_from)
+        return self._record(method, data, run, _given(name) or f"{method}: {formula}", derived_from)
 
     def _record(self, method: str, data: Any, run: Any, name: str, derived_from: list[str] | None) -> Output:
         import pandas as pd
