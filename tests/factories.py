@@ -151,3 +151,50 @@ def linkable_people(rows: int = 300, seed: int = 3) -> tuple[pd.DataFrame, pd.Da
                           "dob": right["dob"], "postcode": right["postcode"],
                           "status": rng.choice(["employed", "inactive"], len(right))})
     return left, right, truth.rename(columns={"ref_left": "left_id", "ref_right": "right_id"})[["left_id", "right_id"]]
+
+
+# ----- record-level keys: episodes and the households they belong to ----------------------------------------------
+EPISODE_COLUMNS = [
+    {"name": "episode_id", "type": "string", "role": "record_identifier", "description": "Random episode id"},
+    {"name": "household_serial", "type": "string", "role": "record_identifier",
+     "description": "Random id shared by the episodes of one household"},
+    {"name": "age_band", "type": "category", "role": "quasi_identifier", "description": "Age band",
+     "categories": ["0-17", "18-64", "65+"]},
+    {"name": "serial_no", "type": "integer", "role": "record_identifier", "description": "Running number"},
+    {"name": "cost", "type": "float", "role": "sensitive", "description": "Cost in pounds"},
+]
+HOUSEHOLD_COLUMNS = [
+    {"name": "household_serial", "type": "string", "role": "record_identifier", "description": "Random household id"},
+    {"name": "tenure", "type": "category", "role": "quasi_identifier", "description": "Tenure",
+     "categories": ["owned", "rented"]},
+]
+
+
+def episode_record(**overrides: Any) -> dict[str, Any]:
+    """Episodes (``dhsc.episodes``) keyed by record identifiers: an episode id, a household serial shared by about
+    three episodes, and an integer running number."""
+    return record(**{"columns": copy.deepcopy(EPISODE_COLUMNS), "localId": "dhsc.episodes",
+                     "identifier": "https://data.example.invalid/dataset/episodes", **overrides})
+
+
+def household_record(**overrides: Any) -> dict[str, Any]:
+    """Households (``dhsc.households``): one row per household serial of ``episodes``."""
+    return record(**{"columns": copy.deepcopy(HOUSEHOLD_COLUMNS), "localId": "dhsc.households",
+                     "identifier": "https://data.example.invalid/dataset/households", **overrides})
+
+
+def episodes(rows: int = 60, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "episode_id": [f"E{i:06d}" for i in rng.permutation(rows)],
+        "household_serial": [f"H{i // 3:05d}" for i in range(rows)],
+        "age_band": rng.choice(["0-17", "18-64", "65+"], rows).astype(object),
+        "serial_no": np.arange(1, rows + 1),
+        "cost": rng.gamma(2, 1000, rows),
+    })
+
+
+def households(rows: int = 60) -> pd.DataFrame:
+    count = (rows + 2) // 3
+    return pd.DataFrame({"household_serial": [f"H{i:05d}" for i in range(count)],
+                         "tenure": ["owned" if i % 2 else "rented" for i in range(count)]})

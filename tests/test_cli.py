@@ -74,6 +74,22 @@ def test_init_import_search_show_export(home: Path, tmp_path: Path, capsys) -> N
     assert "updated Dataset os-postcodes-data" in capsys.readouterr().out
 
 
+def test_import_and_show_print_the_catalogues_warnings(home: Path, tmp_path: Path, capsys) -> None:
+    import yaml
+    from factories import record
+
+    assert main(["init", "--name", "Ada Admin"]) == 0
+    path = tmp_path / "admissions.yaml"
+    path.write_text(yaml.safe_dump(record()))  # admission_id: an id column with role 'other'
+    capsys.readouterr()
+    assert main(["catalogue", "import", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "created Dataset dhsc.admissions" in out.out
+    assert out.err.startswith("warning: dhsc.admissions: column 'admission_id' has role 'other'")
+    assert main(["catalogue", "show", "dhsc.admissions"]) == 0
+    assert "warning: column 'admission_id' has role 'other'" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(("words", "message"), [
     (["catalogue", "search", "';--"], "no words to search for"),
     (["catalogue", "search", "--department", "XYZ"], "not a department"),

@@ -63,7 +63,8 @@ GOOD = {"project": "p", "project_status": "active", "project_ended": False, "mem
         "accreditation": "accredited", "accredited_until": "2027-01-01", "today": TODAY, "training_missing": []}
 RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner": "me", "current_owner": "me"},
             "people.manage": {"people_count": 3}, "access.request": GOOD,
-            "access.decide": {"owner": "me", "requested_by": "someone.else"},
+            "access.decide": {"owner": "me", "requested_by": "someone.else", "project": "p",
+                              "members": {"someone.else": "lead"}},
             "access.grant_identifiers": {"gateway": "nhs-act-2006-s251", "gateway_allows_identifiers": True},
             "access.revoke": {"owner": "someone.else"}, "access.delegate": {"owner": "someone.else"},
             "owner.usage": {"owner": "someone.else"},
@@ -139,7 +140,7 @@ def test_ownership_rules() -> None:
     owner = Actor("me", frozenset({"data_owner"}), registered=True)
     delegate = Actor("dee", frozenset({"analyst"}), registered=True)
     other = Actor("other", frozenset({"data_owner"}), registered=True)
-    resource = {"owner": "me", "delegates": ["dee"], "requested_by": "ann"}
+    resource = {"owner": "me", "delegates": ["dee"], "requested_by": "ann", "project": "p", "members": {"ann": "lead"}}
     assert decide(owner, "access.decide", resource) and decide(delegate, "access.decide", resource)
     assert not decide(other, "access.decide", resource)
     assert "own request" in decide(delegate, "access.decide", {**resource, "requested_by": "dee"}).reason
@@ -209,3 +210,91 @@ def test_own_api_tokens(role: str, action: str) -> None:
     if role != "admin":
         assert "only an admin" in other.reason and "your own" in other.reason
     assert not decide(Actor("me"), action, {"username": "me"}), "a person not registered has no tokens"
+
+
+# -- separation of duties ------------------------------------------------------------------------------------------
+DECIDE = {"owner": "own.er", "delegates": ["dee.legate", "ada.admin"], "requested_by": "ann", "project": "p",
+          "dataset": "d", "members": {"ann": "lead"}}
+DECIDERS = {"owner": Actor("own.er", frozenset({"data_owner"}), registered=True),
+            "delegate": Actor("dee.legate", frozenset({"analyst"}), registered=True),
+            "admin named a delegate": Actor("ada.admin", frozenset({"admin", "analyst"}), registered=True)}
+
+
+@pytest.mark.parametrize("who", sorted(DECIDERS))
+def test_deciders_outside_the_project_decide(who: str) -> None:
+    assert decide(DECIDERS[who], "access.decide", DECIDE)
+
+
+@pytest.mark.parametrize("project_role", ["lead", "analyst", "reviewer"])
+@pytest.mark.parametrize("who", sorted(DECIDERS))
+def test_nobody_decides_for_a_project_they_are_a_member_of(who: str, project_role: str) -> None:
+    actor = DECIDERS[who]
+    decision = decide(actor, "access.decide", {**DECIDE, "members": {"ann": "lead", actor.username: project_role}})
+    assert not decision
+    assert decision.reason.startswith(f"you are a member of project p ({project_role})"), decision.reason
+    instead = ("name a delegate who is not in the project (ws.owner.delegate) to decide it" if who == "owner" else
+               "the dataset's data owner (own.er) or a delegate who is not in the project must decide")
+    assert instead in decision.reason, decision.reason
+
+
+def test_a_delegate_who_is_a_member_of_the_requesting_project_does_not_decide() -> None:
+    delegate = DECIDERS["delegate"]
+    resource = {**DECIDE, "members": {"ann": "lead", "dee.legate": "analyst"}}
+    assert "you are a member of project p (analyst)" in decide(delegate, "access.decide", resource).reason
+    # the same delegate decides another project's request, of which they are not a member
+    assert decide(delegate, "access.decide", {**resource, "project": "q", "members": {"ann": "lead"}})
+
+
+def test_admin_is_no_bypass_for_deciding() -> None:
+    admin = Actor("root.admin", frozenset({"admin"}), registered=True)
+    decision = decide(admin, "access.decide", DECIDE)
+    assert not decision and "only the dataset's data owner (own.er) or a delegate may decide" in decision.reason
+    everything = Actor("all.roles", frozenset(ROLES), registered=True)
+    assert not decide(everything, "access.decide", {**DECIDE, "delegates": ["all.roles"],
+                                                     "members": {"ann": "lead", "all.roles": "reviewer"}})
+
+
+def test_nobody_decides_when_the_members_are_unknown() -> None:
+    decision = decide(DECIDERS["owner"], "access.decide", {k: v for k, v in DECIDE.items() if k != "members"})
+    assert not decision and "members of project p are not known" in decision.reason
+
+
+def test_nobody_decides_their_own_request_still() -> None:
+    decision = decide(DECIDERS["owner"], "access.decide", {**DECIDE, "requested_by": "own.er"})
+    assert not decision and "nobody may decide their own request" in decision.reason
+
+
+@pytest.mark.parametrize(("actor", "resource", "allowed", "reason"), [
+    (Actor("ada.admin", frozenset({"admin", "analyst"}), registered=True), {"owner": "o", "delegate": "ada.admin"},
+     False, "nobody may name themselves a delegate; the dataset's data owner (o) or another admin must name you"),
+    (Actor("o", frozenset({"data_owner"}), registered=True), {"owner": "o", "delegate": "o"},
+     False, "you own this dataset and decide its requests already"),
+    (Actor("o", frozenset({"data_owner", "admin"}), registered=True), {"owner": "o", "delegate": "o"},
+     False, "you own this dataset"),
+    (Actor("ada.admin", frozenset({"admin"}), registered=True), {"owner": "o", "delegate": "dee"}, True, ""),
+    (Actor("o", frozenset({"data_owner"}), registered=True), {"owner": "o", "delegate": "dee"}, True, ""),
+    (Actor("ada.admin", frozenset({"admin"}), registered=True), {"owner": "o", "delegate": "ada.admin",
+                                                                 "remove": True}, True, ""),
+    (Actor("dee", frozenset({"data_owner"}), registered=True), {"owner": "o", "delegate": "dee"},
+     False, "only the dataset's data owner (o) or an admin names delegates"),
+])
+def test_nobody_names_themselves_a_delegate(actor: Actor, resource: dict, allowed: bool, reason: str) -> None:
+    decision = decide(actor, "access.delegate", resource)
+    assert decision.allowed == allowed and reason in decision.reason, decision.reason
+
+
+@pytest.mark.parametrize(("roles", "registered_by", "allowed", "reason"), [
+    ({"data_owner"}, None, True, ""),
+    ({"data_owner"}, "me", True, ""),
+    ({"data_owner"}, "priya.owner", False,
+     "it belongs to priya.owner, who registered it; only priya.owner or an admin may change it"),
+    ({"admin"}, "priya.owner", True, "admins may change any"),
+    ({"admin"}, None, True, ""),
+    ({"analyst"}, None, False, "this needs one of the roles admin, data_owner"),
+    ({"analyst"}, "me", False, "this needs one of the roles admin, data_owner"),
+])
+def test_distributions_and_contact_points_belong_to_who_registered_them(roles: set, registered_by: str | None,
+                                                                        allowed: bool, reason: str) -> None:
+    decision = decide(Actor("me", frozenset(roles), registered=True), "catalogue.register_reference",
+                      {"registered_by": registered_by})
+    assert decision.allowed == allowed and reason in decision.reason, decision.reason

@@ -17,6 +17,7 @@ from conftest import (
     OWNER,
     PROJECT,
     ROLE_OF,
+    SECOND_ANALYST,
     TRAINER,
     grant,
     snapshot,
@@ -27,6 +28,10 @@ from sqlalchemy import func, select
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied
 
+GAMMA = "p-gamma"
+THEIR_DISTRIBUTION = ("identifier: https://data.example.invalid/priya.csv\ntype: dcat:Distribution\ntitle: {title}\n"
+                      "licence: OGL\nmediaType: text/csv\n")
+
 # operation name → roles allowed to perform it
 EXPECTED = {
     "search catalogue": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
@@ -35,6 +40,8 @@ EXPECTED = {
     "register own dataset": {"admin", "data_owner"},
     "change another owner's dataset": {"admin"},
     "import distribution": {"admin", "data_owner"},
+    # a distribution belongs to the owner who registered it (OTHER_OWNER); admins may correct it
+    "overwrite another owner's distribution": {"admin"},
     "list people": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "add person": {"admin"},
     "add department": {"admin"},
@@ -56,7 +63,10 @@ EXPECTED = {
     "list project grants": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "list requests to decide": {"admin", "data_owner"},
     "decide request": {"data_owner"},
+    # separation of duties: OWNER and ADMIN are analysts in GAMMA, whose lead asked for DATASET
+    "decide request of a project one is a member of": set(),
     "name delegate": {"admin", "data_owner"},
+    "name oneself a delegate": set(),
     "load granted data": {"analyst"},
     "save to project": {"analyst"},
     "list saved data": {"analyst"},
@@ -124,6 +134,8 @@ def operations(ws, user: str, state: dict) -> dict:
         "import distribution": lambda: ws.catalogue.import_text(
             f"identifier: https://data.example.invalid/{tag}.csv\ntype: dcat:Distribution\ntitle: T\n"
             "licence: OGL\nmediaType: text/csv\n"),
+        "overwrite another owner's distribution": lambda: ws.catalogue.import_text(
+            THEIR_DISTRIBUTION.format(title=f"Changed by {tag}")),
         "list people": lambda: ws.people.list(),
         "add person": lambda: ws.people.add(f"new.{tag}", "New Person", roles=["analyst"]),
         "add department": lambda: ws.departments.add(f"agency-{tag}", "Agency"),
@@ -146,7 +158,9 @@ def operations(ws, user: str, state: dict) -> dict:
         "list project grants": lambda: ws.project(PROJECT).grants(),
         "list requests to decide": lambda: ws.owner.requests(),
         "decide request": lambda: ws.owner.decide(state["pending"], "refuse", reason="Not now"),
+        "decide request of a project one is a member of": lambda: ws.owner.decide(state["member_pending"], "approve"),
         "name delegate": lambda: ws.owner.delegate(DATASET, TRAINER if user != TRAINER else CHECKER),
+        "name oneself a delegate": lambda: ws.owner.delegate(DATASET, user),
         "load granted data": lambda: ws.project(PROJECT).load(DATASET),
         "save to project": lambda: ws.project(PROJECT).save(pd.DataFrame({"n": [1]}), "counts",
                                                             derived_from=[DATASET]),
@@ -221,6 +235,12 @@ def world(governed, tmp_path):
         staffed(owner).owner.decide(request["id"], "approve", columns=["ref"],
                                     linkage=[c["name"] for c in entry["columns"][1:5]])
     admin = staffed(ADMIN)
+    admin.create_project(GAMMA, "Gamma", "Decisions audit", mission=5, legal_gateway="dea-2017-research",
+                         lead=SECOND_ANALYST, start="2026-01-01", end="2099-12-31", status="active",
+                         members={OWNER: "analyst", ADMIN: "analyst"})
+    state["member_pending"] = staffed(SECOND_ANALYST).project(GAMMA).request_access(
+        DATASET, ["cost"], justification="Audit")["id"]
+    staffed(OTHER_OWNER).catalogue.import_text(THEIR_DISTRIBUTION.format(title="Priya's"))
     context = {"shown": "Stays by age", "population": "Patients", "purpose": "Report", "differences": "First"}
     requests = analyst.project(PROJECT).output_requests
     state["draft"] = requests.create("Draft", context=context, outputs=[1]).id
@@ -269,3 +289,52 @@ def test_strangers_are_refused_everything(world) -> None:
         with pytest.raises(AccessDenied):
             operation()
     assert denied_count(ws) == len(EXPECTED)
+
+
+def test_separation_of_duties_refusals_say_why(world) -> None:
+    connect, ids = world
+    owner = connect(OWNER)
+    with pytest.raises(AccessDenied, match=f"you are a member of project {GAMMA} \\(analyst\\)"):
+        owner.owner.decide(ids["member_pending"], "approve")
+    with pytest.raises(AccessDenied, match="you own this dataset and decide its requests already"):
+        owner.owner.delegate(DATASET, OWNER)
+    with pytest.raises(AccessDenied, match="nobody may name themselves a delegate"):
+        connect(ADMIN).owner.delegate(DATASET, ADMIN)
+    with pytest.raises(AccessDenied, match=f"it belongs to {OTHER_OWNER}, who registered it"):
+        owner.catalogue.import_text(THEIR_DISTRIBUTION.format(title="Mine now"))
+
+
+# who decides GAMMA's request (OWNER and ADMIN are analysts in it) or OTHER_PROJECT's (neither is in it):
+# name → (delegates OWNER names first, member GAMMA gains first, decider, request, refusal or None if allowed)
+DECISIONS = {
+    "the owner, a member of the requesting project": ((), None, OWNER, "member_pending",
+                                                      f"you are a member of project {GAMMA} \\(analyst\\)"),
+    "an admin named a delegate, a member of the requesting project": (
+        (ADMIN,), None, ADMIN, "member_pending", f"you are a member of project {GAMMA} \\(analyst\\)"),
+    "an admin not named a delegate": ((), None, ADMIN, "pending", "only the dataset's data owner"),
+    "a delegate who is a member of the requesting project": (
+        (CHECKER,), CHECKER, CHECKER, "member_pending", f"you are a member of project {GAMMA} \\(reviewer\\)"),
+    "a delegate outside the project": ((CHECKER,), None, CHECKER, "member_pending", None),
+    "an admin named a delegate, outside the project": ((ADMIN,), None, ADMIN, "pending", None),
+    "the owner outside the project": ((), None, OWNER, "pending", None),
+}
+
+
+@pytest.mark.parametrize("name", list(DECISIONS))
+def test_separation_of_duties_in_decisions(world, name: str) -> None:
+    connect, ids = world
+    delegates, joins, decider, request, refusal = DECISIONS[name]
+    for delegate in delegates:
+        connect(OWNER).owner.delegate(DATASET, delegate)
+    if joins:
+        connect(ADMIN).project(GAMMA).add_member(joins, "reviewer")
+    ws = connect(decider)
+    before = denied_count(ws)
+    if refusal is None:
+        assert ws.owner.decide(ids[request], "refuse", reason="Not now")["decided_by"] == decider
+        assert denied_count(ws) == before
+        return
+    state = snapshot(ws)
+    with pytest.raises(AccessDenied, match=refusal):
+        ws.owner.decide(ids[request], "approve")
+    assert snapshot(ws) == state and denied_count(ws) == before + 1

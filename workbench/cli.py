@@ -84,6 +84,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     else:
         r = entry.record
         print(f"{r['title']}  [{entry.id}]\n")
+        for warning in entry.warnings:
+            print(f"warning: {warning}\n")
         print(r["description"], "\n")
         for label, value in (("Identifier", r["identifier"]), ("Department", entry.department_name),
                              ("Data owner", f"{entry.owner_name} ({entry.owner})" if entry.owner else "unassigned"),
@@ -104,6 +106,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         for path in args.files:
             for result in ws.catalogue.import_file(path, kind=args.kind, dataset_id=args.id):
                 print(f"{result['action']} {result['kind']} {result['id']} (from {path})")
+                for warning in result.get("warnings", []):
+                    print(f"warning: {result['id']}: {warning}", file=sys.stderr)
     return 0
 
 

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from workbench.cli_governance import _connect, _show
+from workbench.outputs.released import output_text, request_text
 
 
 def cmd_review_queue(args: argparse.Namespace) -> int:
@@ -33,6 +34,9 @@ def cmd_review_show(args: argparse.Namespace) -> int:
     print(f"{request['title']}  [request {request['id']}, project {request['project_id']}, {request['status']}]\n")
     for key, value in request["context"].items():
         print(f"{key:>12}: {value}")
+    for problem in detail["text_check"]:
+        print(f"TEXT SCREENING: {problem}")
+    print("\nReleased with the request:\n" + request_text(detail["released"]))
     for output in detail["outputs"]:
         print(f"\nOutput {output['id']}: {output['name']} ({output['kind']}, {output['method']}, by "
               f"{output['author']}) — {output['summary']}")
@@ -53,6 +57,10 @@ def cmd_review_show(args: argparse.Namespace) -> int:
         for review in output["reviews"]:
             print(f"    {review['reviewer']}: {review['decision']}" + (f" — {review['comment']}"
                                                                        if review["comment"] else ""))
+        for problem in output["text_check"]:
+            print(f"  TEXT SCREENING: {problem}")
+        print("  Released with this output (every field of results.json and manifest.json):")
+        print("\n".join(f"    {line}" for line in output_text(output["released"]).splitlines()))
         if not output["can_review"]:
             print(f"  you cannot review it: {output['why_not']}")
     return 0

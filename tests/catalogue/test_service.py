@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, OTHER_OWNER, OWNER, REFERENCE
+from conftest import ADMIN, ANALYST, OTHER_OWNER, OWNER, REFERENCE, cli_runner
 from factories import admissions, record
 from sqlalchemy import func, select
 
@@ -252,3 +252,77 @@ def test_single_entry_export(staffed) -> None:
     assert len(datasets_) == 1 and datasets_[0]["wb:localId"] == "dhsc.admissions"
     with pytest.raises(NotFound):
         owner.catalogue.export("dhsc.nothing")
+
+
+# ----- ownership of distributions and contact points ------------------------------------------------------
+DISTRIBUTION = ("identifier: https://data.example.invalid/files/shared.csv\ntype: dcat:Distribution\n"
+                "title: {title}\nlicence: OGL\nmediaType: text/csv\n")
+CONTACT = "contactName: {title}\nemail: data-team@example.invalid\n"
+
+
+def reference_rows(ws) -> dict[str, list[tuple]]:
+    with ws._ctx.db.read() as conn:
+        return {"distributions": conn.execute(select(distributions.c.identifier, distributions.c.title,
+                                                     distributions.c.registered_by)).all(),
+                "contact_points": conn.execute(select(contact_points.c.email, contact_points.c.name,
+                                                      contact_points.c.registered_by)).all()}
+
+
+def last_denial(ws) -> tuple:
+    with ws._ctx.db.read() as conn:
+        return conn.execute(select(audit_events.c.actor, audit_events.c.action, audit_events.c.resource,
+                                   audit_events.c.outcome).order_by(audit_events.c.seq.desc()).limit(1)).one()
+
+
+@pytest.mark.parametrize("template", [DISTRIBUTION, CONTACT], ids=["distribution", "contact point"])
+def test_another_owner_cannot_overwrite_a_reference_record(staffed, template) -> None:
+    owner, other, admin = staffed(OWNER), staffed(OTHER_OWNER), staffed(ADMIN)
+    assert owner.catalogue.import_text(template.format(title="Mine"))[0]["action"] == "created"
+    assert owner.catalogue.import_text(template.format(title="Mine, renamed"))[0]["action"] == "updated"
+    before = reference_rows(admin)
+    # alone, or hidden behind a record of the other owner's own in the same file: nothing is written
+    for text in (template.format(title="Hijacked"),
+                 DISTRIBUTION.replace("shared", "theirs").format(title="Theirs") + "---\n"
+                 + template.format(title="Hijacked")):
+        with pytest.raises(AccessDenied, match=f"{OTHER_OWNER} may not register .*: it belongs to {OWNER}, who "
+                                               f"registered it; only {OWNER} or an admin may change it"):
+            other.catalogue.import_text(text)
+        assert reference_rows(admin) == before
+        assert last_denial(admin)[::3] == (OTHER_OWNER, "denied")
+        assert last_denial(admin)[1] == "catalogue.register_reference"
+    # an admin may change it; it stays the registered owner's
+    assert admin.catalogue.import_text(template.format(title="Corrected"))[0]["action"] == "updated"
+    rows = reference_rows(admin)
+    kind = "distributions" if template is DISTRIBUTION else "contact_points"
+    assert [(row[1], row[2]) for row in rows[kind]] == [("Corrected", OWNER)]
+
+
+def test_another_owner_cannot_overwrite_a_distribution_through_dcat(staffed) -> None:
+    from workbench.catalogue.dcat import to_jsonld
+
+    owner, other, admin = staffed(OWNER), staffed(OTHER_OWNER), staffed(ADMIN)
+    owner.catalogue.import_text(DISTRIBUTION.format(title="Mine"))
+    theirs = to_jsonld([], [{"identifier": "https://data.example.invalid/files/shared.csv",
+                             "type": "dcat:Distribution", "title": "Hijacked", "licence": "OGL",
+                             "mediaType": "text/csv"}])
+    before = reference_rows(admin)
+    with pytest.raises(AccessDenied, match=f"it belongs to {OWNER}"):
+        other.catalogue.import_text(theirs, format="jsonld")
+    assert reference_rows(admin) == before
+    assert last_denial(admin) == (OTHER_OWNER, "catalogue.register_reference",
+                                  "distribution https://data.example.invalid/files/shared.csv", "denied")
+    assert owner.catalogue.import_text(theirs.replace("Hijacked", "Mine, via DCAT"), format="jsonld")
+    assert reference_rows(admin)["distributions"][0][1:] == ("Mine, via DCAT", OWNER)
+
+
+def test_the_command_line_refuses_another_owners_contact_point(staffed, monkeypatch, capsys, tmp_path) -> None:
+    staffed(OWNER).catalogue.import_text(CONTACT.format(title="Mine"))
+    path = tmp_path / "contact.yaml"
+    path.write_text(CONTACT.format(title="Hijacked"))
+    run = cli_runner(staffed, monkeypatch, capsys)
+    before = reference_rows(staffed(ADMIN))
+    code, _out, err = run(OTHER_OWNER, "catalogue", "import", str(path))
+    assert code == 1 and err.startswith("workbench: error: ") and f"it belongs to {OWNER}" in err
+    assert reference_rows(staffed(ADMIN)) == before
+    assert last_denial(staffed(ADMIN)) == (OTHER_OWNER, "catalogue.register_reference",
+                                           "contact point data-team@example.invalid", "denied")

@@ -61,6 +61,18 @@ def test_every_governed_access_path_is_reachable(demo_as) -> None:
     assert ws.verify_audit().ok
 
 
+def test_no_demo_decision_was_made_from_inside_the_project(demo_as) -> None:
+    """Separation of duties: every scripted decision was made by an owner or delegate outside the requesting
+    project; the demo's own user, an admin and an analyst in every mission project, decided none."""
+    ws = demo_as(DEMO_USER)
+    decided = ws.owner.requests(status=None).dropna(subset=["decided_by"])
+    assert len(decided) >= 10
+    for row in decided.itertuples():
+        members = ws.project(row.project_id).to_dict()["members"]
+        assert row.decided_by not in members, (row.id, row.decided_by, row.project_id)
+    assert DEMO_USER not in set(decided["decided_by"])
+
+
 # what each mission notebook (notebooks/missions) loads, and what it shows waiting for its owner
 MISSION_DATA = {
     "m1-economic-inactivity": ({"ons.lfs", "dhsc.hes_apc"}, "dwp.benefit_claims"),

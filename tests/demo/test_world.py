@@ -126,7 +126,7 @@ def test_every_dataset_matches_its_catalogue_columns(world: World) -> None:
         for col in columns:
             series = df[col["name"]]
             assert _fits(series, col["type"]), (local_id, col["name"], series.dtype, col["type"])
-            assert col["role"] in {"direct_identifier", "quasi_identifier", "sensitive", "other"}
+            assert col["role"] in {"direct_identifier", "record_identifier", "quasi_identifier", "sensitive", "other"}
             assert col["description"]
             if col["type"] == "category":
                 assert set(series.dropna()) <= set(col["categories"]), (local_id, col["name"])

@@ -90,6 +90,25 @@ def test_granted_identifiers_come_back_as_the_projects_pseudonyms(people) -> Non
     assert "forename" not in frame and "postcode" not in frame
 
 
+def test_record_identifiers_come_back_as_the_projects_pseudonyms(governed) -> None:
+    left_record, right_record = people_records()
+    for entry in (left_record, right_record):
+        entry["columns"][0]["role"] = "record_identifier"  # ref: the record key
+    left, right, _truth = linkable_people()
+    governed(OWNER).catalogue.register(left_record, left)
+    governed(OTHER_OWNER).catalogue.register(right_record, right)
+    approve(governed, PROJECT, LEFT, OWNER, columns=["ref", "diagnosis"],
+            linkage=["forename", "surname", "dob", "postcode"])
+    approve(governed, PROJECT, RIGHT, OTHER_OWNER, columns=["ref", "status"],
+            linkage=["first_name", "surname", "dob", "postcode"])
+    project = governed(ANALYST).project(PROJECT)
+    frame = project.link(LEFT, RIGHT).frame
+    assert not set(frame["ref_dhsc_people"]) & set(left["ref"])
+    assert frame["ref_dhsc_people"].str.fullmatch(r"[0-9a-f]{20}").all()
+    assert set(frame["ref_dhsc_people"]) <= set(project.load(LEFT)["ref"])  # the project's own pseudonyms
+    assert set(frame["ref_ons_people"]) <= set(project.load(RIGHT)["ref"])
+
+
 def test_the_linked_frame_is_saved_with_lineage_to_both_sources(linkable) -> None:
     connect, _ = linkable
     project = connect(ANALYST).project(PROJECT)

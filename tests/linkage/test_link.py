@@ -197,6 +197,13 @@ def test_no_candidate_pairs_is_refused(engine: str) -> None:
       "blocking": [["x:reverse"]]}, "transform 'reverse'"),
     ({"fields": [{"nme": "x"}]}, "fields take name, kind"),
     (42, "give a LinkageSpec"),
+    # a field's name becomes SQL identifiers in the Splink engines: only plain names are accepted
+    ({"fields": [{"name": 'x" = 1 OR length((SELECT content FROM read_text(\'/etc/passwd\'))) > 0 OR "x',
+                  "kind": "surname", "left": "surname", "right": "surname"}], "blocking": [["surname"]]},
+     "field name .* is not a name of letters, digits and '_'"),
+    ({"fields": [{"name": "x`y", "kind": "surname", "left": "surname", "right": "surname"}]}, "field name 'x`y'"),
+    ({"fields": [{"name": "n", "kind": "numeric", "left": "surname", "right": "surname", "tolerance": float("nan")}],
+      "blocking": [["n"]]}, "needs a tolerance >= 0"),
 ])
 def test_bad_specs_are_refused(spec, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):

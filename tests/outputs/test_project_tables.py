@@ -89,6 +89,13 @@ def test_refusals(project, governed, tmp_path) -> None:
         project.tables.crosstab(data, "age_band", "cost", derived_from=["dhsc.other"])
     with pytest.raises(InvalidInput, match="nope not among the data's columns"):
         project.tables.crosstab(data, "nope", "cost")
+    with project._ctx.db.read() as conn:  # a refused table touched the project's data: audited
+        last = conn.execute(select(audit_events).order_by(audit_events.c.seq.desc())).mappings().first()
+    assert (last["action"], last["outcome"], last["actor"]) == ("outputs.create", "refused", ANALYST)
+    assert last["resource"] == f"a crosstab output in project {PROJECT}"
+    assert "nope not among the data's columns" in last["detail"]["reason"]
+    with pytest.raises(InvalidInput, match=r"'I' at position 8 is a function call"):
+        project.tables.ols(data, "cost ~ I(length_of_stay)")
     with pytest.raises(InvalidInput, match="DataFrame"):
         project.tables.crosstab([1, 2], "a", "b")
     with pytest.raises(InvalidInput, match="no outputs to write"):

@@ -511,6 +511,29 @@ def test_the_kernel_route_allows_what_the_services_allow() -> None:
     assert differ == {}
 
 
+THEIR_DISTRIBUTION = ("identifier: https://data.example.invalid/priya.csv\ntype: dcat:Distribution\n"
+                      "title: {title}\nlicence: OGL\nmediaType: text/csv\n")
+
+
+def members_decide(s: Connect) -> State:
+    """SECOND_ANALYST's request for DATASET in OTHER_PROJECT, where ADMIN (named a delegate by OWNER) and OWNER
+    are analysts too: nobody may decide it."""
+    admin = s(ADMIN)
+    for user in (ADMIN, OWNER):
+        admin.project(OTHER_PROJECT).add_member(user, "analyst")
+    s(OWNER).owner.delegate(DATASET, ADMIN)
+    request = s(SECOND_ANALYST).project(OTHER_PROJECT).request_access(DATASET, ["cost"], justification="Costs")
+    return {"pending": request["id"]}
+
+
+def _distribution_of(s: Connect) -> tuple[str, str]:
+    from workbench.db.schema import distributions
+
+    with s(ADMIN)._ctx.db.read() as conn:
+        return tuple(conn.execute(select(distributions.c.title, distributions.c.registered_by)
+                                  .where(distributions.c.identifier.like("%priya.csv"))).one())
+
+
 # further cases of operations whose answer depends on more than the role: name → (operation, roles allowed, case)
 MORE_CASES: dict[str, tuple[str, set[str], Case]] = {
     "catalogue.register hands DATASET to another owner": (
@@ -561,6 +584,18 @@ MORE_CASES: dict[str, tuple[str, set[str], Case]] = {
         Case({"project": PROJECT, "output_id": 1, "what": "exception", "text": "Published counts"},
              arrange=recorded, writes=True,
              check=lambda s, u, a, st: s(ANALYST).project(PROJECT).outputs.get(1).exception == "Published counts"
+             or pytest.fail(a))),
+    "owner.decide by a delegate or owner who is a member of the requesting project": (
+        "owner.decide", set(),
+        Case(lambda u, st: {"request_id": st["pending"], "decision": "approve"}, arrange=members_decide)),
+    "owner.delegate naming oneself": (
+        "owner.delegate", set(), Case(lambda u, st: {"dataset_id": DATASET, "username": u})),
+    "catalogue.import_text overwrites another owner's distribution": (
+        "catalogue.import_text", {"admin"},
+        Case(lambda u, st: {"text": THEIR_DISTRIBUTION.format(title=f"Changed by {tag(u)}")},
+             arrange=lambda s: {"imported": s(OTHER_OWNER).catalogue.import_text(
+                 THEIR_DISTRIBUTION.format(title="Priya's"))}, writes=True,
+             check=lambda s, u, a, st: _distribution_of(s) == (f"Changed by {tag(u)}", OTHER_OWNER)
              or pytest.fail(a))),
     "owner.delegate removes a delegate": (
         "owner.delegate", {"admin", "data_owner"},

@@ -196,6 +196,51 @@ async def test_conclude_release_and_manifest(api, desk) -> None:
                                                                     "manifest"]
 
 
+def _texts(value):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield str(key)
+            yield from _texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _texts(inner)
+    elif isinstance(value, str):
+        yield value
+
+
+async def test_the_rest_detail_shows_everything_a_package_holds(api, desk) -> None:
+    import json
+    from pathlib import Path
+
+    request_id = await approved(api)
+    detail = await api(CHECKER, "GET", "review", "requests", str(request_id))
+    assert detail.status == 200, detail
+    (output,) = detail.json["outputs"]
+    assert output["text_check"] == [] and detail.json["text_check"] == []
+    assert output["released"]["table"]["csv"].startswith("age_band,") and output["released"]["command"]
+    shown = set(_texts(detail.json))
+    released = await api(CHECKER, "POST", "review", "requests", str(request_id), "release")
+    folder = Path(released.json["package"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    added = {"format", "tool", "files", "sha256", "bytes", "released_by", "released_at", "", *manifest["files"],
+             *(f["sha256"] for f in manifest["files"].values()), manifest["tool"],
+             manifest["request"]["released_by"], manifest["request"]["released_at"]}
+    results = json.loads((folder / "results.json").read_text())
+    missing = {t for t in (*_texts(manifest), *_texts(results["results"])) if t not in shown} - added
+    assert missing <= {"request", "project", "datasets", "project_datasets", "reviews", "outputs", "uid", "status",
+                       "type", "properties", "files", "name", "sdc", "summary", "cells", "outcome", "command",
+                       "timestamp", "comments", "exception"}  # the documents' own structure
+    assert (folder / f"{output['released']['uid']}.csv").read_text() == output["released"]["table"]["csv"]
+
+
+async def test_a_title_that_looks_like_an_identifier_is_refused(api, desk) -> None:
+    reply = await api(ANALYST, "POST", "projects", PROJECT, "output-requests",
+                      body={"title": "Admissions of 9434765919", "context": CONTEXT, "outputs": [1]})
+    assert reply.status == 409 and "title: '943… (10 characters)' looks like an NHS number" in reply.json["message"]
+    assert "9434765919" not in reply.json["message"]
+    assert desk(ANALYST).project(PROJECT).output_requests.list().empty
+
+
 async def test_return_with_comment(api, desk) -> None:
     request_id = str((await submit(api))["id"])
     for checker in (CHECKER, CHECKER2):

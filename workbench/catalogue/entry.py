@@ -25,6 +25,8 @@ class Entry:
     owner_name: str | None = None
     department_name: str | None = None
     has_data: bool = False
+    # what the catalogue noticed but did not refuse (e.g. a record key registered with role 'other')
+    warnings: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
@@ -81,7 +83,10 @@ class Entry:
         return to_jsonld([self.record])
 
     def __repr__(self) -> str:
-        return f"<Entry {self.id}: {self.title}>"
+        if not self.warnings:
+            return f"<Entry {self.id}: {self.title}>"
+        count = f"{len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''}"
+        return f"<Entry {self.id}: {self.title} — {count}: {' '.join(self.warnings)}>"
 
     def _repr_html_(self) -> str:
         r = self.record
@@ -108,5 +113,6 @@ class Entry:
                              f"{escape(str(v))}</td></tr>" for k, v in facts if v)
         schema = self.schema
         schema_html = schema.drop(columns=["categories"]).to_html(index=False, na_rep="") if len(schema) else ""
+        warnings_html = "".join(f"<p class='workbench-warning'>&#9888; {escape(w)}</p>" for w in self.warnings)
         return (f"<div class='workbench-entry'><h3>{escape(r['title'])} <code>{escape(self.id)}</code></h3>"
-                f"<p>{escape(r['description'])}</p><table>{facts_html}</table>{schema_html}</div>")
+                f"{warnings_html}<p>{escape(r['description'])}</p><table>{facts_html}</table>{schema_html}</div>")

@@ -28,6 +28,11 @@ KINDS = ("Dataset", "Distribution", "ContactPoint")
 ORGANISATION_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Column roles (ColumnRoleValues in workbench_extension.yaml) whose values leave the vault only as the project's
+# keyed pseudonyms: they identify a person or a record, so raw values would let extracts of different projects
+# (or the data outside) be joined to them. Direct identifiers are also granted only when ticked; record
+# identifiers are granted like any other column.
+PSEUDONYMISED_ROLES = ("direct_identifier", "record_identifier")
 
 
 class MetadataInvalid(InvalidInput):
@@ -357,6 +362,10 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
         if column.get("type") == "category" and not column.get("categories"):
             checker.fail(f"columns[{i}].categories",
                          f"category column {name!r} must list its permissible values")
+        if column.get("role") in PSEUDONYMISED_ROLES and column.get("type") not in ("string", "integer", "category"):
+            checker.fail(f"columns[{i}].type", f"{name!r} is a {column['role'].replace('_', ' ')}, which projects "
+                                               "receive as pseudonyms, defined for text and whole numbers only; "
+                                               f"declare it 'string' or 'integer', not {column.get('type')!r}")
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")

@@ -1,4 +1,5 @@
-"""Data against its catalogue schema: does it fit, how many rows, how complete is each column.
+"""Data against its catalogue schema: does it fit, how many rows, how complete is each column — and does a
+column registered as ``other`` look like a record key that should be a ``record_identifier``.
 
 Works on one Arrow conversion of the frame (which is also what the vault writes), so checking a
 million-row dataset costs little more than writing it.
@@ -6,6 +7,7 @@ million-row dataset costs little more than writing it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,55 @@ from workbench.errors import InvalidInput
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+
+# Names that say "identifier": id, urn, key, uuid..., or ending _id, _no, _number, _ref, _key, _urn..., or
+# holding "serial"; camelCase (caseId, claimNo) too.
+ID_NAME = re.compile(r"^(?:id|uid|uuid|guid|urn|key|ref)$|_(?:id|uid|uuid|guid|no|num|nbr|number|ref|reference|key|"
+                     r"urn)$|^(?:id|key|ref)_|serial", re.IGNORECASE)
+CAMEL_ID_NAME = re.compile(r"[a-z0-9](?:Id|ID|No|Num|Number|Ref|Key|Urn|URN)$")
+
+
+def named_like_identifier(name: str) -> bool:
+    """Does a column's name say it is an identifier (``id``, ``case_id``, ``claim_no``, ``household_serial``...)?"""
+    return bool(ID_NAME.search(name) or CAMEL_ID_NAME.search(name))
+
+
+def key_candidates(columns: list[dict[str, Any]] | None) -> list[str]:
+    """Columns registered with role ``other`` whose names say they are identifiers."""
+    return [c["name"] for c in columns or [] if c.get("role") == "other" and named_like_identifier(c["name"])]
+
+
+def unique_per_row(table: pa.Table, names: list[str]) -> set[str]:
+    """Those of ``names`` whose values differ on every row (at least two rows, none missing)."""
+    import pyarrow.compute as pc
+
+    rows = table.num_rows
+    out = set()
+    for name in names:
+        values = table.column(name)
+        if rows >= 2 and values.null_count == 0 and pc.count_distinct(_decoded(values)).as_py() == rows:
+            out.add(name)
+    return out
+
+
+def record_key_warnings(columns: list[dict[str, Any]] | None, unique: set[str] | None) -> list[str]:
+    """Warnings for columns with role ``other`` that look like record keys: named like an identifier and, when
+    the data is known (``unique`` holds the candidates unique per row), different on every row.
+
+    Only a warning: the owner decides. Left ``other``, such a column comes out identical in every project, so
+    two projects' extracts can be joined on it despite their separate pseudonyms.
+    """
+    warnings = []
+    for name in key_candidates(columns):
+        if unique is not None and name not in unique:
+            continue
+        seen = "differs on every row and " if unique is not None else ""
+        warnings.append(f"column {name!r} has role 'other' but {seen}is named like an identifier: if it identifies "
+                        "a record (case, episode, claim...), give it role 'record_identifier' so each project sees "
+                        "its own pseudonyms; left 'other', its values are the same in every project and two "
+                        "projects' extracts can be joined on it.")
+    return warnings
 
 
 @dataclass(frozen=True)
@@ -49,7 +100,9 @@ def _decoded(values: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def infer_columns(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A starting schema for ``frame`` (type from dtype, role 'other'): set the roles before registering."""
+    """A starting schema for ``frame``: type from dtype, role ``record_identifier`` for a column named like an
+    identifier that differs on every row, ``other`` for the rest. Set the roles before registering."""
+    import pyarrow as pa
     from pandas.api import types
 
     out = []
@@ -65,6 +118,17 @@ def infer_columns(frame: pd.DataFrame) -> list[dict[str, Any]]:
         else:
             kind = "string"
         out.append({"name": str(name), "type": kind, "role": "other", "description": ""})
+    candidates = [c["name"] for c in out if c["type"] in ("string", "integer") and named_like_identifier(c["name"])]
+    if candidates and len(set(map(str, frame.columns))) == len(frame.columns):
+        try:
+            table = pa.Table.from_pandas(frame.set_axis(list(map(str, frame.columns)), axis=1)[candidates],
+                                         preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            return out  # mixed types: registering will say so
+        keys = unique_per_row(table, candidates)
+        for column in out:
+            if column["name"] in keys:
+                column["role"] = "record_identifier"
     return out
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import audit
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, schema, validate
-from workbench.catalogue.quality import check_data, infer_columns
+from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
@@ -145,14 +145,28 @@ class Catalogue:
             .where(datasets.c.id == dataset_id)).first()
         if row is None:
             raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
-        return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data))
+        return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
+                     tuple(self._warnings(row.record, bool(row.has_data))))
+
+    def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
+        """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
+        record keys (named like an identifier and, when the data is held, different on every row)."""
+        columns = record.get("columns")
+        candidates = key_candidates(columns)
+        if not candidates:
+            return []
+        unique = None
+        path = self._ctx.vault.dataset_path(record["localId"])
+        if has_data and path.exists():
+            unique = _unique_in_file(path, candidates)
+        return record_key_warnings(columns, unique)
 
     def twin(self, dataset_id: str) -> pd.DataFrame:
         """The dataset's synthetic twin, for writing code before access is granted (any catalogue reader).
 
         Same columns and types as the data; each column drawn independently from its own distribution, values
         seen fewer times than the workspace's ``twin_min_count`` left out, identifiers fake, no real row.
-        Made from the data on first use and kept until the data or the threshold changes.
+        Made from the data on first use and kept until the data, the threshold or a column's role changes.
         """
         import zlib
 
@@ -170,7 +184,9 @@ class Catalogue:
         if not data.exists():
             raise NotFound(f"{dataset_id} is catalogued without data in this workspace, so it has no twin.")
         path = self._ctx.vault.twin_path(dataset_id)
-        tag = f"{min_count}:{data.stat().st_mtime_ns}".encode()
+        # made again when the data, the threshold or a column's role changes (a new record identifier must be faked)
+        roles = zlib.crc32(",".join(f"{c['name']}={c['role']}" for c in entry.record["columns"]).encode())
+        tag = f"{min_count}:{data.stat().st_mtime_ns}:{roles}".encode()
         if path.exists():
             cached = pq.read_table(path)
             if (cached.schema.metadata or {}).get(b"workbench.twin") == tag:
@@ -347,7 +363,8 @@ class Catalogue:
 
     # ----- writing -------------------------------------------------------------------------------------
     def infer_columns(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
-        """A starting schema for ``frame`` (type from dtype, role 'other'): set the roles before registering."""
+        """A starting schema for ``frame`` (type from dtype; role 'record_identifier' for a column named like an id
+        that differs on every row, else 'other'): set the roles before registering."""
         return infer_columns(frame)
 
     def register(self, record: dict[str, Any], data: pd.DataFrame | None = None, *,
@@ -355,7 +372,8 @@ class Catalogue:
         """Register (or update, by identifier) one dataset entry, optionally with its data.
 
         With data, the schema must describe every column and the row count and completeness are computed
-        from the data; the data is stored in the vault.
+        from the data; the data is stored in the vault. A column with role 'other' that looks like a record key
+        is registered as given, with a warning in the entry's ``warnings``.
         """
         record = self._prepare(validate(record, "Dataset", source="the entry"), dataset_id)
         if data is None:
@@ -370,7 +388,11 @@ class Catalogue:
 
     def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
                     kind: str | None = None, dataset_id: str | None = None) -> list[dict[str, str]]:
-        """Import YAML (UK metadata model) or DCAT JSON-LD text; all records or none."""
+        """Import YAML (UK metadata model) or DCAT JSON-LD text; all records or none.
+
+        One result per record (kind, id, identifier, action); a dataset's result also lists ``warnings``, e.g. a
+        column with role 'other' that looks like a record key.
+        """
         if not isinstance(text, str):
             raise InvalidInput(f"text: give the records as YAML or JSON-LD text, not {type(text).__name__}.",
                                field="text")
@@ -532,19 +554,24 @@ class Catalogue:
             conn.execute(insert(dataset_themes), [{"dataset_id": dataset_id, "theme": t, "label": theme_label(t)}
                                                   for t in record["theme"]])
         action = "created" if existing is None else "updated"
+        # with new data the entry is read back after the data is in place; otherwise the data (if any) is as it was
+        warnings = [] if computed is not None else self._warnings(record, bool(existing and existing.has_data))
         audit.append(conn, ctx.actor.username, f"catalogue.{'register' if existing is None else 'update'}",
                      f"dataset {dataset_id}",
                      detail={"identifier": record["identifier"], "owner": record.get("dataOwner"),
                              "rows": record.get("rowCount"), "data": computed is not None})
-        return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action}
+        return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action,
+                "warnings": warnings}
 
     def _write_distribution(self, conn: Connection, record: dict[str, Any]) -> dict[str, str]:
         from sqlalchemy import insert, select, update
 
         from workbench.db.schema import distributions as t
 
-        self._ctx.check("catalogue.register_reference", f"distribution {record['identifier']}")
-        exists = conn.execute(select(t.c.identifier).where(t.c.identifier == record["identifier"])).first()
+        exists = conn.execute(select(t.c.identifier, t.c.registered_by)
+                              .where(t.c.identifier == record["identifier"])).first()
+        self._ctx.check("catalogue.register_reference", f"distribution {record['identifier']}",
+                        registered_by=exists.registered_by if exists else None)
         values = {"title": record["title"], "media_type": record["mediaType"], "record": record}
         if exists:
             conn.execute(update(t).where(t.c.identifier == record["identifier"]).values(**values))
@@ -561,8 +588,9 @@ class Catalogue:
 
         from workbench.db.schema import contact_points as t
 
-        self._ctx.check("catalogue.register_reference", f"contact point {record['email']}")
-        exists = conn.execute(select(t.c.email).where(t.c.email == record["email"])).first()
+        exists = conn.execute(select(t.c.email, t.c.registered_by).where(t.c.email == record["email"])).first()
+        self._ctx.check("catalogue.register_reference", f"contact point {record['email']}",
+                        registered_by=exists.registered_by if exists else None)
         if exists:
             conn.execute(update(t).where(t.c.email == record["email"]).values(name=record["contactName"],
                                                                                 record=record))
@@ -572,6 +600,25 @@ class Catalogue:
         audit.append(conn, self._ctx.actor.username, "catalogue.contact_point", f"contact point {record['email']}")
         return {"kind": "ContactPoint", "id": record["email"], "identifier": record["email"],
                 "action": "updated" if exists else "created"}
+
+
+_UNIQUE_CACHE: dict[tuple[str, int, int, tuple[str, ...]], frozenset[str]] = {}
+
+
+def _unique_in_file(path: Path, candidates: list[str]) -> set[str]:
+    """Which candidate columns of a stored dataset differ on every row; a candidate the file does not hold (the
+    schema was changed without new data) counts as unique, so its name alone warns. Kept per file version."""
+    import pyarrow.parquet as pq
+
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size, tuple(candidates))
+    if key not in _UNIQUE_CACHE:
+        held = [c for c in candidates if c in pq.read_schema(path).names]
+        unique = unique_per_row(pq.read_table(path, columns=held), held) if held else set()
+        if len(_UNIQUE_CACHE) > 256:
+            _UNIQUE_CACHE.clear()
+        _UNIQUE_CACHE[key] = frozenset(unique | (set(candidates) - set(held)))
+    return set(_UNIQUE_CACHE[key])
 
 
 def _parse_yaml(text: str, source: str) -> list[Any]:

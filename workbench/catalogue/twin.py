@@ -11,7 +11,7 @@ distributions (marginals) survive and every relationship between columns is gone
   for strings, a coarse quantile histogram clipped to the ``min_count``-th smallest and largest value for numbers
   and dates (so outliers never appear), and nothing for categories and booleans (their frequent values are
   scaled up instead);
-* direct identifiers are wholly fake: same shape, never equal to any real value;
+* direct and record identifiers are wholly fake: same shape, never equal to any real value;
 * no twin row equals a real row: such rows are drawn again, and dropped if that keeps failing.
 
 Pure and deterministic: the same table, schema and arguments give the same twin. Loaded only when a twin is
@@ -34,7 +34,8 @@ __all__ = ["DEFAULT_ROWS", "MAX_ROWS", "synthesise"]
 DEFAULT_ROWS = 10_000  # enough to exercise any analysis code, small enough to open in a notebook at once
 MAX_ROWS = 10_000_000
 TYPES = ("string", "integer", "float", "boolean", "date", "category")
-ROLES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
+ROLES = ("direct_identifier", "record_identifier", "quasi_identifier", "sensitive", "other")
+FAKE_ROLES = ("direct_identifier", "record_identifier")  # identifiers of people or records: wholly fake
 
 _BINS = 20  # at most this many equal-frequency bins per numeric column: coarse on purpose
 _FAKE_TRIES = 20  # redraws of a fake that equals a real value before it is left missing
@@ -210,7 +211,7 @@ def _plan(values: pa.Array, spec: dict, k: int) -> _Plan:
     if not _supported(t) or not len(values):
         return _Plan(t)
     plan = _Plan(t, null_rate=values.null_count / len(values))
-    if spec["role"] == "direct_identifier" and (string or integer):
+    if spec["role"] in FAKE_ROLES and (string or integer):
         templates = values.drop_null()
         plan.rest = _fakes(templates, templates, _fake_text if string else _fake_integers) if len(templates) else None
         plan.frequent_share, plan.fake = 0.0, True

@@ -5,10 +5,13 @@ keys (``localId``, ``dataOwner``, ``department``, ``legalGateway``, ``mission``,
 here are the contract for the generated data: ``world._conform`` orders and types every dataset by them, so a
 record can never drift from its data.
 
-Record keys (``case_id``, ``episode_id``...) are catalogued with role ``other``: they are random ids with no
-meaning outside their extract. Real-world identifiers (NHS number, NINO, UPN, PNC id, teacher reference number),
-names and postcodes are ``direct_identifier``; date of birth, sex, age, area and school are ``quasi_identifier``;
-health, benefits, offending, pay and attainment are ``sensitive``.
+Record keys (``case_id``, ``household_serial``, ``episode_id``, ``claim_id``, ``pupil_id``, ``staff_id``,
+``vacancy_id``, ``offender_id``) are ``record_identifier``: random ids with no meaning outside their extract, but the
+same in every copy of it, so projects receive them as their own pseudonyms and cannot join their extracts on them.
+School URNs are public establishment numbers, not record keys: ``quasi_identifier``. Real-world identifiers (NHS
+number, NINO, UPN, PNC id, teacher reference number), names and postcodes are ``direct_identifier``; date of birth,
+sex, age, area and school are ``quasi_identifier``; health, benefits, offending, pay and attainment are
+``sensitive``.
 """
 
 from __future__ import annotations
@@ -160,7 +163,7 @@ def _c(name: str, type_: str, role: str, description: str, categories: tuple[str
     return col
 
 
-D, Q, S, OTHER = "direct_identifier", "quasi_identifier", "sensitive", "other"
+D, R, Q, S, OTHER = "direct_identifier", "record_identifier", "quasi_identifier", "sensitive", "other"
 
 
 def _person(first: str = "first_name", last: str = "last_name", postcode: bool = True) -> list[dict]:
@@ -186,8 +189,8 @@ _YEAR = _c("year", "integer", OTHER, "Calendar year.")
 
 COLUMNS: dict[str, list[dict]] = {
     "ons.lfs": [
-        _c("case_id", "string", OTHER, "Random identifier of this respondent record; no meaning outside this extract."),
-        _c("household_serial", "string", OTHER, "Random identifier shared by respondents in one sampled household."),
+        _c("case_id", "string", R, "Random identifier of this respondent record; no meaning outside this extract."),
+        _c("household_serial", "string", R, "Random identifier shared by respondents in one sampled household."),
         _c("interview_date", "date", OTHER, "Date of the interview."),
         *_person(),
         _c("la_code", "string", Q, "GSS code of the local authority of the sampled address."),
@@ -208,7 +211,7 @@ COLUMNS: dict[str, list[dict]] = {
         _c("survey_weight", "float", OTHER, "Person weight grossing the sample up to the resident population."),
     ],
     "dhsc.hes_apc": [
-        _c("episode_id", "string", OTHER, "Random identifier of the episode; no meaning outside this extract."),
+        _c("episode_id", "string", R, "Random identifier of the episode; no meaning outside this extract."),
         _c("nhs_number", "string", D, "NHS number of the patient (10 digits with check digit); occasionally "
            "missing."),
         *_person("forename", "surname"),
@@ -224,7 +227,7 @@ COLUMNS: dict[str, list[dict]] = {
         _c("provider_code", "category", OTHER, "ODS code of the provider trust.", tuple(ref.NHS_TRUSTS)),
     ],
     "dwp.benefit_claims": [
-        _c("claim_id", "string", OTHER, "Random identifier of the claim; no meaning outside this extract."),
+        _c("claim_id", "string", R, "Random identifier of the claim; no meaning outside this extract."),
         _c("nino", "string", D, "National Insurance number of the claimant."),
         *_person(),
         _c("la_code", "string", Q, "GSS code of the local authority of the claimant's address."),
@@ -237,7 +240,7 @@ COLUMNS: dict[str, list[dict]] = {
            "Universal Credit with limited capability for work)."),
     ],
     "dfe.npd_pupils": [
-        _c("pupil_id", "string", OTHER, "Random identifier of the pupil record; no meaning outside this extract."),
+        _c("pupil_id", "string", R, "Random identifier of the pupil record; no meaning outside this extract."),
         _c("upn", "string", D, "Unique pupil number (13 characters, check letter first)."),
         *_person(),
         _c("la_code", "string", Q, "GSS code of the local authority where the school is."),
@@ -250,7 +253,7 @@ COLUMNS: dict[str, list[dict]] = {
         _c("ks4_attainment8", "float", S, "Key stage 4 Attainment 8 score, summer 2025; only for year 11 pupils."),
     ],
     "dfe.school_workforce": [
-        _c("staff_id", "string", OTHER, "Random identifier of the staff record; no meaning outside this extract."),
+        _c("staff_id", "string", R, "Random identifier of the staff record; no meaning outside this extract."),
         _c("teacher_reference_number", "string", D, "Teacher reference number (7 digits)."),
         *_person(postcode=False),
         _c("school_urn", "integer", Q, "Unique reference number of the school."),
@@ -261,7 +264,7 @@ COLUMNS: dict[str, list[dict]] = {
            ref.TEACHER_SUBJECTS),
     ],
     "dfe.teacher_vacancies": [
-        _c("vacancy_id", "string", OTHER, "Random identifier of the advert; no meaning outside this extract."),
+        _c("vacancy_id", "string", R, "Random identifier of the advert; no meaning outside this extract."),
         _c("school_urn", "integer", Q, "Unique reference number of the school advertising."),
         _c("la_code", "string", OTHER, "GSS code of the local authority the school is in."),
         _c("advertised_on", "date", OTHER, "Date the advert was published."),
@@ -272,7 +275,7 @@ COLUMNS: dict[str, list[dict]] = {
         _c("days_to_fill", "integer", OTHER, "Days from advert to appointment; empty when not filled."),
     ],
     "moj.offender_records": [
-        _c("offender_id", "string", OTHER, "Random identifier of this offender-in-cohort record; no meaning "
+        _c("offender_id", "string", R, "Random identifier of this offender-in-cohort record; no meaning "
            "outside this extract."),
         _c("pnc_id", "string", D, "Police National Computer identifier (year/serial plus check letter)."),
         *_person(),

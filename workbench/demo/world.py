@@ -10,9 +10,10 @@ corrupted identifiers, and open area-level statistics. It is pure: no files, no 
 Design notes
 ------------
 * Every run is a function of ``(persons, seed)`` alone; numpy streams are spawned from one ``SeedSequence``.
-* The true ``person_id`` never leaves ``population`` and ``truth``. Record keys (``case_id``, ``episode_id``,
-  ``claim_id``, ``pupil_id``, ``staff_id``, ``offender_id``) are independent random ids, catalogued with role
-  ``other`` because they mean nothing outside their extract; rows are shuffled.
+* The true ``person_id`` never leaves ``population`` and ``truth``. Record keys (``case_id``,
+  ``household_serial``, ``episode_id``, ``claim_id``, ``pupil_id``, ``staff_id``, ``vacancy_id``,
+  ``offender_id``) are independent random ids that mean nothing outside their extract; they are catalogued as
+  ``record_identifier``, so each project sees them only as its own pseudonyms. Rows are shuffled.
 * Real-world identifiers (NHS number, NINO, UPN, PNC id, teacher reference number) exist in one dataset each,
   so linkage across departments has to use names, date of birth, sex and postcode.
 * Everything is vectorised with numpy/pandas; the only loops are over local authorities, schools' phases and

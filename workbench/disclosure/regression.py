@@ -4,6 +4,10 @@ A model fitted with too few residual degrees of freedom nearly reproduces its da
 Each parameter is also reported with its support: for an indicator (two-valued) regressor, the number of
 records in its smaller group. A coefficient estimated from fewer records than the threshold describes those
 few people, so its row fails ``threshold``. Models are not mitigated automatically: refit instead.
+
+A formula is parsed by the workbench's own grammar (``workbench.disclosure.formula``), never evaluated: the
+design matrix is built from the data's columns and statsmodels gets arrays. What is stored with the output is
+the canonical formula rebuilt from the parsed terms, not the text the analyst typed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from workbench.disclosure.formula import Formula, design, parse
 from workbench.disclosure.output import Output
 from workbench.disclosure.settings import DisclosureSettings, resolve
 from workbench.errors import InvalidInput
@@ -29,40 +34,39 @@ def _support(exog: np.ndarray) -> np.ndarray:
     return support
 
 
-def _fit(method: str, endog: Any, exog: Any, formula: str | None, data: pd.DataFrame | None) -> Any:
+def _fit(method: str, endog: Any, exog: Any, formula: Formula | None, data: pd.DataFrame | None) -> Any:
     import statsmodels.api as sm
-    import statsmodels.formula.api as smf
 
+    model_class = {"ols": sm.OLS, "logit": sm.Logit, "probit": sm.Probit}[method]
     if formula is not None:
-        if not isinstance(formula, str) or "~" not in formula:
-            raise InvalidInput("formula: give a formula such as 'income ~ age + C(region)'.", field="formula")
-        if not isinstance(data, pd.DataFrame) or data.empty:
-            raise InvalidInput("data: give the DataFrame the formula refers to (it has no rows).", field="data")
-        model = getattr(smf, method)(formula, data=data, missing="drop")
-    else:
-        if endog is None or exog is None:
-            raise InvalidInput("Give endog and exog (the outcome and the regressors), or formula= and data=.",
-                               field="endog")
-        if len(endog) == 0:
-            raise InvalidInput("endog: there are no rows, so there is no model to check.", field="endog")
-        if len(endog) != len(exog):
-            raise InvalidInput(f"endog has {len(endog)} rows but exog has {len(exog)}; pass columns of one "
-                               "DataFrame.", field="exog")
-        frame = exog if isinstance(exog, pd.DataFrame) else pd.DataFrame(exog)
-        bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
-        if bad or not pd.api.types.is_numeric_dtype(pd.Series(endog).dtype):
-            which = ", ".join(map(repr, bad)) if bad else "endog"
-            raise InvalidInput(f"The regression needs numbers; {which} is not numeric. Convert it, or make "
-                               "indicator columns with pd.get_dummies(..., dtype=float).", field="exog")
-        model = getattr(sm, method.upper() if method == "ols" else method.capitalize())(endog, frame,
-                                                                                          missing="drop")
-    return model
+        built = design(formula, data)
+        try:
+            return model_class(built.endog, built.exog)
+        except ValueError as exc:  # e.g. a logit outcome outside 0..1
+            raise InvalidInput(f"The model cannot be made: {exc} (outcome {formula.outcome}).",
+                               field="formula") from None
+    if endog is None or exog is None:
+        raise InvalidInput("Give endog and exog (the outcome and the regressors), or formula= and data=.",
+                           field="endog")
+    if len(endog) == 0:
+        raise InvalidInput("endog: there are no rows, so there is no model to check.", field="endog")
+    if len(endog) != len(exog):
+        raise InvalidInput(f"endog has {len(endog)} rows but exog has {len(exog)}; pass columns of one "
+                           "DataFrame.", field="exog")
+    frame = exog if isinstance(exog, pd.DataFrame) else pd.DataFrame(exog)
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    if bad or not pd.api.types.is_numeric_dtype(pd.Series(endog).dtype):
+        which = ", ".join(map(repr, bad)) if bad else "endog"
+        raise InvalidInput(f"The regression needs numbers; {which} is not numeric. Convert it, or make "
+                           "indicator columns with pd.get_dummies(..., dtype=float).", field="exog")
+    return model_class(endog, frame, missing="drop")
 
 
 def _regression(method: str, endog: Any, exog: Any, formula: str | None, data: pd.DataFrame | None,
                 settings: DisclosureSettings | None) -> Output:
     settings = resolve(settings)
-    model = _fit(method, endog, exog, formula, data)
+    parsed = parse(formula) if formula is not None else None
+    model = _fit(method, endog, exog, parsed, data)
     try:
         result = model.fit(disp=0) if method != "ols" else model.fit()
     except (ValueError, np.linalg.LinAlgError) as exc:
@@ -91,13 +95,13 @@ def _regression(method: str, endog: Any, exog: Any, formula: str | None, data: p
     safe = table.mask(failing)
     properties = {"method": method, "dof": dof, "nobs": int(result.nobs),
                   "parameters": {str(name): {"support": int(s)} for name, s in zip(table.index, support, strict=True)}}
-    if formula is not None:
-        properties["formula"] = formula
+    if parsed is not None:
+        properties["formula"] = parsed.text
     mitigation: dict[str, Any] = {"method": "none"}
     if failing.any():
         mitigation["note"] = ("models are not mitigated automatically; refit with more records or fewer "
                               "parameters, or request an exception")
-    command = (f"sdc.{method}(formula={formula!r}, data=data)" if formula is not None
+    command = (f"sdc.{method}(formula={parsed.text!r}, data=data)" if parsed is not None
                else f"sdc.{method}(endog, exog)")
     index, columns = table.index, table.columns
     return Output(kind="regression", method=method, table=table,
@@ -109,7 +113,9 @@ def _regression(method: str, endog: Any, exog: Any, formula: str | None, data: p
 
 def ols(endog: Any = None, exog: Any = None, *, formula: str | None = None, data: pd.DataFrame | None = None,
         settings: DisclosureSettings | None = None) -> Output:
-    """Ordinary least squares (``statsmodels`` OLS; add a constant to exog yourself, or use a formula)."""
+    """Ordinary least squares (``statsmodels`` OLS; add a constant to exog yourself, or use a formula).
+
+    ``formula`` follows the grammar of ``workbench.disclosure.formula`` (e.g. ``"income ~ age + C(region)"``)."""
     return _regression("ols", endog, exog, formula, data, settings)
 
 

@@ -10,6 +10,10 @@ Each listed CSV is what may be released: the table after mitigation. When mitiga
 unmitigated table is kept beside it in ``unreleased/`` for the checker, and is never listed in ``files``.
 Everything else the workbench needs to rebuild an output exactly (labels with their types, column types, the
 settings, the mitigation) is under ``properties["workbench"]``; other tools ignore it.
+
+A release package's records (``released_record``) are different: they are made only from an output's released
+fields (``workbench/outputs/released.py``), the ones its output checker was shown, and carry no
+``properties["workbench"]``.
 """
 
 from __future__ import annotations
@@ -193,7 +197,7 @@ def _positions(frame: pd.DataFrame) -> list[list[int]]:
     return [[int(r), int(c)] for r, c in np.argwhere(frame.to_numpy(dtype=bool))]
 
 
-def _outcome(output: Output) -> dict[str, dict[str, str]]:
+def cell_outcome(output: Output) -> dict[str, dict[str, str]]:
     """ACRO's per-cell outcome: the failing rules' names, or 'ok'."""
     table = output.table
     texts = np.full(table.shape, "", dtype=object)
@@ -203,7 +207,7 @@ def _outcome(output: Output) -> dict[str, dict[str, str]]:
     return {_text(c): {_text(r): texts[i, j] for i, r in enumerate(table.index)} for j, c in enumerate(table.columns)}
 
 
-def _sdc(output: Output) -> tuple[dict[str, Any], dict[str, list[list[int]]]]:
+def sdc_block(output: Output) -> tuple[dict[str, Any], dict[str, list[list[int]]]]:
     """ACRO's per-file ``sdc`` block: failing-cell counts per rule and their positions."""
     summary: dict[str, Any] = {"suppressed": output.mitigation.get("method") == "suppress"}
     cells = {}
@@ -222,16 +226,18 @@ def released_csv(table: pd.DataFrame) -> str:
     return _csv(table)
 
 
-def released_record(uid: str, output: Output, files: list[str]) -> dict[str, Any]:
-    """An output's ACRO/SACRO record for a release package: what the viewer reads, without the workbench's
-    internals (the unmitigated table, per-cell measures) that must not leave the workspace."""
-    summary, cells = _sdc(output)
+def released_record(released: Mapping[str, Any]) -> dict[str, Any]:
+    """An output's ACRO/SACRO record for a release package, made only from its released fields (the dict
+    ``workbench.outputs.released.released_output`` makes, which the output checker is shown): what the viewer
+    reads, without the workbench's internals (the unmitigated table, per-cell measures, other properties)."""
+    checks = released["checks"]
     return {
-        "uid": uid, "status": output.status, "type": output.kind,
-        "properties": {**_jsonable(output.properties), "method": output.method},
-        "files": [{"name": name, "sdc": {"summary": summary, "cells": cells}} for name in files],
-        "outcome": _outcome(output), "command": output.command, "summary": output.summary(),
-        "timestamp": output.timestamp, "comments": list(output.comments), "exception": output.exception or "",
+        "uid": released["uid"], "status": checks["status"], "type": released["kind"],
+        "properties": dict(released["properties"]),
+        "files": [{"name": name, "sdc": checks["sdc"]} for name in released["files"]],
+        "outcome": checks["outcome"], "command": released["command"], "summary": checks["summary"],
+        "timestamp": released["timestamp"], "comments": list(released["comments"]),
+        "exception": released["exception"] or "",
     }
 
 
@@ -244,7 +250,7 @@ def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
         table_file = f"{UNRELEASED}/{uid}.csv"
         (folder / UNRELEASED).mkdir(exist_ok=True)
         (folder / table_file).write_text(_csv(output.table), encoding="utf-8")
-    summary, cells = _sdc(output)
+    summary, cells = sdc_block(output)
     measures = {name: [[int(r), int(c), float(frame.iat[r, c])] for r, c in
                        np.argwhere(output.flags[name].to_numpy(dtype=bool))]
                 for name, frame in output.measures.items() if name in output.flags}
@@ -261,7 +267,7 @@ def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
         "uid": uid, "status": output.status, "type": output.kind,
         "properties": {**_jsonable(output.properties), "method": output.method, "workbench": workbench},
         "files": [{"name": released, "sdc": {"summary": summary, "cells": cells}}],
-        "outcome": _outcome(output), "command": output.command, "summary": output.summary(),
+        "outcome": cell_outcome(output), "command": output.command, "summary": output.summary(),
         "timestamp": output.timestamp, "comments": list(output.comments), "exception": output.exception or "",
     }
 
@@ -406,4 +412,5 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     return outputs
 
 
-__all__ = ["read_results_json", "released_csv", "released_record", "to_results_json"]
+__all__ = ["cell_outcome", "read_results_json", "released_csv", "released_record", "sdc_block",
+           "to_results_json"]

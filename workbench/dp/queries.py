@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.dp import ledger, mechanisms
-from workbench.errors import BudgetExceeded, InvalidInput, NotFound
+from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,10 +213,12 @@ class ProjectDP:
             if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
                 raise InvalidInput("name: a short name for the output (up to 200 characters).", field="name")
             with self._ctx.db.read() as conn:
+                if name is not None:  # refused before any budget is spent, not when the result is recorded
+                    self._outputs.screen(conn, [("name", name)])
                 source, facts = self._source(conn, dataset)
                 used = self._check_columns(method, spec, source)
             cells = self._cells(method, spec, source)
-        except (InvalidInput, NotFound) as error:
+        except (InvalidInput, NotFound, DisclosureRisk) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
         for check in source.checks:
             wanted = [c for c in used if c in check["columns"]] if check["columns"] is not None else []
@@ -348,7 +351,7 @@ class ProjectDP:
                       schema, person_key, saved["row_count"], checks), facts
 
     def _check_columns(self, method: str, spec: dict[str, Any], source: Source) -> list[str]:
-        """Every column the query uses: known, not a direct identifier, categories declared for groups."""
+        """Every column the query uses: known, not a direct or record identifier, categories declared for groups."""
         groups = spec.get("index", []) + spec.get("columns", [])
         value = [spec["column"]] if "column" in spec else []
         used = list(dict.fromkeys(groups + value + list(spec["where"])))
@@ -356,9 +359,11 @@ class ProjectDP:
             if column not in source.schema:
                 raise InvalidInput(f"{column!r} is not a column of {source.name} (its columns: "
                                    f"{', '.join(source.schema)}).", field="columns")
-            if source.schema[column].get("role") == "direct_identifier":
-                raise InvalidInput(f"{column!r} is a direct identifier of {source.name}; differentially private "
-                                   "queries group and aggregate other columns.", field="columns")
+            role = source.schema[column].get("role")
+            if role in PSEUDONYMISED_ROLES:
+                raise InvalidInput(f"{column!r} is a {role.replace('_', ' ')} of {source.name}; differentially "
+                                   "private queries never group, filter or aggregate identifiers, so use other "
+                                   "columns.", field="columns")
         for column in groups:
             if not _categories(source.schema[column]):
                 raise InvalidInput(f"{column!r} has no categories declared in the catalogue, so its cells cannot be "

@@ -2,9 +2,12 @@
 
 A project's lead or analyst asks for a dataset (optionally some columns) with a justification; the dataset's
 data owner or one of their delegates approves (with an expiry and conditions, perhaps fewer columns) or
-refuses with a reason; approval creates a time-limited grant. Direct identifiers are granted only when the
+refuses with a reason (never for a project they are a member of, nor their own request; nobody names
+themselves a delegate); approval creates a time-limited grant. Direct identifiers are granted only when the
 project's legal gateway permits identifiable data and the owner ticks each one; even then loads carry them
-as per-project pseudonyms. Owners see what waits for them and, in the usage report, where their data went.
+as per-project pseudonyms. Record identifiers (case, episode, claim ids) are granted like any column, and loads
+carry them as per-project pseudonyms too. Owners see what waits for them and, in the usage report, where their
+data went.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from workbench.governance.conditions import (
     check_columns,
     dataset_row,
     project_facts,
+    project_members_of,
     project_row,
     schema_roles,
 )
@@ -167,7 +171,8 @@ class Access:
             resource = f"request {request_id}: dataset {request['dataset_id']} for project {request['project_id']}"
             dataset = dataset_row(conn, request["dataset_id"])
             self._ctx.check("access.decide", resource, owner=dataset["owner"], delegates=dataset["delegates"],
-                            requested_by=request["requested_by"])
+                            requested_by=request["requested_by"], project=request["project_id"],
+                            dataset=dataset["id"], members=project_members_of(conn, request["project_id"]))
             if request["status"] != "pending":
                 raise Conflict(f"Request {request_id} was already {request['status']} by {request['decided_by']}; "
                                "a new request is needed to change access.")
@@ -282,7 +287,7 @@ class Access:
         resource = f"dataset {dataset_id}"
         with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
             dataset = dataset_row(conn, dataset_id)
-            self._ctx.check("access.delegate", resource, owner=dataset["owner"])
+            self._ctx.check("access.delegate", resource, owner=dataset["owner"], delegate=username, remove=remove)
             check_username(username)
             check_flag(remove, "remove")
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -93,6 +94,20 @@ def project_facts(conn: Connection, project: dict[str, Any], username: str) -> d
     }
 
 
+def project_members_of(conn: Connection, project_id: str) -> dict[str, str]:
+    """Every member of the project (the lead too) → their project role, as the transaction sees it now."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import project_members, projects
+
+    members = dict(conn.execute(select(project_members.c.username, project_members.c.role)
+                                .where(project_members.c.project_id == project_id)).all())
+    lead = conn.execute(select(projects.c.lead).where(projects.c.id == project_id)).scalar()
+    if lead is not None:
+        members.setdefault(lead, "lead")
+    return members
+
+
 def require_in_project(ctx: Context, action: str, resource: str, project_id: str) -> None:
     """Ask the policy whether the acting person may do ``action`` in the project, outside a transaction;
     an unknown or malformed project is refused and audited like a denial."""
@@ -124,6 +139,12 @@ def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:
 def schema_roles(record: dict[str, Any]) -> dict[str, str]:
     """Column name → disclosure role, in schema order."""
     return {c["name"]: c["role"] for c in record.get("columns", [])}
+
+
+def pseudonymised_columns(roles: dict[str, str], columns: list[str]) -> list[str]:
+    """Those of ``columns`` that leave the vault only as the project's pseudonyms (direct and record
+    identifiers): one rule for every path that hands a project dataset values (loads, linkage)."""
+    return [c for c in columns if roles.get(c) in PSEUDONYMISED_ROLES]
 
 
 def check_columns(columns: Any, known: dict[str, str], dataset_id: str) -> list[str] | None:

@@ -82,6 +82,21 @@ def _update_dataset(actor: Actor, resource: Mapping[str, Any]) -> Decision:
                  "may change this entry")
 
 
+def _register_reference(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """Distributions and contact points belong to whoever registered them: data owners add new ones and change
+    their own; only an admin changes one another person registered (its registered owner stays).
+    ``resource["registered_by"]`` is None for a new one."""
+    if not actor.has("admin", "data_owner"):
+        return _roles("admin", "data_owner")(actor, resource)
+    holder = resource.get("registered_by")
+    if holder in (None, actor.username):
+        return _allow("data owners and admins may register and change their own distributions and contact points")
+    if actor.has("admin"):
+        return _allow("admins may change any distribution or contact point")
+    return _deny(f"it belongs to {holder}, who registered it; only {holder} or an admin may change it (register "
+                 "yours under an identifier of its own)")
+
+
 def _first_person(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     if resource.get("people_count", 1) == 0:
         return _allow("the first person into an empty workspace becomes its admin")
@@ -106,10 +121,29 @@ def _owner_or_delegate(what: str, admins: bool = False):
 
 
 def _decide_request(actor: Actor, resource: Mapping[str, Any]) -> Decision:
-    """Owners and delegates decide requests for their datasets, but never a request of their own."""
+    """Owners and delegates decide requests for their datasets, but never a request of their own, and never one
+    of a project they are a member of (in any role, at decision time): separation of duties, admins included.
+
+    ``resource["members"]`` maps each member of the requesting project to their role; without it nobody decides.
+    """
     if actor.username == resource.get("requested_by"):
         return _deny("nobody may decide their own request; another delegate or the owner must decide it")
-    return _owner_or_delegate("decide access requests for it")(actor, resource)
+    allowed = _owner_or_delegate("decide access requests for it")(actor, resource)
+    if not allowed:
+        return allowed
+    project, members = resource.get("project"), resource.get("members")
+    if members is None:
+        return _deny(f"the members of project {project} are not known, so nobody can tell whether you are one of "
+                     "them; nobody decides until they are")
+    if actor.username in members:
+        owner = resource.get("owner") or "none"
+        instead = ("name a delegate who is not in the project (ws.owner.delegate) to decide it"
+                   if actor.username == owner else
+                   f"the dataset's data owner ({owner}) or a delegate who is not in the project must decide (the "
+                   "owner or an admin can name one)")
+        return _deny(f"you are a member of project {project} ({members[actor.username]}) and nobody decides "
+                     f"access for a project they work in; {instead}")
+    return allowed
 
 
 def _grant_identifiers(_actor: Actor, resource: Mapping[str, Any]) -> Decision:
@@ -244,9 +278,18 @@ def _list_requests_to_decide(actor: Actor, resource: Mapping[str, Any]) -> Decis
 
 
 def _delegate(actor: Actor, resource: Mapping[str, Any]) -> Decision:
-    if actor.has("admin") or actor.username == resource.get("owner"):
-        return _allow("the data owner (or an admin) names delegates")
-    return _deny(f"only the dataset's data owner ({resource.get('owner') or 'none'}) or an admin names delegates")
+    """The data owner or an admin names (and withdraws) delegates, never themselves: whoever decides for a
+    dataset is chosen by someone else. ``resource["delegate"]`` is the person named, ``"remove"`` a withdrawal."""
+    owner = resource.get("owner")
+    if not (actor.has("admin") or actor.username == owner):
+        return _deny(f"only the dataset's data owner ({owner or 'none'}) or an admin names delegates")
+    if resource.get("delegate") == actor.username and not resource.get("remove"):
+        if actor.username == owner:
+            return _deny("you own this dataset and decide its requests already; a delegate is someone else you "
+                         "name")
+        return _deny(f"nobody may name themselves a delegate; the dataset's data owner ({owner or 'none'}) or "
+                     "another admin must name you")
+    return _allow("the data owner (or an admin) names delegates")
 
 
 def _own_tokens(what: str):
@@ -265,7 +308,7 @@ ACTIONS = {
     "catalogue.export": _registered,
     "catalogue.register": _register_dataset,
     "catalogue.update": _update_dataset,
-    "catalogue.register_reference": _roles("admin", "data_owner"),  # distributions, contact points
+    "catalogue.register_reference": _register_reference,  # distributions, contact points
     "people.read": _registered,
     "people.manage": _first_person,
     "projects.read": _registered,

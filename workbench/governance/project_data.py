@@ -1,6 +1,6 @@
 """Data moving into and inside a project: governed loads and the project data space.
 
-``load`` returns only granted columns, with every direct identifier replaced by this project's keyed
+``load`` returns only granted columns, with every direct and record identifier replaced by this project's keyed
 pseudonym (the key stays in the workspace); each load is recorded for the owner's usage report. Members save
 derived frames into the project with their lineage, so owners can follow their data into derived datasets.
 """
@@ -18,6 +18,7 @@ from workbench.governance.conditions import (
     dataset_row,
     project_facts,
     project_row,
+    pseudonymised_columns,
     require_in_project,
     schema_roles,
 )
@@ -93,7 +94,7 @@ class ProjectData:
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
     def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """The granted columns of a dataset (or ``columns`` of them), identifiers pseudonymised."""
+        """The granted columns of a dataset (or ``columns`` of them), direct and record identifiers pseudonymised."""
         from sqlalchemy import insert
 
         from workbench.db.schema import data_loads
@@ -118,7 +119,7 @@ class ProjectData:
         if not path.exists():
             raise self._ctx.audit_refused("data.load", resource, NotFound(
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
-        identifiers = [c for c in wanted if roles[c] == "direct_identifier"]
+        identifiers = pseudonymised_columns(roles, wanted)
         cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
         frame = read_governed(path, wanted, identifiers, self._key(), cache=cache)
         frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it

@@ -1,4 +1,4 @@
-"""Keyed pseudonyms for direct identifiers, and governed reads of Parquet files that apply them.
+"""Keyed pseudonyms for direct and record identifiers, and governed reads of Parquet files that apply them.
 
 Keys. Each project has its own key, derived from the workspace master key as
 ``HMAC-SHA256(master_key, b"project:" + project_id)`` (``project_key``), so no per-project key is ever stored

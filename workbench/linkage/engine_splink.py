@@ -26,8 +26,10 @@ DIALECTS: dict[str, dict[str, str]] = {
 
 
 def _q(column: str, side: str, dialect: str = "duckdb") -> str:
+    """A quoted identifier (``check_spec`` allows only letters, digits and '_' in field names; quotes inside are
+    doubled all the same, so no name can end the identifier)."""
     quote = DIALECTS[dialect]["quote"]
-    return f"{quote}{column}_{side}{quote}"
+    return quote + f"{column}_{side}".replace(quote, quote * 2) + quote
 
 
 def _levels(f: Field, dialect: str = "duckdb") -> list[dict[str, Any]]:
@@ -112,7 +114,9 @@ def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared], dialect: s
     if len(ranked) > 1:
         rules.append([f.name for f in ranked[1:3]])
     q = DIALECTS[dialect]["quote"]
-    return [" AND ".join(f"l.{q}{n}__v{q} = r.{q}{n}__v{q}" for n in rule) for rule in rules]
+    def ident(name: str) -> str:
+        return q + f"{name}__v".replace(q, q * 2) + q
+    return [" AND ".join(f"l.{ident(n)} = r.{ident(n)}" for n in rule) for rule in rules]
 
 
 def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:

@@ -1,7 +1,7 @@
 """Governed linkage: the separation principle. The linkage function inside the workbench reads the identifier
 columns that each dataset's owner granted the project *for linkage*; the project receives only the linked
-attributes it was granted itself (direct identifiers among them as its pseudonyms), a project-scoped link key
-and the match weights. Each run (spec, engine, parameters, threshold, quality, counts) is recorded and audited.
+attributes it was granted itself (direct and record identifiers among them as its pseudonyms), a project-scoped
+link key and the match weights. Each run (spec, engine, parameters, threshold, quality, counts) is recorded and audited.
 """
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING, Any
 from workbench import audit
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.access import grant_state
-from workbench.governance.conditions import dataset_row, project_facts, project_row, schema_roles
+from workbench.governance.conditions import (
+    dataset_row,
+    project_facts,
+    project_row,
+    pseudonymised_columns,
+    schema_roles,
+)
 from workbench.governance.policy import decide
 from workbench.validation import check_flag
 
@@ -154,7 +160,8 @@ class GovernedLinkage:
 
     def _project_frame(self, result: LinkageResult, datasets: list[dict[str, Any]], items: list[dict[str, Any]],
                        paths: list[Any]) -> tuple[pd.DataFrame, list[str]]:
-        """Link key, weights and each side's granted columns (direct identifiers as the project's pseudonyms)."""
+        """Link key, weights and each side's granted columns (direct and record identifiers as the project's
+        pseudonyms)."""
         import numpy as np
         import pandas as pd
         import pyarrow as pa
@@ -176,7 +183,7 @@ class GovernedLinkage:
             if not cols:
                 continue
             roles = schema_roles(d["record"])
-            identifiers = [c for c in cols if roles[c] == "direct_identifier"]
+            identifiers = pseudonymised_columns(roles, cols)
             cache = self._ctx.vault.project_root(self.project_id) / "cache" / d["id"]
             governed = read_governed(path, cols, identifiers, key, cache=cache)
             part = governed.iloc[rows[side]].reset_index(drop=True)

@@ -51,6 +51,9 @@ _NAME_PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # a field's name becomes SQL identifiers in Splink
+
+
 @dataclass(frozen=True)
 class Field:
     """One compared field: ``name`` in the spec, read from column ``left`` (and ``right``) and compared as
@@ -191,9 +194,14 @@ def check_spec(spec: Any) -> LinkageSpec:
         if not isinstance(f, Field):
             problems.append(f"{f!r} is not a Field")
             continue
+        if not isinstance(f.name, str) or not FIELD_NAME.fullmatch(f.name):
+            problems.append(f"field name {f.name!r} is not a name of letters, digits and '_' (starting with a letter "
+                            "or '_', at most 63 characters): it names the field's columns in the linkage engines")
+            continue
         if f.kind not in LEVELS:
             problems.append(f"field {f.name!r} has kind {f.kind!r}; use one of {', '.join(KINDS)}")
-        if f.kind == "numeric" and (not isinstance(f.tolerance, int | float) or f.tolerance < 0):
+        if f.kind == "numeric" and (isinstance(f.tolerance, bool) or not isinstance(f.tolerance, int | float)
+                                    or not 0 <= f.tolerance < float("inf")):
             problems.append(f"field {f.name!r} needs a tolerance >= 0")
     if not spec.blocking:
         problems.append("it has no blocking rule (every pair would be compared); give at least one")

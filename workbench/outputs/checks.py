@@ -1,17 +1,22 @@
 """What happens to an output before and while a checker sees it.
 
 Automatic refusals (``refusals``): a table listing identifiers or pseudonyms, a table so long it is microdata, a
-file of a type or size the workspace does not release. Each says what the analyst should change; a request
-holding such an output cannot be submitted. Checker aids (``table_aids``, ``differencing``): the numbers an
-output checker looks at first, and a warning when an earlier release of the same project cut the same
-population by the same dimensions, so that subtracting one table from the other could reveal a small group.
+file of a type or size the workspace does not release, and free text that leaves with an output (its name,
+labels, command, model spec, comments, exception request...) holding a value that looks like an identifier
+(``text_problem``, the one screen every entry point of analyst text uses). Each says what the analyst should
+change; a request holding such an output cannot be submitted. Checker aids (``table_aids``, ``differencing``):
+the numbers an output checker looks at first, and a warning when an earlier release of the same project cut the
+same population by the same dimensions, so that subtracting one table from the other could reveal a small group.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import DisclosureRisk
 from workbench.outputs.files import check_file
 
 if TYPE_CHECKING:
@@ -21,6 +26,58 @@ if TYPE_CHECKING:
 
 PSEUDONYM = re.compile(r"^[0-9a-f]{20}$")  # the workbench's pseudonyms: 20 hex characters of an HMAC
 SAMPLE = 2000  # labels and cells looked at per axis / column for pseudonyms
+# values in free text that look like identifiers (and what they look like); a run of more digits than the
+# ``max_digits_in_text`` setting is refused too
+IDENTIFIER_PATTERNS = (
+    ("an NHS number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")),
+    ("a National Insurance number", re.compile(
+        r"(?<![A-Za-z0-9#])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])", re.I)),
+    ("a postcode", re.compile(r"(?<![A-Za-z0-9#])[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?![A-Za-z0-9])")),
+    ("a pseudonym (20 or more hexadecimal characters)", re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{20,}(?![0-9A-Fa-f])")),
+)
+
+# ONS (GSS) geography codes, a letter and eight digits (E06000002): public, so not a record number
+GEOGRAPHY_CODE = re.compile(r"(?<![A-Za-z0-9])[EJKLMNSW]\d{8}(?![A-Za-z0-9])")
+
+
+def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
+    """The first value in ``text`` that looks like an identifier or a pseudonym, and what it looks like; None
+    when there is none. Compatibility forms are folded and invisible format characters dropped first, so that
+    full-width digits or a zero-width space inside a number do not hide it."""
+    normal = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    for what, pattern in IDENTIFIER_PATTERNS:
+        found = pattern.search(normal)
+        if found:
+            return what, found.group()
+    found = re.search(rf"\d{{{max_digits + 1},}}", GEOGRAPHY_CODE.sub(" ", normal))
+    if found:
+        return f"a record number (more than {max_digits} digits in a row)", found.group()
+    return None
+
+
+def _masked(token: str) -> str:
+    """Enough of an offending value to find it, not enough to repeat it in messages and the audit log."""
+    return f"{token[:3]}… ({len(token)} characters)" if len(token) > 3 else token
+
+
+def text_problem(field: str, text: Any, max_digits: int) -> str | None:
+    """Why the free text ``text`` of ``field`` may not leave the workspace, or None: the one screen applied to
+    every piece of analyst text that enters an output request (and to checkers' comments)."""
+    if not isinstance(text, str):
+        return None
+    found = identifier_in_text(text, max_digits)
+    if found is None:
+        return None
+    what, token = found
+    return (f"{field}: {_masked(token)!r} looks like {what}; text that leaves with an output must not hold "
+            "identifiers: remove it (write large numbers with separators, e.g. 1,250,000)")
+
+
+def screen_text(texts: Iterable[tuple[str, Any]], max_digits: int) -> None:
+    """Refuse with ``DisclosureRisk`` naming each field whose text looks like it holds an identifier."""
+    problems = [p for field, text in texts if (p := text_problem(field, text, max_digits)) is not None]
+    if problems:
+        raise DisclosureRisk("Refused: " + "; ".join(problems) + ".")
 
 
 def dimensions(output: Output) -> list[str]:
@@ -57,10 +114,28 @@ def _pseudonyms(table: pd.DataFrame) -> str | None:
     return None
 
 
+def text_refusals(output: Output, name: str, derived_from: list[str], settings: dict[str, Any],
+                  attachments: dict[str, bytes] | None = None) -> list[str]:
+    """The released free text of ``output`` (``released.free_text``) that looks like it holds an identifier;
+    a figure recorded without the plotly JSON a checker reads is refused too."""
+    from workbench.outputs.files import FIGURE_JSON
+    from workbench.outputs.released import free_text
+
+    max_digits = settings["max_digits_in_text"]
+    problems = [f"output {name!r}: {p}" for field, text in free_text(output, name, derived_from, attachments)
+                if (p := text_problem(field, text, max_digits)) is not None]
+    if output.kind == "figure" and FIGURE_JSON not in (attachments or {}):
+        problems.append(f"output {name!r}: this figure was recorded without the data a checker reads; record it "
+                        "again with project.outputs.figure")
+    return problems
+
+
 def refusals(output: Output, name: str, settings: dict[str, Any], identifiers: set[str],
-             attachments: list[tuple[str, int]]) -> list[str]:
-    """Why ``output`` may not go to a checker (empty when it may), each with what to change."""
-    problems = []
+             attachments: list[tuple[str, int]], derived_from: list[str] = (),
+             contents: dict[str, bytes] | None = None) -> list[str]:
+    """Why ``output`` may not go to a checker (empty when it may), each with what to change. ``contents``: the
+    output's own files by name (a figure's JSON is screened)."""
+    problems = text_refusals(output, name, list(derived_from), settings, contents)
     if output.kind == "file":
         for file_name, size in attachments:
             problems.extend(f"output {name!r}: {p}" for p in check_file(file_name, size, settings))
@@ -169,4 +244,5 @@ def differencing(output: Output, sources: list[str], earlier: list[dict[str, Any
     return warnings
 
 
-__all__ = ["differencing", "dimensions", "refusals", "table_aids", "table_cells"]
+__all__ = ["differencing", "dimensions", "identifier_in_text", "refusals", "screen_text", "table_aids", "table_cells",
+           "text_problem", "text_refusals"]

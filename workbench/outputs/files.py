@@ -2,8 +2,10 @@
 
 A figure is released with the table it was drawn from: the figure output carries that table's disclosure check
 (flags, status, safe table), plus the figure as self-contained HTML and, where kaleido can drive a Chrome on
-this machine, as PNG. A custom file (a report, an image made elsewhere) has no automatic check: its status is
-always ``review``, so a checker must look at it; its type and size are limited by the workspace's settings.
+this machine, as PNG. Its plotly JSON is kept beside them so that the checker reads (and the text screen
+checks) everything the HTML draws, hidden traces and hover text included. A custom file (a report, an image
+made elsewhere) has no automatic check: its status is always ``review``, so a checker must look at it; its type
+and size are limited by the workspace's settings.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
 FIGURE_HTML, FIGURE_PNG = "figure.html", "figure.png"
+FIGURE_JSON = "figure.json"  # the figure as plotly JSON: what the HTML draws, shown to the checker as text
 
 
 def figure_png(fig: Any) -> bytes | None:
@@ -41,7 +44,8 @@ def figure_output(fig: Any, table: Output) -> tuple[Output, dict[str, bytes]]:
     if not (hasattr(fig, "to_html") and hasattr(fig, "to_plotly_json")):
         raise InvalidInput(f"fig: give a plotly figure (plotly.graph_objects.Figure or plotly.express), not "
                            f"{type(fig).__name__}.", field="fig")
-    files = {FIGURE_HTML: fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")}
+    files = {FIGURE_HTML: fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8"),
+             FIGURE_JSON: fig.to_json().encode("utf-8")}
     png = figure_png(fig)
     if png is not None:
         files[FIGURE_PNG] = png
@@ -98,4 +102,4 @@ def file_output(path: Any, description: str, settings: dict[str, Any]) -> tuple[
     return output, {path.name: content}
 
 
-__all__ = ["check_file", "figure_output", "figure_png", "file_output"]
+__all__ = ["FIGURE_HTML", "FIGURE_JSON", "FIGURE_PNG", "check_file", "figure_output", "figure_png", "file_output"]

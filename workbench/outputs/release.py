@@ -3,10 +3,11 @@
 A package is a folder ``<home>/releases/<project>/request-<id>/`` holding the approved outputs as files (CSV for
 tables, HTML and PNG for figures, custom files as they were), an ACRO/SACRO-compatible ``results.json`` and
 ``manifest.json`` (the request, project, context, datasets and their versions, checks, reviews, and the SHA-256
-of every other file). It is written into a temporary folder beside the final one, each file fsynced, the
-manifest last, then renamed into place in one step. A crash leaves at most a temporary folder, which the next
-attempt removes; a retry that finds a complete package for the same request keeps it. ``verify_package``
-checks a package against its manifest.
+of every other file). What goes into them is defined once, in ``outputs/released.py``, and is exactly what the
+output checkers were shown; this module only writes it. It is written into a temporary folder beside the
+final one, each file fsynced, the manifest last, then renamed into place in one step. A crash leaves at most a
+temporary folder, which the next attempt removes; a retry that finds a complete package for the same request
+keeps it. ``verify_package`` checks a package against its manifest.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ outside the project review each output (``outputs/review.py``); a request moves
 
 ``TRANSITIONS`` is the whole state machine; every change of status goes through ``next_status``. Changing an
 output after submission (an exception request, a comment) resets its reviews. Automatic refusals
-(``outputs/checks.py``) run when an output is added and again on submission, so a checker never sees them.
+(``outputs/checks.py``) run when an output is added and again on submission, so a checker never sees them; the
+title and context, which leave with a release, are screened for identifier-like values whenever they are set
+and again on submission.
 """
 
 from __future__ import annotations
@@ -198,6 +200,17 @@ def check_context(context: Any, *, complete: bool) -> dict[str, str]:
     return checked
 
 
+def screen_request_text(conn: Connection, title: str | None, context: dict[str, str] | None) -> None:
+    """The text screen (``checks.screen_text``) over a request's title and context fields: they leave with
+    the release."""
+    from workbench.outputs.checks import screen_text
+    from workbench.outputs.settings import output_checking_settings
+
+    texts = ([("title", title)] if title is not None else []) + [(f"context {k}", v)
+                                                                  for k, v in (context or {}).items()]
+    screen_text(texts, output_checking_settings(conn)["max_digits_in_text"])
+
+
 def check_title(title: Any) -> str:
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > 300:
         raise InvalidInput("title: give the request a short title (up to 300 characters), e.g. 'Inactivity by "
@@ -226,6 +239,7 @@ class OutputRequests:
             title = check_title(title)
             check_flag(submit, "submit")
             context = check_context(context, complete=submit)
+            screen_request_text(conn, title, context)
             request_id = conn.execute(insert(requests).values(
                 project_id=self.project_id, title=title, context=context, status="draft", created_by=me,
                 created_at=datetime.now(UTC))).inserted_primary_key[0]
@@ -285,6 +299,7 @@ class OutputRequests:
                 merged = {**row["context"], **{k: v for k, v in context.items()}}
                 changes["context"] = check_context({k: v for k, v in merged.items() if v is not None},
                                                    complete=False)
+            screen_request_text(conn, changes.get("title"), changes.get("context"))
             if changes:
                 conn.execute(update(requests).where(requests.c.id == request_id).values(**changes))
                 audit.append(conn, me, "requests.update", resource, detail=changes)
@@ -384,21 +399,26 @@ class OutputRequests:
         from sqlalchemy import select
 
         from workbench.db.schema import outputs
-        from workbench.governance.conditions import dataset_row, schema_roles
+        from workbench.governance.conditions import dataset_row, pseudonymised_columns, schema_roles
         from workbench.outputs.checks import refusals
+        from workbench.outputs.files import FIGURE_JSON
         from workbench.outputs.store import attachments_of
 
         store = self._outputs()
         problems: list[str] = []
         for output_id in output_ids:
             output = store._load(conn, output_id)  # NotFound for another project's output; checksum verified
-            row = conn.execute(select(outputs.c.name, outputs.c.sources).where(outputs.c.id == output_id)).first()
+            row = conn.execute(select(outputs.c.name, outputs.c.sources, outputs.c.derived_from)
+                               .where(outputs.c.id == output_id)).first()
             identifiers = set()
             for dataset_id in row.sources:
                 roles = schema_roles(dataset_row(conn, dataset_id)["record"])
-                identifiers.update(name for name, role in roles.items() if role == "direct_identifier")
-            files = [(p.name, p.stat().st_size) for p in attachments_of(store.folder(output_id))]
-            problems.extend(refusals(output, row.name, settings, identifiers, files))
+                identifiers.update(pseudonymised_columns(roles, list(roles)))
+            paths = attachments_of(store.folder(output_id))
+            files = [(p.name, p.stat().st_size) for p in paths]
+            contents = {p.name: p.read_bytes() for p in paths if p.name == FIGURE_JSON}
+            problems.extend(refusals(output, row.name, settings, identifiers, files, list(row.derived_from),
+                                     contents))
         if problems:
             raise DisclosureRisk("Refused before output checking: " + "; ".join(problems) + ".")
 
@@ -412,6 +432,7 @@ class OutputRequests:
 
         status = next_status(row["status"], "submit")
         check_context(row["context"], complete=True)
+        screen_request_text(conn, row["title"], row["context"])
         held = request_items(conn, row["id"])
         if not held:
             raise InvalidInput(f"Output request {row['id']} has no outputs; add some before submitting it.",

@@ -17,7 +17,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from workbench import __version__, audit
-from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.outputs.requests import (
     CHECKING,
     as_dict,
@@ -186,6 +186,7 @@ class Review:
                 raise InvalidInput("comment: give the comment as text.", field="comment")
             next_status(row["status"], "review")
             comment = (comment or "").strip() or None
+            self._screen_comment(conn, comment)
             item = items[output_id]
             why = comment_required(decision, item["status"])
             if why and not comment:
@@ -232,6 +233,7 @@ class Review:
                 done = "returned" if outcome == "return" else "rejected"
                 raise InvalidInput(f"comment: say why the request is {done} (the analyst reads it).", field="comment")
             status = next_status(row["status"], outcome)
+            self._screen_comment(conn, comment)
             if outcome == "approve":
                 against = []
                 for item in items:
@@ -323,6 +325,14 @@ class Review:
         return ReviewWidget(self)
 
     # -- internals -----------------------------------------------------------------------------------------
+    @staticmethod
+    def _screen_comment(conn: Connection, comment: str | None) -> None:
+        """A checker's comment leaves with the release too: the same text screen as the analyst's text."""
+        from workbench.outputs.checks import screen_text
+        from workbench.outputs.settings import output_checking_settings
+
+        screen_text([("comment", comment)], output_checking_settings(conn)["max_digits_in_text"])
+
     def _released(self, row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         return {"request_id": row["id"], "status": row["status"], "package": str(self._ctx.home / row["package"]),
                 "manifest_sha256": row["manifest_sha256"], "released_by": row["released_by"],
@@ -374,12 +384,45 @@ class Review:
                             "dimensions": dimensions(store._load(conn, output_id))})
         return earlier
 
+    def _release_parts(self, conn: Connection, row: dict[str, Any], items: list[dict[str, Any]], needed: int,
+                       reviews: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+        """What a release of this request holds (``outputs/released.py``): the request-level part, and per
+        output its item, the checked output, its own files and its released fields. The checker's view and the
+        package are both made from this."""
+        from workbench.outputs.released import released_output, released_request
+        from workbench.outputs.store import ProjectOutputs, attachments_of, uid
+
+        store = ProjectOutputs(self._ctx, row["project_id"])
+        parts = []
+        for item in items:
+            output = store._load(conn, item["output_id"])  # checksum verified
+            attached = {p.name: p.read_bytes() for p in attachments_of(store.folder(item["output_id"]))}
+            released = released_output(output, item, uid(row["project_id"], item["output_id"]), attached)
+            parts.append((item, output, attached, released))
+        return released_request(conn, row, items, reviews, needed), parts
+
+    def _text_problems(self, row: dict[str, Any], parts: list[tuple[Any, ...]], settings: dict[str, Any]
+                       ) -> tuple[list[str], dict[int, list[str]]]:
+        """The text screen (``checks.text_problem``) over the request's title and context and each output's
+        released free text, with the settings in force now."""
+        from workbench.outputs.checks import text_problem, text_refusals
+
+        digits = settings["max_digits_in_text"]
+        request = [p for field, text in [("title", row["title"]), *(
+            (f"context {k}", v) for k, v in row["context"].items())]
+            if (p := text_problem(field, text, digits)) is not None]
+        outputs = {item["output_id"]: text_refusals(output, item["name"], list(item["derived_from"]), settings,
+                                                    attached)
+                   for item, output, attached, _ in parts}
+        return request, outputs
+
     def _detail(self, conn: Connection, row: dict[str, Any], needed: int) -> dict[str, Any]:
         from sqlalchemy import select
 
         from workbench.db.schema import output_reviews as reviews
         from workbench.db.schema import projects
         from workbench.outputs.checks import differencing, table_aids, table_cells
+        from workbench.outputs.settings import output_checking_settings
         from workbench.outputs.store import ProjectOutputs, attachments_of
 
         me = self._ctx.actor.username
@@ -389,9 +432,10 @@ class Review:
                                                      .order_by(reviews.c.id)).mappings()]
         visible = self._visible(all_reviews, needed)
         earlier = self._earlier_releases(conn, row)
+        package, parts = self._release_parts(conn, row, request_items(conn, row["id"]), needed, all_reviews)
+        request_problems, output_problems = self._text_problems(row, parts, output_checking_settings(conn))
         shown = []
-        for item in request_items(conn, row["id"]):
-            output = store._load(conn, item["output_id"])
+        for item, output, _, released in parts:
             current = [r for r in all_reviews if r["output_id"] == item["output_id"] and r["round"] == item["round"]]
             mine = next((r for r in current if r["reviewer"] == me), None)
             why_not = None
@@ -403,101 +447,65 @@ class Review:
                 why_not = f"it has its {needed} reviews"
             elif row["status"] not in ("submitted", "partially_reviewed"):
                 why_not = f"the request is {row['status']}"
+            files = attachments_of(store.folder(item["output_id"]))
             shown.append({
                 "id": item["output_id"], "name": item["name"], "kind": item["kind"], "method": item["method"],
                 "status": output.status, "status_before_mitigation": output.status_before_mitigation,
                 "summary": output.summary(), "explain": output.explain(), "exception": output.exception,
                 "comments": list(output.comments), "author": item["created_by"], "created_at": item["created_at"],
                 "derived_from": list(item["derived_from"]), "sources": list(item["sources"]),
-                "properties": output.properties, "round": item["round"], "reviews_in": len(current),
+                "properties": released["properties"], "round": item["round"], "reviews_in": len(current),
                 "reviews": [r for r in visible if r["output_id"] == item["output_id"]],
                 "can_review": why_not is None, "why_not": why_not,
                 "aids": table_aids(output) if output.kind != "file" else None,
                 "warnings": differencing(output, list(item["sources"]), earlier),
                 "failures": output.failures().astype(str).to_dict("records"),
-                "files": [p.name for p in attachments_of(store.folder(item["output_id"]))],
+                "files": [p.name for p in files],
                 "html": output._repr_html_(),
                 "table": table_cells(output) if output.kind != "file" else None,
-                "preview": preview(attachments_of(store.folder(item["output_id"]))) if output.kind == "file" else "",
-                "previews": file_previews(attachments_of(store.folder(item["output_id"]))) if output.kind == "file"
-                else [],
+                "preview": preview(files) if output.kind == "file" else "",
+                "previews": file_previews(files) if output.kind == "file" else [],
+                "released": released, "text_check": output_problems[item["output_id"]],
             })
         return {"request": as_dict(conn, row), "reviews_required": needed,
-                "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status")},
-                "outputs": shown}
+                "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status",
+                                                    "mission")},
+                "outputs": shown, "released": package, "text_check": request_problems}
 
     def _package(self, conn: Connection, row: dict[str, Any], items: list[dict[str, Any]],
                  released_at: datetime) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
-        """The files, results.json and manifest of a release package."""
+        """The files, results.json and manifest of a release package: the released fields the checkers were
+        shown (``outputs/released.py``), and nothing else but what the package adds itself."""
         from sqlalchemy import select
 
-        from workbench.db.schema import datasets, output_reviews, project_datasets, projects
-        from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_csv, released_record
-        from workbench.outputs.files import FIGURE_HTML, FIGURE_PNG
-        from workbench.outputs.store import ProjectOutputs, attachments_of, uid
+        from workbench.db.schema import output_reviews
+        from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
+        from workbench.outputs.settings import output_checking_settings
 
-        store = ProjectOutputs(self._ctx, row["project_id"])
+        settings = output_checking_settings(conn)
+        reviews = [dict(r) for r in conn.execute(select(output_reviews).where(output_reviews.c.request_id == row["id"])
+                                                 .order_by(output_reviews.c.id)).mappings()]
+        package, parts = self._release_parts(conn, row, items, settings["reviews_required"], reviews)
+        request_problems, output_problems = self._text_problems(row, parts, settings)
+        problems = request_problems + [p for found in output_problems.values() for p in found]
+        if problems:
+            raise DisclosureRisk("Not released: " + "; ".join(problems) + ". Return the request for the analyst "
+                                 "to change it.")
         files: dict[str, bytes] = {}
         results: dict[str, Any] = {}
         described = []
-        sources: set[str] = set()
-        saved: list[dict[str, Any]] = []
-        for item in items:
-            output = store._load(conn, item["output_id"])
-            name = uid(row["project_id"], item["output_id"])
-            attached = {p.name: p.read_bytes() for p in attachments_of(store.folder(item["output_id"]))}
-            mine: list[str] = []
-            if output.kind == "file":
-                for file_name, content in attached.items():
-                    mine.append(f"{name}_{file_name}")
-                    files[mine[-1]] = content
-            else:
-                mine.append(f"{name}.csv")
-                files[mine[-1]] = released_csv(output.safe_table).encode("utf-8")
-                for file_name, suffix in ((FIGURE_HTML, "html"), (FIGURE_PNG, "png")):
-                    if file_name in attached:
-                        mine.append(f"{name}.{suffix}")
-                        files[mine[-1]] = attached[file_name]
-            results[name] = released_record(name, output, mine)
-            sources.update(item["sources"])
-            for frame in item["derived_from"]:
-                version = conn.execute(select(project_datasets.c.version).where(
-                    (project_datasets.c.project_id == row["project_id"]) & (project_datasets.c.name == frame)
-                    & (project_datasets.c.created_at <= item["created_at"]))
-                    .order_by(project_datasets.c.version.desc()).limit(1)).scalar()
-                if version is not None:
-                    saved.append({"output_id": item["output_id"], "name": frame, "version": version})
-            described.append({
-                "id": item["output_id"], "uid": name, "name": item["name"], "kind": item["kind"],
-                "method": item["method"], "author": item["created_by"], "created_at": item["created_at"],
-                "derived_from": list(item["derived_from"]), "sources": list(item["sources"]),
-                "checksum": item["checksum"], "files": mine, "exception": output.exception,
-                "comments": list(output.comments), "properties": output.properties,
-                "checks": {"status": output.status, "status_before_mitigation": output.status_before_mitigation,
-                           "summary": output.summary(),
-                           "flagged": {rule: int(flag.to_numpy().sum()) for rule, flag in output.flags.items()},
-                           "mitigation": output.mitigation}})
-        project = conn.execute(select(projects).where(projects.c.id == row["project_id"])).mappings().one()
-        catalogue = conn.execute(select(datasets.c.id, datasets.c.title, datasets.c.owner, datasets.c.modified,
-                                        datasets.c.row_count, datasets.c.updated_at)
-                                 .where(datasets.c.id.in_(sorted(sources))).order_by(datasets.c.id)).mappings().all()
-        reviews = conn.execute(select(output_reviews).where(output_reviews.c.request_id == row["id"])
-                               .order_by(output_reviews.c.id)).mappings().all()
-        manifest = {
-            "format": 1, "tool": f"workbench {__version__}",
-            "request": {"id": row["id"], "title": row["title"], "context": row["context"],
-                        "created_by": row["created_by"], "created_at": row["created_at"],
-                        "submitted_at": row["submitted_at"], "approved_by": row["concluded_by"],
-                        "approved_at": row["concluded_at"], "conclusion": row["conclusion"],
-                        "released_by": self._ctx.actor.username, "released_at": released_at.isoformat()},
-            "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "mission")},
-            "datasets": [{"id": d["id"], "title": d["title"], "owner": d["owner"], "version": str(d["modified"]),
-                          "rows": d["row_count"], "catalogue_updated_at": d["updated_at"]} for d in catalogue],
-            "project_datasets": saved,
-            "outputs": described,
-            "reviews": [{k: r[k] for k in ("output_id", "round", "reviewer", "decision", "comment", "created_at")}
-                        for r in reviews],
-        }
+        for _, _, attached, released in parts:
+            if released["table"] is not None:
+                files[released["table"]["file"]] = released["table"]["csv"].encode("utf-8")
+            for attachment in released["attachments"]:
+                files[attachment["file"]] = attached[attachment["name"]]
+            results[released["uid"]] = released_record(released)
+            described.append({**released, "table": None if released["table"] is None
+                              else {"file": released["table"]["file"]}})
+        request = {**package["request"], "released_by": self._ctx.actor.username,
+                   "released_at": released_at.isoformat()}
+        manifest = {"format": 1, "tool": f"workbench {__version__}", **package, "request": request,
+                    "outputs": described}
         document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
         return files, document, manifest
 
@@ -548,10 +556,49 @@ class RequestDetail(dict):
         request = self["request"]
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
         parts = [f"<div><h3>{escape(request['title'])} <small>request {request['id']}, project "
-                 f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3><ul>{context}</ul>"]
+                 f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3><ul>{context}</ul>",
+                 request_released_html(self)]
         for output in self["outputs"]:
             parts.append(output_html(output, self["reviews_required"]))
         return "".join(parts) + "</div>"
+
+
+def _screening_html(problems: list[str] | None) -> str:
+    if problems is None:
+        return ""
+    if not problems:
+        return "<p>Text screening: no value in the released text looks like an identifier.</p>"
+    return ("<p style='color:#b02a37'>Text screening: " + escape("; ".join(problems)) + " — this cannot be "
+            "released; return it.</p>")
+
+
+def request_released_html(detail: dict[str, Any]) -> str:
+    """The request-level fields a release holds, every one (``outputs/released.py``), and the text screen."""
+    from workbench.outputs.released import request_text
+
+    released = detail.get("released")
+    if not released:
+        return ""
+    return (_screening_html(detail.get("text_check"))
+            + "<details><summary>Released with the request: title, context, project, datasets and versions, "
+            f"saved frames, reviews</summary><pre style='max-height:30em;overflow:auto'>"
+            f"{escape(request_text(released))}</pre></details>")
+
+
+def released_html(output: dict[str, Any]) -> str:
+    """Every field of one output that a release holds, verbatim: the command and released properties in the
+    open, all of it (with the released CSV) one click away."""
+    from workbench.outputs.released import output_text
+
+    released = output.get("released")
+    if not released:
+        return ""
+    spec = ", ".join(f"{k}: {v}" for k, v in released["properties"].items() if k not in ("dp", "figure"))
+    return (f"<p>Command: <code>{escape(released['command'])}</code><br>Released properties: {escape(spec)}</p>"
+            + _screening_html(output.get("text_check"))
+            + f"<details><summary>Released with this output: {escape(', '.join(released['files']))} and every "
+            "field of results.json and manifest.json</summary><pre style='max-height:30em;overflow:auto'>"
+            f"{escape(output_text(released))}</pre></details>")
 
 
 def output_html(output: dict[str, Any], needed: int) -> str:
@@ -575,6 +622,7 @@ def output_html(output: dict[str, Any], needed: int) -> str:
     return (f"<div style='border-top:1px solid #ccc;margin-top:8px'><h4>Output {output['id']}: "
             f"{escape(output['name'])} <small>{escape(output['kind'])}, by {escape(output['author'])}</small></h4>"
             f"{output['html']}{output.get('preview', '')}{files}<p>{escape(' '.join(lines))}</p>"
+            f"{released_html(output)}"
             f"<ul>{warnings}</ul><ul>{reviews}{hidden}</ul>"
             "</div>")
 

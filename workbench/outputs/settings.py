@@ -1,5 +1,5 @@
 """The workspace's output-checking settings: how many independent reviews each output needs, and the automatic
-refusals applied before a checker sees anything (table size, file types, file size).
+refusals applied before a checker sees anything (table size, file types, file size, identifier-like text).
 
 Stored in the ``settings`` table under ``output_checking``; everyone registered reads them, admins change them
 (``ws.review.settings()`` / ``ws.review.update_settings(...)``). Pure Python, so reading them imports nothing heavy.
@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "allowed_file_types": [".csv", ".txt", ".md", ".pdf", ".png", ".jpg", ".jpeg", ".svg"],
     # no single file (custom file, figure) larger than this
     "max_file_bytes": 16 * 1024 * 1024,
+    # free text (titles, names, labels, comments...) holding an unbroken run of more digits than this is refused:
+    # it looks like an identifier (a record number, a phone number), not a description
+    "max_digits_in_text": 6,
 }
 
 
@@ -44,6 +47,8 @@ def check_settings(changes: dict[str, Any]) -> dict[str, Any]:
         checked["reviews_required"] = _whole(checked["reviews_required"], "reviews_required", 1, 5)
     if "max_table_rows" in checked:
         checked["max_table_rows"] = _whole(checked["max_table_rows"], "max_table_rows", 1, 10_000_000)
+    if "max_digits_in_text" in checked:
+        checked["max_digits_in_text"] = _whole(checked["max_digits_in_text"], "max_digits_in_text", 4, 20)
     if "max_file_bytes" in checked:
         checked["max_file_bytes"] = _whole(checked["max_file_bytes"], "max_file_bytes", 1, 1 << 34)
     if "allowed_file_types" in checked:

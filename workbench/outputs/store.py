@@ -104,6 +104,7 @@ class ProjectOutputs:
         with self._ctx.write(audit_refusals_as=("outputs.create", resource)) as conn:
             facts = project_facts(conn, project_row(conn, self.project_id), me)
             self._ctx.check("outputs.create", resource, **facts)
+            self.screen(conn, [("name", name), *(("derived_from", str(d)) for d in derived_from)])
             sources = lineage(conn, self.project_id, derived_from)
             output_id = conn.execute(insert(outputs).values(
                 project_id=self.project_id, name=name, kind=output.kind, method=output.method, status=output.status,
@@ -126,6 +127,15 @@ class ProjectOutputs:
             audit.append(conn, me, "outputs.create", f"output {output_id} in project {self.project_id}",
                          detail={"name": name, "method": output.method, "status": output.status, "sources": sources})
         return self._bind(output, output_id)
+
+    @staticmethod
+    def screen(conn: Connection, texts: list[tuple[str, Any]]) -> None:
+        """Refuse (``DisclosureRisk``) free text that looks like it holds an identifier (``checks.screen_text``,
+        with the workspace's ``max_digits_in_text``)."""
+        from workbench.outputs.checks import screen_text
+        from workbench.outputs.settings import output_checking_settings
+
+        screen_text(texts, output_checking_settings(conn)["max_digits_in_text"])
 
     def _claim_ledger_entries(self, conn: Connection, output: Output, output_id: int) -> None:
         """A DP result is recorded only with the unclaimed budget-ledger entries of the query that made it, so
@@ -161,6 +171,7 @@ class ProjectOutputs:
         with self._ctx.write(audit_refusals_as=("outputs.update", resource)) as conn:
             facts = project_facts(conn, project_row(conn, self.project_id), me)
             self._ctx.check("outputs.update", resource, **facts)
+            self.screen(conn, [("exception request" if what == "exception" else "comment", text)])
             stored = self._load(conn, output_id)
             if what == "exception":
                 stored.exception = text

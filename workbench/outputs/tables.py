@@ -4,14 +4,17 @@ Each takes the data first and column names after (``p.tables.crosstab(df, index=
 values="income", aggfunc="mean")``), checks the table with the workspace's disclosure settings (not the
 analyst's), and records the result in the project as an output for later submission. Permission is asked
 before any work is done. Provenance comes from ``derived_from`` or, when absent, from the frame itself: frames
-returned by ``project.load`` and ``project.read`` carry the datasets they came from.
+returned by ``project.load`` and ``project.read`` carry the datasets they came from. A call refused for its
+input (a bad column, a formula outside the grammar...) touched the project's data, so it is audited as
+``refused``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import InvalidInput
+from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.outputs.store import SOURCES_ATTR, ProjectOutputs
 from workbench.validation import check_optional_text
 
@@ -139,23 +142,34 @@ class ProjectTables:
             from workbench import disclosure as sdc
 
             return getattr(sdc, method)(formula=formula, data=data, settings=settings)
-        return self._record(method, data, run, _given(name) or f"{method}: {formula}", derived_from)
 
-    def _record(self, method: str, data: Any, run: Any, name: str, derived_from: list[str] | None) -> Output:
+        def default_name(output: Output) -> str:  # the formula as parsed, never the text as typed
+            return f"{method}: {output.properties['formula']}"[:200]
+        return self._record(method, data, run, _given(name) or default_name, derived_from)
+
+    def _record(self, method: str, data: Any, run: Any, name: str | Callable[[Output], str],
+                derived_from: list[str] | None) -> Output:
         import pandas as pd
 
-        self._outputs.check_can_record(f"a {method} output in project {self.project_id}")
-        if not isinstance(data, pd.DataFrame):
-            raise InvalidInput(f"data: give the pandas DataFrame the table is made from, not {type(data).__name__}.",
-                               field="data")
-        if derived_from is None:
-            derived_from = list(data.attrs.get(SOURCES_ATTR) or [])
-        if not derived_from:
-            raise InvalidInput("derived_from: this frame does not say where it came from (frames from project.load "
-                               "and project.read do); name its sources, e.g. derived_from=['ons.lfs'].",
-                               field="derived_from")
-        settings = self._settings()
-        return self._outputs.record(run(settings), name=name, derived_from=derived_from)
+        resource = f"a {method} output in project {self.project_id}"
+        self._outputs.check_can_record(resource)
+        try:
+            if not isinstance(data, pd.DataFrame):
+                raise InvalidInput(f"data: give the pandas DataFrame the table is made from, not "
+                                   f"{type(data).__name__}.", field="data")
+            if derived_from is None:
+                derived_from = list(data.attrs.get(SOURCES_ATTR) or [])
+            if not derived_from:
+                raise InvalidInput("derived_from: this frame does not say where it came from (frames from "
+                                   "project.load and project.read do); name its sources, e.g. "
+                                   "derived_from=['ons.lfs'].", field="derived_from")
+            output = run(self._settings())
+        except AccessDenied:
+            raise  # the policy's refusals are audited where they are made
+        except WorkbenchError as error:
+            self._ctx.audit_refused("outputs.create", resource, error)
+            raise
+        return self._outputs.record(output, name=name(output) if callable(name) else name, derived_from=derived_from)
 
     def _settings(self) -> Any:
         from workbench.disclosure.service import Disclosure

@@ -291,6 +291,7 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         "temporal_coverage": record.get("temporalCoverage"), "spatial_coverage": record.get("spatialCoverage"),
         "update_frequency": record.get("updateFrequency"), "has_data": entry.has_data,
         "schema": entry.schema, "twin_preview": preview, "twin_note": note, "record": record,
+        "warnings": list(entry.warnings),
     }
 
 

@@ -32,8 +32,8 @@ def completeness_figure(entry: Entry) -> Any:
     import plotly.graph_objects as go
 
     schema = entry.schema
-    colours = {"direct_identifier": "#dc3545", "quasi_identifier": "#fd7e14", "sensitive": "#6f42c1",
-               "other": "#0d6efd"}
+    colours = {"direct_identifier": "#dc3545", "record_identifier": "#d63384", "quasi_identifier": "#fd7e14",
+               "sensitive": "#6f42c1", "other": "#0d6efd"}
     figure = go.Figure()
     for role, colour in colours.items():
         part = schema[schema["role"] == role]

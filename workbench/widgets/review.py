@@ -81,7 +81,9 @@ class ReviewWidget:
                               for r in frame.itertuples()]
 
     def show(self, request_id: int) -> None:
-        """Show one request: its context and its outputs with decision controls."""
+        """Show one request: its context, what a release of it holds, and its outputs with decision controls."""
+        from workbench.outputs.review import request_released_html
+
         detail = self._attempt(self._review.show, request_id)
         if detail is None:
             return
@@ -90,7 +92,7 @@ class ReviewWidget:
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
         self.header.value = (f"<h3>{escape(request['title'])} <small>request {request['id']}, project "
                              f"{escape(request['project_id'])}, {escape(request['status'].replace('_', ' '))}"
-                             f"</small></h3><ul>{context}</ul>")
+                             f"</small></h3><ul>{context}</ul>{request_released_html(detail)}")
         self.panels = {o["id"]: OutputPanel(self, o, detail["reviews_required"]) for o in detail["outputs"]}
         self.outputs.children = [panel.box for panel in self.panels.values()]
         status = request["status"]

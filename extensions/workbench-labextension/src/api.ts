@@ -53,6 +53,8 @@ export interface CatalogueEntry {
   schema: SchemaColumn[];
   twin_preview: { columns: string[]; rows: Record<string, unknown>[] } | null;
   twin_note: string | null;
+  /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
+  warnings?: string[];
 }
 
 export interface Project {
@@ -194,6 +196,20 @@ export interface OutputUnderReview {
   failures: { row: string; column: string; rule: string; reason: string }[];
   files: string[];
   previews: FilePreview[];
+  /** Every field of this output that a release package holds (results.json, manifest.json, the files). */
+  released?: ReleasedOutput;
+  /** What the text screen finds in the released text now (empty: nothing looks like an identifier). */
+  text_check?: string[];
+}
+
+/** An output as it leaves the workspace: the package is made from these fields and nothing else. */
+export interface ReleasedOutput {
+  uid: string;
+  command: string;
+  properties: Record<string, unknown>;
+  files: string[];
+  table: { file: string; csv: string } | null;
+  [field: string]: unknown;
 }
 
 /** A custom file as a checker sees it: the start of a text file, or an image (a data URI), or only its name. */
@@ -219,6 +235,9 @@ export interface RequestUnderReview {
   reviews_required: number;
   project: { id: string; title: string; purpose: string; legal_gateway: string; lead: string; status: string };
   outputs: OutputUnderReview[];
+  /** The request-level fields a release holds: request, project, datasets and versions, saved frames, reviews. */
+  released?: Record<string, unknown>;
+  text_check?: string[];
 }
 
 export interface ManifestSummary {

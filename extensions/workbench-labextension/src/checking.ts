@@ -19,8 +19,11 @@ import {
   filePreviews,
   OUTCOME_LABELS,
   queueTable,
+  releasedFields,
+  releasedRequest,
   releaseView,
-  reviewsList
+  reviewsList,
+  textCheck
 } from './review';
 
 function errorText(error: unknown): string {
@@ -114,6 +117,8 @@ export class OutputCheckingWidget extends Widget {
         h('span', { class: `wb-status wb-status-${request.status}` }, request.status.replace(/_/g, ' '))),
       h('p', { class: 'wb-result-meta' }, `Project ${project.id}: ${project.title} (lead ${project.lead}, ${project.legal_gateway}). ${project.purpose}`),
       context,
+      textCheck(detail.text_check) ?? '',
+      releasedRequest(detail.released) ?? '',
       request.conclusion ? h('p', { class: 'wb-conclusion' }, `Conclusion by ${request.concluded_by}: ${request.conclusion}`) : '',
       ...detail.outputs.map(output => this.outputCard(request.id, output, detail.reviews_required)),
       this.conclusionSection(detail, release)
@@ -165,6 +170,8 @@ export class OutputCheckingWidget extends Widget {
       output.aids ? h('p', { class: 'wb-aids' }, aidsText(output.aids)) : null,
       output.warnings.length ? h('ul', { class: 'wb-warnings' }, ...output.warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`))) : null,
       h('details', { class: 'wb-explain' }, h('summary', {}, 'Checks in full'), h('pre', {}, output.explain)),
+      textCheck(output.text_check),
+      releasedFields(output.released),
       h('p', { class: 'wb-provenance wb-note' }, `From ${output.sources.join(', ') || 'no catalogue dataset'}${output.derived_from.length ? `; derived from ${output.derived_from.join(', ')}` : ''}. Round ${output.round}.`),
       reviewsList(output, needed),
       form

@@ -9,7 +9,7 @@ import { AccessRequest, ApiError, CatalogueEntry, Project, SearchQuery, Workbenc
 import { loadCode, twinCode } from './code';
 import { checkDecision, checkRequestForm, debounce, requestableProjects } from './form';
 import { hasNext, hasPrevious, nextOffset, Page, PAGE_SIZE, pageLabel, previousOffset } from './paging';
-import { entryFacts, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
+import { entryFacts, entryWarnings, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
 
 /**
  * Quiet time after the last keystroke before searching. The goal is results within 200 ms of the last keystroke
@@ -208,6 +208,7 @@ export class CataloguePanel extends Widget {
       h('code', { class: 'wb-entry-id' }, entry.id),
       actions ?? '',
       insertNote,
+      entryWarnings(entry),
       h('p', { class: 'wb-description' }, entry.description),
       entryFacts(entry),
       h('h4', {}, 'Schema'),

@@ -116,6 +116,14 @@ export function entryFacts(entry: CatalogueEntry): HTMLElement {
   return list;
 }
 
+/** The catalogue's warnings about an entry (none: nothing shown). */
+export function entryWarnings(entry: CatalogueEntry): HTMLElement | string {
+  const warnings = entry.warnings ?? [];
+  return warnings.length
+    ? h('ul', { class: 'wb-warnings wb-entry-warnings' }, ...warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`)))
+    : '';
+}
+
 /** The schema: each column's name, type, disclosure role and completeness bar. */
 export function schemaTable(schema: SchemaColumn[]): HTMLElement {
   const body = h('tbody');

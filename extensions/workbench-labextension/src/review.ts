@@ -4,7 +4,7 @@
  * with its flagged cells highlighted, the checker aids, reviews and a release package. Text is set as text.
  */
 
-import { CheckedTable, CheckerAids, FilePreview, Outcome, OutputReview, OutputUnderReview, PackageManifest, QueueRow, Release, ReviewDecision } from './api';
+import { CheckedTable, CheckerAids, FilePreview, Outcome, OutputReview, OutputUnderReview, PackageManifest, QueueRow, Release, ReleasedOutput, ReviewDecision } from './api';
 import { cellText, h } from './render';
 
 export const DECISION_LABELS: Record<ReviewDecision, string> = {
@@ -230,4 +230,44 @@ export function asRelease(found: PackageManifest): Release {
         }
       : null
   };
+}
+
+/** What the text screen found (nothing, or each problem): shown above what a release would hold. */
+export function textCheck(problems: string[] | undefined): HTMLElement | null {
+  if (problems === undefined) {
+    return null;
+  }
+  return problems.length
+    ? h('p', { class: 'wb-error wb-text-check' }, `Text screening: ${problems.join('; ')} — this cannot be released; return it.`)
+    : h('p', { class: 'wb-note wb-text-check' }, 'Text screening: no value in the released text looks like an identifier.');
+}
+
+/**
+ * Every field of one output that a release holds, verbatim (as text): the command and released properties in
+ * the open, the whole of it with the released CSV one click away. The package holds nothing else.
+ */
+export function releasedFields(released: ReleasedOutput | undefined): HTMLElement | null {
+  if (!released) {
+    return null;
+  }
+  const { table, ...fields } = released;
+  return h(
+    'div',
+    { class: 'wb-released', 'data-uid': released.uid },
+    h('p', {}, 'Command: ', h('code', {}, released.command)),
+    h('details', { class: 'wb-released-fields' },
+      h('summary', {}, `Released with this output: ${released.files.join(', ')} and every field of results.json and manifest.json`),
+      h('pre', {}, JSON.stringify(fields, null, 1)),
+      table ? h('pre', { class: 'wb-released-csv' }, `${table.file}:\n${table.csv}`) : null)
+  );
+}
+
+/** The request-level fields a release holds (request, project, datasets and versions, saved frames, reviews). */
+export function releasedRequest(released: Record<string, unknown> | undefined): HTMLElement | null {
+  if (!released) {
+    return null;
+  }
+  return h('details', { class: 'wb-released-request' },
+    h('summary', {}, 'Released with the request: title, context, project, datasets and versions, saved frames, reviews'),
+    h('pre', {}, JSON.stringify(released, null, 1)));
 }

@@ -4,6 +4,7 @@ import {
   completenessBar,
   coverageText,
   entryFacts,
+  entryWarnings,
   formatCount,
   formatShare,
   requestsTable,
@@ -76,6 +77,15 @@ describe('elements', () => {
     expect(row.querySelector('.wb-role-direct_identifier')?.textContent).toBe('direct identifier');
     expect(row.textContent).toContain('99.1%');
     expect(table.querySelectorAll('tbody tr')).toHaveLength(2);
+  });
+
+  it('shows a record identifier as such, and the catalogue warnings of an entry', () => {
+    const table = schemaTable([{ name: 'episode_id', type: 'string', role: 'record_identifier', completeness: 1, categories: null, description: '' }]);
+    expect(table.querySelector('.wb-role-record_identifier')?.textContent).toBe('record identifier');
+    expect(entryWarnings(ENTRY)).toBe('');
+    const shown = entryWarnings({ ...ENTRY, warnings: ["column 'case_id' has role 'other'"] }) as HTMLElement;
+    expect(shown.querySelectorAll('li')).toHaveLength(1);
+    expect(shown.textContent).toContain("'case_id'");
   });
 
   it('previews the twin, or says why there is none', () => {

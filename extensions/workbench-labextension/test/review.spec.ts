@@ -9,8 +9,11 @@ import {
   filePreviews,
   formatNumber,
   queueTable,
+  releasedFields,
+  releasedRequest,
   releaseView,
-  reviewsList
+  reviewsList,
+  textCheck
 } from '../src/review';
 
 const TABLE: CheckedTable = {
@@ -139,5 +142,31 @@ describe('filePreviews', () => {
     expect(node.querySelectorAll('img')).toHaveLength(1);
     expect(node.querySelector('[data-file="bad.png"]')?.textContent).toContain('no preview');
     expect(node.querySelector('[data-file="model.rds"]')?.textContent).toContain('no preview');
+  });
+});
+
+describe('released fields', () => {
+  it('shows every field a package holds for an output, as text', () => {
+    const node = releasedFields({
+      uid: 'p-alpha_output_2',
+      command: "sdc.ols(formula='cost ~ x - I(\"<b>hidden</b>\")', data=data)",
+      properties: { method: 'ols', formula: 'cost ~ x' },
+      files: ['p-alpha_output_2.csv'],
+      table: { file: 'p-alpha_output_2.csv', csv: ',coef\nx,1.5\n' },
+      comments: ['<img src=x>']
+    });
+    expect(node?.querySelector('b')).toBeNull();
+    expect(node?.querySelector('img')).toBeNull();
+    expect(node?.querySelector('code')?.textContent).toContain('I("<b>hidden</b>")');
+    expect(node?.querySelector('details pre')?.textContent).toContain('"comments"');
+    expect(node?.querySelector('.wb-released-csv')?.textContent).toBe('p-alpha_output_2.csv:\n,coef\nx,1.5\n');
+    expect(releasedFields(undefined)).toBeNull();
+  });
+
+  it('shows the request-level fields and the text screen', () => {
+    expect(releasedRequest({ request: { title: 'Admissions' } })?.textContent).toContain('"title": "Admissions"');
+    expect(textCheck([])?.textContent).toContain('no value in the released text looks like an identifier');
+    expect(textCheck(["name: '943… (10 characters)' looks like an NHS number"])?.className).toContain('wb-error');
+    expect(textCheck(undefined)).toBeNull();
   });
 });
