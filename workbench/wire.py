@@ -35,6 +35,7 @@ MAX_OUTPUT_ENTRIES = 256  # results.json, the released and unreleased tables, th
 MAX_OUTPUT_RATIO = 100  # unpacked / packed bytes, beyond the first MiB: CSV and JSON pack ~10:1, a bomb ~1000:1
 RATIO_FREE_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
+MAX_FREE_CELLS = 1_000_000  # cells a frame may have beyond 8 per byte of its stream (null columns take none)
 
 # result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -64,22 +65,53 @@ def frame_to_arrow(frame: Any) -> bytes:
     return sink.getvalue()
 
 
-def arrow_to_frame(source: Any) -> Any:
-    """An Arrow IPC stream (bytes or a readable file) as a DataFrame."""
+def arrow_to_frame(source: Any, packed: int | None = None) -> Any:
+    """An Arrow IPC stream (bytes or a readable file) as a DataFrame. ``packed``: the stream's size, when it came
+    from a kernel; its cells and types are then checked before pandas builds anything (``_check_expansion``)."""
     import pyarrow as pa
 
     if isinstance(source, bytes | bytearray | memoryview):
         source = pa.BufferReader(bytes(source))
     try:
         table = pa.ipc.open_stream(source).read_all()
+        if packed is not None:
+            _check_expansion(table, packed)
         frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError, TypeError) as error:
+        if isinstance(error, InvalidInput):
+            raise
         raise InvalidInput(f"data: not an Arrow IPC stream of a DataFrame ({type(error).__name__}).",
                            field="data") from None
     for field in table.schema:  # pandas gets list cells as numpy arrays; the frame sent had Python lists
         if pa.types.is_list(field.type) and field.name in frame.columns:
             frame[field.name] = [v.tolist() if hasattr(v, "tolist") else v for v in frame[field.name]]
     return frame
+
+
+def _views(kind: Any) -> bool:
+    """Whether an Arrow type is, or holds, one whose values may share storage: run-end encoded (one run stands
+    for any number of rows) and the view types (every row may point at the same bytes)."""
+    import pyarrow as pa
+
+    if any(test(kind) for test in (pa.types.is_run_end_encoded, pa.types.is_string_view, pa.types.is_binary_view,
+                                   pa.types.is_list_view, pa.types.is_large_list_view)):
+        return True
+    return any(_views(kind.field(i).type) for i in range(kind.num_fields)) or (
+        pa.types.is_dictionary(kind) and _views(kind.value_type))
+
+
+def _check_expansion(table: Any, packed: int) -> None:
+    """Refuse a frame that pandas would build far larger than the stream it came in: a column of type null, or
+    run-end encoded, has rows that take no bytes at all, so a few hundred bytes could ask for billions of cells.
+    Every other column takes at least a bit per row, so a frame ``frame_to_arrow`` wrote passes."""
+    if any(_views(field.type) for field in table.schema):
+        raise InvalidInput("data: a frame must travel as plain Arrow columns (as workbench.wire.frame_to_arrow "
+                           "writes them), not run-end encoded or view columns.", field="data")
+    cells = table.num_rows * max(1, table.num_columns)
+    if cells > MAX_FREE_CELLS + 8 * packed:
+        raise InvalidInput(f"data: a frame of {table.num_rows:,} rows and {table.num_columns:,} columns cannot "
+                           f"have come in {packed:,} bytes; send the frame as workbench.wire.frame_to_arrow writes "
+                           "it.", field="data")
 
 
 # -- tagged JSON -------------------------------------------------------------------------------------------------
@@ -205,7 +237,7 @@ def _decode(tree: Any, rules: _Rules) -> Any:
 def _frame(body: str) -> Any:
     raw = base64.b64decode(_text(body), validate=True)
     _check_uncompressed(raw)
-    return arrow_to_frame(raw)
+    return arrow_to_frame(raw, packed=len(raw))
 
 
 def _check_uncompressed(raw: bytes) -> None:

@@ -10,14 +10,35 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
 - The text screen let identifiers through that were merely re-spaced: an NHS number as 943.476.5919, 943/476/5919,
   943_476_5919, 943–476–5919, 9434 765919, 9,434,765,919 or digit by digit; a lower-case postcode; a pseudonym
   split into groups. Each went into an output's name, a comment and a request's title.
+- An Arrow frame inside a request was turned into pandas whatever its shape: a column of type null (or run-end
+  encoded) of 30 million rows is 300 bytes on the wire and a quarter of a gigabyte in the service, and a person with
+  no role could send one to any operation they may call (``catalogue.search``); a few more rows and the service is
+  killed. Such frames are now refused before pandas builds them.
 """
 
 from __future__ import annotations
 
-import pytest
-from conftest import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
-from sqlalchemy import select
+import base64
+import io
+import json
 
+import pyarrow as pa
+import pytest
+from conftest import (
+    ADMIN,
+    ANALYST,
+    DATASET,
+    OTHER_PROJECT,
+    OWNER,
+    PROJECT,
+    SECOND_ANALYST,
+    TEST_USER_HEADER,
+    snapshot,
+)
+from sqlalchemy import select
+from tornado.httpclient import HTTPClientError
+
+from workbench import wire
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied, DisclosureRisk, InvalidInput
 from workbench.outputs.checks import identifier_in_text
@@ -128,3 +149,66 @@ def test_re_spaced_identifiers_do_not_reach_an_output_or_a_request(kernel, desk)
         with pytest.raises(DisclosureRisk, match="looks like"):
             project.output_requests.create(f"Release {text}", context={"purpose": "Planning"})
     assert state(host) == before
+
+
+def arrow(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def frame_tag(table: pa.Table) -> dict[str, str]:
+    return {"$frame": base64.b64encode(arrow(table)).decode()}
+
+
+def _string_views(rows: int, length: int) -> pa.Array:
+    """``rows`` strings that all point at the same ``length`` bytes."""
+    import numpy as np
+
+    views = np.zeros((rows, 4), dtype=np.int32)
+    views[:, 0] = length
+    return pa.Array.from_buffers(pa.string_view(), rows, [None, pa.py_buffer(views.tobytes()),
+                                                          pa.py_buffer(b"A" * length)])
+
+
+EXPANDING = {
+    "a null column of 5 million rows": pa.table({"n": pa.nulls(5_000_000)}),
+    "a run-end encoded column": pa.table({"x": pa.RunEndEncodedArray.from_arrays(pa.array([5_000_000], pa.int32()),
+                                                                                 pa.array([1.5]))}),
+    "string views sharing their bytes": pa.table({"s": _string_views(100, 100_000)}),
+    "a list view": pa.table({"l": pa.array([[1, 2]], pa.list_view(pa.int64()))}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPANDING))
+def test_a_frame_that_would_expand_in_pandas_is_refused(name: str) -> None:
+    with pytest.raises(InvalidInput, match="data: a frame"):
+        wire.loads_request(json.dumps({"data": frame_tag(EXPANDING[name])}))
+
+
+def test_frames_a_kernel_writes_still_travel() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": range(100_000), "none": [None] * 100_000, "b": ["x", None] * 50_000})
+    back = wire.loads_request(wire.dumps({"data": frame}))["data"]
+    assert back.shape == frame.shape and back["a"].sum() == frame["a"].sum()
+    empty = pd.DataFrame({"none": [None] * 1000})  # a small frame of nothing but nulls
+    assert wire.loads_request(wire.dumps({"data": empty}))["data"].shape == (1000, 1)
+
+
+async def test_a_person_with_no_role_cannot_make_the_service_build_a_huge_frame(jp_fetch, served) -> None:
+    admin = served(ADMIN)
+    admin.people.add("nat.norole", "Nat Norole", roles=[], department="DHSC")
+    before = state(admin)
+    body = json.dumps({"text": frame_tag(EXPANDING["a null column of 5 million rows"])}).encode()
+    assert len(body) < 1000
+    with pytest.raises(HTTPClientError) as refusal:
+        await jp_fetch("workbench", "api", "kernel", "catalogue.search", method="POST", body=body,
+                       headers={TEST_USER_HEADER: "nat.norole"})
+    answer = json.loads(refusal.value.response.body)
+    assert (refusal.value.code, answer["error"], answer["field"]) == (400, "InvalidInput", "data"), answer
+    assert "5,000,000 rows" in answer["message"]
+    assert state(admin) == before
+    event = refused(admin, "kernel.catalogue.search", "nat.norole")[-1]
+    assert event["detail"]["error"] == "InvalidInput"
