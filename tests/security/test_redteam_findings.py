@@ -14,6 +14,10 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   encoded) of 30 million rows is 300 bytes on the wire and a quarter of a gigabyte in the service, and a person with
   no role could send one to any operation they may call (``catalogue.search``); a few more rows and the service is
   killed. Such frames are now refused before pandas builds them.
+- A data owner's JSON-LD import named its ``@context`` by URL or file path, and rdflib fetched it inside the service:
+  requests to any host and port the service can reach (its error told connection refused from 403 from a parse
+  error: a port scanner and a probe of internal services) and local files opened (/etc/passwd "is not JSON"). A
+  context must now be inline; nothing is fetched.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import socket
+import threading
 
 import pyarrow as pa
 import pytest
@@ -212,3 +218,54 @@ async def test_a_person_with_no_role_cannot_make_the_service_build_a_huge_frame(
     assert state(admin) == before
     event = refused(admin, "kernel.catalogue.search", "nat.norole")[-1]
     assert event["detail"]["error"] == "InvalidInput"
+
+
+@pytest.fixture
+def listener():
+    """A local TCP port that records every connection made to it."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    seen: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = server.accept()
+            except OSError:
+                continue
+            with client:
+                client.settimeout(1)
+                try:
+                    seen.append(client.recv(1024))
+                except OSError:
+                    seen.append(b"")
+                client.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/ld+json\r\n\r\n{}")
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/context.jsonld", seen
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def test_json_ld_contexts_elsewhere_are_never_fetched(kernel, desk, listener, tmp_path) -> None:
+    url, seen = listener
+    local = tmp_path / "context.jsonld"
+    local.write_text('{"@context": {"dcat": "http://www.w3.org/ns/dcat#"}}')
+    host = desk(ADMIN)
+    owner = kernel(OWNER)
+    graph = [{"@id": "https://data.example.invalid/d", "@type": "dcat:Dataset"}]
+    documents = [{"@context": url, "@graph": graph}, {"@context": [url], "@graph": graph},
+                 {"@context": {"@import": url}, "@graph": graph}, {"@context": str(local), "@graph": graph},
+                 {"@context": local.as_uri(), "@graph": graph}, {"@context": "file:///etc/passwd", "@graph": graph},
+                 {"@context": {}, "@graph": [{**graph[0], "@context": url}]}]
+    before = state(host)
+    for document in documents:
+        with pytest.raises(InvalidInput, match="give the @context inline as a JSON object: the workbench never "
+                                               "fetches a context"):
+            owner.catalogue.import_text(json.dumps(document), format="jsonld")
+    assert seen == [], "the service fetched a context"
+    assert state(host) == before
