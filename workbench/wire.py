@@ -18,6 +18,7 @@ failure to read it says so without naming that folder or quoting the files.
 from __future__ import annotations
 
 import base64
+import contextvars
 import dataclasses
 import io
 import json
@@ -35,7 +36,8 @@ MAX_OUTPUT_ENTRIES = 256  # results.json, the released and unreleased tables, th
 MAX_OUTPUT_RATIO = 100  # unpacked / packed bytes, beyond the first MiB: CSV and JSON pack ~10:1, a bomb ~1000:1
 RATIO_FREE_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
-MAX_FREE_CELLS = 1_000_000  # cells a frame may have beyond 8 per byte of its stream (null columns take none)
+MAX_FREE_CELLS = 1_000_000  # values the frames of a request may have beyond 8 per byte (null columns take none)
+_CELLS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("cells")  # values left for a request's frames
 
 # result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -67,7 +69,8 @@ def frame_to_arrow(frame: Any) -> bytes:
 
 def arrow_to_frame(source: Any, packed: int | None = None) -> Any:
     """An Arrow IPC stream (bytes or a readable file) as a DataFrame. ``packed``: the stream's size, when it came
-    from a kernel; its cells and types are then checked before pandas builds anything (``_check_expansion``)."""
+    in a kernel's request; its values and types are then checked before pandas builds anything
+    (``_check_expansion``)."""
     import pyarrow as pa
 
     if isinstance(source, bytes | bytearray | memoryview):
@@ -100,18 +103,40 @@ def _views(kind: Any) -> bool:
         pa.types.is_dictionary(kind) and _views(kind.value_type))
 
 
+def _values(array: Any) -> int:
+    """How many values pandas builds for an Arrow array: its rows, and the values inside list and struct cells."""
+    import pyarrow as pa
+
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return len(array) + len(array.dictionary)
+    count = len(array)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        count += _values(array.flatten())
+    elif pa.types.is_struct(kind):
+        count += sum(_values(array.field(i)) for i in range(kind.num_fields))
+    return count
+
+
 def _check_expansion(table: Any, packed: int) -> None:
-    """Refuse a frame that pandas would build far larger than the stream it came in: a column of type null, or
-    run-end encoded, has rows that take no bytes at all, so a few hundred bytes could ask for billions of cells.
-    Every other column takes at least a bit per row, so a frame ``frame_to_arrow`` wrote passes."""
+    """Refuse a frame that pandas would build far larger than the request it came in. A column of type null, or
+    run-end encoded, has rows that take no bytes at all, so a few hundred bytes could ask for billions of cells;
+    every other column takes at least a bit per value. So the values of all the frames of one request may number
+    at most 8 per byte of the request (and ``MAX_FREE_CELLS`` more), which any frame ``frame_to_arrow`` wrote
+    meets."""
     if any(_views(field.type) for field in table.schema):
         raise InvalidInput("data: a frame must travel as plain Arrow columns (as workbench.wire.frame_to_arrow "
                            "writes them), not run-end encoded or view columns.", field="data")
-    cells = table.num_rows * max(1, table.num_columns)
-    if cells > MAX_FREE_CELLS + 8 * packed:
-        raise InvalidInput(f"data: a frame of {table.num_rows:,} rows and {table.num_columns:,} columns cannot "
-                           f"have come in {packed:,} bytes; send the frame as workbench.wire.frame_to_arrow writes "
-                           "it.", field="data")
+    cells = max(table.num_rows, 1) * max(table.num_columns, 1)
+    cells = max(cells, sum(_values(chunk) for column in table.columns for chunk in column.chunks))
+    budget = _CELLS.get(None)
+    left = budget[0] if budget is not None else MAX_FREE_CELLS + 8 * packed
+    if cells > left:
+        raise InvalidInput(f"data: a frame of {table.num_rows:,} rows and {table.num_columns:,} columns ("
+                           f"{cells:,} values) cannot have come in a request of this size; send frames as "
+                           "workbench.wire.frame_to_arrow writes them.", field="data")
+    if budget is not None:
+        budget[0] -= cells
 
 
 # -- tagged JSON -------------------------------------------------------------------------------------------------
@@ -130,7 +155,11 @@ def loads_request(raw: bytes | str) -> Any:
 
     A recorded output (``$output``) or a result class other than ``LinkageSpec`` is refused before any of it is
     decoded: outputs are named by their number, and results travel from the service to the kernel only."""
-    return _guarded(_json(raw), REQUESTS)
+    budget = _CELLS.set([MAX_FREE_CELLS + 8 * len(raw or b"")])
+    try:
+        return _guarded(_json(raw), REQUESTS)
+    finally:
+        _CELLS.reset(budget)
 
 
 def _guarded(tree: Any, rules: _Rules) -> Any:
@@ -237,7 +266,7 @@ def _decode(tree: Any, rules: _Rules) -> Any:
 def _frame(body: str) -> Any:
     raw = base64.b64decode(_text(body), validate=True)
     _check_uncompressed(raw)
-    return arrow_to_frame(raw, packed=len(raw))
+    return arrow_to_frame(raw, packed=len(raw) if _CELLS.get(None) is not None else None)
 
 
 def _check_uncompressed(raw: bytes) -> None:

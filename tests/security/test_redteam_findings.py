@@ -193,6 +193,15 @@ def test_a_frame_that_would_expand_in_pandas_is_refused(name: str) -> None:
         wire.loads_request(json.dumps({"data": frame_tag(EXPANDING[name])}))
 
 
+def test_many_small_expanding_frames_share_one_budget() -> None:
+    """Each frame alone is small; together they would still ask pandas for 20 million cells."""
+    tag = frame_tag(pa.table({"n": pa.nulls(10_000)}))
+    with pytest.raises(InvalidInput, match="cannot have come in a request of this size"):
+        wire.loads_request(json.dumps({"data": [tag] * 2000}))
+    lists = pa.table({"l": pa.array([[True] * 1000] * 1000, pa.list_(pa.bool_()))})  # a million values in lists
+    assert wire.loads_request(json.dumps({"data": frame_tag(lists)}))["data"].shape == (1000, 1)
+
+
 def test_frames_a_kernel_writes_still_travel() -> None:
     import pandas as pd
 
