@@ -18,6 +18,9 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   requests to any host and port the service can reach (its error told connection refused from 403 from a parse
   error: a port scanner and a probe of internal services) and local files opened (/etc/passwd "is not JSON"). A
   context must now be inline; nothing is fetched.
+- Another data owner registered "Data-Team@Example.invalid" (or with a trailing space) beside an owner's contact
+  point "data-team@example.invalid": a second record for the same mailbox under their name. One mailbox is now one
+  contact point, whoever spells it.
 """
 
 from __future__ import annotations
@@ -278,3 +281,22 @@ def test_json_ld_contexts_elsewhere_are_never_fetched(kernel, desk, listener, tm
             owner.catalogue.import_text(json.dumps(document), format="jsonld")
     assert seen == [], "the service fetched a context"
     assert state(host) == before
+
+
+@pytest.mark.parametrize("spelling", ["Data-Team@Example.invalid", "DATA-TEAM@EXAMPLE.INVALID",
+                                      "'data-team@example.invalid '"])
+def test_another_spelling_of_a_contact_point_is_the_same_contact_point(kernel, desk, spelling) -> None:
+    from workbench.db.schema import contact_points
+
+    desk("priya.owner").catalogue.import_text("contactName: Priya's team\nemail: data-team@example.invalid\n")
+    host = desk(ADMIN)
+    before, denied = state(host), len(refused(host, "catalogue.register_reference", OWNER, "denied"))
+    with pytest.raises(AccessDenied, match=r"it belongs to priya\.owner, who registered it"):
+        kernel(OWNER).catalogue.import_text(f"contactName: Hijacked\nemail: {spelling}\n")
+    assert state(host) == before
+    assert len(refused(host, "catalogue.register_reference", OWNER, "denied")) == denied + 1
+    kernel("priya.owner").catalogue.import_text(f"contactName: Renamed\nemail: {spelling}\n")  # the owner's own
+    with host._ctx.db.read() as conn:
+        rows = conn.execute(select(contact_points.c.email, contact_points.c.name,
+                                   contact_points.c.registered_by)).all()
+    assert [tuple(r) for r in rows] == [("data-team@example.invalid", "Renamed", "priya.owner")]
