@@ -287,9 +287,9 @@ class Access:
         resource = f"dataset {dataset_id}"
         with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
             dataset = dataset_row(conn, dataset_id)
-            self._ctx.check("access.delegate", resource, owner=dataset["owner"], delegate=username, remove=remove)
-            check_username(username)
+            check_username(username)  # the policy compares the delegate with the actor: a name, and a flag
             check_flag(remove, "remove")
+            self._ctx.check("access.delegate", resource, owner=dataset["owner"], delegate=username, remove=remove)
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
                 raise NotFound(f"No person {username!r} is registered in this workspace.")
             if remove:

@@ -48,6 +48,8 @@ def _output_change(ws: Workspace, project: str, output_id: int) -> Callable[...,
     output = ws.project(project).outputs.get(output_id)
 
     def change(what: str, text: str) -> None:
+        if not isinstance(what, str):
+            raise InvalidInput(f"what: give 'exception' or 'comment', not {type(what).__name__}.", field="what")
         if what == "exception":
             output.request_exception(text)
         elif what == "comment":
