@@ -21,6 +21,8 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
 - Another data owner registered "Data-Team@Example.invalid" (or with a trailing space) beside an owner's contact
   point "data-team@example.invalid": a second record for the same mailbox under their name. One mailbox is now one
   contact point, whoever spells it.
+- 500s: a frame whose ``attrs`` (which travel with it in the Arrow metadata) said its sources were a number or
+  ``True`` made ``p.tables.*`` fail with a 500.
 """
 
 from __future__ import annotations
@@ -300,3 +302,16 @@ def test_another_spelling_of_a_contact_point_is_the_same_contact_point(kernel, d
         rows = conn.execute(select(contact_points.c.email, contact_points.c.name,
                                    contact_points.c.registered_by)).all()
     assert [tuple(r) for r in rows] == [("data-team@example.invalid", "Renamed", "priya.owner")]
+
+
+@pytest.mark.parametrize("sources", [5, True, 1.5])
+def test_a_frame_claiming_odd_sources_is_refused_not_a_500(kernel, desk, sources) -> None:
+    host = desk(ADMIN)
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    data.attrs["workbench.sources"] = sources
+    before, audited = state(host), len(refused(host, "outputs.create"))
+    with pytest.raises(InvalidInput, match="derived_from: the frame's own record of its sources"):
+        project.tables.crosstab(data, "age_band", "length_of_stay")
+    assert state(host) == before
+    assert len(refused(host, "outputs.create")) == audited + 1
