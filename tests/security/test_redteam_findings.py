@@ -22,7 +22,7 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   point "data-team@example.invalid": a second record for the same mailbox under their name. One mailbox is now one
   contact point, whoever spells it.
 - 500s: a frame whose ``attrs`` (which travel with it in the Arrow metadata) said its sources were a number or
-  ``True`` made ``p.tables.*`` fail with a 500.
+  ``True`` made ``p.tables.*`` fail with a 500; so did a crosstab by a column of lists or dicts.
 """
 
 from __future__ import annotations
@@ -313,5 +313,18 @@ def test_a_frame_claiming_odd_sources_is_refused_not_a_500(kernel, desk, sources
     before, audited = state(host), len(refused(host, "outputs.create"))
     with pytest.raises(InvalidInput, match="derived_from: the frame's own record of its sources"):
         project.tables.crosstab(data, "age_band", "length_of_stay")
+    assert state(host) == before
+    assert len(refused(host, "outputs.create")) == audited + 1
+
+
+@pytest.mark.parametrize("cell", [[1, 2], {"k": 1}])
+def test_a_table_by_a_column_of_lists_is_refused_not_a_500(kernel, desk, cell) -> None:
+    host = desk(ADMIN)
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    data["tags"] = [cell] * len(data)
+    before, audited = state(host), len(refused(host, "outputs.create"))
+    with pytest.raises(InvalidInput, match="tags: holds values that cannot be grouped"):
+        project.tables.crosstab(data, "tags", "age_band")
     assert state(host) == before
     assert len(refused(host, "outputs.create")) == audited + 1
