@@ -22,7 +22,8 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   point "data-team@example.invalid": a second record for the same mailbox under their name. One mailbox is now one
   contact point, whoever spells it.
 - 500s: a frame whose ``attrs`` (which travel with it in the Arrow metadata) said its sources were a number or
-  ``True`` made ``p.tables.*`` fail with a 500; so did a crosstab by a column of lists or dicts.
+  ``True`` made ``p.tables.*`` fail with a 500; so did a crosstab by a column of lists or dicts, and a sum, max or
+  mode of unsigned 64-bit values too large for a signed integer when a cell was withheld.
 """
 
 from __future__ import annotations
@@ -328,3 +329,14 @@ def test_a_table_by_a_column_of_lists_is_refused_not_a_500(kernel, desk, cell) -
         project.tables.crosstab(data, "tags", "age_band")
     assert state(host) == before
     assert len(refused(host, "outputs.create")) == audited + 1
+
+
+@pytest.mark.parametrize("aggfunc", ["sum", "max", "mode"])
+def test_unsigned_values_past_int64_are_tabulated_not_a_500(kernel, desk, aggfunc) -> None:
+    import numpy as np
+
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    data["huge"] = np.full(len(data), 2**64 - 1, dtype=np.uint64)
+    out = project.tables.groupby_agg(data, "length_of_stay", "huge", aggfunc)
+    assert out.kind == "table" and out.safe_table.isna().any().any()  # small groups withheld, not a crash

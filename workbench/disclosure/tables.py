@@ -169,7 +169,10 @@ def _mask(table: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
             continue
         column = out.iloc[:, position]
         if pd.api.types.is_integer_dtype(column.dtype) and not isinstance(column.dtype, pd.CategoricalDtype):
-            column = column.astype("Int64")
+            try:
+                column = column.astype("Int64")
+            except (TypeError, ValueError, OverflowError):  # unsigned values past the range of Int64
+                column = column.astype("Float64")
         elif pd.api.types.is_bool_dtype(column.dtype):
             column = column.astype("boolean")
         out.isetitem(position, column.mask(column_mask))
