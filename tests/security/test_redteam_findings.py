@@ -23,7 +23,8 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   contact point, whoever spells it.
 - 500s: a frame whose ``attrs`` (which travel with it in the Arrow metadata) said its sources were a number or
   ``True`` made ``p.tables.*`` fail with a 500; so did a crosstab by a column of lists or dicts, and a sum, max or
-  mode of unsigned 64-bit values too large for a signed integer when a cell was withheld.
+  mode of unsigned 64-bit values too large for a signed integer when a cell was withheld, and pandas refusing a
+  column's type inside a table (float16 keys, a sum over bytes...), now InvalidInput naming the column types.
 """
 
 from __future__ import annotations
@@ -340,3 +341,26 @@ def test_unsigned_values_past_int64_are_tabulated_not_a_500(kernel, desk, aggfun
     data["huge"] = np.full(len(data), 2**64 - 1, dtype=np.uint64)
     out = project.tables.groupby_agg(data, "length_of_stay", "huge", aggfunc)
     assert out.kind == "table" and out.safe_table.isna().any().any()  # small groups withheld, not a crash
+
+
+@pytest.mark.parametrize(("method", "options"), [
+    ("crosstab", {"index": "half", "columns": "age_band"}),
+    ("groupby_agg", {"by": "half", "values": "half", "aggfunc": "min"}),
+    ("pivot_table", {"index": "half", "values": "cost", "aggfunc": "sum"}),
+])
+def test_columns_pandas_cannot_tabulate_are_refused_not_a_500(kernel, desk, method, options) -> None:
+    import numpy as np
+
+    host = desk(ADMIN)
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    data["half"] = data["length_of_stay"].astype(np.float16)
+    before, audited = state(host), len(refused(host, "outputs.create"))
+    try:  # the wire may widen float16 on the way; either a table or a refusal, never a 500
+        out = getattr(project.tables, method)(data, **options)
+    except InvalidInput as error:
+        assert "data: these columns cannot be tabulated as asked" in str(error)
+        assert state(host) == before
+        assert len(refused(host, "outputs.create")) == audited + 1
+    else:
+        assert out.kind == "table"
