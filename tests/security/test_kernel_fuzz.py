@@ -347,3 +347,31 @@ def test_a_real_service_answers_malformed_input_with_4xx(governed, tmp_path, dat
         status, answer = post(ANALYST, "whoami", b"{}")
         assert status == 200 and wire.loads(answer)["user"] == ANALYST
     assert governed_rows(admin) == before
+
+
+@pytest.mark.slow
+def test_the_embedded_workspace_refuses_the_same_calls(governed) -> None:
+    """The same malformed calls made in-process (``kernel.call`` on the embedded workspace, what the route runs):
+    each is a WorkbenchError, never another exception, and nothing changes. Faster, so more calls per operation."""
+    from workbench.errors import WorkbenchError
+    from workbench.server.kernel import call
+
+    arrange(governed)
+    admin = governed(ADMIN)
+    frame = _frame_tag(_patients())
+    problems = []
+    for operation in sorted(OPERATIONS):
+        before = snapshot(admin)
+        for i, body in enumerate(draw(calls(operation, frame), 40, seeded=False)):
+            user = USERS[i % len(USERS)]
+            try:
+                call(governed(user), operation, wire.loads_request(body))
+                problems.append(f"{operation} as {user} accepted {summary(body)}")
+            except WorkbenchError:
+                pass
+            except Exception as error:  # what the route would answer with a 500
+                problems.append(f"{operation} as {user}: {type(error).__name__}: {str(error)[:200]} for "
+                                f"{summary(body)}")
+        if snapshot(admin) != before:
+            problems.append(f"{operation}: a refused call changed the workspace")
+    assert not problems, "\n".join(problems)
