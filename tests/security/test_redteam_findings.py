@@ -9,7 +9,8 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   they approved.
 - The text screen let identifiers through that were merely re-spaced: an NHS number as 943.476.5919, 943/476/5919,
   943_476_5919, 943–476–5919, 9434 765919, 9,434,765,919 or digit by digit; a lower-case postcode; a pseudonym
-  split into groups. Each went into an output's name, a comment and a request's title.
+  split into groups. Each went into an output's name, a comment and a request's title. So did a right-to-left
+  override or a zero-width space, which change what the checker reads on screen from what is released.
 - An Arrow frame inside a request was turned into pandas whatever its shape: a column of type null (or run-end
   encoded) of 30 million rows is 300 bytes on the wire and a quarter of a gigabyte in the service, and a person with
   no role could send one to any operation they may call (``catalogue.search``); a few more rows and the service is
@@ -54,7 +55,7 @@ from tornado.httpclient import HTTPClientError
 from workbench import wire
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied, DisclosureRisk, InvalidInput
-from workbench.outputs.checks import identifier_in_text
+from workbench.outputs.checks import identifier_in_text, text_problem
 
 
 def state(ws) -> dict:
@@ -141,6 +142,13 @@ def test_re_spaced_identifiers_are_found(text: str, what: str) -> None:
     assert found is not None and what in found[0]
 
 
+@pytest.mark.parametrize("text", ["by region \u202eevil", "total\u200b", "a\u2028b", "bell\x07"])
+def test_text_that_hides_itself_from_a_checker_is_refused(text: str) -> None:
+    problem = text_problem("name", text, 6)
+    assert problem is not None and "an invisible or control character" in problem
+    assert text_problem("comment", "two\nlines\tand a tab", 6) is None
+
+
 @pytest.mark.parametrize("text", ["Table S1 1st row", "1,250,000 admissions", "1,234,567,890 pounds",
                                   "2026-12-06 11:42:48.315366", "bins [0, 1, 2, 3, 4, 5, 6, 7, 8]", "v1.2.3",
                                   "E06000002 E06000003 E06000004", "rgb(31,119,180)", "from 2019/20 to 2024/25"])
@@ -161,6 +169,8 @@ def test_re_spaced_identifiers_do_not_reach_an_output_or_a_request(kernel, desk)
             table.add_comment(f"note {text}")
         with pytest.raises(DisclosureRisk, match="looks like"):
             project.output_requests.create(f"Release {text}", context={"purpose": "Planning"})
+    with pytest.raises(DisclosureRisk, match="U\\+202E, an invisible or control character"):
+        project.tables.histogram(data, "cost", name="cost by \u202edrawkcab")
     assert state(host) == before
 
 

@@ -43,6 +43,10 @@ IDENTIFIER_PATTERNS = (
 # runs of hexadecimal groups joined by single separators: a pseudonym split up ("2ace504c92 bf79c60fd4")
 SPLIT_HEX = re.compile(rf"(?<![0-9A-Za-z])[0-9A-Fa-f]+(?:{SEPARATOR}[0-9A-Fa-f]+)+(?![0-9A-Za-z])")
 
+# categories of characters that hide or reorder text on screen: control, format (bidirectional overrides,
+# zero-width), surrogate, private use, unassigned, line and paragraph separators
+HIDING = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
 # ONS (GSS) geography codes, a letter and eight digits (E06000002): public, so not a record number
 GEOGRAPHY_CODE = re.compile(r"(?<![A-Za-z0-9])[EJKLMNSW]\d{8}(?![A-Za-z0-9])")
 
@@ -99,6 +103,11 @@ def text_problem(field: str, text: Any, max_digits: int) -> str | None:
         return None
     found = identifier_in_text(text, max_digits)
     if found is None:
+        hidden = next((ch for ch in text if unicodedata.category(ch) in HIDING and ch not in "\n\r\t"), None)
+        if hidden is not None:
+            return (f"{field}: it holds character U+{ord(hidden):04X}, an invisible or control character (a "
+                    "right-to-left override, a zero-width space...) that changes or hides what a checker reads: "
+                    "remove it")
         return None
     what, token = found
     return (f"{field}: {_masked(token)!r} looks like {what}; text that leaves with an output must not hold "
