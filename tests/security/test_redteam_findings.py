@@ -25,7 +25,8 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
 - 500s: a frame whose ``attrs`` (which travel with it in the Arrow metadata) said its sources were a number or
   ``True`` made ``p.tables.*`` fail with a 500; so did a crosstab by a column of lists or dicts, and a sum, max or
   mode of unsigned 64-bit values too large for a signed integer when a cell was withheld, and pandas refusing a
-  column's type inside a table (float16 keys, a sum over bytes...), now InvalidInput naming the column types.
+  column's type inside a table (float16 keys, a sum over bytes...), now InvalidInput naming the column types; and
+  a differentially private query at epsilon 1e-300, whose noise overflowed the integers it is drawn in.
 """
 
 from __future__ import annotations
@@ -374,3 +375,14 @@ def test_columns_pandas_cannot_tabulate_are_refused_not_a_500(kernel, desk, meth
         assert len(refused(host, "outputs.create")) == audited + 1
     else:
         assert out.kind == "table"
+
+
+@pytest.mark.parametrize("epsilon", [1e-300, 5e-324, 1e-7])
+def test_a_dp_query_at_a_vanishing_epsilon_is_refused_not_a_500(kernel, desk, epsilon) -> None:
+    host = desk(ADMIN)
+    desk(OWNER).dp.set_budget(DATASET, epsilon=10.0)
+    project = kernel(ANALYST).project(PROJECT)
+    before = state(host)
+    with pytest.raises(InvalidInput, match=r"epsilon: .* is below 1e-06"):
+        project.dp.count(DATASET, epsilon=epsilon)
+    assert state(host) == before
