@@ -26,7 +26,8 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
   ``True`` made ``p.tables.*`` fail with a 500; so did a crosstab by a column of lists or dicts, and a sum, max or
   mode of unsigned 64-bit values too large for a signed integer when a cell was withheld, and pandas refusing a
   column's type inside a table (float16 keys, a sum over bytes...), now InvalidInput naming the column types; and
-  a differentially private query at epsilon 1e-300, whose noise overflowed the integers it is drawn in.
+  a differentially private query at epsilon 1e-300, whose noise overflowed the integers it is drawn in, and a
+  quantile with bounds (-1e308, 1e308), whose width overflowed.
 """
 
 from __future__ import annotations
@@ -386,3 +387,12 @@ def test_a_dp_query_at_a_vanishing_epsilon_is_refused_not_a_500(kernel, desk, ep
     with pytest.raises(InvalidInput, match=r"epsilon: .* is below 1e-06"):
         project.dp.count(DATASET, epsilon=epsilon)
     assert state(host) == before
+
+
+def test_dp_bounds_whose_width_overflows_are_refused_not_a_500(kernel, desk) -> None:
+    desk(OWNER).dp.set_budget(DATASET, epsilon=10.0)
+    project = kernel(ANALYST).project(PROJECT)
+    for bounds in [(-1e308, 1e308), (0.0, 1e300)]:
+        with pytest.raises(InvalidInput, match=r"bounds: .* must be finite numbers no larger than 1e\+15"):
+            project.dp.quantile(DATASET, "cost", 0.5, bounds=bounds, epsilon=0.1)
+    assert project.dp.quantile(DATASET, "cost", 0.5, bounds=(0.0, 50_000.0), epsilon=0.1).kind == "dp"
