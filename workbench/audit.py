@@ -47,6 +47,10 @@ def append(conn: Connection, actor: str, action: str, resource: str, *, outcome:
     from workbench.db.schema import audit_events as t
 
     detail = json.loads(json.dumps(detail or {}, default=str))  # exactly what the JSON column will return
+    # a resource named from what someone sent (a refused call's junk) is cut to fit: the event is still written
+    # (and without NUL characters, which PostgreSQL text cannot hold)
+    action = action.replace("\0", "\\0")[:t.c.action.type.length]
+    resource = resource.replace("\0", "\\0")[:t.c.resource.type.length]
     prev = conn.execute(select(t.c.hash).order_by(t.c.seq.desc()).limit(1)).scalar() or GENESIS
     at = datetime.now(UTC)
     digest = _digest(prev, at, actor, action, resource, outcome, detail)

@@ -61,7 +61,8 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from workbench.server.service import run
 
-    return run(args.serve_home or args.home, ip=args.ip, port=args.port, hub=args.hub, log_level=args.log_level)
+    return run(args.serve_home or args.home, ip=args.ip, port=args.port, hub=args.hub, log_level=args.log_level,
+               max_body_mib=args.max_body_mib)
 
 
 def add_commands(commands: Any, formats: list[str]) -> None:
@@ -78,6 +79,9 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p.add_argument("--hub", action="store_true",
                    help="run as a JupyterHub service: address, prefix and identities come from the hub")
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARN", "ERROR", "CRITICAL"])
+    p.add_argument("--max-body-mib", type=int, metavar="MIB",
+                   help="the largest request a kernel may send, DataFrames included (default 64); a larger one "
+                        "is refused with 413 before it is read")
     p.set_defaults(func=cmd_serve)
 
     token = commands.add_parser("token", help="API tokens for the workbench service")

@@ -72,10 +72,13 @@ class Context:
                 self.audit_refused(*audit_refusals_as, error)
             raise
 
-    def audit_refused(self, action: str, resource: str, error: WorkbenchError) -> WorkbenchError:
-        """Record a refused attempt on governed data (after any transaction); returns ``error`` to raise."""
+    def audit_refused(self, action: str, resource: str, error: WorkbenchError,
+                      outcome: str = "refused") -> WorkbenchError:
+        """Record a refused attempt on governed data (after any transaction); returns ``error`` to raise.
+
+        ``outcome="denied"`` where the policy refused it (as ``require`` records)."""
         with self.db.write() as conn:
-            audit.append(conn, self.actor.username, action, resource, outcome="refused",
+            audit.append(conn, self.actor.username, action, resource, outcome=outcome,
                          detail={"reason": str(error), "error": type(error).__name__})
         return error
 

@@ -1,4 +1,4 @@
-"""Checks shared by services for values users type: dates, short codes, record numbers and user names."""
+"""Checks shared by services for values users type: dates, short codes, text, record numbers and user names."""
 
 from __future__ import annotations
 
@@ -29,6 +29,25 @@ def check_text(value: Any, field: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"{field}: give {what}.", field=field)
     return value.strip()
+
+
+def check_optional_text(value: Any, field: str, what: str = "text", *, limit: int = 10_000) -> str | None:
+    """``None``, or text of at most ``limit`` characters; refuse anything else (a number, a list...) naming the
+    field, so a wrong type is an InvalidInput rather than a failure deeper down."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field}: give {what} or leave it out, not {type(value).__name__}.", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field}: {len(value):,} characters is too long; give at most {limit:,}.", field=field)
+    return value
+
+
+def check_flag(value: Any, field: str) -> bool:
+    """True or false, and nothing else (a DataFrame or a list has no single truth value)."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field}: give true or false, not {type(value).__name__}.", field=field)
+    return value
 
 
 def check_number(value: Any, field: str, what: str = "a record number") -> int:

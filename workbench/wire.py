@@ -6,6 +6,13 @@ Any other value is tagged JSON (``JSON``): plain JSON for what JSON already says
 what it cannot — frames (base64 Arrow IPC), dates, tuples, non-finite floats, recorded outputs (their
 ``results.json`` folder, zipped) and a short allow-list of the workbench's own result classes. Decoding only ever
 builds those types: nothing from the wire is imported or unpickled by name.
+
+The two directions differ. The service reads a kernel's request with ``loads_request``, which builds only what some
+operation's parameters take (frames, dates, tuples, non-finite floats, a linkage spec): a recorded output or a
+result class is something the service sends, never something it accepts, so a request carrying one is refused
+before anything in it is unpacked. The kernel reads the service's answers with ``loads``. An output archive is
+unpacked within limits (entries, total size, compression ratio), only inside its own temporary folder, and a
+failure to read it says so without naming that folder or quoting the files.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import dataclasses
 import io
 import json
 import math
+import struct
 from datetime import date, datetime, time
 from typing import Any
 
@@ -23,6 +31,10 @@ from workbench.errors import InvalidInput
 ARROW = "application/vnd.apache.arrow.stream"
 JSON = "application/json"
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024  # an output unpacked: checked tables and figures, never a dataset
+MAX_OUTPUT_ENTRIES = 256  # results.json, the released and unreleased tables, their checksums, attachments
+MAX_OUTPUT_RATIO = 100  # unpacked / packed bytes, beyond the first MiB: CSV and JSON pack ~10:1, a bomb ~1000:1
+RATIO_FREE_BYTES = 1024 * 1024
+CHUNK = 64 * 1024
 
 # result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -60,9 +72,10 @@ def arrow_to_frame(source: Any) -> Any:
         source = pa.BufferReader(bytes(source))
     try:
         table = pa.ipc.open_stream(source).read_all()
-    except (pa.ArrowInvalid, OSError) as error:
-        raise InvalidInput(f"data: not an Arrow IPC stream ({error}).", field="data") from None
-    frame = table.to_pandas()
+        frame = table.to_pandas()
+    except (pa.ArrowException, OSError, ValueError, TypeError) as error:
+        raise InvalidInput(f"data: not an Arrow IPC stream of a DataFrame ({type(error).__name__}).",
+                           field="data") from None
     for field in table.schema:  # pandas gets list cells as numpy arrays; the frame sent had Python lists
         if pa.types.is_list(field.type) and field.name in frame.columns:
             frame[field.name] = [v.tolist() if hasattr(v, "tolist") else v for v in frame[field.name]]
@@ -76,12 +89,30 @@ def dumps(value: Any) -> bytes:
 
 
 def loads(raw: bytes | str) -> Any:
-    """The value that ``dumps`` wrote; ``InvalidInput`` for anything else."""
+    """The value that ``dumps`` wrote (an answer of the service); ``InvalidInput`` for anything else."""
+    return _guarded(_json(raw), ANSWERS)
+
+
+def loads_request(raw: bytes | str) -> Any:
+    """A kernel's request as the service reads it: only the values some operation takes are built.
+
+    A recorded output (``$output``) or a result class other than ``LinkageSpec`` is refused before any of it is
+    decoded: outputs are named by their number, and results travel from the service to the kernel only."""
+    return _guarded(_json(raw), REQUESTS)
+
+
+def _guarded(tree: Any, rules: _Rules) -> Any:
     try:
-        tree = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+        return _decode(tree, rules)
+    except RecursionError:
+        raise InvalidInput("body: the value is nested too deeply.", field="body") from None
+
+
+def _json(raw: bytes | str) -> Any:
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput("body: not valid JSON; send a JSON object.", field="body") from None
-    return _decode(tree)
 
 
 def _encode(value: Any) -> Any:
@@ -140,75 +171,162 @@ def _encode_library(value: Any) -> Any:
     raise TypeError(f"cannot send a {type(value).__name__} between kernel and service")
 
 
-def _decode(tree: Any) -> Any:
+@dataclasses.dataclass(frozen=True)
+class _Rules:
+    """What one direction of the wire may build: its tags and its result classes."""
+
+    tags: frozenset[str]
+    types: frozenset[str]
+    refusal: str  # why a known tag outside ``tags`` is refused
+
+
+def _decode(tree: Any, rules: _Rules) -> Any:
     if isinstance(tree, list):
-        return [_decode(v) for v in tree]
+        return [_decode(v, rules) for v in tree]
     if not isinstance(tree, dict):
         return tree
     tags = [k for k in tree if k.startswith("$")]
     if not tags:
-        return {k: _decode(v) for k, v in tree.items()}
+        return {k: _decode(v, rules) for k, v in tree.items()}
     tag = tags[0]
     decoder = _DECODERS.get(tag)
     if decoder is None:
         raise InvalidInput(f"body: unknown tag {tag!r}.", field="body")
+    if tag not in rules.tags:
+        raise InvalidInput(f"body: a {tag} value is not accepted here; {rules.refusal}", field="body")
     try:
-        return decoder(tree[tag], tree)
-    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        return decoder(tree[tag], tree, rules)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as error:
         if isinstance(error, InvalidInput):
             raise
-        raise InvalidInput(f"body: a malformed {tag} value ({error}).", field="body") from None
+        raise InvalidInput(f"body: a malformed {tag} value ({type(error).__name__}).", field="body") from None
 
 
 def _frame(body: str) -> Any:
-    return arrow_to_frame(base64.b64decode(body, validate=True))
+    raw = base64.b64decode(_text(body), validate=True)
+    _check_uncompressed(raw)
+    return arrow_to_frame(raw)
+
+
+def _check_uncompressed(raw: bytes) -> None:
+    """Refuse an Arrow stream with compressed buffers: ``frame_to_arrow`` never compresses, and a few KB of
+    compressed zeros would unpack to gigabytes, past any body limit."""
+    import pyarrow as pa
+
+    try:
+        for message in pa.ipc.MessageReader.open_stream(pa.BufferReader(raw)):
+            if _compressed(message.metadata.to_pybytes()):
+                raise InvalidInput("data: a frame must travel as an uncompressed Arrow stream (as "
+                                   "workbench.wire.frame_to_arrow writes it).", field="data")
+    except (pa.ArrowException, OSError, struct.error, IndexError) as error:
+        raise InvalidInput(f"data: not an Arrow IPC stream of a DataFrame ({type(error).__name__}).",
+                           field="data") from None
+
+
+def _field(buf: bytes, table: int, index: int) -> int | None:
+    """Where field ``index`` of the flatbuffer table at ``table`` is, or None when absent."""
+    vtable = table - struct.unpack_from("<i", buf, table)[0]
+    size = struct.unpack_from("<H", buf, vtable)[0]
+    if 4 + 2 * index >= size:
+        return None
+    offset = struct.unpack_from("<H", buf, vtable + 4 + 2 * index)[0]
+    return table + offset if offset else None
+
+
+def _compressed(buf: bytes) -> bool:
+    """Whether an Arrow IPC message (its flatbuffer metadata) is a record or dictionary batch with compressed
+    buffers: Message{1: header_type, 2: header}; DictionaryBatch{1: data}; RecordBatch{3: compression}."""
+    root = struct.unpack_from("<I", buf, 0)[0]
+    kind_at, header_at = _field(buf, root, 1), _field(buf, root, 2)
+    if kind_at is None or header_at is None:
+        return False
+    kind, header = buf[kind_at], header_at + struct.unpack_from("<I", buf, header_at)[0]
+    if kind == 2:  # a dictionary batch holds a record batch
+        data_at = _field(buf, header, 1)
+        if data_at is None:
+            return False
+        kind, header = 3, data_at + struct.unpack_from("<I", buf, data_at)[0]
+    return kind == 3 and _field(buf, header, 3) is not None
 
 
 def _series(body: str) -> Any:
     frame = _frame(body)
+    if len(frame.columns) != 1:
+        raise ValueError("a series travels as a frame of one column")
     return frame[frame.columns[0]]
 
 
 def _timestamp(body: str) -> Any:
     import pandas as pd
 
+    if not isinstance(body, str):
+        raise TypeError("a timestamp is text")
     return pd.Timestamp(body)
 
 
-def _typed(_body: Any, tree: dict[str, Any]) -> Any:
+def _typed(_body: Any, tree: dict[str, Any], rules: _Rules) -> Any:
     from importlib import import_module
 
     name = tree["$type"]
-    if name not in TYPES:
-        raise InvalidInput(f"body: unknown type {name!r}.", field="body")
+    if not isinstance(name, str) or name not in TYPES:
+        raise InvalidInput(f"body: unknown type {str(name)[:80]!r}.", field="body")
+    if name not in rules.types:
+        raise InvalidInput(f"body: a {name} is not accepted here; {rules.refusal}", field="body")
     module, cls, how = TYPES[name]
     kind = getattr(import_module(module), cls)
     if how == "dict":
-        return kind(_decode(tree["value"]))
+        return kind(_decode(tree["value"], rules))
     if how == "to_dict":
-        return kind.from_dict(_decode(tree["value"]))
-    return kind(**{k: _decode(v) for k, v in tree["fields"].items()})
+        return kind.from_dict(_decode(tree["value"], rules))
+    return kind(**{k: _decode(v, rules) for k, v in tree["fields"].items()})
 
 
 def _float(body: str) -> float:
     if body not in ("nan", "inf", "-inf"):
-        raise ValueError(f"{body!r} is not nan, inf or -inf")
+        raise ValueError(f"{str(body)[:20]!r} is not nan, inf or -inf")
     return float(body)
 
 
+def _text(body: Any) -> str:
+    if not isinstance(body, str):
+        raise TypeError(f"expected text, got {type(body).__name__}")
+    return body
+
+
+def _pairs(body: Any, rules: _Rules) -> dict[Any, Any]:
+    out = {}
+    for pair in body:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise ValueError("a $map holds [key, value] pairs")
+        out[_decode(pair[0], rules)] = _decode(pair[1], rules)
+    return out
+
+
+def _items(body: Any) -> list[Any]:
+    if not isinstance(body, list):
+        raise TypeError(f"expected a list, got {type(body).__name__}")
+    return body
+
+
 _DECODERS: dict[str, Any] = {
-    "$float": lambda body, _: _float(body),
-    "$tuple": lambda body, _: tuple(_decode(v) for v in body),
-    "$map": lambda body, _: {_decode(k): _decode(v) for k, v in body},
-    "$datetime": lambda body, _: datetime.fromisoformat(body),
-    "$date": lambda body, _: date.fromisoformat(body),
-    "$time": lambda body, _: time.fromisoformat(body),
-    "$timestamp": lambda body, _: _timestamp(body),
-    "$frame": lambda body, _: _frame(body),
-    "$series": lambda body, _: _series(body),
-    "$output": lambda body, _: zip_to_output(base64.b64decode(body, validate=True)),
+    "$float": lambda body, _, rules: _float(body),
+    "$tuple": lambda body, _, rules: tuple(_decode(v, rules) for v in _items(body)),
+    "$map": lambda body, _, rules: _pairs(_items(body), rules),
+    "$datetime": lambda body, _, rules: datetime.fromisoformat(_text(body)),
+    "$date": lambda body, _, rules: date.fromisoformat(_text(body)),
+    "$time": lambda body, _, rules: time.fromisoformat(_text(body)),
+    "$timestamp": lambda body, _, rules: _timestamp(body),
+    "$frame": lambda body, _, rules: _frame(body),
+    "$series": lambda body, _, rules: _series(body),
+    "$output": lambda body, _, rules: zip_to_output(base64.b64decode(_text(body), validate=True)),
     "$type": _typed,
 }
+# the service's answers, read by a kernel: everything ``dumps`` writes
+ANSWERS = _Rules(frozenset(_DECODERS), frozenset(TYPES), "")
+# a kernel's requests, read by the service: only what some operation's parameters take
+REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, frozenset({"LinkageSpec"}),
+                  "a request names recorded outputs by their number, and sends only data, dates, numbers, text "
+                  "and linkage specs.")
 
 
 # -- recorded outputs --------------------------------------------------------------------------------------------
@@ -232,28 +350,79 @@ def output_to_zip(output: Any) -> bytes:
 
 
 def zip_to_output(raw: bytes) -> Any:
-    """The output that ``output_to_zip`` packed; refuses archives with paths outside their folder."""
+    """The output that ``output_to_zip`` packed, unpacked within limits into a private temporary folder.
+
+    Refused (``InvalidInput``, naming neither the folder nor anything read from it): an archive with more than
+    ``MAX_OUTPUT_ENTRIES`` entries, unpacking to more than ``MAX_OUTPUT_BYTES`` or packed more tightly than
+    ``MAX_OUTPUT_RATIO`` to one; a name that is absolute, climbs out (``..``), repeats or is not a plain file; a
+    ``results.json`` naming a file outside the folder; anything that does not read back as exactly one output."""
     import tempfile
     import zipfile
-    from pathlib import Path, PurePosixPath
+    from pathlib import Path
 
     from workbench.disclosure.results_json import read_results_json
 
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise InvalidInput("body: an output must travel as a zip archive.", field="body") from None
     with tempfile.TemporaryDirectory() as tmp, archive:
-        if sum(item.file_size for item in archive.infolist()) > MAX_OUTPUT_BYTES:
-            raise InvalidInput(f"body: an output archive unpacks to more than {MAX_OUTPUT_BYTES:,} bytes.",
-                               field="body")
-        for name in archive.namelist():
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts or not parts:
-                raise InvalidInput(f"body: an output archive names {name!r}, outside its folder.", field="body")
-        archive.extractall(tmp)
-        outputs = read_results_json(Path(tmp))
+        folder = Path(tmp).resolve()
+        _check_entries(entries, len(raw))
+        try:
+            for entry in entries:
+                _unpack(archive, entry, folder)
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError):
+            raise InvalidInput("body: an output archive is damaged and cannot be unpacked.", field="body") from None
+        try:
+            outputs = read_results_json(folder)
+        except Exception:  # untrusted files: any failure is the archive's, and the message says nothing of them
+            raise InvalidInput("body: an output archive does not hold an output the workbench wrote.",
+                               field="body") from None
         if len(outputs) != 1:
             raise InvalidInput("body: an output archive must hold exactly one output.", field="body")
         output = next(iter(outputs.values()))
     return output
+
+
+def _check_entries(entries: list[Any], packed: int) -> None:
+    """Refuse, before unpacking anything, an archive whose listing breaks a limit or names a path outside."""
+    from pathlib import PurePosixPath
+
+    if len(entries) > MAX_OUTPUT_ENTRIES:
+        raise InvalidInput(f"body: an output archive holds more than {MAX_OUTPUT_ENTRIES} files.", field="body")
+    declared = sum(entry.file_size for entry in entries)
+    if declared > MAX_OUTPUT_BYTES:
+        raise InvalidInput(f"body: an output archive unpacks to more than {MAX_OUTPUT_BYTES:,} bytes.",
+                           field="body")
+    if declared > RATIO_FREE_BYTES + MAX_OUTPUT_RATIO * packed:
+        raise InvalidInput(f"body: an output archive is packed more tightly than {MAX_OUTPUT_RATIO} to 1; it "
+                           "was not written by the workbench.", field="body")
+    seen = set()
+    for entry in entries:
+        name = entry.filename
+        parts = PurePosixPath(name).parts
+        if (not parts or name.startswith("/") or "\\" in name or ":" in name or "\0" in name
+                or any(part in ("..", ".") for part in parts) or name in seen):
+            raise InvalidInput("body: an output archive names a file outside its folder (or twice).",
+                               field="body")
+        seen.add(name)
+
+
+def _unpack(archive: Any, entry: Any, folder: Any) -> None:
+    """One entry into ``folder``, counting the bytes actually unpacked (declared sizes are not trusted)."""
+    target = (folder / entry.filename).resolve()
+    if not target.is_relative_to(folder) or target == folder:
+        raise InvalidInput("body: an output archive names a file outside its folder (or twice).", field="body")
+    if entry.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with archive.open(entry) as source, open(target, "xb") as sink:
+        while chunk := source.read(CHUNK):
+            written += len(chunk)
+            if written > entry.file_size or written > MAX_OUTPUT_BYTES:
+                raise InvalidInput("body: an output archive unpacks to more than it declares.", field="body")
+            sink.write(chunk)

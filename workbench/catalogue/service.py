@@ -19,6 +19,7 @@ from workbench.catalogue.quality import check_data, infer_columns, key_candidate
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
+from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -236,6 +237,10 @@ class Catalogue:
 
         from workbench.db.schema import datasets, departments
 
+        text = check_optional_text(text, "text", "search words") or ""
+        for name, value in (("department", department), ("theme", theme),
+                            ("security_classification", security_classification), ("access_rights", access_rights)):
+            check_optional_text(value, name, f"a {name.replace('_', ' ')}", limit=200)
         words = _search_terms(text)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000):
             raise InvalidInput(f"limit: {limit!r} must be a whole number from 1 to 10000, or None.", field="limit")
@@ -391,6 +396,8 @@ class Catalogue:
         if not isinstance(text, str):
             raise InvalidInput(f"text: give the records as YAML or JSON-LD text, not {type(text).__name__}.",
                                field="text")
+        for name, value in (("format", format), ("source", source), ("kind", kind), ("dataset_id", dataset_id)):
+            check_optional_text(value, name, f"a {name}", limit=500)
         if format in ("jsonld", "json-ld", "json"):
             from workbench.catalogue.dcat import from_jsonld
 

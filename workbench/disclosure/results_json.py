@@ -316,11 +316,25 @@ def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], f
 
 # -- reading -------------------------------------------------------------------------------------------------------
 
+def _inside(folder: Path, name: Any) -> Path:
+    """The file ``name`` (as results.json names it) in ``folder``; refused if it would lie anywhere else."""
+    if not isinstance(name, str) or not name or "\0" in name or Path(name).is_absolute() or "\\" in name:
+        raise InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
+                           "files.", field="results.json")
+    root = folder.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or path == root:
+        raise InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
+                           "files.", field="results.json")
+    return path
+
+
 def _verify(folder: Path, name: str) -> None:
-    checksum = folder / "checksums" / f"{name}.txt"
+    target = _inside(folder, name)
+    checksum = _inside(folder, f"checksums/{name}.txt")
     if not checksum.exists():
         return
-    actual = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+    actual = hashlib.sha256(target.read_bytes()).hexdigest()
     if checksum.read_text(encoding="utf-8").strip() != actual:
         raise InvalidInput(f"{name} does not match its checksum: it was changed after it was written; ask for "
                            "the outputs to be produced again.", field=name)
@@ -338,8 +352,8 @@ def _read_workbench(uid: str, record: dict[str, Any], folder: Path) -> Output:
     index, columns = _unaxis(spec["index"]), _unaxis(spec["columns"])
     for name in {spec["table"]["file"], spec["safe_table"]["file"]}:
         _verify(folder, name)
-    table = _read_csv(folder / spec["table"]["file"], index, columns, spec["table"]["dtypes"])
-    safe = _read_csv(folder / spec["safe_table"]["file"], index, columns, spec["safe_table"]["dtypes"])
+    table = _read_csv(_inside(folder, spec["table"]["file"]), index, columns, spec["table"]["dtypes"])
+    safe = _read_csv(_inside(folder, spec["safe_table"]["file"]), index, columns, spec["safe_table"]["dtypes"])
     cells = record["files"][0]["sdc"]["cells"]
     flags = {name: _flags(table, cells.get(ACRO_NAMES.get(name, name), [])) for name in spec["rules"]}
     measures = {}
@@ -364,7 +378,7 @@ def _read_acro(uid: str, record: dict[str, Any], folder: Path) -> Output | None:
     if not files:
         return None
     _verify(folder, files[0]["name"])
-    table = pd.read_csv(folder / files[0]["name"], index_col=0)
+    table = pd.read_csv(_inside(folder, files[0]["name"]), index_col=0)
     cells = (files[0].get("sdc") or {}).get("cells") or {}
     flags = {OUR_NAMES.get(name, name): _flags(table, positions) for name, positions in cells.items()}
     return Output(kind=record.get("type", "table"), method=record.get("properties", {}).get("method", "acro"),

@@ -454,10 +454,22 @@ def _from_pandas(table: pd.DataFrame, *, method: str, row_codes: np.ndarray, row
 # pivot_table and groupby_agg
 # --------------------------------------------------------------------------------------------------------------
 
+def _hashable(value: Any) -> bool:
+    """Whether ``value`` can be a column label (a DataFrame or a dict cannot)."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def _columns_of(data: pd.DataFrame, names: Any, what: str) -> list:
     if names is None:
         return []
     names = list(names) if isinstance(names, list | tuple) else [names]
+    unnamed = [n for n in names if not _hashable(n)]
+    if unnamed:
+        raise InvalidInput(f"{what}: name columns by their labels, not {type(unnamed[0]).__name__}.", field=what)
     missing = [n for n in names if n not in data.columns]
     if missing:
         raise InvalidInput(f"{what}: no column {', '.join(map(repr, missing))} in the data; columns are "

@@ -30,7 +30,7 @@ from workbench.governance.conditions import (
     project_row,
     schema_roles,
 )
-from workbench.validation import MAX_NUMBER, check_date, check_text, check_username
+from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,7 +130,8 @@ class Access:
 
         from workbench.db.schema import dataset_delegates, datasets
 
-        if status is not None and status not in ("pending", "approved", "refused", "withdrawn"):
+        if status is not None and (not isinstance(status, str)
+                                   or status not in ("pending", "approved", "refused", "withdrawn")):
             raise InvalidInput(f"status: {status!r} is not pending, approved, refused or withdrawn (or None).",
                                field="status")
         me = self._ctx.actor.username
@@ -160,8 +161,8 @@ class Access:
         from workbench.db.schema import grants, legal_gateways
 
         request_id = _check_id(request_id, "request_id")
-        if decision not in DECISIONS:
-            raise InvalidInput(f"decision: {decision!r} is not 'approve' or 'refuse'.", field="decision")
+        if not isinstance(decision, str) or decision not in DECISIONS:
+            raise InvalidInput(f"decision: {str(decision)[:80]!r} is not 'approve' or 'refuse'.", field="decision")
         resource = f"request {request_id}"
         with self._ctx.write(audit_refusals_as=("access.decide", resource)) as conn:
             request = conn.execute(select(r).where(r.c.id == request_id)).mappings().first()
@@ -286,8 +287,9 @@ class Access:
         resource = f"dataset {dataset_id}"
         with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
             dataset = dataset_row(conn, dataset_id)
+            check_username(username)  # the policy compares the delegate with the actor: a name, and a flag
+            check_flag(remove, "remove")
             self._ctx.check("access.delegate", resource, owner=dataset["owner"], delegate=username, remove=remove)
-            check_username(username)
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
                 raise NotFound(f"No person {username!r} is registered in this workspace.")
             if remove:

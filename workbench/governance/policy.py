@@ -383,3 +383,41 @@ def decide(actor: Actor, action: str, resource: Mapping[str, Any] | None = None)
     if not actor.registered and action != "people.manage":  # the one thing a stranger may do: bootstrap
         return _registered(actor, {})
     return rule(actor, resource or {})
+
+
+# -- whether an action could ever be allowed: asked before a request's body is read --------------------------------
+# action → the workspace roles without one of which its rule refuses, whatever the resource. An action not listed
+# may be allowed to any registered person on some resource (as a project member, a dataset's owner or delegate, or
+# for their own things). tests/security check this table against the rules above.
+ROLES_NEEDED: dict[str, tuple[str, ...]] = {
+    "catalogue.register": ("admin", "data_owner"),
+    "catalogue.update": ("admin", "data_owner"),
+    "catalogue.register_reference": ("admin", "data_owner"),
+    "people.manage": ("admin",),  # a registered person's workspace is never empty
+    "departments.manage": ("admin",),
+    "projects.manage": ("admin",),
+    "people.accredit": ("admin",),
+    "people.train": ("admin", "trainer"),
+    "review.queue": ("output_checker",),
+    "review.read": ("output_checker",),
+    "review.decide": ("output_checker",),
+    "review.conclude": ("output_checker",),
+    "review.release": ("output_checker",),
+    "training.manage": ("admin", "trainer"),
+    "demo.truth.read": ("admin", "trainer"),
+    "settings.write": ("admin",),
+    "audit.verify": ("admin",),
+}
+
+
+def may_ever(actor: Actor, action: str) -> Decision:
+    """Could ``actor`` be allowed ``action`` on any resource at all? A cheap first question, asked before a
+    request is read or decoded; ``decide`` still judges the actual resource. Unknown actions are denied."""
+    if action not in ACTIONS:
+        return _deny(f"unknown action {action!r}")
+    if not actor.registered:
+        return _registered(actor, {})
+    roles = ROLES_NEEDED.get(action)
+    if roles:
+        return _roles(*roles)(actor, {})
+    return _allow("a registered person may be allowed this on some resource")

@@ -300,8 +300,8 @@ class Projects:
 
         if status is None and end is None:
             raise InvalidInput("Give a new status or end date.", field="status")
-        if status is not None and status not in STATUSES:
-            raise InvalidInput(f"status: {status!r} is not one of {', '.join(STATUSES)}.", field="status")
+        if status is not None and (not isinstance(status, str) or status not in STATUSES):
+            raise InvalidInput(f"status: {str(status)[:80]!r} is not one of {', '.join(STATUSES)}.", field="status")
         end_date = check_date(end, "end") if end is not None else None
         with self._ctx.write(audit_refusals_as=("projects.manage", f"project {id}")) as conn:
             self._ctx.check("projects.manage", f"project {id}")
@@ -322,8 +322,8 @@ class Projects:
         from workbench.db.schema import people, project_members, projects
         from workbench.validation import check_username
 
-        if role is not None and role not in PROJECT_ROLES:
-            raise InvalidInput(f"role: {role!r} is not one of {', '.join(PROJECT_ROLES)}.", field="role")
+        if role is not None and (not isinstance(role, str) or role not in PROJECT_ROLES):
+            raise InvalidInput(f"role: {str(role)[:80]!r} is not one of {', '.join(PROJECT_ROLES)}.", field="role")
         with self._ctx.write(audit_refusals_as=("projects.manage", f"project {id}")) as conn:
             self._ctx.check("projects.manage", f"project {id}")
             check_username(username)

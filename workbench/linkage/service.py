@@ -20,6 +20,7 @@ from workbench.governance.conditions import (
     schema_roles,
 )
 from workbench.governance.policy import decide
+from workbench.validation import check_flag
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,6 +81,12 @@ class GovernedLinkage:
         resource = f"datasets {left_id} and {right_id} in project {self.project_id}"
         me = self._ctx.actor.username
         try:
+            for name, value in (("left", left_id), ("right", right_id), ("engine", engine)):
+                if not isinstance(value, str):
+                    raise InvalidInput(f"{name}: give {'an engine name' if name == 'engine' else 'a dataset id'}, "
+                                       f"not {type(value).__name__}.", field=name)
+            if progress is not None:
+                check_flag(progress, "progress")
             if engine not in ENGINES:
                 raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}.", field="engine")
             if left_id == right_id:

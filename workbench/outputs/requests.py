@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import audit
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance.conditions import project_facts, project_row, require_in_project
+from workbench.validation import check_flag
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -236,6 +237,7 @@ class OutputRequests:
         with self._ctx.write(audit_refusals_as=("requests.create", resource)) as conn:
             self._check(conn, "requests.create", resource)
             title = check_title(title)
+            check_flag(submit, "submit")
             context = check_context(context, complete=submit)
             screen_request_text(conn, title, context)
             request_id = conn.execute(insert(requests).values(

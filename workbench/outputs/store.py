@@ -57,6 +57,24 @@ def attachments_of(folder: Path) -> list[Path]:
     return sorted(p for p in (folder / ATTACHMENTS).glob("*") if p.is_file())
 
 
+def output_number(project_id: str, output: Any) -> int:
+    """The number of an output recorded in ``project_id``, from the Output itself or its number; InvalidInput for
+    an output of another project or anything else. A remote kernel sends outputs to the service by this number."""
+    from workbench.disclosure.output import Output
+
+    if isinstance(output, Output):
+        prefix = f"{project_id}_output_"
+        number = (output.uid or "")[len(prefix):]
+        if not (output.uid or "").startswith(prefix) or not number.isdigit():
+            raise InvalidInput("outputs: this output is not recorded in project "
+                               f"{project_id}; make it with p.tables.* of this project.", field="outputs")
+        return int(number)
+    if isinstance(output, bool) or not isinstance(output, int) or not 1 <= output <= MAX_NUMBER:
+        raise InvalidInput(f"outputs: {str(output)[:80]!r} is neither an output nor an output number.",
+                           field="outputs")
+    return output
+
+
 class ProjectOutputs:
     """``project.outputs``: what the project has produced, for its members (and later its checkers)."""
 
@@ -255,17 +273,7 @@ class ProjectOutputs:
     # -- internals -------------------------------------------------------------------------------------------
     def _id_of(self, output: Any) -> int:
         """The number of a recorded output of this project, from the Output itself or its number."""
-        from workbench.disclosure.output import Output
-
-        if isinstance(output, Output):
-            prefix = f"{self.project_id}_output_"
-            if not (output.uid or "").startswith(prefix):
-                raise InvalidInput("outputs: this output is not recorded in project "
-                                   f"{self.project_id}; make it with p.tables.* of this project.", field="outputs")
-            return int(output.uid[len(prefix):])
-        if isinstance(output, bool) or not isinstance(output, int) or not 1 <= output <= MAX_NUMBER:
-            raise InvalidInput(f"outputs: {output!r} is neither an output nor an output number.", field="outputs")
-        return output
+        return output_number(self.project_id, output)
 
     def _row(self, output_id: int) -> dict[str, Any]:
         from sqlalchemy import select

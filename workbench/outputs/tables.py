@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.outputs.store import SOURCES_ATTR, ProjectOutputs
+from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,11 +41,27 @@ def _columns(data: pd.DataFrame, names: Any, field: str, required: bool = True) 
     return series if many else series[0]
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """Options go to the table function; the workspace's disclosure settings are not one of them."""
+# the options each table function takes besides what its ProjectTables method passes itself
+OPTIONS = {"crosstab": ("rownames", "colnames", "margins", "margins_name", "dropna", "normalize"),
+           "pivot_table": ("fill_value", "margins", "dropna", "margins_name", "observed", "sort"),
+           "groupby_agg": ("dropna",)}
+
+
+def _check_options(method: str, options: dict[str, Any]) -> None:
+    """Options go to the table function; the workspace's disclosure settings are not one of them, and an option
+    the function does not take is refused naming the ones it does."""
     if "settings" in options:
         raise InvalidInput("settings: a project's tables are checked against the workspace's disclosure settings "
                            "(ws.disclosure.settings()); leave settings out.", field="settings")
+    unknown = sorted(set(options) - set(OPTIONS[method]))
+    if unknown:
+        raise InvalidInput(f"{unknown[0]}: {method} takes no option {', '.join(map(repr, unknown))}; its options "
+                           f"are {', '.join(OPTIONS[method])}.", field=unknown[0])
+
+
+def _given(name: Any) -> str | None:
+    """The output name the analyst gave (text, or None for the default)."""
+    return check_optional_text(name, "name", "a name for the output", limit=200)
 
 
 class ProjectTables:
@@ -59,7 +76,7 @@ class ProjectTables:
                  aggfunc: str | None = None, *, name: str | None = None, derived_from: list[str] | None = None,
                  **options: Any) -> Output:
         """``sdc.crosstab`` over columns of ``data``; ``options`` as ``pd.crosstab`` (margins, dropna...)."""
-        _check_options(options)
+        _check_options("crosstab", options)
 
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
@@ -67,14 +84,14 @@ class ProjectTables:
             return sdc.crosstab(_columns(data, index, "index"), _columns(data, columns, "columns"),
                                 _columns(data, values, "values", required=False), aggfunc=aggfunc,
                                 settings=settings, **options)
-        return self._record("crosstab", data, run, name or self._name("crosstab", index, columns, values, aggfunc),
-                            derived_from)
+        return self._record("crosstab", data, run,
+                            _given(name) or self._name("crosstab", index, columns, values, aggfunc), derived_from)
 
     def pivot_table(self, data: pd.DataFrame, values: Any = None, index: Any = None, columns: Any = None,
                     aggfunc: str | list[str] = "mean", *, name: str | None = None,
                     derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.pivot_table``: several values columns and several aggregations at once."""
-        _check_options(options)
+        _check_options("pivot_table", options)
 
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
@@ -82,19 +99,19 @@ class ProjectTables:
             return sdc.pivot_table(data, values=values, index=index, columns=columns, aggfunc=aggfunc,
                                    settings=settings, **options)
         return self._record("pivot_table", data, run,
-                            name or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
+                            _given(name) or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
 
     def groupby_agg(self, data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
                     name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.groupby_agg``: ``data.groupby(by)[values].agg(aggfunc)`` checked."""
-        _check_options(options)
+        _check_options("groupby_agg", options)
 
         def run(settings: Any) -> Output:
             from workbench import disclosure as sdc
 
             return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, **options)
-        return self._record("groupby_agg", data, run, name or self._name("groupby", by, None, values, aggfunc),
-                            derived_from)
+        return self._record("groupby_agg", data, run,
+                            _given(name) or self._name("groupby", by, None, values, aggfunc), derived_from)
 
     def histogram(self, data: pd.DataFrame, column: str, bins: Any = 10, range: tuple[float, float] | None = None,
                   *, name: str | None = None, derived_from: list[str] | None = None) -> Output:
@@ -103,7 +120,7 @@ class ProjectTables:
             from workbench import disclosure as sdc
 
             return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings)
-        return self._record("histogram", data, run, name or f"histogram of {column}", derived_from)
+        return self._record("histogram", data, run, _given(name) or f"histogram of {column}", derived_from)
 
     def ols(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
             derived_from: list[str] | None = None) -> Output:
@@ -128,7 +145,7 @@ class ProjectTables:
 
         def default_name(output: Output) -> str:  # the formula as parsed, never the text as typed
             return f"{method}: {output.properties['formula']}"[:200]
-        return self._record(method, data, run, name or default_name, derived_from)
+        return self._record(method, data, run, _given(name) or default_name, derived_from)
 
     def _record(self, method: str, data: Any, run: Any, name: str | Callable[[Output], str],
                 derived_from: list[str] | None) -> Output:

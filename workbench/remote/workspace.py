@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workbench.catalogue.service import Catalogue
+from workbench.disclosure.output import Output
 from workbench.dp.budgets import Budgets
 from workbench.dp.queries import ProjectDP
 from workbench.governance.access import Access, Owner
@@ -28,11 +29,13 @@ from workbench.remote.service import Service
 
 
 def forward(embedded: Callable[..., Any], operation: str, *, scope: dict[str, Any] | None = None,
-            then: Callable[[Any, Any], Any] | None = None) -> Callable[..., Any]:
+            then: Callable[[Any, Any], Any] | None = None,
+            before: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None) -> Callable[..., Any]:
     """A method calling ``operation`` on the service with the arguments ``embedded`` would take.
 
     ``scope`` adds fixed arguments (a table method's name); the object's ``_scope()`` adds its own (the
-    project); ``then(self, answer)`` rebuilds the answer."""
+    project); ``before(self, arguments)`` turns arguments into what travels; ``then(self, answer)`` rebuilds the
+    answer."""
     signature = inspect.signature(embedded)
 
     @functools.wraps(embedded)
@@ -46,6 +49,8 @@ def forward(embedded: Callable[..., Any], operation: str, *, scope: dict[str, An
                 raise TypeError(f"{embedded.__name__}() takes no extra positional arguments over the service")
             else:
                 arguments[name] = value
+        if before is not None:
+            arguments = before(self, arguments)
         answer = self._service.call(operation, {**self._scope(), **(scope or {}), **arguments})
         return then(self, answer) if then else answer
 
@@ -139,6 +144,18 @@ class RemoteOutputs(_InProject):
         return f"<outputs of project {self._project.id}>"
 
 
+def _by_number(self: _InProject, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Recorded outputs named by their number: the service accepts no output from a kernel, only its number."""
+    from workbench.outputs.store import output_number
+
+    out = dict(arguments)
+    for name in ("outputs", "add", "remove"):
+        value = out.get(name)
+        if isinstance(value, list | tuple):
+            out[name] = [output_number(self._project.id, v) if isinstance(v, Output) else v for v in value]
+    return out
+
+
 class RemoteOutputRequests(_InProject):
     """``project.output_requests``; ``OutputRequest`` objects call back here to change themselves."""
 
@@ -146,10 +163,11 @@ class RemoteOutputRequests(_InProject):
         super().__init__(project)
         self.project_id = project.id
 
-    create = forward(OutputRequests.create, "requests.create", then=lambda self, data: OutputRequest(self, data))
+    create = forward(OutputRequests.create, "requests.create", before=_by_number,
+                     then=lambda self, data: OutputRequest(self, data))
     list = forward(OutputRequests.list, "requests.list")
     get = forward(OutputRequests.get, "requests.get", then=lambda self, data: OutputRequest(self, data))
-    change = forward(OutputRequests.change, "requests.change")
+    change = forward(OutputRequests.change, "requests.change", before=_by_number)
     submit = forward(OutputRequests.submit, "requests.submit")
     withdraw = forward(OutputRequests.withdraw, "requests.withdraw")
     reviews = forward(OutputRequests.reviews, "requests.reviews")

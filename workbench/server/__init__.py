@@ -28,6 +28,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     from jupyter_server.utils import url_path_join
 
     from workbench.server.forward import ForwardHandler, forwarding_target
+    from workbench.server.handlers import KERNEL_BODY_SETTING
     from workbench.server.routes import API_PREFIX, handlers
     from workbench.server.session import WorkspaceHolder
 
@@ -42,6 +43,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         return
     holder = WorkspaceHolder(log=serverapp.log)
     web_app.settings["workbench"] = holder
+    limit = getattr(serverapp, "kernel_body_limit", None)  # `workbench serve`'s setting (WorkbenchServiceApp)
+    if isinstance(limit, int) and limit > 0:
+        web_app.settings[KERNEL_BODY_SETTING] = limit
     # module extensions get no stop hook from jupyter_server: close the workspace (database) when the server exits
     atexit.register(holder.close)
     web_app.add_handlers(".*$", [(url_path_join(base_url, API_PREFIX, pattern), handler)

@@ -2,8 +2,14 @@
 
 Handlers never decide who may do what: they read the request, check its shape (types, known fields), call
 the same service the kernel API calls, and map ``WorkbenchError`` subclasses to statuses (400 InvalidInput,
-403 AccessDenied, 404 NotFound, 409 Conflict). Errors are ``{"message": ..., "field": ...}``; nothing a
-client sends produces a 500.
+403 AccessDenied, 404 NotFound, 409 Conflict, 413 a body over the limit). Errors are ``{"message": ...,
+"field": ...}``; nothing a client sends produces a 500.
+
+Bodies are streamed (``stream_request_body``), so nothing of one is read before ``prepare`` has authenticated
+the caller and, on the kernel route, found the operation and asked the policy whether the caller could ever be
+allowed it. A body larger than the route's limit (``MAX_BODY_BYTES`` for the JSON routes, the kernel route's
+setting for the kernel API) is refused with 413 from its ``Content-Length`` before it is read, and a body sent
+without one is cut off at the limit.
 """
 
 from __future__ import annotations
@@ -31,12 +37,20 @@ from workbench.server.session import WorkspaceHolder, WorkspaceUnavailable
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
 
-STATUS = [(InvalidInput, 400), (AccessDenied, 403), (NotFound, 404), (Conflict, 409), (BudgetExceeded, 409),
-          (DisclosureRisk, 409), (WorkspaceUnavailable, 503)]
+
+
+class BodyTooLarge(InvalidInput):
+    """A request body over the route's limit (413); a kernel raises it again as InvalidInput."""
+
+
+STATUS = [(BodyTooLarge, 413), (InvalidInput, 400), (AccessDenied, 403), (NotFound, 404), (Conflict, 409),
+          (BudgetExceeded, 409), (DisclosureRisk, 409), (WorkspaceUnavailable, 503)]
 TWIN_PREVIEW_ROWS = 20
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200  # a panel shows a page; bigger pages only slow the answer and the browser
 MAX_OFFSET = 1_000_000_000
 MAX_BODY_BYTES = 64 * 1024
+KERNEL_BODY_SETTING = "workbench_kernel_body_limit"  # web_app setting: the kernel route's body limit, in bytes
+DEFAULT_KERNEL_BODY_BYTES = 64 * 1024 * 1024  # DataFrames sent to the service count
 
 
 def error_name(error: WorkbenchError) -> str:
@@ -108,10 +122,63 @@ def _whole_number(name: str, text: str | None, low: int, high: int) -> int | Non
 
 
 # -- the base handler -------------------------------------------------------------------------------------------
+@tornado.web.stream_request_body
 class WorkbenchHandler(APIHandler):
-    """Runs one service call as the authenticated person and answers with JSON."""
+    """Runs one service call as the authenticated person and answers with JSON.
+
+    The body is read only after ``prepare``: authenticated caller, then ``before_body`` (the kernel route's
+    checks), then its size against ``body_limit()``."""
 
     query_fields: tuple[str, ...] = ()
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        self._chunks: list[bytes] = []
+        self._received = 0
+        await super().prepare()
+        if self._finished or self.request.method == "OPTIONS":
+            return
+        if not self.current_user:
+            raise tornado.web.HTTPError(403)  # nobody to act for: refused before anything else, not audited
+        try:
+            await self.before_body()
+            if self._finished:
+                return
+            limit = self.body_limit()
+            connection = self.request.connection
+            if connection is not None and hasattr(connection, "set_max_body_size"):
+                connection.set_max_body_size(limit)  # a body without Content-Length is cut off at the limit
+            declared = self.request.headers.get("Content-Length")
+            if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
+                raise BodyTooLarge(f"body: the request body is {declared.strip()[:20]} bytes; this route takes "
+                                   f"at most {limit:,} bytes.", field="body")
+        except WorkbenchError as error:
+            await self.refuse_before_body(error)
+
+    async def before_body(self) -> None:
+        """Checks that must pass before the body is read (the kernel route's operation and roles)."""
+
+    def body_limit(self) -> int:
+        return MAX_BODY_BYTES
+
+    async def refuse_before_body(self, error: WorkbenchError) -> None:
+        """Answer the refusal, then close the connection, so an unread body is never read."""
+        await self.refuse(error)
+        connection = self.request.connection
+        if connection is not None and hasattr(connection, "close"):
+            connection.close()
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._received <= self.body_limit():
+            self._chunks.append(chunk)
+
+    @property
+    def body(self) -> bytes:
+        """The request body (streamed in by ``data_received``); BodyTooLarge if it went over the limit."""
+        if self._received > self.body_limit():
+            raise BodyTooLarge(f"body: the request body is over {self.body_limit():,} bytes; this route takes at "
+                               "most that.", field="body")
+        return b"".join(self._chunks)
 
     @property
     def holder(self) -> WorkspaceHolder:
@@ -163,10 +230,11 @@ class WorkbenchHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(result))
 
-    def refuse(self, error: WorkbenchError) -> None:
+    def refuse(self, error: WorkbenchError) -> Any:
+        """Answer ``error`` as JSON; returns the future of the answer being sent."""
         self.set_status(status_of(error))
-        self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
-                                "error": error_name(error)}))
+        return self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
+                                       "error": error_name(error)}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Tornado's own errors (403 unauthenticated, 404, 405, a bug's 500) in the API's error shape."""
@@ -242,7 +310,7 @@ class RequestsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
         try:
-            body = read_body(self.request.body, REQUEST_FIELDS, ("project_id", "dataset_id", "justification"))
+            body = read_body(self.body, REQUEST_FIELDS, ("project_id", "dataset_id", "justification"))
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -273,7 +341,7 @@ class DecisionHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self, request_id: str) -> None:
         try:
-            body = read_body(self.request.body, DECISION_FIELDS, ("decision",))
+            body = read_body(self.body, DECISION_FIELDS, ("decision",))
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -353,7 +421,7 @@ class OutputRequestsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self, project_id: str) -> None:
         try:
-            body = read_body(self.request.body, OUTPUT_REQUEST_FIELDS, ("title", "context", "outputs"))
+            body = read_body(self.body, OUTPUT_REQUEST_FIELDS, ("title", "context", "outputs"))
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -367,7 +435,7 @@ class OutputRequestSubmitHandler(WorkbenchHandler):
     async def post(self, project_id: str, request_id: str) -> None:
         try:
             number = path_number("request_id", request_id)
-            read_body(self.request.body or b"{}", {}, ())
+            read_body(self.body or b"{}", {}, ())
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -379,7 +447,7 @@ class OutputRequestWithdrawHandler(WorkbenchHandler):
     async def post(self, project_id: str, request_id: str) -> None:
         try:
             number = path_number("request_id", request_id)
-            body = read_body(self.request.body or b"{}", {"reason": "text?"}, ())
+            body = read_body(self.body or b"{}", {"reason": "text?"}, ())
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -421,7 +489,7 @@ class ReviewDecisionHandler(WorkbenchHandler):
     async def post(self, request_id: str, output_id: str) -> None:
         try:
             number, output = path_number("request_id", request_id), path_number("output_id", output_id)
-            body = read_body(self.request.body, {"decision": "text", "comment": "text?"}, ("decision",))
+            body = read_body(self.body, {"decision": "text", "comment": "text?"}, ("decision",))
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -435,7 +503,7 @@ class ReviewConclusionHandler(WorkbenchHandler):
     async def post(self, request_id: str) -> None:
         try:
             number = path_number("request_id", request_id)
-            body = read_body(self.request.body, {"outcome": "text", "comment": "text?"}, ("outcome",))
+            body = read_body(self.body, {"outcome": "text", "comment": "text?"}, ("outcome",))
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -466,7 +534,7 @@ class ReviewReleaseHandler(WorkbenchHandler):
     async def post(self, request_id: str) -> None:
         try:
             number = path_number("request_id", request_id)
-            read_body(self.request.body or b"{}", {}, ())
+            read_body(self.body or b"{}", {}, ())
         except InvalidInput as error:
             self.refuse(error)
             return
@@ -489,23 +557,61 @@ class ReviewManifestHandler(WorkbenchHandler):
 # -- the kernel API (wb.connect(url=...)) -------------------------------------------------------------------------
 class KernelCallHandler(WorkbenchHandler):
     """One operation of the kernel API (``server/kernel.py``): tagged JSON arguments in; a DataFrame answer as an
-    Arrow IPC stream, any other answer as tagged JSON (``workbench/wire.py``)."""
+    Arrow IPC stream, any other answer as tagged JSON (``workbench/wire.py``).
+
+    In order: the token (``prepare``), the operation and whether the caller's roles could ever call it
+    (``before_body``, asking ``kernel.authorise``), the body's size, and only then the body, decoded with the
+    request decoders (``wire.loads_request``). Refusals at these steps are audited through ``kernel.refused``."""
+
+    _session: Workspace | None = None
+
+    def body_limit(self) -> int:
+        return int(self.settings.get(KERNEL_BODY_SETTING, DEFAULT_KERNEL_BODY_BYTES))
+
+    @property
+    def operation(self) -> str:
+        return self.path_kwargs.get("operation", "")
+
+    async def before_body(self) -> None:
+        from workbench.server.kernel import authorise
+
+        username, operation = self.username(), self.operation
+        self._session = await IOLoop.current().run_in_executor(
+            self.holder.executor, lambda: authorise(self.holder.session(username), operation))
+
+    async def refuse_before_body(self, error: WorkbenchError) -> None:
+        if isinstance(error, BodyTooLarge) and self._session is not None:
+            await self._audit(error)
+        await super().refuse_before_body(error)
+
+    async def _audit(self, error: WorkbenchError) -> None:
+        from workbench.server.kernel import refused
+
+        session, operation = self._session, self.operation
+        await IOLoop.current().run_in_executor(self.holder.executor, lambda: refused(session, operation, error))
 
     @tornado.web.authenticated
     async def post(self, operation: str) -> None:
         from workbench import wire
-        from workbench.server.kernel import call
+        from workbench.server.kernel import call, refused
+
+        session = self._session
+        if session is None:  # prepare refused already
+            return
 
         def work() -> tuple[str, bytes]:
             import pandas as pd
 
-            result = call(self.holder.session(username), operation, wire.loads(self.request.body or b"{}"))
+            try:
+                arguments = wire.loads_request(self.body or b"{}")
+            except InvalidInput as error:
+                raise refused(session, operation, error) from None
+            result = call(session, operation, arguments)
             if isinstance(result, pd.DataFrame):
                 return wire.ARROW, wire.frame_to_arrow(result)
             return wire.JSON, wire.dumps(result)
 
         try:
-            username = self.username()
             content_type, body = await IOLoop.current().run_in_executor(self.holder.executor, work)
         except WorkbenchError as error:
             self.refuse(error)

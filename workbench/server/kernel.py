@@ -5,6 +5,11 @@ its scope, such as the project, giving that bound method). The handler binds the
 method's own signature, calls it as the authenticated person and sends the answer back through ``workbench.wire``.
 So the policy, validation and audit are those of the embedded workspace, and an operation the table does not
 name does not exist: nothing else of the workspace, its files or its database is reachable from a kernel.
+
+Before a request's body is read, ``authorise`` asks whether the operation exists and whether the caller's roles
+could ever be allowed it (``POLICY_ACTIONS`` names the policy actions each operation performs; the policy's
+``may_ever`` answers). A refusal at that step, or while the body is read and decoded, is audited (``refused``) by
+``refused``; the embedded method then judges the actual resource as always.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import InvalidInput, NotFound
+from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
+from workbench.governance.policy import VERBS, may_ever
 
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
@@ -42,6 +48,8 @@ def _output_change(ws: Workspace, project: str, output_id: int) -> Callable[...,
     output = ws.project(project).outputs.get(output_id)
 
     def change(what: str, text: str) -> None:
+        if not isinstance(what, str):
+            raise InvalidInput(f"what: give 'exception' or 'comment', not {type(what).__name__}.", field="what")
         if what == "exception":
             output.request_exception(text)
         elif what == "comment":
@@ -121,6 +129,98 @@ OPERATIONS: dict[str, Callable[..., Callable[..., Any]]] = {
 }
 
 
+# operation → the policy actions it performs (any one of them may be what a call needs); () for none
+POLICY_ACTIONS: dict[str, tuple[str, ...]] = {
+    "whoami": (),
+    **{name: ("catalogue.read",) for name in (
+        "catalogue.search", "catalogue.get", "catalogue.twin", "catalogue.list", "catalogue.departments",
+        "catalogue.search_page", "catalogue.facets", "catalogue.coverage")},
+    "catalogue.export": ("catalogue.export",),
+    "catalogue.register": ("catalogue.register", "catalogue.update"),
+    "catalogue.import_text": ("catalogue.register_reference", "catalogue.register", "catalogue.update"),
+    "people.get": ("people.read",),
+    "people.list": ("people.read",),
+    "people.training": ("people.read",),
+    "projects.list": ("projects.read",),
+    "projects.get": ("projects.read",),
+    "project.update": ("projects.manage",),
+    "project.add_member": ("projects.manage",),
+    "project.remove_member": ("projects.manage",),
+    "project.request_access": ("access.request",),
+    "project.requests": ("projects.read",),
+    "project.grants": ("projects.read",),
+    "project.load": ("data.load",),
+    "project.save": ("data.save",),
+    "project.datasets": ("data.read_saved",),
+    "project.read": ("data.read_saved",),
+    "project.link": ("data.link",),
+    "project.linkage_runs": ("data.read_saved",),
+    "project.linkage_run": ("data.read_saved",),
+    "tables.make": ("outputs.create",),
+    "outputs.list": ("outputs.read",),
+    "outputs.get": ("outputs.read",),
+    "outputs.change": ("outputs.update",),
+    "requests.create": ("requests.create",),
+    "requests.list": ("requests.read",),
+    "requests.get": ("requests.read",),
+    "requests.change": ("requests.update",),
+    "requests.submit": ("requests.update",),
+    "requests.withdraw": ("requests.update",),
+    "requests.reviews": ("requests.read",),
+    "dp.query": ("dp.query",),
+    "dp.budget": ("dp.budget.read",),
+    "access.mine": ("access.list_mine",),
+    "access.settings": ("settings.read",),
+    "owner.requests": ("access.list_to_decide",),
+    "owner.decide": ("access.decide",),
+    "owner.grants": ("projects.read",),
+    "owner.revoke": ("access.revoke",),
+    "owner.delegate": ("access.delegate",),
+    "owner.usage": ("owner.usage",),
+    "budgets.set": ("dp.budget.set",),
+    "budgets.list": ("dp.budget.set",),
+    "review.queue": ("review.queue",),
+    "review.show": ("review.read",),
+    "review.decide": ("review.decide",),
+    "review.conclude": ("review.conclude",),
+    "review.release": ("review.release",),
+    "review.manifest": ("review.read", "review.release"),
+    "disclosure.settings": ("settings.read",),
+    "audit.verify": ("audit.verify",),
+}
+CALL = "kernel.call"  # the audit action of a call to no operation
+
+
+def action_of(name: str) -> str:
+    """The audit action of a call to operation ``name`` (``kernel.<operation>``, or ``kernel.call``)."""
+    return f"kernel.{name}" if name in OPERATIONS else CALL
+
+
+def authorise(ws: Workspace, name: str) -> Workspace:
+    """Refuse, before its body is read, a call to an operation that does not exist (NotFound) or that the
+    caller's roles could never be allowed (AccessDenied); both audited. Returns ``ws`` for the call."""
+    if name not in OPERATIONS:
+        raise refused(ws, name, NotFound(f"No kernel operation {name[:100]!r}; the operations are "
+                                         f"{', '.join(sorted(OPERATIONS))}."))
+    actions = POLICY_ACTIONS.get(name)
+    if actions is None:  # an operation nobody said the policy of is refused to everyone
+        raise refused(ws, name, AccessDenied(f"The kernel operation {name} names no policy action; nobody may "
+                                             "call it."))
+    decisions = [may_ever(ws._ctx.actor, action) for action in actions]
+    if decisions and not any(decisions):
+        action, decision = actions[0], decisions[0]
+        error = AccessDenied(f"{ws.user} may not {VERBS.get(action, action)} anything through the kernel "
+                             f"operation {name}: {decision.reason}.")
+        raise ws._ctx.audit_refused(action_of(name), name, error, outcome="denied")
+    return ws
+
+
+def refused(ws: Workspace, name: str, error: WorkbenchError) -> WorkbenchError:
+    """Audit a call refused before the operation ran (unknown operation, body too large or undecodable), as
+    ``refused`` by the caller; returns ``error`` to raise."""
+    return ws._ctx.audit_refused(action_of(name), name[:100], error)
+
+
 def _bind(name: str, function: Callable[..., Any], arguments: dict[str, Any], what: str) -> inspect.BoundArguments:
     """``arguments`` bound to ``function`` by name, or InvalidInput naming what is missing or unknown."""
     signature = inspect.signature(function)
@@ -167,4 +267,4 @@ def _plain(result: Any) -> Any:
     return result
 
 
-__all__ = ["DP_METHODS", "OPERATIONS", "TABLE_METHODS", "call"]
+__all__ = ["DP_METHODS", "OPERATIONS", "POLICY_ACTIONS", "TABLE_METHODS", "authorise", "call", "refused"]

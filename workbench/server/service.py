@@ -18,7 +18,7 @@ import tempfile
 from typing import Any
 
 from jupyter_server.serverapp import ServerApp
-from traitlets import Unicode, default
+from traitlets import Integer, Unicode, default, validate
 
 from workbench.errors import InvalidInput, WorkbenchError
 
@@ -36,6 +36,16 @@ class WorkbenchServiceApp(ServerApp):
     default_services = ("api", "auth")
 
     workspace_home = Unicode("", help="The workspace folder to serve (default: $WORKBENCH_HOME).").tag(config=True)
+    kernel_body_limit = Integer(
+        64 * 1024 * 1024, help="The largest request body a kernel may send, in bytes (DataFrames included); a "
+        "larger one is refused with 413 before it is read.").tag(config=True)
+
+    @validate("kernel_body_limit")
+    def _positive_limit(self, proposal: Any) -> int:
+        if proposal["value"] < 1024:
+            raise InvalidInput(f"kernel_body_limit: {proposal['value']} bytes is too small; give at least 1024.",
+                               field="kernel_body_limit")
+        return proposal["value"]
 
     @default("terminals_enabled")
     def _no_terminals(self) -> bool:
@@ -144,8 +154,10 @@ def _hub_settings() -> dict[str, Any]:
 
 
 def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, port: int | None = None,
-        hub: bool = False, log_level: str = "INFO") -> int:
-    """Serve the workspace at ``home`` until SIGTERM/SIGINT; refuse (WorkbenchError) if it cannot be opened."""
+        hub: bool = False, log_level: str = "INFO", max_body_mib: int | None = None) -> int:
+    """Serve the workspace at ``home`` until SIGTERM/SIGINT; refuse (WorkbenchError) if it cannot be opened.
+
+    ``max_body_mib``: the largest request body a kernel may send (default 64 MiB)."""
     from traitlets.config import Config
 
     from workbench.config import resolve_home
@@ -159,6 +171,11 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
     # adds by itself, so a page on another host name (DNS rebinding) gains nothing; under a hub, as JupyterHub's
     # own single-user servers do.
     settings: dict[str, Any] = {"workspace_home": str(path), "log_level": log_level, "allow_remote_access": True}
+    if max_body_mib is not None:
+        if isinstance(max_body_mib, bool) or not isinstance(max_body_mib, int) or not 1 <= max_body_mib <= 4096:
+            raise InvalidInput(f"--max-body-mib: {max_body_mib!r} is not a whole number of MiB from 1 to 4096.",
+                               field="max_body_mib")
+        settings["kernel_body_limit"] = max_body_mib * 1024 * 1024
     if hub:
         if ip is not None or port is not None:
             raise InvalidInput("--hub: the hub's JUPYTERHUB_SERVICE_URL sets the address; leave out --ip and "
