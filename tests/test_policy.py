@@ -106,6 +106,12 @@ def test_resource_rules() -> None:
     assert decide(owner, "catalogue.update", {"owner": None, "current_owner": "me"})
     admin = Actor("root.admin", frozenset({"admin"}), registered=True)
     assert decide(admin, "catalogue.update", {"owner": "x", "current_owner": "y"})
+    # nobody makes themselves the owner of another person's dataset, admins included
+    assert not decide(admin, "catalogue.update", {"owner": "root.admin", "current_owner": "y"})
+    assert decide(admin, "catalogue.update", {"owner": "root.admin", "current_owner": None})
+    # nobody joins a project whose current grants they approved
+    assert not decide(admin, "projects.manage", {"member": "root.admin", "decided_grants": [3]})
+    assert decide(admin, "projects.manage", {"member": "root.admin", "decided_grants": []})
     # bootstrap: only into an empty workspace may a stranger register (as its first admin)
     assert decide(Actor("first"), "people.manage", {"people_count": 0})
     assert not decide(Actor("first"), "people.manage", {"people_count": 1})

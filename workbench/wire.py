@@ -18,6 +18,7 @@ failure to read it says so without naming that folder or quoting the files.
 from __future__ import annotations
 
 import base64
+import contextvars
 import dataclasses
 import io
 import json
@@ -35,6 +36,8 @@ MAX_OUTPUT_ENTRIES = 256  # results.json, the released and unreleased tables, th
 MAX_OUTPUT_RATIO = 100  # unpacked / packed bytes, beyond the first MiB: CSV and JSON pack ~10:1, a bomb ~1000:1
 RATIO_FREE_BYTES = 1024 * 1024
 CHUNK = 64 * 1024
+MAX_FREE_CELLS = 1_000_000  # values the frames of a request may have beyond 8 per byte (null columns take none)
+_CELLS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("cells")  # values left for a request's frames
 
 # result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel)
 TYPES: dict[str, tuple[str, str, str]] = {
@@ -64,22 +67,76 @@ def frame_to_arrow(frame: Any) -> bytes:
     return sink.getvalue()
 
 
-def arrow_to_frame(source: Any) -> Any:
-    """An Arrow IPC stream (bytes or a readable file) as a DataFrame."""
+def arrow_to_frame(source: Any, packed: int | None = None) -> Any:
+    """An Arrow IPC stream (bytes or a readable file) as a DataFrame. ``packed``: the stream's size, when it came
+    in a kernel's request; its values and types are then checked before pandas builds anything
+    (``_check_expansion``)."""
     import pyarrow as pa
 
     if isinstance(source, bytes | bytearray | memoryview):
         source = pa.BufferReader(bytes(source))
     try:
         table = pa.ipc.open_stream(source).read_all()
+        if packed is not None:
+            _check_expansion(table, packed)
         frame = table.to_pandas()
     except (pa.ArrowException, OSError, ValueError, TypeError) as error:
+        if isinstance(error, InvalidInput):
+            raise
         raise InvalidInput(f"data: not an Arrow IPC stream of a DataFrame ({type(error).__name__}).",
                            field="data") from None
     for field in table.schema:  # pandas gets list cells as numpy arrays; the frame sent had Python lists
         if pa.types.is_list(field.type) and field.name in frame.columns:
             frame[field.name] = [v.tolist() if hasattr(v, "tolist") else v for v in frame[field.name]]
     return frame
+
+
+def _views(kind: Any) -> bool:
+    """Whether an Arrow type is, or holds, one whose values may share storage: run-end encoded (one run stands
+    for any number of rows) and the view types (every row may point at the same bytes)."""
+    import pyarrow as pa
+
+    if any(test(kind) for test in (pa.types.is_run_end_encoded, pa.types.is_string_view, pa.types.is_binary_view,
+                                   pa.types.is_list_view, pa.types.is_large_list_view)):
+        return True
+    return any(_views(kind.field(i).type) for i in range(kind.num_fields)) or (
+        pa.types.is_dictionary(kind) and _views(kind.value_type))
+
+
+def _values(array: Any) -> int:
+    """How many values pandas builds for an Arrow array: its rows, and the values inside list and struct cells."""
+    import pyarrow as pa
+
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        return len(array) + len(array.dictionary)
+    count = len(array)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        count += _values(array.flatten())
+    elif pa.types.is_struct(kind):
+        count += sum(_values(array.field(i)) for i in range(kind.num_fields))
+    return count
+
+
+def _check_expansion(table: Any, packed: int) -> None:
+    """Refuse a frame that pandas would build far larger than the request it came in. A column of type null, or
+    run-end encoded, has rows that take no bytes at all, so a few hundred bytes could ask for billions of cells;
+    every other column takes at least a bit per value. So the values of all the frames of one request may number
+    at most 8 per byte of the request (and ``MAX_FREE_CELLS`` more), which any frame ``frame_to_arrow`` wrote
+    meets."""
+    if any(_views(field.type) for field in table.schema):
+        raise InvalidInput("data: a frame must travel as plain Arrow columns (as workbench.wire.frame_to_arrow "
+                           "writes them), not run-end encoded or view columns.", field="data")
+    cells = max(table.num_rows, 1) * max(table.num_columns, 1)
+    cells = max(cells, sum(_values(chunk) for column in table.columns for chunk in column.chunks))
+    budget = _CELLS.get(None)
+    left = budget[0] if budget is not None else MAX_FREE_CELLS + 8 * packed
+    if cells > left:
+        raise InvalidInput(f"data: a frame of {table.num_rows:,} rows and {table.num_columns:,} columns ("
+                           f"{cells:,} values) cannot have come in a request of this size; send frames as "
+                           "workbench.wire.frame_to_arrow writes them.", field="data")
+    if budget is not None:
+        budget[0] -= cells
 
 
 # -- tagged JSON -------------------------------------------------------------------------------------------------
@@ -98,7 +155,11 @@ def loads_request(raw: bytes | str) -> Any:
 
     A recorded output (``$output``) or a result class other than ``LinkageSpec`` is refused before any of it is
     decoded: outputs are named by their number, and results travel from the service to the kernel only."""
-    return _guarded(_json(raw), REQUESTS)
+    budget = _CELLS.set([MAX_FREE_CELLS + 8 * len(raw or b"")])
+    try:
+        return _guarded(_json(raw), REQUESTS)
+    finally:
+        _CELLS.reset(budget)
 
 
 def _guarded(tree: Any, rules: _Rules) -> Any:
@@ -205,7 +266,7 @@ def _decode(tree: Any, rules: _Rules) -> Any:
 def _frame(body: str) -> Any:
     raw = base64.b64decode(_text(body), validate=True)
     _check_uncompressed(raw)
-    return arrow_to_frame(raw)
+    return arrow_to_frame(raw, packed=len(raw) if _CELLS.get(None) is not None else None)
 
 
 def _check_uncompressed(raw: bytes) -> None:

@@ -157,14 +157,40 @@ def _read_node(graph: Graph, cls: ClassDef, node: Node) -> dict[str, Any]:
     return record
 
 
+def _remote_context(tree: Any) -> Any:
+    """The first @context (or @import) in a JSON-LD document that names a document elsewhere rather than being
+    written inline, or None. rdflib would fetch it, from a URL or a local file, inside the service."""
+    if isinstance(tree, list):
+        return next((found for item in tree if (found := _remote_context(item)) is not None), None)
+    if not isinstance(tree, dict):
+        return None
+    for key, value in tree.items():
+        if key in ("@context", "@import"):
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    return item
+        found = _remote_context(value)
+        if found is not None:
+            return found
+    return None
+
+
 def from_jsonld(text: str, *, source: str = "JSON-LD") -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Parse DCAT JSON-LD into validated (datasets, distributions) records; refuse malformed input."""
     rdflib = _rdf()
     model = schema()
     try:
-        json.loads(text)
-    except ValueError as exc:
+        tree = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise InvalidInput(f"{source} is not valid JSON: {exc}. Nothing was imported.", field="json") from None
+    try:
+        remote = _remote_context(tree)
+    except RecursionError:
+        raise InvalidInput(f"{source} is nested too deeply. Nothing was imported.", field="json-ld") from None
+    if remote is not None:
+        raise InvalidInput(f"{source} refers to a context elsewhere ({str(remote)[:80]!r}); give the @context inline "
+                           "as a JSON object: the workbench never fetches a context from a URL or a file. Nothing "
+                           "was imported.", field="json-ld")
     graph = rdflib.Graph()
     try:
         graph.parse(data=text, format="json-ld")

@@ -584,16 +584,18 @@ class Catalogue:
                 "action": "updated" if exists else "created"}
 
     def _write_contact_point(self, conn: Connection, record: dict[str, Any]) -> dict[str, str]:
-        from sqlalchemy import insert, select, update
+        from sqlalchemy import func, insert, select, update
 
         from workbench.db.schema import contact_points as t
 
-        exists = conn.execute(select(t.c.email, t.c.registered_by).where(t.c.email == record["email"])).first()
+        # one mailbox is one contact point, however its address is spelt (case, surrounding spaces)
+        exists = conn.execute(select(t.c.email, t.c.registered_by).where(
+            func.lower(func.trim(t.c.email)) == record["email"].strip().lower())).first()
         self._ctx.check("catalogue.register_reference", f"contact point {record['email']}",
                         registered_by=exists.registered_by if exists else None)
         if exists:
-            conn.execute(update(t).where(t.c.email == record["email"]).values(name=record["contactName"],
-                                                                                record=record))
+            conn.execute(update(t).where(t.c.email == exists.email).values(name=record["contactName"],
+                                                                             record=record))
         else:
             conn.execute(insert(t).values(email=record["email"], name=record["contactName"], record=record,
                                           registered_by=self._ctx.actor.username, registered_at=datetime.now(UTC)))

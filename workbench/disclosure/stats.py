@@ -165,7 +165,13 @@ def codes(key: object, *, dropna: bool = True) -> tuple[np.ndarray, pd.Index]:
     try:
         found, labels = pd.factorize(key, sort=True, use_na_sentinel=dropna)
     except TypeError:  # labels of mixed types cannot be sorted
-        found, labels = pd.factorize(key, sort=False, use_na_sentinel=dropna)
+        try:
+            found, labels = pd.factorize(key, sort=False, use_na_sentinel=dropna)
+        except TypeError:  # nor can lists, dicts and other unhashable values be grouped at all
+            name = getattr(key, "name", None)
+            raise InvalidInput(f"{name if name is not None else 'a grouping column'}: holds values that cannot "
+                               "be grouped (lists, dicts or other objects); give it text, numbers or dates.",
+                               field="index") from None
     return np.asarray(found, dtype=np.int64), pd.Index(labels)
 
 

@@ -9,6 +9,7 @@ build the table and places the grouped statistics on its rows and columns by lab
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from workbench.errors import InvalidInput
 ROUNDABLE = (None, "count", "sum")
 ADDITIVE = ("sum", "mean")
 GRID_LIMIT = 5_000_000  # above this many row × column combinations, group by observed combinations only
+MAX_BINS = 10_000  # bins of a histogram: far more than a checked table can show, and numpy allocates them all
 
 
 def _mode(series: pd.Series) -> Any:
@@ -167,7 +169,10 @@ def _mask(table: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
             continue
         column = out.iloc[:, position]
         if pd.api.types.is_integer_dtype(column.dtype) and not isinstance(column.dtype, pd.CategoricalDtype):
-            column = column.astype("Int64")
+            try:
+                column = column.astype("Int64")
+            except (TypeError, ValueError, OverflowError):  # unsigned values past the range of Int64
+                column = column.astype("Float64")
         elif pd.api.types.is_bool_dtype(column.dtype):
             column = column.astype("boolean")
         out.isetitem(position, column.mask(column_mask))
@@ -574,6 +579,19 @@ def groupby_agg(data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[st
 # histogram
 # --------------------------------------------------------------------------------------------------------------
 
+def _check_bins(bins: Any) -> None:
+    """A number of bins from 1 to ``MAX_BINS``, or at most ``MAX_BINS`` + 1 edges: numpy allocates every bin (and
+    would size them itself from the data for a name such as 'fd'), so an unbounded count exhausts the memory."""
+    if isinstance(bins, bool) or not isinstance(bins, numbers.Integral | list | tuple | np.ndarray | pd.Index):
+        raise InvalidInput(f"bins: give a number of bins (1 to {MAX_BINS:,}) or a list of increasing edges, not "
+                           f"{type(bins).__name__}.", field="bins")
+    if isinstance(bins, numbers.Integral) and not 1 <= bins <= MAX_BINS:
+        raise InvalidInput(f"bins: {bins} is not a number of bins from 1 to {MAX_BINS:,}.", field="bins")
+    if not isinstance(bins, numbers.Integral) and not 2 <= len(bins) <= MAX_BINS + 1:
+        raise InvalidInput(f"bins: {len(bins):,} edges; give from 2 to {MAX_BINS + 1:,} increasing edges.",
+                           field="bins")
+
+
 def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, float] | None = None, *,
               settings: DisclosureSettings | None = None) -> Output:
     """Counts per bin with disclosure control: empty outer bins are trimmed, and outer bin edges that sit on
@@ -583,6 +601,7 @@ def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, floa
         raise InvalidInput(f"x: give a column of numbers, not {type(x).__name__}.", field="x")
     if len(x) == 0:
         raise InvalidInput("x: there are no values, so there is no histogram to check.", field="x")
+    _check_bins(bins)
     array = numeric_values(x, "x")
     present = array[~np.isnan(array)]
     try:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 TOLERANCE = 1e-9  # ε sums are floats; a spend that lands exactly on the budget must pass
+MIN_QUERY_EPSILON = 1e-6  # a query's privacy loss; below it the noise overflows the integers it is drawn in
 BUDGET_COLUMNS = ["dataset_id", "scope", "epsilon", "spent", "remaining", "queries", "set_by", "set_at"]
 
 
@@ -31,6 +32,10 @@ def check_epsilon(value: Any, field: str = "epsilon", *, allow_zero: bool = Fals
         what = "zero or more" if allow_zero else "more than zero"
         raise InvalidInput(f"{field}: {value!r} is not a finite number {what}; privacy loss is a positive number "
                            "such as 0.5 or 1 (smaller: more noise, less budget spent).", field=field)
+    if not allow_zero and value < MIN_QUERY_EPSILON:
+        raise InvalidInput(f"{field}: {value!r} is below {MIN_QUERY_EPSILON:g}; at so small a privacy loss the noise "
+                           "is larger than any number the answer could hold, so the query would say nothing. Use "
+                           "a larger epsilon such as 0.1.", field=field)
     return float(value)
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 MAX_CONTRIBUTIONS = 1000
 MAX_CELLS = 100_000
 MAX_BINS = 10_000
+MAX_BOUND = 1e15  # the size of a bound: past it widths overflow and the quantile mechanism has no candidate
 NUMERIC = ("integer", "float")
 AGGFUNCS = ("count", "sum", "mean")
 PERSON = "\0person"  # the column of person-key codes used for clipping (no catalogue column can be named so)
@@ -92,8 +93,10 @@ def _bounds(value: Any, column: str) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise InvalidInput(f"bounds: {value!r} is not a (lower, upper) pair of numbers, e.g. {example}.",
                            field="bounds") from None
-    if not (math.isfinite(lower) and math.isfinite(upper)):
-        raise InvalidInput(f"bounds: {value!r} must be finite numbers, e.g. {example}.", field="bounds")
+    if not (math.isfinite(lower) and math.isfinite(upper) and math.isfinite(upper - lower)
+            and max(abs(lower), abs(upper)) <= MAX_BOUND):
+        raise InvalidInput(f"bounds: {value!r} must be finite numbers no larger than {MAX_BOUND:g} in size, e.g. "
+                           f"{example}.", field="bounds")
     if lower >= upper:
         raise InvalidInput(f"bounds: the lower bound ({lower:g}) must be below the upper ({upper:g}); they are "
                            "reversed or equal.", field="bounds")

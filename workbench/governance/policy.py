@@ -72,9 +72,13 @@ def _register_dataset(actor: Actor, resource: Mapping[str, Any]) -> Decision:
 
 def _update_dataset(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     """Admins change any entry; its data owner changes their own and may not hand it to someone else."""
+    current, owner = resource.get("current_owner"), resource.get("owner")
+    if owner == actor.username and current not in (None, actor.username):
+        return _deny(f"nobody makes themselves the owner of a dataset another person owns ({current}); the owner "
+                     "decides its access requests, so another admin must hand it to you")
     if actor.has("admin"):
         return _allow("admins may change any catalogue entry")
-    if actor.has("data_owner") and resource.get("current_owner") == actor.username:
+    if actor.has("data_owner") and current == actor.username:
         if resource.get("owner") in (None, actor.username):
             return _allow("the data owner may change their own entry")
         return _deny("only an admin may hand a dataset to another data owner")
@@ -95,6 +99,21 @@ def _register_reference(actor: Actor, resource: Mapping[str, Any]) -> Decision:
         return _allow("admins may change any distribution or contact point")
     return _deny(f"it belongs to {holder}, who registered it; only {holder} or an admin may change it (register "
                  "yours under an identifier of its own)")
+
+
+def _manage_projects(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """Admins manage projects, but nobody is added to a project whose current grants they decided: leaving a
+    project, approving its request and joining again would otherwise decide access for a project one works in.
+    ``resource["decided_grants"]``: the current grants of the project the person being added approved."""
+    allowed = _roles("admin")(actor, resource)
+    if not allowed:
+        return allowed
+    decided = resource.get("decided_grants")
+    if decided:
+        return _deny(f"{resource.get('member')} approved the project's current grant(s) "
+                     f"{', '.join(str(g) for g in decided)}, and nobody works in a project whose access they "
+                     "decided; add someone else, or revoke the grant and have another owner or delegate decide")
+    return allowed
 
 
 def _first_person(actor: Actor, resource: Mapping[str, Any]) -> Decision:
@@ -313,7 +332,7 @@ ACTIONS = {
     "people.manage": _first_person,
     "projects.read": _registered,
     "departments.manage": _roles("admin"),
-    "projects.manage": _roles("admin"),
+    "projects.manage": _manage_projects,
     "people.accredit": _roles("admin"),
     "people.train": _roles("admin", "trainer"),
     "access.request": _request_access,

@@ -331,6 +331,9 @@ class Projects:
             if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
                 raise NotFound(f"No person {username!r} is registered in this workspace.")
             current = record["members"].get(username)
+            if current is None and role is not None:  # joining: not a project whose current access one decided
+                self._ctx.check("projects.manage", f"project {id}", member=username,
+                                decided_grants=self._decided_grants(conn, id, username))
             if username == record["lead"] and role != "lead":
                 raise Conflict(f"{username} leads project {id}; make someone else lead first.")
             key = (project_members.c.project_id == id) & (project_members.c.username == username)
@@ -349,6 +352,17 @@ class Projects:
                 conn.execute(update(projects).where(projects.c.id == id).values(lead=username))
             audit.append(conn, self._ctx.actor.username, "projects.members", f"project {id}",
                          detail={"member": username, "before": current, "after": role})
+
+    @staticmethod
+    def _decided_grants(conn: Connection, id: str, username: str) -> list[int]:
+        """The unrevoked, unexpired grants of project ``id`` that ``username`` approved."""
+        from sqlalchemy import select
+
+        from workbench.db.schema import grants
+
+        return list(conn.execute(select(grants.c.id).where(
+            (grants.c.project_id == id) & (grants.c.granted_by == username) & grants.c.revoked_at.is_(None)
+            & (grants.c.expires >= dt.date.today())).order_by(grants.c.id)).scalars())
 
     @staticmethod
     def _record(conn: Connection, id: str) -> dict[str, Any]:

@@ -26,18 +26,37 @@ if TYPE_CHECKING:
 
 PSEUDONYM = re.compile(r"^[0-9a-f]{20}$")  # the workbench's pseudonyms: 20 hex characters of an HMAC
 SAMPLE = 2000  # labels and cells looked at per axis / column for pseudonyms
+# one character that may stand between the groups of a number written to dodge the screen: spaces, dashes of
+# every kind, dots, commas, slashes, underscores, colons, middle dots
+SEPARATOR = r"[\s\-\u2010-\u2015\u2212.,/_:\u00b7]"
 # values in free text that look like identifiers (and what they look like); a run of more digits than the
 # ``max_digits_in_text`` setting is refused too
 IDENTIFIER_PATTERNS = (
-    ("an NHS number", re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")),
+    ("an NHS number", re.compile(rf"(?<!\d)\d{{3}}{SEPARATOR}?\d{{3}}{SEPARATOR}?\d{{4}}(?!\d)")),
     ("a National Insurance number", re.compile(
         r"(?<![A-Za-z0-9#])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])", re.I)),
-    ("a postcode", re.compile(r"(?<![A-Za-z0-9#])[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}(?![A-Za-z0-9])")),
+    ("a postcode", re.compile(r"(?<![A-Za-z0-9#])(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2})"
+                              r"(?![A-Za-z0-9])")),
     ("a pseudonym (20 or more hexadecimal characters)", re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{20,}(?![0-9A-Fa-f])")),
 )
 
+# runs of hexadecimal groups joined by single separators: a pseudonym split up ("2ace504c92 bf79c60fd4")
+SPLIT_HEX = re.compile(rf"(?<![0-9A-Za-z])[0-9A-Fa-f]+(?:{SEPARATOR}[0-9A-Fa-f]+)+(?![0-9A-Za-z])")
+
+# categories of characters that hide or reorder text on screen: control, format (bidirectional overrides,
+# zero-width), surrogate, private use, unassigned, line and paragraph separators
+HIDING = ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+
 # ONS (GSS) geography codes, a letter and eight digits (E06000002): public, so not a record number
 GEOGRAPHY_CODE = re.compile(r"(?<![A-Za-z0-9])[EJKLMNSW]\d{8}(?![A-Za-z0-9])")
+
+
+def _nhs_number(digits: str) -> bool:
+    """Whether ten digits carry a valid NHS number check digit (modulus 11)."""
+    if len(digits) != 10 or not digits.isascii():
+        return False
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)) % 11
+    return check != 10 and check % 11 == int(digits[9])
 
 
 def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
@@ -49,9 +68,26 @@ def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
         found = pattern.search(normal)
         if found:
             return what, found.group()
-    found = re.search(rf"\d{{{max_digits + 1},}}", GEOGRAPHY_CODE.sub(" ", normal))
+    plain = GEOGRAPHY_CODE.sub(" ", normal)
+    found = re.search(rf"\d{{{max_digits + 1},}}", plain)
     if found:
         return f"a record number (more than {max_digits} digits in a row)", found.group()
+    for found in re.finditer(rf"(?<!\d)\d+(?:{SEPARATOR}\d+)+(?!\d)", plain):
+        groups = re.findall(r"\d+", found.group())
+        for start in range(len(groups)):  # any consecutive groups holding ten digits in all
+            for end in range(start + 1, len(groups) + 1):
+                digits = "".join(groups[start:end])
+                if len(digits) >= 10:
+                    if _nhs_number(digits):
+                        return "an NHS number (its ten digits split up)", found.group()
+                    break
+    found = re.search(rf"(?<![\d\w])\d(?:{SEPARATOR}\d){{{max_digits},}}(?![\d\w])", plain)
+    if found:
+        return f"a record number written digit by digit (more than {max_digits} digits)", found.group()
+    for found in SPLIT_HEX.finditer(plain):
+        run = re.sub(r"[^0-9A-Fa-f]", "", found.group())
+        if len(run) >= 20 and sum(c.isdigit() for c in run) >= 5 and sum(c.isalpha() for c in run) >= 3:
+            return "a pseudonym split into parts (20 or more hexadecimal characters)", found.group()
     return None
 
 
@@ -67,6 +103,11 @@ def text_problem(field: str, text: Any, max_digits: int) -> str | None:
         return None
     found = identifier_in_text(text, max_digits)
     if found is None:
+        hidden = next((ch for ch in text if unicodedata.category(ch) in HIDING and ch not in "\n\r\t"), None)
+        if hidden is not None:
+            return (f"{field}: it holds character U+{ord(hidden):04X}, an invisible or control character (a "
+                    "right-to-left override, a zero-width space...) that changes or hides what a checker reads: "
+                    "remove it")
         return None
     what, token = found
     return (f"{field}: {_masked(token)!r} looks like {what}; text that leaves with an output must not hold "

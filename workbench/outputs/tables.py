@@ -158,12 +158,26 @@ class ProjectTables:
                 raise InvalidInput(f"data: give the pandas DataFrame the table is made from, not "
                                    f"{type(data).__name__}.", field="data")
             if derived_from is None:
-                derived_from = list(data.attrs.get(SOURCES_ATTR) or [])
+                derived_from = data.attrs.get(SOURCES_ATTR) or []
+                if not isinstance(derived_from, list | tuple):  # attrs travel with the frame: the sender's to set
+                    raise InvalidInput(f"derived_from: the frame's own record of its sources (attrs"
+                                       f"[{SOURCES_ATTR!r}]) is a {type(derived_from).__name__}, not a list of "
+                                       "names; name its sources, e.g. derived_from=['ons.lfs'].", field="derived_from")
+                derived_from = list(derived_from)
             if not derived_from:
                 raise InvalidInput("derived_from: this frame does not say where it came from (frames from "
                                    "project.load and project.read do); name its sources, e.g. "
                                    "derived_from=['ons.lfs'].", field="derived_from")
-            output = run(self._settings())
+            try:
+                output = run(self._settings())
+            except WorkbenchError:
+                raise
+            except (NotImplementedError, TypeError, ValueError, OverflowError, ZeroDivisionError) as error:
+                # pandas and numpy refusing a column's type or values (float16 keys, bytes, decimals summed
+                # with floats...): the data sent cannot be tabulated as asked, which is the caller's to change
+                raise InvalidInput(f"data: these columns cannot be tabulated as asked ({type(error).__name__}: "
+                                   f"{str(error)[:200]}); give numbers as int64 or float64 and labels as text, "
+                                   "e.g. df[col].astype(float) or .astype(str).", field="data") from None
         except AccessDenied:
             raise  # the policy's refusals are audited where they are made
         except WorkbenchError as error:
