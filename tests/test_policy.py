@@ -112,6 +112,9 @@ def test_resource_rules() -> None:
     # nobody joins a project whose current grants they approved
     assert not decide(admin, "projects.manage", {"member": "root.admin", "decided_grants": [3]})
     assert decide(admin, "projects.manage", {"member": "root.admin", "decided_grants": []})
+    # nor one whose output requests they reviewed or concluded
+    assert not decide(admin, "projects.manage", {"member": "root.admin", "decided_grants": [], "checked_requests": [2]})
+    assert decide(admin, "projects.manage", {"member": "root.admin", "decided_grants": [], "checked_requests": []})
     # bootstrap: only into an empty workspace may a stranger register (as its first admin)
     assert decide(Actor("first"), "people.manage", {"people_count": 0})
     assert not decide(Actor("first"), "people.manage", {"people_count": 1})

@@ -6,7 +6,7 @@ against the embedded workspace and a real ``workbench serve`` (the ``kernel`` fi
 - Separation of duties, one admin alone: an admin who is an analyst in a project made themselves the owner of a
   dataset (admins may change any entry), left the project, approved its pending request as owner, joined again and
   loaded the data. Nobody now makes themselves a dataset's owner, and nobody joins a project whose current grants
-  they approved.
+  they approved, or whose output requests they reviewed or concluded (the same dance for output checking).
 - The text screen let identifiers through that were merely re-spaced: an NHS number as 943.476.5919, 943/476/5919,
   943_476_5919, 943–476–5919, 9434 765919, 9,434,765,919 or digit by digit; a lower-case postcode; a pseudonym
   split into groups. Each went into an output's name, a comment and a request's title. So did a right-to-left
@@ -43,6 +43,7 @@ import pytest
 from conftest import (
     ADMIN,
     ANALYST,
+    CHECKER2,
     DATASET,
     OTHER_PROJECT,
     OWNER,
@@ -128,6 +129,25 @@ def test_nobody_joins_a_project_whose_current_grant_they_approved(kernel, desk) 
     admin.project(OTHER_PROJECT).add_member("chris.checker", "reviewer")  # adding others is unchanged
     host.access.revoke(grant, reason="decided by a future member")
     admin.project(OTHER_PROJECT).add_member(ADMIN, "analyst")  # once the grant is revoked, they may join
+
+
+def test_nobody_joins_a_project_whose_outputs_they_checked(kernel, desk) -> None:
+    """The same dance for outputs: ADMIN, also an output checker, reviews PROJECT's request from outside it, then
+    tries to join it (an admin who left a project to check its outputs must not come back)."""
+    from outputs.checking import record_table, submitted
+
+    host = desk(ADMIN)
+    host.people.set_roles(ADMIN, ["admin", "output_checker"])
+    request = submitted(desk, [record_table(desk)])
+    admin = kernel(ADMIN)
+    admin.review.decide(request.id, request.outputs[0], "approve", "Safe")
+    before, denied = state(host), len(refused(host, "projects.manage", ADMIN, "denied"))
+    with pytest.raises(AccessDenied, match=f"{ADMIN} checked the project's output request\\(s\\) {request.id}, and "
+                                           "nobody works in a project whose outputs they checked"):
+        admin.project(PROJECT).add_member(ADMIN, "analyst")
+    assert state(host) == before
+    assert len(refused(host, "projects.manage", ADMIN, "denied")) == denied + 1
+    admin.project(PROJECT).add_member(CHECKER2, "reviewer")  # adding others is unchanged
 
 
 DODGES = [("943.476.5919", "NHS number"), ("943/476/5919", "NHS number"), ("943_476_5919", "NHS number"),

@@ -102,9 +102,10 @@ def _register_reference(actor: Actor, resource: Mapping[str, Any]) -> Decision:
 
 
 def _manage_projects(actor: Actor, resource: Mapping[str, Any]) -> Decision:
-    """Admins manage projects, but nobody is added to a project whose current grants they decided: leaving a
-    project, approving its request and joining again would otherwise decide access for a project one works in.
-    ``resource["decided_grants"]``: the current grants of the project the person being added approved."""
+    """Admins manage projects, but nobody is added to a project whose access they decided or whose outputs they
+    checked: leaving a project, approving its request or its outputs and joining again would otherwise decide for
+    a project one works in. ``resource["decided_grants"]``: the current grants of the project the person being
+    added approved; ``resource["checked_requests"]``: the project's output requests they reviewed or concluded."""
     allowed = _roles("admin")(actor, resource)
     if not allowed:
         return allowed
@@ -113,6 +114,11 @@ def _manage_projects(actor: Actor, resource: Mapping[str, Any]) -> Decision:
         return _deny(f"{resource.get('member')} approved the project's current grant(s) "
                      f"{', '.join(str(g) for g in decided)}, and nobody works in a project whose access they "
                      "decided; add someone else, or revoke the grant and have another owner or delegate decide")
+    checked = resource.get("checked_requests")
+    if checked:
+        return _deny(f"{resource.get('member')} checked the project's output request(s) "
+                     f"{', '.join(str(r) for r in checked)}, and nobody works in a project whose outputs they "
+                     "checked; add someone else")
     return allowed
 
 
