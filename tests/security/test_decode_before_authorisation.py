@@ -387,3 +387,17 @@ def test_a_real_service_authorises_before_it_decodes(hostile, tmp_path, database
     outcomes = {(e["action"], e["outcome"]) for e in events_of(admin, ANALYST)}
     assert {("kernel.call", "refused"), ("kernel.requests.create", "refused"),
             ("kernel.catalogue.search", "refused")} <= outcomes
+
+
+@pytest.mark.parametrize("length", ["-1", "1e3"])
+async def test_a_content_length_that_is_not_a_number_is_refused(jp_fetch, jp_serverapp, jp_http_port, jp_base_url,
+                                                                hostile, length: str) -> None:
+    """A length that is not a count of bytes is a 400 (or the HTTP server's own 400), never a 413 or a 500."""
+    import asyncio
+
+    token = jp_serverapp.identity_provider.token
+    path = f"{jp_base_url.rstrip('/')}/workbench/api/kernel/catalogue.search"
+    _, answer = await asyncio.get_running_loop().run_in_executor(None, lambda: raw_post(
+        "127.0.0.1", jp_http_port, path, {"Authorization": f"token {token}", TEST_USER_HEADER: ANALYST},
+        length, b""))  # type: ignore[arg-type]
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]

@@ -148,7 +148,10 @@ class WorkbenchHandler(APIHandler):
             if connection is not None and hasattr(connection, "set_max_body_size"):
                 connection.set_max_body_size(limit)  # a body without Content-Length is cut off at the limit
             declared = self.request.headers.get("Content-Length")
-            if declared is not None and (not declared.strip().isdigit() or int(declared) > limit):
+            if declared is not None and not declared.strip().isdigit():
+                raise InvalidInput(f"Content-Length: {declared.strip()[:20]!r} is not a number of bytes.",
+                                   field="body")
+            if declared is not None and int(declared) > limit:
                 raise BodyTooLarge(f"body: the request body is {declared.strip()[:20]} bytes; this route takes "
                                    f"at most {limit:,} bytes.", field="body")
         except WorkbenchError as error:
