@@ -80,6 +80,7 @@ class Context:
         with self.db.write() as conn:
             audit.append(conn, self.actor.username, action, resource, outcome=outcome,
                          detail={"reason": str(error), "error": type(error).__name__})
+        error.audited = True
         return error
 
     def _audit_refusal(self, refusal: _Refusal) -> None:
@@ -87,3 +88,4 @@ class Context:
         with self.db.write() as conn:
             audit.append(conn, self.actor.username, action, resource, outcome="denied",
                          detail={"reason": reason})
+        refusal.audited = True

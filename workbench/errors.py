@@ -8,7 +8,12 @@ from __future__ import annotations
 
 
 class WorkbenchError(Exception):
-    """Base of every error the workbench raises on purpose."""
+    """Base of every error the workbench raises on purpose.
+
+    ``audited`` is set once the refusal is in the audit log, so an interface that audits every refusal it
+    passes on (the service's kernel route) records each one exactly once."""
+
+    audited: bool = False
 
 
 class InvalidInput(WorkbenchError, ValueError):

@@ -401,3 +401,23 @@ async def test_a_content_length_that_is_not_a_number_is_refused(jp_fetch, jp_ser
         "127.0.0.1", jp_http_port, path, {"Authorization": f"token {token}", TEST_USER_HEADER: ANALYST},
         length, b""))  # type: ignore[arg-type]
     assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+
+
+async def test_every_refusal_of_a_token_holder_is_audited_once(jp_fetch, hostile) -> None:
+    """Arguments an operation does not take are refused before any service runs, and audited by the route; a
+    refusal a service audits itself (a load without a grant) is not audited twice."""
+    admin = hostile(ADMIN)
+    before = len(events_of(admin, ANALYST))
+    status, answer = await post(jp_fetch, ANALYST, "catalogue.search", json.dumps({"colour": "red"}).encode())
+    assert (status, answer["error"]) == (400, "InvalidInput"), answer
+    events = events_of(admin, ANALYST)[before:]
+    assert [(e["action"], e["resource"], e["outcome"]) for e in events] == [
+        ("kernel.catalogue.search", "catalogue.search", "refused")]
+    assert "colour" in events[0]["detail"]["reason"]
+
+    before = len(events_of(admin, ANALYST))
+    body = json.dumps({"project": "p-beta", "dataset_id": DATASET}).encode()
+    status, answer = await post(jp_fetch, ANALYST, "project.load", body)
+    assert (status, answer["error"]) == (403, "AccessDenied"), answer
+    events = events_of(admin, ANALYST)[before:]
+    assert [(e["action"], e["outcome"]) for e in events] == [("data.load", "denied")]

@@ -564,7 +564,8 @@ class KernelCallHandler(WorkbenchHandler):
 
     In order: the token (``prepare``), the operation and whether the caller's roles could ever call it
     (``before_body``, asking ``kernel.authorise``), the body's size, and only then the body, decoded with the
-    request decoders (``wire.loads_request``). Refusals at these steps are audited through ``kernel.refused``."""
+    request decoders (``wire.loads_request``). Every refusal is audited once: the services audit theirs, and
+    ``kernel.refused`` records the others (unknown operation, body too large or undecodable, bad arguments)."""
 
     _session: Workspace | None = None
 
@@ -606,10 +607,11 @@ class KernelCallHandler(WorkbenchHandler):
             import pandas as pd
 
             try:
-                arguments = wire.loads_request(self.body or b"{}")
-            except InvalidInput as error:
-                raise refused(session, operation, error) from None
-            result = call(session, operation, arguments)
+                result = call(session, operation, wire.loads_request(self.body or b"{}"))
+            except WorkbenchError as error:  # every refusal of a token holder is audited, once
+                if not error.audited:
+                    refused(session, operation, error)
+                raise
             if isinstance(result, pd.DataFrame):
                 return wire.ARROW, wire.frame_to_arrow(result)
             return wire.JSON, wire.dumps(result)

@@ -216,7 +216,8 @@ def authorise(ws: Workspace, name: str) -> Workspace:
 
 
 def refused(ws: Workspace, name: str, error: WorkbenchError) -> WorkbenchError:
-    """Audit a call refused before the operation ran (unknown operation, body too large or undecodable), as
+    """Audit a refused call the services did not audit themselves (unknown operation, body too large or
+    undecodable, arguments the operation does not take or a service refused before it touched governed data), as
     ``refused`` by the caller; returns ``error`` to raise."""
     return ws._ctx.audit_refused(action_of(name), name[:100], error)
 
