@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -217,7 +218,6 @@ def label_text(value: Any) -> str:
     """A label as the text screen reads it. Numbers made from data (a histogram's bin edges) are read by their
     whole part, so that the decimals of ``977.4523456789`` are not taken for a record number, while a whole
     number used as a label (``9434765919``) is read in full."""
-    import numbers
 
     import pandas as pd
 
