@@ -423,13 +423,15 @@ def test_dp_bounds_whose_width_overflows_are_refused_not_a_500(kernel, desk) -> 
 # groups of hexadecimal only from a word boundary: an NHS number split by other symbols or letters, in groups of
 # another script's digits, a pseudonym split by ';' '+' or '|' or glued to a letter (as a categorical level is in a
 # model's parameter name, "C(g)[T.x2ace...]"), a hyphenated or mixed-case postcode and a hyphenated National
-# Insurance number all reached a request.
+# Insurance number all reached a request; so did a pseudonym written with a Cyrillic "а" or "с", which a checker
+# cannot tell from the Latin letter.
 SECOND_DODGES = [("943x476x5919", "NHS number"), ("943;476;5919", "NHS number"), ("943+476+5919", "NHS number"),
                  ("943|476|5919", "NHS number"), ("943(476)5919", "NHS number"), ("943 - 476 - 5919", "NHS number"),
                  ("943  476  5919", "NHS number"), ("\u0669\u0664 \u0663\u0664\u0667 \u0666\u0665\u0669 \u0661\u0669",
                                                     "NHS number"),
                  ("2ace504c92;bf79c60fd4", "pseudonym"), ("2ace504c92 + bf79c60fd4", "pseudonym"),
                  ("2ace504c92|bf79c60fd4", "pseudonym"), ("C(g)[T.x2ace504c92;bf79c60fd4]", "pseudonym"),
+                 ("2\u0430ce504c92bf79c60fd4", "pseudonym"), ("2\u0430ce504c92 bf79\u044160fd4", "pseudonym"),
                  ("SW1A-1AA", "postcode"), ("Sw1a 1aA", "postcode"), ("AB-12-34-56-C", "National Insurance")]
 
 

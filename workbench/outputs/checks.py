@@ -67,10 +67,17 @@ def _nhs_number(digits: str) -> bool:
     return check != 10 and check % 11 == int(digits[9])
 
 
+# Cyrillic and Greek letters drawn like the Latin letters of hexadecimal: "2аce504c92..." with a Cyrillic а reads
+# as a pseudonym to a checker and to whoever receives it
+LOOK_ALIKES = str.maketrans("\u0430\u0441\u0435\u0410\u0412\u0421\u0415\u0391\u0392\u0395\u03f2\u0501",
+                            "aceABCEABEcd")
+
+
 def _ascii_digit(char: str) -> str:
-    """A decimal digit of any script as its ASCII digit (Arabic-Indic, Devanagari...), other characters as they are."""
+    """A decimal digit of any script as its ASCII digit (Arabic-Indic, Devanagari...), a letter drawn like a
+    hexadecimal one as that letter, other characters as they are."""
     value = unicodedata.decimal(char, None) if not char.isascii() else None
-    return str(value) if value is not None else char
+    return str(value) if value is not None else char.translate(LOOK_ALIKES)
 
 
 def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
