@@ -416,3 +416,80 @@ def test_dp_bounds_whose_width_overflows_are_refused_not_a_500(kernel, desk) -> 
         with pytest.raises(InvalidInput, match=r"bounds: .* must be finite numbers no larger than 1e\+15"):
             project.dp.quantile(DATASET, "cost", 0.5, bounds=bounds, epsilon=0.1)
     assert project.dp.quantile(DATASET, "cost", 0.5, bounds=(0.0, 50_000.0), epsilon=0.1).kind == "dp"
+
+
+# -- a second hostile re-run -------------------------------------------------------------------------------------
+# The text screen joined the groups of a split identifier only across one separator of a fixed set, and read
+# groups of hexadecimal only from a word boundary: an NHS number split by other symbols or letters, in groups of
+# another script's digits, a pseudonym split by ';' '+' or '|' or glued to a letter (as a categorical level is in a
+# model's parameter name, "C(g)[T.x2ace...]"), a hyphenated or mixed-case postcode and a hyphenated National
+# Insurance number all reached a request; so did a pseudonym written with a Cyrillic "а" or "с", which a checker
+# cannot tell from the Latin letter.
+SECOND_DODGES = [("943x476x5919", "NHS number"), ("943;476;5919", "NHS number"), ("943+476+5919", "NHS number"),
+                 ("943|476|5919", "NHS number"), ("943(476)5919", "NHS number"), ("943 - 476 - 5919", "NHS number"),
+                 ("943  476  5919", "NHS number"), ("\u0669\u0664 \u0663\u0664\u0667 \u0666\u0665\u0669 \u0661\u0669",
+                                                    "NHS number"),
+                 ("2ace504c92;bf79c60fd4", "pseudonym"), ("2ace504c92 + bf79c60fd4", "pseudonym"),
+                 ("2ace504c92|bf79c60fd4", "pseudonym"), ("C(g)[T.x2ace504c92;bf79c60fd4]", "pseudonym"),
+                 ("2\u0430ce504c92bf79c60fd4", "pseudonym"), ("2\u0430ce504c92 bf79\u044160fd4", "pseudonym"),
+                 ("SW1A-1AA", "postcode"), ("Sw1a 1aA", "postcode"), ("AB-12-34-56-C", "National Insurance")]
+
+
+@pytest.mark.parametrize(("text", "what"), SECOND_DODGES)
+def test_identifiers_split_by_any_symbol_are_found(text: str, what: str) -> None:
+    found = identifier_in_text(f"see {text} here", 6)
+    assert found is not None and what in found[0]
+
+
+@pytest.mark.parametrize("text", ["Table 2a: 2019/20 1,234 (a) 5,678 (b) 9,012 (c)", "ages 16-24, 25-34, 35-44",
+                                  "Cases: 1,234; deaths: 56 (4.5%); beds: 7,890", "Covid19 2nd wave at 3pm",
+                                  "decade 1990-2000, 2001-2010, faced 2011-2020", "y ~ age + C(region, London)"])
+def test_ordinary_text_still_passes_the_wider_screen(text: str) -> None:
+    assert identifier_in_text(text, 6) is None
+
+
+def test_a_model_whose_level_or_column_hides_an_identifier_never_reaches_a_request(kernel, desk) -> None:
+    host = desk(ADMIN)
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    hidden = data.assign(band=data["age_band"].astype(str).where(data["length_of_stay"] > 1,
+                                                                 "x2ace504c92;bf79c60fd4"))
+    model = project.tables.ols(hidden, "cost ~ C(band)", name="Cost by band")
+    assert any("2ace504c92" in str(label) for label in model.table.index)
+    renamed = data.rename(columns={"length_of_stay": "943;476;5919"})
+    spec = project.tables.ols(renamed, "cost ~ `943;476;5919`", name="Cost model")
+    request = project.output_requests.create("Costs", context={"purpose": "Planning"})
+    before, audited = state(host), len(refused(host, "requests.update"))
+    with pytest.raises(DisclosureRisk, match="looks like a pseudonym split into parts") as error:
+        request.add(model)
+    assert "bf79c60fd4" not in str(error.value)
+    with pytest.raises(DisclosureRisk, match="looks like an NHS number"):
+        request.add(spec)
+    assert state(host) == before
+    assert len(refused(host, "requests.update")) == audited + 2
+
+
+# A categorical column turns each row of a model's data into up to 1,000 columns of its design matrix: a frame of
+# 50,000 rows with a text column of 1,000 values (a body under a megabyte) made the service build a 400 MB matrix
+# and statsmodels take gigabytes and minutes of CPU to fit it. A design matrix is now at most 10 million cells,
+# and rows × columns² (the cost of the fit) at most 5 × 10^9, both checked before anything is allocated.
+@pytest.mark.parametrize(("rows", "levels", "message"), [
+    (12_000, 1_000, "cells; at most 10,000,000"),
+    (9_000, 1_000, "more work than one model may take"),
+])
+def test_a_model_whose_design_matrix_would_take_gigabytes_is_refused_before_it_is_built(
+        kernel, desk, rows, levels, message) -> None:
+    import numpy as np
+
+    host = desk(ADMIN)
+    project = kernel(ANALYST).project(PROJECT)
+    data = project.load(DATASET)
+    rng = np.random.default_rng(0)
+    wide = data.iloc[:0].reindex(range(rows)).assign(
+        cost=rng.normal(size=rows), band=[f"b{i}" for i in np.arange(rows) % levels])
+    wide.attrs.update(data.attrs)
+    before, audited = state(host), len(refused(host, "outputs.create"))
+    with pytest.raises(InvalidInput, match=message):
+        project.tables.ols(wide[["cost", "band"]], "cost ~ C(band)")
+    assert state(host) == before
+    assert len(refused(host, "outputs.create")) == audited + 1

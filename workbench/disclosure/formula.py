@@ -43,7 +43,11 @@ MAX_TERMS = 200  # terms of the model, also while a product is expanded
 MAX_DEGREE = 8  # columns in one interaction term
 MAX_DEPTH = 20  # nested parentheses
 MAX_COLUMNS = 1_000  # columns of the design matrix
-MAX_CELLS = 50_000_000  # rows × columns of the design matrix
+# rows × columns of the design matrix: 80 MB of floats, a few hundred MB while statsmodels fits it. A categorical
+# column turns each row into up to MAX_COLUMNS cells, so a body of a few hundred KB could otherwise make the
+# service allocate gigabytes
+MAX_CELLS = 10_000_000
+MAX_WORK = 5_000_000_000  # rows × columns² of the design matrix: what fitting it costs (a few seconds at most)
 SHOWN_LEVELS = 10  # a column with at most this many levels has them listed when a reference is not one
 
 GRAMMAR = ("A formula is 'outcome ~ terms': column names (age, or `odd name` in back-quotes) joined by + (add), "
@@ -630,7 +634,12 @@ def design(formula: Formula | str, data: Any) -> Design:
                            "fewer or coarser categorical columns.", field="formula")
     if rows * sum(widths) > MAX_CELLS:
         raise InvalidInput(f"formula: the design matrix would have {rows:,} × {sum(widths):,} cells; at most "
-                           f"{MAX_CELLS:,}.", field="formula")
+                           f"{MAX_CELLS:,}. Use fewer or coarser categorical columns, or a sample of the rows.",
+                           field="formula")
+    if rows * sum(widths) ** 2 > MAX_WORK:
+        raise InvalidInput(f"formula: fitting a design matrix of {rows:,} rows × {sum(widths):,} columns is more "
+                           f"work than one model may take (rows × columns² at most {MAX_WORK:,}). Use fewer or "
+                           "coarser categorical columns, or a sample of the rows.", field="formula")
     if rows == 0:
         raise InvalidInput("data: no row has a value in every column the formula uses, so there is no model to "
                            "fit.", field="data")
@@ -667,5 +676,5 @@ def design(formula: Formula | str, data: Any) -> Design:
     return Design(formula, endog, exog)
 
 
-__all__ = ["GRAMMAR", "MAX_COLUMNS", "MAX_LENGTH", "MAX_TERMS", "Design", "Factor", "Formula", "design", "parse",
-           "tokenize"]
+__all__ = ["GRAMMAR", "MAX_CELLS", "MAX_COLUMNS", "MAX_LENGTH", "MAX_TERMS", "MAX_WORK", "Design", "Factor",
+           "Formula", "design", "parse", "tokenize"]

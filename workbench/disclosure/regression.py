@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.disclosure.formula import Formula, design, parse
+from workbench.disclosure.formula import MAX_CELLS, MAX_WORK, Formula, design, parse
 from workbench.disclosure.output import Output
 from workbench.disclosure.settings import DisclosureSettings, resolve
 from workbench.errors import InvalidInput
@@ -59,6 +59,11 @@ def _fit(method: str, endog: Any, exog: Any, formula: Formula | None, data: pd.D
         which = ", ".join(map(repr, bad)) if bad else "endog"
         raise InvalidInput(f"The regression needs numbers; {which} is not numeric. Convert it, or make "
                            "indicator columns with pd.get_dummies(..., dtype=float).", field="exog")
+    cells, work = len(frame) * frame.shape[1], len(frame) * frame.shape[1] ** 2
+    if cells > MAX_CELLS or work > MAX_WORK:
+        raise InvalidInput(f"exog: {len(frame):,} rows × {frame.shape[1]:,} columns is more than one model may take "
+                           f"(at most {MAX_CELLS:,} cells and rows × columns² at most {MAX_WORK:,}); use fewer "
+                           "columns or a sample of the rows.", field="exog")
     return model_class(endog, frame, missing="drop")
 
 

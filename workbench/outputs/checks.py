@@ -29,19 +29,27 @@ SAMPLE = 2000  # labels and cells looked at per axis / column for pseudonyms
 # one character that may stand between the groups of a number written to dodge the screen: spaces, dashes of
 # every kind, dots, commas, slashes, underscores, colons, middle dots
 SEPARATOR = r"[\s\-\u2010-\u2015\u2212.,/_:\u00b7]"
+# what may stand between the groups of a split-up NHS number (whose check digit keeps ordinary text from matching):
+# any one to three characters that are not digits ("943x476x5919", "943 - 476 - 5919", "943;476;5919")
+DIGIT_GAP = r"\D{1,3}"
+# what may stand between the groups of a split-up pseudonym: any one character that is not a letter or digit, or
+# a symbol other than a comma or bracket between two spaces ("2ace504c92;bf79c60fd4", "2ace504c92 + bf79c60fd4")
+HEX_GAP = r"(?:[^0-9A-Za-z]|\s[^0-9A-Za-z\s,()\[\]{}]\s)"
 # values in free text that look like identifiers (and what they look like); a run of more digits than the
 # ``max_digits_in_text`` setting is refused too
 IDENTIFIER_PATTERNS = (
     ("an NHS number", re.compile(rf"(?<!\d)\d{{3}}{SEPARATOR}?\d{{3}}{SEPARATOR}?\d{{4}}(?!\d)")),
     ("a National Insurance number", re.compile(
-        r"(?<![A-Za-z0-9#])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![A-Za-z0-9])", re.I)),
-    ("a postcode", re.compile(r"(?<![A-Za-z0-9#])(?:[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}|[a-z]{1,2}\d[a-z\d]? ?\d[a-z]{2})"
-                              r"(?![A-Za-z0-9])")),
+        rf"(?<![A-Za-z0-9#])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]{SEPARATOR}?\d{{2}}{SEPARATOR}?\d{{2}}{SEPARATOR}?\d{{2}}"
+        rf"{SEPARATOR}?[A-D](?![A-Za-z0-9])", re.I)),
+    # in any case, spaced or hyphenated; not an ordinal ("Table S1 1st row")
+    ("a postcode", re.compile(rf"(?<![A-Za-z0-9#])[A-Z]{{1,2}}\d[A-Z\d]?(?: ?{SEPARATOR} ?)?"
+                              r"(?!\d(?-i:st|nd|rd|th)(?![A-Za-z0-9]))\d[A-Z]{2}(?![A-Za-z0-9])", re.I)),
     ("a pseudonym (20 or more hexadecimal characters)", re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{20,}(?![0-9A-Fa-f])")),
 )
 
-# runs of hexadecimal groups joined by single separators: a pseudonym split up ("2ace504c92 bf79c60fd4")
-SPLIT_HEX = re.compile(rf"(?<![0-9A-Za-z])[0-9A-Fa-f]+(?:{SEPARATOR}[0-9A-Fa-f]+)+(?![0-9A-Za-z])")
+# runs of hexadecimal groups joined by short gaps: a pseudonym split up ("2ace504c92 bf79c60fd4")
+SPLIT_HEX = re.compile(rf"(?<![0-9A-Fa-f])[0-9A-Fa-f]+(?:{HEX_GAP}[0-9A-Fa-f]+)+(?![0-9A-Fa-f])")
 
 # categories of characters that hide or reorder text on screen: control, format (bidirectional overrides,
 # zero-width), surrogate, private use, unassigned, line and paragraph separators
@@ -59,11 +67,25 @@ def _nhs_number(digits: str) -> bool:
     return check != 10 and check % 11 == int(digits[9])
 
 
+# Cyrillic and Greek letters drawn like the Latin letters of hexadecimal: "2аce504c92..." with a Cyrillic а reads
+# as a pseudonym to a checker and to whoever receives it
+LOOK_ALIKES = str.maketrans("\u0430\u0441\u0435\u0410\u0412\u0421\u0415\u0391\u0392\u0395\u03f2\u0501",
+                            "aceABCEABEcd")
+
+
+def _ascii_digit(char: str) -> str:
+    """A decimal digit of any script as its ASCII digit (Arabic-Indic, Devanagari...), a letter drawn like a
+    hexadecimal one as that letter, other characters as they are."""
+    value = unicodedata.decimal(char, None) if not char.isascii() else None
+    return str(value) if value is not None else char.translate(LOOK_ALIKES)
+
+
 def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
     """The first value in ``text`` that looks like an identifier or a pseudonym, and what it looks like; None
     when there is none. Compatibility forms are folded and invisible format characters dropped first, so that
     full-width digits or a zero-width space inside a number do not hide it."""
-    normal = "".join(ch for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch) != "Cf")
+    normal = "".join(_ascii_digit(ch) for ch in unicodedata.normalize("NFKC", text)
+                     if unicodedata.category(ch) != "Cf")
     for what, pattern in IDENTIFIER_PATTERNS:
         found = pattern.search(normal)
         if found:
@@ -72,7 +94,7 @@ def identifier_in_text(text: str, max_digits: int) -> tuple[str, str] | None:
     found = re.search(rf"\d{{{max_digits + 1},}}", plain)
     if found:
         return f"a record number (more than {max_digits} digits in a row)", found.group()
-    for found in re.finditer(rf"(?<!\d)\d+(?:{SEPARATOR}\d+)+(?!\d)", plain):
+    for found in re.finditer(rf"(?<!\d)\d+(?:{DIGIT_GAP}\d+)+(?!\d)", plain):
         groups = re.findall(r"\d+", found.group())
         for start in range(len(groups)):  # any consecutive groups holding ten digits in all
             for end in range(start + 1, len(groups) + 1):
