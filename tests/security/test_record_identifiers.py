@@ -59,6 +59,21 @@ def test_two_projects_extracts_cannot_be_joined_on_a_record_key(kernel, episodes
         (ANALYST, "ok", KEYS), (SECOND_ANALYST, "ok", KEYS), (ANALYST, "ok", ["episode_id"])]
 
 
+def test_row_order_is_no_record_key_across_projects(kernel, episodes_in_two_projects) -> None:
+    """The same attack by position: were rows handed out in the vault's order, row i (and its index) would be the
+    same record in every project's extract. Each project gets the rows in its own keyed order, stable on every
+    load of that project."""
+    mine = kernel(ANALYST).project(PROJECT).load(EPISODES)
+    theirs = kernel(SECOND_ANALYST).project(OTHER_PROJECT).load(EPISODES)
+    raw = episodes()
+    assert (mine["cost"].to_numpy() == theirs["cost"].to_numpy()).mean() < 0.2  # row i: mostly another record
+    assert (mine["cost"].to_numpy() == raw["cost"].to_numpy()).mean() < 0.2  # nor the vault's order
+    assert sorted(mine["cost"]) == sorted(theirs["cost"]) == sorted(raw["cost"])  # the same rows, all of them
+    assert list(mine.index) == list(range(len(raw)))  # the index says nothing of where a row was
+    again = kernel(ANALYST).project(PROJECT).load(EPISODES)
+    assert list(again["cost"]) == list(mine["cost"])  # a project's own order is stable
+
+
 def test_an_id_column_left_as_other_is_flagged_to_every_reader(kernel) -> None:
     """The desk's dataset keeps a unique ``admission_id`` with role 'other': not refused, but every reader is told."""
     entry = kernel(ANALYST).catalogue[DATASET]

@@ -94,11 +94,12 @@ class ProjectData:
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
     def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """The granted columns of a dataset (or ``columns`` of them), direct and record identifiers pseudonymised."""
+        """The granted columns of a dataset (or ``columns`` of them), direct and record identifiers pseudonymised,
+        rows in the project's own order (``pseudonyms.project_order``)."""
         from sqlalchemy import insert
 
         from workbench.db.schema import data_loads
-        from workbench.governance.pseudonyms import read_governed
+        from workbench.governance.pseudonyms import project_order, read_governed
 
         resource = f"dataset {dataset_id} in project {self.project_id}"
         me = self._ctx.actor.username
@@ -121,7 +122,9 @@ class ProjectData:
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
         identifiers = pseudonymised_columns(roles, wanted)
         cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
-        frame = read_governed(path, wanted, identifiers, self._key(), cache=cache)
+        key = self._key()
+        frame = read_governed(path, wanted, identifiers, key, cache=cache)
+        frame = frame.take(project_order(key, dataset_id, len(frame))).reset_index(drop=True)
         frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
         with self._ctx.write() as conn:
             conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,
