@@ -135,8 +135,8 @@ class WorkbenchHandler(APIHandler):
         self._chunks: list[bytes] = []
         self._received = 0
         await super().prepare()
-        if self._finished or self.request.method == "OPTIONS":
-            return
+        if self._finished or self.request.method == "OPTIONS" or not self._has_body():
+            return  # nothing to read: the method refuses as usual (@authenticated...) and the connection is kept
         if not self.current_user:
             raise tornado.web.HTTPError(403)  # nobody to act for: refused before anything else, not audited
         try:
@@ -156,6 +156,12 @@ class WorkbenchHandler(APIHandler):
                                    f"at most {limit:,} bytes.", field="body")
         except WorkbenchError as error:
             await self.refuse_before_body(error)
+
+    def _has_body(self) -> bool:
+        """Whether the request says a body follows. A refusal in ``prepare`` closes the connection (the only way
+        not to read a body), so requests without one are refused by their method instead, keeping it open."""
+        length = self.request.headers.get("Content-Length")
+        return "Transfer-Encoding" in self.request.headers or (length is not None and length.strip() != "0")
 
     async def before_body(self) -> None:
         """Checks that must pass before the body is read (the kernel route's operation and roles)."""
@@ -599,9 +605,13 @@ class KernelCallHandler(WorkbenchHandler):
         from workbench import wire
         from workbench.server.kernel import call, refused
 
+        if self._session is None:  # a request without a body: its checks were left to here
+            try:
+                await self.before_body()
+            except WorkbenchError as error:
+                self.refuse(error)
+                return
         session = self._session
-        if session is None:  # prepare refused already
-            return
 
         def work() -> tuple[str, bytes]:
             import pandas as pd
