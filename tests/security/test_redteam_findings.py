@@ -471,10 +471,10 @@ def test_a_model_whose_level_or_column_hides_an_identifier_never_reaches_a_reque
 
 # A categorical column turns each row of a model's data into up to 1,000 columns of its design matrix: a frame of
 # 50,000 rows with a text column of 1,000 values (a body under a megabyte) made the service build a 400 MB matrix
-# and statsmodels take gigabytes and minutes of CPU to fit it. A design matrix is now at most 10 million cells,
+# and statsmodels take gigabytes and minutes of CPU to fit it. A design matrix is now at most 50 million cells,
 # and rows × columns² (the cost of the fit) at most 5 × 10^9, both checked before anything is allocated.
 @pytest.mark.parametrize(("rows", "levels", "message"), [
-    (12_000, 1_000, "cells; at most 10,000,000"),
+    (60_000, 1_000, "cells; at most 50,000,000"),
     (9_000, 1_000, "more work than one model may take"),
 ])
 def test_a_model_whose_design_matrix_would_take_gigabytes_is_refused_before_it_is_built(

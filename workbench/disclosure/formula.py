@@ -43,10 +43,10 @@ MAX_TERMS = 200  # terms of the model, also while a product is expanded
 MAX_DEGREE = 8  # columns in one interaction term
 MAX_DEPTH = 20  # nested parentheses
 MAX_COLUMNS = 1_000  # columns of the design matrix
-# rows × columns of the design matrix: 80 MB of floats, a few hundred MB while statsmodels fits it. A categorical
-# column turns each row into up to MAX_COLUMNS cells, so a body of a few hundred KB could otherwise make the
-# service allocate gigabytes
-MAX_CELLS = 10_000_000
+# rows × columns of the design matrix: 400 MB of floats (a million records and 50 columns). A categorical column
+# turns each row into up to MAX_COLUMNS cells, so a small body could otherwise make the service allocate
+# gigabytes; MAX_WORK bounds the fit of the wide matrices that stay under it
+MAX_CELLS = 50_000_000
 MAX_WORK = 5_000_000_000  # rows × columns² of the design matrix: what fitting it costs (a few seconds at most)
 SHOWN_LEVELS = 10  # a column with at most this many levels has them listed when a reference is not one
 
