@@ -13,10 +13,9 @@ it is not used. Each timing is the median of interleaved, warm repeats.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 from _machine import describe
+from sdc_crosstab import measure  # median of warm, interleaved repeats
 
 FORMULA = "income ~ age + hours + C(region, R00) + employed + sector + age:employed"
 
@@ -39,19 +38,6 @@ def make_data(rows: int, seed: int = 11):
     missing = rng.random(rows) < 0.01
     frame.loc[missing, "hours"] = np.nan
     return frame
-
-
-def measure(runs: dict, repeats: int) -> dict[str, float]:
-    """Median seconds per labelled callable, interleaved so that drift hits all alike (after one warm call)."""
-    samples: dict[str, list[float]] = {label: [] for label in runs}
-    for run in runs.values():
-        run()
-    for _ in range(repeats):
-        for label, run in runs.items():
-            start = time.perf_counter()
-            run()
-            samples[label].append(time.perf_counter() - start)
-    return {label: statistics.median(values) for label, values in samples.items()}
 
 
 def main() -> None:

@@ -173,7 +173,11 @@ def test_text_that_hides_itself_from_a_checker_is_refused(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["Table S1 1st row", "1,250,000 admissions", "1,234,567,890 pounds",
                                   "2026-12-06 11:42:48.315366", "bins [0, 1, 2, 3, 4, 5, 6, 7, 8]", "v1.2.3",
-                                  "E06000002 E06000003 E06000004", "rgb(31,119,180)", "from 2019/20 to 2024/25"])
+                                  "E06000002 E06000003 E06000004", "rgb(31,119,180)", "from 2019/20 to 2024/25",
+                                  # and through the wider screen of the second re-run
+                                  "Table 2a: 2019/20 1,234 (a) 5,678 (b) 9,012 (c)", "ages 16-24, 25-34, 35-44",
+                                  "Cases: 1,234; deaths: 56 (4.5%); beds: 7,890", "Covid19 2nd wave at 3pm",
+                                  "decade 1990-2000, 2001-2010, faced 2011-2020", "y ~ age + C(region, London)"])
 def test_ordinary_numbers_still_pass(text: str) -> None:
     assert identifier_in_text(text, 6) is None
 
@@ -439,13 +443,6 @@ SECOND_DODGES = [("943x476x5919", "NHS number"), ("943;476;5919", "NHS number"),
 def test_identifiers_split_by_any_symbol_are_found(text: str, what: str) -> None:
     found = identifier_in_text(f"see {text} here", 6)
     assert found is not None and what in found[0]
-
-
-@pytest.mark.parametrize("text", ["Table 2a: 2019/20 1,234 (a) 5,678 (b) 9,012 (c)", "ages 16-24, 25-34, 35-44",
-                                  "Cases: 1,234; deaths: 56 (4.5%); beds: 7,890", "Covid19 2nd wave at 3pm",
-                                  "decade 1990-2000, 2001-2010, faced 2011-2020", "y ~ age + C(region, London)"])
-def test_ordinary_text_still_passes_the_wider_screen(text: str) -> None:
-    assert identifier_in_text(text, 6) is None
 
 
 def test_a_model_whose_level_or_column_hides_an_identifier_never_reaches_a_request(kernel, desk) -> None:
