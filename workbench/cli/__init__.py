@@ -20,6 +20,7 @@ GROUPS = (workspace, catalogue, governance, review, service, lab)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: ``--home`` and every group's commands."""
     parser = argparse.ArgumentParser(
         prog="workbench", description="Analyst workbench and trusted research environment.")
     parser.add_argument("--home", help="workspace folder (default: $WORKBENCH_HOME or ./.workbench)")
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status (a refusal prints one line and exits 1)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

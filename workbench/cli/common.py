@@ -44,10 +44,9 @@ def comma_list(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()] if text else None
 
 
-def group(commands: Any, name: str, text: str, *, dest: str = "sub", metavar: str = "COMMAND",
-          **options: Any) -> Any:
+def group(commands: Any, name: str, text: str, *, dest: str = "sub", metavar: str = "COMMAND") -> Any:
     """Add the command ``name`` whose subcommands follow it (``workbench NAME COMMAND ...``); its subparsers."""
-    return commands.add_parser(name, help=text, **options).add_subparsers(dest=dest, required=True, metavar=metavar)
+    return commands.add_parser(name, help=text).add_subparsers(dest=dest, required=True, metavar=metavar)
 
 
 def command(sub: Any, name: str, text: str, func: Command, formats: Sequence[str] | None = None,
