@@ -12,9 +12,10 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { API_PREFIX, Transport, WorkbenchApi } from './api';
-import { OutputCheckingWidget } from './checking';
-import { CataloguePanel, InsertCode, RequestsPanel } from './panel';
-import { UsagePanel } from './usage';
+import { CataloguePanel, InsertCode } from './catalogue-panel';
+import { OutputCheckingWidget } from './checking-panel';
+import { RequestsPanel } from './requests-panel';
+import { UsagePanel } from './usage-panel';
 
 const catalogueIcon = new LabIcon({
   name: 'workbench:catalogue',

@@ -3,9 +3,14 @@
  * catalogue content cannot inject markup into the lab.
  */
 
-import { AccessRequest, CatalogueEntry, SchemaColumn, SearchResult } from './api';
+import { AccessRequest, ApiError, CatalogueEntry, SchemaColumn, SearchResult } from './api';
 
 type Child = Node | string | null | undefined | false;
+
+/** What to tell the person when a call fails: the server's message, or what went wrong on the way. */
+export function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
+}
 
 /** Create an element with attributes (`class`, `data-*`, `title`...) and children (text or nodes). */
 export function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {

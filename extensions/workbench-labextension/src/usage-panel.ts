@@ -6,13 +6,9 @@
 
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, WorkbenchApi } from './api';
-import { h } from './render';
+import { WorkbenchApi } from './api';
+import { errorText, h } from './render';
 import { auditText, checkDatasetId, usageView } from './usage-view';
-
-function errorText(error: unknown): string {
-  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
-}
 
 export class UsagePanel extends Widget {
   private readonly datasetBox: HTMLInputElement;

@@ -7,8 +7,8 @@
 
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, Outcome, OutputUnderReview, Release, RequestUnderReview, ReviewDecision, WorkbenchApi } from './api';
-import { h } from './render';
+import { Outcome, OutputUnderReview, Release, RequestUnderReview, ReviewDecision, WorkbenchApi } from './api';
+import { errorText, h } from './render';
 import {
   aidsText,
   asRelease,
@@ -25,10 +25,6 @@ import {
   reviewsList,
   textCheck
 } from './review';
-
-function errorText(error: unknown): string {
-  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
-}
 
 /** A status line that says what happened (or what was refused). */
 function say(line: HTMLElement, text: string, ok: boolean): void {
