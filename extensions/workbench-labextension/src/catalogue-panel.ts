@@ -9,15 +9,10 @@ import { Widget } from '@lumino/widgets';
 import { CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
 import { loadCode, twinCode } from './code';
 import { checkRequestForm, debounce, requestableProjects } from './form';
-import { hasNext, hasPrevious, nextOffset, Page, PAGE_SIZE, pageLabel, previousOffset } from './paging';
+import { hasNext, hasPrevious, nextOffset, Page, pageLabel, previousOffset } from './paging';
+import { CatalogueSettings, DEFAULT_SETTINGS } from './settings';
 import { entryFacts, entryWarnings, errorText, h, resultItem, schemaTable, twinPreview } from './render';
 
-/**
- * Quiet time after the last keystroke before searching. The goal is results within 200 ms of the last keystroke
- * over 10,000 entries, so the wait must leave room for the request (~10–30 ms) and the rendering of a page;
- * shorter would send a request per keystroke for most typists (superseded answers are dropped anyway).
- */
-export const SEARCH_DELAY_MS = 100;
 export const CLASSIFICATIONS = ['OFFICIAL', 'SECRET', 'TOP_SECRET', 'NOT_APPLICABLE'];
 
 function select(name: string, label: string, options: [string, string][]): HTMLSelectElement {
@@ -47,6 +42,7 @@ export class CataloguePanel extends Widget {
   private sequence = 0;
   private offset = 0;
   private page: Page | null = null;
+  private settings: CatalogueSettings = DEFAULT_SETTINGS;
 
   constructor(
     private readonly api: WorkbenchApi,
@@ -81,7 +77,10 @@ export class CataloguePanel extends Widget {
       this.pager,
       this.detail
     );
-    const later = debounce(() => void this.search(), SEARCH_DELAY_MS);
+    const later = debounce(
+      () => void this.search(),
+      () => this.settings.searchDelay
+    );
     const fromTheTop = (then: () => void) => () => {
       this.offset = 0;
       then();
@@ -105,9 +104,19 @@ export class CataloguePanel extends Widget {
       theme: this.theme.value,
       mission: this.mission.value ? Number(this.mission.value) : null,
       classification: this.classification.value,
-      limit: PAGE_SIZE,
+      limit: this.settings.pageSize,
       offset: this.offset
     };
+  }
+
+  /** Apply changed settings live: the delay from the next keystroke, a new page size from the first page. */
+  configure(settings: CatalogueSettings): void {
+    const resize = settings.pageSize !== this.settings.pageSize;
+    this.settings = settings;
+    if (resize) {
+      this.offset = 0;
+      void this.search();
+    }
   }
 
   private turn(offset: number | null): void {
