@@ -406,7 +406,12 @@ export class WorkbenchApi {
     return this.call<RequestUnderReview>(`review/requests/${requestId}`);
   }
 
-  reviewOutput(requestId: number, outputId: number, decision: ReviewDecision, comment: string | null): Promise<OutputRequestRecord> {
+  reviewOutput(
+    requestId: number,
+    outputId: number,
+    decision: ReviewDecision,
+    comment: string | null
+  ): Promise<OutputRequestRecord> {
     return this.post(`review/requests/${requestId}/outputs/${outputId}/decision`, { decision, comment });
   }
 

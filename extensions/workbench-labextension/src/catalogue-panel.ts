@@ -59,14 +59,32 @@ export class CataloguePanel extends Widget {
       placeholder: 'Search the catalogue',
       'aria-label': 'Search the catalogue'
     }) as HTMLInputElement;
-    this.department = h('input', { name: 'department', placeholder: 'Department', 'aria-label': 'Department' }) as HTMLInputElement;
+    this.department = h('input', {
+      name: 'department',
+      placeholder: 'Department',
+      'aria-label': 'Department'
+    }) as HTMLInputElement;
     this.theme = h('input', { name: 'theme', placeholder: 'Theme', 'aria-label': 'Theme' }) as HTMLInputElement;
-    this.mission = select('mission', 'Mission', [['', 'Any mission'], ...[1, 2, 3, 4, 5].map(m => [String(m), `Mission ${m}`] as [string, string])]);
-    this.classification = select('classification', 'Classification', [['', 'Any classification'], ...CLASSIFICATIONS.map(c => [c, c] as [string, string])]);
+    this.mission = select('mission', 'Mission', [
+      ['', 'Any mission'],
+      ...[1, 2, 3, 4, 5].map(m => [String(m), `Mission ${m}`] as [string, string])
+    ]);
+    this.classification = select('classification', 'Classification', [
+      ['', 'Any classification'],
+      ...CLASSIFICATIONS.map(c => [c, c] as [string, string])
+    ]);
     this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
     this.results = h('ul', { class: 'wb-results' });
-    this.previous = h('button', { type: 'button', class: 'wb-previous jp-mod-styled', title: 'Previous page' }, '‹ Previous') as HTMLButtonElement;
-    this.next = h('button', { type: 'button', class: 'wb-next jp-mod-styled', title: 'Next page' }, 'Next ›') as HTMLButtonElement;
+    this.previous = h(
+      'button',
+      { type: 'button', class: 'wb-previous jp-mod-styled', title: 'Previous page' },
+      '‹ Previous'
+    ) as HTMLButtonElement;
+    this.next = h(
+      'button',
+      { type: 'button', class: 'wb-next jp-mod-styled', title: 'Next page' },
+      'Next ›'
+    ) as HTMLButtonElement;
     this.pager = h('nav', { class: 'wb-pager', 'aria-label': 'Result pages', hidden: '' }, this.previous, this.next);
     this.detail = h('section', { class: 'wb-detail', hidden: '' });
     this.node.append(
@@ -90,7 +108,10 @@ export class CataloguePanel extends Widget {
       input.addEventListener('input', fromTheTop(later));
     }
     for (const choice of [this.mission, this.classification]) {
-      choice.addEventListener('change', fromTheTop(() => void this.search()));
+      choice.addEventListener(
+        'change',
+        fromTheTop(() => void this.search())
+      );
     }
     this.previous.addEventListener('click', () => this.turn(this.page && previousOffset(this.page)));
     this.next.addEventListener('click', () => this.turn(this.page && nextOffset(this.page)));
@@ -230,7 +251,11 @@ export class CataloguePanel extends Widget {
   private requestForm(entry: CatalogueEntry, projects: Project[]): HTMLElement {
     const mine = requestableProjects(projects);
     if (mine.length === 0) {
-      return h('p', { class: 'wb-note' }, 'You are not a lead or analyst of an open project, so you cannot request data. A project lead can ask an admin to add you.');
+      return h(
+        'p',
+        { class: 'wb-note' },
+        'You are not a lead or analyst of an open project, so you cannot request data. A project lead can ask an admin to add you.'
+      );
     }
     const project = select('project', 'Project', [
       ['', 'Choose a project…'],
@@ -247,7 +272,12 @@ export class CataloguePanel extends Widget {
       { class: 'wb-columns' },
       h('legend', {}, 'Columns'),
       ...boxes.map(({ column, box }) =>
-        h('label', { class: `wb-column wb-role-${column.role}`, title: column.role.replace(/_/g, ' ') }, box, ` ${column.name}`)
+        h(
+          'label',
+          { class: `wb-column wb-role-${column.role}`, title: column.role.replace(/_/g, ' ') },
+          box,
+          ` ${column.name}`
+        )
       )
     );
     const justification = h('textarea', {

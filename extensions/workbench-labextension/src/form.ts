@@ -141,9 +141,12 @@ export function debounce<A extends unknown[]>(
     if (timer !== undefined) {
       clearTimeout(timer);
     }
-    timer = setTimeout(() => {
-      timer = undefined;
-      fn(...args);
-    }, typeof wait === 'function' ? wait() : wait);
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        fn(...args);
+      },
+      typeof wait === 'function' ? wait() : wait
+    );
   };
 }

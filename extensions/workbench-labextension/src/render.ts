@@ -125,7 +125,11 @@ export function entryFacts(entry: CatalogueEntry): HTMLElement {
 export function entryWarnings(entry: CatalogueEntry): HTMLElement | string {
   const warnings = entry.warnings ?? [];
   return warnings.length
-    ? h('ul', { class: 'wb-warnings wb-entry-warnings' }, ...warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`)))
+    ? h(
+        'ul',
+        { class: 'wb-warnings wb-entry-warnings' },
+        ...warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`))
+      )
     : '';
 }
 
@@ -147,7 +151,11 @@ export function schemaTable(schema: SchemaColumn[]): HTMLElement {
   return h(
     'table',
     { class: 'wb-table wb-schema' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), h('th', {}, 'Complete'))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), h('th', {}, 'Complete'))
+    ),
     body
   );
 }

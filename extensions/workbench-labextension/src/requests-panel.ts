@@ -60,7 +60,11 @@ export class RequestsPanel extends Widget {
     this.waiting.replaceChildren(
       h('h3', {}, 'Waiting for my decision'),
       waiting.length
-        ? h('div', {}, ...(await Promise.all(waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id))))))
+        ? h(
+            'div',
+            {},
+            ...(await Promise.all(waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id)))))
+          )
         : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
     );
   }
@@ -89,13 +93,29 @@ export class RequestsPanel extends Widget {
     const rows = request.columns.map(column => ({
       column,
       grant: tick('column', column, true, `Grant ${column}`),
-      identifier: roles[column] === 'direct_identifier' ? tick('identifier', column, false, `Grant ${column} as a direct identifier`) : null,
+      identifier:
+        roles[column] === 'direct_identifier'
+          ? tick('identifier', column, false, `Grant ${column} as a direct identifier`)
+          : null,
       linkage: tick('linkage', column, false, `Let the linkage read ${column} for the project`)
     }));
     const boxes = rows.map(r => r.grant);
-    const expires = h('input', { type: 'date', name: 'expires', 'aria-label': 'Expires', title: 'Empty: the project end' }) as HTMLInputElement;
-    const conditions = h('input', { name: 'conditions', placeholder: 'Conditions (optional)', 'aria-label': 'Conditions' }) as HTMLInputElement;
-    const reason = h('input', { name: 'reason', placeholder: 'Reason (needed to refuse)', 'aria-label': 'Reason' }) as HTMLInputElement;
+    const expires = h('input', {
+      type: 'date',
+      name: 'expires',
+      'aria-label': 'Expires',
+      title: 'Empty: the project end'
+    }) as HTMLInputElement;
+    const conditions = h('input', {
+      name: 'conditions',
+      placeholder: 'Conditions (optional)',
+      'aria-label': 'Conditions'
+    }) as HTMLInputElement;
+    const reason = h('input', {
+      name: 'reason',
+      placeholder: 'Reason (needed to refuse)',
+      'aria-label': 'Reason'
+    }) as HTMLInputElement;
     const approve = h('button', { type: 'button', class: 'wb-approve jp-mod-styled jp-mod-accept' }, 'Approve');
     const refuse = h('button', { type: 'button', class: 'wb-refuse jp-mod-styled jp-mod-warn' }, 'Refuse');
     const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
@@ -140,22 +160,70 @@ export class RequestsPanel extends Widget {
       'div',
       { class: 'wb-decision', 'data-request': String(request.id) },
       h('div', { class: 'wb-result-title' }, `${request.dataset_id} for ${request.project_id}`),
-      h('div', { class: 'wb-result-meta' }, `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`),
+      h(
+        'div',
+        { class: 'wb-result-meta' },
+        `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`
+      ),
       h('p', { class: 'wb-justification' }, request.justification),
       h(
         'table',
         { class: 'wb-table wb-grant-columns' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', { title: 'Granted to the project' }, 'Grant'),
-          h('th', { title: 'Direct identifiers are granted only when ticked here (and the legal gateway allows it)' }, 'Ident.'),
-          h('th', { title: 'For linkage only: the linkage may read it for the project, which never receives it unless granted' }, 'Link'))),
-        h('tbody', {}, ...rows.map(r => h('tr', { 'data-column': r.column },
-          h('td', {}, h('span', { class: `wb-column wb-role-${roles[r.column] ?? 'unknown'}`, title: (roles[r.column] ?? '').replace(/_/g, ' ') }, r.column)),
-          h('td', {}, r.grant),
-          h('td', {}, r.identifier ?? ''),
-          h('td', {}, r.linkage))))
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {}, 'Column'),
+            h('th', { title: 'Granted to the project' }, 'Grant'),
+            h(
+              'th',
+              { title: 'Direct identifiers are granted only when ticked here (and the legal gateway allows it)' },
+              'Ident.'
+            ),
+            h(
+              'th',
+              {
+                title:
+                  'For linkage only: the linkage may read it for the project, which never receives it unless granted'
+              },
+              'Link'
+            )
+          )
+        ),
+        h(
+          'tbody',
+          {},
+          ...rows.map(r =>
+            h(
+              'tr',
+              { 'data-column': r.column },
+              h(
+                'td',
+                {},
+                h(
+                  'span',
+                  {
+                    class: `wb-column wb-role-${roles[r.column] ?? 'unknown'}`,
+                    title: (roles[r.column] ?? '').replace(/_/g, ' ')
+                  },
+                  r.column
+                )
+              ),
+              h('td', {}, r.grant),
+              h('td', {}, r.identifier ?? ''),
+              h('td', {}, r.linkage)
+            )
+          )
+        )
       ),
       rows.some(r => r.identifier)
-        ? h('p', { class: 'wb-note' }, 'Direct identifiers are granted only when "Ident." is ticked too; "Link" lets the linkage read a column the project does not receive.')
+        ? h(
+            'p',
+            { class: 'wb-note' },
+            'Direct identifiers are granted only when "Ident." is ticked too; "Link" lets the linkage read a column the project does not receive.'
+          )
         : '',
       h('label', {}, 'Expires ', expires),
       conditions,

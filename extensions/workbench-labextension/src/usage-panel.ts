@@ -23,9 +23,17 @@ export class UsagePanel extends Widget {
     this.id = 'workbench-usage';
     this.addClass('wb-panel');
     this.title.caption = 'Output checking, usage and audit';
-    const checking = h('button', { type: 'button', class: 'wb-open-checking jp-mod-styled jp-mod-accept' }, 'Open output checking');
+    const checking = h(
+      'button',
+      { type: 'button', class: 'wb-open-checking jp-mod-styled jp-mod-accept' },
+      'Open output checking'
+    );
     checking.addEventListener('click', openChecking);
-    this.datasetBox = h('input', { name: 'dataset', placeholder: 'Dataset id, e.g. dhsc.hes_apc', 'aria-label': 'Dataset id' }) as HTMLInputElement;
+    this.datasetBox = h('input', {
+      name: 'dataset',
+      placeholder: 'Dataset id, e.g. dhsc.hes_apc',
+      'aria-label': 'Dataset id'
+    }) as HTMLInputElement;
     const show = h('button', { type: 'submit', class: 'wb-show-usage jp-mod-styled' }, 'Show usage');
     this.report = h('div', { class: 'wb-usage-result', role: 'status' });
     const form = h('form', { class: 'wb-usage-form' }, this.datasetBox, show) as HTMLFormElement;
@@ -38,7 +46,13 @@ export class UsagePanel extends Widget {
     this.audit = h('div', { class: 'wb-audit-result', role: 'status' });
     this.node.append(
       h('div', { class: 'wb-header' }, h('h2', {}, 'Checking, usage and audit')),
-      h('section', {}, h('h3', {}, 'Output checking'), h('p', { class: 'wb-note' }, 'Output checkers review and release requests in the main area.'), checking),
+      h(
+        'section',
+        {},
+        h('h3', {}, 'Output checking'),
+        h('p', { class: 'wb-note' }, 'Output checkers review and release requests in the main area.'),
+        checking
+      ),
       h('section', {}, h('h3', {}, 'Usage of my data'), form, this.report),
       h('section', {}, h('h3', {}, 'Audit (admins)'), verify, this.audit)
     );
