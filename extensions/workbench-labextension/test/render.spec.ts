@@ -29,6 +29,8 @@ const ENTRY: CatalogueEntry = {
   spatial_coverage: 'England',
   update_frequency: 'monthly',
   has_data: true,
+  record: {},
+  warnings: [],
   schema: [
     {
       name: 'nhs_number',

@@ -35,7 +35,7 @@ describe('usageView', () => {
 
 describe('auditText', () => {
   it('says whether the chain is whole and where it broke', () => {
-    expect(auditText({ ok: true, events: 1234, first_broken: null })).toContain('1,234 events');
+    expect(auditText({ ok: true, events: 1234, first_broken: null, reason: '' })).toContain('1,234 events');
     expect(
       auditText({ ok: false, events: 10, first_broken: 7, reason: 'its content does not match its hash' })
     ).toContain('event 7: its content');
