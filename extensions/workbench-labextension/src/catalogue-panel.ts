@@ -11,7 +11,7 @@ import { loadCode, twinCode } from './code';
 import { checkRequestForm, debounce, requestableProjects } from './form';
 import { hasNext, hasPrevious, nextOffset, Page, pageLabel, previousOffset } from './paging';
 import { CatalogueSettings, DEFAULT_SETTINGS } from './settings';
-import { entryFacts, entryWarnings, errorText, h, resultItem, schemaTable, twinPreview } from './render';
+import { entryFacts, entryWarnings, errorText, formPassed, h, resultItem, schemaTable, twinPreview } from './render';
 
 export const CLASSIFICATIONS = ['OFFICIAL', 'SECRET', 'TOP_SECRET', 'NOT_APPLICABLE'];
 
@@ -306,10 +306,7 @@ export class CataloguePanel extends Widget {
         chosen: boxes.filter(b => b.box.checked).map(b => b.column.name),
         justification: justification.value
       });
-      outcome.classList.remove('wb-error', 'wb-ok');
-      if (!check.ok) {
-        outcome.textContent = Object.values(check.errors).join(' ');
-        outcome.classList.add('wb-error');
+      if (!formPassed(outcome, check)) {
         return;
       }
       submit.setAttribute('disabled', '');

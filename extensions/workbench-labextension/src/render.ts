@@ -12,6 +12,23 @@ export function errorText(error: unknown): string {
   return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
 }
 
+/**
+ * Clear a form's outcome line and, when the form's check failed, say why there. True (narrowing `check`) when
+ * the form can be sent.
+ */
+export function formPassed<T extends { ok: boolean; errors?: Record<string, string> }>(
+  outcome: HTMLElement,
+  check: T
+): check is Extract<T, { ok: true }> {
+  outcome.classList.remove('wb-error', 'wb-ok');
+  if (check.ok) {
+    return true;
+  }
+  outcome.textContent = Object.values(check.errors ?? {}).join(' ');
+  outcome.classList.add('wb-error');
+  return false;
+}
+
 /** Create an element with attributes (`class`, `data-*`, `title`...) and children (text or nodes). */
 export function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
   const element = document.createElement(tag);

@@ -8,7 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import { AccessRequest, ApiError, WorkbenchApi } from './api';
 import { checkDecision } from './form';
-import { errorText, h, requestsTable } from './render';
+import { errorText, formPassed, h, requestsTable } from './render';
 
 /** Access requests: those waiting for my decision (owners, delegates, admins) and where mine are. */
 export class RequestsPanel extends Widget {
@@ -131,10 +131,7 @@ export class RequestsPanel extends Widget {
         conditions: conditions.value,
         reason: reason.value
       });
-      outcome.classList.remove('wb-error', 'wb-ok');
-      if (!check.ok) {
-        outcome.textContent = Object.values(check.errors).join(' ');
-        outcome.classList.add('wb-error');
+      if (!formPassed(outcome, check)) {
         return;
       }
       outcome.textContent = 'Sending…';

@@ -1,4 +1,4 @@
-import { AccessRequest, CatalogueEntry } from '../src/api';
+import { AccessRequest, CatalogueEntry, SearchResult } from '../src/api';
 import {
   cellText,
   completenessBar,
@@ -7,6 +7,8 @@ import {
   entryWarnings,
   formatCount,
   formatShare,
+  formPassed,
+  h,
   requestsTable,
   resultItem,
   schemaTable,
@@ -51,6 +53,37 @@ const ENTRY: CatalogueEntry = {
   },
   twin_note: null
 };
+
+function searchResult(fields: Partial<SearchResult>): SearchResult {
+  return {
+    id: 'x.y',
+    title: 'T',
+    department: 'D',
+    owner: null,
+    missions: [],
+    themes: [],
+    access_rights: 'OPEN',
+    security_classification: 'OFFICIAL',
+    rows: null,
+    summary: '',
+    score: 0,
+    ...fields
+  };
+}
+
+describe('formPassed', () => {
+  it('clears the outcome line of a form that can be sent', () => {
+    const line = h('div', { class: 'wb-error' }, 'old');
+    expect(formPassed(line, { ok: true })).toBe(true);
+    expect(line.classList.contains('wb-error')).toBe(false);
+  });
+  it('says every error of a form that cannot be sent', () => {
+    const line = h('div', { class: 'wb-ok' });
+    expect(formPassed(line, { ok: false, errors: { a: 'Tick a column.', b: 'Say why.' } })).toBe(false);
+    expect(line.textContent).toBe('Tick a column. Say why.');
+    expect(line.className).toBe('wb-error');
+  });
+});
 
 describe('formatting', () => {
   it('formats counts and shares', () => {
@@ -124,19 +157,7 @@ describe('elements', () => {
 
   it('never parses catalogue text as HTML', () => {
     const item = resultItem(
-      {
-        id: 'x.y',
-        title: '<img src=x onerror=alert(1)>',
-        department: 'D',
-        owner: null,
-        missions: [],
-        themes: [],
-        access_rights: 'OPEN',
-        security_classification: 'OFFICIAL',
-        rows: null,
-        summary: '<b>s</b>',
-        score: 0
-      },
+      searchResult({ id: 'x.y', title: '<img src=x onerror=alert(1)>', summary: '<b>s</b>' }),
       () => undefined
     );
     expect(item.querySelector('img')).toBeNull();
@@ -145,22 +166,7 @@ describe('elements', () => {
 
   it('opens a result on click and on Enter', () => {
     const opened: string[] = [];
-    const item = resultItem(
-      {
-        id: 'a.b',
-        title: 'T',
-        department: 'D',
-        owner: null,
-        missions: [],
-        themes: [],
-        access_rights: 'OPEN',
-        security_classification: 'OFFICIAL',
-        rows: 3,
-        summary: '',
-        score: 1
-      },
-      id => opened.push(id)
-    );
+    const item = resultItem(searchResult({ id: 'a.b', rows: 3, score: 1 }), id => opened.push(id));
     item.click();
     item.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
     expect(opened).toEqual(['a.b', 'a.b']);
