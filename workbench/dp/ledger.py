@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
+
 TOLERANCE = 1e-9  # ε sums are floats; a spend that lands exactly on the budget must pass
 MIN_QUERY_EPSILON = 1e-6  # a query's privacy loss; below it the noise overflows the integers it is drawn in
 BUDGET_COLUMNS = ["dataset_id", "scope", "epsilon", "spent", "remaining", "queries", "set_by", "set_at"]
@@ -129,7 +131,7 @@ def check_available(conn: Connection, *, project_id: str, datasets: list[str], e
 
 
 def set_budget(conn: Connection, *, username: str, dataset_id: str, project_id: str | None, epsilon: float,
-               delta: float) -> dict[str, Any]:
+               delta: float) -> records.Budget:
     """Create or replace the budget of one scope (the dataset across projects, or one project)."""
     from sqlalchemy import insert, update
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench import audit
 from workbench.errors import Conflict, InvalidInput, NotFound
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
 
 DECISIONS = ("approve", "refuse")
@@ -59,7 +60,7 @@ class Access:
 
     # -- requesting ---------------------------------------------------------------------------------------
     def request(self, project_id: str, dataset_id: str, columns: list[str] | None = None, *,
-                justification: str) -> dict[str, Any]:
+                justification: str) -> records.AccessRequest:
         """Ask the dataset's owner for access for a project; returns the pending request."""
         from sqlalchemy import insert, select
 
@@ -93,7 +94,7 @@ class Access:
                                  "owner": dataset["owner"]})
         return self.get(request_id)
 
-    def get(self, request_id: int) -> dict[str, Any]:
+    def get(self, request_id: int) -> records.AccessRequest:
         """One request as a dict (readable by anyone registered: requests are not data)."""
         from sqlalchemy import select
 
@@ -147,7 +148,7 @@ class Access:
     def decide(self, request_id: int, decision: str, *, columns: list[str] | None = None,
                identifiers: list[str] | tuple[str, ...] = (), expires: date | str | None = None,
                conditions: str = "", reason: str | None = None,
-               linkage: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+               linkage: list[str] | tuple[str, ...] = ()) -> records.AccessRequest:
         """Approve (perhaps fewer columns, until ``expires``, under ``conditions``) or refuse (with ``reason``).
 
         Direct identifiers in the request are granted only if listed in ``identifiers`` and the project's
@@ -231,7 +232,7 @@ class Access:
                                  "withheld": withheld, "expires": until.isoformat(), "conditions": conditions})
             return self._row_after(conn, request_id)
 
-    def revoke(self, grant_id: int, *, reason: str) -> dict[str, Any]:
+    def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
         """End a grant now (the owner, a delegate or an admin); loads under it stop at once."""
         from sqlalchemy import select, update
 
@@ -406,7 +407,7 @@ class Access:
         frame = pd.DataFrame([{c: row[c] for c in REQUEST_COLUMNS} for row in rows], columns=REQUEST_COLUMNS)
         return frame.astype({"id": "int64", "grant_id": "Int64"})  # a pending request has no grant yet
 
-    def _row_after(self, conn: Connection, request_id: int) -> dict[str, Any]:
+    def _row_after(self, conn: Connection, request_id: int) -> records.AccessRequest:
         """One request as plain Python values."""
         from sqlalchemy import select
 
@@ -416,7 +417,7 @@ class Access:
         row = conn.execute(select(r, grants.c.id.label("grant_id"), grants.c.expires)
                            .outerjoin(grants, grants.c.request_id == r.c.id).where(r.c.id == request_id)
                            ).mappings().one()
-        return {c: row[c] for c in REQUEST_COLUMNS}
+        return cast("records.AccessRequest", {c: row[c] for c in REQUEST_COLUMNS})
 
 
 class Owner:
@@ -429,7 +430,7 @@ class Owner:
         """Requests waiting for my decision (``status=None``: every request on my datasets)."""
         return self._access.to_decide(status)
 
-    def decide(self, request_id: int, decision: str, **options: Any) -> dict[str, Any]:
+    def decide(self, request_id: int, decision: str, **options: Any) -> records.AccessRequest:
         """``decide(id, "approve", columns=..., identifiers=..., expires=..., conditions=...)`` or
         ``decide(id, "refuse", reason=...)``."""
         return self._access.decide(request_id, decision, **options)
@@ -437,7 +438,7 @@ class Owner:
     def grants(self, dataset_id: str) -> pd.DataFrame:
         return self._access.grants(dataset_id=dataset_id)
 
-    def revoke(self, grant_id: int, *, reason: str) -> dict[str, Any]:
+    def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
         return self._access.revoke(grant_id, reason=reason)
 
     def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench import audit
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
 
 STATUSES = ("draft", "submitted", "partially_reviewed", "reviewed", "approved", "returned", "rejected", "released",
@@ -162,15 +163,16 @@ def request_items(conn: Connection, request_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def as_dict(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+def as_dict(conn: Connection, row: dict[str, Any]) -> records.OutputRequest:
     """A request as plain values (JSON-able but for datetimes), with its outputs."""
-    return {**{k: row[k] for k in ("id", "project_id", "title", "status", "created_by", "created_at",
-                                   "submitted_at", "concluded_by", "concluded_at", "conclusion", "released_by",
-                                   "released_at", "package", "manifest_sha256")},
-            "context": dict(row["context"]),
-            "outputs": [{"id": i["id"], "name": i["name"], "kind": i["kind"], "method": i["method"],
-                         "status": i["status"], "exception": i["exception"], "round": i["round"]}
-                        for i in request_items(conn, row["id"])]}
+    return cast("records.OutputRequest", {
+        **{k: row[k] for k in ("id", "project_id", "title", "status", "created_by", "created_at", "submitted_at",
+                               "concluded_by", "concluded_at", "conclusion", "released_by", "released_at", "package",
+                               "manifest_sha256")},
+        "context": dict(row["context"]),
+        "outputs": [{"id": i["id"], "name": i["name"], "kind": i["kind"], "method": i["method"],
+                     "status": i["status"], "exception": i["exception"], "round": i["round"]}
+                    for i in request_items(conn, row["id"])]})
 
 
 def check_context(context: Any, *, complete: bool) -> dict[str, str]:
@@ -455,7 +457,7 @@ class OutputRequest:
     """One output request as its project sees it; ``.add``, ``.remove``, ``.update``, ``.submit``, ``.withdraw``
     change it (and refresh this object), ``.reviews()`` shows the checkers' comments once they may be seen."""
 
-    def __init__(self, service: OutputRequests, data: dict[str, Any]) -> None:
+    def __init__(self, service: OutputRequests, data: records.OutputRequest) -> None:
         self._service = service
         self._data = data
 
