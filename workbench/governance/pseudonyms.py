@@ -175,7 +175,7 @@ def _hmac_python(messages: pa.Array, key: bytes, out: np.ndarray, start: int, en
     inner_pad, outer_pad = _pads(key)
     sha256 = _sha256()
     inner, outer = sha256(inner_pad).copy, sha256(outer_pad).copy
-    digests = []
+    digests: list[bytes] = []
     append = digests.append
     for message in messages.slice(start, end - start).to_pylist():
         digest = inner()

@@ -56,7 +56,7 @@ class WorkspaceUserIdentityProvider(IdentityProvider):
 
         return current_user()
 
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+    async def get_user(self, handler: Any) -> User | None:
         user = await super().get_user(handler)
         if user is None:
             return None

@@ -38,7 +38,7 @@ class TokenIdentityProvider(PersonalTokenIdentityProvider):
                        "WORKBENCH_TOKEN); `workbench token create` makes one, and a revoked or expired token no "
                        "longer works.")
 
-    async def get_user(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
+    async def get_user(self, handler: web.RequestHandler) -> User | None:
         token = self.get_token(handler)
         holder = handler.settings.get("workbench")
         if not token or holder is None:
