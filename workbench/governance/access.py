@@ -84,7 +84,7 @@ class Access:
             if pending is not None:
                 raise Conflict(f"Request {pending} for {dataset_id} in project {project_id} is still pending; wait "
                                "for its decision (ws.access.mine()) before asking again.")
-            request_id = conn.execute(insert(r).values(
+            request_id = conn.execute(insert(r).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project_id, dataset_id=dataset_id, requested_by=self._ctx.actor.username,
                 columns=wanted, justification=justification, status="pending",
                 requested_at=datetime.now(UTC))).inserted_primary_key[0]
@@ -192,7 +192,7 @@ class Access:
             if beyond:
                 raise InvalidInput(f"columns: {', '.join(beyond)} were not requested; approve at most "
                                    f"{', '.join(requested)}.", field="columns")
-            ticked = check_columns(identifiers, roles, dataset["id"]) if identifiers else []
+            ticked = (check_columns(identifiers, roles, dataset["id"]) or []) if identifiers else []
             not_identifiers = [c for c in ticked if roles[c] != "direct_identifier" or c not in chosen]
             if not_identifiers:
                 raise InvalidInput(f"identifiers: {', '.join(not_identifiers)} are not requested direct identifiers "
@@ -202,7 +202,7 @@ class Access:
                                        ).mappings().one()
                 self._ctx.check("access.grant_identifiers", f"{dataset['id']} for project {project['id']}",
                                 gateway=gateway["code"], gateway_allows_identifiers=bool(gateway["allows_identifiers"]))
-            for_linkage = check_columns(linkage, roles, dataset["id"]) if linkage else []
+            for_linkage = (check_columns(linkage, roles, dataset["id"]) or []) if linkage else []
             unrequested = [c for c in for_linkage if c not in requested]
             if unrequested:
                 raise InvalidInput(f"linkage: {', '.join(unrequested)} were not requested; columns for linkage "
@@ -222,7 +222,7 @@ class Access:
             conn.execute(update(r).where(r.c.id == request_id).values(
                 status="approved", decided_by=self._ctx.actor.username, decided_at=now,
                 reason=(reason or "").strip() or None))
-            grant_id = conn.execute(insert(grants).values(
+            grant_id = conn.execute(insert(grants).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project["id"], dataset_id=dataset["id"], request_id=request_id, columns=granted,
                 identifiers=ticked, linkage=for_linkage, conditions=conditions.strip(), expires=until,
                 granted_by=self._ctx.actor.username, granted_at=now)).inserted_primary_key[0]

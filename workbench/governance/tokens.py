@@ -98,7 +98,7 @@ class Tokens:
         with self._ctx.write(audit_refusals_as=("tokens.create", resource)) as conn:
             self._ctx.check("tokens.create", resource, username=username)
             _require_person(conn, username)
-            token_id = conn.execute(insert(api_tokens).values(
+            token_id = conn.execute(insert(api_tokens).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 username=username, label=label, token_hash=token_hash(token), created_by=self._ctx.actor.username,
                 created_at=now, expires=until)).inserted_primary_key[0]
             audit.append(conn, self._ctx.actor.username, "tokens.create", f"API token {token_id} of {username}",

@@ -140,7 +140,7 @@ class GovernedLinkage:
         counts = {k: quality[k] for k in ("left_records", "right_records", "candidate_pairs", "matches")}
         now = datetime.now(UTC)
         with self._ctx.write() as conn:
-            run_id = conn.execute(insert(linkage_runs).values(
+            run_id = conn.execute(insert(linkage_runs).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, left_dataset=datasets[0]["id"], right_dataset=datasets[1]["id"],
                 engine=engine, spec=result.spec.to_dict(), params=result.model.to_dict(),
                 threshold=float(result.threshold), quality=_jsonable(quality), counts=counts, columns=returned,
