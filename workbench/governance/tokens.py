@@ -168,7 +168,7 @@ def user_for_token(source: Database | Connection, token: Any) -> str | None:
         return None
     digest = token_hash(token)
     if hasattr(source, "execute"):
-        found = _lookup(source, digest)
+        found = _lookup(source, digest)  # type: ignore[arg-type]  # a Connection: it has execute
         return found[0] if found else None
     with source.read() as conn:
         found = _lookup(conn, digest)

@@ -53,5 +53,5 @@ class TokenIdentityProvider(PersonalTokenIdentityProvider):
             self.log.warning("Refused a workbench API token from %s (unknown, revoked or expired)",
                              handler.request.remote_ip)
             return None
-        handler._token_authenticated = True  # an API call with a token: no XSRF cookie to check
+        handler._token_authenticated = True  # type: ignore[attr-defined]  # an API call with a token: no XSRF cookie to check
         return User(username=username, name=username, display_name=username)
