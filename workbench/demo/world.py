@@ -535,7 +535,7 @@ def _schools(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFra
     att8 = np.where(yg == 11, np.round(np.clip(att8, 0, 90), 1), np.nan)
 
     def spread(values: np.ndarray, fill: object, dtype: object = None) -> np.ndarray:
-        out = np.full(n, fill, dtype=dtype if dtype is not None else np.asarray(values).dtype)
+        out = np.full(n, fill, dtype=dtype if dtype is not None else np.asarray(values).dtype)  # type: ignore[call-overload]  # any scalar, any dtype
         out[idx] = values
         return out
 

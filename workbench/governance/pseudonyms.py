@@ -437,5 +437,5 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
                     frame.insert(position, name, pd.arrays.ArrowStringArray(values))
     for name in pending:
         if kept[name]:
-            _to_cache(cache, name, fingerprint, kept[name][0])
+            _to_cache(cache, name, fingerprint, kept[name][0])  # type: ignore[arg-type]  # kept only with a cache
     return frame
