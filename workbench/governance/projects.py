@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
     from workbench.linkage.service import LinkedData
     from workbench.outputs.requests import OutputRequests
@@ -86,7 +87,7 @@ class Project:
 
     # -- access -------------------------------------------------------------------------------------------
     def request_access(self, dataset_id: str, columns: list[str] | None = None, *,
-                       justification: str) -> dict[str, Any]:
+                       justification: str) -> records.AccessRequest:
         """Ask the dataset's owner for access (all columns, or just ``columns``) with a justification."""
         from workbench.governance.access import Access
 
@@ -111,7 +112,7 @@ class Project:
 
         return ProjectData(self._ctx, self.id).load(dataset_id, columns)
 
-    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> dict[str, Any]:
+    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Keep a derived frame in the project (only members can read it), with its lineage."""
         from workbench.governance.project_data import ProjectData
 
@@ -145,7 +146,7 @@ class Project:
 
         return GovernedLinkage(self._ctx, self.id).runs()
 
-    def linkage_run(self, run_id: int) -> dict[str, Any]:
+    def linkage_run(self, run_id: int) -> records.LinkageRun:
         """One linkage run in full, with its spec and m/u parameters."""
         from workbench.linkage.service import GovernedLinkage
 
