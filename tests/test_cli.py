@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, REFERENCE
+from helpers import ADMIN, REFERENCE
 
 from workbench.cli import build_parser, main
 

@@ -11,7 +11,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, grant, snapshot
+from helpers import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, grant, snapshot
 from sqlalchemy import func, select, update
 
 from workbench.db.schema import audit_events, dp_spends, grants

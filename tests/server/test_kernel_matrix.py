@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import (
+from factories import admissions, linkable_people, patient_record, people_records, record
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,
@@ -32,12 +33,12 @@ from conftest import (
     PROJECT,
     ROLE_OF,
     SECOND_ANALYST,
+    SERVICE_EXPECTED,
     TEST_USER_HEADER,
     TRAINER,
     grant,
     snapshot,
 )
-from factories import admissions, linkable_people, patient_record, people_records, record
 from sqlalchemy import func, select
 from tornado.httpclient import HTTPClientError
 
@@ -504,10 +505,8 @@ def test_every_kernel_operation_is_in_the_matrix() -> None:
 
 
 def test_the_kernel_route_allows_what_the_services_allow() -> None:
-    from test_security_matrix import EXPECTED
-
-    differ = {k: (KERNEL_EXPECTED[k], EXPECTED[v]) for k, v in SERVICE_NAME.items()
-              if KERNEL_EXPECTED[k] != EXPECTED[v]}
+    differ = {k: (KERNEL_EXPECTED[k], SERVICE_EXPECTED[v]) for k, v in SERVICE_NAME.items()
+              if KERNEL_EXPECTED[k] != SERVICE_EXPECTED[v]}
     assert differ == {}
 
 
