@@ -112,10 +112,8 @@ def connect_as(tmp_path: Path, database_url: str | None, monkeypatch: pytest.Mon
         ws.close()
 
 
-@pytest.fixture
-def staffed(connect_as: Connect) -> Connect:
-    """A workspace with two departments and one person of each role (plus a second owner)."""
-    admin = connect_as(ADMIN)
+def _staff(connect: Connect) -> None:
+    admin = connect(ADMIN)
     admin.people.add(ADMIN, "Ada Admin", roles=["admin"])
     admin.departments.add("department-of-health-and-social-care", "Department of Health and Social Care", "DHSC")
     admin.departments.add("office-for-national-statistics", "Office for National Statistics", "ONS")
@@ -123,18 +121,13 @@ def staffed(connect_as: Connect) -> Connect:
         if user != ADMIN:
             admin.people.add(user, user.replace(".", " ").title(), roles=[role],
                              department="DHSC" if user != OTHER_OWNER else "ONS")
-    return connect_as
 
 
-@pytest.fixture
-def governed(staffed: Connect) -> Connect:
-    """``staffed`` plus OWNER's patient-level dataset and two active projects led by ANALYST (accredited and
-    trained): PROJECT under a research gateway, OTHER_PROJECT under one that permits identifiers, where
-    SECOND_ANALYST (also accredited and trained) is an analyst. No request has been made yet."""
+def _govern(connect: Connect) -> None:
     from factories import patient_record, patients
 
-    staffed(OWNER).catalogue.register(patient_record(), patients())
-    admin = staffed(ADMIN)
+    connect(OWNER).catalogue.register(patient_record(), patients())
+    admin = connect(ADMIN)
     admin.people.add(SECOND_ANALYST, "Bea Analyst", roles=["analyst"], department="DHSC")
     for user in (ANALYST, SECOND_ANALYST):
         admin.people.accredit(user, until="2099-12-31")
@@ -144,18 +137,93 @@ def governed(staffed: Connect) -> Connect:
     admin.create_project(OTHER_PROJECT, "Beta", "Service planning", mission=5,
                          legal_gateway="nhs-act-2006-s251", lead=ANALYST, start="2026-01-01", end="2099-12-31",
                          status="active", members={SECOND_ANALYST: "analyst"})
-    return staffed
+
+
+def _open_desk(connect: Connect) -> None:
+    grant(connect)
+    admin = connect(ADMIN)
+    for user in (CHECKER2, CHECKER3):
+        admin.people.add(user, user.replace(".", " ").title(), roles=["output_checker"], department="DHSC")
+
+
+# each arranged workspace: the one it starts from and what is done to it
+ARRANGED: dict[str, tuple[str | None, Callable[[Connect], None]]] = {
+    "staffed": (None, _staff), "governed": ("staffed", _govern), "desk": ("governed", _open_desk)}
+
+
+class WorkspaceTemplates:
+    """The arranged SQLite workspaces, each built the first time a test of this process asks for it and then
+    copied into that test's folder: arranging them through the services costs seconds, a copy milliseconds."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.built: dict[str, Path] = {}
+
+    def copy(self, name: str, home: Path) -> None:
+        source = self.build(name)
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(source, home)
+
+    def build(self, name: str) -> Path:
+        if name in self.built:
+            return self.built[name]
+        base, arrange = ARRANGED[name]
+        home = self.root / name
+        if base is not None:
+            shutil.copytree(self.build(base), home)
+        opened: list[workbench.workspace.Workspace] = []
+        with pytest.MonkeyPatch.context() as env:
+            for key in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER"):
+                env.delenv(key, raising=False)
+
+            def connect(user: str) -> workbench.workspace.Workspace:
+                env.setenv("WORKBENCH_USER", user)
+                opened.append(workbench.connect(home))
+                return opened[-1]
+
+            try:
+                arrange(connect)
+            finally:
+                for ws in opened:
+                    ws.close()
+        self.built[name] = home
+        return home
+
+
+@pytest.fixture(scope="session")
+def workspace_templates(tmp_path_factory: pytest.TempPathFactory) -> WorkspaceTemplates:
+    return WorkspaceTemplates(tmp_path_factory.mktemp("arranged"))
+
+
+def _arranged(name: str, connect: Connect, request: pytest.FixtureRequest) -> Connect:
+    """``connect`` with the workspace arranged as ``name``: a copy of the template on SQLite; on PostgreSQL,
+    arranged through the services on top of what the fixture it builds on arranged."""
+    if request.getfixturevalue("database_url") is None:
+        request.getfixturevalue("workspace_templates").copy(name, request.getfixturevalue("tmp_path") / "ws")
+    else:
+        ARRANGED[name][1](connect)
+    return connect
 
 
 @pytest.fixture
-def desk(governed: Connect) -> Connect:
+def staffed(connect_as: Connect, request: pytest.FixtureRequest) -> Connect:
+    """A workspace with two departments and one person of each role (plus a second owner)."""
+    return _arranged("staffed", connect_as, request)
+
+
+@pytest.fixture
+def governed(staffed: Connect, request: pytest.FixtureRequest) -> Connect:
+    """``staffed`` plus OWNER's patient-level dataset and two active projects led by ANALYST (accredited and
+    trained): PROJECT under a research gateway, OTHER_PROJECT under one that permits identifiers, where
+    SECOND_ANALYST (also accredited and trained) is an analyst. No request has been made yet."""
+    return _arranged("governed", staffed, request)
+
+
+@pytest.fixture
+def desk(governed: Connect, request: pytest.FixtureRequest) -> Connect:
     """``governed`` plus a grant of DATASET to PROJECT and two more output checkers (CHECKER is the first), so
     that requests can have two independent reviews and a third checker to conclude."""
-    grant(governed)
-    admin = governed(ADMIN)
-    for user in (CHECKER2, CHECKER3):
-        admin.people.add(user, user.replace(".", " ").title(), roles=["output_checker"], department="DHSC")
-    return governed
+    return _arranged("desk", governed, request)
 
 
 @pytest.fixture(scope="session")
