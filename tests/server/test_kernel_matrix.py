@@ -135,7 +135,7 @@ def roles_of(user: str) -> list[str]:
     return {**{u: [r] for u, r in ROLE_OF.items()}, STRANGER: [], SECOND_ANALYST: ["analyst"]}[user]
 
 
-# kernel operation → the same service operation in tests/test_security_matrix.py's EXPECTED
+# kernel operation → the same service operation in helpers.SERVICE_EXPECTED (tests/test_security_matrix.py)
 SERVICE_NAME = {
     "catalogue.search": "search catalogue", "catalogue.get": "read entry", "catalogue.export": "export catalogue",
     "catalogue.register": "register own dataset", "catalogue.import_text": "import distribution",
