@@ -288,7 +288,7 @@ def served(home: str, schema_url: str, users: int, via: str, services: int = 1):
         yield None
         return
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from service.conftest import running  # the tests' way of starting and always stopping the service
+    from helpers import running  # the tests' way of starting and always stopping the service
 
     admin = connect_as(home, schema_url, ADMIN)
     try:

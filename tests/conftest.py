@@ -1,15 +1,40 @@
-"""Shared fixtures: workspaces on SQLite and (when WORKBENCH_TEST_DATABASE_URL is set) PostgreSQL."""
+"""Shared fixtures: workspaces on SQLite and, for the tests marked ``db`` (the services' storage and migrations),
+on PostgreSQL too (when WORKBENCH_TEST_DATABASE_URL is set); the demo workspace, built once per test process and
+copied for each test that uses it, so no test sees another's changes. Constants and helpers: tests/helpers.py."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import (
+    ADMIN,
+    ANALYST,
+    CHECKER2,
+    CHECKER3,
+    DEMO_PERSONS,
+    DEMO_USER,
+    OTHER_OWNER,
+    OTHER_PROJECT,
+    OWNER,
+    PG_SKIP,
+    PG_URL,
+    PROJECT,
+    ROLE_OF,
+    SECOND_ANALYST,
+    TEST_USER_HEADER,
+    Connect,
+    Reply,
+    grant,
+    header_identity_provider,
+    running,
+)
 
 import workbench
 
@@ -18,16 +43,6 @@ import workbench
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 collect_ignore = ["ui"]
 
-PG_URL = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-PG_SKIP = "PostgreSQL tests need WORKBENCH_TEST_DATABASE_URL (CI sets postgresql://postgres@127.0.0.1:5432/test)"
-REFERENCE = Path(__file__).parent / "data" / "ukgov-metadata"
-
-ADMIN, OWNER, OTHER_OWNER, ANALYST, CHECKER, TRAINER = (
-    "ada.admin", "olu.owner", "priya.owner", "ann.analyst", "chris.checker", "tara.trainer")
-ROLE_OF = {ADMIN: "admin", OWNER: "data_owner", OTHER_OWNER: "data_owner", ANALYST: "analyst",
-           CHECKER: "output_checker", TRAINER: "trainer"}
-
-
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER", "WORKBENCH_USER", "WORKBENCH_URL",
@@ -35,7 +50,18 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test on a workspace runs on SQLite; those marked ``db`` run on PostgreSQL too."""
+    if "new_database" not in metafunc.fixturenames or any(
+            "new_database" in str(mark.args[0]) for mark in metafunc.definition.iter_markers("parametrize")):
+        return
+    backends: list[Any] = ["sqlite"]
+    if metafunc.definition.get_closest_marker("db"):
+        backends.append(pytest.param("postgresql", marks=pytest.mark.postgresql))
+    metafunc.parametrize("new_database", backends, indirect=True)
+
+
+@pytest.fixture
 def new_database(request: pytest.FixtureRequest) -> Iterator[Callable[[], str | None]]:
     """A factory of empty databases: None (SQLite inside each workspace folder) or a PostgreSQL URL
     confined to a fresh schema, dropped after the test."""
@@ -70,9 +96,6 @@ def database_url(new_database: Callable[[], str | None]) -> str | None:
     return new_database()
 
 
-Connect = Callable[..., "workbench.workspace.Workspace"]
-
-
 @pytest.fixture
 def connect_as(tmp_path: Path, database_url: str | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
     """connect_as(user) opens the test workspace as that user (the environment's identity)."""
@@ -89,10 +112,8 @@ def connect_as(tmp_path: Path, database_url: str | None, monkeypatch: pytest.Mon
         ws.close()
 
 
-@pytest.fixture
-def staffed(connect_as: Connect) -> Connect:
-    """A workspace with two departments and one person of each role (plus a second owner)."""
-    admin = connect_as(ADMIN)
+def _staff(connect: Connect) -> None:
+    admin = connect(ADMIN)
     admin.people.add(ADMIN, "Ada Admin", roles=["admin"])
     admin.departments.add("department-of-health-and-social-care", "Department of Health and Social Care", "DHSC")
     admin.departments.add("office-for-national-statistics", "Office for National Statistics", "ONS")
@@ -100,33 +121,13 @@ def staffed(connect_as: Connect) -> Connect:
         if user != ADMIN:
             admin.people.add(user, user.replace(".", " ").title(), roles=[role],
                              department="DHSC" if user != OTHER_OWNER else "ONS")
-    return connect_as
 
 
-def snapshot(ws) -> dict:
-    """Every row of every table but the audit log: what a refusal must leave unchanged."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import metadata
-
-    with ws._ctx.db.read() as conn:
-        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
-                for t in metadata.sorted_tables if t.name != "audit_events"}
-
-
-SECOND_ANALYST = "bea.analyst"
-DATASET, PROJECT, OTHER_PROJECT = "dhsc.patients", "p-alpha", "p-beta"
-
-
-@pytest.fixture
-def governed(staffed: Connect) -> Connect:
-    """``staffed`` plus OWNER's patient-level dataset and two active projects led by ANALYST (accredited and
-    trained): PROJECT under a research gateway, OTHER_PROJECT under one that permits identifiers, where
-    SECOND_ANALYST (also accredited and trained) is an analyst. No request has been made yet."""
+def _govern(connect: Connect) -> None:
     from factories import patient_record, patients
 
-    staffed(OWNER).catalogue.register(patient_record(), patients())
-    admin = staffed(ADMIN)
+    connect(OWNER).catalogue.register(patient_record(), patients())
+    admin = connect(ADMIN)
     admin.people.add(SECOND_ANALYST, "Bea Analyst", roles=["analyst"], department="DHSC")
     for user in (ANALYST, SECOND_ANALYST):
         admin.people.accredit(user, until="2099-12-31")
@@ -136,54 +137,99 @@ def governed(staffed: Connect) -> Connect:
     admin.create_project(OTHER_PROJECT, "Beta", "Service planning", mission=5,
                          legal_gateway="nhs-act-2006-s251", lead=ANALYST, start="2026-01-01", end="2099-12-31",
                          status="active", members={SECOND_ANALYST: "analyst"})
-    return staffed
 
 
-def grant(staffed: Connect, project: str = PROJECT, columns: list[str] | None = None, **decision) -> dict:
-    """ANALYST requests DATASET for ``project``; OWNER approves with ``decision`` options."""
-    request = staffed(ANALYST).project(project).request_access(DATASET, columns, justification="Needed for it")
-    return staffed(OWNER).owner.decide(request["id"], "approve", **decision)
-
-
-CHECKER2, CHECKER3 = "dee.checker", "eve.checker"
-
-
-@pytest.fixture
-def desk(governed: Connect) -> Connect:
-    """``governed`` plus a grant of DATASET to PROJECT and two more output checkers (CHECKER is the first), so
-    that requests can have two independent reviews and a third checker to conclude."""
-    grant(governed)
-    admin = governed(ADMIN)
+def _open_desk(connect: Connect) -> None:
+    grant(connect)
+    admin = connect(ADMIN)
     for user in (CHECKER2, CHECKER3):
         admin.people.add(user, user.replace(".", " ").title(), roles=["output_checker"], department="DHSC")
-    return governed
 
 
-def cli_runner(connect: Connect, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable:
-    """run(user, *words) -> (exit code, stdout, stderr) of `workbench --home <ws> ...` as ``user``, on the
-    workspace ``connect`` opens (its PostgreSQL database too)."""
-    from workbench.cli import main
-
-    ws = connect(ADMIN)
-    if ws._ctx.db.dialect == "postgresql":
-        monkeypatch.setenv("WORKBENCH_DATABASE_URL", ws._ctx.db.url)
-
-    def run(user: str, *words: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("WORKBENCH_USER", user)
-        code = main(["--home", str(ws.home), *words])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+# each arranged workspace: the one it starts from and what is done to it
+ARRANGED: dict[str, tuple[str | None, Callable[[Connect], None]]] = {
+    "staffed": (None, _staff), "governed": ("staffed", _govern), "desk": ("governed", _open_desk)}
 
 
-DEMO_USER = "demo.builder"
-DEMO_PERSONS = 3000
+class WorkspaceTemplates:
+    """The arranged SQLite workspaces, each built the first time a test of this process asks for it and then
+    copied into that test's folder: arranging them through the services costs seconds, a copy milliseconds."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.built: dict[str, Path] = {}
+
+    def copy(self, name: str, home: Path) -> None:
+        source = self.build(name)
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.copytree(source, home)
+
+    def build(self, name: str) -> Path:
+        if name in self.built:
+            return self.built[name]
+        base, arrange = ARRANGED[name]
+        home = self.root / name
+        if base is not None:
+            shutil.copytree(self.build(base), home)
+        opened: list[workbench.workspace.Workspace] = []
+        with pytest.MonkeyPatch.context() as env:
+            for key in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER"):
+                env.delenv(key, raising=False)
+
+            def connect(user: str) -> workbench.workspace.Workspace:
+                env.setenv("WORKBENCH_USER", user)
+                opened.append(workbench.connect(home))
+                return opened[-1]
+
+            try:
+                arrange(connect)
+            finally:
+                for ws in opened:
+                    ws.close()
+        self.built[name] = home
+        return home
 
 
 @pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo workspace built once per test run (by DEMO_USER, its admin and trainer)."""
+def workspace_templates(tmp_path_factory: pytest.TempPathFactory) -> WorkspaceTemplates:
+    return WorkspaceTemplates(tmp_path_factory.mktemp("arranged"))
+
+
+def _arranged(name: str, connect: Connect, request: pytest.FixtureRequest) -> Connect:
+    """``connect`` with the workspace arranged as ``name``: a copy of the template on SQLite; on PostgreSQL,
+    arranged through the services on top of what the fixture it builds on arranged."""
+    if request.getfixturevalue("database_url") is None:
+        request.getfixturevalue("workspace_templates").copy(name, request.getfixturevalue("tmp_path") / "ws")
+    else:
+        ARRANGED[name][1](connect)
+    return connect
+
+
+@pytest.fixture
+def staffed(connect_as: Connect, request: pytest.FixtureRequest) -> Connect:
+    """A workspace with two departments and one person of each role (plus a second owner)."""
+    return _arranged("staffed", connect_as, request)
+
+
+@pytest.fixture
+def governed(staffed: Connect, request: pytest.FixtureRequest) -> Connect:
+    """``staffed`` plus OWNER's patient-level dataset and two active projects led by ANALYST (accredited and
+    trained): PROJECT under a research gateway, OTHER_PROJECT under one that permits identifiers, where
+    SECOND_ANALYST (also accredited and trained) is an analyst. No request has been made yet."""
+    return _arranged("governed", staffed, request)
+
+
+@pytest.fixture
+def desk(governed: Connect, request: pytest.FixtureRequest) -> Connect:
+    """``governed`` plus a grant of DATASET to PROJECT and two more output checkers (CHECKER is the first), so
+    that requests can have two independent reviews and a third checker to conclude."""
+    return _arranged("desk", governed, request)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo workspace built once per test process (by DEMO_USER, its admin and trainer); never opened by
+    a test, only copied (``demo_home``)."""
     from workbench.demo import build_demo
 
     home = tmp_path_factory.mktemp("demo") / "ws"
@@ -200,8 +246,16 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def demo_home(demo_template: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the demo workspace, as freshly built."""
+    home = tmp_path / "demo"
+    shutil.copytree(demo_template, home)
+    return home
+
+
+@pytest.fixture
 def demo_as(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
-    """demo_as(user) opens the shared demo workspace as that user."""
+    """demo_as(user) opens this test's copy of the demo workspace as that user."""
     opened = []
 
     def _connect(user: str) -> workbench.workspace.Workspace:
@@ -216,28 +270,8 @@ def demo_as(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connec
 
 
 # ----- the REST API (tests/server) ----------------------------------------------------------------------------
-# A Jupyter server with the workbench extension on a test workspace; ``api(user, method, *path)`` calls it.
-# Identity: a test-only identity provider accepts the server's token as usual and takes the person's name from
-# the ``X-Workbench-Test-User`` header, so one server can be asked by every role in turn.
-TEST_USER_HEADER = "X-Workbench-Test-User"
-
-
-def _header_identity_provider() -> type:
-    from jupyter_server.auth.identity import IdentityProvider, User
-
-    class HeaderIdentityProvider(IdentityProvider):
-        """Token authentication as usual; the username comes from a request header (tests only)."""
-
-        async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
-            user = await super().get_user(handler)
-            name = handler.request.headers.get(TEST_USER_HEADER)
-            if user is None or not name:
-                return user
-            return User(username=name)
-
-    return HeaderIdentityProvider
-
-
+# A Jupyter server with the workbench extension on a test workspace; ``api(user, method, *path)`` calls it as
+# anyone (helpers.header_identity_provider).
 @pytest.fixture
 def jp_serverapp(jp_serverapp: Any) -> Iterator[Any]:
     """pytest-jupyter's server, whose workspace (a database pool, opened on the first request) is closed when the
@@ -254,7 +288,7 @@ def jp_server_config() -> Any:
     from traitlets.config import Config
 
     return Config({"ServerApp": {"jpserver_extensions": {"workbench.server": True},
-                                 "identity_provider_class": _header_identity_provider()}})
+                                 "identity_provider_class": header_identity_provider()}})
 
 
 @pytest.fixture
@@ -264,18 +298,6 @@ def served(governed, tmp_path: Path, database_url: str | None, monkeypatch: pyte
     if database_url:
         monkeypatch.setenv("WORKBENCH_DATABASE_URL", database_url)
     return governed
-
-
-class Reply:
-    def __init__(self, status: int, body: bytes) -> None:
-        self.status = status
-        self.json = json.loads(body) if body else None
-
-    def __repr__(self) -> str:
-        return f"<Reply {self.status} {self.json!r}>"
-
-
-
 
 
 @pytest.fixture
@@ -310,8 +332,6 @@ def kernel(request: pytest.FixtureRequest, desk: Connect, tmp_path: Path,
     if request.param == "embedded":
         yield desk
         return
-    from service.conftest import running
-
     admin = desk(ADMIN)
     tokens: dict[str, str] = {}
     with running(tmp_path / "ws", database_url) as url:

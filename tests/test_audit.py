@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import ADMIN, ANALYST, OWNER
 from factories import record
+from helpers import ADMIN, ANALYST, OWNER
 from sqlalchemy import select, text, update
 
 from workbench import audit
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
 
 
 def events(ws) -> list:

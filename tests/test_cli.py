@@ -9,7 +9,7 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, REFERENCE
+from helpers import ADMIN, REFERENCE
 
 import workbench.cli
 from workbench.cli import build_parser, main

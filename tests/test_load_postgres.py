@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PG_SKIP, PG_URL
+from helpers import PG_SKIP, PG_URL
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 

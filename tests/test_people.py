@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN, ANALYST, OWNER
+from helpers import ADMIN, ANALYST, OWNER
 
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
 
 
 def test_the_first_person_is_the_acting_user_as_admin(connect_as) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import (
+from factories import linkable_people, patients, people_records, record
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,
@@ -18,11 +19,11 @@ from conftest import (
     PROJECT,
     ROLE_OF,
     SECOND_ANALYST,
+    SERVICE_EXPECTED,
     TRAINER,
     grant,
     snapshot,
 )
-from factories import linkable_people, patients, people_records, record
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events
@@ -32,91 +33,6 @@ GAMMA = "p-gamma"
 THEIR_DISTRIBUTION = ("identifier: https://data.example.invalid/priya.csv\ntype: dcat:Distribution\ntitle: {title}\n"
                       "licence: OGL\nmediaType: text/csv\n")
 
-# operation name → roles allowed to perform it
-EXPECTED = {
-    "search catalogue": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "read entry": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "export catalogue": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "register own dataset": {"admin", "data_owner"},
-    "change another owner's dataset": {"admin"},
-    "import distribution": {"admin", "data_owner"},
-    # a distribution belongs to the owner who registered it (OTHER_OWNER); admins may correct it
-    "overwrite another owner's distribution": {"admin"},
-    "list people": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "add person": {"admin"},
-    "add department": {"admin"},
-    "create project": {"admin"},
-    "list projects": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "read linkage truth": {"admin", "trainer"},
-    "verify audit": {"admin"},
-    # governed access (ANALYST leads both projects; OWNER owns DATASET)
-    "set roles": {"admin"},
-    "accredit person": {"admin"},
-    "record training": {"admin", "trainer"},
-    "change project": {"admin"},
-    "add project member": {"admin"},
-    "remove project member": {"admin"},
-    "read training records": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "list project requests": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "request access": {"analyst"},
-    "list my requests": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "list project grants": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "list requests to decide": {"admin", "data_owner"},
-    "decide request": {"data_owner"},
-    # separation of duties: OWNER and ADMIN are analysts in GAMMA, whose lead asked for DATASET
-    "decide request of a project one is a member of": set(),
-    "name delegate": {"admin", "data_owner"},
-    "name oneself a delegate": set(),
-    "load granted data": {"analyst"},
-    "save to project": {"analyst"},
-    "list saved data": {"analyst"},
-    "read saved data": {"analyst"},
-    "owner usage report": {"admin", "data_owner"},
-    "read synthetic twin": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "read access settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "change access settings": {"admin"},
-    "record output": {"analyst"},
-    "list outputs": {"analyst"},
-    "export outputs": {"analyst"},
-    "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "change disclosure settings": {"admin"},
-    "revoke grant": {"admin", "data_owner"},
-    # output checking (CHECKER belongs to no project; ANALYST authored every output)
-    "create output request": {"analyst"},
-    "list output requests": {"analyst"},
-    "submit output request": {"analyst"},
-    "withdraw output request": {"analyst"},
-    "output-checking queue": {"output_checker"},
-    "show request for review": {"output_checker"},
-    "review an output": {"output_checker"},
-    "conclude output request": {"output_checker"},
-    "release output request": {"output_checker"},
-    "read release manifest": {"output_checker"},
-    "read output-checking settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "change output-checking settings": {"admin"},
-    "set privacy budget": {"admin", "data_owner"},
-    "list privacy budgets": {"admin", "data_owner"},
-    "read project privacy budget": {"analyst"},
-    "preview dp query": {"analyst"},
-    "run dp query": {"analyst"},
-    "catalogue filters": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "catalogue coverage": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "open catalogue browser": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "explore dp accuracy": {"analyst"},
-    "attempt exercise": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "create training cohort": {"admin", "trainer"},
-    "read training progress": {"admin", "trainer"},
-    "read exercise solution": {"admin", "trainer"},
-    "link datasets": {"analyst"},
-    "list linkage runs": {"analyst"},
-    # API tokens for the workbench service: everyone manages their own, admins anyone's
-    "create own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "create another's API token": {"admin"},
-    "list own API tokens": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "list another's API tokens": {"admin"},
-    "revoke own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
-    "revoke another's API token": {"admin"},
-}
 
 
 def operations(ws, user: str, state: dict) -> dict:
@@ -271,7 +187,7 @@ def test_matrix(world, user: str) -> None:
     role = ROLE_OF[user]
     for name, operation in operations(ws, user, ids).items():
         before = denied_count(ws)
-        if role in EXPECTED[name]:
+        if role in SERVICE_EXPECTED[name]:
             operation()
             assert denied_count(ws) == before, name
         else:
@@ -288,7 +204,7 @@ def test_strangers_are_refused_everything(world) -> None:
     for _name, operation in operations(ws, ANALYST, ids).items():
         with pytest.raises(AccessDenied):
             operation()
-    assert denied_count(ws) == len(EXPECTED)
+    assert denied_count(ws) == len(SERVICE_EXPECTED)
 
 
 def test_separation_of_duties_refusals_say_why(world) -> None:

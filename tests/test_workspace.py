@@ -9,12 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN
+from helpers import ADMIN
 from sqlalchemy import text
 
 import workbench
 from workbench import config
 from workbench.errors import Conflict, InvalidInput, WorkbenchError
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
 
 
 def test_new_workspace_layout_and_permissions(tmp_path: Path, monkeypatch) -> None:

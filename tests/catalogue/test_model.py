@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REFERENCE
 from factories import record
+from helpers import REFERENCE
 
 from workbench.catalogue.model import MetadataInvalid, detect_kind, validate
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import ADMIN, ANALYST, DATASET, OWNER
 from factories import admissions, patient_record, record
+from helpers import ADMIN, ANALYST, DATASET, OWNER
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, OTHER_OWNER, OWNER
 from factories import record
+from helpers import ADMIN, ANALYST, OTHER_OWNER, OWNER
 
 from workbench.errors import AccessDenied, InvalidInput
 

@@ -6,13 +6,15 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, OTHER_OWNER, OWNER, REFERENCE, cli_runner
 from factories import admissions, record
+from helpers import ADMIN, ANALYST, OTHER_OWNER, OWNER, REFERENCE, cli_runner
 from sqlalchemy import func, select
 
 from workbench.catalogue.model import MetadataInvalid
 from workbench.db.schema import audit_events, contact_points, datasets, distributions
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
 
 
 def counts(ws) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import (
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,

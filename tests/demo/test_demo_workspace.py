@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_PERSONS, DEMO_USER
+from helpers import DEMO_PERSONS, DEMO_USER
 
 from workbench.demo import build_demo
 from workbench.errors import AccessDenied, Conflict, InvalidInput

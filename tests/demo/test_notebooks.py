@@ -1,35 +1,38 @@
-"""The notebooks run top to bottom against a demo workspace (nbval, lax: cells assert what matters)."""
+"""The notebooks run top to bottom, each against its own fresh copy of the demo workspace (nbval, lax: cells
+assert what matters), one test per notebook so that they run in parallel."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import DEMO_USER
+import pytest
+from helpers import DEMO_USER
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+ALL = sorted(path for path in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
 
 
-def test_notebooks_run(demo_home: Path) -> None:
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", ALL, ids=[str(path.relative_to(NOTEBOOKS)) for path in ALL])
+def test_notebook_runs(notebook: Path, demo_home: Path) -> None:
     env = {**os.environ, "WORKBENCH_HOME": str(demo_home), "WORKBENCH_USER": DEMO_USER}
     env.pop("WORKBENCH_DATABASE_URL", None)
-    result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-                             str(NOTEBOOKS)], env=env, capture_output=True, text=True, cwd=NOTEBOOKS)
+    # the project's pytest options (parallel workers, random order) are not for a notebook's cells
+    result = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "no:randomly",
+                             "-p", "no:cacheprovider", "--nbval-lax", "-q", str(notebook)],
+                            env=env, capture_output=True, text=True, cwd=NOTEBOOKS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
 
 
 def test_notebooks_are_kept_without_outputs() -> None:
     """Outputs belong to a run, not to the repository: every notebook is committed cleared."""
-    import json
-
-    notebooks = sorted(NOTEBOOKS.rglob("*.ipynb"))
-    assert {"missions", "checker"} <= {path.parent.name for path in notebooks}
-    for path in notebooks:
-        if ".ipynb_checkpoints" in path.parts:
-            continue
+    assert {"missions", "checker"} <= {path.parent.name for path in ALL}
+    for path in ALL:
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, f"{path.name} has outputs"

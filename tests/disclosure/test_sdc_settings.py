@@ -10,7 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, ROLE_OF
+from helpers import ADMIN, ANALYST, ROLE_OF
 from sqlalchemy import select
 
 from workbench import disclosure as sdc

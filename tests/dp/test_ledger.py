@@ -7,11 +7,15 @@ import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from conftest import ANALYST, DATASET, OWNER, PROJECT, grant
+import pytest
+from helpers import ANALYST, DATASET, OWNER, PROJECT, grant
 from spenders import spend
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events, dp_spends, outputs
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
+
 
 BUDGET, COST, PROCESSES, THREADS = 1.0, 0.1, 4, 10
 

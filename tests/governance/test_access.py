@@ -6,7 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from conftest import (
+from factories import patients
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,
@@ -19,11 +20,13 @@ from conftest import (
     grant,
     snapshot,
 )
-from factories import patients
 from sqlalchemy import func, select, update
 
 from workbench.db.schema import access_requests, audit_events, data_loads, grants, people, training_records
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
+
 
 YESTERDAY = dt.date.today() - dt.timedelta(days=1)
 NON_IDENTIFIERS = ["admission_id", "age_band", "length_of_stay", "cost", "admitted"]

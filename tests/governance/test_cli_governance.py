@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, DATASET, OWNER, PROJECT, cli_runner
+from helpers import ADMIN, ANALYST, CHECKER, DATASET, OWNER, PROJECT, cli_runner
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import ANALYST, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from factories import episode_record, episodes, household_record, households
+from helpers import ANALYST, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events

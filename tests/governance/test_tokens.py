@@ -8,12 +8,15 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from conftest import ADMIN, ANALYST, OWNER, ROLE_OF, cli_runner, snapshot
+from helpers import ADMIN, ANALYST, OWNER, ROLE_OF, cli_runner, snapshot
 from sqlalchemy import func, select, update
 
 from workbench.db.schema import api_tokens, audit_events
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from workbench.governance.tokens import COLUMNS, Tokens, user_for_token
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
+
 
 TODAY = date.today()
 

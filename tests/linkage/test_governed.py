@@ -5,8 +5,8 @@ refusals are audited and change nothing."""
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN, ANALYST, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from factories import linkable_people, people_records
+from helpers import ADMIN, ANALYST, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events, linkage_runs
@@ -215,7 +215,7 @@ def test_owners_list_linkage_columns_only_from_the_request(people) -> None:
 
 
 def test_truth_quality_when_the_caller_may_read_the_truth(demo_as) -> None:
-    from conftest import DEMO_USER
+    from helpers import DEMO_USER
 
     ws = demo_as(DEMO_USER)  # admin and trainer, and an analyst in every mission project
     linked = ws.project("m1-economic-inactivity").link("ons.lfs", "dhsc.hes_apc")

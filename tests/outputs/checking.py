@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ANALYST, CHECKER2, CHECKER3, DATASET, PROJECT  # noqa: F401 (re-exported)
+from helpers import ANALYST, CHECKER2, CHECKER3, DATASET, PROJECT  # noqa: F401 (re-exported)
 
 CONTEXT = {"shown": "Admissions by age band and length of stay", "population": "Test patients, 2025",
            "purpose": "Published in the evaluation report", "differences": "First release"}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from checking import submitted
-from conftest import ANALYST, CHECKER, CHECKER2, CHECKER3, PROJECT, cli_runner
+from helpers import ANALYST, CHECKER, CHECKER2, CHECKER3, PROJECT, cli_runner
 
 
 @pytest.fixture

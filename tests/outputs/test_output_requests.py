@@ -6,13 +6,16 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from checking import CONTEXT, record_table, submitted
-from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT, SECOND_ANALYST, snapshot
+from helpers import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events, output_request_items
 from workbench.errors import AccessDenied, Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.outputs.requests import STATUSES, TRANSITIONS, next_status
 from workbench.outputs.review import comment_required
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
+
 
 EVENTS = ("edit", "submit", "review", "approve", "return", "reject", "release", "withdraw")
 

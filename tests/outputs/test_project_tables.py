@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, OTHER_PROJECT, PROJECT, SECOND_ANALYST, grant
+from helpers import ADMIN, ANALYST, DATASET, OTHER_PROJECT, PROJECT, SECOND_ANALYST, grant
 from sqlalchemy import select
 
 from workbench import disclosure as sdc

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from checking import CONTEXT, record_table, submitted
-from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT
+from helpers import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT
 from sqlalchemy import select
 
 from workbench import disclosure as sdc
@@ -21,6 +21,8 @@ from workbench.db.schema import audit_events
 from workbench.disclosure.output import Output
 from workbench.errors import AccessDenied, Conflict
 from workbench.outputs.release import MANIFEST, verify_package
+
+pytestmark = pytest.mark.db  # also on PostgreSQL
 
 
 def dp_result(connect) -> Output:

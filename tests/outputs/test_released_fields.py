@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from checking import CONTEXT, record_table, submitted
-from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT, cli_runner, snapshot
+from helpers import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT, cli_runner, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from checking import submitted
-from conftest import CHECKER, CHECKER2, CHECKER3
+from helpers import CHECKER, CHECKER2, CHECKER3
 
 
 def test_review_widget_from_queue_to_release(desk) -> None:

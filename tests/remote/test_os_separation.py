@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, OTHER_PROJECT, PROJECT, SECOND_ANALYST, grant
+from helpers import ADMIN, ANALYST, DATASET, OTHER_PROJECT, PROJECT, SECOND_ANALYST, grant
 
 SERVICE_USER, KERNEL_USER = "workbench-service", "workbench-kernel"
 
@@ -87,7 +87,7 @@ def test_a_kernel_as_another_user_reaches_governed_data_only_through_the_service
     reason = _users_ready()
     if reason:
         pytest.skip(reason)
-    from service.conftest import running, service_env
+    from helpers import running, service_env
 
     admin = governed(ADMIN)
     if admin._ctx.db.dialect != "sqlite":

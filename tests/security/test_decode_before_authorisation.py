@@ -22,7 +22,7 @@ import zipfile
 from typing import Any
 
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, PROJECT, TEST_USER_HEADER, grant, snapshot
+from helpers import ADMIN, ANALYST, DATASET, PROJECT, TEST_USER_HEADER, grant, snapshot
 from sqlalchemy import select
 from tornado.httpclient import HTTPClientError
 
@@ -353,7 +353,7 @@ def governed_rows(ws: Any) -> dict[str, Any]:
 # -- a real `workbench serve` ----------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_real_service_authorises_before_it_decodes(hostile, tmp_path, database_url) -> None:
-    from service.conftest import call, running
+    from helpers import call, running
 
     admin = hostile(ADMIN)
     tokens = {user: admin.tokens.create(user, label="attack")["token"] for user in (NOBODY, ANALYST)}

@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, PROJECT, snapshot
+from helpers import ADMIN, ANALYST, DATASET, PROJECT, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, OWNER, PROJECT, TEST_USER_HEADER, grant, snapshot
+from helpers import ADMIN, ANALYST, DATASET, OWNER, PROJECT, TEST_USER_HEADER, grant, snapshot
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from tornado.httpclient import HTTPClientError
@@ -213,7 +213,7 @@ def draw(strategy: st.SearchStrategy[Any], count: int, seeded: bool = True) -> l
 # -- arranging and calling ---------------------------------------------------------------------------------------
 def arrange(served: Any) -> None:
     """A grant, a recorded crosstab (output 1) and a submitted output request (1), so deep paths are reachable."""
-    from conftest import CHECKER
+    from helpers import CHECKER
 
     grant(served)
     admin = served(ADMIN)
@@ -315,7 +315,7 @@ def test_a_real_service_answers_malformed_input_with_4xx(governed, tmp_path, dat
     import urllib.error
     import urllib.request
 
-    from service.conftest import running
+    from helpers import running
 
     arrange(governed)
     admin = governed(ADMIN)

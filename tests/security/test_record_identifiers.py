@@ -8,8 +8,8 @@ demo's LFS and HES keys are record identifiers too."""
 from __future__ import annotations
 
 import pytest
-from conftest import ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from factories import episode_record, episodes
+from helpers import ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events
@@ -104,7 +104,7 @@ def test_dp_refuses_to_group_by_a_record_key_and_spends_nothing(kernel, episodes
 
 def test_the_demo_keeps_lfs_and_hes_keys_per_project(demo_as) -> None:
     """The demo's own user is an analyst in every mission project; Missions 1 and 5 both hold HES episodes."""
-    from conftest import DEMO_USER
+    from helpers import DEMO_USER
 
     ws = demo_as(DEMO_USER)
     for dataset_id, keys in (("ons.lfs", ["case_id", "household_serial"]), ("dhsc.hes_apc", ["episode_id"])):

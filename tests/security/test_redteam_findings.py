@@ -40,7 +40,7 @@ import threading
 
 import pyarrow as pa
 import pytest
-from conftest import (
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER2,

@@ -15,7 +15,7 @@ from html import escape
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, PROJECT, snapshot
+from helpers import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, PROJECT, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events

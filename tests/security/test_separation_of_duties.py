@@ -9,7 +9,7 @@ allowed paths (an owner or delegate outside the project) still work.
 from __future__ import annotations
 
 import pytest
-from conftest import (
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import (
+from factories import record
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,
@@ -15,28 +16,8 @@ from conftest import (
     OWNER,
     PROJECT,
     SECOND_ANALYST,
-    snapshot,
+    Unchanged,
 )
-from factories import record
-from sqlalchemy import select
-
-from workbench.db.schema import audit_events
-
-
-def events(ws) -> list[dict]:
-    with ws._ctx.db.read() as conn:
-        return [dict(r) for r in conn.execute(select(audit_events).order_by(audit_events.c.seq)).mappings()]
-
-
-class Unchanged:
-    """Asserts that nothing but refusals reached the audit log and no other table changed."""
-
-    def __init__(self, ws) -> None:
-        self.ws, self.before, self.seen = ws, snapshot(ws), len(events(ws))
-
-    def check(self) -> None:
-        assert snapshot(self.ws) == self.before
-        assert all(e["outcome"] != "ok" for e in events(self.ws)[self.seen:])
 
 
 async def test_catalogue_search_and_entry(api, served) -> None:
@@ -249,7 +230,7 @@ async def test_projects(api, served) -> None:
 
 
 async def test_owner_usage(api, served) -> None:
-    from conftest import grant
+    from helpers import grant
 
     grant(served)
     served(OWNER).dp.set_budget(DATASET, 2.0)

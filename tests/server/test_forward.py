@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ANALYST, DATASET, PROJECT, SECOND_ANALYST, TEST_USER_HEADER, _header_identity_provider, grant
+from helpers import ANALYST, DATASET, PROJECT, SECOND_ANALYST, TEST_USER_HEADER, grant, header_identity_provider
 from tornado.httpclient import HTTPClientError
 
 
 @pytest.fixture
 def service_url(governed, tmp_path: Path, database_url) -> Iterator[str]:
-    from service.conftest import running
+    from helpers import running
 
     with running(tmp_path / "ws", database_url) as url:
         yield url
@@ -31,7 +31,7 @@ def jp_server_config(governed, service_url, monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", token)
     monkeypatch.setenv("JUPYTERHUB_USER", ANALYST)
     return Config({"ServerApp": {"jpserver_extensions": {"workbench.server": True},
-                                 "identity_provider_class": _header_identity_provider()}})
+                                 "identity_provider_class": header_identity_provider()}})
 
 
 async def fetch(jp_fetch, user: str, *path: str, method: str = "GET", body: dict | None = None):

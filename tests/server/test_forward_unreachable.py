@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ANALYST, TEST_USER_HEADER, _header_identity_provider
+from helpers import ANALYST, TEST_USER_HEADER, header_identity_provider
 from tornado.httpclient import HTTPClientError
 
 
@@ -17,7 +17,7 @@ def jp_server_config(monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "a-token")
     monkeypatch.setenv("JUPYTERHUB_USER", ANALYST)
     return Config({"ServerApp": {"jpserver_extensions": {"workbench.server": True},
-                                 "identity_provider_class": _header_identity_provider()}})
+                                 "identity_provider_class": header_identity_provider()}})
 
 
 async def test_a_service_that_does_not_answer_is_a_503_naming_it(jp_fetch) -> None:

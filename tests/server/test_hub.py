@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ANALYST, DATASET, OTHER_PROJECT, PROJECT, SECOND_ANALYST, Reply
+from helpers import ANALYST, DATASET, OTHER_PROJECT, PROJECT, SECOND_ANALYST, Reply
 from tornado.httpclient import HTTPClientError
 
 from workbench.errors import InvalidInput

@@ -19,7 +19,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import (
+from factories import admissions, linkable_people, patient_record, people_records, record
+from helpers import (
     ADMIN,
     ANALYST,
     CHECKER,
@@ -32,12 +33,12 @@ from conftest import (
     PROJECT,
     ROLE_OF,
     SECOND_ANALYST,
+    SERVICE_EXPECTED,
     TEST_USER_HEADER,
     TRAINER,
     grant,
     snapshot,
 )
-from factories import admissions, linkable_people, patient_record, people_records, record
 from sqlalchemy import func, select
 from tornado.httpclient import HTTPClientError
 
@@ -134,7 +135,7 @@ def roles_of(user: str) -> list[str]:
     return {**{u: [r] for u, r in ROLE_OF.items()}, STRANGER: [], SECOND_ANALYST: ["analyst"]}[user]
 
 
-# kernel operation → the same service operation in tests/test_security_matrix.py's EXPECTED
+# kernel operation → the same service operation in helpers.SERVICE_EXPECTED (tests/test_security_matrix.py)
 SERVICE_NAME = {
     "catalogue.search": "search catalogue", "catalogue.get": "read entry", "catalogue.export": "export catalogue",
     "catalogue.register": "register own dataset", "catalogue.import_text": "import distribution",
@@ -504,10 +505,8 @@ def test_every_kernel_operation_is_in_the_matrix() -> None:
 
 
 def test_the_kernel_route_allows_what_the_services_allow() -> None:
-    from test_security_matrix import EXPECTED
-
-    differ = {k: (KERNEL_EXPECTED[k], EXPECTED[v]) for k, v in SERVICE_NAME.items()
-              if KERNEL_EXPECTED[k] != EXPECTED[v]}
+    differ = {k: (KERNEL_EXPECTED[k], SERVICE_EXPECTED[v]) for k, v in SERVICE_NAME.items()
+              if KERNEL_EXPECTED[k] != SERVICE_EXPECTED[v]}
     assert differ == {}
 
 

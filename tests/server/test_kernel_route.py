@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, PROJECT, SECOND_ANALYST, TEST_USER_HEADER, grant, snapshot
+from helpers import ADMIN, ANALYST, DATASET, PROJECT, SECOND_ANALYST, TEST_USER_HEADER, grant, snapshot
 from tornado.httpclient import HTTPClientError
 
 from workbench import wire

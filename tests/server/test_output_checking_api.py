@@ -4,8 +4,19 @@ detail, decisions, conclusion, release and the released package's manifest; allo
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, grant
-from test_api import Unchanged
+from helpers import (
+    ADMIN,
+    ANALYST,
+    CHECKER,
+    CHECKER2,
+    CHECKER3,
+    OTHER_PROJECT,
+    OWNER,
+    PROJECT,
+    SECOND_ANALYST,
+    Unchanged,
+    grant,
+)
 
 CONTEXT = {"shown": "Admissions by age band and length of stay", "population": "Test patients, 2025",
            "purpose": "Published in the evaluation report", "differences": "First release"}
@@ -14,7 +25,7 @@ CONTEXT = {"shown": "Admissions by age band and length of stay", "population": "
 @pytest.fixture
 def desk(served):
     """``served`` plus a grant of DATASET to PROJECT, two more output checkers, and a recorded table."""
-    from conftest import DATASET
+    from helpers import DATASET
 
     grant(served)
     admin = served(ADMIN)
@@ -254,7 +265,7 @@ async def test_return_with_comment(api, desk) -> None:
 
 
 async def test_custom_files_are_previewed_as_data(api, desk, tmp_path) -> None:
-    from conftest import DATASET
+    from helpers import DATASET
 
     notes = tmp_path / "method.md"
     notes.write_text("# Method\n<b>Counts</b> from the admissions table.\n")

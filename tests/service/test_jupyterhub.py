@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, Connect
-from conftest import ANALYST as FIRST_ANALYST
+from helpers import ADMIN, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, Connect
+from helpers import ANALYST as FIRST_ANALYST
 
 pytestmark = pytest.mark.slow
 

@@ -9,14 +9,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT
+from helpers import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, call, launch, service_env, stop_service
 from sqlalchemy import select, update
 
-from service.conftest import call, launch, service_env, stop_service
 from workbench.db.schema import api_tokens, audit_events
 from workbench.governance.tokens import Tokens
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.db]
 
 NOT_SERVED = [("GET", "api/contents"), ("GET", "api/contents/notebooks"), ("GET", "api/kernels"),
               ("POST", "api/kernels"), ("GET", "api/kernelspecs"), ("GET", "api/sessions"), ("POST", "api/sessions"),

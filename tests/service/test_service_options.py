@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import ADMIN
+from helpers import ADMIN
 
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.server import service

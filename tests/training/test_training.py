@@ -4,7 +4,7 @@ make cohorts, assign, follow progress and read answers; nobody else reads answer
 from __future__ import annotations
 
 import pytest
-from conftest import ADMIN, ANALYST, CHECKER, OWNER, TRAINER, snapshot
+from helpers import ADMIN, ANALYST, CHECKER, OWNER, TRAINER, snapshot
 
 import workbench
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ANALYST, DATASET, OWNER, PROJECT, snapshot
 from factories import record
+from helpers import ANALYST, DATASET, OWNER, PROJECT, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import audit_events
@@ -89,7 +89,7 @@ def test_twin_and_load_code(browser, governed) -> None:
     assert "<table" in browser.twin.value and browser.action.children == (browser.twin,)
     browser.code_button.click()
     assert "your-project-id" in browser.code.value and "request access first" in browser.message.value
-    from conftest import grant
+    from helpers import grant
 
     grant(governed, columns=["age_band"])
     browser.code_button.click()

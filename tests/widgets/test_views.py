@@ -4,7 +4,7 @@ progress bars."""
 from __future__ import annotations
 
 import pytest
-from conftest import ANALYST, DATASET, OWNER, PROJECT, grant, snapshot
+from helpers import ANALYST, DATASET, OWNER, PROJECT, grant, snapshot
 
 from workbench.errors import InvalidInput
 

@@ -1,0 +1,364 @@
+"""What the tests share besides fixtures: the people and names of the test workspace, arrangements made through
+the services, and assertions on what a refusal leaves. Test modules import from here, never from each other (the
+fixtures themselves are in conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from workbench.workspace import Workspace
+
+PG_URL = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
+PG_SKIP = "PostgreSQL tests need WORKBENCH_TEST_DATABASE_URL (CI sets postgresql://postgres@127.0.0.1:5432/test)"
+REFERENCE = Path(__file__).parent / "data" / "ukgov-metadata"
+
+ADMIN, OWNER, OTHER_OWNER, ANALYST, CHECKER, TRAINER = (
+    "ada.admin", "olu.owner", "priya.owner", "ann.analyst", "chris.checker", "tara.trainer")
+ROLE_OF = {ADMIN: "admin", OWNER: "data_owner", OTHER_OWNER: "data_owner", ANALYST: "analyst",
+           CHECKER: "output_checker", TRAINER: "trainer"}
+SECOND_ANALYST = "bea.analyst"
+DATASET, PROJECT, OTHER_PROJECT = "dhsc.patients", "p-alpha", "p-beta"
+CHECKER2, CHECKER3 = "dee.checker", "eve.checker"
+
+DEMO_USER = "demo.builder"
+DEMO_PERSONS = 3000
+
+Connect = Callable[..., "Workspace"]
+
+
+def snapshot(ws) -> dict:
+    """Every row of every table but the audit log: what a refusal must leave unchanged."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import metadata
+
+    with ws._ctx.db.read() as conn:
+        return {t.name: sorted(map(repr, conn.execute(select(t)).all()))
+                for t in metadata.sorted_tables if t.name != "audit_events"}
+
+
+def events(ws) -> list[dict]:
+    """The audit log, oldest first."""
+    from sqlalchemy import select
+
+    from workbench.db.schema import audit_events
+
+    with ws._ctx.db.read() as conn:
+        return [dict(r) for r in conn.execute(select(audit_events).order_by(audit_events.c.seq)).mappings()]
+
+
+class Unchanged:
+    """Asserts that nothing but refusals reached the audit log and no other table changed."""
+
+    def __init__(self, ws) -> None:
+        self.ws, self.before, self.seen = ws, snapshot(ws), len(events(ws))
+
+    def check(self) -> None:
+        assert snapshot(self.ws) == self.before
+        assert all(e["outcome"] != "ok" for e in events(self.ws)[self.seen:])
+
+
+def grant(staffed: Connect, project: str = PROJECT, columns: list[str] | None = None, **decision) -> dict:
+    """ANALYST requests DATASET for ``project``; OWNER approves with ``decision`` options."""
+    request = staffed(ANALYST).project(project).request_access(DATASET, columns, justification="Needed for it")
+    return staffed(OWNER).owner.decide(request["id"], "approve", **decision)
+
+
+def cli_runner(connect: Connect, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> Callable:
+    """run(user, *words) -> (exit code, stdout, stderr) of `workbench --home <ws> ...` as ``user``, on the
+    workspace ``connect`` opens (its PostgreSQL database too)."""
+    from workbench.cli import main
+
+    ws = connect(ADMIN)
+    if ws._ctx.db.dialect == "postgresql":
+        monkeypatch.setenv("WORKBENCH_DATABASE_URL", ws._ctx.db.url)
+
+    def run(user: str, *words: str) -> tuple[int, str, str]:
+        monkeypatch.setenv("WORKBENCH_USER", user)
+        code = main(["--home", str(ws.home), *words])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+# ----- the real `workbench serve` process (tests/service, tests/remote, the remote kernel) ----------------------
+# ``start_service(home, database_url)`` runs ``python -m workbench serve --port 0`` on a prepared workspace and
+# returns ``(url, process)`` once the process has printed the address it listens on; ``stop_service`` ends it
+# with SIGTERM; ``running`` does both; ``call`` is one HTTP request to it.
+URL_PREFIX = "Workbench service at "
+START_TIMEOUT = 180  # seconds: a safety net for a stuck start on a loaded machine, not a speed requirement
+STOP_TIMEOUT = 60
+
+
+class ServiceProcess(subprocess.Popen):
+    """The service's process, with what it printed: ``lines`` (stdout, read as it comes) and ``log`` (stderr)."""
+
+    lines: queue.Queue
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stdout_lines(self) -> list[str]:
+        out = []
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                return out
+            if line is not None:
+                out.append(line)
+
+
+_SCRATCH: list[Path] = []
+
+
+def scratch() -> Path:
+    """One folder per test run for the services' logs and Jupyter runtime files, removed at exit."""
+    if not _SCRATCH:
+        import atexit
+        import shutil
+
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="workbench-service-tests-")))
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+    return _SCRATCH[0]
+
+
+def service_env(database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """The child's environment: this one without workbench or hub settings, plus ``database_url`` and ``extra``."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("WORKBENCH_", "JUPYTERHUB_", "JUPYTER_TOKEN"))}
+    if database_url:
+        env["WORKBENCH_DATABASE_URL"] = database_url
+    env["JUPYTER_RUNTIME_DIR"] = str(scratch() / "runtime")
+    env.update(extra)
+    return env
+
+
+def launch(args: list[str], env: dict[str, str], user: str | None = None) -> ServiceProcess:
+    """``python -m workbench <args>`` (as OS ``user``, when given and we are root) with stdout read line by line
+    in a thread and stderr kept in a file."""
+    as_user: dict[str, Any] = {"user": user, "group": user, "extra_groups": [], "cwd": "/"} if user else {}
+    with tempfile.NamedTemporaryFile(prefix="service-", suffix=".log", dir=scratch(), delete=False) as log:
+        process = ServiceProcess([sys.executable, "-m", "workbench", *args], env=env, stdout=subprocess.PIPE,
+                                 stderr=log, stdin=subprocess.DEVNULL, text=True, **as_user)
+    process.log_path = Path(log.name)
+    process.lines = queue.Queue()
+
+    def read() -> None:
+        for line in process.stdout:
+            process.lines.put(line.rstrip("\n"))
+        process.lines.put(None)  # end of output: the process has exited
+
+    threading.Thread(target=read, daemon=True).start()
+    return process
+
+
+def start_service(home: Path | str, database_url: str | None = None, *, args: tuple[str, ...] = (),
+                  env: dict[str, str] | None = None, user: str | None = None) -> tuple[str, ServiceProcess]:
+    """Start the service on ``home`` (and ``database_url``); return its URL (ending in /) and the process.
+
+    Raises AssertionError with the service's log if it exits or prints no URL line in time; the process is
+    ended in that case. Otherwise the caller ends it (``stop_service``; the ``service`` fixture does).
+    """
+    process = launch(["serve", "--port", "0", "--home", str(home), *args],
+                     env if env is not None else service_env(database_url), user)
+    try:
+        line = process.lines.get(timeout=START_TIMEOUT)
+    except queue.Empty:
+        line = None
+    if line is None or not line.startswith(URL_PREFIX):
+        stop_service(process)
+        raise AssertionError(f"the service did not start (first line {line!r}); its log:\n{process.log()}")
+    return line[len(URL_PREFIX):], process
+
+
+def stop_service(process: subprocess.Popen) -> int:
+    """SIGTERM, wait, and SIGKILL only if it does not stop; returns the exit status."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
+
+
+@contextmanager
+def running(home: Path | str, database_url: str | None = None, **options: Any) -> Iterator[str]:
+    """``with running(home) as url:`` the service on ``home``, ended on the way out whatever happened."""
+    url, process = start_service(home, database_url, **options)
+    try:
+        yield url
+    finally:
+        stop_service(process)
+
+
+class Answer:
+    """An HTTP answer: status, headers, body text and (when JSON) the parsed body."""
+
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.text = body.decode("utf-8", errors="replace")
+        try:
+            self.json = json.loads(self.text) if self.text else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self) -> str:
+        return f"<Answer {self.status} {self.text[:200]!r}>"
+
+
+def call(url: str, path: str, *, token: str | None = None, method: str = "GET", body: Any = None,
+         scheme: str = "token", headers: dict[str, str] | None = None) -> Answer:
+    """One real HTTP request to the service (errors are answers too)."""
+    sent = dict(headers or {})
+    if token is not None:
+        sent["Authorization"] = f"{scheme} {token}"
+    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+    if data is not None:
+        sent.setdefault("Content-Type", "application/json")
+    request = urllib.request.Request(url + path, data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return Answer(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, error.headers, error.read())
+
+
+# ----- the REST API (tests/server) ----------------------------------------------------------------------------
+# Identity: a test-only identity provider accepts the server's token as usual and takes the person's name from
+# the ``X-Workbench-Test-User`` header, so one server can be asked by every role in turn.
+TEST_USER_HEADER = "X-Workbench-Test-User"
+
+
+def header_identity_provider() -> type:
+    from jupyter_server.auth.identity import IdentityProvider, User
+
+    class HeaderIdentityProvider(IdentityProvider):
+        """Token authentication as usual; the username comes from a request header (tests only)."""
+
+        async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+            user = await super().get_user(handler)
+            name = handler.request.headers.get(TEST_USER_HEADER)
+            if user is None or not name:
+                return user
+            return User(username=name)
+
+    return HeaderIdentityProvider
+
+
+class Reply:
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status = status
+        self.json = json.loads(body) if body else None
+
+    def __repr__(self) -> str:
+        return f"<Reply {self.status} {self.json!r}>"
+
+
+# service operation (tests/test_security_matrix.py) → roles allowed to perform it; the kernel route's
+# matrix (tests/server/test_kernel_matrix.py) is compared with it
+SERVICE_EXPECTED = {
+    "search catalogue": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "read entry": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "export catalogue": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "register own dataset": {"admin", "data_owner"},
+    "change another owner's dataset": {"admin"},
+    "import distribution": {"admin", "data_owner"},
+    # a distribution belongs to the owner who registered it (OTHER_OWNER); admins may correct it
+    "overwrite another owner's distribution": {"admin"},
+    "list people": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "add person": {"admin"},
+    "add department": {"admin"},
+    "create project": {"admin"},
+    "list projects": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "read linkage truth": {"admin", "trainer"},
+    "verify audit": {"admin"},
+    # governed access (ANALYST leads both projects; OWNER owns DATASET)
+    "set roles": {"admin"},
+    "accredit person": {"admin"},
+    "record training": {"admin", "trainer"},
+    "change project": {"admin"},
+    "add project member": {"admin"},
+    "remove project member": {"admin"},
+    "read training records": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list project requests": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "request access": {"analyst"},
+    "list my requests": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list project grants": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list requests to decide": {"admin", "data_owner"},
+    "decide request": {"data_owner"},
+    # separation of duties: OWNER and ADMIN are analysts in GAMMA, whose lead asked for DATASET
+    "decide request of a project one is a member of": set(),
+    "name delegate": {"admin", "data_owner"},
+    "name oneself a delegate": set(),
+    "load granted data": {"analyst"},
+    "save to project": {"analyst"},
+    "list saved data": {"analyst"},
+    "read saved data": {"analyst"},
+    "owner usage report": {"admin", "data_owner"},
+    "read synthetic twin": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "read access settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "change access settings": {"admin"},
+    "record output": {"analyst"},
+    "list outputs": {"analyst"},
+    "export outputs": {"analyst"},
+    "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "change disclosure settings": {"admin"},
+    "revoke grant": {"admin", "data_owner"},
+    # output checking (CHECKER belongs to no project; ANALYST authored every output)
+    "create output request": {"analyst"},
+    "list output requests": {"analyst"},
+    "submit output request": {"analyst"},
+    "withdraw output request": {"analyst"},
+    "output-checking queue": {"output_checker"},
+    "show request for review": {"output_checker"},
+    "review an output": {"output_checker"},
+    "conclude output request": {"output_checker"},
+    "release output request": {"output_checker"},
+    "read release manifest": {"output_checker"},
+    "read output-checking settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "change output-checking settings": {"admin"},
+    "set privacy budget": {"admin", "data_owner"},
+    "list privacy budgets": {"admin", "data_owner"},
+    "read project privacy budget": {"analyst"},
+    "preview dp query": {"analyst"},
+    "run dp query": {"analyst"},
+    "catalogue filters": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "catalogue coverage": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "open catalogue browser": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "explore dp accuracy": {"analyst"},
+    "attempt exercise": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "create training cohort": {"admin", "trainer"},
+    "read training progress": {"admin", "trainer"},
+    "read exercise solution": {"admin", "trainer"},
+    "link datasets": {"analyst"},
+    "list linkage runs": {"analyst"},
+    # API tokens for the workbench service: everyone manages their own, admins anyone's
+    "create own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "create another's API token": {"admin"},
+    "list own API tokens": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "list another's API tokens": {"admin"},
+    "revoke own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
+    "revoke another's API token": {"admin"},
+}
