@@ -2,16 +2,18 @@
 
 A project is the unit that holds access grants, saved data, privacy budgets and outputs. Admins create and
 change projects; anyone registered reads them; members work in them only while they are active and within
-their dates (a closed, suspended or ended project can only be read).
+their dates (a closed, suspended or ended project can only be read). This module keeps projects as records;
+what members do in a project (``workbench.project.Project``) is the kernel API's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from workbench import audit
-from workbench.errors import Conflict, InvalidInput, NotFound, WorkbenchError
+from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.ids import check_project_id
 from workbench.validation import check_date
 
@@ -20,207 +22,42 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
-    from workbench.linkage.service import LinkedData
-    from workbench.outputs.requests import OutputRequests
-    from workbench.outputs.store import ProjectOutputs
-    from workbench.outputs.tables import ProjectTables
-    from workbench.widgets.dp import NotebookDP
 
 PROJECT_ROLES = ("lead", "analyst", "reviewer")
 STATUSES = ("proposed", "active", "suspended", "closed")
 
 
-class Project:
-    """A project as people see it: its record (``id``, ``title``, ``purpose``, ``mission``, ``legal_gateway``,
-    ``lead``, ``status``, ``start``, ``end``, ``members``...) and what its members do in it."""
+@dataclass(frozen=True)
+class ProjectRecord:
+    """A project as the service keeps it: its purpose, legal gateway, lead, dates, status and members."""
 
-    def __init__(self, ctx: Context, record: dict[str, Any]) -> None:
-        self._ctx = ctx
-        self._set(record)
-
-    def _set(self, record: dict[str, Any]) -> None:
-        self.id: str = record["id"]
-        self.title: str = record["title"]
-        self.purpose: str = record["purpose"]
-        self.mission: int = record["mission"]
-        self.legal_gateway: str = record["legal_gateway"]
-        self.lead: str = record["lead"]
-        self.status: str = record["status"]
-        self.start: dt.date = record["start"]
-        self.end: dt.date = record["end"]
-        self.intended_outputs: list[str] = record["intended_outputs"]
-        self.intended_datasets: list[str] = record["intended_datasets"]
-        self.members: dict[str, str] = record["members"]
+    id: str
+    title: str
+    purpose: str
+    mission: int
+    legal_gateway: str
+    lead: str
+    status: str
+    start: dt.date
+    end: dt.date
+    intended_outputs: list[str]
+    intended_datasets: list[str]
+    members: dict[str, str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
-
-    @property
-    def ended(self) -> bool:
-        return self.end < dt.date.today()
-
-    @property
-    def open(self) -> bool:
-        """Whether members can work in it (active and not past its end); otherwise it can only be read."""
-        return self.status == "active" and not self.ended
-
-    def refresh(self) -> Project:
-        self._set(Projects(self._ctx).get(self.id).to_dict())
-        return self
-
-    # -- admin --------------------------------------------------------------------------------------------
-    def update(self, *, status: str | None = None, end: Any = None) -> Project:
-        """Change the project's status or end date (admins)."""
-        Projects(self._ctx).update(self.id, status=status, end=end)
-        return self.refresh()
-
-    def add_member(self, username: str, role: str) -> Project:
-        """Add a member, or change their project role: lead, analyst or reviewer (admins)."""
-        Projects(self._ctx).set_member(self.id, username, role)
-        return self.refresh()
-
-    def remove_member(self, username: str) -> Project:
-        """Remove a member (admins); the lead cannot be removed, only replaced."""
-        Projects(self._ctx).set_member(self.id, username, None)
-        return self.refresh()
-
-    # -- access -------------------------------------------------------------------------------------------
-    def request_access(self, dataset_id: str, columns: list[str] | None = None, *,
-                       justification: str) -> dict[str, Any]:
-        """Ask the dataset's owner for access (all columns, or just ``columns``) with a justification."""
-        from workbench.governance.access import Access
-
-        return Access(self._ctx).request(self.id, dataset_id, columns, justification=justification)
-
-    def requests(self) -> pd.DataFrame:
-        """This project's access requests and where each one is."""
-        from workbench.governance.access import Access
-
-        return Access(self._ctx).for_project(self.id)
-
-    def grants(self) -> pd.DataFrame:
-        """Grants this project holds (current, expired or revoked)."""
-        from workbench.governance.access import Access
-
-        return Access(self._ctx).grants(project_id=self.id)
-
-    # -- data ---------------------------------------------------------------------------------------------
-    def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """Granted columns of a dataset, minimised and pseudonymised for this project; audited."""
-        from workbench.governance.project_data import ProjectData
-
-        return ProjectData(self._ctx, self.id).load(dataset_id, columns)
-
-    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> dict[str, Any]:
-        """Keep a derived frame in the project (only members can read it), with its lineage."""
-        from workbench.governance.project_data import ProjectData
-
-        return ProjectData(self._ctx, self.id).save(frame, name, derived_from=derived_from)
-
-    def datasets(self) -> pd.DataFrame:
-        """Frames saved in the project with their lineage."""
-        from workbench.governance.project_data import ProjectData
-
-        return ProjectData(self._ctx, self.id).datasets()
-
-    def read(self, name: str, version: int | None = None) -> pd.DataFrame:
-        """A frame saved in the project (latest version unless ``version``)."""
-        from workbench.governance.project_data import ProjectData
-
-        return ProjectData(self._ctx, self.id).read(name, version)
-
-    # -- linkage ------------------------------------------------------------------------------------------
-    def link(self, left: str, right: str, *, spec: Any = None, engine: str = "recordlinkage",
-             threshold: float | None = None, progress: bool | None = None) -> LinkedData:
-        """Link two granted datasets inside the workbench: the linkage reads the columns owners granted for
-        linkage; the project receives a link key, match weights and its own granted columns. Recorded, audited."""
-        from workbench.linkage.service import GovernedLinkage
-
-        return GovernedLinkage(self._ctx, self.id).link(left, right, spec=spec, engine=engine, threshold=threshold,
-                                                        progress=progress)
-
-    def linkage_runs(self) -> pd.DataFrame:
-        """The project's linkage runs: datasets, engine, threshold, counts and quality."""
-        from workbench.linkage.service import GovernedLinkage
-
-        return GovernedLinkage(self._ctx, self.id).runs()
-
-    def linkage_run(self, run_id: int) -> dict[str, Any]:
-        """One linkage run in full, with its spec and m/u parameters."""
-        from workbench.linkage.service import GovernedLinkage
-
-        return GovernedLinkage(self._ctx, self.id).run(run_id)
-
-    # -- outputs ------------------------------------------------------------------------------------------
-    @property
-    def tables(self) -> ProjectTables:
-        """Disclosure-checked tables and models, recorded as outputs: ``p.tables.crosstab(df, index=...)``."""
-        from workbench.outputs.tables import ProjectTables
-
-        return ProjectTables(self._ctx, self.id)
-
-    @property
-    def outputs(self) -> ProjectOutputs:
-        """The project's recorded outputs: ``.list()``, ``.get(id)``, ``.to_results_json(folder)``."""
-        from workbench.outputs.store import ProjectOutputs
-
-        return ProjectOutputs(self._ctx, self.id)
-
-    @property
-    def output_requests(self) -> OutputRequests:
-        """Requests to release outputs: ``.create(title, context=..., outputs=[...])``, ``.list()``, ``.get(id)``."""
-        from workbench.outputs.requests import OutputRequests
-
-        return OutputRequests(self._ctx, self.id)
-
-    @property
-    def dp(self) -> NotebookDP:
-        """Differentially private queries on granted data, charged to the budget: ``p.dp.crosstab(...)``;
-        ``p.dp.explore(...)`` shows the accuracy of a choice of ε without spending it."""
-        from workbench.outputs.store import ProjectOutputs
-        from workbench.widgets.dp import NotebookDP
-
-        return NotebookDP(self._ctx, self.id, ProjectOutputs(self._ctx, self.id))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Project) and self.to_dict() == other.to_dict()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"<Project {self.id} ({self.status}, mission {self.mission}, {len(self.members)} members)>"
-
-    def _repr_html_(self) -> str:
-        from html import escape
-
-        members = ", ".join(f"{escape(u)} ({escape(r)})" for u, r in sorted(self.members.items()))
-        state = self.status + (", ended: read only" if self.ended else "")
-        parts = [f"<div><h3>{escape(self.title)} <small>{escape(self.id)}</small></h3>"
-                 f"<p>{escape(self.purpose)}</p><ul><li>Mission {self.mission}; status {escape(state)}; "
-                 f"{self.start} to {self.end}</li><li>Legal gateway: {escape(self.legal_gateway)}</li>"
-                 f"<li>Members: {members}</li></ul>"]
-        for title, read, columns in (
-                ("Grants", self.grants, ["dataset_id", "columns", "identifiers", "expires", "state"]),
-                ("Privacy budget", lambda: self.dp.budget(), ["dataset_id", "scope", "epsilon", "spent",
-                                                              "remaining"])):
-            try:
-                frame = read()
-            except WorkbenchError:  # not everyone may see everything; show what they may
-                continue
-            body = frame[columns].to_html(index=False, float_format=lambda x: f"{x:.4g}") if len(frame) else \
-                "<p><em>none</em></p>"
-            parts.append(f"<h4>{title}</h4>{body}")
-        return "".join(parts) + "</div>"
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 class Projects:
+    """Projects as records: created and changed by admins, read by anyone registered."""
+
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
     def create(self, id: str, title: str, purpose: str, *, mission: int, legal_gateway: str, lead: str,
                start: Any, end: Any, members: dict[str, str] | None = None, status: str = "proposed",
                intended_outputs: list[str] | None = None,
-               intended_datasets: list[str] | None = None) -> Project:
+               intended_datasets: list[str] | None = None) -> ProjectRecord:
         """Create a project; every field is checked before anything is written."""
         from sqlalchemy import insert, select
 
@@ -274,10 +111,10 @@ class Projects:
                          detail={"mission": mission, "lead": lead, "members": roster})
         return self.get(id)
 
-    def get(self, id: str) -> Project:
+    def get(self, id: str) -> ProjectRecord:
         self._ctx.require("projects.read", f"project {id}")
         with self._ctx.db.read() as conn:
-            return Project(self._ctx, self._record(conn, id))
+            return ProjectRecord(**self._record(conn, id))
 
     def list(self) -> pd.DataFrame:
         """All projects, id first."""
