@@ -23,10 +23,10 @@ from typing import Any
 
 from workbench.errors import InvalidInput, WorkbenchError
 
-# view → the embedded class whose methods the view's operations are (for their names, signatures and docstrings)
+# view → the class the embedded workspace gives for it (its methods: the names, signatures and docstrings copied)
 VIEWS: dict[str, str] = {
     "workspace": "workbench.workspace:Workspace",
-    "catalogue": "workbench.catalogue.service:Catalogue",
+    "catalogue": "workbench.widgets.catalogue:NotebookCatalogue",
     "people": "workbench.governance.people:People",
     "access": "workbench.governance.access:Access",
     "owner": "workbench.governance.access:Owner",
@@ -37,7 +37,7 @@ VIEWS: dict[str, str] = {
     "project.tables": "workbench.outputs.tables:ProjectTables",
     "project.outputs": "workbench.outputs.store:ProjectOutputs",
     "project.output_requests": "workbench.outputs.requests:OutputRequests",
-    "project.dp": "workbench.dp.queries:ProjectDP",
+    "project.dp": "workbench.widgets.dp:NotebookDP",
 }
 
 # how an answer that holds the service's session travels to a kernel, which rebuilds it (``remote/workspace.py``)

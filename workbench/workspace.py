@@ -227,6 +227,7 @@ class Workspace:
             return audit.verify(conn, audit.Anchor(self.home / audit.ANCHOR_FILE))
 
     def close(self) -> None:
+        """Release the workspace (its database connections; a remote workspace holds none)."""
         self._ctx.db.close()
 
     def __enter__(self) -> Workspace:

@@ -83,6 +83,16 @@ def _forwarded(operation: Operation, name: str) -> Callable[..., Any]:
                    before=_by_number if operation.numbered else None)
 
 
+def documented_as(view: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A method written here for ``view`` keeps the docstring of the embedded method of the same name."""
+
+    def copy(method: Callable[..., Any]) -> Callable[..., Any]:
+        method.__doc__ = getattr(view_class(view), method.__name__).__doc__
+        return method
+
+    return copy
+
+
 def serves(view: str) -> Callable[[type], type]:
     """A class decorator: the remote ``view`` gets every operation declared for it (unless the class says how
     itself) and, for what the embedded view has that is ``LOCAL_ONLY``, a refusal saying where it runs."""
@@ -118,6 +128,7 @@ class _InProject(_Remote):
     def __init__(self, project: RemoteProject) -> None:
         super().__init__(project._service)
         self._project = project
+        self.project_id = project.id
 
     def _scope(self) -> dict[str, Any]:
         return {"project": self._project.id}
@@ -159,8 +170,8 @@ class RemoteTables(_InProject):
 class RemoteOutputs(_InProject):
     """``project.outputs``: the project's recorded outputs."""
 
+    @documented_as("project.outputs")
     def submit(self, outputs: list[Any], *, title: str, context: dict[str, str]) -> OutputRequest:
-        """Create an output request of ``outputs`` with its context and submit it for checking, in one step."""
         return self._project.output_requests.create(title, context=context, outputs=outputs,  # type: ignore
                                                     submit=True)
 
@@ -182,10 +193,6 @@ def _by_number(self: _InProject, arguments: dict[str, Any]) -> dict[str, Any]:
 class RemoteOutputRequests(_InProject):
     """``project.output_requests``; ``OutputRequest`` objects call back here to change themselves."""
 
-    def __init__(self, project: RemoteProject) -> None:
-        super().__init__(project)
-        self.project_id = project.id
-
     def __repr__(self) -> str:
         return f"<output requests of project {self._project.id}>"
 
@@ -194,8 +201,8 @@ class RemoteOutputRequests(_InProject):
 class RemoteDP(_InProject):
     """``project.dp``: the service reads the data, spends the budget and records the result."""
 
+    @documented_as("project.dp")
     def explore(self, method: str, dataset: str, *args: Any, epsilon: float = 1.0, **spec: Any) -> Any:
-        """An ε slider showing the accuracy a query would have and the budget left; nothing is spent."""
         from workbench.widgets.dp import AccuracyExplorer  # ipywidgets: only when the slider is asked for
 
         return AccuracyExplorer(self, method, dataset, args, spec, epsilon)  # type: ignore[arg-type]
@@ -302,8 +309,8 @@ class RemoteBudgets(_Remote):
 class RemoteReview(_Remote):
     """``ws.review``: output checking."""
 
+    @documented_as("review")
     def request(self, request_id: int) -> RequestUnderReview:
-        """One request, for a checker in a notebook: ``.show()``, ``.approve(...)``, ``.release()``."""
         return RequestUnderReview(self, request_id)  # type: ignore[arg-type]
 
 
@@ -340,12 +347,13 @@ class RemoteWorkspace(_Remote):
     def url(self) -> str:
         return self._service.url
 
+    @documented_as("workspace")
     def project(self, project_id: str) -> RemoteProject:
-        """One project: purpose, mission, legal gateway, lead and members."""
         return RemoteProject(self._service, self._service.call("projects.get", {"project": project_id}))
 
+    @documented_as("workspace")
     def close(self) -> None:
-        """Nothing to release: each call is its own request."""
+        pass  # nothing to release: each call is its own request
 
     def __enter__(self) -> RemoteWorkspace:
         return self
