@@ -21,6 +21,7 @@ from workbench.linkage.service import GovernedLinkage
 from workbench.outputs.requests import OutputRequests
 from workbench.outputs.store import ProjectOutputs
 from workbench.outputs.tables import ProjectTables
+from workbench.widgets.dp import NotebookDP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from workbench.context import Context
     from workbench.governance.projects import ProjectRecord
     from workbench.linkage.service import LinkedData
-    from workbench.widgets.dp import NotebookDP
 
 
 class ProjectCard:
@@ -188,8 +188,6 @@ class Project(ProjectCard):
     def dp(self) -> NotebookDP:
         """Differentially private queries on granted data, charged to the budget: ``p.dp.crosstab(...)``;
         ``p.dp.explore(...)`` shows the accuracy of a choice of ε without spending it."""
-        from workbench.widgets.dp import NotebookDP  # loads numpy: only when a project's DP is used
-
         return NotebookDP(self._ctx, self.id, ProjectOutputs(self._ctx, self.id))
 
 

@@ -12,13 +12,26 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import delete, insert, select, union, update
+
 from workbench import audit
+from workbench.db.schema import (
+    datasets,
+    grants,
+    legal_gateways,
+    output_requests,
+    output_reviews,
+    people,
+    project_members,
+    projects,
+)
 from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.governance.conditions import project_row
 from workbench.ids import check_project_id
-from workbench.validation import check_date
+from workbench.validation import check_date, check_username
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
@@ -59,10 +72,6 @@ class Projects:
                intended_outputs: list[str] | None = None,
                intended_datasets: list[str] | None = None) -> ProjectRecord:
         """Create a project; every field is checked before anything is written."""
-        from sqlalchemy import insert, select
-
-        from workbench.db.schema import datasets, legal_gateways, people, project_members, projects
-
         check_project_id(id)
         for name, value in (("title", title), ("purpose", purpose)):
             if not isinstance(value, str) or not value.strip():
@@ -118,11 +127,6 @@ class Projects:
 
     def list(self) -> pd.DataFrame:
         """All projects, id first."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import projects
-
         self._ctx.require("projects.read", "projects")
         with self._ctx.db.read() as conn:
             rows = conn.execute(select(projects).order_by(projects.c.id)).mappings().all()
@@ -131,10 +135,6 @@ class Projects:
 
     def update(self, id: str, *, status: str | None = None, end: Any = None) -> None:
         """Change status (proposed, active, suspended, closed) or end date (admins)."""
-        from sqlalchemy import update
-
-        from workbench.db.schema import projects
-
         if status is None and end is None:
             raise InvalidInput("Give a new status or end date.", field="status")
         if status is not None and (not isinstance(status, str) or status not in STATUSES):
@@ -154,11 +154,6 @@ class Projects:
 
     def set_member(self, id: str, username: str, role: str | None) -> None:
         """Add or change a member's project role, or remove them (``role=None``); admins only."""
-        from sqlalchemy import delete, insert, select, update
-
-        from workbench.db.schema import people, project_members, projects
-        from workbench.validation import check_username
-
         if role is not None and (not isinstance(role, str) or role not in PROJECT_ROLES):
             raise InvalidInput(f"role: {str(role)[:80]!r} is not one of {', '.join(PROJECT_ROLES)}.", field="role")
         with self._ctx.write(audit_refusals_as=("projects.manage", f"project {id}")) as conn:
@@ -194,10 +189,6 @@ class Projects:
     @staticmethod
     def _decided_grants(conn: Connection, id: str, username: str) -> list[int]:
         """The unrevoked, unexpired grants of project ``id`` that ``username`` approved."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import grants
-
         return list(conn.execute(select(grants.c.id).where(
             (grants.c.project_id == id) & (grants.c.granted_by == username) & grants.c.revoked_at.is_(None)
             & (grants.c.expires >= dt.date.today())).order_by(grants.c.id)).scalars())
@@ -205,11 +196,7 @@ class Projects:
     @staticmethod
     def _checked_requests(conn: Connection, id: str, username: str) -> list[int]:
         """The output requests of project ``id`` that ``username`` reviewed or concluded, whatever became of them."""
-        from sqlalchemy import select, union
-
-        from workbench.db.schema import output_requests as r
-        from workbench.db.schema import output_reviews as v
-
+        r, v = output_requests, output_reviews
         reviewed = select(v.c.request_id.label("id")).join(r, r.c.id == v.c.request_id).where(
             (r.c.project_id == id) & (v.c.reviewer == username))
         concluded = select(r.c.id.label("id")).where((r.c.project_id == id) & (r.c.concluded_by == username))
@@ -218,11 +205,6 @@ class Projects:
 
     @staticmethod
     def _record(conn: Connection, id: str) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        from workbench.db.schema import project_members
-        from workbench.governance.conditions import project_row
-
         row = project_row(conn, id)
         members = {r.username: r.role for r in conn.execute(
             select(project_members).where(project_members.c.project_id == id))}

@@ -25,6 +25,7 @@ from workbench.outputs.review import RequestUnderReview
 from workbench.outputs.store import output_number
 from workbench.project import ProjectCard
 from workbench.remote.service import Service
+from workbench.widgets.dp import AccuracyExplorer
 
 
 def forward(embedded: Callable[..., Any], operation: str, *, scope: dict[str, Any] | None = None,
@@ -203,8 +204,6 @@ class RemoteDP(_InProject):
 
     @documented_as("project.dp")
     def explore(self, method: str, dataset: str, *args: Any, epsilon: float = 1.0, **spec: Any) -> Any:
-        from workbench.widgets.dp import AccuracyExplorer  # ipywidgets: only when the slider is asked for
-
         return AccuracyExplorer(self, method, dataset, args, spec, epsilon)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
