@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 
 import pytest
 from conftest import ADMIN, REFERENCE
 
+import workbench.cli
 from workbench.cli import build_parser, main
 
 SUBCOMMANDS = [[], ["init"], ["demo"], ["catalogue"], ["catalogue", "search"], ["catalogue", "show"],
-               ["catalogue", "import"], ["catalogue", "export"], ["lab"], ["audit", "verify"],
+               ["catalogue", "import"], ["catalogue", "export"], ["lab"], ["audit", "verify"], ["serve"],
                *[[group, action] for group, actions in (
                    ("people", ("list", "add", "roles", "accredit", "train")),
                    ("projects", ("list", "show", "status", "member")), ("access", ("request", "mine")),
-                   ("owner", ("requests", "decide", "usage", "delegate", "revoke"))) for action in actions]]
+                   ("owner", ("requests", "decide", "usage", "delegate", "revoke")), ("dp", ("budget", "budgets")),
+                   ("review", ("queue", "show", "decide", "conclude", "release")),
+                   ("token", ("create", "list", "revoke"))) for action in actions]]
 
 
 @pytest.mark.parametrize("words", SUBCOMMANDS, ids=lambda w: " ".join(w) or "workbench")
@@ -134,3 +140,17 @@ def test_parser_lists_every_command() -> None:
     text = build_parser().format_help()
     for command in ("init", "demo", "catalogue", "lab"):
         assert command in text
+
+
+def test_every_command_group_registers_itself_and_imports_no_other_group() -> None:
+    """One module per command group, sharing only ``workbench.cli.common``: no group reaches into another."""
+    names = {info.name for info in pkgutil.iter_modules(workbench.cli.__path__)} - {"common", "__main__"}
+    assert {group.__name__ for group in workbench.cli.GROUPS} == {f"workbench.cli.{name}" for name in names}
+    for name in names:
+        module = importlib.import_module(f"workbench.cli.{name}")
+        assert callable(module.register)
+        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+        nodes = list(ast.walk(tree))
+        imported = {"." * node.level + (node.module or "") for node in nodes if isinstance(node, ast.ImportFrom)}
+        imported |= {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+        assert {m for m in imported if m.startswith(("workbench.cli", "."))} <= {"workbench.cli.common"}, name

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.governance.policy import ACTIONS, ROLES, Actor, decide
+from workbench.errors import WorkbenchError
+from workbench.governance.policy import ACTIONS, FACTS, ROLES, Actor, check_facts, decide
 
 ALLOWED = {
     # action: roles allowed (with the resource used below)
@@ -153,9 +154,11 @@ def test_ownership_rules() -> None:
     assert decide(owner, "access.decide", resource) and decide(delegate, "access.decide", resource)
     assert not decide(other, "access.decide", resource)
     assert "own request" in decide(delegate, "access.decide", {**resource, "requested_by": "dee"}).reason
-    assert decide(owner, "owner.usage", resource) and decide(delegate, "owner.usage", resource)
-    assert not decide(other, "owner.usage", resource)
-    assert decide(owner, "access.delegate", resource) and not decide(delegate, "access.delegate", resource)
+    dataset = {"owner": "me", "delegates": ["dee"]}
+    assert decide(owner, "owner.usage", dataset) and decide(delegate, "owner.usage", dataset)
+    assert not decide(other, "owner.usage", dataset)
+    assert decide(owner, "access.delegate", {"owner": "me"})
+    assert not decide(delegate, "access.delegate", {"owner": "me"})
     assert decide(delegate, "access.list_to_decide", {"delegate_of": ["d"]})
     assert not decide(delegate, "access.grant_identifiers", {"gateway": "g", "gateway_allows_identifiers": False})
     assert not decide(owner, "access.request", {**GOOD, "project_status": "closed"})
@@ -171,6 +174,36 @@ def test_every_action_reads_well_in_a_refusal() -> None:
 
 def test_unknown_actions_are_denied() -> None:
     assert not decide(Actor("a", frozenset(ROLES), registered=True), "catalogue.delete_everything")
+
+
+# -- the facts each action takes: a misspelt or stray fact is a bug in the caller, raised, never a quiet denial ----
+def test_every_action_declares_its_facts() -> None:
+    assert set(FACTS) == set(ACTIONS)
+    for action, resource in RESOURCE.items():
+        assert set(resource) <= FACTS[action], action
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_declared_facts_are_accepted(action: str) -> None:
+    check_facts(action, dict.fromkeys(FACTS[action]))
+
+
+@pytest.mark.parametrize("registered", [True, False])
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_an_unknown_fact_raises(action: str, registered: bool) -> None:
+    actor = Actor("me", frozenset(ROLES), registered=registered)
+    with pytest.raises(TypeError, match=f"policy action '{action}' takes no fact.*'project_stauts'") as raised:
+        decide(actor, action, {**RESOURCE.get(action, {}), "project_stauts": "active"})
+    assert not isinstance(raised.value, WorkbenchError)
+
+
+def test_a_stray_fact_raises_through_the_context(tmp_path) -> None:
+    """Services ask through ``Context.require``: the bug surfaces there too, not as a refusal."""
+    from workbench.context import Context
+
+    ctx = Context(tmp_path, db=None, vault=None, actor=Actor("me", frozenset({"admin"}), registered=True))
+    with pytest.raises(TypeError, match="'owner'"):
+        ctx.require("settings.read", "the access settings", owner="me")
 
 
 LINK = RESOURCE["data.link"]

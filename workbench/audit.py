@@ -49,12 +49,12 @@ def append(conn: Connection, actor: str, action: str, resource: str, *, outcome:
     detail = json.loads(json.dumps(detail or {}, default=str))  # exactly what the JSON column will return
     # a resource named from what someone sent (a refused call's junk) is cut to fit: the event is still written
     # (and without NUL characters, which PostgreSQL text cannot hold)
-    action = action.replace("\0", "\\0")[:t.c.action.type.length]
-    resource = resource.replace("\0", "\\0")[:t.c.resource.type.length]
+    action = action.replace("\0", "\\0")[:t.c.action.type.length]  # type: ignore[attr-defined]  # a String
+    resource = resource.replace("\0", "\\0")[:t.c.resource.type.length]  # type: ignore[attr-defined]  # a String
     prev = conn.execute(select(t.c.hash).order_by(t.c.seq.desc()).limit(1)).scalar() or GENESIS
     at = datetime.now(UTC)
     digest = _digest(prev, at, actor, action, resource, outcome, detail)
-    seq = conn.execute(insert(t).values(at=at, actor=actor, action=action, resource=resource,
+    seq = conn.execute(insert(t).values(at=at, actor=actor, action=action, resource=resource,  # type: ignore[index]  # an INSERT's result holds the new key
                                         outcome=outcome, detail=detail, prev_hash=prev, hash=digest)
                        ).inserted_primary_key[0]
     conn.info["audit_head"] = (seq, digest)  # the database layer hands it to the anchor after commit

@@ -26,6 +26,7 @@ from workbench.widgets.dp import NotebookDP
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench import records
     from workbench.context import Context
     from workbench.governance.projects import ProjectRecord
     from workbench.linkage.service import LinkedData
@@ -123,7 +124,7 @@ class Project(ProjectCard):
 
     # -- access -------------------------------------------------------------------------------------------
     def request_access(self, dataset_id: str, columns: list[str] | None = None, *,
-                       justification: str) -> dict[str, Any]:
+                       justification: str) -> records.AccessRequest:
         """Ask the dataset's owner for access (all columns, or just ``columns``) with a justification."""
         return Access(self._ctx).request(self.id, dataset_id, columns, justification=justification)
 
@@ -140,7 +141,7 @@ class Project(ProjectCard):
         """Granted columns of a dataset, minimised and pseudonymised for this project; audited."""
         return ProjectData(self._ctx, self.id).load(dataset_id, columns)
 
-    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> dict[str, Any]:
+    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Keep a derived frame in the project (only members can read it), with its lineage."""
         return ProjectData(self._ctx, self.id).save(frame, name, derived_from=derived_from)
 
@@ -164,7 +165,7 @@ class Project(ProjectCard):
         """The project's linkage runs: datasets, engine, threshold, counts and quality."""
         return GovernedLinkage(self._ctx, self.id).runs()
 
-    def linkage_run(self, run_id: int) -> dict[str, Any]:
+    def linkage_run(self, run_id: int) -> records.LinkageRun:
         """One linkage run in full, with its spec and m/u parameters."""
         return GovernedLinkage(self._ctx, self.id).run(run_id)
 

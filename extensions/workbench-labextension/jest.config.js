@@ -3,5 +3,6 @@ module.exports = {
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/test'],
   testRegex: '.*\\.spec\\.ts$',
+  setupFiles: ['<rootDir>/jest.setup.js'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] }
 };

@@ -24,6 +24,7 @@ CHROMIUM = os.environ.get("WORKBENCH_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTEFACTS = Path(__file__).parent / "artefacts"
+BUILT_EXTENSION = Path(__file__).resolve().parents[2] / "extensions" / "workbench-labextension" / "labextension"
 DEMO_USER = "demo.builder"  # builds the demo, so is its admin, and an analyst in every mission project
 DEMO_PERSONS = 1000
 
@@ -58,6 +59,16 @@ def _settings(folder: Path) -> Path:
     return folder
 
 
+def _this_tree_s_extension(folder: Path) -> Path:
+    """A Jupyter data folder that serves this tree's built lab extension, ahead of the copy installed in the
+    environment (which an editable install of another checkout, or a wheel, put there)."""
+    extensions = folder / "labextensions"
+    extensions.mkdir(parents=True, exist_ok=True)
+    if (BUILT_EXTENSION / "package.json").exists():
+        (extensions / "workbench-labextension").symlink_to(BUILT_EXTENSION, target_is_directory=True)
+    return folder
+
+
 class Lab:
     def __init__(self, url: str, token: str, home: Path) -> None:
         self.url, self.token, self.home = url, token, home
@@ -68,7 +79,9 @@ def start_lab(home: Path, user: str, root: Path) -> tuple[Lab, subprocess.Popen]
     starts it; its files (settings, runtime, log) under ``root``. Returns once the server answers."""
     port, token = _free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
-    env.update(WORKBENCH_HOME=str(home), WORKBENCH_USER=user, JUPYTER_RUNTIME_DIR=str(root / "runtime"))
+    env.update(WORKBENCH_HOME=str(home), WORKBENCH_USER=user, JUPYTER_RUNTIME_DIR=str(root / "runtime"),
+               JUPYTER_PATH=os.pathsep.join(filter(None, [str(_this_tree_s_extension(root / "jupyter")),
+                                                          env.get("JUPYTER_PATH")])))
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
                "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider",
@@ -140,12 +153,14 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def open_lab(browser, lab: Lab) -> object:
-    """A fresh page on ``lab``, signed in with its token, the launcher shown."""
+def open_lab(browser, lab: Lab, workspace: str | None = None) -> object:
+    """A fresh page on ``lab``, signed in with its token, the launcher shown: in the default workspace reset
+    (panels another test left open are not restored), or in a new named ``workspace``."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.goto(f"{lab.url}/lab?token={lab.token}")
+    where = f"lab/workspaces/{workspace}?" if workspace else "lab?reset&"
+    page.goto(f"{lab.url}/{where}token={lab.token}")
     page.wait_for_selector(".jp-Launcher", timeout=90_000)
     return page
 

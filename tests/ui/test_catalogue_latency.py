@@ -163,10 +163,7 @@ def test_search_results_follow_the_last_keystroke_over_10000_entries(browser, la
     (_artefacts() / "catalogue-latency.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
 
 
-def page_debounce() -> int | None:
-    """The panel's debounce as its source states it (recorded with the figures)."""
-    import re
-
-    panel = Path(__file__).resolve().parents[2] / "extensions" / "workbench-labextension" / "src" / "panel.ts"
-    found = re.search(r"SEARCH_DELAY_MS = (\d+)", panel.read_text())
-    return int(found.group(1)) if found else None
+def page_debounce() -> int:
+    """The panel's debounce, the default of its setting (recorded with the figures)."""
+    schema = Path(__file__).resolve().parents[2] / "extensions" / "workbench-labextension" / "schema" / "plugin.json"
+    return json.loads(schema.read_text())["properties"]["searchDelay"]["default"]

@@ -9,6 +9,7 @@ their URIs. Reading a graph back gives the same normalised records, so an export
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from workbench.catalogue.model import URI, ClassDef, MetadataInvalid, Slot, schema, validate
@@ -85,7 +86,7 @@ def _subject_for(record: dict[str, Any]) -> Node:
     return rdflib.URIRef(identifier) if URI.match(identifier) else rdflib.BNode()
 
 
-def to_graph(datasets: list[dict[str, Any]], distributions: list[dict[str, Any]] = ()) -> Graph:
+def to_graph(datasets: Iterable[dict[str, Any]], distributions: Iterable[dict[str, Any]] = ()) -> Graph:
     """A DCAT graph holding a catalogue of these dataset records and the distributions they use."""
     rdflib = _rdf()
     model = schema()
@@ -104,7 +105,7 @@ def to_graph(datasets: list[dict[str, Any]], distributions: list[dict[str, Any]]
     return graph
 
 
-def to_jsonld(datasets: list[dict[str, Any]], distributions: list[dict[str, Any]] = ()) -> str:
+def to_jsonld(datasets: Iterable[dict[str, Any]], distributions: Iterable[dict[str, Any]] = ()) -> str:
     """Serialise records as compact DCAT 3 JSON-LD."""
     return to_graph(datasets, distributions).serialize(format="json-ld", context=_context(), indent=2)
 
@@ -201,7 +202,8 @@ def from_jsonld(text: str, *, source: str = "JSON-LD") -> tuple[list[dict[str, A
     problems: list[tuple[str, str]] = []
     for kind in found:
         cls = model.classes[kind]
-        subjects = sorted(graph.subjects(rdflib.RDF.type, rdflib.URIRef(model.expand(cls.class_uri))), key=str)
+        uri = model.expand(cls.class_uri)  # type: ignore[arg-type]  # Dataset and Distribution have one
+        subjects = sorted(graph.subjects(rdflib.RDF.type, rdflib.URIRef(uri)), key=str)
         for subject in subjects:
             record = _read_node(graph, cls, subject)
             label = f"{source} {kind} {record.get('identifier') or subject}"

@@ -159,6 +159,7 @@ class _Checker:
                 if slot.required:
                     self.fail(where, f"is required in {cls.name} but missing")
                 continue
+            checked: Any
             if slot.designates_type:
                 checked = self.check_type_designator(cls, value, where)
             elif slot.multivalued:

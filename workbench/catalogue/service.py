@@ -7,6 +7,7 @@ database's own full-text index (SQLite FTS5 / PostgreSQL tsvector).
 
 from __future__ import annotations
 
+import builtins
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -257,7 +258,8 @@ class Catalogue:
         if mission is not None and (isinstance(mission, bool) or mission not in (1, 2, 3, 4, 5)):
             raise InvalidInput(f"mission: {mission!r} is not a mission number 1–5.", field="mission")
         dialect = self._ctx.db.dialect
-        where, params = [], {"offset": offset}
+        where: list[str] = []
+        params: dict[str, Any] = {"offset": offset}
         total = None
         with self._ctx.db.read() as conn:
             if department is not None:
@@ -362,7 +364,7 @@ class Catalogue:
         return self.search("", limit=None)
 
     # ----- writing -------------------------------------------------------------------------------------
-    def infer_columns(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    def infer_columns(self, frame: pd.DataFrame) -> builtins.list[dict[str, Any]]:
         """A starting schema for ``frame`` (type from dtype; role 'record_identifier' for a column named like an id
         that differs on every row, else 'other'): set the roles before registering."""
         return infer_columns(frame)
@@ -387,7 +389,7 @@ class Catalogue:
         return self.get(record["localId"])
 
     def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
-                    kind: str | None = None, dataset_id: str | None = None) -> list[dict[str, str]]:
+                    kind: str | None = None, dataset_id: str | None = None) -> builtins.list[dict[str, str]]:
         """Import YAML (UK metadata model) or DCAT JSON-LD text; all records or none.
 
         One result per record (kind, id, identifier, action); a dataset's result also lists ``warnings``, e.g. a
@@ -433,7 +435,7 @@ class Catalogue:
         return results
 
     def import_file(self, path: str | Path, *, kind: str | None = None,
-                    dataset_id: str | None = None) -> list[dict[str, str]]:
+                    dataset_id: str | None = None) -> builtins.list[dict[str, str]]:
         """Import a ``.yaml``/``.yml`` file in the UK model or a ``.jsonld``/``.json`` DCAT file."""
         path = Path(path)
         if not path.is_file():

@@ -157,7 +157,7 @@ def projects() -> list[dict]:
 # --- column lists -----------------------------------------------------------------------------------------------
 
 def _c(name: str, type_: str, role: str, description: str, categories: tuple[str, ...] | None = None) -> dict:
-    col = {"name": name, "type": type_, "description": description, "role": role}
+    col: dict[str, str | list[str]] = {"name": name, "type": type_, "description": description, "role": role}
     if type_ == "category":
         col["categories"] = list(categories or ())
     return col

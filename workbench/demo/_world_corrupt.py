@@ -49,7 +49,9 @@ class CorruptionProfile:
 def _nickname_tables() -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
     """Flatten the nickname table into (name -> group, group start, group size, all forms)."""
     index: dict[str, int] = {}
-    starts, sizes, forms = [], [], []
+    starts: list[int] = []
+    sizes: list[int] = []
+    forms: list[str] = []
     for i, (name, variants) in enumerate(NICKNAMES.items()):
         index[name] = i
         starts.append(len(forms))

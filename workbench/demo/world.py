@@ -484,7 +484,7 @@ def _benefits(P: dict[str, np.ndarray], rng: np.random.Generator, n_h: int, dep_
     claims.append((idx, 3, sp_start[idx], np.full(idx.size, -1), np.round(amount, 2), np.zeros(idx.size, bool)))
 
     P["pip"] = pip
-    P["_claims"] = claims  # type: ignore[assignment]
+    P["_claims"] = claims  # type: ignore[assignment]  # a list of claim parts beside the arrays
 
 
 def _schools(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame) -> pd.DataFrame:
@@ -535,7 +535,7 @@ def _schools(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFra
     att8 = np.where(yg == 11, np.round(np.clip(att8, 0, 90), 1), np.nan)
 
     def spread(values: np.ndarray, fill: object, dtype: object = None) -> np.ndarray:
-        out = np.full(n, fill, dtype=dtype if dtype is not None else np.asarray(values).dtype)
+        out = np.full(n, fill, dtype=dtype if dtype is not None else np.asarray(values).dtype)  # type: ignore[call-overload]  # any scalar, any dtype
         out[idx] = values
         return out
 
@@ -988,10 +988,10 @@ def _validate(persons: object, seed: object) -> None:
     def is_int(x: object) -> bool:
         return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
-    if not is_int(persons) or not MIN_PERSONS <= int(persons) <= MAX_PERSONS:  # type: ignore[call-overload]
+    if not is_int(persons) or not MIN_PERSONS <= int(persons) <= MAX_PERSONS:  # type: ignore[call-overload]  # is_int checked it
         raise InvalidInput(f"persons must be a whole number from {MIN_PERSONS:,} to {MAX_PERSONS:,}; "
                            f"got {persons!r}", field="persons")
-    if not is_int(seed) or int(seed) < 0:  # type: ignore[call-overload]
+    if not is_int(seed) or int(seed) < 0:  # type: ignore[call-overload]  # is_int checked it
         raise InvalidInput(f"seed must be a whole number of 0 or more; got {seed!r}", field="seed")
 
 

@@ -6,7 +6,7 @@ are charged by every query (``workbench.dp.ledger``); lowering a budget below wh
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from workbench import audit
 from workbench.dp import ledger
@@ -15,6 +15,7 @@ from workbench.errors import InvalidInput, NotFound
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench import records
     from workbench.context import Context
 
 
@@ -25,7 +26,7 @@ class Budgets:
         self._ctx = ctx
 
     def set_budget(self, dataset: str, epsilon: float, *, project: str | None = None,
-                   delta: float = 0.0) -> dict[str, Any]:
+                   delta: float = 0.0) -> records.Budget:
         """Set the ε budget of ``dataset`` for ``project`` (or, without it, across all projects)."""
         from workbench.governance.conditions import dataset_row, project_row
 

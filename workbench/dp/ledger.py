@@ -18,7 +18,10 @@ from workbench.errors import BudgetExceeded, InvalidInput
 
 if TYPE_CHECKING:
     import pandas as pd
+    from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
+
+    from workbench import records
 
 TOLERANCE = 1e-9  # ε sums are floats; a spend that lands exactly on the budget must pass
 MIN_QUERY_EPSILON = 1e-6  # a query's privacy loss; below it the noise overflows the integers it is drawn in
@@ -45,7 +48,7 @@ def budget_rows(conn: Connection, dataset_id: str, project_id: str | None, *, lo
 
     from workbench.db.schema import dp_budgets
 
-    scope = dp_budgets.c.project_id.is_(None)
+    scope: ColumnElement[bool] = dp_budgets.c.project_id.is_(None)
     if project_id is not None:
         scope = scope | (dp_budgets.c.project_id == project_id)
     query = select(dp_budgets).where((dp_budgets.c.dataset_id == dataset_id) & scope).order_by(dp_budgets.c.id)
@@ -87,7 +90,7 @@ def reserve(conn: Connection, *, username: str, project_id: str, datasets: list[
                                 lock=True)
     query_id = uuid.uuid4().hex
     now = datetime.now(UTC)
-    ids = [conn.execute(insert(dp_spends).values(
+    ids = [conn.execute(insert(dp_spends).values(  # type: ignore[index]  # an INSERT's result holds the new key
         query_id=query_id, project_id=project_id, dataset_id=dataset_id, username=username, method=method,
         query=query, epsilon=epsilon, delta=delta, at=now)).inserted_primary_key[0] for dataset_id in datasets]
     audit.append(conn, username, "dp.spend", f"{', '.join(datasets)} in project {project_id}",
@@ -129,7 +132,7 @@ def check_available(conn: Connection, *, project_id: str, datasets: list[str], e
 
 
 def set_budget(conn: Connection, *, username: str, dataset_id: str, project_id: str | None, epsilon: float,
-               delta: float) -> dict[str, Any]:
+               delta: float) -> records.Budget:
     """Create or replace the budget of one scope (the dataset across projects, or one project)."""
     from sqlalchemy import insert, update
 

@@ -329,7 +329,7 @@ class ProjectDP:
         saved = conn.execute(select(pd_t).where((pd_t.c.project_id == self.project_id) & (pd_t.c.name == name)
                                                 & (pd_t.c.version == latest))).mappings().one()
         frame_columns = list(saved["columns"])
-        schema: dict[str, dict[str, Any]] = {}
+        schema = {}
         checks, person_key = [], None
         for dataset_id in saved["sources"]:
             row = dataset_row(conn, dataset_id)
@@ -398,6 +398,8 @@ class ProjectDP:
         epsilon, k = spec["epsilon"], spec["contributions"]
         shape = self._frame(cells, 0.0)
         note = ""
+        scale: float
+        width: float
         if method in ("count", "histogram") or spec.get("aggfunc") == "count":
             scale, width = mechanisms.count_accuracy(epsilon, k)
             mechanism = "Geometric (counts)"
@@ -424,9 +426,9 @@ class ProjectDP:
         with self._ctx.db.read() as conn:
             remaining = {}
             for dataset_id in source.datasets:
-                rows = ledger.budget_rows(conn, dataset_id, self.project_id)
+                budgets = ledger.budget_rows(conn, dataset_id, self.project_id)
                 remaining[dataset_id] = min((max(r["epsilon"] - ledger.spent(conn, dataset_id, r["project_id"])[0],
-                                                 0.0) for r in rows), default=0.0)
+                                                 0.0) for r in budgets), default=0.0)
         half = self._frame(cells, float(width), self._label(method, spec), (spec.get("index", []),
                                                                              spec.get("columns", [])))
         return Accuracy(method, source.name, epsilon, mechanism, float(scale), half, remaining, note)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench import audit
 from workbench.errors import Conflict, InvalidInput, NotFound
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
 
 DECISIONS = ("approve", "refuse")
@@ -59,7 +60,7 @@ class Access:
 
     # -- requesting ---------------------------------------------------------------------------------------
     def request(self, project_id: str, dataset_id: str, columns: list[str] | None = None, *,
-                justification: str) -> dict[str, Any]:
+                justification: str) -> records.AccessRequest:
         """Ask the dataset's owner for access for a project; returns the pending request."""
         from sqlalchemy import insert, select
 
@@ -83,7 +84,7 @@ class Access:
             if pending is not None:
                 raise Conflict(f"Request {pending} for {dataset_id} in project {project_id} is still pending; wait "
                                "for its decision (ws.access.mine()) before asking again.")
-            request_id = conn.execute(insert(r).values(
+            request_id = conn.execute(insert(r).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project_id, dataset_id=dataset_id, requested_by=self._ctx.actor.username,
                 columns=wanted, justification=justification, status="pending",
                 requested_at=datetime.now(UTC))).inserted_primary_key[0]
@@ -93,7 +94,7 @@ class Access:
                                  "owner": dataset["owner"]})
         return self.get(request_id)
 
-    def get(self, request_id: int) -> dict[str, Any]:
+    def get(self, request_id: int) -> records.AccessRequest:
         """One request as a dict (readable by anyone registered: requests are not data)."""
         from sqlalchemy import select
 
@@ -147,7 +148,7 @@ class Access:
     def decide(self, request_id: int, decision: str, *, columns: list[str] | None = None,
                identifiers: list[str] | tuple[str, ...] = (), expires: date | str | None = None,
                conditions: str = "", reason: str | None = None,
-               linkage: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+               linkage: list[str] | tuple[str, ...] = ()) -> records.AccessRequest:
         """Approve (perhaps fewer columns, until ``expires``, under ``conditions``) or refuse (with ``reason``).
 
         Direct identifiers in the request are granted only if listed in ``identifiers`` and the project's
@@ -191,7 +192,7 @@ class Access:
             if beyond:
                 raise InvalidInput(f"columns: {', '.join(beyond)} were not requested; approve at most "
                                    f"{', '.join(requested)}.", field="columns")
-            ticked = check_columns(identifiers, roles, dataset["id"]) if identifiers else []
+            ticked = (check_columns(identifiers, roles, dataset["id"]) or []) if identifiers else []
             not_identifiers = [c for c in ticked if roles[c] != "direct_identifier" or c not in chosen]
             if not_identifiers:
                 raise InvalidInput(f"identifiers: {', '.join(not_identifiers)} are not requested direct identifiers "
@@ -201,7 +202,7 @@ class Access:
                                        ).mappings().one()
                 self._ctx.check("access.grant_identifiers", f"{dataset['id']} for project {project['id']}",
                                 gateway=gateway["code"], gateway_allows_identifiers=bool(gateway["allows_identifiers"]))
-            for_linkage = check_columns(linkage, roles, dataset["id"]) if linkage else []
+            for_linkage = (check_columns(linkage, roles, dataset["id"]) or []) if linkage else []
             unrequested = [c for c in for_linkage if c not in requested]
             if unrequested:
                 raise InvalidInput(f"linkage: {', '.join(unrequested)} were not requested; columns for linkage "
@@ -221,7 +222,7 @@ class Access:
             conn.execute(update(r).where(r.c.id == request_id).values(
                 status="approved", decided_by=self._ctx.actor.username, decided_at=now,
                 reason=(reason or "").strip() or None))
-            grant_id = conn.execute(insert(grants).values(
+            grant_id = conn.execute(insert(grants).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project["id"], dataset_id=dataset["id"], request_id=request_id, columns=granted,
                 identifiers=ticked, linkage=for_linkage, conditions=conditions.strip(), expires=until,
                 granted_by=self._ctx.actor.username, granted_at=now)).inserted_primary_key[0]
@@ -231,7 +232,7 @@ class Access:
                                  "withheld": withheld, "expires": until.isoformat(), "conditions": conditions})
             return self._row_after(conn, request_id)
 
-    def revoke(self, grant_id: int, *, reason: str) -> dict[str, Any]:
+    def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
         """End a grant now (the owner, a delegate or an admin); loads under it stop at once."""
         from sqlalchemy import select, update
 
@@ -406,7 +407,7 @@ class Access:
         frame = pd.DataFrame([{c: row[c] for c in REQUEST_COLUMNS} for row in rows], columns=REQUEST_COLUMNS)
         return frame.astype({"id": "int64", "grant_id": "Int64"})  # a pending request has no grant yet
 
-    def _row_after(self, conn: Connection, request_id: int) -> dict[str, Any]:
+    def _row_after(self, conn: Connection, request_id: int) -> records.AccessRequest:
         """One request as plain Python values."""
         from sqlalchemy import select
 
@@ -416,7 +417,7 @@ class Access:
         row = conn.execute(select(r, grants.c.id.label("grant_id"), grants.c.expires)
                            .outerjoin(grants, grants.c.request_id == r.c.id).where(r.c.id == request_id)
                            ).mappings().one()
-        return {c: row[c] for c in REQUEST_COLUMNS}
+        return cast("records.AccessRequest", {c: row[c] for c in REQUEST_COLUMNS})
 
 
 class Owner:
@@ -429,7 +430,7 @@ class Owner:
         """Requests waiting for my decision (``status=None``: every request on my datasets)."""
         return self._access.to_decide(status)
 
-    def decide(self, request_id: int, decision: str, **options: Any) -> dict[str, Any]:
+    def decide(self, request_id: int, decision: str, **options: Any) -> records.AccessRequest:
         """``decide(id, "approve", columns=..., identifiers=..., expires=..., conditions=...)`` or
         ``decide(id, "refuse", reason=...)``."""
         return self._access.decide(request_id, decision, **options)
@@ -437,7 +438,7 @@ class Owner:
     def grants(self, dataset_id: str) -> pd.DataFrame:
         return self._access.grants(dataset_id=dataset_id)
 
-    def revoke(self, grant_id: int, *, reason: str) -> dict[str, Any]:
+    def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
         return self._access.revoke(grant_id, reason=reason)
 
     def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:

@@ -378,6 +378,74 @@ ACTIONS = {
     "tokens.revoke": _own_tokens("revoke"),
 }
 
+# -- the facts each action's rule is judged on: a fact the rule does not know is a bug in the caller ---------------
+# A misspelt fact would otherwise read as missing and quietly deny, so ``decide`` refuses it loudly instead.
+_PROJECT_FACTS = frozenset({  # conditions.project_facts: the person working in the project, and its state
+    "project", "project_status", "project_end", "project_ended", "lead", "member_role",
+    "accreditation", "accredited_until", "today", "training_missing"})
+_DATASET_OWNER = frozenset({"owner", "delegates"})
+_NONE: frozenset[str] = frozenset()
+
+FACTS: dict[str, frozenset[str]] = {
+    "catalogue.read": _NONE,
+    "catalogue.export": _NONE,
+    "catalogue.register": frozenset({"owner"}),
+    "catalogue.update": frozenset({"owner", "current_owner"}),
+    "catalogue.register_reference": frozenset({"registered_by"}),
+    "people.read": _NONE,
+    "people.manage": frozenset({"people_count"}),
+    "projects.read": _NONE,
+    "departments.manage": _NONE,
+    "projects.manage": frozenset({"member", "decided_grants", "checked_requests"}),
+    "people.accredit": _NONE,
+    "people.train": _NONE,
+    "access.request": _PROJECT_FACTS,
+    "access.list_mine": _NONE,
+    "access.list_to_decide": frozenset({"delegate_of"}),
+    "access.decide": _DATASET_OWNER | {"requested_by", "project", "dataset", "members"},
+    "access.grant_identifiers": frozenset({"gateway", "gateway_allows_identifiers"}),
+    "access.revoke": _DATASET_OWNER,
+    "access.delegate": frozenset({"owner", "delegate", "remove"}),
+    "data.load": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
+    "data.save": _PROJECT_FACTS,
+    "data.read_saved": _PROJECT_FACTS,
+    "data.link": _PROJECT_FACTS | {"datasets"},  # each: dataset, owner, granted, lapsed_grant, linkage
+    "owner.usage": _DATASET_OWNER,
+    "outputs.create": _PROJECT_FACTS,
+    "outputs.update": _PROJECT_FACTS,
+    "outputs.read": _PROJECT_FACTS,
+    "requests.create": _PROJECT_FACTS,
+    "requests.update": _PROJECT_FACTS,
+    "requests.read": _PROJECT_FACTS,
+    "review.queue": _NONE,
+    "review.read": frozenset({"project", "project_status", "member_role", "authored"}),
+    "review.decide": frozenset({"project", "project_status", "member_role", "authored"}),
+    "review.conclude": frozenset({"project", "project_status", "member_role", "authored"}),
+    "review.release": frozenset({"project", "project_status", "member_role", "authored"}),
+    "dp.query": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
+    "dp.budget.read": _PROJECT_FACTS,
+    "dp.budget.set": _DATASET_OWNER,
+    "training.attempt": _NONE,
+    "training.manage": _NONE,
+    "demo.truth.read": _NONE,
+    "settings.read": _NONE,
+    "settings.write": _NONE,
+    "audit.verify": _NONE,
+    "tokens.create": frozenset({"username"}),
+    "tokens.read": frozenset({"username"}),
+    "tokens.revoke": frozenset({"username"}),
+}
+
+
+def check_facts(action: str, resource: Mapping[str, Any]) -> None:
+    """Raise ``TypeError`` (a bug in the caller, not a refusal) if ``resource`` names a fact ``action`` does not
+    take. Unknown actions are left to ``decide``, which denies them."""
+    unknown = sorted(set(resource) - FACTS.get(action, set(resource)))
+    if unknown:
+        raise TypeError(f"policy action {action!r} takes no fact(s) {', '.join(map(repr, unknown))}; it takes "
+                        f"{', '.join(sorted(FACTS[action])) or 'none'}")
+
+
 # How each action reads in a refusal: "<user> may not <verb> <resource>: <reason>."
 VERBS = {
     "catalogue.read": "read", "catalogue.export": "export", "catalogue.register": "register",
@@ -401,13 +469,16 @@ VERBS = {
 
 
 def decide(actor: Actor, action: str, resource: Mapping[str, Any] | None = None) -> Decision:
-    """May ``actor`` perform ``action`` on ``resource``? Unknown actions are denied."""
+    """May ``actor`` perform ``action`` on ``resource``? Unknown actions are denied; a fact the action does not
+    take (``FACTS``) raises ``TypeError``."""
+    resource = resource or {}
+    check_facts(action, resource)
     rule = ACTIONS.get(action)
     if rule is None:
         return _deny(f"unknown action {action!r}")
     if not actor.registered and action != "people.manage":  # the one thing a stranger may do: bootstrap
         return _registered(actor, {})
-    return rule(actor, resource or {})
+    return rule(actor, resource)
 
 
 # -- whether an action could ever be allowed: asked before a request's body is read --------------------------------

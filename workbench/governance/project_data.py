@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
 
 SAVED_COLUMNS = ["name", "version", "columns", "row_count", "derived_from", "sources", "created_by", "created_at"]
@@ -133,7 +134,7 @@ class ProjectData:
                          detail={"columns": wanted, "pseudonymised": identifiers, "rows": len(frame)})
         return frame
 
-    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> dict[str, Any]:
+    def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Save a derived frame as the next version of ``name``, with its lineage (datasets or saved names)."""
         import pandas as pd
         import pyarrow as pa

@@ -175,7 +175,7 @@ def _hmac_python(messages: pa.Array, key: bytes, out: np.ndarray, start: int, en
     inner_pad, outer_pad = _pads(key)
     sha256 = _sha256()
     inner, outer = sha256(inner_pad).copy, sha256(outer_pad).copy
-    digests = []
+    digests: list[bytes] = []
     append = digests.append
     for message in messages.slice(start, end - start).to_pylist():
         digest = inner()
@@ -437,5 +437,5 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
                     frame.insert(position, name, pd.arrays.ArrowStringArray(values))
     for name in pending:
         if kept[name]:
-            _to_cache(cache, name, fingerprint, kept[name][0])
+            _to_cache(cache, name, fingerprint, kept[name][0])  # type: ignore[arg-type]  # kept only with a cache
     return frame

@@ -98,7 +98,7 @@ class Tokens:
         with self._ctx.write(audit_refusals_as=("tokens.create", resource)) as conn:
             self._ctx.check("tokens.create", resource, username=username)
             _require_person(conn, username)
-            token_id = conn.execute(insert(api_tokens).values(
+            token_id = conn.execute(insert(api_tokens).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 username=username, label=label, token_hash=token_hash(token), created_by=self._ctx.actor.username,
                 created_at=now, expires=until)).inserted_primary_key[0]
             audit.append(conn, self._ctx.actor.username, "tokens.create", f"API token {token_id} of {username}",
@@ -168,7 +168,7 @@ def user_for_token(source: Database | Connection, token: Any) -> str | None:
         return None
     digest = token_hash(token)
     if hasattr(source, "execute"):
-        found = _lookup(source, digest)
+        found = _lookup(source, digest)  # type: ignore[arg-type]  # a Connection: it has execute
         return found[0] if found else None
     with source.read() as conn:
         found = _lookup(conn, digest)

@@ -195,7 +195,7 @@ def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: li
     fallback = None
     if (total_w <= 0).any():  # a field every rule blocked on: fit it among all candidates
         fallback = estimate(matrix, fields, level_names, max_iterations=max_iterations, tolerance=tolerance)
-    m = [total_m[j] / total_w[j] if total_w[j] > 0 else fallback.m[j]  # type: ignore[union-attr]
+    m = [total_m[j] / total_w[j] if total_w[j] > 0 else fallback.m[j]  # type: ignore[union-attr]  # set where total_w <= 0
          for j in range(len(tops))]
     m = [(x + _FLOOR) / (x + _FLOOR).sum() for x in m]
     pats, counts = all_pats, all_counts

@@ -161,7 +161,7 @@ class LinkageResult:
 
         keep = self._accepted()
         n_left = len(self.left)
-        n_right = n_left if self.dedupe else len(self.right)  # type: ignore[arg-type]
+        n_right = n_left if self.dedupe else len(self.right)  # type: ignore[arg-type]  # right is set unless dedupe
         expected = float(self.probability[self.assigned].sum())
         return {
             "engine": self.engine, "left_records": n_left, "right_records": None if self.dedupe else n_right,

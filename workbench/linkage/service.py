@@ -7,7 +7,7 @@ link key and the match weights. Each run (spec, engine, parameters, threshold, q
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench import audit
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
     from workbench.linkage.result import LinkageResult
     from workbench.linkage.spec import LinkageSpec
@@ -139,7 +140,7 @@ class GovernedLinkage:
         counts = {k: quality[k] for k in ("left_records", "right_records", "candidate_pairs", "matches")}
         now = datetime.now(UTC)
         with self._ctx.write() as conn:
-            run_id = conn.execute(insert(linkage_runs).values(
+            run_id = conn.execute(insert(linkage_runs).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, left_dataset=datasets[0]["id"], right_dataset=datasets[1]["id"],
                 engine=engine, spec=result.spec.to_dict(), params=result.model.to_dict(),
                 threshold=float(result.threshold), quality=_jsonable(quality), counts=counts, columns=returned,
@@ -238,7 +239,7 @@ class GovernedLinkage:
                                 .order_by(linkage_runs.c.id)).mappings().all()
         return pd.DataFrame([{c: r[c] for c in RUN_COLUMNS} for r in rows], columns=RUN_COLUMNS)
 
-    def run(self, run_id: int) -> dict[str, Any]:
+    def run(self, run_id: int) -> records.LinkageRun:
         """One run in full: spec, parameters (m/u), threshold, quality and counts."""
         from sqlalchemy import select
 
@@ -258,7 +259,7 @@ class GovernedLinkage:
         if row is None:
             raise self._ctx.audit_refused("data.read_saved", resource, NotFound(
                 f"Project {self.project_id} has no linkage run {run_id!r}; project.linkage_runs() lists them."))
-        return dict(row)
+        return cast("records.LinkageRun", dict(row))
 
 
 def returned_by_dataset(columns: list[str], datasets: list[dict[str, Any]],
@@ -305,7 +306,7 @@ class LinkedData:
 
         return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
-    def save(self, name: str) -> dict[str, Any]:
+    def save(self, name: str) -> records.SavedData:
         """Save the linked frame in the project, derived from both datasets."""
         from workbench.governance.project_data import ProjectData
 

@@ -153,7 +153,8 @@ def default_blocking(fields: tuple[Field, ...]) -> tuple[tuple[str, ...], ...]:
             rules.append((f.name,))
     if not rules:  # few recognised fields: pairs of whatever is there
         usable = [f.name for f in fields if f.kind != "numeric"] or [f.name for f in fields]
-        rules = [(a, b) for i, a in enumerate(usable) for b in usable[i + 1:]][:4] or [(n,) for n in usable[:1]]
+        pairs: list[tuple[str, ...]] = [(a, b) for i, a in enumerate(usable) for b in usable[i + 1:]]
+        rules = pairs[:4] or [(n,) for n in usable[:1]]
     return tuple(rules)
 
 

@@ -86,7 +86,8 @@ class Prepared:
     left: np.ndarray
     right: np.ndarray
     uniques: np.ndarray
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # per unique value (nickname group, y/m/d, parts)
+    # per unique value (nickname group, y/m/d, parts); ``field`` here is still dataclasses.field
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # type: ignore[operator]  # see above
 
     def key(self, transform: str, side: str) -> np.ndarray:
         """Per-record blocking key codes (-1 where missing) for ``transform`` of this field."""

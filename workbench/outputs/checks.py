@@ -194,7 +194,7 @@ def text_refusals(output: Output, name: str, derived_from: list[str], settings: 
 
 
 def refusals(output: Output, name: str, settings: dict[str, Any], identifiers: set[str],
-             attachments: list[tuple[str, int]], derived_from: list[str] = (),
+             attachments: list[tuple[str, int]], derived_from: Iterable[str] = (),
              contents: dict[str, bytes] | None = None) -> list[str]:
     """Why ``output`` may not go to a checker (empty when it may), each with what to change. ``contents``: the
     output's own files by name (a figure's JSON is screened)."""

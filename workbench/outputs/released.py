@@ -224,7 +224,7 @@ def label_text(value: Any) -> str:
     if isinstance(value, pd.Interval):
         return f"{label_text(value.left)} to {label_text(value.right)}"
     if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
-        return str(int(value)) if math.isfinite(value) else str(value)
+        return str(int(value)) if math.isfinite(value) else str(value)  # type: ignore[call-overload]  # Reals truncate
     return str(value)
 
 

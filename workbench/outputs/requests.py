@@ -16,9 +16,10 @@ and again on submission.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from workbench import audit
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
 
 STATUSES = ("draft", "submitted", "partially_reviewed", "reviewed", "approved", "returned", "rejected", "released",
@@ -162,15 +164,16 @@ def request_items(conn: Connection, request_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def as_dict(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+def as_dict(conn: Connection, row: dict[str, Any]) -> records.OutputRequest:
     """A request as plain values (JSON-able but for datetimes), with its outputs."""
-    return {**{k: row[k] for k in ("id", "project_id", "title", "status", "created_by", "created_at",
-                                   "submitted_at", "concluded_by", "concluded_at", "conclusion", "released_by",
-                                   "released_at", "package", "manifest_sha256")},
-            "context": dict(row["context"]),
-            "outputs": [{"id": i["id"], "name": i["name"], "kind": i["kind"], "method": i["method"],
-                         "status": i["status"], "exception": i["exception"], "round": i["round"]}
-                        for i in request_items(conn, row["id"])]}
+    return cast("records.OutputRequest", {
+        **{k: row[k] for k in ("id", "project_id", "title", "status", "created_by", "created_at", "submitted_at",
+                               "concluded_by", "concluded_at", "conclusion", "released_by", "released_at", "package",
+                               "manifest_sha256")},
+        "context": dict(row["context"]),
+        "outputs": [{"id": i["id"], "name": i["name"], "kind": i["kind"], "method": i["method"],
+                     "status": i["status"], "exception": i["exception"], "round": i["round"]}
+                    for i in request_items(conn, row["id"])]})
 
 
 def check_context(context: Any, *, complete: bool) -> dict[str, str]:
@@ -240,7 +243,7 @@ class OutputRequests:
             check_flag(submit, "submit")
             context = check_context(context, complete=submit)
             screen_request_text(conn, title, context)
-            request_id = conn.execute(insert(requests).values(
+            request_id = conn.execute(insert(requests).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, title=title, context=context, status="draft", created_by=me,
                 created_at=datetime.now(UTC))).inserted_primary_key[0]
             audit.append(conn, me, "requests.create", f"output request {request_id} in project {self.project_id}",
@@ -278,7 +281,7 @@ class OutputRequests:
         return OutputRequest(self, data)
 
     # -- changes (through OutputRequest) -------------------------------------------------------------------
-    def change(self, request_id: int, *, add: list[Any] = (), remove: list[Any] = (), title: str | None = None,
+    def change(self, request_id: int, *, add: Sequence[Any] = (), remove: Sequence[Any] = (), title: str | None = None,
                context: dict[str, str] | None = None) -> None:
         """Add or remove outputs, retitle, or change context fields of a draft or returned request."""
         from sqlalchemy import delete, update
@@ -368,7 +371,7 @@ class OutputRequests:
     def _readable(self, resource: str) -> None:
         require_in_project(self._ctx, "requests.read", resource, self.project_id)
 
-    def _add(self, conn: Connection, request_id: int, outputs: list[Any]) -> None:
+    def _add(self, conn: Connection, request_id: int, outputs: Sequence[Any]) -> None:
         from sqlalchemy import insert, select
 
         from workbench.db.schema import output_request_items as items
@@ -394,7 +397,7 @@ class OutputRequests:
         audit.append(conn, me, "requests.add", f"output request {request_id} in project {self.project_id}",
                      detail={"outputs": wanted})
 
-    def _screen(self, conn: Connection, output_ids: list[int], settings: dict[str, Any]) -> None:
+    def _screen(self, conn: Connection, output_ids: Sequence[int], settings: dict[str, Any]) -> None:
         """Refuse outputs the automatic rules refuse, naming each problem and what to change."""
         from sqlalchemy import select
 
@@ -409,7 +412,7 @@ class OutputRequests:
         for output_id in output_ids:
             output = store._load(conn, output_id)  # NotFound for another project's output; checksum verified
             row = conn.execute(select(outputs.c.name, outputs.c.sources, outputs.c.derived_from)
-                               .where(outputs.c.id == output_id)).first()
+                               .where(outputs.c.id == output_id)).one()
             identifiers = set()
             for dataset_id in row.sources:
                 roles = schema_roles(dataset_row(conn, dataset_id)["record"])
@@ -455,7 +458,7 @@ class OutputRequest:
     """One output request as its project sees it; ``.add``, ``.remove``, ``.update``, ``.submit``, ``.withdraw``
     change it (and refresh this object), ``.reviews()`` shows the checkers' comments once they may be seen."""
 
-    def __init__(self, service: OutputRequests, data: dict[str, Any]) -> None:
+    def __init__(self, service: OutputRequests, data: records.OutputRequest) -> None:
         self._service = service
         self._data = data
 
@@ -507,7 +510,8 @@ class OutputRequest:
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in d["context"].items())
         rows = "".join(f"<tr><td>{o['id']}</td><td>{escape(o['name'])}</td><td>{escape(o['kind'])}</td>"
                        f"<td>{escape(o['status'])}</td></tr>" for o in d["outputs"])
-        conclusion = (f"<p>Checker's conclusion ({escape(d['concluded_by'])}): {escape(d['conclusion'])}</p>"
+        conclusion = (f"<p>Checker's conclusion ({escape(d['concluded_by'] or '')}): "
+                      f"{escape(d['conclusion'] or '')}</p>"
                       if d.get("conclusion") else "")
         return (f"<div><h3>{escape(d['title'])} <small>request {d['id']}, {escape(d['status'])}</small></h3>"
                 f"<ul>{context}</ul>{conclusion}<table><tr><th>output</th><th>name</th><th>kind</th>"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection
 
+    from workbench import records
     from workbench.context import Context
 
 DECISIONS = ("approve", "changes", "reject")
@@ -160,7 +161,8 @@ class Review:
                          detail={"status": row["status"], "outputs": [o["id"] for o in detail["outputs"]]})
         return RequestDetail(detail)
 
-    def decide(self, request_id: int, output_id: int, decision: str, comment: str | None = None) -> dict[str, Any]:
+    def decide(self, request_id: int, output_id: int, decision: str,
+               comment: str | None = None) -> records.OutputRequest:
         """Record your independent review of one output of a request: approve, changes or reject."""
         from sqlalchemy import insert, select, update
 
@@ -210,7 +212,7 @@ class Review:
                                  "automatic_status": item["status"], "before": row["status"], "after": after})
             return as_dict(conn, request_row(conn, request_id))
 
-    def conclude(self, request_id: int, outcome: str, comment: str | None = None) -> dict[str, Any]:
+    def conclude(self, request_id: int, outcome: str, comment: str | None = None) -> records.OutputRequest:
         """Conclude a reviewed request: ``approve`` (every review approved), ``return`` to the analyst with what
         to change, or ``reject``; returning and rejecting need a comment."""
         from sqlalchemy import select, update
@@ -250,7 +252,7 @@ class Review:
             audit.append(conn, me, f"review.{outcome}", resource, detail={"comment": comment, "status": status})
             return as_dict(conn, request_row(conn, request_id))
 
-    def release(self, request_id: int) -> dict[str, Any]:
+    def release(self, request_id: int) -> records.Release:
         """Write the approved request's release package (atomic; a retry after a crash gives one whole package);
         returns where it is and its manifest's SHA-256."""
         from sqlalchemy import update
@@ -294,7 +296,7 @@ class Review:
             row = request_row(conn, request_id)
         return self._released(row, [])
 
-    def manifest(self, request_id: int) -> dict[str, Any]:
+    def manifest(self, request_id: int) -> records.ReleaseManifest:
         """A released request's package: where it is, its manifest, and what (if anything) no longer matches it."""
         import json
 
@@ -333,7 +335,7 @@ class Review:
 
         screen_text([("comment", comment)], output_checking_settings(conn)["max_digits_in_text"])
 
-    def _released(self, row: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    def _released(self, row: dict[str, Any], problems: list[str]) -> records.Release:
         return {"request_id": row["id"], "status": row["status"], "package": str(self._ctx.home / row["package"]),
                 "manifest_sha256": row["manifest_sha256"], "released_by": row["released_by"],
                 "released_at": row["released_at"], "problems": problems}
@@ -637,19 +639,19 @@ class RequestUnderReview:
     def show(self) -> RequestDetail:
         return self._review.show(self.id)
 
-    def approve(self, output_id: int, comment: str | None = None) -> dict[str, Any]:
+    def approve(self, output_id: int, comment: str | None = None) -> records.OutputRequest:
         return self._review.decide(self.id, output_id, "approve", comment)
 
-    def request_changes(self, output_id: int, comment: str) -> dict[str, Any]:
+    def request_changes(self, output_id: int, comment: str) -> records.OutputRequest:
         return self._review.decide(self.id, output_id, "changes", comment)
 
-    def reject(self, output_id: int, comment: str | None = None) -> dict[str, Any]:
+    def reject(self, output_id: int, comment: str | None = None) -> records.OutputRequest:
         return self._review.decide(self.id, output_id, "reject", comment)
 
-    def conclude(self, outcome: str, comment: str | None = None) -> dict[str, Any]:
+    def conclude(self, outcome: str, comment: str | None = None) -> records.OutputRequest:
         return self._review.conclude(self.id, outcome, comment)
 
-    def release(self) -> dict[str, Any]:
+    def release(self) -> records.Release:
         return self._review.release(self.id)
 
     def _repr_html_(self) -> str:

@@ -8,6 +8,7 @@ database, so an output changed behind the workbench's back is refused rather tha
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import shutil
 import uuid
@@ -106,7 +107,7 @@ class ProjectOutputs:
             self._ctx.check("outputs.create", resource, **facts)
             self.screen(conn, [("name", name), *(("derived_from", str(d)) for d in derived_from)])
             sources = lineage(conn, self.project_id, derived_from)
-            output_id = conn.execute(insert(outputs).values(
+            output_id = conn.execute(insert(outputs).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, name=name, kind=output.kind, method=output.method, status=output.status,
                 exception=output.exception, derived_from=list(derived_from), sources=sources, checksum="",
                 created_by=me, created_at=datetime.now(UTC))).inserted_primary_key[0]
@@ -180,7 +181,7 @@ class ProjectOutputs:
             folder = self._folder(output_id)
             staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
             try:
-                to_results_json({stored.uid: stored}, staging)
+                to_results_json({stored.uid: stored}, staging)  # type: ignore[arg-type]  # a stored output has its uid
                 if (folder / ATTACHMENTS).exists():
                     shutil.copytree(folder / ATTACHMENTS, staging / ATTACHMENTS)
                 checksum = _digest(staging)
@@ -249,7 +250,7 @@ class ProjectOutputs:
             audit.append(conn, self._ctx.actor.username, "outputs.read", resource, detail={"status": output.status})
         return self._bind(output, output_id)
 
-    def to_results_json(self, folder: str | Path, ids: list[int] | None = None) -> Path:
+    def to_results_json(self, folder: str | Path, ids: builtins.list[int] | None = None) -> Path:
         """Write the project's outputs (or ``ids``) to a new folder as ACRO/SACRO ``results.json`` + CSVs."""
         from sqlalchemy import select
 
@@ -296,7 +297,7 @@ class ProjectOutputs:
         folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
 
-    def _check_id(self, value: Any, known: list[int]) -> int:
+    def _check_id(self, value: Any, known: builtins.list[int]) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value not in known:
             raise NotFound(f"Project {self.project_id} has no output {value!r}; project.outputs.list() lists them.")
         return value

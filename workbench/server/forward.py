@@ -71,7 +71,7 @@ class ForwardHandler(APIHandler):
         self.finish(response.body or b"",
                     set_content_type=response.headers.get("Content-Type", "application/json"))
 
-    get = post = put = patch = delete = _forward  # type: ignore[assignment]
+    get = post = put = patch = delete = _forward
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "application/json")

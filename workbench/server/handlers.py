@@ -131,7 +131,7 @@ class WorkbenchHandler(APIHandler):
 
     query_fields: tuple[str, ...] = ()
 
-    async def prepare(self) -> None:  # type: ignore[override]
+    async def prepare(self) -> None:  # type: ignore[override]  # tornado declares it sync; it may be async
         self._chunks: list[bytes] = []
         self._received = 0
         await super().prepare()
@@ -642,4 +642,4 @@ class NotARouteHandler(WorkbenchHandler):
         self.refuse(NotFound(f"No workbench API route {self.request.method} {self.request.path}; "
                              "docs/openapi.yaml lists the routes."))
 
-    get = post = put = patch = delete = prepare_unknown  # type: ignore[assignment]
+    get = post = put = patch = delete = prepare_unknown

@@ -116,7 +116,7 @@ class HubIdentityProvider(PersonalTokenIdentityProvider):
         """Check the hub settings at start, so a misconfigured service stops at once rather than refusing all."""
         self.hub_auth  # noqa: B018
 
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
+    async def get_user(self, handler: Any) -> User | None:
         if hasattr(handler, "_workbench_hub_user"):
             return handler._workbench_hub_user
         handler._workbench_hub_user = None

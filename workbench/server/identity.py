@@ -56,8 +56,8 @@ class WorkspaceUserIdentityProvider(IdentityProvider):
 
         return current_user()
 
-    async def get_user(self, handler: Any) -> User | None:  # type: ignore[override]
-        user = await super().get_user(handler)
+    async def get_user(self, handler: Any) -> User | None:
+        user = await super().get_user(handler)  # type: ignore[misc]  # the base class's get_user is async
         if user is None:
             return None
         name = self.workbench_user

@@ -33,7 +33,7 @@ class WorkbenchServiceApp(ServerApp):
     name = "workbench-service"  # reads workbench_service_config.py/json, not the notebook server's config
     description = "The workbench REST API as a service (no kernels, files or terminals)."
     # /api (version, status, /api/me: who the token names) and nothing of contents, kernels, files, views...
-    default_services = ("api", "auth")
+    default_services = ("api", "auth")  # type: ignore[assignment]  # fewer services than ServerApp's
 
     workspace_home = Unicode("", help="The workspace folder to serve (default: $WORKBENCH_HOME).").tag(config=True)
     kernel_body_limit = Integer(
@@ -83,7 +83,7 @@ class WorkbenchServiceApp(ServerApp):
         self.root_dir = self._empty_root
         super().init_configurables()
 
-    def initialize(self, argv: list[str] | None = None, **kwargs: Any) -> None:
+    def initialize(self, argv: list[str] | None = None, **kwargs: Any) -> None:  # type: ignore[override]  # passes kwargs on
         if self.workspace_home:
             os.environ["WORKBENCH_HOME"] = self.workspace_home  # where the extension opens its workspace
         self.no_browser_open_file = True

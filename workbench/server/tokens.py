@@ -38,7 +38,7 @@ class TokenIdentityProvider(PersonalTokenIdentityProvider):
                        "WORKBENCH_TOKEN); `workbench token create` makes one, and a revoked or expired token no "
                        "longer works.")
 
-    async def get_user(self, handler: web.RequestHandler) -> User | None:  # type: ignore[override]
+    async def get_user(self, handler: web.RequestHandler) -> User | None:
         token = self.get_token(handler)
         holder = handler.settings.get("workbench")
         if not token or holder is None:
@@ -53,5 +53,5 @@ class TokenIdentityProvider(PersonalTokenIdentityProvider):
             self.log.warning("Refused a workbench API token from %s (unknown, revoked or expired)",
                              handler.request.remote_ip)
             return None
-        handler._token_authenticated = True  # an API call with a token: no XSRF cookie to check
+        handler._token_authenticated = True  # type: ignore[attr-defined]  # an API call with a token: no XSRF cookie to check
         return User(username=username, name=username, display_name=username)

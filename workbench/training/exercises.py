@@ -46,7 +46,7 @@ def _make_catalogue(rng: np.random.Generator) -> dict[str, Any]:
 
     good = {"missions": [5], "legal_gateways": [GATEWAY, "dea-2017-research"], "coverage": "2021-04-01 to 2026-03-31",
             "columns": ["episode_id", "la_code", "admission_date", "admission_method", "age_band"]}
-    variants = [
+    variants: list[tuple[str, dict[str, Any]]] = [
         ("Hospital admissions, all providers", {}),
         ("Hospital admissions, independent sector", {"legal_gateways": [GATEWAY], "missions": [1, 5]}),
         ("Emergency care attendances", {"coverage": "2025-01-01 to 2026-03-31"}),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from workbench import records
     from workbench.workspace import Workspace
 
 ANY = "any"
@@ -200,7 +201,7 @@ class CatalogueBrowser:
         self.action.children = [self.form]
         self._say("Ask for the columns the project needs and say why; the data owner decides.")
 
-    def submit_request(self) -> dict[str, Any] | None:
+    def submit_request(self) -> records.AccessRequest | None:
         """Send the request in the form; returns it (or None, with the refusal shown)."""
         if self.entry is None:
             return None

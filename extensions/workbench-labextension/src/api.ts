@@ -53,8 +53,10 @@ export interface CatalogueEntry {
   schema: SchemaColumn[];
   twin_preview: { columns: string[]; rows: Record<string, unknown>[] } | null;
   twin_note: string | null;
+  /** The full UK metadata model record. */
+  record: Record<string, unknown>;
   /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
-  warnings?: string[];
+  warnings: string[];
 }
 
 export interface Project {
@@ -197,9 +199,9 @@ export interface OutputUnderReview {
   files: string[];
   previews: FilePreview[];
   /** Every field of this output that a release package holds (results.json, manifest.json, the files). */
-  released?: ReleasedOutput;
+  released: ReleasedOutput;
   /** What the text screen finds in the released text now (empty: nothing looks like an identifier). */
-  text_check?: string[];
+  text_check: string[];
 }
 
 /** An output as it leaves the workspace: the package is made from these fields and nothing else. */
@@ -226,6 +228,8 @@ export interface OutputRequestRecord {
   title: string;
   status: string;
   context: Record<string, string>;
+  /** Each output's id, name, kind, status and round. */
+  outputs: Record<string, unknown>[];
   conclusion?: string | null;
   concluded_by?: string | null;
 }
@@ -236,8 +240,8 @@ export interface RequestUnderReview {
   project: { id: string; title: string; purpose: string; legal_gateway: string; lead: string; status: string };
   outputs: OutputUnderReview[];
   /** The request-level fields a release holds: request, project, datasets and versions, saved frames, reviews. */
-  released?: Record<string, unknown>;
-  text_check?: string[];
+  released: Record<string, unknown>;
+  text_check: string[];
 }
 
 export interface ManifestSummary {
@@ -267,6 +271,18 @@ export interface PackageManifest extends Omit<Release, 'manifest'> {
 export type ReviewDecision = 'approve' | 'changes' | 'reject';
 export type Outcome = 'approve' | 'return' | 'reject';
 
+/** A checker's review of one output. */
+export interface OutputDecision {
+  decision: ReviewDecision;
+  comment: string | null;
+}
+
+/** The conclusion of a reviewed output request. */
+export interface Conclusion {
+  outcome: Outcome;
+  comment: string | null;
+}
+
 /** The owner's usage report of one dataset. */
 export interface UsageReport {
   dataset_id: string;
@@ -282,7 +298,8 @@ export interface AuditCheck {
   ok: boolean;
   events: number;
   first_broken: number | null;
-  reason?: string;
+  /** Why the chain is broken (empty when it is whole). */
+  reason: string;
 }
 
 /** A refusal or failure, with the server's message and the input field it names (if any). */
@@ -406,12 +423,19 @@ export class WorkbenchApi {
     return this.call<RequestUnderReview>(`review/requests/${requestId}`);
   }
 
-  reviewOutput(requestId: number, outputId: number, decision: ReviewDecision, comment: string | null): Promise<OutputRequestRecord> {
-    return this.post(`review/requests/${requestId}/outputs/${outputId}/decision`, { decision, comment });
+  reviewOutput(
+    requestId: number,
+    outputId: number,
+    decision: ReviewDecision,
+    comment: string | null
+  ): Promise<OutputRequestRecord> {
+    const body: OutputDecision = { decision, comment };
+    return this.post(`review/requests/${requestId}/outputs/${outputId}/decision`, body);
   }
 
   conclude(requestId: number, outcome: Outcome, comment: string | null): Promise<OutputRequestRecord> {
-    return this.post(`review/requests/${requestId}/conclusion`, { outcome, comment });
+    const body: Conclusion = { outcome, comment };
+    return this.post(`review/requests/${requestId}/conclusion`, body);
   }
 
   release(requestId: number): Promise<Release> {

@@ -29,5 +29,8 @@ export function loadCode(datasetId: string, projectId: string | null): string {
 
 /** Open the dataset's synthetic twin: same columns and types, no real row, no grant needed. */
 export function twinCode(datasetId: string): string {
-  return PREAMBLE + `${frameName(datasetId)}_twin = ws.catalogue.twin(${pythonString(datasetId)})\n${frameName(datasetId)}_twin.head()`;
+  return (
+    PREAMBLE +
+    `${frameName(datasetId)}_twin = ws.catalogue.twin(${pythonString(datasetId)})\n${frameName(datasetId)}_twin.head()`
+  );
 }

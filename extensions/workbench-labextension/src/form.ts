@@ -128,16 +128,25 @@ export function checkDecision(form: DecisionForm): DecisionCheck {
   };
 }
 
-/** Call `fn` only once `wait` ms have passed without another call (search as you type). */
-export function debounce<A extends unknown[]>(fn: (...args: A) => void, wait: number): (...args: A) => void {
+/**
+ * Call `fn` only once `wait` ms have passed without another call (search as you type). `wait` may be a function,
+ * read at each call, so that a changed setting applies from the next keystroke.
+ */
+export function debounce<A extends unknown[]>(
+  fn: (...args: A) => void,
+  wait: number | (() => number)
+): (...args: A) => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return (...args: A) => {
     if (timer !== undefined) {
       clearTimeout(timer);
     }
-    timer = setTimeout(() => {
-      timer = undefined;
-      fn(...args);
-    }, wait);
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        fn(...args);
+      },
+      typeof wait === 'function' ? wait() : wait
+    );
   };
 }

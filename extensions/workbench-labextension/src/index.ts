@@ -4,17 +4,21 @@
  * palette entries to open each.
  */
 
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, MainAreaWidget, WidgetTracker } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { API_PREFIX, Transport, WorkbenchApi } from './api';
-import { OutputCheckingWidget } from './checking';
-import { CataloguePanel, InsertCode, RequestsPanel } from './panel';
-import { UsagePanel } from './usage';
+import { CataloguePanel, InsertCode } from './catalogue-panel';
+import { OutputCheckingWidget } from './checking-panel';
+import { RequestsPanel } from './requests-panel';
+import { CHECKING_NAMESPACE, restorePanels } from './restore';
+import { catalogueSettings } from './settings';
+import { UsagePanel } from './usage-panel';
 
 const catalogueIcon = new LabIcon({
   name: 'workbench:catalogue',
@@ -86,8 +90,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Workbench catalogue browser, access requests, output checking, usage and audit.',
   autoStart: true,
   requires: [ILabShell],
-  optional: [ICommandPalette],
-  activate: (app: JupyterFrontEnd, shell: ILabShell, palette: ICommandPalette | null) => {
+  optional: [ICommandPalette, ILayoutRestorer, ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    shell: ILabShell,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null
+  ) => {
     const api = new WorkbenchApi(labTransport(app.serviceManager.serverSettings));
     const requests = new RequestsPanel(api);
     requests.title.icon = requestsIcon;
@@ -107,6 +117,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return requests.refresh();
       }
     });
+    const tracker = new WidgetTracker<MainAreaWidget<OutputCheckingWidget>>({ namespace: CHECKING_NAMESPACE });
     let checking: MainAreaWidget<OutputCheckingWidget> | null = null;
     const openChecking = async () => {
       if (!checking || checking.isDisposed) {
@@ -115,6 +126,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         checking.title.label = 'Output checking';
         checking.title.icon = checkingIcon;
         checking.title.closable = true;
+        void tracker.add(checking);
       }
       if (!checking.isAttached) {
         shell.add(checking, 'main');
@@ -144,6 +156,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     for (const command of Object.values(COMMANDS)) {
       palette?.addItem({ command, category: 'Workbench' });
+    }
+    if (restorer) {
+      void restorePanels(restorer, [catalogue, requests, usage], tracker, COMMANDS.checking);
+    }
+    if (settingRegistry) {
+      void settingRegistry
+        .load(plugin.id)
+        .then(settings => {
+          const apply = () => catalogue.configure(catalogueSettings(settings.composite));
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason => console.error('Workbench: cannot read the settings, using the defaults.', reason));
     }
   }
 };

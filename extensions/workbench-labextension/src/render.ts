@@ -3,9 +3,31 @@
  * catalogue content cannot inject markup into the lab.
  */
 
-import { AccessRequest, CatalogueEntry, SchemaColumn, SearchResult } from './api';
+import { AccessRequest, ApiError, CatalogueEntry, SchemaColumn, SearchResult } from './api';
 
 type Child = Node | string | null | undefined | false;
+
+/** What to tell the person when a call fails: the server's message, or what went wrong on the way. */
+export function errorText(error: unknown): string {
+  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
+}
+
+/**
+ * Clear a form's outcome line and, when the form's check failed, say why there. True (narrowing `check`) when
+ * the form can be sent.
+ */
+export function formPassed<T extends { ok: boolean; errors?: Record<string, string> }>(
+  outcome: HTMLElement,
+  check: T
+): check is Extract<T, { ok: true }> {
+  outcome.classList.remove('wb-error', 'wb-ok');
+  if (check.ok) {
+    return true;
+  }
+  outcome.textContent = Object.values(check.errors ?? {}).join(' ');
+  outcome.classList.add('wb-error');
+  return false;
+}
 
 /** Create an element with attributes (`class`, `data-*`, `title`...) and children (text or nodes). */
 export function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
@@ -120,7 +142,11 @@ export function entryFacts(entry: CatalogueEntry): HTMLElement {
 export function entryWarnings(entry: CatalogueEntry): HTMLElement | string {
   const warnings = entry.warnings ?? [];
   return warnings.length
-    ? h('ul', { class: 'wb-warnings wb-entry-warnings' }, ...warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`)))
+    ? h(
+        'ul',
+        { class: 'wb-warnings wb-entry-warnings' },
+        ...warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`))
+      )
     : '';
 }
 
@@ -142,7 +168,11 @@ export function schemaTable(schema: SchemaColumn[]): HTMLElement {
   return h(
     'table',
     { class: 'wb-table wb-schema' },
-    h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), h('th', {}, 'Complete'))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, h('th', {}, 'Column'), h('th', {}, 'Type'), h('th', {}, 'Role'), h('th', {}, 'Complete'))
+    ),
     body
   );
 }

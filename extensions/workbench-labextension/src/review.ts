@@ -4,7 +4,20 @@
  * with its flagged cells highlighted, the checker aids, reviews and a release package. Text is set as text.
  */
 
-import { CheckedTable, CheckerAids, FilePreview, Outcome, OutputReview, OutputUnderReview, PackageManifest, QueueRow, Release, ReleasedOutput, ReviewDecision } from './api';
+import {
+  CheckedTable,
+  CheckerAids,
+  FilePreview,
+  ManifestSummary,
+  Outcome,
+  OutputReview,
+  OutputUnderReview,
+  PackageManifest,
+  QueueRow,
+  Release,
+  ReleasedOutput,
+  ReviewDecision
+} from './api';
 import { cellText, h } from './render';
 
 export const DECISION_LABELS: Record<ReviewDecision, string> = {
@@ -36,7 +49,11 @@ export function commentRequired(decision: ReviewDecision, status: string): strin
 export type Checked<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** A checker's review of one output: the decision and the trimmed comment (null when empty), or why not. */
-export function checkReview(decision: ReviewDecision, status: string, comment: string): Checked<{ decision: ReviewDecision; comment: string | null }> {
+export function checkReview(
+  decision: ReviewDecision,
+  status: string,
+  comment: string
+): Checked<{ decision: ReviewDecision; comment: string | null }> {
   const text = comment.trim();
   const why = commentRequired(decision, status);
   if (why && !text) {
@@ -46,10 +63,16 @@ export function checkReview(decision: ReviewDecision, status: string, comment: s
 }
 
 /** Concluding a request: returning and rejecting need a comment the analyst reads. */
-export function checkConclusion(outcome: Outcome, comment: string): Checked<{ outcome: Outcome; comment: string | null }> {
+export function checkConclusion(
+  outcome: Outcome,
+  comment: string
+): Checked<{ outcome: Outcome; comment: string | null }> {
   const text = comment.trim();
   if (outcome !== 'approve' && !text) {
-    return { ok: false, error: `Say why the request is ${outcome === 'return' ? 'returned' : 'rejected'} (the analyst reads it).` };
+    return {
+      ok: false,
+      error: `Say why the request is ${outcome === 'return' ? 'returned' : 'rejected'} (the analyst reads it).`
+    };
   }
   return { ok: true, value: { outcome, comment: text || null } };
 }
@@ -91,7 +114,11 @@ export function queueTable(rows: QueueRow[], open: (id: number) => void): HTMLEl
       )
     );
   }
-  const head = h('tr', {}, ...['Request', 'Title', 'Project', 'Status', 'Reviews', 'Awaiting me', 'Submitted', ''].map(t => h('th', {}, t)));
+  const head = h(
+    'tr',
+    {},
+    ...['Request', 'Title', 'Project', 'Status', 'Reviews', 'Awaiting me', 'Submitted', ''].map(t => h('th', {}, t))
+  );
   return h('table', { class: 'wb-table wb-queue' }, h('thead', {}, head), body);
 }
 
@@ -132,7 +159,11 @@ export function checkedTable(table: CheckedTable): HTMLElement {
     { class: 'wb-checked', 'data-flagged': String(flagged) },
     h('div', { class: 'wb-scroll' }, h('table', { class: 'wb-table wb-checked-table' }, h('thead', {}, head), body)),
     shown
-      ? h('p', { class: 'wb-note' }, `Showing ${table.rows.length} of ${table.total_rows} rows and ${table.columns.length} of ${table.total_columns} columns; the failing cells are all listed below.`)
+      ? h(
+          'p',
+          { class: 'wb-note' },
+          `Showing ${table.rows.length} of ${table.total_rows} rows and ${table.columns.length} of ${table.total_columns} columns; the failing cells are all listed below.`
+        )
       : null
   );
 }
@@ -148,12 +179,26 @@ export function filePreviews(previews: FilePreview[]): HTMLElement {
     ...previews.map(file => {
       const title = h('p', {}, h('b', {}, file.name), file.truncated ? ' (first 20,000 characters)' : '');
       if (file.text !== null) {
-        return h('div', { class: 'wb-preview', 'data-file': file.name }, title, h('pre', { class: 'wb-preview-text' }, file.text));
+        return h(
+          'div',
+          { class: 'wb-preview', 'data-file': file.name },
+          title,
+          h('pre', { class: 'wb-preview-text' }, file.text)
+        );
       }
       if (file.image !== null && file.image.startsWith('data:image/')) {
-        return h('div', { class: 'wb-preview', 'data-file': file.name }, title, h('img', { class: 'wb-preview-image', src: file.image, alt: file.name }));
+        return h(
+          'div',
+          { class: 'wb-preview', 'data-file': file.name },
+          title,
+          h('img', { class: 'wb-preview-image', src: file.image, alt: file.name })
+        );
       }
-      return h('div', { class: 'wb-preview', 'data-file': file.name }, h('p', {}, h('b', {}, file.name), ': no preview for this type; open it in the vault.'));
+      return h(
+        'div',
+        { class: 'wb-preview', 'data-file': file.name },
+        h('p', {}, h('b', {}, file.name), ': no preview for this type; open it in the vault.')
+      );
     })
   );
 }
@@ -175,10 +220,22 @@ export function aidsText(aids: CheckerAids): string {
 /** The reviews I may see, and how many are hidden until all are in (blind review). */
 export function reviewsList(output: OutputUnderReview, needed: number): HTMLElement {
   const items = output.reviews.map((r: OutputReview) =>
-    h('li', { class: `wb-review wb-review-${r.decision}` }, `${r.reviewer}: `, h('b', {}, r.decision), r.comment ? ` — ${r.comment}` : '')
+    h(
+      'li',
+      { class: `wb-review wb-review-${r.decision}` },
+      `${r.reviewer}: `,
+      h('b', {}, r.decision),
+      r.comment ? ` — ${r.comment}` : ''
+    )
   );
   if (output.reviews_in < needed) {
-    items.push(h('li', { class: 'wb-note' }, `${output.reviews_in} of ${needed} reviews in; the others' reviews are hidden until all are in.`));
+    items.push(
+      h(
+        'li',
+        { class: 'wb-note' },
+        `${output.reviews_in} of ${needed} reviews in; the others' reviews are hidden until all are in.`
+      )
+    );
   }
   return h('ul', { class: 'wb-reviews' }, ...items);
 }
@@ -191,10 +248,15 @@ export function releaseView(release: Release): HTMLElement {
     'section',
     { class: 'wb-release', 'data-request': String(release.request_id) },
     h('h4', {}, `Released by ${release.released_by}`),
-    h('dl', { class: 'wb-facts' },
-      h('dt', {}, 'Package'), h('dd', { class: 'wb-package' }, h('code', {}, release.package)),
-      h('dt', {}, 'Manifest SHA-256'), h('dd', {}, h('code', {}, release.manifest_sha256)),
-      h('dt', {}, 'Released at'), h('dd', {}, release.released_at),
+    h(
+      'dl',
+      { class: 'wb-facts' },
+      h('dt', {}, 'Package'),
+      h('dd', { class: 'wb-package' }, h('code', {}, release.package)),
+      h('dt', {}, 'Manifest SHA-256'),
+      h('dd', {}, h('code', {}, release.manifest_sha256)),
+      h('dt', {}, 'Released at'),
+      h('dd', {}, release.released_at),
       manifest ? h('dt', {}, 'Datasets') : null,
       manifest ? h('dd', {}, manifest.datasets.map(d => `${d.id} (${d.version})`).join(', ') || 'none') : null,
       manifest ? h('dt', {}, 'Reviews') : null,
@@ -205,7 +267,19 @@ export function releaseView(release: Release): HTMLElement {
           'table',
           { class: 'wb-table wb-manifest' },
           h('thead', {}, h('tr', {}, h('th', {}, 'File'), h('th', {}, 'Bytes'), h('th', {}, 'SHA-256'))),
-          h('tbody', {}, ...files.map(([name, f]) => h('tr', {}, h('td', {}, name), h('td', {}, formatNumber(f.bytes)), h('td', {}, h('code', {}, f.sha256.slice(0, 16) + '…')))))
+          h(
+            'tbody',
+            {},
+            ...files.map(([name, f]) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, name),
+                h('td', {}, formatNumber(f.bytes)),
+                h('td', {}, h('code', {}, f.sha256.slice(0, 16) + '…'))
+              )
+            )
+          )
         )
       : null,
     release.problems.length
@@ -214,16 +288,26 @@ export function releaseView(release: Release): HTMLElement {
   );
 }
 
+/** The parts of a package's manifest.json that the release view shows. */
+interface ManifestFile {
+  request: ManifestSummary['request'];
+  project?: { id: string };
+  datasets?: { id: string; version: string }[];
+  outputs?: ManifestSummary['outputs'];
+  files?: ManifestSummary['files'];
+  reviews?: unknown[];
+}
+
 /** A fetched package (as the manifest route answers it) in the shape of a release answer, to show it alike. */
 export function asRelease(found: PackageManifest): Release {
-  const m = found.manifest as Record<string, any> | null;
+  const m = found.manifest as ManifestFile | null;
   return {
     ...found,
     manifest: m
       ? {
           request: m.request,
-          project: m.project?.id,
-          datasets: (m.datasets ?? []).map((d: any) => ({ id: d.id, version: d.version })),
+          project: m.project?.id as string,
+          datasets: (m.datasets ?? []).map(d => ({ id: d.id, version: d.version })),
           outputs: m.outputs ?? [],
           files: m.files ?? {},
           reviews: (m.reviews ?? []).length
@@ -238,8 +322,16 @@ export function textCheck(problems: string[] | undefined): HTMLElement | null {
     return null;
   }
   return problems.length
-    ? h('p', { class: 'wb-error wb-text-check' }, `Text screening: ${problems.join('; ')} — this cannot be released; return it.`)
-    : h('p', { class: 'wb-note wb-text-check' }, 'Text screening: no value in the released text looks like an identifier.');
+    ? h(
+        'p',
+        { class: 'wb-error wb-text-check' },
+        `Text screening: ${problems.join('; ')} — this cannot be released; return it.`
+      )
+    : h(
+        'p',
+        { class: 'wb-note wb-text-check' },
+        'Text screening: no value in the released text looks like an identifier.'
+      );
 }
 
 /**
@@ -255,10 +347,17 @@ export function releasedFields(released: ReleasedOutput | undefined): HTMLElemen
     'div',
     { class: 'wb-released', 'data-uid': released.uid },
     h('p', {}, 'Command: ', h('code', {}, released.command)),
-    h('details', { class: 'wb-released-fields' },
-      h('summary', {}, `Released with this output: ${released.files.join(', ')} and every field of results.json and manifest.json`),
+    h(
+      'details',
+      { class: 'wb-released-fields' },
+      h(
+        'summary',
+        {},
+        `Released with this output: ${released.files.join(', ')} and every field of results.json and manifest.json`
+      ),
       h('pre', {}, JSON.stringify(fields, null, 1)),
-      table ? h('pre', { class: 'wb-released-csv' }, `${table.file}:\n${table.csv}`) : null)
+      table ? h('pre', { class: 'wb-released-csv' }, `${table.file}:\n${table.csv}`) : null
+    )
   );
 }
 
@@ -267,7 +366,14 @@ export function releasedRequest(released: Record<string, unknown> | undefined): 
   if (!released) {
     return null;
   }
-  return h('details', { class: 'wb-released-request' },
-    h('summary', {}, 'Released with the request: title, context, project, datasets and versions, saved frames, reviews'),
-    h('pre', {}, JSON.stringify(released, null, 1)));
+  return h(
+    'details',
+    { class: 'wb-released-request' },
+    h(
+      'summary',
+      {},
+      'Released with the request: title, context, project, datasets and versions, saved frames, reviews'
+    ),
+    h('pre', {}, JSON.stringify(released, null, 1))
+  );
 }

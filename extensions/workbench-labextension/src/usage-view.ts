@@ -30,13 +30,20 @@ const SECTIONS: [keyof UsageReport, string, string][] = [
 
 /** The usage report as one table per section (an empty section says so). */
 export function usageView(report: UsageReport): HTMLElement {
-  const parts: HTMLElement[] = [h('h4', {}, `Usage of ${report.dataset_id}`), h('p', { class: 'wb-result-meta' }, `Owner: ${report.owner ?? 'none'}`)];
+  const parts: HTMLElement[] = [
+    h('h4', {}, `Usage of ${report.dataset_id}`),
+    h('p', { class: 'wb-result-meta' }, `Owner: ${report.owner ?? 'none'}`)
+  ];
   for (const [key, title, empty] of SECTIONS) {
     const rows = (report[key] as Record<string, unknown>[] | undefined) ?? [];
     parts.push(h('h5', {}, title));
     parts.push(
       rows.length
-        ? h('div', { class: 'wb-scroll', 'data-section': key }, recordsTable(Object.keys(rows[0]), rows, `wb-usage-${key}`))
+        ? h(
+            'div',
+            { class: 'wb-scroll', 'data-section': key },
+            recordsTable(Object.keys(rows[0]), rows, `wb-usage-${key}`)
+          )
         : h('p', { class: 'wb-note', 'data-section': key }, empty)
     );
   }

@@ -36,7 +36,9 @@ describe('searchParams', () => {
 describe('WorkbenchApi', () => {
   it('searches and returns the page with the total', async () => {
     const sent: Sent[] = [];
-    const api = new WorkbenchApi(fake(200, { results: [{ id: 'dhsc.hes_apc' }], total: 61, offset: 50, limit: 50 }, sent));
+    const api = new WorkbenchApi(
+      fake(200, { results: [{ id: 'dhsc.hes_apc' }], total: 61, offset: 50, limit: 50 }, sent)
+    );
     const page = await api.search({ q: 'hospital', limit: 50, offset: 50 });
     expect(page.results.map(r => r.id)).toEqual(['dhsc.hes_apc']);
     expect([page.total, page.offset, page.limit]).toEqual([61, 50, 50]);
@@ -83,7 +85,10 @@ describe('WorkbenchApi', () => {
     const api = new WorkbenchApi(async () => {
       throw new Error('connection refused');
     });
-    await expect(api.search({})).rejects.toMatchObject({ status: 0, message: expect.stringContaining('connection refused') });
+    await expect(api.search({})).rejects.toMatchObject({
+      status: 0,
+      message: expect.stringContaining('connection refused')
+    });
   });
 });
 

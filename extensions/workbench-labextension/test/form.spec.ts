@@ -20,7 +20,13 @@ describe('requestableProjects', () => {
 });
 
 describe('checkRequestForm', () => {
-  const base = { projectId: 'p1', datasetId: 'd.x', allColumns: ['a', 'b', 'c'], chosen: ['a', 'b', 'c'], justification: ' Why ' };
+  const base = {
+    projectId: 'p1',
+    datasetId: 'd.x',
+    allColumns: ['a', 'b', 'c'],
+    chosen: ['a', 'b', 'c'],
+    justification: ' Why '
+  };
 
   it('asks for every column as null and trims the justification', () => {
     expect(checkRequestForm(base)).toEqual({
@@ -63,12 +69,27 @@ describe('debounce', () => {
 });
 
 describe('checkDecision', () => {
-  const base = { decision: 'approve' as const, requested: ['a', 'b'], chosen: ['a', 'b'], expires: '', conditions: ' c ', reason: '' };
+  const base = {
+    decision: 'approve' as const,
+    requested: ['a', 'b'],
+    chosen: ['a', 'b'],
+    expires: '',
+    conditions: ' c ',
+    reason: ''
+  };
 
   it('approves as requested with null columns and expiry', () => {
     expect(checkDecision(base)).toEqual({
       ok: true,
-      decision: { decision: 'approve', columns: null, identifiers: [], linkage: [], expires: null, conditions: 'c', reason: null }
+      decision: {
+        decision: 'approve',
+        columns: null,
+        identifiers: [],
+        linkage: [],
+        expires: null,
+        conditions: 'c',
+        reason: null
+      }
     });
   });
 
@@ -78,13 +99,25 @@ describe('checkDecision', () => {
   });
 
   it('needs a column to approve and a reason to refuse', () => {
-    expect(checkDecision({ ...base, chosen: [] })).toMatchObject({ ok: false, errors: { columns: expect.any(String) } });
-    expect(checkDecision({ ...base, decision: 'refuse' })).toMatchObject({ ok: false, errors: { reason: expect.any(String) } });
-    expect(checkDecision({ ...base, decision: 'refuse', reason: ' No ' })).toEqual({ ok: true, decision: { decision: 'refuse', reason: 'No' } });
+    expect(checkDecision({ ...base, chosen: [] })).toMatchObject({
+      ok: false,
+      errors: { columns: expect.any(String) }
+    });
+    expect(checkDecision({ ...base, decision: 'refuse' })).toMatchObject({
+      ok: false,
+      errors: { reason: expect.any(String) }
+    });
+    expect(checkDecision({ ...base, decision: 'refuse', reason: ' No ' })).toEqual({
+      ok: true,
+      decision: { decision: 'refuse', reason: 'No' }
+    });
   });
 
   it('refuses an expiry that is not a date', () => {
-    expect(checkDecision({ ...base, expires: 'soon' })).toMatchObject({ ok: false, errors: { expires: expect.any(String) } });
+    expect(checkDecision({ ...base, expires: 'soon' })).toMatchObject({
+      ok: false,
+      errors: { expires: expect.any(String) }
+    });
   });
 
   const roles = { a: 'direct_identifier', b: 'quasi_identifier' };
@@ -95,8 +128,14 @@ describe('checkDecision', () => {
   });
 
   it('offers identifiers only for requested direct identifiers that are granted', () => {
-    expect(checkDecision({ ...base, roles, identifiers: ['b'] })).toMatchObject({ ok: false, errors: { identifiers: expect.stringContaining('b') } });
-    expect(checkDecision({ ...base, roles, identifiers: ['z'] })).toMatchObject({ ok: false, errors: { identifiers: expect.stringContaining('z') } });
+    expect(checkDecision({ ...base, roles, identifiers: ['b'] })).toMatchObject({
+      ok: false,
+      errors: { identifiers: expect.stringContaining('b') }
+    });
+    expect(checkDecision({ ...base, roles, identifiers: ['z'] })).toMatchObject({
+      ok: false,
+      errors: { identifiers: expect.stringContaining('z') }
+    });
     expect(checkDecision({ ...base, roles, chosen: ['b'], identifiers: ['a'] })).toMatchObject({
       ok: false,
       errors: { identifiers: expect.stringContaining('grant') }
@@ -104,7 +143,13 @@ describe('checkDecision', () => {
   });
 
   it('allows linkage only on requested columns, granted or not', () => {
-    expect(checkDecision({ ...base, chosen: ['b'], linkage: ['a'] })).toMatchObject({ ok: true, decision: { columns: ['b'], linkage: ['a'] } });
-    expect(checkDecision({ ...base, linkage: ['c'] })).toMatchObject({ ok: false, errors: { linkage: expect.stringContaining('c') } });
+    expect(checkDecision({ ...base, chosen: ['b'], linkage: ['a'] })).toMatchObject({
+      ok: true,
+      decision: { columns: ['b'], linkage: ['a'] }
+    });
+    expect(checkDecision({ ...base, linkage: ['c'] })).toMatchObject({
+      ok: false,
+      errors: { linkage: expect.stringContaining('c') }
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { AccessRequest, CatalogueEntry } from '../src/api';
+import { AccessRequest, CatalogueEntry, SearchResult } from '../src/api';
 import {
   cellText,
   completenessBar,
@@ -7,6 +7,8 @@ import {
   entryWarnings,
   formatCount,
   formatShare,
+  formPassed,
+  h,
   requestsTable,
   resultItem,
   schemaTable,
@@ -29,13 +31,59 @@ const ENTRY: CatalogueEntry = {
   spatial_coverage: 'England',
   update_frequency: 'monthly',
   has_data: true,
+  record: {},
+  warnings: [],
   schema: [
-    { name: 'nhs_number', type: 'string', role: 'direct_identifier', completeness: 0.991, categories: null, description: 'NHS number' },
+    {
+      name: 'nhs_number',
+      type: 'string',
+      role: 'direct_identifier',
+      completeness: 0.991,
+      categories: null,
+      description: 'NHS number'
+    },
     { name: 'age', type: 'integer', role: 'quasi_identifier', completeness: 1, categories: null, description: '' }
   ],
-  twin_preview: { columns: ['nhs_number', 'age'], rows: [{ nhs_number: 'x1', age: 40 }, { nhs_number: null, age: 51 }] },
+  twin_preview: {
+    columns: ['nhs_number', 'age'],
+    rows: [
+      { nhs_number: 'x1', age: 40 },
+      { nhs_number: null, age: 51 }
+    ]
+  },
   twin_note: null
 };
+
+function searchResult(fields: Partial<SearchResult>): SearchResult {
+  return {
+    id: 'x.y',
+    title: 'T',
+    department: 'D',
+    owner: null,
+    missions: [],
+    themes: [],
+    access_rights: 'OPEN',
+    security_classification: 'OFFICIAL',
+    rows: null,
+    summary: '',
+    score: 0,
+    ...fields
+  };
+}
+
+describe('formPassed', () => {
+  it('clears the outcome line of a form that can be sent', () => {
+    const line = h('div', { class: 'wb-error' }, 'old');
+    expect(formPassed(line, { ok: true })).toBe(true);
+    expect(line.classList.contains('wb-error')).toBe(false);
+  });
+  it('says every error of a form that cannot be sent', () => {
+    const line = h('div', { class: 'wb-ok' });
+    expect(formPassed(line, { ok: false, errors: { a: 'Tick a column.', b: 'Say why.' } })).toBe(false);
+    expect(line.textContent).toBe('Tick a column. Say why.');
+    expect(line.className).toBe('wb-error');
+  });
+});
 
 describe('formatting', () => {
   it('formats counts and shares', () => {
@@ -67,7 +115,9 @@ describe('elements', () => {
   it('lists facts including owner and gateways', () => {
     const facts = entryFacts(ENTRY);
     expect(facts.querySelector('[data-fact="Data owner"]')?.textContent).toBe('Olu Owner (olu.owner)');
-    expect(facts.querySelector('[data-fact="Legal gateways"]')?.textContent).toBe('nhs-act-2006-s251, dea-2017-research');
+    expect(facts.querySelector('[data-fact="Legal gateways"]')?.textContent).toBe(
+      'nhs-act-2006-s251, dea-2017-research'
+    );
     expect(facts.querySelector('[data-fact="Rows"]')?.textContent).toBe('1,234,567');
   });
 
@@ -80,7 +130,16 @@ describe('elements', () => {
   });
 
   it('shows a record identifier as such, and the catalogue warnings of an entry', () => {
-    const table = schemaTable([{ name: 'episode_id', type: 'string', role: 'record_identifier', completeness: 1, categories: null, description: '' }]);
+    const table = schemaTable([
+      {
+        name: 'episode_id',
+        type: 'string',
+        role: 'record_identifier',
+        completeness: 1,
+        categories: null,
+        description: ''
+      }
+    ]);
     expect(table.querySelector('.wb-role-record_identifier')?.textContent).toBe('record identifier');
     expect(entryWarnings(ENTRY)).toBe('');
     const shown = entryWarnings({ ...ENTRY, warnings: ["column 'case_id' has role 'other'"] }) as HTMLElement;
@@ -98,8 +157,7 @@ describe('elements', () => {
 
   it('never parses catalogue text as HTML', () => {
     const item = resultItem(
-      { id: 'x.y', title: '<img src=x onerror=alert(1)>', department: 'D', owner: null, missions: [], themes: [],
-        access_rights: 'OPEN', security_classification: 'OFFICIAL', rows: null, summary: '<b>s</b>', score: 0 },
+      searchResult({ id: 'x.y', title: '<img src=x onerror=alert(1)>', summary: '<b>s</b>' }),
       () => undefined
     );
     expect(item.querySelector('img')).toBeNull();
@@ -108,11 +166,7 @@ describe('elements', () => {
 
   it('opens a result on click and on Enter', () => {
     const opened: string[] = [];
-    const item = resultItem(
-      { id: 'a.b', title: 'T', department: 'D', owner: null, missions: [], themes: [], access_rights: 'OPEN',
-        security_classification: 'OFFICIAL', rows: 3, summary: '', score: 1 },
-      id => opened.push(id)
-    );
+    const item = resultItem(searchResult({ id: 'a.b', rows: 3, score: 1 }), id => opened.push(id));
     item.click();
     item.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
     expect(opened).toEqual(['a.b', 'a.b']);
@@ -120,8 +174,18 @@ describe('elements', () => {
 
   it('shows requests newest first with a status badge', () => {
     const request = (id: number, status: AccessRequest['status']): AccessRequest => ({
-      id, project_id: 'p', dataset_id: 'd.x', requested_by: 'ann', columns: [], justification: 'j', status,
-      requested_at: '2026-11-25T10:00:00+00:00', decided_by: null, decided_at: null, reason: null, grant_id: null,
+      id,
+      project_id: 'p',
+      dataset_id: 'd.x',
+      requested_by: 'ann',
+      columns: [],
+      justification: 'j',
+      status,
+      requested_at: '2026-11-25T10:00:00+00:00',
+      decided_by: null,
+      decided_at: null,
+      reason: null,
+      grant_id: null,
       expires: null
     });
     const table = requestsTable([request(1, 'approved'), request(2, 'pending')]);

@@ -21,8 +21,20 @@ const TABLE: CheckedTable = {
   index_names: ['age_band'],
   column_names: ['length_of_stay'],
   rows: [
-    { label: '0-17', cells: [{ value: 12, flags: [], suppressed: false }, { value: 3, flags: ['threshold'], suppressed: false }] },
-    { label: '18-64', cells: [{ value: 1234.5, flags: [], suppressed: true }, { value: null, flags: ['threshold', 'zeros'], suppressed: false }] }
+    {
+      label: '0-17',
+      cells: [
+        { value: 12, flags: [], suppressed: false },
+        { value: 3, flags: ['threshold'], suppressed: false }
+      ]
+    },
+    {
+      label: '18-64',
+      cells: [
+        { value: 1234.5, flags: [], suppressed: true },
+        { value: null, flags: ['threshold', 'zeros'], suppressed: false }
+      ]
+    }
   ],
   total_rows: 5,
   total_columns: 2
@@ -41,7 +53,10 @@ describe('the comment rules', () => {
   it('check a review before it is sent', () => {
     expect(checkReview('approve', 'pass', '  ')).toEqual({ ok: true, value: { decision: 'approve', comment: null } });
     expect(checkReview('approve', 'fail', ' ')).toMatchObject({ ok: false, error: expect.stringContaining('safe') });
-    expect(checkReview('approve', 'fail', ' Published ')).toEqual({ ok: true, value: { decision: 'approve', comment: 'Published' } });
+    expect(checkReview('approve', 'fail', ' Published ')).toEqual({
+      ok: true,
+      value: { decision: 'approve', comment: 'Published' }
+    });
     expect(checkReview('changes', 'review', '')).toMatchObject({ ok: false });
   });
 
@@ -80,14 +95,39 @@ describe('checkedTable', () => {
 
 describe('aids, reviews, queue and release', () => {
   it('puts the checker aids in one line', () => {
-    const text = aidsText({ cells: 4, numeric_cells: 3, min: 0, min_excluding_zero: 3, max: 1234.5, sum: 1249.5, share_divisible_by_5: 0.5, flagged: { threshold: 2, dominance: 0 } });
-    expect(text).toBe('min 0 · min excluding zero 3 · max 1,234.5 · sum 1,249.5 · share divisible by 5 50% · flagged cells: threshold 2');
-    expect(aidsText({ cells: 0, numeric_cells: 0, min: null, min_excluding_zero: null, max: null, sum: null, share_divisible_by_5: null, flagged: {} })).toContain('min – ');
+    const text = aidsText({
+      cells: 4,
+      numeric_cells: 3,
+      min: 0,
+      min_excluding_zero: 3,
+      max: 1234.5,
+      sum: 1249.5,
+      share_divisible_by_5: 0.5,
+      flagged: { threshold: 2, dominance: 0 }
+    });
+    expect(text).toBe(
+      'min 0 · min excluding zero 3 · max 1,234.5 · sum 1,249.5 · share divisible by 5 50% · flagged cells: threshold 2'
+    );
+    expect(
+      aidsText({
+        cells: 0,
+        numeric_cells: 0,
+        min: null,
+        min_excluding_zero: null,
+        max: null,
+        sum: null,
+        share_divisible_by_5: null,
+        flagged: {}
+      })
+    ).toContain('min – ');
     expect(formatNumber(null)).toBe('–');
   });
 
   it('says how many reviews are hidden while reviews are blind', () => {
-    const output = { reviews_in: 1, reviews: [{ output_id: 1, round: 1, reviewer: 'me', decision: 'approve', comment: 'Fine', created_at: '' }] } as OutputUnderReview;
+    const output = {
+      reviews_in: 1,
+      reviews: [{ output_id: 1, round: 1, reviewer: 'me', decision: 'approve', comment: 'Fine', created_at: '' }]
+    } as OutputUnderReview;
     const list = reviewsList(output, 2);
     expect(list.querySelectorAll('li')).toHaveLength(2);
     expect(list.textContent).toContain('me: approve — Fine');
@@ -96,7 +136,19 @@ describe('aids, reviews, queue and release', () => {
   });
 
   it('lists the queue and opens a request', () => {
-    const rows: QueueRow[] = [{ id: 7, project_id: 'p', title: 'Admissions', status: 'partially_reviewed', submitted_at: '2026-11-01T10:00:00', outputs: 1, reviews_in: 1, reviews_needed: 2, awaiting_me: 1 }];
+    const rows: QueueRow[] = [
+      {
+        id: 7,
+        project_id: 'p',
+        title: 'Admissions',
+        status: 'partially_reviewed',
+        submitted_at: '2026-11-01T10:00:00',
+        outputs: 1,
+        reviews_in: 1,
+        reviews_needed: 2,
+        awaiting_me: 1
+      }
+    ];
     const opened: number[] = [];
     const table = queueTable(rows, id => opened.push(id));
     expect(table.querySelector('tr[data-request="7"]')?.textContent).toContain('partially reviewed');
@@ -107,21 +159,48 @@ describe('aids, reviews, queue and release', () => {
 
   it('shows the package, its files and whether it is intact', () => {
     const release: Release = {
-      request_id: 7, status: 'released', package: '/ws/releases/p/request-7', manifest_sha256: 'ab'.repeat(32), released_by: 'chris', released_at: '2026-11-01',
+      request_id: 7,
+      status: 'released',
+      package: '/ws/releases/p/request-7',
+      manifest_sha256: 'ab'.repeat(32),
+      released_by: 'chris',
+      released_at: '2026-11-01',
       problems: [],
-      manifest: { request: { id: 7, title: 'A', approved_by: 'eve', released_by: 'chris', released_at: '' }, project: 'p', datasets: [{ id: 'd', version: '1' }], outputs: [], files: { 'results.json': { sha256: 'cd'.repeat(32), bytes: 1200 } }, reviews: 2 }
+      manifest: {
+        request: { id: 7, title: 'A', approved_by: 'eve', released_by: 'chris', released_at: '' },
+        project: 'p',
+        datasets: [{ id: 'd', version: '1' }],
+        outputs: [],
+        files: { 'results.json': { sha256: 'cd'.repeat(32), bytes: 1200 } },
+        reviews: 2
+      }
     };
     const node = releaseView(release);
     expect(node.querySelector('.wb-package')?.textContent).toBe('/ws/releases/p/request-7');
     expect(node.querySelector('table.wb-manifest')?.textContent).toContain('results.json');
     expect(node.querySelector('.wb-ok')).not.toBeNull();
-    expect(releaseView({ ...release, problems: ['x.csv is missing'] }).querySelector('.wb-error')?.textContent).toContain('x.csv is missing');
+    expect(
+      releaseView({ ...release, problems: ['x.csv is missing'] }).querySelector('.wb-error')?.textContent
+    ).toContain('x.csv is missing');
   });
 
   it('summarises a fetched manifest like a release answer', () => {
     const found = asRelease({
-      request_id: 7, status: 'released', package: '/p', manifest_sha256: 'x', released_by: 'c', released_at: '', problems: [],
-      manifest: { request: { id: 7 }, project: { id: 'p' }, datasets: [{ id: 'd', version: '2', rows: 9 }], reviews: [{}, {}], files: {}, outputs: [] }
+      request_id: 7,
+      status: 'released',
+      package: '/p',
+      manifest_sha256: 'x',
+      released_by: 'c',
+      released_at: '',
+      problems: [],
+      manifest: {
+        request: { id: 7 },
+        project: { id: 'p' },
+        datasets: [{ id: 'd', version: '2', rows: 9 }],
+        reviews: [{}, {}],
+        files: {},
+        outputs: []
+      }
     });
     expect(found.manifest).toMatchObject({ project: 'p', datasets: [{ id: 'd', version: '2' }], reviews: 2 });
     expect(asRelease({ ...found, manifest: null }).manifest).toBeNull();
@@ -149,7 +228,7 @@ describe('released fields', () => {
   it('shows every field a package holds for an output, as text', () => {
     const node = releasedFields({
       uid: 'p-alpha_output_2',
-      command: "sdc.ols(formula='cost ~ x - I(\"<b>hidden</b>\")', data=data)",
+      command: 'sdc.ols(formula=\'cost ~ x - I("<b>hidden</b>")\', data=data)',
       properties: { method: 'ols', formula: 'cost ~ x' },
       files: ['p-alpha_output_2.csv'],
       table: { file: 'p-alpha_output_2.csv', csv: ',coef\nx,1.5\n' },

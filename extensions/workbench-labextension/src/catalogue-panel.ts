@@ -1,22 +1,18 @@
 /**
- * The side panels: the Catalogue (search with filters, results, an entry's detail and the "Request access"
- * form) and My requests. They only show what the REST API answers; every decision is the server's.
+ * The Catalogue side panel: search with filters, results a page at a time, an entry's detail with the code
+ * to load it and the "Request access" form. It only shows what the REST API answers; every decision is the
+ * server's.
  */
 
 import { Widget } from '@lumino/widgets';
 
-import { AccessRequest, ApiError, CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
+import { CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
 import { loadCode, twinCode } from './code';
-import { checkDecision, checkRequestForm, debounce, requestableProjects } from './form';
-import { hasNext, hasPrevious, nextOffset, Page, PAGE_SIZE, pageLabel, previousOffset } from './paging';
-import { entryFacts, entryWarnings, h, requestsTable, resultItem, schemaTable, twinPreview } from './render';
+import { checkRequestForm, debounce, requestableProjects } from './form';
+import { hasNext, hasPrevious, nextOffset, Page, pageLabel, previousOffset } from './paging';
+import { CatalogueSettings, DEFAULT_SETTINGS } from './settings';
+import { entryFacts, entryWarnings, errorText, formPassed, h, resultItem, schemaTable, twinPreview } from './render';
 
-/**
- * Quiet time after the last keystroke before searching. The goal is results within 200 ms of the last keystroke
- * over 10,000 entries, so the wait must leave room for the request (~10–30 ms) and the rendering of a page;
- * shorter would send a request per keystroke for most typists (superseded answers are dropped anyway).
- */
-export const SEARCH_DELAY_MS = 100;
 export const CLASSIFICATIONS = ['OFFICIAL', 'SECRET', 'TOP_SECRET', 'NOT_APPLICABLE'];
 
 function select(name: string, label: string, options: [string, string][]): HTMLSelectElement {
@@ -29,10 +25,6 @@ function select(name: string, label: string, options: [string, string][]): HTMLS
 
 /** Put code into the active notebook as a new cell; resolve to null, or to why it could not. */
 export type InsertCode = (code: string) => Promise<string | null>;
-
-function errorText(error: unknown): string {
-  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
-}
 
 /** The catalogue browser: search, filters, results, entry detail and the access request form. */
 export class CataloguePanel extends Widget {
@@ -50,6 +42,7 @@ export class CataloguePanel extends Widget {
   private sequence = 0;
   private offset = 0;
   private page: Page | null = null;
+  private settings: CatalogueSettings = DEFAULT_SETTINGS;
 
   constructor(
     private readonly api: WorkbenchApi,
@@ -66,14 +59,32 @@ export class CataloguePanel extends Widget {
       placeholder: 'Search the catalogue',
       'aria-label': 'Search the catalogue'
     }) as HTMLInputElement;
-    this.department = h('input', { name: 'department', placeholder: 'Department', 'aria-label': 'Department' }) as HTMLInputElement;
+    this.department = h('input', {
+      name: 'department',
+      placeholder: 'Department',
+      'aria-label': 'Department'
+    }) as HTMLInputElement;
     this.theme = h('input', { name: 'theme', placeholder: 'Theme', 'aria-label': 'Theme' }) as HTMLInputElement;
-    this.mission = select('mission', 'Mission', [['', 'Any mission'], ...[1, 2, 3, 4, 5].map(m => [String(m), `Mission ${m}`] as [string, string])]);
-    this.classification = select('classification', 'Classification', [['', 'Any classification'], ...CLASSIFICATIONS.map(c => [c, c] as [string, string])]);
+    this.mission = select('mission', 'Mission', [
+      ['', 'Any mission'],
+      ...[1, 2, 3, 4, 5].map(m => [String(m), `Mission ${m}`] as [string, string])
+    ]);
+    this.classification = select('classification', 'Classification', [
+      ['', 'Any classification'],
+      ...CLASSIFICATIONS.map(c => [c, c] as [string, string])
+    ]);
     this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
     this.results = h('ul', { class: 'wb-results' });
-    this.previous = h('button', { type: 'button', class: 'wb-previous jp-mod-styled', title: 'Previous page' }, '‹ Previous') as HTMLButtonElement;
-    this.next = h('button', { type: 'button', class: 'wb-next jp-mod-styled', title: 'Next page' }, 'Next ›') as HTMLButtonElement;
+    this.previous = h(
+      'button',
+      { type: 'button', class: 'wb-previous jp-mod-styled', title: 'Previous page' },
+      '‹ Previous'
+    ) as HTMLButtonElement;
+    this.next = h(
+      'button',
+      { type: 'button', class: 'wb-next jp-mod-styled', title: 'Next page' },
+      'Next ›'
+    ) as HTMLButtonElement;
     this.pager = h('nav', { class: 'wb-pager', 'aria-label': 'Result pages', hidden: '' }, this.previous, this.next);
     this.detail = h('section', { class: 'wb-detail', hidden: '' });
     this.node.append(
@@ -84,7 +95,10 @@ export class CataloguePanel extends Widget {
       this.pager,
       this.detail
     );
-    const later = debounce(() => void this.search(), SEARCH_DELAY_MS);
+    const later = debounce(
+      () => void this.search(),
+      () => this.settings.searchDelay
+    );
     const fromTheTop = (then: () => void) => () => {
       this.offset = 0;
       then();
@@ -94,7 +108,10 @@ export class CataloguePanel extends Widget {
       input.addEventListener('input', fromTheTop(later));
     }
     for (const choice of [this.mission, this.classification]) {
-      choice.addEventListener('change', fromTheTop(() => void this.search()));
+      choice.addEventListener(
+        'change',
+        fromTheTop(() => void this.search())
+      );
     }
     this.previous.addEventListener('click', () => this.turn(this.page && previousOffset(this.page)));
     this.next.addEventListener('click', () => this.turn(this.page && nextOffset(this.page)));
@@ -108,9 +125,19 @@ export class CataloguePanel extends Widget {
       theme: this.theme.value,
       mission: this.mission.value ? Number(this.mission.value) : null,
       classification: this.classification.value,
-      limit: PAGE_SIZE,
+      limit: this.settings.pageSize,
       offset: this.offset
     };
+  }
+
+  /** Apply changed settings live: the delay from the next keystroke, a new page size from the first page. */
+  configure(settings: CatalogueSettings): void {
+    const resize = settings.pageSize !== this.settings.pageSize;
+    this.settings = settings;
+    if (resize) {
+      this.offset = 0;
+      void this.search();
+    }
   }
 
   private turn(offset: number | null): void {
@@ -224,7 +251,11 @@ export class CataloguePanel extends Widget {
   private requestForm(entry: CatalogueEntry, projects: Project[]): HTMLElement {
     const mine = requestableProjects(projects);
     if (mine.length === 0) {
-      return h('p', { class: 'wb-note' }, 'You are not a lead or analyst of an open project, so you cannot request data. A project lead can ask an admin to add you.');
+      return h(
+        'p',
+        { class: 'wb-note' },
+        'You are not a lead or analyst of an open project, so you cannot request data. A project lead can ask an admin to add you.'
+      );
     }
     const project = select('project', 'Project', [
       ['', 'Choose a project…'],
@@ -241,7 +272,12 @@ export class CataloguePanel extends Widget {
       { class: 'wb-columns' },
       h('legend', {}, 'Columns'),
       ...boxes.map(({ column, box }) =>
-        h('label', { class: `wb-column wb-role-${column.role}`, title: column.role.replace(/_/g, ' ') }, box, ` ${column.name}`)
+        h(
+          'label',
+          { class: `wb-column wb-role-${column.role}`, title: column.role.replace(/_/g, ' ') },
+          box,
+          ` ${column.name}`
+        )
       )
     );
     const justification = h('textarea', {
@@ -270,10 +306,7 @@ export class CataloguePanel extends Widget {
         chosen: boxes.filter(b => b.box.checked).map(b => b.column.name),
         justification: justification.value
       });
-      outcome.classList.remove('wb-error', 'wb-ok');
-      if (!check.ok) {
-        outcome.textContent = Object.values(check.errors).join(' ');
-        outcome.classList.add('wb-error');
+      if (!formPassed(outcome, check)) {
         return;
       }
       submit.setAttribute('disabled', '');
@@ -292,162 +325,5 @@ export class CataloguePanel extends Widget {
         .finally(() => submit.removeAttribute('disabled'));
     });
     return form;
-  }
-}
-
-/** Access requests: those waiting for my decision (owners, delegates, admins) and where mine are. */
-export class RequestsPanel extends Widget {
-  private readonly waiting: HTMLElement;
-  private readonly body: HTMLElement;
-
-  constructor(private readonly api: WorkbenchApi) {
-    super();
-    this.id = 'workbench-requests';
-    this.addClass('wb-panel');
-    this.title.caption = 'Access requests';
-    const refresh = h('button', { type: 'button', class: 'wb-refresh', title: 'Refresh' }, 'Refresh');
-    refresh.addEventListener('click', () => void this.refresh());
-    this.waiting = h('section', { class: 'wb-to-decide', hidden: '' });
-    this.body = h('div', { class: 'wb-requests-body' });
-    this.node.append(
-      h('div', { class: 'wb-header' }, h('h2', {}, 'Access requests'), refresh),
-      this.waiting,
-      h('h3', {}, 'My requests'),
-      this.body
-    );
-    void this.refresh();
-  }
-
-  async refresh(): Promise<void> {
-    await Promise.all([this.refreshMine(), this.refreshWaiting()]);
-  }
-
-  private async refreshMine(): Promise<void> {
-    try {
-      this.body.replaceChildren(requestsTable(await this.api.myRequests()));
-    } catch (error) {
-      this.body.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
-    }
-  }
-
-  /** Owners see what waits for them; for anyone else the server refuses (403) and the section stays hidden. */
-  private async refreshWaiting(): Promise<void> {
-    let waiting: AccessRequest[];
-    try {
-      waiting = await this.api.toDecide();
-    } catch (error) {
-      const refused = error instanceof ApiError && error.status === 403;
-      this.waiting.hidden = refused;
-      this.waiting.replaceChildren(refused ? '' : h('p', { class: 'wb-error' }, errorText(error)));
-      return;
-    }
-    this.waiting.hidden = false;
-    this.waiting.replaceChildren(
-      h('h3', {}, 'Waiting for my decision'),
-      waiting.length
-        ? h('div', {}, ...(await Promise.all(waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id))))))
-        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
-    );
-  }
-
-  private roles = new Map<string, Promise<Record<string, string>>>();
-
-  /** The disclosure role of each column of a dataset (from its catalogue entry; empty if it cannot be read). */
-  private columnRoles(datasetId: string): Promise<Record<string, string>> {
-    let found = this.roles.get(datasetId);
-    if (!found) {
-      found = this.api
-        .entry(datasetId)
-        .then(entry => Object.fromEntries(entry.schema.map(c => [c.name, c.role])))
-        .catch(() => ({}));
-      this.roles.set(datasetId, found);
-    }
-    return found;
-  }
-
-  private decisionCard(request: AccessRequest, roles: Record<string, string>): HTMLElement {
-    const tick = (name: string, value: string, checked: boolean, label: string) => {
-      const box = h('input', { type: 'checkbox', name, value, 'aria-label': label, title: label }) as HTMLInputElement;
-      box.checked = checked;
-      return box;
-    };
-    const rows = request.columns.map(column => ({
-      column,
-      grant: tick('column', column, true, `Grant ${column}`),
-      identifier: roles[column] === 'direct_identifier' ? tick('identifier', column, false, `Grant ${column} as a direct identifier`) : null,
-      linkage: tick('linkage', column, false, `Let the linkage read ${column} for the project`)
-    }));
-    const boxes = rows.map(r => r.grant);
-    const expires = h('input', { type: 'date', name: 'expires', 'aria-label': 'Expires', title: 'Empty: the project end' }) as HTMLInputElement;
-    const conditions = h('input', { name: 'conditions', placeholder: 'Conditions (optional)', 'aria-label': 'Conditions' }) as HTMLInputElement;
-    const reason = h('input', { name: 'reason', placeholder: 'Reason (needed to refuse)', 'aria-label': 'Reason' }) as HTMLInputElement;
-    const approve = h('button', { type: 'button', class: 'wb-approve jp-mod-styled jp-mod-accept' }, 'Approve');
-    const refuse = h('button', { type: 'button', class: 'wb-refuse jp-mod-styled jp-mod-warn' }, 'Refuse');
-    const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
-    const decide = (decision: 'approve' | 'refuse') => {
-      const check = checkDecision({
-        decision,
-        requested: request.columns,
-        chosen: boxes.filter(b => b.checked).map(b => b.value),
-        identifiers: rows.filter(r => r.identifier?.checked).map(r => r.column),
-        linkage: rows.filter(r => r.linkage.checked).map(r => r.column),
-        roles,
-        expires: expires.value,
-        conditions: conditions.value,
-        reason: reason.value
-      });
-      outcome.classList.remove('wb-error', 'wb-ok');
-      if (!check.ok) {
-        outcome.textContent = Object.values(check.errors).join(' ');
-        outcome.classList.add('wb-error');
-        return;
-      }
-      outcome.textContent = 'Sending…';
-      this.api
-        .decide(request.id, check.decision)
-        .then(decided => {
-          outcome.textContent =
-            decided.status === 'approved'
-              ? `Approved: grant ${decided.grant_id} until ${decided.expires}.`
-              : `Refused: ${decided.reason}`;
-          outcome.classList.add('wb-ok');
-          card.querySelectorAll('button, input').forEach(e => e.setAttribute('disabled', ''));
-          void this.refreshMine();
-        })
-        .catch(error => {
-          outcome.textContent = errorText(error);
-          outcome.classList.add('wb-error');
-        });
-    };
-    approve.addEventListener('click', () => decide('approve'));
-    refuse.addEventListener('click', () => decide('refuse'));
-    const card = h(
-      'div',
-      { class: 'wb-decision', 'data-request': String(request.id) },
-      h('div', { class: 'wb-result-title' }, `${request.dataset_id} for ${request.project_id}`),
-      h('div', { class: 'wb-result-meta' }, `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`),
-      h('p', { class: 'wb-justification' }, request.justification),
-      h(
-        'table',
-        { class: 'wb-table wb-grant-columns' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Column'), h('th', { title: 'Granted to the project' }, 'Grant'),
-          h('th', { title: 'Direct identifiers are granted only when ticked here (and the legal gateway allows it)' }, 'Ident.'),
-          h('th', { title: 'For linkage only: the linkage may read it for the project, which never receives it unless granted' }, 'Link'))),
-        h('tbody', {}, ...rows.map(r => h('tr', { 'data-column': r.column },
-          h('td', {}, h('span', { class: `wb-column wb-role-${roles[r.column] ?? 'unknown'}`, title: (roles[r.column] ?? '').replace(/_/g, ' ') }, r.column)),
-          h('td', {}, r.grant),
-          h('td', {}, r.identifier ?? ''),
-          h('td', {}, r.linkage))))
-      ),
-      rows.some(r => r.identifier)
-        ? h('p', { class: 'wb-note' }, 'Direct identifiers are granted only when "Ident." is ticked too; "Link" lets the linkage read a column the project does not receive.')
-        : '',
-      h('label', {}, 'Expires ', expires),
-      conditions,
-      reason,
-      h('div', { class: 'wb-buttons' }, approve, refuse),
-      outcome
-    );
-    return card;
   }
 }

@@ -9,14 +9,14 @@ import argparse
 import json
 from typing import Any
 
-from workbench.cli_governance import _connect, _show
+from workbench.cli.common import FORMATS, add_format, command, group, open_workspace, show
 from workbench.outputs.released import output_text, request_text
 
 
 def cmd_review_queue(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         frame = ws.review.queue()
-    _show(frame, args.format, empty="Nothing is waiting for output checking.")
+    show(frame, args.format, empty="Nothing is waiting for output checking.")
     return 0
 
 
@@ -25,7 +25,7 @@ def _number(value: Any) -> str:
 
 
 def cmd_review_show(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         detail = ws.review.show(args.request_id)
     if args.format == "json":
         print(json.dumps(detail, indent=2, default=str))
@@ -67,7 +67,7 @@ def cmd_review_show(args: argparse.Namespace) -> int:
 
 
 def cmd_review_decide(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         request = ws.review.decide(args.request_id, args.output_id, args.decision, args.comment)
     print(f"Recorded {args.decision} for output {args.output_id}; request {request['id']} is "
           f"{request['status'].replace('_', ' ')}.")
@@ -75,14 +75,14 @@ def cmd_review_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_review_conclude(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         request = ws.review.conclude(args.request_id, args.outcome, args.comment)
     print(f"Request {request['id']} is {request['status']}.")
     return 0
 
 
 def cmd_review_release(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         released = ws.review.release(args.request_id)
     print(f"Request {released['request_id']} released to {released['package']}\n"
           f"manifest SHA-256 {released['manifest_sha256']}")
@@ -92,28 +92,22 @@ def cmd_review_release(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(commands: Any, formats: list[str]) -> None:
-    """Register ``workbench review ...`` on the top-level subparsers."""
-    review = commands.add_parser("review", help="output checking: queue, show, decide, conclude, release")
-    sub = review.add_subparsers(dest="sub", required=True, metavar="COMMAND")
-    p = sub.add_parser("queue", help="requests waiting for output checking (of projects you are not in)")
-    p.add_argument("--format", choices=formats, default="table")
-    p.set_defaults(func=cmd_review_queue)
-    p = sub.add_parser("show", help="one request: context, checks, aids, warnings, reviews")
+def register(commands: Any) -> None:
+    """Add ``review`` and its subcommands to the top-level subparsers."""
+    sub = group(commands, "review", "output checking: queue, show, decide, conclude, release")
+    command(sub, "queue", "requests waiting for output checking (of projects you are not in)", cmd_review_queue,
+            FORMATS)
+    p = command(sub, "show", "one request: context, checks, aids, warnings, reviews", cmd_review_show)
     p.add_argument("request_id", type=int)
-    p.add_argument("--format", choices=["text", "json"], default="text")
-    p.set_defaults(func=cmd_review_show)
-    p = sub.add_parser("decide", help="your review of one output: approve, changes or reject")
+    add_format(p, ["text", "json"])
+    p = command(sub, "decide", "your review of one output: approve, changes or reject", cmd_review_decide)
     p.add_argument("request_id", type=int)
     p.add_argument("output_id", type=int)
     p.add_argument("decision", choices=["approve", "changes", "reject"])
     p.add_argument("--comment", help="needed when going against the automatic check, and to ask for changes")
-    p.set_defaults(func=cmd_review_decide)
-    p = sub.add_parser("conclude", help="conclude a reviewed request: approve, return or reject")
+    p = command(sub, "conclude", "conclude a reviewed request: approve, return or reject", cmd_review_conclude)
     p.add_argument("request_id", type=int)
     p.add_argument("outcome", choices=["approve", "return", "reject"])
     p.add_argument("--comment", help="needed to return or reject (the analyst reads it)")
-    p.set_defaults(func=cmd_review_conclude)
-    p = sub.add_parser("release", help="write an approved request's release package")
+    p = command(sub, "release", "write an approved request's release package", cmd_review_release)
     p.add_argument("request_id", type=int)
-    p.set_defaults(func=cmd_review_release)

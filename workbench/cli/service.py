@@ -10,13 +10,13 @@ import argparse
 import os
 from typing import Any
 
-from workbench.cli_governance import _connect, _show
+from workbench.cli.common import add_format, command, group, open_workspace, show
 
 SERVICE_URL_HINT = "http://<service host>:8585/"
 
 
 def cmd_token_create(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         created = ws.tokens.create(args.username, label=args.label, expires=args.expires)
     token = created["token"]
     if args.quiet:
@@ -36,9 +36,9 @@ def cmd_token_create(args: argparse.Namespace) -> int:
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
-    import pandas as pd
+    import pandas as pd  # lazy: pandas is heavy and `workbench --help` needs none of it
 
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         frame = ws.tokens.list(args.username)
     if args.format == "table":
         def when(value: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -46,32 +46,32 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
         frame = frame.assign(expires=frame["expires"].map(lambda v: when(v, "%Y-%m-%d")),
                              created_at=frame["created_at"].map(when), last_used_at=frame["last_used_at"].map(when))
-    _show(frame, args.format, ["id", "username", "label", "status", "expires", "created_by", "created_at",
-                               "last_used_at"], empty="No API tokens.")
+    show(frame, args.format, ["id", "username", "label", "status", "expires", "created_by", "created_at",
+                              "last_used_at"], empty="No API tokens.")
     return 0
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         revoked = ws.tokens.revoke(args.token_id, reason=args.reason)
     print(f"Revoked API token {revoked['id']} of {revoked['username']} ({revoked['label']}); it no longer works.")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from workbench.server.service import run
+    from workbench.server.service import run  # lazy: the Jupyter server takes a second to import
 
     return run(args.serve_home or args.home, ip=args.ip, port=args.port, hub=args.hub, log_level=args.log_level,
                max_body_mib=args.max_body_mib)
 
 
-def add_commands(commands: Any, formats: list[str]) -> None:
-    """Register ``serve`` and ``token`` on the top-level subparsers."""
-    p = commands.add_parser(
-        "serve", help="serve the workbench REST API to many people (no kernels, files or terminals)",
-        description="Serve the workspace's REST API until stopped (SIGTERM or Ctrl-C). The first line on "
-                    "standard output is 'Workbench service at URL'. Standalone, people call it with their "
-                    "own API token (workbench token create); with --hub, with tokens JupyterHub issues.")
+def register(commands: Any) -> None:
+    """Add ``serve`` and ``token`` to the top-level subparsers."""
+    p = command(commands, "serve", "serve the workbench REST API to many people (no kernels, files or terminals)",
+                cmd_serve,
+                description="Serve the workspace's REST API until stopped (SIGTERM or Ctrl-C). The first line on "
+                            "standard output is 'Workbench service at URL'. Standalone, people call it with their "
+                            "own API token (workbench token create); with --hub, with tokens JupyterHub issues.")
     p.add_argument("--home", dest="serve_home", metavar="HOME",
                    help="the workspace folder (default: $WORKBENCH_HOME); it must exist already")
     p.add_argument("--ip", help="address to listen on (default 127.0.0.1)")
@@ -82,21 +82,17 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p.add_argument("--max-body-mib", type=int, metavar="MIB",
                    help="the largest request a kernel may send, DataFrames included (default 64); a larger one "
                         "is refused with 413 before it is read")
-    p.set_defaults(func=cmd_serve)
 
-    token = commands.add_parser("token", help="API tokens for the workbench service")
-    sub = token.add_subparsers(dest="sub", required=True, metavar="COMMAND")
-    p = sub.add_parser("create", help="a new token for a person (yours, or anyone's for admins); shown once")
+    sub = group(commands, "token", "API tokens for the workbench service")
+    p = command(sub, "create", "a new token for a person (yours, or anyone's for admins); shown once", cmd_token_create)
     p.add_argument("username")
     p.add_argument("--label", required=True, help="what it is for, e.g. 'laptop kernel'")
     p.add_argument("--expires", help="last day it works, YYYY-MM-DD (default: until revoked)")
     p.add_argument("--quiet", action="store_true", help="print only the token, for scripts")
-    p.set_defaults(func=cmd_token_create)
-    p = sub.add_parser("list", help="tokens of a person (default: yours; admins: everyone's), never the token")
+    p = command(sub, "list", "tokens of a person (default: yours; admins: everyone's), never the token",
+                cmd_token_list)
     p.add_argument("username", nargs="?")
-    p.add_argument("--format", choices=formats, default="table")
-    p.set_defaults(func=cmd_token_list)
-    p = sub.add_parser("revoke", help="stop a token working now")
+    add_format(p)
+    p = command(sub, "revoke", "stop a token working now", cmd_token_revoke)
     p.add_argument("token_id", type=int)
     p.add_argument("--reason", required=True)
-    p.set_defaults(func=cmd_token_revoke)

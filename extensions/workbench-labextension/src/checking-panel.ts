@@ -7,8 +7,8 @@
 
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, Outcome, OutputUnderReview, Release, RequestUnderReview, ReviewDecision, WorkbenchApi } from './api';
-import { h } from './render';
+import { Outcome, OutputUnderReview, Release, RequestUnderReview, ReviewDecision, WorkbenchApi } from './api';
+import { errorText, h } from './render';
 import {
   aidsText,
   asRelease,
@@ -25,10 +25,6 @@ import {
   reviewsList,
   textCheck
 } from './review';
-
-function errorText(error: unknown): string {
-  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
-}
 
 /** A status line that says what happened (or what was refused). */
 function say(line: HTMLElement, text: string, ok: boolean): void {
@@ -113,13 +109,25 @@ export class OutputCheckingWidget extends Widget {
     }
     const project = detail.project;
     this.detail.replaceChildren(
-      h('h3', { class: 'wb-request-title' }, `${request.title} `, h('small', {}, `request ${request.id}`), ' ',
-        h('span', { class: `wb-status wb-status-${request.status}` }, request.status.replace(/_/g, ' '))),
-      h('p', { class: 'wb-result-meta' }, `Project ${project.id}: ${project.title} (lead ${project.lead}, ${project.legal_gateway}). ${project.purpose}`),
+      h(
+        'h3',
+        { class: 'wb-request-title' },
+        `${request.title} `,
+        h('small', {}, `request ${request.id}`),
+        ' ',
+        h('span', { class: `wb-status wb-status-${request.status}` }, request.status.replace(/_/g, ' '))
+      ),
+      h(
+        'p',
+        { class: 'wb-result-meta' },
+        `Project ${project.id}: ${project.title} (lead ${project.lead}, ${project.legal_gateway}). ${project.purpose}`
+      ),
       context,
       textCheck(detail.text_check) ?? '',
       releasedRequest(detail.released) ?? '',
-      request.conclusion ? h('p', { class: 'wb-conclusion' }, `Conclusion by ${request.concluded_by}: ${request.conclusion}`) : '',
+      request.conclusion
+        ? h('p', { class: 'wb-conclusion' }, `Conclusion by ${request.concluded_by}: ${request.conclusion}`)
+        : '',
       ...detail.outputs.map(output => this.outputCard(request.id, output, detail.reviews_required)),
       this.conclusionSection(detail, release)
     );
@@ -129,9 +137,19 @@ export class OutputCheckingWidget extends Widget {
     const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
     let form: HTMLElement;
     if (output.can_review) {
-      const comment = h('textarea', { rows: '2', name: 'comment', class: 'wb-comment', placeholder: 'Comment (needed to ask for changes, and against the automatic result)', 'aria-label': `Comment on output ${output.id}` }) as HTMLTextAreaElement;
+      const comment = h('textarea', {
+        rows: '2',
+        name: 'comment',
+        class: 'wb-comment',
+        placeholder: 'Comment (needed to ask for changes, and against the automatic result)',
+        'aria-label': `Comment on output ${output.id}`
+      }) as HTMLTextAreaElement;
       const buttons = (Object.keys(DECISION_LABELS) as ReviewDecision[]).map(decision => {
-        const button = h('button', { type: 'button', class: `wb-decide wb-decide-${decision} jp-mod-styled`, 'data-decision': decision }, DECISION_LABELS[decision]);
+        const button = h(
+          'button',
+          { type: 'button', class: `wb-decide wb-decide-${decision} jp-mod-styled`, 'data-decision': decision },
+          DECISION_LABELS[decision]
+        );
         button.addEventListener('click', () => {
           const check = checkReview(decision, output.status, comment.value);
           if (!check.ok) {
@@ -142,7 +160,11 @@ export class OutputCheckingWidget extends Widget {
           this.api
             .reviewOutput(requestId, output.id, check.value.decision, check.value.comment)
             .then(after => {
-              say(this.statusLine, `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`, true);
+              say(
+                this.statusLine,
+                `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`,
+                true
+              );
               return this.refresh();
             })
             .catch(error => {
@@ -159,8 +181,14 @@ export class OutputCheckingWidget extends Widget {
     return h(
       'article',
       { class: 'wb-output', 'data-output': String(output.id) },
-      h('h4', {}, `Output ${output.id}: ${output.name} `, h('small', {}, `${output.kind}, ${output.method}, by ${output.author}`), ' ',
-        h('span', { class: `wb-check wb-check-${output.status}` }, output.status)),
+      h(
+        'h4',
+        {},
+        `Output ${output.id}: ${output.name} `,
+        h('small', {}, `${output.kind}, ${output.method}, by ${output.author}`),
+        ' ',
+        h('span', { class: `wb-check wb-check-${output.status}` }, output.status)
+      ),
       h('p', { class: 'wb-summary' }, output.summary),
       output.exception ? h('p', { class: 'wb-exception' }, `Exception requested: ${output.exception}`) : null,
       ...output.comments.map(c => h('p', { class: 'wb-comment-note' }, `Analyst's comment: ${c}`)),
@@ -168,11 +196,17 @@ export class OutputCheckingWidget extends Widget {
       output.files.length ? h('p', {}, `Files: ${output.files.join(', ')}`) : null,
       output.previews?.length ? filePreviews(output.previews) : null,
       output.aids ? h('p', { class: 'wb-aids' }, aidsText(output.aids)) : null,
-      output.warnings.length ? h('ul', { class: 'wb-warnings' }, ...output.warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`))) : null,
+      output.warnings.length
+        ? h('ul', { class: 'wb-warnings' }, ...output.warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`)))
+        : null,
       h('details', { class: 'wb-explain' }, h('summary', {}, 'Checks in full'), h('pre', {}, output.explain)),
       textCheck(output.text_check),
       releasedFields(output.released),
-      h('p', { class: 'wb-provenance wb-note' }, `From ${output.sources.join(', ') || 'no catalogue dataset'}${output.derived_from.length ? `; derived from ${output.derived_from.join(', ')}` : ''}. Round ${output.round}.`),
+      h(
+        'p',
+        { class: 'wb-provenance wb-note' },
+        `From ${output.sources.join(', ') || 'no catalogue dataset'}${output.derived_from.length ? `; derived from ${output.derived_from.join(', ')}` : ''}. Round ${output.round}.`
+      ),
       reviewsList(output, needed),
       form
     );
@@ -183,9 +217,18 @@ export class OutputCheckingWidget extends Widget {
     const outcome = h('div', { class: 'wb-conclude-result', role: 'status' });
     const section = h('section', { class: 'wb-conclude' }, h('h3', {}, 'Conclusion and release'));
     if (request.status === 'reviewed') {
-      const comment = h('textarea', { rows: '2', class: 'wb-conclude-comment', placeholder: 'Comment for the analyst (needed to return or reject)', 'aria-label': 'Conclusion comment' }) as HTMLTextAreaElement;
+      const comment = h('textarea', {
+        rows: '2',
+        class: 'wb-conclude-comment',
+        placeholder: 'Comment for the analyst (needed to return or reject)',
+        'aria-label': 'Conclusion comment'
+      }) as HTMLTextAreaElement;
       const buttons = (Object.keys(OUTCOME_LABELS) as Outcome[]).map(choice => {
-        const button = h('button', { type: 'button', class: `wb-conclude-${choice} jp-mod-styled`, 'data-outcome': choice }, OUTCOME_LABELS[choice]);
+        const button = h(
+          'button',
+          { type: 'button', class: `wb-conclude-${choice} jp-mod-styled`, 'data-outcome': choice },
+          OUTCOME_LABELS[choice]
+        );
         button.addEventListener('click', () => {
           const check = checkConclusion(choice, comment.value);
           if (!check.ok) {
@@ -212,7 +255,7 @@ export class OutputCheckingWidget extends Widget {
           .release(request.id)
           .then(released => {
             say(this.statusLine, `Request ${request.id} released to ${released.package}.`, true);
-            return this.refresh();  // shown again as released, with the package read back from its manifest
+            return this.refresh(); // shown again as released, with the package read back from its manifest
           })
           .catch(error => {
             say(outcome, errorText(error), false);
@@ -223,7 +266,13 @@ export class OutputCheckingWidget extends Widget {
     } else if (release) {
       section.append(releaseView(release));
     } else {
-      section.append(h('p', { class: 'wb-note' }, `The request is ${request.status.replace(/_/g, ' ')}: it is concluded once every output has its ${detail.reviews_required} reviews.`));
+      section.append(
+        h(
+          'p',
+          { class: 'wb-note' },
+          `The request is ${request.status.replace(/_/g, ' ')}: it is concluded once every output has its ${detail.reviews_required} reviews.`
+        )
+      );
     }
     section.append(outcome);
     return section;

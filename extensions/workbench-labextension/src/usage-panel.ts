@@ -6,13 +6,9 @@
 
 import { Widget } from '@lumino/widgets';
 
-import { ApiError, WorkbenchApi } from './api';
-import { h } from './render';
+import { WorkbenchApi } from './api';
+import { errorText, h } from './render';
 import { auditText, checkDatasetId, usageView } from './usage-view';
-
-function errorText(error: unknown): string {
-  return error instanceof ApiError ? error.message : `Something went wrong: ${String(error)}`;
-}
 
 export class UsagePanel extends Widget {
   private readonly datasetBox: HTMLInputElement;
@@ -27,9 +23,17 @@ export class UsagePanel extends Widget {
     this.id = 'workbench-usage';
     this.addClass('wb-panel');
     this.title.caption = 'Output checking, usage and audit';
-    const checking = h('button', { type: 'button', class: 'wb-open-checking jp-mod-styled jp-mod-accept' }, 'Open output checking');
+    const checking = h(
+      'button',
+      { type: 'button', class: 'wb-open-checking jp-mod-styled jp-mod-accept' },
+      'Open output checking'
+    );
     checking.addEventListener('click', openChecking);
-    this.datasetBox = h('input', { name: 'dataset', placeholder: 'Dataset id, e.g. dhsc.hes_apc', 'aria-label': 'Dataset id' }) as HTMLInputElement;
+    this.datasetBox = h('input', {
+      name: 'dataset',
+      placeholder: 'Dataset id, e.g. dhsc.hes_apc',
+      'aria-label': 'Dataset id'
+    }) as HTMLInputElement;
     const show = h('button', { type: 'submit', class: 'wb-show-usage jp-mod-styled' }, 'Show usage');
     this.report = h('div', { class: 'wb-usage-result', role: 'status' });
     const form = h('form', { class: 'wb-usage-form' }, this.datasetBox, show) as HTMLFormElement;
@@ -42,7 +46,13 @@ export class UsagePanel extends Widget {
     this.audit = h('div', { class: 'wb-audit-result', role: 'status' });
     this.node.append(
       h('div', { class: 'wb-header' }, h('h2', {}, 'Checking, usage and audit')),
-      h('section', {}, h('h3', {}, 'Output checking'), h('p', { class: 'wb-note' }, 'Output checkers review and release requests in the main area.'), checking),
+      h(
+        'section',
+        {},
+        h('h3', {}, 'Output checking'),
+        h('p', { class: 'wb-note' }, 'Output checkers review and release requests in the main area.'),
+        checking
+      ),
       h('section', {}, h('h3', {}, 'Usage of my data'), form, this.report),
       h('section', {}, h('h3', {}, 'Audit (admins)'), verify, this.audit)
     );

@@ -1,4 +1,4 @@
-"""``workbench people|projects|access|owner|audit``: the admin's, requester's and owner's commands.
+"""``workbench people|projects|access|owner|dp|audit``: the admin's, requester's and owner's commands.
 
 Each command calls the same services as the kernel API, as the user named by the environment.
 """
@@ -10,52 +10,35 @@ import json
 import sys
 from typing import Any
 
-
-def _connect(args: argparse.Namespace) -> Any:
-    from workbench.workspace import connect
-
-    return connect(args.home, create=False)
-
-
-def _show(frame: Any, fmt: str = "table", columns: list[str] | None = None, empty: str = "Nothing to show.") -> None:
-    from workbench.cli import _print_frame
-
-    if fmt == "table" and frame.empty:
-        print(empty)
-        return
-    _print_frame(frame, fmt, columns)
-
-
-def _csv(text: str | None) -> list[str] | None:
-    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+from workbench.cli.common import FORMATS, add_format, comma_list, command, group, open_workspace, show
 
 
 # -- people ---------------------------------------------------------------------------------------------------
 def cmd_people_list(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         frame = ws.people.list()
     frame = frame.assign(roles=frame["roles"].map(",".join))
-    _show(frame, args.format, ["username", "name", "roles", "department", "accreditation", "accredited_until"])
+    show(frame, args.format, ["username", "name", "roles", "department", "accreditation", "accredited_until"])
     return 0
 
 
 def cmd_people_add(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
-        person = ws.people.add(args.username, args.name, roles=_csv(args.roles) or [], email=args.email,
+    with open_workspace(args) as ws:
+        person = ws.people.add(args.username, args.name, roles=comma_list(args.roles) or [], email=args.email,
                                department=args.department)
     print(f"Added {person['username']} ({', '.join(person['roles']) or 'no role'}).")
     return 0
 
 
 def cmd_people_roles(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
-        person = ws.people.set_roles(args.username, _csv(args.roles) or [])
+    with open_workspace(args) as ws:
+        person = ws.people.set_roles(args.username, comma_list(args.roles) or [])
     print(f"{person['username']} now has the roles {', '.join(person['roles']) or 'none'}.")
     return 0
 
 
 def cmd_people_accredit(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         person = ws.people.accredit(args.username, until=args.until, status=args.status)
     until = f" until {person['accredited_until']}" if person["accredited_until"] else ""
     print(f"{person['username']}: accreditation {person['accreditation']}{until}.")
@@ -63,22 +46,22 @@ def cmd_people_accredit(args: argparse.Namespace) -> int:
 
 
 def cmd_people_train(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         frame = ws.people.record_training(args.username, args.course, completed=args.completed, expires=args.expires)
     print(f"Recorded {args.course} for {args.username}.")
-    _show(frame)
+    show(frame)
     return 0
 
 
 # -- projects -------------------------------------------------------------------------------------------------
 def cmd_projects_list(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
-        _show(ws.projects(), args.format, empty="No projects yet.")
+    with open_workspace(args) as ws:
+        show(ws.projects(), args.format, empty="No projects yet.")
     return 0
 
 
 def cmd_projects_show(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         project = ws.project(args.project_id)
         grants = project.grants()
         requests = project.requests()
@@ -89,21 +72,21 @@ def cmd_projects_show(args: argparse.Namespace) -> int:
                          ("Members", ", ".join(f"{u} ({r})" for u, r in sorted(project.members.items())))):
         print(f"{label:>14}: {value}")
     print("\nGrants:")
-    _show(grants, columns=["id", "dataset_id", "columns", "expires", "state"], empty="  none")
+    show(grants, columns=["id", "dataset_id", "columns", "expires", "state"], empty="  none")
     print("\nRequests:")
-    _show(requests, columns=["id", "dataset_id", "requested_by", "status", "requested_at"], empty="  none")
+    show(requests, columns=["id", "dataset_id", "requested_by", "status", "requested_at"], empty="  none")
     return 0
 
 
 def cmd_projects_status(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         project = ws.project(args.project_id).update(status=args.status, end=args.end)
     print(f"Project {project.id} is {project.status}, {project.start} to {project.end}.")
     return 0
 
 
 def cmd_projects_member(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         project = ws.project(args.project_id)
         project = project.remove_member(args.username) if args.remove else project.add_member(args.username, args.role)
     print(f"Members of {project.id}: {', '.join(f'{u} ({r})' for u, r in sorted(project.members.items()))}.")
@@ -112,35 +95,35 @@ def cmd_projects_member(args: argparse.Namespace) -> int:
 
 # -- access ---------------------------------------------------------------------------------------------------
 def cmd_access_request(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
-        request = ws.access.request(args.project_id, args.dataset_id, _csv(args.columns),
+    with open_workspace(args) as ws:
+        request = ws.access.request(args.project_id, args.dataset_id, comma_list(args.columns),
                                     justification=args.justification)
     print(f"Request {request['id']} for {request['dataset_id']} is pending with its owner.")
     return 0
 
 
 def cmd_access_mine(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
-        _show(ws.access.mine(), args.format, ["id", "project_id", "dataset_id", "status", "decided_by", "reason",
-                                              "expires"], empty="You have no access requests.")
+    with open_workspace(args) as ws:
+        show(ws.access.mine(), args.format, ["id", "project_id", "dataset_id", "status", "decided_by", "reason",
+                                             "expires"], empty="You have no access requests.")
     return 0
 
 
 # -- owner ----------------------------------------------------------------------------------------------------
 def cmd_owner_requests(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         frame = ws.owner.requests(None if args.all else "pending")
-    _show(frame, args.format, ["id", "project_id", "dataset_id", "requested_by", "columns", "justification",
-                               "status"], empty="Nothing is waiting for your decision.")
+    show(frame, args.format, ["id", "project_id", "dataset_id", "requested_by", "columns", "justification",
+                              "status"], empty="Nothing is waiting for your decision.")
     return 0
 
 
 def cmd_owner_decide(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"reason": args.reason}
     if args.decision == "approve":
-        options.update(columns=_csv(args.columns), identifiers=_csv(args.identifiers) or (), expires=args.expires,
-                       conditions=args.conditions or "")
-    with _connect(args) as ws:
+        options.update(columns=comma_list(args.columns), identifiers=comma_list(args.identifiers) or (),
+                       expires=args.expires, conditions=args.conditions or "")
+    with open_workspace(args) as ws:
         result = ws.owner.decide(args.request_id, args.decision, **options)
     grant = f" as grant {result['grant_id']} until {result['expires']}" if result["grant_id"] else ""
     print(f"Request {result['id']} {result['status']}{grant}.")
@@ -148,7 +131,7 @@ def cmd_owner_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_owner_usage(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         report = ws.owner.usage(args.dataset_id)
     if args.format == "json":
         print(json.dumps({name: json.loads(getattr(report, name).to_json(orient="records", date_format="iso"))
@@ -162,19 +145,19 @@ def cmd_owner_usage(args: argparse.Namespace) -> int:
             ("Released outputs", report.releases, None),
             ("Privacy budget spent (differential privacy)", report.privacy, None)):
         print(f"\n{title}:")
-        _show(frame, columns=columns, empty="  none")
+        show(frame, columns=columns, empty="  none")
     return 0
 
 
 def cmd_owner_delegate(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         delegates = ws.owner.delegate(args.dataset_id, args.username, remove=args.remove)
     print(f"Delegates for {args.dataset_id}: {', '.join(delegates) or 'none'}.")
     return 0
 
 
 def cmd_owner_revoke(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         ws.owner.revoke(args.grant_id, reason=args.reason)
     print(f"Grant {args.grant_id} revoked.")
     return 0
@@ -182,7 +165,7 @@ def cmd_owner_revoke(args: argparse.Namespace) -> int:
 
 # -- differential privacy ---------------------------------------------------------------------------------------
 def cmd_dp_budget(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         result = ws.dp.set_budget(args.dataset_id, args.epsilon, project=args.project, delta=args.delta)
     print(f"Privacy budget of {result['dataset_id']} for {result['scope']}: ε = {result['epsilon']:g} "
           f"({result['spent']:.4g} spent, {result['remaining']:.4g} remaining).")
@@ -190,15 +173,15 @@ def cmd_dp_budget(args: argparse.Namespace) -> int:
 
 
 def cmd_dp_budgets(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         frame = ws.dp.budgets(args.dataset_id)
-    _show(frame, args.format, empty=f"No privacy budget is set for {args.dataset_id}: no DP query may use it.")
+    show(frame, args.format, empty=f"No privacy budget is set for {args.dataset_id}: no DP query may use it.")
     return 0
 
 
 # -- audit ----------------------------------------------------------------------------------------------------
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    with _connect(args) as ws:
+    with open_workspace(args) as ws:
         check = ws.verify_audit()
     if check.ok:
         print(f"The audit log is intact: {check.events} events, hash chain verified.")
@@ -207,20 +190,10 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def add_commands(commands: Any, formats: list[str]) -> None:
-    """Register the governance commands on the top-level subparsers."""
-    def group(name: str, text: str) -> Any:
-        return commands.add_parser(name, help=text).add_subparsers(dest="sub", required=True, metavar="COMMAND")
-
-    def command(sub: Any, name: str, text: str, func: Any, fmt: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=text)
-        p.set_defaults(func=func)
-        if fmt:
-            p.add_argument("--format", choices=formats, default="table")
-        return p
-
-    people = group("people", "register people, set roles, record accreditation and training (admins)")
-    command(people, "list", "everyone registered", cmd_people_list, fmt=True)
+def register(commands: Any) -> None:
+    """Add the governance commands to the top-level subparsers."""
+    people = group(commands, "people", "register people, set roles, record accreditation and training (admins)")
+    command(people, "list", "everyone registered", cmd_people_list, FORMATS)
     p = command(people, "add", "register a person", cmd_people_add)
     p.add_argument("username")
     p.add_argument("name", help="full name")
@@ -240,8 +213,8 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p.add_argument("--completed", required=True, help="date completed, YYYY-MM-DD")
     p.add_argument("--expires", help="date it lapses (default: three years after completion)")
 
-    projects = group("projects", "list, show and manage projects")
-    command(projects, "list", "every project", cmd_projects_list, fmt=True)
+    projects = group(commands, "projects", "list, show and manage projects")
+    command(projects, "list", "every project", cmd_projects_list, FORMATS)
     p = command(projects, "show", "one project with its grants and requests", cmd_projects_show)
     p.add_argument("project_id")
     p = command(projects, "status", "change a project's status or end date (admins)", cmd_projects_status)
@@ -254,16 +227,16 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p.add_argument("--role", choices=["lead", "analyst", "reviewer"], default="analyst")
     p.add_argument("--remove", action="store_true")
 
-    access = group("access", "request data for a project and follow your requests")
+    access = group(commands, "access", "request data for a project and follow your requests")
     p = command(access, "request", "ask a dataset's owner for access", cmd_access_request)
     p.add_argument("project_id")
     p.add_argument("dataset_id")
     p.add_argument("--columns", help="comma-separated columns (default: all)")
     p.add_argument("--justification", required=True)
-    command(access, "mine", "where my requests are", cmd_access_mine, fmt=True)
+    command(access, "mine", "where my requests are", cmd_access_mine, FORMATS)
 
-    owner = group("owner", "decide requests for your datasets and see how they are used")
-    p = command(owner, "requests", "requests waiting for your decision", cmd_owner_requests, fmt=True)
+    owner = group(commands, "owner", "decide requests for your datasets and see how they are used")
+    p = command(owner, "requests", "requests waiting for your decision", cmd_owner_requests, FORMATS)
     p.add_argument("--all", action="store_true", help="every request on your datasets, decided or not")
     p = command(owner, "decide", "approve or refuse a request", cmd_owner_decide)
     p.add_argument("request_id", type=int)
@@ -275,7 +248,7 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p.add_argument("--reason", help="why (required when refusing)")
     p = command(owner, "usage", "who holds grants, loads over time, derived data", cmd_owner_usage)
     p.add_argument("dataset_id")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    add_format(p, ["table", "json"])
     p = command(owner, "delegate", "let someone decide requests for a dataset", cmd_owner_delegate)
     p.add_argument("dataset_id")
     p.add_argument("username")
@@ -284,15 +257,15 @@ def add_commands(commands: Any, formats: list[str]) -> None:
     p.add_argument("grant_id", type=int)
     p.add_argument("--reason", required=True)
 
-    dp = group("dp", "privacy budgets of datasets for differentially private queries (owners, admins)")
+    dp = group(commands, "dp", "privacy budgets of datasets for differentially private queries (owners, admins)")
     p = command(dp, "budget", "set the ε budget of a dataset, across projects or for one", cmd_dp_budget)
     p.add_argument("dataset_id")
     p.add_argument("epsilon", type=float)
     p.add_argument("--project", help="the project this budget is for (default: across all projects)")
     p.add_argument("--delta", type=float, default=0.0)
-    p = command(dp, "budgets", "every budget of a dataset: ε set, spent and remaining", cmd_dp_budgets, fmt=True)
+    p = command(dp, "budgets", "every budget of a dataset: ε set, spent and remaining", cmd_dp_budgets, FORMATS)
     p.add_argument("dataset_id")
 
-    audit = group("audit", "check the audit log (admins)")
+    audit = group(commands, "audit", "check the audit log (admins)")
     command(audit, "verify", "recompute the hash chain; exit 1 at the first broken event", cmd_audit_verify)
 

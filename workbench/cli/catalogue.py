@@ -1,0 +1,104 @@
+"""``workbench catalogue search|show|import|export``: find, read and exchange catalogue entries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from workbench.cli.common import add_format, command, group, open_workspace, show
+
+NO_MATCH = "No entries match."
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        frame = ws.catalogue.search(" ".join(args.text), department=args.department, mission=args.mission,
+                                    theme=args.theme, security_classification=args.classification,
+                                    access_rights=args.access, limit=args.limit)
+    frame = frame.assign(missions=frame["missions"].map(lambda m: ",".join(map(str, m))))
+    show(frame, args.format, ["id", "title", "department", "missions", "access_rights", "rows"], empty=NO_MATCH)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        entry = ws.catalogue[args.dataset_id]
+    if args.format == "yaml":
+        print(entry.to_yaml(), end="")
+    elif args.format == "jsonld":
+        print(entry.to_jsonld())
+    elif args.format == "json":
+        print(json.dumps(entry.record, indent=2))
+    else:
+        r = entry.record
+        print(f"{r['title']}  [{entry.id}]\n")
+        for warning in entry.warnings:
+            print(f"warning: {warning}\n")
+        print(r["description"], "\n")
+        for label, value in (("Identifier", r["identifier"]), ("Department", entry.department_name),
+                             ("Data owner", f"{entry.owner_name} ({entry.owner})" if entry.owner else "unassigned"),
+                             ("Missions", ", ".join(map(str, r.get("mission", []))) or "none"),
+                             ("Access rights", r["accessRights"]),
+                             ("Classification", r["securityClassification"]),
+                             ("Rows", r.get("rowCount", "unknown")), ("Updated", r["updateFrequency"]),
+                             ("Legal gateways", ", ".join(r.get("legalGateway", [])) or "none")):
+            print(f"{label:>15}: {value}")
+        if r.get("columns"):
+            print()
+            show(entry.schema, "table", ["name", "type", "role", "completeness"], empty=NO_MATCH)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        for path in args.files:
+            for result in ws.catalogue.import_file(path, kind=args.kind, dataset_id=args.id):
+                print(f"{result['action']} {result['kind']} {result['id']} (from {path})")
+                for warning in result.get("warnings", []):
+                    print(f"warning: {result['id']}: {warning}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        text = ws.catalogue.export(args.dataset_id)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Wrote {args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add ``catalogue`` and its actions to the top-level subparsers."""
+    sub = group(commands, "catalogue", "search, show, import and export catalogue entries", dest="action",
+                metavar="ACTION")
+    p = command(sub, "search", "ranked free-text search with filters", cmd_search)
+    p.add_argument("text", nargs="*", help="words to search for (none: list everything)")
+    p.add_argument("--department", help="slug or abbreviation, e.g. DHSC")
+    p.add_argument("--mission", type=int, choices=range(1, 6), help="mission number 1-5")
+    p.add_argument("--theme", help="theme label or URI, e.g. Health")
+    p.add_argument("--classification", help="security classification, e.g. OFFICIAL")
+    p.add_argument("--access", help="access rights: OPEN, INTERNAL or COMMERCIAL")
+    p.add_argument("--limit", type=int, default=50, help="at most this many results (default 50)")
+    add_format(p)
+
+    p = command(sub, "show", "show one entry", cmd_show)
+    p.add_argument("dataset_id", help="local dataset id, e.g. dhsc.hes_apc")
+    add_format(p, ["text", "yaml", "json", "jsonld"])
+
+    p = command(sub, "import", "import YAML (UK metadata model) or DCAT JSON-LD files", cmd_import,
+                description="Import catalogue records. Each file is imported whole or not at all; "
+                            "a record whose identifier is already catalogued updates that entry.")
+    p.add_argument("files", nargs="+", help=".yaml/.yml or .jsonld/.json files")
+    p.add_argument("--kind", choices=["Dataset", "Distribution", "ContactPoint"],
+                   help="what the files describe (default: from their type field)")
+    p.add_argument("--id", help="local dataset id for a file holding one dataset")
+
+    p = command(sub, "export", "export DCAT 3 JSON-LD of one entry or the whole catalogue", cmd_export)
+    p.add_argument("dataset_id", nargs="?", help="local dataset id (default: the whole catalogue)")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")

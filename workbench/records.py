@@ -1,0 +1,148 @@
+"""The shapes of the records services hand back: one place that says which keys a request, grant, review or
+release carries.
+
+They are ``TypedDict``s, not classes: callers (notebooks, the REST handlers, the remote kernel) index them as
+plain dicts and they travel as JSON unchanged; the types only tell a reader and the type checker what is inside.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NotRequired, TypedDict
+
+
+class AccessRequest(TypedDict):
+    """A project's request for a dataset's columns, and its decision (``Access.get``, ``Owner.decide``)."""
+
+    id: int
+    project_id: str
+    dataset_id: str
+    requested_by: str
+    columns: list[str]
+    justification: str
+    status: str  # pending, approved, refused or withdrawn
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    grant_id: int | None  # the grant an approval made
+    expires: date | None  # ... and when it ends
+
+
+class Grant(TypedDict):
+    """Columns of a dataset a project may load, until ``expires`` (``state``: current, expired or revoked)."""
+
+    id: NotRequired[int]  # absent where the answer is indexed by it (``Owner.revoke``)
+    project_id: str
+    dataset_id: str
+    columns: list[str]
+    identifiers: list[str]  # direct identifiers granted
+    linkage: list[str] | None  # columns linkage may read, never handed to the project
+    conditions: str
+    expires: date
+    state: str
+    granted_by: str
+    granted_at: datetime
+    request_id: int
+
+
+class RequestedOutput(TypedDict):
+    """One output of an output request, as the request lists it."""
+
+    id: int
+    name: str
+    kind: str
+    method: str
+    status: str
+    exception: str | None
+    round: int
+
+
+class OutputRequest(TypedDict):
+    """A request to release outputs, with its outputs (``outputs.requests``, ``Review.decide/conclude``)."""
+
+    id: int
+    project_id: str
+    title: str
+    status: str
+    created_by: str
+    created_at: datetime
+    submitted_at: datetime | None
+    concluded_by: str | None
+    concluded_at: datetime | None
+    conclusion: str | None
+    released_by: str | None
+    released_at: datetime | None
+    package: str | None
+    manifest_sha256: str | None
+    context: dict[str, str]
+    outputs: list[RequestedOutput]
+
+
+class Review(TypedDict):
+    """One output checker's decision on one output, in one round of a request."""
+
+    id: int
+    request_id: int
+    output_id: int
+    round: int
+    reviewer: str
+    decision: str  # approve, changes or reject
+    comment: str | None
+    created_at: datetime
+
+
+class Release(TypedDict):
+    """A released request's package: where it is and what no longer matches its manifest (``Review.release``)."""
+
+    request_id: int
+    status: str
+    package: str
+    manifest_sha256: str | None
+    released_by: str | None
+    released_at: datetime | None
+    problems: list[str]
+
+
+class ReleaseManifest(Release):
+    """A release with its manifest as written (None if it can no longer be read) (``Review.manifest``)."""
+
+    manifest: dict[str, Any] | None
+
+
+class Budget(TypedDict):
+    """A dataset's privacy budget for a project or across all projects, and what is spent (``set_budget``)."""
+
+    dataset_id: str
+    scope: str  # the project, or "all projects"
+    epsilon: float
+    delta: float
+    spent: float
+    remaining: float
+
+
+class LinkageRun(TypedDict):
+    """One governed linkage run in full: spec, parameters (m/u), threshold, quality and counts."""
+
+    id: int
+    project_id: str
+    left_dataset: str
+    right_dataset: str | None  # None for deduplication
+    engine: str
+    spec: dict[str, Any]
+    params: dict[str, Any]
+    threshold: float
+    quality: dict[str, Any]
+    counts: dict[str, Any]
+    columns: list[list[str]]  # the columns returned from each dataset
+    created_by: str
+    created_at: datetime
+
+
+class SavedData(TypedDict):
+    """A frame saved in a project: its name, version, size and lineage (``project.save``)."""
+
+    name: str
+    version: int
+    rows: int
+    sources: list[str]
