@@ -165,8 +165,8 @@ class Projects:
             current = record["members"].get(username)
             if current is None and role is not None:  # joining: not a project whose current access one decided
                 self._ctx.check("projects.manage", f"project {id}", member=username,
-                                decided_grants=self._decided_grants(conn, id, username),
-                                checked_requests=self._checked_requests(conn, id, username))
+                                decided_grants=_decided_grants(conn, id, username),
+                                checked_requests=_checked_requests(conn, id, username))
             if username == record["lead"] and role != "lead":
                 raise Conflict(f"{username} leads project {id}; make someone else lead first.")
             key = (project_members.c.project_id == id) & (project_members.c.username == username)
@@ -187,23 +187,6 @@ class Projects:
                          detail={"member": username, "before": current, "after": role})
 
     @staticmethod
-    def _decided_grants(conn: Connection, id: str, username: str) -> list[int]:
-        """The unrevoked, unexpired grants of project ``id`` that ``username`` approved."""
-        return list(conn.execute(select(grants.c.id).where(
-            (grants.c.project_id == id) & (grants.c.granted_by == username) & grants.c.revoked_at.is_(None)
-            & (grants.c.expires >= dt.date.today())).order_by(grants.c.id)).scalars())
-
-    @staticmethod
-    def _checked_requests(conn: Connection, id: str, username: str) -> list[int]:
-        """The output requests of project ``id`` that ``username`` reviewed or concluded, whatever became of them."""
-        r, v = output_requests, output_reviews
-        reviewed = select(v.c.request_id.label("id")).join(r, r.c.id == v.c.request_id).where(
-            (r.c.project_id == id) & (v.c.reviewer == username))
-        concluded = select(r.c.id.label("id")).where((r.c.project_id == id) & (r.c.concluded_by == username))
-        found = union(reviewed, concluded).subquery()
-        return list(conn.execute(select(found.c.id).order_by(found.c.id)).scalars())
-
-    @staticmethod
     def _record(conn: Connection, id: str) -> dict[str, Any]:
         row = project_row(conn, id)
         members = {r.username: r.role for r in conn.execute(
@@ -212,3 +195,19 @@ class Projects:
                 "legal_gateway": row["legal_gateway"], "lead": row["lead"], "status": row["status"],
                 "start": row["start_date"], "end": row["end_date"], "intended_outputs": list(row["intended_outputs"]),
                 "intended_datasets": list(row["intended_datasets"]), "members": members}
+
+
+def _decided_grants(conn: Connection, id: str, username: str) -> list[int]:
+    """The unrevoked, unexpired grants of project ``id`` that ``username`` approved."""
+    return list(conn.execute(select(grants.c.id).where(
+        (grants.c.project_id == id) & (grants.c.granted_by == username) & grants.c.revoked_at.is_(None)
+        & (grants.c.expires >= dt.date.today())).order_by(grants.c.id)).scalars())
+
+def _checked_requests(conn: Connection, id: str, username: str) -> list[int]:
+    """The output requests of project ``id`` that ``username`` reviewed or concluded, whatever became of them."""
+    r, v = output_requests, output_reviews
+    reviewed = select(v.c.request_id.label("id")).join(r, r.c.id == v.c.request_id).where(
+        (r.c.project_id == id) & (v.c.reviewer == username))
+    concluded = select(r.c.id.label("id")).where((r.c.project_id == id) & (r.c.concluded_by == username))
+    found = union(reviewed, concluded).subquery()
+    return list(conn.execute(select(found.c.id).order_by(found.c.id)).scalars())

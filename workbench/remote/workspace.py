@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from workbench.catalogue.service import Catalogue
 from workbench.disclosure.output import Output
 from workbench.linkage.quality import weights_figure
 from workbench.operations import LOCAL_ONLY, Operation, refusal, view_class
@@ -140,10 +141,10 @@ class _InProject(_Remote):
 class RemoteCatalogue(_Remote):
     """``ws.catalogue`` over the service: find and read datasets, register your own."""
 
-    infer_columns = view_class("catalogue").infer_columns  # works on the caller's own frame: nothing governed
+    infer_columns = Catalogue.infer_columns  # works on the caller's own frame: nothing governed
 
     def __getitem__(self, dataset_id: str) -> Any:
-        return self.get(dataset_id)  # type: ignore[attr-defined]
+        return self.get(dataset_id)  # type: ignore[attr-defined]  # get is made by @serves
 
     def __repr__(self) -> str:
         return f"<catalogue of {self._service.url}>"
@@ -173,8 +174,8 @@ class RemoteOutputs(_InProject):
 
     @documented_as("project.outputs")
     def submit(self, outputs: list[Any], *, title: str, context: dict[str, str]) -> OutputRequest:
-        return self._project.output_requests.create(title, context=context, outputs=outputs,  # type: ignore
-                                                    submit=True)
+        requests: Any = self._project.output_requests  # its methods are made by @serves
+        return requests.create(title, context=context, outputs=outputs, submit=True)
 
     def __repr__(self) -> str:
         return f"<outputs of project {self._project.id}>"
@@ -204,7 +205,7 @@ class RemoteDP(_InProject):
 
     @documented_as("project.dp")
     def explore(self, method: str, dataset: str, *args: Any, epsilon: float = 1.0, **spec: Any) -> Any:
-        return AccuracyExplorer(self, method, dataset, args, spec, epsilon)  # type: ignore[arg-type]
+        return AccuracyExplorer(self, method, dataset, args, spec, epsilon)  # type: ignore[arg-type]  # same queries
 
     def __repr__(self) -> str:
         return f"<differential privacy of project {self._project.id}>"
@@ -229,7 +230,8 @@ class RemoteLinkedData:
         return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
     def save(self, name: str) -> dict[str, Any]:
-        return self._project.save(self.frame, name, derived_from=list(self.sources))  # type: ignore[attr-defined]
+        project: Any = self._project  # its methods are made by @serves
+        return project.save(self.frame, name, derived_from=list(self.sources))
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -310,7 +312,7 @@ class RemoteReview(_Remote):
 
     @documented_as("review")
     def request(self, request_id: int) -> RequestUnderReview:
-        return RequestUnderReview(self, request_id)  # type: ignore[arg-type]
+        return RequestUnderReview(self, request_id)  # type: ignore[arg-type]  # the same review methods
 
 
 @serves("people")

@@ -27,10 +27,10 @@ from workbench.operations import OPERATIONS as DECLARED
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
 
-def _view(ws: Workspace, view: str, project: str | None) -> Any:
+def _view(ws: Workspace, view: str, scope: dict[str, Any]) -> Any:
     """The embedded view named ``view`` (``catalogue``, ``project``, ``project.tables``...) of session ``ws``."""
     first, *rest = view.split(".")
-    found = ws if first == "workspace" else ws.project(project) if first == "project" else getattr(ws, first)
+    found = ws if first == "workspace" else ws.project(scope["project"]) if first == "project" else getattr(ws, first)
     for name in rest:
         found = getattr(found, name)
     return found
@@ -43,7 +43,7 @@ def _route(operation: Operation) -> Callable[..., Callable[..., Any]]:
         return operation.route
 
     def route(ws: Workspace, **scope: Any) -> Callable[..., Any]:
-        view = _view(ws, operation.view, scope.get("project"))
+        view = _view(ws, operation.view, scope)
         if not operation.family:
             return getattr(view, operation.method)
         method = scope["method"]
@@ -52,7 +52,7 @@ def _route(operation: Operation) -> Callable[..., Callable[..., Any]]:
         return getattr(view, method)
 
     keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by inspect.signature
         [inspect.Parameter(name, keyword) for name in ("ws", *operation.scope)])
     return route
 
