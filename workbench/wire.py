@@ -28,6 +28,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from workbench.errors import InvalidInput
+from workbench.operations import ARGUMENTS, RESULTS
 
 ARROW = "application/vnd.apache.arrow.stream"
 JSON = "application/json"
@@ -39,16 +40,9 @@ CHUNK = 64 * 1024
 MAX_FREE_CELLS = 1_000_000  # values the frames of a request may have beyond 8 per byte (null columns take none)
 _CELLS: contextvars.ContextVar[list[int]] = contextvars.ContextVar("cells")  # values left for a request's frames
 
-# result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel)
-TYPES: dict[str, tuple[str, str, str]] = {
-    "Entry": ("workbench.catalogue.entry", "Entry", "fields"),
-    "ChainCheck": ("workbench.audit", "ChainCheck", "fields"),
-    "DisclosureSettings": ("workbench.disclosure.settings", "DisclosureSettings", "fields"),
-    "UsageReport": ("workbench.governance.access", "UsageReport", "fields"),
-    "Accuracy": ("workbench.dp.queries", "Accuracy", "fields"),
-    "RequestDetail": ("workbench.outputs.review", "RequestDetail", "dict"),
-    "LinkageSpec": ("workbench.linkage.spec", "LinkageSpec", "to_dict"),
-}
+# result classes rebuilt on the kernel side, by tag: (module, class, how their fields travel); declared with the
+# operations that return them
+TYPES: dict[str, tuple[str, str, str]] = RESULTS
 
 
 # -- frames ----------------------------------------------------------------------------------------------------
@@ -385,7 +379,7 @@ _DECODERS: dict[str, Any] = {
 # the service's answers, read by a kernel: everything ``dumps`` writes
 ANSWERS = _Rules(frozenset(_DECODERS), frozenset(TYPES), "")
 # a kernel's requests, read by the service: only what some operation's parameters take
-REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, frozenset({"LinkageSpec"}),
+REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, ARGUMENTS,
                   "a request names recorded outputs by their number, and sends only data, dates, numbers, text "
                   "and linkage specs.")
 

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from workbench.context import Context
     from workbench.governance.access import Access, Owner
     from workbench.governance.people import People
-    from workbench.governance.projects import Project
+    from workbench.governance.projects import Projects
     from workbench.governance.tokens import Tokens
     from workbench.outputs.review import Review
+    from workbench.project import Project
     from workbench.widgets.catalogue import NotebookCatalogue
 
 SECRETS_FILE = "secrets.json"
@@ -144,14 +145,18 @@ class Workspace:
 
     def project(self, project_id: str) -> Project:
         """One project: purpose, mission, legal gateway, lead and members."""
-        return self._projects.get(project_id)
+        from workbench.project import Project
+
+        return Project(self._ctx, self._projects.get(project_id))
 
     def create_project(self, id: str, title: str, purpose: str, **fields: Any) -> Project:
         """Create a project (admins): see ``governance.projects.Projects.create`` for the fields."""
-        return self._projects.create(id, title, purpose, **fields)
+        from workbench.project import Project
+
+        return Project(self._ctx, self._projects.create(id, title, purpose, **fields))
 
     @property
-    def _projects(self) -> Any:
+    def _projects(self) -> Projects:
         from workbench.governance.projects import Projects
 
         return self._service("projects", Projects)
@@ -222,6 +227,7 @@ class Workspace:
             return audit.verify(conn, audit.Anchor(self.home / audit.ANCHOR_FILE))
 
     def close(self) -> None:
+        """Release the workspace (its database connections; a remote workspace holds none)."""
         self._ctx.db.close()
 
     def __enter__(self) -> Workspace:

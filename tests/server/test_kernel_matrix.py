@@ -114,6 +114,8 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "review.conclude": {"output_checker"},
     "review.release": {"output_checker"},
     "review.manifest": {"output_checker"},
+    "review.settings": ALL,
+    "review.update_settings": {"admin"},
     "disclosure.settings": ALL,
     "audit.verify": {"admin"},
 }
@@ -156,6 +158,7 @@ SERVICE_NAME = {
     "review.queue": "output-checking queue", "review.show": "show request for review",
     "review.decide": "review an output", "review.conclude": "conclude output request",
     "review.release": "release output request", "review.manifest": "read release manifest",
+    "review.settings": "read output-checking settings", "review.update_settings": "change output-checking settings",
     "disclosure.settings": "read disclosure settings", "audit.verify": "verify audit",
 }
 
@@ -467,6 +470,10 @@ CASES: dict[str, Case] = {
                            or pytest.fail(a)),
     "review.manifest": Case(lambda u, st: {"request_id": st["request"]}, arrange=requested("released"),
                             check=lambda s, u, a, st: a["manifest"] is not None or pytest.fail(a)),
+    "review.settings": Case({}, check=lambda s, u, a, st: a["reviews_required"] == 2 or pytest.fail(a)),
+    "review.update_settings": Case({"reviews_required": 3}, writes=True,
+                                   check=lambda s, u, a, st: s(ADMIN).review.settings()["reviews_required"] == 3
+                                   or pytest.fail(a)),
     "disclosure.settings": Case({}, check=lambda s, u, a, st: "threshold" in (a if isinstance(a, dict) else vars(a))
                                 or pytest.fail(a)),
     "audit.verify": Case({}, check=lambda s, u, a, st: a.ok or pytest.fail(a)),

@@ -1,10 +1,12 @@
 """A workspace in a kernel that holds only a URL and a token: the embedded workspace's API, run by the service.
 
-Each method is made from the embedded method it stands for (``forward``): same name, signature and docstring;
-the call is bound to that signature here (so a wrong call fails as it would embedded), sent by name to the
-service's operation, and the answer rebuilt as the embedded class where one exists (``Entry``, ``Output``,
-``OutputRequest``, ``UsageReport``, ``Accuracy``...). What decides, reads governed data and writes the audit log
-is the service's workspace, never the kernel.
+Each class is one view of the workspace (``serves``); its methods are made from the operations declared for that
+view in ``workbench.operations`` (``forward``): same name, signature and docstring as the embedded method; the
+call is bound to that signature here (so a wrong call fails as it would embedded), sent by name to the service's
+operation, and the answer rebuilt as the embedded class where one exists (``Entry``, ``Output``,
+``OutputRequest``, ``UsageReport``, ``Accuracy``...). What the embedded view has and a remote one deliberately
+has not raises ``RunsElsewhere``, saying where it runs instead. What decides, reads governed data and writes the
+audit log is the service's workspace, never the kernel.
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ from typing import Any
 
 from workbench.catalogue.service import Catalogue
 from workbench.disclosure.output import Output
-from workbench.dp.budgets import Budgets
-from workbench.dp.queries import ProjectDP
-from workbench.governance.access import Access, Owner
-from workbench.governance.people import People
-from workbench.governance.projects import Project
-from workbench.outputs.requests import OutputRequest, OutputRequests
-from workbench.outputs.review import RequestUnderReview, Review
-from workbench.outputs.store import ProjectOutputs
-from workbench.outputs.tables import ProjectTables
+from workbench.linkage.quality import weights_figure
+from workbench.operations import LOCAL_ONLY, Operation, refusal, view_class
+from workbench.operations import OPERATIONS as DECLARED
+from workbench.outputs.requests import OutputRequest
+from workbench.outputs.review import RequestUnderReview
+from workbench.outputs.store import output_number
+from workbench.project import ProjectCard
 from workbench.remote.service import Service
+from workbench.widgets.dp import AccuracyExplorer
 
 
 def forward(embedded: Callable[..., Any], operation: str, *, scope: dict[str, Any] | None = None,
@@ -57,6 +58,62 @@ def forward(embedded: Callable[..., Any], operation: str, *, scope: dict[str, An
     return method
 
 
+def _refusing(key: str, embedded: Any) -> Any:
+    """What stands in a remote view for ``key`` of ``LOCAL_ONLY``: the embedded property or method (its signature
+    and docstring), raising ``RunsElsewhere`` with where it runs instead."""
+    if isinstance(embedded, property):
+        return property(lambda self: _raise(key), doc=embedded.__doc__)
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise refusal(key)
+
+    if callable(embedded):
+        functools.update_wrapper(method, embedded)
+    method.__name__ = key.rpartition(".")[2]
+    return method
+
+
+def _raise(key: str) -> Any:
+    raise refusal(key)
+
+
+def _forwarded(operation: Operation, name: str) -> Callable[..., Any]:
+    """The remote method of ``operation`` (``name``: a family's member), rebuilding its answer as declared."""
+    answer = operation.answer
+    return forward(operation.embedded(name), operation.name, scope={"method": name} if operation.family else None,
+                   then=(lambda self, value: _REBUILT[answer](self, value)) if answer else None,
+                   before=_by_number if operation.numbered else None)
+
+
+def documented_as(view: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A method written here for ``view`` keeps the docstring of the embedded method of the same name."""
+
+    def copy(method: Callable[..., Any]) -> Callable[..., Any]:
+        method.__doc__ = getattr(view_class(view), method.__name__).__doc__
+        return method
+
+    return copy
+
+
+def serves(view: str) -> Callable[[type], type]:
+    """A class decorator: the remote ``view`` gets every operation declared for it (unless the class says how
+    itself) and, for what the embedded view has that is ``LOCAL_ONLY``, a refusal saying where it runs."""
+
+    def attach(cls: type) -> type:
+        for operation in DECLARED.values():
+            if operation.remote_view == view and not operation.client:
+                for name in operation.family or (operation.method,):
+                    if name not in vars(cls):
+                        setattr(cls, name, _forwarded(operation, name))
+        for key in LOCAL_ONLY:
+            where, _, name = key.rpartition(".")
+            if where == view:
+                setattr(cls, name, _refusing(key, inspect.getattr_static(view_class(view), name, None)))
+        return cls
+
+    return attach
+
+
 class _Remote:
     """Something the service does for the person holding the token."""
 
@@ -73,30 +130,21 @@ class _InProject(_Remote):
     def __init__(self, project: RemoteProject) -> None:
         super().__init__(project._service)
         self._project = project
+        self.project_id = project.id
 
     def _scope(self) -> dict[str, Any]:
         return {"project": self._project.id}
 
 
 # -- the catalogue -----------------------------------------------------------------------------------------------
+@serves("catalogue")
 class RemoteCatalogue(_Remote):
     """``ws.catalogue`` over the service: find and read datasets, register your own."""
 
-    get = forward(Catalogue.get, "catalogue.get")
-    twin = forward(Catalogue.twin, "catalogue.twin")
-    departments = forward(Catalogue.departments, "catalogue.departments")
-    search = forward(Catalogue.search, "catalogue.search")
-    search_page = forward(Catalogue.search_page, "catalogue.search_page")
-    facets = forward(Catalogue.facets, "catalogue.facets")
-    coverage = forward(Catalogue.coverage, "catalogue.coverage")
-    list = forward(Catalogue.list, "catalogue.list")
-    register = forward(Catalogue.register, "catalogue.register")
-    import_text = forward(Catalogue.import_text, "catalogue.import_text")
-    export = forward(Catalogue.export, "catalogue.export")
     infer_columns = Catalogue.infer_columns  # works on the caller's own frame: nothing governed
 
     def __getitem__(self, dataset_id: str) -> Any:
-        return self.get(dataset_id)
+        return self.get(dataset_id)  # type: ignore[attr-defined]  # get is made by @serves
 
     def __repr__(self) -> str:
         return f"<catalogue of {self._service.url}>"
@@ -105,8 +153,6 @@ class RemoteCatalogue(_Remote):
 # -- projects ----------------------------------------------------------------------------------------------------
 def _bind_output(project: RemoteProject, output: Any) -> Any:
     """A recorded output whose ``request_exception`` and ``add_comment`` are kept by the service."""
-    from workbench.disclosure.output import Output
-
     if isinstance(output, Output) and output.uid:
         number = int(output.uid.rsplit("_", 1)[-1])
         output.on_change = lambda what, text: project._service.call(
@@ -114,6 +160,7 @@ def _bind_output(project: RemoteProject, output: Any) -> Any:
     return output
 
 
+@serves("project.tables")
 class RemoteTables(_InProject):
     """``project.tables``: the frame is sent to the service, which checks and records the table."""
 
@@ -121,24 +168,14 @@ class RemoteTables(_InProject):
         return f"<tables of project {self._project.id}>"
 
 
-def _table_method(name: str) -> Callable[..., Any]:
-    return forward(getattr(ProjectTables, name), "tables.make", scope={"method": name},
-                   then=lambda self, output: _bind_output(self._project, output))
-
-
-for _name in ("crosstab", "pivot_table", "groupby_agg", "histogram", "ols", "logit", "probit"):
-    setattr(RemoteTables, _name, _table_method(_name))
-
-
+@serves("project.outputs")
 class RemoteOutputs(_InProject):
     """``project.outputs``: the project's recorded outputs."""
 
-    list = forward(ProjectOutputs.list, "outputs.list")
-    get = forward(ProjectOutputs.get, "outputs.get", then=lambda self, output: _bind_output(self._project, output))
-
+    @documented_as("project.outputs")
     def submit(self, outputs: list[Any], *, title: str, context: dict[str, str]) -> OutputRequest:
-        """Create an output request of ``outputs`` with its context and submit it for checking, in one step."""
-        return self._project.output_requests.create(title, context=context, outputs=outputs, submit=True)
+        requests: Any = self._project.output_requests  # its methods are made by @serves
+        return requests.create(title, context=context, outputs=outputs, submit=True)
 
     def __repr__(self) -> str:
         return f"<outputs of project {self._project.id}>"
@@ -146,8 +183,6 @@ class RemoteOutputs(_InProject):
 
 def _by_number(self: _InProject, arguments: dict[str, Any]) -> dict[str, Any]:
     """Recorded outputs named by their number: the service accepts no output from a kernel, only its number."""
-    from workbench.outputs.store import output_number
-
     out = dict(arguments)
     for name in ("outputs", "add", "remove"):
         value = out.get(name)
@@ -156,48 +191,24 @@ def _by_number(self: _InProject, arguments: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@serves("project.output_requests")
 class RemoteOutputRequests(_InProject):
     """``project.output_requests``; ``OutputRequest`` objects call back here to change themselves."""
-
-    def __init__(self, project: RemoteProject) -> None:
-        super().__init__(project)
-        self.project_id = project.id
-
-    create = forward(OutputRequests.create, "requests.create", before=_by_number,
-                     then=lambda self, data: OutputRequest(self, data))
-    list = forward(OutputRequests.list, "requests.list")
-    get = forward(OutputRequests.get, "requests.get", then=lambda self, data: OutputRequest(self, data))
-    change = forward(OutputRequests.change, "requests.change", before=_by_number)
-    submit = forward(OutputRequests.submit, "requests.submit")
-    withdraw = forward(OutputRequests.withdraw, "requests.withdraw")
-    reviews = forward(OutputRequests.reviews, "requests.reviews")
 
     def __repr__(self) -> str:
         return f"<output requests of project {self._project.id}>"
 
 
+@serves("project.dp")
 class RemoteDP(_InProject):
     """``project.dp``: the service reads the data, spends the budget and records the result."""
 
-    budget = forward(ProjectDP.budget, "dp.budget")
-
+    @documented_as("project.dp")
     def explore(self, method: str, dataset: str, *args: Any, epsilon: float = 1.0, **spec: Any) -> Any:
-        """An ε slider showing the accuracy a query would have and the budget left; nothing is spent."""
-        from workbench.widgets.dp import AccuracyExplorer
-
-        return AccuracyExplorer(self, method, dataset, args, spec, epsilon)
+        return AccuracyExplorer(self, method, dataset, args, spec, epsilon)  # type: ignore[arg-type]  # same queries
 
     def __repr__(self) -> str:
         return f"<differential privacy of project {self._project.id}>"
-
-
-def _dp_method(name: str) -> Callable[..., Any]:
-    return forward(getattr(ProjectDP, name), "dp.query", scope={"method": name},
-                   then=lambda self, answer: _bind_output(self._project, answer))
-
-
-for _name in ("count", "sum", "mean", "crosstab", "histogram", "quantile"):
-    setattr(RemoteDP, _name, _dp_method(_name))
 
 
 class RemoteLinkedData:
@@ -216,12 +227,11 @@ class RemoteLinkedData:
         self._weights = data["weights"]
 
     def histogram(self) -> Any:
-        from workbench.linkage.quality import weights_figure
-
         return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
     def save(self, name: str) -> dict[str, Any]:
-        return self._project.save(self.frame, name, derived_from=list(self.sources))
+        project: Any = self._project  # its methods are made by @serves
+        return project.save(self.frame, name, derived_from=list(self.sources))
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -236,12 +246,21 @@ def _refreshed(self: RemoteProject, record: dict[str, Any]) -> RemoteProject:
     return self
 
 
-class RemoteProject(Project):
+# how a kernel rebuilds an answer that held the service's session (``Operation.answer``)
+_REBUILT: dict[str, Callable[[Any, Any], Any]] = {
+    "project": _refreshed,
+    "request": lambda self, data: OutputRequest(self, data),
+    "linked": lambda self, data: RemoteLinkedData(self, data),
+    "output": lambda self, output: _bind_output(self._project, output),
+}
+
+
+@serves("project")
+class RemoteProject(_Remote, ProjectCard):
     """A project over the service: the same record, display and methods as ``Project``."""
 
     def __init__(self, service: Service, record: dict[str, Any]) -> None:
-        self._service = service
-        self._ctx = None  # type: ignore[assignment]  # nothing here may reach a database
+        super().__init__(service)
         self._set(record)
 
     def _scope(self) -> dict[str, Any]:
@@ -250,105 +269,70 @@ class RemoteProject(Project):
     def refresh(self) -> RemoteProject:
         return _refreshed(self, self._service.call("projects.get", {"project": self.id}))
 
-    update = forward(Project.update, "project.update", then=_refreshed)
-    add_member = forward(Project.add_member, "project.add_member", then=_refreshed)
-    remove_member = forward(Project.remove_member, "project.remove_member", then=_refreshed)
-    request_access = forward(Project.request_access, "project.request_access")
-    requests = forward(Project.requests, "project.requests")
-    grants = forward(Project.grants, "project.grants")
-    load = forward(Project.load, "project.load")
-    save = forward(Project.save, "project.save")
-    datasets = forward(Project.datasets, "project.datasets")
-    read = forward(Project.read, "project.read")
-    link = forward(Project.link, "project.link", then=lambda self, data: RemoteLinkedData(self, data))
-    linkage_runs = forward(Project.linkage_runs, "project.linkage_runs")
-    linkage_run = forward(Project.linkage_run, "project.linkage_run")
-
     @property
-    def tables(self) -> RemoteTables:  # type: ignore[override]
+    def tables(self) -> RemoteTables:
         """Disclosure-checked tables and models, recorded as outputs: ``p.tables.crosstab(df, index=...)``."""
         return RemoteTables(self)
 
     @property
-    def outputs(self) -> RemoteOutputs:  # type: ignore[override]
+    def outputs(self) -> RemoteOutputs:
         """The project's recorded outputs: ``.list()``, ``.get(id)``, ``.submit(...)``."""
         return RemoteOutputs(self)
 
     @property
-    def output_requests(self) -> RemoteOutputRequests:  # type: ignore[override]
+    def output_requests(self) -> RemoteOutputRequests:
         """Requests to release outputs: ``.create(title, context=..., outputs=[...])``, ``.list()``, ``.get(id)``."""
         return RemoteOutputRequests(self)
 
     @property
-    def dp(self) -> RemoteDP:  # type: ignore[override]
+    def dp(self) -> RemoteDP:
         """Differentially private queries on granted data, charged to the budget: ``p.dp.crosstab(...)``."""
         return RemoteDP(self)
 
 
 # -- people's desks ----------------------------------------------------------------------------------------------
+@serves("access")
 class RemoteAccess(_Remote):
     """``ws.access``: your access requests and the workspace's access settings."""
 
-    mine = forward(Access.mine, "access.mine")
-    settings = forward(Access.settings, "access.settings")
 
-
+@serves("owner")
 class RemoteOwner(_Remote):
     """``ws.owner``: the data owner's desk."""
 
-    requests = forward(Owner.requests, "owner.requests")
-    decide = forward(Access.decide, "owner.decide")
-    grants = forward(Owner.grants, "owner.grants")
-    revoke = forward(Owner.revoke, "owner.revoke")
-    delegate = forward(Owner.delegate, "owner.delegate")
-    usage = forward(Owner.usage, "owner.usage")
 
-
+@serves("dp")
 class RemoteBudgets(_Remote):
     """``ws.dp``: privacy budgets, for owners, delegates and admins."""
 
-    set_budget = forward(Budgets.set_budget, "budgets.set")
-    budgets = forward(Budgets.budgets, "budgets.list")
 
-
+@serves("review")
 class RemoteReview(_Remote):
     """``ws.review``: output checking."""
 
-    queue = forward(Review.queue, "review.queue")
-    show = forward(Review.show, "review.show")
-    decide = forward(Review.decide, "review.decide")
-    conclude = forward(Review.conclude, "review.conclude")
-    release = forward(Review.release, "review.release")
-    manifest = forward(Review.manifest, "review.manifest")
-
+    @documented_as("review")
     def request(self, request_id: int) -> RequestUnderReview:
-        """One request, for a checker in a notebook: ``.show()``, ``.approve(...)``, ``.release()``."""
-        return RequestUnderReview(self, request_id)  # type: ignore[arg-type]
+        return RequestUnderReview(self, request_id)  # type: ignore[arg-type]  # the same review methods
 
 
+@serves("people")
 class RemotePeople(_Remote):
     """``ws.people``: who is who (people are managed on the service with ``workbench people``)."""
 
-    get = forward(People.get, "people.get")
-    list = forward(People.list, "people.list")
-    training = forward(People.training, "people.training")
 
-
+@serves("disclosure")
 class RemoteDisclosure(_Remote):
     """``ws.disclosure``: the workspace's disclosure-control settings."""
 
-    def settings(self) -> Any:
-        """The thresholds every table is checked against."""
-        return self._service.call("disclosure.settings", {})
-
 
 # -- the workspace -----------------------------------------------------------------------------------------------
-class RemoteWorkspace:
+@serves("workspace")
+class RemoteWorkspace(_Remote):
     """A workspace served by ``workbench serve``: ``ws.catalogue``, ``ws.project(...)``, ``ws.review``... as the
     person the token names. DataFrames travel as Arrow IPC streams."""
 
     def __init__(self, service: Service) -> None:
-        self._service = service
+        super().__init__(service)
         me = service.call("whoami", {})
         self.user: str = me["user"]
         self.roles: list[str] = list(me["roles"])
@@ -364,20 +348,13 @@ class RemoteWorkspace:
     def url(self) -> str:
         return self._service.url
 
-    def projects(self) -> Any:
-        """All projects, id first."""
-        return self._service.call("projects.list", {})
-
+    @documented_as("workspace")
     def project(self, project_id: str) -> RemoteProject:
-        """One project: purpose, mission, legal gateway, lead and members."""
         return RemoteProject(self._service, self._service.call("projects.get", {"project": project_id}))
 
-    def verify_audit(self) -> Any:
-        """Recompute the audit hash chain and report the first broken event, if any (admins)."""
-        return self._service.call("audit.verify", {})
-
+    @documented_as("workspace")
     def close(self) -> None:
-        """Nothing to release: each call is its own request."""
+        pass  # nothing to release: each call is its own request
 
     def __enter__(self) -> RemoteWorkspace:
         return self
@@ -389,4 +366,4 @@ class RemoteWorkspace:
         return f"<Workspace served at {self.url} as {self.user} ({', '.join(self.roles) or 'not registered'})>"
 
 
-__all__ = ["RemoteProject", "RemoteWorkspace"]
+__all__ = ["RemoteProject", "RemoteWorkspace", "serves"]

@@ -1,7 +1,8 @@
 """The kernel API over HTTP: each operation a remote workspace (``wb.connect(url=...)``) may ask the service for.
 
-An operation names one method of the embedded workspace (``OPERATIONS``: name → a function of the session and
-its scope, such as the project, giving that bound method). The handler binds the request's named arguments to the
+An operation names one method of the embedded workspace (``OPERATIONS``, built from the declarations in
+``workbench.operations``: name → a function of the session and its scope, such as the project, giving that bound
+method). The handler binds the request's named arguments to the
 method's own signature, calls it as the authenticated person and sends the answer back through ``workbench.wire``.
 So the policy, validation and audit are those of the embedded workspace, and an operation the table does not
 name does not exist: nothing else of the workspace, its files or its database is reachable from a kernel.
@@ -20,174 +21,46 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
 from workbench.governance.policy import VERBS, may_ever
+from workbench.operations import DP_METHODS, TABLE_METHODS, Operation
+from workbench.operations import OPERATIONS as DECLARED
 
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
 
-TABLE_METHODS = ("crosstab", "pivot_table", "groupby_agg", "histogram", "ols", "logit", "probit")
-DP_METHODS = ("count", "sum", "mean", "crosstab", "histogram", "quantile")
+def _view(ws: Workspace, view: str, scope: dict[str, Any]) -> Any:
+    """The embedded view named ``view`` (``catalogue``, ``project``, ``project.tables``...) of session ``ws``."""
+    first, *rest = view.split(".")
+    found = ws if first == "workspace" else ws.project(scope["project"]) if first == "project" else getattr(ws, first)
+    for name in rest:
+        found = getattr(found, name)
+    return found
 
 
-def _project(ws: Workspace, project: str) -> Any:
-    return ws.project(project)
+def _route(operation: Operation) -> Callable[..., Callable[..., Any]]:
+    """function(session, **scope) → the bound method that the request's other arguments are passed to; its
+    signature names the scope (the project, a family's method), which ``call`` binds first."""
+    if operation.route is not None:
+        return operation.route
 
+    def route(ws: Workspace, **scope: Any) -> Callable[..., Any]:
+        view = _view(ws, operation.view, scope)
+        if not operation.family:
+            return getattr(view, operation.method)
+        method = scope["method"]
+        if method not in operation.family:
+            raise InvalidInput(f"method: {method!r} is not one of {', '.join(operation.family)}.", field="method")
+        return getattr(view, method)
 
-def _table(ws: Workspace, project: str, method: str) -> Callable[..., Any]:
-    if method not in TABLE_METHODS:
-        raise InvalidInput(f"method: {method!r} is not one of {', '.join(TABLE_METHODS)}.", field="method")
-    return getattr(ws.project(project).tables, method)
-
-
-def _dp(ws: Workspace, project: str, method: str) -> Callable[..., Any]:
-    if method not in DP_METHODS:
-        raise InvalidInput(f"method: {method!r} is not one of {', '.join(DP_METHODS)}.", field="method")
-    return getattr(ws.project(project).dp, method)
-
-
-def _output_change(ws: Workspace, project: str, output_id: int) -> Callable[..., Any]:
-    output = ws.project(project).outputs.get(output_id)
-
-    def change(what: str, text: str) -> None:
-        if not isinstance(what, str):
-            raise InvalidInput(f"what: give 'exception' or 'comment', not {type(what).__name__}.", field="what")
-        if what == "exception":
-            output.request_exception(text)
-        elif what == "comment":
-            output.add_comment(text)
-        else:
-            raise InvalidInput(f"what: {what!r} is neither 'exception' nor 'comment'.", field="what")
-    return change
-
-
-def _whoami(ws: Workspace) -> Callable[[], dict[str, Any]]:
-    return lambda: {"user": ws.user, "roles": ws.roles}
+    keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    route.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by inspect.signature
+        [inspect.Parameter(name, keyword) for name in ("ws", *operation.scope)])
+    return route
 
 
 # name → function(session, **scope) → the bound method that the request's other arguments are passed to
-OPERATIONS: dict[str, Callable[..., Callable[..., Any]]] = {
-    "whoami": _whoami,
-    "catalogue.search": lambda ws: ws.catalogue.search,
-    "catalogue.get": lambda ws: ws.catalogue.get,
-    "catalogue.twin": lambda ws: ws.catalogue.twin,
-    "catalogue.list": lambda ws: ws.catalogue.list,
-    "catalogue.export": lambda ws: ws.catalogue.export,
-    "catalogue.departments": lambda ws: ws.catalogue.departments,
-    "catalogue.search_page": lambda ws: ws.catalogue.search_page,
-    "catalogue.facets": lambda ws: ws.catalogue.facets,
-    "catalogue.coverage": lambda ws: ws.catalogue.coverage,
-    "catalogue.register": lambda ws: ws.catalogue.register,
-    "catalogue.import_text": lambda ws: ws.catalogue.import_text,
-    "people.get": lambda ws: ws.people.get,
-    "people.list": lambda ws: ws.people.list,
-    "people.training": lambda ws: ws.people.training,
-    "projects.list": lambda ws: ws.projects,
-    "projects.get": lambda ws, project: _project(ws, project).to_dict,
-    "project.update": lambda ws, project: _project(ws, project).update,
-    "project.add_member": lambda ws, project: _project(ws, project).add_member,
-    "project.remove_member": lambda ws, project: _project(ws, project).remove_member,
-    "project.request_access": lambda ws, project: _project(ws, project).request_access,
-    "project.requests": lambda ws, project: _project(ws, project).requests,
-    "project.grants": lambda ws, project: _project(ws, project).grants,
-    "project.load": lambda ws, project: _project(ws, project).load,
-    "project.save": lambda ws, project: _project(ws, project).save,
-    "project.datasets": lambda ws, project: _project(ws, project).datasets,
-    "project.read": lambda ws, project: _project(ws, project).read,
-    "project.link": lambda ws, project: _project(ws, project).link,
-    "project.linkage_runs": lambda ws, project: _project(ws, project).linkage_runs,
-    "project.linkage_run": lambda ws, project: _project(ws, project).linkage_run,
-    "tables.make": _table,
-    "outputs.list": lambda ws, project: _project(ws, project).outputs.list,
-    "outputs.get": lambda ws, project: _project(ws, project).outputs.get,
-    "outputs.change": _output_change,
-    "requests.create": lambda ws, project: _project(ws, project).output_requests.create,
-    "requests.list": lambda ws, project: _project(ws, project).output_requests.list,
-    "requests.get": lambda ws, project: _project(ws, project).output_requests.get,
-    "requests.change": lambda ws, project: _project(ws, project).output_requests.change,
-    "requests.submit": lambda ws, project: _project(ws, project).output_requests.submit,
-    "requests.withdraw": lambda ws, project: _project(ws, project).output_requests.withdraw,
-    "requests.reviews": lambda ws, project: _project(ws, project).output_requests.reviews,
-    "dp.query": _dp,
-    "dp.budget": lambda ws, project: _project(ws, project).dp.budget,
-    "access.mine": lambda ws: ws.access.mine,
-    "access.settings": lambda ws: ws.access.settings,
-    "owner.requests": lambda ws: ws.owner.requests,
-    "owner.decide": lambda ws: ws.access.decide,
-    "owner.grants": lambda ws: ws.owner.grants,
-    "owner.revoke": lambda ws: ws.owner.revoke,
-    "owner.delegate": lambda ws: ws.owner.delegate,
-    "owner.usage": lambda ws: ws.owner.usage,
-    "budgets.set": lambda ws: ws.dp.set_budget,
-    "budgets.list": lambda ws: ws.dp.budgets,
-    "review.queue": lambda ws: ws.review.queue,
-    "review.show": lambda ws: ws.review.show,
-    "review.decide": lambda ws: ws.review.decide,
-    "review.conclude": lambda ws: ws.review.conclude,
-    "review.release": lambda ws: ws.review.release,
-    "review.manifest": lambda ws: ws.review.manifest,
-    "disclosure.settings": lambda ws: ws.disclosure.settings,
-    "audit.verify": lambda ws: ws.verify_audit,
-}
-
-
+OPERATIONS: dict[str, Callable[..., Callable[..., Any]]] = {name: _route(op) for name, op in DECLARED.items()}
 # operation → the policy actions it performs (any one of them may be what a call needs); () for none
-POLICY_ACTIONS: dict[str, tuple[str, ...]] = {
-    "whoami": (),
-    **{name: ("catalogue.read",) for name in (
-        "catalogue.search", "catalogue.get", "catalogue.twin", "catalogue.list", "catalogue.departments",
-        "catalogue.search_page", "catalogue.facets", "catalogue.coverage")},
-    "catalogue.export": ("catalogue.export",),
-    "catalogue.register": ("catalogue.register", "catalogue.update"),
-    "catalogue.import_text": ("catalogue.register_reference", "catalogue.register", "catalogue.update"),
-    "people.get": ("people.read",),
-    "people.list": ("people.read",),
-    "people.training": ("people.read",),
-    "projects.list": ("projects.read",),
-    "projects.get": ("projects.read",),
-    "project.update": ("projects.manage",),
-    "project.add_member": ("projects.manage",),
-    "project.remove_member": ("projects.manage",),
-    "project.request_access": ("access.request",),
-    "project.requests": ("projects.read",),
-    "project.grants": ("projects.read",),
-    "project.load": ("data.load",),
-    "project.save": ("data.save",),
-    "project.datasets": ("data.read_saved",),
-    "project.read": ("data.read_saved",),
-    "project.link": ("data.link",),
-    "project.linkage_runs": ("data.read_saved",),
-    "project.linkage_run": ("data.read_saved",),
-    "tables.make": ("outputs.create",),
-    "outputs.list": ("outputs.read",),
-    "outputs.get": ("outputs.read",),
-    "outputs.change": ("outputs.update",),
-    "requests.create": ("requests.create",),
-    "requests.list": ("requests.read",),
-    "requests.get": ("requests.read",),
-    "requests.change": ("requests.update",),
-    "requests.submit": ("requests.update",),
-    "requests.withdraw": ("requests.update",),
-    "requests.reviews": ("requests.read",),
-    "dp.query": ("dp.query",),
-    "dp.budget": ("dp.budget.read",),
-    "access.mine": ("access.list_mine",),
-    "access.settings": ("settings.read",),
-    "owner.requests": ("access.list_to_decide",),
-    "owner.decide": ("access.decide",),
-    "owner.grants": ("projects.read",),
-    "owner.revoke": ("access.revoke",),
-    "owner.delegate": ("access.delegate",),
-    "owner.usage": ("owner.usage",),
-    "budgets.set": ("dp.budget.set",),
-    "budgets.list": ("dp.budget.set",),
-    "review.queue": ("review.queue",),
-    "review.show": ("review.read",),
-    "review.decide": ("review.decide",),
-    "review.conclude": ("review.conclude",),
-    "review.release": ("review.release",),
-    "review.manifest": ("review.read", "review.release"),
-    "disclosure.settings": ("settings.read",),
-    "audit.verify": ("audit.verify",),
-}
+POLICY_ACTIONS: dict[str, tuple[str, ...]] = {name: op.policy for name, op in DECLARED.items()}
 CALL = "kernel.call"  # the audit action of a call to no operation
 
 
@@ -248,20 +121,16 @@ def call(ws: Workspace, name: str, arguments: Any) -> Any:
             raise InvalidInput(f"{key}: expected a name or number, got {type(value).__name__}.", field=key)
     method = factory(ws, **scope)
     bound = _bind(name, method, rest, "it")
-    return _plain(method(*bound.args, **bound.kwargs))
+    return _plain(name, method(*bound.args, **bound.kwargs))
 
 
-def _plain(result: Any) -> Any:
-    """Service objects that hold the session (a request, a linkage) as the data the kernel rebuilds them from."""
-    from workbench.governance.projects import Project
-    from workbench.linkage.service import LinkedData
-    from workbench.outputs.requests import OutputRequest
-
-    if isinstance(result, Project):
+def _plain(name: str, result: Any) -> Any:
+    """An answer that holds the session (a project, an output request, a linkage) as the data the kernel rebuilds
+    it from (``Operation.answer``)."""
+    answer = DECLARED[name].answer
+    if answer in ("project", "request"):
         return result.to_dict()
-    if isinstance(result, OutputRequest):
-        return result.to_dict()
-    if isinstance(result, LinkedData):
+    if answer == "linked":
         return {"project_id": result.project_id, "run_id": result.run_id, "frame": result.frame,
                 "quality": result.quality, "params": result.params, "threshold": result.threshold,
                 "sources": result.sources, "weights": result._weights}
