@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from workbench.governance.people import People
     from workbench.governance.projects import Project
     from workbench.governance.tokens import Tokens
-    from workbench.outputs.review import Review
     from workbench.widgets.catalogue import NotebookCatalogue
+    from workbench.widgets.review import NotebookReview
 
 SECRETS_FILE = "secrets.json"
 MARKER_FILE = "workspace.json"
@@ -178,11 +178,11 @@ class Workspace:
         return self._service("disclosure", Disclosure)
 
     @property
-    def review(self) -> Review:
+    def review(self) -> NotebookReview:
         """Output checking: ``ws.review.queue()``, ``.show(id)``, ``.decide(...)``, ``.release(id)``, ``.widget()``."""
-        from workbench.outputs.review import Review
+        from workbench.widgets.review import NotebookReview
 
-        return self._service("review", Review)
+        return self._service("review", NotebookReview)
 
     @property
     def dp(self) -> Any:

@@ -23,7 +23,8 @@ from workbench.governance.conditions import (
     schema_roles,
 )
 from workbench.ids import check_dataset_id
-from workbench.outputs.store import SOURCES_ATTR
+
+SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
 
 if TYPE_CHECKING:
     import pandas as pd

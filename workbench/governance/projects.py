@@ -134,10 +134,11 @@ class Project:
              threshold: float | None = None, progress: bool | None = None) -> LinkedData:
         """Link two granted datasets inside the workbench: the linkage reads the columns owners granted for
         linkage; the project receives a link key, match weights and its own granted columns. Recorded, audited."""
+        from workbench.demo.material import DemoMaterial
         from workbench.linkage.service import GovernedLinkage
 
-        return GovernedLinkage(self._ctx, self.id).link(left, right, spec=spec, engine=engine, threshold=threshold,
-                                                        progress=progress)
+        linkage = GovernedLinkage(self._ctx, self.id, truth=DemoMaterial(self._ctx))
+        return linkage.link(left, right, spec=spec, engine=engine, threshold=threshold, progress=progress)
 
     def linkage_runs(self) -> pd.DataFrame:
         """The project's linkage runs: datasets, engine, threshold, counts and quality."""

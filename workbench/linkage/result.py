@@ -199,19 +199,6 @@ class LinkageResult:
 
         return histogram(self)
 
-    def review(self, n: int = 20) -> Any:
-        """A clerical-review widget: the ``n`` pairs nearest the threshold side by side; decisions set it."""
-        from workbench.linkage.review import ClericalReview
-
-        return ClericalReview(self, n=n)
-
-    def explore_threshold(self, truth: Any = None) -> Any:
-        """A threshold slider over the match-weight histogram: matches, expected precision (and with ``truth``,
-        precision and recall) at each setting; ``.result()`` gives this result decided there."""
-        from workbench.widgets.linkage import ThresholdExplorer
-
-        return ThresholdExplorer(self, truth)
-
     def _repr_html_(self) -> str:
         from html import escape
 

@@ -19,7 +19,6 @@ from workbench.governance.conditions import (
     pseudonymised_columns,
     schema_roles,
 )
-from workbench.governance.policy import decide
 from workbench.validation import check_flag
 
 if TYPE_CHECKING:
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from workbench.context import Context
     from workbench.linkage.result import LinkageResult
     from workbench.linkage.spec import LinkageSpec
+    from workbench.linkage.truth import TruthSource
 
 RUN_COLUMNS = ["id", "left_dataset", "right_dataset", "engine", "threshold", "counts", "quality", "columns",
                "created_by", "created_at"]
@@ -63,9 +63,10 @@ def _suffix(dataset_id: str) -> str:
 class GovernedLinkage:
     """Linkage of catalogue datasets for one project (``project.link``) and the record of its runs."""
 
-    def __init__(self, ctx: Context, project_id: str) -> None:
+    def __init__(self, ctx: Context, project_id: str, truth: TruthSource | None = None) -> None:
         self._ctx = ctx
         self.project_id = project_id
+        self._truth = truth
 
     def _key(self) -> bytes:
         from workbench.governance.pseudonyms import project_key
@@ -152,7 +153,7 @@ class GovernedLinkage:
                 "read_for_linkage": {i["dataset"]: [c for c in (f.left if n == 0 else f.right for f in spec.fields)]
                                      for n, i in enumerate(items)},
                 "truth_read": truth is not None})
-        from workbench.outputs.store import SOURCES_ATTR
+        from workbench.governance.project_data import SOURCES_ATTR
 
         frame.attrs[SOURCES_ATTR] = [d["id"] for d in datasets]
         return LinkedData(self._ctx, self.project_id, run_id, frame, result, quality,
@@ -193,21 +194,16 @@ class GovernedLinkage:
 
     def _truth_quality(self, result: LinkageResult, datasets: list[dict[str, Any]],
                        paths: list[Any]) -> dict[str, Any] | None:
-        """Precision, recall and F1 against the demo's truth, when it exists and the caller may read it (read
-        through ``ws.demo.truth``, so each read is audited)."""
+        """Precision, recall and F1 against the truth, when the project was given a source of it (the demo's)
+        and the caller may read it there (each read audited by the source)."""
         import numpy as np
         import pyarrow.parquet as pq
 
-        from workbench.demo import DemoMaterial
-
-        if not decide(self._ctx.actor, "demo.truth.read", {}):
-            return None
-        material = DemoMaterial(self._ctx)
-        if not all(d["id"] in material.available() for d in datasets):
+        if self._truth is None or not self._truth.readable([d["id"] for d in datasets]):
             return None
         persons = []
         for d, path in zip(datasets, paths, strict=True):
-            truth = material.truth(d["id"])
+            truth = self._truth.truth(d["id"])
             key = truth.columns[0]
             ids = pq.read_table(path, columns=[key]).column(0).to_pandas()
             persons.append(ids.map(truth.set_index(key)["person_id"]).to_numpy())

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from workbench import __version__, audit
+from workbench import audit
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.outputs.requests import (
     CHECKING,
@@ -27,6 +27,7 @@ from workbench.outputs.requests import (
     request_row,
     review_counts,
 )
+from workbench.version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -317,12 +318,6 @@ class Review:
     def request(self, request_id: int) -> RequestUnderReview:
         """A handle for one request: ``.show()``, ``.approve(output_id, comment=...)``, ``.conclude(...)``..."""
         return RequestUnderReview(self, request_id)
-
-    def widget(self) -> Any:
-        """The notebook review widget: queue, request detail, decisions with comments, release."""
-        from workbench.widgets.review import ReviewWidget
-
-        return ReviewWidget(self)
 
     # -- internals -----------------------------------------------------------------------------------------
     @staticmethod

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 
 ATTACHMENTS = "files"  # an output's own files (a figure's HTML and PNG, a custom file) inside its folder
 LIST_COLUMNS = ["id", "name", "kind", "method", "status", "exception", "sources", "created_by", "created_at"]
-SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
 
 
 def uid(project_id: str, output_id: int) -> str:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
-from workbench.outputs.store import SOURCES_ATTR, ProjectOutputs
+from workbench.governance.project_data import SOURCES_ATTR
+from workbench.outputs.store import ProjectOutputs
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
