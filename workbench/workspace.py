@@ -201,7 +201,7 @@ class Workspace:
     @property
     def demo(self) -> Any:
         """The demo's restricted material (linkage truth) for admins and trainers."""
-        from workbench.demo import DemoMaterial
+        from workbench.demo.material import DemoMaterial
 
         return self._service("demo", DemoMaterial)
 

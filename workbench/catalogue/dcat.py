@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import rdflib
+
 from workbench.catalogue.model import URI, ClassDef, MetadataInvalid, Slot, schema, validate
 from workbench.errors import InvalidInput
 
@@ -23,8 +25,6 @@ CATALOGUE_TITLE = "Workbench catalogue"
 
 
 def _rdf():
-    import rdflib
-
     return rdflib
 
 

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
 
     from workbench.context import Context
     from workbench.linkage.service import LinkedData
-    from workbench.outputs.requests import OutputRequests
-    from workbench.outputs.store import ProjectOutputs
+    from workbench.outputs.requests import OutputRequests, SubmittableOutputs
     from workbench.outputs.tables import ProjectTables
     from workbench.widgets.dp import NotebookDP
 
@@ -161,11 +160,11 @@ class Project:
         return ProjectTables(self._ctx, self.id)
 
     @property
-    def outputs(self) -> ProjectOutputs:
-        """The project's recorded outputs: ``.list()``, ``.get(id)``, ``.to_results_json(folder)``."""
-        from workbench.outputs.store import ProjectOutputs
+    def outputs(self) -> SubmittableOutputs:
+        """The project's recorded outputs: ``.list()``, ``.get(id)``, ``.to_results_json(folder)``, ``.submit(...)``."""
+        from workbench.outputs.requests import SubmittableOutputs
 
-        return ProjectOutputs(self._ctx, self.id)
+        return SubmittableOutputs(self._ctx, self.id)
 
     @property
     def output_requests(self) -> OutputRequests:

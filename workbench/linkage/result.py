@@ -8,6 +8,7 @@ table; ``.report()`` a summary; ``.evaluate(truth)``, ``.histogram()`` and ``.re
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
@@ -200,8 +201,6 @@ class LinkageResult:
         return histogram(self)
 
     def _repr_html_(self) -> str:
-        from html import escape
-
         from workbench.linkage.quality import weights_html
 
         shown = ("engine", "left_records", "right_records", "candidate_pairs", "matches", "threshold",
@@ -233,8 +232,6 @@ class LinkageReport:
         return {**self.summary, "params": self.params.to_dict("records")}
 
     def _repr_html_(self) -> str:
-        from html import escape
-
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.summary.items())
         return f"<div><h4>Linkage</h4><table>{rows}</table><h4>Parameters</h4>{self.params.to_html(index=False)}</div>"
 

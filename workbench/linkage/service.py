@@ -7,9 +7,17 @@ link key and the match weights. Each run (spec, engine, parameters, threshold, q
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from html import escape
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import insert, select
+
 from workbench import audit
+from workbench.db.schema import data_loads, grants, linkage_runs
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.access import grant_state
 from workbench.governance.conditions import (
@@ -17,12 +25,17 @@ from workbench.governance.conditions import (
     project_facts,
     project_row,
     pseudonymised_columns,
+    require_in_project,
     schema_roles,
 )
-from workbench.validation import check_flag
+from workbench.governance.project_data import SOURCES_ATTR, ProjectData
+from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
+from workbench.linkage.link import ENGINES, link
+from workbench.linkage.quality import weights_figure, weights_html
+from workbench.linkage.spec import check_spec, infer_spec
+from workbench.validation import check_flag, check_number
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
@@ -37,10 +50,6 @@ LINK_COLUMNS = ["link_key", "match_weight", "match_probability"]
 
 def _grant_facts(conn: Connection, project_id: str, dataset: dict[str, Any]) -> dict[str, Any]:
     """Columns granted to the project now, columns granted for linkage, and why no grant is current."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import grants
-
     rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
                                              & (grants.c.dataset_id == dataset["id"]))).mappings().all()
     current = [g for g in rows if grant_state(g, date.today()) == "current"]
@@ -69,16 +78,12 @@ class GovernedLinkage:
         self._truth = truth
 
     def _key(self) -> bytes:
-        from workbench.governance.pseudonyms import project_key
-
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
     def link(self, left_id: str, right_id: str, *, spec: LinkageSpec | dict | None = None,
              engine: str = "recordlinkage", threshold: float | None = None,
              progress: bool | None = None) -> LinkedData:
         """Link two granted datasets; returns the project's linked frame and the run's record."""
-        from workbench.linkage.link import ENGINES
-
         resource = f"datasets {left_id} and {right_id} in project {self.project_id}"
         me = self._ctx.actor.username
         try:
@@ -108,13 +113,6 @@ class GovernedLinkage:
 
     def _run(self, resource: str, datasets: list[dict[str, Any]], items: list[dict[str, Any]], spec: Any,
              engine: str, threshold: float | None, progress: bool | None) -> LinkedData:
-        import pyarrow.parquet as pq
-        from sqlalchemy import insert
-
-        from workbench.db.schema import data_loads, linkage_runs
-        from workbench.linkage.link import link
-        from workbench.linkage.spec import check_spec, infer_spec
-
         me = self._ctx.actor.username
         paths = [self._ctx.vault.dataset_path(d["id"]) for d in datasets]
         for d, path in zip(datasets, paths, strict=True):
@@ -153,7 +151,6 @@ class GovernedLinkage:
                 "read_for_linkage": {i["dataset"]: [c for c in (f.left if n == 0 else f.right for f in spec.fields)]
                                      for n, i in enumerate(items)},
                 "truth_read": truth is not None})
-        from workbench.governance.project_data import SOURCES_ATTR
 
         frame.attrs[SOURCES_ATTR] = [d["id"] for d in datasets]
         return LinkedData(self._ctx, self.project_id, run_id, frame, result, quality,
@@ -163,12 +160,6 @@ class GovernedLinkage:
                        paths: list[Any]) -> tuple[pd.DataFrame, list[str]]:
         """Link key, weights and each side's granted columns (direct and record identifiers as the project's
         pseudonyms)."""
-        import numpy as np
-        import pandas as pd
-        import pyarrow as pa
-
-        from workbench.governance.pseudonyms import pseudonymise, read_governed
-
         keep = result._accepted()
         order = np.argsort(-result.weight[keep], kind="stable")
         rows = [result.li[keep][order], result.ri[keep][order]]
@@ -196,9 +187,6 @@ class GovernedLinkage:
                        paths: list[Any]) -> dict[str, Any] | None:
         """Precision, recall and F1 against the truth, when the project was given a source of it (the demo's)
         and the caller may read it there (each read audited by the source)."""
-        import numpy as np
-        import pyarrow.parquet as pq
-
         if self._truth is None or not self._truth.readable([d["id"] for d in datasets]):
             return None
         persons = []
@@ -221,12 +209,6 @@ class GovernedLinkage:
 
     def runs(self) -> pd.DataFrame:
         """The project's linkage runs, newest last (members of the project)."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import linkage_runs
-        from workbench.governance.conditions import require_in_project
-
         require_in_project(self._ctx, "data.read_saved", f"linkage runs of project {self.project_id}",
                            self.project_id)
         with self._ctx.db.read() as conn:
@@ -236,12 +218,6 @@ class GovernedLinkage:
 
     def run(self, run_id: int) -> dict[str, Any]:
         """One run in full: spec, parameters (m/u), threshold, quality and counts."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import linkage_runs
-        from workbench.governance.conditions import require_in_project
-        from workbench.validation import check_number
-
         resource = f"linkage run {run_id} of project {self.project_id}"
         require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
         try:
@@ -268,8 +244,6 @@ def returned_by_dataset(columns: list[str], datasets: list[dict[str, Any]],
 
 
 def _jsonable(value: Any) -> Any:
-    import numpy as np
-
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -297,14 +271,10 @@ class LinkedData:
 
     def histogram(self) -> Any:
         """Plotly histogram of the candidate pairs' match weights with the threshold (no record-level data)."""
-        from workbench.linkage.quality import weights_figure
-
         return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
     def save(self, name: str) -> dict[str, Any]:
         """Save the linked frame in the project, derived from both datasets."""
-        from workbench.governance.project_data import ProjectData
-
         return ProjectData(self._ctx, self.project_id).save(self.frame, name, derived_from=list(self.sources))
 
     def __len__(self) -> int:
@@ -315,10 +285,6 @@ class LinkedData:
                 f" at match weight {self.threshold:.2f}>")
 
     def _repr_html_(self) -> str:
-        from html import escape
-
-        from workbench.linkage.quality import weights_html
-
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.quality.items())
         return (f"<div><h4>Linkage run {self.run_id}</h4><table>{rows}</table>"
                 f"{weights_html(self._weights, self.threshold)}{self.frame.head(10).to_html(index=False)}</div>")

@@ -18,10 +18,13 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
 
+import workbench.errors as errors
+from workbench.config import USERNAME_PATTERN
 from workbench.errors import (
     AccessDenied,
     BudgetExceeded,
@@ -55,8 +58,6 @@ DEFAULT_KERNEL_BODY_BYTES = 64 * 1024 * 1024  # DataFrames sent to the service c
 
 def error_name(error: WorkbenchError) -> str:
     """The public class of an error (what a remote kernel raises again): the nearest one in workbench.errors."""
-    import workbench.errors as errors
-
     return next(kind.__name__ for kind in type(error).__mro__ if getattr(errors, kind.__name__, None) is kind)
 
 
@@ -194,8 +195,6 @@ class WorkbenchHandler(APIHandler):
         return self.settings["workbench"]
 
     def username(self) -> str:
-        from workbench.config import USERNAME_PATTERN
-
         name = (self.current_user.username or "").strip().lower()
         if not USERNAME_PATTERN.match(name):
             raise AccessDenied(
@@ -614,8 +613,6 @@ class KernelCallHandler(WorkbenchHandler):
         session = self._session
 
         def work() -> tuple[str, bytes]:
-            import pandas as pd
-
             try:
                 result = call(session, operation, wire.loads_request(self.body or b"{}"))
             except WorkbenchError as error:  # every refusal of a token holder is audited, once

@@ -7,7 +7,11 @@ import html
 from dataclasses import fields
 from typing import Any
 
+import numpy as np
+
+from workbench.linkage.quality import weights_figure
 from workbench.linkage.result import LinkageResult
+from workbench.widgets.catalogue_browser import _in_kernel
 from workbench.widgets.clerical_review import ClericalReview
 
 
@@ -33,10 +37,6 @@ class ThresholdExplorer:
 
     def __init__(self, result: LinkageResult, truth: Any = None) -> None:
         import ipywidgets as w
-        import numpy as np
-
-        from workbench.linkage.quality import weights_figure
-        from workbench.widgets.catalogue_browser import _in_kernel
 
         self._result, self._truth = result, truth
         weights = result.weight[result.assigned]

@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.outputs.review import Review, output_html
+from workbench.outputs.review import Review, output_html, request_released_html
 
 
 class NotebookReview(Review):
@@ -86,8 +86,6 @@ class ReviewWidget:
 
     def show(self, request_id: int) -> None:
         """Show one request: its context, what a release of it holds, and its outputs with decision controls."""
-        from workbench.outputs.review import request_released_html
-
         detail = self._attempt(self._review.show, request_id)
         if detail is None:
             return
