@@ -18,7 +18,6 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
@@ -613,6 +612,8 @@ class KernelCallHandler(WorkbenchHandler):
         session = self._session
 
         def work() -> tuple[str, bytes]:
+            import pandas as pd  # the extension loads in every Jupyter server; pandas when a kernel call runs
+
             try:
                 result = call(session, operation, wire.loads_request(self.body or b"{}"))
             except WorkbenchError as error:  # every refusal of a token holder is audited, once

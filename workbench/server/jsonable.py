@@ -11,9 +11,6 @@ import math
 from datetime import date, datetime, time
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 
 def jsonable(value: Any) -> Any:
     """``value`` as something ``json.dumps`` writes faithfully (no NaN, no numpy, no dates)."""
@@ -36,6 +33,9 @@ def jsonable(value: Any) -> Any:
 
 def _from_data_library(value: Any) -> Any:
     """pandas and numpy values (imported only when such a value arrives)."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, pd.DataFrame):
         return records(value)
     if isinstance(value, pd.Series):
