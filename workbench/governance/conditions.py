@@ -136,6 +136,12 @@ def pseudonymised_columns(roles: dict[str, str], columns: list[str]) -> list[str
     return [c for c in columns if roles.get(c) in PSEUDONYMISED_ROLES]
 
 
+def identifier_columns(conn: Connection, dataset_id: str) -> list[str]:
+    """The columns of a catalogue dataset that leave the vault only as pseudonyms."""
+    roles = schema_roles(dataset_row(conn, dataset_id)["record"])
+    return pseudonymised_columns(roles, list(roles))
+
+
 def check_columns(columns: Any, known: dict[str, str], dataset_id: str) -> list[str] | None:
     """A list of distinct known column names (or None for all); refuse anything else naming the culprits."""
     if columns is None:

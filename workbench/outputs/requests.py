@@ -30,14 +30,7 @@ from workbench.db.schema import output_reviews as reviews
 from workbench.db.schema import outputs
 from workbench.db.schema import outputs as outputs_t
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
-from workbench.governance.conditions import (
-    dataset_row,
-    project_facts,
-    project_row,
-    pseudonymised_columns,
-    require_in_project,
-    schema_roles,
-)
+from workbench.governance.conditions import identifier_columns, project_facts, project_row, require_in_project
 from workbench.outputs.checks import refusals, screen_text
 from workbench.outputs.files import FIGURE_JSON
 from workbench.outputs.lifecycle import (
@@ -290,10 +283,7 @@ class OutputRequests:
             output = store._load(conn, output_id)  # NotFound for another project's output; checksum verified
             row = conn.execute(select(outputs.c.name, outputs.c.sources, outputs.c.derived_from)
                                .where(outputs.c.id == output_id)).first()
-            identifiers = set()
-            for dataset_id in row.sources:
-                roles = schema_roles(dataset_row(conn, dataset_id)["record"])
-                identifiers.update(pseudonymised_columns(roles, list(roles)))
+            identifiers = {c for dataset_id in row.sources for c in identifier_columns(conn, dataset_id)}
             paths = attachments_of(store.folder(output_id))
             files = [(p.name, p.stat().st_size) for p in paths]
             contents = {p.name: p.read_bytes() for p in paths if p.name == FIGURE_JSON}
