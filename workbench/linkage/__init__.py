@@ -29,4 +29,5 @@ def link(*args: Any, **options: Any) -> NotebookLinkageResult:
 
     return NotebookLinkageResult.of(_engine.link(*args, **options))
 
+
 __all__ = ["ENGINES", "KINDS", "LEVELS", "Field", "LinkageSpec", "infer_spec", "link"]
