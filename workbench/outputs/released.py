@@ -214,8 +214,6 @@ def label_text(value: Any) -> str:
     """A label as the text screen reads it. Numbers made from data (a histogram's bin edges) are read by their
     whole part, so that the decimals of ``977.4523456789`` are not taken for a record number, while a whole
     number used as a label (``9434765919``) is read in full."""
-
-
     if isinstance(value, pd.Interval):
         return f"{label_text(value.left)} to {label_text(value.right)}"
     if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
