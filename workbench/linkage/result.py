@@ -11,11 +11,13 @@ from dataclasses import dataclass, field, replace
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from workbench.errors import InvalidInput
+from workbench.linkage.quality import evaluate, histogram, pr_curve, weights_html
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
 
     from workbench.linkage.fellegi_sunter import Model
     from workbench.linkage.spec import LinkageSpec
@@ -29,8 +31,6 @@ def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray
     Done in rounds: every pair that is the best of both its records is kept, pairs sharing a record with a kept
     one are dropped, repeat. This is the greedy result, computed with a few sorts instead of a Python loop.
     """
-    import numpy as np
-
     keep = np.zeros(li.size, dtype=bool)
     active = np.flatnonzero(weight >= ASSIGNABLE_WEIGHT)
     active = active[np.argsort(-weight[active], kind="stable")]
@@ -56,8 +56,6 @@ def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray
 def choose_threshold(weight: np.ndarray, probability: np.ndarray) -> float:
     """The match weight that maximises the model's expected F1 (expected true links among those accepted over
     the accepted plus the expected number of matches)."""
-    import numpy as np
-
     if weight.size == 0:
         return 0.0
     order = np.argsort(-weight, kind="stable")
@@ -98,8 +96,6 @@ class LinkageResult:
     @property
     def pairs(self) -> pd.DataFrame:
         """Every candidate pair: ids, the level of each field, match weight and probability (best first)."""
-        import pandas as pd
-
         left_id, right_id = self._ids()
         frame = pd.DataFrame({"left_id": left_id, "right_id": right_id})
         for j, f in enumerate(self.spec.fields):
@@ -116,8 +112,6 @@ class LinkageResult:
     def matches(self) -> pd.DataFrame:
         """Pairs at or above the threshold: left_id, right_id, match_weight, match_probability (one-to-one for two
         tables; for one table each pair also carries the cluster_id of its records)."""
-        import pandas as pd
-
         keep = self._accepted()
         left_id, right_id = self._ids()
         frame = pd.DataFrame({"left_id": left_id[keep], "right_id": right_id[keep],
@@ -130,8 +124,6 @@ class LinkageResult:
     @property
     def clusters(self) -> pd.Series:
         """Deduplication: a cluster id per record (records linked directly or through others share one)."""
-        import numpy as np
-        import pandas as pd
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -158,8 +150,6 @@ class LinkageResult:
     # -- quality --------------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """Counts, threshold and the model's own estimate of how many records matched."""
-        import numpy as np
-
         keep = self._accepted()
         n_left = len(self.left)
         n_right = n_left if self.dedupe else len(self.right)  # type: ignore[arg-type]
@@ -184,25 +174,17 @@ class LinkageResult:
     def evaluate(self, truth: Any) -> dict[str, float]:
         """Precision, recall and F1 of the matches against true pairs (a frame of left_id, right_id or a
         MultiIndex of id pairs)."""
-        from workbench.linkage.quality import evaluate
-
         return evaluate(self, truth)
 
     def pr_curve(self, truth: Any) -> pd.DataFrame:
         """Precision and recall at every threshold, against true pairs."""
-        from workbench.linkage.quality import pr_curve
-
         return pr_curve(self, truth)
 
     def histogram(self) -> Any:
         """A plotly histogram of match weights with the threshold marked."""
-        from workbench.linkage.quality import histogram
-
         return histogram(self)
 
     def _repr_html_(self) -> str:
-        from workbench.linkage.quality import weights_html
-
         shown = ("engine", "left_records", "right_records", "candidate_pairs", "matches", "threshold",
                  "estimated_match_rate", "expected_precision")
         summary = self.summary()
