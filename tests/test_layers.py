@@ -22,7 +22,8 @@ LAYERS: dict[str, list[str]] = {
     # what people and other programs call: the kernel API facade, notebook views, REST handlers, the CLI, the
     # remote client, and the demo's builder (a client that plays its people through the public API)
     "interfaces": [
-        "workbench", "workbench.__main__", "workbench.workspace", "workbench.project", "workbench.wire",
+        "workbench", "workbench.__main__", "workbench.workspace", "workbench.project", "workbench.operations",
+        "workbench.wire",
         "workbench.cli", "workbench.cli.*", "workbench.cli_*", "workbench.remote", "workbench.remote.*",
         "workbench.server", "workbench.server.*", "workbench.widgets", "workbench.widgets.*",
         "workbench.demo", "workbench.demo.build", "workbench.demo.world", "workbench.demo._world_*",
