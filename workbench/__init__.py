@@ -20,12 +20,11 @@ from workbench.errors import (
     NotFound,
     WorkbenchError,
 )
+from workbench.version import __version__
 
 if TYPE_CHECKING:
     from workbench.remote.workspace import RemoteWorkspace
     from workbench.workspace import Workspace
-
-__version__ = "0.1.0"
 
 
 def connect(home: Any = None, *, database_url: str | None = None, create: bool = True, url: str | None = None,

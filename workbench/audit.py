@@ -13,9 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert, select
+
+from workbench.db.schema import audit_events
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -42,10 +48,7 @@ def _digest(prev: str, at: datetime, actor: str, action: str, resource: str, out
 def append(conn: Connection, actor: str, action: str, resource: str, *, outcome: str = "ok",
            detail: dict[str, Any] | None = None) -> int:
     """Append one event in the caller's (write) transaction; returns its sequence number."""
-    from sqlalchemy import insert, select
-
-    from workbench.db.schema import audit_events as t
-
+    t = audit_events
     detail = json.loads(json.dumps(detail or {}, default=str))  # exactly what the JSON column will return
     # a resource named from what someone sent (a refused call's junk) is cut to fit: the event is still written
     # (and without NUL characters, which PostgreSQL text cannot hold)
@@ -72,9 +75,6 @@ class Anchor:
         self.path = path
 
     def record(self, seq: int, digest: str) -> None:
-        import os
-        import uuid
-
         current = self.read()
         if current is not None and current[0] >= seq:
             return
@@ -101,10 +101,7 @@ class ChainCheck:
 def verify(conn: Connection, anchor: Anchor | None = None) -> ChainCheck:
     """Recompute the chain; report the first event whose link or content does not match, or that the log
     no longer reaches the event recorded by ``anchor``."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import audit_events as t
-
+    t = audit_events
     prev = GENESIS
     count = last = 0
     head = anchor.read() if anchor is not None else None

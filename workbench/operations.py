@@ -31,11 +31,11 @@ VIEWS: dict[str, str] = {
     "access": "workbench.governance.access:Access",
     "owner": "workbench.governance.access:Owner",
     "dp": "workbench.dp.budgets:Budgets",
-    "review": "workbench.outputs.review:Review",
+    "review": "workbench.widgets.review:NotebookReview",
     "disclosure": "workbench.disclosure.service:Disclosure",
     "project": "workbench.project:Project",
     "project.tables": "workbench.outputs.tables:ProjectTables",
-    "project.outputs": "workbench.outputs.store:ProjectOutputs",
+    "project.outputs": "workbench.outputs.requests:SubmittableOutputs",
     "project.output_requests": "workbench.outputs.requests:OutputRequests",
     "project.dp": "workbench.widgets.dp:NotebookDP",
 }

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from workbench.demo.material import DemoMaterial
 from workbench.errors import WorkbenchError
 from workbench.governance.access import Access
 from workbench.governance.project_data import ProjectData
 from workbench.governance.projects import Projects
 from workbench.linkage.service import GovernedLinkage
-from workbench.outputs.requests import OutputRequests
+from workbench.outputs.requests import OutputRequests, SubmittableOutputs
 from workbench.outputs.store import ProjectOutputs
 from workbench.outputs.tables import ProjectTables
 from workbench.widgets.dp import NotebookDP
@@ -158,8 +159,8 @@ class Project(ProjectCard):
              threshold: float | None = None, progress: bool | None = None) -> LinkedData:
         """Link two granted datasets inside the workbench: the linkage reads the columns owners granted for
         linkage; the project receives a link key, match weights and its own granted columns. Recorded, audited."""
-        return GovernedLinkage(self._ctx, self.id).link(left, right, spec=spec, engine=engine, threshold=threshold,
-                                                        progress=progress)
+        linkage = GovernedLinkage(self._ctx, self.id, truth=DemoMaterial(self._ctx))
+        return linkage.link(left, right, spec=spec, engine=engine, threshold=threshold, progress=progress)
 
     def linkage_runs(self) -> pd.DataFrame:
         """The project's linkage runs: datasets, engine, threshold, counts and quality."""
@@ -176,9 +177,9 @@ class Project(ProjectCard):
         return ProjectTables(self._ctx, self.id)
 
     @property
-    def outputs(self) -> ProjectOutputs:
+    def outputs(self) -> SubmittableOutputs:
         """The project's recorded outputs: ``.list()``, ``.get(id)``, ``.to_results_json(folder)``."""
-        return ProjectOutputs(self._ctx, self.id)
+        return SubmittableOutputs(self._ctx, self.id)
 
     @property
     def output_requests(self) -> OutputRequests:

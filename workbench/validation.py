@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from workbench.config import USERNAME_PATTERN
 from workbench.errors import InvalidInput
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -60,8 +61,6 @@ def check_number(value: Any, field: str, what: str = "a record number") -> int:
 
 def check_username(value: Any, field: str = "username") -> str:
     """A well-formed user name, else refuse naming the field."""
-    from workbench.config import USERNAME_PATTERN
-
     if not isinstance(value, str) or not USERNAME_PATTERN.match(value):
         raise InvalidInput(f"{field}: {value!r} is not a valid user name (2–63 characters: lower-case letters, digits, "
                            "'.', '_' or '-', starting with a letter).", field=field)

@@ -12,14 +12,13 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from workbench.errors import InvalidInput, NotFound
 from workbench.ids import check_dataset_id, check_project_id
-
-if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
 
 RESTRICTED_AREAS = ("truth",)
 
@@ -58,8 +57,6 @@ class Vault:
         return self.dataset_path(dataset_id).exists()
 
     def read(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-        import pandas as pd
-
         if not path.exists():
             raise NotFound(f"No data is stored for {path.stem!r} in this workspace's vault.")
         return pd.read_parquet(path, columns=columns)
@@ -75,9 +72,6 @@ class Vault:
     @contextmanager
     def staged(self, path: Path, data: pd.DataFrame | pa.Table) -> Iterator[Path]:
         """Write ``data`` beside ``path``; move it into place if the block succeeds, else delete it."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
         table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")

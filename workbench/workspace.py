@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from workbench.governance.people import People
     from workbench.governance.projects import Projects
     from workbench.governance.tokens import Tokens
-    from workbench.outputs.review import Review
     from workbench.project import Project
     from workbench.widgets.catalogue import NotebookCatalogue
+    from workbench.widgets.review import NotebookReview
 
 SECRETS_FILE = "secrets.json"
 MARKER_FILE = "workspace.json"
@@ -183,11 +183,11 @@ class Workspace:
         return self._service("disclosure", Disclosure)
 
     @property
-    def review(self) -> Review:
+    def review(self) -> NotebookReview:
         """Output checking: ``ws.review.queue()``, ``.show(id)``, ``.decide(...)``, ``.release(id)``, ``.widget()``."""
-        from workbench.outputs.review import Review
+        from workbench.widgets.review import NotebookReview
 
-        return self._service("review", Review)
+        return self._service("review", NotebookReview)
 
     @property
     def dp(self) -> Any:
@@ -206,7 +206,7 @@ class Workspace:
     @property
     def demo(self) -> Any:
         """The demo's restricted material (linkage truth) for admins and trainers."""
-        from workbench.demo import DemoMaterial
+        from workbench.demo.material import DemoMaterial
 
         return self._service("demo", DemoMaterial)
 

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import rdflib
+
 from workbench.catalogue.model import URI, ClassDef, MetadataInvalid, Slot, schema, validate
 from workbench.errors import InvalidInput
 
@@ -24,8 +26,6 @@ CATALOGUE_TITLE = "Workbench catalogue"
 
 
 def _rdf():
-    import rdflib
-
     return rdflib
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import unquote
 
-if TYPE_CHECKING:
-    import pandas as pd
+import pandas as pd
+import yaml
+
+from workbench.catalogue.dcat import to_jsonld
 
 
 def theme_label(theme: str) -> str:
@@ -59,8 +62,6 @@ class Entry:
     @property
     def schema(self) -> pd.DataFrame:
         """Columns with type, disclosure role, completeness and description."""
-        import pandas as pd
-
         completeness = self.record.get("completeness", {})
         rows = [{"name": c["name"], "type": c["type"], "role": c["role"],
                  "completeness": completeness.get(c["name"]), "categories": c.get("categories"),
@@ -68,18 +69,12 @@ class Entry:
         return pd.DataFrame(rows, columns=["name", "type", "role", "completeness", "categories", "description"])
 
     def to_dict(self) -> dict[str, Any]:
-        import copy
-
         return copy.deepcopy(self.record)
 
     def to_yaml(self) -> str:
-        import yaml
-
         return yaml.safe_dump(self.record, sort_keys=False, allow_unicode=True)
 
     def to_jsonld(self) -> str:
-        from workbench.catalogue.dcat import to_jsonld
-
         return to_jsonld([self.record])
 
     def __repr__(self) -> str:

@@ -18,6 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from workbench.errors import InvalidInput
 from workbench.ids import check_dataset_id
 
@@ -61,8 +63,6 @@ class ClassDef:
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as handle:
         return yaml.load(handle, Loader=loader)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api import types
 
 from workbench.errors import InvalidInput
-
-if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
-
 
 # Names that say "identifier": id, urn, key, uuid..., or ending _id, _no, _number, _ref, _key, _urn..., or
 # holding "serial"; camelCase (caseId, claimNo) too.
@@ -37,8 +37,6 @@ def key_candidates(columns: list[dict[str, Any]] | None) -> list[str]:
 
 def unique_per_row(table: pa.Table, names: list[str]) -> set[str]:
     """Those of ``names`` whose values differ on every row (at least two rows, none missing)."""
-    import pyarrow.compute as pc
-
     rows = table.num_rows
     out = set()
     for name in names:
@@ -75,8 +73,6 @@ class Checked:
 
 
 def _fits(kind: str, arrow_type: pa.DataType) -> bool:
-    import pyarrow as pa
-
     t = pa.types
     if t.is_null(arrow_type):  # every value missing: fits any declared type
         return True
@@ -94,17 +90,12 @@ def _fits(kind: str, arrow_type: pa.DataType) -> bool:
 
 def _decoded(values: pa.ChunkedArray) -> pa.ChunkedArray:
     """Dictionary-encoded (pandas categorical) values as plain values."""
-    import pyarrow as pa
-
     return values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) else values
 
 
 def infer_columns(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A starting schema for ``frame``: type from dtype, role ``record_identifier`` for a column named like an
     identifier that differs on every row, ``other`` for the rest. Set the roles before registering."""
-    import pyarrow as pa
-    from pandas.api import types
-
     out = []
     for name, dtype in frame.dtypes.items():
         if types.is_bool_dtype(dtype):
@@ -134,10 +125,6 @@ def infer_columns(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def check_data(columns: list[dict[str, Any]] | None, frame: Any) -> Checked:
     """Refuse data that does not fit ``columns``; otherwise return it as Arrow with its quality figures."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     if not isinstance(frame, pd.DataFrame):
         raise InvalidInput(f"data: expected a pandas DataFrame, got {type(frame).__name__}.", field="data")
     if not columns:

@@ -9,21 +9,40 @@ from __future__ import annotations
 
 import builtins
 import re
+import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import text as sql
+
 from workbench import audit
+from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.entry import Entry, theme_label
-from workbench.catalogue.model import KINDS, MetadataInvalid, schema, validate
+from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schema, validate
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
+from workbench.catalogue.twin import synthesise
+from workbench.db.schema import (
+    contact_points,
+    dataset_missions,
+    dataset_themes,
+    datasets,
+    departments,
+    distributions,
+    legal_gateways,
+    people,
+)
 from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
@@ -107,10 +126,6 @@ class Catalogue:
         return self.get(dataset_id)
 
     def __contains__(self, dataset_id: object) -> bool:
-        from sqlalchemy import select
-
-        from workbench.db.schema import datasets
-
         if not isinstance(dataset_id, str):
             return False
         self._ctx.require("catalogue.read", "catalogue")
@@ -118,10 +133,6 @@ class Catalogue:
             return conn.execute(select(datasets.c.id).where(datasets.c.id == dataset_id)).first() is not None
 
     def __len__(self) -> int:
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import datasets
-
         self._ctx.require("catalogue.read", "catalogue")
         with self._ctx.db.read() as conn:
             return conn.execute(select(func.count()).select_from(datasets)).scalar_one()
@@ -134,10 +145,6 @@ class Catalogue:
             return self._entry(conn, dataset_id)
 
     def _entry(self, conn: Connection, dataset_id: str) -> Entry:
-        from sqlalchemy import select
-
-        from workbench.db.schema import datasets, departments, people
-
         row = conn.execute(
             select(datasets.c.record, datasets.c.has_data, people.c.name.label("owner_name"),
                    departments.c.name.label("department_name"))
@@ -169,13 +176,6 @@ class Catalogue:
         seen fewer times than the workspace's ``twin_min_count`` left out, identifiers fake, no real row.
         Made from the data on first use and kept until the data, the threshold or a column's role changes.
         """
-        import zlib
-
-        import pyarrow.parquet as pq
-
-        from workbench.catalogue.twin import synthesise
-        from workbench.governance.conditions import access_settings
-
         check_dataset_id(dataset_id, "dataset_id")
         self._ctx.require("catalogue.read", f"twin of dataset {dataset_id}")
         with self._ctx.db.read() as conn:
@@ -232,12 +232,6 @@ class Catalogue:
     def _search(self, text: str, *, department: str | None, mission: int | None, theme: str | None,
                 security_classification: str | None, access_rights: str | None, limit: int | None,
                 offset: int, count: bool) -> tuple[pd.DataFrame, int | None]:
-        import pandas as pd
-        from sqlalchemy import func, select
-        from sqlalchemy import text as sql
-
-        from workbench.db.schema import datasets, departments
-
         text = check_optional_text(text, "text", "search words") or ""
         for name, value in (("department", department), ("theme", theme),
                             ("security_classification", security_classification), ("access_rights", access_rights)):
@@ -318,10 +312,6 @@ class Catalogue:
     def facets(self) -> dict[str, list[tuple[str, Any, int]]]:
         """What the search filters can take, with how many entries each: ``{filter: [(label, value, count)]}``
         for department, mission, theme, security_classification and access_rights (for filter menus)."""
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import dataset_missions, dataset_themes, datasets, departments
-
         self._ctx.require("catalogue.read", "catalogue")
         with self._ctx.db.read() as conn:
             department = conn.execute(
@@ -342,11 +332,6 @@ class Catalogue:
 
     def coverage(self) -> pd.DataFrame:
         """How many datasets each department holds for each mission (department, mission, datasets)."""
-        import pandas as pd
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import dataset_missions, datasets, departments
-
         self._ctx.require("catalogue.read", "catalogue")
         with self._ctx.db.read() as conn:
             rows = conn.execute(
@@ -401,16 +386,12 @@ class Catalogue:
         for name, value in (("format", format), ("source", source), ("kind", kind), ("dataset_id", dataset_id)):
             check_optional_text(value, name, f"a {name}", limit=500)
         if format in ("jsonld", "json-ld", "json"):
-            from workbench.catalogue.dcat import from_jsonld
-
             if kind not in (None, "Dataset", "Distribution"):
                 raise InvalidInput(f"kind: JSON-LD holds datasets and distributions, not {kind!r}.",
                                    field="kind")
             datasets, distributions = from_jsonld(text, source=source)
             docs = [("Dataset", r) for r in datasets] + [("Distribution", r) for r in distributions]
         elif format == "yaml":
-            from workbench.catalogue.model import detect_kind
-
             parsed = _parse_yaml(text, source)
             docs = []
             for i, doc in enumerate(parsed):
@@ -449,11 +430,6 @@ class Catalogue:
 
     def export(self, dataset_id: str | None = None) -> str:
         """DCAT 3 JSON-LD of one entry, or of the whole catalogue with its distributions."""
-        from sqlalchemy import select
-
-        from workbench.catalogue.dcat import to_jsonld
-        from workbench.db.schema import datasets, distributions
-
         if dataset_id is not None:
             check_dataset_id(dataset_id, "dataset_id")
         self._ctx.require("catalogue.export", f"dataset {dataset_id}" if dataset_id else "catalogue")
@@ -485,10 +461,6 @@ class Catalogue:
 
     def _write_dataset(self, conn: Connection, record: dict[str, Any],
                        computed: tuple[int, dict[str, float]] | None) -> dict[str, str]:
-        from sqlalchemy import delete, insert, select, update
-
-        from workbench.db.schema import dataset_missions, dataset_themes, datasets, legal_gateways
-
         ctx = self._ctx
         dataset_id = record["localId"]
         existing = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
@@ -566,10 +538,7 @@ class Catalogue:
                 "warnings": warnings}
 
     def _write_distribution(self, conn: Connection, record: dict[str, Any]) -> dict[str, str]:
-        from sqlalchemy import insert, select, update
-
-        from workbench.db.schema import distributions as t
-
+        t = distributions
         exists = conn.execute(select(t.c.identifier, t.c.registered_by)
                               .where(t.c.identifier == record["identifier"])).first()
         self._ctx.check("catalogue.register_reference", f"distribution {record['identifier']}",
@@ -586,10 +555,7 @@ class Catalogue:
                 "action": "updated" if exists else "created"}
 
     def _write_contact_point(self, conn: Connection, record: dict[str, Any]) -> dict[str, str]:
-        from sqlalchemy import func, insert, select, update
-
-        from workbench.db.schema import contact_points as t
-
+        t = contact_points
         # one mailbox is one contact point, however its address is spelt (case, surrounding spaces)
         exists = conn.execute(select(t.c.email, t.c.registered_by).where(
             func.lower(func.trim(t.c.email)) == record["email"].strip().lower())).first()
@@ -612,8 +578,6 @@ _UNIQUE_CACHE: dict[tuple[str, int, int, tuple[str, ...]], frozenset[str]] = {}
 def _unique_in_file(path: Path, candidates: list[str]) -> set[str]:
     """Which candidate columns of a stored dataset differ on every row; a candidate the file does not hold (the
     schema was changed without new data) counts as unique, so its name alone warns. Kept per file version."""
-    import pyarrow.parquet as pq
-
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size, tuple(candidates))
     if key not in _UNIQUE_CACHE:
@@ -626,8 +590,6 @@ def _unique_in_file(path: Path, candidates: list[str]) -> set[str]:
 
 
 def _parse_yaml(text: str, source: str) -> list[Any]:
-    import yaml
-
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]

@@ -10,7 +10,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from workbench.config import redact_url
 from workbench.errors import Conflict, WorkbenchError
@@ -41,8 +45,6 @@ class Database:
         self._closed = False
 
     def _create_engine(self) -> Engine:
-        from sqlalchemy import create_engine, event
-
         url = self.url
         if self.dialect == "sqlite":
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -74,8 +76,6 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: all or nothing, serialised with other writers."""
-        from sqlalchemy import text
-
         with self.engine.connect().execution_options(workbench_write=True) as conn:
             try:
                 with conn.begin():
@@ -89,8 +89,6 @@ class Database:
 
     def check_reachable(self) -> None:
         """Refuse clearly when the database cannot be opened."""
-        from sqlalchemy.exc import SQLAlchemyError
-
         try:
             with self.read() as conn:
                 conn.exec_driver_sql("SELECT 1")
@@ -118,8 +116,6 @@ class Database:
 
 def migrations_config():
     """The Alembic configuration pointing at the packaged migrations."""
-    from pathlib import Path
-
     from alembic.config import Config
 
     config = Config()

@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench import __version__
 from workbench.disclosure.output import Output
 from workbench.disclosure.rules import ACRO_NAMES
 from workbench.disclosure.settings import DisclosureSettings
 from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.version import __version__
 
 ACRO_FORMAT_VERSION = "0.4.0"  # the results.json layout SACRO-Viewer 0.4.x reads
 FORMAT = 1

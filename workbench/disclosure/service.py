@@ -8,7 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert, select, update
+
 from workbench import audit
+from workbench.db.schema import settings
 from workbench.disclosure.settings import DisclosureSettings
 from workbench.errors import InvalidInput
 
@@ -22,10 +25,7 @@ RESOURCE = "the disclosure settings"
 
 
 def _stored(conn: Connection) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from workbench.db.schema import settings as t
-
+    t = settings
     value = conn.execute(select(t.c.value).where(t.c.key == SETTINGS_KEY)).scalar()
     return dict(value) if isinstance(value, dict) else {}
 
@@ -50,10 +50,7 @@ class Disclosure:
 
     def update_settings(self, **changes: Any) -> DisclosureSettings:
         """Change some settings (admins); e.g. ``update_settings(threshold=20, mitigation="round")``."""
-        from sqlalchemy import insert, update
-
-        from workbench.db.schema import settings as t
-
+        t = settings
         if not changes:
             raise InvalidInput("Name at least one setting to change, e.g. update_settings(threshold=20).")
         DisclosureSettings.from_mapping(changes)  # refuse bad input before anything else

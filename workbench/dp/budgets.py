@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from workbench import audit
 from workbench.dp import ledger
 from workbench.errors import InvalidInput, NotFound
+from workbench.governance.conditions import dataset_row, project_row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,8 +29,6 @@ class Budgets:
     def set_budget(self, dataset: str, epsilon: float, *, project: str | None = None,
                    delta: float = 0.0) -> records.Budget:
         """Set the ε budget of ``dataset`` for ``project`` (or, without it, across all projects)."""
-        from workbench.governance.conditions import dataset_row, project_row
-
         scope = f" in project {project}" if project is not None else " across all projects"
         resource = f"privacy budget of {dataset}{scope}"
         with self._ctx.write(audit_refusals_as=("dp.budget.set", resource)) as conn:
@@ -50,8 +49,6 @@ class Budgets:
 
     def budgets(self, dataset: str) -> pd.DataFrame:
         """Every budget of ``dataset`` with ε spent and remaining (owner, delegates, admins)."""
-        from workbench.governance.conditions import dataset_row
-
         resource = f"privacy budgets of {dataset}"
         try:
             with self._ctx.db.read() as conn:

@@ -13,11 +13,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import func, insert, select, update
+
 from workbench import audit
+from workbench.db.schema import dp_budgets, dp_spends
 from workbench.errors import BudgetExceeded, InvalidInput
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy import ColumnElement
     from sqlalchemy.engine import Connection
 
@@ -44,10 +47,6 @@ def check_epsilon(value: Any, field: str = "epsilon", *, allow_zero: bool = Fals
 
 def budget_rows(conn: Connection, dataset_id: str, project_id: str | None, *, lock: bool = False) -> list[dict]:
     """The dataset-wide budget and, with ``project_id``, the project's (each if set), locked when ``lock``."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import dp_budgets
-
     scope: ColumnElement[bool] = dp_budgets.c.project_id.is_(None)
     if project_id is not None:
         scope = scope | (dp_budgets.c.project_id == project_id)
@@ -59,10 +58,6 @@ def budget_rows(conn: Connection, dataset_id: str, project_id: str | None, *, lo
 
 def spent(conn: Connection, dataset_id: str, project_id: str | None) -> tuple[float, int]:
     """(ε spent, queries) on the dataset, by ``project_id`` or (None) by every project."""
-    from sqlalchemy import func, select
-
-    from workbench.db.schema import dp_spends
-
     where = dp_spends.c.dataset_id == dataset_id
     if project_id is not None:
         where &= dp_spends.c.project_id == project_id
@@ -82,10 +77,6 @@ def reserve(conn: Connection, *, username: str, project_id: str, datasets: list[
     Returns (query id, ledger entry ids, ε remaining per dataset after the charge: the tightest budget).
     Call inside a write transaction; the caller commits it before drawing noise.
     """
-    from sqlalchemy import insert
-
-    from workbench.db.schema import dp_spends
-
     remaining = check_available(conn, project_id=project_id, datasets=datasets, epsilon=epsilon, delta=delta,
                                 lock=True)
     query_id = uuid.uuid4().hex
@@ -134,10 +125,6 @@ def check_available(conn: Connection, *, project_id: str, datasets: list[str], e
 def set_budget(conn: Connection, *, username: str, dataset_id: str, project_id: str | None, epsilon: float,
                delta: float) -> records.Budget:
     """Create or replace the budget of one scope (the dataset across projects, or one project)."""
-    from sqlalchemy import insert, update
-
-    from workbench.db.schema import dp_budgets
-
     now = datetime.now(UTC)
     existing = [r for r in budget_rows(conn, dataset_id, project_id, lock=True) if r["project_id"] == project_id]
     values = {"epsilon": epsilon, "delta": delta, "set_by": username, "set_at": now}
@@ -152,11 +139,6 @@ def set_budget(conn: Connection, *, username: str, dataset_id: str, project_id: 
 
 def budget_frame(conn: Connection, dataset_ids: list[str], project_id: str | None = None) -> pd.DataFrame:
     """One row per budget of the datasets (limited to ``project_id``'s and the dataset-wide ones when given)."""
-    import pandas as pd
-    from sqlalchemy import select
-
-    from workbench.db.schema import dp_budgets
-
     query = select(dp_budgets).where(dp_budgets.c.dataset_id.in_(dataset_ids))
     if project_id is not None:
         query = query.where(dp_budgets.c.project_id.is_(None) | (dp_budgets.c.project_id == project_id))

@@ -18,17 +18,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
 
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
+from workbench.db.schema import grants
+from workbench.db.schema import project_datasets as pd_t
+from workbench.disclosure.output import Output
+from workbench.disclosure.service import Disclosure
 from workbench.dp import ledger, mechanisms
 from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
+from workbench.governance.conditions import dataset_row, project_facts, project_row, require_in_project
+from workbench.governance.project_data import _grants_for
+from workbench.ids import check_dataset_id
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
-    from workbench.disclosure.output import Output
     from workbench.outputs.store import ProjectOutputs
 
 MAX_CONTRIBUTIONS = 1000
@@ -194,11 +203,6 @@ class ProjectDP:
 
     def budget(self) -> pd.DataFrame:
         """ε set, spent and remaining for each dataset granted to the project (its own and dataset-wide budgets)."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import grants
-        from workbench.governance.conditions import require_in_project
-
         resource = f"privacy budgets of project {self.project_id}"
         require_in_project(self._ctx, "dp.budget.read", resource, self.project_id)
         with self._ctx.db.read() as conn:
@@ -306,13 +310,6 @@ class ProjectDP:
 
     def _source(self, conn: Connection, name: Any) -> tuple[Source, dict[str, Any]]:
         """The dataset or saved frame ``name``, its public schema and the policy facts of each charged dataset."""
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import project_datasets as pd_t
-        from workbench.governance.conditions import dataset_row, project_facts, project_row
-        from workbench.governance.project_data import _grants_for
-        from workbench.ids import check_dataset_id
-
         check_dataset_id(name, "dataset")
         facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
         latest = conn.execute(select(func.max(pd_t.c.version)).where(
@@ -435,9 +432,6 @@ class ProjectDP:
 
     # -- reading and aggregating ------------------------------------------------------------------------------
     def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pd.DataFrame:
-        import pyarrow.compute as pc
-        import pyarrow.parquet as pq
-
         if not source.path.exists():
             raise self._ctx.audit_refused("dp.query", resource, NotFound(
                 f"The vault holds no data for {source.name}; its owner must register it."))
@@ -482,8 +476,6 @@ class ProjectDP:
     @staticmethod
     def _cell_codes(frame: pd.DataFrame, groups: list[str], source: Source) -> np.ndarray:
         """Each row's cell number over the declared categories (-1: missing or undeclared value)."""
-        import pandas as pd
-
         flat = np.zeros(len(frame), dtype=np.int64)
         for column in groups:
             declared = _categories(source.schema[column])
@@ -502,9 +494,6 @@ class ProjectDP:
     def _noisy_output(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
                       truth: dict[str, np.ndarray], query: dict[str, Any], entries: list[int],
                       remaining: dict[str, float]) -> Output:
-        from workbench.disclosure.output import Output
-        from workbench.disclosure.service import Disclosure
-
         epsilon, k = spec["epsilon"], spec["contributions"]
         aggfunc = spec.get("aggfunc", method if method in ("sum", "mean") else "count")
         if method == "quantile":
@@ -567,8 +556,6 @@ class ProjectDP:
     @staticmethod
     def _frame(cells: Any, values: Any, label: str = "value",
                names: tuple[list[str], list[str]] = ([], [])) -> pd.DataFrame:
-        import pandas as pd
-
         def axis(levels: list[list[Any]], named: list[str]) -> pd.Index:
             if len(levels) == 1:
                 return pd.Index(levels[0], name=named[0] if named else None)

@@ -17,7 +17,28 @@ from datetime import UTC, date, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
+import pandas as pd
+from sqlalchemy import delete, func, insert, or_, select, update
+
 from workbench import audit
+from workbench.db.schema import (
+    access_requests,
+    data_loads,
+    dataset_delegates,
+    datasets,
+    dp_budgets,
+    dp_spends,
+    grants,
+    legal_gateways,
+    outputs,
+    people,
+    project_datasets,
+    project_members,
+    projects,
+    settings,
+)
+from workbench.db.schema import output_request_items as items
+from workbench.db.schema import output_requests as requests
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import (
     ACCESS_SETTING,
@@ -33,7 +54,6 @@ from workbench.governance.conditions import (
 from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench import records
@@ -62,10 +82,7 @@ class Access:
     def request(self, project_id: str, dataset_id: str, columns: list[str] | None = None, *,
                 justification: str) -> records.AccessRequest:
         """Ask the dataset's owner for access for a project; returns the pending request."""
-        from sqlalchemy import insert, select
-
-        from workbench.db.schema import access_requests as r
-
+        r = access_requests
         resource = f"dataset {dataset_id} for project {project_id}"
         with self._ctx.write(audit_refusals_as=("access.request", resource)) as conn:
             project = project_row(conn, project_id)
@@ -96,10 +113,7 @@ class Access:
 
     def get(self, request_id: int) -> records.AccessRequest:
         """One request as a dict (readable by anyone registered: requests are not data)."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import access_requests as r
-
+        r = access_requests
         request_id = _check_id(request_id, "request_id")
         self._ctx.require("access.list_mine", f"request {request_id}")
         with self._ctx.db.read() as conn:
@@ -109,10 +123,6 @@ class Access:
 
     def mine(self) -> pd.DataFrame:
         """Requests I made or that were made for my projects: where each one is."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import project_members
-
         me = self._ctx.actor.username
         with self._ctx.db.read() as conn:
             projects = list(conn.execute(select(project_members.c.project_id)
@@ -127,10 +137,6 @@ class Access:
     # -- deciding -----------------------------------------------------------------------------------------
     def to_decide(self, status: str | None = "pending") -> pd.DataFrame:
         """Requests on datasets I own or am a delegate for (admins see all), ``status=None`` for every state."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import dataset_delegates, datasets
-
         if status is not None and (not isinstance(status, str)
                                    or status not in ("pending", "approved", "refused", "withdrawn")):
             raise InvalidInput(f"status: {status!r} is not pending, approved, refused or withdrawn (or None).",
@@ -156,11 +162,7 @@ class Access:
         requested columns the workbench's linkage function may read to link this dataset for the project
         (``project.link``); the project itself never receives them unless they are also granted.
         """
-        from sqlalchemy import insert, select, update
-
-        from workbench.db.schema import access_requests as r
-        from workbench.db.schema import grants, legal_gateways
-
+        r = access_requests
         request_id = _check_id(request_id, "request_id")
         if not isinstance(decision, str) or decision not in DECISIONS:
             raise InvalidInput(f"decision: {str(decision)[:80]!r} is not 'approve' or 'refuse'.", field="decision")
@@ -234,10 +236,6 @@ class Access:
 
     def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
         """End a grant now (the owner, a delegate or an admin); loads under it stop at once."""
-        from sqlalchemy import select, update
-
-        from workbench.db.schema import grants
-
         grant_id = _check_id(grant_id, "grant_id")
         resource = f"grant {grant_id}"
         with self._ctx.write(audit_refusals_as=("access.revoke", resource)) as conn:
@@ -257,11 +255,6 @@ class Access:
 
     def grants(self, *, project_id: str | None = None, dataset_id: str | None = None) -> pd.DataFrame:
         """Grants of a project or on a dataset (or all), with their state: current, expired or revoked."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import grants
-
         self._ctx.require("projects.read", "grants")
         query = select(grants).order_by(grants.c.id)
         with self._ctx.db.read() as conn:
@@ -280,11 +273,7 @@ class Access:
     # -- delegates ----------------------------------------------------------------------------------------
     def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:
         """Name (or, with ``remove``, withdraw) a delegate who decides requests for the owner's dataset."""
-        from sqlalchemy import delete, insert, select
-
-        from workbench.db.schema import dataset_delegates as d
-        from workbench.db.schema import people
-
+        d = dataset_delegates
         resource = f"dataset {dataset_id}"
         with self._ctx.write(audit_refusals_as=("access.delegate", resource)) as conn:
             dataset = dataset_row(conn, dataset_id)
@@ -315,10 +304,6 @@ class Access:
 
     def update_settings(self, **changes: Any) -> dict[str, Any]:
         """Change access settings (admins)."""
-        from sqlalchemy import delete, insert
-
-        from workbench.db.schema import settings
-
         changes = check_access_settings(dict(changes))
         with self._ctx.write() as conn:
             self._ctx.check("settings.write", "the access settings")
@@ -332,11 +317,6 @@ class Access:
     # -- usage ----------------------------------------------------------------------------------------------
     def usage(self, dataset_id: str) -> UsageReport:
         """For the owner, delegates and admins: who holds grants, loads over time, derived project data."""
-        import pandas as pd
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import data_loads, grants, legal_gateways, project_datasets, projects
-
         resource = f"dataset {dataset_id}"
         try:
             with self._ctx.db.read() as conn:
@@ -384,12 +364,7 @@ class Access:
 
     # -- internals ------------------------------------------------------------------------------------------
     def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
-        import pandas as pd
-        from sqlalchemy import or_, select
-
-        from workbench.db.schema import access_requests as r
-        from workbench.db.schema import grants
-
+        r = access_requests
         if action:
             self._ctx.require(action, "access requests")
         query = (select(r, grants.c.id.label("grant_id"), grants.c.expires)
@@ -409,11 +384,7 @@ class Access:
 
     def _row_after(self, conn: Connection, request_id: int) -> records.AccessRequest:
         """One request as plain Python values."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import access_requests as r
-        from workbench.db.schema import grants
-
+        r = access_requests
         row = conn.execute(select(r, grants.c.id.label("grant_id"), grants.c.expires)
                            .outerjoin(grants, grants.c.request_id == r.c.id).where(r.c.id == request_id)
                            ).mappings().one()
@@ -477,12 +448,6 @@ RELEASE_COLUMNS = ["request_id", "project_id", "title", "output_id", "output", "
 
 def _releases_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
     """Released outputs that descend from the dataset, one row per output, oldest release first."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import output_request_items as items
-    from workbench.db.schema import output_requests as requests
-    from workbench.db.schema import outputs
-
     rows = conn.execute(select(requests.c.id.label("request_id"), requests.c.project_id, requests.c.title,
                                outputs.c.id.label("output_id"), outputs.c.name.label("output"), outputs.c.kind,
                                requests.c.released_by, requests.c.released_at, requests.c.package, outputs.c.sources)
@@ -495,11 +460,6 @@ def _releases_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
 
 def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:
     """Per project (and in total): DP queries on the dataset, ε spent, and the budget it is charged against."""
-    import pandas as pd
-    from sqlalchemy import func, select
-
-    from workbench.db.schema import dp_budgets, dp_spends
-
     spends = conn.execute(select(dp_spends.c.project_id, func.count(), func.sum(dp_spends.c.epsilon),
                                  func.max(dp_spends.c.at)).where(dp_spends.c.dataset_id == dataset_id)
                           .group_by(dp_spends.c.project_id).order_by(dp_spends.c.project_id)).all()

@@ -10,8 +10,21 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
+from workbench.db.schema import (
+    dataset_delegates,
+    datasets,
+    people,
+    project_members,
+    projects,
+    settings,
+    training_records,
+)
 from workbench.errors import InvalidInput, NotFound
+from workbench.ids import check_dataset_id, check_project_id
+from workbench.validation import CODE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -29,8 +42,6 @@ ACCESS_DEFAULTS: dict[str, Any] = {
 
 def check_access_settings(changes: dict[str, Any]) -> dict[str, Any]:
     """Validate changes to the access settings; refuse unknown keys and bad values."""
-    from workbench.validation import CODE
-
     unknown = sorted(set(changes) - set(ACCESS_DEFAULTS))
     if unknown:
         raise InvalidInput(f"{unknown[0]}: not an access setting; known: {', '.join(ACCESS_DEFAULTS)}.",
@@ -50,20 +61,11 @@ def check_access_settings(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def access_settings(conn: Connection) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from workbench.db.schema import settings
-
     stored = conn.execute(select(settings.c.value).where(settings.c.key == ACCESS_SETTING)).scalar()
     return {**ACCESS_DEFAULTS, **(stored or {})}
 
 
 def project_row(conn: Connection, project_id: str) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from workbench.db.schema import projects
-    from workbench.ids import check_project_id
-
     check_project_id(project_id, "project")
     row = conn.execute(select(projects).where(projects.c.id == project_id)).mappings().first()
     if row is None:
@@ -73,10 +75,6 @@ def project_row(conn: Connection, project_id: str) -> dict[str, Any]:
 
 def project_facts(conn: Connection, project: dict[str, Any], username: str) -> dict[str, Any]:
     """Facts about ``username`` working in ``project`` (a row of ``projects``), for the policy."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import people, project_members, training_records
-
     today = date.today()
     role = conn.execute(select(project_members.c.role).where(
         (project_members.c.project_id == project["id"]) & (project_members.c.username == username))).scalar()
@@ -96,10 +94,6 @@ def project_facts(conn: Connection, project: dict[str, Any], username: str) -> d
 
 def project_members_of(conn: Connection, project_id: str) -> dict[str, str]:
     """Every member of the project (the lead too) → their project role, as the transaction sees it now."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import project_members, projects
-
     members = dict(conn.execute(select(project_members.c.username, project_members.c.role)
                                 .where(project_members.c.project_id == project_id)).all())
     lead = conn.execute(select(projects.c.lead).where(projects.c.id == project_id)).scalar()
@@ -121,11 +115,6 @@ def require_in_project(ctx: Context, action: str, resource: str, project_id: str
 
 def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:
     """The catalogue row of a dataset, with its delegates; refuse unknown ids."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import dataset_delegates, datasets
-    from workbench.ids import check_dataset_id
-
     check_dataset_id(dataset_id, "dataset_id")
     row = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
                        .where(datasets.c.id == dataset_id)).mappings().first()
@@ -145,6 +134,12 @@ def pseudonymised_columns(roles: dict[str, str], columns: list[str]) -> list[str
     """Those of ``columns`` that leave the vault only as the project's pseudonyms (direct and record
     identifiers): one rule for every path that hands a project dataset values (loads, linkage)."""
     return [c for c in columns if roles.get(c) in PSEUDONYMISED_ROLES]
+
+
+def identifier_columns(conn: Connection, dataset_id: str) -> list[str]:
+    """The columns of a catalogue dataset that leave the vault only as pseudonyms."""
+    roles = schema_roles(dataset_row(conn, dataset_id)["record"])
+    return pseudonymised_columns(roles, list(roles))
 
 
 def check_columns(columns: Any, known: dict[str, str], dataset_id: str) -> list[str] | None:

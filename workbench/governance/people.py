@@ -11,8 +11,13 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import delete, func, insert, or_, select, update
+
 from workbench import audit
+from workbench.catalogue.model import ORGANISATION_SLUG
 from workbench.config import USERNAME_PATTERN
+from workbench.db.schema import departments, people, person_roles, training_records
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.policy import ROLES, Actor
 from workbench.validation import CODE, check_date, check_username
@@ -20,7 +25,6 @@ from workbench.validation import CODE, check_date, check_username
 ACCREDITATIONS = ("none", "accredited", "suspended", "revoked")
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
@@ -28,10 +32,6 @@ if TYPE_CHECKING:
 
 def actor_for(conn: Connection, username: str) -> Actor:
     """The Actor the policy sees for ``username`` (unregistered people have no roles)."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import people, person_roles
-
     row = conn.execute(select(people.c.department).where(people.c.username == username)).first()
     if row is None:
         return Actor(username)
@@ -62,11 +62,6 @@ class Departments:
         self._ctx = ctx
 
     def list(self) -> pd.DataFrame:
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import departments
-
         self._ctx.require("people.read", "departments")
         with self._ctx.db.read() as conn:
             rows = conn.execute(select(departments).order_by(departments.c.slug)).mappings().all()
@@ -74,10 +69,7 @@ class Departments:
 
     def resolve(self, conn: Connection, value: str) -> str:
         """A department slug from its slug or abbreviation (any case); refuse unknown ones."""
-        from sqlalchemy import func, or_, select
-
-        from workbench.db.schema import departments as t
-
+        t = departments
         slug = conn.execute(select(t.c.slug).where(or_(t.c.slug == value.lower(),
                                                        func.lower(t.c.abbreviation) == value.lower()))).scalar()
         if slug is None:
@@ -88,11 +80,7 @@ class Departments:
 
     def add(self, slug: str, name: str, abbreviation: str | None = None) -> None:
         """Register a department (admins); refuse a malformed slug or a duplicate."""
-        from sqlalchemy import select
-
-        from workbench.catalogue.model import ORGANISATION_SLUG
-        from workbench.db.schema import departments as t
-
+        t = departments
         if not isinstance(slug, str) or not ORGANISATION_SLUG.match(slug):
             raise InvalidInput(f"slug: {slug!r} is not a GOV.UK organisation slug (e.g. 'home-office').",
                                field="slug")
@@ -111,10 +99,7 @@ class Departments:
     @staticmethod
     def ensure(conn: Connection, slug: str, name: str | None = None, abbreviation: str | None = None) -> None:
         """Record an organisation the first time it is named (idempotent)."""
-        from sqlalchemy import insert, select
-
-        from workbench.db.schema import departments as t
-
+        t = departments
         if conn.execute(select(t.c.slug).where(t.c.slug == slug)).first() is None:
             conn.execute(insert(t).values(slug=slug, abbreviation=abbreviation,
                                           name=name or _name_from_slug(slug)))
@@ -129,10 +114,6 @@ class People:
     def add(self, username: str, name: str, *, roles: Iterable[str], email: str | None = None,
             department: str | None = None) -> dict[str, Any]:
         """Register a person with roles; refuse duplicates and unknown departments or roles."""
-        from sqlalchemy import func, insert, select
-
-        from workbench.db.schema import people, person_roles
-
         if not isinstance(username, str) or not USERNAME_PATTERN.match(username):
             raise InvalidInput(f"username: {username!r} is not valid: use 2–63 lower-case letters, digits, "
                                "'.', '_' or '-', starting with a letter.", field="username")
@@ -162,10 +143,6 @@ class People:
 
     def get(self, username: str) -> dict[str, Any]:
         """One person with their roles."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import people
-
         self._ctx.require("people.read", f"person {username}")
         check_username(username)
         with self._ctx.db.read() as conn:
@@ -177,11 +154,6 @@ class People:
 
     def list(self) -> pd.DataFrame:
         """Everyone registered, username first, with their roles."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import people, person_roles
-
         self._ctx.require("people.read", "people")
         with self._ctx.db.read() as conn:
             rows = conn.execute(select(people).order_by(people.c.username)).mappings().all()
@@ -195,10 +167,6 @@ class People:
 
     def set_roles(self, username: str, roles: Iterable[str]) -> dict[str, Any]:
         """Replace a person's roles (admins); an admin cannot remove their own admin role."""
-        from sqlalchemy import delete, insert, select
-
-        from workbench.db.schema import person_roles
-
         roles = check_roles(roles)
         with self._ctx.write(audit_refusals_as=("people.manage", f"person {username}")) as conn:
             self._ctx.check("people.manage", f"person {username}")
@@ -217,10 +185,6 @@ class People:
     def accredit(self, username: str, *, until: date | str | None = None,
                  status: str = "accredited") -> dict[str, Any]:
         """Record a person's researcher accreditation (admins): accredited until a date, suspended or revoked."""
-        from sqlalchemy import update
-
-        from workbench.db.schema import people
-
         if status not in ACCREDITATIONS:
             raise InvalidInput(f"status: {status!r} is not one of {', '.join(ACCREDITATIONS)}.", field="status")
         expiry = check_date(until, "until") if until is not None else None
@@ -241,10 +205,6 @@ class People:
     def record_training(self, username: str, course: str, *, completed: date | str,
                         expires: date | str | None = None) -> pd.DataFrame:
         """Record a completed course (admins and trainers); it counts until ``expires`` (default 3 years)."""
-        from sqlalchemy import insert, select
-
-        from workbench.db.schema import training_records
-
         if not isinstance(course, str) or not CODE.match(course):
             raise InvalidInput(f"course: {course!r} is not a course code: use lower-case letters, digits and "
                                "'-', e.g. 'safe-researcher'.", field="course")
@@ -270,11 +230,7 @@ class People:
 
     def training(self, username: str) -> pd.DataFrame:
         """A person's training records, newest first."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import training_records as t
-
+        t = training_records
         self._ctx.require("people.read", f"person {username}")
         check_username(username)
         with self._ctx.db.read() as conn:
@@ -287,9 +243,5 @@ class People:
 
     @staticmethod
     def _require_person(conn: Connection, username: str) -> None:
-        from sqlalchemy import select
-
-        from workbench.db.schema import people
-
         if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
             raise NotFound(f"No person {username!r} is registered in this workspace; ws.people.list() lists them.")

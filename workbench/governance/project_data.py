@@ -10,7 +10,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+import pyarrow as pa
+from sqlalchemy import func, insert, select
+
 from workbench import audit
+from workbench.db.schema import data_loads, grants
+from workbench.db.schema import project_datasets as pd_t
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance.access import grant_state
 from workbench.governance.conditions import (
@@ -22,11 +28,12 @@ from workbench.governance.conditions import (
     require_in_project,
     schema_roles,
 )
+from workbench.governance.pseudonyms import project_key, project_order, read_governed
 from workbench.ids import check_dataset_id
-from workbench.outputs.store import SOURCES_ATTR
+
+SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench import records
@@ -37,10 +44,6 @@ SAVED_COLUMNS = ["name", "version", "columns", "row_count", "derived_from", "sou
 
 def _grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[list[str], str | None]:
     """Columns granted to the project now (union of current grants), and why none is current, if so."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import grants
-
     rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
                                              & (grants.c.dataset_id == dataset_id))).mappings().all()
     today = date.today()
@@ -57,11 +60,6 @@ def _grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[lis
 def lineage(conn: Connection, project_id: str, derived_from: Any) -> list[str]:
     """The catalogue datasets a new frame or output descends from: the named datasets granted to the project,
     plus the sources of named saved frames. Refuses an empty list or a name that is neither."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import grants
-    from workbench.db.schema import project_datasets as pd_t
-
     if not isinstance(derived_from, list | tuple) or not derived_from or not all(isinstance(d, str)
                                                                                 for d in derived_from):
         raise InvalidInput("derived_from: name what it was made from: dataset ids granted to the project and/or "
@@ -90,18 +88,11 @@ class ProjectData:
         self.project_id = project_id
 
     def _key(self) -> bytes:
-        from workbench.governance.pseudonyms import project_key
-
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
     def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
         """The granted columns of a dataset (or ``columns`` of them), direct and record identifiers pseudonymised,
         rows in the project's own order (``pseudonyms.project_order``)."""
-        from sqlalchemy import insert
-
-        from workbench.db.schema import data_loads
-        from workbench.governance.pseudonyms import project_order, read_governed
-
         resource = f"dataset {dataset_id} in project {self.project_id}"
         me = self._ctx.actor.username
         try:
@@ -136,12 +127,6 @@ class ProjectData:
 
     def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Save a derived frame as the next version of ``name``, with its lineage (datasets or saved names)."""
-        import pandas as pd
-        import pyarrow as pa
-        from sqlalchemy import func, insert, select
-
-        from workbench.db.schema import project_datasets as pd_t
-
         resource = f"{name} in project {self.project_id}"
         me = self._ctx.actor.username
         with self._ctx.write(audit_refusals_as=("data.save", resource)) as conn:
@@ -172,11 +157,6 @@ class ProjectData:
 
     def datasets(self) -> pd.DataFrame:
         """Frames saved in the project, every version, with lineage (members only)."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import project_datasets as pd_t
-
         rows = self._members_only(f"saved data of project {self.project_id}", lambda conn: conn.execute(
             select(pd_t).where(pd_t.c.project_id == self.project_id)
             .order_by(pd_t.c.name, pd_t.c.version)).mappings().all())
@@ -184,10 +164,6 @@ class ProjectData:
 
     def read(self, name: str, version: int | None = None) -> pd.DataFrame:
         """A saved frame (the latest version unless ``version``), for members of the project."""
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import project_datasets as pd_t
-
         resource = f"{name} in project {self.project_id}"
 
         def find(conn: Connection) -> int:

@@ -38,16 +38,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import threading
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from workbench.errors import InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-    import pyarrow as pa
+from workbench.progress import bar
 
 PSEUDONYM_LENGTH = 20  # hex characters: 80 bits of the HMAC
 _FINGERPRINT = b"workbench.pseudonym_cache"  # metadata key: the file and key a cached column is valid for
@@ -82,8 +88,6 @@ def project_order(key: bytes, dataset_id: str, rows: int) -> Any:
     """The order in which a project receives a dataset's rows: a permutation keyed by the project's key, the same on
     every load of the project and unrelated across projects. Without it row *i* (and the index) would be the same
     record in every project's extract: a record key that no pseudonym hides."""
-    import numpy as np
-
     seed = hmac.new(_check_key(key), b"order:" + dataset_id.encode("utf-8"), hashlib.sha256).digest()
     return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big"))).permutation(rows)
 
@@ -97,16 +101,12 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
-    import pyarrow as pa
-
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(
         arrow_type)
 
 
 def _refusal(arrow_type: pa.DataType, name: str | None) -> InvalidInput | None:
     """Why values of this type cannot be pseudonymised, or None if they can."""
-    import pyarrow as pa
-
     if pa.types.is_dictionary(arrow_type):
         arrow_type = arrow_type.value_type
     if _is_text(arrow_type) or pa.types.is_integer(arrow_type) or pa.types.is_null(arrow_type):
@@ -120,8 +120,6 @@ class _Work:
     """Distinct values still to hash: the Python loop takes blocks from the front, DuckDB from the back."""
 
     def __init__(self, size: int) -> None:
-        import threading
-
         self.front, self.back, self.lock = 0, size, threading.Lock()
 
     def cancel(self) -> None:
@@ -145,8 +143,6 @@ class _Work:
 
 def _hex(digests: np.ndarray) -> np.ndarray:
     """Fixed-width lower-case hex (``S20``) of the first bytes of each row of a (n, ≥10) uint8 array."""
-    import numpy as np
-
     half = PSEUDONYM_LENGTH // 2
     digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
     head = digests[:, :half]
@@ -170,8 +166,6 @@ def _sha256() -> Callable[[bytes], Any]:
 
 def _hmac_python(messages: pa.Array, key: bytes, out: np.ndarray, start: int, end: int) -> None:
     """HMAC of ``messages[start:end]`` with hashlib, resuming from the pads' precomputed midstates."""
-    import numpy as np
-
     inner_pad, outer_pad = _pads(key)
     sha256 = _sha256()
     inner, outer = sha256(inner_pad).copy, sha256(outer_pad).copy
@@ -189,8 +183,6 @@ def _hmac_python(messages: pa.Array, key: bytes, out: np.ndarray, start: int, en
 def _hmac_duckdb(messages: pa.Array, key: bytes, out: np.ndarray, work: _Work, threads: int) -> None:
     """HMAC of blocks from the back of ``work`` in DuckDB SQL (pads as parameters, never in the SQL text)."""
     import duckdb
-    import numpy as np
-    import pyarrow as pa
 
     inner_pad, outer_pad = _pads(key)
     con = duckdb.connect(config={"threads": threads, "enable_external_access": False,
@@ -220,13 +212,6 @@ def _hmac_distinct(values: pa.Array, key: bytes) -> np.ndarray:
     A Python loop costs least CPU per value; with many values and spare cores, DuckDB hashes blocks from the
     other end at the same time (it releases the GIL), so the split follows whatever each side achieves.
     """
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     messages = pc.cast(pc.cast(values, pa.large_string()), pa.large_binary())  # canonical text as UTF-8 bytes
     out = np.empty(len(messages), dtype=f"S{PSEUDONYM_LENGTH}")
     work = _Work(len(messages))
@@ -247,10 +232,6 @@ def _hmac_distinct(values: pa.Array, key: bytes) -> np.ndarray:
 
 def _spread(pseudonyms: pa.FixedSizeBinaryArray, indices: pa.Array, large: bool) -> pa.Array:
     """The rows' pseudonyms from the distinct values' ones, built straight into Arrow buffers (null rows empty)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     rows, nulls = len(indices), indices.null_count
     offset_type = np.int64 if large else np.int32
     if nulls:
@@ -271,9 +252,6 @@ def _spread(pseudonyms: pa.FixedSizeBinaryArray, indices: pa.Array, large: bool)
 
 def _pseudonymise_chunked(values: pa.ChunkedArray, key: bytes, *, large: bool = False, name: str | None = None,
                           keep: list | None = None) -> pa.ChunkedArray:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     refusal = _refusal(values.type, name)
     if refusal:
         raise refusal
@@ -302,8 +280,6 @@ def _pseudonymise_chunked(values: pa.ChunkedArray, key: bytes, *, large: bool = 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | pa.ChunkedArray:
     """Each value's keyed pseudonym (nulls stay null), vectorised: one HMAC per distinct value."""
-    import pyarrow as pa
-
     key = _check_key(key)
     if isinstance(values, pa.ChunkedArray):
         return _pseudonymise_chunked(values, key)
@@ -345,8 +321,6 @@ def _fingerprint(path: Path, key: bytes) -> bytes:
 
 def _from_cache(cache: Path | None, name: str, fingerprint: bytes) -> pa.ChunkedArray | None:
     """A cached pseudonymised column, expanded to rows, or None when there is none for this file and key."""
-    import pyarrow as pa
-
     path = cache / f"{name}.arrow" if cache is not None else None
     if path is None or not path.is_file():
         return None
@@ -367,11 +341,6 @@ def _from_cache(cache: Path | None, name: str, fingerprint: bytes) -> pa.Chunked
 def _to_cache(cache: Path, name: str, fingerprint: bytes, column: pa.ChunkedArray) -> None:
     """Keep a pseudonymised column as row indices into its distinct pseudonyms (Arrow IPC, read back mapped
     into memory), so the next read of the same file with the same key skips the hashing."""
-    import os
-    import uuid
-
-    import pyarrow as pa
-
     cache.mkdir(parents=True, exist_ok=True, mode=0o700)
     schema = pa.schema([(name, column.type)], metadata={_FINGERPRINT: fingerprint})
     tmp = cache / f".{name}.{uuid.uuid4().hex}.tmp"
@@ -391,11 +360,6 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
     With ``cache`` (a folder kept for this file and key, e.g. per project and dataset), pseudonymised columns
     are kept there and reused while the file and key are unchanged: repeated loads skip the hashing.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    import pandas as pd
-    import pyarrow.parquet as pq
-
     key = _check_key(key)
     path = Path(path)
     if not path.is_file():
@@ -406,7 +370,6 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
         refusal = _refusal(schema.field(name).type, name)
         if refusal:
             raise refusal
-    from workbench.progress import bar
 
     cache = Path(cache) if cache is not None else None
     fingerprint = _fingerprint(path, key)

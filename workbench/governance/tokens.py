@@ -14,12 +14,16 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
 from workbench import audit
-from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.db.schema import api_tokens, people
+from workbench.errors import Conflict, InvalidInput, NotFound, WorkbenchError
 from workbench.validation import check_date, check_number, check_text, check_username
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
@@ -58,10 +62,6 @@ def _status(row: Any, today: date) -> str:
 
 
 def _require_person(conn: Connection, username: str) -> None:
-    from sqlalchemy import select
-
-    from workbench.db.schema import people
-
     if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
         raise NotFound(f"No person {username!r} is registered in this workspace; an admin adds them first "
                        f"(workbench people add {username} ...).")
@@ -78,10 +78,6 @@ class Tokens:
 
         ``label`` says what it is for (e.g. "laptop kernel"); ``expires`` is the last day it works (UTC).
         """
-        from sqlalchemy import insert
-
-        from workbench.db.schema import api_tokens
-
         username = check_username(username)
         label = check_text(label, "label", "a label saying what the token is for, e.g. 'laptop kernel'")
         if len(label) > MAX_LABEL_LENGTH:
@@ -111,11 +107,6 @@ class Tokens:
 
         Never the token nor its hash: what was shown at creation is the only copy.
         """
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import api_tokens
-
         if username is None and self._ctx.actor.has("admin"):
             subject, resource = None, "everyone's API tokens"
         else:
@@ -133,10 +124,6 @@ class Tokens:
 
     def revoke(self, token_id: int, *, reason: str) -> dict[str, Any]:
         """Stop a token working at once; the revocation and its reason are audited."""
-        from sqlalchemy import select, update
-
-        from workbench.db.schema import api_tokens
-
         token_id = check_number(token_id, "token_id", "a token number (`workbench token list` shows them)")
         resource = f"API token {token_id}"
         with self._ctx.write(audit_refusals_as=("tokens.revoke", resource)) as conn:
@@ -182,10 +169,6 @@ def user_for_token(source: Database | Connection, token: Any) -> str | None:
 
 
 def _lookup(conn: Connection, digest: str) -> tuple[str, int, datetime | None] | None:
-    from sqlalchemy import select
-
-    from workbench.db.schema import api_tokens, people
-
     row = conn.execute(
         select(api_tokens.c.id, api_tokens.c.username, api_tokens.c.expires, api_tokens.c.revoked_at,
                api_tokens.c.last_used_at)
@@ -198,12 +181,6 @@ def _lookup(conn: Connection, digest: str) -> tuple[str, int, datetime | None] |
 
 def _record_use(db: Database, token_id: int, now: datetime) -> None:
     """Best effort: a busy database must not turn a valid token away."""
-    from sqlalchemy import update
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from workbench.db.schema import api_tokens
-    from workbench.errors import WorkbenchError
-
     try:
         with db.write() as conn:
             conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))

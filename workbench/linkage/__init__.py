@@ -10,7 +10,24 @@ Governed linkage of catalogue datasets (identifiers stay inside the workbench) i
 
 from __future__ import annotations
 
-from workbench.linkage.link import ENGINES, link
+import functools
+from typing import TYPE_CHECKING, Any
+
+from workbench.linkage import link as _engine
 from workbench.linkage.spec import KINDS, LEVELS, Field, LinkageSpec, infer_spec
+
+if TYPE_CHECKING:
+    from workbench.widgets.linkage import NotebookLinkageResult
+
+ENGINES = _engine.ENGINES
+
+
+@functools.wraps(_engine.link)
+def link(*args: Any, **options: Any) -> NotebookLinkageResult:
+    # the library's entry point: the result gains its notebook views (.review(), .explore_threshold())
+    from workbench.widgets.linkage import NotebookLinkageResult
+
+    return NotebookLinkageResult.of(_engine.link(*args, **options))
+
 
 __all__ = ["ENGINES", "KINDS", "LEVELS", "Field", "LinkageSpec", "infer_spec", "link"]

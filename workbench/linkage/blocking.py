@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
 from workbench.errors import InvalidInput
+from workbench.linkage.progress import steps
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from workbench.linkage.spec import LinkageSpec
     from workbench.linkage.standardise import Prepared
@@ -20,9 +23,6 @@ if TYPE_CHECKING:
 
 def rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
     """One integer key per record for a rule on each side (-1 where any part is missing), coded alike."""
-    import numpy as np
-    import pandas as pd
-
     combined: np.ndarray | None = None
     missing: np.ndarray | None = None
     n_left = 0
@@ -42,9 +42,6 @@ def rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool
 
 
 def _shared_codes(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    import numpy as np
-    import pandas as pd
-
     codes, uniques = pd.factorize(np.concatenate([left, right]))
     codes = np.where(np.concatenate([left, right]) < 0, -1, codes)
     return codes[:left.size], codes[left.size:], len(uniques)
@@ -52,8 +49,6 @@ def _shared_codes(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.n
 
 def count_pairs(spec: LinkageSpec, keys: list[tuple[np.ndarray, np.ndarray]], dedupe: bool) -> list[int]:
     """Pairs each rule would produce (before removing pairs met by earlier rules)."""
-    import numpy as np
-
     counts = []
     for left, right in keys:
         lc, rc, n = _shared_codes(left, right)
@@ -68,8 +63,6 @@ def count_pairs(spec: LinkageSpec, keys: list[tuple[np.ndarray, np.ndarray]], de
 
 def _groups(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Record order sorted by key, and per key its start in that order and its size."""
-    import numpy as np
-
     valid = np.flatnonzero(codes >= 0)
     order = valid[np.argsort(codes[valid], kind="stable")]
     sizes = np.bincount(codes[valid], minlength=n).astype(np.int64)
@@ -78,8 +71,6 @@ def _groups(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def _pairs_for(left: np.ndarray, right: np.ndarray, dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
-    import numpy as np
-
     lc, rc, n = _shared_codes(left, right)
     lo, ls, lsz = _groups(lc, n)
     if dedupe:
@@ -104,8 +95,6 @@ def _pairs_for(left: np.ndarray, right: np.ndarray, dedupe: bool) -> tuple[np.nd
 
 def refuse_too_many(spec: LinkageSpec, estimate: list[int]) -> None:
     """Refuse, with advice, blocking that would compare more than ``spec.max_pairs`` pairs."""
-    import numpy as np
-
     if sum(estimate) > spec.max_pairs:
         worst = int(np.argmax(estimate))
         listing = "; ".join(f"{' + '.join(rule)}: {n:,}" for rule, n in zip(spec.blocking, estimate, strict=True))
@@ -129,14 +118,11 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
                     progress: bool | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """(left rows, right rows, which rules each pair meets as bits: bit r for rule r) of every candidate pair,
     and the per-rule estimate; refuses too many pairs."""
-    import numpy as np
-
     keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
     estimate = count_pairs(spec, keys, dedupe)
     refuse_too_many(spec, estimate)
     refuse_none(estimate)
     lefts, rights = [], []
-    from workbench.linkage.progress import steps
 
     for i, (left, right) in enumerate(steps(keys, "blocking", progress)):
         li, ri = _pairs_for(left, right, dedupe)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import jellyfish
+import numpy as np
+
+from workbench.linkage.progress import steps
+
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    import numpy as np
 
     from workbench.linkage.standardise import Prepared
 
@@ -23,8 +26,6 @@ MISSING = -1
 def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, uniques: np.ndarray,
                        score: Callable[[str, str], float]) -> np.ndarray:
     """``score`` of each pair of codes, computed once per distinct pair."""
-    import numpy as np
-
     if cl.size == 0:
         return np.empty(0, dtype=float)
     width = np.int64(len(uniques) + 1)
@@ -38,8 +39,6 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, uniques: np.ndarray,
 
 def _digit_differences(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """How many of the eight digits of two dates differ (99 where either is not eight digits), vectorised."""
-    import numpy as np
-
     digits = prepared.extra.get("digits")
     if digits is None:
         text = np.asarray([v if len(v) == 8 else "????????" for v in prepared.uniques], dtype="S8")
@@ -51,9 +50,6 @@ def _digit_differences(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.n
 
 def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     """The comparison level of each pair (int8), as described in ``spec.LEVELS``."""
-    import jellyfish
-    import numpy as np
-
     f = prepared.field
     cl, cr = prepared.left[li], prepared.right[ri]
     top = len(f.levels)
@@ -98,10 +94,6 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
 def comparison_matrix(prepared: dict[str, Prepared], li: np.ndarray, ri: np.ndarray,
                       progress: bool | None = None) -> np.ndarray:
     """Levels of every field for every pair: an int8 matrix, one column per field in spec order."""
-    import numpy as np
-
-    from workbench.linkage.progress import steps
-
     columns = [levels(p, li, ri) for p in steps(list(prepared.values()), "comparing", progress)]
     return np.column_stack(columns) if columns else np.empty((li.size, 0), dtype=np.int8)
 
@@ -110,8 +102,6 @@ def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: b
              seed: int = 1) -> list[np.ndarray]:
     """u probabilities (levels among non-matches) from random pairs of records, as in the population rather
     than among candidates: exact agreement exactly from value frequencies, the other levels from a sample."""
-    import numpy as np
-
     rng = np.random.default_rng(seed)
     li = rng.integers(0, n_left, size)
     ri = rng.integers(0, n_right, size)

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
+from workbench.linkage.blocking import candidate_pairs
+from workbench.linkage.compare import levels
+from workbench.linkage.progress import steps
+
 if TYPE_CHECKING:
-    import numpy as np
 
     from workbench.linkage.spec import LinkageSpec
     from workbench.linkage.standardise import Prepared
@@ -20,13 +26,9 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
                      progress: bool | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """(left rows, right rows, level matrix, the rules each pair meets as bits, per-rule pair estimate) through
     recordlinkage's Index and Compare."""
-    import numpy as np
-    import pandas as pd
     import recordlinkage
     from recordlinkage.base import BaseCompareFeature, BaseIndexAlgorithm
 
-    from workbench.linkage.blocking import candidate_pairs
-    from workbench.linkage.compare import levels
 
     estimate: list[int] = []
     rule_bits: list[np.ndarray] = []
@@ -67,8 +69,6 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
     if len(pairs) == 0:
         matrix = np.empty((0, len(prepared)), dtype=np.int8)
     else:
-        from workbench.linkage.progress import steps
-
         chunks = []
         size = 2_000_000
         for start in steps(range(0, len(pairs), size), "comparing", progress and len(pairs) > size):

@@ -6,13 +6,17 @@ the same settings on Splink's Spark backend.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
+import numpy as np
+import pandas as pd
 
-    from workbench.linkage.fellegi_sunter import Model
+from workbench.linkage.blocking import count_pairs, refuse_none, refuse_too_many, rule_keys
+from workbench.linkage.fellegi_sunter import Model
+
+if TYPE_CHECKING:
+
     from workbench.linkage.spec import Field, LinkageSpec
     from workbench.linkage.standardise import Prepared
 
@@ -80,9 +84,6 @@ def _levels(f: Field, dialect: str = "duckdb") -> list[dict[str, Any]]:
 
 def _frame(prepared: dict[str, Prepared], side: str, n: int, block_keys: list[np.ndarray]) -> pd.DataFrame:
     """What Splink sees: a row id, each field's standardised value and parts, and each blocking rule's key."""
-    import numpy as np
-    import pandas as pd
-
     columns: dict[str, Any] = {"unique_id": np.arange(n, dtype=np.int64)}
     for name, p in prepared.items():
         codes = p.left if side == "left" else p.right
@@ -120,10 +121,6 @@ def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared], dialect: s
 
 
 def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:
-    import numpy as np
-
-    from workbench.linkage.fellegi_sunter import Model
-
     m, u = [], []
     for comparison in settings["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
@@ -142,13 +139,9 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
 
     ``db_api`` is the Splink backend (DuckDB when None) and ``dialect`` the SQL its settings are written in.
     """
-    import logging
-
-    import numpy as np
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator
 
-    from workbench.linkage.blocking import count_pairs, refuse_none, refuse_too_many, rule_keys
 
     keys = [rule_keys(rule, prepared, dedupe) for rule in spec.blocking]
     estimate = count_pairs(spec, keys, dedupe)
@@ -196,8 +189,6 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
 def _levels_from_weights(weights: np.ndarray, level_weights: np.ndarray) -> np.ndarray:
     """Splink reports each comparison's match weight, not its level: the level is the one with that weight
     (a missing value weighs exactly 0)."""
-    import numpy as np
-
     distance = np.abs(weights[:, None] - level_weights[None, :])
     level = distance.argmin(axis=1).astype(np.int8)
     missing = (np.abs(weights) < 1e-12) & (distance.min(axis=1) > 1e-9)

@@ -7,9 +7,12 @@ docs/linkage.md) and otherwise starts a local one. pyspark and a Java runtime ar
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
+from workbench.linkage.engine_splink import run_splink
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,9 +28,6 @@ _MISSING = ('engine "splink-spark" needs {what}; install it (pip install "workbe
 
 
 def _java_found() -> bool:
-    import os
-    import shutil
-
     home = os.environ.get("JAVA_HOME")
     return bool(home and os.path.exists(os.path.join(home, "bin", "java"))) or shutil.which("java") is not None
 
@@ -64,7 +64,6 @@ def run_splink_spark(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.
     spark = spark_session()
     from splink.backends.spark import SparkAPI
 
-    from workbench.linkage.engine_splink import run_splink
 
     # intermediate tables are cached in memory unless the session has a checkpoint directory (a cluster's
     # shared storage), in which case Splink writes them there as parquet

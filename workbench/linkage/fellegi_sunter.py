@@ -13,11 +13,10 @@ random pairs, m from each blocking rule's pairs without the fields it blocked on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
+import numpy as np
+import pandas as pd
 
 _FLOOR = 1e-6
 
@@ -37,14 +36,10 @@ class Model:
 
     def weights(self) -> list[np.ndarray]:
         """log2(m/u) per field and level: the evidence each level adds to a pair's match weight."""
-        import numpy as np
-
         return [np.log2(m / u) for m, u in zip(self.m, self.u, strict=True)]
 
     def table(self) -> pd.DataFrame:
         """One row per field and level: m, u and the match weight it contributes."""
-        import pandas as pd
-
         rows = []
         for name, labels, m, u, w in zip(self.fields, self.level_names, self.m, self.u, self.weights(),
                                          strict=True):
@@ -62,8 +57,6 @@ class Model:
 
 def patterns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct rows of a level matrix, how often each occurs, and each pair's pattern number."""
-    import numpy as np
-
     if matrix.shape[0] == 0:
         return matrix, np.empty(0, np.int64), np.empty(0, np.int64)
     shifted = matrix.astype(np.int64) + 1  # -1..top → 0..top+1
@@ -76,8 +69,6 @@ def patterns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _log_likelihoods(pats: np.ndarray, m: list[np.ndarray], u: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    import numpy as np
-
     log_m = np.zeros(pats.shape[0])
     log_u = np.zeros(pats.shape[0])
     for j in range(pats.shape[1]):
@@ -91,8 +82,6 @@ def _log_likelihoods(pats: np.ndarray, m: list[np.ndarray], u: list[np.ndarray])
 def estimate(matrix: np.ndarray, fields: list[str], level_names: list[list[str]], *,
              max_iterations: int = 200, tolerance: float = 1e-7, prior: float | None = None) -> Model:
     """Fit m, u and the match share by EM on the distinct patterns of ``matrix`` (pairs × fields)."""
-    import numpy as np
-
     pats, counts, _ = patterns(matrix)
     tops = [len(names) for names in level_names]
     # start: matches agree at the top level, non-matches at the levels seen overall
@@ -135,8 +124,6 @@ def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: l
               max_iterations: int, tolerance: float) -> tuple[list[np.ndarray], float, np.ndarray, int]:
     """EM for m and the match share with u fixed; fields to ignore are -1 in ``pats``. Returns m, the share,
     each pattern's match probability and the iterations used."""
-    import numpy as np
-
     m = [np.where(np.arange(top + 1) < top, 0.05 / max(top, 1), 0.95) for top in tops]
     p = np.zeros(pats.shape[0])
     iteration = 0
@@ -169,8 +156,6 @@ def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: li
     blocked on (they agree there by construction), and the match share among all ``pairs_in_population`` pairs
     by a fixed point over the candidates (pairs no rule met are taken as non-matches). Blocking then only
     chooses which pairs are scored, not what they weigh: the posterior is calibrated for the population."""
-    import numpy as np
-
     tops = [len(names) for names in level_names]
     total_m = [np.zeros(top + 1) for top in tops]
     total_w = np.zeros(len(tops))
@@ -218,8 +203,6 @@ def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: li
 
 def score(model: Model, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Match weight (log2 Bayes factor plus prior odds) and match probability of every pair."""
-    import numpy as np
-
     pats, _, inverse = patterns(matrix)
     log_m, log_u = _log_likelihoods(pats, model.m, model.u)
     weight = (log_m - log_u) / np.log(2) + np.log2(model.lam / (1 - model.lam))

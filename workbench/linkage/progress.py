@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
+from workbench.progress import watched
+
 T = TypeVar("T")
 
 
@@ -12,8 +14,6 @@ def steps(items: Iterable[T], what: str, show: bool | None) -> Iterator[T]:
     """``items`` with a tqdm bar labelled ``what`` when ``show`` (None: when someone is watching, see
     ``workbench.progress``); plain iteration otherwise."""
     if show is None:
-        from workbench.progress import watched
-
         show = watched()
     if not show:
         yield from items

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from workbench.errors import InvalidInput
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
 
     from workbench.linkage.result import LinkageResult
 
 
 def _true_pairs(truth: Any) -> set[tuple[Any, Any]]:
-    import pandas as pd
-
     if isinstance(truth, pd.MultiIndex):
         return set(truth.tolist())
     if isinstance(truth, pd.DataFrame) and {"left_id", "right_id"} <= set(truth.columns):
@@ -27,8 +26,6 @@ def _true_pairs(truth: Any) -> set[tuple[Any, Any]]:
 
 def _labels(result: LinkageResult, truth: Any) -> tuple[Any, int]:
     """Whether each candidate pair is a true pair, and how many true pairs there are."""
-    import numpy as np
-
     true = _true_pairs(truth)
     left_id, right_id = result._ids()
     if result.dedupe:
@@ -56,9 +53,6 @@ def evaluate(result: LinkageResult, truth: Any) -> dict[str, float]:
 
 def pr_curve(result: LinkageResult, truth: Any) -> pd.DataFrame:
     """Precision, recall and F1 when accepting every assigned pair down to each threshold."""
-    import numpy as np
-    import pandas as pd
-
     labels, total = _labels(result, truth)
     idx = np.flatnonzero(result.assigned)
     order = idx[np.argsort(-result.weight[idx], kind="stable")]
@@ -90,8 +84,6 @@ def weights_figure(weights: np.ndarray, threshold: float, title: str, bins: int 
 def weights_html(weights: np.ndarray, threshold: float, bins: int = 30) -> str:
     """A small self-contained HTML histogram of match weights (bars above the threshold in green), for rich
     displays that must not depend on plotly.js being loaded."""
-    import numpy as np
-
     if weights.size == 0:
         return "<p><em>no candidate pairs</em></p>"
     counts, edges = np.histogram(weights, bins=bins)

@@ -8,13 +8,16 @@ table; ``.report()`` a summary; ``.evaluate(truth)``, ``.histogram()`` and ``.re
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from html import escape
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from workbench.errors import InvalidInput
+from workbench.linkage.quality import evaluate, histogram, pr_curve, weights_html
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
 
     from workbench.linkage.fellegi_sunter import Model
     from workbench.linkage.spec import LinkageSpec
@@ -28,8 +31,6 @@ def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray
     Done in rounds: every pair that is the best of both its records is kept, pairs sharing a record with a kept
     one are dropped, repeat. This is the greedy result, computed with a few sorts instead of a Python loop.
     """
-    import numpy as np
-
     keep = np.zeros(li.size, dtype=bool)
     active = np.flatnonzero(weight >= ASSIGNABLE_WEIGHT)
     active = active[np.argsort(-weight[active], kind="stable")]
@@ -55,8 +56,6 @@ def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray
 def choose_threshold(weight: np.ndarray, probability: np.ndarray) -> float:
     """The match weight that maximises the model's expected F1 (expected true links among those accepted over
     the accepted plus the expected number of matches)."""
-    import numpy as np
-
     if weight.size == 0:
         return 0.0
     order = np.argsort(-weight, kind="stable")
@@ -97,8 +96,6 @@ class LinkageResult:
     @property
     def pairs(self) -> pd.DataFrame:
         """Every candidate pair: ids, the level of each field, match weight and probability (best first)."""
-        import pandas as pd
-
         left_id, right_id = self._ids()
         frame = pd.DataFrame({"left_id": left_id, "right_id": right_id})
         for j, f in enumerate(self.spec.fields):
@@ -115,8 +112,6 @@ class LinkageResult:
     def matches(self) -> pd.DataFrame:
         """Pairs at or above the threshold: left_id, right_id, match_weight, match_probability (one-to-one for two
         tables; for one table each pair also carries the cluster_id of its records)."""
-        import pandas as pd
-
         keep = self._accepted()
         left_id, right_id = self._ids()
         frame = pd.DataFrame({"left_id": left_id[keep], "right_id": right_id[keep],
@@ -129,8 +124,6 @@ class LinkageResult:
     @property
     def clusters(self) -> pd.Series:
         """Deduplication: a cluster id per record (records linked directly or through others share one)."""
-        import numpy as np
-        import pandas as pd
         from scipy.sparse import coo_matrix
         from scipy.sparse.csgraph import connected_components
 
@@ -157,8 +150,6 @@ class LinkageResult:
     # -- quality --------------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """Counts, threshold and the model's own estimate of how many records matched."""
-        import numpy as np
-
         keep = self._accepted()
         n_left = len(self.left)
         n_right = n_left if self.dedupe else len(self.right)  # type: ignore[arg-type]  # right is set unless dedupe
@@ -183,40 +174,17 @@ class LinkageResult:
     def evaluate(self, truth: Any) -> dict[str, float]:
         """Precision, recall and F1 of the matches against true pairs (a frame of left_id, right_id or a
         MultiIndex of id pairs)."""
-        from workbench.linkage.quality import evaluate
-
         return evaluate(self, truth)
 
     def pr_curve(self, truth: Any) -> pd.DataFrame:
         """Precision and recall at every threshold, against true pairs."""
-        from workbench.linkage.quality import pr_curve
-
         return pr_curve(self, truth)
 
     def histogram(self) -> Any:
         """A plotly histogram of match weights with the threshold marked."""
-        from workbench.linkage.quality import histogram
-
         return histogram(self)
 
-    def review(self, n: int = 20) -> Any:
-        """A clerical-review widget: the ``n`` pairs nearest the threshold side by side; decisions set it."""
-        from workbench.linkage.review import ClericalReview
-
-        return ClericalReview(self, n=n)
-
-    def explore_threshold(self, truth: Any = None) -> Any:
-        """A threshold slider over the match-weight histogram: matches, expected precision (and with ``truth``,
-        precision and recall) at each setting; ``.result()`` gives this result decided there."""
-        from workbench.widgets.linkage import ThresholdExplorer
-
-        return ThresholdExplorer(self, truth)
-
     def _repr_html_(self) -> str:
-        from html import escape
-
-        from workbench.linkage.quality import weights_html
-
         shown = ("engine", "left_records", "right_records", "candidate_pairs", "matches", "threshold",
                  "estimated_match_rate", "expected_precision")
         summary = self.summary()
@@ -246,8 +214,6 @@ class LinkageReport:
         return {**self.summary, "params": self.params.to_dict("records")}
 
     def _repr_html_(self) -> str:
-        from html import escape
-
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.summary.items())
         return f"<div><h4>Linkage</h4><table>{rows}</table><h4>Parameters</h4>{self.params.to_html(index=False)}</div>"
 

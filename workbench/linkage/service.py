@@ -7,9 +7,17 @@ link key and the match weights. Each run (spec, engine, parameters, threshold, q
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import insert, select
+
 from workbench import audit
+from workbench.db.schema import data_loads, grants, linkage_runs
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.access import grant_state
 from workbench.governance.conditions import (
@@ -17,19 +25,24 @@ from workbench.governance.conditions import (
     project_facts,
     project_row,
     pseudonymised_columns,
+    require_in_project,
     schema_roles,
 )
-from workbench.governance.policy import decide
-from workbench.validation import check_flag
+from workbench.governance.project_data import SOURCES_ATTR, ProjectData
+from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
+from workbench.linkage.link import ENGINES, link
+from workbench.linkage.quality import weights_figure, weights_html
+from workbench.linkage.spec import check_spec, infer_spec
+from workbench.validation import check_flag, check_number
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench import records
     from workbench.context import Context
     from workbench.linkage.result import LinkageResult
     from workbench.linkage.spec import LinkageSpec
+    from workbench.linkage.truth import TruthSource
 
 RUN_COLUMNS = ["id", "left_dataset", "right_dataset", "engine", "threshold", "counts", "quality", "columns",
                "created_by", "created_at"]
@@ -38,10 +51,6 @@ LINK_COLUMNS = ["link_key", "match_weight", "match_probability"]
 
 def _grant_facts(conn: Connection, project_id: str, dataset: dict[str, Any]) -> dict[str, Any]:
     """Columns granted to the project now, columns granted for linkage, and why no grant is current."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import grants
-
     rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
                                              & (grants.c.dataset_id == dataset["id"]))).mappings().all()
     current = [g for g in rows if grant_state(g, date.today()) == "current"]
@@ -64,21 +73,18 @@ def _suffix(dataset_id: str) -> str:
 class GovernedLinkage:
     """Linkage of catalogue datasets for one project (``project.link``) and the record of its runs."""
 
-    def __init__(self, ctx: Context, project_id: str) -> None:
+    def __init__(self, ctx: Context, project_id: str, truth: TruthSource | None = None) -> None:
         self._ctx = ctx
         self.project_id = project_id
+        self._truth = truth
 
     def _key(self) -> bytes:
-        from workbench.governance.pseudonyms import project_key
-
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
     def link(self, left_id: str, right_id: str, *, spec: LinkageSpec | dict | None = None,
              engine: str = "recordlinkage", threshold: float | None = None,
              progress: bool | None = None) -> LinkedData:
         """Link two granted datasets; returns the project's linked frame and the run's record."""
-        from workbench.linkage.link import ENGINES
-
         resource = f"datasets {left_id} and {right_id} in project {self.project_id}"
         me = self._ctx.actor.username
         try:
@@ -108,13 +114,6 @@ class GovernedLinkage:
 
     def _run(self, resource: str, datasets: list[dict[str, Any]], items: list[dict[str, Any]], spec: Any,
              engine: str, threshold: float | None, progress: bool | None) -> LinkedData:
-        import pyarrow.parquet as pq
-        from sqlalchemy import insert
-
-        from workbench.db.schema import data_loads, linkage_runs
-        from workbench.linkage.link import link
-        from workbench.linkage.spec import check_spec, infer_spec
-
         me = self._ctx.actor.username
         paths = [self._ctx.vault.dataset_path(d["id"]) for d in datasets]
         for d, path in zip(datasets, paths, strict=True):
@@ -153,7 +152,6 @@ class GovernedLinkage:
                 "read_for_linkage": {i["dataset"]: [c for c in (f.left if n == 0 else f.right for f in spec.fields)]
                                      for n, i in enumerate(items)},
                 "truth_read": truth is not None})
-        from workbench.outputs.store import SOURCES_ATTR
 
         frame.attrs[SOURCES_ATTR] = [d["id"] for d in datasets]
         return LinkedData(self._ctx, self.project_id, run_id, frame, result, quality,
@@ -163,12 +161,6 @@ class GovernedLinkage:
                        paths: list[Any]) -> tuple[pd.DataFrame, list[str]]:
         """Link key, weights and each side's granted columns (direct and record identifiers as the project's
         pseudonyms)."""
-        import numpy as np
-        import pandas as pd
-        import pyarrow as pa
-
-        from workbench.governance.pseudonyms import pseudonymise, read_governed
-
         keep = result._accepted()
         order = np.argsort(-result.weight[keep], kind="stable")
         rows = [result.li[keep][order], result.ri[keep][order]]
@@ -194,21 +186,13 @@ class GovernedLinkage:
 
     def _truth_quality(self, result: LinkageResult, datasets: list[dict[str, Any]],
                        paths: list[Any]) -> dict[str, Any] | None:
-        """Precision, recall and F1 against the demo's truth, when it exists and the caller may read it (read
-        through ``ws.demo.truth``, so each read is audited)."""
-        import numpy as np
-        import pyarrow.parquet as pq
-
-        from workbench.demo import DemoMaterial
-
-        if not decide(self._ctx.actor, "demo.truth.read", {}):
-            return None
-        material = DemoMaterial(self._ctx)
-        if not all(d["id"] in material.available() for d in datasets):
+        """Precision, recall and F1 against the truth, when the project was given a source of it (the demo's)
+        and the caller may read it there (each read audited by the source)."""
+        if self._truth is None or not self._truth.readable([d["id"] for d in datasets]):
             return None
         persons = []
         for d, path in zip(datasets, paths, strict=True):
-            truth = material.truth(d["id"])
+            truth = self._truth.truth(d["id"])
             key = truth.columns[0]
             ids = pq.read_table(path, columns=[key]).column(0).to_pandas()
             persons.append(ids.map(truth.set_index(key)["person_id"]).to_numpy())
@@ -226,12 +210,6 @@ class GovernedLinkage:
 
     def runs(self) -> pd.DataFrame:
         """The project's linkage runs, newest last (members of the project)."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import linkage_runs
-        from workbench.governance.conditions import require_in_project
-
         require_in_project(self._ctx, "data.read_saved", f"linkage runs of project {self.project_id}",
                            self.project_id)
         with self._ctx.db.read() as conn:
@@ -241,12 +219,6 @@ class GovernedLinkage:
 
     def run(self, run_id: int) -> records.LinkageRun:
         """One run in full: spec, parameters (m/u), threshold, quality and counts."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import linkage_runs
-        from workbench.governance.conditions import require_in_project
-        from workbench.validation import check_number
-
         resource = f"linkage run {run_id} of project {self.project_id}"
         require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
         try:
@@ -273,8 +245,6 @@ def returned_by_dataset(columns: list[str], datasets: list[dict[str, Any]],
 
 
 def _jsonable(value: Any) -> Any:
-    import numpy as np
-
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -302,14 +272,10 @@ class LinkedData:
 
     def histogram(self) -> Any:
         """Plotly histogram of the candidate pairs' match weights with the threshold (no record-level data)."""
-        from workbench.linkage.quality import weights_figure
-
         return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
     def save(self, name: str) -> records.SavedData:
         """Save the linked frame in the project, derived from both datasets."""
-        from workbench.governance.project_data import ProjectData
-
         return ProjectData(self._ctx, self.project_id).save(self.frame, name, derived_from=list(self.sources))
 
     def __len__(self) -> int:
@@ -320,10 +286,6 @@ class LinkedData:
                 f" at match weight {self.threshold:.2f}>")
 
     def _repr_html_(self) -> str:
-        from html import escape
-
-        from workbench.linkage.quality import weights_html
-
         rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.quality.items())
         return (f"<div><h4>Linkage run {self.run_id}</h4><table>{rows}</table>"
                 f"{weights_html(self._weights, self.threshold)}{self.frame.head(10).to_html(index=False)}</div>")

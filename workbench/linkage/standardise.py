@@ -9,16 +9,20 @@ on integers.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import jellyfish
+import numpy as np
+import pandas as pd
+
 from workbench.errors import InvalidInput
+from workbench.linkage.nicknames import nickname_index
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
 
     from workbench.linkage.spec import Field
 
@@ -57,8 +61,6 @@ def postcode_parts(value: str) -> tuple[str, str]:
 
 def clean_date(value: object) -> str | None:
     """Eight digits YYYYMMDD from a date, a datetime, or text such as 1980-04-09, 09/04/1980 or 19800409."""
-    import datetime as dt
-
     if isinstance(value, dt.date):
         return value.strftime("%Y%m%d")
     text = str(value).strip()
@@ -91,9 +93,6 @@ class Prepared:
 
     def key(self, transform: str, side: str) -> np.ndarray:
         """Per-record blocking key codes (-1 where missing) for ``transform`` of this field."""
-        import numpy as np
-        import pandas as pd
-
         codes = self.left if side == "left" else self.right
         if transform == "value":
             return codes
@@ -104,17 +103,12 @@ class Prepared:
 
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     """Codes of a transform of each unique value (e.g. soundex), -1 where it has none."""
-    import numpy as np
-    import pandas as pd
-
     values = prepared.uniques
     if transform == "initial":
         keys = [v[:1] for v in values]
     elif transform == "first3":
         keys = [v[:3] for v in values]
     elif transform == "soundex":
-        import jellyfish
-
         keys = [jellyfish.soundex(v) if v else "" for v in values]
     elif transform in ("year", "month_day"):
         keys = [v[:4] if transform == "year" else v[4:8] for v in values]
@@ -129,9 +123,6 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
 
 def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> np.ndarray:
     """A column as an object array of str / date values (None for missing), refusing what cannot be linked."""
-    import numpy as np
-    import pandas as pd
-
     series = frame[column]
     if isinstance(series, pd.DataFrame):
         raise InvalidInput(f"{side}: column {column!r} appears more than once; rename the duplicates.",
@@ -193,9 +184,6 @@ def _standardise_unique(kind: str, value: object) -> str | None:
 
 def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame) -> Prepared:
     """Standardise one field of both frames onto shared integer codes."""
-    import numpy as np
-    import pandas as pd
-
     raw_left = _raw_values(left, f.left, "left", f.kind)
     raw_right = _raw_values(right, f.right, "right", f.kind)
     both = np.concatenate([raw_left, raw_right])
@@ -208,8 +196,6 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame) -> Prepared:
     uniques = np.asarray(uniques, dtype=object)
     prepared = Prepared(f, codes[:len(raw_left)], codes[len(raw_left):], uniques)
     if f.kind == "given_name":
-        from workbench.linkage.nicknames import nickname_index
-
         index = nickname_index()
         prepared.extra["group"] = np.asarray([index.get(v.split(" ")[0], -1) for v in uniques], dtype=np.int64)
     elif f.kind == "date":

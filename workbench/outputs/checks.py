@@ -16,11 +16,14 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from workbench.errors import DisclosureRisk
-from workbench.outputs.files import check_file
+from workbench.outputs.files import FIGURE_JSON, check_file
+from workbench.outputs.released import free_text
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from workbench.disclosure.output import Output
 
@@ -158,8 +161,6 @@ def _labels(table: pd.DataFrame) -> list[str]:
 
 def _pseudonyms(table: pd.DataFrame) -> str | None:
     """A value in the table's labels or text cells that looks like a workbench pseudonym, if any."""
-    import pandas as pd
-
     for level in range(table.index.nlevels):
         for value in table.index.get_level_values(level)[:SAMPLE]:
             if isinstance(value, str) and PSEUDONYM.match(value):
@@ -181,9 +182,6 @@ def text_refusals(output: Output, name: str, derived_from: list[str], settings: 
                   attachments: dict[str, bytes] | None = None) -> list[str]:
     """The released free text of ``output`` (``released.free_text``) that looks like it holds an identifier;
     a figure recorded without the plotly JSON a checker reads is refused too."""
-    from workbench.outputs.files import FIGURE_JSON
-    from workbench.outputs.released import free_text
-
     max_digits = settings["max_digits_in_text"]
     problems = [f"output {name!r}: {p}" for field, text in free_text(output, name, derived_from, attachments)
                 if (p := text_problem(field, text, max_digits)) is not None]
@@ -225,9 +223,6 @@ def refusals(output: Output, name: str, settings: dict[str, Any], identifiers: s
 def table_aids(output: Output) -> dict[str, Any]:
     """Min, min excluding zero, max, sum and the share of whole numbers divisible by 5, over the unmitigated
     table's numbers; and how many cells each rule flags."""
-    import numpy as np
-    import pandas as pd
-
     numeric = output.table.select_dtypes(include="number")
     values = numeric.to_numpy(dtype=float, na_value=np.nan).ravel() if not numeric.empty else np.array([])
     values = values[~np.isnan(values)]
@@ -251,9 +246,6 @@ TABLE_MAX_ROWS, TABLE_MAX_COLS = 60, 30  # as much as the notebook view shows; t
 
 def _cell_value(value: Any) -> Any:
     """A table value as plain JSON-able Python: numbers stay numbers, missing is None, the rest text."""
-    import numpy as np
-    import pandas as pd
-
     if value is None or (not isinstance(value, str) and bool(np.ndim(value) == 0) and pd.isna(value)):
         return None
     if isinstance(value, bool | np.bool_):

@@ -15,12 +15,13 @@ import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import pandas as pd
+
+from workbench.disclosure.output import Output
+from workbench.disclosure.settings import DisclosureSettings
 from workbench.errors import DisclosureRisk, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from workbench.disclosure.output import Output
 
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._ -]{0,99}$")
 FIGURE_HTML, FIGURE_PNG = "figure.html", "figure.png"
@@ -74,11 +75,6 @@ def check_file(name: str, size: int, settings: dict[str, Any]) -> list[str]:
 
 def file_output(path: Any, description: str, settings: dict[str, Any]) -> tuple[Output, dict[str, bytes]]:
     """A custom file as an output: status ``review``, its name, size and SHA-256 as the table a checker sees."""
-    import pandas as pd
-
-    from workbench.disclosure.output import Output
-    from workbench.disclosure.settings import DisclosureSettings
-
     if not isinstance(path, str | Path):
         raise InvalidInput("path: give the path of the file to release.", field="path")
     path = Path(path)

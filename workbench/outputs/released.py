@@ -39,10 +39,14 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import select
+
+from workbench.db.schema import datasets, project_datasets, projects
+from workbench.disclosure.results_json import cell_outcome, released_csv, sdc_block
 from workbench.outputs.files import FIGURE_HTML, FIGURE_JSON, FIGURE_PNG
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.disclosure.output import Output
@@ -100,8 +104,6 @@ def spec(output: Output) -> dict[str, Any]:
 
 def checks(output: Output) -> dict[str, Any]:
     """The automatic check as the checker sees it, and as ACRO's ``sdc`` block and ``outcome`` carry it."""
-    from workbench.disclosure.results_json import cell_outcome, sdc_block
-
     summary, cells = sdc_block(output)
     return plain({"status": output.status, "status_before_mitigation": output.status_before_mitigation,
                   "summary": output.summary(),
@@ -136,8 +138,6 @@ def released_output(output: Output, item: dict[str, Any], uid: str,
                     attachments: dict[str, bytes]) -> dict[str, Any]:
     """One output as it leaves the workspace (and as the checker is shown it). ``item``: the output's row in
     the request (``requests.request_items``); ``attachments``: its own files, name → content."""
-    from workbench.disclosure.results_json import released_csv
-
     table = None
     if output.kind != "file":
         table = {"file": table_file(uid), "csv": released_csv(output.safe_table)}
@@ -164,10 +164,6 @@ def released_request(conn: Connection, row: dict[str, Any], items: list[dict[str
                      reviews: list[dict[str, Any]], needed: int) -> dict[str, Any]:
     """The request-level part of a release: the request, project, datasets and versions, saved frames and
     versions, and the reviews of every complete round (``reviews``: all of the request's review rows)."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import datasets, project_datasets, projects
-
     project = conn.execute(select(projects).where(projects.c.id == row["project_id"])).mappings().one()
     sources = sorted({s for i in items for s in i["sources"]})
     catalogue = conn.execute(select(datasets.c.id, datasets.c.title, datasets.c.owner, datasets.c.modified,
@@ -218,9 +214,6 @@ def label_text(value: Any) -> str:
     """A label as the text screen reads it. Numbers made from data (a histogram's bin edges) are read by their
     whole part, so that the decimals of ``977.4523456789`` are not taken for a record number, while a whole
     number used as a label (``9434765919``) is read in full."""
-
-    import pandas as pd
-
     if isinstance(value, pd.Interval):
         return f"{label_text(value.left)} to {label_text(value.right)}"
     if isinstance(value, numbers.Real) and not isinstance(value, bool | numbers.Integral):
@@ -230,8 +223,6 @@ def label_text(value: Any) -> str:
 
 def table_texts(table: pd.DataFrame) -> Iterator[tuple[str, str]]:
     """A table's labels (each level's values and names, the column labels) and its text cells."""
-    import pandas as pd
-
     for name in (*table.index.names, *table.columns.names):
         if name is not None:
             yield "label name", str(name)

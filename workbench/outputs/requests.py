@@ -21,51 +21,35 @@ from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
+import pandas as pd
+from sqlalchemy import delete, func, insert, select, update
+
 from workbench import audit
+from workbench.db.schema import output_request_items as items
+from workbench.db.schema import output_requests as requests
+from workbench.db.schema import output_reviews as reviews
+from workbench.db.schema import outputs
+from workbench.db.schema import outputs as outputs_t
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
-from workbench.governance.conditions import project_facts, project_row, require_in_project
-from workbench.validation import check_flag
+from workbench.governance.conditions import identifier_columns, project_facts, project_row, require_in_project
+from workbench.outputs.checks import refusals, screen_text
+from workbench.outputs.files import FIGURE_JSON
+from workbench.outputs.lifecycle import (
+    CONCLUDED,
+    STATUSES,
+    TRANSITIONS,
+    next_status,
+)
+from workbench.outputs.settings import output_checking_settings
+from workbench.outputs.store import ProjectOutputs, attachments_of
+from workbench.validation import check_flag, check_number
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench import records
     from workbench.context import Context
 
-STATUSES = ("draft", "submitted", "partially_reviewed", "reviewed", "approved", "returned", "rejected", "released",
-            "withdrawn")
-OPEN = ("draft", "submitted", "partially_reviewed", "reviewed", "approved", "returned")
-EDITABLE = ("draft", "returned")
-CHECKING = ("submitted", "partially_reviewed", "reviewed", "approved")
-CONCLUDED = ("approved", "returned", "rejected", "released")
-PROGRESS = "progress"  # the next status depends on how many reviews are in (``progress``)
-
-TRANSITIONS: dict[str, dict[str, str]] = {
-    "edit": {"draft": "draft", "returned": "returned"},
-    "submit": {"draft": "submitted", "returned": "submitted"},
-    "review": {"submitted": PROGRESS, "partially_reviewed": PROGRESS},
-    "reset": {s: PROGRESS for s in CHECKING},
-    "approve": {"reviewed": "approved"},
-    "return": {"reviewed": "returned"},
-    "reject": {"reviewed": "rejected"},
-    "release": {"approved": "released"},
-    "withdraw": {s: "withdrawn" for s in OPEN},
-}
-EVENT_WORDS = {"edit": "changed", "submit": "submitted", "review": "reviewed", "reset": "reset",
-               "approve": "approved", "return": "returned", "reject": "rejected", "release": "released",
-               "withdraw": "withdrawn"}
-STATUS_HINTS = {
-    "draft": "add outputs and context, then submit it",
-    "submitted": "it waits for the output checkers' reviews (withdraw it to change it)",
-    "partially_reviewed": "it waits for the remaining reviews (withdraw it to change it)",
-    "reviewed": "every output has its reviews; an output checker concludes it: approve, return or reject",
-    "approved": "an output checker releases it",
-    "returned": "change it as the checkers' comments say, then submit it again",
-    "rejected": "it is closed; start a new request",
-    "released": "it is closed; start a new request for further outputs",
-    "withdrawn": "it is closed; start a new request",
-}
 CONTEXT_FIELDS = {
     "shown": "what the outputs show",
     "population": "the population they describe (who, where, when)",
@@ -77,71 +61,8 @@ LIST_COLUMNS = ["id", "project_id", "title", "status", "outputs", "created_by", 
 REVIEW_COLUMNS = ["output_id", "round", "reviewer", "decision", "comment", "created_at"]
 
 
-def next_status(status: str, event: str) -> str:
-    """The status ``event`` moves a request to from ``status``; refuses a transition the machine lacks."""
-    target = TRANSITIONS[event].get(status)
-    if target is None:
-        raise Conflict(f"A {status.replace('_', ' ')} request cannot be {EVENT_WORDS[event]}: {STATUS_HINTS[status]}.")
-    return target
-
-
-def progress(conn: Connection, request_id: int, needed: int) -> str:
-    """submitted, partially_reviewed or reviewed, by the reviews in of each output's current round."""
-    counts = list(review_counts(conn, request_id).values())
-    if counts and all(c >= needed for c in counts):
-        return "reviewed"
-    return "partially_reviewed" if any(counts) else "submitted"
-
-
-def review_counts(conn: Connection, request_id: int) -> dict[int, int]:
-    """Output id → reviews in for its current round."""
-    from sqlalchemy import and_, func, select
-
-    from workbench.db.schema import output_request_items as items
-    from workbench.db.schema import output_reviews as reviews
-
-    rows = conn.execute(
-        select(items.c.output_id, func.count(reviews.c.id))
-        .select_from(items.outerjoin(reviews, and_(reviews.c.request_id == items.c.request_id,
-                                                   reviews.c.output_id == items.c.output_id,
-                                                   reviews.c.round == items.c.round)))
-        .where(items.c.request_id == request_id).group_by(items.c.output_id)).all()
-    return {int(output_id): int(count) for output_id, count in rows}
-
-
-def reset_reviews(conn: Connection, actor: str, output_id: int, checksum: str) -> None:
-    """An output changed: every open request holding it takes the new version, and requests being checked
-    start its reviews again (a new round; earlier reviews stay as history)."""
-    from sqlalchemy import select, update
-
-    from workbench.db.schema import output_request_items as items
-    from workbench.db.schema import output_requests as requests
-    from workbench.outputs.settings import output_checking_settings
-
-    rows = conn.execute(select(items.c.request_id, items.c.round, requests.c.status)
-                        .join(requests, requests.c.id == items.c.request_id)
-                        .where((items.c.output_id == output_id) & requests.c.status.in_(OPEN))).all()
-    for request_id, round_, status in rows:
-        key = (items.c.request_id == request_id) & (items.c.output_id == output_id)
-        if status not in CHECKING:
-            conn.execute(update(items).where(key).values(checksum=checksum))
-            continue
-        conn.execute(update(items).where(key).values(checksum=checksum, round=round_ + 1))
-        next_status(status, "reset")
-        after = progress(conn, request_id, output_checking_settings(conn)["reviews_required"])
-        conn.execute(update(requests).where(requests.c.id == request_id).values(
-            status=after, concluded_by=None, concluded_at=None, conclusion=None))
-        audit.append(conn, actor, "review.reset", f"output request {request_id}",
-                     detail={"output": output_id, "round": round_ + 1, "before": status, "after": after})
-
-
 def request_row(conn: Connection, request_id: Any, project_id: str | None = None) -> dict[str, Any]:
     """A request's row; refuses a malformed or unknown id (or one of another project)."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import output_requests as requests
-    from workbench.validation import check_number
-
     check_number(request_id, "request_id", "a request number")
     row = conn.execute(select(requests).where(requests.c.id == request_id)).mappings().first()
     if row is None or (project_id is not None and row["project_id"] != project_id):
@@ -152,11 +73,6 @@ def request_row(conn: Connection, request_id: Any, project_id: str | None = None
 
 def request_items(conn: Connection, request_id: int) -> list[dict[str, Any]]:
     """The request's outputs with their rows, in the order they were added."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import output_request_items as items
-    from workbench.db.schema import outputs
-
     rows = conn.execute(select(items.c.output_id, items.c.round, items.c.checksum.label("item_checksum"), outputs)
                         .join(outputs, outputs.c.id == items.c.output_id)
                         .where(items.c.request_id == request_id)
@@ -206,9 +122,6 @@ def check_context(context: Any, *, complete: bool) -> dict[str, str]:
 def screen_request_text(conn: Connection, title: str | None, context: dict[str, str] | None) -> None:
     """The text screen (``checks.screen_text``) over a request's title and context fields: they leave with
     the release."""
-    from workbench.outputs.checks import screen_text
-    from workbench.outputs.settings import output_checking_settings
-
     texts = ([("title", title)] if title is not None else []) + [(f"context {k}", v)
                                                                   for k, v in (context or {}).items()]
     screen_text(texts, output_checking_settings(conn)["max_digits_in_text"])
@@ -231,10 +144,6 @@ class OutputRequests:
     def create(self, title: str, *, context: dict[str, str] | None = None, outputs: list[Any] | None = None,
                submit: bool = False) -> OutputRequest:
         """A new draft request (``submit=True``: submitted at once) of recorded ``outputs``."""
-        from sqlalchemy import insert
-
-        from workbench.db.schema import output_requests as requests
-
         me = self._ctx.actor.username
         resource = f"an output request in project {self.project_id}"
         with self._ctx.write(audit_refusals_as=("requests.create", resource)) as conn:
@@ -255,12 +164,6 @@ class OutputRequests:
 
     def list(self) -> pd.DataFrame:
         """The project's output requests, oldest first."""
-        import pandas as pd
-        from sqlalchemy import func, select
-
-        from workbench.db.schema import output_request_items as items
-        from workbench.db.schema import output_requests as requests
-
         self._readable(f"output requests of project {self.project_id}")
         count = (select(func.count()).select_from(items).where(items.c.request_id == requests.c.id)
                  .scalar_subquery().label("outputs"))
@@ -284,11 +187,6 @@ class OutputRequests:
     def change(self, request_id: int, *, add: Sequence[Any] = (), remove: Sequence[Any] = (), title: str | None = None,
                context: dict[str, str] | None = None) -> None:
         """Add or remove outputs, retitle, or change context fields of a draft or returned request."""
-        from sqlalchemy import delete, update
-
-        from workbench.db.schema import output_request_items as items
-        from workbench.db.schema import output_requests as requests
-
         me = self._ctx.actor.username
         resource = f"output request {request_id} in project {self.project_id}"
         with self._ctx.write(audit_refusals_as=("requests.update", resource)) as conn:
@@ -325,10 +223,6 @@ class OutputRequests:
             self._submit(conn, request_row(conn, request_id, self.project_id))
 
     def withdraw(self, request_id: int, reason: str | None = None) -> None:
-        from sqlalchemy import update
-
-        from workbench.db.schema import output_requests as requests
-
         resource = f"output request {request_id} in project {self.project_id}"
         with self._ctx.write(audit_refusals_as=("requests.withdraw", resource)) as conn:
             self._check(conn, "requests.update", resource)
@@ -342,11 +236,6 @@ class OutputRequests:
 
     def reviews(self, request_id: int) -> pd.DataFrame:
         """The checkers' reviews the project may see: those of concluded requests and of earlier rounds."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import output_reviews as reviews
-
         resource = f"output request {request_id} in project {self.project_id}"
         self._readable(resource)
         with self._ctx.db.read() as conn:
@@ -360,8 +249,6 @@ class OutputRequests:
 
     # -- internals -----------------------------------------------------------------------------------------
     def _outputs(self) -> Any:
-        from workbench.outputs.store import ProjectOutputs
-
         return ProjectOutputs(self._ctx, self.project_id)
 
     def _check(self, conn: Connection, action: str, resource: str) -> None:
@@ -372,12 +259,6 @@ class OutputRequests:
         require_in_project(self._ctx, "requests.read", resource, self.project_id)
 
     def _add(self, conn: Connection, request_id: int, outputs: Sequence[Any]) -> None:
-        from sqlalchemy import insert, select
-
-        from workbench.db.schema import output_request_items as items
-        from workbench.db.schema import outputs as outputs_t
-        from workbench.outputs.settings import output_checking_settings
-
         if not outputs:
             return
         if not isinstance(outputs, list | tuple):
@@ -399,24 +280,13 @@ class OutputRequests:
 
     def _screen(self, conn: Connection, output_ids: Sequence[int], settings: dict[str, Any]) -> None:
         """Refuse outputs the automatic rules refuse, naming each problem and what to change."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import outputs
-        from workbench.governance.conditions import dataset_row, pseudonymised_columns, schema_roles
-        from workbench.outputs.checks import refusals
-        from workbench.outputs.files import FIGURE_JSON
-        from workbench.outputs.store import attachments_of
-
         store = self._outputs()
         problems: list[str] = []
         for output_id in output_ids:
             output = store._load(conn, output_id)  # NotFound for another project's output; checksum verified
             row = conn.execute(select(outputs.c.name, outputs.c.sources, outputs.c.derived_from)
                                .where(outputs.c.id == output_id)).one()
-            identifiers = set()
-            for dataset_id in row.sources:
-                roles = schema_roles(dataset_row(conn, dataset_id)["record"])
-                identifiers.update(pseudonymised_columns(roles, list(roles)))
+            identifiers = {c for dataset_id in row.sources for c in identifier_columns(conn, dataset_id)}
             paths = attachments_of(store.folder(output_id))
             files = [(p.name, p.stat().st_size) for p in paths]
             contents = {p.name: p.read_bytes() for p in paths if p.name == FIGURE_JSON}
@@ -426,13 +296,6 @@ class OutputRequests:
             raise DisclosureRisk("Refused before output checking: " + "; ".join(problems) + ".")
 
     def _submit(self, conn: Connection, row: dict[str, Any]) -> None:
-        from sqlalchemy import select, update
-
-        from workbench.db.schema import output_request_items as items
-        from workbench.db.schema import output_requests as requests
-        from workbench.db.schema import outputs
-        from workbench.outputs.settings import output_checking_settings
-
         status = next_status(row["status"], "submit")
         check_context(row["context"], complete=True)
         screen_request_text(conn, row["title"], row["context"])
@@ -518,4 +381,15 @@ class OutputRequest:
                 f"<th>check</th></tr>{rows}</table></div>")
 
 
-__all__ = ["CONTEXT_FIELDS", "STATUSES", "TRANSITIONS", "OutputRequest", "OutputRequests", "next_status"]
+class SubmittableOutputs(ProjectOutputs):
+    """``project.outputs``: the project's recorded outputs — and ``submit(...)``, which makes an output request of
+    some and submits it for checking in one step."""
+
+    def submit(self, outputs: list[Any], *, title: str, context: dict[str, str]) -> OutputRequest:
+        """Create an output request of ``outputs`` with its context and submit it for checking, in one step."""
+        return OutputRequests(self._ctx, self.project_id).create(title, context=context, outputs=outputs,
+                                                                 submit=True)
+
+
+__all__ = ["CONTEXT_FIELDS", "STATUSES", "TRANSITIONS", "OutputRequest", "OutputRequests", "SubmittableOutputs",
+           "next_status"]

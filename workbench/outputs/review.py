@@ -12,24 +12,41 @@ authored or a request of a project they belong to. Every step is audited.
 
 from __future__ import annotations
 
+import base64
+import json
+import shutil
 from datetime import UTC, datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from workbench import __version__, audit
+import pandas as pd
+from sqlalchemy import delete, insert, select, update
+
+from workbench import audit
+from workbench.db.schema import output_request_items as items
+from workbench.db.schema import output_requests as requests
+from workbench.db.schema import output_reviews, outputs, project_members, projects, settings
+from workbench.db.schema import output_reviews as reviews
+from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
-from workbench.outputs.requests import (
-    CHECKING,
-    as_dict,
-    next_status,
-    progress,
-    request_items,
-    request_row,
-    review_counts,
+from workbench.outputs import release as package
+from workbench.outputs.checks import (
+    differencing,
+    dimensions,
+    screen_text,
+    table_aids,
+    table_cells,
+    text_problem,
+    text_refusals,
 )
+from workbench.outputs.lifecycle import CHECKING, next_status, progress, review_counts
+from workbench.outputs.released import output_text, released_output, released_request, request_text
+from workbench.outputs.requests import as_dict, request_items, request_row
+from workbench.outputs.settings import SETTING_KEY, check_settings, output_checking_settings
+from workbench.outputs.store import ProjectOutputs, attachments_of, uid
+from workbench.version import __version__
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench import records
@@ -61,19 +78,12 @@ class Review:
     # -- settings ------------------------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
         """Reviews needed per output, table row limit, file types and size limit (anyone may read)."""
-        from workbench.outputs.settings import output_checking_settings
-
         self._ctx.require("settings.read", "the output-checking settings")
         with self._ctx.db.read() as conn:
             return output_checking_settings(conn)
 
     def update_settings(self, **changes: Any) -> dict[str, Any]:
         """Change output-checking settings (admins), e.g. ``update_settings(reviews_required=3)``."""
-        from sqlalchemy import delete, insert
-
-        from workbench.db.schema import settings
-        from workbench.outputs.settings import SETTING_KEY, check_settings, output_checking_settings
-
         if not changes:
             raise InvalidInput("Name at least one setting to change, e.g. update_settings(reviews_required=3).")
         changes = check_settings(changes)
@@ -91,10 +101,6 @@ class Review:
 
     def _recount(self, conn: Connection, needed: int) -> None:
         """After the number of reviews needed changed: requests under review move to where their reviews are."""
-        from sqlalchemy import select, update
-
-        from workbench.db.schema import output_requests as requests
-
         rows = conn.execute(select(requests.c.id, requests.c.status).where(
             requests.c.status.in_(("submitted", "partially_reviewed", "reviewed")))).all()
         for request_id, status in rows:
@@ -108,13 +114,6 @@ class Review:
     def queue(self, include_approved: bool = True) -> pd.DataFrame:
         """Requests being checked, of projects you do not belong to; ``awaiting_me`` counts the outputs you can
         still review."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import output_requests as requests
-        from workbench.db.schema import project_members
-        from workbench.outputs.settings import output_checking_settings
-
         self._ctx.require("review.queue", "the output-checking queue")
         me = self._ctx.actor.username
         states = CHECKING if include_approved else tuple(s for s in CHECKING if s != "approved")
@@ -135,10 +134,6 @@ class Review:
         return pd.DataFrame(records, columns=QUEUE_COLUMNS)
 
     def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int) -> int:
-        from sqlalchemy import select
-
-        from workbench.db.schema import output_reviews as reviews
-
         me = self._ctx.actor.username
         items = request_items(conn, request_id)
         done = set(conn.execute(select(reviews.c.output_id, reviews.c.round).where(
@@ -149,8 +144,6 @@ class Review:
     # -- one request ---------------------------------------------------------------------------------------
     def show(self, request_id: int) -> RequestDetail:
         """A request as a checker sees it: context, outputs with checks, aids, warnings and visible reviews."""
-        from workbench.outputs.settings import output_checking_settings
-
         resource = f"output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.read", resource)) as conn:
             row = request_row(conn, request_id)
@@ -164,12 +157,6 @@ class Review:
     def decide(self, request_id: int, output_id: int, decision: str,
                comment: str | None = None) -> records.OutputRequest:
         """Record your independent review of one output of a request: approve, changes or reject."""
-        from sqlalchemy import insert, select, update
-
-        from workbench.db.schema import output_requests as requests
-        from workbench.db.schema import output_reviews as reviews
-        from workbench.outputs.settings import output_checking_settings
-
         me = self._ctx.actor.username
         resource = f"output {output_id} of output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.decide", resource)) as conn:
@@ -215,11 +202,6 @@ class Review:
     def conclude(self, request_id: int, outcome: str, comment: str | None = None) -> records.OutputRequest:
         """Conclude a reviewed request: ``approve`` (every review approved), ``return`` to the analyst with what
         to change, or ``reject``; returning and rejecting need a comment."""
-        from sqlalchemy import select, update
-
-        from workbench.db.schema import output_requests as requests
-        from workbench.db.schema import output_reviews as reviews
-
         me = self._ctx.actor.username
         resource = f"output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.conclude", resource)) as conn:
@@ -255,11 +237,6 @@ class Review:
     def release(self, request_id: int) -> records.Release:
         """Write the approved request's release package (atomic; a retry after a crash gives one whole package);
         returns where it is and its manifest's SHA-256."""
-        from sqlalchemy import update
-
-        from workbench.db.schema import output_requests as requests
-        from workbench.outputs import release as package
-
         me = self._ctx.actor.username
         resource = f"output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.release", resource)) as conn:
@@ -283,7 +260,6 @@ class Review:
                 released_at = datetime.now(UTC)
                 files, results, manifest = self._package(conn, row, items, released_at)
                 if folder.exists():  # not a complete package of this request: never recorded as released
-                    import shutil
 
                     shutil.rmtree(folder)
                 digest = package.write_package(folder, files, results, manifest)
@@ -298,10 +274,6 @@ class Review:
 
     def manifest(self, request_id: int) -> records.ReleaseManifest:
         """A released request's package: where it is, its manifest, and what (if anything) no longer matches it."""
-        import json
-
-        from workbench.outputs import release as package
-
         resource = f"output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.read", resource)) as conn:
             row = request_row(conn, request_id)
@@ -320,19 +292,10 @@ class Review:
         """A handle for one request: ``.show()``, ``.approve(output_id, comment=...)``, ``.conclude(...)``..."""
         return RequestUnderReview(self, request_id)
 
-    def widget(self) -> Any:
-        """The notebook review widget: queue, request detail, decisions with comments, release."""
-        from workbench.widgets.review import ReviewWidget
-
-        return ReviewWidget(self)
-
     # -- internals -----------------------------------------------------------------------------------------
     @staticmethod
     def _screen_comment(conn: Connection, comment: str | None) -> None:
         """A checker's comment leaves with the release too: the same text screen as the analyst's text."""
-        from workbench.outputs.checks import screen_text
-        from workbench.outputs.settings import output_checking_settings
-
         screen_text([("comment", comment)], output_checking_settings(conn)["max_digits_in_text"])
 
     def _released(self, row: dict[str, Any], problems: list[str]) -> records.Release:
@@ -341,10 +304,6 @@ class Review:
                 "released_at": row["released_at"], "problems": problems}
 
     def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int]) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        from workbench.db.schema import outputs, project_members, projects
-
         me = self._ctx.actor.username
         role = conn.execute(select(project_members.c.role).where(
             (project_members.c.project_id == row["project_id"]) & (project_members.c.username == me))).scalar()
@@ -363,14 +322,6 @@ class Review:
                 for r in rows if r["reviewer"] == me or per_round[(r["output_id"], r["round"])] >= needed]
 
     def _earlier_releases(self, conn: Connection, row: dict[str, Any]) -> list[dict[str, Any]]:
-        from sqlalchemy import select
-
-        from workbench.db.schema import output_request_items as items
-        from workbench.db.schema import output_requests as requests
-        from workbench.db.schema import outputs
-        from workbench.outputs.checks import dimensions
-        from workbench.outputs.store import ProjectOutputs
-
         store = ProjectOutputs(self._ctx, row["project_id"])
         released = conn.execute(select(items.c.request_id, outputs.c.id, outputs.c.name, outputs.c.sources,
                                        outputs.c.kind)
@@ -391,9 +342,6 @@ class Review:
         """What a release of this request holds (``outputs/released.py``): the request-level part, and per
         output its item, the checked output, its own files and its released fields. The checker's view and the
         package are both made from this."""
-        from workbench.outputs.released import released_output, released_request
-        from workbench.outputs.store import ProjectOutputs, attachments_of, uid
-
         store = ProjectOutputs(self._ctx, row["project_id"])
         parts = []
         for item in items:
@@ -407,8 +355,6 @@ class Review:
                        ) -> tuple[list[str], dict[int, list[str]]]:
         """The text screen (``checks.text_problem``) over the request's title and context and each output's
         released free text, with the settings in force now."""
-        from workbench.outputs.checks import text_problem, text_refusals
-
         digits = settings["max_digits_in_text"]
         request = [p for field, text in [("title", row["title"]), *(
             (f"context {k}", v) for k, v in row["context"].items())]
@@ -419,14 +365,6 @@ class Review:
         return request, outputs
 
     def _detail(self, conn: Connection, row: dict[str, Any], needed: int) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        from workbench.db.schema import output_reviews as reviews
-        from workbench.db.schema import projects
-        from workbench.outputs.checks import differencing, table_aids, table_cells
-        from workbench.outputs.settings import output_checking_settings
-        from workbench.outputs.store import ProjectOutputs, attachments_of
-
         me = self._ctx.actor.username
         store = ProjectOutputs(self._ctx, row["project_id"])
         project = conn.execute(select(projects).where(projects.c.id == row["project_id"])).mappings().one()
@@ -478,12 +416,6 @@ class Review:
                  released_at: datetime) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
         """The files, results.json and manifest of a release package: the released fields the checkers were
         shown (``outputs/released.py``), and nothing else but what the package adds itself."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import output_reviews
-        from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
-        from workbench.outputs.settings import output_checking_settings
-
         settings = output_checking_settings(conn)
         reviews = [dict(r) for r in conn.execute(select(output_reviews).where(output_reviews.c.request_id == row["id"])
                                                  .order_by(output_reviews.c.id)).mappings()]
@@ -520,8 +452,6 @@ PREVIEW_CHARACTERS = 20_000
 def file_previews(paths: list[Any]) -> list[dict[str, Any]]:
     """Custom files as a checker sees them, one dict per file: its name and ``text`` (the start of it), or
     ``image`` (a data URI), or neither when the type has no preview."""
-    import base64
-
     out = []
     for path in paths:
         suffix = path.suffix.lower()
@@ -576,8 +506,6 @@ def _screening_html(problems: list[str] | None) -> str:
 
 def request_released_html(detail: dict[str, Any]) -> str:
     """The request-level fields a release holds, every one (``outputs/released.py``), and the text screen."""
-    from workbench.outputs.released import request_text
-
     released = detail.get("released")
     if not released:
         return ""
@@ -590,8 +518,6 @@ def request_released_html(detail: dict[str, Any]) -> str:
 def released_html(output: dict[str, Any]) -> str:
     """Every field of one output that a release holds, verbatim: the command and released properties in the
     open, all of it (with the released CSV) one click away."""
-    from workbench.outputs.released import output_text
-
     released = output.get("released")
     if not released:
         return ""

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
+
+from workbench.db.schema import settings
 from workbench.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -63,10 +66,6 @@ def check_settings(changes: dict[str, Any]) -> dict[str, Any]:
 
 def output_checking_settings(conn: Connection) -> dict[str, Any]:
     """The settings in force: the stored ones over the defaults."""
-    from sqlalchemy import select
-
-    from workbench.db.schema import settings
-
     stored = conn.execute(select(settings.c.value).where(settings.c.key == SETTING_KEY)).scalar()
     known = {k: v for k, v in (stored or {}).items() if k in DEFAULTS}
     return {**DEFAULTS, **known}

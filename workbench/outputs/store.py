@@ -12,25 +12,34 @@ import builtins
 import hashlib
 import shutil
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+from sqlalchemy import insert, select, update
+
 from workbench import audit
+from workbench.db.schema import dp_spends, outputs
+from workbench.disclosure.output import Output
+from workbench.disclosure.results_json import read_results_json, to_results_json
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import project_facts, project_row, require_in_project
+from workbench.governance.project_data import lineage
+from workbench.outputs.checks import screen_text
+from workbench.outputs.files import figure_output, file_output
+from workbench.outputs.lifecycle import reset_reviews
+from workbench.outputs.settings import output_checking_settings
 from workbench.validation import MAX_NUMBER, check_number
 
 if TYPE_CHECKING:
-    import pandas as pd
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
-    from workbench.disclosure.output import Output
 
 ATTACHMENTS = "files"  # an output's own files (a figure's HTML and PNG, a custom file) inside its folder
 LIST_COLUMNS = ["id", "name", "kind", "method", "status", "exception", "sources", "created_by", "created_at"]
-SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
 
 
 def uid(project_id: str, output_id: int) -> str:
@@ -61,8 +70,6 @@ def attachments_of(folder: Path) -> list[Path]:
 def output_number(project_id: str, output: Any) -> int:
     """The number of an output recorded in ``project_id``, from the Output itself or its number; InvalidInput for
     an output of another project or anything else. A remote kernel sends outputs to the service by this number."""
-    from workbench.disclosure.output import Output
-
     if isinstance(output, Output):
         prefix = f"{project_id}_output_"
         number = (output.uid or "")[len(prefix):]
@@ -93,12 +100,6 @@ class ProjectOutputs:
         """Keep ``output`` in the project; returns it bound to its record (exceptions and comments persist).
 
         ``attachments`` (file name → content) are kept with it: a figure's HTML and PNG, a custom file."""
-        from sqlalchemy import insert, update
-
-        from workbench.db.schema import outputs
-        from workbench.disclosure.results_json import to_results_json
-        from workbench.governance.project_data import lineage
-
         name = self._check_name(name)
         me = self._ctx.actor.username
         resource = f"output {name!r} in project {self.project_id}"
@@ -133,18 +134,11 @@ class ProjectOutputs:
     def screen(conn: Connection, texts: list[tuple[str, Any]]) -> None:
         """Refuse (``DisclosureRisk``) free text that looks like it holds an identifier (``checks.screen_text``,
         with the workspace's ``max_digits_in_text``)."""
-        from workbench.outputs.checks import screen_text
-        from workbench.outputs.settings import output_checking_settings
-
         screen_text(texts, output_checking_settings(conn)["max_digits_in_text"])
 
     def _claim_ledger_entries(self, conn: Connection, output: Output, output_id: int) -> None:
         """A DP result is recorded only with the unclaimed budget-ledger entries of the query that made it, so
         numbers computed anywhere but ``project.dp`` cannot pass as differentially private."""
-        from sqlalchemy import select, update
-
-        from workbench.db.schema import dp_spends
-
         entries = (output.properties.get("dp") or {}).get("ledger") or []
         rows = conn.execute(select(dp_spends.c.id).where(
             dp_spends.c.id.in_([e for e in entries if isinstance(e, int)])
@@ -161,12 +155,6 @@ class ProjectOutputs:
 
     def _change(self, output_id: int, what: str, text: str) -> None:
         """Persist an exception request or a comment on a recorded output (before the object changes)."""
-        from sqlalchemy import update
-
-        from workbench.db.schema import outputs
-        from workbench.disclosure.results_json import to_results_json
-        from workbench.outputs.requests import reset_reviews
-
         me = self._ctx.actor.username
         resource = f"output {output_id} in project {self.project_id}"
         with self._ctx.write(audit_refusals_as=("outputs.update", resource)) as conn:
@@ -199,8 +187,6 @@ class ProjectOutputs:
     def figure(self, fig: Any, table: Output | int, *, name: str | None = None) -> Output:
         """Record a plotly figure with the recorded table it was drawn from (whose check it carries): HTML, plus
         PNG where kaleido can run. Draw the figure from ``table.safe_table``: the checker compares the two."""
-        from workbench.outputs.files import figure_output
-
         self.check_can_record(f"a figure output in project {self.project_id}")
         drawn_from = self.get(self._id_of(table))
         output, files = figure_output(fig, drawn_from)
@@ -212,30 +198,15 @@ class ProjectOutputs:
                  name: str | None = None) -> Output:
         """Record a custom file (a report, an image made elsewhere): always ``review`` for a checker to judge;
         its type and size must meet the workspace's output-checking settings."""
-        from workbench.outputs.files import file_output
-        from workbench.outputs.settings import output_checking_settings
-
         self.check_can_record(f"a file output in project {self.project_id}")
         with self._ctx.db.read() as conn:
             settings = output_checking_settings(conn)
         output, files = file_output(path, description, settings)
         return self.record(output, name=name or Path(path).name, derived_from=derived_from, attachments=files)
 
-    def submit(self, outputs: list[Any], *, title: str, context: dict[str, str]) -> Any:
-        """Create an output request of ``outputs`` with its context and submit it for checking, in one step."""
-        from workbench.outputs.requests import OutputRequests
-
-        return OutputRequests(self._ctx, self.project_id).create(title, context=context, outputs=outputs,
-                                                                 submit=True)
-
     # -- reading ---------------------------------------------------------------------------------------------
     def list(self) -> pd.DataFrame:
         """The project's outputs, newest last (members of the project)."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import outputs
-
         with self._readable(f"outputs of project {self.project_id}") as conn:
             rows = conn.execute(select(outputs).where(outputs.c.project_id == self.project_id)
                                 .order_by(outputs.c.id)).mappings().all()
@@ -252,11 +223,6 @@ class ProjectOutputs:
 
     def to_results_json(self, folder: str | Path, ids: builtins.list[int] | None = None) -> Path:
         """Write the project's outputs (or ``ids``) to a new folder as ACRO/SACRO ``results.json`` + CSVs."""
-        from sqlalchemy import select
-
-        from workbench.db.schema import outputs
-        from workbench.disclosure.results_json import to_results_json
-
         resource = f"outputs of project {self.project_id}"
         with self._readable(resource) as conn:
             known = list(conn.execute(select(outputs.c.id).where(outputs.c.project_id == self.project_id)
@@ -277,10 +243,6 @@ class ProjectOutputs:
         return output_number(self.project_id, output)
 
     def _row(self, output_id: int) -> dict[str, Any]:
-        from sqlalchemy import select
-
-        from workbench.db.schema import outputs
-
         with self._ctx.db.read() as conn:
             row = conn.execute(select(outputs).where((outputs.c.id == output_id)
                                                      & (outputs.c.project_id == self.project_id))).mappings().first()
@@ -303,11 +265,6 @@ class ProjectOutputs:
         return value
 
     def _load(self, conn: Connection, output_id: Any) -> Output:
-        from sqlalchemy import select
-
-        from workbench.db.schema import outputs
-        from workbench.disclosure.results_json import read_results_json
-
         check_number(output_id, "output_id", "an output number")
         row = conn.execute(select(outputs).where((outputs.c.id == output_id)
                                                  & (outputs.c.project_id == self.project_id))).mappings().first()
@@ -321,8 +278,6 @@ class ProjectOutputs:
 
     def _readable(self, resource: str) -> Any:
         """A read transaction for members of the project (refusals audited)."""
-        from contextlib import contextmanager
-
         @contextmanager
         def guarded():
             require_in_project(self._ctx, "outputs.read", resource, self.project_id)

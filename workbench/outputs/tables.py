@@ -14,12 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
+from workbench import disclosure as sdc
+from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
-from workbench.outputs.store import SOURCES_ATTR, ProjectOutputs
+from workbench.governance.project_data import SOURCES_ATTR
+from workbench.outputs.store import ProjectOutputs
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from workbench.context import Context
     from workbench.disclosure.output import Output
@@ -79,8 +83,6 @@ class ProjectTables:
         _check_options("crosstab", options)
 
         def run(settings: Any) -> Output:
-            from workbench import disclosure as sdc
-
             return sdc.crosstab(_columns(data, index, "index"), _columns(data, columns, "columns"),
                                 _columns(data, values, "values", required=False), aggfunc=aggfunc,
                                 settings=settings, **options)
@@ -94,8 +96,6 @@ class ProjectTables:
         _check_options("pivot_table", options)
 
         def run(settings: Any) -> Output:
-            from workbench import disclosure as sdc
-
             return sdc.pivot_table(data, values=values, index=index, columns=columns, aggfunc=aggfunc,
                                    settings=settings, **options)
         return self._record("pivot_table", data, run,
@@ -107,8 +107,6 @@ class ProjectTables:
         _check_options("groupby_agg", options)
 
         def run(settings: Any) -> Output:
-            from workbench import disclosure as sdc
-
             return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, **options)
         return self._record("groupby_agg", data, run,
                             _given(name) or self._name("groupby", by, None, values, aggfunc), derived_from)
@@ -117,8 +115,6 @@ class ProjectTables:
                   *, name: str | None = None, derived_from: list[str] | None = None) -> Output:
         """``sdc.histogram`` of one column of ``data``."""
         def run(settings: Any) -> Output:
-            from workbench import disclosure as sdc
-
             return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings)
         return self._record("histogram", data, run, _given(name) or f"histogram of {column}", derived_from)
 
@@ -139,8 +135,6 @@ class ProjectTables:
     def _model(self, method: str, data: pd.DataFrame, formula: str, name: str | None,
                derived_from: list[str] | None) -> Output:
         def run(settings: Any) -> Output:
-            from workbench import disclosure as sdc
-
             return getattr(sdc, method)(formula=formula, data=data, settings=settings)
 
         def default_name(output: Output) -> str:  # the formula as parsed, never the text as typed
@@ -149,8 +143,6 @@ class ProjectTables:
 
     def _record(self, method: str, data: Any, run: Any, name: str | Callable[[Output], str],
                 derived_from: list[str] | None) -> Output:
-        import pandas as pd
-
         resource = f"a {method} output in project {self.project_id}"
         self._outputs.check_can_record(resource)
         try:
@@ -186,8 +178,6 @@ class ProjectTables:
         return self._outputs.record(output, name=name(output) if callable(name) else name, derived_from=derived_from)
 
     def _settings(self) -> Any:
-        from workbench.disclosure.service import Disclosure
-
         return Disclosure(self._ctx).settings()
 
     @staticmethod

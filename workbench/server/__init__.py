@@ -11,6 +11,7 @@ Nothing here is imported by ``import workbench``.
 
 from __future__ import annotations
 
+import atexit
 from typing import Any
 
 
@@ -23,8 +24,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     A server given only a service (``WORKBENCH_URL`` and a token, no ``WORKBENCH_HOME``: a person's server under
     JupyterHub) forwards the same routes to that service instead (``forward.py``)."""
-    import atexit
-
     from jupyter_server.utils import url_path_join
 
     from workbench.server.forward import ForwardHandler, forwarding_target

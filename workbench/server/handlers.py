@@ -22,6 +22,8 @@ import tornado.web
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
 
+import workbench.errors as errors
+from workbench.config import USERNAME_PATTERN
 from workbench.errors import (
     AccessDenied,
     BudgetExceeded,
@@ -55,8 +57,6 @@ DEFAULT_KERNEL_BODY_BYTES = 64 * 1024 * 1024  # DataFrames sent to the service c
 
 def error_name(error: WorkbenchError) -> str:
     """The public class of an error (what a remote kernel raises again): the nearest one in workbench.errors."""
-    import workbench.errors as errors
-
     return next(kind.__name__ for kind in type(error).__mro__ if getattr(errors, kind.__name__, None) is kind)
 
 
@@ -194,8 +194,6 @@ class WorkbenchHandler(APIHandler):
         return self.settings["workbench"]
 
     def username(self) -> str:
-        from workbench.config import USERNAME_PATTERN
-
         name = (self.current_user.username or "").strip().lower()
         if not USERNAME_PATTERN.match(name):
             raise AccessDenied(
@@ -614,7 +612,7 @@ class KernelCallHandler(WorkbenchHandler):
         session = self._session
 
         def work() -> tuple[str, bytes]:
-            import pandas as pd
+            import pandas as pd  # the extension loads in every Jupyter server; pandas when a kernel call runs
 
             try:
                 result = call(session, operation, wire.loads_request(self.body or b"{}"))

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlparse
 
 from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import User
@@ -54,8 +55,6 @@ def server_config(environ: Mapping[str, str] | None = None) -> dict[str, dict[st
     hub token and refuses Jupyter's own resources. Requests arrive through the hub's proxy with the public host
     name, hence ``allow_remote_access``.
     """
-    from urllib.parse import urlparse
-
     env = os.environ if environ is None else environ
     for variable in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_SERVICE_NAME"):
         _needed(variable, env)

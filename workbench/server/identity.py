@@ -14,6 +14,8 @@ from typing import Any
 from jupyter_server.auth.identity import IdentityProvider, User
 from traitlets import Bool, Unicode, default
 
+from workbench.config import current_user
+
 AUTHORIZATION = re.compile(r"^\s*(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
 
 
@@ -52,8 +54,6 @@ class WorkspaceUserIdentityProvider(IdentityProvider):
 
     @default("workbench_user")
     def _default_workbench_user(self) -> str:
-        from workbench.config import current_user
-
         return current_user()
 
     async def get_user(self, handler: Any) -> User | None:

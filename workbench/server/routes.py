@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 API_PREFIX = "workbench/api"
@@ -46,6 +47,4 @@ def handlers() -> list[tuple[str, Any]]:
 
 def openapi_path(pattern: str) -> str:
     """``requests/(?P<request_id>[^/]+)/decision`` → ``/requests/{request_id}/decision``."""
-    import re
-
     return "/" + re.sub(r"\(\?P<(\w+)>\[\^/\]\+\)", r"{\1}", pattern)

@@ -20,6 +20,7 @@ from typing import Any
 from jupyter_server.serverapp import ServerApp
 from traitlets import Integer, Unicode, default, validate
 
+from workbench.config import resolve_home
 from workbench.errors import InvalidInput, WorkbenchError
 
 EXTENSION = "workbench.server"
@@ -160,7 +161,6 @@ def run(home: str | os.PathLike[str] | None = None, *, ip: str | None = None, po
     ``max_body_mib``: the largest request body a kernel may send (default 64 MiB)."""
     from traitlets.config import Config
 
-    from workbench.config import resolve_home
     from workbench.workspace import connect, exists
 
     path = resolve_home(home)

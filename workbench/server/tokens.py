@@ -12,19 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.auth.identity import User
+from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 from tornado.ioloop import IOLoop
 
 from workbench.errors import WorkbenchError
+from workbench.governance.tokens import user_for_token
 from workbench.server.identity import PersonalTokenIdentityProvider
 
 
 def lookup(holder: Any, token: str) -> str | None:
     """The person ``token`` names in the holder's workspace (blocking: run it in ``holder.executor``)."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from workbench.governance.tokens import user_for_token
-
     try:
         return user_for_token(holder.workspace()._ctx.db, token)
     except SQLAlchemyError as error:

@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+from workbench import disclosure as sdc
+from workbench.dp.mechanisms import geometric_half_width
 
 Check = tuple[bool, str]
 
@@ -42,8 +46,6 @@ GATEWAY = "nhs-act-2006-s251"
 
 
 def _make_catalogue(rng: np.random.Generator) -> dict[str, Any]:
-    import pandas as pd
-
     good = {"missions": [5], "legal_gateways": [GATEWAY, "dea-2017-research"], "coverage": "2021-04-01 to 2026-03-31",
             "columns": ["episode_id", "la_code", "admission_date", "admission_method", "age_band"]}
     variants: list[tuple[str, dict[str, Any]]] = [
@@ -109,8 +111,6 @@ NEEDS = {"age_band": "by age band", "la_code": "by local authority", "admission_
 
 
 def _make_access(rng: np.random.Generator) -> dict[str, Any]:
-    import pandas as pd
-
     columns = [("nhs_number", "direct_identifier", "NHS number"), ("surname", "direct_identifier", "Family name"),
                ("dob", "quasi_identifier", "Date of birth"), ("age_band", "quasi_identifier", "Age band"),
                ("sex", "quasi_identifier", "Sex"), ("la_code", "quasi_identifier", "Local authority of residence"),
@@ -151,8 +151,6 @@ TARGET_PRECISION = 0.98
 
 
 def _make_linkage(rng: np.random.Generator) -> dict[str, Any]:
-    import pandas as pd
-
     matches, others = int(rng.integers(700, 900)), int(rng.integers(2500, 3500))
     weights = np.concatenate([rng.normal(9, 3, matches), rng.normal(-7, 3.5, others)])
     truth = np.concatenate([np.ones(matches, bool), np.zeros(others, bool)])
@@ -198,8 +196,6 @@ def _cells(table: Any, flags: Any) -> set[str]:
 
 
 def _make_threshold(rng: np.random.Generator) -> dict[str, Any]:
-    import pandas as pd
-
     areas = [f"Area {a}" for a in "ABCD"]
     ages = ["16-24", "25-34", "35-49", "50-64", "65+"]
     counts = rng.integers(12, 200, (len(areas), len(ages)))
@@ -212,10 +208,6 @@ def _make_threshold(rng: np.random.Generator) -> dict[str, Any]:
 
 def _solve_threshold(material: dict[str, Any]) -> list[str]:
     """The workbench's own threshold rule, run on the people the table counts."""
-    import pandas as pd
-
-    from workbench import disclosure as sdc
-
     table = material["table"]
     people = pd.DataFrame([(r, c) for r in table.index for c in table.columns for _ in range(int(table.loc[r, c]))],
                           columns=["row", "column"])
@@ -259,10 +251,6 @@ def _make_dominance(rng: np.random.Generator) -> dict[str, Any]:
 
 def _solve_dominance(material: dict[str, Any]) -> list[str]:
     """The workbench's own dominance rule (2 largest > 90% by default), run on the firms' turnovers."""
-    import pandas as pd
-
-    from workbench import disclosure as sdc
-
     firms = pd.DataFrame([(sector, value) for sector, values in material["contributions"].items()
                           for value in values], columns=["sector", "turnover"])
     settings = sdc.DisclosureSettings(mitigation="none", threshold=1)
@@ -272,8 +260,6 @@ def _solve_dominance(material: dict[str, Any]) -> list[str]:
 
 
 def _make_differencing(rng: np.random.Generator) -> dict[str, Any]:
-    import pandas as pd
-
     counts = rng.integers(15, 120, (3, 3))
     row, col = int(rng.integers(3)), int(rng.integers(3))
     counts[row, col] = int(rng.integers(1, 9))
@@ -313,8 +299,6 @@ def _make_budget(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def _solve_budget(material: dict[str, Any]) -> int:
-    from workbench.dp.mechanisms import geometric_half_width
-
     return geometric_half_width(material["budget"] / material["tables"], 1)
 
 
@@ -333,10 +317,6 @@ def _check_budget(answer: Any, material: dict[str, Any]) -> Check:
 
 # -- checker-1: review an output ---------------------------------------------------------------------------------
 def _make_review(rng: np.random.Generator) -> dict[str, Any]:
-    import pandas as pd
-
-    from workbench import disclosure as sdc
-
     rows = []
     for region in ("North", "Midlands", "South"):
         for status in ("Employed", "Unemployed", "Inactive"):

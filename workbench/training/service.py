@@ -7,18 +7,24 @@ are for trainers (and admins) only — a trainee sees their own verdicts and hin
 from __future__ import annotations
 
 import html
+import json
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, insert, select
+
 from workbench import audit
+from workbench.db.schema import people, training_assignments, training_attempts, training_cohorts, training_members
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.ids import check_project_id
+from workbench.training.exercises import EXERCISES
 from workbench.validation import check_date, check_text
 
 if TYPE_CHECKING:
-    import pandas as pd
 
     from workbench.context import Context
     from workbench.training.exercises import Exercise
@@ -27,8 +33,6 @@ PROGRESS_COLUMNS = ["username", "exercise_id", "attempts", "solved", "first_solv
 
 
 def _exercise(exercise_id: Any) -> Exercise:
-    from workbench.training.exercises import EXERCISES
-
     if not isinstance(exercise_id, str) or exercise_id not in EXERCISES:
         raise NotFound(f"No exercise {exercise_id!r}; ws.training.exercises() lists them: {', '.join(EXERCISES)}.")
     return EXERCISES[exercise_id]
@@ -57,8 +61,6 @@ class Attempt:
     trainers."""
 
     def __init__(self, training: Training, exercise: Exercise, username: str) -> None:
-        import numpy as np
-
         self._training = training
         self.exercise = exercise
         self.id, self.title, self.prompt = exercise.id, exercise.title, exercise.prompt
@@ -97,10 +99,6 @@ class Training:
     # -- trainees ----------------------------------------------------------------------------------------------
     def exercises(self) -> pd.DataFrame:
         """Every exercise: id, title, skill area, what it asks."""
-        import pandas as pd
-
-        from workbench.training.exercises import EXERCISES
-
         self._ctx.require("training.attempt", "exercises")
         return pd.DataFrame([{"id": e.id, "title": e.title, "skill": e.skill, "prompt": e.prompt}
                              for e in EXERCISES.values()], columns=["id", "title", "skill", "prompt"])
@@ -113,13 +111,9 @@ class Training:
 
     def mine(self) -> pd.DataFrame:
         """The exercises assigned to me, with due dates and whether I have solved them."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import training_assignments as a
-        from workbench.db.schema import training_attempts as t
-        from workbench.db.schema import training_members as m
-
+        a = training_assignments
+        t = training_attempts
+        m = training_members
         me = self._ctx.actor.username
         self._ctx.require("training.attempt", "my exercises")
         with self._ctx.db.read() as conn:
@@ -132,12 +126,6 @@ class Training:
                              for c, e, d in assigned], columns=["cohort_id", "exercise_id", "due", "solved"])
 
     def _record(self, attempt: Attempt, answer: Any) -> Feedback:
-        import json
-
-        from sqlalchemy import insert
-
-        from workbench.db.schema import training_attempts
-
         try:
             stored = json.loads(json.dumps(answer, default=str))
         except (TypeError, ValueError):
@@ -156,10 +144,6 @@ class Training:
     # -- trainers ----------------------------------------------------------------------------------------------
     def create_cohort(self, cohort_id: str, title: str, *, members: list[str]) -> dict[str, Any]:
         """A cohort of trainees (trainers and admins)."""
-        from sqlalchemy import insert, select
-
-        from workbench.db.schema import people, training_cohorts, training_members
-
         me = self._ctx.actor.username
         with self._ctx.write() as conn:
             self._ctx.check("training.manage", f"cohort {cohort_id}")
@@ -182,10 +166,7 @@ class Training:
 
     def assign(self, cohort_id: str, exercises: list[str], *, due: Any = None) -> list[str]:
         """Assign exercises to a cohort (again: moves the due date)."""
-        from sqlalchemy import delete, insert
-
-        from workbench.db.schema import training_assignments as a
-
+        a = training_assignments
         if isinstance(exercises, str) or not isinstance(exercises, list | tuple) or not exercises:
             raise InvalidInput("exercises: list exercise ids, e.g. ['sdc-1', 'dp-1'].", field="exercises")
         chosen = [_exercise(e).id for e in exercises]
@@ -203,13 +184,9 @@ class Training:
 
     def progress(self, cohort_id: str) -> pd.DataFrame:
         """One row per trainee and assigned exercise: attempts, solved, when (trainers and admins)."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import training_assignments as a
-        from workbench.db.schema import training_attempts as t
-        from workbench.db.schema import training_members as m
-
+        a = training_assignments
+        t = training_attempts
+        m = training_members
         self._ctx.require("training.manage", f"progress of cohort {cohort_id}")
         with self._ctx.db.read() as conn:
             self._cohort(conn, cohort_id)
@@ -231,13 +208,9 @@ class Training:
 
     def answers(self, cohort_id: str) -> pd.DataFrame:
         """Every attempt of the cohort's members at its exercises, with the answers (trainers and admins)."""
-        import pandas as pd
-        from sqlalchemy import select
-
-        from workbench.db.schema import training_assignments as a
-        from workbench.db.schema import training_attempts as t
-        from workbench.db.schema import training_members as m
-
+        a = training_assignments
+        t = training_attempts
+        m = training_members
         self._ctx.require("training.manage", f"answers of cohort {cohort_id}")
         with self._ctx.db.read() as conn:
             self._cohort(conn, cohort_id)
@@ -251,10 +224,6 @@ class Training:
 
     @staticmethod
     def _cohort(conn: Any, cohort_id: Any) -> None:
-        from sqlalchemy import select
-
-        from workbench.db.schema import training_cohorts
-
         if not isinstance(cohort_id, str) or conn.execute(
                 select(training_cohorts.c.id).where(training_cohorts.c.id == cohort_id)).first() is None:
             raise NotFound(f"No cohort {cohort_id!r}; ws.training.create_cohort(...) makes one.")

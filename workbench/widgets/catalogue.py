@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from workbench.catalogue.service import Catalogue
+from workbench.widgets.catalogue_browser import CatalogueBrowser
+from workbench.widgets.figures import completeness_figure, coverage_figure
 
 if TYPE_CHECKING:
     from workbench.context import Context
-    from workbench.widgets.catalogue_browser import CatalogueBrowser
     from workbench.workspace import Workspace
 
 
@@ -22,18 +23,12 @@ class NotebookCatalogue(Catalogue):
     def browse(self, *, page_size: int = 20) -> CatalogueBrowser:
         """An ipywidgets browser: search and filters, results page by page, an entry's detail and completeness,
         request access, the synthetic twin and load code."""
-        from workbench.widgets.catalogue_browser import CatalogueBrowser
-
         return CatalogueBrowser(self._workspace, page_size=page_size)
 
     def coverage_figure(self) -> Any:
         """plotly heatmap: datasets by mission and department."""
-        from workbench.widgets.figures import coverage_figure
-
         return coverage_figure(self.coverage())
 
     def completeness_figure(self, dataset_id: str) -> Any:
         """plotly bars: the share of values present in each column of a dataset, coloured by role."""
-        from workbench.widgets.figures import completeness_figure
-
         return completeness_figure(self.get(dataset_id))

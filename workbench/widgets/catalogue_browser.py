@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import WorkbenchError
+from workbench.errors import InvalidInput, WorkbenchError
+from workbench.widgets.figures import completeness_figure
 
 if TYPE_CHECKING:
     from workbench import records
@@ -49,8 +50,6 @@ class CatalogueBrowser:
         import ipywidgets as w
 
         if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= 200:
-            from workbench.errors import InvalidInput
-
             raise InvalidInput(f"page_size: {page_size!r} is not a whole number from 1 to 200.", field="page_size")
         self._ws = ws
         self.page_size = page_size
@@ -161,7 +160,6 @@ class CatalogueBrowser:
         if dataset_id is None:
             self.entry, self.figure, self.detail.value = None, None, ""
             return
-        from workbench.widgets.figures import completeness_figure
 
         try:
             self.entry = self._ws.catalogue.get(dataset_id)

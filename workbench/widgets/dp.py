@@ -5,8 +5,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
+
 from workbench.dp.queries import ProjectDP
 from workbench.errors import InvalidInput, WorkbenchError
+from workbench.widgets.catalogue_browser import _in_kernel
+from workbench.widgets.figures import accuracy_figure
 
 METHODS = ("count", "sum", "mean", "crosstab", "histogram", "quantile")
 
@@ -26,7 +30,6 @@ class AccuracyExplorer:
     def __init__(self, dp: ProjectDP, method: str, dataset: str, args: tuple, spec: dict[str, Any],
                  epsilon: float) -> None:
         import ipywidgets as w
-        import numpy as np
 
         if method not in METHODS:
             raise InvalidInput(f"method: {method!r} is not one of {', '.join(METHODS)}.", field="method")
@@ -38,7 +41,6 @@ class AccuracyExplorer:
         curve = [float(np.nanmax(self.preview(e).half_width.to_numpy(dtype=float))) for e in self.epsilons]
         unit = "ranks" if method == "quantile" else ("count" if method in ("count", "histogram") or
                                                        spec.get("aggfunc", "count") == "count" else "value")
-        from workbench.widgets.figures import accuracy_figure
 
         self.figure = accuracy_figure(self.epsilons, curve, epsilon, unit)
         self.slider = w.FloatLogSlider(value=epsilon, base=10, min=-2, max=1, step=0.05, description="ε",
@@ -48,7 +50,6 @@ class AccuracyExplorer:
         self.widget = w.VBox([self.slider, self.summary, self.chart])
         self.slider.observe(lambda change: self.update(change["new"]), names="value")
         self._show(first)
-        from workbench.widgets.catalogue_browser import _in_kernel
 
         if _in_kernel():
             from IPython.display import display
@@ -73,7 +74,6 @@ class AccuracyExplorer:
 
     def _show(self, accuracy: Any) -> None:
         self.accuracy = accuracy
-        import numpy as np
 
         width = float(np.nanmax(accuracy.half_width.to_numpy(dtype=float)))
         after = ", ".join(f"{html.escape(d)}: ε {max(left - accuracy.epsilon, 0):.4g} of {left:.4g}"

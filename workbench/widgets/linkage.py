@@ -1,12 +1,35 @@
-"""Choosing a linkage threshold by eye: a slider over the match-weight histogram, with what each setting gives."""
+"""A linkage result in a notebook: choosing the threshold by eye (a slider over the match-weight histogram, with
+what each setting gives) and by clerical review."""
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from dataclasses import fields
+from typing import Any
 
-if TYPE_CHECKING:
-    from workbench.linkage.result import LinkageResult
+import numpy as np
+
+from workbench.linkage.quality import weights_figure
+from workbench.linkage.result import LinkageResult
+from workbench.widgets.catalogue_browser import _in_kernel
+from workbench.widgets.clerical_review import ClericalReview
+
+
+class NotebookLinkageResult(LinkageResult):
+    """What ``workbench.linkage.link`` returns: the result — plus ``.review()`` and ``.explore_threshold()``."""
+
+    @classmethod
+    def of(cls, result: LinkageResult) -> NotebookLinkageResult:
+        return cls(**{f.name: getattr(result, f.name) for f in fields(result)})
+
+    def review(self, n: int = 20) -> ClericalReview:
+        """A clerical-review widget: the ``n`` pairs nearest the threshold side by side; decisions set it."""
+        return ClericalReview(self, n=n)
+
+    def explore_threshold(self, truth: Any = None) -> ThresholdExplorer:
+        """A threshold slider over the match-weight histogram: matches, expected precision (and with ``truth``,
+        precision and recall) at each setting; ``.result()`` gives this result decided there."""
+        return ThresholdExplorer(self, truth)
 
 
 class ThresholdExplorer:
@@ -14,10 +37,6 @@ class ThresholdExplorer:
 
     def __init__(self, result: LinkageResult, truth: Any = None) -> None:
         import ipywidgets as w
-        import numpy as np
-
-        from workbench.linkage.quality import weights_figure
-        from workbench.widgets.catalogue_browser import _in_kernel
 
         self._result, self._truth = result, truth
         weights = result.weight[result.assigned]

@@ -9,12 +9,18 @@ every rule (independence, blind reviews, comments) holds here too; refusals appe
 from __future__ import annotations
 
 from html import escape
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.outputs.review import Review, output_html, request_released_html
 
-if TYPE_CHECKING:
-    from workbench.outputs.review import Review
+
+class NotebookReview(Review):
+    """Output checking (``ws.review``) — and all of it in one notebook widget: ``ws.review.widget()``."""
+
+    def widget(self) -> ReviewWidget:
+        """The notebook review widget: queue, request detail, decisions with comments, release."""
+        return ReviewWidget(self)
 
 
 class OutputPanel:
@@ -22,8 +28,6 @@ class OutputPanel:
 
     def __init__(self, widget: ReviewWidget, output: dict[str, Any], needed: int) -> None:
         import ipywidgets as w
-
-        from workbench.outputs.review import output_html
 
         self.output_id = output["id"]
         self.html = w.HTML(output_html(output, needed))
@@ -82,8 +86,6 @@ class ReviewWidget:
 
     def show(self, request_id: int) -> None:
         """Show one request: its context, what a release of it holds, and its outputs with decision controls."""
-        from workbench.outputs.review import request_released_html
-
         detail = self._attempt(self._review.show, request_id)
         if detail is None:
             return

@@ -9,10 +9,12 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import pandas as pd
+
 from workbench.errors import InvalidInput
 
 if TYPE_CHECKING:
-    import numpy as np
 
     from workbench.linkage.result import LinkageResult
 
@@ -20,8 +22,6 @@ if TYPE_CHECKING:
 def threshold_from_decisions(weights: np.ndarray, is_match: np.ndarray, current: float) -> float:
     """The match weight that misclassifies fewest reviewed pairs (midway between neighbours; ``current`` when
     nothing was decided)."""
-    import numpy as np
-
     if weights.size == 0:
         return current
     order = np.argsort(weights)
@@ -38,8 +38,6 @@ class ClericalReview:
     to record, ``.apply()`` to set the threshold; ``.result`` is the linkage at the chosen threshold."""
 
     def __init__(self, result: LinkageResult, n: int = 20) -> None:
-        import numpy as np
-
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InvalidInput(f"n: give how many pairs to review (a whole number of at least 1), not {n!r}.",
                                field="n")
@@ -114,8 +112,6 @@ class ClericalReview:
         self._show()
 
     def suggested_threshold(self) -> float:
-        import numpy as np
-
         pairs = np.asarray(list(self.decisions), dtype=np.int64)
         labels = np.asarray(list(self.decisions.values()), dtype=bool)
         return threshold_from_decisions(self.result.weight[pairs] if pairs.size else np.empty(0), labels,
@@ -131,8 +127,6 @@ class ClericalReview:
 
     def decisions_frame(self) -> Any:
         """The decisions as a DataFrame: left_id, right_id, match_weight, is_match."""
-        import pandas as pd
-
         r = self.result
         left_id, right_id = r._ids()
         return pd.DataFrame([{"left_id": left_id[i], "right_id": right_id[i], "match_weight": float(r.weight[i]),
