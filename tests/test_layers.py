@@ -24,7 +24,7 @@ LAYERS: dict[str, list[str]] = {
     "interfaces": [
         "workbench", "workbench.__main__", "workbench.workspace", "workbench.project", "workbench.operations",
         "workbench.wire",
-        "workbench.cli", "workbench.cli.*", "workbench.cli_*", "workbench.remote", "workbench.remote.*",
+        "workbench.cli", "workbench.cli.*", "workbench.remote", "workbench.remote.*",
         "workbench.server", "workbench.server.*", "workbench.widgets", "workbench.widgets.*",
         "workbench.demo", "workbench.demo.build", "workbench.demo.world", "workbench.demo._world_*",
         # the standalone libraries' entry points, which attach the notebook views (``linkage.link``) or open a
@@ -48,16 +48,9 @@ LAYERS: dict[str, list[str]] = {
 }
 ORDER = ["store", "services", "interfaces"]
 
-# Known violations, (importer, imported): the facade still lives in governance/projects.py (a service that builds
-# the per-project views, widgets included) and the CLI modules import each other. Delete an entry when its import
-# is gone; the test fails on an entry that no longer matches anything, so the list only shrinks.
-KNOWN_VIOLATIONS: set[tuple[str, str]] = {
-    # upward: the project facade in the service layer
-    ("workbench.governance.projects", "workbench.widgets.dp"),
-    ("workbench.governance.projects", "workbench.demo.material"),  # not upward, but a service importing the demo
-    # cycles between the CLI's modules
-    ("workbench.cli_governance", "workbench.cli"),
-}
+# Known violations, (importer, imported), each with the reason it stays. The test fails on an entry that no
+# longer matches an import, so the list only shrinks; it is empty.
+KNOWN_VIOLATIONS: set[tuple[str, str]] = set()
 # Only the interfaces may know the demo: services receive what they need from it (linkage's TruthSource).
 DEMO = "workbench.demo"
 
