@@ -53,7 +53,7 @@ class DemoMaterial:
         """Whether the demo holds truth for every one of ``dataset_ids`` and the caller may read it (asks the
         policy quietly: nothing is read or audited)."""
         available = self.available()
-        return decide(self._ctx.actor, "demo.truth.read", {}) and all(d in available for d in dataset_ids)
+        return decide(self._ctx.actor, "demo.truth.read", {}).allowed and all(d in available for d in dataset_ids)
 
     def built(self) -> dict[str, Any] | None:
         """How the demo in this workspace was built (persons, seed, datasets, when), or None if it is no demo."""
