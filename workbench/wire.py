@@ -24,9 +24,19 @@ import io
 import json
 import math
 import struct
+import tempfile
+import zipfile
 from datetime import date, datetime, time
+from importlib import import_module
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from workbench.disclosure.output import Output
+from workbench.disclosure.results_json import read_results_json, to_results_json
 from workbench.errors import InvalidInput
 from workbench.operations import ARGUMENTS, RESULTS
 
@@ -48,8 +58,6 @@ TYPES: dict[str, tuple[str, str, str]] = RESULTS
 # -- frames ----------------------------------------------------------------------------------------------------
 def frame_to_arrow(frame: Any) -> bytes:
     """A DataFrame (index, dtypes and ``attrs`` kept) as one Arrow IPC stream."""
-    import pyarrow as pa
-
     try:
         table = pa.Table.from_pandas(frame)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
@@ -65,8 +73,6 @@ def arrow_to_frame(source: Any, packed: int | None = None) -> Any:
     """An Arrow IPC stream (bytes or a readable file) as a DataFrame. ``packed``: the stream's size, when it came
     in a kernel's request; its values and types are then checked before pandas builds anything
     (``_check_expansion``)."""
-    import pyarrow as pa
-
     if isinstance(source, bytes | bytearray | memoryview):
         source = pa.BufferReader(bytes(source))
     try:
@@ -88,8 +94,6 @@ def arrow_to_frame(source: Any, packed: int | None = None) -> Any:
 def _views(kind: Any) -> bool:
     """Whether an Arrow type is, or holds, one whose values may share storage: run-end encoded (one run stands
     for any number of rows) and the view types (every row may point at the same bytes)."""
-    import pyarrow as pa
-
     if any(test(kind) for test in (pa.types.is_run_end_encoded, pa.types.is_string_view, pa.types.is_binary_view,
                                    pa.types.is_list_view, pa.types.is_large_list_view)):
         return True
@@ -99,8 +103,6 @@ def _views(kind: Any) -> bool:
 
 def _values(array: Any) -> int:
     """How many values pandas builds for an Arrow array: its rows, and the values inside list and struct cells."""
-    import pyarrow as pa
-
     kind = array.type
     if pa.types.is_dictionary(kind):
         return len(array) + len(array.dictionary)
@@ -199,11 +201,6 @@ def _encode(value: Any) -> Any:
 
 
 def _encode_library(value: Any) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    from workbench.disclosure.output import Output
-
     if isinstance(value, pd.DataFrame):
         return {"$frame": base64.b64encode(frame_to_arrow(value)).decode()}
     if isinstance(value, pd.Series):
@@ -266,8 +263,6 @@ def _frame(body: str) -> Any:
 def _check_uncompressed(raw: bytes) -> None:
     """Refuse an Arrow stream with compressed buffers: ``frame_to_arrow`` never compresses, and a few KB of
     compressed zeros would unpack to gigabytes, past any body limit."""
-    import pyarrow as pa
-
     try:
         for message in pa.ipc.MessageReader.open_stream(pa.BufferReader(raw)):
             if _compressed(message.metadata.to_pybytes()):
@@ -312,16 +307,12 @@ def _series(body: str) -> Any:
 
 
 def _timestamp(body: str) -> Any:
-    import pandas as pd
-
     if not isinstance(body, str):
         raise TypeError("a timestamp is text")
     return pd.Timestamp(body)
 
 
 def _typed(_body: Any, tree: dict[str, Any], rules: _Rules) -> Any:
-    from importlib import import_module
-
     name = tree["$type"]
     if not isinstance(name, str) or name not in TYPES:
         raise InvalidInput(f"body: unknown type {str(name)[:80]!r}.", field="body")
@@ -387,12 +378,6 @@ REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, ARGUMENTS,
 # -- recorded outputs --------------------------------------------------------------------------------------------
 def output_to_zip(output: Any) -> bytes:
     """A recorded output as the zipped ``results.json`` folder it is kept as in the vault."""
-    import tempfile
-    import zipfile
-    from pathlib import Path
-
-    from workbench.disclosure.results_json import to_results_json
-
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "output"
         to_results_json({output.uid or "output": output}, folder)
@@ -411,12 +396,6 @@ def zip_to_output(raw: bytes) -> Any:
     ``MAX_OUTPUT_ENTRIES`` entries, unpacking to more than ``MAX_OUTPUT_BYTES`` or packed more tightly than
     ``MAX_OUTPUT_RATIO`` to one; a name that is absolute, climbs out (``..``), repeats or is not a plain file; a
     ``results.json`` naming a file outside the folder; anything that does not read back as exactly one output."""
-    import tempfile
-    import zipfile
-    from pathlib import Path
-
-    from workbench.disclosure.results_json import read_results_json
-
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         entries = archive.infolist()
@@ -443,8 +422,6 @@ def zip_to_output(raw: bytes) -> Any:
 
 def _check_entries(entries: list[Any], packed: int) -> None:
     """Refuse, before unpacking anything, an archive whose listing breaks a limit or names a path outside."""
-    from pathlib import PurePosixPath
-
     if len(entries) > MAX_OUTPUT_ENTRIES:
         raise InvalidInput(f"body: an output archive holds more than {MAX_OUTPUT_ENTRIES} files.", field="body")
     declared = sum(entry.file_size for entry in entries)
