@@ -17,6 +17,7 @@ sex, age, area and school are ``quasi_identifier``; health, benefits, offending,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -69,6 +70,12 @@ STAFF: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def _load(name: str) -> Any:
+    """The demo data kept as YAML beside this module."""
+    with (Path(__file__).parent / name).open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
 def departments() -> list[dict]:
     """The organisations taking part, keyed by their GOV.UK organisation slug."""
     return [{"slug": slug, "abbreviation": abbr, "name": name} for slug, abbr, name, _ in DEPARTMENTS]
@@ -85,77 +92,12 @@ def people() -> list[dict]:
 
 
 def projects() -> list[dict]:
-    """One research project per government mission."""
-    def team(lead: str, *others: tuple[str, str]) -> list[dict]:
-        return [{"username": lead, "role": "lead"}] + [{"username": u, "role": r} for u, r in others]
-
-    return [
-        {"id": "m1-economic-inactivity",
-         "title": "Health, benefits and economic inactivity",
-         "purpose": ("Economic inactivity because of long-term sickness has risen since 2019. By linking Labour "
-                     "Force Survey respondents to their benefit claims and hospital admissions, this project "
-                     "estimates how far chronic ill health, recent hospital care and benefit receipt explain "
-                     "inactivity in different places, to inform employment support under the growth mission."),
-         "mission": 1, "legalGateway": "dea-2017-research", "lead": "sanjay.patel",
-         "members": team("sanjay.patel", ("amelia.hughes", "analyst"), ("laura.mitchell", "analyst"),
-                         ("ruth.sinclair", "reviewer")),
-         "datasets": ["ons.lfs", "dhsc.hes_apc", "dwp.benefit_claims", "ons.population_estimates"],
-         "intendedOutputs": ["Inactivity rates by health condition and region (table)",
-                             "Share of inactive people with a health-related benefit claim (table)",
-                             "Emergency admissions in the year before leaving work (chart)"],
-         "start": "2026-04-01", "end": "2027-03-31"},
-        {"id": "m2-heating-demand",
-         "title": "Weather, heating demand and domestic emissions",
-         "purpose": ("Cold winters raise gas use and domestic emissions; the 2022 price shock cut them. This project "
-                     "separates the weather from behaviour in local domestic energy use and emissions, and adds road "
-                     "transport, to show where heat pumps and insulation would cut most carbon for the clean energy "
-                     "mission. It uses open data only."),
-         "mission": 2, "legalGateway": "open-government-licence", "lead": "emily.carter",
-         "members": team("emily.carter", ("oliver.bennett", "analyst"), ("mark.davies", "reviewer")),
-         "datasets": ["desnz.domestic_energy", "desnz.emissions_by_area", "metoffice.weather_by_area",
-                      "dft.road_traffic", "ons.population_estimates"],
-         "intendedOutputs": ["Weather-adjusted gas use per home by local authority (table)",
-                             "Domestic and transport emissions per resident, 2019-2024 (chart)"],
-         "start": "2026-04-01", "end": "2027-03-31"},
-        {"id": "m3-reoffending-pathways",
-         "title": "School absence, deprivation and reoffending",
-         "purpose": ("Young people who miss school are over-represented among offenders. Linking pupil records to "
-                     "proven offending shows how absence, special educational needs and free school meals relate "
-                     "to first offences and reoffending, and how that varies with local crime and deprivation, "
-                     "to target prevention under the safer streets mission."),
-         "mission": 3, "legalGateway": "dea-2017-research", "lead": "kwame.mensah",
-         "members": team("kwame.mensah", ("chloe.robinson", "analyst"), ("oliver.bennett", "analyst"),
-                         ("ruth.sinclair", "reviewer")),
-         "datasets": ["moj.offender_records", "dfe.npd_pupils", "ho.recorded_crime", "ons.local_authorities"],
-         "intendedOutputs": ["One-year reoffending rate by school absence band (table)",
-                             "Recorded crime against deprivation by local authority (chart)"],
-         "start": "2026-04-01", "end": "2027-03-31"},
-        {"id": "m4-fsm-attainment",
-         "title": "Free school meals, absence and attainment",
-         "purpose": ("The attainment gap between disadvantaged pupils and their peers opens early and widens by "
-                     "key stage 4. Linking pupils to their households' benefit claims tests whether free school "
-                     "meal eligibility captures disadvantage well, and how absence and teacher supply in schools "
-                     "relate to the gap, for the opportunity mission."),
-         "mission": 4, "legalGateway": "dea-2017-research", "lead": "chloe.robinson",
-         "members": team("chloe.robinson", ("sanjay.patel", "analyst"), ("mark.davies", "reviewer")),
-         "datasets": ["dfe.npd_pupils", "dfe.school_workforce", "dfe.teacher_vacancies", "dwp.benefit_claims"],
-         "intendedOutputs": ["Attainment 8 by free school meal eligibility and absence (table)",
-                             "Pupil-teacher ratios by school deprivation (chart)"],
-         "start": "2026-04-01", "end": "2027-03-31"},
-        {"id": "m5-emergency-admissions",
-         "title": "Emergency admissions, deprivation and winter pressure",
-         "purpose": ("Emergency admissions crowd out planned care each winter. This project measures how admission "
-                     "rates vary with age, deprivation and cold weather, and how that relates to waiting lists for "
-                     "planned treatment, to support an NHS fit for the future."),
-         "mission": 5, "legalGateway": "nhs-act-2006-s251", "lead": "james.wilson",
-         "members": team("james.wilson", ("laura.mitchell", "analyst"), ("amelia.hughes", "analyst"),
-                         ("mark.davies", "reviewer")),
-         "datasets": ["dhsc.hes_apc", "nhse.rtt_waiting", "metoffice.weather_by_area", "ons.population_estimates",
-                      "ons.local_authorities"],
-         "intendedOutputs": ["Emergency admissions per 1,000 residents by deprivation decile (table)",
-                             "Weekly admissions against temperature, 2021-2026 (chart)"],
-         "start": "2026-04-01", "end": "2027-03-31"},
-    ]
+    """One research project per government mission, from projects.yaml beside this module."""
+    out = _load("projects.yaml")
+    for project in out:
+        project["members"] = [{"username": project["lead"], "role": "lead"}] + [
+            {"username": username, "role": role} for username, role in project["members"]]
+    return out
 
 
 # --- column lists -----------------------------------------------------------------------------------------------
@@ -355,8 +297,7 @@ COLUMNS: dict[str, list[dict]] = {
 # --- dataset records --------------------------------------------------------------------------------------------
 
 # The per-dataset metadata is data, kept in catalogue.yaml beside this module; the column lists above join it here.
-with (Path(__file__).parent / "catalogue.yaml").open(encoding="utf-8") as _handle:
-    DATASETS: dict[str, dict] = yaml.safe_load(_handle)
+DATASETS: dict[str, dict] = _load("catalogue.yaml")
 
 for _local_id, _record in DATASETS.items():
     _record["columns"] = COLUMNS[_local_id]
