@@ -26,54 +26,20 @@ from workbench.demo import _world_reference as ref
 LICENCE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 THEME = "https://www.data.gov.uk/search?filters%5Btopic%5D="
 
-DEPARTMENTS: tuple[tuple[str, str, str, str], ...] = (
-    # slug, abbreviation, name, e-mail/local-id prefix
-    ("office-for-national-statistics", "ONS", "Office for National Statistics", "ons"),
-    ("department-of-health-and-social-care", "DHSC", "Department of Health and Social Care", "dhsc"),
-    ("nhs-england", "NHSE", "NHS England", "nhse"),
-    ("department-for-work-pensions", "DWP", "Department for Work and Pensions", "dwp"),
-    ("department-for-education", "DfE", "Department for Education", "dfe"),
-    ("home-office", "HO", "Home Office", "ho"),
-    ("ministry-of-justice", "MoJ", "Ministry of Justice", "moj"),
-    ("department-for-energy-security-and-net-zero", "DESNZ", "Department for Energy Security and Net Zero",
-     "desnz"),
-    ("met-office", "Met Office", "Met Office", "metoffice"),
-    ("department-for-transport", "DfT", "Department for Transport", "dft"),
-)
-_SLUG = {prefix: slug for slug, _, _, prefix in DEPARTMENTS}
-
-# (first, last, department prefix, role)
-STAFF: tuple[tuple[str, str, str, str], ...] = (
-    ("Priya", "Sharma", "ons", "data_owner"),
-    ("Gareth", "Evans", "dhsc", "data_owner"),
-    ("Aisha", "Khan", "nhse", "data_owner"),
-    ("Martin", "Clarke", "dwp", "data_owner"),
-    ("Helen", "Whitfield", "dfe", "data_owner"),
-    ("Daniel", "Okafor", "ho", "data_owner"),
-    ("Fiona", "Campbell", "moj", "data_owner"),
-    ("Rhys", "Morgan", "desnz", "data_owner"),
-    ("Catherine", "Holt", "metoffice", "data_owner"),
-    ("Tom", "Fletcher", "dft", "data_owner"),
-    ("Amelia", "Hughes", "ons", "analyst"),
-    ("Oliver", "Bennett", "ons", "analyst"),
-    ("Sanjay", "Patel", "dwp", "analyst"),
-    ("Laura", "Mitchell", "dhsc", "analyst"),
-    ("Chloe", "Robinson", "dfe", "analyst"),
-    ("Kwame", "Mensah", "moj", "analyst"),
-    ("Emily", "Carter", "desnz", "analyst"),
-    ("James", "Wilson", "nhse", "analyst"),
-    ("Ruth", "Sinclair", "ons", "output_checker"),
-    ("Mark", "Davies", "dhsc", "output_checker"),
-    ("Nadia", "Rahman", "dwp", "output_checker"),  # in no project: every project has two independent checkers
-    ("Sophie", "Turner", "ons", "trainer"),
-    ("Alex", "Reid", "ons", "admin"),
-)
-
 
 def _load(name: str) -> Any:
     """The demo data kept as YAML beside this module."""
     with (Path(__file__).parent / name).open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+_PEOPLE = _load("people.yaml")
+# slug, abbreviation, name, e-mail/local-id prefix
+DEPARTMENTS: tuple[tuple[str, str, str, str], ...] = tuple(
+    (slug, *rest) for slug, rest in _PEOPLE["departments"].items())
+_SLUG = {prefix: slug for slug, _, _, prefix in DEPARTMENTS}
+# first, last, department prefix, role
+STAFF: tuple[tuple[str, str, str, str], ...] = tuple(tuple(person) for person in _PEOPLE["staff"])
 
 
 def departments() -> list[dict]:
