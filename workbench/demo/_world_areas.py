@@ -245,14 +245,12 @@ def _energy(las: pd.DataFrame, rng: np.random.Generator, pop: np.ndarray, hdd_ye
     meters = np.stack([gas_meters, elec_meters], axis=2)
     mean = np.stack([gas_mean, elec_mean], axis=2)
     gwh = meters * mean / 1e6
-    la = np.repeat(np.arange(n_l), n_y * 2)
-    year = np.tile(np.repeat(years, 2), n_l)
-    fuel = np.tile(np.arange(2), n_l * n_y)
+    g = _grid(las, years, ref.FUELS)
     df = pd.DataFrame({
-        "la_code": las["code"].to_numpy(dtype=object)[la],
-        "la_name": las["name"].to_numpy(dtype=object)[la],
-        "year": year.astype(np.int64),
-        "fuel": np.array(ref.FUELS, dtype=object)[fuel],
+        "la_code": las["code"].to_numpy(dtype=object)[g["la"]],
+        "la_name": las["name"].to_numpy(dtype=object)[g["la"]],
+        "year": years[g["period"]].astype(np.int64),
+        "fuel": np.array(ref.FUELS, dtype=object)[g["group"]],
         "meters": meters.ravel().astype(np.int64),
         "consumption_gwh": np.round(gwh.ravel(), 2),
         "mean_kwh_per_meter": np.round(mean.ravel(), 0),
@@ -289,15 +287,13 @@ def _emissions(las: pd.DataFrame, rng: np.random.Generator, pop: np.ndarray, gas
         pop_y * 0.1 * trend[None, :] * noise(),
         pop_y * (0.02 - 0.15 * farming[:, None]) * noise(),
     ], axis=2)
-    la = np.repeat(np.arange(n_l), n_y * len(ref.EMISSION_SECTORS))
-    year = np.tile(np.repeat(years, len(ref.EMISSION_SECTORS)), n_l)
-    sector = np.tile(np.arange(len(ref.EMISSION_SECTORS)), n_l * n_y)
+    g = _grid(las, years, ref.EMISSION_SECTORS)
     return pd.DataFrame({
-        "la_code": las["code"].to_numpy(dtype=object)[la],
-        "la_name": las["name"].to_numpy(dtype=object)[la],
-        "region": las["region"].to_numpy(dtype=object)[la],
-        "year": year.astype(np.int64),
-        "sector": np.array(ref.EMISSION_SECTORS, dtype=object)[sector],
+        "la_code": las["code"].to_numpy(dtype=object)[g["la"]],
+        "la_name": las["name"].to_numpy(dtype=object)[g["la"]],
+        "region": las["region"].to_numpy(dtype=object)[g["la"]],
+        "year": years[g["period"]].astype(np.int64),
+        "sector": np.array(ref.EMISSION_SECTORS, dtype=object)[g["group"]],
         "emissions_kt_co2e": np.round(sectors.ravel(), 2),
     })
 

@@ -10,40 +10,48 @@ arrays so a million records take seconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from workbench.demo._world_reference import KEYBOARD_NEIGHBOURS, NICKNAMES, POSTCODE_UNIT_LETTERS
+
+KINDS = frozenset({
+    "nickname", "maiden_name", "swap_names", "dob_day_month", "dob_year", "dob_digits", "stale_postcode",
+    "typo_first", "typo_last", "case_whitespace", "postcode_format", "postcode_typo", "missing_first",
+    "missing_last", "missing_dob", "missing_postcode", "missing_sex",
+})
 
 
 @dataclass(frozen=True)
 class CorruptionProfile:
-    """Rates (fractions) of each kind of identifier error in one department's records.
+    """Rates (fractions) of each kind of identifier error in one department's records, keyed by kind.
 
     Person-level kinds: ``nickname`` (of people whose first name has a short form), ``maiden_name`` (of
     people known under a previous surname), ``swap_names``, ``dob_day_month`` (of people born on day 1-12),
-    ``dob_year``, ``dob_digits``, ``stale_postcode``. The rest are per record.
+    ``dob_year``, ``dob_digits``, ``stale_postcode``. The rest are per record. ``upper_case_names``: the
+    department stores names in upper case.
     """
 
-    nickname: float = 0.05
-    maiden_name: float = 0.05
-    swap_names: float = 0.004
-    dob_day_month: float = 0.015
-    dob_year: float = 0.004
-    dob_digits: float = 0.002
-    stale_postcode: float = 0.04
-    typo_first: float = 0.01
-    typo_last: float = 0.012
-    case_whitespace: float = 0.02
+    rates: dict[str, float]
     upper_case_names: bool = False
-    postcode_format: float = 0.02
-    postcode_typo: float = 0.003
-    missing_first: float = 0.002
-    missing_last: float = 0.001
-    missing_dob: float = 0.003
-    missing_postcode: float = 0.01
-    missing_sex: float = 0.001
+
+    def __post_init__(self) -> None:
+        if set(self.rates) != KINDS:
+            raise ValueError(f"a corruption profile gives a rate for each of {sorted(KINDS)}")
+
+
+def _profiles() -> dict[str, CorruptionProfile]:
+    """Each person-level dataset's profile, kept as data in corruption.yaml beside this module."""
+    with (Path(__file__).parent / "corruption.yaml").open(encoding="utf-8") as handle:
+        rows: dict[str, dict] = yaml.safe_load(handle)
+    return {local_id: CorruptionProfile(upper_case_names=row.pop("upper_case_names", False), rates=row)
+            for local_id, row in rows.items()}
+
+
+PROFILES = _profiles()
 
 
 def _nickname_tables() -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
@@ -165,6 +173,7 @@ def corrupt_identities(truth: dict[str, np.ndarray], person: np.ndarray, profile
     postcode, previous_postcode, la_code, previous_la_code. ``person`` gives, per record, the population
     row. The result has the same keys (without the previous_* ones), one value per record.
     """
+    rate = profile.rates
     people, inverse = np.unique(person, return_inverse=True)
     m = people.size
 
@@ -178,68 +187,68 @@ def corrupt_identities(truth: dict[str, np.ndarray], person: np.ndarray, profile
 
     # Persistent: how this department came to know the person.
     group = pd.Series(first, dtype=object).map(_NICK_INDEX).to_numpy(dtype=float)
-    nick = _pick(rng, m, profile.nickname, ~np.isnan(group))
+    nick = _pick(rng, m, rate["nickname"], ~np.isnan(group))
     g = group[nick].astype(np.int64)
     first[nick] = _NICK_FORMS[_NICK_START[g] + np.floor(rng.random(g.size) * _NICK_SIZE[g]).astype(np.int64)]
 
     has_prev = pd.notna(prev_last)
-    maiden = _pick(rng, m, profile.maiden_name, has_prev)
+    maiden = _pick(rng, m, rate["maiden_name"], has_prev)
     last[maiden] = prev_last[maiden]
 
-    swap = _pick(rng, m, profile.swap_names)
+    swap = _pick(rng, m, rate["swap_names"])
     first[swap], last[swap] = last[swap], first[swap]
 
     when = pd.DatetimeIndex(dob)
     year, month, day = when.year.to_numpy(), when.month.to_numpy(), when.day.to_numpy()
-    dm = _pick(rng, m, profile.dob_day_month, (day <= 12) & (day != month))
+    dm = _pick(rng, m, rate["dob_day_month"], (day <= 12) & (day != month))
     if dm.any():
         parts = pd.DataFrame({"year": year[dm], "month": day[dm], "day": month[dm]})
         dob[dm] = pd.to_datetime(parts).to_numpy(dtype="datetime64[ns]")
-    off = _pick(rng, m, profile.dob_year, ~dm)
+    off = _pick(rng, m, rate["dob_year"], ~dm)
     if off.any():
         shifted = year[off] + rng.choice(np.array([-1, 1]), off.sum())
         dob[off] = _shift_years(when[off], np.minimum(shifted, reference_year))
     tens, units = (year // 10) % 10, year % 10
     swapped_year = year - tens * 10 - units + units * 10 + tens
-    digits = _pick(rng, m, profile.dob_digits, ~dm & ~off & (tens != units) & (swapped_year <= reference_year))
+    digits = _pick(rng, m, rate["dob_digits"], ~dm & ~off & (tens != units) & (swapped_year <= reference_year))
     if digits.any():
         dob[digits] = _shift_years(when[digits], swapped_year[digits])
 
-    stale = _pick(rng, m, profile.stale_postcode)
+    stale = _pick(rng, m, rate["stale_postcode"])
     postcode[stale] = truth["previous_postcode"][people][stale]
     la[stale] = truth["previous_la_code"][people][stale]
 
     # Expand to records; then slips made when each record was keyed.
     first, last, dob, sex, postcode, la = (a[inverse] for a in (first, last, dob, sex, postcode, la))
     n = first.size
-    for values, rate in ((first, profile.typo_first), (last, profile.typo_last)):
-        mask = _pick(rng, n, rate)
+    for values, typos in ((first, rate["typo_first"]), (last, rate["typo_last"])):
+        mask = _pick(rng, n, typos)
         if mask.any():
             values[mask] = keyboard_typos(values[mask], rng)
     if profile.upper_case_names:
         first = pd.Series(first, dtype=object).str.upper().to_numpy(dtype=object)
         last = pd.Series(last, dtype=object).str.upper().to_numpy(dtype=object)
     which = rng.random(n) < 0.5
-    glitch = _pick(rng, n, profile.case_whitespace)
+    glitch = _pick(rng, n, rate["case_whitespace"])
     _change_case(first, glitch & which, rng)
     _change_case(last, glitch & ~which, rng)
 
-    fmt = np.flatnonzero(_pick(rng, n, profile.postcode_format))
+    fmt = np.flatnonzero(_pick(rng, n, rate["postcode_format"]))
     if fmt.size:
         s = pd.Series(postcode[fmt], dtype=object)
         postcode[fmt] = np.where(rng.random(fmt.size) < 0.6, s.str.replace(" ", "", regex=False), s.str.lower())
-    typo = np.flatnonzero(_pick(rng, n, profile.postcode_typo))
+    typo = np.flatnonzero(_pick(rng, n, rate["postcode_typo"]))
     if typo.size:
         letters = np.array(list(POSTCODE_UNIT_LETTERS), dtype=object)
         s = pd.Series(postcode[typo], dtype=object)
         postcode[typo] = (s.str[:-1] + letters[rng.integers(0, len(letters), typo.size)]).to_numpy(dtype=object)
 
-    first[_pick(rng, n, profile.missing_first)] = None
-    last[_pick(rng, n, profile.missing_last)] = None
-    dob[_pick(rng, n, profile.missing_dob)] = np.datetime64("NaT")
-    gone = _pick(rng, n, profile.missing_postcode)
+    first[_pick(rng, n, rate["missing_first"])] = None
+    last[_pick(rng, n, rate["missing_last"])] = None
+    dob[_pick(rng, n, rate["missing_dob"])] = np.datetime64("NaT")
+    gone = _pick(rng, n, rate["missing_postcode"])
     postcode[gone] = None
     la[gone] = None
-    sex[_pick(rng, n, profile.missing_sex)] = None
+    sex[_pick(rng, n, rate["missing_sex"])] = None
     return {"first_name": first, "last_name": last, "dob": dob, "sex": sex, "postcode": postcode,
             "la_code": la}

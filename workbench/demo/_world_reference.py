@@ -7,7 +7,10 @@ official statistics.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
+
+import yaml
 
 #: Ages, statuses and "current" claims are as at this date; the extracts cover periods ending here.
 REFERENCE_DATE = "2026-03-31"
@@ -39,105 +42,14 @@ URBAN = "Predominantly urban"
 MIXED = "Urban with significant rural"
 RURAL = "Predominantly rural"
 
-LOCAL_AUTHORITIES: tuple[LocalAuthority, ...] = (
-    LocalAuthority("E06000002", "Middlesbrough", "North East", 40.5, URBAN, "TS1 TS2 TS3 TS4 TS5 TS7 TS8",
-                   144, 54.57, -1.23, 0, "806", "RTR", "Cleveland Police", None, 0.93, 3.0, 0.1),
-    LocalAuthority("E06000009", "Blackpool", "North West", 45.0, URBAN, "FY1 FY2 FY3 FY4",
-                   141, 53.82, -3.05, 0, "890", "RXL", "Lancashire Constabulary", None, 0.92, 0.5, 0.05),
-    LocalAuthority("E06000010", "Kingston upon Hull, City of", "Yorkshire and The Humber", 40.6, URBAN,
-                   "HU1 HU2 HU3 HU4 HU5 HU6 HU7 HU8 HU9", 268, 53.74, -0.33, 0, "810", "RWA",
-                   "Humberside Police", None, 0.93, 2.0, 0.1),
-    LocalAuthority("E06000014", "York", "Yorkshire and The Humber", 12.7, URBAN,
-                   "YO1 YO10 YO23 YO24 YO26 YO30 YO31 YO32", 204, 53.96, -1.08, 0, "816", "RCB",
-                   "North Yorkshire Police", "student", 0.90, 0.6, 0.5),
-    LocalAuthority("E06000016", "Leicester", "East Midlands", 30.9, URBAN, "LE1 LE2 LE3 LE4 LE5",
-                   373, 52.64, -1.13, 0, "856", "RWE", "Leicestershire Police", "student", 0.93, 0.8, 0.05),
-    LocalAuthority("E06000018", "Nottingham", "East Midlands", 34.9, URBAN, "NG1 NG2 NG3 NG5 NG6 NG7 NG8 NG11",
-                   328, 52.95, -1.15, 0, "892", "RX1", "Nottinghamshire Police", "student", 0.92, 0.7, 0.05),
-    LocalAuthority("E06000021", "Stoke-on-Trent", "West Midlands", 34.5, URBAN, "ST1 ST2 ST3 ST4 ST6",
-                   259, 53.00, -2.18, 1, "861", "RJE", "Staffordshire Police", None, 0.93, 1.5, 0.1),
-    LocalAuthority("E06000023", "Bristol, City of", "South West", 24.6, URBAN,
-                   "BS1 BS2 BS3 BS4 BS5 BS6 BS7 BS8 BS9 BS10 BS11 BS13 BS14 BS15 BS16", 479, 51.45, -2.59, 0,
-                   "801", "RA7", "Avon and Somerset Constabulary", "student", 0.90, 0.8, 0.05),
-    LocalAuthority("E06000026", "Plymouth", "South West", 26.1, URBAN, "PL1 PL2 PL3 PL4 PL5 PL6 PL7 PL9",
-                   266, 50.37, -4.14, 0, "879", "RK9", "Devon and Cornwall Police", None, 0.88, 0.8, 0.1),
-    LocalAuthority("E06000041", "Wokingham", "South East", 5.8, MIXED, "RG5 RG6 RG10 RG40 RG41",
-                   180, 51.41, -0.83, 0, "872", "RHW", "Thames Valley Police", None, 0.87, 0.5, 0.6),
-    LocalAuthority("E06000043", "Brighton and Hove", "South East", 21.7, URBAN, "BN1 BN2 BN3 BN41",
-                   277, 50.82, -0.14, 0, "846", "RYR", "Sussex Police", "student", 0.90, 0.3, 0.1),
-    LocalAuthority("E06000047", "County Durham", "North East", 26.8, MIXED,
-                   "DH1 DH2 DH3 DH6 DH7 DH8 DH9 DL4 DL5 DL12 DL14 DL15 DL16 DL17", 526, 54.70, -1.70, 1,
-                   "840", "RXP", "Durham Constabulary", "older", 0.85, 1.2, 1.5),
-    LocalAuthority("E06000052", "Cornwall", "South West", 23.3, RURAL,
-                   "TR1 TR7 TR11 TR14 TR15 TR16 TR18 PL14 PL15 PL25 PL26 PL31", 575, 50.30, -5.00, 0,
-                   "908", "REF", "Devon and Cornwall Police", "older", 0.55, 0.5, 3.0),
-    LocalAuthority("E06000054", "Wiltshire", "South West", 13.9, RURAL,
-                   "SN8 SN10 SN12 SN14 SN15 SP1 SP2 SP4 BA12 BA13 BA14", 515, 51.30, -1.90, 1, "865", "RNZ",
-                   "Wiltshire Police", "older", 0.70, 0.8, 2.5),
-    LocalAuthority("E06000057", "Northumberland", "North East", 21.6, RURAL,
-                   "NE22 NE23 NE24 NE46 NE61 NE63 NE65 NE66 TD15", 323, 55.20, -2.00, 1, "929", "RTF",
-                   "Northumbria Police", "older", 0.72, 0.9, 3.0),
-    LocalAuthority("E08000003", "Manchester", "North West", 40.0, URBAN,
-                   "M1 M4 M8 M9 M11 M12 M13 M14 M15 M16 M19 M20 M21 M22 M23 M40", 568, 53.48, -2.24, 0,
-                   "352", "R0A", "Greater Manchester Police", "student", 0.91, 0.7, 0.02),
-    LocalAuthority("E08000009", "Trafford", "North West", 15.0, URBAN, "M16 M32 M33 M41 WA14 WA15",
-                   236, 53.42, -2.35, 0, "358", "R0A", "Greater Manchester Police", None, 0.92, 1.5, 0.2),
-    LocalAuthority("E08000011", "Knowsley", "North West", 43.0, URBAN, "L14 L28 L32 L33 L34 L35 L36",
-                   155, 53.45, -2.85, 0, "340", "RBN", "Merseyside Police", None, 0.93, 1.4, 0.2),
-    LocalAuthority("E08000012", "Liverpool", "North West", 42.4, URBAN,
-                   "L1 L3 L4 L5 L6 L7 L8 L9 L11 L12 L13 L15 L17 L18 L19 L24 L25", 496, 53.41, -2.98, 0,
-                   "341", "REM", "Merseyside Police", "student", 0.92, 0.7, 0.02),
-    LocalAuthority("E08000019", "Sheffield", "Yorkshire and The Humber", 27.6, URBAN,
-                   "S1 S2 S3 S5 S6 S7 S8 S9 S10 S11 S12 S13 S14 S17 S20 S35", 564, 53.38, -1.47, 1, "373",
-                   "RHQ", "South Yorkshire Police", "student", 0.90, 1.0, 0.3),
-    LocalAuthority("E08000021", "Newcastle upon Tyne", "North East", 29.6, URBAN,
-                   "NE1 NE2 NE3 NE4 NE5 NE6 NE7 NE12 NE13 NE15", 307, 54.98, -1.61, 0, "391", "RTD",
-                   "Northumbria Police", "student", 0.90, 0.5, 0.1),
-    LocalAuthority("E08000024", "Sunderland", "North East", 30.6, URBAN, "SR1 SR2 SR3 SR4 SR5 SR6 DH4 NE37 NE38",
-                   277, 54.90, -1.38, 0, "394", "R0B", "Northumbria Police", None, 0.92, 1.5, 0.1),
-    LocalAuthority("E08000025", "Birmingham", "West Midlands", 38.1, URBAN,
-                   "B1 B5 B6 B7 B8 B9 B10 B11 B12 B13 B14 B15 B16 B17 B18 B19 B20 B21 B23 B24 B26 B27 B28 "
-                   "B29 B30 B31 B32 B33 B34 B35 B36 B38 B42 B44", 1157, 52.49, -1.89, 0, "330", "RRK",
-                   "West Midlands Police", None, 0.92, 0.8, 0.02),
-    LocalAuthority("E08000026", "Coventry", "West Midlands", 26.4, URBAN, "CV1 CV2 CV3 CV4 CV5 CV6",
-                   355, 52.41, -1.51, 0, "331", "RKB", "West Midlands Police", "student", 0.92, 1.0, 0.1),
-    LocalAuthority("E08000032", "Bradford", "Yorkshire and The Humber", 33.6, URBAN,
-                   "BD1 BD2 BD3 BD4 BD5 BD6 BD7 BD8 BD9 BD10 BD13 BD15 BD16 BD18 BD20 BD21 BD22", 552, 53.79,
-                   -1.75, 1, "380", "RAE", "West Yorkshire Police", None, 0.90, 1.0, 0.5),
-    LocalAuthority("E08000035", "Leeds", "Yorkshire and The Humber", 27.3, URBAN,
-                   "LS1 LS2 LS3 LS4 LS5 LS6 LS7 LS8 LS9 LS10 LS11 LS12 LS13 LS14 LS15 LS16 LS17 LS25 LS26 "
-                   "LS27 LS28", 822, 53.80, -1.55, 0, "383", "RR8", "West Yorkshire Police", "student", 0.90,
-                   1.0, 0.3),
-    LocalAuthority("E09000007", "Camden", "London", 20.5, URBAN, "NW1 NW3 NW5 NW6 WC1H WC1N WC1X",
-                   218, 51.54, -0.14, 0, "202", "RAL", "Metropolitan Police Service", "student", 0.85, 0.3, 0.0),
-    LocalAuthority("E09000008", "Croydon", "London", 21.9, URBAN, "CR0 CR2 CR5 CR7 CR8 SE25",
-                   393, 51.37, -0.10, 0, "306", "RJ6", "Metropolitan Police Service", None, 0.90, 0.4, 0.02),
-    LocalAuthority("E09000012", "Hackney", "London", 32.8, URBAN, "E2 E5 E8 E9 N1 N16",
-                   261, 51.55, -0.06, 0, "204", "RQX", "Metropolitan Police Service", "student", 0.85, 0.3, 0.0),
-    LocalAuthority("E09000027", "Richmond upon Thames", "London", 9.4, URBAN,
-                   "TW1 TW2 TW9 TW10 TW11 TW12 SW13 SW14", 195, 51.44, -0.33, 0, "318", "RAX",
-                   "Metropolitan Police Service", None, 0.90, 0.2, 0.02),
-    LocalAuthority("E09000030", "Tower Hamlets", "London", 27.9, URBAN, "E1 E1W E2 E3 E14",
-                   325, 51.52, -0.03, 0, "211", "R1H", "Metropolitan Police Service", "student", 0.80, 0.5, 0.0),
-    LocalAuthority("E09000033", "Westminster", "London", 20.7, URBAN, "NW8 SW1P SW1V SW1W W1G W1H W1U W2 W9",
-                   205, 51.50, -0.14, 0, "213", "RYJ", "Metropolitan Police Service", "student", 0.85, 0.6, 0.0),
-    LocalAuthority("E07000008", "Cambridge", "East of England", 13.7, URBAN, "CB1 CB2 CB3 CB4 CB5",
-                   146, 52.20, 0.12, 0, "873", "RGT", "Cambridgeshire Constabulary", "student", 0.88, 0.4, 0.1),
-    LocalAuthority("E07000178", "Oxford", "South East", 17.6, URBAN, "OX1 OX2 OX3 OX4",
-                   163, 51.75, -1.26, 0, "931", "RTH", "Thames Valley Police", "student", 0.88, 0.5, 0.05),
-    LocalAuthority("E07000148", "Norwich", "East of England", 28.4, URBAN, "NR1 NR2 NR3 NR4 NR5 NR6 NR7",
-                   145, 52.63, 1.30, 0, "926", "RM1", "Norfolk Constabulary", "student", 0.88, 0.4, 0.05),
-    LocalAuthority("E07000079", "Cotswold", "South West", 9.9, RURAL, "GL7 GL54 GL55 GL56",
-                   91, 51.80, -1.80, 1, "916", "RTE", "Gloucestershire Constabulary", "older", 0.55, 0.4, 3.5),
-    LocalAuthority("W06000015", "Cardiff", "Wales", 24.0, URBAN, "CF3 CF5 CF10 CF11 CF14 CF23 CF24",
-                   372, 51.48, -3.18, 0, None, None, "South Wales Police", "student", 0.90, 0.7, 0.05),
-    LocalAuthority("W06000011", "Swansea", "Wales", 24.3, URBAN, "SA1 SA2 SA3 SA4 SA5 SA6 SA7",
-                   241, 51.62, -3.94, 0, None, None, "South Wales Police", None, 0.88, 1.2, 0.3),
-    LocalAuthority("W06000018", "Caerphilly", "Wales", 26.5, MIXED, "CF81 CF82 CF83 NP11 NP12",
-                   176, 51.60, -3.20, 1, None, None, "Gwent Police", None, 0.88, 1.0, 0.5),
-    LocalAuthority("W06000023", "Powys", "Wales", 15.2, RURAL, "LD1 LD3 SY16 SY21 NP8",
-                   134, 52.30, -3.40, 1, None, None, "Dyfed-Powys Police", "older", 0.45, 0.4, 4.0),
-)
+
+def _local_authorities() -> tuple[LocalAuthority, ...]:
+    """The authorities, kept as data in local_authorities.yaml beside this module."""
+    with (Path(__file__).parent / "local_authorities.yaml").open(encoding="utf-8") as handle:
+        return tuple(LocalAuthority(**row) for row in yaml.safe_load(handle))
+
+
+LOCAL_AUTHORITIES = _local_authorities()
 
 REGIONS = ("North East", "North West", "Yorkshire and The Humber", "East Midlands", "West Midlands",
            "East of England", "London", "South East", "South West", "Wales")

@@ -32,7 +32,7 @@ from faker.providers.person.en_GB import Provider as _EnGbNames
 from workbench.demo import _world_reference as ref
 from workbench.demo._world_areas import build_area_datasets
 from workbench.demo._world_catalogue import DATASETS, build_entries, departments, people, projects
-from workbench.demo._world_corrupt import CorruptionProfile, corrupt_identities
+from workbench.demo._world_corrupt import PROFILES, CorruptionProfile, corrupt_identities
 from workbench.errors import InvalidInput
 
 __all__ = ["World", "build_world"]
@@ -629,38 +629,6 @@ def _shuffled(rng: np.random.Generator, columns: dict[str, np.ndarray], person: 
     return df, truth
 
 
-LFS_PROFILE = CorruptionProfile(nickname=0.10, maiden_name=0.02, swap_names=0.002, dob_day_month=0.006,
-                                dob_year=0.003, dob_digits=0.002, stale_postcode=0.0, typo_first=0.012,
-                                typo_last=0.015, case_whitespace=0.03, postcode_format=0.05, postcode_typo=0.005,
-                                missing_first=0.001, missing_last=0.001, missing_dob=0.02, missing_postcode=0.01,
-                                missing_sex=0.0)
-HES_PROFILE = CorruptionProfile(nickname=0.04, maiden_name=0.06, swap_names=0.006, dob_day_month=0.02,
-                                dob_year=0.006, dob_digits=0.003, stale_postcode=0.07, typo_first=0.01,
-                                typo_last=0.012, case_whitespace=0.01, upper_case_names=True,
-                                postcode_format=0.01, postcode_typo=0.003, missing_first=0.003,
-                                missing_last=0.002, missing_dob=0.002, missing_postcode=0.015, missing_sex=0.002)
-DWP_PROFILE = CorruptionProfile(nickname=0.015, maiden_name=0.03, swap_names=0.002, dob_day_month=0.006,
-                                dob_year=0.002, dob_digits=0.001, stale_postcode=0.03, typo_first=0.005,
-                                typo_last=0.007, case_whitespace=0.01, postcode_format=0.02, postcode_typo=0.002,
-                                missing_first=0.001, missing_last=0.001, missing_dob=0.001,
-                                missing_postcode=0.005, missing_sex=0.0)
-NPD_PROFILE = CorruptionProfile(nickname=0.03, maiden_name=0.0, swap_names=0.003, dob_day_month=0.01,
-                                dob_year=0.004, dob_digits=0.001, stale_postcode=0.05, typo_first=0.008,
-                                typo_last=0.01, case_whitespace=0.02, postcode_format=0.03, postcode_typo=0.003,
-                                missing_first=0.001, missing_last=0.001, missing_dob=0.001,
-                                missing_postcode=0.02, missing_sex=0.0005)
-SWF_PROFILE = CorruptionProfile(nickname=0.03, maiden_name=0.12, swap_names=0.002, dob_day_month=0.008,
-                                dob_year=0.004, dob_digits=0.002, stale_postcode=0.0, typo_first=0.006,
-                                typo_last=0.008, case_whitespace=0.01, postcode_format=0.0, postcode_typo=0.0,
-                                missing_first=0.0, missing_last=0.0, missing_dob=0.002, missing_postcode=0.0,
-                                missing_sex=0.0)
-MOJ_PROFILE = CorruptionProfile(nickname=0.08, maiden_name=0.03, swap_names=0.01, dob_day_month=0.02,
-                                dob_year=0.01, dob_digits=0.005, stale_postcode=0.15, typo_first=0.02,
-                                typo_last=0.02, case_whitespace=0.01, upper_case_names=True, postcode_format=0.03,
-                                postcode_typo=0.01, missing_first=0.002, missing_last=0.002, missing_dob=0.01,
-                                missing_postcode=0.06, missing_sex=0.0)
-
-
 def _lfs(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame,
          n_h: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Labour Force Survey: ~4% of households, every adult 16+ in them, interviewed over 2025/26."""
@@ -670,7 +638,7 @@ def _lfs(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame,
     serial_h = _random_ids(rng, n_h, 9)
     person = np.flatnonzero(sampled_h[hid] & (P["age"] >= 15))
     person = person[_age_at(P["dob"][person], interview_h[hid[person]]) >= 16]
-    ident = _identity(P, person, LFS_PROFILE, rng, las)
+    ident = _identity(P, person, PROFILES["ons.lfs"], rng, las)
     interview = interview_h[hid[person]]
     la = P["la"][person]
     synth = np.bincount(P["la"], minlength=len(las))
@@ -774,7 +742,7 @@ def _hes(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame) 
     people, inv = np.unique(who, return_inverse=True)
     nhs = _nhs_numbers(rng, people.size)[inv]
     nhs[rng.random(m) < 0.004] = None
-    ident = _identity(P, who, HES_PROFILE, rng, las)
+    ident = _identity(P, who, PROFILES["dhsc.hes_apc"], rng, las)
     cols = {
         "episode_id": _random_ids(rng, m, 12),
         "nhs_number": nhs,
@@ -803,7 +771,7 @@ def _dwp(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame) 
     health = np.concatenate([np.asarray(p[5], bool) for p in parts])
     m = who.size
     people, inv = np.unique(who, return_inverse=True)
-    ident = _identity(P, who, DWP_PROFILE, rng, las)
+    ident = _identity(P, who, PROFILES["dwp.benefit_claims"], rng, las)
     cols = {
         "claim_id": _random_ids(rng, m, 10, "C"),
         "nino": _ninos(rng, people.size)[inv],
@@ -839,7 +807,7 @@ def _npd(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame,
     s_la = schools["la"].to_numpy()[school]
     dfe = las["dfe_code"].fillna("0").astype(int).to_numpy()[s_la]
     entry_year = (2024 - (P["year_group"][person] - 1) - 1) % 100
-    ident = _identity(P, person, NPD_PROFILE, rng, las)
+    ident = _identity(P, person, PROFILES["dfe.npd_pupils"], rng, las)
     cols = {
         "pupil_id": _random_ids(rng, m, 9, "NPD"),
         "upn": _upns(rng, dfe, schools["estab"].to_numpy()[school], entry_year),
@@ -862,7 +830,7 @@ def _swf(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame,
     person = np.flatnonzero(P["teacher_school"] >= 0)
     m = person.size
     school = P["teacher_school"][person]
-    ident = _identity(P, person, SWF_PROFILE, rng, las)
+    ident = _identity(P, person, PROFILES["dfe.school_workforce"], rng, las)
     cols = {
         "staff_id": _random_ids(rng, m, 8, "SWF"),
         "teacher_reference_number": _random_ids(rng, m, 7),
@@ -966,7 +934,7 @@ def _moj(P: dict[str, np.ndarray], rng: np.random.Generator, las: pd.DataFrame) 
     check = np.array(list("ZABCDEFGHJKLMNPQRTUVWXY"), dtype=object)[(fy * 10**7 + serial) % 23]
     pnc = (pd.Series(fy).astype(str).str.zfill(2) + "/" + pd.Series(serial).astype(str).str.zfill(7)
            + check).to_numpy(dtype=object)
-    ident = _identity(P, who, MOJ_PROFILE, rng, las)
+    ident = _identity(P, who, PROFILES["moj.offender_records"], rng, las)
     cols = {
         "offender_id": _random_ids(rng, m, 9, "OFF"),
         "pnc_id": pnc,
