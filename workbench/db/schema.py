@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -26,6 +29,24 @@ metadata = MetaData(naming_convention={
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 })
+
+
+# Columns many tables share (a Column belongs to one table, so each call makes a new one)
+def _serial_id() -> Column[int]:
+    """A row number the database assigns."""
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _project_id(**options: Any) -> Column[str]:
+    """The project a row belongs to."""
+    return Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, **options)
+
+
+def _authorship() -> tuple[Column[str], Column[datetime]]:
+    """Who made a row, and when."""
+    return (Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False))
+
 
 departments = Table(
     "departments", metadata,
@@ -162,8 +183,8 @@ dataset_delegates = Table(
 
 access_requests = Table(
     "access_requests", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _serial_id(),
+    _project_id(index=True),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("requested_by", String(63), ForeignKey("people.username"), nullable=False),
     Column("columns", JSON, nullable=False),
@@ -178,8 +199,8 @@ access_requests = Table(
 
 grants = Table(
     "grants", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _serial_id(),
+    _project_id(index=True),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("request_id", Integer, ForeignKey("access_requests.id"), nullable=False, unique=True),
     Column("columns", JSON, nullable=False),
@@ -195,8 +216,8 @@ grants = Table(
 
 data_loads = Table(
     "data_loads", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    _serial_id(),
+    _project_id(),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False),
     Column("columns", JSON, nullable=False),
@@ -213,14 +234,13 @@ project_datasets = Table(
     Column("row_count", BigInteger, nullable=False),
     Column("derived_from", JSON, nullable=False),
     Column("sources", JSON, nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_authorship(),
 )
 
 linkage_runs = Table(
     "linkage_runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _serial_id(),
+    _project_id(index=True),
     Column("left_dataset", String(64), ForeignKey("datasets.id"), nullable=False),
     Column("right_dataset", String(64), ForeignKey("datasets.id")),
     Column("engine", String(20), nullable=False),
@@ -230,14 +250,13 @@ linkage_runs = Table(
     Column("quality", JSON, nullable=False),
     Column("counts", JSON, nullable=False),
     Column("columns", JSON, nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_authorship(),
 )
 
 outputs = Table(
     "outputs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _serial_id(),
+    _project_id(index=True),
     Column("name", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("method", String(40), nullable=False),
@@ -246,20 +265,18 @@ outputs = Table(
     Column("derived_from", JSON, nullable=False),
     Column("sources", JSON, nullable=False),
     Column("checksum", String(64), nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_authorship(),
     CheckConstraint("status IN ('pass', 'fail', 'review')", name="status"),
 )
 
 output_requests = Table(
     "output_requests", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _serial_id(),
+    _project_id(index=True),
     Column("title", String(300), nullable=False),
     Column("context", JSON, nullable=False),
     Column("status", String(20), nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_authorship(),
     Column("submitted_at", DateTime(timezone=True)),
     Column("concluded_by", String(63), ForeignKey("people.username")),
     Column("concluded_at", DateTime(timezone=True)),
@@ -284,7 +301,7 @@ output_request_items = Table(
 
 output_reviews = Table(
     "output_reviews", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("request_id", Integer, ForeignKey("output_requests.id"), nullable=False, index=True),
     Column("output_id", Integer, ForeignKey("outputs.id"), nullable=False),
     Column("round", Integer, nullable=False),
@@ -298,7 +315,7 @@ output_reviews = Table(
 
 dp_budgets = Table(
     "dp_budgets", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("project_id", String(64), ForeignKey("projects.id")),  # NULL: the dataset across all projects
     Column("epsilon", Float, nullable=False),
@@ -310,9 +327,9 @@ dp_budgets = Table(
 
 dp_spends = Table(
     "dp_spends", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("query_id", String(32), nullable=False, index=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _project_id(index=True),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False),
     Column("method", String(40), nullable=False),
@@ -328,8 +345,7 @@ training_cohorts = Table(
     "training_cohorts", metadata,
     Column("id", String(64), primary_key=True),
     Column("title", Text, nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_authorship(),
 )
 
 training_members = Table(
@@ -349,7 +365,7 @@ training_assignments = Table(
 
 training_attempts = Table(
     "training_attempts", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("exercise_id", String(40), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False, index=True),
     Column("answer", JSON, nullable=False),
@@ -360,12 +376,11 @@ training_attempts = Table(
 
 api_tokens = Table(
     "api_tokens", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("username", String(63), ForeignKey("people.username"), nullable=False, index=True),
     Column("label", String(200), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the token itself is never kept
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_authorship(),
     Column("expires", Date),  # valid through this day (UTC); NULL: until revoked
     Column("last_used_at", DateTime(timezone=True)),
     Column("revoked_by", String(63), ForeignKey("people.username")),
