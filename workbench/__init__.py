@@ -11,15 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from workbench.errors import (
-    AccessDenied,
-    BudgetExceeded,
-    Conflict,
-    DisclosureRisk,
-    InvalidInput,
-    NotFound,
-    WorkbenchError,
-)
+from workbench import errors
+from workbench.errors import *  # noqa: F403 (the error classes are part of the package's API)
+from workbench.errors import InvalidInput
 from workbench.version import __version__
 
 if TYPE_CHECKING:
@@ -63,14 +57,4 @@ def __getattr__(name: str) -> Any:
 
 _SUBMODULES = ("linkage", "training")
 
-__all__ = [
-    "AccessDenied",
-    "BudgetExceeded",
-    "Conflict",
-    "DisclosureRisk",
-    "InvalidInput",
-    "NotFound",
-    "WorkbenchError",
-    "__version__",
-    "connect",
-]
+__all__ = [*errors.__all__, "__version__", "connect"]

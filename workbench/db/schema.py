@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -27,6 +30,34 @@ metadata = MetaData(naming_convention={
     "pk": "pk_%(table_name)s",
 })
 
+
+# Columns many tables share (a Column belongs to one table, so each call makes a new one)
+def _serial_id() -> Column[int]:
+    """A row number the database assigns."""
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _project_id(**options: Any) -> Column[str]:
+    """The project a row belongs to."""
+    return Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, **options)
+
+
+def _numbered_in_project() -> tuple[Column[int], Column[str]]:
+    """The key of a row numbered across projects and looked up by project (requests, grants, runs, outputs)."""
+    return _serial_id(), _project_id(index=True)
+
+
+def _who_when(action: str, **options: Any) -> tuple[Column[str], Column[datetime]]:
+    """Who did ``action`` to a row and when: ``<action>_by`` (a person) and ``<action>_at``."""
+    return (Column(f"{action}_by", String(63), ForeignKey("people.username"), **options),
+            Column(f"{action}_at", DateTime(timezone=True), **options))
+
+
+def _required(**columns: Any) -> list[Column[Any]]:
+    """Columns that must hold a value, ``name=type``, in the order given."""
+    return [Column(name, type_, nullable=False) for name, type_ in columns.items()]
+
+
 departments = Table(
     "departments", metadata,
     Column("slug", String(100), primary_key=True),
@@ -50,9 +81,7 @@ training_records = Table(
     Column("username", String(63), ForeignKey("people.username", ondelete="CASCADE"), primary_key=True),
     Column("course", String(100), primary_key=True),
     Column("completed", Date, primary_key=True),
-    Column("expires", Date, nullable=False),
-    Column("recorded_by", String(63), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    *_required(expires=Date, recorded_by=String(63), recorded_at=DateTime(timezone=True)),
 )
 
 person_roles = Table(
@@ -65,26 +94,18 @@ person_roles = Table(
 legal_gateways = Table(
     "legal_gateways", metadata,
     Column("code", String(64), primary_key=True),
-    Column("title", String(300), nullable=False),
-    Column("legislation", String(300), nullable=False),
-    Column("description", Text, nullable=False),
+    *_required(title=String(300), legislation=String(300), description=Text),
     Column("allows_identifiers", Integer, nullable=False, server_default="0"),
 )
 
 projects = Table(
     "projects", metadata,
     Column("id", String(64), primary_key=True),
-    Column("title", String(300), nullable=False),
-    Column("purpose", Text, nullable=False),
-    Column("mission", Integer, nullable=False),
+    *_required(title=String(300), purpose=Text, mission=Integer),
     Column("legal_gateway", String(64), ForeignKey("legal_gateways.code"), nullable=False),
     Column("lead", String(63), ForeignKey("people.username"), nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("start_date", Date, nullable=False),
-    Column("end_date", Date, nullable=False),
-    Column("intended_outputs", JSON, nullable=False),
-    Column("intended_datasets", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_required(status=String(20), start_date=Date, end_date=Date, intended_outputs=JSON, intended_datasets=JSON,
+               created_at=DateTime(timezone=True)),
     CheckConstraint("mission BETWEEN 1 AND 5", name="mission"),
     CheckConstraint("status IN ('proposed', 'active', 'suspended', 'closed')", name="status"),
 )
@@ -102,21 +123,15 @@ datasets = Table(
     Column("identifier", String(1000), nullable=False, unique=True),
     Column("title", Text, nullable=False),
     Column("summary", Text),
-    Column("description", Text, nullable=False),
-    Column("keywords_text", Text, nullable=False),
-    Column("columns_text", Text, nullable=False),
+    *_required(description=Text, keywords_text=Text, columns_text=Text),
     Column("department", String(100), ForeignKey("departments.slug"), nullable=False),
     Column("owner", String(63), ForeignKey("people.username")),
-    Column("security_classification", String(20), nullable=False),
-    Column("access_rights", String(20), nullable=False),
-    Column("update_frequency", String(40), nullable=False),
-    Column("modified", Date, nullable=False),
+    *_required(security_classification=String(20), access_rights=String(20), update_frequency=String(40),
+               modified=Date),
     Column("row_count", BigInteger),
     Column("has_data", Integer, nullable=False, default=0),
-    Column("record", JSON, nullable=False),
-    Column("registered_by", String(63), nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_required(record=JSON, registered_by=String(63), registered_at=DateTime(timezone=True),
+               updated_at=DateTime(timezone=True)),
 )
 
 dataset_missions = Table(
@@ -136,20 +151,14 @@ dataset_themes = Table(
 distributions = Table(
     "distributions", metadata,
     Column("identifier", String(1000), primary_key=True),
-    Column("title", Text, nullable=False),
-    Column("media_type", String(200), nullable=False),
-    Column("record", JSON, nullable=False),
-    Column("registered_by", String(63), nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    *_required(title=Text, media_type=String(200), record=JSON, registered_by=String(63),
+               registered_at=DateTime(timezone=True)),
 )
 
 contact_points = Table(
     "contact_points", metadata,
     Column("email", String(254), primary_key=True),
-    Column("name", String(300), nullable=False),
-    Column("record", JSON, nullable=False),
-    Column("registered_by", String(63), nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    *_required(name=String(300), record=JSON, registered_by=String(63), registered_at=DateTime(timezone=True)),
 )
 
 dataset_delegates = Table(
@@ -162,24 +171,18 @@ dataset_delegates = Table(
 
 access_requests = Table(
     "access_requests", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    *_numbered_in_project(),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("requested_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("columns", JSON, nullable=False),
-    Column("justification", Text, nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
-    Column("decided_by", String(63), ForeignKey("people.username")),
-    Column("decided_at", DateTime(timezone=True)),
+    *_required(columns=JSON, justification=Text, status=String(20), requested_at=DateTime(timezone=True)),
+    *_who_when("decided"),
     Column("reason", Text),
     CheckConstraint("status IN ('pending', 'approved', 'refused', 'withdrawn')", name="status"),
 )
 
 grants = Table(
     "grants", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    *_numbered_in_project(),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("request_id", Integer, ForeignKey("access_requests.id"), nullable=False, unique=True),
     Column("columns", JSON, nullable=False),
@@ -187,21 +190,17 @@ grants = Table(
     Column("linkage", JSON),  # columns the linkage function may read for this project, never handed to it
     Column("conditions", Text, nullable=False),
     Column("expires", Date, nullable=False),
-    Column("granted_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("granted_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_by", String(63), ForeignKey("people.username")),
-    Column("revoked_at", DateTime(timezone=True)),
+    *_who_when("granted", nullable=False),
+    *_who_when("revoked"),
 )
 
 data_loads = Table(
     "data_loads", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False),
+    _serial_id(),
+    _project_id(),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False),
-    Column("columns", JSON, nullable=False),
-    Column("row_count", BigInteger, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    *_required(columns=JSON, row_count=BigInteger, at=DateTime(timezone=True)),
 )
 
 project_datasets = Table(
@@ -209,63 +208,38 @@ project_datasets = Table(
     Column("project_id", String(64), ForeignKey("projects.id"), primary_key=True),
     Column("name", String(64), primary_key=True),
     Column("version", Integer, primary_key=True),
-    Column("columns", JSON, nullable=False),
-    Column("row_count", BigInteger, nullable=False),
-    Column("derived_from", JSON, nullable=False),
-    Column("sources", JSON, nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_required(columns=JSON, row_count=BigInteger, derived_from=JSON, sources=JSON),
+    *_who_when("created", nullable=False),
 )
 
 linkage_runs = Table(
     "linkage_runs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    *_numbered_in_project(),
     Column("left_dataset", String(64), ForeignKey("datasets.id"), nullable=False),
     Column("right_dataset", String(64), ForeignKey("datasets.id")),
-    Column("engine", String(20), nullable=False),
-    Column("spec", JSON, nullable=False),
-    Column("params", JSON, nullable=False),
-    Column("threshold", Float, nullable=False),
-    Column("quality", JSON, nullable=False),
-    Column("counts", JSON, nullable=False),
-    Column("columns", JSON, nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_required(engine=String(20), spec=JSON, params=JSON, threshold=Float, quality=JSON, counts=JSON, columns=JSON),
+    *_who_when("created", nullable=False),
 )
 
 outputs = Table(
     "outputs", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("method", String(40), nullable=False),
-    Column("status", String(10), nullable=False),
+    *_numbered_in_project(),
+    *_required(name=String(200), kind=String(20), method=String(40), status=String(10)),
     Column("exception", Text),
-    Column("derived_from", JSON, nullable=False),
-    Column("sources", JSON, nullable=False),
-    Column("checksum", String(64), nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_required(derived_from=JSON, sources=JSON, checksum=String(64)),
+    *_who_when("created", nullable=False),
     CheckConstraint("status IN ('pass', 'fail', 'review')", name="status"),
 )
 
 output_requests = Table(
     "output_requests", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
-    Column("title", String(300), nullable=False),
-    Column("context", JSON, nullable=False),
-    Column("status", String(20), nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_numbered_in_project(),
+    *_required(title=String(300), context=JSON, status=String(20)),
+    *_who_when("created", nullable=False),
     Column("submitted_at", DateTime(timezone=True)),
-    Column("concluded_by", String(63), ForeignKey("people.username")),
-    Column("concluded_at", DateTime(timezone=True)),
+    *_who_when("concluded"),
     Column("conclusion", Text),
-    Column("released_by", String(63), ForeignKey("people.username")),
-    Column("released_at", DateTime(timezone=True)),
+    *_who_when("released"),
     Column("package", String(1000)),
     Column("manifest_sha256", String(64)),
     CheckConstraint("status IN ('draft', 'submitted', 'partially_reviewed', 'reviewed', 'approved', 'returned', "
@@ -278,13 +252,12 @@ output_request_items = Table(
     Column("output_id", Integer, ForeignKey("outputs.id"), primary_key=True),
     Column("round", Integer, nullable=False),
     Column("checksum", String(64), nullable=False),
-    Column("added_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("added_at", DateTime(timezone=True), nullable=False),
+    *_who_when("added", nullable=False),
 )
 
 output_reviews = Table(
     "output_reviews", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("request_id", Integer, ForeignKey("output_requests.id"), nullable=False, index=True),
     Column("output_id", Integer, ForeignKey("outputs.id"), nullable=False),
     Column("round", Integer, nullable=False),
@@ -298,27 +271,23 @@ output_reviews = Table(
 
 dp_budgets = Table(
     "dp_budgets", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("project_id", String(64), ForeignKey("projects.id")),  # NULL: the dataset across all projects
     Column("epsilon", Float, nullable=False),
     Column("delta", Float, nullable=False),
-    Column("set_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("set_at", DateTime(timezone=True), nullable=False),
+    *_who_when("set", nullable=False),
     CheckConstraint("epsilon >= 0 AND delta >= 0 AND delta < 1", name="positive"),
 )
 
 dp_spends = Table(
     "dp_spends", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("query_id", String(32), nullable=False, index=True),
-    Column("project_id", String(64), ForeignKey("projects.id"), nullable=False, index=True),
+    _project_id(index=True),
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False),
-    Column("method", String(40), nullable=False),
-    Column("query", JSON, nullable=False),
-    Column("epsilon", Float, nullable=False),
-    Column("delta", Float, nullable=False),
+    *_required(method=String(40), query=JSON, epsilon=Float, delta=Float),
     Column("output_id", Integer, ForeignKey("outputs.id")),
     Column("at", DateTime(timezone=True), nullable=False),
     CheckConstraint("epsilon > 0 AND delta >= 0", name="positive"),
@@ -328,8 +297,7 @@ training_cohorts = Table(
     "training_cohorts", metadata,
     Column("id", String(64), primary_key=True),
     Column("title", Text, nullable=False),
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_who_when("created", nullable=False),
 )
 
 training_members = Table(
@@ -343,54 +311,40 @@ training_assignments = Table(
     Column("cohort_id", String(64), ForeignKey("training_cohorts.id", ondelete="CASCADE"), primary_key=True),
     Column("exercise_id", String(40), primary_key=True),
     Column("due", Date),
-    Column("assigned_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    *_who_when("assigned", nullable=False),
 )
 
 training_attempts = Table(
     "training_attempts", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("exercise_id", String(40), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False, index=True),
-    Column("answer", JSON, nullable=False),
-    Column("correct", Integer, nullable=False),
-    Column("feedback", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    *_required(answer=JSON, correct=Integer, feedback=Text, at=DateTime(timezone=True)),
 )
 
 api_tokens = Table(
     "api_tokens", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("username", String(63), ForeignKey("people.username"), nullable=False, index=True),
     Column("label", String(200), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the token itself is never kept
-    Column("created_by", String(63), ForeignKey("people.username"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    *_who_when("created", nullable=False),
     Column("expires", Date),  # valid through this day (UTC); NULL: until revoked
     Column("last_used_at", DateTime(timezone=True)),
-    Column("revoked_by", String(63), ForeignKey("people.username")),
-    Column("revoked_at", DateTime(timezone=True)),
+    *_who_when("revoked"),
 )
 
 settings = Table(
     "settings", metadata,
     Column("key", String(100), primary_key=True),
-    Column("value", JSON, nullable=False),
-    Column("updated_by", String(63), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    *_required(value=JSON, updated_by=String(63), updated_at=DateTime(timezone=True)),
 )
 
 audit_events = Table(
     "audit_events", metadata,
     Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(63), nullable=False),
-    Column("action", String(100), nullable=False),
-    Column("resource", String(1000), nullable=False),
-    Column("outcome", String(20), nullable=False),
-    Column("detail", JSON, nullable=False),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    *_required(at=DateTime(timezone=True), actor=String(63), action=String(100), resource=String(1000),
+               outcome=String(20), detail=JSON, prev_hash=String(64), hash=String(64)),
     UniqueConstraint("prev_hash", name="uq_audit_events_prev_hash"),
     CheckConstraint("outcome IN ('ok', 'denied', 'refused')", name="outcome"),
 )

@@ -482,16 +482,21 @@ def _columns_of(data: pd.DataFrame, names: Any, what: str) -> list:
     return names
 
 
+def _check_frame(data: Any) -> None:
+    """Refuse what is not a DataFrame with rows, before any column is looked up in it."""
+    if not isinstance(data, pd.DataFrame):
+        raise InvalidInput(f"data: give a DataFrame, not {type(data).__name__}.", field="data")
+    if len(data) == 0:
+        raise InvalidInput("data: there are no rows, so there is no table to check.", field="data")
+
+
 def pivot_table(data: pd.DataFrame, values: Any = None, index: Any = None, columns: Any = None,
                 aggfunc: str | list[str] = "mean", fill_value: Any = None, margins: bool = False,
                 dropna: bool = True, margins_name: Hashable = "All", observed: bool = False, sort: bool = True, *,
                 settings: DisclosureSettings | None = None) -> Output:
     """``pd.pivot_table`` with disclosure control, for one or several values and aggregations at once."""
     settings = resolve(settings)
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInput(f"data: give a DataFrame, not {type(data).__name__}.", field="data")
-    if len(data) == 0:
-        raise InvalidInput("data: there are no rows, so there is no table to check.", field="data")
+    _check_frame(data)
     index_cols = _columns_of(data, index, "index")
     column_cols = _columns_of(data, columns, "columns")
     if not index_cols:
@@ -546,10 +551,7 @@ def groupby_agg(data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[st
                 dropna: bool = True, settings: DisclosureSettings | None = None) -> Output:
     """``data.groupby(by)[values].agg(aggfunc)`` with disclosure control; columns are (value, aggfunc)."""
     settings = resolve(settings)
-    if not isinstance(data, pd.DataFrame):
-        raise InvalidInput(f"data: give a DataFrame, not {type(data).__name__}.", field="data")
-    if len(data) == 0:
-        raise InvalidInput("data: there are no rows, so there is no table to check.", field="data")
+    _check_frame(data)
     by_cols = _columns_of(data, by, "by")
     if not by_cols:
         raise InvalidInput("by: name at least one column to group by.", field="by")

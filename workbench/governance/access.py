@@ -35,10 +35,10 @@ from workbench.db.schema import (
     project_datasets,
     project_members,
     projects,
-    settings,
 )
 from workbench.db.schema import output_request_items as items
 from workbench.db.schema import output_requests as requests
+from workbench.db.settings import replace_setting
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import (
     ACCESS_SETTING,
@@ -308,9 +308,7 @@ class Access:
         with self._ctx.write() as conn:
             self._ctx.check("settings.write", "the access settings")
             value = {**access_settings(conn), **changes}
-            conn.execute(delete(settings).where(settings.c.key == ACCESS_SETTING))
-            conn.execute(insert(settings).values(key=ACCESS_SETTING, value=value, updated_by=self._ctx.actor.username,
-                                                 updated_at=datetime.now(UTC)))
+            replace_setting(conn, ACCESS_SETTING, value, self._ctx.actor.username)
             audit.append(conn, self._ctx.actor.username, "settings.update", "access settings", detail=changes)
         return value
 

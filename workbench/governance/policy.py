@@ -226,6 +226,14 @@ def _request_access(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     return _allow("project leads and analysts may request data for an open project") if refusal is None else refusal
 
 
+def _no_grant(project: Any, dataset: Any, owner: Any, lapsed: Any) -> Decision:
+    """The refusal for data the project holds no current grant for, saying how to ask for one."""
+    prefix = (f"project {project}'s grant for {dataset} {lapsed}" if lapsed
+              else f"project {project} holds no grant for {dataset}")
+    return _deny(f"{prefix}; request access with project.request_access({dataset!r}, ...) and its owner "
+                 f"({owner}) decides")
+
+
 def _load(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     """Active, accredited, trained member of an active project holding an unexpired grant for the columns."""
     refusal = _first_refusal(_member(resource, ("lead", "analyst")), _project_open(resource),
@@ -234,11 +242,7 @@ def _load(actor: Actor, resource: Mapping[str, Any]) -> Decision:
         return refusal
     project, dataset, owner = resource.get("project"), resource.get("dataset"), resource.get("owner")
     if not resource.get("granted"):
-        lapsed = resource.get("lapsed_grant")
-        prefix = (f"project {project}'s grant for {dataset} {lapsed}" if lapsed
-                  else f"project {project} holds no grant for {dataset}")
-        return _deny(f"{prefix}; request access with project.request_access({dataset!r}, ...) and its owner "
-                     f"({owner}) decides")
+        return _no_grant(project, dataset, owner, resource.get("lapsed_grant"))
     outside = [c for c in resource.get("wanted", ()) if c not in resource.get("granted", ())]
     if outside:
         return _deny(f"column(s) {', '.join(outside)} are outside project {project}'s grant for {dataset} "
@@ -256,11 +260,7 @@ def _link(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     for item in resource.get("datasets", ()):
         dataset, owner = item.get("dataset"), item.get("owner")
         if not item.get("granted"):
-            lapsed = item.get("lapsed_grant")
-            prefix = (f"project {project}'s grant for {dataset} {lapsed}" if lapsed
-                      else f"project {project} holds no grant for {dataset}")
-            return _deny(f"{prefix}; request access with project.request_access({dataset!r}, ...) and its owner "
-                         f"({owner}) decides")
+            return _no_grant(project, dataset, owner, item.get("lapsed_grant"))
         if not item.get("linkage"):
             return _deny(f"the owner of {dataset} ({owner}) has granted project {project} no columns for linkage; "
                          "ask them to approve a request with linkage=[...] naming the identifiers the linkage "

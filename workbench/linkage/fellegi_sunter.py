@@ -96,11 +96,7 @@ def estimate(matrix: np.ndarray, fields: list[str], level_names: list[list[str]]
     total = counts.sum()
     for step in range(1, max_iterations + 1):
         iteration = step
-        log_m, log_u = _log_likelihoods(pats, m, u)
-        a = np.log(lam) + log_m
-        b = np.log1p(-lam) + log_u
-        top_ab = np.maximum(a, b)
-        p = np.exp(a - top_ab) / (np.exp(a - top_ab) + np.exp(b - top_ab))
+        p = _match_probability(pats, m, u, lam)
         wm, wu = counts * p, counts * (1 - p)
         new_m, new_u = [], []
         for j, top in enumerate(tops):
@@ -120,6 +116,16 @@ def estimate(matrix: np.ndarray, fields: list[str], level_names: list[list[str]]
                  iterations=iteration, converged=converged)
 
 
+def _match_probability(pats: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], lam: float) -> np.ndarray:
+    """Each pattern's posterior match probability (the E step), computed in log space so that long patterns
+    do not underflow."""
+    log_m, log_u = _log_likelihoods(pats, m, u)
+    a = np.log(lam) + log_m
+    b = np.log1p(-lam) + log_u
+    top_ab = np.maximum(a, b)
+    return np.exp(a - top_ab) / (np.exp(a - top_ab) + np.exp(b - top_ab))
+
+
 def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: list[int], lam: float,
               max_iterations: int, tolerance: float) -> tuple[list[np.ndarray], float, np.ndarray, int]:
     """EM for m and the match share with u fixed; fields to ignore are -1 in ``pats``. Returns m, the share,
@@ -129,11 +135,7 @@ def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: l
     iteration = 0
     for step in range(1, max_iterations + 1):
         iteration = step
-        log_m, log_u = _log_likelihoods(pats, m, u)
-        a = np.log(lam) + log_m
-        b = np.log1p(-lam) + log_u
-        top_ab = np.maximum(a, b)
-        p = np.exp(a - top_ab) / (np.exp(a - top_ab) + np.exp(b - top_ab))
+        p = _match_probability(pats, m, u, lam)
         wm = counts * p
         new_m = []
         for j, top in enumerate(tops):

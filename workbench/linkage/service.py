@@ -19,15 +19,8 @@ from sqlalchemy import insert, select
 from workbench import audit
 from workbench.db.schema import data_loads, grants, linkage_runs
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
+from workbench.governance import conditions
 from workbench.governance.access import grant_state
-from workbench.governance.conditions import (
-    dataset_row,
-    project_facts,
-    project_row,
-    pseudonymised_columns,
-    require_in_project,
-    schema_roles,
-)
 from workbench.governance.project_data import SOURCES_ATTR, ProjectData
 from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
 from workbench.linkage.link import ENGINES, link
@@ -100,9 +93,9 @@ class GovernedLinkage:
                 raise InvalidInput("right: link two different datasets; deduplicating one governed dataset is "
                                    "not offered yet.", field="right")
             with self._ctx.db.read() as conn:
-                project = project_row(conn, self.project_id)
-                datasets = [dataset_row(conn, d) for d in (left_id, right_id)]
-                facts = project_facts(conn, project, me)
+                project = conditions.project_row(conn, self.project_id)
+                datasets = [conditions.dataset_row(conn, d) for d in (left_id, right_id)]
+                facts = conditions.project_facts(conn, project, me)
                 items = [_grant_facts(conn, self.project_id, d) for d in datasets]
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("data.link", resource, error) from None
@@ -169,14 +162,14 @@ class GovernedLinkage:
                                          pa.string()), key)
         frame = pd.DataFrame({"link_key": link_key.to_pylist(), "match_weight": result.weight[keep][order],
                               "match_probability": result.probability[keep][order]})
-        names = [[c for c in schema_roles(d["record"]) if c in i["granted"]] for d, i in zip(datasets, items,
-                                                                                             strict=True)]
+        names = [[c for c in conditions.schema_roles(d["record"]) if c in i["granted"]]
+                 for d, i in zip(datasets, items, strict=True)]
         clash = set(names[0]) & set(names[1])
         for side, (d, _i, path, cols) in enumerate(zip(datasets, items, paths, names, strict=True)):
             if not cols:
                 continue
-            roles = schema_roles(d["record"])
-            identifiers = pseudonymised_columns(roles, cols)
+            roles = conditions.schema_roles(d["record"])
+            identifiers = conditions.pseudonymised_columns(roles, cols)
             cache = self._ctx.vault.project_root(self.project_id) / "cache" / d["id"]
             governed = read_governed(path, cols, identifiers, key, cache=cache)
             part = governed.iloc[rows[side]].reset_index(drop=True)
@@ -210,7 +203,7 @@ class GovernedLinkage:
 
     def runs(self) -> pd.DataFrame:
         """The project's linkage runs, newest last (members of the project)."""
-        require_in_project(self._ctx, "data.read_saved", f"linkage runs of project {self.project_id}",
+        conditions.require_in_project(self._ctx, "data.read_saved", f"linkage runs of project {self.project_id}",
                            self.project_id)
         with self._ctx.db.read() as conn:
             rows = conn.execute(select(linkage_runs).where(linkage_runs.c.project_id == self.project_id)
@@ -220,7 +213,7 @@ class GovernedLinkage:
     def run(self, run_id: int) -> records.LinkageRun:
         """One run in full: spec, parameters (m/u), threshold, quality and counts."""
         resource = f"linkage run {run_id} of project {self.project_id}"
-        require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
+        conditions.require_in_project(self._ctx, "data.read_saved", resource, self.project_id)
         try:
             check_number(run_id, "run_id", "a linkage run number")
         except InvalidInput as error:

@@ -33,22 +33,25 @@ KINDS = tuple(LEVELS)
 # key transforms usable in blocking rules: "field" or "field:transform"
 TRANSFORMS = ("value", "initial", "first3", "soundex", "year", "month_day", "district", "sector")
 
-# ordinary column names → what they hold (lower-cased, separators removed before matching)
-_NAME_PATTERNS: tuple[tuple[str, str, str], ...] = (
-    ("given_name", "given_name", r"^(given_?name|forename|first_?name|firstname|fname|christian_?name)s?$"),
-    ("surname", "surname", r"^(surname|last_?name|family_?name|lname)$"),
-    ("dob", "date", r"^(dob|date_?of_?birth|birth_?date|birthdate|d_o_b)$"),
-    ("sex", "exact", r"^(sex|gender)$"),
-    ("postcode", "postcode", r"^(postcode|post_?code|postal_?code|zip|zip_?code)$"),
-    ("address_1", "string", r"^(address|address_?1|address_?line_?1|street|street_?name)$"),
-    ("address_2", "string", r"^(address_?2|address_?line_?2)$"),
-    ("street_number", "string", r"^(street_?number|house_?number|house_?no)$"),
-    ("town", "string", r"^(suburb|town|city|locality|post_?town)$"),
-    ("state", "exact", r"^(state|county|region_?code)$"),
-    ("nhs_number", "identifier", r"^(nhs_?number|nhs_?no)$"),
-    ("nino", "identifier", r"^(nino|ni_?number|national_?insurance_?number)$"),
-    ("soc_sec_id", "identifier", r"^(soc_?sec_?id|social_?security_?(id|number)|ssn)$"),
-)
+# ordinary column names → what they hold (lower-cased, separators removed before matching): a row a role, with
+# its kind and the names that mean it; the first role listed that a column matches is the column's
+_NAME_TABLE = """
+given_name    given_name  (given_?name|forename|first_?name|firstname|fname|christian_?name)s?
+surname       surname     surname|last_?name|family_?name|lname
+dob           date        dob|date_?of_?birth|birth_?date|birthdate|d_o_b
+sex           exact       sex|gender
+postcode      postcode    postcode|post_?code|postal_?code|zip|zip_?code
+address_1     string      address|address_?1|address_?line_?1|street|street_?name
+address_2     string      address_?2|address_?line_?2
+street_number string      street_?number|house_?number|house_?no
+town          string      suburb|town|city|locality|post_?town
+state         exact       state|county|region_?code
+nhs_number    identifier  nhs_?number|nhs_?no
+nino          identifier  nino|ni_?number|national_?insurance_?number
+soc_sec_id    identifier  soc_?sec_?id|social_?security_?(id|number)|ssn
+"""
+_NAME_PATTERNS: tuple[tuple[str, str, str], ...] = tuple(
+    (role, kind, f"^({names})$") for role, kind, names in map(str.split, _NAME_TABLE.strip().splitlines()))
 
 
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")  # a field's name becomes SQL identifiers in Splink

@@ -20,13 +20,14 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
 from workbench import audit
 from workbench.db.schema import output_request_items as items
 from workbench.db.schema import output_requests as requests
-from workbench.db.schema import output_reviews, outputs, project_members, projects, settings
+from workbench.db.schema import output_reviews, outputs, project_members, projects
 from workbench.db.schema import output_reviews as reviews
+from workbench.db.settings import replace_setting
 from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.outputs import release as package
@@ -90,9 +91,7 @@ class Review:
         with self._ctx.write() as conn:
             self._ctx.check("settings.write", "the output-checking settings")
             value = {**output_checking_settings(conn), **changes}
-            conn.execute(delete(settings).where(settings.c.key == SETTING_KEY))
-            conn.execute(insert(settings).values(key=SETTING_KEY, value=value, updated_by=self._ctx.actor.username,
-                                                 updated_at=datetime.now(UTC)))
+            replace_setting(conn, SETTING_KEY, value, self._ctx.actor.username)
             audit.append(conn, self._ctx.actor.username, "settings.update", "output-checking settings",
                          detail=changes)
             if "reviews_required" in changes:
@@ -205,9 +204,7 @@ class Review:
         me = self._ctx.actor.username
         resource = f"output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.conclude", resource)) as conn:
-            row = request_row(conn, request_id)
-            items = request_items(conn, request_id)
-            self._ctx.check("review.conclude", resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+            row, items = self._checked_request(conn, "review.conclude", resource, request_id)
             if outcome not in OUTCOMES:
                 raise InvalidInput(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}.", field="outcome")
             if comment is not None and not isinstance(comment, str):
@@ -240,9 +237,7 @@ class Review:
         me = self._ctx.actor.username
         resource = f"output request {request_id}"
         with self._ctx.write(audit_refusals_as=("review.release", resource)) as conn:
-            row = request_row(conn, request_id)
-            items = request_items(conn, request_id)
-            self._ctx.check("review.release", resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+            row, items = self._checked_request(conn, "review.release", resource, request_id)
             folder = package.package_folder(self._ctx.home, row["project_id"], request_id)
             if row["status"] == "released":  # a repeated call: the package as it was written
                 return self._released(row, package.verify_package(folder))
@@ -302,6 +297,14 @@ class Review:
         return {"request_id": row["id"], "status": row["status"], "package": str(self._ctx.home / row["package"]),
                 "manifest_sha256": row["manifest_sha256"], "released_by": row["released_by"],
                 "released_at": row["released_at"], "problems": problems}
+
+    def _checked_request(self, conn: Connection, action: str, resource: str,
+                         request_id: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The request and its items, once the policy allows ``action`` on them all."""
+        row = request_row(conn, request_id)
+        items = request_items(conn, request_id)
+        self._ctx.check(action, resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+        return row, items
 
     def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int]) -> dict[str, Any]:
         me = self._ctx.actor.username

@@ -24,15 +24,7 @@ from tornado.ioloop import IOLoop
 
 import workbench.errors as errors
 from workbench.config import USERNAME_PATTERN
-from workbench.errors import (
-    AccessDenied,
-    BudgetExceeded,
-    Conflict,
-    DisclosureRisk,
-    InvalidInput,
-    NotFound,
-    WorkbenchError,
-)
+from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.server.jsonable import jsonable
 from workbench.server.session import WorkspaceHolder, WorkspaceUnavailable
 
@@ -45,8 +37,9 @@ class BodyTooLarge(InvalidInput):
     """A request body over the route's limit (413); a kernel raises it again as InvalidInput."""
 
 
-STATUS = [(BodyTooLarge, 413), (InvalidInput, 400), (AccessDenied, 403), (NotFound, 404), (Conflict, 409),
-          (BudgetExceeded, 409), (DisclosureRisk, 409), (WorkspaceUnavailable, 503)]
+STATUS = [(BodyTooLarge, 413), (InvalidInput, 400), (AccessDenied, 403), (errors.NotFound, 404),
+          (errors.Conflict, 409), (errors.BudgetExceeded, 409), (errors.DisclosureRisk, 409),
+          (WorkspaceUnavailable, 503)]
 TWIN_PREVIEW_ROWS = 20
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200  # a panel shows a page; bigger pages only slow the answer and the browser
 MAX_OFFSET = 1_000_000_000
@@ -237,6 +230,16 @@ class WorkbenchHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(result))
 
+    async def answer_parsed(self, parse: Callable[[], tuple[Any, ...]], work: Callable[..., Any]) -> None:
+        """``answer`` for a route that reads its input first: input ``parse`` refuses is answered before the
+        person is looked up or any work is done; otherwise ``work(session, *parse())``."""
+        try:
+            parsed = parse()
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: work(ws, *parsed))
+
     def refuse(self, error: WorkbenchError) -> Any:
         """Answer ``error`` as JSON; returns the future of the answer being sent."""
         self.set_status(status_of(error))
@@ -407,6 +410,13 @@ def path_number(name: str, text: str) -> int:
     return number
 
 
+def request_number_alone(request_id: str, body: bytes) -> tuple[int]:
+    """The request number of a route that takes no fields (no body, or an empty JSON object)."""
+    number = path_number("request_id", request_id)
+    read_body(body or b"{}", {}, ())
+    return (number,)
+
+
 class ProjectOutputsHandler(WorkbenchHandler):
     """The outputs recorded in a project (its members)."""
 
@@ -440,26 +450,18 @@ class OutputRequestsHandler(WorkbenchHandler):
 class OutputRequestSubmitHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self, project_id: str, request_id: str) -> None:
-        try:
-            number = path_number("request_id", request_id)
-            read_body(self.body or b"{}", {}, ())
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: ws.project(project_id).output_requests.get(number).submit().to_dict())
+        await self.answer_parsed(lambda: request_number_alone(request_id, self.body),
+                                 lambda ws, number: ws.project(project_id).output_requests.get(number).submit()
+                                 .to_dict())
 
 
 class OutputRequestWithdrawHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self, project_id: str, request_id: str) -> None:
-        try:
-            number = path_number("request_id", request_id)
-            body = read_body(self.body or b"{}", {"reason": "text?"}, ())
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: ws.project(project_id).output_requests.get(number)
-                          .withdraw(body.get("reason")).to_dict())
+        await self.answer_parsed(
+            lambda: (path_number("request_id", request_id), read_body(self.body or b"{}", {"reason": "text?"}, ())),
+            lambda ws, number, body: ws.project(project_id).output_requests.get(number)
+            .withdraw(body.get("reason")).to_dict())
 
 
 class ReviewQueueHandler(WorkbenchHandler):
@@ -481,12 +483,7 @@ def review_detail(ws: Workspace, request_id: int) -> dict[str, Any]:
 class ReviewRequestHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def get(self, request_id: str) -> None:
-        try:
-            number = path_number("request_id", request_id)
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: review_detail(ws, number))
+        await self.answer_parsed(lambda: (path_number("request_id", request_id),), review_detail)
 
 
 class ReviewDecisionHandler(WorkbenchHandler):
@@ -494,13 +491,12 @@ class ReviewDecisionHandler(WorkbenchHandler):
 
     @tornado.web.authenticated
     async def post(self, request_id: str, output_id: str) -> None:
-        try:
+        def parse() -> tuple[int, int, dict[str, Any]]:
             number, output = path_number("request_id", request_id), path_number("output_id", output_id)
-            body = read_body(self.body, {"decision": "text", "comment": "text?"}, ("decision",))
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: ws.review.decide(number, output, body["decision"], body.get("comment")))
+            return number, output, read_body(self.body, {"decision": "text", "comment": "text?"}, ("decision",))
+
+        await self.answer_parsed(parse, lambda ws, number, output, body: ws.review.decide(
+            number, output, body["decision"], body.get("comment")))
 
 
 class ReviewConclusionHandler(WorkbenchHandler):
@@ -508,13 +504,10 @@ class ReviewConclusionHandler(WorkbenchHandler):
 
     @tornado.web.authenticated
     async def post(self, request_id: str) -> None:
-        try:
-            number = path_number("request_id", request_id)
-            body = read_body(self.body, {"outcome": "text", "comment": "text?"}, ("outcome",))
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: ws.review.conclude(number, body["outcome"], body.get("comment")))
+        await self.answer_parsed(
+            lambda: (path_number("request_id", request_id),
+                     read_body(self.body, {"outcome": "text", "comment": "text?"}, ("outcome",))),
+            lambda ws, number, body: ws.review.conclude(number, body["outcome"], body.get("comment")))
 
 
 def manifest_summary(manifest: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -539,13 +532,7 @@ def release(ws: Workspace, request_id: int) -> dict[str, Any]:
 class ReviewReleaseHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self, request_id: str) -> None:
-        try:
-            number = path_number("request_id", request_id)
-            read_body(self.body or b"{}", {}, ())
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: release(ws, number))
+        await self.answer_parsed(lambda: request_number_alone(request_id, self.body), release)
 
 
 class ReviewManifestHandler(WorkbenchHandler):
@@ -553,12 +540,8 @@ class ReviewManifestHandler(WorkbenchHandler):
 
     @tornado.web.authenticated
     async def get(self, request_id: str) -> None:
-        try:
-            number = path_number("request_id", request_id)
-        except InvalidInput as error:
-            self.refuse(error)
-            return
-        await self.answer(lambda ws: ws.review.manifest(number))
+        await self.answer_parsed(lambda: (path_number("request_id", request_id),),
+                                 lambda ws, number: ws.review.manifest(number))
 
 
 # -- the kernel API (wb.connect(url=...)) -------------------------------------------------------------------------
@@ -637,7 +620,7 @@ class NotARouteHandler(WorkbenchHandler):
 
     @tornado.web.authenticated
     def prepare_unknown(self) -> None:
-        self.refuse(NotFound(f"No workbench API route {self.request.method} {self.request.path}; "
+        self.refuse(errors.NotFound(f"No workbench API route {self.request.method} {self.request.path}; "
                              "docs/openapi.yaml lists the routes."))
 
     get = post = put = patch = delete = prepare_unknown

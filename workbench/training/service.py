@@ -111,9 +111,7 @@ class Training:
 
     def mine(self) -> pd.DataFrame:
         """The exercises assigned to me, with due dates and whether I have solved them."""
-        a = training_assignments
-        t = training_attempts
-        m = training_members
+        a, t, m = training_assignments, training_attempts, training_members
         me = self._ctx.actor.username
         self._ctx.require("training.attempt", "my exercises")
         with self._ctx.db.read() as conn:
@@ -184,9 +182,7 @@ class Training:
 
     def progress(self, cohort_id: str) -> pd.DataFrame:
         """One row per trainee and assigned exercise: attempts, solved, when (trainers and admins)."""
-        a = training_assignments
-        t = training_attempts
-        m = training_members
+        a, t, m = training_assignments, training_attempts, training_members
         self._ctx.require("training.manage", f"progress of cohort {cohort_id}")
         with self._ctx.db.read() as conn:
             self._cohort(conn, cohort_id)
@@ -208,9 +204,7 @@ class Training:
 
     def answers(self, cohort_id: str) -> pd.DataFrame:
         """Every attempt of the cohort's members at its exercises, with the answers (trainers and admins)."""
-        a = training_assignments
-        t = training_attempts
-        m = training_members
+        a, t, m = training_assignments, training_attempts, training_members
         self._ctx.require("training.manage", f"answers of cohort {cohort_id}")
         with self._ctx.db.read() as conn:
             self._cohort(conn, cohort_id)
