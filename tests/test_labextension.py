@@ -29,6 +29,7 @@ def test_the_server_extension_is_enabled_on_install() -> None:
     assert json.loads(config.read_text())["ServerApp"]["jpserver_extensions"]["workbench.server"] is True
 
 
+@pytest.mark.slow  # lint, format and jest over the extension's sources
 def test_jest_units() -> None:
     env = {**os.environ, "CI": "true", "PATH": f"{JLPM.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     if not (EXTENSION / "node_modules").exists():  # a clone whose build was skipped: install what jest needs

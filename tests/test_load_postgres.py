@@ -14,6 +14,7 @@ from helpers import PG_SKIP, PG_URL
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+@pytest.mark.slow  # twenty analysts for ten seconds
 @pytest.mark.postgresql
 @pytest.mark.skipif(not PG_URL, reason=PG_SKIP)
 def test_twenty_analysts_for_ten_seconds_lose_nothing_and_overspend_nothing(monkeypatch) -> None:

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.db  # also on PostgreSQL
 BUDGET, COST, PROCESSES, THREADS = 1.0, 0.1, 4, 10
 
 
+@pytest.mark.slow  # fifty spenders in four processes, for seconds
 def test_fifty_concurrent_spenders_never_overspend(governed, tmp_path, database_url) -> None:
     grant(governed, columns=["age_band"])
     owner = governed(OWNER)
