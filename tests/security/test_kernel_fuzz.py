@@ -99,10 +99,15 @@ leaves = st.one_of(scalars, st.sampled_from(BROKEN_TAGS), st.sampled_from(ODD_FR
 junk = st.recursive(leaves, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)), max_leaves=8)
 # wrong for any parameter: never plain short text, a bare in-range number, or a proper frame
-wrong = st.one_of(st.sampled_from(BROKEN_TAGS), st.sampled_from(NUMBERS[:7]), st.sampled_from(ODD_FRAMES),
+_never_a_value = [st.sampled_from(BROKEN_TAGS), st.sampled_from(NUMBERS[:7]),
                   st.lists(junk, min_size=1, max_size=3).map(lambda v: [{"nested": v}]),
                   st.dictionaries(st.text(min_size=1, max_size=8).map(lambda k: "zz" + k), junk, min_size=1,
-                                  max_size=3))
+                                  max_size=3)]
+wrong = st.one_of(*_never_a_value, st.sampled_from(ODD_FRAMES))
+# where any well-formed frame is a proper value (an analyst may save any frame of their own), odd frames are not
+# wrong: only the rest is
+ANY_FRAME = {("project.save", "frame")}
+wrong_for_any_frame = st.one_of(*_never_a_value)
 # bodies that are not a JSON object of named values
 not_objects = st.one_of(st.binary(min_size=1, max_size=64),
                         st.sampled_from([b"[]", b"[1,2]", b"1", b"\"text\"", b"null", b"true", b"{", b"{\"a\":}",
@@ -190,7 +195,7 @@ def calls(operation: str, frame: dict[str, str]) -> st.SearchStrategy[bytes]:
             arguments[draw(st.text(min_size=1, max_size=30).map(lambda k: "zz_" + k))] = draw(junk)
         else:
             for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=min(3, len(names)), unique=True)):
-                arguments[name] = draw(wrong)
+                arguments[name] = draw(wrong_for_any_frame if (operation, name) in ANY_FRAME else wrong)
         return json.dumps(arguments).encode()
 
     return one()
