@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import os
 import threading
 import uuid
@@ -154,8 +155,6 @@ def _hex(digests: np.ndarray) -> np.ndarray:
 def _sha256() -> Callable[[bytes], Any]:
     """CPython's own SHA-256 when present: copying its state is a memcpy, cheaper per value than copying an
     OpenSSL context, which is what the per-value loop does most (about 20 % less CPU per value)."""
-    import importlib
-
     for name in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
         try:
             return importlib.import_module(name).sha256

@@ -10,6 +10,7 @@ import json
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import workbench.errors as errors
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
@@ -26,8 +27,6 @@ class Service:
     """Calls to the workbench service at ``url`` as the holder of ``token``."""
 
     def __init__(self, url: str, token: str) -> None:
-        from urllib.parse import urlsplit
-
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidInput(f"url: {url!r} is not an http(s) URL; set WORKBENCH_URL to the workbench service, "
