@@ -210,6 +210,21 @@ project_datasets = Table(
     Column("version", Integer, primary_key=True),
     *_required(columns=JSON, row_count=BigInteger, derived_from=JSON, sources=JSON),
     *_who_when("created", nullable=False),
+    # who made the rows: 'analyst' (a frame sent from a kernel) or 'workbench' (linkage results, derivations the
+    # service computed); only the workbench's frames carry a person key DP and person-level rules may trust
+    Column("made_by", String(20), nullable=False, server_default="analyst"),
+    Column("person_key", String(64)),
+    Column("spec", JSON),  # how the workbench made it (source, version, columns, where...); None for an analyst's
+    CheckConstraint("made_by IN ('analyst', 'workbench')", name="made_by"),
+)
+
+saved_reads = Table(  # who read which saved frame: with data_loads, the taint a member's next save inherits
+    "saved_reads", metadata,
+    _serial_id(),
+    _project_id(index=True),
+    *_required(name=String(64), version=Integer),
+    Column("username", String(63), ForeignKey("people.username"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
 )
 
 linkage_runs = Table(
@@ -228,7 +243,12 @@ outputs = Table(
     Column("exception", Text),
     *_required(derived_from=JSON, sources=JSON, checksum=String(64)),
     *_who_when("created", nullable=False),
+    # 'computed': the workbench read the data and made the numbers from a spec; 'analyst-supplied': made from a
+    # frame a kernel sent. ``origin`` says from what: source, version, file SHA-256 and spec, or the lineage.
+    Column("provenance", String(20), nullable=False, server_default="analyst-supplied"),
+    Column("origin", JSON),
     CheckConstraint("status IN ('pass', 'fail', 'review')", name="status"),
+    CheckConstraint("provenance IN ('computed', 'analyst-supplied')", name="provenance"),
 )
 
 output_requests = Table(

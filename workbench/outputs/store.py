@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from workbench.context import Context
 
 ATTACHMENTS = "files"  # an output's own files (a figure's HTML and PNG, a custom file) inside its folder
-LIST_COLUMNS = ["id", "name", "kind", "method", "status", "exception", "sources", "created_by", "created_at"]
+LIST_COLUMNS = ["id", "name", "kind", "method", "status", "provenance", "exception", "sources", "created_by",
+                "created_at"]
 
 
 def uid(project_id: str, output_id: int) -> str:
@@ -96,10 +97,13 @@ class ProjectOutputs:
         require_in_project(self._ctx, "outputs.create", resource, self.project_id)
 
     def record(self, output: Output, *, name: str, derived_from: list[str],
-               attachments: dict[str, bytes] | None = None) -> Output:
+               attachments: dict[str, bytes] | None = None, origin: dict[str, Any] | None = None) -> Output:
         """Keep ``output`` in the project; returns it bound to its record (exceptions and comments persist).
 
-        ``attachments`` (file name → content) are kept with it: a figure's HTML and PNG, a custom file."""
+        ``attachments`` (file name → content) are kept with it: a figure's HTML and PNG, a custom file.
+        ``origin`` is given only by the services that computed the numbers themselves from a spec (source,
+        version, file SHA-256, spec): the output's provenance is then ``computed``; without it, the numbers came
+        from a frame a kernel sent and the output is ``analyst-supplied``."""
         name = self._check_name(name)
         me = self._ctx.actor.username
         resource = f"output {name!r} in project {self.project_id}"
@@ -111,7 +115,10 @@ class ProjectOutputs:
             output_id = conn.execute(insert(outputs).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, name=name, kind=output.kind, method=output.method, status=output.status,
                 exception=output.exception, derived_from=list(derived_from), sources=sources, checksum="",
-                created_by=me, created_at=datetime.now(UTC))).inserted_primary_key[0]
+                created_by=me, created_at=datetime.now(UTC),
+                provenance="computed" if origin is not None else "analyst-supplied",
+                origin=origin if origin is not None else {"lineage": sources, "declared": list(derived_from)},
+            )).inserted_primary_key[0]
             output.uid = uid(self.project_id, output_id)
             if output.kind == "dp":
                 self._claim_ledger_entries(conn, output, output_id)

@@ -1,0 +1,56 @@
+"""Provenance: who made a saved frame's rows (the analyst or the workbench) and its person key; which saved frames
+each member read (with ``data_loads``, the lineage a member's next save inherits); and each output's provenance
+class ('computed' from a spec by the workbench, or 'analyst-supplied') with where it came from.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+TZ = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("project_datasets") as batch:
+        batch.add_column(sa.Column("made_by", sa.String(20), nullable=False, server_default="analyst"))
+        batch.add_column(sa.Column("person_key", sa.String(64)))
+        batch.add_column(sa.Column("spec", sa.JSON()))
+        batch.create_check_constraint("made_by", "made_by IN ('analyst', 'workbench')")
+    with op.batch_alter_table("outputs") as batch:
+        batch.add_column(sa.Column("provenance", sa.String(20), nullable=False, server_default="analyst-supplied"))
+        batch.add_column(sa.Column("origin", sa.JSON()))
+        batch.create_check_constraint("provenance", "provenance IN ('computed', 'analyst-supplied')")
+    op.create_table(
+        "saved_reads",
+        sa.Column("id", sa.Integer(), autoincrement=True),
+        sa.Column("project_id", sa.String(64), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(63), nullable=False),
+        sa.Column("at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_saved_reads"),
+        sa.ForeignKeyConstraint(["project_id"], ["projects.id"], name="fk_saved_reads_project_id_projects"),
+        sa.ForeignKeyConstraint(["username"], ["people.username"], name="fk_saved_reads_username_people"),
+    )
+    op.create_index("ix_saved_reads_project_id", "saved_reads", ["project_id"])
+
+
+def downgrade() -> None:
+    op.drop_table("saved_reads")
+    with op.batch_alter_table("outputs") as batch:
+        batch.drop_constraint("ck_outputs_provenance", type_="check")
+        batch.drop_column("origin")
+        batch.drop_column("provenance")
+    with op.batch_alter_table("project_datasets") as batch:
+        batch.drop_constraint("ck_project_datasets_made_by", type_="check")
+        batch.drop_column("spec")
+        batch.drop_column("person_key")
+        batch.drop_column("made_by")
