@@ -224,7 +224,7 @@ export interface OutputReview {
 export interface OutputUnderReview {
   id: number;
   /** Shown first: computed by the workbench, or an analyst-supplied frame. */
-  provenance?: Provenance;
+  provenance: Provenance;
   name: string;
   kind: string;
   method: string;
@@ -244,7 +244,7 @@ export interface OutputUnderReview {
   why_not: string | null;
   table: CheckedTable | null;
   /** The table as it will be released, drawn beside the unmitigated `table`. */
-  released_table?: ReleasedTable | null;
+  released_table: ReleasedTable | null;
   aids: CheckerAids | null;
   warnings: string[];
   failures: { row: string; column: string; rule: string; reason: string }[];

@@ -417,7 +417,7 @@ export function provenanceView(provenance: Provenance | undefined): HTMLElement 
       h('dt', {}, 'File SHA-256'),
       h('dd', {}, h('code', {}, provenance.sha256 ?? 'unknown')),
       h('dt', {}, 'Spec'),
-      h('dd', {}, h('pre', { class: 'wb-provenance-spec' }, JSON.stringify(provenance.spec ?? {}, null, 1)))
+      h('dd', {}, h('code', { class: 'wb-provenance-spec' }, JSON.stringify(provenance.spec ?? {})))
     );
   } else {
     facts.append(
@@ -456,9 +456,9 @@ export function releasedTable(table: ReleasedTable): HTMLElement {
       if (cell.changed) {
         changed += 1;
         attrs.class = 'wb-cell wb-changed';
-        attrs.title = 'Changed by mitigation';
+        attrs.title = cell.value === null ? 'Suppressed by mitigation' : 'Changed by mitigation';
       }
-      tr.append(h('td', attrs, valueText(cell.value)));
+      tr.append(h('td', attrs, cell.value === null && cell.changed ? '–' : valueText(cell.value)));
     });
     body.append(tr);
   }

@@ -349,6 +349,8 @@ describe('the released table beside the checked one', () => {
     expect(node.dataset.changed).toBe('3');
     expect(node.querySelectorAll('td.wb-changed')).toHaveLength(3);
     expect(node.querySelector('td.wb-cell')?.textContent).toBe('12');
+    expect(node.querySelector('td.wb-changed')?.textContent).toBe('–'); // suppressed: not released
+    expect(node.querySelector('td.wb-changed')?.getAttribute('title')).toBe('Suppressed by mitigation');
     expect(node.querySelector('.wb-note')?.textContent).toContain('Showing 2 of 5 rows');
   });
 
