@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from checking import CONTEXT, record_table
-from helpers import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT, snapshot
+from helpers import ADMIN, ANALYST, CHECKER, CHECKER2, CHECKER3, DATASET, OWNER, PROJECT, cli_runner, snapshot
 from sqlalchemy import select
 
 from workbench.db.schema import datasets
@@ -134,6 +134,16 @@ def test_an_identifier_in_a_computed_spec_cannot_be_released(desk) -> None:
 
 
 
+def test_the_terminal_shows_provenance_under_each_output(desk, monkeypatch, capsys) -> None:
+    request = submit(desk, [record_computed(desk), record_table(desk)])
+    code, terminal, _ = cli_runner(desk, monkeypatch, capsys)(CHECKER, "review", "show", str(request.id))
+    assert code == 0
+    version = dataset_version(desk(ANALYST))
+    assert f"  COMPUTED: Computed by the workbench from {DATASET} v{version}" in terminal
+    assert f"  ANALYST-SUPPLIED: Analyst-supplied frame\n  source datasets: {DATASET} (version {version})" in terminal
+    assert "BLOCKED" not in terminal
+
+
 def test_blocked_outputs_are_shown_prominently_only_when_present() -> None:
     blocked = [{"output": 7, "dataset": DATASET, "reason": "the grant was revoked on 2026-12-01"}]
     html = blocked_html(blocked)
@@ -142,7 +152,7 @@ def test_blocked_outputs_are_shown_prominently_only_when_present() -> None:
     assert blocked_html(None) == "" and blocked_html([]) == ""
 
 
-def test_blocked_list_in_the_detail_is_rendered_in_every_view(desk, monkeypatch) -> None:
+def test_blocked_list_in_the_detail_is_rendered_in_every_view(desk, monkeypatch, capsys) -> None:
     from workbench.outputs import review
 
     request = submit(desk, [record_table(desk)])
@@ -159,6 +169,8 @@ def test_blocked_list_in_the_detail_is_rendered_in_every_view(desk, monkeypatch)
     widget = desk(CHECKER).review.widget()
     widget.queue.value = request.id
     assert "grant expired" in widget.header.value and "grant expired" in widget.panels[output_id].html.value
+    code, terminal, _ = cli_runner(desk, monkeypatch, capsys)(CHECKER, "review", "show", str(request.id))
+    assert code == 0 and f"BLOCKED: output {output_id}: {DATASET} — grant expired" in terminal
 
 
 def test_the_widget_opens_each_output_with_its_provenance(desk) -> None:

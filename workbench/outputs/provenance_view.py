@@ -101,6 +101,28 @@ def spec_problems(name: str, released: dict[str, Any], digits: int) -> list[str]
             if (p := text_problem(field, text, digits)) is not None]
 
 
+# -- as text (the terminal) ----------------------------------------------------------------------------------
+
+def provenance_lines(view: dict[str, Any] | None) -> list[str]:
+    """The provenance block as lines of text: headline, datasets and versions, then spec or lineage."""
+    if not view:
+        return []
+    lines = [f"{view['class'].upper()}: {view['headline']}", f"source datasets: {_datasets_text(view['datasets'])}"]
+    if view["class"] == COMPUTED:
+        lines.append(f"file SHA-256: {view['sha256']}")
+        lines.append(f"spec: {json.dumps(view['spec'], ensure_ascii=False)}")
+    else:
+        lines.append(f"lineage (tracked): {', '.join(view['lineage']) or 'none'}; declared by the analyst: "
+                     f"{', '.join(view['declared']) or 'nothing'}")
+        lines.append(f"note: {view['note']}")
+    return lines
+
+
+def blocked_lines(blocked: list[dict[str, Any]] | None) -> list[str]:
+    """What a lapsed grant blocks, a line per output and dataset (none when nothing is blocked)."""
+    return [f"BLOCKED: output {b.get('output')}: {b.get('dataset')} — {b.get('reason')}" for b in blocked or []]
+
+
 # -- as HTML (the notebook view and the review widget) ---------------------------------------------------------
 
 def _text(value: Any) -> str:
@@ -179,5 +201,6 @@ def blocked_html(blocked: list[dict[str, Any]] | None, output_id: int | None = N
             f"the project</b><ul>{items}</ul></div>")
 
 
-__all__ = ["ANALYST_SUPPLIED", "COMPUTED", "blocked_html", "dataset_versions", "headline", "provenance_html",
+__all__ = ["ANALYST_SUPPLIED", "COMPUTED", "blocked_html", "blocked_lines", "dataset_versions", "headline",
+           "provenance_html", "provenance_lines",
            "provenance_view", "released_cells", "released_table_html", "side_by_side_html", "spec_problems"]
