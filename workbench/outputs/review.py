@@ -30,6 +30,7 @@ from workbench.db.schema import output_reviews as reviews
 from workbench.db.settings import replace_setting
 from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
+from workbench.governance.lineage import lapsed_outputs
 from workbench.outputs import release as package
 from workbench.outputs.checks import (
     differencing,
@@ -164,7 +165,7 @@ class Review:
             if isinstance(output_id, bool) or not isinstance(output_id, int) or not 1 <= output_id <= 2**31 - 1:
                 raise InvalidInput(f"output_id: {output_id!r} is not an output number.", field="output_id")
             self._ctx.check("review.decide", resource, **self._facts(conn, row, [output_id] if output_id in items
-                                                                      else []))
+                                                                      else [], gate=True))
             if output_id not in items:
                 raise NotFound(f"Output request {request_id} holds no output {output_id}; its outputs are "
                                f"{', '.join(map(str, items)) or 'none'}.")
@@ -303,17 +304,32 @@ class Review:
         """The request and its items, once the policy allows ``action`` on them all."""
         row = request_row(conn, request_id)
         items = request_items(conn, request_id)
-        self._ctx.check(action, resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+        self._ctx.check(action, resource, **self._facts(conn, row, [i["output_id"] for i in items], gate=True))
         return row, items
 
-    def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int]) -> dict[str, Any]:
+    def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int],
+               gate: bool = False) -> dict[str, Any]:
+        """The policy's facts; with ``gate`` (reviewing, concluding, releasing), also the datasets in the outputs'
+        lineage the project no longer holds a current grant for."""
         me = self._ctx.actor.username
         role = conn.execute(select(project_members.c.role).where(
             (project_members.c.project_id == row["project_id"]) & (project_members.c.username == me))).scalar()
         status = conn.execute(select(projects.c.status).where(projects.c.id == row["project_id"])).scalar()
         authors = set(conn.execute(select(outputs.c.created_by).where(outputs.c.id.in_(output_ids))).scalars())
-        return {"project": row["project_id"], "member_role": role, "project_status": status,
-                "authored": me in authors}
+        facts = {"project": row["project_id"], "member_role": role, "project_status": status,
+                 "authored": me in authors}
+        if gate:
+            gap = self._blocked(conn, row, output_ids)
+            if gap:
+                facts["lineage_lapsed"] = gap
+        return facts
+
+    @staticmethod
+    def _blocked(conn: Connection, row: dict[str, Any], output_ids: list[int]) -> list[dict[str, Any]]:
+        """Per output and dataset: the datasets in the outputs' lineage without a current grant of the project."""
+        rows = conn.execute(select(outputs.c.id, outputs.c.sources).where(outputs.c.id.in_(output_ids))
+                            .order_by(outputs.c.id)).mappings().all()
+        return lapsed_outputs(conn, row["project_id"], rows)
 
     def _visible(self, rows: list[dict[str, Any]], needed: int) -> list[dict[str, Any]]:
         """Blind reviews: a round's reviews are shown once it has all of them; your own always."""
@@ -377,12 +393,19 @@ class Review:
         earlier = self._earlier_releases(conn, row)
         package, parts = self._release_parts(conn, row, request_items(conn, row["id"]), needed, all_reviews)
         request_problems, output_problems = self._text_problems(row, parts, output_checking_settings(conn))
+        blocked = [{"output": b["output"], "dataset": b["dataset"], "owner": b["owner"],
+                    "reason": f"project {row['project_id']}'s grant for {b['dataset']} {b['why']}; its owner "
+                              f"({b['owner'] or 'none'}) can renew it"}
+                   for b in self._blocked(conn, row, [item["output_id"] for item, *_ in parts])]
         shown = []
         for item, output, _, released in parts:
             current = [r for r in all_reviews if r["output_id"] == item["output_id"] and r["round"] == item["round"]]
             mine = next((r for r in current if r["reviewer"] == me), None)
             why_not = None
-            if item["created_by"] == me:
+            lapsed_here = [b["reason"] for b in blocked if b["output"] == item["output_id"]]
+            if lapsed_here:
+                why_not = "blocked: " + "; ".join(lapsed_here)
+            elif item["created_by"] == me:
                 why_not = "you authored this output"
             elif mine is not None:
                 why_not = "you reviewed it"
@@ -413,7 +436,7 @@ class Review:
         return {"request": as_dict(conn, row), "reviews_required": needed,
                 "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status",
                                                     "mission")},
-                "outputs": shown, "released": package, "text_check": request_problems}
+                "outputs": shown, "released": package, "text_check": request_problems, "blocked": blocked}
 
     def _package(self, conn: Connection, row: dict[str, Any], items: list[dict[str, Any]],
                  released_at: datetime) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:
@@ -492,10 +515,19 @@ class RequestDetail(dict):
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
         parts = [f"<div><h3>{escape(request['title'])} <small>request {request['id']}, project "
                  f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3><ul>{context}</ul>",
-                 request_released_html(self)]
+                 blocked_html(self.get("blocked") or []), request_released_html(self)]
         for output in self["outputs"]:
             parts.append(output_html(output, self["reviews_required"]))
         return "".join(parts) + "</div>"
+
+
+def blocked_html(blocked: list[dict[str, Any]]) -> str:
+    """Why the request cannot be reviewed, concluded or released: outputs whose lineage lost its grant."""
+    if not blocked:
+        return ""
+    items = "".join(f"<li>output {b['output']}: {escape(b['reason'])}</li>" for b in blocked)
+    return (f"<p style='color:#b02a37'>Blocked: the project no longer holds a current grant for data these outputs "
+            f"descend from; nothing can be reviewed, concluded or released until it is renewed.</p><ul>{items}</ul>")
 
 
 def _screening_html(problems: list[str] | None) -> str:
