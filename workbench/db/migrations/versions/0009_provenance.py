@@ -79,11 +79,11 @@ def _widen_saved_lineage(conn: sa.engine.Connection) -> None:
 def downgrade() -> None:
     op.drop_table("saved_reads")
     with op.batch_alter_table("outputs") as batch:
-        batch.drop_constraint("ck_outputs_provenance", type_="check")
+        batch.drop_constraint(op.f("ck_outputs_provenance"), type_="check")
         batch.drop_column("origin")
         batch.drop_column("provenance")
     with op.batch_alter_table("project_datasets") as batch:
-        batch.drop_constraint("ck_project_datasets_made_by", type_="check")
+        batch.drop_constraint(op.f("ck_project_datasets_made_by"), type_="check")
         batch.drop_column("spec")
         batch.drop_column("person_key")
         batch.drop_column("made_by")
