@@ -231,8 +231,8 @@ def _lineage_lapsed(resource: Mapping[str, Any]) -> Decision | None:
         return None
     project = resource.get("project")
     reasons = [f"{item.get('held_by') or 'it'} descends from {item.get('dataset')}, and project {project}'s grant "
-               f"for it {item.get('why')}; its owner ({item.get('owner') or 'none'}) can renew it (request access "
-               f"with project.request_access({item.get('dataset')!r}, ...))" for item in lapsed]
+               f"for {item.get('dataset')} {item.get('why')}; its owner ({item.get('owner') or 'none'}) can renew it "
+               f"(request access with project.request_access({item.get('dataset')!r}, ...))" for item in lapsed]
     return Decision(False, "; ".join(reasons), {"lineage_lapsed": sorted({str(i.get("dataset")) for i in lapsed}),
                                                 "project": project})
 
