@@ -88,29 +88,29 @@ def test_a_lineage_naming_a_dataset_never_held_is_refused_audited_and_changes_no
     assert last["action"] == "data.save" and last["outcome"] == "refused" and SURVEY in last["detail"]["reason"]
 
 
-def test_a_linkage_result_is_saved_as_the_workbench_made_it(governed) -> None:
+def test_a_linkage_result_is_saved_as_the_workbench_made_it(kernel, desk) -> None:
     from factories import linkable_people, people_records
 
     left_record, right_record = people_records()
     left, right, _ = linkable_people()
-    governed(OWNER).catalogue.register(left_record, left)
-    governed(OTHER_OWNER).catalogue.register(right_record, right)
+    desk(OWNER).catalogue.register(left_record, left)
+    desk(OTHER_OWNER).catalogue.register(right_record, right)
     for dataset, owner, columns, linkage in (
             ("dhsc.people", OWNER, ["ref", "diagnosis"], ["forename", "surname", "dob", "postcode"]),
             ("ons.people", OTHER_OWNER, ["ref", "status"], ["first_name", "surname", "dob", "postcode"])):
-        asked = governed(ANALYST).project(PROJECT).request_access(dataset, [*columns, *linkage],
-                                                                  justification="Linkage study")
-        governed(owner).owner.decide(asked["id"], "approve", columns=columns, linkage=linkage)
-    project = governed(ANALYST).project(PROJECT)
+        asked = desk(ANALYST).project(PROJECT).request_access(dataset, [*columns, *linkage],
+                                                              justification="Linkage study")
+        desk(owner).owner.decide(asked["id"], "approve", columns=columns, linkage=linkage)
+    project = kernel(ANALYST).project(PROJECT)
     linked = project.link("dhsc.people", "ons.people")
     linked.frame.loc[:, "diagnosis"] = "forged"  # the kernel's copy changes; the saved rows are the service's
     saved = linked.save("linked_people")
-    assert saved["sources"] == ["dhsc.people", "ons.people"]
+    assert saved["sources"] == ["dhsc.people", "ons.people"]  # exact: nothing else was loaded
     row = project.datasets().set_index("name").loc["linked_people"]
     assert row["made_by"] == "workbench" and row["person_key"] == "link_key"
     back = project.read("linked_people")
     assert "forged" not in set(back["diagnosis"]) and len(back) == len(linked)
-    with governed(ADMIN)._ctx.db.read() as conn:
+    with desk(ADMIN)._ctx.db.read() as conn:
         spec = conn.execute(select(project_datasets.c.spec).where(project_datasets.c.name == "linked_people")
                             ).scalar_one()
     assert spec["method"] == "link" and spec["linkage_run"] == linked.run_id
@@ -146,3 +146,33 @@ def test_upgrading_widens_frames_saved_under_declared_lineage(desk) -> None:
                                                f"copy_of_it v1 in project {PROJECT}"}
     assert widened[0]["actor"] == "workbench" and widened[0]["detail"]["before"] == [SURVEY]
     assert ws.verify_audit().ok
+
+
+# -- the policy: whatever descends from a dataset without a current grant ---------------------------------------
+MEMBER = {"project": "p", "project_status": "active", "project_ended": False, "member_role": "analyst",
+          "accreditation": "accredited", "accredited_until": "2099-01-01", "today": "2026-06-01",
+          "training_missing": []}
+CHECKING = {"project": "p", "member_role": None, "project_status": "active", "authored": False}
+LAPSED = [{"dataset": "d", "owner": "o", "why": "was revoked on 2026-05-01", "held_by": "saved frame f v1"}]
+
+
+@pytest.mark.parametrize(("action", "facts", "who"), [
+    *[(a, MEMBER, "analyst") for a in ("data.read_saved", "outputs.create", "requests.create", "requests.update")],
+    *[(f"review.{a}", CHECKING, "output_checker") for a in ("decide", "conclude", "release")]])
+def test_the_policy_refuses_what_descends_from_a_lapsed_grant(action: str, facts: dict, who: str) -> None:
+    from workbench.governance.policy import Actor, decide
+
+    actor = Actor("me", frozenset({who}), registered=True)
+    assert decide(actor, action, facts) and decide(actor, action, {**facts, "lineage_lapsed": []})
+    refused = decide(actor, action, {**facts, "lineage_lapsed": LAPSED})
+    assert not refused
+    assert refused.reason == ("saved frame f v1 descends from d, and project p's grant for d was revoked on "
+                              "2026-05-01; its owner (o) can renew it (request access with "
+                              "project.request_access('d', ...))")
+    assert refused.detail == {"lineage_lapsed": ["d"], "project": "p"}
+
+
+def test_a_checker_still_reads_a_blocked_request() -> None:
+    from workbench.governance.policy import FACTS
+
+    assert "lineage_lapsed" not in FACTS["review.read"]  # to see why it is blocked
