@@ -10,7 +10,7 @@ from factories import admissions, record
 from helpers import ADMIN, ANALYST, DATASET, OTHER_OWNER, OTHER_PROJECT, OWNER, PROJECT, events, snapshot
 from sqlalchemy import select, update
 
-from workbench.db.schema import project_datasets, saved_reads
+from workbench.db.schema import outputs, project_datasets, saved_reads
 from workbench.errors import InvalidInput
 
 pytestmark = pytest.mark.db  # also on PostgreSQL
@@ -125,6 +125,7 @@ def test_upgrading_widens_frames_saved_under_declared_lineage(desk) -> None:
     project = desk(ANALYST).project(PROJECT)
     project.save(project.load(DATASET), "declared_survey", derived_from=[SURVEY])
     project.save(project.read("declared_survey"), "copy_of_it", derived_from=["declared_survey"])
+    project.tables.crosstab(project.read("copy_of_it"), "age_band", "length_of_stay", derived_from=["copy_of_it"])
     ws = desk(ADMIN)
     config = migrations_config()
     with ws._ctx.db.write() as conn:
@@ -134,6 +135,7 @@ def test_upgrading_widens_frames_saved_under_declared_lineage(desk) -> None:
         conn.execute(update(project_datasets).where(project_datasets.c.name == "declared_survey")
                      .values(sources=[SURVEY]))
         conn.execute(update(project_datasets).where(project_datasets.c.name == "copy_of_it").values(sources=[SURVEY]))
+        conn.execute(update(outputs).values(sources=[SURVEY]))
     assert current_revision(ws._ctx.db) == "0008"
     with ws._ctx.db.write() as conn:
         config.attributes["connection"] = conn
@@ -141,6 +143,13 @@ def test_upgrading_widens_frames_saved_under_declared_lineage(desk) -> None:
     assert current_revision(ws._ctx.db) == head_revision()
     assert sources_of(ws, "declared_survey") == [sorted([DATASET, SURVEY])]
     assert sources_of(ws, "copy_of_it") == [sorted([DATASET, SURVEY])]
+    listed = desk(ANALYST).project(PROJECT).outputs.list()
+    assert list(listed["sources"]) == [sorted([DATASET, SURVEY])] and list(listed["provenance"]) == ["analyst-supplied"]
+    with ws._ctx.db.read() as conn:
+        assert conn.execute(select(outputs.c.origin)).scalar_one() == {"lineage": sorted([DATASET, SURVEY]),
+                                                                       "declared": ["copy_of_it"]}
+    assert [e["resource"] for e in events(ws) if e["action"] == "outputs.lineage_widened"] == [
+        f"output 1 in project {PROJECT}"]
     widened = [e for e in events(ws) if e["action"] == "data.lineage_widened"]
     assert {e["resource"] for e in widened} == {f"declared_survey v1 in project {PROJECT}",
                                                f"copy_of_it v1 in project {PROJECT}"}

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 DECISIONS = ("approve", "changes", "reject")
 OUTCOMES = ("approve", "return", "reject")
 QUEUE_COLUMNS = ["id", "project_id", "title", "status", "submitted_at", "outputs", "reviews_in", "reviews_needed",
-                 "awaiting_me"]
+                 "awaiting_me", "blocked"]
 
 
 def comment_required(decision: str, status: str) -> str | None:
@@ -113,7 +113,7 @@ class Review:
     # -- the queue -----------------------------------------------------------------------------------------
     def queue(self, include_approved: bool = True) -> pd.DataFrame:
         """Requests being checked, of projects you do not belong to; ``awaiting_me`` counts the outputs you can
-        still review."""
+        still review, ``blocked`` those nobody may review while a dataset in their lineage has no current grant."""
         self._ctx.require("review.queue", "the output-checking queue")
         me = self._ctx.actor.username
         states = CHECKING if include_approved else tuple(s for s in CHECKING if s != "approved")
@@ -126,19 +126,23 @@ class Review:
             records = []
             for row in rows:
                 counts = review_counts(conn, row["id"])
-                waiting = self._awaiting(conn, row["id"], counts, needed) if row["status"] in (
+                blocked = {b["output"] for b in self._blocked(conn, dict(row), list(counts))}
+                waiting = self._awaiting(conn, row["id"], counts, needed, blocked) if row["status"] in (
                     "submitted", "partially_reviewed") else 0
                 records.append({**{c: row[c] for c in ("id", "project_id", "title", "status", "submitted_at")},
                                 "outputs": len(counts), "reviews_in": sum(min(c, needed) for c in counts.values()),
-                                "reviews_needed": needed * len(counts), "awaiting_me": waiting})
+                                "reviews_needed": needed * len(counts), "awaiting_me": waiting,
+                                "blocked": len(blocked)})
         return pd.DataFrame(records, columns=QUEUE_COLUMNS)
 
-    def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int) -> int:
+    def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int,
+                  blocked: set[int]) -> int:
         me = self._ctx.actor.username
         items = request_items(conn, request_id)
         done = set(conn.execute(select(reviews.c.output_id, reviews.c.round).where(
             (reviews.c.request_id == request_id) & (reviews.c.reviewer == me))).all())
         return sum(1 for i in items if counts[i["output_id"]] < needed and i["created_by"] != me
+                   and i["output_id"] not in blocked
                    and (i["output_id"], i["round"]) not in {tuple(d) for d in done})
 
     # -- one request ---------------------------------------------------------------------------------------
