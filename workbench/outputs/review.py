@@ -519,19 +519,10 @@ class RequestDetail(dict):
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
         parts = [f"<div><h3>{escape(request['title'])} <small>request {request['id']}, project "
                  f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3><ul>{context}</ul>",
-                 blocked_html(self.get("blocked") or []), request_released_html(self)]
+                 request_released_html(self)]
         for output in self["outputs"]:
             parts.append(output_html(output, self["reviews_required"]))
         return "".join(parts) + "</div>"
-
-
-def blocked_html(blocked: list[dict[str, Any]]) -> str:
-    """Why the request cannot be reviewed, concluded or released: outputs whose lineage lost its grant."""
-    if not blocked:
-        return ""
-    items = "".join(f"<li>output {b['output']}: {escape(b['reason'])}</li>" for b in blocked)
-    return (f"<p style='color:#b02a37'>Blocked: the project no longer holds a current grant for data these outputs "
-            f"descend from; nothing can be reviewed, concluded or released until it is renewed.</p><ul>{items}</ul>")
 
 
 def _screening_html(problems: list[str] | None) -> str:
