@@ -26,9 +26,11 @@ if TYPE_CHECKING:
 class _Refusal(AccessDenied):
     """An AccessDenied raised inside a transaction, audited once the transaction is rolled back."""
 
-    def __init__(self, message: str, action: str, resource: str, reason: str) -> None:
+    def __init__(self, message: str, action: str, resource: str, reason: str,
+                 detail: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.audit_entry = (action, resource, reason)
+        self.audit_detail = detail or {}
 
 
 @dataclass
@@ -44,7 +46,7 @@ class Context:
         decision = decide(self.actor, action, attributes)
         if not decision:
             raise _Refusal(f"{self.actor.username} may not {VERBS.get(action, action)} {resource}: "
-                           f"{decision.reason}.", action, resource, decision.reason)
+                           f"{decision.reason}.", action, resource, decision.reason, dict(decision.detail))
 
     def require(self, action: str, resource: str, **attributes: Any) -> None:
         """Refuse unless the policy allows; for use outside a transaction."""
@@ -87,5 +89,5 @@ class Context:
         action, resource, reason = refusal.audit_entry
         with self.db.write() as conn:
             audit.append(conn, self.actor.username, action, resource, outcome="denied",
-                         detail={"reason": reason})
+                         detail={"reason": reason, **refusal.audit_detail})
         refusal.audited = True

@@ -162,6 +162,11 @@ class Project(ProjectCard):
         linkage = GovernedLinkage(self._ctx, self.id, truth=DemoMaterial(self._ctx))
         return linkage.link(left, right, spec=spec, engine=engine, threshold=threshold, progress=progress)
 
+    def save_linked(self, run_id: int, name: str) -> records.SavedData:
+        """Keep a linkage run's result in the project as the workbench made it (``LinkedData.save(name)``): its
+        lineage is both datasets, its person key the link key."""
+        return GovernedLinkage(self._ctx, self.id).save_run(run_id, name)
+
     def linkage_runs(self) -> pd.DataFrame:
         """The project's linkage runs: datasets, engine, threshold, counts and quality."""
         return GovernedLinkage(self._ctx, self.id).runs()

@@ -82,6 +82,7 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "project.save": {"analyst"},
     "project.datasets": {"analyst"},
     "project.read": {"analyst"},
+    "project.save_linked": {"analyst"},
     "project.link": {"analyst"},
     "project.linkage_runs": {"analyst"},
     "project.linkage_run": {"analyst"},
@@ -394,8 +395,12 @@ CASES: dict[str, Case] = {
                          check=lambda s, u, a, st: list(s(ANALYST).project(PROJECT).read("counts")["n"]) == [1, 2]
                          or pytest.fail(a)),
     "project.datasets": Case({"project": PROJECT}, arrange=saved, check=lambda s, u, a, st: has_rows(a)),
-    "project.read": Case({"project": PROJECT, "name": "kept"}, arrange=saved,
+    "project.read": Case({"project": PROJECT, "name": "kept"}, arrange=saved, writes=True,  # the read is recorded
                          check=lambda s, u, a, st: list(a["n"]) == [1, 2] or pytest.fail(a)),
+    "project.save_linked": Case(lambda u, st: {"project": PROJECT, "run_id": st["run"], "name": "linked"},
+                                arrange=linked, writes=True,
+                                check=lambda s, u, a, st: s(ANALYST).project(PROJECT).datasets().set_index("name")
+                                .loc["linked", "made_by"] == "workbench" or pytest.fail(a)),
     "project.link": Case({"project": PROJECT, "left": "dhsc.people", "right": "ons.people"}, arrange=linkable,
                          writes=True, check=_linked),
     "project.linkage_runs": Case({"project": PROJECT}, arrange=linked, check=lambda s, u, a, st: has_rows(a)),

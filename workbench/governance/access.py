@@ -18,11 +18,13 @@ from html import escape
 from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import String, delete, func, insert, or_, select, update
+from sqlalchemy import cast as cast_
 
 from workbench import audit
 from workbench.db.schema import (
     access_requests,
+    audit_events,
     data_loads,
     dataset_delegates,
     datasets,
@@ -339,6 +341,7 @@ class Access:
             released = _releases_from(conn, dataset_id)
             made = _outputs_from(conn, dataset_id)
             privacy = privacy_spend(conn, dataset_id)
+            blocked = blocked_by_lapse(conn, dataset_id)
         grant_frame = pd.DataFrame([{
             "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
             "columns": list(g["columns"]), "identifiers": list(g["identifiers"]), "conditions": g["conditions"],
@@ -360,7 +363,7 @@ class Access:
         releases = pd.DataFrame(released, columns=RELEASE_COLUMNS)
         return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
                            derived=derived_frame, releases=releases, privacy=privacy,
-                           outputs=pd.DataFrame(made, columns=OUTPUT_COLUMNS))
+                           outputs=pd.DataFrame(made, columns=OUTPUT_COLUMNS), blocked=blocked)
 
     # -- internals ------------------------------------------------------------------------------------------
     def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
@@ -433,6 +436,7 @@ class UsageReport:
     # every output made from it, with its provenance: computed by the workbench from a spec (source, version) or
     # analyst-supplied (a frame from a kernel whose tracked lineage holds the dataset)
     outputs: pd.DataFrame
+    blocked: pd.DataFrame  # what revocation or expiry stopped: refused reads, outputs, requests, reviews, releases
 
 
     def _repr_html_(self) -> str:
@@ -441,7 +445,8 @@ class UsageReport:
                              ("Derived project datasets", self.derived),
                              ("Outputs made from it (computed by the workbench, or analyst-supplied)", self.outputs),
                              ("Released outputs", self.releases),
-                             ("Privacy budget spent (differential privacy)", self.privacy)):
+                             ("Privacy budget spent (differential privacy)", self.privacy),
+                             ("Blocked after revocation or expiry", self.blocked)):
             body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
@@ -482,6 +487,24 @@ def _outputs_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
                      "method": r["method"], "status": r["status"], "created_by": r["created_by"],
                      "created_at": r["created_at"]})
     return made
+
+
+BLOCKED_COLUMNS = ["at", "project_id", "username", "action", "resource", "reason"]
+
+
+def blocked_by_lapse(conn: Connection, dataset_id: str) -> pd.DataFrame:
+    """What a revoked or expired grant for the dataset stopped, from the audit log: every refused read of a saved
+    frame, output, request, review and release whose lineage held the dataset, oldest first."""
+    rows = conn.execute(select(audit_events.c.at, audit_events.c.actor, audit_events.c.action,
+                               audit_events.c.resource, audit_events.c.detail)
+                        .where((audit_events.c.outcome == "denied")
+                               & cast_(audit_events.c.detail, String).contains("lineage_lapsed"))
+                        .order_by(audit_events.c.seq)).all()
+    found = [{"at": at, "project_id": detail.get("project"), "username": actor, "action": action,
+              "resource": resource, "reason": detail.get("reason")}
+             for at, actor, action, resource, detail in rows
+             if isinstance(detail, dict) and dataset_id in (detail.get("lineage_lapsed") or ())]
+    return pd.DataFrame(found, columns=BLOCKED_COLUMNS)
 
 
 def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:

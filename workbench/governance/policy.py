@@ -30,6 +30,7 @@ class Actor:
 class Decision:
     allowed: bool
     reason: str
+    detail: Mapping[str, Any] = field(default_factory=dict)  # what a refusal's audit event records beside it
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -220,6 +221,22 @@ def _first_refusal(*checks: Decision | None) -> Decision | None:
     return next((c for c in checks if c is not None), None)
 
 
+def _lineage_lapsed(resource: Mapping[str, Any]) -> Decision | None:
+    """A refusal when what is acted on descends from a catalogue dataset the project no longer holds a current
+    grant for; None otherwise. ``resource["lineage_lapsed"]``: one dict per such dataset with ``dataset``,
+    ``owner``, ``why`` ("was revoked on D", "expired on D", "was never granted") and ``held_by`` (what descends
+    from it: a saved frame, an output)."""
+    lapsed = resource.get("lineage_lapsed") or ()
+    if not lapsed:
+        return None
+    project = resource.get("project")
+    reasons = [f"{item.get('held_by') or 'it'} descends from {item.get('dataset')}, and project {project}'s grant "
+               f"for {item.get('dataset')} {item.get('why')}; its owner ({item.get('owner') or 'none'}) can renew it "
+               f"(request access with project.request_access({item.get('dataset')!r}, ...))" for item in lapsed]
+    return Decision(False, "; ".join(reasons), {"lineage_lapsed": sorted({str(i.get("dataset")) for i in lapsed}),
+                                                "project": project})
+
+
 def _request_access(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     refusal = _first_refusal(_member(resource, ("lead", "analyst")),
                              _project_open({**resource, "open_statuses": ("proposed", "active")}))
@@ -270,12 +287,13 @@ def _link(actor: Actor, resource: Mapping[str, Any]) -> Decision:
 
 def _work_in_project(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     refusal = _first_refusal(_member(resource, ("lead", "analyst")), _project_open(resource),
-                             _safe_person(actor, resource))
+                             _safe_person(actor, resource), _lineage_lapsed(resource))
     return _allow("an accredited, trained member of an active project") if refusal is None else refusal
 
 
 def _read_project_data(actor: Actor, resource: Mapping[str, Any]) -> Decision:
-    refusal = _first_refusal(_member(resource, ("lead", "analyst", "reviewer")), _safe_person(actor, resource))
+    refusal = _first_refusal(_member(resource, ("lead", "analyst", "reviewer")), _safe_person(actor, resource),
+                             _lineage_lapsed(resource))
     return _allow("an accredited, trained member of the project") if refusal is None else refusal
 
 
@@ -293,6 +311,9 @@ def _check_outputs(actor: Actor, resource: Mapping[str, Any]) -> Decision:
         return _deny("nobody reviews an output they authored; another output checker must do it")
     if resource.get("project_status") == "suspended":
         return _deny(f"project {project} is suspended; an admin can make it active again")
+    lapsed = _lineage_lapsed(resource)
+    if lapsed is not None:
+        return lapsed
     return _allow("an output checker independent of the project")
 
 
@@ -385,6 +406,8 @@ _PROJECT_FACTS = frozenset({  # conditions.project_facts: the person working in 
     "accreditation", "accredited_until", "today", "training_missing"})
 _DATASET_OWNER = frozenset({"owner", "delegates"})
 _NONE: frozenset[str] = frozenset()
+_LINEAGE = frozenset({"lineage_lapsed"})  # catalogue datasets in the lineage without a current grant (each a dict)
+_CHECKING = frozenset({"project", "project_status", "member_role", "authored"})
 
 FACTS: dict[str, frozenset[str]] = {
     "catalogue.read": _NONE,
@@ -408,20 +431,20 @@ FACTS: dict[str, frozenset[str]] = {
     "access.delegate": frozenset({"owner", "delegate", "remove"}),
     "data.load": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
     "data.save": _PROJECT_FACTS,
-    "data.read_saved": _PROJECT_FACTS,
+    "data.read_saved": _PROJECT_FACTS | _LINEAGE,
     "data.link": _PROJECT_FACTS | {"datasets"},  # each: dataset, owner, granted, lapsed_grant, linkage
     "owner.usage": _DATASET_OWNER,
-    "outputs.create": _PROJECT_FACTS,
+    "outputs.create": _PROJECT_FACTS | _LINEAGE,
     "outputs.update": _PROJECT_FACTS,
     "outputs.read": _PROJECT_FACTS,
-    "requests.create": _PROJECT_FACTS,
-    "requests.update": _PROJECT_FACTS,
+    "requests.create": _PROJECT_FACTS | _LINEAGE,
+    "requests.update": _PROJECT_FACTS | _LINEAGE,
     "requests.read": _PROJECT_FACTS,
     "review.queue": _NONE,
-    "review.read": frozenset({"project", "project_status", "member_role", "authored"}),
-    "review.decide": frozenset({"project", "project_status", "member_role", "authored"}),
-    "review.conclude": frozenset({"project", "project_status", "member_role", "authored"}),
-    "review.release": frozenset({"project", "project_status", "member_role", "authored"}),
+    "review.read": _CHECKING,
+    "review.decide": _CHECKING | _LINEAGE,
+    "review.conclude": _CHECKING | _LINEAGE,
+    "review.release": _CHECKING | _LINEAGE,
     "dp.query": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
     "dp.budget.read": _PROJECT_FACTS,
     "dp.budget.set": _DATASET_OWNER,

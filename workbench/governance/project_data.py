@@ -15,7 +15,7 @@ import pyarrow as pa
 from sqlalchemy import func, insert, select
 
 from workbench import audit
-from workbench.db.schema import data_loads, grants
+from workbench.db.schema import data_loads, grants, saved_reads
 from workbench.db.schema import project_datasets as pd_t
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance.access import grant_state
@@ -28,6 +28,7 @@ from workbench.governance.conditions import (
     require_in_project,
     schema_roles,
 )
+from workbench.governance.lineage import lapsed, taint
 from workbench.governance.pseudonyms import project_key, project_order, read_governed
 from workbench.ids import check_dataset_id
 
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     from workbench import records
     from workbench.context import Context
 
-SAVED_COLUMNS = ["name", "version", "columns", "row_count", "derived_from", "sources", "created_by", "created_at"]
+SAVED_COLUMNS = ["name", "version", "columns", "row_count", "derived_from", "sources", "made_by", "person_key",
+                 "created_by", "created_at"]
 
 
 def _grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[list[str], str | None]:
@@ -126,7 +128,27 @@ class ProjectData:
         return frame
 
     def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
-        """Save a derived frame as the next version of ``name``, with its lineage (datasets or saved names)."""
+        """Save a frame from the member's kernel as the next version of ``name``. Its lineage is computed: the
+        datasets and saved frames named in ``derived_from``, plus everything the member loaded or read in the
+        project before now (their kernel may hold any of it)."""
+        me = self._ctx.actor.username
+        return self._save(frame, name, derived_from=derived_from,
+                          sources=lambda conn: sorted({*lineage(conn, self.project_id, derived_from),
+                                                       *taint(conn, self.project_id, me)}))
+
+    def save_made(self, frame: pd.DataFrame, name: str, *, sources: list[str], derived_from: list[str],
+                  person_key: str | None = None, spec: dict[str, Any] | None = None) -> records.SavedData:
+        """Save a frame the workbench made itself (a linkage result, a derivation the service computed) with its
+        exact lineage ``sources`` and, when its rows are people, the ``person_key`` column; never called with a
+        frame a kernel sent."""
+        if person_key is not None and person_key not in frame.columns:
+            raise InvalidInput(f"person_key: {person_key!r} is not a column of the frame.", field="person_key")
+        return self._save(frame, name, derived_from=derived_from, sources=lambda _conn: sorted(set(sources)),
+                          made_by="workbench", person_key=person_key, spec=spec)
+
+    def _save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str], sources: Any,
+              made_by: str = "analyst", person_key: str | None = None,
+              spec: dict[str, Any] | None = None) -> records.SavedData:
         resource = f"{name} in project {self.project_id}"
         me = self._ctx.actor.username
         with self._ctx.write(audit_refusals_as=("data.save", resource)) as conn:
@@ -137,7 +159,7 @@ class ProjectData:
                 raise InvalidInput(f"frame: give a pandas DataFrame, not {type(frame).__name__}.", field="frame")
             if frame.columns.empty:
                 raise InvalidInput("frame: the DataFrame has no columns.", field="frame")
-            sources = lineage(conn, self.project_id, derived_from)
+            lineage_of = sources(conn)
             try:
                 table = pa.Table.from_pandas(frame, preserve_index=False)
             except (pa.ArrowException, TypeError, ValueError) as exc:
@@ -149,11 +171,12 @@ class ProjectData:
             with self._ctx.vault.staged(path, table):
                 conn.execute(insert(pd_t).values(
                     project_id=self.project_id, name=name, version=version, columns=list(map(str, frame.columns)),
-                    row_count=len(frame), derived_from=list(derived_from), sources=sources, created_by=me,
-                    created_at=datetime.now(UTC)))
+                    row_count=len(frame), derived_from=list(derived_from), sources=lineage_of, created_by=me,
+                    created_at=datetime.now(UTC), made_by=made_by, person_key=person_key, spec=spec))
                 audit.append(conn, me, "data.save", f"{name} v{version} in project {self.project_id}",
-                             detail={"rows": len(frame), "derived_from": list(derived_from), "sources": sources})
-        return {"name": name, "version": version, "rows": len(frame), "sources": sources}
+                             detail={"rows": len(frame), "derived_from": list(derived_from), "sources": lineage_of,
+                                     "made_by": made_by, "person_key": person_key})
+        return {"name": name, "version": version, "rows": len(frame), "sources": lineage_of}
 
     def datasets(self) -> pd.DataFrame:
         """Frames saved in the project, every version, with lineage (members only)."""
@@ -163,10 +186,13 @@ class ProjectData:
         return pd.DataFrame([{c: r[c] for c in SAVED_COLUMNS} for r in rows], columns=SAVED_COLUMNS)
 
     def read(self, name: str, version: int | None = None) -> pd.DataFrame:
-        """A saved frame (the latest version unless ``version``), for members of the project."""
+        """A saved frame (the latest version unless ``version``), for members of the project, while the project
+        holds a current grant for every dataset in its lineage. Each read is recorded: what the member saves
+        afterwards inherits its lineage."""
         resource = f"{name} in project {self.project_id}"
+        me = self._ctx.actor.username
 
-        def find(conn: Connection) -> int:
+        def find(conn: Connection) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
             check_dataset_id(name, "name")
             latest = conn.execute(select(func.max(pd_t.c.version)).where(
                 (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar()
@@ -176,14 +202,23 @@ class ProjectData:
             if version is not None and (isinstance(version, bool) or not isinstance(version, int)
                                         or not 1 <= version <= latest):
                 raise InvalidInput(f"version: {name} has versions 1 to {latest}, not {version!r}.", field="version")
-            return version or latest
+            chosen = version or latest
+            sources = conn.execute(select(pd_t.c.sources).where(
+                (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name) & (pd_t.c.version == chosen))
+            ).scalar_one()
+            facts = project_facts(conn, project_row(conn, self.project_id), me)
+            return chosen, facts, lapsed(conn, self.project_id, sources, f"saved frame {name} v{chosen}")
 
-        chosen = self._members_only(resource, find)
+        chosen, facts, gap = self._members_only(resource, find)
+        if gap:
+            self._ctx.require("data.read_saved", resource, **facts, lineage_lapsed=gap)
         frame = self._ctx.vault.read(self._ctx.vault.project_path(self.project_id, name, chosen))
         frame.attrs[SOURCES_ATTR] = [name]
         with self._ctx.write() as conn:
-            audit.append(conn, self._ctx.actor.username, "data.read_saved", f"{name} v{chosen} in project "
-                         f"{self.project_id}", detail={"rows": len(frame)})
+            conn.execute(insert(saved_reads).values(project_id=self.project_id, name=name, version=chosen,
+                                                    username=me, at=datetime.now(UTC)))
+            audit.append(conn, me, "data.read_saved", f"{name} v{chosen} in project {self.project_id}",
+                         detail={"rows": len(frame)})
         return frame
 
     def _members_only(self, resource: str, then: Any) -> Any:

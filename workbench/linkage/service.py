@@ -137,6 +137,7 @@ class GovernedLinkage:
                 engine=engine, spec=result.spec.to_dict(), params=result.model.to_dict(),
                 threshold=float(result.threshold), quality=_jsonable(quality), counts=counts, columns=returned,
                 created_by=me, created_at=now)).inserted_primary_key[0]
+            self._ctx.vault.write(self._result_path(run_id), frame)  # saving the result saves the service's copy
             for d, cols in zip(datasets, returned_by_dataset(returned, datasets, items), strict=True):
                 conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=d["id"], username=me,
                                                        columns=cols, row_count=len(frame), at=now))
@@ -200,6 +201,26 @@ class GovernedLinkage:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         return {"precision": precision, "recall": recall, "f1": f1, "true_links": correct, "links": links,
                 "possible_links": possible}
+
+    def _result_path(self, run_id: int) -> Any:
+        """Where the service keeps a run's linked frame: what ``save_run`` saves."""
+        return self._ctx.vault.project_root(self.project_id) / "linkage" / f"run-{int(run_id)}.parquet"
+
+    def save_run(self, run_id: int, name: str) -> records.SavedData:
+        """Save a run's linked frame, as the workbench made it, as a saved frame of the project: made by the
+        workbench, its lineage exactly the two datasets linked, its person key the link key."""
+        row = self.run(run_id)
+        path = self._result_path(row["id"])
+        if not path.exists():
+            raise self._ctx.audit_refused("data.save", f"{name} in project {self.project_id}", NotFound(
+                f"Linkage run {row['id']} of project {self.project_id} kept no result to save; link the datasets "
+                "again (project.link(...)) and save that result."))
+        frame = self._ctx.vault.read(path)
+        sources = [d for d in (row["left_dataset"], row["right_dataset"]) if d]
+        return ProjectData(self._ctx, self.project_id).save_made(
+            frame, name, sources=sources, derived_from=sources, person_key="link_key",
+            spec={"method": "link", "linkage_run": row["id"], "engine": row["engine"],
+                  "threshold": row["threshold"]})
 
     def runs(self) -> pd.DataFrame:
         """The project's linkage runs, newest last (members of the project)."""
@@ -268,8 +289,9 @@ class LinkedData:
         return weights_figure(self._weights, self.threshold, f"Linkage run {self.run_id}: match weights")
 
     def save(self, name: str) -> records.SavedData:
-        """Save the linked frame in the project, derived from both datasets."""
-        return ProjectData(self._ctx, self.project_id).save(self.frame, name, derived_from=list(self.sources))
+        """Save the run's linked frame in the project (the service's own copy, not ``.frame``, which the kernel
+        may have changed): made by the workbench, derived from both datasets, its person key the link key."""
+        return GovernedLinkage(self._ctx, self.project_id).save_run(self.run_id, name)
 
     def __len__(self) -> int:
         return len(self.frame)

@@ -32,6 +32,7 @@ from workbench.db.schema import outputs
 from workbench.db.schema import outputs as outputs_t
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance.conditions import identifier_columns, project_facts, project_row, require_in_project
+from workbench.governance.lineage import lapsed_outputs
 from workbench.outputs.checks import refusals, screen_text
 from workbench.outputs.files import FIGURE_JSON
 from workbench.outputs.lifecycle import (
@@ -157,7 +158,7 @@ class OutputRequests:
                 created_at=datetime.now(UTC))).inserted_primary_key[0]
             audit.append(conn, me, "requests.create", f"output request {request_id} in project {self.project_id}",
                          detail={"title": title})
-            self._add(conn, request_id, outputs or [])
+            self._add(conn, request_id, outputs or [], "requests.create", resource)
             if submit:
                 self._submit(conn, request_row(conn, request_id))
         return self.get(request_id)
@@ -214,7 +215,7 @@ class OutputRequests:
                 dropped.append(output_id)
             if dropped:
                 audit.append(conn, me, "requests.remove", resource, detail={"outputs": dropped})
-            self._add(conn, request_id, list(add))
+            self._add(conn, request_id, list(add), "requests.update", resource)
 
     def submit(self, request_id: int) -> None:
         resource = f"output request {request_id} in project {self.project_id}"
@@ -251,20 +252,26 @@ class OutputRequests:
     def _outputs(self) -> Any:
         return ProjectOutputs(self._ctx, self.project_id)
 
-    def _check(self, conn: Connection, action: str, resource: str) -> None:
+    def _check(self, conn: Connection, action: str, resource: str, output_ids: Sequence[int] = ()) -> None:
+        """Ask the policy; with ``output_ids``, also whether every dataset in their lineage is still granted."""
         facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
-        self._ctx.check(action, resource, **facts)
+        gap = lapsed_outputs(conn, self.project_id, conn.execute(
+            select(outputs.c.id, outputs.c.sources).where(outputs.c.id.in_(list(output_ids))
+                                                          & (outputs.c.project_id == self.project_id))
+            .order_by(outputs.c.id)).mappings().all()) if output_ids else []
+        self._ctx.check(action, resource, **facts, **({"lineage_lapsed": gap} if gap else {}))
 
     def _readable(self, resource: str) -> None:
         require_in_project(self._ctx, "requests.read", resource, self.project_id)
 
-    def _add(self, conn: Connection, request_id: int, outputs: Sequence[Any]) -> None:
+    def _add(self, conn: Connection, request_id: int, outputs: Sequence[Any], action: str, resource: str) -> None:
         if not outputs:
             return
         if not isinstance(outputs, list | tuple):
             raise InvalidInput("outputs: give a list of recorded outputs (or their numbers).", field="outputs")
         store = self._outputs()
         wanted = [store._id_of(o) for o in outputs]
+        self._check(conn, action, resource, wanted)
         present = {i["output_id"] for i in request_items(conn, request_id)}
         for output_id in wanted:
             if output_id in present or wanted.count(output_id) > 1:
@@ -303,6 +310,8 @@ class OutputRequests:
         if not held:
             raise InvalidInput(f"Output request {row['id']} has no outputs; add some before submitting it.",
                                field="outputs")
+        self._check(conn, "requests.update", f"output request {row['id']} in project {self.project_id}",
+                    [i["output_id"] for i in held])
         self._screen(conn, [i["output_id"] for i in held], output_checking_settings(conn))
         for item in held:
             checksum = conn.execute(select(outputs.c.checksum).where(outputs.c.id == item["output_id"])).scalar_one()

@@ -30,6 +30,7 @@ from workbench.db.schema import output_reviews as reviews
 from workbench.db.settings import replace_setting
 from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
+from workbench.governance.lineage import lapsed_outputs
 from workbench.outputs import release as package
 from workbench.outputs.checks import (
     differencing,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
 DECISIONS = ("approve", "changes", "reject")
 OUTCOMES = ("approve", "return", "reject")
 QUEUE_COLUMNS = ["id", "project_id", "title", "status", "submitted_at", "outputs", "reviews_in", "reviews_needed",
-                 "awaiting_me"]
+                 "awaiting_me", "blocked"]
 
 
 def comment_required(decision: str, status: str) -> str | None:
@@ -120,7 +121,7 @@ class Review:
     # -- the queue -----------------------------------------------------------------------------------------
     def queue(self, include_approved: bool = True) -> pd.DataFrame:
         """Requests being checked, of projects you do not belong to; ``awaiting_me`` counts the outputs you can
-        still review."""
+        still review, ``blocked`` those nobody may review while a dataset in their lineage has no current grant."""
         self._ctx.require("review.queue", "the output-checking queue")
         me = self._ctx.actor.username
         states = CHECKING if include_approved else tuple(s for s in CHECKING if s != "approved")
@@ -133,19 +134,23 @@ class Review:
             records = []
             for row in rows:
                 counts = review_counts(conn, row["id"])
-                waiting = self._awaiting(conn, row["id"], counts, needed) if row["status"] in (
+                blocked = {b["output"] for b in self._blocked(conn, dict(row), list(counts))}
+                waiting = self._awaiting(conn, row["id"], counts, needed, blocked) if row["status"] in (
                     "submitted", "partially_reviewed") else 0
                 records.append({**{c: row[c] for c in ("id", "project_id", "title", "status", "submitted_at")},
                                 "outputs": len(counts), "reviews_in": sum(min(c, needed) for c in counts.values()),
-                                "reviews_needed": needed * len(counts), "awaiting_me": waiting})
+                                "reviews_needed": needed * len(counts), "awaiting_me": waiting,
+                                "blocked": len(blocked)})
         return pd.DataFrame(records, columns=QUEUE_COLUMNS)
 
-    def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int) -> int:
+    def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int,
+                  blocked: set[int]) -> int:
         me = self._ctx.actor.username
         items = request_items(conn, request_id)
         done = set(conn.execute(select(reviews.c.output_id, reviews.c.round).where(
             (reviews.c.request_id == request_id) & (reviews.c.reviewer == me))).all())
         return sum(1 for i in items if counts[i["output_id"]] < needed and i["created_by"] != me
+                   and i["output_id"] not in blocked
                    and (i["output_id"], i["round"]) not in {tuple(d) for d in done})
 
     # -- one request ---------------------------------------------------------------------------------------
@@ -172,7 +177,7 @@ class Review:
             if isinstance(output_id, bool) or not isinstance(output_id, int) or not 1 <= output_id <= 2**31 - 1:
                 raise InvalidInput(f"output_id: {output_id!r} is not an output number.", field="output_id")
             self._ctx.check("review.decide", resource, **self._facts(conn, row, [output_id] if output_id in items
-                                                                      else []))
+                                                                      else [], gate=True))
             if output_id not in items:
                 raise NotFound(f"Output request {request_id} holds no output {output_id}; its outputs are "
                                f"{', '.join(map(str, items)) or 'none'}.")
@@ -311,17 +316,32 @@ class Review:
         """The request and its items, once the policy allows ``action`` on them all."""
         row = request_row(conn, request_id)
         items = request_items(conn, request_id)
-        self._ctx.check(action, resource, **self._facts(conn, row, [i["output_id"] for i in items]))
+        self._ctx.check(action, resource, **self._facts(conn, row, [i["output_id"] for i in items], gate=True))
         return row, items
 
-    def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int]) -> dict[str, Any]:
+    def _facts(self, conn: Connection, row: dict[str, Any], output_ids: list[int],
+               gate: bool = False) -> dict[str, Any]:
+        """The policy's facts; with ``gate`` (reviewing, concluding, releasing), also the datasets in the outputs'
+        lineage the project no longer holds a current grant for."""
         me = self._ctx.actor.username
         role = conn.execute(select(project_members.c.role).where(
             (project_members.c.project_id == row["project_id"]) & (project_members.c.username == me))).scalar()
         status = conn.execute(select(projects.c.status).where(projects.c.id == row["project_id"])).scalar()
         authors = set(conn.execute(select(outputs.c.created_by).where(outputs.c.id.in_(output_ids))).scalars())
-        return {"project": row["project_id"], "member_role": role, "project_status": status,
-                "authored": me in authors}
+        facts = {"project": row["project_id"], "member_role": role, "project_status": status,
+                 "authored": me in authors}
+        if gate:
+            gap = self._blocked(conn, row, output_ids)
+            if gap:
+                facts["lineage_lapsed"] = gap
+        return facts
+
+    @staticmethod
+    def _blocked(conn: Connection, row: dict[str, Any], output_ids: list[int]) -> list[dict[str, Any]]:
+        """Per output and dataset: the datasets in the outputs' lineage without a current grant of the project."""
+        rows = conn.execute(select(outputs.c.id, outputs.c.sources).where(outputs.c.id.in_(output_ids))
+                            .order_by(outputs.c.id)).mappings().all()
+        return lapsed_outputs(conn, row["project_id"], rows)
 
     def _visible(self, rows: list[dict[str, Any]], needed: int) -> list[dict[str, Any]]:
         """Blind reviews: a round's reviews are shown once it has all of them; your own always."""
@@ -385,12 +405,19 @@ class Review:
         earlier = self._earlier_releases(conn, row)
         package, parts = self._release_parts(conn, row, request_items(conn, row["id"]), needed, all_reviews)
         request_problems, output_problems = self._text_problems(row, parts, output_checking_settings(conn))
+        blocked = [{"output": b["output"], "dataset": b["dataset"], "owner": b["owner"],
+                    "reason": f"project {row['project_id']}'s grant for {b['dataset']} {b['why']}; its owner "
+                              f"({b['owner'] or 'none'}) can renew it"}
+                   for b in self._blocked(conn, row, [item["output_id"] for item, *_ in parts])]
         shown = []
         for item, output, _, released in parts:
             current = [r for r in all_reviews if r["output_id"] == item["output_id"] and r["round"] == item["round"]]
             mine = next((r for r in current if r["reviewer"] == me), None)
             why_not = None
-            if item["created_by"] == me:
+            lapsed_here = [b["reason"] for b in blocked if b["output"] == item["output_id"]]
+            if lapsed_here:
+                why_not = "blocked: " + "; ".join(lapsed_here)
+            elif item["created_by"] == me:
                 why_not = "you authored this output"
             elif mine is not None:
                 why_not = "you reviewed it"
@@ -423,7 +450,7 @@ class Review:
         return {"request": as_dict(conn, row), "reviews_required": needed,
                 "project": {k: project[k] for k in ("id", "title", "purpose", "legal_gateway", "lead", "status",
                                                     "mission")},
-                "outputs": shown, "released": package, "text_check": request_problems}
+                "outputs": shown, "released": package, "text_check": request_problems, "blocked": blocked}
 
     def _package(self, conn: Connection, row: dict[str, Any], items: list[dict[str, Any]],
                  released_at: datetime) -> tuple[dict[str, bytes], dict[str, Any], dict[str, Any]]:

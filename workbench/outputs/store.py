@@ -26,6 +26,7 @@ from workbench.disclosure.output import Output
 from workbench.disclosure.results_json import read_results_json, to_results_json
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import project_facts, project_row, require_in_project
+from workbench.governance.lineage import lapsed, taint
 from workbench.governance.project_data import lineage
 from workbench.outputs.checks import screen_text
 from workbench.outputs.files import figure_output, file_output
@@ -112,6 +113,11 @@ class ProjectOutputs:
             self._ctx.check("outputs.create", resource, **facts)
             self.screen(conn, [("name", name), *(("derived_from", str(d)) for d in derived_from)])
             sources = lineage(conn, self.project_id, derived_from)
+            if origin is None:  # numbers from the member's kernel: it may hold whatever they loaded or read
+                sources = sorted({*sources, *taint(conn, self.project_id, me)})
+            gap = lapsed(conn, self.project_id, sources, f"output {name!r}")
+            if gap:
+                self._ctx.check("outputs.create", resource, **facts, lineage_lapsed=gap)
             output_id = conn.execute(insert(outputs).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, name=name, kind=output.kind, method=output.method, status=output.status,
                 exception=output.exception, derived_from=list(derived_from), sources=sources, checksum="",

@@ -231,7 +231,7 @@ class RemoteLinkedData:
 
     def save(self, name: str) -> dict[str, Any]:
         project: Any = self._project  # its methods are made by @serves
-        return project.save(self.frame, name, derived_from=list(self.sources))
+        return project.save_linked(self.run_id, name)  # the service saves its own copy of the result
 
     def __len__(self) -> int:
         return len(self.frame)
