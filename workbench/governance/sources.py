@@ -109,10 +109,10 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         row = dataset_row(conn, name)
         record = row["record"]
         granted, lapsed = _grants_for(conn, project_id, name)
-        schema = {c["name"]: c for c in record.get("columns", [])}
+        declared = {c["name"]: c for c in record.get("columns", [])}
         check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
-                 "columns": list(schema)}
-        return Source(name, "dataset", vault.dataset_path(name), [name], schema, record.get("personKey"),
+                 "columns": list(declared)}
+        return Source(name, "dataset", vault.dataset_path(name), [name], declared, record.get("personKey"),
                       record.get("rowCount"), record.get("modified"), "catalogue", [check])
     saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
                                             & (pd_t.c.version == latest))).mappings().one()
@@ -145,7 +145,7 @@ def _scalar(value: Any, column: str) -> Any:
         return value
     if isinstance(value, float) and math.isfinite(value):
         return value
-    if isinstance(value, np.generic) and np.isscalar(value):
+    if isinstance(value, np.bool_ | np.integer | np.floating):
         return _scalar(value.item(), column)
     raise InvalidInput(f"where: {column!r} compared with {value!r} ({type(value).__name__}); give text, a number, "
                        f"True/False or a date, {_EXAMPLE}.", field="where")
