@@ -7,6 +7,10 @@ before any work is done. Provenance comes from ``derived_from`` or, when absent,
 returned by ``project.load`` and ``project.read`` carry the datasets they came from. A call refused for its
 input (a bad column, a formula outside the grammar...) touched the project's data, so it is audited as
 ``refused``.
+
+Given a source named by text instead of a frame (``p.tables.crosstab("ons.lfs", index="region", ...,
+where={...})``), the workbench computes the table itself from the source (``outputs.computed``) and records it as
+``computed``.
 """
 
 from __future__ import annotations
