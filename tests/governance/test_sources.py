@@ -69,7 +69,7 @@ def test_a_dataset_and_a_workbench_made_frame_resolve_with_lineage_and_key(desk)
         "dataset", "nhs_number", [DATASET], "catalogue")
     assert dataset.checks[0]["granted"] and dataset.checks[0]["lapsed"] is None
     with ws._ctx.write() as conn:  # a frame a linkage would save: its link key is the workbench's person key
-        ProjectData(ws._ctx, PROJECT).save_made(
+        ProjectData(ws._ctx, PROJECT).save_derived(
             conn, pd.DataFrame({"link_key": ["k1", "k2"], "age_band": ["0-17", "65+"]}), "linked",
             sources=[DATASET], person_key="link_key", spec={"source": DATASET}, made_by="workbench",
             action="data.derive")
