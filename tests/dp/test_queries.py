@@ -196,6 +196,22 @@ def test_dp_on_a_derived_frame_is_charged_to_its_sources_and_needs_the_person_ke
     assert snapshot(analyst) == state
 
 
+def test_a_frame_derived_from_a_dataset_of_one_row_per_person_keeps_rows_as_people(dp) -> None:
+    """A dataset without personKey holds one row per person (its owner declares it): a frame the workbench derives
+    from it keeps that, so DP may query it; the derivation records it in its spec."""
+    from factories import admissions, record
+
+    dp(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"), admissions())
+    request = dp(ANALYST).project(PROJECT).request_access("dhsc.admissions", justification="Costs")
+    dp(OTHER_OWNER).owner.decide(request["id"], "approve")
+    dp(OTHER_OWNER).dp.set_budget("dhsc.admissions", 2.0)
+    project = dp(ANALYST).project(PROJECT)
+    project.derive("dhsc.admissions", columns=["age_band", "cost"], where={"cost": {">": 100}}, new_name="dear")
+    out = project.dp.crosstab("dear", "age_band", epsilon=0.5)
+    assert out.properties["dp"]["datasets"] == ["dhsc.admissions"]
+    assert "one row per person" in out.properties["dp"]["privacy_unit"]
+
+
 def test_dp_on_a_workbench_frame_of_two_datasets_is_charged_to_both(dp) -> None:
     """A frame the workbench made from two datasets (as a linkage result is) spends both datasets' budgets, and
     its origin names both; a lapsed grant of either stops it."""
