@@ -13,6 +13,8 @@ from sqlalchemy import select
 from workbench.db.schema import project_datasets
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 
+pytestmark = pytest.mark.db  # also on PostgreSQL: the spec and lineage are stored as JSON
+
 
 def saved_row(ws, name: str) -> dict:
     with ws._ctx.db.read() as conn:
