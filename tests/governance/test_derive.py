@@ -13,8 +13,6 @@ from sqlalchemy import select
 from workbench.db.schema import project_datasets
 from workbench.errors import AccessDenied, InvalidInput, NotFound
 
-pytestmark = pytest.mark.db  # also on PostgreSQL: the spec and lineage are stored as JSON
-
 
 def saved_row(ws, name: str) -> dict:
     with ws._ctx.db.read() as conn:
@@ -29,6 +27,7 @@ def keyed(governed):
     return governed
 
 
+@pytest.mark.db  # also on PostgreSQL: the spec and lineage are stored as JSON
 def test_a_derived_frame_is_the_load_filtered_made_by_the_workbench(kernel, desk) -> None:
     grant(desk, OTHER_PROJECT, ["nhs_number", "age_band", "cost"], identifiers=["nhs_number"])
     project = kernel(ANALYST).project(OTHER_PROJECT)
