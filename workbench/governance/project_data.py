@@ -159,35 +159,28 @@ class ProjectData:
                 raise InvalidInput(f"frame: give a pandas DataFrame, not {type(frame).__name__}.", field="frame")
             if frame.columns.empty:
                 raise InvalidInput("frame: the DataFrame has no columns.", field="frame")
-            lineage_of = sources(conn)
-            try:
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-            except (pa.ArrowException, TypeError, ValueError) as exc:
-                raise InvalidInput(f"frame: cannot be stored ({exc}); convert mixed-type columns first.",
-                                   field="frame") from None
-            version = (conn.execute(select(func.max(pd_t.c.version)).where(
-                (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar() or 0) + 1
-            path = self._ctx.vault.project_path(self.project_id, name, version)
-            with self._ctx.vault.staged(path, table):
-                conn.execute(insert(pd_t).values(
-                    project_id=self.project_id, name=name, version=version, columns=list(map(str, frame.columns)),
-                    row_count=len(frame), derived_from=list(derived_from), sources=lineage_of, created_by=me,
-                    created_at=datetime.now(UTC), made_by=made_by, person_key=person_key, spec=spec))
-                audit.append(conn, me, "data.save", f"{name} v{version} in project {self.project_id}",
-                             detail={"rows": len(frame), "derived_from": list(derived_from), "sources": lineage_of,
-                                     "made_by": made_by, "person_key": person_key})
-        return {"name": name, "version": version, "rows": len(frame), "sources": lineage_of}
+            return self._store(conn, frame, name, derived_from=list(derived_from), sources=sources(conn),
+                               made_by=made_by, person_key=person_key, spec=spec, action="data.save", field="frame")
 
     def save_derived(self, conn: Connection, frame: pd.DataFrame, name: str, *, sources: list[str],
-                  person_key: str | None, spec: dict[str, Any], made_by: str, action: str) -> records.SavedData:
+                     person_key: str | None, spec: dict[str, Any], made_by: str, action: str) -> records.SavedData:
         """Keep rows a service made itself (``project.derive``) as the next version of ``name``, in the caller's
         write transaction, after the caller asked the policy: exact lineage ``sources``, who made the rows, the
         person key the workbench tracked and the spec it followed; audited as ``action``."""
         check_dataset_id(name, "new_name")
+        return self._store(conn, frame, name, derived_from=[spec["source"]], sources=sources, made_by=made_by,
+                           person_key=person_key, spec=spec, action=action, field="new_name")
+
+    def _store(self, conn: Connection, frame: pd.DataFrame, name: str, *, derived_from: list[str],
+               sources: list[str], made_by: str, person_key: str | None, spec: dict[str, Any] | None, action: str,
+               field: str) -> records.SavedData:
+        """Write ``frame`` as the next version of ``name`` with its lineage, in the caller's transaction; audited
+        as ``action``. A frame Arrow cannot store is refused on ``field``."""
         try:
             table = pa.Table.from_pandas(frame, preserve_index=False)
         except (pa.ArrowException, TypeError, ValueError) as exc:
-            raise InvalidInput(f"new_name: the rows of {name} cannot be stored ({exc}).", field="new_name") from None
+            raise InvalidInput(f"{field}: cannot be stored ({exc}); convert mixed-type columns first.",
+                               field=field) from None
         me = self._ctx.actor.username
         version = (conn.execute(select(func.max(pd_t.c.version)).where(
             (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar() or 0) + 1
@@ -195,11 +188,12 @@ class ProjectData:
         with self._ctx.vault.staged(path, table):
             conn.execute(insert(pd_t).values(
                 project_id=self.project_id, name=name, version=version, columns=list(map(str, frame.columns)),
-                row_count=len(frame), derived_from=[spec["source"]], sources=sources, created_by=me,
+                row_count=len(frame), derived_from=derived_from, sources=sources, created_by=me,
                 created_at=datetime.now(UTC), made_by=made_by, person_key=person_key, spec=spec))
+            detail = {"rows": len(frame), "derived_from": derived_from, "sources": sources, "made_by": made_by,
+                      "person_key": person_key}
             audit.append(conn, me, action, f"{name} v{version} in project {self.project_id}",
-                         detail={"rows": len(frame), "spec": spec, "sources": sources, "made_by": made_by,
-                                 "person_key": person_key})
+                         detail={**detail, "spec": spec} if spec is not None else detail)
         return {"name": name, "version": version, "rows": len(frame), "sources": sources}
 
     def datasets(self) -> pd.DataFrame:
