@@ -89,6 +89,12 @@ class Output:
 
     # -- what the checker reads ------------------------------------------------------------------------------
     @property
+    def privacy_unit(self) -> str:
+        """What the rules counted: ``"person"`` (distinct persons, each one's contributions summed) or ``"row"``
+        (each row taken as a person)."""
+        return str(self.properties.get("privacy_unit", "row"))
+
+    @property
     def failing_rules(self) -> list[str]:
         return [name for name, flag in self.flags.items() if flag.to_numpy().any()]
 
@@ -102,7 +108,7 @@ class Output:
             for r, c in positions:
                 number = float(values[r, c]) if values is not None else float("nan")
                 rows.append({"row": self.table.index[r], "column": self.table.columns[c], "rule": name,
-                             "reason": reason(name, number, self.settings)})
+                             "reason": reason(name, number, self.settings, self.privacy_unit)})
         return pd.DataFrame(rows, columns=["row", "column", "rule", "reason"])
 
     def summary(self) -> str:
@@ -146,7 +152,7 @@ class Output:
             if self.kind == "regression":  # a model's rules judge whole parameters (rows), not single numbers
                 subset = subset.drop_duplicates(subset=["row"])
             unit = "parameter" if self.kind == "regression" else "cell"
-            lines.append(f"{name} — {describe(name, self.settings)}: {len(subset)} {unit}"
+            lines.append(f"{name} — {describe(name, self.settings, self.privacy_unit)}: {len(subset)} {unit}"
                          + ("s" if len(subset) != 1 else ""))
             if len(subset) > EXPLAIN_MAX_CELLS and not (self.kind == "regression" and name == "dof"):
                 lines.extend(f"  {_label(r.row)} × {_label(r.column)}: {r.reason}"
@@ -186,7 +192,8 @@ class Output:
             count = int(flag.to_numpy().sum())
             mark = "✗" if count else "✓"
             swatch = f'<span style="background:{COLOURS.get(name, "#eee")};padding:0 6px">&nbsp;</span> '
-            parts.append(f"<li>{swatch}{mark} <b>{name}</b>: {count} {html.escape(describe(name, self.settings))}"
+            parts.append(f"<li>{swatch}{mark} <b>{name}</b>: {count} "
+                         f"{html.escape(describe(name, self.settings, self.privacy_unit))}"
                          "</li>")
         if self.mitigation.get("method", "none") != "none":
             parts.append(f"<li>mitigation: {html.escape(self._mitigation_line())}</li>")
