@@ -87,7 +87,24 @@ class Output:
             self.on_change("comment", comment.strip())
         self.comments.append(comment.strip())
 
+    def require_review(self, reason: str) -> None:
+        """Make the output ``review`` at least (never ``pass``) for ``reason``: something the rules cannot see, such
+        as rows that may not be people. A failing output stays ``fail``. Kept in ``properties["review_reasons"]``."""
+        reasons = list(self.properties.get("review_reasons") or [])
+        if reason not in reasons:
+            reasons.append(reason)
+        self.properties["review_reasons"] = reasons
+        if self.status == "pass":
+            self.status = "review"
+        if self.status_before_mitigation == "pass":
+            self.status_before_mitigation = "review"
+
     # -- what the checker reads ------------------------------------------------------------------------------
+    @property
+    def review_reasons(self) -> list[str]:
+        """Why the output needs a person to look, besides its rules (e.g. its rows may not be people)."""
+        return [str(r) for r in self.properties.get("review_reasons") or []]
+
     @property
     def privacy_unit(self) -> str:
         """What the rules counted: ``"person"`` (distinct persons, each one's contributions summed) or ``"row"``
@@ -118,6 +135,7 @@ class Output:
         method = self.mitigation.get("method", "none")
         if method != "none":
             parts.append(self._mitigation_line())
+        parts.extend(f"review: {reason}" for reason in self.review_reasons)
         return "; ".join([self.status, *parts])
 
     def _mitigation_line(self) -> str:
@@ -167,6 +185,7 @@ class Output:
                 lines.append(f"  {where}: {row.reason}")
         if self.mitigation.get("method", "none") != "none" or self.mitigation.get("note"):
             lines.append("Mitigation: " + self._mitigation_line() + ".")
+        lines.extend(f"Review: {reason}" for reason in self.review_reasons)
         if self.exception:
             lines.append(f"Exception requested: {self.exception}")
         for comment in self.comments:
@@ -197,6 +216,7 @@ class Output:
                          "</li>")
         if self.mitigation.get("method", "none") != "none":
             parts.append(f"<li>mitigation: {html.escape(self._mitigation_line())}</li>")
+        parts.extend(f"<li>review: {html.escape(reason)}</li>" for reason in self.review_reasons)
         if self.exception:
             parts.append(f"<li>exception requested: {html.escape(self.exception)}</li>")
         parts.append("</ul>")
