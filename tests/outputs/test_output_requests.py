@@ -271,7 +271,7 @@ def test_drafts_context_and_refusals(desk, tmp_path) -> None:
 def test_automatic_refusals_before_a_checker_sees_anything(desk, tmp_path) -> None:
     project = desk(ANALYST).project(PROJECT)
     people = pd.DataFrame({"nhs_number": ["9000000001"] * 12 + ["9000000002"] * 12, "sex": ["F", "M"] * 12})
-    with pytest.raises(InvalidInput, match="direct identifier of dhsc.patients"):  # refused as it is made
+    with pytest.raises(InvalidInput, match=r"direct identifier of dhsc\.patients"):  # refused as it is made
         project.tables.crosstab(people, "nhs_number", "sex", derived_from=[DATASET])
     pseudonyms = pd.DataFrame({"person": ["0123456789abcdef0123"] * 12 + ["fedcba98765432100123"] * 12,
                                "sex": ["F", "M"] * 12})
