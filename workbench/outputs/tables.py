@@ -62,6 +62,7 @@ class FrameRoles:
     sources: list[str]
     person_key: str | None = None
     key_dataset: str | None = None  # the lineage dataset whose person key the frame keeps
+    key_pseudonymised: bool = True  # whether that key leaves the vault as the project's pseudonyms
     # the person key each lineage dataset declares (or its first direct identifier), present in the frame or not
     key_candidates: list[str] = field(default_factory=list)
     # column → (dataset, role) for the frame's columns that are identifiers of a lineage dataset
@@ -83,6 +84,8 @@ def frame_roles(conn: Connection, project_id: str, derived_from: list[str], colu
             roles.key_candidates.append(key)
         if roles.person_key is None and key in present:
             roles.person_key, roles.key_dataset = key, dataset_id
+            roles.key_pseudonymised = next((c.get("role") for c in schema if c["name"] == key),
+                                           None) in PSEUDONYMISED_ROLES
         for column in schema:
             if column.get("role") in PSEUDONYMISED_ROLES and column["name"] in present:
                 roles.identifiers.setdefault(column["name"], (dataset_id, column["role"]))
@@ -278,14 +281,16 @@ class ProjectTables:
             return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
                     "people; drop those rows or make the table by spec from the source")
         try:
-            genuine = read_governed(self._ctx.vault.dataset_path(dataset_id), [key], [key], self._project_key(),
+            genuine = read_governed(self._ctx.vault.dataset_path(dataset_id), [key],
+                                    [key] if roles.key_pseudonymised else [], self._project_key(),
                                     cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
         except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
             genuine = pd.Series([], dtype=object)
         unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())
         if unknown:
-            return (f"{unknown:,} value(s) of the person key {key!r} are not this project's pseudonyms of "
-                    f"{dataset_id}, so they cannot say which rows are one person; keep the key as project.load "
+            what = "this project's pseudonyms" if roles.key_pseudonymised else "keys"
+            return (f"{unknown:,} value(s) of the person key {key!r} are not {what} of {dataset_id}, so they "
+                    "cannot say which rows are one person; keep the key as project.load "
                     "gives it, or make the table by spec from the source (p.tables.crosstab('dataset.id', ...))")
         return None
 
