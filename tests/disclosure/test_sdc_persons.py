@@ -182,3 +182,21 @@ def test_counting_persons_costs_well_under_twice_pandas() -> None:
     plain = best(lambda: pd.crosstab(frame.r, frame.c, values=frame.v, aggfunc="mean"))
     checked = best(lambda: sdc.crosstab(frame.r, frame.c, values=frame.v, aggfunc="mean", persons=frame.p))
     assert checked < 2 * plain, (checked, plain)
+
+
+def test_an_output_can_be_sent_to_review_and_keeps_the_reason(tmp_path) -> None:
+    frame = _people(400, 1, seed=2)
+    passing = sdc.crosstab(frame.region, frame.sex)
+    failing = sdc.crosstab(frame.region, frame.sex, settings=DisclosureSettings(threshold=500, mitigation="none"))
+    for out in (passing, failing):
+        out.require_review("rows may not be people")
+        out.require_review("rows may not be people")  # once is enough
+    assert (passing.status, passing.status_before_mitigation) == ("review", "review")
+    assert failing.status == "fail"
+    assert passing.review_reasons == ["rows may not be people"]
+    assert "Review: rows may not be people" in passing.explain()
+    assert "review: rows may not be people" in passing.summary() and "rows may not be people" in passing._repr_html_()
+    back = sdc.read_results_json(sdc.to_results_json([passing], tmp_path / "out").parent)
+    (read,) = back.values()
+    assert read.status == "review" and read.review_reasons == ["rows may not be people"]
+    assert read.privacy_unit == "row"
