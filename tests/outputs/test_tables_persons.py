@@ -104,6 +104,22 @@ def test_the_duplicated_rows_attack_never_passes(survey, governed, method) -> No
     assert (last["action"], last["outcome"]) == ("outputs.create", "refused")
 
 
+def test_without_a_declared_person_key_the_record_identifier_names_the_person(governed) -> None:
+    """A dataset that declares no personKey has a row per person: its record identifier counts them."""
+    undeclared = {k: v for k, v in _survey_record().items() if k != "personKey"}
+    governed(OWNER).catalogue.register(undeclared, _survey_rows())
+    asked = governed(ANALYST).project(PROJECT).request_access(SURVEY, None, justification="Needed for it")
+    governed(OWNER).owner.decide(asked["id"], "approve")
+    project = governed(ANALYST).project(PROJECT)
+    data = project.load(SURVEY)
+    copies = data.loc[data.index.repeat(10)].reset_index(drop=True)
+    copies.attrs = data.attrs
+    out = project.tables.crosstab(copies, ["dob", "la_code"], "sex")
+    assert out.properties["privacy_unit"] == "person" and out.status_before_mitigation == "fail"
+    dropped = project.tables.crosstab(copies.drop(columns="case_id"), ["dob", "la_code"], "sex")
+    assert dropped.status != "pass" and any("('case_id')" in r for r in dropped.review_reasons)
+
+
 def test_a_key_missing_in_some_rows_sends_the_table_to_review(survey) -> None:
     data = survey.load(SURVEY)
     data.loc[data.index[:5], "case_id"] = None

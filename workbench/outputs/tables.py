@@ -69,17 +69,27 @@ class FrameRoles:
     identifiers: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
+def _fallback_key(schema: list[dict[str, Any]]) -> str | None:
+    """The person key of a dataset that declares none, so one row per person: its record identifier (one value
+    per row, so per person), else its first direct identifier."""
+    for role in ("record_identifier", "direct_identifier"):
+        found = next((c["name"] for c in schema if c.get("role") == role), None)
+        if found is not None:
+            return found
+    return None
+
+
 def frame_roles(conn: Connection, project_id: str, derived_from: list[str], columns: list[Any]) -> FrameRoles:
     """The catalogue datasets of a frame's lineage (refusing names the project never held), the column naming
-    the person (a dataset's ``personKey``, else its first direct identifier) and the identifier columns."""
+    the person (a dataset's ``personKey``; without one its rows are people, named by its record identifier, else
+    its first direct identifier) and the identifier columns."""
     sources = lineage(conn, project_id, derived_from)
     roles = FrameRoles(sources)
     present = {c for c in columns if isinstance(c, str)}
     for dataset_id in sources:
         record = dataset_row(conn, dataset_id)["record"]
         schema = record.get("columns", [])
-        key = record.get("personKey") or next((c["name"] for c in schema if c.get("role") == "direct_identifier"),
-                                              None)
+        key = record.get("personKey") or _fallback_key(schema)
         if key is not None and key not in roles.key_candidates:
             roles.key_candidates.append(key)
         if roles.person_key is None and key in present:
