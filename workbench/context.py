@@ -40,6 +40,8 @@ class Context:
     vault: Vault
     actor: Actor
     secrets: dict[str, str] = field(repr=False, default_factory=dict)
+    # served to remote kernels (`workbench serve`): what a kernel sends is the analyst's, not the workbench's
+    service: bool = False
 
     def check(self, action: str, resource: str, **attributes: Any) -> None:
         """Refuse unless the policy allows; for use inside ``write()`` (the refusal is audited after)."""

@@ -253,7 +253,8 @@ def session_for(workspace: Workspace, username: str) -> Workspace:
     ctx = workspace._ctx
     with ctx.db.read() as conn:
         actor = actor_for(conn, username)
-    return Workspace(Context(home=ctx.home, db=ctx.db, vault=ctx.vault, actor=actor, secrets=ctx.secrets))
+    return Workspace(Context(home=ctx.home, db=ctx.db, vault=ctx.vault, actor=actor, secrets=ctx.secrets,
+                             service=ctx.service))
 
 
 def exists(home: str | os.PathLike[str] | None = None) -> bool:

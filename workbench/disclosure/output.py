@@ -87,7 +87,30 @@ class Output:
             self.on_change("comment", comment.strip())
         self.comments.append(comment.strip())
 
+    def require_review(self, reason: str) -> None:
+        """Make the output ``review`` at least (never ``pass``) for ``reason``: something the rules cannot see, such
+        as rows that may not be people. A failing output stays ``fail``. Kept in ``properties["review_reasons"]``."""
+        reasons = list(self.properties.get("review_reasons") or [])
+        if reason not in reasons:
+            reasons.append(reason)
+        self.properties["review_reasons"] = reasons
+        if self.status == "pass":
+            self.status = "review"
+        if self.status_before_mitigation == "pass":
+            self.status_before_mitigation = "review"
+
     # -- what the checker reads ------------------------------------------------------------------------------
+    @property
+    def review_reasons(self) -> list[str]:
+        """Why the output needs a person to look, besides its rules (e.g. its rows may not be people)."""
+        return [str(r) for r in self.properties.get("review_reasons") or []]
+
+    @property
+    def privacy_unit(self) -> str:
+        """What the rules counted: ``"person"`` (distinct persons, each one's contributions summed) or ``"row"``
+        (each row taken as a person)."""
+        return str(self.properties.get("privacy_unit", "row"))
+
     @property
     def failing_rules(self) -> list[str]:
         return [name for name, flag in self.flags.items() if flag.to_numpy().any()]
@@ -102,7 +125,7 @@ class Output:
             for r, c in positions:
                 number = float(values[r, c]) if values is not None else float("nan")
                 rows.append({"row": self.table.index[r], "column": self.table.columns[c], "rule": name,
-                             "reason": reason(name, number, self.settings)})
+                             "reason": reason(name, number, self.settings, self.privacy_unit)})
         return pd.DataFrame(rows, columns=["row", "column", "rule", "reason"])
 
     def summary(self) -> str:
@@ -112,6 +135,7 @@ class Output:
         method = self.mitigation.get("method", "none")
         if method != "none":
             parts.append(self._mitigation_line())
+        parts.extend(f"review: {reason}" for reason in self.review_reasons)
         return "; ".join([self.status, *parts])
 
     def _mitigation_line(self) -> str:
@@ -146,7 +170,7 @@ class Output:
             if self.kind == "regression":  # a model's rules judge whole parameters (rows), not single numbers
                 subset = subset.drop_duplicates(subset=["row"])
             unit = "parameter" if self.kind == "regression" else "cell"
-            lines.append(f"{name} — {describe(name, self.settings)}: {len(subset)} {unit}"
+            lines.append(f"{name} — {describe(name, self.settings, self.privacy_unit)}: {len(subset)} {unit}"
                          + ("s" if len(subset) != 1 else ""))
             if len(subset) > EXPLAIN_MAX_CELLS and not (self.kind == "regression" and name == "dof"):
                 lines.extend(f"  {_label(r.row)} × {_label(r.column)}: {r.reason}"
@@ -161,6 +185,7 @@ class Output:
                 lines.append(f"  {where}: {row.reason}")
         if self.mitigation.get("method", "none") != "none" or self.mitigation.get("note"):
             lines.append("Mitigation: " + self._mitigation_line() + ".")
+        lines.extend(f"Review: {reason}" for reason in self.review_reasons)
         if self.exception:
             lines.append(f"Exception requested: {self.exception}")
         for comment in self.comments:
@@ -186,10 +211,12 @@ class Output:
             count = int(flag.to_numpy().sum())
             mark = "✗" if count else "✓"
             swatch = f'<span style="background:{COLOURS.get(name, "#eee")};padding:0 6px">&nbsp;</span> '
-            parts.append(f"<li>{swatch}{mark} <b>{name}</b>: {count} {html.escape(describe(name, self.settings))}"
+            parts.append(f"<li>{swatch}{mark} <b>{name}</b>: {count} "
+                         f"{html.escape(describe(name, self.settings, self.privacy_unit))}"
                          "</li>")
         if self.mitigation.get("method", "none") != "none":
             parts.append(f"<li>mitigation: {html.escape(self._mitigation_line())}</li>")
+        parts.extend(f"<li>review: {html.escape(reason)}</li>" for reason in self.review_reasons)
         if self.exception:
             parts.append(f"<li>exception requested: {html.escape(self.exception)}</li>")
         parts.append("</ul>")

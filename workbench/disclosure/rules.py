@@ -97,23 +97,41 @@ DESCRIPTIONS = {
 }
 
 
-def describe(rule: str, settings: DisclosureSettings) -> str:
-    return DESCRIPTIONS[rule].format(**settings.as_dict())
+# how the rules speak of what they count: rows (each row a person) or persons (several rows may be one person)
+PRIVACY_UNITS = ("row", "person")
+_WORDS = {"row": {"records": "records", "contributions": "contributions"},
+          "person": {"records": "persons", "contributions": "persons' contributions"}}
 
 
-def reason(rule: str, measure: float, settings: DisclosureSettings) -> str:
-    """Why one cell fails ``rule``, with the number the rule looked at."""
+def _words(unit: str) -> dict[str, str]:
+    return _WORDS.get(unit, _WORDS["row"])
+
+
+def describe(rule: str, settings: DisclosureSettings, unit: str = "row") -> str:
+    """What ``rule`` flags, in the output's privacy unit (``"person"``: the rules counted persons)."""
+    text = DESCRIPTIONS[rule].format(**settings.as_dict())
+    if unit == "person":
+        text = (text.replace("records", "persons").replace("largest contributions", "largest persons' contributions")
+                .replace("negative contributions", "persons whose contributions sum to a negative"))
+    return text
+
+
+def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = "row") -> str:
+    """Why one cell fails ``rule``, with the number the rule looked at, in the output's privacy unit."""
+    words = _words(unit)
     if rule == "threshold":
-        return f"{measure:.0f} records, fewer than {settings.threshold}"
+        return f"{measure:.0f} {words['records']}, fewer than {settings.threshold}"
     if rule == "zeros":
-        return "no records"
+        return f"no {words['records']}"
     if rule == "dominance":
-        return (f"the {settings.dominance_n} largest contributions are {measure:.1%} of the total "
+        return (f"the {settings.dominance_n} largest {words['contributions']} are {measure:.1%} of the total "
                 f"(limit {settings.dominance_k:.0%})")
     if rule == "p_percent":
-        return (f"after the two largest contributions, {measure:.1%} of the largest is left "
+        return (f"after the two largest {words['contributions']}, {measure:.1%} of the largest is left "
                 f"(needs {settings.p_percent:.0%})")
     if rule == "negative":
+        if unit == "person":
+            return f"{measure:.0f} persons whose contributions sum to a negative"
         return f"{measure:.0f} negative contributions"
     if rule == "missing":
         return f"{measure:.0f} missing values"
@@ -155,5 +173,5 @@ def failing(settings: DisclosureSettings) -> set[str]:
     return names
 
 
-__all__ = ["ACRO_NAMES", "AGGFUNCS", "DESCRIPTIONS", "RULES", "applicable", "describe", "dominance", "evaluate",
-           "failing", "missing", "negative", "p_percent", "reason", "threshold", "zeros"]
+__all__ = ["ACRO_NAMES", "AGGFUNCS", "DESCRIPTIONS", "PRIVACY_UNITS", "RULES", "applicable", "describe", "dominance",
+           "evaluate", "failing", "missing", "negative", "p_percent", "reason", "threshold", "zeros"]

@@ -5,6 +5,11 @@ non-missing values, their total, how many are negative, and the largest contribu
 by integer codes with ``np.bincount`` and ``np.maximum.at``; the second-largest contribution comes from masking
 one occurrence of each cell's largest. Margins (row, column and grand totals) are derived from the cells' own
 statistics, so the whole table costs one pass over the records.
+
+When the rows are not people (several rows per person: visits, episodes, a frame with duplicated rows), the
+rules count people instead: ``person_grid`` pairs each row's cell with its person (one hash pass over
+(cell, person) codes), sums each person's contribution within the cell, and judges the cell on those per-person
+sums; a margin is judged on the distinct persons across its cells, not on the sum of the cells' counts.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ class CellStats:
     total: np.ndarray | None = None
     negatives: np.ndarray | None = None
     top: np.ndarray | None = None
+    rows: np.ndarray | None = None
+    """Rows per cell when ``count`` counts persons (what the table shows adds up in rows, not persons)."""
 
     @property
     def missing(self) -> np.ndarray | None:
@@ -34,6 +41,11 @@ class CellStats:
     @property
     def has_values(self) -> bool:
         return self.n_valid is not None
+
+    @property
+    def row_count(self) -> np.ndarray:
+        """Rows per cell: additive over the table's cells, as the published counts are."""
+        return self.count if self.rows is None else self.rows
 
 
 def _largest(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int) -> np.ndarray:
@@ -142,7 +154,7 @@ def to_grid(stats: CellStats, row: np.ndarray, col: np.ndarray, n_rows: int, n_c
         candidates = stats.top[pick]
         top = _largest(np.repeat(targets, m), candidates.ravel(), size, m).reshape((*shape, m))
     return CellStats(add(stats.count, np.int64), add(stats.n_valid, np.int64), add(stats.total, np.float64),
-                     add(stats.negatives, np.int64), top)
+                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64))
 
 
 def codes(key: object, *, dropna: bool = True) -> tuple[np.ndarray, pd.Index]:
@@ -198,4 +210,178 @@ def combine(keys: list[tuple[np.ndarray, pd.Index]], names: list) -> tuple[np.nd
     return result, pd.MultiIndex.from_arrays(arrays, names=names)
 
 
-__all__ = ["CellStats", "codes", "combine", "group_stats", "numeric_values", "to_grid"]
+# integer person keys below this are used as codes as they are (no hashing); others are factorised
+_DIRECT_KEY_LIMIT = 1 << 40
+
+
+def person_codes(persons: object, n_rows: int) -> tuple[np.ndarray, int]:
+    """A non-negative integer per row standing for its person, and a bound on the codes; refuses missing keys
+    and a length other than the rows'."""
+    if isinstance(persons, str) or not isinstance(
+            persons, pd.Series | pd.Index | np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray
+            | list | tuple):
+        raise InvalidInput(f"persons: give the person key of each row (a column such as df['case_id']), not "
+                           f"{type(persons).__name__}.", field="persons")
+    if len(persons) != n_rows:
+        raise InvalidInput(f"persons: {len(persons):,} keys for {n_rows:,} rows; give one person key per row, from "
+                           "the same frame as the table's columns.", field="persons")
+    if isinstance(persons, list | tuple):
+        persons = pd.Series(persons, dtype=object)
+    array = persons.to_numpy() if isinstance(persons, pd.Series | pd.Index) else persons
+    if (isinstance(array, np.ndarray) and array.dtype.kind in "iu" and len(array)
+            and array.min() >= 0 and array.max() < _DIRECT_KEY_LIMIT):
+        return array.astype(np.int64, copy=False), int(array.max()) + 1
+    try:
+        found, uniques = pd.factorize(persons if not isinstance(persons, np.ndarray) or persons.ndim == 1
+                                      else persons.ravel())
+    except TypeError:
+        raise InvalidInput("persons: the keys cannot be compared (lists, dicts or other objects); give text or "
+                           "whole numbers.", field="persons") from None
+    found = np.asarray(found, dtype=np.int64)
+    missing = int((found < 0).sum())
+    if missing:
+        raise InvalidInput(f"persons: {missing:,} row(s) have no person key, so they cannot be counted as people; "
+                           "drop them (df.dropna(subset=[key])) or keep the key for every row.", field="persons")
+    return found, max(len(uniques), 1)
+
+
+def _largest_sorted(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int) -> np.ndarray:
+    """``_largest`` for targets in ascending order (runs of one target are contiguous): reductions per run."""
+    if m > 2 or len(values) == 0 or m == 0:
+        return _largest(targets, values, n_targets, m)
+    out = np.zeros((n_targets, m))
+    starts = np.flatnonzero(np.concatenate(([True], targets[1:] != targets[:-1])))
+    which = targets[starts]
+    first = np.maximum.reduceat(values, starts)
+    out[which, 0] = first
+    if m == 2:
+        run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+        is_first = values == first[run]
+        ties = np.add.reduceat(is_first.astype(np.int64), starts)
+        second = np.maximum.reduceat(np.where(is_first, -np.inf, values), starts)
+        out[which, 1] = np.where(ties >= 2, first, second)
+    out[~np.isfinite(out)] = 0.0
+    return out
+
+
+@dataclass
+class PersonPairs:
+    """Each person's contribution to each group: the (group, person) pairs in ascending order and their sums."""
+
+    group: np.ndarray
+    person: np.ndarray
+    n_persons: int
+    total: np.ndarray | None
+    has: np.ndarray | None
+
+
+def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: int,
+                 values: np.ndarray | None = None, top: int = 0) -> tuple[CellStats, CellStats, PersonPairs]:
+    """Statistics of each group judged on persons, the same of rows (what the table shows), and the pairs.
+
+    ``gid`` is each row's group (-1: in no group), ``person`` its person code below ``n_persons``. Per group:
+    distinct persons with a row (``count``), persons with a value (``n_valid``), the total, persons whose summed
+    contribution is negative, and the largest per-person sums. One sort of (group, person) codes; every
+    statistic is then a reduction over runs of that order.
+    """
+    keep = gid >= 0
+    if not keep.all():
+        gid, person = gid[keep], person[keep]
+        values = None if values is None else values[keep]
+    if int(max(n_groups, 1)).bit_length() + int(n_persons).bit_length() > 61:  # number the persons densely
+        found, uniques = pd.factorize(person, sort=False)
+        person, n_persons = np.asarray(found, dtype=np.int64), max(len(uniques), 1)
+    n = len(gid)
+    empty = CellStats(np.zeros(n_groups, dtype=np.int64))
+    if n == 0:
+        pairs = PersonPairs(gid, gid, n_persons, None if values is None else np.zeros(0),
+                            None if values is None else np.zeros(0, dtype=bool))
+        if values is None:
+            return empty, empty, pairs
+        zeros = np.zeros(n_groups)
+        blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)))
+        return blank, CellStats(empty.count, empty.count, zeros), pairs
+    # codes as bit fields (group | person | row position): shifts and masks, not divisions
+    person_bits = max(int(n_persons - 1).bit_length(), 1)
+    row_bits = max(int(n - 1).bit_length(), 1)
+    keys = (gid << person_bits) | person
+    if max(int(n_groups - 1).bit_length(), 1) + person_bits + row_bits <= 62:
+        packed = np.sort((keys << row_bits) | np.arange(n, dtype=np.int64))  # an integer sort: faster than argsort
+        order, keys = packed & ((1 << row_bits) - 1), packed >> row_bits
+    else:
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+    pair_starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    pair_keys = keys[pair_starts]
+    pair_group, pair_person = pair_keys >> person_bits, pair_keys & ((1 << person_bits) - 1)
+    group_starts = np.flatnonzero(np.concatenate(([True], pair_group[1:] != pair_group[:-1])))
+    present = pair_group[group_starts]
+    persons_in = np.zeros(n_groups, dtype=np.int64)
+    persons_in[present] = np.diff(np.append(group_starts, len(pair_keys)))
+    rows_in = np.bincount(gid, minlength=n_groups).astype(np.int64)
+    if values is None:
+        return CellStats(persons_in), CellStats(rows_in), PersonPairs(pair_group, pair_person, n_persons, None, None)
+    ordered = values[order]
+    valid = ~np.isnan(ordered)
+    all_valid = bool(valid.all())
+    clean = ordered if all_valid else np.where(valid, ordered, 0.0)
+    pair_total = np.add.reduceat(clean, pair_starts)
+    if all_valid:
+        pair_has = np.ones(len(pair_keys), dtype=bool)
+        rows_valid = rows_in
+    else:
+        pair_has = np.add.reduceat(valid, pair_starts) > 0
+        rows_valid = np.bincount(gid, weights=~np.isnan(values), minlength=n_groups).astype(np.int64)
+
+    def per_group(array: np.ndarray, dtype: type) -> np.ndarray:
+        out = np.zeros(n_groups, dtype=dtype)
+        out[present] = np.add.reduceat(array, group_starts)
+        return out
+
+    total = per_group(pair_total, np.float64)
+    n_valid = persons_in if all_valid else per_group(pair_has.astype(np.int64), np.int64)
+    negatives = per_group(((pair_total < 0) & pair_has).astype(np.int64), np.int64)
+    if all_valid:
+        largest = _largest_sorted(pair_group, pair_total, n_groups, top)
+    else:
+        largest = _largest_sorted(pair_group[pair_has], pair_total[pair_has], n_groups, top)
+    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in),
+            CellStats(rows_in, rows_valid, total),
+            PersonPairs(pair_group, pair_person, n_persons, pair_total, pair_has))
+
+
+def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col: np.ndarray, n_rows: int,
+                   n_cols: int) -> None:
+    """Judge the totals of a grid made by ``to_grid`` from ``person_stats`` on distinct persons across their
+    cells (a person in two cells of a row counts once in the row total), in place."""
+    width = n_cols + 1
+    rows_of, cols_of = g_row[pairs.group], g_col[pairs.group]
+    n_persons = pairs.n_persons
+    top = 0 if grid.top is None else grid.top.shape[-1]
+    flat = {name: getattr(grid, name).reshape((n_rows + 1) * width, *getattr(grid, name).shape[2:])
+            for name in ("count", "n_valid", "total", "negatives", "top") if getattr(grid, name) is not None}
+    for select, target in (((rows_of >= 0), rows_of * width + n_cols), ((cols_of >= 0), n_rows * width + cols_of),
+                           (np.ones(len(rows_of), dtype=bool), np.full(len(rows_of), n_rows * width + n_cols))):
+        keys = target[select] * n_persons + pairs.person[select]
+        weights = [] if pairs.total is None else [pairs.total[select], pairs.has[select].astype(np.float64)]
+        found, uniques = pd.factorize(keys, sort=True)
+        found = np.asarray(found, dtype=np.int64)
+        at = np.asarray(uniques, dtype=np.int64) // n_persons
+        sums = [np.bincount(found, weights=w, minlength=len(at)) for w in weights]
+        margin_cells = np.unique(target[select])
+        for array in flat.values():
+            array[margin_cells] = 0
+        flat["count"] += np.bincount(at, minlength=len(flat["count"]))
+        if not sums:
+            continue
+        contribution, has = sums[0], sums[1] > 0
+        size = len(flat["count"])
+        flat["n_valid"] += np.bincount(at, weights=has, minlength=size).astype(np.int64)
+        flat["total"] += np.bincount(at, weights=contribution, minlength=size)
+        flat["negatives"] += np.bincount(at, weights=(contribution < 0) & has, minlength=size).astype(np.int64)
+        if top:
+            flat["top"][margin_cells] = _largest_sorted(at[has], contribution[has], size, top)[margin_cells]
+
+
+__all__ = ["CellStats", "PersonPairs", "codes", "combine", "group_stats", "numeric_values", "person_codes",
+           "person_margins", "person_stats", "to_grid"]

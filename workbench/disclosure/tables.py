@@ -5,6 +5,9 @@ the table after the workspace's mitigation.
 The common case (one row key, one column key, a frequency or mean table without margins) is tabulated from the
 same grouped pass that feeds the rules, so checking costs about what pandas costs. Every other case lets pandas
 build the table and places the grouped statistics on its rows and columns by label.
+
+``persons=`` (a person key per row) makes the rules count people: the threshold counts distinct persons per cell
+and margin, dominance and p% judge each person's summed contribution. The table itself is what pandas gives.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ from workbench.disclosure import suppression
 from workbench.disclosure.output import Output
 from workbench.disclosure.rules import AGGFUNCS, MAGNITUDE, UNMITIGABLE
 from workbench.disclosure.settings import DisclosureSettings, resolve
-from workbench.disclosure.stats import CellStats, codes, combine, group_stats, numeric_values, to_grid
+from workbench.disclosure.stats import (
+    CellStats,
+    codes,
+    combine,
+    group_stats,
+    numeric_values,
+    person_codes,
+    person_margins,
+    person_stats,
+    to_grid,
+)
 from workbench.errors import InvalidInput
 
 ROUNDABLE = (None, "count", "sum")
@@ -123,6 +136,28 @@ def _values_array(values: Any, aggfunc: str | None, name: str) -> np.ndarray | N
 
 def _top(aggfuncs: Sequence[str | None], settings: DisclosureSettings) -> int:
     return max(settings.dominance_n, 2) if any(a in MAGNITUDE for a in aggfuncs) else 0
+
+
+Persons = tuple[np.ndarray, int] | None  # each row's person code and a bound on the codes; None: rows are people
+
+
+def _persons(persons: Any, n_rows: int, properties: dict[str, Any]) -> Persons:
+    """The person codes of the rows (or None), and the privacy unit recorded in the output's properties."""
+    properties["privacy_unit"] = "row" if persons is None else "person"
+    return None if persons is None else person_codes(persons, n_rows)
+
+
+def _grid(gid: np.ndarray, n_groups: int, g_row: np.ndarray, g_col: np.ndarray, n_rows: int, n_cols: int,
+          values: np.ndarray | None, top: int, persons: Persons, margins: bool) -> CellStats:
+    """The rules' statistics on the grid: of rows, or (with ``persons``) of persons, with the row counts and
+    totals the published table adds up to kept for suppression."""
+    if persons is None:
+        return to_grid(group_stats(gid, n_groups, values, top), g_row, g_col, n_rows, n_cols)
+    by_person, _by_row, pairs = person_stats(gid, n_groups, persons[0], persons[1], values, top)
+    grid = to_grid(by_person, g_row, g_col, n_rows, n_cols)
+    if margins:
+        person_margins(grid, pairs, g_row, g_col, n_rows, n_cols)
+    return grid
 
 
 def _group_ids(row_codes: np.ndarray, n_rows: int, col_codes: np.ndarray, n_cols: int
@@ -270,7 +305,7 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
         if how == "round" and not roundable:
             how, note = "suppress", "rounding applies to frequency and sum tables; suppressed instead"
         to_protect = primary if how == "suppress" else dominated
-        additive = [grids[blocks[0][1]].count.astype(float)]
+        additive = [grids[blocks[0][1]].row_count.astype(float)]
         for key in dict.fromkeys(key for aggfunc, key in blocks if aggfunc in ADDITIVE):
             if grids[key].total is not None:
                 additive.append(grids[key].total)
@@ -311,13 +346,18 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
 # --------------------------------------------------------------------------------------------------------------
 
 def _fast_crosstab(row_key: Any, col_key: Any, values: np.ndarray | None, aggfunc: str | None, names: tuple,
-                   settings: DisclosureSettings, command: str, properties: dict[str, Any]) -> Output:
+                   settings: DisclosureSettings, command: str, properties: dict[str, Any],
+                   persons: Persons = None) -> Output:
     """A frequency or mean table straight from the grouped statistics (pandas' result, pandas' labels)."""
     row_codes, row_labels = codes(row_key)
     col_codes, col_labels = codes(col_key)
     n_rows, n_cols = len(row_labels), len(col_labels)
     gid = np.where((row_codes < 0) | (col_codes < 0), -1, row_codes * n_cols + col_codes)
-    stats = group_stats(gid, n_rows * n_cols, values, _top([aggfunc], settings))
+    if persons is None:
+        stats = group_stats(gid, n_rows * n_cols, values, _top([aggfunc], settings))
+    else:  # the table shows rows (stats); the rules judge persons
+        by_person, stats, _pairs = person_stats(gid, n_rows * n_cols, persons[0], persons[1], values,
+                                                _top([aggfunc], settings))
     if aggfunc is None:
         present = stats.count.reshape(n_rows, n_cols)
         cells = present
@@ -335,7 +375,8 @@ def _fast_crosstab(row_key: Any, col_key: Any, values: np.ndarray | None, aggfun
     col_map = np.full(n_cols, -1, dtype=np.int64)
     col_map[cols] = np.arange(len(cols))
     groups = np.arange(n_rows * n_cols)
-    grid = to_grid(stats, row_map[groups // n_cols], col_map[groups % n_cols], len(rows), len(cols))
+    g_row, g_col = row_map[groups // n_cols], col_map[groups % n_cols]
+    grid = to_grid(stats if persons is None else by_person, g_row, g_col, len(rows), len(cols))
     return assemble(table=table, kind="table", method="crosstab", row_pos=np.arange(len(rows)),
                     col_pos=np.arange(len(cols)), col_block=np.zeros(len(cols), dtype=np.int64),
                     blocks=[(aggfunc, "values")], grids={"values": grid}, row_labels=list(index),
@@ -363,8 +404,10 @@ def _names(keys: list[Any], given: Sequence | None, prefix: str, what: str) -> l
 def crosstab(index: Any, columns: Any, values: Any = None, rownames: Sequence | None = None,
              colnames: Sequence | None = None, aggfunc: str | None = None, margins: bool = False,
              margins_name: Hashable = "All", dropna: bool = True, normalize: bool | str | int = False, *,
-             settings: DisclosureSettings | None = None) -> Output:
-    """``pd.crosstab`` with disclosure control: the same table, each cell checked, and a safe version."""
+             settings: DisclosureSettings | None = None, persons: Any = None) -> Output:
+    """``pd.crosstab`` with disclosure control: the same table, each cell checked, and a safe version.
+
+    ``persons``: the person key of each row (aligned with the keys), when a person may have several rows."""
     settings = resolve(settings)
     row_keys, col_keys = _keys(index), _keys(columns)
     if values is None and aggfunc is not None:
@@ -386,10 +429,11 @@ def crosstab(index: Any, columns: Any, values: Any = None, rownames: Sequence | 
                + (f", values={_describe(values)}, aggfunc={aggfunc!r}" if values is not None else "")
                + (", margins=True" if margins else "") + (f", normalize={normalize!r}" if normalize else "") + ")")
     properties = {"method": "crosstab", "aggfunc": aggfunc, "margins": bool(margins)}
+    person_keys = _persons(persons, len(row_keys[0]), properties)
     if (len(row_keys) == 1 and len(col_keys) == 1 and aggfunc in (None, "mean") and not margins and dropna
             and normalize is False and row_names[0] != col_names[0]):
         return _fast_crosstab(row_keys[0], col_keys[0], value_array, aggfunc, (row_names[0], col_names[0]),
-                              settings, command, properties)
+                              settings, command, properties, person_keys)
     try:
         table = pd.crosstab(index, columns, values=values, rownames=rownames, colnames=colnames,
                             aggfunc=_pandas_aggfunc(aggfunc), margins=margins, margins_name=margins_name,
@@ -403,13 +447,15 @@ def crosstab(index: Any, columns: Any, values: Any = None, rownames: Sequence | 
                         col_codes=col_codes, col_labels=col_labels, values={"values": value_array},
                         blocks_of=lambda label: ((aggfunc, "values"), label), margins=margins,
                         margins_name=margins_name, settings=settings, command=command, properties=properties,
-                        roundable=aggfunc in ROUNDABLE and normalize is False, aggfuncs=[aggfunc])
+                        roundable=aggfunc in ROUNDABLE and normalize is False, aggfuncs=[aggfunc],
+                        persons=person_keys)
 
 
 def _from_pandas(table: pd.DataFrame, *, method: str, row_codes: np.ndarray, row_labels: pd.Index,
                  col_codes: np.ndarray | None, col_labels: pd.Index | None, values: dict[Hashable, Any],
                  blocks_of: Any, margins: bool, margins_name: Hashable, settings: DisclosureSettings,
-                 command: str, properties: dict[str, Any], roundable: bool, aggfuncs: list) -> Output:
+                 command: str, properties: dict[str, Any], roundable: bool, aggfuncs: list,
+                 persons: Persons = None) -> Output:
     """Place the grouped statistics on a table pandas built: by label, totals last.
 
     ``blocks_of(column label)`` gives the column's block ((aggfunc, value key)) and its column key.
@@ -447,7 +493,8 @@ def _from_pandas(table: pd.DataFrame, *, method: str, row_codes: np.ndarray, row
                                                                       len(col_labels))
         g_row, g_col = group_rows[group_row_codes], group_cols[group_col_codes]
     top = _top(aggfuncs, settings)
-    grids = {key: to_grid(group_stats(gid, n_groups, array, top), g_row, g_col, n_rows, n_cols)
+    shows_totals = margin_row or bool((col_pos == n_cols).any())
+    grids = {key: _grid(gid, n_groups, g_row, g_col, n_rows, n_cols, array, top, persons, shows_totals)
              for key, array in values.items()}
     return assemble(table=table, kind="table", method=method, row_pos=row_pos, col_pos=col_pos,
                     col_block=np.array(col_block, dtype=np.int64), blocks=blocks, grids=grids,
@@ -493,8 +540,10 @@ def _check_frame(data: Any) -> None:
 def pivot_table(data: pd.DataFrame, values: Any = None, index: Any = None, columns: Any = None,
                 aggfunc: str | list[str] = "mean", fill_value: Any = None, margins: bool = False,
                 dropna: bool = True, margins_name: Hashable = "All", observed: bool = False, sort: bool = True, *,
-                settings: DisclosureSettings | None = None) -> Output:
-    """``pd.pivot_table`` with disclosure control, for one or several values and aggregations at once."""
+                settings: DisclosureSettings | None = None, persons: Any = None) -> Output:
+    """``pd.pivot_table`` with disclosure control, for one or several values and aggregations at once.
+
+    ``persons``: the person key of each row of ``data``, when a person may have several rows."""
     settings = resolve(settings)
     _check_frame(data)
     index_cols = _columns_of(data, index, "index")
@@ -541,15 +590,19 @@ def pivot_table(data: pd.DataFrame, values: Any = None, index: Any = None, colum
     command = (f"sdc.pivot_table(data, values={values!r}, index={index!r}, columns={columns!r}, "
                f"aggfunc={aggfunc!r}" + (", margins=True" if margins else "") + ")")
     properties = {"method": "pivot_table", "aggfunc": aggfuncs, "values": value_cols, "margins": bool(margins)}
+    person_keys = _persons(persons, len(data), properties)
     return _from_pandas(table, method="pivot_table", row_codes=row_codes, row_labels=row_labels,
                         col_codes=col_codes, col_labels=col_labels, values=arrays, blocks_of=blocks_of,
                         margins=margins, margins_name=margins_name, settings=settings, command=command,
-                        properties=properties, roundable=all(a in ROUNDABLE for a in aggfuncs), aggfuncs=aggfuncs)
+                        properties=properties, roundable=all(a in ROUNDABLE for a in aggfuncs), aggfuncs=aggfuncs,
+                        persons=person_keys)
 
 
 def groupby_agg(data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
-                dropna: bool = True, settings: DisclosureSettings | None = None) -> Output:
-    """``data.groupby(by)[values].agg(aggfunc)`` with disclosure control; columns are (value, aggfunc)."""
+                dropna: bool = True, settings: DisclosureSettings | None = None, persons: Any = None) -> Output:
+    """``data.groupby(by)[values].agg(aggfunc)`` with disclosure control; columns are (value, aggfunc).
+
+    ``persons``: the person key of each row of ``data``, when a person may have several rows."""
     settings = resolve(settings)
     _check_frame(data)
     by_cols = _columns_of(data, by, "by")
@@ -571,10 +624,12 @@ def groupby_agg(data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[st
     row_codes, row_labels = combine([codes(data[c], dropna=dropna) for c in by_cols], by_cols)
     command = f"sdc.groupby_agg(data, by={by!r}, values={values!r}, aggfunc={aggfunc!r})"
     properties = {"method": "groupby_agg", "aggfunc": aggfuncs, "values": value_cols, "by": by_cols}
+    person_keys = _persons(persons, len(data), properties)
     return _from_pandas(table, method="groupby_agg", row_codes=row_codes, row_labels=row_labels, col_codes=None,
                         col_labels=None, values=arrays, blocks_of=lambda label: ((label[1], label[0]), None),
                         margins=False, margins_name="All", settings=settings, command=command,
-                        properties=properties, roundable=all(a in ROUNDABLE for a in aggfuncs), aggfuncs=aggfuncs)
+                        properties=properties, roundable=all(a in ROUNDABLE for a in aggfuncs), aggfuncs=aggfuncs,
+                        persons=person_keys)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -595,9 +650,11 @@ def _check_bins(bins: Any) -> None:
 
 
 def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, float] | None = None, *,
-              settings: DisclosureSettings | None = None) -> Output:
+              settings: DisclosureSettings | None = None, persons: Any = None) -> Output:
     """Counts per bin with disclosure control: empty outer bins are trimmed, and outer bin edges that sit on
-    the smallest or largest value (the default when bins come from the data's range) fail the ``edges`` rule."""
+    the smallest or largest value (the default when bins come from the data's range) fail the ``edges`` rule.
+
+    ``persons``: the person key of each value of ``x``; the threshold then counts distinct persons per bin."""
     settings = resolve(settings)
     if not _is_array(x) or isinstance(x, str):
         raise InvalidInput(f"x: give a column of numbers, not {type(x).__name__}.", field="x")
@@ -605,6 +662,8 @@ def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, floa
         raise InvalidInput("x: there are no values, so there is no histogram to check.", field="x")
     _check_bins(bins)
     array = numeric_values(x, "x")
+    properties: dict[str, Any] = {"method": "histogram"}
+    person_keys = _persons(persons, len(array), properties)
     present = array[~np.isnan(array)]
     try:
         counts, edges = np.histogram(present, bins=bins, range=range)
@@ -622,6 +681,11 @@ def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, floa
     n = len(counts)
     stats = CellStats(count=counts.astype(np.int64))
     grid = to_grid(stats, np.arange(n), np.zeros(n, dtype=np.int64), n, 1)
+    if person_keys is not None:  # each value's bin, as np.histogram placed it (the last bin holds its right edge)
+        in_bin = np.clip(np.searchsorted(edges, present, side="right") - 1, 0, n - 1)
+        in_bin[(present < edges[0]) | (present > edges[-1])] = -1
+        by_person, _by_row, _pairs = person_stats(in_bin, n, person_keys[0][~np.isnan(array)], person_keys[1])
+        grid = to_grid(by_person, np.arange(n), np.zeros(n, dtype=np.int64), n, 1)
     edge_flags = np.zeros((n, 1), dtype=bool)
     edge_measure = np.full((n, 1), np.nan)
     if edges[0] == present.min():
@@ -629,7 +693,7 @@ def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, floa
     if edges[-1] == present.max():
         edge_flags[-1, 0], edge_measure[-1, 0] = True, edges[-1]
     command = f"sdc.histogram({_describe(x)}, bins={bins!r}" + (f", range={range!r}" if range else "") + ")"
-    properties = {"method": "histogram", "bins": int(n), "edges": [float(e) for e in edges]}
+    properties.update({"bins": int(n), "edges": [float(e) for e in edges]})
     return assemble(table=table, kind="histogram", method="histogram", row_pos=np.arange(n),
                     col_pos=np.zeros(1, dtype=np.int64), col_block=np.zeros(1, dtype=np.int64),
                     blocks=[(None, None)], grids={None: grid}, row_labels=list(index), col_labels=["count"],

@@ -1,5 +1,7 @@
-"""The workspace's output-checking settings: how many independent reviews each output needs, and the automatic
-refusals applied before a checker sees anything (table size, file types, file size, identifier-like text).
+"""The workspace's output-checking settings: how many independent reviews each output needs, the automatic
+refusals applied before a checker sees anything (table size, file types, file size, identifier-like text), and
+whether tables and models made from a frame the analyst supplied always go to a checker (``review``, never
+``pass``).
 
 Stored in the ``settings`` table under ``output_checking``; everyone registered reads them, admins change them
 (``ws.review.settings()`` / ``ws.review.update_settings(...)``). Pure Python, so reading them imports nothing heavy.
@@ -30,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
     # free text (titles, names, labels, comments...) holding an unbroken run of more digits than this is refused:
     # it looks like an identifier (a record number, a phone number), not a description
     "max_digits_in_text": 6,
+    # tables and models made from a frame a kernel sent (analyst-supplied, not computed by the workbench from a
+    # source): True → always `review` at least, never `pass`; False → judged by the disclosure rules alone;
+    # None (the default) → True when the workspace is served to remote kernels (`workbench serve`), False
+    # embedded, where the analyst's kernel holds the workspace anyway
+    "analyst_supplied_review": None,
 }
 
 
@@ -54,6 +61,11 @@ def check_settings(changes: dict[str, Any]) -> dict[str, Any]:
         checked["max_digits_in_text"] = _whole(checked["max_digits_in_text"], "max_digits_in_text", 4, 20)
     if "max_file_bytes" in checked:
         checked["max_file_bytes"] = _whole(checked["max_file_bytes"], "max_file_bytes", 1, 1 << 34)
+    if "analyst_supplied_review" in checked and not (checked["analyst_supplied_review"] is None
+                                                     or isinstance(checked["analyst_supplied_review"], bool)):
+        raise InvalidInput(f"analyst_supplied_review: {checked['analyst_supplied_review']!r} is not True, False or "
+                           "None (None: on when the workspace is served by `workbench serve`, off embedded).",
+                           field="analyst_supplied_review")
     if "allowed_file_types" in checked:
         types = checked["allowed_file_types"]
         if isinstance(types, str) or not isinstance(types, list | tuple) or not all(
@@ -71,4 +83,11 @@ def output_checking_settings(conn: Connection) -> dict[str, Any]:
     return {**DEFAULTS, **known}
 
 
-__all__ = ["DEFAULTS", "SETTING_KEY", "check_settings", "output_checking_settings"]
+def reviews_analyst_supplied(settings: dict[str, Any], service: bool) -> bool:
+    """Whether analyst-supplied tables and models are at least ``review``: the setting, or when it is None (the
+    default) whether the workspace is served to remote kernels (``service``)."""
+    value = settings.get("analyst_supplied_review")
+    return service if value is None else bool(value)
+
+
+__all__ = ["DEFAULTS", "SETTING_KEY", "check_settings", "output_checking_settings", "reviews_analyst_supplied"]

@@ -8,6 +8,14 @@ returned by ``project.load`` and ``project.read`` carry the datasets they came f
 input (a bad column, a formula outside the grammar...) touched the project's data, so it is audited as
 ``refused``.
 
+A frame the analyst hands over is judged as such (its provenance is ``analyst-supplied``): its rows may not be
+people (a row copied ten times is ten rows, one person). The catalogue datasets of its lineage say which column
+names a person (their ``personKey``, else a direct identifier, pseudonymised); when the frame keeps that column,
+the disclosure rules count distinct persons; when it does not, the table goes to a checker (``review`` at
+least, never ``pass``) saying so. Grouping by an identifier of a lineage dataset is refused. With the
+output-checking setting ``analyst_supplied_review`` (on by default under ``workbench serve``) every
+analyst-supplied table and model is ``review`` at least.
+
 Given a source named by text instead of a frame (``p.tables.crosstab("ons.lfs", index="region", ...,
 where={...})``), the workbench computes the table itself from the source (``outputs.computed``) and records it as
 ``computed``.
@@ -16,22 +24,100 @@ where={...})``), the workbench computes the table itself from the source (``outp
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from workbench import disclosure as sdc
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
-from workbench.governance.project_data import SOURCES_ATTR
+from workbench.governance.conditions import dataset_row
+from workbench.governance.lineage import taint
+from workbench.governance.project_data import SOURCES_ATTR, lineage
+from workbench.governance.pseudonyms import project_key, read_governed
 from workbench.outputs.computed import ComputedTables
+from workbench.outputs.settings import output_checking_settings, reviews_analyst_supplied
 from workbench.outputs.store import ProjectOutputs
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
     from workbench.context import Context
     from workbench.disclosure.output import Output
+
+ANALYST_SUPPLIED = ("made from a frame the analyst supplied, not computed by the workbench from its source: the "
+                    "workspace sends every such output to a checker (make it by spec from the source, e.g. "
+                    "p.tables.crosstab('dataset.id', ...), for an automatic check)")
+
+
+def no_person_key(sources: list[str], candidates: list[str]) -> str:
+    """The review reason of a table whose frame does not keep the person key of its lineage."""
+    named = f" ({', '.join(map(repr, candidates))})" if candidates else ""
+    return (f"the frame carries no person key{named} of {', '.join(sources)}, so its rows may not be people (one "
+            "person's rows copied many times pass the threshold); keep the key column in the frame, or make the "
+            "table by spec from the source (p.tables.crosstab('dataset.id', ...))")
+
+
+@dataclass
+class FrameRoles:
+    """What the lineage's catalogue records say about a frame's columns."""
+
+    sources: list[str]
+    person_key: str | None = None
+    key_dataset: str | None = None  # the lineage dataset whose person key the frame keeps
+    key_pseudonymised: bool = True  # whether that key leaves the vault as the project's pseudonyms
+    # the person key each lineage dataset declares (or its first direct identifier), present in the frame or not
+    key_candidates: list[str] = field(default_factory=list)
+    # column → (dataset, role) for the frame's columns that are identifiers of a lineage dataset
+    identifiers: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _fallback_key(schema: list[dict[str, Any]]) -> str | None:
+    """The person key of a dataset that declares none, so one row per person: its record identifier (one value
+    per row, so per person), else its first direct identifier."""
+    for role in ("record_identifier", "direct_identifier"):
+        found = next((c["name"] for c in schema if c.get("role") == role), None)
+        if found is not None:
+            return found
+    return None
+
+
+def frame_roles(conn: Connection, project_id: str, derived_from: list[str], columns: list[Any],
+                username: str) -> FrameRoles:
+    """The catalogue datasets of a frame's lineage — the ones named (refusing names the project never held) first,
+    then everything the member loaded or read in the project (their kernel may hold any of it) — the column
+    naming the person (a dataset's ``personKey``; without one its rows are people, named by its record identifier,
+    else its first direct identifier) and the identifier columns."""
+    sources = list(dict.fromkeys([*lineage(conn, project_id, derived_from), *taint(conn, project_id, username)]))
+    roles = FrameRoles(sources)
+    present = {c for c in columns if isinstance(c, str)}
+    for dataset_id in sources:
+        record = dataset_row(conn, dataset_id)["record"]
+        schema = record.get("columns", [])
+        key = record.get("personKey") or _fallback_key(schema)
+        if key is not None and key not in roles.key_candidates:
+            roles.key_candidates.append(key)
+        if roles.person_key is None and key in present:
+            roles.person_key, roles.key_dataset = key, dataset_id
+            roles.key_pseudonymised = next((c.get("role") for c in schema if c["name"] == key),
+                                           None) in PSEUDONYMISED_ROLES
+        for column in schema:
+            if column.get("role") in PSEUDONYMISED_ROLES and column["name"] in present:
+                roles.identifiers.setdefault(column["name"], (dataset_id, column["role"]))
+    return roles
+
+
+def _names(*groups: Any) -> list[Any]:
+    """The column names a table groups by (one name or a list of them each)."""
+    names: list[Any] = []
+    for group in groups:
+        if group is None:
+            continue
+        names.extend(group if isinstance(group, list | tuple) else [group])
+    return names
 
 
 def _columns(data: pd.DataFrame, names: Any, field: str, required: bool = True) -> Any:
@@ -92,12 +178,13 @@ class ProjectTables:
             return self._computed.crosstab(data, index, columns, values, aggfunc, where=where, name=name,
                                            derived_from=derived_from, **options)
 
-        def run(settings: Any) -> Output:
+        def run(settings: Any, persons: Any) -> Output:
             return sdc.crosstab(_columns(data, index, "index"), _columns(data, columns, "columns"),
                                 _columns(data, values, "values", required=False), aggfunc=aggfunc,
-                                settings=settings, **options)
+                                settings=settings, persons=persons, **options)
         return self._record("crosstab", data, run,
-                            _given(name) or self._name("crosstab", index, columns, values, aggfunc), derived_from)
+                            _given(name) or self._name("crosstab", index, columns, values, aggfunc), derived_from,
+                            groups=_names(index, columns))
 
     def pivot_table(self, data: pd.DataFrame | str, values: Any = None, index: Any = None, columns: Any = None,
                     aggfunc: str | list[str] = "mean", *, where: dict[str, Any] | None = None,
@@ -108,11 +195,12 @@ class ProjectTables:
             return self._computed.pivot_table(data, values, index, columns, aggfunc, where=where, name=name,
                                               derived_from=derived_from, **options)
 
-        def run(settings: Any) -> Output:
+        def run(settings: Any, persons: Any) -> Output:
             return sdc.pivot_table(data, values=values, index=index, columns=columns, aggfunc=aggfunc,
-                                   settings=settings, **options)
+                                   settings=settings, persons=persons, **options)
         return self._record("pivot_table", data, run,
-                            _given(name) or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
+                            _given(name) or self._name("pivot_table", index, columns, values, aggfunc), derived_from,
+                            groups=_names(index, columns))
 
     def groupby_agg(self, data: pd.DataFrame | str, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
                     where: dict[str, Any] | None = None, name: str | None = None,
@@ -123,10 +211,11 @@ class ProjectTables:
             return self._computed.groupby_agg(data, by, values, aggfunc, where=where, name=name,
                                               derived_from=derived_from, **options)
 
-        def run(settings: Any) -> Output:
-            return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, **options)
+        def run(settings: Any, persons: Any) -> Output:
+            return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, persons=persons, **options)
         return self._record("groupby_agg", data, run,
-                            _given(name) or self._name("groupby", by, None, values, aggfunc), derived_from)
+                            _given(name) or self._name("groupby", by, None, values, aggfunc), derived_from,
+                            groups=_names(by))
 
     def histogram(self, data: pd.DataFrame | str, column: str, bins: Any = 10,
                   range: tuple[float, float] | None = None, *, where: dict[str, Any] | None = None,
@@ -135,9 +224,11 @@ class ProjectTables:
         if isinstance(data, str) or where is not None:
             return self._computed.histogram(data, column, bins, range, where=where, name=name,
                                             derived_from=derived_from)
-        def run(settings: Any) -> Output:
-            return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings)
-        return self._record("histogram", data, run, _given(name) or f"histogram of {column}", derived_from)
+
+        def run(settings: Any, persons: Any) -> Output:
+            return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings, persons=persons)
+        return self._record("histogram", data, run, _given(name) or f"histogram of {column}", derived_from,
+                            groups=_names(column))
 
     def ols(self, data: pd.DataFrame | str, formula: str, *, where: dict[str, Any] | None = None,
             name: str | None = None, derived_from: list[str] | None = None) -> Output:
@@ -161,7 +252,7 @@ class ProjectTables:
     # -- internals -------------------------------------------------------------------------------------------
     def _model(self, method: str, data: pd.DataFrame, formula: str, name: str | None,
                derived_from: list[str] | None) -> Output:
-        def run(settings: Any) -> Output:
+        def run(settings: Any, persons: Any) -> Output:  # a model's rule (residual dof) has no person form
             return getattr(sdc, method)(formula=formula, data=data, settings=settings)
 
         def default_name(output: Output) -> str:  # the formula as parsed, never the text as typed
@@ -169,7 +260,9 @@ class ProjectTables:
         return self._record(method, data, run, _given(name) or default_name, derived_from)
 
     def _record(self, method: str, data: Any, run: Any, name: str | Callable[[Output], str],
-                derived_from: list[str] | None) -> Output:
+                derived_from: list[str] | None, groups: list[Any] | None = None) -> Output:
+        """Check and record a table or model made from ``data`` (a frame the analyst supplied): ``groups`` are
+        the columns it groups by (a table; None for a model)."""
         resource = f"a {method} output in project {self.project_id}"
         self._outputs.check_can_record(resource)
         try:
@@ -187,8 +280,19 @@ class ProjectTables:
                 raise InvalidInput("derived_from: this frame does not say where it came from (frames from "
                                    "project.load and project.read do); name its sources, e.g. "
                                    "derived_from=['ons.lfs'].", field="derived_from")
+            with self._ctx.db.read() as conn:
+                roles = frame_roles(conn, self.project_id, derived_from, list(data.columns),
+                                    self._ctx.actor.username)
+                review_all = reviews_analyst_supplied(output_checking_settings(conn), self._ctx.service)
+            self._refuse_identifier_groups(groups or [], roles)
+            persons, key_problem = None, None
+            if groups is not None and roles.person_key is not None:
+                persons = data[roles.person_key]
+                key_problem = self._key_problem(persons, roles)
+                if key_problem:  # keys that do not say who is who: judged as rows, and looked at
+                    persons = None
             try:
-                output = run(self._settings())
+                output = run(self._settings(), persons)
             except WorkbenchError:
                 raise
             except (NotImplementedError, TypeError, ValueError, OverflowError, ZeroDivisionError) as error:
@@ -202,7 +306,48 @@ class ProjectTables:
         except WorkbenchError as error:
             self._ctx.audit_refused("outputs.create", resource, error)
             raise
+        if groups is not None and key_problem:
+            output.require_review(key_problem)
+        elif groups is not None and persons is None:
+            output.require_review(no_person_key(roles.sources, roles.key_candidates))
+        if review_all:
+            output.require_review(ANALYST_SUPPLIED)
         return self._outputs.record(output, name=name(output) if callable(name) else name, derived_from=derived_from)
+
+    def _key_problem(self, persons: pd.Series, roles: FrameRoles) -> str | None:
+        """Why the frame's person key cannot count people, or None: a key missing in some rows, or values that
+        are not this project's pseudonyms of the dataset (keys the analyst wrote say nothing about who is who)."""
+        key, dataset_id = roles.person_key, roles.key_dataset
+        missing = int(persons.isna().sum())
+        if missing:
+            return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
+                    "people; drop those rows or make the table by spec from the source")
+        try:
+            genuine = read_governed(self._ctx.vault.dataset_path(dataset_id), [key],
+                                    [key] if roles.key_pseudonymised else [], self._project_key(),
+                                    cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
+        except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
+            genuine = pd.Series([], dtype=object)
+        unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())
+        if unknown:
+            what = "this project's pseudonyms" if roles.key_pseudonymised else "keys"
+            return (f"{unknown:,} value(s) of the person key {key!r} are not {what} of {dataset_id}, so they "
+                    "cannot say which rows are one person; keep the key as project.load "
+                    "gives it, or make the table by spec from the source (p.tables.crosstab('dataset.id', ...))")
+        return None
+
+    def _project_key(self) -> bytes:
+        return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+
+    @staticmethod
+    def _refuse_identifier_groups(groups: list[Any], roles: FrameRoles) -> None:
+        """A table grouped by an identifier (a pseudonymised direct or record identifier) is a list of people."""
+        found = [g for g in groups if isinstance(g, str) and g in roles.identifiers]
+        if found:
+            dataset_id, role = roles.identifiers[found[0]]
+            raise InvalidInput(f"{found[0]!r} is a {role.replace('_', ' ')} of {dataset_id}: a table grouped by it "
+                               "has a row or column per person, so it is never released; group by other columns "
+                               "(a person key is for counting people, not for grouping).", field="index")
 
     def _settings(self) -> Any:
         return Disclosure(self._ctx).settings()

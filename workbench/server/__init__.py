@@ -40,7 +40,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         serverapp.log.info("Workbench REST API at %s forwards to the workbench service at %s",
                            url_path_join(base_url, API_PREFIX), target[0])
         return
-    holder = WorkspaceHolder(log=serverapp.log)
+    from workbench.server.service import WorkbenchServiceApp
+
+    holder = WorkspaceHolder(log=serverapp.log, service=isinstance(serverapp, WorkbenchServiceApp))
     web_app.settings["workbench"] = holder
     limit = getattr(serverapp, "kernel_body_limit", None)  # `workbench serve`'s setting (WorkbenchServiceApp)
     if isinstance(limit, int) and limit > 0:

@@ -26,8 +26,9 @@ class WorkspaceUnavailable(WorkbenchError):
 class WorkspaceHolder:
     """The server's workspace, opened once; ``session(username)`` gives it acting as that person."""
 
-    def __init__(self, home: Any = None, *, log: Any = None, workers: int = 4) -> None:
+    def __init__(self, home: Any = None, *, log: Any = None, workers: int = 4, service: bool = False) -> None:
         self._home = home
+        self._service = service  # `workbench serve`: kernels are remote, so the frames they send are the analyst's
         self._log = log
         self._lock = threading.Lock()
         self._workspace: Workspace | None = None
@@ -44,6 +45,7 @@ class WorkspaceHolder:
                     raise WorkspaceUnavailable(
                         f"The workbench server has no workspace to serve: {error} Set WORKBENCH_HOME before "
                         "starting JupyterLab (`workbench lab` does this).") from None
+                self._workspace._ctx.service = self._service
                 if self._log is not None:
                     self._log.info("Workbench workspace %s opened", self._workspace.home)
             return self._workspace
