@@ -159,7 +159,8 @@ class ProjectData:
                 raise InvalidInput(f"frame: give a pandas DataFrame, not {type(frame).__name__}.", field="frame")
             if frame.columns.empty:
                 raise InvalidInput("frame: the DataFrame has no columns.", field="frame")
-            return self._store(conn, frame, name, derived_from=list(derived_from), sources=sources(conn),
+            lineage_of = sources(conn)  # checks derived_from first
+            return self._store(conn, frame, name, derived_from=list(derived_from), sources=lineage_of,
                                made_by=made_by, person_key=person_key, spec=spec, action="data.save", field="frame")
 
     def save_derived(self, conn: Connection, frame: pd.DataFrame, name: str, *, sources: list[str],
