@@ -313,6 +313,8 @@ SERVICE_EXPECTED = {
     "name delegate": {"admin", "data_owner"},
     "name oneself a delegate": set(),
     "load granted data": {"analyst"},
+    "derive a frame": {"analyst"},
+    "table by spec": {"analyst"},
     "save to project": {"analyst"},
     "list saved data": {"analyst"},
     "read saved data": {"analyst"},

@@ -37,8 +37,10 @@ ALLOWED = {
     "data.save": set(ROLES),
     "data.read_saved": set(ROLES),
     "data.link": set(ROLES),
+    "data.derive": set(ROLES),
     "owner.usage": {"admin"},
     "outputs.create": set(ROLES),
+    "outputs.compute": set(ROLES),
     "outputs.update": set(ROLES),
     "outputs.read": set(ROLES),
     "requests.create": set(ROLES),
@@ -78,6 +80,8 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
                for a in ("read", "decide", "conclude", "release")},
             "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
             "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
+            **{a: {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}
+               for a in ("data.derive", "outputs.compute")},
             **{f"tokens.{a}": {"username": "someone.else"} for a in ("create", "read", "revoke")}}
 
 

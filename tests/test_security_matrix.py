@@ -78,6 +78,8 @@ def operations(ws, user: str, state: dict) -> dict:
         "name delegate": lambda: ws.owner.delegate(DATASET, TRAINER if user != TRAINER else CHECKER),
         "name oneself a delegate": lambda: ws.owner.delegate(DATASET, user),
         "load granted data": lambda: ws.project(PROJECT).load(DATASET),
+        "derive a frame": lambda: ws.project(PROJECT).derive(DATASET, columns=["age_band"], new_name=f"d-{tag}"),
+        "table by spec": lambda: ws.project(PROJECT).tables.groupby_agg(DATASET, by="age_band", values="cost"),
         "save to project": lambda: ws.project(PROJECT).save(pd.DataFrame({"n": [1]}), "counts",
                                                             derived_from=[DATASET]),
         "list saved data": lambda: ws.project(PROJECT).datasets(),

@@ -131,10 +131,11 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
       for method in ("update", "add_member", "remove_member")],
     *_view_operations("project", {
         "request_access": ("access.request",), "requests": ("projects.read",), "grants": ("projects.read",),
-        "load": ("data.load",), "save": ("data.save",), "datasets": ("data.read_saved",),
+        "load": ("data.load",), "save": ("data.save",), "derive": ("data.derive",), "datasets": ("data.read_saved",),
         "read": ("data.read_saved",), "linkage_runs": ("data.read_saved",), "linkage_run": ("data.read_saved",)}),
     Operation("project.link", "project", "link", ("data.link",), answer="linked"),
-    Operation("tables.make", "project.tables", "", ("outputs.create",), family=TABLE_METHODS, answer="output"),
+    Operation("tables.make", "project.tables", "", ("outputs.create", "outputs.compute"), family=TABLE_METHODS,
+              answer="output"),
     Operation("outputs.list", "project.outputs", "list", ("outputs.read",)),
     Operation("outputs.get", "project.outputs", "get", ("outputs.read",), answer="output"),
     Operation("outputs.change", "project.outputs", "", ("outputs.update",), client=True, route=_output_change),

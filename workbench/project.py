@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.demo.material import DemoMaterial
 from workbench.errors import WorkbenchError
 from workbench.governance.access import Access
+from workbench.governance.derive import Derivations
 from workbench.governance.project_data import ProjectData
 from workbench.governance.projects import Projects
 from workbench.linkage.service import GovernedLinkage
@@ -145,6 +146,13 @@ class Project(ProjectCard):
     def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Keep a derived frame in the project (only members can read it), with its lineage."""
         return ProjectData(self._ctx, self.id).save(frame, name, derived_from=derived_from)
+
+    def derive(self, source: str, *, columns: list[str] | None = None, where: dict[str, Any] | None = None,
+               new_name: str) -> records.SavedData:
+        """Have the workbench make a frame from ``source`` (a granted dataset or a saved frame): ``columns`` of
+        the rows ``where`` keeps, identifiers pseudonymised, saved as ``new_name`` with its exact lineage and
+        person key, so ``project.dp`` may query it. The rows stay in the workbench; audited."""
+        return Derivations(self._ctx, self.id).derive(source, columns=columns, where=where, new_name=new_name)
 
     def datasets(self) -> pd.DataFrame:
         """Frames saved in the project with their lineage."""

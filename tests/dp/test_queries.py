@@ -11,7 +11,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import ADMIN, ANALYST, DATASET, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, grant, snapshot
+from helpers import (
+    ADMIN,
+    ANALYST,
+    DATASET,
+    OTHER_OWNER,
+    OTHER_PROJECT,
+    OWNER,
+    PROJECT,
+    SECOND_ANALYST,
+    grant,
+    snapshot,
+)
 from sqlalchemy import func, select, update
 
 from workbench.db.schema import audit_events, dp_spends, grants
@@ -162,24 +173,76 @@ def test_dataset_wide_budget_caps_every_project_together(dp) -> None:
     assert "Privacy budget spent" in dp(OWNER).owner.usage(DATASET)._repr_html_()
 
 
-def test_dp_on_a_saved_frame_is_charged_to_its_sources_and_needs_the_person_key(dp) -> None:
-    """Under a gateway that permits identifiers the frame keeps the (pseudonymised) NHS number as person key."""
+def test_dp_on_a_derived_frame_is_charged_to_its_sources_and_needs_the_person_key(dp) -> None:
+    """A frame the workbench derived keeps the (pseudonymised) NHS number as its person key; DP on it clips by
+    that key and is charged to the dataset it came from."""
     grant(dp, OTHER_PROJECT, ["nhs_number", "age_band", "cost"], identifiers=["nhs_number"])
     dp(OWNER).dp.set_budget(DATASET, 1.0, project=OTHER_PROJECT)
     analyst = dp(ANALYST)
     project = analyst.project(OTHER_PROJECT)
-    frame = project.load(DATASET, ["nhs_number", "age_band", "cost"])
-    project.save(frame, "costs", derived_from=[DATASET])
+    saved = project.derive(DATASET, columns=["nhs_number", "age_band", "cost"], new_name="costs")
+    assert saved["sources"] == [DATASET] and saved["rows"] == 100
     out = project.dp.crosstab("costs", "age_band", epsilon=0.5)
     assert out.properties["dp"]["datasets"] == [DATASET] and "nhs_number" in out.properties["dp"]["privacy_unit"]
     assert 0 <= out.table["count"].sum() <= 70  # 50 patients at most once each, give or take the noise
     budget = project.dp.budget().set_index("scope")
     assert budget.loc[OTHER_PROJECT, "spent"] == 0.5 and budget.loc["all projects", "spent"] == 0.5
-    project.save(frame.drop(columns=["nhs_number"]), "anonymous", derived_from=[DATASET])
+    row = project.outputs.list().iloc[-1]
+    assert row["provenance"] == "computed"
+    project.derive(DATASET, columns=["age_band", "cost"], new_name="anonymous")
     state = snapshot(analyst)
     with pytest.raises(InvalidInput, match="no column identifying the person"):
         project.dp.count("anonymous", epsilon=0.1)
     assert snapshot(analyst) == state
+
+
+def test_dp_on_a_frame_saved_from_a_kernel_is_refused_saying_what_to_do(dp) -> None:
+    """The fake-key attack: one patient's values copied under 2,000 made-up keys, saved from the kernel; DP on
+    it would reveal that patient's values, so it is refused, audited, nothing spent."""
+    grant(dp, OTHER_PROJECT, ["nhs_number", "age_band", "cost"], identifiers=["nhs_number"])
+    dp(OWNER).dp.set_budget(DATASET, 1.0, project=OTHER_PROJECT)
+    analyst = dp(ANALYST)
+    project = analyst.project(OTHER_PROJECT)
+    one = project.load(DATASET, ["nhs_number", "age_band", "cost"]).iloc[[0]]
+    forged = one.loc[one.index.repeat(2000)].reset_index(drop=True)
+    forged["nhs_number"] = [f"fake{i}" for i in range(len(forged))]
+    project.save(forged, "forged", derived_from=[DATASET])
+    state, audited = snapshot(analyst), refusals(analyst)
+    with pytest.raises(InvalidInput, match=r"saved from a kernel.*project\.derive") as refused:
+        project.dp.mean("forged", "cost", bounds=(0, 10_000), epsilon=0.5)
+    assert "where=" in str(refused.value)
+    assert snapshot(analyst) == state and refusals(analyst) == audited + 1 and spent(analyst) == 0
+
+
+def test_laundering_a_budget_through_a_saved_frame_is_refused(governed, connect_as) -> None:
+    """Rows of one dataset saved declaring another as their source: DP on the saved frame is refused, so neither
+    dataset's budget is spent behind its owner's back."""
+    from factories import admissions, record
+
+    grant(governed, columns=["admission_id", "age_band", "cost"])
+    governed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"), admissions())
+    other = governed(ANALYST).project(PROJECT).request_access("dhsc.admissions", justification="Compare")
+    governed(OTHER_OWNER).owner.decide(other["id"], "approve")
+    governed(OWNER).dp.set_budget(DATASET, 3.0)
+    governed(OTHER_OWNER).dp.set_budget("dhsc.admissions", 3.0)
+    analyst = governed(ANALYST)
+    project = analyst.project(PROJECT)
+    rows = project.load(DATASET, ["age_band", "cost"])
+    project.save(rows, "laundered", derived_from=["dhsc.admissions"])
+    state = snapshot(analyst)
+    with pytest.raises(InvalidInput, match="saved from a kernel"):
+        project.dp.crosstab("laundered", "age_band", epsilon=1.0)
+    assert snapshot(analyst) == state and spent(analyst) == 0
+
+
+def test_where_takes_lists_and_ranges_pushed_into_the_read(dp) -> None:
+    project = dp(ANALYST).project(PROJECT)
+    out = project.dp.count(DATASET, epsilon=1, where={"age_band": ["18-64", "65+"], "cost": {">=": 0, "<": 1e9}})
+    assert out.properties["dp"]["query"]["where"] == {"age_band": ["18-64", "65+"], "cost": {">=": 0, "<": 1e9}}
+    with pytest.raises(InvalidInput, match="a range takes only"):
+        project.dp.count(DATASET, epsilon=0.1, where={"cost": {"!=": 3}})
+    with pytest.raises(InvalidInput, match="direct identifier"):
+        project.dp.count(DATASET, epsilon=0.1, where={"surname": "Surname1"})
 
 
 BAD = [

@@ -80,6 +80,7 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "project.grants": ALL,
     "project.load": {"analyst"},
     "project.save": {"analyst"},
+    "project.derive": {"analyst"},
     "project.datasets": {"analyst"},
     "project.read": {"analyst"},
     "project.link": {"analyst"},
@@ -147,6 +148,7 @@ SERVICE_NAME = {
     "project.add_member": "add project member", "project.remove_member": "remove project member",
     "project.request_access": "request access", "project.requests": "list project requests",
     "project.grants": "list project grants", "project.load": "load granted data", "project.save": "save to project",
+    "project.derive": "derive a frame",
     "project.datasets": "list saved data", "project.read": "read saved data", "project.link": "link datasets",
     "project.linkage_runs": "list linkage runs", "tables.make": "record output", "outputs.list": "list outputs",
     "requests.create": "create output request", "requests.list": "list output requests",
@@ -393,6 +395,10 @@ CASES: dict[str, Case] = {
                           "derived_from": [DATASET]}, arrange=granted, writes=True,
                          check=lambda s, u, a, st: list(s(ANALYST).project(PROJECT).read("counts")["n"]) == [1, 2]
                          or pytest.fail(a)),
+    "project.derive": Case({"project": PROJECT, "source": DATASET, "columns": ["age_band", "cost"],
+                            "where": {"age_band": "65+"}, "new_name": "older"}, arrange=granted, writes=True,
+                           check=lambda s, u, a, st: set(s(ANALYST).project(PROJECT).read("older")["age_band"])
+                           == {"65+"} or pytest.fail(a)),
     "project.datasets": Case({"project": PROJECT}, arrange=saved, check=lambda s, u, a, st: has_rows(a)),
     "project.read": Case({"project": PROJECT, "name": "kept"}, arrange=saved,
                          check=lambda s, u, a, st: list(a["n"]) == [1, 2] or pytest.fail(a)),
@@ -585,6 +591,12 @@ MORE_CASES: dict[str, tuple[str, set[str], Case]] = {
              arrange=lambda s: {**granted(s), "frame": s(ANALYST).project(PROJECT).load(DATASET)}, writes=True,
              check=lambda s, u, a, st: list(s(ANALYST).project(PROJECT).outputs.list()["method"]) == ["ols"]
              or pytest.fail(a))),
+    "tables.make by spec from a named source": (
+        "tables.make", {"analyst"},
+        Case({"project": PROJECT, "method": "groupby_agg", "data": DATASET, "by": "age_band", "values": "cost",
+              "where": {"cost": {">=": 0}}}, arrange=granted, writes=True,
+             check=lambda s, u, a, st: list(s(ANALYST).project(PROJECT).outputs.list()["provenance"])
+             == ["computed"] or pytest.fail(a))),
     "outputs.change asks for an exception": (
         "outputs.change", {"analyst"},
         Case({"project": PROJECT, "output_id": 1, "what": "exception", "text": "Published counts"},

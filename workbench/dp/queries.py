@@ -12,27 +12,22 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.db.schema import grants
-from workbench.db.schema import project_datasets as pd_t
 from workbench.disclosure.output import Output
 from workbench.disclosure.service import Disclosure
 from workbench.dp import ledger, mechanisms
 from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
-from workbench.governance.conditions import dataset_row, project_facts, project_row, require_in_project
-from workbench.governance.project_data import _grants_for
-from workbench.ids import check_dataset_id
+from workbench.governance import sources
+from workbench.governance.conditions import project_facts, project_row, require_in_project
+from workbench.governance.sources import PERSON, Source
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -46,20 +41,6 @@ MAX_BINS = 10_000
 MAX_BOUND = 1e15  # the size of a bound: past it widths overflow and the quantile mechanism has no candidate
 NUMERIC = ("integer", "float")
 AGGFUNCS = ("count", "sum", "mean")
-PERSON = "\0person"  # the column of person-key codes used for clipping (no catalogue column can be named so)
-
-
-@dataclass
-class Source:
-    """What a query reads: a catalogue dataset or a saved frame, with the public metadata that governs it."""
-
-    name: str
-    path: Path
-    datasets: list[str]  # the catalogue datasets whose budgets are charged
-    schema: dict[str, dict[str, Any]]  # column -> catalogue definition (type, role, categories)
-    person_key: str | None
-    public_rows: int | None
-    checks: list[dict[str, Any]] = field(default_factory=list)  # policy facts per charged dataset
 
 
 @dataclass(frozen=True)
@@ -127,15 +108,6 @@ def _names(value: Any, field_name: str) -> list[str]:
     if not isinstance(names, list | tuple) or not names or not all(isinstance(n, str) and n for n in names):
         raise InvalidInput(f"{field_name}: name a column or a list of columns, not {value!r}.", field=field_name)
     return list(names)
-
-
-def _where(value: Any) -> dict[str, list[Any]]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not value or not all(isinstance(k, str) for k in value):
-        raise InvalidInput("where: give a dict of column → value (or list of values) to keep, e.g. "
-                           "where={'sex': 'F'}.", field="where")
-    return {k: list(v) if isinstance(v, list | tuple | set) else [v] for k, v in value.items()}
 
 
 def _categories(definition: dict[str, Any]) -> list[Any]:
@@ -227,10 +199,9 @@ class ProjectDP:
             cells = self._cells(method, spec, source)
         except (InvalidInput, NotFound, DisclosureRisk) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
-        for check in source.checks:
-            wanted = [c for c in used if c in check["columns"]] if check["columns"] is not None else []
+        for check in source.checks:  # every catalogue dataset in the lineage: its grant, and its budget below
             self._ctx.require("dp.query", resource, **facts, dataset=check["dataset"], owner=check["owner"],
-                              granted=check["granted"], wanted=wanted, lapsed_grant=check["lapsed"])
+                              granted=check["granted"], wanted=source.wanted(check, used), lapsed_grant=check["lapsed"])
         if preview:
             return self._accuracy(method, spec, source, cells)
         try:  # an early answer when the budget cannot pay: nothing is read (the reservation below still decides)
@@ -241,20 +212,19 @@ class ProjectDP:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
         frame = self._read(source, used, spec, resource)
         truth = self._aggregate(method, spec, source, cells, frame)
-        query = {"method": method, "source": source.name, **spec,
-                 "where": {k: [str(x) for x in v] for k, v in spec["where"].items()}}
+        query = {"method": method, "source": source.name, **spec, "where": sources.where_json(spec["where"])}
         with self._ctx.write(audit_refusals_as=("dp.query", resource)) as conn:
             _, entries, remaining = ledger.reserve(
                 conn, username=self._ctx.actor.username, project_id=self.project_id, datasets=source.datasets,
                 method=method, query=query, epsilon=spec["epsilon"])
         output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
         return self._outputs.record(output, name=name or self._default_name(method, spec, source),
-                                    derived_from=[source.name])
+                                    derived_from=[source.name], origin=source.origin(query))
 
     def _check_params(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         spec: dict[str, Any] = {"epsilon": ledger.check_epsilon(params["epsilon"]),
                                 "contributions": _contributions(params["contributions"]),
-                                "where": _where(params.get("where"))}
+                                "where": sources.check_where(params.get("where"))}
         if method in ("sum", "mean", "histogram", "quantile"):
             if not isinstance(params["column"], str) or not params["column"]:
                 raise InvalidInput("column: name the numeric column.", field="column")
@@ -309,61 +279,30 @@ class ProjectDP:
         return edges
 
     def _source(self, conn: Connection, name: Any) -> tuple[Source, dict[str, Any]]:
-        """The dataset or saved frame ``name``, its public schema and the policy facts of each charged dataset."""
-        check_dataset_id(name, "dataset")
+        """The dataset or saved frame ``name`` (``sources.resolve``) and the policy facts of the person; a frame
+        saved from a kernel is refused: its rows and person key are whatever the analyst wrote."""
+        source = sources.resolve(conn, self._ctx.vault, self.project_id, name, "dataset")
         facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
-        latest = conn.execute(select(func.max(pd_t.c.version)).where(
-            (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar()
-        if latest is None:  # a catalogue dataset
-            row = dataset_row(conn, name)
-            record = row["record"]
-            granted, lapsed = _grants_for(conn, self.project_id, name)
-            schema = {c["name"]: c for c in record.get("columns", [])}
-            check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
-                     "columns": list(schema)}
-            return Source(name, self._ctx.vault.dataset_path(name), [name], schema, record.get("personKey"),
-                          record.get("rowCount"), [check]), facts
-        saved = conn.execute(select(pd_t).where((pd_t.c.project_id == self.project_id) & (pd_t.c.name == name)
-                                                & (pd_t.c.version == latest))).mappings().one()
-        frame_columns = list(saved["columns"])
-        schema = {}
-        checks, person_key = [], None
-        for dataset_id in saved["sources"]:
-            row = dataset_row(conn, dataset_id)
-            granted, lapsed = _grants_for(conn, self.project_id, dataset_id)
-            checks.append({"dataset": dataset_id, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
-                           "columns": None})
-            columns = row["record"].get("columns", [])
-            for column in columns:
-                if column["name"] in frame_columns:
-                    schema.setdefault(column["name"], column)
-            key = row["record"].get("personKey") or next(
-                (c["name"] for c in columns if c["role"] == "direct_identifier" and c["name"] in frame_columns), None)
-            if person_key is None and key in frame_columns:
-                person_key = key
-        if person_key is None:
-            raise InvalidInput(f"dataset: saved frame {name!r} has no column identifying the person, so one person's "
-                               "contribution cannot be bounded; save it with its person key (the dataset's "
-                               "personKey or its pseudonymised identifier, e.g. 'nhs_number').", field="dataset")
-        for column in frame_columns:
-            schema.setdefault(column, {"name": column, "type": "unknown", "role": "other"})
-        return Source(name, self._ctx.vault.project_path(self.project_id, name, latest), list(saved["sources"]),
-                      schema, person_key, saved["row_count"], checks), facts
+        if source.kind == "saved" and source.made_by != "workbench":
+            raise InvalidInput(
+                f"dataset: {name!r} is a frame saved from a kernel, so its rows and any person key in it are "
+                "whatever was saved, and noise calibrated to one person's rows would protect nobody. Query its "
+                "source instead, narrowing it with where= (e.g. project.dp.count('<dataset>', where={'sex': 'F'}, "
+                "epsilon=...)), or have the workbench make the frame with project.derive(source, columns=..., "
+                "where=..., new_name=...) and query that.", field="dataset")
+        if source.kind == "saved" and source.person_key is None:
+            raise InvalidInput(f"dataset: saved frame {name!r} has no column identifying the person, so one "
+                               "person's contribution cannot be bounded; derive it again keeping the person key "
+                               "(the dataset's personKey), e.g. project.derive(source, columns=[..., key], ...).",
+                               field="dataset")
+        return source, facts
 
     def _check_columns(self, method: str, spec: dict[str, Any], source: Source) -> list[str]:
         """Every column the query uses: known, not a direct or record identifier, categories declared for groups."""
         groups = spec.get("index", []) + spec.get("columns", [])
         value = [spec["column"]] if "column" in spec else []
         used = list(dict.fromkeys(groups + value + list(spec["where"])))
-        for column in used:
-            if column not in source.schema:
-                raise InvalidInput(f"{column!r} is not a column of {source.name} (its columns: "
-                                   f"{', '.join(source.schema)}).", field="columns")
-            role = source.schema[column].get("role")
-            if role in PSEUDONYMISED_ROLES:
-                raise InvalidInput(f"{column!r} is a {role.replace('_', ' ')} of {source.name}; differentially "
-                                   "private queries never group, filter or aggregate identifiers, so use other "
-                                   "columns.", field="columns")
+        sources.check_columns(source, used, what="differentially private queries")
         for column in groups:
             if not _categories(source.schema[column]):
                 raise InvalidInput(f"{column!r} has no categories declared in the catalogue, so its cells cannot be "
@@ -432,22 +371,14 @@ class ProjectDP:
 
     # -- reading and aggregating ------------------------------------------------------------------------------
     def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pd.DataFrame:
-        if not source.path.exists():
-            raise self._ctx.audit_refused("dp.query", resource, NotFound(
-                f"The vault holds no data for {source.name}; its owner must register it."))
-        key = source.person_key
-        columns = list(dict.fromkeys(used + ([key] if key else [])))
-        categorical = [c for c in used if source.schema[c].get("type") in ("category", "string")]
-        table = pq.read_table(source.path, columns=columns, read_dictionary=categorical)
-        frame = table.select(used).to_pandas()
-        if key:  # integer codes of the person key: fast to group, and the key itself never reaches pandas
-            codes = pc.dictionary_encode(table[key]).combine_chunks().indices.fill_null(-1)
-            frame[PERSON] = codes.to_numpy(zero_copy_only=False)
-        for column, allowed in spec["where"].items():
-            frame = frame[frame[column].isin(allowed)]
+        try:
+            table = sources.read(source, used, spec["where"], person=source.person_key is not None)
+        except (NotFound, InvalidInput) as error:
+            raise self._ctx.audit_refused("dp.query", resource, error) from None
+        frame = table.to_pandas(strings_to_categorical=True, self_destruct=True)  # labels as codes: fast cells
         if "column" in spec:
             frame = frame[frame[spec["column"]].notna()]
-        return mechanisms.clip_contributions(frame, PERSON if key else None, spec["contributions"])
+        return mechanisms.clip_contributions(frame, PERSON if source.person_key else None, spec["contributions"])
 
     def _aggregate(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
                    frame: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -352,8 +352,10 @@ ACTIONS = {
     "data.save": _work_in_project,
     "data.read_saved": _read_project_data,
     "data.link": _link,
+    "data.derive": _load,  # the workbench reads granted data and saves the rows in the project: as for a load
     "owner.usage": _owner_or_delegate("see how it is used", admins=True),
     "outputs.create": _work_in_project,
+    "outputs.compute": _load,  # the workbench reads granted data to compute a table by spec: as for a load
     "outputs.update": _work_in_project,
     "outputs.read": _read_project_data,
     "requests.create": _work_in_project,
@@ -410,8 +412,10 @@ FACTS: dict[str, frozenset[str]] = {
     "data.save": _PROJECT_FACTS,
     "data.read_saved": _PROJECT_FACTS,
     "data.link": _PROJECT_FACTS | {"datasets"},  # each: dataset, owner, granted, lapsed_grant, linkage
+    "data.derive": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
     "owner.usage": _DATASET_OWNER,
     "outputs.create": _PROJECT_FACTS,
+    "outputs.compute": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
     "outputs.update": _PROJECT_FACTS,
     "outputs.read": _PROJECT_FACTS,
     "requests.create": _PROJECT_FACTS,
@@ -456,7 +460,7 @@ VERBS = {
     "access.list_mine": "list", "access.list_to_decide": "list", "access.decide": "decide",
     "access.grant_identifiers": "grant direct identifiers of", "access.revoke": "revoke",
     "access.delegate": "name delegates for", "data.load": "load", "data.save": "save", "data.read_saved": "read",
-    "data.link": "link",
+    "data.link": "link", "data.derive": "derive a frame from", "outputs.compute": "compute",
     "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
     "outputs.read": "read", "requests.create": "create", "requests.update": "change", "requests.read": "read",
     "review.queue": "list", "review.read": "review", "review.decide": "review", "review.conclude": "conclude",

@@ -155,6 +155,30 @@ class ProjectData:
                              detail={"rows": len(frame), "derived_from": list(derived_from), "sources": sources})
         return {"name": name, "version": version, "rows": len(frame), "sources": sources}
 
+    def save_made(self, conn: Connection, frame: pd.DataFrame, name: str, *, sources: list[str],
+                  person_key: str | None, spec: dict[str, Any], made_by: str, action: str) -> records.SavedData:
+        """Keep rows a service made itself (``project.derive``) as the next version of ``name``, in the caller's
+        write transaction, after the caller asked the policy: exact lineage ``sources``, who made the rows, the
+        person key the workbench tracked and the spec it followed; audited as ``action``."""
+        check_dataset_id(name, "new_name")
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise InvalidInput(f"new_name: the rows of {name} cannot be stored ({exc}).", field="new_name") from None
+        me = self._ctx.actor.username
+        version = (conn.execute(select(func.max(pd_t.c.version)).where(
+            (pd_t.c.project_id == self.project_id) & (pd_t.c.name == name))).scalar() or 0) + 1
+        path = self._ctx.vault.project_path(self.project_id, name, version)
+        with self._ctx.vault.staged(path, table):
+            conn.execute(insert(pd_t).values(
+                project_id=self.project_id, name=name, version=version, columns=list(map(str, frame.columns)),
+                row_count=len(frame), derived_from=[spec["source"]], sources=sources, created_by=me,
+                created_at=datetime.now(UTC), made_by=made_by, person_key=person_key, spec=spec))
+            audit.append(conn, me, action, f"{name} v{version} in project {self.project_id}",
+                         detail={"rows": len(frame), "spec": spec, "sources": sources, "made_by": made_by,
+                                 "person_key": person_key})
+        return {"name": name, "version": version, "rows": len(frame), "sources": sources}
+
     def datasets(self) -> pd.DataFrame:
         """Frames saved in the project, every version, with lineage (members only)."""
         rows = self._members_only(f"saved data of project {self.project_id}", lambda conn: conn.execute(

@@ -7,6 +7,10 @@ before any work is done. Provenance comes from ``derived_from`` or, when absent,
 returned by ``project.load`` and ``project.read`` carry the datasets they came from. A call refused for its
 input (a bad column, a formula outside the grammar...) touched the project's data, so it is audited as
 ``refused``.
+
+Given a source named by text instead of a frame (``p.tables.crosstab("ons.lfs", index="region", ...,
+where={...})``), the workbench computes the table itself from the source (``outputs.computed``) and records it as
+``computed``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from workbench import disclosure as sdc
 from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.project_data import SOURCES_ATTR
+from workbench.outputs.computed import ComputedTables
 from workbench.outputs.store import ProjectOutputs
 from workbench.validation import check_optional_text
 
@@ -75,12 +80,17 @@ class ProjectTables:
         self._ctx = ctx
         self.project_id = project_id
         self._outputs = ProjectOutputs(ctx, project_id)
+        self._computed = ComputedTables(ctx, project_id, self._outputs)  # a source named by text: by spec
 
-    def crosstab(self, data: pd.DataFrame, index: Any, columns: Any, values: str | None = None,
-                 aggfunc: str | None = None, *, name: str | None = None, derived_from: list[str] | None = None,
-                 **options: Any) -> Output:
-        """``sdc.crosstab`` over columns of ``data``; ``options`` as ``pd.crosstab`` (margins, dropna...)."""
+    def crosstab(self, data: pd.DataFrame | str, index: Any, columns: Any, values: str | None = None,
+                 aggfunc: str | None = None, *, where: dict[str, Any] | None = None, name: str | None = None,
+                 derived_from: list[str] | None = None, **options: Any) -> Output:
+        """``sdc.crosstab`` over columns of ``data`` (a frame, or a source named by text: computed by the
+        workbench, rows kept by ``where``); ``options`` as ``pd.crosstab`` (margins, dropna...)."""
         _check_options("crosstab", options)
+        if isinstance(data, str) or where is not None:
+            return self._computed.crosstab(data, index, columns, values, aggfunc, where=where, name=name,
+                                           derived_from=derived_from, **options)
 
         def run(settings: Any) -> Output:
             return sdc.crosstab(_columns(data, index, "index"), _columns(data, columns, "columns"),
@@ -89,11 +99,14 @@ class ProjectTables:
         return self._record("crosstab", data, run,
                             _given(name) or self._name("crosstab", index, columns, values, aggfunc), derived_from)
 
-    def pivot_table(self, data: pd.DataFrame, values: Any = None, index: Any = None, columns: Any = None,
-                    aggfunc: str | list[str] = "mean", *, name: str | None = None,
-                    derived_from: list[str] | None = None, **options: Any) -> Output:
+    def pivot_table(self, data: pd.DataFrame | str, values: Any = None, index: Any = None, columns: Any = None,
+                    aggfunc: str | list[str] = "mean", *, where: dict[str, Any] | None = None,
+                    name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.pivot_table``: several values columns and several aggregations at once."""
         _check_options("pivot_table", options)
+        if isinstance(data, str) or where is not None:
+            return self._computed.pivot_table(data, values, index, columns, aggfunc, where=where, name=name,
+                                              derived_from=derived_from, **options)
 
         def run(settings: Any) -> Output:
             return sdc.pivot_table(data, values=values, index=index, columns=columns, aggfunc=aggfunc,
@@ -101,34 +114,48 @@ class ProjectTables:
         return self._record("pivot_table", data, run,
                             _given(name) or self._name("pivot_table", index, columns, values, aggfunc), derived_from)
 
-    def groupby_agg(self, data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
-                    name: str | None = None, derived_from: list[str] | None = None, **options: Any) -> Output:
+    def groupby_agg(self, data: pd.DataFrame | str, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
+                    where: dict[str, Any] | None = None, name: str | None = None,
+                    derived_from: list[str] | None = None, **options: Any) -> Output:
         """``sdc.groupby_agg``: ``data.groupby(by)[values].agg(aggfunc)`` checked."""
         _check_options("groupby_agg", options)
+        if isinstance(data, str) or where is not None:
+            return self._computed.groupby_agg(data, by, values, aggfunc, where=where, name=name,
+                                              derived_from=derived_from, **options)
 
         def run(settings: Any) -> Output:
             return sdc.groupby_agg(data, by, values, aggfunc, settings=settings, **options)
         return self._record("groupby_agg", data, run,
                             _given(name) or self._name("groupby", by, None, values, aggfunc), derived_from)
 
-    def histogram(self, data: pd.DataFrame, column: str, bins: Any = 10, range: tuple[float, float] | None = None,
-                  *, name: str | None = None, derived_from: list[str] | None = None) -> Output:
+    def histogram(self, data: pd.DataFrame | str, column: str, bins: Any = 10,
+                  range: tuple[float, float] | None = None, *, where: dict[str, Any] | None = None,
+                  name: str | None = None, derived_from: list[str] | None = None) -> Output:
         """``sdc.histogram`` of one column of ``data``."""
+        if isinstance(data, str) or where is not None:
+            return self._computed.histogram(data, column, bins, range, where=where, name=name,
+                                            derived_from=derived_from)
         def run(settings: Any) -> Output:
             return sdc.histogram(_columns(data, column, "column"), bins, range, settings=settings)
         return self._record("histogram", data, run, _given(name) or f"histogram of {column}", derived_from)
 
-    def ols(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
-            derived_from: list[str] | None = None) -> Output:
+    def ols(self, data: pd.DataFrame | str, formula: str, *, where: dict[str, Any] | None = None,
+            name: str | None = None, derived_from: list[str] | None = None) -> Output:
         """``sdc.ols`` with a formula over ``data`` (residual degrees of freedom checked)."""
+        if isinstance(data, str) or where is not None:
+            return self._computed.model("ols", data, formula, where=where, name=name, derived_from=derived_from)
         return self._model("ols", data, formula, name, derived_from)
 
-    def logit(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
-              derived_from: list[str] | None = None) -> Output:
+    def logit(self, data: pd.DataFrame | str, formula: str, *, where: dict[str, Any] | None = None,
+              name: str | None = None, derived_from: list[str] | None = None) -> Output:
+        if isinstance(data, str) or where is not None:
+            return self._computed.model("logit", data, formula, where=where, name=name, derived_from=derived_from)
         return self._model("logit", data, formula, name, derived_from)
 
-    def probit(self, data: pd.DataFrame, formula: str, *, name: str | None = None,
-               derived_from: list[str] | None = None) -> Output:
+    def probit(self, data: pd.DataFrame | str, formula: str, *, where: dict[str, Any] | None = None,
+               name: str | None = None, derived_from: list[str] | None = None) -> Output:
+        if isinstance(data, str) or where is not None:
+            return self._computed.model("probit", data, formula, where=where, name=name, derived_from=derived_from)
         return self._model("probit", data, formula, name, derived_from)
 
     # -- internals -------------------------------------------------------------------------------------------

@@ -1,0 +1,272 @@
+"""What the workbench reads itself: a source named by the analyst, resolved and read inside the service.
+
+A source is a catalogue dataset granted to the project or a frame saved in it. ``resolve`` gives its public
+schema (the catalogue's column definitions), the catalogue datasets in its lineage (whose grants govern it and
+whose budgets a DP query is charged to), its person key (the dataset's ``personKey``, or the key of a frame the
+workbench made), its file, version and the facts the policy judges for each lineage dataset. ``read`` reads only
+the columns asked for, with the ``where`` filters pushed down into the Parquet scan, so memory is bounded by the
+rows kept, never by the file. Outputs by spec (``outputs.computed``), ``project.dp`` and ``project.derive`` all
+take this one path, so what they read is what the grant and the spec say, never what a kernel sent.
+
+``where`` is a dict of column → a scalar (equality), a list/tuple/set (membership) or a dict of range bounds
+among ``>``, ``>=``, ``<``, ``<=``; nothing else (no expressions). Identifier columns (direct and record
+identifiers) are never filtered, grouped or aggregated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import func, select
+
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
+from workbench.db.schema import project_datasets as pd_t
+from workbench.errors import InvalidInput, NotFound
+from workbench.governance.conditions import dataset_row
+from workbench.governance.project_data import _grants_for
+from workbench.ids import check_dataset_id
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from workbench.vault import Vault
+
+RANGE_OPERATORS = (">", ">=", "<", "<=")
+MAX_WHERE_VALUES = 10_000  # values in one membership list
+_HASH_CHUNK = 1 << 20
+_SHA256: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) → digest: a file is hashed once per change
+
+
+@dataclass
+class Source:
+    """A dataset or saved frame as the workbench reads it, with the public metadata that governs it."""
+
+    name: str
+    kind: str  # "dataset" (a catalogue dataset) or "saved" (a frame saved in the project)
+    path: Path
+    datasets: list[str]  # the catalogue datasets in its lineage
+    schema: dict[str, dict[str, Any]]  # column → catalogue definition (type, role, categories)
+    person_key: str | None  # the column naming the person, when the workbench can trust it
+    public_rows: int | None
+    version: Any  # a saved frame's version; a dataset's ``modified`` date (or None)
+    made_by: str  # "catalogue", "workbench" or "analyst": who made the rows
+    checks: list[dict[str, Any]] = field(default_factory=list)  # per lineage dataset: owner, granted, lapsed...
+    spec: dict[str, Any] | None = None  # how the workbench made a saved frame
+
+    def identifiers(self) -> list[str]:
+        """Columns that are direct or record identifiers: never filtered, grouped or aggregated."""
+        return [c for c, d in self.schema.items() if d.get("role") in PSEUDONYMISED_ROLES]
+
+    def sha256(self) -> str:
+        """The SHA-256 of the file read (hashed once per change of the file)."""
+        return file_sha256(self.path)
+
+    def origin(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """An output's origin when the workbench computed it from this source by ``spec``."""
+        return {"source": self.name, "kind": self.kind, "version": plain_value(self.version), "sha256": self.sha256(),
+                "datasets": list(self.datasets), "made_by": self.made_by, "spec": spec}
+
+    def wanted(self, check: dict[str, Any], used: list[str]) -> list[str]:
+        """The columns of ``used`` the policy judges against ``check``'s grant: all of them for a catalogue
+        dataset; none for a saved frame (its columns were granted when its rows were made; the grant must still
+        be current)."""
+        return [c for c in used if c in check["columns"]] if check["columns"] is not None else []
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, remembered while its modification time and size are unchanged."""
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _SHA256:
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            while chunk := handle.read(_HASH_CHUNK):
+                digest.update(chunk)
+        _SHA256[key] = digest.hexdigest()
+    return _SHA256[key]
+
+
+def plain_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_name: str = "source") -> Source:
+    """The dataset or saved frame ``name`` of the project: NotFound if it is neither; a saved frame wins over a
+    dataset of the same name (project names are the project's)."""
+    check_dataset_id(name, field_name)
+    latest = conn.execute(select(func.max(pd_t.c.version)).where(
+        (pd_t.c.project_id == project_id) & (pd_t.c.name == name))).scalar()
+    if latest is None:
+        row = dataset_row(conn, name)
+        record = row["record"]
+        granted, lapsed = _grants_for(conn, project_id, name)
+        declared = {c["name"]: c for c in record.get("columns", [])}
+        check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
+                 "columns": list(declared)}
+        return Source(name, "dataset", vault.dataset_path(name), [name], declared, record.get("personKey"),
+                      record.get("rowCount"), record.get("modified"), "catalogue", [check])
+    saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
+                                            & (pd_t.c.version == latest))).mappings().one()
+    frame_columns = list(saved["columns"])
+    schema: dict[str, dict[str, Any]] = {}
+    checks = []
+    for dataset_id in saved["sources"]:
+        row = dataset_row(conn, dataset_id)
+        granted, lapsed = _grants_for(conn, project_id, dataset_id)
+        checks.append({"dataset": dataset_id, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
+                       "columns": None})
+        for column in row["record"].get("columns", []):
+            if column["name"] in frame_columns:
+                schema.setdefault(column["name"], column)
+    for column in frame_columns:
+        schema.setdefault(column, {"name": column, "type": "unknown", "role": "other"})
+    made_by = saved["made_by"] or "analyst"
+    person_key = saved["person_key"] if made_by == "workbench" and saved["person_key"] in frame_columns else None
+    return Source(name, "saved", vault.project_path(project_id, name, latest), list(saved["sources"]),
+                  {c: schema[c] for c in frame_columns}, person_key, saved["row_count"], latest, made_by, checks,
+                  saved["spec"])
+
+
+# -- where ---------------------------------------------------------------------------------------------------------
+_EXAMPLE = "e.g. where={'sex': 'F', 'region': ['North', 'South'], 'age': {'>=': 16, '<': 65}}"
+
+
+def _scalar(value: Any, column: str) -> Any:
+    if isinstance(value, bool | str | int | dt.date):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, np.bool_ | np.integer | np.floating):
+        return _scalar(value.item(), column)
+    raise InvalidInput(f"where: {column!r} compared with {value!r} ({type(value).__name__}); give text, a number, "
+                       f"True/False or a date, {_EXAMPLE}.", field="where")
+
+
+def check_where(value: Any) -> dict[str, Any]:
+    """``where`` checked and in its canonical form: column → scalar, list of scalars, or {operator: scalar}."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
+        raise InvalidInput(f"where: give a dict of column → value, list of values or range, {_EXAMPLE}.",
+                           field="where")
+    out: dict[str, Any] = {}
+    for column, condition in value.items():
+        if isinstance(condition, dict):
+            unknown = [op for op in condition if op not in RANGE_OPERATORS]
+            if unknown or not condition:
+                raise InvalidInput(f"where: {column!r} uses {', '.join(map(repr, unknown)) or 'no operator'}; a "
+                                   f"range takes only {', '.join(RANGE_OPERATORS)}, {_EXAMPLE}.", field="where")
+            bounds = {op: _scalar(v, column) for op, v in condition.items()}
+            if any(isinstance(v, bool) for v in bounds.values()):
+                raise InvalidInput(f"where: a range on {column!r} needs numbers or dates, not {condition!r}; "
+                                   "give True or False as the value to keep.", field="where")
+            out[column] = bounds
+        elif isinstance(condition, list | tuple | set | frozenset):
+            values = [_scalar(v, column) for v in condition]
+            if not values or len(values) > MAX_WHERE_VALUES:
+                raise InvalidInput(f"where: the values to keep for {column!r} must be 1 to {MAX_WHERE_VALUES:,}; "
+                                   f"got {len(values):,}.", field="where")
+            if isinstance(condition, set | frozenset):
+                values = sorted(values, key=repr)
+            out[column] = list(dict.fromkeys(values))
+        else:
+            out[column] = _scalar(condition, column)
+    return out
+
+
+def where_json(where: dict[str, Any]) -> dict[str, Any]:
+    """``where`` (canonical) as JSON-safe values, for a spec that is recorded."""
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [plain(x) for x in v]
+        return plain_value(v)
+    return {k: plain(v) for k, v in where.items()}
+
+
+def check_columns(source: Source, used: list[str], *, what: str) -> None:
+    """Every column ``used`` is one of the source's and none is an identifier; ``what`` names the use in the
+    refusal (e.g. "tables by spec")."""
+    for column in used:
+        if column not in source.schema:
+            raise InvalidInput(f"{column!r} is not a column of {source.name} (its columns: "
+                               f"{', '.join(source.schema)}).", field="columns")
+        role = source.schema[column].get("role")
+        if role in PSEUDONYMISED_ROLES:
+            raise InvalidInput(f"{column!r} is a {role.replace('_', ' ')} of {source.name}; {what} never group, "
+                               "filter or aggregate identifiers, so use other columns.", field="columns")
+
+
+def filter_expression(schema: pa.Schema, where: dict[str, Any], name: str) -> pc.Expression | None:
+    """``where`` as a pyarrow filter, each value cast to its column's type (or refused saying the type)."""
+    expression = None
+    for column, condition in where.items():
+        kind = schema.field(column).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+
+        def cast(value: Any, column: str = column, kind: pa.DataType = kind) -> pa.Scalar:
+            try:
+                if isinstance(value, str) and not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                                                   or pa.types.is_temporal(kind)):
+                    raise pa.ArrowInvalid("text for a non-text column")
+                return pa.scalar(value).cast(kind)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError):
+                raise InvalidInput(f"where: {column!r} of {name} holds {kind}; {value!r} is not such a value.",
+                                   field="where") from None
+
+        target = pc.field(column)
+        if isinstance(condition, dict):
+            if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_temporal(kind)
+                    or pa.types.is_decimal(kind)):
+                raise InvalidInput(f"where: {column!r} of {name} holds {kind}; a range needs a numeric or date "
+                                   "column, so list the values to keep instead.", field="where")
+            ops = {">": pc.greater, ">=": pc.greater_equal, "<": pc.less, "<=": pc.less_equal}
+            parts = [ops[op](target, cast(v)) for op, v in condition.items()]
+        elif isinstance(condition, list):
+            parts = [target.isin(pa.array([cast(v).as_py() for v in condition], type=kind))]
+        else:
+            parts = [target == cast(condition)]
+        for part in parts:
+            expression = part if expression is None else expression & part
+    return expression
+
+
+def read(source: Source, columns: list[str], where: dict[str, Any], *, person: bool = False) -> pa.Table:
+    """``columns`` of the source's rows that ``where`` keeps, read with pyarrow: the columns pruned and the filter
+    pushed into the scan. With ``person``, a column ``PERSON`` holds integer codes of the person key (the key itself
+    never leaves this function)."""
+    if not source.path.exists():
+        raise NotFound(f"The vault holds no data for {source.name}; its owner must register it.")
+    schema = pq.read_schema(source.path)
+    missing = [c for c in list(columns) + list(where) if c not in schema.names]
+    if missing:
+        raise NotFound(f"The file of {source.name} has no column {', '.join(map(repr, missing))}; its owner must "
+                       "register its data again.")
+    key = source.person_key if person else None
+    if person and key is None:
+        raise InvalidInput(f"{source.name} has no person key, so its rows cannot be counted as people.",
+                           field="source")
+    wanted = list(dict.fromkeys(columns + ([key] if key else [])))
+    table = pq.read_table(source.path, columns=wanted, filters=filter_expression(schema, where, source.name))
+    if key:
+        codes = pc.dictionary_encode(table[key]).combine_chunks().indices.fill_null(-1)
+        table = table.select(columns).append_column(PERSON, codes.cast(pa.int64()))
+    return table
+
+
+PERSON = "\0person"  # the column of person-key codes (no catalogue column can be named so)
+
+
+__all__ = ["PERSON", "RANGE_OPERATORS", "Source", "check_columns", "check_where", "file_sha256", "filter_expression",
+           "plain_value", "read", "resolve", "where_json"]

@@ -1,0 +1,213 @@
+"""Tables and models by spec: ``p.tables.crosstab("ons.lfs", index="region", ...)`` computed by the workbench.
+
+The analyst names a source (a dataset granted to the project, or a frame saved in it), the columns and ``where``
+filters; the workbench resolves the source (``governance.sources``), asks the policy for each catalogue dataset in
+its lineage (``outputs.compute``: a current grant of the columns used, as for a load), reads only those columns of
+the rows kept (pyarrow: columns pruned, filters pushed into the scan, labels as categorical codes), computes the
+table with the workspace's disclosure settings and, when the source has a person key (the dataset's
+``personKey``, or the key of a frame the workbench made), the rules count distinct persons and each person's
+contribution (``persons=``). The output is recorded as ``computed``: its origin names the source, its version,
+the file's SHA-256, the datasets in its lineage and the spec. Identifiers are never grouped, filtered or
+aggregated; lineage is computed, so ``derived_from`` is refused. A refusal records nothing and is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from workbench import disclosure as sdc
+from workbench.disclosure.formula import parse
+from workbench.disclosure.service import Disclosure
+from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
+from workbench.governance import sources
+from workbench.governance.conditions import project_facts, project_row
+from workbench.governance.sources import PERSON, Source
+from workbench.validation import check_optional_text
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from workbench.context import Context
+    from workbench.disclosure.output import Output
+    from workbench.outputs.store import ProjectOutputs
+
+WHAT = "tables by spec"
+
+
+def _names(value: Any, field: str, *, required: bool = True) -> list[str]:
+    """Column name(s) as a list; refuse anything but a name or a list of names."""
+    if value is None and not required:
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list | tuple) or not names or not all(isinstance(n, str) and n for n in names):
+        raise InvalidInput(f"{field}: name a column of the source or a list of them, not {value!r}.", field=field)
+    return list(names)
+
+
+def _one(names: list[str]) -> Any:
+    return names[0] if len(names) == 1 else names
+
+
+class ComputedTables:
+    """Disclosure-checked tables and models the workbench computes from a named source, in one project."""
+
+    def __init__(self, ctx: Context, project_id: str, outputs: ProjectOutputs) -> None:
+        self._ctx = ctx
+        self.project_id = project_id
+        self._outputs = outputs
+
+    # -- the methods -------------------------------------------------------------------------------------------
+    def crosstab(self, source: Any, index: Any, columns: Any, values: Any = None, aggfunc: str | None = None, *,
+                 where: dict[str, Any] | None = None, name: str | None = None, derived_from: Any = None,
+                 **options: Any) -> Output:
+        """``sdc.crosstab`` of columns of ``source``; ``options`` as ``pd.crosstab`` (margins, dropna...)."""
+        def plan() -> tuple[dict[str, Any], list[str]]:
+            rows, cols = _names(index, "index"), _names(columns, "columns")
+            value = _names(values, "values", required=False)
+            spec = {"index": rows, "columns": cols, "values": _one(value) if value else None, "aggfunc": aggfunc}
+            return spec, rows + cols + value
+
+        def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
+            def pick(names: list[str]) -> Any:
+                series = [frame[n] for n in names]
+                return series[0] if len(series) == 1 else series
+            return sdc.crosstab(pick(spec["index"]), pick(spec["columns"]),
+                                frame[spec["values"]] if spec["values"] else None, aggfunc=aggfunc,
+                                **options, **extra)
+        return self._make("crosstab", source, plan, run, where, name, derived_from, options)
+
+    def pivot_table(self, source: Any, values: Any = None, index: Any = None, columns: Any = None,
+                    aggfunc: str | list[str] = "mean", *, where: dict[str, Any] | None = None,
+                    name: str | None = None, derived_from: Any = None, **options: Any) -> Output:
+        """``sdc.pivot_table`` of columns of ``source``: several values and aggregations at once."""
+        def plan() -> tuple[dict[str, Any], list[str]]:
+            rows = _names(index, "index")
+            cols, value = _names(columns, "columns", required=False), _names(values, "values", required=False)
+            return ({"index": _one(rows), "columns": _one(cols) if cols else None,
+                     "values": _one(value) if value else None, "aggfunc": aggfunc}, rows + cols + value)
+
+        def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
+            return sdc.pivot_table(frame, values=spec["values"], index=spec["index"], columns=spec["columns"],
+                                   aggfunc=aggfunc, **options, **extra)
+        return self._make("pivot_table", source, plan, run, where, name, derived_from, options)
+
+    def groupby_agg(self, source: Any, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
+                    where: dict[str, Any] | None = None, name: str | None = None, derived_from: Any = None,
+                    **options: Any) -> Output:
+        """``sdc.groupby_agg`` of columns of ``source``."""
+        def plan() -> tuple[dict[str, Any], list[str]]:
+            groups, value = _names(by, "by"), _names(values, "values")
+            return {"by": _one(groups), "values": _one(value), "aggfunc": aggfunc}, groups + value
+
+        def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
+            return sdc.groupby_agg(frame, spec["by"], spec["values"], aggfunc, **options, **extra)
+        return self._make("groupby_agg", source, plan, run, where, name, derived_from, options)
+
+    def histogram(self, source: Any, column: Any, bins: Any = 10, range: tuple[float, float] | None = None, *,
+                  where: dict[str, Any] | None = None, name: str | None = None, derived_from: Any = None) -> Output:
+        """``sdc.histogram`` of one column of ``source``."""
+        def plan() -> tuple[dict[str, Any], list[str]]:
+            names = _names(column, "column")
+            if len(names) != 1:
+                raise InvalidInput("column: name one numeric column.", field="column")
+            bounds = list(range) if isinstance(range, list | tuple) else range
+            return {"column": names[0], "bins": bins if isinstance(bins, int) else list(bins),
+                    "range": bounds}, names
+
+        def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
+            return sdc.histogram(frame[spec["column"]], bins, range, **extra)
+        return self._make("histogram", source, plan, run, where, name, derived_from, {})
+
+    def model(self, method: str, source: Any, formula: Any, *, where: dict[str, Any] | None = None,
+              name: str | None = None, derived_from: Any = None) -> Output:
+        """``sdc.ols`` / ``logit`` / ``probit`` with a formula over columns of ``source``."""
+        def plan() -> tuple[dict[str, Any], list[str]]:
+            parsed = parse(formula)
+            return {"formula": parsed.text}, list(parsed.columns)
+
+        def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
+            extra.pop("persons", None)  # a model's rule is its residual degrees of freedom, not cell counts
+            return getattr(sdc, method)(formula=formula, data=frame, **extra)
+        return self._make(method, source, plan, run, where, name, derived_from, {})
+
+    # -- the one path ----------------------------------------------------------------------------------------
+    def _make(self, method: str, source_name: Any, plan: Callable[[], tuple[dict[str, Any], list[str]]],
+              run: Callable[[pd.DataFrame, dict[str, Any], dict[str, Any]], Output], where: Any, name: Any,
+              derived_from: Any, options: dict[str, Any]) -> Output:
+        resource = f"a {method} output from {str(source_name)[:64]} in project {self.project_id}"
+        self._outputs.check_can_record(resource)
+        try:
+            if not isinstance(source_name, str):
+                raise InvalidInput(f"where: filters apply to a source named by text (a granted dataset or a saved "
+                                   f"frame); filter a {type(source_name).__name__} yourself before tabulating it.",
+                                   field="where")
+            if derived_from is not None:
+                raise InvalidInput(f"derived_from: a table made from {source_name!r} by name descends from what "
+                                   "the workbench read, which it records itself; leave derived_from out.",
+                                   field="derived_from")
+            given = check_optional_text(name, "name", "a name for the output", limit=200)
+            spec, needed = plan()
+            conditions = sources.check_where(where)
+            with self._ctx.db.read() as conn:
+                source = sources.resolve(conn, self._ctx.vault, self.project_id, source_name)
+                facts = project_facts(conn, project_row(conn, self.project_id), self._ctx.actor.username)
+                if given is not None:
+                    self._outputs.screen(conn, [("name", given)])
+            needed = list(dict.fromkeys(needed))
+            used = list(dict.fromkeys(needed + list(conditions)))
+            sources.check_columns(source, used, what=WHAT)
+        except AccessDenied:
+            raise
+        except WorkbenchError as error:
+            raise self._ctx.audit_refused("outputs.compute", resource, error) from None
+        for check in source.checks:  # every catalogue dataset in the lineage, as for a load of those columns
+            self._ctx.require("outputs.compute", resource, **facts, dataset=check["dataset"], owner=check["owner"],
+                              granted=check["granted"], wanted=source.wanted(check, used),
+                              lapsed_grant=check["lapsed"])
+        spec = {"method": method, **spec, "where": sources.where_json(conditions),
+                **{k: v for k, v in options.items() if isinstance(v, str | int | float | bool | type(None))}}
+        try:
+            table = sources.read(source, needed, conditions, person=source.person_key is not None)
+            frame, extra = self._frame(table, source)
+            extra["settings"] = Disclosure(self._ctx).settings()
+            output = run(frame, spec, extra)
+        except AccessDenied:
+            raise
+        except WorkbenchError as error:
+            raise self._ctx.audit_refused("outputs.compute", resource, error) from None
+        except (NotImplementedError, TypeError, ValueError, OverflowError, ZeroDivisionError) as error:
+            refusal = InvalidInput(f"{source_name}: these columns cannot be tabulated as asked ({type(error).__name__}"
+                                   f": {str(error)[:200]}); choose numeric columns for values and labels to group "
+                                   "by.", field="columns")
+            raise self._ctx.audit_refused("outputs.compute", resource, refusal) from None
+        return self._outputs.record(output, name=given or self._default_name(method, spec, source),
+                                    derived_from=[source.name], origin=source.origin(spec))
+
+    @staticmethod
+    def _frame(table: pa.Table, source: Source) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """The rows as pandas (text as categorical codes), and ``persons=``: the person-key codes, when the source
+        has a key the workbench trusts."""
+        extra: dict[str, Any] = {}
+        if PERSON in table.column_names:
+            extra["persons"] = table.column(PERSON).to_numpy()
+            table = table.drop_columns([PERSON])
+        return table.to_pandas(strings_to_categorical=True, self_destruct=True), extra
+
+    @staticmethod
+    def _default_name(method: str, spec: dict[str, Any], source: Source) -> str:
+        if "formula" in spec:
+            what = spec["formula"]
+        elif method == "histogram":
+            what = f"histogram of {spec['column']}"
+        else:
+            groups = [spec.get("index"), spec.get("columns"), spec.get("by")]
+            words = [" and ".join(g) if isinstance(g, list) else g for g in groups if g]
+            value = spec.get("values")
+            what = (f"{spec.get('aggfunc') or 'count'} of {value}" if value else "count") + f" by {' and '.join(words)}"
+        return f"{method}: {what} ({source.name})"[:200]
+
+
+__all__ = ["ComputedTables"]
