@@ -77,15 +77,34 @@ def test_crosstab_pivot_histogram_and_models_by_spec(spec_desk) -> None:
     assert listed["name"].str.contains(ADMISSIONS, regex=False).all()
 
 
-def test_a_table_by_spec_of_a_saved_frame_names_the_frame_and_its_version(spec_desk) -> None:
+def test_a_table_by_spec_of_a_derived_frame_names_the_frame_and_its_version(spec_desk) -> None:
     analyst = spec_desk(ANALYST)
     project = analyst.project(PROJECT)
-    project.save(project.load(ADMISSIONS, ["age_band", "cost"]), "costs", derived_from=[ADMISSIONS])
-    out = project.tables.groupby_agg("costs", by="age_band", values="cost", aggfunc="sum")
-    origin = origin_of(analyst, out)["origin"]
+    project.derive(ADMISSIONS, columns=["age_band", "cost"], where={"cost": {">": 100}}, new_name="costs")
+    out = project.tables.groupby_agg("costs", by="age_band", values="cost", aggfunc="sum",
+                                     where={"age_band": ["0-17", "65+"]})
+    row = origin_of(analyst, out)
+    origin = row["origin"]
+    assert row["provenance"] == "computed"
     assert (origin["source"], origin["kind"], origin["version"], origin["made_by"]) == ("costs", "saved", 1,
-                                                                                        "analyst")
-    assert origin["datasets"] == [ADMISSIONS]
+                                                                                        "workbench")
+    assert origin["datasets"] == [ADMISSIONS] and origin["spec"]["where"] == {"age_band": ["0-17", "65+"]}
+    raw = admissions(400)
+    kept = raw[(raw["cost"] > 100) & raw["age_band"].isin(["0-17", "65+"])]
+    np.testing.assert_allclose(out.table.iloc[:, 0].sort_index().to_numpy(dtype=float),
+                               kept.groupby("age_band")["cost"].sum().sort_index().to_numpy())
+
+
+def test_a_table_by_spec_of_a_frame_saved_from_a_kernel_is_judged_as_analyst_supplied(spec_desk) -> None:
+    """The workbench reads the frame (the kernel needs not hold it) but its rows are the analyst's: the output
+    is analyst-supplied, with the frame's lineage."""
+    analyst = spec_desk(ANALYST)
+    project = analyst.project(PROJECT)
+    project.save(project.load(ADMISSIONS, ["age_band", "cost"]), "mine", derived_from=[ADMISSIONS])
+    out = project.tables.groupby_agg("mine", by="age_band", values="cost", aggfunc="sum", where={"cost": {">": 0}})
+    row = origin_of(analyst, out)
+    assert row["provenance"] == "analyst-supplied" and row["sources"] == [ADMISSIONS]
+    assert row["origin"]["declared"] == ["mine"]
 
 
 def test_a_dataframe_still_works_and_is_analyst_supplied(spec_desk) -> None:
@@ -173,4 +192,15 @@ def test_duplicated_rows_under_one_key_do_not_pass_the_threshold(spec_desk) -> N
     spec_desk(OWNER).catalogue.register(patient_record(), frame)
     out = spec_desk(ANALYST).project(PROJECT).tables.groupby_agg(DATASET, by="age_band", values="cost",
                                                                  aggfunc="count", where={"age_band": "0-17"})
+    assert out.status != "pass"
+
+
+def test_a_forged_frame_saved_from_a_kernel_never_passes_by_name(spec_desk) -> None:
+    """The duplicated-rows attack through a saved frame named as a source: 30 admissions each saved ten times
+    are 30 people at most; by name the table is judged as the analyst's rows (no person key: review at least)."""
+    analyst = spec_desk(ANALYST)
+    project = analyst.project(PROJECT)
+    rows = project.load(ADMISSIONS, ["admission_id", "age_band", "cost"]).dropna().head(30)
+    project.save(rows.loc[rows.index.repeat(10)].reset_index(drop=True), "forged", derived_from=[ADMISSIONS])
+    out = project.tables.groupby_agg("forged", by="age_band", values="cost", aggfunc="count")
     assert out.status != "pass"

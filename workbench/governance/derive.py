@@ -108,7 +108,7 @@ class Derivations:
         spec = {"source": found.name, "kind": found.kind, "version": sources.plain_value(found.version),
                 "sha256": found.sha256(), "columns": wanted, "where": sources.where_json(conditions)}
         with self._ctx.write(audit_refusals_as=("data.derive", resource)) as conn:
-            return ProjectData(self._ctx, self.project_id).save_made(
+            return ProjectData(self._ctx, self.project_id).save_derived(
                 conn, frame, new_name, sources=list(found.datasets), person_key=person_key, spec=spec,
                 made_by="workbench" if workbench_made else "analyst", action="data.derive")
 

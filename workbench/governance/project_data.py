@@ -155,7 +155,7 @@ class ProjectData:
                              detail={"rows": len(frame), "derived_from": list(derived_from), "sources": sources})
         return {"name": name, "version": version, "rows": len(frame), "sources": sources}
 
-    def save_made(self, conn: Connection, frame: pd.DataFrame, name: str, *, sources: list[str],
+    def save_derived(self, conn: Connection, frame: pd.DataFrame, name: str, *, sources: list[str],
                   person_key: str | None, spec: dict[str, Any], made_by: str, action: str) -> records.SavedData:
         """Keep rows a service made itself (``project.derive``) as the next version of ``name``, in the caller's
         write transaction, after the caller asked the policy: exact lineage ``sources``, who made the rows, the

@@ -131,6 +131,9 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         schema.setdefault(column, {"name": column, "type": "unknown", "role": "other"})
     made_by = saved["made_by"] or "analyst"
     person_key = saved["person_key"] if made_by == "workbench" and saved["person_key"] in frame_columns else None
+    if person_key is not None and schema[person_key].get("role") not in PSEUDONYMISED_ROLES:
+        # a key the workbench made (a linkage's link key) names people as surely as the identifier it replaces
+        schema[person_key] = {**schema[person_key], "role": "record_identifier"}
     return Source(name, "saved", vault.project_path(project_id, name, latest), list(saved["sources"]),
                   {c: schema[c] for c in frame_columns}, person_key, saved["row_count"], latest, made_by, checks,
                   saved["spec"])
@@ -232,7 +235,8 @@ def filter_expression(schema: pa.Schema, where: dict[str, Any], name: str) -> pc
                 raise InvalidInput(f"where: {column!r} of {name} holds {kind}; a range needs a numeric or date "
                                    "column, so list the values to keep instead.", field="where")
             ops = {">": pc.greater, ">=": pc.greater_equal, "<": pc.less, "<=": pc.less_equal}
-            parts = [ops[op](target, cast(v)) for op, v in condition.items()]
+            parts = [ops[op](target, pa.scalar(float(v)) if pa.types.is_integer(kind) and isinstance(v, float)
+                             else cast(v)) for op, v in condition.items()]  # age > 5.5 on whole numbers
         elif isinstance(condition, list):
             parts = [target.isin(pa.array([cast(v).as_py() for v in condition], type=kind))]
         else:

@@ -7,8 +7,11 @@ the rows kept (pyarrow: columns pruned, filters pushed into the scan, labels as 
 table with the workspace's disclosure settings and, when the source has a person key (the dataset's
 ``personKey``, or the key of a frame the workbench made), the rules count distinct persons and each person's
 contribution (``persons=``). The output is recorded as ``computed``: its origin names the source, its version,
-the file's SHA-256, the datasets in its lineage and the spec. Identifiers are never grouped, filtered or
-aggregated; lineage is computed, so ``derived_from`` is refused. A refusal records nothing and is audited.
+the file's SHA-256, the datasets in its lineage and the spec. A frame saved from a kernel (``project.save``) is
+read the same way, but its rows are whatever the analyst wrote, so the table is judged as one made from a frame
+the analyst supplied (``analyst-supplied``, with its lineage) by the frame path of ``outputs.tables``.
+Identifiers are never grouped, filtered or aggregated; lineage is computed, so ``derived_from`` is refused. A
+refusal records nothing and is audited.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from workbench.context import Context
     from workbench.disclosure.output import Output
     from workbench.outputs.store import ProjectOutputs
+    from workbench.outputs.tables import ProjectTables
 
 WHAT = "tables by spec"
 
@@ -54,10 +58,11 @@ def _one(names: list[str]) -> Any:
 class ComputedTables:
     """Disclosure-checked tables and models the workbench computes from a named source, in one project."""
 
-    def __init__(self, ctx: Context, project_id: str, outputs: ProjectOutputs) -> None:
+    def __init__(self, ctx: Context, project_id: str, outputs: ProjectOutputs, supplied: ProjectTables) -> None:
         self._ctx = ctx
         self.project_id = project_id
         self._outputs = outputs
+        self._supplied = supplied  # the frame path: rows a kernel wrote are judged as the analyst's
 
     # -- the methods -------------------------------------------------------------------------------------------
     def crosstab(self, source: Any, index: Any, columns: Any, values: Any = None, aggfunc: str | None = None, *,
@@ -77,7 +82,9 @@ class ComputedTables:
             return sdc.crosstab(pick(spec["index"]), pick(spec["columns"]),
                                 frame[spec["values"]] if spec["values"] else None, aggfunc=aggfunc,
                                 **options, **extra)
-        return self._make("crosstab", source, plan, run, where, name, derived_from, options)
+        return self._make("crosstab", source, plan, run, where, name, derived_from, options,
+                          lambda frame, given: self._supplied.crosstab(frame, index, columns, values, aggfunc,
+                                                                       name=given, derived_from=[source], **options))
 
     def pivot_table(self, source: Any, values: Any = None, index: Any = None, columns: Any = None,
                     aggfunc: str | list[str] = "mean", *, where: dict[str, Any] | None = None,
@@ -92,7 +99,10 @@ class ComputedTables:
         def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
             return sdc.pivot_table(frame, values=spec["values"], index=spec["index"], columns=spec["columns"],
                                    aggfunc=aggfunc, **options, **extra)
-        return self._make("pivot_table", source, plan, run, where, name, derived_from, options)
+        return self._make("pivot_table", source, plan, run, where, name, derived_from, options,
+                          lambda frame, given: self._supplied.pivot_table(frame, values, index, columns, aggfunc,
+                                                                          name=given, derived_from=[source],
+                                                                          **options))
 
     def groupby_agg(self, source: Any, by: Any, values: Any, aggfunc: str | list[str] = "mean", *,
                     where: dict[str, Any] | None = None, name: str | None = None, derived_from: Any = None,
@@ -104,7 +114,9 @@ class ComputedTables:
 
         def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
             return sdc.groupby_agg(frame, spec["by"], spec["values"], aggfunc, **options, **extra)
-        return self._make("groupby_agg", source, plan, run, where, name, derived_from, options)
+        return self._make("groupby_agg", source, plan, run, where, name, derived_from, options,
+                          lambda frame, given: self._supplied.groupby_agg(frame, by, values, aggfunc, name=given,
+                                                                          derived_from=[source], **options))
 
     def histogram(self, source: Any, column: Any, bins: Any = 10, range: tuple[float, float] | None = None, *,
                   where: dict[str, Any] | None = None, name: str | None = None, derived_from: Any = None) -> Output:
@@ -119,7 +131,9 @@ class ComputedTables:
 
         def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
             return sdc.histogram(frame[spec["column"]], bins, range, **extra)
-        return self._make("histogram", source, plan, run, where, name, derived_from, {})
+        return self._make("histogram", source, plan, run, where, name, derived_from, {},
+                          lambda frame, given: self._supplied.histogram(frame, column, bins, range, name=given,
+                                                                        derived_from=[source]))
 
     def model(self, method: str, source: Any, formula: Any, *, where: dict[str, Any] | None = None,
               name: str | None = None, derived_from: Any = None) -> Output:
@@ -131,12 +145,15 @@ class ComputedTables:
         def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
             extra.pop("persons", None)  # a model's rule is its residual degrees of freedom, not cell counts
             return getattr(sdc, method)(formula=formula, data=frame, **extra)
-        return self._make(method, source, plan, run, where, name, derived_from, {})
+        return self._make(method, source, plan, run, where, name, derived_from, {},
+                          lambda frame, given: getattr(self._supplied, method)(frame, formula, name=given,
+                                                                               derived_from=[source]))
 
     # -- the one path ----------------------------------------------------------------------------------------
     def _make(self, method: str, source_name: Any, plan: Callable[[], tuple[dict[str, Any], list[str]]],
               run: Callable[[pd.DataFrame, dict[str, Any], dict[str, Any]], Output], where: Any, name: Any,
-              derived_from: Any, options: dict[str, Any]) -> Output:
+              derived_from: Any, options: dict[str, Any],
+              supplied: Callable[[pd.DataFrame, str | None], Output]) -> Output:
         resource = f"a {method} output from {str(source_name)[:64]} in project {self.project_id}"
         self._outputs.check_can_record(resource)
         try:
@@ -167,6 +184,8 @@ class ComputedTables:
             self._ctx.require("outputs.compute", resource, **facts, dataset=check["dataset"], owner=check["owner"],
                               granted=check["granted"], wanted=source.wanted(check, used),
                               lapsed_grant=check["lapsed"])
+        if source.kind == "saved" and source.made_by != "workbench":
+            return self._analyst_rows(source, needed, conditions, given, supplied, resource)
         spec = {"method": method, **spec, "where": sources.where_json(conditions),
                 **{k: v for k, v in options.items() if isinstance(v, str | int | float | bool | type(None))}}
         try:
@@ -186,6 +205,17 @@ class ComputedTables:
         return self._outputs.record(output, name=given or self._default_name(method, spec, source),
                                     derived_from=[source.name], origin=source.origin(spec))
 
+    def _analyst_rows(self, source: Source, needed: list[str], conditions: dict[str, Any], given: str | None,
+                      supplied: Callable[[pd.DataFrame, str | None], Output], resource: str) -> Output:
+        """A frame saved from a kernel holds rows the analyst wrote, which may not be people: the workbench reads
+        it (the columns needed, any identifier column that may key its people, the rows ``where`` keeps) and
+        judges the table as one made from a frame the analyst supplied (``analyst-supplied``, its lineage)."""
+        try:
+            table = sources.read(source, list(dict.fromkeys(needed + source.identifiers())), conditions)
+        except WorkbenchError as error:
+            raise self._ctx.audit_refused("outputs.compute", resource, error) from None
+        return supplied(table.to_pandas(self_destruct=True), given)
+
     @staticmethod
     def _frame(table: pa.Table, source: Source) -> tuple[pd.DataFrame, dict[str, Any]]:
         """The rows as pandas (text as categorical codes), and ``persons=``: the person-key codes, when the source
@@ -194,7 +224,11 @@ class ComputedTables:
         if PERSON in table.column_names:
             extra["persons"] = table.column(PERSON).to_numpy()
             table = table.drop_columns([PERSON])
-        return table.to_pandas(strings_to_categorical=True, self_destruct=True), extra
+        frame = table.to_pandas(strings_to_categorical=True, self_destruct=True)
+        for column in frame.columns:  # labels in sorted order, as a frame of text would give them
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                frame[column] = frame[column].cat.reorder_categories(sorted(frame[column].cat.categories))
+        return frame, extra
 
     @staticmethod
     def _default_name(method: str, spec: dict[str, Any], source: Source) -> str:

@@ -80,7 +80,7 @@ class ProjectTables:
         self._ctx = ctx
         self.project_id = project_id
         self._outputs = ProjectOutputs(ctx, project_id)
-        self._computed = ComputedTables(ctx, project_id, self._outputs)  # a source named by text: by spec
+        self._computed = ComputedTables(ctx, project_id, self._outputs, self)  # a source named by text: by spec
 
     def crosstab(self, data: pd.DataFrame | str, index: Any, columns: Any, values: str | None = None,
                  aggfunc: str | None = None, *, where: dict[str, Any] | None = None, name: str | None = None,
