@@ -169,6 +169,8 @@ def test_output_request_review_and_release(kernel, desk) -> None:
     assert list(queue["id"]) == [request.id]
     shown = kernel(CHECKER).review.show(request.id)
     assert shown["request"]["id"] == request.id and "<h3>" in shown._repr_html_()
+    assert shown["outputs"][0]["provenance"]["class"] == "analyst-supplied"  # a frame the kernel sent
+    assert "Analyst-supplied frame" in shown._repr_html_() and shown["outputs"][0]["released_table"]["rows"]
     for checker in (CHECKER, CHECKER2):
         kernel(checker).review.request(request.id).approve(1, comment="Cells are safe")
     concluded = kernel(CHECKER3).review.conclude(request.id, "approve")
@@ -209,6 +211,7 @@ def test_the_owner_desk_decides_and_reports_usage(kernel, desk) -> None:
     usage = owner.owner.usage(DATASET)
     assert isinstance(usage, UsageReport) and set(usage.grants["project_id"]) == {PROJECT, OTHER_PROJECT}
     assert "Usage of" in usage._repr_html_()
+    assert list(usage.outputs["provenance"]) == [] and "provenance" in usage.outputs.columns  # none made yet
     with pytest.raises(AccessDenied):
         analyst.owner.usage(DATASET)
     with pytest.raises(InvalidInput) as bad:

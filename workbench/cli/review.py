@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from workbench.cli.common import FORMATS, add_format, command, group, open_workspace, show
+from workbench.outputs.provenance_view import blocked_lines, provenance_lines
 from workbench.outputs.released import output_text, request_text
 
 
@@ -32,6 +33,8 @@ def cmd_review_show(args: argparse.Namespace) -> int:
         return 0
     request, needed = detail["request"], detail["reviews_required"]
     print(f"{request['title']}  [request {request['id']}, project {request['project_id']}, {request['status']}]\n")
+    for line in blocked_lines(detail.get("blocked")):
+        print(line)
     for key, value in request["context"].items():
         print(f"{key:>12}: {value}")
     for problem in detail["text_check"]:
@@ -40,6 +43,8 @@ def cmd_review_show(args: argparse.Namespace) -> int:
     for output in detail["outputs"]:
         print(f"\nOutput {output['id']}: {output['name']} ({output['kind']}, {output['method']}, by "
               f"{output['author']}) — {output['summary']}")
+        for line in provenance_lines(output.get("provenance")):
+            print(f"  {line}")
         aids = output["aids"]
         if aids:
             share = aids["share_divisible_by_5"]

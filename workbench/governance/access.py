@@ -337,6 +337,7 @@ class Access:
             load_count = conn.execute(select(func.count()).select_from(data_loads)
                                       .where(data_loads.c.dataset_id == dataset_id)).scalar_one()
             released = _releases_from(conn, dataset_id)
+            made = _outputs_from(conn, dataset_id)
             privacy = privacy_spend(conn, dataset_id)
         grant_frame = pd.DataFrame([{
             "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
@@ -358,7 +359,8 @@ class Access:
             audit.append(conn, self._ctx.actor.username, "owner.usage", resource, detail={"loads": load_count})
         releases = pd.DataFrame(released, columns=RELEASE_COLUMNS)
         return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
-                           derived=derived_frame, releases=releases, privacy=privacy)
+                           derived=derived_frame, releases=releases, privacy=privacy,
+                           outputs=pd.DataFrame(made, columns=OUTPUT_COLUMNS))
 
     # -- internals ------------------------------------------------------------------------------------------
     def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
@@ -428,32 +430,58 @@ class UsageReport:
     derived: pd.DataFrame
     releases: pd.DataFrame
     privacy: pd.DataFrame  # differential privacy: ε spent per project against its budget
+    # every output made from it, with its provenance: computed by the workbench from a spec (source, version) or
+    # analyst-supplied (a frame from a kernel whose tracked lineage holds the dataset)
+    outputs: pd.DataFrame
 
 
     def _repr_html_(self) -> str:
         parts = [f"<div><h3>Usage of {escape(self.dataset_id)}</h3><p>Owner: {escape(self.owner or 'none')}</p>"]
         for title, frame in (("Grants", self.grants), ("Loads by project and month", self.loads),
-                             ("Derived project datasets", self.derived), ("Released outputs", self.releases),
+                             ("Derived project datasets", self.derived),
+                             ("Outputs made from it (computed by the workbench, or analyst-supplied)", self.outputs),
+                             ("Released outputs", self.releases),
                              ("Privacy budget spent (differential privacy)", self.privacy)):
             body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
 
 
-RELEASE_COLUMNS = ["request_id", "project_id", "title", "output_id", "output", "kind", "released_by", "released_at",
-                   "package"]
+RELEASE_COLUMNS = ["request_id", "project_id", "title", "output_id", "output", "kind", "provenance", "released_by",
+                   "released_at", "package"]
+OUTPUT_COLUMNS = ["project_id", "output_id", "name", "kind", "provenance", "source", "version", "method", "status",
+                  "created_by", "created_at"]
 
 
 def _releases_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
     """Released outputs that descend from the dataset, one row per output, oldest release first."""
     rows = conn.execute(select(requests.c.id.label("request_id"), requests.c.project_id, requests.c.title,
                                outputs.c.id.label("output_id"), outputs.c.name.label("output"), outputs.c.kind,
-                               requests.c.released_by, requests.c.released_at, requests.c.package, outputs.c.sources)
+                               outputs.c.provenance, requests.c.released_by, requests.c.released_at, requests.c.package,
+                               outputs.c.sources)
                         .join(items, items.c.request_id == requests.c.id)
                         .join(outputs, outputs.c.id == items.c.output_id)
                         .where(requests.c.status == "released")
                         .order_by(requests.c.released_at, requests.c.id, outputs.c.id)).mappings().all()
     return [{c: r[c] for c in RELEASE_COLUMNS} for r in rows if dataset_id in r["sources"]]
+
+
+def _outputs_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:
+    """Every output whose lineage holds the dataset, oldest first, with its provenance class and, for a computed
+    one, the source it was computed from and that source's version."""
+    rows = conn.execute(select(outputs).order_by(outputs.c.id)).mappings().all()
+    made = []
+    for r in rows:
+        if dataset_id not in r["sources"]:
+            continue
+        origin = r["origin"] or {}
+        computed = r["provenance"] == "computed"
+        made.append({"project_id": r["project_id"], "output_id": r["id"], "name": r["name"], "kind": r["kind"],
+                     "provenance": r["provenance"], "source": origin.get("source") if computed else None,
+                     "version": None if not computed or origin.get("version") is None else str(origin["version"]),
+                     "method": r["method"], "status": r["status"], "created_by": r["created_by"],
+                     "created_at": r["created_at"]})
+    return made
 
 
 def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:

@@ -5,10 +5,13 @@ output checker has of a request (``ws.review.show`` and its notebook HTML, the R
 ``workbench review show``) are built from the dicts made here, so nothing reaches a package that the checker
 was not shown. Per output (``released_output``):
 
-- every kind: its number, uid, name, kind, method, author, when it was made, provenance (``derived_from``: the
-  datasets and saved frames named when it was made; ``sources``: the catalogue datasets), the command that made
-  it, the automatic check as the checker sees it (status, status before mitigation, summary, flagged cells per
-  rule and their positions, the per-cell outcome, the mitigation), the exception request and comments;
+- every kind: its number, uid, name, kind, method, author, when it was made, its provenance class
+  (``provenance``: ``computed`` by the workbench from a spec, or ``analyst-supplied``) and ``origin`` (computed:
+  source, version, file SHA-256, catalogue datasets and spec; analyst-supplied: the tracked lineage and what the
+  analyst declared), ``derived_from`` (the datasets and saved frames named when it was made) and ``sources``
+  (the catalogue datasets), the command that made it, the automatic check as the checker sees it (status,
+  status before mitigation, summary, flagged cells per rule and their positions, the per-cell outcome, the
+  mitigation), the exception request and comments;
 - ``table``: the released (safe) table as CSV — labels and cells after mitigation — and the table's spec
   (aggregation, values, grouping, margins, bins);
 - ``regression``: the coefficients as CSV and the model spec (method, formula, observations, residual degrees
@@ -134,6 +137,15 @@ def attachment_file(uid: str, kind: str, name: str) -> str | None:
     return {FIGURE_HTML: f"{uid}.html", FIGURE_PNG: f"{uid}.png"}.get(name)
 
 
+def origin_of(item: dict[str, Any]) -> dict[str, Any]:
+    """Where an output's numbers came from, as recorded (``outputs.origin``); an output recorded before
+    provenance was kept is analyst-supplied, with the lineage and declaration of its row."""
+    origin = item.get("origin")
+    if origin:
+        return dict(origin)
+    return {"lineage": list(item["sources"]), "declared": list(item["derived_from"])}
+
+
 def released_output(output: Output, item: dict[str, Any], uid: str,
                     attachments: dict[str, bytes]) -> dict[str, Any]:
     """One output as it leaves the workspace (and as the checker is shown it). ``item``: the output's row in
@@ -152,6 +164,7 @@ def released_output(output: Output, item: dict[str, Any], uid: str,
     return plain({
         "id": item["output_id"], "uid": uid, "name": item["name"], "kind": output.kind, "method": output.method,
         "author": item["created_by"], "created_at": item["created_at"], "timestamp": output.timestamp,
+        "provenance": item.get("provenance", "analyst-supplied"), "origin": origin_of(item),
         "derived_from": list(item["derived_from"]), "sources": list(item["sources"]),
         "checksum": item["checksum"], "command": output.command, "properties": spec(output),
         "checks": checks(output),
@@ -276,5 +289,5 @@ def request_text(released: dict[str, Any]) -> str:
     return json.dumps(released, indent=1, ensure_ascii=False)
 
 
-__all__ = ["PACKAGE_ADDED", "SPEC_KEYS", "free_text", "output_text", "plain", "released_output",
+__all__ = ["PACKAGE_ADDED", "SPEC_KEYS", "free_text", "origin_of", "output_text", "plain", "released_output",
            "released_request", "request_text", "spec", "table_texts"]

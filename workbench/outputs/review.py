@@ -41,6 +41,14 @@ from workbench.outputs.checks import (
     text_refusals,
 )
 from workbench.outputs.lifecycle import CHECKING, next_status, progress, review_counts
+from workbench.outputs.provenance_view import (
+    blocked_html,
+    provenance_html,
+    provenance_view,
+    released_cells,
+    side_by_side_html,
+    spec_problems,
+)
 from workbench.outputs.released import output_text, released_output, released_request, request_text
 from workbench.outputs.requests import as_dict, request_items, request_row
 from workbench.outputs.settings import SETTING_KEY, check_settings, output_checking_settings
@@ -363,8 +371,8 @@ class Review:
             (f"context {k}", v) for k, v in row["context"].items())]
             if (p := text_problem(field, text, digits)) is not None]
         outputs = {item["output_id"]: text_refusals(output, item["name"], list(item["derived_from"]), settings,
-                                                    attached)
-                   for item, output, attached, _ in parts}
+                                                    attached) + spec_problems(item["name"], released, digits)
+                   for item, output, attached, released in parts}
         return request, outputs
 
     def _detail(self, conn: Connection, row: dict[str, Any], needed: int) -> dict[str, Any]:
@@ -392,7 +400,8 @@ class Review:
                 why_not = f"the request is {row['status']}"
             files = attachments_of(store.folder(item["output_id"]))
             shown.append({
-                "id": item["output_id"], "name": item["name"], "kind": item["kind"], "method": item["method"],
+                "id": item["output_id"], "provenance": provenance_view(conn, item),
+                "name": item["name"], "kind": item["kind"], "method": item["method"],
                 "status": output.status, "status_before_mitigation": output.status_before_mitigation,
                 "summary": output.summary(), "explain": output.explain(), "exception": output.exception,
                 "comments": list(output.comments), "author": item["created_by"], "created_at": item["created_at"],
@@ -406,6 +415,7 @@ class Review:
                 "files": [p.name for p in files],
                 "html": output._repr_html_(),
                 "table": table_cells(output) if output.kind != "file" else None,
+                "released_table": released_cells(output) if output.kind != "file" else None,
                 "preview": preview(files) if output.kind == "file" else "",
                 "previews": file_previews(files) if output.kind == "file" else [],
                 "released": released, "text_check": output_problems[item["output_id"]],
@@ -491,10 +501,10 @@ class RequestDetail(dict):
         request = self["request"]
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
         parts = [f"<div><h3>{escape(request['title'])} <small>request {request['id']}, project "
-                 f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3><ul>{context}</ul>",
-                 request_released_html(self)]
+                 f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3>"
+                 f"{blocked_html(self.get('blocked'))}<ul>{context}</ul>", request_released_html(self)]
         for output in self["outputs"]:
-            parts.append(output_html(output, self["reviews_required"]))
+            parts.append(output_html(output, self["reviews_required"], self.get("blocked")))
         return "".join(parts) + "</div>"
 
 
@@ -532,8 +542,9 @@ def released_html(output: dict[str, Any]) -> str:
             f"{escape(output_text(released))}</pre></details>")
 
 
-def output_html(output: dict[str, Any], needed: int) -> str:
-    """One output for a checker: the check with highlighted cells, aids, warnings, reviews."""
+def output_html(output: dict[str, Any], needed: int, blocked: list[dict[str, Any]] | None = None) -> str:
+    """One output for a checker: first where its numbers came from (and what blocks it), then the table as it
+    will be released beside the check with highlighted cells, aids, warnings, reviews."""
     aids = output.get("aids")
     lines = []
     if aids:
@@ -552,7 +563,9 @@ def output_html(output: dict[str, Any], needed: int) -> str:
     files = f"<p>Files: {escape(', '.join(output['files']))}</p>" if output["files"] else ""
     return (f"<div style='border-top:1px solid #ccc;margin-top:8px'><h4>Output {output['id']}: "
             f"{escape(output['name'])} <small>{escape(output['kind'])}, by {escape(output['author'])}</small></h4>"
-            f"{output['html']}{output.get('preview', '')}{files}<p>{escape(' '.join(lines))}</p>"
+            f"{blocked_html(blocked, output['id'])}{provenance_html(output.get('provenance'))}"
+            f"{side_by_side_html(output.get('released_table'), output['html'])}{output.get('preview', '')}{files}"
+            f"<p>{escape(' '.join(lines))}</p>"
             f"{released_html(output)}"
             f"<ul>{warnings}</ul><ul>{reviews}{hidden}</ul>"
             "</div>")

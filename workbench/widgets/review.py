@@ -1,9 +1,12 @@
 """The output checker's notebook widget: ``ws.review.widget()``.
 
-A queue of requests to pick from; the chosen request's context; each output with its check (flagged cells
-highlighted), checker aids, differencing warnings and the reviews you may see, and decision buttons with a
-comment box; then conclude (approve, return, reject) and release. It calls the same service as ``ws.review``, so
-every rule (independence, blind reviews, comments) holds here too; refusals appear as messages in the widget.
+A queue of requests to pick from; the chosen request's context (and, prominently, any output a lapsed grant
+blocks); each output opening with its provenance (computed by the workbench from a spec, or an analyst-supplied
+frame with its lineage), then the table as it will be released beside the unmitigated one and its check
+(flagged cells highlighted), checker aids, differencing warnings and the reviews you may see, and decision
+buttons with a comment box; then conclude (approve, return, reject) and release. It calls the same service as
+``ws.review``, so every rule (independence, blind reviews, comments) holds here too; refusals appear as messages
+in the widget.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from html import escape
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.outputs.provenance_view import blocked_html
 from workbench.outputs.review import Review, output_html, request_released_html
 
 
@@ -26,11 +30,12 @@ class NotebookReview(Review):
 class OutputPanel:
     """One output of the shown request: its check as HTML, a decision, a comment and a button."""
 
-    def __init__(self, widget: ReviewWidget, output: dict[str, Any], needed: int) -> None:
+    def __init__(self, widget: ReviewWidget, output: dict[str, Any], needed: int,
+                 blocked: list[dict[str, Any]] | None = None) -> None:
         import ipywidgets as w
 
         self.output_id = output["id"]
-        self.html = w.HTML(output_html(output, needed))
+        self.html = w.HTML(output_html(output, needed, blocked))
         self.decision = w.ToggleButtons(options=["approve", "changes", "reject"], value="approve",
                                         description="Decision")
         self.comment = w.Textarea(placeholder="Comment (needed against the automatic check, and for changes)",
@@ -94,8 +99,10 @@ class ReviewWidget:
         context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
         self.header.value = (f"<h3>{escape(request['title'])} <small>request {request['id']}, project "
                              f"{escape(request['project_id'])}, {escape(request['status'].replace('_', ' '))}"
-                             f"</small></h3><ul>{context}</ul>{request_released_html(detail)}")
-        self.panels = {o["id"]: OutputPanel(self, o, detail["reviews_required"]) for o in detail["outputs"]}
+                             f"</small></h3>{blocked_html(detail.get('blocked'))}<ul>{context}</ul>"
+                             f"{request_released_html(detail)}")
+        self.panels = {o["id"]: OutputPanel(self, o, detail["reviews_required"], detail.get("blocked"))
+                       for o in detail["outputs"]}
         self.outputs.children = [panel.box for panel in self.panels.values()]
         status = request["status"]
         for button in self.conclude_buttons.values():

@@ -153,6 +153,54 @@ export interface CheckedTable {
   total_columns: number;
 }
 
+/** One cell of the table as it will be released: its value, and whether mitigation changed it. */
+export interface ReleasedCell {
+  value: number | string | boolean | null;
+  changed: boolean;
+}
+
+/** The table as it will be released (after mitigation), in the shape of the checked table. */
+export interface ReleasedTable {
+  columns: string[];
+  index_names: (string | null)[];
+  column_names: (string | null)[];
+  rows: { label: string; cells: ReleasedCell[] }[];
+  total_rows: number;
+  total_columns: number;
+}
+
+/** A catalogue dataset behind an output, with its version (null when it is no longer in the catalogue). */
+export interface DatasetVersion {
+  id: string;
+  title: string | null;
+  version: string | null;
+}
+
+/**
+ * Where an output's numbers came from: computed by the workbench from a spec (source, version, file SHA-256,
+ * spec), or an analyst-supplied frame (the lineage the workbench tracked, and what the analyst declared).
+ */
+export interface Provenance {
+  class: 'computed' | 'analyst-supplied';
+  headline: string;
+  note: string | null;
+  source: string | null;
+  source_kind: string | null;
+  version: string | number | null;
+  sha256: string | null;
+  spec: Record<string, unknown> | null;
+  lineage: string[] | null;
+  declared: string[] | null;
+  datasets: DatasetVersion[];
+}
+
+/** An output that may not go further while a dataset in its lineage is not under a current grant. */
+export interface BlockedOutput {
+  output: number;
+  dataset: string;
+  reason: string;
+}
+
 export interface CheckerAids {
   cells: number;
   numeric_cells: number;
@@ -175,6 +223,8 @@ export interface OutputReview {
 
 export interface OutputUnderReview {
   id: number;
+  /** Shown first: computed by the workbench, or an analyst-supplied frame. */
+  provenance: Provenance;
   name: string;
   kind: string;
   method: string;
@@ -193,6 +243,8 @@ export interface OutputUnderReview {
   can_review: boolean;
   why_not: string | null;
   table: CheckedTable | null;
+  /** The table as it will be released, drawn beside the unmitigated `table`. */
+  released_table: ReleasedTable | null;
   aids: CheckerAids | null;
   warnings: string[];
   failures: { row: string; column: string; rule: string; reason: string }[];
@@ -242,6 +294,8 @@ export interface RequestUnderReview {
   /** The request-level fields a release holds: request, project, datasets and versions, saved frames, reviews. */
   released: Record<string, unknown>;
   text_check: string[];
+  /** Outputs a revoked or expired grant blocks (absent or empty: none). */
+  blocked?: BlockedOutput[];
 }
 
 export interface ManifestSummary {
@@ -292,6 +346,8 @@ export interface UsageReport {
   derived: Record<string, unknown>[];
   releases: Record<string, unknown>[];
   privacy: Record<string, unknown>[];
+  /** Every output made from the dataset, with its provenance class (computed or analyst-supplied). */
+  outputs?: Record<string, unknown>[];
 }
 
 export interface AuditCheck {

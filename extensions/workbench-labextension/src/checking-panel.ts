@@ -1,28 +1,40 @@
 /**
- * The Output checking main-area widget: the queue, then one request with its context and, per output, the
- * table with flagged cells highlighted, its checks and checker aids, the reviews I may see and my decision
+ * The Output checking main-area widget: the queue, then one request with its context (and, prominently, any
+ * output a lapsed grant blocks) and, per output, first where its numbers came from (computed by the workbench
+ * or an analyst-supplied frame), then the table as it will be released beside the unmitigated one with flagged
+ * cells highlighted, its checks and checker aids, the reviews I may see and my decision
  * (approve / request changes / reject, with a comment); then conclude, release and the package. Every
  * decision is the server's: a refusal is shown as its message.
  */
 
 import { Widget } from '@lumino/widgets';
 
-import { Outcome, OutputUnderReview, Release, RequestUnderReview, ReviewDecision, WorkbenchApi } from './api';
+import {
+  BlockedOutput,
+  Outcome,
+  OutputUnderReview,
+  Release,
+  RequestUnderReview,
+  ReviewDecision,
+  WorkbenchApi
+} from './api';
 import { errorText, h } from './render';
 import {
   aidsText,
   asRelease,
+  blockedList,
   checkConclusion,
-  checkedTable,
   checkReview,
   DECISION_LABELS,
   filePreviews,
   OUTCOME_LABELS,
+  provenanceView,
   queueTable,
   releasedFields,
   releasedRequest,
   releaseView,
   reviewsList,
+  tablesSideBySide,
   textCheck
 } from './review';
 
@@ -122,18 +134,24 @@ export class OutputCheckingWidget extends Widget {
         { class: 'wb-result-meta' },
         `Project ${project.id}: ${project.title} (lead ${project.lead}, ${project.legal_gateway}). ${project.purpose}`
       ),
+      blockedList(detail.blocked) ?? '',
       context,
       textCheck(detail.text_check) ?? '',
       releasedRequest(detail.released) ?? '',
       request.conclusion
         ? h('p', { class: 'wb-conclusion' }, `Conclusion by ${request.concluded_by}: ${request.conclusion}`)
         : '',
-      ...detail.outputs.map(output => this.outputCard(request.id, output, detail.reviews_required)),
+      ...detail.outputs.map(output => this.outputCard(request.id, output, detail.reviews_required, detail.blocked)),
       this.conclusionSection(detail, release)
     );
   }
 
-  private outputCard(requestId: number, output: OutputUnderReview, needed: number): HTMLElement {
+  private outputCard(
+    requestId: number,
+    output: OutputUnderReview,
+    needed: number,
+    blocked: BlockedOutput[] | undefined
+  ): HTMLElement {
     const outcome = h('div', { class: 'wb-decision-result', role: 'status' });
     let form: HTMLElement;
     if (output.can_review) {
@@ -189,10 +207,12 @@ export class OutputCheckingWidget extends Widget {
         ' ',
         h('span', { class: `wb-check wb-check-${output.status}` }, output.status)
       ),
+      blockedList(blocked, output.id),
+      provenanceView(output.provenance),
       h('p', { class: 'wb-summary' }, output.summary),
       output.exception ? h('p', { class: 'wb-exception' }, `Exception requested: ${output.exception}`) : null,
       ...output.comments.map(c => h('p', { class: 'wb-comment-note' }, `Analyst's comment: ${c}`)),
-      output.table ? checkedTable(output.table) : null,
+      output.table ? tablesSideBySide(output.released_table, output.table) : null,
       output.files.length ? h('p', {}, `Files: ${output.files.join(', ')}`) : null,
       output.previews?.length ? filePreviews(output.previews) : null,
       output.aids ? h('p', { class: 'wb-aids' }, aidsText(output.aids)) : null,
@@ -204,7 +224,7 @@ export class OutputCheckingWidget extends Widget {
       releasedFields(output.released),
       h(
         'p',
-        { class: 'wb-provenance wb-note' },
+        { class: 'wb-lineage wb-note' },
         `From ${output.sources.join(', ') || 'no catalogue dataset'}${output.derived_from.length ? `; derived from ${output.derived_from.join(', ')}` : ''}. Round ${output.round}.`
       ),
       reviewsList(output, needed),

@@ -1,10 +1,12 @@
 /**
  * Output checking, apart from the widget: the rules a checker's form follows before anything is sent (the
- * server's rules, so that the obvious is said next to the button), and rendering of the queue, a checked table
- * with its flagged cells highlighted, the checker aids, reviews and a release package. Text is set as text.
+ * server's rules, so that the obvious is said next to the button), and rendering of the queue, an output's
+ * provenance (shown first), the table as it will be released beside the checked table with its flagged cells
+ * highlighted, what a lapsed grant blocks, the checker aids, reviews and a release package. Text is set as text.
  */
 
 import {
+  BlockedOutput,
   CheckedTable,
   CheckerAids,
   FilePreview,
@@ -13,9 +15,11 @@ import {
   OutputReview,
   OutputUnderReview,
   PackageManifest,
+  Provenance,
   QueueRow,
   Release,
   ReleasedOutput,
+  ReleasedTable,
   ReviewDecision
 } from './api';
 import { cellText, h } from './render';
@@ -375,5 +379,139 @@ export function releasedRequest(released: Record<string, unknown> | undefined): 
       'Released with the request: title, context, project, datasets and versions, saved frames, reviews'
     ),
     h('pre', {}, JSON.stringify(released, null, 1))
+  );
+}
+
+/** "ons.lfs (version 2025-06-30), dhsc.hes_apc (version unknown)". */
+function datasetsText(provenance: Provenance): string {
+  return (
+    provenance.datasets.map(d => `${d.id} (${d.version ? `version ${d.version}` : 'version unknown'})`).join(', ') ||
+    'none'
+  );
+}
+
+/**
+ * Where an output's numbers came from, shown first: the class and its headline ("Computed by the workbench from
+ * ons.lfs v2025-06-30" or "Analyst-supplied frame"), the source datasets and versions, then the spec (computed)
+ * or the tracked lineage and what the analyst declared (analyst-supplied).
+ */
+export function provenanceView(provenance: Provenance | undefined): HTMLElement | null {
+  if (!provenance) {
+    return null;
+  }
+  const computed = provenance.class === 'computed';
+  const facts = h(
+    'dl',
+    { class: 'wb-facts' },
+    h('dt', {}, 'Source datasets'),
+    h('dd', { class: 'wb-provenance-datasets' }, datasetsText(provenance))
+  );
+  if (computed) {
+    facts.append(
+      h('dt', {}, 'Source'),
+      h(
+        'dd',
+        { class: 'wb-provenance-source' },
+        `${provenance.source} (${provenance.source_kind === 'saved' ? 'saved frame' : 'dataset'}, version ${provenance.version ?? 'unknown'})`
+      ),
+      h('dt', {}, 'File SHA-256'),
+      h('dd', {}, h('code', {}, provenance.sha256 ?? 'unknown')),
+      h('dt', {}, 'Spec'),
+      h('dd', {}, h('code', { class: 'wb-provenance-spec' }, JSON.stringify(provenance.spec ?? {})))
+    );
+  } else {
+    facts.append(
+      h('dt', {}, 'Lineage (tracked)'),
+      h('dd', { class: 'wb-provenance-lineage' }, (provenance.lineage ?? []).join(', ') || 'none'),
+      h('dt', {}, 'Declared by the analyst'),
+      h('dd', { class: 'wb-provenance-declared' }, (provenance.declared ?? []).join(', ') || 'nothing')
+    );
+  }
+  return h(
+    'div',
+    { class: `wb-provenance wb-provenance-${provenance.class}`, 'data-provenance': provenance.class },
+    h(
+      'p',
+      { class: 'wb-provenance-headline' },
+      h('span', { class: 'wb-provenance-class' }, provenance.class),
+      ' ',
+      h('b', {}, provenance.headline)
+    ),
+    provenance.note ? h('p', { class: 'wb-note' }, `Note: ${provenance.note}.`) : null,
+    facts
+  );
+}
+
+/** The table as it will be released; cells mitigation changed are marked (class `wb-changed`). */
+export function releasedTable(table: ReleasedTable): HTMLElement {
+  const corner = table.index_names.filter(n => n !== null).join(' / ');
+  const columnsLabel = table.column_names.filter(n => n !== null).join(' / ');
+  const head = h('tr', {}, h('th', { title: columnsLabel }, corner), ...table.columns.map(c => h('th', {}, c)));
+  const body = h('tbody');
+  let changed = 0;
+  for (const row of table.rows) {
+    const tr = h('tr', {}, h('th', {}, row.label));
+    row.cells.forEach((cell, i) => {
+      const attrs: Record<string, string> = { class: 'wb-cell', 'data-column': table.columns[i] };
+      if (cell.changed) {
+        changed += 1;
+        attrs.class = 'wb-cell wb-changed';
+        attrs.title = cell.value === null ? 'Suppressed by mitigation' : 'Changed by mitigation';
+      }
+      tr.append(h('td', attrs, cell.value === null && cell.changed ? '–' : valueText(cell.value)));
+    });
+    body.append(tr);
+  }
+  const shown = table.rows.length < table.total_rows || table.columns.length < table.total_columns;
+  return h(
+    'div',
+    { class: 'wb-released-table', 'data-changed': String(changed) },
+    h('div', { class: 'wb-scroll' }, h('table', { class: 'wb-table wb-safe-table' }, h('thead', {}, head), body)),
+    shown
+      ? h(
+          'p',
+          { class: 'wb-note' },
+          `Showing ${table.rows.length} of ${table.total_rows} rows and ${table.columns.length} of ${table.total_columns} columns.`
+        )
+      : null
+  );
+}
+
+/** The table as it will be released beside the unmitigated one as checked (flagged cells highlighted). */
+export function tablesSideBySide(released: ReleasedTable | null | undefined, checked: CheckedTable): HTMLElement {
+  if (!released) {
+    return checkedTable(checked);
+  }
+  return h(
+    'div',
+    { class: 'wb-tables' },
+    h(
+      'div',
+      { class: 'wb-table-pane wb-pane-released' },
+      h('h5', {}, 'As it will be released'),
+      releasedTable(released)
+    ),
+    h('div', { class: 'wb-table-pane wb-pane-checked' }, h('h5', {}, 'Unmitigated, as checked'), checkedTable(checked))
+  );
+}
+
+/**
+ * The outputs a revoked or expired grant blocks (all of them, or those of `outputId`), shown prominently;
+ * nothing when none.
+ */
+export function blockedList(blocked: BlockedOutput[] | undefined, outputId?: number): HTMLElement | null {
+  const rows = (blocked ?? []).filter(b => outputId === undefined || b.output === outputId);
+  if (!rows.length) {
+    return null;
+  }
+  return h(
+    'div',
+    { class: 'wb-blocked', role: 'alert' },
+    h('b', {}, 'Blocked: a dataset in the lineage is not under a current grant of the project'),
+    h(
+      'ul',
+      {},
+      ...rows.map(b => h('li', { 'data-output': String(b.output) }, `Output ${b.output}: ${b.dataset} — ${b.reason}`))
+    )
   );
 }

@@ -1,7 +1,7 @@
 /**
- * The "Usage and audit" side panel: an owner's usage report of a dataset (grants, loads, derived data,
- * releases, privacy budget spent), the way into the Output checking widget, and, for admins, verification of
- * the audit log's hash chain. The server decides who sees what; a refusal is shown as its message.
+ * The "Usage and audit" side panel: an owner's usage report of a dataset (grants, loads, derived data, the
+ * outputs made from it with their provenance class, releases, privacy budget spent), the way into the Output
+ * checking widget, and, for admins, verification of the audit log's hash chain. The server decides who sees what; a refusal is shown as its message.
  */
 
 import { Widget } from '@lumino/widgets';

@@ -24,6 +24,11 @@ const SECTIONS: [keyof UsageReport, string, string][] = [
   ['grants', 'Grants', 'No project holds a grant.'],
   ['loads', 'Loads by project and month', 'Nobody has loaded it.'],
   ['derived', 'Derived project data', 'No project saved data derived from it.'],
+  [
+    'outputs',
+    'Outputs made from it (computed by the workbench, or analyst-supplied)',
+    'No output has been made from it.'
+  ],
   ['releases', 'Releases', 'Nothing derived from it has been released.'],
   ['privacy', 'Privacy budget spent', 'No differentially private query has used it.']
 ];

@@ -1,18 +1,22 @@
-import { CheckedTable, OutputUnderReview, QueueRow, Release } from '../src/api';
+import { CheckedTable, OutputUnderReview, Provenance, QueueRow, Release, ReleasedTable } from '../src/api';
 import {
   aidsText,
   asRelease,
+  blockedList,
   checkConclusion,
   checkedTable,
   checkReview,
   commentRequired,
   filePreviews,
   formatNumber,
+  provenanceView,
   queueTable,
   releasedFields,
   releasedRequest,
+  releasedTable,
   releaseView,
   reviewsList,
+  tablesSideBySide,
   textCheck
 } from '../src/review';
 
@@ -247,5 +251,145 @@ describe('released fields', () => {
     expect(textCheck([])?.textContent).toContain('no value in the released text looks like an identifier');
     expect(textCheck(["name: '943… (10 characters)' looks like an NHS number"])?.className).toContain('wb-error');
     expect(textCheck(undefined)).toBeNull();
+  });
+});
+
+const COMPUTED: Provenance = {
+  class: 'computed',
+  headline: 'Computed by the workbench from ons.lfs v2025-06-30',
+  note: null,
+  source: 'ons.lfs',
+  source_kind: 'dataset',
+  version: '2025-06-30',
+  sha256: 'ab'.repeat(32),
+  spec: { method: 'crosstab', index: 'region', where: { age: { '>=': 16 } } },
+  lineage: null,
+  declared: null,
+  datasets: [{ id: 'ons.lfs', title: 'Labour Force Survey', version: '2025-06-30' }]
+};
+
+const SUPPLIED: Provenance = {
+  class: 'analyst-supplied',
+  headline: 'Analyst-supplied frame',
+  note: "the numbers were computed in the analyst's kernel",
+  source: null,
+  source_kind: null,
+  version: null,
+  sha256: null,
+  spec: null,
+  lineage: ['ons.lfs', 'dhsc.hes_apc'],
+  declared: ['ons.lfs'],
+  datasets: [
+    { id: 'ons.lfs', title: 'Labour Force Survey', version: '2025-06-30' },
+    { id: 'dhsc.hes_apc', title: null, version: null }
+  ]
+};
+
+const RELEASED: ReleasedTable = {
+  columns: ['1-3', '4+'],
+  index_names: ['age_band'],
+  column_names: ['length_of_stay'],
+  rows: [
+    {
+      label: '0-17',
+      cells: [
+        { value: 12, changed: false },
+        { value: null, changed: true }
+      ]
+    },
+    {
+      label: '18-64',
+      cells: [
+        { value: null, changed: true },
+        { value: null, changed: true }
+      ]
+    }
+  ],
+  total_rows: 5,
+  total_columns: 2
+};
+
+describe('provenanceView', () => {
+  it('says a computed output came from its source and version, with the checksum and the spec', () => {
+    const node = provenanceView(COMPUTED) as HTMLElement;
+    expect(node.dataset.provenance).toBe('computed');
+    expect(node.querySelector('.wb-provenance-headline')?.textContent).toBe(
+      'computed Computed by the workbench from ons.lfs v2025-06-30'
+    );
+    expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe('ons.lfs (version 2025-06-30)');
+    expect(node.querySelector('.wb-provenance-source')?.textContent).toBe('ons.lfs (dataset, version 2025-06-30)');
+    expect(node.textContent).toContain('ab'.repeat(32));
+    expect(JSON.parse(node.querySelector('.wb-provenance-spec')?.textContent ?? '')).toEqual(COMPUTED.spec);
+    expect(node.querySelector('.wb-provenance-lineage')).toBeNull();
+  });
+
+  it('says an analyst-supplied frame is one, with the tracked lineage and the declaration', () => {
+    const node = provenanceView(SUPPLIED) as HTMLElement;
+    expect(node.classList.contains('wb-provenance-analyst-supplied')).toBe(true);
+    expect(node.querySelector('b')?.textContent).toBe('Analyst-supplied frame');
+    expect(node.querySelector('.wb-provenance-lineage')?.textContent).toBe('ons.lfs, dhsc.hes_apc');
+    expect(node.querySelector('.wb-provenance-declared')?.textContent).toBe('ons.lfs');
+    expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe(
+      'ons.lfs (version 2025-06-30), dhsc.hes_apc (version unknown)'
+    );
+    expect(node.querySelector('.wb-provenance-spec')).toBeNull();
+    expect(node.textContent).toContain("analyst's kernel");
+  });
+
+  it('renders nothing for an output without provenance, and text as text', () => {
+    expect(provenanceView(undefined)).toBeNull();
+    const node = provenanceView({ ...SUPPLIED, lineage: ['<img src=x onerror=alert(1)>'] }) as HTMLElement;
+    expect(node.querySelector('img')).toBeNull();
+  });
+});
+
+describe('the released table beside the checked one', () => {
+  it('marks the cells mitigation changed', () => {
+    const node = releasedTable(RELEASED);
+    expect(node.dataset.changed).toBe('3');
+    expect(node.querySelectorAll('td.wb-changed')).toHaveLength(3);
+    expect(node.querySelector('td.wb-cell')?.textContent).toBe('12');
+    expect(node.querySelector('td.wb-changed')?.textContent).toBe('–'); // suppressed: not released
+    expect(node.querySelector('td.wb-changed')?.getAttribute('title')).toBe('Suppressed by mitigation');
+    expect(node.querySelector('.wb-note')?.textContent).toContain('Showing 2 of 5 rows');
+  });
+
+  it('puts the released table first and the unmitigated one beside it', () => {
+    const node = tablesSideBySide(RELEASED, TABLE);
+    const panes = node.querySelectorAll('.wb-table-pane');
+    expect(panes).toHaveLength(2);
+    expect(panes[0].querySelector('h5')?.textContent).toBe('As it will be released');
+    expect(panes[0].querySelector('table.wb-safe-table')).not.toBeNull();
+    expect(panes[1].querySelector('h5')?.textContent).toBe('Unmitigated, as checked');
+    expect(panes[1].querySelector('table.wb-checked-table td.wb-flagged')).not.toBeNull();
+  });
+
+  it('shows the checked table alone when no released table is given', () => {
+    const node = tablesSideBySide(null, TABLE);
+    expect(node.classList.contains('wb-checked')).toBe(true);
+    expect(node.querySelector('.wb-table-pane')).toBeNull();
+  });
+});
+
+describe('blockedList', () => {
+  const blocked = [
+    { output: 3, dataset: 'ons.lfs', reason: 'the grant was revoked' },
+    { output: 4, dataset: 'dhsc.hes_apc', reason: 'the grant expired' }
+  ];
+
+  it('shows every blocked output prominently, or those of one output', () => {
+    const all = blockedList(blocked) as HTMLElement;
+    expect(all.getAttribute('role')).toBe('alert');
+    expect(all.querySelectorAll('li')).toHaveLength(2);
+    expect(all.textContent).toContain('Output 3: ons.lfs — the grant was revoked');
+    const one = blockedList(blocked, 4) as HTMLElement;
+    expect(one.querySelectorAll('li')).toHaveLength(1);
+    expect(one.textContent).toContain('dhsc.hes_apc — the grant expired');
+  });
+
+  it('renders nothing when the list is absent or empty, or holds nothing for the output', () => {
+    expect(blockedList(undefined)).toBeNull();
+    expect(blockedList([])).toBeNull();
+    expect(blockedList(blocked, 9)).toBeNull();
   });
 });

@@ -21,7 +21,11 @@ describe('usageView', () => {
     loads: [],
     derived: [],
     releases: [],
-    privacy: [{ project_id: 'p', epsilon_spent: 0.5, budget: 2 }]
+    privacy: [{ project_id: 'p', epsilon_spent: 0.5, budget: 2 }],
+    outputs: [
+      { project_id: 'p', output_id: 1, name: 'by region', provenance: 'computed', source: 'dhsc.hes_apc' },
+      { project_id: 'p', output_id: 2, name: 'by sex', provenance: 'analyst-supplied', source: null }
+    ]
   };
 
   it('shows each section, saying so when it is empty', () => {
@@ -30,6 +34,16 @@ describe('usageView', () => {
     expect(node.querySelector('table.wb-usage-grants')?.textContent).toContain('a, b');
     expect(node.querySelector('[data-section="loads"]')?.textContent).toContain('Nobody has loaded it');
     expect(node.querySelector('table.wb-usage-privacy')?.textContent).toContain('0.5');
+  });
+
+  it('lists the outputs made from the dataset with their provenance class', () => {
+    const rows = usageView(report).querySelectorAll('table.wb-usage-outputs tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0].textContent).toContain('computed');
+    expect(rows[1].textContent).toContain('analyst-supplied');
+    expect(usageView({ ...report, outputs: [] }).querySelector('[data-section="outputs"]')?.textContent).toContain(
+      'No output has been made from it'
+    );
   });
 });
 
