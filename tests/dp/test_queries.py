@@ -196,6 +196,54 @@ def test_dp_on_a_derived_frame_is_charged_to_its_sources_and_needs_the_person_ke
     assert snapshot(analyst) == state
 
 
+def test_a_frame_derived_from_a_dataset_of_one_row_per_person_keeps_rows_as_people(dp) -> None:
+    """A dataset without personKey holds one row per person (its owner declares it): a frame the workbench derives
+    from it keeps that, so DP may query it; the derivation records it in its spec."""
+    from factories import admissions, record
+
+    dp(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"), admissions())
+    request = dp(ANALYST).project(PROJECT).request_access("dhsc.admissions", justification="Costs")
+    dp(OTHER_OWNER).owner.decide(request["id"], "approve")
+    dp(OTHER_OWNER).dp.set_budget("dhsc.admissions", 2.0)
+    project = dp(ANALYST).project(PROJECT)
+    project.derive("dhsc.admissions", columns=["age_band", "cost"], where={"cost": {">": 100}}, new_name="dear")
+    out = project.dp.crosstab("dear", "age_band", epsilon=0.5)
+    assert out.properties["dp"]["datasets"] == ["dhsc.admissions"]
+    assert "one row per person" in out.properties["dp"]["privacy_unit"]
+
+
+def test_dp_on_a_workbench_frame_of_two_datasets_is_charged_to_both(dp) -> None:
+    """A frame the workbench made from two datasets (as a linkage result is) spends both datasets' budgets, and
+    its origin names both; a lapsed grant of either stops it."""
+    from factories import admissions, record
+
+    from workbench.governance.project_data import ProjectData
+
+    dp(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"), admissions())
+    request = dp(ANALYST).project(PROJECT).request_access("dhsc.admissions", justification="Linked")
+    dp(OTHER_OWNER).owner.decide(request["id"], "approve")
+    dp(OTHER_OWNER).dp.set_budget("dhsc.admissions", 2.0)
+    analyst = dp(ANALYST)
+    frame = pd.DataFrame({"link_key": [f"k{i % 40}" for i in range(80)], "age_band": ["0-17", "65+"] * 40})
+    with analyst._ctx.write() as conn:
+        ProjectData(analyst._ctx, PROJECT).save_derived(
+            conn, frame, "linked", sources=[DATASET, "dhsc.admissions"], person_key="link_key",
+            spec={"source": DATASET}, made_by="workbench", action="data.derive")
+    project = analyst.project(PROJECT)
+    out = project.dp.crosstab("linked", "age_band", epsilon=0.25, contributions=2)
+    with analyst._ctx.db.read() as conn:
+        charged = sorted(conn.execute(select(dp_spends.c.dataset_id, dp_spends.c.epsilon)).all())
+    assert charged == [("dhsc.admissions", 0.25), (DATASET, 0.25)]
+    assert out.properties["dp"]["datasets"] == [DATASET, "dhsc.admissions"]
+    assert "link_key" in out.properties["dp"]["privacy_unit"]
+    grant_id = int(project.grants().set_index("dataset_id").loc["dhsc.admissions", "id"])
+    dp(OTHER_OWNER).owner.revoke(grant_id, reason="Ended")
+    state = snapshot(analyst)
+    with pytest.raises(AccessDenied, match="revoked"):
+        project.dp.count("linked", epsilon=0.1)
+    assert snapshot(analyst) == state
+
+
 def test_dp_on_a_frame_saved_from_a_kernel_is_refused_saying_what_to_do(dp) -> None:
     """The fake-key attack: one patient's values copied under 2,000 made-up keys, saved from the kernel; DP on
     it would reveal that patient's values, so it is refused, audited, nothing spent."""

@@ -27,6 +27,7 @@ def keyed(governed):
     return governed
 
 
+@pytest.mark.db  # also on PostgreSQL: the spec and lineage are stored as JSON
 def test_a_derived_frame_is_the_load_filtered_made_by_the_workbench(kernel, desk) -> None:
     grant(desk, OTHER_PROJECT, ["nhs_number", "age_band", "cost"], identifiers=["nhs_number"])
     project = kernel(ANALYST).project(OTHER_PROJECT)

@@ -141,6 +141,8 @@ REFUSED = [
     ("column outside the grant", lambda t: t.groupby_agg(ADMISSIONS, by="age_band", values="length_of_stay"),
      AccessDenied, "outside project p-alpha's grant"),
     ("bad formula", lambda t: t.ols(ADMISSIONS, "cost ~ __import__('os')"), InvalidInput, "formula"),
+    ("bins not numbers", lambda t: t.histogram(ADMISSIONS, "cost", bins=None), InvalidInput, "bins"),
+    ("histogram of text", lambda t: t.histogram(ADMISSIONS, "age_band", bins=3), InvalidInput, "not numbers"),
 ]
 
 

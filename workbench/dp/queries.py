@@ -290,7 +290,7 @@ class ProjectDP:
                 "source instead, narrowing it with where= (e.g. project.dp.count('<dataset>', where={'sex': 'F'}, "
                 "epsilon=...)), or have the workbench make the frame with project.derive(source, columns=..., "
                 "where=..., new_name=...) and query that.", field="dataset")
-        if source.kind == "saved" and source.person_key is None:
+        if source.kind == "saved" and source.person_key is None and not source.rows_are_people:
             raise InvalidInput(f"dataset: saved frame {name!r} has no column identifying the person, so one "
                                "person's contribution cannot be bounded; derive it again keeping the person key "
                                "(the dataset's personKey), e.g. project.derive(source, columns=[..., key], ...).",

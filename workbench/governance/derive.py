@@ -106,7 +106,9 @@ class Derivations:
         workbench_made = found.made_by in ("catalogue", "workbench")
         person_key = found.person_key if workbench_made and found.person_key in wanted else None
         spec = {"source": found.name, "kind": found.kind, "version": sources.plain_value(found.version),
-                "sha256": found.sha256(), "columns": wanted, "where": sources.where_json(conditions)}
+                "sha256": found.sha256(), "columns": wanted, "where": sources.where_json(conditions),
+                # rows of a source whose rows are people stay people (filtering keeps whole rows)
+                "rows_are_people": workbench_made and found.rows_are_people}
         with self._ctx.write(audit_refusals_as=("data.derive", resource)) as conn:
             return ProjectData(self._ctx, self.project_id).save_derived(
                 conn, frame, new_name, sources=list(found.datasets), person_key=person_key, spec=spec,

@@ -61,6 +61,7 @@ class Source:
     made_by: str  # "catalogue", "workbench" or "analyst": who made the rows
     checks: list[dict[str, Any]] = field(default_factory=list)  # per lineage dataset: owner, granted, lapsed...
     spec: dict[str, Any] | None = None  # how the workbench made a saved frame
+    rows_are_people: bool = False  # without a person key: each row is one person (as the owner declares)
 
     def identifiers(self) -> list[str]:
         """Columns that are direct or record identifiers: never filtered, grouped or aggregated."""
@@ -113,7 +114,8 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                  "columns": list(declared)}
         return Source(name, "dataset", vault.dataset_path(name), [name], declared, record.get("personKey"),
-                      record.get("rowCount"), record.get("modified"), "catalogue", [check])
+                      record.get("rowCount"), record.get("modified"), "catalogue", [check],
+                      rows_are_people=not record.get("personKey"))
     saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
                                             & (pd_t.c.version == latest))).mappings().one()
     frame_columns = list(saved["columns"])
@@ -134,9 +136,10 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
     if person_key is not None and schema[person_key].get("role") not in PSEUDONYMISED_ROLES:
         # a key the workbench made (a linkage's link key) names people as surely as the identifier it replaces
         schema[person_key] = {**schema[person_key], "role": "record_identifier"}
+    spec = saved["spec"] or {}
     return Source(name, "saved", vault.project_path(project_id, name, latest), list(saved["sources"]),
                   {c: schema[c] for c in frame_columns}, person_key, saved["row_count"], latest, made_by, checks,
-                  saved["spec"])
+                  saved["spec"], rows_are_people=made_by == "workbench" and spec.get("rows_are_people") is True)
 
 
 # -- where ---------------------------------------------------------------------------------------------------------

@@ -125,12 +125,21 @@ class ComputedTables:
             names = _names(column, "column")
             if len(names) != 1:
                 raise InvalidInput("column: name one numeric column.", field="column")
-            bounds = list(range) if isinstance(range, list | tuple) else range
-            return {"column": names[0], "bins": bins if isinstance(bins, int) else list(bins),
-                    "range": bounds}, names
+            try:  # as recorded in the spec; sdc.histogram judges the values themselves
+                edges = bins if isinstance(bins, int) and not isinstance(bins, bool) else [float(b) for b in bins]
+                bounds = None if range is None else [float(x) for x in range]
+            except (TypeError, ValueError):
+                raise InvalidInput(f"bins/range: give a number of bins or a list of bin edges, and range as "
+                                   f"(low, high), not bins={bins!r}, range={range!r}.", field="bins") from None
+            return {"column": names[0], "bins": edges, "range": bounds}, names
 
         def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
-            return sdc.histogram(frame[spec["column"]], bins, range, **extra)
+            values = frame[spec["column"]]
+            if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+                raise InvalidInput(f"column: {spec['column']!r} holds {values.dtype}, not numbers; a histogram "
+                                   "needs a numeric column (use crosstab or groupby_agg to count labels).",
+                                   field="column")
+            return sdc.histogram(values, bins, range, **extra)
         return self._make("histogram", source, plan, run, where, name, derived_from, {},
                           lambda frame, given: self._supplied.histogram(frame, column, bins, range, name=given,
                                                                         derived_from=[source]))

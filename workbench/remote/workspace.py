@@ -162,7 +162,8 @@ def _bind_output(project: RemoteProject, output: Any) -> Any:
 
 @serves("project.tables")
 class RemoteTables(_InProject):
-    """``project.tables``: the frame is sent to the service, which checks and records the table."""
+    """``project.tables``: the frame (or the name of a source the service reads itself) is sent to the service,
+    which checks and records the table."""
 
     def __repr__(self) -> str:
         return f"<tables of project {self._project.id}>"
