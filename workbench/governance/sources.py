@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ RANGE_OPERATORS = (">", ">=", "<", "<=")
 MAX_WHERE_VALUES = 10_000  # values in one membership list
 _HASH_CHUNK = 1 << 20
 _SHA256: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) → digest: a file is hashed once per change
+# (path, mtime_ns, size, key column) → the key's integer codes, for the last few files read: encoding a million
+# text keys costs more than the rest of a table, and a file's keys change only with the file
+_PERSON_CODES: OrderedDict[tuple[str, int, int, str], np.ndarray] = OrderedDict()
+_PERSON_CODES_KEPT = 4
 
 
 @dataclass
@@ -264,12 +269,29 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
     if person and key is None:
         raise InvalidInput(f"{source.name} has no person key, so its rows cannot be counted as people.",
                            field="source")
-    wanted = list(dict.fromkeys(columns + ([key] if key else [])))
-    table = pq.read_table(source.path, columns=wanted, filters=filter_expression(schema, where, source.name))
-    if key:
-        codes = pc.dictionary_encode(table[key]).combine_chunks().indices.fill_null(-1)
-        table = table.select(columns).append_column(PERSON, codes.cast(pa.int64()))
-    return table
+    expression = filter_expression(schema, where, source.name)
+    if not key:
+        return pq.read_table(source.path, columns=list(dict.fromkeys(columns)), filters=expression)
+    table = pq.read_table(source.path, columns=list(dict.fromkeys(columns)))
+    table = table.append_column(PERSON, pa.array(person_codes(source.path, key)))
+    return table.filter(expression) if expression is not None else table
+
+
+def person_codes(path: Path, key: str) -> np.ndarray:
+    """Integer codes (int64; -1 where the key is missing) of the file's ``key`` column, one per row, remembered
+    for the last few files while the file is unchanged."""
+    stat = path.stat()
+    memo = (str(path), stat.st_mtime_ns, stat.st_size, key)
+    if memo in _PERSON_CODES:
+        _PERSON_CODES.move_to_end(memo)
+        return _PERSON_CODES[memo]
+    column = pq.read_table(path, columns=[key])[key]
+    codes = pc.dictionary_encode(column).combine_chunks().indices.fill_null(-1).cast(pa.int64()).to_numpy()
+    codes.flags.writeable = False  # shared between calls: nobody may change it
+    _PERSON_CODES[memo] = codes
+    while len(_PERSON_CODES) > _PERSON_CODES_KEPT:
+        _PERSON_CODES.popitem(last=False)
+    return codes
 
 
 PERSON = "\0person"  # the column of person-key codes (no catalogue column can be named so)
