@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from _machine import describe
+from _machine import describe, interleaved
 from dp_crosstab import make_data, workspace
 
 
@@ -82,21 +80,13 @@ def main() -> None:
 
         runs = {"workbench by spec": by_spec, "read + pd.crosstab": read_and_crosstab,
                 "pd.crosstab alone": pandas_crosstab}
-        samples: dict[str, list[float]] = {label: [] for label in runs}
-        for run in runs.values():
-            run()
-        for _ in range(args.repeats):
-            for label, run in runs.items():
-                start = time.perf_counter()
-                run()
-                samples[label].append(time.perf_counter() - start)
-    median = {label: statistics.median(values) for label, values in samples.items()}
+        median, best = interleaved(runs, args.repeats)
     print(f"machine: {describe()}")
     print(f"{args.via}, {'PostgreSQL' if args.database_url else 'SQLite'}; {args.rows:,} rows, {args.persons:,} "
           f"people, 20 x 50 cells, mean of hours; rules counted per {unit}; status {output.status}; "
           f"median of {args.repeats} interleaved repeats")
     for label, seconds in median.items():
-        print(f"  {label:<20} {seconds * 1000:8.1f} ms  (best {min(samples[label]) * 1000:.1f} ms)")
+        print(f"  {label:<20} {seconds * 1000:8.1f} ms  (best {best[label] * 1000:.1f} ms)")
     for baseline in ("read + pd.crosstab", "pd.crosstab alone"):
         ratio = median["workbench by spec"] / median[baseline]
         goal = " (goal <= 2x)" if baseline.startswith("read") else ""

@@ -7,6 +7,8 @@ Revises: 0008
 Create Date: 2026-12-06
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -58,13 +60,19 @@ def _widen_lineage(conn: sa.engine.Connection) -> None:
                      sa.column("at", TZ))
     rows = conn.execute(sa.select(frames).order_by(frames.c.created_at, frames.c.name, frames.c.version)).mappings()
     widened: dict[tuple[str, str], list[str]] = {}  # (project, name) → the latest version's widened lineage
-    for row in list(rows):
+
+    def widen(row: Any) -> tuple[list[str], list[str]]:
+        """A row's lineage before, and after adding what its creator had loaded and what the frames it names
+        descend from."""
         loaded = conn.execute(sa.select(loads.c.dataset_id).distinct().where(
             (loads.c.project_id == row["project_id"]) & (loads.c.username == row["created_by"])
             & (loads.c.at <= row["created_at"]))).scalars().all()
         named = [s for d in row["derived_from"] or [] for s in widened.get((row["project_id"], d), [])]
         before = list(row["sources"] or [])
-        after = sorted({*before, *loaded, *named})
+        return before, sorted({*before, *loaded, *named})
+
+    for row in list(rows):
+        before, after = widen(row)
         widened[(row["project_id"], row["name"])] = after
         if after == sorted(set(before)):
             continue
@@ -79,12 +87,7 @@ def _widen_lineage(conn: sa.engine.Connection) -> None:
                     sa.column("derived_from", sa.JSON), sa.column("sources", sa.JSON), sa.column("created_by"),
                     sa.column("created_at", TZ), sa.column("origin", sa.JSON))
     for row in list(conn.execute(sa.select(made).where(made.c.kind != "dp").order_by(made.c.id)).mappings()):
-        loaded = conn.execute(sa.select(loads.c.dataset_id).distinct().where(
-            (loads.c.project_id == row["project_id"]) & (loads.c.username == row["created_by"])
-            & (loads.c.at <= row["created_at"]))).scalars().all()
-        named = [s for d in row["derived_from"] or [] for s in widened.get((row["project_id"], d), [])]
-        before = list(row["sources"] or [])
-        after = sorted({*before, *loaded, *named})
+        before, after = widen(row)
         conn.execute(sa.update(made).where(made.c.id == row["id"]).values(
             sources=after, origin={"lineage": after, "declared": list(row["derived_from"] or [])}))
         if after != sorted(set(before)):
