@@ -33,7 +33,7 @@ from helpers import (
     Reply,
     grant,
     header_identity_provider,
-    running,
+    serving,
 )
 
 import workbench
@@ -367,13 +367,14 @@ def kernel(request: pytest.FixtureRequest, desk: Connect, tmp_path: Path,
            database_url: str | None) -> Iterator[Callable[[str], Any]]:
     """kernel(user): the workspace a notebook kernel gets as ``user`` — embedded (``desk``), or remote: the same
     workspace run by ``workbench serve`` and reached with the person's token. Tests arrange state directly on
-    the workspace, as an admin would on the service host, and act through ``kernel``."""
+    the workspace, as an admin would on the service host, and act through ``kernel``. Each remote test has its own
+    service process on its own copy of ``desk`` (forked from a warm process: helpers.serving)."""
     if request.param == "embedded":
         yield desk
         return
     admin = desk(ADMIN)
     tokens: dict[str, str] = {}
-    with running(tmp_path / "ws", database_url) as url:
+    with serving(tmp_path / "ws", database_url) as url:
 
         def connect(user: str) -> Any:
             if user not in tokens:

@@ -320,14 +320,14 @@ def test_a_real_service_answers_malformed_input_with_4xx(governed, tmp_path, dat
     import urllib.error
     import urllib.request
 
-    from helpers import running
+    from helpers import serving
 
     arrange(governed)
     admin = governed(ADMIN)
     tokens = {user: admin.tokens.create(user, label="fuzz")["token"] for user in USERS}
     frame = _frame_tag(_patients())
     before = governed_rows(admin)
-    with running(tmp_path / "ws", database_url) as url:
+    with serving(tmp_path / "ws", database_url) as url:
         def post(user: str, operation: str, body: bytes) -> tuple[int, Any]:
             request = urllib.request.Request(f"{url}workbench/api/kernel/{operation}", data=body, method="POST",
                                              headers={"Authorization": f"token {tokens[user]}"})
