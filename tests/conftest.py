@@ -50,6 +50,14 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` (a Spark session, notebooks, fuzzing, servers) first, each group still in
+    pytest-randomly's order (it shuffles before this hook): with the workers stealing work from each other
+    (``--dist worksteal``), the run ends on short tests on every worker instead of waiting for a two-minute test
+    that happened to be drawn last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Every test on a workspace runs on SQLite; those marked ``db`` run on PostgreSQL too."""
     if "new_database" not in metafunc.fixturenames or any(

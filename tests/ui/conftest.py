@@ -105,14 +105,16 @@ def start_lab(home: Path, user: str, root: Path) -> tuple[Lab, subprocess.Popen]
 
 
 def stop_lab(process: subprocess.Popen, root: Path, name: str) -> None:
-    """Stop a lab from ``start_lab`` and keep its log as ``artefacts/lab-<name>.log``."""
+    """Stop a lab from ``start_lab`` and keep its log as ``artefacts/lab-<name>.log`` (``lab-<name>-<worker>.log``
+    when the browser tests run on several workers, each with its own demo and labs)."""
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=20)
-    shutil.copy(root / "lab.log", _artefacts() / f"lab-{name}.log")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shutil.copy(root / "lab.log", _artefacts() / (f"lab-{name}-{worker}.log" if worker else f"lab-{name}.log"))
 
 
 @pytest.fixture(scope="session")
