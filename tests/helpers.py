@@ -285,6 +285,10 @@ def _forked_service(request: dict[str, Any]) -> None:
         for fd, path in ((1, request["out"]), (2, request["err"])):
             os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), fd)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        with suppress(OSError, AttributeError):  # Linux: end with the fork server, however it ends
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
         os.environ.clear()
         os.environ.update(request["env"])
         from workbench.cli import main
@@ -342,8 +346,16 @@ class ForkServer:
         return pid
 
     def wait(self, pid: int, timeout: float | None) -> int | None:
+        """``pid``'s exit status once it exits, or None after ``timeout`` seconds or if the fork server died."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self.changed:
-            self.changed.wait_for(lambda: pid in self.exited or self.process.poll() is not None, timeout)
+            while pid not in self.exited and self.process.poll() is None:
+                left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+                if left <= 0:
+                    break
+                self.changed.wait(left)
             return self.exited.get(pid)
 
     def close(self) -> None:
@@ -383,13 +395,16 @@ class ForkedService:
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
             self.returncode = self.server.wait(self.pid, timeout)
+            if self.returncode is None and self.server.process.poll() is not None:
+                self.returncode = -signal.SIGKILL  # the fork server died; it took its children with it
             if self.returncode is None:
                 raise subprocess.TimeoutExpired(f"workbench serve (pid {self.pid})", timeout or 0)
         return self.returncode
 
     def send_signal(self, sig: int) -> None:
         if self.poll() is None:
-            os.kill(self.pid, sig)
+            with suppress(ProcessLookupError):  # it has just exited
+                os.kill(self.pid, sig)
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
