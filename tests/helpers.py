@@ -98,7 +98,7 @@ def cli_runner(connect: Connect, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     return run
 
 
-# ----- the real `workbench serve` process (tests/service, tests/remote, the remote kernel) ----------------------
+# ----- the real `workbench serve` process (tests/service, tests/remote) --------------------------------------------
 # ``start_service(home, database_url)`` runs ``python -m workbench serve --port 0`` on a prepared workspace and
 # returns ``(url, process)`` once the process has printed the address it listens on; ``stop_service`` ends it
 # with SIGTERM; ``running`` does both; ``call`` is one HTTP request to it.
@@ -217,8 +217,8 @@ def running(home: Path | str, database_url: str | None = None, **options: Any) -
 # request, pandas and pyarrow: 2 s on a quiet machine, 5-9 s on a busy one. Each test process keeps one "fork
 # server" that has imported all that once and forks a fresh ``workbench serve`` (``workbench.cli.main``, the
 # command's own code) for each test that asks: every test still gets its own service process on its own
-# workspace, so no test sees another's state, for a fork (tens of milliseconds). The tests of the command itself
-# (tests/service, tests/remote) start the real process (``start_service``).
+# workspace, so no test sees another's state, for a fork (a service answers in about 0.2 s). The tests of the
+# command itself (tests/service, tests/remote) start the real process (``start_service``).
 PRELOAD = ("workbench.cli", "workbench.server", "workbench.server.service", "workbench.server.handlers",
            "workbench.server.kernel", "workbench.server.tokens", "workbench.workspace", "workbench.wire",
            "pandas", "pyarrow", "pyarrow.parquet", "sqlalchemy", "sqlalchemy.dialects.sqlite")

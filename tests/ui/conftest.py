@@ -3,7 +3,8 @@
 Run in their own pytest call (``pytest tests/ui --confcutdir=tests/ui``): pytest-jupyter's event loop, which the
 other tests load, clashes with Playwright's. The README's command runs them on two workers, a file per worker
 (``-n 2 --dist loadfile``): each worker builds its own demo and starts its own labs (session fixtures), so the tests
-of one file see what earlier tests of that file did, never another file's. Screenshots go to ``tests/ui/artefacts/`` (gitignored).
+of one file see what earlier tests of that file did, never another file's. Screenshots go to
+``tests/ui/artefacts/`` (gitignored).
 """
 
 from __future__ import annotations
