@@ -33,7 +33,7 @@ from helpers import (
     Reply,
     grant,
     header_identity_provider,
-    running,
+    serving,
 )
 
 import workbench
@@ -48,6 +48,14 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("WORKBENCH_HOME", "WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER", "WORKBENCH_USER", "WORKBENCH_URL",
                  "WORKBENCH_TOKEN", "JUPYTERHUB_API_TOKEN"):
         monkeypatch.delenv(name, raising=False)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` (a Spark session, notebooks, fuzzing, servers) first, each group still in
+    pytest-randomly's order (it shuffles before this hook): with the workers stealing work from each other
+    (``--dist worksteal``), the run ends on short tests on every worker instead of waiting for a two-minute test
+    that happened to be drawn last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -367,13 +375,14 @@ def kernel(request: pytest.FixtureRequest, desk: Connect, tmp_path: Path,
            database_url: str | None) -> Iterator[Callable[[str], Any]]:
     """kernel(user): the workspace a notebook kernel gets as ``user`` — embedded (``desk``), or remote: the same
     workspace run by ``workbench serve`` and reached with the person's token. Tests arrange state directly on
-    the workspace, as an admin would on the service host, and act through ``kernel``."""
+    the workspace, as an admin would on the service host, and act through ``kernel``. Each remote test has its own
+    service process on its own copy of ``desk`` (forked from a warm process: helpers.serving)."""
     if request.param == "embedded":
         yield desk
         return
     admin = desk(ADMIN)
     tokens: dict[str, str] = {}
-    with running(tmp_path / "ws", database_url) as url:
+    with serving(tmp_path / "ws", database_url) as url:
 
         def connect(user: str) -> Any:
             if user not in tokens:

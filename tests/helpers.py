@@ -15,7 +15,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -98,7 +98,7 @@ def cli_runner(connect: Connect, monkeypatch: pytest.MonkeyPatch, capsys: pytest
     return run
 
 
-# ----- the real `workbench serve` process (tests/service, tests/remote, the remote kernel) ----------------------
+# ----- the real `workbench serve` process (tests/service, tests/remote) --------------------------------------------
 # ``start_service(home, database_url)`` runs ``python -m workbench serve --port 0`` on a prepared workspace and
 # returns ``(url, process)`` once the process has printed the address it listens on; ``stop_service`` ends it
 # with SIGTERM; ``running`` does both; ``call`` is one HTTP request to it.
@@ -190,7 +190,7 @@ def start_service(home: Path | str, database_url: str | None = None, *, args: tu
     return line[len(URL_PREFIX):], process
 
 
-def stop_service(process: subprocess.Popen) -> int:
+def stop_service(process: subprocess.Popen | ForkedService) -> int:
     """SIGTERM, wait, and SIGKILL only if it does not stop; returns the exit status."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -206,6 +206,249 @@ def stop_service(process: subprocess.Popen) -> int:
 def running(home: Path | str, database_url: str | None = None, **options: Any) -> Iterator[str]:
     """``with running(home) as url:`` the service on ``home``, ended on the way out whatever happened."""
     url, process = start_service(home, database_url, **options)
+    try:
+        yield url
+    finally:
+        stop_service(process)
+
+
+# ----- services forked from a warm process (the remote ``kernel``, tests/security, tests/server) ------------------
+# Starting ``python -m workbench serve`` costs an interpreter, the Jupyter server's imports and, on the first
+# request, pandas and pyarrow: 2 s on a quiet machine, 5-9 s on a busy one. Each test process keeps one "fork
+# server" that has imported all that once and forks a fresh ``workbench serve`` (``workbench.cli.main``, the
+# command's own code) for each test that asks: every test still gets its own service process on its own
+# workspace, so no test sees another's state, for a fork (a service answers in about 0.2 s). The tests of the
+# command itself (tests/service, tests/remote) start the real process (``start_service``).
+PRELOAD = ("workbench.cli", "workbench.server", "workbench.server.service", "workbench.server.handlers",
+           "workbench.server.kernel", "workbench.server.tokens", "workbench.workspace", "workbench.wire",
+           "pandas", "pyarrow", "pyarrow.parquet", "sqlalchemy", "sqlalchemy.dialects.sqlite")
+
+
+def fork_server() -> None:
+    """The fork server's loop (``python tests/helpers.py --fork-server``): one JSON request a line on stdin
+    (``{"args": [...], "env": {...}, "out": path, "err": path}``) is answered ``started <pid>``; a child that
+    exits is reported ``exited <pid> <status>``. At the end of stdin the children left are ended and it exits."""
+    import importlib
+    import select
+    import time
+
+    for module in PRELOAD + (("psycopg",) if os.environ.get("WORKBENCH_DATABASE_PRELOAD") else ()):
+        importlib.import_module(module)
+    children: set[int] = set()
+
+    def say(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    def reap() -> None:
+        for pid in list(children):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                children.discard(pid)
+                say(f"exited {pid} {os.waitstatus_to_exitcode(status)}")
+
+    stdin = sys.stdin.buffer
+    pending = b""
+    while True:
+        ready, _, _ = select.select([stdin], [], [], 0.05)
+        reap()
+        if not ready:
+            continue
+        chunk = os.read(stdin.fileno(), 65536)
+        if not chunk:
+            break
+        pending += chunk
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            request = json.loads(line)
+            pid = os.fork()
+            if pid == 0:
+                _forked_service(request)  # never returns
+            children.add(pid)
+            say(f"started {pid}")
+    for pid in children:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while children and time.monotonic() < deadline:
+        reap()
+        time.sleep(0.05)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+
+
+def _forked_service(request: dict[str, Any]) -> None:
+    """In the forked child: its own output files and environment, then the ``workbench`` command; never returns."""
+    code = 1
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, path in ((1, request["out"]), (2, request["err"])):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), fd)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        with suppress(OSError, AttributeError):  # Linux: end with the fork server, however it ends
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        os.environ.clear()
+        os.environ.update(request["env"])
+        from workbench.cli import main
+
+        code = main(request["args"])
+    except BaseException:  # whatever happens, the child says why on its stderr and exits here
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(Exception):  # a closed stream: nothing left to say
+                stream.flush()
+        os._exit(code if isinstance(code, int) else 1)
+
+
+class ForkServer:
+    """This test process's fork server (started on first use, ended at exit) and its children's exit statuses."""
+
+    def __init__(self) -> None:
+        env = service_env()
+        if PG_URL:
+            env["WORKBENCH_DATABASE_PRELOAD"] = "1"
+        self.process = subprocess.Popen([sys.executable, __file__, "--fork-server"], env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.lock = threading.Lock()
+        self.changed = threading.Condition()
+        self.started: queue.Queue = queue.Queue()
+        self.exited: dict[int, int] = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            word, *rest = line.split()
+            if word == "started":
+                self.started.put(int(rest[0]))
+            elif word == "exited":
+                with self.changed:
+                    self.exited[int(rest[0])] = int(rest[1])
+                    self.changed.notify_all()
+        self.started.put(None)
+        with self.changed:
+            self.changed.notify_all()
+
+    def fork(self, args: list[str], env: dict[str, str], out: Path, err: Path) -> int:
+        """A child running ``workbench <args>`` with ``env``, its stdout and stderr in ``out`` and ``err``."""
+        assert self.process.stdin is not None
+        with self.lock:
+            self.process.stdin.write(json.dumps({"args": args, "env": env, "out": str(out), "err": str(err)}) + "\n")
+            self.process.stdin.flush()
+            pid = self.started.get(timeout=START_TIMEOUT)
+        if pid is None:
+            raise AssertionError("the fork server of the services has exited")
+        return pid
+
+    def wait(self, pid: int, timeout: float | None) -> int | None:
+        """``pid``'s exit status once it exits, or None after ``timeout`` seconds or if the fork server died."""
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self.changed:
+            while pid not in self.exited and self.process.poll() is None:
+                left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+                if left <= 0:
+                    break
+                self.changed.wait(left)
+            return self.exited.get(pid)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT + 10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+_FORK_SERVER: list[ForkServer] = []
+
+
+def fork_server_process() -> ForkServer:
+    if not _FORK_SERVER or _FORK_SERVER[0].process.poll() is not None:
+        import atexit
+
+        _FORK_SERVER[:] = [ForkServer()]
+        atexit.register(_FORK_SERVER[0].close)
+    return _FORK_SERVER[0]
+
+
+class ForkedService:
+    """A service forked by the fork server: what ``stop_service`` needs of a Popen, and its log."""
+
+    def __init__(self, server: ForkServer, pid: int, out: Path, err: Path) -> None:
+        self.server, self.pid, self.out, self.log_path = server, pid, out, err
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self.returncode = self.server.wait(self.pid, 0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            self.returncode = self.server.wait(self.pid, timeout)
+            if self.returncode is None and self.server.process.poll() is not None:
+                self.returncode = -signal.SIGKILL  # the fork server died; it took its children with it
+            if self.returncode is None:
+                raise subprocess.TimeoutExpired(f"workbench serve (pid {self.pid})", timeout or 0)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with suppress(ProcessLookupError):  # it has just exited
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def first_line(self, timeout: float) -> str | None:
+        """The first line the service printed (its address), or None if it exited or said nothing in time."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.out.read_text(errors="replace") if self.out.exists() else ""
+            if "\n" in text:
+                return text.split("\n", 1)[0]
+            if self.poll() is not None:
+                return None
+            time.sleep(0.02)
+        return None
+
+
+def start_forked_service(home: Path | str, database_url: str | None = None, *,
+                         args: tuple[str, ...] = ()) -> tuple[str, ForkedService]:
+    """``start_service`` by a fork of the warm fork server: the same command, started in milliseconds."""
+    with tempfile.NamedTemporaryFile(prefix="service-", suffix=".out", dir=scratch(), delete=False) as out:
+        pass
+    err = Path(out.name).with_suffix(".log")
+    server = fork_server_process()
+    command = ["serve", "--port", "0", "--home", str(home), *args]
+    process = ForkedService(server, server.fork(command, service_env(database_url), Path(out.name), err),
+                            Path(out.name), err)
+    line = process.first_line(START_TIMEOUT)
+    if line is None or not line.startswith(URL_PREFIX):
+        stop_service(process)
+        raise AssertionError(f"the service did not start (first line {line!r}); its log:\n{process.log()}")
+    return line[len(URL_PREFIX):], process
+
+
+@contextmanager
+def serving(home: Path | str, database_url: str | None = None, *, args: tuple[str, ...] = ()) -> Iterator[str]:
+    """``with serving(home) as url:`` this test's own ``workbench serve`` on ``home`` (forked), ended on the way
+    out whatever happened."""
+    url, process = start_forked_service(home, database_url, args=args)
     try:
         yield url
     finally:
@@ -364,3 +607,7 @@ SERVICE_EXPECTED = {
     "revoke own API token": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "revoke another's API token": {"admin"},
 }
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--fork-server"]:
+    fork_server()

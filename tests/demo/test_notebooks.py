@@ -13,6 +13,7 @@ import pytest
 from helpers import DEMO_USER
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+UNNEEDED_PLUGINS = ("randomly", "xdist", "xdist.looponfail", "hypothesispytest", "anyio", "faker")
 ALL = sorted(path for path in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in path.parts)
 
 
@@ -21,9 +22,10 @@ ALL = sorted(path for path in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints"
 def test_notebook_runs(notebook: Path, demo_home: Path) -> None:
     env = {**os.environ, "WORKBENCH_HOME": str(demo_home), "WORKBENCH_USER": DEMO_USER}
     env.pop("WORKBENCH_DATABASE_URL", None)
-    # the project's pytest options (parallel workers, random order) are not for a notebook's cells
-    result = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "no:randomly",
-                             "-p", "no:cacheprovider", "--nbval-lax", "-q", str(notebook)],
+    # the project's pytest options (parallel workers, random order) are not for a notebook's cells, nor are the
+    # plugins nbval does not need (loading them costs about a second per notebook)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-p", "no:cacheprovider",
+                             *(f"-pno:{plugin}" for plugin in UNNEEDED_PLUGINS), "--nbval-lax", "-q", str(notebook)],
                             env=env, capture_output=True, text=True, cwd=NOTEBOOKS)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "passed" in result.stdout

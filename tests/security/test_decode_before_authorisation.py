@@ -353,12 +353,12 @@ def governed_rows(ws: Any) -> dict[str, Any]:
 # -- a real `workbench serve` ----------------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_a_real_service_authorises_before_it_decodes(hostile, tmp_path, database_url) -> None:
-    from helpers import call, running
+    from helpers import call, serving
 
     admin = hostile(ADMIN)
     tokens = {user: admin.tokens.create(user, label="attack")["token"] for user in (NOBODY, ANALYST)}
     before = governed_rows(admin)
-    with running(tmp_path / "ws", database_url, args=("--max-body-mib", "1")) as url:
+    with serving(tmp_path / "ws", database_url, args=("--max-body-mib", "1")) as url:
         kernel_path = "workbench/api/kernel/"
         passwd = output_tag(HOSTILE_ARCHIVES["results.json names /etc/passwd"])
         answer = call(url, kernel_path + "review.decide", token=tokens[NOBODY], method="POST",

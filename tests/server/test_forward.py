@@ -14,9 +14,9 @@ from tornado.httpclient import HTTPClientError
 
 @pytest.fixture
 def service_url(governed, tmp_path: Path, database_url) -> Iterator[str]:
-    from helpers import running
+    from helpers import serving
 
-    with running(tmp_path / "ws", database_url) as url:
+    with serving(tmp_path / "ws", database_url) as url:
         yield url
 
 

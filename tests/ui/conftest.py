@@ -1,7 +1,10 @@
 """Browser tests: JupyterLab on loopback over a small demo workspace, driven by Debian's Chromium.
 
 Run in their own pytest call (``pytest tests/ui --confcutdir=tests/ui``): pytest-jupyter's event loop, which the
-other tests load, clashes with Playwright's. Screenshots go to ``tests/ui/artefacts/`` (gitignored).
+other tests load, clashes with Playwright's. The README's command runs them on two workers, a file per worker
+(``-n 2 --dist loadfile``): each worker builds its own demo and starts its own labs (session fixtures), so the tests
+of one file see what earlier tests of that file did, never another file's. Screenshots go to
+``tests/ui/artefacts/`` (gitignored).
 """
 
 from __future__ import annotations
@@ -105,14 +108,16 @@ def start_lab(home: Path, user: str, root: Path) -> tuple[Lab, subprocess.Popen]
 
 
 def stop_lab(process: subprocess.Popen, root: Path, name: str) -> None:
-    """Stop a lab from ``start_lab`` and keep its log as ``artefacts/lab-<name>.log``."""
+    """Stop a lab from ``start_lab`` and keep its log as ``artefacts/lab-<name>.log`` (``lab-<name>-<worker>.log``
+    when the browser tests run on several workers, each with its own demo and labs)."""
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=20)
-    shutil.copy(root / "lab.log", _artefacts() / f"lab-{name}.log")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    shutil.copy(root / "lab.log", _artefacts() / (f"lab-{name}-{worker}.log" if worker else f"lab-{name}.log"))
 
 
 @pytest.fixture(scope="session")

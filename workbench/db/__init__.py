@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,11 +126,19 @@ def migrations_config():
 
 def head_revision() -> str:
     """The newest schema revision this code knows."""
+    return _known_revisions()[1]
+
+
+@lru_cache(maxsize=1)
+def _known_revisions() -> tuple[frozenset[str], str]:
+    """Every revision of the packaged migrations and the head, read once per process: the scripts are part of the
+    code, and parsing them (~10 ms) on every open would be most of what opening a workspace costs."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(migrations_config()).get_current_head()
+    script = ScriptDirectory.from_config(migrations_config())
+    head = script.get_current_head()
     assert head is not None
-    return head
+    return frozenset(revision.revision for revision in script.walk_revisions()), head
 
 
 def current_revision(db: Database) -> str | None:
@@ -142,23 +151,19 @@ def current_revision(db: Database) -> str | None:
 def upgrade(db: Database) -> None:
     """Create or upgrade the schema to this code's head; refuse a database newer than the code."""
     from alembic import command
-    from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
 
-    config = migrations_config()
-    script = ScriptDirectory.from_config(config)
+    known, head = _known_revisions()
     current = current_revision(db)
     if current is not None:
-        try:
-            script.get_revision(current)
-        except CommandError:
+        if current not in known:
             raise Conflict(
                 f"This workspace's database is at schema revision {current!r}, which this version of the "
-                f"workbench does not know (it knows up to {script.get_current_head()!r}): the workspace was "
+                f"workbench does not know (it knows up to {head!r}): the workspace was "
                 "made by a newer workbench. Upgrade the workbench (pip install -U workbench) and open it again; "
-                "nothing was changed.") from None
-        if current == script.get_current_head():
+                "nothing was changed.")
+        if current == head:
             return
+    config = migrations_config()
     with db.write() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
