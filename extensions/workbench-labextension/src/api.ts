@@ -134,6 +134,8 @@ export interface QueueRow {
   reviews_in: number;
   reviews_needed: number;
   awaiting_me: number;
+  /** Outputs a dataset of whose lineage has no current grant: nobody may review them until it is renewed. */
+  blocked: number;
 }
 
 /** One cell of a checked table: its value, the rules that flag it, and whether mitigation suppressed it. */
@@ -348,6 +350,8 @@ export interface UsageReport {
   privacy: Record<string, unknown>[];
   /** Every output made from the dataset, with its provenance class (computed or analyst-supplied). */
   outputs?: Record<string, unknown>[];
+  /** What a revoked or expired grant for the dataset stopped: refused reads, outputs, requests, reviews, releases. */
+  blocked?: Record<string, unknown>[];
 }
 
 export interface AuditCheck {

@@ -113,6 +113,7 @@ export function queueTable(rows: QueueRow[], open: (id: number) => void): HTMLEl
         h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, row.status.replace(/_/g, ' '))),
         h('td', {}, `${row.reviews_in} of ${row.reviews_needed}`),
         h('td', {}, String(row.awaiting_me)),
+        h('td', {}, row.blocked ? h('span', { class: 'wb-blocked-count' }, String(row.blocked)) : '0'),
         h('td', {}, (row.submitted_at ?? '').slice(0, 10)),
         h('td', {}, openButton)
       )
@@ -121,7 +122,9 @@ export function queueTable(rows: QueueRow[], open: (id: number) => void): HTMLEl
   const head = h(
     'tr',
     {},
-    ...['Request', 'Title', 'Project', 'Status', 'Reviews', 'Awaiting me', 'Submitted', ''].map(t => h('th', {}, t))
+    ...['Request', 'Title', 'Project', 'Status', 'Reviews', 'Awaiting me', 'Blocked', 'Submitted', ''].map(t =>
+      h('th', {}, t)
+    )
   );
   return h('table', { class: 'wb-table wb-queue' }, h('thead', {}, head), body);
 }

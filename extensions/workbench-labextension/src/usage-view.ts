@@ -30,7 +30,8 @@ const SECTIONS: [keyof UsageReport, string, string][] = [
     'No output has been made from it.'
   ],
   ['releases', 'Releases', 'Nothing derived from it has been released.'],
-  ['privacy', 'Privacy budget spent', 'No differentially private query has used it.']
+  ['privacy', 'Privacy budget spent', 'No differentially private query has used it.'],
+  ['blocked', 'Blocked after revocation or expiry', 'No revocation or expiry has blocked anything.']
 ];
 
 /** The usage report as one table per section (an empty section says so). */

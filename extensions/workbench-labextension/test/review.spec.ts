@@ -150,12 +150,14 @@ describe('aids, reviews, queue and release', () => {
         outputs: 1,
         reviews_in: 1,
         reviews_needed: 2,
-        awaiting_me: 1
+        awaiting_me: 1,
+        blocked: 2
       }
     ];
     const opened: number[] = [];
     const table = queueTable(rows, id => opened.push(id));
     expect(table.querySelector('tr[data-request="7"]')?.textContent).toContain('partially reviewed');
+    expect(table.querySelector('.wb-blocked-count')?.textContent).toBe('2');
     (table.querySelector('button.wb-open-request') as HTMLButtonElement).click();
     expect(opened).toEqual([7]);
     expect(queueTable([], () => undefined).textContent).toContain('No output requests');

@@ -25,7 +25,8 @@ describe('usageView', () => {
     outputs: [
       { project_id: 'p', output_id: 1, name: 'by region', provenance: 'computed', source: 'dhsc.hes_apc' },
       { project_id: 'p', output_id: 2, name: 'by sex', provenance: 'analyst-supplied', source: null }
-    ]
+    ],
+    blocked: [{ project_id: 'p', username: 'ann', action: 'data.read_saved', reason: 'grant revoked' }]
   };
 
   it('shows each section, saying so when it is empty', () => {
@@ -34,6 +35,7 @@ describe('usageView', () => {
     expect(node.querySelector('table.wb-usage-grants')?.textContent).toContain('a, b');
     expect(node.querySelector('[data-section="loads"]')?.textContent).toContain('Nobody has loaded it');
     expect(node.querySelector('table.wb-usage-privacy')?.textContent).toContain('0.5');
+    expect(node.querySelector('table.wb-usage-blocked')?.textContent).toContain('grant revoked');
   });
 
   it('lists the outputs made from the dataset with their provenance class', () => {
