@@ -318,6 +318,7 @@ class ProjectTables:
         """Why the frame's person key cannot count people, or None: a key missing in some rows, or values that
         are not this project's pseudonyms of the dataset (keys the analyst wrote say nothing about who is who)."""
         key, dataset_id = roles.person_key, roles.key_dataset
+        assert key is not None and dataset_id is not None  # asked only of a frame whose lineage names its key
         missing = int(persons.isna().sum())
         if missing:
             return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
