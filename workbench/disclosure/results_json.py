@@ -153,15 +153,26 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _texts(column: pd.Series) -> list[str]:
+    """A column's cells as CSV text (``_cell``), whole columns at a time for floats and integers."""
+    if column.dtype == np.float64:
+        return ["" if v != v else repr(v) for v in column.tolist()]  # NaN is unequal to itself
+    if column.dtype.kind in "iu" and isinstance(column.dtype, np.dtype):
+        return [str(v) for v in column.tolist()]
+    return [_cell(v) for v in column.to_numpy(dtype=object)]
+
+
 def _csv(table: pd.DataFrame) -> str:
     """One header row (index names, then column labels) and one row per table row: what the viewer shows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([("" if n is None else str(n)) for n in table.index.names] + [_text(c) for c in table.columns])
-    columns = [table.iloc[:, j].to_numpy(dtype=object) for j in range(table.shape[1])]
-    for i, label in enumerate(table.index):
-        labels = label if isinstance(table.index, pd.MultiIndex) else (label,)
-        writer.writerow([str(v) for v in labels] + [_cell(col[i]) for col in columns])
+    if isinstance(table.index, pd.MultiIndex):
+        labels = [[str(v) for v in label] for label in table.index]
+    else:
+        labels = [[str(label)] for label in table.index]
+    columns = [_texts(table.iloc[:, j]) for j in range(table.shape[1])]
+    writer.writerows(label + list(cells) for label, *cells in zip(labels, *columns, strict=True))
     return buffer.getvalue()
 
 
@@ -177,6 +188,15 @@ def _parse(text: str, dtype: str) -> Any:
     return text if text else np.nan
 
 
+def _column(texts: list[str], dtype: str) -> Any:
+    """One column read back from its CSV text as ``dtype``: whole columns at a time for float64 and int64."""
+    if dtype == "float64":
+        return np.array([float(t) if t else np.nan for t in texts], dtype=np.float64)
+    if dtype == "int64":
+        return np.array([int(t) for t in texts], dtype=np.int64)
+    return pd.Series([_parse(t, dtype) for t in texts], dtype=object).astype(dtype)
+
+
 def _read_csv(path: Path, index: pd.Index, columns: pd.Index, dtypes: list[str]) -> pd.DataFrame:
     with open(path, newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))[1:]
@@ -184,8 +204,13 @@ def _read_csv(path: Path, index: pd.Index, columns: pd.Index, dtypes: list[str])
     if len(rows) != len(index):
         raise InvalidInput(f"{path.name} has {len(rows)} rows, but results.json describes {len(index)}; the "
                            "folder was changed after it was written.")
-    parts = [pd.Series([_parse(row[skip + j], dtype) for row in rows], dtype=object).astype(dtype)
-             for j, dtype in enumerate(dtypes)]
+    texts = [[row[skip + j] for row in rows] for j in range(len(dtypes))]
+    if dtypes and len(set(dtypes)) == 1 and dtypes[0] in ("float64", "int64"):  # one block, as pandas builds it
+        array = np.empty((len(rows), len(dtypes)), dtype=dtypes[0])
+        for j, column in enumerate(texts):
+            array[:, j] = _column(column, dtypes[0])
+        return pd.DataFrame(array, index=index, columns=columns)
+    parts = [pd.Series(_column(column, dtype)) for column, dtype in zip(texts, dtypes, strict=True)]
     frame = pd.concat(parts, axis=1, ignore_index=True) if parts else pd.DataFrame(index=range(len(rows)))
     frame.index, frame.columns = index, columns
     return frame
@@ -241,15 +266,14 @@ def released_record(released: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
+def _record(uid: str, output: Output, files: dict[str, bytes]) -> dict[str, Any]:
     released = f"{uid}.csv"
-    (folder / released).write_text(_csv(output.safe_table), encoding="utf-8")
+    files[released] = _csv(output.safe_table).encode("utf-8")
     same = output.safe_table.equals(output.table) and list(output.safe_table.dtypes) == list(output.table.dtypes)
     table_file = released
     if not same:
         table_file = f"{UNRELEASED}/{uid}.csv"
-        (folder / UNRELEASED).mkdir(exist_ok=True)
-        (folder / table_file).write_text(_csv(output.table), encoding="utf-8")
+        files[table_file] = _csv(output.table).encode("utf-8")
     summary, cells = sdc_block(output)
     measures = {name: [[int(r), int(c), float(frame.iat[r, c])] for r, c in
                        np.argwhere(output.flags[name].to_numpy(dtype=bool))]
@@ -272,18 +296,20 @@ def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
     }
 
 
-def _checksums(folder: Path) -> None:
-    target = folder / "checksums"
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and target not in path.parents:
-            name = path.relative_to(folder).as_posix()
-            out = target / f"{name}.txt"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="utf-8")
+def _order(name: str) -> tuple[str, ...]:
+    """Where a file comes in a folder listed in path order (``sorted(folder.rglob("*"))``)."""
+    return tuple(name.split("/"))
 
 
-def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], folder: str | Path) -> Path:
-    """Write outputs to a new folder as ACRO/SACRO ``results.json`` + CSVs + checksums; returns the json path."""
+def _checksums(files: dict[str, bytes]) -> None:
+    """ACRO's ``checksums/<file>.txt``: the SHA-256 of each file, added to ``files``."""
+    for name in sorted(files, key=_order):
+        files[f"checksums/{name}.txt"] = hashlib.sha256(files[name]).hexdigest().encode("utf-8")
+
+
+def results_files(outputs: Output | Iterable[Output] | Mapping[str, Output]) -> dict[str, bytes]:
+    """The files of a ``results.json`` folder for ``outputs`` (path in the folder → content), in path order:
+    what ``to_results_json`` writes, made in memory so a folder can be written, or an archive packed, at once."""
     if isinstance(outputs, Output):
         outputs = [outputs]
     if isinstance(outputs, Mapping):
@@ -302,16 +328,33 @@ def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], f
     uids = [uid for uid, _ in items]
     if len(set(uids)) != len(uids):
         raise InvalidInput("outputs: two outputs share a name; give each its own uid.", field="outputs")
+    files: dict[str, bytes] = {}
+    results = {uid: _record(uid, output, files) for uid, output in items}
+    document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
+    # one line: json's C encoder writes it (an indented document takes the pure-Python encoder, ~10x slower)
+    files["results.json"] = json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    _checksums(files)
+    return {name: files[name] for name in sorted(files, key=_order)}
+
+
+def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (path in the folder → content, as ``results_files`` makes them) into ``folder``."""
+    for name, content in files.items():
+        target = folder / name
+        if "/" in name:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], folder: str | Path) -> Path:
+    """Write outputs to a new folder as ACRO/SACRO ``results.json`` + CSVs + checksums; returns the json path."""
+    files = results_files(outputs)
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise Conflict(f"{folder} already exists and is not an empty folder; choose a new folder for the results.")
     folder.mkdir(parents=True, exist_ok=True)
-    results = {uid: _record(uid, output, folder) for uid, output in items}
-    document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
-    path = folder / "results.json"
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
-    _checksums(folder)
-    return path
+    write_files(folder, files)
+    return folder / "results.json"
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
@@ -412,5 +455,5 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     return outputs
 
 
-__all__ = ["cell_outcome", "read_results_json", "released_csv", "released_record", "sdc_block",
-           "to_results_json"]
+__all__ = ["cell_outcome", "read_results_json", "released_csv", "released_record", "results_files", "sdc_block",
+           "to_results_json", "write_files"]
