@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.disclosure.output import Output
-from workbench.disclosure.results_json import read_results_json, to_results_json
+from workbench.disclosure.results_json import read_results_json, results_files
 from workbench.errors import InvalidInput
 from workbench.operations import ARGUMENTS, RESULTS
 
@@ -378,15 +378,16 @@ REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, ARGUMENTS,
 # -- recorded outputs --------------------------------------------------------------------------------------------
 def output_to_zip(output: Any) -> bytes:
     """A recorded output as the zipped ``results.json`` folder it is kept as in the vault."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "output"
-        to_results_json({output.uid or "output": output}, folder)
-        sink = io.BytesIO()
-        with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(folder).as_posix())
-        return sink.getvalue()
+    return _zip(results_files({output.uid or "output": output}))
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    """Files (path in the folder → content) as one zip archive, packed in memory."""
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return sink.getvalue()
 
 
 def zip_to_output(raw: bytes) -> Any:

@@ -153,13 +153,26 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _texts(column: pd.Series) -> list[str]:
-    """A column's cells as CSV text (``_cell``), whole columns at a time for floats and integers."""
-    if column.dtype == np.float64:
-        return ["" if v != v else repr(v) for v in column.tolist()]  # NaN is unequal to itself
-    if column.dtype.kind in "iu" and isinstance(column.dtype, np.dtype):
-        return [str(v) for v in column.tolist()]
-    return [_cell(v) for v in column.to_numpy(dtype=object)]
+def _floats(values: list[float]) -> list[str]:
+    return ["" if v != v else repr(v) for v in values]  # NaN is unequal to itself
+
+
+def _columns_text(table: pd.DataFrame) -> list[list[str]]:
+    """Each column's cells as CSV text (``_cell``): float64 and integer tables a whole table at a time."""
+    kinds = set(table.dtypes)
+    kind = kinds.pop() if len(kinds) == 1 else None
+    if kind == np.float64:
+        return [_floats(column) for column in table.to_numpy().T.tolist()]
+    if isinstance(kind, np.dtype) and kind.kind in "iu":
+        return [[str(v) for v in column] for column in table.to_numpy().T.tolist()]
+    columns = []
+    for j in range(table.shape[1]):
+        column = table.iloc[:, j]
+        if column.dtype == np.float64:
+            columns.append(_floats(column.tolist()))
+        else:
+            columns.append([_cell(v) for v in column.to_numpy(dtype=object)])
+    return columns
 
 
 def _csv(table: pd.DataFrame) -> str:
@@ -171,7 +184,7 @@ def _csv(table: pd.DataFrame) -> str:
         labels = [[str(v) for v in label] for label in table.index]
     else:
         labels = [[str(label)] for label in table.index]
-    columns = [_texts(table.iloc[:, j]) for j in range(table.shape[1])]
+    columns = _columns_text(table)
     writer.writerows(label + list(cells) for label, *cells in zip(labels, *columns, strict=True))
     return buffer.getvalue()
 
@@ -229,7 +242,8 @@ def cell_outcome(output: Output) -> dict[str, dict[str, str]]:
     for name, flag in output.flags.items():
         texts[flag.to_numpy(dtype=bool)] += f"{ACRO_NAMES.get(name, name)}; "
     texts[texts == ""] = "ok"
-    return {_text(c): {_text(r): texts[i, j] for i, r in enumerate(table.index)} for j, c in enumerate(table.columns)}
+    rows = [_text(r) for r in table.index]
+    return {_text(c): dict(zip(rows, texts[:, j].tolist(), strict=True)) for j, c in enumerate(table.columns)}
 
 
 def sdc_block(output: Output) -> tuple[dict[str, Any], dict[str, list[list[int]]]]:
