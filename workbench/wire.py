@@ -11,8 +11,8 @@ The two directions differ. The service reads a kernel's request with ``loads_req
 operation's parameters take (frames, dates, tuples, non-finite floats, a linkage spec): a recorded output or a
 result class is something the service sends, never something it accepts, so a request carrying one is refused
 before anything in it is unpacked. The kernel reads the service's answers with ``loads``. An output archive is
-unpacked within limits (entries, total size, compression ratio), only inside its own temporary folder, and a
-failure to read it says so without naming that folder or quoting the files.
+unpacked within limits (entries, total size, compression ratio) into memory, never onto a disk, and a failure
+to read it says so without quoting the files.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ import io
 import json
 import math
 import struct
-import tempfile
 import zipfile
 from datetime import date, datetime, time
 from importlib import import_module
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -36,7 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.disclosure.output import Output
-from workbench.disclosure.results_json import read_results_json, results_files
+from workbench.disclosure.results_json import read_results_files, results_files
 from workbench.errors import InvalidInput
 from workbench.operations import ARGUMENTS, RESULTS
 
@@ -391,27 +390,28 @@ def _zip(files: dict[str, bytes]) -> bytes:
 
 
 def zip_to_output(raw: bytes) -> Any:
-    """The output that ``output_to_zip`` packed, unpacked within limits into a private temporary folder.
+    """The output that ``output_to_zip`` packed, unpacked within limits into memory (nothing touches a disk).
 
-    Refused (``InvalidInput``, naming neither the folder nor anything read from it): an archive with more than
-    ``MAX_OUTPUT_ENTRIES`` entries, unpacking to more than ``MAX_OUTPUT_BYTES`` or packed more tightly than
-    ``MAX_OUTPUT_RATIO`` to one; a name that is absolute, climbs out (``..``), repeats or is not a plain file; a
-    ``results.json`` naming a file outside the folder; anything that does not read back as exactly one output."""
+    Refused (``InvalidInput``, quoting nothing read from it): an archive with more than ``MAX_OUTPUT_ENTRIES``
+    entries, unpacking to more than ``MAX_OUTPUT_BYTES`` or packed more tightly than ``MAX_OUTPUT_RATIO`` to one;
+    a name that is absolute, climbs out (``..``), repeats or is not a plain file; a ``results.json`` naming a file
+    outside the folder; anything that does not read back as exactly one output."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise InvalidInput("body: an output must travel as a zip archive.", field="body") from None
-    with tempfile.TemporaryDirectory() as tmp, archive:
-        folder = Path(tmp).resolve()
+    with archive:
         _check_entries(entries, len(raw))
+        files: dict[str, bytes] = {}
+        folders: set[str] = set()
         try:
             for entry in entries:
-                _unpack(archive, entry, folder)
+                _unpack(archive, entry, files, folders)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError):
             raise InvalidInput("body: an output archive is damaged and cannot be unpacked.", field="body") from None
         try:
-            outputs = read_results_json(folder)
+            outputs = read_results_files(files)
         except Exception:  # untrusted files: any failure is the archive's, and the message says nothing of them
             raise InvalidInput("body: an output archive does not hold an output the workbench wrote.",
                                field="body") from None
@@ -443,19 +443,30 @@ def _check_entries(entries: list[Any], packed: int) -> None:
         seen.add(name)
 
 
-def _unpack(archive: Any, entry: Any, folder: Any) -> None:
-    """One entry into ``folder``, counting the bytes actually unpacked (declared sizes are not trusted)."""
-    target = (folder / entry.filename).resolve()
-    if not target.is_relative_to(folder) or target == folder:
+def _unpack(archive: Any, entry: Any, files: dict[str, bytes], folders: set[str]) -> None:
+    """One entry into ``files`` (path in the folder → content; ``folders``: the folders they make), counting the
+    bytes actually unpacked (declared sizes are not trusted). A name that would lie outside the folder, or be the
+    folder itself, is refused; one that is already a file or a folder, or lies under a file, is damage, as on a
+    disk."""
+    parts = PurePosixPath(entry.filename).parts
+    if not parts or parts[0] == "/" or any(part in ("..", ".") for part in parts):
         raise InvalidInput("body: an output archive names a file outside its folder (or twice).", field="body")
+    name = "/".join(parts)
+    parents = {"/".join(parts[:i]) for i in range(1, len(parts))}
+    if name in files or any(parent in files for parent in parents):
+        raise FileExistsError("a name given twice, or under a file")
+    folders.update(parents)
     if entry.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
+        folders.add(name)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if name in folders:
+        raise IsADirectoryError("a file where a folder is")
     written = 0
-    with archive.open(entry) as source, open(target, "xb") as sink:
+    chunks = []
+    with archive.open(entry) as source:
         while chunk := source.read(CHUNK):
             written += len(chunk)
             if written > entry.file_size or written > MAX_OUTPUT_BYTES:
                 raise InvalidInput("body: an output archive unpacks to more than it declares.", field="body")
-            sink.write(chunk)
+            chunks.append(chunk)
+    files[name] = b"".join(chunks)

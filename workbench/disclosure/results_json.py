@@ -23,9 +23,10 @@ import hashlib
 import io
 import json
 import math
+import posixpath
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -210,12 +211,11 @@ def _column(texts: list[str], dtype: str) -> Any:
     return pd.Series([_parse(t, dtype) for t in texts], dtype=object).astype(dtype)
 
 
-def _read_csv(path: Path, index: pd.Index, columns: pd.Index, dtypes: list[str]) -> pd.DataFrame:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))[1:]
+def _read_csv(name: str, content: bytes, index: pd.Index, columns: pd.Index, dtypes: list[str]) -> pd.DataFrame:
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))[1:]
     skip = index.nlevels
     if len(rows) != len(index):
-        raise InvalidInput(f"{path.name} has {len(rows)} rows, but results.json describes {len(index)}; the "
+        raise InvalidInput(f"{name} has {len(rows)} rows, but results.json describes {len(index)}; the "
                            "folder was changed after it was written.")
     texts = [[row[skip + j] for row in rows] for j in range(len(dtypes))]
     if dtypes and len(set(dtypes)) == 1 and dtypes[0] in ("float64", "int64"):  # one block, as pandas builds it
@@ -373,26 +373,49 @@ def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], f
 
 # -- reading -------------------------------------------------------------------------------------------------------
 
-def _inside(folder: Path, name: Any) -> Path:
+Folder = Path | Mapping[str, bytes]  # a results folder on disk, or its files in memory (path → content)
+
+
+def _outside() -> InvalidInput:
+    return InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
+                        "files.", field="results.json")
+
+
+def _inside(folder: Folder, name: Any) -> Path | str:
     """The file ``name`` (as results.json names it) in ``folder``; refused if it would lie anywhere else."""
     if not isinstance(name, str) or not name or "\0" in name or Path(name).is_absolute() or "\\" in name:
-        raise InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
-                           "files.", field="results.json")
+        raise _outside()
+    if not isinstance(folder, Path):  # in memory: the name, normalised, must stay below the folder
+        normal = posixpath.normpath(name)
+        if normal in (".", "..") or normal.startswith(("../", "/")):
+            raise _outside()
+        return normal
     root = folder.resolve()
     path = (root / name).resolve()
     if not path.is_relative_to(root) or path == root:
-        raise InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
-                           "files.", field="results.json")
+        raise _outside()
     return path
 
 
-def _verify(folder: Path, name: str) -> None:
+def _exists(folder: Folder, at: Path | str) -> bool:
+    return at.exists() if isinstance(at, Path) else at in folder
+
+
+def _read(folder: Folder, at: Path | str) -> bytes:
+    if isinstance(at, Path):
+        return at.read_bytes()
+    if at not in folder:
+        raise FileNotFoundError(at)
+    return folder[at]  # type: ignore[index]  # a folder in memory is a mapping
+
+
+def _verify(folder: Folder, name: str) -> None:
     target = _inside(folder, name)
     checksum = _inside(folder, f"checksums/{name}.txt")
-    if not checksum.exists():
+    if not _exists(folder, checksum):
         return
-    actual = hashlib.sha256(target.read_bytes()).hexdigest()
-    if checksum.read_text(encoding="utf-8").strip() != actual:
+    actual = hashlib.sha256(_read(folder, target)).hexdigest()
+    if _read(folder, checksum).decode("utf-8").strip() != actual:
         raise InvalidInput(f"{name} does not match its checksum: it was changed after it was written; ask for "
                            "the outputs to be produced again.", field=name)
 
@@ -404,13 +427,18 @@ def _flags(table: pd.DataFrame, positions: Iterable[Iterable[int]]) -> pd.DataFr
     return pd.DataFrame(array, index=table.index, columns=table.columns)
 
 
-def _read_workbench(uid: str, record: dict[str, Any], folder: Path) -> Output:
+def _table(folder: Folder, spec: dict[str, Any], index: pd.Index, columns: pd.Index) -> pd.DataFrame:
+    at = _inside(folder, spec["file"])
+    return _read_csv(PurePosixPath(str(at)).name, _read(folder, at), index, columns, spec["dtypes"])
+
+
+def _read_workbench(uid: str, record: dict[str, Any], folder: Folder) -> Output:
     spec = record["properties"]["workbench"]
     index, columns = _unaxis(spec["index"]), _unaxis(spec["columns"])
     for name in {spec["table"]["file"], spec["safe_table"]["file"]}:
         _verify(folder, name)
-    table = _read_csv(_inside(folder, spec["table"]["file"]), index, columns, spec["table"]["dtypes"])
-    safe = _read_csv(_inside(folder, spec["safe_table"]["file"]), index, columns, spec["safe_table"]["dtypes"])
+    table = _table(folder, spec["table"], index, columns)
+    safe = _table(folder, spec["safe_table"], index, columns)
     cells = record["files"][0]["sdc"]["cells"]
     flags = {name: _flags(table, cells.get(ACRO_NAMES.get(name, name), [])) for name in spec["rules"]}
     measures = {}
@@ -429,13 +457,13 @@ def _read_workbench(uid: str, record: dict[str, Any], folder: Path) -> Output:
                   uid=uid, timestamp=record.get("timestamp", ""))
 
 
-def _read_acro(uid: str, record: dict[str, Any], folder: Path) -> Output | None:
+def _read_acro(uid: str, record: dict[str, Any], folder: Folder) -> Output | None:
     """An output another tool (ACRO) wrote: its first CSV, its flagged cells, its status."""
     files = [f for f in record.get("files", []) if str(f.get("name", "")).endswith(".csv")]
     if not files:
         return None
     _verify(folder, files[0]["name"])
-    table = pd.read_csv(_inside(folder, files[0]["name"]), index_col=0)
+    table = pd.read_csv(io.BytesIO(_read(folder, _inside(folder, files[0]["name"]))), index_col=0)
     cells = (files[0].get("sdc") or {}).get("cells") or {}
     flags = {OUR_NAMES.get(name, name): _flags(table, positions) for name, positions in cells.items()}
     return Output(kind=record.get("type", "table"), method=record.get("properties", {}).get("method", "acro"),
@@ -452,12 +480,24 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     folder = path.parent
     if not path.exists():
         raise NotFound(f"No results.json in {folder}; give the folder to_results_json wrote.")
+    return _read_document(folder, path.name, path.read_bytes(), str(path))
+
+
+def read_results_files(files: Mapping[str, bytes]) -> dict[str, Output]:
+    """``read_results_json`` of a results folder held in memory (path in the folder → content, as
+    ``results_files`` makes them): the same checks, without the files ever touching a disk."""
+    if "results.json" not in files:
+        raise NotFound("No results.json among the files; give the files to_results_json writes.")
+    return _read_document(files, "results.json", files["results.json"], "results.json")
+
+
+def _read_document(folder: Folder, name: str, content: bytes, label: str) -> dict[str, Output]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(content.decode("utf-8"))
         results = document["results"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"{path} is not a results.json file ({exc}).") from exc
-    _verify(folder, path.name)
+        raise InvalidInput(f"{label} is not a results.json file ({exc}).") from exc
+    _verify(folder, name)
     outputs: dict[str, Output] = {}
     for uid, record in results.items():
         if "workbench" in (record.get("properties") or {}):
@@ -469,5 +509,14 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     return outputs
 
 
-__all__ = ["cell_outcome", "read_results_json", "released_csv", "released_record", "results_files", "sdc_block",
-           "to_results_json", "write_files"]
+__all__ = [
+    "cell_outcome",
+    "read_results_files",
+    "read_results_json",
+    "released_csv",
+    "released_record",
+    "results_files",
+    "sdc_block",
+    "to_results_json",
+    "write_files",
+]
