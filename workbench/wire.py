@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextvars
 import dataclasses
+import hashlib
 import io
 import json
 import math
@@ -27,7 +28,7 @@ import struct
 import zipfile
 from datetime import date, datetime, time
 from importlib import import_module
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from workbench.disclosure.output import Output
 from workbench.disclosure.results_json import read_results_files, results_files
 from workbench.errors import InvalidInput
 from workbench.operations import ARGUMENTS, RESULTS
+from workbench.outputs.store import ATTACHMENTS
 
 ARROW = "application/vnd.apache.arrow.stream"
 JSON = "application/json"
@@ -214,6 +216,8 @@ def _encode_library(value: Any) -> Any:
         return [_encode(v) for v in value.tolist()]
     if isinstance(value, Output):
         return {"$output": base64.b64encode(output_to_zip(value)).decode()}
+    if isinstance(value, Recorded):
+        return {"$output": base64.b64encode(recorded_to_zip(value)).decode()}
     name = type(value).__name__
     if name in TYPES and TYPES[name][2] == "to_dict":
         return {"$type": name, "value": _encode(value.to_dict())}
@@ -378,6 +382,35 @@ REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, ARGUMENTS,
 def output_to_zip(output: Any) -> bytes:
     """A recorded output as the zipped ``results.json`` folder it is kept as in the vault."""
     return _zip(results_files({output.uid or "output": output}))
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """An output the service answers with, and the vault folder it was recorded in: it travels as that folder,
+    zipped as it is, rather than written again (``recorded_to_zip``)."""
+
+    output: Any
+    folder: Path
+
+
+def recorded_to_zip(recorded: Recorded) -> bytes:
+    """The zipped ``results.json`` folder of a recorded output, read from the vault: its results.json, tables and
+    checksums (not its attachments, which ``output_to_zip`` does not send either). Written again from the output
+    (``output_to_zip``) when the folder cannot be read whole or a file does not match its checksum (changed while
+    it was read)."""
+    folder = recorded.folder
+    try:
+        names = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                       if path.is_file() and path.relative_to(folder).parts[0] != ATTACHMENTS)
+        files = {name: (folder / name).read_bytes() for name in names}
+    except OSError:
+        return output_to_zip(recorded.output)
+    listed = {name for name in files if not name.startswith("checksums/")}
+    if "results.json" not in files or any(
+            files.get(f"checksums/{name}.txt", b"").decode("utf-8", "replace").strip()
+            != hashlib.sha256(files[name]).hexdigest() for name in listed):
+        return output_to_zip(recorded.output)
+    return _zip({name: files[name] for name in sorted(files, key=lambda name: tuple(name.split("/")))})
 
 
 def _zip(files: dict[str, bytes]) -> bytes:
