@@ -232,7 +232,7 @@ def _read_csv(name: str, content: bytes, index: pd.Index, columns: pd.Index, dty
 # -- writing -------------------------------------------------------------------------------------------------------
 
 def _positions(frame: pd.DataFrame) -> list[list[int]]:
-    return [[int(r), int(c)] for r, c in np.argwhere(frame.to_numpy(dtype=bool))]
+    return np.argwhere(frame.to_numpy(dtype=bool)).tolist()
 
 
 def cell_outcome(output: Output) -> dict[str, dict[str, str]]:
@@ -289,9 +289,13 @@ def _record(uid: str, output: Output, files: dict[str, bytes]) -> dict[str, Any]
         table_file = f"{UNRELEASED}/{uid}.csv"
         files[table_file] = _csv(output.table).encode("utf-8")
     summary, cells = sdc_block(output)
-    measures = {name: [[int(r), int(c), float(frame.iat[r, c])] for r, c in
-                       np.argwhere(output.flags[name].to_numpy(dtype=bool))]
-                for name, frame in output.measures.items() if name in output.flags}
+    measures = {}
+    for name, frame in output.measures.items():
+        if name in output.flags:
+            rows, cols = np.nonzero(output.flags[name].to_numpy(dtype=bool))
+            values = frame.to_numpy(dtype=np.float64)[rows, cols]
+            measures[name] = [[r, c, v] for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist(),
+                                                            strict=True)]
     workbench = {
         "format": FORMAT, "kind": output.kind, "method": output.method,
         "status_before_mitigation": output.status_before_mitigation, "settings": output.settings.as_dict(),

@@ -91,6 +91,8 @@ def numeric_values(values: object, name: str = "values") -> np.ndarray:
                                "aggregation needs numbers (convert with pd.to_numeric, or use aggfunc='count').",
                                field=name)
         series = converted
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":  # whole numbers: never missing or infinite
+        return series.to_numpy(dtype=np.float64)
     array = series.to_numpy(dtype=np.float64, na_value=np.nan)
     infinite = np.isinf(array)
     if infinite.any():
