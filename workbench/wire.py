@@ -11,8 +11,8 @@ The two directions differ. The service reads a kernel's request with ``loads_req
 operation's parameters take (frames, dates, tuples, non-finite floats, a linkage spec): a recorded output or a
 result class is something the service sends, never something it accepts, so a request carrying one is refused
 before anything in it is unpacked. The kernel reads the service's answers with ``loads``. An output archive is
-unpacked within limits (entries, total size, compression ratio), only inside its own temporary folder, and a
-failure to read it says so without naming that folder or quoting the files.
+unpacked within limits (entries, total size, compression ratio) into memory, never onto a disk, and a failure
+to read it says so without quoting the files.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from __future__ import annotations
 import base64
 import contextvars
 import dataclasses
+import hashlib
 import io
 import json
 import math
 import struct
-import tempfile
 import zipfile
 from datetime import date, datetime, time
 from importlib import import_module
@@ -36,9 +36,10 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.disclosure.output import Output
-from workbench.disclosure.results_json import read_results_json, to_results_json
+from workbench.disclosure.results_json import read_results_files, results_files
 from workbench.errors import InvalidInput
 from workbench.operations import ARGUMENTS, RESULTS
+from workbench.outputs.store import ATTACHMENTS
 
 ARROW = "application/vnd.apache.arrow.stream"
 JSON = "application/json"
@@ -215,6 +216,8 @@ def _encode_library(value: Any) -> Any:
         return [_encode(v) for v in value.tolist()]
     if isinstance(value, Output):
         return {"$output": base64.b64encode(output_to_zip(value)).decode()}
+    if isinstance(value, Recorded):
+        return {"$output": base64.b64encode(recorded_to_zip(value)).decode()}
     name = type(value).__name__
     if name in TYPES and TYPES[name][2] == "to_dict":
         return {"$type": name, "value": _encode(value.to_dict())}
@@ -378,39 +381,70 @@ REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, ARGUMENTS,
 # -- recorded outputs --------------------------------------------------------------------------------------------
 def output_to_zip(output: Any) -> bytes:
     """A recorded output as the zipped ``results.json`` folder it is kept as in the vault."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "output"
-        to_results_json({output.uid or "output": output}, folder)
-        sink = io.BytesIO()
-        with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(folder).as_posix())
-        return sink.getvalue()
+    return _zip(results_files({output.uid or "output": output}))
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """An output the service answers with, and the vault folder it was recorded in: it travels as that folder,
+    zipped as it is, rather than written again (``recorded_to_zip``)."""
+
+    output: Any
+    folder: Path
+
+
+def recorded_to_zip(recorded: Recorded) -> bytes:
+    """The zipped ``results.json`` folder of a recorded output, read from the vault: its results.json, tables and
+    checksums (not its attachments, which ``output_to_zip`` does not send either). Written again from the output
+    (``output_to_zip``) when the folder cannot be read whole or a file does not match its checksum (changed while
+    it was read)."""
+    folder = recorded.folder
+    try:
+        names = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*")
+                       if path.is_file() and path.relative_to(folder).parts[0] != ATTACHMENTS)
+        files = {name: (folder / name).read_bytes() for name in names}
+    except OSError:
+        return output_to_zip(recorded.output)
+    listed = {name for name in files if not name.startswith("checksums/")}
+    if "results.json" not in files or any(
+            files.get(f"checksums/{name}.txt", b"").decode("utf-8", "replace").strip()
+            != hashlib.sha256(files[name]).hexdigest() for name in listed):
+        return output_to_zip(recorded.output)
+    return _zip({name: files[name] for name in sorted(files, key=lambda name: tuple(name.split("/")))})
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    """Files (path in the folder → content) as one zip archive, packed in memory."""
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return sink.getvalue()
 
 
 def zip_to_output(raw: bytes) -> Any:
-    """The output that ``output_to_zip`` packed, unpacked within limits into a private temporary folder.
+    """The output that ``output_to_zip`` packed, unpacked within limits into memory (nothing touches a disk).
 
-    Refused (``InvalidInput``, naming neither the folder nor anything read from it): an archive with more than
-    ``MAX_OUTPUT_ENTRIES`` entries, unpacking to more than ``MAX_OUTPUT_BYTES`` or packed more tightly than
-    ``MAX_OUTPUT_RATIO`` to one; a name that is absolute, climbs out (``..``), repeats or is not a plain file; a
-    ``results.json`` naming a file outside the folder; anything that does not read back as exactly one output."""
+    Refused (``InvalidInput``, quoting nothing read from it): an archive with more than ``MAX_OUTPUT_ENTRIES``
+    entries, unpacking to more than ``MAX_OUTPUT_BYTES`` or packed more tightly than ``MAX_OUTPUT_RATIO`` to one;
+    a name that is absolute, climbs out (``..``), repeats or is not a plain file; a ``results.json`` naming a file
+    outside the folder; anything that does not read back as exactly one output."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
         entries = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
         raise InvalidInput("body: an output must travel as a zip archive.", field="body") from None
-    with tempfile.TemporaryDirectory() as tmp, archive:
-        folder = Path(tmp).resolve()
+    with archive:
         _check_entries(entries, len(raw))
+        files: dict[str, bytes] = {}
+        folders: set[str] = set()
         try:
             for entry in entries:
-                _unpack(archive, entry, folder)
+                _unpack(archive, entry, files, folders)
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError, OSError, EOFError):
             raise InvalidInput("body: an output archive is damaged and cannot be unpacked.", field="body") from None
         try:
-            outputs = read_results_json(folder)
+            outputs = read_results_files(files)
         except Exception:  # untrusted files: any failure is the archive's, and the message says nothing of them
             raise InvalidInput("body: an output archive does not hold an output the workbench wrote.",
                                field="body") from None
@@ -442,19 +476,30 @@ def _check_entries(entries: list[Any], packed: int) -> None:
         seen.add(name)
 
 
-def _unpack(archive: Any, entry: Any, folder: Any) -> None:
-    """One entry into ``folder``, counting the bytes actually unpacked (declared sizes are not trusted)."""
-    target = (folder / entry.filename).resolve()
-    if not target.is_relative_to(folder) or target == folder:
+def _unpack(archive: Any, entry: Any, files: dict[str, bytes], folders: set[str]) -> None:
+    """One entry into ``files`` (path in the folder → content; ``folders``: the folders they make), counting the
+    bytes actually unpacked (declared sizes are not trusted). A name that would lie outside the folder, or be the
+    folder itself, is refused; one that is already a file or a folder, or lies under a file, is damage, as on a
+    disk."""
+    parts = PurePosixPath(entry.filename).parts
+    if not parts or parts[0] == "/" or any(part in ("..", ".") for part in parts):
         raise InvalidInput("body: an output archive names a file outside its folder (or twice).", field="body")
+    name = "/".join(parts)
+    parents = {"/".join(parts[:i]) for i in range(1, len(parts))}
+    if name in files or any(parent in files for parent in parents):
+        raise FileExistsError("a name given twice, or under a file")
+    folders.update(parents)
     if entry.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
+        folders.add(name)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if name in folders:
+        raise IsADirectoryError("a file where a folder is")
     written = 0
-    with archive.open(entry) as source, open(target, "xb") as sink:
+    chunks = []
+    with archive.open(entry) as source:
         while chunk := source.read(CHUNK):
             written += len(chunk)
             if written > entry.file_size or written > MAX_OUTPUT_BYTES:
                 raise InvalidInput("body: an output archive unpacks to more than it declares.", field="body")
-            sink.write(chunk)
+            chunks.append(chunk)
+    files[name] = b"".join(chunks)

@@ -23,9 +23,10 @@ import hashlib
 import io
 import json
 import math
+import posixpath
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -153,15 +154,39 @@ def _cell(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def _floats(values: list[float]) -> list[str]:
+    return ["" if v != v else repr(v) for v in values]  # NaN is unequal to itself
+
+
+def _columns_text(table: pd.DataFrame) -> list[list[str]]:
+    """Each column's cells as CSV text (``_cell``): float64 and integer tables a whole table at a time."""
+    kinds = set(table.dtypes)
+    kind = kinds.pop() if len(kinds) == 1 else None
+    if kind == np.float64:
+        return [_floats(column) for column in table.to_numpy().T.tolist()]
+    if isinstance(kind, np.dtype) and kind.kind in "iu":
+        return [[str(v) for v in column] for column in table.to_numpy().T.tolist()]
+    columns = []
+    for j in range(table.shape[1]):
+        column = table.iloc[:, j]
+        if column.dtype == np.float64:
+            columns.append(_floats(column.tolist()))
+        else:
+            columns.append([_cell(v) for v in column.to_numpy(dtype=object)])
+    return columns
+
+
 def _csv(table: pd.DataFrame) -> str:
     """One header row (index names, then column labels) and one row per table row: what the viewer shows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([("" if n is None else str(n)) for n in table.index.names] + [_text(c) for c in table.columns])
-    columns = [table.iloc[:, j].to_numpy(dtype=object) for j in range(table.shape[1])]
-    for i, label in enumerate(table.index):
-        labels = label if isinstance(table.index, pd.MultiIndex) else (label,)
-        writer.writerow([str(v) for v in labels] + [_cell(col[i]) for col in columns])
+    if isinstance(table.index, pd.MultiIndex):
+        labels = [[str(v) for v in label] for label in table.index]
+    else:
+        labels = [[str(label)] for label in table.index]
+    columns = _columns_text(table)
+    writer.writerows(label + list(cells) for label, *cells in zip(labels, *columns, strict=True))
     return buffer.getvalue()
 
 
@@ -177,15 +202,28 @@ def _parse(text: str, dtype: str) -> Any:
     return text if text else np.nan
 
 
-def _read_csv(path: Path, index: pd.Index, columns: pd.Index, dtypes: list[str]) -> pd.DataFrame:
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))[1:]
+def _column(texts: list[str], dtype: str) -> Any:
+    """One column read back from its CSV text as ``dtype``: whole columns at a time for float64 and int64."""
+    if dtype == "float64":
+        return np.array([float(t) if t else np.nan for t in texts], dtype=np.float64)
+    if dtype == "int64":
+        return np.array([int(t) for t in texts], dtype=np.int64)
+    return pd.Series([_parse(t, dtype) for t in texts], dtype=object).astype(dtype)
+
+
+def _read_csv(name: str, content: bytes, index: pd.Index, columns: pd.Index, dtypes: list[str]) -> pd.DataFrame:
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"), newline="")))[1:]
     skip = index.nlevels
     if len(rows) != len(index):
-        raise InvalidInput(f"{path.name} has {len(rows)} rows, but results.json describes {len(index)}; the "
+        raise InvalidInput(f"{name} has {len(rows)} rows, but results.json describes {len(index)}; the "
                            "folder was changed after it was written.")
-    parts = [pd.Series([_parse(row[skip + j], dtype) for row in rows], dtype=object).astype(dtype)
-             for j, dtype in enumerate(dtypes)]
+    texts = [[row[skip + j] for row in rows] for j in range(len(dtypes))]
+    if dtypes and len(set(dtypes)) == 1 and dtypes[0] in ("float64", "int64"):  # one block, as pandas builds it
+        array = np.empty((len(rows), len(dtypes)), dtype=dtypes[0])
+        for j, column in enumerate(texts):
+            array[:, j] = _column(column, dtypes[0])
+        return pd.DataFrame(array, index=index, columns=columns)
+    parts = [pd.Series(_column(column, dtype)) for column, dtype in zip(texts, dtypes, strict=True)]
     frame = pd.concat(parts, axis=1, ignore_index=True) if parts else pd.DataFrame(index=range(len(rows)))
     frame.index, frame.columns = index, columns
     return frame
@@ -194,7 +232,7 @@ def _read_csv(path: Path, index: pd.Index, columns: pd.Index, dtypes: list[str])
 # -- writing -------------------------------------------------------------------------------------------------------
 
 def _positions(frame: pd.DataFrame) -> list[list[int]]:
-    return [[int(r), int(c)] for r, c in np.argwhere(frame.to_numpy(dtype=bool))]
+    return np.argwhere(frame.to_numpy(dtype=bool)).tolist()
 
 
 def cell_outcome(output: Output) -> dict[str, dict[str, str]]:
@@ -204,7 +242,8 @@ def cell_outcome(output: Output) -> dict[str, dict[str, str]]:
     for name, flag in output.flags.items():
         texts[flag.to_numpy(dtype=bool)] += f"{ACRO_NAMES.get(name, name)}; "
     texts[texts == ""] = "ok"
-    return {_text(c): {_text(r): texts[i, j] for i, r in enumerate(table.index)} for j, c in enumerate(table.columns)}
+    rows = [_text(r) for r in table.index]
+    return {_text(c): dict(zip(rows, texts[:, j].tolist(), strict=True)) for j, c in enumerate(table.columns)}
 
 
 def sdc_block(output: Output) -> tuple[dict[str, Any], dict[str, list[list[int]]]]:
@@ -241,19 +280,22 @@ def released_record(released: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
+def _record(uid: str, output: Output, files: dict[str, bytes]) -> dict[str, Any]:
     released = f"{uid}.csv"
-    (folder / released).write_text(_csv(output.safe_table), encoding="utf-8")
+    files[released] = _csv(output.safe_table).encode("utf-8")
     same = output.safe_table.equals(output.table) and list(output.safe_table.dtypes) == list(output.table.dtypes)
     table_file = released
     if not same:
         table_file = f"{UNRELEASED}/{uid}.csv"
-        (folder / UNRELEASED).mkdir(exist_ok=True)
-        (folder / table_file).write_text(_csv(output.table), encoding="utf-8")
+        files[table_file] = _csv(output.table).encode("utf-8")
     summary, cells = sdc_block(output)
-    measures = {name: [[int(r), int(c), float(frame.iat[r, c])] for r, c in
-                       np.argwhere(output.flags[name].to_numpy(dtype=bool))]
-                for name, frame in output.measures.items() if name in output.flags}
+    measures = {}
+    for name, frame in output.measures.items():
+        if name in output.flags:
+            rows, cols = np.nonzero(output.flags[name].to_numpy(dtype=bool))
+            values = frame.to_numpy(dtype=np.float64)[rows, cols]
+            measures[name] = [[r, c, v] for r, c, v in zip(rows.tolist(), cols.tolist(), values.tolist(),
+                                                            strict=True)]
     workbench = {
         "format": FORMAT, "kind": output.kind, "method": output.method,
         "status_before_mitigation": output.status_before_mitigation, "settings": output.settings.as_dict(),
@@ -272,18 +314,20 @@ def _record(uid: str, output: Output, folder: Path) -> dict[str, Any]:
     }
 
 
-def _checksums(folder: Path) -> None:
-    target = folder / "checksums"
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and target not in path.parents:
-            name = path.relative_to(folder).as_posix()
-            out = target / f"{name}.txt"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(hashlib.sha256(path.read_bytes()).hexdigest(), encoding="utf-8")
+def _order(name: str) -> tuple[str, ...]:
+    """Where a file comes in a folder listed in path order (``sorted(folder.rglob("*"))``)."""
+    return tuple(name.split("/"))
 
 
-def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], folder: str | Path) -> Path:
-    """Write outputs to a new folder as ACRO/SACRO ``results.json`` + CSVs + checksums; returns the json path."""
+def _checksums(files: dict[str, bytes]) -> None:
+    """ACRO's ``checksums/<file>.txt``: the SHA-256 of each file, added to ``files``."""
+    for name in sorted(files, key=_order):
+        files[f"checksums/{name}.txt"] = hashlib.sha256(files[name]).hexdigest().encode("utf-8")
+
+
+def results_files(outputs: Output | Iterable[Output] | Mapping[str, Output]) -> dict[str, bytes]:
+    """The files of a ``results.json`` folder for ``outputs`` (path in the folder → content), in path order:
+    what ``to_results_json`` writes, made in memory so a folder can be written, or an archive packed, at once."""
     if isinstance(outputs, Output):
         outputs = [outputs]
     if isinstance(outputs, Mapping):
@@ -302,40 +346,80 @@ def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], f
     uids = [uid for uid, _ in items]
     if len(set(uids)) != len(uids):
         raise InvalidInput("outputs: two outputs share a name; give each its own uid.", field="outputs")
+    files: dict[str, bytes] = {}
+    results = {uid: _record(uid, output, files) for uid, output in items}
+    document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
+    # one line: json's C encoder writes it (an indented document takes the pure-Python encoder, ~10x slower)
+    files["results.json"] = json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    _checksums(files)
+    return {name: files[name] for name in sorted(files, key=_order)}
+
+
+def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` (path in the folder → content, as ``results_files`` makes them) into ``folder``."""
+    for name, content in files.items():
+        target = folder / name
+        if "/" in name:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+
+
+def to_results_json(outputs: Output | Iterable[Output] | Mapping[str, Output], folder: str | Path) -> Path:
+    """Write outputs to a new folder as ACRO/SACRO ``results.json`` + CSVs + checksums; returns the json path."""
+    files = results_files(outputs)
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise Conflict(f"{folder} already exists and is not an empty folder; choose a new folder for the results.")
     folder.mkdir(parents=True, exist_ok=True)
-    results = {uid: _record(uid, output, folder) for uid, output in items}
-    document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
-    path = folder / "results.json"
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False), encoding="utf-8")
-    _checksums(folder)
-    return path
+    write_files(folder, files)
+    return folder / "results.json"
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
 
-def _inside(folder: Path, name: Any) -> Path:
+Folder = Path | Mapping[str, bytes]  # a results folder on disk, or its files in memory (path → content)
+
+
+def _outside() -> InvalidInput:
+    return InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
+                        "files.", field="results.json")
+
+
+def _inside(folder: Folder, name: Any) -> Path | str:
     """The file ``name`` (as results.json names it) in ``folder``; refused if it would lie anywhere else."""
     if not isinstance(name, str) or not name or "\0" in name or Path(name).is_absolute() or "\\" in name:
-        raise InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
-                           "files.", field="results.json")
+        raise _outside()
+    if not isinstance(folder, Path):  # in memory: the name, normalised, must stay below the folder
+        normal = posixpath.normpath(name)
+        if normal in (".", "..") or normal.startswith(("../", "/")):
+            raise _outside()
+        return normal
     root = folder.resolve()
     path = (root / name).resolve()
     if not path.is_relative_to(root) or path == root:
-        raise InvalidInput("results.json names a file outside its folder; a results folder only refers to its own "
-                           "files.", field="results.json")
+        raise _outside()
     return path
 
 
-def _verify(folder: Path, name: str) -> None:
+def _exists(folder: Folder, at: Path | str) -> bool:
+    return at.exists() if isinstance(at, Path) else at in folder
+
+
+def _read(folder: Folder, at: Path | str) -> bytes:
+    if isinstance(at, Path):
+        return at.read_bytes()
+    if at not in folder:
+        raise FileNotFoundError(at)
+    return folder[at]  # type: ignore[index]  # a folder in memory is a mapping
+
+
+def _verify(folder: Folder, name: str) -> None:
     target = _inside(folder, name)
     checksum = _inside(folder, f"checksums/{name}.txt")
-    if not checksum.exists():
+    if not _exists(folder, checksum):
         return
-    actual = hashlib.sha256(target.read_bytes()).hexdigest()
-    if checksum.read_text(encoding="utf-8").strip() != actual:
+    actual = hashlib.sha256(_read(folder, target)).hexdigest()
+    if _read(folder, checksum).decode("utf-8").strip() != actual:
         raise InvalidInput(f"{name} does not match its checksum: it was changed after it was written; ask for "
                            "the outputs to be produced again.", field=name)
 
@@ -347,13 +431,18 @@ def _flags(table: pd.DataFrame, positions: Iterable[Iterable[int]]) -> pd.DataFr
     return pd.DataFrame(array, index=table.index, columns=table.columns)
 
 
-def _read_workbench(uid: str, record: dict[str, Any], folder: Path) -> Output:
+def _table(folder: Folder, spec: dict[str, Any], index: pd.Index, columns: pd.Index) -> pd.DataFrame:
+    at = _inside(folder, spec["file"])
+    return _read_csv(PurePosixPath(str(at)).name, _read(folder, at), index, columns, spec["dtypes"])
+
+
+def _read_workbench(uid: str, record: dict[str, Any], folder: Folder) -> Output:
     spec = record["properties"]["workbench"]
     index, columns = _unaxis(spec["index"]), _unaxis(spec["columns"])
     for name in {spec["table"]["file"], spec["safe_table"]["file"]}:
         _verify(folder, name)
-    table = _read_csv(_inside(folder, spec["table"]["file"]), index, columns, spec["table"]["dtypes"])
-    safe = _read_csv(_inside(folder, spec["safe_table"]["file"]), index, columns, spec["safe_table"]["dtypes"])
+    table = _table(folder, spec["table"], index, columns)
+    safe = _table(folder, spec["safe_table"], index, columns)
     cells = record["files"][0]["sdc"]["cells"]
     flags = {name: _flags(table, cells.get(ACRO_NAMES.get(name, name), [])) for name in spec["rules"]}
     measures = {}
@@ -372,13 +461,13 @@ def _read_workbench(uid: str, record: dict[str, Any], folder: Path) -> Output:
                   uid=uid, timestamp=record.get("timestamp", ""))
 
 
-def _read_acro(uid: str, record: dict[str, Any], folder: Path) -> Output | None:
+def _read_acro(uid: str, record: dict[str, Any], folder: Folder) -> Output | None:
     """An output another tool (ACRO) wrote: its first CSV, its flagged cells, its status."""
     files = [f for f in record.get("files", []) if str(f.get("name", "")).endswith(".csv")]
     if not files:
         return None
     _verify(folder, files[0]["name"])
-    table = pd.read_csv(_inside(folder, files[0]["name"]), index_col=0)
+    table = pd.read_csv(io.BytesIO(_read(folder, _inside(folder, files[0]["name"]))), index_col=0)
     cells = (files[0].get("sdc") or {}).get("cells") or {}
     flags = {OUR_NAMES.get(name, name): _flags(table, positions) for name, positions in cells.items()}
     return Output(kind=record.get("type", "table"), method=record.get("properties", {}).get("method", "acro"),
@@ -395,12 +484,24 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     folder = path.parent
     if not path.exists():
         raise NotFound(f"No results.json in {folder}; give the folder to_results_json wrote.")
+    return _read_document(folder, path.name, path.read_bytes(), str(path))
+
+
+def read_results_files(files: Mapping[str, bytes]) -> dict[str, Output]:
+    """``read_results_json`` of a results folder held in memory (path in the folder → content, as
+    ``results_files`` makes them): the same checks, without the files ever touching a disk."""
+    if "results.json" not in files:
+        raise NotFound("No results.json among the files; give the files to_results_json writes.")
+    return _read_document(files, "results.json", files["results.json"], "results.json")
+
+
+def _read_document(folder: Folder, name: str, content: bytes, label: str) -> dict[str, Output]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(content.decode("utf-8"))
         results = document["results"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"{path} is not a results.json file ({exc}).") from exc
-    _verify(folder, path.name)
+        raise InvalidInput(f"{label} is not a results.json file ({exc}).") from exc
+    _verify(folder, name)
     outputs: dict[str, Output] = {}
     for uid, record in results.items():
         if "workbench" in (record.get("properties") or {}):
@@ -412,5 +513,14 @@ def read_results_json(folder: str | Path) -> dict[str, Output]:
     return outputs
 
 
-__all__ = ["cell_outcome", "read_results_json", "released_csv", "released_record", "sdc_block",
-           "to_results_json"]
+__all__ = [
+    "cell_outcome",
+    "read_results_files",
+    "read_results_json",
+    "released_csv",
+    "released_record",
+    "results_files",
+    "sdc_block",
+    "to_results_json",
+    "write_files",
+]

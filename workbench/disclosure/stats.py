@@ -91,6 +91,8 @@ def numeric_values(values: object, name: str = "values") -> np.ndarray:
                                "aggregation needs numbers (convert with pd.to_numeric, or use aggfunc='count').",
                                field=name)
         series = converted
+    if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iu":  # whole numbers: never missing or infinite
+        return series.to_numpy(dtype=np.float64)
     array = series.to_numpy(dtype=np.float64, na_value=np.nan)
     infinite = np.isinf(array)
     if infinite.any():
@@ -245,23 +247,36 @@ def person_codes(persons: object, n_rows: int) -> tuple[np.ndarray, int]:
     return found, max(len(uniques), 1)
 
 
-def _largest_sorted(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int) -> np.ndarray:
-    """``_largest`` for targets in ascending order (runs of one target are contiguous): reductions per run."""
+def _largest_sorted(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int,
+                    starts: np.ndarray | None = None) -> np.ndarray:
+    """``_largest`` for targets in ascending order (runs of one target are contiguous): reductions per run.
+    ``starts``: where each run begins, when the caller knows it."""
     if m > 2 or len(values) == 0 or m == 0:
         return _largest(targets, values, n_targets, m)
     out = np.zeros((n_targets, m))
-    starts = np.flatnonzero(np.concatenate(([True], targets[1:] != targets[:-1])))
+    if starts is None:
+        starts = np.flatnonzero(np.concatenate(([True], targets[1:] != targets[:-1])))
     which = targets[starts]
     first = np.maximum.reduceat(values, starts)
     out[which, 0] = first
     if m == 2:
-        run = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
-        is_first = values == first[run]
-        ties = np.add.reduceat(is_first.astype(np.int64), starts)
+        is_first = values == np.repeat(first, np.diff(np.append(starts, len(values))))
+        ties = np.add.reduceat(is_first, starts, dtype=np.int64)
         second = np.maximum.reduceat(np.where(is_first, -np.inf, values), starts)
         out[which, 1] = np.where(ties >= 2, first, second)
     out[~np.isfinite(out)] = 0.0
     return out
+
+
+def _runs(sorted_groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The groups present in ascending ``sorted_groups`` and where each one's run begins: a binary search per
+    group when there are few groups (a table's cells), a pass over the array otherwise."""
+    if n_groups * 16 < len(sorted_groups):
+        bounds = np.searchsorted(sorted_groups, np.arange(n_groups + 1))
+        present = np.flatnonzero(bounds[1:] > bounds[:-1])
+        return present, bounds[present]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_groups[1:] != sorted_groups[:-1])))
+    return sorted_groups[starts], starts
 
 
 @dataclass
@@ -301,24 +316,30 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         zeros = np.zeros(n_groups)
         blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)))
         return blank, CellStats(empty.count, empty.count, zeros), pairs
-    # codes as bit fields (group | person | row position): shifts and masks, not divisions
+    # codes as bit fields (group | person | row position): shifts and masks, not divisions; in place
     person_bits = max(int(n_persons - 1).bit_length(), 1)
     row_bits = max(int(n - 1).bit_length(), 1)
-    keys = (gid << person_bits) | person
+    keys = np.left_shift(gid, person_bits, dtype=np.int64)
+    keys |= person
     if max(int(n_groups - 1).bit_length(), 1) + person_bits + row_bits <= 62:
-        packed = np.sort((keys << row_bits) | np.arange(n, dtype=np.int64))  # an integer sort: faster than argsort
-        order, keys = packed & ((1 << row_bits) - 1), packed >> row_bits
+        packed = keys << row_bits
+        packed |= np.arange(n, dtype=np.int64)
+        packed.sort()  # an integer sort: faster than argsort
+        order = packed & ((1 << row_bits) - 1)
+        keys = np.right_shift(packed, row_bits, out=packed)
     else:
         order = np.argsort(keys, kind="stable")
         keys = keys[order]
     pair_starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
     pair_keys = keys[pair_starts]
     pair_group, pair_person = pair_keys >> person_bits, pair_keys & ((1 << person_bits) - 1)
-    group_starts = np.flatnonzero(np.concatenate(([True], pair_group[1:] != pair_group[:-1])))
-    present = pair_group[group_starts]
+    present, group_starts = _runs(pair_group, n_groups)
     persons_in = np.zeros(n_groups, dtype=np.int64)
     persons_in[present] = np.diff(np.append(group_starts, len(pair_keys)))
-    rows_in = np.bincount(gid, minlength=n_groups).astype(np.int64)
+    if n_groups * 16 < n:  # rows per group: runs of the sorted keys, found by a binary search per group
+        rows_in = np.diff(np.searchsorted(keys, np.arange(n_groups + 1, dtype=np.int64) << person_bits))
+    else:
+        rows_in = np.bincount(gid, minlength=n_groups).astype(np.int64)
     if values is None:
         return CellStats(persons_in), CellStats(rows_in), PersonPairs(pair_group, pair_person, n_persons, None, None)
     ordered = values[order]
@@ -342,7 +363,7 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
     n_valid = persons_in if all_valid else per_group(pair_has.astype(np.int64), np.int64)
     negatives = per_group(((pair_total < 0) & pair_has).astype(np.int64), np.int64)
     if all_valid:
-        largest = _largest_sorted(pair_group, pair_total, n_groups, top)
+        largest = _largest_sorted(pair_group, pair_total, n_groups, top, group_starts)
     else:
         largest = _largest_sorted(pair_group[pair_has], pair_total[pair_has], n_groups, top)
     return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in),

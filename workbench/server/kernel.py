@@ -19,10 +19,13 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from workbench.disclosure.output import Output
 from workbench.errors import AccessDenied, InvalidInput, NotFound, WorkbenchError
 from workbench.governance.policy import VERBS, may_ever
 from workbench.operations import DP_METHODS, TABLE_METHODS, Operation
 from workbench.operations import OPERATIONS as DECLARED
+from workbench.outputs.store import output_number
+from workbench.wire import Recorded
 
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
@@ -121,13 +124,15 @@ def call(ws: Workspace, name: str, arguments: Any) -> Any:
             raise InvalidInput(f"{key}: expected a name or number, got {type(value).__name__}.", field=key)
     method = factory(ws, **scope)
     bound = _bind(name, method, rest, "it")
-    return _plain(name, method(*bound.args, **bound.kwargs))
+    return _plain(name, method(*bound.args, **bound.kwargs), ws, scope)
 
 
-def _plain(name: str, result: Any) -> Any:
+def _plain(name: str, result: Any, ws: Workspace, scope: dict[str, Any]) -> Any:
     """An answer that holds the session (a project, an output request, a linkage) as the data the kernel rebuilds
-    it from (``Operation.answer``)."""
+    it from (``Operation.answer``); a recorded output with the vault folder it travels as."""
     answer = DECLARED[name].answer
+    if answer == "output" and isinstance(result, Output) and isinstance(scope.get("project"), str):
+        return _recorded(ws, scope["project"], result)
     if answer in ("project", "request"):
         return result.to_dict()
     if answer == "linked":
@@ -135,6 +140,16 @@ def _plain(name: str, result: Any) -> Any:
                 "quality": result.quality, "params": result.params, "threshold": result.threshold,
                 "sources": result.sources, "weights": result._weights}
     return result
+
+
+def _recorded(ws: Workspace, project_id: str, output: Output) -> Any:
+    """A recorded output with its folder in the vault, which the answer zips as it is (``wire.Recorded``); the
+    output alone (written again for the answer) when it is not one of the project's recorded outputs."""
+    try:
+        folder = ws.project(project_id).outputs.folder(output_number(project_id, output))
+    except WorkbenchError:
+        return output
+    return Recorded(output, folder)
 
 
 __all__ = ["DP_METHODS", "OPERATIONS", "POLICY_ACTIONS", "TABLE_METHODS", "authorise", "call", "refused"]
