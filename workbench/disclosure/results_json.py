@@ -402,15 +402,17 @@ def _inside(folder: Folder, name: Any) -> Path | str:
 
 
 def _exists(folder: Folder, at: Path | str) -> bool:
-    return at.exists() if isinstance(at, Path) else at in folder
+    if isinstance(at, Path):
+        return at.exists()
+    return not isinstance(folder, Path) and at in folder
 
 
 def _read(folder: Folder, at: Path | str) -> bytes:
     if isinstance(at, Path):
         return at.read_bytes()
-    if at not in folder:
+    if isinstance(folder, Path) or at not in folder:  # a name in memory is read from the files in memory only
         raise FileNotFoundError(at)
-    return folder[at]  # type: ignore[index]  # a folder in memory is a mapping
+    return folder[at]
 
 
 def _verify(folder: Folder, name: str) -> None:
