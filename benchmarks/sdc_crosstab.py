@@ -13,10 +13,8 @@ suppression.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-from _machine import describe
+from _machine import describe, interleaved
 
 
 def make_data(rows: int, seed: int = 7):
@@ -32,19 +30,6 @@ def make_data(rows: int, seed: int = 7):
 
     return pd.DataFrame({"area": skewed(20, "area"), "occupation": skewed(50, "occupation"),
                          "income": rng.lognormal(10, 1, rows)})
-
-
-def measure(runs: dict, repeats: int) -> dict[str, float]:
-    """Median seconds per labelled callable, the callables interleaved so that drift hits all alike."""
-    samples: dict[str, list[float]] = {label: [] for label in runs}
-    for run in runs.values():  # warm up
-        run()
-    for _ in range(repeats):
-        for label, run in runs.items():
-            start = time.perf_counter()
-            run()
-            samples[label].append(time.perf_counter() - start)
-    return {label: statistics.median(values) for label, values in samples.items()}
 
 
 def contenders(area, occupation, income, checks_only, suppress) -> dict:
@@ -81,7 +66,7 @@ def main() -> None:
     for kind in ("object", "categorical"):
         area = data.area.astype("category") if kind == "categorical" else data.area
         occupation = data.occupation.astype("category") if kind == "categorical" else data.occupation
-        timings = measure(contenders(area, occupation, data.income, checks_only, suppress), args.repeats)
+        timings, _ = interleaved(contenders(area, occupation, data.income, checks_only, suppress), args.repeats)
         out = sdc.crosstab(area, occupation, values=data.income, aggfunc="mean", settings=suppress)
         pd.testing.assert_frame_equal(out.table, pd.crosstab(area, occupation, values=data.income, aggfunc="mean"))
         failing = {name: int(flag.to_numpy().sum()) for name, flag in out.flags.items() if flag.to_numpy().any()}
