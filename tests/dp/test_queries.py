@@ -283,6 +283,19 @@ def test_laundering_a_budget_through_a_saved_frame_is_refused(governed, connect_
     assert snapshot(analyst) == state and spent(analyst) == 0
 
 
+def test_a_quantile_publishes_nothing_that_counts_the_rows_it_read(dp) -> None:
+    """The rank half-width comes from the rows the catalogue declares, so two filters keeping different numbers of
+    rows publish the same width (a width from the rows read would tell how many matched: a membership oracle)."""
+    owner = dp(OWNER)
+    owner.dp.set_budget(DATASET, 500.0)
+    owner.dp.set_budget(DATASET, 500.0, project=PROJECT)
+    project = dp(ANALYST).project(PROJECT)
+    widths = {project.dp.quantile(DATASET, "cost", 0.5, bounds=(0, 10_000), epsilon=1, where=where)
+              .properties["dp"]["rank_half_width"] for where in ({"age_band": "65+"}, {"age_band": ["0-17", "18-64"]},
+                                                                 None)}
+    assert len(widths) == 1
+
+
 def test_where_takes_lists_and_ranges_pushed_into_the_read(dp) -> None:
     project = dp(ANALYST).project(PROJECT)
     out = project.dp.count(DATASET, epsilon=1, where={"age_band": ["18-64", "65+"], "cost": {">=": 0, "<": 1e9}})

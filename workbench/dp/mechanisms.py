@@ -9,6 +9,7 @@ Sensitivities are for the person as the privacy unit: a person contributes at mo
 from __future__ import annotations
 
 import math
+import secrets
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -102,5 +103,12 @@ def quantile(values: np.ndarray, q: float, epsilon: float, bounds: tuple[float, 
 
     clipped = np.clip(values.astype(float), bounds[0], bounds[1])
     return float(dp_quantile(clipped, q, epsilon=epsilon / contributions, bounds=bounds,
-                             random_state=random_state))
+                             random_state=random_state if random_state is not None else secret_state()))
+
+
+def secret_state() -> np.random.RandomState:
+    """A generator seeded with 128 bits from the operating system's secret randomness. Left to itself,
+    diffprivlib's quantile draws its point within the chosen interval from numpy's global generator, which a
+    kernel can seed (``np.random.seed``) and so replay; nothing done to that generator reaches this one."""
+    return np.random.RandomState(np.frombuffer(secrets.token_bytes(16), dtype=np.uint32))
 

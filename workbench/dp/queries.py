@@ -430,10 +430,12 @@ class ProjectDP:
         if method == "quantile":
             value = mechanisms.quantile(truth["values"], spec["q"], epsilon, spec["bounds"], k)
             values = np.array([value])
-            width = mechanisms.quantile_rank_half_width(epsilon, k, len(truth["values"]))
+            # from the rows the catalogue declares, never the rows counted: a published width that depends on how
+            # many rows the filter kept would tell that number exactly
+            width = mechanisms.quantile_rank_half_width(epsilon, k, source.public_rows or 0)
             widths = np.array([np.nan])
             mechanism, scale = "Exponential mechanism (diffprivlib quantile)", 2 * k / epsilon
-            extra = {"rank_half_width": width}
+            extra = {"rank_half_width": width, "rank_half_width_rows": "declared (the catalogue's row count)"}
         elif aggfunc == "count":
             noisy = mechanisms.noisy_integers(truth["count"], epsilon, k)
             values = np.maximum(noisy, 0)
