@@ -110,7 +110,8 @@ def test_the_quantile_never_draws_from_numpy_s_global_generator() -> None:
     before = np.random.get_state()
     mechanisms.quantile(values, 0.5, 1.0, (0.0, 1000.0), 1)
     after = np.random.get_state()
-    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(before, after))
+    assert all(np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+               for a, b in zip(before, after, strict=True))
     answers = set()
     for _ in range(5):
         np.random.seed(7)
