@@ -37,19 +37,26 @@ def taint(conn: Connection, project_id: str, username: str) -> list[str]:
     return sorted({*loaded, *(s for sources in read for s in sources)})
 
 
-def grant_gap(conn: Connection, project_id: str, dataset_id: str) -> str | None:
-    """Why the project holds no current grant for the dataset ("was revoked on D", "expired on D", "was never
-    granted"), or None while one is current."""
+def grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[list[str], str | None]:
+    """Columns granted to the project now (union of current grants), and why none is current when the project
+    held one ("was revoked on D", "expired on D"; None if it never held any)."""
     rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
                                              & (grants.c.dataset_id == dataset_id))).mappings().all()
     today = date.today()
-    if any(grant_state(g, today) == "current" for g in rows):
-        return None
-    if not rows:
-        return "was never granted"
+    current = [g for g in rows if grant_state(g, today) == "current"]
+    granted = list(dict.fromkeys(c for g in current for c in g["columns"]))
+    if granted or not rows:
+        return granted, None
     last = max(rows, key=lambda g: g["id"])
-    return (f"was revoked on {last['revoked_at']:%Y-%m-%d}" if last["revoked_at"] is not None
-            else f"expired on {last['expires']}")
+    return [], (f"was revoked on {last['revoked_at']:%Y-%m-%d}" if last["revoked_at"] is not None
+                else f"expired on {last['expires']}")
+
+
+def grant_gap(conn: Connection, project_id: str, dataset_id: str) -> str | None:
+    """Why the project holds no current grant for the dataset ("was revoked on D", "expired on D", "was never
+    granted"), or None while one is current."""
+    granted, lapsed_why = grants_for(conn, project_id, dataset_id)
+    return None if granted else lapsed_why or "was never granted"
 
 
 def lapsed(conn: Connection, project_id: str, sources: Iterable[str], held_by: str | None = None
@@ -72,4 +79,4 @@ def lapsed_outputs(conn: Connection, project_id: str, output_rows: Iterable[Any]
             for item in lapsed(conn, project_id, row["sources"], f"output {row['id']}")]
 
 
-__all__ = ["grant_gap", "lapsed", "lapsed_outputs", "taint"]
+__all__ = ["grant_gap", "grants_for", "lapsed", "lapsed_outputs", "taint"]

@@ -7,7 +7,7 @@ derived frames into the project with their lineage, so owners can follow their d
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -18,7 +18,6 @@ from workbench import audit
 from workbench.db.schema import data_loads, grants, saved_reads
 from workbench.db.schema import project_datasets as pd_t
 from workbench.errors import InvalidInput, NotFound
-from workbench.governance.access import grant_state
 from workbench.governance.conditions import (
     check_columns,
     dataset_row,
@@ -28,7 +27,7 @@ from workbench.governance.conditions import (
     require_in_project,
     schema_roles,
 )
-from workbench.governance.lineage import lapsed, taint
+from workbench.governance.lineage import grants_for, lapsed, taint
 from workbench.governance.pseudonyms import project_key, project_order, read_governed
 from workbench.ids import check_dataset_id
 
@@ -42,21 +41,6 @@ if TYPE_CHECKING:
 
 SAVED_COLUMNS = ["name", "version", "columns", "row_count", "derived_from", "sources", "made_by", "person_key",
                  "created_by", "created_at"]
-
-
-def _grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[list[str], str | None]:
-    """Columns granted to the project now (union of current grants), and why none is current, if so."""
-    rows = conn.execute(select(grants).where((grants.c.project_id == project_id)
-                                             & (grants.c.dataset_id == dataset_id))).mappings().all()
-    today = date.today()
-    current = [g for g in rows if grant_state(g, today) == "current"]
-    granted = list(dict.fromkeys(c for g in current for c in g["columns"]))
-    if granted or not rows:
-        return granted, None
-    last = max(rows, key=lambda g: g["id"])
-    lapsed = (f"was revoked on {last['revoked_at']:%Y-%m-%d}" if last["revoked_at"] is not None
-              else f"expired on {last['expires']}")
-    return [], lapsed
 
 
 def lineage(conn: Connection, project_id: str, derived_from: Any) -> list[str]:
@@ -104,7 +88,7 @@ class ProjectData:
                 roles = schema_roles(dataset["record"])
                 wanted = check_columns(columns, roles, dataset_id)
                 facts = project_facts(conn, project, me)
-                granted, lapsed = _grants_for(conn, self.project_id, dataset_id)
+                granted, lapsed = grants_for(conn, self.project_id, dataset_id)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
         wanted = wanted or [c for c in roles if c in granted]

@@ -33,7 +33,7 @@ from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.db.schema import project_datasets as pd_t
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance.conditions import dataset_row
-from workbench.governance.project_data import _grants_for
+from workbench.governance.lineage import grants_for
 from workbench.ids import check_dataset_id
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
     if latest is None:
         row = dataset_row(conn, name)
         record = row["record"]
-        granted, lapsed = _grants_for(conn, project_id, name)
+        granted, lapsed = grants_for(conn, project_id, name)
         declared = {c["name"]: c for c in record.get("columns", [])}
         check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                  "columns": list(declared)}
@@ -128,7 +128,7 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
     checks = []
     for dataset_id in saved["sources"]:
         row = dataset_row(conn, dataset_id)
-        granted, lapsed = _grants_for(conn, project_id, dataset_id)
+        granted, lapsed = grants_for(conn, project_id, dataset_id)
         checks.append({"dataset": dataset_id, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                        "columns": None})
         for column in row["record"].get("columns", []):
