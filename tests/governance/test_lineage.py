@@ -11,7 +11,7 @@ from helpers import ADMIN, ANALYST, DATASET, OTHER_OWNER, OTHER_PROJECT, OWNER, 
 from sqlalchemy import select, update
 
 from workbench.db.schema import outputs, project_datasets, saved_reads
-from workbench.errors import InvalidInput
+from workbench.errors import InvalidInput, NotFound
 
 pytestmark = pytest.mark.db  # also on PostgreSQL
 
@@ -114,6 +114,14 @@ def test_a_linkage_result_is_saved_as_the_workbench_made_it(kernel, desk) -> Non
         spec = conn.execute(select(project_datasets.c.spec).where(project_datasets.c.name == "linked_people")
                             ).scalar_one()
     assert spec["method"] == "link" and spec["linkage_run"] == linked.run_id
+    # a run whose result the service no longer keeps (made before results were kept) cannot be saved: nothing
+    # a kernel holds stands in for it
+    (desk(ADMIN)._ctx.vault.project_root(PROJECT) / "linkage" / f"run-{linked.run_id}.parquet").unlink()
+    state, seen = snapshot(desk(ADMIN)), len(events(desk(ADMIN)))
+    with pytest.raises(NotFound, match="link the datasets again"):
+        linked.save("linked_again")
+    assert snapshot(desk(ADMIN)) == state
+    assert [e["outcome"] for e in events(desk(ADMIN))[seen:]] == ["refused"]
 
 
 def test_upgrading_widens_frames_saved_under_declared_lineage(desk) -> None:
