@@ -271,7 +271,8 @@ def test_rounding_still_suppresses_dominated_cells() -> None:
     out = sdc.crosstab(a, b, values=values, aggfunc="sum", settings=DisclosureSettings(mitigation="round"))
     assert out.flags["dominance"].loc["A", "x"]
     assert np.isnan(out.safe_table.loc["A", "x"]) and out.mitigation["primary"] == 1
-    assert out.mitigation["secondary"] >= 1
+    # one person's 10,000 cannot hide among cells of 30 on both sides: the totals must be withheld
+    assert out.mitigation["secondary"] >= 1 or out.mitigation.get("withheld_totals")
 
 
 def test_checks_only_workspace_keeps_failing_outputs_failing() -> None:

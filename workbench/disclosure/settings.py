@@ -43,7 +43,8 @@ class DisclosureSettings:
     rounding_base: int = 5
     """Base of rounding when mitigation is 'round'."""
     protection: float = 1.0
-    """Secondary suppression leaves each suppressed cell an interval wider than protection × its value."""
+    """Secondary suppression leaves each suppressed cell an interval wider than protection × its value (besides
+    the upper and lower protection levels its failing rules ask for)."""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None = None, *, base: DisclosureSettings | None = None

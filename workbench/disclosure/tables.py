@@ -246,6 +246,39 @@ def _total_names(grid_cells: np.ndarray, row_labels: Sequence, col_labels: Seque
     return list(dict.fromkeys(names))
 
 
+def _withhold_repeating_margins(table: pd.DataFrame, grid_suppressed: np.ndarray, row_pos: np.ndarray,
+                                col_pos: np.ndarray, col_block: np.ndarray,
+                                blocks: list[tuple[str | None, Hashable]]) -> None:
+    """In place: withhold the margins of min, max, median, std and mode blocks that equal a withheld cell they
+    cover (the row maximum of a row whose largest cell is withheld gives that cell back), in every block, until
+    no margin does."""
+    margin_rows = row_pos == grid_suppressed.shape[0] - 1
+    margin_cols = col_pos == grid_suppressed.shape[1] - 1
+    extremes = [b for b, (aggfunc, _key) in enumerate(blocks)
+                if aggfunc not in (None, "count", *ADDITIVE) and (col_block == b).any()]
+    if not extremes or not (margin_rows.any() or margin_cols.any()):
+        return
+    values = {}
+    for b in extremes:
+        block = table.iloc[:, np.flatnonzero(col_block == b)]
+        try:
+            values[b] = block.to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):  # a mode of text: compare the labels by their codes
+            found, _labels = pd.factorize(pd.Series(block.to_numpy(dtype=object).ravel()))
+            values[b] = np.where(found < 0, np.nan, found).astype(float).reshape(block.shape)
+    changed = True
+    while changed:
+        changed = False
+        for b in extremes:
+            columns = np.flatnonzero(col_block == b)
+            shown = grid_suppressed[row_pos[:, None], col_pos[columns][None, :]]
+            extra = suppression.extreme_margins(values[b], shown, margin_rows, margin_cols[columns])
+            if extra.any():
+                rows, cols = np.nonzero(extra)
+                grid_suppressed[row_pos[rows], col_pos[columns][cols]] = True
+                changed = True
+
+
 def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray, col_pos: np.ndarray,
              col_block: np.ndarray, blocks: list[tuple[str | None, Hashable]], grids: dict[Hashable, CellStats],
              row_labels: Sequence, col_labels: Sequence, settings: DisclosureSettings, command: str,
@@ -305,16 +338,16 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
         if how == "round" and not roundable:
             how, note = "suppress", "rounding applies to frequency and sum tables; suppressed instead"
         to_protect = primary if how == "suppress" else dominated
-        additive = [grids[blocks[0][1]].row_count.astype(float)]
-        for key in dict.fromkeys(key for aggfunc, key in blocks if aggfunc in ADDITIVE):
-            if grids[key].total is not None:
-                additive.append(grids[key].total)
-        grid_suppressed = suppression.secondary(to_protect, np.stack(additive), settings.protection,
-                                                published=shown)
+        totals = [grids[key] for key in dict.fromkeys(key for aggfunc, key in blocks if aggfunc in ADDITIVE)
+                  if grids[key].total is not None]
+        additive, upper, lower, contributors = suppression.protection_levels(grids[blocks[0][1]], totals, settings)
+        grid_suppressed = suppression.secondary(to_protect, additive, settings.protection, published=shown,
+                                                upper=upper, lower=lower, contributors=contributors)
         if grid_suppressed is None:
             mitigation["note"] = (f"{int(to_protect.sum()):,} cells fail, too many to protect by suppression; make "
                                   "the table coarser (fewer categories) and tabulate again")
         else:
+            _withhold_repeating_margins(table, grid_suppressed, row_pos, col_pos, col_block, blocks)
             suppressed = grid_suppressed[rp, col_pos[None, :]]
             safe = _mask(_rounded(table, settings.rounding_base) if how == "round" else table, suppressed)
             protected = [n for n in names if n in fail_names and n not in UNMITIGABLE
