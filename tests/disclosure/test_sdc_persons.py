@@ -4,8 +4,6 @@ small rows, are seen for what they are."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,25 +163,6 @@ def test_one_row_per_person_gives_the_row_rules() -> None:
 
 
 @pytest.mark.slow
-def test_counting_persons_costs_well_under_twice_pandas() -> None:
-    rng = np.random.default_rng(0)
-    n = 1_000_000
-    frame = pd.DataFrame({"r": rng.integers(0, 20, n), "c": rng.integers(0, 50, n), "v": rng.normal(100, 10, n),
-                          "p": rng.integers(0, 300_000, n)})
-
-    def best(call: object) -> float:
-        times = []
-        for _ in range(5):
-            start = time.process_time()
-            call()
-            times.append(time.process_time() - start)
-        return min(times)
-
-    plain = best(lambda: pd.crosstab(frame.r, frame.c, values=frame.v, aggfunc="mean"))
-    checked = best(lambda: sdc.crosstab(frame.r, frame.c, values=frame.v, aggfunc="mean", persons=frame.p))
-    assert checked < 2 * plain, (checked, plain)
-
-
 def test_an_output_can_be_sent_to_review_and_keeps_the_reason(tmp_path) -> None:
     frame = _people(400, 1, seed=2)
     passing = sdc.crosstab(frame.region, frame.sex)
