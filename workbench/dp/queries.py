@@ -169,7 +169,7 @@ class ProjectDP:
     def quantile(self, dataset: str, column: str, q: float, *, bounds: tuple[float, float] | None = None,
                  epsilon: float, where: dict | None = None, contributions: int = 1, preview: bool = False,
                  name: str | None = None) -> Output | Accuracy:
-        """The ``q`` quantile (0-1) of ``column`` by diffprivlib's Exponential mechanism."""
+        """The ``q`` quantile (0-1) of ``column`` by an Exponential mechanism over a grid fixed by ``bounds``."""
         return self._run("quantile", dataset, dict(column=column, q=q, bounds=bounds, epsilon=epsilon, where=where,
                                                    contributions=contributions), preview, name)
 
@@ -259,7 +259,31 @@ class ProjectDP:
             if overlap or len(set(spec["index"])) < len(spec["index"]):
                 raise InvalidInput(f"index/columns: a column may appear once ({', '.join(sorted(overlap))}).",
                                    field="columns")
+        self._check_noise_fits(method, spec)
         return spec
+
+    @staticmethod
+    def _check_noise_fits(method: str, spec: dict[str, Any]) -> None:
+        """Refuse, from the spec alone, an ε so small for the bounds that the noise would outgrow exact integers,
+        and bounds so narrow for their size that the quantile's candidates would not be distinct numbers."""
+        aggfunc = spec.get("aggfunc", method)
+        epsilon, k = spec["epsilon"], spec["contributions"]
+        if aggfunc in ("sum", "mean"):
+            share = epsilon / 2 if aggfunc == "mean" else epsilon
+            sensitivity = mechanisms.sum_sensitivity(spec["bounds"], k)
+            if not mechanisms.noise_fits(share, sensitivity):
+                least = sensitivity / mechanisms.MAX_NOISE_SCALE * (epsilon / share)
+                raise InvalidInput(f"epsilon: {epsilon:g} is too small for bounds {spec['bounds']} with "
+                                   f"contributions={k}: the noise would outgrow the integers it is drawn in. Use "
+                                   f"an epsilon from {least:.3g} to {ledger.MAX_QUERY_EPSILON:g}, or narrower bounds.",
+                                   field="epsilon")
+        if method == "quantile":
+            lower, upper = spec["bounds"]
+            if mechanisms.quantile_resolution((lower, upper)) <= 4 * np.spacing(max(abs(lower), abs(upper))):
+                raise InvalidInput(f"bounds: {spec['bounds']} are too narrow for numbers of their size: the "
+                                   f"quantile's {mechanisms.QUANTILE_STEPS + 1:,} candidates between them would not "
+                                   "be distinct. Give bounds at least a millionth of their size apart, e.g. "
+                                   f"({lower:g}, {lower + max(abs(lower), 1.0) * 1e-6:g}) or wider.", field="bounds")
 
     @staticmethod
     def _edges(bins: Any, bounds: tuple[float, float]) -> list[float]:
@@ -343,12 +367,10 @@ class ProjectDP:
             scale, width = mechanisms.sum_accuracy(epsilon, spec["bounds"], k)
             mechanism = "Geometric on integer-scaled values (bounded sum)"
         elif method == "quantile":
-            rows = source.public_rows or 0
-            scale = 2 * k / epsilon
-            width = mechanisms.quantile_rank_half_width(epsilon, k, rows)
-            mechanism = "Exponential mechanism (quantile)"
-            note = (f"For a quantile the half-width is in ranks (people), for about {rows:,} rows; the value "
-                    "interval depends on how densely the data lie around the quantile.")
+            scale = 2 * mechanisms.quantile_sensitivity(spec["q"], k) / epsilon
+            width = mechanisms.quantile_rank_half_width(epsilon, spec["q"], k)
+            mechanism = "Exponential mechanism over a public grid (quantile)"
+            note = self._quantile_note(width, spec["bounds"])
         else:  # a mean: noisy sum / noisy count, ε/2 each
             sum_scale, sum_width = mechanisms.sum_accuracy(epsilon / 2, spec["bounds"], k)
             _, count_width = mechanisms.count_accuracy(epsilon / 2, k)
@@ -430,12 +452,14 @@ class ProjectDP:
         if method == "quantile":
             value = mechanisms.quantile(truth["values"], spec["q"], epsilon, spec["bounds"], k)
             values = np.array([value])
-            # from the rows the catalogue declares, never the rows counted: a published width that depends on how
-            # many rows the filter kept would tell that number exactly
-            width = mechanisms.quantile_rank_half_width(epsilon, k, source.public_rows or 0)
+            # from ε, q, k and the grid alone: a width depending on the rows read would tell how many matched
+            width = mechanisms.quantile_rank_half_width(epsilon, spec["q"], k)
             widths = np.array([np.nan])
-            mechanism, scale = "Exponential mechanism (diffprivlib quantile)", 2 * k / epsilon
-            extra = {"rank_half_width": width, "rank_half_width_rows": "declared (the catalogue's row count)"}
+            mechanism = (f"Exponential mechanism over {mechanisms.QUANTILE_STEPS + 1:,} candidates evenly spaced "
+                         "across the bounds")
+            scale = 2 * mechanisms.quantile_sensitivity(spec["q"], k) / epsilon
+            extra = {"rank_half_width": width, "resolution": mechanisms.quantile_resolution(spec["bounds"]),
+                     "accuracy_note": self._quantile_note(width, spec["bounds"])}
         elif aggfunc == "count":
             noisy = mechanisms.noisy_integers(truth["count"], epsilon, k)
             values = np.maximum(noisy, 0)
@@ -477,6 +501,15 @@ class ProjectDP:
         settings = Disclosure(self._ctx).settings()
         return Output(kind="dp", method=f"dp_{method}", table=table, flags={}, status="pass", safe_table=table,
                       settings=settings, properties=properties, command=self._command(method, spec, source))
+
+    @staticmethod
+    def _quantile_note(width: float, bounds: tuple[float, float]) -> str:
+        resolution = mechanisms.quantile_resolution(bounds)
+        return (f"A quantile's 95% interval is in ranks: with 95% probability the answer is within ±{width:,.1f} "
+                f"ranks (people) of the q-th quantile, to within half the grid step of {resolution:.4g} (the "
+                f"answer is one of {mechanisms.QUANTILE_STEPS + 1:,} points evenly spaced across the bounds). This "
+                "holds whatever the data and however wide the bounds; the interval in values depends on how densely "
+                "the data lie around the quantile.")
 
     @staticmethod
     def _label(method: str, spec: dict[str, Any]) -> str:
