@@ -200,3 +200,46 @@ def test_epsilon_at_either_end_of_the_accepted_range_is_answered(dp) -> None:
     assert project.dp.count(DATASET, epsilon=1e-6).kind == "dp"
     assert project.dp.sum(DATASET, "cost", bounds=(0, 10_000), epsilon=100).kind == "dp"
     assert project.dp.sum(DATASET, "cost", bounds=(0, 1e15), epsilon=0.1, contributions=1000).kind == "dp"
+
+
+def test_a_result_on_a_frame_cut_by_where_releases_no_hash_of_its_rows(dp) -> None:
+    """A frame derived with a narrow filter holds a row or none; the SHA-256 of its file, recorded as the result's
+    origin and released with it, could be checked against the few files each guess would make. The origin names the
+    frame by version and by how it was made (its source's file hash, columns, filter) instead — the same for a
+    frame of no rows as for a frame of many."""
+    from helpers import OTHER_PROJECT
+
+    from workbench.db.schema import outputs
+
+    grant(dp, OTHER_PROJECT, ["nhs_number", "age_band", "cost"], identifiers=["nhs_number"])
+    dp(OWNER).dp.set_budget(DATASET, 10.0, project=OTHER_PROJECT)
+    project = dp(ANALYST).project(OTHER_PROJECT)
+    origins = []
+    for name, where in (("nobody", {"cost": {">": 1e12}}), ("everybody", {"cost": {">=": 0}})):
+        project.derive(DATASET, columns=["nhs_number", "age_band", "cost"], where=where, new_name=name)
+        out = project.dp.count(name, epsilon=0.5)
+        with dp(OWNER)._ctx.db.read() as conn:
+            origins.append(conn.execute(select(outputs.c.origin).where(
+                outputs.c.id == int(out.uid.rsplit("_", 1)[-1]))).scalar_one())
+    for origin in origins:
+        assert origin["sha256"] is None and origin["kind"] == "saved"
+        assert len(origin["frame_spec"]["sha256"]) == 64  # the dataset's file, as registered
+    assert origins[0]["frame_spec"]["sha256"] == origins[1]["frame_spec"]["sha256"]
+    everything = {k: v for k, v in origins[0].items() if k not in ("source", "spec", "frame_spec")}
+    assert everything == {k: v for k, v in origins[1].items() if k not in ("source", "spec", "frame_spec")}
+
+
+def test_a_mean_s_preview_on_a_derived_frame_does_not_show_the_frame_s_size(dp) -> None:
+    """A frame's row count is the exact size of the filter that made it; the preview shows the width for an
+    example size instead, the same for a frame of no rows as for one of many."""
+    from helpers import OTHER_PROJECT
+
+    grant(dp, OTHER_PROJECT, ["nhs_number", "age_band", "cost"], identifiers=["nhs_number"])
+    dp(OWNER).dp.set_budget(DATASET, 10.0, project=OTHER_PROJECT)
+    project = dp(ANALYST).project(OTHER_PROJECT)
+    previews = []
+    for name, where in (("nobody", {"cost": {">": 1e12}}), ("some", {"age_band": "65+"})):
+        project.derive(DATASET, columns=["nhs_number", "age_band", "cost"], where=where, new_name=name)
+        previews.append(project.dp.mean(name, "cost", bounds=(0, 10_000), epsilon=1, preview=True))
+    assert previews[0].note == previews[1].note and "declares no row count" in previews[0].note
+    assert previews[0].half_width.equals(previews[1].half_width)

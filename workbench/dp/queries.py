@@ -41,6 +41,7 @@ MAX_BINS = 10_000
 MAX_BOUND = 1e15  # the size of a bound: past it widths overflow and the quantile mechanism has no candidate
 NUMERIC = ("integer", "float")
 AGGFUNCS = ("count", "sum", "mean")
+EXAMPLE_ROWS = 1000  # a mean's preview without a declared row count shows its width for this many rows
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,18 @@ class ProjectDP:
                 method=method, query=query, epsilon=spec["epsilon"])
         output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
         return self._outputs.record(output, name=name or self._default_name(method, spec, source),
-                                    derived_from=[source.name], origin=source.origin(query))
+                                    derived_from=[source.name], origin=self._origin(source, query))
+
+    @staticmethod
+    def _origin(source: Source, query: dict[str, Any]) -> dict[str, Any]:
+        """Where the result came from, with nothing that is an exact function of the rows: a frame cut from a
+        dataset by ``where=`` may hold a row or none, and its file's SHA-256, released with the result, could be
+        checked against the few files each guess would make. The frame is named by its version and by how the
+        workbench made it (its source, that file's SHA-256, the columns and the filter)."""
+        origin = source.origin(query)
+        if source.kind == "saved":
+            origin = {**origin, "sha256": None, "frame_spec": source.spec}
+        return origin
 
     def _check_params(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         spec: dict[str, Any] = {"epsilon": ledger.check_epsilon(params["epsilon"]),
@@ -374,12 +386,16 @@ class ProjectDP:
         else:  # a mean: noisy sum / noisy count, ε/2 each
             sum_scale, sum_width = mechanisms.sum_accuracy(epsilon / 2, spec["bounds"], k)
             _, count_width = mechanisms.count_accuracy(epsilon / 2, k)
-            n = max((source.public_rows or 0) / max(shape.size, 1), 1.0)
+            # the catalogue's declared row count is public; a saved frame's is the exact size of a filter's result
+            declared = source.public_rows if source.kind == "dataset" else None
+            n = max((declared or EXAMPLE_ROWS) / max(shape.size, 1), 1.0)
             largest = max(map(abs, spec["bounds"]))
             scale = sum_scale
             width = min((sum_width + largest * count_width) / n, spec["bounds"][1] - spec["bounds"][0])
             note = (f"For a mean the half-width depends on the cell's size n: about (±{sum_width:.4g} + "
-                    f"{largest:g} × ±{count_width}) / n; shown for n = {n:,.0f} (the rows per cell if spread evenly).")
+                    f"{largest:g} × ±{count_width}) / n; shown for n = {n:,.0f} "
+                    + ("(the rows per cell if spread evenly)." if declared else
+                       f"(as if {EXAMPLE_ROWS:,} rows were spread evenly: this source declares no row count)."))
             mechanism = "noisy sum / noisy count (Geometric), ε/2 each"
         with self._ctx.db.read() as conn:
             remaining = {}
