@@ -182,6 +182,9 @@ REFUSED = [
     ("bounds reversed", lambda dp: dp.quantile(DATASET, "cost", 0.5, bounds=(10, 0), epsilon=1), "reversed"),
     ("bounds nan", lambda dp: dp.sum(DATASET, "cost", bounds=(float("nan"), 1), epsilon=1), "finite"),
     ("bounds huge", lambda dp: dp.sum(DATASET, "cost", bounds=(0, 1e16), epsilon=1), "no larger than 1e\\+15"),
+    ("bounds subnormal", lambda dp: dp.sum(DATASET, "cost", bounds=(0, 1e-320), epsilon=1), "too small to scale"),
+    ("bounds subnormal, quantile", lambda dp: dp.quantile(DATASET, "cost", 0.5, bounds=(-1e-310, 1e-310),
+                                                          epsilon=1), "at least 1e-100"),
 ]
 
 

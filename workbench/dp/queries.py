@@ -39,6 +39,7 @@ MAX_CONTRIBUTIONS = 1000
 MAX_CELLS = 100_000
 MAX_BINS = 10_000
 MAX_BOUND = 1e15  # the size of a bound: past it widths overflow and the quantile mechanism has no candidate
+MIN_BOUND = 1e-100  # the size of the larger bound: below it the integer scale of a sum overflows
 NUMERIC = ("integer", "float")
 AGGFUNCS = ("count", "sum", "mean")
 EXAMPLE_ROWS = 1000  # a mean's preview without a declared row count shows its width for this many rows
@@ -91,6 +92,10 @@ def _bounds(value: Any, column: str) -> tuple[float, float]:
     if lower >= upper:
         raise InvalidInput(f"bounds: the lower bound ({lower:g}) must be below the upper ({upper:g}); they are "
                            "reversed or equal.", field="bounds")
+    if max(abs(lower), abs(upper)) < MIN_BOUND:
+        raise InvalidInput(f"bounds: {value!r} are too small to scale: one bound must be at least {MIN_BOUND:g} in "
+                           f"size (bounds from {MIN_BOUND:g} to {MAX_BOUND:g} in size are accepted); measure the "
+                           "value in larger units.", field="bounds")
     return lower, upper
 
 
