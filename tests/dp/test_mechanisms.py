@@ -117,3 +117,82 @@ def test_the_quantile_never_draws_from_numpy_s_global_generator() -> None:
         np.random.seed(7)
         answers.add(mechanisms.quantile(values, 0.5, 1.0, (0.0, 1000.0), 1))
     assert len(answers) > 1
+
+
+def stated_interval(values: np.ndarray, q: float, epsilon: float, bounds: tuple[float, float],
+                    contributions: int = 1) -> tuple[float, float]:
+    """The values the stated accuracy allows: within ``rank_half_width`` ranks of the q·n-th value of the clipped
+    data, widened by half the grid step (from the statement in ``mechanisms.quantile``)."""
+    t = mechanisms.quantile_rank_half_width(epsilon, q, contributions)
+    half_step = mechanisms.quantile_resolution(bounds) / 2
+    x = np.sort(np.clip(values, *bounds))
+    n = len(x)
+    low_rank, high_rank = math.ceil(q * n - t), math.floor(q * n + t) + 1  # 1-based
+    low = x[low_rank - 1] - half_step if low_rank >= 1 else -math.inf
+    high = x[high_rank - 1] + half_step if high_rank <= n else math.inf
+    return low, high
+
+
+QUANTILE_CASES = [  # (bounds, q, ε) on values in [0, 100]
+    ((0.0, 100.0), 0.5, 1.0),
+    ((0.0, 1e8), 0.5, 1.0),  # the bounds whose answers fell outside the old "95%" interval 99.4% of the time
+    ((0.0, 1e8), 0.9, 0.1),
+    ((-1e8, 1e8), 0.1, 1.0),
+    ((40.0, 60.0), 0.5, 0.3),  # bounds cutting through the data
+    ((200.0, 300.0), 0.5, 1.0),  # bounds excluding all of it
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("bounds", "q", "epsilon"), QUANTILE_CASES)
+def test_the_quantile_s_stated_interval_covers_95_percent_of_answers_whatever_the_bounds(
+        bounds: tuple[float, float], q: float, epsilon: float) -> None:
+    values = np.random.default_rng(3).uniform(0, 100, 400)
+    low, high = stated_interval(values, q, epsilon, bounds)
+    repeats = 300
+    answers = np.array([mechanisms.quantile(values, q, epsilon, bounds, 1) for _ in range(repeats)])
+    coverage = np.mean((answers >= low) & (answers <= high))
+    assert coverage >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / repeats), (coverage, low, high)
+
+
+def test_the_simulation_catches_an_interval_that_ignores_the_bounds() -> None:
+    """diffprivlib's quantile over data intervals, with its accuracy stated in ranks alone: with bounds (0, 1e8)
+    on values in [0, 100] almost every answer falls outside — the failure the public grid removes."""
+    from diffprivlib.tools import quantile as interval_quantile
+
+    values = np.random.default_rng(3).uniform(0, 100, 400)
+    low, high = stated_interval(values, 0.5, 0.1, (0.0, 100.0))  # ranks only: the grid step of (0, 100)
+    answers = [interval_quantile(values, 0.5, epsilon=0.1, bounds=(0.0, 1e8), random_state=seed)
+               for seed in range(200)]
+    assert np.mean([(low <= a <= high) for a in answers]) < 0.2
+    ours = [mechanisms.quantile(values, 0.5, 0.1, (0.0, 1e8), 1) for _ in range(50)]
+    wide_low, wide_high = stated_interval(values, 0.5, 0.1, (0.0, 1e8))
+    assert all(wide_low <= a <= wide_high for a in ours) and wide_high < 1000  # honest and still narrow
+
+
+def test_the_quantile_s_rank_accuracy_depends_on_the_spec_alone() -> None:
+    width = mechanisms.quantile_rank_half_width(1.0, 0.5, 1)
+    assert math.isclose(width, math.log(100_001 / 0.05), rel_tol=1e-12)  # 2Δ/ε·ln(G/β), Δ = max(q, 1-q)
+    assert mechanisms.quantile_rank_half_width(1.0, 0.9, 2) == pytest.approx(width * 2 * 0.9 / 0.5)
+    assert mechanisms.quantile_resolution((0.0, 1e8)) == 1000.0
+    grid = mechanisms.quantile_grid((0.0, 1e8))
+    assert len(grid) == 100_001 and grid[0] == 0.0 and grid[-1] == 1e8
+
+
+def test_the_quantile_on_no_values_answers_from_the_grid_without_error() -> None:
+    """An empty selection is answered like any other (an error would tell that nothing matched)."""
+    answer = mechanisms.quantile(np.array([]), 0.5, 1.0, (0.0, 100.0), 1)
+    assert 0.0 <= answer <= 100.0
+
+
+def test_the_quantile_stays_within_e_to_the_epsilon() -> None:
+    """Neighbouring datasets (one value added at the top) move each candidate's probability by at most e^ε; the
+    mechanism's own probabilities are compared exactly, every candidate at once."""
+    bounds, q, epsilon = (0.0, 100.0), 0.5, 1.0
+    values = np.random.default_rng(4).uniform(0, 100, 51)
+    for neighbour in (np.append(values, 100.0), np.append(values, 0.0), values[1:]):
+        sensitivity = mechanisms.quantile_sensitivity(q, 1)
+        p = [np.exp(-epsilon * mechanisms.quantile_scores(v, q, bounds) / (2 * sensitivity)) for v in
+             (values, neighbour)]
+        p = [w / w.sum() for w in p]
+        assert np.max(np.abs(np.log(p[0] / p[1]))) <= epsilon + 1e-9

@@ -109,7 +109,7 @@ def test_sum_mean_histogram_and_quantile(dp) -> None:
     from factories import patients
 
     truth = patients()
-    assert abs(total.table.iat[0, 0] - truth["length_of_stay"].sum()) < 5
+    assert abs(total.table.iat[0, 0] - truth["length_of_stay"].sum()) < 12  # 10 noise scales: fails 1 in 20,000
     assert abs(mean.table.iat[0, 0] - truth["cost"].mean()) < 100
     assert list(hist.table.index) == ["[0, 10)", "[10, 20)", "[20, 30)"]
     assert abs(int(hist.table.to_numpy().sum()) - 100) <= 6

@@ -247,7 +247,9 @@ class Output:
             out.append("</tr>")
         out.append("</tbody></table>")
         if dp.get("rank_half_width") is not None:
-            out.append(f"<p>95% of the time within ±{dp['rank_half_width']:,.0f} ranks of the true quantile.</p>")
+            out.append(f"<p>95% of the time within ±{dp['rank_half_width']:,.0f} ranks of the true quantile"
+                       + (f", to within half the grid step of {dp['resolution']:.4g}" if dp.get("resolution") else "")
+                       + ".</p>")
         left = ", ".join(f"{html.escape(k)}: ε {v:.4g}" for k, v in (dp.get("remaining") or {}).items())
         out.append(f"<p>± is the 95% interval half-width of the noise. Budget left after this query: {left}.</p>")
         return "".join(out) + "</div>"

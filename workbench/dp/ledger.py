@@ -28,20 +28,27 @@ if TYPE_CHECKING:
 
 TOLERANCE = 1e-9  # ε sums are floats; a spend that lands exactly on the budget must pass
 MIN_QUERY_EPSILON = 1e-6  # a query's privacy loss; below it the noise overflows the integers it is drawn in
+MAX_QUERY_EPSILON = 100.0  # above it the noise of a count is zero in all but ~e^-100 of draws: no privacy at all
 BUDGET_COLUMNS = ["dataset_id", "scope", "epsilon", "spent", "remaining", "queries", "set_by", "set_at"]
 
 
 def check_epsilon(value: Any, field: str = "epsilon", *, allow_zero: bool = False) -> float:
-    """A finite positive number (or zero, for a budget that stops all queries)."""
+    """A finite positive number (or zero, for a budget that stops all queries); a query's from
+    ``MIN_QUERY_EPSILON`` to ``MAX_QUERY_EPSILON``."""
+    accepted = ("zero or more" if allow_zero
+                else f"from {MIN_QUERY_EPSILON:g} to {MAX_QUERY_EPSILON:g}")
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
-        what = "zero or more" if allow_zero else "more than zero"
-        raise InvalidInput(f"{field}: {value!r} is not a finite number {what}; privacy loss is a positive number "
-                           "such as 0.5 or 1 (smaller: more noise, less budget spent).", field=field)
+        raise InvalidInput(f"{field}: {value!r} is not a finite number {accepted}; privacy loss is a positive "
+                           "number such as 0.5 or 1 (smaller: more noise, less budget spent).", field=field)
     if not allow_zero and value < MIN_QUERY_EPSILON:
         raise InvalidInput(f"{field}: {value!r} is below {MIN_QUERY_EPSILON:g}; at so small a privacy loss the noise "
                            "is larger than any number the answer could hold, so the query would say nothing. Use "
-                           "a larger epsilon such as 0.1.", field=field)
+                           f"an epsilon {accepted}, such as 0.1.", field=field)
+    if not allow_zero and value > MAX_QUERY_EPSILON:
+        raise InvalidInput(f"{field}: {value!r} is above {MAX_QUERY_EPSILON:g}; at so large a privacy loss the noise "
+                           "vanishes (the answer would be exact, protecting nobody). Use an epsilon "
+                           f"{accepted}, such as 1.", field=field)
     return float(value)
 
 

@@ -2,6 +2,8 @@
 
 Counts get diffprivlib's two-sided Geometric mechanism (integers, so no floating-point attack on the noise).
 Bounded sums are scaled to integers at a fixed public resolution, summed exactly and given Geometric noise too.
+Quantiles come from an Exponential mechanism over a grid of candidates fixed by the bounds (as OpenDP's), so the
+stated accuracy holds for any bounds. Every draw uses the operating system's secret randomness (``secret_random``).
 Sensitivities are for the person as the privacy unit: a person contributes at most ``contributions`` rows
 (clipped by ``clip_contributions`` before any aggregate is taken).
 """
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
 
 CONFIDENCE = 0.95
 SUM_RESOLUTION_UNITS = 1_000_000  # the largest |bound| becomes this many integer units
+MAX_NOISE_SCALE = 1e13  # Geometric noise scale (sensitivity / ε) in integer units: see ``noise_fits``
+QUANTILE_STEPS = 100_000  # the quantile's candidates: the bounds and evenly spaced points between, this many apart
 
 
 def clip_contributions(frame: pd.DataFrame, person_key: str | None, contributions: int) -> pd.DataFrame:
@@ -46,10 +50,14 @@ def geometric_half_width(epsilon: float, sensitivity: float, confidence: float =
 
 
 def noisy_integers(values: np.ndarray, epsilon: float, sensitivity: int, random_state: Any = None) -> np.ndarray:
-    """Each integer plus independent Geometric noise (diffprivlib), calibrated to L1 ``sensitivity``."""
+    """Each integer plus independent Geometric noise (diffprivlib), calibrated to L1 ``sensitivity``.
+
+    The noise comes from ``secret_random()`` unless a test passes its own ``random_state``: nothing a kernel does
+    to numpy's or ``random``'s global generators can replay it."""
     from diffprivlib.mechanisms import Geometric
 
-    mechanism = Geometric(epsilon=epsilon, sensitivity=int(sensitivity), random_state=random_state)
+    mechanism = Geometric(epsilon=epsilon, sensitivity=int(sensitivity),
+                          random_state=random_state if random_state is not None else secret_random())
     flat = np.asarray(values, dtype=np.int64).ravel()
     out = np.fromiter((mechanism.randomise(int(v)) for v in flat), dtype=np.int64, count=flat.size)
     return out.reshape(np.shape(values))
@@ -87,28 +95,79 @@ def sum_accuracy(epsilon: float, bounds: tuple[float, float], contributions: int
     return sensitivity / scale / epsilon, geometric_half_width(epsilon, sensitivity) / scale
 
 
-def quantile_rank_half_width(epsilon: float, contributions: int, rows: int) -> float:
-    """Approximate 95% bound on how many ranks (people) the Exponential-mechanism quantile may miss by.
 
-    The mechanism's utility is minus the rank error with sensitivity ``contributions``; over at most ``rows`` + 1
-    intervals, P(error > 2Δ/ε · (ln(rows + 1) + ln(1/0.05))) <= 0.05.
+def noise_fits(epsilon: float, sensitivity: float) -> bool:
+    """Whether Geometric noise at this ε and sensitivity stays well inside the integers a float holds exactly.
+
+    diffprivlib draws the noise as a float; past 2**53 floats skip integers, so which answers can occur would
+    depend on the true value's low bits. The noise never exceeds about 37 scales (53 random bits), so a scale up
+    to ``MAX_NOISE_SCALE`` keeps every draw, plus any true count or sum, exact."""
+    return sensitivity / epsilon <= MAX_NOISE_SCALE
+
+
+# -- the quantile: an Exponential mechanism over a public grid of candidates --------------------------------------
+def quantile_grid(bounds: tuple[float, float]) -> np.ndarray:
+    """The candidate answers: ``QUANTILE_STEPS`` + 1 evenly spaced points from the lower bound to the upper.
+
+    The grid comes from the bounds alone, so its resolution is public and the accuracy holds whatever the data
+    (an Exponential mechanism over data-dependent intervals weighs each by its length, which wide bounds turn
+    into an answer almost anywhere in them)."""
+    return np.linspace(bounds[0], bounds[1], QUANTILE_STEPS + 1)
+
+
+def quantile_resolution(bounds: tuple[float, float]) -> float:
+    """The distance between neighbouring candidates."""
+    return (bounds[1] - bounds[0]) / QUANTILE_STEPS
+
+
+def quantile_sensitivity(q: float, contributions: int) -> float:
+    """How far one person (``contributions`` rows) can move any candidate's score: each row moves the rank target
+    q·n by q and the ranks below or at a candidate by at most one."""
+    return contributions * max(q, 1.0 - q)
+
+
+def quantile_rank_half_width(epsilon: float, q: float, contributions: int, confidence: float = CONFIDENCE) -> float:
+    """t such that the answer's score exceeds t with probability at most 1 - ``confidence``, whatever the data.
+
+    The best candidate scores 0 (the data are rounded to the grid, so some candidate holds the q·n-th rank), and
+    each of the G candidates scoring more than t is drawn with probability at most exp(-ε·t / 2Δ), so
+    P(score > t) <= G·exp(-ε·t / 2Δ); t = 2Δ/ε · ln(G / (1 - confidence)). It depends on ε, q, the contributions and
+    the public grid only, never on how many rows there are.
     """
-    return 2 * contributions / epsilon * (math.log(rows + 1) + math.log(1 / (1 - CONFIDENCE)))
+    return (2 * quantile_sensitivity(q, contributions) / epsilon
+            * math.log((QUANTILE_STEPS + 1) / (1 - confidence)))
+
+
+def quantile_scores(values: np.ndarray, q: float, bounds: tuple[float, float]) -> np.ndarray:
+    """Each candidate's distance in ranks from the q·n-th rank, on the values clipped to the bounds and rounded
+    to the nearest candidate: max(0, below − q·n, q·n − at_or_below)."""
+    lower, upper = bounds
+    position = (np.clip(values.astype(float), lower, upper) - lower) / (upper - lower) * QUANTILE_STEPS
+    index = np.clip(np.rint(position), 0, QUANTILE_STEPS).astype(np.int64)
+    counts = np.bincount(index, minlength=QUANTILE_STEPS + 1)
+    at_or_below = np.cumsum(counts)
+    below = at_or_below - counts
+    target = q * len(values)
+    return np.maximum(0.0, np.maximum(below - target, target - at_or_below))
 
 
 def quantile(values: np.ndarray, q: float, epsilon: float, bounds: tuple[float, float], contributions: int,
              random_state: Any = None) -> float:
-    """diffprivlib's Exponential-mechanism quantile; ε is divided by ``contributions`` (rank sensitivity)."""
-    from diffprivlib.tools import quantile as dp_quantile
+    """The ``q`` quantile by the Exponential mechanism over ``quantile_grid(bounds)``: candidate c is drawn with
+    probability proportional to exp(-ε·score(c) / 2Δ), Δ = ``quantile_sensitivity``, from secret randomness.
 
-    clipped = np.clip(values.astype(float), bounds[0], bounds[1])
-    return float(dp_quantile(clipped, q, epsilon=epsilon / contributions, bounds=bounds,
-                             random_state=random_state if random_state is not None else secret_state()))
+    With probability at least 95% the answer c has score at most ``quantile_rank_half_width``: at most q·n + t
+    values lie below c − s/2 and at least q·n − t at or below c + s/2 (s: the grid's resolution)."""
+    scores = quantile_scores(np.asarray(values), q, bounds)
+    logits = -epsilon * scores / (2 * quantile_sensitivity(q, contributions))
+    cumulative = np.cumsum(np.exp(logits - logits.max()))
+    rng = random_state if random_state is not None else secret_random()
+    pick = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return float(quantile_grid(bounds)[min(pick, QUANTILE_STEPS)])
 
 
-def secret_state() -> np.random.RandomState:
-    """A generator seeded with 128 bits from the operating system's secret randomness. Left to itself,
-    diffprivlib's quantile draws its point within the chosen interval from numpy's global generator, which a
-    kernel can seed (``np.random.seed``) and so replay; nothing done to that generator reaches this one."""
-    return np.random.RandomState(np.frombuffer(secrets.token_bytes(16), dtype=np.uint32))
-
+def secret_random() -> secrets.SystemRandom:
+    """Randomness from the operating system (``secrets``). A kernel can seed numpy's and ``random``'s global
+    generators (``np.random.seed``, ``random.seed``) and so replay anything drawn from them; nothing done to them
+    reaches this one, and diffprivlib's mechanisms take it as their ``random_state``."""
+    return secrets.SystemRandom()

@@ -39,8 +39,10 @@ MAX_CONTRIBUTIONS = 1000
 MAX_CELLS = 100_000
 MAX_BINS = 10_000
 MAX_BOUND = 1e15  # the size of a bound: past it widths overflow and the quantile mechanism has no candidate
+MIN_BOUND = 1e-100  # the size of the larger bound: below it the integer scale of a sum overflows
 NUMERIC = ("integer", "float")
 AGGFUNCS = ("count", "sum", "mean")
+EXAMPLE_ROWS = 1000  # a mean's preview without a declared row count shows its width for this many rows
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,10 @@ def _bounds(value: Any, column: str) -> tuple[float, float]:
     if lower >= upper:
         raise InvalidInput(f"bounds: the lower bound ({lower:g}) must be below the upper ({upper:g}); they are "
                            "reversed or equal.", field="bounds")
+    if max(abs(lower), abs(upper)) < MIN_BOUND:
+        raise InvalidInput(f"bounds: {value!r} are too small to scale: one bound must be at least {MIN_BOUND:g} in "
+                           f"size (bounds from {MIN_BOUND:g} to {MAX_BOUND:g} in size are accepted); measure the "
+                           "value in larger units.", field="bounds")
     return lower, upper
 
 
@@ -169,7 +175,7 @@ class ProjectDP:
     def quantile(self, dataset: str, column: str, q: float, *, bounds: tuple[float, float] | None = None,
                  epsilon: float, where: dict | None = None, contributions: int = 1, preview: bool = False,
                  name: str | None = None) -> Output | Accuracy:
-        """The ``q`` quantile (0-1) of ``column`` by diffprivlib's Exponential mechanism."""
+        """The ``q`` quantile (0-1) of ``column`` by an Exponential mechanism over a grid fixed by ``bounds``."""
         return self._run("quantile", dataset, dict(column=column, q=q, bounds=bounds, epsilon=epsilon, where=where,
                                                    contributions=contributions), preview, name)
 
@@ -219,7 +225,18 @@ class ProjectDP:
                 method=method, query=query, epsilon=spec["epsilon"])
         output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
         return self._outputs.record(output, name=name or self._default_name(method, spec, source),
-                                    derived_from=[source.name], origin=source.origin(query))
+                                    derived_from=[source.name], origin=self._origin(source, query))
+
+    @staticmethod
+    def _origin(source: Source, query: dict[str, Any]) -> dict[str, Any]:
+        """Where the result came from, with nothing that is an exact function of the rows: a frame cut from a
+        dataset by ``where=`` may hold a row or none, and its file's SHA-256, released with the result, could be
+        checked against the few files each guess would make. The frame is named by its version and by how the
+        workbench made it (its source, that file's SHA-256, the columns and the filter)."""
+        origin = source.origin(query)
+        if source.kind == "saved":
+            origin = {**origin, "sha256": None, "frame_spec": source.spec}
+        return origin
 
     def _check_params(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         spec: dict[str, Any] = {"epsilon": ledger.check_epsilon(params["epsilon"]),
@@ -259,7 +276,31 @@ class ProjectDP:
             if overlap or len(set(spec["index"])) < len(spec["index"]):
                 raise InvalidInput(f"index/columns: a column may appear once ({', '.join(sorted(overlap))}).",
                                    field="columns")
+        self._check_noise_fits(method, spec)
         return spec
+
+    @staticmethod
+    def _check_noise_fits(method: str, spec: dict[str, Any]) -> None:
+        """Refuse, from the spec alone, an ε so small for the bounds that the noise would outgrow exact integers,
+        and bounds so narrow for their size that the quantile's candidates would not be distinct numbers."""
+        aggfunc = spec.get("aggfunc", method)
+        epsilon, k = spec["epsilon"], spec["contributions"]
+        if aggfunc in ("sum", "mean"):
+            share = epsilon / 2 if aggfunc == "mean" else epsilon
+            sensitivity = mechanisms.sum_sensitivity(spec["bounds"], k)
+            if not mechanisms.noise_fits(share, sensitivity):
+                least = sensitivity / mechanisms.MAX_NOISE_SCALE * (epsilon / share)
+                raise InvalidInput(f"epsilon: {epsilon:g} is too small for bounds {spec['bounds']} with "
+                                   f"contributions={k}: the noise would outgrow the integers it is drawn in. Use "
+                                   f"an epsilon from {least:.3g} to {ledger.MAX_QUERY_EPSILON:g}, or narrower bounds.",
+                                   field="epsilon")
+        if method == "quantile":
+            lower, upper = spec["bounds"]
+            if mechanisms.quantile_resolution((lower, upper)) <= 4 * np.spacing(max(abs(lower), abs(upper))):
+                raise InvalidInput(f"bounds: {spec['bounds']} are too narrow for numbers of their size: the "
+                                   f"quantile's {mechanisms.QUANTILE_STEPS + 1:,} candidates between them would not "
+                                   "be distinct. Give bounds at least a millionth of their size apart, e.g. "
+                                   f"({lower:g}, {lower + max(abs(lower), 1.0) * 1e-6:g}) or wider.", field="bounds")
 
     @staticmethod
     def _edges(bins: Any, bounds: tuple[float, float]) -> list[float]:
@@ -343,21 +384,23 @@ class ProjectDP:
             scale, width = mechanisms.sum_accuracy(epsilon, spec["bounds"], k)
             mechanism = "Geometric on integer-scaled values (bounded sum)"
         elif method == "quantile":
-            rows = source.public_rows or 0
-            scale = 2 * k / epsilon
-            width = mechanisms.quantile_rank_half_width(epsilon, k, rows)
-            mechanism = "Exponential mechanism (quantile)"
-            note = (f"For a quantile the half-width is in ranks (people), for about {rows:,} rows; the value "
-                    "interval depends on how densely the data lie around the quantile.")
+            scale = 2 * mechanisms.quantile_sensitivity(spec["q"], k) / epsilon
+            width = mechanisms.quantile_rank_half_width(epsilon, spec["q"], k)
+            mechanism = "Exponential mechanism over a public grid (quantile)"
+            note = self._quantile_note(width, spec["bounds"])
         else:  # a mean: noisy sum / noisy count, ε/2 each
             sum_scale, sum_width = mechanisms.sum_accuracy(epsilon / 2, spec["bounds"], k)
             _, count_width = mechanisms.count_accuracy(epsilon / 2, k)
-            n = max((source.public_rows or 0) / max(shape.size, 1), 1.0)
+            # the catalogue's declared row count is public; a saved frame's is the exact size of a filter's result
+            declared = source.public_rows if source.kind == "dataset" else None
+            n = max((declared or EXAMPLE_ROWS) / max(shape.size, 1), 1.0)
             largest = max(map(abs, spec["bounds"]))
             scale = sum_scale
             width = min((sum_width + largest * count_width) / n, spec["bounds"][1] - spec["bounds"][0])
             note = (f"For a mean the half-width depends on the cell's size n: about (±{sum_width:.4g} + "
-                    f"{largest:g} × ±{count_width}) / n; shown for n = {n:,.0f} (the rows per cell if spread evenly).")
+                    f"{largest:g} × ±{count_width}) / n; shown for n = {n:,.0f} "
+                    + ("(the rows per cell if spread evenly)." if declared else
+                       f"(as if {EXAMPLE_ROWS:,} rows were spread evenly: this source declares no row count)."))
             mechanism = "noisy sum / noisy count (Geometric), ε/2 each"
         with self._ctx.db.read() as conn:
             remaining = {}
@@ -430,12 +473,14 @@ class ProjectDP:
         if method == "quantile":
             value = mechanisms.quantile(truth["values"], spec["q"], epsilon, spec["bounds"], k)
             values = np.array([value])
-            # from the rows the catalogue declares, never the rows counted: a published width that depends on how
-            # many rows the filter kept would tell that number exactly
-            width = mechanisms.quantile_rank_half_width(epsilon, k, source.public_rows or 0)
+            # from ε, q, k and the grid alone: a width depending on the rows read would tell how many matched
+            width = mechanisms.quantile_rank_half_width(epsilon, spec["q"], k)
             widths = np.array([np.nan])
-            mechanism, scale = "Exponential mechanism (diffprivlib quantile)", 2 * k / epsilon
-            extra = {"rank_half_width": width, "rank_half_width_rows": "declared (the catalogue's row count)"}
+            mechanism = (f"Exponential mechanism over {mechanisms.QUANTILE_STEPS + 1:,} candidates evenly spaced "
+                         "across the bounds")
+            scale = 2 * mechanisms.quantile_sensitivity(spec["q"], k) / epsilon
+            extra = {"rank_half_width": width, "resolution": mechanisms.quantile_resolution(spec["bounds"]),
+                     "accuracy_note": self._quantile_note(width, spec["bounds"])}
         elif aggfunc == "count":
             noisy = mechanisms.noisy_integers(truth["count"], epsilon, k)
             values = np.maximum(noisy, 0)
@@ -477,6 +522,15 @@ class ProjectDP:
         settings = Disclosure(self._ctx).settings()
         return Output(kind="dp", method=f"dp_{method}", table=table, flags={}, status="pass", safe_table=table,
                       settings=settings, properties=properties, command=self._command(method, spec, source))
+
+    @staticmethod
+    def _quantile_note(width: float, bounds: tuple[float, float]) -> str:
+        resolution = mechanisms.quantile_resolution(bounds)
+        return (f"A quantile's 95% interval is in ranks: with 95% probability the answer is within ±{width:,.1f} "
+                f"ranks (people) of the q-th quantile, to within half the grid step of {resolution:.4g} (the "
+                f"answer is one of {mechanisms.QUANTILE_STEPS + 1:,} points evenly spaced across the bounds). This "
+                "holds whatever the data and however wide the bounds; the interval in values depends on how densely "
+                "the data lie around the quantile.")
 
     @staticmethod
     def _label(method: str, spec: dict[str, Any]) -> str:

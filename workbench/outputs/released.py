@@ -63,7 +63,7 @@ SPEC_KEYS = {
     "file": ("file", "description"),
 }
 DP_KEYS = ("mechanism", "epsilon", "delta", "privacy_unit", "contributions", "noise_scale", "confidence",
-           "half_width", "rank_half_width", "approximate_interval", "counts", "ledger", "datasets")
+           "half_width", "rank_half_width", "resolution", "approximate_interval", "counts", "ledger", "datasets")
 FIGURE_KEYS = ("traces", "drawn_from", "png")
 PROJECT_KEYS = ("id", "title", "purpose", "legal_gateway", "lead", "mission")
 REVIEW_KEYS = ("output_id", "round", "reviewer", "decision", "comment", "created_at")
