@@ -15,6 +15,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ADMIN
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from workbench import disclosure as sdc
@@ -143,3 +144,12 @@ def test_bad_rounding_bases_are_refused(base, message) -> None:
     with pytest.raises(InvalidInput, match=message):
         sdc.crosstab(pd.Series(["a", "b"] * 3), pd.Series(["x"] * 6),
                      settings={"mitigation": "round", "rounding_base": base})
+
+
+def test_a_workspace_refuses_a_bad_rounding_base_and_keeps_its_settings(staffed) -> None:
+    admin = staffed(ADMIN)
+    for base in (0, -10, 1, 2.5, 10**7):
+        with pytest.raises(InvalidInput, match="rounding_base: give a whole number from 2 to 1,000,000"):
+            admin.disclosure.update_settings(mitigation="round", rounding_base=base)
+    assert admin.disclosure.settings() == DisclosureSettings()  # nothing was written, not even the mitigation
+    assert admin.disclosure.update_settings(mitigation="round", rounding_base=10).rounding_base == 10
