@@ -153,3 +153,37 @@ def test_a_workspace_refuses_a_bad_rounding_base_and_keeps_its_settings(staffed)
             admin.disclosure.update_settings(mitigation="round", rounding_base=base)
     assert admin.disclosure.settings() == DisclosureSettings()  # nothing was written, not even the mitigation
     assert admin.disclosure.update_settings(mitigation="round", rounding_base=10).rounding_base == 10
+
+
+def test_a_suppressed_sum_cell_of_a_rounded_table_is_not_narrowed_by_its_totals() -> None:
+    """A 3-person sum is withheld, not rounded; from the rounded cells and their summed totals, linear
+    programming leaves it an interval wider than its value."""
+    a = pd.Series(["A"] * 20 + ["B"] * 20 + ["C"] * 3, name="a")
+    b = pd.Series(["x", "y"] * 20 + ["x"] * 3, name="b")
+    values = pd.Series(np.r_[np.full(40, 1000.0), [40_000.0, 40_555.0, 41_000.0]])
+    out = sdc.crosstab(a, b, values=values, aggfunc="sum", margins=True,
+                       settings=DisclosureSettings(mitigation="round"))
+    grid = out.safe_table.to_numpy(dtype=float)
+    grid[np.isnan(grid) & ~out.suppressed.to_numpy()] = 0  # an empty cell shown as blank holds nothing
+    unknown = np.argwhere(np.isnan(grid))
+    index = {tuple(cell): k for k, cell in enumerate(unknown)}
+    rows, rhs = [], []
+    n_rows, n_cols = grid.shape[0] - 1, grid.shape[1] - 1
+    lines = [[(i, j) for j in range(n_cols)] + [(i, n_cols)] for i in range(n_rows + 1)]
+    lines += [[(i, j) for i in range(n_rows)] + [(n_rows, j)] for j in range(n_cols + 1)]
+    for line in lines:  # the cells of a line, less its total, come to nothing
+        coefficients, known = np.zeros(len(unknown)), 0.0
+        for position, cell in enumerate(line):
+            sign = -1.0 if position == len(line) - 1 else 1.0
+            if cell in index:
+                coefficients[index[cell]] += sign
+            else:
+                known += sign * grid[cell]
+        rows.append(coefficients), rhs.append(-known)
+    target = np.zeros(len(unknown))
+    target[index[(2, 0)]] = 1
+    ends = [linprog(sign * target, A_eq=np.array(rows), b_eq=rhs, bounds=(0, None), method="highs")
+            for sign in (1, -1)]
+    assert all(end.success for end in ends)
+    low, high = ends[0].fun, -ends[1].fun
+    assert low <= 121_555 <= high and high - low > 121_555
