@@ -187,7 +187,7 @@ def test_a_draft_request_changes_through_its_object(kernel) -> None:
     project = kernel(ANALYST).project(PROJECT)
     data = project.load(DATASET)
     first = project.tables.crosstab(data, "age_band", "length_of_stay", name="first")
-    second = project.tables.histogram(data, "cost", bins=3, name="second")
+    second = project.tables.histogram(data, "cost", bins=3, range=(0, 100_000), name="second")
     draft = project.output_requests.create("Draft", context={"shown": "Costs"}, outputs=[first])
     draft.add(second).update(title="Two tables")
     assert draft.outputs == [1, 2] and draft.title == "Two tables" and draft.status == "draft"

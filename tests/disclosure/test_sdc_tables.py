@@ -225,48 +225,142 @@ def test_groupby_agg(data) -> None:
         sdc.groupby_agg(data, by="nope", values="income")
 
 
-def test_histogram_trims_empty_tails_and_checks_edges() -> None:
+def test_histogram_shows_every_bin_of_the_range_given_and_checks_edges() -> None:
     rng = np.random.default_rng(2)
     x = pd.Series(rng.normal(50, 10, 1000), name="age")
-    default = sdc.histogram(x, bins=10)
-    assert default.flags["edges"].iloc[[0, -1], 0].tolist() == [True, True]  # edges at the min and the max
-    assert default.status == "fail"
-    assert "equals the smallest or largest value" in default.explain()
     chosen = sdc.histogram(x, bins=np.arange(-100, 201, 10))
-    assert chosen.table.index[0].left > -100 and chosen.table.index[-1].right < 200  # empty tails trimmed
+    assert chosen.table.index[0].left == -100 and chosen.table.index[-1].right == 200  # no bin trimmed
+    assert len(chosen.table) == 30
     assert not chosen.flags["edges"].to_numpy().any()
     counts, _ = np.histogram(x, bins=np.arange(-100, 201, 10))
-    assert chosen.table["count"].tolist() == counts[counts.nonzero()[0][0]:counts.nonzero()[0][-1] + 1].tolist()
+    assert chosen.table["count"].tolist() == counts.tolist()
     small = chosen.table["count"].between(1, 9).to_numpy()
     assert chosen.flags["threshold"].to_numpy()[:, 0].tolist() == small.tolist()
-    assert chosen.status == ("review" if small.any() else "pass")
+    assert chosen.flags["zeros"].to_numpy()[:, 0].tolist() == (counts == 0).tolist()
+    by_range = sdc.histogram(x, bins=30, range=(-100, 200))
+    pd.testing.assert_frame_equal(by_range.table, chosen.table)
     with pytest.raises(InvalidInput, match="no value falls inside"):
         sdc.histogram(x, bins=5, range=(500, 600))
     with pytest.raises(InvalidInput, match="bins"):
-        sdc.histogram(x, bins=-3)
+        sdc.histogram(x, bins=-3, range=(0, 100))
     with pytest.raises(InvalidInput, match="no values"):
-        sdc.histogram([])
+        sdc.histogram([], range=(0, 100))
 
 
-def test_rounding_rounds_cells_and_rounds_margins_from_unrounded_data() -> None:
+def test_histogram_end_bins_no_longer_show_the_smallest_and_largest_values() -> None:
+    x = pd.Series([23.7, 31.0, 35.5, 38.2, 41.0, 44.4, 47.9, 52.3, 58.8, 61.2, 66.6, 87.1] * 3, name="age")
+    out = sdc.histogram(x, bins=12, range=(0, 120))
+    labels = [float(v) for interval in out.table.index for v in (interval.left, interval.right)]
+    assert x.min() not in labels and x.max() not in labels
+    assert (out.table.index[0].left, out.table.index[-1].right) == (0, 120)
+    assert out.table["count"].iloc[0] == 0 and out.table["count"].iloc[-1] == 0  # empty end bins stay
+    assert not out.flags["edges"].to_numpy().any()
+
+
+@pytest.mark.parametrize("shift", [0.0, 1e-9, -1e-9, 1e-7])
+def test_edges_on_the_extremes_fail_even_when_nudged(shift) -> None:
+    x = pd.Series(np.random.default_rng(4).normal(50, 10, 500), name="age")
+    low, high = float(x.min()) - shift, float(x.max()) + shift
+    out = sdc.histogram(x, bins=10, range=(low, high))
+    assert out.flags["edges"].iloc[[0, -1], 0].tolist() == [True, True]
+    assert out.status == "fail"
+    assert "equals the smallest or largest value" in out.explain()
+    # edges chosen around the data's extremes (the lowest and highest filled bins) fail as well
+    inner = sdc.histogram(x, bins=[0, low, 50, high, 200])
+    flagged = inner.flags["edges"].to_numpy()[:, 0]
+    assert flagged.sum() == 2 and not flagged[0 if shift >= 0 else 1]
+    # far enough off (a thousandth of the range) the edges say nothing about the values
+    wide = sdc.histogram(x, bins=10, range=(low - 1e-3 * (high - low), high + 1e-3 * (high - low)))
+    assert not wide.flags["edges"].to_numpy().any()
+
+
+@pytest.mark.parametrize(("kwargs", "field", "message"), [
+    ({"bins": 10}, "range", "publicly known"),
+    ({"bins": 10, "range": None}, "range", "never|outer bin edges"),
+    ({"bins": 0, "range": (0, 100)}, "bins", "number of bins"),
+    ({"bins": -5, "range": (0, 100)}, "bins", "number of bins"),
+    ({"bins": 2.5, "range": (0, 100)}, "bins", "not float"),
+    ({"bins": None, "range": (0, 100)}, "bins", "not NoneType"),
+    ({"bins": 10, "range": (0, float("inf"))}, "range", "finite"),
+    ({"bins": 10, "range": (float("nan"), 1)}, "range", "finite"),
+    ({"bins": 10, "range": (-1e308, 1e308)}, "range", "finite"),
+    ({"bins": 10, "range": (5, 5)}, "range", "reversed or equal"),
+    ({"bins": 10, "range": (100, 0)}, "range", "reversed or equal"),
+    ({"bins": 10, "range": (0,)}, "range", "pair of numbers"),
+    ({"bins": 10, "range": ("low", "high")}, "range", "pair of numbers"),
+    ({"bins": [0, 10, 10, 20]}, "bins", "increase strictly"),
+    ({"bins": [0, 10, float("inf")]}, "bins", "finite"),
+    ({"bins": [0, 10, 20], "range": (0, 20)}, "range", "already fix the range"),
+])
+def test_histogram_bad_bins_and_ranges_are_refused(kwargs, field, message) -> None:
+    x = pd.Series(np.arange(100.0), name="v")
+    with pytest.raises(InvalidInput, match=message) as caught:
+        sdc.histogram(x, **kwargs)
+    assert caught.value.field == field
+
+
+def test_rounding_rounds_cells_and_makes_totals_from_the_rounded_cells() -> None:
     a = pd.Series(["A"] * 23 + ["B"] * 4 + ["C"] * 31, name="a")
     b = pd.Series(["x"] * 12 + ["y"] * 11 + ["x"] * 2 + ["y"] * 2 + ["x"] * 16 + ["y"] * 15, name="b")
     out = sdc.crosstab(a, b, margins=True, settings=DisclosureSettings(mitigation="round"))
     assert out.mitigation["method"] == "round" and out.mitigation["base"] == 5 and out.status == "review"
+    assert out.mitigation["totals"] == "sums of the rounded cells"
+    assert "totals the sums of the rounded cells" in out.summary()
     safe = out.safe_table
     assert (safe.to_numpy() % 5 == 0).all()
     assert safe.loc["A", "x"] == 10 and safe.loc["A", "y"] == 10
-    assert safe.loc["A", "All"] == 25  # the true total 23 rounded, not the rounded cells' sum (20)
-    assert safe.loc["All", "All"] == 60  # 58 rounded
+    assert safe.loc["A", "All"] == 20  # the rounded cells' sum, not the true total 23 rounded (25)
+    assert safe.loc["All", "All"] == 50  # 10 + 10 + 0 + 0 + 15 + 15, not 58 rounded (60)
+    inner = safe.drop(index="All", columns="All")
+    assert (safe.loc["All"].drop("All") == inner.sum()).all() and (safe["All"].drop("All") == inner.sum(axis=1)).all()
     means = sdc.crosstab(a, b, values=pd.Series(np.arange(58.0)), aggfunc="mean",
                          settings=DisclosureSettings(mitigation="round"))
     assert means.mitigation["method"] == "suppress" and "rounding applies to" in means.mitigation["note"]
 
 
+def test_rounded_pivot_tables_add_up_at_every_level() -> None:
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"r1": rng.choice(["a", "b"], 300), "r2": rng.choice(["p", "q", "s"], 300),
+                          "c1": rng.choice(["x", "y"], 300), "c2": rng.choice(["u", "v"], 300),
+                          "n": np.ones(300)})
+    frame.loc[:3, ["r1", "r2", "c1", "c2"]] = ["b", "s", "y", "v"]  # a small cell
+    out = sdc.pivot_table(frame, values="n", index=["r1", "r2"], columns=["c1", "c2"], aggfunc="count",
+                          margins=True, settings=DisclosureSettings(mitigation="round", rounding_base=3))
+    assert out.flags["threshold"].to_numpy().any() and out.mitigation["method"] == "round"
+    safe = out.safe_table.astype(float)
+    assert (safe.to_numpy() % 3 == 0).all()
+    cells, totals = safe.iloc[:-1, :-1], safe.iloc[:-1, -1]
+    assert safe.columns[-1] == ("All", "") and safe.index[-1] == ("All", "")
+    assert np.array_equal(totals.to_numpy(), cells.sum(axis=1).to_numpy())
+    assert np.array_equal(safe.iloc[-1].to_numpy(), safe.iloc[:-1].sum().to_numpy())
+    grouped = sdc.groupby_agg(frame, by=["r1", "r2", "c1", "c2"], values="n", aggfunc="count",
+                              settings=DisclosureSettings(mitigation="round"))
+    assert (grouped.safe_table.to_numpy() % 5 == 0).all()
+
+
+def test_rounding_suppresses_failing_cells_of_sum_tables() -> None:
+    a = pd.Series(["A"] * 20 + ["B"] * 20 + ["C"] * 3, name="a")
+    b = pd.Series(["x", "y"] * 20 + ["x"] * 3, name="b")
+    values = pd.Series(np.r_[np.full(40, 1000.0), [40_000.0, 40_555.0, 41_000.0]])  # C, x: 3 people, 121555
+    out = sdc.crosstab(a, b, values=values, aggfunc="sum", margins=True,
+                       settings=DisclosureSettings(mitigation="round"))
+    assert out.table.loc["C", "x"] == 121_555 and out.flags["threshold"].loc["C", "x"]
+    safe = out.safe_table
+    assert np.isnan(safe.loc["C", "x"])  # suppressed, never published rounded
+    assert out.mitigation["primary"] == 2 and out.mitigation["secondary"] >= 1  # the cell and its row total
+    shown = safe.to_numpy()
+    assert not np.isin([121_555, 121_550, 121_560], shown).any()
+    published = shown[np.isfinite(shown)]
+    assert (published % 5 == 0).all()
+    # with what is left, C, x is not pinned down: its row and column each hide a second cell
+    hidden = out.suppressed.to_numpy()
+    assert hidden[2].sum() >= 2 and hidden[:, 0].sum() >= 2
+
+
 def test_rounding_still_suppresses_dominated_cells() -> None:
-    a = pd.Series(["A"] * 12 + ["B"] * 12 + ["C"] * 12, name="a")
-    b = pd.Series(["x", "y"] * 18, name="b")
-    values = pd.Series([5.0] * 36)
+    a = pd.Series(["A"] * 24 + ["B"] * 24 + ["C"] * 24, name="a")
+    b = pd.Series(["x", "y"] * 36, name="b")
+    values = pd.Series([5.0] * 72)
     values[0] = 10_000.0  # A, x is dominated by one person
     out = sdc.crosstab(a, b, values=values, aggfunc="sum", settings=DisclosureSettings(mitigation="round"))
     assert out.flags["dominance"].loc["A", "x"]

@@ -119,3 +119,19 @@ def test_refusals(project, governed, tmp_path) -> None:
     stored.write_text("tampered\n")
     with pytest.raises(WorkbenchError, match="changed or removed outside the workbench"):
         closed.outputs.get(1)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"bins": 10}, "range: give range=\\(low, high\\) from what is publicly known"),
+    ({"bins": 10, "range": (0, float("nan"))}, "finite"),
+    ({"bins": 10, "range": (50, 50)}, "reversed or equal"),
+    ({"bins": -1, "range": (0, 100)}, "number of bins"),
+])
+def test_a_histogram_without_a_range_of_its_own_records_nothing(project, kwargs, message) -> None:
+    data = project.load(DATASET)
+    with pytest.raises(InvalidInput, match=message):
+        project.tables.histogram(data, "cost", **kwargs)
+    assert project.outputs.list().empty
+    with project._ctx.db.read() as conn:  # the refusal touched the project's data: audited
+        last = conn.execute(select(audit_events).order_by(audit_events.c.seq.desc())).mappings().first()
+    assert (last["action"], last["outcome"]) == ("outputs.create", "refused")

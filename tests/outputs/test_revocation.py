@@ -27,7 +27,7 @@ def arrange(kernel):
     project.save(rows, "copy", derived_from=[DATASET])
     project.save(project.read("copy"), "copy_of_copy", derived_from=["copy"])
     table = project.tables.crosstab(project.read("copy_of_copy"), "age_band", "length_of_stay", name="from copy")
-    other = project.tables.histogram(rows, "cost", bins=3, name="costs")
+    other = project.tables.histogram(rows, "cost", bins=3, range=(0, 100_000), name="costs")
     draft = project.output_requests.create("Draft", context={"shown": "Admissions"})
     submitted = project.output_requests.create("Submitted", context=CONTEXT, outputs=[table], submit=True)
     approved = project.output_requests.create("Approved", context=CONTEXT, outputs=[other], submit=True)

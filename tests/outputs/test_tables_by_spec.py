@@ -77,6 +77,23 @@ def test_crosstab_pivot_histogram_and_models_by_spec(spec_desk) -> None:
     assert listed["name"].str.contains(ADMISSIONS, regex=False).all()
 
 
+def test_a_histogram_by_spec_takes_its_range_from_the_catalogue_s_declared_bounds(spec_desk) -> None:
+    columns = record()["columns"]
+    next(c for c in columns if c["name"] == "cost").update(lowerBound=0, upperBound=50_000)
+    raw = admissions(400)
+    spec_desk(OTHER_OWNER).catalogue.register(record(localId=ADMISSIONS, columns=columns), raw)
+    analyst = spec_desk(ANALYST)
+    hist = analyst.project(PROJECT).tables.histogram(ADMISSIONS, "cost", bins=5)
+    index = hist.table.index
+    assert (index[0].left, index[-1].right) == (0, 50_000) and len(index) == 5  # every bin, none trimmed
+    labels = {float(e) for interval in index for e in (interval.left, interval.right)}
+    assert raw["cost"].min() not in labels and raw["cost"].max() not in labels
+    assert hist.table["count"].tolist() == np.histogram(raw["cost"], bins=5, range=(0, 50_000))[0].tolist()
+    assert origin_of(analyst, hist)["origin"]["spec"]["range"] == [0.0, 50_000.0]
+    given = analyst.project(PROJECT).tables.histogram(ADMISSIONS, "cost", bins=4, range=(0, 20_000))
+    assert (given.table.index[0].left, given.table.index[-1].right) == (0, 20_000)  # the analyst's range wins
+
+
 def test_a_table_by_spec_of_a_derived_frame_names_the_frame_and_its_version(spec_desk) -> None:
     analyst = spec_desk(ANALYST)
     project = analyst.project(PROJECT)
@@ -143,6 +160,14 @@ REFUSED = [
     ("bad formula", lambda t: t.ols(ADMISSIONS, "cost ~ __import__('os')"), InvalidInput, "formula"),
     ("bins not numbers", lambda t: t.histogram(ADMISSIONS, "cost", bins=None), InvalidInput, "bins"),
     ("histogram of text", lambda t: t.histogram(ADMISSIONS, "age_band", bins=3), InvalidInput, "not numbers"),
+    ("histogram without range or bounds", lambda t: t.histogram(ADMISSIONS, "cost", bins=5), InvalidInput,
+     "declares no bounds for 'cost'.*pass range=\\(low, high\\)"),
+    ("histogram range reversed", lambda t: t.histogram(ADMISSIONS, "cost", bins=5, range=(100, 0)), InvalidInput,
+     "reversed or equal"),
+    ("histogram range not finite", lambda t: t.histogram(ADMISSIONS, "cost", bins=5, range=(0, float("inf"))),
+     InvalidInput, "finite"),
+    ("histogram of no bins", lambda t: t.histogram(ADMISSIONS, "cost", bins=0, range=(0, 10)), InvalidInput,
+     "number of bins"),
 ]
 
 

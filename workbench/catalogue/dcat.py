@@ -54,6 +54,8 @@ def _to_term(graph: Graph, slot: Slot, value: Any) -> Node:
         return rdflib.Literal(value, datatype=rdflib.XSD.date)
     if rng == "integer":
         return rdflib.Literal(int(value))
+    if rng == "float":
+        return rdflib.Literal(float(value), datatype=rdflib.XSD.double)
     if rng in ("uri", "uriorcurie") and URI.match(value):
         return rdflib.URIRef(value)
     return rdflib.Literal(value)
@@ -123,6 +125,8 @@ def _from_term(graph: Graph, slot: Slot, term: Node) -> Any:
             except ValueError:
                 return str(term)
         value = term.toPython()
+        if rng == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
         return value if isinstance(value, int | float | bool) and rng == "integer" else str(term)
     text = str(term)
     if rng in model.enums and model.enum_uris.get(rng):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from dataclasses import dataclass, replace
 from functools import cache
@@ -248,6 +249,11 @@ class _Checker:
                 return value
             self.fail(where, f"expected a whole number, got {value!r}")
             return None
+        elif rng == "float":
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                return float(value)
+            self.fail(where, f"expected a finite number, got {value!r}")
+            return None
         elif rng == "date":
             if isinstance(value, dt.datetime):
                 self.fail(where, f"expected a date (YYYY-MM-DD), got a date and time {value!r}")
@@ -367,6 +373,13 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
             checker.fail(f"columns[{i}].type", f"{name!r} is a {column['role'].replace('_', ' ')}, which projects "
                                                "receive as pseudonyms, defined for text and whole numbers only; "
                                                f"declare it 'string' or 'integer', not {column.get('type')!r}")
+        bounds = [column.get(k) for k in ("lowerBound", "upperBound")]
+        if any(v is not None for v in bounds) and column.get("type") not in ("integer", "float"):
+            checker.fail(f"columns[{i}].lowerBound", f"only numeric columns have bounds, and {name!r} is "
+                                                     f"{column.get('type')!r}")
+        elif None not in bounds and bounds[0] >= bounds[1]:
+            checker.fail(f"columns[{i}].upperBound", f"the upper bound of {name!r} ({bounds[1]!r}) must be above "
+                                                     f"its lower bound ({bounds[0]!r})")
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")

@@ -166,6 +166,15 @@ def check_data(columns: list[dict[str, Any]] | None, frame: Any) -> Checked:
                 shown = ", ".join(map(repr, unknown[:5]))
                 raise InvalidInput(f"columns[{i}].categories: {name!r} holds values that are not among its "
                                    f"declared categories: {shown}.", field=f"columns[{i}].categories")
+        low, high = column.get("lowerBound"), column.get("upperBound")
+        if kind in ("integer", "float") and (low is not None or high is not None) and len(values):
+            tests = ([pc.less(values, low)] if low is not None else []) + \
+                    ([pc.greater(values, high)] if high is not None else [])
+            outside = pc.sum(tests[0] if len(tests) == 1 else pc.or_(*tests)).as_py() or 0
+            if outside:
+                raise InvalidInput(f"columns[{i}]: {outside:,} values of {name!r} lie outside its declared bounds "
+                                   f"({low}, {high}); declare the bounds the column can really take, or correct "
+                                   "the data.", field=f"columns[{i}].lowerBound")
         absent = values.null_count
         if kind in ("string", "category") and not pa.types.is_null(values.type):
             absent += pc.sum(pc.equal(pc.utf8_trim_whitespace(_decoded(values)), "")).as_py() or 0

@@ -144,9 +144,10 @@ class Output:
             line = (f"suppressed {m.get('primary', 0)} failing and {m.get('secondary', 0)} further cells so that "
                     "no suppressed cell can be worked out from the totals")
         elif m.get("method") == "round":
-            line = f"rounded to base {m.get('base')}"
+            line = f"rounded to base {m.get('base')}, totals the sums of the rounded cells"
             if m.get("primary"):
-                line += f", and suppressed {m.get('primary', 0) + m.get('secondary', 0)} dominated cells"
+                line += (f", and suppressed {m.get('primary', 0)} failing cells of value tables and "
+                         f"{m.get('secondary', 0)} further cells so that none can be worked out from the totals")
         else:
             line = str(m.get("note", "not mitigated"))
         if m.get("withheld_totals"):

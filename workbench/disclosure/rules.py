@@ -93,7 +93,8 @@ DESCRIPTIONS = {
     "negative": "cells with negative contributions (dominance cannot be assessed; a checker must look)",
     "missing": "cells with missing values",
     "dof": "a model with fewer than {dof} residual degrees of freedom",
-    "edges": "outer bin edges that equal the smallest or largest value, disclosing it",
+    "edges": "outer bin edges that equal the smallest or largest value (to within a millionth of the range), "
+             "disclosing it",
 }
 
 
@@ -138,7 +139,7 @@ def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = 
     if rule == "dof":
         return f"{measure:.0f} residual degrees of freedom, fewer than {settings.dof}"
     if rule == "edges":
-        return "an outer bin edge equals the smallest or largest value"
+        return "an outer bin edge equals the smallest or largest value (to within a millionth of the range)"
     return rule
 
 

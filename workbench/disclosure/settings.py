@@ -15,6 +15,7 @@ from workbench.errors import InvalidInput
 
 NEGATIVE_CHOICES = ("review", "fail")
 MITIGATION_CHOICES = ("suppress", "round", "none")
+MAX_ROUNDING_BASE = 1_000_000  # beyond this a rounded table says nothing; a base past 2**53 is not even exact
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class DisclosureSettings:
     """What a failing table becomes: 'suppress' (primary + secondary suppression), 'round', or 'none' (checks
     only: a failing output keeps status 'fail' and its table, for the checker to decide)."""
     rounding_base: int = 5
-    """Base of rounding when mitigation is 'round'."""
+    """Base of rounding when mitigation is 'round' (2 to 1,000,000: a base of 1 rounds nothing)."""
     protection: float = 1.0
     """Secondary suppression leaves each suppressed cell an interval wider than protection × its value (besides
     the upper and lower protection levels its failing rules ask for)."""
@@ -89,7 +90,11 @@ def _is_number(value: Any) -> bool:
 
 def _check(name: str, value: Any) -> str | None:
     """What is wrong with one setting's value and how to fix it, or None."""
-    if name in ("threshold", "dominance_n", "dof", "rounding_base"):
+    if name == "rounding_base":
+        if not _is_int(value) or not 2 <= value <= MAX_ROUNDING_BASE:
+            return (f"give a whole number from 2 to {MAX_ROUNDING_BASE:,} (e.g. 5 or 10; a base of 1 rounds "
+                    f"nothing), not {value!r}.")
+    elif name in ("threshold", "dominance_n", "dof"):
         if not _is_int(value) or value < 1:
             return f"give a whole number of at least 1, not {value!r}."
     elif name in ("zeros", "missing"):

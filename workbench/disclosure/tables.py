@@ -41,6 +41,7 @@ ROUNDABLE = (None, "count", "sum")
 ADDITIVE = ("sum", "mean")
 GRID_LIMIT = 5_000_000  # above this many row × column combinations, group by observed combinations only
 MAX_BINS = 10_000  # bins of a histogram: far more than a checked table can show, and numpy allocates them all
+EDGE_TOLERANCE = 1e-6  # an outer edge this close to an extreme value (as a share of the range) prints that value
 
 
 def _mode(series: pd.Series) -> Any:
@@ -214,20 +215,39 @@ def _mask(table: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def _rounded(table: pd.DataFrame, base: int) -> pd.DataFrame:
+def _rounded(table: pd.DataFrame, base: int, row_pos: np.ndarray, col_pos: np.ndarray, col_block: np.ndarray,
+             grid_shape: tuple[int, int]) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """The table with each cell rounded to ``base`` and each total the sum of the rounded cells it adds up (as
+    ACRO does), and each block's published grid (totals last), on which suppression then works.
+
+    Totals rounded from the true data would undo the rounding: with [[2, 1], [11, 8]] at base 5, the cells
+    0, 0, 10, 10 and the totals 5, 20, 15, 10, 20 admit one integer table only, the true one. Totals made from
+    the rounded cells carry nothing the rounded cells do not, so every cell keeps its whole rounding interval.
+    """
+    n_rows, n_cols = grid_shape[0] - 1, grid_shape[1] - 1
+    inner_rows = row_pos < n_rows
     out = table.copy()
-    for position in range(out.shape[1]):
-        column = out.iloc[:, position]
-        if not pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
-            continue
-        rounded = suppression.round_to(column.to_numpy(dtype=float, na_value=np.nan), base)
-        if pd.api.types.is_integer_dtype(column.dtype):
-            rounded_series = pd.Series(rounded, index=out.index).astype(
-                "Int64" if np.isnan(rounded).any() or isinstance(column.dtype, pd.Int64Dtype) else column.dtype)
-        else:
-            rounded_series = pd.Series(rounded, index=out.index, dtype=column.dtype)
-        out.isetitem(position, rounded_series)
-    return out
+    grids = []
+    for block in np.unique(col_block):
+        columns = np.flatnonzero(col_block == block)
+        inner = columns[col_pos[columns] < n_cols]
+        original = table.iloc[:, columns].to_numpy(dtype=float, na_value=np.nan)
+        cells = table.iloc[:, inner].to_numpy(dtype=float, na_value=np.nan)[inner_rows]
+        grid = np.zeros(grid_shape)
+        grid[np.ix_(row_pos[inner_rows], col_pos[inner])] = np.nan_to_num(suppression.round_to(cells, base))
+        grid[:n_rows, n_cols] = grid[:n_rows, :n_cols].sum(axis=1)
+        grid[n_rows, :] = grid[:n_rows, :].sum(axis=0)
+        grids.append(grid)
+        published = np.where(np.isnan(original), np.nan, grid[np.ix_(row_pos, col_pos[columns])])
+        for position, values in zip(columns, published.T, strict=True):
+            column = out.iloc[:, position]
+            if pd.api.types.is_integer_dtype(column.dtype):
+                series = pd.Series(values, index=out.index).astype(
+                    "Int64" if np.isnan(values).any() or isinstance(column.dtype, pd.Int64Dtype) else column.dtype)
+            else:
+                series = pd.Series(values, index=out.index, dtype=column.dtype)
+            out.isetitem(int(position), series)
+    return out, grids
 
 
 def _total_names(grid_cells: np.ndarray, row_labels: Sequence, col_labels: Sequence) -> list[str]:
@@ -296,7 +316,8 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
     shown = np.zeros(grid_shape, dtype=bool)
     fail_names = rules_module.failing(settings)
     primary = np.zeros(grid_shape, dtype=bool)
-    dominated = np.zeros(grid_shape, dtype=bool)
+    value_primary = np.zeros(grid_shape, dtype=bool)  # failing cells of value (sum, mean...) blocks
+    value_columns = np.zeros(shape[1], dtype=bool)
     order = ["threshold", "zeros", "dominance", "p_percent", "negative", "missing"]
     for b, (aggfunc, key) in enumerate(blocks):
         columns = np.flatnonzero(col_block == b)
@@ -306,6 +327,7 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
         block_shown = np.zeros(grid_shape, dtype=bool)
         block_shown[rp, cp] = True
         shown |= block_shown
+        value_columns[columns] = aggfunc in MAGNITUDE
         grid_flags, grid_measures = rules_module.evaluate(grids[key], aggfunc, settings)
         for name, flag in grid_flags.items():
             if name not in flags:
@@ -315,8 +337,8 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
             measures[name][:, columns] = grid_measures[name][rp, cp]
             if name in fail_names:
                 primary |= flag & block_shown
-                if name in ("dominance", "p_percent"):
-                    dominated |= flag & block_shown
+                if aggfunc in MAGNITUDE and name not in UNMITIGABLE:
+                    value_primary |= flag & block_shown
     for name, (flag, measure) in (extra or {}).items():
         flags[name], measures[name] = flag, measure
     names = [n for n in order if n in flags] + [n for n in flags if n not in order]
@@ -337,10 +359,22 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
         how, note = settings.mitigation, None
         if how == "round" and not roundable:
             how, note = "suppress", "rounding applies to frequency and sum tables; suppressed instead"
-        to_protect = primary if how == "suppress" else dominated
-        totals = [grids[key] for key in dict.fromkeys(key for aggfunc, key in blocks if aggfunc in ADDITIVE)
-                  if grids[key].total is not None]
-        additive, upper, lower, contributors = suppression.protection_levels(grids[blocks[0][1]], totals, settings)
+        # rounding protects counts; a value table's failing cells (a 3-person sum) are suppressed, never rounded
+        to_protect = primary if how == "suppress" else value_primary
+        total_keys = [key for key in dict.fromkeys(key for aggfunc, key in blocks if aggfunc in ADDITIVE)
+                      if grids[key].total is not None]
+        additive, upper, lower, contributors = suppression.protection_levels(
+            grids[blocks[0][1]], [grids[key] for key in total_keys], settings)
+        published_table = table
+        if how == "round":  # suppression protects what is published: the rounded sums and their totals
+            published_table, published_grids = _rounded(table, settings.rounding_base, row_pos, col_pos,
+                                                        col_block, grid_shape)
+            by_block = dict(zip(np.unique(col_block).tolist(), published_grids, strict=True))
+            for i, key in enumerate(total_keys, start=1):
+                block = next((b for b, (aggfunc, k) in enumerate(blocks) if k == key and aggfunc == "sum"
+                              and b in by_block), None)
+                if block is not None:
+                    additive[i] = by_block[block]
         grid_suppressed = suppression.secondary(to_protect, additive, settings.protection, published=shown,
                                                 upper=upper, lower=lower, contributors=contributors)
         if grid_suppressed is None:
@@ -349,15 +383,16 @@ def assemble(*, table: pd.DataFrame, kind: str, method: str, row_pos: np.ndarray
         else:
             _withhold_repeating_margins(table, grid_suppressed, row_pos, col_pos, col_block, blocks)
             suppressed = grid_suppressed[rp, col_pos[None, :]]
-            safe = _mask(_rounded(table, settings.rounding_base) if how == "round" else table, suppressed)
-            protected = [n for n in names if n in fail_names and n not in UNMITIGABLE
-                         and (how == "suppress" or n in ("dominance", "p_percent"))]
+            safe = _mask(published_table if how == "round" else table, suppressed)
+            protected = [n for n in names if n in fail_names and n not in UNMITIGABLE]
             failing_cells = np.logical_or.reduce([flags[n] for n in protected])
+            if how == "round":
+                failing_cells &= value_columns[None, :]
             n_primary = int((suppressed & failing_cells).sum())
             mitigation = {"method": how, "primary": n_primary, "secondary": int(suppressed.sum()) - n_primary,
                           "protection": settings.protection}
             if how == "round":
-                mitigation["base"] = settings.rounding_base
+                mitigation.update(base=settings.rounding_base, totals="sums of the rounded cells")
             withheld = _total_names(np.argwhere(grid_suppressed & ~shown), list(row_labels), list(col_labels))
             if withheld:
                 mitigation["withheld_totals"] = withheld
@@ -682,10 +717,64 @@ def _check_bins(bins: Any) -> None:
                            field="bins")
 
 
+def _bin_edges(bins: Any, range: Any) -> np.ndarray:
+    """The bin edges, from the edges given or from a number of bins over a range given: never from the data,
+    whose smallest and largest values would then be the outer edges, printed on the end bins' labels."""
+    _check_bins(bins)
+    if not isinstance(bins, numbers.Integral):
+        if range is not None:
+            raise InvalidInput("range: the edges given in bins already fix the range; leave range out, or give "
+                               "a number of bins with range=(low, high).", field="range")
+        try:
+            edges = np.asarray(bins, dtype=float)
+        except (TypeError, ValueError):
+            raise InvalidInput("bins: the edges must be numbers, e.g. bins=[0, 18, 65, 120].", field="bins") from None
+        if edges.ndim != 1 or not np.isfinite(edges).all() or not np.isfinite(edges[-1] - edges[0]):
+            raise InvalidInput("bins: the edges must be finite numbers in a list, e.g. bins=[0, 18, 65, 120].",
+                               field="bins")
+        if not (np.diff(edges) > 0).all():
+            raise InvalidInput("bins: the edges must increase strictly, e.g. bins=[0, 18, 65, 120].", field="bins")
+        return edges
+    if range is None:
+        raise InvalidInput("range: give range=(low, high) from what is publicly known about the values (e.g. "
+                           "range=(0, 120) for an age), or bins as a list of edges; a range taken from the data "
+                           "would publish its smallest and largest values as the outer bin edges.", field="range")
+    try:
+        low, high = range
+        low, high = float(low), float(high)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"range: {range!r} is not a (low, high) pair of numbers, e.g. range=(0, 120).",
+                           field="range") from None
+    if not (np.isfinite(low) and np.isfinite(high) and np.isfinite(high - low)):
+        raise InvalidInput(f"range: {range!r} must be two finite numbers (not NaN or infinity), e.g. "
+                           "range=(0, 120).", field="range")
+    if low >= high:
+        raise InvalidInput(f"range: the low end ({low:g}) must be below the high end ({high:g}); they are reversed "
+                           "or equal.", field="range")
+    return np.linspace(low, high, int(bins) + 1)
+
+
+def _edge_flags(counts: np.ndarray, edges: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ``edges`` rule: an edge of the bin holding the smallest value lies on it, or an edge of the bin holding
+    the largest lies on that, to within ``EDGE_TOLERANCE`` of the range (an edge nudged off a value by a rounding
+    error still prints it): the sign of edges taken from the data."""
+    n = len(counts)
+    flags, measure = np.zeros((n, 1), dtype=bool), np.full((n, 1), np.nan)
+    filled = np.flatnonzero(counts)
+    tolerance = EDGE_TOLERANCE * (edges[-1] - edges[0])
+    for position, extreme in ((filled[0], present.min()), (filled[-1], present.max())):
+        near = edges[[position, position + 1]]
+        hit = np.abs(near - extreme) <= tolerance
+        if hit.any():
+            flags[position, 0], measure[position, 0] = True, near[hit][0]
+    return flags, measure
+
+
 def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, float] | None = None, *,
               settings: DisclosureSettings | None = None, persons: Any = None) -> Output:
-    """Counts per bin with disclosure control: empty outer bins are trimmed, and outer bin edges that sit on
-    the smallest or largest value (the default when bins come from the data's range) fail the ``edges`` rule.
+    """Counts per bin with disclosure control. The bins are the analyst's, over a range the analyst gives (or
+    edges): every bin is shown, empty or not, so the end bins' labels are the range given, never the data's
+    smallest and largest values; edges that still sit on those values fail the ``edges`` rule.
 
     ``persons``: the person key of each value of ``x``; the threshold then counts distinct persons per bin."""
     settings = resolve(settings)
@@ -693,21 +782,14 @@ def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, floa
         raise InvalidInput(f"x: give a column of numbers, not {type(x).__name__}.", field="x")
     if len(x) == 0:
         raise InvalidInput("x: there are no values, so there is no histogram to check.", field="x")
-    _check_bins(bins)
+    edges = _bin_edges(bins, range)
     array = numeric_values(x, "x")
     properties: dict[str, Any] = {"method": "histogram"}
     person_keys = _persons(persons, len(array), properties)
     present = array[~np.isnan(array)]
-    try:
-        counts, edges = np.histogram(present, bins=bins, range=range)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput(f"bins/range: {exc}; give a number of bins or increasing edges, and range=(low, high) "
-                           "with low < high.", field="bins") from exc
-    filled = np.flatnonzero(counts)
-    if not len(filled):
-        raise InvalidInput("range: no value falls inside it; widen it or leave it out.", field="range")
-    first, last = filled[0], filled[-1]
-    counts, edges = counts[first:last + 1], edges[first:last + 2]
+    counts, edges = np.histogram(present, bins=edges)
+    if not counts.any():
+        raise InvalidInput("range: no value falls inside it; widen it to what the values can be.", field="range")
     name = getattr(x, "name", None) or "x"
     index = pd.IntervalIndex.from_breaks(edges, closed="left", name=name)
     table = pd.DataFrame({"count": counts.astype(np.int64)}, index=index)
@@ -719,13 +801,8 @@ def histogram(x: Any, bins: int | Sequence[float] = 10, range: tuple[float, floa
         in_bin[(present < edges[0]) | (present > edges[-1])] = -1
         by_person, _by_row, _pairs = person_stats(in_bin, n, person_keys[0][~np.isnan(array)], person_keys[1])
         grid = to_grid(by_person, np.arange(n), np.zeros(n, dtype=np.int64), n, 1)
-    edge_flags = np.zeros((n, 1), dtype=bool)
-    edge_measure = np.full((n, 1), np.nan)
-    if edges[0] == present.min():
-        edge_flags[0, 0], edge_measure[0, 0] = True, edges[0]
-    if edges[-1] == present.max():
-        edge_flags[-1, 0], edge_measure[-1, 0] = True, edges[-1]
-    command = f"sdc.histogram({_describe(x)}, bins={bins!r}" + (f", range={range!r}" if range else "") + ")"
+    edge_flags, edge_measure = _edge_flags(counts, edges, present)
+    command = f"sdc.histogram({_describe(x)}, bins={bins!r}" + (f", range={range!r}" if range is not None else "") + ")"
     properties.update({"bins": int(n), "edges": [float(e) for e in edges]})
     return assemble(table=table, kind="histogram", method="histogram", row_pos=np.arange(n),
                     col_pos=np.zeros(1, dtype=np.int64), col_block=np.zeros(1, dtype=np.int64),

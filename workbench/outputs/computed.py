@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from workbench.outputs.tables import ProjectTables
 
 WHAT = "tables by spec"
+TEXT_TYPES = ("string", "category", "boolean", "date")  # columns a histogram refuses for their values, not range
 
 
 def _names(value: Any, field: str, *, required: bool = True) -> list[str]:
@@ -120,7 +121,11 @@ class ComputedTables:
 
     def histogram(self, source: Any, column: Any, bins: Any = 10, range: tuple[float, float] | None = None, *,
                   where: dict[str, Any] | None = None, name: str | None = None, derived_from: Any = None) -> Output:
-        """``sdc.histogram`` of one column of ``source``."""
+        """``sdc.histogram`` of one column of ``source``. Without ``range`` (and with a number of bins), the range
+        is the column's bounds declared in the catalogue (``lowerBound``, ``upperBound``): public metadata, never
+        the data's smallest and largest values."""
+        chosen: dict[str, Any] = {"range": range}
+
         def plan() -> tuple[dict[str, Any], list[str]]:
             names = _names(column, "column")
             if len(names) != 1:
@@ -133,16 +138,22 @@ class ComputedTables:
                                    f"(low, high), not bins={bins!r}, range={range!r}.", field="bins") from None
             return {"column": names[0], "bins": edges, "range": bounds}, names
 
+        def settle(source: Source, spec: dict[str, Any]) -> None:
+            declared = (source.schema.get(spec["column"]) or {}).get("type")
+            if spec["range"] is None and isinstance(spec["bins"], int) and declared not in TEXT_TYPES:
+                spec["range"] = chosen["range"] = declared_range(source, spec["column"])
+
         def run(frame: pd.DataFrame, spec: dict[str, Any], extra: dict[str, Any]) -> Output:
             values = frame[spec["column"]]
             if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
                 raise InvalidInput(f"column: {spec['column']!r} holds {values.dtype}, not numbers; a histogram "
                                    "needs a numeric column (use crosstab or groupby_agg to count labels).",
                                    field="column")
-            return sdc.histogram(values, bins, range, **extra)
+            return sdc.histogram(values, bins, None if spec["range"] is None else tuple(spec["range"]), **extra)
         return self._make("histogram", source, plan, run, where, name, derived_from, {},
-                          lambda frame, given: self._supplied.histogram(frame, column, bins, range, name=given,
-                                                                        derived_from=[source]))
+                          lambda frame, given: self._supplied.histogram(frame, column, bins, chosen["range"],
+                                                                        name=given, derived_from=[source]),
+                          settle=settle)
 
     def model(self, method: str, source: Any, formula: Any, *, where: dict[str, Any] | None = None,
               name: str | None = None, derived_from: Any = None) -> Output:
@@ -162,7 +173,8 @@ class ComputedTables:
     def _make(self, method: str, source_name: Any, plan: Callable[[], tuple[dict[str, Any], list[str]]],
               run: Callable[[pd.DataFrame, dict[str, Any], dict[str, Any]], Output], where: Any, name: Any,
               derived_from: Any, options: dict[str, Any],
-              supplied: Callable[[pd.DataFrame, str | None], Output]) -> Output:
+              supplied: Callable[[pd.DataFrame, str | None], Output],
+              settle: Callable[[Source, dict[str, Any]], None] | None = None) -> Output:
         resource = f"a {method} output from {str(source_name)[:64]} in project {self.project_id}"
         self._outputs.check_can_record(resource)
         try:
@@ -185,6 +197,8 @@ class ComputedTables:
             needed = list(dict.fromkeys(needed))
             used = list(dict.fromkeys(needed + list(conditions)))
             sources.check_columns(source, used, what=WHAT)
+            if settle is not None:  # what the spec takes from the source's public metadata
+                settle(source, spec)
         except AccessDenied:
             raise
         except WorkbenchError as error:
@@ -253,4 +267,18 @@ class ComputedTables:
         return f"{method}: {what} ({source.name})"[:200]
 
 
-__all__ = ["ComputedTables"]
+def declared_range(source: Source, column: str) -> list[float]:
+    """The (low, high) bounds the catalogue declares for ``column`` of ``source``: a histogram's range from
+    public metadata, since one taken from the data would publish its smallest and largest values."""
+    definition = source.schema.get(column) or {}
+    low, high = definition.get("lowerBound"), definition.get("upperBound")
+    if low is None or high is None:
+        raise InvalidInput(f"range: the catalogue declares no bounds for {column!r} of {source.name!r}, and a range "
+                           "taken from the data would publish its smallest and largest values; pass "
+                           f"range=(low, high) from what is publicly known about {column!r} (e.g. range=(0, 120) "
+                           "for an age) or bins as a list of edges, or ask the data owner to declare the column's "
+                           "lowerBound and upperBound.", field="range")
+    return [float(low), float(high)]
+
+
+__all__ = ["ComputedTables", "declared_range"]

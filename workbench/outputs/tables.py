@@ -220,7 +220,9 @@ class ProjectTables:
     def histogram(self, data: pd.DataFrame | str, column: str, bins: Any = 10,
                   range: tuple[float, float] | None = None, *, where: dict[str, Any] | None = None,
                   name: str | None = None, derived_from: list[str] | None = None) -> Output:
-        """``sdc.histogram`` of one column of ``data``."""
+        """``sdc.histogram`` of one column of ``data``: a number of bins over ``range`` (public knowledge, never the
+        data's extremes), or edges; for a source named by text, a missing range is the catalogue's declared
+        bounds of the column."""
         if isinstance(data, str) or where is not None:
             return self._computed.histogram(data, column, bins, range, where=where, name=name,
                                             derived_from=derived_from)
