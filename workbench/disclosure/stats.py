@@ -1,9 +1,9 @@
 """Per-cell statistics the rules need, computed in one grouped pass over the records.
 
 For each cell: the number of records (rows whose value is missing count: they are people), the number of
-non-missing values, their total, how many are negative, and the largest contributions (descending). Grouping is
-by integer codes with ``np.bincount`` and ``np.maximum.at``; the second-largest contribution comes from masking
-one occurrence of each cell's largest. Margins (row, column and grand totals) are derived from the cells' own
+non-missing values, their total, how many are negative, the largest contributions (descending) and the smallest.
+Grouping is by integer codes with ``np.bincount`` and ``np.maximum.at``; the second-largest contribution comes from
+masking one occurrence of each cell's largest. Margins (row, column and grand totals) are derived from the cells' own
 statistics, so the whole table costs one pass over the records.
 
 When the rows are not people (several rows per person: visits, episodes, a frame with duplicated rows), the
@@ -33,6 +33,8 @@ class CellStats:
     top: np.ndarray | None = None
     rows: np.ndarray | None = None
     """Rows per cell when ``count`` counts persons (what the table shows adds up in rows, not persons)."""
+    smallest: np.ndarray | None = None
+    """The smallest contribution (NaN for a cell without values); kept with ``top``, for the all-values-same rule."""
 
     @property
     def missing(self) -> np.ndarray | None:
@@ -71,6 +73,14 @@ def _largest(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int) ->
         keep = rank < m
         out[sorted_targets[keep], rank[keep]] = sorted_values[keep]
     out[~np.isfinite(out)] = 0.0
+    return out
+
+
+def _smallest(targets: np.ndarray, values: np.ndarray, n_targets: int) -> np.ndarray:
+    """The smallest of ``values`` per target (NaN for a target without values)."""
+    out = np.full(n_targets, np.nan)
+    if len(values):
+        np.fmin.at(out, targets, values)
     return out
 
 
@@ -120,9 +130,11 @@ def group_stats(gid: np.ndarray, n_groups: int, values: np.ndarray | None = None
     negatives = np.bincount(gid, weights=clean < 0, minlength=n_groups).astype(np.int64)
     if valid.all():
         largest = _largest(gid, values, n_groups, top)
+        smallest = _smallest(gid, values, n_groups) if top else None
     else:
         largest = _largest(gid[valid], values[valid], n_groups, top)
-    return CellStats(count, n_valid, total, negatives, largest)
+        smallest = _smallest(gid[valid], values[valid], n_groups) if top else None
+    return CellStats(count, n_valid, total, negatives, largest, smallest=smallest)
 
 
 def to_grid(stats: CellStats, row: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int) -> CellStats:
@@ -155,8 +167,11 @@ def to_grid(stats: CellStats, row: np.ndarray, col: np.ndarray, n_rows: int, n_c
         m = stats.top.shape[1]
         candidates = stats.top[pick]
         top = _largest(np.repeat(targets, m), candidates.ravel(), size, m).reshape((*shape, m))
+    smallest = None
+    if stats.smallest is not None:
+        smallest = _smallest(targets, stats.smallest[pick], size).reshape(shape)
     return CellStats(add(stats.count, np.int64), add(stats.n_valid, np.int64), add(stats.total, np.float64),
-                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64))
+                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64), smallest)
 
 
 def codes(key: object, *, dropna: bool = True) -> tuple[np.ndarray, pd.Index]:
@@ -314,7 +329,8 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         if values is None:
             return empty, empty, pairs
         zeros = np.zeros(n_groups)
-        blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)))
+        blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)),
+                          smallest=np.full(n_groups, np.nan) if top else None)
         return blank, CellStats(empty.count, empty.count, zeros), pairs
     # codes as bit fields (group | person | row position): shifts and masks, not divisions; in place
     person_bits = max(int(n_persons - 1).bit_length(), 1)
@@ -366,7 +382,8 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         largest = _largest_sorted(pair_group, pair_total, n_groups, top, group_starts)
     else:
         largest = _largest_sorted(pair_group[pair_has], pair_total[pair_has], n_groups, top)
-    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in),
+    smallest = _smallest(pair_group[pair_has], pair_total[pair_has], n_groups) if top else None
+    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in, smallest=smallest),
             CellStats(rows_in, rows_valid, total),
             PersonPairs(pair_group, pair_person, n_persons, pair_total, pair_has))
 
@@ -380,7 +397,8 @@ def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col
     n_persons = pairs.n_persons
     top = 0 if grid.top is None else grid.top.shape[-1]
     flat = {name: getattr(grid, name).reshape((n_rows + 1) * width, *getattr(grid, name).shape[2:])
-            for name in ("count", "n_valid", "total", "negatives", "top") if getattr(grid, name) is not None}
+            for name in ("count", "n_valid", "total", "negatives", "top", "smallest")
+            if getattr(grid, name) is not None}
     for select, target in (((rows_of >= 0), rows_of * width + n_cols), ((cols_of >= 0), n_rows * width + cols_of),
                            (np.ones(len(rows_of), dtype=bool), np.full(len(rows_of), n_rows * width + n_cols))):
         keys = target[select] * n_persons + pairs.person[select]
@@ -392,6 +410,8 @@ def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col
         margin_cells = np.unique(target[select])
         for array in flat.values():
             array[margin_cells] = 0
+        if "smallest" in flat:
+            flat["smallest"][margin_cells] = np.nan
         flat["count"] += np.bincount(at, minlength=len(flat["count"]))
         if not sums:
             continue
@@ -402,6 +422,8 @@ def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col
         flat["negatives"] += np.bincount(at, weights=(contribution < 0) & has, minlength=size).astype(np.int64)
         if top:
             flat["top"][margin_cells] = _largest_sorted(at[has], contribution[has], size, top)[margin_cells]
+        if "smallest" in flat:
+            flat["smallest"][margin_cells] = _smallest(at[has], contribution[has], size)[margin_cells]
 
 
 __all__ = ["CellStats", "PersonPairs", "codes", "combine", "group_stats", "numeric_values", "person_codes",
