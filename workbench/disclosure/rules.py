@@ -146,6 +146,8 @@ def describe(rule: str, settings: DisclosureSettings, unit: str = "row") -> str:
 def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = "row") -> str:
     """Why one cell fails ``rule``, with the number the rule looked at, in the output's privacy unit."""
     words = _words(unit)
+    if rule != "edges" and measure != measure:  # NaN: no measure kept (a folder another tool wrote)
+        return f"flagged by {rule}"
     if rule == "threshold":
         return f"{measure:.0f} {words['records']}, fewer than {settings.threshold}"
     if rule == "zeros":
