@@ -292,10 +292,10 @@ def _check_status(output: Output) -> dict[str, str]:
     return status
 
 
-def fair_block(output: Output, *, check_status: bool = True) -> dict[str, Any]:
+def fair_block(output: Output, *, checks: bool = True) -> dict[str, Any]:
     """ACRO 1.0.2's ``fair`` block: the statistical barn of the analysis (its ontology's class), the risks it
-    carries, the checks run and, with ``check_status``, each check's outcome (workspace-internal: it says which
-    rule a table failed). Empty for outputs ACRO has no barn for (DP results, figures, files)."""
+    carries, the variables, and with ``checks`` the checks run and each one's status (workspace-internal: it says
+    which rules a table failed). Empty for outputs ACRO has no barn for (DP results, figures, files)."""
     properties = output.properties or {}
     if output.kind == "regression":
         statbarn = "CorrelationCoefficients"
@@ -307,9 +307,9 @@ def fair_block(output: Output, *, check_status: bool = True) -> dict[str, Any]:
         statbarn = STATBARNS.get(first if isinstance(first, str) else None, "Frequencies")
     else:
         return {}
-    fair: dict[str, Any] = {"context": STATBARN_CONTEXT, "statbarn": statbarn, "risks": list(RISKS[statbarn]),
-                            "checks_needed": [ACRO_NAMES.get(name, name) for name in output.flags]}
-    if check_status:
+    fair: dict[str, Any] = {"context": STATBARN_CONTEXT, "statbarn": statbarn, "risks": list(RISKS[statbarn])}
+    if checks:
+        fair["checks_needed"] = [ACRO_NAMES.get(name, name) for name in output.flags]
         fair["check_status"] = _check_status(output)
     if output.kind != "regression":
         values = properties.get("values")
