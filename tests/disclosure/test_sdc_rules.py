@@ -87,7 +87,8 @@ def test_which_rules_apply_to_which_tables() -> None:
     magnitude = ["threshold", "zeros", "dominance", "p_percent", "all_same", "negative"]
     assert rules.applicable("mean", True, S) == magnitude
     assert rules.applicable("median", True, S) == magnitude
-    assert rules.applicable("mode", True, DisclosureSettings(missing=True)) == ["threshold", "zeros", "missing"]
+    assert rules.applicable("mode", True, DisclosureSettings(missing=True)) == ["threshold", "zeros", "all_same",
+                                                                               "missing"]
     assert rules.applicable(None, False, DisclosureSettings(zeros=False)) == ["threshold"]
     assert rules.applicable("sum", True, DisclosureSettings(zeros=False))[:2] == ["threshold", "dominance"]
 
@@ -184,7 +185,31 @@ def test_all_values_the_same_fails_a_magnitude_cell() -> None:
     assert "A × x: all 15 contributions are the same" in out.explain()
     by_person = sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="sum", persons=pd.Series(range(30)))
     assert by_person.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
-    assert not sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="count").flags.get("all_same", False)
+    # counting persons: every row of A holds 500, though the persons' sums differ (1, 2 or 3 rows each) ...
+    persons = pd.Series([0, 1, 1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 6, 7, 8, *range(100, 115)])
+    rows_same = sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="mean", persons=persons, margins=True)
+    assert rows_same.flags["all_same"].to_numpy().tolist() == [[True, True], [False, False], [False, False]]
+    # ... and B's persons each sum to 1000 from different rows
+    paired = pd.DataFrame({"a": "B", "b": "x", "v": [400.0, 600.0, 300.0, 700.0, 1000.0] * 3})
+    sums_same = sdc.crosstab(paired.a, paired.b, values=paired.v, aggfunc="sum",
+                             persons=pd.Series([0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7, 8]))
+    assert sums_same.flags["all_same"].to_numpy().tolist() == [[True]]
+    assert "all_same" not in sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="count").flags
+
+
+def test_a_mode_every_contributor_shares_fails() -> None:
+    """ACRO 0.4's all-values-are-same check was for mode tables: a cell whose values are all one category tells
+    each person's category. Text values too, and a missing value is no different value."""
+    frame = pd.DataFrame({"a": ["A"] * 12 + ["B"] * 12, "b": "x",
+                          "band": ["16-24"] * 11 + [None] + ["16-24", "50+"] * 6})
+    out = sdc.crosstab(frame.a, frame.b, values=frame.band, aggfunc="mode")
+    assert out.table.loc["A", "x"] == "16-24"
+    assert out.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
+    assert pd.isna(out.safe_table.loc["A", "x"])
+    pivot = sdc.pivot_table(frame, values="band", index="a", columns="b", aggfunc="mode")
+    assert pivot.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
+    grouped = sdc.groupby_agg(frame, by="a", values="band", aggfunc=["count", "mode"])
+    assert grouped.flags["all_same"].to_numpy().tolist() == [[False, True], [False, False]]
 
 
 def test_a_passing_table() -> None:

@@ -83,10 +83,16 @@ def p_percent(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
 def all_same(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
     """Two or more values, all the same: the cell's mean (sum, median, min, max) gives away each contributor's
     value, and a standard deviation of 0 says that they are all equal."""
-    largest, smallest = stats.top[..., 0], stats.smallest
+    same = (stats.n_valid >= 2) & _same(stats.smallest, stats.top[..., 0])
+    if stats.row_range is not None:  # counting persons: one value on every row gives it away too
+        same |= (stats.row_count >= 2) & _same(*stats.row_range)
+    return same
+
+
+def _same(smallest: np.ndarray, largest: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         scale = np.maximum(np.abs(largest), np.abs(smallest))
-        return (stats.n_valid >= 2) & (largest - smallest <= SAME_TOLERANCE * scale)
+        return largest - smallest <= SAME_TOLERANCE * scale
 
 
 def negative(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
@@ -180,6 +186,8 @@ def applicable(aggfunc: str | None, has_values: bool, settings: DisclosureSettin
         names.append("zeros")
     if has_values and aggfunc in MAGNITUDE:
         names += ["dominance", "p_percent", "all_same", "negative"]
+    if has_values and aggfunc == "mode":  # a mode everyone in the cell shares is each one's value
+        names.append("all_same")
     if has_values and settings.missing and aggfunc is not None:
         names.append("missing")
     return names

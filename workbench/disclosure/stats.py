@@ -35,6 +35,9 @@ class CellStats:
     """Rows per cell when ``count`` counts persons (what the table shows adds up in rows, not persons)."""
     smallest: np.ndarray | None = None
     """The smallest contribution (NaN for a cell without values); kept with ``top``, for the all-values-same rule."""
+    row_range: tuple[np.ndarray, np.ndarray] | None = None
+    """When ``count`` counts persons: the smallest and largest value of the cell's rows (NaN without values), since
+    rows that all hold one value give it away whatever each person's sum."""
 
     @property
     def missing(self) -> np.ndarray | None:
@@ -76,11 +79,15 @@ def _largest(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int) ->
     return out
 
 
-def _smallest(targets: np.ndarray, values: np.ndarray, n_targets: int) -> np.ndarray:
-    """The smallest of ``values`` per target (NaN for a target without values)."""
-    out = np.full(n_targets, np.nan)
+def _smallest(targets: np.ndarray, values: np.ndarray, n_targets: int, extreme: np.ufunc = np.fmin) -> np.ndarray:
+    """The smallest of ``values`` per target (NaN for a target without values); the largest with ``np.fmax``.
+    Values are finite or NaN (``numeric_values`` refuses infinities), so an infinite start marks an empty target
+    and the faster ``np.minimum`` serves when ``values`` hold no NaN."""
+    start = np.inf if extreme is np.fmin else -np.inf
+    out = np.full(n_targets, start)
     if len(values):
-        np.fmin.at(out, targets, values)
+        (np.minimum if extreme is np.fmin else np.maximum).at(out, targets, np.where(np.isnan(values), start, values))
+    out[np.isinf(out)] = np.nan
     return out
 
 
@@ -170,8 +177,13 @@ def to_grid(stats: CellStats, row: np.ndarray, col: np.ndarray, n_rows: int, n_c
     smallest = None
     if stats.smallest is not None:
         smallest = _smallest(targets, stats.smallest[pick], size).reshape(shape)
+    row_range = None
+    if stats.row_range is not None:
+        low, high = stats.row_range
+        row_range = (_smallest(targets, low[pick], size).reshape(shape),
+                     _smallest(targets, high[pick], size, np.fmax).reshape(shape))
     return CellStats(add(stats.count, np.int64), add(stats.n_valid, np.int64), add(stats.total, np.float64),
-                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64), smallest)
+                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64), smallest, row_range)
 
 
 def codes(key: object, *, dropna: bool = True) -> tuple[np.ndarray, pd.Index]:
@@ -329,8 +341,9 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         if values is None:
             return empty, empty, pairs
         zeros = np.zeros(n_groups)
+        nothing = np.full(n_groups, np.nan)
         blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)),
-                          smallest=np.full(n_groups, np.nan) if top else None)
+                          smallest=nothing if top else None, row_range=(nothing, nothing) if top else None)
         return blank, CellStats(empty.count, empty.count, zeros), pairs
     # codes as bit fields (group | person | row position): shifts and masks, not divisions; in place
     person_bits = max(int(n_persons - 1).bit_length(), 1)
@@ -382,8 +395,12 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         largest = _largest_sorted(pair_group, pair_total, n_groups, top, group_starts)
     else:
         largest = _largest_sorted(pair_group[pair_has], pair_total[pair_has], n_groups, top)
-    smallest = _smallest(pair_group[pair_has], pair_total[pair_has], n_groups) if top else None
-    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in, smallest=smallest),
+    smallest, row_range = None, None
+    if top:
+        smallest = _smallest(pair_group[pair_has], pair_total[pair_has], n_groups)
+        row_range = (_smallest(gid, values, n_groups), _smallest(gid, values, n_groups, np.fmax))
+    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in, smallest=smallest,
+                      row_range=row_range),
             CellStats(rows_in, rows_valid, total),
             PersonPairs(pair_group, pair_person, n_persons, pair_total, pair_has))
 
