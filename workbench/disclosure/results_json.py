@@ -727,6 +727,11 @@ def _acro_settings(folder: Folder) -> DisclosureSettings:
         raise InvalidInput(f"{CONFIG}: {exc}", field=CONFIG) from exc
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (an optional part ACRO may leave out)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _acro_flags(table: pd.DataFrame, record: dict[str, Any], sdc: dict[str, Any], uid: str
                 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame | None]:
     """The cells each ACRO check flags, under the workbench's rule names, and the cells a release package marks
@@ -735,8 +740,7 @@ def _acro_flags(table: pd.DataFrame, record: dict[str, Any], sdc: dict[str, Any]
     cells = sdc.get("cells") or {}
     if not isinstance(cells, dict):
         raise InvalidInput(f"{uid}: its sdc cells must be an object of check → positions.", field="results.json")
-    fair = record.get("fair") if isinstance(record.get("fair"), dict) else {}
-    status = fair.get("check_status") if isinstance(fair.get("check_status"), dict) else {}
+    status = _object(_object(record.get("fair")).get("check_status"))
     flags: dict[str, pd.DataFrame] = {}
     suppressed = None
     for acro, positions in cells.items():
@@ -746,7 +750,7 @@ def _acro_flags(table: pd.DataFrame, record: dict[str, Any], sdc: dict[str, Any]
             continue
         if acro in ACRO_NOTES and not mask.to_numpy().any():
             continue
-        name = OUR_NAMES.get(acro, acro)
+        name = str(OUR_NAMES.get(acro, acro))
         if acro in ("NKCheck", "PPercentCheck") and status.get(acro) == "review":
             name = "negative"  # ACRO's dominance checks say only this when a cell has negative values
         flags[name] = flags[name] | mask if name in flags else mask
@@ -771,9 +775,9 @@ def _read_acro(uid: str, record: dict[str, Any], folder: Folder, settings: Discl
     if not isinstance(sdc, dict):
         raise InvalidInput(f"{uid}: its sdc block must be an object.", field="results.json")
     flags, suppressed = _acro_flags(table, record, sdc, uid)
-    properties = dict(record.get("properties")) if isinstance(record.get("properties"), dict) else {}
-    fair = record.get("fair")
-    if isinstance(fair, dict) and isinstance(fair.get("statbarn"), str) and "aggfunc" not in properties:
+    properties = dict(_object(record.get("properties")))
+    fair = _object(record.get("fair"))
+    if isinstance(fair.get("statbarn"), str) and "aggfunc" not in properties:
         properties.setdefault("statbarn", fair["statbarn"])  # the analysis, as ACRO classed it
     status = record.get("status", "review")
     if status not in ("pass", "fail", "review"):
