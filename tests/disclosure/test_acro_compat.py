@@ -240,3 +240,20 @@ def test_wrong_checksums_are_refused(tmp_path) -> None:
     document = _copy(tmp_path / "document")
     (document / "results.json").write_text((document / "results.json").read_text().replace('"fail"', '"pass"'))
     _refused(document, InvalidInput, "results.json does not match its checksum")
+
+
+def test_acro_reads_a_folder_the_workbench_writes(records, tmp_path, monkeypatch) -> None:
+    """The other direction, where the real ``acro`` is installed (it is not a dependency: see the fixture's
+    README): ACRO 1.0.2's own loader reads the workbench's folder, each table and its sdc block."""
+    record = pytest.importorskip("acro.record")
+    checked = ours(records)
+    folder = sdc.to_results_json(checked, tmp_path / "ours").parent
+    monkeypatch.chdir(tmp_path)
+    loaded = record.load_records(str(folder))
+    assert list(loaded.results) == TABLES
+    for uid, output in checked.items():
+        read = loaded.results[uid]
+        assert read.status == output.status and read.fair["statbarn"]
+        assert read.output[0].shape == (len(output.safe_table), output.safe_table.index.nlevels
+                                        + output.safe_table.shape[1])
+        assert read.sdc["summary"]["MinimumThresholdCheck"] == int(output.flags["threshold"].to_numpy().sum())
