@@ -214,6 +214,10 @@ def test_malformed_json_and_config_are_refused(tmp_path) -> None:
     (folder / "results.json").write_bytes(content)
     (folder / "checksums" / "results.json.txt").write_text(hashlib.sha256(content).hexdigest())
     _refused(folder, InvalidInput, "is not a results.json file")
+    deep = b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    (folder / "results.json").write_bytes(deep)
+    (folder / "checksums" / "results.json.txt").write_text(hashlib.sha256(deep).hexdigest())
+    _refused(folder, InvalidInput, "is not a results.json file .RecursionError")
     configured = _copy(tmp_path / "config")
     (configured / "config.json").write_text('{"safe_threshold": -4}')
     _refused(configured, InvalidInput, "config.json: threshold")

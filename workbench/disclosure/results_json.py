@@ -821,8 +821,9 @@ def _read_document(folder: Folder, name: str, content: bytes, label: str) -> dic
         results = document["results"]
         if not isinstance(results, dict) or not all(isinstance(r, dict) for r in results.values()):
             raise TypeError("its results must be an object of output records")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InvalidInput(f"{label} is not a results.json file ({exc}).", field="results.json") from exc
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nesting too deep to parse
+        raise InvalidInput(f"{label} is not a results.json file ({type(exc).__name__}: {str(exc)[:200]}).",
+                           field="results.json") from exc
     _verify(folder, name)
     settings: DisclosureSettings | None = None
     outputs: dict[str, Output] = {}
@@ -837,7 +838,8 @@ def _read_document(folder: Folder, name: str, content: bytes, label: str) -> dic
             found = _read_acro(uid, record, folder, settings)
         except WorkbenchError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError, RecursionError,
+                csv.Error) as exc:
             raise InvalidInput(f"{label}: the record of {uid[:80]!r} is malformed ({type(exc).__name__}); give "
                                "the folder as ACRO or the workbench wrote it.", field="results.json") from exc
         if found is not None:
