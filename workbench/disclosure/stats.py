@@ -91,6 +91,17 @@ def _smallest(targets: np.ndarray, values: np.ndarray, n_targets: int, extreme: 
     return out
 
 
+def _extreme_sorted(extreme: np.ufunc, values: np.ndarray, starts: np.ndarray, present: np.ndarray,
+                    n_targets: int) -> np.ndarray:
+    """``_smallest`` (``np.minimum``) or the largest (``np.maximum``) for values in runs per target: one reduction
+    per run. A run of only missing values (given as ±inf) gives NaN."""
+    out = np.full(n_targets, np.nan)
+    if len(values):
+        out[present] = extreme.reduceat(values, starts)
+        out[np.isinf(out)] = np.nan
+    return out
+
+
 def numeric_values(values: object, name: str = "values") -> np.ndarray:
     """Values as float64 with NaN for missing; refuse text, infinities and all-missing input."""
     series = values if isinstance(values, pd.Series) else pd.Series(np.asarray(values) if not isinstance(
@@ -397,8 +408,15 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         largest = _largest_sorted(pair_group[pair_has], pair_total[pair_has], n_groups, top)
     smallest, row_range = None, None
     if top:
-        smallest = _smallest(pair_group[pair_has], pair_total[pair_has], n_groups)
-        row_range = (_smallest(gid, values, n_groups), _smallest(gid, values, n_groups, np.fmax))
+        if all_valid:
+            smallest = _extreme_sorted(np.minimum, pair_total, group_starts, present, n_groups)
+        else:
+            smallest = _smallest(pair_group[pair_has], pair_total[pair_has], n_groups)
+        row_starts = pair_starts[group_starts]  # the rows are in (group, person) order too
+        row_range = (_extreme_sorted(np.minimum, ordered if all_valid else np.where(valid, ordered, np.inf),
+                                     row_starts, present, n_groups),
+                     _extreme_sorted(np.maximum, ordered if all_valid else np.where(valid, ordered, -np.inf),
+                                     row_starts, present, n_groups))
     return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in, smallest=smallest,
                       row_range=row_range),
             CellStats(rows_in, rows_valid, total),
