@@ -75,25 +75,35 @@ def test_results_json_reads_back_identically(outputs, tmp_path) -> None:
 
 
 def test_the_layout_is_acros(outputs, tmp_path) -> None:
+    """ACRO 1.0.2's layout: the tool object, check names of its ontology, the fair block, config.json."""
     folder = tmp_path / "results"
     sdc.to_results_json({"income_by_region": outputs[1], "counts": outputs[0]}, folder)
     document = json.loads((folder / "results.json").read_text())
-    assert document["version"].startswith("0.4.") and document["tool"].startswith("workbench")
+    assert document["version"] == "1.0.2"
+    assert document["tool"]["@type"] == "SoftwareApplication" and document["tool"]["name"] == "workbench"
     record = document["results"]["income_by_region"]
-    assert set(record) >= {"uid", "status", "type", "properties", "files", "outcome", "command", "summary",
-                           "timestamp", "comments", "exception"}
+    assert set(record) == {"uid", "status", "type", "properties", "files", "outcome", "command", "summary",
+                           "timestamp", "comments", "exception", "fair"}
     assert record["type"] == "table" and record["status"] == "review"
     assert record["exception"].startswith("The Isles") and record["comments"] == ["Mean income by region and sex."]
-    assert record["properties"]["method"] == "crosstab"
+    assert record["properties"]["method"] == "crosstab" and record["properties"]["mitigation"] == "suppress"
     (released,) = record["files"]
     assert released["name"] == "income_by_region.csv" and (folder / released["name"]).exists()
     sdc_block = released["sdc"]
-    assert set(sdc_block["summary"]) >= {"suppressed", "negative", "missing", "threshold", "p-ratio", "nk-rule"}
-    assert sdc_block["summary"]["suppressed"] is True
-    assert sdc_block["summary"]["threshold"] == int(outputs[1].flags["threshold"].to_numpy().sum())
-    assert sdc_block["cells"]["threshold"] == [[int(r), int(c)] for r, c in
-                                               np.argwhere(outputs[1].flags["threshold"].to_numpy())]
+    assert list(sdc_block["summary"]) == ["MinimumThresholdCheck", "PresenceOfZeroCheck", "NKCheck",
+                                          "PPercentCheck", "negative", "AllSameValuesCheck"]
+    assert sdc_block["summary"]["MinimumThresholdCheck"] == int(outputs[1].flags["threshold"].to_numpy().sum())
+    assert sdc_block["cells"]["MinimumThresholdCheck"] == [[int(r), int(c)] for r, c in
+                                                           np.argwhere(outputs[1].flags["threshold"].to_numpy())]
     assert record["summary"].startswith("review; threshold:")
+    fair = record["fair"]
+    assert fair["statbarn"] == "LinearAggregations" and fair["risks"] == ["Dominance", "Differencing", "LowCount"]
+    assert fair["checks_needed"] == list(sdc_block["summary"])
+    assert fair["check_status"]["MinimumThresholdCheck"] == "fail" and fair["check_status"]["negative"] == "pass"
+    assert fair["independent"] == ["region", "sex"]
+    assert document["results"]["counts"]["fair"]["statbarn"] == "Frequencies"
+    config = json.loads((folder / "config.json").read_text())
+    assert config["safe_threshold"] == 10 and config["safe_nk_k"] == 0.9 and config["zeros_are_disclosive"] is True
     # the released CSV is the safe table: one header row, then a row per table row (as the viewer reads it)
     lines = (folder / "income_by_region.csv").read_text().splitlines()
     assert lines[0] == "region,F,M,All" and len(lines) == 1 + len(outputs[1].table)
@@ -103,11 +113,17 @@ def test_the_layout_is_acros(outputs, tmp_path) -> None:
     assert (folder / "unreleased" / "income_by_region.csv").exists()
     assert all("unreleased" not in f["name"] for r in document["results"].values() for f in r["files"])
     outcome = record["outcome"]
-    assert outcome["F"]["Isles"].startswith("threshold") and outcome["F"]["North"] == "ok"
+    assert outcome["F"]["Isles"].startswith("MinimumThresholdCheck") and outcome["F"]["North"] == "ok"
     # checksums as ACRO writes them
     for name in ("results.json", "income_by_region.csv", "counts.csv", "unreleased/income_by_region.csv"):
         digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
         assert (folder / "checksums" / f"{name}.txt").read_text() == digest
+
+
+def test_outputs_checked_with_different_settings_write_no_shared_config(outputs, tmp_path) -> None:
+    sdc.to_results_json(outputs[:3], tmp_path / "mixed")  # the third was rounded
+    assert not (tmp_path / "mixed" / "config.json").exists()
+    assert sdc.read_results_json(tmp_path / "mixed")["output_2"].settings.mitigation == "round"
 
 
 def test_a_passing_output_is_written_once(tmp_path) -> None:

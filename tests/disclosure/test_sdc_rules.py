@@ -84,20 +84,23 @@ def test_negative_and_missing() -> None:
 def test_which_rules_apply_to_which_tables() -> None:
     assert rules.applicable(None, False, S) == ["threshold", "zeros"]
     assert rules.applicable("count", True, S) == ["threshold", "zeros"]
-    assert rules.applicable("mean", True, S) == ["threshold", "dominance", "p_percent", "negative"]
-    assert rules.applicable("median", True, S) == ["threshold", "zeros", "dominance", "p_percent", "negative"]
-    assert rules.applicable("mode", True, DisclosureSettings(missing=True)) == ["threshold", "missing"]
+    magnitude = ["threshold", "zeros", "dominance", "p_percent", "all_same", "negative"]
+    assert rules.applicable("mean", True, S) == magnitude
+    assert rules.applicable("median", True, S) == magnitude
+    assert rules.applicable("mode", True, DisclosureSettings(missing=True)) == ["threshold", "zeros", "all_same",
+                                                                               "missing"]
     assert rules.applicable(None, False, DisclosureSettings(zeros=False)) == ["threshold"]
+    assert rules.applicable("sum", True, DisclosureSettings(zeros=False))[:2] == ["threshold", "dominance"]
 
 
 # ----- a mean table worked out by hand ------------------------------------------------------------------
 def hand_table() -> pd.DataFrame:
     cells = {
-        ("A", "x"): [10.0] * 12 + [np.nan] * 2,     # 14 records: passes everything
+        ("A", "x"): [10.0, 11.0] * 6 + [np.nan] * 2,  # 14 records: passes everything
         ("A", "y"): [1000.0] + [10.0] * 9,          # 10 records: dominance 92.7%, p: rest 80 < 100
         ("B", "x"): [500.0, 450.0] + [10.0] * 9,    # 11 records: dominance 91.3%; p: rest 90 >= 50
-        ("B", "y"): [50.0] * 9 + [np.nan],          # 10 records counting the missing value: passes
-        ("C", "x"): [50.0] * 8 + [np.nan],          # 9 records: threshold
+        ("B", "y"): [50.0, 51.0] * 4 + [52.0, np.nan],  # 10 records counting the missing value: passes
+        ("C", "x"): [50.0, 51.0] * 4 + [np.nan],    # 9 records: threshold
         ("C", "y"): [30.0] * 11 + [-5.0],           # negative contribution: review
     }
     rows = [(a, b, v) for (a, b), values in cells.items() for v in values]
@@ -112,9 +115,11 @@ def test_a_hand_computed_mean_table() -> None:
         "threshold": [[False, False], [False, False], [True, False]],
         "dominance": [[False, True], [True, False], [False, False]],
         "p_percent": [[False, True], [False, False], [False, False]],
+        "all_same": [[False, False], [False, False], [False, False]],
         "negative": [[False, False], [False, False], [False, True]],
     }
-    assert list(out.flags) == list(expected)
+    assert list(out.flags) == ["threshold", "zeros", "dominance", "p_percent", "negative", "all_same"]
+    assert not out.flags["zeros"].to_numpy().any()
     for name, grid in expected.items():
         assert out.flags[name].to_numpy().tolist() == grid, name
         assert out.flags[name].index.equals(out.table.index) and out.flags[name].columns.equals(out.table.columns)
@@ -123,6 +128,7 @@ def test_a_hand_computed_mean_table() -> None:
     assert round(out.measures["dominance"].loc["A", "y"], 4) == round(1010 / 1090, 4)
     reasons = out.failures()
     assert set(reasons["rule"]) == {"threshold", "dominance", "p_percent", "negative"}
+    assert round(out.table.loc["A", "x"], 1) == 10.5
     assert "9 records, fewer than 10" in out.explain()
     assert "92.7% of the total" in out.explain()
 
@@ -132,7 +138,7 @@ def test_a_hand_computed_mean_table() -> None:
 
 def test_negative_values_alone_send_a_table_to_review() -> None:
     df = pd.DataFrame({"a": ["A"] * 12 + ["B"] * 12, "b": ["x"] * 24,
-                       "x": [5.0] * 11 + [-3.0] + [4.0] * 12})
+                       "x": [5.0] * 11 + [-3.0] + [4.0, 4.5] * 6})
     out = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="sum")
     assert out.status == "review" and out.status_before_mitigation == "review"
     assert out.flags["negative"].to_numpy().ravel().tolist() == [True, False]
@@ -143,15 +149,67 @@ def test_negative_values_alone_send_a_table_to_review() -> None:
     assert failing.status_before_mitigation == "fail"
 
 
-def test_zeros_in_a_frequency_table_but_not_in_a_mean_table() -> None:
+@pytest.mark.parametrize("aggfunc", ["mean", "sum", "median", "std", "max"])
+def test_empty_cells_fail_in_value_tables_as_in_frequency_tables(aggfunc: str) -> None:
+    """An empty cell of a mean (sum...) table tells that nobody has the combination, as a 0 count does: the zeros
+    rule flags it (ACRO's MinimumThresholdCheck fails it too: a count of 0 is under the threshold)."""
     a = pd.Series(["A"] * 30 + ["B"] * 20, name="a")
     b = pd.Series(["x"] * 15 + ["y"] * 15 + ["x"] * 20, name="b")
     freq = sdc.crosstab(a, b)
     assert freq.table.loc["B", "y"] == 0
     assert freq.flags["zeros"].to_numpy().tolist() == [[False, False], [False, True]]
     assert sdc.crosstab(a, b, settings=DisclosureSettings(zeros=False)).status == "pass"
-    mean = sdc.crosstab(a, b, values=pd.Series(range(50), dtype=float), aggfunc="mean")
-    assert "zeros" not in mean.flags and np.isnan(mean.table.loc["B", "y"])
+    values = pd.Series(range(50), dtype=float)
+    table = sdc.crosstab(a, b, values=values, aggfunc=aggfunc)
+    assert table.flags["zeros"].to_numpy().tolist() == [[False, False], [False, True]]
+    assert table.status_before_mitigation == "fail" and "B × y: no records" in table.explain()
+    assert pd.isna(table.safe_table.loc["B", "y"])
+    pivot = sdc.pivot_table(pd.DataFrame({"a": a, "b": b, "v": values}), values="v", index="a", columns="b",
+                            aggfunc=aggfunc)
+    assert pivot.flags["zeros"].to_numpy().tolist() == [[False, False], [False, True]]
+    lenient = sdc.crosstab(a, b, values=values, aggfunc=aggfunc, settings=DisclosureSettings(zeros=False))
+    assert lenient.status == "pass"
+
+
+def test_all_values_the_same_fails_a_magnitude_cell() -> None:
+    """15 identical incomes: the mean is each person's income. ACRO's AllSameValuesCheck (0.4's
+    all-values-are-same); a single value is the threshold's business, and float noise is not a difference."""
+    s = stats([[500.0] * 15, [500.0] * 14 + [501.0], [0.0] * 12, [7.0], [0.1 + 0.2] * 6 + [0.3] * 6,
+               [3.0, 3.0, np.nan], [-2.0] * 11])
+    assert rules.all_same(s, S).tolist() == [True, False, True, False, True, True, True]
+    cells = pd.DataFrame({"a": ["A"] * 15 + ["B"] * 15, "b": "x",
+                          "v": [500.0] * 15 + list(np.arange(15.0) * 100 + 400)})
+    out = sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="mean")
+    assert out.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
+    assert out.status_before_mitigation == "fail" and pd.isna(out.safe_table.loc["A", "x"])
+    assert "A × x: all 15 contributions are the same" in out.explain()
+    by_person = sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="sum", persons=pd.Series(range(30)))
+    assert by_person.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
+    # counting persons: every row of A holds 500, though the persons' sums differ (1, 2 or 3 rows each) ...
+    persons = pd.Series([0, 1, 1, 2, 2, 2, 3, 4, 4, 5, 6, 6, 6, 7, 8, *range(100, 115)])
+    rows_same = sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="mean", persons=persons, margins=True)
+    assert rows_same.flags["all_same"].to_numpy().tolist() == [[True, True], [False, False], [False, False]]
+    # ... and B's persons each sum to 1000 from different rows
+    paired = pd.DataFrame({"a": "B", "b": "x", "v": [400.0, 600.0, 300.0, 700.0, 1000.0] * 3})
+    sums_same = sdc.crosstab(paired.a, paired.b, values=paired.v, aggfunc="sum",
+                             persons=pd.Series([0, 0, 1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 7, 7, 8]))
+    assert sums_same.flags["all_same"].to_numpy().tolist() == [[True]]
+    assert "all_same" not in sdc.crosstab(cells.a, cells.b, values=cells.v, aggfunc="count").flags
+
+
+def test_a_mode_every_contributor_shares_fails() -> None:
+    """ACRO 0.4's all-values-are-same check was for mode tables: a cell whose values are all one category tells
+    each person's category. Text values too, and a missing value is no different value."""
+    frame = pd.DataFrame({"a": ["A"] * 12 + ["B"] * 12, "b": "x",
+                          "band": ["16-24"] * 11 + [None] + ["16-24", "50+"] * 6})
+    out = sdc.crosstab(frame.a, frame.b, values=frame.band, aggfunc="mode")
+    assert out.table.loc["A", "x"] == "16-24"
+    assert out.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
+    assert pd.isna(out.safe_table.loc["A", "x"])
+    pivot = sdc.pivot_table(frame, values="band", index="a", columns="b", aggfunc="mode")
+    assert pivot.flags["all_same"].to_numpy().ravel().tolist() == [True, False]
+    grouped = sdc.groupby_agg(frame, by="a", values="band", aggfunc=["count", "mode"])
+    assert grouped.flags["all_same"].to_numpy().tolist() == [[False, True], [False, False]]
 
 
 def test_a_passing_table() -> None:

@@ -117,7 +117,7 @@ def test_mode_tables(data) -> None:
     pd.testing.assert_frame_equal(out.table, expected, check_names=False)
     text = sdc.crosstab(data.region, data.sex, values=data.band, aggfunc="mode")
     assert text.table.loc["North", "F"] in {"16-24", "25-49", "50+"}
-    assert list(text.flags) == ["threshold"]
+    assert list(text.flags) == ["threshold", "zeros", "all_same"]
 
 
 @pytest.mark.parametrize(("args", "kwargs", "message"), [

@@ -25,14 +25,14 @@ from workbench.server.handlers import review_detail
 # and releaser, the format and tool versions.
 PACKAGE_ADDED = {
     (MANIFEST, "format"), (MANIFEST, "tool"), (MANIFEST, "files*"), (MANIFEST, "request.released_by"),
-    (MANIFEST, "request.released_at"), (RESULTS, "version"), (RESULTS, "tool"),
+    (MANIFEST, "request.released_at"), (RESULTS, "version"), (RESULTS, "tool*"),
 }
 
 
 # the documents' own structure: keys that name parts of a package rather than carry anything an analyst wrote
 STRUCTURE = {"request", "project", "datasets", "project_datasets", "reviews", "outputs", "results", "uid", "status",
              "type", "properties", "files", "name", "sdc", "summary", "cells", "outcome", "command", "timestamp",
-             "comments", "exception"}
+             "comments", "exception", "fair"}
 
 
 def strings(value, path="", keys=True):
@@ -130,7 +130,8 @@ def test_every_text_in_a_package_was_in_the_checkers_view(desk, tmp_path, monkey
     assert manifest["request"]["context"] == CONTEXT and rest["released"]["request"]["context"] == CONTEXT
     results = json.loads((folder / RESULTS).read_text(encoding="utf-8"))["results"]
     assert set(results[regression["uid"]]) == {"uid", "status", "type", "properties", "files", "outcome", "command",
-                                               "summary", "timestamp", "comments", "exception"}  # ACRO's record
+                                               "summary", "timestamp", "comments", "exception",
+                                               "fair"}  # ACRO 1.0.2's record
 
 
 def test_properties_outside_the_released_fields_never_leave(desk) -> None:

@@ -25,7 +25,7 @@ class DisclosureSettings:
     threshold: int = 10
     """A cell with records, but fewer than this many, fails (rows whose value is missing count as records)."""
     zeros: bool = True
-    """Empty cells fail in frequency, median, min and max tables (they reveal that no one has that trait)."""
+    """Empty cells fail, in frequency and value tables alike (they reveal that no one has that combination)."""
     dominance_n: int = 2
     """Dominance (n, k) rule: the n largest contributions..."""
     dominance_k: float = 0.9

@@ -1,9 +1,9 @@
 """Per-cell statistics the rules need, computed in one grouped pass over the records.
 
 For each cell: the number of records (rows whose value is missing count: they are people), the number of
-non-missing values, their total, how many are negative, and the largest contributions (descending). Grouping is
-by integer codes with ``np.bincount`` and ``np.maximum.at``; the second-largest contribution comes from masking
-one occurrence of each cell's largest. Margins (row, column and grand totals) are derived from the cells' own
+non-missing values, their total, how many are negative, the largest contributions (descending) and the smallest.
+Grouping is by integer codes with ``np.bincount`` and ``np.maximum.at``; the second-largest contribution comes from
+masking one occurrence of each cell's largest. Margins (row, column and grand totals) are derived from the cells' own
 statistics, so the whole table costs one pass over the records.
 
 When the rows are not people (several rows per person: visits, episodes, a frame with duplicated rows), the
@@ -33,6 +33,11 @@ class CellStats:
     top: np.ndarray | None = None
     rows: np.ndarray | None = None
     """Rows per cell when ``count`` counts persons (what the table shows adds up in rows, not persons)."""
+    smallest: np.ndarray | None = None
+    """The smallest contribution (NaN for a cell without values); kept with ``top``, for the all-values-same rule."""
+    row_range: tuple[np.ndarray, np.ndarray] | None = None
+    """When ``count`` counts persons: the smallest and largest value of the cell's rows (NaN without values), since
+    rows that all hold one value give it away whatever each person's sum."""
 
     @property
     def missing(self) -> np.ndarray | None:
@@ -71,6 +76,29 @@ def _largest(targets: np.ndarray, values: np.ndarray, n_targets: int, m: int) ->
         keep = rank < m
         out[sorted_targets[keep], rank[keep]] = sorted_values[keep]
     out[~np.isfinite(out)] = 0.0
+    return out
+
+
+def _smallest(targets: np.ndarray, values: np.ndarray, n_targets: int, extreme: np.ufunc = np.fmin) -> np.ndarray:
+    """The smallest of ``values`` per target (NaN for a target without values); the largest with ``np.fmax``.
+    Values are finite or NaN (``numeric_values`` refuses infinities), so an infinite start marks an empty target
+    and the faster ``np.minimum`` serves when ``values`` hold no NaN."""
+    start = np.inf if extreme is np.fmin else -np.inf
+    out = np.full(n_targets, start)
+    if len(values):
+        (np.minimum if extreme is np.fmin else np.maximum).at(out, targets, np.where(np.isnan(values), start, values))
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+def _extreme_sorted(extreme: np.ufunc, values: np.ndarray, starts: np.ndarray, present: np.ndarray,
+                    n_targets: int) -> np.ndarray:
+    """``_smallest`` (``np.minimum``) or the largest (``np.maximum``) for values in runs per target: one reduction
+    per run. A run of only missing values (given as ±inf) gives NaN."""
+    out = np.full(n_targets, np.nan)
+    if len(values):
+        out[present] = extreme.reduceat(values, starts)
+        out[np.isinf(out)] = np.nan
     return out
 
 
@@ -120,9 +148,11 @@ def group_stats(gid: np.ndarray, n_groups: int, values: np.ndarray | None = None
     negatives = np.bincount(gid, weights=clean < 0, minlength=n_groups).astype(np.int64)
     if valid.all():
         largest = _largest(gid, values, n_groups, top)
+        smallest = _smallest(gid, values, n_groups) if top else None
     else:
         largest = _largest(gid[valid], values[valid], n_groups, top)
-    return CellStats(count, n_valid, total, negatives, largest)
+        smallest = _smallest(gid[valid], values[valid], n_groups) if top else None
+    return CellStats(count, n_valid, total, negatives, largest, smallest=smallest)
 
 
 def to_grid(stats: CellStats, row: np.ndarray, col: np.ndarray, n_rows: int, n_cols: int) -> CellStats:
@@ -155,8 +185,16 @@ def to_grid(stats: CellStats, row: np.ndarray, col: np.ndarray, n_rows: int, n_c
         m = stats.top.shape[1]
         candidates = stats.top[pick]
         top = _largest(np.repeat(targets, m), candidates.ravel(), size, m).reshape((*shape, m))
+    smallest = None
+    if stats.smallest is not None:
+        smallest = _smallest(targets, stats.smallest[pick], size).reshape(shape)
+    row_range = None
+    if stats.row_range is not None:
+        low, high = stats.row_range
+        row_range = (_smallest(targets, low[pick], size).reshape(shape),
+                     _smallest(targets, high[pick], size, np.fmax).reshape(shape))
     return CellStats(add(stats.count, np.int64), add(stats.n_valid, np.int64), add(stats.total, np.float64),
-                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64))
+                     add(stats.negatives, np.int64), top, add(stats.rows, np.int64), smallest, row_range)
 
 
 def codes(key: object, *, dropna: bool = True) -> tuple[np.ndarray, pd.Index]:
@@ -314,7 +352,9 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         if values is None:
             return empty, empty, pairs
         zeros = np.zeros(n_groups)
-        blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)))
+        nothing = np.full(n_groups, np.nan)
+        blank = CellStats(empty.count, empty.count, zeros, empty.count, np.zeros((n_groups, top)),
+                          smallest=nothing if top else None, row_range=(nothing, nothing) if top else None)
         return blank, CellStats(empty.count, empty.count, zeros), pairs
     # codes as bit fields (group | person | row position): shifts and masks, not divisions; in place
     person_bits = max(int(n_persons - 1).bit_length(), 1)
@@ -366,7 +406,19 @@ def person_stats(gid: np.ndarray, n_groups: int, person: np.ndarray, n_persons: 
         largest = _largest_sorted(pair_group, pair_total, n_groups, top, group_starts)
     else:
         largest = _largest_sorted(pair_group[pair_has], pair_total[pair_has], n_groups, top)
-    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in),
+    smallest, row_range = None, None
+    if top:
+        if all_valid:
+            smallest = _extreme_sorted(np.minimum, pair_total, group_starts, present, n_groups)
+        else:
+            smallest = _smallest(pair_group[pair_has], pair_total[pair_has], n_groups)
+        row_starts = pair_starts[group_starts]  # the rows are in (group, person) order too
+        row_range = (_extreme_sorted(np.minimum, ordered if all_valid else np.where(valid, ordered, np.inf),
+                                     row_starts, present, n_groups),
+                     _extreme_sorted(np.maximum, ordered if all_valid else np.where(valid, ordered, -np.inf),
+                                     row_starts, present, n_groups))
+    return (CellStats(persons_in, n_valid, total, negatives, largest, rows=rows_in, smallest=smallest,
+                      row_range=row_range),
             CellStats(rows_in, rows_valid, total),
             PersonPairs(pair_group, pair_person, n_persons, pair_total, pair_has))
 
@@ -380,7 +432,8 @@ def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col
     n_persons = pairs.n_persons
     top = 0 if grid.top is None else grid.top.shape[-1]
     flat = {name: getattr(grid, name).reshape((n_rows + 1) * width, *getattr(grid, name).shape[2:])
-            for name in ("count", "n_valid", "total", "negatives", "top") if getattr(grid, name) is not None}
+            for name in ("count", "n_valid", "total", "negatives", "top", "smallest")
+            if getattr(grid, name) is not None}
     for select, target in (((rows_of >= 0), rows_of * width + n_cols), ((cols_of >= 0), n_rows * width + cols_of),
                            (np.ones(len(rows_of), dtype=bool), np.full(len(rows_of), n_rows * width + n_cols))):
         keys = target[select] * n_persons + pairs.person[select]
@@ -392,6 +445,8 @@ def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col
         margin_cells = np.unique(target[select])
         for array in flat.values():
             array[margin_cells] = 0
+        if "smallest" in flat:
+            flat["smallest"][margin_cells] = np.nan
         flat["count"] += np.bincount(at, minlength=len(flat["count"]))
         if not sums:
             continue
@@ -402,6 +457,8 @@ def person_margins(grid: CellStats, pairs: PersonPairs, g_row: np.ndarray, g_col
         flat["negatives"] += np.bincount(at, weights=(contribution < 0) & has, minlength=size).astype(np.int64)
         if top:
             flat["top"][margin_cells] = _largest_sorted(at[has], contribution[has], size, top)[margin_cells]
+        if "smallest" in flat:
+            flat["smallest"][margin_cells] = _smallest(at[has], contribution[has], size)[margin_cells]
 
 
 __all__ = ["CellStats", "PersonPairs", "codes", "combine", "group_stats", "numeric_values", "person_codes",

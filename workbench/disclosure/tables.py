@@ -123,8 +123,15 @@ def _check_arrays(named: list[tuple[str, Any]]) -> None:
 
 
 def _validity(values: Any) -> np.ndarray:
-    """0 where a value is present, NaN where missing: enough for count and mode tables of any type."""
+    """0 where a value is present, NaN where missing: enough for count tables of any type."""
     return np.where(pd.isna(np.asarray(values, dtype=object)), np.nan, 0.0)
+
+
+def _value_codes(values: Any) -> np.ndarray:
+    """Each value's code (NaN where missing): a mode table's values of any type, as numbers whose smallest and
+    largest per cell tell whether the cell's values are all the same."""
+    found, _ = pd.factorize(pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=True)
+    return np.where(found < 0, np.nan, found.astype(np.float64))
 
 
 def _values_array(values: Any, aggfunc: str | None, name: str) -> np.ndarray | None:
@@ -132,11 +139,13 @@ def _values_array(values: Any, aggfunc: str | None, name: str) -> np.ndarray | N
         return None
     if aggfunc in MAGNITUDE:
         return numeric_values(values, name)
-    return _validity(values)
+    return _value_codes(values) if aggfunc == "mode" else _validity(values)
 
 
 def _top(aggfuncs: Sequence[str | None], settings: DisclosureSettings) -> int:
-    return max(settings.dominance_n, 2) if any(a in MAGNITUDE for a in aggfuncs) else 0
+    if any(a in MAGNITUDE for a in aggfuncs):
+        return max(settings.dominance_n, 2)
+    return 1 if "mode" in aggfuncs else 0  # the largest (and smallest) value code: all-values-same
 
 
 Persons = tuple[np.ndarray, int] | None  # each row's person code and a bound on the codes; None: rows are people
@@ -628,7 +637,8 @@ def pivot_table(data: pd.DataFrame, values: Any = None, index: Any = None, colum
     arrays = {}
     for col in value_cols:
         kinds = [a for a in aggfuncs if a in MAGNITUDE]
-        arrays[col] = numeric_values(data[col], f"values {col!r}") if kinds else _validity(data[col])
+        arrays[col] = (numeric_values(data[col], f"values {col!r}") if kinds
+                       else _value_codes(data[col]) if "mode" in aggfuncs else _validity(data[col]))
     try:
         table = pd.pivot_table(data, values=values, index=index, columns=columns,
                                aggfunc=[_pandas_aggfunc(a) for a in aggfuncs] if agg_list
@@ -683,7 +693,7 @@ def groupby_agg(data: pd.DataFrame, by: Any, values: Any, aggfunc: str | list[st
     arrays = {}
     for col in value_cols:
         arrays[col] = (numeric_values(data[col], f"values {col!r}") if any(a in MAGNITUDE for a in aggfuncs)
-                       else _validity(data[col]))
+                       else _value_codes(data[col]) if "mode" in aggfuncs else _validity(data[col]))
     try:
         table = data.groupby(by_cols if len(by_cols) > 1 else by_cols[0], observed=True, dropna=dropna,
                              sort=True)[value_cols].agg([_pandas_aggfunc(a) for a in aggfuncs])

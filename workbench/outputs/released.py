@@ -9,9 +9,10 @@ was not shown. Per output (``released_output``):
   (``provenance``: ``computed`` by the workbench from a spec, or ``analyst-supplied``) and ``origin`` (computed:
   source, version, file SHA-256, catalogue datasets and spec; analyst-supplied: the tracked lineage and what the
   analyst declared), ``derived_from`` (the datasets and saved frames named when it was made) and ``sources``
-  (the catalogue datasets), the command that made it, the automatic check as the checker sees it (status,
-  status before mitigation, summary, flagged cells per rule and their positions, the per-cell outcome, the
-  mitigation), the exception request and comments;
+  (the catalogue datasets), the command that made it, the automatic check as it leaves (status, status before
+  mitigation, a summary, the suppressed cells and their positions, the per-cell outcome "suppressed" or "ok",
+  the mitigation, ACRO's statistical barn of the analysis: never which rule a cell failed, nor a count per rule,
+  which would tell an exact 0 from a count of 1 to 9), the exception request and comments;
 - ``table``: the released (safe) table as CSV — labels and cells after mitigation — and the table's spec
   (aggregation, values, grouping, margins, bins);
 - ``regression``: the coefficients as CSV and the model spec (method, formula, observations, residual degrees
@@ -26,6 +27,9 @@ was not shown. Per output (``released_output``):
 Per request (``released_request``): its number, title, context, author and dates, the checker's conclusion, the
 project (number, title, purpose, legal gateway, lead, mission), the catalogue datasets and versions, the saved
 frames and versions the outputs were made from, and the checkers' reviews of every complete review round.
+
+The rules each cell failed, and why, stay in the workspace: the checker's views show them beside these fields
+(``explain``, the flagged table, the checker aids), and they never leave.
 
 A package adds only what it makes itself: ``format``, ``tool`` and ACRO's ``version``, ``released_by`` and
 ``released_at``, each file's name, size and SHA-256 (``files``). ``free_text`` lists the analyst's text among
@@ -46,7 +50,14 @@ import pandas as pd
 from sqlalchemy import select
 
 from workbench.db.schema import datasets, project_datasets, projects
-from workbench.disclosure.results_json import cell_outcome, released_csv, sdc_block
+from workbench.disclosure.results_json import (
+    fair_block,
+    released_csv,
+    released_mitigation,
+    released_outcome,
+    released_sdc,
+    released_summary,
+)
 from workbench.outputs.files import FIGURE_HTML, FIGURE_JSON, FIGURE_PNG
 
 if TYPE_CHECKING:
@@ -106,13 +117,14 @@ def spec(output: Output) -> dict[str, Any]:
 
 
 def checks(output: Output) -> dict[str, Any]:
-    """The automatic check as the checker sees it, and as ACRO's ``sdc`` block and ``outcome`` carry it."""
-    summary, cells = sdc_block(output)
+    """The automatic check as it leaves (and as the checker is shown it released): the status, which cells are
+    suppressed, the mitigation, the analysis' statistical barn; never which rule a cell failed, nor how many cells
+    failed each rule. The rules stay in the checker's views inside the workspace (``explain``, the flagged table)."""
+    summary, cells = released_sdc(output)
     return plain({"status": output.status, "status_before_mitigation": output.status_before_mitigation,
-                  "summary": output.summary(),
-                  "flagged": {rule: int(flag.to_numpy().sum()) for rule, flag in output.flags.items()},
-                  "sdc": {"summary": summary, "cells": cells}, "outcome": cell_outcome(output),
-                  "mitigation": output.mitigation})
+                  "summary": released_summary(output), "sdc": {"summary": summary, "cells": cells},
+                  "outcome": released_outcome(output), "mitigation": released_mitigation(output),
+                  "fair": fair_block(output, checks=False)})
 
 
 def table_file(uid: str) -> str:

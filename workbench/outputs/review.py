@@ -28,7 +28,7 @@ from workbench.db.schema import output_requests as requests
 from workbench.db.schema import output_reviews, outputs, project_members, projects
 from workbench.db.schema import output_reviews as reviews
 from workbench.db.settings import replace_setting
-from workbench.disclosure.results_json import ACRO_FORMAT_VERSION, released_record
+from workbench.disclosure.results_json import released_record, results_document
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance.lineage import lapsed_outputs
 from workbench.outputs import release as package
@@ -480,7 +480,7 @@ class Review:
                    "released_at": released_at.isoformat()}
         manifest = {"format": 1, "tool": f"workbench {__version__}", **package, "request": request,
                     "outputs": described}
-        document = {"version": ACRO_FORMAT_VERSION, "tool": f"workbench {__version__}", "results": results}
+        document = results_document(results)
         return files, document, manifest
 
 
