@@ -94,6 +94,7 @@ DESCRIPTIONS = {
     "missing": "cells with missing values",
     "dof": "a model with fewer than {dof} residual degrees of freedom",
     "edges": "outer bin edges that equal the smallest or largest value, disclosing it",
+    "linked": "cells that, with other recorded tables of the same rows, let a suppressed cell be worked out",
 }
 
 
@@ -139,6 +140,9 @@ def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = 
         return f"{measure:.0f} residual degrees of freedom, fewer than {settings.dof}"
     if rule == "edges":
         return "an outer bin edge equals the smallest or largest value"
+    if rule == "linked":
+        return (f"adds up rows of {measure:.0f} suppressed cell{'s' if measure != 1 else ''} that linked tables "
+                "give away")
     return rule
 
 
