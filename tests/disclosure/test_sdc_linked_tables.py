@@ -130,3 +130,20 @@ def test_too_many_joint_cells_is_said_not_guessed(monkeypatch) -> None:
     monkeypatch.setattr(linked, "MAX_JOINT_CELLS", 10)
     with pytest.raises(linked.TooLarge):
         attack([table(frame, ["region", "sex"], "status"), table(frame, ["region"], "status")])
+
+
+def test_the_search_can_stop_at_the_first_recovered_cells() -> None:
+    frame = survey()
+    tables = [table(frame, ["region", "sex"], "status"), table(frame, ["region"], "status")]
+    everything = attack(tables)
+    first = attack(tables, enough=1)
+    assert len(first.recovered) == 1 and first.recovered == everything.recovered[:1]
+
+
+def test_tables_of_other_rows_are_not_one_population() -> None:
+    frame = survey()
+    detail = table(frame, ["region", "sex"], "status")
+    men = table(frame[frame["sex"] == "M"], ["region"], "status")  # the same dimensions, other rows
+    assert not attack([detail, men]).feasible
+    twice = table(frame.iloc[5:], ["region", "sex"], "status")  # A/F/emp published as 30 and as 25
+    assert not attack([detail, twice]).feasible

@@ -144,17 +144,56 @@ def _system(tables: Sequence[LinkedTable], with_missing: bool) -> tuple[sparse.c
     return matrix, n_joint
 
 
-def attack(tables: Sequence[LinkedTable], *, nonnegative: bool = True) -> Attack:
+def attack(tables: Sequence[LinkedTable], *, nonnegative: bool = True, enough: int | None = None) -> Attack:
     """Bound every suppressed cell that needs protection by LP over all ``tables`` together (see the module).
+    ``enough``: stop once this many distinct cells are found recoverable (one is enough to fail a table; the
+    rest only cost time); None finds them all.
 
     Raises ``TooLarge`` when the joint cross-classification has more than ``MAX_JOINT_CELLS`` cells."""
-    result = _attack(tables, nonnegative, with_missing=False)
+    result = _attack(tables, nonnegative, enough, with_missing=False)
     if not result.feasible:  # the tables may have dropped different rows with a missing key
-        result = _attack(tables, nonnegative, with_missing=True)
+        result = _attack(tables, nonnegative, enough, with_missing=True)
     return result
 
 
-def _attack(tables: Sequence[LinkedTable], nonnegative: bool, *, with_missing: bool) -> Attack:
+def _keys(matrix: sparse.csr_matrix) -> list[bytes]:
+    """Each row's set of joint cells as bytes: equal keys are the same cell, published in several tables."""
+    matrix.sort_indices()
+    indices, pointers = matrix.indices, matrix.indptr
+    return [indices[pointers[i]:pointers[i + 1]].tobytes() for i in range(matrix.shape[0])]
+
+
+def _independent(matrix: sparse.csr_matrix, rows: np.ndarray, owner: np.ndarray, value: np.ndarray,
+                 tol: float) -> np.ndarray:
+    """``rows`` without those that are the sum of smaller ones among them, cells and values (a margin whose cells
+    are all published, a coarse table's cell whose cells a finer table publishes): they add no information, only
+    work. A row whose parts add up to another value stays: it makes the system infeasible, as it should."""
+    if len(rows) < 2:
+        return rows
+    sub = matrix[rows]
+    size = np.asarray(sub.sum(axis=1)).ravel()
+    overlap = (sub @ sub.T).tocoo()  # joint cells two published cells share
+    inside = (overlap.data == size[overlap.col]) & (size[overlap.col] < size[overlap.row])  # col within row
+    covered = np.bincount(overlap.row[inside], weights=overlap.data[inside], minlength=len(rows))
+    by_row, by_col = overlap.row[inside], overlap.col[inside]
+    order = np.argsort(by_row, kind="stable")
+    by_row, by_col = by_row[order], by_col[order]
+    starts = np.searchsorted(by_row, np.arange(len(rows) + 1))
+    implied = np.zeros(len(rows), dtype=bool)
+    for r in np.flatnonzero(covered >= size):
+        parts = by_col[starts[r]:starts[r + 1]]
+        # the cells of one pattern of one table (same owner, same size) are disjoint: do they add up to r?
+        keys = owner[rows[parts]] * (int(size.max()) + 1) + size[parts].astype(np.int64)
+        for key in np.unique(keys):
+            chosen = parts[keys == key]
+            if (size[chosen].sum() == size[r] and abs(value[rows[chosen]].sum() - value[rows[r]]) <= tol
+                    and np.asarray(sub[chosen].sum(axis=0)).max() <= 1):
+                implied[r] = True
+                break
+    return rows[~implied]
+
+
+def _attack(tables: Sequence[LinkedTable], nonnegative: bool, enough: int | None, *, with_missing: bool) -> Attack:
     from scipy import sparse
     from scipy.optimize import linprog
 
@@ -170,61 +209,75 @@ def _attack(tables: Sequence[LinkedTable], nonnegative: bool, *, with_missing: b
     tol = TOLERANCE * scale
     exact = known & (high - low <= tol)
     ranged = known & ~exact
-    a_eq, b_eq = matrix[exact], low[exact]
+    # the same cell published by several tables (a margin shown twice, a table in another orientation) is one
+    # equation: fewer, less redundant rows are what keeps each LP fast
+    keys = _keys(matrix)
+    first: dict[bytes, int] = {}
+    for i in np.flatnonzero(exact):
+        if abs(low[first.setdefault(keys[i], int(i))] - low[i]) > tol:  # one cell, two values: not one population
+            return Attack(feasible=False, targets=0, joint_cells=n_joint, with_missing=with_missing)
+    equal = _independent(matrix, np.array(sorted(first.values()), dtype=np.int64), owner, low, tol)
+    a_eq = matrix[equal] if len(equal) else None
+    b_eq = low[equal] if len(equal) else None
     a_ub = sparse.vstack([matrix[ranged], -matrix[ranged]]).tocsr() if ranged.any() else None
     b_ub = np.concatenate([high[ranged], -low[ranged]]) if ranged.any() else None
     bounds = (0, None) if nonnegative else (None, None)
-    targets = np.flatnonzero(~known & ~np.isnan(need))
-    found = Attack(feasible=True, targets=len(targets), joint_cells=n_joint, with_missing=with_missing)
-    if not len(targets):
+    wanted = np.flatnonzero(~known & ~np.isnan(need))
+    groups: dict[bytes, list[int]] = {}
+    for i in wanted:
+        groups.setdefault(keys[i], []).append(int(i))
+    members = list(groups.values())
+    found = Attack(feasible=True, targets=len(wanted), joint_cells=n_joint, with_missing=with_missing)
+    if not members:
         return found
-    rows = matrix[targets]
-    seen_low, seen_high = value[targets].copy(), value[targets].copy()  # the truth is one feasible point
+    lead = np.array([m[0] for m in members], dtype=np.int64)
+    widest = np.array([max(need[i] for i in m) for m in members])  # a group is safe once wider than all needs
+    rows = matrix[lead]
+    seen_low, seen_high = value[lead].copy(), value[lead].copy()  # the truth is one feasible point
 
-    def solve(objective: np.ndarray) -> tuple[int, float, np.ndarray | None]:
+    def solve(objective: np.ndarray) -> tuple[int, float]:
         found.solves += 1
-        res = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq if a_eq.shape[0] else None,
-                      b_eq=b_eq if a_eq.shape[0] else None, bounds=bounds, method="highs")
+        res = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs-ds")
         if res.status == 0:
             point = rows @ res.x
             np.minimum(seen_low, point, out=seen_low)
             np.maximum(seen_high, point, out=seen_high)
-            return 0, float(res.fun), res.x
-        return int(res.status), math.nan, None
+            return 0, float(res.fun)
+        return int(res.status), math.nan
+
+    def infeasible() -> Attack:
+        return Attack(feasible=False, targets=len(wanted), solves=found.solves, joint_cells=n_joint,
+                      with_missing=with_missing)
 
     # two points that move every target at once: often enough to show most of them wide
-    weights = 1.0 / np.maximum(need[targets], 1.0)
-    combined = np.asarray(rows.T @ weights).ravel()
-    status, _, _ = solve(combined)
-    if status == 2:
-        return Attack(feasible=False, targets=len(targets), solves=found.solves, joint_cells=n_joint,
-                      with_missing=with_missing)
+    combined = np.asarray(rows.T @ (1.0 / np.maximum(widest, 1.0))).ravel()
+    if solve(combined)[0] == 2:
+        return infeasible()
     solve(-combined)
-    for k in np.argsort(-need[targets], kind="stable"):
-        wanted = need[targets[k]] + tol
-        if seen_high[k] - seen_low[k] > wanted:
+    pinned = 0
+    for k in np.argsort(-widest, kind="stable"):
+        if seen_high[k] - seen_low[k] > widest[k] + tol:
             continue
         objective = np.asarray(rows[k].todense()).ravel()
-        status, lowest, _ = solve(objective)
+        status, lowest = solve(objective)
         if status == 3:  # unbounded below: cannot be pinned
             continue
         if status != 0:
-            return Attack(feasible=False, targets=len(targets), solves=found.solves, joint_cells=n_joint,
-                          with_missing=with_missing)
-        if seen_high[k] - lowest > wanted:
+            return infeasible()
+        if seen_high[k] - lowest > widest[k] + tol:
             continue
-        status, negated, _ = solve(-objective)
+        status, negated = solve(-objective)
         if status != 0:
             continue
         highest = -negated
-        truth = value[targets[k]]
-        if not lowest - tol <= truth <= highest + tol:  # the tables are not the one population assumed
-            return Attack(feasible=False, targets=len(targets), solves=found.solves, joint_cells=n_joint,
-                          with_missing=with_missing)
-        if highest - lowest <= wanted:
-            t = targets[k]
-            found.recovered.append(Recovered(table=int(owner[t]), cell=int(cell[t]), low=lowest, high=highest,
-                                             value=float(truth), need=float(need[t])))
+        if not lowest - tol <= value[lead[k]] <= highest + tol:  # the tables are not the one population assumed
+            return infeasible()
+        hits = [t for t in members[k] if highest - lowest <= need[t] + tol]
+        found.recovered += [Recovered(table=int(owner[t]), cell=int(cell[t]), low=lowest, high=highest,
+                                      value=float(value[t]), need=float(need[t])) for t in hits]
+        pinned += bool(hits)
+        if enough is not None and pinned >= enough:
+            break
     return found
 
 

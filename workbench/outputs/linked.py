@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 RULE = "linked"
 METHODS = ("crosstab", "pivot_table", "groupby_agg")
 COMPUTED = "computed"
+ENOUGH = 5  # recoverable cells named before the check stops looking: one fails the table, a few show the pattern
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ def check(conn: Connection, project_id: str, output: Output, *, name: str, origi
     rows = conn.execute(select(outputs.c.id, outputs.c.name, outputs.c.method, outputs.c.provenance,
                                outputs.c.origin, outputs.c.sources)
                         .where((outputs.c.project_id == project_id) & (outputs.c.kind == "table")
-                               & outputs.c.method.in_(METHODS)).order_by(outputs.c.id)).mappings().all()
+                               & outputs.c.method.in_(METHODS) & (outputs.c.status != "fail"))
+                        .order_by(outputs.c.id)).mappings().all()
     linked: list[_Member] = []
     plausible: list[_Member] = []
     uncertain: list[str] = []
@@ -234,7 +236,7 @@ def _run(new: _Member, candidates: list[_Member]) -> str | None:
         return "passed"
     nonnegative = new.shape.quantity[0] == "count" or all(np.nanmin(np.append(t.value, 0.0)) >= 0 for t in tables)
     try:
-        found = attack(tables, nonnegative=nonnegative)
+        found = attack(tables, nonnegative=nonnegative, enough=ENOUGH)
     except TooLarge:
         return "too large"
     if not found.feasible:
