@@ -1,15 +1,16 @@
 """The linked-table check run when a table is recorded in a project.
 
-A table checked on its own can still give away the cells its suppression hid once another table of the same rows
-is published beside it (``disclosure.linked``). So when a count or sum table is recorded, the project's other
-recorded tables of the same population are gathered: tables the workbench computed from the same source, version,
-file and ``where`` filter, aggregating the same thing, match exactly; a table from a frame the analyst supplied
-is matched by its lineage datasets and dimension names, which cannot prove the rows are the same. Of those, the
-ones linked to the new table through shared dimensions (one a margin of the other, or a margin in common,
-directly or through other tables) go into one LP with it. A suppressed cell of any of them that the LP pins down
-inside its protection fails the NEW output with rule ``linked``, naming the tables; its cells that overlap the
-recovered cells are flagged. When a table of the same data could not be matched with certainty, the output gets
-the manual linked-table review note ACRO gives every table, never a silent pass.
+A table checked on its own can still give away the cells its suppression hid once another table of the same rows is
+published beside it (``disclosure.linked``). So when a count or sum table is recorded, the project's other recorded
+tables of the same population are gathered (those that already fail are not releasable as they stand and are left
+out): tables the workbench computed from the same source, version, file and ``where`` filter, aggregating the same
+thing, match exactly; a table from a frame the analyst supplied is matched by its lineage datasets and dimension
+names, which cannot prove the rows are the same. Of those, the ones linked to the new table through shared
+dimensions (one a margin of the other, or a margin in common, directly or through other tables) go into one LP with
+it. A suppressed cell of any of them that the LP pins down inside its protection fails the NEW output with rule
+``linked``, naming the tables and the first few cells given back; its cells that overlap the recovered cells are
+flagged. When a table of the same data could not be matched with certainty, the output gets the manual linked-table
+review note ACRO gives every table, never a silent pass.
 """
 
 from __future__ import annotations
