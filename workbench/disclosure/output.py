@@ -143,7 +143,7 @@ class Output:
         if method != "none":
             parts.append(self._mitigation_line())
         if self.linked_tables:
-            parts.append(f"linked: {self.linked_tables}")
+            parts.append(f"linked tables: {self.linked_tables}")
         parts.extend(f"review: {reason}" for reason in self.review_reasons)
         return "; ".join([self.status, *parts])
 

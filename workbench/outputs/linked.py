@@ -168,7 +168,8 @@ def _fail(new_member: _Member, table: LinkedTable, group: list[_Member], tables:
         "explanation": (f"together with {', '.join(others)}, this table lets the suppressed "
                         f"cell{'s' if len(cells) != 1 else ''} {'; '.join(cells)} be worked out (by linear "
                         "programming over the tables' shared margins) within less than the protection suppression "
-                        "gave them; leave out or coarsen a dimension, or drop one of the tables"),
+                        f"gave {'them' if len(cells) != 1 else 'it'}; leave out or coarsen a dimension, or drop one "
+                        "of the tables"),
     }
     output.status = "fail"
     output.status_before_mitigation = "fail"
