@@ -120,3 +120,11 @@ def test_a_computed_table_beside_an_analyst_supplied_one_is_noted(survey_desk) -
     supplied = project.tables.crosstab(project.load(SURVEY), index="sex", columns="status")
     computed = project.tables.crosstab(SURVEY, index="region", columns="status")
     assert any(f"output {number(supplied)}" in r for r in computed.review_reasons)
+
+
+def test_the_linked_rule_through_the_kernel(kernel, survey_desk) -> None:
+    project = kernel(ANALYST).project(PROJECT)
+    project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status", name="status by region, sex")
+    margin = project.tables.crosstab(SURVEY, index="region", columns="status")
+    assert margin.status == "fail" and "linked" in margin.failing_rules
+    assert "'status by region, sex'" in margin.explain()
