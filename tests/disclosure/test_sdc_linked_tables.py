@@ -147,3 +147,9 @@ def test_tables_of_other_rows_are_not_one_population() -> None:
     assert not attack([detail, men]).feasible
     twice = table(frame.iloc[5:], ["region", "sex"], "status")  # A/F/emp published as 30 and as 25
     assert not attack([detail, twice]).feasible
+
+
+def test_the_search_stops_at_its_time_limit_and_says_so() -> None:
+    frame = survey()
+    found = attack([table(frame, ["region", "sex"], "status"), table(frame, ["region"], "status")], seconds=0)
+    assert not found.finished and found.recovered == []

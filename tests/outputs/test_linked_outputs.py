@@ -128,3 +128,14 @@ def test_the_linked_rule_through_the_kernel(kernel, survey_desk) -> None:
     margin = project.tables.crosstab(SURVEY, index="region", columns="status")
     assert margin.status == "fail" and "linked" in margin.failing_rules
     assert "'status by region, sex'" in margin.explain()
+
+
+def test_a_check_that_runs_out_of_time_asks_for_a_person(survey_desk, monkeypatch) -> None:
+    from workbench.outputs import linked
+
+    monkeypatch.setattr(linked, "SECONDS", 0.0)
+    project = survey_desk(ANALYST).project(PROJECT)
+    project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status")
+    margin = project.tables.crosstab(SURVEY, index="region", columns="status")
+    assert margin.status == "review" and "linked" not in margin.flags
+    assert any(r.startswith("linked tables:") and "took more than" in r for r in margin.review_reasons)

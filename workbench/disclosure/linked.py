@@ -19,6 +19,7 @@ wider than its requirement needs no LP of its own.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -82,7 +83,7 @@ class Recovered:
 @dataclass
 class Attack:
     """What the attack found: ``feasible`` False when the tables cannot all describe the same rows (then they are
-    not linked as assumed); the recoverable cells; how many LPs were solved."""
+    not linked as assumed); the recoverable cells; how many LPs were solved; whether every cell was checked."""
 
     feasible: bool
     recovered: list[Recovered] = field(default_factory=list)
@@ -90,6 +91,7 @@ class Attack:
     solves: int = 0
     joint_cells: int = 0
     with_missing: bool = False
+    finished: bool = True  # False: stopped at the time limit with cells left unchecked
 
 
 def _categories(tables: Sequence[LinkedTable], dims: list[str]) -> dict[str, list[str]]:
@@ -144,15 +146,17 @@ def _system(tables: Sequence[LinkedTable], with_missing: bool) -> tuple[sparse.c
     return matrix, n_joint
 
 
-def attack(tables: Sequence[LinkedTable], *, nonnegative: bool = True, enough: int | None = None) -> Attack:
+def attack(tables: Sequence[LinkedTable], *, nonnegative: bool = True, enough: int | None = None,
+           seconds: float | None = None) -> Attack:
     """Bound every suppressed cell that needs protection by LP over all ``tables`` together (see the module).
     ``enough``: stop once this many distinct cells are found recoverable (one is enough to fail a table; the
-    rest only cost time); None finds them all.
+    rest only cost time); None finds them all. ``seconds``: stop looking after this long (``finished`` False).
 
     Raises ``TooLarge`` when the joint cross-classification has more than ``MAX_JOINT_CELLS`` cells."""
-    result = _attack(tables, nonnegative, enough, with_missing=False)
+    deadline = None if seconds is None else time.monotonic() + seconds
+    result = _attack(tables, nonnegative, enough, deadline, with_missing=False)
     if not result.feasible:  # the tables may have dropped different rows with a missing key
-        result = _attack(tables, nonnegative, enough, with_missing=True)
+        result = _attack(tables, nonnegative, enough, deadline, with_missing=True)
     return result
 
 
@@ -193,7 +197,8 @@ def _independent(matrix: sparse.csr_matrix, rows: np.ndarray, owner: np.ndarray,
     return rows[~implied]
 
 
-def _attack(tables: Sequence[LinkedTable], nonnegative: bool, enough: int | None, *, with_missing: bool) -> Attack:
+def _attack(tables: Sequence[LinkedTable], nonnegative: bool, enough: int | None, deadline: float | None, *,
+            with_missing: bool) -> Attack:
     from scipy import sparse
     from scipy.optimize import linprog
 
@@ -258,6 +263,9 @@ def _attack(tables: Sequence[LinkedTable], nonnegative: bool, enough: int | None
     for k in np.argsort(-widest, kind="stable"):
         if seen_high[k] - seen_low[k] > widest[k] + tol:
             continue
+        if deadline is not None and time.monotonic() > deadline:
+            found.finished = False
+            break
         objective = np.asarray(rows[k].todense()).ravel()
         status, lowest = solve(objective)
         if status == 3:  # unbounded below: cannot be pinned

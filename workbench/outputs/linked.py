@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 RULE = "linked"
 METHODS = ("crosstab", "pivot_table", "groupby_agg")
 COMPUTED = "computed"
+SECONDS = 10.0  # the LP's time limit: the check runs while the output is being recorded
 ENOUGH = 5  # recoverable cells named before the check stops looking: one fails the table, a few show the pattern
 
 
@@ -213,10 +214,12 @@ def check(conn: Connection, project_id: str, output: Output, *, name: str, origi
     outcome = _run(new, linked + plausible)
     if outcome is None and plausible:  # the analyst's tables did not describe the same rows: exact ones alone
         outcome = _run(new, linked)
-    if outcome == "too large":
-        output.require_review("linked tables: this table and the project's other tables of the same data cut it "
-                              "too finely together for the workbench to check them; check by hand that their "
-                              "suppressed cells cannot be worked out from each other")
+    if outcome in ("too large", "unfinished", None):
+        why = {"too large": "cut the data too finely together for the workbench to check them",
+               "unfinished": f"took more than {SECONDS:.0f} s to check together",
+               None: "do not add up to one another as tables of the same rows should"}[outcome]
+        output.require_review(f"linked tables: this table and the project's other tables of the same data {why}; "
+                              "check by hand that their suppressed cells cannot be worked out from each other")
     elif uncertain and RULE not in output.flags:
         output.require_review("linked tables: the workbench cannot tell whether this table and "
                               f"{', '.join(uncertain[:10])}{' ...' if len(uncertain) > 10 else ''} (of the same data) "
@@ -225,28 +228,34 @@ def check(conn: Connection, project_id: str, output: Output, *, name: str, origi
 
 
 def _run(new: _Member, candidates: list[_Member]) -> str | None:
-    """Run the LP over the new table's linked group; "failed", "passed", "too large", or None when the tables
-    cannot all describe the same rows."""
+    """Run the LP over the new table's linked group; "failed", "passed", "too large", "unfinished" (time limit),
+    or None when the tables cannot all describe the same rows."""
     same = [m for m in candidates if m.shape.quantity == new.shape.quantity
             or ((new.shape.exact is None or m.shape.exact is None) and m.shape.quantity[0] == new.shape.quantity[0])]
     group = _component(new, same)
     if len(group) < 2:
         return "passed"
-    try:
-        tables = [from_output(m.output, m.name, m.shape.dims) for m in group]
-    except ValueError:
+    members, tables = [], []
+    for member in group:  # a recorded table of another layout (several blocks of values) is left out
+        try:
+            tables.append(from_output(member.output, member.name, member.shape.dims))
+            members.append(member)
+        except ValueError:
+            if member is new:
+                return "passed"
+    if len(members) < 2:
         return "passed"
     nonnegative = new.shape.quantity[0] == "count" or all(np.nanmin(np.append(t.value, 0.0)) >= 0 for t in tables)
     try:
-        found = attack(tables, nonnegative=nonnegative, enough=ENOUGH)
+        found = attack(tables, nonnegative=nonnegative, enough=ENOUGH, seconds=SECONDS)
     except TooLarge:
         return "too large"
     if not found.feasible:
         return None
     if found.recovered:
-        _fail(new, tables[0], group, tables, found.recovered)
+        _fail(new, tables[0], members, tables, found.recovered)
         return "failed"
-    return "passed"
+    return "passed" if found.finished else "unfinished"
 
 
 __all__ = ["RULE", "Shape", "check", "computed_shape", "supplied_shape"]
