@@ -92,9 +92,9 @@ DESCRIPTIONS = {
     "p_percent": "cells where the rest after the two largest contributions is under {p_percent:.0%} of the largest",
     "negative": "cells with negative contributions (dominance cannot be assessed; a checker must look)",
     "missing": "cells with missing values",
+    "linked": "cells that, with other recorded tables of the same rows, let a suppressed cell be worked out",
     "dof": "a model with fewer than {dof} residual degrees of freedom",
     "edges": "outer bin edges that equal the smallest or largest value, disclosing it",
-    "linked": "cells that, with other recorded tables of the same rows, let a suppressed cell be worked out",
 }
 
 
@@ -136,13 +136,13 @@ def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = 
         return f"{measure:.0f} negative contributions"
     if rule == "missing":
         return f"{measure:.0f} missing values"
+    if rule == "linked":
+        return (f"adds up rows of {measure:.0f} suppressed cell{'s' if measure != 1 else ''} that linked tables "
+                "give away")
     if rule == "dof":
         return f"{measure:.0f} residual degrees of freedom, fewer than {settings.dof}"
     if rule == "edges":
         return "an outer bin edge equals the smallest or largest value"
-    if rule == "linked":
-        return (f"adds up rows of {measure:.0f} suppressed cell{'s' if measure != 1 else ''} that linked tables "
-                "give away")
     return rule
 
 
