@@ -22,7 +22,8 @@ from workbench.errors import InvalidInput
 
 STATUSES = ("pass", "fail", "review")
 COLOURS = {"threshold": "#f8d7da", "zeros": "#e2d9f3", "dominance": "#fff3cd", "p_percent": "#ffe5d0",
-           "negative": "#d1ecf1", "missing": "#e2e3e5", "dof": "#f8d7da", "edges": "#f8d7da"}
+           "negative": "#d1ecf1", "missing": "#e2e3e5", "dof": "#f8d7da", "edges": "#f8d7da",
+           "linked": "#f5c6cb"}
 SUPPRESSED_COLOUR = "#c6c8ca"
 HTML_MAX_ROWS, HTML_MAX_COLS = 60, 30
 EXPLAIN_MAX_CELLS = 50
@@ -106,6 +107,12 @@ class Output:
         return [str(r) for r in self.properties.get("review_reasons") or []]
 
     @property
+    def linked_tables(self) -> str:
+        """Why the ``linked`` rule failed: which other recorded tables give away which suppressed cells ("" when it
+        did not)."""
+        return str((self.properties.get("linked") or {}).get("explanation") or "")
+
+    @property
     def privacy_unit(self) -> str:
         """What the rules counted: ``"person"`` (distinct persons, each one's contributions summed) or ``"row"``
         (each row taken as a person)."""
@@ -135,6 +142,8 @@ class Output:
         method = self.mitigation.get("method", "none")
         if method != "none":
             parts.append(self._mitigation_line())
+        if self.linked_tables:
+            parts.append(f"linked tables: {self.linked_tables}")
         parts.extend(f"review: {reason}" for reason in self.review_reasons)
         return "; ".join([self.status, *parts])
 
@@ -186,6 +195,8 @@ class Output:
                 lines.append(f"  {where}: {row.reason}")
         if self.mitigation.get("method", "none") != "none" or self.mitigation.get("note"):
             lines.append("Mitigation: " + self._mitigation_line() + ".")
+        if self.linked_tables:
+            lines.append(f"Linked tables: {self.linked_tables}.")
         lines.extend(f"Review: {reason}" for reason in self.review_reasons)
         if self.exception:
             lines.append(f"Exception requested: {self.exception}")
@@ -217,6 +228,8 @@ class Output:
                          "</li>")
         if self.mitigation.get("method", "none") != "none":
             parts.append(f"<li>mitigation: {html.escape(self._mitigation_line())}</li>")
+        if self.linked_tables:
+            parts.append(f"<li>linked tables: {html.escape(self.linked_tables)}</li>")
         parts.extend(f"<li>review: {html.escape(reason)}</li>" for reason in self.review_reasons)
         if self.exception:
             parts.append(f"<li>exception requested: {html.escape(self.exception)}</li>")

@@ -123,6 +123,7 @@ DESCRIPTIONS = {
     "all_same": "cells whose contributions are all the same (the cell gives away each one)",
     "negative": "cells with negative contributions (dominance cannot be assessed; a checker must look)",
     "missing": "cells with missing values",
+    "linked": "cells that, with other recorded tables of the same rows, let a suppressed cell be worked out",
     "dof": "a model with fewer than {dof} residual degrees of freedom",
     "edges": "outer bin edges that equal the smallest or largest value (to within a millionth of the range), "
              "disclosing it",
@@ -173,6 +174,9 @@ def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = 
         return f"{measure:.0f} negative contributions"
     if rule == "missing":
         return f"{measure:.0f} missing values"
+    if rule == "linked":
+        return (f"adds up rows of {measure:.0f} suppressed cell{'s' if measure != 1 else ''} that linked tables "
+                "give away")
     if rule == "dof":
         return f"{measure:.0f} residual degrees of freedom, fewer than {settings.dof}"
     if rule == "edges":

@@ -28,6 +28,7 @@ from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import project_facts, project_row, require_in_project
 from workbench.governance.lineage import lapsed, taint
 from workbench.governance.project_data import lineage
+from workbench.outputs import linked
 from workbench.outputs.checks import screen_text
 from workbench.outputs.files import figure_output, file_output
 from workbench.outputs.lifecycle import reset_reviews
@@ -118,6 +119,8 @@ class ProjectOutputs:
             gap = lapsed(conn, self.project_id, sources, f"output {name!r}")
             if gap:
                 self._ctx.check("outputs.create", resource, **facts, lineage_lapsed=gap)
+            linked.check(conn, self.project_id, output, name=name, origin=origin, sources=sources,
+                         load=lambda other: self._load(conn, other))
             output_id = conn.execute(insert(outputs).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=self.project_id, name=name, kind=output.kind, method=output.method, status=output.status,
                 exception=output.exception, derived_from=list(derived_from), sources=sources, checksum="",
@@ -140,7 +143,9 @@ class ProjectOutputs:
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             audit.append(conn, me, "outputs.create", f"output {output_id} in project {self.project_id}",
-                         detail={"name": name, "method": output.method, "status": output.status, "sources": sources})
+                         detail={"name": name, "method": output.method, "status": output.status, "sources": sources,
+                                 **({"linked": [t["id"] for t in output.properties["linked"]["tables"]]}
+                                    if linked.RULE in output.flags else {})})
         return self._bind(output, output_id)
 
     @staticmethod
