@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
 from dataclasses import dataclass, replace
 from functools import cache
@@ -261,6 +262,18 @@ class _Checker:
                     pass
             self.fail(where, f"expected a date as YYYY-MM-DD, got {value!r}")
             return None
+        elif rng == "BoundValue":
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                return value
+            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+                return value.isoformat()
+            if isinstance(value, str) and ISO_DATE.match(value):
+                try:
+                    return dt.date.fromisoformat(value).isoformat()
+                except ValueError:
+                    pass
+            self.fail(where, f"expected a finite number or a date as YYYY-MM-DD, got {value!r}")
+            return None
         elif rng == "uri":
             if isinstance(value, str) and URI.match(value):
                 return value
@@ -346,6 +359,34 @@ def validate(doc: Any, kind: str | None = None, *, source: str = "record") -> di
     return record
 
 
+def _check_bounds(column: dict[str, Any], i: int, checker: _Checker) -> None:
+    """Declared bounds: numbers for integer and float columns, dates for date columns, both given, lower < upper."""
+    lower, upper = column.get("lowerBound"), column.get("upperBound")
+    if lower is None and upper is None:
+        return
+    name, kind = column.get("name"), column.get("type")
+    where = f"columns[{i}].{'lowerBound' if upper is not None and lower is None else 'upperBound'}"
+    if lower is None or upper is None:
+        checker.fail(where, f"{name!r} declares one bound only; give both lowerBound and upperBound")
+        return
+    if kind in ("integer", "float"):
+        ok = all(isinstance(b, int | float) for b in (lower, upper))
+        want = "numbers"
+    elif kind == "date":
+        ok = all(isinstance(b, str) for b in (lower, upper))
+        want = "dates as YYYY-MM-DD"
+    else:
+        checker.fail(f"columns[{i}].lowerBound", f"only integer, float and date columns declare bounds, and "
+                                                 f"{name!r} is {kind!r}")
+        return
+    if not ok:
+        checker.fail(f"columns[{i}].lowerBound", f"the bounds of {kind} column {name!r} must be {want}, got "
+                                                 f"{lower!r} and {upper!r}")
+    elif not lower < upper:
+        checker.fail(f"columns[{i}].upperBound", f"the lower bound of {name!r} ({lower}) must be below its upper "
+                                                 f"bound ({upper})")
+
+
 def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
     """Rules across fields that a schema language cannot say."""
     if "localId" in record:
@@ -370,6 +411,7 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")
+        _check_bounds(column, i, checker)
     if record.get("personKey") is not None and record["personKey"] not in seen:
         checker.fail("personKey", f"{record['personKey']!r} is not a column of the schema; name the column that "
                                   "identifies the person")
