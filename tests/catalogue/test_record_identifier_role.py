@@ -140,6 +140,6 @@ def test_twins_fake_record_identifiers_even_when_frequent() -> None:
         return set(made.table.column("household_serial").to_pylist()), made.marginals[0].reason
 
     for role in ("other", "record_identifier"):  # free text and identifiers alike: never a real value
-        faked, reason = twin(role)
+        faked, _ = twin(role)
         assert faked and not faked & set(serials)
     assert twin("record_identifier")[1].startswith("a record identifier: made up")

@@ -8,7 +8,8 @@ from factories import patient_record, patients
 from helpers import ADMIN, ANALYST, CHECKER, DATASET, OWNER, Unchanged, events
 
 from workbench.dp.twin_budget import DEFAULT_EPSILON, DEFAULT_PER_TWIN
-from workbench.errors import AccessDenied, BudgetExceeded, InvalidInput
+from workbench.errors import AccessDenied, BudgetExceeded, InvalidInput, NotFound
+
 
 def twins_row(ws) -> dict:
     return ws.dp.budgets(DATASET).set_index("scope").loc["synthetic twins"].to_dict()
@@ -83,7 +84,7 @@ def test_owner_and_admin_set_the_twin_budget_analyst_and_checker_may_not(governe
     for user in (ANALYST, CHECKER):
         ws = governed(user)
         unchanged = Unchanged(ws)
-        with pytest.raises(AccessDenied, match="may not set twin budget of dhsc.patients"):
+        with pytest.raises(AccessDenied, match=r"may not set twin budget of dhsc\.patients"):
             ws.dp.set_twin_budget(DATASET, 50.0)
         unchanged.check()
     set_events = [e for e in events(governed(ADMIN)) if e["action"] == "dp.twin_budget.set"]
@@ -113,8 +114,10 @@ def test_bad_twin_budgets_are_refused_and_change_nothing(governed, arguments: di
 
 
 def test_an_unknown_dataset_has_no_twin_budget(governed) -> None:
-    with pytest.raises(Exception, match="dhsc.nothing"):
-        governed(OWNER).dp.set_twin_budget("dhsc.nothing", 1.0)
+    owner = governed(OWNER)
+    with pytest.raises(NotFound, match=r"dhsc\.nothing"):
+        owner.dp.set_twin_budget("dhsc.nothing", 1.0)
+    assert events(owner)[-1]["action"] == "dp.twin_budget.set" and events(owner)[-1]["outcome"] == "refused"
 
 
 def test_declared_bounds_are_checked_with_the_record(governed) -> None:

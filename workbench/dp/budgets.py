@@ -78,5 +78,4 @@ class Budgets:
         row = {"dataset_id": dataset, "scope": "synthetic twins", "epsilon": twins["epsilon"],
                "spent": twins["spent"], "remaining": twins["remaining"], "queries": twins["twins"],
                "set_by": twins["set_by"], "set_at": twins["set_at"]}
-        return pd.concat([frame, pd.DataFrame([row], columns=frame.columns)], ignore_index=True) if len(frame) \
-            else pd.DataFrame([row], columns=frame.columns)
+        return pd.DataFrame([*frame.to_dict("records"), row], columns=frame.columns)
