@@ -333,4 +333,6 @@ def test_every_demo_dataset_has_a_twin_with_its_schema_and_no_real_identifier(
                 assert shown <= set(spec["categories"]), (local_id, spec["name"])
             if spec["role"] in ("direct_identifier", "record_identifier"):
                 assert not shown & set(real.column(spec["name"]).to_pylist()), (local_id, spec["name"])
+            if spec["type"] in ("integer", "float") and "lowerBound" in spec and spec["name"] != entry.get("personKey"):
+                assert shown and min(shown) >= spec["lowerBound"] and max(shown) <= spec["upperBound"], spec["name"]
         twin.to_pandas()  # opens as a DataFrame like the real data
