@@ -140,3 +140,28 @@ def test_declared_bounds_are_checked_with_the_record(governed) -> None:
     owner.catalogue.register(patient_record(columns=columns))
     stay = governed(ANALYST).catalogue.twin(DATASET)["length_of_stay"].dropna()
     assert len(stay) and stay.between(0, 60).all()
+
+
+@pytest.mark.db
+def test_the_twin_tables_refuse_negative_privacy_loss_in_the_database_itself(governed) -> None:
+    """Migration 0010's tables hold their constraints on SQLite and PostgreSQL alike."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from workbench.db.schema import twin_budgets, twin_spends
+
+    ws = governed(ADMIN)
+    now = datetime.now(UTC)
+    bad = [(twin_budgets, {"dataset_id": DATASET, "epsilon": 1.0, "per_twin": 0.0, "set_by": OWNER, "set_at": now}),
+           (twin_budgets, {"dataset_id": DATASET, "epsilon": -1.0, "per_twin": 0.1, "set_by": OWNER, "set_at": now}),
+           (twin_spends, {"dataset_id": DATASET, "version": "v", "username": OWNER, "epsilon": -0.1, "columns": [],
+                          "at": now})]
+    for table, row in bad:
+        with pytest.raises(IntegrityError), ws._ctx.db.write() as conn:
+            conn.execute(insert(table).values(**row))
+    with ws._ctx.db.write() as conn:
+        conn.execute(insert(twin_budgets).values(dataset_id=DATASET, epsilon=1.0, per_twin=0.1, set_by=OWNER,
+                                                 set_at=now))
+    assert twins_row(ws)["epsilon"] == 1.0
