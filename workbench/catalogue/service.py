@@ -211,7 +211,8 @@ class Catalogue:
         except BudgetExceeded as error:
             raise self._ctx.audit_refused("catalogue.twin", resource, error) from None
         made = synthesise(pq.read_table(data), entry.record["columns"], epsilon=per_twin,
-                          person_key=entry.record.get("personKey"), min_count=min_count, seed=seed)
+                          person_key=entry.record.get("personKey"), complete=_complete(entry.record),
+                          min_count=min_count, seed=seed)
         # nothing leaves until the charge is committed; a refusal here (a concurrent twin took the budget)
         # discards what was measured
         with self._ctx.write(audit_refusals_as=("catalogue.twin", resource)) as conn:
@@ -618,6 +619,11 @@ def _twin_facts(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
     at = made["made_at"]
     return {"epsilon": made["epsilon"], "made_at": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
             "budget": budget["epsilon"], "spent": budget["spent"], "twins": budget["twins"]}
+
+
+def _complete(record: dict[str, Any]) -> frozenset[str]:
+    """Columns the entry shows as never missing (completeness 1, public in the catalogue)."""
+    return frozenset(name for name, share in (record.get("completeness") or {}).items() if share >= 1.0)
 
 
 def _twin_version(data: Path, record: dict[str, Any]) -> str:

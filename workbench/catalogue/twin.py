@@ -113,13 +113,16 @@ def plan(columns: list[dict], person_key: str | None = None) -> list[Marginal]:
 
 
 def synthesise(table: pa.Table, columns: list[dict], *, epsilon: float, person_key: str | None = None,
-               rows: int | None = None, min_count: int = 1, seed: int = 0, random_state: Any = None) -> Twin:
+               complete: frozenset[str] = frozenset(), rows: int | None = None, min_count: int = 1, seed: int = 0,
+               random_state: Any = None) -> Twin:
     """A synthetic twin of ``table`` with total privacy loss ``epsilon`` (a person: the privacy unit).
 
     ``columns`` is the catalogue schema of ``table`` (dicts with ``name``, ``type``, ``role`` and the declared
     ``categories`` or ``lowerBound``/``upperBound``) in column order; ``person_key`` the column naming the person
-    when a person may have several rows. ``rows`` defaults to the table's row count (public in the catalogue)
-    capped at ``DEFAULT_ROWS``; ``min_count`` drops categories and bins whose NOISY count is below it. The noise
+    when a person may have several rows; ``complete`` the columns the catalogue already shows as never missing
+    (completeness 1), whose twins have no missing values (nothing measured). ``rows`` defaults to the table's row
+    count (public in the catalogue) capped at ``DEFAULT_ROWS``; ``min_count`` drops categories and bins whose
+    NOISY count is below it. The noise
     comes from ``random_state`` (default: a generator seeded from the operating system's secret randomness);
     ``seed`` only drives the sampling from the noisy marginals, which is post-processing.
 
@@ -134,7 +137,7 @@ def synthesise(table: pa.Table, columns: list[dict], *, epsilon: float, person_k
     state = random_state if random_state is not None else mechanisms.secret_state()
     for marginal, spec in zip(marginals, columns, strict=True):
         if marginal.kind in NOISY:
-            _measure(marginal, people.column(spec["name"]), spec, share, state)
+            _measure(marginal, people.column(spec["name"]), spec, share, state, spec["name"] in complete)
     spent = share * len([m for m in marginals if m.kind in NOISY])
     return Twin(redraw(marginals, table.schema, rows=n, min_count=min_count, seed=seed), spent, marginals)
 
@@ -232,7 +235,8 @@ def _plain(values: pa.ChunkedArray) -> pa.Array:
     return array
 
 
-def _measure(marginal: Marginal, values: pa.ChunkedArray, spec: dict, epsilon: float, state: Any) -> None:
+def _measure(marginal: Marginal, values: pa.ChunkedArray, spec: dict, epsilon: float, state: Any,
+             complete: bool) -> None:
     """Fill in the column's noisy histogram (or, if its type cannot hold the declared domain, leave it out)."""
     array = _plain(values)
     try:
@@ -246,8 +250,10 @@ def _measure(marginal: Marginal, values: pa.ChunkedArray, spec: dict, epsilon: f
         return
     size = len(marginal.domain) if marginal.kind == "categories" else len(marginal.domain) - 1
     true = np.bincount(np.where(codes < 0, size, codes), minlength=size + 1).astype(np.int64)
+    if complete:  # public: the catalogue shows no missing value, so that count is not measured
+        true = true[:-1]
     noisy = mechanisms.noisy_integers(true, epsilon, CONTRIBUTIONS, random_state=state)
-    marginal.epsilon, marginal.counts = epsilon, [int(c) for c in np.maximum(noisy, 0)]
+    marginal.epsilon, marginal.counts = epsilon, [int(c) for c in np.maximum(noisy, 0)] + ([0] if complete else [])
 
 
 def _category_codes(array: pa.Array, spec: dict) -> tuple[list[Any], np.ndarray]:
