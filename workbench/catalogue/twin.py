@@ -23,6 +23,7 @@ Loaded only when a twin is made, so it imports numpy and pyarrow at module level
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -154,7 +155,25 @@ def redraw(marginals: list[Marginal], schema: pa.Schema, *, rows: int, min_count
                                                                            strict=True)]
     fields = [f if f.nullable or not a.null_count else f.with_nullable(True)
               for f, a in zip(schema, arrays, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=schema.metadata))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=_public_metadata(schema.metadata, rows)))
+
+
+def _public_metadata(metadata: dict[bytes, bytes] | None, rows: int) -> dict[bytes, bytes] | None:
+    """The stored schema's metadata without what it says of the data: pandas records how many categories a
+    categorical column held and how many rows its index ran to; the twin's own numbers replace them."""
+    if not metadata or b"pandas" not in metadata:
+        return metadata
+    try:
+        described = json.loads(metadata[b"pandas"])
+        for column in described.get("columns", []):
+            if isinstance(column.get("metadata"), dict) and "num_categories" in column["metadata"]:
+                column["metadata"]["num_categories"] = None
+        for index in described.get("index_columns", []):
+            if isinstance(index, dict) and index.get("kind") == "range":
+                index["start"], index["stop"], index["step"] = 0, rows, 1
+    except (ValueError, TypeError, AttributeError):
+        return {k: v for k, v in metadata.items() if k != b"pandas"}
+    return {**metadata, b"pandas": json.dumps(described).encode()}
 
 
 # --- checking the request -----------------------------------------------------------------------------------
