@@ -45,7 +45,7 @@ MIXED_COLUMNS = [col("record_id", role="record_identifier"), col("nhs_number", r
                  col("nights", "integer", "sensitive", lowerBound=0, upperBound=30),
                  col("cost", "float", "sensitive", lowerBound=0, upperBound=20000),
                  col("emergency", "boolean", "sensitive"),
-                 col("admitted", "date", "quasi_identifier", lowerBound="2024-01-01", upperBound="2025-12-31"),
+                 col("admitted", "date", "quasi_identifier", earliestDate="2024-01-01", latestDate="2025-12-31"),
                  col("note"), col("weight", "float")]
 
 
@@ -102,7 +102,7 @@ def test_every_column_is_made_from_its_public_domain_alone() -> None:
     assert {k: v for k, v in spent.items() if v} == {k: pytest.approx(0.2) for k in
                                                      ("band", "nights", "cost", "emergency", "admitted")}
     reasons = {m.name: m.reason for m in made.marginals}
-    assert "no declared lowerBound/upperBound" in reasons["weight"] and "free text" in reasons["note"]
+    assert "no declared lowerBound and upperBound" in reasons["weight"] and "free text" in reasons["note"]
     twin = made.table
     assert twin.column("weight").null_count == twin.num_rows  # no bounds: left out
     assert set(twin.column("band").drop_null().to_pylist()) <= set(BANDS)
@@ -154,8 +154,8 @@ def test_other_arrow_types_keep_their_types() -> None:
     })
     columns = [col("code", "category", categories=["c0", "c1", "c2"]), col("label"),
                col("small", "integer", lowerBound=0, upperBound=6), col("ratio", "float", lowerBound=0, upperBound=1),
-               col("day", "date", lowerBound="2022-01-01", upperBound="2022-12-31"),
-               col("when", "date", lowerBound="1970-01-01", upperBound="1970-02-01"), col("blob"),
+               col("day", "date", earliestDate="2022-01-01", latestDate="2022-12-31"),
+               col("when", "date", earliestDate="1970-01-01", latestDate="1970-02-01"), col("blob"),
                col("coded", "category", categories=["0", "1", "2", "3"])]
     made = synthesise(real, columns, epsilon=5.0, rows=400)
     twin = made.table

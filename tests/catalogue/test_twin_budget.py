@@ -3,6 +3,7 @@ reading a twin again is free, a twin that would overspend is refused, and the en
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from factories import patient_record, patients
 from helpers import ADMIN, ANALYST, CHECKER, DATASET, OWNER, Unchanged, events
@@ -120,28 +121,30 @@ def test_an_unknown_dataset_has_no_twin_budget(governed) -> None:
     assert events(owner)[-1]["action"] == "dp.twin_budget.set" and events(owner)[-1]["outcome"] == "refused"
 
 
-def test_declared_bounds_are_checked_with_the_record(governed) -> None:
+def test_declared_date_ranges_are_checked_with_the_record(governed) -> None:
     owner = governed(OWNER)
     columns = patient_record()["columns"]
     by_name = {c["name"]: c for c in columns}
-    by_name["length_of_stay"].update(lowerBound=30, upperBound=0)
-    by_name["cost"].update(lowerBound=0)
-    by_name["admitted"].update(lowerBound=0, upperBound=10)
-    by_name["age_band"].update(lowerBound=0, upperBound=1)
+    by_name["admitted"].update(earliestDate="2025-12-31", latestDate="2025-01-01")
+    by_name["age_band"].update(earliestDate="2025-01-01")
     with pytest.raises(InvalidInput) as caught:
         owner.catalogue.register(patient_record(columns=columns))
     text = str(caught.value)
-    assert "must be below its upper bound" in text and "declares one bound only" in text
-    assert "must be dates as YYYY-MM-DD" in text and "only integer, float and date columns declare bounds" in text
+    assert "the latest date of 'admitted' (2025-01-01) is before its earliest (2025-12-31)" in text
+    assert "only date columns have earliest and latest dates, and 'age_band' is 'category'" in text
+    by_name["admitted"].update(earliestDate="2025-01-01", latestDate="not a date")
+    with pytest.raises(InvalidInput, match="expected a date as YYYY-MM-DD"):
+        owner.catalogue.register(patient_record(columns=columns))
+    by_name["admitted"].update(latestDate="2025-12-31")
+    del by_name["age_band"]["earliestDate"]
     by_name["length_of_stay"].update(lowerBound=0, upperBound=60)
-    by_name["cost"].update(upperBound=1e5)
-    by_name["admitted"].update(lowerBound="2025-01-01", upperBound="2025-12-31")
-    del by_name["age_band"]["lowerBound"], by_name["age_band"]["upperBound"]
     owner.catalogue.register(patient_record(columns=columns))
     governed(ADMIN).access.update_settings(twin_min_count=1)
-    owner.dp.set_twin_budget(DATASET, 20.0, per_twin=20.0)  # nearly exact counts: some stays are surely shown
-    stay = governed(ANALYST).catalogue.twin(DATASET)["length_of_stay"].dropna()
+    owner.dp.set_twin_budget(DATASET, 20.0, per_twin=20.0)  # nearly exact counts: some values are surely shown
+    twin = governed(ANALYST).catalogue.twin(DATASET)
+    stay, admitted = twin["length_of_stay"].dropna(), twin["admitted"].dropna()
     assert len(stay) and stay.between(0, 60).all()
+    assert len(admitted) and admitted.between(pd.Timestamp("2025-01-01"), pd.Timestamp("2025-12-31")).all()
 
 
 @pytest.mark.db

@@ -410,10 +410,12 @@ def test_synthetic_twin_for_any_reader_without_a_grant(governed) -> None:
     owner = governed(OWNER)
     data = patients(300)
     columns = patient_record()["columns"]
-    bounds = {"length_of_stay": (0, 60), "cost": (0, 20000), "admitted": ("2025-01-01", "2025-12-31")}
+    bounds = {"length_of_stay": (0, 60), "cost": (0, 20000)}
     for column in columns:
         if column["name"] in bounds:
             column["lowerBound"], column["upperBound"] = bounds[column["name"]]
+        if column["name"] == "admitted":
+            column["earliestDate"], column["latestDate"] = "2025-01-01", "2025-12-31"
     owner.catalogue.register(patient_record(columns=columns), data)
     twin = governed(CHECKER).catalogue.twin(DATASET)  # no project, no grant
     assert list(twin.columns) == list(data.columns)

@@ -249,6 +249,11 @@ class _Checker:
                 return value
             self.fail(where, f"expected a whole number, got {value!r}")
             return None
+        elif rng == "float":
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+                return float(value)
+            self.fail(where, f"expected a finite number, got {value!r}")
+            return None
         elif rng == "date":
             if isinstance(value, dt.datetime):
                 self.fail(where, f"expected a date (YYYY-MM-DD), got a date and time {value!r}")
@@ -261,18 +266,6 @@ class _Checker:
                 except ValueError:
                     pass
             self.fail(where, f"expected a date as YYYY-MM-DD, got {value!r}")
-            return None
-        elif rng == "BoundValue":
-            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-                return value
-            if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-                return value.isoformat()
-            if isinstance(value, str) and ISO_DATE.match(value):
-                try:
-                    return dt.date.fromisoformat(value).isoformat()
-                except ValueError:
-                    pass
-            self.fail(where, f"expected a finite number or a date as YYYY-MM-DD, got {value!r}")
             return None
         elif rng == "uri":
             if isinstance(value, str) and URI.match(value):
@@ -359,32 +352,17 @@ def validate(doc: Any, kind: str | None = None, *, source: str = "record") -> di
     return record
 
 
-def _check_bounds(column: dict[str, Any], i: int, checker: _Checker) -> None:
-    """Declared bounds: numbers for integer and float columns, dates for date columns, both given, lower < upper."""
-    lower, upper = column.get("lowerBound"), column.get("upperBound")
-    if lower is None and upper is None:
+def _check_date_bounds(column: dict[str, Any], i: int, checker: _Checker) -> None:
+    """A date column's public range: only date columns have one, and it does not end before it starts."""
+    first, last = column.get("earliestDate"), column.get("latestDate")
+    if first is None and last is None:
         return
-    name, kind = column.get("name"), column.get("type")
-    where = f"columns[{i}].{'lowerBound' if upper is not None and lower is None else 'upperBound'}"
-    if lower is None or upper is None:
-        checker.fail(where, f"{name!r} declares one bound only; give both lowerBound and upperBound")
-        return
-    if kind in ("integer", "float"):
-        ok = all(isinstance(b, int | float) for b in (lower, upper))
-        want = "numbers"
-    elif kind == "date":
-        ok = all(isinstance(b, str) for b in (lower, upper))
-        want = "dates as YYYY-MM-DD"
-    else:
-        checker.fail(f"columns[{i}].lowerBound", f"only integer, float and date columns declare bounds, and "
-                                                 f"{name!r} is {kind!r}")
-        return
-    if not ok:
-        checker.fail(f"columns[{i}].lowerBound", f"the bounds of {kind} column {name!r} must be {want}, got "
-                                                 f"{lower!r} and {upper!r}")
-    elif not lower < upper:
-        checker.fail(f"columns[{i}].upperBound", f"the lower bound of {name!r} ({lower}) must be below its upper "
-                                                 f"bound ({upper})")
+    if column.get("type") != "date":
+        checker.fail(f"columns[{i}].earliestDate", f"only date columns have earliest and latest dates, and "
+                                                   f"{column.get('name')!r} is {column.get('type')!r}")
+    elif first is not None and last is not None and first > last:
+        checker.fail(f"columns[{i}].latestDate", f"the latest date of {column.get('name')!r} ({last}) is before "
+                                                 f"its earliest ({first})")
 
 
 def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
@@ -408,10 +386,17 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
             checker.fail(f"columns[{i}].type", f"{name!r} is a {column['role'].replace('_', ' ')}, which projects "
                                                "receive as pseudonyms, defined for text and whole numbers only; "
                                                f"declare it 'string' or 'integer', not {column.get('type')!r}")
+        bounds = [column.get(k) for k in ("lowerBound", "upperBound")]
+        if any(v is not None for v in bounds) and column.get("type") not in ("integer", "float"):
+            checker.fail(f"columns[{i}].lowerBound", f"only numeric columns have bounds, and {name!r} is "
+                                                     f"{column.get('type')!r}")
+        elif None not in bounds and bounds[0] >= bounds[1]:
+            checker.fail(f"columns[{i}].upperBound", f"the upper bound of {name!r} ({bounds[1]!r}) must be above "
+                                                     f"its lower bound ({bounds[0]!r})")
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")
-        _check_bounds(column, i, checker)
+        _check_date_bounds(column, i, checker)
     if record.get("personKey") is not None and record["personKey"] not in seen:
         checker.fail("personKey", f"{record['personKey']!r} is not a column of the schema; name the column that "
                                   "identifies the person")

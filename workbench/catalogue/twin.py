@@ -4,8 +4,9 @@ A catalogue reader can write and test code on the twin before their access is ap
 on the real data (the OpenSAFELY dummy-data idea). A twin is published to every reader, so it may depend on the
 data only through a mechanism with a stated privacy loss ε (the privacy unit: a person):
 
-* a column with a public domain — a category column's DECLARED categories, a boolean's two values, a number or
-  date column's DECLARED ``lowerBound``/``upperBound`` cut into equal bins — gets a histogram over that domain
+* a column with a public domain — a category column's DECLARED categories, a boolean's two values, a number
+  column's DECLARED ``lowerBound``/``upperBound`` or a date column's ``earliestDate``/``latestDate`` cut into
+  equal bins — gets a histogram over that domain
   plus one bin for missing values, each count with Geometric noise from the operating system's secret randomness
   (``workbench.dp.mechanisms``); ε is split equally over these columns (sequential composition);
 * everything else carries no information from the data: direct and record identifiers, the person key and free
@@ -101,12 +102,12 @@ def plan(columns: list[dict], person_key: str | None = None) -> list[Marginal]:
         elif kind == "category":
             out.append(Marginal(name, "left out", "no declared categories: categories read from the data would "
                                                   "show rare values"))
-        elif kind in ("integer", "float", "date") and spec.get("lowerBound") is not None \
-                and spec.get("upperBound") is not None:
+        elif None not in _bounds(spec):
             out.append(Marginal(name, "bins", "noisy histogram within the declared bounds, and missing"))
         elif kind in ("integer", "float", "date"):
-            out.append(Marginal(name, "left out", "no declared lowerBound/upperBound: a range read from the data "
-                                                  "would show its extremes"))
+            wanted = "earliestDate and latestDate" if kind == "date" else "lowerBound and upperBound"
+            out.append(Marginal(name, "left out", f"no declared {wanted}: a range read from the data would show "
+                                                  "its extremes"))
         else:
             out.append(Marginal(name, "made up", "free text without declared categories (any value could name "
                                                  "someone): made up, never drawn from the data"))
@@ -119,13 +120,13 @@ def synthesise(table: pa.Table, columns: list[dict], *, epsilon: float, person_k
     """A synthetic twin of ``table`` with total privacy loss ``epsilon`` (a person: the privacy unit).
 
     ``columns`` is the catalogue schema of ``table`` (dicts with ``name``, ``type``, ``role`` and the declared
-    ``categories`` or ``lowerBound``/``upperBound``) in column order; ``person_key`` the column naming the person
-    when a person may have several rows; ``complete`` the columns the catalogue already shows as never missing
-    (completeness 1), whose twins have no missing values (nothing measured). ``rows`` defaults to the table's row
-    count (public in the catalogue) capped at ``DEFAULT_ROWS``; ``min_count`` drops categories and bins whose
-    NOISY count is below it. The noise
-    comes from ``random_state`` (default: a generator seeded from the operating system's secret randomness);
-    ``seed`` only drives the sampling from the noisy marginals, which is post-processing.
+    ``categories``, ``lowerBound``/``upperBound`` or ``earliestDate``/``latestDate``) in column order;
+    ``person_key`` the column naming the person when a person may have several rows; ``complete`` the columns
+    the catalogue already shows as never missing (completeness 1), whose twins have no missing values (nothing
+    measured). ``rows`` defaults to the table's row count (public in the catalogue) capped at ``DEFAULT_ROWS``;
+    ``min_count`` drops categories and bins whose NOISY count is below it. The noise comes from ``random_state``
+    (default: a generator seeded from the operating system's secret randomness); ``seed`` only drives the
+    sampling from the noisy marginals, which is post-processing.
 
     Raises ``InvalidInput`` if ``columns`` does not describe ``table`` or an argument is out of range.
     """
@@ -299,9 +300,18 @@ def _bin_codes(array: pa.Array, spec: dict) -> tuple[list[float], np.ndarray]:
     return [float(e) for e in edges], np.where(missing, -1, code)
 
 
+def _bounds(spec: dict) -> tuple[Any, Any]:
+    """A number column's declared lowerBound and upperBound, a date column's earliestDate and latestDate."""
+    if spec.get("type") in ("integer", "float"):
+        return spec.get("lowerBound"), spec.get("upperBound")
+    if spec.get("type") == "date":
+        return spec.get("earliestDate"), spec.get("latestDate")
+    return None, None
+
+
 def _edges(spec: dict) -> np.ndarray:
     """Bin edges from the declared bounds alone: equal widths; whole numbers (days for dates) stay whole."""
-    lower, upper = spec["lowerBound"], spec["upperBound"]
+    lower, upper = _bounds(spec)
     if spec["type"] == "float":
         return np.linspace(float(lower), float(upper), BINS + 1)
     if spec["type"] == "date":

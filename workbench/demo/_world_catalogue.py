@@ -78,7 +78,7 @@ def _column(spec: dict) -> dict:
     if spec["type"] == "category":
         categories = spec.get("categories", ())
         col["categories"] = list(getattr(ref, categories) if isinstance(categories, str) else categories)
-    for bound in ("lowerBound", "upperBound"):
+    for bound in ("lowerBound", "upperBound", "earliestDate", "latestDate"):
         if bound in spec:
             col[bound] = spec[bound]
     return col
