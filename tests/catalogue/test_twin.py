@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import random
 import re
 from pathlib import Path
 
@@ -218,8 +219,10 @@ def test_the_released_counts_are_noisy_not_the_exact_marginals() -> None:
 def test_noise_comes_from_secret_randomness_not_numpys_global_generator() -> None:
     real = mixed()
     np.random.seed(7)
+    random.seed(7)
     first = synthesise(real, MIXED_COLUMNS, epsilon=1.0).marginals
     np.random.seed(7)
+    random.seed(7)
     second = synthesise(real, MIXED_COLUMNS, epsilon=1.0).marginals
     assert [m.counts for m in first] != [m.counts for m in second]
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -125,7 +126,7 @@ def synthesise(table: pa.Table, columns: list[dict], *, epsilon: float, person_k
     the catalogue already shows as never missing (completeness 1), whose twins have no missing values (nothing
     measured). ``rows`` defaults to the table's row count (public in the catalogue) capped at ``DEFAULT_ROWS``;
     ``min_count`` drops categories and bins whose NOISY count is below it. The noise comes from ``random_state``
-    (default: a generator seeded from the operating system's secret randomness); ``seed`` only drives the
+    (default: the operating system's secret randomness, ``secrets.SystemRandom``); ``seed`` only drives the
     sampling from the noisy marginals, which is post-processing.
 
     Raises ``InvalidInput`` if ``columns`` does not describe ``table`` or an argument is out of range.
@@ -136,7 +137,7 @@ def synthesise(table: pa.Table, columns: list[dict], *, epsilon: float, person_k
     noisy = [m for m in marginals if m.kind in NOISY]
     share = float(epsilon) / len(noisy) if noisy else 0.0
     people = _first_row_per_person(table, person_key)
-    state = random_state if random_state is not None else mechanisms.secret_state()
+    state = random_state if random_state is not None else secrets.SystemRandom()  # the OS's secret randomness
     for marginal, spec in zip(marginals, columns, strict=True):
         if marginal.kind in NOISY:
             _measure(marginal, people.column(spec["name"]), spec, share, state, spec["name"] in complete)
