@@ -586,6 +586,7 @@ SERVICE_EXPECTED = {
     "change output-checking settings": {"admin"},
     "set privacy budget": {"admin", "data_owner"},
     "list privacy budgets": {"admin", "data_owner"},
+    "set twin budget": {"admin", "data_owner"},
     "read project privacy budget": {"analyst"},
     "preview dp query": {"analyst"},
     "run dp query": {"analyst"},

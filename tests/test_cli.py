@@ -19,7 +19,8 @@ SUBCOMMANDS = [[], ["init"], ["demo"], ["catalogue"], ["catalogue", "search"], [
                *[[group, action] for group, actions in (
                    ("people", ("list", "add", "roles", "accredit", "train")),
                    ("projects", ("list", "show", "status", "member")), ("access", ("request", "mine")),
-                   ("owner", ("requests", "decide", "usage", "delegate", "revoke")), ("dp", ("budget", "budgets")),
+                   ("owner", ("requests", "decide", "usage", "delegate", "revoke")),
+                   ("dp", ("budget", "budgets", "twin-budget")),
                    ("review", ("queue", "show", "decide", "conclude", "release")),
                    ("token", ("create", "list", "revoke"))) for action in actions]]
 

@@ -54,6 +54,7 @@ ALLOWED = {
     "dp.query": set(ROLES),
     "dp.budget.read": set(ROLES),
     "dp.budget.set": {"admin"},
+    "dp.twin_budget.set": {"admin"},
     "training.attempt": set(ROLES),
     "training.manage": {"admin", "trainer"},
     # API tokens of someone else (everyone manages their own: test_own_api_tokens)
@@ -79,6 +80,7 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             **{f"review.{a}": {"project": "p", "member_role": None, "project_status": "active", "authored": False}
                for a in ("read", "decide", "conclude", "release")},
             "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
+            "dp.twin_budget.set": {"owner": "someone.else"},
             "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
             **{a: {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]}
                for a in ("data.derive", "outputs.compute")},

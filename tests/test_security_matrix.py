@@ -109,6 +109,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "change output-checking settings": lambda: ws.review.update_settings(reviews_required=3),
         "set privacy budget": lambda: ws.dp.set_budget(DATASET, 5.0, project=PROJECT),
         "list privacy budgets": lambda: ws.dp.budgets(DATASET),
+        "set twin budget": lambda: ws.dp.set_twin_budget(DATASET, 2.0, per_twin=0.5),
         "read project privacy budget": lambda: ws.project(PROJECT).dp.budget(),
         "preview dp query": lambda: ws.project(PROJECT).dp.count(DATASET, epsilon=0.1, preview=True),
         "run dp query": lambda: ws.project(PROJECT).dp.crosstab(DATASET, "age_band", epsilon=0.1),

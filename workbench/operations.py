@@ -156,6 +156,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
         "delegate": ("access.delegate",), "usage": ("owner.usage",)}),
     Operation("budgets.set", "dp", "set_budget", ("dp.budget.set",)),
     Operation("budgets.list", "dp", "budgets", ("dp.budget.set",)),
+    Operation("budgets.set_twin", "dp", "set_twin_budget", ("dp.twin_budget.set",)),
     *_view_operations("review", {
         "queue": ("review.queue",), "show": ("review.read",), "decide": ("review.decide",),
         "conclude": ("review.conclude",), "release": ("review.release",),

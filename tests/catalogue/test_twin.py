@@ -1,10 +1,12 @@
-"""Synthetic twins: the real schema, per-column marginals, and nothing that gives a real row or rare value away."""
+"""Synthetic twins: the real schema, drawn from ε-differentially private marginals over public domains only."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
+import random
 import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -12,78 +14,118 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from workbench.catalogue.twin import DEFAULT_ROWS, synthesise
+from workbench.catalogue.twin import BINS, DEFAULT_ROWS, MAX_EPSILON, Marginal, plan, redraw, synthesise
 from workbench.demo._world_catalogue import DATASETS
 from workbench.demo.world import build_world
 from workbench.errors import InvalidInput
 
-K = 10
-NUMERIC = ("integer", "float", "date")
+BANDS = ["0-17", "18-64", "65+"]
 
 
 def col(name: str, kind: str = "string", role: str = "other", **extra: object) -> dict:
     return {"name": name, "type": kind, "role": role, "description": "", **extra}
 
 
-def shape(value: str) -> str:
-    """Digits, upper- and lower-case letters as classes; everything else as itself."""
-    return re.sub("[a-z]", "a", re.sub("[A-Z]", "A", re.sub("[0-9]", "9", value)))
-
-
-def rows_of(table: pa.Table) -> set[tuple]:
-    return set(zip(*(table.column(name).to_pylist() for name in table.column_names), strict=True))
-
-
-def assert_reveals_nothing(real: pa.Table, twin: pa.Table, columns: list[dict], k: int = K) -> None:
-    """No twin row is a real row, and every twin value is one the real column holds at least ``k`` times, a fake
-    that equals no real value, or (numbers and dates) lies between the k-th smallest and k-th largest real value."""
-    assert not rows_of(real) & rows_of(twin)
-    for spec in columns:
-        name, kind = spec["name"], spec["type"]
-        real_values = [v for v in real.column(name).to_pylist() if v is not None]
-        counts = Counter(real_values)
-        emitted = {v for v in twin.column(name).to_pylist() if v is not None}
-        if spec["role"] == "direct_identifier" and kind in ("string", "integer"):
-            assert not emitted & set(counts), f"{name}: a real identifier leaked"
-            continue
-        ordered = sorted(real_values)
-        for value in emitted - {v for v, c in counts.items() if c >= k}:
-            if kind in NUMERIC:
-                assert ordered[k - 1] <= value <= ordered[-k], f"{name}: {value!r} outside the inner range"
-            else:
-                assert kind == "string" and value not in counts, f"{name}: rare value {value!r} leaked"
-
-
-# ----- shape of the twin -----------------------------------------------------------------------------------
 def mixed_frame(n: int = 500, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame({
         "record_id": [f"R{i:06d}" for i in rng.permutation(n)],
         "nhs_number": [f"{x:010d}" for x in rng.integers(10**9, 10**10, n)],
-        "band": pd.Categorical(rng.choice(["0-17", "18-64", "65+"], n), categories=["0-17", "18-64", "65+"]),
+        "band": pd.Categorical(rng.choice(BANDS, n), categories=BANDS),
         "nights": pd.Series(rng.poisson(3, n), dtype="Int64").where(rng.random(n) > 0.1, pd.NA),
         "cost": np.round(rng.lognormal(7, 1, n), 2),
         "emergency": rng.random(n) < 0.4,
         "admitted": pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+        "note": [f"free text {i}" for i in range(n)],
+        "weight": rng.random(n),
     })
 
 
-MIXED_COLUMNS = [col("record_id"), col("nhs_number", role="direct_identifier"),
-                 col("band", "category", "quasi_identifier", categories=["0-17", "18-64", "65+"]),
-                 col("nights", "integer", "sensitive"), col("cost", "float", "sensitive"),
-                 col("emergency", "boolean", "sensitive"), col("admitted", "date", "quasi_identifier")]
+MIXED_COLUMNS = [col("record_id", role="record_identifier"), col("nhs_number", role="direct_identifier"),
+                 col("band", "category", "quasi_identifier", categories=BANDS),
+                 col("nights", "integer", "sensitive", lowerBound=0, upperBound=30),
+                 col("cost", "float", "sensitive", lowerBound=0, upperBound=20000),
+                 col("emergency", "boolean", "sensitive"),
+                 col("admitted", "date", "quasi_identifier", earliestDate="2024-01-01", latestDate="2025-12-31"),
+                 col("note"), col("weight", "float")]
 
 
+def same_schema(twin: pa.Table, real: pa.Table) -> bool:
+    """Same fields and types, and the same pandas description bar what it says of the data (numbers of
+    categories, the index's length)."""
+    def described(table: pa.Table) -> dict:
+        meta = json.loads((table.schema.metadata or {}).get(b"pandas", b"{}"))
+        for column in meta.get("columns", []):
+            (column.get("metadata") or {}).pop("num_categories", None)
+        meta.pop("index_columns", None)
+        return meta
+
+    return twin.schema.equals(real.schema) and described(twin) == described(real)
+
+
+def mixed() -> pa.Table:
+    return pa.Table.from_pandas(mixed_frame(), preserve_index=False)
+
+
+# ----- shape of the twin -----------------------------------------------------------------------------------
 def test_twin_has_the_real_schema_names_order_types_and_metadata() -> None:
-    real = pa.Table.from_pandas(mixed_frame(), preserve_index=False)
-    twin = synthesise(real, MIXED_COLUMNS)
-    assert twin.schema.equals(real.schema, check_metadata=True)
+    real = mixed()
+    twin = synthesise(real, MIXED_COLUMNS, epsilon=1.0).table
+    assert twin.schema.field("weight").nullable
+    assert same_schema(twin, real)
     assert pa.types.is_dictionary(twin.schema.field("band").type)
     assert twin.num_rows == real.num_rows
     back = twin.to_pandas()
     assert list(back.columns) == list(mixed_frame().columns)
     assert back["nights"].dtype == "Int64" and isinstance(back["band"].dtype, pd.CategoricalDtype)
-    assert_reveals_nothing(real, twin, MIXED_COLUMNS)
+
+
+def test_the_stored_pandas_description_tells_nothing_of_the_data() -> None:
+    frame = mixed_frame().assign(band=lambda f: f["band"].cat.remove_unused_categories().cat.add_categories("x"))
+    real = pa.Table.from_pandas(frame.set_index(pd.RangeIndex(1000, 1500)))  # 4 categories, index to 1500
+    twin = synthesise(real, MIXED_COLUMNS, epsilon=1.0, rows=7).table
+    meta = json.loads(twin.schema.metadata[b"pandas"])
+    assert {c["name"]: c["metadata"] for c in meta["columns"]}["band"]["num_categories"] is None
+    assert meta["index_columns"] == [{"kind": "range", "name": None, "start": 0, "stop": 7, "step": 1}]
+    back = twin.to_pandas()
+    assert list(back.index) == list(range(7)) and isinstance(back["band"].dtype, pd.CategoricalDtype)
+
+
+def test_every_column_is_made_from_its_public_domain_alone() -> None:
+    """Which columns are measured (and cost ε), made up or left out follows from the schema, never the data."""
+    kinds = {m.name: m.kind for m in plan(MIXED_COLUMNS)}
+    assert kinds == {"record_id": "made up", "nhs_number": "made up", "band": "categories", "nights": "bins",
+                     "cost": "bins", "emergency": "categories", "admitted": "bins", "note": "made up",
+                     "weight": "left out"}
+    made = synthesise(mixed(), MIXED_COLUMNS, epsilon=1.0)
+    spent = {m.name: m.epsilon for m in made.marginals}
+    assert made.epsilon == pytest.approx(1.0) and sum(spent.values()) == pytest.approx(1.0)
+    assert {k: v for k, v in spent.items() if v} == {k: pytest.approx(0.2) for k in
+                                                     ("band", "nights", "cost", "emergency", "admitted")}
+    reasons = {m.name: m.reason for m in made.marginals}
+    assert "no declared lowerBound and upperBound" in reasons["weight"] and "free text" in reasons["note"]
+    twin = made.table
+    assert twin.column("weight").null_count == twin.num_rows  # no bounds: left out
+    assert set(twin.column("band").drop_null().to_pylist()) <= set(BANDS)
+    nights = np.array(twin.column("nights").drop_null().to_pylist())
+    assert nights.min() >= 0 and nights.max() <= 30
+    cost = np.array(twin.column("cost").drop_null().to_pylist())
+    assert cost.min() >= 0 and cost.max() <= 20000
+    admitted = twin.column("admitted").drop_null().to_pandas()
+    assert admitted.min() >= pd.Timestamp("2024-01-01") and admitted.max() <= pd.Timestamp("2025-12-31")
+    assert (admitted.dt.time == dt.time(0)).all()  # whole days
+    real = mixed()
+    for name in ("record_id", "nhs_number", "note"):
+        assert not set(twin.column(name).to_pylist()) & set(real.column(name).to_pylist())
+    assert len(made.marginals[3].counts) == BINS + 1  # 31 whole numbers in 20 bins, and missing
+
+
+def test_made_up_columns_do_not_depend_on_the_data() -> None:
+    one = mixed()
+    other = pa.Table.from_pandas(mixed_frame(seed=9), preserve_index=False)
+    for name in ("record_id", "nhs_number", "note"):
+        assert synthesise(one, MIXED_COLUMNS, epsilon=1.0, seed=3).table.column(name).equals(
+            synthesise(other, MIXED_COLUMNS, epsilon=1.0, seed=3).table.column(name))
 
 
 def test_twins_data_as_the_vault_stores_it(tmp_path: Path) -> None:
@@ -93,9 +135,8 @@ def test_twins_data_as_the_vault_stores_it(tmp_path: Path) -> None:
                    row_group_size=700)  # read back in several chunks
     real = pq.read_table(tmp_path / "d.parquet")
     assert real.column("cost").num_chunks > 1
-    twin = synthesise(real, MIXED_COLUMNS)
-    assert twin.schema.equals(real.schema, check_metadata=True)
-    assert_reveals_nothing(real, twin, MIXED_COLUMNS)
+    twin = synthesise(real, MIXED_COLUMNS, epsilon=1.0).table
+    assert same_schema(twin, real)
     pq.write_table(twin, tmp_path / "twin.parquet")
     assert pq.read_table(tmp_path / "twin.parquet").equals(twin)
 
@@ -110,203 +151,157 @@ def test_other_arrow_types_keep_their_types() -> None:
         "day": pa.array(np.arange(n) % 50 + 19_000, pa.int32()).cast(pa.date32()),
         "when": pa.array(np.arange(n, dtype=np.int64) * 3_600_000_000).cast(pa.timestamp("us", tz="Europe/London")),
         "blob": pa.array([b"x"] * n, pa.binary()),
+        "coded": pa.array(np.arange(n) % 4, pa.int16()),
     })
-    columns = [col("code"), col("label"), col("small", "integer"), col("ratio", "float"), col("day", "date"),
-               col("when", "date"), col("blob")]
-    twin = synthesise(real, columns, rows=400)
+    columns = [col("code", "category", categories=["c0", "c1", "c2"]), col("label"),
+               col("small", "integer", lowerBound=0, upperBound=6), col("ratio", "float", lowerBound=0, upperBound=1),
+               col("day", "date", earliestDate="2022-01-01", latestDate="2022-12-31"),
+               col("when", "date", earliestDate="1970-01-01", latestDate="1970-02-01"), col("blob"),
+               col("coded", "category", categories=["0", "1", "2", "3"])]
+    made = synthesise(real, columns, epsilon=5.0, rows=400)
+    twin = made.table
     assert twin.schema == real.schema and twin.num_rows == 400
     assert twin.column("blob").null_count == 400  # a type a twin cannot imitate comes out missing
-    assert_reveals_nothing(real, twin, columns[:-1])
+    assert set(twin.column("coded").drop_null().to_pylist()) <= {0, 1, 2, 3}  # categories cast to the stored type
+    assert set(twin.column("code").drop_null().to_pylist()) <= {"c0", "c1", "c2"}
+    assert set(twin.column("small").drop_null().to_pylist()) <= set(range(7))
+
+
+def test_declared_domain_that_does_not_fit_the_stored_type_is_left_out_and_costs_nothing() -> None:
+    real = pa.table({"n": [1, 2, 3] * 10, "band": ["a", "b", "c"] * 10})
+    columns = [col("n", "category", categories=["one", "two"]), col("band", "category", categories=["a", "b", "c"])]
+    made = synthesise(real, columns, epsilon=1.0)
+    assert made.marginals[0].kind == "left out" and "do not fit the stored type int64" in made.marginals[0].reason
+    assert made.table.column("n").null_count == 30
+    assert made.epsilon == pytest.approx(0.5)  # only what was measured is spent (ε split over two, one measured)
 
 
 def test_rows_default_to_the_real_count_capped() -> None:
     small = pa.table({"id": [f"A{i:03d}" for i in range(30)]})
     big = pa.table({"id": [f"A{i:06d}" for i in range(DEFAULT_ROWS + 500)]})
-    assert synthesise(small, [col("id")]).num_rows == 30
-    assert synthesise(big, [col("id")]).num_rows == DEFAULT_ROWS
-    assert synthesise(small, [col("id")], rows=75).num_rows == 75
-    assert synthesise(small, [col("id")], rows=0).num_rows == 0
+    assert synthesise(small, [col("id")], epsilon=1.0).table.num_rows == 30
+    assert synthesise(big, [col("id")], epsilon=1.0).table.num_rows == DEFAULT_ROWS
+    assert synthesise(small, [col("id")], epsilon=1.0, rows=75).table.num_rows == 75
+    assert synthesise(small, [col("id")], epsilon=1.0, rows=0).table.num_rows == 0
 
 
-def test_the_same_seed_gives_the_same_twin() -> None:
-    real = pa.Table.from_pandas(mixed_frame(), preserve_index=False)
-    assert synthesise(real, MIXED_COLUMNS, seed=4).equals(synthesise(real, MIXED_COLUMNS, seed=4))
-    assert not synthesise(real, MIXED_COLUMNS, seed=4).equals(synthesise(real, MIXED_COLUMNS, seed=5))
-
-
-# ----- no real row -----------------------------------------------------------------------------------------
-def test_no_real_row_in_a_table_where_chance_collisions_are_likely() -> None:
-    # Five of the six (flag, colour) pairs are real, each 40 times; independent draws are new only 8 times in 100.
-    pairs = [(True, "red"), (True, "green"), (True, "blue"), (False, "red"), (False, "green")] * 40
-    real = pa.table({"flag": [p[0] for p in pairs], "colour": [p[1] for p in pairs]})
-    columns = [col("flag", "boolean"), col("colour", "category", categories=["red", "green", "blue"])]
-    twin = synthesise(real, columns, rows=1000)
-    assert not rows_of(real) & rows_of(twin)
-    assert rows_of(twin) == {(False, "blue")}
-    assert twin.num_rows == 1000
-
-
-def test_a_table_whose_every_possible_row_is_real_gives_an_empty_twin() -> None:
-    real = pa.table({"flag": [True, False] * 20, "other": [True] * 20 + [False] * 20})
-    columns = [col("flag", "boolean"), col("other", "boolean")]
-    assert not rows_of(real) - {(True, True), (False, True), (True, False), (False, False)}
-    twin = synthesise(real, columns, rows=50)
-    assert twin.num_rows == 0 and twin.schema == real.schema
-
-
-def test_missing_values_count_as_equal_when_matching_rows() -> None:
-    real = pa.table({"a": pa.array([None] * 30 + ["x"] * 30, pa.string()), "b": [1] * 60})
-    twin = synthesise(real, [col("a"), col("b", "integer")], rows=200)
-    assert twin.num_rows == 0  # (None, 1) and ("x", 1) are both real rows
-
-
-# ----- rare values -----------------------------------------------------------------------------------------
-def test_a_category_seen_fewer_than_min_count_times_never_appears() -> None:
-    values = ["nine"] * 9 + ["ten"] * 10 + ["many"] * 200
-    real = pa.table({"id": [f"X{i:04d}" for i in range(219)], "c": values, "s": values,
-                     "b": [True] * 9 + [False] * 210})
-    columns = [col("id"), col("c", "category", categories=["nine", "ten", "many", "never"]), col("s"),
-               col("b", "boolean")]
-    twin = synthesise(real, columns, rows=5000, seed=1)
-    for name in ("c", "s"):
-        seen = Counter(twin.column(name).to_pylist())
-        assert "nine" not in seen and "never" not in seen
-        assert seen["ten"] > 0 and seen["many"] > seen["ten"]
-    assert set(twin.column("b").to_pylist()) == {False}
-    assert_reveals_nothing(real, twin, columns)
-    assert "nine" in synthesise(real, columns, rows=5000, min_count=9).column("c").to_pylist()
-
-
-def test_a_category_column_with_no_frequent_value_comes_out_missing() -> None:
-    real = pa.table({"c": ["a", "b", "c"] * 3, "n": list(range(9))})
-    twin = synthesise(real, [col("c", "category", categories=["a", "b", "c"]), col("n", "integer")], rows=20)
-    assert twin.column("c").null_count == 20 and twin.column("n").null_count == 20
-
-
-def test_numeric_extremes_never_appear() -> None:
-    rng = np.random.default_rng(3)
-    n = 2000
-    ages = np.append(rng.integers(20, 60, n - 1), 117)
-    pay = np.append(np.round(rng.normal(500, 80, n - 1), 2), 1_000_000.0)
-    days = np.append(rng.integers(0, 3650, n - 1), 40_000) + np.datetime64("2010-01-01")
-    real = pa.table({"age": ages, "pay": pay, "day": pa.array(days.astype("datetime64[ns]"))})
-    columns = [col("age", "integer"), col("pay", "float"), col("day", "date")]
-    twin = synthesise(real, columns, rows=20_000, seed=2)
-    for name, values in (("age", ages), ("pay", pay), ("day", days.astype("datetime64[ns]"))):
-        drawn = twin.column(name).to_numpy()
-        ordered = np.sort(values)
-        assert ordered[K - 1] <= drawn.min() and drawn.max() <= ordered[-K]
-    assert twin.column("age").type == pa.int64()
-    pennies = twin.column("pay").to_numpy() * 100
-    assert np.allclose(pennies, np.round(pennies))  # recorded to the penny, twinned to the penny
-    assert_reveals_nothing(real, twin, columns)
-
-
-def test_dates_recorded_as_days_stay_whole_days() -> None:
-    days = np.arange(400) + np.datetime64("2020-01-01")
-    real = pa.table({"day": pa.array(days.astype("datetime64[ns]"))})
-    drawn = synthesise(real, [col("day", "date")], rows=500).column("day").to_pandas()
-    assert (drawn == drawn.dt.normalize()).all()
-
-
-# ----- identifiers -----------------------------------------------------------------------------------------
-def test_direct_identifiers_are_fake_and_keep_their_shape() -> None:
-    rng = np.random.default_rng(7)
-    n = 3000
-    names = ["O'Neil", "Smith", "Jones", "van Dyke", "Li"]
-    real = pa.table({
-        "nhs_number": [f"{x:010d}" for x in rng.integers(10**9, 10**10, n)],
-        "postcode": [f"{a}{b} {c}{d}" for a, b, c, d in zip(rng.choice(["LS", "B", "NE"], n), rng.integers(1, 30, n),
-                                                             rng.integers(0, 10, n), rng.choice(["AB", "XY"], n),
-                                                             strict=True)],
-        "first_name": rng.choice(names, n),  # each name hundreds of times: frequent, still never shown
-        "staff_number": rng.integers(10_000, 99_999, n),
-    })
-    columns = [col(name, "integer" if name == "staff_number" else "string", "direct_identifier")
-               for name in real.column_names]
-    twin = synthesise(real, columns, rows=3000)
-    assert_reveals_nothing(real, twin, columns)
-    for name in ("nhs_number", "postcode", "first_name"):
-        real_values = set(real.column(name).to_pylist())
-        drawn = twin.column(name).to_pylist()
-        assert twin.column(name).null_count == 0
-        assert not set(drawn) & real_values
-        assert {shape(v) for v in drawn} <= {shape(v) for v in real_values}
-    staff = twin.column("staff_number").to_numpy()
-    assert ((staff >= 10_000) & (staff <= 99_999)).all()
-    assert not set(staff.tolist()) & set(real.column("staff_number").to_pylist())
-
-
-def test_high_cardinality_strings_are_fake_but_frequent_values_are_kept() -> None:
-    ids = [f"EP{i:08d}" for i in range(1000)]
-    areas = ["E06000001"] * 600 + [f"E0900{i:04d}" for i in range(400)]  # one frequent code, 400 seen once
-    real = pa.table({"episode_id": ids, "area": areas})
-    columns = [col("episode_id"), col("area", role="quasi_identifier")]
-    twin = synthesise(real, columns)
-    assert_reveals_nothing(real, twin, columns)
-    assert not set(twin.column("episode_id").to_pylist()) & set(ids)
-    assert {shape(v) for v in twin.column("episode_id").to_pylist()} == {"AA99999999"}
-    area = Counter(twin.column("area").to_pylist())
-    assert 0.5 < area["E06000001"] / twin.num_rows < 0.7  # the frequent code keeps its share
-    assert {shape(v) for v in area} == {"A99999999"}
-
-
-# ----- marginals -------------------------------------------------------------------------------------------
-def test_null_rates_and_frequencies_are_roughly_preserved() -> None:
-    rng = np.random.default_rng(9)
-    n = 20_000
-    real = pa.table({
-        "id": [f"P{i:05d}" for i in range(n)],  # fake in the twin, so no twin row can equal a real one
-        "group": pa.array(rng.choice(["a", "b", "c"], n, p=[0.6, 0.3, 0.1]), mask=rng.random(n) < 0.2),
-        "value": pa.array(rng.normal(50, 10, n), mask=rng.random(n) < 0.35),
-    })
-    twin = synthesise(real, [col("id"), col("group", "category", categories=["a", "b", "c"]), col("value", "float")],
-                      rows=20_000, seed=3)
-    assert abs(twin.column("group").null_count / n - 0.2) < 0.02
-    assert abs(twin.column("value").null_count / n - 0.35) < 0.02
-    shares = Counter(v for v in twin.column("group").to_pylist() if v is not None)
-    total = sum(shares.values())
-    assert abs(shares["a"] / total - 0.6) < 0.02 and abs(shares["c"] / total - 0.1) < 0.02
-    drawn = twin.column("value").drop_null().to_numpy()
-    assert abs(np.median(drawn) - 50) < 1 and 8 < drawn.std() < 11
+def test_redrawing_from_released_marginals_is_deterministic_and_applies_the_threshold() -> None:
+    real = mixed()
+    made = synthesise(real, MIXED_COLUMNS, epsilon=2.0, seed=4)
+    again = redraw(made.marginals, real.schema, rows=real.num_rows, seed=4)
+    assert again.equals(made.table)
+    band = made.marginals[2]
+    threshold = sorted(band.counts[:3])[1] + 1  # above the two smaller noisy band counts
+    thinned = redraw(made.marginals, real.schema, rows=500, min_count=threshold, seed=4)
+    kept = {b for b, c in zip(BANDS, band.counts, strict=False) if c >= threshold}
+    assert set(thinned.column("band").drop_null().to_pylist()) == kept
 
 
 def test_columns_are_sampled_independently() -> None:
-    rng = np.random.default_rng(5)
-    x = rng.normal(0, 1, 5000)
-    real = pa.table({"x": x, "y": x * 2 + rng.normal(0, 0.1, 5000)})
-    twin = synthesise(real, [col("x", "float"), col("y", "float")], seed=1)
-    assert abs(np.corrcoef(real.column("x"), real.column("y"))[0, 1]) > 0.9
-    assert abs(np.corrcoef(twin.column("x"), twin.column("y"))[0, 1]) < 0.05
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 10, 5000)
+    real = pa.table({"x": x, "y": x})  # perfectly correlated
+    columns = [col("x", "integer", lowerBound=0, upperBound=9), col("y", "integer", lowerBound=0, upperBound=9)]
+    made = synthesise(real, columns, epsilon=2.0, rows=5000)
+    assert len(made.marginals[0].counts) == 10 + 1  # few whole numbers: one bin each, and missing
+    assert abs(made.table.to_pandas().corr().loc["x", "y"]) < 0.05
 
 
-# ----- edges and refusals ----------------------------------------------------------------------------------
+# ----- the privacy of it -------------------------------------------------------------------------------------
+def test_the_released_counts_are_noisy_not_the_exact_marginals() -> None:
+    real = mixed()
+    truth = [int(x) for x in pd.Series(mixed_frame()["band"]).value_counts().reindex(BANDS)] + [0]
+    released = [synthesise(real, MIXED_COLUMNS, epsilon=1.0).marginals[2].counts for _ in range(20)]
+    assert sum(r != truth for r in released) >= 18
+    assert len({tuple(r) for r in released}) >= 18  # fresh noise each time
+
+
+def test_noise_comes_from_secret_randomness_not_numpys_global_generator() -> None:
+    real = mixed()
+    np.random.seed(7)
+    random.seed(7)
+    first = synthesise(real, MIXED_COLUMNS, epsilon=1.0).marginals
+    np.random.seed(7)
+    random.seed(7)
+    second = synthesise(real, MIXED_COLUMNS, epsilon=1.0).marginals
+    assert [m.counts for m in first] != [m.counts for m in second]
+
+
+def _rare_counts(with_rare: bool, repeats: int, epsilon: float) -> np.ndarray:
+    values = ["common"] * 5 + (["rare"] if with_rare else [])
+    real = pa.table({"c": values})
+    columns = [col("c", "category", categories=["common", "rare"])]
+    return np.array([synthesise(real, columns, epsilon=epsilon, rows=1).marginals[0].counts[1]
+                     for _ in range(repeats)])
+
+
+@pytest.mark.slow
+def test_a_category_seen_once_is_not_reliably_present_and_its_count_is_geometric_noise() -> None:
+    """On a tiny dataset and its neighbour without the one person in 'rare': the twin shows 'rare' (noisy count
+    ≥ 1) with probabilities within e^ε of each other, and the count's spread is the Geometric mechanism's."""
+    epsilon, repeats = 1.0, 1500
+    once, never = _rare_counts(True, repeats, epsilon), _rare_counts(False, repeats, epsilon)
+    p_once, p_never = (once >= 1).mean(), (never >= 1).mean()
+    alpha = math.exp(-epsilon)
+    assert p_once == pytest.approx(1 / (1 + alpha), abs=0.05)  # 0.73: often, not reliably, present
+    assert p_never == pytest.approx(alpha / (1 + alpha), abs=0.05)  # 0.27: also shown when nobody has it
+    assert p_once / p_never <= math.exp(epsilon) * 1.3
+    common = np.array([synthesise(pa.table({"c": ["common"] * 40}), [col("c", "category",
+                                                                          categories=["common", "rare"])],
+                                  epsilon=epsilon, rows=1).marginals[0].counts[0] for _ in range(repeats)])
+    variance = 2 * alpha / (1 - alpha) ** 2  # of two-sided Geometric noise; counts near 40 are never clipped
+    assert common.mean() == pytest.approx(40, abs=0.15)
+    assert common.var() == pytest.approx(variance, rel=0.2)
+
+
+def test_a_person_with_many_rows_counts_once() -> None:
+    people = ["p0"] * 50 + [f"p{i}" for i in range(1, 21)]
+    real = pa.table({"person": people, "band": ["65+"] * 50 + ["0-17"] * 20})
+    columns = [col("person", role="quasi_identifier"), col("band", "category", categories=BANDS)]
+    made = synthesise(real, columns, epsilon=MAX_EPSILON, person_key="person")  # all ε on one column: ~exact
+    assert made.marginals[0].kind == "made up" and "person key" in made.marginals[0].reason
+    assert made.marginals[1].counts == [20, 0, 1, 0]
+    assert made.table.num_rows == 70  # the catalogue's row count, public
+
+
+def test_a_table_too_small_to_summarise_gives_made_up_and_missing_values() -> None:
+    real = pa.table({"name": ["Ann", "Bob", "Cy"], "age": [30, 40, 50], "sex": ["F", "M", "M"]})
+    columns = [col("name", role="direct_identifier"), col("age", "integer"),
+               col("sex", "category", categories=["F", "M"])]
+    twin = synthesise(real, columns, epsilon=1.0, rows=10, min_count=10).table
+    assert twin.column("age").null_count == 10 and twin.column("sex").null_count == 10
+    assert not set(twin.column("name").to_pylist()) & {"Ann", "Bob", "Cy", None}
+
+
 def test_an_empty_table_gives_an_empty_twin_or_missing_rows() -> None:
     real = pa.Table.from_pandas(mixed_frame().iloc[:0], preserve_index=False)
-    twin = synthesise(real, MIXED_COLUMNS)
-    assert twin.num_rows == 0 and twin.schema.equals(real.schema, check_metadata=True)
-    padded = synthesise(real, MIXED_COLUMNS, rows=5)
-    assert padded.num_rows == 5 and all(c.null_count == 5 for c in padded.columns)
+    twin = synthesise(real, MIXED_COLUMNS, epsilon=1.0, min_count=1000).table
+    assert twin.num_rows == 0 and same_schema(twin, real)
+    padded = synthesise(real, MIXED_COLUMNS, epsilon=1.0, rows=5, min_count=1000).table
+    assert padded.num_rows == 5
+    assert all(padded.column(m.name).null_count == 5 for m in plan(MIXED_COLUMNS) if m.kind != "made up")
+
+
+def test_columns_the_catalogue_shows_complete_get_no_missing_values() -> None:
+    real = pa.table({"n": list(range(10)) * 3})
+    columns = [col("n", "integer", lowerBound=0, upperBound=9)]
+    for _ in range(20):  # at ε = 0.01 the missing count's noise alone would often be in the hundreds
+        made = synthesise(real, columns, epsilon=0.01, complete=frozenset({"n"}), rows=500)
+        assert made.marginals[0].counts[-1] == 0 and made.table.column("n").null_count == 0
+    noisy = [synthesise(real, columns, epsilon=0.01).marginals[0].counts[-1] for _ in range(20)]
+    assert any(noisy)  # otherwise it is measured like any count
 
 
 def test_a_not_null_field_left_missing_is_marked_nullable() -> None:
     schema = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("n", pa.int64(), nullable=False)])
     real = pa.Table.from_arrays([pa.array([f"A{i}" for i in range(50)]), pa.array([1, 2] * 25)], schema=schema)
-    twin = synthesise(real, [col("id"), col("n", "integer")], min_count=30)
+    twin = synthesise(real, [col("id"), col("n", "integer")], epsilon=1.0).table
     assert not twin.schema.field("id").nullable and twin.column("id").null_count == 0
     assert twin.schema.field("n").nullable and twin.column("n").null_count == 50
     twin.validate(full=True)
 
 
-def test_a_table_too_small_to_summarise_gives_fakes_and_missing_values() -> None:
-    real = pa.table({"name": ["Ann", "Bob", "Cy"], "age": [30, 40, 50], "sex": ["F", "M", "M"]})
-    columns = [col("name", role="direct_identifier"), col("age", "integer"), col("sex", "category",
-                                                                                  categories=["F", "M"])]
-    twin = synthesise(real, columns, rows=10)
-    assert twin.column("age").null_count == 10 and twin.column("sex").null_count == 10
-    assert not set(twin.column("name").to_pylist()) & {"Ann", "Bob", "Cy", None}
-
-
+# ----- refusals ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(("columns", "kwargs", "field", "message"), [
     ([col("a"), col("b", "integer")], {}, "columns", "declared but not in the data: b"),
     ([], {}, "columns", "in the data but not declared: a"),
@@ -319,22 +314,39 @@ def test_a_table_too_small_to_summarise_gives_fakes_and_missing_values() -> None
     ([col("a")], {"rows": -1}, "rows", "from 0 to"),
     ([col("a")], {"rows": 2.5}, "rows", "from 0 to"),
     ([col("a")], {"seed": -3}, "seed", "0 or more"),
+    ([col("a")], {"epsilon": 0}, "epsilon", "is not a number from 1e-06 to 20"),
+    ([col("a")], {"epsilon": -1.0}, "epsilon", "is not a number from"),
+    ([col("a")], {"epsilon": float("nan")}, "epsilon", "is not a number from"),
+    ([col("a")], {"epsilon": 1e6}, "epsilon", "is not a number from"),
+    ([col("a")], {"epsilon": True}, "epsilon", "is not a number from"),
+    ([col("a")], {"epsilon": "1"}, "epsilon", "is not a number from"),
+    ([col("a")], {"person_key": "who"}, "person_key", "'who' is not a column of the schema"),
 ])
 def test_refusals(columns: list[dict], kwargs: dict, field: str, message: str) -> None:
     real = pa.table({"a": ["x"] * 20})
     with pytest.raises(InvalidInput, match=re.escape(message)) as caught:
-        synthesise(real, columns, **kwargs)
+        synthesise(real, columns, **{"epsilon": 1.0, **kwargs})
     assert caught.value.field == field
 
 
 def test_refuses_columns_in_another_order_and_data_that_is_not_a_table() -> None:
     real = pa.table({"a": [1], "b": [2]})
     with pytest.raises(InvalidInput, match="another order than the data") as caught:
-        synthesise(real, [col("b", "integer"), col("a", "integer")])
+        synthesise(real, [col("b", "integer"), col("a", "integer")], epsilon=1.0)
     assert caught.value.field == "columns"
     with pytest.raises(InvalidInput, match="expected a pyarrow Table, got DataFrame") as caught:
-        synthesise(real.to_pandas(), [col("a", "integer"), col("b", "integer")])
+        synthesise(real.to_pandas(), [col("a", "integer"), col("b", "integer")], epsilon=1.0)
     assert caught.value.field == "table"
+
+
+def test_marginals_travel_as_plain_data() -> None:
+    made = synthesise(mixed(), MIXED_COLUMNS, epsilon=1.0)
+    import dataclasses
+    import json
+
+    back = [Marginal(**m) for m in json.loads(json.dumps([dataclasses.asdict(m) for m in made.marginals]))]
+    assert back == made.marginals
+    assert len(back[4].domain) == BINS + 1  # float bounds: BINS equal bins
 
 
 # ----- the demo world ---------------------------------------------------------------------------------------
@@ -344,27 +356,21 @@ def world_tables() -> dict[str, pa.Table]:
     return {local_id: pa.Table.from_pandas(frame, preserve_index=False) for local_id, frame in world.datasets.items()}
 
 
-def test_every_demo_dataset_has_a_twin_that_reveals_nothing(world_tables: dict[str, pa.Table]) -> None:
+def test_every_demo_dataset_has_a_twin_with_its_schema_and_no_real_identifier(
+        world_tables: dict[str, pa.Table]) -> None:
     assert len(world_tables) == 15
     for local_id, real in world_tables.items():
-        columns = DATASETS[local_id]["columns"]
-        twin = synthesise(real, columns, seed=1)
-        assert twin.schema.equals(real.schema, check_metadata=True), local_id
+        entry = DATASETS[local_id]
+        columns = entry["columns"]
+        twin = synthesise(real, columns, epsilon=1.0, person_key=entry.get("personKey"), seed=1).table
+        assert same_schema(twin, real), local_id
         assert twin.num_rows == min(real.num_rows, DEFAULT_ROWS), local_id
-        assert_reveals_nothing(real, twin, columns)
         for spec in columns:
+            shown = set(twin.column(spec["name"]).drop_null().to_pylist())
             if spec["type"] == "category":
-                assert set(twin.column(spec["name"]).drop_null().to_pylist()) <= set(spec["categories"])
+                assert shown <= set(spec["categories"]), (local_id, spec["name"])
+            if spec["role"] in ("direct_identifier", "record_identifier"):
+                assert not shown & set(real.column(spec["name"]).to_pylist()), (local_id, spec["name"])
+            if spec["type"] in ("integer", "float") and "lowerBound" in spec and spec["name"] != entry.get("personKey"):
+                assert shown and min(shown) >= spec["lowerBound"] and max(shown) <= spec["upperBound"], spec["name"]
         twin.to_pandas()  # opens as a DataFrame like the real data
-
-
-def test_demo_identifiers_keep_their_formats(world_tables: dict[str, pa.Table]) -> None:
-    for local_id, real in world_tables.items():
-        twin = synthesise(real, DATASETS[local_id]["columns"], seed=2)
-        for spec in DATASETS[local_id]["columns"]:
-            if spec["role"] == "direct_identifier":
-                shapes = {shape(v) for v in real.column(spec["name"]).drop_null().to_pylist()}
-                assert {shape(v) for v in twin.column(spec["name"]).drop_null().to_pylist()} <= shapes
-    hes = synthesise(world_tables["dhsc.hes_apc"], DATASETS["dhsc.hes_apc"]["columns"], seed=2)
-    assert all(re.fullmatch(r"\d{10}", v) for v in hes.column("nhs_number").drop_null().to_pylist())
-    assert hes.column("admission_date").drop_null().to_pandas().dt.time.eq(dt.time(0)).all()

@@ -409,19 +409,25 @@ def test_synthetic_twin_for_any_reader_without_a_grant(governed) -> None:
 
     owner = governed(OWNER)
     data = patients(300)
-    data.loc[data.index[:4], "age_band"] = "rare"  # a category seen 4 times: below the threshold of 10
     columns = patient_record()["columns"]
-    columns[3]["categories"] = ["0-17", "18-64", "65+", "rare"]
+    bounds = {"length_of_stay": (0, 60), "cost": (0, 20000)}
+    for column in columns:
+        if column["name"] in bounds:
+            column["lowerBound"], column["upperBound"] = bounds[column["name"]]
+        if column["name"] == "admitted":
+            column["earliestDate"], column["latestDate"] = "2025-01-01", "2025-12-31"
     owner.catalogue.register(patient_record(columns=columns), data)
     twin = governed(CHECKER).catalogue.twin(DATASET)  # no project, no grant
     assert list(twin.columns) == list(data.columns)
     assert dict(twin.dtypes.astype(str)) == dict(data.dtypes.astype(str))
-    assert "rare" not in set(twin["age_band"])
     assert not set(twin["nhs_number"]) & set(data["nhs_number"])
     assert twin.merge(data, how="inner").empty  # no real row
     assert governed(ANALYST).catalogue.twin(DATASET).equals(twin)  # kept, and the same for everyone
+    spent = owner.dp.budgets(DATASET).set_index("scope").loc["synthetic twins", "spent"]
+    assert spent == pytest.approx(0.25)
     governed(ADMIN).access.update_settings(twin_min_count=3)
-    assert "rare" in set(governed(ANALYST).catalogue.twin(DATASET)["age_band"])  # remade at the new threshold
+    assert len(governed(ANALYST).catalogue.twin(DATASET)) == len(twin)  # redrawn at the new threshold...
+    assert owner.dp.budgets(DATASET).set_index("scope").loc["synthetic twins", "spent"] == spent  # ...for free
     analyst = governed(ANALYST)
     with pytest.raises(NotFound, match="No dataset"):
         analyst.catalogue.twin("dhsc.nothing")

@@ -73,7 +73,13 @@ def test_dp_budget_commands(run) -> None:
     code, out, _ = run(OWNER, "dp", "budget", DATASET, "1", "--project", PROJECT)
     assert code == 0 and PROJECT in out
     code, out, _ = run(OWNER, "dp", "budgets", DATASET, "--format", "json")
-    assert code == 0 and {b["scope"] for b in json.loads(out)} == {"all projects", PROJECT}
+    assert code == 0 and {b["scope"] for b in json.loads(out)} == {"all projects", PROJECT, "synthetic twins"}
+    code, out, _ = run(OWNER, "dp", "twin-budget", DATASET, "0.5", "--per-twin", "0.1")
+    assert code == 0 and "ε = 0.5 in total, 0.1 per twin (0 spent on 0 twins, 0.5 remaining)" in out
+    code, _, err = run(ANALYST, "dp", "twin-budget", DATASET, "5")
+    assert code == 1 and "may not set twin budget" in err
+    code, _, err = run(OWNER, "dp", "twin-budget", DATASET, "0.5", "--per-twin", "0")
+    assert code == 1 and "per_twin" in err
     code, _, err = run(ANALYST, "dp", "budget", DATASET, "100")
     assert code == 1 and "may not set" in err
     code, _, err = run(OWNER, "dp", "budget", DATASET, "-1")

@@ -31,6 +31,14 @@ async def test_catalogue_search_and_entry(api, served) -> None:
     assert {c["name"]: c["role"] for c in body["schema"]}["nhs_number"] == "direct_identifier"
     assert all(0 <= c["completeness"] <= 1 for c in body["schema"])
     assert len(body["twin_preview"]["rows"]) <= 20 and body["twin_preview"]["columns"]
+    assert body["twin_note"].startswith("Synthetic twin: ε = 0.25, made ")
+
+
+async def test_an_entry_whose_twin_budget_cannot_pay_is_shown_with_the_reason(api, served) -> None:
+    served(OWNER).dp.set_twin_budget(DATASET, 0)
+    entry = await api(ANALYST, "GET", "catalogue", DATASET)
+    assert entry.status == 200, entry
+    assert entry.json["twin_preview"] is None and "No twin was made" in entry.json["twin_note"]
 
 
 async def test_catalogue_refusals(api, served) -> None:

@@ -110,6 +110,7 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "owner.usage": {"admin", "data_owner"},
     "budgets.set": {"admin", "data_owner"},
     "budgets.list": {"admin", "data_owner"},
+    "budgets.set_twin": {"admin", "data_owner"},
     "review.queue": {"output_checker"},
     "review.show": {"output_checker"},
     "review.decide": {"output_checker"},
@@ -158,6 +159,7 @@ SERVICE_NAME = {
     "access.settings": "read access settings", "owner.requests": "list requests to decide",
     "owner.decide": "decide request", "owner.revoke": "revoke grant", "owner.delegate": "name delegate",
     "owner.usage": "owner usage report", "budgets.set": "set privacy budget", "budgets.list": "list privacy budgets",
+    "budgets.set_twin": "set twin budget",
     "review.queue": "output-checking queue", "review.show": "show request for review",
     "review.decide": "review an output", "review.conclude": "conclude output request",
     "review.release": "release output request", "review.manifest": "read release manifest",
@@ -171,6 +173,12 @@ State = dict[str, Any]
 
 # -- arrangements: made on the embedded workspace, as an admin would on the service host ----------------------
 def nothing(_s: Connect) -> State:
+    return {}
+
+
+def twin_made(s: Connect) -> State:
+    """DATASET's synthetic twin made (and charged) once: reading it after is free, a read like any other."""
+    s(OWNER).catalogue.twin(DATASET)
     return {}
 
 
@@ -354,12 +362,21 @@ def _budget_set(s: Connect, user: str, _answer: Any, _state: State) -> None:
     assert list(row["epsilon"]) == [_budget(user, {})["epsilon"]]
 
 
+def _twin_budget(user: str, _state: State) -> dict[str, Any]:
+    return {"dataset": DATASET, "epsilon": 3.0 if user == ADMIN else 2.0, "per_twin": 0.5}
+
+
+def _twin_budget_set(s: Connect, user: str, _answer: Any, _state: State) -> None:
+    budgets = s(ADMIN).dp.budgets(DATASET).set_index("scope")
+    assert budgets.loc["synthetic twins", "epsilon"] == _twin_budget(user, {})["epsilon"]
+
+
 CASES: dict[str, Case] = {
     "whoami": Case({}, check=lambda s, u, a, st: a == {"user": u, "roles": roles_of(u)} or pytest.fail(a)),
     "catalogue.search": Case({"text": "hospital"}, check=lambda s, u, a, st: list(a["id"]) == [DATASET]
                              or pytest.fail(a)),
     "catalogue.get": Case({"dataset_id": DATASET}, check=lambda s, u, a, st: a.owner == OWNER or pytest.fail(a)),
-    "catalogue.twin": Case({"dataset_id": DATASET}, check=lambda s, u, a, st: has_rows(a)),
+    "catalogue.twin": Case({"dataset_id": DATASET}, arrange=twin_made, check=lambda s, u, a, st: has_rows(a)),
     "catalogue.list": Case({}, check=lambda s, u, a, st: has_rows(a)),
     "catalogue.export": Case({"dataset_id": DATASET}, check=lambda s, u, a, st: "Hospital admissions" in a
                              or pytest.fail(a)),
@@ -464,6 +481,7 @@ CASES: dict[str, Case] = {
                         check=lambda s, u, a, st: type(a).__name__ == "UsageReport" or pytest.fail(a)),
     "budgets.set": Case(_budget, arrange=granted, writes=True, check=_budget_set),
     "budgets.list": Case({"dataset": DATASET}, arrange=budgeted, check=lambda s, u, a, st: has_rows(a)),
+    "budgets.set_twin": Case(_twin_budget, arrange=granted, writes=True, check=_twin_budget_set),
     "review.queue": Case({}, arrange=requested("submitted"),
                          check=lambda s, u, a, st: list(a["id"]) == [st["request"]] or pytest.fail(a)),
     "review.show": Case(lambda u, st: {"request_id": st["request"]}, arrange=requested("submitted"),

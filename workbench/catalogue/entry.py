@@ -30,6 +30,8 @@ class Entry:
     has_data: bool = False
     # what the catalogue noticed but did not refuse (e.g. a record key registered with role 'other')
     warnings: tuple[str, ...] = ()
+    # the synthetic twin last made (epsilon, made_at as ISO text) and the twin budget (budget, spent), if any
+    twin: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -68,6 +70,15 @@ class Entry:
                  "description": c.get("description", "")} for c in self.record.get("columns", [])]
         return pd.DataFrame(rows, columns=["name", "type", "role", "completeness", "categories", "description"])
 
+    @property
+    def twin_summary(self) -> str:
+        """The twin's privacy loss and when it was made, in words ('' when none was made)."""
+        t = self.twin
+        if not t or t.get("epsilon") is None:
+            return ""
+        return (f"ε = {t['epsilon']:g}, made {t['made_at'][:16].replace('T', ' ')} UTC; twin budget ε = "
+                f"{t['spent']:.4g} spent of {t['budget']:g}")
+
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.record)
 
@@ -103,6 +114,7 @@ class Entry:
             ("Keywords", ", ".join(r.get("keyword", []))),
             ("Contact", f"{r['contactPoint']['contactName']} <{r['contactPoint']['email']}>"),
             ("Lineage", r.get("lineage", "")),
+            ("Synthetic twin", self.twin_summary),
         ]
         facts_html = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
                              f"{escape(str(v))}</td></tr>" for k, v in facts if v)

@@ -352,6 +352,19 @@ def validate(doc: Any, kind: str | None = None, *, source: str = "record") -> di
     return record
 
 
+def _check_date_bounds(column: dict[str, Any], i: int, checker: _Checker) -> None:
+    """A date column's public range: only date columns have one, and it does not end before it starts."""
+    first, last = column.get("earliestDate"), column.get("latestDate")
+    if first is None and last is None:
+        return
+    if column.get("type") != "date":
+        checker.fail(f"columns[{i}].earliestDate", f"only date columns have earliest and latest dates, and "
+                                                   f"{column.get('name')!r} is {column.get('type')!r}")
+    elif first is not None and last is not None and first > last:
+        checker.fail(f"columns[{i}].latestDate", f"the latest date of {column.get('name')!r} ({last}) is before "
+                                                 f"its earliest ({first})")
+
+
 def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
     """Rules across fields that a schema language cannot say."""
     if "localId" in record:
@@ -383,6 +396,7 @@ def _check_dataset_rules(record: dict[str, Any], checker: _Checker) -> None:
         if column.get("categories") and column.get("type") != "category":
             checker.fail(f"columns[{i}].categories", f"only category columns list categories, and "
                                                       f"{name!r} is {column.get('type')!r}")
+        _check_date_bounds(column, i, checker)
     if record.get("personKey") is not None and record["personKey"] not in seen:
         checker.fail("personKey", f"{record['personKey']!r} is not a column of the schema; name the column that "
                                   "identifies the person")

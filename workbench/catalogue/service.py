@@ -8,6 +8,8 @@ database's own full-text index (SQLite FTS5 / PostgreSQL tsvector).
 from __future__ import annotations
 
 import builtins
+import dataclasses
+import json
 import re
 import zlib
 from datetime import UTC, date, datetime
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 from sqlalchemy import delete, func, insert, select, update
@@ -25,7 +28,7 @@ from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schema, validate
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
-from workbench.catalogue.twin import synthesise
+from workbench.catalogue.twin import Marginal, redraw, synthesise
 from workbench.db.schema import (
     contact_points,
     dataset_missions,
@@ -36,7 +39,8 @@ from workbench.db.schema import (
     legal_gateways,
     people,
 )
-from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.dp import twin_budget
+from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
@@ -154,7 +158,7 @@ class Catalogue:
         if row is None:
             raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
-                     tuple(self._warnings(row.record, bool(row.has_data))))
+                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id))
 
     def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
         """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
@@ -172,12 +176,15 @@ class Catalogue:
     def twin(self, dataset_id: str) -> pd.DataFrame:
         """The dataset's synthetic twin, for writing code before access is granted (any catalogue reader).
 
-        Same columns and types as the data; each column drawn independently from its own distribution, values
-        seen fewer times than the workspace's ``twin_min_count`` left out, identifiers fake, no real row.
-        Made from the data on first use and kept until the data, the threshold or a column's role changes.
+        Same columns and types as the data; each column drawn independently from an ε-differentially private
+        histogram over its declared categories or bounds (identifiers and free text made up; numbers and dates
+        without declared bounds left missing). Made on first use, charged once to the dataset's twin budget
+        (``ws.dp.twin_budget``), and kept: reading it again costs nothing. New data or a changed schema makes a
+        new twin, charged again; a changed ``twin_min_count`` only redraws it from what was released (free).
         """
         check_dataset_id(dataset_id, "dataset_id")
-        self._ctx.require("catalogue.read", f"twin of dataset {dataset_id}")
+        resource = f"twin of dataset {dataset_id}"
+        self._ctx.require("catalogue.read", resource)
         with self._ctx.db.read() as conn:
             entry = self._entry(conn, dataset_id)
             min_count = access_settings(conn)["twin_min_count"]
@@ -185,18 +192,43 @@ class Catalogue:
         if not data.exists():
             raise NotFound(f"{dataset_id} is catalogued without data in this workspace, so it has no twin.")
         path = self._ctx.vault.twin_path(dataset_id)
-        # made again when the data, the threshold or a column's role changes (a new record identifier must be faked)
-        roles = zlib.crc32(",".join(f"{c['name']}={c['role']}" for c in entry.record["columns"]).encode())
-        tag = f"{min_count}:{data.stat().st_mtime_ns}:{roles}".encode()
+        version = _twin_version(data, entry.record)
+        seed = zlib.crc32(dataset_id.encode())
         if path.exists():
             cached = pq.read_table(path)
-            if (cached.schema.metadata or {}).get(b"workbench.twin") == tag:
-                return cached.to_pandas()
-        table = synthesise(pq.read_table(data), entry.record["columns"], min_count=min_count,
-                           seed=zlib.crc32(dataset_id.encode()))
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"workbench.twin": tag})
+            meta = cached.schema.metadata or {}
+            if meta.get(TWIN_VERSION) == version.encode():
+                if meta.get(TWIN_MIN_COUNT) == str(min_count).encode():
+                    return cached.to_pandas()
+                marginals = [Marginal(**m) for m in json.loads(meta[TWIN_MARGINALS])]
+                table = redraw(marginals, pq.read_schema(data), rows=cached.num_rows, min_count=min_count,
+                               seed=seed)
+                return self._keep_twin(path, table, version, min_count, marginals).to_pandas()
+        try:
+            with self._ctx.db.read() as conn:  # refuse before reading any data when the budget cannot pay
+                per_twin = twin_budget.budget(conn, dataset_id)["per_twin"]
+                twin_budget.check_available(conn, dataset_id, per_twin)
+        except BudgetExceeded as error:
+            raise self._ctx.audit_refused("catalogue.twin", resource, error) from None
+        made = synthesise(pq.read_table(data), entry.record["columns"], epsilon=per_twin,
+                          person_key=entry.record.get("personKey"), complete=_complete(entry.record),
+                          min_count=min_count, seed=seed)
+        # nothing leaves until the charge is committed; a refusal here (a concurrent twin took the budget)
+        # discards what was measured
+        with self._ctx.write(audit_refusals_as=("catalogue.twin", resource)) as conn:
+            twin_budget.charge(conn, username=self._ctx.actor.username, dataset_id=dataset_id, version=version,
+                               epsilon=made.epsilon, columns=[m.summary() for m in made.marginals])
+        return self._keep_twin(path, made.table, version, min_count, made.marginals).to_pandas()
+
+    def _keep_twin(self, path: Path, table: pa.Table, version: str, min_count: int,
+                   marginals: builtins.list[Marginal]) -> pa.Table:
+        """Store the twin with what it was made from, and the released (noisy) marginals it can be redrawn from."""
+        released = json.dumps([dataclasses.asdict(m) for m in marginals])
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), TWIN_VERSION: version.encode(),
+                                               TWIN_MIN_COUNT: str(min_count).encode(),
+                                               TWIN_MARGINALS: released.encode()})
         self._ctx.vault.write(path, table)
-        return table.to_pandas()
+        return table
 
     def departments(self) -> pd.DataFrame:
         return Departments(self._ctx).list()
@@ -570,6 +602,35 @@ class Catalogue:
         audit.append(conn, self._ctx.actor.username, "catalogue.contact_point", f"contact point {record['email']}")
         return {"kind": "ContactPoint", "id": record["email"], "identifier": record["email"],
                 "action": "updated" if exists else "created"}
+
+
+# what a cached twin file says of itself (Parquet schema metadata)
+TWIN_VERSION = b"workbench.twin"
+TWIN_MIN_COUNT = b"workbench.twin.min_count"
+TWIN_MARGINALS = b"workbench.twin.marginals"
+
+
+def _twin_facts(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
+    """What the entry says of the dataset's synthetic twin: the last one's ε and when it was made, and the budget."""
+    made = twin_budget.latest(conn, dataset_id)
+    if made is None:
+        return None
+    budget = twin_budget.budget(conn, dataset_id)
+    at = made["made_at"]
+    return {"epsilon": made["epsilon"], "made_at": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+            "budget": budget["epsilon"], "spent": budget["spent"], "twins": budget["twins"]}
+
+
+def _complete(record: dict[str, Any]) -> frozenset[str]:
+    """Columns the entry shows as never missing (completeness 1, public in the catalogue)."""
+    return frozenset(name for name, share in (record.get("completeness") or {}).items() if share >= 1.0)
+
+
+def _twin_version(data: Path, record: dict[str, Any]) -> str:
+    """What a twin is made from: the stored data's version and the schema (roles, categories, bounds, person key).
+    Any change makes a new twin, charged again."""
+    schema_text = json.dumps([record.get("columns", []), record.get("personKey")], sort_keys=True, default=str)
+    return f"{data.stat().st_mtime_ns}:{data.stat().st_size}:{zlib.crc32(schema_text.encode()):08x}"
 
 
 _UNIQUE_CACHE: dict[tuple[str, int, int, tuple[str, ...]], frozenset[str]] = {}

@@ -1,95 +1,181 @@
-"""Synthetic twins: dummy data with a dataset's exact schema that gives away none of its rows.
+"""Synthetic twins: dummy data with a dataset's exact schema, drawn from differentially private marginals.
 
 A catalogue reader can write and test code on the twin before their access is approved, then run the same code
-on the real data (the OpenSAFELY dummy-data idea). Each column is sampled on its own, so only per-column
-distributions (marginals) survive and every relationship between columns is gone:
+on the real data (the OpenSAFELY dummy-data idea). A twin is published to every reader, so it may depend on the
+data only through a mechanism with a stated privacy loss ε (the privacy unit: a person):
 
-* missing values appear at the real column's rate;
-* a real value appears only if the column holds it at least ``min_count`` times, in proportion to its count, so
-  a rare category can never be revealed by its presence;
-* the share of the rarer values is carried by a stand-in that shows none of them: fake text of the same shape
-  for strings, a coarse quantile histogram clipped to the ``min_count``-th smallest and largest value for numbers
-  and dates (so outliers never appear), and nothing for categories and booleans (their frequent values are
-  scaled up instead);
-* direct and record identifiers are wholly fake: same shape, never equal to any real value;
-* no twin row equals a real row: such rows are drawn again, and dropped if that keeps failing.
+* a column with a public domain — a category column's DECLARED categories, a boolean's two values, a number
+  column's DECLARED ``lowerBound``/``upperBound`` or a date column's ``earliestDate``/``latestDate`` cut into
+  equal bins — gets a histogram over that domain
+  plus one bin for missing values, each count with Geometric noise from the operating system's secret randomness
+  (``workbench.dp.mechanisms``); ε is split equally over these columns (sequential composition);
+* everything else carries no information from the data: direct and record identifiers, the person key and free
+  text (no declared categories: any value could name someone) are made up from a fixed alphabet; a number or date
+  column without declared bounds is left wholly missing, because a range read from the data would show its
+  extremes;
+* the rest is post-processing, which costs nothing: counts clipped at zero, counts below the workspace's
+  ``twin_min_count`` dropped, the rest normalised and sampled independently per column.
 
-Pure and deterministic: the same table, schema and arguments give the same twin. Loaded only when a twin is
-made, so it imports numpy and pyarrow at module level.
+When the catalogue declares a person key, each person contributes only their first row (as DP queries clip
+contributions), so one person changes each histogram by at most one.
+
+Loaded only when a twin is made, so it imports numpy and pyarrow at module level.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import json
+import math
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.dp import mechanisms
 from workbench.errors import InvalidInput
 
-__all__ = ["DEFAULT_ROWS", "MAX_ROWS", "synthesise"]
+__all__ = ["BINS", "CONTRIBUTIONS", "DEFAULT_ROWS", "MAX_EPSILON", "MAX_ROWS", "Marginal", "Twin", "plan",
+           "redraw", "synthesise"]
 
 DEFAULT_ROWS = 10_000  # enough to exercise any analysis code, small enough to open in a notebook at once
 MAX_ROWS = 10_000_000
+MIN_EPSILON = 1e-6  # below it the noise overflows the integers it is drawn in
+MAX_EPSILON = 20.0  # a twin at more than this is the data's histograms published almost exactly
 TYPES = ("string", "integer", "float", "boolean", "date", "category")
 ROLES = ("direct_identifier", "record_identifier", "quasi_identifier", "sensitive", "other")
-FAKE_ROLES = ("direct_identifier", "record_identifier")  # identifiers of people or records: wholly fake
+FAKE_ROLES = ("direct_identifier", "record_identifier")  # identifiers of people or records: wholly made up
+BINS = 20  # equal bins between a number column's declared bounds: coarse on purpose
+CONTRIBUTIONS = 1  # rows per person counted (the first); the sensitivity of each histogram
 
-_BINS = 20  # at most this many equal-frequency bins per numeric column: coarse on purpose
-_FAKE_TRIES = 20  # redraws of a fake that equals a real value before it is left missing
-_ROW_TRIES = 50  # rounds of redrawing twin rows that equal a real row before they are dropped
-_BARREN_ROUNDS = 3  # ...or this many rounds in a row in which no draw was new
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier for combining per-column codes into a row key
-
-Draw = Callable[[int, np.random.Generator], pa.Array]
+NOISY = ("categories", "bins")  # the kinds of column whose marginal is measured, and so cost ε
+_ALPHABET = np.frombuffer(b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", dtype=np.uint8)
+_FAKE_LENGTH = 10
+_EPOCH = date(1970, 1, 1)
 
 
-def synthesise(table: pa.Table, columns: list[dict], *, rows: int | None = None, min_count: int = 10,
-               seed: int = 0) -> pa.Table:
-    """A synthetic twin of ``table``: same schema (names, order, Arrow types, metadata), per-column marginals only.
+@dataclass
+class Marginal:
+    """How one twin column is made: its kind, the ε it cost, why, and (for noisy kinds) the released histogram.
 
-    ``columns`` is the catalogue schema of ``table`` (dicts with ``name``, ``type``, ``role``) in column order;
-    ``min_count`` is the workspace's disclosure threshold: values seen fewer times never appear. ``rows``
-    defaults to the real row count capped at ``DEFAULT_ROWS`` (the row count is public in the catalogue anyway).
-    The twin comes out shorter only when almost every possible row is a real one (e.g. two boolean columns
-    holding all four combinations), and a column with nothing safe to draw comes out wholly missing (then, and
-    only then, a not-null field is marked nullable). The same ``seed`` gives the same twin.
+    ``kind``: 'categories' (noisy counts of declared values), 'bins' (noisy histogram within declared bounds),
+    'made up' (no information from the data) or 'left out' (wholly missing). ``counts`` are the noisy counts,
+    post-processed (never the true ones), one per category or bin and the last for missing values.
+    """
+
+    name: str
+    kind: str
+    reason: str
+    epsilon: float = 0.0
+    domain: list[Any] = field(default_factory=list)  # declared categories, or bin edges (numbers, or days)
+    counts: list[int] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """What the catalogue records of the column: kind, ε and why (not the counts, which the twin shows)."""
+        return {"column": self.name, "kind": self.kind, "epsilon": self.epsilon, "reason": self.reason}
+
+
+@dataclass
+class Twin:
+    """A synthetic twin and how it was made: ``epsilon`` is its total privacy loss."""
+
+    table: pa.Table
+    epsilon: float
+    marginals: list[Marginal]
+
+
+def plan(columns: list[dict], person_key: str | None = None) -> list[Marginal]:
+    """How each column would be made, from the public schema alone (no ε yet, no data)."""
+    out = []
+    for spec in columns:
+        name, kind, role = spec["name"], spec["type"], spec["role"]
+        if role in FAKE_ROLES or name == person_key:
+            what = "the person key" if name == person_key else f"a {role.replace('_', ' ')}"
+            out.append(Marginal(name, "made up", f"{what}: made up, never drawn from the data"))
+        elif kind == "boolean":
+            out.append(Marginal(name, "categories", "noisy counts of false, true and missing"))
+        elif kind == "category" and spec.get("categories"):
+            out.append(Marginal(name, "categories", "noisy counts of the declared categories and missing"))
+        elif kind == "category":
+            out.append(Marginal(name, "left out", "no declared categories: categories read from the data would "
+                                                  "show rare values"))
+        elif None not in _bounds(spec):
+            out.append(Marginal(name, "bins", "noisy histogram within the declared bounds, and missing"))
+        elif kind in ("integer", "float", "date"):
+            wanted = "earliestDate and latestDate" if kind == "date" else "lowerBound and upperBound"
+            out.append(Marginal(name, "left out", f"no declared {wanted}: a range read from the data would show "
+                                                  "its extremes"))
+        else:
+            out.append(Marginal(name, "made up", "free text without declared categories (any value could name "
+                                                 "someone): made up, never drawn from the data"))
+    return out
+
+
+def synthesise(table: pa.Table, columns: list[dict], *, epsilon: float, person_key: str | None = None,
+               complete: frozenset[str] = frozenset(), rows: int | None = None, min_count: int = 1, seed: int = 0,
+               random_state: Any = None) -> Twin:
+    """A synthetic twin of ``table`` with total privacy loss ``epsilon`` (a person: the privacy unit).
+
+    ``columns`` is the catalogue schema of ``table`` (dicts with ``name``, ``type``, ``role`` and the declared
+    ``categories``, ``lowerBound``/``upperBound`` or ``earliestDate``/``latestDate``) in column order;
+    ``person_key`` the column naming the person when a person may have several rows; ``complete`` the columns
+    the catalogue already shows as never missing (completeness 1), whose twins have no missing values (nothing
+    measured). ``rows`` defaults to the table's row count (public in the catalogue) capped at ``DEFAULT_ROWS``;
+    ``min_count`` drops categories and bins whose NOISY count is below it. The noise comes from ``random_state``
+    (default: the operating system's secret randomness, ``secrets.SystemRandom``); ``seed`` only drives the
+    sampling from the noisy marginals, which is post-processing.
 
     Raises ``InvalidInput`` if ``columns`` does not describe ``table`` or an argument is out of range.
     """
-    _validate(table, columns, rows, min_count, seed)
+    _validate(table, columns, rows, min_count, seed, epsilon, person_key)
     n = min(table.num_rows, DEFAULT_ROWS) if rows is None else int(rows)
-    if table.num_columns == 0:
-        return table.schema.empty_table()
+    marginals = plan(columns, person_key)
+    noisy = [m for m in marginals if m.kind in NOISY]
+    share = float(epsilon) / len(noisy) if noisy else 0.0
+    people = _first_row_per_person(table, person_key)
+    state = random_state if random_state is not None else secrets.SystemRandom()  # the OS's secret randomness
+    for marginal, spec in zip(marginals, columns, strict=True):
+        if marginal.kind in NOISY:
+            _measure(marginal, people.column(spec["name"]), spec, share, state, spec["name"] in complete)
+    spent = share * len([m for m in marginals if m.kind in NOISY])
+    return Twin(redraw(marginals, table.schema, rows=n, min_count=min_count, seed=seed), spent, marginals)
 
-    real = [_plain(values) for values in table.columns]
-    plans = [_plan(values, spec, min_count) for values, spec in zip(real, columns, strict=True)]
-    # Fake columns first: their values are never real, so they rule out almost every real row at once.
-    check = sorted(range(len(plans)), key=lambda i: not plans[i].fake)
 
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(len(plans))]
-    twin = [plan.draw(n, rng) for plan, rng in zip(plans, rngs, strict=True)]
-    clash = _equals_a_real_row(twin, real, check)
-    need = int(clash.sum())
-    parts = [[values.filter(pa.array(~clash)) if need else values] for values in twin]
-    # Replace rows that equal real ones by fresh draws, in batches sized by how often a draw turned out new.
-    new_share, barren = (1.0 - need / n) if n else 1.0, 0
-    for _ in range(_ROW_TRIES):
-        if not need or barren == _BARREN_ROUNDS:
-            break
-        batch = int(min(np.ceil(need / max(new_share, 0.001) * 1.25), max(10 * need, 100_000))) + 8
-        fresh = [plan.draw(batch, rng) for plan, rng in zip(plans, rngs, strict=True)]
-        new = np.flatnonzero(~_equals_a_real_row(fresh, real, check))
-        new_share, barren = len(new) / batch, 0 if len(new) else barren + 1
-        for kept, values in zip(parts, fresh, strict=True):
-            kept.append(values.take(new[:need]))
-        need -= min(need, len(new))
-    arrays = [_restore(pa.concat_arrays(kept), field.type) for kept, field in zip(parts, table.schema, strict=True)]
-    schema = pa.schema([field if field.nullable or not values.null_count else field.with_nullable(True)
-                        for field, values in zip(table.schema, arrays, strict=True)], metadata=table.schema.metadata)
-    return pa.Table.from_arrays(arrays, schema=schema)
+def redraw(marginals: list[Marginal], schema: pa.Schema, *, rows: int, min_count: int = 1,
+           seed: int = 0) -> pa.Table:
+    """A twin drawn from released marginals alone: post-processing, free of privacy cost.
+
+    Categories and bins whose noisy count is below ``min_count`` are dropped; each column is sampled on its own
+    from what is left (wholly missing if nothing is); a not-null field left with missing values becomes nullable.
+    """
+    generators = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(len(marginals))]
+    arrays = [_draw(m, f.type, rows, min_count, rng) for m, f, rng in zip(marginals, schema, generators,
+                                                                           strict=True)]
+    fields = [f if f.nullable or not a.null_count else f.with_nullable(True)
+              for f, a in zip(schema, arrays, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=_public_metadata(schema.metadata, rows)))
+
+
+def _public_metadata(metadata: dict[bytes, bytes] | None, rows: int) -> dict[bytes, bytes] | None:
+    """The stored schema's metadata without what it says of the data: pandas records how many categories a
+    categorical column held and how many rows its index ran to; the twin's own numbers replace them."""
+    if not metadata or b"pandas" not in metadata:
+        return metadata
+    try:
+        described = json.loads(metadata[b"pandas"])
+        for column in described.get("columns", []):
+            if isinstance(column.get("metadata"), dict) and "num_categories" in column["metadata"]:
+                column["metadata"]["num_categories"] = None
+        for index in described.get("index_columns", []):
+            if isinstance(index, dict) and index.get("kind") == "range":
+                index["start"], index["stop"], index["step"] = 0, rows, 1
+    except (ValueError, TypeError, AttributeError):
+        return {k: v for k, v in metadata.items() if k != b"pandas"}
+    return {**metadata, b"pandas": json.dumps(described).encode()}
 
 
 # --- checking the request -----------------------------------------------------------------------------------
@@ -98,14 +184,26 @@ def _is_int(x: object) -> bool:
     return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
 
-def _validate(table: object, columns: object, rows: object, min_count: object, seed: object) -> None:
+def check_twin_epsilon(value: Any, field: str = "epsilon") -> float:
+    """A twin's ε: a finite number from ``MIN_EPSILON`` to ``MAX_EPSILON``."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not MIN_EPSILON <= value <= MAX_EPSILON:
+        raise InvalidInput(f"{field}: {value!r} is not a number from {MIN_EPSILON:g} to {MAX_EPSILON:g}; a twin's "
+                           "privacy loss is a small positive number such as 0.25 (smaller: noisier twin).",
+                           field=field)
+    return float(value)
+
+
+def _validate(table: object, columns: object, rows: object, min_count: object, seed: object, epsilon: object,
+              person_key: object) -> None:
     if not isinstance(table, pa.Table):
         raise InvalidInput(f"table: expected a pyarrow Table, got {type(table).__name__}.", field="table")
-    if not _is_int(min_count) or min_count < 1:
+    check_twin_epsilon(epsilon)
+    if not _is_int(min_count) or min_count < 1:  # type: ignore[operator]
         raise InvalidInput(f"min_count: must be a whole number of 1 or more, got {min_count!r}.", field="min_count")
-    if rows is not None and (not _is_int(rows) or not 0 <= rows <= MAX_ROWS):
+    if rows is not None and (not _is_int(rows) or not 0 <= rows <= MAX_ROWS):  # type: ignore[operator]
         raise InvalidInput(f"rows: must be a whole number from 0 to {MAX_ROWS:,}, got {rows!r}.", field="rows")
-    if not _is_int(seed) or seed < 0:
+    if not _is_int(seed) or seed < 0:  # type: ignore[operator]
         raise InvalidInput(f"seed: must be a whole number of 0 or more, got {seed!r}.", field="seed")
     if not isinstance(columns, list):
         raise InvalidInput("columns: expected the catalogue schema, a list of column descriptions.", field="columns")
@@ -119,6 +217,9 @@ def _validate(table: object, columns: object, rows: object, min_count: object, s
             raise InvalidInput(f"columns[{i}].role: {spec.get('role')!r} is not one of {', '.join(ROLES)}.",
                                field=f"columns[{i}].role")
     declared, actual = [c["name"] for c in columns], list(table.column_names)
+    if person_key is not None and person_key not in declared:
+        raise InvalidInput(f"person_key: {person_key!r} is not a column of the schema; name the column that "
+                           "identifies the person, or None when each row is a person.", field="person_key")
     if declared == actual:
         if len(set(actual)) != len(actual):
             raise InvalidInput("columns: column names repeat; each column needs a unique name.", field="columns")
@@ -135,286 +236,166 @@ def _validate(table: object, columns: object, rows: object, min_count: object, s
                        f"{', '.join(declared)}; the data has {', '.join(actual)}.", field="columns")
 
 
-# --- what the real data allows -------------------------------------------------------------------------------
+# --- measuring: the only place the data is read -------------------------------------------------------------
 
-@dataclass
-class _Plan:
-    """How to draw one column: frequent real values by count, and a stand-in for the rest."""
-
-    type: pa.DataType
-    null_rate: float = 1.0
-    frequent: pa.Array | None = None
-    pool: np.ndarray | None = None  # one index into ``frequent`` per real row holding a frequent value
-    frequent_share: float = 1.0  # share of non-missing draws taken from ``frequent`` when there is a stand-in
-    rest: Draw | None = None
-    fake: bool = False  # every value drawn is a fake, never equal to a real one
-
-    def draw(self, n: int, rng: np.random.Generator) -> pa.Array:
-        has_frequent = self.frequent is not None and len(self.frequent) > 0
-        if n == 0 or not (has_frequent or self.rest):
-            return pa.nulls(n, self.type)
-        share = (self.frequent_share if self.rest else 1.0) if has_frequent else 0.0
-        missing = rng.random(n) < self.null_rate
-        from_frequent = rng.random(n) < share
-        pick_frequent, pick_rest = ~missing & from_frequent, ~missing & ~from_frequent
-        n_frequent, n_rest = int(pick_frequent.sum()), int(pick_rest.sum())
-        if n_frequent + n_rest == 0:
-            return pa.nulls(n, self.type)
-        parts = []
-        if n_frequent:
-            parts.append(self.frequent.take(self.pool[rng.integers(0, len(self.pool), n_frequent)]))
-        if n_rest:
-            parts.append(self.rest(n_rest, rng))
-        order = np.zeros(n, dtype=np.int64)
-        order[pick_frequent] = np.arange(n_frequent)
-        order[pick_rest] = n_frequent + np.arange(n_rest)
-        return pa.concat_arrays(parts).take(pa.array(order, mask=missing))
-
-
-def _plain_type(arrow_type: pa.DataType) -> pa.DataType:
-    """The type a column is handled in: dictionaries decoded, every kind of string as ``string``."""
-    if pa.types.is_dictionary(arrow_type):
-        arrow_type = arrow_type.value_type
-    if pa.types.is_large_string(arrow_type) or pa.types.is_string_view(arrow_type):
-        return pa.string()
-    return arrow_type
+def _first_row_per_person(table: pa.Table, person_key: str | None) -> pa.Table:
+    """Each person's first row only (every row when a row is a person), as DP queries clip contributions."""
+    if person_key is None:
+        return table
+    keys = pd.DataFrame({"person": table.column(person_key).to_pandas()})
+    kept = mechanisms.clip_contributions(keys, "person", CONTRIBUTIONS)
+    return table if len(kept) == len(keys) else table.take(pa.array(kept.index.to_numpy()))
 
 
 def _plain(values: pa.ChunkedArray) -> pa.Array:
-    values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    target = _plain_type(values.type)
-    return values if values.type == target else values.cast(target)
+    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+        array = array.cast(pa.string())
+    return array
 
 
-def _restore(values: pa.Array, arrow_type: pa.DataType) -> pa.Array:
-    return values if values.type == arrow_type else values.cast(arrow_type)
-
-
-def _supported(arrow_type: pa.DataType) -> bool:
-    """Types a twin can hold values of; a column of any other type comes out wholly missing."""
-    return pa.types.is_string(arrow_type) or pa.types.is_boolean(arrow_type) or _is_numeric(arrow_type)
-
-
-def _bools(values: pa.Array) -> np.ndarray:
-    return values.to_numpy(zero_copy_only=False).astype(bool)
-
-
-def _is_numeric(arrow_type: pa.DataType) -> bool:
-    t = pa.types
-    return t.is_integer(arrow_type) or t.is_floating(arrow_type) or t.is_timestamp(arrow_type) or \
-        t.is_date32(arrow_type) or t.is_date64(arrow_type)
-
-
-def _plan(values: pa.Array, spec: dict, k: int) -> _Plan:
-    t = values.type
-    string, integer = pa.types.is_string(t), pa.types.is_integer(t)
-    if not _supported(t) or not len(values):
-        return _Plan(t)
-    plan = _Plan(t, null_rate=values.null_count / len(values))
-    if spec["role"] in FAKE_ROLES and (string or integer):
-        templates = values.drop_null()
-        plan.rest = _fakes(templates, templates, _fake_text if string else _fake_integers) if len(templates) else None
-        plan.frequent_share, plan.fake = 0.0, True
-        return plan
-
-    encoded = pc.dictionary_encode(values, null_encoding="encode")
-    codes, dictionary = encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
-    counts = np.bincount(codes, minlength=len(dictionary))
-    is_value = ~dictionary.is_null().to_numpy(zero_copy_only=False)
-    often = (counts >= k) & is_value
-    plan.frequent = dictionary.filter(pa.array(often))
-    renumber = np.cumsum(often) - 1  # dictionary index -> index into ``frequent``
-    frequent_rows = often[codes]
-    plan.pool = renumber[codes[frequent_rows]].astype(np.int32)
-    seen = len(values) - values.null_count
-    plan.frequent_share = len(plan.pool) / seen if seen else 0.0
-    categorical = pa.types.is_boolean(t) or spec["type"] in ("category", "boolean")
-    rare_rows = ~frequent_rows & is_value[codes]
-    if categorical or not rare_rows.any():
-        return plan
-    rare = values.filter(pa.array(rare_rows))
-    if string:
-        plan.rest = _fakes(rare, dictionary.drop_null(), _fake_text)
-    else:
-        plan.rest = _histogram(_physical(rare), t, k)
-    return plan
-
-
-# --- stand-ins for rare values -------------------------------------------------------------------------------
-
-def _fakes(templates: pa.Array, real: pa.Array, fake: Callable[[pa.Array, np.random.Generator], pa.Array]) -> Draw:
-    """Draw fakes shaped like random ``templates``, none equal to a ``real`` value (left missing if unavoidable)."""
-
-    def draw(n: int, rng: np.random.Generator) -> pa.Array:
-        picked = templates.take(rng.integers(0, len(templates), n))
-        out = fake(picked, rng)
-        clash = _among(out, real)
-        for _ in range(_FAKE_TRIES):
-            if not clash.any():
-                return out
-            mask = pa.array(clash)
-            again = fake(picked.filter(mask), rng)
-            out = pc.replace_with_mask(out, mask, again)
-            clash[clash] = _among(again, real)
-        return pc.if_else(pa.array(clash), pa.nulls(n, out.type), out) if clash.any() else out
-
-    return draw
-
-
-def _among(drawn: pa.Array, real: pa.Array) -> np.ndarray:
-    """Which drawn values occur in ``real`` (hashing the smaller side and probing with the bigger is fastest)."""
-    if len(drawn) > len(real):
-        return _bools(pc.is_in(drawn, value_set=real))
-    found = real.filter(pc.is_in(real, value_set=drawn))
-    if not len(found):
-        return np.zeros(len(drawn), dtype=bool)
-    return _bools(pc.is_in(drawn, value_set=found))
-
-
-def _fake_text(templates: pa.Array, rng: np.random.Generator) -> pa.Array:
-    """Each ASCII digit becomes a random digit and each letter a random letter of the same case; the rest stays."""
-    n = len(templates)
-    _, offset_buffer, data_buffer = templates.buffers()
-    offsets = np.frombuffer(offset_buffer, dtype=np.int32)[templates.offset:templates.offset + n + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]].copy() if data_buffer \
-        else np.zeros(0, dtype=np.uint8)
-    for first, last in ((ord("0"), ord("9")), (ord("A"), ord("Z")), (ord("a"), ord("z"))):
-        where = (data >= first) & (data <= last)
-        data[where] = rng.integers(first, last + 1, int(where.sum()), dtype=np.uint8)
-    return pa.StringArray.from_buffers(n, pa.py_buffer((offsets - offsets[0]).astype(np.int32)),
-                                       pa.py_buffer(data))
-
-
-_POWERS_OF_TEN = np.array([10**p for p in range(20)], dtype=np.uint64)
-
-
-def _fake_integers(templates: pa.Array, rng: np.random.Generator) -> pa.Array:
-    """Random whole numbers with the templates' sign and number of digits."""
-    x = templates.to_numpy(zero_copy_only=False)
-    bounds = np.iinfo(x.dtype)
-    negative = x < 0
-    unsigned = x.astype(np.uint64)  # negatives wrap; 0 - wrapped is their size, even for the type's minimum
-    size = np.where(negative, np.uint64(0) - unsigned, unsigned)
-    digits = np.searchsorted(_POWERS_OF_TEN, size, side="right")  # 0 has one digit, like 1..9
-    digits = np.maximum(digits, 1)
-    top = int(min(bounds.max, np.iinfo(np.int64).max))
-    low = np.where(digits > 1, _POWERS_OF_TEN[digits - 1], 0).astype(np.uint64)
-    high = np.minimum(_POWERS_OF_TEN[np.minimum(digits, 19)] - np.uint64(1), np.uint64(top))
-    high = np.where(digits >= 20, np.uint64(top), high)
-    low = np.minimum(low, high)  # numbers too long for the type: any value up to its maximum
-    drawn = rng.integers(low.astype(np.int64), high.astype(np.int64), endpoint=True)
-    drawn = np.where(negative, -drawn, drawn)
-    return pa.array(np.clip(drawn, max(bounds.min, np.iinfo(np.int64).min), top).astype(x.dtype),
-                    type=templates.type)
-
-
-def _physical(values: pa.Array) -> np.ndarray:
-    """Numbers and dates as a numpy array (dates as integer counts of their unit), non-finite values left out."""
-    t = values.type
-    if pa.types.is_timestamp(t) or pa.types.is_date64(t):
-        return values.cast(pa.int64()).to_numpy(zero_copy_only=False)
-    if pa.types.is_date32(t):
-        return values.cast(pa.int32()).to_numpy(zero_copy_only=False).astype(np.int64)
-    if pa.types.is_floating(t):
-        x = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
-        return x[np.isfinite(x)]
-    return values.to_numpy(zero_copy_only=False)
-
-
-def _from_physical(x: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
-    if pa.types.is_timestamp(arrow_type) or pa.types.is_date64(arrow_type):
-        return pa.array(x.astype(np.int64)).cast(arrow_type)
-    if pa.types.is_date32(arrow_type):
-        return pa.array(x.astype(np.int32)).cast(arrow_type)
-    if pa.types.is_floating(arrow_type):
-        return pa.array(x.astype(np.float64)).cast(arrow_type)
-    return pa.array(x, type=arrow_type)
-
-
-_SECONDS = (86_400, 3_600, 60, 1)  # day, hour, minute, second
-
-
-def _steps(arrow_type: pa.DataType) -> list[int]:
-    """Candidate spacings of a whole-number column, coarsest first, in its own unit."""
-    if pa.types.is_date32(arrow_type):
-        return [1]
-    if pa.types.is_date64(arrow_type):
-        return [s * 1000 for s in _SECONDS] + [1]
-    if pa.types.is_timestamp(arrow_type):
-        per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[arrow_type.unit]
-        finer = [per_second // 10**p for p in (3, 6, 9) if per_second >= 10**p]
-        return [s * per_second for s in _SECONDS] + finer
-    return [10**p for p in range(6, -1, -1)]
-
-
-def _snapper(sample: np.ndarray, arrow_type: pa.DataType) -> Callable[[np.ndarray], np.ndarray]:
-    """Round drawn values as coarsely as the real values are recorded (whole days, pounds and pence, tens...)."""
-    if pa.types.is_floating(arrow_type):
-        for decimals in range(-6, 7):
-            scaled = sample * 10.0**decimals
-            if np.allclose(np.round(scaled), scaled, rtol=1e-9, atol=1e-6):
-                return lambda x, d=decimals: np.round(x, d) + 0.0  # + 0.0 turns -0.0 into 0.0
-        return lambda x: x + 0.0
-    step = next(s for s in _steps(arrow_type) if not np.any(sample % s))
-    return lambda x: np.round(x / step).astype(np.int64) * step
-
-
-def _histogram(values: np.ndarray, arrow_type: pa.DataType, k: int) -> Draw | None:
-    """Uniform draws inside equal-frequency bins between the k-th smallest and k-th largest value.
-
-    Each bin holds at least ``k`` real values and nothing outside the clipped range can be drawn, so no single
-    value (an outlier above all) is revealed. None if there are too few values to summarise safely.
-    """
-    values = np.sort(values)
-    n = len(values)
-    if n < 2 * k:
-        return None
-    inner = values[k - 1:n - k + 1]
-    low, high = inner[0], inner[-1]
-    bins = int(min(_BINS, max(1, len(inner) // k)))
-    edges = np.quantile(inner.astype(np.float64), np.linspace(0.0, 1.0, bins + 1))
-    snap = _snapper(inner[::max(1, len(inner) // 100_000)], arrow_type)
-
-    def draw(m: int, rng: np.random.Generator) -> pa.Array:
-        b = rng.integers(0, bins, m)
-        x = edges[b] + rng.random(m) * (edges[b + 1] - edges[b])
-        return _from_physical(np.clip(snap(x), low, high).astype(values.dtype), arrow_type)
-
-    return draw
-
-
-# --- no real row ---------------------------------------------------------------------------------------------
-
-def _comparable(values: pa.Array) -> pa.Array:
-    """Values whose hashes are equal when the values are: -0.0 and 0.0 are one number."""
-    return pc.add(values, pa.scalar(0.0, values.type)) if pa.types.is_floating(values.type) else values
-
-
-def _equals_a_real_row(twin: list[pa.Array], real: list[pa.Array], order: list[int]) -> np.ndarray:
-    """Which twin rows equal some real row in every column (missing equals missing).
-
-    Real rows are first narrowed, column by column, to those whose every value occurs in the twin; only the few
-    left are compared row by row (on a row key, where a collision only costs a needless redraw).
-    """
-    n = len(twin[0])
-    rows = np.arange(len(real[0]))
-    for i in order:
-        if not (n and len(rows)):
-            return np.zeros(n, dtype=bool)
-        values = real[i] if len(rows) == len(real[i]) else real[i].take(rows)
-        if _supported(values.type):
-            rows = rows[_bools(pc.is_in(_comparable(values), value_set=_comparable(twin[i]), skip_nulls=False))]
-        else:  # such a twin column is wholly missing
-            rows = rows[_bools(values.is_null())]
-    if not len(rows):
-        return np.zeros(n, dtype=bool)
-    keys = np.zeros(len(rows) + n, dtype=np.uint64)
-    for i in order:
-        both = pa.concat_arrays([real[i].take(rows), twin[i]])
-        if _supported(both.type):
-            codes = pc.dictionary_encode(_comparable(both), null_encoding="encode").indices.to_numpy(
-                zero_copy_only=False)
+def _measure(marginal: Marginal, values: pa.ChunkedArray, spec: dict, epsilon: float, state: Any,
+             complete: bool) -> None:
+    """Fill in the column's noisy histogram (or, if its type cannot hold the declared domain, leave it out)."""
+    array = _plain(values)
+    try:
+        if marginal.kind == "categories":
+            marginal.domain, codes = _category_codes(array, spec)
         else:
-            codes = _bools(both.is_null())
-        keys = keys * _MIX + (codes.astype(np.uint64) + np.uint64(1))
-    return np.isin(keys[len(rows):], keys[:len(rows)])
+            marginal.domain, codes = _bin_codes(array, spec)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+        what = "categories" if marginal.kind == "categories" else "bounds"
+        marginal.kind, marginal.reason = "left out", f"the declared {what} do not fit the stored type {array.type}"
+        return
+    size = len(marginal.domain) if marginal.kind == "categories" else len(marginal.domain) - 1
+    true = np.bincount(np.where(codes < 0, size, codes), minlength=size + 1).astype(np.int64)
+    if complete:  # public: the catalogue shows no missing value, so that count is not measured
+        true = true[:-1]
+    noisy = mechanisms.noisy_integers(true, epsilon, CONTRIBUTIONS, random_state=state)
+    marginal.epsilon, marginal.counts = epsilon, [int(c) for c in np.maximum(noisy, 0)] + ([0] if complete else [])
+
+
+def _category_codes(array: pa.Array, spec: dict) -> tuple[list[Any], np.ndarray]:
+    """Each row's index in the declared domain (-1: missing, or a value the catalogue does not declare)."""
+    if spec["type"] == "boolean":
+        if not pa.types.is_boolean(array.type):
+            raise ValueError("a boolean column stored as another type")
+        domain: list[Any] = [False, True]
+        dictionary = pa.array(domain)
+    else:
+        domain = list(spec["categories"])
+        dictionary = pa.array([str(c) for c in domain]).cast(array.type)
+    index = pc.index_in(array, value_set=dictionary)
+    return domain, index.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _bin_codes(array: pa.Array, spec: dict) -> tuple[list[float], np.ndarray]:
+    """Each row's bin within the declared bounds (values beyond them clipped into the end bins; -1: missing)."""
+    edges = _edges(spec)
+    x = _physical(array, spec["type"])
+    missing = ~np.isfinite(x)
+    clipped = np.clip(np.where(missing, edges[0], x), edges[0], edges[-1])
+    code = np.clip(np.searchsorted(edges, clipped, side="right") - 1, 0, len(edges) - 2)
+    return [float(e) for e in edges], np.where(missing, -1, code)
+
+
+def _bounds(spec: dict) -> tuple[Any, Any]:
+    """A number column's declared lowerBound and upperBound, a date column's earliestDate and latestDate."""
+    if spec.get("type") in ("integer", "float"):
+        return spec.get("lowerBound"), spec.get("upperBound")
+    if spec.get("type") == "date":
+        return spec.get("earliestDate"), spec.get("latestDate")
+    return None, None
+
+
+def _edges(spec: dict) -> np.ndarray:
+    """Bin edges from the declared bounds alone: equal widths; whole numbers (days for dates) stay whole."""
+    lower, upper = _bounds(spec)
+    if spec["type"] == "float":
+        return np.linspace(float(lower), float(upper), BINS + 1)
+    if spec["type"] == "date":
+        lower, upper = _days(lower), _days(upper)
+    low, high = math.ceil(lower), math.floor(upper)
+    if high < low:
+        raise ValueError("no whole number between the bounds")
+    return np.unique(np.round(np.linspace(low, high + 1, min(BINS, high + 1 - low) + 1)))
+
+
+def _days(value: Any) -> int:
+    return (date.fromisoformat(value) - _EPOCH).days if isinstance(value, str) else int(value)
+
+
+def _physical(array: pa.Array, kind: str) -> np.ndarray:
+    """Numbers as floats and dates as days since 1970 (NaN: missing)."""
+    t = array.type
+    if kind == "date":
+        if pa.types.is_timestamp(t) or pa.types.is_date64(t) or pa.types.is_date32(t):
+            array = array.cast(pa.date32()) if not pa.types.is_date32(t) else array
+            array = array.cast(pa.int32())
+        else:
+            raise ValueError("a date column stored as another type")
+    elif not (pa.types.is_integer(t) or pa.types.is_floating(t)):
+        raise ValueError("a number column stored as another type")
+    return array.cast(pa.float64()).to_numpy(zero_copy_only=False)
+
+
+# --- drawing: post-processing of what was released ---------------------------------------------------------
+
+def _draw(marginal: Marginal, arrow_type: pa.DataType, n: int, min_count: int,
+          rng: np.random.Generator) -> pa.Array:
+    plain = _plain(pa.chunked_array([], type=arrow_type)).type
+    counts = np.asarray(marginal.counts, dtype=float)
+    counts[counts < min_count] = 0
+    try:
+        if marginal.kind == "made up":
+            drawn = _made_up(plain, n, rng)
+        elif marginal.kind in NOISY and counts.sum() > 0:
+            drawn = _from_histogram(marginal, counts, plain, n, rng)
+        else:
+            drawn = None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        drawn = None
+    if drawn is None:
+        return pa.nulls(n, arrow_type)
+    return drawn if drawn.type == arrow_type else drawn.cast(arrow_type)
+
+
+def _from_histogram(marginal: Marginal, counts: np.ndarray, arrow_type: pa.DataType, n: int,
+                    rng: np.random.Generator) -> pa.Array:
+    picked = rng.choice(len(counts), size=n, p=counts / counts.sum())
+    missing = picked == len(counts) - 1
+    if marginal.kind == "categories":
+        values = pa.array(marginal.domain if isinstance(marginal.domain[0], bool)
+                          else [str(c) for c in marginal.domain])
+        drawn = values.take(pa.array(np.where(missing, 0, picked)))
+        drawn = drawn if drawn.type == arrow_type else drawn.cast(arrow_type)
+    else:
+        edges = np.asarray(marginal.domain)
+        b = np.where(missing, 0, picked)
+        x = edges[b] + rng.random(n) * (edges[b + 1] - edges[b])
+        drawn = _from_physical(x, arrow_type, whole=not pa.types.is_floating(arrow_type))
+    return pc.if_else(pa.array(missing), pa.nulls(n, drawn.type), drawn)
+
+
+def _from_physical(x: np.ndarray, arrow_type: pa.DataType, *, whole: bool) -> pa.Array:
+    if whole:
+        x = np.floor(x)
+    if pa.types.is_date32(arrow_type) or pa.types.is_date64(arrow_type) or pa.types.is_timestamp(arrow_type):
+        return pa.array(x.astype(np.int32), type=pa.int32()).cast(pa.date32()).cast(arrow_type)
+    if pa.types.is_integer(arrow_type):
+        return pa.array(x.astype(np.int64)).cast(arrow_type)
+    return pa.array(x.astype(np.float64)).cast(arrow_type)
+
+
+def _made_up(arrow_type: pa.DataType, n: int, rng: np.random.Generator) -> pa.Array | None:
+    """Values from a fixed alphabet or range, independent of the data (None: a type that cannot be made up)."""
+    if pa.types.is_string(arrow_type):
+        letters = _ALPHABET[rng.integers(0, len(_ALPHABET), n * _FAKE_LENGTH)]
+        offsets = np.arange(0, (n + 1) * _FAKE_LENGTH, _FAKE_LENGTH, dtype=np.int32)
+        return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(letters.tobytes()))
+    if pa.types.is_integer(arrow_type):
+        top = int(min(np.iinfo(arrow_type.to_pandas_dtype()).max, 10**9 - 1))
+        return pa.array(rng.integers(1, top, n, endpoint=True)).cast(arrow_type)
+    return None

@@ -172,6 +172,15 @@ def cmd_dp_budget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dp_twin_budget(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        result = ws.dp.set_twin_budget(args.dataset_id, args.epsilon, per_twin=args.per_twin)
+    print(f"Twin budget of {result['dataset_id']}: ε = {result['epsilon']:g} in total, {result['per_twin']:g} per "
+          f"twin ({result['spent']:.4g} spent on {result['twins']} twin{'s' if result['twins'] != 1 else ''}, "
+          f"{result['remaining']:.4g} remaining).")
+    return 0
+
+
 def cmd_dp_budgets(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         frame = ws.dp.budgets(args.dataset_id)
@@ -263,7 +272,13 @@ def register(commands: Any) -> None:
     p.add_argument("epsilon", type=float)
     p.add_argument("--project", help="the project this budget is for (default: across all projects)")
     p.add_argument("--delta", type=float, default=0.0)
-    p = command(dp, "budgets", "every budget of a dataset: ε set, spent and remaining", cmd_dp_budgets, FORMATS)
+    p = command(dp, "twin-budget", "set the ε a dataset's synthetic twins may spend, in total and per twin",
+                cmd_dp_twin_budget)
+    p.add_argument("dataset_id")
+    p.add_argument("epsilon", type=float, help="in total over every twin made (0: no new twins)")
+    p.add_argument("--per-twin", type=float, help="what each new twin spends (default: as set, or 0.25)")
+    p = command(dp, "budgets", "every budget of a dataset (and its twins'): ε set, spent and remaining",
+                cmd_dp_budgets, FORMATS)
     p.add_argument("dataset_id")
 
     audit = group(commands, "audit", "check the audit log (admins)")

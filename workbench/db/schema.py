@@ -313,6 +313,26 @@ dp_spends = Table(
     CheckConstraint("epsilon > 0 AND delta >= 0", name="positive"),
 )
 
+twin_budgets = Table(  # what a dataset's synthetic twins may spend, set by its owner (absent: the defaults)
+    "twin_budgets", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), primary_key=True),
+    Column("epsilon", Float, nullable=False),  # in total, over every twin ever made
+    Column("per_twin", Float, nullable=False),  # what each twin made spends
+    *_who_when("set", nullable=False),
+    CheckConstraint("epsilon >= 0 AND per_twin > 0", name="positive"),
+)
+
+twin_spends = Table(  # one row per twin made: its ε, the data version it was made from, and how
+    "twin_spends", metadata,
+    _serial_id(),
+    Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
+    Column("version", String(200), nullable=False),  # the data and schema the twin was made from
+    Column("username", String(63), ForeignKey("people.username"), nullable=False),
+    *_required(epsilon=Float, columns=JSON),
+    Column("at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("epsilon >= 0", name="positive"),
+)
+
 training_cohorts = Table(
     "training_cohorts", metadata,
     Column("id", String(64), primary_key=True),

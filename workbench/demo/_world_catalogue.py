@@ -71,12 +71,16 @@ def projects() -> list[dict]:
 # --- column lists -----------------------------------------------------------------------------------------------
 
 def _column(spec: dict) -> dict:
-    """One column of columns.yaml as catalogue records hold it: category columns list their categories."""
-    col: dict[str, str | list[str]] = {"name": spec["name"], "type": spec["type"], "description": spec["description"],
-                                       "role": spec["role"]}
+    """One column of columns.yaml as catalogue records hold it: category columns list their categories, number and
+    date columns their public bounds (what synthetic twins bin them within)."""
+    col: dict[str, Any] = {"name": spec["name"], "type": spec["type"], "description": spec["description"],
+                           "role": spec["role"]}
     if spec["type"] == "category":
         categories = spec.get("categories", ())
         col["categories"] = list(getattr(ref, categories) if isinstance(categories, str) else categories)
+    for bound in ("lowerBound", "upperBound", "earliestDate", "latestDate"):
+        if bound in spec:
+            col[bound] = spec[bound]
     return col
 
 

@@ -2,20 +2,21 @@
 
 A budget across all projects caps what the dataset can ever give away; a budget per project shares it out. Both
 are charged by every query (``workbench.dp.ledger``); lowering a budget below what was spent stops further queries.
+The twin budget (``workbench.dp.twin_budget``) is apart: what the synthetic twins every catalogue reader sees spend.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from workbench import audit
-from workbench.dp import ledger
+from workbench.dp import ledger, twin_budget
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance.conditions import dataset_row, project_row
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from workbench import records
     from workbench.context import Context
 
@@ -47,8 +48,23 @@ class Budgets:
                          detail={"epsilon": epsilon, "delta": float(delta), "spent": result["spent"]})
         return result
 
+    def set_twin_budget(self, dataset: str, epsilon: float, *, per_twin: float | None = None) -> dict[str, Any]:
+        """Set the ε the synthetic twins of ``dataset`` may spend in total (0 stops new twins), and (given) what
+        each new twin spends. A total below what twins already spent is refused: that privacy is gone."""
+        resource = f"twin budget of {dataset}"
+        with self._ctx.write(audit_refusals_as=("dp.twin_budget.set", resource)) as conn:
+            row = dataset_row(conn, dataset)
+            self._ctx.check("dp.twin_budget.set", resource, owner=row["owner"], delegates=row["delegates"])
+            result = twin_budget.set_budget(conn, username=self._ctx.actor.username, dataset_id=dataset,
+                                            epsilon=epsilon, per_twin=per_twin)
+            audit.append(conn, self._ctx.actor.username, "dp.twin_budget.set", resource,
+                         detail={"epsilon": result["epsilon"], "per_twin": result["per_twin"],
+                                 "spent": result["spent"]})
+        return result
+
     def budgets(self, dataset: str) -> pd.DataFrame:
-        """Every budget of ``dataset`` with ε spent and remaining (owner, delegates, admins)."""
+        """Every budget of ``dataset`` with ε spent and remaining (owner, delegates, admins); the last row, scope
+        'synthetic twins', is the twin budget (``queries``: twins made)."""
         resource = f"privacy budgets of {dataset}"
         try:
             with self._ctx.db.read() as conn:
@@ -57,4 +73,9 @@ class Budgets:
             raise self._ctx.audit_refused("owner.usage", resource, error) from None
         self._ctx.require("owner.usage", resource, owner=row["owner"], delegates=row["delegates"])
         with self._ctx.db.read() as conn:
-            return ledger.budget_frame(conn, [dataset])
+            frame = ledger.budget_frame(conn, [dataset])
+            twins = twin_budget.budget(conn, dataset)
+        row = {"dataset_id": dataset, "scope": "synthetic twins", "epsilon": twins["epsilon"],
+               "spent": twins["spent"], "remaining": twins["remaining"], "queries": twins["twins"],
+               "set_by": twins["set_by"], "set_at": twins["set_at"]}
+        return pd.DataFrame([*frame.to_dict("records"), row], columns=frame.columns)

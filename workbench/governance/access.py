@@ -41,6 +41,7 @@ from workbench.db.schema import (
 from workbench.db.schema import output_request_items as items
 from workbench.db.schema import output_requests as requests
 from workbench.db.settings import replace_setting
+from workbench.dp import twin_budget
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import (
     ACCESS_SETTING,
@@ -508,7 +509,8 @@ def blocked_by_lapse(conn: Connection, dataset_id: str) -> pd.DataFrame:
 
 
 def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:
-    """Per project (and in total): DP queries on the dataset, ε spent, and the budget it is charged against."""
+    """Per project (and in total): DP queries on the dataset, ε spent, and the budget it is charged against; then
+    the synthetic twins (twins made, ε spent, the twin budget) once any was made or its budget set."""
     spends = conn.execute(select(dp_spends.c.project_id, func.count(), func.sum(dp_spends.c.epsilon),
                                  func.max(dp_spends.c.at)).where(dp_spends.c.dataset_id == dataset_id)
                           .group_by(dp_spends.c.project_id).order_by(dp_spends.c.project_id)).all()
@@ -521,6 +523,11 @@ def privacy_spend(conn: Connection, dataset_id: str) -> pd.DataFrame:
         rows.append({"project_id": "all projects", "queries": sum(r["queries"] for r in rows),
                      "epsilon_spent": sum(r["epsilon_spent"] for r in rows), "epsilon_budget": budgets.get(None),
                      "last_query": max((r["last_query"] for r in rows), default=None)})
+    twins = twin_budget.budget(conn, dataset_id)
+    if twins["twins"] or twins["set_by"]:  # the synthetic twins every catalogue reader sees: their own budget
+        made = twin_budget.latest(conn, dataset_id)
+        rows.append({"project_id": "synthetic twins", "queries": twins["twins"], "epsilon_spent": twins["spent"],
+                     "epsilon_budget": twins["epsilon"], "last_query": made["made_at"] if made else None})
     return pd.DataFrame(rows, columns=["project_id", "queries", "epsilon_spent", "epsilon_budget", "last_query"])
 
 

@@ -285,13 +285,19 @@ class CatalogueSearchHandler(WorkbenchHandler):
 def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
     """An entry as the panel shows it: record, owner, gateways, schema with roles, completeness, twin preview."""
     entry = ws.catalogue.get(dataset_id)
-    record = entry.record
     preview, note = None, None
     if entry.has_data:
-        twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
-        preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
+        try:
+            twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
+        except errors.BudgetExceeded as error:  # the entry is still worth showing; the note says why there is no twin
+            note = str(error)
+        else:
+            preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
+            entry = ws.catalogue.get(dataset_id)  # now with the twin's ε and when it was made
+            note = f"Synthetic twin: {entry.twin_summary}." if entry.twin_summary else None
     else:
         note = "This entry is catalogued without data in this workspace, so it has no synthetic twin."
+    record = entry.record
     return {
         "id": entry.id, "title": entry.title, "description": record.get("description", ""),
         "summary": record.get("summary"), "department": {"slug": entry.department, "name": entry.department_name},

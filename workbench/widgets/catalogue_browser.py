@@ -219,7 +219,7 @@ class CatalogueBrowser:
         return request
 
     def preview_twin(self) -> None:
-        """The first rows of the entry's synthetic twin (no real row; anyone who may read the catalogue)."""
+        """The first rows of the entry's synthetic twin and its privacy loss (anyone who may read the catalogue)."""
         if self.entry is None:
             return
         try:
@@ -227,7 +227,9 @@ class CatalogueBrowser:
         except WorkbenchError as error:
             self._say(str(error), error=True)
             return
-        self._say("A synthetic twin: the same columns and types, values drawn independently, no real record.")
+        made = self._ws.catalogue.get(self.entry.id).twin_summary
+        self._say("A synthetic twin: the same columns and types, each drawn independently from differentially "
+                  f"private counts{f' ({made})' if made else ''}; no real record.")
         self.twin.value = twin.head(10).to_html(index=False, na_rep="")
         self.action.children = [self.twin]
 
