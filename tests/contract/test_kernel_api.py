@@ -140,7 +140,8 @@ def test_dp_preview_query_budget_and_overspend(kernel, desk) -> None:
     owner = kernel(OWNER)
     owner.dp.set_budget(DATASET, 2.0)
     owner.dp.set_budget(DATASET, 1.0, project=PROJECT)
-    assert list(owner.dp.budgets(DATASET)["epsilon"]) == [2.0, 1.0]
+    budgets = owner.dp.budgets(DATASET)
+    assert list(budgets["epsilon"]) == [2.0, 1.0, 1.0] and budgets["scope"].iloc[-1] == "synthetic twins"
     dp = kernel(ANALYST).project(PROJECT).dp
     accuracy = dp.crosstab(DATASET, "age_band", epsilon=0.5, preview=True)
     assert isinstance(accuracy, Accuracy) and accuracy.remaining == {DATASET: 1.0}

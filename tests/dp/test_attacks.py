@@ -5,6 +5,8 @@ may depend on the data except through a mechanism's noise."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -60,27 +62,32 @@ class _Tripwire:
         raise AssertionError(f"{self._what} was called: a kernel can seed and replay it")
 
 
-@pytest.fixture
-def global_generators_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
+@contextmanager
+def global_generators_forbidden() -> Iterator[None]:
     """numpy's global RandomState and ``random``'s hidden instance, and every module function bound to them,
-    replaced by tripwires."""
-    numpy_global = np.random.mtrand._rand
-    for name in dir(np.random):
-        if getattr(getattr(np.random, name), "__self__", None) is numpy_global:
-            monkeypatch.setattr(np.random, name, _Tripwire(f"np.random.{name}"))
-    monkeypatch.setattr(np.random.mtrand, "_rand", _Tripwire("np.random.mtrand._rand"))
-    python_global = random._inst  # type: ignore[attr-defined]
-    for name in dir(random):
-        if getattr(getattr(random, name), "__self__", None) is python_global:
-            monkeypatch.setattr(random, name, _Tripwire(f"random.{name}"))
-    monkeypatch.setattr(random, "_inst", _Tripwire("random._inst"))
+    replaced by tripwires — only inside the block, so that the test runner's own seeding (pytest-randomly seeds
+    ``random`` around every test) finds them restored."""
+    with pytest.MonkeyPatch.context() as patch:
+        numpy_global = np.random.mtrand._rand
+        for name in dir(np.random):
+            if getattr(getattr(np.random, name), "__self__", None) is numpy_global:
+                patch.setattr(np.random, name, _Tripwire(f"np.random.{name}"))
+        patch.setattr(np.random.mtrand, "_rand", _Tripwire("np.random.mtrand._rand"))
+        python_global = random._inst  # type: ignore[attr-defined]
+        for name in dir(random):
+            if getattr(getattr(random, name), "__self__", None) is python_global:
+                patch.setattr(random, name, _Tripwire(f"random.{name}"))
+        patch.setattr(random, "_inst", _Tripwire("random._inst"))
+        yield
 
 
 @pytest.mark.parametrize("kind", list(QUERIES))
-def test_no_dp_query_draws_from_a_global_generator(dp, global_generators_forbidden, kind) -> None:
-    with pytest.raises(AssertionError, match="seed and replay"):  # the tripwires are armed
-        np.random.random()
-    out = QUERIES[kind](dp(ANALYST).project(PROJECT).dp)
+def test_no_dp_query_draws_from_a_global_generator(dp, kind) -> None:
+    project = dp(ANALYST).project(PROJECT)
+    with global_generators_forbidden():
+        with pytest.raises(AssertionError, match="seed and replay"):  # the tripwires are armed
+            np.random.random()
+        out = QUERIES[kind](project.dp)
     assert out.kind == "dp" and np.isfinite(out.table.to_numpy(dtype=float)).any()
 
 
