@@ -83,8 +83,6 @@ def test_filters(catalogue) -> None:
     ({"offset": 10**12}, "offset"),
     ({"text": "x" * 501}, "text"),
     ({"text": 42}, "text"),
-    ({"text": "'; --"}, "text"),
-    ({"text": "%"}, "text"),
 ])
 def test_bad_search_arguments_are_refused(catalogue, kwargs, field) -> None:
     with pytest.raises(InvalidInput) as caught:

@@ -1,0 +1,172 @@
+"""Catalogue search in the database: storing an entry's weighted terms, ranking a query's slots in portable SQL,
+and "did you mean" over the words of titles and keywords.
+
+Ranking is the same on SQLite and PostgreSQL because it is plain SQL over the terms ``workbench.catalogue.text``
+made: an entry's score is, for each slot of the query, the best weight among the slot's alternatives (an
+alternative of several words counts its weakest), summed over slots. So a word in the title beats one in the
+keywords, which beats one in the description; an entry matching two of the words beats one matching one of them
+however often; ties go by id.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import jellyfish
+from sqlalchemy import delete, func, insert, select
+
+from workbench.catalogue.entry import theme_label
+from workbench.catalogue.text import (
+    MAX_TERM_LENGTH,
+    STOPWORDS,
+    Match,
+    Slot,
+    document_terms,
+    normalise,
+    stem,
+    words,
+)
+from workbench.db.schema import dataset_terms, datasets, departments, search_terms
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+
+def entry_fields(record: Mapping[str, Any], department: tuple[str | None, str] | None) -> dict[str, str]:
+    """The text of an entry's searchable fields. Themes count as keywords (a user typing "health" means the
+    Health theme); the publishing department (abbreviation and name) as little as a column name."""
+    themes = [theme_label(t) for t in record.get("theme", [])]
+    return {
+        "title": record["title"],
+        "keywords": " ".join([*record.get("keyword", []), *themes]),
+        "description": f"{record.get('summary') or ''} {record['description']}",
+        "columns": " ".join(f"{c['name'].replace('_', ' ')} {c.get('description', '')}"
+                            for c in record.get("columns") or []),
+        "publisher": " ".join(p for p in (department or ()) if p),
+    }
+
+
+def index_entry(conn: Connection, dataset_id: str, record: Mapping[str, Any]) -> None:
+    """Store (or replace) an entry's weighted terms; called in the transaction that writes the entry."""
+    department = conn.execute(select(departments.c.abbreviation, departments.c.name)
+                              .where(departments.c.slug == record["department"])).first()
+    terms = document_terms(entry_fields(record, tuple(department) if department else None))
+    conn.execute(delete(dataset_terms).where(dataset_terms.c.dataset_id == dataset_id))
+    if terms:
+        conn.execute(insert(dataset_terms), [{"term": t, "dataset_id": dataset_id, "weight": w}
+                                             for t, w in terms.items()])
+
+
+def synonyms(conn: Connection) -> list[tuple[str, str]]:
+    """The catalogue's (term, meaning) pairs: a small table, read with each search."""
+    return [(r.term, r.meaning) for r in conn.execute(select(search_terms.c.term, search_terms.c.meaning))]
+
+
+def _after(prefix: str) -> str:
+    """The first string after every string starting with ``prefix`` (bytewise, as both databases compare terms)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class RankingQuery:
+    """The SQL ranking a query's slots, with its parameters; ``where`` are filters on ``d`` (datasets)."""
+
+    def __init__(self, dialect: str, slots: list[Slot], where: list[str], params: dict[str, Any]) -> None:
+        self.params = dict(params)
+        matches = list(dict.fromkeys(m for s in slots for a in s.alternatives for m in a))
+        conditions: dict[Match, str] = {}
+        for i, match in enumerate(matches):
+            term = match.term[:MAX_TERM_LENGTH]
+            if match.prefix:
+                self.params[f"term_from{i}"], self.params[f"term_to{i}"] = term, _after(term)
+                conditions[match] = f"(dt.term >= :term_from{i} AND dt.term < :term_to{i})"
+            else:
+                self.params[f"term{i}"] = term
+                conditions[match] = f"dt.term = :term{i}"
+        greatest, least = ("max", "min") if dialect == "sqlite" else ("greatest", "least")
+
+        def best(items: list[str], function: str) -> str:
+            return items[0] if len(items) == 1 else f"{function}({', '.join(items)})"
+
+        found = {m: f"max(CASE WHEN {c} THEN dt.weight ELSE 0 END)" for m, c in conditions.items()}
+        slot_scores = [best([best([found[m] for m in alternative], least) for alternative in slot.alternatives],
+                            greatest) for slot in slots]
+        filters = "".join(f" AND {w}" for w in where)
+        join = " JOIN datasets d ON d.id = dt.dataset_id" if where else ""
+        self.scored = (f"SELECT dt.dataset_id AS id, {' + '.join(slot_scores)} AS score "
+                       f"FROM dataset_terms dt{join} WHERE ({' OR '.join(conditions.values())}){filters} GROUP BY dt.dataset_id")
+
+    def page(self, dialect: str, limited: bool) -> str:
+        """Ids and scores, best first, one page (``:limit`` after ``:offset``) or everything after ``:offset``."""
+        if limited:
+            page = " LIMIT :limit OFFSET :offset"
+        else:  # SQLite needs a LIMIT before OFFSET; -1 is its "no limit"
+            page = " LIMIT -1 OFFSET :offset" if dialect == "sqlite" else " OFFSET :offset"
+        return f"SELECT s.id, s.score FROM ({self.scored}) s WHERE s.score > 0 ORDER BY s.score DESC, s.id{page}"
+
+    def count(self) -> str:
+        return f"SELECT count(*) FROM ({self.scored}) s WHERE s.score > 0"
+
+
+# -- did you mean ---------------------------------------------------------------------------------------------------
+_VOCABULARY: dict[tuple[str, Any], tuple[Counter[str], frozenset[str]]] = {}
+_VOCABULARY_LOCK = threading.Lock()
+
+
+def vocabulary(conn: Connection, url: str) -> tuple[Counter[str], frozenset[str]]:
+    """The words of every title, keyword, theme and synonym with how many entries use each, and their stems;
+    kept per database until an entry is added, changed or removed."""
+    version = conn.execute(select(func.count(), func.max(datasets.c.updated_at))).one()
+    terms = conn.execute(select(func.count(), func.max(search_terms.c.added_at))).one()
+    key = (url, (tuple(version), tuple(terms)))
+    with _VOCABULARY_LOCK:
+        if key in _VOCABULARY:
+            return _VOCABULARY[key]
+    counts: Counter[str] = Counter()
+    for title, keywords, record in conn.execute(select(datasets.c.title, datasets.c.keywords_text,
+                                                       datasets.c.record)):
+        themes = " ".join(theme_label(t) for t in record.get("theme", []))
+        counts.update({w for w in words(f"{title} {keywords} {themes}") if len(w) > 2 and not w.isdigit()})
+    for term, meaning in synonyms(conn):
+        counts.update(w for w in words(f"{term} {meaning}") if len(w) > 2)
+    found = (counts, frozenset(stem(w) for w in counts))
+    with _VOCABULARY_LOCK:
+        if len(_VOCABULARY) > 16:
+            _VOCABULARY.clear()
+        _VOCABULARY[key] = found
+    return found
+
+
+def _closest(word: str, counts: Counter[str]) -> str | None:
+    """The vocabulary word nearest ``word`` by Damerau–Levenshtein distance (a swap of two letters is one edit):
+    at most 1 edit for words of up to 4 letters, 2 for longer; ties go to the word more entries use."""
+    limit = 1 if len(word) <= 4 else 2
+    best: tuple[int, int, str] | None = None
+    for candidate, n in counts.items():
+        if abs(len(candidate) - len(word)) > limit or candidate == word:
+            continue
+        distance = jellyfish.damerau_levenshtein_distance(word, candidate)
+        if distance <= limit and (best is None or (distance, -n, candidate) < best):
+            best = (distance, -n, candidate)
+    return best[2] if best else None
+
+
+def suggestion(text: str, counts: Counter[str], stems: Iterable[str]) -> str | None:
+    """The query with each word the catalogue does not know replaced by the nearest word it does ("hosptial" →
+    "hospital"), or None when no word needs or has a replacement."""
+    known = set(stems)
+    changed = False
+    out = []
+    for chunk in normalise(text).split():
+        parts = words(chunk)
+        if len(parts) == 1 and len(parts[0]) > 2 and parts[0] not in STOPWORDS and not parts[0].isdigit() \
+                and stem(parts[0]) not in known:
+            nearest = _closest(parts[0], counts)
+            if nearest is not None:
+                out.append(nearest)
+                changed = True
+                continue
+        out.append(chunk)
+    return " ".join(out) if changed else None
