@@ -27,10 +27,11 @@ from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schem
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
 from workbench.catalogue.search import RankingQuery, index_entry, suggestion, synonyms, vocabulary
 from workbench.catalogue.terms import SearchTerms
-from workbench.catalogue.text import parse_query
+from workbench.catalogue.text import parse_query, stem, words
 from workbench.catalogue.twin import synthesise
 from workbench.db.schema import (
     contact_points,
+    dataset_terms,
     dataset_missions,
     dataset_themes,
     datasets,
@@ -256,7 +257,7 @@ class Catalogue:
                     total = len(ranked)  # the whole ranking fits on this page: nothing more to count
                 else:
                     total = conn.execute(sql(counting), run).scalar_one()
-                if not ranked and offset == 0 and slots:
+                if offset == 0 and slots:
                     suggested = self._did_you_mean(conn, text, where, params)
             details = {}
             if ranked:
@@ -285,9 +286,13 @@ class Catalogue:
         return frame, total, suggested
 
     def _did_you_mean(self, conn: Connection, text: str, where: list[str], params: dict[str, Any]) -> str | None:
-        """The text with unknown words replaced by the nearest catalogue words, if that finds anything."""
+        """The text with the words no entry holds replaced by the nearest words of titles and keywords, if that
+        finds anything."""
         counts, stems = vocabulary(conn, self._ctx.db.url)
-        suggested = suggestion(text, counts, stems)
+        asked = {stem(w) for w in words(text)} - stems
+        held = set(conn.execute(select(dataset_terms.c.term).distinct().where(dataset_terms.c.term.in_(asked)))
+                   .scalars()) if asked else set()
+        suggested = suggestion(text, counts, stems | held)
         if suggested is None:
             return None
         slots = parse_query(suggested + " ", synonyms(conn))[:MAX_QUERY_WORDS]  # whole words, not prefixes
