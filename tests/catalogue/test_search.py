@@ -9,6 +9,8 @@ from helpers import ADMIN, ANALYST, OTHER_OWNER, OWNER
 
 from workbench.errors import AccessDenied, InvalidInput
 
+pytestmark = pytest.mark.db  # the same results on SQLite and PostgreSQL
+
 HEALTH = "https://www.data.gov.uk/search?filters%5Btopic%5D=Health"
 CRIME = "https://www.data.gov.uk/search?filters%5Btopic%5D=Crime%20and%20justice"
 

@@ -93,7 +93,7 @@ def downgrade() -> None:
             f"INSERT INTO datasets_fts(datasets_fts, rowid, {fields}) "
             f"VALUES ('delete', old.rowid, {values.format('old')}); "
             f"INSERT INTO datasets_fts(rowid, {fields}) VALUES (new.rowid, {values.format('new')}); END")
-        op.execute("INSERT INTO datasets_fts(datasets_fts) VALUES ('rebuild')")
+        op.execute(f"INSERT INTO datasets_fts(rowid, {fields}) SELECT rowid, {values.format('datasets')} FROM datasets")
     else:
         op.execute(
             "ALTER TABLE datasets ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
