@@ -56,12 +56,12 @@ def test_precision_at_3_meets_the_goal(demo_catalogue) -> None:
 def test_the_reported_leaks_are_closed(demo_catalogue) -> None:
     health = list(demo_catalogue.search("health")["id"])
     assert health[:2] == ["dhsc.hes_apc", "nhse.rtt_waiting"]  # the Health theme counts as a keyword
-    assert list(demo_catalogue.search("HES")["id"])[0] == "dhsc.hes_apc"
+    assert demo_catalogue.search("HES")["id"].iloc[0] == "dhsc.hes_apc"
     ae = demo_catalogue.search_page("A&E")
     assert list(ae["results"]["id"]) == ["dhsc.hes_apc"] and ae["total"] == 1  # not "a" or "e" in every entry
     typo = demo_catalogue.search_page("hosptial")
     assert typo["total"] == 0 and typo["suggestion"] == "hospital"
-    assert list(demo_catalogue.search(typo["suggestion"])["id"])[0] == "dhsc.hes_apc"
+    assert demo_catalogue.search(typo["suggestion"])["id"].iloc[0] == "dhsc.hes_apc"
 
 
 def test_ranking_is_the_same_on_every_database(demo_catalogue) -> None:
@@ -92,4 +92,4 @@ def test_did_you_mean(demo_catalogue, typed, meant) -> None:
 def test_synonyms_work_both_ways(demo_catalogue) -> None:
     assert list(demo_catalogue.search("jobless")["id"]) == ["ons.lfs"]  # the term finds the meaning
     assert list(demo_catalogue.search("accident and emergency")["id"]) == ["dhsc.hes_apc"]  # the meaning, the term
-    assert list(demo_catalogue.search("Labour Force Survey")["id"])[0] == "ons.lfs"
+    assert demo_catalogue.search("Labour Force Survey")["id"].iloc[0] == "ons.lfs"

@@ -96,28 +96,31 @@ class RankingQuery:
         filters = "".join(f" AND {w}" for w in where)
         join = " JOIN datasets d ON d.id = dt.dataset_id" if where else ""
         self.scored = (f"SELECT dt.dataset_id AS id, {' + '.join(slot_scores)} AS score "
-                       f"FROM dataset_terms dt{join} WHERE ({' OR '.join(conditions.values())}){filters} GROUP BY dt.dataset_id")
+                       f"FROM dataset_terms dt{join} WHERE ({' OR '.join(conditions.values())}){filters} "
+                       "GROUP BY dt.dataset_id")
 
     def page(self, dialect: str, limited: bool) -> str:
-        """Ids and scores, best first, one page (``:limit`` after ``:offset``) or everything after ``:offset``."""
+        """Ids, scores and the number of all matches, best first, one page (``:limit`` after ``:offset``) or
+        everything after ``:offset``."""
         if limited:
             page = " LIMIT :limit OFFSET :offset"
         else:  # SQLite needs a LIMIT before OFFSET; -1 is its "no limit"
             page = " LIMIT -1 OFFSET :offset" if dialect == "sqlite" else " OFFSET :offset"
-        return f"SELECT s.id, s.score FROM ({self.scored}) s WHERE s.score > 0 ORDER BY s.score DESC, s.id{page}"
+        return (f"SELECT s.id, s.score, count(*) OVER () AS total FROM ({self.scored}) s WHERE s.score > 0 "
+                f"ORDER BY s.score DESC, s.id{page}")
 
     def count(self) -> str:
         return f"SELECT count(*) FROM ({self.scored}) s WHERE s.score > 0"
 
 
 # -- did you mean ---------------------------------------------------------------------------------------------------
-_VOCABULARY: dict[tuple[str, Any], tuple[Counter[str], frozenset[str]]] = {}
+_VOCABULARY: dict[tuple[str, Any], Counter[str]] = {}
 _VOCABULARY_LOCK = threading.Lock()
 
 
-def vocabulary(conn: Connection, url: str) -> tuple[Counter[str], frozenset[str]]:
-    """The words of every title, keyword, theme and synonym with how many entries use each, and their stems;
-    kept per database until an entry is added, changed or removed."""
+def vocabulary(conn: Connection, url: str) -> Counter[str]:
+    """The words of every title, keyword, theme and synonym with how many entries use each; kept per database
+    until an entry is added, changed or removed."""
     version = conn.execute(select(func.count(), func.max(datasets.c.updated_at))).one()
     terms = conn.execute(select(func.count(), func.max(search_terms.c.added_at))).one()
     key = (url, (tuple(version), tuple(terms)))
@@ -131,12 +134,11 @@ def vocabulary(conn: Connection, url: str) -> tuple[Counter[str], frozenset[str]
         counts.update({w for w in words(f"{title} {keywords} {themes}") if len(w) > 2 and not w.isdigit()})
     for term, meaning in synonyms(conn):
         counts.update(w for w in words(f"{term} {meaning}") if len(w) > 2)
-    found = (counts, frozenset(stem(w) for w in counts))
     with _VOCABULARY_LOCK:
         if len(_VOCABULARY) > 16:
             _VOCABULARY.clear()
-        _VOCABULARY[key] = found
-    return found
+        _VOCABULARY[key] = counts
+    return counts
 
 
 def _closest(word: str, counts: Counter[str]) -> str | None:
@@ -153,16 +155,36 @@ def _closest(word: str, counts: Counter[str]) -> str | None:
     return best[2] if best else None
 
 
-def suggestion(text: str, counts: Counter[str], stems: Iterable[str]) -> str | None:
-    """The query with each word the catalogue does not know replaced by the nearest word it does ("hosptial" →
-    "hospital"), or None when no word needs or has a replacement."""
-    known = set(stems)
+def unknown_words(conn: Connection, text: str) -> set[str]:
+    """The words of a query no entry holds (by stem; the last word, while typing, as a prefix too): the words a
+    "did you mean" may replace. One indexed look-up."""
+    chunks = normalise(text).split()
+    typing = bool(chunks) and not text[-1:].isspace()
+    asked = {w: stem(w) for chunk in chunks if len(parts := words(chunk)) == 1 for w in parts
+             if len(w) > 2 and w not in STOPWORDS and not w.isdigit()}
+    if not asked:
+        return set()
+    held = set(conn.execute(select(dataset_terms.c.term).distinct()
+                            .where(dataset_terms.c.term.in_(set(asked.values())))).scalars())
+    unknown = {w for w, s in asked.items() if s not in held}
+    last = words(chunks[-1])
+    if typing and len(last) == 1 and last[0] in unknown:
+        prefix = last[0][:MAX_TERM_LENGTH]
+        if conn.execute(select(dataset_terms.c.term).where((dataset_terms.c.term >= prefix)
+                                                           & (dataset_terms.c.term < _after(prefix))).limit(1)).first():
+            unknown.discard(last[0])
+    return unknown
+
+
+def suggestion(text: str, counts: Counter[str], unknown: Iterable[str]) -> str | None:
+    """The query with each ``unknown`` word replaced by the nearest word the catalogue's titles and keywords use
+    ("hosptial" → "hospital"), or None when none has a replacement."""
+    unknown = set(unknown)
     changed = False
     out = []
     for chunk in normalise(text).split():
         parts = words(chunk)
-        if len(parts) == 1 and len(parts[0]) > 2 and parts[0] not in STOPWORDS and not parts[0].isdigit() \
-                and stem(parts[0]) not in known:
+        if len(parts) == 1 and parts[0] in unknown:
             nearest = _closest(parts[0], counts)
             if nearest is not None:
                 out.append(nearest)

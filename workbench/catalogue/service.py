@@ -8,7 +8,6 @@ weighted terms (``workbench.catalogue.text`` and ``.search``) in plain SQL, the 
 from __future__ import annotations
 
 import builtins
-import re
 import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,13 +24,12 @@ from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schema, validate
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
-from workbench.catalogue.search import RankingQuery, index_entry, suggestion, synonyms, vocabulary
+from workbench.catalogue.search import RankingQuery, index_entry, suggestion, synonyms, unknown_words, vocabulary
 from workbench.catalogue.terms import SearchTerms
-from workbench.catalogue.text import parse_query, stem, words
+from workbench.catalogue.text import parse_query
 from workbench.catalogue.twin import synthesise
 from workbench.db.schema import (
     contact_points,
-    dataset_terms,
     dataset_missions,
     dataset_themes,
     datasets,
@@ -255,6 +253,8 @@ class Catalogue:
             if count:
                 if offset == 0 and (limit is None or len(ranked) < limit):
                     total = len(ranked)  # the whole ranking fits on this page: nothing more to count
+                elif ranked and slots:
+                    total = ranked[0].total  # counted with the ranking
                 else:
                     total = conn.execute(sql(counting), run).scalar_one()
                 if offset == 0 and slots:
@@ -288,11 +288,10 @@ class Catalogue:
     def _did_you_mean(self, conn: Connection, text: str, where: list[str], params: dict[str, Any]) -> str | None:
         """The text with the words no entry holds replaced by the nearest words of titles and keywords, if that
         finds anything."""
-        counts, stems = vocabulary(conn, self._ctx.db.url)
-        asked = {stem(w) for w in words(text)} - stems
-        held = set(conn.execute(select(dataset_terms.c.term).distinct().where(dataset_terms.c.term.in_(asked)))
-                   .scalars()) if asked else set()
-        suggested = suggestion(text, counts, stems | held)
+        unknown = unknown_words(conn, text)
+        if not unknown:
+            return None
+        suggested = suggestion(text, vocabulary(conn, self._ctx.db.url), unknown)
         if suggested is None:
             return None
         slots = parse_query(suggested + " ", synonyms(conn))[:MAX_QUERY_WORDS]  # whole words, not prefixes

@@ -158,6 +158,7 @@ dataset_terms = Table(
     Column("term", SEARCH_TERM, primary_key=True),
     Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True),
     Column("weight", Integer, nullable=False),
+    sqlite_with_rowid=False,  # stored in term order: a term's entries are read together, weights included
 )
 
 # The catalogue's abbreviations and synonyms: typing ``term`` ("A&E") also finds ``meaning`` ("accident and

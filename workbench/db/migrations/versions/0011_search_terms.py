@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("term", "dataset_id", name="pk_dataset_terms"),
         sa.ForeignKeyConstraint(["dataset_id"], ["datasets.id"], name="fk_dataset_terms_dataset_id_datasets",
                                 ondelete="CASCADE"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_dataset_terms_dataset_id", "dataset_terms", ["dataset_id"])
     op.create_table(
