@@ -22,14 +22,13 @@ from workbench.catalogue.entry import theme_label
 from workbench.catalogue.text import (
     MAX_TERM_LENGTH,
     STOPWORDS,
-    Match,
     Slot,
     document_terms,
     normalise,
     stem,
     words,
 )
-from workbench.db.schema import dataset_terms, datasets, departments, search_terms
+from workbench.db.schema import audit_events, dataset_terms, dataset_themes, datasets, departments, search_terms
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -76,28 +75,28 @@ class RankingQuery:
     def __init__(self, dialect: str, slots: list[Slot], where: list[str], params: dict[str, Any]) -> None:
         self.params = dict(params)
         matches = list(dict.fromkeys(m for s in slots for a in s.alternatives for m in a))
-        conditions: dict[Match, str] = {}
+        reads = []  # one index read per match, each row tagged with its match: no OR for the planner to merge
         for i, match in enumerate(matches):
             term = match.term[:MAX_TERM_LENGTH]
             if match.prefix:
                 self.params[f"term_from{i}"], self.params[f"term_to{i}"] = term, _after(term)
-                conditions[match] = f"(dt.term >= :term_from{i} AND dt.term < :term_to{i})"
+                condition = f"term >= :term_from{i} AND term < :term_to{i}"
             else:
                 self.params[f"term{i}"] = term
-                conditions[match] = f"dt.term = :term{i}"
+                condition = f"term = :term{i}"
+            reads.append(f"SELECT dataset_id, {i} AS m, weight FROM dataset_terms WHERE {condition}")
         greatest, least = ("max", "min") if dialect == "sqlite" else ("greatest", "least")
 
         def best(items: list[str], function: str) -> str:
             return items[0] if len(items) == 1 else f"{function}({', '.join(items)})"
 
-        found = {m: f"max(CASE WHEN {c} THEN dt.weight ELSE 0 END)" for m, c in conditions.items()}
+        found = {m: f"max(CASE WHEN dt.m = {i} THEN dt.weight ELSE 0 END)" for i, m in enumerate(matches)}
         slot_scores = [best([best([found[m] for m in alternative], least) for alternative in slot.alternatives],
                             greatest) for slot in slots]
-        filters = "".join(f" AND {w}" for w in where)
+        filters = (" WHERE " + " AND ".join(where)) if where else ""
         join = " JOIN datasets d ON d.id = dt.dataset_id" if where else ""
         self.scored = (f"SELECT dt.dataset_id AS id, {' + '.join(slot_scores)} AS score "
-                       f"FROM dataset_terms dt{join} WHERE ({' OR '.join(conditions.values())}){filters} "
-                       "GROUP BY dt.dataset_id")
+                       f"FROM ({' UNION ALL '.join(reads)}) dt{join}{filters} GROUP BY dt.dataset_id")
 
     def page(self, dialect: str, limited: bool) -> str:
         """Ids, scores and the number of all matches, best first, one page (``:limit`` after ``:offset``) or
@@ -120,18 +119,20 @@ _VOCABULARY_LOCK = threading.Lock()
 
 def vocabulary(conn: Connection, url: str) -> Counter[str]:
     """The words of every title, keyword, theme and synonym with how many entries use each; kept per database
-    until an entry is added, changed or removed."""
-    version = conn.execute(select(func.count(), func.max(datasets.c.updated_at))).one()
-    terms = conn.execute(select(func.count(), func.max(search_terms.c.added_at))).one()
-    key = (url, (tuple(version), tuple(terms)))
+    until the next audited change (every change to an entry or a search term is audited), which the audit log's
+    last sequence number tells at the cost of one index look-up."""
+    key = (url, conn.execute(select(func.max(audit_events.c.seq))).scalar())
     with _VOCABULARY_LOCK:
         if key in _VOCABULARY:
             return _VOCABULARY[key]
+    themes: dict[str, list[str]] = {}
+    for dataset_id, label in conn.execute(select(dataset_themes.c.dataset_id, dataset_themes.c.label)):
+        themes.setdefault(dataset_id, []).append(label)
     counts: Counter[str] = Counter()
-    for title, keywords, record in conn.execute(select(datasets.c.title, datasets.c.keywords_text,
-                                                       datasets.c.record)):
-        themes = " ".join(theme_label(t) for t in record.get("theme", []))
-        counts.update({w for w in words(f"{title} {keywords} {themes}") if len(w) > 2 and not w.isdigit()})
+    for dataset_id, title, keywords in conn.execute(select(datasets.c.id, datasets.c.title,
+                                                           datasets.c.keywords_text)):
+        text = f"{title} {keywords} {' '.join(themes.get(dataset_id, []))}"
+        counts.update({w for w in words(text) if len(w) > 2 and not w.isdigit()})
     for term, meaning in synonyms(conn):
         counts.update(w for w in words(f"{term} {meaning}") if len(w) > 2)
     with _VOCABULARY_LOCK:
