@@ -93,10 +93,11 @@ class RankingQuery:
         found = {m: f"max(CASE WHEN dt.m = {i} THEN dt.weight ELSE 0 END)" for i, m in enumerate(matches)}
         slot_scores = [best([best([found[m] for m in alternative], least) for alternative in slot.alternatives],
                             greatest) for slot in slots]
-        filters = (" WHERE " + " AND ".join(where)) if where else ""
-        join = " JOIN datasets d ON d.id = dt.dataset_id" if where else ""
-        self.scored = (f"SELECT dt.dataset_id AS id, {' + '.join(slot_scores)} AS score "
-                       f"FROM ({' UNION ALL '.join(reads)}) dt{join}{filters} GROUP BY dt.dataset_id")
+        scored = (f"SELECT dt.dataset_id AS id, {' + '.join(slot_scores)} AS score "
+                  f"FROM ({' UNION ALL '.join(reads)}) dt GROUP BY dt.dataset_id")
+        # filters apply to each matching entry once, after its terms are summed, not to each matching term
+        self.scored = (f"SELECT s.id, s.score FROM ({scored}) s JOIN datasets d ON d.id = s.id "
+                       f"WHERE {' AND '.join(where)}") if where else scored
 
     def page(self, dialect: str, limited: bool) -> str:
         """Ids, scores and the number of all matches, best first, one page (``:limit`` after ``:offset``) or
