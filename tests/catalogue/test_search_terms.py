@@ -142,3 +142,22 @@ def test_upgrading_indexes_the_entries_already_catalogued(catalogue) -> None:
     after = catalogue(ANALYST).catalogue.search("department")
     assert after[["id", "score"]].values.tolist() == before[["id", "score"]].values.tolist()
     assert len(after) == 2
+
+
+@pytest.mark.slow
+def test_a_bulk_import_refreshes_the_planner_statistics(catalogue) -> None:
+    import yaml
+    from sqlalchemy import text
+
+    admin = catalogue(ADMIN)
+    records = [{"dataOwner": OWNER, **record(
+        localId=f"dhsc.bulk_{i:03d}", identifier=f"https://data.example.invalid/bulk/{i}", title=f"Bulk entry {i}",
+        columns=None, description="Waiting lists by trust." if i % 10 == 0 else "Other things by trust.")}
+        for i in range(100)]
+    admin.catalogue.import_text(yaml.safe_dump_all(records), source="bulk.yaml")
+    assert len(catalogue(ANALYST).catalogue.search("waiting lists", limit=None)) == 10
+    if admin._ctx.db.dialect == "postgresql":
+        with admin._ctx.db.read() as conn:
+            analysed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
+                                         "WHERE relname = 'dataset_terms' AND schemaname = current_schema()")).scalar()
+        assert analysed is not None

@@ -24,7 +24,15 @@ from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schema, validate
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
-from workbench.catalogue.search import RankingQuery, index_entry, suggestion, synonyms, unknown_words, vocabulary
+from workbench.catalogue.search import (
+    RankingQuery,
+    index_entry,
+    refresh_statistics,
+    suggestion,
+    synonyms,
+    unknown_words,
+    vocabulary,
+)
 from workbench.catalogue.terms import SearchTerms
 from workbench.catalogue.text import parse_query
 from workbench.catalogue.twin import synthesise
@@ -51,6 +59,7 @@ if TYPE_CHECKING:
 
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_WORDS = 32  # words after these are ignored
+BULK_IMPORT = 100  # datasets in one import after which the database's planner statistics are refreshed
 MAX_OFFSET = 1_000_000_000  # far past any catalogue; keeps the number inside the databases' integers
 SEARCH_COLUMNS = ["id", "title", "department", "owner", "missions", "themes", "access_rights",
                   "security_classification", "rows", "summary", "score"]
@@ -409,6 +418,9 @@ class Catalogue:
                     results.append(self._write_distribution(conn, doc))
                 else:
                     results.append(self._write_contact_point(conn, doc))
+        if sum(k == "Dataset" for k, _ in prepared) >= BULK_IMPORT:
+            with self._ctx.db.write() as conn:
+                refresh_statistics(conn, self._ctx.db.dialect)
         return results
 
     def import_file(self, path: str | Path, *, kind: str | None = None,
