@@ -128,6 +128,8 @@ def test_a_misspelt_search_offers_did_you_mean(page, lab) -> None:
     offer = page.wait_for_selector("#workbench-catalogue .wb-did-you-mean:not([hidden])")
     assert offer.inner_text() == "Did you mean hospital?"
     assert page.inner_text("#workbench-catalogue .wb-status-line") == "No entries"
+    link = page.locator("#workbench-catalogue a.wb-suggestion")
+    assert link.evaluate("a => getComputedStyle(a).textDecorationLine") == "underline"  # it looks like a link
     page.screenshot(path=str(_shot("catalogue-did-you-mean")), full_page=True)
     page.focus("#workbench-catalogue a.wb-suggestion")
     page.keyboard.press("Enter")  # a link: the keyboard follows it too
