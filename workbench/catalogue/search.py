@@ -75,7 +75,7 @@ def synonyms(conn: Connection) -> list[tuple[str, str]]:
 
 def _after(prefix: str) -> str:
     """The first string after every string starting with ``prefix`` (bytewise, as both databases compare terms)."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return prefix[:-1] + chr(min(ord(prefix[-1]) + 1, 0x10FFFF))
 
 
 class RankingQuery:
