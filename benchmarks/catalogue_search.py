@@ -1,8 +1,10 @@
-"""Catalogue search latency over N entries: the workbench (database full-text index) against a plain pandas
-scan of the same entries (case-insensitive substring match over title, description, keywords and column
-names, ranked by the number of matching fields) — the obvious way to search a catalogue held as a table.
+"""Catalogue search latency over N entries: the workbench (``search_page``, as the panel calls it: weighted stored
+terms ranked in SQL, the page, the count of all matches and the "did you mean" check) against a plain pandas scan
+of the same entries (case-insensitive substring match over title, description, keywords and column names, ranked
+by the number of matching fields) — the obvious way to search a catalogue held as a table. The engines run in
+turn for each query (interleaved), so a slow spell of the machine falls on all of them.
 
-Prints p50/p95 per engine and their ratio. Goal: p95 <= 20 ms on SQLite over 10,000 entries.
+Prints p50/p95 per engine and their ratio. Goal: p95 <= 20 ms over 10,000 entries.
 
     python benchmarks/catalogue_search.py [--entries 10000] [--queries 200] [--database-url postgresql://...]
 """
@@ -133,6 +135,17 @@ def measure(search, queries: list[str]) -> list[float]:
     return samples
 
 
+def interleaved_samples(engines: dict[str, object], queries: list[str]) -> dict[str, list[float]]:
+    """Milliseconds of each engine on each query, the engines taking turns on every query."""
+    samples: dict[str, list[float]] = {label: [] for label in engines}
+    for query in queries:
+        for label, search in engines.items():
+            start = time.perf_counter()
+            search(query)
+            samples[label].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def pct(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100)[int(q) - 1]
 
@@ -151,13 +164,17 @@ def main() -> None:
         built = time.perf_counter() - start
         engine = ws._ctx.db.dialect
         assert len(ws.catalogue) == args.entries
-        ws.catalogue.search("warm up")
-        workbench = measure(ws.catalogue.search, queries)
-        filtered = measure(lambda q: ws.catalogue.search(q, department="DHSC", mission=5), queries)
-        broad = measure(ws.catalogue.search, [BROAD] * 20)
+        baseline_search = pandas_baseline(records)
+        for query in QUERIES:  # warm both: the first query of each kind, and the "did you mean" vocabulary
+            ws.catalogue.search_page(query)
+            baseline_search(query)
+        samples = interleaved_samples({
+            "workbench": ws.catalogue.search_page,
+            "filtered": lambda q: ws.catalogue.search_page(q, department="DHSC", mission=5),
+            "baseline": baseline_search}, queries)
+        workbench, filtered, baseline = samples["workbench"], samples["filtered"], samples["baseline"]
+        broad = measure(ws.catalogue.search_page, [BROAD] * 20)
         ws.close()
-    baseline_search = pandas_baseline(records)
-    baseline = measure(baseline_search, queries)
     print(f"machine: {describe()}")
     print(f"{args.entries:,} entries (registered in {built:.1f} s), {args.queries} queries")
     for label, samples in ((f"workbench search ({engine})", workbench),

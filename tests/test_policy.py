@@ -14,6 +14,7 @@ ALLOWED = {
     "catalogue.register": {"admin", "data_owner"},
     "catalogue.update": {"admin", "data_owner"},
     "catalogue.register_reference": {"admin", "data_owner"},
+    "catalogue.terms": {"admin", "data_owner"},
     "people.read": set(ROLES),
     "people.manage": {"admin"},
     "projects.read": set(ROLES),

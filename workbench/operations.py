@@ -207,6 +207,8 @@ LOCAL_ONLY: dict[str, str] = {
                                  "ws.catalogue.coverage() gives its data.",
     "catalogue.completeness_figure": "The completeness figure is drawn in an embedded workspace; in service mode "
                                      "ws.catalogue.get(id) gives the entry it is drawn from.",
+    "catalogue.terms": f"{_ON_THE_HOST}: data owners and admins keep the abbreviations and synonyms search "
+                       "expands with ws.catalogue.terms in an embedded workspace there; search uses them everywhere.",
     "people.add": _PEOPLE,
     "people.set_roles": _PEOPLE,
     "people.accredit": _PEOPLE,

@@ -9,6 +9,8 @@ from helpers import ADMIN, ANALYST, OTHER_OWNER, OWNER
 
 from workbench.errors import AccessDenied, InvalidInput
 
+pytestmark = pytest.mark.db  # the same results on SQLite and PostgreSQL
+
 HEALTH = "https://www.data.gov.uk/search?filters%5Btopic%5D=Health"
 CRIME = "https://www.data.gov.uk/search?filters%5Btopic%5D=Crime%20and%20justice"
 
@@ -83,8 +85,6 @@ def test_filters(catalogue) -> None:
     ({"offset": 10**12}, "offset"),
     ({"text": "x" * 501}, "text"),
     ({"text": 42}, "text"),
-    ({"text": "'; --"}, "text"),
-    ({"text": "%"}, "text"),
 ])
 def test_bad_search_arguments_are_refused(catalogue, kwargs, field) -> None:
     with pytest.raises(InvalidInput) as caught:

@@ -120,6 +120,29 @@ def test_filters_narrow_the_results(page, lab) -> None:
     assert "NOWHERE" in error.inner_text()
 
 
+def test_a_misspelt_search_offers_did_you_mean(page, lab) -> None:
+    """"hosptial" finds nothing: the panel offers "Did you mean hospital?" as a link, and following it searches."""
+    open_catalogue(page)
+    page.wait_for_selector("#workbench-catalogue .wb-result")
+    page.fill("#workbench-catalogue .wb-search", "hosptial")
+    offer = page.wait_for_selector("#workbench-catalogue .wb-did-you-mean:not([hidden])")
+    assert offer.inner_text() == "Did you mean hospital?"
+    assert page.inner_text("#workbench-catalogue .wb-status-line") == "No entries"
+    link = page.locator("#workbench-catalogue a.wb-suggestion")
+    assert link.evaluate("a => getComputedStyle(a).textDecorationLine") == "underline"  # it looks like a link
+    page.screenshot(path=str(_shot("catalogue-did-you-mean")), full_page=True)
+    page.focus("#workbench-catalogue a.wb-suggestion")
+    page.keyboard.press("Enter")  # a link: the keyboard follows it too
+    page.wait_for_function(SETTLED)
+    assert page.input_value("#workbench-catalogue .wb-search") == "hospital"
+    assert page.locator("#workbench-catalogue .wb-did-you-mean").is_hidden()
+    ids = page.eval_on_selector_all(".wb-result", "els => els.map(e => e.dataset.id)")
+    assert ids[0] == DATASET
+    page.fill("#workbench-catalogue .wb-search", "A&E")
+    page.wait_for_function(SETTLED)
+    assert page.eval_on_selector_all(".wb-result", "els => els.map(e => e.dataset.id)") == [DATASET]
+
+
 def _shot(name: str):
     from conftest import _artefacts
 

@@ -1,8 +1,8 @@
 """The catalogue service: register, import, export, read and search dataset entries.
 
 Writes are all-or-nothing: a file of several records is validated whole before anything is written, data
-is staged in the vault and moved into place only after the database committed. Search runs in the
-database's own full-text index (SQLite FTS5 / PostgreSQL tsvector).
+is staged in the vault and moved into place only after the database committed. Search ranks each entry's
+weighted terms (``workbench.catalogue.text`` and ``.search``) in plain SQL, the same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import json
-import re
 import zlib
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +27,17 @@ from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schema, validate
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
+from workbench.catalogue.search import (
+    RankingQuery,
+    index_entry,
+    refresh_statistics,
+    suggestion,
+    synonyms,
+    unknown_words,
+    vocabulary,
+)
+from workbench.catalogue.terms import SearchTerms
+from workbench.catalogue.text import parse_query
 from workbench.catalogue.twin import Marginal, redraw, synthesise
 from workbench.db.schema import (
     contact_points,
@@ -52,71 +62,34 @@ if TYPE_CHECKING:
     from workbench.context import Context
 
 MAX_QUERY_LENGTH = 500
+MAX_QUERY_WORDS = 32  # words after these are ignored
+BULK_IMPORT = 100  # datasets in one import after which the database's planner statistics are refreshed
 MAX_OFFSET = 1_000_000_000  # far past any catalogue; keeps the number inside the databases' integers
 SEARCH_COLUMNS = ["id", "title", "department", "owner", "missions", "themes", "access_rights",
                   "security_classification", "rows", "summary", "score"]
 
 
-def _search_terms(text: str) -> list[str]:
+def _query_text(text: object) -> str:
+    """The search text, or refuse what cannot be one: not a string, or longer than ``MAX_QUERY_LENGTH``.
+    Control characters count as spaces and punctuation separates words; a text of only punctuation or common
+    words ("and", "of") has nothing to search for and finds nothing."""
     if not isinstance(text, str):
-        raise InvalidInput(f"Search text must be a string, not {type(text).__name__}.", field="text")
+        raise InvalidInput(f"text: search text must be a string, not {type(text).__name__}.", field="text")
     if len(text) > MAX_QUERY_LENGTH:
-        raise InvalidInput(f"Search text is {len(text)} characters long; use at most {MAX_QUERY_LENGTH}.",
-                           field="text")
-    words = re.findall(r"\w+", text.lower())
-    if text.strip() and not words:
-        raise InvalidInput(f"Search text {text!r} has no words to search for; use letters or digits, or "
-                           "leave it empty to list every entry.", field="text")
-    return words[:32]
+        raise InvalidInput(f"text: the search text is {len(text):,} characters long; use at most "
+                           f"{MAX_QUERY_LENGTH} (a few words find more than a paragraph).", field="text")
+    return text
 
 
-def _match(dialect: str, words: list[str]) -> dict[str, str]:
-    """The full-text query: every word OR-ed, the last one as a prefix (search as you type).
-
-    Words are ``\\w+`` runs only, so no query syntax of either engine can get through.
-    """
-    if not words:
-        return {}
-    if dialect == "sqlite":
-        return {"match": " OR ".join([*(f'"{w}"' for w in words[:-1]), f'"{words[-1]}"*'])}
-    return {"tsquery": " | ".join([*words[:-1], f"{words[-1]}:*"])}
-
-
-def _ranking_query(dialect: str, words: list[str], where: list[str], limited: bool) -> str:
-    """SQL giving (id, score) best first, one page of them (``:limit`` rows after ``:offset``, when limited;
-    otherwise every row after ``:offset``). Only ids and scores are sorted; details are fetched after."""
+def _listing(dialect: str, where: list[str], limited: bool) -> tuple[str, str]:
+    """With no search text: (every entry matching the filters by title, one page; their count)."""
     filters = (" WHERE " + " AND ".join(where)) if where else ""
     if limited:
         page = " LIMIT :limit OFFSET :offset"
     else:  # SQLite needs a LIMIT before OFFSET; -1 is its "no limit"
         page = " LIMIT -1 OFFSET :offset" if dialect == "sqlite" else " OFFSET :offset"
-    if not words:
-        return f"SELECT d.id, 0.0 AS score FROM datasets d{filters} ORDER BY lower(d.title), d.id{page}"
-    if dialect == "sqlite":
-        hits = ("SELECT rowid, -bm25(datasets_fts, 10.0, 4.0, 1.0, 6.0, 3.0) AS score FROM datasets_fts "
-                "WHERE datasets_fts MATCH :match")
-        if not where:  # rank and page inside the index, then look up only the page's entries
-            return (f"SELECT d.id, h.score FROM ({hits} ORDER BY score DESC, rowid{page}) h "
-                    "JOIN datasets d ON d.rowid = h.rowid ORDER BY h.score DESC, d.rowid")
-        return (f"SELECT d.id, h.score FROM ({hits}) h JOIN datasets d ON d.rowid = h.rowid{filters} "
-                f"ORDER BY h.score DESC, d.rowid{page}")
-    condition = " AND ".join(["d.search_vector @@ q", *where])
-    return (f"SELECT d.id, ts_rank(d.search_vector, q) AS score FROM datasets d, "
-            f"to_tsquery('english', :tsquery) q WHERE {condition} ORDER BY score DESC, d.id{page}")
-
-
-def _count_query(dialect: str, words: list[str], where: list[str]) -> str:
-    """SQL counting every match of the search (all pages), for "Showing 1–50 of 1,234"."""
-    if not words:
-        filters = (" WHERE " + " AND ".join(where)) if where else ""
-        return f"SELECT count(*) FROM datasets d{filters}"
-    if dialect == "sqlite":
-        if not where:
-            return "SELECT count(*) FROM datasets_fts WHERE datasets_fts MATCH :match"
-        return ("SELECT count(*) FROM datasets_fts h JOIN datasets d ON d.rowid = h.rowid "
-                f"WHERE datasets_fts MATCH :match AND {' AND '.join(where)}")
-    condition = " AND ".join(["d.search_vector @@ q", *where])
-    return f"SELECT count(*) FROM datasets d, to_tsquery('english', :tsquery) q WHERE {condition}"
+    return (f"SELECT d.id, 0.0 AS score FROM datasets d{filters} ORDER BY lower(d.title), d.id{page}",
+            f"SELECT count(*) FROM datasets d{filters}")
 
 
 class Catalogue:
@@ -252,23 +225,24 @@ class Catalogue:
         """One page of ``search`` and the number of all matches: ``{"results", "total", "offset", "limit"}``.
 
         The page and the count are read in one transaction, so "Showing 51–100 of 1,234" is never stale
-        against the rows it shows.
+        against the rows it shows. When nothing matches, ``suggestion`` is the text with misspelt words replaced
+        by the nearest words of the catalogue's titles and keywords ("hosptial" → "hospital") if that finds
+        something — a "did you mean" — and otherwise None.
         """
         if limit is None:
             raise InvalidInput("limit: a page needs a size; give a whole number from 1 to 10000.", field="limit")
-        frame, total = self._search(text, department=department, mission=mission, theme=theme,
-                                    security_classification=security_classification, access_rights=access_rights,
-                                    limit=limit, offset=offset, count=True)
-        return {"results": frame, "total": total, "offset": offset, "limit": limit}
+        frame, total, suggested = self._search(text, department=department, mission=mission, theme=theme,
+                                               security_classification=security_classification,
+                                               access_rights=access_rights, limit=limit, offset=offset, count=True)
+        return {"results": frame, "total": total, "offset": offset, "limit": limit, "suggestion": suggested}
 
     def _search(self, text: str, *, department: str | None, mission: int | None, theme: str | None,
                 security_classification: str | None, access_rights: str | None, limit: int | None,
-                offset: int, count: bool) -> tuple[pd.DataFrame, int | None]:
-        text = check_optional_text(text, "text", "search words") or ""
+                offset: int, count: bool) -> tuple[pd.DataFrame, int | None, str | None]:
+        text = "" if text is None else _query_text(text)
         for name, value in (("department", department), ("theme", theme),
                             ("security_classification", security_classification), ("access_rights", access_rights)):
             check_optional_text(value, name, f"a {name.replace('_', ' ')}", limit=200)
-        words = _search_terms(text)
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 10_000):
             raise InvalidInput(f"limit: {limit!r} must be a whole number from 1 to 10000, or None.", field="limit")
         if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
@@ -286,7 +260,7 @@ class Catalogue:
         dialect = self._ctx.db.dialect
         where: list[str] = []
         params: dict[str, Any] = {"offset": offset}
-        total = None
+        total, suggested = None, None
         with self._ctx.db.read() as conn:
             if department is not None:
                 params["department"] = Departments(self._ctx).resolve(conn, department)
@@ -308,13 +282,24 @@ class Catalogue:
                 where.append("d.access_rights = :access")
             if limit is not None:
                 params["limit"] = limit
-            params.update(_match(dialect, words))
-            ranked = conn.execute(sql(_ranking_query(dialect, words, where, limit is not None)), params).all()
+            slots = parse_query(text, synonyms(conn))[:MAX_QUERY_WORDS] if text.strip() else []
+            if slots:
+                query = RankingQuery(dialect, slots, where, params)
+                page, counting, run = query.page(dialect, limit is not None), query.count(), query.params
+            elif text.strip():  # only punctuation or common words: nothing to search for, so nothing found
+                page, counting, run = "SELECT id, 0.0 AS score FROM datasets WHERE 1 = 0", "SELECT 0", {}
+            else:
+                page, counting, run = *_listing(dialect, where, limit is not None), params
+            ranked = conn.execute(sql(page), run).all()
             if count:
                 if offset == 0 and (limit is None or len(ranked) < limit):
                     total = len(ranked)  # the whole ranking fits on this page: nothing more to count
+                elif ranked and slots:
+                    total = ranked[0].total  # counted with the ranking
                 else:
-                    total = conn.execute(sql(_count_query(dialect, words, where)), params).scalar_one()
+                    total = conn.execute(sql(counting), run).scalar_one()
+                if offset == 0 and slots:
+                    suggested = self._did_you_mean(conn, text, where, params)
             details = {}
             if ranked:
                 rows = conn.execute(
@@ -339,7 +324,27 @@ class Catalogue:
             })
         frame = pd.DataFrame(out, columns=SEARCH_COLUMNS)
         frame["rows"] = frame["rows"].astype("Int64")
-        return frame, total
+        return frame, total, suggested
+
+    def _did_you_mean(self, conn: Connection, text: str, where: list[str], params: dict[str, Any]) -> str | None:
+        """The text with the words no entry holds replaced by the nearest words of titles and keywords, if that
+        finds anything."""
+        unknown = unknown_words(conn, text)
+        if not unknown:
+            return None
+        suggested = suggestion(text, vocabulary(conn, self._ctx.db.url), unknown)
+        if suggested is None:
+            return None
+        slots = parse_query(suggested + " ", synonyms(conn))[:MAX_QUERY_WORDS]  # whole words, not prefixes
+        if not slots:
+            return None
+        query = RankingQuery(self._ctx.db.dialect, slots, where, params)
+        return suggested if conn.execute(sql(query.count()), query.params).scalar_one() else None
+
+    @property
+    def terms(self) -> SearchTerms:
+        """The abbreviations and synonyms search expands: ``.list()``, ``.add(term, meaning)``, ``.remove(term)``."""
+        return SearchTerms(self._ctx)
 
     def facets(self) -> dict[str, list[tuple[str, Any, int]]]:
         """What the search filters can take, with how many entries each: ``{filter: [(label, value, count)]}``
@@ -445,6 +450,9 @@ class Catalogue:
                     results.append(self._write_distribution(conn, doc))
                 else:
                     results.append(self._write_contact_point(conn, doc))
+        if sum(k == "Dataset" for k, _ in prepared) >= BULK_IMPORT:
+            with self._ctx.db.write() as conn:
+                refresh_statistics(conn, self._ctx.db.dialect)
         return results
 
     def import_file(self, path: str | Path, *, kind: str | None = None,
@@ -559,6 +567,7 @@ class Catalogue:
         if record.get("theme"):
             conn.execute(insert(dataset_themes), [{"dataset_id": dataset_id, "theme": t, "label": theme_label(t)}
                                                   for t in record["theme"]])
+        index_entry(conn, dataset_id, record)
         action = "created" if existing is None else "updated"
         # with new data the entry is read back after the data is in place; otherwise the data (if any) is as it was
         warnings = [] if computed is not None else self._warnings(record, bool(existing and existing.has_data))

@@ -148,6 +148,29 @@ dataset_themes = Table(
     Column("label", String(300), nullable=False, index=True),
 )
 
+# Catalogue search: each entry's terms (words and their stems, ``workbench.catalogue.text``) with a weight saying in
+# which fields they appear. Terms compare bytewise on both databases ("C" collation on PostgreSQL), so a prefix is
+# the same range of terms everywhere.
+SEARCH_TERM = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+dataset_terms = Table(
+    "dataset_terms", metadata,
+    Column("term", SEARCH_TERM, primary_key=True),
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("weight", Integer, nullable=False),
+    sqlite_with_rowid=False,  # stored in term order: a term's entries are read together, weights included
+)
+
+# The catalogue's abbreviations and synonyms: typing ``term`` ("A&E") also finds ``meaning`` ("accident and
+# emergency") and the other way round; ``key`` is the term's letters and digits in lower case ("ae").
+search_terms = Table(
+    "search_terms", metadata,
+    Column("key", SEARCH_TERM, primary_key=True),
+    Column("meaning", String(300), primary_key=True),
+    Column("term", String(100), nullable=False),
+    *_who_when("added", nullable=False),
+)
+
 distributions = Table(
     "distributions", metadata,
     Column("identifier", String(1000), primary_key=True),

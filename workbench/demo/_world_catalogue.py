@@ -96,6 +96,11 @@ for _local_id, _record in DATASETS.items():
     _record["columns"] = COLUMNS[_local_id]
 
 
+def search_terms() -> list[tuple[str, str]]:
+    """The abbreviations and synonyms the demo catalogue's users type, as (term, meaning) pairs."""
+    return [(term, meaning) for term, meaning in _load("search_terms.yaml")]
+
+
 def build_entries(staff: list[dict]) -> dict[str, dict]:
     """Catalogue records for every dataset, owned by the data owner of the owning department."""
     owners = {p["department"]: p["username"] for p in staff if "data_owner" in p["roles"]}

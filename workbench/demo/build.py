@@ -16,6 +16,7 @@ from typing import Any
 
 from workbench.config import resolve_home
 from workbench.demo import _world_access as story
+from workbench.demo._world_catalogue import search_terms
 from workbench.demo.world import build_world
 from workbench.errors import Conflict
 from workbench.progress import bar
@@ -86,6 +87,8 @@ def _register_world(ws: Any, world: Any, say: Callable[[str], None]) -> None:
     for dataset_id, entry in world.entries.items():
         say(f"Registering {dataset_id} ({len(world.datasets[dataset_id]):,} rows)")
         ws.catalogue.register(entry, world.datasets[dataset_id])
+    for term, meaning in search_terms():
+        ws.catalogue.terms.add(term, meaning)
     for project in world.projects:
         ws.create_project(
             project["id"], project["title"], project["purpose"], mission=project["mission"],

@@ -355,6 +355,7 @@ ACTIONS = {
     "catalogue.register": _register_dataset,
     "catalogue.update": _update_dataset,
     "catalogue.register_reference": _register_reference,  # distributions, contact points
+    "catalogue.terms": _roles("admin", "data_owner"),  # the abbreviations and synonyms search expands
     "people.read": _registered,
     "people.manage": _first_person,
     "projects.read": _registered,
@@ -418,6 +419,7 @@ FACTS: dict[str, frozenset[str]] = {
     "catalogue.register": frozenset({"owner"}),
     "catalogue.update": frozenset({"owner", "current_owner"}),
     "catalogue.register_reference": frozenset({"registered_by"}),
+    "catalogue.terms": _NONE,
     "people.read": _NONE,
     "people.manage": frozenset({"people_count"}),
     "projects.read": _NONE,
@@ -478,7 +480,8 @@ def check_facts(action: str, resource: Mapping[str, Any]) -> None:
 # How each action reads in a refusal: "<user> may not <verb> <resource>: <reason>."
 VERBS = {
     "catalogue.read": "read", "catalogue.export": "export", "catalogue.register": "register",
-    "catalogue.update": "change", "catalogue.register_reference": "register", "people.read": "list",
+    "catalogue.update": "change", "catalogue.register_reference": "register", "catalogue.terms": "change",
+    "people.read": "list",
     "people.manage": "add", "projects.read": "read", "projects.manage": "create", "departments.manage": "add",
     "demo.truth.read": "read the linkage truth of",
     "people.accredit": "accredit", "people.train": "record training for", "access.request": "request",
@@ -519,6 +522,7 @@ ROLES_NEEDED: dict[str, tuple[str, ...]] = {
     "catalogue.register": ("admin", "data_owner"),
     "catalogue.update": ("admin", "data_owner"),
     "catalogue.register_reference": ("admin", "data_owner"),
+    "catalogue.terms": ("admin", "data_owner"),
     "people.manage": ("admin",),  # a registered person's workspace is never empty
     "departments.manage": ("admin",),
     "projects.manage": ("admin",),

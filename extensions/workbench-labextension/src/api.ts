@@ -104,6 +104,8 @@ export interface SearchPage {
   total: number;
   offset: number;
   limit: number;
+  /** "Did you mean …": the text with a word no entry holds replaced by the nearest catalogue word, or null. */
+  suggestion: string | null;
 }
 
 export interface NewRequest {

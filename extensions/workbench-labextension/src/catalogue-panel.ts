@@ -34,6 +34,7 @@ export class CataloguePanel extends Widget {
   private readonly mission: HTMLSelectElement;
   private readonly classification: HTMLSelectElement;
   private readonly statusLine: HTMLElement;
+  private readonly didYouMean: HTMLElement;
   private readonly results: HTMLElement;
   private readonly pager: HTMLElement;
   private readonly previous: HTMLButtonElement;
@@ -74,6 +75,7 @@ export class CataloguePanel extends Widget {
       ...CLASSIFICATIONS.map(c => [c, c] as [string, string])
     ]);
     this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
+    this.didYouMean = h('p', { class: 'wb-did-you-mean', hidden: '' });
     this.results = h('ul', { class: 'wb-results' });
     this.previous = h(
       'button',
@@ -91,6 +93,7 @@ export class CataloguePanel extends Widget {
       h('div', { class: 'wb-header' }, h('h2', {}, 'Catalogue'), this.searchBox),
       h('div', { class: 'wb-filters' }, this.department, this.mission, this.theme, this.classification),
       this.statusLine,
+      this.didYouMean,
       this.results,
       this.pager,
       this.detail
@@ -168,6 +171,7 @@ export class CataloguePanel extends Widget {
       this.results.dataset.offset = String(found.offset);
       this.statusLine.textContent = pageLabel(this.page);
       this.statusLine.classList.remove('wb-error');
+      this.suggest(found.suggestion);
       this.pager.hidden = !(hasPrevious(this.page) || hasNext(this.page));
       this.previous.disabled = !hasPrevious(this.page);
       this.next.disabled = !hasNext(this.page);
@@ -179,12 +183,32 @@ export class CataloguePanel extends Widget {
         this.pager.hidden = true;
         this.statusLine.textContent = errorText(error);
         this.statusLine.classList.add('wb-error');
+        this.suggest(null);
       }
     } finally {
       if (mine === this.sequence) {
         this.results.removeAttribute('aria-busy');
       }
     }
+  }
+
+  /** "Did you mean hospital?" as a link that searches for it, or nothing. */
+  private suggest(suggestion: string | null): void {
+    if (!suggestion) {
+      this.didYouMean.hidden = true;
+      this.didYouMean.replaceChildren();
+      return;
+    }
+    const link = h('a', { href: '#', class: 'wb-suggestion' }, suggestion);
+    link.addEventListener('click', event => {
+      event.preventDefault();
+      this.searchBox.value = suggestion;
+      this.offset = 0;
+      void this.search();
+      this.searchBox.focus();
+    });
+    this.didYouMean.replaceChildren('Did you mean ', link, '?');
+    this.didYouMean.hidden = false;
   }
 
   /** Show one entry in full, with the request form. */

@@ -44,7 +44,7 @@ function panelRecordingSearches(): { panel: CataloguePanel; searches: SearchQuer
   const api = {
     search: async (query: SearchQuery): Promise<SearchPage> => {
       searches.push(query);
-      return { results: [], total: 0, offset: query.offset ?? 0, limit: query.limit ?? 50 };
+      return { results: [], total: 0, offset: query.offset ?? 0, limit: query.limit ?? 50, suggestion: null };
     }
   } as unknown as WorkbenchApi;
   return { panel: new CataloguePanel(api), searches };
