@@ -55,6 +55,18 @@ def test_a_folder_in_memory_refuses_names_outside_it(name: str) -> None:
         read_results_files(files)
 
 
+@pytest.mark.parametrize("name", ["/etc/passwd", "../p_output_1.csv", "unreleased/p_output_1.csv"])
+def test_the_file_listed_as_released_must_be_the_released_table_inside_the_folder(name: str) -> None:
+    output = _output()
+    files = results_files({output.uid: output})
+    document = json.loads(files["results.json"])
+    document["results"]["p_output_1"]["files"][0]["name"] = name
+    content = json.dumps(document).encode()
+    files = {**files, "results.json": content, "checksums/results.json.txt": sha256(content).hexdigest().encode()}
+    with pytest.raises(InvalidInput, match=r"outside its folder|lists .* as released"):
+        read_results_files(files)
+
+
 def test_a_folder_in_memory_checks_its_checksums() -> None:
     output = _output()
     files = results_files({output.uid: output})

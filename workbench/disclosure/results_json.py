@@ -638,6 +638,12 @@ def _read_workbench(uid: str, record: dict[str, Any], folder: Folder) -> Output:
     index, columns = _unaxis(spec["index"]), _unaxis(spec["columns"])
     for name in {spec["table"]["file"], spec["safe_table"]["file"]}:
         _inside(folder, name)
+    listed = [item.get("name") if isinstance(item, dict) else item for item in record.get("files") or []]
+    for name in listed:  # what a viewer shows as released: inside the folder, and the table written as released
+        _inside(folder, name)
+    if listed != [spec["safe_table"]["file"]]:
+        raise InvalidInput(f"results.json: output {uid!r} lists {listed!r} as released, but its released table is "
+                           f"{spec['safe_table']['file']!r}; give the folder as the workbench wrote it.")
     for name in {spec["table"]["file"], spec["safe_table"]["file"]}:
         _verify(folder, name)
     table = _table(folder, spec["table"], index, columns)

@@ -15,6 +15,8 @@ from workbench.errors import InvalidInput
 
 NEGATIVE_CHOICES = ("review", "fail")
 MITIGATION_CHOICES = ("suppress", "round", "none")
+# at base 2 nearest rounding (ties to even) gives 2 only from 2 and 6 only from 6: a published cell pins its count
+MIN_ROUNDING_BASE = 3
 MAX_ROUNDING_BASE = 1_000_000  # beyond this a rounded table says nothing; a base past 2**53 is not even exact
 
 
@@ -91,9 +93,9 @@ def _is_number(value: Any) -> bool:
 def _check(name: str, value: Any) -> str | None:
     """What is wrong with one setting's value and how to fix it, or None."""
     if name == "rounding_base":
-        if not _is_int(value) or not 2 <= value <= MAX_ROUNDING_BASE:
-            return (f"give a whole number from 2 to {MAX_ROUNDING_BASE:,} (e.g. 5 or 10; a base of 1 rounds "
-                    f"nothing), not {value!r}.")
+        if not _is_int(value) or not MIN_ROUNDING_BASE <= value <= MAX_ROUNDING_BASE:
+            return (f"give a whole number from {MIN_ROUNDING_BASE} to {MAX_ROUNDING_BASE:,} (e.g. 5 or 10; a base of "
+                    f"1 rounds nothing, and at 2 some rounded counts are exact), not {value!r}.")
     elif name in ("threshold", "dominance_n", "dof"):
         if not _is_int(value) or value < 1:
             return f"give a whole number of at least 1, not {value!r}."
