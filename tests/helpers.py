@@ -19,6 +19,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pytest
 
 if TYPE_CHECKING:
@@ -612,3 +613,27 @@ SERVICE_EXPECTED = {
 
 if __name__ == "__main__" and sys.argv[1:] == ["--fork-server"]:
     fork_server()
+
+
+def grid_equations(grid: Any, unknown: Any) -> tuple[list[tuple[int, int]], list, list]:
+    """An attacker's equations for a table whose last row and column are totals: the unknown cells (in order),
+    and ``A x = b`` saying every row and column adds up given the published cells — for linear-programming
+    attacks on suppression."""
+    n_rows, n_cols = grid.shape[0] - 1, grid.shape[1] - 1
+    cells = [tuple(int(v) for v in c) for c in np.argwhere(unknown)]
+    var = {cell: k for k, cell in enumerate(cells)}
+    lines = ([[(i, j) for j in range(n_cols)] + [(i, n_cols)] for i in range(n_rows + 1)]
+             + [[(i, j) for i in range(n_rows)] + [(n_rows, j)] for j in range(n_cols + 1)])
+    a_eq, b_eq = [], []
+    for line in lines:  # the parts minus their total is zero
+        row, rhs = np.zeros(len(cells)), 0.0
+        for k, cell in enumerate(line):
+            sign = -1.0 if k == len(line) - 1 else 1.0
+            if cell in var:
+                row[var[cell]] += sign
+            else:
+                rhs -= sign * grid[cell]
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(rhs)
+    return cells, a_eq, b_eq

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import grid_equations
 from scipy.optimize import linprog
 
 from workbench import disclosure as sdc
@@ -31,23 +32,8 @@ def intervals(grid: np.ndarray, unknown: np.ndarray, targets: list[tuple[int, in
               ) -> dict[tuple[int, int], tuple[float, float]]:
     """Least and greatest value of each target cell, given every cell not ``unknown`` (the grid's last row and
     column are totals), that every row and column adds up, and that values are >= 0."""
-    n_rows, n_cols = grid.shape[0] - 1, grid.shape[1] - 1
-    cells = [tuple(int(v) for v in c) for c in np.argwhere(unknown)]
+    cells, a_eq, b_eq = grid_equations(grid, unknown)
     var = {cell: k for k, cell in enumerate(cells)}
-    lines = ([[(i, j) for j in range(n_cols)] + [(i, n_cols)] for i in range(n_rows + 1)]
-             + [[(i, j) for i in range(n_rows)] + [(n_rows, j)] for j in range(n_cols + 1)])
-    a_eq, b_eq = [], []
-    for line in lines:
-        row, rhs = np.zeros(len(cells)), 0.0
-        for k, cell in enumerate(line):
-            sign = -1.0 if k == len(line) - 1 else 1.0
-            if cell in var:
-                row[var[cell]] += sign
-            else:
-                rhs -= sign * grid[cell]
-        if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
     found = {}
     for cell in targets:
         if cell not in var:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import grid_equations
 from scipy.optimize import linprog
 
 from workbench import disclosure as sdc
@@ -21,23 +22,8 @@ FAILING = ("threshold", "zeros", "dominance", "p_percent")
 def feasible_intervals(grid: np.ndarray, suppressed: np.ndarray) -> dict[tuple[int, int], tuple[float, float]]:
     """For a table whose last row and column are totals: the least and greatest value each suppressed cell can
     take, given every other cell and total, that every row and column adds up, and that values are >= 0."""
-    n_rows, n_cols = grid.shape[0] - 1, grid.shape[1] - 1
-    cells = [tuple(int(v) for v in c) for c in np.argwhere(suppressed)]
+    cells, a_eq, b_eq = grid_equations(grid, suppressed)
     var = {cell: k for k, cell in enumerate(cells)}
-    lines = ([[(i, j) for j in range(n_cols)] + [(i, n_cols)] for i in range(n_rows + 1)]
-             + [[(i, j) for i in range(n_rows)] + [(n_rows, j)] for j in range(n_cols + 1)])
-    a_eq, b_eq = [], []
-    for line in lines:  # the parts minus their total is zero
-        row, rhs = np.zeros(len(cells)), 0.0
-        for k, cell in enumerate(line):
-            sign = -1.0 if k == len(line) - 1 else 1.0
-            if cell in var:
-                row[var[cell]] += sign
-            else:
-                rhs -= sign * grid[cell]
-        if row.any():
-            a_eq.append(row)
-            b_eq.append(rhs)
     intervals = {}
     for cell in cells:
         objective = np.zeros(len(cells))
