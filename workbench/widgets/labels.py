@@ -48,7 +48,7 @@ CODES: dict[str, str] = {
     "direct_identifier": "Direct identifier", "record_identifier": "Record identifier",
     "quasi_identifier": "Quasi-identifier", "sensitive": "Sensitive", "other": "Other",
     # statuses
-    "partially_reviewed": "Partly reviewed", "changes": "Changes needed",
+    "changes": "Changes needed",
 }
 
 # DataFrame columns as table headers
@@ -72,7 +72,7 @@ CODED = {"status", "role", "legal_gateway", "security_classification", "access_r
 
 def code_label(code: Any) -> str:
     """The human label of a code: ``freq:monthly`` → "Monthly", ``TOP_SECRET`` → "Top secret"; other codes as
-    words in sentence case (``partially_reviewed`` → "Partly reviewed", ``approved`` → "Approved")."""
+    words in sentence case (``partially_reviewed`` → "Partially reviewed", ``approved`` → "Approved")."""
     if code is None or _missing(code):
         return MISSING
     text = str(code)
