@@ -98,3 +98,29 @@ def test_the_twin_preview_formats_its_values(browser) -> None:
     browser.twin_button.click()
     table = browser.twin.value
     assert "<table" in table and "NaT" not in table and ">nan<" not in table and not SCIENTIFIC.search(table)
+
+
+def test_clerical_review_shows_dates_as_dates_and_missing_as_a_dash() -> None:
+    from factories import linkable_people
+
+    from workbench.linkage import link
+
+    left, right, _truth = linkable_people()
+    left["postcode"] = left["postcode"].where(left.index == 0)  # almost all missing: shown as a dash, not nan
+    review = link(left.set_index("ref"), right.set_index("ref"), threshold=-5.0).review(n=6)
+    pair = review.pair_view.value
+    assert re.search(r"\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|"
+                     r"December) \d{4}", pair)
+    assert "00:00:00" not in pair and not ISO.search(pair) and "None" not in pair and ">nan<" not in pair
+    assert "—" in pair
+
+
+def test_the_accuracy_explorer_never_writes_scientific_notation(governed) -> None:
+    from helpers import PROJECT, grant
+
+    grant(governed, columns=["age_band", "cost"])
+    governed(OWNER).dp.set_budget(DATASET, 2.0)
+    explorer = governed(ANALYST).project(PROJECT).dp.explore("sum", DATASET, "cost", bounds=(0, 1_000_000),
+                                                             epsilon=0.01)
+    assert "± " in explorer.summary.value and not SCIENTIFIC.search(explorer.summary.value)
+    assert re.search(r"± \d{1,3}(,\d{3})+ ", explorer.summary.value)  # a large width, with separators

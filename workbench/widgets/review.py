@@ -16,8 +16,9 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.outputs.provenance_view import blocked_html
+from workbench.outputs.requests import CONTEXT_FIELDS
 from workbench.outputs.review import Review, output_html, request_released_html
-from workbench.widgets.labels import code_label, number
+from workbench.widgets.labels import code_label, header, number
 
 DECISIONS = (("Approve", "approve"), ("Changes needed", "changes"), ("Reject", "reject"))
 
@@ -100,7 +101,8 @@ class ReviewWidget:
             return
         self.request_id = request_id
         request = detail["request"]
-        context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
+        context = "".join(f"<li><b>{escape(_context_label(k))}</b>: {escape(v)}</li>"
+                          for k, v in request["context"].items())
         self.header.value = (f"<h3>{escape(request['title'])} <small>request {request['id']}, project "
                              f"{escape(request['project_id'])}: {escape(code_label(request['status']).lower())}"
                              f"</small></h3>{blocked_html(detail.get('blocked'))}<ul>{context}</ul>"
@@ -152,6 +154,12 @@ class ReviewWidget:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.root._repr_mimebundle_(**kwargs)
+
+
+def _context_label(field: str) -> str:
+    """A context field as the analyst was asked it: ``shown`` → "What the outputs show"."""
+    asked = CONTEXT_FIELDS.get(field)
+    return asked[0].upper() + asked[1:] if asked else header(field)
 
 
 __all__ = ["OutputPanel", "ReviewWidget"]
