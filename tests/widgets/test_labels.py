@@ -15,7 +15,7 @@ from workbench.widgets.labels import code_label, date, header, number, percent, 
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 SCIENTIFIC = re.compile(r"\de[+-]\d")
 RAW_CODES = ("freq:", "INTERNAL", "OFFICIAL", "TOP_SECRET", "NOT_APPLICABLE", "nhs-act-2006-s251",
-             "direct_identifier", "NaT", "nan")
+             "direct_identifier", "department-of-health-and-social-care", "NaT", "nan")
 
 
 @pytest.mark.parametrize(("code", "label"), [
@@ -70,7 +70,8 @@ def test_the_browser_shows_labels_not_codes(browser) -> None:
     browser.results.value = DATASET
     detail = browser.detail.value
     for label in ("Monthly", "Internal", "Official", "Section 251 support (NHS Act 2006)", "1 October 2026",
-                  "1 January 2024 to 30 September 2026", "Direct identifier", "Complete", "100%"):
+                  "1 January 2024 to 30 September 2026", "Direct identifier", "Complete", "100%", "Whole number",
+                  "Text"):
         assert label in detail, label
     body = detail.split("</h3>", 1)[1]  # the heading keeps the dataset's id, which code needs
     for raw in RAW_CODES:

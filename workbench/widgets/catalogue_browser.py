@@ -41,7 +41,8 @@ def entry_html(entry: Any) -> str:
     facts = [
         ("Department", entry.department_name or r["department"]),
         ("Data owner", f"{entry.owner_name or r['dataOwner']}" if r.get("dataOwner") else "Not assigned yet"),
-        ("Publisher", r.get("publisher", "")),
+        ("Publisher", entry.department_name if r.get("publisher") == r["department"] and entry.department_name
+         else r.get("publisher", "")),
         ("Missions", ", ".join(f"Mission {m}" for m in r.get("mission", [])) or "None"),
         ("Legal gateways", ", ".join(code_label(g) for g in r.get("legalGateway", [])) or "None"),
         ("Access rights", code_label(r.get("accessRights"))),

@@ -47,6 +47,9 @@ CODES: dict[str, str] = {
     # disclosure roles of columns
     "direct_identifier": "Direct identifier", "record_identifier": "Record identifier",
     "quasi_identifier": "Quasi-identifier", "sensitive": "Sensitive", "other": "Other",
+    # column types
+    "string": "Text", "integer": "Whole number", "float": "Number", "boolean": "Yes or no", "date": "Date",
+    "category": "Category",
     # statuses
     "changes": "Changes needed",
 }
@@ -66,7 +69,7 @@ HEADERS: dict[str, str] = {
 }
 
 # columns whose values are codes to label
-CODED = {"status", "role", "legal_gateway", "security_classification", "access_rights", "update_frequency",
+CODED = {"status", "role", "type", "legal_gateway", "security_classification", "access_rights", "update_frequency",
          "decision", "outcome"}
 
 
