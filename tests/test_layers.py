@@ -26,6 +26,8 @@ LAYERS: dict[str, list[str]] = {
         "workbench.wire",
         "workbench.cli", "workbench.cli.*", "workbench.remote", "workbench.remote.*",
         "workbench.server", "workbench.server.*", "workbench.widgets", "workbench.widgets.*",
+        # what widgets show people instead of codes; how a refusal reads in a notebook
+        "workbench.widgets.labels", "workbench.widgets.refusals",
         "workbench.demo", "workbench.demo.build", "workbench.demo.world", "workbench.demo._world_*",
         # the standalone libraries' entry points, which attach the notebook views (``linkage.link``) or open a
         # workspace (``wb.training.exercise``)

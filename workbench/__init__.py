@@ -28,9 +28,14 @@ def connect(home: Any = None, *, database_url: str | None = None, create: bool =
     In service mode (``url``, or ``$WORKBENCH_URL`` when no ``home`` or ``database_url`` is given) the workspace is
     the one the workbench service runs, used with your token (``token``, ``$WORKBENCH_TOKEN`` or
     ``$JUPYTERHUB_API_TOKEN``): the same API, and the kernel holds no database, vault or key.
+
+    Under IPython a ``WorkbenchError`` then shows as one line (its message says what to do); ``%tb`` shows the
+    full traceback.
     """
     from workbench.remote import connect_remote, service_url
+    from workbench.widgets.refusals import install
 
+    install()  # in a notebook, a refusal (this call's too) reads as one line; %tb shows the traceback
     if url is None and home is None and database_url is None:
         url = service_url()
     if url is not None:

@@ -41,3 +41,17 @@ def test_review_widget_from_queue_to_release(desk) -> None:
     assert "Released to" in third.message.value and f"request-{request.id}" in third.message.value
     assert third.queue.options == ()  # released requests leave the queue
     assert "application/vnd.jupyter.widget-view+json" in third._repr_mimebundle_()
+
+
+def test_review_widget_speaks_in_labels_not_codes(desk) -> None:
+    request = submitted(desk)
+    widget = desk(CHECKER).review.widget()
+    (label, _value), = widget.queue.options
+    assert "Submitted" in label and "0 of 2 reviews in" in label and "_" not in label.split(":", 1)[1]
+    widget.queue.value = request.id
+    panel = widget.panels[request.outputs[0]]
+    assert [text for text, _ in panel.decision.options] == ["Approve", "Changes needed", "Reject"]
+    panel.decision.value, panel.comment.value = "approve", "Safe after suppression"
+    panel.button.click()
+    assert "review (approve)" in widget.message.value and "partially_reviewed" not in widget.message.value
+    assert "partially reviewed" in widget.header.value

@@ -46,9 +46,9 @@ def test_search_filters_and_pages(browser) -> None:
 def test_choosing_an_entry_shows_detail_and_completeness(browser) -> None:
     pick(browser)
     assert "Patient" in browser.detail.value or DATASET in browser.detail.value
-    assert "nhs_number" in browser.detail.value and "direct_identifier" in browser.detail.value
+    assert "nhs_number" in browser.detail.value and "Direct identifier" in browser.detail.value
     names = {trace.name for trace in browser.figure.data}
-    assert names == {"direct identifier", "quasi identifier", "sensitive", "other"}
+    assert names == {"Direct identifier", "Quasi-identifier", "Sensitive", "Other"}
     assert not browser.request_button.disabled
     browser.results.value = None
     assert browser.request_button.disabled and browser.figure is None

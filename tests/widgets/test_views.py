@@ -46,7 +46,7 @@ def test_coverage_and_completeness_figures(governed) -> None:
     assert list(figure.data[0].x) == [f"Mission {m}" for m in range(1, 6)]
     assert figure.data[0].z[0] == (0, 0, 0, 0, 1) or list(figure.data[0].z[0]) == [0, 0, 0, 0, 1]
     bars = ws.catalogue.completeness_figure(DATASET)
-    assert {t.name for t in bars.data} >= {"direct identifier", "sensitive"}
+    assert {t.name for t in bars.data} >= {"Direct identifier", "Sensitive"}
 
 
 def test_project_display_shows_members_grants_and_budget(budgeted) -> None:

@@ -11,10 +11,13 @@ services and policy as the kernel API, and a refusal is shown as its message.
 from __future__ import annotations
 
 import html
+import numbers
 from typing import TYPE_CHECKING, Any
 
+from workbench.catalogue.entry import theme_label
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.widgets.figures import completeness_figure
+from workbench.widgets.labels import code_label, date, number, table_html, value
 
 if TYPE_CHECKING:
     from workbench import records
@@ -24,8 +27,55 @@ ANY = "any"
 REQUEST_ROLES = ("lead", "analyst")
 
 
-def _options(label: str, facet: list[tuple[str, Any, int]]) -> list[tuple[str, Any]]:
-    return [(f"{label}: any", ANY)] + [(f"{name} ({count})", value) for name, value, count in facet]
+def _options(label: str, facet: list[tuple[str, Any, int]], *, coded: bool = False) -> list[tuple[str, Any]]:
+    return [(f"{label}: any", ANY)] + [(f"{code_label(name) if coded else name} ({number(count)})", value)
+                                      for name, value, count in facet]
+
+
+def entry_html(entry: Any) -> str:
+    """An entry's detail for people: codes as labels, dates as dates, numbers with separators, schema headers in
+    words (the kernel API's ``Entry`` display keeps the codes a data owner registers)."""
+    r = entry.record
+    coverage = r.get("temporalCoverage") or {}
+    contact = r.get("contactPoint") or {}
+    facts = [
+        ("Department", entry.department_name or r["department"]),
+        ("Data owner", f"{entry.owner_name or r['dataOwner']}" if r.get("dataOwner") else "Not assigned yet"),
+        ("Publisher", entry.department_name if r.get("publisher") == r["department"] and entry.department_name
+         else r.get("publisher", "")),
+        ("Missions", ", ".join(f"Mission {m}" for m in r.get("mission", [])) or "None"),
+        ("Legal gateways", ", ".join(code_label(g) for g in r.get("legalGateway", [])) or "None"),
+        ("Access rights", code_label(r.get("accessRights"))),
+        ("Security classification", code_label(r.get("securityClassification"))),
+        ("Updated", code_label(r.get("updateFrequency"))),
+        ("Last modified", date(r.get("modified"), missing="never")),
+        ("Rows", number(r["rowCount"]) if r.get("rowCount") is not None else "Not known"),
+        ("Covers", f"{date(coverage.get('start'))} to {date(coverage.get('end'))}" if coverage else ""),
+        ("Area", r.get("spatialCoverage", "")),
+        ("Themes", ", ".join(theme_label(t) for t in r.get("theme", []))),
+        ("Keywords", ", ".join(r.get("keyword", []))),
+        ("Contact", f"{contact.get('contactName', '')} <{contact.get('email', '')}>" if contact else ""),
+        ("Lineage", r.get("lineage", "")),
+        ("Synthetic twin", twin_text(entry.twin)),
+        ("Identifier", r.get("identifier", "")),
+    ]
+    rows = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
+                   f"{html.escape(str(v))}</td></tr>" for k, v in facts if v)
+    schema = entry.schema
+    schema_html = table_html(schema, columns=["name", "type", "role", "completeness", "description"]) \
+        if len(schema) else ""
+    warnings = "".join(f"<p class='workbench-warning'>&#9888; {html.escape(w)}</p>" for w in entry.warnings)
+    return (f"<div class='workbench-entry'><h3>{html.escape(r['title'])} <small><code>{html.escape(entry.id)}"
+            f"</code></small></h3>{warnings}"
+            f"<p>{html.escape(r.get('description', ''))}</p><table>{rows}</table>{schema_html}</div>")
+
+
+def twin_text(twin: dict[str, Any] | None) -> str:
+    """The synthetic twin's privacy loss and date in words ('' when none was made)."""
+    if not twin or twin.get("epsilon") is None:
+        return ""
+    return (f"made {date(twin.get('made_at'), time=True)} with ε = {number(twin['epsilon'])}; twin budget "
+            f"ε = {number(twin.get('spent'))} spent of {number(twin.get('budget'))}")
 
 
 def _in_kernel() -> bool:
@@ -64,9 +114,9 @@ class CatalogueBrowser:
         self.department = w.Dropdown(options=_options("Department", facets["department"]), value=ANY)
         self.mission = w.Dropdown(options=_options("Mission", facets["mission"]), value=ANY)
         self.theme = w.Dropdown(options=_options("Theme", facets["theme"]), value=ANY)
-        self.classification = w.Dropdown(options=_options("Classification", facets["security_classification"]),
-                                         value=ANY)
-        self.access_rights = w.Dropdown(options=_options("Access", facets["access_rights"]), value=ANY)
+        self.classification = w.Dropdown(
+            options=_options("Classification", facets["security_classification"], coded=True), value=ANY)
+        self.access_rights = w.Dropdown(options=_options("Access", facets["access_rights"], coded=True), value=ANY)
         self.results = w.Select(options=[], rows=min(page_size, 12), layout=wide)
         self.status = w.HTML()
         self.previous = w.Button(description="◀ Previous", layout=w.Layout(width="auto"))
@@ -167,7 +217,7 @@ class CatalogueBrowser:
             self._say(str(error), error=True)
             return
         self._say("")
-        self.detail.value = self.entry._repr_html_()
+        self.detail.value = entry_html(self.entry)
         self.figure = completeness_figure(self.entry)
         self.chart.clear_output()
         if _in_kernel():  # outside a kernel there is nothing to draw on; the figure stays in .figure
@@ -192,7 +242,7 @@ class CatalogueBrowser:
             return
         self.form_project.options = projects
         self.form_project.value = projects[0]
-        self.form_columns.options = [(f"{c} ({r.replace('_', ' ')})", c) for c, r in
+        self.form_columns.options = [(f"{c} ({code_label(r).lower()})", c) for c, r in
                                      zip(self.entry.schema["name"], self.entry.schema["role"], strict=True)]
         self.form_columns.value = ()
         self.form_justification.value = ""
@@ -214,8 +264,10 @@ class CatalogueBrowser:
             self._say(str(error), error=True)
             return None
         self.action.children = []
-        self._say(f"Request {request['id']} for {self.entry.id} sent to its owner "
-                  f"({self.entry.owner or 'none yet'}); follow it with ws.access.mine().")
+        owner = self.entry.owner_name or self.entry.owner
+        self._say(f"Request {request['id']} for {self.entry.title} sent to "
+                  f"{f'its data owner, {owner}' if owner else 'its data owner (none is assigned yet)'}. You can "
+                  "follow it under My requests in the Workbench side panel.")
         return request
 
     def preview_twin(self) -> None:
@@ -227,10 +279,10 @@ class CatalogueBrowser:
         except WorkbenchError as error:
             self._say(str(error), error=True)
             return
-        made = self._ws.catalogue.get(self.entry.id).twin_summary
+        made = twin_text(self._ws.catalogue.get(self.entry.id).twin)
         self._say("A synthetic twin: the same columns and types, each drawn independently from differentially "
                   f"private counts{f' ({made})' if made else ''}; no real record.")
-        self.twin.value = twin.head(10).to_html(index=False, na_rep="")
+        self.twin.value = _twin_table(twin.head(10))
         self.action.children = [self.twin]
 
     def show_code(self) -> None:
@@ -243,3 +295,20 @@ class CatalogueBrowser:
         self._say("Copy this into a cell." + ("" if holding else " None of your projects holds a grant for it yet: "
                                               "request access first."))
         self.action.children = [self.code]
+
+
+def _twin_table(frame: Any) -> str:
+    """The twin's rows with the dataset's own column names (they are what the analyst will load), values
+    formatted for reading."""
+    columns = [str(c) for c in frame.columns]
+    cells = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(c, v))}</td>" for c, v in zip(columns, row, strict=True))
+                    + "</tr>" for row in frame.itertuples(index=False))
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+
+
+def _cell(column: str, cell: Any) -> str:
+    """A value of the twin: a year stays 2021, other numbers get separators, dates read as dates."""
+    if "year" in column.lower() and isinstance(cell, numbers.Integral):
+        return str(cell)
+    return value(column, cell)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InvalidInput
+from workbench.widgets.labels import MISSING, date
 
 if TYPE_CHECKING:
 
@@ -85,7 +86,7 @@ class ClericalReview:
         left = r.left.iloc[int(r.li[i])]
         right = (r.left if r.right is None else r.right).iloc[int(r.ri[i])]
         rows = "".join(
-            f"<tr><th>{escape(f.name)}</th><td>{escape(str(left[f.left]))}</td><td>{escape(str(right[f.right]))}</td>"
+            f"<tr><th>{escape(f.name)}</th><td>{escape(_shown(left[f.left]))}</td><td>{escape(_shown(right[f.right]))}</td>"
             f"<td>{escape(_level_label(f.levels, int(r.levels[i, j])))}</td></tr>"
             for j, f in enumerate(r.spec.fields))
         return (f"<p>Pair {self._position + 1} of {len(self._queue)}: match weight {r.weight[i]:.2f} "
@@ -132,6 +133,19 @@ class ClericalReview:
         return pd.DataFrame([{"left_id": left_id[i], "right_id": right_id[i], "match_weight": float(r.weight[i]),
                               "is_match": v} for i, v in self.decisions.items()],
                             columns=["left_id", "right_id", "match_weight", "is_match"])
+
+
+def _shown(value: Any) -> str:
+    """A compared value as the reviewer reads it: dates as dates, missing as "—"; identifiers and numbers exactly
+    as held (no separators: the reviewer compares them digit by digit)."""
+    if isinstance(value, pd.Timestamp):
+        return date(value)
+    try:
+        if pd.isna(value):
+            return MISSING
+    except (TypeError, ValueError):
+        pass
+    return str(value)
 
 
 def _level_label(labels: tuple[str, ...], level: int) -> str:

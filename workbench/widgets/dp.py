@@ -11,6 +11,7 @@ from workbench.dp.queries import ProjectDP
 from workbench.errors import InvalidInput, WorkbenchError
 from workbench.widgets.catalogue_browser import _in_kernel
 from workbench.widgets.figures import accuracy_figure
+from workbench.widgets.labels import number
 
 METHODS = ("count", "sum", "mean", "crosstab", "histogram", "quantile")
 
@@ -76,11 +77,11 @@ class AccuracyExplorer:
         self.accuracy = accuracy
 
         width = float(np.nanmax(accuracy.half_width.to_numpy(dtype=float)))
-        after = ", ".join(f"{html.escape(d)}: ε {max(left - accuracy.epsilon, 0):.4g} of {left:.4g}"
+        after = ", ".join(f"{html.escape(d)}: ε {number(max(left - accuracy.epsilon, 0))} of {number(left)}"
                           for d, left in accuracy.remaining.items())
         enough = all(left >= accuracy.epsilon for left in accuracy.remaining.values())
         warning = "" if enough else " <b style='color:#b02a37'>more than the budget left: it would be refused</b>"
-        self.summary.value = (f"<p>ε = {accuracy.epsilon:.3g}: noise scale {accuracy.noise_scale:.4g}, 95% of "
-                              f"answers within ± {width:.4g} of the truth per cell. Budget left after it: "
-                              f"{after or 'none set'}.{warning}</p>"
+        self.summary.value = (f"<p>ε = {number(accuracy.epsilon)}: noise scale {number(accuracy.noise_scale)}, "
+                              f"95% of answers within ± {number(width)} of the truth per cell. Budget left after "
+                              f"it: {after or 'none set'}.{warning}</p>"
                               + (f"<p>{html.escape(accuracy.note)}</p>" if accuracy.note else ""))

@@ -9,6 +9,8 @@ if TYPE_CHECKING:
 
     from workbench.catalogue.entry import Entry
 
+from workbench.widgets.labels import code_label, date, number
+
 MISSIONS = [1, 2, 3, 4, 5]
 
 
@@ -40,11 +42,11 @@ def completeness_figure(entry: Entry) -> Any:
         if part.empty:
             continue
         figure.add_bar(x=part["completeness"].fillna(0).astype(float) * 100, y=part["name"], orientation="h",
-                       name=role.replace("_", " "), marker_color=colour,
-                       hovertemplate="%{y}: %{x:.1f}% complete<extra>" + role + "</extra>")
+                       name=code_label(role), marker_color=colour,
+                       hovertemplate="%{y}: %{x:.0f}% complete<extra>" + code_label(role) + "</extra>")
     coverage = entry.record.get("temporalCoverage") or {}
-    period = f" · covers {coverage.get('start')} to {coverage.get('end')}" if coverage else ""
-    figure.update_layout(title=f"Completeness of {entry.id}{period}", barmode="overlay",
+    period = f" · covers {date(coverage.get('start'))} to {date(coverage.get('end'))}" if coverage else ""
+    figure.update_layout(title=f"Completeness of {entry.title}{period}", barmode="overlay",
                          xaxis={"title": "% of rows with a value", "range": [0, 100]},
                          yaxis={"autorange": "reversed"}, height=max(260, 22 * len(schema) + 120),
                          margin={"l": 160, "r": 20, "t": 60, "b": 40}, legend={"orientation": "h"})
@@ -56,8 +58,8 @@ def accuracy_figure(epsilons: list[float], half_widths: list[float], current: fl
     import plotly.graph_objects as go
 
     figure = go.Figure(go.Scatter(x=epsilons, y=half_widths, mode="lines",
-                                  hovertemplate="ε %{x:.3g}: ± %{y:.4g}<extra></extra>"))
-    figure.add_vline(x=current, line_dash="dash", annotation_text=f"ε = {current:g}")
+                                  hovertemplate="ε %{x:,.3~r}: ± %{y:,.4~r}<extra></extra>"))
+    figure.add_vline(x=current, line_dash="dash", annotation_text=f"ε = {number(current)}")
     figure.update_layout(title="Accuracy against privacy loss (nothing spent)", xaxis={"title": "ε", "type": "log"},
                          yaxis={"title": f"95% half-width ({unit})", "type": "log"}, height=320,
                          margin={"l": 70, "r": 20, "t": 60, "b": 50})

@@ -16,7 +16,11 @@ from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.outputs.provenance_view import blocked_html
+from workbench.outputs.requests import CONTEXT_FIELDS
 from workbench.outputs.review import Review, output_html, request_released_html
+from workbench.widgets.labels import code_label, header, number
+
+DECISIONS = (("Approve", "approve"), ("Changes needed", "changes"), ("Reject", "reject"))
 
 
 class NotebookReview(Review):
@@ -36,7 +40,7 @@ class OutputPanel:
 
         self.output_id = output["id"]
         self.html = w.HTML(output_html(output, needed, blocked))
-        self.decision = w.ToggleButtons(options=["approve", "changes", "reject"], value="approve",
+        self.decision = w.ToggleButtons(options=list(DECISIONS), value="approve",
                                         description="Decision")
         self.comment = w.Textarea(placeholder="Comment (needed against the automatic check, and for changes)",
                                   layout=w.Layout(width="90%"))
@@ -85,8 +89,9 @@ class ReviewWidget:
         frame = self._attempt(self._review.queue)
         if frame is None:
             return
-        self.queue.options = [(f"{r.id} · {r.project_id} · {r.title} — {r.status.replace('_', ' ')}, "
-                               f"{r.reviews_in}/{r.reviews_needed} reviews, {r.awaiting_me} for you", int(r.id))
+        self.queue.options = [(f"{r.title} — project {r.project_id}, request {r.id}: {code_label(r.status)}, "
+                               f"{number(r.reviews_in)} of {number(r.reviews_needed)} reviews in"
+                               + (f", {number(r.awaiting_me)} waiting for you" if r.awaiting_me else ""), int(r.id))
                               for r in frame.itertuples()]
 
     def show(self, request_id: int) -> None:
@@ -96,9 +101,10 @@ class ReviewWidget:
             return
         self.request_id = request_id
         request = detail["request"]
-        context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
+        context = "".join(f"<li><b>{escape(_context_label(k))}</b>: {escape(v)}</li>"
+                          for k, v in request["context"].items())
         self.header.value = (f"<h3>{escape(request['title'])} <small>request {request['id']}, project "
-                             f"{escape(request['project_id'])}, {escape(request['status'].replace('_', ' '))}"
+                             f"{escape(request['project_id'])}: {escape(code_label(request['status']).lower())}"
                              f"</small></h3>{blocked_html(detail.get('blocked'))}<ul>{context}</ul>"
                              f"{request_released_html(detail)}")
         self.panels = {o["id"]: OutputPanel(self, o, detail["reviews_required"], detail.get("blocked"))
@@ -113,19 +119,20 @@ class ReviewWidget:
         result = self._attempt(self._review.decide, self.request_id, panel.output_id, panel.decision.value,
                                panel.comment.value or None)
         if result is not None:
-            self._after(f"Recorded your {panel.decision.value} for output {panel.output_id}; the request is "
-                        f"{result['status'].replace('_', ' ')}.")
+            chosen = dict((v, k) for k, v in DECISIONS)[panel.decision.value].lower()
+            self._after(f"Recorded your review ({chosen}) of output {panel.output_id}; the request is "
+                        f"{code_label(result['status']).lower()}.")
 
     def conclude(self, outcome: str) -> None:
         result = self._attempt(self._review.conclude, self.request_id, outcome, self.conclusion.value or None)
         if result is not None:
-            self._after(f"Request {result['id']} is {result['status']}.")
+            self._after(f"Request {result['id']} is {code_label(result['status']).lower()}.")
 
     def do_release(self) -> None:
         result = self._attempt(self._review.release, self.request_id)
         if result is not None:
             self._after(f"Released to {escape(result['package'])} (manifest SHA-256 "
-                        f"{result['manifest_sha256'][:16]}…).")
+                        f"{escape(result['manifest_sha256'][:16])}…).")
 
     # -- internals -----------------------------------------------------------------------------------------
     def _after(self, text: str) -> None:
@@ -147,6 +154,12 @@ class ReviewWidget:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.root._repr_mimebundle_(**kwargs)
+
+
+def _context_label(field: str) -> str:
+    """A context field as the analyst was asked it: ``shown`` → "What the outputs show"."""
+    asked = CONTEXT_FIELDS.get(field)
+    return asked[0].upper() + asked[1:] if asked else header(field)
 
 
 __all__ = ["OutputPanel", "ReviewWidget"]
