@@ -3,6 +3,8 @@ progress bars."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from helpers import ANALYST, DATASET, OWNER, PROJECT, grant, snapshot
 
@@ -20,8 +22,12 @@ def _marker(explorer) -> tuple[float, str]:
     """Where the chart the browser receives marks ε: the dashed line's x and its label."""
     (shown,) = explorer.chart.outputs
     layout = shown["data"]["application/vnd.plotly.v1+json"]["layout"]
-    (line,) = [shape for shape in layout["shapes"] if shape["line"]["dash"] == "dash"]
-    return line["x0"], layout["annotations"][0]["text"]
+    (line,) = [shape for shape in layout["shapes"] if shape.get("line", {}).get("dash") == "dash"]
+    label = layout["annotations"][0]
+    # a log axis places shapes by value and annotations by log10(value): the label must sit on the line
+    assert label["x"] == pytest.approx(math.log10(line["x0"]))
+    assert layout["xaxis"]["range"] == pytest.approx([-2, 1])  # the axis spans the slider, not the label
+    return line["x0"], label["text"]
 
 
 def test_accuracy_explorer_moves_with_epsilon_and_spends_nothing(budgeted) -> None:
@@ -34,7 +40,7 @@ def test_accuracy_explorer_moves_with_epsilon_and_spends_nothing(budgeted) -> No
     assert "would be refused" in explorer.summary.value
     assert _marker(explorer) == (4.0, "ε = 4")  # the chart the page shows follows the slider
     assert explorer.box.value == 4.0 and "ε = 4" in explorer.slider.tooltip
-    widths = list(explorer.figure.data[0].y)
+    widths = [w or 0 for w in explorer.figure.data[0].y]  # a 0 half-width is not drawn on the log axis
     assert widths == sorted(widths, reverse=True)  # more ε, narrower intervals
     assert snapshot(ws) == state
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
@@ -48,6 +54,8 @@ def test_accuracy_explorer_never_shows_a_bare_zero_and_labels_epsilon(budgeted) 
     assert "± 0" not in text and "ε = 10:" in text
     # two-sided Geometric noise at ε = 10: P(noise != 0) = 2e^-10 / (1 + e^-10), about 1 in 11,014
     assert "at least 95% of answers exact" in text and "1 in 11,014" in text
+    shown = explorer.chart.outputs[0]["data"]["application/vnd.plotly.v1+json"]["layout"]
+    assert any("answers exact" in a["text"] for a in shown["annotations"])  # the shaded range where ± 0 holds
     assert "role='status'" in text and "aria-live='polite'" in text  # read out to screen readers on change
     assert explorer.slider.description == "Privacy loss ε" and explorer.box.description.startswith("ε")
     explorer.slider.value = 0.01
