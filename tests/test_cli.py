@@ -98,7 +98,7 @@ def test_import_and_show_print_the_catalogues_warnings(home: Path, tmp_path: Pat
 
 
 @pytest.mark.parametrize(("words", "message"), [
-    (["catalogue", "search", "';--"], "no words to search for"),
+    (["catalogue", "search", "x" * 501], "500"),
     (["catalogue", "search", "--department", "XYZ"], "not a department"),
     (["catalogue", "show", "../../etc/passwd"], "path separator"),
     (["catalogue", "show", "nothing.here"], "No dataset 'nothing.here'"),
@@ -135,6 +135,46 @@ def test_lab_runs_jupyterlab_on_the_workspace(home: Path, monkeypatch) -> None:
     assert seen["args"][1:3] == ["-m", "jupyterlab"]
     assert "--ServerApp.port=8899" in seen["args"] and "--no-browser" in seen["args"]
     assert seen["env"]["WORKBENCH_HOME"] == str(home)
+
+
+@pytest.fixture
+def started(home: Path, monkeypatch) -> dict:
+    """What ``workbench lab`` would run, caught instead of replacing the test process."""
+    assert main(["init"]) == 0
+    seen: dict = {}
+    monkeypatch.setattr("os.execve", lambda path, args, env: seen.update(path=path, args=args, env=env))
+    return seen
+
+
+@pytest.mark.parametrize("words", [["--ServerApp.token=x"], ["--", "--ServerApp.token=x"],
+                                   ["--ServerApp.token", "x"], ["--ServerApp.token=x", "--ServerApp.base_url=/wb/"]])
+def test_lab_passes_jupyter_options_through(started: dict, words: list[str]) -> None:
+    assert main(["lab", *words]) == 0
+    jupyter, given = started["args"], [word for word in words if word != "--"]
+    assert "--" not in jupyter
+    at = jupyter.index(given[0])
+    assert jupyter[at:at + len(given)] == given  # as given, before the notebook to open
+    assert "--ServerApp.identity_provider_class=workbench.server.identity.WorkspaceUserIdentityProvider" in jupyter
+
+
+def test_lab_takes_a_token_and_other_jupyter_options(started: dict) -> None:
+    assert main(["lab", "--token", "s3cret", "--ServerApp.base_url=/wb/", "--port", "8899"]) == 0
+    jupyter = started["args"]
+    assert "--IdentityProvider.token=s3cret" in jupyter and "--ServerApp.base_url=/wb/" in jupyter
+    assert "--ServerApp.port=8899" in jupyter
+
+
+@pytest.mark.parametrize("words", [["--token", ""], ["--token", "  "], ["--ServerApp.token="],
+                                   ["--IdentityProvider.token", ""]])
+def test_lab_refuses_an_empty_token(started: dict, words: list[str], capsys) -> None:
+    assert main(["lab", *words]) == 1
+    assert "empty token lets anyone" in capsys.readouterr().err and not started
+
+
+def test_other_commands_still_refuse_unknown_options(home: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["init", "--ServerApp.token=x"])
+    assert exit_.value.code == 2 and "unrecognized arguments: --ServerApp.token=x" in capsys.readouterr().err
 
 
 def test_parser_lists_every_command() -> None:

@@ -62,3 +62,41 @@ def test_the_sdc_exercises_agree_with_the_workbench_rules() -> None:
     table = material["table"]
     small = sorted(f"{r} × {c}" for r in table.index for c in table.columns if 0 < table.loc[r, c] < 10)
     assert exercise.solve(material) == small
+
+
+def _typed(label: str) -> str:
+    """A label as a trainee types it: "x" for "×", odd spacing and case."""
+    return "  " + label.replace(" × ", "  x ").upper() + " "
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_cell_checks_read_x_for_times_and_ignore_spacing_and_case(seed: int) -> None:
+    threshold = EXERCISES["sdc-1"]
+    material = threshold.make(np.random.default_rng(seed))
+    failing = threshold.solve(material)
+    correct, message = threshold.check([_typed(label) for label in failing], material)
+    assert correct, message
+    table = material["table"]
+    passing = next(f"{r} × {c}" for r in table.index for c in table.columns if table.loc[r, c] >= 10)
+    correct, message = threshold.check([_typed(passing)], material)
+    assert not correct and message.startswith(f"Not yet: {passing} passes the threshold rule")
+    small = next(label for label in failing)
+    correct, message = threshold.check([small.replace(" × ", " x ")], material)
+    assert not correct and "passes" not in message  # a failing cell typed with "x" is never judged as passing
+
+    dominance = EXERCISES["sdc-2"]
+    material = dominance.make(np.random.default_rng(seed))
+    correct, message = dominance.check([s.lower() for s in dominance.solve(material)], material)
+    assert correct, message
+
+
+def test_a_label_the_check_cannot_read_is_refused_with_the_valid_labels() -> None:
+    threshold = EXERCISES["sdc-1"]
+    material = threshold.make(np.random.default_rng(4))
+    failing = threshold.solve(material)
+    correct, message = threshold.check([*failing, "Area A / 16-24"], material)
+    assert not correct
+    assert "'Area A / 16-24' is not a label of this exercise" in message and "Area D × 65+" in message
+    assert "passes" not in message and "Correct" not in message
+    correct, message = EXERCISES["sdc-2"].check(["Mining"], EXERCISES["sdc-2"].make(np.random.default_rng(4)))
+    assert not correct and "'Mining' is not a label" in message and "Retail" in message

@@ -3,6 +3,8 @@ progress bars."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from helpers import ANALYST, DATASET, OWNER, PROJECT, grant, snapshot
 
@@ -16,18 +18,48 @@ def budgeted(governed):
     return governed
 
 
+def _marker(explorer) -> tuple[float, str]:
+    """Where the chart the browser receives marks ε: the dashed line's x and its label."""
+    (shown,) = explorer.chart.outputs
+    layout = shown["data"]["application/vnd.plotly.v1+json"]["layout"]
+    (line,) = [shape for shape in layout["shapes"] if shape.get("line", {}).get("dash") == "dash"]
+    label = layout["annotations"][0]
+    # a log axis places shapes by value and annotations by log10(value): the label must sit on the line
+    assert label["x"] == pytest.approx(math.log10(line["x0"]))
+    assert layout["xaxis"]["range"] == pytest.approx([-2, 1])  # the axis spans the slider, not the label
+    return line["x0"], label["text"]
+
+
 def test_accuracy_explorer_moves_with_epsilon_and_spends_nothing(budgeted) -> None:
     ws = budgeted(ANALYST)
     state = snapshot(ws)
     explorer = ws.project(PROJECT).dp.explore("crosstab", DATASET, "age_band", epsilon=0.5)
     assert "± 6 of the truth" in explorer.summary.value and "ε 1.5 of 2" in explorer.summary.value
+    assert _marker(explorer) == (0.5, "ε = 0.5")
     explorer.slider.value = 4.0
     assert "would be refused" in explorer.summary.value
-    assert explorer.figure.layout.shapes[0].x0 == 4.0
-    widths = list(explorer.figure.data[0].y)
+    assert _marker(explorer) == (4.0, "ε = 4")  # the chart the page shows follows the slider
+    assert explorer.box.value == 4.0 and "ε = 4" in explorer.slider.tooltip
+    widths = [w or 0 for w in explorer.figure.data[0].y]  # a 0 half-width is not drawn on the log axis
     assert widths == sorted(widths, reverse=True)  # more ε, narrower intervals
     assert snapshot(ws) == state
     assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+
+
+def test_accuracy_explorer_never_shows_a_bare_zero_and_labels_epsilon(budgeted) -> None:
+    explorer = budgeted(ANALYST).project(PROJECT).dp.explore("count", DATASET, epsilon=1.0)
+    explorer.box.value = 10.0  # typing a value moves the slider, the text and the chart
+    assert explorer.slider.value == pytest.approx(10.0) and _marker(explorer)[0] == pytest.approx(10.0)
+    text = explorer.summary.value
+    assert "± 0" not in text and "ε = 10:" in text
+    # two-sided Geometric noise at ε = 10: P(noise != 0) = 2e^-10 / (1 + e^-10), about 1 in 11,014
+    assert "at least 95% of answers exact" in text and "1 in 11,014" in text
+    shown = explorer.chart.outputs[0]["data"]["application/vnd.plotly.v1+json"]["layout"]
+    assert any("answers exact" in a["text"] for a in shown["annotations"])  # the shaded range where ± 0 holds
+    assert "role='status'" in text and "aria-live='polite'" in text  # read out to screen readers on change
+    assert explorer.slider.description == "Privacy loss ε" and explorer.box.description.startswith("ε")
+    explorer.slider.value = 0.01
+    assert "± 300 of the truth" in explorer.summary.value and "e+" not in explorer.summary.value
 
 
 def test_accuracy_explorer_refuses_a_bad_spec_before_showing_anything(budgeted) -> None:

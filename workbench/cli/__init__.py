@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; its exit status (a refusal prints one line and exits 1)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not hasattr(args, "passed_through"):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if hasattr(args, "passed_through"):  # `workbench lab --ServerApp.token=x`: options of the program it starts
+        args.passed_through = [word for word in extra if word != "--"]
     try:
         return args.func(args)
     except WorkbenchError as exc:

@@ -203,7 +203,7 @@ def _make_threshold(rng: np.random.Generator) -> dict[str, Any]:
         counts[rng.integers(len(areas)), rng.integers(len(ages))] = int(rng.integers(1, 10))
     return {"table": pd.DataFrame(counts, index=pd.Index(areas, name="area"), columns=pd.Index(ages, name="age")),
             "threshold": 10, "question": "Which cells fail the threshold rule (fewer than 10 people)? Answer with "
-                                         "labels like 'Area A × 16-24'."}
+                                         "labels like 'Area A × 16-24' (or 'Area A x 16-24')."}
 
 
 def _solve_threshold(material: dict[str, Any]) -> list[str]:
@@ -216,9 +216,29 @@ def _solve_threshold(material: dict[str, Any]) -> list[str]:
     return sorted(_cells(output.table, output.flags["threshold"]))
 
 
-def _check_cells(solve: Callable[[dict[str, Any]], list[str]], rule: str) -> Callable[[Any, dict[str, Any]], Check]:
+def _label_key(label: str) -> str:
+    """What a trainee means by a label, whatever the spacing, case, or "x" typed for "×"."""
+    return "".join(label.casefold().replace("×", "x").split())
+
+
+def _matched(chosen: set[str], valid: list[str]) -> set[str] | str:
+    """The trainee's labels as the exercise spells them — or, for any label matching none, a message listing the
+    valid ones (a label the check cannot read must never be judged as passing or failing the rule)."""
+    spelled = {_label_key(label): label for label in valid}
+    unknown = sorted(label for label in chosen if _label_key(label) not in spelled)
+    if unknown:
+        return (f"{', '.join(repr(u) for u in unknown)} is not a label of this exercise; use labels from this list "
+                f"(spacing, case and x for × do not matter): {', '.join(valid)}.")
+    return {spelled[_label_key(label)] for label in chosen}
+
+
+def _check_cells(solve: Callable[[dict[str, Any]], list[str]], rule: str,
+                 labels: Callable[[dict[str, Any]], list[str]]) -> Callable[[Any, dict[str, Any]], Check]:
     def check(answer: Any, material: dict[str, Any]) -> Check:
-        chosen = _ids(answer, "cell labels")
+        given = _ids(answer, "cell labels")
+        if isinstance(given, str):
+            return False, given
+        chosen = _matched(given, labels(material))
         if isinstance(chosen, str):
             return False, chosen
         right = set(solve(material))
@@ -228,6 +248,15 @@ def _check_cells(solve: Callable[[dict[str, Any]], list[str]], rule: str) -> Cal
             return False, f"Not yet: {sorted(chosen - right)[0]} passes the {rule}. " + RULE_HINTS[rule]
         return False, f"Not yet: {len(right - chosen)} more cell(s) fail the {rule}. " + RULE_HINTS[rule]
     return check
+
+
+def _table_cells(material: dict[str, Any]) -> list[str]:
+    table = material["table"]
+    return [f"{r} × {c}" for r in table.index for c in table.columns]
+
+
+def _sectors(material: dict[str, Any]) -> list[str]:
+    return list(material["contributions"])
 
 
 RULE_HINTS = {
@@ -362,10 +391,10 @@ EXERCISES: dict[str, Exercise] = {e.id: e for e in (
              _make_linkage, _check_linkage, _solve_linkage),
     Exercise("sdc-1", "Spot cells under the threshold", "disclosure control",
              "Find every cell of the table that counts fewer people than the threshold.",
-             _make_threshold, _check_cells(_solve_threshold, "threshold rule"), _solve_threshold),
+             _make_threshold, _check_cells(_solve_threshold, "threshold rule", _table_cells), _solve_threshold),
     Exercise("sdc-2", "Spot dominated cells", "disclosure control",
              "Find every sector whose total is dominated by its two largest firms.",
-             _make_dominance, _check_cells(_solve_dominance, "dominance rule"), _solve_dominance),
+             _make_dominance, _check_cells(_solve_dominance, "dominance rule", _sectors), _solve_dominance),
     Exercise("sdc-3", "Undo a suppression by differencing", "disclosure control",
              "Recover a suppressed cell from the published totals — and see why one suppression is not enough.",
              _make_differencing, _check_differencing, _solve_differencing),

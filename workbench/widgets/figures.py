@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -54,13 +55,26 @@ def completeness_figure(entry: Entry) -> Any:
 
 
 def accuracy_figure(epsilons: list[float], half_widths: list[float], current: float, unit: str) -> Any:
-    """The 95% half-width of a DP query against ε, the chosen ε marked."""
+    """The 95% half-width of a DP query against ε, the chosen ε marked. Where integer noise makes the half-width 0
+    (a log axis cannot draw it) the range is shaded and labelled instead of the curve just stopping."""
     import plotly.graph_objects as go
 
-    figure = go.Figure(go.Scatter(x=epsilons, y=half_widths, mode="lines",
+    figure = go.Figure(go.Scatter(x=epsilons, y=[w if w > 0 else None for w in half_widths], mode="lines",
                                   hovertemplate="ε %{x:,.3~r}: ± %{y:,.4~r}<extra></extra>"))
-    figure.add_vline(x=current, line_dash="dash", annotation_text=f"ε = {number(current)}")
-    figure.update_layout(title="Accuracy against privacy loss (nothing spent)", xaxis={"title": "ε", "type": "log"},
+    # on a log axis plotly places shapes by value but annotations by log10(value)
+    figure.add_vline(x=current, line_dash="dash")
+    low, high = math.log10(min(epsilons)), math.log10(max(epsilons))
+    figure.add_annotation(x=math.log10(current), y=1, xref="x", yref="paper", text=f"ε = {number(current)}",
+                          showarrow=False, yanchor="bottom",
+                          xanchor="right" if math.log10(current) > (low + high) / 2 else "left")  # stays inside
+    exact = [e for e, w in zip(epsilons, half_widths, strict=True) if w == 0]
+    if exact:
+        figure.add_vrect(x0=min(exact), x1=max(epsilons), fillcolor="#198754", opacity=0.12, line_width=0)
+        figure.add_annotation(x=math.log10(min(exact)), y=0.5, xref="x", yref="paper", showarrow=False,
+                              xanchor="left", text="≥ 95% of<br>answers exact")
+    figure.update_layout(title="Accuracy against privacy loss (nothing spent)",
+                         xaxis={"title": "ε", "type": "log",
+                                "range": [low, high]},
                          yaxis={"title": f"95% half-width ({unit})", "type": "log"}, height=320,
                          margin={"l": 70, "r": 20, "t": 60, "b": 50})
     return figure
