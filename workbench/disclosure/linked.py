@@ -350,7 +350,7 @@ def _axis_coords(labels: pd.Index, dims: Sequence[str], margins: Any,
         total = margins is not None and bool(keep) and parts[keep[0]] == margins
         coords.append([None if total else str(parts[k]) for k in keep])
         positions.append(i)
-    return [names[k] for k in keep], coords, positions  # type: ignore[return-value]
+    return [names[k] for k in keep], coords, positions  # type: ignore[misc]
 
 
 def from_output(output: Output, name: str, dims: Sequence[str], *, block: tuple[Any, ...] | None = None,
