@@ -1,7 +1,7 @@
 """The linked-table check when a table is recorded in a project (``outputs.linked``): a table that, with the
-project's other recorded tables of the same rows, gives back a suppressed cell fails with rule ``linked`` naming
-them; tables of other filters or sources are not linked; tables from frames the analyst supplied get the manual
-linked-table review note."""
+project's other recorded tables of the same source, whatever their filters and however many blocks of values they
+hold, gives back a suppressed cell fails with rule ``linked`` naming them; tables of other sources are not linked;
+tables from frames the analyst supplied, and blocks no LP adds up, get the manual linked-table review note."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_margins_shown_in_a_table_link_it_too(survey_desk) -> None:
     assert project.tables.crosstab(SURVEY, index="region", columns="status", margins=True).status == "fail"
 
 
-def test_tables_of_other_filters_or_sources_are_not_linked(survey_desk) -> None:
+def test_tables_of_other_sources_or_of_filters_giving_nothing_back_are_not_flagged(survey_desk) -> None:
     project = survey_desk(ANALYST).project(PROJECT)
     project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status")
     filtered = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": "M"})
