@@ -8,8 +8,8 @@ tables imply (the joint cells of the union of their dimensions; each dimension a
 when the tables only agree if some rows lack it, as tables that drop rows with a missing key do), non-negative
 for counts; a table of filtered rows adds up only the joint cells its filter keeps (``restrict``: the labels kept
 of a column, which is then a dimension too); every published cell or margin is an equation (a rounded one an
-interval), and the minimum and maximum of each suppressed cell that needs protection are found by linear programming (HiGHS). A cell whose
-interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
+interval), and the minimum and maximum of each suppressed cell that needs protection are found by linear
+programming (HiGHS). A cell whose interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
 must not be pinned down at all) is *recoverable*.
 
 Solving two LPs per suppressed cell is what makes this slow, so every solution found is used: the values it
