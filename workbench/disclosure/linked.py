@@ -3,13 +3,13 @@
 Suppression protects each table against its own totals (``suppression``), but two tables cut from the same rows
 share margins: a region × status table is the sum over sex of a region × sex × status table, so its published
 cells are further equations in the suppressed cells of the other, and together they can pin those cells down.
-``attack`` solves what the attacker would: the unknowns are the cells of the finest cross-classification the
-tables imply (the joint cells of the union of their dimensions; each dimension also gets a "missing" category
-when the tables only agree if some rows lack it, as tables that drop rows with a missing key do), non-negative
-for counts; a table of filtered rows adds up only the joint cells its filter keeps (``restrict``: the labels kept
-of a column, which is then a dimension too); every published cell or margin is an equation (a rounded one an
-interval), and the minimum and maximum of each suppressed cell that needs protection are found by linear
-programming (HiGHS). A cell whose interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
+``attack`` solves what the attacker would: the unknowns are the cells of the finest cross-classification the tables
+imply (the joint cells of the union of their dimensions; each dimension also gets a "missing" category when the
+tables only agree if some rows lack it, as tables that drop rows with a missing key do), non-negative for counts; a
+table of filtered rows adds up only the joint cells its filter keeps (``restrict``: the labels kept of a column,
+which is then a dimension too); every published cell or margin is an equation (a rounded one an interval), and the
+minimum and maximum of each suppressed cell that needs protection are found by linear programming (HiGHS). A cell
+whose interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
 must not be pinned down at all) is *recoverable*.
 
 Solving two LPs per suppressed cell is what makes this slow, so every solution found is used: the values it
