@@ -235,3 +235,14 @@ def test_a_filtered_table_that_gives_nothing_back_passes(survey_desk) -> None:
     males = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": "M"})
     older = project.tables.crosstab(SURVEY, index="sex", columns="status", where={"region": ["B", "C", "D"]})
     assert males.status == "pass" and older.status == "pass" and not older.review_reasons
+
+
+def test_range_filters_are_cut_at_every_bound(income_desk) -> None:
+    project = income_desk(ANALYST).project(PROJECT)
+    poorer = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status", where={"income": {"<": 110}})
+    assert poorer.status == "review" and poorer.suppressed.to_numpy().any()
+    richer = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status", where={"income": {">=": 110}})
+    assert richer.status == "pass"  # the two share no row
+    everyone = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status")
+    # income is never missing: everyone − richer = poorer, suppressed cells and all
+    assert everyone.status == "fail" and "linked" in everyone.failing_rules

@@ -293,14 +293,16 @@ FILTER_LABELS = 1_000  # a filtered column's labels are recorded up to this many
 
 
 def _filtered(source: Source, conditions: dict[str, Any]) -> dict[str, Any]:
-    """Per column filtered on by value: its labels in the whole source (up to FILTER_LABELS) and whether it is
-    ever missing. The linked-table check needs them to know which rows a filter leaves out (none, when it keeps
-    every label of a column never missing); they stay in the output's record, never in what is released."""
+    """Per column filtered on: whether it is ever missing in the whole source and, filtered by value, its labels
+    there (up to FILTER_LABELS). The linked-table check needs them to know which rows a filter leaves out (none,
+    when it keeps every label of a column never missing); they stay in the output's record, never in what is
+    released."""
     out: dict[str, Any] = {}
     for column, condition in conditions.items():
-        if isinstance(condition, dict):
-            continue  # a range: an in/out split of its own
         values = sources.read(source, [column], {}).column(column)
+        if isinstance(condition, dict):  # a range: cut at the bounds of every table's ranges, not by label
+            out[column] = {"missing": values.null_count > 0}
+            continue
         labels = pc.unique(values.drop_null())
         if len(labels) <= FILTER_LABELS:
             out[column] = {"labels": sorted(str(v) for v in labels.to_pylist()), "missing": values.null_count > 0}

@@ -8,13 +8,13 @@ from a frame the analyst supplied is matched by its lineage datasets, which cann
 
 Each table is split into its blocks of values (one per value column and aggregation). Counts and sums are what an LP
 adds up: a filter is a restriction of the joint cells (an equality or list filter keeps some labels of its column, a
-range filter is an in/out split of its own), a count of a column with missing values an in/out split on "not
-missing", and a mean a sum once the count of the same cells and rows is published (sum = mean × count). The blocks
-linked to the new table through shared dimensions go into one LP per quantity. A suppressed cell that the LP pins
-down inside its protection fails the NEW output with rule ``linked``, naming the tables and the first few cells
-given back. What cannot be modelled so (a median, min, max, std or mode block, a mean without its counts, a table
-that could not be matched with certainty) gives the output the manual linked-table review note ACRO gives every
-table, never a silent pass.
+range filter keeps pieces of its column cut at every bound the tables' range filters use), a count of a column with
+missing values an in/out split on "not missing", and a mean a sum once the count of the same cells and rows is
+published (sum = mean × count). The blocks linked to the new table through shared dimensions go into one LP per
+quantity. A suppressed cell that the LP pins down inside its protection fails the NEW output with rule ``linked``,
+naming the tables and the first few cells given back. What cannot be modelled so (a median, min, max, std or mode
+block, a mean without its counts, a table that could not be matched with certainty) gives the output the manual
+linked-table review note ACRO gives every table, never a silent pass.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ COMPUTED = "computed"
 SECONDS = 10.0  # the LP's time limit: the check runs while the output is being recorded
 ENOUGH = 5  # recoverable cells named before the check stops looking: one fails the table, a few show the pattern
 COUNTS = ("count", "size")
-RANGE = "\x00range "  # an in/out dimension per range filter: "{column} {bounds}"
+RANGE = "\x00range "  # a column filtered by range, cut at every bound any table's filter uses: "{column}"
 PRESENT = "\x00present "  # an in/out dimension per column counted: its rows where it is not missing
 IN = ("in",)
 
@@ -130,15 +130,62 @@ class _Block:
 Labels = list[tuple[str, tuple[str, ...]]]
 
 
-def _restriction(shape: Shape) -> tuple[Labels, Labels]:
-    """A filter as labels kept per column (a list or value keeps those labels, a range keeps "in" of its own
-    in/out split), with every label of each column where the workbench recorded them (OTHER: rows missing it).
-    A filter keeping every label of a column never missing keeps every row: no restriction."""
+def _order(value: Any) -> tuple[bool, Any]:
+    return (isinstance(value, str), value)
+
+
+def _cuts(members: Sequence[_Member]) -> dict[str, list[Any]]:
+    """Per column filtered by range in any of the tables, every bound used, in order."""
+    bounds: dict[str, set[Any]] = {}
+    for member in members:
+        for column, condition in member.shape.where.items():
+            if isinstance(condition, dict):
+                bounds.setdefault(column, set()).update(condition.values())
+    return {c: sorted(b, key=_order) for c, b in bounds.items()}
+
+
+def _pieces(cuts: list[Any]) -> list[tuple[str, Any, Any]]:
+    """The line cut at ``cuts``: below the first, each bound itself, between two, above the last."""
+    out: list[tuple[str, Any, Any]] = [("<", cuts[0], None)]
+    for k, bound in enumerate(cuts):
+        out.append(("=", bound, None))
+        out.append(("()", bound, cuts[k + 1]) if k + 1 < len(cuts) else (">", bound, None))
+    return out
+
+
+def _inside(piece: tuple[str, Any, Any], op: str, bound: Any) -> bool:
+    """Whether every value of ``piece`` satisfies ``op bound`` (``bound`` is one of the cuts, so it is all or
+    none)."""
+    kind, a, b = piece
+    if kind == "=":
+        return {"<": _order(a) < _order(bound), "<=": _order(a) <= _order(bound), ">": _order(a) > _order(bound),
+                ">=": _order(a) >= _order(bound)}[op]
+    if op in (">", ">="):
+        return kind == ">" or (kind == "()" and _order(bound) <= _order(a))
+    return kind == "<" or (kind == "()" and _order(bound) >= _order(b))
+
+
+def _label_of(piece: tuple[str, Any, Any]) -> str:
+    kind, a, b = piece
+    return f"({a}, {b})" if kind == "()" else f"{kind}{a}"
+
+
+def _restriction(shape: Shape, cuts: dict[str, list[Any]]) -> tuple[Labels, Labels]:
+    """A filter as labels kept per column (a list or value keeps those labels; a range keeps the pieces it holds
+    of its column cut at every bound of every table's range filters, ``cuts``), with every label of each column
+    where known (OTHER: rows missing it). A filter keeping every label of a column never missing keeps every row:
+    no restriction."""
     out: Labels = []
     domain: Labels = []
     for column, condition in shape.where.items():
         if isinstance(condition, dict):
-            out.append((f"{RANGE}{column} {json.dumps(condition, sort_keys=True, default=str)}", IN))
+            pieces = _pieces(cuts[column])
+            kept = tuple(_label_of(p) for p in pieces if all(_inside(p, op, v) for op, v in condition.items()))
+            dim = f"{RANGE}{column}"
+            out.append((dim, kept or ("\x00none",)))
+            facts = shape.filtered.get(column)
+            never_missing = isinstance(facts, dict) and facts.get("missing") is False
+            domain.append((dim, tuple(_label_of(p) for p in pieces) + (() if never_missing else (OTHER,))))
             continue
         allowed = tuple(str(v) for v in _listed(condition))
         facts = shape.filtered.get(column)
@@ -151,7 +198,7 @@ def _restriction(shape: Shape) -> tuple[Labels, Labels]:
     return out, domain
 
 
-def _blocks(member: _Member) -> list[_Block]:
+def _blocks(member: _Member, cuts: dict[str, list[Any]]) -> list[_Block]:
     """``member``'s table as blocks: counts (of rows, or of a column's present values), sums, means; any other
     aggregation, or a block that is not laid out as cells of its dimensions, with no table."""
     shape, output = member.shape, member.output
@@ -164,7 +211,7 @@ def _blocks(member: _Member) -> list[_Block]:
                                                               else [])
         func = funcs[0] if funcs else ("count" if not shape.aggfuncs else "?")
         column = columns[0] if columns else None
-        restrict, domain = _restriction(shape)
+        restrict, domain = _restriction(shape, cuts)
         if func in COUNTS:
             if func == "count" and column is not None and column not in shape.complete:
                 restrict.append((f"{PRESENT}{column}", IN))
@@ -385,7 +432,8 @@ def _run(new: _Member, candidates: list[_Member]) -> tuple[str | None, list[str]
     """Run the LP over the new table's linked blocks, one per quantity; "failed", "passed", "too large",
     "unfinished" (time limit), or None when the tables cannot all describe the same rows; with the blocks that
     could not be modelled (see ``_unmodelled``)."""
-    all_blocks = [b for m in [new, *candidates] for b in _blocks(m)]
+    cuts = _cuts([new, *candidates])
+    all_blocks = [b for m in [new, *candidates] for b in _blocks(m, cuts)]
     all_blocks += _sums_of_means(all_blocks)
     unmodelled = _unmodelled(new, all_blocks)
     usable = [b for b in all_blocks if b.table is not None]
