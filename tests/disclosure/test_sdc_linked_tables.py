@@ -153,3 +153,54 @@ def test_the_search_stops_at_its_time_limit_and_says_so() -> None:
     frame = survey()
     found = attack([table(frame, ["region", "sex"], "status"), table(frame, ["region"], "status")], seconds=0)
     assert not found.finished and found.recovered == []
+
+
+def filtered(frame: pd.DataFrame, index: list[str], columns: str, keep: dict[str, list[str]],
+             domain: dict[str, list[str]] | None = None) -> LinkedTable:
+    """A table of the rows whose labels ``keep`` lists, told so (``restrict``) as the attacker is."""
+    rows = frame
+    for column, labels in keep.items():
+        rows = rows[rows[column].isin(labels)]
+    out = sdc.crosstab([rows[c] for c in index], rows[columns])
+    return from_output(out, "filtered", DIMS, restrict=list(keep.items()), domain=list((domain or {}).items()))
+
+
+def test_a_margin_of_a_filter_that_keeps_every_row_is_linked() -> None:
+    frame = survey()
+    detail = table(frame, ["region", "sex"], "status")
+    margin = filtered(frame, ["region"], "status", {"sex": ["F", "M"]})
+    found = attack([detail, margin])
+    assert [detail.coords[r.cell] for r in found.recovered] == [("A", "F", "unemp")]
+
+
+def test_overlapping_filters_share_the_rows_they_both_keep() -> None:
+    frame = survey()
+    detail = filtered(frame, ["region", "sex"], "status", {"region": ["A", "B"]})
+    margin = filtered(frame, ["region"], "status", {"region": ["A", "C"]})
+    found = attack([detail, margin])
+    assert [detail.coords[r.cell] for r in found.recovered] == [("A", "F", "unemp")]
+
+
+def test_rows_outside_every_filter_are_unknown_unless_the_labels_are() -> None:
+    frame = survey()
+    women = filtered(frame, ["region"], "status", {"sex": ["F"]})
+    men = filtered(frame, ["region"], "status", {"sex": ["M"]})
+    everyone = table(frame, ["region"], "status")
+    # rows of another sex may be in everyone: A/F/unemp is only known to be at most everyone − men
+    assert [(r.low, r.high) for r in attack([women, men, everyone]).recovered] == [(0, 3)]
+    women = filtered(frame, ["region"], "status", {"sex": ["F"]}, domain={"sex": ["F", "M"]})
+    assert [(r.low, r.high) for r in attack([women, men, everyone]).recovered] == [(3, 3)]
+    missing = filtered(frame, ["region"], "status", {"sex": ["F"]}, domain={"sex": ["F", "M", linked.OTHER]})
+    assert [(r.low, r.high) for r in attack([missing, men, everyone]).recovered] == [(0, 3)]
+
+
+def test_each_block_of_a_table_is_a_table() -> None:
+    frame = survey()
+    frame["x"] = np.random.default_rng(3).uniform(100, 200, len(frame))
+    out = sdc.pivot_table(frame, values="x", index="region", columns="status", aggfunc=["sum", "count"])
+    assert linked.blocks(out, DIMS) == [("sum",), ("count",)]
+    counts = from_output(out, "t", DIMS, block=("count",))
+    assert counts.dims == ("region", "status") and len(counts.coords) == 12
+    assert counts.value[counts.coords.index(("A", "unemp"))] == 23
+    found = attack([table(frame, ["region", "sex"], "status"), counts])
+    assert len(found.recovered) == 1

@@ -1,10 +1,11 @@
 """The linked-table check when a table is recorded in a project (``outputs.linked``): a table that, with the
-project's other recorded tables of the same rows, gives back a suppressed cell fails with rule ``linked`` naming
-them; tables of other filters or sources are not linked; tables from frames the analyst supplied get the manual
-linked-table review note."""
+project's other recorded tables of the same source, whatever their filters and however many blocks of values they
+hold, gives back a suppressed cell fails with rule ``linked`` naming them; tables of other sources are not linked;
+tables from frames the analyst supplied, and blocks no LP adds up, get the manual linked-table review note."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from factories import record
@@ -83,7 +84,7 @@ def test_margins_shown_in_a_table_link_it_too(survey_desk) -> None:
     assert project.tables.crosstab(SURVEY, index="region", columns="status", margins=True).status == "fail"
 
 
-def test_tables_of_other_filters_or_sources_are_not_linked(survey_desk) -> None:
+def test_tables_of_other_sources_or_of_filters_giving_nothing_back_are_not_flagged(survey_desk) -> None:
     project = survey_desk(ANALYST).project(PROJECT)
     project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status")
     filtered = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": "M"})
@@ -139,3 +140,109 @@ def test_a_check_that_runs_out_of_time_asks_for_a_person(survey_desk, monkeypatc
     margin = project.tables.crosstab(SURVEY, index="region", columns="status")
     assert margin.status == "review" and "linked" not in margin.flags
     assert any(r.startswith("linked tables:") and "took more than" in r for r in margin.review_reasons)
+
+
+INCOME_SURVEY = "ons.survey_income"
+
+
+def survey_with_income() -> pd.DataFrame:
+    frame = survey()
+    frame["income"] = np.random.default_rng(3).uniform(100, 200, len(frame)).round(2)
+    return frame
+
+
+@pytest.fixture
+def income_desk(desk):
+    """``desk`` plus OTHER_OWNER's survey with an income column, granted to PROJECT."""
+    columns = [*COLUMNS, {"name": "income", "type": "float", "role": "sensitive", "description": "Income"}]
+    desk(OTHER_OWNER).catalogue.register(record(localId=INCOME_SURVEY, title="Labour survey with income",
+                                                columns=columns), survey_with_income())
+    request = desk(ANALYST).project(PROJECT).request_access(INCOME_SURVEY, ["region", "sex", "status", "income"],
+                                                            justification="Income by region")
+    desk(OTHER_OWNER).owner.decide(request["id"], "approve")
+    return desk
+
+
+@pytest.mark.parametrize("where", [{"sex": ["F", "M"]}, {"region": ["A", "B", "C", "D"]}, {"status": list(STATUSES)}],
+                         ids=["sex", "region", "status"])
+def test_a_margin_filtered_to_all_the_rows_is_linked_to_the_unfiltered_detail(survey_desk, where) -> None:
+    project = survey_desk(ANALYST).project(PROJECT)
+    detail = project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status")
+    assert detail.status == "review"
+    margin = project.tables.crosstab(SURVEY, index="region", columns="status", where=where)
+    assert margin.status == "fail" and "linked" in margin.failing_rules
+    assert "region=A, sex=F, status=unemp" in margin.explain()
+
+
+def test_overlapping_filters_are_linked(survey_desk) -> None:
+    project = survey_desk(ANALYST).project(PROJECT)
+    detail = project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status", where={"region": ["A", "B"]})
+    assert detail.status == "review"
+    margin = project.tables.crosstab(SURVEY, index="region", columns="status", where={"region": ["A", "C"]})
+    assert margin.status == "fail" and "linked" in margin.failing_rules
+
+
+def test_tables_filtered_on_a_column_no_table_shows_add_up_to_the_unfiltered_one(survey_desk) -> None:
+    project = survey_desk(ANALYST).project(PROJECT)
+    women = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": "F"})
+    assert women.status == "review" and "linked" not in women.flags  # A/unemp (3) suppressed
+    everyone = project.tables.crosstab(SURVEY, index="region", columns="status")
+    assert everyone.status == "pass"  # the rows that are not women: unknown
+    men = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": "M"})
+    # sex is only ever F or M in the source, never missing: everyone − men = women
+    assert men.status == "fail" and "linked" in men.failing_rules
+    assert "region=A, status=unemp" in men.explain()
+
+
+def test_a_pivot_of_several_aggregations_is_split_into_its_blocks(income_desk) -> None:
+    project = income_desk(ANALYST).project(PROJECT)
+    project.tables.crosstab(INCOME_SURVEY, index=["region", "sex"], columns="status")
+    sums = project.tables.crosstab(INCOME_SURVEY, index=["region", "sex"], columns="status", values="income",
+                                   aggfunc="sum")
+    assert "linked" not in sums.flags
+    pivot = project.tables.pivot_table(INCOME_SURVEY, values="income", index="region", columns="status",
+                                       aggfunc=["sum", "count"])
+    assert pivot.status == "fail" and "linked" in pivot.failing_rules
+    assert "region=A, sex=F, status=unemp" in pivot.explain()
+
+
+def test_a_mean_beside_its_counts_is_a_sum(income_desk) -> None:
+    project = income_desk(ANALYST).project(PROJECT)
+    detail = project.tables.crosstab(INCOME_SURVEY, index=["region", "sex"], columns="status", values="income",
+                                     aggfunc="sum")
+    assert detail.status == "review"
+    mean = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status", values="income",
+                                   aggfunc="mean")
+    assert mean.status == "review" and "linked" not in mean.flags  # its counts are not published: a person checks
+    assert any(r.startswith("linked tables:") and "mean whose counts" in r for r in mean.review_reasons)
+    counts = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status", where={"sex": ["F", "M"]})
+    assert counts.status == "fail" and "linked" in counts.failing_rules  # mean × count: region × status sums
+
+
+def test_a_median_beside_a_suppressed_table_asks_for_a_person(income_desk) -> None:
+    project = income_desk(ANALYST).project(PROJECT)
+    project.tables.crosstab(INCOME_SURVEY, index=["region", "sex"], columns="status", values="income",
+                            aggfunc="sum")
+    median = project.tables.pivot_table(INCOME_SURVEY, values="income", index="region", columns="status",
+                                        aggfunc="median")
+    assert median.status == "review" and "linked" not in median.flags
+    assert any(r.startswith("linked tables:") and "a median" in r for r in median.review_reasons)
+
+
+def test_a_filtered_table_that_gives_nothing_back_passes(survey_desk) -> None:
+    project = survey_desk(ANALYST).project(PROJECT)
+    project.tables.crosstab(SURVEY, index=["region", "sex"], columns="status")
+    males = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": "M"})
+    older = project.tables.crosstab(SURVEY, index="sex", columns="status", where={"region": ["B", "C", "D"]})
+    assert males.status == "pass" and older.status == "pass" and not older.review_reasons
+
+
+def test_range_filters_are_cut_at_every_bound(income_desk) -> None:
+    project = income_desk(ANALYST).project(PROJECT)
+    poorer = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status", where={"income": {"<": 110}})
+    assert poorer.status == "review" and poorer.suppressed.to_numpy().any()
+    richer = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status", where={"income": {">=": 110}})
+    assert richer.status == "pass"  # the two share no row
+    everyone = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status")
+    # income is never missing: everyone − richer = poorer, suppressed cells and all
+    assert everyone.status == "fail" and "linked" in everyone.failing_rules

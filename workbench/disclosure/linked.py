@@ -3,12 +3,13 @@
 Suppression protects each table against its own totals (``suppression``), but two tables cut from the same rows
 share margins: a region × status table is the sum over sex of a region × sex × status table, so its published
 cells are further equations in the suppressed cells of the other, and together they can pin those cells down.
-``attack`` solves what the attacker would: the unknowns are the cells of the finest cross-classification the
-tables imply (the joint cells of the union of their dimensions; each dimension also gets a "missing" category
-when the tables only agree if some rows lack it, as tables that drop rows with a missing key do), non-negative
-for counts; every published cell or margin is an equation (a rounded one an interval), and the minimum and
-maximum of each suppressed cell that needs protection are found by linear programming (HiGHS). A cell whose
-interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
+``attack`` solves what the attacker would: the unknowns are the cells of the finest cross-classification the tables
+imply (the joint cells of the union of their dimensions; each dimension also gets a "missing" category when the
+tables only agree if some rows lack it, as tables that drop rows with a missing key do), non-negative for counts; a
+table of filtered rows adds up only the joint cells its filter keeps (``restrict``: the labels kept of a column,
+which is then a dimension too); every published cell or margin is an equation (a rounded one an interval), and the
+minimum and maximum of each suppressed cell that needs protection are found by linear programming (HiGHS). A cell
+whose interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
 must not be pinned down at all) is *recoverable*.
 
 Solving two LPs per suppressed cell is what makes this slow, so every solution found is used: the values it
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from workbench.disclosure.output import Output
 
 MISSING = "\x00missing"  # the category of rows a table dropped because this key was missing
+OTHER = "\x00other"  # rows whose value of a filter column no table lists: kept by no filter that names values
 MAX_JOINT_CELLS = 250_000  # beyond this many joint cells the check is left to a person (``TooLarge``)
 TOLERANCE = 1e-6  # relative to the largest published value: LP bounds are floating point
 
@@ -59,6 +61,8 @@ class LinkedTable:
     low: np.ndarray
     high: np.ndarray
     need: np.ndarray
+    restrict: tuple[tuple[str, tuple[str, ...]], ...] = ()  # the table's rows: only these labels of these columns
+    domain: tuple[tuple[str, tuple[str, ...]], ...] = ()  # every label of a restricted column (OTHER: missing)
 
     def __post_init__(self) -> None:
         n = len(self.coords)
@@ -66,6 +70,8 @@ class LinkedTable:
             raise ValueError(f"table {self.name!r}: every cell needs a label (or None) per dimension")
         if not all(len(a) == n for a in (self.value, self.low, self.high, self.need)):
             raise ValueError(f"table {self.name!r}: values, bounds and needs must have one entry per cell")
+        if any(not allowed for _, allowed in self.restrict) or len({d for d, _ in self.restrict}) != len(self.restrict):
+            raise ValueError(f"table {self.name!r}: a restriction names each column once, with labels to keep")
 
 
 @dataclass(frozen=True)
@@ -94,11 +100,28 @@ class Attack:
     finished: bool = True  # False: stopped at the time limit with cells left unchecked
 
 
+def _dims(tables: Sequence[LinkedTable]) -> list[str]:
+    """The dimensions of the joint cells: the tables' own, then the columns their filters restrict."""
+    return list(dict.fromkeys([*(d for t in tables for d in t.dims), *(d for t in tables for d, _ in t.restrict)]))
+
+
 def _categories(tables: Sequence[LinkedTable], dims: list[str]) -> dict[str, list[str]]:
+    """Each dimension's categories: the labels tables show for it. A column only filtered on, or shown only by
+    tables that also filter it, may have rows outside every label: those get every label of the column when known
+    (``domain``), or the labels filters keep and OTHER for the rest."""
     labels: dict[str, set[str]] = {d: set() for d in dims}
+    complete = set()
     for table in tables:
+        restricted = {d for d, _ in table.restrict}
         for k, dim in enumerate(table.dims):
             labels[dim].update(c[k] for c in table.coords if c[k] is not None)  # type: ignore[misc]
+            if dim not in restricted:
+                complete.add(dim)
+    domains = {d: set(every) for t in tables for d, every in t.domain}
+    for table in tables:
+        for dim, allowed in table.restrict:
+            if dim not in complete:
+                labels[dim].update(domains.get(dim, {*allowed, OTHER}))
     return {d: sorted(labels[d]) for d in dims}
 
 
@@ -106,7 +129,7 @@ def _system(tables: Sequence[LinkedTable], with_missing: bool) -> tuple[sparse.c
     """The 0/1 matrix whose rows are the tables' cells (in order) and columns the joint cells they add up."""
     from scipy import sparse  # scipy is imported only when tables are linked: ``import workbench`` stays fast
 
-    dims = list(dict.fromkeys(d for t in tables for d in t.dims))
+    dims = _dims(tables)
     cats = _categories(tables, dims)
     sizes = [len(cats[d]) + (1 if with_missing else 0) for d in dims]
     n_joint = math.prod(sizes)
@@ -136,6 +159,8 @@ def _system(tables: Sequence[LinkedTable], with_missing: bool) -> tuple[sparse.c
                 for k, d, s in zip(fixed, names, span, strict=True):
                     at = at * s + position[d][table.coords[i][k]]  # type: ignore[index]
                 lookup[at] = offset + i
+            for d, allowed in table.restrict:  # a filtered table adds up only the joint cells its filter keeps
+                keep &= np.isin(coord[d], [position[d][label] for label in allowed if label in position[d]])
             row = np.where(keep, lookup[code], -1)
             hit = row >= 0
             rows.append(row[hit])
@@ -293,43 +318,70 @@ def _parts(label: Any) -> tuple[Any, ...]:
     return label if isinstance(label, tuple) else (label,)
 
 
-def _axis_coords(labels: pd.Index, dims: Sequence[str], margins: Any) -> tuple[list[str], list[list[str | None]]]:
-    """The dimensions an axis is cut by (its levels named in ``dims``) and each label's category on them (None
-    on a margin); refuses an axis whose other levels (a value or aggregation name) take more than one value."""
+def _levels(labels: pd.Index, dims: Sequence[str]) -> tuple[list[int], list[int]]:
     names = [str(n) if n is not None else None for n in labels.names]
     keep = [k for k, n in enumerate(names) if n is not None and n in dims]
-    other = [k for k in range(len(names)) if k not in keep]
-    if other and len({tuple(_parts(label)[k] for k in other) for label in labels}) > 1:
+    return keep, [k for k in range(len(names)) if k not in keep]
+
+
+def blocks(output: Output, dims: Sequence[str]) -> list[tuple[Any, ...]]:
+    """The blocks of values ``output``'s table holds side by side (one per value column and aggregation, named
+    by the column axis's levels that are not ``dims``); ``[()]`` for a table of one block."""
+    _, other = _levels(output.table.columns, dims)
+    if not other:
+        return [()]
+    return list(dict.fromkeys(tuple(_parts(label)[k] for k in other) for label in output.table.columns))
+
+
+def _axis_coords(labels: pd.Index, dims: Sequence[str], margins: Any,
+                 block: tuple[Any, ...] | None) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """The dimensions an axis is cut by (its levels named in ``dims``), each label's category on them (None
+    on a margin) and its position, of the labels in ``block`` (their other levels' values; None: the axis must
+    hold one block)."""
+    keep, other = _levels(labels, dims)
+    names = [str(n) if n is not None else None for n in labels.names]
+    if block is None and other and len({tuple(_parts(label)[k] for k in other) for label in labels}) > 1:
         raise ValueError("the table holds more than one block of values (several values or aggregations)")
     coords: list[list[str | None]] = []
-    for label in labels:
+    positions: list[int] = []
+    for i, label in enumerate(labels):
         parts = _parts(label)
-        total = margins is not None and len(parts) > 0 and parts[0] == margins
+        if block is not None and tuple(parts[k] for k in other) != block:
+            continue
+        total = margins is not None and bool(keep) and parts[keep[0]] == margins
         coords.append([None if total else str(parts[k]) for k in keep])
-    return [names[k] for k in keep], coords  # type: ignore[misc]
+        positions.append(i)
+    return [names[k] for k in keep], coords, positions  # type: ignore[misc]
 
 
-def from_output(output: Output, name: str, dims: Sequence[str]) -> LinkedTable:
+def from_output(output: Output, name: str, dims: Sequence[str], *, block: tuple[Any, ...] | None = None,
+                restrict: Sequence[tuple[str, Sequence[str]]] = (),
+                domain: Sequence[tuple[str, Sequence[str]]] = ()) -> LinkedTable:
     """``output``'s table as published: its cells on ``dims`` (margins summed over), exact where shown, the
     rounding interval where rounded, unknown where suppressed; the suppressed cells that failed a rule need the
-    protection the table's suppression gave them. Raises ValueError for a table that is not one block of values
-    cut by ``dims``."""
+    protection the table's suppression gave them. ``block``: which block of a table of several (``blocks``);
+    ``restrict``: the labels of columns its rows were filtered to, ``domain``: all their labels where known
+    (OTHER for missing). Raises ValueError for a table that is not one
+    block of values cut by ``dims``."""
     table = output.table
     margins = output.properties.get("margins_name", "All") if output.properties.get("margins") else None
-    row_dims, row_coords = _axis_coords(table.index, dims, margins)
-    col_dims, col_coords = _axis_coords(table.columns, dims, margins)
+    row_dims, row_coords, row_at = _axis_coords(table.index, dims, margins, None)
+    col_dims, col_coords, col_at = _axis_coords(table.columns, dims, margins, block)
     names = tuple(row_dims + col_dims)
     if not names or len(set(names)) != len(names):
         raise ValueError("the table is not cut by distinct named dimensions")
-    values = table.to_numpy(dtype=float, na_value=np.nan)
-    safe = output.safe_table.to_numpy(dtype=float, na_value=np.nan)
-    suppressed = output.suppressed.to_numpy(dtype=bool) if output.suppressed is not None else np.zeros(values.shape,
-                                                                                                       dtype=bool)
+    if not col_at:
+        raise ValueError(f"the table holds no block {block!r}")
+    pick = np.ix_(row_at, col_at)
+    values = table.to_numpy(dtype=float, na_value=np.nan)[pick]
+    safe = output.safe_table.to_numpy(dtype=float, na_value=np.nan)[pick]
+    suppressed = (output.suppressed.to_numpy(dtype=bool)[pick] if output.suppressed is not None
+                  else np.zeros(values.shape, dtype=bool))
     rules = failing(output.settings) - set(UNMITIGABLE)
     failed = np.zeros(values.shape, dtype=bool)
     for rule, flag in output.flags.items():
         if rule in rules:
-            failed |= flag.to_numpy(dtype=bool)
+            failed |= flag.to_numpy(dtype=bool)[pick]
     mitigation = output.mitigation or {}
     protection = float(mitigation.get("protection", output.settings.protection))
     rounded = mitigation.get("method") == "round"
@@ -352,7 +404,10 @@ def from_output(output: Output, name: str, dims: Sequence[str]) -> LinkedTable:
             high.append(hi)
             need.append(protection * abs(v) if suppressed[r, c] and failed[r, c] and not np.isnan(v) else math.nan)
     return LinkedTable(name=name, dims=names, coords=tuple(coords), value=np.array(value), low=np.array(low),
-                       high=np.array(high), need=np.array(need))
+                       high=np.array(high), need=np.array(need),
+                       restrict=tuple((d, tuple(sorted(str(v) for v in allowed))) for d, allowed in restrict),
+                       domain=tuple((d, tuple(sorted(str(v) for v in every))) for d, every in domain))
 
 
-__all__ = ["MAX_JOINT_CELLS", "Attack", "LinkedTable", "Recovered", "TooLarge", "attack", "from_output"]
+__all__ = ["MAX_JOINT_CELLS", "OTHER", "Attack", "LinkedTable", "Recovered", "TooLarge", "attack", "blocks",
+           "from_output"]

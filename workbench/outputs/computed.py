@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from workbench import disclosure as sdc
 from workbench.disclosure.formula import parse
@@ -213,6 +214,9 @@ class ComputedTables:
                 **{k: v for k, v in options.items() if isinstance(v, str | int | float | bool | type(None))}}
         try:
             table = sources.read(source, needed, conditions, person=source.person_key is not None)
+            # the columns with no missing value in the rows read: a count of one is then a count of the rows,
+            # which the linked-table check needs to know (read before the table is handed to pandas)
+            complete = [c for c in needed if table.column(c).null_count == 0]
             frame, extra = self._frame(table, source)
             extra["settings"] = Disclosure(self._ctx).settings()
             output = run(frame, spec, extra)
@@ -225,8 +229,9 @@ class ComputedTables:
                                    f": {str(error)[:200]}); choose numeric columns for values and labels to group "
                                    "by.", field="columns")
             raise self._ctx.audit_refused("outputs.compute", resource, refusal) from None
+        origin = {**source.origin(spec), "complete": complete, "filtered": _filtered(source, conditions)}
         return self._outputs.record(output, name=given or self._default_name(method, spec, source),
-                                    derived_from=[source.name], origin=source.origin(spec))
+                                    derived_from=[source.name], origin=origin)
 
     def _analyst_rows(self, source: Source, needed: list[str], conditions: dict[str, Any], given: str | None,
                       supplied: Callable[[pd.DataFrame, str | None], Output], resource: str) -> Output:
@@ -282,3 +287,24 @@ def declared_range(source: Source, column: str) -> list[float]:
 
 
 __all__ = ["ComputedTables", "declared_range"]
+
+
+FILTER_LABELS = 1_000  # a filtered column's labels are recorded up to this many (beyond: "in" or "out" of it)
+
+
+def _filtered(source: Source, conditions: dict[str, Any]) -> dict[str, Any]:
+    """Per column filtered on: whether it is ever missing in the whole source and, filtered by value, its labels
+    there (up to FILTER_LABELS). The linked-table check needs them to know which rows a filter leaves out (none,
+    when it keeps every label of a column never missing); they stay in the output's record, never in what is
+    released."""
+    out: dict[str, Any] = {}
+    for column, condition in conditions.items():
+        values = sources.read(source, [column], {}).column(column)
+        if isinstance(condition, dict):  # a range: cut at the bounds of every table's ranges, not by label
+            out[column] = {"missing": values.null_count > 0}
+            continue
+        labels = pc.unique(values.drop_null())
+        if len(labels) <= FILTER_LABELS:
+            out[column] = {"labels": sorted(str(v) for v in labels.to_pylist()), "missing": values.null_count > 0}
+    return out
+
