@@ -5,11 +5,14 @@ tables from frames the analyst supplied, and blocks no LP adds up, get the manua
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+from checking import CONTEXT, submitted
 from factories import record
-from helpers import ANALYST, OTHER_OWNER, PROJECT, events
+from helpers import ANALYST, CHECKER, OTHER_OWNER, PROJECT, events
 
 SURVEY = "ons.survey"
 STATUSES = ("emp", "inact", "unemp")
@@ -246,3 +249,15 @@ def test_range_filters_are_cut_at_every_bound(income_desk) -> None:
     everyone = project.tables.crosstab(INCOME_SURVEY, index="region", columns="status")
     # income is never missing: everyone − richer = poorer, suppressed cells and all
     assert everyone.status == "fail" and "linked" in everyone.failing_rules
+
+
+def test_the_facts_only_the_check_reads_are_never_shown_or_released(survey_desk) -> None:
+    """A filtered table's record keeps, for the check, the filter column's labels in the whole source and which
+    columns have missing values; the checker's view (and so the package) never carries them."""
+    project = survey_desk(ANALYST).project(PROJECT)
+    table = project.tables.crosstab(SURVEY, index="region", columns="status", where={"sex": ["F"]})
+    request = submitted(survey_desk, outputs=[table], context=CONTEXT)
+    shown = survey_desk(CHECKER).review.show(request.id)
+    text = json.dumps(shown, default=str)
+    assert '"filtered"' not in text and '"complete"' not in text
+    assert shown["outputs"][0]["provenance"]["spec"]["where"] == {"sex": ["F"]}

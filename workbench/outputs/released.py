@@ -149,12 +149,18 @@ def attachment_file(uid: str, kind: str, name: str) -> str | None:
     return {FIGURE_HTML: f"{uid}.html", FIGURE_PNG: f"{uid}.png"}.get(name)
 
 
+# facts about the source's rows that only the linked-table check reads (which columns have missing values, a
+# filtered column's labels): kept with the output, never shown or released
+CHECK_ONLY = ("complete", "filtered")
+
+
 def origin_of(item: dict[str, Any]) -> dict[str, Any]:
-    """Where an output's numbers came from, as recorded (``outputs.origin``); an output recorded before
-    provenance was kept is analyst-supplied, with the lineage and declaration of its row."""
+    """Where an output's numbers came from, as recorded (``outputs.origin``) less what only the workbench's own
+    checks read; an output recorded before provenance was kept is analyst-supplied, with the lineage and
+    declaration of its row."""
     origin = item.get("origin")
     if origin:
-        return dict(origin)
+        return {k: v for k, v in origin.items() if k not in CHECK_ONLY}
     return {"lineage": list(item["sources"]), "declared": list(item["derived_from"])}
 
 
