@@ -71,6 +71,10 @@ def review_and_approve(page, status: str) -> None:
         assert "comment" in output.locator(".wb-decision-result.wb-error").inner_text()
     output.locator("textarea.wb-comment").fill("Regional level, as ONS publishes; exception accepted")
     output.locator("button.wb-decide-approve").click()
+    confirm(page, "approve output", accept=False)  # Cancel sends nothing
+    assert "not sent: you cancelled" in output.locator(".wb-decision-result").inner_text()
+    output.locator("button.wb-decide-approve:not([disabled])").click()
+    confirm(page, "approve output")
     page.wait_for_selector(".wb-checking > .wb-status-line.wb-ok")
     page.wait_for_selector(".wb-output .wb-why-not")  # the request is shown again with my review in
 

@@ -29,6 +29,7 @@ import {
   Confirmation,
   conclusionConfirmation,
   DECISION_LABELS,
+  decisionConfirmation,
   filePreviews,
   OUTCOME_LABELS,
   provenanceView,
@@ -252,15 +253,23 @@ export class OutputCheckingWidget extends Widget {
             return;
           }
           buttons.forEach(b => b.setAttribute('disabled', ''));
-          this.api
-            .reviewOutput(requestId, output.id, check.value.decision, check.value.comment)
-            .then(after => {
-              say(
-                this.statusLine,
-                `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`,
-                true
-              );
-              return this.refresh();
+          confirmed(decisionConfirmation(output.id, decision))
+            .then(yes => {
+              if (!yes) {
+                say(outcome, `Your review of output ${output.id} is not sent: you cancelled.`, true);
+                buttons.forEach(b => b.removeAttribute('disabled'));
+                return;
+              }
+              return this.api
+                .reviewOutput(requestId, output.id, check.value.decision, check.value.comment)
+                .then(after => {
+                  say(
+                    this.statusLine,
+                    `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`,
+                    true
+                  );
+                  return this.refresh();
+                });
             })
             .catch(error => {
               say(outcome, errorText(error), false);

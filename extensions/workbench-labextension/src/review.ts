@@ -731,6 +731,17 @@ export function releaseConfirmation(requestId: number, title: string, outputs: n
   };
 }
 
+/** A checker reviews an output once (again only if it changes): the question asked before a review is sent. */
+export function decisionConfirmation(outputId: number, decision: ReviewDecision): Confirmation {
+  const verb = { approve: 'approve', changes: 'ask for changes to', reject: 'reject' }[decision];
+  return {
+    title: `Are you sure you want to ${verb} output ${outputId}?`,
+    body: 'You review an output once: you cannot change your review unless the analyst changes the output.',
+    accept: DECISION_LABELS[decision],
+    warn: decision === 'reject'
+  };
+}
+
 /** Concluding a request cannot be changed afterwards: the question asked before it is sent. */
 export function conclusionConfirmation(requestId: number, outcome: Outcome): Confirmation {
   switch (outcome) {

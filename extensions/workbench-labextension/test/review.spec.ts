@@ -9,6 +9,7 @@ import {
   checkReview,
   conclusionConfirmation,
   dateText,
+  decisionConfirmation,
   historyTable,
   commentRequired,
   filePreviews,
@@ -495,6 +496,16 @@ describe('confirmation before what cannot be undone', () => {
     expect(question.body).toContain('You cannot undo a release.');
     expect(question).toMatchObject({ accept: 'Release', warn: true });
     expect(releaseConfirmation(7, 'T', 1).body).toContain('1 output ');
+  });
+
+  it('asks before a review of an output is sent, as it cannot be changed', () => {
+    expect(decisionConfirmation(12, 'approve')).toMatchObject({
+      title: 'Are you sure you want to approve output 12?',
+      accept: 'Approve',
+      warn: false
+    });
+    expect(decisionConfirmation(12, 'changes').title).toBe('Are you sure you want to ask for changes to output 12?');
+    expect(decisionConfirmation(12, 'reject')).toMatchObject({ accept: 'Reject', warn: true });
   });
 
   it('asks before approving, rejecting or returning a request', () => {
