@@ -578,6 +578,7 @@ SERVICE_EXPECTED = {
     "submit output request": {"analyst"},
     "withdraw output request": {"analyst"},
     "output-checking queue": {"output_checker"},
+    "output-checking history": {"output_checker"},
     "show request for review": {"output_checker"},
     "review an output": {"output_checker"},
     "conclude output request": {"output_checker"},

@@ -63,6 +63,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "Project": ("paths", "/projects", "get", *OK, "projects", "[]"),
     "AccessRequest": ("components", "schemas", "AccessRequest"),
     "QueueRow": ("paths", "/review/queue", "get", *OK, "requests", "[]"),
+    "HistoryRow": ("paths", "/review/history", "get", *OK, "requests", "[]"),
     "RequestUnderReview": ("components", "schemas", "RequestUnderReview"),
     "RequestUnderReview.project": ("components", "schemas", "RequestUnderReview", "project"),
     "OutputRequestRecord": ("components", "schemas", "OutputRequest"),

@@ -100,6 +100,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "submit output request": lambda: ws.project(PROJECT).output_requests.submit(state["draft"]),
         "withdraw output request": lambda: ws.project(PROJECT).output_requests.withdraw(state["draft"]),
         "output-checking queue": lambda: ws.review.queue(),
+        "output-checking history": lambda: ws.review.history(),
         "show request for review": lambda: ws.review.show(state["submitted"]),
         "review an output": lambda: ws.review.decide(state["submitted"], 1, "approve", "Safe"),
         "conclude output request": lambda: ws.review.conclude(state["reviewed"], "approve"),

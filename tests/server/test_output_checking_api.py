@@ -278,3 +278,26 @@ async def test_custom_files_are_previewed_as_data(api, desk, tmp_path) -> None:
     assert output["kind"] == "file" and output["table"] is None and "preview" not in output
     assert output["previews"] == [{"name": "method.md", "text": "# Method\n<b>Counts</b> from the admissions table.\n",
                                    "truncated": False, "image": None}]
+
+
+async def test_history_keeps_concluded_and_released_requests(api, desk) -> None:
+    released_id = await approved(api)
+    await api(CHECKER, "POST", "review", "requests", str(released_id), "release")
+    approved_id = await approved(api)
+    queue = await api(CHECKER, "GET", "review", "queue")
+    assert [r["id"] for r in queue.json["requests"]] == [approved_id]  # a released request leaves the queue
+    history = await api(CHECKER2, "GET", "review", "history")
+    assert history.status == 200, history
+    rows = {r["id"]: r for r in history.json["requests"]}
+    assert set(rows) == {released_id, approved_id}
+    assert history.json["requests"][0]["id"] == approved_id  # latest decision first
+    assert rows[released_id]["status"] == "released" and rows[released_id]["released_by"] == CHECKER
+    assert rows[released_id]["concluded_by"] == CHECKER3 and rows[released_id]["released_at"]
+    assert rows[approved_id]["released_by"] is None and rows[approved_id]["concluded_at"]
+    only = await api(CHECKER2, "GET", "review", "history", params={"status": "released"})
+    assert [r["id"] for r in only.json["requests"]] == [released_id]
+    wrong = await api(CHECKER2, "GET", "review", "history", params={"status": "submitted"})
+    assert wrong.status == 400 and wrong.json["field"] == "status" and "released" in wrong.json["message"]
+    for user in (ANALYST, OWNER, ADMIN):
+        refused = await api(user, "GET", "review", "history")
+        assert refused.status == 403 and "checker" in refused.json["message"], (user, refused)

@@ -1,6 +1,8 @@
 """In a real browser: two output checkers independent of the project open the Output checking widget, review a
 submitted request (its context, the table with flagged cells highlighted, the checks and aids), approve it,
-conclude it and release it; the package is written and its path shown. Screenshots in tests/ui/artefacts/."""
+conclude it and release it, each confirmed in a dialog; the package is written and its path shown. After a
+reload a checker finds the released request under Released and in History, and sees its table as released
+(blank cells, a legend in words) beside the full counts marked not released. Screenshots in tests/ui/artefacts/."""
 
 from __future__ import annotations
 
@@ -69,8 +71,23 @@ def review_and_approve(page, status: str) -> None:
         assert "comment" in output.locator(".wb-decision-result.wb-error").inner_text()
     output.locator("textarea.wb-comment").fill("Regional level, as ONS publishes; exception accepted")
     output.locator("button.wb-decide-approve").click()
+    confirm(page, "approve output", accept=False)  # Cancel sends nothing
+    assert "not sent: you cancelled" in output.locator(".wb-decision-result").inner_text()
+    output.locator("button.wb-decide-approve:not([disabled])").click()
+    confirm(page, "approve output")
     page.wait_for_selector(".wb-checking > .wb-status-line.wb-ok")
     page.wait_for_selector(".wb-output .wb-why-not")  # the request is shown again with my review in
+
+
+def confirm(page, question: str, accept: bool = True) -> str:
+    """Answer the confirmation dialog (its title holds ``question``): its accept or its Cancel button; returns
+    the dialog's text."""
+    dialog = page.wait_for_selector(".jp-Dialog")
+    text = dialog.inner_text()
+    assert question in text.lower(), text
+    page.click(".jp-Dialog .jp-Dialog-button.jp-mod-accept" if accept else ".jp-Dialog .jp-Dialog-button.jp-mod-reject")
+    page.wait_for_selector(".jp-Dialog", state="detached")
+    return text
 
 
 def test_two_checkers_review_approve_and_release(browser, lab_as, lab, submitted) -> None:
@@ -108,9 +125,11 @@ def test_two_checkers_review_approve_and_release(browser, lab_as, lab, submitted
     page.click("button.wb-conclude-reject")
     assert "rejected" in page.wait_for_selector(".wb-conclude-result.wb-error").inner_text()
     page.click("button.wb-conclude-approve")
+    confirm(page, "approve request")
     page.wait_for_selector("button.wb-release-button")
     shot(page, "output-checking-approved")
     page.click("button.wb-release-button")
+    confirm(page, "release request")
     package = page.wait_for_selector(".wb-release .wb-package").inner_text()
     assert package.endswith(f"releases/{PROJECT}/request-{request_id}")
     assert "results.json" in page.inner_text(".wb-release table.wb-manifest")
@@ -156,4 +175,77 @@ def test_usage_and_audit_sections(browser, lab_as, lab) -> None:
     page.click("li.lm-TabBar-tab[data-id='workbench-usage']")
     page.click("#workbench-usage button.wb-verify-audit")
     assert "whole" in page.wait_for_selector("#workbench-usage .wb-audit-result .wb-ok").inner_text()
+    page.context.close()
+
+
+@pytest.fixture
+def approved_with_small_cells(lab) -> int:
+    """An approved request whose table has cells too small to release (so its released table has blanks): made
+    through the Python API, reviewed by two checkers and concluded by a third party checker."""
+    with workspace_as(lab.home, ANALYST) as ws:
+        project = ws.project(PROJECT)
+        table = project.tables.crosstab(project.load("ons.lfs"), "region", "age",
+                                        name="Respondents by region and age (browser test)")
+        if table.status != "pass":
+            table.request_exception("Suppressed as the rules require; the rest is published by ONS.")
+        request_id = project.outputs.submit([table], title="Respondents by region and age (browser)",
+                                            context=CONTEXT).id
+    for checker in (FIRST, SECOND):
+        with workspace_as(lab.home, checker) as ws:
+            for output in ws.review.show(request_id)["outputs"]:
+                ws.review.decide(request_id, output["id"], "approve", "Small cells are suppressed")
+    with workspace_as(lab.home, FIRST) as ws:
+        ws.review.conclude(request_id, "approve")
+    return request_id
+
+
+def test_release_is_confirmed_and_found_again_after_a_reload(browser, lab_as, lab, approved_with_small_cells):
+    from conftest import open_lab
+
+    request_id = approved_with_small_cells
+    page = open_lab(browser, lab_as(SECOND))
+    open_from_palette(page)
+    open_request(page, request_id)
+    page.click("button.wb-release-button")
+    text = confirm(page, f"release request {request_id}", accept=False)  # Cancel keeps it approved
+    assert "You cannot undo a release." in text
+    assert "not released: you cancelled" in page.inner_text(".wb-conclude-result")
+    assert page.inner_text(".wb-request-title .wb-status") == "approved"
+    page.wait_for_selector("button.wb-release-button:not([disabled])")
+    page.click("button.wb-release-button")
+    page.wait_for_selector(".jp-Dialog")
+    shot(page, "output-checking-release-confirmation")
+    confirm(page, f"release request {request_id}")
+    page.wait_for_selector(".wb-release .wb-package")
+    assert page.inner_text(".wb-request-title .wb-status") == "released"
+    page.context.close()
+
+    page = open_lab(browser, lab_as(SECOND))  # a fresh page: the lab reloaded
+    open_from_palette(page)
+    assert page.locator(f".wb-queue tr[data-request='{request_id}']").count() == 0  # no longer being checked
+    page.click(".wb-tabs button.wb-tab-released")
+    row = page.wait_for_selector(f".wb-released-requests tr[data-request='{request_id}']")
+    assert SECOND in row.inner_text() and "Respondents by region and age" in row.inner_text()
+    shot(page, "output-checking-released-tab")
+    page.click(".wb-tabs button.wb-tab-history")
+    row = page.wait_for_selector(f".wb-history tr[data-request='{request_id}']")
+    assert row.get_attribute("data-status") == "released"
+    assert row.inner_text().count(FIRST) == 1 and SECOND in row.inner_text()  # decided by FIRST, released by SECOND
+    assert page.locator(".wb-released-section").is_hidden()
+    shot(page, "output-checking-history-tab")
+    page.click(".wb-tabs button.wb-tab-released")
+    page.click(f".wb-released-requests tr[data-request='{request_id}'] button.wb-open-request")
+    page.wait_for_selector(".wb-review-detail .wb-release .wb-package")
+
+    released = page.locator(".wb-review-detail .wb-pane-released").first
+    assert released.locator("h5").inner_text() == "As it will be released"
+    blanks = released.locator("td.wb-blank")
+    assert blanks.count() > 0 and set(blanks.all_inner_texts()) == {""}
+    assert "Blank: suppressed, left empty in the released file" in released.locator(".wb-released-legend").inner_text()
+    full = page.locator(".wb-review-detail .wb-pane-checked").first
+    assert "not released" in full.locator("h5").inner_text().lower()
+    legend = full.locator(".wb-checked-legend")
+    assert legend.is_visible() and "Fails a rule: Fewer records than the threshold" in legend.inner_text()
+    page.locator(".wb-review-detail .wb-tables").first.scroll_into_view_if_needed()
+    shot(page, "output-checking-as-released")
     page.context.close()

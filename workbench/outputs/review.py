@@ -20,7 +20,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from workbench import audit
 from workbench.db.schema import output_request_items as items
@@ -41,7 +41,7 @@ from workbench.outputs.checks import (
     text_problem,
     text_refusals,
 )
-from workbench.outputs.lifecycle import CHECKING, next_status, progress, review_counts
+from workbench.outputs.lifecycle import CHECKING, CONCLUDED, next_status, progress, review_counts
 from workbench.outputs.provenance_view import (
     blocked_html,
     provenance_html,
@@ -66,6 +66,8 @@ DECISIONS = ("approve", "changes", "reject")
 OUTCOMES = ("approve", "return", "reject")
 QUEUE_COLUMNS = ["id", "project_id", "title", "status", "submitted_at", "outputs", "reviews_in", "reviews_needed",
                  "awaiting_me", "blocked"]
+HISTORY_COLUMNS = ["id", "project_id", "title", "status", "submitted_at", "concluded_by", "concluded_at",
+                   "released_by", "released_at"]
 
 
 def comment_required(decision: str, status: str) -> str | None:
@@ -142,6 +144,23 @@ class Review:
                                 "reviews_needed": needed * len(counts), "awaiting_me": waiting,
                                 "blocked": len(blocked)})
         return pd.DataFrame(records, columns=QUEUE_COLUMNS)
+
+    def history(self, status: str | None = None) -> pd.DataFrame:
+        """Concluded requests (approved, returned, rejected, released) of projects you do not belong to, latest
+        decision first, with who decided and when: once released a request leaves the queue, and a checker
+        still finds it here. ``status`` keeps one of those statuses only (e.g. ``"released"``)."""
+        if status is not None and status not in CONCLUDED:
+            raise InvalidInput(f"status: {status!r} is not a concluded status; give one of "
+                               f"{', '.join(CONCLUDED)}, or none for all.", field="status")
+        self._ctx.require("review.queue", "the output-checking history")
+        mine = select(project_members.c.project_id).where(project_members.c.username == self._ctx.actor.username)
+        states = CONCLUDED if status is None else (status,)
+        with self._ctx.db.read() as conn:
+            rows = conn.execute(select(*(requests.c[c] for c in HISTORY_COLUMNS))
+                                .where(requests.c.status.in_(states) & requests.c.project_id.not_in(mine))
+                                .order_by(func.coalesce(requests.c.released_at, requests.c.concluded_at).desc(),
+                                          requests.c.id.desc())).mappings().all()
+        return pd.DataFrame([dict(r) for r in rows], columns=HISTORY_COLUMNS)
 
     def _awaiting(self, conn: Connection, request_id: int, counts: dict[int, int], needed: int,
                   blocked: set[int]) -> int:

@@ -478,6 +478,16 @@ class ReviewQueueHandler(WorkbenchHandler):
         await self.answer(lambda ws: {"requests": ws.review.queue()})
 
 
+class ReviewHistoryHandler(WorkbenchHandler):
+    """Concluded requests (approved, returned, rejected, released) of projects the checker does not belong to,
+    with who decided and when: a released request is found here after it leaves the queue."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        status = self.get_query_argument("status", None)
+        await self.answer(lambda ws: {"requests": ws.review.history(status or None)})
+
+
 def review_detail(ws: Workspace, request_id: int) -> dict[str, Any]:
     """A request as the checker sees it, without the notebook's HTML (the panel draws ``table`` and ``previews``)."""
     detail = dict(ws.review.show(request_id))

@@ -25,6 +25,7 @@ ROUTES: list[tuple[str, str]] = [
     (f"projects/{ID.format('project_id')}/output-requests/{ID.format('request_id')}/withdraw",
      "OutputRequestWithdrawHandler"),
     ("review/queue", "ReviewQueueHandler"),
+    ("review/history", "ReviewHistoryHandler"),
     (f"review/requests/{ID.format('request_id')}", "ReviewRequestHandler"),
     (f"review/requests/{ID.format('request_id')}/outputs/{ID.format('output_id')}/decision",
      "ReviewDecisionHandler"),

@@ -140,6 +140,19 @@ export interface QueueRow {
   blocked: number;
 }
 
+/** A concluded request (approved, returned, rejected or released) in a checker's history, with who decided when. */
+export interface HistoryRow {
+  id: number;
+  project_id: string;
+  title: string;
+  status: string;
+  submitted_at: string | null;
+  concluded_by: string | null;
+  concluded_at: string | null;
+  released_by: string | null;
+  released_at: string | null;
+}
+
 /** One cell of a checked table: its value, the rules that flag it, and whether mitigation suppressed it. */
 export interface CheckedCell {
   value: number | string | boolean | null;
@@ -478,6 +491,13 @@ export class WorkbenchApi {
   /** Output requests being checked, of projects I do not belong to (output checkers; others get 403). */
   async reviewQueue(): Promise<QueueRow[]> {
     const body = await this.call<{ requests: QueueRow[] }>('review/queue');
+    return body.requests;
+  }
+
+  /** Concluded requests, latest first; `status` keeps one status (e.g. 'released'). */
+  async reviewHistory(status?: string): Promise<HistoryRow[]> {
+    const query = status ? `?status=${encodeURIComponent(status)}` : '';
+    const body = await this.call<{ requests: HistoryRow[] }>(`review/history${query}`);
     return body.requests;
   }
 

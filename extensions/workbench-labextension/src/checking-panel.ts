@@ -7,6 +7,7 @@
  * decision is the server's: a refusal is shown as its message.
  */
 
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import {
@@ -25,13 +26,19 @@ import {
   blockedList,
   checkConclusion,
   checkReview,
+  Confirmation,
+  conclusionConfirmation,
   DECISION_LABELS,
+  decisionConfirmation,
   filePreviews,
   OUTCOME_LABELS,
   provenanceView,
+  historyTable,
   queueTable,
+  releaseConfirmation,
   releasedFields,
   releasedRequest,
+  releasedTableOfRequests,
   releaseView,
   reviewsList,
   tablesSideBySide,
@@ -45,6 +52,22 @@ function say(line: HTMLElement, text: string, ok: boolean): void {
   line.classList.add(ok ? 'wb-ok' : 'wb-error');
 }
 
+/** Ask before an action that cannot be undone; true when the checker confirms. */
+async function confirmed(question: Confirmation): Promise<boolean> {
+  const result = await showDialog({
+    title: question.title,
+    body: question.body,
+    buttons: [
+      Dialog.cancelButton({ label: 'Cancel' }),
+      question.warn ? Dialog.warnButton({ label: question.accept }) : Dialog.okButton({ label: question.accept })
+    ]
+  });
+  return result.button.accept;
+}
+
+type Tab = 'queue' | 'released' | 'history';
+const TABS: Record<Tab, string> = { queue: 'Queue', released: 'Released', history: 'History' };
+
 const CONTEXT_LABELS: Record<string, string> = {
   shown: 'What is shown',
   population: 'Population',
@@ -55,6 +78,9 @@ const CONTEXT_LABELS: Record<string, string> = {
 export class OutputCheckingWidget extends Widget {
   private readonly statusLine: HTMLElement;
   private readonly queue: HTMLElement;
+  private readonly released: HTMLElement;
+  private readonly history: HTMLElement;
+  private readonly tabs: Record<Tab, HTMLElement>;
   private readonly detail: HTMLElement;
   private current: number | null = null;
 
@@ -69,22 +95,74 @@ export class OutputCheckingWidget extends Widget {
     const refresh = h('button', { type: 'button', class: 'wb-refresh jp-mod-styled' }, 'Refresh');
     refresh.addEventListener('click', () => void this.refresh());
     this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
-    this.queue = h('section', { class: 'wb-queue-section' });
+    this.queue = h('section', { class: 'wb-queue-section wb-tab-panel', id: 'wb-checking-queue', role: 'tabpanel' });
+    this.released = h('section', {
+      class: 'wb-released-section wb-tab-panel',
+      id: 'wb-checking-released',
+      role: 'tabpanel',
+      hidden: ''
+    });
+    this.history = h('section', {
+      class: 'wb-history-section wb-tab-panel',
+      id: 'wb-checking-history',
+      role: 'tabpanel',
+      hidden: ''
+    });
+    this.tabs = { queue: this.queue, released: this.released, history: this.history };
+    const tabList = h('div', { class: 'wb-tabs', role: 'tablist', 'aria-label': 'Requests' });
+    for (const [tab, label] of Object.entries(TABS) as [Tab, string][]) {
+      const button = h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          class: `wb-tab wb-tab-${tab} jp-mod-styled`,
+          'data-tab': tab,
+          'aria-controls': this.tabs[tab].id,
+          'aria-selected': String(tab === 'queue')
+        },
+        label
+      );
+      button.addEventListener('click', () => this.showTab(tab));
+      tabList.append(button);
+    }
     this.detail = h('section', { class: 'wb-review-detail', hidden: '' });
     this.node.append(
       h('div', { class: 'wb-header wb-row' }, h('h2', {}, 'Output checking'), refresh),
       this.statusLine,
-      h('h3', {}, 'Queue'),
+      tabList,
       this.queue,
+      this.released,
+      this.history,
       this.detail
     );
     void this.refresh();
   }
 
+  /** Show one of Queue, Released and History. */
+  showTab(tab: Tab): void {
+    for (const [name, panel] of Object.entries(this.tabs) as [Tab, HTMLElement][]) {
+      panel.hidden = name !== tab;
+      this.node.querySelector(`.wb-tab[data-tab='${name}']`)?.setAttribute('aria-selected', String(name === tab));
+    }
+  }
+
   async refresh(): Promise<void> {
-    await this.loadQueue();
+    await Promise.all([this.loadQueue(), this.loadHistory()]);
     if (this.current !== null) {
       await this.open(this.current);
+    }
+  }
+
+  /** Concluded requests: the Released tab keeps the released ones, History all of them. */
+  async loadHistory(): Promise<void> {
+    try {
+      const rows = await this.api.reviewHistory();
+      this.released.replaceChildren(releasedTableOfRequests(rows, id => void this.open(id)));
+      this.history.replaceChildren(historyTable(rows, id => void this.open(id)));
+    } catch (error) {
+      this.released.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
+      this.history.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
     }
   }
 
@@ -175,15 +253,23 @@ export class OutputCheckingWidget extends Widget {
             return;
           }
           buttons.forEach(b => b.setAttribute('disabled', ''));
-          this.api
-            .reviewOutput(requestId, output.id, check.value.decision, check.value.comment)
-            .then(after => {
-              say(
-                this.statusLine,
-                `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`,
-                true
-              );
-              return this.refresh();
+          confirmed(decisionConfirmation(output.id, decision))
+            .then(yes => {
+              if (!yes) {
+                say(outcome, `Your review of output ${output.id} is not sent: you cancelled.`, true);
+                buttons.forEach(b => b.removeAttribute('disabled'));
+                return;
+              }
+              return this.api
+                .reviewOutput(requestId, output.id, check.value.decision, check.value.comment)
+                .then(after => {
+                  say(
+                    this.statusLine,
+                    `Your review of output ${output.id} is in; request ${requestId} is ${after.status.replace(/_/g, ' ')}.`,
+                    true
+                  );
+                  return this.refresh();
+                });
             })
             .catch(error => {
               say(outcome, errorText(error), false);
@@ -255,11 +341,16 @@ export class OutputCheckingWidget extends Widget {
             say(outcome, check.error, false);
             return;
           }
-          this.api
-            .conclude(request.id, check.value.outcome, check.value.comment)
-            .then(after => {
-              say(this.statusLine, `Request ${request.id} is ${after.status}.`, true);
-              return this.refresh();
+          confirmed(conclusionConfirmation(request.id, choice))
+            .then(yes => {
+              if (!yes) {
+                say(outcome, `Request ${request.id} is not concluded: you cancelled.`, true);
+                return;
+              }
+              return this.api.conclude(request.id, check.value.outcome, check.value.comment).then(after => {
+                say(this.statusLine, `Request ${request.id} is ${after.status}.`, true);
+                return this.refresh();
+              });
             })
             .catch(error => say(outcome, errorText(error), false));
         });
@@ -270,12 +361,18 @@ export class OutputCheckingWidget extends Widget {
       const button = h('button', { type: 'button', class: 'wb-release-button jp-mod-styled jp-mod-accept' }, 'Release');
       button.addEventListener('click', () => {
         button.setAttribute('disabled', '');
-        outcome.textContent = 'Writing the package…';
-        this.api
-          .release(request.id)
-          .then(released => {
-            say(this.statusLine, `Request ${request.id} released to ${released.package}.`, true);
-            return this.refresh(); // shown again as released, with the package read back from its manifest
+        confirmed(releaseConfirmation(request.id, request.title, detail.outputs.length))
+          .then(yes => {
+            if (!yes) {
+              say(outcome, `Request ${request.id} is not released: you cancelled. It stays approved.`, true);
+              button.removeAttribute('disabled');
+              return;
+            }
+            outcome.textContent = 'Writing the package…';
+            return this.api.release(request.id).then(released => {
+              say(this.statusLine, `Request ${request.id} released to ${released.package}.`, true);
+              return this.refresh(); // shown again as released, with the package read back from its manifest
+            });
           })
           .catch(error => {
             say(outcome, errorText(error), false);

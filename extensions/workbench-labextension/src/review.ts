@@ -10,6 +10,7 @@ import {
   CheckedTable,
   CheckerAids,
   FilePreview,
+  HistoryRow,
   ManifestSummary,
   Outcome,
   OutputReview,
@@ -458,10 +459,14 @@ export function releasedTable(table: ReleasedTable): HTMLElement {
       const attrs: Record<string, string> = { class: 'wb-cell', 'data-column': table.columns[i] };
       if (cell.changed) {
         changed += 1;
-        attrs.class = 'wb-cell wb-changed';
-        attrs.title = cell.value === null ? 'Suppressed by mitigation' : 'Changed by mitigation';
       }
-      tr.append(h('td', attrs, cell.value === null && cell.changed ? '–' : valueText(cell.value)));
+      if (cell.value === null) {
+        attrs.class = 'wb-cell wb-blank'; // the released file holds an empty cell here
+        attrs['aria-label'] = 'blank';
+      } else if (cell.changed) {
+        attrs.class = 'wb-cell wb-changed';
+      }
+      tr.append(h('td', attrs, cell.value === null ? '' : valueText(cell.value)));
     });
     body.append(tr);
   }
@@ -480,10 +485,83 @@ export function releasedTable(table: ReleasedTable): HTMLElement {
   );
 }
 
-/** The table as it will be released beside the unmitigated one as checked (flagged cells highlighted). */
+/** What each colour of a checked table means (the rule names of `checks`), said in words next to the table. */
+export const RULE_LABELS: Record<string, string> = {
+  threshold: 'Fewer records than the threshold',
+  zeros: 'Empty cell (reveals that no one has that combination)',
+  dominance: 'Dominated by its largest contributions',
+  p_percent: 'Largest contribution too closely estimable (p% rule)',
+  all_same: 'Every contribution the same',
+  negative: 'Negative contributions (a checker must look)',
+  missing: 'Missing values',
+  linked: 'Can be worked out from other recorded tables',
+  dof: 'Too few residual degrees of freedom',
+  edges: 'Bin edge discloses the smallest or largest value'
+};
+
+/** One legend entry: a swatch with the cell's classes, and its meaning in words. */
+function legendItem(classes: string, text: string, key: string): HTMLElement {
+  return h(
+    'li',
+    { 'data-legend': key },
+    h('span', { class: `wb-swatch ${classes}`, 'aria-hidden': 'true' }, key === 'blank' ? '' : '12'),
+    ` ${text}`
+  );
+}
+
+/** The legend of a checked table: each rule that flags a cell in it, and suppressed cells, always visible. */
+export function checkedLegend(table: CheckedTable): HTMLElement {
+  const rules = new Set<string>();
+  let suppressed = false;
+  for (const row of table.rows) {
+    for (const cell of row.cells) {
+      cell.flags.forEach(rule => rules.add(rule));
+      suppressed = suppressed || (cell.suppressed && !cell.flags.length);
+    }
+  }
+  const items = Array.from(rules)
+    .sort()
+    .map(rule => legendItem(`wb-flagged wb-rule-${rule}`, `Fails a rule: ${RULE_LABELS[rule] ?? rule}`, rule));
+  if (suppressed) {
+    items.push(legendItem('wb-suppressed', 'Suppressed to protect another cell (blank when released)', 'suppressed'));
+  }
+  if (!items.length) {
+    items.push(h('li', { 'data-legend': 'none' }, 'No cell fails a rule.'));
+  }
+  return h('ul', { class: 'wb-legend wb-checked-legend', 'aria-label': 'Key to the full counts' }, ...items);
+}
+
+/** The legend of the table as released: blank cells, and cells mitigation changed (when there are any). */
+export function releasedLegend(table: ReleasedTable): HTMLElement {
+  const blank = table.rows.some(row => row.cells.some(cell => cell.value === null));
+  const changed = table.rows.some(row => row.cells.some(cell => cell.changed && cell.value !== null));
+  const items: HTMLElement[] = [];
+  if (blank) {
+    items.push(legendItem('wb-blank', 'Blank: suppressed, left empty in the released file', 'blank'));
+  }
+  if (changed) {
+    items.push(legendItem('wb-changed', 'Changed by mitigation (for example rounded)', 'changed'));
+  }
+  if (!items.length) {
+    items.push(h('li', { 'data-legend': 'none' }, 'Released exactly as counted: no cell is blank or changed.'));
+  }
+  return h('ul', { class: 'wb-legend wb-released-legend', 'aria-label': 'Key to the table as released' }, ...items);
+}
+
+/**
+ * The table as it will be released (suppressed cells blank, as in the released file) beside the full counts,
+ * which are labelled as not released; each with a legend in words, so no meaning is only a colour or a hover.
+ */
 export function tablesSideBySide(released: ReleasedTable | null | undefined, checked: CheckedTable): HTMLElement {
+  const full = h(
+    'div',
+    { class: 'wb-table-pane wb-pane-checked' },
+    h('h5', {}, 'Full counts, for checking: ', h('strong', { class: 'wb-not-released' }, 'not released')),
+    checkedTable(checked),
+    checkedLegend(checked)
+  );
   if (!released) {
-    return checkedTable(checked);
+    return h('div', { class: 'wb-tables' }, full);
   }
   return h(
     'div',
@@ -492,9 +570,10 @@ export function tablesSideBySide(released: ReleasedTable | null | undefined, che
       'div',
       { class: 'wb-table-pane wb-pane-released' },
       h('h5', {}, 'As it will be released'),
-      releasedTable(released)
+      releasedTable(released),
+      releasedLegend(released)
     ),
-    h('div', { class: 'wb-table-pane wb-pane-checked' }, h('h5', {}, 'Unmitigated, as checked'), checkedTable(checked))
+    full
   );
 }
 
@@ -517,4 +596,175 @@ export function blockedList(blocked: BlockedOutput[] | undefined, outputId?: num
       ...rows.map(b => h('li', { 'data-output': String(b.output) }, `Output ${b.output}: ${b.dataset} — ${b.reason}`))
     )
   );
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December'
+];
+
+/** An ISO timestamp as GOV.UK writes a date and time (UTC): "6 December 2026, 21:07"; none → "–". */
+export function dateText(iso: string | null | undefined): string {
+  if (!iso) {
+    return '–';
+  }
+  const when = new Date(iso);
+  if (Number.isNaN(when.getTime())) {
+    return iso;
+  }
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return `${when.getUTCDate()} ${MONTHS[when.getUTCMonth()]} ${when.getUTCFullYear()}, ${pad(when.getUTCHours())}:${pad(when.getUTCMinutes())}`;
+}
+
+/** A request's status in words: "partially_reviewed" → "Partially reviewed". */
+export function statusText(status: string): string {
+  const words = status.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function openButton(row: HistoryRow, open: (id: number) => void): HTMLElement {
+  const button = h(
+    'button',
+    { type: 'button', class: 'wb-open-request jp-mod-styled', 'aria-label': `Open request ${row.id}` },
+    'Open'
+  );
+  button.addEventListener('click', () => open(row.id));
+  return button;
+}
+
+/** Released requests: who released each and when; a row opens the request (with its package). */
+export function releasedTableOfRequests(rows: HistoryRow[], open: (id: number) => void): HTMLElement {
+  const released = rows.filter(r => r.status === 'released');
+  if (!released.length) {
+    return h('p', { class: 'wb-note wb-empty' }, 'No request you may check has been released yet.');
+  }
+  const head = h(
+    'tr',
+    {},
+    ...['Request', 'Title', 'Project', 'Released by', 'Released on', ''].map(t => h('th', {}, t))
+  );
+  const body = h(
+    'tbody',
+    {},
+    ...released.map(row =>
+      h(
+        'tr',
+        { 'data-request': String(row.id) },
+        h('td', {}, String(row.id)),
+        h('td', {}, row.title),
+        h('td', {}, row.project_id),
+        h('td', {}, row.released_by ?? '–'),
+        h('td', {}, dateText(row.released_at)),
+        h('td', {}, openButton(row, open))
+      )
+    )
+  );
+  return h(
+    'div',
+    { class: 'wb-scroll' },
+    h('table', { class: 'wb-table wb-released-requests' }, h('thead', {}, head), body)
+  );
+}
+
+/** Concluded requests, latest first: the outcome, who concluded it and when, and who released it and when. */
+export function historyTable(rows: HistoryRow[], open: (id: number) => void): HTMLElement {
+  if (!rows.length) {
+    return h('p', { class: 'wb-note wb-empty' }, 'No request you may check has been concluded yet.');
+  }
+  const head = h(
+    'tr',
+    {},
+    ...['Request', 'Title', 'Project', 'Outcome', 'Decided by', 'Decided on', 'Released by', 'Released on', ''].map(t =>
+      h('th', {}, t)
+    )
+  );
+  const body = h(
+    'tbody',
+    {},
+    ...rows.map(row =>
+      h(
+        'tr',
+        { 'data-request': String(row.id), 'data-status': row.status },
+        h('td', {}, String(row.id)),
+        h('td', {}, row.title),
+        h('td', {}, row.project_id),
+        h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, statusText(row.status))),
+        h('td', { class: 'wb-decided-by' }, row.concluded_by ?? '–'),
+        h('td', {}, dateText(row.concluded_at)),
+        h('td', {}, row.released_by ?? '–'),
+        h('td', {}, dateText(row.released_at)),
+        h('td', {}, openButton(row, open))
+      )
+    )
+  );
+  return h('div', { class: 'wb-scroll' }, h('table', { class: 'wb-table wb-history' }, h('thead', {}, head), body));
+}
+
+/** What a confirmation dialog says: a question, what happens, and the label of the button that does it. */
+export interface Confirmation {
+  title: string;
+  body: string;
+  accept: string;
+  /** A warning button (the action cannot be undone). */
+  warn: boolean;
+}
+
+/** Releasing is irreversible: the question asked before the package is written (GOV.UK wording). */
+export function releaseConfirmation(requestId: number, title: string, outputs: number): Confirmation {
+  return {
+    title: `Are you sure you want to release request ${requestId}?`,
+    body:
+      `"${title}": ${outputs === 1 ? '1 output' : `${outputs.toLocaleString('en-GB')} outputs`} will be written ` +
+      "to the project's release package, to leave the secure environment. You cannot undo a release.",
+    accept: 'Release',
+    warn: true
+  };
+}
+
+/** A checker reviews an output once (again only if it changes): the question asked before a review is sent. */
+export function decisionConfirmation(outputId: number, decision: ReviewDecision): Confirmation {
+  const verb = { approve: 'approve', changes: 'ask for changes to', reject: 'reject' }[decision];
+  return {
+    title: `Are you sure you want to ${verb} output ${outputId}?`,
+    body: 'You review an output once: you cannot change your review unless the analyst changes the output.',
+    accept: DECISION_LABELS[decision],
+    warn: decision === 'reject'
+  };
+}
+
+/** Concluding a request cannot be changed afterwards: the question asked before it is sent. */
+export function conclusionConfirmation(requestId: number, outcome: Outcome): Confirmation {
+  switch (outcome) {
+    case 'approve':
+      return {
+        title: `Are you sure you want to approve request ${requestId}?`,
+        body: 'Any output checker can then release it. You cannot change this decision.',
+        accept: 'Approve',
+        warn: false
+      };
+    case 'reject':
+      return {
+        title: `Are you sure you want to reject request ${requestId}?`,
+        body: 'The request is closed and the analyst reads your comment. You cannot undo this.',
+        accept: 'Reject',
+        warn: true
+      };
+    default:
+      return {
+        title: `Are you sure you want to return request ${requestId} to the analyst?`,
+        body: 'The analyst reads your comment, changes the request and submits it again.',
+        accept: 'Return',
+        warn: false
+      };
+  }
 }

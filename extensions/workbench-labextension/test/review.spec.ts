@@ -1,21 +1,31 @@
-import { CheckedTable, OutputUnderReview, Provenance, QueueRow, Release, ReleasedTable } from '../src/api';
+import { CheckedTable, HistoryRow, OutputUnderReview, Provenance, QueueRow, Release, ReleasedTable } from '../src/api';
 import {
   aidsText,
   asRelease,
   blockedList,
   checkConclusion,
+  checkedLegend,
   checkedTable,
   checkReview,
+  conclusionConfirmation,
+  dateText,
+  decisionConfirmation,
+  historyTable,
   commentRequired,
   filePreviews,
   formatNumber,
   provenanceView,
   queueTable,
+  releaseConfirmation,
   releasedFields,
+  releasedLegend,
   releasedRequest,
   releasedTable,
+  releasedTableOfRequests,
   releaseView,
   reviewsList,
+  RULE_LABELS,
+  statusText,
   tablesSideBySide,
   textCheck
 } from '../src/review';
@@ -346,30 +356,162 @@ describe('provenanceView', () => {
 });
 
 describe('the released table beside the checked one', () => {
-  it('marks the cells mitigation changed', () => {
+  it('leaves suppressed cells blank, as the released file does, and counts the changed cells', () => {
     const node = releasedTable(RELEASED);
     expect(node.dataset.changed).toBe('3');
-    expect(node.querySelectorAll('td.wb-changed')).toHaveLength(3);
+    expect(node.querySelectorAll('td.wb-blank')).toHaveLength(3);
     expect(node.querySelector('td.wb-cell')?.textContent).toBe('12');
-    expect(node.querySelector('td.wb-changed')?.textContent).toBe('–'); // suppressed: not released
-    expect(node.querySelector('td.wb-changed')?.getAttribute('title')).toBe('Suppressed by mitigation');
+    expect(Array.from(node.querySelectorAll('td.wb-blank')).map(td => td.textContent)).toEqual(['', '', '']);
+    expect(node.querySelector('td.wb-blank')?.getAttribute('title')).toBeNull(); // said in the legend, not on hover
     expect(node.querySelector('.wb-note')?.textContent).toContain('Showing 2 of 5 rows');
   });
 
-  it('puts the released table first and the unmitigated one beside it', () => {
+  it('marks a value mitigation changed (rounded) apart from the blanks', () => {
+    const rounded: ReleasedTable = {
+      ...RELEASED,
+      rows: [
+        {
+          label: '0-17',
+          cells: [
+            { value: 10, changed: true },
+            { value: null, changed: true }
+          ]
+        }
+      ]
+    };
+    const node = releasedTable(rounded);
+    expect(node.querySelector('td.wb-changed')?.textContent).toBe('10');
+    expect(node.querySelectorAll('td.wb-blank')).toHaveLength(1);
+    const legend = releasedLegend(rounded);
+    expect(Array.from(legend.querySelectorAll('li')).map(li => li.dataset.legend)).toEqual(['blank', 'changed']);
+    expect(legend.textContent).toContain('Blank: suppressed, left empty in the released file');
+  });
+
+  it('says so when the table is released exactly as counted', () => {
+    const exact: ReleasedTable = { ...RELEASED, rows: [{ label: '0-17', cells: [{ value: 12, changed: false }] }] };
+    expect(releasedLegend(exact).textContent).toContain('no cell is blank or changed');
+  });
+
+  it('puts the released table first, with a legend, and the full counts beside it labelled not released', () => {
     const node = tablesSideBySide(RELEASED, TABLE);
     const panes = node.querySelectorAll('.wb-table-pane');
     expect(panes).toHaveLength(2);
     expect(panes[0].querySelector('h5')?.textContent).toBe('As it will be released');
     expect(panes[0].querySelector('table.wb-safe-table')).not.toBeNull();
-    expect(panes[1].querySelector('h5')?.textContent).toBe('Unmitigated, as checked');
+    expect(panes[0].querySelector('.wb-released-legend')).not.toBeNull();
+    expect(panes[1].querySelector('h5')?.textContent).toBe('Full counts, for checking: not released');
     expect(panes[1].querySelector('table.wb-checked-table td.wb-flagged')).not.toBeNull();
+    const legend = panes[1].querySelector('.wb-checked-legend') as HTMLElement;
+    expect(Array.from(legend.querySelectorAll('li')).map(li => (li as HTMLElement).dataset.legend)).toEqual([
+      'threshold',
+      'zeros',
+      'suppressed'
+    ]);
+    expect(legend.textContent).toContain(`Fails a rule: ${RULE_LABELS.threshold}`);
+    expect(legend.querySelector('.wb-swatch.wb-rule-zeros')).not.toBeNull(); // the colour beside its meaning
   });
 
-  it('shows the checked table alone when no released table is given', () => {
+  it('shows the full counts alone, still labelled and with a legend, when no released table is given', () => {
     const node = tablesSideBySide(null, TABLE);
-    expect(node.classList.contains('wb-checked')).toBe(true);
-    expect(node.querySelector('.wb-table-pane')).toBeNull();
+    expect(node.querySelectorAll('.wb-table-pane')).toHaveLength(1);
+    expect(node.querySelector('.wb-not-released')?.textContent).toBe('not released');
+    expect(node.querySelector('.wb-checked-legend')).not.toBeNull();
+  });
+
+  it('names a rule it has no words for by its name, and says when no cell fails', () => {
+    const odd: CheckedTable = {
+      ...TABLE,
+      rows: [{ label: 'a', cells: [{ value: 1, flags: ['new_rule'], suppressed: false }] }]
+    };
+    expect(checkedLegend(odd).textContent).toContain('Fails a rule: new_rule');
+    const clean: CheckedTable = {
+      ...TABLE,
+      rows: [{ label: 'a', cells: [{ value: 9, flags: [], suppressed: false }] }]
+    };
+    expect(checkedLegend(clean).textContent).toBe('No cell fails a rule.');
+  });
+});
+
+const HISTORY: HistoryRow[] = [
+  {
+    id: 7,
+    project_id: 'm1-economic-inactivity',
+    title: 'Inactivity by region',
+    status: 'released',
+    submitted_at: '2026-12-01T09:00:00+00:00',
+    concluded_by: 'nadia.rahman',
+    concluded_at: '2026-12-02T10:15:00+00:00',
+    released_by: 'mark.davies',
+    released_at: '2027-03-31T16:05:30.123456+00:00'
+  },
+  {
+    id: 5,
+    project_id: 'm1-economic-inactivity',
+    title: 'Older request',
+    status: 'rejected',
+    submitted_at: '2026-11-01T09:00:00+00:00',
+    concluded_by: 'mark.davies',
+    concluded_at: '2026-11-03T08:00:00+00:00',
+    released_by: null,
+    released_at: null
+  }
+];
+
+describe('the Released and History tabs', () => {
+  it('writes dates as GOV.UK does, and statuses in words', () => {
+    expect(dateText('2027-03-31T16:05:30.123456+00:00')).toBe('31 March 2027, 16:05');
+    expect(dateText(null)).toBe('–');
+    expect(dateText('not a date')).toBe('not a date');
+    expect(statusText('partially_reviewed')).toBe('Partially reviewed');
+  });
+
+  it('lists only the released requests under Released, each opening its request', () => {
+    const opened: number[] = [];
+    const node = releasedTableOfRequests(HISTORY, id => opened.push(id));
+    const rows = node.querySelectorAll('tbody tr');
+    expect(rows).toHaveLength(1);
+    expect(rows[0].textContent).toContain('mark.davies');
+    expect(rows[0].textContent).toContain('31 March 2027, 16:05');
+    (rows[0].querySelector('button.wb-open-request') as HTMLButtonElement).click();
+    expect(opened).toEqual([7]);
+    expect(releasedTableOfRequests([HISTORY[1]], () => undefined).textContent).toContain('No request');
+  });
+
+  it('lists every concluded request in History with its outcome, decider and date', () => {
+    const node = historyTable(HISTORY, () => undefined);
+    const rows = Array.from(node.querySelectorAll('tbody tr')) as HTMLElement[];
+    expect(rows.map(r => r.dataset.status)).toEqual(['released', 'rejected']);
+    expect(rows[1].querySelector('.wb-decided-by')?.textContent).toBe('mark.davies');
+    expect(rows[1].textContent).toContain('Rejected');
+    expect(rows[1].textContent).toContain('3 November 2026, 08:00');
+    expect(historyTable([], () => undefined).textContent).toContain('No request');
+  });
+});
+
+describe('confirmation before what cannot be undone', () => {
+  it('asks before a release, says it cannot be undone, and names the button Release', () => {
+    const question = releaseConfirmation(7, 'Inactivity by region', 2);
+    expect(question.title).toBe('Are you sure you want to release request 7?');
+    expect(question.body).toContain('2 outputs');
+    expect(question.body).toContain('You cannot undo a release.');
+    expect(question).toMatchObject({ accept: 'Release', warn: true });
+    expect(releaseConfirmation(7, 'T', 1).body).toContain('1 output ');
+  });
+
+  it('asks before a review of an output is sent, as it cannot be changed', () => {
+    expect(decisionConfirmation(12, 'approve')).toMatchObject({
+      title: 'Are you sure you want to approve output 12?',
+      accept: 'Approve',
+      warn: false
+    });
+    expect(decisionConfirmation(12, 'changes').title).toBe('Are you sure you want to ask for changes to output 12?');
+    expect(decisionConfirmation(12, 'reject')).toMatchObject({ accept: 'Reject', warn: true });
+  });
+
+  it('asks before approving, rejecting or returning a request', () => {
+    expect(conclusionConfirmation(3, 'approve')).toMatchObject({ accept: 'Approve', warn: false });
+    expect(conclusionConfirmation(3, 'reject')).toMatchObject({ accept: 'Reject', warn: true });
+    expect(conclusionConfirmation(3, 'return').title).toContain('return request 3 to the analyst');
   });
 });
 
