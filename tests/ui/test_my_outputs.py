@@ -87,3 +87,29 @@ def test_output_checking_as_an_analyst_opens_my_outputs(browser, lab_as, lab) ->
     assert page.locator("#workbench-my-outputs .wb-error").count() == 0
     shot(page, "my-outputs-from-output-checking")
     page.context.close()
+
+
+def test_my_outputs_comes_back_after_a_reload(browser, lab_as, lab) -> None:
+    import secrets
+    import time
+
+    from conftest import open_lab
+    from test_restore import saved_layout
+
+    analyst = lab_as(ANALYST)
+    workspace = f"my-outputs-{secrets.token_hex(4)}"
+    page = open_lab(browser, analyst, workspace)
+    try:
+        page.click("li.lm-TabBar-tab[data-id='workbench-my-outputs']")
+        page.wait_for_selector("#workbench-my-outputs .wb-my-outputs-body", state="visible")
+        deadline = time.monotonic() + 30
+        while '"current": "workbench-my-outputs"' not in saved_layout(page, analyst, workspace):
+            assert time.monotonic() < deadline, "the layout with My outputs was never saved"
+            time.sleep(0.5)
+        page.reload()
+        page.wait_for_selector("#workbench-my-outputs .wb-my-outputs-body", state="visible", timeout=90_000)
+        tab = page.locator("li.lm-TabBar-tab[data-id='workbench-my-outputs']")
+        assert tab.get_attribute("aria-selected") == "true"
+        shot(page, "my-outputs-after-reload")
+    finally:
+        page.context.close()
