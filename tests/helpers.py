@@ -584,6 +584,8 @@ SERVICE_EXPECTED = {
     "conclude output request": {"output_checker"},
     "release output request": {"output_checker"},
     "read release manifest": {"output_checker"},
+    "download release package": {"analyst", "data_owner"},  # a member; the owner of its dataset
+    "download a released file": {"analyst", "data_owner"},
     "read output-checking settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change output-checking settings": {"admin"},
     "set privacy budget": {"admin", "data_owner"},

@@ -52,6 +52,7 @@ ALLOWED = {
     "review.decide": {"output_checker"},
     "review.conclude": {"output_checker"},
     "review.release": {"output_checker"},
+    "outputs.download": set(ROLES),  # a project member, whatever their workspace roles
     "dp.query": set(ROLES),
     "dp.budget.read": set(ROLES),
     "dp.budget.set": {"admin"},
@@ -80,6 +81,8 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
             "outputs.read": GOOD, "requests.create": GOOD, "requests.update": GOOD, "requests.read": GOOD,
             **{f"review.{a}": {"project": "p", "member_role": None, "project_status": "active", "authored": False}
                for a in ("read", "decide", "conclude", "release")},
+            "outputs.download": {"project": "p", "project_status": "active", "member_role": "reviewer",
+                                 "took_part": False, "source_owners": []},
             "dp.budget.read": GOOD, "dp.budget.set": {"owner": "someone.else"},
             "dp.twin_budget.set": {"owner": "someone.else"},
             "dp.query": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},

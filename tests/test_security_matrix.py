@@ -106,6 +106,8 @@ def operations(ws, user: str, state: dict) -> dict:
         "conclude output request": lambda: ws.review.conclude(state["reviewed"], "approve"),
         "release output request": lambda: ws.review.release(state["approved"]),
         "read release manifest": lambda: ws.review.manifest(state["approved"]),  # released just before
+        "download release package": lambda: ws.my_outputs.package(state["released"]),
+        "download a released file": lambda: ws.my_outputs.file(state["released"], "results.json"),
         "read output-checking settings": lambda: ws.review.settings(),
         "change output-checking settings": lambda: ws.review.update_settings(reviews_required=3),
         "set privacy budget": lambda: ws.dp.set_budget(DATASET, 5.0, project=PROJECT),
@@ -164,13 +166,15 @@ def world(governed, tmp_path):
     context = {"shown": "Stays by age", "population": "Patients", "purpose": "Report", "differences": "First"}
     requests = analyst.project(PROJECT).output_requests
     state["draft"] = requests.create("Draft", context=context, outputs=[1]).id
-    for name in ("submitted", "reviewed", "approved"):
+    for name in ("submitted", "reviewed", "approved", "released"):
         state[name] = requests.create(name.title(), context=context, outputs=[1], submit=True).id
     for user in (CHECKER2, CHECKER3):
         admin.people.add(user, user.title(), roles=["output_checker"], department="DHSC")
-        for name in ("reviewed", "approved"):
+        for name in ("reviewed", "approved", "released"):
             staffed(user).review.decide(state[name], 1, "approve", "Safe")
-    staffed(CHECKER3).review.conclude(state["approved"], "approve")
+    for name in ("approved", "released"):
+        staffed(CHECKER3).review.conclude(state[name], "approve")
+    staffed(CHECKER3).review.release(state["released"])
     state["tokens"] = {person: admin.tokens.create(person, label="matrix")["id"] for person in ROLE_OF}
     vault = admin._ctx.vault
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),

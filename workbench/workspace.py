@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from workbench.governance.people import People
     from workbench.governance.projects import Projects
     from workbench.governance.tokens import Tokens
+    from workbench.outputs.mine import MyOutputs
     from workbench.project import Project
     from workbench.widgets.catalogue import NotebookCatalogue
     from workbench.widgets.review import NotebookReview
@@ -188,6 +189,13 @@ class Workspace:
         from workbench.widgets.review import NotebookReview
 
         return self._service("review", NotebookReview)
+
+    @property
+    def my_outputs(self) -> MyOutputs:
+        """My projects' output requests (``.requests()``) and their released packages (``.package(id)``)."""
+        from workbench.outputs.mine import MyOutputs
+
+        return self._service("my_outputs", MyOutputs)
 
     @property
     def dp(self) -> Any:

@@ -149,9 +149,13 @@ def test_a_refusal_shows_as_its_message(browser, lab_as, lab, submitted) -> None
     open_from_palette(page)
     assert page.locator(f".wb-queue tr[data-request='{submitted}']").count() == 0
     page.context.close()
-    page = open_lab(browser, lab_as(ANALYST))  # not an output checker at all
-    open_from_palette(page)
-    assert "output_checker" in page.wait_for_selector(".wb-queue-section .wb-error").inner_text()
+    page = open_lab(browser, lab_as(ANALYST))  # not an output checker at all: My outputs opens instead
+    page.keyboard.press("Control+Shift+C")
+    page.wait_for_selector(".lm-CommandPalette-input", state="visible")
+    page.fill(".lm-CommandPalette-input", "Workbench: Output checking")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#workbench-my-outputs .wb-my-outputs-body", state="visible")
+    assert page.locator(".wb-checking").count() == 0
     shot(page, "output-checking-refused")
     page.context.close()
 

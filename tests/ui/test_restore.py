@@ -16,7 +16,8 @@ def saved_layout(page, lab: Lab, workspace: str) -> str:
     return json.dumps(answer.json()) if answer.ok else ""
 
 
-def test_open_panels_come_back_after_a_reload(browser, lab: Lab) -> None:
+def test_open_panels_come_back_after_a_reload(browser, lab_as) -> None:
+    lab = lab_as("mark.davies")  # an output checker: for anyone else "Open output checking" opens My outputs
     workspace = f"restore-{secrets.token_hex(4)}"
     page = open_lab(browser, lab, workspace)
     try:

@@ -317,6 +317,23 @@ def _check_outputs(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     return _allow("an output checker independent of the project")
 
 
+def _download_release(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """A released package goes to the project's members, the output checkers who reviewed, concluded or
+    released it, and the owners of the datasets it was made from; to nobody else, and nothing of a suspended
+    project."""
+    project = resource.get("project")
+    if resource.get("project_status") == "suspended":
+        return _deny(f"project {project} is suspended; an admin can make it active again")
+    if resource.get("member_role") is not None:
+        return _allow("a member of the project")
+    if resource.get("took_part") and actor.has("output_checker"):
+        return _allow("an output checker who checked or released it")
+    if actor.username in resource.get("source_owners", ()):
+        return _allow("the owner of a dataset it was made from")
+    return _deny(f"a release package of project {project} goes only to the project's members, the output checkers "
+                 "who released it and the owners of the datasets it was made from")
+
+
 def _list_requests_to_decide(actor: Actor, resource: Mapping[str, Any]) -> Decision:
     if actor.has("data_owner", "admin") or resource.get("delegate_of"):
         return _allow("data owners, their delegates and admins see requests waiting for a decision")
@@ -388,6 +405,7 @@ ACTIONS = {
     "review.decide": _check_outputs,
     "review.conclude": _check_outputs,
     "review.release": _check_outputs,
+    "outputs.download": _download_release,
     "dp.query": _load,
     "dp.budget.read": _read_project_data,
     "dp.budget.set": _owner_or_delegate("set its privacy budget", admins=True),
@@ -452,6 +470,7 @@ FACTS: dict[str, frozenset[str]] = {
     "review.decide": _CHECKING | _LINEAGE,
     "review.conclude": _CHECKING | _LINEAGE,
     "review.release": _CHECKING | _LINEAGE,
+    "outputs.download": frozenset({"project", "project_status", "member_role", "took_part", "source_owners"}),
     "dp.query": _PROJECT_FACTS | {"dataset", "owner", "granted", "wanted", "lapsed_grant"},
     "dp.budget.read": _PROJECT_FACTS,
     "dp.budget.set": _DATASET_OWNER,
@@ -492,7 +511,7 @@ VERBS = {
     "owner.usage": "see the usage report of", "outputs.create": "record", "outputs.update": "change",
     "outputs.read": "read", "requests.create": "create", "requests.update": "change", "requests.read": "read",
     "review.queue": "list", "review.read": "review", "review.decide": "review", "review.conclude": "conclude",
-    "review.release": "release", "settings.read": "read", "settings.write": "change",
+    "review.release": "release", "outputs.download": "download", "settings.read": "read", "settings.write": "change",
     "dp.query": "run", "dp.budget.read": "read", "dp.budget.set": "set",
     "dp.twin_budget.set": "set",
     "training.attempt": "attempt", "training.manage": "manage",

@@ -470,6 +470,56 @@ class OutputRequestWithdrawHandler(WorkbenchHandler):
             .withdraw(body.get("reason")).to_dict())
 
 
+class MyOutputRequestsHandler(WorkbenchHandler):
+    """The output requests of my projects: status, reviews once visible, released files."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(lambda ws: {"requests": ws.my_outputs.requests()})
+
+
+class DownloadHandler(WorkbenchHandler):
+    """A file to save, not JSON: its bytes with a Content-Disposition naming it (refusals stay JSON)."""
+
+    async def download(self, parse: Callable[[], tuple[Any, ...]],
+                       work: Callable[..., tuple[str, bytes]]) -> None:
+        try:
+            parsed = parse()
+            username = self.username()
+            name, content = await IOLoop.current().run_in_executor(
+                self.holder.executor, lambda: work(self.holder.session(username), *parsed))
+        except WorkbenchError as error:
+            self.refuse(error)
+            return
+        self.set_header("Content-Disposition", f"attachment; filename=\"{name}\"")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(content, set_content_type=DOWNLOAD_TYPES.get(name.rsplit(".", 1)[-1].lower(),
+                                                                 "application/octet-stream"))
+
+
+DOWNLOAD_TYPES = {"zip": "application/zip", "json": "application/json", "csv": "text/csv; charset=utf-8",
+                  "png": "image/png"}
+
+
+class ReleasePackageHandler(DownloadHandler):
+    """A released request's package as a zip (its project's members, its checkers, its sources' owners)."""
+
+    @tornado.web.authenticated
+    async def get(self, request_id: str) -> None:
+        await self.download(lambda: (path_number("request_id", request_id),),
+                            lambda ws, number: ws.my_outputs.package(number))
+
+
+class ReleaseFileHandler(DownloadHandler):
+    """One file of a released request's package, by the name its manifest lists."""
+
+    @tornado.web.authenticated
+    async def get(self, request_id: str, name: str) -> None:
+        await self.download(lambda: (path_number("request_id", request_id), name),
+                            lambda ws, number, file: ws.my_outputs.file(number, file))
+
+
 class ReviewQueueHandler(WorkbenchHandler):
     """Requests being checked, of projects the output checker does not belong to."""
 

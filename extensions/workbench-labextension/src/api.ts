@@ -354,6 +354,40 @@ export interface Conclusion {
   comment: string | null;
 }
 
+/** One output request of a project I belong to, as I may see it (My outputs). */
+export interface MyOutputRequest {
+  id: number;
+  project_id: string;
+  title: string;
+  status: string;
+  context: Record<string, string>;
+  created_by: string;
+  created_at: string;
+  submitted_at: string | null;
+  concluded_by: string | null;
+  concluded_at: string | null;
+  conclusion: string | null;
+  released_by: string | null;
+  released_at: string | null;
+  outputs: { id: number; name: string; kind: string; status: string; round: number }[];
+  /** The checkers' reviews of a concluded request, or of earlier rounds (blind until then). */
+  reviews: OutputReview[];
+  /** A released request's package files (empty until it is released). */
+  files: { name: string; bytes: number | null; sha256: string | null }[];
+}
+
+/** A file the server sent to be saved: its name (from Content-Disposition) and content. */
+export interface DownloadedFile {
+  name: string;
+  blob: Blob;
+}
+
+/** The file name a Content-Disposition header gives, or `fallback`. */
+export function dispositionName(header: string | null, fallback: string): string {
+  const found = /filename="([^"]+)"/.exec(header ?? '');
+  return found ? found[1] : fallback;
+}
+
 /** The owner's usage report of one dataset. */
 export interface UsageReport {
   dataset_id: string;
@@ -526,6 +560,36 @@ export class WorkbenchApi {
 
   manifest(requestId: number): Promise<PackageManifest> {
     return this.call<PackageManifest>(`review/requests/${requestId}/manifest`);
+  }
+
+  /** The output requests of every project I belong to (My outputs). */
+  async myOutputRequests(): Promise<MyOutputRequest[]> {
+    const body = await this.call<{ requests: MyOutputRequest[] }>('output-requests/mine');
+    return body.requests;
+  }
+
+  /** The path of a released package (the zip), or of one of its files, under the API prefix. */
+  static packagePath(requestId: number, file?: string): string {
+    const base = `output-requests/${encodeURIComponent(String(requestId))}/package`;
+    return file === undefined ? base : `${base}/${encodeURIComponent(file)}`;
+  }
+
+  /** Download a released package (zip) or one of its files (its members, checkers and sources' owners). */
+  async download(requestId: number, file?: string): Promise<DownloadedFile> {
+    let response: Response;
+    try {
+      response = await this.transport(WorkbenchApi.packagePath(requestId, file), {});
+    } catch (error) {
+      throw new ApiError(`Cannot reach the workbench server: ${(error as Error).message}`, 0);
+    }
+    if (!response.ok) {
+      throw await readError(response);
+    }
+    const fallback = file ?? `request-${requestId}.zip`;
+    return {
+      name: dispositionName(response.headers.get('Content-Disposition'), fallback),
+      blob: await response.blob()
+    };
   }
 
   /** Where a dataset went: its owner, delegates and admins; others get 403. */

@@ -19,6 +19,7 @@ import {
   ReviewDecision,
   WorkbenchApi
 } from './api';
+import { packageDownload } from './my-outputs-panel';
 import { errorText, h } from './render';
 import {
   aidsText,
@@ -381,7 +382,7 @@ export class OutputCheckingWidget extends Widget {
       });
       section.append(h('p', {}, 'Approved: every review approved. Releasing writes the checksummed package.'), button);
     } else if (release) {
-      section.append(releaseView(release));
+      section.append(releaseView(release), packageDownload(request.id, this.api));
     } else {
       section.append(
         h(

@@ -1,7 +1,8 @@
 /**
  * The Workbench JupyterLab extension over the workbench's REST API: a Catalogue side panel, an Access requests
- * side panel, a "Checking, usage and audit" side panel, and the Output checking main-area widget, with command
- * palette entries to open each.
+ * side panel, a "Checking, usage and audit" side panel, a My outputs side panel, and the Output checking main-area
+ * widget, with command palette entries to open each. Opening output checking as someone who is not an output
+ * checker opens My outputs instead.
  */
 
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
@@ -12,9 +13,10 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
-import { API_PREFIX, Transport, WorkbenchApi } from './api';
+import { API_PREFIX, ApiError, Transport, WorkbenchApi } from './api';
 import { CataloguePanel, InsertCode } from './catalogue-panel';
 import { OutputCheckingWidget } from './checking-panel';
+import { MyOutputsPanel } from './my-outputs-panel';
 import { RequestsPanel } from './requests-panel';
 import { CHECKING_NAMESPACE, restorePanels } from './restore';
 import { catalogueSettings } from './settings';
@@ -41,6 +43,14 @@ const checkingIcon = new LabIcon({
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
     '<path d="M4 3h12l4 4v14H4zm2 2v14h12V8h-3V5zm2.3 7.3 1.4-1.4 2.3 2.3 4.3-4.3 1.4 1.4-5.7 5.7z"/>' +
+    '</g></svg>'
+});
+
+const myOutputsIcon = new LabIcon({
+  name: 'workbench:my-outputs',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M11 3h2v9.6l3.3-3.3 1.4 1.4-5.7 5.7-5.7-5.7 1.4-1.4 3.3 3.3zM4 18h16v2H4z"/>' +
     '</g></svg>'
 });
 
@@ -82,6 +92,7 @@ const COMMANDS = {
   requests: 'workbench:open-requests',
   checking: 'workbench:open-output-checking',
   usage: 'workbench:open-usage',
+  myOutputs: 'workbench:open-my-outputs',
   audit: 'workbench:verify-audit'
 };
 
@@ -119,7 +130,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     const tracker = new WidgetTracker<MainAreaWidget<OutputCheckingWidget>>({ namespace: CHECKING_NAMESPACE });
     let checking: MainAreaWidget<OutputCheckingWidget> | null = null;
+    const myOutputs = new MyOutputsPanel(api);
+    myOutputs.title.icon = myOutputsIcon;
+    shell.add(myOutputs, 'left', { rank: 153 });
+    const openMyOutputs = () => {
+      shell.activateById(myOutputs.id);
+      return myOutputs.refresh();
+    };
     const openChecking = async () => {
+      if (!checking || checking.isDisposed) {
+        try {
+          await api.reviewQueue(); // only output checkers have a queue: anyone else follows their own outputs
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 403) {
+            return openMyOutputs();
+          }
+        }
+      }
       if (!checking || checking.isDisposed) {
         checking = new MainAreaWidget({ content: new OutputCheckingWidget(api) });
         checking.id = 'workbench-output-checking-area';
@@ -143,6 +170,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
       icon: checkingIcon,
       execute: openChecking
     });
+    app.commands.addCommand(COMMANDS.myOutputs, {
+      label: 'Workbench: My outputs (requests, reviews, releases)',
+      execute: openMyOutputs
+    });
     app.commands.addCommand(COMMANDS.usage, {
       label: 'Workbench: Usage of my data (owners)',
       execute: () => shell.activateById(usage.id)
@@ -158,7 +189,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       palette?.addItem({ command, category: 'Workbench' });
     }
     if (restorer) {
-      void restorePanels(restorer, [catalogue, requests, usage], tracker, COMMANDS.checking);
+      void restorePanels(restorer, [catalogue, requests, usage, myOutputs], tracker, COMMANDS.checking);
     }
     if (settingRegistry) {
       void settingRegistry
