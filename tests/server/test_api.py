@@ -288,7 +288,7 @@ def example_path(pattern: str) -> list[str]:
     from workbench.server.routes import openapi_path
 
     path = openapi_path(pattern).format(dataset_id=DATASET, request_id="1", project_id=PROJECT, output_id="1",
-                                          operation="whoami")
+                                          operation="whoami", name="manifest.json")
     return path.strip("/").split("/")
 
 
