@@ -76,7 +76,10 @@ const CODE_LABELS: Record<string, string> = {
 };
 
 /** A classification or access code as people write it: TOP_SECRET → "Top secret". */
-export function codeLabel(code: string): string {
+export function codeLabel(code: string | null | undefined): string {
+  if (!code) {
+    return '';
+  }
   if (CODE_LABELS[code]) {
     return CODE_LABELS[code];
   }

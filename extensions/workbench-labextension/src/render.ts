@@ -4,6 +4,7 @@
  */
 
 import { AccessRequest, ApiError, CatalogueEntry, SchemaColumn, SearchResult } from './api';
+import { codeLabel } from './form';
 
 type Child = Node | string | null | undefined | false;
 
@@ -94,7 +95,7 @@ export function resultItem(result: SearchResult, open: (id: string) => void): HT
       'div',
       { class: 'wb-result-meta' },
       h('code', {}, result.id),
-      ` · ${result.department} · ${formatCount(result.rows)} rows · ${result.security_classification}`
+      ` · ${result.department} · ${formatCount(result.rows)} rows · ${codeLabel(result.security_classification)}`
     ),
     h('div', { class: 'wb-result-summary' }, result.summary)
   );

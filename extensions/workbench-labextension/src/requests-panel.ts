@@ -52,12 +52,15 @@ export class RequestsPanel extends Widget {
   /** Owners see what waits for them; for anyone else the server refuses (403) and the section stays hidden. */
   private async refreshWaiting(): Promise<void> {
     let waiting: AccessRequest[];
+    let elsewhere = 0;
     try {
       const [pending, mine] = await Promise.all([
         this.api.toDecide(),
         this.api.myRequests().catch(() => [] as AccessRequest[])
       ]);
-      waiting = othersRequests(pending, mine); // my own requests are decided by someone else
+      // my own requests, and my projects', are decided by someone else (separation of duties)
+      waiting = othersRequests(pending, mine);
+      elsewhere = pending.length - waiting.length;
     } catch (error) {
       const refused = error instanceof ApiError && error.status === 403;
       this.waiting.hidden = refused;
@@ -75,7 +78,14 @@ export class RequestsPanel extends Widget {
               waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id), await this.heldBy(r)))
             ))
           )
-        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
+        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.'),
+      elsewhere
+        ? h(
+            'p',
+            { class: 'wb-note wb-decided-elsewhere' },
+            `${elsewhere.toLocaleString('en-GB')} request${elsewhere === 1 ? '' : 's'} from you or your projects ${elsewhere === 1 ? 'waits' : 'wait'} for another owner, delegate or admin: see My requests.`
+          )
+        : ''
     );
   }
 
@@ -261,7 +271,7 @@ export class RequestsPanel extends Widget {
         ? h(
             'p',
             { class: 'wb-warning wb-held-grant' },
-            `${request.project_id} already holds grant ${String(held.id ?? '')} for this dataset${held.expires ? `, until ${formatDate(String(held.expires))}` : ''}. Approving adds a second grant.`
+            `${request.project_id} already holds a grant for this dataset (grant ${String(held.grant_id ?? '')})${held.expires ? `, until ${formatDate(String(held.expires))}` : ''}. Approving adds a second grant.`
           )
         : '',
       h('p', { class: 'wb-justification' }, request.justification),

@@ -9,6 +9,7 @@ import {
   othersRequests,
   pendingTwin
 } from '../src/form';
+import { sectionTable } from '../src/usage-view';
 
 const column = (name: string, role: string): SchemaColumn =>
   ({ name, role, type: 'string', completeness: 1, categories: null, description: '' }) as SchemaColumn;
@@ -56,6 +57,7 @@ describe('labels for codes, dates and facets', () => {
     expect(codeLabel('NOT_APPLICABLE')).toBe('Not applicable');
     expect(codeLabel('OFFICIAL')).toBe('Official');
     expect(codeLabel('SOME_NEW_CODE')).toBe('Some new code');
+    expect(codeLabel(null)).toBe('');
   });
 
   it('writes dates the GOV.UK way', () => {
@@ -77,5 +79,16 @@ describe('labels for codes, dates and facets', () => {
     ]);
     expect(facetOptions(facets)[1]).toEqual(['dhsc', 'DHSC (5)']);
     expect(facetOptions(undefined)).toEqual([]);
+  });
+});
+
+describe('the usage report at 250 px', () => {
+  it('puts the key grant columns first and writes expiry dates in words', () => {
+    const [columns, rows] = sectionTable('grants', [
+      { title: 'T', purpose: 'P', project_id: 'p1', expires: '2027-03-31', state: 'current', grant_id: 4 }
+    ]);
+    expect(columns.slice(0, 4)).toEqual(['project_id', 'state', 'expires', 'grant_id']);
+    expect(columns).toHaveLength(6);
+    expect(rows[0].expires).toBe('31 March 2027');
   });
 });
