@@ -148,3 +148,15 @@ def test_the_panels_are_usable_at_250_px(browser, lab_as, lab) -> None:
     assert overflow(page, "#workbench-usage")[0] <= 1, overflow(page, "#workbench-usage")
     page.screenshot(path=str(_shot("usage-250px")), full_page=True)
     page.context.close()
+    page = open_lab(browser, lab_as(DEMO_USER))  # an analyst in every mission project: many requests
+    page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
+    narrow_left_panel(page)
+    page.wait_for_selector("#workbench-requests .wb-requests-body table")
+    assert page.locator(".wb-requests thead th").all_inner_texts() == ["Dataset", "Status"]  # key columns only
+    approved = page.locator(".wb-requests tbody tr", has=page.locator(".wb-status-approved")).first
+    approved.locator("summary").click()
+    details = approved.locator("dl").inner_text()
+    assert "Decided by" in details and "Expires" in details and " 20" in details  # "31 March 2027"
+    assert overflow(page, "#workbench-requests")[0] <= 1, overflow(page, "#workbench-requests")
+    page.screenshot(path=str(_shot("my-requests-250px")), full_page=True)
+    page.context.close()
