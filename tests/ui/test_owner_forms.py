@@ -133,6 +133,10 @@ def test_the_panels_are_usable_at_250_px(browser, lab_as, lab) -> None:
     page.click(".wb-result[data-id='dhsc.hes_apc']")
     page.wait_for_selector(".wb-request-form, .wb-detail .wb-note")
     assert overflow(page, "#workbench-catalogue")[0] <= 1, overflow(page, "#workbench-catalogue")
+    clipped = page.eval_on_selector_all("#workbench-catalogue button", """buttons => buttons
+        .filter(b => b.offsetParent && (b.scrollHeight > b.clientHeight + 1 || b.scrollWidth > b.clientWidth + 1))
+        .map(b => b.textContent)""")
+    assert clipped == []  # every button label fits its button
     page.screenshot(path=str(_shot("catalogue-250px")), full_page=True)
     page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
     page.wait_for_selector("#workbench-requests .wb-decision")
@@ -159,4 +163,15 @@ def test_the_panels_are_usable_at_250_px(browser, lab_as, lab) -> None:
     assert "Decided by" in details and "Expires" in details and " 20" in details  # "31 March 2027"
     assert overflow(page, "#workbench-requests")[0] <= 1, overflow(page, "#workbench-requests")
     page.screenshot(path=str(_shot("my-requests-250px")), full_page=True)
+    page.click("li.lm-TabBar-tab[data-id='workbench-catalogue']")
+    page.wait_for_selector("#workbench-catalogue .wb-result")
+    page.click(".wb-result[data-id='dhsc.hes_apc']")
+    page.wait_for_selector(".wb-tick-non-identifiers")
+    page.locator(".wb-request-form").scroll_into_view_if_needed()
+    clipped = page.eval_on_selector_all("#workbench-catalogue button", """buttons => buttons
+        .filter(b => b.offsetParent && (b.scrollHeight > b.clientHeight + 1 || b.scrollWidth > b.clientWidth + 1))
+        .map(b => b.textContent)""")
+    assert clipped == []  # "Tick all but direct identifiers" wraps inside its button
+    assert overflow(page, "#workbench-catalogue")[0] <= 1, overflow(page, "#workbench-catalogue")
+    page.screenshot(path=str(_shot("request-form-250px")))
     page.context.close()
