@@ -55,6 +55,8 @@ BODY = ("requestBody", "content", "application/json", "schema")
 ANSWERS: dict[str, tuple[str, ...]] = {
     "SearchPage": ("paths", "/catalogue", "get", *OK),
     "SearchResult": ("components", "schemas", "SearchResult"),
+    "Facet": ("paths", "/catalogue", "get", *OK, "facets", "additionalProperties", "[]"),
+    "OwnedDataset": ("paths", "/owner/datasets", "get", *OK, "datasets", "[]"),
     "CatalogueEntry": ("components", "schemas", "CatalogueEntry"),
     "CatalogueEntry.department": ("components", "schemas", "CatalogueEntry", "department"),
     "CatalogueEntry.owner": ("components", "schemas", "CatalogueEntry", "owner"),

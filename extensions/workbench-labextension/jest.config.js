@@ -4,5 +4,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testRegex: '.*\\.spec\\.ts$',
   setupFiles: ['<rootDir>/jest.setup.js'],
+  // JupyterLab's dialogs ship as ES modules jest does not load; the units never open one
+  moduleNameMapper: { '^@jupyterlab/apputils$': '<rootDir>/test/stubs/apputils.ts' },
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.test.json' }] }
 };

@@ -276,6 +276,31 @@ async def test_owner_usage(api, served) -> None:
     unchanged.check()
 
 
+async def test_search_answers_facets_on_request(api, served) -> None:
+    plain = await api(ANALYST, "GET", "catalogue")
+    assert plain.status == 200 and "facets" not in plain.json
+    reply = await api(ANALYST, "GET", "catalogue", params={"facets": "true"})
+    assert reply.status == 200, reply
+    facets = reply.json["facets"]
+    assert set(facets) == {"department", "mission", "theme", "security_classification", "access_rights"}
+    assert sum(f["count"] for f in facets["security_classification"]) == reply.json["total"]
+    assert all(set(f) == {"label", "value", "count"} for rows in facets.values() for f in rows)
+    bad = await api(ANALYST, "GET", "catalogue", params={"facets": "yes"})
+    assert bad.status == 400 and bad.json["field"] == "facets" and "true or false" in bad.json["message"]
+
+
+async def test_my_datasets_lists_what_the_person_owns(api, served) -> None:
+    reply = await api(OWNER, "GET", "owner", "datasets")
+    assert reply.status == 200, reply
+    assert DATASET in [d["id"] for d in reply.json["datasets"]]
+    owned = {e for e in served(ADMIN).catalogue.list().query("owner == @OWNER")["id"]}
+    assert {d["id"] for d in reply.json["datasets"]} == owned
+    other = await api(OTHER_OWNER, "GET", "owner", "datasets")
+    assert DATASET not in [d["id"] for d in other.json["datasets"]]
+    analyst = await api(ANALYST, "GET", "owner", "datasets")
+    assert analyst.status == 200 and analyst.json["datasets"] == []
+
+
 async def test_audit_verify(api, served) -> None:
     reply = await api(ADMIN, "GET", "admin", "audit", "verify")
     assert reply.status == 200 and reply.json["ok"] is True and reply.json["events"] > 0

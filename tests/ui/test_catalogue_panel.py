@@ -68,11 +68,18 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     page.screenshot(path=str(_shot("catalogue-entry")), full_page=True)
 
     form = page.locator(".wb-request-form")
-    assert form.locator("select[name='project']").input_value() == PROJECT
-    form.locator("input[name='column'][value='nhs_number']").uncheck()
+    assert form.locator("select[name='project']").input_value() == ""  # no project pre-set
+    assert form.locator("input[name='column']:checked").count() == 0  # the analyst ticks what is needed
+    form.locator("select[name='project']").select_option(PROJECT)
+    assert "already holds a grant" in form.locator(".wb-held-grant").inner_text()  # the demo's m1 holds HES
+    form.locator("button.wb-tick-non-identifiers").click()
+    assert not form.locator("input[name='column'][value='nhs_number']").is_checked()
     form.locator("input[name='column'][value='provider_code']").uncheck()
     form.locator("textarea[name='justification']").fill(JUSTIFICATION)
     form.locator("button[type='submit']").click()
+    dialog = page.wait_for_selector(".jp-Dialog")
+    assert "already holds a grant" in dialog.inner_text()
+    page.click(".jp-Dialog button:has-text('Send anyway')")
     outcome = page.wait_for_selector(".wb-request-result.wb-ok")
     assert "pending" in outcome.inner_text()
 
@@ -91,6 +98,7 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     # asking again while the first is pending: the server's refusal is shown as it wrote it
     page.click("li.lm-TabBar-tab[data-id='workbench-catalogue']")
     page.locator(".wb-request-form button[type='submit']").click()
+    page.click(".jp-Dialog button:has-text('Send anyway')")
     refusal = page.wait_for_selector(".wb-request-result.wb-error")
     assert "still pending" in refusal.inner_text()
     assert len(requests_in_workspace(lab.home)) == len(before) + 1
@@ -115,9 +123,15 @@ def test_filters_narrow_the_results(page, lab) -> None:
     page.wait_for_function(SETTLED)
     ids = page.eval_on_selector_all(".wb-result", "els => els.map(e => e.dataset.id)")
     assert DATASET in ids and "dfe.npd_pupils" not in ids
-    page.fill("#workbench-catalogue input[name='department']", "NOWHERE")
-    error = page.wait_for_selector(".wb-status-line.wb-error")
-    assert "NOWHERE" in error.inner_text()
+    # the department is chosen from a menu of the catalogue's departments, each with its count
+    labels = page.eval_on_selector_all("#workbench-catalogue select[name='department'] option",
+                                       "els => els.map(e => e.textContent)")
+    dhsc = next(label for label in labels if label.startswith("DHSC ("))
+    page.select_option("#workbench-catalogue select[name='department']", label=dhsc)
+    page.wait_for_function("!document.querySelector('#workbench-catalogue .wb-results').hasAttribute('aria-busy')"
+                           " && document.querySelector('.wb-status-line').textContent !== 'Searching…'")
+    ids = page.eval_on_selector_all(".wb-result", "els => els.map(e => e.dataset.id)")
+    assert DATASET in ids and all(i.startswith("dhsc.") for i in ids)
 
 
 def test_a_misspelt_search_offers_did_you_mean(page, lab) -> None:
@@ -185,6 +199,7 @@ def test_the_owner_approves_a_request_with_fewer_columns(browser, lab_as, lab) -
     card.query_selector("button.wb-refuse").click()
     assert "reason" in page.wait_for_selector(".wb-decision-result.wb-error").inner_text()
     card.query_selector("button.wb-approve").click()
+    page.click(".jp-Dialog button:has-text('Approve')")
     outcome = page.wait_for_selector(".wb-decision-result.wb-ok")
     assert outcome.inner_text().startswith("Approved")
     page.screenshot(path=str(_artefacts() / "owner-decision.png"), full_page=True)
@@ -219,6 +234,7 @@ def test_the_owner_ticks_identifiers_and_columns_for_linkage(browser, lab_as, la
     card.query_selector("input[name='column'][value='nhs_number']").check()
     card.query_selector("input[name='linkage'][value='postcode']").check()
     card.query_selector("button.wb-approve").click()
+    page.click(".jp-Dialog button:has-text('Approve')")
     assert page.wait_for_selector(".wb-decision-result.wb-ok").inner_text().startswith("Approved")
     page.screenshot(path=str(_artefacts() / "owner-identifiers-and-linkage.png"), full_page=True)
     page.context.close()

@@ -264,7 +264,7 @@ class WorkbenchHandler(APIHandler):
 class CatalogueSearchHandler(WorkbenchHandler):
     """One page of a catalogue search and the count of all matches, so the panel pages instead of downloading."""
 
-    query_fields = ("q", "department", "mission", "theme", "classification", "access", "limit", "offset")
+    query_fields = ("q", "department", "mission", "theme", "classification", "access", "limit", "offset", "facets")
 
     @tornado.web.authenticated
     async def get(self) -> None:
@@ -276,10 +276,23 @@ class CatalogueSearchHandler(WorkbenchHandler):
                        "mission": _whole_number("mission", q.get("mission"), 1, 5),
                        "limit": _whole_number("limit", q.get("limit"), 1, MAX_PAGE_SIZE) or PAGE_SIZE,
                        "offset": _whole_number("offset", q.get("offset"), 0, MAX_OFFSET) or 0}
+            facets = q.get("facets", "false")
+            if facets not in ("true", "false"):
+                raise InvalidInput(f"facets: {facets[:20]!r} is not true or false; give facets=true to have the "
+                                   "filters' values with their counts.", field="facets")
         except InvalidInput as error:
             self.refuse(error)
             return
-        await self.answer(lambda ws: ws.catalogue.search_page(q.get("q", ""), **options))
+        await self.answer(lambda ws: search_page_with_facets(ws, q.get("q", ""), options, facets == "true"))
+
+
+def search_page_with_facets(ws: Workspace, text: str, options: dict[str, Any], facets: bool) -> dict[str, Any]:
+    """A search page, and with ``facets`` what each filter can take with how many entries (for filter menus)."""
+    page = ws.catalogue.search_page(text, **options)
+    if facets:
+        page["facets"] = {name: [{"label": label, "value": value, "count": count} for label, value, count in rows]
+                          for name, rows in ws.catalogue.facets().items()}
+    return page
 
 
 def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
@@ -390,6 +403,19 @@ class ProjectHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def get(self, project_id: str) -> None:
         await self.answer(lambda ws: project_detail(ws, project_id))
+
+
+def my_datasets(ws: Workspace) -> dict[str, Any]:
+    """The catalogue entries the acting person owns, so an owner picks one instead of typing its id."""
+    frame = ws.catalogue.list()
+    mine = frame[frame["owner"] == ws.user]
+    return {"datasets": [{"id": str(row.id), "title": str(row.title)} for row in mine.itertuples()]}
+
+
+class MyDatasetsHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        await self.answer(my_datasets)
 
 
 class OwnerUsageHandler(WorkbenchHandler):

@@ -35,6 +35,7 @@ ROUTES: list[tuple[str, str]] = [
     (f"review/requests/{ID.format('request_id')}/conclusion", "ReviewConclusionHandler"),
     (f"review/requests/{ID.format('request_id')}/release", "ReviewReleaseHandler"),
     (f"review/requests/{ID.format('request_id')}/manifest", "ReviewManifestHandler"),
+    ("owner/datasets", "MyDatasetsHandler"),
     (f"owner/usage/{ID.format('dataset_id')}", "OwnerUsageHandler"),
     ("admin/audit/verify", "AuditVerifyHandler"),
     (f"kernel/{ID.format('operation')}", "KernelCallHandler"),

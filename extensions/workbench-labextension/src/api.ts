@@ -96,6 +96,15 @@ export interface SearchQuery {
   access?: string;
   limit?: number;
   offset?: number;
+  /** Also answer what each filter can take, with counts. */
+  facets?: boolean;
+}
+
+/** One value a filter can take: the label to show, the value to send, and how many entries have it. */
+export interface Facet {
+  label: string;
+  value: string | number;
+  count: number;
 }
 
 /** One page of a search: the results, and the number of all matches (for "Showing 51–100 of 1,234"). */
@@ -106,6 +115,14 @@ export interface SearchPage {
   limit: number;
   /** "Did you mean …": the text with a word no entry holds replaced by the nearest catalogue word, or null. */
   suggestion: string | null;
+  /** Only when asked for (`facets: true`): department, mission, theme, security_classification, access_rights. */
+  facets?: Record<string, Facet[]>;
+}
+
+/** A catalogue entry the signed-in person owns. */
+export interface OwnedDataset {
+  id: string;
+  title: string;
 }
 
 export interface NewRequest {
@@ -434,7 +451,8 @@ export function searchParams(query: SearchQuery): string {
     ['classification', query.classification],
     ['access', query.access],
     ['limit', query.limit],
-    ['offset', query.offset || null]
+    ['offset', query.offset || null],
+    ['facets', query.facets ? 'true' : null]
   ];
   for (const [name, value] of entries) {
     if (value !== undefined && value !== null && value !== '') {
@@ -505,8 +523,10 @@ export class WorkbenchApi {
   }
 
   /** Requests waiting for my decision (data owners, delegates, admins; others are refused with 403). */
-  async toDecide(): Promise<AccessRequest[]> {
-    const body = await this.call<{ requests: AccessRequest[] }>('requests/to-decide');
+  async toDecide(status: 'pending' | 'all' = 'pending'): Promise<AccessRequest[]> {
+    const body = await this.call<{ requests: AccessRequest[] }>(
+      status === 'all' ? 'requests/to-decide?status=all' : 'requests/to-decide'
+    );
     return body.requests;
   }
 
@@ -595,6 +615,12 @@ export class WorkbenchApi {
   /** Where a dataset went: its owner, delegates and admins; others get 403. */
   usage(datasetId: string): Promise<UsageReport> {
     return this.call<UsageReport>(`owner/usage/${encodeURIComponent(datasetId)}`);
+  }
+
+  /** The catalogue entries I own (empty for someone who owns none). */
+  async myDatasets(): Promise<OwnedDataset[]> {
+    const body = await this.call<{ datasets: OwnedDataset[] }>('owner/datasets');
+    return body.datasets;
   }
 
   /** Recompute the audit log's hash chain (admins). */

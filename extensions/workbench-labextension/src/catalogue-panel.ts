@@ -4,11 +4,22 @@
  * server's.
  */
 
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
-import { CatalogueEntry, Project, SearchQuery, WorkbenchApi } from './api';
+import { AccessRequest, CatalogueEntry, Facet, Project, SearchQuery, WorkbenchApi } from './api';
 import { loadCode, twinCode } from './code';
-import { checkRequestForm, debounce, requestableProjects } from './form';
+import {
+  checkRequestForm,
+  codeLabel,
+  columnsWithoutIdentifiers,
+  debounce,
+  facetOptions,
+  heldGrant,
+  initialColumns,
+  pendingTwin,
+  requestableProjects
+} from './form';
 import { hasNext, hasPrevious, nextOffset, Page, pageLabel, previousOffset } from './paging';
 import { CatalogueSettings, DEFAULT_SETTINGS } from './settings';
 import { entryFacts, entryWarnings, errorText, formPassed, h, resultItem, schemaTable, twinPreview } from './render';
@@ -29,8 +40,8 @@ export type InsertCode = (code: string) => Promise<string | null>;
 /** The catalogue browser: search, filters, results, entry detail and the access request form. */
 export class CataloguePanel extends Widget {
   private readonly searchBox: HTMLInputElement;
-  private readonly department: HTMLInputElement;
-  private readonly theme: HTMLInputElement;
+  private readonly department: HTMLSelectElement;
+  private readonly theme: HTMLSelectElement;
   private readonly mission: HTMLSelectElement;
   private readonly classification: HTMLSelectElement;
   private readonly statusLine: HTMLElement;
@@ -44,6 +55,7 @@ export class CataloguePanel extends Widget {
   private offset = 0;
   private page: Page | null = null;
   private settings: CatalogueSettings = DEFAULT_SETTINGS;
+  private facetsShown = false;
 
   constructor(
     private readonly api: WorkbenchApi,
@@ -60,19 +72,15 @@ export class CataloguePanel extends Widget {
       placeholder: 'Search the catalogue',
       'aria-label': 'Search the catalogue'
     }) as HTMLInputElement;
-    this.department = h('input', {
-      name: 'department',
-      placeholder: 'Department',
-      'aria-label': 'Department'
-    }) as HTMLInputElement;
-    this.theme = h('input', { name: 'theme', placeholder: 'Theme', 'aria-label': 'Theme' }) as HTMLInputElement;
+    this.department = select('department', 'Department', [['', 'Any department']]);
+    this.theme = select('theme', 'Theme', [['', 'Any theme']]);
     this.mission = select('mission', 'Mission', [
       ['', 'Any mission'],
       ...[1, 2, 3, 4, 5].map(m => [String(m), `Mission ${m}`] as [string, string])
     ]);
     this.classification = select('classification', 'Classification', [
       ['', 'Any classification'],
-      ...CLASSIFICATIONS.map(c => [c, c] as [string, string])
+      ...CLASSIFICATIONS.map(c => [c, codeLabel(c)] as [string, string])
     ]);
     this.statusLine = h('div', { class: 'wb-status-line', role: 'status' });
     this.didYouMean = h('p', { class: 'wb-did-you-mean', hidden: '' });
@@ -107,10 +115,7 @@ export class CataloguePanel extends Widget {
       then();
     };
     this.searchBox.addEventListener('input', fromTheTop(later));
-    for (const input of [this.department, this.theme]) {
-      input.addEventListener('input', fromTheTop(later));
-    }
-    for (const choice of [this.mission, this.classification]) {
+    for (const choice of [this.department, this.theme, this.mission, this.classification]) {
       choice.addEventListener(
         'change',
         fromTheTop(() => void this.search())
@@ -129,7 +134,8 @@ export class CataloguePanel extends Widget {
       mission: this.mission.value ? Number(this.mission.value) : null,
       classification: this.classification.value,
       limit: this.settings.pageSize,
-      offset: this.offset
+      offset: this.offset,
+      facets: !this.facetsShown
     };
   }
 
@@ -165,6 +171,9 @@ export class CataloguePanel extends Widget {
       if (mine !== this.sequence) {
         return;
       }
+      if (found.facets) {
+        this.showFacets(found.facets);
+      }
       this.page = { offset: found.offset, limit: found.limit, total: found.total, shown: found.results.length };
       this.results.replaceChildren(...found.results.map(r => resultItem(r, id => void this.open(id))));
       this.results.dataset.query = query.q ?? '';
@@ -192,6 +201,20 @@ export class CataloguePanel extends Widget {
     }
   }
 
+  /** The filter menus with what each can take and how many entries have it (the whole catalogue's counts). */
+  private showFacets(facets: Record<string, Facet[]>): void {
+    const fill = (menu: HTMLSelectElement, any: string, options: [string, string][]) => {
+      const chosen = menu.value;
+      menu.replaceChildren(h('option', { value: '' }, any), ...options.map(([v, t]) => h('option', { value: v }, t)));
+      menu.value = options.some(([v]) => v === chosen) ? chosen : '';
+    };
+    fill(this.department, 'Any department', facetOptions(facets.department));
+    fill(this.theme, 'Any theme', facetOptions(facets.theme));
+    fill(this.mission, 'Any mission', facetOptions(facets.mission));
+    fill(this.classification, 'Any classification', facetOptions(facets.security_classification, codeLabel));
+    this.facetsShown = true;
+  }
+
   /** "Did you mean hospital?" as a link that searches for it, or nothing. */
   private suggest(suggestion: string | null): void {
     if (!suggestion) {
@@ -216,20 +239,24 @@ export class CataloguePanel extends Widget {
     this.detail.hidden = false;
     this.detail.replaceChildren(h('p', { class: 'wb-note' }, `Opening ${datasetId}…`));
     try {
-      const [entry, projects] = await Promise.all([this.api.entry(datasetId), this.api.projects()]);
-      this.showEntry(entry, projects);
+      const [entry, projects, requests] = await Promise.all([
+        this.api.entry(datasetId),
+        this.api.projects(),
+        this.api.myRequests().catch(() => [] as AccessRequest[])
+      ]);
+      this.showEntry(entry, projects, requests);
     } catch (error) {
       this.detail.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
     }
   }
 
-  private showEntry(entry: CatalogueEntry, projects: Project[]): void {
+  private showEntry(entry: CatalogueEntry, projects: Project[], requests: AccessRequest[] = []): void {
     const close = h('button', { class: 'wb-close', title: 'Back to the results', type: 'button' }, '×');
     close.addEventListener('click', () => {
       this.detail.hidden = true;
       this.detail.replaceChildren();
     });
-    const form = entry.has_data ? this.requestForm(entry, projects) : null;
+    const form = entry.has_data ? this.requestForm(entry, projects, requests) : null;
     const mine = requestableProjects(projects);
     const insertNote = h('div', { class: 'wb-insert-result', role: 'status' });
     const insertButton = (label: string, className: string, code: () => string) => {
@@ -272,7 +299,7 @@ export class CataloguePanel extends Widget {
     this.detail.scrollIntoView?.({ block: 'start' });
   }
 
-  private requestForm(entry: CatalogueEntry, projects: Project[]): HTMLElement {
+  private requestForm(entry: CatalogueEntry, projects: Project[], requests: AccessRequest[]): HTMLElement {
     const mine = requestableProjects(projects);
     if (mine.length === 0) {
       return h(
@@ -285,16 +312,40 @@ export class CataloguePanel extends Widget {
       ['', 'Choose a project…'],
       ...mine.map(p => [p.id, `${p.title} (${p.id})`] as [string, string])
     ]);
-    project.value = mine[0].id; // the first of the person's projects, as the code buttons use; they can change it
+    // No project is pre-set: the analyst chooses the one that needs the data (a preset one may already hold it).
+    project.value = '';
+    const ticked = initialColumns(entry.schema);
     const boxes = entry.schema.map(column => {
       const box = h('input', { type: 'checkbox', name: 'column', value: column.name }) as HTMLInputElement;
-      box.checked = true;
+      box.checked = ticked.includes(column.name);
       return { column, box };
     });
+    const allButIdentifiers = h(
+      'button',
+      { type: 'button', class: 'wb-tick-non-identifiers jp-mod-styled' },
+      'Tick all but direct identifiers'
+    );
+    allButIdentifiers.addEventListener('click', () => {
+      const wanted = columnsWithoutIdentifiers(entry.schema);
+      boxes.forEach(b => (b.box.checked = wanted.includes(b.column.name)));
+    });
+    const held = h('p', { class: 'wb-warning wb-held-grant', role: 'status', hidden: '' });
+    const warnHeld = () => {
+      const grant = heldGrant(requests, project.value, entry.id);
+      const pending = pendingTwin(requests, project.value, entry.id);
+      held.hidden = !(grant || pending);
+      held.textContent = grant
+        ? `${project.value} already holds a grant for this dataset (request ${grant.id}). Request again only to change the columns.`
+        : pending
+          ? `${project.value} already has request ${pending.id} waiting for this dataset.`
+          : '';
+    };
+    project.addEventListener('change', warnHeld);
     const columns = h(
       'fieldset',
       { class: 'wb-columns' },
-      h('legend', {}, 'Columns'),
+      h('legend', {}, 'Columns (tick only what the project needs)'),
+      allButIdentifiers,
       ...boxes.map(({ column, box }) =>
         h(
           'label',
@@ -316,6 +367,7 @@ export class CataloguePanel extends Widget {
       'form',
       { class: 'wb-request-form' },
       h('label', {}, 'Project ', project),
+      held,
       columns,
       h('label', {}, 'Justification', justification),
       submit,
@@ -333,13 +385,33 @@ export class CataloguePanel extends Widget {
       if (!formPassed(outcome, check)) {
         return;
       }
+      const grant = heldGrant(requests, project.value, entry.id);
+      const pending = pendingTwin(requests, project.value, entry.id);
+      if (grant || pending) {
+        void showDialog({
+          title: 'Send a second request?',
+          body: grant
+            ? `${project.value} already holds a grant for ${entry.title} (request ${grant.id}). Send another request anyway?`
+            : `${project.value} already has request ${pending?.id} waiting for ${entry.title}. Send another request anyway?`,
+          buttons: [Dialog.cancelButton({ label: 'Cancel' }), Dialog.warnButton({ label: 'Send anyway' })]
+        }).then(result => {
+          if (result.button.accept) {
+            send(check.request);
+          }
+        });
+        return;
+      }
+      send(check.request);
+    });
+    const send = (request: Parameters<WorkbenchApi['requestAccess']>[0]) => {
       submit.setAttribute('disabled', '');
       outcome.textContent = 'Sending…';
       this.api
-        .requestAccess(check.request)
+        .requestAccess(request)
         .then(request => {
           outcome.textContent = `Request ${request.id} sent: ${request.status}. ${entry.owner.name ?? entry.owner.username ?? 'The owner'} decides; see My requests.`;
           outcome.classList.add('wb-ok');
+          requests.push(request);
           this.onRequested();
         })
         .catch(error => {
@@ -347,7 +419,7 @@ export class CataloguePanel extends Widget {
           outcome.classList.add('wb-error');
         })
         .finally(() => submit.removeAttribute('disabled'));
-    });
+    };
     return form;
   }
 }

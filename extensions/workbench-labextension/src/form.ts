@@ -4,7 +4,7 @@
  * (no project, no column, no justification) and say so next to the field.
  */
 
-import { Decision, NewRequest, Project } from './api';
+import { AccessRequest, Decision, Facet, NewRequest, Project, SchemaColumn } from './api';
 
 /** Project roles that may request data (the policy's rule; the server checks it again). */
 export const REQUESTING_ROLES = ['lead', 'analyst'];
@@ -26,6 +26,104 @@ export function requestableProjects(projects: Project[]): Project[] {
   return projects.filter(
     p => p.my_role !== null && REQUESTING_ROLES.includes(p.my_role) && REQUESTABLE_STATUSES.includes(p.status)
   );
+}
+
+/**
+ * The columns ticked when the form opens: none. Data minimisation means the analyst ticks only what the project
+ * needs; "Tick all but direct identifiers" (below) is the quickest way to a broad request that still leaves out
+ * names, NHS numbers and the like.
+ */
+export function initialColumns(schema: SchemaColumn[]): string[] {
+  void schema;
+  return [];
+}
+
+/** Every column except direct identifiers, in schema order. */
+export function columnsWithoutIdentifiers(schema: SchemaColumn[]): string[] {
+  return schema.filter(c => c.role !== 'direct_identifier').map(c => c.name);
+}
+
+/**
+ * The approved request by which the project already holds (or held) data of this dataset, if any: a second
+ * request for it is usually a mistake, so the form warns before sending.
+ */
+export function heldGrant(requests: AccessRequest[], projectId: string, datasetId: string): AccessRequest | null {
+  return (
+    requests.find(r => r.project_id === projectId && r.dataset_id === datasetId && r.status === 'approved') ?? null
+  );
+}
+
+/** The other pending request of the same project for the same dataset, if one waits already. */
+export function pendingTwin(requests: AccessRequest[], projectId: string, datasetId: string): AccessRequest | null {
+  return requests.find(r => r.project_id === projectId && r.dataset_id === datasetId && r.status === 'pending') ?? null;
+}
+
+/** Requests waiting for my decision that I did not make myself (an admin's own requests are someone else's call). */
+export function othersRequests(waiting: AccessRequest[], mine: AccessRequest[]): AccessRequest[] {
+  const own = new Set(mine.map(r => r.id));
+  return waiting.filter(r => !own.has(r.id));
+}
+
+const CODE_LABELS: Record<string, string> = {
+  OFFICIAL: 'Official',
+  OFFICIAL_SENSITIVE: 'Official sensitive',
+  SECRET: 'Secret',
+  TOP_SECRET: 'Top secret',
+  NOT_APPLICABLE: 'Not applicable',
+  OPEN: 'Open',
+  INTERNAL: 'Internal',
+  COMMERCIAL: 'Commercial'
+};
+
+/** A classification or access code as people write it: TOP_SECRET → "Top secret". */
+export function codeLabel(code: string | null | undefined): string {
+  if (!code) {
+    return '';
+  }
+  if (CODE_LABELS[code]) {
+    return CODE_LABELS[code];
+  }
+  const words = code.replace(/[_-]+/g, ' ').trim().toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Filter menu options with counts, e.g. ["DHSC", "DHSC (5)"]; `label` turns a code into words. */
+export function facetOptions(
+  facets: Facet[] | undefined,
+  label: (text: string) => string = t => t
+): [string, string][] {
+  return (facets ?? []).map(f => [String(f.value), `${label(f.label)} (${f.count.toLocaleString('en-GB')})`]);
+}
+
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December'
+];
+
+/** A date (YYYY-MM-DD, or a timestamp starting with one) as "31 March 2027"; other text as it is; null as "". */
+export function formatDate(value: string | null | undefined): string {
+  if (!value) {
+    return '';
+  }
+  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!match) {
+    return value;
+  }
+  const month = Number(match[2]);
+  if (month < 1 || month > 12) {
+    return value;
+  }
+  return `${Number(match[3])} ${MONTHS[month - 1]} ${match[1]}`;
 }
 
 /** Check the form; on success the request body (columns null when every column is ticked). */

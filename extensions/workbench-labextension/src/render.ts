@@ -4,6 +4,7 @@
  */
 
 import { AccessRequest, ApiError, CatalogueEntry, SchemaColumn, SearchResult } from './api';
+import { codeLabel, formatDate } from './form';
 
 type Child = Node | string | null | undefined | false;
 
@@ -94,7 +95,7 @@ export function resultItem(result: SearchResult, open: (id: string) => void): HT
       'div',
       { class: 'wb-result-meta' },
       h('code', {}, result.id),
-      ` · ${result.department} · ${formatCount(result.rows)} rows · ${result.security_classification}`
+      ` · ${result.department} · ${formatCount(result.rows)} rows · ${codeLabel(result.security_classification)}`
     ),
     h('div', { class: 'wb-result-summary' }, result.summary)
   );
@@ -207,22 +208,51 @@ export function twinPreview(entry: CatalogueEntry): HTMLElement {
   );
 }
 
-const REQUEST_COLUMNS = ['id', 'project_id', 'dataset_id', 'status', 'requested_at', 'decided_by', 'reason', 'expires'];
-
-/** My requests: where each one is, newest first, with the status as a badge. */
+/**
+ * My requests: where each one is, newest first. The key columns (dataset, status) fit a 250 px panel; the rest
+ * (project, dates in words, decider, reason, expiry) open on demand under "Details".
+ */
 export function requestsTable(requests: AccessRequest[]): HTMLElement {
   if (requests.length === 0) {
     return h('p', { class: 'wb-note' }, 'No access requests yet. Open a catalogue entry and use "Request access".');
   }
   const sorted = [...requests].sort((a, b) => b.id - a.id);
-  const rows = sorted.map(r => ({ ...r, requested_at: r.requested_at.slice(0, 10) }));
-  const table = recordsTable(REQUEST_COLUMNS, rows, 'wb-requests');
-  table.querySelectorAll('tbody tr').forEach((tr, i) => {
-    const cell = tr.children[REQUEST_COLUMNS.indexOf('status')];
-    const status = sorted[i].status;
-    cell.textContent = '';
-    cell.append(h('span', { class: `wb-status wb-status-${status}` }, status));
-    tr.setAttribute('data-request', String(sorted[i].id));
-  });
-  return table;
+  const fact = (label: string, value: string | null) =>
+    value ? [h('dt', {}, label), h('dd', {}, value)] : ([] as HTMLElement[]);
+  return h(
+    'table',
+    { class: 'wb-table wb-requests' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Dataset'), h('th', {}, 'Status'))),
+    h(
+      'tbody',
+      {},
+      ...sorted.map(r =>
+        h(
+          'tr',
+          { 'data-request': String(r.id) },
+          h(
+            'td',
+            {},
+            h('div', {}, r.dataset_id),
+            h(
+              'details',
+              { class: 'wb-request-details' },
+              h('summary', {}, `Request ${r.id} · details`),
+              h(
+                'dl',
+                {},
+                ...fact('Project', r.project_id),
+                ...fact('Asked', formatDate(r.requested_at)),
+                ...fact('Decided by', r.decided_by),
+                ...fact('Decided', formatDate(r.decided_at)),
+                ...fact('Expires', formatDate(r.expires)),
+                ...fact('Reason', r.reason)
+              )
+            )
+          ),
+          h('td', {}, h('span', { class: `wb-status wb-status-${r.status}` }, r.status))
+        )
+      )
+    )
+  );
 }

@@ -4,16 +4,18 @@
  * message.
  */
 
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 
 import { AccessRequest, ApiError, WorkbenchApi } from './api';
-import { checkDecision } from './form';
-import { errorText, formPassed, h, requestsTable } from './render';
+import { checkDecision, formatDate, othersRequests } from './form';
+import { errorText, formPassed, h, recordsTable, requestsTable } from './render';
 
 /** Access requests: those waiting for my decision (owners, delegates, admins) and where mine are. */
 export class RequestsPanel extends Widget {
   private readonly waiting: HTMLElement;
   private readonly body: HTMLElement;
+  private readonly history: HTMLElement;
 
   constructor(private readonly api: WorkbenchApi) {
     super();
@@ -24,9 +26,11 @@ export class RequestsPanel extends Widget {
     refresh.addEventListener('click', () => void this.refresh());
     this.waiting = h('section', { class: 'wb-to-decide', hidden: '' });
     this.body = h('div', { class: 'wb-requests-body' });
+    this.history = h('details', { class: 'wb-decision-history', hidden: '' });
     this.node.append(
       h('div', { class: 'wb-header' }, h('h2', {}, 'Access requests'), refresh),
       this.waiting,
+      this.history,
       h('h3', {}, 'My requests'),
       this.body
     );
@@ -34,7 +38,7 @@ export class RequestsPanel extends Widget {
   }
 
   async refresh(): Promise<void> {
-    await Promise.all([this.refreshMine(), this.refreshWaiting()]);
+    await Promise.all([this.refreshMine(), this.refreshWaiting(), this.refreshHistory()]);
   }
 
   private async refreshMine(): Promise<void> {
@@ -48,8 +52,15 @@ export class RequestsPanel extends Widget {
   /** Owners see what waits for them; for anyone else the server refuses (403) and the section stays hidden. */
   private async refreshWaiting(): Promise<void> {
     let waiting: AccessRequest[];
+    let elsewhere = 0;
     try {
-      waiting = await this.api.toDecide();
+      const [pending, mine] = await Promise.all([
+        this.api.toDecide(),
+        this.api.myRequests().catch(() => [] as AccessRequest[])
+      ]);
+      // my own requests, and my projects', are decided by someone else (separation of duties)
+      waiting = othersRequests(pending, mine);
+      elsewhere = pending.length - waiting.length;
     } catch (error) {
       const refused = error instanceof ApiError && error.status === 403;
       this.waiting.hidden = refused;
@@ -63,10 +74,72 @@ export class RequestsPanel extends Widget {
         ? h(
             'div',
             {},
-            ...(await Promise.all(waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id)))))
+            ...(await Promise.all(
+              waiting.map(async r => this.decisionCard(r, await this.columnRoles(r.dataset_id), await this.heldBy(r)))
+            ))
           )
-        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.')
+        : h('p', { class: 'wb-note' }, 'Nothing waits for your decision.'),
+      elsewhere
+        ? h(
+            'p',
+            { class: 'wb-note wb-decided-elsewhere' },
+            `${elsewhere.toLocaleString('en-GB')} request${elsewhere === 1 ? '' : 's'} from you or your projects ${elsewhere === 1 ? 'waits' : 'wait'} for another owner, delegate or admin: see My requests.`
+          )
+        : ''
     );
+  }
+
+  /** The decided requests on my datasets, newest first: who decided what, when and why. */
+  private async refreshHistory(): Promise<void> {
+    let all: AccessRequest[];
+    try {
+      all = await this.api.toDecide('all');
+    } catch {
+      this.history.hidden = true;
+      return;
+    }
+    const decided = all
+      .filter(r => r.status !== 'pending')
+      .sort((a, b) => (b.decided_at ?? '').localeCompare(a.decided_at ?? ''));
+    const rows = decided.map(r => ({
+      Request: r.id,
+      Dataset: r.dataset_id,
+      Project: r.project_id,
+      Decision: r.status.charAt(0).toUpperCase() + r.status.slice(1),
+      By: r.decided_by ?? '',
+      On: formatDate(r.decided_at),
+      Expires: formatDate(r.expires),
+      Reason: r.reason ?? ''
+    }));
+    this.history.hidden = false;
+    this.history.replaceChildren(
+      h('summary', {}, `History of decisions (${decided.length.toLocaleString('en-GB')})`),
+      rows.length
+        ? h(
+            'div',
+            { class: 'wb-scroll' },
+            recordsTable(
+              ['Request', 'Decision', 'Dataset', 'Project', 'By', 'On', 'Expires', 'Reason'],
+              rows,
+              'wb-history-table'
+            )
+          )
+        : h('p', { class: 'wb-note' }, 'No request on your datasets has been decided yet.')
+    );
+  }
+
+  /** The current grant of the request's project for its dataset, from the dataset's usage report (or null). */
+  private async heldBy(request: AccessRequest): Promise<Record<string, unknown> | null> {
+    try {
+      const usage = await this.api.usage(request.dataset_id);
+      return (
+        usage.grants.find(
+          g => g.project_id === request.project_id && (g.state === undefined || g.state === 'current')
+        ) ?? null
+      );
+    } catch {
+      return null;
+    }
   }
 
   private roles = new Map<string, Promise<Record<string, string>>>();
@@ -84,7 +157,11 @@ export class RequestsPanel extends Widget {
     return found;
   }
 
-  private decisionCard(request: AccessRequest, roles: Record<string, string>): HTMLElement {
+  private decisionCard(
+    request: AccessRequest,
+    roles: Record<string, string>,
+    held: Record<string, unknown> | null = null
+  ): HTMLElement {
     const tick = (name: string, value: string, checked: boolean, label: string) => {
       const box = h('input', { type: 'checkbox', name, value, 'aria-label': label, title: label }) as HTMLInputElement;
       box.checked = checked;
@@ -104,8 +181,17 @@ export class RequestsPanel extends Widget {
       type: 'date',
       name: 'expires',
       'aria-label': 'Expires',
+      'aria-describedby': `wb-expires-${request.id}`,
       title: 'Empty: the project end'
     }) as HTMLInputElement;
+    const expiresLabel = h(
+      'span',
+      { class: 'wb-expires-label', id: `wb-expires-${request.id}` },
+      'Until the project ends'
+    );
+    expires.addEventListener('input', () => {
+      expiresLabel.textContent = expires.value ? `Until ${formatDate(expires.value)}` : 'Until the project ends';
+    });
     const conditions = h('input', {
       name: 'conditions',
       placeholder: 'Conditions (optional)',
@@ -134,17 +220,36 @@ export class RequestsPanel extends Widget {
       if (!formPassed(outcome, check)) {
         return;
       }
+      const verb = decision === 'approve' ? 'Approve' : 'Refuse';
+      void showDialog({
+        title: `${verb} request ${request.id}?`,
+        body:
+          decision === 'approve'
+            ? `Grant ${request.project_id} ${check.decision.columns ? check.decision.columns.length : request.columns.length} column(s) of ${request.dataset_id} ${expires.value ? `until ${formatDate(expires.value)}` : 'until the project ends'}.${held ? ' The project already holds a grant for this dataset.' : ''}`
+            : `Refuse ${request.project_id}'s request for ${request.dataset_id}. The requester sees your reason.`,
+        buttons: [
+          Dialog.cancelButton({ label: 'Cancel' }),
+          decision === 'approve' ? Dialog.okButton({ label: verb }) : Dialog.warnButton({ label: verb })
+        ]
+      }).then(result => {
+        if (result.button.accept) {
+          send(check.decision);
+        }
+      });
+    };
+    const send = (body: Parameters<WorkbenchApi['decide']>[1]) => {
       outcome.textContent = 'Sending…';
       this.api
-        .decide(request.id, check.decision)
+        .decide(request.id, body)
         .then(decided => {
           outcome.textContent =
             decided.status === 'approved'
-              ? `Approved: grant ${decided.grant_id} until ${decided.expires}.`
+              ? `Approved: grant ${decided.grant_id} until ${formatDate(decided.expires)}.`
               : `Refused: ${decided.reason}`;
           outcome.classList.add('wb-ok');
           card.querySelectorAll('button, input').forEach(e => e.setAttribute('disabled', ''));
           void this.refreshMine();
+          void this.refreshHistory();
         })
         .catch(error => {
           outcome.textContent = errorText(error);
@@ -160,8 +265,15 @@ export class RequestsPanel extends Widget {
       h(
         'div',
         { class: 'wb-result-meta' },
-        `Request ${request.id} by ${request.requested_by}, ${request.requested_at.slice(0, 10)}`
+        `Request ${request.id} by ${request.requested_by}, ${formatDate(request.requested_at)}`
       ),
+      held
+        ? h(
+            'p',
+            { class: 'wb-warning wb-held-grant' },
+            `${request.project_id} already holds a grant for this dataset (grant ${String(held.grant_id ?? '')})${held.expires ? `, until ${formatDate(String(held.expires))}` : ''}. Approving adds a second grant.`
+          )
+        : '',
       h('p', { class: 'wb-justification' }, request.justification),
       h(
         'table',
@@ -222,7 +334,7 @@ export class RequestsPanel extends Widget {
             'Direct identifiers are granted only when "Ident." is ticked too; "Link" lets the linkage read a column the project does not receive.'
           )
         : '',
-      h('label', {}, 'Expires ', expires),
+      h('label', { class: 'wb-expires' }, 'Expires ', expires, expiresLabel),
       conditions,
       reason,
       h('div', { class: 'wb-buttons' }, approve, refuse),

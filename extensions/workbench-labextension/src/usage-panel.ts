@@ -14,6 +14,7 @@ export class UsagePanel extends Widget {
   private readonly datasetBox: HTMLInputElement;
   private readonly report: HTMLElement;
   private readonly audit: HTMLElement;
+  private readonly owned: HTMLElement;
 
   constructor(
     private readonly api: WorkbenchApi,
@@ -35,6 +36,7 @@ export class UsagePanel extends Widget {
       'aria-label': 'Dataset id'
     }) as HTMLInputElement;
     const show = h('button', { type: 'submit', class: 'wb-show-usage jp-mod-styled' }, 'Show usage');
+    this.owned = h('div', { class: 'wb-my-datasets' });
     this.report = h('div', { class: 'wb-usage-result', role: 'status' });
     const form = h('form', { class: 'wb-usage-form' }, this.datasetBox, show) as HTMLFormElement;
     form.addEventListener('submit', event => {
@@ -53,9 +55,39 @@ export class UsagePanel extends Widget {
         h('p', { class: 'wb-note' }, 'Output checkers review and release requests in the main area.'),
         checking
       ),
-      h('section', {}, h('h3', {}, 'Usage of my data'), form, this.report),
+      h('section', {}, h('h3', {}, 'Usage of my data'), this.owned, form, this.report),
       h('section', {}, h('h3', {}, 'Audit (admins)'), verify, this.audit)
     );
+    void this.listMine();
+  }
+
+  /** "My datasets": one button per dataset I own, so an owner need not type an id (hidden when I own none). */
+  async listMine(): Promise<void> {
+    try {
+      const datasets = await this.api.myDatasets();
+      if (!datasets.length) {
+        this.owned.replaceChildren();
+        return;
+      }
+      this.owned.replaceChildren(
+        h('h4', {}, 'My datasets'),
+        h(
+          'ul',
+          { class: 'wb-my-datasets-list' },
+          ...datasets.map(d => {
+            const button = h(
+              'button',
+              { type: 'button', class: 'wb-link-button', 'data-dataset': d.id, title: d.id },
+              d.title
+            );
+            button.addEventListener('click', () => void this.showUsage(d.id));
+            return h('li', {}, button);
+          })
+        )
+      );
+    } catch (error) {
+      this.owned.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));
+    }
   }
 
   async showUsage(text: string): Promise<void> {
