@@ -459,6 +459,7 @@ export function releasedTable(table: ReleasedTable): HTMLElement {
       const attrs: Record<string, string> = { class: 'wb-cell', 'data-column': table.columns[i] };
       if (cell.changed) {
         changed += 1;
+        attrs['data-changed'] = 'true'; // changed by mitigation, whether now blank or another value
       }
       if (cell.value === null) {
         attrs.class = 'wb-cell wb-blank'; // the released file holds an empty cell here
