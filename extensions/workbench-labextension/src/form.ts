@@ -95,7 +95,8 @@ export function facetOptions(
   return (facets ?? []).map(f => [String(f.value), `${label(f.label)} (${f.count.toLocaleString('en-GB')})`]);
 }
 
-const MONTHS = [
+/** Month names as GOV.UK writes dates ("31 March 2027"). */
+export const MONTHS = [
   'January',
   'February',
   'March',

@@ -23,6 +23,7 @@ import {
   ReleasedTable,
   ReviewDecision
 } from './api';
+import { MONTHS } from './form';
 import { cellText, h } from './render';
 
 export const DECISION_LABELS: Record<ReviewDecision, string> = {
@@ -598,21 +599,6 @@ export function blockedList(blocked: BlockedOutput[] | undefined, outputId?: num
     )
   );
 }
-
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December'
-];
 
 /** An ISO timestamp as GOV.UK writes a date and time (UTC): "6 December 2026, 21:07"; none → "–". */
 export function dateText(iso: string | null | undefined): string {
