@@ -158,7 +158,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("budgets.list", "dp", "budgets", ("dp.budget.set",)),
     Operation("budgets.set_twin", "dp", "set_twin_budget", ("dp.twin_budget.set",)),
     *_view_operations("review", {
-        "queue": ("review.queue",), "show": ("review.read",), "decide": ("review.decide",),
+        "queue": ("review.queue",), "history": ("review.queue",), "show": ("review.read",),
+        "decide": ("review.decide",),
         "conclude": ("review.conclude",), "release": ("review.release",),
         "manifest": ("review.read", "review.release"), "settings": ("settings.read",),
         "update_settings": ("settings.write",)}),
@@ -199,6 +200,8 @@ LOCAL_ONLY: dict[str, str] = {
     "workspace.training": "Skills exercises run in an embedded workspace (wb.connect(home=...)); trainers follow "
                           "cohorts there.",
     "workspace.demo": f"{_ON_THE_HOST}: the demo's restricted material never leaves it.",
+    "workspace.my_outputs": "In service mode JupyterLab's My outputs panel lists your projects' output requests and "
+                            "downloads released packages (REST: GET output-requests/mine).",
     "catalogue.import_file": "reads a file on the service's host; send its text with "
                              "ws.catalogue.import_text(text, format=...) instead.",
     "catalogue.browse": "The catalogue browser widget runs in an embedded workspace; in service mode use "
