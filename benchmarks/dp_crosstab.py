@@ -15,11 +15,11 @@ row (the bare loop does no clipping, so the ratio then includes the cost of boun
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
 from _machine import describe, interleaved
+from _staff import staffed
 
 AREAS = [f"area_{i:02d}" for i in range(20)]
 OCCUPATIONS = [f"occupation_{i:02d}" for i in range(50)]
@@ -70,21 +70,7 @@ def record(persons: int = 0) -> dict:
 
 def workspace(home: Path, url: str | None, data, persons: int):
     """An analyst's project holding a grant and a large budget for the benchmark dataset."""
-    import workbench
-
-    def as_user(user: str):
-        os.environ["WORKBENCH_USER"] = user
-        return workbench.connect(home, database_url=url)
-
-    admin = as_user("ada.admin")
-    admin.people.add("ada.admin", "Ada Admin", roles=["admin"])
-    admin.departments.add("office-for-national-statistics", "Office for National Statistics", "ONS")
-    admin.people.add("olu.owner", "Olu Owner", roles=["data_owner"], department="ONS")
-    admin.people.add("ann.analyst", "Ann Analyst", roles=["analyst"], department="ONS")
-    admin.people.accredit("ann.analyst", until="2099-12-31")
-    admin.people.record_training("ann.analyst", "safe-researcher", completed="2026-01-05")
-    admin.create_project("p-bench", "Bench", "Benchmark", mission=1, legal_gateway="dea-2017-research",
-                         lead="ann.analyst", start="2026-01-01", end="2099-12-31", status="active")
+    as_user = staffed(home, url)
     owner = as_user("olu.owner")
     owner.catalogue.register({**record(persons), "dataOwner": "olu.owner"}, data)
     analyst = as_user("ann.analyst")

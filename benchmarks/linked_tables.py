@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from _machine import describe, interleaved
+from _staff import staffed
 
 DIMS = {"region": [f"r{i:02d}" for i in range(10)], "sex": ["F", "M"], "status": ["employed", "inactive", "unemployed"],
         "age_band": ["16-24", "25-34", "35-49", "50-64", "65+"], "tenure": ["owned", "rented", "social"]}
@@ -59,23 +60,7 @@ def record() -> dict:
 
 
 def workspace(home: Path, url: str | None, data):
-    import os
-
-    import workbench
-
-    def as_user(user: str):
-        os.environ["WORKBENCH_USER"] = user
-        return workbench.connect(home, database_url=url)
-
-    admin = as_user("ada.admin")
-    admin.people.add("ada.admin", "Ada Admin", roles=["admin"])
-    admin.departments.add("office-for-national-statistics", "Office for National Statistics", "ONS")
-    admin.people.add("olu.owner", "Olu Owner", roles=["data_owner"], department="ONS")
-    admin.people.add("ann.analyst", "Ann Analyst", roles=["analyst"], department="ONS")
-    admin.people.accredit("ann.analyst", until="2099-12-31")
-    admin.people.record_training("ann.analyst", "safe-researcher", completed="2026-01-05")
-    admin.create_project("p-bench", "Bench", "Benchmark", mission=1, legal_gateway="dea-2017-research",
-                         lead="ann.analyst", start="2026-01-01", end="2099-12-31", status="active")
+    as_user = staffed(home, url)
     as_user("olu.owner").catalogue.register(record(), data)
     request = as_user("ann.analyst").project("p-bench").request_access("ons.linked_survey", list(DIMS),
                                                                        justification="Benchmark")
