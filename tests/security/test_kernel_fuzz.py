@@ -382,3 +382,34 @@ def test_the_embedded_workspace_refuses_the_same_calls(governed) -> None:
         if snapshot(admin) != before:
             problems.append(f"{operation}: a refused call changed the workspace")
     assert not problems, "\n".join(problems)
+
+
+def test_a_frame_where_a_value_belongs_is_refused_by_name(governed) -> None:
+    """Every parameter of every operation sent a well-formed frame in place of its value, embedded: a
+    WorkbenchError (a frame where a name, a number or a list belongs made ``x in CHOICES`` raise ValueError inside
+    a method), never another exception. Deterministic, so the class is closed on every run, not when hypothesis
+    happens to draw it."""
+    from workbench.errors import WorkbenchError
+    from workbench.server.kernel import call
+
+    arrange(governed)
+    frame = _frame_tag(_patients())
+    as_user = {user: governed(user) for user in (ANALYST, ADMIN)}
+    problems = []
+    for operation in sorted(OPERATIONS):
+        names = parameters(operation)
+        base = {name: plausible(frame).get(name, "x") for name in names}
+        base.update({"tables.make": {"method": "crosstab"}, "dp.query": {"method": "count"}}.get(operation, {}))
+        for name in names:
+            if name in ("frame", "data"):
+                continue
+            for user, ws in as_user.items():
+                body = json.dumps({**base, name: frame}).encode()
+                try:
+                    call(ws, operation, wire.loads_request(body))
+                    problems.append(f"{operation} as {user} accepted a frame as {name}")
+                except WorkbenchError:
+                    pass
+                except Exception as error:
+                    problems.append(f"{operation}.{name} as {user}: {type(error).__name__}: {str(error)[:150]}")
+    assert not problems, "\n".join(problems)

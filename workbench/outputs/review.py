@@ -149,7 +149,7 @@ class Review:
         """Concluded requests (approved, returned, rejected, released) of projects you do not belong to, latest
         decision first, with who decided and when: once released a request leaves the queue, and a checker
         still finds it here. ``status`` keeps one of those statuses only (e.g. ``"released"``)."""
-        if status is not None and status not in CONCLUDED:
+        if status is not None and (not isinstance(status, str) or status not in CONCLUDED):
             raise InvalidInput(f"status: {status!r} is not a concluded status; give one of "
                                f"{', '.join(CONCLUDED)}, or none for all.", field="status")
         self._ctx.require("review.queue", "the output-checking history")

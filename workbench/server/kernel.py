@@ -108,6 +108,26 @@ def _bind(name: str, function: Callable[..., Any], arguments: dict[str, Any], wh
         raise InvalidInput(f"{name}: {error} ({what} takes {accepted}).", field=name) from None
 
 
+_SCALARS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+                                         "None": (type(None),)}
+
+
+def _check_scalars(method: Callable[..., Any], bound: inspect.BoundArguments) -> None:
+    """InvalidInput for an argument whose parameter is declared as plain scalars (``str``, ``int | None``...) and
+    whose value is of another kind, so that a frame or a list sent where a name belongs is refused by name rather
+    than failing inside the method (``x in CHOICES`` on a DataFrame raises ValueError). A ``bool`` is not taken for
+    an ``int`` or ``float``."""
+    annotations = getattr(inspect.unwrap(method), "__annotations__", {})
+    for key, value in bound.arguments.items():
+        declared = annotations.get(key)
+        kinds = [k.strip() for k in declared.split("|")] if isinstance(declared, str) else []
+        if not kinds or not all(k in _SCALARS for k in kinds):
+            continue
+        allowed = tuple(t for k in kinds for t in _SCALARS[k])
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise InvalidInput(f"{key}: expected {' or '.join(kinds)}, got {type(value).__name__}.", field=key)
+
+
 def call(ws: Workspace, name: str, arguments: Any) -> Any:
     """Run operation ``name`` with ``arguments`` (a dict of named values) as the person ``ws`` acts for."""
     factory = OPERATIONS.get(name)
@@ -124,6 +144,7 @@ def call(ws: Workspace, name: str, arguments: Any) -> Any:
             raise InvalidInput(f"{key}: expected a name or number, got {type(value).__name__}.", field=key)
     method = factory(ws, **scope)
     bound = _bind(name, method, rest, "it")
+    _check_scalars(method, bound)
     return _plain(name, method(*bound.args, **bound.kwargs), ws, scope)
 
 
