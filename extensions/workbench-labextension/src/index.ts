@@ -17,6 +17,7 @@ import { API_PREFIX, ApiError, Transport, WorkbenchApi } from './api';
 import { CataloguePanel, InsertCode } from './catalogue-panel';
 import { OutputCheckingWidget } from './checking-panel';
 import { MyOutputsPanel } from './my-outputs-panel';
+import { browserStore, PanelWidths } from './panel-width';
 import { RequestsPanel } from './requests-panel';
 import { CHECKING_NAMESPACE, restorePanels } from './restore';
 import { catalogueSettings } from './settings';
@@ -188,6 +189,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     for (const command of Object.values(COMMANDS)) {
       palette?.addItem({ command, category: 'Workbench' });
     }
+    const widths = new PanelWidths([catalogue, requests, usage, myOutputs], browserStore());
+    shell.layoutModified.connect(() => widths.layoutChanged());
+    void app.restored.then(() => widths.layoutChanged(true));
     if (restorer) {
       void restorePanels(restorer, [catalogue, requests, usage, myOutputs], tracker, COMMANDS.checking);
     }
