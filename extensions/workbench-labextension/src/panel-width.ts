@@ -139,7 +139,15 @@ export class PanelWidths {
       return;
     }
     const pixels = found.split.widgets.map(w => (w.isVisible ? w.node.getBoundingClientRect().width : 0));
-    if (Math.abs(pixels[0] - clampWidth(width, pixels.reduce((a, b) => a + b, 0))) <= 1) {
+    if (
+      Math.abs(
+        pixels[0] -
+          clampWidth(
+            width,
+            pixels.reduce((a, b) => a + b, 0)
+          )
+      ) <= 1
+    ) {
       return;
     }
     found.split.setRelativeSizes(sizesForWidth(found.split.relativeSizes(), pixels, width), true);
