@@ -4,17 +4,14 @@
  */
 
 import { AuditCheck, UsageReport } from './api';
-import { formatDate } from './form';
+import { cellLabel, header } from './labels';
 import { h, recordsTable } from './render';
 
 /** The columns a narrow panel shows first, per section (the rest follow, scrolled to on demand). */
 const KEY_COLUMNS: Partial<Record<keyof UsageReport, string[]>> = {
   grants: ['project_id', 'state', 'expires', 'grant_id']
 };
-/** Columns holding a date, shown as "31 March 2027". */
-const DATE_COLUMNS = new Set(['expires']);
-
-/** The section's columns, key ones first, and its rows with dates in words. */
+/** The section's columns, key ones first, and its rows as sent (`usageCell` words them). */
 export function sectionTable(
   key: keyof UsageReport,
   rows: Record<string, unknown>[]
@@ -22,12 +19,12 @@ export function sectionTable(
   const all = Object.keys(rows[0] ?? {});
   const first = (KEY_COLUMNS[key] ?? []).filter(c => all.includes(c));
   const columns = [...first, ...all.filter(c => !first.includes(c))];
-  const shown = rows.map(row =>
-    Object.fromEntries(
-      Object.entries(row).map(([c, v]) => [c, DATE_COLUMNS.has(c) && typeof v === 'string' ? formatDate(v) : v])
-    )
-  );
-  return [columns, shown];
+  return [columns, rows];
+}
+
+/** A usage report cell as people read it: "31 March 2027", "345,272", codes in words, "—" for nothing. */
+export function usageCell(column: string, value: unknown): string {
+  return cellLabel(column, value);
 }
 
 const DATASET_ID = /^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/;
@@ -72,7 +69,7 @@ export function usageView(report: UsageReport): HTMLElement {
         ? h(
             'div',
             { class: 'wb-scroll', 'data-section': key },
-            recordsTable(...sectionTable(key, rows), `wb-usage-${key}`)
+            recordsTable(...sectionTable(key, rows), `wb-usage-${key}`, usageCell, header)
           )
         : h('p', { class: 'wb-note', 'data-section': key }, empty)
     );

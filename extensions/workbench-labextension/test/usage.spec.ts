@@ -41,8 +41,8 @@ describe('usageView', () => {
   it('lists the outputs made from the dataset with their provenance class', () => {
     const rows = usageView(report).querySelectorAll('table.wb-usage-outputs tbody tr');
     expect(rows).toHaveLength(2);
-    expect(rows[0].textContent).toContain('computed');
-    expect(rows[1].textContent).toContain('analyst-supplied');
+    expect(rows[0].textContent).toContain('Computed');
+    expect(rows[1].textContent).toContain('Analyst-supplied');
     expect(usageView({ ...report, outputs: [] }).querySelector('[data-section="outputs"]')?.textContent).toContain(
       'No output has been made from it'
     );
