@@ -134,6 +134,8 @@ async def test_request_access_and_see_it(api, served) -> None:
     again = await api(ANALYST, "POST", "requests", body={"project_id": PROJECT, "dataset_id": DATASET,
                                                          "justification": "Again"})
     assert again.status == 409 and "still pending" in again.json["message"]
+    # read in a lab panel: where to look there, not the Python call a notebook would use
+    assert "My requests in the Access requests panel" in again.json["message"] and "ws." not in again.json["message"]
 
 
 BAD_BODIES = [
@@ -181,6 +183,25 @@ async def request_by_analyst(api) -> int:
                                                          "justification": "Needed for it"})
     assert reply.status == 201, reply
     return reply.json["id"]
+
+
+async def test_refusals_say_where_to_look_in_the_lab_not_which_python_call(api, served) -> None:
+    from workbench.server.handlers import lab_wording
+
+    missing = await api(OWNER, "POST", "requests", "999", "decision", body={"decision": "approve"})
+    assert missing.status == 404
+    assert missing.json["message"] == "No access request 999; the Access requests panel lists those waiting for you."
+    entry = await api(ANALYST, "GET", "catalogue", "dhsc.nothing")
+    assert entry.status == 404 and "the Catalogue panel's search lists them" in entry.json["message"], entry
+    assert "ws." not in entry.json["message"]
+    # a call with no panel of its own is named as one to run in a notebook, brackets kept balanced
+    assert lab_wording("Its owner sets one: ws.dp.set_budget('a.b', epsilon=...).") == (
+        "Its owner sets one: ws.dp.set_budget('a.b', epsilon=...) in a notebook.")
+    assert lab_wording("give settings (ws.disclosure.settings()) or None") == (
+        "give settings (in a notebook: ws.disclosure.settings()) or None")
+    assert lab_wording("No grant 4; ws.owner.grants(dataset_id) lists them.") == (
+        "No grant 4; the usage report in the Checking, usage and audit panel lists them.")
+    assert lab_wording("Nothing to reword (ws is a word).") == "Nothing to reword (ws is a word)."
 
 
 async def test_owner_sees_and_decides(api, served) -> None:
