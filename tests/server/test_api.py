@@ -320,6 +320,20 @@ async def test_my_datasets_lists_what_the_person_owns(api, served) -> None:
     assert DATASET not in [d["id"] for d in other.json["datasets"]]
     analyst = await api(ANALYST, "GET", "owner", "datasets")
     assert analyst.status == 200 and analyst.json["datasets"] == []
+    assert {d["role"] for d in reply.json["datasets"]} == {"owner"}
+
+
+async def test_my_datasets_include_those_i_decide_for_as_a_delegate(api, served) -> None:
+    served(OWNER).owner.delegate(DATASET, OTHER_OWNER)
+    other = await api(OTHER_OWNER, "GET", "owner", "datasets")
+    assert other.status == 200, other
+    listed = {d["id"]: d["role"] for d in other.json["datasets"]}
+    assert listed[DATASET] == "delegate"
+    owned = set(served(ADMIN).catalogue.list().query("owner == @OTHER_OWNER")["id"])
+    assert {i for i, role in listed.items() if role == "owner"} == owned and DATASET not in owned
+    served(OWNER).owner.delegate(DATASET, OTHER_OWNER, remove=True)
+    again = await api(OTHER_OWNER, "GET", "owner", "datasets")
+    assert DATASET not in {d["id"] for d in again.json["datasets"]}  # withdrawn: no longer theirs to decide
 
 
 async def test_audit_verify(api, served) -> None:

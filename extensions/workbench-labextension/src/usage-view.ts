@@ -3,7 +3,7 @@
  * typed, and rendering the answers (text set as text).
  */
 
-import { AuditCheck, UsageReport } from './api';
+import { AuditCheck, OwnedDataset, UsageReport } from './api';
 import { cellLabel, header } from './labels';
 import { h, recordsTable } from './render';
 
@@ -83,4 +83,32 @@ export function auditText(check: AuditCheck): string {
     return `The audit log is whole: ${check.events.toLocaleString('en-GB')} events, every hash links to the one before.`;
   }
   return `The audit log is broken at event ${check.first_broken}${check.reason ? `: ${check.reason}` : ''}. Report it to the security officer.`;
+}
+
+/**
+ * "My datasets": one button per dataset I own or decide for, so an owner need not type an id; a dataset I hold as
+ * a delegate is marked so (its owner is someone else). `show` opens a dataset's usage report.
+ */
+export function myDatasetsList(datasets: OwnedDataset[], show: (id: string) => void): HTMLElement {
+  return h(
+    'ul',
+    { class: 'wb-my-datasets-list' },
+    ...datasets.map(d => {
+      const delegate = d.role === 'delegate';
+      const button = h(
+        'button',
+        { type: 'button', class: 'wb-link-button', 'data-dataset': d.id, title: d.id },
+        d.title
+      );
+      button.addEventListener('click', () => show(d.id));
+      return h(
+        'li',
+        { 'data-role': delegate ? 'delegate' : 'owner' },
+        button,
+        delegate
+          ? h('span', { class: 'wb-tag wb-delegate-tag', title: 'You decide its requests for its owner' }, 'Delegate')
+          : ''
+      );
+    })
+  );
 }

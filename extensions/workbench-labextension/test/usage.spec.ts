@@ -1,5 +1,5 @@
 import { UsageReport, WorkbenchApi } from '../src/api';
-import { auditText, checkDatasetId, usageView } from '../src/usage-view';
+import { auditText, checkDatasetId, myDatasetsList, usageView } from '../src/usage-view';
 
 describe('checkDatasetId', () => {
   it('takes a catalogue id and refuses anything else', () => {
@@ -98,5 +98,25 @@ describe('the API calls of output checking, usage and audit', () => {
       status: 403,
       message: 'only output checkers review output requests'
     });
+  });
+});
+
+describe('My datasets', () => {
+  it('lists owned and delegated datasets, marking the delegated ones, and opens one on click', () => {
+    const opened: string[] = [];
+    const list = myDatasetsList(
+      [
+        { id: 'dhsc.hes_apc', title: 'Hospital episodes', role: 'owner' },
+        { id: 'dwp.benefit_claims', title: 'Benefit claims', role: 'delegate' },
+        { id: 'ons.lfs', title: 'Labour Force Survey' }
+      ],
+      id => opened.push(id)
+    );
+    const items = Array.from(list.querySelectorAll('li'));
+    expect(items.map(li => li.dataset.role)).toEqual(['owner', 'delegate', 'owner']);
+    expect(items[1].textContent).toBe('Benefit claimsDelegate');
+    expect(items[0].querySelector('.wb-delegate-tag')).toBeNull();
+    (items[1].querySelector('button') as HTMLButtonElement).click();
+    expect(opened).toEqual(['dwp.benefit_claims']);
   });
 });
