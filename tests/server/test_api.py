@@ -40,6 +40,7 @@ async def test_an_entry_whose_twin_budget_cannot_pay_is_shown_with_the_reason(ap
     entry = await api(ANALYST, "GET", "catalogue", DATASET)
     assert entry.status == 200, entry
     assert entry.json["twin_preview"] is None and "No twin was made" in entry.json["twin_note"]
+    assert "ws.dp.set_twin_budget('dhsc.patients', epsilon=...) in a notebook" in entry.json["twin_note"]
 
 
 async def test_catalogue_search_says_did_you_mean_and_finds_nothing_in_punctuation(api, served) -> None:

@@ -335,7 +335,7 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         try:
             twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
         except errors.BudgetExceeded as error:  # the entry is still worth showing; the note says why there is no twin
-            note = str(error)
+            note = lab_wording(str(error))  # shown in the Catalogue panel
         else:
             preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
             entry = ws.catalogue.get(dataset_id)  # now with the twin's ε and when it was made
