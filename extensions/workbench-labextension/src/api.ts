@@ -124,7 +124,7 @@ export interface OwnedDataset {
   id: string;
   title: string;
   /** How I hold it: its owner, or a delegate who decides its requests for the owner. */
-  role?: 'owner' | 'delegate';
+  role: 'owner' | 'delegate';
 }
 
 export interface NewRequest {

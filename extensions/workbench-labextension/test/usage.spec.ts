@@ -108,7 +108,7 @@ describe('My datasets', () => {
       [
         { id: 'dhsc.hes_apc', title: 'Hospital episodes', role: 'owner' },
         { id: 'dwp.benefit_claims', title: 'Benefit claims', role: 'delegate' },
-        { id: 'ons.lfs', title: 'Labour Force Survey' }
+        { id: 'ons.lfs', title: 'Labour Force Survey', role: 'owner' }
       ],
       id => opened.push(id)
     );
