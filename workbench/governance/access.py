@@ -422,6 +422,23 @@ class Owner:
     def usage(self, dataset_id: str) -> UsageReport:
         return self._access.usage(dataset_id)
 
+    def datasets(self) -> pd.DataFrame:
+        """The datasets whose requests I decide, by title: those I own (``role`` "owner") and those I am a
+        delegate for ("delegate"), so an owner's desk can offer them without an id being typed."""
+        ctx = self._access._ctx
+        ctx.require("catalogue.read", "catalogue")
+        me = ctx.actor.username
+        d = dataset_delegates
+        with ctx.db.read() as conn:
+            owned = conn.execute(select(datasets.c.id, datasets.c.title).where(datasets.c.owner == me)).all()
+            delegated = conn.execute(select(datasets.c.id, datasets.c.title)
+                                     .join(d, d.c.dataset_id == datasets.c.id).where(d.c.username == me)).all()
+        mine = {i for i, _ in owned}  # an owner is never their own delegate; owning is what counts if both held
+        rows = ([{"id": i, "title": t, "role": "owner"} for i, t in owned]
+                + [{"id": i, "title": t, "role": "delegate"} for i, t in delegated if i not in mine])
+        frame = pd.DataFrame(rows, columns=["id", "title", "role"])
+        return frame.sort_values(["title", "id"], kind="stable").reset_index(drop=True)
+
 
 @dataclass(frozen=True)
 class UsageReport:
