@@ -54,6 +54,7 @@ from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
+from workbench.person_index import person_ids
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
@@ -130,8 +131,10 @@ class Catalogue:
             .where(datasets.c.id == dataset_id)).first()
         if row is None:
             raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
+        view = person_ids.schema_view(row.record, self._ctx.vault.root)
+        provided = tuple(c for c in view.get("columns", []) if c not in row.record.get("columns", []))
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
-                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id))
+                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided)
 
     def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
         """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
