@@ -284,13 +284,15 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
     expression = filter_expression(schema, where, source.name)
     if not key:
         return pq.read_table(source.path, columns=list(dict.fromkeys(columns)), filters=expression)
-    table = pq.read_table(source.path, columns=list(dict.fromkeys(columns)))
+    kept = list(dict.fromkeys(columns))
+    table = pq.read_table(source.path, columns=list(dict.fromkeys([*kept, *where])))  # the filter's columns too
     if source.index_root is not None:  # the person index's person of each record: codes, never its ids
         codes = person_ids.person_codes(source.index_root, source.name, source.path)
     else:
         codes = person_codes(source.path, key, apart=source.unlinked_apart())
     table = table.append_column(PERSON, pa.array(codes))
-    return table.filter(expression) if expression is not None else table
+    table = table.filter(expression) if expression is not None else table
+    return table.select([*kept, PERSON])
 
 
 def person_codes(path: Path, key: str, *, apart: bool = False) -> np.ndarray:
