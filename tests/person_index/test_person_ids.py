@@ -90,6 +90,9 @@ def test_the_entry_of_an_indexed_dataset_shows_the_workbenchs_person_id(indexed)
     assert "person_id" not in [c["name"] for c in entry.record["columns"]]
     assert "person_id" not in governed(OWNER).catalogue.export(SURVEY)
     assert "person_id" not in set(governed(ANALYST).catalogue.get("dhsc.patients").schema["name"])  # not indexed
+    # the twin has every column the entry shows, the person id made up
+    twin = governed(ANALYST).catalogue.twin(SURVEY)
+    assert list(twin.columns) == list(entry.schema["name"]) and twin["person_id"].str.fullmatch(HEX20.pattern).all()
 
 
 def test_person_id_is_granted_like_a_record_identifier_and_loads_keyed(indexed) -> None:

@@ -40,7 +40,7 @@ from workbench.governance.pseudonyms import project_key, pseudonymise, read_gove
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
-__all__ = ["DESCRIPTION", "PERSON_ID", "column", "indexed", "person_codes", "person_id_key", "person_ids",
+__all__ = ["DESCRIPTION", "PERSON_ID", "column", "indexed", "made_up", "person_codes", "person_id_key", "person_ids",
            "provided", "read_dataset", "schema_view",
            "workbench_identifiers"]
 
@@ -163,6 +163,15 @@ def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[st
         ids = person_ids(vault_root, dataset_id, path, master_key, project_id, cache=cache)
         frame.insert(columns.index(PERSON_ID), PERSON_ID, pd.arrays.ArrowStringArray(ids))
     return frame
+
+
+def made_up(rows: int, seed: int) -> pa.Array:
+    """Person ids for a synthetic twin: random text shaped like person ids (a person of about three rows),
+    drawn from ``seed`` alone."""
+    rng = np.random.default_rng(seed)
+    persons = rng.integers(0, 256, size=(max(rows // 3, 1), 10), dtype=np.uint8)
+    chosen = persons[rng.integers(0, len(persons), size=rows)]
+    return pa.array([bytes(row).hex() for row in chosen], pa.large_string())
 
 
 def person_codes(vault_root: Path, dataset_id: str, dataset_file: Path) -> np.ndarray:
