@@ -43,6 +43,7 @@ from workbench.outputs.checks import (
 )
 from workbench.outputs.lifecycle import CHECKING, CONCLUDED, next_status, progress, review_counts
 from workbench.outputs.provenance_view import (
+    BLANK,
     blocked_html,
     provenance_html,
     provenance_view,
@@ -596,10 +597,13 @@ def output_html(output: dict[str, Any], needed: int, blocked: list[dict[str, Any
     if aids:
         def number(key: str) -> str:
             value = aids[key]
-            return "–" if value is None else f"{value:,.4g}"
+            return BLANK if value is None else f"{value:,.4g}"
         lines.append(f"min {number('min')} · min excluding zero {number('min_excluding_zero')} · max "
                      f"{number('max')} · sum {number('sum')} · share divisible by 5 "
-                     + ("–" if aids["share_divisible_by_5"] is None else f"{aids['share_divisible_by_5']:.0%}"))
+                     + (BLANK if aids["share_divisible_by_5"] is None else f"{aids['share_divisible_by_5']:.0%}"))
+        if any(aids[k] is None for k in ("min", "min_excluding_zero", "max", "sum", "share_divisible_by_5")):
+            lines.append(f"({BLANK}: not measured: the table has no number of that kind, e.g. no non-zero or no whole "
+                         "number)")
     warnings = "".join(f"<li style='color:#b02a37'>⚠ {escape(w)}</li>" for w in output["warnings"])
     reviews = "".join(f"<li>{escape(r['reviewer'])}: <b>{escape(r['decision'])}</b>"
                       + (f" — {escape(r['comment'])}" if r["comment"] else "") + "</li>" for r in output["reviews"])
