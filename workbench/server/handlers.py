@@ -240,10 +240,14 @@ class WorkbenchHandler(APIHandler):
             return
         await self.answer(lambda ws: work(ws, *parsed))
 
+    def message_of(self, error: WorkbenchError) -> str:
+        """What a refusal says to the lab: its message without the Python call a notebook is told (errors.py)."""
+        return error.lab_message
+
     def refuse(self, error: WorkbenchError) -> Any:
         """Answer ``error`` as JSON; returns the future of the answer being sent."""
         self.set_status(status_of(error))
-        return self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
+        return self.finish(json.dumps({"message": self.message_of(error), "field": getattr(error, "field", None),
                                        "error": error_name(error)}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -303,7 +307,7 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         try:
             twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
         except errors.BudgetExceeded as error:  # the entry is still worth showing; the note says why there is no twin
-            note = str(error)
+            note = error.lab_message
         else:
             preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
             entry = ws.catalogue.get(dataset_id)  # now with the twin's ε and when it was made
@@ -650,6 +654,10 @@ class KernelCallHandler(WorkbenchHandler):
 
     def body_limit(self) -> int:
         return int(self.settings.get(KERNEL_BODY_SETTING, DEFAULT_KERNEL_BODY_BYTES))
+
+    def message_of(self, error: WorkbenchError) -> str:
+        """A remote kernel is Python: it is told the message whole, as an embedded workspace says it."""
+        return str(error)
 
     @property
     def operation(self) -> str:
