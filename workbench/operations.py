@@ -179,6 +179,8 @@ RESULTS: dict[str, tuple[str, str, str]] = {
     "UsageReport": ("workbench.governance.access", "UsageReport", "fields"),
     "Accuracy": ("workbench.dp.queries", "Accuracy", "fields"),
     "RequestDetail": ("workbench.outputs.review", "RequestDetail", "dict"),
+    "AccessRequestCard": ("workbench.records", "AccessRequestCard", "dict"),
+    "GrantCard": ("workbench.records", "GrantCard", "dict"),
     "LinkageSpec": ("workbench.linkage.spec", "LinkageSpec", "to_dict"),
 }
 # the result classes some operation's arguments take (``project.link``'s spec): all a request may build

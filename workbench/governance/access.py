@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import String, delete, func, insert, or_, select, update
 from sqlalchemy import cast as cast_
 
-from workbench import audit
+from workbench import audit, records
 from workbench.db.schema import (
     access_requests,
     audit_events,
@@ -54,12 +54,12 @@ from workbench.governance.conditions import (
     project_row,
     schema_roles,
 )
+from workbench.labels import table_html
 from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from workbench import records
     from workbench.context import Context
 
 DECISIONS = ("approve", "refuse")
@@ -258,7 +258,8 @@ class Access:
             conn.execute(update(grants).where(grants.c.id == grant_id).values(
                 revoked_by=self._ctx.actor.username, revoked_at=datetime.now(UTC)))
             audit.append(conn, self._ctx.actor.username, "access.revoke", resource, detail={"reason": reason})
-        return self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()
+        return cast("records.Grant", records.GrantCard(
+            self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()))
 
     def grants(self, *, project_id: str | None = None, dataset_id: str | None = None) -> pd.DataFrame:
         """Grants of a project or on a dataset (or all), with their state: current, expired or revoked."""
@@ -396,7 +397,7 @@ class Access:
         row = conn.execute(select(r, grants.c.id.label("grant_id"), grants.c.expires)
                            .outerjoin(grants, grants.c.request_id == r.c.id).where(r.c.id == request_id)
                            ).mappings().one()
-        return cast("records.AccessRequest", {c: row[c] for c in REQUEST_COLUMNS})
+        return cast("records.AccessRequest", records.AccessRequestCard({c: row[c] for c in REQUEST_COLUMNS}))
 
 
 class Owner:
@@ -452,7 +453,7 @@ class UsageReport:
                              ("Released outputs", self.releases),
                              ("Privacy budget spent (differential privacy)", self.privacy),
                              ("Blocked after revocation or expiry", self.blocked)):
-            body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
+            body = table_html(frame) if not frame.empty else "<p><em>None</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
 
