@@ -70,6 +70,7 @@ HEADERS: dict[str, str] = {
     "granted_at": "Granted", "identifiers": "Direct identifiers", "linkage": "Columns for linkage only",
     "requested_by": "Requested by", "state": "State", "created_by": "Created by", "concluded_by": "Concluded by",
     "concluded_at": "Concluded", "kind": "Kind", "scope": "Scope", "queries": "Queries", "last_query": "Last query",
+    "left_dataset": "Left dataset", "right_dataset": "Right dataset",
 }
 
 # columns whose values are codes to label

@@ -181,6 +181,7 @@ RESULTS: dict[str, tuple[str, str, str]] = {
     "RequestDetail": ("workbench.outputs.review", "RequestDetail", "dict"),
     "AccessRequestCard": ("workbench.records", "AccessRequestCard", "dict"),
     "GrantCard": ("workbench.records", "GrantCard", "dict"),
+    "LinkageRunCard": ("workbench.records", "LinkageRunCard", "dict"),
     "LinkageSpec": ("workbench.linkage.spec", "LinkageSpec", "to_dict"),
 }
 # the result classes some operation's arguments take (``project.link``'s spec): all a request may build

@@ -165,12 +165,19 @@ class Card(dict[str, Any]):
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<tr><th style='text-align:left'>{escape(header(k))}</th>"
-                       f"<td style='text-align:left'>{escape(value(k, self[k]))}</td></tr>"
+                       f"<td style='text-align:left'>{escape(_shown(k, self[k]))}</td></tr>"
                        for k in self.FIELDS if k in self)
         return f"<div><h4>{escape(self.title())}</h4><table>{rows}</table></div>"
 
     def __repr__(self) -> str:
         return f"<{self.title()}: {dict.__repr__(self)}>"
+
+
+def _shown(key: str, cell: Any) -> str:
+    """A field's value as shown; a dict of measures (a linkage run's counts) as "Label: value" pairs."""
+    if isinstance(cell, dict):
+        return "; ".join(f"{header(k)}: {value(k, v)}" for k, v in cell.items()) or value(key, None)
+    return value(key, cell)
 
 
 class AccessRequestCard(Card):
@@ -198,6 +205,22 @@ class GrantCard(Card):
     def title(self) -> str:
         return (f"Grant of {self.get('dataset_id')} to project {self.get('project_id')} "
                 f"({code_label(self.get('state')).lower()})")
+
+    def __repr__(self) -> str:
+        return f"<{self.title()}>"
+
+
+class LinkageRunCard(Card):
+    """A governed linkage run (``project.linkage_run``) as a notebook shows it: what was linked, how, and how well;
+    its spec and parameters stay in the dict."""
+
+    KIND = "Linkage run"
+    FIELDS = ("project_id", "left_dataset", "right_dataset", "engine", "threshold", "counts", "quality",
+              "created_by", "created_at")
+
+    def title(self) -> str:
+        pair = " and ".join(str(d) for d in (self.get("left_dataset"), self.get("right_dataset")) if d)
+        return f"Linkage run {self.get('id')}: {pair}"
 
     def __repr__(self) -> str:
         return f"<{self.title()}>"
