@@ -44,7 +44,7 @@ LAYERS: dict[str, list[str]] = {
     # layer shares
     "store": [
         "workbench.audit", "workbench.config", "workbench.context", "workbench.db", "workbench.db.*",
-        "workbench.errors", "workbench.governance.policy", "workbench.ids", "workbench.progress",
+        "workbench.errors", "workbench.governance.policy", "workbench.ids", "workbench.labels", "workbench.progress",
         "workbench.records", "workbench.validation", "workbench.vault", "workbench.version",
         "workbench.person_index.store",
     ],

@@ -284,9 +284,12 @@ def test_nobody_decides_for_a_project_they_are_a_member_of(who: str, project_rol
     decision = decide(actor, "access.decide", {**DECIDE, "members": {"ann": "lead", actor.username: project_role}})
     assert not decision
     assert decision.reason.startswith(f"you are a member of project p ({project_role})"), decision.reason
-    instead = ("name a delegate who is not in the project (ws.owner.delegate) to decide it" if who == "owner" else
+    instead = ("name a delegate who is not in the project to decide it" if who == "owner" else
                "the dataset's data owner (own.er) or a delegate who is not in the project must decide")
     assert instead in decision.reason, decision.reason
+    assert "ws." not in decision.reason  # the lab shows the reason; the Python call is for notebooks only
+    assert decision.notebook == ("ws.owner.delegate(dataset_id, username) names a delegate." if who == "owner"
+                                 else None)
 
 
 def test_a_delegate_who_is_a_member_of_the_requesting_project_does_not_decide() -> None:

@@ -27,8 +27,8 @@ class _Refusal(AccessDenied):
     """An AccessDenied raised inside a transaction, audited once the transaction is rolled back."""
 
     def __init__(self, message: str, action: str, resource: str, reason: str,
-                 detail: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
+                 detail: dict[str, Any] | None = None, notebook: str | None = None) -> None:
+        super().__init__(message, notebook=notebook)
         self.audit_entry = (action, resource, reason)
         self.audit_detail = detail or {}
 
@@ -48,7 +48,8 @@ class Context:
         decision = decide(self.actor, action, attributes)
         if not decision:
             raise _Refusal(f"{self.actor.username} may not {VERBS.get(action, action)} {resource}: "
-                           f"{decision.reason}.", action, resource, decision.reason, dict(decision.detail))
+                           f"{decision.reason}.", action, resource, decision.reason, dict(decision.detail),
+                           notebook=decision.notebook)
 
     def require(self, action: str, resource: str, **attributes: Any) -> None:
         """Refuse unless the policy allows; for use outside a transaction."""

@@ -2,6 +2,11 @@
 
 Every refusal a user can meet is a ``WorkbenchError``; its message says what was wrong and what to do next.
 Interfaces (kernel API, CLI, REST) catch ``WorkbenchError`` and show the message; anything else is a bug.
+
+A message names what to do in words every interface shares ("your access requests list it"); where Python code
+is the way to do it, the call goes in ``notebook`` ("ws.access.mine()"), which ``str(error)`` adds for notebooks,
+the CLI and remote kernels, and which the lab's REST handlers leave out (``lab_message``): a lab user is never told
+to call Python.
 """
 
 from __future__ import annotations
@@ -15,6 +20,19 @@ class WorkbenchError(Exception):
 
     audited: bool = False
 
+    def __init__(self, *args: object, notebook: str | None = None) -> None:
+        super().__init__(*args)
+        self.notebook = notebook
+
+    @property
+    def lab_message(self) -> str:
+        """The message without its Python hint: what the lab shows."""
+        return super().__str__()
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} {self.notebook}" if getattr(self, "notebook", None) else text
+
 
 class InvalidInput(WorkbenchError, ValueError):
     """The caller's input is malformed or out of range; nothing was changed.
@@ -23,8 +41,8 @@ class InvalidInput(WorkbenchError, ValueError):
     """
 
     def __init__(self, message: str, *, field: str | None = None,
-                 problems: list[tuple[str, str]] | None = None) -> None:
-        super().__init__(message)
+                 problems: list[tuple[str, str]] | None = None, notebook: str | None = None) -> None:
+        super().__init__(message, notebook=notebook)
         self.field = field
         self.problems = problems or ([(field, message)] if field else [])
 

@@ -32,6 +32,7 @@ VIEWS: dict[str, str] = {
     "owner": "workbench.governance.access:Owner",
     "dp": "workbench.dp.budgets:Budgets",
     "review": "workbench.widgets.review:NotebookReview",
+    "my_outputs": "workbench.outputs.mine:MyOutputs",
     "disclosure": "workbench.disclosure.service:Disclosure",
     "project": "workbench.project:Project",
     "project.tables": "workbench.outputs.tables:ProjectTables",
@@ -164,6 +165,9 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
         "manifest": ("review.read", "review.release"), "settings": ("settings.read",),
         "update_settings": ("settings.write",)}),
     Operation("disclosure.settings", "disclosure", "settings", ("settings.read",)),
+    # my projects' output requests (what my projects may read) and their released packages, as (name, bytes)
+    *_view_operations("my_outputs", {"requests": ("projects.read",), "package": ("outputs.download",),
+                                     "file": ("outputs.download",)}),
     Operation("audit.verify", "workspace", "verify_audit", ("audit.verify",)),
 ]}
 
@@ -175,6 +179,9 @@ RESULTS: dict[str, tuple[str, str, str]] = {
     "UsageReport": ("workbench.governance.access", "UsageReport", "fields"),
     "Accuracy": ("workbench.dp.queries", "Accuracy", "fields"),
     "RequestDetail": ("workbench.outputs.review", "RequestDetail", "dict"),
+    "AccessRequestCard": ("workbench.records", "AccessRequestCard", "dict"),
+    "GrantCard": ("workbench.records", "GrantCard", "dict"),
+    "LinkageRunCard": ("workbench.records", "LinkageRunCard", "dict"),
     "LinkageSpec": ("workbench.linkage.spec", "LinkageSpec", "to_dict"),
 }
 # the result classes some operation's arguments take (``project.link``'s spec): all a request may build
@@ -200,8 +207,6 @@ LOCAL_ONLY: dict[str, str] = {
     "workspace.training": "Skills exercises run in an embedded workspace (wb.connect(home=...)); trainers follow "
                           "cohorts there.",
     "workspace.demo": f"{_ON_THE_HOST}: the demo's restricted material never leaves it.",
-    "workspace.my_outputs": "In service mode JupyterLab's My outputs panel lists your projects' output requests and "
-                            "downloads released packages (REST: GET output-requests/mine).",
     "catalogue.import_file": "reads a file on the service's host; send its text with "
                              "ws.catalogue.import_text(text, format=...) instead.",
     "catalogue.browse": "The catalogue browser widget runs in an embedded workspace; in service mode use "

@@ -19,6 +19,7 @@ from workbench.governance.access import Access
 from workbench.governance.derive import Derivations
 from workbench.governance.project_data import ProjectData
 from workbench.governance.projects import Projects
+from workbench.labels import code_label, date, table_html
 from workbench.linkage.service import GovernedLinkage
 from workbench.outputs.requests import OutputRequests, SubmittableOutputs
 from workbench.outputs.store import ProjectOutputs
@@ -75,11 +76,12 @@ class ProjectCard:
     def _repr_html_(self) -> str:
         """The record, then the grants and privacy budget the viewer may see (``grants()`` and ``dp.budget()`` of
         the project class)."""
-        members = ", ".join(f"{escape(u)} ({escape(r)})" for u, r in sorted(self.members.items()))
-        state = self.status + (", ended: read only" if self.ended else "")
+        members = ", ".join(f"{escape(u)} ({escape(code_label(r))})" for u, r in sorted(self.members.items()))
+        state = code_label(self.status) + (", ended: read only" if self.ended else "")
         parts = [f"<div><h3>{escape(self.title)} <small>{escape(self.id)}</small></h3>"
-                 f"<p>{escape(self.purpose)}</p><ul><li>Mission {self.mission}; status {escape(state)}; "
-                 f"{self.start} to {self.end}</li><li>Legal gateway: {escape(self.legal_gateway)}</li>"
+                 f"<p>{escape(self.purpose)}</p><ul><li>Mission {escape(str(self.mission))}; {escape(state)}; "
+                 f"{escape(date(self.start))} to {escape(date(self.end))}</li>"
+                 f"<li>Legal gateway: {escape(code_label(self.legal_gateway))}</li>"
                  f"<li>Members: {members}</li></ul>"]
         views: Any = self  # each project class has grants() and dp
         for title, read, columns in (
@@ -90,8 +92,7 @@ class ProjectCard:
                 frame = read()
             except WorkbenchError:  # not everyone may see everything; show what they may
                 continue
-            body = frame[columns].to_html(index=False, float_format=lambda x: f"{x:.4g}") if len(frame) else \
-                "<p><em>none</em></p>"
+            body = table_html(frame, columns=columns) if len(frame) else "<p><em>None</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
 

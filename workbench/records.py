@@ -3,12 +3,17 @@ release carries.
 
 They are ``TypedDict``s, not classes: callers (notebooks, the REST handlers, the remote kernel) index them as
 plain dicts and they travel as JSON unchanged; the types only tell a reader and the type checker what is inside.
+What a service hands back is a ``Card``: still a plain dict to every caller, which a notebook shows as a short
+table for people (labels for codes, "345,272", "31 March 2027") instead of a dict's repr.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, NotRequired, TypedDict
+from html import escape
+from typing import Any, ClassVar, NotRequired, TypedDict
+
+from workbench.labels import code_label, header, value
 
 
 class AccessRequest(TypedDict):
@@ -146,3 +151,76 @@ class SavedData(TypedDict):
     version: int
     rows: int
     sources: list[str]
+
+
+class Card(dict[str, Any]):
+    """A record as a dict (for code, JSON and the REST API) that a notebook shows for people: ``FIELDS`` in order,
+    each under its label with its value formatted, and a one-line ``repr``."""
+
+    KIND: ClassVar[str] = "Record"
+    FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def title(self) -> str:
+        return f"{self.KIND} {self.get('id', '')}".strip()
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><th style='text-align:left'>{escape(header(k))}</th>"
+                       f"<td style='text-align:left'>{escape(_shown(k, self[k]))}</td></tr>"
+                       for k in self.FIELDS if k in self)
+        return f"<div><h4>{escape(self.title())}</h4><table>{rows}</table></div>"
+
+    def __repr__(self) -> str:
+        return f"<{self.title()}: {dict.__repr__(self)}>"
+
+
+def _shown(key: str, cell: Any) -> str:
+    """A field's value as shown; a dict of measures (a linkage run's counts) as "Label: value" pairs."""
+    if isinstance(cell, dict):
+        return "; ".join(f"{header(k)}: {value(k, v)}" for k, v in cell.items()) or value(key, None)
+    return value(key, cell)
+
+
+class AccessRequestCard(Card):
+    """An access request (``Access.get``, ``Owner.decide``) as a notebook shows it."""
+
+    KIND = "Access request"
+    FIELDS = ("project_id", "dataset_id", "status", "columns", "justification", "requested_by", "requested_at",
+              "decided_by", "decided_at", "reason", "grant_id", "expires")
+
+    def title(self) -> str:
+        return (f"Access request {self.get('id')}: {self.get('dataset_id')} for project {self.get('project_id')} "
+                f"({code_label(self.get('status')).lower()})")
+
+    def __repr__(self) -> str:
+        return f"<{self.title()}>"
+
+
+class GrantCard(Card):
+    """A grant (``Owner.revoke``) as a notebook shows it."""
+
+    KIND = "Grant"
+    FIELDS = ("project_id", "dataset_id", "state", "columns", "identifiers", "linkage", "conditions", "expires",
+              "granted_by", "granted_at", "request_id")
+
+    def title(self) -> str:
+        return (f"Grant of {self.get('dataset_id')} to project {self.get('project_id')} "
+                f"({code_label(self.get('state')).lower()})")
+
+    def __repr__(self) -> str:
+        return f"<{self.title()}>"
+
+
+class LinkageRunCard(Card):
+    """A governed linkage run (``project.linkage_run``) as a notebook shows it: what was linked, how, and how well;
+    its spec and parameters stay in the dict."""
+
+    KIND = "Linkage run"
+    FIELDS = ("project_id", "left_dataset", "right_dataset", "engine", "threshold", "counts", "quality",
+              "created_by", "created_at")
+
+    def title(self) -> str:
+        pair = " and ".join(str(d) for d in (self.get("left_dataset"), self.get("right_dataset")) if d)
+        return f"Linkage run {self.get('id')}: {pair}"
+
+    def __repr__(self) -> str:
+        return f"<{self.title()}>"

@@ -4,12 +4,13 @@ JSON that keeps its types.
 A DataFrame answer is sent as a bare Arrow IPC stream (``ARROW``), read straight from the socket into pandas.
 Any other value is tagged JSON (``JSON``): plain JSON for what JSON already says, and ``{"$<tag>": ...}`` for
 what it cannot — frames (base64 Arrow IPC), dates, tuples, non-finite floats, recorded outputs (their
-``results.json`` folder, zipped) and a short allow-list of the workbench's own result classes. Decoding only ever
+``results.json`` folder, zipped), bytes (a released file a kernel downloads) and a short allow-list of the
+workbench's own result classes. Decoding only ever
 builds those types: nothing from the wire is imported or unpickled by name.
 
 The two directions differ. The service reads a kernel's request with ``loads_request``, which builds only what some
-operation's parameters take (frames, dates, tuples, non-finite floats, a linkage spec): a recorded output or a
-result class is something the service sends, never something it accepts, so a request carrying one is refused
+operation's parameters take (frames, dates, tuples, non-finite floats, a linkage spec): a recorded output, bytes or
+a result class is something the service sends, never something it accepts, so a request carrying one is refused
 before anything in it is unpacked. The kernel reads the service's answers with ``loads``. An output archive is
 unpacked within limits (entries, total size, compression ratio) into memory, never onto a disk, and a failure
 to read it says so without quoting the files.
@@ -182,6 +183,8 @@ def _encode(value: Any) -> Any:
         return value if math.isfinite(value) else {"$float": repr(value)}
     if isinstance(value, tuple):
         return {"$tuple": [_encode(v) for v in value]}
+    if isinstance(value, bytes | bytearray):  # a released file or package a kernel downloads (answers only)
+        return {"$bytes": base64.b64encode(bytes(value)).decode()}
     if isinstance(value, list | set | frozenset):
         return [_encode(v) for v in value]
     if isinstance(value, dict) and type(value) is not dict:
@@ -368,12 +371,13 @@ _DECODERS: dict[str, Any] = {
     "$frame": lambda body, _, rules: _frame(body),
     "$series": lambda body, _, rules: _series(body),
     "$output": lambda body, _, rules: zip_to_output(base64.b64decode(_text(body), validate=True)),
+    "$bytes": lambda body, _, rules: base64.b64decode(_text(body), validate=True),
     "$type": _typed,
 }
 # the service's answers, read by a kernel: everything ``dumps`` writes
 ANSWERS = _Rules(frozenset(_DECODERS), frozenset(TYPES), "")
 # a kernel's requests, read by the service: only what some operation's parameters take
-REQUESTS = _Rules(frozenset(_DECODERS) - {"$output"}, ARGUMENTS,
+REQUESTS = _Rules(frozenset(_DECODERS) - {"$output", "$bytes"}, ARGUMENTS,
                   "a request names recorded outputs by their number, and sends only data, dates, numbers, text "
                   "and linkage specs.")
 

@@ -59,7 +59,8 @@ def test_new_data_makes_a_new_twin_charged_again_until_the_budget_refuses(govern
     with pytest.raises(BudgetExceeded, match=r"needs ε = 0.25, but its twin budget has ε = 0 remaining \(of 0.5; "
                                              r"0.5 spent on 2 twins\)\. No twin was made") as caught:
         analyst.catalogue.twin(DATASET)
-    assert "ws.dp.set_twin_budget('dhsc.patients', epsilon=...)" in str(caught.value)
+    assert "ws.dp.set_twin_budget('dhsc.patients', epsilon=...)" in str(caught.value)  # a notebook is told the call
+    assert "ws." not in caught.value.lab_message and "can raise it." in caught.value.lab_message  # the lab is not
     unchanged.check()  # nothing charged, nothing recorded but the refusal
     assert analyst._ctx.vault.twin_path(DATASET).read_bytes() == twin_file  # and no twin written
     refused = [e for e in events(owner) if e["action"] == "catalogue.twin" and e["outcome"] == "refused"]

@@ -182,6 +182,20 @@ def test_output_request_review_and_release(kernel, desk) -> None:
     assert project.output_requests.get(request.id).refresh().status == "released"
     with pytest.raises(AccessDenied):
         kernel(ANALYST).review.queue()
+    mine = kernel(ANALYST).my_outputs  # the analyst follows the request and collects the package, remote too
+    listed = mine.requests()
+    assert [r["id"] for r in listed] == [request.id] and listed[0]["status"] == "released"
+    assert "results.json" in [f["name"] for f in listed[0]["files"]]
+    name, content = mine.package(request.id)
+    assert name == f"{PROJECT}-request-{request.id}.zip" and content[:2] == b"PK"
+    assert mine.file(request.id, "results.json") == desk(ANALYST).my_outputs.file(request.id, "results.json")
+    with pytest.raises(InvalidInput, match="not the name of a file of a release package"):
+        mine.file(request.id, "../workbench.db")
+    with pytest.raises(NotFound, match=r"has no file 'secret\.csv'"):
+        mine.file(request.id, "secret.csv")
+    with pytest.raises(AccessDenied):
+        kernel(SECOND_ANALYST).my_outputs.package(request.id)  # not a member, took no part
+    assert kernel(SECOND_ANALYST).my_outputs.requests() == []
 
 
 def test_a_draft_request_changes_through_its_object(kernel) -> None:

@@ -70,6 +70,9 @@ def test_the_project_receives_link_key_weights_and_granted_columns_only(linkable
     run = project.linkage_run(linked.run_id)
     assert run["engine"] == "recordlinkage" and run["counts"]["matches"] == len(frame)
     assert run["spec"]["fields"][0]["left"] == "forename" and run["params"]["fields"]
+    shown = run._repr_html_()  # in a notebook: what was linked and how well, labelled
+    assert f"Linkage run {linked.run_id}: {LEFT} and {RIGHT}" in shown and ">Left dataset</th>" in shown
+    assert f"Matches: {len(frame):,}" in shown and "left_dataset" not in shown and "created_at" not in shown
     assert project.linkage_runs()["id"].tolist() == [linked.run_id]
     [event] = events(project, "data.link")
     assert event["outcome"] == "ok" and event["detail"]["columns"] == list(frame.columns)

@@ -55,3 +55,30 @@ def test_review_widget_speaks_in_labels_not_codes(desk) -> None:
     panel.button.click()
     assert "review (approve)" in widget.message.value and "partially_reviewed" not in widget.message.value
     assert "partially reviewed" in widget.header.value
+
+
+def test_review_widget_says_what_a_dash_means(desk) -> None:
+    """A cell the released file leaves empty shows as "–", and the key under the table says so, as the lab's
+    checker panel does; cells mitigation changed and suppressed cells in the full counts are keyed too."""
+    request = submitted(desk)
+    widget = desk(CHECKER).review.widget()
+    widget.queue.value = request.id
+    html = widget.panels[request.outputs[0]].html.value
+    released = html[html.index("As it will be released"):html.index("Unmitigated, as checked")]
+    assert "<td class='wb-blank'" in released and ">–</td>" in released  # the fixture's table needs suppression
+    assert "Blank: suppressed, left empty in the released file" in released
+    checked = html[html.index("Unmitigated, as checked"):]
+    if "suppressed to protect another cell" in checked:  # a cell suppressed for another's sake is keyed too
+        assert "Suppressed to protect another cell (blank when released)" in checked
+
+
+def test_released_table_key_when_nothing_changed() -> None:
+    from workbench.outputs.provenance_view import released_table_html
+
+    cells = {"index_names": ["<b>band</b>"], "columns": ["<script>x</script>"], "total_rows": 1, "total_columns": 1,
+             "rows": [{"label": "<i>", "cells": [{"value": 12, "changed": False}]}]}
+    html = released_table_html(cells)
+    assert "Released exactly as counted: no cell is blank or changed." in html and "–" not in html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;band" in html
+    cells["rows"][0]["cells"][0] = {"value": None, "changed": True}
+    assert "Blank: suppressed" in released_table_html(cells) and "exactly as counted" not in released_table_html(cells)

@@ -59,6 +59,16 @@ def test_values_json_cannot_express_keep_their_types() -> None:
     assert back["check"] == ChainCheck(ok=True, events=3)
 
 
+def test_a_released_file_travels_as_bytes_to_a_kernel_never_from_one() -> None:
+    answer = ("p-x-request-1.zip", b"PK\x03\x04\x00\xff")
+    assert wire.loads(wire.dumps(answer)) == answer
+    assert wire.loads(wire.dumps(bytearray(b"\x00\x01"))) == b"\x00\x01"
+    with pytest.raises(InvalidInput, match="a \\$bytes value is not accepted here"):
+        wire.loads_request(wire.dumps({"content": b"data"}))
+    with pytest.raises(InvalidInput, match="malformed \\$bytes"):
+        wire.loads(json.dumps({"$bytes": "!!!not base64"}).encode())
+
+
 def test_workbench_result_classes_are_rebuilt() -> None:
     entry = Entry(record={"localId": "dhsc.x", "title": "X"}, owner_name="Olu", has_data=True)
     back = wire.loads(wire.dumps(entry))

@@ -400,3 +400,31 @@ def test_the_server_closes_the_workspace_when_it_exits(monkeypatch) -> None:
     server._load_jupyter_server_extension(app)
     holder = app.web_app.settings["workbench"]
     assert registered == [holder.close]
+
+
+async def test_lab_messages_never_ask_for_python(api, served) -> None:
+    """A refusal the lab shows names what to do in words; the same refusal in a notebook adds the Python call."""
+    import re
+
+    from workbench.errors import WorkbenchError
+
+    python = re.compile(r"\bws\.|\w\(\)|\.\w+\(")
+    request_id = await request_by_analyst(api)
+    base = {"project_id": PROJECT, "dataset_id": DATASET, "justification": "Needed"}
+    again = await api(ANALYST, "POST", "requests", body=base)
+    assert again.status == 409 and "your access requests show it" in again.json["message"], again
+    replies = [again,
+               await api(OWNER, "POST", "requests", "999", "decision", body={"decision": "approve"}),
+               await api(ANALYST, "POST", "requests", body={**base, "project_id": "p-nothing"}),
+               await api(ANALYST, "POST", "requests", body={**base, "dataset_id": "dhsc.nothing"})]
+    for reply in replies:
+        assert reply.status in (404, 409) and not python.search(reply.json["message"]), reply.json
+    served(OWNER).dp.set_twin_budget(DATASET, 0)
+    entry = await api(ANALYST, "GET", "catalogue", DATASET)
+    assert "No twin was made" in entry.json["twin_note"] and not python.search(entry.json["twin_note"])
+
+    with pytest.raises(WorkbenchError) as caught:  # the same refusal in a notebook: the call to make
+        served(ANALYST).access.request(PROJECT, DATASET, justification="Needed")
+    assert caught.value.lab_message == again.json["message"]
+    assert str(caught.value).endswith("Your access requests: ws.access.mine().")
+    assert request_id

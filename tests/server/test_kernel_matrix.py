@@ -123,6 +123,9 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "review.update_settings": {"admin"},
     "disclosure.settings": ALL,
     "audit.verify": {"admin"},
+    "my_outputs.requests": ALL,
+    "my_outputs.package": {"analyst", "data_owner"},  # a member; the owner of its dataset
+    "my_outputs.file": {"analyst", "data_owner"},
 }
 
 
@@ -169,6 +172,7 @@ SERVICE_NAME = {
     "review.release": "release output request", "review.manifest": "read release manifest",
     "review.settings": "read output-checking settings", "review.update_settings": "change output-checking settings",
     "disclosure.settings": "read disclosure settings", "audit.verify": "verify audit",
+    "my_outputs.package": "download release package", "my_outputs.file": "download a released file",
 }
 
 Connect = Callable[[str], Any]
@@ -375,6 +379,29 @@ def _twin_budget_set(s: Connect, user: str, _answer: Any, _state: State) -> None
     assert budgets.loc["synthetic twins", "epsilon"] == _twin_budget(user, {})["epsilon"]
 
 
+def _my_requests(s: Connect, user: str, answer: Any, state: State) -> None:
+    """Everyone may ask; the request is listed, with its files, to PROJECT's members only."""
+    mine = [r["id"] for r in answer]
+    assert mine == ([state["request"]] if user == ANALYST else []), (user, answer)
+    if user == ANALYST:
+        assert "results.json" in [f["name"] for f in answer[0]["files"]]
+
+
+def _zip_of_the_package(s: Connect, user: str, answer: Any, state: State) -> None:
+    import io
+    import zipfile
+
+    name, content = answer
+    assert name == f"{PROJECT}-request-{state['request']}.zip" and isinstance(content, bytes), answer
+    assert f"{PROJECT}-request-{state['request']}/results.json" in zipfile.ZipFile(io.BytesIO(content)).namelist()
+
+
+def _released_file(s: Connect, user: str, answer: Any, state: State) -> None:
+    name, content = answer
+    assert name == "results.json" and json.loads(content), answer
+    assert content == s(user).my_outputs.file(state["request"], "results.json")[1]  # as embedded
+
+
 CASES: dict[str, Case] = {
     "whoami": Case({}, check=lambda s, u, a, st: a == {"user": u, "roles": roles_of(u)} or pytest.fail(a)),
     "catalogue.search": Case({"text": "hospital"}, check=lambda s, u, a, st: list(a["id"]) == [DATASET]
@@ -514,6 +541,11 @@ CASES: dict[str, Case] = {
     "disclosure.settings": Case({}, check=lambda s, u, a, st: "threshold" in (a if isinstance(a, dict) else vars(a))
                                 or pytest.fail(a)),
     "audit.verify": Case({}, check=lambda s, u, a, st: a.ok or pytest.fail(a)),
+    "my_outputs.requests": Case({}, arrange=requested("released"), check=_my_requests),
+    "my_outputs.package": Case(lambda u, st: {"request_id": st["request"]}, arrange=requested("released"),
+                               check=_zip_of_the_package),
+    "my_outputs.file": Case(lambda u, st: {"request_id": st["request"], "name": "results.json"},
+                            arrange=requested("released"), check=_released_file),
 }
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import JSON, delete, func, insert, select, update
 from sqlalchemy import text as sql
 
 from workbench import audit
@@ -30,10 +30,9 @@ from workbench.catalogue.quality import check_data, infer_columns, key_candidate
 from workbench.catalogue.search import (
     RankingQuery,
     index_entry,
+    prepare,
     refresh_statistics,
     suggestion,
-    synonyms,
-    unknown_words,
     vocabulary,
 )
 from workbench.catalogue.terms import SearchTerms
@@ -59,6 +58,7 @@ from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.selectable import TextualSelect
 
     from workbench.context import Context
 
@@ -91,6 +91,15 @@ def _listing(dialect: str, where: list[str], limited: bool) -> tuple[str, str]:
         page = " LIMIT -1 OFFSET :offset" if dialect == "sqlite" else " OFFSET :offset"
     return (f"SELECT d.id, 0.0 AS score FROM datasets d{filters} ORDER BY lower(d.title), d.id{page}",
             f"SELECT count(*) FROM datasets d{filters}")
+
+
+def _with_details(page: str, order: str) -> TextualSelect:
+    """One page of ids (with scores, and the total where ranked) joined with what a result shows, in ``order``
+    over ``p`` (the page) and ``d`` (datasets): one statement, so one round trip to the database."""
+    return sql(f"SELECT p.*, d.title, d.record, d.owner, d.row_count, d.access_rights, "
+               f"d.security_classification, coalesce(dep.abbreviation, dep.slug) AS department "
+               f"FROM ({page}) p JOIN datasets d ON d.id = p.id JOIN departments dep ON dep.slug = d.department "
+               f"ORDER BY {order}").columns(record=JSON)
 
 
 class Catalogue:
@@ -287,15 +296,19 @@ class Catalogue:
                 where.append("d.access_rights = :access")
             if limit is not None:
                 params["limit"] = limit
-            slots = parse_query(text, synonyms(conn))[:MAX_QUERY_WORDS] if text.strip() else []
+            pairs, unknown = prepare(conn, text) if text.strip() else ([], set())
+            slots = parse_query(text, pairs)[:MAX_QUERY_WORDS] if text.strip() else []
             if slots:
                 query = RankingQuery(dialect, slots, where, params)
                 page, counting, run = query.page(dialect, limit is not None), query.count(), query.params
+                order = "p.score DESC, p.id"
             elif text.strip():  # only punctuation or common words: nothing to search for, so nothing found
                 page, counting, run = "SELECT id, 0.0 AS score FROM datasets WHERE 1 = 0", "SELECT 0", {}
+                order = "p.id"
             else:
                 page, counting, run = *_listing(dialect, where, limit is not None), params
-            ranked = conn.execute(sql(page), run).all()
+                order = "lower(d.title), d.id"
+            ranked = conn.execute(_with_details(page, order), run).all()  # the page and what it shows, at once
             if count:
                 if offset == 0 and (limit is None or len(ranked) < limit):
                     total = len(ranked)  # the whole ranking fits on this page: nothing more to count
@@ -303,20 +316,10 @@ class Catalogue:
                     total = ranked[0].total  # counted with the ranking
                 else:
                     total = conn.execute(sql(counting), run).scalar_one()
-                if offset == 0 and slots:
-                    suggested = self._did_you_mean(conn, text, where, params)
-            details = {}
-            if ranked:
-                rows = conn.execute(
-                    select(datasets.c.id, datasets.c.title, datasets.c.record, datasets.c.owner,
-                           datasets.c.row_count, datasets.c.access_rights, datasets.c.security_classification,
-                           func.coalesce(departments.c.abbreviation, departments.c.slug).label("department"))
-                    .join(departments, departments.c.slug == datasets.c.department)
-                    .where(datasets.c.id.in_([r.id for r in ranked])))
-                details = {row.id: row for row in rows}
+                if offset == 0 and slots and unknown:
+                    suggested = self._did_you_mean(conn, text, unknown, pairs, where, params)
         out = []
-        for hit in ranked:
-            row = details[hit.id]
+        for row in ranked:
             record = row.record
             out.append({
                 "id": row.id, "title": row.title, "department": row.department, "owner": row.owner,
@@ -325,22 +328,20 @@ class Catalogue:
                 "access_rights": row.access_rights, "security_classification": row.security_classification,
                 "rows": row.row_count,
                 "summary": record.get("summary") or record["description"][:200],
-                "score": round(float(hit.score), 4),
+                "score": round(float(row.score), 4),
             })
         frame = pd.DataFrame(out, columns=SEARCH_COLUMNS)
         frame["rows"] = frame["rows"].astype("Int64")
         return frame, total, suggested
 
-    def _did_you_mean(self, conn: Connection, text: str, where: list[str], params: dict[str, Any]) -> str | None:
-        """The text with the words no entry holds replaced by the nearest words of titles and keywords, if that
-        finds anything."""
-        unknown = unknown_words(conn, text)
-        if not unknown:
-            return None
+    def _did_you_mean(self, conn: Connection, text: str, unknown: set[str], pairs: builtins.list[tuple[str, str]],
+                      where: builtins.list[str], params: dict[str, Any]) -> str | None:
+        """The text with the ``unknown`` words (held by no entry) replaced by the nearest words of titles and
+        keywords, if that finds anything."""
         suggested = suggestion(text, vocabulary(conn, self._ctx.db.url), unknown)
         if suggested is None:
             return None
-        slots = parse_query(suggested + " ", synonyms(conn))[:MAX_QUERY_WORDS]  # whole words, not prefixes
+        slots = parse_query(suggested + " ", pairs)[:MAX_QUERY_WORDS]  # whole words, not prefixes
         if not slots:
             return None
         query = RankingQuery(self._ctx.db.dialect, slots, where, params)
@@ -456,8 +457,7 @@ class Catalogue:
                 else:
                     results.append(self._write_contact_point(conn, doc))
         if sum(k == "Dataset" for k, _ in prepared) >= BULK_IMPORT:
-            with self._ctx.db.write() as conn:
-                refresh_statistics(conn, self._ctx.db.dialect)
+            refresh_statistics(self._ctx.db)
         return results
 
     def import_file(self, path: str | Path, *, kind: str | None = None,

@@ -159,7 +159,7 @@ dataset_terms = Table(
     Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True, index=True),
     Column("weight", Integer, nullable=False),
     sqlite_with_rowid=False,  # stored in term order: a term's entries are read together, weights included
-)
+)  # on PostgreSQL the primary key INCLUDEs weight (migration 0012): a term's entries are read from the index alone
 
 # The catalogue's abbreviations and synonyms: typing ``term`` ("A&E") also finds ``meaning`` ("accident and
 # emergency") and the other way round; ``key`` is the term's letters and digits in lower case ("ae").

@@ -277,6 +277,7 @@ class Output:
         out = ['<table class="dataframe"><thead><tr><th></th>']
         out += [f"<th>{html.escape(_label(c))}</th>" for c in values.columns]
         out.append("</tr></thead><tbody>")
+        shown_suppressed = False
         for r in range(n_rows):
             out.append(f"<tr><th>{html.escape(_label(values.index[r]))}</th>")
             for c in range(n_cols):
@@ -286,6 +287,7 @@ class Output:
                     style = f' style="background:{COLOURS.get(failed[0], "#f8d7da")};outline:1px solid #dc3545"'
                     title = f' title="{html.escape(", ".join(failed))}"'
                 elif suppressed[r, c]:
+                    shown_suppressed = True
                     style = f' style="background:{SUPPRESSED_COLOUR}"'
                     title = ' title="suppressed to protect another cell"'
                 value = values.iat[r, c]
@@ -294,6 +296,10 @@ class Output:
                 out.append(f"<td{style}{title}>{html.escape(text)}</td>")
             out.append("</tr>")
         out.append("</tbody></table>")
+        if shown_suppressed:  # the rules' colours are keyed in the list above; this is the one colour they are not
+            out.append(f'<ul class="wb-legend wb-checked-legend"><li data-legend="suppressed"><span style="background:'
+                       f'{SUPPRESSED_COLOUR};padding:0 6px">12</span> Suppressed to protect another cell (blank when '
+                       "released)</li></ul>")
         if n_rows < len(table) or n_cols < table.shape[1]:
             out.append(f"<p>Showing {n_rows} of {len(table)} rows and {n_cols} of {table.shape[1]} columns; "
                        "<code>.explain()</code> lists every failing cell.</p>")

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import String, delete, func, insert, or_, select, update
 from sqlalchemy import cast as cast_
 
-from workbench import audit
+from workbench import audit, records
 from workbench.db.schema import (
     access_requests,
     audit_events,
@@ -54,13 +54,13 @@ from workbench.governance.conditions import (
     project_row,
     schema_roles,
 )
+from workbench.labels import table_html
 from workbench.person_index import person_ids
 from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from workbench import records
     from workbench.context import Context
 
 DECISIONS = ("approve", "refuse")
@@ -104,7 +104,8 @@ class Access:
             )).scalar()
             if pending is not None:
                 raise Conflict(f"Request {pending} for {dataset_id} in project {project_id} is still pending; wait "
-                               "for its decision (ws.access.mine()) before asking again.")
+                               "for its decision (your access requests show it) before asking again.",
+                               notebook="Your access requests: ws.access.mine().")
             request_id = conn.execute(insert(r).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project_id, dataset_id=dataset_id, requested_by=self._ctx.actor.username,
                 columns=wanted, justification=justification, status="pending",
@@ -122,7 +123,8 @@ class Access:
         self._ctx.require("access.list_mine", f"request {request_id}")
         with self._ctx.db.read() as conn:
             if conn.execute(select(r.c.id).where(r.c.id == request_id)).first() is None:
-                raise NotFound(f"No access request {request_id}; ws.access.mine() lists yours.")
+                raise NotFound(f"No access request {request_id} of yours; your access requests list them.",
+                               notebook="ws.access.mine() lists them.")
             return self._row_after(conn, request_id)
 
     def mine(self) -> pd.DataFrame:
@@ -174,7 +176,8 @@ class Access:
         with self._ctx.write(audit_refusals_as=("access.decide", resource)) as conn:
             request = conn.execute(select(r).where(r.c.id == request_id)).mappings().first()
             if request is None:
-                raise NotFound(f"No access request {request_id}; ws.owner.requests() lists those waiting for you.")
+                raise NotFound(f"No access request {request_id} waiting for your decision; the requests to "
+                               "decide list them.", notebook="ws.owner.requests() lists them.")
             resource = f"request {request_id}: dataset {request['dataset_id']} for project {request['project_id']}"
             dataset = dataset_row(conn, request["dataset_id"])
             self._ctx.check("access.decide", resource, owner=dataset["owner"], delegates=dataset["delegates"],
@@ -250,7 +253,8 @@ class Access:
         with self._ctx.write(audit_refusals_as=("access.revoke", resource)) as conn:
             grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
             if grant is None:
-                raise NotFound(f"No grant {grant_id}; ws.owner.grants(dataset_id) lists them.")
+                raise NotFound(f"No grant {grant_id}; a dataset's usage report lists its grants.",
+                               notebook="ws.owner.grants(dataset_id) lists them.")
             dataset = dataset_row(conn, grant["dataset_id"])
             resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
             self._ctx.check("access.revoke", resource, owner=dataset["owner"], delegates=dataset["delegates"])
@@ -260,7 +264,8 @@ class Access:
             conn.execute(update(grants).where(grants.c.id == grant_id).values(
                 revoked_by=self._ctx.actor.username, revoked_at=datetime.now(UTC)))
             audit.append(conn, self._ctx.actor.username, "access.revoke", resource, detail={"reason": reason})
-        return self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()
+        return cast("records.Grant", records.GrantCard(
+            self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()))
 
     def grants(self, *, project_id: str | None = None, dataset_id: str | None = None) -> pd.DataFrame:
         """Grants of a project or on a dataset (or all), with their state: current, expired or revoked."""
@@ -398,7 +403,7 @@ class Access:
         row = conn.execute(select(r, grants.c.id.label("grant_id"), grants.c.expires)
                            .outerjoin(grants, grants.c.request_id == r.c.id).where(r.c.id == request_id)
                            ).mappings().one()
-        return cast("records.AccessRequest", {c: row[c] for c in REQUEST_COLUMNS})
+        return cast("records.AccessRequest", records.AccessRequestCard({c: row[c] for c in REQUEST_COLUMNS}))
 
 
 class Owner:
@@ -471,7 +476,7 @@ class UsageReport:
                              ("Released outputs", self.releases),
                              ("Privacy budget spent (differential privacy)", self.privacy),
                              ("Blocked after revocation or expiry", self.blocked)):
-            body = frame.to_html(index=False) if not frame.empty else "<p><em>none</em></p>"
+            body = table_html(frame) if not frame.empty else "<p><em>None</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
         return "".join(parts) + "</div>"
 

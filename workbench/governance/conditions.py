@@ -69,7 +69,8 @@ def project_row(conn: Connection, project_id: str) -> dict[str, Any]:
     check_project_id(project_id, "project")
     row = conn.execute(select(projects).where(projects.c.id == project_id)).mappings().first()
     if row is None:
-        raise NotFound(f"No project {project_id!r}; ws.projects() lists them.")
+        raise NotFound(f"No project {project_id!r}; check the project's id in your list of projects.",
+                       notebook="ws.projects() lists them.")
     return dict(row)
 
 
@@ -119,7 +120,8 @@ def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:
     row = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
                        .where(datasets.c.id == dataset_id)).mappings().first()
     if row is None:
-        raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search(...) finds datasets.")
+        raise NotFound(f"No dataset {dataset_id!r} in the catalogue; search the catalogue to find its id.",
+                       notebook="ws.catalogue.search(...) finds datasets.")
     delegates = sorted(conn.execute(select(dataset_delegates.c.username)
                                     .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
     return {**dict(row), "delegates": delegates}

@@ -244,4 +244,5 @@ class People:
     @staticmethod
     def _require_person(conn: Connection, username: str) -> None:
         if conn.execute(select(people.c.username).where(people.c.username == username)).first() is None:
-            raise NotFound(f"No person {username!r} is registered in this workspace; ws.people.list() lists them.")
+            raise NotFound(f"No person {username!r} is registered in this workspace; check the username.",
+                           notebook="ws.people.list() lists them.")

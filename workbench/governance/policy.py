@@ -31,6 +31,7 @@ class Decision:
     allowed: bool
     reason: str
     detail: Mapping[str, Any] = field(default_factory=dict)  # what a refusal's audit event records beside it
+    notebook: str | None = None  # the Python call that does what the reason asks, for notebooks only (errors.py)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -40,8 +41,8 @@ def _allow(reason: str) -> Decision:
     return Decision(True, reason)
 
 
-def _deny(reason: str) -> Decision:
-    return Decision(False, reason)
+def _deny(reason: str, notebook: str | None = None) -> Decision:
+    return Decision(False, reason, notebook=notebook)
 
 
 def _registered(actor: Actor, _resource: Mapping[str, Any]) -> Decision:
@@ -163,12 +164,14 @@ def _decide_request(actor: Actor, resource: Mapping[str, Any]) -> Decision:
                      "them; nobody decides until they are")
     if actor.username in members:
         owner = resource.get("owner") or "none"
-        instead = ("name a delegate who is not in the project (ws.owner.delegate) to decide it"
+        instead = ("name a delegate who is not in the project to decide it"
                    if actor.username == owner else
                    f"the dataset's data owner ({owner}) or a delegate who is not in the project must decide (the "
                    "owner or an admin can name one)")
         return _deny(f"you are a member of project {project} ({members[actor.username]}) and nobody decides "
-                     f"access for a project they work in; {instead}")
+                     f"access for a project they work in; {instead}",
+                     notebook="ws.owner.delegate(dataset_id, username) names a delegate." if actor.username == owner
+                     else None)
     return allowed
 
 

@@ -16,13 +16,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import insert, select
 
-from workbench import audit
+from workbench import audit, records
 from workbench.db.schema import data_loads, grants, linkage_runs
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance import conditions
 from workbench.governance.access import grant_state
 from workbench.governance.project_data import SOURCES_ATTR, ProjectData
 from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
+from workbench.labels import header, value
 from workbench.linkage.link import ENGINES, link
 from workbench.linkage.quality import weights_figure, weights_html
 from workbench.linkage.spec import check_spec, infer_spec
@@ -32,7 +33,6 @@ from workbench.validation import check_flag, check_number
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
-    from workbench import records
     from workbench.context import Context
     from workbench.linkage.result import LinkageResult
     from workbench.linkage.spec import LinkageSpec
@@ -248,8 +248,9 @@ class GovernedLinkage:
                                                           & (linkage_runs.c.id == run_id))).mappings().first()
         if row is None:
             raise self._ctx.audit_refused("data.read_saved", resource, NotFound(
-                f"Project {self.project_id} has no linkage run {run_id!r}; project.linkage_runs() lists them."))
-        return cast("records.LinkageRun", dict(row))
+                f"Project {self.project_id} has no linkage run {run_id!r}.",
+                notebook="project.linkage_runs() lists them."))
+        return cast("records.LinkageRun", records.LinkageRunCard(row))
 
 
 def returned_by_dataset(columns: list[str], datasets: list[dict[str, Any]],
@@ -305,6 +306,7 @@ class LinkedData:
                 f" at match weight {self.threshold:.2f}>")
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.quality.items())
+        rows = "".join(f"<tr><th style='text-align:left'>{escape(header(k))}</th><td>{escape(value(k, v))}</td></tr>"
+                       for k, v in self.quality.items())
         return (f"<div><h4>Linkage run {self.run_id}</h4><table>{rows}</table>"
                 f"{weights_html(self._weights, self.threshold)}{self.frame.head(10).to_html(index=False)}</div>")

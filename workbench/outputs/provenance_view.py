@@ -161,22 +161,51 @@ def provenance_html(view: dict[str, Any] | None) -> str:
             + "".join(lines) + "</ul></div>")
 
 
+BLANK = "–"  # what a checker sees for a cell the released file leaves empty; the legend under the table says so
+
+
 def released_table_html(cells: dict[str, Any] | None) -> str:
-    """The table as it will be released; cells mitigation changed are marked."""
+    """The table as it will be released: cells the released file leaves empty (suppressed) shown as "–", cells
+    mitigation changed marked, and a legend saying what each mark means (as the lab's checker panel does), so no
+    meaning is only a colour, a dash or a hover."""
     if not cells:
         return ""
     corner = escape(" / ".join(n for n in cells["index_names"] if n is not None))
     head = f"<tr><th>{corner}</th>" + "".join(f"<th>{escape(c)}</th>" for c in cells["columns"]) + "</tr>"
     body = []
+    blank = changed = False
     for row in cells["rows"]:
-        tds = "".join(f"<td style='background:#fff3cd' title='changed by mitigation'>{escape(_text(c['value']))}</td>"
-                      if c["changed"] else f"<td>{escape(_text(c['value']))}</td>" for c in row["cells"])
-        body.append(f"<tr><th>{escape(row['label'])}</th>{tds}</tr>")
+        tds = []
+        for c in row["cells"]:
+            if c["value"] is None:
+                blank = True
+                tds.append(f"<td class='wb-blank' title='suppressed: left empty in the released file'>{BLANK}</td>")
+            elif c["changed"]:
+                changed = True
+                tds.append(f"<td class='wb-changed' style='background:#fff3cd' title='changed by mitigation'>"
+                           f"{escape(_text(c['value']))}</td>")
+            else:
+                tds.append(f"<td>{escape(_text(c['value']))}</td>")
+        body.append(f"<tr><th>{escape(row['label'])}</th>{''.join(tds)}</tr>")
     more = ""
     if len(cells["rows"]) < cells["total_rows"] or len(cells["columns"]) < cells["total_columns"]:
         more = (f"<p><em>Showing {len(cells['rows'])} of {cells['total_rows']} rows and {len(cells['columns'])} of "
                 f"{cells['total_columns']} columns.</em></p>")
-    return f"<table class='dataframe'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>{more}"
+    return (f"<table class='dataframe'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>"
+            f"{released_legend_html(blank, changed)}{more}")
+
+
+def released_legend_html(blank: bool, changed: bool) -> str:
+    """The key to the table as released: what "–" and the marked cells mean, or that nothing was changed."""
+    items = []
+    if blank:
+        items.append(f"<li data-legend='blank'><b>{BLANK}</b> Blank: suppressed, left empty in the released file</li>")
+    if changed:
+        items.append("<li data-legend='changed'><span style='background:#fff3cd;padding:0 6px'>12</span> Changed by "
+                     "mitigation (for example rounded)</li>")
+    if not items:
+        items.append("<li data-legend='none'>Released exactly as counted: no cell is blank or changed.</li>")
+    return f"<ul class='wb-legend wb-released-legend' aria-label='Key to the table as released'>{''.join(items)}</ul>"
 
 
 def side_by_side_html(released: dict[str, Any] | None, checked_html: str) -> str:
@@ -201,6 +230,6 @@ def blocked_html(blocked: list[dict[str, Any]] | None, output_id: int | None = N
             f"the project</b><ul>{items}</ul></div>")
 
 
-__all__ = ["ANALYST_SUPPLIED", "COMPUTED", "blocked_html", "blocked_lines", "dataset_versions", "headline",
-           "provenance_html", "provenance_lines",
-           "provenance_view", "released_cells", "released_table_html", "side_by_side_html", "spec_problems"]
+__all__ = ["ANALYST_SUPPLIED", "BLANK", "COMPUTED", "blocked_html", "blocked_lines", "dataset_versions", "headline",
+           "provenance_html", "provenance_lines", "provenance_view", "released_cells", "released_legend_html",
+           "released_table_html", "side_by_side_html", "spec_problems"]

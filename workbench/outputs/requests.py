@@ -39,6 +39,7 @@ from workbench.governance.conditions import (
     require_in_project,
 )
 from workbench.governance.lineage import lapsed_outputs
+from workbench.labels import code_label, date, header, number
 from workbench.outputs.checks import refusals, screen_text
 from workbench.outputs.files import FIGURE_JSON
 from workbench.outputs.lifecycle import (
@@ -335,6 +336,12 @@ class OutputRequests:
                      detail={"before": row["status"], "outputs": [i["output_id"] for i in held]})
 
 
+def context_label(field: str) -> str:
+    """A context field as the analyst was asked it: ``shown`` → "What the outputs show"."""
+    asked = CONTEXT_FIELDS.get(field)
+    return asked[0].upper() + asked[1:] if asked else header(field)
+
+
 class OutputRequest:
     """One output request as its project sees it; ``.add``, ``.remove``, ``.update``, ``.submit``, ``.withdraw``
     change it (and refresh this object), ``.reviews()`` shows the checkers' comments once they may be seen."""
@@ -388,15 +395,21 @@ class OutputRequest:
 
     def _repr_html_(self) -> str:
         d = self._data
-        context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in d["context"].items())
-        rows = "".join(f"<tr><td>{o['id']}</td><td>{escape(o['name'])}</td><td>{escape(o['kind'])}</td>"
-                       f"<td>{escape(o['status'])}</td></tr>" for o in d["outputs"])
+        context = "".join(f"<li><b>{escape(context_label(k))}</b>: {escape(str(v))}</li>"
+                          for k, v in d["context"].items())
+        rows = "".join(f"<tr><td>{escape(number(o['id']))}</td><td>{escape(o['name'])}</td>"
+                       f"<td>{escape(code_label(o['kind']))}</td><td>{escape(code_label(o['status']))}</td></tr>"
+                       for o in d["outputs"])
         conclusion = (f"<p>Checker's conclusion ({escape(d['concluded_by'] or '')}): "
                       f"{escape(d['conclusion'] or '')}</p>"
                       if d.get("conclusion") else "")
-        return (f"<div><h3>{escape(d['title'])} <small>request {d['id']}, {escape(d['status'])}</small></h3>"
-                f"<ul>{context}</ul>{conclusion}<table><tr><th>output</th><th>name</th><th>kind</th>"
-                f"<th>check</th></tr>{rows}</table></div>")
+        when = "".join(f"; {label} {escape(date(d.get(key), time=True))}"
+                       for label, key in (("created", "created_at"), ("submitted", "submitted_at"),
+                                          ("released", "released_at")) if d.get(key))
+        return (f"<div><h3>{escape(d['title'])} <small>request {escape(number(d['id']))}, "
+                f"{escape(code_label(d['status']).lower())}{when}</small></h3>"
+                f"<ul>{context}</ul>{conclusion}<table><tr><th>Output</th><th>Name</th><th>Kind</th>"
+                f"<th>Check</th></tr>{rows}</table></div>")
 
 
 class SubmittableOutputs(ProjectOutputs):
@@ -409,5 +422,13 @@ class SubmittableOutputs(ProjectOutputs):
                                                                  submit=True)
 
 
-__all__ = ["CONTEXT_FIELDS", "STATUSES", "TRANSITIONS", "OutputRequest", "OutputRequests", "SubmittableOutputs",
-           "next_status"]
+__all__ = [
+    "CONTEXT_FIELDS",
+    "STATUSES",
+    "TRANSITIONS",
+    "OutputRequest",
+    "OutputRequests",
+    "SubmittableOutputs",
+    "context_label",
+    "next_status",
+]

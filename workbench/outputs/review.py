@@ -31,6 +31,7 @@ from workbench.db.settings import replace_setting
 from workbench.disclosure.results_json import released_record, results_document
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance.lineage import lapsed_outputs
+from workbench.labels import code_label, number
 from workbench.outputs import release as package
 from workbench.outputs.checks import (
     differencing,
@@ -43,6 +44,7 @@ from workbench.outputs.checks import (
 )
 from workbench.outputs.lifecycle import CHECKING, CONCLUDED, next_status, progress, review_counts
 from workbench.outputs.provenance_view import (
+    BLANK,
     blocked_html,
     provenance_html,
     provenance_view,
@@ -51,7 +53,7 @@ from workbench.outputs.provenance_view import (
     spec_problems,
 )
 from workbench.outputs.released import output_text, released_output, released_request, request_text
-from workbench.outputs.requests import as_dict, request_items, request_row
+from workbench.outputs.requests import as_dict, context_label, request_items, request_row
 from workbench.outputs.settings import SETTING_KEY, check_settings, output_checking_settings
 from workbench.outputs.store import ProjectOutputs, attachments_of, uid
 from workbench.version import __version__
@@ -545,9 +547,10 @@ class RequestDetail(dict):
 
     def _repr_html_(self) -> str:
         request = self["request"]
-        context = "".join(f"<li><b>{escape(k)}</b>: {escape(v)}</li>" for k, v in request["context"].items())
-        parts = [f"<div><h3>{escape(request['title'])} <small>request {request['id']}, project "
-                 f"{escape(request['project_id'])}, {escape(request['status'])}</small></h3>"
+        context = "".join(f"<li><b>{escape(context_label(k))}</b>: {escape(str(v))}</li>"
+                          for k, v in request["context"].items())
+        parts = [f"<div><h3>{escape(request['title'])} <small>request {escape(number(request['id']))}, project "
+                 f"{escape(request['project_id'])}, {escape(code_label(request['status']).lower())}</small></h3>"
                  f"{blocked_html(self.get('blocked'))}<ul>{context}</ul>", request_released_html(self)]
         for output in self["outputs"]:
             parts.append(output_html(output, self["reviews_required"], self.get("blocked")))
@@ -594,12 +597,15 @@ def output_html(output: dict[str, Any], needed: int, blocked: list[dict[str, Any
     aids = output.get("aids")
     lines = []
     if aids:
-        def number(key: str) -> str:
+        def aid(key: str) -> str:
             value = aids[key]
-            return "–" if value is None else f"{value:,.4g}"
-        lines.append(f"min {number('min')} · min excluding zero {number('min_excluding_zero')} · max "
-                     f"{number('max')} · sum {number('sum')} · share divisible by 5 "
-                     + ("–" if aids["share_divisible_by_5"] is None else f"{aids['share_divisible_by_5']:.0%}"))
+            return BLANK if value is None else f"{value:,.4g}"
+        lines.append(f"min {aid('min')} · min excluding zero {aid('min_excluding_zero')} · max "
+                     f"{aid('max')} · sum {aid('sum')} · share divisible by 5 "
+                     + (BLANK if aids["share_divisible_by_5"] is None else f"{aids['share_divisible_by_5']:.0%}"))
+        if any(aids[k] is None for k in ("min", "min_excluding_zero", "max", "sum", "share_divisible_by_5")):
+            lines.append(f"({BLANK}: not measured: the table has no number of that kind, e.g. no non-zero or no whole "
+                         "number)")
     warnings = "".join(f"<li style='color:#b02a37'>⚠ {escape(w)}</li>" for w in output["warnings"])
     reviews = "".join(f"<li>{escape(r['reviewer'])}: <b>{escape(r['decision'])}</b>"
                       + (f" — {escape(r['comment'])}" if r["comment"] else "") + "</li>" for r in output["reviews"])

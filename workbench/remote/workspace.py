@@ -326,6 +326,11 @@ class RemoteDisclosure(_Remote):
     """``ws.disclosure``: the workspace's disclosure-control settings."""
 
 
+@serves("my_outputs")
+class RemoteMyOutputs(_Remote):
+    """``ws.my_outputs``: my projects' output requests, and their released packages."""
+
+
 # -- the workspace -----------------------------------------------------------------------------------------------
 @serves("workspace")
 class RemoteWorkspace(_Remote):
@@ -344,6 +349,7 @@ class RemoteWorkspace(_Remote):
         self.dp = RemoteBudgets(service)
         self.review = RemoteReview(service)
         self.disclosure = RemoteDisclosure(service)
+        self.my_outputs = RemoteMyOutputs(service)
 
     @property
     def url(self) -> str:

@@ -152,8 +152,6 @@ class WorkbenchHandler(APIHandler):
     checks), then its size against ``body_limit()``."""
 
     query_fields: tuple[str, ...] = ()
-    # refusals are read in the lab's panels: their Python calls are reworded (lab_wording)
-    for_people: bool = True
 
     async def prepare(self) -> None:  # type: ignore[override]  # tornado declares it sync; it may be async
         self._chunks: list[bytes] = []
@@ -271,11 +269,15 @@ class WorkbenchHandler(APIHandler):
             return
         await self.answer(lambda ws: work(ws, *parsed))
 
+    def message_of(self, error: WorkbenchError) -> str:
+        """What a refusal says to the lab: its message without the Python call a notebook is told (errors.py), and
+        any call still named in it reworded (``lab_wording``)."""
+        return lab_wording(error.lab_message)
+
     def refuse(self, error: WorkbenchError) -> Any:
         """Answer ``error`` as JSON; returns the future of the answer being sent."""
         self.set_status(status_of(error))
-        message = lab_wording(str(error)) if self.for_people else str(error)
-        return self.finish(json.dumps({"message": message, "field": getattr(error, "field", None),
+        return self.finish(json.dumps({"message": self.message_of(error), "field": getattr(error, "field", None),
                                        "error": error_name(error)}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -335,7 +337,7 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         try:
             twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
         except errors.BudgetExceeded as error:  # the entry is still worth showing; the note says why there is no twin
-            note = lab_wording(str(error))  # shown in the Catalogue panel
+            note = lab_wording(error.lab_message)  # shown in the Catalogue panel
         else:
             preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
             entry = ws.catalogue.get(dataset_id)  # now with the twin's ε and when it was made
@@ -679,10 +681,13 @@ class KernelCallHandler(WorkbenchHandler):
     ``kernel.refused`` records the others (unknown operation, body too large or undecodable, bad arguments)."""
 
     _session: Workspace | None = None
-    for_people = False  # a kernel raises the refusal again in Python: its calls are the right hints there
 
     def body_limit(self) -> int:
         return int(self.settings.get(KERNEL_BODY_SETTING, DEFAULT_KERNEL_BODY_BYTES))
+
+    def message_of(self, error: WorkbenchError) -> str:
+        """A remote kernel is Python: it is told the message whole, as an embedded workspace says it."""
+        return str(error)
 
     @property
     def operation(self) -> str:
