@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 
 from workbench.db.schema import grants
@@ -120,6 +122,69 @@ def _categories(definition: dict[str, Any]) -> list[Any]:
     if definition.get("type") == "boolean":
         return [False, True]
     return list(definition.get("categories") or [])
+
+
+MAX_RAW_CELLS = 4_000_000  # the file's own code combinations counted at once before folding into declared cells
+
+
+def _group_codes(column: pa.ChunkedArray, declared: list[Any], boolean: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's code among the column's own values, -1 when missing; each own value's position among the
+    declared categories, -1 when undeclared). Dictionary columns give their indices as they are; others are
+    dictionary-encoded first. The rows are never turned into Python objects, only the distinct values."""
+    if boolean and not pa.types.is_boolean(column.type):
+        values = column.to_pandas().astype("boolean")  # as pandas reads it: 0/1, "True"/"False"...
+        return pd.Categorical(values, categories=declared).codes.astype(np.int64), np.arange(len(declared))
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    column = column.unify_dictionaries() if column.num_chunks > 1 else column
+    if column.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    own = column.chunk(0).dictionary
+    indices = pa.chunked_array([chunk.indices for chunk in column.chunks], type=column.type.index_type)
+    codes = indices.fill_null(-1).to_numpy()
+    labels = pd.Index(own.to_pandas())
+    if boolean:
+        labels = labels.astype("boolean")
+    return codes, pd.Index(declared).get_indexer(labels)
+
+
+def _crosstab_cells(table: pa.Table, groups: list[str], source: Source, n_cells: int,
+                    units: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Counts (and sums of ``units``) per declared cell, row-major over ``groups``: one ``np.bincount`` over the
+    combined codes of the file's own values (missing included), then the small table of those combinations is
+    folded into the declared cells; rows with a missing or undeclared value fall in no cell."""
+    parts = [_group_codes(table[c], _categories(source.schema[c]), source.schema[c].get("type") == "boolean")
+             for c in groups]
+    raw_sizes = [len(position) + 1 for _, position in parts]  # + 1: the missing value, code -1
+    if math.prod(raw_sizes) <= max(MAX_RAW_CELLS, 4 * table.num_rows):
+        kind = np.int32 if math.prod(raw_sizes) < 2**31 else np.int64
+        flat = np.zeros(table.num_rows, dtype=kind)
+        target = np.zeros(1, dtype=np.int64)  # each combination's declared cell, -1 for none
+        for (codes, position), size, name in zip(parts, raw_sizes, groups, strict=True):
+            flat *= size
+            flat += codes.astype(kind, copy=False) + 1
+            declared = len(_categories(source.schema[name]))
+            step = np.append(-1, position)  # code -1 (missing) first
+            target = np.where((target[:, None] < 0) | (step[None, :] < 0), -1,
+                              target[:, None] * declared + step[None, :]).ravel()
+        size = len(target)
+        fold = target >= 0
+        counts = np.bincount(flat, minlength=size)
+        out = {"count": np.bincount(target[fold], weights=counts[fold], minlength=n_cells).astype(np.int64)}
+        if units is not None:
+            sums = np.bincount(flat, weights=units, minlength=size)
+            out["sum"] = np.rint(np.bincount(target[fold], weights=sums[fold], minlength=n_cells)).astype(np.int64)
+        return out
+    code = np.zeros(table.num_rows, dtype=np.int64)  # too many own values to combine: recode row by row
+    for (codes, position), name in zip(parts, groups, strict=True):
+        declared = len(_categories(source.schema[name]))
+        mapped = np.append(position, -1)[codes]
+        code = np.where((code < 0) | (mapped < 0), -1, code * declared + mapped)
+    keep = code >= 0
+    out = {"count": np.bincount(code[keep], minlength=n_cells).astype(np.int64)}
+    if units is not None:
+        out["sum"] = np.rint(np.bincount(code[keep], weights=units[keep], minlength=n_cells)).astype(np.int64)
+    return out
 
 
 # -- the service -------------------------------------------------------------------------------------------------
@@ -413,56 +478,44 @@ class ProjectDP:
         return Accuracy(method, source.name, epsilon, mechanism, float(scale), half, remaining, note)
 
     # -- reading and aggregating ------------------------------------------------------------------------------
-    def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pd.DataFrame:
+    def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pa.Table:
+        """The rows the query counts, as Arrow (no pandas frame: the cells come from dictionary indices): the
+        used columns, ``where`` applied, rows without the aggregated value left out, each person clipped to
+        ``contributions`` rows (the first in stored order)."""
         try:
             table = sources.read(source, used, spec["where"], person=source.person_key is not None)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
-        frame = table.to_pandas(strings_to_categorical=True, self_destruct=True)  # labels as codes: fast cells
-        if "column" in spec:
-            frame = frame[frame[spec["column"]].notna()]
-        return mechanisms.clip_contributions(frame, PERSON if source.person_key else None, spec["contributions"])
+        if "column" in spec:  # NaN counts as missing, as pandas counts it
+            table = table.filter(pc.invert(pc.is_null(table[spec["column"]], nan_is_null=True)))
+        if source.person_key:
+            person = table[PERSON].to_numpy()
+            keep = pd.Series(person).groupby(person, sort=False).cumcount().to_numpy() < spec["contributions"]
+            if not keep.all():
+                table = table.filter(pa.array(keep))
+        return table
 
     def _aggregate(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
-                   frame: pd.DataFrame) -> dict[str, np.ndarray]:
+                   table: pa.Table) -> dict[str, np.ndarray]:
         """True per-cell integers (counts; sums in integer units) — never shown, only noised."""
         n_cells = math.prod(len(c) for c in cells[0]) * math.prod(len(c) for c in cells[1])
-        if method == "histogram":
-            values = np.clip(frame[spec["column"]].to_numpy(dtype=float), spec["bounds"][0], spec["bounds"][1])
-            edges = np.asarray(spec["edges"])  # values beyond the bounds were clipped into the end bins
-            code = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-            keep = np.ones(len(frame), dtype=bool)
-        elif method == "crosstab":
-            code = self._cell_codes(frame, spec["index"] + spec["columns"], source)
-            keep = code >= 0
-            code = code[keep]
-        else:
-            keep = np.ones(len(frame), dtype=bool)
-            code = np.zeros(len(frame), dtype=np.int64)
-        out = {"count": np.bincount(code, minlength=n_cells).astype(np.int64)}
-        if "column" in spec and method in ("sum", "mean", "crosstab"):
-            units = mechanisms.scaled(frame[spec["column"]].to_numpy(dtype=float)[keep], spec["bounds"])
-            out["sum"] = np.rint(np.bincount(code, weights=units, minlength=n_cells)).astype(np.int64)
+        values = (np.asarray(table[spec["column"]].to_pandas(), dtype=float)
+                  if "column" in spec else None)
         if method == "quantile":
-            out["values"] = frame[spec["column"]].to_numpy(dtype=float)
+            return {"values": values}
+        units = mechanisms.scaled(values, spec["bounds"]) if values is not None else None
+        if method == "crosstab":  # counted over the file's own codes, then folded into the declared cells
+            return _crosstab_cells(table, spec["index"] + spec["columns"], source, n_cells, units)
+        if method == "histogram":
+            clipped = np.clip(values, spec["bounds"][0], spec["bounds"][1])  # type: ignore[arg-type]
+            edges = np.asarray(spec["edges"])  # values beyond the bounds were clipped into the end bins
+            code = np.clip(np.searchsorted(edges, clipped, side="right") - 1, 0, len(edges) - 2)
+        else:
+            code = np.zeros(table.num_rows, dtype=np.int64)
+        out = {"count": np.bincount(code, minlength=n_cells).astype(np.int64)}
+        if units is not None and method in ("sum", "mean"):
+            out["sum"] = np.rint(np.bincount(code, weights=units, minlength=n_cells)).astype(np.int64)
         return out
-
-    @staticmethod
-    def _cell_codes(frame: pd.DataFrame, groups: list[str], source: Source) -> np.ndarray:
-        """Each row's cell number over the declared categories (-1: missing or undeclared value)."""
-        flat = np.zeros(len(frame), dtype=np.int64)
-        for column in groups:
-            declared = _categories(source.schema[column])
-            series = frame[column]
-            if source.schema[column].get("type") == "boolean":
-                series = series.astype("boolean")
-            if isinstance(series.dtype, pd.CategoricalDtype):  # recode through the categories, not the rows
-                position = pd.Index(declared).get_indexer(series.cat.categories)
-                codes = np.append(position, -1)[series.cat.codes.to_numpy()]
-            else:
-                codes = pd.Categorical(series, categories=declared).codes
-            flat = np.where((flat < 0) | (codes < 0), -1, flat * len(declared) + codes)
-        return flat
 
     # -- noise and the recorded output ------------------------------------------------------------------------
     def _noisy_output(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
