@@ -136,12 +136,16 @@ def _group_codes(column: pa.ChunkedArray, declared: list[Any], boolean: bool) ->
         return pd.Categorical(values, categories=declared).codes.astype(np.int64), np.arange(len(declared))
     if not pa.types.is_dictionary(column.type):
         column = pc.dictionary_encode(column)
-    column = column.unify_dictionaries() if column.num_chunks > 1 else column
     if column.num_chunks == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if column.num_chunks > 1:
+        column = column.unify_dictionaries()
     own = column.chunk(0).dictionary
-    indices = pa.chunked_array([chunk.indices for chunk in column.chunks], type=column.type.index_type)
-    codes = indices.fill_null(-1).to_numpy()
+    indices = [chunk.indices for chunk in column.chunks]
+    if column.null_count:
+        indices = [chunk.fill_null(-1) for chunk in indices]
+    codes = (indices[0].to_numpy() if len(indices) == 1
+             else np.concatenate([chunk.to_numpy() for chunk in indices]))
     labels = pd.Index(own.to_pandas())
     if boolean:
         labels = labels.astype("boolean")
@@ -153,21 +157,23 @@ def _crosstab_cells(table: pa.Table, groups: list[str], source: Source, n_cells:
     """Counts (and sums of ``units``) per declared cell, row-major over ``groups``: one ``np.bincount`` over the
     combined codes of the file's own values (missing included), then the small table of those combinations is
     folded into the declared cells; rows with a missing or undeclared value fall in no cell."""
-    parts = [_group_codes(table[c], _categories(source.schema[c]), source.schema[c].get("type") == "boolean")
-             for c in groups]
-    raw_sizes = [len(position) + 1 for _, position in parts]  # + 1: the missing value, code -1
-    if math.prod(raw_sizes) <= max(MAX_RAW_CELLS, 4 * table.num_rows):
-        kind = np.int32 if math.prod(raw_sizes) < 2**31 else np.int64
-        flat = np.zeros(table.num_rows, dtype=kind)
+    parts = []
+    for name in groups:
+        codes, position = _group_codes(table[name], _categories(source.schema[name]),
+                                       source.schema[name].get("type") == "boolean")
+        missing = bool(len(codes)) and int(codes.min()) < 0
+        if missing:  # code -1 becomes the first combination of the column, which falls in no cell
+            codes, position = codes.astype(np.intp) + 1, np.append(-1, position)
+        parts.append((codes, position, len(_categories(source.schema[name]))))
+    size = math.prod(len(position) for _, position, _ in parts)
+    if size <= max(MAX_RAW_CELLS, 4 * table.num_rows):
+        flat = np.zeros(table.num_rows, dtype=np.intp)  # intp: np.bincount counts it without a copy
         target = np.zeros(1, dtype=np.int64)  # each combination's declared cell, -1 for none
-        for (codes, position), size, name in zip(parts, raw_sizes, groups, strict=True):
-            flat *= size
-            flat += codes.astype(kind, copy=False) + 1
-            declared = len(_categories(source.schema[name]))
-            step = np.append(-1, position)  # code -1 (missing) first
-            target = np.where((target[:, None] < 0) | (step[None, :] < 0), -1,
-                              target[:, None] * declared + step[None, :]).ravel()
-        size = len(target)
+        for codes, position, declared in parts:
+            flat *= len(position)
+            flat += codes
+            target = np.where((target[:, None] < 0) | (position[None, :] < 0), -1,
+                              target[:, None] * declared + position[None, :]).ravel()
         fold = target >= 0
         counts = np.bincount(flat, minlength=size)
         out = {"count": np.bincount(target[fold], weights=counts[fold], minlength=n_cells).astype(np.int64)}
@@ -176,9 +182,8 @@ def _crosstab_cells(table: pa.Table, groups: list[str], source: Source, n_cells:
             out["sum"] = np.rint(np.bincount(target[fold], weights=sums[fold], minlength=n_cells)).astype(np.int64)
         return out
     code = np.zeros(table.num_rows, dtype=np.int64)  # too many own values to combine: recode row by row
-    for (codes, position), name in zip(parts, groups, strict=True):
-        declared = len(_categories(source.schema[name]))
-        mapped = np.append(position, -1)[codes]
+    for codes, position, declared in parts:
+        mapped = position[codes]
         code = np.where((code < 0) | (mapped < 0), -1, code * declared + mapped)
     keep = code >= 0
     out = {"count": np.bincount(code[keep], minlength=n_cells).astype(np.int64)}
