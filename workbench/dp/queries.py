@@ -127,6 +127,11 @@ def _categories(definition: dict[str, Any]) -> list[Any]:
 MAX_RAW_CELLS = 4_000_000  # the file's own code combinations counted at once before folding into declared cells
 
 
+def _combinable(combinations: int, rows: int) -> bool:
+    """Whether every combination of the columns' own values can be counted at once (else each row is recoded)."""
+    return combinations <= max(MAX_RAW_CELLS, 4 * rows)
+
+
 def _group_codes(column: pa.ChunkedArray, declared: list[Any], boolean: bool) -> tuple[np.ndarray, np.ndarray]:
     """(each row's code among the column's own values, -1 when missing; each own value's position among the
     declared categories, -1 when undeclared). Dictionary columns give their indices as they are; others are
@@ -166,12 +171,13 @@ def _crosstab_cells(table: pa.Table, groups: list[str], source: Source, n_cells:
             codes, position = codes.astype(np.intp) + 1, np.append(-1, position)
         parts.append((codes, position, len(_categories(source.schema[name]))))
     size = math.prod(len(position) for _, position, _ in parts)
-    if size <= max(MAX_RAW_CELLS, 4 * table.num_rows):
-        flat = np.zeros(table.num_rows, dtype=np.intp)  # intp: np.bincount counts it without a copy
+    if _combinable(size, table.num_rows):
+        flat = parts[0][0].astype(np.intp)  # intp: np.bincount counts it without a copy
         target = np.zeros(1, dtype=np.int64)  # each combination's declared cell, -1 for none
-        for codes, position, declared in parts:
-            flat *= len(position)
-            flat += codes
+        for i, (codes, position, declared) in enumerate(parts):
+            if i:
+                flat *= len(position)
+                flat += codes
             target = np.where((target[:, None] < 0) | (position[None, :] < 0), -1,
                               target[:, None] * declared + position[None, :]).ravel()
         fold = target >= 0
@@ -506,7 +512,7 @@ class ProjectDP:
         n_cells = math.prod(len(c) for c in cells[0]) * math.prod(len(c) for c in cells[1])
         values = (np.asarray(table[spec["column"]].to_pandas(), dtype=float)
                   if "column" in spec else None)
-        if method == "quantile":
+        if method == "quantile" and values is not None:
             return {"values": values}
         units = mechanisms.scaled(values, spec["bounds"]) if values is not None else None
         if method == "crosstab":  # counted over the file's own codes, then folded into the declared cells

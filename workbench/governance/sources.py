@@ -270,9 +270,15 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
         raise InvalidInput(f"{source.name} has no person key, so its rows cannot be counted as people.",
                            field="source")
     expression = filter_expression(schema, where, source.name)
+    wanted = list(dict.fromkeys(columns))
+    if not key and expression is None and wanted and all(pa.types.is_dictionary(schema.field(c).type)
+                                                            for c in wanted):
+        return dictionary_columns(source.path, wanted)
+    # columns stored as dictionaries are read as such, without rebuilding each one's dictionary (faster)
+    dictionaries = [c for c in wanted if pa.types.is_dictionary(schema.field(c).type)] or None
     if not key:
-        return pq.read_table(source.path, columns=list(dict.fromkeys(columns)), filters=expression)
-    table = pq.read_table(source.path, columns=list(dict.fromkeys(columns)))
+        return pq.read_table(source.path, columns=wanted, filters=expression, read_dictionary=dictionaries)
+    table = pq.read_table(source.path, columns=wanted, read_dictionary=dictionaries)
     table = table.append_column(PERSON, pa.array(person_codes(source.path, key)))
     return table.filter(expression) if expression is not None else table
 
@@ -292,6 +298,36 @@ def person_codes(path: Path, key: str) -> np.ndarray:
     while len(_PERSON_CODES) > _PERSON_CODES_KEPT:
         _PERSON_CODES.popitem(last=False)
     return codes
+
+
+def dictionary_columns(path: Path, columns: list[str]) -> pa.Table:
+    """Columns stored as dictionaries (categories), each remembered while the file is unchanged: their integer
+    indices and small dictionaries are a byte or so a row, and decoding them is most of a grouped count's time
+    (about 4 ms a column of a million rows). At most ``_DICTIONARY_BYTES_KEPT`` bytes are kept, the least
+    recently used let go first."""
+    stat = path.stat()
+    arrays = {}
+    missing = []
+    for column in columns:
+        memo = (str(path), stat.st_mtime_ns, stat.st_size, column)
+        if memo in _DICTIONARIES:
+            _DICTIONARIES.move_to_end(memo)
+            arrays[column] = _DICTIONARIES[memo]
+        else:
+            missing.append(column)
+    if missing:
+        table = pq.read_table(path, columns=missing)
+        for column in missing:
+            arrays[column] = table[column]
+            if table[column].nbytes <= _DICTIONARY_BYTES_KEPT:
+                _DICTIONARIES[(str(path), stat.st_mtime_ns, stat.st_size, column)] = table[column]
+        while sum(a.nbytes for a in _DICTIONARIES.values()) > _DICTIONARY_BYTES_KEPT:
+            _DICTIONARIES.popitem(last=False)
+    return pa.table({column: arrays[column] for column in columns})
+
+
+_DICTIONARIES: OrderedDict[tuple[str, int, int, str], pa.ChunkedArray] = OrderedDict()  # Arrow arrays are immutable
+_DICTIONARY_BYTES_KEPT = 256 * 2**20
 
 
 PERSON = "\0person"  # the column of person-key codes (no catalogue column can be named so)
