@@ -15,6 +15,9 @@ Baselines (each warm, interleaved with the workbench, medians):
 - **diffprivlib loop** (the earlier headline): ``pd.crosstab`` of the in-memory table, then ``randomise`` cell by
   cell. ``pd.crosstab`` is most of its time, so it flattered the workbench.
 
+The workbench keeps the dictionary-encoded columns of an unchanged file between queries; "workbench, columns read"
+empties that store before each call, as the first query of a file (compare it with the lean baseline from the file).
+
 1,000,000 rows; 20 × 50 categories with frequencies falling off as 1/k^1.5; ε = 1; one row per person. Goals:
 <= 0.1 s on SQLite, <= 3× the lean in-memory baseline. Peak resident memory of each side is printed too.
 
@@ -131,6 +134,8 @@ def main() -> None:
     import pyarrow.parquet as pq
     from diffprivlib.mechanisms import Geometric
 
+    from workbench.governance import sources
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=7)
@@ -145,6 +150,10 @@ def main() -> None:
         path = project._ctx.vault.dataset_path("ons.bench_survey")
 
         def workbench_dp() -> None:
+            project.dp.crosstab("ons.bench_survey", "area", "occupation", epsilon=1.0)
+
+        def workbench_first() -> None:  # as the first query of the file: its columns read and decoded again
+            sources._DICTIONARIES.clear()
             project.dp.crosstab("ons.bench_survey", "area", "occupation", epsilon=1.0)
 
         def lean_in_memory() -> None:
@@ -167,7 +176,8 @@ def main() -> None:
         expected = pd.crosstab(data["area"], data["occupation"], dropna=False).reindex(
             index=AREAS, columns=OCCUPATIONS, fill_value=0).to_numpy().ravel()
         assert (declared_cells(columns, declared) == expected).all(), "the lean cells differ from pd.crosstab's"
-        runs = {"workbench": workbench_dp, "lean, in memory": lean_in_memory, "lean, from the file": lean_from_file,
+        runs = {"workbench": workbench_dp, "workbench, columns read": workbench_first,
+                "lean, in memory": lean_in_memory, "lean, from the file": lean_from_file,
                 "diffprivlib loop": diffprivlib_loop}
         median, best = interleaved(runs, args.repeats)
         memory = peak_memory(runs)
@@ -181,10 +191,12 @@ def main() -> None:
             print(memory_line(label, peak))
         old = median["workbench"] / median["diffprivlib loop"]
         fair = median["workbench"] / median["lean, in memory"]
+        first = median["workbench, columns read"] / median["lean, from the file"]
         from_file = median["workbench"] / median["lean, from the file"]
         print(f"  old headline, workbench / diffprivlib loop (pd.crosstab + randomise): {old:.2f}x")
         print(f"  fair ratio, workbench / lean in memory: {fair:.2f}x (goal <= 3x: {'met' if fair <= 3 else 'NOT met'})"
-              f"; / lean from the file: {from_file:.2f}x; absolute goal <= 100 ms: "
+              f"; / lean from the file: {from_file:.2f}x; the first query of the file (columns read) / lean from the file: "
+              f"{first:.2f}x; absolute goal <= 100 ms: "
               f"{'met' if median['workbench'] <= 0.1 else 'NOT met'}")
 
 
