@@ -195,7 +195,7 @@ def main() -> None:
         from_file = median["workbench"] / median["lean, from the file"]
         print(f"  old headline, workbench / diffprivlib loop (pd.crosstab + randomise): {old:.2f}x")
         print(f"  fair ratio, workbench / lean in memory: {fair:.2f}x (goal <= 3x: {'met' if fair <= 3 else 'NOT met'})"
-              f"; / lean from the file: {from_file:.2f}x; the first query of the file (columns read) / lean from the file: "
+              f"; / lean from the file: {from_file:.2f}x; first query of the file / lean from the file: "
               f"{first:.2f}x; absolute goal <= 100 ms: "
               f"{'met' if median['workbench'] <= 0.1 else 'NOT met'}")
 
