@@ -80,4 +80,4 @@ def peak_memory(runs: dict[str, Callable[[], object]]) -> dict[str, tuple[float,
 def memory_line(label: str, memory: tuple[float, float] | None) -> str:
     if memory is None:
         return f"  {label:<24} peak RSS not measured (no /proc/self/clear_refs)"
-    return f"  {label:<24} peak RSS {memory[0]:7.0f} MiB (+{memory[1]:.0f} MiB over its start)"
+    return f"  {label:<24} peak RSS {memory[0]:7.0f} MiB ({max(memory[1], 0.0):+.0f} MiB over its start)"
