@@ -24,7 +24,9 @@ from sqlalchemy import select
 
 from workbench.db.schema import grants
 from workbench.disclosure.output import Output
-from workbench.disclosure.service import Disclosure
+from workbench.disclosure.service import RESOURCE as SETTINGS_RESOURCE
+from workbench.disclosure.service import read_settings
+from workbench.disclosure.settings import DisclosureSettings
 from workbench.dp import ledger, mechanisms
 from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance import sources
@@ -273,11 +275,19 @@ class ProjectDP:
                 raise InvalidInput("preview: True or False.", field="preview")
             if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
                 raise InvalidInput("name: a short name for the output (up to 200 characters).", field="name")
-            with self._ctx.db.read() as conn:
+            short: BudgetExceeded | None = None
+            with self._ctx.db.read() as conn:  # one read for the checks, the early budget answer and the settings
                 if name is not None:  # refused before any budget is spent, not when the result is recorded
                     self._outputs.screen(conn, [("name", name)])
                 source, facts = self._source(conn, dataset)
                 used = self._check_columns(method, spec, source)
+                if not preview:  # an early answer when the budget cannot pay, given only after the policy's
+                    try:
+                        ledger.check_available(conn, project_id=self.project_id, datasets=source.datasets,
+                                               epsilon=spec["epsilon"])
+                    except BudgetExceeded as error:
+                        short = error
+                settings = read_settings(conn)  # handed out only once ``settings.read`` is allowed, below
             cells = self._cells(method, spec, source)
         except (InvalidInput, NotFound, DisclosureRisk) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
@@ -286,12 +296,9 @@ class ProjectDP:
                               granted=check["granted"], wanted=source.wanted(check, used), lapsed_grant=check["lapsed"])
         if preview:
             return self._accuracy(method, spec, source, cells)
-        try:  # an early answer when the budget cannot pay: nothing is read (the reservation below still decides)
-            with self._ctx.db.read() as conn:
-                ledger.check_available(conn, project_id=self.project_id, datasets=source.datasets,
-                                       epsilon=spec["epsilon"])
-        except BudgetExceeded as error:
-            raise self._ctx.audit_refused("dp.query", resource, error) from None
+        if short is not None:  # nothing is read (the reservation below still decides)
+            raise self._ctx.audit_refused("dp.query", resource, short) from None
+        self._ctx.require("settings.read", SETTINGS_RESOURCE)  # the output records the disclosure settings
         frame = self._read(source, used, spec, resource)
         truth = self._aggregate(method, spec, source, cells, frame)
         query = {"method": method, "source": source.name, **spec, "where": sources.where_json(spec["where"])}
@@ -299,7 +306,7 @@ class ProjectDP:
             _, entries, remaining = ledger.reserve(
                 conn, username=self._ctx.actor.username, project_id=self.project_id, datasets=source.datasets,
                 method=method, query=query, epsilon=spec["epsilon"])
-        output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
+        output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining, settings)
         return self._outputs.record(output, name=name or self._default_name(method, spec, source),
                                     derived_from=[source.name], origin=self._origin(source, query))
 
@@ -531,7 +538,7 @@ class ProjectDP:
     # -- noise and the recorded output ------------------------------------------------------------------------
     def _noisy_output(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
                       truth: dict[str, np.ndarray], query: dict[str, Any], entries: list[int],
-                      remaining: dict[str, float]) -> Output:
+                      remaining: dict[str, float], settings: DisclosureSettings) -> Output:
         epsilon, k = spec["epsilon"], spec["contributions"]
         aggfunc = spec.get("aggfunc", method if method in ("sum", "mean") else "count")
         if method == "quantile":
@@ -583,7 +590,6 @@ class ProjectDP:
             "contributions": k, "noise_scale": float(scale), "confidence": mechanisms.CONFIDENCE,
             "half_width": [[None if not np.isfinite(x) else float(x) for x in row] for row in half.to_numpy()],
             "ledger": entries, "remaining": remaining, "datasets": source.datasets, **extra}}
-        settings = Disclosure(self._ctx).settings()
         return Output(kind="dp", method=f"dp_{method}", table=table, flags={}, status="pass", safe_table=table,
                       settings=settings, properties=properties, command=self._command(method, spec, source))
 
