@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,29 +305,30 @@ def dictionary_columns(path: Path, columns: list[str]) -> pa.Table:
     """Columns stored as dictionaries (categories), each remembered while the file is unchanged: their integer
     indices and small dictionaries are a byte or so a row, and decoding them is most of a grouped count's time
     (about 4 ms a column of a million rows). At most ``_DICTIONARY_BYTES_KEPT`` bytes are kept, the least
-    recently used let go first."""
+    recently used let go first; a service's threads share them under a lock (Arrow arrays are immutable)."""
     stat = path.stat()
-    arrays = {}
-    missing = []
-    for column in columns:
-        memo = (str(path), stat.st_mtime_ns, stat.st_size, column)
-        if memo in _DICTIONARIES:
-            _DICTIONARIES.move_to_end(memo)
-            arrays[column] = _DICTIONARIES[memo]
-        else:
-            missing.append(column)
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    arrays: dict[str, pa.ChunkedArray] = {}
+    with _DICTIONARIES_LOCK:
+        for column in columns:
+            if (*key, column) in _DICTIONARIES:
+                _DICTIONARIES.move_to_end((*key, column))
+                arrays[column] = _DICTIONARIES[(*key, column)]
+    missing = [column for column in columns if column not in arrays]
     if missing:
         table = pq.read_table(path, columns=missing)
-        for column in missing:
-            arrays[column] = table[column]
-            if table[column].nbytes <= _DICTIONARY_BYTES_KEPT:
-                _DICTIONARIES[(str(path), stat.st_mtime_ns, stat.st_size, column)] = table[column]
-        while sum(a.nbytes for a in _DICTIONARIES.values()) > _DICTIONARY_BYTES_KEPT:
-            _DICTIONARIES.popitem(last=False)
+        with _DICTIONARIES_LOCK:
+            for column in missing:
+                arrays[column] = table[column]
+                if table[column].nbytes <= _DICTIONARY_BYTES_KEPT:
+                    _DICTIONARIES[(*key, column)] = table[column]
+            while sum(a.nbytes for a in _DICTIONARIES.values()) > _DICTIONARY_BYTES_KEPT:
+                _DICTIONARIES.popitem(last=False)
     return pa.table({column: arrays[column] for column in columns})
 
 
-_DICTIONARIES: OrderedDict[tuple[str, int, int, str], pa.ChunkedArray] = OrderedDict()  # Arrow arrays are immutable
+_DICTIONARIES: OrderedDict[tuple[str, int, int, str], pa.ChunkedArray] = OrderedDict()
+_DICTIONARIES_LOCK = threading.Lock()
 _DICTIONARY_BYTES_KEPT = 256 * 2**20
 
 
