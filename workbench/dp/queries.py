@@ -521,7 +521,8 @@ class ProjectDP:
                   if "column" in spec else None)
         if method == "quantile" and values is not None:
             return {"values": values}
-        units = mechanisms.scaled(values, spec["bounds"]) if values is not None else None
+        units = (mechanisms.scaled(values, spec["bounds"])
+                 if values is not None and method in ("sum", "mean", "crosstab") else None)
         if method == "crosstab":  # counted over the file's own codes, then folded into the declared cells
             return _crosstab_cells(table, spec["index"] + spec["columns"], source, n_cells, units)
         if method == "histogram":
