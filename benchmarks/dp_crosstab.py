@@ -1,15 +1,30 @@
 """Differentially private count crosstab: ``project.dp.crosstab(...)`` in a workspace — spec and grant checks,
 reading the two columns from the vault, cells from the declared categories, the budget reserved in a database
-transaction, Geometric noise per cell and the result recorded as an output — against a bare diffprivlib loop
-(``pd.crosstab`` of the same in-memory table, then ``Geometric.randomise`` cell by cell), in the same run.
+transaction, Geometric noise per cell and the result recorded as an output — against lean baselines doing the same
+counting and noise, in the same run.
 
-1,000,000 rows; 20 × 50 categories with frequencies falling off as 1/k^1.5; ε = 1; one row per person. Each
-timing is the median of interleaved repeats after a warm-up. Goals: <= 0.1 s on SQLite, <= 3× the bare loop.
+Baselines (each warm, interleaved with the workbench, medians):
+
+- **lean, in memory**: the table already in memory as pandas Categoricals; the cells from the declared categories
+  (one ``np.bincount`` over the columns' own codes, folded into the declared 20 × 50 cells, so undeclared or
+  missing values fall in no cell), then diffprivlib's ``Geometric(epsilon=1, sensitivity=1)`` drawing from the
+  operating system's randomness (``secrets.SystemRandom``, as the workbench) cell by cell, negatives set to 0.
+  No file read, no checks, no ledger, nothing recorded. The goal's baseline.
+- **lean, from the file**: the same, reading the two columns from the same Parquet file in the vault first
+  (dictionary-encoded, as they are stored).
+- **diffprivlib loop** (the earlier headline): ``pd.crosstab`` of the in-memory table, then ``randomise`` cell by
+  cell. ``pd.crosstab`` is most of its time, so it flattered the workbench.
+
+The workbench keeps the dictionary-encoded columns of an unchanged file between queries; "workbench, columns read"
+empties that store before each call, as the first query of a file (compare it with the lean baseline from the file).
+
+1,000,000 rows; 20 × 50 categories with frequencies falling off as 1/k^1.5; ε = 1; one row per person. Goals:
+<= 0.1 s on SQLite, <= 3× the lean in-memory baseline. Peak resident memory of each side is printed too.
 
     python benchmarks/dp_crosstab.py [--rows 1000000] [--repeats 7] [--database-url URL] [--persons N]
 
 With ``--persons N`` the dataset declares a person key with N distinct people and the query clips each to one
-row (the bare loop does no clipping, so the ratio then includes the cost of bounding contributions).
+row (the baselines do no clipping, so the ratio then includes the cost of bounding contributions).
 """
 
 from __future__ import annotations
@@ -18,7 +33,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from _machine import describe, interleaved
+from _machine import describe, interleaved, memory_line, peak_memory
 from _staff import staffed
 
 AREAS = [f"area_{i:02d}" for i in range(20)]
@@ -82,9 +97,44 @@ def workspace(home: Path, url: str | None, data, persons: int):
     return as_user("ann.analyst").project("p-bench")
 
 
+def declared_cells(columns: list, declared: list[list[str]]):
+    """Counts per declared cell of the (codes, own categories) of each column, row-major: one ``np.bincount``
+    over the columns' own codes (-1 missing), then that small table folded into the declared cells."""
+    import numpy as np
+    import pandas as pd
+
+    flat = np.zeros(len(columns[0][0]), dtype=np.int32)
+    target = np.zeros(1, dtype=np.int64)
+    for (codes, own), names in zip(columns, declared, strict=True):
+        position = np.append(-1, pd.Index(names).get_indexer(own))
+        flat *= len(position)
+        flat += codes.astype(np.int32) + 1
+        target = np.where((target[:, None] < 0) | (position[None, :] < 0), -1,
+                          target[:, None] * len(names) + position[None, :]).ravel()
+    counts = np.bincount(flat, minlength=len(target))
+    keep = target >= 0
+    return np.bincount(target[keep], weights=counts[keep],
+                       minlength=int(np.prod([len(n) for n in declared]))).astype(np.int64)
+
+
+def geometric_noise(counts, epsilon: float = 1.0):
+    """diffprivlib's Geometric mechanism per cell, from the operating system's randomness; no negative counts."""
+    import secrets
+
+    import numpy as np
+    from diffprivlib.mechanisms import Geometric
+
+    mechanism = Geometric(epsilon=epsilon, sensitivity=1, random_state=secrets.SystemRandom())
+    noisy = np.fromiter((mechanism.randomise(int(v)) for v in counts), dtype=np.int64, count=len(counts))
+    return np.maximum(noisy, 0)
+
+
 def main() -> None:
     import pandas as pd
+    import pyarrow.parquet as pq
     from diffprivlib.mechanisms import Geometric
+
+    from workbench.governance import sources
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -94,27 +144,60 @@ def main() -> None:
                         help="declare a person key with this many distinct people (default: one row per person)")
     args = parser.parse_args()
     data = make_data(args.rows, args.persons)
+    declared = [AREAS, OCCUPATIONS]
     with tempfile.TemporaryDirectory() as tmp:
         project = workspace(Path(tmp) / "ws", args.database_url, data, args.persons)
+        path = project._ctx.vault.dataset_path("ons.bench_survey")
 
         def workbench_dp() -> None:
             project.dp.crosstab("ons.bench_survey", "area", "occupation", epsilon=1.0)
 
-        def bare_loop() -> None:
+        def workbench_first() -> None:  # as the first query of the file: its columns read and decoded again
+            sources._DICTIONARIES.clear()
+            project.dp.crosstab("ons.bench_survey", "area", "occupation", epsilon=1.0)
+
+        def lean_in_memory() -> None:
+            columns = [(data[c].cat.codes.to_numpy(), data[c].cat.categories) for c in ("area", "occupation")]
+            geometric_noise(declared_cells(columns, declared))
+
+        def lean_from_file() -> None:
+            table = pq.read_table(path, columns=["area", "occupation"], read_dictionary=["area", "occupation"])
+            table = table.unify_dictionaries()
+            columns = [(table[c].combine_chunks().indices.fill_null(-1).to_numpy(),
+                        table[c].chunk(0).dictionary.to_pandas()) for c in ("area", "occupation")]
+            geometric_noise(declared_cells(columns, declared))
+
+        def diffprivlib_loop() -> None:
             counts = pd.crosstab(data["area"], data["occupation"], dropna=False)
             mechanism = Geometric(epsilon=1.0, sensitivity=1)
             [mechanism.randomise(int(v)) for v in counts.to_numpy().ravel()]
 
-        runs = {"workbench": workbench_dp, "diffprivlib loop": bare_loop}
+        columns = [(data[c].cat.codes.to_numpy(), data[c].cat.categories) for c in ("area", "occupation")]
+        expected = pd.crosstab(data["area"], data["occupation"], dropna=False).reindex(
+            index=AREAS, columns=OCCUPATIONS, fill_value=0).to_numpy().ravel()
+        assert (declared_cells(columns, declared) == expected).all(), "the lean cells differ from pd.crosstab's"
+        runs = {"workbench": workbench_dp, "workbench, columns read": workbench_first,
+                "lean, in memory": lean_in_memory, "lean, from the file": lean_from_file,
+                "diffprivlib loop": diffprivlib_loop}
         median, best = interleaved(runs, args.repeats)
+        memory = peak_memory(runs)
         print(f"machine: {describe()}")
         print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; {args.rows:,} rows, 20 x 50 cells, "
               f"eps=1, {f'{args.persons:,} people (clipped to 1 row each)' if args.persons else 'a row per person'}, "
               f"median of {args.repeats} interleaved repeats")
         for label, seconds in median.items():
-            print(f"  {label:<18} {seconds * 1000:8.1f} ms  (best {best[label] * 1000:.1f} ms)")
-        ratio = median["workbench"] / median["diffprivlib loop"]
-        print(f"  ratio workbench / diffprivlib loop: {ratio:.2f}x (goal <= 3x; absolute goal <= 100 ms)")
+            print(f"  {label:<24} {seconds * 1000:8.1f} ms  (best {best[label] * 1000:.1f} ms)")
+        for label, peak in memory.items():
+            print(memory_line(label, peak))
+        old = median["workbench"] / median["diffprivlib loop"]
+        fair = median["workbench"] / median["lean, in memory"]
+        first = median["workbench, columns read"] / median["lean, from the file"]
+        from_file = median["workbench"] / median["lean, from the file"]
+        print(f"  old headline, workbench / diffprivlib loop (pd.crosstab + randomise): {old:.2f}x")
+        print(f"  fair ratio, workbench / lean in memory: {fair:.2f}x (goal <= 3x: {'met' if fair <= 3 else 'NOT met'})"
+              f"; / lean from the file: {from_file:.2f}x; first query of the file / lean from the file: "
+              f"{first:.2f}x; absolute goal <= 100 ms: "
+              f"{'met' if median['workbench'] <= 0.1 else 'NOT met'}")
 
 
 if __name__ == "__main__":

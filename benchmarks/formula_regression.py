@@ -5,7 +5,9 @@ and formula, and the whole disclosure-checked ``sdc.ols(formula=...)`` against `
 The frame: numeric columns, a text column of 12 levels, a boolean and a pandas Categorical, with 1% missing
 values; the formula has main effects, a categorical with a chosen reference and an interaction. patsy does the same
 work (parse, NA dropping, treatment coding, the design matrix); it also evaluates terms as Python, which is why
-it is not used. Each timing is the median of interleaved, warm repeats.
+it is not used. ``smf.ols().fit()`` fits the model only; ``sdc.ols`` also runs a regression's disclosure checks
+(``docs/disclosure.md``), so that baseline does less work. Each timing is the median of
+interleaved, warm repeats; peak memory per side is printed too.
 
     python benchmarks/formula_regression.py [--rows 1000000] [--repeats 5]
 """
@@ -14,8 +16,7 @@ from __future__ import annotations
 
 import argparse
 
-from _machine import describe
-from sdc_crosstab import measure  # median of warm, interleaved repeats
+from _machine import describe, interleaved, memory_line, peak_memory
 
 FORMULA = "income ~ age + hours + C(region, R00) + employed + sector + age:employed"
 
@@ -57,15 +58,19 @@ def main() -> None:
     patsy_formula = FORMULA.replace("C(region, R00)", "C(region, Treatment('R00'))")
     ours, theirs = design(FORMULA, data), patsy.dmatrices(patsy_formula, data, return_type="dataframe")
     assert np.allclose(ours.exog, theirs[1].to_numpy()), "the design matrices differ"
-    times = measure({
+    runs = {
         "patsy.dmatrices": lambda: patsy.dmatrices(patsy_formula, data, return_type="dataframe"),
         "workbench design": lambda: design(FORMULA, data),
         "smf.ols().fit()": lambda: smf.ols(patsy_formula, data, missing="drop").fit(),
         "sdc.ols(formula=)": lambda: sdc.ols(formula=FORMULA, data=data),
-    }, args.repeats)
+    }
+    times, _ = interleaved(runs, args.repeats)
+    memory = peak_memory(runs)
     print(f"{args.rows:,} rows, {ours.exog.shape[1]} design columns; {describe()}")
     for label, seconds in times.items():
         print(f"  {label:<20} {seconds * 1000:9.1f} ms")
+    for label, peak in memory.items():
+        print(memory_line(label, peak))
     print(f"design matrix: workbench / patsy = {times['workbench design'] / times['patsy.dmatrices']:.2f}")
     print(f"checked model: sdc.ols / smf.ols = {times['sdc.ols(formula=)'] / times['smf.ols().fit()']:.2f}")
 

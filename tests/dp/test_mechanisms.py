@@ -196,3 +196,36 @@ def test_the_quantile_stays_within_e_to_the_epsilon() -> None:
              (values, neighbour)]
         p = [w / w.sum() for w in p]
         assert np.max(np.abs(np.log(p[0] / p[1]))) <= epsilon + 1e-9
+
+
+@pytest.mark.parametrize(("epsilon", "sensitivity"), [(1.0, 1), (0.1, 1), (0.5, 3), (3.0, 7), (1e-3, 1_000_000)])
+def test_the_noise_of_a_table_is_diffprivlibs_randomise_cell_by_cell(epsilon: float, sensitivity: int) -> None:
+    """The whole table is noised at once with the same draws and steps as ``Geometric.randomise`` per cell."""
+    from diffprivlib.mechanisms import Geometric
+
+    values = np.random.default_rng(1).integers(-10**6, 10**6, 20_000).reshape(200, 100)
+    noisy = mechanisms.noisy_integers(values, epsilon, sensitivity, random_state=np.random.RandomState(4))
+    one_by_one = Geometric(epsilon=epsilon, sensitivity=sensitivity, random_state=np.random.RandomState(4))
+    expected = np.array([one_by_one.randomise(int(v)) for v in values.ravel()]).reshape(values.shape)
+    assert noisy.dtype == np.int64 and noisy.shape == values.shape
+    assert (noisy == expected).all()
+
+
+def test_the_noise_is_drawn_from_secret_randomness_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a ``random_state`` every cell's draw comes from ``secret_random()`` (the operating system's)."""
+    import secrets
+
+    drawn: list[int] = []
+
+    class Counting(secrets.SystemRandom):
+        def random(self) -> float:
+            drawn.append(1)
+            return super().random()
+
+    monkeypatch.setattr(mechanisms, "secret_random", Counting)
+    np.random.seed(0)
+    first = mechanisms.noisy_integers(np.zeros(500, dtype=np.int64), 1.0, 1)
+    np.random.seed(0)
+    second = mechanisms.noisy_integers(np.zeros(500, dtype=np.int64), 1.0, 1)
+    assert len(drawn) == 1000
+    assert (first != second).any()  # seeding numpy's global generator replays nothing

@@ -36,6 +36,11 @@ def _overlay(stored: dict[str, Any]) -> DisclosureSettings:
     return DisclosureSettings.from_mapping({k: v for k, v in stored.items() if k in known})
 
 
+def read_settings(conn: Connection) -> DisclosureSettings:
+    """The workspace's settings read in the caller's transaction (the caller has checked ``settings.read``)."""
+    return _overlay(_stored(conn))
+
+
 class Disclosure:
     """``ws.disclosure``: the workspace's disclosure-control settings."""
 
@@ -72,4 +77,4 @@ class Disclosure:
         return "<Disclosure settings service: .settings(), .update_settings(**changes)>"
 
 
-__all__ = ["Disclosure"]
+__all__ = ["Disclosure", "read_settings"]

@@ -50,17 +50,36 @@ def geometric_half_width(epsilon: float, sensitivity: float, confidence: float =
 
 
 def noisy_integers(values: np.ndarray, epsilon: float, sensitivity: int, random_state: Any = None) -> np.ndarray:
-    """Each integer plus independent Geometric noise (diffprivlib), calibrated to L1 ``sensitivity``.
+    """Each integer plus independent Geometric noise (diffprivlib's mechanism), calibrated to L1 ``sensitivity``.
 
-    The noise comes from ``secret_random()`` unless a test passes its own ``random_state``: nothing a kernel does
-    to numpy's or ``random``'s global generators can replay it."""
+    diffprivlib validates ε and the sensitivity and holds the generator; its ``randomise`` is then applied to
+    every cell at once: one uniform draw per cell, in cell order, from the same generator, through the same
+    floating-point steps (``tests/dp/test_mechanisms.py`` checks the answers equal ``randomise`` cell by cell), so a
+    table of a thousand cells costs one array operation rather than a thousand checked calls. The noise comes from
+    ``secret_random()`` unless a test passes its own ``random_state``: nothing a kernel does to numpy's or
+    ``random``'s global generators can replay it."""
     from diffprivlib.mechanisms import Geometric
 
     mechanism = Geometric(epsilon=epsilon, sensitivity=int(sensitivity),
                           random_state=random_state if random_state is not None else secret_random())
     flat = np.asarray(values, dtype=np.int64).ravel()
-    out = np.fromiter((mechanism.randomise(int(v)) for v in flat), dtype=np.int64, count=flat.size)
+    scale = -mechanism.epsilon / mechanism.sensitivity if mechanism.sensitivity > 0 else -math.inf
+    draw = mechanism._rng.random  # the generator diffprivlib's randomise draws from (SystemRandom by default)
+    noise = _geometric(np.fromiter((draw() for _ in range(flat.size)), dtype=float, count=flat.size), scale)
+    while not np.isfinite(noise).all():  # a uniform of exactly 0.5 (p = 2^-53): randomise would fail; draw again
+        again = ~np.isfinite(noise)
+        noise[again] = _geometric(np.fromiter((draw() for _ in range(int(again.sum()))), dtype=float), scale)
+    out = np.round(flat + noise).astype(np.int64)  # as randomise: round(value + noise), both as floats
     return out.reshape(np.shape(values))
+
+
+def _geometric(uniform: np.ndarray, scale: float) -> np.ndarray:
+    """diffprivlib's ``Geometric.randomise`` noise for uniforms in [0, 1), elementwise and in the same steps:
+    the uniform centred and stretched over both tails, its sign, then ``sgn * floor(log(sgn * u) / scale)``."""
+    centred = (uniform - 0.5) * (1 + np.exp(scale))
+    sign = np.where(centred < 0, -1.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return sign * np.floor(np.log(sign * centred) / scale)
 
 
 def sum_scale(bounds: tuple[float, float]) -> float:

@@ -18,11 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select
 
 from workbench.db.schema import grants
 from workbench.disclosure.output import Output
-from workbench.disclosure.service import Disclosure
+from workbench.disclosure.service import RESOURCE as SETTINGS_RESOURCE
+from workbench.disclosure.service import read_settings
+from workbench.disclosure.settings import DisclosureSettings
 from workbench.dp import ledger, mechanisms
 from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance import sources
@@ -122,6 +126,80 @@ def _categories(definition: dict[str, Any]) -> list[Any]:
     return list(definition.get("categories") or [])
 
 
+MAX_RAW_CELLS = 4_000_000  # the file's own code combinations counted at once before folding into declared cells
+
+
+def _combinable(combinations: int, rows: int) -> bool:
+    """Whether every combination of the columns' own values can be counted at once (else each row is recoded)."""
+    return combinations <= max(MAX_RAW_CELLS, 4 * rows)
+
+
+def _group_codes(column: pa.ChunkedArray, declared: list[Any], boolean: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(each row's code among the column's own values, -1 when missing; each own value's position among the
+    declared categories, -1 when undeclared). Dictionary columns give their indices as they are; others are
+    dictionary-encoded first. The rows are never turned into Python objects, only the distinct values."""
+    if boolean and not pa.types.is_boolean(column.type):
+        values = column.to_pandas().astype("boolean")  # as pandas reads it: 0/1, "True"/"False"...
+        return pd.Categorical(values, categories=declared).codes.astype(np.int64), np.arange(len(declared))
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    if column.num_chunks == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if column.num_chunks > 1:
+        column = column.unify_dictionaries()
+    own = column.chunk(0).dictionary
+    indices = [chunk.indices for chunk in column.chunks]
+    if column.null_count:
+        indices = [chunk.fill_null(-1) for chunk in indices]
+    codes = (indices[0].to_numpy() if len(indices) == 1
+             else np.concatenate([chunk.to_numpy() for chunk in indices]))
+    labels = pd.Index(own.to_pandas())
+    if boolean:
+        labels = labels.astype("boolean")
+    return codes, pd.Index(declared).get_indexer(labels)
+
+
+def _crosstab_cells(table: pa.Table, groups: list[str], source: Source, n_cells: int,
+                    units: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Counts (and sums of ``units``) per declared cell, row-major over ``groups``: one ``np.bincount`` over the
+    combined codes of the file's own values (missing included), then the small table of those combinations is
+    folded into the declared cells; rows with a missing or undeclared value fall in no cell."""
+    parts = []
+    for name in groups:
+        codes, position = _group_codes(table[name], _categories(source.schema[name]),
+                                       source.schema[name].get("type") == "boolean")
+        missing = bool(len(codes)) and int(codes.min()) < 0
+        if missing:  # code -1 becomes the first combination of the column, which falls in no cell
+            codes, position = codes.astype(np.intp) + 1, np.append(-1, position)
+        parts.append((codes, position, len(_categories(source.schema[name]))))
+    size = math.prod(len(position) for _, position, _ in parts)
+    if _combinable(size, table.num_rows):
+        flat = parts[0][0].astype(np.intp)  # intp: np.bincount counts it without a copy
+        target = np.zeros(1, dtype=np.int64)  # each combination's declared cell, -1 for none
+        for i, (codes, position, declared) in enumerate(parts):
+            if i:
+                flat *= len(position)
+                flat += codes
+            target = np.where((target[:, None] < 0) | (position[None, :] < 0), -1,
+                              target[:, None] * declared + position[None, :]).ravel()
+        fold = target >= 0
+        counts = np.bincount(flat, minlength=size)
+        out = {"count": np.bincount(target[fold], weights=counts[fold], minlength=n_cells).astype(np.int64)}
+        if units is not None:
+            sums = np.bincount(flat, weights=units, minlength=size)
+            out["sum"] = np.rint(np.bincount(target[fold], weights=sums[fold], minlength=n_cells)).astype(np.int64)
+        return out
+    code = np.zeros(table.num_rows, dtype=np.int64)  # too many own values to combine: recode row by row
+    for codes, position, declared in parts:
+        mapped = position[codes]
+        code = np.where((code < 0) | (mapped < 0), -1, code * declared + mapped)
+    keep = code >= 0
+    out = {"count": np.bincount(code[keep], minlength=n_cells).astype(np.int64)}
+    if units is not None:
+        out["sum"] = np.rint(np.bincount(code[keep], weights=units[keep], minlength=n_cells)).astype(np.int64)
+    return out
+
+
 # -- the service -------------------------------------------------------------------------------------------------
 class ProjectDP:
     """Differentially private counts, sums, means, crosstabs, histograms and quantiles for one project."""
@@ -197,11 +275,19 @@ class ProjectDP:
                 raise InvalidInput("preview: True or False.", field="preview")
             if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 200):
                 raise InvalidInput("name: a short name for the output (up to 200 characters).", field="name")
-            with self._ctx.db.read() as conn:
+            short: BudgetExceeded | None = None
+            with self._ctx.db.read() as conn:  # one read for the checks, the early budget answer and the settings
                 if name is not None:  # refused before any budget is spent, not when the result is recorded
                     self._outputs.screen(conn, [("name", name)])
                 source, facts = self._source(conn, dataset)
                 used = self._check_columns(method, spec, source)
+                if not preview:  # an early answer when the budget cannot pay, given only after the policy's
+                    try:
+                        ledger.check_available(conn, project_id=self.project_id, datasets=source.datasets,
+                                               epsilon=spec["epsilon"])
+                    except BudgetExceeded as error:
+                        short = error
+                settings = read_settings(conn)  # handed out only once ``settings.read`` is allowed, below
             cells = self._cells(method, spec, source)
         except (InvalidInput, NotFound, DisclosureRisk) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
@@ -210,12 +296,9 @@ class ProjectDP:
                               granted=check["granted"], wanted=source.wanted(check, used), lapsed_grant=check["lapsed"])
         if preview:
             return self._accuracy(method, spec, source, cells)
-        try:  # an early answer when the budget cannot pay: nothing is read (the reservation below still decides)
-            with self._ctx.db.read() as conn:
-                ledger.check_available(conn, project_id=self.project_id, datasets=source.datasets,
-                                       epsilon=spec["epsilon"])
-        except BudgetExceeded as error:
-            raise self._ctx.audit_refused("dp.query", resource, error) from None
+        if short is not None:  # nothing is read (the reservation below still decides)
+            raise self._ctx.audit_refused("dp.query", resource, short) from None
+        self._ctx.require("settings.read", SETTINGS_RESOURCE)  # the output records the disclosure settings
         frame = self._read(source, used, spec, resource)
         truth = self._aggregate(method, spec, source, cells, frame)
         query = {"method": method, "source": source.name, **spec, "where": sources.where_json(spec["where"])}
@@ -223,7 +306,7 @@ class ProjectDP:
             _, entries, remaining = ledger.reserve(
                 conn, username=self._ctx.actor.username, project_id=self.project_id, datasets=source.datasets,
                 method=method, query=query, epsilon=spec["epsilon"])
-        output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining)
+        output = self._noisy_output(method, spec, source, cells, truth, query, entries, remaining, settings)
         return self._outputs.record(output, name=name or self._default_name(method, spec, source),
                                     derived_from=[source.name], origin=self._origin(source, query))
 
@@ -413,61 +496,50 @@ class ProjectDP:
         return Accuracy(method, source.name, epsilon, mechanism, float(scale), half, remaining, note)
 
     # -- reading and aggregating ------------------------------------------------------------------------------
-    def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pd.DataFrame:
+    def _read(self, source: Source, used: list[str], spec: dict[str, Any], resource: str) -> pa.Table:
+        """The rows the query counts, as Arrow (no pandas frame: the cells come from dictionary indices): the
+        used columns, ``where`` applied, rows without the aggregated value left out, each person clipped to
+        ``contributions`` rows (the first in stored order)."""
         try:
             table = sources.read(source, used, spec["where"], person=source.person_key is not None)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("dp.query", resource, error) from None
-        frame = table.to_pandas(strings_to_categorical=True, self_destruct=True)  # labels as codes: fast cells
-        if "column" in spec:
-            frame = frame[frame[spec["column"]].notna()]
-        return mechanisms.clip_contributions(frame, PERSON if source.person_key else None, spec["contributions"])
+        if "column" in spec:  # NaN counts as missing, as pandas counts it
+            table = table.filter(pc.invert(pc.is_null(table[spec["column"]], nan_is_null=True)))
+        if source.person_key:
+            person = table[PERSON].to_numpy()
+            keep = pd.Series(person).groupby(person, sort=False).cumcount().to_numpy() < spec["contributions"]
+            if not keep.all():
+                table = table.filter(pa.array(keep))
+        return table
 
     def _aggregate(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
-                   frame: pd.DataFrame) -> dict[str, np.ndarray]:
+                   table: pa.Table) -> dict[str, np.ndarray]:
         """True per-cell integers (counts; sums in integer units) — never shown, only noised."""
         n_cells = math.prod(len(c) for c in cells[0]) * math.prod(len(c) for c in cells[1])
+        values = (np.asarray(table[spec["column"]].to_pandas(), dtype=float)
+                  if "column" in spec else None)
+        if method == "quantile" and values is not None:
+            return {"values": values}
+        units = (mechanisms.scaled(values, spec["bounds"])
+                 if values is not None and method in ("sum", "mean", "crosstab") else None)
+        if method == "crosstab":  # counted over the file's own codes, then folded into the declared cells
+            return _crosstab_cells(table, spec["index"] + spec["columns"], source, n_cells, units)
         if method == "histogram":
-            values = np.clip(frame[spec["column"]].to_numpy(dtype=float), spec["bounds"][0], spec["bounds"][1])
+            clipped = np.clip(values, spec["bounds"][0], spec["bounds"][1])  # type: ignore[arg-type]
             edges = np.asarray(spec["edges"])  # values beyond the bounds were clipped into the end bins
-            code = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
-            keep = np.ones(len(frame), dtype=bool)
-        elif method == "crosstab":
-            code = self._cell_codes(frame, spec["index"] + spec["columns"], source)
-            keep = code >= 0
-            code = code[keep]
+            code = np.clip(np.searchsorted(edges, clipped, side="right") - 1, 0, len(edges) - 2)
         else:
-            keep = np.ones(len(frame), dtype=bool)
-            code = np.zeros(len(frame), dtype=np.int64)
+            code = np.zeros(table.num_rows, dtype=np.int64)
         out = {"count": np.bincount(code, minlength=n_cells).astype(np.int64)}
-        if "column" in spec and method in ("sum", "mean", "crosstab"):
-            units = mechanisms.scaled(frame[spec["column"]].to_numpy(dtype=float)[keep], spec["bounds"])
+        if units is not None and method in ("sum", "mean"):
             out["sum"] = np.rint(np.bincount(code, weights=units, minlength=n_cells)).astype(np.int64)
-        if method == "quantile":
-            out["values"] = frame[spec["column"]].to_numpy(dtype=float)
         return out
-
-    @staticmethod
-    def _cell_codes(frame: pd.DataFrame, groups: list[str], source: Source) -> np.ndarray:
-        """Each row's cell number over the declared categories (-1: missing or undeclared value)."""
-        flat = np.zeros(len(frame), dtype=np.int64)
-        for column in groups:
-            declared = _categories(source.schema[column])
-            series = frame[column]
-            if source.schema[column].get("type") == "boolean":
-                series = series.astype("boolean")
-            if isinstance(series.dtype, pd.CategoricalDtype):  # recode through the categories, not the rows
-                position = pd.Index(declared).get_indexer(series.cat.categories)
-                codes = np.append(position, -1)[series.cat.codes.to_numpy()]
-            else:
-                codes = pd.Categorical(series, categories=declared).codes
-            flat = np.where((flat < 0) | (codes < 0), -1, flat * len(declared) + codes)
-        return flat
 
     # -- noise and the recorded output ------------------------------------------------------------------------
     def _noisy_output(self, method: str, spec: dict[str, Any], source: Source, cells: Any,
                       truth: dict[str, np.ndarray], query: dict[str, Any], entries: list[int],
-                      remaining: dict[str, float]) -> Output:
+                      remaining: dict[str, float], settings: DisclosureSettings) -> Output:
         epsilon, k = spec["epsilon"], spec["contributions"]
         aggfunc = spec.get("aggfunc", method if method in ("sum", "mean") else "count")
         if method == "quantile":
@@ -519,7 +591,6 @@ class ProjectDP:
             "contributions": k, "noise_scale": float(scale), "confidence": mechanisms.CONFIDENCE,
             "half_width": [[None if not np.isfinite(x) else float(x) for x in row] for row in half.to_numpy()],
             "ledger": entries, "remaining": remaining, "datasets": source.datasets, **extra}}
-        settings = Disclosure(self._ctx).settings()
         return Output(kind="dp", method=f"dp_{method}", table=table, flags={}, status="pass", safe_table=table,
                       settings=settings, properties=properties, command=self._command(method, spec, source))
 

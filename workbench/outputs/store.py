@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, update
 from workbench import audit
 from workbench.db.schema import dp_spends, outputs
 from workbench.disclosure.output import Output
-from workbench.disclosure.results_json import read_results_json, to_results_json
+from workbench.disclosure.results_json import read_results_json, results_files, to_results_json, write_files
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import project_facts, project_row, require_in_project
 from workbench.governance.lineage import lapsed, taint
@@ -51,10 +51,17 @@ def uid(project_id: str, output_id: int) -> str:
 
 def _digest(folder: Path) -> str:
     """One SHA-256 over every file of an output's folder (names and contents)."""
+    return _digest_files({path.relative_to(folder).as_posix(): path.read_bytes()
+                          for path in folder.rglob("*") if path.is_file()})
+
+
+def _digest_files(files: dict[str, bytes]) -> str:
+    """``_digest`` of a folder holding ``files`` (path in the folder → content), from memory: files in path
+    order, as a sorted listing of the folder gives them."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name in sorted(files, key=lambda name: tuple(name.split("/"))):
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(files[name]).digest())
     return digest.hexdigest()
 
 
@@ -134,9 +141,13 @@ class ProjectOutputs:
             folder = self._folder(output_id)
             staging = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}")
             try:
-                to_results_json({output.uid: output}, staging)
+                files = results_files({output.uid: output})
+                staging.mkdir(parents=True)
+                write_files(staging, files)
                 _attach(staging, attachments or {})
-                conn.execute(update(outputs).where(outputs.c.id == output_id).values(checksum=_digest(staging)))
+                checksum = _digest_files({**files, **{f"{ATTACHMENTS}/{file_name}": content
+                                                      for file_name, content in (attachments or {}).items()}})
+                conn.execute(update(outputs).where(outputs.c.id == output_id).values(checksum=checksum))
                 if folder.exists():  # left by a write whose transaction then failed: the id is free again
                     shutil.rmtree(folder)
                 staging.replace(folder)
