@@ -38,11 +38,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import os
-import threading
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -52,19 +49,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from workbench.errors import InvalidInput, NotFound
 from workbench.progress import bar
 
 PSEUDONYM_LENGTH = 20  # hex characters: 80 bits of the HMAC
 _FINGERPRINT = b"workbench.pseudonym_cache"  # metadata key: the file and key a cached column is valid for
-_BLOCK = 64  # SHA-256 block size, the HMAC pad length
-_DUCKDB_FROM = 100_000  # distinct values from which starting DuckDB (~0.1 s) to help the Python loop pays
 PROGRESS_MIN_ROWS = 1_000_000  # loads this large show a progress bar (where someone watches)
-_PYTHON_BLOCK, _DUCKDB_BLOCK = 8_192, 65_536  # values per block of work taken by each side
+_CMAC_BATCH = 1 << 20  # values per AES pass: bounds the temporary block buffers (16 MiB a block column)
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
-_HMAC_SQL = (f"SELECT v, left(sha256($outer || unhex(sha256($inner || v))), {PSEUDONYM_LENGTH}) AS p "
-             "FROM distinct_values")
 
 __all__ = ["PSEUDONYM_LENGTH", "project_key", "project_order", "pseudonymise", "read_governed"]
 
@@ -93,14 +87,6 @@ def project_order(key: bytes, dataset_id: str, rows: int) -> Any:
     return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big"))).permutation(rows)
 
 
-def _pads(key: bytes) -> tuple[bytes, bytes]:
-    """RFC 2104 inner and outer pads (keys longer than a block are hashed first, as ``hmac`` does)."""
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
 def _is_text(arrow_type: pa.DataType) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(
         arrow_type)
@@ -117,29 +103,18 @@ def _refusal(arrow_type: pa.DataType, name: str | None) -> InvalidInput | None:
                         "identifiers only — store the identifier as text or integers.", field="identifiers")
 
 
-class _Work:
-    """Distinct values still to hash: the Python loop takes blocks from the front, DuckDB from the back."""
+def _cmac_key(key: bytes) -> bytes:
+    """The AES-256 key of the project's pseudonyms, derived from its key with its own label (the project key
+    also keys the row order and the cache fingerprint; each use gets an unrelated key)."""
+    return hmac.new(key, b"pseudonym:aes-256-cmac", hashlib.sha256).digest()
 
-    def __init__(self, size: int) -> None:
-        self.front, self.back, self.lock = 0, size, threading.Lock()
 
-    def cancel(self) -> None:
-        with self.lock:
-            self.back = self.front
-
-    def take_front(self, block: int) -> tuple[int, int] | None:
-        with self.lock:
-            if self.front >= self.back:
-                return None
-            start, self.front = self.front, min(self.front + block, self.back)
-            return start, self.front
-
-    def take_back(self, block: int) -> tuple[int, int] | None:
-        with self.lock:
-            if self.back <= self.front:
-                return None
-            end, self.back = self.back, max(self.back - block, self.front)
-            return self.back, end
+def _double(block: bytes) -> bytes:
+    """Multiplication by x in GF(2^128) (RFC 4493 section 2.3): the CMAC subkey step."""
+    value = int.from_bytes(block, "big") << 1
+    if value >> 128:
+        value ^= 0x87
+    return (value & (2**128 - 1)).to_bytes(16, "big")
 
 
 def _hex(digests: np.ndarray) -> np.ndarray:
@@ -152,80 +127,63 @@ def _hex(digests: np.ndarray) -> np.ndarray:
     return text.view(f"S{PSEUDONYM_LENGTH}").ravel()
 
 
-def _sha256() -> Callable[[bytes], Any]:
-    """CPython's own SHA-256 when present: copying its state is a memcpy, cheaper per value than copying an
-    OpenSSL context, which is what the per-value loop does most (about 20 % less CPU per value)."""
-    for name in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
-        try:
-            return importlib.import_module(name).sha256
-        except (ImportError, AttributeError):
-            continue
-    return hashlib.sha256
+class _Cmac:
+    """AES-CMAC (NIST SP 800-38B, RFC 4493) of many messages at once: messages of one length share a block
+    layout, so each CBC step over all of them is one AES-ECB call on a contiguous buffer."""
+
+    def __init__(self, key: bytes) -> None:
+        self._encrypt = Cipher(algorithms.AES(_cmac_key(key)), modes.ECB()).encryptor().update
+        first = _double(self._encrypt(bytes(16)))
+        self._subkeys = (np.frombuffer(first, np.uint8), np.frombuffer(_double(first), np.uint8))
+
+    def aes(self, blocks: np.ndarray) -> np.ndarray:
+        """AES of each row of a contiguous (n, 16) uint8 array."""
+        return np.frombuffer(self._encrypt(blocks), np.uint8).reshape(-1, 16)
+
+    def tags(self, messages: np.ndarray, length: int) -> np.ndarray:
+        """The CMAC of each row of an (n, ``length``) uint8 array of messages ``length`` bytes long."""
+        count = max(1, -(-length // 16))
+        complete = length > 0 and length % 16 == 0
+        blocks = np.zeros((len(messages), count * 16), np.uint8)
+        blocks[:, :length] = messages
+        if not complete:
+            blocks[:, length] = 0x80  # 10* padding of the last block
+        blocks[:, -16:] ^= self._subkeys[0 if complete else 1]
+        state = np.ascontiguousarray(blocks[:, :16])
+        for i in range(1, count):
+            state = self.aes(state) ^ blocks[:, 16 * i:16 * (i + 1)]
+        return self.aes(state)
 
 
-def _hmac_python(messages: pa.Array, key: bytes, out: np.ndarray, start: int, end: int) -> None:
-    """HMAC of ``messages[start:end]`` with hashlib, resuming from the pads' precomputed midstates."""
-    inner_pad, outer_pad = _pads(key)
-    sha256 = _sha256()
-    inner, outer = sha256(inner_pad).copy, sha256(outer_pad).copy
-    digests: list[bytes] = []
-    append = digests.append
-    for message in messages.slice(start, end - start).to_pylist():
-        digest = inner()
-        digest.update(message)
-        mac = outer()
-        mac.update(digest.digest())
-        append(mac.digest())
-    out[start:end] = _hex(np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32))
-
-
-def _hmac_duckdb(messages: pa.Array, key: bytes, out: np.ndarray, work: _Work, threads: int) -> None:
-    """HMAC of blocks from the back of ``work`` in DuckDB SQL (pads as parameters, never in the SQL text)."""
-    import duckdb
-
-    inner_pad, outer_pad = _pads(key)
-    con = duckdb.connect(config={"threads": threads, "enable_external_access": False,
-                                 "preserve_insertion_order": True})
-    try:
-        while span := work.take_back(_DUCKDB_BLOCK):
-            start, end = span
-            block = messages.slice(start, end - start)
-            con.register("distinct_values", pa.table({"v": block}))
-            result = con.sql(_HMAC_SQL, params={"inner": inner_pad, "outer": outer_pad}).to_arrow_table()
-            con.unregister("distinct_values")
-            if not result.column("v").combine_chunks().cast(block.type).equals(block):
-                raise RuntimeError("DuckDB returned pseudonyms in a different order from the values.")
-            hexes = result.column("p").combine_chunks().cast(pa.large_string())
-            offsets = np.frombuffer(hexes.buffers()[1], dtype=np.int64)[hexes.offset:hexes.offset + len(hexes) + 1]
-            if hexes.null_count or int(offsets[-1] - offsets[0]) != PSEUDONYM_LENGTH * len(hexes):
-                raise RuntimeError("DuckDB returned pseudonyms of an unexpected length.")
-            out[start:end] = np.frombuffer(hexes.buffers()[2], dtype=f"S{PSEUDONYM_LENGTH}", count=len(hexes),
-                                           offset=int(offsets[0]))
-    finally:
-        con.close()
-
-
-def _hmac_distinct(values: pa.Array, key: bytes) -> np.ndarray:
-    """Pseudonyms (fixed-width ASCII, ``S20``) of distinct non-null text or integer values, in their order.
-
-    A Python loop costs least CPU per value; with many values and spare cores, DuckDB hashes blocks from the
-    other end at the same time (it releases the GIL), so the split follows whatever each side achieves.
-    """
+def _cmac_distinct(values: pa.Array, key: bytes) -> np.ndarray:
+    """Pseudonyms (fixed-width ASCII, ``S20``) of distinct non-null text or integer values, in their order:
+    the AES-CMAC of each value's canonical text, computed per group of equal byte length."""
     messages = pc.cast(pc.cast(values, pa.large_string()), pa.large_binary())  # canonical text as UTF-8 bytes
     out = np.empty(len(messages), dtype=f"S{PSEUDONYM_LENGTH}")
-    work = _Work(len(messages))
-    cores = os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        helper = (pool.submit(_hmac_duckdb, messages, key, out, work, cores - 1)
-                  if len(messages) >= _DUCKDB_FROM and cores > 1 else None)
-        try:
-            while span := work.take_front(_PYTHON_BLOCK):
-                _hmac_python(messages, key, out, *span)
-        except BaseException:  # e.g. an interrupted notebook cell: stop the helper after its current block
-            work.cancel()
-            raise
-        if helper is not None:
-            helper.result()
+    if not len(messages):
+        return out
+    cmac = _Cmac(key)
+    offsets = np.frombuffer(messages.buffers()[1], np.int64)[messages.offset:messages.offset + len(messages) + 1]
+    lengths = np.diff(offsets)
+    order = None
+    if lengths.min() != lengths.max():  # group equal lengths, so each group's bytes are contiguous
+        order = np.argsort(lengths, kind="stable")
+        messages = pc.take(messages, pa.array(order))
+        offsets = np.frombuffer(messages.buffers()[1], np.int64)[:len(messages) + 1]
+        lengths = lengths[order]
+    data = np.frombuffer(messages.buffers()[2], np.uint8) if messages.buffers()[2] else np.empty(0, np.uint8)
+    bounds = np.flatnonzero(np.diff(lengths)) + 1
+    tags = np.empty(len(messages), dtype=f"S{PSEUDONYM_LENGTH}")
+    for first, last in zip([0, *bounds], [*bounds, len(lengths)], strict=True):
+        length = int(lengths[first])
+        for start in range(first, last, _CMAC_BATCH):  # bounded temporary buffers
+            stop = min(start + _CMAC_BATCH, last)
+            base = int(offsets[start])
+            group = data[base:base + (stop - start) * length].reshape(stop - start, length)
+            tags[start:stop] = _hex(cmac.tags(group, length))
+    if order is None:
+        return tags
+    out[order] = tags
     return out
 
 
@@ -267,7 +225,7 @@ def _pseudonymise_chunked(values: pa.ChunkedArray, key: bytes, *, large: bool = 
                     for c in encoded.chunks}
     if len(dictionaries) > 1:  # Arrow shares one dictionary across chunks today; do not depend on it
         encoded = encoded.unify_dictionaries()
-    hexes = _hmac_distinct(encoded.chunk(0).dictionary, key)
+    hexes = _cmac_distinct(encoded.chunk(0).dictionary, key)
     pseudonyms = pa.FixedSizeBinaryArray.from_buffers(pa.binary(PSEUDONYM_LENGTH), len(hexes),
                                                       [None, pa.py_buffer(hexes)])
     if keep is not None:  # the same rows as indices into the pseudonyms: what the cache stores
@@ -314,7 +272,7 @@ def _fingerprint(path: Path, key: bytes) -> bytes:
     """What a cached column is valid for: this file as it is now, pseudonymised with this key (the key is not
     recoverable from it)."""
     stat = path.stat()
-    check = hmac.new(key, b"workbench pseudonym cache", hashlib.sha256).hexdigest()[:16]
+    check = hmac.new(key, b"workbench pseudonym cache: aes-256-cmac", hashlib.sha256).hexdigest()[:16]
     return f"{stat.st_size}:{stat.st_mtime_ns}:{check}".encode()
 
 
