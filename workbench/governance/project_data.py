@@ -28,7 +28,7 @@ from workbench.governance.conditions import (
     schema_roles,
 )
 from workbench.governance.lineage import grants_for, lapsed, taint
-from workbench.governance.pseudonyms import project_key, project_order, read_governed
+from workbench.governance.pseudonyms import project_key, read_governed
 from workbench.ids import check_dataset_id
 
 SOURCES_ATTR = "workbench.sources"  # DataFrame.attrs key: the catalogue datasets a loaded frame comes from
@@ -101,8 +101,7 @@ class ProjectData:
         identifiers = pseudonymised_columns(roles, wanted)
         cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
         key = self._key()
-        frame = read_governed(path, wanted, identifiers, key, cache=cache)
-        frame = frame.take(project_order(key, dataset_id, len(frame))).reset_index(drop=True)
+        frame = read_governed(path, wanted, identifiers, key, cache=cache, dataset_id=dataset_id)  # project order
         frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
         with self._ctx.write() as conn:
             conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,

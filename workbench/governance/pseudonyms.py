@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -117,14 +118,29 @@ def _double(block: bytes) -> bytes:
     return (value & (2**128 - 1)).to_bytes(16, "big")
 
 
-def _hex(digests: np.ndarray) -> np.ndarray:
-    """Fixed-width lower-case hex (``S20``) of the first bytes of each row of a (n, ≥10) uint8 array."""
-    half = PSEUDONYM_LENGTH // 2
-    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-    head = digests[:, :half]
-    text = np.empty((len(digests), PSEUDONYM_LENGTH), dtype=np.uint8)
-    text[:, 0::2], text[:, 1::2] = digits[head >> 4], digits[head & 15]
-    return text.view(f"S{PSEUDONYM_LENGTH}").ravel()
+def _pooled(shape: int | tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array in Arrow's memory pool. Its allocator keeps freed pages for the next load, where
+    fresh numpy arrays of this size come from the kernel page by page: on a virtual machine that costs more than
+    the work done in them."""
+    dims = (shape,) if isinstance(shape, int) else shape
+    size = int(np.prod(dims, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return np.frombuffer(pa.allocate_buffer(max(size, 1)), dtype, count=int(np.prod(dims))).reshape(dims)
+
+
+def _hex_table() -> np.ndarray:
+    """For each 2-byte word as it lies in memory, its 4 lower-case hex characters as one uint32 (same layout)."""
+    pairs = np.frombuffer(b"".join(f"{byte:02x}".encode() for byte in range(256)), np.uint16)
+    words = np.arange(2**16, dtype=np.uint16).view(np.uint8).reshape(-1, 2)
+    return np.ascontiguousarray(np.stack([pairs[words[:, 0]], pairs[words[:, 1]]], axis=1)).view(np.uint32).ravel()
+
+
+_HEX_WORDS = _hex_table()
+
+
+def _hex(tags: np.ndarray, out: np.ndarray) -> None:
+    """Lower-case hex of the first 10 bytes of each row of a (n, 16) uint8 array into ``out`` (n × 20 bytes)."""
+    words = tags.view(np.uint16)[:, :PSEUDONYM_LENGTH // 4]
+    np.take(_HEX_WORDS, words, out=out.view(np.uint32).reshape(len(tags), PSEUDONYM_LENGTH // 4))
 
 
 class _Cmac:
@@ -132,16 +148,14 @@ class _Cmac:
     layout, so each CBC step over all of them is one AES-ECB call on a contiguous buffer."""
 
     def __init__(self, key: bytes) -> None:
-        self._encrypt = Cipher(algorithms.AES(_cmac_key(key)), modes.ECB()).encryptor().update
-        first = _double(self._encrypt(bytes(16)))
+        self._cipher = Cipher(algorithms.AES(_cmac_key(key)), modes.ECB()).encryptor()
+        first = _double(self._cipher.update(bytes(16)))
         self._subkeys = (np.frombuffer(first, np.uint8), np.frombuffer(_double(first), np.uint8))
 
-    def aes(self, blocks: np.ndarray) -> np.ndarray:
-        """AES of each row of a contiguous (n, 16) uint8 array."""
-        return np.frombuffer(self._encrypt(blocks), np.uint8).reshape(-1, 16)
-
-    def tags(self, messages: np.ndarray, length: int) -> np.ndarray:
-        """The CMAC of each row of an (n, ``length``) uint8 array of messages ``length`` bytes long."""
+    def tags(self, messages: np.ndarray, length: int, out: np.ndarray, row: int) -> None:
+        """The CMAC of each row of an (n, ``length``) uint8 array of messages ``length`` bytes long, into rows
+        ``row`` to ``row + n`` of ``out``, a C-contiguous (m, 16) uint8 array with a spare row after them (the
+        cipher may write up to 15 bytes past its output; they are overwritten or unused)."""
         count = max(1, -(-length // 16))
         complete = length > 0 and length % 16 == 0
         blocks = np.zeros((len(messages), count * 16), np.uint8)
@@ -151,100 +165,152 @@ class _Cmac:
         blocks[:, -16:] ^= self._subkeys[0 if complete else 1]
         state = np.ascontiguousarray(blocks[:, :16])
         for i in range(1, count):
-            state = self.aes(state) ^ blocks[:, 16 * i:16 * (i + 1)]
-        return self.aes(state)
+            encrypted = np.frombuffer(self._cipher.update(state.data), np.uint8).reshape(-1, 16)
+            state = encrypted ^ blocks[:, 16 * i:16 * i + 16]
+        if out.shape[1:] != (16,) or not out.flags.c_contiguous or row + len(messages) >= len(out):
+            raise ValueError("CMAC output needs contiguous 16-byte rows and a spare row after those written.")
+        self._cipher.update_into(state.data, out.data.cast("B")[16 * row:16 * (row + len(messages)) + 15])
+
+    def of_equal_lengths(self, data: np.ndarray, start: int, rows: int, length: int, out: np.ndarray,
+                         row: int = 0) -> None:
+        """Tags of ``rows`` messages of ``length`` bytes stored back to back in ``data`` from ``start``, into
+        ``out`` from ``row`` (as ``tags``), a batch at a time so the block buffers stay small."""
+        for first in range(0, rows, _CMAC_BATCH):
+            count = min(_CMAC_BATCH, rows - first)
+            begin = start + first * length
+            self.tags(data[begin:begin + count * length].reshape(count, length), length, out, row + first)
 
 
-def _cmac_distinct(values: pa.Array, key: bytes) -> np.ndarray:
-    """Pseudonyms (fixed-width ASCII, ``S20``) of distinct non-null text or integer values, in their order:
-    the AES-CMAC of each value's canonical text, computed per group of equal byte length."""
-    messages = pc.cast(pc.cast(values, pa.large_string()), pa.large_binary())  # canonical text as UTF-8 bytes
-    out = np.empty(len(messages), dtype=f"S{PSEUDONYM_LENGTH}")
-    if not len(messages):
-        return out
-    cmac = _Cmac(key)
-    offsets = np.frombuffer(messages.buffers()[1], np.int64)[messages.offset:messages.offset + len(messages) + 1]
-    lengths = np.diff(offsets)
-    order = None
-    if lengths.min() != lengths.max():  # group equal lengths, so each group's bytes are contiguous
-        order = np.argsort(lengths, kind="stable")
-        messages = pc.take(messages, pa.array(order))
-        offsets = np.frombuffer(messages.buffers()[1], np.int64)[:len(messages) + 1]
-        lengths = lengths[order]
-    data = np.frombuffer(messages.buffers()[2], np.uint8) if messages.buffers()[2] else np.empty(0, np.uint8)
-    bounds = np.flatnonzero(np.diff(lengths)) + 1
-    tags = np.empty(len(messages), dtype=f"S{PSEUDONYM_LENGTH}")
-    for first, last in zip([0, *bounds], [*bounds, len(lengths)], strict=True):
-        length = int(lengths[first])
-        for start in range(first, last, _CMAC_BATCH):  # bounded temporary buffers
-            stop = min(start + _CMAC_BATCH, last)
-            base = int(offsets[start])
-            group = data[base:base + (stop - start) * length].reshape(stop - start, length)
-            tags[start:stop] = _hex(cmac.tags(group, length))
-    if order is None:
-        return tags
-    out[order] = tags
-    return out
+def _messages(values: pa.ChunkedArray) -> pa.LargeBinaryArray:
+    """The canonical text of each value as UTF-8 bytes, in one array (decimal text for integers)."""
+    if pa.types.is_dictionary(values.type):
+        values = pc.cast(values, values.type.value_type)
+    if values.num_chunks == 0 or pa.types.is_null(values.type):
+        return pa.nulls(len(values), pa.large_binary())
+    return pc.cast(pc.cast(values, pa.large_string()), pa.large_binary()).combine_chunks()
 
 
-def _spread(pseudonyms: pa.FixedSizeBinaryArray, indices: pa.Array, large: bool) -> pa.Array:
-    """The rows' pseudonyms from the distinct values' ones, built straight into Arrow buffers (null rows empty)."""
-    rows, nulls = len(indices), indices.null_count
-    offset_type = np.int64 if large else np.int32
-    if nulls:
-        valid = pc.is_valid(indices).to_numpy(zero_copy_only=False)
-        offsets = np.zeros(rows + 1, dtype=offset_type)
-        np.cumsum(valid * offset_type(PSEUDONYM_LENGTH), out=offsets[1:])
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-        indices = pc.drop_null(indices)
-    else:
-        offsets = np.arange(0, (rows + 1) * PSEUDONYM_LENGTH, PSEUDONYM_LENGTH, dtype=offset_type)
-        validity = None
-    data = pc.take(pseudonyms, indices)  # Arrow's fixed-width take: the string data, already in row order
-    payload = (data.buffers()[1].slice(data.offset * PSEUDONYM_LENGTH, len(data) * PSEUDONYM_LENGTH) if len(data)
-               else pa.py_buffer(b""))
-    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), rows,
-                                 [validity, pa.py_buffer(offsets), payload], null_count=nulls)
+def _buffers(array: pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (int64, one more than the values) and data bytes of a large binary array."""
+    offsets = np.frombuffer(array.buffers()[1], np.int64)[array.offset:array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    return offsets, (np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8))
 
 
-def _pseudonymise_chunked(values: pa.ChunkedArray, key: bytes, *, large: bool = False, name: str | None = None,
-                          keep: list | None = None) -> pa.ChunkedArray:
+def _cmac_rows(messages: pa.LargeBinaryArray, key: bytes) -> np.ndarray:
+    """The AES-CMAC of every row's message as a (n, 16) uint8 array (rows of nulls hold no meaningful tag),
+    computed per group of messages of equal byte length.
+
+    When every non-null message has the same length (fixed-width identifiers) and null rows are empty, their
+    bytes lie back to back in the Arrow buffer and are encrypted where they are; otherwise the rows are first
+    sorted by length (a radix sort of the lengths, then one Arrow ``take``)."""
+    cmac, rows = _Cmac(key), len(messages)
+    tags = _pooled((rows + 1, 16), np.uint8)  # one spare row for the cipher's spare bytes
+    present = rows - messages.null_count
+    if not present:
+        return tags[:rows]
+    offsets, data = _buffers(messages)
+    lengths = pc.binary_length(messages)
+    shortest, longest = (pc.min_max(lengths)[k].as_py() for k in ("min", "max"))
+    if shortest == longest and int(offsets[-1] - offsets[0]) == shortest * present:
+        if not messages.null_count:
+            cmac.of_equal_lengths(data, int(offsets[0]), rows, shortest, tags)
+            return tags[:rows]
+        part = _pooled((present + 1, 16), np.uint8)
+        cmac.of_equal_lengths(data, int(offsets[0]), present, shortest, part)
+        tags[:rows][pc.is_valid(messages).to_numpy(zero_copy_only=False)] = part[:present]
+        return tags[:rows]
+    sizes = pc.fill_null(lengths, 0).to_numpy()  # a null's slot may hold bytes; taken, it holds none
+    order = np.argsort(sizes.astype(np.uint16) if sizes.max() < 2**16 else sizes, kind="stable")  # radix sort
+    ordered = pc.take(messages, pa.array(order))
+    offsets, data = _buffers(ordered)
+    sizes = sizes[order]
+    bounds = np.flatnonzero(np.diff(sizes)) + 1
+    part = np.empty((rows + 1, 16), np.uint8)
+    for first, last in zip([0, *bounds.tolist()], [*bounds.tolist(), rows], strict=True):
+        cmac.of_equal_lengths(data, int(offsets[first]), last - first, int(sizes[first]), part, first)
+    tags[:rows][order] = part[:rows]
+    return tags[:rows]
+
+
+_OFFSETS: list[np.ndarray] = []  # the longest offsets of null-free pseudonym columns made so far, shared
+_OFFSETS_LOCK = threading.Lock()
+
+
+def _fixed_offsets(rows: int) -> pa.Buffer:
+    """Offsets 0, 20, 40, ... (int64) for ``rows`` values: one read-only buffer shared by every null-free column."""
+    with _OFFSETS_LOCK:
+        if not _OFFSETS or len(_OFFSETS[0]) < rows + 1:
+            offsets = _pooled(rows + 1, np.int64)
+            for start in range(0, rows + 1, _CMAC_BATCH):
+                stop = min(start + _CMAC_BATCH, rows + 1)
+                np.multiply(np.arange(start, stop, dtype=np.int64), PSEUDONYM_LENGTH, out=offsets[start:stop])
+            offsets.flags.writeable = False
+            _OFFSETS[:] = [offsets]
+        return pa.py_buffer(_OFFSETS[0][:rows + 1])
+
+
+def _strings(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None) -> pa.LargeStringArray:
+    """The pseudonyms of rows with these tags as an Arrow string array built straight from buffers, rows taken in
+    ``order`` when given, null where ``valid`` is False; null rows are empty (nothing hidden under them)."""
+    rows = len(tags) if order is None else len(order)
+    if valid is not None:
+        valid = valid if order is None else valid[order]
+        if valid.all():
+            valid = None
+    present = rows if valid is None else int(np.count_nonzero(valid))
+    text = _pooled((present, PSEUDONYM_LENGTH), np.uint8)
+    written = 0
+    for start in range(0, rows, _CMAC_BATCH):
+        stop = min(start + _CMAC_BATCH, rows)
+        block = tags[start:stop] if order is None else tags.view(np.complex128)[order[start:stop], 0].view(
+            np.uint8).reshape(-1, 16)  # a row of 16 bytes is one complex128: a fast take
+        if valid is not None:
+            block = block[valid[start:stop]]
+        _hex(block, text[written:written + len(block)])
+        written += len(block)
+    if valid is None:
+        return pa.Array.from_buffers(pa.large_string(), rows, [None, _fixed_offsets(rows), pa.py_buffer(text)])
+    offsets = _pooled(rows + 1, np.int64)
+    offsets[0] = 0
+    np.cumsum(valid, dtype=np.int64, out=offsets[1:])
+    offsets *= PSEUDONYM_LENGTH
+    return pa.Array.from_buffers(pa.large_string(), rows, [pa.py_buffer(np.packbits(valid, bitorder="little")),
+                                                          pa.py_buffer(offsets), pa.py_buffer(text)],
+                                 null_count=rows - present)
+
+
+def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None,
+                       order: np.ndarray | None = None) -> pa.LargeStringArray:
+    """Every row's pseudonym as one Arrow ``large_string`` array, rows taken in ``order`` when given."""
     refusal = _refusal(values.type, name)
     if refusal:
         raise refusal
-    too_long = max((len(chunk) for chunk in values.chunks), default=0) * PSEUDONYM_LENGTH > _MAX_STRING_BYTES
-    out_type = pa.large_string() if large or too_long else pa.string()
-    if pa.types.is_dictionary(values.type):
-        values = pc.cast(values, values.type.value_type)
-    if pa.types.is_null(values.type) or values.num_chunks == 0:
-        return pa.chunked_array([pa.nulls(len(chunk), out_type) for chunk in values.chunks], out_type)
-    encoded = pc.dictionary_encode(values)  # drops empty chunks
-    if encoded.num_chunks == 0:
-        return pa.chunked_array([], out_type)
-    dictionaries = {(len(c.dictionary), c.dictionary.buffers()[-1].address if c.dictionary.buffers()[-1] else 0)
-                    for c in encoded.chunks}
-    if len(dictionaries) > 1:  # Arrow shares one dictionary across chunks today; do not depend on it
-        encoded = encoded.unify_dictionaries()
-    hexes = _cmac_distinct(encoded.chunk(0).dictionary, key)
-    pseudonyms = pa.FixedSizeBinaryArray.from_buffers(pa.binary(PSEUDONYM_LENGTH), len(hexes),
-                                                      [None, pa.py_buffer(hexes)])
-    if keep is not None:  # the same rows as indices into the pseudonyms: what the cache stores
-        keep.append(pa.chunked_array([pa.DictionaryArray.from_arrays(chunk.indices, pseudonyms)
-                                      for chunk in encoded.chunks]))
-    return pa.chunked_array([_spread(pseudonyms, chunk.indices, out_type == pa.large_string())
-                             for chunk in encoded.chunks], out_type)
+    messages = _messages(values)
+    valid = None if messages.null_count == 0 else pc.is_valid(messages).to_numpy(zero_copy_only=False)
+    return _strings(_cmac_rows(messages, key), valid, order)
 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | pa.ChunkedArray:
-    """Each value's keyed pseudonym (nulls stay null), vectorised: one HMAC per distinct value."""
+    """Each value's keyed pseudonym (nulls stay null), vectorised: the AES-CMAC of all rows in batched AES calls.
+    Arrays of up to 100 million values come back as Arrow ``string``, longer ones as ``large_string``."""
     key = _check_key(key)
     if isinstance(values, pa.ChunkedArray):
-        return _pseudonymise_chunked(values, key)
-    if not isinstance(values, pa.Array):
+        chunked = values
+    elif isinstance(values, pa.Array):
+        chunked = pa.chunked_array([values])
+    else:
         raise InvalidInput(f"values: give a pyarrow Array or ChunkedArray, not {type(values).__name__}.",
                            field="values")
-    result = _pseudonymise_chunked(pa.chunked_array([values]), key)
-    return result.chunk(0) if result.num_chunks == 1 else result.combine_chunks()
+    result = _pseudonymise_rows(chunked, key)
+    if len(result) * PSEUDONYM_LENGTH <= _MAX_STRING_BYTES:
+        result = result.cast(pa.string())
+    if isinstance(values, pa.Array):
+        return result
+    lengths = [len(chunk) for chunk in values.chunks]
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64).tolist()
+    return pa.chunked_array([result.slice(start, length) for start, length in zip(starts, lengths, strict=False)],
+                            result.type)
 
 
 def _check_columns(names: list[str], columns: object, identifiers: object, path: Path) -> tuple[list[str], list[str]]:
@@ -268,59 +334,90 @@ def _check_columns(names: list[str], columns: object, identifiers: object, path:
     return list(columns), list(dict.fromkeys(identifiers))
 
 
-def _fingerprint(path: Path, key: bytes) -> bytes:
+def _fingerprint(path: Path, key: bytes, dataset_id: str | None) -> bytes:
     """What a cached column is valid for: this file as it is now, pseudonymised with this key (the key is not
-    recoverable from it)."""
+    recoverable from it), its rows in the file's order or in the project's order for ``dataset_id``."""
     stat = path.stat()
     check = hmac.new(key, b"workbench pseudonym cache: aes-256-cmac", hashlib.sha256).hexdigest()[:16]
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{check}".encode()
+    order = "file" if dataset_id is None else f"project:{dataset_id}"
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{check}:{order}".encode()
 
 
-def _from_cache(cache: Path | None, name: str, fingerprint: bytes) -> pa.ChunkedArray | None:
-    """A cached pseudonymised column, expanded to rows, or None when there is none for this file and key."""
-    path = cache / f"{name}.arrow" if cache is not None else None
+def _cache_file(cache: Path, name: str, dataset_id: str | None) -> Path:
+    return cache / (f"{name}.arrow" if dataset_id is None else f"{name}.in-project-order.arrow")
+
+
+def _from_cache(path: Path | None, fingerprint: bytes, kind: pa.DataType, rows: int) -> pa.Array | None:
+    """A cached column (memory-mapped, not copied), or None when there is none for this file, key and order."""
     if path is None or not path.is_file():
         return None
     try:
         with pa.memory_map(str(path)) as source:
             reader = pa.ipc.open_file(source)
-            if (reader.schema.metadata or {}).get(_FINGERPRINT) != fingerprint:
+            if (reader.schema.metadata or {}).get(_FINGERPRINT) != fingerprint or reader.schema.types != [kind]:
                 return None
             column = reader.read_all().column(0)
-        if column.type != pa.dictionary(pa.int32(), pa.binary(PSEUDONYM_LENGTH)):
-            return None
-        return pa.chunked_array([_spread(chunk.dictionary, chunk.indices, True) for chunk in column.chunks],
-                                pa.large_string())
+        return column.combine_chunks() if len(column) == rows else None
     except (OSError, pa.ArrowException):
         return None  # damaged or half-written: compute again
 
 
-def _to_cache(cache: Path, name: str, fingerprint: bytes, column: pa.ChunkedArray) -> None:
-    """Keep a pseudonymised column as row indices into its distinct pseudonyms (Arrow IPC, read back mapped
-    into memory), so the next read of the same file with the same key skips the hashing."""
-    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    schema = pa.schema([(name, column.type)], metadata={_FINGERPRINT: fingerprint})
-    tmp = cache / f".{name}.{uuid.uuid4().hex}.tmp"
+def _to_cache(path: Path, fingerprint: bytes, column: pa.Array) -> None:
+    """Keep a column (Arrow IPC, uncompressed, read back memory-mapped), written aside and renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    schema = pa.schema([("values", column.type)], metadata={_FINGERPRINT: fingerprint})
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for chunk in column.chunks:
-                writer.write_batch(pa.record_batch([chunk], schema=schema))
-        os.replace(tmp, cache / f"{name}.arrow")
+            writer.write_batch(pa.record_batch([column], schema=schema))
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
+def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerprint: bytes) -> np.ndarray:
+    """The project's order of the dataset's rows (``project_order``), kept in the cache beside the pseudonyms."""
+    path = cache / "order.arrow" if cache is not None else None
+    kept = _from_cache(path, fingerprint, pa.int64(), rows)
+    if kept is not None:
+        return kept.to_numpy()
+    order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
+    if path is not None:
+        _to_cache(path, fingerprint, pa.array(order))
+    return order
+
+
+def _in_order(table: pa.Table, order: np.ndarray | None) -> pd.DataFrame:
+    """A table as pandas, its rows taken in ``order`` first when given (then with a fresh ``RangeIndex``)."""
+    if order is None:
+        return table.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
+    if not table.num_columns:
+        return pd.DataFrame(index=pd.RangeIndex(len(order)))
+    indices = pa.array(order)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL
+        taken = list(pool.map(lambda column: pc.take(column, indices), table.columns))
+    frame = pa.table(taken, schema=table.schema).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
+
+
 def read_governed(path: str | Path, columns: list[str], identifiers: list[str], key: bytes, *,
-                  cache: str | Path | None = None) -> pd.DataFrame:
+                  cache: str | Path | None = None, dataset_id: str | None = None) -> pd.DataFrame:
     """Only ``columns`` of a Parquet file, in that order, each of ``identifiers`` replaced by its pseudonym.
 
+    With ``dataset_id``, the rows come in the project's own order for that dataset (``project_order``), with a
+    ``RangeIndex``: taken while the columns are still Arrow, which costs less than reordering the frame.
     With ``cache`` (a folder kept for this file and key, e.g. per project and dataset), pseudonymised columns
-    are kept there and reused while the file and key are unchanged: repeated loads skip the hashing.
+    (and the project's order) are kept there and reused while the file and key are unchanged: repeated loads
+    skip the hashing and the reordering of identifiers.
     """
     key = _check_key(key)
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    if dataset_id is not None and (not isinstance(dataset_id, str) or not dataset_id):
+        raise InvalidInput(f"dataset_id: name the dataset whose project order to use, not {dataset_id!r}.",
+                           field="dataset_id")
     schema = pq.read_schema(path)
     columns, identifiers = _check_columns(schema.names, columns, identifiers, path)
     for name in identifiers:
@@ -329,33 +426,34 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
             raise refusal
 
     cache = Path(cache) if cache is not None else None
-    fingerprint = _fingerprint(path, key)
-    cached = {name: _from_cache(cache, name, fingerprint) for name in identifiers}
-    to_hash = [name for name in identifiers if cached[name] is None]
+    fingerprint = _fingerprint(path, key, dataset_id)
     rows = pq.read_metadata(path).num_rows
+    files = {name: _cache_file(cache, name, dataset_id) if cache is not None else None for name in identifiers}
+    cached = {name: _from_cache(files[name], fingerprint, pa.large_string(), rows) for name in identifiers}
+    to_hash = [name for name in identifiers if cached[name] is None]
     with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress:
         progress.set_postfix_str("reading")
+        order = _order(key, dataset_id, rows, cache, fingerprint) if dataset_id is not None else None
         table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])
         progress.update(1)
-        kept: dict[str, list] = {name: [] for name in identifiers}
 
-        def pseudonymise_column(name: str) -> pa.ChunkedArray:
-            return _pseudonymise_chunked(table.column(name), key, large=True, name=name,
-                                         keep=kept[name] if cache is not None else None)
+        def pseudonymise_column(name: str) -> pa.Array:
+            return _pseudonymise_rows(table.column(name), key, name=name, order=order)
 
-        with ThreadPoolExecutor(max_workers=max(1, len(identifiers))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, len(to_hash))) as pool:
             pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
             progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
-            rest = table.drop_columns(list(pending))
-            frame = rest.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
+            frame = _in_order(table.drop_columns(list(pending)), order)
             progress.update(1)
+            made = {}
             for position, name in enumerate(columns):
                 if name in identifiers:
-                    values = cached[name] if cached[name] is not None else pending[name].result()
-                    if name in pending:
+                    values = cached[name]
+                    if values is None:
+                        values = made[name] = pending[name].result()
                         progress.update(1)
                     frame.insert(position, name, pd.arrays.ArrowStringArray(values))
-    for name in pending:
-        if kept[name]:
-            _to_cache(cache, name, fingerprint, kept[name][0])  # type: ignore[arg-type]  # kept only with a cache
+    for name, values in made.items():
+        if cache is not None:
+            _to_cache(files[name], fingerprint, values)  # type: ignore[arg-type]  # a file with every cache
     return frame
