@@ -431,29 +431,29 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
     files = {name: _cache_file(cache, name, dataset_id) if cache is not None else None for name in identifiers}
     cached = {name: _from_cache(files[name], fingerprint, pa.large_string(), rows) for name in identifiers}
     to_hash = [name for name in identifiers if cached[name] is None]
-    with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress:
+    with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress, \
+            ThreadPoolExecutor(max_workers=1 + max(1, len(to_hash))) as pool:
         progress.set_postfix_str("reading")
-        order = _order(key, dataset_id, rows, cache, fingerprint) if dataset_id is not None else None
-        table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])
+        ordering = pool.submit(_order, key, dataset_id, rows, cache, fingerprint) if dataset_id is not None else None
+        table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])  # meanwhile
         progress.update(1)
 
         def pseudonymise_column(name: str) -> pa.Array:
-            return _pseudonymise_rows(table.column(name), key, name=name, order=order)
+            values = _pseudonymise_rows(table.column(name), key, name=name,
+                                        order=ordering.result() if ordering is not None else None)
+            if cache is not None:
+                _to_cache(files[name], fingerprint, values)  # type: ignore[arg-type]  # a file with every cache
+            return values
 
-        with ThreadPoolExecutor(max_workers=max(1, len(to_hash))) as pool:
-            pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
-            progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
-            frame = _in_order(table.drop_columns(list(pending)), order)
-            progress.update(1)
-            made = {}
-            for position, name in enumerate(columns):
-                if name in identifiers:
-                    values = cached[name]
-                    if values is None:
-                        values = made[name] = pending[name].result()
-                        progress.update(1)
-                    frame.insert(position, name, pd.arrays.ArrowStringArray(values))
-    for name, values in made.items():
-        if cache is not None:
-            _to_cache(files[name], fingerprint, values)  # type: ignore[arg-type]  # a file with every cache
+        pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
+        progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
+        frame = _in_order(table.drop_columns(list(pending)), ordering.result() if ordering is not None else None)
+        progress.update(1)
+        for position, name in enumerate(columns):
+            if name in identifiers:
+                values = cached[name]
+                if values is None:
+                    values = pending[name].result()
+                    progress.update(1)
+                frame.insert(position, name, pd.arrays.ArrowStringArray(values))
     return frame
