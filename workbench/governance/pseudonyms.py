@@ -262,32 +262,28 @@ def _fixed_offsets(rows: int) -> pa.Buffer:
 
 def _strings(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None) -> pa.LargeStringArray:
     """The pseudonyms of rows with these tags as an Arrow string array built straight from buffers, rows taken in
-    ``order`` when given, null where ``valid`` is False; null rows are empty (nothing hidden under them)."""
+    ``order`` when given, null where ``valid`` is False. Every row spans 20 bytes, so all columns share one offsets
+    buffer; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide nothing)."""
     rows = len(tags) if order is None else len(order)
-    if valid is not None:
-        valid = valid if order is None else valid[order]
-        if valid.all():
-            valid = None
-    present = rows if valid is None else int(np.count_nonzero(valid))
-    text = _pooled((present, PSEUDONYM_LENGTH), np.uint8)
-    written = 0
+    text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
+    items = tags.view(np.complex128).reshape(-1)  # a row of 16 bytes as one item: a fast take
+    scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128) if order is not None else None
     for start in range(0, rows, _CMAC_BATCH):
         stop = min(start + _CMAC_BATCH, rows)
-        block = tags[start:stop] if order is None else tags.view(np.complex128)[order[start:stop], 0].view(
-            np.uint8).reshape(-1, 16)  # a row of 16 bytes is one complex128: a fast take
-        if valid is not None:
-            block = block[valid[start:stop]]
-        _hex(block, text[written:written + len(block)])
-        written += len(block)
-    if valid is None:
+        if order is None:
+            block = tags[start:stop]
+        else:
+            taken = np.take(items, order[start:stop], out=scratch[:stop - start])  # type: ignore[index]
+            block = taken.view(np.uint8).reshape(-1, 16)
+        _hex(block, text[start:stop])
+    if valid is not None and order is not None:
+        valid = valid[order]
+    if valid is None or valid.all():
         return pa.Array.from_buffers(pa.large_string(), rows, [None, _fixed_offsets(rows), pa.py_buffer(text)])
-    offsets = _pooled(rows + 1, np.int64)
-    offsets[0] = 0
-    np.cumsum(valid, dtype=np.int64, out=offsets[1:])
-    offsets *= PSEUDONYM_LENGTH
+    text[~valid] = 0
     return pa.Array.from_buffers(pa.large_string(), rows, [pa.py_buffer(np.packbits(valid, bitorder="little")),
-                                                          pa.py_buffer(offsets), pa.py_buffer(text)],
-                                 null_count=rows - present)
+                                                          _fixed_offsets(rows), pa.py_buffer(text)],
+                                 null_count=rows - int(np.count_nonzero(valid)))
 
 
 def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None,
