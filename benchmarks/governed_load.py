@@ -180,10 +180,16 @@ def _rss() -> int:
 
 
 class PeakRss:
-    """The highest resident set size seen while the block runs, sampled every millisecond by a thread."""
+    """The highest resident set size seen while the block runs, and the most bytes allocated in Arrow's memory
+    pool, sampled every millisecond by a thread. RSS growth misses memory the pool kept from an earlier read
+    and reused; the pool's count misses numpy's own allocations (pandas blocks, Python strings): quote both."""
 
     def __enter__(self) -> PeakRss:
+        import pyarrow as pa
+
+        self._pool = pa.total_allocated_bytes
         self.start = self.peak = _rss()
+        self.pool_start = self.pool_peak = self._pool()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -192,6 +198,7 @@ class PeakRss:
     def _sample(self) -> None:
         while not self._done.wait(0.001):
             self.peak = max(self.peak, _rss())
+            self.pool_peak = max(self.pool_peak, self._pool())
 
     def __exit__(self, *_exc: object) -> None:
         self._done.set()
@@ -199,16 +206,16 @@ class PeakRss:
         self.peak = max(self.peak, _rss())
 
 
-def timed(read, path: Path) -> tuple[float, float, float]:
+def timed(read, path: Path) -> tuple[float, float, float, float]:
     """Wall-clock and CPU seconds (all threads of this process) of one read, and the most memory it added above
-    what the process held before it (peak RSS growth, bytes)."""
+    what the process held before it: peak RSS growth and peak Arrow-pool growth, bytes."""
     gc.collect()
     with PeakRss() as memory:
         start, cpu = time.perf_counter(), time.process_time()
         frame = read(path)
         elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     del frame
-    return elapsed, used, memory.peak - memory.start
+    return elapsed, used, memory.peak - memory.start, memory.pool_peak - memory.pool_start
 
 
 def main() -> None:
@@ -253,12 +260,14 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name, _ in readers}
         cpu: dict[str, list[float]] = {name: [] for name, _ in readers}
         peak: dict[str, list[float]] = {name: [] for name, _ in readers}
+        pool: dict[str, list[float]] = {name: [] for name, _ in readers}
         for _ in range(args.repeats):
             for name, read in readers:
-                elapsed, used, grown = timed(read, path)
+                elapsed, used, grown, pooled = timed(read, path)
                 times[name].append(elapsed)
                 cpu[name].append(used)
                 peak[name].append(grown)
+                pool[name].append(pooled)
         size = path.stat().st_size
     print(f"machine: {describe()}")
     print(f"{args.rows:,} rows x {len(COLUMNS)} columns, {size / 2**20:,.0f} MiB Parquet (written in {written:.1f} s); "
@@ -271,15 +280,20 @@ def main() -> None:
     for name, samples in times.items():
         best, median = min(samples), statistics.median(samples)
         print(f"{labels[name]:<40} best {best:6.2f} s   median {median:6.2f} s "
-              f"({args.rows / median / 1e6:5.2f} M rows/s)   CPU median {statistics.median(cpu[name]):5.1f} s   "
-              f"peak RSS growth median {statistics.median(peak[name]) / 2**20:6,.0f} MiB")
+              f"({args.rows / median / 1e6:5.2f} M rows/s)   CPU median {statistics.median(cpu[name]):5.2f} s   "
+              f"peak growth: RSS {statistics.median(peak[name]) / 2**20:5,.0f} MiB, "
+              f"Arrow pool {statistics.median(pool[name]) / 2**20:5,.0f} MiB")
+    print("load average after the run (other processes on the machine): "
+          + " ".join(f"{load:.1f}" for load in os.getloadavg()))
     for base, goal in (("baseline", None), ("arrow", {"workbench": 0.5, "repeat": 1.0})):
         for name in ("workbench", "repeat"):
             best = min(times[base]) / min(times[name])
             median = statistics.median(times[base]) / statistics.median(times[name])
             verdict = "" if goal is None else (
                 f"; goal >= {goal[name]}x: {'met' if median >= goal[name] else 'NOT met'} (median)")
-            print(f"ratio {labels[name]} / {labels[base]}: best {best:.2f}x, median {median:.2f}x{verdict}")
+            used = statistics.median(cpu[base]) / statistics.median(cpu[name])
+            print(f"ratio {labels[name]} / {labels[base]}: best {best:.2f}x, median {median:.2f}x, "
+                  f"CPU {used:.2f}x{verdict}")
 
 
 if __name__ == "__main__":
