@@ -311,8 +311,9 @@ def test_a_cache_serves_repeat_reads_until_the_file_or_key_changes(tmp_path: Pat
     stored = b"".join(p.read_bytes() for p in cache.iterdir())
     assert b"9000000000" not in stored and b"key" not in stored
     for kept in cache.iterdir():  # what is kept is the pseudonyms only
-        column = pa.ipc.open_file(str(kept)).read_all().column(0)
-        assert column.to_pylist() == [None if v is pd.NA else v for v in first[kept.stem]]
+        column = pa.ipc.open_file(str(kept)).read_all().column(0)  # 20-byte rows, nulls zeroed
+        assert column.type == pa.binary(20) and column.null_count == first[kept.stem].isna().sum()
+        assert [v and v.decode() for v in column.to_pylist()] == [None if v is pd.NA else v for v in first[kept.stem]]
     again = read_governed(path, ["x", "nhs"], ["nhs"], key, cache=cache)
     pd.testing.assert_frame_equal(again, first[["x", "nhs"]])
     assert read_governed(path, ["nhs"], ["nhs"], key).equals(first[["nhs"]])  # same as without a cache

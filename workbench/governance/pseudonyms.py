@@ -381,6 +381,25 @@ def _to_cache(path: Path, fingerprint: bytes, column: pa.Array) -> None:
         tmp.unlink(missing_ok=True)
 
 
+_STORED = pa.binary(PSEUDONYM_LENGTH)  # how a pseudonym column is cached: its 20-byte rows, no offsets
+
+
+def _stored(column: pa.LargeStringArray) -> pa.FixedSizeBinaryArray:
+    """A pseudonym column (every row spans 20 bytes) as fixed-size binary: the same buffers without offsets."""
+    return pa.FixedSizeBinaryArray.from_buffers(_STORED, len(column), [column.buffers()[0], column.buffers()[2]],
+                                                null_count=column.null_count)
+
+
+def _restored(stored: pa.FixedSizeBinaryArray) -> pa.LargeStringArray:
+    """A cached pseudonym column back as strings, on its (memory-mapped) buffers and the shared offsets."""
+    data = stored.buffers()[1].slice(stored.offset * PSEUDONYM_LENGTH, len(stored) * PSEUDONYM_LENGTH)
+    validity = stored.buffers()[0] if stored.null_count else None
+    if validity is not None and stored.offset:
+        validity = pa.py_buffer(np.packbits(pc.is_valid(stored).to_numpy(zero_copy_only=False), bitorder="little"))
+    return pa.Array.from_buffers(pa.large_string(), len(stored), [validity, _fixed_offsets(len(stored)), data],
+                                 null_count=stored.null_count)
+
+
 def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerprint: bytes) -> np.ndarray:
     """The project's order of the dataset's rows (``project_order``), kept in the cache beside the pseudonyms."""
     path = cache / "order.arrow" if cache is not None else None
@@ -435,7 +454,8 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
     fingerprint = _fingerprint(path, key, dataset_id)
     rows = pq.read_metadata(path).num_rows
     files = {name: _cache_file(cache, name, dataset_id) if cache is not None else None for name in identifiers}
-    cached = {name: _from_cache(files[name], fingerprint, pa.large_string(), rows) for name in identifiers}
+    kept = {name: _from_cache(files[name], fingerprint, _STORED, rows) for name in identifiers}
+    cached = {name: None if column is None else _restored(column) for name, column in kept.items()}
     to_hash = [name for name in identifiers if cached[name] is None]
     with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress, \
             ThreadPoolExecutor(max_workers=1 + max(1, len(to_hash))) as pool:
@@ -448,7 +468,7 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
             values = _pseudonymise_rows(table.column(name), key, name=name,
                                         order=ordering.result() if ordering is not None else None)
             if cache is not None:
-                _to_cache(files[name], fingerprint, values)  # type: ignore[arg-type]  # a file with every cache
+                _to_cache(files[name], fingerprint, _stored(values))  # type: ignore[arg-type]  # a file per cache
             return values
 
         pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
