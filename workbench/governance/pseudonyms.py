@@ -40,8 +40,9 @@ nulls are one shared read-only buffer. Large arrays come from Arrow's memory poo
 the next load (fresh pages from the kernel cost more than the work done in them on a virtual machine).
 Identifier columns are keyed in parallel while the other columns are taken in order and converted to pandas;
 Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is computed while
-it is read. The cache keeps each pseudonymised column as it was returned (Arrow IPC, memory-mapped on the next
-load, so a repeat load neither keys nor reorders identifiers) and the project's order beside it.
+it is read. The cache keeps each pseudonymised column in the order it was returned, as 20-byte rows (Arrow IPC
+``fixed_size_binary(20)``, memory-mapped on the next load and given the shared offsets, so a repeat load neither
+keys nor reorders identifiers), and the project's order beside them.
 """
 
 from __future__ import annotations
