@@ -563,6 +563,7 @@ SERVICE_EXPECTED = {
     "list saved data": {"analyst"},
     "read saved data": {"analyst"},
     "owner usage report": {"admin", "data_owner"},
+    "list my datasets": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "read synthetic twin": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "read access settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change access settings": {"admin"},

@@ -38,7 +38,7 @@ LAYERS: dict[str, list[str]] = {
         "workbench.catalogue", "workbench.catalogue.*", "workbench.governance", "workbench.governance.*",
         "workbench.disclosure", "workbench.disclosure.*", "workbench.dp", "workbench.dp.*",
         "workbench.linkage.*", "workbench.outputs", "workbench.outputs.*", "workbench.training.*",
-        "workbench.demo.material",
+        "workbench.demo.material", "workbench.person_index", "workbench.person_index.*",
     ],
     # who acts and what they may do, the audit chain, the database and the vault, and the small rules every
     # layer shares
@@ -46,6 +46,7 @@ LAYERS: dict[str, list[str]] = {
         "workbench.audit", "workbench.config", "workbench.context", "workbench.db", "workbench.db.*",
         "workbench.errors", "workbench.governance.policy", "workbench.ids", "workbench.progress",
         "workbench.records", "workbench.validation", "workbench.vault", "workbench.version",
+        "workbench.person_index.store",
     ],
 }
 ORDER = ["store", "services", "interfaces"]

@@ -85,6 +85,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "list saved data": lambda: ws.project(PROJECT).datasets(),
         "read saved data": lambda: ws.project(PROJECT).read("kept"),
         "owner usage report": lambda: ws.owner.usage(DATASET),
+        "list my datasets": lambda: ws.owner.datasets(),
         "read synthetic twin": lambda: ws.catalogue.twin(DATASET),
         "read access settings": lambda: ws.access.settings(),
         "change access settings": lambda: ws.access.update_settings(twin_min_count=5),

@@ -153,7 +153,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("owner.decide", "access", "decide", ("access.decide",), shown_in="owner"),
     *_view_operations("owner", {
         "requests": ("access.list_to_decide",), "grants": ("projects.read",), "revoke": ("access.revoke",),
-        "delegate": ("access.delegate",), "usage": ("owner.usage",)}),
+        "delegate": ("access.delegate",), "usage": ("owner.usage",), "datasets": READ}),
     Operation("budgets.set", "dp", "set_budget", ("dp.budget.set",)),
     Operation("budgets.list", "dp", "budgets", ("dp.budget.set",)),
     Operation("budgets.set_twin", "dp", "set_twin_budget", ("dp.twin_budget.set",)),

@@ -40,6 +40,7 @@ async def test_an_entry_whose_twin_budget_cannot_pay_is_shown_with_the_reason(ap
     entry = await api(ANALYST, "GET", "catalogue", DATASET)
     assert entry.status == 200, entry
     assert entry.json["twin_preview"] is None and "No twin was made" in entry.json["twin_note"]
+    assert "ws.dp.set_twin_budget('dhsc.patients', epsilon=...) in a notebook" in entry.json["twin_note"]
 
 
 async def test_catalogue_search_says_did_you_mean_and_finds_nothing_in_punctuation(api, served) -> None:
@@ -134,6 +135,8 @@ async def test_request_access_and_see_it(api, served) -> None:
     again = await api(ANALYST, "POST", "requests", body={"project_id": PROJECT, "dataset_id": DATASET,
                                                          "justification": "Again"})
     assert again.status == 409 and "still pending" in again.json["message"]
+    # read in a lab panel: where to look there, not the Python call a notebook would use
+    assert "My requests in the Access requests panel" in again.json["message"] and "ws." not in again.json["message"]
 
 
 BAD_BODIES = [
@@ -181,6 +184,25 @@ async def request_by_analyst(api) -> int:
                                                          "justification": "Needed for it"})
     assert reply.status == 201, reply
     return reply.json["id"]
+
+
+async def test_refusals_say_where_to_look_in_the_lab_not_which_python_call(api, served) -> None:
+    from workbench.server.handlers import lab_wording
+
+    missing = await api(OWNER, "POST", "requests", "999", "decision", body={"decision": "approve"})
+    assert missing.status == 404
+    assert missing.json["message"] == "No access request 999; the Access requests panel lists those waiting for you."
+    entry = await api(ANALYST, "GET", "catalogue", "dhsc.nothing")
+    assert entry.status == 404 and "the Catalogue panel's search lists them" in entry.json["message"], entry
+    assert "ws." not in entry.json["message"]
+    # a call with no panel of its own is named as one to run in a notebook, brackets kept balanced
+    assert lab_wording("Its owner sets one: ws.dp.set_budget('a.b', epsilon=...).") == (
+        "Its owner sets one: ws.dp.set_budget('a.b', epsilon=...) in a notebook.")
+    assert lab_wording("give settings (ws.disclosure.settings()) or None") == (
+        "give settings (in a notebook: ws.disclosure.settings()) or None")
+    assert lab_wording("No grant 4; ws.owner.grants(dataset_id) lists them.") == (
+        "No grant 4; the usage report in the Checking, usage and audit panel lists them.")
+    assert lab_wording("Nothing to reword (ws is a word).") == "Nothing to reword (ws is a word)."
 
 
 async def test_owner_sees_and_decides(api, served) -> None:
@@ -299,6 +321,20 @@ async def test_my_datasets_lists_what_the_person_owns(api, served) -> None:
     assert DATASET not in [d["id"] for d in other.json["datasets"]]
     analyst = await api(ANALYST, "GET", "owner", "datasets")
     assert analyst.status == 200 and analyst.json["datasets"] == []
+    assert {d["role"] for d in reply.json["datasets"]} == {"owner"}
+
+
+async def test_my_datasets_include_those_i_decide_for_as_a_delegate(api, served) -> None:
+    served(OWNER).owner.delegate(DATASET, OTHER_OWNER)
+    other = await api(OTHER_OWNER, "GET", "owner", "datasets")
+    assert other.status == 200, other
+    listed = {d["id"]: d["role"] for d in other.json["datasets"]}
+    assert listed[DATASET] == "delegate"
+    owned = set(served(ADMIN).catalogue.list().query("owner == @OTHER_OWNER")["id"])
+    assert {i for i, role in listed.items() if role == "owner"} == owned and DATASET not in owned
+    served(OWNER).owner.delegate(DATASET, OTHER_OWNER, remove=True)
+    again = await api(OTHER_OWNER, "GET", "owner", "datasets")
+    assert DATASET not in {d["id"] for d in again.json["datasets"]}  # withdrawn: no longer theirs to decide
 
 
 async def test_audit_verify(api, served) -> None:

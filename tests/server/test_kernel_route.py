@@ -65,6 +65,12 @@ async def test_malformed_calls_are_refused_and_change_nothing(jp_fetch, served, 
     assert snapshot(served(ADMIN)) == before
 
 
+async def test_a_kernel_s_refusal_keeps_its_python_hint(jp_fetch, served) -> None:
+    """The lab's routes reword ``ws....`` calls for people in panels; a kernel's caller is Python, so not here."""
+    status, _, body = await kernel_call(jp_fetch, ANALYST, "project.load", project=PROJECT, dataset_id="nope.nope")
+    assert status == 404 and "ws.catalogue.search(" in body["message"], body
+
+
 async def test_a_refusal_names_its_class_and_is_audited(jp_fetch, served) -> None:
     grant(served)
     status, _, body = await kernel_call(jp_fetch, SECOND_ANALYST, "project.load", project=PROJECT,

@@ -4,6 +4,7 @@ member; the request then exists in the workspace and shows in My requests."""
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from conftest import DEMO_USER
@@ -101,6 +102,8 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     page.click(".jp-Dialog button:has-text('Send anyway')")
     refusal = page.wait_for_selector(".wb-request-result.wb-error")
     assert "still pending" in refusal.inner_text()
+    assert "Access requests panel" in refusal.inner_text() and "ws." not in refusal.inner_text()  # where to look
+    page.screenshot(path=str(_shot("catalogue-refusal-in-lab-words")))
     assert len(requests_in_workspace(lab.home)) == len(before) + 1
 
 
@@ -275,3 +278,28 @@ def test_insert_load_and_twin_code_into_the_open_notebook(page) -> None:
     cells = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").all_inner_texts()
     assert f'hes_apc = ws.project("{PROJECT}").load("{DATASET}")' in cells[1]
     assert f'hes_apc_twin = ws.catalogue.twin("{DATASET}")' in cells[2]
+
+
+RAW = (r"freq:|\bINTERNAL\b|\bTOP_SECRET\b|\bNOT_APPLICABLE\b|\bOFFICIAL\b|dea-2017|\d{4}-\d{2}-\d{2}|\.\d{6}|\bNaT\b"
+       r"|\d[eE][+-]\d")
+
+
+def test_an_entry_s_details_are_in_words(page) -> None:
+    open_catalogue(page)
+    search(page, "benefit claims")
+    page.click(".wb-result[data-id='dwp.benefit_claims']")
+    page.wait_for_selector(".wb-detail .wb-facts")
+    page.wait_for_selector(".wb-detail .wb-twin-table, .wb-detail .wb-twin + .wb-note, .wb-detail h4 + .wb-note")
+    fact = lambda name: page.inner_text(f".wb-facts [data-fact='{name}']")  # noqa: E731
+    assert fact("Updated") == "Monthly"
+    assert fact("Access rights") == "Internal"
+    assert fact("Classification") == "Official"
+    assert "Research power (Digital Economy Act 2017)" in fact("Legal gateways")
+    assert fact("Coverage").startswith("1 April 2019 to 31 March 2026")
+    assert fact("Missions").startswith("Mission")
+    rows = fact("Rows")
+    assert rows.replace(",", "").isdigit() and (int(rows.replace(",", "")) < 1000 or "," in rows)
+    assert page.inner_text(".wb-schema .wb-role-direct_identifier >> nth=0") == "Direct identifier"
+    detail = page.inner_text(".wb-detail")
+    assert not re.search(RAW, detail), re.search(RAW, detail)  # no code, ISO date, NaT or 8.865e+04
+    page.screenshot(path=str(_shot("catalogue-entry-in-words")), full_page=True)

@@ -1,5 +1,6 @@
 """In a real browser: the DP accuracy explorer (ipywidgets) in a notebook — the chart's dashed ε marker follows
-the slider and the typed ε, the summary never reads "± 0", and ε has a labelled box; a screenshot is kept in
+the slider and the typed ε, the summary never reads "± 0", ε has a labelled box, and the slider's handle
+announces "ε = 0.5" (not its log-scale position) under its visible label; a screenshot is kept in
 tests/ui/artefacts/."""
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ def test_the_dp_explorer_chart_follows_epsilon_in_jupyterlab(browser, lab) -> No
         assert _annotation(page) == "ε = 0.5"
         box = page.get_by_label("ε (type a value)")  # a labelled control carries ε's human value
         assert box.input_value() == "0.5"
+        handle = page.get_by_role("slider", name="Privacy loss ε")  # the label is tied to the handle
+        page.wait_for_function(f"document.querySelector('{PANEL} .wb-dp-epsilon [role=slider]')"
+                               ".getAttribute('aria-valuetext') === 'ε = 0.5'")
+        assert float(handle.get_attribute("aria-valuenow")) < 0  # ipywidgets' own: the log value (-0.3)
+        handle.focus()
+        handle.press("ArrowRight")  # one step up the log scale
+        page.wait_for_function(f"document.querySelector('{PANEL} .wb-dp-epsilon [role=slider]')"
+                               ".getAttribute('aria-valuetext') !== 'ε = 0.5'")
+        moved = handle.get_attribute("aria-valuetext")
+        assert moved.startswith("ε = 0.5") and float(moved.split("= ")[1]) > 0.5, moved  # ε = 0.56, say
         box.fill("10")
         box.press("Enter")
         page.wait_for_function("[...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) "
@@ -62,6 +73,8 @@ def test_the_dp_explorer_chart_follows_epsilon_in_jupyterlab(browser, lab) -> No
         assert summary.startswith("ε = 10:") and "± 0 " not in summary and "at least 95% of answers exact" in summary
         readout = page.locator(f"{PANEL} .widget-readout").first.inner_text()
         assert float(readout) == 10  # the slider moved with the typed value
+        page.wait_for_function(f"document.querySelector('{PANEL} .wb-dp-epsilon [role=slider]')"
+                               ".getAttribute('aria-valuetext') === 'ε = 10'")
         page.locator(f"{PANEL} .js-plotly-plot").first.scroll_into_view_if_needed()
     finally:
         page.screenshot(path=str(_artefacts() / "dp-explorer.png"), full_page=True)

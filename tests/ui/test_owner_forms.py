@@ -1,9 +1,12 @@
 """In a real browser: the catalogue's filter menus with counts and classifications in words; an owner's Requests
 panel (their own projects' requests left to others, a warning when the project already holds a grant, a
-confirmation before deciding, dates as "31 March 2027", a history of decisions); "My datasets" in the usage panel;
-and the three panels usable at 250 px."""
+confirmation before deciding, dates as "31 March 2027", a history of decisions); "My datasets" in the usage panel
+(owned and delegated ones, marked);
+the owner's usage report in words (headers, numbers, dates, codes); and the three panels usable at 250 px."""
 
 from __future__ import annotations
+
+import re
 
 from conftest import DEMO_USER, open_lab
 from test_catalogue_panel import _shot, open_catalogue, workspace_as
@@ -108,15 +111,58 @@ def test_my_datasets_show_usage_without_typing_an_id(browser, lab_as, lab) -> No
     dataset = "dhsc.hes_apc"
     with workspace_as(lab.home, DEMO_USER) as ws:
         owner = ws.catalogue[dataset].owner
-        owned = set(ws.catalogue.list().query("owner == @owner")["id"])
+        catalogue = ws.catalogue.list()
+        owned = set(catalogue.query("owner == @owner")["id"])
+        other = catalogue[catalogue["owner"].notna() & (catalogue["owner"] != owner)].iloc[0]
+    with workspace_as(lab.home, other["owner"]) as ws:  # the owner decides for another owner's dataset too
+        ws.owner.delegate(other["id"], owner)
+    page = open_lab(browser, lab_as(owner))
+    try:
+        page.click("li.lm-TabBar-tab[data-id='workbench-usage']")
+        page.wait_for_selector(".wb-my-datasets-list")
+        roles = dict(page.eval_on_selector_all(".wb-my-datasets-list li",
+                                               "els => els.map(e => [e.querySelector('button').dataset.dataset, "
+                                               "e.dataset.role])"))
+        assert roles == {**{d: "owner" for d in owned}, other["id"]: "delegate"}
+        delegated = page.locator(".wb-my-datasets-list li[data-role='delegate']",
+                                 has=page.locator(f"button[data-dataset='{other['id']}']"))
+        assert delegated.locator(".wb-delegate-tag").inner_text() == "Delegate"
+        assert page.locator(".wb-my-datasets-list li[data-role='owner'] .wb-delegate-tag").count() == 0
+        page.screenshot(path=str(_shot("usage-my-datasets-with-delegated")), full_page=True)
+        delegated.locator("button").click()  # a delegate sees the usage report of the dataset they decide for
+        page.wait_for_selector(f".wb-usage h4:has-text('Usage of {other['id']}')")
+        page.click(f".wb-my-datasets-list button[data-dataset='{dataset}']")
+        page.wait_for_selector(f".wb-usage h4:has-text('Usage of {dataset}')")
+        page.screenshot(path=str(_shot("usage-my-datasets")), full_page=True)
+    finally:
+        page.context.close()
+        with workspace_as(lab.home, other["owner"]) as ws:
+            ws.owner.delegate(other["id"], owner, remove=True)
+
+
+def test_the_usage_report_is_in_words(browser, lab_as, lab) -> None:
+    dataset = "ons.lfs"  # the demo loads it, derives from it, makes outputs and DP queries of it
+    with workspace_as(lab.home, DEMO_USER) as ws:
+        owner = ws.catalogue[dataset].owner
     page = open_lab(browser, lab_as(owner))
     page.click("li.lm-TabBar-tab[data-id='workbench-usage']")
-    page.wait_for_selector(".wb-my-datasets-list")
-    listed = set(page.eval_on_selector_all(".wb-my-datasets-list button", "els => els.map(e => e.dataset.dataset)"))
-    assert listed == owned
     page.click(f".wb-my-datasets-list button[data-dataset='{dataset}']")
-    page.wait_for_selector(f".wb-usage h4:has-text('Usage of {dataset}')")
-    page.screenshot(path=str(_shot("usage-my-datasets")), full_page=True)
+    page.wait_for_selector(".wb-usage table")
+    headers = page.eval_on_selector_all(".wb-usage th", "els => els.map(e => e.textContent)")
+    assert "Project" in headers and "ε spent" in headers and "Expires" in headers, headers
+    lower = [h for h in headers if "_" in h or (h[:1] != "ε" and h != h[:1].upper() + h[1:])]
+    assert not lower, headers  # no project_id, epsilon_spent
+    report = page.inner_text(".wb-usage")
+    assert not re.search(r"\d{4}-\d{2}(-\d{2})?|T\d{2}:\d{2}|\.\d{6}|\bNaT\b|\d[eE][+-]\d", report), report
+    expires = page.locator(".wb-usage-grants tbody td:nth-child(3)").first.inner_text()
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", expires), expires  # "31 March 2027"
+    texts = "els => els.map(e => e.textContent)"
+    months = page.eval_on_selector_all(".wb-usage-loads tbody tr td:nth-child(2)", texts)
+    assert months and all(re.fullmatch(r"[A-Z][a-z]+ \d{4}", m) for m in months), months  # "December 2026"
+    states = page.eval_on_selector_all(".wb-usage-grants tbody tr td:nth-child(2)", texts)
+    assert states and all(s[:1].isupper() for s in states), states  # "Current", not current
+    page.locator(".wb-usage-privacy").scroll_into_view_if_needed()
+    page.screenshot(path=str(_shot("usage-report-in-words")), full_page=True)
     page.context.close()
 
 

@@ -32,6 +32,9 @@ class Entry:
     warnings: tuple[str, ...] = ()
     # the synthetic twin last made (epsilon, made_at as ISO text) and the twin budget (budget, spent), if any
     twin: dict[str, Any] | None = None
+    # columns the workbench provides beside the owner's (the person index's ``person_id``): grantable like the
+    # owner's columns, never part of the record itself (exports and twins hold the owner's columns only)
+    provided: tuple[dict[str, Any], ...] = ()
 
     @property
     def id(self) -> str:
@@ -63,11 +66,12 @@ class Entry:
 
     @property
     def schema(self) -> pd.DataFrame:
-        """Columns with type, disclosure role, completeness and description."""
+        """Columns with type, disclosure role, completeness and description: the owner's, then any the workbench
+        provides (the person index's ``person_id``), which may be requested like the others."""
         completeness = self.record.get("completeness", {})
         rows = [{"name": c["name"], "type": c["type"], "role": c["role"],
                  "completeness": completeness.get(c["name"]), "categories": c.get("categories"),
-                 "description": c.get("description", "")} for c in self.record.get("columns", [])]
+                 "description": c.get("description", "")} for c in [*self.record.get("columns", []), *self.provided]]
         return pd.DataFrame(rows, columns=["name", "type", "role", "completeness", "categories", "description"])
 
     @property

@@ -54,6 +54,7 @@ from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
+from workbench.person_index import person_ids
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
@@ -130,8 +131,10 @@ class Catalogue:
             .where(datasets.c.id == dataset_id)).first()
         if row is None:
             raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
+        view = person_ids.schema_view(row.record, self._ctx.vault.root)
+        provided = tuple(c for c in view.get("columns", []) if c not in row.record.get("columns", []))
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
-                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id))
+                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided)
 
     def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
         """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
@@ -172,11 +175,12 @@ class Catalogue:
             meta = cached.schema.metadata or {}
             if meta.get(TWIN_VERSION) == version.encode():
                 if meta.get(TWIN_MIN_COUNT) == str(min_count).encode():
-                    return cached.to_pandas()
+                    return _with_provided(cached.to_pandas(), entry, seed)
                 marginals = [Marginal(**m) for m in json.loads(meta[TWIN_MARGINALS])]
                 table = redraw(marginals, pq.read_schema(data), rows=cached.num_rows, min_count=min_count,
                                seed=seed)
-                return self._keep_twin(path, table, version, min_count, marginals).to_pandas()
+                return _with_provided(self._keep_twin(path, table, version, min_count, marginals).to_pandas(),
+                                      entry, seed)
         try:
             with self._ctx.db.read() as conn:  # refuse before reading any data when the budget cannot pay
                 per_twin = twin_budget.budget(conn, dataset_id)["per_twin"]
@@ -191,7 +195,8 @@ class Catalogue:
         with self._ctx.write(audit_refusals_as=("catalogue.twin", resource)) as conn:
             twin_budget.charge(conn, username=self._ctx.actor.username, dataset_id=dataset_id, version=version,
                                epsilon=made.epsilon, columns=[m.summary() for m in made.marginals])
-        return self._keep_twin(path, made.table, version, min_count, made.marginals).to_pandas()
+        return _with_provided(self._keep_twin(path, made.table, version, min_count, made.marginals).to_pandas(),
+                              entry, seed)
 
     def _keep_twin(self, path: Path, table: pa.Table, version: str, min_count: int,
                    marginals: builtins.list[Marginal]) -> pa.Table:
@@ -617,6 +622,14 @@ class Catalogue:
 TWIN_VERSION = b"workbench.twin"
 TWIN_MIN_COUNT = b"workbench.twin.min_count"
 TWIN_MARGINALS = b"workbench.twin.marginals"
+
+
+def _with_provided(twin: pd.DataFrame, entry: Entry, seed: int) -> pd.DataFrame:
+    """The twin with the columns the workbench provides (``person_id``) made up, so code written on the twin runs
+    on the granted data: random ids, nothing drawn from the index or the data."""
+    for column in entry.provided:
+        twin[column["name"]] = pd.arrays.ArrowStringArray(person_ids.made_up(len(twin), seed))
+    return twin
 
 
 def _twin_facts(conn: Connection, dataset_id: str) -> dict[str, Any] | None:

@@ -21,27 +21,32 @@ LFS_COLUMNS = ["case_id", "interview_date", "dob", "sex", "la_code", "region", "
                "survey_weight"]
 # what the owners let the linkage read (never handed to the project) for the Mission 1 LFS–HES linkage
 LFS_LINKAGE = ["first_name", "last_name", "dob", "sex", "postcode"]
+# the project's person id from the workbench's person index: Mission 1 joins the LFS to HES on it, Mission 5
+# counts patients by it. Asked for only where the catalogue entry shows it (the dataset is in the index)
+PERSON_ID = "person_id"
 
 # (project, requester, dataset, columns or None for all, justification, decision)
 # decision: None (pending), ("refuse", reason) or ("approve", {columns, identifiers, conditions, reason})
 REQUESTS: tuple[tuple, ...] = (
-    ("m1-economic-inactivity", "sanjay.patel", "ons.lfs", [*LFS_COLUMNS, *LFS_LINKAGE[:2], LFS_LINKAGE[4]],
+    ("m1-economic-inactivity", "sanjay.patel", "ons.lfs",
+     [*LFS_COLUMNS, PERSON_ID, *LFS_LINKAGE[:2], LFS_LINKAGE[4]],
      "Economic status, inactivity reason and health condition of working-age respondents, by area, to "
-     "estimate inactivity due to ill health; names and postcode only for linkage to hospital episodes.",
-     ("approve", {"columns": LFS_COLUMNS, "linkage": LFS_LINKAGE,
+     "estimate inactivity due to ill health; the person id to join hospital episodes; names and postcode only "
+     "for linkage to hospital episodes.",
+     ("approve", {"columns": [*LFS_COLUMNS, PERSON_ID], "linkage": LFS_LINKAGE,
                   "conditions": "Outputs at region level or above; survey weights must be applied."})),
     ("m1-economic-inactivity", "sanjay.patel", "dhsc.hes_apc", None,
      "Emergency admissions in the year before leaving work, linked to LFS respondents.",
      ("approve", {"columns": ["episode_id", "dob", "sex", "la_code", "age_at_admission", "admission_date",
-                              "admission_method", "primary_diagnosis_chapter"],
+                              "admission_method", "primary_diagnosis_chapter", PERSON_ID],
                   "linkage": ["forename", "surname", "dob", "sex", "postcode"],
                   "reason": "Direct identifiers are not available under the research power (the linkage may read "
                             "them); length of stay and provider are not needed for this question."})),
     ("m1-economic-inactivity", "amelia.hughes", "ons.population_estimates", None,
      "Denominators for inactivity rates by local authority.", ("approve", {})),
     ("m1-economic-inactivity", "sanjay.patel", "dwp.benefit_claims",
-     ["claim_id", "dob", "sex", "la_code", "benefit", "claim_start", "claim_end", "health_related"],
-     "Health-related benefit receipt of inactive respondents.", None),
+     ["claim_id", "dob", "sex", "la_code", "benefit", "claim_start", "claim_end", "health_related", PERSON_ID],
+     "Health-related benefit receipt of inactive respondents, joined to them by person id.", None),
     ("m2-heating-demand", "emily.carter", "desnz.domestic_energy", None,
      "Gas and electricity use per meter by local authority.", ("approve", {})),
     ("m2-heating-demand", "emily.carter", "desnz.emissions_by_area", None,
@@ -79,8 +84,9 @@ REQUESTS: tuple[tuple, ...] = (
      "disadvantage.", None),
     ("m5-emergency-admissions", "james.wilson", "dhsc.hes_apc",
      ["episode_id", "nhs_number", "dob", "sex", "la_code", "age_at_admission", "admission_date", "discharge_date",
-      "length_of_stay", "admission_method", "primary_diagnosis_chapter"],
-     "Emergency admissions by age and area; NHS number as a pseudonymised key to count patients, not episodes.",
+      "length_of_stay", "admission_method", "primary_diagnosis_chapter", PERSON_ID],
+     "Emergency admissions by age and area; NHS number as a pseudonymised key and the person id to count "
+     "patients, not episodes.",
      ("approve", {"identifiers": ["nhs_number"],
                   "conditions": "The NHS number is released only as this project's pseudonym."})),
     ("m5-emergency-admissions", "james.wilson", "nhse.rtt_waiting", None,

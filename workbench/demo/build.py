@@ -105,6 +105,12 @@ def _as(ws: Any, username: str) -> Any:
     return session_for(ws, username)
 
 
+def _offered(columns: list[str] | None, offered: set[str]) -> list[str] | None:
+    """The columns of a request or decision, without the person id where the dataset shows none (it is not in
+    the person index)."""
+    return None if columns is None else [c for c in columns if c != story.PERSON_ID or c in offered]
+
+
 def _play_access_story(ws: Any, world: Any) -> None:
     analysts = [p["username"] for p in world.people if "analyst" in p["roles"]]
     for username in [*analysts, ws.user]:
@@ -120,11 +126,14 @@ def _play_access_story(ws: Any, world: Any) -> None:
     for dataset_id, delegate in story.DELEGATES:
         _as(ws, owners[dataset_id]).owner.delegate(dataset_id, delegate)
     for project_id, requester, dataset_id, columns, justification, decision in story.REQUESTS:
-        request = _as(ws, requester).project(project_id).request_access(dataset_id, columns,
+        offered = set(ws.catalogue.get(dataset_id).schema["name"])
+        request = _as(ws, requester).project(project_id).request_access(dataset_id, _offered(columns, offered),
                                                                         justification=justification)
         if decision is None:
             continue
         verdict, options = decision
+        if isinstance(options, dict) and "columns" in options:
+            options = {**options, "columns": _offered(options["columns"], offered)}
         owner = _as(ws, owners[dataset_id]).owner
         if verdict == "refuse":
             owner.decide(request["id"], "refuse", reason=options)

@@ -54,6 +54,7 @@ from workbench.governance.conditions import (
     project_row,
     schema_roles,
 )
+from workbench.person_index import person_ids
 from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class Access:
             if not dataset["has_data"]:
                 raise InvalidInput(f"dataset_id: {dataset_id} is catalogued but this workspace holds no data for "
                                    "it, so there is nothing to grant.", field="dataset_id")
-            roles = schema_roles(dataset["record"])
+            roles = schema_roles(person_ids.schema_view(dataset["record"], self._ctx.vault.root))
             wanted = check_columns(columns, roles, dataset_id) or list(roles)
             pending = conn.execute(select(r.c.id).where(
                 (r.c.project_id == project_id) & (r.c.dataset_id == dataset_id) & (r.c.status == "pending")
@@ -190,7 +191,8 @@ class Access:
                 audit.append(conn, self._ctx.actor.username, "access.refuse", resource, detail={"reason": reason})
                 return self._row_after(conn, request_id)
             project = project_row(conn, request["project_id"])
-            roles = schema_roles(dataset["record"])
+            view = person_ids.schema_view(dataset["record"], self._ctx.vault.root)
+            roles = schema_roles(view)
             requested = list(request["columns"])
             chosen = check_columns(columns, roles, dataset["id"]) or requested
             beyond = [c for c in chosen if c not in requested]
@@ -208,11 +210,15 @@ class Access:
                 self._ctx.check("access.grant_identifiers", f"{dataset['id']} for project {project['id']}",
                                 gateway=gateway["code"], gateway_allows_identifiers=bool(gateway["allows_identifiers"]))
             for_linkage = (check_columns(linkage, roles, dataset["id"]) or []) if linkage else []
+            if person_ids.provided(view.get("columns", [])) and person_ids.PERSON_ID in for_linkage:
+                raise InvalidInput(f"linkage: {person_ids.PERSON_ID} is the workbench's person id, which the person "
+                                   "index already links; grant it as a column and the project joins on it.",
+                                   field="linkage")
             unrequested = [c for c in for_linkage if c not in requested]
             if unrequested:
                 raise InvalidInput(f"linkage: {', '.join(unrequested)} were not requested; columns for linkage "
                                    f"must be among {', '.join(requested)}.", field="linkage")
-            granted = [c for c in chosen if roles[c] != "direct_identifier" or c in ticked]
+            granted = [c for c in chosen if roles.get(c) != "direct_identifier" or c in ticked]
             if not granted:
                 raise InvalidInput("columns: nothing would be granted (direct identifiers need ticking in "
                                    "identifiers=[...]); refuse the request instead.", field="columns")
@@ -421,6 +427,23 @@ class Owner:
 
     def usage(self, dataset_id: str) -> UsageReport:
         return self._access.usage(dataset_id)
+
+    def datasets(self) -> pd.DataFrame:
+        """The datasets whose requests I decide, by title: those I own (``role`` "owner") and those I am a
+        delegate for ("delegate"), so an owner's desk can offer them without an id being typed."""
+        ctx = self._access._ctx
+        ctx.require("catalogue.read", "catalogue")
+        me = ctx.actor.username
+        d = dataset_delegates
+        with ctx.db.read() as conn:
+            owned = conn.execute(select(datasets.c.id, datasets.c.title).where(datasets.c.owner == me)).all()
+            delegated = conn.execute(select(datasets.c.id, datasets.c.title)
+                                     .join(d, d.c.dataset_id == datasets.c.id).where(d.c.username == me)).all()
+        mine = {i for i, _ in owned}  # an owner is never their own delegate; owning is what counts if both held
+        rows = ([{"id": i, "title": t, "role": "owner"} for i, t in owned]
+                + [{"id": i, "title": t, "role": "delegate"} for i, t in delegated if i not in mine])
+        frame = pd.DataFrame(rows, columns=["id", "title", "role"])
+        return frame.sort_values(["title", "id"], kind="stable").reset_index(drop=True)
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workbench.errors import InvalidInput, NotFound
+from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance import sources
 from workbench.governance.conditions import project_facts, project_row, pseudonymised_columns
 from workbench.governance.project_data import ProjectData
-from workbench.governance.pseudonyms import project_key, project_order, read_governed
+from workbench.governance.pseudonyms import project_key, project_order
 from workbench.ids import check_dataset_id
+from workbench.person_index import person_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -101,7 +102,7 @@ class Derivations:
                 raise NotFound(f"The vault holds no data for {found.name}; its owner must register it.")
             kept = _kept_rows(found, conditions)
             frame = self._rows(found, wanted, kept)
-        except (NotFound, InvalidInput) as error:
+        except (NotFound, InvalidInput, Conflict) as error:
             raise self._ctx.audit_refused("data.derive", resource, error) from None
         workbench_made = found.made_by in ("catalogue", "workbench")
         person_key = found.person_key if workbench_made and found.person_key in wanted else None
@@ -121,9 +122,12 @@ class Derivations:
             frame = self._ctx.vault.read(source.path, columns)
             return frame if kept is None else frame.take(kept).reset_index(drop=True)
         roles = {c: d.get("role", "other") for c, d in source.schema.items()}
-        key = project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+        master = bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])
+        key = project_key(master, self.project_id)
         cache = self._ctx.vault.project_root(self.project_id) / "cache" / source.name
-        frame = read_governed(source.path, columns, pseudonymised_columns(roles, columns), key, cache=cache)
+        frame = person_ids.read_dataset(self._ctx.vault.root, source.name, source.path, columns,
+                                        pseudonymised_columns(roles, columns), master, self.project_id,
+                                        with_person_id=person_ids.provided(source.schema.values()), cache=cache)
         order = project_order(key, source.name, len(frame))
         if kept is not None:
             mask = np.zeros(len(frame), dtype=bool)

@@ -35,6 +35,7 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.governance.conditions import dataset_row
 from workbench.governance.lineage import grants_for
 from workbench.ids import check_dataset_id
+from workbench.person_index import person_ids
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -67,6 +68,13 @@ class Source:
     checks: list[dict[str, Any]] = field(default_factory=list)  # per lineage dataset: owner, granted, lapsed...
     spec: dict[str, Any] | None = None  # how the workbench made a saved frame
     rows_are_people: bool = False  # without a person key: each row is one person (as the owner declares)
+    # the vault whose person index gives the person key, when it is the workbench's person_id of a dataset
+    index_root: Path | None = None
+
+    def unlinked_apart(self) -> bool:
+        """Whether rows without a person key are each their own person: so for the workbench's person_id, where a
+        record the index left unlinked is a person the index knows no other record of."""
+        return self.person_key == person_ids.PERSON_ID and person_ids.provided(self.schema.values())
 
     def identifiers(self) -> list[str]:
         """Columns that are direct or record identifiers: never filtered, grouped or aggregated."""
@@ -113,14 +121,18 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         (pd_t.c.project_id == project_id) & (pd_t.c.name == name))).scalar()
     if latest is None:
         row = dataset_row(conn, name)
-        record = row["record"]
+        record = person_ids.schema_view(row["record"], vault.root)
         granted, lapsed = grants_for(conn, project_id, name)
         declared = {c["name"]: c for c in record.get("columns", [])}
         check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                  "columns": list(declared)}
-        return Source(name, "dataset", vault.dataset_path(name), [name], declared, record.get("personKey"),
-                      record.get("rowCount"), record.get("modified"), "catalogue", [check],
-                      rows_are_people=not record.get("personKey"))
+        # without a personKey of its own, a dataset whose person id the project holds counts people by it
+        by_index = (not record.get("personKey") and person_ids.provided(declared.values())
+                    and person_ids.PERSON_ID in granted)
+        return Source(name, "dataset", vault.dataset_path(name), [name], declared,
+                      person_ids.PERSON_ID if by_index else record.get("personKey"), record.get("rowCount"),
+                      record.get("modified"), "catalogue", [check], rows_are_people=not record.get("personKey"),
+                      index_root=vault.root if by_index else None)
     saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
                                             & (pd_t.c.version == latest))).mappings().one()
     frame_columns = list(saved["columns"])
@@ -131,7 +143,7 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         granted, lapsed = grants_for(conn, project_id, dataset_id)
         checks.append({"dataset": dataset_id, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                        "columns": None})
-        for column in row["record"].get("columns", []):
+        for column in person_ids.schema_view(row["record"], vault.root).get("columns", []):
             if column["name"] in frame_columns:
                 schema.setdefault(column["name"], column)
     for column in frame_columns:
@@ -272,21 +284,32 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
     expression = filter_expression(schema, where, source.name)
     if not key:
         return pq.read_table(source.path, columns=list(dict.fromkeys(columns)), filters=expression)
-    table = pq.read_table(source.path, columns=list(dict.fromkeys(columns)))
-    table = table.append_column(PERSON, pa.array(person_codes(source.path, key)))
-    return table.filter(expression) if expression is not None else table
+    kept = list(dict.fromkeys(columns))
+    table = pq.read_table(source.path, columns=list(dict.fromkeys([*kept, *where])))  # the filter's columns too
+    if source.index_root is not None:  # the person index's person of each record: codes, never its ids
+        codes = person_ids.person_codes(source.index_root, source.name, source.path)
+    else:
+        codes = person_codes(source.path, key, apart=source.unlinked_apart())
+    table = table.append_column(PERSON, pa.array(codes))
+    table = table.filter(expression) if expression is not None else table
+    return table.select([*kept, PERSON])
 
 
-def person_codes(path: Path, key: str) -> np.ndarray:
-    """Integer codes (int64; -1 where the key is missing) of the file's ``key`` column, one per row, remembered
-    for the last few files while the file is unchanged."""
+def person_codes(path: Path, key: str, *, apart: bool = False) -> np.ndarray:
+    """Integer codes (int64; -1 where the key is missing, or with ``apart`` a code of its own per such row) of
+    the file's ``key`` column, one per row, remembered for the last few files while the file is unchanged."""
     stat = path.stat()
-    memo = (str(path), stat.st_mtime_ns, stat.st_size, key)
+    memo = (str(path), stat.st_mtime_ns, stat.st_size, key + "\0apart" if apart else key)
     if memo in _PERSON_CODES:
         _PERSON_CODES.move_to_end(memo)
         return _PERSON_CODES[memo]
     column = pq.read_table(path, columns=[key])[key]
-    codes = pc.dictionary_encode(column).combine_chunks().indices.fill_null(-1).cast(pa.int64()).to_numpy()
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    codes = encoded.indices.fill_null(-1).cast(pa.int64()).to_numpy()
+    if apart:
+        codes = codes.copy()
+        missing = codes < 0
+        codes[missing] = len(encoded.dictionary) + np.arange(int(missing.sum()), dtype=np.int64)
     codes.flags.writeable = False  # shared between calls: nobody may change it
     _PERSON_CODES[memo] = codes
     while len(_PERSON_CODES) > _PERSON_CODES_KEPT:

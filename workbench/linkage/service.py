@@ -26,6 +26,7 @@ from workbench.governance.pseudonyms import project_key, pseudonymise, read_gove
 from workbench.linkage.link import ENGINES, link
 from workbench.linkage.quality import weights_figure, weights_html
 from workbench.linkage.spec import check_spec, infer_spec
+from workbench.person_index import person_ids
 from workbench.validation import check_flag, check_number
 
 if TYPE_CHECKING:
@@ -112,7 +113,10 @@ class GovernedLinkage:
         for d, path in zip(datasets, paths, strict=True):
             if not path.exists():
                 raise NotFound(f"The vault holds no data for {d['id']}; its owner ({d['owner']}) must register it.")
-        usable = [list(dict.fromkeys(i["linkage"] + i["granted"])) for i in items]
+        # the workbench's person id is derived on load, not a column of the file: linkage never reads it
+        usable = [[c for c in dict.fromkeys(i["linkage"] + i["granted"])
+                   if c not in person_ids.workbench_identifiers(d["record"])]
+                  for d, i in zip(datasets, items, strict=True)]
         raw = [pq.read_table(path, columns=cols).to_pandas() for path, cols in zip(paths, usable, strict=True)]
         if spec is None:
             spec = infer_spec(raw[0][items[0]["linkage"]], raw[1][items[1]["linkage"]])

@@ -31,7 +31,13 @@ from workbench.db.schema import output_reviews as reviews
 from workbench.db.schema import outputs
 from workbench.db.schema import outputs as outputs_t
 from workbench.errors import Conflict, DisclosureRisk, InvalidInput, NotFound
-from workbench.governance.conditions import identifier_columns, project_facts, project_row, require_in_project
+from workbench.governance.conditions import (
+    dataset_row,
+    identifier_columns,
+    project_facts,
+    project_row,
+    require_in_project,
+)
 from workbench.governance.lineage import lapsed_outputs
 from workbench.outputs.checks import refusals, screen_text
 from workbench.outputs.files import FIGURE_JSON
@@ -43,6 +49,7 @@ from workbench.outputs.lifecycle import (
 )
 from workbench.outputs.settings import output_checking_settings
 from workbench.outputs.store import ProjectOutputs, attachments_of
+from workbench.person_index import person_ids
 from workbench.validation import check_flag, check_number
 
 if TYPE_CHECKING:
@@ -293,7 +300,9 @@ class OutputRequests:
             output = store._load(conn, output_id)  # NotFound for another project's output; checksum verified
             row = conn.execute(select(outputs.c.name, outputs.c.sources, outputs.c.derived_from)
                                .where(outputs.c.id == output_id)).one()
-            identifiers = {c for dataset_id in row.sources for c in identifier_columns(conn, dataset_id)}
+            # the workbench's person id is an identifier of every dataset whose owner declared no column so named
+            identifiers = {c for dataset_id in row.sources for c in identifier_columns(conn, dataset_id)
+                           + person_ids.workbench_identifiers(dataset_row(conn, dataset_id)["record"])}
             paths = attachments_of(store.folder(output_id))
             files = [(p.name, p.stat().st_size) for p in paths]
             contents = {p.name: p.read_bytes() for p in paths if p.name == FIGURE_JSON}

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -36,10 +37,10 @@ from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.conditions import dataset_row
 from workbench.governance.lineage import taint
 from workbench.governance.project_data import SOURCES_ATTR, lineage
-from workbench.governance.pseudonyms import project_key, read_governed
 from workbench.outputs.computed import ComputedTables
 from workbench.outputs.settings import output_checking_settings, reviews_analyst_supplied
 from workbench.outputs.store import ProjectOutputs
+from workbench.person_index import person_ids
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
@@ -69,6 +70,9 @@ class FrameRoles:
     person_key: str | None = None
     key_dataset: str | None = None  # the lineage dataset whose person key the frame keeps
     key_pseudonymised: bool = True  # whether that key leaves the vault as the project's pseudonyms
+    key_from_index: bool = False  # whether that key is the workbench's person_id (the person index's person)
+    # with that key, the record identifier (kept in the frame) naming a record the index left unlinked
+    key_fallback: str | None = None
     # the person key each lineage dataset declares (or its first direct identifier), present in the frame or not
     key_candidates: list[str] = field(default_factory=list)
     # column → (dataset, role) for the frame's columns that are identifiers of a lineage dataset
@@ -86,22 +90,29 @@ def _fallback_key(schema: list[dict[str, Any]]) -> str | None:
 
 
 def frame_roles(conn: Connection, project_id: str, derived_from: list[str], columns: list[Any],
-                username: str) -> FrameRoles:
+                username: str, vault_root: Path | None = None) -> FrameRoles:
     """The catalogue datasets of a frame's lineage — the ones named (refusing names the project never held) first,
     then everything the member loaded or read in the project (their kernel may hold any of it) — the column
-    naming the person (a dataset's ``personKey``; without one its rows are people, named by its record identifier,
-    else its first direct identifier) and the identifier columns."""
+    naming the person (a dataset's ``personKey``; without one its rows are people, named by the workbench's
+    ``person_id`` when the frame keeps it (datasets in the person index, ``vault_root``'s), else by its record
+    identifier, else its first direct identifier) and the identifier columns."""
     sources = list(dict.fromkeys([*lineage(conn, project_id, derived_from), *taint(conn, project_id, username)]))
     roles = FrameRoles(sources)
     present = {c for c in columns if isinstance(c, str)}
     for dataset_id in sources:
         record = dataset_row(conn, dataset_id)["record"]
+        if vault_root is not None:
+            record = person_ids.schema_view(record, vault_root)
         schema = record.get("columns", [])
-        key = record.get("personKey") or _fallback_key(schema)
+        by_index = (not record.get("personKey") and person_ids.provided(schema)
+                    and person_ids.PERSON_ID in present)
+        key = record.get("personKey") or (person_ids.PERSON_ID if by_index else _fallback_key(schema))
         if key is not None and key not in roles.key_candidates:
             roles.key_candidates.append(key)
         if roles.person_key is None and key in present:
-            roles.person_key, roles.key_dataset = key, dataset_id
+            roles.person_key, roles.key_dataset, roles.key_from_index = key, dataset_id, by_index
+            fallback = _fallback_key(schema) if by_index else None
+            roles.key_fallback = fallback if fallback in present and fallback != key else None
             roles.key_pseudonymised = next((c.get("role") for c in schema if c["name"] == key),
                                            None) in PSEUDONYMISED_ROLES
         for column in schema:
@@ -284,13 +295,12 @@ class ProjectTables:
                                    "derived_from=['ons.lfs'].", field="derived_from")
             with self._ctx.db.read() as conn:
                 roles = frame_roles(conn, self.project_id, derived_from, list(data.columns),
-                                    self._ctx.actor.username)
+                                    self._ctx.actor.username, self._ctx.vault.root)
                 review_all = reviews_analyst_supplied(output_checking_settings(conn), self._ctx.service)
             self._refuse_identifier_groups(groups or [], roles)
             persons, key_problem = None, None
             if groups is not None and roles.person_key is not None:
-                persons = data[roles.person_key]
-                key_problem = self._key_problem(persons, roles)
+                persons, key_problem = self._persons(data, roles)
                 if key_problem:  # keys that do not say who is who: judged as rows, and looked at
                     persons = None
             try:
@@ -316,19 +326,40 @@ class ProjectTables:
             output.require_review(ANALYST_SUPPLIED)
         return self._outputs.record(output, name=name(output) if callable(name) else name, derived_from=derived_from)
 
-    def _key_problem(self, persons: pd.Series, roles: FrameRoles) -> str | None:
-        """Why the frame's person key cannot count people, or None: a key missing in some rows, or values that
-        are not this project's pseudonyms of the dataset (keys the analyst wrote say nothing about who is who)."""
-        key, dataset_id = roles.person_key, roles.key_dataset
+    def _persons(self, data: pd.DataFrame, roles: FrameRoles) -> tuple[pd.Series, str | None]:
+        """The frame's person of each row and why it cannot count people (or None). A record the person index
+        left unlinked (no ``person_id``) is a person of its own, named by its record identifier when the frame
+        keeps it (so copies of one record are still one person)."""
+        persons = data[roles.person_key]
+        if roles.key_fallback is None:
+            return persons, self._key_problem(persons, roles)
+        missing = persons.isna().to_numpy()
+        problem = self._key_problem(persons[~missing], roles)
+        if problem or not missing.any():
+            return persons, problem
+        fallback = data.loc[missing, roles.key_fallback]
+        problem = self._key_problem(fallback, roles, roles.key_fallback, from_index=False)
+        named = persons.astype(object).where(~missing, "record:" + fallback.astype(str))
+        return named, problem
+
+    def _key_problem(self, persons: pd.Series, roles: FrameRoles, key: str | None = None,
+                     from_index: bool | None = None) -> str | None:
+        """Why the frame's person key (or ``key``) cannot count people, or None: a key missing in some rows, or
+        values that are not this project's pseudonyms of the dataset (keys the analyst wrote say nothing about who
+        is who)."""
+        key, dataset_id = key or roles.person_key, roles.key_dataset
+        from_index = roles.key_from_index if from_index is None else from_index
         assert key is not None and dataset_id is not None  # asked only of a frame whose lineage names its key
         missing = int(persons.isna().sum())
         if missing:
             return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
                     "people; drop those rows or make the table by spec from the source")
         try:
-            genuine = read_governed(self._ctx.vault.dataset_path(dataset_id), [key],
-                                    [key] if roles.key_pseudonymised else [], self._project_key(),
-                                    cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
+            genuine = person_ids.read_dataset(
+                self._ctx.vault.root, dataset_id, self._ctx.vault.dataset_path(dataset_id), [key],
+                [key] if roles.key_pseudonymised or key != roles.person_key else [],
+                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id, with_person_id=from_index,
+                cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
         except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
             genuine = pd.Series([], dtype=object)
         unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())
@@ -338,9 +369,6 @@ class ProjectTables:
                     "cannot say which rows are one person; keep the key as project.load "
                     "gives it, or make the table by spec from the source (p.tables.crosstab('dataset.id', ...))")
         return None
-
-    def _project_key(self) -> bytes:
-        return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
     @staticmethod
     def _refuse_identifier_groups(groups: list[Any], roles: FrameRoles) -> None:

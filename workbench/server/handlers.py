@@ -15,6 +15,7 @@ without one is cut off at the limit.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +115,34 @@ def _whole_number(name: str, text: str | None, low: int, high: int) -> int | Non
     return int(text)
 
 
+# The library's messages point to Python calls (``ws.access.mine()``): right in a notebook, but the lab's panels
+# show them to people who click. These say where to look in JupyterLab instead; a call with no panel of its own
+# is named as what to run in a notebook. The kernel route keeps the calls (its caller is Python).
+LAB_DIRECTIONS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), words) for pattern, words in [
+    (r"ws\.access\.mine\(\)", "My requests in the Access requests panel"),
+    (r"ws\.owner\.requests\(\)", "the Access requests panel"),
+    (r"ws\.owner\.grants\([^)]*\)", "the usage report in the Checking, usage and audit panel"),
+    (r"ws\.owner\.usage\([^)]*\)", "the usage report in the Checking, usage and audit panel"),
+    (r"ws\.catalogue\.search\([^)]*\)", "the Catalogue panel's search"),
+    (r"ws\.catalogue\.get\([^)]*\)", "the Catalogue panel"),
+    (r"ws\.projects\(\)", "the project menu of the Catalogue panel's request form"),
+    (r"ws\.my_outputs\.requests\(\)", "the My outputs panel"),
+    (r"ws\.review\.queue\(\)", "the Output checking queue"),
+    (r"ws\.review\.history\([^)]*\)", "the Output checking history"),
+]]
+CALL = r"ws\.[a-z_]+(?:\.[a-z_]+)*\((?:[^()]|\([^()]*\))*\)"
+NOTEBOOK_CALL = re.compile(rf"\(({CALL})\)|({CALL})")
+
+
+def lab_wording(message: str) -> str:
+    """A service's message as a lab panel shows it: Python calls replaced by where to look in JupyterLab, any
+    other call marked as one to run in a notebook."""
+    for pattern, words in LAB_DIRECTIONS:
+        message = pattern.sub(words, message)
+    return NOTEBOOK_CALL.sub(
+        lambda m: f"(in a notebook: {m.group(1)})" if m.group(1) else f"{m.group(2)} in a notebook", message)
+
+
 # -- the base handler -------------------------------------------------------------------------------------------
 @tornado.web.stream_request_body
 class WorkbenchHandler(APIHandler):
@@ -123,6 +152,8 @@ class WorkbenchHandler(APIHandler):
     checks), then its size against ``body_limit()``."""
 
     query_fields: tuple[str, ...] = ()
+    # refusals are read in the lab's panels: their Python calls are reworded (lab_wording)
+    for_people: bool = True
 
     async def prepare(self) -> None:  # type: ignore[override]  # tornado declares it sync; it may be async
         self._chunks: list[bytes] = []
@@ -243,7 +274,8 @@ class WorkbenchHandler(APIHandler):
     def refuse(self, error: WorkbenchError) -> Any:
         """Answer ``error`` as JSON; returns the future of the answer being sent."""
         self.set_status(status_of(error))
-        return self.finish(json.dumps({"message": str(error), "field": getattr(error, "field", None),
+        message = lab_wording(str(error)) if self.for_people else str(error)
+        return self.finish(json.dumps({"message": message, "field": getattr(error, "field", None),
                                        "error": error_name(error)}))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
@@ -303,7 +335,7 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         try:
             twin = ws.catalogue.twin(dataset_id).head(TWIN_PREVIEW_ROWS)
         except errors.BudgetExceeded as error:  # the entry is still worth showing; the note says why there is no twin
-            note = str(error)
+            note = lab_wording(str(error))  # shown in the Catalogue panel
         else:
             preview = {"columns": [str(c) for c in twin.columns], "rows": twin}
             entry = ws.catalogue.get(dataset_id)  # now with the twin's ε and when it was made
@@ -406,10 +438,10 @@ class ProjectHandler(WorkbenchHandler):
 
 
 def my_datasets(ws: Workspace) -> dict[str, Any]:
-    """The catalogue entries the acting person owns, so an owner picks one instead of typing its id."""
-    frame = ws.catalogue.list()
-    mine = frame[frame["owner"] == ws.user]
-    return {"datasets": [{"id": str(row.id), "title": str(row.title)} for row in mine.itertuples()]}
+    """The catalogue entries the acting person owns or is a delegate for (``role``), so an owner picks one instead
+    of typing its id."""
+    return {"datasets": [{"id": str(row.id), "title": str(row.title), "role": str(row.role)}
+                         for row in ws.owner.datasets().itertuples()]}
 
 
 class MyDatasetsHandler(WorkbenchHandler):
@@ -647,6 +679,7 @@ class KernelCallHandler(WorkbenchHandler):
     ``kernel.refused`` records the others (unknown operation, body too large or undecodable, bad arguments)."""
 
     _session: Workspace | None = None
+    for_people = False  # a kernel raises the refusal again in Python: its calls are the right hints there
 
     def body_limit(self) -> int:
         return int(self.settings.get(KERNEL_BODY_SETTING, DEFAULT_KERNEL_BODY_BYTES))

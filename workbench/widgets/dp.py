@@ -45,11 +45,13 @@ class AccuracyExplorer:
 
         self._curve, self._unit = curve, unit
         self.figure = accuracy_figure(self.epsilons, curve, epsilon, unit)
-        # the slider's handle announces its position on the log scale (ipywidgets' own ARIA), so the same ε is also
-        # a labelled number box, and the summary is a live region that reads out the human value on every change
+        # ipywidgets' handle would announce its position on the log scale; the class lets the Workbench's JupyterLab
+        # extension give it the readable "ε = 0.5" (aria-valuetext) and tie it to its label. The same ε is also a
+        # labelled number box, and the summary is a live region that reads out the human value on every change
         self.slider = w.FloatLogSlider(value=epsilon, base=10, min=-2, max=1, step=0.05,
                                        description="Privacy loss ε", continuous_update=False, readout_format=".3g",
                                        style={"description_width": "initial"})
+        self.slider.add_class("wb-dp-epsilon")
         self.box = w.BoundedFloatText(value=epsilon, min=0.01, max=10.0, step=0.01, description="ε (type a value)",
                                       style={"description_width": "initial"},
                                       layout=w.Layout(width="14em"))

@@ -123,6 +123,8 @@ export interface SearchPage {
 export interface OwnedDataset {
   id: string;
   title: string;
+  /** How I hold it: its owner, or a delegate who decides its requests for the owner. */
+  role: 'owner' | 'delegate';
 }
 
 export interface NewRequest {
@@ -617,7 +619,7 @@ export class WorkbenchApi {
     return this.call<UsageReport>(`owner/usage/${encodeURIComponent(datasetId)}`);
   }
 
-  /** The catalogue entries I own (empty for someone who owns none). */
+  /** The catalogue entries I own or am a delegate for (empty for someone who decides for none). */
   async myDatasets(): Promise<OwnedDataset[]> {
     const body = await this.call<{ datasets: OwnedDataset[] }>('owner/datasets');
     return body.datasets;

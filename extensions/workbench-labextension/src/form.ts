@@ -64,28 +64,7 @@ export function othersRequests(waiting: AccessRequest[], mine: AccessRequest[]):
   return waiting.filter(r => !own.has(r.id));
 }
 
-const CODE_LABELS: Record<string, string> = {
-  OFFICIAL: 'Official',
-  OFFICIAL_SENSITIVE: 'Official sensitive',
-  SECRET: 'Secret',
-  TOP_SECRET: 'Top secret',
-  NOT_APPLICABLE: 'Not applicable',
-  OPEN: 'Open',
-  INTERNAL: 'Internal',
-  COMMERCIAL: 'Commercial'
-};
-
-/** A classification or access code as people write it: TOP_SECRET → "Top secret". */
-export function codeLabel(code: string | null | undefined): string {
-  if (!code) {
-    return '';
-  }
-  if (CODE_LABELS[code]) {
-    return CODE_LABELS[code];
-  }
-  const words = code.replace(/[_-]+/g, ' ').trim().toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
+export { codeLabel, formatDate, MONTHS } from './labels';
 
 /** Filter menu options with counts, e.g. ["DHSC", "DHSC (5)"]; `label` turns a code into words. */
 export function facetOptions(
@@ -93,38 +72,6 @@ export function facetOptions(
   label: (text: string) => string = t => t
 ): [string, string][] {
   return (facets ?? []).map(f => [String(f.value), `${label(f.label)} (${f.count.toLocaleString('en-GB')})`]);
-}
-
-/** Month names as GOV.UK writes dates ("31 March 2027"). */
-export const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December'
-];
-
-/** A date (YYYY-MM-DD, or a timestamp starting with one) as "31 March 2027"; other text as it is; null as "". */
-export function formatDate(value: string | null | undefined): string {
-  if (!value) {
-    return '';
-  }
-  const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  if (!match) {
-    return value;
-  }
-  const month = Number(match[2]);
-  if (month < 1 || month > 12) {
-    return value;
-  }
-  return `${Number(match[3])} ${MONTHS[month - 1]} ${match[1]}`;
 }
 
 /** Check the form; on success the request body (columns null when every column is ticked). */

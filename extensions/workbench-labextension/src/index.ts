@@ -16,7 +16,9 @@ import { Widget } from '@lumino/widgets';
 import { API_PREFIX, ApiError, Transport, WorkbenchApi } from './api';
 import { CataloguePanel, InsertCode } from './catalogue-panel';
 import { OutputCheckingWidget } from './checking-panel';
+import { watchEpsilonSliders } from './dp-slider';
 import { MyOutputsPanel } from './my-outputs-panel';
+import { browserStore, PanelWidths } from './panel-width';
 import { RequestsPanel } from './requests-panel';
 import { CHECKING_NAMESPACE, restorePanels } from './restore';
 import { catalogueSettings } from './settings';
@@ -188,6 +190,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
     for (const command of Object.values(COMMANDS)) {
       palette?.addItem({ command, category: 'Workbench' });
     }
+    watchEpsilonSliders(document.body); // the DP accuracy explorer's slider announces ε, not its logarithm
+    const widths = new PanelWidths([catalogue, requests, usage, myOutputs], browserStore());
+    shell.layoutModified.connect(() => widths.layoutChanged());
+    void app.restored.then(() => widths.layoutChanged(true));
     if (restorer) {
       void restorePanels(restorer, [catalogue, requests, usage, myOutputs], tracker, COMMANDS.checking);
     }

@@ -4,7 +4,7 @@
  */
 
 import { AccessRequest, ApiError, CatalogueEntry, SchemaColumn, SearchResult } from './api';
-import { codeLabel, formatDate } from './form';
+import { codeLabel, dataCell, formatDate, formatNumber, humaniseDates } from './labels';
 
 type Child = Node | string | null | undefined | false;
 
@@ -47,7 +47,7 @@ export function h(tag: string, attrs: Record<string, string> = {}, ...children: 
 
 /** 1234567 → "1,234,567"; unknown counts say so. */
 export function formatCount(value: number | null | undefined): string {
-  return value === null || value === undefined ? 'unknown' : value.toLocaleString('en-GB');
+  return value === null || value === undefined || Number.isNaN(value) ? 'unknown' : formatNumber(value);
 }
 
 /** 0.9734 → "97.3%" (one decimal below 100%, none at 100%); null → "unknown". */
@@ -108,13 +108,28 @@ export function resultItem(result: SearchResult, open: (id: string) => void): HT
   return item;
 }
 
-/** The coverage of an entry in words ("2019-04-01 to 2024-03-31, England"). */
+/** The coverage of an entry in words ("1 April 2019 to 31 March 2024, England"). */
 export function coverageText(entry: CatalogueEntry): string {
-  const period = entry.temporal_coverage ? Object.values(entry.temporal_coverage).join(' to ') : '';
+  const dates = Object.values(entry.temporal_coverage ?? {}); // start first, end last, whatever the keys
+  const [start, end] = [dates[0], dates.length > 1 ? dates[dates.length - 1] : undefined].map(d =>
+    formatDate(d ?? null)
+  );
+  const period = start && end ? `${start} to ${end}` : start ? `From ${start}` : end ? `Until ${end}` : '';
   return [period, entry.spatial_coverage ?? ''].filter(Boolean).join(', ');
 }
 
-/** The entry's key facts as a definition list. */
+/** The missions an entry serves in words: [1, 5] → "Missions 1 and 5". */
+export function missionsText(missions: number[]): string {
+  if (!missions.length) {
+    return 'None';
+  }
+  const numbers = missions.map(m => formatNumber(m));
+  const listed =
+    numbers.length === 1 ? numbers[0] : `${numbers.slice(0, -1).join(', ')} and ${numbers[numbers.length - 1]}`;
+  return `${numbers.length === 1 ? 'Mission' : 'Missions'} ${listed}`;
+}
+
+/** The entry's key facts as a definition list, every code in words (GOV.UK style). */
 export function entryFacts(entry: CatalogueEntry): HTMLElement {
   const owner = entry.owner.username
     ? `${entry.owner.name ?? entry.owner.username} (${entry.owner.username})`
@@ -122,13 +137,13 @@ export function entryFacts(entry: CatalogueEntry): HTMLElement {
   const facts: [string, string][] = [
     ['Data owner', owner],
     ['Department', entry.department.name ?? entry.department.slug],
-    ['Legal gateways', entry.legal_gateways.join(', ') || 'none recorded'],
+    ['Legal gateways', entry.legal_gateways.map(codeLabel).join('; ') || 'None recorded'],
     ['Rows', formatCount(entry.row_count)],
     ['Coverage', coverageText(entry)],
-    ['Missions', entry.missions.join(', ') || 'none'],
-    ['Access rights', entry.access_rights],
-    ['Classification', entry.security_classification],
-    ['Updated', entry.update_frequency ?? '']
+    ['Missions', missionsText(entry.missions)],
+    ['Access rights', codeLabel(entry.access_rights)],
+    ['Classification', codeLabel(entry.security_classification)],
+    ['Updated', codeLabel(entry.update_frequency)]
   ];
   const list = h('dl', { class: 'wb-facts' });
   for (const [label, value] of facts) {
@@ -160,8 +175,8 @@ export function schemaTable(schema: SchemaColumn[]): HTMLElement {
         'tr',
         { 'data-column': column.name },
         h('td', { title: column.description }, column.name),
-        h('td', {}, column.type),
-        h('td', {}, h('span', { class: `wb-role wb-role-${column.role}` }, column.role.replace(/_/g, ' '))),
+        h('td', {}, codeLabel(column.type)),
+        h('td', {}, h('span', { class: `wb-role wb-role-${column.role}` }, codeLabel(column.role))),
         h('td', {}, completenessBar(column.completeness))
       )
     );
@@ -179,16 +194,22 @@ export function schemaTable(schema: SchemaColumn[]): HTMLElement {
 }
 
 /** A plain table of records under the given columns. */
-export function recordsTable(columns: string[], rows: Record<string, unknown>[], className = ''): HTMLElement {
+export function recordsTable(
+  columns: string[],
+  rows: Record<string, unknown>[],
+  className = '',
+  cell: (column: string, value: unknown) => string = (_column, value) => cellText(value),
+  heading: (column: string) => string = column => column
+): HTMLElement {
   const head = h('tr');
   for (const column of columns) {
-    head.append(h('th', {}, column));
+    head.append(h('th', { 'data-field': column }, heading(column)));
   }
   const body = h('tbody');
   for (const row of rows) {
     const tr = h('tr');
     for (const column of columns) {
-      tr.append(h('td', {}, cellText(row[column])));
+      tr.append(h('td', {}, cell(column, row[column])));
     }
     body.append(tr);
   }
@@ -198,13 +219,18 @@ export function recordsTable(columns: string[], rows: Record<string, unknown>[],
 /** The synthetic-twin preview, or the note saying why there is none. */
 export function twinPreview(entry: CatalogueEntry): HTMLElement {
   if (!entry.twin_preview) {
-    return h('p', { class: 'wb-note' }, entry.twin_note ?? 'No synthetic twin.');
+    return h('p', { class: 'wb-note' }, humaniseDates(entry.twin_note ?? 'No synthetic twin.'));
   }
   return h(
     'div',
     { class: 'wb-twin' },
     h('p', { class: 'wb-note' }, 'Synthetic twin: same columns and types, no real row. Safe for writing code.'),
-    h('div', { class: 'wb-scroll' }, recordsTable(entry.twin_preview.columns, entry.twin_preview.rows, 'wb-twin-table'))
+    entry.twin_note ? h('p', { class: 'wb-note wb-twin-note' }, humaniseDates(entry.twin_note)) : '',
+    h(
+      'div',
+      { class: 'wb-scroll' },
+      recordsTable(entry.twin_preview.columns, entry.twin_preview.rows, 'wb-twin-table', (_c, v) => dataCell(v))
+    )
   );
 }
 

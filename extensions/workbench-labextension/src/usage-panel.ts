@@ -8,7 +8,7 @@ import { Widget } from '@lumino/widgets';
 
 import { WorkbenchApi } from './api';
 import { errorText, h } from './render';
-import { auditText, checkDatasetId, usageView } from './usage-view';
+import { auditText, checkDatasetId, myDatasetsList, usageView } from './usage-view';
 
 export class UsagePanel extends Widget {
   private readonly datasetBox: HTMLInputElement;
@@ -61,7 +61,7 @@ export class UsagePanel extends Widget {
     void this.listMine();
   }
 
-  /** "My datasets": one button per dataset I own, so an owner need not type an id (hidden when I own none). */
+  /** "My datasets": the datasets I own or decide for as a delegate (hidden when there is none). */
   async listMine(): Promise<void> {
     try {
       const datasets = await this.api.myDatasets();
@@ -71,19 +71,7 @@ export class UsagePanel extends Widget {
       }
       this.owned.replaceChildren(
         h('h4', {}, 'My datasets'),
-        h(
-          'ul',
-          { class: 'wb-my-datasets-list' },
-          ...datasets.map(d => {
-            const button = h(
-              'button',
-              { type: 'button', class: 'wb-link-button', 'data-dataset': d.id, title: d.id },
-              d.title
-            );
-            button.addEventListener('click', () => void this.showUsage(d.id));
-            return h('li', {}, button);
-          })
-        )
+        myDatasetsList(datasets, id => void this.showUsage(id))
       );
     } catch (error) {
       this.owned.replaceChildren(h('p', { class: 'wb-error' }, errorText(error)));

@@ -3,18 +3,15 @@
  * typed, and rendering the answers (text set as text).
  */
 
-import { AuditCheck, UsageReport } from './api';
-import { formatDate } from './form';
+import { AuditCheck, OwnedDataset, UsageReport } from './api';
+import { cellLabel, header } from './labels';
 import { h, recordsTable } from './render';
 
 /** The columns a narrow panel shows first, per section (the rest follow, scrolled to on demand). */
 const KEY_COLUMNS: Partial<Record<keyof UsageReport, string[]>> = {
   grants: ['project_id', 'state', 'expires', 'grant_id']
 };
-/** Columns holding a date, shown as "31 March 2027". */
-const DATE_COLUMNS = new Set(['expires']);
-
-/** The section's columns, key ones first, and its rows with dates in words. */
+/** The section's columns, key ones first, and its rows as sent (`usageCell` words them). */
 export function sectionTable(
   key: keyof UsageReport,
   rows: Record<string, unknown>[]
@@ -22,12 +19,12 @@ export function sectionTable(
   const all = Object.keys(rows[0] ?? {});
   const first = (KEY_COLUMNS[key] ?? []).filter(c => all.includes(c));
   const columns = [...first, ...all.filter(c => !first.includes(c))];
-  const shown = rows.map(row =>
-    Object.fromEntries(
-      Object.entries(row).map(([c, v]) => [c, DATE_COLUMNS.has(c) && typeof v === 'string' ? formatDate(v) : v])
-    )
-  );
-  return [columns, shown];
+  return [columns, rows];
+}
+
+/** A usage report cell as people read it: "31 March 2027", "345,272", codes in words, "—" for nothing. */
+export function usageCell(column: string, value: unknown): string {
+  return cellLabel(column, value);
 }
 
 const DATASET_ID = /^[a-z][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$/;
@@ -72,7 +69,7 @@ export function usageView(report: UsageReport): HTMLElement {
         ? h(
             'div',
             { class: 'wb-scroll', 'data-section': key },
-            recordsTable(...sectionTable(key, rows), `wb-usage-${key}`)
+            recordsTable(...sectionTable(key, rows), `wb-usage-${key}`, usageCell, header)
           )
         : h('p', { class: 'wb-note', 'data-section': key }, empty)
     );
@@ -86,4 +83,32 @@ export function auditText(check: AuditCheck): string {
     return `The audit log is whole: ${check.events.toLocaleString('en-GB')} events, every hash links to the one before.`;
   }
   return `The audit log is broken at event ${check.first_broken}${check.reason ? `: ${check.reason}` : ''}. Report it to the security officer.`;
+}
+
+/**
+ * "My datasets": one button per dataset I own or decide for, so an owner need not type an id; a dataset I hold as
+ * a delegate is marked so (its owner is someone else). `show` opens a dataset's usage report.
+ */
+export function myDatasetsList(datasets: OwnedDataset[], show: (id: string) => void): HTMLElement {
+  return h(
+    'ul',
+    { class: 'wb-my-datasets-list' },
+    ...datasets.map(d => {
+      const delegate = d.role === 'delegate';
+      const button = h(
+        'button',
+        { type: 'button', class: 'wb-link-button', 'data-dataset': d.id, title: d.id },
+        d.title
+      );
+      button.addEventListener('click', () => show(d.id));
+      return h(
+        'li',
+        { 'data-role': delegate ? 'delegate' : 'owner' },
+        button,
+        delegate
+          ? h('span', { class: 'wb-tag wb-delegate-tag', title: 'You decide its requests for its owner' }, 'Delegate')
+          : ''
+      );
+    })
+  );
 }

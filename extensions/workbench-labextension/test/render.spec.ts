@@ -101,7 +101,7 @@ describe('formatting', () => {
     expect(cellText(0)).toBe('0');
   });
   it('describes coverage', () => {
-    expect(coverageText(ENTRY)).toBe('2019-04-01 to 2024-03-31, England');
+    expect(coverageText(ENTRY)).toBe('1 April 2019 to 31 March 2024, England');
   });
 });
 
@@ -116,7 +116,7 @@ describe('elements', () => {
     const facts = entryFacts(ENTRY);
     expect(facts.querySelector('[data-fact="Data owner"]')?.textContent).toBe('Olu Owner (olu.owner)');
     expect(facts.querySelector('[data-fact="Legal gateways"]')?.textContent).toBe(
-      'nhs-act-2006-s251, dea-2017-research'
+      'Section 251 support (NHS Act 2006); Research power (Digital Economy Act 2017)'
     );
     expect(facts.querySelector('[data-fact="Rows"]')?.textContent).toBe('1,234,567');
   });
@@ -124,7 +124,7 @@ describe('elements', () => {
   it('shows each column with its role and completeness', () => {
     const table = schemaTable(ENTRY.schema);
     const row = table.querySelector('[data-column="nhs_number"]') as HTMLElement;
-    expect(row.querySelector('.wb-role-direct_identifier')?.textContent).toBe('direct identifier');
+    expect(row.querySelector('.wb-role-direct_identifier')?.textContent).toBe('Direct identifier');
     expect(row.textContent).toContain('99.1%');
     expect(table.querySelectorAll('tbody tr')).toHaveLength(2);
   });
@@ -140,7 +140,7 @@ describe('elements', () => {
         description: ''
       }
     ]);
-    expect(table.querySelector('.wb-role-record_identifier')?.textContent).toBe('record identifier');
+    expect(table.querySelector('.wb-role-record_identifier')?.textContent).toBe('Record identifier');
     expect(entryWarnings(ENTRY)).toBe('');
     const shown = entryWarnings({ ...ENTRY, warnings: ["column 'case_id' has role 'other'"] }) as HTMLElement;
     expect(shown.querySelectorAll('li')).toHaveLength(1);
@@ -150,7 +150,7 @@ describe('elements', () => {
   it('previews the twin, or says why there is none', () => {
     const preview = twinPreview(ENTRY);
     expect(preview.querySelectorAll('tbody tr')).toHaveLength(2);
-    expect(preview.querySelector('tbody tr:nth-child(2) td')?.textContent).toBe('');
+    expect(preview.querySelector('tbody tr:nth-child(2) td')?.textContent).toBe('—'); // missing, as GOV.UK tables
     const none = twinPreview({ ...ENTRY, twin_preview: null, twin_note: 'No data here.' });
     expect(none.textContent).toBe('No data here.');
   });

@@ -1,5 +1,5 @@
 import { UsageReport, WorkbenchApi } from '../src/api';
-import { auditText, checkDatasetId, usageView } from '../src/usage-view';
+import { auditText, checkDatasetId, myDatasetsList, usageView } from '../src/usage-view';
 
 describe('checkDatasetId', () => {
   it('takes a catalogue id and refuses anything else', () => {
@@ -41,8 +41,8 @@ describe('usageView', () => {
   it('lists the outputs made from the dataset with their provenance class', () => {
     const rows = usageView(report).querySelectorAll('table.wb-usage-outputs tbody tr');
     expect(rows).toHaveLength(2);
-    expect(rows[0].textContent).toContain('computed');
-    expect(rows[1].textContent).toContain('analyst-supplied');
+    expect(rows[0].textContent).toContain('Computed');
+    expect(rows[1].textContent).toContain('Analyst-supplied');
     expect(usageView({ ...report, outputs: [] }).querySelector('[data-section="outputs"]')?.textContent).toContain(
       'No output has been made from it'
     );
@@ -98,5 +98,25 @@ describe('the API calls of output checking, usage and audit', () => {
       status: 403,
       message: 'only output checkers review output requests'
     });
+  });
+});
+
+describe('My datasets', () => {
+  it('lists owned and delegated datasets, marking the delegated ones, and opens one on click', () => {
+    const opened: string[] = [];
+    const list = myDatasetsList(
+      [
+        { id: 'dhsc.hes_apc', title: 'Hospital episodes', role: 'owner' },
+        { id: 'dwp.benefit_claims', title: 'Benefit claims', role: 'delegate' },
+        { id: 'ons.lfs', title: 'Labour Force Survey', role: 'owner' }
+      ],
+      id => opened.push(id)
+    );
+    const items = Array.from(list.querySelectorAll('li'));
+    expect(items.map(li => li.dataset.role)).toEqual(['owner', 'delegate', 'owner']);
+    expect(items[1].textContent).toBe('Benefit claimsDelegate');
+    expect(items[0].querySelector('.wb-delegate-tag')).toBeNull();
+    (items[1].querySelector('button') as HTMLButtonElement).click();
+    expect(opened).toEqual(['dwp.benefit_claims']);
   });
 });

@@ -1,0 +1,138 @@
+"""The person index at rest: versioned Parquet files in the vault's restricted area, switched in one step.
+
+Layout, under ``<vault>/restricted/person_index/``::
+
+    CURRENT                          the live version's folder name ("v7"), replaced atomically
+    v7/persons.parquet               one row per person: ``index_id`` and the normalised identifying fields
+    v7/members/<dataset>.parquet     one row per record of the dataset's stored file, in the file's row order:
+                                     ``row`` (int64), ``index_id`` (string), ``fingerprint`` (string)
+
+A version is written in full beside the live one (members of datasets an update did not touch are hard-linked,
+so a version costs only what changed) and becomes live when ``CURRENT`` is replaced; older versions are then
+removed. A crash before the switch leaves the previous index live and whole: an update is never half-applied.
+
+Each members file records, in its Parquet metadata, the row count and the stamp (size and modification time) of
+the dataset file it was built from; ``index_ids`` answers only while the dataset file is the same, so a dataset
+replaced without its index being updated gets no person ids rather than someone else's.
+
+Nothing here is reachable from a kernel: the index service reads it for admins and linkers, and loads read only
+the ``index_id`` column of one dataset's members to derive project-keyed person ids.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from workbench.ids import check_dataset_id
+
+__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "root"]
+
+MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
+_STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
+
+
+def root(vault_root: Path) -> Path:
+    """The index's folder in the vault's restricted area."""
+    return Path(vault_root) / "restricted" / "person_index"
+
+
+def current(vault_root: Path) -> Path | None:
+    """The live version's folder, or None while no index has been built."""
+    pointer = root(vault_root) / "CURRENT"
+    if not pointer.is_file():
+        return None
+    folder = root(vault_root) / pointer.read_text().strip()
+    return folder if folder.is_dir() else None
+
+
+def dataset_stamp(dataset_file: Path) -> str:
+    """What identifies one stored dataset file: its row count, size and modification time."""
+    stat = Path(dataset_file).stat()
+    return f"{pq.read_metadata(dataset_file).num_rows}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def persons(vault_root: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """The live index's persons (``index_id`` and identifying fields), or None before the first build."""
+    folder = current(vault_root)
+    if folder is None or not (folder / "persons.parquet").is_file():
+        return None
+    return pq.read_table(folder / "persons.parquet", columns=columns).to_pandas()
+
+
+def members(vault_root: Path, dataset_id: str) -> pd.DataFrame | None:
+    """The live index's record → person assignment for one dataset (``MEMBER_COLUMNS``), or None if not indexed."""
+    folder = current(vault_root)
+    path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
+    if path is None or not path.is_file():
+        return None
+    return pq.read_table(path).to_pandas()
+
+
+def index_ids(vault_root: Path, dataset_id: str, dataset_file: Path) -> pa.Array | None:
+    """Each stored record's ``index_id`` (null where the record is not linked), in the dataset file's row order;
+    None when the dataset is not in the live index or its file changed since it was linked."""
+    folder = current(vault_root)
+    path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
+    if path is None or not path.is_file():
+        return None
+    table = pq.read_table(path, columns=["row", "index_id"])
+    stamp = (table.schema.metadata or {}).get(_STAMP, b"").decode()
+    if stamp != dataset_stamp(dataset_file):
+        return None
+    rows = int(stamp.split(":", 1)[0])
+    positions = table.column("row").to_numpy()
+    ids = table.column("index_id").combine_chunks().cast(pa.string())
+    if len(positions) == rows and np.array_equal(positions, np.arange(rows)):
+        return ids
+    where = np.full(rows, -1, dtype=np.int64)
+    where[positions] = np.arange(len(positions))
+    return pc.take(ids, pa.array(where, mask=where < 0))
+
+
+def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
+           changed: Mapping[str, tuple[pd.DataFrame | pa.Table, Path]], removed: tuple[str, ...] = ()) -> str:
+    """Write a new version — ``persons_table``, the members of ``changed`` datasets (dataset → (members, the
+    dataset file they describe)), every other live dataset's members carried over, ``removed`` ones dropped — and
+    make it live in one step. Returns the new version's name."""
+    base = root(vault_root)
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    live = current(vault_root)
+    name = f"v{uuid.uuid4().hex[:12]}"
+    staging = base / f".{name}.tmp"
+    (staging / "members").mkdir(parents=True, mode=0o700)
+    try:
+        pq.write_table(_table(persons_table), staging / "persons.parquet")
+        for dataset_id, (frame, dataset_file) in changed.items():
+            table = _table(frame).select(list(MEMBER_COLUMNS))
+            metadata = {**(table.schema.metadata or {}), _STAMP: dataset_stamp(dataset_file).encode()}
+            pq.write_table(table.replace_schema_metadata(metadata),
+                           staging / "members" / f"{check_dataset_id(dataset_id)}.parquet")
+        if live is not None:
+            for path in (live / "members").glob("*.parquet"):
+                if path.stem not in changed and path.stem not in removed:
+                    os.link(path, staging / "members" / path.name)
+        staging.rename(base / name)
+        pointer = base / f".CURRENT.{uuid.uuid4().hex}.tmp"
+        pointer.write_text(name)
+        os.replace(pointer, base / "CURRENT")
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    for old in base.iterdir():
+        if old.is_dir() and old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return name
+
+
+def _table(data: pd.DataFrame | pa.Table) -> pa.Table:
+    return data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
