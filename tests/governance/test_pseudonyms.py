@@ -1,4 +1,4 @@
-"""Keyed pseudonyms: exact HMAC-SHA256, linkage inside a project only, nulls, pruning, refusals, no key leaks."""
+"""Keyed pseudonyms: exact AES-CMAC, linkage inside a project only, nulls, pruning, refusals, no key leaks."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.cmac import CMAC
 
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance import pseudonyms
@@ -26,8 +28,13 @@ VALUES = ["1234", "9434765919", "", " 1234", "01234", "Ünïcödé ✓", "x" * 2
 
 
 def reference(value: object, key: bytes = KEY) -> str | None:
-    """The definition: first 20 hex characters of HMAC-SHA256 over the value's decimal or UTF-8 text."""
-    return None if value is None else hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+    """The definition, one value at a time with ``cryptography``'s CMAC: the first 20 hex characters of
+    AES-256-CMAC over the value's decimal or UTF-8 text, under HMAC-SHA256(project key, "pseudonym:aes-256-cmac")."""
+    if value is None:
+        return None
+    mac = CMAC(algorithms.AES(hmac.new(key, b"pseudonym:aes-256-cmac", hashlib.sha256).digest()))
+    mac.update(str(value).encode("utf-8"))
+    return mac.finalize().hex()[:20]
 
 
 def write(path: Path, **columns: pa.Array | list) -> Path:
@@ -90,60 +97,55 @@ def test_arrays_stay_arrays_and_chunked_arrays_chunked() -> None:
     assert pseudonymise(pa.array([None, None], pa.string()), KEY).to_pylist() == [None, None]
 
 
-def test_nulls_stay_null_and_null_rows_are_empty() -> None:
+def test_nulls_stay_null_and_null_rows_hide_nothing() -> None:
     result = pseudonymise(pa.array([None, "a", None, "b", None]), KEY)
     assert result.to_pylist() == [None, reference("a"), None, reference("b"), None]
     assert result.null_count == 3
     assert pa.compute.binary_length(result).to_pylist() == [None, 20, None, 20, None]
-    assert result.buffers()[2].size == 40  # nothing hidden under the null rows
+    data = bytes(result.buffers()[2])[:100]  # every row spans 20 bytes; a null's are zeros
+    assert data == bytes(20) + reference("a").encode() + bytes(20) + reference("b").encode() + bytes(20)
 
 
-def test_python_and_duckdb_hashing_agree_with_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    values = [str(i * 7919) for i in range(3000)] + ["Ünïcödé", "", "x" * 300]
-    expected = [reference(v) for v in values]
-    messages = pa.array(values, pa.large_binary())
-
-    out = np.empty(len(values), dtype="S20")
-    pseudonyms._hmac_duckdb(messages, KEY, out, pseudonyms._Work(len(values)), 1)  # DuckDB alone
-    assert out.astype(str).tolist() == expected
-
-    out = np.empty(len(values), dtype="S20")
-    pseudonyms._hmac_python(messages, KEY, out, 0, len(values))  # Python alone
-    assert out.astype(str).tolist() == expected
-
-    # both at once, in small blocks, as for large inputs
-    monkeypatch.setattr(pseudonyms, "_DUCKDB_FROM", 1)
-    monkeypatch.setattr(pseudonyms, "_PYTHON_BLOCK", 50)
-    monkeypatch.setattr(pseudonyms, "_DUCKDB_BLOCK", 128)
-    monkeypatch.setattr(os, "cpu_count", lambda: 4)
-    assert pseudonymise(pa.array(values * 2), KEY).to_pylist() == expected * 2
+def test_rfc_4493_example_vectors() -> None:
+    """The batched CMAC is the standard one: the AES-128 examples of RFC 4493 section 4 (keys are AES-256 in use)."""
+    cmac = pseudonyms._Cmac.__new__(pseudonyms._Cmac)
+    key = bytes.fromhex("2b7e151628aed2a6abf7158809cf4f3c")
+    cmac._cipher = pseudonyms.Cipher(algorithms.AES(key), pseudonyms.modes.ECB()).encryptor()
+    first = pseudonyms._double(cmac._cipher.update(bytes(16)))
+    cmac._subkeys = (np.frombuffer(first, np.uint8), np.frombuffer(pseudonyms._double(first), np.uint8))
+    message = bytes.fromhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+                            "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710")
+    expected = {0: "bb1d6929e95937287fa37d129b756746", 16: "070a16b46b4d4144f79bdd9dd04a287c",
+                40: "dfa66747de9ae63030ca32611497c827", 64: "51f0bebf7e3b9d92fc49741779363cfe"}
+    for length, tag in expected.items():
+        out = np.zeros((2, 16), np.uint8)
+        cmac.tags(np.frombuffer(message[:length], np.uint8).reshape(1, length), length, out, 0)
+        assert out[0].tobytes().hex() == tag, length
 
 
-def test_duckdb_gets_the_key_only_as_query_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
-    import duckdb
+@pytest.mark.parametrize("batch", [3, 1 << 20])
+def test_every_length_and_layout_agrees_with_the_reference(batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages of 0 to 70 bytes (one to five AES blocks, complete and padded last blocks), mixed lengths
+    (sorted into groups), one length with nulls, null slots that hold bytes, and batches smaller than a group."""
+    monkeypatch.setattr(pseudonyms, "_CMAC_BATCH", batch)
+    mixed = ["x" * n for n in range(71)] + ["Ünïcödé", None, "9434765919"] * 3
+    assert pseudonymise(pa.array(mixed), KEY).to_pylist() == [reference(v) for v in mixed]
+    fixed = [None, "9434765919", "4010232137", None, "9434765919", "0000000000", None]
+    assert pseudonymise(pa.array(fixed), KEY).to_pylist() == [reference(v) for v in fixed]
+    hidden = pa.compute.if_else(pa.array([True, False, True, False]), pa.array(["1", "22", "333", "4444"]),
+                                pa.scalar(None, pa.string()))  # null slots may keep their bytes
+    assert pseudonymise(hidden, KEY).to_pylist() == [reference("1"), None, reference("333"), None]
+    many = [str(i * 7919) for i in range(3000)]
+    assert pseudonymise(pa.array(many), KEY).to_pylist() == [reference(v) for v in many]
 
-    seen: list[tuple[str, object]] = []
-    real_connect = duckdb.connect
 
-    class Recording:
-        def __init__(self, con) -> None:
-            self.con = con
-
-        def sql(self, query: str, **kwargs):
-            seen.append((query, kwargs.get("params")))
-            return self.con.sql(query, **kwargs)
-
-        def __getattr__(self, name: str):
-            return getattr(self.con, name)
-
-    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: Recording(real_connect(*a, **k)))
-    values = pa.array([str(i) for i in range(500)], pa.large_binary())
-    out = np.empty(len(values), dtype="S20")
-    pseudonyms._hmac_duckdb(values, KEY, out, pseudonyms._Work(len(values)), 1)
-    inner, outer = pseudonyms._pads(KEY)
-    assert seen and all(params == {"inner": inner, "outer": outer} for _, params in seen)
-    for query, _ in seen:
-        assert KEY.hex() not in query and inner.hex() not in query and outer.hex() not in query
+def test_rows_in_an_order_are_the_rows_taken_in_that_order() -> None:
+    values = pa.chunked_array([pa.array(["a", None, "bb", "a", "ccc", None]), pa.array(["dddd", "a"])])
+    order = np.array([7, 1, 0, 5, 2, 6, 3, 4])
+    plain = pseudonyms._pseudonymise_rows(values, KEY)
+    taken = pseudonyms._pseudonymise_rows(values, KEY, order=order)
+    assert taken.to_pylist() == plain.take(pa.array(order)).to_pylist()
+    assert taken.null_count == 2 and bytes(taken.buffers()[2])[20:40] == bytes(20)  # row 1 (a null) first
 
 
 # -- across files, columns and projects ---------------------------------------------------------------------
@@ -275,8 +277,8 @@ def test_a_missing_file_is_not_found(tmp_path: Path) -> None:
 # -- the key stays inside ------------------------------------------------------------------------------------
 def test_the_key_appears_nowhere_in_the_output(admissions: Path) -> None:
     frame = read_governed(admissions, ["nhs_number", "person_id", "cost"], ["nhs_number", "person_id"], KEY)
-    inner, outer = pseudonyms._pads(KEY)
-    secrets = [KEY, MASTER, inner, outer]
+    cipher = pseudonyms._Cmac(KEY)
+    secrets = [KEY, MASTER, pseudonyms._cmac_key(KEY), *(bytes(subkey) for subkey in cipher._subkeys)]
     forms = [form for s in secrets for form in (s, s.hex().encode(), s.hex().upper().encode(), base64.b64encode(s))]
     blobs = [pickle.dumps(frame), frame.to_csv().encode(), repr(frame).encode(), repr(frame.attrs).encode(),
              b"".join(str(v).encode() for v in frame.to_numpy().ravel())]
@@ -309,8 +311,9 @@ def test_a_cache_serves_repeat_reads_until_the_file_or_key_changes(tmp_path: Pat
     stored = b"".join(p.read_bytes() for p in cache.iterdir())
     assert b"9000000000" not in stored and b"key" not in stored
     for kept in cache.iterdir():  # what is kept is the pseudonyms only
-        column = pa.ipc.open_file(str(kept)).read_all().column(0)
-        assert {v.decode() for v in column.chunk(0).dictionary.to_pylist()} == set(first[kept.stem].dropna())
+        column = pa.ipc.open_file(str(kept)).read_all().column(0)  # 20-byte rows, nulls zeroed
+        assert column.type == pa.binary(20) and column.null_count == first[kept.stem].isna().sum()
+        assert [v and v.decode() for v in column.to_pylist()] == [None if v is pd.NA else v for v in first[kept.stem]]
     again = read_governed(path, ["x", "nhs"], ["nhs"], key, cache=cache)
     pd.testing.assert_frame_equal(again, first[["x", "nhs"]])
     assert read_governed(path, ["nhs"], ["nhs"], key).equals(first[["nhs"]])  # same as without a cache
@@ -320,7 +323,30 @@ def test_a_cache_serves_repeat_reads_until_the_file_or_key_changes(tmp_path: Pat
     pq.write_table(changed, path)
     os.utime(path, ns=(1, 1))
     fresh = read_governed(path, ["nhs"], ["nhs"], key, cache=cache)
-    assert fresh["nhs"].tolist() == [hmac.new(key, f"{8000000000 + i}".encode(), hashlib.sha256).hexdigest()[:20]
-                                     for i in range(51)]
+    assert fresh["nhs"].tolist() == [reference(f"{8000000000 + i}", key) for i in range(51)]
     (cache / "nhs.arrow").write_bytes(b"damaged")
     assert read_governed(path, ["nhs"], ["nhs"], key, cache=cache).equals(fresh)
+
+
+def test_rows_in_the_project_order_and_their_cache(tmp_path: Path) -> None:
+    """With a dataset id, rows come in ``project_order`` (a fresh RangeIndex), the same as reordering the file-order
+    frame; the order and the reordered pseudonyms are cached apart from the file-order ones and served again."""
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, 300, 2000)
+    path = write(tmp_path / "d.parquet", id=pa.array(ids),
+                 text=pa.array([None if i % 11 == 0 else f"N{i}" for i in ids]),
+                 kind=pa.array([f"k{i % 3}" for i in ids]).dictionary_encode(), x=pa.array(np.arange(2000)))
+    cache = tmp_path / "cache"
+    columns, identifiers = ["kind", "id", "x", "text"], ["id", "text"]
+    plain = read_governed(path, columns, identifiers, KEY)
+    expected = plain.take(pseudonyms.project_order(KEY, "ds.one", 2000)).reset_index(drop=True)
+    for _ in range(2):  # computed, then from the cache
+        ordered = read_governed(path, columns, identifiers, KEY, cache=cache, dataset_id="ds.one")
+        pd.testing.assert_frame_equal(ordered, expected)
+    assert sorted(p.name for p in cache.iterdir()) == ["id.in-project-order.arrow", "order.arrow",
+                                                       "text.in-project-order.arrow"]
+    pd.testing.assert_frame_equal(read_governed(path, columns, identifiers, KEY, cache=cache), plain)
+    other = read_governed(path, ["x"], [], KEY, cache=cache, dataset_id="ds.two")["x"]
+    assert other.tolist() == pseudonyms.project_order(KEY, "ds.two", 2000).tolist()
+    with pytest.raises(InvalidInput, match="dataset_id"):
+        read_governed(path, ["x"], [], KEY, dataset_id="")

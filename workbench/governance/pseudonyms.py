@@ -3,14 +3,20 @@
 Keys. Each project has its own key, derived from the workspace master key as
 ``HMAC-SHA256(master_key, b"project:" + project_id)`` (``project_key``), so no per-project key is ever stored
 and a key never leaves this module except through ``project_key`` itself. Nothing here returns, logs or embeds a
-key: callers get pseudonyms only.
+key: callers get pseudonyms only. Pseudonyms use their own key derived from it,
+``K = HMAC-SHA256(project_key, b"pseudonym:aes-256-cmac")`` (32 bytes), so the project key's other uses (the
+project's row order, the cache fingerprint) and the pseudonyms never share a key.
 
-Pseudonym. ``pseudonym(value) = hex(HMAC-SHA256(project_key, canonical_text(value)))[:20]``: the first 20
-lower-case hex characters (80 bits) of the RFC 2104 HMAC, exactly what
-``hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:20]`` gives. 80 bits keep collisions negligible:
-among 10 million distinct values the chance that any two share a pseudonym is about n²/2⁸¹ ≈ 4·10⁻¹¹ (one in
-a billion at 50 million). The same value gets the same pseudonym in every dataset of a project (linkage works
-inside it) and unrelated pseudonyms in other projects (no linkage across them without the workspace key).
+Pseudonym. ``pseudonym(value) = hex(AES-256-CMAC(K, canonical_text(value)))[:20]``: the first 20 lower-case hex
+characters (80 bits) of the CMAC of NIST SP 800-38B / RFC 4493 — exactly what ``cryptography``'s
+``CMAC(algorithms.AES(K))`` gives for the value's bytes. CMAC is a pseudorandom function for messages of any
+length, so without K a pseudonym says nothing about its value and cannot be recomputed or reversed; truncation to
+80 bits keeps that (SP 800-38B allows tags from 64 bits). 80 bits keep collisions negligible: among 10 million
+distinct values the chance that any two share a pseudonym is about n²/2⁸¹ ≈ 4·10⁻¹¹ (one in a billion at 50
+million). The same value gets the same pseudonym in every dataset of a project, on every load (linkage works
+inside it), and unrelated pseudonyms in other projects (no linkage across them without the workspace key).
+Until 2026-12 pseudonyms were ``hex(HMAC-SHA256(project_key, text))[:20]``; cached columns made that way are
+invalidated by the cache fingerprint, and frames saved before then keep the pseudonyms they were saved with.
 
 Canonical text. Integers are their decimal text (``1234`` → ``"1234"``, ``-5`` → ``"-5"``); strings are their
 UTF-8 bytes as they are — no trimming, case folding or padding, because standardising identifiers for linkage
@@ -20,29 +26,32 @@ binary) are refused: their text form is ambiguous (``1234.0``?), so the data own
 
 Output. ``pseudonymise`` returns Arrow ``string`` arrays; ``read_governed`` returns pandas ``string[pyarrow]``
 columns (nulls as ``pd.NA``) for identifiers and, for every other column, exactly what
-``pyarrow.parquet.read_table(path, columns=...).to_pandas()`` gives.
+``pyarrow.parquet.read_table(path, columns=...).to_pandas()`` gives — with ``dataset_id``, those rows taken in
+the project's order (``project_order``) with a fresh ``RangeIndex``.
 
-Speed. A Python HMAC per row (~1 µs) would dominate a load, so the HMAC runs once per *distinct* value (Arrow
-``dictionary_encode``) and the pseudonyms are spread back to the rows with Arrow's fixed-width ``take`` (every
-pseudonym is 20 bytes, so each Arrow string column is built from two buffers with no per-row Python work).
-Distinct values are hashed by a Python loop that resumes SHA-256 from the pads' precomputed midstates (two
-compressions, the least CPU per value) while, when there are many values and spare cores, DuckDB hashes blocks
-from the other end in SQL — ``sha256(opad || unhex(sha256(ipad || value)))`` over BLOBs, multi-threaded and
-outside the GIL — so the split follows what each side achieves on the machine. The pads go to DuckDB as query
-parameters, never in SQL text, on a private in-memory connection with file access disabled, and each block it
-returns is checked to be in order and 20 characters wide. Identifier columns are pseudonymised in parallel while
-the other columns convert to pandas; Parquet is read with column pruning (only ``columns`` are decoded).
+Speed. Every row is keyed in native code, with no Python work per value: rows are grouped by the byte length of
+their canonical text (identifiers are usually fixed-width, so there is one group and its bytes already lie back
+to back in the Arrow buffer), each group is laid out as padded 16-byte blocks with numpy, and each CBC step of
+the CMAC over a whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography`` — about 15 ns a
+value, cheaper than finding the distinct values first. The 16-byte tags are taken in the project's order as
+single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
+written straight into the Arrow string buffer; every pseudonym is 20 bytes, so the offsets of a column without
+nulls are one shared read-only buffer. Large arrays come from Arrow's memory pool, which keeps freed pages for
+the next load (fresh pages from the kernel cost more than the work done in them on a virtual machine).
+Identifier columns are keyed in parallel while the other columns are taken in order and converted to pandas;
+Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is computed while
+it is read. The cache keeps each pseudonymised column in the order it was returned, as 20-byte rows (Arrow IPC
+``fixed_size_binary(20)``, memory-mapped on the next load and given the shared offsets, so a repeat load neither
+keys nor reorders identifiers), and the project's order beside them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import os
 import threading
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -52,19 +61,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from workbench.errors import InvalidInput, NotFound
 from workbench.progress import bar
 
 PSEUDONYM_LENGTH = 20  # hex characters: 80 bits of the HMAC
 _FINGERPRINT = b"workbench.pseudonym_cache"  # metadata key: the file and key a cached column is valid for
-_BLOCK = 64  # SHA-256 block size, the HMAC pad length
-_DUCKDB_FROM = 100_000  # distinct values from which starting DuckDB (~0.1 s) to help the Python loop pays
 PROGRESS_MIN_ROWS = 1_000_000  # loads this large show a progress bar (where someone watches)
-_PYTHON_BLOCK, _DUCKDB_BLOCK = 8_192, 65_536  # values per block of work taken by each side
+_CMAC_BATCH = 1 << 20  # values per AES pass: bounds the temporary block buffers (16 MiB a block column)
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
-_HMAC_SQL = (f"SELECT v, left(sha256($outer || unhex(sha256($inner || v))), {PSEUDONYM_LENGTH}) AS p "
-             "FROM distinct_values")
 
 __all__ = ["PSEUDONYM_LENGTH", "project_key", "project_order", "pseudonymise", "read_governed"]
 
@@ -93,14 +99,6 @@ def project_order(key: bytes, dataset_id: str, rows: int) -> Any:
     return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big"))).permutation(rows)
 
 
-def _pads(key: bytes) -> tuple[bytes, bytes]:
-    """RFC 2104 inner and outer pads (keys longer than a block are hashed first, as ``hmac`` does)."""
-    if len(key) > _BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_BLOCK, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
 def _is_text(arrow_type: pa.DataType) -> bool:
     return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_string_view(
         arrow_type)
@@ -117,176 +115,209 @@ def _refusal(arrow_type: pa.DataType, name: str | None) -> InvalidInput | None:
                         "identifiers only — store the identifier as text or integers.", field="identifiers")
 
 
-class _Work:
-    """Distinct values still to hash: the Python loop takes blocks from the front, DuckDB from the back."""
-
-    def __init__(self, size: int) -> None:
-        self.front, self.back, self.lock = 0, size, threading.Lock()
-
-    def cancel(self) -> None:
-        with self.lock:
-            self.back = self.front
-
-    def take_front(self, block: int) -> tuple[int, int] | None:
-        with self.lock:
-            if self.front >= self.back:
-                return None
-            start, self.front = self.front, min(self.front + block, self.back)
-            return start, self.front
-
-    def take_back(self, block: int) -> tuple[int, int] | None:
-        with self.lock:
-            if self.back <= self.front:
-                return None
-            end, self.back = self.back, max(self.back - block, self.front)
-            return self.back, end
+def _cmac_key(key: bytes) -> bytes:
+    """The AES-256 key of the project's pseudonyms, derived from its key with its own label (the project key
+    also keys the row order and the cache fingerprint; each use gets an unrelated key)."""
+    return hmac.new(key, b"pseudonym:aes-256-cmac", hashlib.sha256).digest()
 
 
-def _hex(digests: np.ndarray) -> np.ndarray:
-    """Fixed-width lower-case hex (``S20``) of the first bytes of each row of a (n, ≥10) uint8 array."""
-    half = PSEUDONYM_LENGTH // 2
-    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-    head = digests[:, :half]
-    text = np.empty((len(digests), PSEUDONYM_LENGTH), dtype=np.uint8)
-    text[:, 0::2], text[:, 1::2] = digits[head >> 4], digits[head & 15]
-    return text.view(f"S{PSEUDONYM_LENGTH}").ravel()
+def _double(block: bytes) -> bytes:
+    """Multiplication by x in GF(2^128) (RFC 4493 section 2.3): the CMAC subkey step."""
+    value = int.from_bytes(block, "big") << 1
+    if value >> 128:
+        value ^= 0x87
+    return (value & (2**128 - 1)).to_bytes(16, "big")
 
 
-def _sha256() -> Callable[[bytes], Any]:
-    """CPython's own SHA-256 when present: copying its state is a memcpy, cheaper per value than copying an
-    OpenSSL context, which is what the per-value loop does most (about 20 % less CPU per value)."""
-    for name in ("_sha2", "_sha256"):  # Python 3.12+, 3.11
-        try:
-            return importlib.import_module(name).sha256
-        except (ImportError, AttributeError):
-            continue
-    return hashlib.sha256
+def _pooled(shape: int | tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An uninitialised array in Arrow's memory pool. Its allocator keeps freed pages for the next load, where
+    fresh numpy arrays of this size come from the kernel page by page: on a virtual machine that costs more than
+    the work done in them."""
+    dims = (shape,) if isinstance(shape, int) else shape
+    size = int(np.prod(dims, dtype=np.int64)) * np.dtype(dtype).itemsize
+    return np.frombuffer(pa.allocate_buffer(max(size, 1)), dtype, count=int(np.prod(dims))).reshape(dims)
 
 
-def _hmac_python(messages: pa.Array, key: bytes, out: np.ndarray, start: int, end: int) -> None:
-    """HMAC of ``messages[start:end]`` with hashlib, resuming from the pads' precomputed midstates."""
-    inner_pad, outer_pad = _pads(key)
-    sha256 = _sha256()
-    inner, outer = sha256(inner_pad).copy, sha256(outer_pad).copy
-    digests: list[bytes] = []
-    append = digests.append
-    for message in messages.slice(start, end - start).to_pylist():
-        digest = inner()
-        digest.update(message)
-        mac = outer()
-        mac.update(digest.digest())
-        append(mac.digest())
-    out[start:end] = _hex(np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32))
+def _hex_table() -> np.ndarray:
+    """For each 2-byte word as it lies in memory, its 4 lower-case hex characters as one uint32 (same layout)."""
+    pairs = np.frombuffer(b"".join(f"{byte:02x}".encode() for byte in range(256)), np.uint16)
+    words = np.arange(2**16, dtype=np.uint16).view(np.uint8).reshape(-1, 2)
+    return np.ascontiguousarray(np.stack([pairs[words[:, 0]], pairs[words[:, 1]]], axis=1)).view(np.uint32).ravel()
 
 
-def _hmac_duckdb(messages: pa.Array, key: bytes, out: np.ndarray, work: _Work, threads: int) -> None:
-    """HMAC of blocks from the back of ``work`` in DuckDB SQL (pads as parameters, never in the SQL text)."""
-    import duckdb
-
-    inner_pad, outer_pad = _pads(key)
-    con = duckdb.connect(config={"threads": threads, "enable_external_access": False,
-                                 "preserve_insertion_order": True})
-    try:
-        while span := work.take_back(_DUCKDB_BLOCK):
-            start, end = span
-            block = messages.slice(start, end - start)
-            con.register("distinct_values", pa.table({"v": block}))
-            result = con.sql(_HMAC_SQL, params={"inner": inner_pad, "outer": outer_pad}).to_arrow_table()
-            con.unregister("distinct_values")
-            if not result.column("v").combine_chunks().cast(block.type).equals(block):
-                raise RuntimeError("DuckDB returned pseudonyms in a different order from the values.")
-            hexes = result.column("p").combine_chunks().cast(pa.large_string())
-            offsets = np.frombuffer(hexes.buffers()[1], dtype=np.int64)[hexes.offset:hexes.offset + len(hexes) + 1]
-            if hexes.null_count or int(offsets[-1] - offsets[0]) != PSEUDONYM_LENGTH * len(hexes):
-                raise RuntimeError("DuckDB returned pseudonyms of an unexpected length.")
-            out[start:end] = np.frombuffer(hexes.buffers()[2], dtype=f"S{PSEUDONYM_LENGTH}", count=len(hexes),
-                                           offset=int(offsets[0]))
-    finally:
-        con.close()
+_HEX_WORDS = _hex_table()
 
 
-def _hmac_distinct(values: pa.Array, key: bytes) -> np.ndarray:
-    """Pseudonyms (fixed-width ASCII, ``S20``) of distinct non-null text or integer values, in their order.
-
-    A Python loop costs least CPU per value; with many values and spare cores, DuckDB hashes blocks from the
-    other end at the same time (it releases the GIL), so the split follows whatever each side achieves.
-    """
-    messages = pc.cast(pc.cast(values, pa.large_string()), pa.large_binary())  # canonical text as UTF-8 bytes
-    out = np.empty(len(messages), dtype=f"S{PSEUDONYM_LENGTH}")
-    work = _Work(len(messages))
-    cores = os.cpu_count() or 1
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        helper = (pool.submit(_hmac_duckdb, messages, key, out, work, cores - 1)
-                  if len(messages) >= _DUCKDB_FROM and cores > 1 else None)
-        try:
-            while span := work.take_front(_PYTHON_BLOCK):
-                _hmac_python(messages, key, out, *span)
-        except BaseException:  # e.g. an interrupted notebook cell: stop the helper after its current block
-            work.cancel()
-            raise
-        if helper is not None:
-            helper.result()
-    return out
+def _hex(tags: np.ndarray, out: np.ndarray) -> None:
+    """Lower-case hex of the first 10 bytes of each row of a (n, 16) uint8 array into ``out`` (n × 20 bytes)."""
+    words = tags.view(np.uint16)[:, :PSEUDONYM_LENGTH // 4]
+    np.take(_HEX_WORDS, words, out=out.view(np.uint32).reshape(len(tags), PSEUDONYM_LENGTH // 4))
 
 
-def _spread(pseudonyms: pa.FixedSizeBinaryArray, indices: pa.Array, large: bool) -> pa.Array:
-    """The rows' pseudonyms from the distinct values' ones, built straight into Arrow buffers (null rows empty)."""
-    rows, nulls = len(indices), indices.null_count
-    offset_type = np.int64 if large else np.int32
-    if nulls:
-        valid = pc.is_valid(indices).to_numpy(zero_copy_only=False)
-        offsets = np.zeros(rows + 1, dtype=offset_type)
-        np.cumsum(valid * offset_type(PSEUDONYM_LENGTH), out=offsets[1:])
-        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
-        indices = pc.drop_null(indices)
-    else:
-        offsets = np.arange(0, (rows + 1) * PSEUDONYM_LENGTH, PSEUDONYM_LENGTH, dtype=offset_type)
-        validity = None
-    data = pc.take(pseudonyms, indices)  # Arrow's fixed-width take: the string data, already in row order
-    payload = (data.buffers()[1].slice(data.offset * PSEUDONYM_LENGTH, len(data) * PSEUDONYM_LENGTH) if len(data)
-               else pa.py_buffer(b""))
-    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), rows,
-                                 [validity, pa.py_buffer(offsets), payload], null_count=nulls)
+class _Cmac:
+    """AES-CMAC (NIST SP 800-38B, RFC 4493) of many messages at once: messages of one length share a block
+    layout, so each CBC step over all of them is one AES-ECB call on a contiguous buffer."""
+
+    def __init__(self, key: bytes) -> None:
+        self._cipher = Cipher(algorithms.AES(_cmac_key(key)), modes.ECB()).encryptor()
+        first = _double(self._cipher.update(bytes(16)))
+        self._subkeys = (np.frombuffer(first, np.uint8), np.frombuffer(_double(first), np.uint8))
+
+    def tags(self, messages: np.ndarray, length: int, out: np.ndarray, row: int) -> None:
+        """The CMAC of each row of an (n, ``length``) uint8 array of messages ``length`` bytes long, into rows
+        ``row`` to ``row + n`` of ``out``, a C-contiguous (m, 16) uint8 array with a spare row after them (the
+        cipher may write up to 15 bytes past its output; they are overwritten or unused)."""
+        count = max(1, -(-length // 16))
+        complete = length > 0 and length % 16 == 0
+        blocks = np.zeros((len(messages), count * 16), np.uint8)
+        blocks[:, :length] = messages
+        if not complete:
+            blocks[:, length] = 0x80  # 10* padding of the last block
+        blocks[:, -16:] ^= self._subkeys[0 if complete else 1]
+        state = np.ascontiguousarray(blocks[:, :16])
+        for i in range(1, count):
+            encrypted = np.frombuffer(self._cipher.update(state.data), np.uint8).reshape(-1, 16)
+            state = encrypted ^ blocks[:, 16 * i:16 * i + 16]
+        if out.shape[1:] != (16,) or not out.flags.c_contiguous or row + len(messages) >= len(out):
+            raise ValueError("CMAC output needs contiguous 16-byte rows and a spare row after those written.")
+        self._cipher.update_into(state.data, out.data.cast("B")[16 * row:16 * (row + len(messages)) + 15])
+
+    def of_equal_lengths(self, data: np.ndarray, start: int, rows: int, length: int, out: np.ndarray,
+                         row: int = 0) -> None:
+        """Tags of ``rows`` messages of ``length`` bytes stored back to back in ``data`` from ``start``, into
+        ``out`` from ``row`` (as ``tags``), a batch at a time so the block buffers stay small."""
+        for first in range(0, rows, _CMAC_BATCH):
+            count = min(_CMAC_BATCH, rows - first)
+            begin = start + first * length
+            self.tags(data[begin:begin + count * length].reshape(count, length), length, out, row + first)
 
 
-def _pseudonymise_chunked(values: pa.ChunkedArray, key: bytes, *, large: bool = False, name: str | None = None,
-                          keep: list | None = None) -> pa.ChunkedArray:
+def _messages(values: pa.ChunkedArray) -> pa.LargeBinaryArray:
+    """The canonical text of each value as UTF-8 bytes, in one array (decimal text for integers)."""
+    if pa.types.is_dictionary(values.type):
+        values = pc.cast(values, values.type.value_type)
+    if values.num_chunks == 0 or pa.types.is_null(values.type):
+        return pa.nulls(len(values), pa.large_binary())
+    return pc.cast(pc.cast(values, pa.large_string()), pa.large_binary()).combine_chunks()
+
+
+def _buffers(array: pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (int64, one more than the values) and data bytes of a large binary array."""
+    offsets = np.frombuffer(array.buffers()[1], np.int64)[array.offset:array.offset + len(array) + 1]
+    data = array.buffers()[2]
+    return offsets, (np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8))
+
+
+def _cmac_rows(messages: pa.LargeBinaryArray, key: bytes) -> np.ndarray:
+    """The AES-CMAC of every row's message as a (n, 16) uint8 array (rows of nulls hold no meaningful tag),
+    computed per group of messages of equal byte length.
+
+    When every non-null message has the same length (fixed-width identifiers) and null rows are empty, their
+    bytes lie back to back in the Arrow buffer and are encrypted where they are; otherwise the rows are first
+    sorted by length (a radix sort of the lengths, then one Arrow ``take``)."""
+    cmac, rows = _Cmac(key), len(messages)
+    tags = _pooled((rows + 1, 16), np.uint8)  # one spare row for the cipher's spare bytes
+    present = rows - messages.null_count
+    if not present:
+        return tags[:rows]
+    offsets, data = _buffers(messages)
+    lengths = pc.binary_length(messages)
+    shortest, longest = (pc.min_max(lengths)[k].as_py() for k in ("min", "max"))
+    if shortest == longest and int(offsets[-1] - offsets[0]) == shortest * present:
+        if not messages.null_count:
+            cmac.of_equal_lengths(data, int(offsets[0]), rows, shortest, tags)
+            return tags[:rows]
+        part = _pooled((present + 1, 16), np.uint8)
+        cmac.of_equal_lengths(data, int(offsets[0]), present, shortest, part)
+        tags[:rows][pc.is_valid(messages).to_numpy(zero_copy_only=False)] = part[:present]
+        return tags[:rows]
+    sizes = pc.fill_null(lengths, 0).to_numpy()  # a null's slot may hold bytes; taken, it holds none
+    order = np.argsort(sizes.astype(np.uint16) if sizes.max() < 2**16 else sizes, kind="stable")  # radix sort
+    ordered = pc.take(messages, pa.array(order))
+    offsets, data = _buffers(ordered)
+    sizes = sizes[order]
+    bounds = np.flatnonzero(np.diff(sizes)) + 1
+    part = np.empty((rows + 1, 16), np.uint8)
+    for first, last in zip([0, *bounds.tolist()], [*bounds.tolist(), rows], strict=True):
+        cmac.of_equal_lengths(data, int(offsets[first]), last - first, int(sizes[first]), part, first)
+    tags[:rows][order] = part[:rows]
+    return tags[:rows]
+
+
+_OFFSETS: list[np.ndarray] = []  # the longest offsets of null-free pseudonym columns made so far, shared
+_OFFSETS_LOCK = threading.Lock()
+
+
+def _fixed_offsets(rows: int) -> pa.Buffer:
+    """Offsets 0, 20, 40, ... (int64) for ``rows`` values: one read-only buffer shared by every null-free column."""
+    with _OFFSETS_LOCK:
+        if not _OFFSETS or len(_OFFSETS[0]) < rows + 1:
+            offsets = _pooled(rows + 1, np.int64)
+            for start in range(0, rows + 1, _CMAC_BATCH):
+                stop = min(start + _CMAC_BATCH, rows + 1)
+                np.multiply(np.arange(start, stop, dtype=np.int64), PSEUDONYM_LENGTH, out=offsets[start:stop])
+            offsets.flags.writeable = False
+            _OFFSETS[:] = [offsets]
+        return pa.py_buffer(_OFFSETS[0][:rows + 1])
+
+
+def _strings(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None) -> pa.LargeStringArray:
+    """The pseudonyms of rows with these tags as an Arrow string array built straight from buffers, rows taken in
+    ``order`` when given, null where ``valid`` is False. Every row spans 20 bytes, so all columns share one offsets
+    buffer; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide nothing)."""
+    rows = len(tags) if order is None else len(order)
+    text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
+    items = tags.view(np.complex128).reshape(-1)  # a row of 16 bytes as one item: a fast take
+    scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128) if order is not None else None
+    for start in range(0, rows, _CMAC_BATCH):
+        stop = min(start + _CMAC_BATCH, rows)
+        if order is None:
+            block = tags[start:stop]
+        else:
+            taken = np.take(items, order[start:stop], out=scratch[:stop - start])  # type: ignore[index]
+            block = taken.view(np.uint8).reshape(-1, 16)
+        _hex(block, text[start:stop])
+    if valid is not None and order is not None:
+        valid = valid[order]
+    if valid is None or valid.all():
+        return pa.Array.from_buffers(pa.large_string(), rows, [None, _fixed_offsets(rows), pa.py_buffer(text)])
+    text[~valid] = 0
+    return pa.Array.from_buffers(pa.large_string(), rows, [pa.py_buffer(np.packbits(valid, bitorder="little")),
+                                                          _fixed_offsets(rows), pa.py_buffer(text)],
+                                 null_count=rows - int(np.count_nonzero(valid)))
+
+
+def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None,
+                       order: np.ndarray | None = None) -> pa.LargeStringArray:
+    """Every row's pseudonym as one Arrow ``large_string`` array, rows taken in ``order`` when given."""
     refusal = _refusal(values.type, name)
     if refusal:
         raise refusal
-    too_long = max((len(chunk) for chunk in values.chunks), default=0) * PSEUDONYM_LENGTH > _MAX_STRING_BYTES
-    out_type = pa.large_string() if large or too_long else pa.string()
-    if pa.types.is_dictionary(values.type):
-        values = pc.cast(values, values.type.value_type)
-    if pa.types.is_null(values.type) or values.num_chunks == 0:
-        return pa.chunked_array([pa.nulls(len(chunk), out_type) for chunk in values.chunks], out_type)
-    encoded = pc.dictionary_encode(values)  # drops empty chunks
-    if encoded.num_chunks == 0:
-        return pa.chunked_array([], out_type)
-    dictionaries = {(len(c.dictionary), c.dictionary.buffers()[-1].address if c.dictionary.buffers()[-1] else 0)
-                    for c in encoded.chunks}
-    if len(dictionaries) > 1:  # Arrow shares one dictionary across chunks today; do not depend on it
-        encoded = encoded.unify_dictionaries()
-    hexes = _hmac_distinct(encoded.chunk(0).dictionary, key)
-    pseudonyms = pa.FixedSizeBinaryArray.from_buffers(pa.binary(PSEUDONYM_LENGTH), len(hexes),
-                                                      [None, pa.py_buffer(hexes)])
-    if keep is not None:  # the same rows as indices into the pseudonyms: what the cache stores
-        keep.append(pa.chunked_array([pa.DictionaryArray.from_arrays(chunk.indices, pseudonyms)
-                                      for chunk in encoded.chunks]))
-    return pa.chunked_array([_spread(pseudonyms, chunk.indices, out_type == pa.large_string())
-                             for chunk in encoded.chunks], out_type)
+    messages = _messages(values)
+    valid = None if messages.null_count == 0 else pc.is_valid(messages).to_numpy(zero_copy_only=False)
+    return _strings(_cmac_rows(messages, key), valid, order)
 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | pa.ChunkedArray:
-    """Each value's keyed pseudonym (nulls stay null), vectorised: one HMAC per distinct value."""
+    """Each value's keyed pseudonym (nulls stay null), vectorised: the AES-CMAC of all rows in batched AES calls.
+    Arrays of up to 100 million values come back as Arrow ``string``, longer ones as ``large_string``."""
     key = _check_key(key)
     if isinstance(values, pa.ChunkedArray):
-        return _pseudonymise_chunked(values, key)
-    if not isinstance(values, pa.Array):
+        chunked = values
+    elif isinstance(values, pa.Array):
+        chunked = pa.chunked_array([values])
+    else:
         raise InvalidInput(f"values: give a pyarrow Array or ChunkedArray, not {type(values).__name__}.",
                            field="values")
-    result = _pseudonymise_chunked(pa.chunked_array([values]), key)
-    return result.chunk(0) if result.num_chunks == 1 else result.combine_chunks()
+    result = _pseudonymise_rows(chunked, key)
+    if len(result) * PSEUDONYM_LENGTH <= _MAX_STRING_BYTES:
+        result = result.cast(pa.string())
+    if isinstance(values, pa.Array):
+        return result
+    lengths = [len(chunk) for chunk in values.chunks]
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64).tolist()
+    return pa.chunked_array([result.slice(start, length) for start, length in zip(starts, lengths, strict=False)],
+                            result.type)
 
 
 def _check_columns(names: list[str], columns: object, identifiers: object, path: Path) -> tuple[list[str], list[str]]:
@@ -310,59 +341,109 @@ def _check_columns(names: list[str], columns: object, identifiers: object, path:
     return list(columns), list(dict.fromkeys(identifiers))
 
 
-def _fingerprint(path: Path, key: bytes) -> bytes:
+def _fingerprint(path: Path, key: bytes, dataset_id: str | None) -> bytes:
     """What a cached column is valid for: this file as it is now, pseudonymised with this key (the key is not
-    recoverable from it)."""
+    recoverable from it), its rows in the file's order or in the project's order for ``dataset_id``."""
     stat = path.stat()
-    check = hmac.new(key, b"workbench pseudonym cache", hashlib.sha256).hexdigest()[:16]
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{check}".encode()
+    check = hmac.new(key, b"workbench pseudonym cache: aes-256-cmac", hashlib.sha256).hexdigest()[:16]
+    order = "file" if dataset_id is None else f"project:{dataset_id}"
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{check}:{order}".encode()
 
 
-def _from_cache(cache: Path | None, name: str, fingerprint: bytes) -> pa.ChunkedArray | None:
-    """A cached pseudonymised column, expanded to rows, or None when there is none for this file and key."""
-    path = cache / f"{name}.arrow" if cache is not None else None
+def _cache_file(cache: Path, name: str, dataset_id: str | None) -> Path:
+    return cache / (f"{name}.arrow" if dataset_id is None else f"{name}.in-project-order.arrow")
+
+
+def _from_cache(path: Path | None, fingerprint: bytes, kind: pa.DataType, rows: int) -> pa.Array | None:
+    """A cached column (memory-mapped, not copied), or None when there is none for this file, key and order."""
     if path is None or not path.is_file():
         return None
     try:
         with pa.memory_map(str(path)) as source:
             reader = pa.ipc.open_file(source)
-            if (reader.schema.metadata or {}).get(_FINGERPRINT) != fingerprint:
+            if (reader.schema.metadata or {}).get(_FINGERPRINT) != fingerprint or reader.schema.types != [kind]:
                 return None
             column = reader.read_all().column(0)
-        if column.type != pa.dictionary(pa.int32(), pa.binary(PSEUDONYM_LENGTH)):
-            return None
-        return pa.chunked_array([_spread(chunk.dictionary, chunk.indices, True) for chunk in column.chunks],
-                                pa.large_string())
+        return column.combine_chunks() if len(column) == rows else None
     except (OSError, pa.ArrowException):
         return None  # damaged or half-written: compute again
 
 
-def _to_cache(cache: Path, name: str, fingerprint: bytes, column: pa.ChunkedArray) -> None:
-    """Keep a pseudonymised column as row indices into its distinct pseudonyms (Arrow IPC, read back mapped
-    into memory), so the next read of the same file with the same key skips the hashing."""
-    cache.mkdir(parents=True, exist_ok=True, mode=0o700)
-    schema = pa.schema([(name, column.type)], metadata={_FINGERPRINT: fingerprint})
-    tmp = cache / f".{name}.{uuid.uuid4().hex}.tmp"
+def _to_cache(path: Path, fingerprint: bytes, column: pa.Array) -> None:
+    """Keep a column (Arrow IPC, uncompressed, read back memory-mapped), written aside and renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    schema = pa.schema([("values", column.type)], metadata={_FINGERPRINT: fingerprint})
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            for chunk in column.chunks:
-                writer.write_batch(pa.record_batch([chunk], schema=schema))
-        os.replace(tmp, cache / f"{name}.arrow")
+            writer.write_batch(pa.record_batch([column], schema=schema))
+        os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
+_STORED = pa.binary(PSEUDONYM_LENGTH)  # how a pseudonym column is cached: its 20-byte rows, no offsets
+
+
+def _stored(column: pa.LargeStringArray) -> pa.FixedSizeBinaryArray:
+    """A pseudonym column (every row spans 20 bytes) as fixed-size binary: the same buffers without offsets."""
+    return pa.FixedSizeBinaryArray.from_buffers(_STORED, len(column), [column.buffers()[0], column.buffers()[2]],
+                                                null_count=column.null_count)
+
+
+def _restored(stored: pa.FixedSizeBinaryArray) -> pa.LargeStringArray:
+    """A cached pseudonym column back as strings, on its (memory-mapped) buffers and the shared offsets."""
+    data = stored.buffers()[1].slice(stored.offset * PSEUDONYM_LENGTH, len(stored) * PSEUDONYM_LENGTH)
+    validity = stored.buffers()[0] if stored.null_count else None
+    if validity is not None and stored.offset:
+        validity = pa.py_buffer(np.packbits(pc.is_valid(stored).to_numpy(zero_copy_only=False), bitorder="little"))
+    return pa.Array.from_buffers(pa.large_string(), len(stored), [validity, _fixed_offsets(len(stored)), data],
+                                 null_count=stored.null_count)
+
+
+def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerprint: bytes) -> np.ndarray:
+    """The project's order of the dataset's rows (``project_order``), kept in the cache beside the pseudonyms."""
+    path = cache / "order.arrow" if cache is not None else None
+    kept = _from_cache(path, fingerprint, pa.int64(), rows)
+    if kept is not None:
+        return kept.to_numpy()
+    order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
+    if path is not None:
+        _to_cache(path, fingerprint, pa.array(order))
+    return order
+
+
+def _in_order(table: pa.Table, order: np.ndarray | None) -> pd.DataFrame:
+    """A table as pandas, its rows taken in ``order`` first when given (then with a fresh ``RangeIndex``)."""
+    if order is None:
+        return table.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
+    if not table.num_columns:
+        return pd.DataFrame(index=pd.RangeIndex(len(order)))
+    indices = pa.array(order)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL
+        taken = list(pool.map(lambda column: pc.take(column, indices), table.columns))
+    frame = pa.table(taken, schema=table.schema).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
+
+
 def read_governed(path: str | Path, columns: list[str], identifiers: list[str], key: bytes, *,
-                  cache: str | Path | None = None) -> pd.DataFrame:
+                  cache: str | Path | None = None, dataset_id: str | None = None) -> pd.DataFrame:
     """Only ``columns`` of a Parquet file, in that order, each of ``identifiers`` replaced by its pseudonym.
 
+    With ``dataset_id``, the rows come in the project's own order for that dataset (``project_order``), with a
+    ``RangeIndex``: taken while the columns are still Arrow, which costs less than reordering the frame.
     With ``cache`` (a folder kept for this file and key, e.g. per project and dataset), pseudonymised columns
-    are kept there and reused while the file and key are unchanged: repeated loads skip the hashing.
+    (and the project's order) are kept there and reused while the file and key are unchanged: repeated loads
+    skip the hashing and the reordering of identifiers.
     """
     key = _check_key(key)
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    if dataset_id is not None and (not isinstance(dataset_id, str) or not dataset_id):
+        raise InvalidInput(f"dataset_id: name the dataset whose project order to use, not {dataset_id!r}.",
+                           field="dataset_id")
     schema = pq.read_schema(path)
     columns, identifiers = _check_columns(schema.names, columns, identifiers, path)
     for name in identifiers:
@@ -371,33 +452,35 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
             raise refusal
 
     cache = Path(cache) if cache is not None else None
-    fingerprint = _fingerprint(path, key)
-    cached = {name: _from_cache(cache, name, fingerprint) for name in identifiers}
-    to_hash = [name for name in identifiers if cached[name] is None]
+    fingerprint = _fingerprint(path, key, dataset_id)
     rows = pq.read_metadata(path).num_rows
-    with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress:
+    files = {name: _cache_file(cache, name, dataset_id) if cache is not None else None for name in identifiers}
+    kept = {name: _from_cache(files[name], fingerprint, _STORED, rows) for name in identifiers}
+    cached = {name: None if column is None else _restored(column) for name, column in kept.items()}
+    to_hash = [name for name in identifiers if cached[name] is None]
+    with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress, \
+            ThreadPoolExecutor(max_workers=1 + max(1, len(to_hash))) as pool:
         progress.set_postfix_str("reading")
-        table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])
+        ordering = pool.submit(_order, key, dataset_id, rows, cache, fingerprint) if dataset_id is not None else None
+        table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])  # meanwhile
         progress.update(1)
-        kept: dict[str, list] = {name: [] for name in identifiers}
 
-        def pseudonymise_column(name: str) -> pa.ChunkedArray:
-            return _pseudonymise_chunked(table.column(name), key, large=True, name=name,
-                                         keep=kept[name] if cache is not None else None)
+        def pseudonymise_column(name: str) -> pa.Array:
+            values = _pseudonymise_rows(table.column(name), key, name=name,
+                                        order=ordering.result() if ordering is not None else None)
+            if cache is not None:
+                _to_cache(files[name], fingerprint, _stored(values))  # type: ignore[arg-type]  # a file per cache
+            return values
 
-        with ThreadPoolExecutor(max_workers=max(1, len(identifiers))) as pool:
-            pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
-            progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
-            rest = table.drop_columns(list(pending))
-            frame = rest.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
-            progress.update(1)
-            for position, name in enumerate(columns):
-                if name in identifiers:
-                    values = cached[name] if cached[name] is not None else pending[name].result()
-                    if name in pending:
-                        progress.update(1)
-                    frame.insert(position, name, pd.arrays.ArrowStringArray(values))
-    for name in pending:
-        if kept[name]:
-            _to_cache(cache, name, fingerprint, kept[name][0])  # type: ignore[arg-type]  # kept only with a cache
+        pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
+        progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
+        frame = _in_order(table.drop_columns(list(pending)), ordering.result() if ordering is not None else None)
+        progress.update(1)
+        for position, name in enumerate(columns):
+            if name in identifiers:
+                values = cached[name]
+                if values is None:
+                    values = pending[name].result()
+                    progress.update(1)
+                frame.insert(position, name, pd.arrays.ArrowStringArray(values))
     return frame

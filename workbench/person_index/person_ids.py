@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.errors import Conflict, InvalidInput
-from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
+from workbench.governance.pseudonyms import project_key, project_order, pseudonymise, read_governed
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
@@ -107,7 +107,7 @@ def _cache_stamp(vault_root: Path, dataset_id: str, dataset_file: Path, key: byt
     """What a cached column is valid for: this members file and dataset file, with this key (not recoverable)."""
     members = _members_path(vault_root, dataset_id)
     stat = members.stat() if members is not None else None
-    check = hmac.new(key, b"workbench person id cache", hashlib.sha256).hexdigest()[:16]
+    check = hmac.new(key, b"workbench person id cache: aes-256-cmac", hashlib.sha256).hexdigest()[:16]
     held = f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ino}" if stat is not None else "none"
     return f"{held}:{store.dataset_stamp(dataset_file)}:{check}".encode()
 
@@ -145,10 +145,11 @@ def person_ids(vault_root: Path, dataset_id: str, dataset_file: Path, master_key
 
 
 def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[str], identifiers: list[str],
-                 master_key: bytes, project_id: str, *, with_person_id: bool, cache: Path | None = None
-                 ) -> pd.DataFrame:
+                 master_key: bytes, project_id: str, *, with_person_id: bool, cache: Path | None = None,
+                 in_project_order: bool = False) -> pd.DataFrame:
     """``columns`` of a stored dataset as ``pseudonyms.read_governed`` gives them (``identifiers`` pseudonymised)
-    in the file's row order; with ``with_person_id`` (the schema holds the workbench's column), ``person_id`` among
+    in the file's row order, or with ``in_project_order`` in the project's order (``pseudonyms.project_order``,
+    a fresh ``RangeIndex``); with ``with_person_id`` (the schema holds the workbench's column), ``person_id`` among
     ``columns`` is the project's person id instead of a column of the file."""
     if not isinstance(columns, list) or not columns:
         raise InvalidInput("columns: name at least one column to read.", field="columns")
@@ -156,11 +157,14 @@ def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[st
     from_file = [c for c in columns if not (wanted and c == PERSON_ID)]
     key = project_key(master_key, project_id)
     if from_file:
-        frame = read_governed(path, from_file, [c for c in identifiers if c in from_file], key, cache=cache)
+        frame = read_governed(path, from_file, [c for c in identifiers if c in from_file], key, cache=cache,
+                              dataset_id=dataset_id if in_project_order else None)
     else:
         frame = pd.DataFrame(index=pd.RangeIndex(pq.read_metadata(path).num_rows))
     if wanted:
         ids = person_ids(vault_root, dataset_id, path, master_key, project_id, cache=cache)
+        if in_project_order:
+            ids = ids.take(pa.array(project_order(key, dataset_id, len(ids))))
         frame.insert(columns.index(PERSON_ID), PERSON_ID, pd.arrays.ArrowStringArray(ids))
     return frame
 
