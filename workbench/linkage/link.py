@@ -7,6 +7,7 @@ expected F1), one-to-one assignment for two tables, clusters for one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
@@ -70,37 +71,35 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
          seed: int = 1) -> LinkageResult:
     """Link ``left`` to ``right`` (or deduplicate ``left`` when ``right`` is None) under ``spec``.
 
-    ``spec=None`` infers one from column names. ``threshold`` (a match weight) overrides the spec's; by default
+    ``spec=None`` infers one from column names, with blocking rules chosen from the data (see
+    ``blocking.choose_blocking``; ``result.blocking`` shows them); a spec's own rules are used as given. ``threshold`` (a match weight) overrides the spec's; by default
     the threshold maximises the model's expected F1. Record ids are the frames' index values.
     """
     import numpy as np
 
     from workbench.linkage.result import LinkageResult, choose_threshold, one_to_one
     from workbench.linkage.spec import check_spec, infer_spec
-    from workbench.linkage.standardise import prepare
+    from workbench.linkage.standardise import prepare_fields
 
     if engine not in ENGINES:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}.", field="engine")
     left = _check_frame(left, "left")
     dedupe = right is None
     right_frame = left if dedupe else _check_frame(right, "right")
-    spec = infer_spec(left, None if dedupe else right_frame) if spec is None else check_spec(spec)
+    # rules are chosen from the data unless the spec gives them
+    choose = spec is None or (isinstance(spec, dict) and not spec.get("blocking"))
+    chosen_report = None
+    spec = infer_spec(left, None if dedupe else right_frame, choose=False) if spec is None else check_spec(spec)
     _check_spec_columns(spec, left, right_frame)
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
         raise InvalidInput(f"threshold: give a match weight (a number), not {threshold!r}.", field="threshold")
-    from workbench.linkage.progress import steps
+    prepared = prepare_fields(spec, left, right_frame, dedupe, progress)
+    if choose:
+        from workbench.linkage.blocking import choose_blocking
+        from workbench.linkage.spec import candidate_blocking
 
-    prepared = {}
-    for f in steps(spec.fields, "standardising", progress):
-        p = prepare(f, left, right_frame)
-        if dedupe:
-            p.right = p.left
-        empty = [side for side, codes in (("left", p.left), ("right", p.right)) if (codes < 0).all()]
-        if empty:
-            raise InvalidInput(f"{empty[0]}: field {f.name!r} (column {f.left if empty[0] == 'left' else f.right!r})"
-                               " is missing in every record, so it cannot be compared; drop it from the spec or "
-                               "fill it.", field=empty[0])
-        prepared[f.name] = p
+        rules, chosen_report = choose_blocking(spec, prepared, dedupe, candidate_blocking(spec.fields), seed=seed)
+        spec = replace(spec, blocking=rules)
     if engine in ("splink", "splink-spark"):
         from workbench.linkage.engine_splink import run_splink
         from workbench.linkage.engine_splink_spark import run_splink_spark
@@ -134,7 +133,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         chosen = choose_threshold(weight[keep], probability[keep])
     return LinkageResult(left=left, right=None if dedupe else right_frame, spec=spec, engine=engine, li=li, ri=ri,
                          levels=matrix, weight=weight, probability=probability, assigned=keep,
-                         threshold=float(chosen), model=model, pair_estimate=estimate)
+                         threshold=float(chosen), model=model, pair_estimate=estimate, chosen_blocking=chosen_report)
 
 
 __all__ = ["ENGINES", "link"]
