@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from workbench.linkage.standardise import Prepared
 
 RECALL_TARGET = 0.999  # share of the matches the chosen union should meet (as estimated on a sample)
-PILOT_PAIRS = 600_000  # about how many pairs the sample that estimates each rule's recall may compare
+PILOT_PAIRS = 1_000_000  # about how many pairs the sample that estimates each rule's recall may compare
+PILOT_RECORDS = 3_000  # ... unless that leaves fewer left records than this, too few to see rare slips
 
 
 def rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -166,6 +167,12 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     return li, ri, bits, estimate
 
 
+def blocked_fields(rule: tuple[str, ...], names: list[str]) -> set[int]:
+    """The fields a rule blocks on, wholly or in part (their positions in ``names``): within the rule's pairs
+    they agree more than among matches at large, so EM for that rule leaves them out."""
+    return {names.index(key.partition(":")[0]) for key in rule}
+
+
 def _describe(rule: tuple[str, ...]) -> str:
     return " + ".join(rule)
 
@@ -192,7 +199,7 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     if not usable:
         return spec.blocking, report
     # the sample: left records kept with probability share, so the pilot compares about pilot_pairs pairs
-    share = min(1.0, pilot_pairs / max(sum(counts[i] for i in usable), 1))
+    share = min(1.0, max(pilot_pairs / max(sum(counts[i] for i in usable), 1), PILOT_RECORDS / max(n_left, 1)))
     rng = np.random.default_rng(seed)
     sampled = np.flatnonzero(rng.random(n_left) < share)
     lis, ris = [], []
@@ -226,7 +233,7 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     bits = np.zeros(li.size, dtype=np.int32)
     for b, j in enumerate(by_size):
         bits |= meets[:, j].astype(np.int32) << b
-    rule_fields = [{names.index(key.partition(":")[0]) for key in candidates[usable[j]]} for j in by_size]
+    rule_fields = [blocked_fields(candidates[usable[j]], names) for j in by_size]
     u = random_u(prepared, n_left, n_right, dedupe, seed=seed)
     population = sampled.size * (n_right - 1 if dedupe else n_right)
     model = estimate_by_rules(matrix, bits, rule_fields, u, population, names, [list(f.levels) for f in spec.fields],

@@ -61,11 +61,22 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     a, b = cl[rest], cr[rest]
     if f.kind in ("given_name", "surname", "string"):
         sim = _per_distinct_pair(a, b, prepared.uniques, jellyfish.jaro_winkler_similarity)
-        level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
-        if f.kind == "given_name":
+        if f.kind == "given_name":  # exact, group, JW >= 0.92, JW >= 0.80, swapped with the surname
+            level = np.where(sim >= 0.92, 3, np.where(sim >= 0.80, 2, 0))
             group = prepared.extra["group"]
             same_group = (group[a] == group[b]) & (group[a] >= 0)
-            level = np.where(same_group, 3, level)
+            level = np.where(same_group, 4, level)
+            partner = prepared.partner
+            if partner is not None:
+                rows = rest[level == 0]
+                gl, gr = cl[rows], cr[rows]
+                sl, sr = partner.left[li[rows]], partner.right[ri[rows]]
+                as_surname, surname_as_given = prepared.extra["as_surname"], prepared.extra["surname_as_given"]
+                swapped = ((sl >= 0) & (sr >= 0) & (as_surname[gl] == sr) & (as_surname[gl] >= 0)
+                           & (surname_as_given[sl] == gr))
+                level[np.flatnonzero(level == 0)[swapped]] = 1
+        else:
+            level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
         out[rest] = level
     elif f.kind == "identifier":
         distance = _per_distinct_pair(a, b, prepared.uniques, jellyfish.levenshtein_distance)

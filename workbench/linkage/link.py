@@ -72,8 +72,9 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
     """Link ``left`` to ``right`` (or deduplicate ``left`` when ``right`` is None) under ``spec``.
 
     ``spec=None`` infers one from column names, with blocking rules chosen from the data (see
-    ``blocking.choose_blocking``; ``result.blocking`` shows them); a spec's own rules are used as given. ``threshold`` (a match weight) overrides the spec's; by default
-    the threshold maximises the model's expected F1. Record ids are the frames' index values.
+    ``blocking.choose_blocking``; ``result.blocking`` shows them); a spec's own rules are used as given.
+    ``threshold`` (a match weight) overrides the spec's; by default the threshold maximises the model's expected
+    F1. Record ids are the frames' index values.
     """
     import numpy as np
 
@@ -108,6 +109,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         li, ri, matrix, weight, model, estimate = run(spec, prepared, left, right_frame, dedupe, progress=progress,
                                                       seed=seed)
     else:
+        from workbench.linkage.blocking import blocked_fields
         from workbench.linkage.compare import random_u
         from workbench.linkage.engine_recordlinkage import candidate_levels
         from workbench.linkage.fellegi_sunter import estimate_by_rules, score
@@ -115,7 +117,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         li, ri, matrix, rule_bits, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe,
                                                           progress)
         names = [f.name for f in spec.fields]
-        rule_fields = [{names.index(key.partition(":")[0]) for key in r} for r in spec.blocking]
+        rule_fields = [blocked_fields(r, names) for r in spec.blocking]
         population = len(left) * (len(left) - 1) / 2 if dedupe else len(left) * len(right_frame)
         u = random_u(prepared, len(left), len(right_frame), dedupe, seed=seed)
         model = estimate_by_rules(matrix, rule_bits, rule_fields, u, population, names,

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 # kind → the comparison levels it scores, best first (level numbers count down to 1; 0 is "none of these",
 # -1 "missing on either side" and carries no evidence)
 LEVELS: dict[str, tuple[str, ...]] = {
-    "given_name": ("exact", "same name group (nickname)", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80"),
+    "given_name": ("exact", "same name group (nickname)", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
+                   "given name and surname swapped"),
     "surname": ("exact", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80"),
     "string": ("exact", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80"),
     "identifier": ("exact", "Levenshtein <= 1", "Levenshtein <= 2"),

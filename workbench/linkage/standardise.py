@@ -91,6 +91,8 @@ class Prepared:
     uniques: np.ndarray
     # per unique value (nickname group, y/m/d, parts); ``field`` here is still dataclasses.field
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # type: ignore[operator]  # see above
+    # a given name's surname field, to see names written the other way round
+    partner: Prepared | None = None
 
     def key(self, transform: str, side: str) -> np.ndarray:
         """Per-record blocking key codes (-1 where missing) for ``transform`` of this field."""
@@ -233,4 +235,20 @@ def prepare_fields(spec: LinkageSpec, left: pd.DataFrame, right: pd.DataFrame, d
                                " is missing in every record, so it cannot be compared; drop it from the spec or "
                                "fill it.", field=empty[0])
         prepared[f.name] = p
+    given = [p for p in prepared.values() if p.field.kind == "given_name"]
+    surnames = [p for p in prepared.values() if p.field.kind == "surname"]
+    if given and surnames:
+        link_swapped_names(given[0], surnames[0])
     return prepared
+
+
+def link_swapped_names(given: Prepared, surname: Prepared) -> None:
+    """Let ``given`` see when a pair's given name and surname are swapped: each field's values coded in the
+    other's coding (-1 where the other never has that value)."""
+    def recode(values: np.ndarray, other: np.ndarray) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(other.tolist())}
+        return np.asarray([lookup.get(v, -1) for v in values.tolist()], dtype=np.int64)
+
+    given.partner = surname
+    given.extra["as_surname"] = recode(given.uniques, surname.uniques)
+    given.extra["surname_as_given"] = recode(surname.uniques, given.uniques)
