@@ -95,7 +95,7 @@ class LinkageResult:
         if self.chosen_blocking is not None:
             return self.chosen_blocking
         return pd.DataFrame({"rule": [" + ".join(rule) for rule in self.spec.blocking],
-                             "pairs": list(self.pair_estimate) or [np.nan] * len(self.spec.blocking),
+                             "pairs": [float(n) for n in self.pair_estimate] or [np.nan] * len(self.spec.blocking),
                              "estimated_recall": np.nan, "added_recall": np.nan, "chosen": True,
                              "order": range(len(self.spec.blocking))})
 
