@@ -21,7 +21,6 @@ from workbench.errors import InvalidInput
 from workbench.linkage.compare import comparison_matrix, random_u
 from workbench.linkage.fellegi_sunter import estimate_by_rules, score
 from workbench.linkage.progress import steps
-from workbench.linkage.result import one_to_one
 
 if TYPE_CHECKING:
 
@@ -173,6 +172,16 @@ def blocked_fields(rule: tuple[str, ...], names: list[str]) -> set[int]:
     return {names.index(key.partition(":")[0]) for key in rule}
 
 
+def _mutual_best(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Pairs that are the highest-weighted of both their left and their right record."""
+    order = np.argsort(-weight, kind="stable")
+    best = np.zeros(li.size, dtype=bool)
+    best_right = np.zeros(li.size, dtype=bool)
+    best[order[np.unique(li[order], return_index=True)[1]]] = True
+    best_right[order[np.unique(ri[order], return_index=True)[1]]] = True
+    return best & best_right
+
+
 def _describe(rule: tuple[str, ...]) -> str:
     return " + ".join(rule)
 
@@ -199,7 +208,8 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     if not usable:
         return spec.blocking, report
     # the sample: left records kept with probability share, so the pilot compares about pilot_pairs pairs
-    share = min(1.0, max(pilot_pairs / max(sum(counts[i] for i in usable), 1), PILOT_RECORDS / max(n_left, 1)))
+    all_pairs = max(sum(counts[i] for i in usable), 1)
+    share = min(1.0, max(pilot_pairs / all_pairs, PILOT_RECORDS / max(n_left, 1)), 2 * pilot_pairs / all_pairs)
     rng = np.random.default_rng(seed)
     sampled = np.flatnonzero(rng.random(n_left) < share)
     lis, ris = [], []
@@ -240,8 +250,8 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
                               max_iterations=spec.max_iterations)
     weight, probability = score(model, matrix)
     match = probability >= 0.5
-    if not dedupe:
-        match &= one_to_one(li, ri, weight)
+    if not dedupe:  # one to one, roughly: a pair that is the best of both its records (one round of it)
+        match &= _mutual_best(li, ri, weight)
     found = meets[match]
     if found.shape[0] == 0:
         return fallback, report
