@@ -112,7 +112,11 @@ def comparison_matrix(prepared: dict[str, Prepared], li: np.ndarray, ri: np.ndar
 def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: bool, *, size: int = 20_000,
              seed: int = 1) -> list[np.ndarray]:
     """u probabilities (levels among non-matches) from random pairs of records, as in the population rather
-    than among candidates: exact agreement exactly from value frequencies, the other levels from a sample."""
+    than among candidates: exact agreement exactly from value frequencies, the other levels from a sample (kept
+    with the prepared fields, so choosing blocking and then linking draws it once)."""
+    slot = f"u:{n_left}:{n_right}:{int(dedupe)}:{size}:{seed}"
+    if prepared and all(slot in p.extra for p in prepared.values()):
+        return [p.extra[slot] for p in prepared.values()]
     rng = np.random.default_rng(seed)
     li = rng.integers(0, n_left, size)
     ri = rng.integers(0, n_right, size)
@@ -130,4 +134,5 @@ def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: b
         exact = min(max(exact, 1.0 / max(float(n_left) * n_right, 1.0)), 0.999)
         below = counts[:top] / counts[:top].sum() * (1 - exact)
         out.append(np.concatenate([below, [exact]]))
+        p.extra[slot] = out[-1]
     return out
