@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from workbench.linkage.standardise import Prepared
 
 RECALL_TARGET = 0.999  # share of the matches the chosen union should meet (as estimated on a sample)
-PILOT_PAIRS = 1_000_000  # about how many pairs the sample that estimates each rule's recall may compare
-PILOT_RECORDS = 3_000  # ... unless that leaves fewer left records than this, too few to see rare slips
+PILOT_PAIRS = 300_000  # about how many pairs the sample that estimates each rule's recall may compare
+PILOT_RECORDS = 2_000  # ... unless that leaves fewer left records than this, too few to see rare slips
 
 
 def rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
