@@ -85,7 +85,7 @@ def test_nicknames_transposed_dates_and_postcode_sectors_are_levels() -> None:
                           "dob": ["1970-04-03", "1980-12-25"], "postcode": ["ls14xy", "M1 1AA"]})
     spec = LinkageSpec(fields=infer_spec(left, right).fields, blocking=(("surname",),))
     pairs = link(left, right, spec, threshold=0).pairs.set_index("left_id")
-    assert pairs.loc[0, "level_given_name"] == 3  # same name group
+    assert pairs.loc[0, "level_given_name"] == 4  # same name group
     assert pairs.loc[0, "level_dob"] == 3 and pairs.loc[1, "level_dob"] == 2  # transposed; year off by one
     assert pairs.loc[0, "level_postcode"] == 2 and pairs.loc[1, "level_postcode"] == 3  # same sector; exact
 

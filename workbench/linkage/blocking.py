@@ -3,6 +3,11 @@
 Each rule is a list of keys (a field, or a transform of one such as ``surname:soundex``); records meet when
 every key of some rule agrees. Pairs are generated in numpy from sorted keys, and a pair met by an earlier rule
 is not repeated by a later one, so no sort over all pairs is needed.
+
+Unless a spec gives its rules, they are chosen from the data (``choose_blocking``): every candidate rule's pairs
+are counted without making them, a sample of records is linked under all candidates together, the pairs the
+model then calls matches show what share of the matches each rule meets, and rules are taken, most matches per
+pair first, until the union reaches the recall target within the pair budget.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InvalidInput
+from workbench.linkage.compare import comparison_matrix, random_u
+from workbench.linkage.fellegi_sunter import estimate_by_rules, score
 from workbench.linkage.progress import steps
 
 if TYPE_CHECKING:
@@ -20,31 +27,48 @@ if TYPE_CHECKING:
     from workbench.linkage.spec import LinkageSpec
     from workbench.linkage.standardise import Prepared
 
+RECALL_TARGET = 0.999  # share of the matches the chosen union should meet (as estimated on a sample)
+PILOT_PAIRS = 300_000  # about how many pairs the sample that estimates each rule's recall may compare
+PILOT_RECORDS = 2_000  # ... unless that leaves fewer left records than this, too few to see rare slips
+
 
 def rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
-    """One integer key per record for a rule on each side (-1 where any part is missing), coded alike."""
-    combined: np.ndarray | None = None
-    missing: np.ndarray | None = None
+    """One integer key per record for a rule on each side (-1 where any part is missing), coded alike (kept with
+    the prepared fields, so choosing rules and then using them computes each key once)."""
+    slot = f"rule:{int(dedupe)}:{'+'.join(rule)}"
+    cache = prepared[rule[0].partition(":")[0]].extra
+    if slot + ":left" not in cache:
+        cache[slot + ":left"], cache[slot + ":right"] = _rule_keys(rule, prepared, dedupe)
+    return cache[slot + ":left"], cache[slot + ":right"]
+
+
+def _rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
+    parts: list[np.ndarray] = []
     n_left = 0
     for key in rule:
         name, _, transform = key.partition(":")
         left = prepared[name].key(transform or "value", "left")
         n_left = left.size
-        codes = left if dedupe else np.concatenate([left, prepared[name].key(transform or "value", "right")])
-        missing = codes < 0 if missing is None else missing | (codes < 0)
-        if combined is None:
-            combined = codes.astype(np.int64)
-        else:
-            combined = pd.factorize(combined * (int(codes.max(initial=0)) + 2) + codes + 1)[0].astype(np.int64)
-    assert combined is not None and missing is not None
+        parts.append(left if dedupe else np.concatenate([left, prepared[name].key(transform or "value", "right")]))
+    missing = np.zeros(parts[0].size, dtype=bool)
+    for codes in parts:
+        missing |= codes < 0
+    combined = parts[0].astype(np.int64)
+    if len(parts) > 1:
+        # one number per combination of the parts' codes, then one factorisation (stepwise if it could overflow)
+        for codes in parts[1:]:
+            size = int(codes.max(initial=0)) + 2
+            if (int(combined.max(initial=0)) + 2) * size >= 2 ** 62:
+                combined = pd.factorize(combined)[0].astype(np.int64)
+            combined = combined * size + codes + 1
+        combined = pd.factorize(combined)[0].astype(np.int64)
     combined = np.where(missing, -1, combined)
     return (combined, combined) if dedupe else (combined[:n_left], combined[n_left:])
 
 
 def _shared_codes(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    codes, uniques = pd.factorize(np.concatenate([left, right]))
-    codes = np.where(np.concatenate([left, right]) < 0, -1, codes)
-    return codes[:left.size], codes[left.size:], len(uniques)
+    """A rule's keys are coded alike on both sides already (-1 missing): the codes and how many there can be."""
+    return left, right, max(int(left.max(initial=-1)), int(right.max(initial=-1))) + 1
 
 
 def count_pairs(spec: LinkageSpec, keys: list[tuple[np.ndarray, np.ndarray]], dedupe: bool) -> list[int]:
@@ -140,3 +164,118 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
         a = left[li]
         bits |= (((a == right[ri]) & (a >= 0)).astype(np.int32) << r)
     return li, ri, bits, estimate
+
+
+def blocked_fields(rule: tuple[str, ...], names: list[str]) -> set[int]:
+    """The fields a rule blocks on, wholly or in part (their positions in ``names``): within the rule's pairs
+    they agree more than among matches at large, so EM for that rule leaves them out."""
+    return {names.index(key.partition(":")[0]) for key in rule}
+
+
+def _mutual_best(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Pairs that are the highest-weighted of both their left and their right record."""
+    order = np.argsort(-weight, kind="stable")
+    best = np.zeros(li.size, dtype=bool)
+    best_right = np.zeros(li.size, dtype=bool)
+    best[order[np.unique(li[order], return_index=True)[1]]] = True
+    best_right[order[np.unique(ri[order], return_index=True)[1]]] = True
+    return best & best_right
+
+
+def _describe(rule: tuple[str, ...]) -> str:
+    return " + ".join(rule)
+
+
+def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bool,
+                    candidates: tuple[tuple[str, ...], ...], *, recall_target: float = RECALL_TARGET,
+                    pilot_pairs: int = PILOT_PAIRS, seed: int = 1) -> tuple[tuple[tuple[str, ...], ...], pd.DataFrame]:
+    """Blocking rules chosen from ``candidates`` for these records, and a report of why (one row per candidate:
+    its pairs, the share of matches it meets alone, what it added to the union, whether it was chosen).
+
+    Recall is estimated on a sample of left records linked under every affordable candidate at once: the model
+    (u from random pairs, m by EM within each rule) calls the matches, one to one for two tables, and a rule's
+    recall is the share of those it meets. Rules are then taken greedily, most new matches per pair first,
+    until the union meets ``recall_target`` of them, never past ``spec.max_pairs`` pairs."""
+    n_left = prepared[spec.fields[0].name].left.size
+    n_right = n_left if dedupe else prepared[spec.fields[0].name].right.size
+    keys = [rule_keys(rule, prepared, dedupe) for rule in candidates]
+    counts = count_pairs(spec, keys, dedupe)
+    budget = spec.max_pairs
+    usable = [i for i, n in enumerate(counts) if 0 < n <= budget]
+    report = pd.DataFrame({"rule": [_describe(r) for r in candidates], "pairs": counts,
+                           "estimated_recall": np.nan, "added_recall": np.nan, "chosen": False, "order": -1})
+    fallback = tuple(r for i, r in enumerate(candidates) if i in usable and r in spec.blocking) or spec.blocking
+    if not usable:
+        return spec.blocking, report
+    # the sample: left records kept with probability share, so the pilot compares about pilot_pairs pairs
+    all_pairs = max(sum(counts[i] for i in usable), 1)
+    share = min(1.0, max(pilot_pairs / all_pairs, PILOT_RECORDS / max(n_left, 1)), 2 * pilot_pairs / all_pairs)
+    rng = np.random.default_rng(seed)
+    sampled = np.flatnonzero(rng.random(n_left) < share)
+    lis, ris = [], []
+    for i in usable:
+        left, right = keys[i]
+        sample_left = left[sampled]
+        wanted = np.zeros(max(int(left.max(initial=-1)), int(right.max(initial=-1))) + 2, dtype=bool)
+        wanted[sample_left[sample_left >= 0]] = True
+        candidates_right = np.flatnonzero(wanted[right])  # right records sharing a key with the sample (-1: last)
+        li, ri = _pairs_for(sample_left, right[candidates_right], dedupe=False)
+        li, ri = sampled[li], candidates_right[ri]
+        if dedupe:
+            li, ri = np.minimum(li, ri), np.maximum(li, ri)
+            keep = li != ri
+            li, ri = li[keep], ri[keep]
+        lis.append(li)
+        ris.append(ri)
+    code = np.unique(np.concatenate(lis) * np.int64(n_right) + np.concatenate(ris))
+    li, ri = code // n_right, code % n_right
+    if li.size == 0:
+        return fallback, report
+    meets = np.zeros((li.size, len(usable)), dtype=bool)
+    for j, i in enumerate(usable):
+        left, right = keys[i]
+        a = left[li]
+        meets[:, j] = (a == right[ri]) & (a >= 0)
+    names = [f.name for f in spec.fields]
+    matrix = comparison_matrix(prepared, li, ri)
+    # EM per rule for up to 31 rules at a time (the bit width): the rules with fewest pairs, the most telling
+    by_size = sorted(range(len(usable)), key=lambda j: counts[usable[j]])[:31]
+    bits = np.zeros(li.size, dtype=np.int32)
+    for b, j in enumerate(by_size):
+        bits |= meets[:, j].astype(np.int32) << b
+    rule_fields = [blocked_fields(candidates[usable[j]], names) for j in by_size]
+    u = random_u(prepared, n_left, n_right, dedupe, seed=seed)
+    population = sampled.size * (n_right - 1 if dedupe else n_right)
+    model = estimate_by_rules(matrix, bits, rule_fields, u, population, names, [list(f.levels) for f in spec.fields],
+                              max_iterations=spec.max_iterations)
+    weight, probability = score(model, matrix)
+    match = probability >= 0.5
+    if not dedupe:  # one to one, roughly: a pair that is the best of both its records (one round of it)
+        match &= _mutual_best(li, ri, weight)
+    found = meets[match]
+    if found.shape[0] == 0:
+        return fallback, report
+    report.loc[usable, "estimated_recall"] = found.mean(axis=0)
+    covered = np.zeros(found.shape[0], dtype=bool)
+    chosen: list[int] = []
+    total = 0
+    while covered.mean() < recall_target:
+        best, best_ratio = -1, 0.0
+        for j, i in enumerate(usable):
+            if i in chosen or total + counts[i] > budget:
+                continue
+            gain = int((found[:, j] & ~covered).sum())
+            if gain and gain / counts[i] > best_ratio:
+                best, best_ratio = j, gain / counts[i]
+        if best < 0:
+            break
+        i = usable[best]
+        before = covered.mean()
+        covered |= found[:, best]
+        report.loc[i, ["added_recall", "chosen", "order"]] = [covered.mean() - before, True, len(chosen)]
+        chosen.append(i)
+        total += counts[i]
+    report = report.sort_values(["chosen", "order", "pairs"], ascending=[False, True, True]).reset_index(drop=True)
+    report.attrs.update(estimated_recall=float(covered.mean()), sampled_records=int(sampled.size),
+                        sample_matches=int(found.shape[0]), pair_budget=budget, recall_target=recall_target)
+    return tuple(candidates[i] for i in chosen) or fallback, report

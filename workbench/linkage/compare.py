@@ -61,11 +61,22 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     a, b = cl[rest], cr[rest]
     if f.kind in ("given_name", "surname", "string"):
         sim = _per_distinct_pair(a, b, prepared.uniques, jellyfish.jaro_winkler_similarity)
-        level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
-        if f.kind == "given_name":
+        if f.kind == "given_name":  # exact, group, JW >= 0.92, JW >= 0.80, swapped with the surname
+            level = np.where(sim >= 0.92, 3, np.where(sim >= 0.80, 2, 0))
             group = prepared.extra["group"]
             same_group = (group[a] == group[b]) & (group[a] >= 0)
-            level = np.where(same_group, 3, level)
+            level = np.where(same_group, 4, level)
+            partner = prepared.partner
+            if partner is not None:
+                rows = rest[level == 0]
+                gl, gr = cl[rows], cr[rows]
+                sl, sr = partner.left[li[rows]], partner.right[ri[rows]]
+                as_surname, surname_as_given = prepared.extra["as_surname"], prepared.extra["surname_as_given"]
+                swapped = ((sl >= 0) & (sr >= 0) & (as_surname[gl] == sr) & (as_surname[gl] >= 0)
+                           & (surname_as_given[sl] == gr))
+                level[np.flatnonzero(level == 0)[swapped]] = 1
+        else:
+            level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
         out[rest] = level
     elif f.kind == "identifier":
         distance = _per_distinct_pair(a, b, prepared.uniques, jellyfish.levenshtein_distance)
@@ -101,7 +112,11 @@ def comparison_matrix(prepared: dict[str, Prepared], li: np.ndarray, ri: np.ndar
 def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: bool, *, size: int = 20_000,
              seed: int = 1) -> list[np.ndarray]:
     """u probabilities (levels among non-matches) from random pairs of records, as in the population rather
-    than among candidates: exact agreement exactly from value frequencies, the other levels from a sample."""
+    than among candidates: exact agreement exactly from value frequencies, the other levels from a sample (kept
+    with the prepared fields, so choosing blocking and then linking draws it once)."""
+    slot = f"u:{n_left}:{n_right}:{int(dedupe)}:{size}:{seed}"
+    if prepared and all(slot in p.extra for p in prepared.values()):
+        return [p.extra[slot] for p in prepared.values()]
     rng = np.random.default_rng(seed)
     li = rng.integers(0, n_left, size)
     ri = rng.integers(0, n_right, size)
@@ -119,4 +134,5 @@ def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: b
         exact = min(max(exact, 1.0 / max(float(n_left) * n_right, 1.0)), 0.999)
         below = counts[:top] / counts[:top].sum() * (1 - exact)
         out.append(np.concatenate([below, [exact]]))
+        p.extra[slot] = out[-1]
     return out

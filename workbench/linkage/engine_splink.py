@@ -36,8 +36,9 @@ def _q(column: str, side: str, dialect: str = "duckdb") -> str:
     return quote + f"{column}_{side}".replace(quote, quote * 2) + quote
 
 
-def _levels(f: Field, dialect: str = "duckdb") -> list[dict[str, Any]]:
-    """Splink comparison levels mirroring ``compare.levels`` for the field's kind (null first, else last)."""
+def _levels(f: Field, dialect: str = "duckdb", partner: str | None = None) -> list[dict[str, Any]]:
+    """Splink comparison levels mirroring ``compare.levels`` for the field's kind (null first, else last);
+    ``partner`` is the surname field a given name is checked against for names written the other way round."""
     sql = DIALECTS[dialect]
     jw, hamming = sql["jaro_winkler"], sql["hamming"]
 
@@ -58,6 +59,12 @@ def _levels(f: Field, dialect: str = "duckdb") -> list[dict[str, Any]]:
             out.append({"sql_condition": f"{gl} = {gr}", "label_for_charts": "same name group"})
         out += [{"sql_condition": f"{jw}({lv}, {rv}) >= 0.92", "label_for_charts": "JW >= 0.92"},
                 {"sql_condition": f"{jw}({lv}, {rv}) >= 0.8", "label_for_charts": "JW >= 0.80"}]
+        if f.kind == "given_name":
+            condition = "FALSE"
+            if partner is not None:
+                pl, pr = _q(f"{partner}__v", "l", dialect), _q(f"{partner}__v", "r", dialect)
+                condition = f"{lv} = {pr} AND {pl} = {rv}"
+            out.append({"sql_condition": condition, "label_for_charts": "given name and surname swapped"})
     elif f.kind == "identifier":
         out += [{"sql_condition": f"levenshtein({lv}, {rv}) <= 1", "label_for_charts": "Levenshtein <= 1"},
                 {"sql_condition": f"levenshtein({lv}, {rv}) <= 2", "label_for_charts": "Levenshtein <= 2"}]
@@ -151,7 +158,8 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     frames = [_frame(prepared, "left", n_left, [k[0] for k in keys])]
     if not dedupe:
         frames.append(_frame(prepared, "right", n_right, [k[1] for k in keys]))
-    comparisons = [cl.CustomComparison(_levels(f, dialect), output_column_name=f.name) for f in spec.fields]
+    surname = next((f.name for f in spec.fields if f.kind == "surname"), None)
+    comparisons = [cl.CustomComparison(_levels(f, dialect, surname), output_column_name=f.name) for f in spec.fields]
     q = DIALECTS[dialect]["quote"]
     blocking = [f"l.{q}block_{i}{q} = r.{q}block_{i}{q}" for i in range(len(spec.blocking))]
     logging.getLogger("splink").setLevel(logging.ERROR)

@@ -7,6 +7,7 @@ expected F1), one-to-one assignment for two tables, clusters for one.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
@@ -70,37 +71,36 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
          seed: int = 1) -> LinkageResult:
     """Link ``left`` to ``right`` (or deduplicate ``left`` when ``right`` is None) under ``spec``.
 
-    ``spec=None`` infers one from column names. ``threshold`` (a match weight) overrides the spec's; by default
-    the threshold maximises the model's expected F1. Record ids are the frames' index values.
+    ``spec=None`` infers one from column names, with blocking rules chosen from the data (see
+    ``blocking.choose_blocking``; ``result.blocking`` shows them); a spec's own rules are used as given.
+    ``threshold`` (a match weight) overrides the spec's; by default the threshold maximises the model's expected
+    F1. Record ids are the frames' index values.
     """
     import numpy as np
 
     from workbench.linkage.result import LinkageResult, choose_threshold, one_to_one
     from workbench.linkage.spec import check_spec, infer_spec
-    from workbench.linkage.standardise import prepare
+    from workbench.linkage.standardise import prepare_fields
 
     if engine not in ENGINES:
         raise InvalidInput(f"engine: {engine!r} is not one of {', '.join(ENGINES)}.", field="engine")
     left = _check_frame(left, "left")
     dedupe = right is None
     right_frame = left if dedupe else _check_frame(right, "right")
-    spec = infer_spec(left, None if dedupe else right_frame) if spec is None else check_spec(spec)
+    # rules are chosen from the data unless the spec gives them
+    choose = spec is None or (isinstance(spec, dict) and not spec.get("blocking"))
+    chosen_report = None
+    spec = infer_spec(left, None if dedupe else right_frame, choose=False) if spec is None else check_spec(spec)
     _check_spec_columns(spec, left, right_frame)
     if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, int | float)):
         raise InvalidInput(f"threshold: give a match weight (a number), not {threshold!r}.", field="threshold")
-    from workbench.linkage.progress import steps
+    prepared = prepare_fields(spec, left, right_frame, dedupe, progress)
+    if choose:
+        from workbench.linkage.blocking import choose_blocking
+        from workbench.linkage.spec import candidate_blocking
 
-    prepared = {}
-    for f in steps(spec.fields, "standardising", progress):
-        p = prepare(f, left, right_frame)
-        if dedupe:
-            p.right = p.left
-        empty = [side for side, codes in (("left", p.left), ("right", p.right)) if (codes < 0).all()]
-        if empty:
-            raise InvalidInput(f"{empty[0]}: field {f.name!r} (column {f.left if empty[0] == 'left' else f.right!r})"
-                               " is missing in every record, so it cannot be compared; drop it from the spec or "
-                               "fill it.", field=empty[0])
-        prepared[f.name] = p
+        rules, chosen_report = choose_blocking(spec, prepared, dedupe, candidate_blocking(spec.fields), seed=seed)
+        spec = replace(spec, blocking=rules)
     if engine in ("splink", "splink-spark"):
         from workbench.linkage.engine_splink import run_splink
         from workbench.linkage.engine_splink_spark import run_splink_spark
@@ -109,6 +109,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         li, ri, matrix, weight, model, estimate = run(spec, prepared, left, right_frame, dedupe, progress=progress,
                                                       seed=seed)
     else:
+        from workbench.linkage.blocking import blocked_fields
         from workbench.linkage.compare import random_u
         from workbench.linkage.engine_recordlinkage import candidate_levels
         from workbench.linkage.fellegi_sunter import estimate_by_rules, score
@@ -116,7 +117,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         li, ri, matrix, rule_bits, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe,
                                                           progress)
         names = [f.name for f in spec.fields]
-        rule_fields = [{names.index(key.partition(":")[0]) for key in r} for r in spec.blocking]
+        rule_fields = [blocked_fields(r, names) for r in spec.blocking]
         population = len(left) * (len(left) - 1) / 2 if dedupe else len(left) * len(right_frame)
         u = random_u(prepared, len(left), len(right_frame), dedupe, seed=seed)
         model = estimate_by_rules(matrix, rule_bits, rule_fields, u, population, names,
@@ -134,7 +135,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         chosen = choose_threshold(weight[keep], probability[keep])
     return LinkageResult(left=left, right=None if dedupe else right_frame, spec=spec, engine=engine, li=li, ri=ri,
                          levels=matrix, weight=weight, probability=probability, assigned=keep,
-                         threshold=float(chosen), model=model, pair_estimate=estimate)
+                         threshold=float(chosen), model=model, pair_estimate=estimate, chosen_blocking=chosen_report)
 
 
 __all__ = ["ENGINES", "link"]

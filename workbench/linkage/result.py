@@ -84,6 +84,20 @@ class LinkageResult:
     model: Model = field(repr=False)
     pair_estimate: list[int] = field(default_factory=list, repr=False)
     decisions: dict[tuple[Any, Any], bool] = field(default_factory=dict, repr=False)
+    chosen_blocking: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def blocking(self) -> pd.DataFrame:
+        """The blocking rules and why: when they were chosen from the data, every candidate rule with its pairs,
+        the share of matches it meets alone (estimated on a sample), the recall it added and whether it was
+        chosen (``.attrs['estimated_recall']`` is the chosen union's); when the spec gave them, its rules and
+        their pairs."""
+        if self.chosen_blocking is not None:
+            return self.chosen_blocking
+        return pd.DataFrame({"rule": [" + ".join(rule) for rule in self.spec.blocking],
+                             "pairs": [float(n) for n in self.pair_estimate] or [np.nan] * len(self.spec.blocking),
+                             "estimated_recall": np.nan, "added_recall": np.nan, "chosen": True,
+                             "order": range(len(self.spec.blocking))})
 
     @property
     def dedupe(self) -> bool:
@@ -165,6 +179,10 @@ class LinkageResult:
             "em_iterations": self.model.iterations, "em_converged": self.model.converged,
             "prior_match_probability": float(self.model.lam),
             "mean_match_weight": float(np.mean(self.weight[keep])) if keep.any() else None,
+            "blocking_rules": [" + ".join(rule) for rule in self.spec.blocking],
+            "blocking_chosen_from_data": self.chosen_blocking is not None,
+            "blocking_estimated_recall": (self.chosen_blocking.attrs.get("estimated_recall")
+                                          if self.chosen_blocking is not None else None),
         }
 
     def report(self) -> LinkageReport:

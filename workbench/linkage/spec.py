@@ -8,10 +8,12 @@ sensible one from ordinary column names, so most users never write one.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
+from workbench.linkage.blocking import choose_blocking
+from workbench.linkage.standardise import prepare_fields
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -19,7 +21,8 @@ if TYPE_CHECKING:
 # kind → the comparison levels it scores, best first (level numbers count down to 1; 0 is "none of these",
 # -1 "missing on either side" and carries no evidence)
 LEVELS: dict[str, tuple[str, ...]] = {
-    "given_name": ("exact", "same name group (nickname)", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80"),
+    "given_name": ("exact", "same name group (nickname)", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80",
+                   "given name and surname swapped"),
     "surname": ("exact", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80"),
     "string": ("exact", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80"),
     "identifier": ("exact", "Levenshtein <= 1", "Levenshtein <= 2"),
@@ -31,7 +34,8 @@ LEVELS: dict[str, tuple[str, ...]] = {
 KINDS = tuple(LEVELS)
 
 # key transforms usable in blocking rules: "field" or "field:transform"
-TRANSFORMS = ("value", "initial", "first3", "soundex", "year", "month_day", "district", "sector")
+TRANSFORMS = ("value", "initial", "first3", "soundex", "year", "month_day", "year_month", "date_unordered", "district",
+              "sector")
 
 # ordinary column names → what they hold (lower-cased, separators removed before matching): a row a role, with
 # its kind and the names that mean it; the first role listed that a column matches is the column's
@@ -161,9 +165,46 @@ def default_blocking(fields: tuple[Field, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(rules)
 
 
-def infer_spec(left: pd.DataFrame, right: pd.DataFrame | None = None) -> LinkageSpec:
+def candidate_blocking(fields: tuple[Field, ...]) -> tuple[tuple[str, ...], ...]:
+    """Rules to choose blocking from (``blocking.choose_blocking`` keeps those the data say are worth their
+    pairs): the defaults, and rules that still meet a record whose date of birth and postcode are both wrong —
+    phonetic and first-letter name keys, a date with day and month in either order, year and month, year."""
+    names = {f.name: f for f in fields}
+    given, surname = names.get("given_name"), names.get("surname")
+    dob, sex, postcode = names.get("dob"), names.get("sex"), names.get("postcode")
+    address = names.get("address_1")
+    rules = list(default_blocking(fields))
+    with_sex: tuple[str, ...] = ("sex",) if sex else ()
+    if given and surname:
+        rules.append(("surname:soundex", "given_name:first3", *with_sex))
+        rules.append(("surname", "given_name"))
+        if dob:
+            rules.append(("surname:soundex", "given_name:initial", "dob:year"))
+    if dob:
+        for name in ("surname", "given_name"):
+            if name in names:
+                rules.append(("dob:date_unordered", f"{name}:initial"))
+                rules.append(("dob:year_month", f"{name}:soundex"))
+                rules.append((name, "dob:year"))
+        if postcode:
+            rules.append(("postcode", "dob:year"))
+    if address:
+        for name in ("surname", "given_name", "postcode"):
+            if name in names:
+                rules.append(("address_1", f"{name}:initial" if name != "postcode" else "postcode:district"))
+    unique: list[tuple[str, ...]] = []
+    for rule in rules:
+        if rule not in unique:
+            unique.append(rule)
+    return tuple(unique[:30])
+
+
+def infer_spec(left: pd.DataFrame, right: pd.DataFrame | None = None, *, choose: bool = True) -> LinkageSpec:
     """A spec from column names: given_name/forename/first_name, surname/last_name, dob/date_of_birth, sex,
-    postcode, address lines, town, NHS number... matched across the two frames by what they hold."""
+    postcode, address lines, town, NHS number... matched across the two frames by what they hold, with blocking
+    rules chosen from the records (``choose=False``: the default rules for the fields found, without reading
+    the data)."""
+    dedupe = right is None
     right = left if right is None else right
     left_roles = {r[0]: (c, r[1]) for c in left.columns if (r := _role_of(c))}
     right_roles = {r[0]: (c, r[1]) for c in right.columns if (r := _role_of(c))}
@@ -178,7 +219,15 @@ def infer_spec(left: pd.DataFrame, right: pd.DataFrame | None = None) -> Linkage
     fields = tuple(Field(name=role, kind=left_roles[role][1], left=str(left_roles[role][0]),
                          right=str(right_roles[role][0]), tf=role in ("surname", "given_name"))
                    for role in common)
-    return check_spec(LinkageSpec(fields=fields, blocking=default_blocking(fields)))
+    spec = check_spec(LinkageSpec(fields=fields, blocking=default_blocking(fields)))
+    if not choose or not len(left) or not len(right):
+        return spec
+    try:
+        prepared = prepare_fields(spec, left, right, dedupe)
+    except InvalidInput:  # a field missing throughout: ``link`` says so; the spec keeps its default rules
+        return spec
+    rules, _report = choose_blocking(spec, prepared, dedupe, candidate_blocking(fields))
+    return replace(spec, blocking=rules)
 
 
 def check_spec(spec: Any) -> LinkageSpec:
@@ -226,4 +275,5 @@ def check_spec(spec: Any) -> LinkageSpec:
     return spec
 
 
-__all__ = ["KINDS", "LEVELS", "Field", "LinkageSpec", "check_spec", "default_blocking", "infer_spec"]
+__all__ = ["KINDS", "LEVELS", "Field", "LinkageSpec", "candidate_blocking", "check_spec", "default_blocking",
+           "infer_spec"]

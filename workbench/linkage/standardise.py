@@ -21,10 +21,11 @@ import pandas as pd
 
 from workbench.errors import InvalidInput
 from workbench.linkage.nicknames import nickname_index
+from workbench.linkage.progress import steps
 
 if TYPE_CHECKING:
 
-    from workbench.linkage.spec import Field
+    from workbench.linkage.spec import Field, LinkageSpec
 
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
@@ -90,13 +91,18 @@ class Prepared:
     uniques: np.ndarray
     # per unique value (nickname group, y/m/d, parts); ``field`` here is still dataclasses.field
     extra: dict[str, np.ndarray] = field(default_factory=dict)  # type: ignore[operator]  # see above
+    # a given name's surname field, to see names written the other way round
+    partner: Prepared | None = None
 
     def key(self, transform: str, side: str) -> np.ndarray:
         """Per-record blocking key codes (-1 where missing) for ``transform`` of this field."""
         codes = self.left if side == "left" else self.right
         if transform == "value":
             return codes
-        cache = self.extra.setdefault(f"key:{transform}", _transform_codes(self, transform))
+        slot = f"key:{transform}"
+        if slot not in self.extra:
+            self.extra[slot] = _transform_codes(self, transform)
+        cache = self.extra[slot]
         out = np.where(codes >= 0, cache[np.maximum(codes, 0)], -1)
         return pd.Series(out).to_numpy(np.int64)
 
@@ -110,8 +116,10 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
         keys = [v[:3] for v in values]
     elif transform == "soundex":
         keys = [jellyfish.soundex(v) if v else "" for v in values]
-    elif transform in ("year", "month_day"):
-        keys = [v[:4] if transform == "year" else v[4:8] for v in values]
+    elif transform in ("year", "month_day", "year_month"):
+        keys = [v[:4] if transform == "year" else v[4:8] if transform == "month_day" else v[:6] for v in values]
+    elif transform == "date_unordered":  # year with day and month in either order: a transposed date still meets
+        keys = [v[:4] + min(v[4:6], v[6:8]) + max(v[4:6], v[6:8]) if len(v) == 8 else "" for v in values]
     elif transform in ("sector", "district"):
         keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in values]
     else:
@@ -211,3 +219,36 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame) -> Prepared:
     elif f.kind == "numeric":
         prepared.extra["number"] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(float)
     return prepared
+
+
+def prepare_fields(spec: LinkageSpec, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool,
+                   progress: bool | None = None) -> dict[str, Prepared]:
+    """Every field of ``spec`` standardised, refusing a field missing in every record of a side."""
+    prepared = {}
+    for f in steps(spec.fields, "standardising", progress):
+        p = prepare(f, left, right)
+        if dedupe:
+            p.right = p.left
+        empty = [side for side, codes in (("left", p.left), ("right", p.right)) if (codes < 0).all()]
+        if empty:
+            raise InvalidInput(f"{empty[0]}: field {f.name!r} (column {f.left if empty[0] == 'left' else f.right!r})"
+                               " is missing in every record, so it cannot be compared; drop it from the spec or "
+                               "fill it.", field=empty[0])
+        prepared[f.name] = p
+    given = [p for p in prepared.values() if p.field.kind == "given_name"]
+    surnames = [p for p in prepared.values() if p.field.kind == "surname"]
+    if given and surnames:
+        link_swapped_names(given[0], surnames[0])
+    return prepared
+
+
+def link_swapped_names(given: Prepared, surname: Prepared) -> None:
+    """Let ``given`` see when a pair's given name and surname are swapped: each field's values coded in the
+    other's coding (-1 where the other never has that value)."""
+    def recode(values: np.ndarray, other: np.ndarray) -> np.ndarray:
+        lookup = {v: i for i, v in enumerate(other.tolist())}
+        return np.asarray([lookup.get(v, -1) for v in values.tolist()], dtype=np.int64)
+
+    given.partner = surname
+    given.extra["as_surname"] = recode(given.uniques, surname.uniques)
+    given.extra["surname_as_given"] = recode(surname.uniques, given.uniques)
