@@ -12,8 +12,6 @@ from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.errors import InvalidInput
-from workbench.linkage.blocking import choose_blocking
-from workbench.linkage.standardise import prepare_fields
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -222,6 +220,11 @@ def infer_spec(left: pd.DataFrame, right: pd.DataFrame | None = None, *, choose:
     spec = check_spec(LinkageSpec(fields=fields, blocking=default_blocking(fields)))
     if not choose or not len(left) or not len(right):
         return spec
+    # here, not at the top: choosing from the data needs numpy and pandas, which ``import workbench.linkage``
+    # (the spec and its checks) must not load
+    from workbench.linkage.blocking import choose_blocking
+    from workbench.linkage.standardise import prepare_fields
+
     try:
         prepared = prepare_fields(spec, left, right, dedupe)
     except InvalidInput:  # a field missing throughout: ``link`` says so; the spec keeps its default rules
