@@ -32,6 +32,8 @@ class Entry:
     warnings: tuple[str, ...] = ()
     # the synthetic twin last made (epsilon, made_at as ISO text) and the twin budget (budget, spent), if any
     twin: dict[str, Any] | None = None
+    # its person-index coverage and quality record, only for its owner, delegates, admins and linkers (else None)
+    person_index: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:

@@ -41,6 +41,7 @@ from workbench.catalogue.text import parse_query
 from workbench.catalogue.twin import Marginal, redraw, synthesise
 from workbench.db.schema import (
     contact_points,
+    dataset_delegates,
     dataset_missions,
     dataset_themes,
     datasets,
@@ -54,12 +55,15 @@ from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.ids import check_dataset_id, slug_from_uri
+from workbench.governance.policy import decide
+from workbench.person_index.service import PersonIndex, is_person_level, latest_quality
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from workbench.context import Context
+    from workbench.linkage.truth import TruthSource
 
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_WORDS = 32  # words after these are ignored
@@ -95,8 +99,9 @@ def _listing(dialect: str, where: list[str], limited: bool) -> tuple[str, str]:
 class Catalogue:
     """Find, read and register datasets: ``ws.catalogue``."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, truth: TruthSource | None = None) -> None:
         self._ctx = ctx
+        self._truth = truth  # where the person index may measure its quality (the demo's truth), if anywhere
 
     # ----- reading -------------------------------------------------------------------------------------
     def __getitem__(self, dataset_id: str) -> Entry:
@@ -131,7 +136,19 @@ class Catalogue:
         if row is None:
             raise NotFound(f"No dataset {dataset_id!r} in the catalogue; ws.catalogue.search() lists them.")
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
-                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id))
+                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id),
+                     self._index_quality(conn, dataset_id, row.record))
+
+    def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The entry's person-index quality for those who may see it (asked quietly: no refusal is audited, the
+        entry simply goes without it)."""
+        if not is_person_level(record):
+            return None
+        delegates = sorted(conn.execute(select(dataset_delegates.c.username)
+                                        .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
+        if not decide(self._ctx.actor, "index.quality", {"owner": record.get("dataOwner"), "delegates": delegates}):
+            return None
+        return latest_quality(conn, dataset_id)
 
     def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
         """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
@@ -408,7 +425,16 @@ class Catalogue:
             path = self._ctx.vault.dataset_path(record["localId"])
             with self._ctx.vault.staged(path, checked.table), self._ctx.write() as conn:
                 self._write_dataset(conn, record, (checked.row_count, checked.completeness))
+        self._index(record["localId"], data_given=data is not None)
         return self.get(record["localId"])
+
+    def _index(self, dataset_id: str, *, data_given: bool) -> None:
+        """Link a person-level dataset to the person index once its data is in place: always after new data;
+        after a metadata-only change only when its identifying columns changed (then from scratch). The
+        registration is committed first: if linking fails, the previous index stays and ``refresh()`` retries."""
+        index = PersonIndex(self._ctx, self._truth)
+        if data_given or index.fields_changed(dataset_id):
+            index.link_registered(dataset_id)
 
     def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
                     kind: str | None = None, dataset_id: str | None = None) -> builtins.list[dict[str, str]]:
@@ -450,6 +476,9 @@ class Catalogue:
                     results.append(self._write_distribution(conn, doc))
                 else:
                     results.append(self._write_contact_point(conn, doc))
+        for k, doc in prepared:
+            if k == "Dataset":
+                self._index(doc["localId"], data_given=False)
         if sum(k == "Dataset" for k, _ in prepared) >= BULK_IMPORT:
             with self._ctx.db.write() as conn:
                 refresh_statistics(conn, self._ctx.db.dialect)

@@ -35,7 +35,8 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "root"]
+__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "review",
+           "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
@@ -132,6 +133,30 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
         if old.is_dir() and old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return name
+
+
+def review_root(vault_root: Path) -> Path:
+    """Where the clerical review pairs of each dataset's last update are kept (restricted, beside the index)."""
+    return Path(vault_root) / "restricted" / "person_index_review"
+
+
+def write_review(vault_root: Path, dataset_id: str, pairs: pd.DataFrame | None) -> None:
+    """Replace the dataset's review pairs (none: remove them), atomically."""
+    folder = review_root(vault_root)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{check_dataset_id(dataset_id)}.parquet"
+    if pairs is None or not len(pairs):
+        path.unlink(missing_ok=True)
+        return
+    staging = folder / f".{path.stem}.{uuid.uuid4().hex}.tmp"
+    pq.write_table(_table(pairs), staging)
+    os.replace(staging, path)
+
+
+def review(vault_root: Path, dataset_id: str) -> pd.DataFrame | None:
+    """The dataset's review pairs from its last update, or None."""
+    path = review_root(vault_root) / f"{check_dataset_id(dataset_id)}.parquet"
+    return pq.read_table(path).to_pandas() if path.is_file() else None
 
 
 def _table(data: pd.DataFrame | pa.Table) -> pa.Table:

@@ -1,0 +1,61 @@
+"""The person index: the role of the people who build it (``linker``), and one row per update of a dataset's
+place in the index, which is also the dataset's index coverage and quality record (the latest row).
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0012"
+down_revision = "0011"
+branch_labels = None
+depends_on = None
+
+TZ = sa.DateTime(timezone=True)
+OLD_ROLES = "role IN ('analyst', 'output_checker', 'data_owner', 'trainer', 'admin')"
+NEW_ROLES = "role IN ('analyst', 'output_checker', 'data_owner', 'trainer', 'admin', 'linker')"
+
+
+def _roles_check(allowed: str) -> None:
+    """Replace the check on person_roles.role (SQLite rebuilds the table: its checks are not reflected)."""
+    name = op.f("ck_person_roles_role")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("person_roles", recreate="always",
+                                  table_args=(sa.CheckConstraint(allowed, name=name),)):
+            pass
+    else:
+        op.drop_constraint(name, "person_roles", type_="check")
+        op.create_check_constraint(name, "person_roles", allowed)
+
+
+def upgrade() -> None:
+    _roles_check(NEW_ROLES)
+    op.create_table(
+        "person_index_updates",
+        sa.Column("id", sa.Integer(), autoincrement=True),
+        sa.Column("dataset_id", sa.String(64), nullable=False),
+        sa.Column("version", sa.String(40), nullable=False),
+        sa.Column("fields", sa.JSON(), nullable=False),
+        sa.Column("relinked", sa.Integer(), nullable=False),
+        sa.Column("counts", sa.JSON(), nullable=False),
+        sa.Column("quality", sa.JSON(), nullable=False),
+        sa.Column("warnings", sa.JSON(), nullable=False),
+        sa.Column("updated_by", sa.String(63), nullable=False),
+        sa.Column("updated_at", TZ, nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_person_index_updates"),
+        sa.ForeignKeyConstraint(["dataset_id"], ["datasets.id"], name="fk_person_index_updates_dataset_id_datasets",
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["updated_by"], ["people.username"],
+                                name="fk_person_index_updates_updated_by_people"),
+    )
+    op.create_index("ix_person_index_updates_dataset_id", "person_index_updates", ["dataset_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_person_index_updates_dataset_id", "person_index_updates")
+    op.drop_table("person_index_updates")
+    op.execute("DELETE FROM person_roles WHERE role = 'linker'")
+    _roles_check(OLD_ROLES)
