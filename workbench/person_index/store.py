@@ -1,6 +1,7 @@
 """The person index at rest: versioned Parquet files in the vault's restricted area, switched in one step.
 
-Layout, under ``<vault>/restricted/person_index/``::
+Layout, under ``<vault>/restricted/person_index/`` (and the clerical review pairs of each dataset's last update
+under ``<vault>/restricted/person_index_review/<dataset>.parquet``)::
 
     CURRENT                          the live version's folder name ("v7"), replaced atomically
     v7/persons.parquet               one row per person: ``index_id`` and the normalised identifying fields
@@ -111,6 +112,8 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
     name = f"v{uuid.uuid4().hex[:12]}"
     staging = base / f".{name}.tmp"
     (staging / "members").mkdir(parents=True, mode=0o700)
+    made = base / name
+    pointer = base / f".CURRENT.{uuid.uuid4().hex}.tmp"
     try:
         pq.write_table(_table(persons_table), staging / "persons.parquet")
         for dataset_id, (frame, dataset_file) in changed.items():
@@ -122,10 +125,14 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
             for path in (live / "members").glob("*.parquet"):
                 if path.stem not in changed and path.stem not in removed:
                     os.link(path, staging / "members" / path.name)
-        staging.rename(base / name)
-        pointer = base / f".CURRENT.{uuid.uuid4().hex}.tmp"
+        staging.rename(made)
         pointer.write_text(name)
         os.replace(pointer, base / "CURRENT")
+    except BaseException:
+        if current(vault_root) != made:  # the switch did not happen: nothing of the new version stays
+            shutil.rmtree(made, ignore_errors=True)
+            pointer.unlink(missing_ok=True)
+        raise
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -20,15 +20,25 @@ NEW_ROLES = "role IN ('analyst', 'output_checker', 'data_owner', 'trainer', 'adm
 
 
 def _roles_check(allowed: str) -> None:
-    """Replace the check on person_roles.role (SQLite rebuilds the table: its checks are not reflected)."""
+    """Replace the check on person_roles.role. SQLite cannot alter a check: the table is made again with the new
+    one and its rows copied (nothing refers to it)."""
     name = op.f("ck_person_roles_role")
-    if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table("person_roles", recreate="always",
-                                  table_args=(sa.CheckConstraint(allowed, name=name),)):
-            pass
-    else:
+    if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint(name, "person_roles", type_="check")
         op.create_check_constraint(name, "person_roles", allowed)
+        return
+    op.rename_table("person_roles", "_person_roles_old")
+    op.create_table(
+        "person_roles",
+        sa.Column("username", sa.String(63), nullable=False),
+        sa.Column("role", sa.String(20), nullable=False),
+        sa.PrimaryKeyConstraint("username", "role", name="pk_person_roles"),
+        sa.CheckConstraint(allowed, name=name),
+        sa.ForeignKeyConstraint(["username"], ["people.username"], name="fk_person_roles_username_people",
+                                ondelete="CASCADE"),
+    )
+    op.execute("INSERT INTO person_roles (username, role) SELECT username, role FROM _person_roles_old")
+    op.drop_table("_person_roles_old")
 
 
 def upgrade() -> None:
