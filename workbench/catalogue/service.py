@@ -54,8 +54,8 @@ from workbench.dp import twin_budget
 from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
-from workbench.ids import check_dataset_id, slug_from_uri
 from workbench.governance.policy import decide
+from workbench.ids import check_dataset_id, slug_from_uri
 from workbench.person_index.service import PersonIndex, is_person_level, latest_quality
 from workbench.validation import check_optional_text
 

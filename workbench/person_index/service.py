@@ -448,7 +448,7 @@ class PersonIndex:
         persons = persons.reset_index(drop=True)
         if rows.size:
             part = norm.iloc[rows].reset_index(drop=True)
-            assigned, linked_count, new_ids, new_persons = self._assign(part, persons, stage)
+            assigned, linked_count, _new_ids, new_persons = self._assign(part, persons, stage)
             ids.iloc[rows] = assigned
             new_count = len(new_persons)
             persons = _fill(persons, part, assigned)
@@ -460,7 +460,7 @@ class PersonIndex:
                                 "fingerprint": fp.astype(object)})
         counts = {"records": n, "compared": int(rows.size), "unchanged": int(unchanged.sum()), "linked": linked_count,
                   "new_persons": new_count, "unlinked": int(empty.sum() - (empty & unchanged).sum()),
-                  "review": 0 if stage.review is None else int(len(stage.review))}
+                  "review": 0 if stage.review is None else len(stage.review)}
         quality = _quality(stage, counts, members)
         if not rows.size and previous is not None and not relinked:
             # nothing compared: the model's estimates and the review pairs of the last comparison still hold
@@ -662,7 +662,8 @@ def _conflicts(norm: pd.DataFrame, ids: pd.Series, persons: pd.DataFrame) -> lis
 def latest_quality(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
     """The dataset's index coverage and quality record (its latest update), or None if it was never linked."""
     t = person_index_updates
-    row = conn.execute(select(t).where(t.c.dataset_id == dataset_id).order_by(t.c.id.desc()).limit(1)).mappings().first()
+    row = conn.execute(select(t).where(t.c.dataset_id == dataset_id).order_by(t.c.id.desc())
+                       .limit(1)).mappings().first()
     if row is None:
         return None
     count = conn.execute(select(func.count()).select_from(t).where(t.c.dataset_id == dataset_id)).scalar_one()
