@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import jellyfish
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -47,7 +48,7 @@ from workbench.governance.conditions import dataset_row
 from workbench.ids import check_dataset_id
 from workbench.linkage.link import link
 from workbench.linkage.spec import Field, LinkageSpec, default_blocking, infer_spec
-from workbench.linkage.standardise import clean_date, clean_postcode, clean_text
+from workbench.linkage.standardise import clean_date, clean_postcode, clean_text, postcode_parts
 from workbench.person_index import store
 
 if TYPE_CHECKING:
@@ -486,7 +487,12 @@ class PersonIndex:
         best_weight = np.full(m, -np.inf)
         existing_ids = persons["index_id"].to_numpy(dtype=object)
         usable = _usable(part, persons) if len(persons) else []
-        result = _link_or_none(part, persons, usable) if usable and len(_core(usable)) >= 2 else None
+        result = None
+        if usable and len(_core(usable)) >= 2:
+            near = _near(part, persons, _spec(usable, one_to_one=False))
+            if near.any():
+                result = _link_or_none(part, persons[near].reset_index(drop=True), usable)
+                existing_ids = existing_ids[near]
         if result is not None:
             order = np.lexsort((-result.weight, result.li))
             first = np.ones(order.size, dtype=bool)
@@ -597,6 +603,49 @@ def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[s
         if "no pair of records meets any blocking rule" in str(error):
             return None
         raise
+
+
+def _transform(values: pd.Series, transform: str) -> pd.Series:
+    """A blocking key transform of normalised values, as the engine computes it (None where it has none)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if transform == "value":
+        keys = list(uniques)
+    elif transform == "initial":
+        keys = [v[:1] for v in uniques]
+    elif transform == "first3":
+        keys = [v[:3] for v in uniques]
+    elif transform == "soundex":
+        keys = [jellyfish.soundex(clean_text(v)) if v else "" for v in uniques]
+    elif transform == "year":
+        keys = [v[:4] for v in uniques]
+    elif transform == "month_day":
+        keys = [v[4:8] for v in uniques]
+    else:
+        keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in uniques]
+    table = np.array([k or None for k in keys] + [None], dtype=object)
+    return pd.Series(table[codes], index=values.index)
+
+
+def _near(records: pd.DataFrame, persons: pd.DataFrame, spec: LinkageSpec) -> np.ndarray:
+    """Which persons share the keys of some blocking rule with some record: the only persons the engine could pair
+    with them, so linking a few records to a large index standardises and compares only those."""
+    keep = np.zeros(len(persons), dtype=bool)
+    for rule in spec.blocking:
+        sides = []
+        for frame in (records, persons):
+            parts = []
+            for key in rule:
+                name, _, transform = key.partition(":")
+                parts.append(_transform(frame[name], transform or "value"))
+            complete = np.logical_and.reduce([p.notna().to_numpy() for p in parts])
+            joined = parts[0][complete].astype(str)
+            for part in parts[1:]:
+                joined = joined + "\x1f" + part[complete].astype(str)
+            sides.append(joined)
+        wanted = set(sides[0])
+        if wanted and len(sides[1]):
+            keep[sides[1].index[sides[1].isin(wanted)].to_numpy()] = True
+    return keep
 
 
 def _core(fields: list[str]) -> list[str]:
