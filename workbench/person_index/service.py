@@ -65,6 +65,7 @@ INDEX_FIELDS: dict[str, str] = {"given_name": "given_name", "surname": "surname"
                                 "postcode": "postcode", "nhs_number": "identifier", "nino": "identifier"}
 IDENTITY_FIELDS = ("nhs_number", "nino")  # two records of one person never carry two different values
 REVIEW_BAND = (0.2, 0.9)  # a best candidate pair with a match probability in this band goes to clerical review
+NEAR_RATIO = 4  # link to the persons near the records only when the index has this many times more persons
 REVIEW_KEPT = 10_000  # review pairs held per dataset (the count is always complete)
 PERSON_ROLES = ("direct_identifier",)
 UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts", "quality", "warnings",
@@ -489,7 +490,9 @@ class PersonIndex:
         usable = _usable(part, persons) if len(persons) else []
         result = None
         if usable and len(_core(usable)) >= 2:
-            near = _near(part, persons, _spec(usable, one_to_one=False))
+            # a few records against a large index: only the persons sharing a blocking key with them
+            near = (_near(part, persons, _spec(usable, one_to_one=False)) if len(persons) > NEAR_RATIO * m
+                    else np.ones(len(persons), dtype=bool))
             if near.any():
                 result = _link_or_none(part, persons[near].reset_index(drop=True), usable)
                 existing_ids = existing_ids[near]
@@ -630,13 +633,16 @@ def _near(records: pd.DataFrame, persons: pd.DataFrame, spec: LinkageSpec) -> np
     """Which persons share the keys of some blocking rule with some record: the only persons the engine could pair
     with them, so linking a few records to a large index standardises and compares only those."""
     keep = np.zeros(len(persons), dtype=bool)
+    cache: dict[tuple[int, str], pd.Series] = {}
     for rule in spec.blocking:
         sides = []
-        for frame in (records, persons):
+        for side, frame in enumerate((records, persons)):
             parts = []
             for key in rule:
                 name, _, transform = key.partition(":")
-                parts.append(_transform(frame[name], transform or "value"))
+                if (side, key) not in cache:
+                    cache[side, key] = _transform(frame[name], transform or "value")
+                parts.append(cache[side, key])
             complete = np.logical_and.reduce([p.notna().to_numpy() for p in parts])
             joined = parts[0][complete].astype(str)
             for part in parts[1:]:
