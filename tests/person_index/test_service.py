@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from factories import FORENAMES, SURNAMES, record
-from helpers import ADMIN, ANALYST, OTHER_OWNER, OWNER, events, grant
+from helpers import ADMIN, ANALYST, DEMO_USER, OTHER_OWNER, OWNER, events, grant
 from sqlalchemy import select
 
 from workbench import operations
@@ -254,3 +254,15 @@ def test_nothing_in_a_projects_reach_holds_index_ids(governed) -> None:
         assert not values & ids and not any(v.startswith("wbp_") for v in values), column
     # the index lives in the vault's restricted area, apart from anything a load or a project reads
     assert store.root(root).parent == root / "restricted"
+
+
+def test_the_demo_builds_and_measures_the_index(demo_as) -> None:
+    admin = demo_as(DEMO_USER)
+    status = admin.person_index.status()
+    person_level = ["dfe.npd_pupils", "dfe.school_workforce", "dhsc.hes_apc", "dwp.benefit_claims",
+                    "moj.offender_records", "ons.lfs"]
+    assert status["datasets"] == person_level and status["persons"] > 0
+    owner = admin.catalogue.get("dhsc.hes_apc").owner
+    quality = demo_as(owner).owner.usage("dhsc.hes_apc").person_index
+    assert quality["coverage"] > 0.99 and quality["measured"]["f1"] > 0.95  # against the demo's truth
+    assert quality["estimated_precision"] is not None  # carried from the registration that compared the records
