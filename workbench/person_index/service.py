@@ -39,6 +39,8 @@ import jellyfish
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from sqlalchemy import func, insert, select
 
 from workbench import audit
@@ -65,6 +67,9 @@ INDEX_FIELDS: dict[str, str] = {"given_name": "given_name", "surname": "surname"
                                 "postcode": "postcode", "nhs_number": "identifier", "nino": "identifier"}
 IDENTITY_FIELDS = ("nhs_number", "nino")  # two records of one person never carry two different values
 REVIEW_BAND = (0.2, 0.9)  # a best candidate pair with a match probability in this band goes to clerical review
+# a link is never accepted below match probability 0.5: with no true matches among the candidates (records of
+# different people only) the model's own threshold can fall far below it
+MIN_WEIGHT = 0.0
 NEAR_RATIO = 4  # link to the persons near the records only when the index has this many times more persons
 REVIEW_KEPT = 10_000  # review pairs held per dataset (the count is always complete)
 PERSON_ROLES = ("direct_identifier",)
@@ -450,14 +455,23 @@ class PersonIndex:
         persons = persons.reset_index(drop=True)
         if rows.size:
             part = norm.iloc[rows].reset_index(drop=True)
-            assigned, linked_count, _new_ids, new_persons = self._assign(part, persons, stage)
+            # records with the same identifying fields (a patient's episodes) are one identity: link each once
+            group, first = _identities(part)
+            distinct = part.iloc[first].reset_index(drop=True)
+            assigned_once, _linked, _new_ids, new_persons = self._assign(distinct, persons, stage)
+            assigned = assigned_once[group]
             ids.iloc[rows] = assigned
+            linked_count = int(pd.Series(assigned).isin(persons["index_id"]).sum())
             new_count = len(new_persons)
-            persons = _fill(persons, part, assigned)
+            persons = _fill(persons, distinct, assigned_once)
             if new_count:
                 persons = pd.concat([persons, new_persons], ignore_index=True)
             if stage.review is not None:
-                stage.review["row"] = rows[stage.review["row"].to_numpy()]
+                stage.review["row"] = rows[first[stage.review["row"].to_numpy()]]
+                if (stage.review["kind"] == "record").any():
+                    within = stage.review["kind"] == "record"
+                    candidates = stage.review.loc[within, "candidate"].astype(np.int64).to_numpy()
+                    stage.review.loc[within, "candidate"] = rows[first[candidates]].astype(str)
         members = pd.DataFrame({"row": np.arange(n, dtype=np.int64), "index_id": ids.to_numpy(dtype=object),
                                 "fingerprint": fp.astype(object)})
         counts = {"records": n, "compared": int(rows.size), "unchanged": int(unchanged.sum()), "linked": linked_count,
@@ -502,7 +516,7 @@ class PersonIndex:
             first[1:] = result.li[order][1:] != result.li[order][:-1]
             top = order[first]  # each record's best candidate
             accepted = np.zeros(result.li.size, dtype=bool)
-            accepted[top] = result.weight[top] >= result.threshold
+            accepted[top] = result.weight[top] >= max(result.threshold, MIN_WEIGHT)
             best[result.li[accepted]] = result.ri[accepted]
             best_weight[result.li[accepted]] = result.weight[accepted]
             stage.add(result, accepted, "person", np.arange(m), existing_ids)
@@ -512,8 +526,10 @@ class PersonIndex:
         inside = [f for f in INDEX_FIELDS if f in part and part[f].notna().any()]
         dedupe = _link_or_none(part, None, inside) if m > 1 and len(_core(inside)) >= 2 else None
         if dedupe is not None:
-            accepted = dedupe.weight >= dedupe.threshold
-            cluster = dedupe.clusters.to_numpy()
+            accepted = dedupe.weight >= max(dedupe.threshold, MIN_WEIGHT)
+            graph = coo_matrix((np.ones(int(accepted.sum())), (dedupe.li[accepted], dedupe.ri[accepted])),
+                               shape=(m, m))
+            cluster = connected_components(graph, directed=False)[1]
             stage.add(dedupe, accepted, "record", np.arange(m), np.arange(m))
         ids = np.empty(m, dtype=object)
         ids[best >= 0] = existing_ids[best[best >= 0]]
@@ -652,6 +668,15 @@ def _near(records: pd.DataFrame, persons: pd.DataFrame, spec: LinkageSpec) -> np
         if wanted and len(sides[1]):
             keep[sides[1].index[sides[1].isin(wanted)].to_numpy()] = True
     return keep
+
+
+def _identities(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(each record's identity number, the first record of each identity): records alike in every identifying
+    field (missing alike) are one identity."""
+    filled = part.astype(object).where(part.notna(), _ABSENT)
+    group = filled.groupby(list(part.columns), sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(part))).groupby(group).first().to_numpy()
+    return group, first
 
 
 def _core(fields: list[str]) -> list[str]:
