@@ -56,7 +56,7 @@ from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.governance.policy import decide
 from workbench.ids import check_dataset_id, slug_from_uri
-from workbench.person_index.service import PersonIndex, is_person_level, latest_quality
+from workbench.person_index.service import PersonIndex, is_person_level, latest_quality, linking_deferred
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
@@ -432,6 +432,8 @@ class Catalogue:
         """Link a person-level dataset to the person index once its data is in place: always after new data;
         after a metadata-only change only when its identifying columns changed (then from scratch). The
         registration is committed first: if linking fails, the previous index stays and ``refresh()`` retries."""
+        if linking_deferred():
+            return
         index = PersonIndex(self._ctx, self._truth)
         if data_given or index.fields_changed(dataset_id):
             index.link_registered(dataset_id)

@@ -27,6 +27,8 @@ index and no record.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import hmac
 import os
@@ -54,6 +56,7 @@ from workbench.linkage.standardise import clean_date, clean_postcode, clean_text
 from workbench.person_index import store
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from sqlalchemy.engine import Connection
@@ -77,6 +80,24 @@ UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts",
                   "updated_by", "updated_at"]
 _ABSENT = "\x00"  # a field the dataset does not hold, in fingerprints
 _KEEP = pd.DataFrame({"keep": []})  # review pairs: keep those of the last comparison
+
+
+_DEFERRED: contextvars.ContextVar[bool] = contextvars.ContextVar("person_index_deferred", default=False)
+
+
+@contextlib.contextmanager
+def deferred_linking() -> Iterator[None]:
+    """Registrations inside leave linking to one ``build()`` after them (a bulk load, such as the demo's): each
+    registration's update otherwise reads and rewrites the whole index."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
+def linking_deferred() -> bool:
+    return _DEFERRED.get()
 
 
 def new_index_ids(count: int, taken: set[str] | frozenset[str] = frozenset()) -> list[str]:
