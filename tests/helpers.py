@@ -537,6 +537,10 @@ SERVICE_EXPECTED = {
     "create project": {"admin"},
     "list projects": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "read linkage truth": {"admin", "trainer"},
+    # the person index: built and read by admins (and linkers); a dataset's quality by its owner too
+    "build person index": {"admin"},
+    "read person index status": {"admin"},
+    "read person-index quality": {"admin", "data_owner"},
     "verify audit": {"admin"},
     # governed access (ANALYST leads both projects; OWNER owns DATASET)
     "set roles": {"admin"},

@@ -22,6 +22,10 @@ ALLOWED = {
     "departments.manage": {"admin"},
     "audit.verify": {"admin"},
     "demo.truth.read": {"admin", "trainer"},
+    # the person index: admins and linkers; a dataset's quality also its owner (another person's here)
+    "index.build": {"admin", "linker"},
+    "index.read": {"admin", "linker"},
+    "index.quality": {"admin", "linker"},
     "settings.read": set(ROLES),
     "settings.write": {"admin"},
     "people.accredit": {"admin"},
@@ -73,7 +77,7 @@ RESOURCE = {"catalogue.register": {"owner": "me"}, "catalogue.update": {"owner":
                               "members": {"someone.else": "lead"}},
             "access.grant_identifiers": {"gateway": "nhs-act-2006-s251", "gateway_allows_identifiers": True},
             "access.revoke": {"owner": "someone.else"}, "access.delegate": {"owner": "someone.else"},
-            "owner.usage": {"owner": "someone.else"},
+            "owner.usage": {"owner": "someone.else"}, "index.quality": {"owner": "someone.else"},
             "data.load": {**GOOD, "dataset": "d", "owner": "o", "granted": ["a", "b"], "wanted": ["a"]},
             "data.link": {**GOOD, "datasets": [{"dataset": "d", "owner": "o", "granted": ["a"], "linkage": ["n"]},
                                                {"dataset": "e", "owner": "o", "granted": ["b"], "linkage": ["m"]}]},
@@ -112,6 +116,11 @@ def test_unregistered_people_may_do_nothing(action: str) -> None:
 def test_resource_rules() -> None:
     owner = Actor("me", frozenset({"data_owner"}), registered=True)
     assert not decide(owner, "catalogue.register", {"owner": "someone.else"})
+    # a dataset's person-index quality: its owner and delegates (and admins, linkers), never another owner
+    assert decide(owner, "index.quality", {"owner": "me", "delegates": []})
+    assert decide(owner, "index.quality", {"owner": "other", "delegates": ["me"]})
+    assert not decide(owner, "index.quality", {"owner": "other", "delegates": []})
+    assert not decide(owner, "index.read", {}) and not decide(owner, "index.build", {})
     assert not decide(owner, "catalogue.update", {"owner": "me", "current_owner": "someone.else"})
     assert not decide(owner, "catalogue.update", {"owner": "someone.else", "current_owner": "me"})
     assert decide(owner, "catalogue.update", {"owner": None, "current_owner": "me"})

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from workbench.governance.projects import Projects
     from workbench.governance.tokens import Tokens
     from workbench.outputs.mine import MyOutputs
+    from workbench.person_index.service import PersonIndex
     from workbench.project import Project
     from workbench.widgets.catalogue import NotebookCatalogue
     from workbench.widgets.review import NotebookReview
@@ -217,6 +218,15 @@ class Workspace:
         from workbench.demo.material import DemoMaterial
 
         return self._service("demo", DemoMaterial)
+
+    @property
+    def person_index(self) -> PersonIndex:
+        """The demographic person index across the catalogue's person-level datasets (admins and linkers build
+        and read it: ``.build()``, ``.refresh()``, ``.status()``); ``.quality(dataset_id)`` for its owner too."""
+        from workbench.demo.material import DemoMaterial
+        from workbench.person_index.service import PersonIndex
+
+        return self._service("person_index", lambda ctx: PersonIndex(ctx, truth=DemoMaterial(ctx)))
 
     @property
     def tokens(self) -> Tokens:

@@ -35,6 +35,8 @@ class Entry:
     # columns the workbench provides beside the owner's (the person index's ``person_id``): grantable like the
     # owner's columns, never part of the record itself (exports and twins hold the owner's columns only)
     provided: tuple[dict[str, Any], ...] = ()
+    # its person-index coverage and quality record, only for its owner, delegates, admins and linkers (else None)
+    person_index: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:

@@ -40,6 +40,7 @@ from workbench.catalogue.text import parse_query
 from workbench.catalogue.twin import Marginal, redraw, synthesise
 from workbench.db.schema import (
     contact_points,
+    dataset_delegates,
     dataset_missions,
     dataset_themes,
     datasets,
@@ -52,8 +53,10 @@ from workbench.dp import twin_budget
 from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
+from workbench.governance.policy import decide
 from workbench.ids import check_dataset_id, slug_from_uri
 from workbench.person_index import person_ids
+from workbench.person_index.service import PersonIndex, is_person_level, latest_quality, linking_deferred
 from workbench.validation import check_optional_text
 
 if TYPE_CHECKING:
@@ -61,6 +64,7 @@ if TYPE_CHECKING:
     from sqlalchemy.sql.selectable import TextualSelect
 
     from workbench.context import Context
+    from workbench.linkage.truth import TruthSource
 
 MAX_QUERY_LENGTH = 500
 MAX_QUERY_WORDS = 32  # words after these are ignored
@@ -105,8 +109,9 @@ def _with_details(page: str, order: str) -> TextualSelect:
 class Catalogue:
     """Find, read and register datasets: ``ws.catalogue``."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, truth: TruthSource | None = None) -> None:
         self._ctx = ctx
+        self._truth = truth  # where the person index may measure its quality (the demo's truth), if anywhere
 
     # ----- reading -------------------------------------------------------------------------------------
     def __getitem__(self, dataset_id: str) -> Entry:
@@ -143,7 +148,19 @@ class Catalogue:
         view = person_ids.schema_view(row.record, self._ctx.vault.root)
         provided = tuple(c for c in view.get("columns", []) if c not in row.record.get("columns", []))
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
-                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided)
+                     tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided,
+                     self._index_quality(conn, dataset_id, row.record))
+
+    def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The entry's person-index quality for those who may see it (asked quietly: no refusal is audited, the
+        entry simply goes without it)."""
+        if not is_person_level(record):
+            return None
+        delegates = sorted(conn.execute(select(dataset_delegates.c.username)
+                                        .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
+        if not decide(self._ctx.actor, "index.quality", {"owner": record.get("dataOwner"), "delegates": delegates}):
+            return None
+        return latest_quality(conn, dataset_id)
 
     def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
         """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
@@ -414,7 +431,18 @@ class Catalogue:
             path = self._ctx.vault.dataset_path(record["localId"])
             with self._ctx.vault.staged(path, checked.table), self._ctx.write() as conn:
                 self._write_dataset(conn, record, (checked.row_count, checked.completeness))
+        self._index(record["localId"], data_given=data is not None)
         return self.get(record["localId"])
+
+    def _index(self, dataset_id: str, *, data_given: bool) -> None:
+        """Link a person-level dataset to the person index once its data is in place: always after new data;
+        after a metadata-only change only when its identifying columns changed (then from scratch). The
+        registration is committed first: if linking fails, the previous index stays and ``refresh()`` retries."""
+        if linking_deferred():
+            return
+        index = PersonIndex(self._ctx, self._truth)
+        if data_given or index.fields_changed(dataset_id):
+            index.link_registered(dataset_id)
 
     def import_text(self, text: str, *, format: str = "yaml", source: str = "input",
                     kind: str | None = None, dataset_id: str | None = None) -> builtins.list[dict[str, str]]:
@@ -456,6 +484,9 @@ class Catalogue:
                     results.append(self._write_distribution(conn, doc))
                 else:
                     results.append(self._write_contact_point(conn, doc))
+        for k, doc in prepared:
+            if k == "Dataset":
+                self._index(doc["localId"], data_given=False)
         if sum(k == "Dataset" for k, _ in prepared) >= BULK_IMPORT:
             refresh_statistics(self._ctx.db)
         return results

@@ -88,7 +88,7 @@ person_roles = Table(
     "person_roles", metadata,
     Column("username", String(63), ForeignKey("people.username", ondelete="CASCADE"), primary_key=True),
     Column("role", String(20), primary_key=True),
-    CheckConstraint("role IN ('analyst', 'output_checker', 'data_owner', 'trainer', 'admin')", name="role"),
+    CheckConstraint("role IN ('analyst', 'output_checker', 'data_owner', 'trainer', 'admin', 'linker')", name="role"),
 )
 
 legal_gateways = Table(
@@ -257,6 +257,16 @@ linkage_runs = Table(
     Column("right_dataset", String(64), ForeignKey("datasets.id")),
     *_required(engine=String(20), spec=JSON, params=JSON, threshold=Float, quality=JSON, counts=JSON, columns=JSON),
     *_who_when("created", nullable=False),
+)
+
+# one row per update of a dataset's place in the person index (workbench.person_index); the latest row of a dataset
+# is its index coverage and quality record. Counts, quality and warnings only: no identifying value, no index id.
+person_index_updates = Table(
+    "person_index_updates", metadata,
+    _serial_id(),
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True),
+    *_required(version=String(40), fields=JSON, relinked=Integer, counts=JSON, quality=JSON, warnings=JSON),
+    *_who_when("updated", nullable=False),
 )
 
 outputs = Table(

@@ -56,6 +56,7 @@ from workbench.governance.conditions import (
 )
 from workbench.labels import table_html
 from workbench.person_index import person_ids
+from workbench.person_index.service import latest_quality
 from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
@@ -354,6 +355,7 @@ class Access:
             made = _outputs_from(conn, dataset_id)
             privacy = privacy_spend(conn, dataset_id)
             blocked = blocked_by_lapse(conn, dataset_id)
+            index_quality = latest_quality(conn, dataset_id)
         grant_frame = pd.DataFrame([{
             "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
             "columns": list(g["columns"]), "identifiers": list(g["identifiers"]), "conditions": g["conditions"],
@@ -375,7 +377,8 @@ class Access:
         releases = pd.DataFrame(released, columns=RELEASE_COLUMNS)
         return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
                            derived=derived_frame, releases=releases, privacy=privacy,
-                           outputs=pd.DataFrame(made, columns=OUTPUT_COLUMNS), blocked=blocked)
+                           outputs=pd.DataFrame(made, columns=OUTPUT_COLUMNS), blocked=blocked,
+                           person_index=index_quality)
 
     # -- internals ------------------------------------------------------------------------------------------
     def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
@@ -466,6 +469,9 @@ class UsageReport:
     # analyst-supplied (a frame from a kernel whose tracked lineage holds the dataset)
     outputs: pd.DataFrame
     blocked: pd.DataFrame  # what revocation or expiry stopped: refused reads, outputs, requests, reviews, releases
+    # how its records link to the workspace's person index: coverage, match rate, estimated and measured precision
+    # and recall, clerical review count, warnings (numbers only; None when it was never linked)
+    person_index: dict[str, Any] | None = None
 
 
     def _repr_html_(self) -> str:
@@ -478,6 +484,17 @@ class UsageReport:
                              ("Blocked after revocation or expiry", self.blocked)):
             body = table_html(frame) if not frame.empty else "<p><em>None</em></p>"
             parts.append(f"<h4>{title}</h4>{body}")
+        if self.person_index is not None:
+            q = self.person_index
+            shown = [(k, q.get(k)) for k in ("records", "coverage", "match_rate", "estimated_precision",
+                                             "estimated_recall", "review_held", "updated_at")]
+            measured = q.get("measured") or {}
+            shown += [(f"measured {k}", measured.get(k)) for k in ("precision", "recall", "f1") if k in measured]
+            rows = "".join(f"<tr><th style='text-align:left'>{escape(k.replace('_', ' '))}</th><td>"
+                           f"{escape(f'{v:.3f}' if isinstance(v, float) else str(v))}</td></tr>"
+                           for k, v in shown if v is not None)
+            warnings = "".join(f"<p class='workbench-warning'>&#9888; {escape(w)}</p>" for w in q.get("warnings", []))
+            parts.append(f"<h4>Person index</h4>{warnings}<table>{rows}</table>")
         return "".join(parts) + "</div>"
 
 

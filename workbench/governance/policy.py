@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ROLES = ("analyst", "output_checker", "data_owner", "trainer", "admin")
+ROLES = ("analyst", "output_checker", "data_owner", "trainer", "admin", "linker")
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,16 @@ def _owner_or_delegate(what: str, admins: bool = False):
         others = ", a delegate or an admin" if admins else " or a delegate"
         return _deny(f"only the dataset's data owner ({who}){others} may {what}")
     return rule
+
+
+def _index_quality(actor: Actor, resource: Mapping[str, Any]) -> Decision:
+    """A dataset's person-index quality: its owner or delegates, and the admins and linkers who keep the index."""
+    if _is_owner(actor, resource):
+        return _allow("the dataset's owner or delegate may see how its records link to the person index")
+    if actor.has("admin", "linker"):
+        return _allow(f"role {sorted(actor.roles & {'admin', 'linker'})[0]} keeps the person index")
+    return _deny(f"only the dataset's data owner ({resource.get('owner') or 'none'}), a delegate, an admin or a "
+                 "linker may see its person-index quality")
 
 
 def _decide_request(actor: Actor, resource: Mapping[str, Any]) -> Decision:
@@ -416,6 +426,10 @@ ACTIONS = {
     "training.attempt": _registered,
     "training.manage": _roles("admin", "trainer"),
     "demo.truth.read": _roles("admin", "trainer"),
+    # the person index holds identifying fields: only admins and linkers build or read it, never a project
+    "index.build": _roles("admin", "linker"),
+    "index.read": _roles("admin", "linker"),
+    "index.quality": _index_quality,
     "settings.read": _registered,
     "settings.write": _roles("admin"),
     "audit.verify": _roles("admin"),
@@ -481,6 +495,9 @@ FACTS: dict[str, frozenset[str]] = {
     "training.attempt": _NONE,
     "training.manage": _NONE,
     "demo.truth.read": _NONE,
+    "index.build": _NONE,
+    "index.read": _NONE,
+    "index.quality": _DATASET_OWNER,
     "settings.read": _NONE,
     "settings.write": _NONE,
     "audit.verify": _NONE,
@@ -506,6 +523,7 @@ VERBS = {
     "people.read": "list",
     "people.manage": "add", "projects.read": "read", "projects.manage": "create", "departments.manage": "add",
     "demo.truth.read": "read the linkage truth of",
+    "index.build": "build", "index.read": "read", "index.quality": "see the person-index quality of",
     "people.accredit": "accredit", "people.train": "record training for", "access.request": "request",
     "access.list_mine": "list", "access.list_to_decide": "list", "access.decide": "decide",
     "access.grant_identifiers": "grant direct identifiers of", "access.revoke": "revoke",
@@ -557,6 +575,8 @@ ROLES_NEEDED: dict[str, tuple[str, ...]] = {
     "review.release": ("output_checker",),
     "training.manage": ("admin", "trainer"),
     "demo.truth.read": ("admin", "trainer"),
+    "index.build": ("admin", "linker"),
+    "index.read": ("admin", "linker"),
     "settings.write": ("admin",),
     "audit.verify": ("admin",),
 }

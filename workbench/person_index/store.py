@@ -1,6 +1,7 @@
 """The person index at rest: versioned Parquet files in the vault's restricted area, switched in one step.
 
-Layout, under ``<vault>/restricted/person_index/``::
+Layout, under ``<vault>/restricted/person_index/`` (and the clerical review pairs of each dataset's last update
+under ``<vault>/restricted/person_index_review/<dataset>.parquet``)::
 
     CURRENT                          the live version's folder name ("v7"), replaced atomically
     v7/persons.parquet               one row per person: ``index_id`` and the normalised identifying fields
@@ -35,7 +36,8 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "root"]
+__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "review",
+           "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
@@ -110,6 +112,8 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
     name = f"v{uuid.uuid4().hex[:12]}"
     staging = base / f".{name}.tmp"
     (staging / "members").mkdir(parents=True, mode=0o700)
+    made = base / name
+    pointer = base / f".CURRENT.{uuid.uuid4().hex}.tmp"
     try:
         pq.write_table(_table(persons_table), staging / "persons.parquet")
         for dataset_id, (frame, dataset_file) in changed.items():
@@ -121,10 +125,14 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
             for path in (live / "members").glob("*.parquet"):
                 if path.stem not in changed and path.stem not in removed:
                     os.link(path, staging / "members" / path.name)
-        staging.rename(base / name)
-        pointer = base / f".CURRENT.{uuid.uuid4().hex}.tmp"
+        staging.rename(made)
         pointer.write_text(name)
         os.replace(pointer, base / "CURRENT")
+    except BaseException:
+        if current(vault_root) != made:  # the switch did not happen: nothing of the new version stays
+            shutil.rmtree(made, ignore_errors=True)
+            pointer.unlink(missing_ok=True)
+        raise
     finally:
         if staging.exists():
             shutil.rmtree(staging)
@@ -132,6 +140,30 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
         if old.is_dir() and old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return name
+
+
+def review_root(vault_root: Path) -> Path:
+    """Where the clerical review pairs of each dataset's last update are kept (restricted, beside the index)."""
+    return Path(vault_root) / "restricted" / "person_index_review"
+
+
+def write_review(vault_root: Path, dataset_id: str, pairs: pd.DataFrame | None) -> None:
+    """Replace the dataset's review pairs (none: remove them), atomically."""
+    folder = review_root(vault_root)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{check_dataset_id(dataset_id)}.parquet"
+    if pairs is None or not len(pairs):
+        path.unlink(missing_ok=True)
+        return
+    staging = folder / f".{path.stem}.{uuid.uuid4().hex}.tmp"
+    pq.write_table(_table(pairs), staging)
+    os.replace(staging, path)
+
+
+def review(vault_root: Path, dataset_id: str) -> pd.DataFrame | None:
+    """The dataset's review pairs from its last update, or None."""
+    path = review_root(vault_root) / f"{check_dataset_id(dataset_id)}.parquet"
+    return pq.read_table(path).to_pandas() if path.is_file() else None
 
 
 def _table(data: pd.DataFrame | pa.Table) -> pa.Table:

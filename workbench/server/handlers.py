@@ -355,6 +355,8 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         "update_frequency": record.get("updateFrequency"), "has_data": entry.has_data,
         "schema": entry.schema, "twin_preview": preview, "twin_note": note, "record": record,
         "warnings": list(entry.warnings),
+        # the person-index quality record, present only for the dataset's owner, delegates, admins and linkers
+        "person_index": entry.person_index,
     }
 
 

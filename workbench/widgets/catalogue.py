@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from workbench.catalogue.service import Catalogue
+from workbench.demo.material import DemoMaterial
 from workbench.widgets.catalogue_browser import CatalogueBrowser
 from workbench.widgets.figures import completeness_figure, coverage_figure
 
@@ -17,7 +18,7 @@ class NotebookCatalogue(Catalogue):
     """Find, read and register datasets — and browse them: ``ws.catalogue.browse()``."""
 
     def __init__(self, ctx: Context, workspace: Workspace) -> None:
-        super().__init__(ctx)
+        super().__init__(ctx, truth=DemoMaterial(ctx))  # the person index measures itself where truth exists
         self._workspace = workspace
 
     def browse(self, *, page_size: int = 20) -> CatalogueBrowser:
