@@ -95,7 +95,9 @@ def test_identifiers_need_a_gateway_that_permits_them_and_an_explicit_tick(gover
     planning = grant(governed, OTHER_PROJECT, identifiers=["nhs_number"])
     frame = governed(ANALYST).project(OTHER_PROJECT).load(DATASET)
     assert "surname" not in frame.columns  # requested, not ticked: withheld
-    assert list(frame.columns) == ["nhs_number", *NON_IDENTIFIERS]
+    # the person index linked the patients at registration: their person_id is a record identifier, granted with
+    # the rest and loaded as the project's own key
+    assert list(frame.columns) == ["nhs_number", *NON_IDENTIFIERS, "person_id"]
     raw = patients()["nhs_number"]
     assert not set(frame["nhs_number"]) & set(raw)
     assert frame["nhs_number"].str.fullmatch(r"[0-9a-f]{20}").all()
@@ -418,8 +420,8 @@ def test_synthetic_twin_for_any_reader_without_a_grant(governed) -> None:
             column["earliestDate"], column["latestDate"] = "2025-01-01", "2025-12-31"
     owner.catalogue.register(patient_record(columns=columns), data)
     twin = governed(CHECKER).catalogue.twin(DATASET)  # no project, no grant
-    assert list(twin.columns) == list(data.columns)
-    assert dict(twin.dtypes.astype(str)) == dict(data.dtypes.astype(str))
+    assert list(twin.columns) == [*data.columns, "person_id"]  # the index linked it at registration
+    assert dict(twin.dtypes.astype(str)) == {**dict(data.dtypes.astype(str)), "person_id": "string"}
     assert not set(twin["nhs_number"]) & set(data["nhs_number"])
     assert twin.merge(data, how="inner").empty  # no real row
     assert governed(ANALYST).catalogue.twin(DATASET).equals(twin)  # kept, and the same for everyone
