@@ -137,7 +137,7 @@ async def test_request_access_and_see_it(api, served) -> None:
                                                          "justification": "Again"})
     assert again.status == 409 and "still pending" in again.json["message"]
     # read in a lab panel: where to look there, not the Python call a notebook would use
-    assert "your access requests show it" in again.json["message"] and "ws." not in again.json["message"]
+    assert "My requests in the Access requests panel" in again.json["message"] and "ws." not in again.json["message"]
 
 
 BAD_BODIES = [
@@ -414,7 +414,7 @@ async def test_lab_messages_never_ask_for_python(api, served) -> None:
     request_id = await request_by_analyst(api)
     base = {"project_id": PROJECT, "dataset_id": DATASET, "justification": "Needed"}
     again = await api(ANALYST, "POST", "requests", body=base)
-    assert again.status == 409 and "your access requests show it" in again.json["message"], again
+    assert again.status == 409 and "Access requests panel" in again.json["message"], again
     replies = [again,
                await api(OWNER, "POST", "requests", "999", "decision", body={"decision": "approve"}),
                await api(ANALYST, "POST", "requests", body={**base, "project_id": "p-nothing"}),
