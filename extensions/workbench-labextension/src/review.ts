@@ -24,6 +24,7 @@ import {
   ReviewDecision
 } from './api';
 import { MONTHS } from './form';
+import { codeLabel, decisionLabel, formatDate } from './labels';
 import { cellText, h } from './render';
 
 export const DECISION_LABELS: Record<ReviewDecision, string> = {
@@ -112,11 +113,11 @@ export function queueTable(rows: QueueRow[], open: (id: number) => void): HTMLEl
         h('td', {}, String(row.id)),
         h('td', {}, row.title),
         h('td', {}, row.project_id),
-        h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, row.status.replace(/_/g, ' '))),
+        h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, codeLabel(row.status))),
         h('td', {}, `${row.reviews_in} of ${row.reviews_needed}`),
         h('td', {}, String(row.awaiting_me)),
         h('td', {}, row.blocked ? h('span', { class: 'wb-blocked-count' }, String(row.blocked)) : '0'),
-        h('td', {}, (row.submitted_at ?? '').slice(0, 10)),
+        h('td', {}, formatDate(row.submitted_at)),
         h('td', {}, openButton)
       )
     );
@@ -233,7 +234,7 @@ export function reviewsList(output: OutputUnderReview, needed: number): HTMLElem
       'li',
       { class: `wb-review wb-review-${r.decision}` },
       `${r.reviewer}: `,
-      h('b', {}, r.decision),
+      h('b', {}, decisionLabel(r.decision)),
       r.comment ? ` — ${r.comment}` : ''
     )
   );

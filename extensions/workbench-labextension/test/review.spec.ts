@@ -144,7 +144,7 @@ describe('aids, reviews, queue and release', () => {
     } as OutputUnderReview;
     const list = reviewsList(output, 2);
     expect(list.querySelectorAll('li')).toHaveLength(2);
-    expect(list.textContent).toContain('me: approve — Fine');
+    expect(list.textContent).toContain('me: Approved — Fine');
     expect(list.textContent).toContain('1 of 2 reviews in');
     expect(reviewsList({ ...output, reviews_in: 2 }, 2).textContent).not.toContain('hidden');
   });
@@ -166,7 +166,10 @@ describe('aids, reviews, queue and release', () => {
     ];
     const opened: number[] = [];
     const table = queueTable(rows, id => opened.push(id));
-    expect(table.querySelector('tr[data-request="7"]')?.textContent).toContain('partially reviewed');
+    const row = table.querySelector('tr[data-request="7"]') as HTMLElement;
+    expect(row.querySelector('.wb-status')?.textContent).toBe('Partially reviewed');
+    expect(row.textContent).toContain('1 November 2026');
+    expect(row.textContent).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(table.querySelector('.wb-blocked-count')?.textContent).toBe('2');
     (table.querySelector('button.wb-open-request') as HTMLButtonElement).click();
     expect(opened).toEqual([7]);
