@@ -266,9 +266,15 @@ export function releaseView(release: Release): HTMLElement {
       h('dt', {}, 'Manifest SHA-256'),
       h('dd', {}, h('code', {}, release.manifest_sha256)),
       h('dt', {}, 'Released at'),
-      h('dd', {}, release.released_at),
+      h('dd', {}, formatDate(release.released_at, true)),
       manifest ? h('dt', {}, 'Datasets') : null,
-      manifest ? h('dd', {}, manifest.datasets.map(d => `${d.id} (${d.version})`).join(', ') || 'none') : null,
+      manifest
+        ? h(
+            'dd',
+            {},
+            manifest.datasets.map(d => `${d.id} (version ${formatDate(d.version, true)})`).join(', ') || 'none'
+          )
+        : null,
       manifest ? h('dt', {}, 'Reviews') : null,
       manifest ? h('dd', {}, String(manifest.reviews)) : null
     ),

@@ -183,12 +183,12 @@ describe('aids, reviews, queue and release', () => {
       package: '/ws/releases/p/request-7',
       manifest_sha256: 'ab'.repeat(32),
       released_by: 'chris',
-      released_at: '2026-11-01',
+      released_at: '2026-11-01T14:05:09.123456+00:00',
       problems: [],
       manifest: {
         request: { id: 7, title: 'A', approved_by: 'eve', released_by: 'chris', released_at: '' },
         project: 'p',
-        datasets: [{ id: 'd', version: '1' }],
+        datasets: [{ id: 'd', version: '2026-10-31 09:00:00.000001' }],
         outputs: [],
         files: { 'results.json': { sha256: 'cd'.repeat(32), bytes: 1200 } },
         reviews: 2
@@ -197,6 +197,10 @@ describe('aids, reviews, queue and release', () => {
     const node = releaseView(release);
     expect(node.querySelector('.wb-package')?.textContent).toBe('/ws/releases/p/request-7');
     expect(node.querySelector('table.wb-manifest')?.textContent).toContain('results.json');
+    const facts = node.querySelector('dl.wb-facts')?.textContent ?? '';
+    expect(facts).toContain('1 November 2026, 2:05pm'); // released at, not an ISO timestamp
+    expect(facts).toContain('d (version 31 October 2026, 9:00am)');
+    expect(facts).not.toMatch(/\d{4}-\d{2}-\d{2}|\.\d{6}/);
     expect(node.querySelector('.wb-ok')).not.toBeNull();
     expect(
       releaseView({ ...release, problems: ['x.csv is missing'] }).querySelector('.wb-error')?.textContent
