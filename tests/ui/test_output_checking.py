@@ -6,8 +6,10 @@ reload a checker finds the released request under Released and in History, and s
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -142,6 +144,9 @@ def test_two_checkers_review_approve_and_release(browser, lab_as, lab, submitted
     package = page.wait_for_selector(".wb-release .wb-package").inner_text()
     assert package.endswith(f"releases/{PROJECT}/request-{request_id}")
     assert "results.json" in page.inner_text(".wb-release table.wb-manifest")
+    facts = page.inner_text(".wb-release dl.wb-facts")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|\.\d{6}|T\d{2}:", facts), facts  # released at: a date in words
+    assert re.search(r"Released at\s+\d{1,2} [A-Z][a-z]+ \d{4}", facts), facts
     assert page.locator(".wb-release .wb-ok").count() == 1
     shot(page, "output-checking-released")
     page.context.close()
@@ -249,6 +254,11 @@ def test_release_is_confirmed_and_found_again_after_a_reload(browser, lab_as, la
     page.click(".wb-tabs button.wb-tab-released")
     page.click(f".wb-released-requests tr[data-request='{request_id}'] button.wb-open-request")
     page.wait_for_selector(".wb-review-detail .wb-release .wb-package")
+    with page.expect_download() as caught:  # the checker collects the package from the widget too
+        page.click(".wb-review-detail button.wb-download-package")
+    assert caught.value.suggested_filename == f"{PROJECT}-request-{request_id}.zip"
+    names = zipfile.ZipFile(io.BytesIO(Path(caught.value.path()).read_bytes())).namelist()
+    assert f"{PROJECT}-request-{request_id}/manifest.json" in names, names
 
     released = page.locator(".wb-review-detail .wb-pane-released").first
     assert released.locator("h5").inner_text() == "As it will be released"
