@@ -166,3 +166,16 @@ def test_a_dp_result_shows_large_values_without_scientific_notation() -> None:
     assert "88,650 ± 1,234" in html and "12 ± 2.5" in html and "ε = 0.5" in html
     assert "±12,345 ranks" in html and "grid step of 100,000" in html
     assert not SCIENTIFIC.search(html), html
+
+
+def test_a_checked_table_shows_counts_with_separators_and_its_check_in_words() -> None:
+    """An SDC table in a notebook: 345,272 and 88,650 (not 345272 or 8.865e+04), "Passes" (not pass)."""
+    from workbench.disclosure.tables import crosstab
+
+    frame = pd.DataFrame({"region": ["North"] * 30 + ["South"] * 30, "sex": ["F", "M"] * 30})
+    output = crosstab(frame["region"], frame["sex"])
+    output.table.iloc[0, 0] = 345272
+    html = output._repr_html_()
+    assert ">345,272<" in html
+    assert any(f">{label}</span>" in html for label in ("Passes", "Fails", "Needs review")), html
+    assert "345272" not in html and not SCIENTIFIC.search(html)

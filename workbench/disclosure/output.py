@@ -8,6 +8,7 @@ repaired it) or ``review`` (the workspace's mitigation was applied, or a rule as
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,6 +33,10 @@ EXPLAIN_MAX_CELLS = 50
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# an automatic check's result as people write it (the lab's checkLabel says the same)
+CHECK_LABELS = {"pass": "Passes", "fail": "Fails", "review": "Needs review"}
 
 
 def _label(value: Any) -> str:
@@ -216,9 +221,10 @@ class Output:
         colour = {"pass": "#198754", "fail": "#dc3545", "review": "#fd7e14"}[self.status]
         parts = [f'<div class="wb-sdc-output"><p><strong>{html.escape(self.method)}</strong> '
                  f'<span style="background:{colour};color:white;padding:1px 6px;border-radius:3px">'
-                 f"{self.status}</span>"]
+                 f"{CHECK_LABELS.get(self.status, self.status)}</span>"]
         if self.status_before_mitigation != self.status:
-            parts.append(f" (before mitigation: {self.status_before_mitigation})")
+            before = self.status_before_mitigation or ""
+            parts.append(f" (before mitigation: {CHECK_LABELS.get(before, before).lower()})")
         parts.append("</p><ul>")
         for name, flag in self.flags.items():
             count = int(flag.to_numpy().sum())
@@ -293,8 +299,8 @@ class Output:
                     style = f' style="background:{SUPPRESSED_COLOUR}"'
                     title = ' title="suppressed to protect another cell"'
                 value = values.iat[r, c]
-                text = "" if pd.isna(value) else (f"{value:,.4g}" if isinstance(value, float | np.floating)
-                                                  else str(value))
+                text = "" if pd.isna(value) else (number(value, digits=4) if isinstance(value, numbers.Real)
+                                                  and not isinstance(value, bool | np.bool_) else str(value))
                 out.append(f"<td{style}{title}>{html.escape(text)}</td>")
             out.append("</tr>")
         out.append("</tbody></table>")
