@@ -394,11 +394,12 @@ export function releasedRequest(released: Record<string, unknown> | undefined): 
   );
 }
 
-/** "ons.lfs (version 2025-06-30), dhsc.hes_apc (version unknown)". */
+/** "ons.lfs (version 30 June 2025), dhsc.hes_apc (version unknown)": a version that is a date, in words. */
 function datasetsText(provenance: Provenance): string {
   return (
-    provenance.datasets.map(d => `${d.id} (${d.version ? `version ${d.version}` : 'version unknown'})`).join(', ') ||
-    'none'
+    provenance.datasets
+      .map(d => `${d.id} (${d.version ? `version ${formatDate(d.version, true)}` : 'version unknown'})`)
+      .join(', ') || 'none'
   );
 }
 
@@ -424,7 +425,7 @@ export function provenanceView(provenance: Provenance | undefined): HTMLElement 
       h(
         'dd',
         { class: 'wb-provenance-source' },
-        `${provenance.source} (${provenance.source_kind === 'saved' ? 'saved frame' : 'dataset'}, version ${provenance.version ?? 'unknown'})`
+        `${provenance.source} (${provenance.source_kind === 'saved' ? 'saved frame' : 'dataset'}, version ${provenance.version ? formatDate(String(provenance.version), true) : 'unknown'})`
       ),
       h('dt', {}, 'File SHA-256'),
       h('dd', {}, h('code', {}, provenance.sha256 ?? 'unknown')),

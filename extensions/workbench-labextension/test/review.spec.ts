@@ -335,8 +335,8 @@ describe('provenanceView', () => {
     expect(node.querySelector('.wb-provenance-headline')?.textContent).toBe(
       'computed Computed by the workbench from ons.lfs v2025-06-30'
     );
-    expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe('ons.lfs (version 2025-06-30)');
-    expect(node.querySelector('.wb-provenance-source')?.textContent).toBe('ons.lfs (dataset, version 2025-06-30)');
+    expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe('ons.lfs (version 30 June 2025)');
+    expect(node.querySelector('.wb-provenance-source')?.textContent).toBe('ons.lfs (dataset, version 30 June 2025)');
     expect(node.textContent).toContain('ab'.repeat(32));
     expect(JSON.parse(node.querySelector('.wb-provenance-spec')?.textContent ?? '')).toEqual(COMPUTED.spec);
     expect(node.querySelector('.wb-provenance-lineage')).toBeNull();
@@ -349,7 +349,7 @@ describe('provenanceView', () => {
     expect(node.querySelector('.wb-provenance-lineage')?.textContent).toBe('ons.lfs, dhsc.hes_apc');
     expect(node.querySelector('.wb-provenance-declared')?.textContent).toBe('ons.lfs');
     expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe(
-      'ons.lfs (version 2025-06-30), dhsc.hes_apc (version unknown)'
+      'ons.lfs (version 30 June 2025), dhsc.hes_apc (version unknown)'
     );
     expect(node.querySelector('.wb-provenance-spec')).toBeNull();
     expect(node.textContent).toContain("analyst's kernel");
