@@ -409,7 +409,7 @@ def test_exception_request_and_presentation() -> None:
     text = out.explain()
     assert "B × x: 2 records, fewer than 10" in text and "Exception requested: The B counts" in text
     page = out._repr_html_()
-    assert ">review</span>" in page and "(before mitigation: fail)" in page
+    assert ">Needs review</span>" in page and "(before mitigation: fails)" in page
     assert 'title="threshold"' in page and "#f8d7da" in page  # failing cells highlighted per rule
     assert html.escape("cells with fewer than 10 records") in page
     assert "suppressed to protect another cell" in page or out.mitigation["secondary"] == 0

@@ -165,7 +165,7 @@ def test_a_quantile_states_its_accuracy_before_and_after_alike_whatever_the_boun
     props = out.properties["dp"]
     assert preview.half_width.iat[0, 0] == props["rank_half_width"] and props["resolution"] == 1000.0
     assert "1000" in preview.note and "ranks" in preview.note and props["accuracy_note"] == preview.note
-    assert "grid step of 1000" in out._repr_html_()
+    assert "grid step of 1,000" in out._repr_html_()
     costs = np.sort(patients()["cost"].to_numpy())  # one row per person at contributions=1: the first admissions
     assert costs[0] - 500 <= out.table.iat[0, 0] <= costs[-1] + 500
 

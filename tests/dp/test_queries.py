@@ -142,6 +142,7 @@ def test_preview_spends_nothing_and_does_not_touch_the_data(dp) -> None:
     mean = analyst.project(PROJECT).dp.mean(DATASET, "cost", bounds=(0, 1000), epsilon=1, preview=True)
     assert mean.half_width.iat[0, 0] > 0 and "n =" in mean.note
     assert "nothing spent" in accuracy._repr_html_()
+    assert ">Age band<" in accuracy._repr_html_() and "± 6<" in accuracy._repr_html_()
     assert snapshot(analyst) == state
 
 

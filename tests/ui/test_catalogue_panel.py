@@ -94,7 +94,11 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
 
     page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
     row = page.wait_for_selector(f"#workbench-requests .wb-requests-body [data-request='{request['id']}']")
-    assert "pending" in row.inner_text()
+    assert row.query_selector(".wb-status").inner_text() == "Pending"  # a label, not the code "pending"
+    statuses = page.eval_on_selector_all("#workbench-requests .wb-requests .wb-status",
+                                         "els => els.map(e => e.textContent)")
+    assert statuses and all(s[:1].isupper() and "_" not in s for s in statuses), statuses
+    page.screenshot(path=str(_shot("my-requests-status-labels")), full_page=True)
 
     # asking again while the first is pending: the server's refusal is shown as it wrote it
     page.click("li.lm-TabBar-tab[data-id='workbench-catalogue']")
@@ -102,7 +106,7 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     page.click(".jp-Dialog button:has-text('Send anyway')")
     refusal = page.wait_for_selector(".wb-request-result.wb-error")
     assert "still pending" in refusal.inner_text()
-    assert "Access requests panel" in refusal.inner_text() and "ws." not in refusal.inner_text()  # where to look
+    assert "your access requests show it" in refusal.inner_text() and "ws." not in refusal.inner_text()  # no Python
     page.screenshot(path=str(_shot("catalogue-refusal-in-lab-words")))
     assert len(requests_in_workspace(lab.home)) == len(before) + 1
 
@@ -255,7 +259,8 @@ def test_analysts_see_their_requests_and_no_decisions(browser, lab_as) -> None:
     page.click("li.lm-TabBar-tab[data-id='workbench-requests']")
     page.wait_for_selector("#workbench-requests .wb-requests-body table")
     statuses = page.eval_on_selector_all("#workbench-requests .wb-status", "els => els.map(e => e.textContent)")
-    assert "approved" in statuses
+    assert "Approved" in statuses and not any(s[:1].islower() or "_" in s for s in statuses), statuses
+    page.screenshot(path=str(_shot("my-requests-analyst")), full_page=True)
     assert page.locator("#workbench-requests .wb-to-decide").is_hidden()
     page.context.close()
 

@@ -6,7 +6,10 @@ reload a checker finds the released request under Released and in History, and s
 
 from __future__ import annotations
 
+import io
 import os
+import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -101,17 +104,25 @@ def test_two_checkers_review_approve_and_release(browser, lab_as, lab, submitted
     open_from_palette(page)
     row = page.wait_for_selector(f".wb-queue tr[data-request='{request_id}']")
     assert "Inactivity by region (browser)" in row.inner_text()
+    queued = row.inner_text()
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|_", queued), queued  # "6 December 2026", "Submitted"
+    assert re.search(r"\d{1,2} [A-Z][a-z]+ \d{4}", queued) and "Submitted" in queued, queued
     open_request(page, request_id)
     assert page.inner_text(".wb-context [data-context='population']") == CONTEXT["population"]
     flagged = int(page.get_attribute(".wb-checked", "data-flagged"))
     assert flagged == page.locator(".wb-checked-table td.wb-flagged").count()
     assert (flagged > 0) == (status != "pass")
     assert page.inner_text(".wb-aids").startswith("min ")
-    assert page.inner_text(".wb-output .wb-check") == status
+    checks = {"pass": "Passes", "fail": "Fails", "review": "Needs review"}
+    assert page.inner_text(".wb-output .wb-check") == checks[status]
+    title = page.inner_text(".wb-request-title .wb-status")
+    assert title[:1].isupper() and "_" not in title, title  # "Submitted", never a raw status code
+    meta = page.inner_text(".wb-review-detail .wb-result-meta")
+    assert "dea-2017" not in meta and "Digital Economy Act 2017" in meta, meta  # the gateway in words
     shot(page, "output-checking-request")
     review_and_approve(page, status)
     reviews = page.inner_text(".wb-output .wb-reviews")
-    assert f"{FIRST}: approve — Regional level" in reviews and "1 of 2 reviews in" in reviews  # blind: only mine
+    assert f"{FIRST}: Approved — Regional level" in reviews and "1 of 2 reviews in" in reviews  # blind: only mine
     assert "you reviewed it" in page.inner_text(".wb-output .wb-why-not")
     page.context.close()
 
@@ -121,7 +132,7 @@ def test_two_checkers_review_approve_and_release(browser, lab_as, lab, submitted
     open_request(page, request_id)
     review_and_approve(page, status)
     reviews = page.inner_text(".wb-output .wb-reviews")
-    assert f"{FIRST}: approve" in reviews and f"{SECOND}: approve" in reviews  # all in: no longer blind
+    assert f"{FIRST}: Approved" in reviews and f"{SECOND}: Approved" in reviews  # all in: no longer blind
     page.click("button.wb-conclude-reject")
     assert "rejected" in page.wait_for_selector(".wb-conclude-result.wb-error").inner_text()
     page.click("button.wb-conclude-approve")
@@ -133,6 +144,9 @@ def test_two_checkers_review_approve_and_release(browser, lab_as, lab, submitted
     package = page.wait_for_selector(".wb-release .wb-package").inner_text()
     assert package.endswith(f"releases/{PROJECT}/request-{request_id}")
     assert "results.json" in page.inner_text(".wb-release table.wb-manifest")
+    facts = page.inner_text(".wb-release dl.wb-facts")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|\.\d{6}|T\d{2}:", facts), facts  # released at: a date in words
+    assert re.search(r"Released at\s+\d{1,2} [A-Z][a-z]+ \d{4}", facts), facts
     assert page.locator(".wb-release .wb-ok").count() == 1
     shot(page, "output-checking-released")
     page.context.close()
@@ -214,14 +228,14 @@ def test_release_is_confirmed_and_found_again_after_a_reload(browser, lab_as, la
     text = confirm(page, f"release request {request_id}", accept=False)  # Cancel keeps it approved
     assert "You cannot undo a release." in text
     assert "not released: you cancelled" in page.inner_text(".wb-conclude-result")
-    assert page.inner_text(".wb-request-title .wb-status") == "approved"
+    assert page.inner_text(".wb-request-title .wb-status") == "Approved"
     page.wait_for_selector("button.wb-release-button:not([disabled])")
     page.click("button.wb-release-button")
     page.wait_for_selector(".jp-Dialog")
     shot(page, "output-checking-release-confirmation")
     confirm(page, f"release request {request_id}")
     page.wait_for_selector(".wb-release .wb-package")
-    assert page.inner_text(".wb-request-title .wb-status") == "released"
+    assert page.inner_text(".wb-request-title .wb-status") == "Released"
     page.context.close()
 
     page = open_lab(browser, lab_as(SECOND))  # a fresh page: the lab reloaded
@@ -240,6 +254,11 @@ def test_release_is_confirmed_and_found_again_after_a_reload(browser, lab_as, la
     page.click(".wb-tabs button.wb-tab-released")
     page.click(f".wb-released-requests tr[data-request='{request_id}'] button.wb-open-request")
     page.wait_for_selector(".wb-review-detail .wb-release .wb-package")
+    with page.expect_download() as caught:  # the checker collects the package from the widget too
+        page.click(".wb-review-detail button.wb-download-package")
+    assert caught.value.suggested_filename == f"{PROJECT}-request-{request_id}.zip"
+    names = zipfile.ZipFile(io.BytesIO(Path(caught.value.path()).read_bytes())).namelist()
+    assert f"{PROJECT}-request-{request_id}/manifest.json" in names, names
 
     released = page.locator(".wb-review-detail .wb-pane-released").first
     assert released.locator("h5").inner_text() == "As it will be released"

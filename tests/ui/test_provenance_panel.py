@@ -6,9 +6,12 @@ panel are kept in tests/ui/artefacts/provenance-checking-panel*.png."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from test_output_checking import ANALYST, CONTEXT, FIRST, PROJECT, open_from_palette, shot, workspace_as
+
+from workbench.labels import date
 
 SOURCE = "ons.lfs"
 
@@ -56,7 +59,8 @@ def test_the_checker_panel_shows_provenance_first_and_both_tables(browser, lab_a
 
     headline = computed.locator(".wb-provenance-headline").inner_text()
     assert f"Computed by the workbench from {SOURCE} v{version}" in headline
-    assert computed.locator(".wb-provenance-datasets").inner_text() == f"{SOURCE} (version {version})"
+    assert computed.locator(".wb-provenance-datasets").inner_text() == f"{SOURCE} (version {date(version, time=True)})"
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", computed.locator(".wb-provenance-datasets").inner_text())
     assert '">="' in computed.locator(".wb-provenance-spec").inner_text()
     assert "Analyst-supplied frame" in supplied.locator(".wb-provenance-headline").inner_text()
     assert supplied.locator(".wb-provenance-lineage").inner_text() == SOURCE

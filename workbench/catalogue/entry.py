@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 from workbench.catalogue.dcat import to_jsonld
+from workbench.labels import code_label, date, table_html
 
 
 def theme_label(theme: str) -> str:
@@ -108,13 +109,14 @@ class Entry:
             ("Data owner", f"{self.owner_name} ({r['dataOwner']})" if r.get("dataOwner") else "unassigned"),
             ("Publisher", r["publisher"]),
             ("Missions", ", ".join(map(str, r.get("mission", []))) or "none"),
-            ("Legal gateways", ", ".join(r.get("legalGateway", [])) or "none"),
-            ("Access rights", r["accessRights"]),
-            ("Security classification", r["securityClassification"]),
-            ("Update frequency", r["updateFrequency"].removeprefix("freq:")),
-            ("Modified", r["modified"]),
+            ("Legal gateways", "; ".join(code_label(g) for g in r.get("legalGateway", [])) or "none"),
+            ("Access rights", code_label(r["accessRights"])),
+            ("Security classification", code_label(r["securityClassification"])),
+            ("Update frequency", code_label(r["updateFrequency"])),
+            ("Modified", date(r["modified"])),
             ("Rows", f"{r['rowCount']:,}" if r.get("rowCount") is not None else "unknown"),
-            ("Coverage", " to ".join(r["temporalCoverage"].values()) if r.get("temporalCoverage") else ""),
+            ("Coverage", " to ".join(date(d) for d in r["temporalCoverage"].values())
+             if r.get("temporalCoverage") else ""),
             ("Area", r.get("spatialCoverage", "")),
             ("Themes", ", ".join(theme_label(t) for t in r.get("theme", []))),
             ("Keywords", ", ".join(r.get("keyword", []))),
@@ -125,7 +127,7 @@ class Entry:
         facts_html = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
                              f"{escape(str(v))}</td></tr>" for k, v in facts if v)
         schema = self.schema
-        schema_html = schema.drop(columns=["categories"]).to_html(index=False, na_rep="") if len(schema) else ""
+        schema_html = table_html(schema.drop(columns=["categories"])) if len(schema) else ""
         warnings_html = "".join(f"<p class='workbench-warning'>&#9888; {escape(w)}</p>" for w in self.warnings)
         return (f"<div class='workbench-entry'><h3>{escape(r['title'])} <code>{escape(self.id)}</code></h3>"
                 f"{warnings_html}<p>{escape(r['description'])}</p><table>{facts_html}</table>{schema_html}</div>")

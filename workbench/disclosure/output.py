@@ -8,6 +8,7 @@ repaired it) or ``review`` (the workspace's mitigation was applied, or a rule as
 from __future__ import annotations
 
 import html
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import pandas as pd
 from workbench.disclosure.rules import describe, reason
 from workbench.disclosure.settings import DisclosureSettings
 from workbench.errors import InvalidInput
+from workbench.labels import number
 
 STATUSES = ("pass", "fail", "review")
 COLOURS = {"threshold": "#f8d7da", "zeros": "#e2d9f3", "dominance": "#fff3cd", "p_percent": "#ffe5d0",
@@ -31,6 +33,10 @@ EXPLAIN_MAX_CELLS = 50
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# an automatic check's result as people write it (the lab's checkLabel says the same)
+CHECK_LABELS = {"pass": "Passes", "fail": "Fails", "review": "Needs review"}
 
 
 def _label(value: Any) -> str:
@@ -215,9 +221,10 @@ class Output:
         colour = {"pass": "#198754", "fail": "#dc3545", "review": "#fd7e14"}[self.status]
         parts = [f'<div class="wb-sdc-output"><p><strong>{html.escape(self.method)}</strong> '
                  f'<span style="background:{colour};color:white;padding:1px 6px;border-radius:3px">'
-                 f"{self.status}</span>"]
+                 f"{CHECK_LABELS.get(self.status, self.status)}</span>"]
         if self.status_before_mitigation != self.status:
-            parts.append(f" (before mitigation: {self.status_before_mitigation})")
+            before = self.status_before_mitigation or ""
+            parts.append(f" (before mitigation: {CHECK_LABELS.get(before, before).lower()})")
         parts.append("</p><ul>")
         for name, flag in self.flags.items():
             count = int(flag.to_numpy().sum())
@@ -244,7 +251,7 @@ class Output:
         widths = dp.get("half_width") or []
         table = self.table.iloc[:HTML_MAX_ROWS, :HTML_MAX_COLS]
         out = [f'<div class="wb-dp-output"><p><strong>{html.escape(self.method)}</strong> '
-               f"ε = {dp.get('epsilon', float('nan')):g} · {html.escape(str(dp.get('mechanism', '')))} · privacy "
+               f"ε = {number(dp.get('epsilon'))} · {html.escape(str(dp.get('mechanism', '')))} · privacy "
                f"unit: {html.escape(str(dp.get('privacy_unit', '')))}</p>",
                '<table class="dataframe"><thead><tr><th></th>']
         out += [f"<th>{html.escape(_label(c))}</th>" for c in table.columns]
@@ -254,15 +261,16 @@ class Output:
             for c in range(table.shape[1]):
                 value = table.iat[r, c]
                 width = widths[r][c] if r < len(widths) and c < len(widths[r]) else None
-                text = "" if pd.isna(value) else f"{value:,.4g}"
+                text = "" if pd.isna(value) else number(value, digits=4)  # 88,650, never 8.865e+04
                 if width is not None and not pd.isna(value):
-                    text += f" ± {width:,.3g}"
+                    text += f" ± {number(width)}"
                 out.append(f"<td>{html.escape(text)}</td>")
             out.append("</tr>")
         out.append("</tbody></table>")
         if dp.get("rank_half_width") is not None:
-            out.append(f"<p>95% of the time within ±{dp['rank_half_width']:,.0f} ranks of the true quantile"
-                       + (f", to within half the grid step of {dp['resolution']:.4g}" if dp.get("resolution") else "")
+            out.append(f"<p>95% of the time within ±{number(dp['rank_half_width'])} ranks of the true quantile"
+                       + (f", to within half the grid step of {number(dp['resolution'])}" if dp.get("resolution")
+                          else "")
                        + ".</p>")
         left = ", ".join(f"{html.escape(k)}: ε {v:.4g}" for k, v in (dp.get("remaining") or {}).items())
         out.append(f"<p>± is the 95% interval half-width of the noise. Budget left after this query: {left}.</p>")
@@ -291,8 +299,8 @@ class Output:
                     style = f' style="background:{SUPPRESSED_COLOUR}"'
                     title = ' title="suppressed to protect another cell"'
                 value = values.iat[r, c]
-                text = "" if pd.isna(value) else (f"{value:,.4g}" if isinstance(value, float | np.floating)
-                                                  else str(value))
+                text = "" if pd.isna(value) else (number(value, digits=4) if isinstance(value, numbers.Real)
+                                                  and not isinstance(value, bool | np.bool_) else str(value))
                 out.append(f"<td{style}{title}>{html.escape(text)}</td>")
             out.append("</tr>")
         out.append("</tbody></table>")

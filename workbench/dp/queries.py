@@ -32,6 +32,7 @@ from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFo
 from workbench.governance import sources
 from workbench.governance.conditions import project_facts, project_row, require_in_project
 from workbench.governance.sources import PERSON, Source
+from workbench.labels import MISSING, header, number
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -68,13 +69,35 @@ class Accuracy:
                 f"95% interval ±{np.nanmax(widths):.4g}; ε left {self.remaining}>")
 
     def _repr_html_(self) -> str:
-        left = ", ".join(f"{html.escape(k)}: ε {v:.4g}" for k, v in self.remaining.items())
-        return (f"<div><p><strong>Accuracy of dp {html.escape(self.method)} on {html.escape(self.source)}</strong> "
-                f"at ε = {self.epsilon:g} ({html.escape(self.mechanism)}; nothing spent)</p>"
-                f"<p>Noise scale {self.noise_scale:.4g}; 95% interval half-width per cell below. "
-                f"Budget left: {left or 'none set'}.</p>"
+        left = ", ".join(f"{html.escape(k)}: ε {number(v)}" for k, v in self.remaining.items())
+        return (f"<div><p><strong>Accuracy of a DP {html.escape(self.method)} of {html.escape(self.source)}"
+                f"</strong> at ε = {number(self.epsilon)} ({html.escape(self.mechanism)}; nothing spent)</p>"
+                f"<p>Noise scale {number(self.noise_scale)}. Budget left: {left or 'none set'}.</p>"
                 + (f"<p>{html.escape(self.note)}</p>" if self.note else "")
-                + self.half_width.to_html() + "</div>")
+                + widths_html(self.half_width) + "</div>")
+
+
+def widths_html(widths: pd.DataFrame) -> str:
+    """The 95% interval half-width of each cell as a table people read: the grouping column's name as a header
+    ("Age band"), the cells' categories as they are, every width as "± 6" (never 6.000000 or 8.865e+04), missing
+    as "—"."""
+    single = len(widths.columns) == 1
+    corner = header(str(widths.index.name)) if widths.index.name else ""
+    heads = (["95% of answers within"] if single
+             else [html.escape(str(c)) for c in widths.columns])
+    head = "".join(f"<th style='text-align:right'>{h}</th>" for h in heads)
+    rows = "".join(
+        f"<tr><th style='text-align:left'>{html.escape(str(label))}</th>"
+        + "".join(f"<td style='text-align:right'>{_plus_minus(x)}</td>" for x in row) + "</tr>"
+        for label, row in zip(widths.index, widths.to_numpy(dtype=float), strict=True))
+    return (f"<table class='wb-dp-widths'><caption>95% interval half-width per cell: the noise stays within it for "
+            f"95% of answers</caption><thead><tr><th style='text-align:left'>{html.escape(corner)}</th>{head}"
+            f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
+def _plus_minus(width: float) -> str:
+    shown = number(width)
+    return shown if shown in (MISSING, "∞") else f"± {shown}"
 
 
 # -- input checks ------------------------------------------------------------------------------------------------

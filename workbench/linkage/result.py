@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InvalidInput
+from workbench.labels import header, table_html, value
 from workbench.linkage.quality import evaluate, histogram, pr_curve, weights_html
 
 if TYPE_CHECKING:
@@ -232,8 +233,9 @@ class LinkageReport:
         return {**self.summary, "params": self.params.to_dict("records")}
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in self.summary.items())
-        return f"<div><h4>Linkage</h4><table>{rows}</table><h4>Parameters</h4>{self.params.to_html(index=False)}</div>"
+        rows = "".join(f"<tr><th style='text-align:left'>{escape(header(k))}</th><td>{escape(value(k, v))}</td></tr>"
+                       for k, v in self.summary.items())
+        return f"<div><h4>Linkage</h4><table>{rows}</table><h4>Parameters</h4>{table_html(self.params)}</div>"
 
     def __repr__(self) -> str:
         lines = [f"{k}: {v}" for k, v in self.summary.items()]

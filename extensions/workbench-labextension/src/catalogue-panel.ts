@@ -347,12 +347,7 @@ export class CataloguePanel extends Widget {
       h('legend', {}, 'Columns (tick only what the project needs)'),
       allButIdentifiers,
       ...boxes.map(({ column, box }) =>
-        h(
-          'label',
-          { class: `wb-column wb-role-${column.role}`, title: column.role.replace(/_/g, ' ') },
-          box,
-          ` ${column.name}`
-        )
+        h('label', { class: `wb-column wb-role-${column.role}`, title: codeLabel(column.role) }, box, ` ${column.name}`)
       )
     );
     const justification = h('textarea', {

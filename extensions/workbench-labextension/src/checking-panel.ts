@@ -19,6 +19,7 @@ import {
   ReviewDecision,
   WorkbenchApi
 } from './api';
+import { checkLabel, codeLabel } from './labels';
 import { packageDownload } from './my-outputs-panel';
 import { errorText, h } from './render';
 import {
@@ -206,12 +207,12 @@ export class OutputCheckingWidget extends Widget {
         `${request.title} `,
         h('small', {}, `request ${request.id}`),
         ' ',
-        h('span', { class: `wb-status wb-status-${request.status}` }, request.status.replace(/_/g, ' '))
+        h('span', { class: `wb-status wb-status-${request.status}` }, codeLabel(request.status))
       ),
       h(
         'p',
         { class: 'wb-result-meta' },
-        `Project ${project.id}: ${project.title} (lead ${project.lead}, ${project.legal_gateway}). ${project.purpose}`
+        `Project ${project.id}: ${project.title} (lead ${project.lead}, ${codeLabel(project.legal_gateway)}). ${project.purpose}`
       ),
       blockedList(detail.blocked) ?? '',
       context,
@@ -292,7 +293,7 @@ export class OutputCheckingWidget extends Widget {
         `Output ${output.id}: ${output.name} `,
         h('small', {}, `${output.kind}, ${output.method}, by ${output.author}`),
         ' ',
-        h('span', { class: `wb-check wb-check-${output.status}` }, output.status)
+        h('span', { class: `wb-check wb-check-${output.status}` }, checkLabel(output.status))
       ),
       blockedList(blocked, output.id),
       provenanceView(output.provenance),

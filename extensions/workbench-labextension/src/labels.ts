@@ -166,6 +166,25 @@ export function codeLabel(code: string | null | undefined): string {
   return sentence(words === words.toUpperCase() ? words.toLowerCase() : words);
 }
 
+/** A checker's decision on an output as people write it: approve → "Approved", changes → "Changes asked for". */
+export function decisionLabel(decision: string | null | undefined): string {
+  const words: Record<string, string> = {
+    approve: 'Approved',
+    approved: 'Approved',
+    changes: 'Changes asked for',
+    reject: 'Rejected',
+    rejected: 'Rejected',
+    refused: 'Refused'
+  };
+  return decision ? (words[decision] ?? codeLabel(decision)) : '';
+}
+
+/** An output's automatic check as people write it: pass → "Passes", fail → "Fails", review → "Needs review". */
+export function checkLabel(status: string | null | undefined): string {
+  const words: Record<string, string> = { pass: 'Passes', fail: 'Fails', review: 'Needs review' };
+  return status ? (words[status] ?? codeLabel(status)) : '';
+}
+
 /** A field name as a table header: project_id → "Project", epsilon_spent → "ε spent". */
 export function header(field: string): string {
   if (Object.prototype.hasOwnProperty.call(HEADERS, field)) {

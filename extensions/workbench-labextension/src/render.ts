@@ -276,7 +276,7 @@ export function requestsTable(requests: AccessRequest[]): HTMLElement {
               )
             )
           ),
-          h('td', {}, h('span', { class: `wb-status wb-status-${r.status}` }, r.status))
+          h('td', {}, h('span', { class: `wb-status wb-status-${r.status}` }, codeLabel(r.status)))
         )
       )
     )

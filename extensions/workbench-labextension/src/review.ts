@@ -24,6 +24,7 @@ import {
   ReviewDecision
 } from './api';
 import { MONTHS } from './form';
+import { codeLabel, decisionLabel, formatDate } from './labels';
 import { cellText, h } from './render';
 
 export const DECISION_LABELS: Record<ReviewDecision, string> = {
@@ -112,11 +113,11 @@ export function queueTable(rows: QueueRow[], open: (id: number) => void): HTMLEl
         h('td', {}, String(row.id)),
         h('td', {}, row.title),
         h('td', {}, row.project_id),
-        h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, row.status.replace(/_/g, ' '))),
+        h('td', {}, h('span', { class: `wb-status wb-status-${row.status}` }, codeLabel(row.status))),
         h('td', {}, `${row.reviews_in} of ${row.reviews_needed}`),
         h('td', {}, String(row.awaiting_me)),
         h('td', {}, row.blocked ? h('span', { class: 'wb-blocked-count' }, String(row.blocked)) : '0'),
-        h('td', {}, (row.submitted_at ?? '').slice(0, 10)),
+        h('td', {}, formatDate(row.submitted_at)),
         h('td', {}, openButton)
       )
     );
@@ -233,7 +234,7 @@ export function reviewsList(output: OutputUnderReview, needed: number): HTMLElem
       'li',
       { class: `wb-review wb-review-${r.decision}` },
       `${r.reviewer}: `,
-      h('b', {}, r.decision),
+      h('b', {}, decisionLabel(r.decision)),
       r.comment ? ` — ${r.comment}` : ''
     )
   );
@@ -265,9 +266,15 @@ export function releaseView(release: Release): HTMLElement {
       h('dt', {}, 'Manifest SHA-256'),
       h('dd', {}, h('code', {}, release.manifest_sha256)),
       h('dt', {}, 'Released at'),
-      h('dd', {}, release.released_at),
+      h('dd', {}, formatDate(release.released_at, true)),
       manifest ? h('dt', {}, 'Datasets') : null,
-      manifest ? h('dd', {}, manifest.datasets.map(d => `${d.id} (${d.version})`).join(', ') || 'none') : null,
+      manifest
+        ? h(
+            'dd',
+            {},
+            manifest.datasets.map(d => `${d.id} (version ${formatDate(d.version, true)})`).join(', ') || 'none'
+          )
+        : null,
       manifest ? h('dt', {}, 'Reviews') : null,
       manifest ? h('dd', {}, String(manifest.reviews)) : null
     ),
@@ -387,11 +394,12 @@ export function releasedRequest(released: Record<string, unknown> | undefined): 
   );
 }
 
-/** "ons.lfs (version 2025-06-30), dhsc.hes_apc (version unknown)". */
+/** "ons.lfs (version 30 June 2025), dhsc.hes_apc (version unknown)": a version that is a date, in words. */
 function datasetsText(provenance: Provenance): string {
   return (
-    provenance.datasets.map(d => `${d.id} (${d.version ? `version ${d.version}` : 'version unknown'})`).join(', ') ||
-    'none'
+    provenance.datasets
+      .map(d => `${d.id} (${d.version ? `version ${formatDate(d.version, true)}` : 'version unknown'})`)
+      .join(', ') || 'none'
   );
 }
 
@@ -417,7 +425,7 @@ export function provenanceView(provenance: Provenance | undefined): HTMLElement 
       h(
         'dd',
         { class: 'wb-provenance-source' },
-        `${provenance.source} (${provenance.source_kind === 'saved' ? 'saved frame' : 'dataset'}, version ${provenance.version ?? 'unknown'})`
+        `${provenance.source} (${provenance.source_kind === 'saved' ? 'saved frame' : 'dataset'}, version ${provenance.version ? formatDate(String(provenance.version), true) : 'unknown'})`
       ),
       h('dt', {}, 'File SHA-256'),
       h('dd', {}, h('code', {}, provenance.sha256 ?? 'unknown')),

@@ -1,4 +1,14 @@
-import { cellLabel, codeLabel, dataCell, formatDate, formatNumber, header, humaniseDates } from '../src/labels';
+import {
+  cellLabel,
+  checkLabel,
+  codeLabel,
+  decisionLabel,
+  dataCell,
+  formatDate,
+  formatNumber,
+  header,
+  humaniseDates
+} from '../src/labels';
 import { entryFacts, missionsText } from '../src/render';
 import { CatalogueEntry } from '../src/api';
 import { usageCell } from '../src/usage-view';
@@ -112,5 +122,19 @@ describe('an entry with raw codes', () => {
     expect(facts.textContent).not.toMatch(/freq:|_|INTERNAL|TOP_SECRET|dea-2017/);
     expect(missionsText([2])).toBe('Mission 2');
     expect(missionsText([])).toBe('None');
+  });
+});
+
+describe('decisions and checks in words', () => {
+  it('labels a checker decision and an automatic check', () => {
+    expect(decisionLabel('approve')).toBe('Approved');
+    expect(decisionLabel('changes')).toBe('Changes asked for');
+    expect(decisionLabel('reject')).toBe('Rejected');
+    expect(decisionLabel(null)).toBe('');
+    expect(checkLabel('pass')).toBe('Passes');
+    expect(checkLabel('fail')).toBe('Fails');
+    expect(checkLabel('review')).toBe('Needs review');
+    expect(codeLabel('partially_reviewed')).toBe('Partially reviewed');
+    expect(codeLabel('pending')).toBe('Pending');
   });
 });

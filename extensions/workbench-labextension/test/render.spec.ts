@@ -191,7 +191,8 @@ describe('elements', () => {
     const table = requestsTable([request(1, 'approved'), request(2, 'pending')]);
     const rows = table.querySelectorAll('tbody tr');
     expect(rows[0].getAttribute('data-request')).toBe('2');
-    expect(rows[0].querySelector('.wb-status-pending')?.textContent).toBe('pending');
+    expect(rows[0].querySelector('.wb-status-pending')?.textContent).toBe('Pending');
+    expect(rows[1].querySelector('.wb-status-approved')?.textContent).toBe('Approved');
     expect(rows[1].textContent).toContain('25 November 2026');
     expect(rows[1].querySelector('details summary')?.textContent).toBe('Request 1 · details');
     expect(requestsTable([]).textContent).toContain('No access requests yet');

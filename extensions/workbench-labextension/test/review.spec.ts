@@ -144,7 +144,7 @@ describe('aids, reviews, queue and release', () => {
     } as OutputUnderReview;
     const list = reviewsList(output, 2);
     expect(list.querySelectorAll('li')).toHaveLength(2);
-    expect(list.textContent).toContain('me: approve — Fine');
+    expect(list.textContent).toContain('me: Approved — Fine');
     expect(list.textContent).toContain('1 of 2 reviews in');
     expect(reviewsList({ ...output, reviews_in: 2 }, 2).textContent).not.toContain('hidden');
   });
@@ -166,7 +166,10 @@ describe('aids, reviews, queue and release', () => {
     ];
     const opened: number[] = [];
     const table = queueTable(rows, id => opened.push(id));
-    expect(table.querySelector('tr[data-request="7"]')?.textContent).toContain('partially reviewed');
+    const row = table.querySelector('tr[data-request="7"]') as HTMLElement;
+    expect(row.querySelector('.wb-status')?.textContent).toBe('Partially reviewed');
+    expect(row.textContent).toContain('1 November 2026');
+    expect(row.textContent).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     expect(table.querySelector('.wb-blocked-count')?.textContent).toBe('2');
     (table.querySelector('button.wb-open-request') as HTMLButtonElement).click();
     expect(opened).toEqual([7]);
@@ -180,12 +183,12 @@ describe('aids, reviews, queue and release', () => {
       package: '/ws/releases/p/request-7',
       manifest_sha256: 'ab'.repeat(32),
       released_by: 'chris',
-      released_at: '2026-11-01',
+      released_at: '2026-11-01T14:05:09.123456+00:00',
       problems: [],
       manifest: {
         request: { id: 7, title: 'A', approved_by: 'eve', released_by: 'chris', released_at: '' },
         project: 'p',
-        datasets: [{ id: 'd', version: '1' }],
+        datasets: [{ id: 'd', version: '2026-10-31 09:00:00.000001' }],
         outputs: [],
         files: { 'results.json': { sha256: 'cd'.repeat(32), bytes: 1200 } },
         reviews: 2
@@ -194,6 +197,10 @@ describe('aids, reviews, queue and release', () => {
     const node = releaseView(release);
     expect(node.querySelector('.wb-package')?.textContent).toBe('/ws/releases/p/request-7');
     expect(node.querySelector('table.wb-manifest')?.textContent).toContain('results.json');
+    const facts = node.querySelector('dl.wb-facts')?.textContent ?? '';
+    expect(facts).toContain('1 November 2026, 2:05pm'); // released at, not an ISO timestamp
+    expect(facts).toContain('d (version 31 October 2026, 9:00am)');
+    expect(facts).not.toMatch(/\d{4}-\d{2}-\d{2}|\.\d{6}/);
     expect(node.querySelector('.wb-ok')).not.toBeNull();
     expect(
       releaseView({ ...release, problems: ['x.csv is missing'] }).querySelector('.wb-error')?.textContent
@@ -328,8 +335,8 @@ describe('provenanceView', () => {
     expect(node.querySelector('.wb-provenance-headline')?.textContent).toBe(
       'computed Computed by the workbench from ons.lfs v2025-06-30'
     );
-    expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe('ons.lfs (version 2025-06-30)');
-    expect(node.querySelector('.wb-provenance-source')?.textContent).toBe('ons.lfs (dataset, version 2025-06-30)');
+    expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe('ons.lfs (version 30 June 2025)');
+    expect(node.querySelector('.wb-provenance-source')?.textContent).toBe('ons.lfs (dataset, version 30 June 2025)');
     expect(node.textContent).toContain('ab'.repeat(32));
     expect(JSON.parse(node.querySelector('.wb-provenance-spec')?.textContent ?? '')).toEqual(COMPUTED.spec);
     expect(node.querySelector('.wb-provenance-lineage')).toBeNull();
@@ -342,7 +349,7 @@ describe('provenanceView', () => {
     expect(node.querySelector('.wb-provenance-lineage')?.textContent).toBe('ons.lfs, dhsc.hes_apc');
     expect(node.querySelector('.wb-provenance-declared')?.textContent).toBe('ons.lfs');
     expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe(
-      'ons.lfs (version 2025-06-30), dhsc.hes_apc (version unknown)'
+      'ons.lfs (version 30 June 2025), dhsc.hes_apc (version unknown)'
     );
     expect(node.querySelector('.wb-provenance-spec')).toBeNull();
     expect(node.textContent).toContain("analyst's kernel");
