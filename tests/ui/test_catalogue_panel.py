@@ -106,7 +106,7 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     page.click(".jp-Dialog button:has-text('Send anyway')")
     refusal = page.wait_for_selector(".wb-request-result.wb-error")
     assert "still pending" in refusal.inner_text()
-    assert "your access requests show it" in refusal.inner_text() and "ws." not in refusal.inner_text()  # no Python
+    assert "Access requests panel" in refusal.inner_text() and "ws." not in refusal.inner_text()  # where to look
     page.screenshot(path=str(_shot("catalogue-refusal-in-lab-words")))
     assert len(requests_in_workspace(lab.home)) == len(before) + 1
 
