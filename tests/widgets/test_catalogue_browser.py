@@ -48,7 +48,8 @@ def test_choosing_an_entry_shows_detail_and_completeness(browser) -> None:
     assert "Patient" in browser.detail.value or DATASET in browser.detail.value
     assert "nhs_number" in browser.detail.value and "Direct identifier" in browser.detail.value
     names = {trace.name for trace in browser.figure.data}
-    assert names == {"Direct identifier", "Quasi-identifier", "Sensitive", "Other"}
+    # the person index's person_id (linked at registration) is a record identifier
+    assert names == {"Direct identifier", "Record identifier", "Quasi-identifier", "Sensitive", "Other"}
     assert not browser.request_button.disabled
     browser.results.value = None
     assert browser.request_button.disabled and browser.figure is None

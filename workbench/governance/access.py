@@ -105,7 +105,8 @@ class Access:
             )).scalar()
             if pending is not None:
                 raise Conflict(f"Request {pending} for {dataset_id} in project {project_id} is still pending; wait "
-                               "for its decision (My requests in the Access requests panel show it) before asking again.",
+                               "for its decision (My requests in the Access requests panel show it) before asking "
+                               "again.",
                                notebook="Your access requests: ws.access.mine().")
             request_id = conn.execute(insert(r).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project_id, dataset_id=dataset_id, requested_by=self._ctx.actor.username,
