@@ -36,6 +36,8 @@ def clean_text(value: str) -> str:
     """Lower case, diacritics and punctuation removed, whitespace collapsed: "  O'Brien-Smith " → "obrien smith"."""
     if value.isascii():
         text = value.lower()
+        if text.replace(" ", "").isalnum():  # only letters, digits and spaces: no expression needed
+            return " ".join(text.split())
     else:
         text = unicodedata.normalize("NFKD", value)
         text = "".join(c for c in text if not unicodedata.combining(c)).lower()
@@ -129,19 +131,23 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> np.ndarray:
-    """A column as an object array of str / date values (None for missing), refusing what cannot be linked."""
+def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column as per-record codes (-1 missing) into its distinct str / date values, refusing what cannot be
+    linked. Types are checked and numbers written as text once per distinct value, never per record."""
     series = frame[column]
     if isinstance(series, pd.DataFrame):
         raise InvalidInput(f"{side}: column {column!r} appears more than once; rename the duplicates.",
                            field=side)
     if pd.api.types.is_datetime64_any_dtype(series):
-        days = series.to_numpy().astype("datetime64[D]")  # whatever the unit (ns in pandas 2, us in pandas 3)
-        text = np.datetime_as_string(days, unit="D").astype(object)
-        text[pd.isna(series).to_numpy()] = None
-        return np.asarray([None if t is None else t.replace("-", "") for t in text], dtype=object)
-    values = series.to_numpy(dtype=object, na_value=None)
-    present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+        # whatever the unit (ns in pandas 2, us in pandas 3)
+        codes, days = pd.factorize(series.to_numpy().astype("datetime64[D]"), use_na_sentinel=True)
+        text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")
+        return codes.astype(np.int64), np.asarray([t.replace("-", "") for t in text.tolist()], dtype=object)
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    # NaN (kept as a value by the factorisation where it is not float's own) is missing: None below
+    values = [None if isinstance(v, float) and v != v else v for v in distinct.tolist()]
+    present = [v for v in values if v is not None]
     types = {"text" if isinstance(v, str) else "bytes" if isinstance(v, bytes) else
              "number" if isinstance(v, int | float | np.integer | np.floating) else
              "date" if hasattr(v, "strftime") else type(v).__name__ for v in present}
@@ -168,14 +174,9 @@ def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> np.nd
                                "right one (e.g. encoding='latin-1').", field=side)
         break
     if types == {"number"}:
-        as_int = [v for v in present if float(v).is_integer()]
-        if len(as_int) == len(present):
-            return np.asarray([None if v is None or (isinstance(v, float) and v != v) else str(int(v))
-                               for v in values], dtype=object)
-        return np.asarray([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
-                          dtype=object)
-    return np.asarray([None if v is None or (isinstance(v, float) and v != v) else v for v in values],
-                      dtype=object)
+        whole = all(float(v).is_integer() for v in present)
+        values = [None if v is None else str(int(v)) if whole else str(v) for v in values]
+    return codes, np.asarray(values, dtype=object)
 
 
 def _standardise_unique(kind: str, value: object) -> str | None:
@@ -186,23 +187,36 @@ def _standardise_unique(kind: str, value: object) -> str | None:
     if kind == "numeric":
         return str(value).strip() or None
     if kind == "identifier":
+        if isinstance(value, str) and value.isascii() and value.isalnum():
+            return value.upper()
         return re.sub(r"[^0-9A-Za-z]", "", str(value)).upper() or None
     return clean_text(str(value)) or None
 
 
-def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame) -> Prepared:
-    """Standardise one field of both frames onto shared integer codes."""
-    raw_left = _raw_values(left, f.left, "left", f.kind)
-    raw_right = _raw_values(right, f.right, "right", f.kind)
-    both = np.concatenate([raw_left, raw_right])
-    codes, distinct = pd.factorize(pd.Series(both, dtype=object), use_na_sentinel=True)
+def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = False) -> Prepared:
+    """Standardise one field of both frames onto shared integer codes (``dedupe``: right is left)."""
+    codes_left, distinct_left = _raw_values(left, f.left, "left", f.kind)
+    if dedupe:
+        codes_right, distinct_right = codes_left, distinct_left[:0]
+    else:
+        codes_right, distinct_right = _raw_values(right, f.right, "right", f.kind)
+    # the two sides' distinct values onto one coding, then each distinct value standardised once
+    shared, distinct = pd.factorize(pd.Series(np.concatenate([distinct_left, distinct_right]), dtype=object),
+                                    use_na_sentinel=True)
+    shared = shared.astype(np.int64)
     cleaned = np.asarray([_standardise_unique(f.kind, v) for v in distinct], dtype=object)
     # distinct raw values may standardise to the same value (or to nothing): recode
     recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
     recode = recode.astype(np.int64)
-    codes = np.where(codes >= 0, recode[np.maximum(codes, 0)], -1).astype(np.int64)
+    via = np.where(shared >= 0, recode[np.maximum(shared, 0)], -1)
+
+    def records(codes: np.ndarray, via: np.ndarray) -> np.ndarray:
+        return np.append(via, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
+
+    out_left = records(codes_left, via[:len(distinct_left)])
+    out_right = out_left if dedupe else records(codes_right, via[len(distinct_left):])
     uniques = np.asarray(uniques, dtype=object)
-    prepared = Prepared(f, codes[:len(raw_left)], codes[len(raw_left):], uniques)
+    prepared = Prepared(f, out_left, out_right, uniques)
     if f.kind == "given_name":
         index = nickname_index()
         prepared.extra["group"] = np.asarray([index.get(v.split(" ")[0], -1) for v in uniques], dtype=np.int64)
@@ -226,9 +240,7 @@ def prepare_fields(spec: LinkageSpec, left: pd.DataFrame, right: pd.DataFrame, d
     """Every field of ``spec`` standardised, refusing a field missing in every record of a side."""
     prepared = {}
     for f in steps(spec.fields, "standardising", progress):
-        p = prepare(f, left, right)
-        if dedupe:
-            p.right = p.left
+        p = prepare(f, left, right, dedupe)
         empty = [side for side, codes in (("left", p.left), ("right", p.right)) if (codes < 0).all()]
         if empty:
             raise InvalidInput(f"{empty[0]}: field {f.name!r} (column {f.left if empty[0] == 'left' else f.right!r})"
