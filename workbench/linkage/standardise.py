@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
+# the same cleaning over many values joined by newlines, one expression pass for all of them
+_NON_ALNUM_LINES = re.compile(r"[^0-9a-z \n]+")
+_NON_ALNUM_UPPER_LINES = re.compile(r"[^0-9A-Z\n]+")
+_SPACE_RUNS = re.compile(r" *\n *| {2,}")
+_INWARD_LETTER_O = re.compile(r"(?m)(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
 
 
 def clean_text(value: str) -> str:
@@ -64,6 +69,8 @@ def postcode_parts(value: str) -> tuple[str, str]:
 
 def clean_date(value: object) -> str | None:
     """Eight digits YYYYMMDD from a date, a datetime, or text such as 1980-04-09, 09/04/1980 or 19800409."""
+    if isinstance(value, str) and len(value) == 8 and value.isascii() and value.isdigit():
+        return value
     if isinstance(value, dt.date):
         return value.strftime("%Y%m%d")
     text = str(value).strip()
@@ -105,8 +112,7 @@ class Prepared:
         if slot not in self.extra:
             self.extra[slot] = _transform_codes(self, transform)
         cache = self.extra[slot]
-        out = np.where(codes >= 0, cache[np.maximum(codes, 0)], -1)
-        return pd.Series(out).to_numpy(np.int64)
+        return np.append(cache, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
 
 
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
@@ -122,6 +128,11 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
         keys = [v[:4] if transform == "year" else v[4:8] if transform == "month_day" else v[:6] for v in values]
     elif transform == "date_unordered":  # year with day and month in either order: a transposed date still meets
         keys = [v[:4] + min(v[4:6], v[6:8]) + max(v[4:6], v[6:8]) if len(v) == 8 else "" for v in values]
+    elif transform in ("sector", "district") and transform in prepared.extra:
+        # the parts prepare() coded already; a part is empty only for a code of one (sector) or two characters
+        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+        codes = prepared.extra[transform].astype(np.int64)
+        return np.where(lengths <= (1 if transform == "sector" else 2), -1, codes)
     elif transform in ("sector", "district"):
         keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in values]
     else:
@@ -193,6 +204,30 @@ def _standardise_unique(kind: str, value: object) -> str | None:
     return clean_text(str(value)) or None
 
 
+def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
+    """``_standardise_unique`` of every value, as one pass of each expression over the values joined by
+    newlines where the kind allows (text, postcodes, identifiers): the same results without a Python call per
+    value. Values holding a newline themselves, or of other kinds, go one at a time."""
+    if kind in ("date", "numeric") or not values:
+        return [_standardise_unique(kind, v) for v in values]
+    texts = [str(v) for v in values]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        return [_standardise_unique(kind, v) for v in values]
+    if kind == "postcode":
+        out = _INWARD_LETTER_O.sub("0", _NON_ALNUM_UPPER_LINES.sub("", joined.upper()))
+    elif kind == "identifier":
+        out = _NON_ALNUM_UPPER_LINES.sub("", joined.upper())
+    else:
+        if not joined.isascii():  # diacritics off, value by value, only where there are any
+            texts = [t if t.isascii() else "".join(c for c in unicodedata.normalize("NFKD", t)
+                                                   if not unicodedata.combining(c)) for t in texts]
+            joined = "\n".join(texts)
+        out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
+        out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
+    return [t or None for t in out.split("\n")]
+
+
 def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = False) -> Prepared:
     """Standardise one field of both frames onto shared integer codes (``dedupe``: right is left)."""
     codes_left, distinct_left = _raw_values(left, f.left, "left", f.kind)
@@ -204,7 +239,7 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
     shared, distinct = pd.factorize(pd.Series(np.concatenate([distinct_left, distinct_right]), dtype=object),
                                     use_na_sentinel=True)
     shared = shared.astype(np.int64)
-    cleaned = np.asarray([_standardise_unique(f.kind, v) for v in distinct], dtype=object)
+    cleaned = np.asarray(_standardise_many(f.kind, distinct.tolist()), dtype=object)
     # distinct raw values may standardise to the same value (or to nothing): recode
     recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
     recode = recode.astype(np.int64)
