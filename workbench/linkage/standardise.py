@@ -69,8 +69,12 @@ def postcode_parts(value: str) -> tuple[str, str]:
 
 def clean_date(value: object) -> str | None:
     """Eight digits YYYYMMDD from a date, a datetime, or text such as 1980-04-09, 09/04/1980 or 19800409."""
-    if isinstance(value, str) and len(value) == 8 and value.isascii() and value.isdigit():
-        return value
+    if isinstance(value, str) and value.isascii():  # the common forms without an expression
+        if len(value) == 8 and value.isdigit():
+            return value
+        if (len(value) == 10 and not value[4].isdigit() and not value[7].isdigit()
+                and (digits := value[:4] + value[5:7] + value[8:]).isdigit()):
+            return digits
     if isinstance(value, dt.date):
         return value.strftime("%Y%m%d")
     text = str(value).strip()
@@ -142,6 +146,12 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     return codes.astype(np.int64)
 
 
+def _refuse_undecodable(value: str, column: str, side: str) -> None:
+    raise InvalidInput(f"{side}: column {column!r} holds text with undecodable characters (U+FFFD, e.g. "
+                       f"{value[:20]!r}): the file was read with the wrong encoding; read it again with the "
+                       "right one (e.g. encoding='latin-1').", field=side)
+
+
 def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """A column as per-record codes (-1 missing) into its distinct str / date values, refusing what cannot be
     linked. Types are checked and numbers written as text once per distinct value, never per record."""
@@ -154,8 +164,13 @@ def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> tuple
         codes, days = pd.factorize(series.to_numpy().astype("datetime64[D]"), use_na_sentinel=True)
         text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")
         return codes.astype(np.int64), np.asarray([t.replace("-", "") for t in text.tolist()], dtype=object)
-    codes, distinct = pd.factorize(series.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)  # None, NaN, NA, NaT: -1
     codes = codes.astype(np.int64)
+    distinct = np.asarray(distinct, dtype=object)
+    if pd.api.types.infer_dtype(distinct, skipna=True) == "string":  # text only: the checks below in C
+        if len(distinct) and "\ufffd" in distinct[0]:
+            _refuse_undecodable(distinct[0], column, side)
+        return codes, distinct
     # NaN (kept as a value by the factorisation where it is not float's own) is missing: None below
     values = [None if isinstance(v, float) and v != v else v for v in distinct.tolist()]
     present = [v for v in values if v is not None]
@@ -180,9 +195,7 @@ def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> tuple
                            "compared; convert it to text first.", field=side)
     for v in present:
         if isinstance(v, str) and "\ufffd" in v:
-            raise InvalidInput(f"{side}: column {column!r} holds text with undecodable characters (U+FFFD, e.g. "
-                               f"{v[:20]!r}): the file was read with the wrong encoding; read it again with the "
-                               "right one (e.g. encoding='latin-1').", field=side)
+            _refuse_undecodable(v, column, side)
         break
     if types == {"number"}:
         whole = all(float(v).is_integer() for v in present)
