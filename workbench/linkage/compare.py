@@ -10,7 +10,7 @@ Python call per pair.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,6 @@ from rapidfuzz.distance import JaroWinkler, Levenshtein
 from workbench.linkage.progress import steps
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
     from workbench.linkage.standardise import Prepared
 
@@ -29,7 +28,7 @@ SCORES_KEPT = 4_000_000  # distinct value pairs whose scores a field keeps for l
 
 
 def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name: str,
-                       scorer: Callable[..., float], **cutoff: float) -> np.ndarray:
+                       scorer: Any, **cutoff: Any) -> np.ndarray:
     """``scorer`` (a rapidfuzz scorer) of each pair of codes, computed once per distinct pair in one batch.
 
     Scores are kept with the prepared field, so pairs seen already (when choosing blocking, estimating u, or in
@@ -44,7 +43,7 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name:
     known_keys, known_values = prepared.extra.get(slot + ":keys"), prepared.extra.get(slot + ":values")
     values = np.empty(distinct.size, dtype=float)
     todo = np.ones(distinct.size, dtype=bool)
-    if known_keys is not None and known_keys.size:
+    if known_keys is not None and known_values is not None and known_keys.size:
         at = np.minimum(np.searchsorted(known_keys, distinct), known_keys.size - 1)
         hit = known_keys[at] == distinct
         values[hit] = known_values[at[hit]]
@@ -53,7 +52,7 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name:
         new = distinct[todo]
         a, b = new // width, new % width
         scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1,
-                                           **cutoff), dtype=float)
+                                           **cutoff), dtype=np.float64)
         values[todo] = scores
         keys = new if known_keys is None else np.concatenate([known_keys, new])
         kept = scores if known_values is None else np.concatenate([known_values, scores])

@@ -241,17 +241,44 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
     return [t or None for t in out.split("\n")]
 
 
+def _text_of_both(left: pd.DataFrame, right: pd.DataFrame, f: Field) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-record codes of both sides (left then right) into their shared distinct values, when both columns
+    hold only text; None otherwise (each side is then read and checked on its own)."""
+    a, b = left.get(f.left), right.get(f.right)
+    if not isinstance(a, pd.Series) or not isinstance(b, pd.Series):
+        return None
+    if not all(pd.api.types.is_object_dtype(x) or pd.api.types.is_string_dtype(x) for x in (a, b)):
+        return None
+    codes, distinct = pd.factorize(pd.concat([a.astype(object), b.astype(object)], ignore_index=True),
+                                   use_na_sentinel=True)
+    distinct = np.asarray(distinct, dtype=object)
+    if pd.api.types.infer_dtype(distinct, skipna=True) != "string":
+        return None
+    for side, part in (("left", codes[:len(a)]), ("right", codes[len(a):])):
+        present = part[part >= 0]
+        if present.size and "\ufffd" in distinct[present[0]]:
+            _refuse_undecodable(distinct[present[0]], f.left if side == "left" else f.right, side)
+    return codes.astype(np.int64), distinct
+
+
 def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = False) -> Prepared:
     """Standardise one field of both frames onto shared integer codes (``dedupe``: right is left)."""
-    codes_left, distinct_left = _raw_values(left, f.left, "left", f.kind)
-    if dedupe:
-        codes_right, distinct_right = codes_left, distinct_left[:0]
+    both = None if dedupe else _text_of_both(left, right, f)
+    if both is not None:  # text on both sides (the usual case): one factorisation of both
+        codes, distinct = both
+        codes_left, codes_right = codes[:len(left)], codes[len(left):]
+        shared = np.arange(len(distinct), dtype=np.int64)
     else:
-        codes_right, distinct_right = _raw_values(right, f.right, "right", f.kind)
-    # the two sides' distinct values onto one coding, then each distinct value standardised once
-    shared, distinct = pd.factorize(pd.Series(np.concatenate([distinct_left, distinct_right]), dtype=object),
-                                    use_na_sentinel=True)
-    shared = shared.astype(np.int64)
+        codes_left, distinct_left = _raw_values(left, f.left, "left", f.kind)
+        if dedupe:
+            codes_right, distinct_right = codes_left, distinct_left[:0]
+        else:
+            codes_right, distinct_right = _raw_values(right, f.right, "right", f.kind)
+        # the two sides' distinct values onto one coding
+        shared, distinct = pd.factorize(pd.Series(np.concatenate([distinct_left, distinct_right]), dtype=object),
+                                        use_na_sentinel=True)
+        shared = shared.astype(np.int64)
+    # each distinct value standardised once
     cleaned = np.asarray(_standardise_many(f.kind, distinct.tolist()), dtype=object)
     # distinct raw values may standardise to the same value (or to nothing): recode
     recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
@@ -261,8 +288,9 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
     def records(codes: np.ndarray, via: np.ndarray) -> np.ndarray:
         return np.append(via, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
 
-    out_left = records(codes_left, via[:len(distinct_left)])
-    out_right = out_left if dedupe else records(codes_right, via[len(distinct_left):])
+    via_left, via_right = (via, via) if both is not None else (via[:len(distinct_left)], via[len(distinct_left):])
+    out_left = records(codes_left, via_left)
+    out_right = out_left if dedupe else records(codes_right, via_right)
     uniques = np.asarray(uniques, dtype=object)
     prepared = Prepared(f, out_left, out_right, uniques)
     if f.kind == "given_name":
