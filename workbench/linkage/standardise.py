@@ -33,7 +33,7 @@ _SPACES = re.compile(r"\s+")
 # the same cleaning over many values joined by newlines, one expression pass for all of them
 _NON_ALNUM_LINES = re.compile(r"[^0-9a-z \n]+")
 _NON_ALNUM_UPPER_LINES = re.compile(r"[^0-9A-Z\n]+")
-_SPACE_RUNS = re.compile(r" *\n *| {2,}")
+_SPACE_RUNS = re.compile(r" +\n *|\n +| {2,}")  # only where there are spaces to drop
 _INWARD_LETTER_O = re.compile(r"(?m)(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
 
 
