@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ["pandas", "numpy", "sqlalchemy", "alembic", "rdflib", "yaml", "pyarrow", "duckdb", "recordlinkage",
-         "diffprivlib", "plotly", "ipywidgets", "jupyterlab", "faker", "sklearn", "splink", "jellyfish", "tqdm"]
+         "diffprivlib", "plotly", "ipywidgets", "jupyterlab", "faker", "sklearn", "splink", "jellyfish", "tqdm",
+         "rapidfuzz"]
 
 
 def test_import_workbench_loads_no_heavy_library() -> None:

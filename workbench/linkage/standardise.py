@@ -30,12 +30,19 @@ if TYPE_CHECKING:
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
+# the same cleaning over many values joined by newlines, one expression pass for all of them
+_NON_ALNUM_LINES = re.compile(r"[^0-9a-z \n]+")
+_NON_ALNUM_UPPER_LINES = re.compile(r"[^0-9A-Z\n]+")
+_SPACE_RUNS = re.compile(r" +\n *|\n +| {2,}")  # only where there are spaces to drop
+_INWARD_LETTER_O = re.compile(r"(?m)(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
 
 
 def clean_text(value: str) -> str:
     """Lower case, diacritics and punctuation removed, whitespace collapsed: "  O'Brien-Smith " → "obrien smith"."""
     if value.isascii():
         text = value.lower()
+        if text.replace(" ", "").isalnum():  # only letters, digits and spaces: no expression needed
+            return " ".join(text.split())
     else:
         text = unicodedata.normalize("NFKD", value)
         text = "".join(c for c in text if not unicodedata.combining(c)).lower()
@@ -62,6 +69,12 @@ def postcode_parts(value: str) -> tuple[str, str]:
 
 def clean_date(value: object) -> str | None:
     """Eight digits YYYYMMDD from a date, a datetime, or text such as 1980-04-09, 09/04/1980 or 19800409."""
+    if isinstance(value, str) and value.isascii():  # the common forms without an expression
+        if len(value) == 8 and value.isdigit():
+            return value
+        if (len(value) == 10 and not value[4].isdigit() and not value[7].isdigit()
+                and (digits := value[:4] + value[5:7] + value[8:]).isdigit()):
+            return digits
     if isinstance(value, dt.date):
         return value.strftime("%Y%m%d")
     text = str(value).strip()
@@ -103,8 +116,7 @@ class Prepared:
         if slot not in self.extra:
             self.extra[slot] = _transform_codes(self, transform)
         cache = self.extra[slot]
-        out = np.where(codes >= 0, cache[np.maximum(codes, 0)], -1)
-        return pd.Series(out).to_numpy(np.int64)
+        return np.append(cache, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
 
 
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
@@ -120,6 +132,11 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
         keys = [v[:4] if transform == "year" else v[4:8] if transform == "month_day" else v[:6] for v in values]
     elif transform == "date_unordered":  # year with day and month in either order: a transposed date still meets
         keys = [v[:4] + min(v[4:6], v[6:8]) + max(v[4:6], v[6:8]) if len(v) == 8 else "" for v in values]
+    elif transform in ("sector", "district") and transform in prepared.extra:
+        # the parts prepare() coded already; a part is empty only for a code of one (sector) or two characters
+        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
+        codes = prepared.extra[transform].astype(np.int64)
+        return np.where(lengths <= (1 if transform == "sector" else 2), -1, codes)
     elif transform in ("sector", "district"):
         keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in values]
     else:
@@ -129,19 +146,34 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> np.ndarray:
-    """A column as an object array of str / date values (None for missing), refusing what cannot be linked."""
+def _refuse_undecodable(value: str, column: str, side: str) -> None:
+    raise InvalidInput(f"{side}: column {column!r} holds text with undecodable characters (U+FFFD, e.g. "
+                       f"{value[:20]!r}): the file was read with the wrong encoding; read it again with the "
+                       "right one (e.g. encoding='latin-1').", field=side)
+
+
+def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column as per-record codes (-1 missing) into its distinct str / date values, refusing what cannot be
+    linked. Types are checked and numbers written as text once per distinct value, never per record."""
     series = frame[column]
     if isinstance(series, pd.DataFrame):
         raise InvalidInput(f"{side}: column {column!r} appears more than once; rename the duplicates.",
                            field=side)
     if pd.api.types.is_datetime64_any_dtype(series):
-        days = series.to_numpy().astype("datetime64[D]")  # whatever the unit (ns in pandas 2, us in pandas 3)
-        text = np.datetime_as_string(days, unit="D").astype(object)
-        text[pd.isna(series).to_numpy()] = None
-        return np.asarray([None if t is None else t.replace("-", "") for t in text], dtype=object)
-    values = series.to_numpy(dtype=object, na_value=None)
-    present = [v for v in values if v is not None and not (isinstance(v, float) and v != v)]
+        # whatever the unit (ns in pandas 2, us in pandas 3)
+        codes, days = pd.factorize(series.to_numpy().astype("datetime64[D]"), use_na_sentinel=True)
+        text = np.datetime_as_string(np.asarray(days, dtype="datetime64[D]"), unit="D")
+        return codes.astype(np.int64), np.asarray([t.replace("-", "") for t in text.tolist()], dtype=object)
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)  # None, NaN, NA, NaT: -1
+    codes = codes.astype(np.int64)
+    distinct = np.asarray(distinct, dtype=object)
+    if pd.api.types.infer_dtype(distinct, skipna=True) == "string":  # text only: the checks below in C
+        if len(distinct) and "\ufffd" in distinct[0]:
+            _refuse_undecodable(distinct[0], column, side)
+        return codes, distinct
+    # NaN (kept as a value by the factorisation where it is not float's own) is missing: None below
+    values = [None if isinstance(v, float) and v != v else v for v in distinct.tolist()]
+    present = [v for v in values if v is not None]
     types = {"text" if isinstance(v, str) else "bytes" if isinstance(v, bytes) else
              "number" if isinstance(v, int | float | np.integer | np.floating) else
              "date" if hasattr(v, "strftime") else type(v).__name__ for v in present}
@@ -163,19 +195,12 @@ def _raw_values(frame: pd.DataFrame, column: str, side: str, kind: str) -> np.nd
                            "compared; convert it to text first.", field=side)
     for v in present:
         if isinstance(v, str) and "\ufffd" in v:
-            raise InvalidInput(f"{side}: column {column!r} holds text with undecodable characters (U+FFFD, e.g. "
-                               f"{v[:20]!r}): the file was read with the wrong encoding; read it again with the "
-                               "right one (e.g. encoding='latin-1').", field=side)
+            _refuse_undecodable(v, column, side)
         break
     if types == {"number"}:
-        as_int = [v for v in present if float(v).is_integer()]
-        if len(as_int) == len(present):
-            return np.asarray([None if v is None or (isinstance(v, float) and v != v) else str(int(v))
-                               for v in values], dtype=object)
-        return np.asarray([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
-                          dtype=object)
-    return np.asarray([None if v is None or (isinstance(v, float) and v != v) else v for v in values],
-                      dtype=object)
+        whole = all(float(v).is_integer() for v in present)
+        values = [None if v is None else str(int(v)) if whole else str(v) for v in values]
+    return codes, np.asarray(values, dtype=object)
 
 
 def _standardise_unique(kind: str, value: object) -> str | None:
@@ -186,23 +211,88 @@ def _standardise_unique(kind: str, value: object) -> str | None:
     if kind == "numeric":
         return str(value).strip() or None
     if kind == "identifier":
+        if isinstance(value, str) and value.isascii() and value.isalnum():
+            return value.upper()
         return re.sub(r"[^0-9A-Za-z]", "", str(value)).upper() or None
     return clean_text(str(value)) or None
 
 
-def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame) -> Prepared:
-    """Standardise one field of both frames onto shared integer codes."""
-    raw_left = _raw_values(left, f.left, "left", f.kind)
-    raw_right = _raw_values(right, f.right, "right", f.kind)
-    both = np.concatenate([raw_left, raw_right])
-    codes, distinct = pd.factorize(pd.Series(both, dtype=object), use_na_sentinel=True)
-    cleaned = np.asarray([_standardise_unique(f.kind, v) for v in distinct], dtype=object)
+def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
+    """``_standardise_unique`` of every value, as one pass of each expression over the values joined by
+    newlines where the kind allows (text, postcodes, identifiers): the same results without a Python call per
+    value. Values holding a newline themselves, or of other kinds, go one at a time."""
+    if kind in ("date", "numeric") or not values:
+        return [_standardise_unique(kind, v) for v in values]
+    texts = [str(v) for v in values]
+    joined = "\n".join(texts)
+    if joined.count("\n") != len(texts) - 1:
+        return [_standardise_unique(kind, v) for v in values]
+    if kind == "postcode":
+        out = _INWARD_LETTER_O.sub("0", _NON_ALNUM_UPPER_LINES.sub("", joined.upper()))
+    elif kind == "identifier":
+        out = _NON_ALNUM_UPPER_LINES.sub("", joined.upper())
+    else:
+        if not joined.isascii():  # diacritics off, value by value, only where there are any
+            texts = [t if t.isascii() else "".join(c for c in unicodedata.normalize("NFKD", t)
+                                                   if not unicodedata.combining(c)) for t in texts]
+            joined = "\n".join(texts)
+        out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
+        out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
+    return [t or None for t in out.split("\n")]
+
+
+def _text_of_both(left: pd.DataFrame, right: pd.DataFrame, f: Field) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per-record codes of both sides (left then right) into their shared distinct values, when both columns
+    hold only text; None otherwise (each side is then read and checked on its own)."""
+    a, b = left.get(f.left), right.get(f.right)
+    if not isinstance(a, pd.Series) or not isinstance(b, pd.Series):
+        return None
+    if not all(pd.api.types.is_object_dtype(x) or pd.api.types.is_string_dtype(x) for x in (a, b)):
+        return None
+    codes, distinct = pd.factorize(pd.concat([a.astype(object), b.astype(object)], ignore_index=True),
+                                   use_na_sentinel=True)
+    distinct = np.asarray(distinct, dtype=object)
+    if pd.api.types.infer_dtype(distinct, skipna=True) != "string":
+        return None
+    for side, part in (("left", codes[:len(a)]), ("right", codes[len(a):])):
+        present = part[part >= 0]
+        if present.size and "\ufffd" in distinct[present[0]]:
+            _refuse_undecodable(distinct[present[0]], f.left if side == "left" else f.right, side)
+    return codes.astype(np.int64), distinct
+
+
+def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = False) -> Prepared:
+    """Standardise one field of both frames onto shared integer codes (``dedupe``: right is left)."""
+    both = None if dedupe else _text_of_both(left, right, f)
+    if both is not None:  # text on both sides (the usual case): one factorisation of both
+        codes, distinct = both
+        codes_left, codes_right = codes[:len(left)], codes[len(left):]
+        shared = np.arange(len(distinct), dtype=np.int64)
+    else:
+        codes_left, distinct_left = _raw_values(left, f.left, "left", f.kind)
+        if dedupe:
+            codes_right, distinct_right = codes_left, distinct_left[:0]
+        else:
+            codes_right, distinct_right = _raw_values(right, f.right, "right", f.kind)
+        # the two sides' distinct values onto one coding
+        shared, distinct = pd.factorize(pd.Series(np.concatenate([distinct_left, distinct_right]), dtype=object),
+                                        use_na_sentinel=True)
+        shared = shared.astype(np.int64)
+    # each distinct value standardised once
+    cleaned = np.asarray(_standardise_many(f.kind, distinct.tolist()), dtype=object)
     # distinct raw values may standardise to the same value (or to nothing): recode
     recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
     recode = recode.astype(np.int64)
-    codes = np.where(codes >= 0, recode[np.maximum(codes, 0)], -1).astype(np.int64)
+    via = np.where(shared >= 0, recode[np.maximum(shared, 0)], -1)
+
+    def records(codes: np.ndarray, via: np.ndarray) -> np.ndarray:
+        return np.append(via, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
+
+    via_left, via_right = (via, via) if both is not None else (via[:len(distinct_left)], via[len(distinct_left):])
+    out_left = records(codes_left, via_left)
+    out_right = out_left if dedupe else records(codes_right, via_right)
     uniques = np.asarray(uniques, dtype=object)
-    prepared = Prepared(f, codes[:len(raw_left)], codes[len(raw_left):], uniques)
+    prepared = Prepared(f, out_left, out_right, uniques)
     if f.kind == "given_name":
         index = nickname_index()
         prepared.extra["group"] = np.asarray([index.get(v.split(" ")[0], -1) for v in uniques], dtype=np.int64)
@@ -226,9 +316,7 @@ def prepare_fields(spec: LinkageSpec, left: pd.DataFrame, right: pd.DataFrame, d
     """Every field of ``spec`` standardised, refusing a field missing in every record of a side."""
     prepared = {}
     for f in steps(spec.fields, "standardising", progress):
-        p = prepare(f, left, right)
-        if dedupe:
-            p.right = p.left
+        p = prepare(f, left, right, dedupe)
         empty = [side for side, codes in (("left", p.left), ("right", p.right)) if (codes < 0).all()]
         if empty:
             raise InvalidInput(f"{empty[0]}: field {f.name!r} (column {f.left if empty[0] == 'left' else f.right!r})"
