@@ -62,7 +62,8 @@ def test_the_checker_sees_provenance_first_then_both_tables(desk) -> None:
 
     assert list(first)[:2] == ["id", "provenance"]
     assert first["provenance"] == {
-        "class": "computed", "headline": f"Computed by the workbench from {DATASET}, version {version_label(version)}", "note": None,
+        "class": "computed", "headline": f"Computed by the workbench from {DATASET}, version {version_label(version)}",
+        "note": None,
         "source": DATASET, "source_kind": "dataset", "version": version, "sha256": SHA,
         "spec": {"method": "crosstab", "index": "age_band", "columns": "length_of_stay",
                  "where": {"age_band": ["18-64", "65+"]}},

@@ -159,12 +159,14 @@ def provenance_html(view: dict[str, Any] | None) -> str:
         return ""
     computed = view["class"] == COMPUTED
     colour = "#0b5394" if computed else "#b45f06"
+    badge = CLASS_LABELS.get(view["class"], view["class"])
     lines = [f"<p style='margin:4px 0'><span style='background:{colour};color:white;padding:1px 6px;"
-             f"border-radius:3px'>{escape(CLASS_LABELS.get(view['class'], view['class']))}</span> <b>{escape(view['headline'])}</b></p><ul>",
+             f"border-radius:3px'>{escape(badge)}</span> <b>{escape(view['headline'])}</b></p><ul>",
              f"<li>Source datasets: {escape(_datasets_text(view['datasets']))}</li>"]
     if computed:
         lines.append(f"<li>Source: {escape(str(view['source']))} ({escape(str(view['source_kind']))}, version "
-                     f"{escape(version_label(view['version']))}), file SHA-256 <code>{escape(str(view['sha256']))}</code></li>")
+                     f"{escape(version_label(view['version']))}), file SHA-256 "
+                     f"<code>{escape(str(view['sha256']))}</code></li>")
         lines.append(f"<li>Spec: <code>{escape(json.dumps(view['spec'], ensure_ascii=False))}</code></li>")
     else:
         lines.append(f"<li>Lineage (tracked by the workbench): {escape(', '.join(view['lineage']) or 'none')}</li>")
