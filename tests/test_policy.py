@@ -297,7 +297,7 @@ def test_nobody_decides_for_a_project_they_are_a_member_of(who: str, project_rol
                "the dataset's data owner (own.er) or a delegate who is not in the project must decide")
     assert instead in decision.reason, decision.reason
     assert "ws." not in decision.reason  # the lab shows the reason; the Python call is for notebooks only
-    assert decision.notebook == ("ws.owner.delegate(dataset_id, username) names a delegate." if who == "owner"
+    assert decision.notebook == ("(ws.owner.delegate(dataset_id, username))" if who == "owner"
                                  else None)
 
 

@@ -4,9 +4,11 @@ Every refusal a user can meet is a ``WorkbenchError``; its message says what was
 Interfaces (kernel API, CLI, REST) catch ``WorkbenchError`` and show the message; anything else is a bug.
 
 A message names what to do in words every interface shares ("your access requests list it"); where Python code
-is the way to do it, the call goes in ``notebook`` ("ws.access.mine()"), which ``str(error)`` adds for notebooks,
-the CLI and remote kernels, and which the lab's REST handlers leave out (``lab_message``): a lab user is never told
-to call Python.
+is the way to do it, the call goes in ``notebook``, which ``str(error)`` adds for notebooks, the CLI and remote
+kernels, and which the lab's REST handlers leave out (``lab_message``): a lab user is never told to call Python.
+A hint that only names the call for what the message already says is written in brackets ("(ws.access.mine())")
+and goes inside the message's last sentence, so a notebook reads it once: "No access request 5 of yours; your
+access requests list them (ws.access.mine())."
 """
 
 from __future__ import annotations
@@ -31,7 +33,12 @@ class WorkbenchError(Exception):
 
     def __str__(self) -> str:
         text = super().__str__()
-        return f"{text} {self.notebook}" if getattr(self, "notebook", None) else text
+        hint = getattr(self, "notebook", None)
+        if not hint:
+            return text
+        if hint.startswith("(") and text.endswith("."):  # the call for what the last sentence says: inside it
+            return f"{text[:-1]} {hint}."
+        return f"{text} {hint}"
 
 
 class InvalidInput(WorkbenchError, ValueError):

@@ -156,7 +156,9 @@ def value(column: str, cell: Any) -> str:
         return date(cell, time=column.endswith("_at"))
     if column == "completeness":
         return percent(cell)
-    if isinstance(cell, numbers.Real) and not isinstance(cell, bool):
+    if pd.api.types.is_bool(cell):
+        return "Yes" if cell else "No"
+    if isinstance(cell, numbers.Real):
         return number(cell)
     if column in CODED:
         return code_label(cell)
@@ -165,13 +167,25 @@ def value(column: str, cell: Any) -> str:
     return str(cell)
 
 
-def table_html(frame: pd.DataFrame, *, columns: list[str] | None = None) -> str:
-    """A DataFrame as an HTML table for people: human headers, formatted cells, no index."""
+def table_html(frame: pd.DataFrame, *, columns: list[str] | None = None, index: bool = False) -> str:
+    """A DataFrame as an HTML table for people: human headers, formatted cells; with ``index``, the row labels
+    first (a cross-table's areas or age bands), under a corner naming both axes ("Area / Age")."""
     shown = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    head = "".join(f"<th style='text-align:left'>{escape(header(c))}</th>" for c in shown)
-    rows = "".join("<tr>" + "".join(f"<td style='text-align:left'>{escape(value(c, row[c]))}</td>" for c in shown)
-                   + "</tr>" for _, row in frame.iterrows())
+    head = "".join(f"<th style='text-align:left'>{escape(header(str(c)))}</th>" for c in shown)
+    if index:
+        axes = [n for n in [*frame.index.names, frame.columns.name] if n is not None]
+        head = f"<th style='text-align:left'>{escape(' / '.join(header(str(n)) for n in axes))}</th>{head}"
+    rows = "".join(
+        "<tr>" + (f"<th style='text-align:left' scope='row'>{escape(_row_label(label))}</th>" if index else "")
+        + "".join(f"<td style='text-align:left'>{escape(value(str(c), row[c]))}</td>" for c in shown) + "</tr>"
+        for label, row in frame.iterrows())
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+
+
+def _row_label(label: Any) -> str:
+    if isinstance(label, tuple):
+        return " / ".join(_row_label(part) for part in label)
+    return number(label) if isinstance(label, numbers.Real) and not isinstance(label, bool) else str(label)
 
 
 def _missing(x: Any) -> bool:

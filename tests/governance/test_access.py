@@ -440,3 +440,23 @@ def test_synthetic_twin_for_any_reader_without_a_grant(governed) -> None:
     owner.catalogue.register(record(localId="dhsc.metadata_only", identifier="https://data.example.invalid/m"))
     with pytest.raises(NotFound, match="without data"):
         analyst.catalogue.twin("dhsc.metadata_only")
+
+
+def test_a_notebook_refusal_names_where_to_look_once(governed) -> None:
+    """A refusal whose message already says where to look names the Python call inside that sentence, not again
+    after it: "your access requests list them (ws.access.mine())." — the lab's message has no call at all."""
+    analyst, owner = governed(ANALYST), governed(OWNER)
+    refusals = [(lambda: analyst.access.get(999), "ws.access.mine()", "list them"),
+                (lambda: owner.owner.decide(999, "approve"), "ws.owner.requests()", "list them"),
+                (lambda: owner.owner.revoke(999, reason="Ended"), "ws.owner.grants(dataset_id)", "lists its grants"),
+                (lambda: analyst.access.request("p-nothing", DATASET, justification="Needed"), "ws.projects()",
+                 "list of projects"),
+                (lambda: analyst.access.request(PROJECT, "dhsc.nothing", justification="Needed"),
+                 "ws.catalogue.search(...)", "find its id")]
+    for call, hint, words in refusals:
+        with pytest.raises(NotFound) as caught:
+            call()
+        text = str(caught.value)
+        assert text.count(hint) == 1 and text.endswith(f"{words} ({hint})."), text
+        assert text.count(words) == 1 and text.count("lists them") + text.count("list them") <= 1, text
+        assert "ws." not in caught.value.lab_message and caught.value.lab_message.endswith(f"{words}.")

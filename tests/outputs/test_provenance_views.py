@@ -16,7 +16,7 @@ from sqlalchemy import select
 from workbench.db.schema import datasets
 from workbench.disclosure.tables import crosstab
 from workbench.errors import DisclosureRisk
-from workbench.outputs.provenance_view import blocked_html, released_cells
+from workbench.outputs.provenance_view import blocked_html, released_cells, version_label
 from workbench.outputs.release import MANIFEST
 from workbench.server.handlers import review_detail
 
@@ -62,7 +62,8 @@ def test_the_checker_sees_provenance_first_then_both_tables(desk) -> None:
 
     assert list(first)[:2] == ["id", "provenance"]
     assert first["provenance"] == {
-        "class": "computed", "headline": f"Computed by the workbench from {DATASET} v{version}", "note": None,
+        "class": "computed", "headline": f"Computed by the workbench from {DATASET}, version {version_label(version)}",
+        "note": None,
         "source": DATASET, "source_kind": "dataset", "version": version, "sha256": SHA,
         "spec": {"method": "crosstab", "index": "age_band", "columns": "length_of_stay",
                  "where": {"age_band": ["18-64", "65+"]}},
@@ -88,6 +89,8 @@ def test_the_checker_sees_provenance_first_then_both_tables(desk) -> None:
     assert html.index("Computed by the workbench from") < html.index("As it will be released") \
         < html.index("Unmitigated, as checked")
     assert "Analyst-supplied frame" in html and "Lineage (tracked by the workbench): " + DATASET in html
+    assert ">Supplied by the analyst</span>" in html and ">Computed</span>" in html  # the badges, not the codes
+    assert f"version {version_label(version)}" in html and f"version {version}" not in html
     assert SHA in html and "&quot;where&quot;" in html
     assert "wb-blocked" not in html  # nothing blocked: nothing said
 
@@ -139,8 +142,10 @@ def test_the_terminal_shows_provenance_under_each_output(desk, monkeypatch, caps
     code, terminal, _ = cli_runner(desk, monkeypatch, capsys)(CHECKER, "review", "show", str(request.id))
     assert code == 0
     version = dataset_version(desk(ANALYST))
-    assert f"  COMPUTED: Computed by the workbench from {DATASET} v{version}" in terminal
-    assert f"  ANALYST-SUPPLIED: Analyst-supplied frame\n  source datasets: {DATASET} (version {version})" in terminal
+    words = version_label(version)  # a date version reads as a date: "12 May 2026"
+    assert words != version and words.split()[-1] == version[:4]
+    assert f"  COMPUTED: Computed by the workbench from {DATASET}, version {words}" in terminal
+    assert f"  ANALYST-SUPPLIED: Analyst-supplied frame\n  source datasets: {DATASET} (version {words})" in terminal
     assert "BLOCKED" not in terminal
 
 

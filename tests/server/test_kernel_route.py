@@ -95,4 +95,4 @@ async def test_a_caller_jupyter_did_not_sign_in_gets_nothing(jp_fetch) -> None:
 async def test_a_remote_kernel_is_told_the_python_call_the_lab_is_not(jp_fetch, served) -> None:
     status, _, body = await kernel_call(jp_fetch, ANALYST, "project.load", project=PROJECT, dataset_id="nope.nope")
     assert status == 404 and body["message"] == ("No dataset 'nope.nope' in the catalogue; search the catalogue to "
-                                                 "find its id. ws.catalogue.search(...) finds datasets."), body
+                                                 "find its id (ws.catalogue.search(...))."), body

@@ -96,3 +96,19 @@ def test_the_module_shortcut_opens_the_default_workspace(cohort, monkeypatch) ->
     assert "Spend a privacy budget" in ex._repr_html_()
     feedback = ex.check(-3)
     assert not feedback and "Not yet" in repr(feedback)
+
+
+def test_exercise_material_reads_as_a_table_for_people(cohort) -> None:
+    """The material's tables have human headers, row labels, labelled codes and formatted values (not a
+    DataFrame's to_html: no raw column names, index names, role codes or True/False)."""
+    analyst = cohort(ANALYST)
+    sdc = analyst.training.exercise("sdc-1")
+    html = sdc._repr_html_()
+    assert "<h4>Table</h4>" in html and ">Area / Age</th>" in html and "dataframe" not in html
+    for area in sdc.material["table"].index:
+        assert f"scope='row'>{area}</th>" in html
+    access = analyst.training.exercise("access-1")._repr_html_()
+    assert ">Direct identifier<" in access and "direct_identifier" not in access and ">Role</th>" in access
+    assert ">nhs_number<" in access  # the names stay what a request asks for
+    linkage = analyst.training.exercise("linkage-1")._repr_html_()
+    assert ">Match weight</th>" in linkage and ">Yes<" in linkage and ">True<" not in linkage

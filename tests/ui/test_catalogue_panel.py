@@ -82,7 +82,7 @@ def test_search_open_an_entry_and_request_access(page, lab) -> None:
     assert "already holds a grant" in dialog.inner_text()
     page.click(".jp-Dialog button:has-text('Send anyway')")
     outcome = page.wait_for_selector(".wb-request-result.wb-ok")
-    assert "pending" in outcome.inner_text()
+    assert " sent. Status: Pending." in outcome.inner_text()  # the status in words, not the code "pending"
 
     made = [r for r in requests_in_workspace(lab.home) if r["id"] not in before]
     assert len(made) == 1

@@ -58,7 +58,14 @@ def test_the_checker_panel_shows_provenance_first_and_both_tables(browser, lab_a
     computed, supplied = page.locator(".wb-review-detail .wb-output").all()
 
     headline = computed.locator(".wb-provenance-headline").inner_text()
-    assert f"Computed by the workbench from {SOURCE} v{version}" in headline
+    assert f"Computed by the workbench from {SOURCE}, version {date(version)}" in headline  # a date, in words
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", headline)
+    assert computed.locator(".wb-provenance-class").inner_text() == "Computed"
+    assert supplied.locator(".wb-provenance-class").inner_text() == "Supplied by the analyst"  # not the code
+    for output in (computed, supplied):  # the check summary opens with the check in words, not its code
+        summary = output.locator(".wb-summary").inner_text()
+        assert summary.startswith(("Passes", "Fails", "Needs review")), summary
+        assert not re.match(r"(pass|fail|review)\b", summary) and "; review:" not in summary, summary
     assert computed.locator(".wb-provenance-datasets").inner_text() == f"{SOURCE} (version {date(version, time=True)})"
     assert not re.search(r"\d{4}-\d{2}-\d{2}", computed.locator(".wb-provenance-datasets").inner_text())
     assert '">="' in computed.locator(".wb-provenance-spec").inner_text()

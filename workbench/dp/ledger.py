@@ -110,7 +110,7 @@ def check_available(conn: Connection, *, project_id: str, datasets: list[str], e
             raise BudgetExceeded(
                 f"No privacy budget is set for {dataset_id}, so no differentially private query may use it (ε "
                 f"remaining: 0). Its data owner or an admin sets one.",
-                notebook=f"ws.dp.set_budget({dataset_id!r}, epsilon=..., project={project_id!r}) sets it.")
+                notebook=f"(ws.dp.set_budget({dataset_id!r}, epsilon=..., project={project_id!r}))")
         left = []
         for row in rows:
             used, _ = spent(conn, dataset_id, row["project_id"])

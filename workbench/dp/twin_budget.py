@@ -58,7 +58,7 @@ def check_available(conn: Connection, dataset_id: str, epsilon: float, *, lock: 
             f"{current['remaining']:.4g} remaining (of {current['epsilon']:g}; {current['spent']:.4g} spent on "
             f"{current['twins']} twin{'s' if current['twins'] != 1 else ''}). No twin was made and nothing was "
             "charged. The data owner or an admin can raise it.",
-            notebook=f"ws.dp.set_twin_budget({dataset_id!r}, epsilon=...) raises it.")
+            notebook=f"(ws.dp.set_twin_budget({dataset_id!r}, epsilon=...))")
     return current
 
 

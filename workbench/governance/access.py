@@ -126,7 +126,7 @@ class Access:
         with self._ctx.db.read() as conn:
             if conn.execute(select(r.c.id).where(r.c.id == request_id)).first() is None:
                 raise NotFound(f"No access request {request_id} of yours; your access requests list them.",
-                               notebook="ws.access.mine() lists them.")
+                               notebook="(ws.access.mine())")
             return self._row_after(conn, request_id)
 
     def mine(self) -> pd.DataFrame:
@@ -179,7 +179,7 @@ class Access:
             request = conn.execute(select(r).where(r.c.id == request_id)).mappings().first()
             if request is None:
                 raise NotFound(f"No access request {request_id} waiting for your decision; the requests to "
-                               "decide list them.", notebook="ws.owner.requests() lists them.")
+                               "decide list them.", notebook="(ws.owner.requests())")
             resource = f"request {request_id}: dataset {request['dataset_id']} for project {request['project_id']}"
             dataset = dataset_row(conn, request["dataset_id"])
             self._ctx.check("access.decide", resource, owner=dataset["owner"], delegates=dataset["delegates"],
@@ -256,7 +256,7 @@ class Access:
             grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
             if grant is None:
                 raise NotFound(f"No grant {grant_id}; a dataset's usage report lists its grants.",
-                               notebook="ws.owner.grants(dataset_id) lists them.")
+                               notebook="(ws.owner.grants(dataset_id))")
             dataset = dataset_row(conn, grant["dataset_id"])
             resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
             self._ctx.check("access.revoke", resource, owner=dataset["owner"], delegates=dataset["delegates"])

@@ -70,7 +70,7 @@ def project_row(conn: Connection, project_id: str) -> dict[str, Any]:
     row = conn.execute(select(projects).where(projects.c.id == project_id)).mappings().first()
     if row is None:
         raise NotFound(f"No project {project_id!r}; check the project's id in your list of projects.",
-                       notebook="ws.projects() lists them.")
+                       notebook="(ws.projects())")
     return dict(row)
 
 
@@ -121,7 +121,7 @@ def dataset_row(conn: Connection, dataset_id: str) -> dict[str, Any]:
                        .where(datasets.c.id == dataset_id)).mappings().first()
     if row is None:
         raise NotFound(f"No dataset {dataset_id!r} in the catalogue; search the catalogue to find its id.",
-                       notebook="ws.catalogue.search(...) finds datasets.")
+                       notebook="(ws.catalogue.search(...))")
     delegates = sorted(conn.execute(select(dataset_delegates.c.username)
                                     .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
     return {**dict(row), "delegates": delegates}

@@ -180,7 +180,7 @@ def _decide_request(actor: Actor, resource: Mapping[str, Any]) -> Decision:
                    "owner or an admin can name one)")
         return _deny(f"you are a member of project {project} ({members[actor.username]}) and nobody decides "
                      f"access for a project they work in; {instead}",
-                     notebook="ws.owner.delegate(dataset_id, username) names a delegate." if actor.username == owner
+                     notebook="(ws.owner.delegate(dataset_id, username))" if actor.username == owner
                      else None)
     return allowed
 

@@ -12,12 +12,14 @@ dataset's version. ``released_cells`` is the table as it will be released, drawn
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from workbench.db.schema import datasets
+from workbench.labels import date as date_label
 from workbench.outputs.checks import TABLE_MAX_COLS, TABLE_MAX_ROWS, _cell_value, _label, text_problem
 from workbench.outputs.released import _strings, origin_of, plain
 
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
     from workbench.disclosure.output import Output
 
 COMPUTED, ANALYST_SUPPLIED = "computed", "analyst-supplied"
+# the provenance classes as a badge reads them
+CLASS_LABELS = {COMPUTED: "Computed", ANALYST_SUPPLIED: "Supplied by the analyst"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}([T ][\d:.]+)?")
 ANALYST_NOTE = ("the numbers were computed in the analyst's kernel from a frame the workbench did not make: "
                 "check the lineage, and that the rows are what the request says")
 
@@ -42,13 +47,21 @@ def dataset_versions(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
 
 
 def headline(provenance: str, origin: dict[str, Any]) -> str:
-    """The provenance class in words: "Computed by the workbench from ons.lfs v2025-06-30", or
-    "Analyst-supplied frame"."""
+    """The provenance class in words: "Computed by the workbench from ons.lfs, version 30 June 2025", or
+    "Analyst-supplied frame". A version that is a date reads as a date (datasets are versioned by their
+    ``modified`` date); any other version is shown as recorded."""
     if provenance != COMPUTED:
         return "Analyst-supplied frame"
     source = origin.get("source") or "an unnamed source"
     version = origin.get("version")
-    return f"Computed by the workbench from {source}" + (f" v{version}" if version not in (None, "") else "")
+    return f"Computed by the workbench from {source}" + (f", version {version_label(version)}"
+                                                          if version not in (None, "") else "")
+
+
+def version_label(version: Any) -> str:
+    """A dataset version as people read it: a date ("2026-05-12") as "12 May 2026", anything else unchanged."""
+    text = str(version)
+    return date_label(text) if _ISO_DATE.fullmatch(text.strip()) else text
 
 
 def provenance_view(conn: Connection, item: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +149,7 @@ def _text(value: Any) -> str:
 
 
 def _datasets_text(found: list[dict[str, Any]]) -> str:
-    return ", ".join(f"{d['id']} ({'version ' + d['version'] if d['version'] else 'version unknown'})"
+    return ", ".join(f"{d['id']} (version {version_label(d['version']) if d['version'] else 'unknown'})"
                      for d in found) or "none"
 
 
@@ -146,12 +159,14 @@ def provenance_html(view: dict[str, Any] | None) -> str:
         return ""
     computed = view["class"] == COMPUTED
     colour = "#0b5394" if computed else "#b45f06"
+    badge = CLASS_LABELS.get(view["class"], view["class"])
     lines = [f"<p style='margin:4px 0'><span style='background:{colour};color:white;padding:1px 6px;"
-             f"border-radius:3px'>{escape(view['class'])}</span> <b>{escape(view['headline'])}</b></p><ul>",
+             f"border-radius:3px'>{escape(badge)}</span> <b>{escape(view['headline'])}</b></p><ul>",
              f"<li>Source datasets: {escape(_datasets_text(view['datasets']))}</li>"]
     if computed:
         lines.append(f"<li>Source: {escape(str(view['source']))} ({escape(str(view['source_kind']))}, version "
-                     f"{escape(str(view['version']))}), file SHA-256 <code>{escape(str(view['sha256']))}</code></li>")
+                     f"{escape(version_label(view['version']))}), file SHA-256 "
+                     f"<code>{escape(str(view['sha256']))}</code></li>")
         lines.append(f"<li>Spec: <code>{escape(json.dumps(view['spec'], ensure_ascii=False))}</code></li>")
     else:
         lines.append(f"<li>Lineage (tracked by the workbench): {escape(', '.join(view['lineage']) or 'none')}</li>")
@@ -230,6 +245,7 @@ def blocked_html(blocked: list[dict[str, Any]] | None, output_id: int | None = N
             f"the project</b><ul>{items}</ul></div>")
 
 
-__all__ = ["ANALYST_SUPPLIED", "BLANK", "COMPUTED", "blocked_html", "blocked_lines", "dataset_versions", "headline",
+__all__ = ["ANALYST_SUPPLIED", "BLANK", "CLASS_LABELS", "COMPUTED", "blocked_html", "blocked_lines", "dataset_versions",
+           "headline",
            "provenance_html", "provenance_lines", "provenance_view", "released_cells", "released_legend_html",
-           "released_table_html", "side_by_side_html", "spec_problems"]
+           "released_table_html", "side_by_side_html", "spec_problems", "version_label"]

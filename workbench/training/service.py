@@ -21,6 +21,7 @@ from workbench import audit
 from workbench.db.schema import people, training_assignments, training_attempts, training_cohorts, training_members
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.ids import check_project_id
+from workbench.labels import header, table_html
 from workbench.training.exercises import EXERCISES
 from workbench.validation import check_date, check_text
 
@@ -84,8 +85,9 @@ class Attempt:
         parts = [f"<div><h3>{html.escape(self.title)} <code>{html.escape(self.id)}</code></h3>",
                  f"<p>{html.escape(self.question)}</p>"]
         for name, value in self.material.items():
-            if hasattr(value, "to_html"):
-                parts.append(f"<h4>{html.escape(name)}</h4>{value.to_html()}")
+            if isinstance(value, pd.DataFrame):  # headers, numbers and codes as people read them
+                table = table_html(value, index=not isinstance(value.index, pd.RangeIndex))
+                parts.append(f"<h4>{html.escape(header(name))}</h4>{table}")
         parts.append("<p>Answer with <code>.check(answer)</code>.</p></div>")
         return "".join(parts)
 

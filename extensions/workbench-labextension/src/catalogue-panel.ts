@@ -404,7 +404,7 @@ export class CataloguePanel extends Widget {
       this.api
         .requestAccess(request)
         .then(request => {
-          outcome.textContent = `Request ${request.id} sent: ${request.status}. ${entry.owner.name ?? entry.owner.username ?? 'The owner'} decides; see My requests.`;
+          outcome.textContent = `Request ${request.id} sent. Status: ${codeLabel(request.status)}. ${entry.owner.name ?? entry.owner.username ?? 'The owner'} decides; see My requests.`;
           outcome.classList.add('wb-ok');
           requests.push(request);
           this.onRequested();

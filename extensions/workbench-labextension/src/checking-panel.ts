@@ -19,7 +19,7 @@ import {
   ReviewDecision,
   WorkbenchApi
 } from './api';
-import { checkLabel, codeLabel } from './labels';
+import { checkLabel, checkSummary, codeLabel } from './labels';
 import { packageDownload } from './my-outputs-panel';
 import { errorText, h } from './render';
 import {
@@ -297,7 +297,7 @@ export class OutputCheckingWidget extends Widget {
       ),
       blockedList(blocked, output.id),
       provenanceView(output.provenance),
-      h('p', { class: 'wb-summary' }, output.summary),
+      h('p', { class: 'wb-summary' }, checkSummary(output.summary)),
       output.exception ? h('p', { class: 'wb-exception' }, `Exception requested: ${output.exception}`) : null,
       ...output.comments.map(c => h('p', { class: 'wb-comment-note' }, `Analyst's comment: ${c}`)),
       output.table ? tablesSideBySide(output.released_table, output.table) : null,

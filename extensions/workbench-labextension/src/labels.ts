@@ -70,7 +70,7 @@ export const CODES: Record<string, string> = {
   category: 'Category',
   // statuses and provenance classes
   changes: 'Changes needed',
-  'analyst-supplied': 'Analyst-supplied'
+  'analyst-supplied': 'Supplied by the analyst'
 };
 
 /** Table headers for the REST API's field names. */
@@ -183,6 +183,23 @@ export function decisionLabel(decision: string | null | undefined): string {
 export function checkLabel(status: string | null | undefined): string {
   const words: Record<string, string> = { pass: 'Passes', fail: 'Fails', review: 'Needs review' };
   return status ? (words[status] ?? codeLabel(status)) : '';
+}
+
+/**
+ * An automatic check's one-line summary as people read it: the server writes it ACRO's way, the status code first
+ * ("review; threshold: 3 cells; review: negative values"); shown as "Needs review — threshold: 3 cells; needs
+ * review: negative values".
+ */
+export function checkSummary(summary: string | null | undefined): string {
+  if (!summary) {
+    return '';
+  }
+  const match = /^(pass|fail|review)(?:;\s*|$)/.exec(summary);
+  if (!match) {
+    return summary;
+  }
+  const rest = summary.slice(match[0].length).replace(/(^|;\s*)review: /g, '$1needs review: ');
+  return rest ? `${checkLabel(match[1])} — ${rest}` : checkLabel(match[1]);
 }
 
 /** A field name as a table header: project_id → "Project", epsilon_spent → "ε spent". */

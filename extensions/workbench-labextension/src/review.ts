@@ -405,7 +405,7 @@ function datasetsText(provenance: Provenance): string {
 
 /**
  * Where an output's numbers came from, shown first: the class and its headline ("Computed by the workbench from
- * ons.lfs v2025-06-30" or "Analyst-supplied frame"), the source datasets and versions, then the spec (computed)
+ * ons.lfs, version 30 June 2025" or "Analyst-supplied frame"), the source datasets and versions, then the spec (computed)
  * or the tracked lineage and what the analyst declared (analyst-supplied).
  */
 export function provenanceView(provenance: Provenance | undefined): HTMLElement | null {
@@ -446,7 +446,7 @@ export function provenanceView(provenance: Provenance | undefined): HTMLElement 
     h(
       'p',
       { class: 'wb-provenance-headline' },
-      h('span', { class: 'wb-provenance-class' }, provenance.class),
+      h('span', { class: 'wb-provenance-class' }, codeLabel(provenance.class)),
       ' ',
       h('b', {}, provenance.headline)
     ),

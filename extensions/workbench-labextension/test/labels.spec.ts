@@ -1,6 +1,7 @@
 import {
   cellLabel,
   checkLabel,
+  checkSummary,
   codeLabel,
   decisionLabel,
   dataCell,
@@ -79,7 +80,7 @@ describe('numbers and dates', () => {
     expect(cellLabel('columns', ['age', 'sex'])).toBe('age, sex');
     expect(cellLabel('expires', null)).toBe('—');
     expect(usageCell('epsilon_spent', 0.5)).toBe('0.5');
-    expect(usageCell('provenance', 'analyst-supplied')).toBe('Analyst-supplied');
+    expect(usageCell('provenance', 'analyst-supplied')).toBe('Supplied by the analyst');
   });
 });
 
@@ -136,5 +137,15 @@ describe('decisions and checks in words', () => {
     expect(checkLabel('review')).toBe('Needs review');
     expect(codeLabel('partially_reviewed')).toBe('Partially reviewed');
     expect(codeLabel('pending')).toBe('Pending');
+  });
+
+  it('starts a check summary with the check in words, not its code', () => {
+    expect(checkSummary('review; threshold: 3 cells; review: negative values')).toBe(
+      'Needs review — threshold: 3 cells; needs review: negative values'
+    );
+    expect(checkSummary('fail; threshold: 2 cells')).toBe('Fails — threshold: 2 cells');
+    expect(checkSummary('pass')).toBe('Passes');
+    expect(checkSummary('reviewed by hand')).toBe('reviewed by hand');
+    expect(checkSummary(null)).toBe('');
   });
 });

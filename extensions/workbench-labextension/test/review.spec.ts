@@ -275,7 +275,7 @@ describe('released fields', () => {
 
 const COMPUTED: Provenance = {
   class: 'computed',
-  headline: 'Computed by the workbench from ons.lfs v2025-06-30',
+  headline: 'Computed by the workbench from ons.lfs, version 30 June 2025',
   note: null,
   source: 'ons.lfs',
   source_kind: 'dataset',
@@ -333,7 +333,7 @@ describe('provenanceView', () => {
     const node = provenanceView(COMPUTED) as HTMLElement;
     expect(node.dataset.provenance).toBe('computed');
     expect(node.querySelector('.wb-provenance-headline')?.textContent).toBe(
-      'computed Computed by the workbench from ons.lfs v2025-06-30'
+      'Computed Computed by the workbench from ons.lfs, version 30 June 2025'
     );
     expect(node.querySelector('.wb-provenance-datasets')?.textContent).toBe('ons.lfs (version 30 June 2025)');
     expect(node.querySelector('.wb-provenance-source')?.textContent).toBe('ons.lfs (dataset, version 30 June 2025)');

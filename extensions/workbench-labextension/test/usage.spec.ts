@@ -42,7 +42,7 @@ describe('usageView', () => {
     const rows = usageView(report).querySelectorAll('table.wb-usage-outputs tbody tr');
     expect(rows).toHaveLength(2);
     expect(rows[0].textContent).toContain('Computed');
-    expect(rows[1].textContent).toContain('Analyst-supplied');
+    expect(rows[1].textContent).toContain('Supplied by the analyst');
     expect(usageView({ ...report, outputs: [] }).querySelector('[data-section="outputs"]')?.textContent).toContain(
       'No output has been made from it'
     );
