@@ -58,6 +58,8 @@ TYPES: dict[str, tuple[str, str, str]] = RESULTS
 
 
 # -- frames ----------------------------------------------------------------------------------------------------
+_ARROW_STRINGS = b"workbench.arrow_strings"  # schema metadata: string columns held as string[pyarrow]
+
 def frame_to_arrow(frame: Any) -> bytes:
     """A DataFrame (index, dtypes and ``attrs`` kept) as one Arrow IPC stream."""
     try:
@@ -65,6 +67,11 @@ def frame_to_arrow(frame: Any) -> bytes:
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
         raise InvalidInput(f"data: this DataFrame cannot be sent as Arrow ({error}); give each column one type "
                            "(e.g. df[col].astype(str)) and send it again.", field="data") from None
+    arrow_strings = [str(c) for c, kind in frame.dtypes.items()
+                     if isinstance(kind, pd.StringDtype) and kind.storage == "pyarrow"]
+    if arrow_strings:  # pandas' own metadata does not say which storage a string column had
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                               _ARROW_STRINGS: json.dumps(arrow_strings).encode()})
     sink = io.BytesIO()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
@@ -90,7 +97,20 @@ def arrow_to_frame(source: Any, packed: int | None = None) -> Any:
     for field in table.schema:  # pandas gets list cells as numpy arrays; the frame sent had Python lists
         if pa.types.is_list(field.type) and field.name in frame.columns:
             frame[field.name] = [v.tolist() if hasattr(v, "tolist") else v for v in frame[field.name]]
+    for name in _arrow_strings(table.schema.metadata or {}):
+        if name in frame.columns and isinstance(frame[name].dtype, pd.StringDtype):
+            frame[name] = frame[name].astype("string[pyarrow]")
     return frame
+
+
+def _arrow_strings(metadata: dict[bytes, bytes]) -> list[str]:
+    """The string columns the sender held as Arrow-backed (``string[pyarrow]``), as ``frame_to_arrow`` noted them;
+    anything malformed names none."""
+    try:
+        names = json.loads(metadata.get(_ARROW_STRINGS, b"[]"))
+    except ValueError:
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
 
 
 def _views(kind: Any) -> bool:

@@ -118,3 +118,13 @@ def test_an_output_archive_that_unpacks_too_big_is_refused(monkeypatch) -> None:
     raw = json.dumps({"$output": base64.b64encode(sink.getvalue()).decode()}).encode()
     with pytest.raises(InvalidInput, match="unpacks to more than 1,000 bytes"):
         wire.loads(raw)
+
+
+def test_a_frame_keeps_each_string_column_s_storage() -> None:
+    """Arrow-backed strings (pseudonyms, person ids) come back Arrow-backed and Python ones as Python: pandas'
+    own metadata does not say which, so a remote load would differ from the embedded one."""
+    frame = pd.DataFrame({"arrow": pd.array(["a", None], dtype="string[pyarrow]"),
+                          "python": pd.array(["b", None], dtype="string[python]"), "plain": ["c", "d"]})
+    back = wire.arrow_to_frame(wire.frame_to_arrow(frame))
+    pd.testing.assert_frame_equal(back, frame)
+    assert back["arrow"].dtype.storage == "pyarrow" and back["python"].dtype.storage == "python"
