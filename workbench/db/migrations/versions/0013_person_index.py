@@ -27,7 +27,8 @@ def _roles_check(allowed: str) -> None:
     if bind.dialect.name != "sqlite":
         # by whatever name the check was made (the foundation's went through the naming convention twice)
         for check in sa.inspect(bind).get_check_constraints("person_roles"):
-            op.drop_constraint(op.f(check["name"]), "person_roles", type_="check")
+            if check["name"]:  # a check has a name on PostgreSQL; one without could not be dropped by it
+                op.drop_constraint(op.f(check["name"]), "person_roles", type_="check")
         op.create_check_constraint(name, "person_roles", allowed)
         return
     op.rename_table("person_roles", "_person_roles_old")
