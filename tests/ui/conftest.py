@@ -148,6 +148,19 @@ def _artefacts() -> Path:
     return ARTEFACTS
 
 
+def put_notebook(lab: Lab, name: str, sources: tuple[str, ...]) -> None:
+    """Save a notebook of code cells (``sources``, in order) into the lab's folder through the contents API."""
+    cells = [{"cell_type": "code", "id": f"cell{i}", "metadata": {}, "source": source, "outputs": [],
+              "execution_count": None} for i, source in enumerate(sources)]
+    body = {"type": "notebook", "format": "json", "content": {
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                         "language": "python"}},
+        "cells": cells}}
+    request = urllib.request.Request(f"{lab.url}/api/contents/{name}?token={lab.token}", method="PUT",
+                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright

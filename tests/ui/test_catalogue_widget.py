@@ -3,10 +3,7 @@ kernel as the user types, and shows an entry; a screenshot is kept in tests/ui/a
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
-from conftest import _artefacts
+from conftest import _artefacts, put_notebook
 
 NOTEBOOK = "catalogue-widget.ipynb"
 SOURCE = "import workbench as wb\nws = wb.connect(create=False)\nbrowser = ws.catalogue.browse()\nbrowser"
@@ -14,20 +11,9 @@ SOURCE = "import workbench as wb\nws = wb.connect(create=False)\nbrowser = ws.ca
 CELL = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .cm-content"
 
 
-def put_notebook(lab) -> None:
-    """Save a one-cell notebook into the lab's folder through the server's contents API."""
-    body = {"type": "notebook", "format": "json", "content": {
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                         "language": "python"}},
-        "cells": [{"cell_type": "code", "id": "browse", "metadata": {}, "source": SOURCE, "outputs": [],
-                   "execution_count": None}]}}
-    request = urllib.request.Request(f"{lab.url}/api/contents/{NOTEBOOK}?token={lab.token}", method="PUT",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30)
-
 
 def test_the_catalogue_widget_renders_and_searches_in_jupyterlab(browser, lab) -> None:
-    put_notebook(lab)
+    put_notebook(lab, NOTEBOOK, (SOURCE,))
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)

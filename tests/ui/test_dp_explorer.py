@@ -5,10 +5,7 @@ tests/ui/artefacts/."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
-from conftest import _artefacts
+from conftest import _artefacts, put_notebook
 
 NOTEBOOK = "dp-explorer.ipynb"
 SOURCE = ("import workbench as wb\nws = wb.connect(create=False)\n"
@@ -19,24 +16,13 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CELL = f"{PANEL} .jp-Cell .cm-content"
 
 
-def put_notebook(lab) -> None:
-    """Save a one-cell notebook into the lab's folder through the server's contents API."""
-    body = {"type": "notebook", "format": "json", "content": {
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                         "language": "python"}},
-        "cells": [{"cell_type": "code", "id": "explore", "metadata": {}, "source": SOURCE, "outputs": [],
-                   "execution_count": None}]}}
-    request = urllib.request.Request(f"{lab.url}/api/contents/{NOTEBOOK}?token={lab.token}", method="PUT",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30)
-
 
 def _annotation(page) -> str:
     return page.locator(f"{PANEL} .js-plotly-plot .annotation-text").first.text_content()
 
 
 def test_the_dp_explorer_chart_follows_epsilon_in_jupyterlab(browser, lab) -> None:
-    put_notebook(lab)
+    put_notebook(lab, NOTEBOOK, (SOURCE,))
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)

@@ -4,10 +4,7 @@ is kept in tests/ui/artefacts/."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
-from conftest import _artefacts
+from conftest import _artefacts, put_notebook
 
 NOTEBOOK = "notebook-refusal.ipynb"
 SOURCES = ("import workbench as wb\nws = wb.connect(create=False)\nws.access.get(999999)", "%tb")
@@ -15,21 +12,9 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CELL = f"{PANEL} .jp-Cell .cm-content"
 
 
-def put_notebook(lab) -> None:
-    """Save the notebook (a refused call, then ``%tb``) into the lab's folder through the contents API."""
-    cells = [{"cell_type": "code", "id": f"cell{i}", "metadata": {}, "source": source, "outputs": [],
-              "execution_count": None} for i, source in enumerate(SOURCES)]
-    body = {"type": "notebook", "format": "json", "content": {
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                         "language": "python"}},
-        "cells": cells}}
-    request = urllib.request.Request(f"{lab.url}/api/contents/{NOTEBOOK}?token={lab.token}", method="PUT",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30)
-
 
 def test_a_refusal_in_a_notebook_is_one_line(browser, lab) -> None:
-    put_notebook(lab)
+    put_notebook(lab, NOTEBOOK, SOURCES)
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(60_000)

@@ -4,10 +4,7 @@ never "passes the threshold rule" for a cell of 4. Screenshots are kept in tests
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
-from conftest import _artefacts
+from conftest import _artefacts, put_notebook
 
 NOTEBOOK = "training-sdc-1.ipynb"
 SOURCES = ('import workbench as wb\nws = wb.connect(create=False)\nex = ws.training.exercise("sdc-1")\nex',
@@ -18,18 +15,6 @@ SOURCES = ('import workbench as wb\nws = wb.connect(create=False)\nex = ws.train
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 CELL = f"{PANEL} .jp-Cell .cm-content"
 
-
-def put_notebook(lab) -> None:
-    """Save the notebook (open the exercise, then answer it with "x" typed for "×") through the contents API."""
-    cells = [{"cell_type": "code", "id": f"cell{i}", "metadata": {}, "source": source, "outputs": [],
-              "execution_count": None} for i, source in enumerate(SOURCES)]
-    body = {"type": "notebook", "format": "json", "content": {
-        "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                         "language": "python"}},
-        "cells": cells}}
-    request = urllib.request.Request(f"{lab.url}/api/contents/{NOTEBOOK}?token={lab.token}", method="PUT",
-                                     data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
-    urllib.request.urlopen(request, timeout=30)
 
 
 def run_cell(page, n: int, selector: str) -> None:
@@ -45,7 +30,7 @@ def run_cell(page, n: int, selector: str) -> None:
 
 
 def test_a_format_slip_in_the_threshold_exercise_is_judged_as_meant(browser, lab) -> None:
-    put_notebook(lab)
+    put_notebook(lab, NOTEBOOK, SOURCES)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
