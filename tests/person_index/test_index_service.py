@@ -189,13 +189,14 @@ def test_analysts_cannot_read_the_index(indexed) -> None:
     for attempt in (analyst.person_index.status, analyst.person_index.build, analyst.person_index.refresh,
                     lambda: analyst.person_index.quality("dhsc.episodes"),
                     lambda: analyst.person_index.review_pairs("dhsc.episodes"),
-                    lambda: analyst.person_index.updates()):
+                    lambda: analyst.person_index.updates(),
+                    lambda: analyst.person_index.link_registered("dhsc.episodes")):  # what registration calls
         with pytest.raises(AccessDenied):
             attempt()
     with analyst._ctx.db.read() as conn:
         denied = conn.execute(select(audit_events.c.action).where((audit_events.c.actor == ANALYST)
                                                                   & (audit_events.c.outcome == "denied"))).scalars()
-        assert {"index.read", "index.build", "index.quality"} <= set(denied)
+        assert {"index.read", "index.build", "index.quality", "catalogue.update"} <= set(denied)
     assert analyst.catalogue.get("dhsc.episodes").person_index is None
     # a remote workspace never offers the index
     assert "workspace.person_index" in operations.LOCAL_ONLY

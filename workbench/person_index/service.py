@@ -349,6 +349,8 @@ class PersonIndex:
         person-level dataset, or record that it has no linkable fields. None for a dataset not about people."""
         with self._ctx.db.read() as conn:
             row = dataset_row(conn, dataset_id)
+        # only who may change the entry (its owner, an admin) sets its linking going: an update writes the index
+        self._ctx.require("catalogue.update", f"dataset {dataset_id}", owner=row["owner"], current_owner=row["owner"])
         if not is_person_level(row["record"]):
             return None
         return self._update([dataset_id], f"dataset {dataset_id} in the person index")
