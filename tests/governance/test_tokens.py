@@ -21,6 +21,12 @@ pytestmark = pytest.mark.db  # also on PostgreSQL
 TODAY = date.today()
 
 
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch) -> None:
+    """The service's today is the tests' TODAY, so a run that crosses midnight does not expire a last-day token."""
+    monkeypatch.setattr("workbench.governance.tokens._today", lambda: TODAY)
+
+
 def tokens_of(connect, user: str) -> Tokens:
     return connect(user).tokens
 
