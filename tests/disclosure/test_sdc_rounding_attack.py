@@ -198,3 +198,17 @@ def test_no_published_number_pins_its_count_at_any_allowed_base(base) -> None:
     shown = round_to(counts, base)
     for value in np.unique(shown)[:-1]:  # the last may be cut short by the range tried
         assert (shown == value).sum() >= 2, (base, value)
+
+
+def test_an_empty_cell_of_a_rounded_pivot_table_reads_as_the_small_cells_do() -> None:
+    """pandas leaves an empty cell of a pivot table blank (NaN) where a cell of 1 or 2 rounds to 0: published so,
+    the blank would be an exact 0. A count that fails `zeros` is rounded like one that fails `threshold`: to 0."""
+    counts = {("a", "p"): 12, ("a", "q"): 0, ("b", "p"): 11, ("b", "q"): 2, ("c", "p"): 14, ("c", "q"): 13}
+    rows = [(a, b) for (a, b), n in counts.items() for _ in range(n)]
+    frame = pd.DataFrame(rows, columns=["a", "b"]).assign(one=1)
+    settings = DisclosureSettings(mitigation="round", rounding_base=5)
+    out = sdc.pivot_table(frame, values="one", index="a", columns="b", aggfunc="count", margins=True,
+                          settings=settings)
+    assert np.isnan(out.table.loc["a", "q"]) and out.mitigation["method"] == "round"
+    assert out.safe_table.loc["a", "q"] == 0 == out.safe_table.loc["b", "q"]
+    assert not out.safe_table.isna().any().any()

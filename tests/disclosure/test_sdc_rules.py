@@ -99,8 +99,8 @@ def hand_table() -> pd.DataFrame:
         ("A", "x"): [10.0, 11.0] * 6 + [np.nan] * 2,  # 14 records: passes everything
         ("A", "y"): [1000.0] + [10.0] * 9,          # 10 records: dominance 92.7%, p: rest 80 < 100
         ("B", "x"): [500.0, 450.0] + [10.0] * 9,    # 11 records: dominance 91.3%; p: rest 90 >= 50
-        ("B", "y"): [50.0, 51.0] * 4 + [52.0, np.nan],  # 10 records counting the missing value: passes
-        ("C", "x"): [50.0, 51.0] * 4 + [np.nan],    # 9 records: threshold
+        ("B", "y"): [50.0, 51.0] * 4 + [52.0, np.nan],  # 10 records but 9 values: threshold (as ACRO)
+        ("C", "x"): [50.0, 51.0] * 4 + [np.nan],    # 9 records, 8 values: threshold
         ("C", "y"): [30.0] * 11 + [-5.0],           # negative contribution: review
     }
     rows = [(a, b, v) for (a, b), values in cells.items() for v in values]
@@ -112,7 +112,7 @@ def test_a_hand_computed_mean_table() -> None:
     out = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="mean")
     pd.testing.assert_frame_equal(out.table, pd.crosstab(df.a, df.b, values=df.x, aggfunc="mean"))
     expected = {
-        "threshold": [[False, False], [False, False], [True, False]],
+        "threshold": [[False, False], [False, True], [True, False]],
         "dominance": [[False, True], [True, False], [False, False]],
         "p_percent": [[False, True], [False, False], [False, False]],
         "all_same": [[False, False], [False, False], [False, False]],
@@ -124,12 +124,12 @@ def test_a_hand_computed_mean_table() -> None:
         assert out.flags[name].to_numpy().tolist() == grid, name
         assert out.flags[name].index.equals(out.table.index) and out.flags[name].columns.equals(out.table.columns)
     assert out.status_before_mitigation == "fail" and out.status == "review"
-    assert out.measures["threshold"].loc["C", "x"] == 9
+    assert out.measures["threshold"].loc["C", "x"] == 8  # the records with a value: a missing one adds nothing
     assert round(out.measures["dominance"].loc["A", "y"], 4) == round(1010 / 1090, 4)
     reasons = out.failures()
     assert set(reasons["rule"]) == {"threshold", "dominance", "p_percent", "negative"}
     assert round(out.table.loc["A", "x"], 1) == 10.5
-    assert "9 records, fewer than 10" in out.explain()
+    assert "8 records with a value, fewer than 10" in out.explain()
     assert "92.7% of the total" in out.explain()
 
     with_missing = sdc.crosstab(df.a, df.b, values=df.x, aggfunc="mean", settings=DisclosureSettings(missing=True))
@@ -219,3 +219,17 @@ def test_a_passing_table() -> None:
     assert out.status == "pass" and out.failing_rules == []
     assert out.explain().endswith("Every rule is met.")
     pd.testing.assert_frame_equal(out.safe_table, out.table)
+
+
+@pytest.mark.parametrize("aggfunc", ["mean", "sum", "median", "max", "count"])
+def test_records_without_a_value_do_not_make_up_the_threshold(aggfunc) -> None:
+    """A cell of twelve records of which three have a value publishes a statistic of three people (its maximum is
+    one of them): it fails the threshold, as ACRO (which counts the values) fails it; so does a cell of records
+    none of which has a value, which reads as empty."""
+    frame = pd.DataFrame({"a": ["x"] * 12 + ["y"] * 12 + ["z"] * 12,
+                          "v": [100.0, 90.0, 80.0] + [np.nan] * 9 + list(np.arange(12) * 10 + 50.0)
+                          + [np.nan] * 12})
+    out = sdc.groupby_agg(frame, "a", "v", aggfunc)
+    assert out.flags["threshold"].to_numpy().ravel().tolist() == [True, False, True]
+    assert out.safe_table.loc["x"].isna().all()
+    assert "3 records with a value, fewer than 10" in out.explain()

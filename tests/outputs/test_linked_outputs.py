@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from checking import CONTEXT, submitted
 from factories import record
-from helpers import ANALYST, CHECKER, OTHER_OWNER, PROJECT, events
+from helpers import ADMIN, ANALYST, CHECKER, OTHER_OWNER, PROJECT, events
 
 SURVEY = "ons.survey"
 STATUSES = ("emp", "inact", "unemp")
@@ -261,3 +261,48 @@ def test_the_facts_only_the_check_reads_are_never_shown_or_released(survey_desk)
     text = json.dumps(shown, default=str)
     assert '"filtered"' not in text and '"complete"' not in text
     assert shown["outputs"][0]["provenance"]["spec"]["where"] == {"sex": ["F"]}
+
+
+# A rounded table: its small counts are rounded, not withheld, and their rounding is all their protection.
+ROUNDED = "ons.rounded"
+ROUNDED_COUNTS = {"A": (24, 3, 24), "B": (18, 13, 15)}  # A/inact = 3 is rounded to 5, B/inact = 13 to 15
+ROUNDED_COLUMNS = [
+    {"name": "region", "type": "category", "role": "quasi_identifier", "description": "Region",
+     "categories": ["A", "B"]},
+    {"name": "country", "type": "category", "role": "other", "description": "Country", "categories": ["UK"]},
+    {"name": "status", "type": "category", "role": "sensitive", "description": "Economic status",
+     "categories": list(STATUSES)},
+]
+
+
+@pytest.fixture
+def rounding_desk(desk):
+    """``desk`` rounding failing counts to base 5, with a small survey granted to PROJECT."""
+    desk(ADMIN).disclosure.update_settings(mitigation="round")
+    rows = [(region, "UK", status) for region, counts in ROUNDED_COUNTS.items()
+            for status, n in zip(STATUSES, counts, strict=True) for _ in range(n)]
+    frame = pd.DataFrame(rows, columns=["region", "country", "status"])
+    desk(OTHER_OWNER).catalogue.register(record(localId=ROUNDED, title="Small survey", columns=ROUNDED_COLUMNS), frame)
+    request = desk(ANALYST).project(PROJECT).request_access(ROUNDED, ["region", "country", "status"],
+                                                            justification="Economic status by region")
+    desk(OTHER_OWNER).owner.decide(request["id"], "approve")
+    return desk
+
+
+@pytest.mark.parametrize("detail_first", [True, False])
+def test_a_rounded_count_given_back_by_an_exact_total_elsewhere_fails(rounding_desk, detail_first) -> None:
+    """A/inact = 3 is published as 5 (3 to 7) and B/inact = 13 as 15 (13 to 17); a one-way table publishes the
+    inact total, 16, exactly (every cell passes): only A/inact = 3 fits. In either order the second table fails."""
+    project = rounding_desk(ANALYST).project(PROJECT)
+
+    def detail():
+        return project.tables.crosstab(ROUNDED, index="region", columns="status", name="status by region")
+
+    def total():
+        return project.tables.crosstab(ROUNDED, index="status", columns="country", name="status")
+
+    first = detail() if detail_first else total()
+    assert "linked" not in first.flags
+    second = total() if detail_first else detail()
+    assert second.status == "fail" and "linked" in second.failing_rules
+    assert "region=A, status=inact" in second.explain()

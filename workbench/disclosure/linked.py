@@ -10,7 +10,10 @@ table of filtered rows adds up only the joint cells its filter keeps (``restrict
 which is then a dimension too); every published cell or margin is an equation (a rounded one an interval), and the
 minimum and maximum of each suppressed cell that needs protection are found by linear programming (HiGHS). A cell
 whose interval is no wider than the protection its table asked of suppression (``protection × value``; an empty cell
-must not be pinned down at all) is *recoverable*.
+must not be pinned down at all) is *recoverable*. A rounded count that failed a rule (rounding, not suppression,
+was its protection) is recoverable when the tables narrow it to an interval no wider than ``ROUNDED_NEED``: one whole
+number, or two at the ends of an interval — a small count rounded to 5 and its column total published exactly in
+another table can leave just one value.
 
 Solving two LPs per suppressed cell is what makes this slow, so every solution found is used: the values it
 gives every suppressed cell widen the range known to be feasible, and a cell whose known range is already
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
 
 MISSING = "\x00missing"  # the category of rows a table dropped because this key was missing
 OTHER = "\x00other"  # rows whose value of a filter column no table lists: kept by no filter that names values
+ROUNDED_NEED = 1.0  # a rounded count that failed a rule must keep more than one whole number open
 MAX_JOINT_CELLS = 250_000  # beyond this many joint cells the check is left to a person (``TooLarge``)
 TOLERANCE = 1e-6  # relative to the largest published value: LP bounds are floating point
 
@@ -252,7 +256,7 @@ def _attack(tables: Sequence[LinkedTable], nonnegative: bool, enough: int | None
     a_ub = sparse.vstack([matrix[ranged], -matrix[ranged]]).tocsr() if ranged.any() else None
     b_ub = np.concatenate([high[ranged], -low[ranged]]) if ranged.any() else None
     bounds = (0, None) if nonnegative else (None, None)
-    wanted = np.flatnonzero(~known & ~np.isnan(need))
+    wanted = np.flatnonzero(~exact & ~np.isnan(need))  # suppressed cells, and rounded ones that need protection
     groups: dict[bytes, list[int]] = {}
     for i in wanted:
         groups.setdefault(keys[i], []).append(int(i))
@@ -402,7 +406,12 @@ def from_output(output: Output, name: str, dims: Sequence[str], *, block: tuple[
             value.append(v)
             low.append(lo)
             high.append(hi)
-            need.append(protection * abs(v) if suppressed[r, c] and failed[r, c] and not np.isnan(v) else math.nan)
+            if suppressed[r, c] and failed[r, c] and not np.isnan(v):
+                need.append(protection * abs(v))
+            elif rounded and failed[r, c] and not margin and not np.isnan(v):
+                need.append(ROUNDED_NEED)  # a small count left to its rounding: pinned to one number gives it back
+            else:
+                need.append(math.nan)
     return LinkedTable(name=name, dims=names, coords=tuple(coords), value=np.array(value), low=np.array(low),
                        high=np.array(high), need=np.array(need),
                        restrict=tuple((d, tuple(sorted(str(v) for v in allowed))) for d, allowed in restrict),

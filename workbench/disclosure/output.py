@@ -128,6 +128,11 @@ class Output:
     def failing_rules(self) -> list[str]:
         return [name for name, flag in self.flags.items() if flag.to_numpy().any()]
 
+    @property
+    def _aggregates_values(self) -> bool:
+        """A table of values (a crosstab with ``values=``, any pivot table or groupby), not of records."""
+        return bool(self.properties.get("values")) or self.properties.get("aggfunc") not in (None, [], [None])
+
     def failures(self) -> pd.DataFrame:
         """One row per failing cell and rule: the cell's row and column labels, the rule and why it failed."""
         rows = []
@@ -138,7 +143,8 @@ class Output:
             for r, c in positions:
                 number = float(values[r, c]) if values is not None else float("nan")
                 rows.append({"row": self.table.index[r], "column": self.table.columns[c], "rule": name,
-                             "reason": reason(name, number, self.settings, self.privacy_unit)})
+                             "reason": reason(name, number, self.settings, self.privacy_unit,
+                                              values=self._aggregates_values)})
         return pd.DataFrame(rows, columns=["row", "column", "rule", "reason"])
 
     def summary(self) -> str:

@@ -40,9 +40,16 @@ OUR_NAMES = {acro: ours for names in (ACRO_04_NAMES, ACRO_NAMES) for ours, acro 
 ACRO_NOTES = ("RequiredZeroCheck", "PresenceOfLinkedTableCheck", "StatbarnDataCheck")
 
 
+def contributors(stats: CellStats) -> np.ndarray:
+    """What the threshold counts: the records of a frequency table; in a table of values the records with a value
+    (as ACRO counts them), since a row whose value is missing adds nothing to a mean, sum, median or maximum: a
+    cell of twelve records of which three have a value publishes a statistic of three people."""
+    return stats.count if stats.n_valid is None else stats.n_valid
+
+
 def threshold(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
-    """Cells with records, but fewer than the threshold (rows whose value is missing count as records)."""
-    return (stats.count > 0) & (stats.count < settings.threshold)
+    """Cells with records, but fewer than the threshold with a value (``contributors``)."""
+    return (stats.count > 0) & (contributors(stats) < settings.threshold)
 
 
 def zeros(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
@@ -106,7 +113,7 @@ def missing(stats: CellStats, settings: DisclosureSettings) -> np.ndarray:
 
 
 RULES: dict[str, tuple[Callable, Callable]] = {
-    "threshold": (threshold, lambda s, _st: s.count.astype(float)),
+    "threshold": (threshold, lambda s, _st: contributors(s).astype(float)),
     "zeros": (zeros, lambda s, _st: s.count.astype(float)),
     "dominance": (dominance, dominance_share),
     "p_percent": (p_percent, p_ratio),
@@ -151,11 +158,14 @@ def describe(rule: str, settings: DisclosureSettings, unit: str = "row") -> str:
     return text
 
 
-def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = "row") -> str:
-    """Why one cell fails ``rule``, with the number the rule looked at, in the output's privacy unit."""
+def reason(rule: str, measure: float, settings: DisclosureSettings, unit: str = "row", values: bool = False) -> str:
+    """Why one cell fails ``rule``, with the number the rule looked at, in the output's privacy unit; ``values``:
+    the table aggregates values (its threshold counted the records with a value)."""
     words = _words(unit)
     if rule != "edges" and measure != measure:  # NaN: no measure kept (a folder another tool wrote)
         return f"flagged by {rule}"
+    if rule == "threshold" and values:
+        return f"{measure:.0f} {words['records']} with a value, fewer than {settings.threshold}"
     if rule == "threshold":
         return f"{measure:.0f} {words['records']}, fewer than {settings.threshold}"
     if rule == "zeros":

@@ -25,7 +25,8 @@ class DisclosureSettings:
     """Rule parameters applied to every output (see docs/disclosure.md)."""
 
     threshold: int = 10
-    """A cell with records, but fewer than this many, fails (rows whose value is missing count as records)."""
+    """A cell with records, but fewer than this many, fails (in a table of values, fewer than this many with a
+    value: a row whose value is missing adds nothing to the statistic)."""
     zeros: bool = True
     """Empty cells fail, in frequency and value tables alike (they reveal that no one has that combination)."""
     dominance_n: int = 2

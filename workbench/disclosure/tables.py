@@ -240,14 +240,15 @@ def _rounded(table: pd.DataFrame, base: int, row_pos: np.ndarray, col_pos: np.nd
     for block in np.unique(col_block):
         columns = np.flatnonzero(col_block == block)
         inner = columns[col_pos[columns] < n_cols]
-        original = table.iloc[:, columns].to_numpy(dtype=float, na_value=np.nan)
         cells = table.iloc[:, inner].to_numpy(dtype=float, na_value=np.nan)[inner_rows]
         grid = np.zeros(grid_shape)
         grid[np.ix_(row_pos[inner_rows], col_pos[inner])] = np.nan_to_num(suppression.round_to(cells, base))
         grid[:n_rows, n_cols] = grid[:n_rows, :n_cols].sum(axis=1)
         grid[n_rows, :] = grid[:n_rows, :].sum(axis=0)
         grids.append(grid)
-        published = np.where(np.isnan(original), np.nan, grid[np.ix_(row_pos, col_pos[columns])])
+        # an empty cell (NaN in a pivot table) is published as the 0 it rounds to: left blank in a rounded table,
+        # it would tell an exact 0 from the 1s and 2s that also round to 0
+        published = grid[np.ix_(row_pos, col_pos[columns])]
         for position, values in zip(columns, published.T, strict=True):
             column = out.iloc[:, position]
             if pd.api.types.is_integer_dtype(column.dtype):

@@ -11,7 +11,8 @@ adds up: a filter is a restriction of the joint cells (an equality or list filte
 range filter keeps pieces of its column cut at every bound the tables' range filters use), a count of a column with
 missing values an in/out split on "not missing", and a mean a sum once the count of the same cells and rows is
 published (sum = mean × count). The blocks linked to the new table through shared dimensions go into one LP per
-quantity. A suppressed cell that the LP pins down inside its protection fails the NEW output with rule ``linked``,
+quantity. A suppressed cell that the LP pins down inside its protection (or a rounded count that failed a rule,
+narrowed to one whole number) fails the NEW output with rule ``linked``,
 naming the tables and the first few cells given back. What cannot be modelled so (a median, min, max, std or mode
 block, a mean without its counts, a table that could not be matched with certainty) gives the output the manual
 linked-table review note ACRO gives every table, never a silent pass.
@@ -339,11 +340,11 @@ def _fail(new_member: _Member, group: list[_Block], recovered: list[Any]) -> Non
     output.properties["linked"] = {
         "tables": [{"id": m.id, "name": m.name} for m in others],
         "recovered": cells,
-        "explanation": (f"together with {', '.join(named) or 'its own other blocks'}, this table lets the suppressed "
-                        f"cell{'s' if len(cells) != 1 else ''} {'; '.join(cells)} be worked out (by linear "
-                        "programming over the tables' shared margins) within less than the protection suppression "
-                        f"gave {'them' if len(cells) != 1 else 'it'}; leave out or coarsen a dimension, or drop one "
-                        "of the tables"),
+        "explanation": (f"together with {', '.join(named) or 'its own other blocks'}, this table lets the "
+                        f"suppressed or rounded cell{'s' if len(cells) != 1 else ''} {'; '.join(cells)} be worked "
+                        "out (by linear programming over the tables' shared margins) within less than the protection "
+                        f"suppression or rounding gave {'them' if len(cells) != 1 else 'it'}; leave out or coarsen "
+                        "a dimension, or drop one of the tables"),
     }
     output.status = "fail"
     output.status_before_mitigation = "fail"
