@@ -234,6 +234,13 @@ def test_missing_files_and_checksums_are_refused(tmp_path) -> None:
     _refused(unchecked, InvalidInput, "output_2_0.csv has no checksum")
     with pytest.raises(NotFound, match=r"No results\.json"):
         sdc.read_results_json(tmp_path / "nowhere")
+    directory = _copy(tmp_path / "directory")
+    (directory / "output_2_0.csv").unlink()
+    (directory / "output_2_0.csv").mkdir()
+    _refused(directory, NotFound, "output_2_0.csv is listed in results.json but is not a file")
+    figure = _copy(tmp_path / "figure")  # a listed file that is not a table is still one the folder must hold
+    _rewrite(figure, lambda d: d["results"]["output_2"]["files"].append({"name": "figure.png", "sdc": {}}))
+    _refused(figure, NotFound, "figure.png is listed in results.json but is not a file")
 
 
 def test_wrong_checksums_are_refused(tmp_path) -> None:

@@ -770,7 +770,10 @@ def _read_acro(uid: str, record: dict[str, Any], folder: Folder, settings: Discl
     if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
         raise InvalidInput(f"{uid}: its files must be a list of {{name, sdc}} objects.", field="results.json")
     for item in files:
-        _inside(folder, item.get("name"))
+        at = _inside(folder, item.get("name"))
+        if not (at.is_file() if isinstance(at, Path) else _exists(folder, at)):
+            raise NotFound(f"{uid}: {item.get('name')} is listed in results.json but is not a file in the folder; "
+                           "copy the whole results folder, or ask for the outputs to be produced again.")
     tables = [f for f in files if str(f["name"]).endswith(".csv") and DONT_RELEASE not in str(f["name"])]
     if not tables:
         return None
