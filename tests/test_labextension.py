@@ -61,6 +61,8 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "CatalogueEntry.department": ("components", "schemas", "CatalogueEntry", "department"),
     "CatalogueEntry.owner": ("components", "schemas", "CatalogueEntry", "owner"),
     "CatalogueEntry.twin_preview": ("components", "schemas", "CatalogueEntry", "twin_preview"),
+    "PersonIndexQuality": ("components", "schemas", "PersonIndexQuality"),
+    "IndexMeasurement": ("components", "schemas", "PersonIndexQuality", "measured"),
     "SchemaColumn": ("components", "schemas", "CatalogueEntry", "schema", "[]"),
     "Project": ("paths", "/projects", "get", *OK, "projects", "[]"),
     "AccessRequest": ("components", "schemas", "AccessRequest"),

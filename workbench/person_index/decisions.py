@@ -116,7 +116,7 @@ def decide(ctx: Context, dataset_id: str, pair: Any, decision: str, note: str | 
             decision_id = conn.execute(insert(t).values(
                 dataset_id=dataset_id, kind=kind, record_row=row, candidate=candidate, fingerprint=fingerprint,
                 candidate_fingerprint=other, decision=choice, note=text, decided_by=me, decided_at=now,
-            )).inserted_primary_key[0]
+            ).returning(t.c.id)).scalar_one()
             audit.append(conn, me, "index.decide", resource,
                          detail={"decision_id": decision_id, "kind": kind, "row": row, "decision": choice})
     except WorkbenchError as error:
@@ -152,7 +152,7 @@ def _pair(pair: object) -> tuple[int, str]:
         raise InvalidInput(f"pair: row {row!r} is not a record's row (a whole number from 0); {how}.", field="pair")
     if isinstance(candidate, int | np.integer) and not isinstance(candidate, bool) and int(candidate) >= 0:
         candidate = str(int(candidate))
-    if not isinstance(candidate, str) or not (candidate.isdigit() and len(candidate) <= 12
+    if not isinstance(candidate, str) or not ((candidate.isdigit() and len(candidate) <= 12)
                                               or _INDEX_ID.fullmatch(candidate)):
         raise InvalidInput(f"pair: candidate {str(candidate)[:40]!r} is neither an index id (wbp_ and 16 hex "
                            f"digits) nor a record's row; {how}.", field="pair")

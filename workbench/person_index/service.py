@@ -438,7 +438,7 @@ class PersonIndex:
                 update_id = conn.execute(insert(person_index_updates).values(
                     dataset_id=d, version=version, fields=item.fields, relinked=int(item.relinked),
                     counts=item.counts, quality=_jsonable(item.quality), warnings=item.warnings, updated_by=me,
-                    updated_at=now)).inserted_primary_key[0]
+                    updated_at=now).returning(person_index_updates.c.id)).scalar_one()
                 decisions.mark_applied(conn, applied.get(d, []), update_id)
             audit.append(conn, me, "index.update", resource, detail={
                 "version": version, "persons": len(persons), "removed": list(removed),
@@ -786,6 +786,7 @@ def latest_quality(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
     count = conn.execute(select(func.count()).select_from(t).where(t.c.dataset_id == dataset_id)).scalar_one()
     return {"dataset_id": dataset_id, "indexed": True, "fields": dict(row["fields"]), "relinked": bool(row["relinked"]),
             **dict(row["counts"]), **dict(row["quality"]), "warnings": list(row["warnings"]), "update": row["id"],
+            "version": row["version"],
             "updates": int(count), "updated_by": row["updated_by"], "updated_at": _iso(row["updated_at"]),
             **decisions.counts(conn, dataset_id)}
 

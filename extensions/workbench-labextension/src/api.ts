@@ -57,6 +57,61 @@ export interface CatalogueEntry {
   record: Record<string, unknown>;
   /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
   warnings: string[];
+  /** The dataset's person-index quality record: for its owner, delegates, admins and linkers only (else null). */
+  person_index: PersonIndexQuality | null;
+}
+
+/** Precision and recall of the person index measured against known truth (pairs of records). */
+export interface IndexMeasurement {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  true_pairs: number;
+  linked_pairs: number;
+  correct_pairs: number;
+}
+
+/**
+ * A dataset's person-index coverage and quality record (its latest index update): numbers only, never an
+ * identifying value or an index id. A dataset never linked has `indexed: false` and only says why in `warnings`.
+ */
+export interface PersonIndexQuality {
+  dataset_id: string;
+  indexed: boolean;
+  warnings: string[];
+  /** Not yet linked: whether the dataset is about people at all. */
+  person_level?: boolean;
+  /** Index field → the dataset's column read for it. */
+  fields?: Record<string, string>;
+  relinked?: boolean;
+  records?: number;
+  compared?: number;
+  unchanged?: number;
+  linked?: number;
+  new_persons?: number;
+  unlinked?: number;
+  review?: number;
+  /** Share of records with a person id. */
+  coverage?: number;
+  /** Share of compared records that matched a person already in the index. */
+  match_rate?: number | null;
+  estimated_precision?: number | null;
+  estimated_recall?: number | null;
+  expected?: { true_positives: number; false_positives: number; false_negatives: number } | null;
+  review_band?: number[];
+  /** Uncertain pairs held for clerical review. */
+  review_held?: number;
+  measured?: IndexMeasurement;
+  /** Clerical review decisions applied to the dataset, awaiting the next update, applied by the latest update. */
+  review_decided?: number;
+  review_pending?: number;
+  decisions_applied?: number;
+  update?: number;
+  updates?: number;
+  updated_by?: string;
+  updated_at?: string;
+  /** The index version the latest update made. */
+  version?: string;
 }
 
 export interface Project {
@@ -420,6 +475,8 @@ export interface UsageReport {
   outputs?: Record<string, unknown>[];
   /** What a revoked or expired grant for the dataset stopped: refused reads, outputs, requests, reviews, releases. */
   blocked?: Record<string, unknown>[];
+  /** How its records link to the person index (null when it was never linked). */
+  person_index?: PersonIndexQuality | null;
 }
 
 export interface AuditCheck {

@@ -21,6 +21,7 @@ import {
   requestableProjects
 } from './form';
 import { hasNext, hasPrevious, nextOffset, Page, pageLabel, previousOffset } from './paging';
+import { personIndexView } from './person-index';
 import { CatalogueSettings, DEFAULT_SETTINGS } from './settings';
 import { entryFacts, entryWarnings, errorText, formPassed, h, resultItem, schemaTable, twinPreview } from './render';
 
@@ -289,6 +290,7 @@ export class CataloguePanel extends Widget {
       entryWarnings(entry),
       h('p', { class: 'wb-description' }, entry.description),
       entryFacts(entry),
+      personIndexView(entry.person_index),
       h('h4', {}, 'Schema'),
       h('div', { class: 'wb-scroll' }, schemaTable(entry.schema)),
       h('h4', {}, 'Preview'),

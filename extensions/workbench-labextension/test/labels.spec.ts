@@ -105,7 +105,8 @@ describe('an entry with raw codes', () => {
     twin_preview: null,
     twin_note: null,
     record: {},
-    warnings: []
+    warnings: [],
+    person_index: null
   } as CatalogueEntry;
 
   it('lists every fact in words', () => {

@@ -1,0 +1,176 @@
+/**
+ * A dataset's person-index coverage and quality record, in words: how many of its records have a person id, how
+ * many matched a person already in the index, how precise and complete the linking is estimated (and, where truth
+ * is known, measured) to be, the uncertain pairs held for clerical review and the decisions on them, and when the
+ * index last took it in. The server sends the record only to the dataset's owner, delegates, admins and linkers;
+ * anyone else gets nothing and sees nothing here.
+ */
+
+import { PersonIndexQuality } from './api';
+import { formatDate, formatNumber } from './labels';
+import { formatCount, formatShare, h } from './render';
+
+/** The index's identifying fields as people write them. */
+export const INDEX_FIELD_WORDS: Record<string, string> = {
+  given_name: 'given name',
+  surname: 'surname',
+  dob: 'date of birth',
+  sex: 'sex',
+  postcode: 'postcode',
+  nhs_number: 'NHS number',
+  nino: 'National Insurance number'
+};
+
+function plural(count: number | undefined, one: string, many: string): string {
+  const n = count ?? 0;
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+function listed(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
+}
+
+/** "1 uncertain pair held for review; 2 decided, 1 waiting for the next index update". */
+export function reviewText(q: PersonIndexQuality): string {
+  const held = q.review_held ?? q.review ?? 0;
+  let text = held
+    ? `${plural(held, 'uncertain pair', 'uncertain pairs')} held for clerical review`
+    : 'No uncertain pair held for clerical review';
+  const decided = q.review_decided ?? 0;
+  const pending = q.review_pending ?? 0;
+  if (decided || pending) {
+    const parts = [];
+    if (decided) {
+      parts.push(`${formatCount(decided)} decided and applied`);
+    }
+    if (pending) {
+      parts.push(`${formatCount(pending)} decided, waiting for the next index update`);
+    }
+    text += `; ${parts.join(', ')}`;
+  }
+  return text;
+}
+
+/** An estimate from the linkage model, or why there is none. */
+function estimate(value: number | null | undefined): string {
+  return value === null || value === undefined
+    ? 'Not estimated: no pair of records was uncertain enough to judge'
+    : `${formatShare(value)} (the linkage model's estimate)`;
+}
+
+/** The record's facts as [key, label, value in words]; a fact the record does not hold is left out. */
+export function indexFacts(q: PersonIndexQuality): [string, string, string][] {
+  const facts: [string, string, string][] = [];
+  const records = q.records ?? 0;
+  facts.push([
+    'coverage',
+    'Coverage',
+    `${formatShare(q.coverage ?? 0)} of ${plural(records, 'record', 'records')} have a person id`
+  ]);
+  facts.push([
+    'match_rate',
+    'Match rate',
+    q.match_rate === null || q.match_rate === undefined
+      ? 'No record has been compared with the index yet'
+      : `${formatShare(q.match_rate)} of the records compared matched a person already in the index`
+  ]);
+  facts.push(['estimated_precision', 'Estimated precision', estimate(q.estimated_precision)]);
+  facts.push(['estimated_recall', 'Estimated recall', estimate(q.estimated_recall)]);
+  const m = q.measured;
+  if (m) {
+    facts.push([
+      'measured_precision',
+      'Measured precision',
+      m.precision === null
+        ? 'Not measured: no linked pair of records has known truth'
+        : `${formatShare(m.precision)} (${formatCount(m.correct_pairs)} of ${plural(m.linked_pairs, 'linked pair', 'linked pairs')} right, against known truth)`
+    ]);
+    facts.push([
+      'measured_recall',
+      'Measured recall',
+      m.recall === null
+        ? 'Not measured: known truth holds no pair of records of one person'
+        : `${formatShare(m.recall)} (${formatCount(m.correct_pairs)} of ${plural(m.true_pairs, 'true pair', 'true pairs')} found)`
+    ]);
+    if (m.f1 !== null) {
+      facts.push(['measured_f1', 'Measured F1 score', formatNumber(m.f1)]);
+    }
+  }
+  facts.push(['review', 'Clerical review', reviewText(q)]);
+  const fields = Object.keys(q.fields ?? {}).map(f => INDEX_FIELD_WORDS[f] ?? f.replace(/_/g, ' '));
+  if (fields.length) {
+    facts.push(['fields', 'Linked on', listed(fields)]);
+  }
+  if (q.updated_at) {
+    const by = q.updated_by ? ` by ${q.updated_by}` : '';
+    const version = q.version ? `, index version ${q.version}` : '';
+    const count = q.updates ? ` (${plural(q.updates, 'update', 'updates')} so far)` : '';
+    facts.push(['updated', 'Last update', `${formatDate(q.updated_at, true)}${by}${version}${count}`]);
+  }
+  return facts;
+}
+
+const MEANINGS: [string, string][] = [
+  ['Coverage', 'the share of the dataset’s records that carry a person id a project can be granted.'],
+  ['Match rate', 'of the records compared at the latest update, the share linked to someone already in the index.'],
+  [
+    'Estimated precision and recall',
+    'what the linkage model expects from its match probabilities: the share of links that are right, and the share of true matches it made.'
+  ],
+  ['Measured precision and recall', 'the same, counted against known truth where the workspace holds any.'],
+  [
+    'Clerical review',
+    'pairs the model was unsure of; a linker decides each one a match or not, and the next index update applies it.'
+  ]
+];
+
+/**
+ * The quality record as a section: warnings first, then the facts in words and what they mean (a disclosure
+ * that opens from the keyboard). Nothing (an empty string) when the server sent no record.
+ */
+export function personIndexView(q: PersonIndexQuality | null | undefined, heading = 'h4'): HTMLElement | string {
+  if (!q) {
+    return '';
+  }
+  const parts: (HTMLElement | string)[] = [h(heading, {}, 'Person index')];
+  const warnings = q.warnings ?? [];
+  if (warnings.length) {
+    parts.push(
+      h(
+        'ul',
+        { class: 'wb-warnings wb-index-warnings' },
+        ...warnings.map(w => h('li', { class: 'wb-error' }, `⚠ ${w}`))
+      )
+    );
+  }
+  if (!q.indexed) {
+    parts.push(
+      h(
+        'p',
+        { class: 'wb-note', 'data-fact': 'not_indexed' },
+        q.person_level === false
+          ? 'This dataset is not about people, so it has no place in the person index.'
+          : 'This dataset is not linked to the person index yet.'
+      )
+    );
+  } else {
+    const list = h('dl', { class: 'wb-facts wb-index-facts' });
+    for (const [key, label, value] of indexFacts(q)) {
+      list.append(h('dt', {}, label), h('dd', { 'data-index-fact': key }, value));
+    }
+    parts.push(list);
+    parts.push(
+      h(
+        'details',
+        { class: 'wb-index-meanings' },
+        h('summary', {}, 'What these figures mean'),
+        h('dl', {}, ...MEANINGS.flatMap(([term, meaning]) => [h('dt', {}, term), h('dd', {}, meaning)]))
+      )
+    );
+  }
+  return h(
+    'section',
+    { class: 'wb-person-index', 'aria-label': `Person index quality of ${q.dataset_id}`, 'data-dataset': q.dataset_id },
+    ...parts
+  );
+}
