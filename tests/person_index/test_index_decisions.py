@@ -136,8 +136,8 @@ def test_apply_merges_splits_and_voids(tmp_path) -> None:
     members = pd.DataFrame({"row": np.arange(5), "index_id": ["wbp_q", "wbp_q", "wbp_b", "wbp_b", "wbp_d"],
                             "fingerprint": ["f0", "f1", "f2", "f3", "f4"]})
     # rows 0 and 1 are look-alikes (same fields) of person q; rows 2 and 3 are one person b; 4 is d
-    persons = pd.DataFrame({"index_id": ["wbp_p", "wbp_q", "wbp_b", "wbp_d"], "given_name": ["ann", "ann", "bob", "dan"],
-                            "surname": ["lee"] * 4})
+    persons = pd.DataFrame({"index_id": ["wbp_p", "wbp_q", "wbp_b", "wbp_d"],
+                            "given_name": ["ann", "ann", "bob", "dan"], "surname": ["lee"] * 4})
     review = pd.DataFrame({"kind": ["person", "record", "person", "person"], "row": [0, 3, 4, 2],
                            "candidate": ["wbp_p", "2", "wbp_gone", "wbp_p"], "match_weight": [1.0] * 4,
                            "match_probability": [0.5] * 4, "accepted": [False, True, False, False]})
