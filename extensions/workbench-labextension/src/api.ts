@@ -59,6 +59,45 @@ export interface CatalogueEntry {
   warnings: string[];
   /** The dataset's person-index quality record: for its owner, delegates, admins and linkers only (else null). */
   person_index: PersonIndexQuality | null;
+  /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
+  index_review: boolean;
+}
+
+/** An uncertain pair of a person-index update: a record of the dataset and a person of the index or a record. */
+export interface ReviewPair {
+  kind: 'person' | 'record';
+  row: number;
+  candidate: string;
+  match_weight: number;
+  match_probability: number;
+  accepted: boolean;
+}
+
+export interface IndexReview {
+  dataset_id: string;
+  pairs: ReviewPair[];
+}
+
+/** A clerical decision on a review pair, as sent. */
+export interface IndexDecisionBody {
+  row: number;
+  candidate: string;
+  decision: 'match' | 'non-match';
+  note?: string | null;
+}
+
+/** A clerical decision as recorded: pending until the next index update applies it. */
+export interface IndexDecision {
+  id: number;
+  dataset_id: string;
+  kind: 'person' | 'record';
+  row: number;
+  candidate: string;
+  decision: 'match' | 'non-match';
+  note: string | null;
+  decided_by: string;
+  decided_at: string;
+  status: string;
 }
 
 /** Precision and recall of the person index measured against known truth (pairs of records). */
@@ -674,6 +713,16 @@ export class WorkbenchApi {
   /** Where a dataset went: its owner, delegates and admins; others get 403. */
   usage(datasetId: string): Promise<UsageReport> {
     return this.call<UsageReport>(`owner/usage/${encodeURIComponent(datasetId)}`);
+  }
+
+  /** A dataset's clerical review queue in the person index (admins and linkers). */
+  indexReview(datasetId: string): Promise<IndexReview> {
+    return this.call<IndexReview>(`person-index/${encodeURIComponent(datasetId)}/review`);
+  }
+
+  /** Decide one review pair a match or not; the next index update applies it. */
+  decideIndexPair(datasetId: string, body: IndexDecisionBody): Promise<IndexDecision> {
+    return this.post<IndexDecision>(`person-index/${encodeURIComponent(datasetId)}/review/decision`, body);
   }
 
   /** The catalogue entries I own or am a delegate for (empty for someone who decides for none). */

@@ -6,9 +6,9 @@
  * anyone else gets nothing and sees nothing here.
  */
 
-import { PersonIndexQuality } from './api';
+import { PersonIndexQuality, ReviewPair } from './api';
 import { formatDate, formatNumber } from './labels';
-import { formatCount, formatShare, h } from './render';
+import { errorText, formatCount, formatShare, h } from './render';
 
 /** The index's identifying fields as people write them. */
 export const INDEX_FIELD_WORDS: Record<string, string> = {
@@ -172,5 +172,96 @@ export function personIndexView(q: PersonIndexQuality | null | undefined, headin
     'section',
     { class: 'wb-person-index', 'aria-label': `Person index quality of ${q.dataset_id}`, 'data-dataset': q.dataset_id },
     ...parts
+  );
+}
+
+/** A review pair in words: "Row 17 and person wbp_… of the index", "Rows 17 and 240 of this dataset". */
+export function pairText(pair: ReviewPair): string {
+  return pair.kind === 'person'
+    ? `Row ${formatCount(pair.row)} and person ${pair.candidate} of the index`
+    : `Rows ${formatCount(pair.row)} and ${formatCount(Number(pair.candidate))} of this dataset`;
+}
+
+/** Record a decision on a pair; resolves to what to tell the linker. */
+export type DecidePair = (pair: ReviewPair, decision: 'match' | 'non-match', note: string) => Promise<string>;
+
+/**
+ * The clerical review queue for a linker: each uncertain pair with its match probability and whether the index
+ * linked it, a note, and "Match" / "Not a match" buttons (each labelled with its pair for screen readers). A pair
+ * decided says so in its row; the next index update applies it.
+ */
+export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLElement {
+  if (!pairs.length) {
+    return h('p', { class: 'wb-note wb-review-empty' }, 'No uncertain pair awaits a decision.');
+  }
+  const body = h('tbody');
+  for (const pair of pairs) {
+    const words = pairText(pair);
+    const note = h('input', {
+      type: 'text',
+      name: 'note',
+      class: 'wb-review-note',
+      maxlength: '2000',
+      placeholder: 'Note (optional)',
+      'aria-label': `Note on ${words}`
+    }) as HTMLInputElement;
+    const outcome = h('span', { class: 'wb-review-outcome', role: 'status' });
+    const buttons = (['match', 'non-match'] as const).map(decision => {
+      const label = decision === 'match' ? 'Match' : 'Not a match';
+      const button = h(
+        'button',
+        {
+          type: 'button',
+          class: `wb-review-${decision} jp-mod-styled`,
+          'data-decision': decision,
+          'aria-label': `${label}: ${words}`
+        },
+        label
+      ) as HTMLButtonElement;
+      button.addEventListener('click', () => {
+        buttons.forEach(b => (b.disabled = true));
+        outcome.className = 'wb-review-outcome';
+        outcome.textContent = 'Sending…';
+        decide(pair, decision, note.value.trim())
+          .then(text => {
+            outcome.textContent = text;
+            outcome.classList.add('wb-ok');
+            note.disabled = true;
+          })
+          .catch(error => {
+            outcome.textContent = errorText(error);
+            outcome.classList.add('wb-error');
+            buttons.forEach(b => (b.disabled = false));
+          });
+      });
+      return button;
+    });
+    body.append(
+      h(
+        'tr',
+        { 'data-row': String(pair.row), 'data-candidate': pair.candidate },
+        h('td', {}, words),
+        h('td', {}, formatShare(pair.match_probability)),
+        h('td', {}, pair.accepted ? 'Yes' : 'No'),
+        h('td', { class: 'wb-review-decide' }, note, ...buttons, outcome)
+      )
+    );
+  }
+  return h(
+    'table',
+    { class: 'wb-table wb-review-pairs' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Pair'),
+        h('th', {}, 'Match probability'),
+        h('th', {}, 'Linked now'),
+        h('th', {}, 'Decision')
+      )
+    ),
+    body
   );
 }

@@ -106,7 +106,8 @@ describe('an entry with raw codes', () => {
     twin_note: null,
     record: {},
     warnings: [],
-    person_index: null
+    person_index: null,
+    index_review: false
   } as CatalogueEntry;
 
   it('lists every fact in words', () => {

@@ -1,5 +1,5 @@
-import { PersonIndexQuality } from '../src/api';
-import { indexFacts, personIndexView, reviewText } from '../src/person-index';
+import { ApiError, PersonIndexQuality, ReviewPair } from '../src/api';
+import { indexFacts, personIndexView, reviewQueueView, reviewText } from '../src/person-index';
 import { usageView } from '../src/usage-view';
 
 const RECORD: PersonIndexQuality = {
@@ -93,5 +93,57 @@ describe('usageView with a person-index record', () => {
     });
     expect(node.querySelector('section.wb-person-index h5')?.textContent).toBe('Person index');
     expect(node.querySelector('[data-index-fact="coverage"]')?.textContent).toContain('100%');
+  });
+});
+
+describe('reviewQueueView', () => {
+  const pairs: ReviewPair[] = [
+    {
+      kind: 'person',
+      row: 17,
+      candidate: 'wbp_0123456789abcdef',
+      match_weight: 2.1,
+      match_probability: 0.81,
+      accepted: true
+    },
+    { kind: 'record', row: 3, candidate: '1240', match_weight: 0.4, match_probability: 0.4, accepted: false }
+  ];
+
+  it('lists each pair in words with labelled buttons, and says how a decision went', async () => {
+    const made: [number, string, string][] = [];
+    const node = reviewQueueView(pairs, async (pair, decision, note) => {
+      made.push([pair.row, decision, note]);
+      return 'Decided a match';
+    });
+    const rows = node.querySelectorAll('tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0].textContent).toContain('Row 17 and person wbp_0123456789abcdef of the index');
+    expect(rows[0].textContent).toContain('81.0%');
+    expect(rows[1].textContent).toContain('Rows 3 and 1,240 of this dataset');
+    const match = rows[0].querySelector('button[data-decision="match"]') as HTMLButtonElement;
+    expect(match.getAttribute('aria-label')).toBe('Match: Row 17 and person wbp_0123456789abcdef of the index');
+    (rows[0].querySelector('input[name="note"]') as HTMLInputElement).value = ' same person ';
+    match.click();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    expect(made).toEqual([[17, 'match', 'same person']]);
+    expect(rows[0].querySelector('.wb-review-outcome')?.textContent).toBe('Decided a match');
+    expect(match.disabled).toBe(true);
+  });
+
+  it('shows a refusal and lets the linker try again', async () => {
+    const node = reviewQueueView(pairs, async () => {
+      throw new ApiError('pair: not in the clerical review queue', 404);
+    });
+    const button = node.querySelector('tbody tr button[data-decision="non-match"]') as HTMLButtonElement;
+    button.click();
+    await new Promise(resolve => setTimeout(resolve, 0));
+    const outcome = node.querySelector('.wb-review-outcome');
+    expect(outcome?.textContent).toContain('not in the clerical review queue');
+    expect(outcome?.classList.contains('wb-error')).toBe(true);
+    expect(button.disabled).toBe(false);
+  });
+
+  it('says when nothing awaits a decision', () => {
+    expect(reviewQueueView([], async () => '').textContent).toBe('No uncertain pair awaits a decision.');
   });
 });

@@ -52,7 +52,8 @@ const ENTRY: CatalogueEntry = {
     ]
   },
   twin_note: null,
-  person_index: null
+  person_index: null,
+  index_review: false
 };
 
 function searchResult(fields: Partial<SearchResult>): SearchResult {
