@@ -13,6 +13,8 @@ from jsonschema import Draft202012Validator
 
 from workbench.person_index import store
 
+pytestmark = pytest.mark.db
+
 LINKER = "lin.linker"
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml").read_text())
 
