@@ -74,3 +74,47 @@ def test_an_analyst_sees_no_index_record(browser, lab_as) -> None:
     assert page.locator(".wb-detail .wb-person-index").count() == 0
     assert "Person index" not in page.inner_text(".wb-detail")
     page.context.close()
+
+
+def test_an_admin_decides_a_review_pair_from_the_keyboard(browser, lab_as, lab) -> None:
+    from conftest import _artefacts, open_lab
+
+    admin = "alex.reid"  # the demo's admin (admins and linkers review the index)
+    with workspace_as(lab.home, admin) as ws:
+        queues = {d: ws.person_index.review_pairs(d) for d in ws.person_index.status()["datasets"]}
+        dataset = next(d for d, pairs in queues.items() if len(pairs))  # the demo leaves uncertain pairs
+        title = ws.catalogue[dataset].title
+    pairs = queues[dataset]
+    page = open_lab(browser, lab_as(admin))
+    open_catalogue(page)
+    search(page, title)
+    page.click(f".wb-result[data-id='{dataset}']")
+    review = page.wait_for_selector(".wb-detail .wb-index-review")
+    assert review.query_selector("h5").inner_text() == "Clerical review"
+    page.focus(".wb-detail button.wb-show-review")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".wb-detail ul.wb-review-pairs")
+    rows = page.locator(".wb-detail ul.wb-review-pairs li.wb-review-card")
+    assert rows.count() == len(pairs)
+    first = rows.nth(0)
+    words = first.locator(".wb-review-pair").inner_text()
+    assert re.fullmatch(r"Rows? [\d,]+ and (person wbp_[0-9a-f]{16} of the index|[\d,]+ of this dataset)", words)
+    assert re.fullmatch(r"\d+(\.\d)?% likely one person; the index (links them|keeps them apart)",
+                        first.locator(".wb-review-odds").inner_text())
+    # the queue fits the side panel: nothing wider than it
+    assert page.evaluate("(p => p.scrollWidth <= p.clientWidth + 1)(document.querySelector('#workbench-catalogue'))")
+    first.locator("input[name='note']").fill("Different dates of birth on the forms")
+    button = first.locator("button[data-decision='non-match']")
+    assert button.get_attribute("aria-label") == f"Not a match: {words}"
+    button.focus()
+    page.keyboard.press("Enter")
+    outcome = first.locator(".wb-review-outcome.wb-ok")
+    outcome.wait_for()
+    assert re.fullmatch(r"Decided not a match \(decision \d+\); the next index update applies it\.",
+                        outcome.inner_text())
+    page.screenshot(path=str(_artefacts() / "person-index-review.png"), full_page=True)
+    page.context.close()
+
+    with workspace_as(lab.home, admin) as ws:
+        assert len(ws.person_index.review_pairs(dataset)) == len(pairs) - 1  # the decided pair left the queue
+        assert ws.person_index.quality(dataset)["review_pending"] == 1

@@ -185,16 +185,21 @@ export function pairText(pair: ReviewPair): string {
 /** Record a decision on a pair; resolves to what to tell the linker. */
 export type DecidePair = (pair: ReviewPair, decision: 'match' | 'non-match', note: string) => Promise<string>;
 
+/** "82.4% likely one person; the index links them" — a pair's probability and state in words. */
+export function pairOdds(pair: ReviewPair): string {
+  return `${formatShare(pair.match_probability)} likely one person; the index ${pair.accepted ? 'links them' : 'keeps them apart'}`;
+}
+
 /**
- * The clerical review queue for a linker: each uncertain pair with its match probability and whether the index
- * linked it, a note, and "Match" / "Not a match" buttons (each labelled with its pair for screen readers). A pair
- * decided says so in its row; the next index update applies it.
+ * The clerical review queue for a linker, one card per uncertain pair (it fits a narrow side panel): the pair and
+ * its match probability in words, a note, and "Match" / "Not a match" buttons, each labelled with its pair for
+ * screen readers. A pair decided says so on its card; the next index update applies it.
  */
 export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLElement {
   if (!pairs.length) {
     return h('p', { class: 'wb-note wb-review-empty' }, 'No uncertain pair awaits a decision.');
   }
-  const body = h('tbody');
+  const list = h('ul', { class: 'wb-review-pairs', 'aria-label': 'Uncertain pairs to decide' });
   for (const pair of pairs) {
     const words = pairText(pair);
     const note = h('input', {
@@ -205,7 +210,7 @@ export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLEl
       placeholder: 'Note (optional)',
       'aria-label': `Note on ${words}`
     }) as HTMLInputElement;
-    const outcome = h('span', { class: 'wb-review-outcome', role: 'status' });
+    const outcome = h('p', { class: 'wb-review-outcome', role: 'status' });
     const buttons = (['match', 'non-match'] as const).map(decision => {
       const label = decision === 'match' ? 'Match' : 'Not a match';
       const button = h(
@@ -236,32 +241,17 @@ export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLEl
       });
       return button;
     });
-    body.append(
+    list.append(
       h(
-        'tr',
-        { 'data-row': String(pair.row), 'data-candidate': pair.candidate },
-        h('td', {}, words),
-        h('td', {}, formatShare(pair.match_probability)),
-        h('td', {}, pair.accepted ? 'Yes' : 'No'),
-        h('td', { class: 'wb-review-decide' }, note, ...buttons, outcome)
+        'li',
+        { class: 'wb-review-card', 'data-row': String(pair.row), 'data-candidate': pair.candidate },
+        h('p', { class: 'wb-review-pair' }, words),
+        h('p', { class: 'wb-note wb-review-odds' }, pairOdds(pair)),
+        note,
+        h('div', { class: 'wb-buttons' }, ...buttons),
+        outcome
       )
     );
   }
-  return h(
-    'table',
-    { class: 'wb-table wb-review-pairs' },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', {}, 'Pair'),
-        h('th', {}, 'Match probability'),
-        h('th', {}, 'Linked now'),
-        h('th', {}, 'Decision')
-      )
-    ),
-    body
-  );
+  return list;
 }

@@ -115,11 +115,14 @@ describe('reviewQueueView', () => {
       made.push([pair.row, decision, note]);
       return 'Decided a match';
     });
-    const rows = node.querySelectorAll('tbody tr');
+    const rows = node.querySelectorAll('li.wb-review-card');
     expect(rows).toHaveLength(2);
-    expect(rows[0].textContent).toContain('Row 17 and person wbp_0123456789abcdef of the index');
-    expect(rows[0].textContent).toContain('81.0%');
+    expect(rows[0].querySelector('.wb-review-pair')?.textContent).toBe(
+      'Row 17 and person wbp_0123456789abcdef of the index'
+    );
+    expect(rows[0].querySelector('.wb-review-odds')?.textContent).toBe('81.0% likely one person; the index links them');
     expect(rows[1].textContent).toContain('Rows 3 and 1,240 of this dataset');
+    expect(rows[1].textContent).toContain('the index keeps them apart');
     const match = rows[0].querySelector('button[data-decision="match"]') as HTMLButtonElement;
     expect(match.getAttribute('aria-label')).toBe('Match: Row 17 and person wbp_0123456789abcdef of the index');
     (rows[0].querySelector('input[name="note"]') as HTMLInputElement).value = ' same person ';
@@ -134,7 +137,7 @@ describe('reviewQueueView', () => {
     const node = reviewQueueView(pairs, async () => {
       throw new ApiError('pair: not in the clerical review queue', 404);
     });
-    const button = node.querySelector('tbody tr button[data-decision="non-match"]') as HTMLButtonElement;
+    const button = node.querySelector('li button[data-decision="non-match"]') as HTMLButtonElement;
     button.click();
     await new Promise(resolve => setTimeout(resolve, 0));
     const outcome = node.querySelector('.wb-review-outcome');
