@@ -417,6 +417,8 @@ class PersonIndex:
             if item is not None:
                 linked[d] = item
                 persons = item.persons
+                if d not in waiting:
+                    item.norm = None  # kept only where clerical decisions need it
             else:
                 linked[d] = self._unlinkable(rows[d])
                 if store.members(root, d) is not None:
