@@ -159,3 +159,48 @@ def test_apply_merges_splits_and_voids(tmp_path) -> None:
     # the decided pairs leave the review (a void one stays where its records were compared afresh)
     assert list(item.review["candidate"]) == ["wbp_gone"]
     assert item.quality == {"review_held": 1, "decisions_applied": 5}
+
+
+@pytest.fixture
+def single(staffed):
+    """One episode per person in the owner's dataset, a linker, and a review pair written into its queue: its
+    first record against the person of its second record (a pair the model might have been unsure of)."""
+    staffed(ADMIN).people.add(LINKER, "Lin Linker", roles=["linker"], department="DHSC")
+    population = people(40)
+    staffed(OWNER).catalogue.register(hospital_record(), episodes(population, per_person=1))
+    linker = staffed(LINKER)
+    ids = ids_of(linker, "dhsc.episodes")
+    store.write_review(linker._ctx.vault.root, "dhsc.episodes", pd.DataFrame({
+        "kind": ["person"], "row": [0], "candidate": [ids[1]], "match_weight": [0.1], "match_probability": [0.52],
+        "accepted": [False]}))
+    return staffed, population, ids
+
+
+def test_a_match_merges_the_record_into_the_candidate_and_drops_the_empty_person(single) -> None:
+    staffed, _population, ids = single
+    linker = staffed(LINKER)
+    persons = linker.person_index.status()["persons"]
+    linker.person_index.decide("dhsc.episodes", (0, ids[1]), "match")
+    linker.person_index.build("dhsc.episodes")
+    after = ids_of(linker, "dhsc.episodes")
+    assert after[0] == after[1] == ids[1] and after[2:] == ids[2:]
+    held = set(store.persons(linker._ctx.vault.root, ["index_id"])["index_id"])
+    assert ids[0] not in held and linker.person_index.status()["persons"] == persons - 1
+    with linker._ctx.db.read() as conn:
+        assert conn.execute(select(person_index_decisions.c.outcome)).scalar_one() == "merged"
+    assert staffed(OWNER).person_index.quality("dhsc.episodes")["review_decided"] == 1
+
+
+def test_a_decision_on_a_record_that_changed_since_is_void(single) -> None:
+    staffed, population, ids = single
+    linker = staffed(LINKER)
+    linker.person_index.decide("dhsc.episodes", (0, ids[1]), "match")
+    frame = episodes(population, per_person=1)
+    frame.loc[0, "postcode"] = "ZZ1 1ZZ"  # the record was corrected: compared afresh at the update it triggers
+    staffed(OWNER).catalogue.register(hospital_record(), frame)
+    assert ids_of(linker, "dhsc.episodes")[0] == ids[0]  # still its own person: NHS number, name and birth agree
+    with linker._ctx.db.read() as conn:
+        decided = conn.execute(select(person_index_decisions)).mappings().one()
+    assert decided["outcome"] == "void" and decided["applied_in"] is not None
+    quality = staffed(OWNER).person_index.quality("dhsc.episodes")
+    assert quality["review_pending"] == 0 and quality["review_decided"] == 1
