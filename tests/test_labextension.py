@@ -61,6 +61,11 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "CatalogueEntry.department": ("components", "schemas", "CatalogueEntry", "department"),
     "CatalogueEntry.owner": ("components", "schemas", "CatalogueEntry", "owner"),
     "CatalogueEntry.twin_preview": ("components", "schemas", "CatalogueEntry", "twin_preview"),
+    "PersonIndexQuality": ("components", "schemas", "PersonIndexQuality"),
+    "IndexMeasurement": ("components", "schemas", "PersonIndexQuality", "measured"),
+    "IndexReview": ("paths", "/person-index/{dataset_id}/review", "get", *OK),
+    "ReviewPair": ("paths", "/person-index/{dataset_id}/review", "get", *OK, "pairs", "[]"),
+    "IndexDecision": ("paths", "/person-index/{dataset_id}/review/decision", "post", *OK),
     "SchemaColumn": ("components", "schemas", "CatalogueEntry", "schema", "[]"),
     "Project": ("paths", "/projects", "get", *OK, "projects", "[]"),
     "AccessRequest": ("components", "schemas", "AccessRequest"),
@@ -101,6 +106,7 @@ BODIES: dict[str, tuple[str, ...]] = {
     "Decision": ("paths", "/requests/{request_id}/decision", "post", *BODY),
     "OutputDecision": ("paths", "/review/requests/{request_id}/outputs/{output_id}/decision", "post", *BODY),
     "Conclusion": ("paths", "/review/requests/{request_id}/conclusion", "post", *BODY),
+    "IndexDecisionBody": ("paths", "/person-index/{dataset_id}/review/decision", "post", *BODY),
 }
 
 

@@ -26,6 +26,7 @@ ALLOWED = {
     "index.build": {"admin", "linker"},
     "index.read": {"admin", "linker"},
     "index.quality": {"admin", "linker"},
+    "index.decide": {"admin", "linker"},
     "settings.read": set(ROLES),
     "settings.write": {"admin"},
     "people.accredit": {"admin"},
@@ -121,6 +122,7 @@ def test_resource_rules() -> None:
     assert decide(owner, "index.quality", {"owner": "other", "delegates": ["me"]})
     assert not decide(owner, "index.quality", {"owner": "other", "delegates": []})
     assert not decide(owner, "index.read", {}) and not decide(owner, "index.build", {})
+    assert not decide(owner, "index.decide", {})  # an owner sees the quality record, but the review is the linkers'
     assert not decide(owner, "catalogue.update", {"owner": "me", "current_owner": "someone.else"})
     assert not decide(owner, "catalogue.update", {"owner": "someone.else", "current_owner": "me"})
     assert decide(owner, "catalogue.update", {"owner": None, "current_owner": "me"})

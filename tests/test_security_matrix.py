@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied
+from workbench.person_index import store
 
 GAMMA = "p-gamma"
 THEIR_DISTRIBUTION = ("identifier: https://data.example.invalid/priya.csv\ntype: dcat:Distribution\ntitle: {title}\n"
@@ -63,6 +64,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "build person index": lambda: ws.person_index.build(),
         "read person index status": lambda: ws.person_index.status(),
         "read person-index quality": lambda: ws.person_index.quality(DATASET),
+        "decide person-index review pair": lambda: ws.person_index.decide("dhsc.people", state["index_pair"], "match"),
         "verify audit": lambda: ws.verify_audit(),
         "set roles": lambda: ws.people.set_roles(CHECKER, ["output_checker", "analyst"]),
         "accredit person": lambda: ws.people.accredit(CHECKER, until="2099-01-01"),
@@ -181,6 +183,12 @@ def world(governed, tmp_path):
     staffed(CHECKER3).review.release(state["released"])
     state["tokens"] = {person: admin.tokens.create(person, label="matrix")["id"] for person in ROLE_OF}
     vault = admin._ctx.vault
+    # an uncertain pair in dhsc.people's clerical review queue: its first record against its second's person
+    members = store.members(vault.root, "dhsc.people")
+    state["index_pair"] = (0, members.loc[1, "index_id"])
+    store.write_review(vault.root, "dhsc.people", pd.DataFrame({
+        "kind": ["person"], "row": [0], "candidate": [state["index_pair"][1]], "match_weight": [0.5],
+        "match_probability": [0.6], "accepted": [False]}))
     vault.write(vault.restricted_path("truth", "dhsc.admissions"),
                 pd.DataFrame({"admission_id": ["A1"], "person_id": [1]}))
     return staffed, state
@@ -266,3 +274,4 @@ def test_separation_of_duties_in_decisions(world, name: str) -> None:
     with pytest.raises(AccessDenied, match=refusal):
         ws.owner.decide(ids[request], "approve")
     assert snapshot(ws) == state and denied_count(ws) == before + 1
+

@@ -208,7 +208,8 @@ LOCAL_ONLY: dict[str, str] = {
                           "cohorts there.",
     "workspace.demo": f"{_ON_THE_HOST}: the demo's restricted material never leaves it.",
     "workspace.person_index": f"{_ON_THE_HOST}: the person index and its identifying fields never leave it; "
-                              "admins and linkers build it in an embedded workspace there, and a data owner sees "
+                              "admins and linkers build it and decide its review pairs in an embedded workspace "
+                              "(or the lab's catalogue entry) there, and a data owner sees "
                               "a dataset's index quality in ws.owner.usage(dataset_id).",
     "catalogue.import_file": "reads a file on the service's host; send its text with "
                              "ws.catalogue.import_text(text, format=...) instead.",

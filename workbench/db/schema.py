@@ -269,6 +269,25 @@ person_index_updates = Table(
     *_who_when("updated", nullable=False),
 )
 
+# one row per clerical review decision on an uncertain pair of the person index (workbench.person_index.decisions):
+# the record (its row in the dataset file and its fingerprint then), the candidate (an index id, or another row
+# and its fingerprint), "match" or "non-match", and the update that applied it (null while pending)
+person_index_decisions = Table(
+    "person_index_decisions", metadata,
+    _serial_id(),
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False, index=True),
+    *_required(kind=String(10), record_row=Integer, candidate=String(40), fingerprint=String(16)),
+    Column("candidate_fingerprint", String(16)),
+    *_required(decision=String(10)),
+    Column("note", Text),
+    *_who_when("decided", nullable=False),
+    Column("applied_in", Integer, ForeignKey("person_index_updates.id", ondelete="CASCADE")),
+    Column("outcome", String(10)),
+    CheckConstraint("kind IN ('person', 'record')", name="kind"),
+    CheckConstraint("decision IN ('match', 'non-match')", name="decision"),
+    CheckConstraint("outcome IN ('merged', 'split', 'unchanged', 'void')", name="outcome"),
+)
+
 outputs = Table(
     "outputs", metadata,
     *_numbered_in_project(),

@@ -430,6 +430,8 @@ ACTIONS = {
     "index.build": _roles("admin", "linker"),
     "index.read": _roles("admin", "linker"),
     "index.quality": _index_quality,
+    # clerical review of the index's uncertain pairs ("match" / "non-match"): who builds the index, not owners
+    "index.decide": _roles("admin", "linker"),
     "settings.read": _registered,
     "settings.write": _roles("admin"),
     "audit.verify": _roles("admin"),
@@ -498,6 +500,7 @@ FACTS: dict[str, frozenset[str]] = {
     "index.build": _NONE,
     "index.read": _NONE,
     "index.quality": _DATASET_OWNER,
+    "index.decide": _NONE,
     "settings.read": _NONE,
     "settings.write": _NONE,
     "audit.verify": _NONE,
@@ -524,6 +527,7 @@ VERBS = {
     "people.manage": "add", "projects.read": "read", "projects.manage": "create", "departments.manage": "add",
     "demo.truth.read": "read the linkage truth of",
     "index.build": "build", "index.read": "read", "index.quality": "see the person-index quality of",
+    "index.decide": "decide the clerical review pairs of",
     "people.accredit": "accredit", "people.train": "record training for", "access.request": "request",
     "access.list_mine": "list", "access.list_to_decide": "list", "access.decide": "decide",
     "access.grant_identifiers": "grant direct identifiers of", "access.revoke": "revoke",
@@ -577,6 +581,7 @@ ROLES_NEEDED: dict[str, tuple[str, ...]] = {
     "demo.truth.read": ("admin", "trainer"),
     "index.build": ("admin", "linker"),
     "index.read": ("admin", "linker"),
+    "index.decide": ("admin", "linker"),
     "settings.write": ("admin",),
     "audit.verify": ("admin",),
 }

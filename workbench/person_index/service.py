@@ -53,7 +53,7 @@ from workbench.ids import check_dataset_id
 from workbench.linkage.link import link
 from workbench.linkage.spec import Field, LinkageSpec, default_blocking, infer_spec
 from workbench.linkage.standardise import clean_date, clean_postcode, clean_text, postcode_parts
-from workbench.person_index import store
+from workbench.person_index import decisions, store
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -230,11 +230,12 @@ class _Linked:
     warnings: list[str]
     review: pd.DataFrame | None
     path: Path
+    norm: pd.DataFrame | None = None  # the records' normalised identifying fields (clerical decisions use them)
 
 
 class PersonIndex:
     """The workspace's person index: ``ws.person_index.build()``, ``.refresh()``, ``.status()``,
-    ``.quality(dataset_id)``, ``.review_pairs(dataset_id)``."""
+    ``.quality(dataset_id)``, ``.review_pairs(dataset_id)``, ``.decide(dataset_id, pair, decision)``."""
 
     def __init__(self, ctx: Context, truth: TruthSource | None = None) -> None:
         self._ctx = ctx
@@ -296,11 +297,19 @@ class PersonIndex:
         check_dataset_id(dataset_id, "dataset_id")
         self._ctx.require("index.read", f"person-index review pairs of dataset {dataset_id}")
         frame = store.review(self._ctx.vault.root, dataset_id)
+        if frame is not None:
+            with self._ctx.db.read() as conn:
+                frame = decisions.undecided(conn, dataset_id, frame)
         with self._ctx.write() as conn:
             audit.append(conn, self._ctx.actor.username, "index.review", f"dataset {dataset_id}",
                          detail={"pairs": 0 if frame is None else len(frame)})
         return frame if frame is not None else pd.DataFrame(columns=["kind", "row", "candidate", "match_weight",
                                                                      "match_probability", "accepted"])
+
+    def decide(self, dataset_id: str, pair: Any, decision: str, note: str | None = None) -> dict[str, Any]:
+        """Decide one review pair (a row of ``review_pairs``) "match" or "non-match" (admins and linkers); the
+        pair leaves the queue, and the dataset's next update applies it (``workbench.person_index.decisions``)."""
+        return decisions.decide(self._ctx, dataset_id, pair, decision, note)
 
     # -- building ---------------------------------------------------------------------------------------------
     def build(self, dataset_id: str | None = None) -> dict[str, Any]:
@@ -339,6 +348,8 @@ class PersonIndex:
                                                   .order_by(datasets.c.registered_at, datasets.c.id)).mappings()]
         wanted = [r["id"] for r in rows if is_person_level(r["record"])]
         stale = [d for d in wanted if store.index_ids(root, d, self._ctx.vault.dataset_path(d)) is None]
+        with self._ctx.db.read() as conn:  # clerical decisions are applied at an update
+            stale += [d for d in decisions.pending_datasets(conn, wanted) if d not in stale]
         folder = store.current(root)
         held = [] if folder is None else [p.stem for p in (folder / "members").glob("*.parquet")]
         gone = tuple(d for d in held if d not in wanted)
@@ -398,6 +409,7 @@ class PersonIndex:
         with self._ctx.db.read() as conn:
             rows = {d: dataset_row(conn, d) for d in dataset_ids}
             previous = {d: latest_quality(conn, d) for d in dataset_ids}
+            waiting = decisions.pending(conn, dataset_ids)
         linked: dict[str, _Linked] = {}
         dropped = list(removed)
         for d in dataset_ids:
@@ -405,11 +417,14 @@ class PersonIndex:
             if item is not None:
                 linked[d] = item
                 persons = item.persons
+                if d not in waiting:
+                    item.norm = None  # kept only where clerical decisions need it
             else:
                 linked[d] = self._unlinkable(rows[d])
                 if store.members(root, d) is not None:
                     dropped.append(d)  # its identifying columns are gone: so are its members
         removed = tuple(dropped)
+        persons, applied = decisions.apply(waiting, linked, persons, root, new_index_ids, _KEEP)
         me = self._ctx.actor.username
         now = datetime.now(UTC)
         truth = self._measure(linked) if linked else {}
@@ -422,10 +437,11 @@ class PersonIndex:
             for d, item in linked.items():
                 if d in truth:
                     item.quality["measured"] = truth[d]
-                conn.execute(insert(person_index_updates).values(
+                update_id = conn.execute(insert(person_index_updates).values(
                     dataset_id=d, version=version, fields=item.fields, relinked=int(item.relinked),
                     counts=item.counts, quality=_jsonable(item.quality), warnings=item.warnings, updated_by=me,
-                    updated_at=now))
+                    updated_at=now).returning(person_index_updates.c.id)).scalar_one()
+                decisions.mark_applied(conn, applied.get(d, []), update_id)
             audit.append(conn, me, "index.update", resource, detail={
                 "version": version, "persons": len(persons), "removed": list(removed),
                 "datasets": {d: item.counts for d, item in linked.items()}})
@@ -513,7 +529,7 @@ class PersonIndex:
         if review is not None and len(review) > REVIEW_KEPT:
             review = review.nsmallest(REVIEW_KEPT, "match_probability")
         return _Linked(members=members, persons=persons, fields=fields, relinked=bool(relinked), counts=counts,
-                       quality=quality, warnings=warnings, review=review, path=path)
+                       quality=quality, warnings=warnings, review=review, path=path, norm=norm)
 
     def _assign(self, part: pd.DataFrame, persons: pd.DataFrame,
                 stage: _Stage) -> tuple[np.ndarray, int, list[str], pd.DataFrame]:
@@ -772,7 +788,9 @@ def latest_quality(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
     count = conn.execute(select(func.count()).select_from(t).where(t.c.dataset_id == dataset_id)).scalar_one()
     return {"dataset_id": dataset_id, "indexed": True, "fields": dict(row["fields"]), "relinked": bool(row["relinked"]),
             **dict(row["counts"]), **dict(row["quality"]), "warnings": list(row["warnings"]), "update": row["id"],
-            "updates": int(count), "updated_by": row["updated_by"], "updated_at": _iso(row["updated_at"])}
+            "version": row["version"],
+            "updates": int(count), "updated_by": row["updated_by"], "updated_at": _iso(row["updated_at"]),
+            **decisions.counts(conn, dataset_id)}
 
 
 def _iso(at: datetime) -> str:

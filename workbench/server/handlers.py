@@ -26,6 +26,7 @@ from tornado.ioloop import IOLoop
 import workbench.errors as errors
 from workbench.config import USERNAME_PATTERN
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
+from workbench.governance.policy import may_ever
 from workbench.server.jsonable import jsonable
 from workbench.server.session import WorkspaceHolder, WorkspaceUnavailable
 
@@ -76,6 +77,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "numbers": (_is_list_of_numbers, "a list of output numbers"),
     "flag": (lambda v: isinstance(v, bool), "true or false"),
     "text": (lambda v: isinstance(v, str), "text"),
+    "whole": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
     "text?": (lambda v: v is None or isinstance(v, str), "text or null"),
     "names?": (lambda v: v is None or _is_list_of_text(v), "a list of names or null"),
     "names": (_is_list_of_text, "a list of names"),
@@ -129,6 +131,7 @@ LAB_DIRECTIONS: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), words
     (r"ws\.my_outputs\.requests\(\)", "the My outputs panel"),
     (r"ws\.review\.queue\(\)", "the Output checking queue"),
     (r"ws\.review\.history\([^)]*\)", "the Output checking history"),
+    (r"ws\.person_index\.review_pairs\([^)]*\)", "the clerical review in the dataset's Catalogue entry"),
 ]]
 CALL = r"ws\.[a-z_]+(?:\.[a-z_]+)*\((?:[^()]|\([^()]*\))*\)"
 NOTEBOOK_CALL = re.compile(rf"\(({CALL})\)|({CALL})")
@@ -357,6 +360,8 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         "warnings": list(entry.warnings),
         # the person-index quality record, present only for the dataset's owner, delegates, admins and linkers
         "person_index": entry.person_index,
+        # whether the viewer may decide its clerical review pairs (admins and linkers), so the panel offers it
+        "index_review": entry.person_index is not None and bool(may_ever(ws._ctx.actor, "index.decide")),
     }
 
 
@@ -452,6 +457,31 @@ class MyDatasetsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def get(self) -> None:
         await self.answer(my_datasets)
+
+
+class IndexReviewHandler(WorkbenchHandler):
+    """The uncertain pairs of a dataset's last person-index update that await a clerical decision."""
+
+    @tornado.web.authenticated
+    async def get(self, dataset_id: str) -> None:
+        await self.answer(lambda ws: {"dataset_id": dataset_id, "pairs": ws.person_index.review_pairs(dataset_id)})
+
+
+INDEX_DECISION_FIELDS = {"row": "whole", "candidate": "text", "decision": "text", "note": "text?"}
+
+
+class IndexDecisionHandler(WorkbenchHandler):
+    """A linker's decision on one review pair ("match" or "non-match"), applied at the next index update."""
+
+    @tornado.web.authenticated
+    async def post(self, dataset_id: str) -> None:
+        try:
+            body = read_body(self.body, INDEX_DECISION_FIELDS, ("row", "candidate", "decision"))
+        except InvalidInput as error:
+            self.refuse(error)
+            return
+        await self.answer(lambda ws: ws.person_index.decide(dataset_id, (body["row"], body["candidate"]),
+                                                            body["decision"], note=body.get("note")))
 
 
 class OwnerUsageHandler(WorkbenchHandler):

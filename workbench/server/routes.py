@@ -37,6 +37,8 @@ ROUTES: list[tuple[str, str]] = [
     (f"review/requests/{ID.format('request_id')}/manifest", "ReviewManifestHandler"),
     ("owner/datasets", "MyDatasetsHandler"),
     (f"owner/usage/{ID.format('dataset_id')}", "OwnerUsageHandler"),
+    (f"person-index/{ID.format('dataset_id')}/review", "IndexReviewHandler"),
+    (f"person-index/{ID.format('dataset_id')}/review/decision", "IndexDecisionHandler"),
     ("admin/audit/verify", "AuditVerifyHandler"),
     (f"kernel/{ID.format('operation')}", "KernelCallHandler"),
 ]

@@ -57,6 +57,100 @@ export interface CatalogueEntry {
   record: Record<string, unknown>;
   /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
   warnings: string[];
+  /** The dataset's person-index quality record: for its owner, delegates, admins and linkers only (else null). */
+  person_index: PersonIndexQuality | null;
+  /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
+  index_review: boolean;
+}
+
+/** An uncertain pair of a person-index update: a record of the dataset and a person of the index or a record. */
+export interface ReviewPair {
+  kind: 'person' | 'record';
+  row: number;
+  candidate: string;
+  match_weight: number;
+  match_probability: number;
+  accepted: boolean;
+}
+
+export interface IndexReview {
+  dataset_id: string;
+  pairs: ReviewPair[];
+}
+
+/** A clerical decision on a review pair, as sent. */
+export interface IndexDecisionBody {
+  row: number;
+  candidate: string;
+  decision: 'match' | 'non-match';
+  note?: string | null;
+}
+
+/** A clerical decision as recorded: pending until the next index update applies it. */
+export interface IndexDecision {
+  id: number;
+  dataset_id: string;
+  kind: 'person' | 'record';
+  row: number;
+  candidate: string;
+  decision: 'match' | 'non-match';
+  note: string | null;
+  decided_by: string;
+  decided_at: string;
+  status: string;
+}
+
+/** Precision and recall of the person index measured against known truth (pairs of records). */
+export interface IndexMeasurement {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  true_pairs: number;
+  linked_pairs: number;
+  correct_pairs: number;
+}
+
+/**
+ * A dataset's person-index coverage and quality record (its latest index update): numbers only, never an
+ * identifying value or an index id. A dataset never linked has `indexed: false` and only says why in `warnings`.
+ */
+export interface PersonIndexQuality {
+  dataset_id: string;
+  indexed: boolean;
+  warnings: string[];
+  /** Not yet linked: whether the dataset is about people at all. */
+  person_level?: boolean;
+  /** Index field → the dataset's column read for it. */
+  fields?: Record<string, string>;
+  relinked?: boolean;
+  records?: number;
+  compared?: number;
+  unchanged?: number;
+  linked?: number;
+  new_persons?: number;
+  unlinked?: number;
+  review?: number;
+  /** Share of records with a person id. */
+  coverage?: number;
+  /** Share of compared records that matched a person already in the index. */
+  match_rate?: number | null;
+  estimated_precision?: number | null;
+  estimated_recall?: number | null;
+  expected?: { true_positives: number; false_positives: number; false_negatives: number } | null;
+  review_band?: number[];
+  /** Uncertain pairs held for clerical review. */
+  review_held?: number;
+  measured?: IndexMeasurement;
+  /** Clerical review decisions applied to the dataset, awaiting the next update, applied by the latest update. */
+  review_decided?: number;
+  review_pending?: number;
+  decisions_applied?: number;
+  update?: number;
+  updates?: number;
+  updated_by?: string;
+  updated_at?: string;
+  /** The index version the latest update made. */
+  version?: string;
 }
 
 export interface Project {
@@ -420,6 +514,8 @@ export interface UsageReport {
   outputs?: Record<string, unknown>[];
   /** What a revoked or expired grant for the dataset stopped: refused reads, outputs, requests, reviews, releases. */
   blocked?: Record<string, unknown>[];
+  /** How its records link to the person index (null when it was never linked). */
+  person_index?: PersonIndexQuality | null;
 }
 
 export interface AuditCheck {
@@ -617,6 +713,16 @@ export class WorkbenchApi {
   /** Where a dataset went: its owner, delegates and admins; others get 403. */
   usage(datasetId: string): Promise<UsageReport> {
     return this.call<UsageReport>(`owner/usage/${encodeURIComponent(datasetId)}`);
+  }
+
+  /** A dataset's clerical review queue in the person index (admins and linkers). */
+  indexReview(datasetId: string): Promise<IndexReview> {
+    return this.call<IndexReview>(`person-index/${encodeURIComponent(datasetId)}/review`);
+  }
+
+  /** Decide one review pair a match or not; the next index update applies it. */
+  decideIndexPair(datasetId: string, body: IndexDecisionBody): Promise<IndexDecision> {
+    return this.post<IndexDecision>(`person-index/${encodeURIComponent(datasetId)}/review/decision`, body);
   }
 
   /** The catalogue entries I own or am a delegate for (empty for someone who decides for none). */

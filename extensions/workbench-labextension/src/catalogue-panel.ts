@@ -21,6 +21,7 @@ import {
   requestableProjects
 } from './form';
 import { hasNext, hasPrevious, nextOffset, Page, pageLabel, previousOffset } from './paging';
+import { personIndexView, reviewQueueView } from './person-index';
 import { CatalogueSettings, DEFAULT_SETTINGS } from './settings';
 import { entryFacts, entryWarnings, errorText, formPassed, h, resultItem, schemaTable, twinPreview } from './render';
 
@@ -289,6 +290,8 @@ export class CataloguePanel extends Widget {
       entryWarnings(entry),
       h('p', { class: 'wb-description' }, entry.description),
       entryFacts(entry),
+      personIndexView(entry.person_index),
+      this.indexReview(entry),
       h('h4', {}, 'Schema'),
       h('div', { class: 'wb-scroll' }, schemaTable(entry.schema)),
       h('h4', {}, 'Preview'),
@@ -297,6 +300,51 @@ export class CataloguePanel extends Widget {
       form ?? h('p', { class: 'wb-note' }, 'No data to request.')
     );
     this.detail.scrollIntoView?.({ block: 'start' });
+  }
+
+  /** For admins and linkers: the dataset's clerical review queue, loaded on demand, each pair decided in place. */
+  private indexReview(entry: CatalogueEntry): HTMLElement | string {
+    if (!entry.index_review) {
+      return '';
+    }
+    const queue = h('div', { class: 'wb-index-review-queue' });
+    const show = h(
+      'button',
+      { type: 'button', class: 'wb-show-review jp-mod-styled' },
+      'Show the pairs to review'
+    ) as HTMLButtonElement;
+    show.addEventListener('click', () => {
+      show.disabled = true;
+      queue.replaceChildren(h('p', { class: 'wb-note', role: 'status' }, 'Loading the review queue…'));
+      this.api
+        .indexReview(entry.id)
+        .then(review =>
+          queue.replaceChildren(
+            reviewQueueView(review.pairs, (pair, decision, note) =>
+              this.api
+                .decideIndexPair(entry.id, { row: pair.row, candidate: pair.candidate, decision, note: note || null })
+                .then(
+                  made =>
+                    `Decided ${decision === 'match' ? 'a match' : 'not a match'} (decision ${made.id}); the next index update applies it.`
+                )
+            )
+          )
+        )
+        .catch(error => queue.replaceChildren(h('p', { class: 'wb-error', role: 'status' }, errorText(error))))
+        .finally(() => (show.disabled = false));
+    });
+    return h(
+      'div',
+      { class: 'wb-index-review' },
+      h('h5', {}, 'Clerical review'),
+      h(
+        'p',
+        { class: 'wb-note' },
+        'Decide each uncertain pair a match or not; the next update of the person index applies your decisions.'
+      ),
+      show,
+      queue
+    );
   }
 
   private requestForm(entry: CatalogueEntry, projects: Project[], requests: AccessRequest[]): HTMLElement {

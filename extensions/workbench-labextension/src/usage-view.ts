@@ -5,6 +5,7 @@
 
 import { AuditCheck, OwnedDataset, UsageReport } from './api';
 import { cellLabel, header } from './labels';
+import { personIndexView } from './person-index';
 import { h, recordsTable } from './render';
 
 /** The columns a narrow panel shows first, per section (the rest follow, scrolled to on demand). */
@@ -55,9 +56,9 @@ const SECTIONS: [keyof UsageReport, string, string][] = [
   ['blocked', 'Blocked after revocation or expiry', 'No revocation or expiry has blocked anything.']
 ];
 
-/** The usage report as one table per section (an empty section says so). */
+/** The usage report as one table per section (an empty section says so), and its person-index quality record. */
 export function usageView(report: UsageReport): HTMLElement {
-  const parts: HTMLElement[] = [
+  const parts: (HTMLElement | string)[] = [
     h('h4', {}, `Usage of ${report.dataset_id}`),
     h('p', { class: 'wb-result-meta' }, `Owner: ${report.owner ?? 'none'}`)
   ];
@@ -74,6 +75,7 @@ export function usageView(report: UsageReport): HTMLElement {
         : h('p', { class: 'wb-note', 'data-section': key }, empty)
     );
   }
+  parts.push(personIndexView(report.person_index, 'h5'));
   return h('div', { class: 'wb-usage' }, ...parts);
 }
 

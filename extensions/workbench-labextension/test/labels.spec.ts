@@ -105,7 +105,9 @@ describe('an entry with raw codes', () => {
     twin_preview: null,
     twin_note: null,
     record: {},
-    warnings: []
+    warnings: [],
+    person_index: null,
+    index_review: false
   } as CatalogueEntry;
 
   it('lists every fact in words', () => {

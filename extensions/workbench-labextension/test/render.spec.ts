@@ -51,7 +51,9 @@ const ENTRY: CatalogueEntry = {
       { nhs_number: null, age: 51 }
     ]
   },
-  twin_note: null
+  twin_note: null,
+  person_index: null,
+  index_review: false
 };
 
 function searchResult(fields: Partial<SearchResult>): SearchResult {
