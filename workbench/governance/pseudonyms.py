@@ -157,6 +157,30 @@ def _hex(tags: np.ndarray, out: np.ndarray) -> None:
     np.take(_HEX_WORDS, words, out=out.view(np.uint32).reshape(len(tags), PSEUDONYM_LENGTH // 4))
 
 
+_WORD = np.dtype("<u8")  # a block is laid out as two little-endian 64-bit words
+
+
+def _words(messages: np.ndarray, start: int, size: int, out: np.ndarray) -> None:
+    """Bytes ``start`` to ``start + size`` (1 to 8) of each row of an (n, length) uint8 array with contiguous
+    rows into ``out`` as little-endian 64-bit words, zero above ``size`` bytes: one strided read of 8 bytes a row.
+    A short word reads past its row into the next one (masked off); rows whose 8 bytes would end past the last
+    row are copied a byte at a time instead."""
+    rows, stride = messages.shape[0], messages.strides[0]
+    safe = rows
+    if size < 8:
+        span = (rows - 1) * stride + messages.shape[1]  # from the first row's first byte to the last row's end
+        safe = min(rows, max(0, (span - start - 8) // stride + 1)) if stride > 0 else 0
+    if safe:
+        read = np.lib.stride_tricks.as_strided(messages[:, start:], shape=(safe, 8), strides=(stride, 1))
+        out[:safe] = read.view(_WORD)[:, 0]
+    if safe < rows:
+        tail = np.zeros((rows - safe, 8), np.uint8)
+        tail[:, :size] = messages[safe:, start:start + size]
+        out[safe:] = tail.view(_WORD)[:, 0]
+    if size < 8:
+        out &= np.uint64((1 << (8 * size)) - 1)
+
+
 class _Cmac:
     """AES-CMAC (NIST SP 800-38B, RFC 4493) of many messages at once: messages of one length share a block
     layout, so each CBC step over all of them is one AES-ECB call on a contiguous buffer."""
@@ -169,21 +193,33 @@ class _Cmac:
     def tags(self, messages: np.ndarray, length: int, out: np.ndarray, row: int) -> None:
         """The CMAC of each row of an (n, ``length``) uint8 array of messages ``length`` bytes long, into rows
         ``row`` to ``row + n`` of ``out``, a C-contiguous (m, 16) uint8 array with a spare row after them (the
-        cipher may write up to 15 bytes past its output; they are overwritten or unused)."""
+        cipher may write up to 15 bytes past its output; they are overwritten or unused). The blocks are laid out
+        a 64-bit word at a time (one numpy pass over all messages per word, not per byte)."""
+        rows = len(messages)
+        if out.shape[1:] != (16,) or not out.flags.c_contiguous or row + rows >= len(out):
+            raise ValueError("CMAC output needs contiguous 16-byte rows and a spare row after those written.")
+        if length and messages.strides[1] != 1:
+            messages = np.ascontiguousarray(messages)
         count = max(1, -(-length // 16))
         complete = length > 0 and length % 16 == 0
-        blocks = np.zeros((len(messages), count * 16), np.uint8)
-        blocks[:, :length] = messages
-        if not complete:
-            blocks[:, length] = 0x80  # 10* padding of the last block
-        blocks[:, -16:] ^= self._subkeys[0 if complete else 1]
-        state = np.ascontiguousarray(blocks[:, :16])
+        words = np.empty((count, rows, 2), _WORD)  # block by block, each block's rows back to back
+        for word in range(2 * count):
+            first, target = 8 * word, words[word // 2, :, word % 2]
+            if first < length:
+                _words(messages, first, min(8, length - first), target)
+                if length - first < 8:
+                    target |= np.uint64(0x80 << (8 * (length - first)))  # 10* padding of the last block
+            else:
+                target[:] = 0x80 if first == length else 0
+        subkey = self._subkeys[0 if complete else 1].view(_WORD)
+        words[-1, :, 0] ^= subkey[0]
+        words[-1, :, 1] ^= subkey[1]
+        state = words[0]
         for i in range(1, count):
-            encrypted = np.frombuffer(self._cipher.update(state.data), np.uint8).reshape(-1, 16)
-            state = encrypted ^ blocks[:, 16 * i:16 * i + 16]
-        if out.shape[1:] != (16,) or not out.flags.c_contiguous or row + len(messages) >= len(out):
-            raise ValueError("CMAC output needs contiguous 16-byte rows and a spare row after those written.")
-        self._cipher.update_into(state.data, out.data.cast("B")[16 * row:16 * (row + len(messages)) + 15])
+            encrypted = np.frombuffer(self._cipher.update(state.reshape(-1).view(np.uint8).data), _WORD)
+            state = encrypted.reshape(rows, 2) ^ words[i]
+        self._cipher.update_into(state.reshape(-1).view(np.uint8).data,
+                                 out.data.cast("B")[16 * row:16 * (row + rows) + 15])
 
     def of_equal_lengths(self, data: np.ndarray, start: int, rows: int, length: int, out: np.ndarray,
                          row: int = 0) -> None:
@@ -238,6 +274,11 @@ def _buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, (np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8))
 
 
+def _items(tags: np.ndarray) -> np.ndarray:
+    """A C-contiguous (n, 16) uint8 array as n 16-byte items: rows taken or placed in one fast numpy pass."""
+    return tags.view(np.complex128).reshape(-1)
+
+
 def _tag_text(cmac: _Cmac, text: pa.Array, out: np.ndarray, row: int) -> np.ndarray | None:
     """The CMAC of each row of a text array into rows ``row`` on of ``out`` (as ``_Cmac.tags``; a null row's tag
     means nothing), computed per group of messages of equal byte length; which rows are valid, or None if all.
@@ -261,7 +302,7 @@ def _tag_text(cmac: _Cmac, text: pa.Array, out: np.ndarray, row: int) -> np.ndar
         else:
             part = np.empty((present + 1, 16), np.uint8)
             cmac.of_equal_lengths(data, int(offsets[0]), present, shortest, part)
-            out[row + np.flatnonzero(valid)] = part[:present]
+            _items(out)[row + np.flatnonzero(valid)] = _items(part)[:present]
         return valid
     order = np.argsort(lengths.astype(np.uint16) if longest < 2**16 else lengths, kind="stable")  # radix sort
     ordered = pc.take(text, pa.array(order))
@@ -271,7 +312,7 @@ def _tag_text(cmac: _Cmac, text: pa.Array, out: np.ndarray, row: int) -> np.ndar
     part = np.empty((rows + 1, 16), np.uint8)
     for first, last in zip([0, *bounds.tolist()], [*bounds.tolist(), rows], strict=True):
         cmac.of_equal_lengths(data, int(offsets[first]), last - first, int(sizes[first]), part, first)
-    out[row + order] = part[:rows]
+    _items(out)[row + order] = _items(part)[:rows]
     return valid
 
 
@@ -287,8 +328,7 @@ def _tag_array(cmac: _Cmac, array: pa.Array, out: np.ndarray, row: int) -> np.nd
         known = _tag_array(cmac, array.dictionary, entries, 0)
         indices = pc.fill_null(array.indices, 0).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
         if len(array.dictionary):
-            np.take(entries.view(np.complex128).reshape(-1), indices,
-                    out=out.view(np.complex128).reshape(-1)[row:row + rows])
+            np.take(_items(entries), indices, out=_items(out)[row:row + rows])
         valid = None if array.null_count == 0 else pc.is_valid(array).to_numpy(zero_copy_only=False)
         if known is not None:
             valid = known[indices] if valid is None else valid & known[indices]
@@ -349,7 +389,7 @@ def _write_text(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | 
     batch at a time; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide nothing). Which
     rows of ``text`` are valid, or None if all."""
     rows = len(text)
-    items = tags.view(np.complex128).reshape(-1)  # a row of 16 bytes as one item: a fast take
+    items = _items(tags)
     scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128)
     for start in range(0, rows, _CMAC_BATCH):
         stop = min(start + _CMAC_BATCH, rows)
