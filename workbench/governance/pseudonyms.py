@@ -29,20 +29,27 @@ columns (nulls as ``pd.NA``) for identifiers and, for every other column, exactl
 ``pyarrow.parquet.read_table(path, columns=...).to_pandas()`` gives — with ``dataset_id``, those rows taken in
 the project's order (``project_order``) with a fresh ``RangeIndex``.
 
-Speed. Every row is keyed in native code, with no Python work per value: rows are grouped by the byte length of
-their canonical text (identifiers are usually fixed-width, so there is one group and its bytes already lie back
-to back in the Arrow buffer), each group is laid out as padded 16-byte blocks with numpy, and each CBC step of
-the CMAC over a whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography`` — about 15 ns a
-value, cheaper than finding the distinct values first. The 16-byte tags are taken in the project's order as
-single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
-written straight into the Arrow string buffer; every pseudonym is 20 bytes, so the offsets of a column without
-nulls are one shared read-only buffer. Large arrays come from Arrow's memory pool, which keeps freed pages for
-the next load (fresh pages from the kernel cost more than the work done in them on a virtual machine).
-Identifier columns are keyed in parallel while the other columns are taken in order and converted to pandas;
-Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is computed while
-it is read. The cache keeps each pseudonymised column in the order it was returned, as 20-byte rows (Arrow IPC
-``fixed_size_binary(20)``, memory-mapped on the next load and given the shared offsets, so a repeat load neither
-keys nor reorders identifiers), and the project's order beside them.
+Speed. Every row is keyed in native code, with no Python work per value, a batch of 65,536 rows at a time
+in the file's order, so the text of integers, the AES blocks and the tags of a batch stay in the CPU's caches
+and no temporary is as long as the column: rows are grouped by the byte length of their canonical text
+(identifiers are usually fixed-width, so there is one group and its bytes already lie back to back in the Arrow
+buffer; integers of one width are turned into text four digits at a time through a table), each group's
+padded 16-byte blocks are laid out a 64-bit word at a time with numpy, and each CBC step of the CMAC over a
+whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography``. A dictionary-encoded column is
+keyed once per dictionary entry. The 16-byte tags (one array per column) are then taken in the project's order
+as single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
+written straight into the column's cache file, memory-mapped, which is also the Arrow string buffer returned
+(so keeping the column costs no copy); every pseudonym is 20 bytes, so the offsets of every column are one
+shared read-only buffer. Identifier columns are keyed in parallel while the other columns are taken in order
+and converted to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's
+order is computed while it is read.
+
+Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
+(magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
+and the project's order beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
+reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error, not
+a fault) and renamed into place, never rewritten in place: frames loaded earlier map the pages of the file
+they were made with.
 """
 
 from __future__ import annotations
@@ -538,7 +545,10 @@ def _cache_writer(path: Path, kind: bytes, rows: int, nulls: int,
     try:
         handle = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.posix_fallocate(handle, 0, size)
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(handle, 0, size)
+            else:  # pragma: no cover - macOS: no way to reserve the blocks; a sparse file
+                os.ftruncate(handle, size)
             mapped = mmap.mmap(handle, size)
         finally:
             os.close(handle)
