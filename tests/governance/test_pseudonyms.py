@@ -376,3 +376,21 @@ def test_rows_in_the_project_order_and_their_cache(tmp_path: Path) -> None:
     assert other.tolist() == pseudonyms.project_order(KEY, "ds.two", 2000).tolist()
     with pytest.raises(InvalidInput, match="dataset_id"):
         read_governed(path, ["x"], [], KEY, dataset_id="")
+
+
+def test_a_full_disk_leaves_the_load_whole_and_uncached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache file's blocks are reserved before it is written through its memory map: with no room, the load
+    still returns every pseudonym (kept in memory) and leaves no half-written file behind."""
+    path = write(tmp_path / "d.parquet", nhs=pa.array(["9434765919", None, "4010232137"]), n=[1, 2, 3])
+    expected = read_governed(path, ["nhs", "n"], ["nhs"], KEY)
+
+    def no_room(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_room)
+    cache = tmp_path / "cache"
+    for dataset_id in (None, "ds.one"):
+        frame = read_governed(path, ["nhs", "n"], ["nhs"], KEY, cache=cache, dataset_id=dataset_id)
+        order = pseudonyms.project_order(KEY, "ds.one", 3) if dataset_id else np.arange(3)
+        pd.testing.assert_frame_equal(frame, expected.take(order).reset_index(drop=True))
+    assert not list(cache.iterdir())
