@@ -29,30 +29,41 @@ columns (nulls as ``pd.NA``) for identifiers and, for every other column, exactl
 ``pyarrow.parquet.read_table(path, columns=...).to_pandas()`` gives — with ``dataset_id``, those rows taken in
 the project's order (``project_order``) with a fresh ``RangeIndex``.
 
-Speed. Every row is keyed in native code, with no Python work per value: rows are grouped by the byte length of
-their canonical text (identifiers are usually fixed-width, so there is one group and its bytes already lie back
-to back in the Arrow buffer), each group is laid out as padded 16-byte blocks with numpy, and each CBC step of
-the CMAC over a whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography`` — about 15 ns a
-value, cheaper than finding the distinct values first. The 16-byte tags are taken in the project's order as
-single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
-written straight into the Arrow string buffer; every pseudonym is 20 bytes, so the offsets of a column without
-nulls are one shared read-only buffer. Large arrays come from Arrow's memory pool, which keeps freed pages for
-the next load (fresh pages from the kernel cost more than the work done in them on a virtual machine).
-Identifier columns are keyed in parallel while the other columns are taken in order and converted to pandas;
-Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is computed while
-it is read. The cache keeps each pseudonymised column in the order it was returned, as 20-byte rows (Arrow IPC
-``fixed_size_binary(20)``, memory-mapped on the next load and given the shared offsets, so a repeat load neither
-keys nor reorders identifiers), and the project's order beside them.
+Speed. Every row is keyed in native code, with no Python work per value, a batch of 65,536 rows at a time
+in the file's order, so the text of integers, the AES blocks and the tags of a batch stay in the CPU's caches
+and no temporary is as long as the column: rows are grouped by the byte length of their canonical text
+(identifiers are usually fixed-width, so there is one group and its bytes already lie back to back in the Arrow
+buffer; integers of one width are turned into text four digits at a time through a table), each group's
+padded 16-byte blocks are laid out a 64-bit word at a time with numpy, and each CBC step of the CMAC over a
+whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography``. A dictionary-encoded column is
+keyed once per dictionary entry. The 16-byte tags (one array per column) are then taken in the project's order
+as single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
+written straight into the column's cache file, memory-mapped, which is also the Arrow string buffer returned
+(so keeping the column costs no copy); every pseudonym is 20 bytes, so the offsets of every column are one
+shared read-only buffer. Identifier columns are keyed in parallel while the other columns are taken in order
+and converted to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's
+order is computed while it is read.
+
+Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
+(magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
+and the project's order beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
+reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error, not
+a fault) and renamed into place, never rewritten in place: frames loaded earlier map the pages of the file
+they were made with.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import mmap
 import os
+import struct
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +78,8 @@ from workbench.errors import InvalidInput, NotFound
 from workbench.progress import bar
 
 PSEUDONYM_LENGTH = 20  # hex characters: 80 bits of the HMAC
-_FINGERPRINT = b"workbench.pseudonym_cache"  # metadata key: the file and key a cached column is valid for
 PROGRESS_MIN_ROWS = 1_000_000  # loads this large show a progress bar (where someone watches)
-_CMAC_BATCH = 1 << 20  # values per AES pass: bounds the temporary block buffers (16 MiB a block column)
+_CMAC_BATCH = 1 << 16  # rows per batch: its text, AES blocks and tags (1 MiB a block column) stay in cache
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
 
 __all__ = ["PSEUDONYM_LENGTH", "project_key", "project_order", "pseudonymise", "read_governed"]
@@ -154,6 +164,30 @@ def _hex(tags: np.ndarray, out: np.ndarray) -> None:
     np.take(_HEX_WORDS, words, out=out.view(np.uint32).reshape(len(tags), PSEUDONYM_LENGTH // 4))
 
 
+_WORD = np.dtype("<u8")  # a block is laid out as two little-endian 64-bit words
+
+
+def _words(messages: np.ndarray, start: int, size: int, out: np.ndarray) -> None:
+    """Bytes ``start`` to ``start + size`` (1 to 8) of each row of an (n, length) uint8 array with contiguous
+    rows into ``out`` as little-endian 64-bit words, zero above ``size`` bytes: one strided read of 8 bytes a row.
+    A short word reads past its row into the next one (masked off); rows whose 8 bytes would end past the last
+    row are copied a byte at a time instead."""
+    rows, stride = messages.shape[0], messages.strides[0]
+    safe = rows
+    if size < 8:
+        span = (rows - 1) * stride + messages.shape[1]  # from the first row's first byte to the last row's end
+        safe = min(rows, max(0, (span - start - 8) // stride + 1)) if stride > 0 else 0
+    if safe:
+        read = np.lib.stride_tricks.as_strided(messages[:, start:], shape=(safe, 8), strides=(stride, 1))
+        out[:safe] = read.view(_WORD)[:, 0]
+    if safe < rows:
+        tail = np.zeros((rows - safe, 8), np.uint8)
+        tail[:, :size] = messages[safe:, start:start + size]
+        out[safe:] = tail.view(_WORD)[:, 0]
+    if size < 8:
+        out &= np.uint64((1 << (8 * size)) - 1)
+
+
 class _Cmac:
     """AES-CMAC (NIST SP 800-38B, RFC 4493) of many messages at once: messages of one length share a block
     layout, so each CBC step over all of them is one AES-ECB call on a contiguous buffer."""
@@ -166,21 +200,33 @@ class _Cmac:
     def tags(self, messages: np.ndarray, length: int, out: np.ndarray, row: int) -> None:
         """The CMAC of each row of an (n, ``length``) uint8 array of messages ``length`` bytes long, into rows
         ``row`` to ``row + n`` of ``out``, a C-contiguous (m, 16) uint8 array with a spare row after them (the
-        cipher may write up to 15 bytes past its output; they are overwritten or unused)."""
+        cipher may write up to 15 bytes past its output; they are overwritten or unused). The blocks are laid out
+        a 64-bit word at a time (one numpy pass over all messages per word, not per byte)."""
+        rows = len(messages)
+        if out.shape[1:] != (16,) or not out.flags.c_contiguous or row + rows >= len(out):
+            raise ValueError("CMAC output needs contiguous 16-byte rows and a spare row after those written.")
+        if length and messages.strides[1] != 1:
+            messages = np.ascontiguousarray(messages)
         count = max(1, -(-length // 16))
         complete = length > 0 and length % 16 == 0
-        blocks = np.zeros((len(messages), count * 16), np.uint8)
-        blocks[:, :length] = messages
-        if not complete:
-            blocks[:, length] = 0x80  # 10* padding of the last block
-        blocks[:, -16:] ^= self._subkeys[0 if complete else 1]
-        state = np.ascontiguousarray(blocks[:, :16])
+        words = np.empty((count, rows, 2), _WORD)  # block by block, each block's rows back to back
+        for word in range(2 * count):
+            first, target = 8 * word, words[word // 2, :, word % 2]
+            if first < length:
+                _words(messages, first, min(8, length - first), target)
+                if length - first < 8:
+                    target |= np.uint64(0x80 << (8 * (length - first)))  # 10* padding of the last block
+            else:
+                target[:] = 0x80 if first == length else 0
+        subkey = self._subkeys[0 if complete else 1].view(_WORD)
+        words[-1, :, 0] ^= subkey[0]
+        words[-1, :, 1] ^= subkey[1]
+        state = words[0]
         for i in range(1, count):
-            encrypted = np.frombuffer(self._cipher.update(state.data), np.uint8).reshape(-1, 16)
-            state = encrypted ^ blocks[:, 16 * i:16 * i + 16]
-        if out.shape[1:] != (16,) or not out.flags.c_contiguous or row + len(messages) >= len(out):
-            raise ValueError("CMAC output needs contiguous 16-byte rows and a spare row after those written.")
-        self._cipher.update_into(state.data, out.data.cast("B")[16 * row:16 * (row + len(messages)) + 15])
+            encrypted = np.frombuffer(self._cipher.update(state.reshape(-1).view(np.uint8).data), _WORD)
+            state = encrypted.reshape(rows, 2) ^ words[i]
+        self._cipher.update_into(state.reshape(-1).view(np.uint8).data,
+                                 out.data.cast("B")[16 * row:16 * (row + rows) + 15])
 
     def of_equal_lengths(self, data: np.ndarray, start: int, rows: int, length: int, out: np.ndarray,
                          row: int = 0) -> None:
@@ -192,64 +238,147 @@ class _Cmac:
             self.tags(data[begin:begin + count * length].reshape(count, length), length, out, row + first)
 
 
-def _messages(values: pa.ChunkedArray) -> pa.LargeBinaryArray:
-    """The canonical text of each value as UTF-8 bytes, in one array (decimal text for integers)."""
-    if pa.types.is_dictionary(values.type):
-        values = pc.cast(values, values.type.value_type)
-    if values.num_chunks == 0 or pa.types.is_null(values.type):
-        return pa.nulls(len(values), pa.large_binary())
-    return pc.cast(pc.cast(values, pa.large_string()), pa.large_binary()).combine_chunks()
+def _as_text(piece: pa.Array) -> pa.Array:
+    """A slice of an identifier column as text with offsets: integers as their decimal text, views as strings."""
+    if pa.types.is_integer(piece.type):
+        return pc.cast(piece, pa.string())
+    if pa.types.is_string_view(piece.type):
+        return pc.cast(piece, pa.large_string())
+    return piece
 
 
-def _buffers(array: pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
-    """The offsets (int64, one more than the values) and data bytes of a large binary array."""
-    offsets = np.frombuffer(array.buffers()[1], np.int64)[array.offset:array.offset + len(array) + 1]
+_DIGITS = np.frombuffer("".join(f"{group:04d}" for group in range(10_000)).encode(), np.uint32)  # 4 characters
+
+
+def _decimal_digits(piece: pa.Array) -> np.ndarray | None:
+    """The decimal text of an integer array as an (n, digits) uint8 array when every non-null value is
+    non-negative with the same number of digits (identifiers usually are; a null row's text means nothing),
+    four digits at a time through a table: cheaper than Arrow's cast to strings. None otherwise."""
+    if len(piece) == piece.null_count:
+        return None
+    least, most = (value.as_py() for value in pc.min_max(piece).values())
+    width = len(str(most))
+    if least < 0 or len(str(least)) != width:
+        return None
+    kind = np.dtype(piece.type.to_pandas_dtype())
+    rest = np.frombuffer(piece.buffers()[1], kind)[piece.offset:piece.offset + len(piece)]
+    rest = rest.astype(np.uint64 if kind.kind == "u" else np.int64, copy=False)
+    groups = -(-width // 4)
+    text = np.empty((len(piece), groups), np.uint32)  # groups of four characters, the first zero-padded
+    for group in range(groups - 1, 0, -1):
+        quotient = rest // 10_000
+        np.take(_DIGITS, rest - quotient * 10_000, out=text[:, group], mode="clip")
+        rest = quotient
+    np.take(_DIGITS, rest, out=text[:, 0], mode="clip")  # null slots may hold anything: clipped, still a group
+    return text.view(np.uint8)[:, 4 * groups - width:]
+
+
+def _buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (one more than the values) and data bytes of a non-empty string or large string array."""
+    width = np.int64 if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], width)[array.offset:array.offset + len(array) + 1]
     data = array.buffers()[2]
     return offsets, (np.frombuffer(data, np.uint8) if data is not None and data.size else np.zeros(1, np.uint8))
 
 
-def _cmac_rows(messages: pa.LargeBinaryArray, key: bytes) -> np.ndarray:
-    """The AES-CMAC of every row's message as a (n, 16) uint8 array (rows of nulls hold no meaningful tag),
-    computed per group of messages of equal byte length.
+def _items(tags: np.ndarray) -> np.ndarray:
+    """A C-contiguous (n, 16) uint8 array as n 16-byte items: rows taken or placed in one fast numpy pass."""
+    return tags.view(np.complex128).reshape(-1)
 
-    When every non-null message has the same length (fixed-width identifiers) and null rows are empty, their
+
+def _tag_text(cmac: _Cmac, text: pa.Array, out: np.ndarray, row: int) -> np.ndarray | None:
+    """The CMAC of each row of a text array into rows ``row`` on of ``out`` (as ``_Cmac.tags``; a null row's tag
+    means nothing), computed per group of messages of equal byte length; which rows are valid, or None if all.
+
+    When every non-null message has the same length (fixed-width identifiers) and null rows span no bytes, their
     bytes lie back to back in the Arrow buffer and are encrypted where they are; otherwise the rows are first
     sorted by length (a radix sort of the lengths, then one Arrow ``take``)."""
-    cmac, rows = _Cmac(key), len(messages)
-    tags = _pooled((rows + 1, 16), np.uint8)  # one spare row for the cipher's spare bytes
-    present = rows - messages.null_count
+    rows = len(text)
+    valid = None if text.null_count == 0 else pc.is_valid(text).to_numpy(zero_copy_only=False)
+    present = rows - text.null_count
     if not present:
-        return tags[:rows]
-    offsets, data = _buffers(messages)
-    lengths = pc.binary_length(messages)
-    shortest, longest = (pc.min_max(lengths)[k].as_py() for k in ("min", "max"))
+        return valid
+    offsets, data = _buffers(text)
+    lengths = np.diff(offsets)
+    if valid is not None:
+        lengths[~valid] = 0  # a null's slot may hold bytes; taken, it holds none
+    shortest, longest = (int(f(lengths if valid is None else lengths[valid])) for f in (np.min, np.max))
     if shortest == longest and int(offsets[-1] - offsets[0]) == shortest * present:
-        if not messages.null_count:
-            cmac.of_equal_lengths(data, int(offsets[0]), rows, shortest, tags)
-            return tags[:rows]
-        part = _pooled((present + 1, 16), np.uint8)
-        cmac.of_equal_lengths(data, int(offsets[0]), present, shortest, part)
-        tags[:rows][pc.is_valid(messages).to_numpy(zero_copy_only=False)] = part[:present]
-        return tags[:rows]
-    sizes = pc.fill_null(lengths, 0).to_numpy()  # a null's slot may hold bytes; taken, it holds none
-    order = np.argsort(sizes.astype(np.uint16) if sizes.max() < 2**16 else sizes, kind="stable")  # radix sort
-    ordered = pc.take(messages, pa.array(order))
+        if valid is None:
+            cmac.of_equal_lengths(data, int(offsets[0]), rows, shortest, out, row)
+        else:
+            part = np.empty((present + 1, 16), np.uint8)
+            cmac.of_equal_lengths(data, int(offsets[0]), present, shortest, part)
+            _items(out)[row + np.flatnonzero(valid)] = _items(part)[:present]
+        return valid
+    order = np.argsort(lengths.astype(np.uint16) if longest < 2**16 else lengths, kind="stable")  # radix sort
+    ordered = pc.take(text, pa.array(order))
     offsets, data = _buffers(ordered)
-    sizes = sizes[order]
+    sizes = lengths[order]
     bounds = np.flatnonzero(np.diff(sizes)) + 1
     part = np.empty((rows + 1, 16), np.uint8)
     for first, last in zip([0, *bounds.tolist()], [*bounds.tolist(), rows], strict=True):
         cmac.of_equal_lengths(data, int(offsets[first]), last - first, int(sizes[first]), part, first)
-    tags[:rows][order] = part[:rows]
-    return tags[:rows]
+    _items(out)[row + order] = _items(part)[:rows]
+    return valid
 
 
-_OFFSETS: list[np.ndarray] = []  # the longest offsets of null-free pseudonym columns made so far, shared
+def _tag_array(cmac: _Cmac, array: pa.Array, out: np.ndarray, row: int) -> np.ndarray | None:
+    """The CMAC of each row of one array into ``out`` from ``row``, a batch of rows at a time (so the text of
+    integers and the AES blocks stay small and in the CPU's caches); which rows are valid, or None if all. A
+    dictionary's entries are keyed once and their tags taken by its indices."""
+    rows = len(array)
+    if pa.types.is_null(array.type):
+        return np.zeros(rows, bool)
+    if pa.types.is_dictionary(array.type):
+        entries = np.empty((len(array.dictionary) + 1, 16), np.uint8)
+        known = _tag_array(cmac, array.dictionary, entries, 0)
+        indices = pc.fill_null(array.indices, 0).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        if len(array.dictionary):
+            np.take(_items(entries), indices, out=_items(out)[row:row + rows])
+        valid = None if array.null_count == 0 else pc.is_valid(array).to_numpy(zero_copy_only=False)
+        if known is not None:
+            valid = known[indices] if valid is None else valid & known[indices]
+        return valid
+    valid = None
+    for start in range(0, rows, _CMAC_BATCH):
+        piece = array.slice(start, _CMAC_BATCH)
+        digits = _decimal_digits(piece) if pa.types.is_integer(piece.type) else None
+        if digits is None:
+            shown = _tag_text(cmac, _as_text(piece), out, row + start)
+        else:
+            cmac.tags(digits, digits.shape[1], out, row + start)
+            shown = None if piece.null_count == 0 else pc.is_valid(piece).to_numpy(zero_copy_only=False)
+        if shown is not None:
+            if valid is None:
+                valid = np.ones(rows, bool)
+            valid[start:start + len(piece)] = shown
+    return valid
+
+
+def _tags(values: pa.ChunkedArray, key: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+    """The AES-CMAC of every row's canonical text as a (n + 1, 16) uint8 array (a spare row last; rows of nulls
+    hold no meaningful tag), in the file's order, chunk by chunk and batch by batch; and which rows are valid, or
+    None when none is null."""
+    cmac, rows = _Cmac(key), len(values)
+    tags = np.empty((rows + 1, 16), np.uint8)
+    valid, row = None, 0
+    for chunk in values.chunks:
+        shown = _tag_array(cmac, chunk, tags, row)
+        if shown is not None and not shown.all():
+            if valid is None:
+                valid = np.ones(rows, bool)
+            valid[row:row + len(chunk)] = shown
+        row += len(chunk)
+    return tags, valid
+
+
+_OFFSETS: list[np.ndarray] = []  # the longest offsets of pseudonym columns made so far, shared
 _OFFSETS_LOCK = threading.Lock()
 
 
 def _fixed_offsets(rows: int) -> pa.Buffer:
-    """Offsets 0, 20, 40, ... (int64) for ``rows`` values: one read-only buffer shared by every null-free column."""
+    """Offsets 0, 20, 40, ... (int64) for ``rows`` values: one read-only buffer shared by every pseudonym column."""
     with _OFFSETS_LOCK:
         if not _OFFSETS or len(_OFFSETS[0]) < rows + 1:
             offsets = _pooled(rows + 1, np.int64)
@@ -261,30 +390,60 @@ def _fixed_offsets(rows: int) -> pa.Buffer:
         return pa.py_buffer(_OFFSETS[0][:rows + 1])
 
 
-def _strings(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None) -> pa.LargeStringArray:
-    """The pseudonyms of rows with these tags as an Arrow string array built straight from buffers, rows taken in
-    ``order`` when given, null where ``valid`` is False. Every row spans 20 bytes, so all columns share one offsets
-    buffer; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide nothing)."""
-    rows = len(tags) if order is None else len(order)
-    text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
-    items = tags.view(np.complex128).reshape(-1)  # a row of 16 bytes as one item: a fast take
-    scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128) if order is not None else None
+def _write_text(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
+                text: np.ndarray) -> np.ndarray | None:
+    """The pseudonyms of rows with these tags (in ``order`` when given) into ``text``, a (rows, 20) uint8 array, a
+    batch at a time; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide nothing). Which
+    rows of ``text`` are valid, or None if all."""
+    rows = len(text)
+    items = _items(tags)
+    scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128)
     for start in range(0, rows, _CMAC_BATCH):
         stop = min(start + _CMAC_BATCH, rows)
         if order is None:
             block = tags[start:stop]
         else:
-            taken = np.take(items, order[start:stop], out=scratch[:stop - start])  # type: ignore[index]
-            block = taken.view(np.uint8).reshape(-1, 16)
+            block = np.take(items, order[start:stop], out=scratch[:stop - start]).view(np.uint8).reshape(-1, 16)
         _hex(block, text[start:stop])
-    if valid is not None and order is not None:
-        valid = valid[order]
-    if valid is None or valid.all():
-        return pa.Array.from_buffers(pa.large_string(), rows, [None, _fixed_offsets(rows), pa.py_buffer(text)])
-    text[~valid] = 0
-    return pa.Array.from_buffers(pa.large_string(), rows, [pa.py_buffer(np.packbits(valid, bitorder="little")),
-                                                          _fixed_offsets(rows), pa.py_buffer(text)],
-                                 null_count=rows - int(np.count_nonzero(valid)))
+    if valid is None:
+        return None
+    shown = valid if order is None else valid[order]
+    text[np.flatnonzero(~shown)] = 0
+    return shown
+
+
+def _column(validity: Any, data: Any, rows: int, nulls: int) -> pa.LargeStringArray:
+    """A pseudonym column on its buffers (numpy arrays made read-only, or Arrow buffers) and the shared offsets."""
+    def frozen(buffer: Any) -> pa.Buffer | None:
+        if isinstance(buffer, np.ndarray):
+            buffer.flags.writeable = False
+            return pa.py_buffer(buffer)
+        return buffer
+
+    return pa.Array.from_buffers(pa.large_string(), rows, [frozen(validity) if nulls else None,
+                                                          _fixed_offsets(rows), frozen(data)], null_count=nulls)
+
+
+def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
+                      keep: Path | None = None, fingerprint: bytes = b"") -> pa.LargeStringArray:
+    """The pseudonyms of rows with these tags, in ``order`` when given, as an Arrow ``large_string`` array. With
+    ``keep``, written straight into that cache file (memory-mapped: the column's memory is the file's pages, so
+    keeping it costs no copy); where it cannot be (no room), kept in memory only."""
+    rows = len(tags) - 1 if order is None else len(order)
+    nulls = 0 if valid is None else rows - int(np.count_nonzero(valid))
+    if keep is not None:
+        try:
+            with _cache_writer(keep, _PSEUDONYMS, rows, nulls, fingerprint) as (validity, data):
+                shown = _write_text(tags, valid, order, data.reshape(rows, PSEUDONYM_LENGTH))
+                if validity is not None and shown is not None:
+                    validity[:] = np.packbits(shown, bitorder="little")
+            return _column(validity, data, rows, nulls)
+        except OSError:
+            pass  # no room for the cache, or a file system without memory maps: the load goes on uncached
+    text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
+    shown = _write_text(tags, valid, order, text)
+    validity = None if shown is None else np.packbits(shown, bitorder="little")
+    return _column(validity, text.reshape(-1), rows, nulls)
 
 
 def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None,
@@ -293,9 +452,7 @@ def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None 
     refusal = _refusal(values.type, name)
     if refusal:
         raise refusal
-    messages = _messages(values)
-    valid = None if messages.null_count == 0 else pc.is_valid(messages).to_numpy(zero_copy_only=False)
-    return _strings(_cmac_rows(messages, key), valid, order)
+    return _pseudonym_column(*_tags(values, key), order)
 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | pa.ChunkedArray:
@@ -351,65 +508,93 @@ def _fingerprint(path: Path, key: bytes, dataset_id: str | None) -> bytes:
 
 
 def _cache_file(cache: Path, name: str, dataset_id: str | None) -> Path:
-    return cache / (f"{name}.arrow" if dataset_id is None else f"{name}.in-project-order.arrow")
+    return cache / (f"{name}.pseudonyms" if dataset_id is None else f"{name}.in-project-order.pseudonyms")
 
 
-def _from_cache(path: Path | None, fingerprint: bytes, kind: pa.DataType, rows: int) -> pa.Array | None:
-    """A cached column (memory-mapped, not copied), or None when there is none for this file, key and order."""
-    if path is None or not path.is_file():
-        return None
-    try:
-        with pa.memory_map(str(path)) as source:
-            reader = pa.ipc.open_file(source)
-            if (reader.schema.metadata or {}).get(_FINGERPRINT) != fingerprint or reader.schema.types != [kind]:
-                return None
-            column = reader.read_all().column(0)
-        return column.combine_chunks() if len(column) == rows else None
-    except (OSError, pa.ArrowException):
-        return None  # damaged or half-written: compute again
+def _forget_old_caches(cache: Path, names: list[str], dataset_id: str | None) -> None:
+    """Remove the Arrow IPC files in which these columns (and the order) were cached before 2026-12: never read
+    again, they would only take room."""
+    old = [f"{name}.arrow" if dataset_id is None else f"{name}.in-project-order.arrow" for name in names]
+    for name in old + (["order.arrow"] if dataset_id is not None else []):
+        (cache / name).unlink(missing_ok=True)
 
 
-def _to_cache(path: Path, fingerprint: bytes, column: pa.Array) -> None:
-    """Keep a column (Arrow IPC, uncompressed, read back memory-mapped), written aside and renamed into place."""
+_MAGIC = b"WBCACHE1"  # a cache file: magic, kind, rows, nulls, fingerprint, then validity bitmap and rows
+_HEADER = struct.Struct("<8s8sQQI")  # magic, kind, rows, null count, length of the fingerprint that follows
+_PSEUDONYMS, _ORDER = b"pseudo20", b"order-i8"  # what a cache file holds, and its bytes a row
+_WIDTH = {_PSEUDONYMS: PSEUDONYM_LENGTH, _ORDER: 8}
+
+
+def _layout(kind: bytes, rows: int, nulls: int, fingerprint: bytes) -> tuple[bytes, int, int, int]:
+    """A cache file's header, where its validity bitmap and its rows start (64-byte aligned), and its size."""
+    head = _HEADER.pack(_MAGIC, kind, rows, nulls, len(fingerprint)) + fingerprint
+    validity = -(-len(head) // 64) * 64
+    data = validity + (-(-((rows + 7) // 8) // 64) * 64 if nulls else 0)
+    return head, validity, data, data + rows * _WIDTH[kind]
+
+
+@contextmanager
+def _cache_writer(path: Path, kind: bytes, rows: int, nulls: int,
+                  fingerprint: bytes) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
+    """A new cache file, memory-mapped: yields its validity bitmap (None without nulls) and its rows as writable
+    uint8 arrays, which stay valid (and are the file's pages) after the file is renamed into place on success.
+    Its blocks are reserved first, so a full disk is an ``OSError`` here, never a fault while writing."""
+    head, validity, data, size = _layout(kind, rows, nulls, fingerprint)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    schema = pa.schema([("values", column.type)], metadata={_FINGERPRINT: fingerprint})
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-            writer.write_batch(pa.record_batch([column], schema=schema))
+        handle = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            if hasattr(os, "posix_fallocate"):
+                os.posix_fallocate(handle, 0, size)
+            else:  # pragma: no cover - macOS: no way to reserve the blocks; a sparse file
+                os.ftruncate(handle, size)
+            mapped = mmap.mmap(handle, size)
+        finally:
+            os.close(handle)
+        whole = np.frombuffer(mapped, np.uint8)
+        whole[:len(head)] = np.frombuffer(head, np.uint8)
+        yield (whole[validity:validity + (rows + 7) // 8] if nulls else None), whole[data:]
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-_STORED = pa.binary(PSEUDONYM_LENGTH)  # how a pseudonym column is cached: its 20-byte rows, no offsets
-
-
-def _stored(column: pa.LargeStringArray) -> pa.FixedSizeBinaryArray:
-    """A pseudonym column (every row spans 20 bytes) as fixed-size binary: the same buffers without offsets."""
-    return pa.FixedSizeBinaryArray.from_buffers(_STORED, len(column), [column.buffers()[0], column.buffers()[2]],
-                                                null_count=column.null_count)
-
-
-def _restored(stored: pa.FixedSizeBinaryArray) -> pa.LargeStringArray:
-    """A cached pseudonym column back as strings, on its (memory-mapped) buffers and the shared offsets."""
-    data = stored.buffers()[1].slice(stored.offset * PSEUDONYM_LENGTH, len(stored) * PSEUDONYM_LENGTH)
-    validity = stored.buffers()[0] if stored.null_count else None
-    if validity is not None and stored.offset:
-        validity = pa.py_buffer(np.packbits(pc.is_valid(stored).to_numpy(zero_copy_only=False), bitorder="little"))
-    return pa.Array.from_buffers(pa.large_string(), len(stored), [validity, _fixed_offsets(len(stored)), data],
-                                 null_count=stored.null_count)
+def _from_cache(path: Path | None, kind: bytes, fingerprint: bytes,
+                rows: int) -> tuple[pa.Buffer | None, pa.Buffer, int] | None:
+    """A cached column's validity bitmap (None without nulls), rows and null count, memory-mapped (not copied);
+    None when there is none for this file, key and order."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with pa.memory_map(str(path)) as source:
+            magic, found, count, nulls, length = _HEADER.unpack(source.read(_HEADER.size))
+            if (magic, found, count) != (_MAGIC, kind, rows) or nulls > rows or source.read(length) != fingerprint:
+                return None
+            _head, validity, data, size = _layout(kind, rows, nulls, fingerprint)
+            if source.size() != size:
+                return None
+            source.seek(validity)
+            bitmap = source.read_buffer((rows + 7) // 8) if nulls else None
+            source.seek(data)
+            return bitmap, source.read_buffer(rows * _WIDTH[kind]), nulls
+    except (OSError, struct.error, pa.ArrowException):
+        return None  # damaged or half-written: compute again
 
 
 def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerprint: bytes) -> np.ndarray:
     """The project's order of the dataset's rows (``project_order``), kept in the cache beside the pseudonyms."""
-    path = cache / "order.arrow" if cache is not None else None
-    kept = _from_cache(path, fingerprint, pa.int64(), rows)
+    path = cache / "project-order.rows" if cache is not None else None
+    kept = _from_cache(path, _ORDER, fingerprint, rows)
     if kept is not None:
-        return kept.to_numpy()
+        return np.frombuffer(kept[1], np.int64)
     order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
     if path is not None:
-        _to_cache(path, fingerprint, pa.array(order))
+        try:
+            with _cache_writer(path, _ORDER, rows, 0, fingerprint) as (_validity, data):
+                data.view(np.int64)[:] = order
+        except OSError:
+            pass  # uncached: computed again next time
     return order
 
 
@@ -455,9 +640,12 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
     fingerprint = _fingerprint(path, key, dataset_id)
     rows = pq.read_metadata(path).num_rows
     files = {name: _cache_file(cache, name, dataset_id) if cache is not None else None for name in identifiers}
-    kept = {name: _from_cache(files[name], fingerprint, _STORED, rows) for name in identifiers}
-    cached = {name: None if column is None else _restored(column) for name, column in kept.items()}
+    kept = {name: _from_cache(files[name], _PSEUDONYMS, fingerprint, rows) for name in identifiers}
+    cached = {name: None if stored is None else _column(stored[0], stored[1], rows, stored[2])
+              for name, stored in kept.items()}
     to_hash = [name for name in identifiers if cached[name] is None]
+    if cache is not None and cache.is_dir():
+        _forget_old_caches(cache, identifiers, dataset_id)
     with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress, \
             ThreadPoolExecutor(max_workers=1 + max(1, len(to_hash))) as pool:
         progress.set_postfix_str("reading")
@@ -466,11 +654,9 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
         progress.update(1)
 
         def pseudonymise_column(name: str) -> pa.Array:
-            values = _pseudonymise_rows(table.column(name), key, name=name,
-                                        order=ordering.result() if ordering is not None else None)
-            if cache is not None:
-                _to_cache(files[name], fingerprint, _stored(values))  # type: ignore[arg-type]  # a file per cache
-            return values
+            tags, valid = _tags(table.column(name), key)  # in the file's order: the project's is not needed yet
+            return _pseudonym_column(tags, valid, ordering.result() if ordering is not None else None, files[name],
+                                     fingerprint)
 
         pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
         progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
