@@ -225,7 +225,7 @@ def test_register_from_a_sqlite_table_and_query(staffed, sqlite_source) -> None:
     entry = owner.catalogue.register(record(), data=Source.database(sqlite_source, table="adm"))
     assert entry.row_count == 100 and entry.record["completeness"]["age_band"] == 0.9
     assert last_event(owner).detail["source"].startswith("table adm at sqlite:///")
-    with pytest.raises(InvalidInput, match="'admitted' is declared 'date' but query at sqlite.* holds string"):
+    with pytest.raises(InvalidInput, match=r"'admitted' is declared 'date' but query at sqlite.* holds string"):
         # SQLite keeps dates as text: the table's declared DATE reads them as dates, a bare query does not
         owner.catalogue.register(record(), data=Source.database(sqlite_source, query="SELECT * FROM adm"))
 
@@ -283,8 +283,14 @@ def test_databases_that_cannot_be_reached_or_tables_that_do_not_exist(staffed, t
     assert not (tmp_path / "none.db").exists()
     with pytest.raises(InvalidInput, match="there is no table 'missing'"):
         owner.catalogue.register(record(), data=Source.database(sqlite_source, table="missing"))
-    with pytest.raises(InvalidInput, match="reading query at sqlite.* failed: no such table"):
+    with pytest.raises(InvalidInput, match=r"reading query at sqlite.* failed: no such table"):
         owner.catalogue.register(record(), data=Source.database(sqlite_source, query="SELECT * FROM missing"))
+    with sqlite3.connect(sqlite_source.removeprefix("sqlite:///")) as conn:
+        conn.execute("CREATE TABLE odd (admission_id TEXT, age_band TEXT, length_of_stay INTEGER, cost REAL, "
+                     "admitted DATE)")
+        conn.execute("INSERT INTO odd VALUES ('A1', NULL, 1, 1.0, 'yesterday')")
+    with pytest.raises(InvalidInput, match="does not match the type the database declares"):
+        owner.catalogue.register(record(), data=Source.database(sqlite_source, table="odd"))
     with pytest.raises(InvalidInput, match="cannot use nosuchdriver://"):
         owner.catalogue.register(record(), data=Source.database("nosuchdriver://h/d", table="adm"))
     assert state(owner) == before

@@ -401,6 +401,9 @@ def _rows(conn: Connection, source: Source) -> tuple[list[str], Iterator[list[An
                 yield list(rows)
         except SQLAlchemyError as error:
             raise InvalidInput(f"data: reading {source} failed: {_reason(error, url)}.", field="data") from None
+        except (ValueError, TypeError, OverflowError) as error:  # the driver could not convert a stored value
+            raise InvalidInput(f"data: reading {source} failed: a value does not match the type the database "
+                               f"declares for its column ({_first_line(error)}).", field="data") from None
     return names, batches()
 
 
