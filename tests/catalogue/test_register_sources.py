@@ -73,6 +73,7 @@ def test_register_from_csv_copies_checks_and_measures(staffed, csv_file) -> None
     assert (event.action, event.outcome, event.actor) == ("catalogue.register", "ok", OWNER)
     assert event.detail["rows"] == 100 and event.detail["source"] == f"CSV file {csv_file}"
     assert not [p for p in (owner.home / "vault").rglob(".*") if p.name.startswith((".dhsc", ".spill"))]
+    assert owner.catalogue.register(record(), data=Source(str(csv_file))).row_count == 100  # a Source of text too
 
 
 def test_register_from_parquet_file_and_partitioned_folder(staffed, tmp_path) -> None:
@@ -178,7 +179,7 @@ def test_the_service_reads_no_file_a_kernel_names(staffed, csv_file) -> None:
 
 def test_a_url_without_table_or_query_and_other_data_are_refused(staffed) -> None:
     owner = staffed(OWNER)
-    with pytest.raises(InvalidInput, match=r"Source.database\(url, table="):
+    with pytest.raises(InvalidInput, match=r"is a URL, not a local file; for a database say what to read"):
         owner.catalogue.register(record(), data=f"postgresql://me:{SECRET}@db.invalid/x")
     with pytest.raises(InvalidInput, match="expected a pandas DataFrame, a CSV or Parquet path, or a Source"):
         owner.catalogue.register(record(), data=[1, 2])

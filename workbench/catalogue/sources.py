@@ -113,9 +113,9 @@ def source_of(data: object) -> Source:
     if isinstance(data, str | PathLike) and not isinstance(data, Source):
         text = str(data)
         if SCHEME.match(text):
-            raise InvalidInput(f"data: {safe_url(text)} is a database; say what to read from it with "
-                               "Source.database(url, table='schema.name') or Source.database(url, query='SELECT "
-                               "...') (CLI: --table or --query).", field="data")
+            raise InvalidInput(f"data: {safe_url(text)} is a URL, not a local file; for a database say what to read "
+                               "from it with Source.database(url, table='schema.name') or Source.database(url, "
+                               "query='SELECT ...') (CLI: --table or --query).", field="data")
         data = Source(path=Path(text))
     if not isinstance(data, Source):
         raise InvalidInput(f"data: expected a pandas DataFrame, a CSV or Parquet path, or a Source, got "
@@ -128,7 +128,7 @@ def source_of(data: object) -> Source:
 def _file_source(source: Source) -> Source:
     if source.path is None or source.table is not None or source.query is not None:
         raise InvalidInput("data: a Source is a path, or a database URL with a table or a query.", field="data")
-    path = source.path.expanduser()
+    path = Path(source.path).expanduser()
     if not path.exists():
         raise InvalidInput(f"data: there is no file or folder {str(path)!r}.", field="data")
     if path.is_dir():
