@@ -124,6 +124,23 @@ def test_parquet_whose_types_do_not_fit_is_refused_before_copying(staffed, tmp_p
     assert state(owner) == before
 
 
+def test_blanks_count_as_missing_and_bounds_are_checked(staffed, tmp_path) -> None:
+    owner = staffed(OWNER)
+    frame = admissions(100)
+    frame.loc[frame.index[:5], "admission_id"] = ["", " ", "\t", "  ", "\n"]
+    frame.loc[frame.index[5:8], "admission_id"] = [" A1", "\tA2", "A3 "]  # text with spaces is not blank
+    frame.to_parquet(tmp_path / "f.parquet")
+    entry = owner.catalogue.register(record(), data=tmp_path / "f.parquet")
+    assert entry.record["completeness"]["admission_id"] == 0.95
+    assert stored(owner)["admission_id"].iloc[5] == " A1"  # copied as it is
+    bounded = record()
+    bounded["columns"][2].update(lowerBound=0, upperBound=10)  # length_of_stay goes up to 29
+    with pytest.raises(InvalidInput, match=r"values of 'length_of_stay' lie outside its declared bounds \(0.0, 10.0\)"):
+        owner.catalogue.register(bounded, data=tmp_path / "f.parquet")
+    bounded["columns"][2].update(lowerBound=0, upperBound=30)
+    assert owner.catalogue.register(bounded, data=tmp_path / "f.parquet").row_count == 100
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda tmp: tmp / "missing.csv", "there is no file or folder"),
     (lambda tmp: (tmp / "x.xlsx").write_text("x") and tmp / "x.xlsx", "is neither CSV"),

@@ -205,7 +205,9 @@ def copy_to(source: Source, columns: list[dict[str, Any]] | None, target: Path) 
                            "`workbench catalogue draft --data SOURCE` writes a starting point.", field="columns")
     with _duckdb(target.parent) as con:
         if source.url is None:
-            _copy_file(con, source, columns, target)
+            copied = _copy_file(con, source, columns, target)
+            if copied is not None:
+                return copied
         else:
             _copy_database(source, columns, target)
         return _measure(con, target, columns)
@@ -281,38 +283,105 @@ def duck_fits(kind: str, duck_type: str) -> bool:
     }[kind]
 
 
-def _copy_file(con: duckdb.DuckDBPyConnection, source: Source, columns: list[dict[str, Any]], target: Path) -> None:
+def _copy_file(con: duckdb.DuckDBPyConnection, source: Source, columns: list[dict[str, Any]],
+               target: Path) -> Copied | None:
+    """Copy a file in one pass: DuckDB converts it, refuses values outside declared categories on the way, and
+    returns the copy's statistics (rows, nulls, least and greatest values), from which the figures follow without
+    reading the copy again (None when they do not: then the copy is measured)."""
     csv = source.kind == "csv"
     scan = file_scan(source, as_text=csv)
     types = _describe(con, scan, source)
     agree(columns, list(types))
-    selected = []
+    selected, guarded = [], []
     for i, column in enumerate(columns):
         name, kind, held = column["name"], column["type"], types[column["name"]]
         if csv:
             cast = DECLARED_CASTS[kind]
-            selected.append(f"{_name(name)}::{cast} AS {_name(name)}" if cast != "VARCHAR" else _name(name))
-            continue
-        if not duck_fits(kind, held):
+            expression = f"{_name(name)}::{cast}" if cast != "VARCHAR" else _name(name)
+        elif not duck_fits(kind, held):
             raise InvalidInput(f"columns[{i}]: {name!r} is declared {kind!r} but {source} holds {held}.",
                                field=f"columns[{i}].type")
-        if held.startswith(("ENUM", "DECIMAL", "HUGEINT", "UHUGEINT")):
-            selected.append(f"{_name(name)}::{DECLARED_CASTS[kind]} AS {_name(name)}")
+        elif held.startswith(("ENUM", "DECIMAL", "HUGEINT", "UHUGEINT")):
+            expression = f"{_name(name)}::{DECLARED_CASTS[kind]}"
         else:
-            selected.append(_name(name))
-    query = f"SELECT {', '.join(selected)} FROM {scan}"
+            expression = _name(name)
+        selected.append(f"{expression} AS {_name(name)}")
+        if kind == "category":  # a value outside the categories stops the copy; stored as text all the same
+            expression = f"{expression}::ENUM({_categories(column)})"
+        guarded.append(f"{expression} AS {_name(name)}")
     try:
-        con.execute(f"COPY ({query}) TO {_literal(str(target))} (FORMAT parquet)")
+        stats = con.execute(f"COPY (SELECT {', '.join(guarded)} FROM {scan}) TO {_literal(str(target))} "
+                            "(FORMAT parquet, RETURN_STATS)").fetchall()
     except duckdb.ConversionException:
-        raise _which_failed(con, scan, columns, source) from None
+        raise (_which_failed(con, scan, columns, source) if csv else None) \
+            or _outside_categories(con, f"(SELECT {', '.join(selected)} FROM {scan})", columns) from None
     except duckdb.Error as error:
         raise InvalidInput(f"data: cannot read {source}: {_first_line(error)}.", field="data") from None
+    return _from_stats(con, stats, target, columns)
+
+
+def _categories(column: dict[str, Any]) -> str:
+    return ", ".join(_literal(str(v)) for v in dict.fromkeys(column["categories"]))
+
+
+def _outside_categories(con: duckdb.DuckDBPyConnection, relation: str,
+                        columns: list[dict[str, Any]]) -> InvalidInput:
+    """The refusal naming the first category column of ``relation`` holding other values, with up to five."""
+    for i, column in enumerate(columns):
+        if column["type"] != "category":
+            continue
+        name = _name(column["name"])
+        shown = con.execute(f"SELECT DISTINCT {name} FROM {relation} WHERE {name} NOT IN ({_categories(column)}) "
+                            "ORDER BY 1 LIMIT 5").fetchall()
+        if shown:
+            return InvalidInput(f"columns[{i}].categories: {column['name']!r} holds values that are not among its "
+                                f"declared categories: {', '.join(repr(r[0]) for r in shown)}.",
+                                field=f"columns[{i}].categories")
+    return InvalidInput("data: some values do not convert to the declared types.", field="columns")
+
+
+def _from_stats(con: duckdb.DuckDBPyConnection, stats: list[Any], target: Path,
+                columns: list[dict[str, Any]]) -> Copied | None:
+    """Rows and completeness from the statistics DuckDB returned for the copy, refusing values outside declared
+    bounds. Blank text counts as missing: a text column whose least value starts above a space holds none, so only
+    a column that might is scanned for them. None when the statistics do not say enough."""
+    if len(stats) != 1 or not isinstance(stats[0][4], dict):
+        return None
+    rows, per_column = int(stats[0][1]), stats[0][4]
+    nulls: dict[str, int] = {}
+    maybe_blank = []
+    for column in columns:
+        name, kind = column["name"], column["type"]
+        figures = per_column.get(_name(name))
+        if figures is None or "null_count" not in figures:
+            return None
+        nulls[name] = int(figures["null_count"])
+        low, high = column.get("lowerBound"), column.get("upperBound")
+        if kind in ("integer", "float") and (low is not None or high is not None) and nulls[name] < rows:
+            if "min" not in figures or "max" not in figures or figures.get("min_is_exact") != "true" \
+                    or figures.get("max_is_exact") != "true":
+                return None
+            if (low is not None and float(figures["min"]) < low) or (high is not None and float(figures["max"]) > high):
+                return None  # measured, which counts and refuses them
+        if kind in ("string", "category") and nulls[name] < rows:
+            least = figures.get("min")
+            if least is None or figures.get("min_is_exact") != "true" or least[:1] <= " ":
+                maybe_blank.append(name)
+    blanks = dict.fromkeys(nulls, 0)
+    if maybe_blank:
+        counted = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE trim({_name(n)}, {WHITESPACE}) = '')"
+                                                    for n in maybe_blank)
+                              + f" FROM read_parquet({_literal(str(target))})").fetchone()
+        assert counted is not None
+        blanks.update(zip(maybe_blank, map(int, counted), strict=True))
+    return Copied(rows, {name: round((rows - nulls[name] - blanks[name]) / rows, 4) if rows else 1.0
+                         for name in nulls})
 
 
 def _which_failed(con: duckdb.DuckDBPyConnection, scan: str, columns: list[dict[str, Any]],
-                  source: Source) -> InvalidInput:
+                  source: Source) -> InvalidInput | None:
     """The refusal for a CSV whose values do not convert to the declared types: the first such column and how many
-    values failed (never the values: the error may be kept in the audit log)."""
+    values failed (never the values: the error may be kept in the audit log); None if every value converts."""
     cast = [(i, c) for i, c in enumerate(columns) if DECLARED_CASTS[c["type"]] != "VARCHAR"]
     counts = ", ".join(f"count(*) FILTER (WHERE {_name(c['name'])} IS NOT NULL AND "
                        f"TRY_CAST({_name(c['name'])} AS {DECLARED_CASTS[c['type']]}) IS NULL)" for _, c in cast)
@@ -328,7 +397,7 @@ def _which_failed(con: duckdb.DuckDBPyConnection, scan: str, columns: list[dict[
             return InvalidInput(f"columns[{i}]: {column['name']!r} is declared {kind!r} but {n:,} of its values in "
                                 f"{source} are not {what}; correct the data or declare the type it holds.",
                                 field=f"columns[{i}].type")
-    return InvalidInput(f"data: the values of {source} do not convert to the declared types.", field="data")
+    return None
 
 
 # ----- databases ---------------------------------------------------------------------------------------------
@@ -493,8 +562,7 @@ def _measure(con: duckdb.DuckDBPyConnection, target: Path, columns: list[dict[st
                  if kind in ("string", "category") else "")
         parts.append(f"count({name}){blank}")
         if kind == "category":
-            allowed = ", ".join(_literal(str(v)) for v in column["categories"])
-            parts.append(f"count(*) FILTER (WHERE {name} NOT IN ({allowed}))")
+            parts.append(f"count(*) FILTER (WHERE {name} NOT IN ({_categories(column)}))")
         low, high = column.get("lowerBound"), column.get("upperBound")
         if kind in ("integer", "float") and (low is not None or high is not None):
             tests = ([f"{name} < {float(low)!r}"] if low is not None else []) + \
@@ -511,12 +579,7 @@ def _measure(con: duckdb.DuckDBPyConnection, target: Path, columns: list[dict[st
         completeness[name] = round(present / rows, 4) if rows else 1.0
         if kind == "category":
             if found[at]:
-                shown = con.execute(f"SELECT DISTINCT {_name(name)} FROM {scan} WHERE {_name(name)} NOT IN "
-                                    f"({', '.join(_literal(str(v)) for v in column['categories'])}) "
-                                    f"ORDER BY 1 LIMIT 5").fetchall()
-                raise InvalidInput(f"columns[{i}].categories: {name!r} holds values that are not among its "
-                                   f"declared categories: {', '.join(repr(r[0]) for r in shown)}.",
-                                   field=f"columns[{i}].categories")
+                raise _outside_categories(con, scan, columns)
             at += 1
         low, high = column.get("lowerBound"), column.get("upperBound")
         if kind in ("integer", "float") and (low is not None or high is not None):
