@@ -1,10 +1,11 @@
 """Where a data owner's data comes from: a CSV file, a Parquet file or partitioned Parquet folder, or a database
 table or read-only query given by an SQLAlchemy URL; and copying it into the vault as one Parquet file.
 
-Copying streams: DuckDB converts files (CSV read as text and cast to the entry's declared types, Parquet checked
-against them from its schema before any row is read), a database is read in record batches through SQLAlchemy
-into a Parquet writer. The copy is then measured in one DuckDB scan (rows, completeness, categories, bounds). Both
-run in bounded memory, so data larger than memory can be registered. A query must be a single SELECT (or WITH ...
+Copying streams, in bounded memory, so data larger than memory can be registered. A file is copied by DuckDB in
+one pass (CSV read as text and cast to the entry's declared types, Parquet checked against them from its schema
+before any row is read, categories checked by casting to an ENUM), and the figures (rows, completeness, bounds)
+come from the statistics DuckDB returns for what it wrote. A database is read in record batches through
+SQLAlchemy into a Parquet writer, and the copy measured in one DuckDB scan. A query must be a single SELECT (or WITH ...
 SELECT): it is parsed with sqlglot and refused before it runs if it could write, and it runs in a read-only
 transaction where the database has one. A database URL's user name and password never appear in messages: a
 source is shown as ``driver://host:port/database``.
