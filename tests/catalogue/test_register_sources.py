@@ -143,6 +143,7 @@ def test_blanks_count_as_missing_and_bounds_are_checked(staffed, tmp_path) -> No
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda tmp: tmp / "missing.csv", "there is no file or folder"),
+    (lambda tmp: (tmp / "a*.csv").write_text("x") and tmp / "a*.csv", "would be read as a pattern"),
     (lambda tmp: (tmp / "x.xlsx").write_text("x") and tmp / "x.xlsx", "is neither CSV"),
     (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "holds no .parquet files"),
     (lambda tmp: (tmp / "bin.csv").write_bytes(bytes(range(256)) * 50) and tmp / "bin.csv", "cannot read"),

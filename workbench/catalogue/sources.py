@@ -130,6 +130,9 @@ def _file_source(source: Source) -> Source:
     if source.path is None or source.table is not None or source.query is not None:
         raise InvalidInput("data: a Source is a path, or a database URL with a table or a query.", field="data")
     path = Path(source.path).expanduser()
+    if set("*?[{") & set(str(path)):  # DuckDB would read them as a pattern matching other files too
+        raise InvalidInput(f"data: {str(path)!r} holds one of * ? [ {{, which would be read as a pattern; rename "
+                           "the file or folder.", field="data")
     if not path.exists():
         raise InvalidInput(f"data: there is no file or folder {str(path)!r}.", field="data")
     if path.is_dir():
