@@ -13,6 +13,7 @@ Files are profiled whole by DuckDB in bounded memory; a database table or query 
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,7 +24,7 @@ import yaml
 
 from workbench.catalogue.model import schema
 from workbench.catalogue.quality import named_like_identifier
-from workbench.catalogue.sources import INTEGER_TYPES, Source, database_sample, file_scan
+from workbench.catalogue.sources import INTEGER_TYPES, MEMORY_LIMIT, Source, database_sample, file_scan
 from workbench.errors import InvalidInput
 
 PLACEHOLDER = "<TO COMPLETE"
@@ -161,23 +162,24 @@ def _suggest(con: duckdb.DuckDBPyConnection, scan: str, c: Profiled) -> None:
 
 def draft(data: pd.DataFrame | Source, *, today: date | None = None) -> str:
     """The YAML skeleton of an entry for ``data`` (a DataFrame or a checked ``Source``)."""
-    con = duckdb.connect(config={"memory_limit": "1GB", "autoinstall_known_extensions": False,
-                                 "autoload_known_extensions": False})
-    try:
-        note = ""
-        if isinstance(data, pd.DataFrame):
-            con.register("frame", data)
-            scan, origin = "frame", "a DataFrame"
-        elif data.url is None:
-            scan, origin = file_scan(data, as_text=False), str(data)
-        else:
-            sample = database_sample(data, DATABASE_ROWS)
-            con.register("sample", sample)
-            scan, origin = "sample", str(data)
-            note = f" (profiled from its first {DATABASE_ROWS:,} rows)"
-        rows, columns = profile(con, scan)
-    finally:
-        con.close()
+    with tempfile.TemporaryDirectory(prefix="workbench-draft-") as spill:  # private (0700), removed after
+        con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill,
+                                     "autoinstall_known_extensions": False, "autoload_known_extensions": False})
+        try:
+            note = ""
+            if isinstance(data, pd.DataFrame):
+                con.register("frame", data)
+                scan, origin = "frame", "a DataFrame"
+            elif data.url is None:
+                scan, origin = file_scan(data, as_text=False), str(data)
+            else:
+                sample = database_sample(data, DATABASE_ROWS)
+                con.register("sample", sample)
+                scan, origin = "sample", str(data)
+                note = f" (profiled from its first {DATABASE_ROWS:,} rows)"
+            rows, columns = profile(con, scan)
+        finally:
+            con.close()
     return _yaml(columns, rows, origin + note, today or datetime.now(UTC).date())
 
 
