@@ -15,7 +15,8 @@ import workbench.cli
 from workbench.cli import build_parser, main
 
 SUBCOMMANDS = [[], ["init"], ["demo"], ["catalogue"], ["catalogue", "search"], ["catalogue", "show"],
-               ["catalogue", "import"], ["catalogue", "export"], ["lab"], ["audit", "verify"], ["serve"],
+               ["catalogue", "import"], ["catalogue", "export"], ["catalogue", "draft"], ["catalogue", "register"],
+               ["lab"], ["audit", "verify"], ["serve"],
                *[[group, action] for group, actions in (
                    ("people", ("list", "add", "roles", "accredit", "train")),
                    ("projects", ("list", "show", "status", "member")), ("access", ("request", "mine")),

@@ -36,6 +36,8 @@ LAYERS: dict[str, list[str]] = {
     # validate input, ask the policy, act, append to the audit log
     "services": [
         "workbench.catalogue", "workbench.catalogue.*", "workbench.governance", "workbench.governance.*",
+        # reading a data owner's files and databases (copy mode), and drafting an entry from them
+        "workbench.catalogue.sources", "workbench.catalogue.draft",
         "workbench.disclosure", "workbench.disclosure.*", "workbench.dp", "workbench.dp.*",
         "workbench.linkage.*", "workbench.outputs", "workbench.outputs.*", "workbench.training.*",
         "workbench.demo.material", "workbench.person_index", "workbench.person_index.*",

@@ -213,6 +213,8 @@ LOCAL_ONLY: dict[str, str] = {
                               "a dataset's index quality in ws.owner.usage(dataset_id).",
     "catalogue.import_file": "reads a file on the service's host; send its text with "
                              "ws.catalogue.import_text(text, format=...) instead.",
+    "catalogue.draft": "reads a file or database on the service's host; draft an entry there with `workbench "
+                       "catalogue draft --data SOURCE -o entry.yaml`, or start from ws.catalogue.infer_columns(df).",
     "catalogue.browse": "The catalogue browser widget runs in an embedded workspace; in service mode use "
                         "JupyterLab's Catalogue panel, or ws.catalogue.search(...) and ws.catalogue.get(id).",
     "catalogue.coverage_figure": "The coverage figure is drawn in an embedded workspace; in service mode "

@@ -73,10 +73,17 @@ class Vault:
     def staged(self, path: Path, data: pd.DataFrame | pa.Table) -> Iterator[Path]:
         """Write ``data`` beside ``path``; move it into place if the block succeeds, else delete it."""
         table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        with self.staging(path) as tmp:
+            pq.write_table(table, tmp)
+            yield tmp
+
+    @contextmanager
+    def staging(self, path: Path) -> Iterator[Path]:
+        """A temporary file beside ``path`` for the block to write (data too large to hold in memory is streamed
+        into it); moved into place if the block succeeds, else deleted."""
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
-            pq.write_table(table, tmp)
             yield tmp
             os.replace(tmp, path)
         finally:

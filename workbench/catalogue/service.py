@@ -24,6 +24,7 @@ from sqlalchemy import text as sql
 
 from workbench import audit
 from workbench.catalogue.dcat import from_jsonld, to_jsonld
+from workbench.catalogue.draft import draft, refuse_placeholders
 from workbench.catalogue.entry import Entry, theme_label
 from workbench.catalogue.model import KINDS, MetadataInvalid, detect_kind, schema, validate
 from workbench.catalogue.quality import check_data, infer_columns, key_candidates, record_key_warnings, unique_per_row
@@ -35,6 +36,7 @@ from workbench.catalogue.search import (
     suggestion,
     vocabulary,
 )
+from workbench.catalogue.sources import Source, copy_to, source_of
 from workbench.catalogue.terms import SearchTerms
 from workbench.catalogue.text import parse_query
 from workbench.catalogue.twin import Marginal, redraw, synthesise
@@ -50,7 +52,7 @@ from workbench.db.schema import (
     people,
 )
 from workbench.dp import twin_budget
-from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound
+from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import access_settings
 from workbench.governance.people import Departments, actor_for
 from workbench.governance.policy import decide
@@ -414,15 +416,32 @@ class Catalogue:
         that differs on every row, else 'other'): set the roles before registering."""
         return infer_columns(frame)
 
-    def register(self, record: dict[str, Any], data: pd.DataFrame | None = None, *,
+    def draft(self, data: pd.DataFrame | Source | str | Path) -> str:
+        """A UK-model YAML skeleton of an entry for ``data`` (as ``register`` takes it), for its owner to complete:
+        columns with types, categories, suggested roles and coverage from the data; ``<TO COMPLETE: ...>`` where
+        only the owner knows, which ``register`` refuses until replaced. For admins and data owners."""
+        self._ctx.require("catalogue.register", "catalogue", owner=self._ctx.actor.username)
+        if isinstance(data, pd.DataFrame):
+            return draft(data)
+        if self._ctx.service:
+            raise InvalidInput("data: the workbench service reads no file or database named by a kernel; draft "
+                               "from a DataFrame, or with `workbench catalogue draft --data SOURCE` on the machine "
+                               "that runs the workbench.", field="data")
+        return draft(source_of(data))
+
+    def register(self, record: dict[str, Any], data: pd.DataFrame | Source | str | Path | None = None, *,
                  dataset_id: str | None = None) -> Entry:
         """Register (or update, by identifier) one dataset entry, optionally with its data.
 
-        With data, the schema must describe every column and the row count and completeness are computed
-        from the data; the data is stored in the vault. A column with role 'other' that looks like a record key
-        is registered as given, with a warning in the entry's ``warnings``.
+        ``data`` is a DataFrame, the path of a CSV file, a Parquet file or a folder of Parquet files, or a
+        ``Source.database(url, table=...)`` / ``Source.database(url, query="SELECT ...")``. With data, the schema
+        must describe every column and the row count and completeness are computed from the data, which is copied
+        into the vault (streamed, so it need not fit in memory). A column with role 'other' that looks like a
+        record key is registered as given, with a warning in the entry's ``warnings``.
         """
-        record = self._prepare(validate(record, "Dataset", source="the entry"), dataset_id)
+        if data is not None and not isinstance(data, pd.DataFrame):
+            return self._register_source(record, data, dataset_id)
+        record = self._prepare(validate(refuse_placeholders(record), "Dataset", source="the entry"), dataset_id)
         if data is None:
             with self._ctx.write() as conn:
                 self._write_dataset(conn, record, None)
@@ -433,6 +452,44 @@ class Catalogue:
                 self._write_dataset(conn, record, (checked.row_count, checked.completeness))
         self._index(record["localId"], data_given=data is not None)
         return self.get(record["localId"])
+
+    def _register_source(self, record: dict[str, Any], data: object, dataset_id: str | None) -> Entry:
+        """Register with data read from a file or a database: asked of the policy before anything is read, copied
+        into a temporary file in the vault, moved into place once the entry is committed; every refusal audited."""
+        resource = "catalogue"
+        try:
+            record = self._prepare(validate(refuse_placeholders(record), "Dataset", source="the entry"), dataset_id)
+            resource = f"dataset {record['localId']}"
+            if self._ctx.service:
+                raise InvalidInput("data: the workbench service reads no file or database named by a kernel; send "
+                                   "the data as a DataFrame, or register it with `workbench catalogue register "
+                                   "ENTRY.yaml --data SOURCE` on the machine that runs the workbench.", field="data")
+            self._may_write(record, resource)
+            source = source_of(data)
+            path = self._ctx.vault.dataset_path(record["localId"])
+            with self._ctx.vault.staging(path) as staged:
+                copied = copy_to(source, record.get("columns"), staged)
+                with self._ctx.write() as conn:
+                    self._write_dataset(conn, record, (copied.row_count, copied.completeness), source=str(source))
+        except WorkbenchError as error:
+            if not error.audited:
+                self._ctx.audit_refused("catalogue.register", resource, error)
+            raise
+        self._index(record["localId"], data_given=True)
+        return self.get(record["localId"])
+
+    def _may_write(self, record: dict[str, Any], resource: str) -> None:
+        """Ask the policy, before any data is read, whether the actor may register (or update) this entry; the
+        write asks again, in its transaction."""
+        with self._ctx.db.read() as conn:
+            existing = conn.execute(select(datasets.c.owner).where(datasets.c.id == record["localId"])).first()
+        owner = record.get("dataOwner") or (existing.owner if existing else None)
+        if owner is None and self._ctx.actor.has("data_owner"):
+            owner = self._ctx.actor.username
+        if existing is None:
+            self._ctx.require("catalogue.register", resource, owner=owner)
+        else:
+            self._ctx.require("catalogue.update", resource, owner=owner, current_owner=existing.owner)
 
     def _index(self, dataset_id: str, *, data_given: bool) -> None:
         """Link a person-level dataset to the person index once its data is in place: always after new data;
@@ -468,7 +525,7 @@ class Catalogue:
             for i, doc in enumerate(parsed):
                 label = source if len(parsed) == 1 else f"{source} record {i + 1}"
                 doc_kind = kind or detect_kind(doc, label)
-                docs.append((doc_kind, validate(doc, doc_kind, source=label)))
+                docs.append((doc_kind, validate(refuse_placeholders(doc, label), doc_kind, source=label)))
         else:
             raise InvalidInput(f"format: {format!r} is not supported; use 'yaml' or 'jsonld'.", field="format")
         if dataset_id is not None and sum(k == "Dataset" for k, _ in docs) != 1:
@@ -536,7 +593,7 @@ class Catalogue:
         return record
 
     def _write_dataset(self, conn: Connection, record: dict[str, Any],
-                       computed: tuple[int, dict[str, float]] | None) -> dict[str, str]:
+                       computed: tuple[int, dict[str, float]] | None, source: str | None = None) -> dict[str, str]:
         ctx = self._ctx
         dataset_id = record["localId"]
         existing = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
@@ -610,7 +667,8 @@ class Catalogue:
         audit.append(conn, ctx.actor.username, f"catalogue.{'register' if existing is None else 'update'}",
                      f"dataset {dataset_id}",
                      detail={"identifier": record["identifier"], "owner": record.get("dataOwner"),
-                             "rows": record.get("rowCount"), "data": computed is not None})
+                             "rows": record.get("rowCount"), "data": computed is not None,
+                             **({"source": source} if source else {})})
         return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action,
                 "warnings": warnings}
 
@@ -703,6 +761,22 @@ def _unique_in_file(path: Path, candidates: list[str]) -> set[str]:
     return set(_UNIQUE_CACHE[key])
 
 
+def read_entry(path: str | Path) -> dict[str, Any]:
+    """The one dataset entry a YAML file holds, as a record for ``Catalogue.register`` (checked there)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"There is no entry file {str(path)!r}.", field="entry") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"Cannot read the entry file {str(path)!r}: {exc}.", field="entry") from None
+    docs = _parse_yaml(text, path.name)
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        raise InvalidInput(f"{path.name} must hold exactly one dataset entry (a mapping); it holds {len(docs)} "
+                           "documents. `workbench catalogue import` takes files of several records.", field="entry")
+    return docs[0]
+
+
 def _parse_yaml(text: str, source: str) -> list[Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -718,4 +792,4 @@ def _parse_yaml(text: str, source: str) -> list[Any]:
     return docs
 
 
-__all__ = ["KINDS", "Catalogue", "MetadataInvalid", "infer_columns"]
+__all__ = ["KINDS", "Catalogue", "MetadataInvalid", "Source", "infer_columns"]

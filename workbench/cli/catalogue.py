@@ -1,4 +1,5 @@
-"""``workbench catalogue search|show|import|export``: find, read and exchange catalogue entries."""
+"""``workbench catalogue search|show|import|export|draft|register``: find, read and exchange catalogue entries, and
+register a dataset with its data from a file or a database."""
 
 from __future__ import annotations
 
@@ -62,6 +63,57 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _source(args: argparse.Namespace) -> Any:
+    """``--data`` (a path, or an SQLAlchemy URL with ``--table`` or ``--query``) as what the catalogue reads."""
+    from workbench.catalogue.sources import Source  # lazy: DuckDB and friends load only for commands that read data
+
+    if args.table is not None or args.query is not None:
+        return Source.database(args.data, table=args.table, query=args.query)
+    return args.data
+
+
+def cmd_draft(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        text = ws.catalogue.draft(_source(args))
+    if args.output:
+        out = Path(args.output)
+        if out.exists() and not args.force:
+            print(f"error: {out} exists; give --force to replace it, or another -o.", file=sys.stderr)
+            return 2
+        out.write_text(text, encoding="utf-8")
+        print(f"Wrote {out}: complete its '<TO COMPLETE: ...>' fields and check each column's type and role, then "
+              f"`workbench catalogue register {out} --data ...`.")
+    else:
+        print(text, end="")
+    return 0
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from workbench.catalogue.service import read_entry  # lazy, as in _source
+
+    if args.data is None and (args.table is not None or args.query is not None):
+        print("error: --table and --query say what to read from the database URL given as --data.", file=sys.stderr)
+        return 2
+    record = read_entry(args.entry)
+    with open_workspace(args) as ws:
+        entry = ws.catalogue.register(record, data=_source(args) if args.data is not None else None,
+                                      dataset_id=args.id)
+    rows = entry.record.get("rowCount")
+    print(f"registered {entry.id}" + (f" with {rows:,} rows" if rows is not None and args.data else ""))
+    for warning in entry.warnings:
+        print(f"warning: {entry.id}: {warning}", file=sys.stderr)
+    return 0
+
+
+def _data_options(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument("--data", required=required, metavar="SOURCE",
+                   help="a CSV file, a Parquet file or folder of Parquet files, or an SQLAlchemy database URL "
+                        "(with --table or --query; a password is best kept in ~/.pgpass, not on the command line)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--table", help="with a database URL: the table to read, 'name' or 'schema.name'")
+    which.add_argument("--query", help="with a database URL: one read-only SELECT (or WITH ... SELECT) to read")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         text = ws.catalogue.export(args.dataset_id)
@@ -75,7 +127,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def register(commands: Any) -> None:
     """Add ``catalogue`` and its actions to the top-level subparsers."""
-    sub = group(commands, "catalogue", "search, show, import and export catalogue entries", dest="action",
+    sub = group(commands, "catalogue", "search, show, import, export, draft and register catalogue entries",
+                dest="action",
                 metavar="ACTION")
     p = command(sub, "search", "ranked free-text search with filters", cmd_search)
     p.add_argument("text", nargs="*", help="words to search for (none: list everything)")
@@ -102,3 +155,21 @@ def register(commands: Any) -> None:
     p = command(sub, "export", "export DCAT 3 JSON-LD of one entry or the whole catalogue", cmd_export)
     p.add_argument("dataset_id", nargs="?", help="local dataset id (default: the whole catalogue)")
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
+
+    p = command(sub, "draft", "draft an entry (UK metadata model YAML) from the data, for its owner to complete",
+                cmd_draft, description="Profile the data and write an entry skeleton: columns with types, categories "
+                                       "for text with few values, suggested roles and the period date columns "
+                                       "cover. Fields only the owner knows are '<TO COMPLETE: ...>'; registering "
+                                       "refuses the entry until each is completed.")
+    _data_options(p, required=True)
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument("--force", action="store_true", help="replace the --output file if it exists")
+
+    p = command(sub, "register", "register one dataset entry (YAML), with its data copied into the vault",
+                cmd_register, description="Register (or update, by identifier) the dataset an entry file describes. "
+                                          "With --data the data is checked against its columns, streamed into the "
+                                          "vault as Parquet, and its rows and completeness computed; nothing is "
+                                          "registered if anything is refused.")
+    p.add_argument("entry", help="a .yaml file holding one dataset entry (e.g. from `workbench catalogue draft`)")
+    _data_options(p, required=False)
+    p.add_argument("--id", help="local dataset id (default: the entry's localId, or made from its identifier)")
