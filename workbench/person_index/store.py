@@ -36,8 +36,8 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "review",
-           "root", "write_review"]
+__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "members_table", "persons",
+           "persons_table", "review", "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
@@ -69,6 +69,23 @@ def persons(vault_root: Path, columns: list[str] | None = None) -> pd.DataFrame 
     if folder is None or not (folder / "persons.parquet").is_file():
         return None
     return pq.read_table(folder / "persons.parquet", columns=columns).to_pandas()
+
+
+def persons_table(vault_root: Path) -> pa.Table | None:
+    """The live index's persons as an Arrow table, or None before the first build."""
+    folder = current(vault_root)
+    if folder is None or not (folder / "persons.parquet").is_file():
+        return None
+    return pq.read_table(folder / "persons.parquet")
+
+
+def members_table(vault_root: Path, dataset_id: str) -> pa.Table | None:
+    """One dataset's members (``MEMBER_COLUMNS``) as an Arrow table, or None if not indexed."""
+    folder = current(vault_root)
+    path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
+    if path is None or not path.is_file():
+        return None
+    return pq.read_table(path)
 
 
 def members(vault_root: Path, dataset_id: str) -> pd.DataFrame | None:
