@@ -229,11 +229,13 @@ class _Persons:
     """The index's persons as an Arrow table (``index_id`` and the normalised fields, text): an update reads,
     searches and changes it without making a Python object per person."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, changed: np.ndarray | None = None) -> None:
         missing = [f for f in PERSON_SCHEMA.names if f not in table.column_names]
         for name in missing:
             table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
         self.table = table.select(PERSON_SCHEMA.names).cast(PERSON_SCHEMA).combine_chunks()
+        # positions of the persons changed or added since they were read from the index (None: all of them)
+        self.changed = changed
         self._ids: pa.Array | None = None
         self._dictionaries: dict[str, tuple[np.ndarray, pa.Array]] = {}
 
@@ -330,13 +332,14 @@ class _Persons:
         order = np.arange(len(self), dtype=np.int64)
         order[rows] = len(self) + np.arange(rows.size)
         table = pa.concat_tables([self.table, update]).combine_chunks().take(pa.array(order))
-        return _Persons(table)
+        return _Persons(table, None if self.changed is None else np.union1d(self.changed, rows))
 
     def appended(self, new: pd.DataFrame) -> _Persons:
         if not len(new):
             return self
         added = _Persons.from_frame(new).table
-        return _Persons(pa.concat_tables([self.table, added]))
+        changed = None if self.changed is None else np.union1d(self.changed, len(self) + np.arange(len(new)))
+        return _Persons(pa.concat_tables([self.table, added]), changed)
 
 
 _TRANSFORMS = ("value", "initial", "first3", "soundex", "year", "month_day", "year_month", "sector", "district")
@@ -392,7 +395,7 @@ class PersonIndex:
         self._ctx.require("index.read", "the person index")
         root = self._ctx.vault.root
         folder = store.current(root)
-        persons = 0 if folder is None else pq.read_metadata(folder / "persons.parquet").num_rows
+        persons = store.person_count(root)
         indexed = [] if folder is None else sorted(p.stem for p in (folder / "members").glob("*.parquet"))
         with self._ctx.db.read() as conn:
             last = conn.execute(select(person_index_updates.c.version, person_index_updates.c.updated_at)
@@ -538,7 +541,8 @@ class PersonIndex:
         root = self._ctx.vault.root
         base = store.current(root)
         held = store.persons_table(root)
-        persons = _Persons(held if held is not None else PERSON_SCHEMA.empty_table())
+        persons = (_Persons(held, np.empty(0, dtype=np.int64)) if held is not None
+                   else _Persons(PERSON_SCHEMA.empty_table()))
         with self._ctx.db.read() as conn:
             rows = {d: dataset_row(conn, d) for d in dataset_ids}
             previous = {d: latest_quality(conn, d) for d in dataset_ids}
@@ -561,7 +565,8 @@ class PersonIndex:
             if store.current(root) != base:
                 return None
             changed = {d: (item.members, item.path) for d, item in linked.items() if item.path is not None}
-            version = store.commit(root, persons.table, changed, removed=removed) if changed or removed else (
+            version = store.commit(root, persons.table, changed, removed=removed,
+                                   persons_changed=persons.changed) if changed or removed else (
                 base.name if base is not None else "")
             for d, item in linked.items():
                 if d in truth:
