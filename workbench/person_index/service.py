@@ -80,7 +80,6 @@ REVIEW_KEPT = 10_000  # review pairs held per dataset (the count is always compl
 PERSON_ROLES = ("direct_identifier",)
 UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts", "quality", "warnings",
                   "updated_by", "updated_at"]
-_ABSENT = "\x00"  # a missing field, where records are grouped by their fields
 _KEEP = pd.DataFrame({"keep": []})  # review pairs: keep those of the last comparison
 
 
@@ -239,11 +238,6 @@ class _Persons:
         self._ids: pa.Array | None = None
         self._dictionaries: dict[str, tuple[np.ndarray, pa.Array]] = {}
 
-    @classmethod
-    def from_frame(cls, frame: pd.DataFrame) -> _Persons:
-        frame = frame.reindex(columns=PERSON_SCHEMA.names).astype(object)
-        return cls(pa.Table.from_pandas(frame.where(frame.notna(), None), schema=PERSON_SCHEMA, preserve_index=False))
-
     def __len__(self) -> int:
         return self.table.num_rows
 
@@ -272,14 +266,17 @@ class _Persons:
         table = self.table if mask is None else self.table.filter(pa.array(mask))
         return table.to_pandas()
 
-    def fresh_ids(self, count: int) -> list[str]:
-        """``count`` new index ids that no person holds."""
-        out: list[str] = []
+    def fresh_ids(self, count: int) -> np.ndarray:
+        """``count`` new index ids (as ``new_index_ids`` makes them) that no person holds."""
+        out = np.empty(0, dtype=object)
         while len(out) < count:
-            candidates = new_index_ids(count - len(out), set(out))
-            out += [c for c, taken in zip(candidates, self.holds(np.asarray(candidates, dtype=object)), strict=True)
-                    if not taken]
-        return out
+            raw = np.unique(np.frombuffer(os.urandom(8 * (count - len(out))), dtype=np.uint64))
+            text = pc.binary_join_element_wise("wbp_", hex_text(raw), "")
+            fresh = text.to_numpy(zero_copy_only=False).astype(object)
+            fresh = fresh[~self.holds(text) & ~np.isin(fresh, out)]
+            # in random order: an id says nothing of when it was made
+            out = np.concatenate([out, fresh[np.argsort(np.frombuffer(os.urandom(8 * len(fresh)), np.uint64))]])
+        return out[:count]
 
     def _dictionary(self, field: str) -> tuple[np.ndarray, pa.Array]:
         if field not in self._dictionaries:
@@ -314,32 +311,42 @@ class _Persons:
                 keep |= person_ok & np.isin(person_key, wanted_keys)
         return keep
 
-    def filled(self, part: pd.DataFrame, assigned: np.ndarray) -> _Persons:
-        """Persons' missing fields filled from the records just linked to them (e.g. an NHS number a survey
-        lacked); only the persons those records were linked to are read and rewritten."""
-        where = self.positions(pa.array(pd.unique(assigned), type=pa.string()))
-        where = np.sort(where[where >= 0])
-        if not where.size:
+    def filled(self, part: pd.DataFrame, position: np.ndarray) -> _Persons:
+        """Persons' missing fields filled from the records just linked to them (``position``: each record's
+        person, -1 for none), with each person's first record holding the field (e.g. an NHS number a survey
+        lacked); only the persons with gaps are rewritten."""
+        linked = (position >= 0) & (position < len(self))
+        if not linked.any():
             return self
-        before = self.table.take(pa.array(where)).to_pandas()
-        after = _fill(before, part, assigned)
-        changed = ~(before.isna() == after.isna()).all(axis=1).to_numpy()
-        if not changed.any():
+        table, rows = self.table, np.empty(0, dtype=np.int64)
+        for f in INDEX_FIELDS:
+            if f not in part:
+                continue
+            column = table.column(f).combine_chunks()
+            values = part[f].to_numpy(dtype=object)
+            usable = linked & pd.notna(values)
+            if not usable.any() or column.null_count == 0:
+                continue
+            persons, index = np.unique(position[usable], return_index=True)  # each person's first record
+            gap = column.is_null().to_numpy(zero_copy_only=False)[persons]
+            if not gap.any():
+                continue
+            targets = persons[gap]
+            fill = pa.array(values[usable][index][gap], type=pa.string())
+            order = np.arange(len(self), dtype=np.int64)
+            order[targets] = len(self) + np.arange(targets.size)
+            table = table.set_column(table.schema.get_field_index(f), f,
+                                     pa.concat_arrays([column, fill]).take(pa.array(order)))
+            rows = np.union1d(rows, targets)
+        if not rows.size:
             return self
-        rows = where[changed]
-        update = pa.Table.from_pandas(after[changed].reset_index(drop=True), schema=PERSON_SCHEMA,
-                                      preserve_index=False)
-        order = np.arange(len(self), dtype=np.int64)
-        order[rows] = len(self) + np.arange(rows.size)
-        table = pa.concat_tables([self.table, update]).combine_chunks().take(pa.array(order))
         return _Persons(table, None if self.changed is None else np.union1d(self.changed, rows))
 
-    def appended(self, new: pd.DataFrame) -> _Persons:
-        if not len(new):
+    def appended(self, new: pa.Table) -> _Persons:
+        if not new.num_rows:
             return self
-        added = _Persons.from_frame(new).table
-        changed = None if self.changed is None else np.union1d(self.changed, len(self) + np.arange(len(new)))
-        return _Persons(pa.concat_tables([self.table, added]), changed)
+        changed = None if self.changed is None else np.union1d(self.changed, len(self) + np.arange(new.num_rows))
+        return _Persons(pa.concat_tables([self.table, new.cast(PERSON_SCHEMA)]), changed)
 
 
 _TRANSFORMS = ("value", "initial", "first3", "soundex", "year", "month_day", "year_month", "sector", "district")
@@ -614,13 +621,14 @@ class PersonIndex:
         relinked = previous is not None and previous.get("fields") != fields
         old = store.members_table(self._ctx.vault.root, row["id"])
         old_ids = pa.array([], type=pa.string())
+        old_at = np.empty(0, dtype=np.int64)  # each old member's person, as a position among the persons
         position = np.full(n, -1, dtype=np.int64)  # the old member whose index id each record keeps
         if old is not None and not relinked and old.num_rows:
             old_ids = old.column("index_id").combine_chunks().cast(pa.string())
             old_fp, readable = from_hex(old.column("fingerprint"))
+            old_at = persons.positions(old_ids)
             # never a person the index no longer holds
-            usable = readable & persons.holds(old_ids)
-            position = _matching(fp, old_fp, usable)
+            position = _matching(fp, old_fp, readable & (old_at >= 0))
         unchanged = position >= 0
         empty = np.logical_and.reduce([c.codes < 0 for c in coded.values()])
         compare = ~unchanged & ~empty
@@ -628,16 +636,17 @@ class PersonIndex:
         stage = _Stage()
         linked_count, new_count = 0, 0
         assigned = np.empty(0, dtype=object)
+        person_at = np.where(unchanged, old_at[np.maximum(position, 0)] if old_at.size else -1, -1)
         if rows.size:
-            part = columns.frame(coded, rows)
             # records with the same identifying fields (a patient's episodes) are one identity: link each once
-            group, first = _identities(part)
-            distinct = part.iloc[first].reset_index(drop=True)
-            assigned_once, _linked, _new_ids, new_persons = self._assign(distinct, persons, stage)
-            assigned = assigned_once[group]
-            linked_count = int(persons.holds(assigned).sum())
-            new_count = len(new_persons)
-            persons = persons.filled(distinct, assigned_once).appended(new_persons)
+            group, first = _identities(coded, rows)
+            distinct = columns.frame(coded, rows[first])
+            ids_once, at_once, new_persons = self._assign(distinct, persons, stage)
+            assigned = ids_once[group]
+            person_at[rows] = at_once[group]
+            linked_count = int(((at_once[group] >= 0) & (at_once[group] < len(persons))).sum())
+            new_count = new_persons.num_rows
+            persons = persons.filled(distinct, at_once).appended(new_persons)
             if stage.review is not None:
                 stage.review["row"] = rows[first[stage.review["row"].to_numpy()]]
                 if (stage.review["kind"] == "record").any():
@@ -662,22 +671,22 @@ class PersonIndex:
             quality["review_held"] = previous.get("review_held", previous.get("review", 0))
         else:
             quality["review_held"] = counts["review"]
-        warnings = _conflicts(coded, ids, persons)
+        warnings = _conflicts(coded, person_at, persons)
         review = stage.review if rows.size or previous is None or relinked else _KEEP
         if review is not None and len(review) > REVIEW_KEPT:
             review = review.nsmallest(REVIEW_KEPT, "match_probability")
         return _Linked(members=members, persons=persons, fields=fields, relinked=bool(relinked), counts=counts,
                        quality=quality, warnings=warnings, review=review, path=path)
 
-    def _assign(self, part: pd.DataFrame, persons: _Persons,
-                stage: _Stage) -> tuple[np.ndarray, int, list[str], pd.DataFrame]:
+    def _assign(self, part: pd.DataFrame, persons: _Persons, stage: _Stage) -> tuple[np.ndarray, np.ndarray, pa.Table]:
         """Each record's index id: its best person above the threshold, else its within-dataset cluster's person,
-        else a new person made from the cluster. Returns (ids, records linked to existing persons, new ids, the
-        new persons)."""
+        else a new person made from the cluster. Returns (ids, each record's person as a position among the
+        persons, the new ones after the existing, the new persons)."""
         m = len(part)
         best = np.full(m, -1, dtype=np.int64)
         best_weight = np.full(m, -np.inf)
         existing_ids = np.empty(0, dtype=object)
+        at = np.empty(0, dtype=np.int64)  # each candidate's position among the persons
         usable = [f for f in INDEX_FIELDS if f in part and part[f].notna().any() and persons.held(f)] \
             if len(persons) else []
         result = None
@@ -687,6 +696,7 @@ class PersonIndex:
             if near is None or near.any():
                 candidates = persons.frame(near)
                 existing_ids = candidates["index_id"].to_numpy(dtype=object)
+                at = np.arange(len(persons), dtype=np.int64) if near is None else np.flatnonzero(near)
                 result = _link_or_none(part, candidates, usable)
         if result is not None:
             order = np.lexsort((-result.weight, result.li))
@@ -698,7 +708,6 @@ class PersonIndex:
             best[result.li[accepted]] = result.ri[accepted]
             best_weight[result.li[accepted]] = result.weight[accepted]
             stage.add(result, accepted, "person", np.arange(m), existing_ids)
-        linked = int((best >= 0).sum())
         # deduplicate within the dataset: clusters of records of one person
         cluster = np.arange(m)
         inside = [f for f in INDEX_FIELDS if f in part and part[f].notna().any()]
@@ -709,8 +718,7 @@ class PersonIndex:
                                shape=(m, m))
             cluster = connected_components(graph, directed=False)[1]
             stage.add(dedupe, accepted, "record", np.arange(m), np.arange(m))
-        ids = np.empty(m, dtype=object)
-        ids[best >= 0] = existing_ids[best[best >= 0]]
+        chosen = best.copy()  # each record's candidate
         # a cluster goes to the person its members linked to most strongly
         frame = pd.DataFrame({"cluster": cluster, "best": best, "weight": best_weight})
         strongest = (frame[frame["best"] >= 0].sort_values("weight", ascending=False, kind="stable")
@@ -719,22 +727,29 @@ class PersonIndex:
         via_cluster = pd.Series(cluster[unassigned]).map(strongest).to_numpy()
         has = ~pd.isna(via_cluster)
         where = np.flatnonzero(unassigned)
-        ids[where[has]] = existing_ids[via_cluster[has].astype(np.int64)]
-        linked += int(has.sum())
+        chosen[where[has]] = via_cluster[has].astype(np.int64)
+        ids = np.empty(m, dtype=object)
+        position = np.full(m, -1, dtype=np.int64)
+        ids[chosen >= 0] = existing_ids[chosen[chosen >= 0]]
+        position[chosen >= 0] = at[chosen[chosen >= 0]]
         still = where[~has]
-        new_persons = pd.DataFrame(columns=["index_id", *INDEX_FIELDS])
-        new_ids: list[str] = []
+        new_persons = PERSON_SCHEMA.empty_table()
         if still.size:
-            clusters = pd.unique(cluster[still])
+            number, clusters = pd.factorize(cluster[still])  # new persons in order of their first record
             new_ids = persons.fresh_ids(len(clusters))
-            by_cluster = dict(zip(clusters, new_ids, strict=True))
-            ids[still] = [by_cluster[c] for c in cluster[still]]
-            first_values = part.iloc[still].assign(_c=cluster[still]).groupby("_c", sort=False).first()
-            new_persons = first_values.reindex(clusters).reset_index(drop=True)
-            new_persons = new_persons.reindex(columns=list(INDEX_FIELDS)).astype(object)
-            new_persons.insert(0, "index_id", new_ids)
-            new_persons = new_persons.where(new_persons.notna(), None)
-        return ids, linked, new_ids, new_persons
+            ids[still] = new_ids[number]
+            position[still] = len(persons) + number
+            # each new person's fields: the first of its records' values, field by field
+            fields = {}
+            for f in INDEX_FIELDS:
+                values = part[f].to_numpy(dtype=object)[still] if f in part else np.full(still.size, None)
+                held = pd.notna(values)
+                firsts = np.full(len(clusters), None, dtype=object)
+                taken, index = np.unique(number[held], return_index=True)
+                firsts[taken] = values[held][index]
+                fields[f] = pa.array(firsts, type=pa.string())
+            new_persons = pa.table({"index_id": pa.array(new_ids, type=pa.string()), **fields}, schema=PERSON_SCHEMA)
+        return ids, position, new_persons
 
     def _measure(self, linked: dict[str, _Linked]) -> dict[str, dict[str, Any]]:
         """Pairwise precision and recall of the index against truth, where the truth source holds it for the
@@ -803,13 +818,14 @@ def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[s
         raise
 
 
-def _identities(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(each record's identity number, the first record of each identity): records alike in every identifying
-    field (missing alike) are one identity."""
-    filled = part.astype(object).where(part.notna(), _ABSENT)
-    group = filled.groupby(list(part.columns), sort=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(part))).groupby(group).first().to_numpy()
-    return group, first
+def _identities(coded: dict[str, Coded], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each of ``rows``' identity number, the first of them of each identity, both in order of first appearance):
+    records alike in every identifying field (missing alike) are one identity. Compared as the fields' codes."""
+    group = np.zeros(rows.size, dtype=np.int64)
+    for c in coded.values():
+        # the identity so far and this field's code as one number, renumbered: never more than rows.size groups
+        group = pd.factorize(group * np.int64(len(c.uniques) + 1) + (c.codes[rows] + 1))[0].astype(np.int64)
+    return group, np.unique(group, return_index=True)[1].astype(np.int64)
 
 
 def _matching(new: np.ndarray, old: np.ndarray, usable: np.ndarray) -> np.ndarray:
@@ -837,28 +853,6 @@ def _core(fields: list[str]) -> list[str]:
     return [f for f in fields if f != "sex"]
 
 
-def _fill(persons: pd.DataFrame, part: pd.DataFrame, assigned: np.ndarray) -> pd.DataFrame:
-    """Persons' missing fields filled from the records just linked to them (e.g. an NHS number a survey lacked)."""
-    if not len(persons):
-        return persons
-    known = part.assign(index_id=assigned)
-    known = known[known["index_id"].isin(persons["index_id"])]
-    if not len(known):
-        return persons
-    firsts = known.groupby("index_id", sort=False).first()
-    out = persons.set_index("index_id")
-    for f in INDEX_FIELDS:
-        if f not in firsts:
-            continue
-        if f not in out:
-            out[f] = None
-        gaps = out[f].isna()
-        if gaps.any():
-            fill = firsts[f].reindex(out.index[gaps])
-            out.loc[gaps, f] = fill.where(fill.notna(), None).to_numpy(dtype=object)
-    return out.reset_index()
-
-
 def _quality(stage: _Stage, counts: dict[str, int], coverage: float) -> dict[str, Any]:
     tp, fp, fn = stage.expected_tp, stage.expected_fp, stage.expected_fn
     return {
@@ -871,30 +865,23 @@ def _quality(stage: _Stage, counts: dict[str, int], coverage: float) -> dict[str
     }
 
 
-def _conflicts(coded: dict[str, Coded], ids: pa.Array, persons: _Persons) -> list[str]:
+def _conflicts(coded: dict[str, Coded], person_at: np.ndarray, persons: _Persons) -> list[str]:
     """Warnings: persons to whom records with different NHS numbers (or NINOs) were linked, or whose records'
-    number differs from the one the index holds for them."""
+    number differs from the one the index holds for them (``person_at``: each record's person's position)."""
     out = []
-    if not any(f in coded for f in IDENTITY_FIELDS):
-        return out
-    person, linked_ids = columns.dictionary(ids)
     for f in IDENTITY_FIELDS:
         if f not in coded:
             continue
-        value = coded[f].codes
-        present = (person >= 0) & (value >= 0)
-        pairs = np.unique(person[present] * np.int64(len(coded[f].uniques) + 1) + value[present])
-        owner = pairs // np.int64(len(coded[f].uniques) + 1)
-        owners, first, many = np.unique(owner, return_index=True, return_counts=True)
+        value, base = coded[f].codes, np.int64(len(coded[f].uniques) + 1)
+        present = (person_at >= 0) & (value >= 0)
+        pairs = np.unique(person_at[present] * base + value[present])  # each person's distinct values
+        owners, first, many = np.unique(pairs // base, return_index=True, return_counts=True)
         clashes = int((many > 1).sum())
-        single = owners[many == 1]  # persons whose records hold one value: does the index hold another?
-        if single.size and persons.held(f):
-            values = coded[f].uniques[(pairs[first[many == 1]] % np.int64(len(coded[f].uniques) + 1))]
-            where = persons.positions(linked_ids.take(pa.array(single)))
-            known = where >= 0
-            held = persons.table.column(f).take(pa.array(where[known])).to_numpy(zero_copy_only=False)
-            differs = pd.notna(held) & (held.astype(object) != values[known])
-            clashes += int(differs.sum())
+        single = many == 1  # persons whose records hold one value: does the index hold another?
+        if single.any() and persons.held(f):
+            values = coded[f].uniques[pairs[first[single]] % base]
+            held = persons.table.column(f).take(pa.array(owners[single])).to_numpy(zero_copy_only=False)
+            clashes += int((pd.notna(held) & (held.astype(object) != values)).sum())
         if clashes:
             label = "NHS numbers" if f == "nhs_number" else "National Insurance numbers"
             out.append(f"conflicting identities: {clashes:,} person(s) in the index were linked from records with "
