@@ -288,6 +288,7 @@ class _Persons:
         pair with them, so linking a few records to a large index standardises and compares only those. Keys are
         made once per distinct value on each side and compared as integers."""
         keep = np.zeros(len(self), dtype=bool)
+        made: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, int]] = {}
         for rule in spec.blocking:
             record_parts, person_parts, sizes = [], [], []
             for key in rule:
@@ -295,20 +296,30 @@ class _Persons:
                 transform = transform or "value"
                 if name not in records or transform not in _TRANSFORMS:
                     return np.ones(len(self), dtype=bool)  # a key this cannot make: every person may meet
-                record_codes, record_distinct = columns.dictionary(pa.array(records[name].to_numpy(dtype=object),
-                                                                            type=pa.string()))
-                record_keys = np.append(_keys(record_distinct, transform), None)[record_codes]
-                wanted = pd.Index(pd.unique(record_keys[pd.notna(record_keys)]))
-                person_codes, person_distinct = self._dictionary(name)
-                via = np.append(wanted.get_indexer(_keys(person_distinct, transform)), -1)
-                person_parts.append(via[person_codes])
-                record_parts.append(wanted.get_indexer(record_keys))
-                sizes.append(max(len(wanted), 1))
+                if (name, transform) not in made:
+                    record_codes, record_distinct = columns.dictionary(
+                        pa.array(records[name].to_numpy(dtype=object), type=pa.string()))
+                    record_keys = np.append(_keys(record_distinct, transform), None)[record_codes]
+                    wanted = pd.Index(pd.unique(record_keys[pd.notna(record_keys)]))
+                    person_codes, person_distinct = self._dictionary(name)
+                    via = np.append(wanted.get_indexer(_keys(person_distinct, transform)), -1)
+                    # a person's key as the number of the records' equal key, -1 where no record has it
+                    made[name, transform] = (wanted.get_indexer(record_keys), via[person_codes],
+                                             max(len(wanted), 1))
+                record_code, person_code, size = made[name, transform]
+                record_parts.append(record_code)
+                person_parts.append(person_code)
+                sizes.append(size)
+            if np.prod(np.asarray(sizes, dtype=float)) >= 2.0 ** 62:
+                return np.ones(len(self), dtype=bool)  # keys too many to number: every person may meet
             record_key, record_ok = _mixed(record_parts, sizes)
-            person_key, person_ok = _mixed(person_parts, sizes)
             wanted_keys = np.unique(record_key[record_ok])
-            if wanted_keys.size:
-                keep |= person_ok & np.isin(person_key, wanted_keys)
+            if not wanted_keys.size:
+                continue
+            # only persons with every part among the records' can meet one: those are few
+            candidates = np.flatnonzero(np.logical_and.reduce([p >= 0 for p in person_parts]))
+            person_key, _ = _mixed([p[candidates] for p in person_parts], sizes)
+            keep[candidates[np.isin(person_key, wanted_keys)]] = True
         return keep
 
     def filled(self, part: pd.DataFrame, position: np.ndarray) -> _Persons:
