@@ -285,41 +285,54 @@ class _Persons:
 
     def near(self, records: pd.DataFrame, spec: LinkageSpec) -> np.ndarray:
         """Which persons share the keys of some blocking rule with some record: the only persons the engine could
-        pair with them, so linking a few records to a large index standardises and compares only those. Keys are
-        made once per distinct value on each side and compared as integers."""
+        pair with them, so linking a few records to a large index standardises and compares only those. A rule's
+        whole-value parts pick the persons holding one of the records' values (a hash look-up over the persons'
+        column); its other parts are made for those persons only, and keys compared as integers."""
         keep = np.zeros(len(self), dtype=bool)
-        made: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, int]] = {}
+        made: dict[tuple[str, str], tuple[pa.Array, np.ndarray, pd.Index]] = {}
+
+        def part_of(name: str, transform: str) -> tuple[pa.Array, np.ndarray, pd.Index]:
+            if (name, transform) not in made:
+                values = pa.array(records[name].to_numpy(dtype=object), type=pa.string())
+                codes, distinct = columns.dictionary(values)
+                keys = _keys(distinct, transform)
+                wanted = pd.Index(pd.unique(keys[pd.notna(keys)]))
+                record_code = np.append(wanted.get_indexer(keys), -1)[codes]
+                made[name, transform] = (pa.array(wanted.to_numpy(dtype=object), type=pa.string()), record_code,
+                                         wanted)
+            return made[name, transform]
+
         for rule in spec.blocking:
-            record_parts, person_parts, sizes = [], [], []
+            parts = []
             for key in rule:
                 name, _, transform = key.partition(":")
                 transform = transform or "value"
                 if name not in records or transform not in _TRANSFORMS:
                     return np.ones(len(self), dtype=bool)  # a key this cannot make: every person may meet
-                if (name, transform) not in made:
-                    record_codes, record_distinct = columns.dictionary(
-                        pa.array(records[name].to_numpy(dtype=object), type=pa.string()))
-                    record_keys = np.append(_keys(record_distinct, transform), None)[record_codes]
-                    wanted = pd.Index(pd.unique(record_keys[pd.notna(record_keys)]))
-                    person_codes, person_distinct = self._dictionary(name)
-                    via = np.append(wanted.get_indexer(_keys(person_distinct, transform)), -1)
-                    # a person's key as the number of the records' equal key, -1 where no record has it
-                    made[name, transform] = (wanted.get_indexer(record_keys), via[person_codes],
-                                             max(len(wanted), 1))
-                record_code, person_code, size = made[name, transform]
+                parts.append((name, transform))
+            chosen = np.ones(len(self), dtype=bool)
+            for name, transform in parts:
+                if transform == "value":
+                    value_set, _, _ = part_of(name, transform)
+                    chosen &= pc.fill_null(pc.is_in(self.table.column(name), value_set=value_set),
+                                           False).to_numpy(zero_copy_only=False)
+            candidates = np.flatnonzero(chosen)
+            if not candidates.size:
+                continue
+            subset = self.table.take(pa.array(candidates)) if candidates.size < len(self) else self.table
+            record_parts, person_parts, sizes = [], [], []
+            for name, transform in parts:
+                _, record_code, wanted = part_of(name, transform)
+                codes, distinct = columns.dictionary(subset.column(name))
+                person_parts.append(np.append(wanted.get_indexer(_keys(distinct, transform)), -1)[codes])
                 record_parts.append(record_code)
-                person_parts.append(person_code)
-                sizes.append(size)
+                sizes.append(max(len(wanted), 1))
             if np.prod(np.asarray(sizes, dtype=float)) >= 2.0 ** 62:
                 return np.ones(len(self), dtype=bool)  # keys too many to number: every person may meet
             record_key, record_ok = _mixed(record_parts, sizes)
+            person_key, person_ok = _mixed(person_parts, sizes)
             wanted_keys = np.unique(record_key[record_ok])
-            if not wanted_keys.size:
-                continue
-            # only persons with every part among the records' can meet one: those are few
-            candidates = np.flatnonzero(np.logical_and.reduce([p >= 0 for p in person_parts]))
-            person_key, _ = _mixed([p[candidates] for p in person_parts], sizes)
-            keep[candidates[np.isin(person_key, wanted_keys)]] = True
+            keep[candidates[person_ok & np.isin(person_key, wanted_keys)]] = True
         return keep
 
     def filled(self, part: pd.DataFrame, position: np.ndarray) -> _Persons:
