@@ -40,7 +40,7 @@ class Coded:
     def values(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """The normalised value of each record (None where missing), as objects."""
         codes = self.codes if rows is None else self.codes[rows]
-        return np.append(self.uniques, None).astype(object)[codes]
+        return np.concatenate([self.uniques.astype(object), np.array([None], dtype=object)])[codes]
 
 
 def clean_identifier(value: object) -> str | None:
