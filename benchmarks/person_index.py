@@ -37,6 +37,12 @@ from workbench.workspace import connect
 CHANGED = 10_000
 
 
+def cpu() -> float:
+    """This process's CPU time (user and system, all threads): on a shared machine, what the run itself cost."""
+    times = os.times()
+    return times.user + times.system
+
+
 def f1(frame: pd.DataFrame) -> tuple[float, float, float]:
     tp, predicted, true = pair_counts(frame)
     precision, recall = tp / max(predicted, 1), tp / max(true, 1)
@@ -107,7 +113,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-baseline", action="store_true")
     options = parser.parse_args()
-    print(f"machine: {describe()}")
+    print(f"machine: {describe()}; load average (1 min) {os.getloadavg()[0]:.1f}")
     started = time.perf_counter()
     world = build_world(persons=options.persons, seed=2026)
     person_level = [d for d, e in world.entries.items() if is_person_level(e) and linkable_fields(e)]
@@ -130,18 +136,20 @@ def main() -> None:
         for d in person_level:
             ws.catalogue.register(world.entries[d], world.datasets[d])
         root = ws._ctx.vault.root
-        builds, updates, base_times = [], [], []
+        builds, updates, base_times, build_cpu, update_cpu = [], [], [], [], []
         quality = None
         for _ in range(options.repeats):
             shutil.rmtree(store.root(root), ignore_errors=True)
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu()
             ws.person_index.build()
             builds.append(time.perf_counter() - t)
+            build_cpu.append(cpu() - c)
             quality = f1(index_truth(ws, world))
             ws.catalogue.register(world.entries["dhsc.hes_apc"], changed_hes(world))
-            t = time.perf_counter()
+            t, c = time.perf_counter(), cpu()
             result = ws.person_index.build("dhsc.hes_apc")
             updates.append(time.perf_counter() - t)
+            update_cpu.append(cpu() - c)
             compared = result["datasets"]["dhsc.hes_apc"]["compared"]
             ws.catalogue.register(world.entries["dhsc.hes_apc"], world.datasets["dhsc.hes_apc"])
             if not options.no_baseline:
@@ -150,9 +158,12 @@ def main() -> None:
                 base_quality = f1(frame)
         Catalogue._index = original_index
         build, update = statistics.median(builds), statistics.median(updates)
-        print(f"index build (scratch):   median {build:7.2f} s  (runs {', '.join(f'{s:.1f}' for s in builds)})")
+        print(f"index build (scratch):   median {build:7.2f} s  (runs {', '.join(f'{s:.1f}' for s in builds)}; "
+              f"CPU {', '.join(f'{s:.1f}' for s in build_cpu)} s)")
         print(f"incremental update:      median {update:7.2f} s  for {compared:,} compared records of "
-              f"{len(changed_hes(world)):,} (runs {', '.join(f'{s:.2f}' for s in updates)})")
+              f"{len(changed_hes(world)):,} (runs {', '.join(f'{s:.2f}' for s in updates)}; "
+              f"CPU {', '.join(f'{s:.2f}' for s in update_cpu)} s)")
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
         print(f"index vs truth:          precision {quality[0]:.4f} recall {quality[1]:.4f} F1 {quality[2]:.4f}")
         if base_times:
             base = statistics.median(base_times)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -71,3 +72,38 @@ def test_a_crash_before_the_switch_leaves_the_previous_index(tmp_path: Path, mon
     assert store.current(tmp_path) == live
     assert store.index_ids(tmp_path, "a.b", a).to_pylist() == ["p1", "p1"]
     assert [p.name for p in store.root(tmp_path).iterdir() if p.name.startswith(".")] == []
+
+
+def _persons(count: int, start: int = 0) -> pd.DataFrame:
+    return pd.DataFrame({"index_id": [f"p{i}" for i in range(start, start + count)],
+                         "surname": [f"name{i}" for i in range(start, start + count)]})
+
+
+def test_an_update_of_few_persons_writes_them_as_a_delta(tmp_path: Path) -> None:
+    a = _dataset(tmp_path / "datasets" / "a.b.parquet", 2)
+    store.commit(tmp_path, _persons(40), {"a.b": (_members(["p0", "p1"]), a)})
+    base = (store.current(tmp_path) / "persons.parquet").stat().st_ino
+    changed = _persons(42)
+    changed.loc[3, "surname"] = "renamed"  # one person changed, two added
+    store.commit(tmp_path, changed, {}, persons_changed=np.array([3, 40, 41]))
+    folder = store.current(tmp_path)
+    assert [p.name for p in folder.glob("persons.delta.*")] == ["persons.delta.1.parquet"]
+    assert (folder / "persons.parquet").stat().st_ino == base  # the base is not written again
+    pd.testing.assert_frame_equal(store.persons(tmp_path), changed)
+    assert store.person_count(tmp_path) == 42
+    again = pd.concat([changed, _persons(1, start=42)], ignore_index=True)
+    again.loc[40, "surname"] = "changed twice"
+    store.commit(tmp_path, again, {}, persons_changed=np.array([40, 42]))
+    assert len(list(store.current(tmp_path).glob("persons.delta.*"))) == 2
+    pd.testing.assert_frame_equal(store.persons(tmp_path), again)
+    assert store.persons(tmp_path, ["surname"])["surname"].tolist() == again["surname"].tolist()
+    assert store.index_ids(tmp_path, "a.b", a).to_pylist() == ["p0", "p1"]
+
+
+def test_deltas_past_a_quarter_of_the_persons_are_compacted(tmp_path: Path) -> None:
+    store.commit(tmp_path, _persons(8), {})
+    grown = _persons(12)
+    store.commit(tmp_path, grown, {}, persons_changed=np.arange(8, 12))  # 4 rows > a quarter of 8
+    assert not list(store.current(tmp_path).glob("persons.delta.*"))
+    assert pq.read_metadata(store.current(tmp_path) / "persons.parquet").num_rows == 12
+    pd.testing.assert_frame_equal(store.persons(tmp_path), grown)

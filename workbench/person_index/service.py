@@ -32,7 +32,6 @@ import contextvars
 import hashlib
 import hmac
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -40,6 +39,8 @@ from typing import TYPE_CHECKING, Any
 import jellyfish
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -52,8 +53,9 @@ from workbench.governance.conditions import dataset_row
 from workbench.ids import check_dataset_id
 from workbench.linkage.link import link
 from workbench.linkage.spec import Field, LinkageSpec, default_blocking, infer_spec
-from workbench.linkage.standardise import clean_date, clean_postcode, clean_text, postcode_parts
-from workbench.person_index import decisions, store
+from workbench.linkage.standardise import clean_text
+from workbench.person_index import columns, decisions, store
+from workbench.person_index.columns import Coded, from_hex, hex_text, keyed_hashes, normalise_column
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -78,7 +80,6 @@ REVIEW_KEPT = 10_000  # review pairs held per dataset (the count is always compl
 PERSON_ROLES = ("direct_identifier",)
 UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts", "quality", "warnings",
                   "updated_by", "updated_at"]
-_ABSENT = "\x00"  # a field the dataset does not hold, in fingerprints
 _KEEP = pd.DataFrame({"keep": []})  # review pairs: keep those of the last comparison
 
 
@@ -140,57 +141,45 @@ def record_key(record: dict[str, Any]) -> str | None:
     return next((c["name"] for c in record.get("columns", []) if c.get("role") == "record_identifier"), None)
 
 
-def _clean_identifier(value: object) -> str | None:
-    return re.sub(r"[^0-9A-Za-z]", "", str(value)).upper() or None
+def _hash_key(secret: bytes) -> str:
+    return hmac.new(secret, b"workbench.person_index.fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
-def _cleaner(kind: str) -> Any:
-    if kind == "date":
-        return clean_date
-    if kind == "postcode":
-        return lambda v: clean_postcode(str(v)) or None
-    if kind == "identifier":
-        return _clean_identifier
-    if kind == "exact":
-        return lambda v: clean_text(str(v)).upper() or None
-    return lambda v: clean_text(str(v)) or None
+def _key_text(column: pa.ChunkedArray) -> np.ndarray:
+    """Record keys as text (as ``str`` writes them), one object per record."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or pa.types.is_integer(column.type):
+        return column.cast(pa.string()).to_numpy(zero_copy_only=False).astype(object)
+    return column.to_pandas().astype(str).to_numpy(dtype=object)
+
+
+def _normalise_table(table: pa.Table, fields: dict[str, str]) -> dict[str, Coded]:
+    return {name: normalise_column(table[column], INDEX_FIELDS[name]) for name, column in fields.items()}
 
 
 def normalise(frame: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
     """The index fields of ``frame`` (index field → column), normalised once per distinct value; missing values
     are None."""
-    out = {}
-    for name, column in fields.items():
-        values = frame[column]
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        clean = _cleaner(INDEX_FIELDS[name])
-        cleaned = np.array([clean(v) for v in uniques] + [None], dtype=object)
-        out[name] = cleaned[codes]  # code -1 (missing) takes the last entry, None
-    return pd.DataFrame(out, index=frame.index)
+    table = pa.Table.from_pandas(frame[list(dict.fromkeys(fields.values()))], preserve_index=False)
+    return columns.frame(_normalise_table(table, fields)).set_axis(frame.index)
 
 
 def fingerprints(normalised: pd.DataFrame, keys: pd.Series, secret: bytes) -> np.ndarray:
     """A keyed hash per record of its record key and every index field (absent fields marked), as hex text: equal
     exactly when the record and its identifying fields are unchanged, and meaningless without the workspace key."""
-    hash_key = hmac.new(secret, b"workbench.person_index.fingerprint", hashlib.sha256).hexdigest()[:16]
-    parts = {"_key": keys.astype(str).to_numpy()}
+    coded = {}
     for name in INDEX_FIELDS:
-        parts[name] = (normalised[name].to_numpy() if name in normalised else
-                       np.full(len(normalised), _ABSENT, dtype=object))
-    frame = pd.DataFrame(parts).fillna(_ABSENT).astype(str)
-    hashed = pd.util.hash_pandas_object(frame, index=False, hash_key=hash_key).to_numpy(np.uint64)
-    return np.char.mod("%016x", hashed.astype(np.uint64)) if len(hashed) else np.empty(0, dtype="<U16")
+        if name in normalised:
+            codes, uniques = pd.factorize(normalised[name], use_na_sentinel=True)
+            coded[name] = Coded(codes=codes.astype(np.int64), uniques=np.asarray(uniques, dtype=object))
+    hashed = keyed_hashes(keys.astype(str).to_numpy(dtype=object), [coded.get(f) for f in INDEX_FIELDS],
+                          _hash_key(secret))
+    return hex_text(hashed).to_numpy(zero_copy_only=False).astype("<U16")
 
 
 def _spec(fields: list[str], one_to_one: bool) -> LinkageSpec:
     compared = tuple(Field(name=f, kind=INDEX_FIELDS[f], left=f, right=f, tf=f in ("given_name", "surname"))
                      for f in fields)
     return LinkageSpec(fields=compared, blocking=default_blocking(compared), one_to_one=one_to_one)
-
-
-def _usable(left: pd.DataFrame, right: pd.DataFrame) -> list[str]:
-    """Fields held (somewhere) on both sides: a field missing everywhere on one side cannot be compared."""
-    return [f for f in INDEX_FIELDS if f in left and f in right and left[f].notna().any() and right[f].notna().any()]
 
 
 @dataclass
@@ -221,8 +210,8 @@ class _Stage:
 class _Linked:
     """One dataset linked: its members, the persons after it, its update record."""
 
-    members: pd.DataFrame
-    persons: pd.DataFrame
+    members: pa.Table | None
+    persons: _Persons | None
     fields: dict[str, str]
     relinked: bool
     counts: dict[str, int]
@@ -230,7 +219,199 @@ class _Linked:
     warnings: list[str]
     review: pd.DataFrame | None
     path: Path
-    norm: pd.DataFrame | None = None  # the records' normalised identifying fields (clerical decisions use them)
+    coded: dict[str, Coded] | None = None  # the records' normalised identifying fields
+    norm: pd.DataFrame | None = None  # the same as a frame, made only for clerical decisions to apply
+
+
+PERSON_SCHEMA = pa.schema([("index_id", pa.string()), *[(f, pa.string()) for f in INDEX_FIELDS]])
+
+
+class _Persons:
+    """The index's persons as an Arrow table (``index_id`` and the normalised fields, text): an update reads,
+    searches and changes it without making a Python object per person."""
+
+    def __init__(self, table: pa.Table, changed: np.ndarray | None = None) -> None:
+        missing = [f for f in PERSON_SCHEMA.names if f not in table.column_names]
+        for name in missing:
+            table = table.append_column(name, pa.nulls(table.num_rows, pa.string()))
+        self.table = table.select(PERSON_SCHEMA.names).cast(PERSON_SCHEMA).combine_chunks()
+        # positions of the persons changed or added since they were read from the index (None: all of them)
+        self.changed = changed
+        self._ids: pa.Array | None = None
+        self._dictionaries: dict[str, tuple[np.ndarray, pa.Array]] = {}
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @property
+    def ids(self) -> pa.Array:
+        if self._ids is None:
+            self._ids = self.table.column("index_id").combine_chunks()
+        return self._ids
+
+    def holds(self, ids: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
+        """Which of ``ids`` are persons of the index (False for null)."""
+        values = ids if isinstance(ids, pa.Array | pa.ChunkedArray) else pa.array(ids, type=pa.string())
+        return pc.fill_null(pc.is_in(values, value_set=self.ids), False).to_numpy(zero_copy_only=False)
+
+    def positions(self, ids: pa.Array) -> np.ndarray:
+        """Each id's row among the persons (-1 where it is none of them)."""
+        return pc.fill_null(pc.index_in(ids, value_set=self.ids), -1).to_numpy(zero_copy_only=False)
+
+    def held(self, field: str) -> bool:
+        """Whether some person has ``field``."""
+        column = self.table.column(field)
+        return column.null_count < len(column)
+
+    def frame(self, mask: np.ndarray | None = None) -> pd.DataFrame:
+        """The persons (those of ``mask``) as a frame of objects, None where a field is missing."""
+        table = self.table if mask is None else self.table.filter(pa.array(mask))
+        return table.to_pandas()
+
+    def fresh_ids(self, count: int) -> np.ndarray:
+        """``count`` new index ids (as ``new_index_ids`` makes them) that no person holds."""
+        out = np.empty(0, dtype=object)
+        while len(out) < count:
+            raw = np.unique(np.frombuffer(os.urandom(8 * (count - len(out))), dtype=np.uint64))
+            text = pc.binary_join_element_wise("wbp_", hex_text(raw), "")
+            fresh = text.to_numpy(zero_copy_only=False).astype(object)
+            fresh = fresh[~self.holds(text) & ~np.isin(fresh, out)]
+            # in random order: an id says nothing of when it was made
+            out = np.concatenate([out, fresh[np.argsort(np.frombuffer(os.urandom(8 * len(fresh)), np.uint64))]])
+        return out[:count]
+
+    def _dictionary(self, field: str) -> tuple[np.ndarray, pa.Array]:
+        if field not in self._dictionaries:
+            self._dictionaries[field] = columns.dictionary(self.table.column(field))
+        return self._dictionaries[field]
+
+    def near(self, records: pd.DataFrame, spec: LinkageSpec) -> np.ndarray:
+        """Which persons share the keys of some blocking rule with some record: the only persons the engine could
+        pair with them, so linking a few records to a large index standardises and compares only those. A rule's
+        whole-value parts pick the persons holding one of the records' values (a hash look-up over the persons'
+        column); its other parts are made for those persons only, and keys compared as integers."""
+        keep = np.zeros(len(self), dtype=bool)
+        made: dict[tuple[str, str], tuple[pa.Array, np.ndarray, pd.Index]] = {}
+
+        def part_of(name: str, transform: str) -> tuple[pa.Array, np.ndarray, pd.Index]:
+            if (name, transform) not in made:
+                values = pa.array(records[name].to_numpy(dtype=object), type=pa.string())
+                codes, distinct = columns.dictionary(values)
+                keys = _keys(distinct, transform)
+                wanted = pd.Index(pd.unique(keys[pd.notna(keys)]))
+                record_code = np.append(wanted.get_indexer(keys), -1)[codes]
+                made[name, transform] = (pa.array(wanted.to_numpy(dtype=object), type=pa.string()), record_code,
+                                         wanted)
+            return made[name, transform]
+
+        for rule in spec.blocking:
+            parts = []
+            for key in rule:
+                name, _, transform = key.partition(":")
+                transform = transform or "value"
+                if name not in records or transform not in _TRANSFORMS:
+                    return np.ones(len(self), dtype=bool)  # a key this cannot make: every person may meet
+                parts.append((name, transform))
+            chosen = np.ones(len(self), dtype=bool)
+            for name, transform in parts:
+                if transform == "value":
+                    value_set, _, _ = part_of(name, transform)
+                    chosen &= pc.fill_null(pc.is_in(self.table.column(name), value_set=value_set),
+                                           False).to_numpy(zero_copy_only=False)
+            candidates = np.flatnonzero(chosen)
+            if not candidates.size:
+                continue
+            subset = self.table.take(pa.array(candidates)) if candidates.size < len(self) else self.table
+            record_parts, person_parts, sizes = [], [], []
+            for name, transform in parts:
+                _, record_code, wanted = part_of(name, transform)
+                codes, distinct = columns.dictionary(subset.column(name))
+                person_parts.append(np.append(wanted.get_indexer(_keys(distinct, transform)), -1)[codes])
+                record_parts.append(record_code)
+                sizes.append(max(len(wanted), 1))
+            if np.prod(np.asarray(sizes, dtype=float)) >= 2.0 ** 62:
+                return np.ones(len(self), dtype=bool)  # keys too many to number: every person may meet
+            record_key, record_ok = _mixed(record_parts, sizes)
+            person_key, person_ok = _mixed(person_parts, sizes)
+            wanted_keys = np.unique(record_key[record_ok])
+            keep[candidates[person_ok & np.isin(person_key, wanted_keys)]] = True
+        return keep
+
+    def filled(self, part: pd.DataFrame, position: np.ndarray) -> _Persons:
+        """Persons' missing fields filled from the records just linked to them (``position``: each record's
+        person, -1 for none), with each person's first record holding the field (e.g. an NHS number a survey
+        lacked); only the persons with gaps are rewritten."""
+        linked = (position >= 0) & (position < len(self))
+        if not linked.any():
+            return self
+        table, rows = self.table, np.empty(0, dtype=np.int64)
+        for f in INDEX_FIELDS:
+            if f not in part:
+                continue
+            column = table.column(f).combine_chunks()
+            values = part[f].to_numpy(dtype=object)
+            usable = linked & pd.notna(values)
+            if not usable.any() or column.null_count == 0:
+                continue
+            persons, index = np.unique(position[usable], return_index=True)  # each person's first record
+            gap = column.is_null().to_numpy(zero_copy_only=False)[persons]
+            if not gap.any():
+                continue
+            targets = persons[gap]
+            fill = pa.array(values[usable][index][gap], type=pa.string())
+            order = np.arange(len(self), dtype=np.int64)
+            order[targets] = len(self) + np.arange(targets.size)
+            table = table.set_column(table.schema.get_field_index(f), f,
+                                     pa.concat_arrays([column, fill]).take(pa.array(order)))
+            rows = np.union1d(rows, targets)
+        if not rows.size:
+            return self
+        return _Persons(table, None if self.changed is None else np.union1d(self.changed, rows))
+
+    def appended(self, new: pa.Table) -> _Persons:
+        if not new.num_rows:
+            return self
+        changed = None if self.changed is None else np.union1d(self.changed, len(self) + np.arange(new.num_rows))
+        return _Persons(pa.concat_tables([self.table, new.cast(PERSON_SCHEMA)]), changed)
+
+
+_TRANSFORMS = ("value", "initial", "first3", "soundex", "year", "month_day", "year_month", "sector", "district")
+_POSTCODE = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$"  # standardise.postcode_parts
+
+
+def _keys(values: pa.Array, transform: str) -> np.ndarray:
+    """A blocking key transform of distinct normalised values, as the engine computes it (None where it has
+    none); text slices and postcode parts as Arrow expressions, soundex one value at a time."""
+    values = values.cast(pa.string())
+    if transform == "value":
+        out = values
+    elif transform in ("initial", "first3", "year", "month_day", "year_month"):
+        start, stop = {"initial": (0, 1), "first3": (0, 3), "year": (0, 4), "month_day": (4, 8),
+                       "year_month": (0, 6)}[transform]
+        out = pc.utf8_slice_codeunits(values, start, stop)
+    elif transform == "soundex":
+        out = pa.array([jellyfish.soundex(clean_text(v)) if v else "" for v in values.to_pylist()], pa.string())
+    else:  # sector, district: the outward code (and the inward's first digit) of a UK postcode, else the code
+        # less two (district) or one (sector) characters
+        parts = pc.extract_regex(values, _POSTCODE)
+        outward = pc.struct_field(parts, "outward")
+        if transform == "district":
+            out = pc.coalesce(outward, pc.utf8_slice_codeunits(values, 0, -2))
+        else:
+            sector = pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(
+                pc.struct_field(parts, "inward"), 0, 1), " ")
+            out = pc.coalesce(sector, pc.utf8_slice_codeunits(values, 0, -1))
+    out = pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+    return out.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _mixed(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row from several key codes (-1 missing): (combined, complete)."""
+    ok = np.logical_and.reduce([p >= 0 for p in parts])
+    combined = np.zeros(len(parts[0]), dtype=np.int64)
+    for p, size in zip(parts, sizes, strict=True):
+        combined = combined * size + np.maximum(p, 0)
+    return combined, ok
 
 
 class PersonIndex:
@@ -247,7 +428,7 @@ class PersonIndex:
         self._ctx.require("index.read", "the person index")
         root = self._ctx.vault.root
         folder = store.current(root)
-        persons = 0 if folder is None else pq.read_metadata(folder / "persons.parquet").num_rows
+        persons = store.person_count(root)
         indexed = [] if folder is None else sorted(p.stem for p in (folder / "members").glob("*.parquet"))
         with self._ctx.db.read() as conn:
             last = conn.execute(select(person_index_updates.c.version, person_index_updates.c.updated_at)
@@ -402,10 +583,9 @@ class PersonIndex:
     def _attempt(self, dataset_ids: list[str], resource: str, removed: tuple[str, ...]) -> dict[str, Any] | None:
         root = self._ctx.vault.root
         base = store.current(root)
-        persons = store.persons(root)
-        if persons is None:
-            persons = pd.DataFrame({"index_id": pd.Series(dtype=object),
-                                    **{f: pd.Series(dtype=object) for f in INDEX_FIELDS}})
+        held = store.persons_table(root)
+        persons = (_Persons(held, np.empty(0, dtype=np.int64)) if held is not None
+                   else _Persons(PERSON_SCHEMA.empty_table()))
         with self._ctx.db.read() as conn:
             rows = {d: dataset_row(conn, d) for d in dataset_ids}
             previous = {d: latest_quality(conn, d) for d in dataset_ids}
@@ -416,15 +596,13 @@ class PersonIndex:
             item = self._link(rows[d], persons, previous[d])
             if item is not None:
                 linked[d] = item
-                persons = item.persons
-                if d not in waiting:
-                    item.norm = None  # kept only where clerical decisions need it
+                persons = item.persons if item.persons is not None else persons
             else:
                 linked[d] = self._unlinkable(rows[d])
                 if store.members(root, d) is not None:
                     dropped.append(d)  # its identifying columns are gone: so are its members
         removed = tuple(dropped)
-        persons, applied = decisions.apply(waiting, linked, persons, root, new_index_ids, _KEEP)
+        persons, applied = _apply_decisions(waiting, linked, persons, root) if waiting else (persons, {})
         me = self._ctx.actor.username
         now = datetime.now(UTC)
         truth = self._measure(linked) if linked else {}
@@ -432,7 +610,8 @@ class PersonIndex:
             if store.current(root) != base:
                 return None
             changed = {d: (item.members, item.path) for d, item in linked.items() if item.path is not None}
-            version = store.commit(root, persons, changed, removed=removed) if changed or removed else (
+            version = store.commit(root, persons.table, changed, removed=removed,
+                                   persons_changed=persons.changed) if changed or removed else (
                 base.name if base is not None else "")
             for d, item in linked.items():
                 if d in truth:
@@ -457,11 +636,11 @@ class PersonIndex:
                    "person id")
         counts = {"records": int(row["record"].get("rowCount") or 0), "compared": 0, "unchanged": 0, "linked": 0,
                   "new_persons": 0, "unlinked": int(row["record"].get("rowCount") or 0), "review": 0}
-        return _Linked(members=pd.DataFrame(), persons=pd.DataFrame(), fields={}, relinked=False, counts=counts,
+        return _Linked(members=None, persons=None, fields={}, relinked=False, counts=counts,
                        quality={"coverage": 0.0, "match_rate": None}, warnings=[warning], review=None,
                        path=None)  # type: ignore[arg-type]  # nothing to write for it
 
-    def _link(self, row: dict[str, Any], persons: pd.DataFrame, previous: dict[str, Any] | None) -> _Linked | None:
+    def _link(self, row: dict[str, Any], persons: _Persons, previous: dict[str, Any] | None) -> _Linked | None:
         """Link one dataset's new or changed records to ``persons``; None when it has no linkable fields."""
         record = row["record"]
         fields = linkable_fields(record)
@@ -471,52 +650,59 @@ class PersonIndex:
         if not path.exists():
             raise NotFound(f"The vault holds no data for {row['id']}; its owner must register it with data.")
         key = record_key(record)
-        columns = list(dict.fromkeys(([key] if key else []) + list(fields.values())))
-        raw = pq.read_table(path, columns=columns).to_pandas()
-        n = len(raw)
-        norm = normalise(raw, fields)
-        keys = raw[key] if key else pd.Series(np.arange(n))
-        fp = fingerprints(norm, keys, bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]))
+        names = list(dict.fromkeys(([key] if key else []) + list(fields.values())))
+        table = pq.read_table(path, columns=names)
+        n = table.num_rows
+        coded = _normalise_table(table, fields)
+        keys = _key_text(table.column(key)) if key else np.arange(n).astype(str).astype(object)
+        fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS],
+                          _hash_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])))
         relinked = previous is not None and previous.get("fields") != fields
-        old = store.members(self._ctx.vault.root, row["id"])
-        ids = pd.Series([None] * n, dtype=object)
-        if old is not None and not relinked and len(old):
-            kept = old.dropna(subset=["index_id"]).drop_duplicates("fingerprint").set_index("fingerprint")["index_id"]
-            kept = kept[kept.isin(persons["index_id"])]  # never a person the index no longer holds
-            ids = pd.Series(fp).map(kept).astype(object)
-            ids = ids.where(ids.notna(), None)
-        unchanged = ids.notna().to_numpy()
-        empty = norm.isna().all(axis=1).to_numpy()
+        old = store.members_table(self._ctx.vault.root, row["id"])
+        old_ids = pa.array([], type=pa.string())
+        old_at = np.empty(0, dtype=np.int64)  # each old member's person, as a position among the persons
+        position = np.full(n, -1, dtype=np.int64)  # the old member whose index id each record keeps
+        if old is not None and not relinked and old.num_rows:
+            old_ids = old.column("index_id").combine_chunks().cast(pa.string())
+            old_fp, readable = from_hex(old.column("fingerprint"))
+            old_at = persons.positions(old_ids)
+            # never a person the index no longer holds
+            position = _matching(fp, old_fp, readable & (old_at >= 0))
+        unchanged = position >= 0
+        empty = np.logical_and.reduce([c.codes < 0 for c in coded.values()])
         compare = ~unchanged & ~empty
         rows = np.flatnonzero(compare)
         stage = _Stage()
         linked_count, new_count = 0, 0
-        persons = persons.reset_index(drop=True)
+        assigned = np.empty(0, dtype=object)
+        person_at = np.where(unchanged, old_at[np.maximum(position, 0)] if old_at.size else -1, -1)
         if rows.size:
-            part = norm.iloc[rows].reset_index(drop=True)
             # records with the same identifying fields (a patient's episodes) are one identity: link each once
-            group, first = _identities(part)
-            distinct = part.iloc[first].reset_index(drop=True)
-            assigned_once, _linked, _new_ids, new_persons = self._assign(distinct, persons, stage)
-            assigned = assigned_once[group]
-            ids.iloc[rows] = assigned
-            linked_count = int(pd.Series(assigned).isin(persons["index_id"]).sum())
-            new_count = len(new_persons)
-            persons = _fill(persons, distinct, assigned_once)
-            if new_count:
-                persons = pd.concat([persons, new_persons], ignore_index=True)
+            group, first = _identities(coded, rows)
+            distinct = columns.frame(coded, rows[first])
+            ids_once, at_once, new_persons = self._assign(distinct, persons, stage)
+            assigned = ids_once[group]
+            person_at[rows] = at_once[group]
+            linked_count = int(((at_once[group] >= 0) & (at_once[group] < len(persons))).sum())
+            new_count = new_persons.num_rows
+            persons = persons.filled(distinct, at_once).appended(new_persons)
             if stage.review is not None:
                 stage.review["row"] = rows[first[stage.review["row"].to_numpy()]]
                 if (stage.review["kind"] == "record").any():
                     within = stage.review["kind"] == "record"
                     candidates = stage.review.loc[within, "candidate"].astype(np.int64).to_numpy()
                     stage.review.loc[within, "candidate"] = rows[first[candidates]].astype(str)
-        members = pd.DataFrame({"row": np.arange(n, dtype=np.int64), "index_id": ids.to_numpy(dtype=object),
-                                "fingerprint": fp.astype(object)})
+        # each record's index id: its old member's, the one just assigned, or none
+        which = np.where(unchanged, position, -1)
+        which[rows] = len(old_ids) + np.arange(rows.size)
+        pool = pa.concat_arrays([old_ids, pa.array(assigned, type=pa.string())])
+        ids = pc.take(pool, pa.array(which, mask=which < 0))
+        members = pa.table({"row": pa.array(np.arange(n, dtype=np.int64)), "index_id": ids,
+                            "fingerprint": hex_text(fp)})
         counts = {"records": n, "compared": int(rows.size), "unchanged": int(unchanged.sum()), "linked": linked_count,
                   "new_persons": new_count, "unlinked": int(empty.sum() - (empty & unchanged).sum()),
                   "review": 0 if stage.review is None else len(stage.review)}
-        quality = _quality(stage, counts, members)
+        quality = _quality(stage, counts, 1.0 - ids.null_count / n if n else 0.0)
         if not rows.size and previous is not None and not relinked:
             # nothing compared: the model's estimates and the review pairs of the last comparison still hold
             for name in ("match_rate", "estimated_precision", "estimated_recall", "expected"):
@@ -524,31 +710,33 @@ class PersonIndex:
             quality["review_held"] = previous.get("review_held", previous.get("review", 0))
         else:
             quality["review_held"] = counts["review"]
-        warnings = _conflicts(norm, ids, persons)
+        warnings = _conflicts(coded, person_at, persons)
         review = stage.review if rows.size or previous is None or relinked else _KEEP
         if review is not None and len(review) > REVIEW_KEPT:
             review = review.nsmallest(REVIEW_KEPT, "match_probability")
         return _Linked(members=members, persons=persons, fields=fields, relinked=bool(relinked), counts=counts,
-                       quality=quality, warnings=warnings, review=review, path=path, norm=norm)
+                       quality=quality, warnings=warnings, review=review, path=path, coded=coded)
 
-    def _assign(self, part: pd.DataFrame, persons: pd.DataFrame,
-                stage: _Stage) -> tuple[np.ndarray, int, list[str], pd.DataFrame]:
+    def _assign(self, part: pd.DataFrame, persons: _Persons, stage: _Stage) -> tuple[np.ndarray, np.ndarray, pa.Table]:
         """Each record's index id: its best person above the threshold, else its within-dataset cluster's person,
-        else a new person made from the cluster. Returns (ids, records linked to existing persons, new ids, the
-        new persons)."""
+        else a new person made from the cluster. Returns (ids, each record's person as a position among the
+        persons, the new ones after the existing, the new persons)."""
         m = len(part)
         best = np.full(m, -1, dtype=np.int64)
         best_weight = np.full(m, -np.inf)
-        existing_ids = persons["index_id"].to_numpy(dtype=object)
-        usable = _usable(part, persons) if len(persons) else []
+        existing_ids = np.empty(0, dtype=object)
+        at = np.empty(0, dtype=np.int64)  # each candidate's position among the persons
+        usable = [f for f in INDEX_FIELDS if f in part and part[f].notna().any() and persons.held(f)] \
+            if len(persons) else []
         result = None
         if usable and len(_core(usable)) >= 2:
             # a few records against a large index: only the persons sharing a blocking key with them
-            near = (_near(part, persons, _spec(usable, one_to_one=False)) if len(persons) > NEAR_RATIO * m
-                    else np.ones(len(persons), dtype=bool))
-            if near.any():
-                result = _link_or_none(part, persons[near].reset_index(drop=True), usable)
-                existing_ids = existing_ids[near]
+            near = persons.near(part, _spec(usable, one_to_one=False)) if len(persons) > NEAR_RATIO * m else None
+            if near is None or near.any():
+                candidates = persons.frame(near)
+                existing_ids = candidates["index_id"].to_numpy(dtype=object)
+                at = np.arange(len(persons), dtype=np.int64) if near is None else np.flatnonzero(near)
+                result = _link_or_none(part, candidates, usable)
         if result is not None:
             order = np.lexsort((-result.weight, result.li))
             first = np.ones(order.size, dtype=bool)
@@ -559,7 +747,6 @@ class PersonIndex:
             best[result.li[accepted]] = result.ri[accepted]
             best_weight[result.li[accepted]] = result.weight[accepted]
             stage.add(result, accepted, "person", np.arange(m), existing_ids)
-        linked = int((best >= 0).sum())
         # deduplicate within the dataset: clusters of records of one person
         cluster = np.arange(m)
         inside = [f for f in INDEX_FIELDS if f in part and part[f].notna().any()]
@@ -570,8 +757,7 @@ class PersonIndex:
                                shape=(m, m))
             cluster = connected_components(graph, directed=False)[1]
             stage.add(dedupe, accepted, "record", np.arange(m), np.arange(m))
-        ids = np.empty(m, dtype=object)
-        ids[best >= 0] = existing_ids[best[best >= 0]]
+        chosen = best.copy()  # each record's candidate
         # a cluster goes to the person its members linked to most strongly
         frame = pd.DataFrame({"cluster": cluster, "best": best, "weight": best_weight})
         strongest = (frame[frame["best"] >= 0].sort_values("weight", ascending=False, kind="stable")
@@ -580,22 +766,29 @@ class PersonIndex:
         via_cluster = pd.Series(cluster[unassigned]).map(strongest).to_numpy()
         has = ~pd.isna(via_cluster)
         where = np.flatnonzero(unassigned)
-        ids[where[has]] = existing_ids[via_cluster[has].astype(np.int64)]
-        linked += int(has.sum())
+        chosen[where[has]] = via_cluster[has].astype(np.int64)
+        ids = np.empty(m, dtype=object)
+        position = np.full(m, -1, dtype=np.int64)
+        ids[chosen >= 0] = existing_ids[chosen[chosen >= 0]]
+        position[chosen >= 0] = at[chosen[chosen >= 0]]
         still = where[~has]
-        new_persons = pd.DataFrame(columns=["index_id", *INDEX_FIELDS])
-        new_ids: list[str] = []
+        new_persons = PERSON_SCHEMA.empty_table()
         if still.size:
-            clusters = pd.unique(cluster[still])
-            new_ids = new_index_ids(len(clusters), set(existing_ids))
-            by_cluster = dict(zip(clusters, new_ids, strict=True))
-            ids[still] = [by_cluster[c] for c in cluster[still]]
-            first_values = part.iloc[still].assign(_c=cluster[still]).groupby("_c", sort=False).first()
-            new_persons = first_values.reindex(clusters).reset_index(drop=True)
-            new_persons = new_persons.reindex(columns=list(INDEX_FIELDS)).astype(object)
-            new_persons.insert(0, "index_id", new_ids)
-            new_persons = new_persons.where(new_persons.notna(), None)
-        return ids, linked, new_ids, new_persons
+            number, clusters = pd.factorize(cluster[still])  # new persons in order of their first record
+            new_ids = persons.fresh_ids(len(clusters))
+            ids[still] = new_ids[number]
+            position[still] = len(persons) + number
+            # each new person's fields: the first of its records' values, field by field
+            fields = {}
+            for f in INDEX_FIELDS:
+                values = part[f].to_numpy(dtype=object)[still] if f in part else np.full(still.size, None)
+                held = pd.notna(values)
+                firsts = np.full(len(clusters), None, dtype=object)
+                taken, index = np.unique(number[held], return_index=True)
+                firsts[taken] = values[held][index]
+                fields[f] = pa.array(firsts, type=pa.string())
+            new_persons = pa.table({"index_id": pa.array(new_ids, type=pa.string()), **fields}, schema=PERSON_SCHEMA)
+        return ids, position, new_persons
 
     def _measure(self, linked: dict[str, _Linked]) -> dict[str, dict[str, Any]]:
         """Pairwise precision and recall of the index against truth, where the truth source holds it for the
@@ -614,7 +807,8 @@ class PersonIndex:
             keys = {d: record_key(dataset_row(conn, d)["record"]) for d in candidates}
         for d in candidates:
             key = keys[d]
-            members = linked[d].members if d in linked else store.members(root, d)
+            held = linked[d].members if d in linked else None
+            members = held.to_pandas() if held is not None else store.members(root, d)
             if key is None or members is None or not len(members):
                 continue
             truth = self._truth.truth(d)
@@ -663,92 +857,61 @@ def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[s
         raise
 
 
-def _transform(values: pd.Series, transform: str) -> pd.Series:
-    """A blocking key transform of normalised values, as the engine computes it (None where it has none)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if transform == "value":
-        keys = list(uniques)
-    elif transform == "initial":
-        keys = [v[:1] for v in uniques]
-    elif transform == "first3":
-        keys = [v[:3] for v in uniques]
-    elif transform == "soundex":
-        keys = [jellyfish.soundex(clean_text(v)) if v else "" for v in uniques]
-    elif transform == "year":
-        keys = [v[:4] for v in uniques]
-    elif transform == "month_day":
-        keys = [v[4:8] for v in uniques]
-    else:
-        keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in uniques]
-    table = np.array([k or None for k in keys] + [None], dtype=object)
-    return pd.Series(table[codes], index=values.index)
+def _identities(coded: dict[str, Coded], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each of ``rows``' identity number, the first of them of each identity, both in order of first appearance):
+    records alike in every identifying field (missing alike) are one identity. Compared as the fields' codes."""
+    group = np.zeros(rows.size, dtype=np.int64)
+    for c in coded.values():
+        # the identity so far and this field's code as one number, renumbered: never more than rows.size groups
+        group = pd.factorize(group * np.int64(len(c.uniques) + 1) + (c.codes[rows] + 1))[0].astype(np.int64)
+    return group, np.unique(group, return_index=True)[1].astype(np.int64)
 
 
-def _near(records: pd.DataFrame, persons: pd.DataFrame, spec: LinkageSpec) -> np.ndarray:
-    """Which persons share the keys of some blocking rule with some record: the only persons the engine could pair
-    with them, so linking a few records to a large index standardises and compares only those."""
-    keep = np.zeros(len(persons), dtype=bool)
-    cache: dict[tuple[int, str], pd.Series] = {}
-    for rule in spec.blocking:
-        sides = []
-        for side, frame in enumerate((records, persons)):
-            parts = []
-            for key in rule:
-                name, _, transform = key.partition(":")
-                if (side, key) not in cache:
-                    cache[side, key] = _transform(frame[name], transform or "value")
-                parts.append(cache[side, key])
-            complete = np.logical_and.reduce([p.notna().to_numpy() for p in parts])
-            joined = parts[0][complete].astype(str)
-            for part in parts[1:]:
-                joined = joined + "\x1f" + part[complete].astype(str)
-            sides.append(joined)
-        wanted = set(sides[0])
-        if wanted and len(sides[1]):
-            keep[sides[1].index[sides[1].isin(wanted)].to_numpy()] = True
-    return keep
-
-
-def _identities(part: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(each record's identity number, the first record of each identity): records alike in every identifying
-    field (missing alike) are one identity."""
-    filled = part.astype(object).where(part.notna(), _ABSENT)
-    group = filled.groupby(list(part.columns), sort=False).ngroup().to_numpy()
-    first = pd.Series(np.arange(len(part))).groupby(group).first().to_numpy()
-    return group, first
+def _matching(new: np.ndarray, old: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """For each new fingerprint, the first usable old row with that fingerprint (-1 where none): rows in place are
+    compared directly, the rest looked up in the old fingerprints sorted."""
+    out = np.full(len(new), -1, dtype=np.int64)
+    if not usable.any():
+        return out
+    same = min(len(new), len(old))
+    in_place = (new[:same] == old[:same]) & usable[:same]
+    out[:same][in_place] = np.flatnonzero(in_place)
+    rest = np.flatnonzero(out < 0)
+    if rest.size:
+        candidates = np.flatnonzero(usable)
+        order = candidates[np.argsort(old[candidates], kind="stable")]
+        sorted_fp = old[order]
+        at = np.searchsorted(sorted_fp, new[rest])
+        hit = at < sorted_fp.size
+        hit[hit] = sorted_fp[at[hit]] == new[rest][hit]
+        out[rest[hit]] = order[at[hit]]
+    return out
 
 
 def _core(fields: list[str]) -> list[str]:
     return [f for f in fields if f != "sex"]
 
 
-def _fill(persons: pd.DataFrame, part: pd.DataFrame, assigned: np.ndarray) -> pd.DataFrame:
-    """Persons' missing fields filled from the records just linked to them (e.g. an NHS number a survey lacked)."""
-    if not len(persons):
-        return persons
-    known = part.assign(index_id=assigned)
-    known = known[known["index_id"].isin(persons["index_id"])]
-    if not len(known):
-        return persons
-    firsts = known.groupby("index_id", sort=False).first()
-    out = persons.set_index("index_id")
-    for f in INDEX_FIELDS:
-        if f not in firsts:
-            continue
-        if f not in out:
-            out[f] = None
-        gaps = out[f].isna()
-        if gaps.any():
-            fill = firsts[f].reindex(out.index[gaps])
-            out.loc[gaps, f] = fill.where(fill.notna(), None).to_numpy(dtype=object)
-    return out.reset_index()
+def _apply_decisions(waiting: dict[str, list[decisions.Pending]], linked: dict[str, _Linked], persons: _Persons,
+                     root: Path) -> tuple[_Persons, dict[str, list[tuple[int, str]]]]:
+    """Apply clerical decisions (``decisions.apply``, which works on frames): the update's members and persons are
+    made frames, and back, only for an update that has decisions to apply."""
+    shown = {d: item for d, item in linked.items() if item.members is not None}
+    schemas = {d: item.members.schema for d, item in shown.items() if item.members is not None}
+    for d, item in shown.items():
+        item.members = item.members.to_pandas() if item.members is not None else None  # a frame while they apply
+        item.norm = columns.frame(item.coded) if d in waiting and item.coded is not None else None
+    frame, applied = decisions.apply(waiting, shown, persons.frame(), root, new_index_ids, _KEEP)
+    for d, item in shown.items():
+        item.members = pa.Table.from_pandas(item.members, schema=schemas[d], preserve_index=False)
+        item.norm = None
+    return _Persons(pa.Table.from_pandas(frame, preserve_index=False)), applied
 
 
-def _quality(stage: _Stage, counts: dict[str, int], members: pd.DataFrame) -> dict[str, Any]:
+def _quality(stage: _Stage, counts: dict[str, int], coverage: float) -> dict[str, Any]:
     tp, fp, fn = stage.expected_tp, stage.expected_fp, stage.expected_fn
-    records = counts["records"]
     return {
-        "coverage": float(members["index_id"].notna().mean()) if records else 0.0,
+        "coverage": float(coverage),
         "match_rate": counts["linked"] / counts["compared"] if counts["compared"] else None,
         "estimated_precision": tp / (tp + fp) if tp + fp else None,
         "estimated_recall": tp / (tp + fn) if tp + fn else None,
@@ -757,20 +920,23 @@ def _quality(stage: _Stage, counts: dict[str, int], members: pd.DataFrame) -> di
     }
 
 
-def _conflicts(norm: pd.DataFrame, ids: pd.Series, persons: pd.DataFrame) -> list[str]:
-    """Warnings: persons to whom records with different NHS numbers (or NINOs) were linked."""
+def _conflicts(coded: dict[str, Coded], person_at: np.ndarray, persons: _Persons) -> list[str]:
+    """Warnings: persons to whom records with different NHS numbers (or NINOs) were linked, or whose records'
+    number differs from the one the index holds for them (``person_at``: each record's person's position)."""
     out = []
     for f in IDENTITY_FIELDS:
-        if f not in norm:
+        if f not in coded:
             continue
-        frame = pd.DataFrame({"index_id": ids.to_numpy(dtype=object), "value": norm[f].to_numpy(dtype=object)})
-        frame = frame.dropna()
-        if f in persons:
-            held = persons[["index_id", f]].dropna().rename(columns={f: "value"})
-            held = held[held["index_id"].isin(frame["index_id"])]
-            frame = pd.concat([frame, held], ignore_index=True)
-        distinct = frame.drop_duplicates().groupby("index_id").size()
-        clashes = int((distinct > 1).sum())
+        value, base = coded[f].codes, np.int64(len(coded[f].uniques) + 1)
+        present = (person_at >= 0) & (value >= 0)
+        pairs = np.unique(person_at[present] * base + value[present])  # each person's distinct values
+        owners, first, many = np.unique(pairs // base, return_index=True, return_counts=True)
+        clashes = int((many > 1).sum())
+        single = many == 1  # persons whose records hold one value: does the index hold another?
+        if single.any() and persons.held(f):
+            values = coded[f].uniques[pairs[first[single]] % base]
+            held = persons.table.column(f).take(pa.array(owners[single])).to_numpy(zero_copy_only=False)
+            clashes += int((pd.notna(held) & (held.astype(object) != values)).sum())
         if clashes:
             label = "NHS numbers" if f == "nhs_number" else "National Insurance numbers"
             out.append(f"conflicting identities: {clashes:,} person(s) in the index were linked from records with "

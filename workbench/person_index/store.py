@@ -5,12 +5,17 @@ under ``<vault>/restricted/person_index_review/<dataset>.parquet``)::
 
     CURRENT                          the live version's folder name ("v7"), replaced atomically
     v7/persons.parquet               one row per person: ``index_id`` and the normalised identifying fields
+    v7/persons.delta.<n>.parquet     persons changed or added by later updates (none after a compaction): each
+                                     row's ``position`` in the persons table, then the person's columns
     v7/members/<dataset>.parquet     one row per record of the dataset's stored file, in the file's row order:
                                      ``row`` (int64), ``index_id`` (string), ``fingerprint`` (string)
 
 A version is written in full beside the live one (members of datasets an update did not touch are hard-linked,
-so a version costs only what changed) and becomes live when ``CURRENT`` is replaced; older versions are then
-removed. A crash before the switch leaves the previous index live and whole: an update is never half-applied.
+and so are the persons files when an update changed few persons: it adds one delta file of the persons it changed
+or added, and the persons are the base file with each delta applied in turn; when the deltas hold a quarter as
+many rows as the base, the version is written whole again) and becomes live when ``CURRENT`` is replaced; older
+versions are then removed. A crash before the switch leaves the previous index live and whole: an update is never
+half-applied.
 
 Each members file records, in its Parquet metadata, the row count and the stamp (size and modification time) of
 the dataset file it was built from; ``index_ids`` answers only while the dataset file is the same, so a dataset
@@ -36,11 +41,13 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "persons", "review",
-           "root", "write_review"]
+__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "members_table",
+           "person_count", "persons", "persons_table", "review", "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
+_COUNT = b"workbench.persons"  # persons delta metadata: how many persons the index holds with it applied
+COMPACT = 0.25  # deltas holding this share of the base's rows: the persons are written whole again
 
 
 def root(vault_root: Path) -> Path:
@@ -65,10 +72,55 @@ def dataset_stamp(dataset_file: Path) -> str:
 
 def persons(vault_root: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
     """The live index's persons (``index_id`` and identifying fields), or None before the first build."""
+    table = persons_table(vault_root, columns)
+    return None if table is None else table.to_pandas()
+
+
+def persons_table(vault_root: Path, columns: list[str] | None = None) -> pa.Table | None:
+    """The live index's persons as an Arrow table (the base file with its deltas applied), or None before the
+    first build."""
     folder = current(vault_root)
     if folder is None or not (folder / "persons.parquet").is_file():
         return None
-    return pq.read_table(folder / "persons.parquet", columns=columns).to_pandas()
+    base = pq.read_table(folder / "persons.parquet", columns=columns)
+    deltas = _deltas(folder)
+    if not deltas:
+        return base
+    parts, positions = [base], [np.arange(base.num_rows, dtype=np.int64)]
+    for path in deltas:
+        delta = pq.read_table(path, columns=None if columns is None else ["position", *columns])
+        positions.append(delta.column("position").to_numpy())
+        parts.append(delta.drop_columns(["position"]).cast(base.schema))
+    whole = pa.concat_tables(parts)
+    where = np.concatenate(positions)
+    order = np.empty(int(where.max()) + 1 if where.size else 0, dtype=np.int64)
+    order[where] = np.arange(where.size)  # a later delta's row of a person replaces the earlier one
+    return whole.take(pa.array(order))
+
+
+def person_count(vault_root: Path) -> int:
+    """How many persons the live index holds (read from the files' metadata)."""
+    folder = current(vault_root)
+    if folder is None or not (folder / "persons.parquet").is_file():
+        return 0
+    count = pq.read_metadata(folder / "persons.parquet").num_rows
+    for path in _deltas(folder):
+        count = max(count, int((pq.read_schema(path).metadata or {}).get(_COUNT, b"0").decode()))
+    return count
+
+
+def _deltas(folder: Path) -> list[Path]:
+    """The version's persons delta files, oldest first."""
+    return sorted(folder.glob("persons.delta.*.parquet"), key=lambda p: int(p.name.split(".")[2]))
+
+
+def members_table(vault_root: Path, dataset_id: str) -> pa.Table | None:
+    """One dataset's members (``MEMBER_COLUMNS``) as an Arrow table, or None if not indexed."""
+    folder = current(vault_root)
+    path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
+    if path is None or not path.is_file():
+        return None
+    return pq.read_table(path)
 
 
 def members(vault_root: Path, dataset_id: str) -> pd.DataFrame | None:
@@ -102,10 +154,13 @@ def index_ids(vault_root: Path, dataset_id: str, dataset_file: Path) -> pa.Array
 
 
 def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
-           changed: Mapping[str, tuple[pd.DataFrame | pa.Table, Path]], removed: tuple[str, ...] = ()) -> str:
+           changed: Mapping[str, tuple[pd.DataFrame | pa.Table, Path]], removed: tuple[str, ...] = (),
+           persons_changed: np.ndarray | None = None) -> str:
     """Write a new version — ``persons_table``, the members of ``changed`` datasets (dataset → (members, the
     dataset file they describe)), every other live dataset's members carried over, ``removed`` ones dropped — and
-    make it live in one step. Returns the new version's name."""
+    make it live in one step. ``persons_changed``: the positions of the only persons that differ from the live
+    version's (the others in the same places), so only those are written, as a delta. Returns the new version's
+    name."""
     base = root(vault_root)
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     live = current(vault_root)
@@ -115,12 +170,13 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
     made = base / name
     pointer = base / f".CURRENT.{uuid.uuid4().hex}.tmp"
     try:
-        pq.write_table(_table(persons_table), staging / "persons.parquet")
+        _write_persons(live, staging, _table(persons_table), persons_changed)
         for dataset_id, (frame, dataset_file) in changed.items():
             table = _table(frame).select(list(MEMBER_COLUMNS))
             metadata = {**(table.schema.metadata or {}), _STAMP: dataset_stamp(dataset_file).encode()}
+            # row numbers, random ids and fingerprints: a dictionary would not shrink them, only slow reading
             pq.write_table(table.replace_schema_metadata(metadata),
-                           staging / "members" / f"{check_dataset_id(dataset_id)}.parquet")
+                           staging / "members" / f"{check_dataset_id(dataset_id)}.parquet", use_dictionary=False)
         if live is not None:
             for path in (live / "members").glob("*.parquet"):
                 if path.stem not in changed and path.stem not in removed:
@@ -140,6 +196,29 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
         if old.is_dir() and old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return name
+
+
+def _write_persons(live: Path | None, staging: Path, table: pa.Table, changed: np.ndarray | None) -> None:
+    """The new version's persons: a delta beside the live version's files (hard-linked) when that is small and
+    the live persons are the new ones' first rows, else the whole table."""
+    if live is not None and changed is not None and (live / "persons.parquet").is_file():
+        base = pq.read_metadata(live / "persons.parquet").num_rows
+        deltas = _deltas(live)
+        held = sum(pq.read_metadata(p).num_rows for p in deltas)
+        if held + len(changed) <= COMPACT * base and table.num_rows >= base:
+            os.link(live / "persons.parquet", staging / "persons.parquet")
+            for path in deltas:
+                os.link(path, staging / path.name)
+            if not len(changed):
+                return
+            number = int(deltas[-1].name.split(".")[2]) + 1 if deltas else 1
+            positions = np.asarray(changed, dtype=np.int64)
+            delta = table.take(pa.array(positions)).add_column(0, "position", pa.array(positions))
+            delta = delta.replace_schema_metadata({**(delta.schema.metadata or {}),
+                                                   _COUNT: str(table.num_rows).encode()})
+            pq.write_table(delta, staging / f"persons.delta.{number}.parquet")
+            return
+    pq.write_table(table, staging / "persons.parquet")
 
 
 def review_root(vault_root: Path) -> Path:
