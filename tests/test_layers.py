@@ -39,6 +39,7 @@ LAYERS: dict[str, list[str]] = {
         "workbench.disclosure", "workbench.disclosure.*", "workbench.dp", "workbench.dp.*",
         "workbench.linkage.*", "workbench.outputs", "workbench.outputs.*", "workbench.training.*",
         "workbench.demo.material", "workbench.person_index", "workbench.person_index.*",
+        "workbench.person_index.engine",
     ],
     # who acts and what they may do, the audit chain, the database and the vault, and the small rules every
     # layer shares
