@@ -185,5 +185,9 @@ def test_the_index_builds_on_spark(registered, tmp_path, stop_spark) -> None:
     from pyspark.sql import SparkSession
 
     assert SparkSession.getActiveSession().sparkContext.master == "local[2]"  # it ran on Spark
+    # the index goes only to the workspace's Spark: a session on another master is not used
+    configure(linker, engine="splink-spark", spark={**spark, "master": "local[1]"})
+    with pytest.raises(InvalidInput, match=r"already runs a Spark session on 'local\[2\]'"):
+        linker.person_index.build()
     on_duckdb = build_with(linker, "splink")
     assert on_spark > 0.97 and abs(on_spark - on_duckdb) <= 0.005, (on_spark, on_duckdb)

@@ -194,7 +194,7 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     linker = Linker(inputs if not dedupe else inputs[0], settings, log_level=logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, max(cross, 1)), seed=seed)
     for rule in _training_rules(spec, prepared, dialect, dedupe):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+        _train_m(linker, rule)
     predictions = linker.inference.predict().as_pandas_dataframe()
     li = predictions["unique_id_l"].to_numpy(np.int64)
     ri = predictions["unique_id_r"].to_numpy(np.int64)
@@ -213,6 +213,19 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
         for table in inputs:
             db_api.delete_table_from_database(table.physical_name)
     return li, ri, matrix, weight, model, estimate
+
+
+def _train_m(linker: Any, rule: str) -> None:
+    """Splink's EM on one training rule. Splink 5 refuses an m it estimated below 1e-300 (a level the rule's pairs
+    all but never reach) with a ValueError, after narrowing the linker's settings to the fields being trained:
+    the settings are put back and m keeps what it had (the other rule's estimate, else Splink's default)."""
+    saved = linker._settings_obj.core_model_settings.copy()
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    except ValueError as error:
+        if "below the minimum allowed value" not in str(error):
+            raise
+        linker._settings_obj.core_model_settings = saved
 
 
 def _levels_from_weights(weights: np.ndarray, level_weights: np.ndarray) -> np.ndarray:

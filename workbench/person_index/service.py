@@ -385,9 +385,11 @@ class PersonIndex:
     def _update(self, dataset_ids: list[str], resource: str, removed: tuple[str, ...] = ()) -> dict[str, Any]:
         """Link ``dataset_ids`` in turn and commit them as one new version; retried when another update made a
         version meanwhile (the linking is done outside the database's write lock). The engine is the workspace's
-        (``person_index.engine``), checked and started before any record is read."""
+        (``person_index.engine``), checked, and started when there is something to link, before any record is
+        read."""
         self._engine = engines.configured(self._ctx.home)
-        engines.start(self._engine)
+        if dataset_ids:
+            engines.start(self._engine)
         for _attempt in range(3):
             result = self._attempt(dataset_ids, resource, removed)
             if result is not None:
