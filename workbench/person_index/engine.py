@@ -87,7 +87,7 @@ def configured(home: Path) -> IndexEngine:
 def start(engine: IndexEngine) -> None:
     """Before an update reads any record: for Splink on Spark, the service's Spark session on the configured
     master (started once, then reused), refused with what to install or fix when there is none to be had."""
-    if engine.name != "splink-spark":
+    if engine.name != "splink-spark" or engine.master is None:
         return
     from workbench.linkage.engine_splink_spark import _MISSING, _java_found
 
