@@ -42,6 +42,7 @@ LAYERS: dict[str, list[str]] = {
         "workbench.linkage.*", "workbench.outputs", "workbench.outputs.*", "workbench.training.*",
         "workbench.demo.material", "workbench.person_index", "workbench.person_index.*",
         "workbench.person_index.decisions",
+        "workbench.person_index.engine",
     ],
     # who acts and what they may do, the audit chain, the database and the vault, and the small rules every
     # layer shares

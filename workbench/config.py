@@ -8,13 +8,16 @@ and the identity ``$JUPYTERHUB_USER`` → ``$WORKBENCH_USER`` → the operating-
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{1,62}$")
+WORKSPACE_FILE = "workspace.json"  # the workspace's marker, and its operator's settings (e.g. "person_index")
 
 
 def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
@@ -45,6 +48,23 @@ def resolve_database_url(home: Path, database_url: str | None = None) -> str:
 def redact_url(url: str) -> str:
     """The URL with any password hidden, safe to print."""
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def workspace_settings(home: Path, section: str) -> dict[str, Any]:
+    """One section of the operator's settings in the workspace's ``workspace.json`` (empty when there is none):
+    written by whoever runs the service, never by a kernel's call, and read when the setting is used, so a change
+    takes effect without a restart."""
+    path = home / WORKSPACE_FILE
+    try:
+        content = json.loads(path.read_text()) if path.exists() else {}
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"The workspace settings file {path} cannot be read as JSON ({exc}); fix it or restore "
+                           "it from a backup.", field=section) from None
+    value = content.get(section, {}) if isinstance(content, dict) else None
+    if not isinstance(value, dict):
+        raise InvalidInput(f'The "{section}" settings in {path} must be a JSON object, not {value!r}.',
+                           field=section)
+    return value
 
 
 def current_user() -> str:

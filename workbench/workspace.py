@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from workbench.widgets.review import NotebookReview
 
 SECRETS_FILE = "secrets.json"
-MARKER_FILE = "workspace.json"
+MARKER_FILE = config.WORKSPACE_FILE
 
 
 def _prepare_folder(home: Path) -> bool:

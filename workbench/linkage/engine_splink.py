@@ -7,6 +7,7 @@ the same settings on Splink's Spark backend.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,16 +116,30 @@ def _frame(prepared: dict[str, Prepared], side: str, n: int, block_keys: list[np
     return pd.DataFrame(columns)
 
 
-def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared], dialect: str = "duckdb") -> list[str]:
-    """Two exact-agreement rules on different fields, so every field's m is estimated by at least one."""
+def _training_rules(spec: LinkageSpec, prepared: dict[str, Prepared], dialect: str = "duckdb",
+                    dedupe: bool = False) -> list[str]:
+    """Two exact-agreement rules on different fields, so every field's m is estimated by at least one. A rule no
+    pair of records meets is left out (Splink's EM refuses it), e.g. NHS numbers among a dataset's distinct
+    people; with neither left, m keeps Splink's defaults (EM on other rules' pairs, all of different people,
+    would learn m from non-matches and accept some of them)."""
     ranked = sorted(spec.fields, key=lambda f: -len(prepared[f.name].uniques))
     rules = [[ranked[0].name]]
     if len(ranked) > 1:
         rules.append([f.name for f in ranked[1:3]])
+    rules = [rule for rule in rules if _agreeing(rule, prepared, dedupe)]
     q = DIALECTS[dialect]["quote"]
     def ident(name: str) -> str:
         return q + f"{name}__v".replace(q, q * 2) + q
     return [" AND ".join(f"l.{ident(n)} = r.{ident(n)}" for n in rule) for rule in rules]
+
+
+def _agreeing(names: list[str], prepared: dict[str, Prepared], dedupe: bool) -> bool:
+    """Whether some pair of records agrees exactly on every field in ``names``."""
+    left, right = rule_keys(tuple(names), prepared, dedupe)
+    left = left[left >= 0]
+    if dedupe:
+        return bool(np.unique(left).size < left.size)
+    return bool(np.isin(left, right[right >= 0]).any())
 
 
 def _model(settings: dict[str, Any], spec: LinkageSpec, lam: float) -> Model:
@@ -164,8 +179,10 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     blocking = [f"l.{q}block_{i}{q} = r.{q}block_{i}{q}" for i in range(len(spec.blocking))]
     logging.getLogger("splink").setLevel(logging.ERROR)
     db_api = DuckDBAPI() if db_api is None else db_api
-    inputs = [db_api.register(frame, dataset_display_name=name) for frame, name in zip(frames, ("wb_left", "wb_right"),
-                                                                                          strict=False)]
+    # the run's own input names: a Spark session outlives the run and may hold another run's at the same time
+    run = uuid.uuid4().hex[:12]
+    inputs = [db_api.register(frame, dataset_display_name=name, table_name=f"{name}_{run}")
+              for frame, name in zip(frames, ("wb_left", "wb_right"), strict=False)]
     # Splink's prior (the chance two random records match): most records of the smaller table are assumed to have
     # a match (5 % duplicates for one table); Splink's EM does not keep its own estimate of it
     expected = min(n_left, n_right) * 0.9 if not dedupe else max(n_left * 0.05, 1.0)
@@ -176,8 +193,8 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
                                probability_two_random_records_match=min(max(expected / max(cross, 1), 1e-12), 0.5))
     linker = Linker(inputs if not dedupe else inputs[0], settings, log_level=logging.ERROR)
     linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, max(cross, 1)), seed=seed)
-    for rule in _training_rules(spec, prepared, dialect):
-        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    for rule in _training_rules(spec, prepared, dialect, dedupe):
+        _train_m(linker, rule)
     predictions = linker.inference.predict().as_pandas_dataframe()
     li = predictions["unique_id_l"].to_numpy(np.int64)
     ri = predictions["unique_id_r"].to_numpy(np.int64)
@@ -191,7 +208,24 @@ def run_splink(spec: LinkageSpec, prepared: dict[str, Prepared], left: pd.DataFr
     matrix = np.empty((len(predictions), len(spec.fields)), dtype=np.int8)
     for j, (f, level_weights) in enumerate(zip(spec.fields, model.weights(), strict=True)):
         matrix[:, j] = _levels_from_weights(predictions[f"mw_{f.name}"].to_numpy(float), level_weights)
+    if dialect == "spark":  # the session stays: drop the run's tables and the intermediates Spark holds for it
+        db_api.delete_tables_created_by_splink_from_db()
+        for table in inputs:
+            db_api.delete_table_from_database(table.physical_name)
     return li, ri, matrix, weight, model, estimate
+
+
+def _train_m(linker: Any, rule: str) -> None:
+    """Splink's EM on one training rule. Splink 5 refuses an m it estimated below 1e-300 (a level the rule's pairs
+    all but never reach) with a ValueError, after narrowing the linker's settings to the fields being trained:
+    the settings are put back and m keeps what it had (the other rule's estimate, else Splink's default)."""
+    saved = linker._settings_obj.core_model_settings.copy()
+    try:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule)
+    except ValueError as error:
+        if "below the minimum allowed value" not in str(error):
+            raise
+        linker._settings_obj.core_model_settings = saved
 
 
 def _levels_from_weights(weights: np.ndarray, level_weights: np.ndarray) -> np.ndarray:

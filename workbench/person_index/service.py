@@ -55,6 +55,7 @@ from workbench.linkage.link import link
 from workbench.linkage.spec import Field, LinkageSpec, default_blocking, infer_spec
 from workbench.linkage.standardise import clean_text
 from workbench.person_index import columns, decisions, store
+from workbench.person_index import engine as engines
 from workbench.person_index.columns import Coded, from_hex, hex_text, keyed_hashes, normalise_column
 
 if TYPE_CHECKING:
@@ -421,6 +422,7 @@ class PersonIndex:
     def __init__(self, ctx: Context, truth: TruthSource | None = None) -> None:
         self._ctx = ctx
         self._truth = truth
+        self._engine = engines.IndexEngine()  # the workspace's, read at each update
 
     # -- reading ----------------------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -437,7 +439,8 @@ class PersonIndex:
             audit.append(conn, self._ctx.actor.username, "index.read", "the person index",
                          detail={"persons": persons, "datasets": len(indexed)})
         return {"persons": persons, "datasets": indexed, "version": None if folder is None else folder.name,
-                "built_at": None if last is None or folder is None else _iso(last.updated_at)}
+                "built_at": None if last is None or folder is None else _iso(last.updated_at),
+                **engines.configured(self._ctx.home).describe()}
 
     def quality(self, dataset_id: str) -> dict[str, Any]:
         """The dataset's index coverage and quality: the latest update's counts, match rate, estimated (from the
@@ -573,7 +576,12 @@ class PersonIndex:
 
     def _update(self, dataset_ids: list[str], resource: str, removed: tuple[str, ...] = ()) -> dict[str, Any]:
         """Link ``dataset_ids`` in turn and commit them as one new version; retried when another update made a
-        version meanwhile (the linking is done outside the database's write lock)."""
+        version meanwhile (the linking is done outside the database's write lock). The engine is the workspace's
+        (``person_index.engine``), checked, and started when there is something to link, before any record is
+        read."""
+        self._engine = engines.configured(self._ctx.home)
+        if dataset_ids:
+            engines.start(self._engine)
         for _attempt in range(3):
             result = self._attempt(dataset_ids, resource, removed)
             if result is not None:
@@ -703,9 +711,10 @@ class PersonIndex:
                   "new_persons": new_count, "unlinked": int(empty.sum() - (empty & unchanged).sum()),
                   "review": 0 if stage.review is None else len(stage.review)}
         quality = _quality(stage, counts, 1.0 - ids.null_count / n if n else 0.0)
+        quality["engine"] = self._engine.name if rows.size else None  # which engine compared the records
         if not rows.size and previous is not None and not relinked:
             # nothing compared: the model's estimates and the review pairs of the last comparison still hold
-            for name in ("match_rate", "estimated_precision", "estimated_recall", "expected"):
+            for name in ("match_rate", "estimated_precision", "estimated_recall", "expected", "engine"):
                 quality[name] = previous.get(name)
             quality["review_held"] = previous.get("review_held", previous.get("review", 0))
         else:
@@ -736,7 +745,7 @@ class PersonIndex:
                 candidates = persons.frame(near)
                 existing_ids = candidates["index_id"].to_numpy(dtype=object)
                 at = np.arange(len(persons), dtype=np.int64) if near is None else np.flatnonzero(near)
-                result = _link_or_none(part, candidates, usable)
+                result = _link_or_none(part, candidates, usable, self._engine.linkage)
         if result is not None:
             order = np.lexsort((-result.weight, result.li))
             first = np.ones(order.size, dtype=bool)
@@ -750,7 +759,7 @@ class PersonIndex:
         # deduplicate within the dataset: clusters of records of one person
         cluster = np.arange(m)
         inside = [f for f in INDEX_FIELDS if f in part and part[f].notna().any()]
-        dedupe = _link_or_none(part, None, inside) if m > 1 and len(_core(inside)) >= 2 else None
+        dedupe = _link_or_none(part, None, inside, self._engine.linkage) if m > 1 and len(_core(inside)) >= 2 else None
         if dedupe is not None:
             accepted = dedupe.weight >= max(dedupe.threshold, MIN_WEIGHT)
             graph = coo_matrix((np.ones(int(accepted.sum())), (dedupe.li[accepted], dedupe.ri[accepted])),
@@ -847,10 +856,12 @@ def pair_counts(frame: pd.DataFrame) -> tuple[int, int, int]:
             pairs(frame.dropna(subset=["truth"]).groupby("truth").size()))
 
 
-def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[str]) -> LinkageResult | None:
+def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[str],
+                  engine: str = "recordlinkage") -> LinkageResult | None:
     """The engine's result, or None when no pair of records meets a blocking rule (nobody to compare with)."""
     try:
-        return link(left[fields], None if right is None else right[fields], _spec(fields, one_to_one=False))
+        return link(left[fields], None if right is None else right[fields], _spec(fields, one_to_one=False),
+                    engine=engine)
     except InvalidInput as error:
         if "no pair of records meets any blocking rule" in str(error):
             return None
