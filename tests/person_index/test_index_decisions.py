@@ -4,6 +4,7 @@ people are refused and audited."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ from workbench.db.schema import person_index_decisions
 from workbench.errors import AccessDenied, Conflict, InvalidInput, NotFound
 from workbench.person_index import decisions, store
 from workbench.person_index.decisions import Pending
-from workbench.person_index.service import new_index_ids
+from workbench.person_index.service import agreement, new_index_ids, normalise
 
 pytestmark = pytest.mark.db
 
@@ -91,6 +92,51 @@ def test_a_match_on_an_accepted_pair_changes_nothing(uncertain) -> None:
     assert ids_of(linker, "ons.survey") == before
     with linker._ctx.db.read() as conn:
         assert conn.execute(select(person_index_decisions.c.outcome)).scalar_one() == "unchanged"
+
+
+def test_review_pairs_show_the_normalised_fields_side_by_side(uncertain) -> None:
+    linker = uncertain(LINKER)
+    vault = linker._ctx.vault
+    before = len([e for e in events(linker) if e["action"] == "index.review"])
+    pair = linker.person_index.review_pairs("ons.survey").iloc[0]
+    reviews = [e for e in events(linker) if e["action"] == "index.review"]
+    assert len(reviews) == before + 1  # one audit event per call
+    fields = linker.person_index.quality("ons.survey")["fields"]
+    assert reviews[-1]["detail"] == {"pairs": 1, "fields": list(fields)}
+    stored = normalise(pd.read_parquet(vault.dataset_path("ons.survey")), fields)
+    person = store.persons(vault.root).set_index("index_id").loc[pair["candidate"]]
+    shown = pair["fields"]
+    assert [f["field"] for f in shown] == list(fields) == ["given_name", "surname", "dob", "postcode"]
+    for f in shown:
+        mine, theirs = stored.loc[int(pair["row"]), f["field"]], person[f["field"]]
+        assert (f["record"], f["candidate"], f["agreement"]) == (mine, theirs, agreement(mine, theirs))
+    words = {f["field"]: f["agreement"] for f in shown}
+    assert "differs" in (words["surname"], words["postcode"])  # the record moved house or changed its surname
+    assert words["given_name"] == words["dob"] == "same"
+    assert next(f["record"] for f in shown if f["field"] == "dob").isdigit()  # normalised: YYYYMMDD
+    # a pair of two records of the dataset: both rows' fields, read from the stored file
+    store.write_review(vault.root, "ons.survey", pd.DataFrame({
+        "kind": ["record"], "row": [3], "candidate": ["40"], "match_weight": [0.1], "match_probability": [0.5],
+        "accepted": [False]}))
+    shown = linker.person_index.review_pairs("ons.survey").loc[0, "fields"]
+    assert [f["record"] for f in shown] == [stored.loc[3, f] for f in fields]
+    assert [f["candidate"] for f in shown] == [stored.loc[40, f] for f in fields]
+    # a dataset file other than the one the index was built from: its rows may be other records, so no fields
+    path = vault.dataset_path("ons.survey")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert linker.person_index.review_pairs("ons.survey").loc[0, "fields"] is None
+    # owners and analysts get no fields: refused before anything is read, and audited
+    for person in (ANALYST, OTHER_OWNER, OWNER):
+        with pytest.raises(AccessDenied, match="review pairs"):
+            uncertain(person).person_index.review_pairs("ons.survey")
+    denied = [e for e in events(linker) if e["action"] == "index.read" and e["outcome"] == "denied"]
+    assert {e["actor"] for e in denied} >= {ANALYST, OTHER_OWNER, OWNER}
+    assert all("fields" not in (e["detail"] or {}) for e in denied)
+
+
+def test_agreement_in_words() -> None:
+    assert agreement("ann", "ann") == "same" and agreement("ann", "anne") == "differs"
+    assert agreement(None, "ann") == agreement("ann", None) == agreement(None, None) == "missing"
 
 
 def test_refusals_are_clear_and_audited(uncertain) -> None:

@@ -3,6 +3,7 @@ and says who may review; a linker reads the clerical review queue and decides a 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import yaml
 from helpers import ADMIN, ANALYST, DATASET, OWNER, Unchanged
 from jsonschema import Draft202012Validator
 
+from workbench import wire
 from workbench.person_index import store
 
 pytestmark = pytest.mark.db
@@ -59,8 +61,10 @@ async def test_a_linker_reads_the_queue_and_decides_a_pair(api, queued) -> None:
     queue = await api(LINKER, "GET", "person-index", DATASET, "review")
     assert queue.status == 200, queue
     validator("/person-index/{dataset_id}/review", "get").validate(queue.json)
+    fields = [{"field": "surname", "record": "surname0", "candidate": "surname1", "agreement": "differs"},
+              {"field": "nhs_number", "record": "9000000000", "candidate": "9000000001", "agreement": "differs"}]
     assert queue.json["pairs"] == [{"kind": "person", "row": 0, "candidate": candidate, "match_weight": 0.4,
-                                    "match_probability": 0.6, "accepted": False}]
+                                    "match_probability": 0.6, "accepted": False, "fields": fields}]
     body = {"row": 0, "candidate": candidate, "decision": "non-match", "note": "Different dates of birth"}
     validator("/person-index/{dataset_id}/review/decision", "post", body=True).validate(body)
     made = await api(LINKER, "POST", "person-index", DATASET, "review", "decision", body=body)
@@ -80,6 +84,11 @@ async def test_refusals(api, queued) -> None:
     for user in (OWNER, ANALYST):
         reply = await api(user, "GET", "person-index", DATASET, "review")
         assert reply.status == 403, reply
+        said = json.dumps(reply.json).lower()
+        assert "pairs" not in reply.json and "surname" not in said and "900000000" not in said
+        # nor from a kernel: a remote workspace has no person index
+        reply = await api(user, "POST", "kernel", "person_index.review_pairs", raw=wire.dumps({"dataset_id": DATASET}))
+        assert reply.status == 404 and "surname" not in json.dumps(reply.json).lower(), reply
         reply = await api(user, "POST", "person-index", DATASET, "review", "decision",
                           body={"row": 0, "candidate": candidate, "decision": "match"})
         assert reply.status == 403 and "decide the clerical review pairs" in reply.json["message"]

@@ -477,18 +477,29 @@ class PersonIndex:
 
     def review_pairs(self, dataset_id: str) -> pd.DataFrame:
         """The uncertain pairs of the dataset's last update, for clerical review (admins and linkers): the
-        dataset's row, the candidate (an index id, or another row of the dataset), weight and probability."""
+        dataset's row, the candidate (an index id, or another row of the dataset), weight and probability, and
+        ``fields``: the identifying fields the update compared, normalised, of the record and of the candidate side
+        by side with their agreement (``review_fields``), so that a linker can judge the pair; None when the
+        dataset's file changed since the update (the rows may be other records now)."""
         check_dataset_id(dataset_id, "dataset_id")
         self._ctx.require("index.read", f"person-index review pairs of dataset {dataset_id}")
-        frame = store.review(self._ctx.vault.root, dataset_id)
+        root = self._ctx.vault.root
+        frame = store.review(root, dataset_id)
+        fields: dict[str, str] = {}
         if frame is not None:
             with self._ctx.db.read() as conn:
                 frame = decisions.undecided(conn, dataset_id, frame)
+                latest = latest_quality(conn, dataset_id)
+            fields = {f: c for f, c in (latest or {}).get("fields", {}).items() if f in INDEX_FIELDS}
+            frame = frame.assign(fields=review_fields(root, self._ctx.vault.dataset_path(dataset_id), dataset_id,
+                                                      frame, fields))
+        shown = frame is not None and bool(frame["fields"].notna().any())
         with self._ctx.write() as conn:
             audit.append(conn, self._ctx.actor.username, "index.review", f"dataset {dataset_id}",
-                         detail={"pairs": 0 if frame is None else len(frame)})
+                         detail={"pairs": 0 if frame is None else len(frame),
+                                 "fields": list(fields) if shown else []})
         return frame if frame is not None else pd.DataFrame(columns=["kind", "row", "candidate", "match_weight",
-                                                                     "match_probability", "accepted"])
+                                                                     "match_probability", "accepted", "fields"])
 
     def decide(self, dataset_id: str, pair: Any, decision: str, note: str | None = None) -> dict[str, Any]:
         """Decide one review pair (a row of ``review_pairs``) "match" or "non-match" (admins and linkers); the
@@ -856,6 +867,63 @@ def pair_counts(frame: pd.DataFrame) -> tuple[int, int, int]:
             pairs(frame.dropna(subset=["truth"]).groupby("truth").size()))
 
 
+def agreement(record: str | None, candidate: str | None) -> str:
+    """How two normalised values of one field compare, in a word: "same", "differs", or "missing" (either side
+    holds none, so the field says nothing about the pair)."""
+    if record is None or candidate is None:
+        return "missing"
+    return "same" if record == candidate else "differs"
+
+
+def review_fields(vault_root: Path, dataset_file: Path, dataset_id: str, pairs: pd.DataFrame,
+                  fields: dict[str, str]) -> list[list[dict[str, Any]] | None]:
+    """Per review pair, each of ``fields`` (index field → the dataset's column, as its last update read them):
+    ``{"field", "record", "candidate", "agreement"}``, the record's value and the candidate's (the index person's
+    stored value, or the other record's), normalised as the index normalises them. Reads only the row groups of
+    the dataset file holding the pairs' rows, and only the persons named. None for every pair when the file is not
+    the one the index was built from (its rows may be other records now) or nothing was linked on."""
+    if not fields or not len(pairs) or not dataset_file.is_file() \
+            or store.members_stamp(vault_root, dataset_id) != store.dataset_stamp(dataset_file):
+        return [None] * len(pairs)
+    rows = pairs["row"].astype(np.int64).to_numpy()
+    is_record = (pairs["kind"] == "record").to_numpy()
+    candidates = pairs["candidate"].astype(str).to_numpy(dtype=object)
+    wanted = np.unique(np.concatenate([rows, candidates[is_record].astype(np.int64)]))
+    values = _record_fields(dataset_file, fields, wanted)
+    named = pa.array(np.unique(candidates[~is_record]).tolist(), type=pa.string())
+    persons = store.persons_table(vault_root, ["index_id", *fields]) if len(named) else None
+    held: dict[str, dict[str, str | None]] = {}
+    if persons is not None:
+        chosen = persons.filter(pc.fill_null(pc.is_in(persons.column("index_id"), value_set=named), False))
+        held = {p["index_id"]: p for p in chosen.to_pylist()}
+    out: list[list[dict[str, Any]] | None] = []
+    nothing: dict[str, str | None] = {}
+    for row, candidate, within in zip(rows, candidates, is_record, strict=True):
+        mine = values.get(int(row), nothing)
+        theirs = values.get(int(candidate), nothing) if within else held.get(candidate, nothing)
+        out.append([{"field": f, "record": mine.get(f), "candidate": theirs.get(f),
+                     "agreement": agreement(mine.get(f), theirs.get(f))} for f in fields])
+    return out
+
+
+def _record_fields(dataset_file: Path, fields: dict[str, str], rows: np.ndarray) -> dict[int, dict[str, str | None]]:
+    """The normalised ``fields`` of the dataset file's ``rows`` (sorted, distinct), row → field → value, read from
+    the row groups holding them only."""
+    file = pq.ParquetFile(dataset_file)
+    sizes = np.array([file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    rows = rows[(rows >= 0) & (rows < starts[-1])]
+    if not rows.size:
+        return {}
+    group = np.searchsorted(starts, rows, side="right") - 1
+    groups = np.unique(group)
+    table = file.read_row_groups(groups.tolist(), columns=list(dict.fromkeys(fields.values())))
+    offsets = np.concatenate([[0], np.cumsum(sizes[groups])]).astype(np.int64)
+    local = offsets[np.searchsorted(groups, group)] + rows - starts[group]
+    normalised = columns.frame(_normalise_table(table.take(pa.array(local)), fields))
+    return {int(r): {f: normalised[f].iloc[i] for f in fields} for i, r in enumerate(rows)}
+
+
 def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[str],
                   engine: str = "recordlinkage") -> LinkageResult | None:
     """The engine's result, or None when no pair of records meets a blocking rule (nobody to compare with)."""
@@ -986,5 +1054,5 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-__all__ = ["INDEX_FIELDS", "PersonIndex", "fingerprints", "is_person_level", "latest_quality", "linkable_fields",
-           "new_index_ids", "normalise", "pair_counts", "record_key"]
+__all__ = ["INDEX_FIELDS", "PersonIndex", "agreement", "fingerprints", "is_person_level", "latest_quality",
+           "linkable_fields", "new_index_ids", "normalise", "pair_counts", "record_key", "review_fields"]

@@ -41,8 +41,8 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "members_table",
-           "person_count", "persons", "persons_table", "review", "root", "write_review"]
+__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "members_stamp",
+           "members_table", "person_count", "persons", "persons_table", "review", "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
@@ -121,6 +121,16 @@ def members_table(vault_root: Path, dataset_id: str) -> pa.Table | None:
     if path is None or not path.is_file():
         return None
     return pq.read_table(path)
+
+
+def members_stamp(vault_root: Path, dataset_id: str) -> str | None:
+    """The stamp of the dataset file the live members of ``dataset_id`` were built from (``dataset_stamp``), read
+    from the members file's metadata only; None when the dataset is not in the live index."""
+    folder = current(vault_root)
+    path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
+    if path is None or not path.is_file():
+        return None
+    return (pq.read_schema(path).metadata or {}).get(_STAMP, b"").decode() or None
 
 
 def members(vault_root: Path, dataset_id: str) -> pd.DataFrame | None:
