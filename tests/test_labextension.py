@@ -65,6 +65,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "IndexMeasurement": ("components", "schemas", "PersonIndexQuality", "measured"),
     "IndexReview": ("paths", "/person-index/{dataset_id}/review", "get", *OK),
     "ReviewPair": ("paths", "/person-index/{dataset_id}/review", "get", *OK, "pairs", "[]"),
+    "ReviewField": ("paths", "/person-index/{dataset_id}/review", "get", *OK, "pairs", "[]", "fields", "[]"),
     "IndexDecision": ("paths", "/person-index/{dataset_id}/review/decision", "post", *OK),
     "SchemaColumn": ("components", "schemas", "CatalogueEntry", "schema", "[]"),
     "Project": ("paths", "/projects", "get", *OK, "projects", "[]"),

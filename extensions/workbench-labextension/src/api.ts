@@ -71,6 +71,16 @@ export interface ReviewPair {
   match_weight: number;
   match_probability: number;
   accepted: boolean;
+  /** The identifying fields compared, side by side; null when the dataset's file changed since its last update. */
+  fields: ReviewField[] | null;
+}
+
+/** One identifying field of a review pair, normalised: the record's value, the candidate's, and how they agree. */
+export interface ReviewField {
+  field: string;
+  record: string | null;
+  candidate: string | null;
+  agreement: 'same' | 'differs' | 'missing';
 }
 
 export interface IndexReview {

@@ -6,7 +6,7 @@
  * anyone else gets nothing and sees nothing here.
  */
 
-import { PersonIndexQuality, ReviewPair } from './api';
+import { PersonIndexQuality, ReviewField, ReviewPair } from './api';
 import { formatDate, formatNumber } from './labels';
 import { errorText, formatCount, formatShare, h } from './render';
 
@@ -190,9 +190,85 @@ export function pairOdds(pair: ReviewPair): string {
   return `${formatShare(pair.match_probability)} likely one person; the index ${pair.accepted ? 'links them' : 'keeps them apart'}`;
 }
 
+/** How a field's two values agree, as the panel says it (never by colour alone). */
+export const AGREEMENT_WORDS: Record<ReviewField['agreement'], string> = {
+  same: 'same',
+  differs: 'differs',
+  missing: 'missing on one side'
+};
+
+function fieldWords(field: string): string {
+  const words = INDEX_FIELD_WORDS[field] ?? field.replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** "Differs: surname, postcode. Same: given name and date of birth." — the fields' agreement in one sentence. */
+export function agreementText(fields: ReviewField[]): string {
+  const order: ReviewField['agreement'][] = ['differs', 'same', 'missing'];
+  const parts = order
+    .map(word => {
+      const named = fields.filter(f => f.agreement === word).map(f => INDEX_FIELD_WORDS[f.field] ?? f.field);
+      const label = AGREEMENT_WORDS[word];
+      return named.length ? `${label.charAt(0).toUpperCase()}${label.slice(1)}: ${listed(named)}.` : '';
+    })
+    .filter(Boolean);
+  return parts.join(' ');
+}
+
+let described = 0;
+
+/**
+ * A pair's identifying fields as a table of two aligned columns (the record, the candidate), one row per field:
+ * the field's name with its agreement in words ("differs"), and a class per agreement so that differences also
+ * stand out in colour. A note instead when the fields cannot be shown.
+ */
+export function pairFieldsView(pair: ReviewPair): HTMLElement {
+  if (pair.fields === null || pair.fields === undefined) {
+    return h(
+      'p',
+      { class: 'wb-note wb-review-no-fields' },
+      'The identifying fields cannot be shown: the dataset’s file changed since its last index update. An index update makes a new queue.'
+    );
+  }
+  const other = pair.kind === 'person' ? 'Index person' : `Row ${formatCount(Number(pair.candidate))}`;
+  const rows = pair.fields.map(f =>
+    h(
+      'tr',
+      { class: `wb-agree-${f.agreement}`, 'data-field': f.field, 'data-agreement': f.agreement },
+      h(
+        'th',
+        { scope: 'row' },
+        fieldWords(f.field),
+        ' ',
+        h('span', { class: 'wb-agreement' }, AGREEMENT_WORDS[f.agreement])
+      ),
+      h('td', { class: f.record === null ? 'wb-field-none' : '' }, f.record ?? 'not recorded'),
+      h('td', { class: f.candidate === null ? 'wb-field-none' : '' }, f.candidate ?? 'not recorded')
+    )
+  );
+  return h(
+    'table',
+    { class: 'wb-review-fields' },
+    h('caption', {}, `Identifying fields of ${pairText(pair)}, normalised`),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, 'Field'),
+        h('th', { scope: 'col' }, `Row ${formatCount(pair.row)}`),
+        h('th', { scope: 'col' }, other)
+      )
+    ),
+    h('tbody', {}, ...rows)
+  );
+}
+
 /**
  * The clerical review queue for a linker, one card per uncertain pair (it fits a narrow side panel): the pair and
- * its match probability in words, a note, and "Match" / "Not a match" buttons, each labelled with its pair for
+ * its match probability in words, its identifying fields side by side with their agreement (also in one sentence,
+ * which the decision buttons are described by, so a keyboard or screen reader user hears it), a note, and "Match" / "Not a match" buttons, each labelled with its pair for
  * screen readers. A pair decided says so on its card; the next index update applies it.
  */
 export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLElement {
@@ -211,6 +287,12 @@ export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLEl
       'aria-label': `Note on ${words}`
     }) as HTMLInputElement;
     const outcome = h('p', { class: 'wb-review-outcome', role: 'status' });
+    const summaryId = `wb-review-agreement-${++described}`;
+    const summary = h(
+      'p',
+      { class: 'wb-review-agreement', id: summaryId },
+      pair.fields?.length ? agreementText(pair.fields) : ''
+    );
     const buttons = (['match', 'non-match'] as const).map(decision => {
       const label = decision === 'match' ? 'Match' : 'Not a match';
       const button = h(
@@ -219,7 +301,8 @@ export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLEl
           type: 'button',
           class: `wb-review-${decision} jp-mod-styled`,
           'data-decision': decision,
-          'aria-label': `${label}: ${words}`
+          'aria-label': `${label}: ${words}`,
+          'aria-describedby': summaryId
         },
         label
       ) as HTMLButtonElement;
@@ -247,6 +330,8 @@ export function reviewQueueView(pairs: ReviewPair[], decide: DecidePair): HTMLEl
         { class: 'wb-review-card', 'data-row': String(pair.row), 'data-candidate': pair.candidate },
         h('p', { class: 'wb-review-pair' }, words),
         h('p', { class: 'wb-note wb-review-odds' }, pairOdds(pair)),
+        pairFieldsView(pair),
+        summary,
         note,
         h('div', { class: 'wb-buttons' }, ...buttons),
         outcome

@@ -1,5 +1,12 @@
 import { ApiError, PersonIndexQuality, ReviewPair } from '../src/api';
-import { indexFacts, personIndexView, reviewQueueView, reviewText } from '../src/person-index';
+import {
+  agreementText,
+  indexFacts,
+  pairFieldsView,
+  personIndexView,
+  reviewQueueView,
+  reviewText
+} from '../src/person-index';
 import { usageView } from '../src/usage-view';
 
 const RECORD: PersonIndexQuality = {
@@ -104,10 +111,51 @@ describe('reviewQueueView', () => {
       candidate: 'wbp_0123456789abcdef',
       match_weight: 2.1,
       match_probability: 0.81,
-      accepted: true
+      accepted: true,
+      fields: [
+        { field: 'given_name', record: 'ann', candidate: 'ann', agreement: 'same' },
+        { field: 'surname', record: 'lee', candidate: 'leigh', agreement: 'differs' },
+        { field: 'dob', record: '19700101', candidate: '19700101', agreement: 'same' },
+        { field: 'nhs_number', record: null, candidate: '9100000001', agreement: 'missing' }
+      ]
     },
-    { kind: 'record', row: 3, candidate: '1240', match_weight: 0.4, match_probability: 0.4, accepted: false }
+    {
+      kind: 'record',
+      row: 3,
+      candidate: '1240',
+      match_weight: 0.4,
+      match_probability: 0.4,
+      accepted: false,
+      fields: null
+    }
   ];
+
+  it('shows the fields side by side, differences marked in words', () => {
+    const table = pairFieldsView(pairs[0]);
+    expect(table.tagName).toBe('TABLE');
+    expect(table.querySelector('caption')?.textContent).toBe(
+      'Identifying fields of Row 17 and person wbp_0123456789abcdef of the index, normalised'
+    );
+    expect(Array.from(table.querySelectorAll('thead th')).map(th => th.textContent)).toEqual([
+      'Field',
+      'Row 17',
+      'Index person'
+    ]);
+    const row = (field: string) => table.querySelector(`tr[data-field="${field}"]`) as HTMLElement;
+    const cells = (field: string) => Array.from(row(field).children).map(c => c.textContent);
+    expect(cells('surname')).toEqual(['Surname differs', 'lee', 'leigh']);
+    expect(row('surname').classList.contains('wb-agree-differs')).toBe(true);
+    expect(cells('given_name')).toEqual(['Given name same', 'ann', 'ann']);
+    expect(cells('nhs_number')).toEqual(['NHS number missing on one side', 'not recorded', '9100000001']);
+    expect(row('nhs_number').querySelector('td')?.classList.contains('wb-field-none')).toBe(true);
+    expect(row('surname').querySelector('th')?.getAttribute('scope')).toBe('row');
+    expect(agreementText(pairs[0].fields ?? [])).toBe(
+      'Differs: surname. Same: given name and date of birth. Missing on one side: NHS number.'
+    );
+    const other = pairFieldsView({ ...pairs[1], fields: [] });
+    expect(other.querySelectorAll('thead th')[2].textContent).toBe('Row 1,240');
+    expect(pairFieldsView(pairs[1]).textContent).toContain('cannot be shown');
+  });
 
   it('lists each pair in words with labelled buttons, and says how a decision went', async () => {
     const made: [number, string, string][] = [];
@@ -125,6 +173,9 @@ describe('reviewQueueView', () => {
     expect(rows[1].textContent).toContain('the index keeps them apart');
     const match = rows[0].querySelector('button[data-decision="match"]') as HTMLButtonElement;
     expect(match.getAttribute('aria-label')).toBe('Match: Row 17 and person wbp_0123456789abcdef of the index');
+    const summary = rows[0].querySelector(`#${match.getAttribute('aria-describedby')}`);
+    expect(summary?.textContent).toContain('Differs: surname.');
+    expect(rows[0].querySelector('table.wb-review-fields tr[data-agreement="differs"]')).not.toBeNull();
     (rows[0].querySelector('input[name="note"]') as HTMLInputElement).value = ' same person ';
     match.click();
     await new Promise(resolve => setTimeout(resolve, 0));
