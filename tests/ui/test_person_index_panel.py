@@ -101,6 +101,27 @@ def test_an_admin_decides_a_review_pair_from_the_keyboard(browser, lab_as, lab) 
     assert re.fullmatch(r"Rows? [\d,]+ and (person wbp_[0-9a-f]{16} of the index|[\d,]+ of this dataset)", words)
     assert re.fullmatch(r"\d+(\.\d)?% likely one person; the index (links them|keeps them apart)",
                         first.locator(".wb-review-odds").inner_text())
+    # each pair's identifying fields side by side, differences marked in words
+    def card(i: int):
+        return page.locator(f".wb-detail li.wb-review-card[data-row='{int(pairs['row'].iloc[i])}']"
+                            f"[data-candidate='{pairs['candidate'].iloc[i]}']")
+
+    shown = pairs["fields"].iloc[0]
+    assert shown, "the demo's pairs carry their identifying fields"
+    table = card(0).locator("table.wb-review-fields")
+    assert table.locator("tbody tr").count() == len(shown)
+    for f in shown:
+        cells = table.locator(f"tr[data-field='{f['field']}']").locator("th, td").all_inner_texts()
+        assert cells[1:] == [f["record"] or "not recorded", f["candidate"] or "not recorded"]
+        assert cells[0].endswith({"same": "same", "differs": "differs", "missing": "missing on one side"}[
+            f["agreement"]])
+    differing = next(i for i, fields in enumerate(pairs["fields"]) if any(f["agreement"] == "differs" for f in fields))
+    marked = card(differing).locator("tr[data-agreement='differs']").first
+    assert marked.locator(".wb-agreement").inner_text() == "differs"
+    assert "wb-agree-differs" in marked.get_attribute("class")
+    button = card(differing).locator("button[data-decision='match']")
+    summary = page.locator(f"#{button.get_attribute('aria-describedby')}")
+    assert summary.inner_text().startswith("Differs: ")
     # the queue fits the side panel: nothing wider than it
     assert page.evaluate("(p => p.scrollWidth <= p.clientWidth + 1)(document.querySelector('#workbench-catalogue'))")
     first.locator("input[name='note']").fill("Different dates of birth on the forms")
