@@ -541,6 +541,7 @@ SERVICE_EXPECTED = {
     "build person index": {"admin"},
     "read person index status": {"admin"},
     "read person-index quality": {"admin", "data_owner"},
+    "read person-index review pairs": {"admin"},  # with the records' identifying fields: never an owner's
     "decide person-index review pair": {"admin"},  # admins and linkers; owners see the quality record only
     "verify audit": {"admin"},
     # governed access (ANALYST leads both projects; OWNER owns DATASET)

@@ -64,6 +64,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "build person index": lambda: ws.person_index.build(),
         "read person index status": lambda: ws.person_index.status(),
         "read person-index quality": lambda: ws.person_index.quality(DATASET),
+        "read person-index review pairs": lambda: ws.person_index.review_pairs("dhsc.people"),
         "decide person-index review pair": lambda: ws.person_index.decide("dhsc.people", state["index_pair"], "match"),
         "verify audit": lambda: ws.verify_audit(),
         "set roles": lambda: ws.people.set_roles(CHECKER, ["output_checker", "analyst"]),
