@@ -55,15 +55,30 @@ def _rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: boo
         missing |= codes < 0
     combined = parts[0].astype(np.int64)
     if len(parts) > 1:
-        # one number per combination of the parts' codes, then one factorisation (stepwise if it could overflow)
+        # one number per combination of the parts' codes, then dense codes (stepwise if it could overflow)
         for codes in parts[1:]:
             size = int(codes.max(initial=0)) + 2
             if (int(combined.max(initial=0)) + 2) * size >= 2 ** 62:
-                combined = pd.factorize(combined)[0].astype(np.int64)
+                combined = _dense(combined)
             combined = combined * size + codes + 1
-        combined = pd.factorize(combined)[0].astype(np.int64)
+        combined = _dense(np.where(missing, 0, combined))
     combined = np.where(missing, -1, combined)
     return (combined, combined) if dedupe else (combined[:n_left], combined[n_left:])
+
+
+def _dense(numbers: np.ndarray) -> np.ndarray:
+    """Non-negative integers renumbered 0..k-1 (equal stays equal): through a table of the numbers present when
+    they span not many more than there are numbers (several times quicker than a hash factorisation), else by
+    hashing."""
+    top = int(numbers.max(initial=0)) + 1
+    if top > 16 * numbers.size + 65_536:
+        return pd.factorize(numbers)[0].astype(np.int64)
+    present = np.zeros(top, dtype=bool)
+    present[numbers] = True
+    seen = np.flatnonzero(present)
+    table = np.empty(top, dtype=np.int64)  # only the entries of numbers present are written, and read
+    table[seen] = np.arange(seen.size, dtype=np.int64)
+    return table[numbers]
 
 
 def _shared_codes(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

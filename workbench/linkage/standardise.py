@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import jellyfish
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import InvalidInput
 from workbench.linkage.nicknames import nickname_index
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from workbench.linkage.spec import Field, LinkageSpec
 
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_UK_POSTCODE_NAMED = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$"  # the same, for Arrow
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 # the same cleaning over many values joined by newlines, one expression pass for all of them
@@ -65,6 +68,18 @@ def postcode_parts(value: str) -> tuple[str, str]:
         outward, inward = match.groups()
         return outward + " " + inward[0], outward
     return value[:-1], value[:-2]
+
+
+def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``postcode_parts`` of every value at once, in Arrow's C++ string kernels: (sectors, districts)."""
+    text = pa.array(values, type=pa.string())
+    uk = pc.extract_regex(text, _UK_POSTCODE_NAMED)
+    outward, inward = pc.struct_field(uk, [0]), pc.struct_field(uk, [1])
+    is_uk = pc.is_valid(uk)
+    sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(inward, 0, 1), " "),
+                        pc.utf8_slice_codeunits(text, 0, -1))
+    district = pc.if_else(is_uk, outward, pc.utf8_slice_codeunits(text, 0, -2))
+    return sector.to_numpy(zero_copy_only=False), district.to_numpy(zero_copy_only=False)
 
 
 def clean_date(value: object) -> str | None:
@@ -115,8 +130,9 @@ class Prepared:
         slot = f"key:{transform}"
         if slot not in self.extra:
             self.extra[slot] = _transform_codes(self, transform)
-        cache = self.extra[slot]
-        return np.append(cache, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
+        if f"{slot}:{side}" not in self.extra:  # kept: several rules use the same key
+            self.extra[f"{slot}:{side}"] = np.append(self.extra[slot], -1)[codes].astype(np.int64)  # -1 reads -1
+        return self.extra[f"{slot}:{side}"]
 
 
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
@@ -303,9 +319,9 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
                 ymd[i] = (int(v[:4]), int(v[4:6]), int(v[6:8]))
         prepared.extra["ymd"] = ymd
     elif f.kind == "postcode":
-        parts = [postcode_parts(v) for v in uniques]
-        prepared.extra["sector"] = pd.factorize(np.asarray([p[0] for p in parts], dtype=object))[0]
-        prepared.extra["district"] = pd.factorize(np.asarray([p[1] for p in parts], dtype=object))[0]
+        sector, district = _postcode_parts_many(uniques)
+        prepared.extra["sector"] = pd.factorize(sector)[0]
+        prepared.extra["district"] = pd.factorize(district)[0]
     elif f.kind == "numeric":
         prepared.extra["number"] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(float)
     return prepared
