@@ -76,9 +76,18 @@ def _dense(numbers: np.ndarray) -> np.ndarray:
     present = np.zeros(top, dtype=bool)
     present[numbers] = True
     seen = np.flatnonzero(present)
-    table = np.empty(top, dtype=np.int64)  # only the entries of numbers present are written, and read
-    table[seen] = np.arange(seen.size, dtype=np.int64)
-    return table[numbers]
+    table = np.empty(top, dtype=np.int32)  # only the entries of numbers present are written, and read
+    table[seen] = np.arange(seen.size, dtype=np.int32)
+    return table[numbers].astype(np.int64)
+
+
+def _distinct(numbers: np.ndarray) -> np.ndarray:
+    """The sorted distinct values, as ``np.unique`` gives them, by a sort (several times quicker than its hash
+    path for a few hundred thousand integers)."""
+    ordered = np.sort(numbers)
+    if ordered.size == 0:
+        return ordered
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
 def _shared_codes(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -103,7 +112,9 @@ def count_pairs(spec: LinkageSpec, keys: list[tuple[np.ndarray, np.ndarray]], de
 def _groups(codes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Record order sorted by key, and per key its start in that order and its size."""
     valid = np.flatnonzero(codes >= 0)
-    order = valid[np.argsort(codes[valid], kind="stable")]
+    # by key, then by record: one sort of numbers combining both (quicker than a stable argsort)
+    width = np.int64(max(codes.size, 1))
+    order = np.sort(codes[valid] * width + valid) % width
     sizes = np.bincount(codes[valid], minlength=n).astype(np.int64)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     return order, starts, sizes
@@ -242,7 +253,7 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
             li, ri = li[keep], ri[keep]
         lis.append(li)
         ris.append(ri)
-    code = np.unique(np.concatenate(lis) * np.int64(n_right) + np.concatenate(ris))
+    code = _distinct(np.concatenate(lis) * np.int64(n_right) + np.concatenate(ris))
     li, ri = code // n_right, code % n_right
     if li.size == 0:
         return fallback, report

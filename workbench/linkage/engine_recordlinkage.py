@@ -83,5 +83,6 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
 def _pairs_index(li: np.ndarray, ri: np.ndarray, n_left: int, n_right: int) -> pd.MultiIndex:
     """The pairs as recordlinkage's MultiIndex, built from the row numbers as its codes (no factorisation of
     the pairs' values, which ``MultiIndex.from_arrays`` would do)."""
-    return pd.MultiIndex(levels=[pd.RangeIndex(n_left), pd.RangeIndex(n_right)], codes=[li, ri],
-                         names=["left", "right"], verify_integrity=False)
+    # plain integer levels: taking from a RangeIndex checks whether the result is a range again, per call
+    levels = [pd.Index(np.arange(n, dtype=np.int64)) for n in (n_left, n_right)]
+    return pd.MultiIndex(levels=levels, codes=[li, ri], names=["left", "right"], verify_integrity=False)

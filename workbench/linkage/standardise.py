@@ -237,6 +237,8 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
     """``_standardise_unique`` of every value, as one pass of each expression over the values joined by
     newlines where the kind allows (text, postcodes, identifiers): the same results without a Python call per
     value. Values holding a newline themselves, or of other kinds, go one at a time."""
+    if kind == "date" and values and all(isinstance(v, str) for v in values):
+        return _dates_of_text(values)
     if kind in ("date", "numeric") or not values:
         return [_standardise_unique(kind, v) for v in values]
     texts = [str(v) for v in values]
@@ -255,6 +257,33 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
         out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
         out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
     return [t or None for t in out.split("\n")]
+
+
+def _dates_of_text(values: list[str]) -> list[str | None]:
+    """``clean_date`` of many texts: the usual forms (eight digits, or year-month-day with any separators) in
+    Arrow's string kernels, the rest one at a time."""
+    text = pa.array(values, type=pa.string())
+    usual = pc.or_(pc.match_substring_regex(text, "^[0-9]{8}$"),
+                   pc.match_substring_regex(text, "^[0-9]{4}[^0-9][0-9]{2}[^0-9][0-9]{2}$"))
+    digits = pc.if_else(usual, pc.replace_substring_regex(text, "[^0-9]", ""), pa.scalar(None, pa.string()))
+    out = digits.to_pylist()
+    for i in np.flatnonzero(~usual.to_numpy(zero_copy_only=False)).tolist():
+        out[i] = clean_date(values[i])
+    return out
+
+
+def _year_month_day(uniques: np.ndarray) -> np.ndarray:
+    """(year, month, day) of each eight-digit date, -1s for any other value."""
+    ymd = np.full((len(uniques), 3), -1, dtype=np.int64)
+    if not len(uniques):
+        return ymd
+    text = pa.array(uniques, type=pa.string())
+    ok = pc.match_substring_regex(text, "^[0-9]{8}$")
+    eight = text.filter(ok)
+    rows = np.flatnonzero(ok.to_numpy(zero_copy_only=False))
+    for i, (start, stop) in enumerate(((0, 4), (4, 6), (6, 8))):
+        ymd[rows, i] = pc.cast(pc.utf8_slice_codeunits(eight, start, stop), pa.int64()).to_numpy()
+    return ymd
 
 
 def _text_of_both(left: pd.DataFrame, right: pd.DataFrame, f: Field) -> tuple[np.ndarray, np.ndarray] | None:
@@ -296,9 +325,14 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
         shared = shared.astype(np.int64)
     # each distinct value standardised once
     cleaned = np.asarray(_standardise_many(f.kind, distinct.tolist()), dtype=object)
-    # distinct raw values may standardise to the same value (or to nothing): recode
-    recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
-    recode = recode.astype(np.int64)
+    # distinct raw values may standardise to the same value (or to nothing): recode, unless standardising
+    # changed none of them (then they are still distinct, in the same order)
+    distinct = np.asarray(distinct, dtype=object)
+    if len(cleaned) and cleaned.shape == distinct.shape and bool((cleaned == distinct).all()):
+        recode, uniques = np.arange(len(cleaned), dtype=np.int64), cleaned
+    else:
+        recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
+        recode = recode.astype(np.int64)
     via = np.where(shared >= 0, recode[np.maximum(shared, 0)], -1)
 
     def records(codes: np.ndarray, via: np.ndarray) -> np.ndarray:
@@ -313,11 +347,7 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
         index = nickname_index()
         prepared.extra["group"] = np.asarray([index.get(v.split(" ")[0], -1) for v in uniques], dtype=np.int64)
     elif f.kind == "date":
-        ymd = np.full((len(uniques), 3), -1, dtype=np.int64)
-        for i, v in enumerate(uniques):
-            if len(v) == 8 and v.isdigit():
-                ymd[i] = (int(v[:4]), int(v[4:6]), int(v[6:8]))
-        prepared.extra["ymd"] = ymd
+        prepared.extra["ymd"] = _year_month_day(uniques)
     elif f.kind == "postcode":
         sector, district = _postcode_parts_many(uniques)
         prepared.extra["sector"] = pd.factorize(sector)[0]
