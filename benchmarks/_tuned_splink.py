@@ -4,7 +4,8 @@ lower-cased with accents and punctuation off, postcodes upper-cased without spac
 district, dates as eight digits and year/month/day, nickname groups and Soundex joined from lookup tables made
 over distinct values), fixed blocking rules on precomputed key columns, the workbench's multi-level comparisons
 written as Splink comparison levels (the Splink engine's own `_levels`), u by random sampling, EM on two training
-rules, predict, then a threshold and one-to-one assignment on the predictions.
+rules, predict (only pairs of match weight >= -10, the ones one-to-one assignment considers), then a threshold and
+one-to-one assignment on the predictions.
 
 What it is given, fixed in advance as a tuned user's settings would be (not timed): the fields and their kinds,
 the blocking rules (the ones the default engine chose from the data), the two EM training rules and the prior.
@@ -92,7 +93,7 @@ def tuned_splink(left: pd.DataFrame, right: pd.DataFrame, settings: dict[str, An
 
     from workbench.linkage.engine_splink import _levels
     from workbench.linkage.nicknames import nickname_index
-    from workbench.linkage.result import choose_threshold, one_to_one
+    from workbench.linkage.result import ASSIGNABLE_WEIGHT, choose_threshold, one_to_one
 
     spec = settings["spec"]
     fields = settings["fields"]
@@ -166,7 +167,8 @@ def tuned_splink(left: pd.DataFrame, right: pd.DataFrame, settings: dict[str, An
     linker.training.estimate_u_using_random_sampling(max_pairs=min(2e6, cross), seed=seed)
     for rule in settings["training"]:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
-    predictions = linker.inference.predict().as_pandas_dataframe()
+    # pairs below this weight never take part in one-to-one assignment or the threshold: not fetched
+    predictions = linker.inference.predict(threshold_match_weight=ASSIGNABLE_WEIGHT).as_pandas_dataframe()
     li = predictions["unique_id_l"].to_numpy(np.int64)
     ri = predictions["unique_id_r"].to_numpy(np.int64)
     swap = (predictions["source_dataset_l"] == "wb_right").to_numpy()
