@@ -237,8 +237,9 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
     """``_standardise_unique`` of every value, as one pass of each expression over the values joined by
     newlines where the kind allows (text, postcodes, identifiers): the same results without a Python call per
     value. Values holding a newline themselves, or of other kinds, go one at a time."""
-    if kind == "date" and values and all(isinstance(v, str) for v in values):
-        return _dates_of_text(values)
+    texts_only = [v for v in values if isinstance(v, str)] if kind == "date" else []
+    if values and len(texts_only) == len(values):
+        return _dates_of_text(texts_only)
     if kind in ("date", "numeric") or not values:
         return [_standardise_unique(kind, v) for v in values]
     texts = [str(v) for v in values]
