@@ -59,7 +59,7 @@ def _rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: boo
         for codes in parts[1:]:
             size = int(codes.max(initial=0)) + 2
             if (int(combined.max(initial=0)) + 2) * size >= 2 ** 62:
-                combined = _dense(combined)
+                combined = _dense(np.where(missing, 0, combined))  # a missing record's number is never read
             combined = combined * size + codes + 1
         combined = _dense(np.where(missing, 0, combined))
     combined = np.where(missing, -1, combined)
