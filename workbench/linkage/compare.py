@@ -62,15 +62,52 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name:
     return values[inverse]
 
 
+def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Which pairs of identifiers could be within two edits: one edit changes the count of each character by at
+    most two in all, so values whose counts differ by more than four are further apart (most pairs of
+    identifiers, which then need no Levenshtein distance). All True for values that are not ASCII."""
+    counts = prepared.extra.get("char_counts")
+    if counts is None:
+        try:
+            text = np.asarray(prepared.uniques, dtype=bytes)
+        except UnicodeEncodeError:  # not ASCII
+            return np.ones(a.size, dtype=bool)
+        n = text.size
+        raw = text.view(np.uint8).reshape(n, -1) if n else np.zeros((0, 1), np.uint8)
+        used = np.flatnonzero(np.bincount(raw.ravel(), minlength=256)[1:]) + 1  # byte 0 is the padding
+        symbol = np.full(256, -1, dtype=np.int64)
+        symbol[used] = np.arange(used.size)
+        code = symbol[raw]
+        rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], raw.shape)
+        present = code >= 0
+        # one row per character: its count in each value (capped, as more than four apart is all that matters)
+        counts = np.bincount(code[present] * n + rows[present], minlength=used.size * n).reshape(used.size, n)
+        counts = np.minimum(counts, 100).astype(np.int8)
+        prepared.extra["char_counts"] = counts
+    apart = np.zeros(a.size, dtype=np.int16)
+    for row in counts:
+        apart += np.abs(row[a].astype(np.int16) - row[b])
+    return apart <= 4
+
+
 def _digit_differences(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """How many of the eight digits of two dates differ (99 where either is not eight digits), vectorised."""
-    digits = prepared.extra.get("digits")
-    if digits is None:
-        text = np.asarray([v if len(v) == 8 else "????????" for v in prepared.uniques], dtype="S8")
-        digits = text.view(np.uint8).reshape(-1, 8) if text.size else np.zeros((0, 8), np.uint8)
-        prepared.extra["digits"] = digits
-    valid = (digits[a] != ord("?")).all(axis=1) & (digits[b] != ord("?")).all(axis=1)
-    return np.where(valid, (digits[a] != digits[b]).sum(axis=1), 99)
+    """How many of the eight digits of two dates differ (99 where either is not eight digits), vectorised: each
+    date's eight characters as one 64-bit number, the differing bytes of two counted with bit operations."""
+    packed, valid = prepared.extra.get("digits"), prepared.extra.get("digits_valid")
+    if packed is None or valid is None:
+        eight = [len(v) == 8 and v.isascii() for v in prepared.uniques.tolist()]
+        text = np.asarray([v if ok else "" for v, ok in zip(prepared.uniques.tolist(), eight, strict=True)],
+                          dtype="S8")
+        packed = text.view(np.uint64) if text.size else np.zeros(0, np.uint64)
+        valid = np.asarray(eight, dtype=bool)
+        prepared.extra["digits"], prepared.extra["digits_valid"] = packed, valid
+    x = packed[a] ^ packed[b]
+    x |= x >> np.uint64(4)  # each byte's bits folded into its lowest bit: 1 where the bytes differ
+    x |= x >> np.uint64(2)
+    x |= x >> np.uint64(1)
+    x &= np.uint64(0x0101010101010101)
+    differing = ((x * np.uint64(0x0101010101010101)) >> np.uint64(56)).astype(np.int64)
+    return np.where(valid[a] & valid[b], differing, 99)
 
 
 def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
@@ -104,8 +141,10 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
             level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
         out[rest] = level
     elif f.kind == "identifier":
-        distance = _per_distinct_pair(a, b, prepared, "levenshtein", Levenshtein.distance,
-                                      score_cutoff=2)
+        distance = np.full(a.size, 3.0)  # more than 2 edits apart
+        near = _may_be_near(prepared, a, b)
+        distance[near] = _per_distinct_pair(a[near], b[near], prepared, "levenshtein", Levenshtein.distance,
+                                            score_cutoff=2)
         out[rest] = np.where(distance <= 1, 2, np.where(distance <= 2, 1, 0))
     elif f.kind == "date":
         ymd = prepared.extra["ymd"]

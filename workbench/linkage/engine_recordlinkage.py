@@ -40,13 +40,13 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
             li, ri, bits, counts = candidate_pairs(spec, prepared, dedupe=False, progress=progress)
             estimate.extend(counts)
             rule_bits.append(bits)
-            return pd.MultiIndex.from_arrays([li, ri], names=["left", "right"])
+            return _pairs_index(li, ri, n_left, n_right)
 
         def _dedup_index(self, df_a: pd.DataFrame) -> pd.MultiIndex:
             li, ri, bits, counts = candidate_pairs(spec, prepared, dedupe=True, progress=progress)
             estimate.extend(counts)
             rule_bits.append(bits)
-            return pd.MultiIndex.from_arrays([li, ri], names=["left", "right"])
+            return _pairs_index(li, ri, n_left, n_left)
 
     class Levels(BaseCompareFeature):
         """A field's multi-level comparison, read from the records' row numbers."""
@@ -78,3 +78,11 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
     li = pairs.get_level_values(0).to_numpy(np.int64)
     ri = pairs.get_level_values(1).to_numpy(np.int64)
     return li, ri, matrix, rule_bits[0], estimate
+
+
+def _pairs_index(li: np.ndarray, ri: np.ndarray, n_left: int, n_right: int) -> pd.MultiIndex:
+    """The pairs as recordlinkage's MultiIndex, built from the row numbers as its codes (no factorisation of
+    the pairs' values, which ``MultiIndex.from_arrays`` would do)."""
+    # plain integer levels: taking from a RangeIndex checks whether the result is a range again, per call
+    levels = [pd.Index(np.arange(n, dtype=np.int64)) for n in (n_left, n_right)]
+    return pd.MultiIndex(levels=levels, codes=[li, ri], names=["left", "right"], verify_integrity=False)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 import jellyfish
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.errors import InvalidInput
 from workbench.linkage.nicknames import nickname_index
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from workbench.linkage.spec import Field, LinkageSpec
 
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
+_UK_POSTCODE_NAMED = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$"  # the same, for Arrow
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 # the same cleaning over many values joined by newlines, one expression pass for all of them
@@ -65,6 +68,18 @@ def postcode_parts(value: str) -> tuple[str, str]:
         outward, inward = match.groups()
         return outward + " " + inward[0], outward
     return value[:-1], value[:-2]
+
+
+def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``postcode_parts`` of every value at once, in Arrow's C++ string kernels: (sectors, districts)."""
+    text = pa.array(values, type=pa.string())
+    uk = pc.extract_regex(text, _UK_POSTCODE_NAMED)
+    outward, inward = pc.struct_field(uk, [0]), pc.struct_field(uk, [1])
+    is_uk = pc.is_valid(uk)
+    sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(inward, 0, 1), " "),
+                        pc.utf8_slice_codeunits(text, 0, -1))
+    district = pc.if_else(is_uk, outward, pc.utf8_slice_codeunits(text, 0, -2))
+    return sector.to_numpy(zero_copy_only=False), district.to_numpy(zero_copy_only=False)
 
 
 def clean_date(value: object) -> str | None:
@@ -115,8 +130,9 @@ class Prepared:
         slot = f"key:{transform}"
         if slot not in self.extra:
             self.extra[slot] = _transform_codes(self, transform)
-        cache = self.extra[slot]
-        return np.append(cache, -1)[codes].astype(np.int64)  # -1 (missing) reads the -1 appended
+        if f"{slot}:{side}" not in self.extra:  # kept: several rules use the same key
+            self.extra[f"{slot}:{side}"] = np.append(self.extra[slot], -1)[codes].astype(np.int64)  # -1 reads -1
+        return self.extra[f"{slot}:{side}"]
 
 
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
@@ -221,6 +237,9 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
     """``_standardise_unique`` of every value, as one pass of each expression over the values joined by
     newlines where the kind allows (text, postcodes, identifiers): the same results without a Python call per
     value. Values holding a newline themselves, or of other kinds, go one at a time."""
+    texts_only = [v for v in values if isinstance(v, str)] if kind == "date" else []
+    if values and len(texts_only) == len(values):
+        return _dates_of_text(texts_only)
     if kind in ("date", "numeric") or not values:
         return [_standardise_unique(kind, v) for v in values]
     texts = [str(v) for v in values]
@@ -239,6 +258,33 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
         out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
         out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
     return [t or None for t in out.split("\n")]
+
+
+def _dates_of_text(values: list[str]) -> list[str | None]:
+    """``clean_date`` of many texts: the usual forms (eight digits, or year-month-day with any separators) in
+    Arrow's string kernels, the rest one at a time."""
+    text = pa.array(values, type=pa.string())
+    usual = pc.or_(pc.match_substring_regex(text, "^[0-9]{8}$"),
+                   pc.match_substring_regex(text, "^[0-9]{4}[^0-9][0-9]{2}[^0-9][0-9]{2}$"))
+    digits = pc.if_else(usual, pc.replace_substring_regex(text, "[^0-9]", ""), pa.scalar(None, pa.string()))
+    out = digits.to_pylist()
+    for i in np.flatnonzero(~usual.to_numpy(zero_copy_only=False)).tolist():
+        out[i] = clean_date(values[i])
+    return out
+
+
+def _year_month_day(uniques: np.ndarray) -> np.ndarray:
+    """(year, month, day) of each eight-digit date, -1s for any other value."""
+    ymd = np.full((len(uniques), 3), -1, dtype=np.int64)
+    if not len(uniques):
+        return ymd
+    text = pa.array(uniques, type=pa.string())
+    ok = pc.match_substring_regex(text, "^[0-9]{8}$")
+    eight = text.filter(ok)
+    rows = np.flatnonzero(ok.to_numpy(zero_copy_only=False))
+    for i, (start, stop) in enumerate(((0, 4), (4, 6), (6, 8))):
+        ymd[rows, i] = pc.cast(pc.utf8_slice_codeunits(eight, start, stop), pa.int64()).to_numpy()
+    return ymd
 
 
 def _text_of_both(left: pd.DataFrame, right: pd.DataFrame, f: Field) -> tuple[np.ndarray, np.ndarray] | None:
@@ -280,9 +326,14 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
         shared = shared.astype(np.int64)
     # each distinct value standardised once
     cleaned = np.asarray(_standardise_many(f.kind, distinct.tolist()), dtype=object)
-    # distinct raw values may standardise to the same value (or to nothing): recode
-    recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
-    recode = recode.astype(np.int64)
+    # distinct raw values may standardise to the same value (or to nothing): recode, unless standardising
+    # changed none of them (then they are still distinct, in the same order)
+    distinct = np.asarray(distinct, dtype=object)
+    if len(cleaned) and cleaned.shape == distinct.shape and bool((cleaned == distinct).all()):
+        recode, uniques = np.arange(len(cleaned), dtype=np.int64), cleaned
+    else:
+        recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
+        recode = recode.astype(np.int64)
     via = np.where(shared >= 0, recode[np.maximum(shared, 0)], -1)
 
     def records(codes: np.ndarray, via: np.ndarray) -> np.ndarray:
@@ -297,15 +348,11 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
         index = nickname_index()
         prepared.extra["group"] = np.asarray([index.get(v.split(" ")[0], -1) for v in uniques], dtype=np.int64)
     elif f.kind == "date":
-        ymd = np.full((len(uniques), 3), -1, dtype=np.int64)
-        for i, v in enumerate(uniques):
-            if len(v) == 8 and v.isdigit():
-                ymd[i] = (int(v[:4]), int(v[4:6]), int(v[6:8]))
-        prepared.extra["ymd"] = ymd
+        prepared.extra["ymd"] = _year_month_day(uniques)
     elif f.kind == "postcode":
-        parts = [postcode_parts(v) for v in uniques]
-        prepared.extra["sector"] = pd.factorize(np.asarray([p[0] for p in parts], dtype=object))[0]
-        prepared.extra["district"] = pd.factorize(np.asarray([p[1] for p in parts], dtype=object))[0]
+        sector, district = _postcode_parts_many(uniques)
+        prepared.extra["sector"] = pd.factorize(sector)[0]
+        prepared.extra["district"] = pd.factorize(district)[0]
     elif f.kind == "numeric":
         prepared.extra["number"] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(float)
     return prepared
