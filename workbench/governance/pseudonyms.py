@@ -27,7 +27,10 @@ binary) are refused: their text form is ambiguous (``1234.0``?), so the data own
 Output. ``pseudonymise`` returns Arrow ``string`` arrays; ``read_governed`` returns pandas ``string[pyarrow]``
 columns (nulls as ``pd.NA``) for identifiers and, for every other column, exactly what
 ``pyarrow.parquet.read_table(path, columns=...).to_pandas()`` gives — with ``dataset_id``, those rows taken in
-the project's order (``project_order``) with a fresh ``RangeIndex``.
+the project's order (``project_order``) with a fresh ``RangeIndex``. Loads that keep only some rows (a filter, a
+sample, a batch) find them with ``matching_rows`` (the filter pushed into the scan), put them in the project's
+order with ``project_rows`` and read them with ``read_rows``: row for row what ``read_governed`` gives for those
+rows, keying only their values (a pseudonym depends on the value and key alone, so it is the full load's).
 
 Speed. Every row is keyed in native code, with no Python work per value, a batch of 65,536 rows at a time
 in the file's order, so the text of integers, the AES blocks and the tags of a batch stay in the CPU's caches
