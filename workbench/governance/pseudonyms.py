@@ -70,6 +70,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -742,6 +743,54 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
             raise refusal
     rows = np.asarray(rows, dtype=np.int64)
     ascending = np.sort(rows)
+    # dictionary columns (categories) are cheap to decode and keep the file's dictionary read as pyarrow reads it;
+    # the others (text above all) come through DuckDB, which decodes only the rows asked for
+    coded = [c for c in columns if pa.types.is_dictionary(schema.field(c).type)]
+    plain = [c for c in columns if c not in coded]
+    table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+    if table is None:
+        table = _rows_by_row_group(path, columns, ascending)
+    elif coded:
+        other = _rows_by_row_group(path, coded, ascending)
+        table = pa.table({c: (other if c in coded else table).column(c) for c in columns},
+                         schema=pa.schema([schema.field(c) for c in columns], metadata=schema.metadata))
+    if len(rows) and not np.array_equal(rows, ascending):
+        table = table.take(pa.array(np.searchsorted(ascending, rows)))
+    frame = table.drop_columns(identifiers).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    for position, name in enumerate(columns):
+        if name in identifiers:
+            values = _pseudonymise_rows(table.column(name), key, name=name)
+            frame.insert(position, name, pd.arrays.ArrowStringArray(values))
+    return frame
+
+
+def _rows_by_duckdb(path: Path, schema: pa.Schema, columns: list[str], ascending: np.ndarray) -> pa.Table | None:
+    """``columns`` of the file rows numbered ``ascending`` (sorted), through DuckDB's Parquet scan: the row
+    numbers are joined into the scan, so only their values are decoded (text above all), and cast back to the
+    file's Arrow types and metadata so pandas sees what a pyarrow read gives. None when a column's type does not
+    come back exactly (the caller then reads row groups with pyarrow)."""
+    target = pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+    if not len(ascending) or any(f.name.startswith("\0") or '"' in f.name for f in target):
+        return None
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    source = str(path).replace("'", "''")  # the vault's own path, quoted as an SQL literal
+    with duckdb.connect(config={"threads": 2}) as con:
+        con.register("wanted", pa.table({"wanted_row": pa.array(ascending)}))
+        found = con.sql(f"SELECT {quoted}, file_row_number FROM read_parquet('{source}', file_row_number = true) "
+                        "SEMI JOIN wanted ON file_row_number = wanted_row ORDER BY file_row_number").to_arrow_table()
+    if found.num_rows != len(ascending):
+        return None
+    try:
+        arrays = [pc.cast(found.column(i), field.type) for i, field in enumerate(target)]
+    except (pa.ArrowException, NotImplementedError):
+        return None
+    return pa.table(arrays, schema=target)
+
+
+def _rows_by_row_group(path: Path, columns: list[str], ascending: np.ndarray) -> pa.Table:
+    """``columns`` of the file rows numbered ``ascending`` (sorted): each row group holding some read with
+    pyarrow and the rows taken."""
     starts = _row_group_starts(path)
     groups = np.searchsorted(starts, ascending, side="right") - 1
     bounds = np.searchsorted(groups, np.arange(len(starts)))  # where each row group's rows begin in ascending
@@ -754,15 +803,5 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
     with ThreadPoolExecutor(max_workers=2) as pool:
         pieces = list(pool.map(taken, [int(g) for g in np.unique(groups)]))
     if pieces:
-        table = pa.concat_tables(pieces).unify_dictionaries().combine_chunks()
-    else:
-        table = parquet.schema_arrow.empty_table().select(columns)
-    if len(rows) and not np.array_equal(rows, ascending):
-        table = table.take(pa.array(np.searchsorted(ascending, rows)))
-    frame = table.drop_columns(identifiers).to_pandas()
-    frame.index = pd.RangeIndex(len(frame))
-    for position, name in enumerate(columns):
-        if name in identifiers:
-            values = _pseudonymise_rows(table.column(name), key, name=name)
-            frame.insert(position, name, pd.arrays.ArrowStringArray(values))
-    return frame
+        return pa.concat_tables(pieces).unify_dictionaries().combine_chunks()
+    return parquet.schema_arrow.empty_table().select(columns)
