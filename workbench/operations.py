@@ -132,7 +132,8 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
       for method in ("update", "add_member", "remove_member")],
     *_view_operations("project", {
         "request_access": ("access.request",), "requests": ("projects.read",), "grants": ("projects.read",),
-        "load": ("data.load",), "save": ("data.save",), "save_linked": ("data.save", "data.read_saved"),
+        "load": ("data.load",), "batch": ("data.load",), "save": ("data.save",),
+        "save_linked": ("data.save", "data.read_saved"),
         "derive": ("data.derive",), "datasets": ("data.read_saved",),
         "read": ("data.read_saved",), "linkage_runs": ("data.read_saved",), "linkage_run": ("data.read_saved",)}),
     Operation("project.link", "project", "link", ("data.link",), answer="linked"),

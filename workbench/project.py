@@ -9,7 +9,7 @@ record's fields, state, ``repr`` and HTML, and nothing that reaches a database.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -140,9 +140,25 @@ class Project(ProjectCard):
         return Access(self._ctx).grants(project_id=self.id)
 
     # -- data ---------------------------------------------------------------------------------------------
-    def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """Granted columns of a dataset, minimised and pseudonymised for this project; audited."""
-        return ProjectData(self._ctx, self.id).load(dataset_id, columns)
+    def load(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+             sample: int | float | None = None, seed: int | None = None) -> pd.DataFrame:
+        """Granted columns of a dataset, minimised and pseudonymised for this project; audited. ``where`` keeps
+        rows as in outputs by spec (``{'sex': 'F', 'region': ['North', 'South'], 'age': {'>=': 16}}``) on granted
+        columns that are not identifiers, read from the file with the filter pushed down; ``sample`` keeps n rows
+        or a fraction in (0, 1] of them, the same ones again for the same ``seed`` in this project."""
+        return ProjectData(self._ctx, self.id).load(dataset_id, columns, where=where, sample=sample, seed=seed)
+
+    def batches(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+                rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """``load(dataset_id, columns, where=where)`` as pandas frames of at most ``rows`` rows, in the same order
+        (index continuing across them), for an extract too large to hold at once: checked when called, each batch
+        recorded and audited as a load of its rows when it is read."""
+        return ProjectData(self._ctx, self.id).batches(dataset_id, columns, where=where, rows=rows)
+
+    def batch(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+              rows: int = 100_000, number: int = 0) -> pd.DataFrame | None:
+        """Batch ``number`` (from 0) of ``batches(...)`` with the same arguments, or None past the last one."""
+        return ProjectData(self._ctx, self.id).batch(dataset_id, columns, where=where, rows=rows, number=number)
 
     def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Keep a derived frame in the project (only members can read it), with its lineage."""

@@ -288,3 +288,24 @@ def test_demo_world_join_on_person_id_pairs_the_same_true_persons(governed) -> N
     other = governed(SECOND_ANALYST).project(OTHER_PROJECT).load("ons.lfs")
     assert not set(lfs["person_id"].dropna()) & set(other["person_id"].dropna())
     assert lfs["person_id"].notna().sum() == other["person_id"].notna().sum()
+
+
+def test_filtered_sampled_and_batched_loads_carry_the_full_loads_person_ids(indexed) -> None:
+    governed, _ = indexed
+    project = grant_survey(governed)
+    full = project.load(SURVEY)
+    filtered = project.load(SURVEY, where={"sex": "F"})
+    pd.testing.assert_frame_equal(filtered, full[full["sex"] == "F"].reset_index(drop=True))
+    sampled = project.load(SURVEY, sample=40, seed=3)
+    pd.testing.assert_frame_equal(sampled, full.merge(sampled[["row_no"]], on="row_no"))  # the full load's rows
+    pd.testing.assert_frame_equal(pd.concat(project.batches(SURVEY, where={"sex": "F"}, rows=50)), filtered)
+    with pytest.raises(InvalidInput, match="never filters on"):
+        project.load(SURVEY, where={"person_id": full["person_id"].dropna().iloc[0]})
+    assert events(governed(ADMIN))[-1]["outcome"] == "refused"
+    governed(OWNER).catalogue.register(_survey_record(), _survey_rows(seed=6))  # new data, index not updated
+    before = snapshot(governed(ANALYST))
+    for attempt in (lambda: project.load(SURVEY, where={"sex": "F"}), lambda: project.batches(SURVEY)):
+        with pytest.raises(Conflict, match="person index"):
+            attempt()
+        assert events(governed(ADMIN))[-1]["outcome"] == "refused"
+    assert snapshot(governed(ANALYST)) == before

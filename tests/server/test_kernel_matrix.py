@@ -79,6 +79,7 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "project.requests": ALL,
     "project.grants": ALL,
     "project.load": {"analyst"},
+    "project.batch": {"analyst"},
     "project.save": {"analyst"},
     "project.derive": {"analyst"},
     "project.datasets": {"analyst"},
@@ -154,7 +155,8 @@ SERVICE_NAME = {
     "people.training": "read training records", "projects.list": "list projects", "project.update": "change project",
     "project.add_member": "add project member", "project.remove_member": "remove project member",
     "project.request_access": "request access", "project.requests": "list project requests",
-    "project.grants": "list project grants", "project.load": "load granted data", "project.save": "save to project",
+    "project.grants": "list project grants", "project.load": "load granted data",
+    "project.batch": "load granted data", "project.save": "save to project",
     "project.derive": "derive a frame",
     "project.datasets": "list saved data", "project.read": "read saved data", "project.link": "link datasets",
     "project.linkage_runs": "list linkage runs", "tables.make": "record output", "outputs.list": "list outputs",
@@ -331,6 +333,11 @@ def _loaded(s: Connect, _user: str, answer: Any, _state: State) -> None:
     assert list(s(OWNER).owner.usage(DATASET).loads["rows"]) == [100]  # the owner sees the load
 
 
+def _batch_loaded(s: Connect, _user: str, answer: Any, _state: State) -> None:
+    assert len(answer) == 30 and "nhs_number" not in answer.columns
+    assert list(s(OWNER).owner.usage(DATASET).loads["rows"]) == [30]  # the owner sees the batch
+
+
 def _linked(s: Connect, _user: str, answer: Any, _state: State) -> None:
     assert list(s(ANALYST).project(PROJECT).linkage_runs()["id"]) == [answer["run_id"]]
     # the identifiers granted for linkage only are read by the service, never sent to the kernel
@@ -440,6 +447,8 @@ CASES: dict[str, Case] = {
     "project.grants": Case({"project": PROJECT}, arrange=granted, check=lambda s, u, a, st: has_rows(a)),
     "project.load": Case({"project": PROJECT, "dataset_id": DATASET}, arrange=granted, writes=True,  # the load
                          check=_loaded),
+    "project.batch": Case({"project": PROJECT, "dataset_id": DATASET, "where": {"age_band": ["0-17", "18-64", "65+"]},
+                           "rows": 30, "number": 1}, arrange=granted, writes=True, check=_batch_loaded),
     "project.save": Case({"project": PROJECT, "frame": pd.DataFrame({"n": [1, 2]}), "name": "counts",
                           "derived_from": [DATASET]}, arrange=granted, writes=True,
                          check=lambda s, u, a, st: list(s(ANALYST).project(PROJECT).read("counts")["n"]) == [1, 2]
@@ -633,6 +642,11 @@ MORE_CASES: dict[str, tuple[str, set[str], Case]] = {
     "project.load of columns outside the grant": (
         "project.load", set(),
         Case({"project": PROJECT, "dataset_id": DATASET, "columns": ["cost"]},
+             arrange=lambda s: {"grant": s(OWNER).owner.decide(pending(s)["pending"], "approve",
+                                                               columns=["age_band"])["grant_id"]})),
+    "project.load filtered on a column outside the grant": (
+        "project.load", set(),
+        Case({"project": PROJECT, "dataset_id": DATASET, "columns": ["age_band"], "where": {"cost": {">": 100}}},
              arrange=lambda s: {"grant": s(OWNER).owner.decide(pending(s)["pending"], "approve",
                                                                columns=["age_band"])["grant_id"]})),
     "project.load after the grant was revoked": (

@@ -7,17 +7,25 @@ derived frames into the project with their lineage, so owners can follow their d
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select
 
 from workbench import audit
+from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.db.schema import data_loads, grants, saved_reads
 from workbench.db.schema import project_datasets as pd_t
 from workbench.errors import Conflict, InvalidInput, NotFound
+from workbench.governance import pseudonyms
 from workbench.governance.conditions import (
     check_columns,
     dataset_row,
@@ -29,6 +37,7 @@ from workbench.governance.conditions import (
 )
 from workbench.governance.lineage import grants_for, lapsed, taint
 from workbench.governance.pseudonyms import project_key
+from workbench.governance.sources import check_where, filter_expression, where_json
 from workbench.ids import check_dataset_id
 from workbench.person_index import person_ids
 
@@ -67,6 +76,52 @@ def lineage(conn: Connection, project_id: str, derived_from: Any) -> list[str]:
     return sorted(set(sources))
 
 
+def _check_sample(sample: Any, seed: Any) -> tuple[int | float, int | None] | None:
+    """``sample`` and ``seed`` checked: None, or (a whole number of rows from 1, or a fraction in (0, 1]; the seed:
+    None or a whole number)."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise InvalidInput(f"seed: give a whole number (the same one draws the same sample), not {seed!r}.",
+                           field="seed")
+    if sample is None:
+        if seed is not None:
+            raise InvalidInput("seed: a seed draws a sample; give sample= too (rows, or a fraction such as 0.1).",
+                               field="seed")
+        return None
+    seed = None if seed is None else int(seed)
+    if isinstance(sample, bool) or not isinstance(sample, int | float | np.integer | np.floating):
+        raise InvalidInput(f"sample: give a number of rows (e.g. 1000) or a fraction in (0, 1] (e.g. 0.1), not "
+                           f"{sample!r}.", field="sample")
+    if isinstance(sample, int | np.integer):
+        if sample < 1:
+            raise InvalidInput(f"sample: {sample} rows keeps nothing; ask for at least 1 row, or a fraction such as "
+                               "0.1.", field="sample")
+        return int(sample), seed
+    if not 0 < float(sample) <= 1:  # NaN fails this too
+        raise InvalidInput(f"sample: a fraction must be above 0 and at most 1, not {sample!r}; give a number of "
+                           "rows as a whole number.", field="sample")
+    return float(sample), seed
+
+
+def _check_batch_rows(rows: Any, ctx: Context, resource: str) -> int:
+    if isinstance(rows, bool) or not isinstance(rows, int | np.integer) or rows < 1:
+        raise ctx.audit_refused("data.load", resource, InvalidInput(
+            f"rows: give the number of rows in a batch, a whole number from 1, not {rows!r}.", field="rows"))
+    return int(rows)
+
+
+def _check_filtered(where: dict[str, Any], roles: dict[str, str], dataset_id: str) -> None:
+    """Every column ``where`` names is one of the dataset's and not an identifier: filtering on an identifier's
+    values would say which people the dataset holds, which its pseudonyms hide."""
+    for column in where:
+        if column not in roles:
+            raise InvalidInput(f"where: {column!r} is not a column of {dataset_id}; its columns are "
+                               f"{', '.join(roles)}.", field="where")
+        if roles[column] in PSEUDONYMISED_ROLES:
+            raise InvalidInput(f"where: {column!r} is a {roles[column].replace('_', ' ')} of {dataset_id}, which "
+                               "a load never filters on (that would tell which people it holds); filter on other "
+                               "granted columns, or on the pseudonyms after loading.", field="where")
+
+
 class ProjectData:
     """Governed loads and saved frames of one project."""
 
@@ -77,13 +132,98 @@ class ProjectData:
     def _key(self) -> bytes:
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
 
-    def load(self, dataset_id: str, columns: list[str] | None = None) -> pd.DataFrame:
+    def load(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+             sample: int | float | None = None, seed: int | None = None) -> pd.DataFrame:
         """The granted columns of a dataset (or ``columns`` of them), direct and record identifiers pseudonymised,
         rows in the project's own order (``pseudonyms.project_order``). A dataset in the person index may have
-        ``person_id`` granted: the project's person id of each record (``person_index.person_ids``)."""
+        ``person_id`` granted: the project's person id of each record (``person_index.person_ids``).
+
+        ``where`` keeps rows as outputs by spec do (``sources.check_where``: equality, membership, ranges) on
+        granted columns that are not identifiers, pushed into the Parquet scan; ``sample`` keeps n rows (an int)
+        or a fraction in (0, 1] of them, drawn from ``seed`` and the project's key (the same seed gives the same
+        rows in this project, unrelated rows in another). The rows kept come in the order of the full load."""
+        plan = self._plan(dataset_id, columns, where, sample, seed)
+        resource, wanted, identifiers = plan["resource"], plan["wanted"], plan["identifiers"]
+        try:
+            frame = person_ids.read_dataset(
+                self._ctx.vault.root, dataset_id, plan["path"], wanted, identifiers,
+                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
+                with_person_id=plan["with_person_id"], cache=plan["cache"],
+                in_project_order=True,  # taken while still Arrow: cheaper than reordering the frame
+                rows=plan["rows"])
+        except Conflict as error:
+            raise self._ctx.audit_refused("data.load", resource, error) from None
+        frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
+        self._record(dataset_id, plan, len(frame))
+        return frame
+
+    def batches(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+                rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """What ``load(dataset_id, columns, where=where)`` gives, as pandas frames of at most ``rows`` rows each,
+        in the same order (their concatenation is that load), so an extract larger than memory can be worked
+        through. Checked when called (a refusal is raised then, audited); each batch is recorded and audited as
+        a load when it is read, and reads only the row groups holding its rows."""
+        size = _check_batch_rows(rows, self._ctx, f"dataset {dataset_id} in project {self.project_id}")
+        plan = self._plan(dataset_id, columns, where, None, None, everything=True)
+        self._person_ids_available(dataset_id, plan)
+        return self._batches(dataset_id, plan, size)
+
+    def _batches(self, dataset_id: str, plan: dict[str, Any], size: int) -> Iterator[pd.DataFrame]:
+        for number in range(-(-len(plan["rows"]) // size)):
+            yield self._batch(dataset_id, plan, size, number)
+
+    def batch(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+              rows: int = 100_000, number: int = 0) -> pd.DataFrame | None:
+        """Batch ``number`` (from 0) of ``batches(dataset_id, columns, where=where, rows=rows)``, or None past
+        the last: checked, recorded and audited as a load of its rows. What a kernel connected to the service
+        asks for, one batch at a time."""
+        resource = f"dataset {dataset_id} in project {self.project_id}"
+        size = _check_batch_rows(rows, self._ctx, resource)
+        if isinstance(number, bool) or not isinstance(number, int | np.integer) or number < 0:
+            raise self._ctx.audit_refused("data.load", resource, InvalidInput(
+                f"number: give the batch's number, a whole number from 0, not {number!r}.", field="number"))
+        plan = self._plan(dataset_id, columns, where, None, None, everything=True)
+        if number * size >= len(plan["rows"]):
+            return None
+        self._person_ids_available(dataset_id, plan)
+        return self._batch(dataset_id, plan, size, int(number))
+
+    def _person_ids_available(self, dataset_id: str, plan: dict[str, Any]) -> None:
+        """Refuse (audited) before any batch when ``person_id`` is asked for but the index does not describe the
+        dataset's file now."""
+        if plan["with_person_id"] and person_ids.PERSON_ID in plan["wanted"]:
+            try:
+                person_ids.read_dataset(self._ctx.vault.root, dataset_id, plan["path"], [person_ids.PERSON_ID], [],
+                                        bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
+                                        with_person_id=True, cache=plan["cache"], rows=plan["rows"][:0])
+            except Conflict as error:
+                raise self._ctx.audit_refused("data.load", plan["resource"], error) from None
+
+    def _batch(self, dataset_id: str, plan: dict[str, Any], size: int, number: int) -> pd.DataFrame:
+        first = number * size
+        try:
+            frame = person_ids.read_dataset(
+                self._ctx.vault.root, dataset_id, plan["path"], plan["wanted"], plan["identifiers"],
+                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
+                with_person_id=plan["with_person_id"], cache=plan["cache"], rows=plan["rows"][first:first + size])
+        except Conflict as error:
+            raise self._ctx.audit_refused("data.load", plan["resource"], error) from None
+        frame.index = pd.RangeIndex(first, first + len(frame))
+        frame.attrs[SOURCES_ATTR] = [dataset_id]
+        self._record(dataset_id, plan, len(frame), batch={"number": number, "rows": size,
+                                                          "of_rows": len(plan["rows"])})
+        return frame
+
+    def _plan(self, dataset_id: str, columns: Any, where: Any, sample: Any, seed: Any, *,
+              everything: bool = False) -> dict[str, Any]:
+        """Check a load and choose its rows: the columns, the identifiers among them, and the file row numbers to
+        read in the project's order (None for every row, read by the unfiltered path; with ``everything`` always
+        the numbers). Refusals are audited; nothing else is recorded."""
         resource = f"dataset {dataset_id} in project {self.project_id}"
         me = self._ctx.actor.username
         try:
+            conditions = check_where(where)
+            sampling = _check_sample(sample, seed)
             with self._ctx.db.read() as conn:
                 project = project_row(conn, self.project_id)
                 dataset = dataset_row(conn, dataset_id)
@@ -92,32 +232,64 @@ class ProjectData:
                 wanted = check_columns(columns, roles, dataset_id)
                 facts = project_facts(conn, project, me)
                 granted, lapsed = grants_for(conn, self.project_id, dataset_id)
+            _check_filtered(conditions, roles, dataset_id)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
         wanted = wanted or [c for c in roles if c in granted]
         self._ctx.require("data.load", resource, **facts, dataset=dataset_id, owner=dataset["owner"],
-                          granted=granted, wanted=wanted, lapsed_grant=lapsed)
+                          granted=granted, wanted=list(dict.fromkeys([*wanted, *conditions])), lapsed_grant=lapsed)
         path = self._ctx.vault.dataset_path(dataset_id)
         if not path.exists():
             raise self._ctx.audit_refused("data.load", resource, NotFound(
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
-        identifiers = pseudonymised_columns(roles, wanted)
         cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
-        try:
-            frame = person_ids.read_dataset(
-                self._ctx.vault.root, dataset_id, path, wanted, identifiers,
-                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
-                with_person_id=person_ids.provided(record.get("columns", [])), cache=cache,
-                in_project_order=True)  # taken while still Arrow: cheaper than reordering the frame
-        except Conflict as error:
-            raise self._ctx.audit_refused("data.load", resource, error) from None
-        frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
+        chosen = None
+        if conditions or sampling or everything:
+            try:
+                kept = None
+                if conditions:
+                    expression = filter_expression(pq.read_schema(path), conditions, dataset_id)
+                    kept = pseudonyms.matching_rows(path, expression, list(conditions))
+                chosen = pseudonyms.project_rows(path, self._key(), dataset_id, kept, cache=cache)
+                if sampling:
+                    chosen = self._sample(chosen, dataset_id, *sampling)
+            except (InvalidInput, NotFound) as error:
+                raise self._ctx.audit_refused("data.load", resource, error) from None
+        return {"resource": resource, "wanted": wanted, "identifiers": pseudonymised_columns(roles, wanted),
+                "path": path, "cache": cache, "rows": chosen, "where": conditions, "sample": sampling,
+                "with_person_id": person_ids.provided(record.get("columns", []))}
+
+    def _sample(self, chosen: np.ndarray, dataset_id: str, size: int | float, seed: int | None) -> np.ndarray:
+        """``size`` rows (or that fraction) of ``chosen``, keeping their order: drawn from the project's key,
+        the dataset and ``seed`` (a fresh draw without one)."""
+        available = len(chosen)
+        count = size if isinstance(size, int) else round(size * available)
+        if isinstance(size, int) and count > available:
+            raise InvalidInput(f"sample: {count:,} rows asked for, but the load keeps {available:,}; ask for at "
+                               "most that many, or a fraction such as sample=0.1.", field="sample")
+        if count < 1:
+            raise InvalidInput(f"sample: a fraction of {size} of {available:,} rows keeps no row; ask for a larger "
+                               "fraction or a number of rows.", field="sample")
+        drawn = secrets.randbits(64) if seed is None else seed
+        material = hmac.new(self._key(), f"sample:{dataset_id}:{drawn}".encode(), hashlib.sha256).digest()
+        generator = np.random.Generator(np.random.PCG64(int.from_bytes(material, "big")))
+        return chosen[np.sort(generator.choice(available, size=count, replace=False))]
+
+    def _record(self, dataset_id: str, plan: dict[str, Any], rows: int, batch: dict[str, int] | None = None) -> None:
+        """The load in ``data_loads`` (the owner's usage report) and in the audit log, with its where and
+        sample when it had them."""
+        me = self._ctx.actor.username
+        detail: dict[str, Any] = {"columns": plan["wanted"], "pseudonymised": plan["identifiers"], "rows": rows}
+        if plan["where"]:
+            detail["where"] = where_json(plan["where"])
+        if plan["sample"]:
+            detail["sample"], detail["seed"] = plan["sample"]
+        if batch is not None:
+            detail["batch"] = batch
         with self._ctx.write() as conn:
             conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,
-                                                   columns=wanted, row_count=len(frame), at=datetime.now(UTC)))
-            audit.append(conn, me, "data.load", resource,
-                         detail={"columns": wanted, "pseudonymised": identifiers, "rows": len(frame)})
-        return frame
+                                                   columns=plan["wanted"], row_count=rows, at=datetime.now(UTC)))
+            audit.append(conn, me, "data.load", plan["resource"], detail=detail)
 
     def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:
         """Save a frame from the member's kernel as the next version of ``name``. Its lineage is computed: the

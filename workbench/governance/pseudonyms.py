@@ -27,7 +27,10 @@ binary) are refused: their text form is ambiguous (``1234.0``?), so the data own
 Output. ``pseudonymise`` returns Arrow ``string`` arrays; ``read_governed`` returns pandas ``string[pyarrow]``
 columns (nulls as ``pd.NA``) for identifiers and, for every other column, exactly what
 ``pyarrow.parquet.read_table(path, columns=...).to_pandas()`` gives — with ``dataset_id``, those rows taken in
-the project's order (``project_order``) with a fresh ``RangeIndex``.
+the project's order (``project_order``) with a fresh ``RangeIndex``. Loads that keep only some rows (a filter, a
+sample, a batch) find them with ``matching_rows`` (the filter pushed into the scan), put them in the project's
+order with ``project_rows`` and read them with ``read_rows``: row for row what ``read_governed`` gives for those
+rows, keying only their values (a pseudonym depends on the value and key alone, so it is the full load's).
 
 Speed. Every row is keyed in native code, with no Python work per value, a batch of 65,536 rows at a time
 in the file's order, so the text of integers, the AES blocks and the tags of a batch stay in the CPU's caches
@@ -67,10 +70,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -82,7 +87,8 @@ PROGRESS_MIN_ROWS = 1_000_000  # loads this large show a progress bar (where som
 _CMAC_BATCH = 1 << 16  # rows per batch: its text, AES blocks and tags (1 MiB a block column) stay in cache
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
 
-__all__ = ["PSEUDONYM_LENGTH", "project_key", "project_order", "pseudonymise", "read_governed"]
+__all__ = ["PSEUDONYM_LENGTH", "matching_rows", "project_key", "project_order", "project_rows", "pseudonymise",
+           "read_governed", "read_rows"]
 
 
 def _check_key(key: object, field: str = "key") -> bytes:
@@ -670,3 +676,132 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
                     progress.update(1)
                 frame.insert(position, name, pd.arrays.ArrowStringArray(values))
     return frame
+
+
+# -- chosen rows -----------------------------------------------------------------------------------------------------
+_ROW = "\0row"  # the column of file row numbers while a filter is evaluated (no stored column can be named so)
+
+
+def _row_group_starts(path: Path) -> np.ndarray:
+    meta = pq.read_metadata(path)
+    return np.concatenate([[0], np.cumsum([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])]
+                          ).astype(np.int64)
+
+
+def matching_rows(path: str | Path, expression: pc.Expression, columns: list[str]) -> np.ndarray:
+    """The file row numbers (sorted int64) of the rows ``expression`` keeps, reading only ``columns`` (those it
+    names) of the row groups whose statistics say they may hold such rows: the filter pushed into the scan."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    starts = _row_group_starts(path)
+    fragment = next(iter(ds.dataset(str(path), format="parquet").get_fragments()))
+
+    def kept(piece: Any) -> np.ndarray:
+        group = piece.row_groups[0].id
+        table = piece.to_table(columns=columns)
+        numbers = pa.array(np.arange(starts[group], starts[group + 1], dtype=np.int64))
+        return table.append_column(_ROW, numbers).filter(expression).column(_ROW).to_numpy()
+
+    pieces = fragment.split_by_row_group(expression)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # row groups decoded two at a time
+        found = list(pool.map(kept, pieces))
+    return np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
+
+
+def project_rows(path: str | Path, key: bytes, dataset_id: str, kept: np.ndarray | None, *,
+                 cache: str | Path | None = None) -> np.ndarray:
+    """The file row numbers of ``kept`` (all rows when None) in the project's order for the dataset: the order
+    of the full load (``read_governed`` with ``dataset_id``) with the other rows left out. The order is the one
+    kept in ``cache`` beside the full load's pseudonyms."""
+    path = Path(path)
+    key = _check_key(key)
+    rows = pq.read_metadata(path).num_rows
+    order = _order(key, dataset_id, rows, Path(cache) if cache is not None else None,
+                   _fingerprint(path, key, dataset_id))
+    if kept is None:
+        return np.array(order, dtype=np.int64)
+    mask = np.zeros(rows, bool)
+    mask[kept] = True
+    return order[mask[order]]
+
+
+def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key: bytes,
+              rows: np.ndarray) -> pd.DataFrame:
+    """``columns`` of the file rows numbered ``rows``, in that order, with a fresh ``RangeIndex``, each of
+    ``identifiers`` replaced by its pseudonym: row for row what ``read_governed`` gives for those rows (the same
+    types and the same pseudonyms), but only the row groups holding them are read and only their values keyed."""
+    key = _check_key(key)
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    schema = pq.read_schema(path)
+    columns, identifiers = _check_columns(schema.names, columns, identifiers, path)
+    for name in identifiers:
+        refusal = _refusal(schema.field(name).type, name)
+        if refusal:
+            raise refusal
+    rows = np.asarray(rows, dtype=np.int64)
+    ascending = np.sort(rows)
+    # dictionary columns (categories) are cheap to decode and keep the file's dictionary read as pyarrow reads it;
+    # the others (text above all) come through DuckDB, which decodes only the rows asked for
+    coded = [c for c in columns if pa.types.is_dictionary(schema.field(c).type)]
+    plain = [c for c in columns if c not in coded]
+    table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+    if table is None:
+        table = _rows_by_row_group(path, columns, ascending)
+    elif coded:
+        other = _rows_by_row_group(path, coded, ascending)
+        table = pa.table({c: (other if c in coded else table).column(c) for c in columns},
+                         schema=pa.schema([schema.field(c) for c in columns], metadata=schema.metadata))
+    if len(rows) and not np.array_equal(rows, ascending):
+        table = table.take(pa.array(np.searchsorted(ascending, rows)))
+    frame = table.drop_columns(identifiers).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    for position, name in enumerate(columns):
+        if name in identifiers:
+            values = _pseudonymise_rows(table.column(name), key, name=name)
+            frame.insert(position, name, pd.arrays.ArrowStringArray(values))
+    return frame
+
+
+def _rows_by_duckdb(path: Path, schema: pa.Schema, columns: list[str], ascending: np.ndarray) -> pa.Table | None:
+    """``columns`` of the file rows numbered ``ascending`` (sorted), through DuckDB's Parquet scan: the row
+    numbers are joined into the scan, so only their values are decoded (text above all), and cast back to the
+    file's Arrow types and metadata so pandas sees what a pyarrow read gives. None when a column's type does not
+    come back exactly (the caller then reads row groups with pyarrow)."""
+    target = pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
+    if not len(ascending) or any(f.name.startswith("\0") or '"' in f.name for f in target):
+        return None
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    source = str(path).replace("'", "''")  # the vault's own path, quoted as an SQL literal
+    with duckdb.connect(config={"threads": 2}) as con:
+        con.register("wanted", pa.table({"wanted_row": pa.array(ascending)}))
+        found = con.sql(f"SELECT {quoted}, file_row_number FROM read_parquet('{source}', file_row_number = true) "
+                        "SEMI JOIN wanted ON file_row_number = wanted_row ORDER BY file_row_number").to_arrow_table()
+    if found.num_rows != len(ascending):
+        return None
+    try:
+        arrays = [pc.cast(found.column(i), field.type) for i, field in enumerate(target)]
+    except (pa.ArrowException, NotImplementedError):
+        return None
+    return pa.table(arrays, schema=target)
+
+
+def _rows_by_row_group(path: Path, columns: list[str], ascending: np.ndarray) -> pa.Table:
+    """``columns`` of the file rows numbered ``ascending`` (sorted): each row group holding some read with
+    pyarrow and the rows taken."""
+    starts = _row_group_starts(path)
+    groups = np.searchsorted(starts, ascending, side="right") - 1
+    bounds = np.searchsorted(groups, np.arange(len(starts)))  # where each row group's rows begin in ascending
+    parquet = pq.ParquetFile(path)
+
+    def taken(group: int) -> pa.Table:
+        local = ascending[bounds[group]:bounds[group + 1]] - starts[group]
+        return parquet.read_row_group(group, columns=columns).take(pa.array(local))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pieces = list(pool.map(taken, [int(g) for g in np.unique(groups)]))
+    if pieces:
+        return pa.concat_tables(pieces).unify_dictionaries().combine_chunks()
+    return parquet.schema_arrow.empty_table().select(columns)

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from workbench.errors import Conflict, InvalidInput
-from workbench.governance.pseudonyms import project_key, project_order, pseudonymise, read_governed
+from workbench.governance.pseudonyms import project_key, project_order, pseudonymise, read_governed, read_rows
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
@@ -146,24 +146,30 @@ def person_ids(vault_root: Path, dataset_id: str, dataset_file: Path, master_key
 
 def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[str], identifiers: list[str],
                  master_key: bytes, project_id: str, *, with_person_id: bool, cache: Path | None = None,
-                 in_project_order: bool = False) -> pd.DataFrame:
+                 in_project_order: bool = False, rows: np.ndarray | None = None) -> pd.DataFrame:
     """``columns`` of a stored dataset as ``pseudonyms.read_governed`` gives them (``identifiers`` pseudonymised)
     in the file's row order, or with ``in_project_order`` in the project's order (``pseudonyms.project_order``,
-    a fresh ``RangeIndex``); with ``with_person_id`` (the schema holds the workbench's column), ``person_id`` among
-    ``columns`` is the project's person id instead of a column of the file."""
+    a fresh ``RangeIndex``); with ``rows`` (file row numbers), just those rows in that order
+    (``pseudonyms.read_rows``). With ``with_person_id`` (the schema holds the workbench's column), ``person_id``
+    among ``columns`` is the project's person id instead of a column of the file."""
     if not isinstance(columns, list) or not columns:
         raise InvalidInput("columns: name at least one column to read.", field="columns")
     wanted = with_person_id and PERSON_ID in columns
     from_file = [c for c in columns if not (wanted and c == PERSON_ID)]
     key = project_key(master_key, project_id)
-    if from_file:
+    if rows is not None:
+        frame = read_rows(path, from_file, [c for c in identifiers if c in from_file], key, rows) if from_file \
+            else pd.DataFrame(index=pd.RangeIndex(len(rows)))
+    elif from_file:
         frame = read_governed(path, from_file, [c for c in identifiers if c in from_file], key, cache=cache,
                               dataset_id=dataset_id if in_project_order else None)
     else:
         frame = pd.DataFrame(index=pd.RangeIndex(pq.read_metadata(path).num_rows))
     if wanted:
         ids = person_ids(vault_root, dataset_id, path, master_key, project_id, cache=cache)
-        if in_project_order:
+        if rows is not None:
+            ids = ids.take(pa.array(rows, pa.int64()))
+        elif in_project_order:
             ids = ids.take(pa.array(project_order(key, dataset_id, len(ids))))
         frame.insert(columns.index(PERSON_ID), PERSON_ID, pd.arrays.ArrowStringArray(ids))
     return frame

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from workbench.catalogue.service import Catalogue
 from workbench.disclosure.output import Output
@@ -27,6 +27,9 @@ from workbench.outputs.store import output_number
 from workbench.project import ProjectCard
 from workbench.remote.service import Service
 from workbench.widgets.dp import AccuracyExplorer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def forward(embedded: Callable[..., Any], operation: str, *, scope: dict[str, Any] | None = None,
@@ -269,6 +272,22 @@ class RemoteProject(_Remote, ProjectCard):
 
     def refresh(self) -> RemoteProject:
         return _refreshed(self, self._service.call("projects.get", {"project": self.id}))
+
+    @documented_as("project")
+    def batches(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
+                rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        # the service checks the arguments now, as the embedded method does; then batches come one per call
+        first = self.batch(dataset_id, columns, where=where, rows=rows, number=0)  # type: ignore[attr-defined]
+
+        def following() -> Iterator[pd.DataFrame]:
+            frame, number = first, 0
+            while frame is not None:
+                yield frame
+                number += 1
+                frame = self.batch(dataset_id, columns, where=where, rows=rows,  # type: ignore[attr-defined]
+                                   number=number)
+
+        return following()
 
     @property
     def tables(self) -> RemoteTables:
