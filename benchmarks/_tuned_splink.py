@@ -14,7 +14,10 @@ It does not pay for choosing blocking rules or for the workbench's standardisati
 
 from __future__ import annotations
 
+import gc
 import logging
+import statistics
+import time
 from typing import Any
 
 import numpy as np
@@ -179,3 +182,27 @@ def tuned_splink(left: pd.DataFrame, right: pd.DataFrame, settings: dict[str, An
     threshold = choose_threshold(weight[keep], probability[keep])
     con.close()
     return li, ri, weight, keep & (weight >= threshold)
+
+
+def interleaved(left: pd.DataFrame, right: pd.DataFrame, settings: dict[str, Any], repeats: int,
+                **options: Any) -> None:
+    """Time the default engine, the Splink engine and the tuned Splink pipeline warm, repeats interleaved, and
+    print their medians and ratios (``options`` go to both engines' ``link``)."""
+    from workbench.linkage.link import link
+
+    gc.collect()
+    ours, engine, tuned = [], [], []
+    for _ in range(repeats):
+        for times, run in ((ours, lambda: link(left, right, **options)),
+                           (engine, lambda: link(left, right, engine="splink", **options)),
+                           (tuned, lambda: tuned_splink(left, right, settings))):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+            gc.collect()
+    mine = statistics.median(ours)
+    print(f"warm medians of {repeats}, interleaved: default engine {mine:.2f} s, Splink engine "
+          f"{statistics.median(engine):.2f} s, tuned Splink pipeline {statistics.median(tuned):.2f} s; "
+          f"tuned Splink/default time {statistics.median(tuned) / mine:.1f}x, Splink engine/default "
+          f"{statistics.median(engine) / mine:.1f}x (all: {', '.join(f'{t:.2f}' for t in ours)} / "
+          f"{', '.join(f'{t:.2f}' for t in engine)} / {', '.join(f'{t:.2f}' for t in tuned)} s)")

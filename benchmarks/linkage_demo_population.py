@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import time
 from types import SimpleNamespace
 
@@ -85,7 +84,7 @@ def main() -> None:
     print(result.blocking.to_string(index=False))
     print(f"estimated recall of the chosen rules: {result.blocking.attrs.get('estimated_recall', float('nan')):.4f}")
     if args.splink:
-        from _tuned_splink import settings_for, tuned_splink
+        from _tuned_splink import interleaved, settings_for, tuned_splink
 
         from workbench.linkage.standardise import prepare_fields
 
@@ -110,22 +109,7 @@ def main() -> None:
         tq = accuracy(left_person, right_person, SimpleNamespace(li=li, ri=ri, _accepted=lambda: accepted))
         print(f"tuned Splink pipeline (first call): {tuned_elapsed:.1f} s, {li.size:,} pairs predicted at weight "
               f">= -10, precision {tq['precision']:.4f}, recall {tq['recall']:.4f}, F1 {tq['f1']:.4f}")
-        gc.collect()
-        ours, engine, tuned = [], [], []
-        for _ in range(args.repeats):  # warm, interleaved
-            for times, run in ((ours, lambda: link(left, right, progress=False)),
-                               (engine, lambda: link(left, right, engine="splink", progress=False)),
-                               (tuned, lambda: tuned_splink(left, right, settings))):
-                start = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - start)
-                gc.collect()
-        mine = statistics.median(ours)
-        print(f"warm medians of {args.repeats}, interleaved: default engine {mine:.2f} s, Splink engine "
-              f"{statistics.median(engine):.2f} s, tuned Splink pipeline {statistics.median(tuned):.2f} s; "
-              f"tuned Splink/default time {statistics.median(tuned) / mine:.1f}x, Splink engine/default "
-              f"{statistics.median(engine) / mine:.1f}x (all: {', '.join(f'{t:.2f}' for t in ours)} / "
-              f"{', '.join(f'{t:.2f}' for t in engine)} / {', '.join(f'{t:.2f}' for t in tuned)} s)")
+        interleaved(left, right, settings, args.repeats, progress=False)
         result = None
     if args.baseline:
         import recordlinkage

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import time
 
 import pandas as pd
@@ -50,7 +49,7 @@ def main() -> None:
           f"peak memory +{memory.added_mib:.0f} MiB")
     gc.collect()
     if args.splink:
-        from _tuned_splink import settings_for, tuned_splink
+        from _tuned_splink import interleaved, settings_for, tuned_splink
 
         from workbench.linkage.standardise import prepare_fields
 
@@ -73,21 +72,7 @@ def main() -> None:
         found = pd.MultiIndex.from_arrays([left.index[li[accepted]], right.index[ri[accepted]]])
         print(f"tuned Splink pipeline (first call): {tuned_elapsed:.2f} s, F1 {f1(found, truth):.4f}, {li.size:,} "
               f"pairs predicted at weight >= -10, peak memory +{memory.added_mib:.0f} MiB")
-        gc.collect()
-        ours, engine, tuned = [], [], []
-        for _ in range(args.repeats):  # warm, interleaved
-            for times, run in ((ours, lambda: link(left, right)), (engine, lambda: link(left, right, engine="splink")),
-                               (tuned, lambda: tuned_splink(left, right, settings))):
-                start = time.perf_counter()
-                run()
-                times.append(time.perf_counter() - start)
-                gc.collect()
-        mine = statistics.median(ours)
-        print(f"warm medians of {args.repeats}, interleaved: default engine {mine:.2f} s, Splink engine "
-              f"{statistics.median(engine):.2f} s, tuned Splink pipeline {statistics.median(tuned):.2f} s; "
-              f"tuned Splink/default time {statistics.median(tuned) / mine:.1f}x, Splink engine/default "
-              f"{statistics.median(engine) / mine:.1f}x (all: {', '.join(f'{t:.2f}' for t in ours)} / "
-              f"{', '.join(f'{t:.2f}' for t in engine)} / {', '.join(f'{t:.2f}' for t in tuned)} s)")
+        interleaved(left, right, settings, args.repeats)
     result = None
     gc.collect()
     if not args.no_baseline:

@@ -25,6 +25,18 @@ ID_NAME = re.compile(r"^(?:id|uid|uuid|guid|urn|key|ref)$|_(?:id|uid|uuid|guid|n
 CAMEL_ID_NAME = re.compile(r"[a-z0-9](?:Id|ID|No|Num|Number|Ref|Key|Urn|URN)$")
 
 
+def agree(columns: list[dict[str, Any]], actual: list[str]) -> None:
+    """Refuse data whose columns are not exactly the declared ones (any order)."""
+    declared = [c["name"] for c in columns]
+    if len(set(actual)) != len(actual):
+        raise InvalidInput("data: column names repeat; give each column a unique name.", field="data")
+    missing, extra = sorted(set(declared) - set(actual)), sorted(set(actual) - set(declared))
+    if missing or extra:
+        parts = ([f"declared but not in the data: {', '.join(missing)}"] if missing else []) + \
+                ([f"in the data but not declared: {', '.join(extra)}"] if extra else [])
+        raise InvalidInput("columns: the schema and the data disagree: " + "; ".join(parts), field="columns")
+
+
 def named_like_identifier(name: str) -> bool:
     """Does a column's name say it is an identifier (``id``, ``case_id``, ``claim_no``, ``household_serial``...)?"""
     return bool(ID_NAME.search(name) or CAMEL_ID_NAME.search(name))
@@ -131,16 +143,8 @@ def check_data(columns: list[dict[str, Any]] | None, frame: Any) -> Checked:
         raise InvalidInput(
             "columns: describe every column (name, type, role) before registering data; "
             "ws.catalogue.infer_columns(df) gives a starting point whose roles you must set.", field="columns")
-    declared = [c["name"] for c in columns]
-    actual = [str(c) for c in frame.columns]
-    if len(set(actual)) != len(actual):
-        raise InvalidInput("data: column names repeat; give each column a unique name.", field="data")
-    missing, extra = sorted(set(declared) - set(actual)), sorted(set(actual) - set(declared))
-    if missing or extra:
-        parts = ([f"declared but not in the data: {', '.join(missing)}"] if missing else []) + \
-                ([f"in the data but not declared: {', '.join(extra)}"] if extra else [])
-        raise InvalidInput("columns: the schema and the data disagree: " + "; ".join(parts), field="columns")
-    frame = frame[declared]
+    agree(columns, [str(c) for c in frame.columns])
+    frame = frame[[c["name"] for c in columns]]
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):

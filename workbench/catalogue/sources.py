@@ -34,6 +34,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 from sqlglot import exp
 
+from workbench.catalogue.quality import agree
 from workbench.errors import InvalidInput
 
 BATCH_ROWS = 50_000  # rows per record batch read from a database
@@ -259,18 +260,6 @@ def _describe(con: duckdb.DuckDBPyConnection, scan: str, source: Source) -> dict
         return {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall()}
     except duckdb.Error as error:
         raise InvalidInput(f"data: cannot read {source}: {_first_line(error)}.", field="data") from None
-
-
-def agree(columns: list[dict[str, Any]], actual: list[str]) -> None:
-    """Refuse data whose columns are not exactly the declared ones (any order)."""
-    declared = [c["name"] for c in columns]
-    if len(set(actual)) != len(actual):
-        raise InvalidInput("data: column names repeat; give each column a unique name.", field="data")
-    missing, extra = sorted(set(declared) - set(actual)), sorted(set(actual) - set(declared))
-    if missing or extra:
-        parts = ([f"declared but not in the data: {', '.join(missing)}"] if missing else []) + \
-                ([f"in the data but not declared: {', '.join(extra)}"] if extra else [])
-        raise InvalidInput("columns: the schema and the data disagree: " + "; ".join(parts), field="columns")
 
 
 def duck_fits(kind: str, duck_type: str) -> bool:
