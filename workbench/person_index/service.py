@@ -32,6 +32,7 @@ import contextvars
 import hashlib
 import hmac
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -251,9 +252,11 @@ class _Persons:
         return self._ids
 
     def holds(self, ids: pa.Array | pa.ChunkedArray | np.ndarray) -> np.ndarray:
-        """Which of ``ids`` are persons of the index (False for null)."""
+        """Which of ``ids`` are persons of the index (False for null). The few ids are hashed and every person's
+        looked up in them, rather than a hash table made of every person's."""
         values = ids if isinstance(ids, pa.Array | pa.ChunkedArray) else pa.array(ids, type=pa.string())
-        return pc.fill_null(pc.is_in(values, value_set=self.ids), False).to_numpy(zero_copy_only=False)
+        taken = self.ids.filter(pc.fill_null(pc.is_in(self.ids, value_set=values), False))
+        return pc.fill_null(pc.is_in(values, value_set=taken), False).to_numpy(zero_copy_only=False)
 
     def positions(self, ids: pa.Array) -> np.ndarray:
         """Each id's row among the persons (-1 where it is none of them)."""
@@ -293,6 +296,7 @@ class _Persons:
         column); its other parts are made for those persons only, and keys compared as integers."""
         keep = np.zeros(len(self), dtype=bool)
         made: dict[tuple[str, str], tuple[pa.Array, np.ndarray, pd.Index]] = {}
+        holding: dict[str, np.ndarray] = {}  # field → which persons hold one of the records' values
 
         def part_of(name: str, transform: str) -> tuple[pa.Array, np.ndarray, pd.Index]:
             if (name, transform) not in made:
@@ -316,17 +320,21 @@ class _Persons:
             chosen = np.ones(len(self), dtype=bool)
             for name, transform in parts:
                 if transform == "value":
-                    value_set, _, _ = part_of(name, transform)
-                    chosen &= pc.fill_null(pc.is_in(self.table.column(name), value_set=value_set),
-                                           False).to_numpy(zero_copy_only=False)
+                    if name not in holding:  # a field in several rules (dob, postcode) is looked up once
+                        value_set, _, _ = part_of(name, transform)
+                        holding[name] = pc.fill_null(pc.is_in(self.table.column(name), value_set=value_set),
+                                                     False).to_numpy(zero_copy_only=False)
+                    chosen &= holding[name]
             candidates = np.flatnonzero(chosen)
             if not candidates.size:
                 continue
-            subset = self.table.take(pa.array(candidates)) if candidates.size < len(self) else self.table
+            taken = pa.array(candidates) if candidates.size < len(self) else None
             record_parts, person_parts, sizes = [], [], []
             for name, transform in parts:
                 _, record_code, wanted = part_of(name, transform)
-                codes, distinct = columns.dictionary(subset.column(name))
+                # only the rule's columns of the candidates; every person's dictionary is kept for other rules
+                codes, distinct = (columns.dictionary(self.table.column(name).take(taken)) if taken is not None
+                                   else self._dictionary(name))
                 person_parts.append(np.append(wanted.get_indexer(_keys(distinct, transform)), -1)[codes])
                 record_parts.append(record_code)
                 sizes.append(max(len(wanted), 1))
@@ -670,21 +678,22 @@ class PersonIndex:
             raise NotFound(f"The vault holds no data for {row['id']}; its owner must register it with data.")
         key = record_key(record)
         names = list(dict.fromkeys(([key] if key else []) + list(fields.values())))
-        table = pq.read_table(path, columns=names)
-        n = table.num_rows
-        coded = _normalise_table(table, fields)
-        keys = _key_text(table.column(key)) if key else np.arange(n).astype(str).astype(object)
-        fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS],
-                          _hash_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])))
         relinked = previous is not None and previous.get("fields") != fields
-        old = store.members_table(self._ctx.vault.root, row["id"])
-        old_ids = pa.array([], type=pa.string())
-        old_at = np.empty(0, dtype=np.int64)  # each old member's person, as a position among the persons
+        # the old members (read, and their persons found) and the records' fields (each normalised) are
+        # independent: Arrow's reading, hashing and look-ups run outside the GIL, so they overlap in threads
+        with ThreadPoolExecutor(max_workers=2) as workers:
+            prior = None if relinked else workers.submit(_old_members, self._ctx.vault.root, row["id"], persons)
+            table = pq.read_table(path, columns=names)
+            n = table.num_rows
+            normalised = {name: workers.submit(normalise_column, table[column], INDEX_FIELDS[name])
+                          for name, column in fields.items()}
+            keys = _key_text(table.column(key)) if key else np.arange(n).astype(str).astype(object)
+            coded = {name: future.result() for name, future in normalised.items()}
+            fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS],
+                              _hash_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])))
+            old_ids, old_fp, readable, old_at = prior.result() if prior is not None else _NO_MEMBERS
         position = np.full(n, -1, dtype=np.int64)  # the old member whose index id each record keeps
-        if old is not None and not relinked and old.num_rows:
-            old_ids = old.column("index_id").combine_chunks().cast(pa.string())
-            old_fp, readable = from_hex(old.column("fingerprint"))
-            old_at = persons.positions(old_ids)
+        if len(old_ids):
             # never a person the index no longer holds
             position = _matching(fp, old_fp, readable & (old_at >= 0))
         unchanged = position >= 0
@@ -936,6 +945,22 @@ def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[s
         raise
 
 
+_NO_MEMBERS = (pa.array([], type=pa.string()), np.empty(0, dtype=np.uint64), np.empty(0, dtype=bool),
+               np.empty(0, dtype=np.int64))
+
+
+def _old_members(root: Path, dataset_id: str, persons: _Persons) -> tuple[pa.Array, np.ndarray, np.ndarray,
+                                                                           np.ndarray]:
+    """The dataset's live members: (index ids, fingerprints, which fingerprints are readable, each member's person
+    as a position among ``persons``, -1 where it holds none); empty when it has none."""
+    old = store.members_table(root, dataset_id)
+    if old is None or not old.num_rows:
+        return _NO_MEMBERS
+    ids = old.column("index_id").combine_chunks().cast(pa.string())
+    fp, readable = from_hex(old.column("fingerprint"))
+    return ids, fp, readable, persons.positions(ids)
+
+
 def _identities(coded: dict[str, Coded], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(each of ``rows``' identity number, the first of them of each identity, both in order of first appearance):
     records alike in every identifying field (missing alike) are one identity. Compared as the fields' codes."""
@@ -1006,16 +1031,23 @@ def _conflicts(coded: dict[str, Coded], person_at: np.ndarray, persons: _Persons
     for f in IDENTITY_FIELDS:
         if f not in coded:
             continue
-        value, base = coded[f].codes, np.int64(len(coded[f].uniques) + 1)
+        value = coded[f].codes
         present = (person_at >= 0) & (value >= 0)
-        pairs = np.unique(person_at[present] * base + value[present])  # each person's distinct values
-        owners, first, many = np.unique(pairs // base, return_index=True, return_counts=True)
-        clashes = int((many > 1).sum())
-        single = many == 1  # persons whose records hold one value: does the index hold another?
-        if single.any() and persons.held(f):
-            values = coded[f].uniques[pairs[first[single]] % base]
-            held = persons.table.column(f).take(pa.array(owners[single])).to_numpy(zero_copy_only=False)
-            clashes += int((pd.notna(held) & (held.astype(object) != values)).sum())
+        if not present.any():
+            continue
+        # each person's lowest and highest value code (scattered, not sorted): two values when they differ
+        owner, code = person_at[present], value[present]
+        low = np.full(int(owner.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+        high = np.full(low.size, -1, dtype=np.int64)
+        np.minimum.at(low, owner, code)
+        np.maximum.at(high, owner, code)
+        owners = np.flatnonzero(high >= 0)
+        clashes = int((low[owners] != high[owners]).sum())
+        single = owners[low[owners] == high[owners]]  # persons of one value: does the index hold another?
+        if single.size and persons.held(f):
+            values = pa.array(coded[f].uniques[low[single]], type=pa.string())
+            held = persons.table.column(f).take(pa.array(single))
+            clashes += int(pc.sum(pc.fill_null(pc.not_equal(held, values), False)).as_py() or 0)
         if clashes:
             label = "NHS numbers" if f == "nhs_number" else "National Insurance numbers"
             out.append(f"conflicting identities: {clashes:,} person(s) in the index were linked from records with "
