@@ -483,6 +483,20 @@ def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | p
                             result.type)
 
 
+def _checked_file(path: Path, columns: Any, identifiers: Any) -> tuple[pa.Schema, list[str], list[str]]:
+    """The stored file's schema and the checked columns and identifiers to read from it; refused when the file is
+    missing, a column is not in it, or an identifier's type cannot be pseudonymised."""
+    if not path.is_file():
+        raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    schema = pq.read_schema(path)
+    columns, identifiers = _check_columns(schema.names, columns, identifiers, path)
+    for name in identifiers:
+        refusal = _refusal(schema.field(name).type, name)
+        if refusal:
+            raise refusal
+    return schema, columns, identifiers
+
+
 def _check_columns(names: list[str], columns: object, identifiers: object, path: Path) -> tuple[list[str], list[str]]:
     if isinstance(columns, str) or not isinstance(columns, list | tuple) or not columns \
             or not all(isinstance(c, str) for c in columns):
@@ -630,17 +644,10 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
     """
     key = _check_key(key)
     path = Path(path)
-    if not path.is_file():
-        raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
     if dataset_id is not None and (not isinstance(dataset_id, str) or not dataset_id):
         raise InvalidInput(f"dataset_id: name the dataset whose project order to use, not {dataset_id!r}.",
                            field="dataset_id")
-    schema = pq.read_schema(path)
-    columns, identifiers = _check_columns(schema.names, columns, identifiers, path)
-    for name in identifiers:
-        refusal = _refusal(schema.field(name).type, name)
-        if refusal:
-            raise refusal
+    _schema, columns, identifiers = _checked_file(path, columns, identifiers)
 
     cache = Path(cache) if cache is not None else None
     fingerprint = _fingerprint(path, key, dataset_id)
@@ -733,14 +740,7 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
     types and the same pseudonyms), but only the row groups holding them are read and only their values keyed."""
     key = _check_key(key)
     path = Path(path)
-    if not path.is_file():
-        raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
-    schema = pq.read_schema(path)
-    columns, identifiers = _check_columns(schema.names, columns, identifiers, path)
-    for name in identifiers:
-        refusal = _refusal(schema.field(name).type, name)
-        if refusal:
-            raise refusal
+    schema, columns, identifiers = _checked_file(path, columns, identifiers)
     rows = np.asarray(rows, dtype=np.int64)
     ascending = np.sort(rows)
     # dictionary columns (categories) are cheap to decode and keep the file's dictionary read as pyarrow reads it;
