@@ -26,9 +26,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe
-from person_index import f1, index_truth
+from person_index import f1, index_truth, register_unlinked
 
-from workbench.catalogue.service import Catalogue
 from workbench.demo.world import build_world
 from workbench.person_index import engine as engines
 from workbench.person_index import store
@@ -79,16 +78,7 @@ def main() -> None:
     times: dict[str, list[tuple[float, float]]] = {e: [] for e in chosen}
     quality: dict[str, tuple[float, float, float]] = {}
     try:
-        ws.people.add("bench.admin", "Bench Admin", roles=["admin"])
-        for dept in world.departments:
-            ws.departments.add(dept["slug"], dept["name"], dept.get("abbreviation"))
-        for person in world.people:
-            if "data_owner" in person["roles"]:
-                ws.people.add(person["username"], person["name"], roles=person["roles"],
-                              department=person.get("department"))
-        Catalogue._index = lambda self, dataset_id, *, data_given: None  # registration without linking
-        for d in person_level:
-            ws.catalogue.register(world.entries[d], world.datasets[d])
+        register_unlinked(ws, world, person_level)
         root = ws._ctx.vault.root
         if "splink-spark" in chosen:  # the service's Spark, started once (not timed)
             configure(home, "splink-spark", scratch)
