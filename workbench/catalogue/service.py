@@ -770,9 +770,14 @@ def read_entry(path: str | Path) -> dict[str, Any]:
         raise InvalidInput(f"There is no entry file {str(path)!r}.", field="entry") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"Cannot read the entry file {str(path)!r}: {exc}.", field="entry") from None
-    docs = _parse_yaml(text, path.name)
+    return entry_from_text(text, path.name)
+
+
+def entry_from_text(text: str, source: str = "the entry") -> dict[str, Any]:
+    """The one dataset entry YAML (or JSON) ``text`` holds, as a record for ``Catalogue.register`` (checked there)."""
+    docs = _parse_yaml(text, source)
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise InvalidInput(f"{path.name} must hold exactly one dataset entry (a mapping); it holds {len(docs)} "
+        raise InvalidInput(f"{source} must hold exactly one dataset entry (a mapping); it holds {len(docs)} "
                            "documents. `workbench catalogue import` takes files of several records.", field="entry")
     return docs[0]
 
