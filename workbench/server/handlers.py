@@ -530,7 +530,7 @@ def draft_from_lab(ws: Workspace, source: Any, root: Path) -> dict[str, Any]:
     from workbench.catalogue.draft import placeholders
     from workbench.server.lab_sources import shown
 
-    text = ws.catalogue.draft(source)
+    text = ws.catalogue.draft(source).replace(f"{root}/", "")  # the file browser's names, not the server's
     unfinished = placeholders(yaml.safe_load(text))
     return {"yaml": text, "source": shown(source, root),
             "problems": [{"field": name, "message": "still a placeholder: replace it"} for name in unfinished]}
