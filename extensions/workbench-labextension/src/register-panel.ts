@@ -91,7 +91,7 @@ export class RegisterPanel extends Widget {
       h('label', {}, 'or query', this.inputs.query),
       this.errors.get('query')!
     );
-    const draft = h('button', { type: 'button', class: 'wb-draft jp-mod-styled' }, 'Draft the entry from the data');
+    const draft = h('button', { type: 'button', class: 'wb-draft jp-mod-styled' }, 'Draft from the data');
     draft.addEventListener('click', () => void this.draft());
     this.entryBox = h('textarea', {
       name: 'entry',
@@ -167,6 +167,22 @@ export class RegisterPanel extends Widget {
     };
   }
 
+  /** Problems under the entry; a click on one with a line selects that line in the YAML. */
+  private showProblems(list: HTMLElement): void {
+    for (const item of Array.from(list.querySelectorAll<HTMLElement>('li[data-line]'))) {
+      item.classList.add('wb-link');
+      item.addEventListener('click', () => this.selectLine(Number(item.dataset.line)));
+    }
+    this.problems.replaceChildren(list);
+  }
+
+  private selectLine(line: number): void {
+    const lines = this.entryBox.value.split('\n');
+    const start = lines.slice(0, line - 1).reduce((n, text) => n + text.length + 1, 0);
+    this.entryBox.focus();
+    this.entryBox.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+  }
+
   private clear(): void {
     for (const element of this.errors.values()) {
       element.textContent = '';
@@ -211,7 +227,7 @@ export class RegisterPanel extends Widget {
     this.showErrors(byField);
     if (entryProblems.length) {
       this.entryBox.setAttribute('aria-invalid', 'true');
-      this.problems.replaceChildren(problemsList(entryProblems, this.entryBox.value, 'Problems to fix in the entry'));
+      this.showProblems(problemsList(entryProblems, this.entryBox.value, 'Problems to fix in the entry'));
     }
     this.status.textContent =
       error instanceof ApiError && error.status === 403 ? errorText(error) : 'Not registered: ' + errorText(error);
@@ -232,7 +248,7 @@ export class RegisterPanel extends Widget {
       this.status.textContent = `Drafted from ${draft.source}. Complete the entry, then register.`;
       this.status.classList.add('wb-ok');
       if (draft.problems.length) {
-        this.problems.replaceChildren(problemsList(draft.problems, draft.yaml, 'To complete before registering'));
+        this.showProblems(problemsList(draft.problems, draft.yaml, 'To complete before registering'));
       }
     } catch (error) {
       this.status.textContent = '';

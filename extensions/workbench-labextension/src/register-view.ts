@@ -149,6 +149,9 @@ export function problemsList(problems: Problem[], yaml = '', heading = 'Problems
   const list = h('ul', {});
   for (const problem of problems) {
     const line = problem.field ? yamlLine(yaml, problem.field) : null;
+    const prefix = `${problem.field}: `;
+    const message =
+      problem.field && problem.message.startsWith(prefix) ? problem.message.slice(prefix.length) : problem.message;
     list.append(
       h(
         'li',
@@ -156,7 +159,7 @@ export function problemsList(problems: Problem[], yaml = '', heading = 'Problems
         problem.field ? h('code', {}, problem.field) : null,
         line ? ` (line ${line})` : null,
         problem.field ? ': ' : null,
-        problem.message
+        message
       )
     );
   }

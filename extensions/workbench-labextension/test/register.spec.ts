@@ -212,3 +212,10 @@ describe('the register calls', () => {
     expect(JSON.parse(String(sent[1][1].body))).toEqual({ path: 'a.csv', entry: DRAFT, mode: 'copy' });
   });
 });
+
+describe('problem messages', () => {
+  it('do not repeat the field they are listed under', () => {
+    const node = problemsList([{ field: 'columns', message: 'columns: declared but not in the data: kwh' }], '');
+    expect(node.querySelector('li')?.textContent).toBe('columns: declared but not in the data: kwh');
+  });
+});
