@@ -540,8 +540,9 @@ def register_from_lab(ws: Workspace, record: dict[str, Any], source: Any, mode: 
     """Register ``record`` with the data of ``source``, copied or in place, and answer the entry as the Catalogue
     panel shows it (with its versions, once the catalogue records them)."""
     register = ws.catalogue.register
-    if "mode" in inspect.signature(register).parameters:
-        entry = register(record, data=source, mode=mode)  # type: ignore[call-arg]  # once in-place exists
+    if "mode" in inspect.signature(register).parameters:  # once the catalogue registers in place
+        passed: dict[str, Any] = {"mode": mode}
+        entry = register(record, data=source, **passed)
     elif mode != "copy":
         raise InvalidInput("mode: registering in place is not available in this workbench yet; choose copy to copy "
                            "the data into the vault.", field="mode")
