@@ -253,3 +253,31 @@ def test_the_cli_registers_in_place(governed, tmp_path, request, monkeypatch, ca
     assert "invalid choice: 'sideways'" in err and SECRET not in err
     grant(governed)
     assert len(governed(ANALYST).project(PROJECT).load(DATASET, where={"age_band": "65+"})) > 0
+
+
+@pytest.mark.parametrize("kind", ["parquet-folder", "postgresql"])
+def test_outputs_by_spec_dp_and_derive_read_in_place_as_copied(governed, tmp_path, request, kind) -> None:
+    """Tables by spec, DP queries and derived frames take the same reader: the same numbers as from the copy."""
+    source = make_source(kind, tmp_path, request)
+    owner = governed(OWNER)
+    owner.catalogue.register(episode_record(), data=source)
+    grant(governed)
+    owner.dp.set_budget(DATASET, epsilon=500, project=PROJECT)
+    project = governed(ANALYST).project(PROJECT)
+    where = {"cost": {">=": 500}}
+
+    def measured() -> tuple[pd.Series, float, pd.DataFrame, str]:
+        table = project.tables.groupby_agg(DATASET, by="age_band", values="cost", aggfunc="mean", where=where).table
+        count = float(project.dp.count(DATASET, epsilon=50, where=where).table.iat[0, 0])
+        saved = project.derive(DATASET, columns=["episode_id", "age_band", "cost"], where=where, new_name="dear")
+        frame = project.read("dear", saved["version"])
+        listed = project.outputs.list()
+        return table.iloc[:, 0].sort_index(), count, by_id(frame), str(listed.to_dict())
+
+    copied_table, copied_count, copied_frame, _ = measured()
+    owner.catalogue.register(episode_record(), data=source, mode="in-place")
+    table, count, frame, listed = measured()
+    pd.testing.assert_series_equal(table, copied_table)
+    assert abs(count - copied_count) < 10
+    pd.testing.assert_frame_equal(frame, copied_frame)
+    assert SECRET not in listed and SECRET not in everything_shown(owner)

@@ -124,16 +124,34 @@ def _check_filtered(where: dict[str, Any], roles: dict[str, str], dataset_id: st
                                "granted columns, or on the pseudonyms after loading.", field="where")
 
 
-def _in_place_frame(plan: dict[str, Any], rows: np.ndarray) -> pd.DataFrame:
-    """Rows (positions) of an in-place load's table as pandas, as a copied dataset's load gives them: identifiers
-    as ``string[pyarrow]``, a fresh ``RangeIndex``."""
-    table = plan["in_place"].take(pa.array(rows, pa.int64()))
-    frame = table.drop_columns(plan["identifiers"]).to_pandas()
+def governed_in_place(place: in_place.InPlace, declared: list[dict[str, Any]], wanted: list[str],
+                      identifiers: list[str], where: dict[str, Any], key: bytes) -> pa.Table:
+    """``wanted`` columns of a dataset read in place, rows kept by ``where`` (pushed down) in the project's keyed
+    order, each of ``identifiers`` replaced by its pseudonym under the project's ``key`` (the pseudonyms a copied
+    dataset's load gives for the same values)."""
+    table = in_place.read(place, declared, wanted, where, order_key=key)
+    for name in identifiers:
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pseudonyms.pseudonymise(table.column(name), key))
+    return table
+
+
+def in_place_frame(table: pa.Table, wanted: list[str], identifiers: list[str],
+                   rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows (positions; all when None) of a ``governed_in_place`` table as pandas, as a copied dataset's load gives
+    them: identifiers as ``string[pyarrow]``, a fresh ``RangeIndex``."""
+    if rows is not None:
+        table = table.take(pa.array(rows, pa.int64()))
+    frame = table.drop_columns(identifiers).to_pandas()
     frame.index = pd.RangeIndex(len(frame))
-    for position, name in enumerate(plan["wanted"]):
-        if name in plan["identifiers"]:
+    for position, name in enumerate(wanted):
+        if name in identifiers:
             frame.insert(position, name, pd.arrays.ArrowStringArray(pc.cast(table.column(name), pa.large_string())))
     return frame
+
+
+def _in_place_frame(plan: dict[str, Any], rows: np.ndarray) -> pd.DataFrame:
+    return in_place_frame(plan["in_place"], plan["wanted"], plan["identifiers"], rows)
 
 
 class ProjectData:
@@ -293,10 +311,7 @@ class ProjectData:
         naming the dataset and its owner."""
         identifiers = pseudonymised_columns(roles, wanted)
         try:
-            table = in_place.read(place, record.get("columns", []), wanted, conditions, order_key=self._key())
-            for name in identifiers:
-                position = table.schema.get_field_index(name)
-                table = table.set_column(position, name, pseudonyms.pseudonymise(table.column(name), self._key()))
+            table = governed_in_place(place, record.get("columns", []), wanted, identifiers, conditions, self._key())
             chosen = np.arange(table.num_rows, dtype=np.int64)
             if sampling:
                 chosen = self._sample(chosen, place.dataset_id, *sampling)
