@@ -281,3 +281,36 @@ def test_outputs_by_spec_dp_and_derive_read_in_place_as_copied(governed, tmp_pat
     assert abs(count - copied_count) < 10
     pd.testing.assert_frame_equal(frame, copied_frame)
     assert SECRET not in listed and SECRET not in everything_shown(owner)
+
+
+def test_linkage_of_a_dataset_read_in_place_is_the_copied_linkage(governed, tmp_path) -> None:
+    from factories import linkable_people, people_records
+
+    left_record, right_record = people_records()
+    left, right, _truth = linkable_people()
+    (tmp_path / "left").mkdir()
+    pq.write_table(pa.Table.from_pandas(left, preserve_index=False), tmp_path / "left" / "part-0.parquet")
+    governed(OWNER).catalogue.register(left_record, data=tmp_path / "left", mode="in-place")
+    governed("priya.owner").catalogue.register(right_record, right)
+    for dataset, owner, columns, linkage in (
+            (left_record["localId"], OWNER, ["ref", "diagnosis"], ["forename", "surname", "dob", "postcode"]),
+            (right_record["localId"], "priya.owner", ["ref", "status"], ["first_name", "surname", "dob", "postcode"])):
+        request = governed(ANALYST).project(PROJECT).request_access(dataset, [*columns, *linkage],
+                                                                    justification="Linkage study")
+        governed(owner).owner.decide(request["id"], "approve", columns=columns, linkage=linkage)
+    in_place_frame = governed(ANALYST).project(PROJECT).link(left_record["localId"], right_record["localId"]).frame
+    governed(OWNER).catalogue.register(left_record, left)  # now copied
+    copied_frame = governed(ANALYST).project(PROJECT).link(left_record["localId"], right_record["localId"]).frame
+    pairs = [set(zip(f["ref_dhsc_people"], f["ref_ons_people"], strict=True)) for f in (in_place_frame, copied_frame)]
+    assert pairs[0] == pairs[1] and len(pairs[0]) > 0
+
+
+def test_the_twin_of_a_dataset_read_in_place_and_no_person_index(governed, tmp_path, request) -> None:
+    source = make_source("csv", tmp_path, request)
+    owner = governed(OWNER)
+    owner.catalogue.register(episode_record(), data=source, mode="in-place")
+    twin = owner.catalogue.twin(DATASET)
+    assert list(twin.columns) == [c["name"] for c in episode_record()["columns"]] and len(twin) > 0
+    pd.testing.assert_frame_equal(owner.catalogue.twin(DATASET), twin)  # kept: not charged again
+    with pytest.raises(InvalidInput, match="is read in place at its source"):
+        governed("ada.admin").person_index.build(DATASET)

@@ -228,8 +228,12 @@ def measure(source: Source, columns: list[dict[str, Any]] | None, work: Path) ->
                 raise InvalidInput(f"data: reading {source} failed: {_first_line(error)}.", field="data") from None
 
 
-def _target_schema(columns: list[dict[str, Any]]) -> pa.Schema:
+def declared_schema(columns: list[dict[str, Any]]) -> pa.Schema:
+    """The Arrow schema in-place reads give the declared columns."""
     return pa.schema([(c["name"], ARROW_TARGETS[c["type"]]) for c in columns])
+
+
+_target_schema = declared_schema
 
 
 def _conform(batch: pa.RecordBatch, columns: list[dict[str, Any]], source: object) -> pa.RecordBatch:
@@ -407,6 +411,22 @@ def read(place: InPlace, declared: list[dict[str, Any]], columns: list[str], whe
     return table.select(columns).take(pa.array(order))
 
 
+def read_columns(vault_root: Path, dataset: dict[str, Any], place: InPlace | None, columns: list[str],
+                 where: dict[str, Any] | None = None) -> pa.Table:
+    """``columns`` of a catalogue dataset (``conditions.dataset_row``), raw, rows kept by ``where``, whether it was
+    copied into the vault (its Parquet file read as a source) or is read in place (``place``, from ``lookup``):
+    the one reader for services that need a dataset's own values (linkage, the twin, checks of person keys).
+    Refused naming the dataset and its owner when there is no data or the source cannot be read."""
+    declared = list(dataset["record"].get("columns", []))
+    if place is None:
+        path = vault_root / "datasets" / f"{check_dataset_id(dataset['id'])}.parquet"
+        if not path.is_file():
+            raise NotFound(f"The vault holds no data for {dataset['id']}; its owner ({dataset.get('owner')}) must "
+                           "register it.")
+        place = InPlace(dataset["id"], dataset.get("owner"), "parquet", str(path))
+    return read(place, declared, columns, where or {})
+
+
 def keyed_order(digests: np.ndarray, key: bytes, dataset_id: str) -> np.ndarray:
     """Positions sorting ``digests`` (uint64 row hashes) by their AES encryption under a key derived from
     ``key`` and the dataset: a keyed order of row contents."""
@@ -475,5 +495,6 @@ def _read_database(source: Source, declared: list[dict[str, Any]], columns: list
                                  schema=schema)
 
 
-__all__ = ["IN_PLACE", "MODES", "InPlace", "check_mode", "conditions_sql", "describe", "drop_credentials", "forget",
-           "keep", "keyed_order", "lookup", "measure", "read", "staged_credentials"]
+__all__ = ["IN_PLACE", "MODES", "InPlace", "check_mode", "conditions_sql", "declared_schema", "describe",
+           "drop_credentials", "forget", "keep", "keyed_order", "lookup", "measure", "read", "read_columns",
+           "staged_credentials"]

@@ -54,7 +54,7 @@ from workbench.db.schema import (
 )
 from workbench.dp import twin_budget
 from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound, WorkbenchError
-from workbench.governance.conditions import access_settings
+from workbench.governance.conditions import access_settings, dataset_row
 from workbench.governance.people import Departments, actor_for
 from workbench.governance.policy import decide
 from workbench.ids import check_dataset_id, slug_from_uri
@@ -193,11 +193,13 @@ class Catalogue:
         with self._ctx.db.read() as conn:
             entry = self._entry(conn, dataset_id)
             min_count = access_settings(conn)["twin_min_count"]
+            row = dataset_row(conn, dataset_id)
+            place = in_place.lookup(conn, self._ctx.vault.root, row)  # None: copied into the vault
         data = self._ctx.vault.dataset_path(dataset_id)
-        if not data.exists():
+        if place is None and not data.exists():
             raise NotFound(f"{dataset_id} is catalogued without data in this workspace, so it has no twin.")
         path = self._ctx.vault.twin_path(dataset_id)
-        version = _twin_version(data, entry.record)
+        version = _twin_version(data, entry.record) if place is None else _in_place_twin_version(place, entry.record)
         seed = zlib.crc32(dataset_id.encode())
         if path.exists():
             cached = pq.read_table(path)
@@ -206,8 +208,9 @@ class Catalogue:
                 if meta.get(TWIN_MIN_COUNT) == str(min_count).encode():
                     return _with_provided(cached.to_pandas(), entry, seed)
                 marginals = [Marginal(**m) for m in json.loads(meta[TWIN_MARGINALS])]
-                table = redraw(marginals, pq.read_schema(data), rows=cached.num_rows, min_count=min_count,
-                               seed=seed)
+                stored = pq.read_schema(data) if place is None else in_place.declared_schema(
+                    entry.record.get("columns", []))
+                table = redraw(marginals, stored, rows=cached.num_rows, min_count=min_count, seed=seed)
                 return _with_provided(self._keep_twin(path, table, version, min_count, marginals).to_pandas(),
                                       entry, seed)
         try:
@@ -216,7 +219,9 @@ class Catalogue:
                 twin_budget.check_available(conn, dataset_id, per_twin)
         except BudgetExceeded as error:
             raise self._ctx.audit_refused("catalogue.twin", resource, error) from None
-        made = synthesise(pq.read_table(data), entry.record["columns"], epsilon=per_twin,
+        whole = pq.read_table(data) if place is None else in_place.read_columns(
+            self._ctx.vault.root, row, place, [c["name"] for c in entry.record.get("columns", [])])
+        made = synthesise(whole, entry.record["columns"], epsilon=per_twin,
                           person_key=entry.record.get("personKey"), complete=_complete(entry.record),
                           min_count=min_count, seed=seed)
         # nothing leaves until the charge is committed; a refusal here (a concurrent twin took the budget)
@@ -786,6 +791,14 @@ def _twin_version(data: Path, record: dict[str, Any]) -> str:
     Any change makes a new twin, charged again."""
     schema_text = json.dumps([record.get("columns", []), record.get("personKey")], sort_keys=True, default=str)
     return f"{data.stat().st_mtime_ns}:{data.stat().st_size}:{zlib.crc32(schema_text.encode()):08x}"
+
+
+def _in_place_twin_version(place: in_place.InPlace, record: dict[str, Any]) -> str:
+    """A twin's version for data read in place: the source's identity, the figures measured when it was last
+    registered and the schema (a database has no file whose change could be seen)."""
+    measured = json.dumps([record.get("rowCount"), record.get("completeness"), record.get("columns", []),
+                           record.get("personKey")], sort_keys=True, default=str)
+    return f"in-place:{place.marker()[:16]}:{zlib.crc32(measured.encode()):08x}"
 
 
 _UNIQUE_CACHE: dict[tuple[str, int, int, tuple[str, ...]], frozenset[str]] = {}
