@@ -24,6 +24,7 @@ filter a load asks for (so two loads of one project line up row for row), and an
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import hmac
@@ -290,6 +291,18 @@ def _relation(source: Source) -> str:
 _IDLE: dict[str, tuple[int, Any]] = {}  # URI -> (process id, one idle ADBC connection whose session is read-only)
 _IDLE_LOCK = threading.Lock()
 MAX_IDLE = 8  # databases whose connection is kept between reads
+
+
+@atexit.register
+def _close_idle() -> None:
+    """Close the kept connections before the interpreter tears down the driver."""
+    with _IDLE_LOCK:
+        kept = list(_IDLE.values())
+        _IDLE.clear()
+    for pid, conn in kept:
+        if pid == os.getpid():
+            with suppress(Exception):
+                conn.close()
 
 
 def _connect(uri: str, source: Source) -> Any:
