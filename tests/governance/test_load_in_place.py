@@ -314,3 +314,17 @@ def test_the_twin_of_a_dataset_read_in_place_and_no_person_index(governed, tmp_p
     pd.testing.assert_frame_equal(owner.catalogue.twin(DATASET), twin)  # kept: not charged again
     with pytest.raises(InvalidInput, match="is read in place at its source"):
         governed("ada.admin").person_index.build(DATASET)
+
+
+def test_a_read_only_query_registered_in_place(governed, tmp_path) -> None:
+    path = tmp_path / "source.db"
+    with sqlite3.connect(path) as conn:
+        episodes(ROWS).to_sql("ep", conn, index=False)
+    query = "SELECT * FROM ep WHERE cost >= 1000"
+    entry = governed(OWNER).catalogue.register(episode_record(), data=Source.database(f"sqlite:///{path}",
+                                                                                      query=query), mode="in-place")
+    assert entry.row_count == int((episodes(ROWS)["cost"] >= 1000).sum())
+    grant(governed)
+    frame = governed(ANALYST).project(PROJECT).load(DATASET, ["cost", "age_band"], where={"age_band": "65+"})
+    expected = episodes(ROWS).query("cost >= 1000 and age_band == '65+'")
+    assert sorted(frame["cost"]) == sorted(expected["cost"])
