@@ -328,3 +328,22 @@ def test_a_read_only_query_registered_in_place(governed, tmp_path) -> None:
     frame = governed(ANALYST).project(PROJECT).load(DATASET, ["cost", "age_band"], where={"age_band": "65+"})
     expected = episodes(ROWS).query("cost >= 1000 and age_band == '65+'")
     assert sorted(frame["cost"]) == sorted(expected["cost"])
+
+
+def test_a_postgresql_table_that_does_not_exist_or_does_not_fit_is_refused(governed, tmp_path, request) -> None:
+    source = make_source("postgresql", tmp_path, request)
+    owner = governed(OWNER)
+    unchanged = Unchanged(owner)
+    assert source.url is not None and source.table is not None
+    missing = Source.database(source.url, table=source.table.replace(".ep", ".nope"))
+    with pytest.raises(InvalidInput, match=r"there is no table '.*\.nope'") as caught:
+        owner.catalogue.register(episode_record(), data=missing, mode="in-place")
+    assert SECRET not in str(caught.value)
+    columns = [c for c in episode_record()["columns"] if c["name"] != "cost"]
+    with pytest.raises(InvalidInput, match="the schema and the data disagree"):
+        owner.catalogue.register(episode_record(columns=columns), data=source, mode="in-place")
+    typed = [{**c, "type": "integer"} if c["name"] == "cost" else c for c in episode_record()["columns"]]
+    with pytest.raises(InvalidInput, match=r"'cost' is declared 'integer' but .* holds double"):
+        owner.catalogue.register(episode_record(columns=typed), data=source, mode="in-place")
+    unchanged.check()
+    assert SECRET not in str(events(owner))
