@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import disclosure as sdc
+from workbench.catalogue import in_place
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.conditions import dataset_row
 from workbench.governance.lineage import taint
-from workbench.governance.project_data import SOURCES_ATTR, lineage
+from workbench.governance.project_data import SOURCES_ATTR, governed_in_place, in_place_frame, lineage
+from workbench.governance.pseudonyms import project_key
 from workbench.outputs.computed import ComputedTables
 from workbench.outputs.settings import output_checking_settings, reviews_analyst_supplied
 from workbench.outputs.store import ProjectOutputs
@@ -354,12 +356,21 @@ class ProjectTables:
         if missing:
             return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
                     "people; drop those rows or make the table by spec from the source")
+        pseudonymised = [key] if roles.key_pseudonymised or key != roles.person_key else []
+        master = bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])
         try:
-            genuine = person_ids.read_dataset(
-                self._ctx.vault.root, dataset_id, self._ctx.vault.dataset_path(dataset_id), [key],
-                [key] if roles.key_pseudonymised or key != roles.person_key else [],
-                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id, with_person_id=from_index,
-                cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
+            with self._ctx.db.read() as conn:
+                dataset = dataset_row(conn, dataset_id)
+                place = in_place.lookup(conn, self._ctx.vault.root, dataset)
+            if place is not None:  # read in place: the key's values as a load gives them
+                genuine = in_place_frame(governed_in_place(place, dataset["record"].get("columns", []), [key],
+                                                           pseudonymised, {}, project_key(master, self.project_id)),
+                                         [key], pseudonymised)[key]
+            else:
+                genuine = person_ids.read_dataset(
+                    self._ctx.vault.root, dataset_id, self._ctx.vault.dataset_path(dataset_id), [key], pseudonymised,
+                    master, self.project_id, with_person_id=from_index,
+                    cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
         except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
             genuine = pd.Series([], dtype=object)
         unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())
