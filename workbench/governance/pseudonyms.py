@@ -59,14 +59,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import mmap
 import os
 import struct
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +365,7 @@ def _tags(values: pa.ChunkedArray, key: bytes) -> tuple[np.ndarray, np.ndarray |
     hold no meaningful tag), in the file's order, chunk by chunk and batch by batch; and which rows are valid, or
     None when none is null."""
     cmac, rows = _Cmac(key), len(values)
-    tags = np.empty((rows + 1, 16), np.uint8)
+    tags = _pooled((rows + 1, 16), np.uint8)
     valid, row = None, 0
     for chunk in values.chunks:
         shown = _tag_array(cmac, chunk, tags, row)
@@ -432,23 +430,17 @@ def _column(validity: Any, data: Any, rows: int, nulls: int) -> pa.LargeStringAr
 
 def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
                       keep: Path | None = None, fingerprint: bytes = b"") -> pa.LargeStringArray:
-    """The pseudonyms of rows with these tags, in ``order`` when given, as an Arrow ``large_string`` array. With
-    ``keep``, written straight into that cache file (memory-mapped: the column's memory is the file's pages, so
-    keeping it costs no copy); where it cannot be (no room), kept in memory only."""
+    """The pseudonyms of rows with these tags, in ``order`` when given, as an Arrow ``large_string`` array (in
+    Arrow's memory pool). With ``keep``, also written to that cache file; where it cannot be (no room), the load
+    goes on uncached."""
     rows = len(tags) - 1 if order is None else len(order)
     nulls = 0 if valid is None else rows - int(np.count_nonzero(valid))
-    if keep is not None:
-        try:
-            with _cache_writer(keep, _PSEUDONYMS, rows, nulls, fingerprint) as (validity, data):
-                shown = _write_text(tags, valid, order, data.reshape(rows, PSEUDONYM_LENGTH))
-                if validity is not None and shown is not None:
-                    validity[:] = np.packbits(shown, bitorder="little")
-            return _column(validity, data, rows, nulls)
-        except OSError:
-            pass  # no room for the cache, or a file system without memory maps: the load goes on uncached
     text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
     shown = _write_text(tags, valid, order, text)
     validity = None if shown is None else np.packbits(shown, bitorder="little")
+    if keep is not None:
+        with suppress(OSError):  # no room for the cache: the load goes on uncached
+            _write_cache(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text)
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
@@ -553,28 +545,32 @@ def _layout(kind: bytes, rows: int, nulls: int, fingerprint: bytes) -> tuple[byt
     return head, validity, data, data + rows * _WIDTH[kind]
 
 
-@contextmanager
-def _cache_writer(path: Path, kind: bytes, rows: int, nulls: int,
-                  fingerprint: bytes) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
-    """A new cache file, memory-mapped: yields its validity bitmap (None without nulls) and its rows as writable
-    uint8 arrays, which stay valid (and are the file's pages) after the file is renamed into place on success.
-    Its blocks are reserved first, so a full disk is an ``OSError`` here, never a fault while writing."""
-    head, validity, data, size = _layout(kind, rows, nulls, fingerprint)
+def _write_cache(path: Path, kind: bytes, rows: int, nulls: int, fingerprint: bytes, validity: Any,
+                 data: Any) -> None:
+    """A new cache file holding ``validity`` (a bitmap, None without nulls) and ``data`` (the rows), written aside
+    with plain writes and renamed into place: never rewritten in place, since frames loaded earlier map the pages
+    of the file they were made with. Its blocks are reserved first, so a full disk is an ``OSError`` before
+    anything is written. Plain writes from the column's own memory cost less than faulting in the pages of a
+    memory-mapped file (a fault per page on this kind of virtual machine)."""
+    head, at_validity, at_data, size = _layout(kind, rows, nulls, fingerprint)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        handle = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             if hasattr(os, "posix_fallocate"):
                 os.posix_fallocate(handle, 0, size)
-            else:  # pragma: no cover - macOS: no way to reserve the blocks; a sparse file
-                os.ftruncate(handle, size)
-            mapped = mmap.mmap(handle, size)
+            pieces = [(0, memoryview(head))]
+            if nulls:
+                pieces.append((at_validity, memoryview(validity).cast("B")))
+            pieces.append((at_data, memoryview(data).cast("B")))
+            for offset, piece in pieces:
+                while len(piece):
+                    written = os.pwrite(handle, piece, offset)
+                    piece, offset = piece[written:], offset + written
+            os.ftruncate(handle, size)  # where no posix_fallocate: the file's full size all the same
         finally:
             os.close(handle)
-        whole = np.frombuffer(mapped, np.uint8)
-        whole[:len(head)] = np.frombuffer(head, np.uint8)
-        yield (whole[validity:validity + (rows + 7) // 8] if nulls else None), whole[data:]
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -610,11 +606,8 @@ def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerpri
         return np.frombuffer(kept[1], np.int64)
     order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
     if path is not None:
-        try:
-            with _cache_writer(path, _ORDER, rows, 0, fingerprint) as (_validity, data):
-                data.view(np.int64)[:] = order
-        except OSError:
-            pass  # uncached: computed again next time
+        with suppress(OSError):  # uncached: computed again next time
+            _write_cache(path, _ORDER, rows, 0, fingerprint, None, order)
     return order
 
 
@@ -625,8 +618,8 @@ def _in_order(table: pa.Table, order: np.ndarray | None) -> pd.DataFrame:
     if not table.num_columns:
         return pd.DataFrame(index=pd.RangeIndex(len(order)))
     indices = pa.array(order)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL
-        taken = list(pool.map(lambda column: pc.take(column, indices), table.columns))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL; one chunk
+        taken = list(pool.map(lambda column: pc.take(column.combine_chunks(), indices), table.columns))
     frame = pa.table(taken, schema=table.schema).to_pandas()
     frame.index = pd.RangeIndex(len(frame))
     return frame
