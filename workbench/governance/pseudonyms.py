@@ -688,12 +688,76 @@ def _row_group_starts(path: Path) -> np.ndarray:
                           ).astype(np.int64)
 
 
-def matching_rows(path: str | Path, expression: pc.Expression, columns: list[str]) -> np.ndarray:
+_SQL_OPERATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
+
+
+def _sql_filter(schema: pa.Schema, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    """``where`` (``sources.check_where``'s canonical form, already checked by ``sources.filter_expression``) as
+    a DuckDB condition and its parameters, each value cast to its column's type as ``filter_expression`` casts
+    it, so both keep the same rows; None where the two could differ (floats: NaN orders differently; times with
+    zones, decimals, binary), and the caller evaluates the pyarrow expression instead."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for column, condition in where.items():
+        if column not in schema.names or "\0" in column:
+            return None
+        kind = schema.field(column).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if not (pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_date32(kind) or pa.types.is_boolean(kind)):
+            return None
+        name = '"' + column.replace('"', '""') + '"'
+
+        def value(v: Any, kind: pa.DataType = kind) -> Any:
+            if pa.types.is_integer(kind) and isinstance(v, float):
+                return v  # age > 5.5 on whole numbers: compared as numbers, as pyarrow does
+            return pa.scalar(v).cast(kind).as_py()
+
+        try:
+            if isinstance(condition, dict):
+                for op, bound in condition.items():
+                    parts.append(f"{name} {_SQL_OPERATORS[op]} ?")
+                    params.append(value(bound))
+            elif isinstance(condition, list):
+                values = [value(v) for v in condition]
+                if not values or any(v is None for v in values):
+                    return None
+                parts.append(f"{name} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+            else:
+                parts.append(f"{name} = ?")
+                params.append(value(condition))
+        except (pa.ArrowException, KeyError, OverflowError, TypeError, ValueError):
+            return None
+        if any(p is None for p in params):
+            return None
+    return (" AND ".join(parts), params) if parts else None
+
+
+def _rows_where(path: Path, condition: str, params: list[Any]) -> np.ndarray:
+    """The file row numbers (sorted int64) of the rows a DuckDB condition keeps, from DuckDB's Parquet scan: the
+    filter is evaluated inside the scan (a dictionary column once per dictionary entry, row groups skipped by
+    their statistics), which costs less than decoding the columns into Arrow and filtering there."""
+    source = str(path).replace("'", "''")  # the vault's own path, quoted as an SQL literal
+    with duckdb.connect(config={"threads": 2}) as con:
+        found = con.execute(f"SELECT file_row_number FROM read_parquet('{source}', file_row_number = true) "
+                            f"WHERE {condition}", params).fetchnumpy()["file_row_number"]
+    return np.sort(np.asarray(found, dtype=np.int64))
+
+
+def matching_rows(path: str | Path, expression: pc.Expression, columns: list[str], *,
+                  where: dict[str, Any] | None = None) -> np.ndarray:
     """The file row numbers (sorted int64) of the rows ``expression`` keeps, reading only ``columns`` (those it
-    names) of the row groups whose statistics say they may hold such rows: the filter pushed into the scan."""
+    names) of the row groups whose statistics say they may hold such rows: the filter pushed into the scan.
+    With ``where`` (the conditions ``expression`` was made from), DuckDB evaluates them in its Parquet scan where
+    its comparisons are pyarrow's (text, whole numbers, dates, booleans); the same rows either way."""
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    sql = _sql_filter(pq.read_schema(path), where) if where else None
+    if sql is not None:
+        return _rows_where(path, *sql)
     starts = _row_group_starts(path)
     fragment = next(iter(ds.dataset(str(path), format="parquet").get_fragments()))
 
@@ -740,11 +804,13 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
     # the others (text above all) come through DuckDB, which decodes only the rows asked for
     coded = [c for c in columns if pa.types.is_dictionary(schema.field(c).type)]
     plain = [c for c in columns if c not in coded]
-    table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+    with ThreadPoolExecutor(max_workers=1) as pool:  # both release the GIL: the categories meanwhile
+        pending = pool.submit(_rows_by_row_group, path, coded, ascending) if coded and plain else None
+        table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+        other = pending.result() if pending is not None else None
     if table is None:
         table = _rows_by_row_group(path, columns, ascending)
-    elif coded:
-        other = _rows_by_row_group(path, coded, ascending)
+    elif other is not None:
         table = pa.table({c: (other if c in coded else table).column(c) for c in columns},
                          schema=pa.schema([schema.field(c) for c in columns], metadata=schema.metadata))
     if len(rows) and not np.array_equal(rows, ascending):
