@@ -444,6 +444,41 @@ def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndar
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
+def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, order: np.ndarray, keep: Path | None,
+                         fingerprint: bytes) -> pa.LargeStringArray | None:
+    """The pseudonyms of ``values`` taken in ``order``, as ``_pseudonym_column(*_tags(values, key), order, keep,
+    fingerprint)`` gives them, but a batch of the project's order at a time: the batch's values are taken, keyed
+    and written as hex while they are in the CPU's caches, so no column-long array of tags is made (160 MB per
+    10 million rows, fresh pages on every first load). For integers: taking 8-byte values costs what taking
+    16-byte tags does, where Arrow's take of text costs several times the keying (the caller keys text in the
+    file's order). None when the values do not fit one Arrow array: the caller keys them in the file's order."""
+    try:
+        column = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return None
+    cmac, rows = _Cmac(key), len(order)
+    text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
+    tags = np.empty((min(_CMAC_BATCH, rows) + 1, 16), np.uint8)
+    shown = None
+    for start in range(0, rows, _CMAC_BATCH):
+        stop = min(start + _CMAC_BATCH, rows)
+        valid = _tag_array(cmac, column.take(pa.array(order[start:stop])), tags, 0)
+        _hex(tags[:stop - start], text[start:stop])
+        if valid is not None:
+            if shown is None:
+                shown = np.ones(rows, bool)
+            shown[start:stop] = valid
+    nulls = 0 if shown is None else rows - int(np.count_nonzero(shown))
+    validity = None
+    if nulls:
+        text[np.flatnonzero(~shown)] = 0  # a null's 20 bytes are zeros, as _write_text leaves them
+        validity = np.packbits(shown, bitorder="little")
+    if keep is not None:
+        with suppress(OSError):  # no room for the cache: the load goes on uncached
+            _write_cache(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text)
+    return _column(validity, text.reshape(-1), rows, nulls)
+
+
 def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None,
                        order: np.ndarray | None = None) -> pa.LargeStringArray:
     """Every row's pseudonym as one Arrow ``large_string`` array, rows taken in ``order`` when given."""
@@ -660,7 +695,12 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
         progress.update(1)
 
         def pseudonymise_column(name: str) -> pa.Array:
-            tags, valid = _tags(table.column(name), key)  # in the file's order: the project's is not needed yet
+            values = table.column(name)
+            if ordering is not None and pa.types.is_integer(values.type):  # text is cheaper keyed in file order
+                in_order = _pseudonyms_in_order(values, key, ordering.result(), files[name], fingerprint)
+                if in_order is not None:
+                    return in_order
+            tags, valid = _tags(values, key)  # in the file's order
             return _pseudonym_column(tags, valid, ordering.result() if ordering is not None else None, files[name],
                                      fingerprint)
 
