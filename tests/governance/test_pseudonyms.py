@@ -408,7 +408,7 @@ def test_keyed_in_the_project_order_batch_by_batch_as_in_the_file_order(tmp_path
 
 
 def test_a_full_disk_leaves_the_load_whole_and_uncached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cache file's blocks are reserved before it is written through its memory map: with no room, the load
+    """A cache file's blocks are reserved before anything is written to it: with no room, the load
     still returns every pseudonym (kept in memory) and leaves no half-written file behind."""
     path = write(tmp_path / "d.parquet", nhs=pa.array(["9434765919", None, "4010232137"]), n=[1, 2, 3])
     expected = read_governed(path, ["nhs", "n"], ["nhs"], KEY)

@@ -39,20 +39,25 @@ and no temporary is as long as the column: rows are grouped by the byte length o
 buffer; integers of one width are turned into text four digits at a time through a table), each group's
 padded 16-byte blocks are laid out a 64-bit word at a time with numpy, and each CBC step of the CMAC over a
 whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography``. A dictionary-encoded column is
-keyed once per dictionary entry. The 16-byte tags (one array per column) are then taken in the project's order
-as single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
-written straight into the column's cache file, memory-mapped, which is also the Arrow string buffer returned
-(so keeping the column costs no copy); every pseudonym is 20 bytes, so the offsets of every column are one
-shared read-only buffer. Identifier columns are keyed in parallel while the other columns are taken in order
-and converted to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's
-order is computed while it is read.
+keyed once per dictionary entry. Text is keyed in the file's order; its 16-byte tags (one array per column)
+are then taken in the project's order as single ``complex128`` items and turned into hex through a
+65,536-entry table (two bytes → four characters). Integers are taken in the project's order a batch at a time
+(8-byte values cost what 16-byte tags do to take) and keyed and turned into hex there, so no column-long tags
+array is made for them; Arrow's take of text costs several times its keying, so text is not taken that way.
+The hex goes into a buffer of Arrow's memory pool, which is the Arrow string buffer returned and is then written
+to the column's cache file with plain writes (cheaper than faulting in the pages of a memory-mapped file); every
+pseudonym is 20 bytes, so the offsets of every column are one shared read-only buffer. Identifier columns are
+keyed in parallel while the other columns are taken in order (each combined into one chunk first) and converted
+to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is
+computed while it is read. A filtered load finds its rows with DuckDB's Parquet scan where DuckDB compares as
+pyarrow does (``matching_rows`` with ``where``), otherwise with the pyarrow expression.
 
 Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
 (magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
 and the project's order beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
-reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error, not
-a fault) and renamed into place, never rewritten in place: frames loaded earlier map the pages of the file
-they were made with.
+reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error
+before anything is written) and renamed into place, never rewritten in place: frames loaded earlier map the
+pages of the file they were made with.
 """
 
 from __future__ import annotations
@@ -470,7 +475,7 @@ def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, order: np.ndarray,
             shown[start:stop] = valid
     nulls = 0 if shown is None else rows - int(np.count_nonzero(shown))
     validity = None
-    if nulls:
+    if shown is not None and nulls:
         text[np.flatnonzero(~shown)] = 0  # a null's 20 bytes are zeros, as _write_text leaves them
         validity = np.packbits(shown, bitorder="little")
     if keep is not None:
