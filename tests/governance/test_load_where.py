@@ -3,6 +3,8 @@ minimised, pseudonymised and audited like a whole load, and every refusal audite
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -177,3 +179,36 @@ def test_rows_read_by_number_are_the_governed_read_of_those_rows(tmp_path) -> No
     assert list(first) == list(range(10))
     nothing = pseudonyms.read_rows(path, columns, identifiers, key, np.zeros(0, np.int64))
     assert list(nothing.columns) == columns and nothing.empty
+
+
+@pytest.mark.parametrize("where", [
+    {"kind": "b"}, {"kind": ["a", "c"]}, {"n": {">": 3, "<=": 40}}, {"n": {">": 5.5}}, {"n": [7, 8, 1000]},
+    {"text": "07"}, {"text": 7}, {"text": ["07", "x", "Ünï"]}, {"flag": True}, {"day": {">=": "2020-01-05"}},
+    {"day": "2020-01-03", "kind": "a"}, {"x": {"<": 0.5}}, {"x": {"<": 0.5}, "n": {">": 10}},
+    {"kind": "none of them"}, {'we"ird': 2},
+])
+def test_duckdb_keeps_the_rows_the_pyarrow_filter_keeps(tmp_path, where) -> None:
+    """Where DuckDB evaluates ``where`` in its scan, it keeps exactly the rows the pyarrow expression keeps: nulls
+    never kept, values cast to the column's type first (7 on a text column is "7"), a fractional bound
+    on whole numbers compared as a number; floats (NaN orders differently in DuckDB) stay with pyarrow."""
+    rng = np.random.default_rng(3)
+    rows = 3_000
+    table = pa.table({
+        "kind": pa.array([None if i % 53 == 0 else "abc"[i % 3] for i in range(rows)]).dictionary_encode(),
+        "n": pa.array([None if i % 41 == 0 else int(v) for i, v in enumerate(rng.integers(0, 60, rows))], pa.int16()),
+        "text": pa.array([None if i % 37 == 0 else f"{i % 12:02d}" if i % 5 else ["7", "Ünï"][i % 2]
+                          for i in range(rows)]),
+        "flag": pa.array([None if i % 31 == 0 else bool(i % 2) for i in range(rows)]),
+        "day": pa.array([None if i % 29 == 0 else dt.date(2020, 1, 1 + i % 9) for i in range(rows)], pa.date32()),
+        "x": np.where(np.arange(rows) % 23 == 0, np.nan, rng.random(rows)),
+        'we"ird': pa.array(rng.integers(0, 4, rows)),
+    })
+    path = tmp_path / "d.parquet"
+    pq.write_table(table, path, row_group_size=700)
+    checked = check_where(where)
+    expression = filter_expression(pq.read_schema(path), checked, "d")
+    by_arrow = pseudonyms.matching_rows(path, expression, list(checked))
+    by_duckdb = pseudonyms.matching_rows(path, expression, list(checked), where=checked)
+    assert by_duckdb.dtype == np.int64 and list(by_duckdb) == list(by_arrow)
+    uses_duckdb = pseudonyms._sql_filter(pq.read_schema(path), checked) is not None
+    assert uses_duckdb == ("x" not in where)

@@ -379,8 +379,36 @@ def test_rows_in_the_project_order_and_their_cache(tmp_path: Path) -> None:
         read_governed(path, ["x"], [], KEY, dataset_id="")
 
 
+@pytest.mark.parametrize("batch", [7, 64, 1 << 16])
+def test_keyed_in_the_project_order_batch_by_batch_as_in_the_file_order(tmp_path: Path, batch: int,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first load in the project's order keys integers a batch of the order at a time and text in the file's
+    order: the same pseudonyms and nulls either way as keying the whole column in the file's order and reordering
+    (text of many lengths, integers of many widths and signs, nulls, several row groups), from the cache too."""
+    monkeypatch.setattr(pseudonyms, "_CMAC_BATCH", batch)
+    rng = np.random.default_rng(9)
+    rows = 1_500
+    text = pa.array([None if i % 13 == 0 else "x" * int(n) + str(i) for i, n in enumerate(rng.integers(0, 40, rows))])
+    number = pa.array([None if i % 17 == 0 else int(v) for i, v in enumerate(rng.integers(-10**12, 10**12, rows))])
+    fixed = pa.array([None if i % 19 == 0 else f"{v:010d}" for i, v in enumerate(rng.integers(0, 10**10, rows))])
+    path = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"text": text, "number": number, "fixed": fixed, "x": np.arange(rows)}), path,
+                   row_group_size=400)
+    columns, identifiers = ["text", "number", "fixed", "x"], ["text", "number", "fixed"]
+    cache = tmp_path / "cache"
+    ordered = read_governed(path, columns, identifiers, KEY, cache=cache, dataset_id="ds.one")
+    order = pseudonyms.project_order(KEY, "ds.one", rows)
+    expected = read_governed(path, columns, identifiers, KEY).take(order).reset_index(drop=True)
+    pd.testing.assert_frame_equal(ordered, expected)
+    for name in identifiers:
+        reference = pseudonyms._pseudonym_column(*pseudonyms._tags(pq.read_table(path).column(name), KEY), order)
+        assert [None if v is pd.NA else v for v in ordered[name].tolist()] == reference.to_pylist()
+    pd.testing.assert_frame_equal(read_governed(path, columns, identifiers, KEY, cache=cache, dataset_id="ds.one"),
+                                  expected)  # from the cache
+
+
 def test_a_full_disk_leaves_the_load_whole_and_uncached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cache file's blocks are reserved before it is written through its memory map: with no room, the load
+    """A cache file's blocks are reserved before anything is written to it: with no room, the load
     still returns every pseudonym (kept in memory) and leaves no half-written file behind."""
     path = write(tmp_path / "d.parquet", nhs=pa.array(["9434765919", None, "4010232137"]), n=[1, 2, 3])
     expected = read_governed(path, ["nhs", "n"], ["nhs"], KEY)

@@ -293,7 +293,7 @@ class ProjectData:
                 kept = None
                 if conditions:
                     expression = filter_expression(pq.read_schema(path), conditions, dataset_id)
-                    kept = pseudonyms.matching_rows(path, expression, list(conditions))
+                    kept = pseudonyms.matching_rows(path, expression, list(conditions), where=conditions)
                 chosen = pseudonyms.project_rows(path, self._key(), dataset_id, kept, cache=cache)
                 if sampling:
                     chosen = self._sample(chosen, dataset_id, *sampling)

@@ -39,34 +39,37 @@ and no temporary is as long as the column: rows are grouped by the byte length o
 buffer; integers of one width are turned into text four digits at a time through a table), each group's
 padded 16-byte blocks are laid out a 64-bit word at a time with numpy, and each CBC step of the CMAC over a
 whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography``. A dictionary-encoded column is
-keyed once per dictionary entry. The 16-byte tags (one array per column) are then taken in the project's order
-as single ``complex128`` items, turned into hex through a 65,536-entry table (two bytes → four characters) and
-written straight into the column's cache file, memory-mapped, which is also the Arrow string buffer returned
-(so keeping the column costs no copy); every pseudonym is 20 bytes, so the offsets of every column are one
-shared read-only buffer. Identifier columns are keyed in parallel while the other columns are taken in order
-and converted to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's
-order is computed while it is read.
+keyed once per dictionary entry. Text is keyed in the file's order; its 16-byte tags (one array per column)
+are then taken in the project's order as single ``complex128`` items and turned into hex through a
+65,536-entry table (two bytes → four characters). Integers are taken in the project's order a batch at a time
+(8-byte values cost what 16-byte tags do to take) and keyed and turned into hex there, so no column-long tags
+array is made for them; Arrow's take of text costs several times its keying, so text is not taken that way.
+The hex goes into a buffer of Arrow's memory pool, which is the Arrow string buffer returned and is then written
+to the column's cache file with plain writes (cheaper than faulting in the pages of a memory-mapped file); every
+pseudonym is 20 bytes, so the offsets of every column are one shared read-only buffer. Identifier columns are
+keyed in parallel while the other columns are taken in order (each combined into one chunk first) and converted
+to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is
+computed while it is read. A filtered load finds its rows with DuckDB's Parquet scan where DuckDB compares as
+pyarrow does (``matching_rows`` with ``where``), otherwise with the pyarrow expression.
 
 Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
 (magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
 and the project's order beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
-reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error, not
-a fault) and renamed into place, never rewritten in place: frames loaded earlier map the pages of the file
-they were made with.
+reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error
+before anything is written) and renamed into place, never rewritten in place: frames loaded earlier map the
+pages of the file they were made with.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import mmap
 import os
 import struct
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +370,7 @@ def _tags(values: pa.ChunkedArray, key: bytes) -> tuple[np.ndarray, np.ndarray |
     hold no meaningful tag), in the file's order, chunk by chunk and batch by batch; and which rows are valid, or
     None when none is null."""
     cmac, rows = _Cmac(key), len(values)
-    tags = np.empty((rows + 1, 16), np.uint8)
+    tags = _pooled((rows + 1, 16), np.uint8)
     valid, row = None, 0
     for chunk in values.chunks:
         shown = _tag_array(cmac, chunk, tags, row)
@@ -432,23 +435,52 @@ def _column(validity: Any, data: Any, rows: int, nulls: int) -> pa.LargeStringAr
 
 def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
                       keep: Path | None = None, fingerprint: bytes = b"") -> pa.LargeStringArray:
-    """The pseudonyms of rows with these tags, in ``order`` when given, as an Arrow ``large_string`` array. With
-    ``keep``, written straight into that cache file (memory-mapped: the column's memory is the file's pages, so
-    keeping it costs no copy); where it cannot be (no room), kept in memory only."""
+    """The pseudonyms of rows with these tags, in ``order`` when given, as an Arrow ``large_string`` array (in
+    Arrow's memory pool). With ``keep``, also written to that cache file; where it cannot be (no room), the load
+    goes on uncached."""
     rows = len(tags) - 1 if order is None else len(order)
     nulls = 0 if valid is None else rows - int(np.count_nonzero(valid))
-    if keep is not None:
-        try:
-            with _cache_writer(keep, _PSEUDONYMS, rows, nulls, fingerprint) as (validity, data):
-                shown = _write_text(tags, valid, order, data.reshape(rows, PSEUDONYM_LENGTH))
-                if validity is not None and shown is not None:
-                    validity[:] = np.packbits(shown, bitorder="little")
-            return _column(validity, data, rows, nulls)
-        except OSError:
-            pass  # no room for the cache, or a file system without memory maps: the load goes on uncached
     text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
     shown = _write_text(tags, valid, order, text)
     validity = None if shown is None else np.packbits(shown, bitorder="little")
+    if keep is not None:
+        with suppress(OSError):  # no room for the cache: the load goes on uncached
+            _write_cache(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text)
+    return _column(validity, text.reshape(-1), rows, nulls)
+
+
+def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, order: np.ndarray, keep: Path | None,
+                         fingerprint: bytes) -> pa.LargeStringArray | None:
+    """The pseudonyms of ``values`` taken in ``order``, as ``_pseudonym_column(*_tags(values, key), order, keep,
+    fingerprint)`` gives them, but a batch of the project's order at a time: the batch's values are taken, keyed
+    and written as hex while they are in the CPU's caches, so no column-long array of tags is made (160 MB per
+    10 million rows, fresh pages on every first load). For integers: taking 8-byte values costs what taking
+    16-byte tags does, where Arrow's take of text costs several times the keying (the caller keys text in the
+    file's order). None when the values do not fit one Arrow array: the caller keys them in the file's order."""
+    try:
+        column = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return None
+    cmac, rows = _Cmac(key), len(order)
+    text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
+    tags = np.empty((min(_CMAC_BATCH, rows) + 1, 16), np.uint8)
+    shown = None
+    for start in range(0, rows, _CMAC_BATCH):
+        stop = min(start + _CMAC_BATCH, rows)
+        valid = _tag_array(cmac, column.take(pa.array(order[start:stop])), tags, 0)
+        _hex(tags[:stop - start], text[start:stop])
+        if valid is not None:
+            if shown is None:
+                shown = np.ones(rows, bool)
+            shown[start:stop] = valid
+    nulls = 0 if shown is None else rows - int(np.count_nonzero(shown))
+    validity = None
+    if shown is not None and nulls:
+        text[np.flatnonzero(~shown)] = 0  # a null's 20 bytes are zeros, as _write_text leaves them
+        validity = np.packbits(shown, bitorder="little")
+    if keep is not None:
+        with suppress(OSError):  # no room for the cache: the load goes on uncached
+            _write_cache(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text)
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
@@ -553,28 +585,32 @@ def _layout(kind: bytes, rows: int, nulls: int, fingerprint: bytes) -> tuple[byt
     return head, validity, data, data + rows * _WIDTH[kind]
 
 
-@contextmanager
-def _cache_writer(path: Path, kind: bytes, rows: int, nulls: int,
-                  fingerprint: bytes) -> Iterator[tuple[np.ndarray | None, np.ndarray]]:
-    """A new cache file, memory-mapped: yields its validity bitmap (None without nulls) and its rows as writable
-    uint8 arrays, which stay valid (and are the file's pages) after the file is renamed into place on success.
-    Its blocks are reserved first, so a full disk is an ``OSError`` here, never a fault while writing."""
-    head, validity, data, size = _layout(kind, rows, nulls, fingerprint)
+def _write_cache(path: Path, kind: bytes, rows: int, nulls: int, fingerprint: bytes, validity: Any,
+                 data: Any) -> None:
+    """A new cache file holding ``validity`` (a bitmap, None without nulls) and ``data`` (the rows), written aside
+    with plain writes and renamed into place: never rewritten in place, since frames loaded earlier map the pages
+    of the file they were made with. Its blocks are reserved first, so a full disk is an ``OSError`` before
+    anything is written. Plain writes from the column's own memory cost less than faulting in the pages of a
+    memory-mapped file (a fault per page on this kind of virtual machine)."""
+    head, at_validity, at_data, size = _layout(kind, rows, nulls, fingerprint)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        handle = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             if hasattr(os, "posix_fallocate"):
                 os.posix_fallocate(handle, 0, size)
-            else:  # pragma: no cover - macOS: no way to reserve the blocks; a sparse file
-                os.ftruncate(handle, size)
-            mapped = mmap.mmap(handle, size)
+            pieces = [(0, memoryview(head))]
+            if nulls:
+                pieces.append((at_validity, memoryview(validity).cast("B")))
+            pieces.append((at_data, memoryview(data).cast("B")))
+            for offset, piece in pieces:
+                while len(piece):
+                    written = os.pwrite(handle, piece, offset)
+                    piece, offset = piece[written:], offset + written
+            os.ftruncate(handle, size)  # where no posix_fallocate: the file's full size all the same
         finally:
             os.close(handle)
-        whole = np.frombuffer(mapped, np.uint8)
-        whole[:len(head)] = np.frombuffer(head, np.uint8)
-        yield (whole[validity:validity + (rows + 7) // 8] if nulls else None), whole[data:]
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -610,11 +646,8 @@ def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerpri
         return np.frombuffer(kept[1], np.int64)
     order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
     if path is not None:
-        try:
-            with _cache_writer(path, _ORDER, rows, 0, fingerprint) as (_validity, data):
-                data.view(np.int64)[:] = order
-        except OSError:
-            pass  # uncached: computed again next time
+        with suppress(OSError):  # uncached: computed again next time
+            _write_cache(path, _ORDER, rows, 0, fingerprint, None, order)
     return order
 
 
@@ -625,8 +658,8 @@ def _in_order(table: pa.Table, order: np.ndarray | None) -> pd.DataFrame:
     if not table.num_columns:
         return pd.DataFrame(index=pd.RangeIndex(len(order)))
     indices = pa.array(order)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL
-        taken = list(pool.map(lambda column: pc.take(column, indices), table.columns))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL; one chunk
+        taken = list(pool.map(lambda column: pc.take(column.combine_chunks(), indices), table.columns))
     frame = pa.table(taken, schema=table.schema).to_pandas()
     frame.index = pd.RangeIndex(len(frame))
     return frame
@@ -667,7 +700,12 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
         progress.update(1)
 
         def pseudonymise_column(name: str) -> pa.Array:
-            tags, valid = _tags(table.column(name), key)  # in the file's order: the project's is not needed yet
+            values = table.column(name)
+            if ordering is not None and pa.types.is_integer(values.type):  # text is cheaper keyed in file order
+                in_order = _pseudonyms_in_order(values, key, ordering.result(), files[name], fingerprint)
+                if in_order is not None:
+                    return in_order
+            tags, valid = _tags(values, key)  # in the file's order
             return _pseudonym_column(tags, valid, ordering.result() if ordering is not None else None, files[name],
                                      fingerprint)
 
@@ -695,12 +733,76 @@ def _row_group_starts(path: Path) -> np.ndarray:
                           ).astype(np.int64)
 
 
-def matching_rows(path: str | Path, expression: pc.Expression, columns: list[str]) -> np.ndarray:
+_SQL_OPERATORS = {">": ">", ">=": ">=", "<": "<", "<=": "<="}
+
+
+def _sql_filter(schema: pa.Schema, where: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    """``where`` (``sources.check_where``'s canonical form, already checked by ``sources.filter_expression``) as
+    a DuckDB condition and its parameters, each value cast to its column's type as ``filter_expression`` casts
+    it, so both keep the same rows; None where the two could differ (floats: NaN orders differently; times with
+    zones, decimals, binary), and the caller evaluates the pyarrow expression instead."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for column, condition in where.items():
+        if column not in schema.names or "\0" in column:
+            return None
+        kind = schema.field(column).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if not (pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind)
+                or pa.types.is_date32(kind) or pa.types.is_boolean(kind)):
+            return None
+        name = '"' + column.replace('"', '""') + '"'
+
+        def value(v: Any, kind: pa.DataType = kind) -> Any:
+            if pa.types.is_integer(kind) and isinstance(v, float):
+                return v  # age > 5.5 on whole numbers: compared as numbers, as pyarrow does
+            return pa.scalar(v).cast(kind).as_py()
+
+        try:
+            if isinstance(condition, dict):
+                for op, bound in condition.items():
+                    parts.append(f"{name} {_SQL_OPERATORS[op]} ?")
+                    params.append(value(bound))
+            elif isinstance(condition, list):
+                values = [value(v) for v in condition]
+                if not values or any(v is None for v in values):
+                    return None
+                parts.append(f"{name} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+            else:
+                parts.append(f"{name} = ?")
+                params.append(value(condition))
+        except (pa.ArrowException, KeyError, OverflowError, TypeError, ValueError):
+            return None
+        if any(p is None for p in params):
+            return None
+    return (" AND ".join(parts), params) if parts else None
+
+
+def _rows_where(path: Path, condition: str, params: list[Any]) -> np.ndarray:
+    """The file row numbers (sorted int64) of the rows a DuckDB condition keeps, from DuckDB's Parquet scan: the
+    filter is evaluated inside the scan (a dictionary column once per dictionary entry, row groups skipped by
+    their statistics), which costs less than decoding the columns into Arrow and filtering there."""
+    source = str(path).replace("'", "''")  # the vault's own path, quoted as an SQL literal
+    with duckdb.connect(config={"threads": 2}) as con:
+        found = con.execute(f"SELECT file_row_number FROM read_parquet('{source}', file_row_number = true) "
+                            f"WHERE {condition}", params).fetchnumpy()["file_row_number"]
+    return np.sort(np.asarray(found, dtype=np.int64))
+
+
+def matching_rows(path: str | Path, expression: pc.Expression, columns: list[str], *,
+                  where: dict[str, Any] | None = None) -> np.ndarray:
     """The file row numbers (sorted int64) of the rows ``expression`` keeps, reading only ``columns`` (those it
-    names) of the row groups whose statistics say they may hold such rows: the filter pushed into the scan."""
+    names) of the row groups whose statistics say they may hold such rows: the filter pushed into the scan.
+    With ``where`` (the conditions ``expression`` was made from), DuckDB evaluates them in its Parquet scan where
+    its comparisons are pyarrow's (text, whole numbers, dates, booleans); the same rows either way."""
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    sql = _sql_filter(pq.read_schema(path), where) if where else None
+    if sql is not None:
+        return _rows_where(path, *sql)
     starts = _row_group_starts(path)
     fragment = next(iter(ds.dataset(str(path), format="parquet").get_fragments()))
 
@@ -747,11 +849,13 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
     # the others (text above all) come through DuckDB, which decodes only the rows asked for
     coded = [c for c in columns if pa.types.is_dictionary(schema.field(c).type)]
     plain = [c for c in columns if c not in coded]
-    table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+    with ThreadPoolExecutor(max_workers=1) as pool:  # both release the GIL: the categories meanwhile
+        pending = pool.submit(_rows_by_row_group, path, coded, ascending) if coded and plain else None
+        table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+        other = pending.result() if pending is not None else None
     if table is None:
         table = _rows_by_row_group(path, columns, ascending)
-    elif coded:
-        other = _rows_by_row_group(path, coded, ascending)
+    elif other is not None:
         table = pa.table({c: (other if c in coded else table).column(c) for c in columns},
                          schema=pa.schema([schema.field(c) for c in columns], metadata=schema.metadata))
     if len(rows) and not np.array_equal(rows, ascending):
