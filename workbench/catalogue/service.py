@@ -23,6 +23,7 @@ from sqlalchemy import JSON, delete, func, insert, select, update
 from sqlalchemy import text as sql
 
 from workbench import audit
+from workbench.catalogue import versions
 from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.draft import draft, refuse_placeholders
 from workbench.catalogue.entry import Entry, theme_label
@@ -151,7 +152,7 @@ class Catalogue:
         provided = tuple(c for c in view.get("columns", []) if c not in row.record.get("columns", []))
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
                      tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided,
-                     self._index_quality(conn, dataset_id, row.record))
+                     self._index_quality(conn, dataset_id, row.record), tuple(versions.listing(conn, dataset_id)))
 
     def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """The entry's person-index quality for those who may see it (asked quietly: no refusal is audited, the
@@ -448,8 +449,8 @@ class Catalogue:
         else:
             checked = check_data(record.get("columns"), data)
             path = self._ctx.vault.dataset_path(record["localId"])
-            with self._ctx.vault.staged(path, checked.table), self._ctx.write() as conn:
-                self._write_dataset(conn, record, (checked.row_count, checked.completeness))
+            with self._ctx.vault.staged(path, checked.table) as staged:
+                self._commit_data(record, staged, (checked.row_count, checked.completeness))
         self._index(record["localId"], data_given=data is not None)
         return self.get(record["localId"])
 
@@ -469,14 +470,31 @@ class Catalogue:
             path = self._ctx.vault.dataset_path(record["localId"])
             with self._ctx.vault.staging(path) as staged:
                 copied = copy_to(source, record.get("columns"), staged)
-                with self._ctx.write() as conn:
-                    self._write_dataset(conn, record, (copied.row_count, copied.completeness), source=str(source))
+                self._commit_data(record, staged, (copied.row_count, copied.completeness), source=str(source))
         except WorkbenchError as error:
             if not error.audited:
                 self._ctx.audit_refused("catalogue.register", resource, error)
             raise
         self._index(record["localId"], data_given=True)
         return self.get(record["localId"])
+
+    def _commit_data(self, record: dict[str, Any], staged: Path, computed: tuple[int, dict[str, float]],
+                     source: str | None = None, *, marker: str | None = None, mode: str = "copy") -> int:
+        """Write the entry and its data's new version in one transaction; then keep the staged file as that
+        version's, before the caller's staging block moves it into place as the current file. A failure before
+        the commit leaves the previous version current and its file untouched. ``marker`` (data read in place)
+        stands for the stored file's checksum."""
+        dataset_id = record["localId"]
+        checksum = versions.file_sha256(staged) if marker is None else None
+        with self._ctx.write() as conn:
+            previous = versions.current(conn, dataset_id)
+            self._write_dataset(conn, record, computed, source=source, version=(previous or 0) + 1)
+            versions.keep_previous(self._ctx.vault, dataset_id, previous)
+            number = versions.record_version(conn, dataset_id, username=self._ctx.actor.username, rows=computed[0],
+                                             checksum=checksum, marker=marker, mode=mode)
+        if marker is None:
+            versions.keep_new(self._ctx.vault, dataset_id, staged, number)
+        return number
 
     def _may_write(self, record: dict[str, Any], resource: str) -> None:
         """Ask the policy, before any data is read, whether the actor may register (or update) this entry; the
@@ -593,7 +611,8 @@ class Catalogue:
         return record
 
     def _write_dataset(self, conn: Connection, record: dict[str, Any],
-                       computed: tuple[int, dict[str, float]] | None, source: str | None = None) -> dict[str, str]:
+                       computed: tuple[int, dict[str, float]] | None, source: str | None = None,
+                       version: int | None = None) -> dict[str, str]:
         ctx = self._ctx
         dataset_id = record["localId"]
         existing = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
@@ -668,7 +687,8 @@ class Catalogue:
                      f"dataset {dataset_id}",
                      detail={"identifier": record["identifier"], "owner": record.get("dataOwner"),
                              "rows": record.get("rowCount"), "data": computed is not None,
-                             **({"source": source} if source else {})})
+                             **({"source": source} if source else {}),
+                             **({"version": version} if version else {})})
         return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action,
                 "warnings": warnings}
 

@@ -524,6 +524,9 @@ export interface UsageReport {
   outputs?: Record<string, unknown>[];
   /** What a revoked or expired grant for the dataset stopped: refused reads, outputs, requests, reviews, releases. */
   blocked?: Record<string, unknown>[];
+  /** Every version of its data (number, when, rows, checksum or marker, current), the loads that read it and the
+   * current grants covering it. */
+  versions?: Record<string, unknown>[];
   /** How its records link to the person index (null when it was never linked). */
   person_index?: PersonIndexQuality | null;
 }
