@@ -238,7 +238,9 @@ class ProjectData:
             _check_filtered(conditions, roles, dataset_id)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
-        wanted = wanted or [c for c in roles if c in granted]
+        older = pinned is not None and pinned != latest  # the person index describes the current version only
+        provided = person_ids.provided(record.get("columns", [])) and not older
+        wanted = wanted or [c for c in roles if c in granted and not (older and c == person_ids.PERSON_ID)]
         self._ctx.require("data.load", resource, **facts, dataset=dataset_id, owner=dataset["owner"],
                           granted=granted, wanted=list(dict.fromkeys([*wanted, *conditions])), lapsed_grant=lapsed)
         path, cache = self._version_file(dataset_id, latest, pinned, wanted, resource)
@@ -259,8 +261,7 @@ class ProjectData:
                 raise self._ctx.audit_refused("data.load", resource, error) from None
         return {"resource": resource, "wanted": wanted, "identifiers": pseudonymised_columns(roles, wanted),
                 "path": path, "cache": cache, "rows": chosen, "where": conditions, "sample": sampling,
-                "with_person_id": person_ids.provided(record.get("columns", [])),
-                "version": pinned or latest}
+                "with_person_id": provided, "version": pinned or latest}
 
     def _version_file(self, dataset_id: str, latest: int | None, pinned: int | None, wanted: list[str],
                       resource: str) -> tuple[Path, Path]:
@@ -275,7 +276,12 @@ class ProjectData:
             held = set(pq.read_schema(path).names)
         except NotFound as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
-        missing = [c for c in wanted if c not in held and c != person_ids.PERSON_ID]
+        if person_ids.PERSON_ID in wanted and person_ids.PERSON_ID not in held:
+            raise self._ctx.audit_refused("data.load", resource, InvalidInput(
+                f"columns: {person_ids.PERSON_ID} comes from the person index, which links the current version of "
+                f"{dataset_id}, not version {pinned} the project's grant is pinned to; load the other columns.",
+                field="columns"))
+        missing = [c for c in wanted if c not in held]
         if missing:
             raise self._ctx.audit_refused("data.load", resource, InvalidInput(
                 f"columns: version {pinned} of {dataset_id}, which the project's grant is pinned to, has no column "

@@ -115,11 +115,12 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                  "columns": list(declared)}
         # without a personKey of its own, a dataset whose person id the project holds counts people by it
-        by_index = (not record.get("personKey") and person_ids.provided(declared.values())
-                    and person_ids.PERSON_ID in granted)
         # the version the project's grants cover: the current one unless they are all pinned to an older one
         latest, pinned = versions.current(conn, name), granted_version(conn, project_id, name)
         number = pinned or latest
+        # (the person index links the current version only)
+        by_index = (not record.get("personKey") and person_ids.provided(declared.values())
+                    and person_ids.PERSON_ID in granted and number == latest)
         rows = record.get("rowCount")
         if number is not None and number != latest:
             rows = conn.execute(select(dataset_versions.c.row_count).where(
