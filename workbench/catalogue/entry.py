@@ -93,7 +93,7 @@ class Entry:
     def versions_summary(self) -> str:
         """Its data's versions in words, newest first ('' when none was registered)."""
         return "; ".join(
-            f"v{v['number']}{' (current)' if v['current'] else ''}: {v['registeredAt'][:10]}, "
+            f"v{v['number']}{' (current)' if v['current'] else ''}: {date(v['registeredAt'][:10])}, "
             f"{'unknown' if v['rows'] is None else format(v['rows'], ',')} rows"
             + (f", SHA-256 {v['checksum'][:12]}…" if v.get("checksum") else
                f", snapshot {v['marker']}" if v.get("marker") else "")
