@@ -57,6 +57,8 @@ export interface CatalogueEntry {
   record: Record<string, unknown>;
   /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
   warnings: string[];
+  /** Every version of its data, oldest first (the last is current). */
+  versions: EntryVersion[];
   /** The dataset's person-index quality record: for its owner, delegates, admins and linkers only (else null). */
   person_index: PersonIndexQuality | null;
   /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
@@ -238,6 +240,20 @@ export interface NewRequest {
   justification: string;
 }
 
+/** One version of a dataset's data, as its catalogue entry lists it: each registration with data makes one. */
+export interface EntryVersion {
+  number: number;
+  registeredAt: string;
+  registeredBy: string;
+  rows: number | null;
+  /** SHA-256 of the file the vault stores (copied data). */
+  checksum: string | null;
+  /** The source's snapshot marker (data read in place). */
+  marker: string | null;
+  mode: 'copy' | 'in-place';
+  current: boolean;
+}
+
 export interface Decision {
   decision: 'approve' | 'refuse';
   columns?: string[] | null;
@@ -246,6 +262,8 @@ export interface Decision {
   expires?: string | null;
   conditions?: string;
   reason?: string | null;
+  /** Pin the grant to this version of the data (null or absent: whichever is current). */
+  version?: number | null;
 }
 
 /** A row of the output-checking queue. */
