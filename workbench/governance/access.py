@@ -567,8 +567,9 @@ def _versions_used(held: list[dict[str, Any]], loads: pd.DataFrame, grant_rows: 
     latest = held[-1]["number"] if held else None
     covering: dict[int, int] = {}
     for g in grant_rows:
-        if grant_state(g, today) == "current" and (g["version"] or latest) is not None:
-            covering[g["version"] or latest] = covering.get(g["version"] or latest, 0) + 1
+        covered = g["version"] or latest
+        if grant_state(g, today) == "current" and covered is not None:
+            covering[int(covered)] = covering.get(int(covered), 0) + 1
     rows = []
     for v in held:
         read = loads[loads["version"] == v["number"]]

@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import disclosure as sdc
+from workbench.catalogue import versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.conditions import dataset_row
-from workbench.governance.lineage import taint
+from workbench.governance.lineage import granted_version, taint
 from workbench.governance.project_data import SOURCES_ATTR, lineage
 from workbench.outputs.computed import ComputedTables
 from workbench.outputs.settings import output_checking_settings, reviews_analyst_supplied
@@ -355,11 +356,18 @@ class ProjectTables:
             return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
                     "people; drop those rows or make the table by spec from the source")
         try:
+            cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
+            with self._ctx.db.read() as conn:  # the version the project's grants cover, as its loads read
+                latest, pinned = versions.current(conn, dataset_id), granted_version(conn, self.project_id,
+                                                                                      dataset_id)
+            path = versions.version_file(self._ctx.vault, dataset_id, pinned or latest, latest)
+            if pinned is not None and pinned != latest:
+                cache = cache.with_name(f"{dataset_id}@v{pinned}")
             genuine = person_ids.read_dataset(
-                self._ctx.vault.root, dataset_id, self._ctx.vault.dataset_path(dataset_id), [key],
+                self._ctx.vault.root, dataset_id, path, [key],
                 [key] if roles.key_pseudonymised or key != roles.person_key else [],
                 bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id, with_person_id=from_index,
-                cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
+                cache=cache)[key]
         except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
             genuine = pd.Series([], dtype=object)
         unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())
