@@ -528,6 +528,8 @@ SERVICE_EXPECTED = {
     "export catalogue": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "register own dataset": {"admin", "data_owner"},
     "change another owner's dataset": {"admin"},
+    "draft entry from a file": {"admin", "data_owner"},
+    "register own dataset from a file": {"admin", "data_owner"},
     "import distribution": {"admin", "data_owner"},
     # a distribution belongs to the owner who registered it (OTHER_OWNER); admins may correct it
     "overwrite another owner's distribution": {"admin"},

@@ -38,6 +38,9 @@ LAYERS: dict[str, list[str]] = {
         "workbench.catalogue", "workbench.catalogue.*", "workbench.governance", "workbench.governance.*",
         # reading a data owner's files and databases (copy mode), and drafting an entry from them
         "workbench.catalogue.sources", "workbench.catalogue.draft",
+        # datasets read in place: what is kept of a source, and the one reader of "columns of a dataset, rows kept
+        # by where" at the source (files by DuckDB, PostgreSQL by ADBC)
+        "workbench.catalogue.in_place",
         "workbench.disclosure", "workbench.disclosure.*", "workbench.dp", "workbench.dp.*",
         "workbench.linkage.*", "workbench.outputs", "workbench.outputs.*", "workbench.training.*",
         "workbench.demo.material", "workbench.person_index", "workbench.person_index.*",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from factories import linkable_people, patients, people_records, record
+from factories import admissions, linkable_people, patients, people_records, record
 from helpers import (
     ADMIN,
     ANALYST,
@@ -48,6 +48,11 @@ def operations(ws, user: str, state: dict) -> dict:
             localId=f"dhsc.{tag}", identifier=f"https://data.example.invalid/{tag}",
             dataOwner=user if ROLE_OF[user] == "data_owner" else OWNER)),
         "change another owner's dataset": lambda: ws.catalogue.register(record(title="Changed")),
+        # the lab's owner/draft and owner/register routes call these two
+        "draft entry from a file": lambda: ws.catalogue.draft(state["csv"]),
+        "register own dataset from a file": lambda: ws.catalogue.register(record(
+            localId=f"dhsc.{tag}_file", identifier=f"https://data.example.invalid/{tag}-file",
+            dataOwner=user if ROLE_OF[user] == "data_owner" else OWNER), data=state["csv"]),
         "import distribution": lambda: ws.catalogue.import_text(
             f"identifier: https://data.example.invalid/{tag}.csv\ntype: dcat:Distribution\ntitle: T\n"
             "licence: OGL\nmediaType: text/csv\n"),
@@ -147,7 +152,8 @@ def operations(ws, user: str, state: dict) -> dict:
 def world(governed, tmp_path):
     """``governed`` plus another owner's dataset with demo truth, a grant, a pending request and a saved frame;
     returns the connect function and the ids the operations need."""
-    staffed, state = governed, {"tmp": tmp_path}
+    staffed, state = governed, {"tmp": tmp_path, "csv": tmp_path / "admissions.csv"}
+    admissions(30).to_csv(state["csv"], index=False)
     staffed(OTHER_OWNER).catalogue.register(record(localId="dhsc.admissions"))
     state["grant"] = grant(staffed)["grant_id"]
     staffed(OWNER).dp.set_budget(DATASET, 10.0)

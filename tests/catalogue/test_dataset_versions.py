@@ -275,3 +275,22 @@ def test_upgrading_makes_data_registered_before_versions_version_1(governed) -> 
     register_again(governed)
     assert sha256(vault.dataset_version_path(DATASET, 1)) == before
     assert len(governed(ANALYST).project(PROJECT).load(DATASET)) == 100
+
+
+def test_registering_in_place_makes_a_version_with_a_marker_and_keeps_the_copy_before(governed, tmp_path) -> None:
+    owner, analyst = governed(OWNER), governed(ANALYST)
+    owner.catalogue.register(record(), admissions(100))  # version 1: a copy
+    request = analyst.project(PROJECT).request_access("dhsc.admissions", justification="Costs")
+    pinned = owner.owner.decide(request["id"], "approve", version=1)["grant_id"]
+    source = tmp_path / "admissions.parquet"
+    admissions(70, seed=4).to_parquet(source, index=False)
+    entry = owner.catalogue.register(record(), data=str(source), mode="in-place")  # version 2: read in place
+    second = entry.versions[-1]
+    assert (second["number"], second["mode"], second["rows"], second["checksum"]) == (2, "in-place", 70, None)
+    assert second["marker"].startswith("registered ") and "1 file(s)" in second["marker"]
+    assert str(source) not in second["marker"]  # a digest of where, not the place itself
+    project = analyst.project(PROJECT)
+    assert len(project.load("dhsc.admissions")) == 100  # the pinned copy, kept though the current data is in place
+    owner.owner.pin(pinned, None)
+    assert len(project.load("dhsc.admissions")) == 70  # the current version, read at its source
+    assert [e.detail["version"] for e in events(analyst, "data.load")][-2:] == [1, 2]

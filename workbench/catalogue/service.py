@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import hashlib
 import json
 import zlib
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from sqlalchemy import JSON, delete, func, insert, select, update
 from sqlalchemy import text as sql
 
 from workbench import audit
-from workbench.catalogue import versions
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.draft import draft, refuse_placeholders
 from workbench.catalogue.entry import Entry, theme_label
@@ -54,7 +55,7 @@ from workbench.db.schema import (
 )
 from workbench.dp import twin_budget
 from workbench.errors import BudgetExceeded, Conflict, InvalidInput, NotFound, WorkbenchError
-from workbench.governance.conditions import access_settings
+from workbench.governance.conditions import access_settings, dataset_row
 from workbench.governance.people import Departments, actor_for
 from workbench.governance.policy import decide
 from workbench.ids import check_dataset_id, slug_from_uri
@@ -193,11 +194,13 @@ class Catalogue:
         with self._ctx.db.read() as conn:
             entry = self._entry(conn, dataset_id)
             min_count = access_settings(conn)["twin_min_count"]
+            row = dataset_row(conn, dataset_id)
+            place = in_place.lookup(conn, self._ctx.vault.root, row)  # None: copied into the vault
         data = self._ctx.vault.dataset_path(dataset_id)
-        if not data.exists():
+        if place is None and not data.exists():
             raise NotFound(f"{dataset_id} is catalogued without data in this workspace, so it has no twin.")
         path = self._ctx.vault.twin_path(dataset_id)
-        version = _twin_version(data, entry.record)
+        version = _twin_version(data, entry.record) if place is None else _in_place_twin_version(place, entry.record)
         seed = zlib.crc32(dataset_id.encode())
         if path.exists():
             cached = pq.read_table(path)
@@ -206,8 +209,9 @@ class Catalogue:
                 if meta.get(TWIN_MIN_COUNT) == str(min_count).encode():
                     return _with_provided(cached.to_pandas(), entry, seed)
                 marginals = [Marginal(**m) for m in json.loads(meta[TWIN_MARGINALS])]
-                table = redraw(marginals, pq.read_schema(data), rows=cached.num_rows, min_count=min_count,
-                               seed=seed)
+                stored = pq.read_schema(data) if place is None else in_place.declared_schema(
+                    entry.record.get("columns", []))
+                table = redraw(marginals, stored, rows=cached.num_rows, min_count=min_count, seed=seed)
                 return _with_provided(self._keep_twin(path, table, version, min_count, marginals).to_pandas(),
                                       entry, seed)
         try:
@@ -216,7 +220,9 @@ class Catalogue:
                 twin_budget.check_available(conn, dataset_id, per_twin)
         except BudgetExceeded as error:
             raise self._ctx.audit_refused("catalogue.twin", resource, error) from None
-        made = synthesise(pq.read_table(data), entry.record["columns"], epsilon=per_twin,
+        whole = pq.read_table(data) if place is None else in_place.read_columns(
+            self._ctx.vault.root, row, place, [c["name"] for c in entry.record.get("columns", [])])
+        made = synthesise(whole, entry.record["columns"], epsilon=per_twin,
                           person_key=entry.record.get("personKey"), complete=_complete(entry.record),
                           min_count=min_count, seed=seed)
         # nothing leaves until the charge is committed; a refusal here (a concurrent twin took the budget)
@@ -431,7 +437,7 @@ class Catalogue:
         return draft(source_of(data))
 
     def register(self, record: dict[str, Any], data: pd.DataFrame | Source | str | Path | None = None, *,
-                 dataset_id: str | None = None) -> Entry:
+                 dataset_id: str | None = None, mode: str = "copy") -> Entry:
         """Register (or update, by identifier) one dataset entry, optionally with its data.
 
         ``data`` is a DataFrame, the path of a CSV file, a Parquet file or a folder of Parquet files, or a
@@ -439,9 +445,14 @@ class Catalogue:
         must describe every column and the row count and completeness are computed from the data, which is copied
         into the vault (streamed, so it need not fit in memory). A column with role 'other' that looks like a
         record key is registered as given, with a warning in the entry's ``warnings``.
+
+        ``mode="in-place"`` (a file, folder or database, not a DataFrame) checks and measures the data the same way
+        but copies nothing: the workbench keeps only where it is (a database's login in the workspace's protected
+        credentials, never shown) and reads it at each load, with the columns and filter pushed down
+        (``catalogue.in_place``).
         """
-        if data is not None and not isinstance(data, pd.DataFrame):
-            return self._register_source(record, data, dataset_id)
+        if mode != "copy" or (data is not None and not isinstance(data, pd.DataFrame)):
+            return self._register_source(record, data, dataset_id, mode)
         record = self._prepare(validate(refuse_placeholders(record), "Dataset", source="the entry"), dataset_id)
         if data is None:
             with self._ctx.write() as conn:
@@ -451,14 +462,19 @@ class Catalogue:
             path = self._ctx.vault.dataset_path(record["localId"])
             with self._ctx.vault.staged(path, checked.table) as staged:
                 self._commit_data(record, staged, (checked.row_count, checked.completeness))
+        if data is not None:
+            in_place.drop_credentials(self._ctx.vault.root, record["localId"])  # copied now: no longer in place
         self._index(record["localId"], data_given=data is not None)
         return self.get(record["localId"])
 
-    def _register_source(self, record: dict[str, Any], data: object, dataset_id: str | None) -> Entry:
+    def _register_source(self, record: dict[str, Any], data: object, dataset_id: str | None,
+                         mode: object = "copy") -> Entry:
         """Register with data read from a file or a database: asked of the policy before anything is read, copied
         into a temporary file in the vault, moved into place once the entry is committed; every refusal audited."""
         resource = "catalogue"
         try:
+            if in_place.check_mode(mode) == "in-place":
+                return self._register_in_place(record, data, dataset_id)
             record = self._prepare(validate(refuse_placeholders(record), "Dataset", source="the entry"), dataset_id)
             resource = f"dataset {record['localId']}"
             if self._ctx.service:
@@ -475,6 +491,7 @@ class Catalogue:
             if not error.audited:
                 self._ctx.audit_refused("catalogue.register", resource, error)
             raise
+        in_place.drop_credentials(self._ctx.vault.root, record["localId"])  # copied now: no longer read in place
         self._index(record["localId"], data_given=True)
         return self.get(record["localId"])
 
@@ -495,6 +512,37 @@ class Catalogue:
         if marker is None:
             versions.keep_new(self._ctx.vault, dataset_id, staged, number)
         return number
+
+    # ----- in place (``catalogue.in_place``) ------------------------------------------------------------------
+    def _register_in_place(self, record: dict[str, Any], data: object, dataset_id: str | None) -> Entry:
+        """Register a file, folder or database whose data stays where it is: checked and measured by streaming it,
+        then only where it is recorded (a database URL in the vault's credentials file, moved into place once the
+        entry is committed). A copy of earlier data in the vault is removed after. Refusals audited by the caller."""
+        if data is None or isinstance(data, pd.DataFrame):
+            raise InvalidInput("data: mode='in-place' reads the data where it is, so give a CSV or Parquet path or a "
+                               "Source.database(url, table=...) (a DataFrame or no data is registered with "
+                               "mode='copy').", field="data")
+        record = self._prepare(validate(refuse_placeholders(record), "Dataset", source="the entry"), dataset_id)
+        if self._ctx.service:
+            raise InvalidInput("data: the workbench service reads no file or database named by a kernel; register it "
+                               "with `workbench catalogue register ENTRY.yaml --data SOURCE --mode in-place` on the "
+                               "machine that runs the workbench.", field="data")
+        self._may_write(record, f"dataset {record['localId']}")
+        source = source_of(data)
+        self._ctx.vault.ensure()
+        measured = in_place.measure(source, record.get("columns"), self._ctx.vault.root / "datasets")
+        dataset = record["localId"]
+        now = datetime.now(UTC)
+        with in_place.staged_credentials(self._ctx.vault.root, dataset, source), self._ctx.write() as conn:
+            previous = versions.current(conn, dataset)
+            self._write_dataset(conn, record, (measured.row_count, measured.completeness), source=str(source),
+                                read_in_place=True, version=(previous or 0) + 1)
+            in_place.keep(conn, dataset, source, self._ctx.actor.username, now)
+            versions.keep_previous(self._ctx.vault, dataset, previous)  # an earlier copy stays loadable when pinned
+            versions.record_version(conn, dataset, username=self._ctx.actor.username, rows=measured.row_count,
+                                    marker=_in_place_marker(source, now), mode="in-place", at=now)
+        self._ctx.vault.dataset_path(dataset).unlink(missing_ok=True)  # an earlier copy is not read any more
+        return self.get(dataset)
 
     def _may_write(self, record: dict[str, Any], resource: str) -> None:
         """Ask the policy, before any data is read, whether the actor may register (or update) this entry; the
@@ -611,8 +659,8 @@ class Catalogue:
         return record
 
     def _write_dataset(self, conn: Connection, record: dict[str, Any],
-                       computed: tuple[int, dict[str, float]] | None, source: str | None = None,
-                       version: int | None = None) -> dict[str, str]:
+                       computed: tuple[int, dict[str, float]] | None, source: str | None = None, *,
+                       read_in_place: bool = False, version: int | None = None) -> dict[str, str]:
         ctx = self._ctx
         dataset_id = record["localId"]
         existing = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
@@ -663,7 +711,9 @@ class Catalogue:
             "security_classification": record["securityClassification"],
             "access_rights": record["accessRights"], "update_frequency": record["updateFrequency"],
             "modified": date.fromisoformat(record["modified"]), "row_count": record.get("rowCount"),
-            "has_data": int(computed is not None or bool(existing and existing.has_data)),
+            # 1: copied into the vault; 2: read in place; kept as it was by a change of metadata only
+            "has_data": (in_place.IN_PLACE if read_in_place else 1) if computed is not None
+            else int(existing.has_data if existing else 0),
             "record": record, "updated_at": now,
         }
         if existing is None:
@@ -680,6 +730,8 @@ class Catalogue:
             conn.execute(insert(dataset_themes), [{"dataset_id": dataset_id, "theme": t, "label": theme_label(t)}
                                                   for t in record["theme"]])
         index_entry(conn, dataset_id, record)
+        if computed is not None and not read_in_place:
+            in_place.forget(conn, dataset_id)  # copied data replaces an in-place source
         action = "created" if existing is None else "updated"
         # with new data the entry is read back after the data is in place; otherwise the data (if any) is as it was
         warnings = [] if computed is not None else self._warnings(record, bool(existing and existing.has_data))
@@ -687,6 +739,7 @@ class Catalogue:
                      f"dataset {dataset_id}",
                      detail={"identifier": record["identifier"], "owner": record.get("dataOwner"),
                              "rows": record.get("rowCount"), "data": computed is not None,
+                             **({"mode": "in-place"} if read_in_place else {}),
                              **({"source": source} if source else {}),
                              **({"version": version} if version else {})})
         return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action,
@@ -757,11 +810,33 @@ def _complete(record: dict[str, Any]) -> frozenset[str]:
     return frozenset(name for name, share in (record.get("completeness") or {}).items() if share >= 1.0)
 
 
+def _in_place_marker(source: Source, now: datetime) -> str:
+    """A version of data read in place, without reading it: when it was registered, which source (no login), and
+    for files the sizes and modification times of the files read then (a database has no cheap equivalent)."""
+    where = hashlib.sha256(json.dumps(in_place.row_values(source), sort_keys=True).encode()).hexdigest()[:16]
+    marker = f"registered {now.isoformat(timespec='seconds')}; source {where}"
+    path = source.path
+    if path is not None and path.exists():
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        stamp = ";".join(f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+                         for f in files)
+        marker += f"; {len(files)} file(s) {hashlib.sha256(stamp.encode()).hexdigest()[:16]}"
+    return marker
+
+
 def _twin_version(data: Path, record: dict[str, Any]) -> str:
     """What a twin is made from: the stored data's version and the schema (roles, categories, bounds, person key).
     Any change makes a new twin, charged again."""
     schema_text = json.dumps([record.get("columns", []), record.get("personKey")], sort_keys=True, default=str)
     return f"{data.stat().st_mtime_ns}:{data.stat().st_size}:{zlib.crc32(schema_text.encode()):08x}"
+
+
+def _in_place_twin_version(place: in_place.InPlace, record: dict[str, Any]) -> str:
+    """A twin's version for data read in place: the source's identity, the figures measured when it was last
+    registered and the schema (a database has no file whose change could be seen)."""
+    measured = json.dumps([record.get("rowCount"), record.get("completeness"), record.get("columns", []),
+                           record.get("personKey")], sort_keys=True, default=str)
+    return f"in-place:{place.marker()[:16]}:{zlib.crc32(measured.encode()):08x}"
 
 
 _UNIQUE_CACHE: dict[tuple[str, int, int, tuple[str, ...]], frozenset[str]] = {}
@@ -790,9 +865,14 @@ def read_entry(path: str | Path) -> dict[str, Any]:
         raise InvalidInput(f"There is no entry file {str(path)!r}.", field="entry") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"Cannot read the entry file {str(path)!r}: {exc}.", field="entry") from None
-    docs = _parse_yaml(text, path.name)
+    return entry_from_text(text, path.name)
+
+
+def entry_from_text(text: str, source: str = "the entry") -> dict[str, Any]:
+    """The one dataset entry YAML (or JSON) ``text`` holds, as a record for ``Catalogue.register`` (checked there)."""
+    docs = _parse_yaml(text, source)
     if len(docs) != 1 or not isinstance(docs[0], dict):
-        raise InvalidInput(f"{path.name} must hold exactly one dataset entry (a mapping); it holds {len(docs)} "
+        raise InvalidInput(f"{source} must hold exactly one dataset entry (a mapping); it holds {len(docs)} "
                            "documents. `workbench catalogue import` takes files of several records.", field="entry")
     return docs[0]
 

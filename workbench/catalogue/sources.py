@@ -276,14 +276,13 @@ def duck_fits(kind: str, duck_type: str) -> bool:
     }[kind]
 
 
-def _copy_file(con: duckdb.DuckDBPyConnection, source: Source, columns: list[dict[str, Any]],
-               target: Path) -> Copied | None:
-    """Copy a file in one pass: DuckDB converts it, refuses values outside declared categories on the way, and
-    returns the copy's statistics (rows, nulls, least and greatest values), from which the figures follow without
-    reading the copy again (None when they do not: then the copy is measured)."""
+def file_columns(con: duckdb.DuckDBPyConnection, source: Source,
+                 columns: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """The DuckDB select list turning a file's columns into the entry's declared ones (CSV text cast to the declared
+    types; Parquet checked against them from its schema, before any row is read), plain and with category columns
+    cast to an ENUM of their categories (which stops a read at a value outside them)."""
     csv = source.kind == "csv"
-    scan = file_scan(source, as_text=csv)
-    types = _describe(con, scan, source)
+    types = _describe(con, file_scan(source, as_text=csv), source)
     agree(columns, list(types))
     selected, guarded = [], []
     for i, column in enumerate(columns):
@@ -302,6 +301,17 @@ def _copy_file(con: duckdb.DuckDBPyConnection, source: Source, columns: list[dic
         if kind == "category":  # a value outside the categories stops the copy; stored as text all the same
             expression = f"{expression}::ENUM({_categories(column)})"
         guarded.append(f"{expression} AS {_name(name)}")
+    return selected, guarded
+
+
+def _copy_file(con: duckdb.DuckDBPyConnection, source: Source, columns: list[dict[str, Any]],
+               target: Path) -> Copied | None:
+    """Copy a file in one pass: DuckDB converts it, refuses values outside declared categories on the way, and
+    returns the copy's statistics (rows, nulls, least and greatest values), from which the figures follow without
+    reading the copy again (None when they do not: then the copy is measured)."""
+    csv = source.kind == "csv"
+    scan = file_scan(source, as_text=csv)
+    selected, guarded = file_columns(con, source, columns)
     try:
         stats = con.execute(f"COPY (SELECT {', '.join(guarded)} FROM {scan}) TO {_literal(str(target))} "
                             "(FORMAT parquet, RETURN_STATS)").fetchall()
@@ -544,10 +554,12 @@ def database_sample(source: Source, rows: int) -> pa.Table:
 
 
 # ----- measuring the copy ------------------------------------------------------------------------------------
-def _measure(con: duckdb.DuckDBPyConnection, target: Path, columns: list[dict[str, Any]]) -> Copied:
+def _measure(con: duckdb.DuckDBPyConnection, target: Path | str, columns: list[dict[str, Any]], *,
+             rescan: bool = True) -> Copied:
     """Rows, completeness per column, and refusals for values outside declared categories or bounds, in one scan of
-    the copy."""
-    scan = f"read_parquet({_literal(str(target))})"
+    the copy (a Parquet file), or of ``target`` given as a DuckDB relation (SQL text; a stream read once when not
+    ``rescan``: then a refusal counts values outside the categories instead of showing some)."""
+    scan = f"read_parquet({_literal(str(target))})" if isinstance(target, Path) else target
     parts = ["count(*)"]
     for column in columns:
         name, kind = _name(column["name"]), column["type"]
@@ -572,6 +584,9 @@ def _measure(con: duckdb.DuckDBPyConnection, target: Path, columns: list[dict[st
         completeness[name] = round(present / rows, 4) if rows else 1.0
         if kind == "category":
             if found[at]:
+                if not rescan:
+                    raise InvalidInput(f"columns[{i}].categories: {int(found[at]):,} values of {name!r} are not "
+                                       "among its declared categories.", field=f"columns[{i}].categories")
                 raise _outside_categories(con, scan, columns)
             at += 1
         low, high = column.get("lowerBound"), column.get("upperBound")

@@ -97,9 +97,10 @@ def cmd_register(args: argparse.Namespace) -> int:
     record = read_entry(args.entry)
     with open_workspace(args) as ws:
         entry = ws.catalogue.register(record, data=_source(args) if args.data is not None else None,
-                                      dataset_id=args.id)
+                                      dataset_id=args.id, mode=args.mode)
     rows = entry.record.get("rowCount")
-    print(f"registered {entry.id}" + (f" with {rows:,} rows" if rows is not None and args.data else ""))
+    where = " in place (nothing copied)" if args.mode == "in-place" else ""
+    print(f"registered {entry.id}{where}" + (f" with {rows:,} rows" if rows is not None and args.data else ""))
     for warning in entry.warnings:
         print(f"warning: {entry.id}: {warning}", file=sys.stderr)
     return 0
@@ -165,7 +166,7 @@ def register(commands: Any) -> None:
     p.add_argument("-o", "--output", help="write to this file instead of standard output")
     p.add_argument("--force", action="store_true", help="replace the --output file if it exists")
 
-    p = command(sub, "register", "register one dataset entry (YAML), with its data copied into the vault",
+    p = command(sub, "register", "register one dataset entry (YAML), its data copied into the vault or read in place",
                 cmd_register, description="Register (or update, by identifier) the dataset an entry file describes. "
                                           "With --data the data is checked against its columns, streamed into the "
                                           "vault as Parquet, and its rows and completeness computed; nothing is "
@@ -173,3 +174,7 @@ def register(commands: Any) -> None:
     p.add_argument("entry", help="a .yaml file holding one dataset entry (e.g. from `workbench catalogue draft`)")
     _data_options(p, required=False)
     p.add_argument("--id", help="local dataset id (default: the entry's localId, or made from its identifier)")
+    p.add_argument("--mode", choices=["copy", "in-place"], default="copy",
+                   help="copy: stream the data into the vault (default); in-place: check and measure it but leave "
+                        "it at its source, read at each load (a database's login is kept in the workspace's "
+                        "protected credentials, never shown)")

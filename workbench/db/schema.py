@@ -149,6 +149,19 @@ dataset_versions = Table(
     CheckConstraint("number >= 1", name="number"),
 )
 
+# datasets read in place (``catalogue.in_place``): where the data stays and what may be shown of it; a database
+# URL's credentials are kept in the vault's protected credentials file, never here. ``datasets.has_data`` is 2 for
+# them (1: copied into the vault)
+dataset_sources = Table(
+    "dataset_sources", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    *_required(kind=String(10), location=Text),
+    Column("table_name", String(200)),
+    Column("query", Text),
+    *_who_when("registered", nullable=False),
+    CheckConstraint("kind IN ('csv', 'parquet', 'table', 'query')", name="kind"),
+)
+
 dataset_missions = Table(
     "dataset_missions", metadata,
     Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),

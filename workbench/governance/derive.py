@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from workbench.errors import Conflict, InvalidInput, NotFound
 from workbench.governance import sources
 from workbench.governance.conditions import project_facts, project_row, pseudonymised_columns
-from workbench.governance.project_data import ProjectData
+from workbench.governance.project_data import ProjectData, governed_in_place, in_place_frame
 from workbench.governance.pseudonyms import project_key, project_order
 from workbench.ids import check_dataset_id
 from workbench.person_index import person_ids
@@ -98,10 +98,17 @@ class Derivations:
                               granted=check["granted"], wanted=found.wanted(check, wanted),
                               lapsed_grant=check["lapsed"])
         try:
-            if not found.path.exists():
-                raise NotFound(f"The vault holds no data for {found.name}; its owner must register it.")
-            kept = _kept_rows(found, conditions)
-            frame = self._rows(found, wanted, kept)
+            if found.place is not None:  # read in place: the filter pushed into the read at its source
+                roles = {c: d.get("role", "other") for c, d in found.schema.items()}
+                identifiers = pseudonymised_columns(roles, wanted)
+                key = project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+                frame = in_place_frame(governed_in_place(found.place, list(found.schema.values()), wanted,
+                                                         identifiers, conditions, key), wanted, identifiers)
+            else:
+                if not found.path.exists():
+                    raise NotFound(f"The vault holds no data for {found.name}; its owner must register it.")
+                kept = _kept_rows(found, conditions)
+                frame = self._rows(found, wanted, kept)
         except (NotFound, InvalidInput, Conflict) as error:
             raise self._ctx.audit_refused("data.derive", resource, error) from None
         workbench_made = found.made_by in ("catalogue", "workbench")

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select
 
 from workbench import audit
-from workbench.catalogue import versions
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.db.schema import data_loads, grants, saved_reads
 from workbench.db.schema import project_datasets as pd_t
@@ -124,6 +125,36 @@ def _check_filtered(where: dict[str, Any], roles: dict[str, str], dataset_id: st
                                "granted columns, or on the pseudonyms after loading.", field="where")
 
 
+def governed_in_place(place: in_place.InPlace, declared: list[dict[str, Any]], wanted: list[str],
+                      identifiers: list[str], where: dict[str, Any], key: bytes) -> pa.Table:
+    """``wanted`` columns of a dataset read in place, rows kept by ``where`` (pushed down) in the project's keyed
+    order, each of ``identifiers`` replaced by its pseudonym under the project's ``key`` (the pseudonyms a copied
+    dataset's load gives for the same values)."""
+    table = in_place.read(place, declared, wanted, where, order_key=key)
+    for name in identifiers:
+        table = table.set_column(table.schema.get_field_index(name), name,
+                                 pseudonyms.pseudonymise(table.column(name), key))
+    return table
+
+
+def in_place_frame(table: pa.Table, wanted: list[str], identifiers: list[str],
+                   rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows (positions; all when None) of a ``governed_in_place`` table as pandas, as a copied dataset's load gives
+    them: identifiers as ``string[pyarrow]``, a fresh ``RangeIndex``."""
+    if rows is not None:
+        table = table.take(pa.array(rows, pa.int64()))
+    frame = table.drop_columns(identifiers).to_pandas()
+    frame.index = pd.RangeIndex(len(frame))
+    for position, name in enumerate(wanted):
+        if name in identifiers:
+            frame.insert(position, name, pd.arrays.ArrowStringArray(pc.cast(table.column(name), pa.large_string())))
+    return frame
+
+
+def _in_place_frame(plan: dict[str, Any], rows: np.ndarray) -> pd.DataFrame:
+    return in_place_frame(plan["in_place"], plan["wanted"], plan["identifiers"], rows)
+
+
 class ProjectData:
     """Governed loads and saved frames of one project."""
 
@@ -146,6 +177,11 @@ class ProjectData:
         rows in this project, unrelated rows in another). The rows kept come in the order of the full load."""
         plan = self._plan(dataset_id, columns, where, sample, seed)
         resource, wanted, identifiers = plan["resource"], plan["wanted"], plan["identifiers"]
+        if "in_place" in plan:
+            frame = _in_place_frame(plan, plan["rows"])
+            frame.attrs[SOURCES_ATTR] = [dataset_id]
+            self._record(dataset_id, plan, len(frame))
+            return frame
         try:
             frame = person_ids.read_dataset(
                 self._ctx.vault.root, dataset_id, plan["path"], wanted, identifiers,
@@ -204,10 +240,14 @@ class ProjectData:
     def _batch(self, dataset_id: str, plan: dict[str, Any], size: int, number: int) -> pd.DataFrame:
         first = number * size
         try:
-            frame = person_ids.read_dataset(
-                self._ctx.vault.root, dataset_id, plan["path"], plan["wanted"], plan["identifiers"],
-                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
-                with_person_id=plan["with_person_id"], cache=plan["cache"], rows=plan["rows"][first:first + size])
+            if "in_place" in plan:
+                frame = _in_place_frame(plan, plan["rows"][first:first + size])
+            else:
+                frame = person_ids.read_dataset(
+                    self._ctx.vault.root, dataset_id, plan["path"], plan["wanted"], plan["identifiers"],
+                    bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
+                    with_person_id=plan["with_person_id"], cache=plan["cache"],
+                    rows=plan["rows"][first:first + size])
         except Conflict as error:
             raise self._ctx.audit_refused("data.load", plan["resource"], error) from None
         frame.index = pd.RangeIndex(first, first + len(frame))
@@ -235,6 +275,7 @@ class ProjectData:
                 facts = project_facts(conn, project, me)
                 granted, lapsed = grants_for(conn, self.project_id, dataset_id)
                 latest, pinned = versions.current(conn, dataset_id), granted_version(conn, self.project_id, dataset_id)
+                place = in_place.lookup(conn, self._ctx.vault.root, dataset)  # None: copied into the vault
             _check_filtered(conditions, roles, dataset_id)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
@@ -243,6 +284,9 @@ class ProjectData:
         wanted = wanted or [c for c in roles if c in granted and not (older and c == person_ids.PERSON_ID)]
         self._ctx.require("data.load", resource, **facts, dataset=dataset_id, owner=dataset["owner"],
                           granted=granted, wanted=list(dict.fromkeys([*wanted, *conditions])), lapsed_grant=lapsed)
+        if place is not None and not older:  # read at the source now (an older pinned version is a copy, or gone)
+            return {**self._plan_in_place(place, resource, record, roles, wanted, conditions, sampling),
+                    "version": latest}
         path, cache = self._version_file(dataset_id, latest, pinned, wanted, resource)
         if not path.exists():
             raise self._ctx.audit_refused("data.load", resource, NotFound(
@@ -287,6 +331,23 @@ class ProjectData:
                 f"columns: version {pinned} of {dataset_id}, which the project's grant is pinned to, has no column "
                 f"{', '.join(missing)}; load the others, or ask its owner to pin a later version.", field="columns"))
         return path, cache.with_name(f"{dataset_id}@v{pinned}")
+
+    def _plan_in_place(self, place: in_place.InPlace, resource: str, record: dict[str, Any], roles: dict[str, str],
+                       wanted: list[str], conditions: dict[str, Any], sampling: Any) -> dict[str, Any]:
+        """A checked load of a dataset read in place: its rows read now at the source (columns pruned, ``where``
+        pushed down) in the project's keyed order (``in_place.read``), identifiers pseudonymised as a copied
+        dataset's are; ``rows`` are positions in that table. A source that cannot be read is refused, audited,
+        naming the dataset and its owner."""
+        identifiers = pseudonymised_columns(roles, wanted)
+        try:
+            table = governed_in_place(place, record.get("columns", []), wanted, identifiers, conditions, self._key())
+            chosen = np.arange(table.num_rows, dtype=np.int64)
+            if sampling:
+                chosen = self._sample(chosen, place.dataset_id, *sampling)
+        except (InvalidInput, NotFound) as error:
+            raise self._ctx.audit_refused("data.load", resource, error) from None
+        return {"resource": resource, "wanted": wanted, "identifiers": identifiers, "path": None, "cache": None,
+                "rows": chosen, "where": conditions, "sample": sampling, "with_person_id": False, "in_place": table}
 
     def _sample(self, chosen: np.ndarray, dataset_id: str, size: int | float, seed: int | None) -> np.ndarray:
         """``size`` rows (or that fraction) of ``chosen``, keeping their order: drawn from the project's key,

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
-from workbench.catalogue import versions
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.catalogue.versions import file_sha256
 from workbench.db.schema import dataset_versions
@@ -71,6 +71,7 @@ class Source:
     rows_are_people: bool = False  # without a person key: each row is one person (as the owner declares)
     # the vault whose person index gives the person key, when it is the workbench's person_id of a dataset
     index_root: Path | None = None
+    place: in_place.InPlace | None = None  # a dataset read in place: its source (``path`` is then not read)
 
     def unlinked_apart(self) -> bool:
         """Whether rows without a person key are each their own person: so for the workbench's person_id, where a
@@ -82,8 +83,9 @@ class Source:
         return [c for c, d in self.schema.items() if d.get("role") in PSEUDONYMISED_ROLES]
 
     def sha256(self) -> str:
-        """The SHA-256 of the file read (hashed once per change of the file)."""
-        return file_sha256(self.path)
+        """The SHA-256 of the file read (hashed once per change of the file); for a dataset read in place, of
+        what names its source (a database has no file to hash)."""
+        return self.place.marker() if self.place is not None else file_sha256(self.path)
 
     def origin(self, spec: dict[str, Any]) -> dict[str, Any]:
         """An output's origin when the workbench computed it from this source by ``spec``."""
@@ -122,13 +124,15 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         by_index = (not record.get("personKey") and person_ids.provided(declared.values())
                     and person_ids.PERSON_ID in granted and number == latest)
         rows = record.get("rowCount")
-        if number is not None and number != latest:
+        older = number is not None and number != latest  # a copy kept in the vault, even if now read in place
+        if older:
             rows = conn.execute(select(dataset_versions.c.row_count).where(
                 (dataset_versions.c.dataset_id == name) & (dataset_versions.c.number == number))).scalar()
         return Source(name, "dataset", versions.version_file(vault, name, number, latest), [name], declared,
                       person_ids.PERSON_ID if by_index else record.get("personKey"), rows, number, "catalogue",
                       [check], rows_are_people=not record.get("personKey"),
-                      index_root=vault.root if by_index else None)
+                      index_root=vault.root if by_index else None,
+                      place=None if older else in_place.lookup(conn, vault.root, row))
     saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
                                             & (pd_t.c.version == latest))).mappings().one()
     frame_columns = list(saved["columns"])
@@ -266,6 +270,8 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
     """``columns`` of the source's rows that ``where`` keeps, read with pyarrow: the columns pruned and the filter
     pushed into the scan. With ``person``, a column ``PERSON`` holds integer codes of the person key (the key itself
     never leaves this function)."""
+    if source.place is not None:
+        return _read_in_place(source, source.place, columns, where, person=person)
     if not source.path.exists():
         raise NotFound(f"The vault holds no data for {source.name}; its owner must register it.")
     schema = pq.read_schema(source.path)
@@ -295,6 +301,24 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
     table = table.append_column(PERSON, pa.array(codes))
     table = table.filter(expression) if expression is not None else table
     return table.select([*wanted, PERSON])
+
+
+def _read_in_place(source: Source, place: in_place.InPlace, columns: list[str], where: dict[str, Any], *,
+                   person: bool) -> pa.Table:
+    """``read`` of a dataset read in place: the columns and filter pushed into the read at its source; person codes
+    from its person key's values (in-place datasets are not in the person index)."""
+    wanted = list(dict.fromkeys(columns))
+    key = source.person_key if person else None
+    if person and key is None:
+        raise InvalidInput(f"{source.name} has no person key, so its rows cannot be counted as people.",
+                           field="source")
+    declared = list(source.schema.values())
+    table = in_place.read(place, declared, list(dict.fromkeys([*wanted, *([key] if key else [])])), where)
+    if key is None:
+        return table.select(wanted)
+    encoded = pc.dictionary_encode(table.column(key)).combine_chunks()
+    codes = encoded.indices.fill_null(-1).cast(pa.int64())
+    return table.select(wanted).append_column(PERSON, codes)
 
 
 def person_codes(path: Path, key: str, *, apart: bool = False) -> np.ndarray:

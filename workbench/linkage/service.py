@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 from sqlalchemy import insert, select
 
 from workbench import audit, records
-from workbench.catalogue import versions
+from workbench.catalogue import in_place, versions
 from workbench.db.schema import data_loads, grants, linkage_runs
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance import conditions
 from workbench.governance.access import grant_state
 from workbench.governance.lineage import granted_version
-from workbench.governance.project_data import SOURCES_ATTR, ProjectData
+from workbench.governance.project_data import SOURCES_ATTR, ProjectData, in_place_frame
 from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
 from workbench.labels import header, value
 from workbench.linkage.link import ENGINES, link
@@ -111,20 +111,28 @@ class GovernedLinkage:
     def _run(self, resource: str, datasets: list[dict[str, Any]], items: list[dict[str, Any]], spec: Any,
              engine: str, threshold: float | None, progress: bool | None) -> LinkedData:
         me = self._ctx.actor.username
-        with self._ctx.db.read() as conn:  # the versions the project's grants cover: current unless all pinned
+        with self._ctx.db.read() as conn:  # copied into the vault, or read in place at its source; the versions the
+            # project's grants cover: the current one unless all are pinned (an older version is a copy, or gone)
             held = [(versions.current(conn, d["id"]), granted_version(conn, self.project_id, d["id"]))
                     for d in datasets]
+            places = [in_place.lookup(conn, self._ctx.vault.root, d) if pinned in (None, latest) else None
+                      for d, (latest, pinned) in zip(datasets, held, strict=True)]
         read = [pinned or latest for latest, pinned in held]
-        paths = [versions.version_file(self._ctx.vault, d["id"], number, latest)
+        files = [versions.version_file(self._ctx.vault, d["id"], number, latest)
                  for d, number, (latest, _pinned) in zip(datasets, read, held, strict=True)]
-        for d, path in zip(datasets, paths, strict=True):
-            if not path.exists():
+        for d, place, file in zip(datasets, places, files, strict=True):
+            if place is None and not file.exists():
                 raise NotFound(f"The vault holds no data for {d['id']}; its owner ({d['owner']}) must register it.")
         # the workbench's person id is derived on load, not a column of the file: linkage never reads it
         usable = [[c for c in dict.fromkeys(i["linkage"] + i["granted"])
                    if c not in person_ids.workbench_identifiers(d["record"])]
                   for d, i in zip(datasets, items, strict=True)]
-        raw = [pq.read_table(path, columns=cols).to_pandas() for path, cols in zip(paths, usable, strict=True)]
+        # a side read in place is read once (a database has no stable row order): the link's row numbers and the
+        # columns returned come from the same table
+        paths: list[Any] = [in_place.read_columns(self._ctx.vault.root, d, place, cols) if place is not None
+                            else file for d, place, cols, file in zip(datasets, places, usable, files, strict=True)]
+        raw = [path.to_pandas() if isinstance(path, pa.Table) else pq.read_table(path, columns=cols).to_pandas()
+               for path, cols in zip(paths, usable, strict=True)]
         if spec is None:
             spec = infer_spec(raw[0][items[0]["linkage"]], raw[1][items[1]["linkage"]])
         spec = check_spec(spec)
@@ -184,7 +192,14 @@ class GovernedLinkage:
             roles = conditions.schema_roles(d["record"])
             identifiers = conditions.pseudonymised_columns(roles, cols)
             cache = self._ctx.vault.project_root(self.project_id) / "cache" / d["id"]
-            governed = read_governed(path, cols, identifiers, key, cache=cache)
+            if isinstance(path, pa.Table):  # read in place: pseudonymised as a load does
+                table = path.select(cols)
+                for name in identifiers:
+                    table = table.set_column(table.schema.get_field_index(name), name,
+                                             pseudonymise(table.column(name), key))
+                governed = in_place_frame(table, cols, identifiers)
+            else:
+                governed = read_governed(path, cols, identifiers, key, cache=cache)
             part = governed.iloc[rows[side]].reset_index(drop=True)
             part.columns = [f"{c}{_suffix(d['id'])}" if c in clash else c for c in part.columns]
             frame = pd.concat([frame, part], axis=1)
@@ -194,7 +209,8 @@ class GovernedLinkage:
                        paths: list[Any]) -> dict[str, Any] | None:
         """Precision, recall and F1 against the truth, when the project was given a source of it (the demo's)
         and the caller may read it there (each read audited by the source)."""
-        if self._truth is None or not self._truth.readable([d["id"] for d in datasets]):
+        if self._truth is None or not self._truth.readable([d["id"] for d in datasets]) \
+                or any(isinstance(path, pa.Table) for path in paths):  # the demo's truth describes copied data
             return None
         persons = []
         for d, path in zip(datasets, paths, strict=True):

@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import disclosure as sdc
-from workbench.catalogue import versions
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.conditions import dataset_row
 from workbench.governance.lineage import granted_version, taint
-from workbench.governance.project_data import SOURCES_ATTR, lineage
+from workbench.governance.project_data import SOURCES_ATTR, governed_in_place, in_place_frame, lineage
+from workbench.governance.pseudonyms import project_key
 from workbench.outputs.computed import ComputedTables
 from workbench.outputs.settings import output_checking_settings, reviews_analyst_supplied
 from workbench.outputs.store import ProjectOutputs
@@ -355,19 +356,26 @@ class ProjectTables:
         if missing:
             return (f"the person key {key!r} is missing in {missing:,} row(s), so the rows could not be counted as "
                     "people; drop those rows or make the table by spec from the source")
+        pseudonymised = [key] if roles.key_pseudonymised or key != roles.person_key else []
+        master = bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])
         try:
             cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
             with self._ctx.db.read() as conn:  # the version the project's grants cover, as its loads read
+                dataset = dataset_row(conn, dataset_id)
                 latest, pinned = versions.current(conn, dataset_id), granted_version(conn, self.project_id,
                                                                                       dataset_id)
-            path = versions.version_file(self._ctx.vault, dataset_id, pinned or latest, latest)
-            if pinned is not None and pinned != latest:
-                cache = cache.with_name(f"{dataset_id}@v{pinned}")
-            genuine = person_ids.read_dataset(
-                self._ctx.vault.root, dataset_id, path, [key],
-                [key] if roles.key_pseudonymised or key != roles.person_key else [],
-                bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id, with_person_id=from_index,
-                cache=cache)[key]
+                older = pinned is not None and pinned != latest  # a copy kept in the vault
+                place = None if older else in_place.lookup(conn, self._ctx.vault.root, dataset)
+            if place is not None:  # read in place: the key's values as a load gives them
+                genuine = in_place_frame(governed_in_place(place, dataset["record"].get("columns", []), [key],
+                                                           pseudonymised, {}, project_key(master, self.project_id)),
+                                         [key], pseudonymised)[key]
+            else:
+                genuine = person_ids.read_dataset(
+                    self._ctx.vault.root, dataset_id,
+                    versions.version_file(self._ctx.vault, dataset_id, pinned or latest, latest), [key],
+                    pseudonymised, master, self.project_id, with_person_id=from_index,
+                    cache=cache.with_name(f"{dataset_id}@v{pinned}") if older else cache)[key]
         except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
             genuine = pd.Series([], dtype=object)
         unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())

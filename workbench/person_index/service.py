@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from sqlalchemy import func, insert, select
 
 from workbench import audit
+from workbench.catalogue.in_place import IN_PLACE
 from workbench.db.schema import datasets, person_index_updates
 from workbench.errors import Conflict, InvalidInput, NotFound, WorkbenchError
 from workbench.governance.conditions import dataset_row
@@ -580,6 +581,10 @@ class PersonIndex:
         return last is not None and last.get("fields") != linkable_fields(row["record"])
 
     def _check_linkable(self, row: dict[str, Any]) -> None:
+        if row.get("has_data") == IN_PLACE:
+            raise InvalidInput(f"dataset_id: {row['id']} is read in place at its source, which has no stable rows "
+                               "for the person index to link; its owner can register it with mode='copy' to link "
+                               "it.", field="dataset_id")
         if not row.get("has_data"):
             raise NotFound(f"The vault holds no data for {row['id']}; its owner must register it with data before "
                            "it can be linked to the person index.")

@@ -14,12 +14,15 @@ without one is cut off at the limit.
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tornado.web
+import yaml
 from jupyter_server.base.handlers import APIHandler
 from tornado.ioloop import IOLoop
 
@@ -82,13 +85,15 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "text?": (lambda v: v is None or isinstance(v, str), "text or null"),
     "names?": (lambda v: v is None or _is_list_of_text(v), "a list of names or null"),
     "names": (_is_list_of_text, "a list of names"),
+    "entry": (lambda v: isinstance(v, str | dict), "the entry as YAML text or a JSON object"),
 }
 
 
-def read_body(raw: bytes, fields: dict[str, str], required: tuple[str, ...]) -> dict[str, Any]:
+def read_body(raw: bytes, fields: dict[str, str], required: tuple[str, ...],
+              limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """The JSON object in ``raw``, with only ``fields`` (name → kind in ``KINDS``), ``required`` present."""
-    if len(raw) > MAX_BODY_BYTES:
-        raise InvalidInput(f"body: the request body is {len(raw)} bytes; send at most {MAX_BODY_BYTES}.",
+    if len(raw) > limit:
+        raise InvalidInput(f"body: the request body is {len(raw)} bytes; send at most {limit}.",
                            field="body")
     try:
         body = json.loads(raw or b"null")
@@ -486,6 +491,107 @@ class IndexDecisionHandler(WorkbenchHandler):
             return
         await self.answer(lambda ws: ws.person_index.decide(dataset_id, (body["row"], body["candidate"]),
                                                             body["decision"], note=body.get("note")))
+
+
+# -- an owner drafts and registers a dataset from a file in the lab or a database ---------------------------------
+SOURCE_FIELDS = {"path": "text?", "url": "text?", "table": "text?", "query": "text?"}
+REGISTER_FIELDS = {**SOURCE_FIELDS, "entry": "entry", "mode": "text"}
+REGISTER_MODES = ("copy", "in-place")
+MAX_ENTRY_BODY_BYTES = 1024 * 1024  # an entry with a few thousand columns
+
+
+class LabSourceHandler(WorkbenchHandler):
+    """A route that reads data the owner names in the lab (``lab_sources``): refusals list every field at fault
+    (``problems``) for the form to show beside each, and name files relative to the lab's folder."""
+
+    def root(self) -> Path:
+        from workbench.server.lab_sources import lab_root
+
+        return lab_root(self.settings.get("server_root_dir"))
+
+    def in_lab_terms(self, message: str) -> str:
+        """``message`` with the lab's folder left out of paths (the file browser's names)."""
+        root = self.settings.get("server_root_dir")
+        if isinstance(root, str) and root:
+            for folder in sorted({str(Path(root).expanduser().resolve()), str(Path(root).expanduser())}, key=len,
+                                 reverse=True):
+                message = message.replace(folder.rstrip("/") + "/", "")
+        return message
+
+    def message_of(self, error: WorkbenchError) -> str:
+        return self.in_lab_terms(super().message_of(error))
+
+    def refuse(self, error: WorkbenchError) -> Any:
+        self.set_status(status_of(error))
+        problems = [{"field": str(field), "message": self.in_lab_terms(lab_wording(str(message)))}
+                    for field, message in getattr(error, "problems", None) or []]
+        return self.finish(json.dumps({"message": self.message_of(error), "field": getattr(error, "field", None),
+                                       "error": error_name(error), "problems": problems}))
+
+
+def draft_from_lab(ws: Workspace, source: Any, root: Path) -> dict[str, Any]:
+    """A draft entry for ``source`` and the fields the owner still has to complete."""
+    from workbench.catalogue.draft import placeholders
+    from workbench.server.lab_sources import shown
+
+    text = ws.catalogue.draft(source).replace(f"{root}/", "")  # the file browser's names, not the server's
+    unfinished = placeholders(yaml.safe_load(text))
+    return {"yaml": text, "source": shown(source, root),
+            "problems": [{"field": name, "message": "still a placeholder: replace it"} for name in unfinished]}
+
+
+def register_from_lab(ws: Workspace, record: dict[str, Any], source: Any, mode: str) -> dict[str, Any]:
+    """Register ``record`` with the data of ``source``, copied or in place, and answer the entry as the Catalogue
+    panel shows it (with its versions, once the catalogue records them)."""
+    register = ws.catalogue.register
+    if "mode" in inspect.signature(register).parameters:  # once the catalogue registers in place
+        passed: dict[str, Any] = {"mode": mode}
+        entry = register(record, data=source, **passed)
+    elif mode != "copy":
+        raise InvalidInput("mode: registering in place is not available in this workbench yet; choose copy to copy "
+                           "the data into the vault.", field="mode")
+    else:
+        entry = register(record, data=source)
+    return catalogue_entry(ws, entry.id)
+
+
+class DraftHandler(LabSourceHandler):
+    """A UK-model YAML draft of an entry, from a file or folder in the lab or a database table or query."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        def parse() -> tuple[Any, Path]:
+            from workbench.server.lab_sources import lab_source
+
+            root = self.root()
+            return lab_source(read_body(self.body, SOURCE_FIELDS, ()), root), root
+
+        await self.answer_parsed(parse, draft_from_lab)
+
+
+class RegisterHandler(LabSourceHandler):
+    """Register the entry the owner edited, with the data of a file or folder in the lab or a database."""
+
+    def body_limit(self) -> int:
+        return MAX_ENTRY_BODY_BYTES
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        def parse() -> tuple[dict[str, Any], Any, str]:
+            from workbench.catalogue.service import entry_from_text
+            from workbench.server.lab_sources import entry_text_is_plain, lab_source
+
+            body = read_body(self.body, REGISTER_FIELDS, ("entry", "mode"), limit=MAX_ENTRY_BODY_BYTES)
+            if body["mode"] not in REGISTER_MODES:
+                raise InvalidInput(f"mode: {body['mode'][:40]!r} is not a mode; choose copy or in-place.",
+                                   field="mode")
+            entry = body["entry"]
+            if isinstance(entry, str):
+                entry_text_is_plain(entry)
+                entry = entry_from_text(entry, "the entry")
+            return entry, lab_source(body, self.root()), body["mode"]
+
+        await self.answer_parsed(parse, register_from_lab)
 
 
 class OwnerUsageHandler(WorkbenchHandler):

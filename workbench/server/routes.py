@@ -36,6 +36,8 @@ ROUTES: list[tuple[str, str]] = [
     (f"review/requests/{ID.format('request_id')}/release", "ReviewReleaseHandler"),
     (f"review/requests/{ID.format('request_id')}/manifest", "ReviewManifestHandler"),
     ("owner/datasets", "MyDatasetsHandler"),
+    ("owner/draft", "DraftHandler"),
+    ("owner/register", "RegisterHandler"),
     (f"owner/usage/{ID.format('dataset_id')}", "OwnerUsageHandler"),
     (f"person-index/{ID.format('dataset_id')}/review", "IndexReviewHandler"),
     (f"person-index/{ID.format('dataset_id')}/review/decision", "IndexDecisionHandler"),

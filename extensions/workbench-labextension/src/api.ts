@@ -63,6 +63,47 @@ export interface CatalogueEntry {
   person_index: PersonIndexQuality | null;
   /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
   index_review: boolean;
+  /** The dataset's versions, newest registration last (absent from a workbench that does not record them). */
+  versions?: EntryVersion[];
+}
+
+/** One registration of a dataset's data: its number, when, how many rows, and its checksum or source marker. */
+export interface EntryVersion {
+  number: number;
+  registeredAt: string;
+  rows: number | null;
+  checksum?: string | null;
+  marker?: string | null;
+  current: boolean;
+}
+
+/** One field at fault in a refused entry or form (e.g. "columns[2].type", "title", "path"). */
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+/** Where the data to register is: a file or folder relative to the lab's folder, or a database table or query. */
+export interface LabSource {
+  path?: string | null;
+  url?: string | null;
+  table?: string | null;
+  query?: string | null;
+}
+
+export type RegisterMode = 'copy' | 'in-place';
+
+export interface RegisterBody extends LabSource {
+  /** The entry as the owner edited it (UK metadata model YAML). */
+  entry: string;
+  mode: RegisterMode;
+}
+
+/** A drafted entry: its YAML, the source as the lab names it, and the fields still to complete. */
+export interface Draft {
+  yaml: string;
+  source: string;
+  problems: Problem[];
 }
 
 /** An uncertain pair of a person-index update: a record of the dataset and a person of the index or a record. */
@@ -562,7 +603,9 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
-    readonly field: string | null = null
+    readonly field: string | null = null,
+    /** Every field at fault, when the server listed them (the owner's register routes). */
+    readonly problems: Problem[] = []
   ) {
     super(message);
     this.name = 'ApiError';
@@ -595,16 +638,22 @@ export function searchParams(query: SearchQuery): string {
 async function readError(response: Response): Promise<ApiError> {
   let message = `The workbench server answered ${response.status} ${response.statusText}.`;
   let field: string | null = null;
+  let problems: Problem[] = [];
   try {
     const body = await response.json();
     if (body && typeof body.message === 'string' && body.message) {
       message = body.message;
       field = typeof body.field === 'string' ? body.field : null;
+      if (Array.isArray(body.problems)) {
+        problems = body.problems
+          .filter((p: unknown) => p && typeof (p as Problem).message === 'string')
+          .map((p: Problem) => ({ field: String(p.field ?? ''), message: p.message }));
+      }
     }
   } catch {
     // not JSON (a proxy's error page): keep the status line
   }
-  return new ApiError(message, response.status, field);
+  return new ApiError(message, response.status, field, problems);
 }
 
 /** The workbench API as typed methods. */
@@ -760,6 +809,16 @@ export class WorkbenchApi {
   async myDatasets(): Promise<OwnedDataset[]> {
     const body = await this.call<{ datasets: OwnedDataset[] }>('owner/datasets');
     return body.datasets;
+  }
+
+  /** A draft entry from a file or folder in the lab, or a database table or query (owners and admins). */
+  draft(source: LabSource): Promise<Draft> {
+    return this.post<Draft>('owner/draft', source);
+  }
+
+  /** Register the edited entry with the source's data, copied or in place; refusals carry `problems`. */
+  register(body: RegisterBody): Promise<CatalogueEntry> {
+    return this.post<CatalogueEntry>('owner/register', body);
   }
 
   /** Recompute the audit log's hash chain (admins). */

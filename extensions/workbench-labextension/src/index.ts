@@ -19,6 +19,8 @@ import { OutputCheckingWidget } from './checking-panel';
 import { watchEpsilonSliders } from './dp-slider';
 import { MyOutputsPanel } from './my-outputs-panel';
 import { browserStore, PanelWidths } from './panel-width';
+import { RegisterPanel } from './register-panel';
+import { registrable } from './register-view';
 import { RequestsPanel } from './requests-panel';
 import { CHECKING_NAMESPACE, restorePanels } from './restore';
 import { catalogueSettings } from './settings';
@@ -55,6 +57,33 @@ const myOutputsIcon = new LabIcon({
     '<path d="M11 3h2v9.6l3.3-3.3 1.4 1.4-5.7 5.7-5.7-5.7 1.4-1.4 3.3 3.3zM4 18h16v2H4z"/>' +
     '</g></svg>'
 });
+
+const registerIcon = new LabIcon({
+  name: 'workbench:register',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+    '<path d="M12 3c4.4 0 8 1.3 8 3v12c0 1.7-3.6 3-8 3s-8-1.3-8-3V6c0-1.7 3.6-3 8-3zm6 5.3C16.5 9 14.4 9.4 12 9.4S7.5 9 6 8.3V12c.5.5 2.6 1.2 6 1.2s5.5-.7 6-1.2zm-6-3.3C8.4 5 6.3 5.7 6 6c.3.3 2.4 1 6 1s5.7-.7 6-1c-.3-.3-2.4-1-6-1zm-1 10h2v2h2v2h-2v2h-2v-2H9v-2h2z"/>' +
+    '</g></svg>'
+});
+
+/** One item of the file browser's selection, as its model gives it (path relative to the lab's folder). */
+interface BrowserItem {
+  path: string;
+  name: string;
+  type: string;
+}
+
+/** The file browser's single selected item, duck-typed (no dependency on the file browser package). */
+export function selectedBrowserItem(shell: ILabShell): BrowserItem | null {
+  for (const widget of shell.widgets('left')) {
+    const browser = widget as unknown as { selectedItems?: () => Iterable<BrowserItem> };
+    if (widget.id === 'filebrowser' && typeof browser.selectedItems === 'function') {
+      const items = [...browser.selectedItems()];
+      return items.length === 1 ? items[0] : null;
+    }
+  }
+  return null;
+}
 
 /** The API over JupyterLab's authenticated connection (token, cookie and XSRF handled by it). */
 export function labTransport(settings: ServerConnection.ISettings): Transport {
@@ -95,7 +124,8 @@ const COMMANDS = {
   checking: 'workbench:open-output-checking',
   usage: 'workbench:open-usage',
   myOutputs: 'workbench:open-my-outputs',
-  audit: 'workbench:verify-audit'
+  audit: 'workbench:verify-audit',
+  register: 'workbench:register-dataset'
 };
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -187,15 +217,42 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return usage.verify();
       }
     });
+    const register = new RegisterPanel(api, () => void usage.listMine());
+    register.title.icon = registerIcon;
+    shell.add(register, 'left', { rank: 154 });
+    app.commands.addCommand(COMMANDS.register, {
+      label: args => (args.fromBrowser ? 'Register as dataset…' : 'Workbench: Register a dataset (data owners)'),
+      icon: registerIcon,
+      isVisible: args => {
+        if (!args.fromBrowser) {
+          return true;
+        }
+        const item = selectedBrowserItem(shell);
+        return item !== null && registrable(item);
+      },
+      execute: args => {
+        const item = args.fromBrowser ? selectedBrowserItem(shell) : null;
+        if (item) {
+          register.choose(item.path);
+        }
+        shell.activateById(register.id);
+      }
+    });
+    app.contextMenu.addItem({
+      command: COMMANDS.register,
+      args: { fromBrowser: true },
+      selector: '.jp-DirListing-item[data-isdir]',
+      rank: 20
+    });
     for (const command of Object.values(COMMANDS)) {
       palette?.addItem({ command, category: 'Workbench' });
     }
     watchEpsilonSliders(document.body); // the DP accuracy explorer's slider announces ε, not its logarithm
-    const widths = new PanelWidths([catalogue, requests, usage, myOutputs], browserStore());
+    const widths = new PanelWidths([catalogue, requests, usage, myOutputs, register], browserStore());
     shell.layoutModified.connect(() => widths.layoutChanged());
     void app.restored.then(() => widths.layoutChanged(true));
     if (restorer) {
-      void restorePanels(restorer, [catalogue, requests, usage, myOutputs], tracker, COMMANDS.checking);
+      void restorePanels(restorer, [catalogue, requests, usage, myOutputs, register], tracker, COMMANDS.checking);
     }
     if (settingRegistry) {
       void settingRegistry
