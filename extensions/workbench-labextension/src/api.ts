@@ -63,18 +63,6 @@ export interface CatalogueEntry {
   person_index: PersonIndexQuality | null;
   /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
   index_review: boolean;
-  /** The dataset's versions, newest registration last (absent from a workbench that does not record them). */
-  versions?: EntryVersion[];
-}
-
-/** One registration of a dataset's data: its number, when, how many rows, and its checksum or source marker. */
-export interface EntryVersion {
-  number: number;
-  registeredAt: string;
-  rows: number | null;
-  checksum?: string | null;
-  marker?: string | null;
-  current: boolean;
 }
 
 /** One field at fault in a refused entry or form (e.g. "columns[2].type", "title", "path"). */
