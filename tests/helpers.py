@@ -580,6 +580,7 @@ SERVICE_EXPECTED = {
     "export outputs": {"analyst"},
     "read disclosure settings": {"admin", "data_owner", "analyst", "output_checker", "trainer"},
     "change disclosure settings": {"admin"},
+    "pin grant to a version": {"admin", "data_owner"},
     "revoke grant": {"admin", "data_owner"},
     # output checking (CHECKER belongs to no project; ANALYST authored every output)
     "create output request": {"analyst"},

@@ -68,6 +68,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "ReviewField": ("paths", "/person-index/{dataset_id}/review", "get", *OK, "pairs", "[]", "fields", "[]"),
     "IndexDecision": ("paths", "/person-index/{dataset_id}/review/decision", "post", *OK),
     "SchemaColumn": ("components", "schemas", "CatalogueEntry", "schema", "[]"),
+    "EntryVersion": ("components", "schemas", "CatalogueEntry", "versions", "[]"),
     "Project": ("paths", "/projects", "get", *OK, "projects", "[]"),
     "AccessRequest": ("components", "schemas", "AccessRequest"),
     "QueueRow": ("paths", "/review/queue", "get", *OK, "requests", "[]"),

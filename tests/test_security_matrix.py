@@ -106,6 +106,7 @@ def operations(ws, user: str, state: dict) -> dict:
         "export outputs": lambda: ws.project(PROJECT).outputs.to_results_json(state["tmp"] / f"results-{tag}"),
         "read disclosure settings": lambda: ws.disclosure.settings(),
         "change disclosure settings": lambda: ws.disclosure.update_settings(threshold=5),
+        "pin grant to a version": lambda: ws.owner.pin(state["grant"], 1),
         "revoke grant": lambda: ws.owner.revoke(state["grant"], reason="Review"),
         "create output request": lambda: ws.project(PROJECT).output_requests.create(f"Request {tag}", outputs=[1]),
         "list output requests": lambda: ws.project(PROJECT).output_requests.list(),

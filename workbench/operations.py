@@ -155,6 +155,7 @@ OPERATIONS: dict[str, Operation] = {op.name: op for op in [
     Operation("owner.decide", "access", "decide", ("access.decide",), shown_in="owner"),
     *_view_operations("owner", {
         "requests": ("access.list_to_decide",), "grants": ("projects.read",), "revoke": ("access.revoke",),
+        "pin": ("access.pin",),
         "delegate": ("access.delegate",), "usage": ("owner.usage",), "datasets": READ}),
     Operation("budgets.set", "dp", "set_budget", ("dp.budget.set",)),
     Operation("budgets.list", "dp", "budgets", ("dp.budget.set",)),
@@ -235,6 +236,7 @@ LOCAL_ONLY: dict[str, str] = {
     "access.decide": "Decide a request at the data owner's desk: ws.owner.decide(request_id, decision, ...).",
     "access.grants": "Grants: ws.project(id).grants(), or ws.owner.grants(dataset_id) for a data owner.",
     "access.revoke": "Revoke a grant at the data owner's desk: ws.owner.revoke(grant_id, reason=...).",
+    "access.pin": "Pin a grant to a version at the data owner's desk: ws.owner.pin(grant_id, version).",
     "access.delegate": "Delegate at the data owner's desk: ws.owner.delegate(dataset_id, username).",
     "access.usage": "Where a dataset went: ws.owner.usage(dataset_id).",
     "access.update_settings": f"{_ON_THE_HOST}: admins change access settings in an embedded workspace there.",

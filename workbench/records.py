@@ -49,6 +49,7 @@ class Grant(TypedDict):
     granted_by: str
     granted_at: datetime
     request_id: int
+    version: int | None  # the dataset version it is pinned to; None: whichever version is current
 
 
 class RequestedOutput(TypedDict):
@@ -200,7 +201,7 @@ class GrantCard(Card):
 
     KIND = "Grant"
     FIELDS = ("project_id", "dataset_id", "state", "columns", "identifiers", "linkage", "conditions", "expires",
-              "granted_by", "granted_at", "request_id")
+              "granted_by", "granted_at", "request_id", "version")
 
     def title(self) -> str:
         return (f"Grant of {self.get('dataset_id')} to project {self.get('project_id')} "

@@ -33,7 +33,13 @@ class Vault:
             (self.root / sub).mkdir(exist_ok=True, mode=0o700)
 
     def dataset_path(self, dataset_id: str) -> Path:
+        """The file of the dataset's current version (what every reader reads unless a grant pins a version)."""
         return self.root / "datasets" / f"{check_dataset_id(dataset_id)}.parquet"
+
+    def dataset_version_path(self, dataset_id: str, number: int) -> Path:
+        """Where version ``number`` of a dataset is kept (the current one too: a hard link to the current file),
+        so a grant pinned to an older version still loads it after the data was registered again."""
+        return self.root / "datasets" / "versions" / check_dataset_id(dataset_id) / f"v{int(number)}.parquet"
 
     def restricted_path(self, area: str, name: str) -> Path:
         if area not in RESTRICTED_AREAS:

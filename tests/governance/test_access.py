@@ -324,8 +324,8 @@ def test_save_read_lineage_and_usage_report(governed) -> None:
     assert report.grants.loc[0, "project_id"] == PROJECT and report.grants.loc[0, "purpose"] == "Admissions research"
     assert report.grants.loc[0, "legal_gateway"] == "Research power"
     month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
-    assert report.loads.to_dict("records") == [{"project_id": PROJECT, "month": month, "loads": 1, "rows": 100,
-                                                "people": 1}]
+    assert report.loads.to_dict("records") == [{"project_id": PROJECT, "month": month, "version": 1, "loads": 1,
+                                                "rows": 100, "people": 1}]
     assert list(report.derived["version"]) == [1, 2] and report.releases.empty
     assert f"Usage of {DATASET}" in report._repr_html_()
     for user in (ANALYST, OTHER_OWNER, CHECKER):

@@ -71,7 +71,7 @@ def test_end_to_end_from_table_and_dp_result_to_the_owners_usage_report(desk) ->
     released_path = Path(folder) / MANIFEST
     manifest = json.loads(released_path.read_text())
     assert manifest["request"]["context"] == CONTEXT and manifest["project"]["id"] == PROJECT
-    assert [d["id"] for d in manifest["datasets"]] == [DATASET] and manifest["datasets"][0]["version"] == "2026-10-01"
+    assert [d["id"] for d in manifest["datasets"]] == [DATASET] and manifest["datasets"][0]["version"] == "1"
     assert {r["reviewer"] for r in manifest["reviews"]} == {CHECKER, CHECKER2}
     assert manifest["outputs"][1]["properties"]["dp"]["ledger"] == dp.properties["dp"]["ledger"]
     assert manifest["outputs"][0]["checks"]["status"] == table.status

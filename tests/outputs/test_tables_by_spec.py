@@ -51,7 +51,7 @@ def test_a_crosstab_by_spec_is_the_workbench_s_own_table_of_the_rows_kept(kernel
     assert row["provenance"] == "computed" and row["sources"] == [ADMISSIONS]
     origin = row["origin"]
     vault = spec_desk(ANALYST)._ctx.vault
-    assert origin["source"] == ADMISSIONS and origin["kind"] == "dataset" and origin["version"] == "2026-10-01"
+    assert origin["source"] == ADMISSIONS and origin["kind"] == "dataset" and origin["version"] == 1
     assert origin["sha256"] == hashlib.sha256(vault.dataset_path(ADMISSIONS).read_bytes()).hexdigest()
     assert origin["datasets"] == [ADMISSIONS]
     assert origin["spec"] == {"method": "groupby_agg", "by": "age_band", "values": "cost", "aggfunc": "mean",

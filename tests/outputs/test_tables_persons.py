@@ -195,3 +195,18 @@ def test_a_served_workspace_reviews_analyst_supplied_models(kernel, governed, re
     assert type(kernel(ANALYST)).__module__.startswith("workbench.remote") == served
     assert out.status == ("review" if served else "pass")
     assert out.review_reasons == ([ANALYST_SUPPLIED] if served else [])
+
+
+def test_a_frame_of_a_pinned_older_version_is_judged_on_its_persons(survey, governed) -> None:
+    """The person key's pseudonyms are checked against the version the project's grant covers, not the current
+    one: respondents only in version 1 are still this project's pseudonyms of the data it loaded."""
+    grant_id = int(governed(OWNER).owner.grants(SURVEY)["id"].iloc[0])
+    governed(OWNER).owner.pin(grant_id, 1)
+    governed(OWNER).catalogue.register(_survey_record(), _survey_rows(seed=6))  # other respondents: version 2
+    governed(ADMIN).disclosure.update_settings(threshold=20)
+    data = survey.load(SURVEY)
+    assert len(data) == 300
+    twice = pd.concat([data, data], ignore_index=True)
+    twice.attrs = data.attrs
+    out = survey.tables.crosstab(twice, "la_code", "sex", name="people of version 1")
+    assert out.properties["privacy_unit"] == "person" and not out.review_reasons

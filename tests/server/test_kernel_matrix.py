@@ -107,6 +107,7 @@ KERNEL_EXPECTED: dict[str, set[str]] = {
     "owner.decide": {"data_owner"},
     "owner.grants": ALL,
     "owner.revoke": {"admin", "data_owner"},
+    "owner.pin": {"admin", "data_owner"},
     "owner.delegate": {"admin", "data_owner"},
     "owner.usage": {"admin", "data_owner"},
     "owner.datasets": ALL,
@@ -165,6 +166,7 @@ SERVICE_NAME = {
     "dp.query": "run dp query", "dp.budget": "read project privacy budget", "access.mine": "list my requests",
     "access.settings": "read access settings", "owner.requests": "list requests to decide",
     "owner.decide": "decide request", "owner.revoke": "revoke grant", "owner.delegate": "name delegate",
+    "owner.pin": "pin grant to a version",
     "owner.usage": "owner usage report", "owner.datasets": "list my datasets", "budgets.set": "set privacy budget",
     "budgets.list": "list privacy budgets",
     "budgets.set_twin": "set twin budget",
@@ -355,6 +357,14 @@ def _revoked(s: Connect, user: str, _answer: Any, state: State) -> None:
     assert grants[_revoke(user, state)["grant_id"]] == "revoked"
 
 
+def _pin(user: str, state: State) -> dict[str, Any]:
+    return {"grant_id": state["other_grant"] if user == ADMIN else state["grant"], "version": 1}
+
+
+def _pinned(s: Connect, user: str, _answer: Any, state: State) -> None:
+    assert s(ADMIN).owner.grants(DATASET).set_index("id").loc[_pin(user, state)["grant_id"], "version"] == 1
+
+
 def _delegate(user: str, _state: State) -> dict[str, Any]:
     # an allowed person names someone else; a refused one tries to make themselves a delegate
     named = {OWNER: TRAINER, ADMIN: CHECKER}.get(user, user)
@@ -516,6 +526,7 @@ CASES: dict[str, Case] = {
                          writes=True, check=_owner_decides),
     "owner.grants": Case({"dataset_id": DATASET}, arrange=granted, check=lambda s, u, a, st: has_rows(a)),
     "owner.revoke": Case(_revoke, arrange=two_grants, writes=True, check=_revoked),
+    "owner.pin": Case(_pin, arrange=two_grants, writes=True, check=_pinned),
     "owner.delegate": Case(_delegate, writes=True, check=_delegated),
     "owner.usage": Case({"dataset_id": DATASET}, arrange=loaded,
                         check=lambda s, u, a, st: type(a).__name__ == "UsageReport" or pytest.fail(a)),

@@ -38,6 +38,9 @@ class Entry:
     provided: tuple[dict[str, Any], ...] = ()
     # its person-index coverage and quality record, only for its owner, delegates, admins and linkers (else None)
     person_index: dict[str, Any] | None = None
+    # every version of its data, oldest first: number, registeredAt, registeredBy, rows, checksum (the stored
+    # file's SHA-256) or marker (the source's snapshot, for data read in place), mode, current
+    versions: tuple[dict[str, Any], ...] = ()
 
     @property
     def id(self) -> str:
@@ -86,6 +89,16 @@ class Entry:
         return (f"ε = {t['epsilon']:g}, made {t['made_at'][:16].replace('T', ' ')} UTC; twin budget ε = "
                 f"{t['spent']:.4g} spent of {t['budget']:g}")
 
+    @property
+    def versions_summary(self) -> str:
+        """Its data's versions in words, newest first ('' when none was registered)."""
+        return "; ".join(
+            f"v{v['number']}{' (current)' if v['current'] else ''}: {date(v['registeredAt'][:10])}, "
+            f"{'unknown' if v['rows'] is None else format(v['rows'], ',')} rows"
+            + (f", SHA-256 {v['checksum'][:12]}…" if v.get("checksum") else
+               f", snapshot {v['marker']}" if v.get("marker") else "")
+            for v in reversed(self.versions))
+
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.record)
 
@@ -123,6 +136,7 @@ class Entry:
             ("Contact", f"{r['contactPoint']['contactName']} <{r['contactPoint']['email']}>"),
             ("Lineage", r.get("lineage", "")),
             ("Synthetic twin", self.twin_summary),
+            ("Versions", self.versions_summary),
         ]
         facts_html = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"
                              f"{escape(str(v))}</td></tr>" for k, v in facts if v)

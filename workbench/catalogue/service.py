@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import hashlib
 import json
 import zlib
 from datetime import UTC, date, datetime
@@ -23,7 +24,7 @@ from sqlalchemy import JSON, delete, func, insert, select, update
 from sqlalchemy import text as sql
 
 from workbench import audit
-from workbench.catalogue import in_place
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.dcat import from_jsonld, to_jsonld
 from workbench.catalogue.draft import draft, refuse_placeholders
 from workbench.catalogue.entry import Entry, theme_label
@@ -152,7 +153,7 @@ class Catalogue:
         provided = tuple(c for c in view.get("columns", []) if c not in row.record.get("columns", []))
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
                      tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided,
-                     self._index_quality(conn, dataset_id, row.record))
+                     self._index_quality(conn, dataset_id, row.record), tuple(versions.listing(conn, dataset_id)))
 
     def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """The entry's person-index quality for those who may see it (asked quietly: no refusal is audited, the
@@ -459,8 +460,8 @@ class Catalogue:
         else:
             checked = check_data(record.get("columns"), data)
             path = self._ctx.vault.dataset_path(record["localId"])
-            with self._ctx.vault.staged(path, checked.table), self._ctx.write() as conn:
-                self._write_dataset(conn, record, (checked.row_count, checked.completeness))
+            with self._ctx.vault.staged(path, checked.table) as staged:
+                self._commit_data(record, staged, (checked.row_count, checked.completeness))
         if data is not None:
             in_place.drop_credentials(self._ctx.vault.root, record["localId"])  # copied now: no longer in place
         self._index(record["localId"], data_given=data is not None)
@@ -485,8 +486,7 @@ class Catalogue:
             path = self._ctx.vault.dataset_path(record["localId"])
             with self._ctx.vault.staging(path) as staged:
                 copied = copy_to(source, record.get("columns"), staged)
-                with self._ctx.write() as conn:
-                    self._write_dataset(conn, record, (copied.row_count, copied.completeness), source=str(source))
+                self._commit_data(record, staged, (copied.row_count, copied.completeness), source=str(source))
         except WorkbenchError as error:
             if not error.audited:
                 self._ctx.audit_refused("catalogue.register", resource, error)
@@ -494,6 +494,24 @@ class Catalogue:
         in_place.drop_credentials(self._ctx.vault.root, record["localId"])  # copied now: no longer read in place
         self._index(record["localId"], data_given=True)
         return self.get(record["localId"])
+
+    def _commit_data(self, record: dict[str, Any], staged: Path, computed: tuple[int, dict[str, float]],
+                     source: str | None = None, *, marker: str | None = None, mode: str = "copy") -> int:
+        """Write the entry and its data's new version in one transaction; then keep the staged file as that
+        version's, before the caller's staging block moves it into place as the current file. A failure before
+        the commit leaves the previous version current and its file untouched. ``marker`` (data read in place)
+        stands for the stored file's checksum."""
+        dataset_id = record["localId"]
+        checksum = versions.file_sha256(staged) if marker is None else None
+        with self._ctx.write() as conn:
+            previous = versions.current(conn, dataset_id)
+            self._write_dataset(conn, record, computed, source=source, version=(previous or 0) + 1)
+            versions.keep_previous(self._ctx.vault, dataset_id, previous)
+            number = versions.record_version(conn, dataset_id, username=self._ctx.actor.username, rows=computed[0],
+                                             checksum=checksum, marker=marker, mode=mode)
+        if marker is None:
+            versions.keep_new(self._ctx.vault, dataset_id, staged, number)
+        return number
 
     # ----- in place (``catalogue.in_place``) ------------------------------------------------------------------
     def _register_in_place(self, record: dict[str, Any], data: object, dataset_id: str | None) -> Entry:
@@ -514,10 +532,15 @@ class Catalogue:
         self._ctx.vault.ensure()
         measured = in_place.measure(source, record.get("columns"), self._ctx.vault.root / "datasets")
         dataset = record["localId"]
+        now = datetime.now(UTC)
         with in_place.staged_credentials(self._ctx.vault.root, dataset, source), self._ctx.write() as conn:
+            previous = versions.current(conn, dataset)
             self._write_dataset(conn, record, (measured.row_count, measured.completeness), source=str(source),
-                                read_in_place=True)
-            in_place.keep(conn, dataset, source, self._ctx.actor.username, datetime.now(UTC))
+                                read_in_place=True, version=(previous or 0) + 1)
+            in_place.keep(conn, dataset, source, self._ctx.actor.username, now)
+            versions.keep_previous(self._ctx.vault, dataset, previous)  # an earlier copy stays loadable when pinned
+            versions.record_version(conn, dataset, username=self._ctx.actor.username, rows=measured.row_count,
+                                    marker=_in_place_marker(source, now), mode="in-place", at=now)
         self._ctx.vault.dataset_path(dataset).unlink(missing_ok=True)  # an earlier copy is not read any more
         return self.get(dataset)
 
@@ -637,7 +660,7 @@ class Catalogue:
 
     def _write_dataset(self, conn: Connection, record: dict[str, Any],
                        computed: tuple[int, dict[str, float]] | None, source: str | None = None, *,
-                       read_in_place: bool = False) -> dict[str, str]:
+                       read_in_place: bool = False, version: int | None = None) -> dict[str, str]:
         ctx = self._ctx
         dataset_id = record["localId"]
         existing = conn.execute(select(datasets.c.id, datasets.c.owner, datasets.c.has_data, datasets.c.record)
@@ -717,7 +740,8 @@ class Catalogue:
                      detail={"identifier": record["identifier"], "owner": record.get("dataOwner"),
                              "rows": record.get("rowCount"), "data": computed is not None,
                              **({"mode": "in-place"} if read_in_place else {}),
-                             **({"source": source} if source else {})})
+                             **({"source": source} if source else {}),
+                             **({"version": version} if version else {})})
         return {"kind": "Dataset", "id": dataset_id, "identifier": record["identifier"], "action": action,
                 "warnings": warnings}
 
@@ -784,6 +808,20 @@ def _twin_facts(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
 def _complete(record: dict[str, Any]) -> frozenset[str]:
     """Columns the entry shows as never missing (completeness 1, public in the catalogue)."""
     return frozenset(name for name, share in (record.get("completeness") or {}).items() if share >= 1.0)
+
+
+def _in_place_marker(source: Source, now: datetime) -> str:
+    """A version of data read in place, without reading it: when it was registered, which source (no login), and
+    for files the sizes and modification times of the files read then (a database has no cheap equivalent)."""
+    where = hashlib.sha256(json.dumps(in_place.row_values(source), sort_keys=True).encode()).hexdigest()[:16]
+    marker = f"registered {now.isoformat(timespec='seconds')}; source {where}"
+    path = source.path
+    if path is not None and path.exists():
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        stamp = ";".join(f"{f.relative_to(path) if f != path else f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+                         for f in files)
+        marker += f"; {len(files)} file(s) {hashlib.sha256(stamp.encode()).hexdigest()[:16]}"
+    return marker
 
 
 def _twin_version(data: Path, record: dict[str, Any]) -> str:

@@ -122,7 +122,7 @@ def cmd_owner_decide(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"reason": args.reason}
     if args.decision == "approve":
         options.update(columns=comma_list(args.columns), identifiers=comma_list(args.identifiers) or (),
-                       expires=args.expires, conditions=args.conditions or "")
+                       expires=args.expires, conditions=args.conditions or "", version=args.version)
     with open_workspace(args) as ws:
         result = ws.owner.decide(args.request_id, args.decision, **options)
     grant = f" as grant {result['grant_id']} until {result['expires']}" if result["grant_id"] else ""
@@ -135,12 +135,14 @@ def cmd_owner_usage(args: argparse.Namespace) -> int:
         report = ws.owner.usage(args.dataset_id)
     if args.format == "json":
         print(json.dumps({name: json.loads(getattr(report, name).to_json(orient="records", date_format="iso"))
-                          for name in ("grants", "loads", "derived", "releases", "privacy")}, indent=2))
+                          for name in ("versions", "grants", "loads", "derived", "releases", "privacy")}, indent=2))
         return 0
     print(f"Usage of {report.dataset_id} (owner {report.owner})")
     for title, frame, columns in (
-            ("Grants", report.grants, ["project_id", "title", "legal_gateway", "expires", "state"]),
-            ("Loads by project and month", report.loads, None),
+            ("Versions", report.versions, ["version", "current", "registered_at", "rows", "loads", "grants"]),
+            ("Grants", report.grants, ["project_id", "title", "legal_gateway", "expires", "state", "version",
+                                       "pinned"]),
+            ("Loads by project, month and version", report.loads, None),
             ("Derived project datasets", report.derived, ["project_id", "name", "version", "created_by"]),
             ("Released outputs", report.releases, None),
             ("Privacy budget spent (differential privacy)", report.privacy, None)):
@@ -153,6 +155,14 @@ def cmd_owner_delegate(args: argparse.Namespace) -> int:
     with open_workspace(args) as ws:
         delegates = ws.owner.delegate(args.dataset_id, args.username, remove=args.remove)
     print(f"Delegates for {args.dataset_id}: {', '.join(delegates) or 'none'}.")
+    return 0
+
+
+def cmd_owner_pin(args: argparse.Namespace) -> int:
+    with open_workspace(args) as ws:
+        ws.owner.pin(args.grant_id, None if args.current else args.version)
+    print(f"Grant {args.grant_id} " + ("follows the current version." if args.current
+                                       else f"pinned to version {args.version}."))
     return 0
 
 
@@ -255,6 +265,8 @@ def register(commands: Any) -> None:
     p.add_argument("--expires", help="grant expiry YYYY-MM-DD (default: the project's end)")
     p.add_argument("--conditions", help="conditions of use")
     p.add_argument("--reason", help="why (required when refusing)")
+    p.add_argument("--version", type=int, help="pin the grant to this version of the data (default: the current "
+                                               "one, whichever it is)")
     p = command(owner, "usage", "who holds grants, loads over time, derived data", cmd_owner_usage)
     p.add_argument("dataset_id")
     add_format(p, ["table", "json"])
@@ -262,6 +274,12 @@ def register(commands: Any) -> None:
     p.add_argument("dataset_id")
     p.add_argument("username")
     p.add_argument("--remove", action="store_true")
+    p = command(owner, "pin", "pin a grant to one version of the data, or let it follow the current one",
+                cmd_owner_pin)
+    p.add_argument("grant_id", type=int)
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--version", type=int, help="the version to pin the grant to (the entry lists them)")
+    which.add_argument("--current", action="store_true", help="let the grant follow the current version again")
     p = command(owner, "revoke", "end a grant now", cmd_owner_revoke)
     p.add_argument("grant_id", type=int)
     p.add_argument("--reason", required=True)

@@ -134,6 +134,21 @@ datasets = Table(
                updated_at=DateTime(timezone=True)),
 )
 
+# one row per registration of a dataset's data: its number (1, 2, ...; the highest is the current version), when and
+# by whom, its rows, and the SHA-256 of the stored file (copied data) or a snapshot marker of the source (data read
+# in place). Grants cover the current version unless pinned to one (``grants.version``); loads record theirs.
+dataset_versions = Table(
+    "dataset_versions", metadata,
+    Column("dataset_id", String(64), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("row_count", BigInteger),
+    Column("checksum", String(64)),
+    Column("marker", String(500)),
+    Column("mode", String(20), nullable=False, server_default="copy"),
+    *_required(registered_by=String(63), registered_at=DateTime(timezone=True)),
+    CheckConstraint("number >= 1", name="number"),
+)
+
 # datasets read in place (``catalogue.in_place``): where the data stays and what may be shown of it; a database
 # URL's credentials are kept in the vault's protected credentials file, never here. ``datasets.has_data`` is 2 for
 # them (1: copied into the vault)
@@ -228,6 +243,7 @@ grants = Table(
     Column("expires", Date, nullable=False),
     *_who_when("granted", nullable=False),
     *_who_when("revoked"),
+    Column("version", Integer),  # the dataset version the grant is pinned to; NULL: whichever is current
 )
 
 data_loads = Table(
@@ -237,6 +253,7 @@ data_loads = Table(
     Column("dataset_id", String(64), ForeignKey("datasets.id"), nullable=False, index=True),
     Column("username", String(63), ForeignKey("people.username"), nullable=False),
     *_required(columns=JSON, row_count=BigInteger, at=DateTime(timezone=True)),
+    Column("version", Integer),  # the dataset version read (NULL: loaded before versions were kept)
 )
 
 project_datasets = Table(

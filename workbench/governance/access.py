@@ -22,6 +22,7 @@ from sqlalchemy import String, delete, func, insert, or_, select, update
 from sqlalchemy import cast as cast_
 
 from workbench import audit, records
+from workbench.catalogue import versions
 from workbench.db.schema import (
     access_requests,
     audit_events,
@@ -68,7 +69,7 @@ DECISIONS = ("approve", "refuse")
 REQUEST_COLUMNS = ["id", "project_id", "dataset_id", "requested_by", "columns", "justification", "status",
                    "requested_at", "decided_by", "decided_at", "reason", "grant_id", "expires"]
 GRANT_COLUMNS = ["id", "project_id", "dataset_id", "columns", "identifiers", "linkage", "conditions", "expires",
-                 "state", "granted_by", "granted_at", "request_id"]
+                 "state", "granted_by", "granted_at", "request_id", "version"]
 
 
 def grant_state(row: Any, today: date) -> str:
@@ -162,13 +163,15 @@ class Access:
     def decide(self, request_id: int, decision: str, *, columns: list[str] | None = None,
                identifiers: list[str] | tuple[str, ...] = (), expires: date | str | None = None,
                conditions: str = "", reason: str | None = None,
-               linkage: list[str] | tuple[str, ...] = ()) -> records.AccessRequest:
+               linkage: list[str] | tuple[str, ...] = (), version: int | None = None) -> records.AccessRequest:
         """Approve (perhaps fewer columns, until ``expires``, under ``conditions``) or refuse (with ``reason``).
 
         Direct identifiers in the request are granted only if listed in ``identifiers`` and the project's
         legal gateway permits identifiable data; otherwise they are left out of the grant. ``linkage`` lists
         requested columns the workbench's linkage function may read to link this dataset for the project
-        (``project.link``); the project itself never receives them unless they are also granted.
+        (``project.link``); the project itself never receives them unless they are also granted. ``version``
+        pins the grant to one version of the dataset's data (its entry lists them); without it the grant covers
+        whichever version is current, so data registered again reaches the project.
         """
         r = access_requests
         request_id = _check_id(request_id, "request_id")
@@ -235,17 +238,19 @@ class Access:
                                    "cannot outlive its project.", field="expires")
             if not isinstance(conditions, str):
                 raise InvalidInput("conditions: give the conditions as text.", field="conditions")
+            pinned = None if version is None else versions.check_version(conn, dataset["id"], version)
             conn.execute(update(r).where(r.c.id == request_id).values(
                 status="approved", decided_by=self._ctx.actor.username, decided_at=now,
                 reason=(reason or "").strip() or None))
             grant_id = conn.execute(insert(grants).values(  # type: ignore[index]  # an INSERT's result holds the new key
                 project_id=project["id"], dataset_id=dataset["id"], request_id=request_id, columns=granted,
                 identifiers=ticked, linkage=for_linkage, conditions=conditions.strip(), expires=until,
-                granted_by=self._ctx.actor.username, granted_at=now)).inserted_primary_key[0]
+                granted_by=self._ctx.actor.username, granted_at=now, version=pinned)).inserted_primary_key[0]
             withheld = [c for c in requested if c not in granted]
             audit.append(conn, self._ctx.actor.username, "access.grant", resource,
                          detail={"grant": grant_id, "columns": granted, "identifiers": ticked, "linkage": for_linkage,
-                                 "withheld": withheld, "expires": until.isoformat(), "conditions": conditions})
+                                 "withheld": withheld, "expires": until.isoformat(), "conditions": conditions,
+                                 **({"version": pinned} if pinned is not None else {})})
             return self._row_after(conn, request_id)
 
     def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
@@ -269,6 +274,29 @@ class Access:
         return cast("records.Grant", records.GrantCard(
             self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()))
 
+    def pin(self, grant_id: int, version: int | None) -> records.Grant:
+        """Pin a current grant to one version of the dataset's data (its entry lists them), or with ``None`` let it
+        follow whichever version is current again (the owner, a delegate or an admin)."""
+        grant_id = _check_id(grant_id, "grant_id")
+        resource = f"grant {grant_id}"
+        with self._ctx.write(audit_refusals_as=("access.pin", resource)) as conn:
+            grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
+            if grant is None:
+                raise NotFound(f"No grant {grant_id}; a dataset's usage report lists its grants.",
+                               notebook="(ws.owner.grants(dataset_id))")
+            dataset = dataset_row(conn, grant["dataset_id"])
+            resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
+            self._ctx.check("access.pin", resource, owner=dataset["owner"], delegates=dataset["delegates"])
+            pinned = None if version is None else versions.check_version(conn, dataset["id"], version)
+            state = grant_state(grant, date.today())
+            if state != "current":
+                raise Conflict(f"Grant {grant_id} is {state}; only a current grant can be pinned to a version.")
+            conn.execute(update(grants).where(grants.c.id == grant_id).values(version=pinned))
+            audit.append(conn, self._ctx.actor.username, "access.pin", resource,
+                         detail={"version": pinned, "was": grant["version"]})
+        return cast("records.Grant", records.GrantCard(
+            self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()))
+
     def grants(self, *, project_id: str | None = None, dataset_id: str | None = None) -> pd.DataFrame:
         """Grants of a project or on a dataset (or all), with their state: current, expired or revoked."""
         self._ctx.require("projects.read", "grants")
@@ -282,9 +310,12 @@ class Access:
                 query = query.where(grants.c.dataset_id == dataset_id)
             rows = conn.execute(query).mappings().all()
         today = date.today()
-        return pd.DataFrame([{**{c: row.get(c) for c in GRANT_COLUMNS if c != "state"},
-                              "linkage": list(row.get("linkage") or []),
-                              "state": grant_state(row, today)} for row in rows], columns=GRANT_COLUMNS)
+        frame = pd.DataFrame([{**{c: row.get(c) for c in GRANT_COLUMNS if c != "state"},
+                               "linkage": list(row.get("linkage") or []),
+                               "state": grant_state(row, today)} for row in rows], columns=GRANT_COLUMNS)
+        # the pinned version, or None (whichever is current): whole numbers, never NaN
+        frame["version"] = pd.Series([row.get("version") for row in rows], index=frame.index, dtype=object)
+        return frame
 
     # -- delegates ----------------------------------------------------------------------------------------
     def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:
@@ -340,6 +371,7 @@ class Access:
         self._ctx.require("owner.usage", resource, owner=dataset["owner"], delegates=dataset["delegates"])
         today = date.today()
         with self._ctx.db.read() as conn:
+            latest = versions.current(conn, dataset_id)
             grant_rows = conn.execute(
                 select(grants, projects.c.title, projects.c.purpose, projects.c.status.label("project_status"),
                        legal_gateways.c.title.label("gateway"))
@@ -347,7 +379,9 @@ class Access:
                 .join(legal_gateways, legal_gateways.c.code == projects.c.legal_gateway)
                 .where(grants.c.dataset_id == dataset_id).order_by(grants.c.id)).mappings().all()
             loads = conn.execute(select(data_loads.c.project_id, data_loads.c.username, data_loads.c.row_count,
-                                        data_loads.c.at).where(data_loads.c.dataset_id == dataset_id)).all()
+                                        data_loads.c.at, data_loads.c.version)
+                                 .where(data_loads.c.dataset_id == dataset_id)).all()
+            held = versions.listing(conn, dataset_id)
             derived = [row for row in conn.execute(select(project_datasets)).mappings()
                        if dataset_id in row["sources"]]
             load_count = conn.execute(select(func.count()).select_from(data_loads)
@@ -360,14 +394,19 @@ class Access:
         grant_frame = pd.DataFrame([{
             "project_id": g["project_id"], "title": g["title"], "purpose": g["purpose"], "legal_gateway": g["gateway"],
             "columns": list(g["columns"]), "identifiers": list(g["identifiers"]), "conditions": g["conditions"],
-            "expires": g["expires"], "state": grant_state(g, today), "grant_id": g["id"]} for g in grant_rows],
+            "expires": g["expires"], "state": grant_state(g, today), "grant_id": g["id"],
+            "version": g["version"] or latest, "pinned": g["version"] is not None} for g in grant_rows],
             columns=["project_id", "title", "purpose", "legal_gateway", "columns", "identifiers", "conditions",
-                     "expires", "state", "grant_id"])
-        load_frame = pd.DataFrame(loads, columns=["project_id", "username", "rows", "at"])
+                     "expires", "state", "grant_id", "version", "pinned"])
+        grant_frame["version"] = _whole_or_none(grant_frame["version"])
+        load_frame = pd.DataFrame(loads, columns=["project_id", "username", "rows", "at", "version"])
         load_frame["month"] = pd.to_datetime(load_frame["at"], utc=True).dt.strftime("%Y-%m")
-        by_month = (load_frame.groupby(["project_id", "month"])
+        load_frame["version"] = load_frame["version"].fillna(0).astype("int64")  # 0: loaded before versions
+        by_month = (load_frame.groupby(["project_id", "month", "version"])
                     .agg(loads=("rows", "size"), rows=("rows", "sum"), people=("username", "nunique"))
                     .reset_index())
+        by_month["version"] = _whole_or_none(by_month["version"].where(by_month["version"] > 0))
+        version_frame = _versions_used(held, load_frame, grant_rows, today)
         derived_frame = pd.DataFrame([{c: d[c] for c in ("project_id", "name", "version", "derived_from",
                                                          "row_count", "created_by", "created_at")}
                                       for d in derived],
@@ -379,7 +418,7 @@ class Access:
         return UsageReport(dataset_id=dataset_id, owner=dataset["owner"], grants=grant_frame, loads=by_month,
                            derived=derived_frame, releases=releases, privacy=privacy,
                            outputs=pd.DataFrame(made, columns=OUTPUT_COLUMNS), blocked=blocked,
-                           person_index=index_quality)
+                           versions=version_frame, person_index=index_quality)
 
     # -- internals ------------------------------------------------------------------------------------------
     def _requests(self, *, where: tuple[str, Any], action: str | None) -> pd.DataFrame:
@@ -431,6 +470,10 @@ class Owner:
     def revoke(self, grant_id: int, *, reason: str) -> records.Grant:
         return self._access.revoke(grant_id, reason=reason)
 
+    def pin(self, grant_id: int, version: int | None) -> records.Grant:
+        """Pin a grant to one version of the dataset's data, or with ``None`` let it follow the current one."""
+        return self._access.pin(grant_id, version)
+
     def delegate(self, dataset_id: str, username: str, *, remove: bool = False) -> list[str]:
         return self._access.delegate(dataset_id, username, remove=remove)
 
@@ -470,6 +513,9 @@ class UsageReport:
     # analyst-supplied (a frame from a kernel whose tracked lineage holds the dataset)
     outputs: pd.DataFrame
     blocked: pd.DataFrame  # what revocation or expiry stopped: refused reads, outputs, requests, reviews, releases
+    # every version of its data (number, when, rows, checksum or marker, current) with the loads that read it and
+    # the current grants covering it
+    versions: pd.DataFrame
     # how its records link to the workspace's person index: coverage, match rate, estimated and measured precision
     # and recall, clerical review count, warnings (numbers only; None when it was never linked)
     person_index: dict[str, Any] | None = None
@@ -477,7 +523,8 @@ class UsageReport:
 
     def _repr_html_(self) -> str:
         parts = [f"<div><h3>Usage of {escape(self.dataset_id)}</h3><p>Owner: {escape(self.owner or 'none')}</p>"]
-        for title, frame in (("Grants", self.grants), ("Loads by project and month", self.loads),
+        for title, frame in (("Versions of its data", self.versions), ("Grants", self.grants),
+                             ("Loads by project, month and version", self.loads),
                              ("Derived project datasets", self.derived),
                              ("Outputs made from it (computed by the workbench, or analyst-supplied)", self.outputs),
                              ("Released outputs", self.releases),
@@ -503,6 +550,34 @@ RELEASE_COLUMNS = ["request_id", "project_id", "title", "output_id", "output", "
                    "released_at", "package"]
 OUTPUT_COLUMNS = ["project_id", "output_id", "name", "kind", "provenance", "source", "version", "method", "status",
                   "created_by", "created_at"]
+
+
+VERSION_COLUMNS = ["version", "registered_at", "registered_by", "rows", "checksum", "marker", "mode", "current",
+                   "loads", "projects_loading", "grants"]
+
+
+def _whole_or_none(column: pd.Series) -> pd.Series:
+    """A column of version numbers as whole numbers, with None (not NaN) where there is none."""
+    return pd.Series([None if pd.isna(v) else int(v) for v in column], index=column.index, dtype=object)
+
+
+def _versions_used(held: list[dict[str, Any]], loads: pd.DataFrame, grant_rows: Any, today: date) -> pd.DataFrame:
+    """The usage report's versions: each version of the data with how many loads read it, by how many projects,
+    and how many current grants cover it (pinned to it, or following the current version)."""
+    latest = held[-1]["number"] if held else None
+    covering: dict[int, int] = {}
+    for g in grant_rows:
+        covered = g["version"] or latest
+        if grant_state(g, today) == "current" and covered is not None:
+            covering[int(covered)] = covering.get(int(covered), 0) + 1
+    rows = []
+    for v in held:
+        read = loads[loads["version"] == v["number"]]
+        rows.append({"version": v["number"], "registered_at": v["registeredAt"], "registered_by": v["registeredBy"],
+                     "rows": v["rows"], "checksum": v["checksum"], "marker": v["marker"], "mode": v["mode"],
+                     "current": v["current"], "loads": len(read), "projects_loading": int(read["project_id"].nunique()),
+                     "grants": covering.get(v["number"], 0)})
+    return pd.DataFrame(rows, columns=VERSION_COLUMNS)
 
 
 def _releases_from(conn: Connection, dataset_id: str) -> list[dict[str, Any]]:

@@ -52,6 +52,18 @@ def grants_for(conn: Connection, project_id: str, dataset_id: str) -> tuple[list
                 else f"expired on {last['expires']}")
 
 
+def granted_version(conn: Connection, project_id: str, dataset_id: str) -> int | None:
+    """The dataset version the project's current grants cover: None (whichever version is current) when any of them
+    is unpinned, else the newest version they are pinned to."""
+    pins = conn.execute(select(grants).where((grants.c.project_id == project_id)
+                                             & (grants.c.dataset_id == dataset_id))).mappings().all()
+    today = date.today()
+    held = [g["version"] for g in pins if grant_state(g, today) == "current"]
+    if not held or any(v is None for v in held):
+        return None
+    return max(int(v) for v in held)
+
+
 def grant_gap(conn: Connection, project_id: str, dataset_id: str) -> str | None:
     """Why the project holds no current grant for the dataset ("was revoked on D", "expired on D", "was never
     granted"), or None while one is current."""
@@ -79,4 +91,4 @@ def lapsed_outputs(conn: Connection, project_id: str, output_rows: Iterable[Any]
             for item in lapsed(conn, project_id, row["sources"], f"output {row['id']}")]
 
 
-__all__ = ["grant_gap", "grants_for", "lapsed", "lapsed_outputs", "taint"]
+__all__ = ["grant_gap", "granted_version", "grants_for", "lapsed", "lapsed_outputs", "taint"]

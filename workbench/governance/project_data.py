@@ -12,6 +12,7 @@ import hmac
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import func, insert, select
 
 from workbench import audit
-from workbench.catalogue import in_place
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.db.schema import data_loads, grants, saved_reads
 from workbench.db.schema import project_datasets as pd_t
@@ -37,7 +38,7 @@ from workbench.governance.conditions import (
     require_in_project,
     schema_roles,
 )
-from workbench.governance.lineage import grants_for, lapsed, taint
+from workbench.governance.lineage import granted_version, grants_for, lapsed, taint
 from workbench.governance.pseudonyms import project_key
 from workbench.governance.sources import check_where, filter_expression, where_json
 from workbench.ids import check_dataset_id
@@ -273,20 +274,23 @@ class ProjectData:
                 wanted = check_columns(columns, roles, dataset_id)
                 facts = project_facts(conn, project, me)
                 granted, lapsed = grants_for(conn, self.project_id, dataset_id)
+                latest, pinned = versions.current(conn, dataset_id), granted_version(conn, self.project_id, dataset_id)
                 place = in_place.lookup(conn, self._ctx.vault.root, dataset)  # None: copied into the vault
             _check_filtered(conditions, roles, dataset_id)
         except (NotFound, InvalidInput) as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
-        wanted = wanted or [c for c in roles if c in granted]
+        older = pinned is not None and pinned != latest  # the person index describes the current version only
+        provided = person_ids.provided(record.get("columns", [])) and not older
+        wanted = wanted or [c for c in roles if c in granted and not (older and c == person_ids.PERSON_ID)]
         self._ctx.require("data.load", resource, **facts, dataset=dataset_id, owner=dataset["owner"],
                           granted=granted, wanted=list(dict.fromkeys([*wanted, *conditions])), lapsed_grant=lapsed)
-        if place is not None:
-            return self._plan_in_place(place, resource, record, roles, wanted, conditions, sampling)
-        path = self._ctx.vault.dataset_path(dataset_id)
+        if place is not None and not older:  # read at the source now (an older pinned version is a copy, or gone)
+            return {**self._plan_in_place(place, resource, record, roles, wanted, conditions, sampling),
+                    "version": latest}
+        path, cache = self._version_file(dataset_id, latest, pinned, wanted, resource)
         if not path.exists():
             raise self._ctx.audit_refused("data.load", resource, NotFound(
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
-        cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
         chosen = None
         if conditions or sampling or everything:
             try:
@@ -301,7 +305,32 @@ class ProjectData:
                 raise self._ctx.audit_refused("data.load", resource, error) from None
         return {"resource": resource, "wanted": wanted, "identifiers": pseudonymised_columns(roles, wanted),
                 "path": path, "cache": cache, "rows": chosen, "where": conditions, "sample": sampling,
-                "with_person_id": person_ids.provided(record.get("columns", []))}
+                "with_person_id": provided, "version": pinned or latest}
+
+    def _version_file(self, dataset_id: str, latest: int | None, pinned: int | None, wanted: list[str],
+                      resource: str) -> tuple[Path, Path]:
+        """The file of the version the project's grants cover (the current one unless they are all pinned) and the
+        project's cache folder for it: an older version keeps caches of its own, so loads of the current one and of
+        a pinned one do not evict each other's."""
+        cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
+        if pinned is None or pinned == latest:
+            return self._ctx.vault.dataset_path(dataset_id), cache
+        try:
+            path = versions.version_file(self._ctx.vault, dataset_id, pinned, latest)
+            held = set(pq.read_schema(path).names)
+        except NotFound as error:
+            raise self._ctx.audit_refused("data.load", resource, error) from None
+        if person_ids.PERSON_ID in wanted and person_ids.PERSON_ID not in held:
+            raise self._ctx.audit_refused("data.load", resource, InvalidInput(
+                f"columns: {person_ids.PERSON_ID} comes from the person index, which links the current version of "
+                f"{dataset_id}, not version {pinned} the project's grant is pinned to; load the other columns.",
+                field="columns"))
+        missing = [c for c in wanted if c not in held]
+        if missing:
+            raise self._ctx.audit_refused("data.load", resource, InvalidInput(
+                f"columns: version {pinned} of {dataset_id}, which the project's grant is pinned to, has no column "
+                f"{', '.join(missing)}; load the others, or ask its owner to pin a later version.", field="columns"))
+        return path, cache.with_name(f"{dataset_id}@v{pinned}")
 
     def _plan_in_place(self, place: in_place.InPlace, resource: str, record: dict[str, Any], roles: dict[str, str],
                        wanted: list[str], conditions: dict[str, Any], sampling: Any) -> dict[str, Any]:
@@ -340,7 +369,8 @@ class ProjectData:
         """The load in ``data_loads`` (the owner's usage report) and in the audit log, with its where and
         sample when it had them."""
         me = self._ctx.actor.username
-        detail: dict[str, Any] = {"columns": plan["wanted"], "pseudonymised": plan["identifiers"], "rows": rows}
+        detail: dict[str, Any] = {"columns": plan["wanted"], "pseudonymised": plan["identifiers"], "rows": rows,
+                                  "version": plan["version"]}
         if plan["where"]:
             detail["where"] = where_json(plan["where"])
         if plan["sample"]:
@@ -349,7 +379,8 @@ class ProjectData:
             detail["batch"] = batch
         with self._ctx.write() as conn:
             conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=dataset_id, username=me,
-                                                   columns=plan["wanted"], row_count=rows, at=datetime.now(UTC)))
+                                                   columns=plan["wanted"], row_count=rows, at=datetime.now(UTC),
+                                                   version=plan["version"]))
             audit.append(conn, me, "data.load", plan["resource"], detail=detail)
 
     def save(self, frame: pd.DataFrame, name: str, *, derived_from: list[str]) -> records.SavedData:

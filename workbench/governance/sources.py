@@ -16,7 +16,6 @@ identifiers) are never filtered, grouped or aggregated.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -30,12 +29,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
-from workbench.catalogue import in_place
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
+from workbench.catalogue.versions import file_sha256
+from workbench.db.schema import dataset_versions
 from workbench.db.schema import project_datasets as pd_t
 from workbench.errors import InvalidInput, NotFound
 from workbench.governance.conditions import dataset_row
-from workbench.governance.lineage import grants_for
+from workbench.governance.lineage import granted_version, grants_for
 from workbench.ids import check_dataset_id
 from workbench.person_index import person_ids
 
@@ -46,8 +47,6 @@ if TYPE_CHECKING:
 
 RANGE_OPERATORS = (">", ">=", "<", "<=")
 MAX_WHERE_VALUES = 10_000  # values in one membership list
-_HASH_CHUNK = 1 << 20
-_SHA256: dict[tuple[str, int, int], str] = {}  # (path, mtime_ns, size) → digest: a file is hashed once per change
 # (path, mtime_ns, size, key column) → the key's integer codes, for the last few files read: encoding a million
 # text keys costs more than the rest of a table, and a file's keys change only with the file
 _PERSON_CODES: OrderedDict[tuple[str, int, int, str], np.ndarray] = OrderedDict()
@@ -65,7 +64,7 @@ class Source:
     schema: dict[str, dict[str, Any]]  # column → catalogue definition (type, role, categories)
     person_key: str | None  # the column naming the person, when the workbench can trust it
     public_rows: int | None
-    version: Any  # a saved frame's version; a dataset's ``modified`` date (or None)
+    version: Any  # a saved frame's version; a dataset's version number (``catalogue.versions``; None: no data)
     made_by: str  # "catalogue", "workbench" or "analyst": who made the rows
     checks: list[dict[str, Any]] = field(default_factory=list)  # per lineage dataset: owner, granted, lapsed...
     spec: dict[str, Any] | None = None  # how the workbench made a saved frame
@@ -100,19 +99,6 @@ class Source:
         return [c for c in used if c in check["columns"]] if check["columns"] is not None else []
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered while its modification time and size are unchanged."""
-    stat = path.stat()
-    key = (str(path), stat.st_mtime_ns, stat.st_size)
-    if key not in _SHA256:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            while chunk := handle.read(_HASH_CHUNK):
-                digest.update(chunk)
-        _SHA256[key] = digest.hexdigest()
-    return _SHA256[key]
-
-
 def plain_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 
@@ -131,12 +117,22 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         check = {"dataset": name, "owner": row["owner"], "granted": granted, "lapsed": lapsed,
                  "columns": list(declared)}
         # without a personKey of its own, a dataset whose person id the project holds counts people by it
+        # the version the project's grants cover: the current one unless they are all pinned to an older one
+        latest, pinned = versions.current(conn, name), granted_version(conn, project_id, name)
+        number = pinned or latest
+        # (the person index links the current version only)
         by_index = (not record.get("personKey") and person_ids.provided(declared.values())
-                    and person_ids.PERSON_ID in granted)
-        return Source(name, "dataset", vault.dataset_path(name), [name], declared,
-                      person_ids.PERSON_ID if by_index else record.get("personKey"), record.get("rowCount"),
-                      record.get("modified"), "catalogue", [check], rows_are_people=not record.get("personKey"),
-                      index_root=vault.root if by_index else None, place=in_place.lookup(conn, vault.root, row))
+                    and person_ids.PERSON_ID in granted and number == latest)
+        rows = record.get("rowCount")
+        older = number is not None and number != latest  # a copy kept in the vault, even if now read in place
+        if older:
+            rows = conn.execute(select(dataset_versions.c.row_count).where(
+                (dataset_versions.c.dataset_id == name) & (dataset_versions.c.number == number))).scalar()
+        return Source(name, "dataset", versions.version_file(vault, name, number, latest), [name], declared,
+                      person_ids.PERSON_ID if by_index else record.get("personKey"), rows, number, "catalogue",
+                      [check], rows_are_people=not record.get("personKey"),
+                      index_root=vault.root if by_index else None,
+                      place=None if older else in_place.lookup(conn, vault.root, row))
     saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
                                             & (pd_t.c.version == latest))).mappings().one()
     frame_columns = list(saved["columns"])

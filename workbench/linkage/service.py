@@ -17,11 +17,12 @@ import pyarrow.parquet as pq
 from sqlalchemy import insert, select
 
 from workbench import audit, records
-from workbench.catalogue import in_place
+from workbench.catalogue import in_place, versions
 from workbench.db.schema import data_loads, grants, linkage_runs
 from workbench.errors import InvalidInput, NotFound, WorkbenchError
 from workbench.governance import conditions
 from workbench.governance.access import grant_state
+from workbench.governance.lineage import granted_version
 from workbench.governance.project_data import SOURCES_ATTR, ProjectData, in_place_frame
 from workbench.governance.pseudonyms import project_key, pseudonymise, read_governed
 from workbench.labels import header, value
@@ -110,10 +111,17 @@ class GovernedLinkage:
     def _run(self, resource: str, datasets: list[dict[str, Any]], items: list[dict[str, Any]], spec: Any,
              engine: str, threshold: float | None, progress: bool | None) -> LinkedData:
         me = self._ctx.actor.username
-        with self._ctx.db.read() as conn:  # copied into the vault, or read in place at its source
-            places = [in_place.lookup(conn, self._ctx.vault.root, d) for d in datasets]
-        for d, place in zip(datasets, places, strict=True):
-            if place is None and not self._ctx.vault.dataset_path(d["id"]).exists():
+        with self._ctx.db.read() as conn:  # copied into the vault, or read in place at its source; the versions the
+            # project's grants cover: the current one unless all are pinned (an older version is a copy, or gone)
+            held = [(versions.current(conn, d["id"]), granted_version(conn, self.project_id, d["id"]))
+                    for d in datasets]
+            places = [in_place.lookup(conn, self._ctx.vault.root, d) if pinned in (None, latest) else None
+                      for d, (latest, pinned) in zip(datasets, held, strict=True)]
+        read = [pinned or latest for latest, pinned in held]
+        files = [versions.version_file(self._ctx.vault, d["id"], number, latest)
+                 for d, number, (latest, _pinned) in zip(datasets, read, held, strict=True)]
+        for d, place, file in zip(datasets, places, files, strict=True):
+            if place is None and not file.exists():
                 raise NotFound(f"The vault holds no data for {d['id']}; its owner ({d['owner']}) must register it.")
         # the workbench's person id is derived on load, not a column of the file: linkage never reads it
         usable = [[c for c in dict.fromkeys(i["linkage"] + i["granted"])
@@ -122,8 +130,7 @@ class GovernedLinkage:
         # a side read in place is read once (a database has no stable row order): the link's row numbers and the
         # columns returned come from the same table
         paths: list[Any] = [in_place.read_columns(self._ctx.vault.root, d, place, cols) if place is not None
-                            else self._ctx.vault.dataset_path(d["id"])
-                            for d, place, cols in zip(datasets, places, usable, strict=True)]
+                            else file for d, place, cols, file in zip(datasets, places, usable, files, strict=True)]
         raw = [path.to_pandas() if isinstance(path, pa.Table) else pq.read_table(path, columns=cols).to_pandas()
                for path, cols in zip(paths, usable, strict=True)]
         if spec is None:
@@ -150,14 +157,15 @@ class GovernedLinkage:
                 threshold=float(result.threshold), quality=_jsonable(quality), counts=counts, columns=returned,
                 created_by=me, created_at=now)).inserted_primary_key[0]
             self._ctx.vault.write(self._result_path(run_id), frame)  # saving the result saves the service's copy
-            for d, cols in zip(datasets, returned_by_dataset(returned, datasets, items), strict=True):
+            for d, cols, number in zip(datasets, returned_by_dataset(returned, datasets, items), read, strict=True):
                 conn.execute(insert(data_loads).values(project_id=self.project_id, dataset_id=d["id"], username=me,
-                                                       columns=cols, row_count=len(frame), at=now))
+                                                       columns=cols, row_count=len(frame), at=now, version=number))
             audit.append(conn, me, "data.link", f"run {run_id}: {resource}", detail={
                 "engine": engine, "threshold": float(result.threshold), "counts": counts, "columns": returned,
                 "read_for_linkage": {i["dataset"]: [c for c in (f.left if n == 0 else f.right for f in spec.fields)]
                                      for n, i in enumerate(items)},
-                "truth_read": truth is not None})
+                "truth_read": truth is not None,
+                "versions": {d["id"]: number for d, number in zip(datasets, read, strict=True)}})
 
         frame.attrs[SOURCES_ATTR] = [d["id"] for d in datasets]
         return LinkedData(self._ctx, self.project_id, run_id, frame, result, quality,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from workbench.catalogue import versions
 from workbench.db.schema import datasets
 from workbench.labels import date as date_label
 from workbench.outputs.checks import TABLE_MAX_COLS, TABLE_MAX_ROWS, _cell_value, _label, text_problem
@@ -36,20 +37,31 @@ ANALYST_NOTE = ("the numbers were computed in the analyst's kernel from a frame 
                 "check the lineage, and that the rows are what the request says")
 
 
-def dataset_versions(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
-    """Each catalogue dataset with its title and version (its ``modified`` date), in the order given; a dataset
-    no longer in the catalogue is listed with no version."""
-    found = {row.id: row for row in conn.execute(select(datasets.c.id, datasets.c.title, datasets.c.modified)
+def dataset_versions(conn: Connection, ids: list[str], project_id: str | None = None, before: Any = None,
+                     origin: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each catalogue dataset with its title and the version of its data the output was made from, in the order
+    given: the version a computed output's source read, else the version of the project's latest load of it
+    before the output was made (``catalogue.versions.used``), else the current one; a dataset no longer in the
+    catalogue (or without data) is listed with no version."""
+    found = {row.id: row for row in conn.execute(select(datasets.c.id, datasets.c.title)
                                                  .where(datasets.c.id.in_(ids)))}
-    return [{"id": d, "title": found[d].title if d in found else None,
-             "version": str(found[d].modified) if d in found and found[d].modified is not None else None}
-            for d in ids]
+    read = origin or {}
+
+    def version(d: str) -> str | None:
+        if d not in found:
+            return None
+        if read.get("kind") == "dataset" and read.get("source") == d and isinstance(read.get("version"), int):
+            return str(read["version"])
+        number = versions.used(conn, d, project_id, before)
+        return None if number is None else str(number)
+
+    return [{"id": d, "title": found[d].title if d in found else None, "version": version(d)} for d in ids]
 
 
 def headline(provenance: str, origin: dict[str, Any]) -> str:
     """The provenance class in words: "Computed by the workbench from ons.lfs, version 30 June 2025", or
-    "Analyst-supplied frame". A version that is a date reads as a date (datasets are versioned by their
-    ``modified`` date); any other version is shown as recorded."""
+    "Analyst-supplied frame". A dataset's version is its data's version number (``catalogue.versions``); a version
+    that is a date (recorded before versions were kept) reads as a date; any other is shown as recorded."""
     if provenance != COMPUTED:
         return "Analyst-supplied frame"
     source = origin.get("source") or "an unnamed source"
@@ -80,7 +92,8 @@ def provenance_view(conn: Connection, item: dict[str, Any]) -> dict[str, Any]:
         view = {"class": ANALYST_SUPPLIED, "headline": headline(provenance, origin), "note": ANALYST_NOTE,
                 "source": None, "source_kind": None, "version": None, "sha256": None, "spec": None,
                 "lineage": ids, "declared": list(origin.get("declared") or [])}
-    return plain({**view, "datasets": dataset_versions(conn, ids)})
+    return plain({**view, "datasets": dataset_versions(conn, ids, item.get("project_id"), item.get("created_at"),
+                                                         origin if provenance == COMPUTED else None)})
 
 
 def released_cells(output: Output) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from sqlalchemy import select
 
+from workbench.catalogue import versions
 from workbench.db.schema import datasets, project_datasets, projects
 from workbench.disclosure.results_json import (
     fair_block,
@@ -218,12 +219,32 @@ def released_request(conn: Connection, row: dict[str, Any], items: list[dict[str
                     "submitted_at": row["submitted_at"], "approved_by": row["concluded_by"],
                     "approved_at": row["concluded_at"], "conclusion": row["conclusion"]},
         "project": {k: project[k] for k in PROJECT_KEYS},
-        "datasets": [{"id": d["id"], "title": d["title"], "owner": d["owner"], "version": str(d["modified"]),
-                      "rows": d["row_count"], "catalogue_updated_at": d["updated_at"]} for d in catalogue],
+        "datasets": [{"id": d["id"], "title": d["title"], "owner": d["owner"], "version": _version_used(conn, d["id"],
+                                                                                               row, items),
+                      "modified": str(d["modified"]), "rows": d["row_count"],
+                      "catalogue_updated_at": d["updated_at"]} for d in catalogue],
         "project_datasets": saved,
         "reviews": [{k: r[k] for k in REVIEW_KEYS} for r in reviews
                     if per_round[(r["output_id"], r["round"])] >= needed],
     })
+
+
+def _version_used(conn: Connection, dataset_id: str, row: Any, items: list[dict[str, Any]]) -> str | None:
+    """The version of a dataset the request's outputs were made from, as text: the newest of the versions their
+    computed origins read or the project loaded before they were made (``catalogue.versions.used``)."""
+    found: list[int] = []
+    for item in items:
+        if dataset_id not in item["sources"]:
+            continue
+        origin = origin_of(item)
+        if origin.get("kind") == "dataset" and origin.get("source") == dataset_id \
+                and isinstance(origin.get("version"), int):
+            found.append(origin["version"])
+            continue
+        number = versions.used(conn, dataset_id, row["project_id"], item.get("created_at"))
+        if number is not None:
+            found.append(number)
+    return str(max(found)) if found else None
 
 
 # -- the analyst's text among the released fields -----------------------------------------------------------------

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from workbench import disclosure as sdc
-from workbench.catalogue import in_place
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.model import PSEUDONYMISED_ROLES
 from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.conditions import dataset_row
-from workbench.governance.lineage import taint
+from workbench.governance.lineage import granted_version, taint
 from workbench.governance.project_data import SOURCES_ATTR, governed_in_place, in_place_frame, lineage
 from workbench.governance.pseudonyms import project_key
 from workbench.outputs.computed import ComputedTables
@@ -359,18 +359,23 @@ class ProjectTables:
         pseudonymised = [key] if roles.key_pseudonymised or key != roles.person_key else []
         master = bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])
         try:
-            with self._ctx.db.read() as conn:
+            cache = self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id
+            with self._ctx.db.read() as conn:  # the version the project's grants cover, as its loads read
                 dataset = dataset_row(conn, dataset_id)
-                place = in_place.lookup(conn, self._ctx.vault.root, dataset)
+                latest, pinned = versions.current(conn, dataset_id), granted_version(conn, self.project_id,
+                                                                                      dataset_id)
+                older = pinned is not None and pinned != latest  # a copy kept in the vault
+                place = None if older else in_place.lookup(conn, self._ctx.vault.root, dataset)
             if place is not None:  # read in place: the key's values as a load gives them
                 genuine = in_place_frame(governed_in_place(place, dataset["record"].get("columns", []), [key],
                                                            pseudonymised, {}, project_key(master, self.project_id)),
                                          [key], pseudonymised)[key]
             else:
                 genuine = person_ids.read_dataset(
-                    self._ctx.vault.root, dataset_id, self._ctx.vault.dataset_path(dataset_id), [key], pseudonymised,
-                    master, self.project_id, with_person_id=from_index,
-                    cache=self._ctx.vault.project_root(self.project_id) / "cache" / dataset_id)[key]
+                    self._ctx.vault.root, dataset_id,
+                    versions.version_file(self._ctx.vault, dataset_id, pinned or latest, latest), [key],
+                    pseudonymised, master, self.project_id, with_person_id=from_index,
+                    cache=cache.with_name(f"{dataset_id}@v{pinned}") if older else cache)[key]
         except WorkbenchError:  # no data in the vault, or a key column that is not pseudonymised
             genuine = pd.Series([], dtype=object)
         unknown = int((~persons.isin(pd.Index(genuine.unique()))).sum())

@@ -81,6 +81,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "flag": (lambda v: isinstance(v, bool), "true or false"),
     "text": (lambda v: isinstance(v, str), "text"),
     "whole": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "whole?": (lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)), "a whole number or null"),
     "text?": (lambda v: v is None or isinstance(v, str), "text or null"),
     "names?": (lambda v: v is None or _is_list_of_text(v), "a list of names or null"),
     "names": (_is_list_of_text, "a list of names"),
@@ -363,6 +364,9 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         "update_frequency": record.get("updateFrequency"), "has_data": entry.has_data,
         "schema": entry.schema, "twin_preview": preview, "twin_note": note, "record": record,
         "warnings": list(entry.warnings),
+        # every version of its data, oldest first: number, registeredAt, registeredBy, rows, checksum or marker,
+        # mode, current (the owner panel shows them)
+        "versions": [dict(v) for v in entry.versions],
         # the person-index quality record, present only for the dataset's owner, delegates, admins and linkers
         "person_index": entry.person_index,
         # whether the viewer may decide its clerical review pairs (admins and linkers), so the panel offers it
@@ -378,7 +382,7 @@ class CatalogueEntryHandler(WorkbenchHandler):
 
 REQUEST_FIELDS = {"project_id": "text", "dataset_id": "text", "columns": "names?", "justification": "text"}
 DECISION_FIELDS = {"decision": "text", "columns": "names?", "identifiers": "names", "linkage": "names",
-                   "expires": "text?", "conditions": "text", "reason": "text?"}
+                   "expires": "text?", "conditions": "text", "reason": "text?", "version": "whole?"}
 
 
 class RequestsHandler(WorkbenchHandler):

@@ -57,22 +57,12 @@ export interface CatalogueEntry {
   record: Record<string, unknown>;
   /** What the catalogue noticed without refusing the entry (e.g. a record key registered with role "other"). */
   warnings: string[];
+  /** Every version of its data, oldest first (the last is current). */
+  versions: EntryVersion[];
   /** The dataset's person-index quality record: for its owner, delegates, admins and linkers only (else null). */
   person_index: PersonIndexQuality | null;
   /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
   index_review: boolean;
-  /** The dataset's versions, newest registration last (absent from a workbench that does not record them). */
-  versions?: EntryVersion[];
-}
-
-/** One registration of a dataset's data: its number, when, how many rows, and its checksum or source marker. */
-export interface EntryVersion {
-  number: number;
-  registeredAt: string;
-  rows: number | null;
-  checksum?: string | null;
-  marker?: string | null;
-  current: boolean;
 }
 
 /** One field at fault in a refused entry or form (e.g. "columns[2].type", "title", "path"). */
@@ -279,6 +269,20 @@ export interface NewRequest {
   justification: string;
 }
 
+/** One version of a dataset's data, as its catalogue entry lists it: each registration with data makes one. */
+export interface EntryVersion {
+  number: number;
+  registeredAt: string;
+  registeredBy: string;
+  rows: number | null;
+  /** SHA-256 of the file the vault stores (copied data). */
+  checksum: string | null;
+  /** The source's snapshot marker (data read in place). */
+  marker: string | null;
+  mode: 'copy' | 'in-place';
+  current: boolean;
+}
+
 export interface Decision {
   decision: 'approve' | 'refuse';
   columns?: string[] | null;
@@ -287,6 +291,8 @@ export interface Decision {
   expires?: string | null;
   conditions?: string;
   reason?: string | null;
+  /** Pin the grant to this version of the data (null or absent: whichever is current). */
+  version?: number | null;
 }
 
 /** A row of the output-checking queue. */
@@ -565,6 +571,9 @@ export interface UsageReport {
   outputs?: Record<string, unknown>[];
   /** What a revoked or expired grant for the dataset stopped: refused reads, outputs, requests, reviews, releases. */
   blocked?: Record<string, unknown>[];
+  /** Every version of its data (number, when, rows, checksum or marker, current), the loads that read it and the
+   * current grants covering it. */
+  versions?: Record<string, unknown>[];
   /** How its records link to the person index (null when it was never linked). */
   person_index?: PersonIndexQuality | null;
 }

@@ -10,7 +10,8 @@ import { h, recordsTable } from './render';
 
 /** The columns a narrow panel shows first, per section (the rest follow, scrolled to on demand). */
 const KEY_COLUMNS: Partial<Record<keyof UsageReport, string[]>> = {
-  grants: ['project_id', 'state', 'expires', 'grant_id']
+  grants: ['project_id', 'state', 'expires', 'grant_id'],
+  versions: ['version', 'current', 'registered_at', 'rows', 'loads']
 };
 /** The section's columns, key ones first, and its rows as sent (`usageCell` words them). */
 export function sectionTable(
@@ -43,8 +44,9 @@ export function checkDatasetId(text: string): { ok: true; id: string } | { ok: f
 }
 
 const SECTIONS: [keyof UsageReport, string, string][] = [
+  ['versions', 'Versions of its data', 'No data has been registered for it.'],
   ['grants', 'Grants', 'No project holds a grant.'],
-  ['loads', 'Loads by project and month', 'Nobody has loaded it.'],
+  ['loads', 'Loads by project, month and version', 'Nobody has loaded it.'],
   ['derived', 'Derived project data', 'No project saved data derived from it.'],
   [
     'outputs',

@@ -107,7 +107,8 @@ describe('an entry with raw codes', () => {
     record: {},
     warnings: [],
     person_index: null,
-    index_review: false
+    index_review: false,
+    versions: []
   } as CatalogueEntry;
 
   it('lists every fact in words', () => {

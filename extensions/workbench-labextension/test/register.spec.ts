@@ -39,8 +39,26 @@ const DRAFT = [
 ].join('\n');
 
 const VERSIONS: EntryVersion[] = [
-  { number: 1, registeredAt: '2026-11-02T10:00:00Z', rows: 1200, checksum: 'abcdef0123456789', current: false },
-  { number: 2, registeredAt: '2026-12-07T09:30:00Z', rows: 1250, marker: 'xmin 8812', current: true }
+  {
+    number: 1,
+    registeredAt: '2026-11-02T10:00:00Z',
+    registeredBy: 'olu.owner',
+    rows: 1200,
+    checksum: 'abcdef0123456789',
+    marker: null,
+    mode: 'copy',
+    current: false
+  },
+  {
+    number: 2,
+    registeredAt: '2026-12-07T09:30:00Z',
+    registeredBy: 'olu.owner',
+    rows: 1250,
+    checksum: null,
+    marker: 'xmin 8812',
+    mode: 'in-place',
+    current: true
+  }
 ];
 
 function entry(versions?: EntryVersion[]): CatalogueEntry {

@@ -53,7 +53,8 @@ const ENTRY: CatalogueEntry = {
   },
   twin_note: null,
   person_index: null,
-  index_review: false
+  index_review: false,
+  versions: []
 };
 
 function searchResult(fields: Partial<SearchResult>): SearchResult {

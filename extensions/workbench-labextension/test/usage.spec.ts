@@ -47,6 +47,25 @@ describe('usageView', () => {
       'No output has been made from it'
     );
   });
+
+  it('lists the versions of the data first, the current one marked, and loads by version', () => {
+    const node = usageView({
+      ...report,
+      versions: [
+        { version: 1, current: false, registered_at: '2026-11-02T09:00:00+00:00', rows: 100, loads: 3 },
+        { version: 2, current: true, registered_at: '2026-12-07T09:00:00+00:00', rows: 120, loads: 1 }
+      ],
+      loads: [{ project_id: 'p', month: '2026-12', version: 2, loads: 1, rows: 120, people: 1 }]
+    });
+    expect(node.querySelector('h5')?.textContent).toBe('Versions of its data');
+    const rows = node.querySelectorAll('table.wb-usage-versions tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[1].textContent).toContain('120');
+    expect(node.querySelector('table.wb-usage-loads thead')?.textContent?.toLowerCase()).toContain('version');
+    expect(usageView(report).querySelector('[data-section="versions"]')?.textContent).toContain(
+      'No data has been registered for it'
+    );
+  });
 });
 
 describe('auditText', () => {

@@ -3,7 +3,7 @@ a database table or a read-only query), with what the workbench may show of it. 
 never stored here: the full URL is kept in the vault's protected credentials file (``catalogue.in_place``).
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
