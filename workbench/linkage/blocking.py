@@ -19,7 +19,7 @@ import pandas as pd
 
 from workbench.errors import InvalidInput
 from workbench.linkage.compare import comparison_matrix, random_u
-from workbench.linkage.fellegi_sunter import estimate_by_rules, score
+from workbench.linkage.fellegi_sunter import estimate_by_rules, patterns, score
 from workbench.linkage.progress import steps
 
 if TYPE_CHECKING:
@@ -272,9 +272,10 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     rule_fields = [blocked_fields(candidates[usable[j]], names) for j in by_size]
     u = random_u(prepared, n_left, n_right, dedupe, seed=seed)
     population = sampled.size * (n_right - 1 if dedupe else n_right)
+    counted = patterns(matrix)
     model = estimate_by_rules(matrix, bits, rule_fields, u, population, names, [list(f.levels) for f in spec.fields],
-                              max_iterations=spec.max_iterations)
-    weight, probability = score(model, matrix)
+                              max_iterations=spec.max_iterations, matrix_patterns=counted)
+    weight, probability = score(model, matrix, counted)
     match = probability >= 0.5
     if not dedupe:  # one to one, roughly: a pair that is the best of both its records (one round of it)
         match &= _mutual_best(li, ri, weight)
