@@ -65,7 +65,10 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name:
 def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Which pairs of identifiers could be within two edits: one edit changes the count of each character by at
     most two in all, so values whose counts differ by more than four are further apart (most pairs of
-    identifiers, which then need no Levenshtein distance). All True for values that are not ASCII."""
+    identifiers, which then need no Levenshtein distance). All True for values that are not ASCII.
+
+    Characters found in few values (letters among digits, say) are counted apart: they add nothing for a pair
+    where neither value has one, so only the few pairs where one does read their counts."""
     counts = prepared.extra.get("char_counts")
     if counts is None:
         try:
@@ -83,10 +86,19 @@ def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray
         # one row per character: its count in each value (capped, as more than four apart is all that matters)
         counts = np.bincount(code[present] * n + rows[present], minlength=used.size * n).reshape(used.size, n)
         counts = np.minimum(counts, 100).astype(np.int8)
+        rare = (counts > 0).sum(axis=1) * 50 < max(n, 1)  # in fewer than 2 % of the values
         prepared.extra["char_counts"] = counts
+        prepared.extra["char_counts_common"] = counts[~rare]
+        prepared.extra["has_rare_char"] = counts[rare].any(axis=0)
     apart = np.zeros(a.size, dtype=np.int16)
-    for row in counts:
-        apart += np.abs(row[a].astype(np.int16) - row[b])
+    for row in prepared.extra["char_counts_common"]:
+        apart += np.abs(row[a] - row[b])  # counts are at most 100: the difference fits in int8
+    has_rare = prepared.extra["has_rare_char"]
+    odd = np.flatnonzero(has_rare[a] | has_rare[b])
+    if odd.size:  # pairs where a character found in few values is present: every character's count
+        apart[odd] = 0
+        for row in counts:
+            apart[odd] += np.abs(row[a[odd]] - row[b[odd]])
     return apart <= 4
 
 

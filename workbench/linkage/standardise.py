@@ -37,7 +37,9 @@ _SPACES = re.compile(r"\s+")
 _NON_ALNUM_LINES = re.compile(r"[^0-9a-z \n]+")
 _NON_ALNUM_UPPER_LINES = re.compile(r"[^0-9A-Z\n]+")
 _SPACE_RUNS = re.compile(r" +\n *|\n +| {2,}")  # only where there are spaces to drop
-_INWARD_LETTER_O = re.compile(r"(?m)(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
+# an O third from the end between two letters or digits either side; written to start with the O, which the
+# expression engine then finds by a quick scan (the same matches as "(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
+_INWARD_LETTER_O = re.compile(r"(?m)O(?=[0-9A-Z]{2}$)(?<=[0-9A-Z]{2}O)")
 
 
 def clean_text(value: str) -> str:
@@ -70,8 +72,9 @@ def postcode_parts(value: str) -> tuple[str, str]:
     return value[:-1], value[:-2]
 
 
-def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``postcode_parts`` of every value at once, in Arrow's C++ string kernels: (sectors, districts)."""
+def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``postcode_parts`` of every value at once, in Arrow's C++ string kernels, as codes (numbered in order of
+    first appearance, as ``pd.factorize`` numbers them): (sectors, districts, and each value's length)."""
     text = pa.array(values, type=pa.string())
     uk = pc.extract_regex(text, _UK_POSTCODE_NAMED)
     outward, inward = pc.struct_field(uk, [0]), pc.struct_field(uk, [1])
@@ -79,7 +82,11 @@ def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(inward, 0, 1), " "),
                         pc.utf8_slice_codeunits(text, 0, -1))
     district = pc.if_else(is_uk, outward, pc.utf8_slice_codeunits(text, 0, -2))
-    return sector.to_numpy(zero_copy_only=False), district.to_numpy(zero_copy_only=False)
+
+    def codes(parts: pa.Array) -> np.ndarray:
+        return pc.dictionary_encode(parts).indices.to_numpy().astype(np.int64)
+
+    return codes(sector), codes(district), pc.utf8_length(text).to_numpy().astype(np.int64)
 
 
 def clean_date(value: object) -> str | None:
@@ -148,10 +155,10 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
         keys = [v[:4] if transform == "year" else v[4:8] if transform == "month_day" else v[:6] for v in values]
     elif transform == "date_unordered":  # year with day and month in either order: a transposed date still meets
         keys = [v[:4] + min(v[4:6], v[6:8]) + max(v[4:6], v[6:8]) if len(v) == 8 else "" for v in values]
-    elif transform in ("sector", "district") and transform in prepared.extra:
+    elif transform in ("sector", "district") and "length" in prepared.extra:
         # the parts prepare() coded already; a part is empty only for a code of one (sector) or two characters
-        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
-        codes = prepared.extra[transform].astype(np.int64)
+        lengths = prepared.extra["length"]
+        codes = prepared.extra[transform]
         return np.where(lengths <= (1 if transform == "sector" else 2), -1, codes)
     elif transform in ("sector", "district"):
         keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in values]
@@ -246,10 +253,10 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
     joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1:
         return [_standardise_unique(kind, v) for v in values]
-    if kind == "postcode":
-        out = _INWARD_LETTER_O.sub("0", _NON_ALNUM_UPPER_LINES.sub("", joined.upper()))
-    elif kind == "identifier":
-        out = _NON_ALNUM_UPPER_LINES.sub("", joined.upper())
+    if kind in ("postcode", "identifier"):
+        out = _upper_alnum_lines(joined)
+        if kind == "postcode" and "O" in out:
+            out = _INWARD_LETTER_O.sub("0", out)
     else:
         if not joined.isascii():  # diacritics off, value by value, only where there are any
             texts = [t if t.isascii() else "".join(c for c in unicodedata.normalize("NFKD", t)
@@ -258,6 +265,17 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
         out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
         out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
     return [t or None for t in out.split("\n")]
+
+
+def _upper_alnum_lines(joined: str) -> str:
+    """Upper case without anything but letters, digits and the newlines between values (as
+    ``_NON_ALNUM_UPPER_LINES`` removes), without the expression when only spaces are to go (the usual case)."""
+    out = joined.upper()
+    if " " in out:
+        out = out.replace(" ", "")
+    if out.isascii() and out.replace("\n", "").isalnum():  # ASCII letters (upper case by now) and digits only
+        return out
+    return _NON_ALNUM_UPPER_LINES.sub("", out)
 
 
 def _dates_of_text(values: list[str]) -> list[str | None]:
@@ -350,9 +368,7 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
     elif f.kind == "date":
         prepared.extra["ymd"] = _year_month_day(uniques)
     elif f.kind == "postcode":
-        sector, district = _postcode_parts_many(uniques)
-        prepared.extra["sector"] = pd.factorize(sector)[0]
-        prepared.extra["district"] = pd.factorize(district)[0]
+        prepared.extra["sector"], prepared.extra["district"], prepared.extra["length"] = _postcode_parts_many(uniques)
     elif f.kind == "numeric":
         prepared.extra["number"] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(float)
     return prepared
