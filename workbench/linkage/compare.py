@@ -24,42 +24,23 @@ if TYPE_CHECKING:
     from workbench.linkage.standardise import Prepared
 
 MISSING = -1
-SCORES_KEPT = 4_000_000  # distinct value pairs whose scores a field keeps for later calls (16 bytes each)
 
 
-def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name: str,
-                       scorer: Any, **cutoff: Any) -> np.ndarray:
+def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, scorer: Any, **cutoff: Any) -> np.ndarray:
     """``scorer`` (a rapidfuzz scorer) of each pair of codes, computed once per distinct pair in one batch.
 
-    Scores are kept with the prepared field, so pairs seen already (when choosing blocking, estimating u, or in
-    an earlier chunk) are looked up rather than scored again, up to ``SCORES_KEPT`` of them per field."""
+    Scores are not kept between calls: the pairs seen when choosing blocking or estimating u are mostly not the
+    ones linked, and looking them up and keeping them cost more than scoring the few that are."""
     if cl.size == 0:
         return np.empty(0, dtype=float)
     uniques = prepared.uniques
     width = np.int64(len(uniques) + 1)
     # hash factorisation, not a sort: the order of the distinct pairs does not matter
     inverse, distinct = pd.factorize(cl.astype(np.int64) * width + cr)
-    slot = f"scores:{name}"
-    known_keys, known_values = prepared.extra.get(slot + ":keys"), prepared.extra.get(slot + ":values")
-    values = np.empty(distinct.size, dtype=float)
-    todo = np.ones(distinct.size, dtype=bool)
-    if known_keys is not None and known_values is not None and known_keys.size:
-        at = np.minimum(np.searchsorted(known_keys, distinct), known_keys.size - 1)
-        hit = known_keys[at] == distinct
-        values[hit] = known_values[at[hit]]
-        todo = ~hit
-    if todo.any():
-        new = distinct[todo]
-        a, b = new // width, new % width
-        scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1,
-                                           **cutoff), dtype=np.float64)
-        values[todo] = scores
-        keys = new if known_keys is None else np.concatenate([known_keys, new])
-        kept = scores if known_values is None else np.concatenate([known_values, scores])
-        if keys.size <= SCORES_KEPT:
-            order = np.argsort(keys, kind="stable")
-            prepared.extra[slot + ":keys"], prepared.extra[slot + ":values"] = keys[order], kept[order]
-    return values[inverse]
+    a, b = distinct // width, distinct % width
+    scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1, **cutoff),
+                        dtype=np.float64)
+    return scores[inverse]
 
 
 def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -134,7 +115,7 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     rest = np.flatnonzero(~missing & ~exact)
     a, b = cl[rest], cr[rest]
     if f.kind in ("given_name", "surname", "string"):
-        sim = _per_distinct_pair(a, b, prepared, "jaro_winkler", JaroWinkler.similarity)
+        sim = _per_distinct_pair(a, b, prepared, JaroWinkler.similarity)
         if f.kind == "given_name":  # exact, group, JW >= 0.92, JW >= 0.80, swapped with the surname
             level = np.where(sim >= 0.92, 3, np.where(sim >= 0.80, 2, 0))
             group = prepared.extra["group"]
@@ -155,7 +136,7 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     elif f.kind == "identifier":
         distance = np.full(a.size, 3.0)  # more than 2 edits apart
         near = _may_be_near(prepared, a, b)
-        distance[near] = _per_distinct_pair(a[near], b[near], prepared, "levenshtein", Levenshtein.distance,
+        distance[near] = _per_distinct_pair(a[near], b[near], prepared, Levenshtein.distance,
                                             score_cutoff=2)
         out[rest] = np.where(distance <= 1, 2, np.where(distance <= 2, 1, 0))
     elif f.kind == "date":
