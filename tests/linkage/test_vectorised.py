@@ -111,3 +111,37 @@ def test_patterns_counted_in_a_table_match_a_sort() -> None:
                                                                 return_counts=True)
         assert (pats == matrix[first]).all() and pats.dtype == matrix.dtype
         assert counts.tolist() == expected_counts.tolist() and (inverse == expected_inverse).all()
+
+
+def test_text_is_cleaned_alike_with_and_without_the_expressions() -> None:
+    from workbench.linkage.standardise import _standardise_many, _standardise_unique
+
+    clean = ["anne", "mary jane", "o brien", "smith 2"]
+    messy = [*clean, "O'Brien-Smith", "  Anne ", "mary  jane", "José", "x\u00a0y", "", "-", "a - b", 42]
+    for kind in ("given_name", "surname", "string"):
+        for values in (clean, [v.upper() for v in clean], messy, [*clean, " "]):
+            assert _standardise_many(kind, values) == [_standardise_unique(kind, v) for v in values]
+
+
+def test_first_occurrences_and_one_to_one_match_the_sorting_forms() -> None:
+    from workbench.linkage.result import ASSIGNABLE_WEIGHT, first_of_each, one_to_one
+
+    rng = np.random.default_rng(8)
+    keys = rng.integers(0, 300, 5_000)
+    expected = np.zeros(keys.size, dtype=bool)
+    expected[np.unique(keys, return_index=True)[1]] = True
+    assert (first_of_each(keys) == expected).all() and first_of_each(keys[:0]).size == 0
+
+    def greedy(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:  # one pair at a time
+        keep, used_left, used_right = np.zeros(li.size, dtype=bool), set(), set()
+        for k in np.argsort(-weight, kind="stable"):
+            if weight[k] >= ASSIGNABLE_WEIGHT and li[k] not in used_left and ri[k] not in used_right:
+                keep[k] = True
+                used_left.add(li[k])
+                used_right.add(ri[k])
+        return keep
+
+    for _ in range(5):
+        li, ri = rng.integers(0, 200, 3_000), rng.integers(0, 200, 3_000)
+        weight = np.round(rng.normal(0, 8, 3_000), 1)  # ties too
+        assert (one_to_one(li, ri, weight) == greedy(li, ri, weight)).all()

@@ -222,12 +222,12 @@ def blocked_fields(rule: tuple[str, ...], names: list[str]) -> set[int]:
 
 def _mutual_best(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Pairs that are the highest-weighted of both their left and their right record."""
+    from workbench.linkage.result import first_of_each
+
     order = np.argsort(-weight, kind="stable")
     best = np.zeros(li.size, dtype=bool)
-    best_right = np.zeros(li.size, dtype=bool)
-    best[order[np.unique(li[order], return_index=True)[1]]] = True
-    best_right[order[np.unique(ri[order], return_index=True)[1]]] = True
-    return best & best_right
+    best[order] = first_of_each(li[order]) & first_of_each(ri[order])
+    return best
 
 
 def _describe(rule: tuple[str, ...]) -> str:

@@ -249,8 +249,12 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
         return _dates_of_text(texts_only)
     if kind in ("date", "numeric") or not values:
         return [_standardise_unique(kind, v) for v in values]
-    texts = [str(v) for v in values]
-    joined = "\n".join(texts)
+    try:
+        texts: list[str] = values  # type: ignore[assignment]  # checked by the join: text only
+        joined = "\n".join(texts)
+    except TypeError:
+        texts = [str(v) for v in values]
+        joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1:
         return [_standardise_unique(kind, v) for v in values]
     if kind in ("postcode", "identifier"):
@@ -262,9 +266,15 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
             texts = [t if t.isascii() else "".join(c for c in unicodedata.normalize("NFKD", t)
                                                    if not unicodedata.combining(c)) for t in texts]
             joined = "\n".join(texts)
-        out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
-        out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
-    return [t or None for t in out.split("\n")]
+        out = joined.lower()
+        # the expressions only where they would change something: punctuation, or spaces to drop
+        if not (out.isascii() and out.replace(" ", "").replace("\n", "").isalnum()):
+            out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", out)
+        if "  " in out or " \n" in out or "\n " in out:
+            out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out)
+        out = out.strip(" ")
+    lines: list[str | None] = out.split("\n")  # type: ignore[assignment]  # empty ones become None below
+    return lines if "" not in lines else [t or None for t in lines]
 
 
 def _upper_alnum_lines(joined: str) -> str:
