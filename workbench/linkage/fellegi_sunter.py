@@ -146,20 +146,34 @@ def _match_probability(pats: np.ndarray, m: list[np.ndarray], u: list[np.ndarray
 def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: list[int], lam: float,
               max_iterations: int, tolerance: float) -> tuple[list[np.ndarray], float, np.ndarray, int]:
     """EM for m and the match share with u fixed; fields to ignore are -1 in ``pats``. Returns m, the share,
-    each pattern's match probability and the iterations used."""
+    each pattern's match probability and the iterations used.
+
+    The same arithmetic as ``_match_probability`` step by step, with what does not change between steps (each
+    field's seen patterns and levels, the log-likelihood under u) worked out once."""
     m = [np.where(np.arange(top + 1) < top, 0.05 / max(top, 1), 0.95) for top in tops]
     p = np.zeros(pats.shape[0])
+    seen_rows = [np.flatnonzero(pats[:, j] >= 0) for j in range(len(tops))]
+    seen_levels = [pats[rows, j] for j, rows in enumerate(seen_rows)]
+    log_u = np.zeros(pats.shape[0])
+    for j, (rows, level) in enumerate(zip(seen_rows, seen_levels, strict=True)):
+        log_u[rows] += np.log(u[j])[level]
+    total = counts.sum()
     iteration = 0
     for step in range(1, max_iterations + 1):
         iteration = step
-        p = _match_probability(pats, m, u, lam)
+        log_m = np.zeros(pats.shape[0])
+        for j, (rows, level) in enumerate(zip(seen_rows, seen_levels, strict=True)):
+            log_m[rows] += np.log(m[j])[level]
+        a = np.log(lam) + log_m
+        b = np.log1p(-lam) + log_u
+        top_ab = np.maximum(a, b)
+        p = np.exp(a - top_ab) / (np.exp(a - top_ab) + np.exp(b - top_ab))
         wm = counts * p
         new_m = []
-        for j, top in enumerate(tops):
-            seen = pats[:, j] >= 0
-            mm = np.bincount(pats[seen, j], weights=wm[seen], minlength=top + 1) + _FLOOR
+        for rows, level, top in zip(seen_rows, seen_levels, tops, strict=True):
+            mm = np.bincount(level, weights=wm[rows], minlength=top + 1) + _FLOOR
             new_m.append(mm / mm.sum())
-        new_lam = float(np.clip(wm.sum() / counts.sum(), 1e-9, 1 - 1e-9))
+        new_lam = float(np.clip(wm.sum() / total, 1e-9, 1 - 1e-9))
         change = max(max(np.abs(x - y).max() for x, y in zip(new_m, m, strict=True)), abs(new_lam - lam))
         m, lam = new_m, new_lam
         if change < tolerance:
