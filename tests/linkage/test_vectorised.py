@@ -145,3 +145,14 @@ def test_first_occurrences_and_one_to_one_match_the_sorting_forms() -> None:
         li, ri = rng.integers(0, 200, 3_000), rng.integers(0, 200, 3_000)
         weight = np.round(rng.normal(0, 8, 3_000), 1)  # ties too
         assert (one_to_one(li, ri, weight) == greedy(li, ri, weight)).all()
+
+
+def test_slice_keys_in_arrow_match_python_slices() -> None:
+    from workbench.linkage.standardise import _transform_codes
+
+    values = ["19800409", "19801204", "1980", "", "ab", "1980-4-9", "20001312", "abcdefgh", "2000011", "x"]
+    for transform in ("initial", "first3", "year", "month_day", "year_month", "date_unordered"):
+        fast = _transform_codes(SimpleNamespace(uniques=np.array(values, dtype=object), extra={}), transform)
+        # one value not ASCII: every key sliced in Python (the earlier values keep their codes)
+        slow = _transform_codes(SimpleNamespace(uniques=np.array([*values, "é"], dtype=object), extra={}), transform)
+        assert fast.tolist() == slow[:-1].tolist()

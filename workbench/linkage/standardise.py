@@ -145,6 +145,13 @@ class Prepared:
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     """Codes of a transform of each unique value (e.g. soundex), -1 where it has none."""
     values = prepared.uniques
+    slices = {"initial": (0, 1), "first3": (0, 3), "year": (0, 4), "month_day": (4, 8), "year_month": (0, 6)}
+    if transform in (*slices, "date_unordered") and len(values):
+        text = prepared.extra.get("arrow")
+        if text is None:
+            text = prepared.extra["arrow"] = pa.array(values, type=pa.string())
+        if pc.all(pc.string_is_ascii(text)).as_py():  # then Arrow's slices are Python's
+            return _arrow_key_codes(text, transform, slices.get(transform))
     if transform == "initial":
         keys = [v[:1] for v in values]
     elif transform == "first3":
@@ -167,6 +174,22 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     codes, _ = pd.factorize(np.asarray(keys, dtype=object))
     codes[np.asarray([k == "" for k in keys], dtype=bool)] = -1
     return codes.astype(np.int64)
+
+
+def _arrow_key_codes(text: pa.Array, transform: str, cut: tuple[int, int] | None) -> np.ndarray:
+    """``_transform_codes`` of a slice of ASCII values, or of ``date_unordered``, in Arrow's string kernels: the
+    same keys, numbered in the same order (of first appearance), -1 where the key is empty."""
+    if cut is not None:
+        keys = pc.utf8_slice_codeunits(text, *cut)
+    else:  # year, then month and day in either order, for values of eight characters
+        first, second = pc.utf8_slice_codeunits(text, 4, 6), pc.utf8_slice_codeunits(text, 6, 8)
+        in_order = pc.less_equal(first, second)
+        keys = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 4), pc.if_else(in_order, first, second),
+                                           pc.if_else(in_order, second, first), "")
+        keys = pc.if_else(pc.equal(pc.utf8_length(text), 8), keys, "")
+    codes = pc.dictionary_encode(keys).indices.to_numpy().astype(np.int64)
+    codes[pc.equal(keys, "").to_numpy(zero_copy_only=False)] = -1
+    return codes
 
 
 def _refuse_undecodable(value: str, column: str, side: str) -> None:
