@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from workbench.linkage.spec import Field, LinkageSpec
 
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-_UK_POSTCODE_NAMED = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$"  # the same, for Arrow
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 # the same cleaning over many values joined by newlines, one expression pass for all of them
@@ -76,10 +75,10 @@ def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     """``postcode_parts`` of every value at once, in Arrow's C++ string kernels, as codes (numbered in order of
     first appearance, as ``pd.factorize`` numbers them): (sectors, districts, and each value's length)."""
     text = pa.array(values, type=pa.string())
-    uk = pc.extract_regex(text, _UK_POSTCODE_NAMED)
-    outward, inward = pc.struct_field(uk, [0]), pc.struct_field(uk, [1])
-    is_uk = pc.is_valid(uk)
-    sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(inward, 0, 1), " "),
+    # a UK postcode's inward code is its last three characters: a match, then slices (quicker than captures)
+    is_uk = pc.match_substring_regex(text, _UK_POSTCODE.pattern)
+    outward = pc.utf8_slice_codeunits(text, 0, -3)
+    sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(text, -3, -2), " "),
                         pc.utf8_slice_codeunits(text, 0, -1))
     district = pc.if_else(is_uk, outward, pc.utf8_slice_codeunits(text, 0, -2))
 
