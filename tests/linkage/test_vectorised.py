@@ -131,6 +131,7 @@ def test_first_occurrences_and_one_to_one_match_the_sorting_forms() -> None:
     expected = np.zeros(keys.size, dtype=bool)
     expected[np.unique(keys, return_index=True)[1]] = True
     assert (first_of_each(keys) == expected).all() and first_of_each(keys[:0]).size == 0
+    assert (first_of_each(keys * 10**6) == expected).all()  # spread wide: by a sort
 
     def greedy(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:  # one pair at a time
         keep, used_left, used_right = np.zeros(li.size, dtype=bool), set(), set()

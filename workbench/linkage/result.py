@@ -31,6 +31,10 @@ def first_of_each(keys: np.ndarray) -> np.ndarray:
     ``np.unique(keys, return_index=True)`` finds, by a minimum per key instead of a sort."""
     if keys.size == 0:
         return np.zeros(0, dtype=bool)
+    if int(keys.max()) > 4 * keys.size + 65_536:  # few keys spread wide: a table of them all would cost more
+        first = np.zeros(keys.size, dtype=bool)
+        first[np.unique(keys, return_index=True)[1]] = True
+        return first
     position = np.arange(keys.size, dtype=np.int64)
     first = np.full(int(keys.max()) + 1, keys.size, dtype=np.int64)
     np.minimum.at(first, keys, position)
