@@ -345,8 +345,8 @@ def _text_of_both(left: pd.DataFrame, right: pd.DataFrame, f: Field) -> tuple[np
         return None
     if not all(pd.api.types.is_object_dtype(x) or pd.api.types.is_string_dtype(x) for x in (a, b)):
         return None
-    codes, distinct = pd.factorize(pd.concat([a.astype(object), b.astype(object)], ignore_index=True),
-                                   use_na_sentinel=True)
+    both = np.concatenate([a.to_numpy(dtype=object), b.to_numpy(dtype=object)])  # one copy, no Series made
+    codes, distinct = pd.factorize(both, use_na_sentinel=True)
     distinct = np.asarray(distinct, dtype=object)
     if pd.api.types.infer_dtype(distinct, skipna=True) != "string":
         return None
