@@ -7,6 +7,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 from rapidfuzz.distance import Levenshtein
 
 from workbench.linkage.blocking import _dense, _distinct
@@ -23,8 +24,12 @@ from workbench.linkage.standardise import (
 def test_postcode_parts_of_many_match_one_at_a_time() -> None:
     values = np.array(["SW1A1AA", "LS61AB", "M11AA", "A", "AB", "ABC", "12345", "B2OAA", "EC1A1BB", "W1A0AX",
                        "XYZ12", "GIR0AA", "CV27ZA"], dtype=object)
-    sectors, districts = _postcode_parts_many(values)
-    assert [postcode_parts(v) for v in values] == list(zip(sectors.tolist(), districts.tolist(), strict=True))
+    sectors, districts, lengths = _postcode_parts_many(values)
+    parts = [postcode_parts(v) for v in values]
+    # codes numbered in order of first appearance, as pandas numbers them
+    assert sectors.tolist() == pd.factorize(np.array([p[0] for p in parts], dtype=object))[0].tolist()
+    assert districts.tolist() == pd.factorize(np.array([p[1] for p in parts], dtype=object))[0].tolist()
+    assert lengths.tolist() == [len(v) for v in values]
 
 
 def test_dates_of_text_match_clean_date() -> None:
@@ -66,3 +71,89 @@ def test_identifiers_within_two_edits_are_never_skipped() -> None:
     assert near.mean() < 0.2  # and most pairs are skipped
     accented = SimpleNamespace(uniques=np.array(["É1", "E1"], dtype=object), extra={})
     assert _may_be_near(accented, np.array([0]), np.array([1])).all()  # not ASCII: nothing skipped
+
+
+def test_identifiers_with_a_rare_character_are_counted_like_the_others() -> None:
+    rng = np.random.default_rng(6)
+    # digits in every value, letters in a few: the letters are counted only for pairs where one has any
+    ids = sorted({f"{x:07d}" for x in rng.integers(0, 10**7, 2_000)} | {"AB12345", "1234567X", "X1234567", "Q"})
+    uniques = np.array(ids, dtype=object)
+    a, b = rng.integers(0, uniques.size, 50_000), rng.integers(0, uniques.size, 50_000)
+    a[:40], b[:40] = uniques.size - 1, np.arange(40)
+    near = _may_be_near(SimpleNamespace(uniques=uniques, extra={}), a, b)
+    counts = [np.array([v.count(c) for c in "0123456789ABQX"]) for v in ids]
+    expected = [np.abs(counts[i] - counts[j]).sum() <= 4 for i, j in zip(a, b, strict=True)]
+    assert near.tolist() == expected
+
+
+def test_postcodes_and_identifiers_are_cleaned_alike_with_and_without_the_expression() -> None:
+    from workbench.linkage.standardise import _standardise_many, _standardise_unique
+
+    values = ["sw1a 1aa", "B2O 4AA", "ls6 1ab", "OX1 2JD", "W1A-0AX", "e1  6an", "GIR 0AA", "CBO1OO", "ÉC1A 1BB",
+              "o", "", "12 345", "ab\tcd"]
+    for kind in ("postcode", "identifier"):
+        assert _standardise_many(kind, values) == [_standardise_unique(kind, v) for v in values]
+        plain = [v for v in values if v.isascii() and "-" not in v and "\t" not in v]
+        assert _standardise_many(kind, plain) == [_standardise_unique(kind, v) for v in plain]
+
+
+def test_patterns_counted_in_a_table_match_a_sort() -> None:
+    from workbench.linkage.fellegi_sunter import patterns
+
+    rng = np.random.default_rng(7)
+    for rows, fields, top in ((5_000, 4, 4), (3, 2, 2), (2_000, 12, 5)):  # the last by a sort (too many patterns)
+        matrix = rng.integers(-1, top, (rows, fields)).astype(np.int8)
+        pats, counts, inverse = patterns(matrix)
+        code = np.zeros(rows, dtype=np.int64)
+        for j in range(fields):
+            code = code * (top + 1) + matrix[:, j] + 1
+        _, first, expected_inverse, expected_counts = np.unique(code, return_index=True, return_inverse=True,
+                                                                return_counts=True)
+        assert (pats == matrix[first]).all() and pats.dtype == matrix.dtype
+        assert counts.tolist() == expected_counts.tolist() and (inverse == expected_inverse).all()
+
+
+def test_text_is_cleaned_alike_with_and_without_the_expressions() -> None:
+    from workbench.linkage.standardise import _standardise_many, _standardise_unique
+
+    clean = ["anne", "mary jane", "o brien", "smith 2"]
+    messy = [*clean, "O'Brien-Smith", "  Anne ", "mary  jane", "José", "x\u00a0y", "", "-", "a - b", 42]
+    for kind in ("given_name", "surname", "string"):
+        for values in (clean, [v.upper() for v in clean], messy, [*clean, " "]):
+            assert _standardise_many(kind, values) == [_standardise_unique(kind, v) for v in values]
+
+
+def test_first_occurrences_and_one_to_one_match_the_sorting_forms() -> None:
+    from workbench.linkage.result import ASSIGNABLE_WEIGHT, first_of_each, one_to_one
+
+    rng = np.random.default_rng(8)
+    keys = rng.integers(0, 300, 5_000)
+    expected = np.zeros(keys.size, dtype=bool)
+    expected[np.unique(keys, return_index=True)[1]] = True
+    assert (first_of_each(keys) == expected).all() and first_of_each(keys[:0]).size == 0
+    assert (first_of_each(keys * 10**6) == expected).all()  # spread wide: by a sort
+
+    def greedy(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:  # one pair at a time
+        keep, used_left, used_right = np.zeros(li.size, dtype=bool), set(), set()
+        for k in np.argsort(-weight, kind="stable"):
+            if weight[k] >= ASSIGNABLE_WEIGHT and li[k] not in used_left and ri[k] not in used_right:
+                keep[k] = True
+                used_left.add(li[k])
+                used_right.add(ri[k])
+        return keep
+
+    for _ in range(5):
+        li, ri = rng.integers(0, 200, 3_000), rng.integers(0, 200, 3_000)
+        weight = np.round(rng.normal(0, 8, 3_000), 1)  # ties too
+        assert (one_to_one(li, ri, weight) == greedy(li, ri, weight)).all()
+
+
+def test_slice_keys_in_arrow_match_python_slices() -> None:
+    from workbench.linkage.standardise import _transform_codes
+
+    values = ["19800409", "19801204", "1980", "", "ab", "1980-4-9", "20001312", "abcdefgh", "2000011", "x"]
+    for transform in ("initial", "first3", "year", "month_day", "year_month", "date_unordered"):
+        fast = _transform_codes(SimpleNamespace(uniques=np.array(values, dtype=object), extra={}), transform)
+        # one value not ASCII: every key sliced in Python (the earlier values keep their codes)
+        slow = _transform_codes(SimpleNamespace(uniques=np.array([*values, "é"], dtype=object), extra={}), transform)
+        assert fast.tolist() == slow[:-1].tolist()

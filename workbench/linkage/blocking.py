@@ -19,7 +19,7 @@ import pandas as pd
 
 from workbench.errors import InvalidInput
 from workbench.linkage.compare import comparison_matrix, random_u
-from workbench.linkage.fellegi_sunter import estimate_by_rules, score
+from workbench.linkage.fellegi_sunter import estimate_by_rules, patterns, score
 from workbench.linkage.progress import steps
 
 if TYPE_CHECKING:
@@ -42,27 +42,42 @@ def rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool
     return cache[slot + ":left"], cache[slot + ":right"]
 
 
+def _both_sides(prepared: dict[str, Prepared], key: str, dedupe: bool) -> np.ndarray:
+    """A key's per-record codes, left records then right ones (left only when deduplicating), kept with the
+    prepared field: several candidate rules share a key."""
+    name, _, transform = key.partition(":")
+    slot = f"both:{int(dedupe)}:{transform or 'value'}"
+    cache = prepared[name].extra
+    if slot not in cache:
+        left = prepared[name].key(transform or "value", "left").astype(np.int64, copy=False)
+        cache[slot] = left if dedupe else np.concatenate(
+            [left, prepared[name].key(transform or "value", "right").astype(np.int64, copy=False)])
+    return cache[slot]
+
+
 def _rule_keys(rule: tuple[str, ...], prepared: dict[str, Prepared], dedupe: bool) -> tuple[np.ndarray, np.ndarray]:
-    parts: list[np.ndarray] = []
-    n_left = 0
-    for key in rule:
-        name, _, transform = key.partition(":")
-        left = prepared[name].key(transform or "value", "left")
-        n_left = left.size
-        parts.append(left if dedupe else np.concatenate([left, prepared[name].key(transform or "value", "right")]))
-    missing = np.zeros(parts[0].size, dtype=bool)
-    for codes in parts:
-        missing |= codes < 0
-    combined = parts[0].astype(np.int64)
-    if len(parts) > 1:
-        # one number per combination of the parts' codes, then dense codes (stepwise if it could overflow)
+    parts = [_both_sides(prepared, key, dedupe) for key in rule]
+    n_left = prepared[rule[0].partition(":")[0]].left.size
+    if len(parts) == 1:
+        combined = parts[0]  # -1 where missing already
+    else:
+        missing = parts[0] < 0
+        for codes in parts[1:]:
+            missing |= codes < 0
+        # one number per combination of the parts' codes, then dense codes (stepwise if it could overflow); a
+        # missing record's number is 0 (no combination's is) and its code -1
+        combined = parts[0].copy()
         for codes in parts[1:]:
             size = int(codes.max(initial=0)) + 2
             if (int(combined.max(initial=0)) + 2) * size >= 2 ** 62:
-                combined = _dense(np.where(missing, 0, combined))  # a missing record's number is never read
-            combined = combined * size + codes + 1
-        combined = _dense(np.where(missing, 0, combined))
-    combined = np.where(missing, -1, combined)
+                combined[missing] = 0
+                combined = _dense(combined)
+            combined *= size
+            combined += codes
+            combined += 1
+        combined[missing] = 0
+        combined = _dense(combined)
+        combined[missing] = -1
     return (combined, combined) if dedupe else (combined[:n_left], combined[n_left:])
 
 
@@ -172,23 +187,30 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     estimate = count_pairs(spec, keys, dedupe)
     refuse_too_many(spec, estimate)
     refuse_none(estimate)
-    lefts, rights = [], []
-
+    lefts, rights, rule_bits = [], [], []
     for i, (left, right) in enumerate(steps(keys, "blocking", progress)):
         li, ri = _pairs_for(left, right, dedupe)
-        seen = np.zeros(li.size, dtype=bool)
-        for earlier_left, earlier_right in keys[:i]:  # met already by an earlier rule
-            a, b = earlier_left[li], earlier_right[ri]
-            seen |= (a == b) & (a >= 0)
-        lefts.append(li[~seen])
-        rights.append(ri[~seen])
+        # which of the rules (the first 31) each pair meets; a pair met by an earlier rule is that rule's
+        bits = np.zeros(li.size, dtype=np.int32)
+        earlier = np.zeros(li.size, dtype=bool)
+        for r, (other_left, other_right) in enumerate(keys[:max(31, i)]):
+            if r == i:
+                if r < 31:
+                    bits |= np.int32(1 << r)
+                continue
+            a = other_left[li]
+            met = (a == other_right[ri]) & (a >= 0)
+            if r < i:
+                earlier |= met
+            if r < 31:
+                bits |= met.astype(np.int32) << r
+        keep = ~earlier
+        lefts.append(li[keep])
+        rights.append(ri[keep])
+        rule_bits.append(bits[keep])
     if not lefts:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int32), estimate
-    li, ri = np.concatenate(lefts), np.concatenate(rights)
-    bits = np.zeros(li.size, dtype=np.int32)
-    for r, (left, right) in enumerate(keys[:31]):
-        a = left[li]
-        bits |= (((a == right[ri]) & (a >= 0)).astype(np.int32) << r)
+    li, ri, bits = np.concatenate(lefts), np.concatenate(rights), np.concatenate(rule_bits)
     return li, ri, bits, estimate
 
 
@@ -200,12 +222,12 @@ def blocked_fields(rule: tuple[str, ...], names: list[str]) -> set[int]:
 
 def _mutual_best(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Pairs that are the highest-weighted of both their left and their right record."""
+    from workbench.linkage.result import first_of_each
+
     order = np.argsort(-weight, kind="stable")
     best = np.zeros(li.size, dtype=bool)
-    best_right = np.zeros(li.size, dtype=bool)
-    best[order[np.unique(li[order], return_index=True)[1]]] = True
-    best_right[order[np.unique(ri[order], return_index=True)[1]]] = True
-    return best & best_right
+    best[order] = first_of_each(li[order]) & first_of_each(ri[order])
+    return best
 
 
 def _describe(rule: tuple[str, ...]) -> str:
@@ -272,9 +294,10 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     rule_fields = [blocked_fields(candidates[usable[j]], names) for j in by_size]
     u = random_u(prepared, n_left, n_right, dedupe, seed=seed)
     population = sampled.size * (n_right - 1 if dedupe else n_right)
+    counted = patterns(matrix)
     model = estimate_by_rules(matrix, bits, rule_fields, u, population, names, [list(f.levels) for f in spec.fields],
-                              max_iterations=spec.max_iterations)
-    weight, probability = score(model, matrix)
+                              max_iterations=spec.max_iterations, matrix_patterns=counted)
+    weight, probability = score(model, matrix, counted)
     match = probability >= 0.5
     if not dedupe:  # one to one, roughly: a pair that is the best of both its records (one round of it)
         match &= _mutual_best(li, ri, weight)

@@ -24,48 +24,32 @@ if TYPE_CHECKING:
     from workbench.linkage.standardise import Prepared
 
 MISSING = -1
-SCORES_KEPT = 4_000_000  # distinct value pairs whose scores a field keeps for later calls (16 bytes each)
 
 
-def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, name: str,
-                       scorer: Any, **cutoff: Any) -> np.ndarray:
+def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, scorer: Any, **cutoff: Any) -> np.ndarray:
     """``scorer`` (a rapidfuzz scorer) of each pair of codes, computed once per distinct pair in one batch.
 
-    Scores are kept with the prepared field, so pairs seen already (when choosing blocking, estimating u, or in
-    an earlier chunk) are looked up rather than scored again, up to ``SCORES_KEPT`` of them per field."""
+    Scores are not kept between calls: the pairs seen when choosing blocking or estimating u are mostly not the
+    ones linked, and looking them up and keeping them cost more than scoring the few that are."""
     if cl.size == 0:
         return np.empty(0, dtype=float)
     uniques = prepared.uniques
     width = np.int64(len(uniques) + 1)
     # hash factorisation, not a sort: the order of the distinct pairs does not matter
     inverse, distinct = pd.factorize(cl.astype(np.int64) * width + cr)
-    slot = f"scores:{name}"
-    known_keys, known_values = prepared.extra.get(slot + ":keys"), prepared.extra.get(slot + ":values")
-    values = np.empty(distinct.size, dtype=float)
-    todo = np.ones(distinct.size, dtype=bool)
-    if known_keys is not None and known_values is not None and known_keys.size:
-        at = np.minimum(np.searchsorted(known_keys, distinct), known_keys.size - 1)
-        hit = known_keys[at] == distinct
-        values[hit] = known_values[at[hit]]
-        todo = ~hit
-    if todo.any():
-        new = distinct[todo]
-        a, b = new // width, new % width
-        scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1,
-                                           **cutoff), dtype=np.float64)
-        values[todo] = scores
-        keys = new if known_keys is None else np.concatenate([known_keys, new])
-        kept = scores if known_values is None else np.concatenate([known_values, scores])
-        if keys.size <= SCORES_KEPT:
-            order = np.argsort(keys, kind="stable")
-            prepared.extra[slot + ":keys"], prepared.extra[slot + ":values"] = keys[order], kept[order]
-    return values[inverse]
+    a, b = distinct // width, distinct % width
+    scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1, **cutoff),
+                        dtype=np.float64)
+    return scores[inverse]
 
 
 def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Which pairs of identifiers could be within two edits: one edit changes the count of each character by at
     most two in all, so values whose counts differ by more than four are further apart (most pairs of
-    identifiers, which then need no Levenshtein distance). All True for values that are not ASCII."""
+    identifiers, which then need no Levenshtein distance). All True for values that are not ASCII.
+
+    Characters found in few values (letters among digits, say) are counted apart: they add nothing for a pair
+    where neither value has one, so only the few pairs where one does read their counts."""
     counts = prepared.extra.get("char_counts")
     if counts is None:
         try:
@@ -74,19 +58,32 @@ def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray
             return np.ones(a.size, dtype=bool)
         n = text.size
         raw = text.view(np.uint8).reshape(n, -1) if n else np.zeros((0, 1), np.uint8)
-        used = np.flatnonzero(np.bincount(raw.ravel(), minlength=256)[1:]) + 1  # byte 0 is the padding
-        symbol = np.full(256, -1, dtype=np.int64)
+        seen = np.zeros(256, dtype=bool)
+        for column in raw.T:
+            seen[column] = True
+        used = np.flatnonzero(seen[1:]) + 1  # byte 0 is the padding
+        symbol = np.full(256, used.size, dtype=np.intp)  # the padding (and nothing else) counted in a last row
         symbol[used] = np.arange(used.size)
-        code = symbol[raw]
-        rows = np.broadcast_to(np.arange(n, dtype=np.int64)[:, None], raw.shape)
-        present = code >= 0
-        # one row per character: its count in each value (capped, as more than four apart is all that matters)
-        counts = np.bincount(code[present] * n + rows[present], minlength=used.size * n).reshape(used.size, n)
-        counts = np.minimum(counts, 100).astype(np.int8)
+        # one row per character: its count in each value (capped, as more than four apart is all that matters),
+        # counted a character position at a time (each value once per position, so no two updates collide)
+        counts = np.zeros((used.size + 1, n), dtype=np.int16 if raw.shape[1] < 30_000 else np.int32)
+        rows = np.arange(n)
+        for column in raw.T:
+            counts[symbol[column], rows] += 1
+        counts = np.minimum(counts[:-1], 100).astype(np.int8)
+        rare = (counts > 0).sum(axis=1) * 50 < max(n, 1)  # in fewer than 2 % of the values
         prepared.extra["char_counts"] = counts
+        prepared.extra["char_counts_common"] = counts[~rare]
+        prepared.extra["has_rare_char"] = counts[rare].any(axis=0)
     apart = np.zeros(a.size, dtype=np.int16)
-    for row in counts:
-        apart += np.abs(row[a].astype(np.int16) - row[b])
+    for row in prepared.extra["char_counts_common"]:
+        apart += np.abs(row[a] - row[b])  # counts are at most 100: the difference fits in int8
+    has_rare = prepared.extra["has_rare_char"]
+    odd = np.flatnonzero(has_rare[a] | has_rare[b])
+    if odd.size:  # pairs where a character found in few values is present: every character's count
+        apart[odd] = 0
+        for row in counts:
+            apart[odd] += np.abs(row[a[odd]] - row[b[odd]])
     return apart <= 4
 
 
@@ -122,7 +119,7 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     rest = np.flatnonzero(~missing & ~exact)
     a, b = cl[rest], cr[rest]
     if f.kind in ("given_name", "surname", "string"):
-        sim = _per_distinct_pair(a, b, prepared, "jaro_winkler", JaroWinkler.similarity)
+        sim = _per_distinct_pair(a, b, prepared, JaroWinkler.similarity)
         if f.kind == "given_name":  # exact, group, JW >= 0.92, JW >= 0.80, swapped with the surname
             level = np.where(sim >= 0.92, 3, np.where(sim >= 0.80, 2, 0))
             group = prepared.extra["group"]
@@ -143,7 +140,7 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     elif f.kind == "identifier":
         distance = np.full(a.size, 3.0)  # more than 2 edits apart
         near = _may_be_near(prepared, a, b)
-        distance[near] = _per_distinct_pair(a[near], b[near], prepared, "levenshtein", Levenshtein.distance,
+        distance[near] = _per_distinct_pair(a[near], b[near], prepared, Levenshtein.distance,
                                             score_cutoff=2)
         out[rest] = np.where(distance <= 1, 2, np.where(distance <= 2, 1, 0))
     elif f.kind == "date":

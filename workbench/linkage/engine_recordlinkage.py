@@ -7,7 +7,7 @@ workbench keep the pipeline (and the objects users know) while the work is done 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -63,7 +63,17 @@ def candidate_levels(spec: LinkageSpec, prepared: dict[str, Prepared], n_left: i
     indexer = recordlinkage.Index()
     indexer.add(UnionOfBlocks(verify_integrity=False))
     pairs = indexer.index(rows_left) if dedupe else indexer.index(rows_left, rows_right)
-    compare = recordlinkage.Compare(n_jobs=1)
+    class Compare(recordlinkage.Compare):
+        """recordlinkage's Compare, given the pairs as the features' index directly: its own union sets them
+        with ``set_index``, which builds the pairs' MultiIndex again (a factorisation of both levels)."""
+
+        def _union(self, objs: Any, index: pd.MultiIndex | None = None, column_i: int = 0) -> pd.DataFrame:
+            result = super()._union(objs, None, column_i)
+            if index is not None:
+                result.index = index
+            return result
+
+    compare = Compare(n_jobs=1)
     for name in prepared:
         compare.add(Levels(name))
     if len(pairs) == 0:

@@ -56,14 +56,31 @@ class Model:
 
 
 def patterns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct rows of a level matrix, how often each occurs, and each pair's pattern number."""
+    """Distinct rows of a level matrix (in the order of their codes), how often each occurs, and each pair's
+    pattern number. Counted in a table of every possible pattern when there are not too many (no sort of the
+    pairs), else by a sort; both give the same result."""
     if matrix.shape[0] == 0:
         return matrix, np.empty(0, np.int64), np.empty(0, np.int64)
-    shifted = matrix.astype(np.int64) + 1  # -1..top → 0..top+1
-    radix = shifted.max(axis=0) + 1
+    radix = matrix.max(axis=0).astype(np.int64) + 2  # -1..top → 0..top+1
     code = np.zeros(matrix.shape[0], dtype=np.int64)
     for j in range(matrix.shape[1]):
-        code = code * radix[j] + shifted[:, j]
+        code *= radix[j]
+        code += matrix[:, j]
+        code += 1
+    possible = 1
+    for r in radix.tolist():
+        possible *= r
+    if possible <= max(4 * matrix.shape[0], 1 << 16):
+        counts = np.bincount(code, minlength=possible)
+        distinct = np.flatnonzero(counts)
+        number = np.empty(possible, dtype=np.int64)  # only the entries of codes present are written, and read
+        number[distinct] = np.arange(distinct.size, dtype=np.int64)
+        pats = np.empty((distinct.size, matrix.shape[1]), dtype=matrix.dtype)
+        rest = distinct.copy()
+        for j in range(matrix.shape[1] - 1, -1, -1):
+            pats[:, j] = rest % radix[j] - 1
+            rest //= radix[j]
+        return pats, counts[distinct].astype(float), number[code]
     _distinct, first, inverse, counts = np.unique(code, return_index=True, return_inverse=True, return_counts=True)
     return matrix[first], counts.astype(float), inverse
 
@@ -129,20 +146,34 @@ def _match_probability(pats: np.ndarray, m: list[np.ndarray], u: list[np.ndarray
 def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: list[int], lam: float,
               max_iterations: int, tolerance: float) -> tuple[list[np.ndarray], float, np.ndarray, int]:
     """EM for m and the match share with u fixed; fields to ignore are -1 in ``pats``. Returns m, the share,
-    each pattern's match probability and the iterations used."""
+    each pattern's match probability and the iterations used.
+
+    The same arithmetic as ``_match_probability`` step by step, with what does not change between steps (each
+    field's seen patterns and levels, the log-likelihood under u) worked out once."""
     m = [np.where(np.arange(top + 1) < top, 0.05 / max(top, 1), 0.95) for top in tops]
     p = np.zeros(pats.shape[0])
+    seen_rows = [np.flatnonzero(pats[:, j] >= 0) for j in range(len(tops))]
+    seen_levels = [pats[rows, j] for j, rows in enumerate(seen_rows)]
+    log_u = np.zeros(pats.shape[0])
+    for j, (rows, level) in enumerate(zip(seen_rows, seen_levels, strict=True)):
+        log_u[rows] += np.log(u[j])[level]
+    total = counts.sum()
     iteration = 0
     for step in range(1, max_iterations + 1):
         iteration = step
-        p = _match_probability(pats, m, u, lam)
+        log_m = np.zeros(pats.shape[0])
+        for j, (rows, level) in enumerate(zip(seen_rows, seen_levels, strict=True)):
+            log_m[rows] += np.log(m[j])[level]
+        a = np.log(lam) + log_m
+        b = np.log1p(-lam) + log_u
+        top_ab = np.maximum(a, b)
+        p = np.exp(a - top_ab) / (np.exp(a - top_ab) + np.exp(b - top_ab))
         wm = counts * p
         new_m = []
-        for j, top in enumerate(tops):
-            seen = pats[:, j] >= 0
-            mm = np.bincount(pats[seen, j], weights=wm[seen], minlength=top + 1) + _FLOOR
+        for rows, level, top in zip(seen_rows, seen_levels, tops, strict=True):
+            mm = np.bincount(level, weights=wm[rows], minlength=top + 1) + _FLOOR
             new_m.append(mm / mm.sum())
-        new_lam = float(np.clip(wm.sum() / counts.sum(), 1e-9, 1 - 1e-9))
+        new_lam = float(np.clip(wm.sum() / total, 1e-9, 1 - 1e-9))
         change = max(max(np.abs(x - y).max() for x, y in zip(new_m, m, strict=True)), abs(new_lam - lam))
         m, lam = new_m, new_lam
         if change < tolerance:
@@ -152,17 +183,20 @@ def _em_m_lam(pats: np.ndarray, counts: np.ndarray, u: list[np.ndarray], tops: l
 
 def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: list[set[int]], u: list[np.ndarray],
                       pairs_in_population: float, fields: list[str], level_names: list[list[str]], *,
-                      max_iterations: int = 200, tolerance: float = 1e-7) -> Model:
+                      max_iterations: int = 200, tolerance: float = 1e-7,
+                      matrix_patterns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Model:
     """Fellegi–Sunter with u from the population (``u``, e.g. ``compare.random_u``), m by EM within each
     blocking rule's pairs (``rule_bits``: bit r set where a pair meets rule r) leaving out the fields that rule
     blocked on (they agree there by construction), and the match share among all ``pairs_in_population`` pairs
     by a fixed point over the candidates (pairs no rule met are taken as non-matches). Blocking then only
-    chooses which pairs are scored, not what they weigh: the posterior is calibrated for the population."""
+    chooses which pairs are scored, not what they weigh: the posterior is calibrated for the population.
+    ``matrix_patterns``: ``patterns(matrix)`` when the caller has it already (``score`` can use it too)."""
     tops = [len(names) for names in level_names]
     total_m = [np.zeros(top + 1) for top in tops]
     total_w = np.zeros(len(tops))
     iterations = 0
-    all_pats, all_counts, inverse = patterns(matrix)  # one sort; each rule's patterns are counted from it
+    # counted once; each rule's patterns are counted from it
+    all_pats, all_counts, inverse = patterns(matrix) if matrix_patterns is None else matrix_patterns
     for r, blocked in enumerate(rule_fields):
         if r >= 31 or len(blocked) == len(tops) or matrix.shape[0] == 0:
             continue
@@ -203,9 +237,11 @@ def estimate_by_rules(matrix: np.ndarray, rule_bits: np.ndarray, rule_fields: li
                  iterations=iterations, converged=converged)
 
 
-def score(model: Model, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Match weight (log2 Bayes factor plus prior odds) and match probability of every pair."""
-    pats, _, inverse = patterns(matrix)
+def score(model: Model, matrix: np.ndarray,
+          matrix_patterns: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Match weight (log2 Bayes factor plus prior odds) and match probability of every pair (``matrix_patterns``:
+    ``patterns(matrix)``, if the caller has it)."""
+    pats, _, inverse = patterns(matrix) if matrix_patterns is None else matrix_patterns
     log_m, log_u = _log_likelihoods(pats, model.m, model.u)
     weight = (log_m - log_u) / np.log(2) + np.log2(model.lam / (1 - model.lam))
     weight = weight[inverse] if matrix.shape[0] else np.empty(0)

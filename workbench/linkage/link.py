@@ -112,7 +112,7 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         from workbench.linkage.blocking import blocked_fields
         from workbench.linkage.compare import random_u
         from workbench.linkage.engine_recordlinkage import candidate_levels
-        from workbench.linkage.fellegi_sunter import estimate_by_rules, score
+        from workbench.linkage.fellegi_sunter import estimate_by_rules, patterns, score
 
         li, ri, matrix, rule_bits, estimate = candidate_levels(spec, prepared, len(left), len(right_frame), dedupe,
                                                           progress)
@@ -120,9 +120,11 @@ def link(left: pd.DataFrame, right: pd.DataFrame | None = None, spec: LinkageSpe
         rule_fields = [blocked_fields(r, names) for r in spec.blocking]
         population = len(left) * (len(left) - 1) / 2 if dedupe else len(left) * len(right_frame)
         u = random_u(prepared, len(left), len(right_frame), dedupe, seed=seed)
+        counted = patterns(matrix)
         model = estimate_by_rules(matrix, rule_bits, rule_fields, u, population, names,
-                                  [list(f.levels) for f in spec.fields], max_iterations=spec.max_iterations)
-        weight, _ = score(model, matrix)
+                                  [list(f.levels) for f in spec.fields], max_iterations=spec.max_iterations,
+                                  matrix_patterns=counted)
+        weight, _ = score(model, matrix, counted)
         for j, f in enumerate(spec.fields):
             if f.tf and len(weight):
                 weight = weight + _tf_adjustment(prepared[f.name], li, matrix[:, j])

@@ -26,6 +26,21 @@ if TYPE_CHECKING:
 ASSIGNABLE_WEIGHT = -10.0  # pairs below this (probability < 0.001) never take part in one-to-one assignment
 
 
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """Which positions hold the first occurrence of their key (non-negative integers), as a boolean mask: what
+    ``np.unique(keys, return_index=True)`` finds, by a minimum per key instead of a sort."""
+    if keys.size == 0:
+        return np.zeros(0, dtype=bool)
+    if int(keys.max()) > 4 * keys.size + 65_536:  # few keys spread wide: a table of them all would cost more
+        first = np.zeros(keys.size, dtype=bool)
+        first[np.unique(keys, return_index=True)[1]] = True
+        return first
+    position = np.arange(keys.size, dtype=np.int64)
+    first = np.full(int(keys.max()) + 1, keys.size, dtype=np.int64)
+    np.minimum.at(first, keys, position)
+    return first[keys] == position
+
+
 def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Which pairs survive greedy one-to-one assignment (highest weight first), as a boolean mask.
 
@@ -36,13 +51,7 @@ def one_to_one(li: np.ndarray, ri: np.ndarray, weight: np.ndarray) -> np.ndarray
     active = np.flatnonzero(weight >= ASSIGNABLE_WEIGHT)
     active = active[np.argsort(-weight[active], kind="stable")]
     while active.size:
-        _, first_left = np.unique(li[active], return_index=True)
-        _, first_right = np.unique(ri[active], return_index=True)
-        best_left = np.zeros(active.size, dtype=bool)
-        best_right = np.zeros(active.size, dtype=bool)
-        best_left[first_left] = True
-        best_right[first_right] = True
-        chosen = active[best_left & best_right]
+        chosen = active[first_of_each(li[active]) & first_of_each(ri[active])]
         if chosen.size == 0:
             break
         keep[chosen] = True

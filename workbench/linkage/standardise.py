@@ -30,14 +30,15 @@ if TYPE_CHECKING:
     from workbench.linkage.spec import Field, LinkageSpec
 
 _UK_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})$")
-_UK_POSTCODE_NAMED = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$"  # the same, for Arrow
 _NON_ALNUM = re.compile(r"[^0-9a-z ]+")
 _SPACES = re.compile(r"\s+")
 # the same cleaning over many values joined by newlines, one expression pass for all of them
 _NON_ALNUM_LINES = re.compile(r"[^0-9a-z \n]+")
 _NON_ALNUM_UPPER_LINES = re.compile(r"[^0-9A-Z\n]+")
 _SPACE_RUNS = re.compile(r" +\n *|\n +| {2,}")  # only where there are spaces to drop
-_INWARD_LETTER_O = re.compile(r"(?m)(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
+# an O third from the end between two letters or digits either side; written to start with the O, which the
+# expression engine then finds by a quick scan (the same matches as "(?<=[0-9A-Z]{2})O(?=[0-9A-Z]{2}$)")
+_INWARD_LETTER_O = re.compile(r"(?m)O(?=[0-9A-Z]{2}$)(?<=[0-9A-Z]{2}O)")
 
 
 def clean_text(value: str) -> str:
@@ -70,16 +71,21 @@ def postcode_parts(value: str) -> tuple[str, str]:
     return value[:-1], value[:-2]
 
 
-def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``postcode_parts`` of every value at once, in Arrow's C++ string kernels: (sectors, districts)."""
+def _postcode_parts_many(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``postcode_parts`` of every value at once, in Arrow's C++ string kernels, as codes (numbered in order of
+    first appearance, as ``pd.factorize`` numbers them): (sectors, districts, and each value's length)."""
     text = pa.array(values, type=pa.string())
-    uk = pc.extract_regex(text, _UK_POSTCODE_NAMED)
-    outward, inward = pc.struct_field(uk, [0]), pc.struct_field(uk, [1])
-    is_uk = pc.is_valid(uk)
-    sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(inward, 0, 1), " "),
+    # a UK postcode's inward code is its last three characters: a match, then slices (quicker than captures)
+    is_uk = pc.match_substring_regex(text, _UK_POSTCODE.pattern)
+    outward = pc.utf8_slice_codeunits(text, 0, -3)
+    sector = pc.if_else(is_uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(text, -3, -2), " "),
                         pc.utf8_slice_codeunits(text, 0, -1))
     district = pc.if_else(is_uk, outward, pc.utf8_slice_codeunits(text, 0, -2))
-    return sector.to_numpy(zero_copy_only=False), district.to_numpy(zero_copy_only=False)
+
+    def codes(parts: pa.Array) -> np.ndarray:
+        return pc.dictionary_encode(parts).indices.to_numpy().astype(np.int64)
+
+    return codes(sector), codes(district), pc.utf8_length(text).to_numpy().astype(np.int64)
 
 
 def clean_date(value: object) -> str | None:
@@ -138,6 +144,13 @@ class Prepared:
 def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     """Codes of a transform of each unique value (e.g. soundex), -1 where it has none."""
     values = prepared.uniques
+    slices = {"initial": (0, 1), "first3": (0, 3), "year": (0, 4), "month_day": (4, 8), "year_month": (0, 6)}
+    if transform in (*slices, "date_unordered") and len(values):
+        text = prepared.extra.get("arrow")
+        if text is None:
+            text = prepared.extra["arrow"] = pa.array(values, type=pa.string())
+        if pc.all(pc.string_is_ascii(text)).as_py():  # then Arrow's slices are Python's
+            return _arrow_key_codes(text, transform, slices.get(transform))
     if transform == "initial":
         keys = [v[:1] for v in values]
     elif transform == "first3":
@@ -148,10 +161,10 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
         keys = [v[:4] if transform == "year" else v[4:8] if transform == "month_day" else v[:6] for v in values]
     elif transform == "date_unordered":  # year with day and month in either order: a transposed date still meets
         keys = [v[:4] + min(v[4:6], v[6:8]) + max(v[4:6], v[6:8]) if len(v) == 8 else "" for v in values]
-    elif transform in ("sector", "district") and transform in prepared.extra:
+    elif transform in ("sector", "district") and "length" in prepared.extra:
         # the parts prepare() coded already; a part is empty only for a code of one (sector) or two characters
-        lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
-        codes = prepared.extra[transform].astype(np.int64)
+        lengths = prepared.extra["length"]
+        codes = prepared.extra[transform]
         return np.where(lengths <= (1 if transform == "sector" else 2), -1, codes)
     elif transform in ("sector", "district"):
         keys = [postcode_parts(v)[0 if transform == "sector" else 1] for v in values]
@@ -160,6 +173,22 @@ def _transform_codes(prepared: Prepared, transform: str) -> np.ndarray:
     codes, _ = pd.factorize(np.asarray(keys, dtype=object))
     codes[np.asarray([k == "" for k in keys], dtype=bool)] = -1
     return codes.astype(np.int64)
+
+
+def _arrow_key_codes(text: pa.Array, transform: str, cut: tuple[int, int] | None) -> np.ndarray:
+    """``_transform_codes`` of a slice of ASCII values, or of ``date_unordered``, in Arrow's string kernels: the
+    same keys, numbered in the same order (of first appearance), -1 where the key is empty."""
+    if cut is not None:
+        keys = pc.utf8_slice_codeunits(text, *cut)
+    else:  # year, then month and day in either order, for values of eight characters
+        first, second = pc.utf8_slice_codeunits(text, 4, 6), pc.utf8_slice_codeunits(text, 6, 8)
+        in_order = pc.less_equal(first, second)
+        keys = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 4), pc.if_else(in_order, first, second),
+                                           pc.if_else(in_order, second, first), "")
+        keys = pc.if_else(pc.equal(pc.utf8_length(text), 8), keys, "")
+    codes = pc.dictionary_encode(keys).indices.to_numpy().astype(np.int64)
+    codes[pc.equal(keys, "").to_numpy(zero_copy_only=False)] = -1
+    return codes
 
 
 def _refuse_undecodable(value: str, column: str, side: str) -> None:
@@ -242,22 +271,43 @@ def _standardise_many(kind: str, values: list[object]) -> list[str | None]:
         return _dates_of_text(texts_only)
     if kind in ("date", "numeric") or not values:
         return [_standardise_unique(kind, v) for v in values]
-    texts = [str(v) for v in values]
-    joined = "\n".join(texts)
+    try:
+        texts: list[str] = values  # type: ignore[assignment]  # checked by the join: text only
+        joined = "\n".join(texts)
+    except TypeError:
+        texts = [str(v) for v in values]
+        joined = "\n".join(texts)
     if joined.count("\n") != len(texts) - 1:
         return [_standardise_unique(kind, v) for v in values]
-    if kind == "postcode":
-        out = _INWARD_LETTER_O.sub("0", _NON_ALNUM_UPPER_LINES.sub("", joined.upper()))
-    elif kind == "identifier":
-        out = _NON_ALNUM_UPPER_LINES.sub("", joined.upper())
+    if kind in ("postcode", "identifier"):
+        out = _upper_alnum_lines(joined)
+        if kind == "postcode" and "O" in out:
+            out = _INWARD_LETTER_O.sub("0", out)
     else:
         if not joined.isascii():  # diacritics off, value by value, only where there are any
             texts = [t if t.isascii() else "".join(c for c in unicodedata.normalize("NFKD", t)
                                                    if not unicodedata.combining(c)) for t in texts]
             joined = "\n".join(texts)
-        out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", joined.lower())
-        out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out).strip(" ")
-    return [t or None for t in out.split("\n")]
+        out = joined.lower()
+        # the expressions only where they would change something: punctuation, or spaces to drop
+        if not (out.isascii() and out.replace(" ", "").replace("\n", "").isalnum()):
+            out = _NON_ALNUM_LINES.sub(lambda m: " " if "-" in m.group(0) else "", out)
+        if "  " in out or " \n" in out or "\n " in out:
+            out = _SPACE_RUNS.sub(lambda m: "\n" if "\n" in m.group(0) else " ", out)
+        out = out.strip(" ")
+    lines: list[str | None] = out.split("\n")  # type: ignore[assignment]  # empty ones become None below
+    return lines if "" not in lines else [t or None for t in lines]
+
+
+def _upper_alnum_lines(joined: str) -> str:
+    """Upper case without anything but letters, digits and the newlines between values (as
+    ``_NON_ALNUM_UPPER_LINES`` removes), without the expression when only spaces are to go (the usual case)."""
+    out = joined.upper()
+    if " " in out:
+        out = out.replace(" ", "")
+    if out.isascii() and out.replace("\n", "").isalnum():  # ASCII letters (upper case by now) and digits only
+        return out
+    return _NON_ALNUM_UPPER_LINES.sub("", out)
 
 
 def _dates_of_text(values: list[str]) -> list[str | None]:
@@ -295,8 +345,8 @@ def _text_of_both(left: pd.DataFrame, right: pd.DataFrame, f: Field) -> tuple[np
         return None
     if not all(pd.api.types.is_object_dtype(x) or pd.api.types.is_string_dtype(x) for x in (a, b)):
         return None
-    codes, distinct = pd.factorize(pd.concat([a.astype(object), b.astype(object)], ignore_index=True),
-                                   use_na_sentinel=True)
+    both = np.concatenate([a.to_numpy(dtype=object), b.to_numpy(dtype=object)])  # one copy, no Series made
+    codes, distinct = pd.factorize(both, use_na_sentinel=True)
     distinct = np.asarray(distinct, dtype=object)
     if pd.api.types.infer_dtype(distinct, skipna=True) != "string":
         return None
@@ -350,9 +400,7 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
     elif f.kind == "date":
         prepared.extra["ymd"] = _year_month_day(uniques)
     elif f.kind == "postcode":
-        sector, district = _postcode_parts_many(uniques)
-        prepared.extra["sector"] = pd.factorize(sector)[0]
-        prepared.extra["district"] = pd.factorize(district)[0]
+        prepared.extra["sector"], prepared.extra["district"], prepared.extra["length"] = _postcode_parts_many(uniques)
     elif f.kind == "numeric":
         prepared.extra["number"] = pd.to_numeric(pd.Series(uniques, dtype=object), errors="coerce").to_numpy(float)
     return prepared
