@@ -69,6 +69,7 @@ ANSWERS: dict[str, tuple[str, ...]] = {
     "IndexDecision": ("paths", "/person-index/{dataset_id}/review/decision", "post", *OK),
     "SchemaColumn": ("components", "schemas", "CatalogueEntry", "schema", "[]"),
     "EntryVersion": ("components", "schemas", "CatalogueEntry", "versions", "[]"),
+    "EntryStorage": ("components", "schemas", "CatalogueEntry", "storage"),
     "Project": ("paths", "/projects", "get", *OK, "projects", "[]"),
     "AccessRequest": ("components", "schemas", "AccessRequest"),
     "QueueRow": ("paths", "/review/queue", "get", *OK, "requests", "[]"),

@@ -58,3 +58,4 @@ async def test_no_route_shows_the_source_s_login(api, served, pg_episodes) -> No
         text = json.dumps(reply.json)
         assert SECRET not in text and "postgres@" not in text
     assert replies[1].json["row_count"] == 120
+    assert replies[1].json["storage"]["mode"] == "in-place" and replies[1].json["storage"]["table"].endswith(".ep")

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from factories import admissions, record
-from helpers import ADMIN, ANALYST, OWNER
+from helpers import ADMIN, ANALYST, OWNER, PROJECT
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events, datasets
@@ -168,16 +168,70 @@ async def test_bad_shapes_modes_and_bodies_are_refused(api, served, lab_csv) -> 
     assert small_route.status == 413, small_route
 
 
-async def test_in_place_is_passed_on_or_refused_clearly(api, served, lab_csv) -> None:
-    import inspect
+def granted_load(served, dataset_id: str, rows: int) -> None:
+    """An analyst with a grant loads the dataset with ``where`` and ``sample``, read at its source."""
+    request = served(ANALYST).project(PROJECT).request_access(dataset_id, justification="Admissions by age band")
+    served(OWNER).owner.decide(request["id"], "approve")
+    project = served(ANALYST).project(PROJECT)
+    assert len(project.load(dataset_id)) == rows
+    kept = project.load(dataset_id, where={"age_band": "65+"})
+    assert 0 < len(kept) < rows and set(kept.age_band) == {"65+"}
+    assert len(project.load(dataset_id, where={"age_band": "65+"}, sample=5, seed=1)) == min(5, len(kept))
 
+
+def held_in_place(reply, kind: str, source: str) -> None:
+    """The answer says the data is read in place at ``source`` (named as the lab does), with a version of it."""
+    assert reply.status == 200, reply
+    assert reply.json["storage"]["mode"] == "in-place" and reply.json["storage"]["kind"] == kind, reply.json
+    assert reply.json["storage"]["source"] == source
+    assert [(v["number"], v["mode"], v["current"]) for v in reply.json["versions"]] == [(1, "in-place", True)]
+
+
+async def test_in_place_is_passed_on_and_a_bad_mode_refused(api, served, lab_csv, jp_root_dir) -> None:
     reply = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "path": lab_csv,
                                                                  "mode": "in-place"})
-    if "mode" in inspect.signature(served(OWNER).catalogue.register).parameters:
-        assert reply.status == 200, reply
-    else:
-        assert (reply.status, reply.json["field"]) == (400, "mode")
-        assert "in place is not available" in reply.json["message"]
+    held_in_place(reply, "csv", "CSV file admissions.csv")
+    assert reply.json["row_count"] == 100 and reply.json["has_data"]
+    assert not served(OWNER)._ctx.vault.dataset_path("dhsc.admissions").exists()  # nothing copied into the vault
+    shown = await api(ANALYST, "GET", "catalogue", "dhsc.admissions")
+    assert shown.json["storage"] == reply.json["storage"] and str(jp_root_dir) not in json.dumps(shown.json)
+    granted_load(served, "dhsc.admissions", 100)
+    refused = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "path": lab_csv,
+                                                                   "mode": "in_place"})
+    assert (refused.status, refused.json["field"]) == (400, "mode")
+    assert "choose copy or in-place" in refused.json["message"]
+
+
+async def test_a_copied_dataset_says_so(api, served, lab_csv) -> None:
+    reply = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "path": lab_csv,
+                                                                 "mode": "copy"})
+    assert reply.json["storage"] == {"mode": "copy"}, reply
+    assert served(OWNER)._ctx.vault.dataset_path("dhsc.admissions").exists()
+
+
+async def test_a_partitioned_parquet_folder_registers_in_place(api, served, jp_root_dir) -> None:
+    frame = admissions(60)
+    pq.write_to_dataset(pa.Table.from_pandas(frame.assign(length_of_stay=frame.length_of_stay % 3),
+                                             preserve_index=False), jp_root_dir / "data" / "parts",
+                        partition_cols=["length_of_stay"])
+    reply = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "path": "data/parts",
+                                                                 "mode": "in-place"})
+    held_in_place(reply, "parquet", "Parquet data data/parts")
+    assert reply.json["row_count"] == 60
+    assert not served(OWNER)._ctx.vault.dataset_path("dhsc.admissions").exists()
+    granted_load(served, "dhsc.admissions", 60)
+
+
+async def test_in_place_from_an_unreachable_database_is_refused_without_its_login(api, served) -> None:
+    before = catalogued(served(OWNER))
+    url = f"postgresql://someone:{SECRET}@127.0.0.1:1/nothing"
+    reply = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "url": url, "table": "adm",
+                                                                 "mode": "in-place"})
+    assert reply.status == 400, reply
+    assert reply.json["problems"] and reply.json["problems"][0]["field"] == reply.json["field"], reply.json
+    text = json.dumps(reply.json)
+    assert SECRET not in text and "someone" not in text
+    assert catalogued(served(OWNER)) == before
 
 
 @pytest.fixture
@@ -226,3 +280,15 @@ async def test_a_postgresql_table_and_credentials_never_echoed(api, served, pg_t
         refused = await api(OWNER, "POST", "owner", route, body={"url": wrong, "table": table, **extra})
         assert refused.status == 400, refused
         assert SECRET not in json.dumps(refused.json) and "someone" not in json.dumps(refused.json)
+
+
+async def test_a_postgresql_table_registers_in_place(api, served, pg_table) -> None:
+    url, table = pg_table
+    reply = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "url": url, "table": table,
+                                                                 "mode": "in-place"})
+    location = sa.engine.make_url(url)
+    held_in_place(reply, "table", f"table {table} at postgresql://{location.host}:{location.port or 5432}/"
+                                  f"{location.database}")
+    assert reply.json["row_count"] == 70 and "postgres@" not in json.dumps(reply.json)
+    assert not served(OWNER)._ctx.vault.dataset_path("dhsc.admissions").exists()
+    granted_load(served, "dhsc.admissions", 70)

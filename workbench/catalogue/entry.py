@@ -41,6 +41,9 @@ class Entry:
     # every version of its data, oldest first: number, registeredAt, registeredBy, rows, checksum (the stored
     # file's SHA-256) or marker (the source's snapshot, for data read in place), mode, current
     versions: tuple[dict[str, Any], ...] = ()
+    # where its data is held: {"mode": "copy"} (copied into the vault) or {"mode": "in-place", "kind", "location",
+    # "table", "source"} (read at its source, named without any login); None when it is catalogued without data
+    storage: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -99,6 +102,15 @@ class Entry:
                f", snapshot {v['marker']}" if v.get("marker") else "")
             for v in reversed(self.versions))
 
+    @property
+    def storage_summary(self) -> str:
+        """Where its data is held, in words ('' when it has none)."""
+        if not self.storage:
+            return ""
+        if self.storage["mode"] == "copy":
+            return "copied into the vault"
+        return f"in place: {self.storage['source']} (read at its source, nothing copied)"
+
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.record)
 
@@ -136,6 +148,7 @@ class Entry:
             ("Contact", f"{r['contactPoint']['contactName']} <{r['contactPoint']['email']}>"),
             ("Lineage", r.get("lineage", "")),
             ("Synthetic twin", self.twin_summary),
+            ("Data held", self.storage_summary),
             ("Versions", self.versions_summary),
         ]
         facts_html = "".join(f"<tr><th style='text-align:left'>{escape(k)}</th><td style='text-align:left'>"

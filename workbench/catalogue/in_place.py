@@ -197,7 +197,9 @@ def describe(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(dataset_sources).where(dataset_sources.c.dataset_id == dataset_id)).mappings().first()
     if row is None:
         return None
-    return {"mode": "in-place", "kind": row["kind"], "location": row["location"], "table": row["table_name"]}
+    place = InPlace(dataset_id, None, row["kind"], row["location"], row["table_name"])
+    return {"mode": "in-place", "kind": row["kind"], "location": row["location"], "table": row["table_name"],
+            "source": str(place)}
 
 
 # ----- registering: checked and measured, nothing copied ---------------------------------------------------

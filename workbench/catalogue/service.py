@@ -153,7 +153,8 @@ class Catalogue:
         provided = tuple(c for c in view.get("columns", []) if c not in row.record.get("columns", []))
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
                      tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided,
-                     self._index_quality(conn, dataset_id, row.record), tuple(versions.listing(conn, dataset_id)))
+                     self._index_quality(conn, dataset_id, row.record), tuple(versions.listing(conn, dataset_id)),
+                     _storage(conn, dataset_id, row.has_data))
 
     def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """The entry's person-index quality for those who may see it (asked quietly: no refusal is audited, the
@@ -792,6 +793,15 @@ def _with_provided(twin: pd.DataFrame, entry: Entry, seed: int) -> pd.DataFrame:
     for column in entry.provided:
         twin[column["name"]] = pd.arrays.ArrowStringArray(person_ids.made_up(len(twin), seed))
     return twin
+
+
+def _storage(conn: Connection, dataset_id: str, has_data: int | None) -> dict[str, Any] | None:
+    """Where a dataset's data is held, as may be shown (``Entry.storage``): never a database's login."""
+    if not has_data:
+        return None
+    if has_data == in_place.IN_PLACE:
+        return in_place.describe(conn, dataset_id)
+    return {"mode": "copy"}
 
 
 def _twin_facts(conn: Connection, dataset_id: str) -> dict[str, Any] | None:

@@ -45,7 +45,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                              ("Access rights", r["accessRights"]),
                              ("Classification", r["securityClassification"]),
                              ("Rows", r.get("rowCount", "unknown")), ("Updated", r["updateFrequency"]),
-                             ("Legal gateways", ", ".join(r.get("legalGateway", [])) or "none")):
+                             ("Legal gateways", ", ".join(r.get("legalGateway", [])) or "none"),
+                             ("Data held", entry.storage_summary or "no data")):
             print(f"{label:>15}: {value}")
         if r.get("columns"):
             print()

@@ -14,7 +14,6 @@ without one is cut off at the limit.
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections.abc import Callable
@@ -338,8 +337,19 @@ def search_page_with_facets(ws: Workspace, text: str, options: dict[str, Any], f
     return page
 
 
-def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
-    """An entry as the panel shows it: record, owner, gateways, schema with roles, completeness, twin preview."""
+def storage_shown(storage: dict[str, Any] | None, root: Path | None) -> dict[str, Any] | None:
+    """Where an entry's data is held (``Entry.storage``: no login ever), a file inside the lab's folder named as
+    its file browser does."""
+    if not storage or root is None or storage.get("kind") not in ("csv", "parquet"):
+        return storage
+    folder = f"{root}/"
+    return {**storage, "location": str(storage["location"]).replace(folder, ""),
+            "source": str(storage["source"]).replace(folder, "")}
+
+
+def catalogue_entry(ws: Workspace, dataset_id: str, root: Path | None = None) -> dict[str, Any]:
+    """An entry as the panel shows it: record, owner, gateways, schema with roles, completeness, twin preview,
+    versions and where its data is held (files inside the lab's folder ``root`` named relative to it)."""
     entry = ws.catalogue.get(dataset_id)
     preview, note = None, None
     if entry.has_data:
@@ -367,6 +377,9 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
         # every version of its data, oldest first: number, registeredAt, registeredBy, rows, checksum or marker,
         # mode, current (the owner panel shows them)
         "versions": [dict(v) for v in entry.versions],
+        # where its data is held: {"mode": "copy"} or {"mode": "in-place", kind, location, table, source}; None
+        # without data. A database is named without its login.
+        "storage": storage_shown(entry.storage, root),
         # the person-index quality record, present only for the dataset's owner, delegates, admins and linkers
         "person_index": entry.person_index,
         # whether the viewer may decide its clerical review pairs (admins and linkers), so the panel offers it
@@ -377,7 +390,9 @@ def catalogue_entry(ws: Workspace, dataset_id: str) -> dict[str, Any]:
 class CatalogueEntryHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def get(self, dataset_id: str) -> None:
-        await self.answer(lambda ws: catalogue_entry(ws, dataset_id))
+        root = self.settings.get("server_root_dir")
+        shown = Path(root).expanduser().resolve() if isinstance(root, str) and root else None
+        await self.answer(lambda ws: catalogue_entry(ws, dataset_id, shown))
 
 
 REQUEST_FIELDS = {"project_id": "text", "dataset_id": "text", "columns": "names?", "justification": "text"}
@@ -540,19 +555,11 @@ def draft_from_lab(ws: Workspace, source: Any, root: Path) -> dict[str, Any]:
             "problems": [{"field": name, "message": "still a placeholder: replace it"} for name in unfinished]}
 
 
-def register_from_lab(ws: Workspace, record: dict[str, Any], source: Any, mode: str) -> dict[str, Any]:
+def register_from_lab(ws: Workspace, record: dict[str, Any], source: Any, mode: str, root: Path) -> dict[str, Any]:
     """Register ``record`` with the data of ``source``, copied or in place, and answer the entry as the Catalogue
-    panel shows it (with its versions, once the catalogue records them)."""
-    register = ws.catalogue.register
-    if "mode" in inspect.signature(register).parameters:  # once the catalogue registers in place
-        passed: dict[str, Any] = {"mode": mode}
-        entry = register(record, data=source, **passed)
-    elif mode != "copy":
-        raise InvalidInput("mode: registering in place is not available in this workbench yet; choose copy to copy "
-                           "the data into the vault.", field="mode")
-    else:
-        entry = register(record, data=source)
-    return catalogue_entry(ws, entry.id)
+    panel shows it (with its versions and where its data is held, files named as the lab's file browser does)."""
+    entry = ws.catalogue.register(record, data=source, mode=mode)
+    return catalogue_entry(ws, entry.id, root)
 
 
 class DraftHandler(LabSourceHandler):
@@ -577,7 +584,7 @@ class RegisterHandler(LabSourceHandler):
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        def parse() -> tuple[dict[str, Any], Any, str]:
+        def parse() -> tuple[dict[str, Any], Any, str, Path]:
             from workbench.catalogue.service import entry_from_text
             from workbench.server.lab_sources import entry_text_is_plain, lab_source
 
@@ -589,7 +596,8 @@ class RegisterHandler(LabSourceHandler):
             if isinstance(entry, str):
                 entry_text_is_plain(entry)
                 entry = entry_from_text(entry, "the entry")
-            return entry, lab_source(body, self.root()), body["mode"]
+            root = self.root()
+            return entry, lab_source(body, root), body["mode"], root
 
         await self.answer_parsed(parse, register_from_lab)
 
