@@ -59,10 +59,22 @@ export interface CatalogueEntry {
   warnings: string[];
   /** Every version of its data, oldest first (the last is current). */
   versions: EntryVersion[];
+  /** Where its data is held (copied into the vault or read in place at its source); null without data. */
+  storage: EntryStorage | null;
   /** The dataset's person-index quality record: for its owner, delegates, admins and linkers only (else null). */
   person_index: PersonIndexQuality | null;
   /** Whether the viewer may decide the dataset's clerical review pairs (admins and linkers). */
   index_review: boolean;
+}
+
+/** Where an entry's data is held: copied into the vault, or read in place at a source named without any login. */
+export interface EntryStorage {
+  mode: 'copy' | 'in-place';
+  kind?: 'csv' | 'parquet' | 'table' | 'query';
+  location?: string;
+  table?: string | null;
+  /** The source in words, e.g. "CSV file data/admissions.csv" or "table s.adm at postgresql://host:5432/db". */
+  source?: string;
 }
 
 /** One field at fault in a refused entry or form (e.g. "columns[2].type", "title", "path"). */

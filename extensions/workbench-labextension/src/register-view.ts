@@ -7,7 +7,7 @@
 
 import { ApiError, CatalogueEntry, EntryVersion, LabSource, Problem, RegisterBody, RegisterMode } from './api';
 import { formatDate } from './labels';
-import { formatCount, h } from './render';
+import { formatCount, h, storageText } from './render';
 
 /** Files the catalogue reads (CSV or Parquet); folders are read as partitioned Parquet. */
 export const DATA_FILE = /\.(csv|csv\.gz|tsv|txt|parquet|pq)$/i;
@@ -204,7 +204,7 @@ export function versionsTable(versions: EntryVersion[] | undefined | null): HTML
   );
 }
 
-/** The entry just registered: id, title, rows, warnings and its versions. */
+/** The entry just registered: id, title, rows, where its data is held, warnings and its versions. */
 export function registeredView(entry: CatalogueEntry): HTMLElement {
   return h(
     'div',
@@ -212,6 +212,7 @@ export function registeredView(entry: CatalogueEntry): HTMLElement {
     h('h4', {}, `Registered ${entry.id}`),
     h('p', {}, h('strong', {}, entry.title)),
     h('p', {}, `${formatCount(entry.row_count)} rows, ${entry.schema.length} columns.`),
+    entry.storage ? h('p', { class: 'wb-storage', 'data-mode': entry.storage.mode }, storageText(entry.storage)) : null,
     entry.warnings.length ? h('ul', { class: 'wb-warnings' }, ...entry.warnings.map(w => h('li', {}, w))) : null,
     versionsTable(entry.versions)
   );

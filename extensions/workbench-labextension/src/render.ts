@@ -3,7 +3,7 @@
  * catalogue content cannot inject markup into the lab.
  */
 
-import { AccessRequest, ApiError, CatalogueEntry, SchemaColumn, SearchResult } from './api';
+import { AccessRequest, ApiError, CatalogueEntry, EntryStorage, SchemaColumn, SearchResult } from './api';
 import { codeLabel, dataCell, formatDate, formatNumber, humaniseDates } from './labels';
 
 type Child = Node | string | null | undefined | false;
@@ -129,6 +129,17 @@ export function missionsText(missions: number[]): string {
   return `${numbers.length === 1 ? 'Mission' : 'Missions'} ${listed}`;
 }
 
+/** Where an entry's data is held, in words ('' without data): copied into the vault, or read in place. */
+export function storageText(storage: EntryStorage | null | undefined): string {
+  if (!storage) {
+    return '';
+  }
+  if (storage.mode === 'copy') {
+    return 'Copied into the vault';
+  }
+  return `In place: ${storage.source ?? storage.location ?? 'its source'} (read at its source, nothing copied)`;
+}
+
 /** The entry's key facts as a definition list, every code in words (GOV.UK style). */
 export function entryFacts(entry: CatalogueEntry): HTMLElement {
   const owner = entry.owner.username
@@ -143,7 +154,8 @@ export function entryFacts(entry: CatalogueEntry): HTMLElement {
     ['Missions', missionsText(entry.missions)],
     ['Access rights', codeLabel(entry.access_rights)],
     ['Classification', codeLabel(entry.security_classification)],
-    ['Updated', codeLabel(entry.update_frequency)]
+    ['Updated', codeLabel(entry.update_frequency)],
+    ['Data held', storageText(entry.storage)]
   ];
   const list = h('dl', { class: 'wb-facts' });
   for (const [label, value] of facts) {

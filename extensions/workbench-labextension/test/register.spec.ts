@@ -196,6 +196,27 @@ describe('versions', () => {
     expect(node.querySelector('.wb-warnings')?.textContent).toContain('record key');
     expect(node.querySelectorAll('table.wb-versions tbody tr')).toHaveLength(2);
   });
+
+  it('says where the registered data is held', () => {
+    expect(registeredView(entry()).querySelector('.wb-storage')).toBeNull();
+    const copied = registeredView({ ...entry(), storage: { mode: 'copy' } });
+    expect(copied.querySelector('.wb-storage')?.textContent).toBe('Copied into the vault');
+    const inPlace = registeredView({
+      ...entry(VERSIONS),
+      storage: {
+        mode: 'in-place',
+        kind: 'table',
+        location: 'postgresql://db:5432/x',
+        table: 's.adm',
+        source: 'table s.adm at postgresql://db:5432/x'
+      }
+    });
+    const shown = inPlace.querySelector<HTMLElement>('.wb-storage');
+    expect(shown?.dataset.mode).toBe('in-place');
+    expect(shown?.textContent).toBe(
+      'In place: table s.adm at postgresql://db:5432/x (read at its source, nothing copied)'
+    );
+  });
 });
 
 function reply(status: number, body: unknown): Response {
