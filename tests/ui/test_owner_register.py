@@ -1,7 +1,8 @@
 """In a real browser: a data owner of the demo right-clicks a CSV in the lab's file browser, registers it as a
 dataset (draft, a refusal listing the placeholders left beside the entry, fixed, registered, the entry shown); and
 refusals shown inline next to their field: a CSV whose columns do not match the entry, and a path outside the
-lab's folder."""
+lab's folder. Registered in place, a CSV, a partitioned Parquet folder and a PostgreSQL table (with CI's server)
+say so in the panel, with their versions."""
 
 from __future__ import annotations
 
@@ -200,6 +201,76 @@ def test_an_owner_registers_a_partitioned_parquet_folder_and_a_database_table(br
         shown = register_completed(page, record, "desnz.meter_table_ui")
         assert "35 rows, 3 columns." in shown
         page.screenshot(path=str(_shot("register-database-table")), full_page=True)
+    finally:
+        page.context.close()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()
+
+
+def held_in_place(page, source: str) -> None:
+    """The registered entry says its data is read in place at ``source`` and lists one current version."""
+    storage = page.wait_for_selector(f"{PANEL} .wb-registered .wb-storage[data-mode='in-place']")
+    assert storage.inner_text() == f"In place: {source} (read at its source, nothing copied)"
+    versions = page.locator(f"{PANEL} .wb-registered table.wb-versions tbody tr")
+    assert versions.count() == 1 and "(current)" in versions.first.inner_text()
+    assert "source " in versions.first.inner_text()  # a snapshot marker, not a checksum of a stored copy
+
+
+def test_an_owner_registers_in_place_a_csv_a_parquet_folder_and_a_database_table(browser, lab_as,
+                                                                                 demo_home) -> None:
+    import os
+    import uuid
+
+    import pytest
+    import sqlalchemy as sa
+
+    owner, record = owner_and_record(demo_home)
+    lab = lab_as(owner)
+    put_csv(lab, "meter_in_place.csv", readings(40))
+    put_parquet_folder(lab, "meter_parts_in_place", readings(45), by="region")
+    page = open_lab(browser, lab)
+    open_register(page)
+    page.fill(f"{PANEL} input[name='path']", "meter_in_place.csv")
+    page.check(f"{PANEL} input[name='mode'][value='in-place']")
+    shown = register_completed(page, record, "desnz.meter_csv_in_place_ui")
+    assert "40 rows, 3 columns." in shown
+    held_in_place(page, "CSV file meter_in_place.csv")
+
+    page.fill(f"{PANEL} input[name='path']", "meter_parts_in_place")
+    page.fill(f"{PANEL} textarea[name='entry']", "")  # drafted afresh from the folder
+    page.check(f"{PANEL} input[name='mode'][value='in-place']")
+    shown = register_completed(page, record, "desnz.meter_parts_in_place_ui")
+    assert "45 rows, 3 columns." in shown
+    held_in_place(page, "Parquet data meter_parts_in_place")
+    page.screenshot(path=str(_shot("register-in-place")), full_page=True)
+    with workspace_as(lab.home, owner) as ws:
+        for local_id in ("desnz.meter_csv_in_place_ui", "desnz.meter_parts_in_place_ui"):
+            assert ws.catalogue[local_id].storage["mode"] == "in-place"
+            assert not ws._ctx.vault.dataset_path(local_id).exists()  # nothing copied into the vault
+
+    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
+    if not url:
+        page.context.close()
+        pytest.skip("the PostgreSQL table in place needs CI's PostgreSQL (WORKBENCH_TEST_DATABASE_URL); the CSV and "
+                    "the Parquet folder were registered in place")
+    schema = f"ui_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        readings(35).to_sql("readings", conn, schema=schema, index=False)
+    try:
+        page.check(f"{PANEL} input[name='kind'][value='database']")
+        page.fill(f"{PANEL} input[name='url']", url)
+        page.fill(f"{PANEL} input[name='table']", f"{schema}.readings")
+        page.fill(f"{PANEL} textarea[name='entry']", "")
+        page.check(f"{PANEL} input[name='mode'][value='in-place']")
+        shown = register_completed(page, record, "desnz.meter_table_in_place_ui")
+        assert "35 rows, 3 columns." in shown
+        where = sa.engine.make_url(url)
+        held_in_place(page, f"table {schema}.readings at postgresql://{where.host}:{where.port or 5432}/"
+                            f"{where.database}")
+        page.screenshot(path=str(_shot("register-database-in-place")), full_page=True)
     finally:
         page.context.close()
         with engine.begin() as conn:

@@ -108,7 +108,8 @@ describe('an entry with raw codes', () => {
     warnings: [],
     person_index: null,
     index_review: false,
-    versions: []
+    versions: [],
+    storage: null
   } as CatalogueEntry;
 
   it('lists every fact in words', () => {

@@ -54,7 +54,8 @@ const ENTRY: CatalogueEntry = {
   twin_note: null,
   person_index: null,
   index_review: false,
-  versions: []
+  versions: [],
+  storage: { mode: 'copy' }
 };
 
 function searchResult(fields: Partial<SearchResult>): SearchResult {
@@ -122,6 +123,15 @@ describe('elements', () => {
       'Section 251 support (NHS Act 2006); Research power (Digital Economy Act 2017)'
     );
     expect(facts.querySelector('[data-fact="Rows"]')?.textContent).toBe('1,234,567');
+    expect(facts.querySelector('[data-fact="Data held"]')?.textContent).toBe('Copied into the vault');
+  });
+
+  it('says when the data is read in place, and nothing without data', () => {
+    const storage = { mode: 'in-place' as const, kind: 'csv' as const, location: 'a.csv', source: 'CSV file a.csv' };
+    expect(entryFacts({ ...ENTRY, storage }).querySelector('[data-fact="Data held"]')?.textContent).toBe(
+      'In place: CSV file a.csv (read at its source, nothing copied)'
+    );
+    expect(entryFacts({ ...ENTRY, storage: null }).querySelector('[data-fact="Data held"]')).toBeNull();
   });
 
   it('shows each column with its role and completeness', () => {
