@@ -246,6 +246,7 @@ def test_the_cli_registers_in_place(governed, tmp_path, request, monkeypatch, ca
     assert out.strip() == f"registered {DATASET} in place (nothing copied) with {ROWS:,} rows"
     code, out, err = run(OWNER, "catalogue", "show", DATASET)
     assert code == 0 and SECRET not in out + err
+    assert f"Data held: in place: table {source.table} at postgresql://" in out
     with pytest.raises(SystemExit):
         run(OWNER, "catalogue", "register", str(entry), "--data", source.url, "--table", source.table,
             "--mode", "sideways")
