@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from factories import episode_record, episodes
-from helpers import ANALYST, OWNER, PROJECT, Unchanged, cli_runner, events
+from helpers import ADMIN, ANALYST, OWNER, PROJECT, Unchanged, cli_runner, events
 from sqlalchemy import select
 
 from workbench.catalogue.sources import Source
@@ -348,3 +348,15 @@ def test_a_postgresql_table_that_does_not_exist_or_does_not_fit_is_refused(gover
         owner.catalogue.register(episode_record(columns=typed), data=source, mode="in-place")
     unchanged.check()
     assert SECRET not in str(events(owner))
+
+
+def test_only_the_owner_and_admins_see_where_an_in_place_source_is(governed, tmp_path, request) -> None:
+    """Every reader of the catalogue learns that a dataset is read in place; its file path or database host only
+    its owner, delegates and admins (an analyst has no use for it, and it says where to aim)."""
+    source = make_source("csv", tmp_path, request)
+    governed(OWNER).catalogue.register(episode_record(), data=source, mode="in-place")
+    assert governed(ANALYST).catalogue.get(DATASET).storage == {"mode": "in-place"}
+    assert "in place (read at its source" in governed(ANALYST).catalogue.get(DATASET).storage_summary
+    for reader in (OWNER, ADMIN):
+        storage = governed(reader).catalogue.get(DATASET).storage
+        assert storage["mode"] == "in-place" and storage["location"].endswith("episodes.csv")

@@ -58,4 +58,7 @@ async def test_no_route_shows_the_source_s_login(api, served, pg_episodes) -> No
         text = json.dumps(reply.json)
         assert SECRET not in text and "postgres@" not in text
     assert replies[1].json["row_count"] == 120
-    assert replies[1].json["storage"]["mode"] == "in-place" and replies[1].json["storage"]["table"].endswith(".ep")
+    assert replies[1].json["storage"] == {"mode": "in-place"}  # where it is held is for its owner, not analysts
+    mine = await api(OWNER, "GET", "catalogue", DATASET)
+    assert mine.json["storage"]["mode"] == "in-place" and mine.json["storage"]["table"].endswith(".ep")
+    assert SECRET not in json.dumps(mine.json)

@@ -193,8 +193,10 @@ async def test_in_place_is_passed_on_and_a_bad_mode_refused(api, served, lab_csv
     held_in_place(reply, "csv", "CSV file admissions.csv")
     assert reply.json["row_count"] == 100 and reply.json["has_data"]
     assert not served(OWNER)._ctx.vault.dataset_path("dhsc.admissions").exists()  # nothing copied into the vault
-    shown = await api(ANALYST, "GET", "catalogue", "dhsc.admissions")
+    shown = await api(OWNER, "GET", "catalogue", "dhsc.admissions")
     assert shown.json["storage"] == reply.json["storage"] and str(jp_root_dir) not in json.dumps(shown.json)
+    seen = await api(ANALYST, "GET", "catalogue", "dhsc.admissions")  # analysts learn the mode, not the place
+    assert seen.json["storage"] == {"mode": "in-place"} and "admissions.csv" not in json.dumps(seen.json["storage"])
     granted_load(served, "dhsc.admissions", 100)
     refused = await api(OWNER, "POST", "owner", "register", body={"entry": entry_yaml(), "path": lab_csv,
                                                                    "mode": "in_place"})

@@ -109,7 +109,9 @@ class Entry:
             return ""
         if self.storage["mode"] == "copy":
             return "copied into the vault"
-        return f"in place: {self.storage['source']} (read at its source, nothing copied)"
+        where = self.storage.get("source")  # named only to the dataset's owner, delegates and admins
+        return f"in place: {where} (read at its source, nothing copied)" if where else \
+            "in place (read at its source, nothing copied)"
 
     def to_dict(self) -> dict[str, Any]:
         return copy.deepcopy(self.record)

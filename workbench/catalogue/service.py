@@ -154,18 +154,33 @@ class Catalogue:
         return Entry(row.record, row.owner_name, row.department_name, bool(row.has_data),
                      tuple(self._warnings(row.record, bool(row.has_data))), _twin_facts(conn, dataset_id), provided,
                      self._index_quality(conn, dataset_id, row.record), tuple(versions.listing(conn, dataset_id)),
-                     _storage(conn, dataset_id, row.has_data))
+                     self._storage(conn, dataset_id, row.record, row.has_data))
 
-    def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
-        """The entry's person-index quality for those who may see it (asked quietly: no refusal is audited, the
-        entry simply goes without it)."""
-        if not is_person_level(record):
-            return None
+    def _may(self, conn: Connection, action: str, dataset_id: str, record: dict[str, Any]) -> bool:
+        """Whether the actor may take an owner's ``action`` on the dataset (asked quietly: no refusal is audited,
+        the entry simply goes without what it guards)."""
         delegates = sorted(conn.execute(select(dataset_delegates.c.username)
                                         .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
-        if not decide(self._ctx.actor, "index.quality", {"owner": record.get("dataOwner"), "delegates": delegates}):
+        return decide(self._ctx.actor, action, {"owner": record.get("dataOwner"), "delegates": delegates})
+
+    def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The entry's person-index quality for those who may see it."""
+        if not is_person_level(record) or not self._may(conn, "index.quality", dataset_id, record):
             return None
         return latest_quality(conn, dataset_id)
+
+    def _storage(self, conn: Connection, dataset_id: str, record: dict[str, Any],
+                 has_data: int | None) -> dict[str, Any] | None:
+        """Where a dataset's data is held (``Entry.storage``): copied or in place for every reader; the source's
+        kind, location and table (never a login) only for those who may see how the dataset is used (its owner,
+        delegates and admins), since a file path or database host helps nobody else and tells them where to aim."""
+        if not has_data:
+            return None
+        if has_data != in_place.IN_PLACE:
+            return {"mode": "copy"}
+        if not self._may(conn, "owner.usage", dataset_id, record):
+            return {"mode": "in-place"}
+        return in_place.describe(conn, dataset_id)
 
     def _warnings(self, record: dict[str, Any], has_data: bool) -> list[str]:
         """What the catalogue notices in a record without refusing it: columns with role 'other' that look like
@@ -793,15 +808,6 @@ def _with_provided(twin: pd.DataFrame, entry: Entry, seed: int) -> pd.DataFrame:
     for column in entry.provided:
         twin[column["name"]] = pd.arrays.ArrowStringArray(person_ids.made_up(len(twin), seed))
     return twin
-
-
-def _storage(conn: Connection, dataset_id: str, has_data: int | None) -> dict[str, Any] | None:
-    """Where a dataset's data is held, as may be shown (``Entry.storage``): never a database's login."""
-    if not has_data:
-        return None
-    if has_data == in_place.IN_PLACE:
-        return in_place.describe(conn, dataset_id)
-    return {"mode": "copy"}
 
 
 def _twin_facts(conn: Connection, dataset_id: str) -> dict[str, Any] | None:
