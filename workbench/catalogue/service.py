@@ -161,7 +161,7 @@ class Catalogue:
         the entry simply goes without what it guards)."""
         delegates = sorted(conn.execute(select(dataset_delegates.c.username)
                                         .where(dataset_delegates.c.dataset_id == dataset_id)).scalars())
-        return decide(self._ctx.actor, action, {"owner": record.get("dataOwner"), "delegates": delegates})
+        return decide(self._ctx.actor, action, {"owner": record.get("dataOwner"), "delegates": delegates}).allowed
 
     def _index_quality(self, conn: Connection, dataset_id: str, record: dict[str, Any]) -> dict[str, Any] | None:
         """The entry's person-index quality for those who may see it."""
