@@ -17,7 +17,7 @@ from factories import linkable_people, people_records
 from helpers import ADMIN, ANALYST, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, events
 
 from workbench.catalogue.sources import Source
-from workbench.errors import AccessDenied, Conflict
+from workbench.errors import AccessDenied, Conflict, InvalidInput
 from workbench.person_index import person_ids, store
 
 pytestmark = pytest.mark.db
@@ -114,6 +114,15 @@ def test_an_in_place_dataset_gets_person_ids_as_a_copied_one(governed, tmp_path,
     assert not set(other["person_id"]) & set(loaded["person_id"])
     assert other.sort_values("ref")["person_id"].factorize()[0].tolist() == \
         loaded.sort_values("ref")["person_id"].factorize()[0].tolist()  # the same persons, other ids
+
+    # tables by spec and derived frames read it as before; its person_id is given by loads only
+    data = governed(ANALYST).project(PROJECT)
+    counts = data.tables.groupby_agg(LEFT, by="diagnosis", values="ref", aggfunc="count").table
+    assert counts.iloc[:, 0].sum() == len(left)
+    saved = data.derive(LEFT, columns=["ref", "diagnosis"], where={"diagnosis": "A"}, new_name="dx_a")
+    assert saved["rows"] == int((left["diagnosis"] == "A").sum())
+    with pytest.raises(InvalidInput, match="given by loads only"):
+        data.derive(LEFT, columns=["ref", "person_id"], new_name="ids")
 
     # the same join when both are copied
     governed(OWNER).catalogue.register(left_record, left)
