@@ -440,28 +440,66 @@ def read(place: InPlace, declared: list[dict[str, Any]], columns: list[str], whe
     if outside:
         raise InvalidInput(f"columns: {', '.join(map(repr, outside))} are not columns of {place.dataset_id}.",
                            field="columns")
-    read_columns = [c["name"] for c in declared] if order_key is not None else columns
+    if order_key is not None:
+        return read_keyed(place, declared, columns, where, order_key=order_key)[0]
     source = place.source()
     try:
         if source.url is None:
-            table = _read_file(source, declared, read_columns, where, place, order_key is not None)
+            table = _read_file(source, declared, columns, where, place, False)
         else:
-            table = _read_database(source, declared, read_columns, where, place)
-            if order_key is not None:
-                with duckdb.connect(config={"threads": 2}) as con:
-                    con.register("fetched", table)
-                    hashed = con.sql(f"SELECT hash({', '.join(_name(n) for n in read_columns)}) FROM fetched"
-                                     ).to_arrow_table().column(0)
-                table = table.append_column(_ORDER, hashed)
+            table = _read_database(source, declared, columns, where, place)
     except InvalidInput as error:
         if error.field == "where":
             raise
         raise place.unavailable(str(error).split(": ", 1)[-1]) from None
-    if order_key is None:
-        return table.select(columns)
+    return table.select(columns)
+
+
+def read_keyed(place: InPlace, declared: list[dict[str, Any]], columns: list[str], where: dict[str, Any], *,
+               order_key: bytes | None = None) -> tuple[pa.Table, np.ndarray]:
+    """What ``read`` gives, with each row's content digest (uint64: DuckDB's hash over every declared column, in
+    the declared types) aligned with the rows: the digest orders loads (``order_key``) and, keyed by
+    ``content_keys``, names a record of a source that has no stable rows (the person index). Without
+    ``order_key`` the rows come as the source gives them."""
+    columns = list(dict.fromkeys(columns))
+    kinds = {c["name"]: c["type"] for c in declared}
+    outside = [c for c in [*columns, *where] if c not in kinds]
+    if outside:
+        raise InvalidInput(f"columns: {', '.join(map(repr, outside))} are not columns of {place.dataset_id}.",
+                           field="columns")
+    read_columns = [c["name"] for c in declared]
+    source = place.source()
+    try:
+        if source.url is None:
+            table = _read_file(source, declared, read_columns, where, place, True)
+        else:
+            table = _read_database(source, declared, read_columns, where, place)
+            with duckdb.connect(config={"threads": 2}) as con:
+                con.register("fetched", table)
+                hashed = con.sql(f"SELECT hash({', '.join(_name(n) for n in read_columns)}) FROM fetched"
+                                 ).to_arrow_table().column(0)
+            table = table.append_column(_ORDER, hashed)
+    except InvalidInput as error:
+        if error.field == "where":
+            raise
+        raise place.unavailable(str(error).split(": ", 1)[-1]) from None
     digests = table.column(_ORDER).to_numpy(zero_copy_only=False).astype(np.uint64)
+    if order_key is None:
+        return table.select(columns), digests
     order = keyed_order(digests, order_key, place.dataset_id)
-    return table.select(columns).take(pa.array(order))
+    return table.select(columns).take(pa.array(order)), digests[order]
+
+
+def content_keys(digests: np.ndarray, secret: bytes) -> np.ndarray:
+    """Each row's content key (uint64): its digest (``read_keyed``) encrypted with AES under a key derived from
+    the workspace's ``secret``, the same in every project. Rows alike in every declared column share a key; a
+    key says nothing of the row without the secret."""
+    derived = hmac.new(secret, b"in-place content key", hashlib.sha256).digest()
+    blocks = np.zeros((len(digests), 2), dtype="<u8")
+    blocks[:, 0] = digests
+    encrypted = Cipher(algorithms.AES(derived), modes.ECB()).encryptor().update(blocks.tobytes())
+    return np.frombuffer(encrypted, dtype="<u8").reshape(-1, 2)[:, 0].copy() if len(digests) \
+        else np.zeros(0, np.uint64)
 
 
 def read_columns(vault_root: Path, dataset: dict[str, Any], place: InPlace | None, columns: list[str],
@@ -548,6 +586,6 @@ def _read_database(source: Source, declared: list[dict[str, Any]], columns: list
                                  schema=schema)
 
 
-__all__ = ["IN_PLACE", "MODES", "InPlace", "check_mode", "conditions_sql", "declared_schema", "describe",
-           "drop_credentials", "forget", "keep", "keyed_order", "lookup", "measure", "read", "read_columns",
-           "staged_credentials"]
+__all__ = ["IN_PLACE", "MODES", "InPlace", "check_mode", "conditions_sql", "content_keys", "declared_schema",
+           "describe", "drop_credentials", "forget", "keep", "keyed_order", "lookup", "measure", "read", "read_columns",
+           "read_keyed", "staged_credentials"]

@@ -558,6 +558,7 @@ class Catalogue:
             versions.record_version(conn, dataset, username=self._ctx.actor.username, rows=measured.row_count,
                                     marker=_in_place_marker(source, now), mode="in-place", at=now)
         self._ctx.vault.dataset_path(dataset).unlink(missing_ok=True)  # an earlier copy is not read any more
+        self._index(dataset, data_given=True)  # linked by content key: a source has no stable rows
         return self.get(dataset)
 
     def _may_write(self, record: dict[str, Any], resource: str) -> None:

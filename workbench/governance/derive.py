@@ -102,8 +102,12 @@ class Derivations:
                 roles = {c: d.get("role", "other") for c, d in found.schema.items()}
                 identifiers = pseudonymised_columns(roles, wanted)
                 key = project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
-                frame = in_place_frame(governed_in_place(found.place, list(found.schema.values()), wanted,
-                                                         identifiers, conditions, key), wanted, identifiers)
+                declared = [c for c in found.schema.values() if not person_ids.provided([c])]
+                if person_ids.PERSON_ID in wanted and not any(c["name"] == person_ids.PERSON_ID for c in declared):
+                    raise InvalidInput(f"columns: {person_ids.PERSON_ID} of {found.name} (read in place) is given "
+                                       "by loads only; load it (project.load) and save the frame.", field="columns")
+                frame = in_place_frame(governed_in_place(found.place, declared, wanted, identifiers, conditions, key),
+                                       wanted, identifiers)
             else:
                 if not found.path.exists():
                     raise NotFound(f"The vault holds no data for {found.name}; its owner must register it.")

@@ -130,7 +130,10 @@ def governed_in_place(place: in_place.InPlace, declared: list[dict[str, Any]], w
     """``wanted`` columns of a dataset read in place, rows kept by ``where`` (pushed down) in the project's keyed
     order, each of ``identifiers`` replaced by its pseudonym under the project's ``key`` (the pseudonyms a copied
     dataset's load gives for the same values)."""
-    table = in_place.read(place, declared, wanted, where, order_key=key)
+    return _pseudonymised(in_place.read(place, declared, wanted, where, order_key=key), identifiers, key)
+
+
+def _pseudonymised(table: pa.Table, identifiers: list[str], key: bytes) -> pa.Table:
     for name in identifiers:
         table = table.set_column(table.schema.get_field_index(name), name,
                                  pseudonyms.pseudonymise(table.column(name), key))
@@ -285,8 +288,8 @@ class ProjectData:
         self._ctx.require("data.load", resource, **facts, dataset=dataset_id, owner=dataset["owner"],
                           granted=granted, wanted=list(dict.fromkeys([*wanted, *conditions])), lapsed_grant=lapsed)
         if place is not None and not older:  # read at the source now (an older pinned version is a copy, or gone)
-            return {**self._plan_in_place(place, resource, record, roles, wanted, conditions, sampling),
-                    "version": latest}
+            return {**self._plan_in_place(place, resource, record, roles, wanted, conditions, sampling,
+                                          person=provided, version=latest), "version": latest}
         path, cache = self._version_file(dataset_id, latest, pinned, wanted, resource)
         if not path.exists():
             raise self._ctx.audit_refused("data.load", resource, NotFound(
@@ -333,18 +336,32 @@ class ProjectData:
         return path, cache.with_name(f"{dataset_id}@v{pinned}")
 
     def _plan_in_place(self, place: in_place.InPlace, resource: str, record: dict[str, Any], roles: dict[str, str],
-                       wanted: list[str], conditions: dict[str, Any], sampling: Any) -> dict[str, Any]:
+                       wanted: list[str], conditions: dict[str, Any], sampling: Any, *, person: bool = False,
+                       version: int | None = None) -> dict[str, Any]:
         """A checked load of a dataset read in place: its rows read now at the source (columns pruned, ``where``
         pushed down) in the project's keyed order (``in_place.read``), identifiers pseudonymised as a copied
         dataset's are; ``rows`` are positions in that table. A source that cannot be read is refused, audited,
-        naming the dataset and its owner."""
+        naming the dataset and its owner. With ``person`` (the workbench's ``person_id`` in the schema) and it
+        asked for, each row's person id is found by its content key (``person_ids.in_place_person_ids``); refused,
+        audited, when the index does not hold the rows read."""
         identifiers = pseudonymised_columns(roles, wanted)
+        declared = [c for c in record.get("columns", []) if not person_ids.provided([c])]  # the source's columns
+        with_person = person and person_ids.PERSON_ID in wanted
+        read = [c for c in wanted if not (with_person and c == person_ids.PERSON_ID)]
         try:
-            table = governed_in_place(place, record.get("columns", []), wanted, identifiers, conditions, self._key())
+            if with_person:
+                table, digests = in_place.read_keyed(place, declared, read, conditions, order_key=self._key())
+                table = _pseudonymised(table, [c for c in identifiers if c in read], self._key())
+                ids = person_ids.in_place_person_ids(
+                    self._ctx.vault.root, place.dataset_id, version, digests,
+                    bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+                table = table.add_column(wanted.index(person_ids.PERSON_ID), person_ids.PERSON_ID, ids)
+            else:
+                table = governed_in_place(place, declared, wanted, identifiers, conditions, self._key())
             chosen = np.arange(table.num_rows, dtype=np.int64)
             if sampling:
                 chosen = self._sample(chosen, place.dataset_id, *sampling)
-        except (InvalidInput, NotFound) as error:
+        except (InvalidInput, NotFound, Conflict) as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
         return {"resource": resource, "wanted": wanted, "identifiers": identifiers, "path": None, "cache": None,
                 "rows": chosen, "where": conditions, "sample": sampling, "with_person_id": False, "in_place": table}

@@ -121,8 +121,10 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         latest, pinned = versions.current(conn, name), granted_version(conn, project_id, name)
         number = pinned or latest
         # (the person index links the current version only)
+        place = None if number is not None and number != latest else in_place.lookup(conn, vault.root, row)
+        # (a dataset read in place counts people by its own person key, as before it was in the index)
         by_index = (not record.get("personKey") and person_ids.provided(declared.values())
-                    and person_ids.PERSON_ID in granted and number == latest)
+                    and person_ids.PERSON_ID in granted and number == latest and place is None)
         rows = record.get("rowCount")
         older = number is not None and number != latest  # a copy kept in the vault, even if now read in place
         if older:
@@ -132,7 +134,7 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
                       person_ids.PERSON_ID if by_index else record.get("personKey"), rows, number, "catalogue",
                       [check], rows_are_people=not record.get("personKey"),
                       index_root=vault.root if by_index else None,
-                      place=None if older else in_place.lookup(conn, vault.root, row))
+                      place=place)
     saved = conn.execute(select(pd_t).where((pd_t.c.project_id == project_id) & (pd_t.c.name == name)
                                             & (pd_t.c.version == latest))).mappings().one()
     frame_columns = list(saved["columns"])
@@ -312,7 +314,10 @@ def _read_in_place(source: Source, place: in_place.InPlace, columns: list[str], 
     if person and key is None:
         raise InvalidInput(f"{source.name} has no person key, so its rows cannot be counted as people.",
                            field="source")
-    declared = list(source.schema.values())
+    declared = [c for c in source.schema.values() if not person_ids.provided([c])]  # the source's own columns
+    if any(person_ids.provided([source.schema[c]]) for c in wanted if c in source.schema):
+        raise InvalidInput(f"columns: {person_ids.PERSON_ID} of {source.name} (read in place) is given by loads only; "
+                           "load it (project.load) and work on the loaded frame.", field="columns")
     table = in_place.read(place, declared, list(dict.fromkeys([*wanted, *([key] if key else [])])), where)
     if key is None:
         return table.select(wanted)

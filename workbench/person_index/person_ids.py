@@ -14,6 +14,11 @@ chance of any two pseudonyms. It is the same on every load of the project, unrel
 where the index left the record unlinked. Rows then follow the project's order like every column, so a person
 id stays with its record; two datasets granted to one project join on it directly.
 
+A dataset read in place has no stable rows: the index keeps, for the version it linked, each record's content
+key (``in_place.content_keys``, under the workspace's key), and a load finds each row's index id by the key of the
+row it read (``in_place_person_ids``). A row whose key the index does not hold (the source changed since it was
+linked) makes the load's ``person_id`` refused until its owner registers it again or an admin refreshes the index.
+
 Index ids (``wbp_…``) never leave this module: loads receive person ids, and person-key codes used to count
 people (``person_codes``) are integers local to one read. A dataset whose file changed after it was indexed has
 no person ids until the index is updated: asking for them is refused rather than answered with someone else's.
@@ -35,12 +40,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from workbench.catalogue.in_place import content_keys
 from workbench.errors import Conflict, InvalidInput
 from workbench.governance.pseudonyms import project_key, project_order, pseudonymise, read_governed, read_rows
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
-__all__ = ["DESCRIPTION", "PERSON_ID", "column", "indexed", "made_up", "person_codes", "person_id_key", "person_ids",
+__all__ = ["DESCRIPTION", "PERSON_ID", "column", "in_place_person_ids", "indexed", "made_up", "person_codes",
+           "person_id_key", "person_ids",
            "provided", "read_dataset", "schema_view",
            "workbench_identifiers"]
 
@@ -173,6 +180,29 @@ def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[st
             ids = ids.take(pa.array(project_order(key, dataset_id, len(ids))))
         frame.insert(columns.index(PERSON_ID), PERSON_ID, pd.arrays.ArrowStringArray(ids))
     return frame
+
+
+def in_place_person_ids(vault_root: Path, dataset_id: str, version: int | None, digests: np.ndarray,
+                        master_key: bytes, project_id: str) -> pa.Array:
+    """The project's person id (``large_string``, null where unlinked) of each row of a dataset read in place,
+    from the rows' content digests (``in_place.read_keyed``, in the load's order) and its current catalogue
+    ``version``. Refused (Conflict) when the index did not link that version
+    or holds no record of some row's content (the source changed since it was linked)."""
+    members = store.content_members(vault_root, dataset_id, store.in_place_stamp(version))
+    if members is None:
+        raise Conflict(f"{PERSON_ID} of {dataset_id} is not available now: the person index has not linked the "
+                       "dataset as it is registered now. Its owner must register it again (or an admin refresh the "
+                       f"person index); until then load the other columns, e.g. columns=[...] without "
+                       f"{PERSON_ID!r}.")
+    keys = pa.array(content_keys(digests, master_key), pa.uint64())
+    where = pc.index_in(keys, value_set=members.column(store.CONTENT).combine_chunks())
+    if where.null_count:
+        raise Conflict(f"{PERSON_ID} of {dataset_id} is not available now: its source (read in place) changed since "
+                       f"the person index linked it ({where.null_count:,} of the rows read are not in the index). Its "
+                       "owner must register it again (or an admin refresh the person index); until then load the "
+                       f"other columns, e.g. columns=[...] without {PERSON_ID!r}.")
+    ids = members.column("index_id").combine_chunks().cast(pa.string()).take(where)
+    return pc.cast(pseudonymise(ids, person_id_key(master_key, project_id)), pa.large_string())
 
 
 def made_up(rows: int, seed: int) -> pa.Array:

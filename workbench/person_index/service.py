@@ -48,6 +48,7 @@ from scipy.sparse.csgraph import connected_components
 from sqlalchemy import func, insert, select
 
 from workbench import audit
+from workbench.catalogue import in_place, versions
 from workbench.catalogue.in_place import IN_PLACE
 from workbench.db.schema import datasets, person_index_updates
 from workbench.errors import Conflict, InvalidInput, NotFound, WorkbenchError
@@ -221,7 +222,7 @@ class _Linked:
     quality: dict[str, Any]
     warnings: list[str]
     review: pd.DataFrame | None
-    path: Path
+    path: Path | str  # the dataset file, or the ``store.in_place_stamp`` of a dataset read in place
     coded: dict[str, Coded] | None = None  # the records' normalised identifying fields
     norm: pd.DataFrame | None = None  # the same as a frame, made only for clerical decisions to apply
 
@@ -527,7 +528,7 @@ class PersonIndex:
             with self._ctx.db.read() as conn:
                 if dataset_id is None:
                     rows = [dict(r) for r in conn.execute(select(datasets.c.id, datasets.c.record)
-                                                          .where(datasets.c.has_data == 1)
+                                                          .where(datasets.c.has_data.in_((1, IN_PLACE)))
                                                           .order_by(datasets.c.registered_at, datasets.c.id))
                             .mappings()]
                     chosen = [r for r in rows if is_person_level(r["record"])]
@@ -547,11 +548,14 @@ class PersonIndex:
         self._ctx.require("index.build", "the person index")
         root = self._ctx.vault.root
         with self._ctx.db.read() as conn:
-            rows = [dict(r) for r in conn.execute(select(datasets.c.id, datasets.c.record)
-                                                  .where(datasets.c.has_data == 1)
+            rows = [dict(r) for r in conn.execute(select(datasets.c.id, datasets.c.record, datasets.c.has_data)
+                                                  .where(datasets.c.has_data.in_((1, IN_PLACE)))
                                                   .order_by(datasets.c.registered_at, datasets.c.id)).mappings()]
         wanted = [r["id"] for r in rows if is_person_level(r["record"])]
-        stale = [d for d in wanted if store.index_ids(root, d, self._ctx.vault.dataset_path(d)) is None]
+        # a source read in place may have changed unseen: it is read again (unchanged records keep their ids)
+        placed = {r["id"] for r in rows if r["has_data"] == IN_PLACE}
+        stale = [d for d in wanted
+                 if d in placed or store.index_ids(root, d, self._ctx.vault.dataset_path(d)) is None]
         with self._ctx.db.read() as conn:  # clerical decisions are applied at an update
             stale += [d for d in decisions.pending_datasets(conn, wanted) if d not in stale]
         folder = store.current(root)
@@ -581,10 +585,6 @@ class PersonIndex:
         return last is not None and last.get("fields") != linkable_fields(row["record"])
 
     def _check_linkable(self, row: dict[str, Any]) -> None:
-        if row.get("has_data") == IN_PLACE:
-            raise InvalidInput(f"dataset_id: {row['id']} is read in place at its source, which has no stable rows "
-                               "for the person index to link; its owner can register it with mode='copy' to link "
-                               "it.", field="dataset_id")
         if not row.get("has_data"):
             raise NotFound(f"The vault holds no data for {row['id']}; its owner must register it with data before "
                            "it can be linked to the person index.")
@@ -678,9 +678,21 @@ class PersonIndex:
         fields = linkable_fields(record)
         if not fields:
             return None
-        path = self._ctx.vault.dataset_path(row["id"])
-        if not path.exists():
+        place = None
+        file = self._ctx.vault.dataset_path(row["id"])
+        path: Path | str = file
+        if row.get("has_data") == IN_PLACE:
+            # no stable rows: each record is named by its content key, the members tied to the version linked
+            with self._ctx.db.read() as conn:
+                place = in_place.lookup(conn, self._ctx.vault.root, row)
+                stamp = store.in_place_stamp(versions.current(conn, row["id"]))
+            if place is None:
+                raise NotFound(f"{row['id']} is registered in place but the workspace keeps no source for it; its "
+                               "owner must register it again.")
+            path = stamp
+        elif not file.exists():
             raise NotFound(f"The vault holds no data for {row['id']}; its owner must register it with data.")
+        secret = bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])
         key = record_key(record)
         names = list(dict.fromkeys(([key] if key else []) + list(fields.values())))
         relinked = previous is not None and previous.get("fields") != fields
@@ -688,14 +700,20 @@ class PersonIndex:
         # independent: Arrow's reading, hashing and look-ups run outside the GIL, so they overlap in threads
         with ThreadPoolExecutor(max_workers=2) as workers:
             prior = None if relinked else workers.submit(_old_members, self._ctx.vault.root, row["id"], persons)
-            table = pq.read_table(path, columns=names)
+            content = None
+            if place is not None:
+                table, digests = in_place.read_keyed(place, list(record.get("columns", [])), names, {})
+                content = in_place.content_keys(digests, secret)
+            else:
+                table = pq.read_table(file, columns=names)
             n = table.num_rows
             normalised = {name: workers.submit(normalise_column, table[column], INDEX_FIELDS[name])
                           for name, column in fields.items()}
-            keys = _key_text(table.column(key)) if key else np.arange(n).astype(str).astype(object)
+            keys = (_key_text(table.column(key)) if key
+                    else content.astype(str).astype(object) if content is not None  # rows move at a source
+                    else np.arange(n).astype(str).astype(object))
             coded = {name: future.result() for name, future in normalised.items()}
-            fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS],
-                              _hash_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"])))
+            fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS], _hash_key(secret))
             old_ids, old_fp, readable, old_at = prior.result() if prior is not None else _NO_MEMBERS
         position = np.full(n, -1, dtype=np.int64)  # the old member whose index id each record keeps
         if len(old_ids):
@@ -732,6 +750,8 @@ class PersonIndex:
         ids = pc.take(pool, pa.array(which, mask=which < 0))
         members = pa.table({"row": pa.array(np.arange(n, dtype=np.int64)), "index_id": ids,
                             "fingerprint": hex_text(fp)})
+        if content is not None:
+            members = members.append_column(store.CONTENT, pa.array(content, pa.uint64()))
         counts = {"records": n, "compared": int(rows.size), "unchanged": int(unchanged.sum()), "linked": linked_count,
                   "new_persons": new_count, "unlinked": int(empty.sum() - (empty & unchanged).sum()),
                   "review": 0 if stage.review is None else len(stage.review)}
@@ -845,6 +865,8 @@ class PersonIndex:
             members = held.to_pandas() if held is not None else store.members(root, d)
             if key is None or members is None or not len(members):
                 continue
+            if not self._ctx.vault.dataset_path(d).is_file():
+                continue  # read in place: its rows are not in the members' order
             truth = self._truth.truth(d)
             record_keys = pq.read_table(self._ctx.vault.dataset_path(d), columns=[key]).column(0).to_pandas()
             person = record_keys.map(truth.set_index(truth.columns[0])["person_id"])

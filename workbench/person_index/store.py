@@ -8,7 +8,9 @@ under ``<vault>/restricted/person_index_review/<dataset>.parquet``)::
     v7/persons.delta.<n>.parquet     persons changed or added by later updates (none after a compaction): each
                                      row's ``position`` in the persons table, then the person's columns
     v7/members/<dataset>.parquet     one row per record of the dataset's stored file, in the file's row order:
-                                     ``row`` (int64), ``index_id`` (string), ``fingerprint`` (string)
+                                     ``row`` (int64), ``index_id`` (string), ``fingerprint`` (string); for a
+                                     dataset read in place, which has no stable rows, also ``content`` (uint64:
+                                     the record's keyed content key, ``in_place.content_keys``)
 
 A version is written in full beside the live one (members of datasets an update did not touch are hard-linked,
 and so are the persons files when an update changed few persons: it adds one delta file of the persons it changed
@@ -19,7 +21,9 @@ half-applied.
 
 Each members file records, in its Parquet metadata, the row count and the stamp (size and modification time) of
 the dataset file it was built from; ``index_ids`` answers only while the dataset file is the same, so a dataset
-replaced without its index being updated gets no person ids rather than someone else's.
+replaced without its index being updated gets no person ids rather than someone else's. A dataset read in place
+records instead the catalogue version it was linked at (``in_place_stamp``); its records are found by content key
+(``content_members``), and a record whose key is not there (the source changed) has no person id.
 
 Nothing here is reachable from a kernel: the index service reads it for admins and linkers, and loads read only
 the ``index_id`` column of one dataset's members to derive project-keyed person ids.
@@ -41,10 +45,12 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["MEMBER_COLUMNS", "commit", "current", "dataset_stamp", "index_ids", "members", "members_stamp",
+__all__ = ["CONTENT", "MEMBER_COLUMNS", "commit", "content_members", "current", "dataset_stamp", "in_place_stamp",
+           "index_ids", "members", "members_stamp",
            "members_table", "person_count", "persons", "persons_table", "review", "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
+CONTENT = "content"  # members of a dataset read in place: each record's content key
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
 _COUNT = b"workbench.persons"  # persons delta metadata: how many persons the index holds with it applied
 COMPACT = 0.25  # deltas holding this share of the base's rows: the persons are written whole again
@@ -68,6 +74,24 @@ def dataset_stamp(dataset_file: Path) -> str:
     """What identifies one stored dataset file: its row count, size and modification time."""
     stat = Path(dataset_file).stat()
     return f"{pq.read_metadata(dataset_file).num_rows}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def in_place_stamp(version: int | None) -> str:
+    """What identifies the data of a dataset read in place for its members: the catalogue version linked."""
+    return f"in-place:{version}"
+
+
+def content_members(vault_root: Path, dataset_id: str, stamp: str) -> pa.Table | None:
+    """The ``content`` and ``index_id`` of a dataset read in place, or None when it is not in the live index, was
+    linked as copied data, or at another version than ``stamp`` (``in_place_stamp``)."""
+    folder = current(vault_root)
+    path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
+    if path is None or not path.is_file():
+        return None
+    schema = pq.read_schema(path)
+    if CONTENT not in schema.names or (schema.metadata or {}).get(_STAMP, b"").decode() != stamp:
+        return None
+    return pq.read_table(path, columns=[CONTENT, "index_id"])
 
 
 def persons(vault_root: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
@@ -151,7 +175,7 @@ def index_ids(vault_root: Path, dataset_id: str, dataset_file: Path) -> pa.Array
         return None
     table = pq.read_table(path, columns=["row", "index_id"])
     stamp = (table.schema.metadata or {}).get(_STAMP, b"").decode()
-    if stamp != dataset_stamp(dataset_file):
+    if not Path(dataset_file).is_file() or stamp != dataset_stamp(dataset_file):
         return None
     rows = int(stamp.split(":", 1)[0])
     positions = table.column("row").to_numpy()
@@ -164,13 +188,13 @@ def index_ids(vault_root: Path, dataset_id: str, dataset_file: Path) -> pa.Array
 
 
 def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
-           changed: Mapping[str, tuple[pd.DataFrame | pa.Table, Path]], removed: tuple[str, ...] = (),
+           changed: Mapping[str, tuple[pd.DataFrame | pa.Table, Path | str]], removed: tuple[str, ...] = (),
            persons_changed: np.ndarray | None = None) -> str:
     """Write a new version — ``persons_table``, the members of ``changed`` datasets (dataset → (members, the
-    dataset file they describe)), every other live dataset's members carried over, ``removed`` ones dropped — and
-    make it live in one step. ``persons_changed``: the positions of the only persons that differ from the live
-    version's (the others in the same places), so only those are written, as a delta. Returns the new version's
-    name."""
+    dataset file they describe, or the ``in_place_stamp`` of a dataset read in place)), every other live
+    dataset's members carried over, ``removed`` ones dropped — and make it live in one step. ``persons_changed``:
+    the positions of the only persons that differ from the live version's (the others in the same places), so
+    only those are written, as a delta. Returns the new version's name."""
     base = root(vault_root)
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     live = current(vault_root)
@@ -182,8 +206,10 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
     try:
         _write_persons(live, staging, _table(persons_table), persons_changed)
         for dataset_id, (frame, dataset_file) in changed.items():
-            table = _table(frame).select(list(MEMBER_COLUMNS))
-            metadata = {**(table.schema.metadata or {}), _STAMP: dataset_stamp(dataset_file).encode()}
+            table = _table(frame)
+            table = table.select([*MEMBER_COLUMNS, *([CONTENT] if CONTENT in table.column_names else [])])
+            stamp = dataset_file if isinstance(dataset_file, str) else dataset_stamp(dataset_file)
+            metadata = {**(table.schema.metadata or {}), _STAMP: stamp.encode()}
             # row numbers, random ids and fingerprints: a dictionary would not shrink them, only slow reading
             pq.write_table(table.replace_schema_metadata(metadata),
                            staging / "members" / f"{check_dataset_id(dataset_id)}.parquet", use_dictionary=False)
