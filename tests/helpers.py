@@ -14,6 +14,7 @@ import tempfile
 import threading
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
@@ -650,3 +652,22 @@ def grid_equations(grid: Any, unknown: Any) -> tuple[list[tuple[int, int]], list
             a_eq.append(row)
             b_eq.append(rhs)
     return cells, a_eq, b_eq
+
+
+@contextmanager
+def pg_scratch_schema(prefix: str) -> Iterator[tuple[str, str, sa.Engine]]:
+    """A throwaway schema on the test PostgreSQL server, for data a test reads as a source: (URL, schema, engine),
+    dropped with everything in it afterwards. Skips, saying why, when no server is configured."""
+    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("no PostgreSQL source (WORKBENCH_TEST_DATABASE_URL)")
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield url, schema, engine
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        engine.dispose()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from factories import admissions, record
-from helpers import ANALYST, OWNER
+from helpers import ANALYST, OWNER, pg_scratch_schema
 from sqlalchemy import func, select
 
 from workbench.catalogue.sources import Source, check_read_only
@@ -222,21 +221,11 @@ def sqlite_source(tmp_path: Path) -> str:
 @pytest.fixture
 def pg_source() -> Iterator[tuple[str, str]]:
     """A throwaway schema with the admissions in a table on the test PostgreSQL server: (URL, schema)."""
-    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("no PostgreSQL (WORKBENCH_TEST_DATABASE_URL)")
-    schema = f"src_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        admissions(100).to_sql("adm", conn, schema=schema, index=False)
-        conn.exec_driver_sql(f"CREATE SEQUENCE {schema}.seq")
-    try:
-        yield url, schema
-    finally:
+    with pg_scratch_schema("src") as (url, schema, engine):
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+            admissions(100).to_sql("adm", conn, schema=schema, index=False)
+            conn.exec_driver_sql(f"CREATE SEQUENCE {schema}.seq")
+        yield url, schema
 
 
 def test_register_from_a_sqlite_table_and_query(staffed, sqlite_source) -> None:

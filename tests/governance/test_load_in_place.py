@@ -6,10 +6,8 @@ owner; a database's credentials never appear anywhere."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import stat
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from factories import episode_record, episodes
-from helpers import ADMIN, ANALYST, OWNER, PROJECT, Unchanged, cli_runner, events
+from helpers import ADMIN, ANALYST, OWNER, PROJECT, Unchanged, cli_runner, events, pg_scratch_schema
 from sqlalchemy import select
 
 from workbench.catalogue.sources import Source
@@ -42,20 +40,10 @@ def by_id(frame: pd.DataFrame) -> pd.DataFrame:
 @pytest.fixture
 def pg_schema() -> Iterator[tuple[str, str]]:
     """A throwaway schema on the test PostgreSQL server holding the episodes as ``ep``: (URL, schema)."""
-    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("no PostgreSQL source (WORKBENCH_TEST_DATABASE_URL)")
-    schema = f"inplace_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        episodes(ROWS).to_sql("ep", conn, schema=schema, index=False)
-    try:
-        yield url, schema
-    finally:
+    with pg_scratch_schema("inplace") as (url, schema, engine):
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+            episodes(ROWS).to_sql("ep", conn, schema=schema, index=False)
+        yield url, schema
 
 
 def make_source(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> Source:

@@ -5,8 +5,6 @@ again, and analysts never read the index."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +12,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from factories import linkable_people, people_records
-from helpers import ADMIN, ANALYST, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, events
+from helpers import ADMIN, ANALYST, OTHER_PROJECT, OWNER, PROJECT, SECOND_ANALYST, events, pg_scratch_schema
 
 from workbench.catalogue.sources import Source
 from workbench.errors import AccessDenied, Conflict, InvalidInput
@@ -27,19 +25,8 @@ LEFT, RIGHT, RIGHT_OWNER = "dhsc.people", "ons.people", "priya.owner"
 
 @pytest.fixture
 def pg_url() -> Iterator[tuple[str, str]]:
-    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("no PostgreSQL source (WORKBENCH_TEST_DATABASE_URL)")
-    schema = f"inplace_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
+    with pg_scratch_schema("inplace") as (url, schema, _engine):
         yield url, schema
-    finally:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
 
 
 class Held:

@@ -5,13 +5,11 @@ the kernel route reads the source."""
 from __future__ import annotations
 
 import json
-import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
 from factories import episode_record, episodes
-from helpers import ADMIN, ANALYST, OWNER, PROJECT
+from helpers import ADMIN, ANALYST, OWNER, PROJECT, pg_scratch_schema
 
 from workbench.catalogue.sources import Source
 
@@ -21,22 +19,12 @@ DATASET = "dhsc.episodes"
 
 @pytest.fixture
 def pg_episodes():
-    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("no PostgreSQL source (WORKBENCH_TEST_DATABASE_URL)")
-    schema = f"rest_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        episodes(120).to_sql("ep", conn, schema=schema, index=False)
-    parsed = sa.make_url(url)
-    with_password = parsed.set(username=parsed.username or "postgres", password=SECRET)
-    try:
-        yield Source.database(with_password.render_as_string(hide_password=False), table=f"{schema}.ep")
-    finally:
+    with pg_scratch_schema("rest") as (url, schema, engine):
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+            episodes(120).to_sql("ep", conn, schema=schema, index=False)
+        parsed = sa.make_url(url)
+        with_password = parsed.set(username=parsed.username or "postgres", password=SECRET)
+        yield Source.database(with_password.render_as_string(hide_password=False), table=f"{schema}.ep")
 
 
 async def test_no_route_shows_the_source_s_login(api, served, pg_episodes) -> None:

@@ -6,9 +6,7 @@ owners and admins may draft or register, and their refusals are audited."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 from factories import admissions, record
-from helpers import ADMIN, ANALYST, OWNER, PROJECT
+from helpers import ADMIN, ANALYST, OWNER, PROJECT, pg_scratch_schema
 from sqlalchemy import func, select
 
 from workbench.db.schema import audit_events, datasets
@@ -255,20 +253,10 @@ async def test_a_sqlite_table_in_the_lab_s_folder(api, served, lab_sqlite) -> No
 
 @pytest.fixture
 def pg_table() -> Iterator[tuple[str, str]]:
-    url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-    if not url:
-        pytest.skip("no PostgreSQL (WORKBENCH_TEST_DATABASE_URL)")
-    schema = f"lab_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        admissions(70).to_sql("adm", conn, schema=schema, index=False)
-    try:
-        yield url, f"{schema}.adm"
-    finally:
+    with pg_scratch_schema("lab") as (url, schema, engine):
         with engine.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        engine.dispose()
+            admissions(70).to_sql("adm", conn, schema=schema, index=False)
+        yield url, f"{schema}.adm"
 
 
 async def test_a_postgresql_table_and_credentials_never_echoed(api, served, pg_table) -> None:
