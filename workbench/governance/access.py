@@ -61,7 +61,7 @@ from workbench.person_index.service import latest_quality
 from workbench.validation import MAX_NUMBER, check_date, check_flag, check_text, check_username
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, RowMapping
 
     from workbench.context import Context
 
@@ -258,13 +258,7 @@ class Access:
         grant_id = _check_id(grant_id, "grant_id")
         resource = f"grant {grant_id}"
         with self._ctx.write(audit_refusals_as=("access.revoke", resource)) as conn:
-            grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
-            if grant is None:
-                raise NotFound(f"No grant {grant_id}; a dataset's usage report lists its grants.",
-                               notebook="(ws.owner.grants(dataset_id))")
-            dataset = dataset_row(conn, grant["dataset_id"])
-            resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
-            self._ctx.check("access.revoke", resource, owner=dataset["owner"], delegates=dataset["delegates"])
+            grant, _dataset, resource = self._grant_to_change(conn, grant_id, "access.revoke")
             reason = check_text(reason, "reason", "the reason for revoking the grant")
             if grant["revoked_at"] is not None:
                 raise Conflict(f"Grant {grant_id} was already revoked by {grant['revoked_by']}.")
@@ -274,19 +268,26 @@ class Access:
         return cast("records.Grant", records.GrantCard(
             self.grants(dataset_id=grant["dataset_id"]).set_index("id").loc[grant_id].to_dict()))
 
+    def _grant_to_change(self, conn: Connection, grant_id: int,
+                         action: str) -> tuple[RowMapping, dict[str, Any], str]:
+        """A grant whose dataset's owner, a delegate or an admin may take ``action`` on it (refused otherwise): the
+        grant, its dataset and how the audit log names the grant."""
+        grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
+        if grant is None:
+            raise NotFound(f"No grant {grant_id}; a dataset's usage report lists its grants.",
+                           notebook="(ws.owner.grants(dataset_id))")
+        dataset = dataset_row(conn, grant["dataset_id"])
+        resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
+        self._ctx.check(action, resource, owner=dataset["owner"], delegates=dataset["delegates"])
+        return grant, dataset, resource
+
     def pin(self, grant_id: int, version: int | None) -> records.Grant:
         """Pin a current grant to one version of the dataset's data (its entry lists them), or with ``None`` let it
         follow whichever version is current again (the owner, a delegate or an admin)."""
         grant_id = _check_id(grant_id, "grant_id")
         resource = f"grant {grant_id}"
         with self._ctx.write(audit_refusals_as=("access.pin", resource)) as conn:
-            grant = conn.execute(select(grants).where(grants.c.id == grant_id)).mappings().first()
-            if grant is None:
-                raise NotFound(f"No grant {grant_id}; a dataset's usage report lists its grants.",
-                               notebook="(ws.owner.grants(dataset_id))")
-            dataset = dataset_row(conn, grant["dataset_id"])
-            resource = f"grant {grant_id}: dataset {grant['dataset_id']} for project {grant['project_id']}"
-            self._ctx.check("access.pin", resource, owner=dataset["owner"], delegates=dataset["delegates"])
+            grant, dataset, resource = self._grant_to_change(conn, grant_id, "access.pin")
             pinned = None if version is None else versions.check_version(conn, dataset["id"], version)
             state = grant_state(grant, date.today())
             if state != "current":
