@@ -36,14 +36,19 @@ if not Path(CHROMIUM).exists():
                 allow_module_level=True)
 
 
-@pytest.fixture(scope="session")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("ui") / "ws"
+def build_demo(home: Path) -> Path:
+    """The demo workspace built at ``home`` by the CLI, as a user would."""
     env = {k: v for k, v in os.environ.items() if k not in ("WORKBENCH_DATABASE_URL", "JUPYTERHUB_USER")}
     subprocess.run([sys.executable, "-m", "workbench.cli", "--home", str(home), "demo", "--scale",
                     str(DEMO_PERSONS), "--quiet"], env={**env, "WORKBENCH_USER": DEMO_USER}, check=True,
                    capture_output=True, timeout=600)
     return home
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shared by the test files of a worker: tests that add to it (registering datasets) use their own."""
+    return build_demo(tmp_path_factory.mktemp("ui") / "ws")
 
 
 def _free_port() -> int:
@@ -124,12 +129,17 @@ def stop_lab(process: subprocess.Popen, root: Path, name: str) -> None:
 def lab_as(demo_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Lab]]:
     """``lab_as(user)``: the demo workspace's lab signed in as ``user`` (one server per person, kept for the
     session)."""
+    yield from labs_of(demo_home, tmp_path_factory)
+
+
+def labs_of(home: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Lab]]:
+    """Labs on the workspace at ``home``, started on first use per user and stopped at the end."""
     started: dict[str, tuple[Lab, subprocess.Popen, Path]] = {}
 
     def start(user: str) -> Lab:
         if user not in started:
             root = tmp_path_factory.mktemp("lab")
-            started[user] = (*start_lab(demo_home, user, root), root)
+            started[user] = (*start_lab(home, user, root), root)
         return started[user][0]
 
     yield start

@@ -12,14 +12,26 @@ import urllib.parse
 import urllib.request
 
 import pandas as pd
+import pytest
 import yaml
-from conftest import open_lab
+from conftest import build_demo, labs_of, open_lab
 from test_catalogue_panel import _shot, workspace_as
 
 DATASET = "desnz.domestic_energy"  # its owner registers here
 PANEL = "#workbench-register"
 KEPT = ("publisher", "creator", "contactPoint", "licence", "accessRights", "securityClassification",
         "updateFrequency")
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    """A demo of this module's own: registering adds datasets, which other files' tests must not see."""
+    return build_demo(tmp_path_factory.mktemp("owner-register") / "ws")
+
+
+@pytest.fixture(scope="module")
+def lab_as(demo_home, tmp_path_factory):
+    yield from labs_of(demo_home, tmp_path_factory)
 
 
 def put_csv(lab, name: str, frame: pd.DataFrame) -> None:
