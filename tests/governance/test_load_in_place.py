@@ -349,3 +349,17 @@ def test_only_the_owner_and_admins_see_where_an_in_place_source_is(governed, tmp
     for reader in (OWNER, ADMIN):
         storage = governed(reader).catalogue.get(DATASET).storage
         assert storage["mode"] == "in-place" and storage["location"].endswith("episodes.csv")
+
+
+@pytest.mark.parametrize("mode", ["copy", "in-place"])
+def test_a_file_inside_the_vault_is_never_a_source(governed, tmp_path, request, mode) -> None:
+    """Another dataset's governed file (or anything else the vault keeps) cannot be registered again as a source,
+    copied or in place: that would hand its owner's data to whoever grants the new entry."""
+    governed(OWNER).catalogue.register(episode_record(), data=make_source("csv", tmp_path, request))
+    held = governed(OWNER)._ctx.vault.dataset_path(DATASET)
+    assert held.exists()
+    record = {**episode_record(), "localId": "dhsc.episodes_again", "identifier": "https://example.org/again"}
+    unchanged = Unchanged(governed(OWNER))
+    with pytest.raises(InvalidInput, match="inside the workbench's vault"):
+        governed(OWNER).catalogue.register(record, data=held, mode=mode)
+    unchanged.check()

@@ -498,7 +498,7 @@ class Catalogue:
                                    "the data as a DataFrame, or register it with `workbench catalogue register "
                                    "ENTRY.yaml --data SOURCE` on the machine that runs the workbench.", field="data")
             self._may_write(record, resource)
-            source = source_of(data)
+            source = self._outside_vault(source_of(data))
             path = self._ctx.vault.dataset_path(record["localId"])
             with self._ctx.vault.staging(path) as staged:
                 copied = copy_to(source, record.get("columns"), staged)
@@ -544,7 +544,7 @@ class Catalogue:
                                "with `workbench catalogue register ENTRY.yaml --data SOURCE --mode in-place` on the "
                                "machine that runs the workbench.", field="data")
         self._may_write(record, f"dataset {record['localId']}")
-        source = source_of(data)
+        source = self._outside_vault(source_of(data))
         self._ctx.vault.ensure()
         measured = in_place.measure(source, record.get("columns"), self._ctx.vault.root / "datasets")
         dataset = record["localId"]
@@ -560,6 +560,16 @@ class Catalogue:
         self._ctx.vault.dataset_path(dataset).unlink(missing_ok=True)  # an earlier copy is not read any more
         self._index(dataset, data_given=True)  # linked by content key: a source has no stable rows
         return self.get(dataset)
+
+    def _outside_vault(self, source: Source) -> Source:
+        """Refuse a file or folder inside the vault: what the workbench already holds is governed data (another
+        dataset's file, a project's frames, a source's login), never a new source, copied or in place."""
+        if source.path is not None:
+            vault = self._ctx.vault.root.resolve()
+            if source.path == vault or vault in source.path.parents:
+                raise InvalidInput("data: that file is inside the workbench's vault, where it keeps governed data; "
+                                   "register the data from where its owner keeps it.", field="data")
+        return source
 
     def _may_write(self, record: dict[str, Any], resource: str) -> None:
         """Ask the policy, before any data is read, whether the actor may register (or update) this entry; the
