@@ -429,17 +429,23 @@ def conditions_sql(where: dict[str, Any], kinds: dict[str, str], dataset_id: str
     return " AND ".join(parts), params
 
 
+def _declared_columns(place: InPlace, declared: list[dict[str, Any]], columns: list[str],
+                      where: dict[str, Any]) -> list[str]:
+    """``columns`` once each, refusing any of them or of ``where`` that the entry does not declare."""
+    kinds = {c["name"] for c in declared}
+    outside = [c for c in [*columns, *where] if c not in kinds]
+    if outside:
+        raise InvalidInput(f"columns: {', '.join(map(repr, outside))} are not columns of {place.dataset_id}.",
+                           field="columns")
+    return list(dict.fromkeys(columns))
+
+
 def read(place: InPlace, declared: list[dict[str, Any]], columns: list[str], where: dict[str, Any], *,
          order_key: bytes | None = None) -> pa.Table:
     """``columns`` of the rows ``where`` keeps, in the declared types, read at the source with the columns pruned
     and the filter pushed down. With ``order_key`` (the project's key), in the project's keyed order of the rows'
     content (see the module). A source that cannot be read is refused naming the dataset and its owner."""
-    columns = list(dict.fromkeys(columns))
-    kinds = {c["name"]: c["type"] for c in declared}
-    outside = [c for c in [*columns, *where] if c not in kinds]
-    if outside:
-        raise InvalidInput(f"columns: {', '.join(map(repr, outside))} are not columns of {place.dataset_id}.",
-                           field="columns")
+    columns = _declared_columns(place, declared, columns, where)
     if order_key is not None:
         return read_keyed(place, declared, columns, where, order_key=order_key)[0]
     source = place.source()
@@ -461,12 +467,7 @@ def read_keyed(place: InPlace, declared: list[dict[str, Any]], columns: list[str
     the declared types) aligned with the rows: the digest orders loads (``order_key``) and, keyed by
     ``content_keys``, names a record of a source that has no stable rows (the person index). Without
     ``order_key`` the rows come as the source gives them."""
-    columns = list(dict.fromkeys(columns))
-    kinds = {c["name"]: c["type"] for c in declared}
-    outside = [c for c in [*columns, *where] if c not in kinds]
-    if outside:
-        raise InvalidInput(f"columns: {', '.join(map(repr, outside))} are not columns of {place.dataset_id}.",
-                           field="columns")
+    columns = _declared_columns(place, declared, columns, where)
     read_columns = [c["name"] for c in declared]
     source = place.source()
     try:
