@@ -138,8 +138,10 @@ def build_world(home: str, url: str, users: int) -> None:
 
 
 def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
-             service: tuple[list[str], dict[str, str]] | None = None) -> dict[str, Any]:
-    """One analyst's loop; returns latencies per operation, what it submitted and what it was refused."""
+             service: tuple[list[str], dict[str, str]] | None = None, until_refused: float = 0.0) -> dict[str, Any]:
+    """One analyst's loop; returns latencies per operation, what it submitted and what it was refused. With
+    ``until_refused``, an analyst not yet refused by the budget after ``seconds`` goes on until it is, for at most
+    that many seconds more (a slow machine answers fewer queries in the same time)."""
     from workbench.errors import BudgetExceeded
 
     ws = connect_as(home, url, user, service)
@@ -149,6 +151,7 @@ def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
         project = ws.project(PROJECT)
         time.sleep(max(0.0, start_at - time.time()))
         stop, i, dp_output = start_at + seconds, 0, None
+        last = stop + until_refused
 
         def timed(op: str, call):
             began = time.perf_counter()
@@ -157,7 +160,7 @@ def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
             finally:
                 done["latency"][op].append(time.perf_counter() - began)
 
-        while time.time() < stop:
+        while time.time() < stop or (not done["dp_refused"] and time.time() < last):
             i += 1
             try:
                 timed("search", lambda: ws.catalogue.search_page("hospital", limit=20))
@@ -195,10 +198,11 @@ def simulate(home: str, url: str, user: str, seconds: float, start_at: float,
 
 
 def run_process(home: str, url: str, users: list[str], seconds: float, start_at: float,
-                service: tuple[list[str], dict[str, str]] | None = None) -> list[dict[str, Any]]:
+                service: tuple[list[str], dict[str, str]] | None = None,
+                until_refused: float = 0.0) -> list[dict[str, Any]]:
     """The analysts of one process, each on its own thread and workspace."""
     with ThreadPoolExecutor(len(users)) as pool:
-        return list(pool.map(lambda u: simulate(home, url, u, seconds, start_at, service), users))
+        return list(pool.map(lambda u: simulate(home, url, u, seconds, start_at, service, until_refused), users))
 
 
 def check(home: str, url: str, results: list[dict[str, Any]]) -> list[tuple[str, bool, str]]:
@@ -301,8 +305,10 @@ def served(home: str, schema_url: str, users: int, via: str, services: int = 1):
 
 
 def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
-        home: str | None = None, via: str = "embedded", services: int = 1) -> dict[str, Any]:
-    """Build the world, run the analysts, check the database; returns results, checks and the wall time."""
+        home: str | None = None, via: str = "embedded", services: int = 1,
+        until_refused: float = 0.0) -> dict[str, Any]:
+    """Build the world, run the analysts, check the database; returns results, checks and the wall time.
+    ``until_refused``: see ``simulate`` (tests use it so that a loaded machine still exhausts the budget)."""
     if via not in VIA:
         raise ValueError(f"via: {via!r} is not one of {', '.join(VIA)}")
     processes = max(1, min(processes, users))
@@ -314,8 +320,8 @@ def run(url: str, users: int = 20, seconds: float = 60.0, processes: int = 4,
         with served(home, schema_url, users, via, services) as service:
             start_at = time.time() + 3 + 2 * processes  # spawned processes need a few seconds to import
             with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(run_process, home, schema_url, share, seconds, start_at, service)
-                           for share in shares]
+                futures = [pool.submit(run_process, home, schema_url, share, seconds, start_at, service,
+                                       until_refused) for share in shares]
                 results = []
                 for share, future in zip(shares, futures, strict=True):
                     for user, result in zip(share, future.result(), strict=True):

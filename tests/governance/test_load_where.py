@@ -212,3 +212,17 @@ def test_duckdb_keeps_the_rows_the_pyarrow_filter_keeps(tmp_path, where) -> None
     assert by_duckdb.dtype == np.int64 and list(by_duckdb) == list(by_arrow)
     uses_duckdb = pseudonyms._sql_filter(pq.read_schema(path), checked) is not None
     assert uses_duckdb == ("x" not in where)
+
+    # one scan for the rows and their plain columns: the same rows, and read_rows gives the same frame with it
+    columns, key = ["n", "text", "flag", "day", "x", "kind"], b"k" * 32
+    read = pseudonyms.matching_rows_read(path, checked, columns)
+    assert (read is not None) == uses_duckdb
+    if read is not None:
+        assert list(read.rows) == list(by_arrow) and "kind" not in read.table.column_names  # categories apart
+        chosen = pseudonyms.project_rows(path, key, "d", read.rows)
+        for rows in (chosen, chosen[::3]):  # all the rows read, or some of them (a sample)
+            pd.testing.assert_frame_equal(pseudonyms.read_rows(path, columns, ["text"], key, rows, read=read),
+                                          pseudonyms.read_rows(path, columns, ["text"], key, rows))
+        other = np.setdiff1d(np.arange(len(table)), read.rows)[:5]  # rows it does not hold: read from the file
+        pd.testing.assert_frame_equal(pseudonyms.read_rows(path, columns, [], key, other, read=read),
+                                      pseudonyms.read_rows(path, columns, [], key, other))

@@ -168,7 +168,9 @@ def put_parquet_folder(lab, folder: str, frame: pd.DataFrame, by: str) -> None:
 
 
 def register_completed(page, record: dict, local_id: str) -> str:
-    """Draft, complete and register what the form names; the registered entry's text."""
+    """Draft, complete and register what the form names; the registered entry's text. The entry box is emptied
+    first, so an earlier draft's YAML is never mistaken for this one's."""
+    page.fill(f"{PANEL} textarea[name='entry']", "")
     page.click(f"{PANEL} .wb-draft")
     page.wait_for_function(f"document.querySelector(\"{PANEL} textarea[name='entry']\").value.includes('kwh')")
     page.fill(f"{PANEL} textarea[name='entry']",

@@ -191,7 +191,7 @@ class ProjectData:
                 bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id,
                 with_person_id=plan["with_person_id"], cache=plan["cache"],
                 in_project_order=True,  # taken while still Arrow: cheaper than reordering the frame
-                rows=plan["rows"])
+                rows=plan["rows"], read=plan["read"])
         except Conflict as error:
             raise self._ctx.audit_refused("data.load", resource, error) from None
         frame.attrs[SOURCES_ATTR] = [dataset_id]  # provenance for outputs made from it
@@ -294,20 +294,23 @@ class ProjectData:
         if not path.exists():
             raise self._ctx.audit_refused("data.load", resource, NotFound(
                 f"The vault holds no data for {dataset_id}; its owner ({dataset['owner']}) must register it."))
-        chosen = None
+        chosen, read = None, None
         if conditions or sampling or everything:
             try:
                 kept = None
                 if conditions:
                     expression = filter_expression(pq.read_schema(path), conditions, dataset_id)
-                    kept = pseudonyms.matching_rows(path, expression, list(conditions), where=conditions)
+                    if not (sampling or everything):  # the rows kept are the load: read them in the same scan
+                        read = pseudonyms.matching_rows_read(path, conditions, wanted)
+                    kept = read.rows if read is not None else \
+                        pseudonyms.matching_rows(path, expression, list(conditions), where=conditions)
                 chosen = pseudonyms.project_rows(path, self._key(), dataset_id, kept, cache=cache)
                 if sampling:
                     chosen = self._sample(chosen, dataset_id, *sampling)
             except (InvalidInput, NotFound) as error:
                 raise self._ctx.audit_refused("data.load", resource, error) from None
         return {"resource": resource, "wanted": wanted, "identifiers": pseudonymised_columns(roles, wanted),
-                "path": path, "cache": cache, "rows": chosen, "where": conditions, "sample": sampling,
+                "path": path, "cache": cache, "rows": chosen, "read": read, "where": conditions, "sample": sampling,
                 "with_person_id": provided, "version": pinned or latest}
 
     def _version_file(self, dataset_id: str, latest: int | None, pinned: int | None, wanted: list[str],

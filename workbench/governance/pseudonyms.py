@@ -71,7 +71,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -90,8 +90,8 @@ PROGRESS_MIN_ROWS = 1_000_000  # loads this large show a progress bar (where som
 _CMAC_BATCH = 1 << 16  # rows per batch: its text, AES blocks and tags (1 MiB a block column) stay in cache
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
 
-__all__ = ["PSEUDONYM_LENGTH", "matching_rows", "project_key", "project_order", "project_rows", "pseudonymise",
-           "read_governed", "read_rows"]
+__all__ = ["PSEUDONYM_LENGTH", "Read", "matching_rows", "matching_rows_read", "project_key", "project_order",
+           "project_rows", "pseudonymise", "read_governed", "read_rows"]
 
 
 def _check_key(key: object, field: str = "key") -> bytes:
@@ -818,6 +818,26 @@ def matching_rows(path: str | Path, expression: pc.Expression, columns: list[str
     return np.concatenate(found).astype(np.int64) if found else np.zeros(0, np.int64)
 
 
+def matching_rows_read(path: str | Path, where: dict[str, Any], columns: list[str]) -> Read | None:
+    """``matching_rows`` for ``where`` and, from the same DuckDB scan, those of ``columns`` that are stored plain
+    (not dictionaries) for those rows, in ascending row order and the file's types: what ``read_rows(..., read=)``
+    would otherwise scan the file again for. None where DuckDB does not evaluate ``where`` as pyarrow does, no
+    column is plain, or a column does not come back in its file type (the caller then takes the two scans)."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"No Parquet file {path.name!r} to read (it is not stored).")
+    schema = pq.read_schema(path)
+    sql = _sql_filter(schema, where)
+    plain = [c for c in dict.fromkeys(columns)
+             if c in schema.names and not pa.types.is_dictionary(schema.field(c).type)]
+    if sql is None or not plain:
+        return None
+    found = _duckdb_rows(path, schema, plain, f"WHERE {sql[0]}", sql[1])
+    if found is None:
+        return None
+    return Read(found[0], found[1])
+
+
 def project_rows(path: str | Path, key: bytes, dataset_id: str, kept: np.ndarray | None, *,
                  cache: str | Path | None = None) -> np.ndarray:
     """The file row numbers of ``kept`` (all rows when None) in the project's order for the dataset: the order
@@ -830,16 +850,39 @@ def project_rows(path: str | Path, key: bytes, dataset_id: str, kept: np.ndarray
                    _fingerprint(path, key, dataset_id))
     if kept is None:
         return np.array(order, dtype=np.int64)
-    mask = np.zeros(rows, bool)
-    mask[kept] = True
-    return order[mask[order]]
+    kept = np.asarray(kept, dtype=np.int64)
+    rank = _rank(order, Path(cache) if cache is not None else None, _fingerprint(path, key, dataset_id))
+    return kept[np.argsort(rank[kept], kind="stable")]
+
+
+def _rank(order: np.ndarray, cache: Path | None, fingerprint: bytes) -> np.ndarray:
+    """Each file row's place in the project's order (the inverse of ``order``), kept in the cache beside it: a
+    filtered load then puts its rows in order by looking up only theirs, not by a pass over every row."""
+    path = cache / "project-rank.rows" if cache is not None else None
+    kept = _from_cache(path, _ORDER, fingerprint, len(order))
+    if kept is not None:
+        return np.frombuffer(kept[1], np.int64)
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    if path is not None:
+        with suppress(OSError):  # uncached: computed again next time
+            _write_cache(path, _ORDER, len(order), 0, fingerprint, None, rank)
+    return rank
+
+
+class Read(NamedTuple):
+    """Rows already read (``matching_rows_read``): their file row numbers, ascending, and some columns of them."""
+
+    rows: np.ndarray
+    table: pa.Table
 
 
 def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key: bytes,
-              rows: np.ndarray) -> pd.DataFrame:
+              rows: np.ndarray, *, read: Read | None = None) -> pd.DataFrame:
     """``columns`` of the file rows numbered ``rows``, in that order, with a fresh ``RangeIndex``, each of
     ``identifiers`` replaced by its pseudonym: row for row what ``read_governed`` gives for those rows (the same
-    types and the same pseudonyms), but only the row groups holding them are read and only their values keyed."""
+    types and the same pseudonyms), but only the row groups holding them are read and only their values keyed.
+    ``read``: columns of these rows (or more) already read from this file, taken from it instead of read again."""
     key = _check_key(key)
     path = Path(path)
     schema, columns, identifiers = _checked_file(path, columns, identifiers)
@@ -849,9 +892,10 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
     # the others (text above all) come through DuckDB, which decodes only the rows asked for
     coded = [c for c in columns if pa.types.is_dictionary(schema.field(c).type)]
     plain = [c for c in columns if c not in coded]
+    given = _given(read, plain, ascending) if plain else None
     with ThreadPoolExecutor(max_workers=1) as pool:  # both release the GIL: the categories meanwhile
         pending = pool.submit(_rows_by_row_group, path, coded, ascending) if coded and plain else None
-        table = _rows_by_duckdb(path, schema, plain, ascending) if plain else None
+        table = given if given is not None else _rows_by_duckdb(path, schema, plain, ascending) if plain else None
         other = pending.result() if pending is not None else None
     if table is None:
         table = _rows_by_row_group(path, columns, ascending)
@@ -869,27 +913,50 @@ def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key:
     return frame
 
 
+def _given(read: Read | None, columns: list[str], ascending: np.ndarray) -> pa.Table | None:
+    """``columns`` of the rows ``ascending`` from ``read``, or None when it does not hold them all."""
+    if read is None or not set(columns) <= set(read.table.column_names) or len(read.rows) < len(ascending):
+        return None
+    if len(read.rows) == len(ascending) and np.array_equal(read.rows, ascending):
+        return read.table.select(columns)
+    at = np.searchsorted(read.rows, ascending)
+    if (at >= len(read.rows)).any() or not np.array_equal(read.rows[at], ascending):
+        return None
+    return read.table.select(columns).take(pa.array(at))
+
+
 def _rows_by_duckdb(path: Path, schema: pa.Schema, columns: list[str], ascending: np.ndarray) -> pa.Table | None:
     """``columns`` of the file rows numbered ``ascending`` (sorted), through DuckDB's Parquet scan: the row
-    numbers are joined into the scan, so only their values are decoded (text above all), and cast back to the
-    file's Arrow types and metadata so pandas sees what a pyarrow read gives. None when a column's type does not
-    come back exactly (the caller then reads row groups with pyarrow)."""
+    numbers are joined into the scan, so only their values are decoded (text above all). None when a column's type
+    does not come back exactly (the caller then reads row groups with pyarrow)."""
+    if not len(ascending):
+        return None
+    found = _duckdb_rows(path, schema, columns, "SEMI JOIN wanted ON file_row_number = wanted_row", [],
+                         wanted=pa.table({"wanted_row": pa.array(ascending)}))
+    return found[1] if found is not None and len(found[0]) == len(ascending) else None
+
+
+def _duckdb_rows(path: Path, schema: pa.Schema, columns: list[str], clause: str, params: list[Any], *,
+                 wanted: pa.Table | None = None) -> tuple[np.ndarray, pa.Table] | None:
+    """The row numbers (ascending) and ``columns`` of the rows DuckDB's Parquet scan keeps with ``clause`` (a
+    ``WHERE`` with ``params``, or a join to the table ``wanted``), cast back to the file's Arrow types and metadata
+    so pandas sees what a pyarrow read gives; None when a column's type does not come back exactly."""
     target = pa.schema([schema.field(c) for c in columns], metadata=schema.metadata)
-    if not len(ascending) or any(f.name.startswith("\0") or '"' in f.name for f in target):
+    if any(f.name.startswith("\0") or '"' in f.name for f in target):
         return None
     quoted = ", ".join(f'"{c}"' for c in columns)
     source = str(path).replace("'", "''")  # the vault's own path, quoted as an SQL literal
     with duckdb.connect(config={"threads": 2}) as con:
-        con.register("wanted", pa.table({"wanted_row": pa.array(ascending)}))
+        if wanted is not None:
+            con.register("wanted", wanted)
         found = con.sql(f"SELECT {quoted}, file_row_number FROM read_parquet('{source}', file_row_number = true) "
-                        "SEMI JOIN wanted ON file_row_number = wanted_row ORDER BY file_row_number").to_arrow_table()
-    if found.num_rows != len(ascending):
-        return None
+                        f"{clause} ORDER BY file_row_number", params=params).to_arrow_table()
     try:
         arrays = [pc.cast(found.column(i), field.type) for i, field in enumerate(target)]
     except (pa.ArrowException, NotImplementedError):
         return None
-    return pa.table(arrays, schema=target)
+    numbers = found.column(len(columns)).to_numpy().astype(np.int64, copy=False)
+    return numbers, pa.table(arrays, schema=target)
 
 
 def _rows_by_row_group(path: Path, columns: list[str], ascending: np.ndarray) -> pa.Table:

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from workbench.catalogue.in_place import content_keys
 from workbench.errors import Conflict, InvalidInput
-from workbench.governance.pseudonyms import project_key, project_order, pseudonymise, read_governed, read_rows
+from workbench.governance.pseudonyms import Read, project_key, project_order, pseudonymise, read_governed, read_rows
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
@@ -153,19 +153,22 @@ def person_ids(vault_root: Path, dataset_id: str, dataset_file: Path, master_key
 
 def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[str], identifiers: list[str],
                  master_key: bytes, project_id: str, *, with_person_id: bool, cache: Path | None = None,
-                 in_project_order: bool = False, rows: np.ndarray | None = None) -> pd.DataFrame:
+                 in_project_order: bool = False, rows: np.ndarray | None = None,
+                 read: Read | None = None) -> pd.DataFrame:
     """``columns`` of a stored dataset as ``pseudonyms.read_governed`` gives them (``identifiers`` pseudonymised)
     in the file's row order, or with ``in_project_order`` in the project's order (``pseudonyms.project_order``,
     a fresh ``RangeIndex``); with ``rows`` (file row numbers), just those rows in that order
-    (``pseudonyms.read_rows``). With ``with_person_id`` (the schema holds the workbench's column), ``person_id``
-    among ``columns`` is the project's person id instead of a column of the file."""
+    (``pseudonyms.read_rows``, given what ``read`` already holds of them). With ``with_person_id`` (the schema
+    holds the workbench's column), ``person_id`` among ``columns`` is the project's person id instead of a column
+    of the file."""
     if not isinstance(columns, list) or not columns:
         raise InvalidInput("columns: name at least one column to read.", field="columns")
     wanted = with_person_id and PERSON_ID in columns
     from_file = [c for c in columns if not (wanted and c == PERSON_ID)]
     key = project_key(master_key, project_id)
     if rows is not None:
-        frame = read_rows(path, from_file, [c for c in identifiers if c in from_file], key, rows) if from_file \
+        frame = read_rows(path, from_file, [c for c in identifiers if c in from_file], key, rows, read=read) \
+            if from_file \
             else pd.DataFrame(index=pd.RangeIndex(len(rows)))
     elif from_file:
         frame = read_governed(path, from_file, [c for c in identifiers if c in from_file], key, cache=cache,
