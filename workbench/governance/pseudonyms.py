@@ -50,11 +50,14 @@ pseudonym is 20 bytes, so the offsets of every column are one shared read-only b
 keyed in parallel while the other columns are taken in order (each combined into one chunk first) and converted
 to pandas; Parquet is read with column pruning (only ``columns`` are decoded), and the project's order is
 computed while it is read. A filtered load finds its rows with DuckDB's Parquet scan where DuckDB compares as
-pyarrow does (``matching_rows`` with ``where``), otherwise with the pyarrow expression.
+pyarrow does (``matching_rows`` with ``where``), otherwise with the pyarrow expression; a load of all the rows a
+filter keeps reads their plain columns in that same scan (``matching_rows_read``, given to ``read_rows``), so the
+file is scanned once, and puts them in the project's order by each row's rank in it (the inverse of the order,
+cached beside it), looking up only the rows kept.
 
 Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
 (magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
-and the project's order beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
+and the project's order (and its inverse, each row's rank) beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
 reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error
 before anything is written) and renamed into place, never rewritten in place: frames loaded earlier map the
 pages of the file they were made with.
