@@ -28,7 +28,7 @@ from workbench.disclosure.service import RESOURCE as SETTINGS_RESOURCE
 from workbench.disclosure.service import read_settings
 from workbench.disclosure.settings import DisclosureSettings
 from workbench.dp import ledger, mechanisms
-from workbench.errors import BudgetExceeded, DisclosureRisk, InvalidInput, NotFound
+from workbench.errors import BudgetExceeded, Conflict, DisclosureRisk, InvalidInput, NotFound
 from workbench.governance import sources
 from workbench.governance.conditions import project_facts, project_row, require_in_project
 from workbench.governance.sources import PERSON, Source
@@ -524,8 +524,9 @@ class ProjectDP:
         used columns, ``where`` applied, rows without the aggregated value left out, each person clipped to
         ``contributions`` rows (the first in stored order)."""
         try:
-            table = sources.read(source, used, spec["where"], person=source.person_key is not None)
-        except (NotFound, InvalidInput) as error:
+            table = sources.read(source, used, spec["where"], person=source.person_key is not None,
+                                 secret=bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]))
+        except (NotFound, InvalidInput, Conflict) as error:  # Conflict: the person index does not hold the data
             raise self._ctx.audit_refused("dp.query", resource, error) from None
         if "column" in spec:  # NaN counts as missing, as pandas counts it
             table = table.filter(pc.invert(pc.is_null(table[spec["column"]], nan_is_null=True)))

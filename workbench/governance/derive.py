@@ -103,11 +103,11 @@ class Derivations:
                 identifiers = pseudonymised_columns(roles, wanted)
                 key = project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
                 declared = [c for c in found.schema.values() if not person_ids.provided([c])]
-                if person_ids.PERSON_ID in wanted and not any(c["name"] == person_ids.PERSON_ID for c in declared):
-                    raise InvalidInput(f"columns: {person_ids.PERSON_ID} of {found.name} (read in place) is given "
-                                       "by loads only; load it (project.load) and save the frame.", field="columns")
-                frame = in_place_frame(governed_in_place(found.place, declared, wanted, identifiers, conditions, key),
-                                       wanted, identifiers)
+                # its person_id as a load gives it: found in the person index by each row's content key
+                index = (ProjectData(self._ctx, self.project_id).indexed_in_place(found.version)
+                         if person_ids.provided(found.schema.values()) else None)
+                frame = in_place_frame(governed_in_place(found.place, declared, wanted, identifiers, conditions, key,
+                                                         index=index), wanted, identifiers)
             else:
                 if not found.path.exists():
                     raise NotFound(f"The vault holds no data for {found.name}; its owner must register it.")

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,12 +126,37 @@ def _check_filtered(where: dict[str, Any], roles: dict[str, str], dataset_id: st
                                "granted columns, or on the pseudonyms after loading.", field="where")
 
 
+@dataclass(frozen=True)
+class IndexedInPlace:
+    """What finds the project's person ids of a dataset read in place whose schema holds the workbench's
+    ``person_id``: the vault whose person index linked it, its current catalogue version, the workspace's key (its
+    records' content keys) and the project (whose person ids they are)."""
+
+    vault_root: Path
+    version: int | None
+    master_key: bytes = field(repr=False)
+    project_id: str
+
+
 def governed_in_place(place: in_place.InPlace, declared: list[dict[str, Any]], wanted: list[str],
-                      identifiers: list[str], where: dict[str, Any], key: bytes) -> pa.Table:
+                      identifiers: list[str], where: dict[str, Any], key: bytes, *,
+                      index: IndexedInPlace | None = None) -> pa.Table:
     """``wanted`` columns of a dataset read in place, rows kept by ``where`` (pushed down) in the project's keyed
     order, each of ``identifiers`` replaced by its pseudonym under the project's ``key`` (the pseudonyms a copied
-    dataset's load gives for the same values)."""
-    return _pseudonymised(in_place.read(place, declared, wanted, where, order_key=key), identifiers, key)
+    dataset's load gives for the same values). With ``index`` and ``person_id`` among ``wanted``, that column is
+    each row's project person id, found by its content key (``person_ids.in_place_person_ids``): refused
+    (Conflict) when the index does not hold a row read (its source changed since it was linked). ``declared``:
+    the source's own columns (never the workbench's ``person_id``)."""
+    if index is None or person_ids.PERSON_ID not in wanted:
+        return _pseudonymised(in_place.read(place, declared, wanted, where, order_key=key), identifiers, key)
+    read = [c for c in wanted if c != person_ids.PERSON_ID]
+    table, digests = in_place.read_keyed(place, declared, read, where, order_key=key)
+    table = _pseudonymised(table, [c for c in identifiers if c in read], key)
+    ids = person_ids.in_place_person_ids(index.vault_root, place.dataset_id, index.version, digests,
+                                         index.master_key, index.project_id)
+    if not read:
+        return pa.table({person_ids.PERSON_ID: ids})
+    return table.add_column(wanted.index(person_ids.PERSON_ID), person_ids.PERSON_ID, ids)
 
 
 def _pseudonymised(table: pa.Table, identifiers: list[str], key: bytes) -> pa.Table:
@@ -167,6 +193,11 @@ class ProjectData:
 
     def _key(self) -> bytes:
         return project_key(bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
+
+    def indexed_in_place(self, version: int | None) -> IndexedInPlace:
+        """What finds this project's person ids of a dataset read in place at catalogue ``version``."""
+        return IndexedInPlace(self._ctx.vault.root, version, bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]),
+                              self.project_id)
 
     def load(self, dataset_id: str, columns: list[str] | None = None, *, where: dict[str, Any] | None = None,
              sample: int | float | None = None, seed: int | None = None) -> pd.DataFrame:
@@ -349,18 +380,9 @@ class ProjectData:
         audited, when the index does not hold the rows read."""
         identifiers = pseudonymised_columns(roles, wanted)
         declared = [c for c in record.get("columns", []) if not person_ids.provided([c])]  # the source's columns
-        with_person = person and person_ids.PERSON_ID in wanted
-        read = [c for c in wanted if not (with_person and c == person_ids.PERSON_ID)]
         try:
-            if with_person:
-                table, digests = in_place.read_keyed(place, declared, read, conditions, order_key=self._key())
-                table = _pseudonymised(table, [c for c in identifiers if c in read], self._key())
-                ids = person_ids.in_place_person_ids(
-                    self._ctx.vault.root, place.dataset_id, version, digests,
-                    bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]), self.project_id)
-                table = table.add_column(wanted.index(person_ids.PERSON_ID), person_ids.PERSON_ID, ids)
-            else:
-                table = governed_in_place(place, declared, wanted, identifiers, conditions, self._key())
+            table = governed_in_place(place, declared, wanted, identifiers, conditions, self._key(),
+                                      index=self.indexed_in_place(version) if person else None)
             chosen = np.arange(table.num_rows, dtype=np.int64)
             if sampling:
                 chosen = self._sample(chosen, place.dataset_id, *sampling)

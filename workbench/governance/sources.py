@@ -122,9 +122,9 @@ def resolve(conn: Connection, vault: Vault, project_id: str, name: Any, field_na
         number = pinned or latest
         # (the person index links the current version only)
         place = None if number is not None and number != latest else in_place.lookup(conn, vault.root, row)
-        # (a dataset read in place counts people by its own person key, as before it was in the index)
+        # (read in place or copied alike: a dataset read in place finds its records in the index by content key)
         by_index = (not record.get("personKey") and person_ids.provided(declared.values())
-                    and person_ids.PERSON_ID in granted and number == latest and place is None)
+                    and person_ids.PERSON_ID in granted and number == latest)
         rows = record.get("rowCount")
         older = number is not None and number != latest  # a copy kept in the vault, even if now read in place
         if older:
@@ -268,12 +268,20 @@ def filter_expression(schema: pa.Schema, where: dict[str, Any], name: str) -> pc
     return expression
 
 
-def read(source: Source, columns: list[str], where: dict[str, Any], *, person: bool = False) -> pa.Table:
+def read(source: Source, columns: list[str], where: dict[str, Any], *, person: bool = False,
+         secret: bytes | None = None) -> pa.Table:
     """``columns`` of the source's rows that ``where`` keeps, read with pyarrow: the columns pruned and the filter
     pushed into the scan. With ``person``, a column ``PERSON`` holds integer codes of the person key (the key itself
-    never leaves this function)."""
+    never leaves this function). ``secret`` (the workspace's pseudonymisation key) finds the person index's records
+    of a dataset read in place by their content keys: needed to count its people by the index."""
+    if source.kind == "dataset" and any(person_ids.provided([source.schema[c]]) for c in columns
+                                        if c in source.schema):
+        raise InvalidInput(f"columns: {person_ids.PERSON_ID} of {source.name} is the project's person id from the "
+                           "person index; read by spec it only counts people (tables and DP queries count the "
+                           "index's persons themselves). To have it as a column, load it or derive a frame keeping "
+                           "it (project.derive).", field="columns")
     if source.place is not None:
-        return _read_in_place(source, source.place, columns, where, person=person)
+        return _read_in_place(source, source.place, columns, where, person=person, secret=secret)
     if not source.path.exists():
         raise NotFound(f"The vault holds no data for {source.name}; its owner must register it.")
     schema = pq.read_schema(source.path)
@@ -306,18 +314,24 @@ def read(source: Source, columns: list[str], where: dict[str, Any], *, person: b
 
 
 def _read_in_place(source: Source, place: in_place.InPlace, columns: list[str], where: dict[str, Any], *,
-                   person: bool) -> pa.Table:
+                   person: bool, secret: bytes | None) -> pa.Table:
     """``read`` of a dataset read in place: the columns and filter pushed into the read at its source; person codes
-    from its person key's values (in-place datasets are not in the person index)."""
+    from its person key's values or, for the workbench's person_id, from the person index by each row's content
+    key (refused, Conflict, when the index does not hold a row read: the source changed since it was linked)."""
     wanted = list(dict.fromkeys(columns))
     key = source.person_key if person else None
     if person and key is None:
         raise InvalidInput(f"{source.name} has no person key, so its rows cannot be counted as people.",
                            field="source")
     declared = [c for c in source.schema.values() if not person_ids.provided([c])]  # the source's own columns
-    if any(person_ids.provided([source.schema[c]]) for c in wanted if c in source.schema):
-        raise InvalidInput(f"columns: {person_ids.PERSON_ID} of {source.name} (read in place) is given by loads only; "
-                           "load it (project.load) and work on the loaded frame.", field="columns")
+    if key is not None and source.index_root is not None:  # the index's person of each row: codes, never its ids
+        if secret is None:
+            raise ValueError("counting the people of a dataset read in place by the person index needs the "
+                             "workspace's key (secret=)")
+        table, digests = in_place.read_keyed(place, declared, wanted, where)
+        codes = pa.array(person_ids.in_place_person_codes(source.index_root, source.name, source.version, digests,
+                                                          secret))
+        return table.append_column(PERSON, codes) if wanted else pa.table({PERSON: codes})
     table = in_place.read(place, declared, list(dict.fromkeys([*wanted, *([key] if key else [])])), where)
     if key is None:
         return table.select(wanted)

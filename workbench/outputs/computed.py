@@ -213,7 +213,8 @@ class ComputedTables:
         spec = {"method": method, **spec, "where": sources.where_json(conditions),
                 **{k: v for k, v in options.items() if isinstance(v, str | int | float | bool | type(None))}}
         try:
-            table = sources.read(source, needed, conditions, person=source.person_key is not None)
+            table = sources.read(source, needed, conditions, person=source.person_key is not None,
+                                 secret=bytes.fromhex(self._ctx.secrets["pseudonymisation_key"]))
             # the columns with no missing value in the rows read: a count of one is then a count of the rows,
             # which the linked-table check needs to know (read before the table is handed to pandas)
             complete = [c for c in needed if table.column(c).null_count == 0]

@@ -37,7 +37,13 @@ from workbench.disclosure.service import Disclosure
 from workbench.errors import AccessDenied, InvalidInput, WorkbenchError
 from workbench.governance.conditions import dataset_row
 from workbench.governance.lineage import granted_version, taint
-from workbench.governance.project_data import SOURCES_ATTR, governed_in_place, in_place_frame, lineage
+from workbench.governance.project_data import (
+    SOURCES_ATTR,
+    ProjectData,
+    governed_in_place,
+    in_place_frame,
+    lineage,
+)
 from workbench.governance.pseudonyms import project_key
 from workbench.outputs.computed import ComputedTables
 from workbench.outputs.settings import output_checking_settings, reviews_analyst_supplied
@@ -366,10 +372,11 @@ class ProjectTables:
                                                                                       dataset_id)
                 older = pinned is not None and pinned != latest  # a copy kept in the vault
                 place = None if older else in_place.lookup(conn, self._ctx.vault.root, dataset)
-            if place is not None:  # read in place: the key's values as a load gives them
+            if place is not None:  # read in place: the key's values as a load gives them (person_id included)
+                index = ProjectData(self._ctx, self.project_id).indexed_in_place(latest) if from_index else None
                 genuine = in_place_frame(governed_in_place(place, dataset["record"].get("columns", []), [key],
-                                                           pseudonymised, {}, project_key(master, self.project_id)),
-                                         [key], pseudonymised)[key]
+                                                           pseudonymised, {}, project_key(master, self.project_id),
+                                                           index=index), [key], pseudonymised)[key]
             else:
                 genuine = person_ids.read_dataset(
                     self._ctx.vault.root, dataset_id,

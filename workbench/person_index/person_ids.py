@@ -16,8 +16,10 @@ id stays with its record; two datasets granted to one project join on it directl
 
 A dataset read in place has no stable rows: the index keeps, for the version it linked, each record's content
 key (``in_place.content_keys``, under the workspace's key), and a load finds each row's index id by the key of the
-row it read (``in_place_person_ids``). A row whose key the index does not hold (the source changed since it was
-linked) makes the load's ``person_id`` refused until its owner registers it again or an admin refreshes the index.
+row it read (``in_place_person_ids``; derived frames take the same path, and tables and DP queries count its
+people by the same keys, ``in_place_person_codes``). A row whose key the index does not hold (the source changed
+since it was linked) makes its ``person_id`` refused until its owner registers it again or an admin refreshes the
+index.
 
 Index ids (``wbp_…``) never leave this module: loads receive person ids, and person-key codes used to count
 people (``person_codes``) are integers local to one read. A dataset whose file changed after it was indexed has
@@ -46,9 +48,8 @@ from workbench.governance.pseudonyms import Read, project_key, project_order, ps
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
-__all__ = ["DESCRIPTION", "PERSON_ID", "column", "in_place_person_ids", "indexed", "made_up", "person_codes",
-           "person_id_key", "person_ids",
-           "provided", "read_dataset", "schema_view",
+__all__ = ["DESCRIPTION", "PERSON_ID", "column", "in_place_person_codes", "in_place_person_ids", "indexed", "made_up",
+           "person_codes", "person_id_key", "person_ids", "provided", "read_dataset", "schema_view",
            "workbench_identifiers"]
 
 PERSON_ID = "person_id"
@@ -191,6 +192,20 @@ def in_place_person_ids(vault_root: Path, dataset_id: str, version: int | None, 
     from the rows' content digests (``in_place.read_keyed``, in the load's order) and its current catalogue
     ``version``. Refused (Conflict) when the index did not link that version
     or holds no record of some row's content (the source changed since it was linked)."""
+    ids = _in_place_index_ids(vault_root, dataset_id, version, digests, master_key)
+    return pc.cast(pseudonymise(ids, person_id_key(master_key, project_id)), pa.large_string())
+
+
+def in_place_person_codes(vault_root: Path, dataset_id: str, version: int | None, digests: np.ndarray,
+                          master_key: bytes) -> np.ndarray:
+    """``person_codes`` of the rows of a dataset read in place, found as ``in_place_person_ids`` finds their
+    person ids (and refused as it is): so tables and DP queries count its people as they count a copied one's."""
+    return _codes(_in_place_index_ids(vault_root, dataset_id, version, digests, master_key))
+
+
+def _in_place_index_ids(vault_root: Path, dataset_id: str, version: int | None, digests: np.ndarray,
+                        master_key: bytes) -> pa.Array:
+    """The index id (null where unlinked) of each row read in place, by its content key."""
     members = store.content_members(vault_root, dataset_id, store.in_place_stamp(version))
     if members is None:
         raise Conflict(f"{PERSON_ID} of {dataset_id} is not available now: the person index has not linked the "
@@ -204,8 +219,7 @@ def in_place_person_ids(vault_root: Path, dataset_id: str, version: int | None, 
                        f"the person index linked it ({where.null_count:,} of the rows read are not in the index). Its "
                        "owner must register it again (or an admin refresh the person index); until then load the "
                        f"other columns, e.g. columns=[...] without {PERSON_ID!r}.")
-    ids = members.column("index_id").combine_chunks().cast(pa.string()).take(where)
-    return pc.cast(pseudonymise(ids, person_id_key(master_key, project_id)), pa.large_string())
+    return members.column("index_id").combine_chunks().cast(pa.string()).take(where)
 
 
 def made_up(rows: int, seed: int) -> pa.Array:
@@ -221,7 +235,11 @@ def person_codes(vault_root: Path, dataset_id: str, dataset_file: Path) -> np.nd
     """Integer codes (int64) of each stored record's person in the index, in the file's row order, for counting
     people inside the workbench: records of one person share a code; an unlinked record gets a code of its own
     (the index knows no other record of the person: the dataset's rows are people, as its owner declares)."""
-    ids = _index_ids(vault_root, dataset_id, Path(dataset_file))
+    return _codes(_index_ids(vault_root, dataset_id, Path(dataset_file)))
+
+
+def _codes(ids: pa.Array) -> np.ndarray:
+    """Index ids as integer codes, an unlinked record (null) a code of its own."""
     encoded = pc.dictionary_encode(ids)
     known = len(encoded.dictionary)
     values = encoded.indices.cast(pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).copy()
