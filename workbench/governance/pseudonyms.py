@@ -57,10 +57,10 @@ cached beside it), looking up only the rows kept.
 
 Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
 (magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
-and the project's order (and its inverse, each row's rank) beside it as 8-byte rows; a repeat load memory-maps them, so it neither keys nor
-reorders identifiers. A cache file is written aside (its blocks reserved first, so a full disk is an error
-before anything is written) and renamed into place, never rewritten in place: frames loaded earlier map the
-pages of the file they were made with.
+and the project's order (and its inverse, each row's rank) beside it as 8-byte rows; a repeat load memory-maps
+them, so it neither keys nor reorders identifiers. A cache file is written aside (its blocks reserved first, so a
+full disk is an error before anything is written) and renamed into place, never rewritten in place: frames loaded
+earlier map the pages of the file they were made with.
 """
 
 from __future__ import annotations
