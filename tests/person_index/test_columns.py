@@ -54,3 +54,26 @@ def test_fingerprints_equal_pandas_hash_of_the_columns_as_text() -> None:
     assert text.to_pylist() == [f"{h:016x}" for h in ours.tolist()]
     back, valid = columns.from_hex(pa.array([*text.to_pylist(), "f", None]))
     assert (back[:500] == ours).all() and valid.tolist() == [True] * 500 + [False, False]
+
+
+def test_text_of_digits_is_coded_as_arrow_codes_it() -> None:
+    """Identifiers of digits only are factorised as numbers: the same codes and distinct values as Arrow's
+    dictionary encoding, leading zeros kept apart; other text (letters, signs, 19 digits) is encoded as before."""
+    for values in (["0012", "12", None, "12", "0012", "7", "007", None, "9" * 18],
+                   ["12", "+12", "12"], ["1", "9" * 19, "1"], ["١٢", "12"], [None, None], []):
+        array = pa.array(values, pa.string())
+        codes, distinct = columns.dictionary(array)
+        encoded = pa.compute.dictionary_encode(array)
+        assert codes.tolist() == [-1 if c is None else c for c in encoded.indices.to_pylist()]
+        assert distinct.to_pylist() == encoded.dictionary.to_pylist()
+    coded = columns.normalise_column(pa.array(["0012", "12", None, "0012"]), "identifier")
+    assert coded.codes.tolist() == [0, 1, -1, 0] and coded.uniques.tolist() == ["0012", "12"]
+
+
+@pytest.mark.parametrize("values", [["9434765919", "9434765919", None, "0123456789"], ["AB123456C", "ab123456c"],
+                                    ["A1", "A 1", ""], ["X9"]])
+def test_identifiers_already_clean_keep_their_codes(values: list[str | None]) -> None:
+    coded = columns.normalise_column(pa.array(values, pa.string()), "identifier")
+    clean = columns.cleaner("identifier")
+    assert coded.values().tolist() == [None if v is None else clean(v) for v in values]
+    assert len(set(coded.uniques.tolist())) == len(coded.uniques)

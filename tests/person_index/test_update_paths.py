@@ -1,5 +1,6 @@
 """The update's faster steps give what the straightforward ones give: the persons near some records (each rule's
-look-ups and dictionaries shared between rules) and the conflicting-identity warnings (counted in Arrow)."""
+look-ups and dictionaries shared between rules), the postcode parts it keys them by, the conflicting-identity
+warnings (counted in Arrow) and each record's old row found by its fingerprint."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from workbench.linkage.standardise import postcode_parts
 from workbench.person_index import columns
 from workbench.person_index.columns import Coded
-from workbench.person_index.service import INDEX_FIELDS, PERSON_SCHEMA, _conflicts, _keys, _mixed, _Persons, _spec
+from workbench.person_index.service import (
+    INDEX_FIELDS,
+    PERSON_SCHEMA,
+    _conflicts,
+    _keys,
+    _matching,
+    _mixed,
+    _Persons,
+    _spec,
+)
 
 
 def _people(n: int, seed: int) -> pd.DataFrame:
@@ -97,3 +108,24 @@ def test_conflicts_count_as_each_person_checked_on_its_own() -> None:
             assert f"{expected['nhs_number']:,} person(s)" in warnings[0]
     assert _conflicts({"nhs_number": Coded(np.full(3, -1), np.empty(0, dtype=object))}, np.zeros(3, np.int64),
                       persons) == []
+
+
+def test_postcode_parts_are_the_engines() -> None:
+    """Sector and district keys made in Arrow (a match, then slices) are the engine's ``postcode_parts``; an empty
+    part is no key."""
+    values = ["SW1A1AA", "AB12CD", "LS16JL", "W1A0AX", "XY99ZZ", "E11AA", "ZZ99", "1234567", "A", "AB", "ABC",
+              "AA11AAA", "W1AA1AA", "E1É1AA", "", None]
+    for transform, part in (("sector", 0), ("district", 1)):
+        expected = [None if v is None else postcode_parts(v)[part] or None for v in values]
+        assert _keys(pa.array(values, pa.string()), transform).tolist() == expected
+
+
+def test_matching_finds_each_fingerprints_first_usable_old_row() -> None:
+    rng = np.random.default_rng(3)
+    old = rng.integers(0, 50, 400).astype(np.uint64)
+    usable = rng.random(400) > 0.2
+    for new in (old.copy(), rng.permutation(old), rng.integers(0, 60, 500).astype(np.uint64), old[:100]):
+        expected = [next((j for j in range(len(old)) if usable[j] and old[j] == f), -1) for f in new]
+        in_place = [i for i in range(min(len(new), len(old))) if usable[i] and new[i] == old[i]]
+        expected = [i if i in in_place else e for i, e in enumerate(expected)]
+        assert _matching(new, old, usable).tolist() == expected

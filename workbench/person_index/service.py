@@ -59,7 +59,7 @@ from workbench.linkage.spec import Field, LinkageSpec, default_blocking, infer_s
 from workbench.linkage.standardise import clean_text
 from workbench.person_index import columns, decisions, store
 from workbench.person_index import engine as engines
-from workbench.person_index.columns import Coded, from_hex, hex_text, keyed_hashes, normalise_column
+from workbench.person_index.columns import Coded, from_hex, hex_text, keyed_hashes, normalise_column, value_hashes
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,6 +81,8 @@ REVIEW_BAND = (0.2, 0.9)  # a best candidate pair with a match probability in th
 MIN_WEIGHT = 0.0
 NEAR_RATIO = 4  # link to the persons near the records only when the index has this many times more persons
 REVIEW_KEPT = 10_000  # review pairs held per dataset (the count is always complete)
+# the index's field kinds, those whose columns usually hold the most distinct values (longest to normalise) first
+_LONGEST_FIRST = ("identifier", "postcode", "date", "surname", "given_name", "exact")
 PERSON_ROLES = ("direct_identifier",)
 UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts", "quality", "warnings",
                   "updated_by", "updated_at"]
@@ -158,6 +160,12 @@ def _key_text(column: pa.ChunkedArray) -> np.ndarray:
 
 def _normalise_table(table: pa.Table, fields: dict[str, str]) -> dict[str, Coded]:
     return {name: normalise_column(table[column], INDEX_FIELDS[name]) for name, column in fields.items()}
+
+
+def _normalise_hashed(column: pa.ChunkedArray, kind: str, hash_key: str) -> tuple[Coded, np.ndarray]:
+    """One field normalised, and the keyed hash of each of its distinct values (for its records' fingerprints)."""
+    coded = normalise_column(column, kind)
+    return coded, value_hashes(coded.uniques, hash_key)
 
 
 def normalise(frame: pd.DataFrame, fields: dict[str, str]) -> pd.DataFrame:
@@ -295,10 +303,12 @@ class _Persons:
         """Which persons share the keys of some blocking rule with some record: the only persons the engine could
         pair with them, so linking a few records to a large index standardises and compares only those. A rule's
         whole-value parts pick the persons holding one of the records' values (a hash look-up over the persons'
-        column); its other parts are made for those persons only, and keys compared as integers."""
+        column); each key part is made once for every rule using it, as an integer per person (from the field's
+        distinct values, or for a postcode's parts only for the persons who could share one), and keys compared as
+        integers."""
         keep = np.zeros(len(self), dtype=bool)
         made: dict[tuple[str, str], tuple[pa.Array, np.ndarray, pd.Index]] = {}
-        holding: dict[str, np.ndarray] = {}  # field → which persons hold one of the records' values
+        keyed: dict[tuple[str, str], np.ndarray] = {}  # (field, transform) → each person's key code
 
         def part_of(name: str, transform: str) -> tuple[pa.Array, np.ndarray, pd.Index]:
             if (name, transform) not in made:
@@ -311,6 +321,25 @@ class _Persons:
                                          wanted)
             return made[name, transform]
 
+        def key_codes(name: str, transform: str) -> np.ndarray:
+            # every person's key as a code among the records' keys (-1: none of them), made once for all the rules
+            # using it: from the field's distinct values, or for a postcode's parts (hundreds of thousands of
+            # distinct values) only for the persons whose value could give one of the records' keys
+            if (name, transform) not in keyed:
+                value_set, _, wanted = part_of(name, transform)
+                if transform == "value":  # a hash look-up of every person's value in the records' values
+                    keyed[name, transform] = pc.fill_null(pc.index_in(self.table.column(name), value_set=value_set),
+                                                          -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                elif transform in ("sector", "district"):  # hundreds of thousands of distinct postcodes: no
+                    # dictionary of them, every person's key made and looked up in Arrow
+                    keyed[name, transform] = pc.fill_null(pc.index_in(
+                        _key_array(self.table.column(name).combine_chunks(), transform), value_set=value_set),
+                        -1).to_numpy(zero_copy_only=False).astype(np.int64)
+                else:
+                    codes, distinct = self._dictionary(name)
+                    keyed[name, transform] = np.append(wanted.get_indexer(_keys(distinct, transform)), -1)[codes]
+            return keyed[name, transform]
+
         for rule in spec.blocking:
             parts = []
             for key in rule:
@@ -321,23 +350,17 @@ class _Persons:
                 parts.append((name, transform))
             chosen = np.ones(len(self), dtype=bool)
             for name, transform in parts:
-                if transform == "value":
-                    if name not in holding:  # a field in several rules (dob, postcode) is looked up once
-                        value_set, _, _ = part_of(name, transform)
-                        holding[name] = pc.fill_null(pc.is_in(self.table.column(name), value_set=value_set),
-                                                     False).to_numpy(zero_copy_only=False)
-                    chosen &= holding[name]
+                if transform == "value":  # a field in several rules (dob, postcode) is looked up once
+                    chosen &= key_codes(name, transform) >= 0
             candidates = np.flatnonzero(chosen)
             if not candidates.size:
                 continue
-            taken = pa.array(candidates) if candidates.size < len(self) else None
+            everyone = candidates.size == len(self)
             record_parts, person_parts, sizes = [], [], []
             for name, transform in parts:
                 _, record_code, wanted = part_of(name, transform)
-                # only the rule's columns of the candidates; every person's dictionary is kept for other rules
-                codes, distinct = (columns.dictionary(self.table.column(name).take(taken)) if taken is not None
-                                   else self._dictionary(name))
-                person_parts.append(np.append(wanted.get_indexer(_keys(distinct, transform)), -1)[codes])
+                person_keys = key_codes(name, transform)
+                person_parts.append(person_keys if everyone else person_keys[candidates])
                 record_parts.append(record_code)
                 sizes.append(max(len(wanted), 1))
             if np.prod(np.asarray(sizes, dtype=float)) >= 2.0 ** 62:
@@ -392,7 +415,13 @@ _POSTCODE = r"^(?P<outward>[A-Z]{1,2}[0-9][A-Z0-9]?)(?P<inward>[0-9][A-Z]{2})$" 
 
 def _keys(values: pa.Array, transform: str) -> np.ndarray:
     """A blocking key transform of distinct normalised values, as the engine computes it (None where it has
-    none); text slices and postcode parts as Arrow expressions, soundex one value at a time."""
+    none), as objects (``_key_array``)."""
+    return _key_array(values, transform).to_numpy(zero_copy_only=False).astype(object)
+
+
+def _key_array(values: pa.Array, transform: str) -> pa.Array:
+    """A blocking key transform of normalised values, as the engine computes it (null where it has none); text
+    slices and postcode parts as Arrow expressions, soundex one value at a time."""
     values = values.cast(pa.string())
     if transform == "value":
         out = values
@@ -403,17 +432,16 @@ def _keys(values: pa.Array, transform: str) -> np.ndarray:
     elif transform == "soundex":
         out = pa.array([jellyfish.soundex(clean_text(v)) if v else "" for v in values.to_pylist()], pa.string())
     else:  # sector, district: the outward code (and the inward's first digit) of a UK postcode, else the code
-        # less two (district) or one (sector) characters
-        parts = pc.extract_regex(values, _POSTCODE)
-        outward = pc.struct_field(parts, "outward")
+        # less two (district) or one (sector) characters; a UK postcode's inward code is its last three characters
+        # (a match, then slices: quicker than the expression's captures)
+        uk = pc.match_substring_regex(values, _POSTCODE)
+        outward = pc.utf8_slice_codeunits(values, 0, -3)
         if transform == "district":
-            out = pc.coalesce(outward, pc.utf8_slice_codeunits(values, 0, -2))
+            out = pc.if_else(uk, outward, pc.utf8_slice_codeunits(values, 0, -2))
         else:
-            sector = pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(
-                pc.struct_field(parts, "inward"), 0, 1), " ")
-            out = pc.coalesce(sector, pc.utf8_slice_codeunits(values, 0, -1))
-    out = pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
-    return out.to_numpy(zero_copy_only=False).astype(object)
+            out = pc.if_else(uk, pc.binary_join_element_wise(outward, pc.utf8_slice_codeunits(values, -3, -2), " "),
+                             pc.utf8_slice_codeunits(values, 0, -1))
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
 
 def _mixed(parts: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -707,13 +735,19 @@ class PersonIndex:
             else:
                 table = pq.read_table(file, columns=names)
             n = table.num_rows
-            normalised = {name: workers.submit(normalise_column, table[column], INDEX_FIELDS[name])
-                          for name, column in fields.items()}
+            hash_key = _hash_key(secret)
+            # each field normalised and its distinct values hashed in a task; the fields of many distinct values
+            # (identifiers, postcodes) first, so the longest tasks start first
+            normalised = {name: workers.submit(_normalise_hashed, table[fields[name]], INDEX_FIELDS[name], hash_key)
+                          for name in sorted(fields, key=lambda f: _LONGEST_FIRST.index(INDEX_FIELDS[f]))}
             keys = (_key_text(table.column(key)) if key
                     else content.astype(str).astype(object) if content is not None  # rows move at a source
                     else np.arange(n).astype(str).astype(object))
-            coded = {name: future.result() for name, future in normalised.items()}
-            fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS], _hash_key(secret))
+            done = {name: normalised[name].result() for name in fields}
+            key_hashes = value_hashes(keys, hash_key)
+            coded = {name: c for name, (c, _) in done.items()}
+            fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS], hash_key,
+                              hashed=(key_hashes, [done[f][1] if f in done else None for f in INDEX_FIELDS]))
             old_ids, old_fp, readable, old_at = prior.result() if prior is not None else _NO_MEMBERS
         position = np.full(n, -1, dtype=np.int64)  # the old member whose index id each record keeps
         if len(old_ids):
@@ -980,7 +1014,7 @@ def _old_members(root: Path, dataset_id: str, persons: _Persons) -> tuple[pa.Arr
                                                                            np.ndarray]:
     """The dataset's live members: (index ids, fingerprints, which fingerprints are readable, each member's person
     as a position among ``persons``, -1 where it holds none); empty when it has none."""
-    old = store.members_table(root, dataset_id)
+    old = store.members_table(root, dataset_id, ["index_id", "fingerprint"])
     if old is None or not old.num_rows:
         return _NO_MEMBERS
     ids = old.column("index_id").combine_chunks().cast(pa.string())
@@ -1000,7 +1034,7 @@ def _identities(coded: dict[str, Coded], rows: np.ndarray) -> tuple[np.ndarray, 
 
 def _matching(new: np.ndarray, old: np.ndarray, usable: np.ndarray) -> np.ndarray:
     """For each new fingerprint, the first usable old row with that fingerprint (-1 where none): rows in place are
-    compared directly, the rest looked up in the old fingerprints sorted."""
+    compared directly, the rest looked up among the old rows holding one of their fingerprints, sorted."""
     out = np.full(len(new), -1, dtype=np.int64)
     if not usable.any():
         return out
@@ -1010,6 +1044,8 @@ def _matching(new: np.ndarray, old: np.ndarray, usable: np.ndarray) -> np.ndarra
     rest = np.flatnonzero(out < 0)
     if rest.size:
         candidates = np.flatnonzero(usable)
+        # only the old rows holding one of the fingerprints looked for (found by a hash look-up) are sorted
+        candidates = candidates[pd.Series(old[candidates], copy=False).isin(new[rest]).to_numpy()]
         order = candidates[np.argsort(old[candidates], kind="stable")]
         sorted_fp = old[order]
         at = np.searchsorted(sorted_fp, new[rest])

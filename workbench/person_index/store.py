@@ -138,13 +138,13 @@ def _deltas(folder: Path) -> list[Path]:
     return sorted(folder.glob("persons.delta.*.parquet"), key=lambda p: int(p.name.split(".")[2]))
 
 
-def members_table(vault_root: Path, dataset_id: str) -> pa.Table | None:
-    """One dataset's members (``MEMBER_COLUMNS``) as an Arrow table, or None if not indexed."""
+def members_table(vault_root: Path, dataset_id: str, columns: list[str] | None = None) -> pa.Table | None:
+    """One dataset's members (``MEMBER_COLUMNS``, or only ``columns``) as an Arrow table, or None if not indexed."""
     folder = current(vault_root)
     path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
     if path is None or not path.is_file():
         return None
-    return pq.read_table(path)
+    return pq.read_table(path, columns=columns)
 
 
 def members_stamp(vault_root: Path, dataset_id: str) -> str | None:
