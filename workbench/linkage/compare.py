@@ -35,12 +35,27 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, score
         return np.empty(0, dtype=float)
     uniques = prepared.uniques
     width = np.int64(len(uniques) + 1)
-    # hash factorisation, not a sort: the order of the distinct pairs does not matter
-    inverse, distinct = pd.factorize(cl.astype(np.int64) * width + cr)
+    # the order of the distinct pairs does not matter: through a table of every possible pair when there are not
+    # many more of those than pairs (names, towns: about twice as quick), else a hash factorisation
+    inverse, distinct = _distinct_numbers(cl.astype(np.int64) * width + cr, int(width) * int(width))
     a, b = distinct // width, distinct % width
     scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1, **cutoff),
                         dtype=np.float64)
     return scores[inverse]
+
+
+def _distinct_numbers(numbers: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """(each number's position among the distinct ones, the distinct numbers) of non-negative integers below
+    ``span``: marked in a table when the span is not much wider than the numbers are many, else hashed."""
+    if span > 32 * numbers.size + 65_536 or span > 1 << 26:
+        inverse, distinct = pd.factorize(numbers)
+        return inverse, distinct
+    present = np.zeros(span, dtype=bool)
+    present[numbers] = True
+    distinct = np.flatnonzero(present)
+    table = np.empty(span, dtype=np.int32)  # only the entries of numbers present are written, and read
+    table[distinct] = np.arange(distinct.size, dtype=np.int32)
+    return table[numbers], distinct
 
 
 def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
