@@ -35,6 +35,10 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, score
         return np.empty(0, dtype=float)
     uniques = prepared.uniques
     width = np.int64(len(uniques) + 1)
+    if int(width) * int(width) > 1 << 26 and 2 * len(uniques) >= cl.size:
+        # values nearly all distinct (identifiers): the pairs hardly repeat, and finding them would cost more
+        return np.asarray(process.cpdist(uniques[cl], uniques[cr], scorer=scorer, dtype=np.float64, workers=1,
+                                         **cutoff), dtype=np.float64)
     # the order of the distinct pairs does not matter: through a table of every possible pair when there are not
     # many more of those than pairs (names, towns: about twice as quick), else a hash factorisation
     inverse, distinct = _distinct_numbers(cl.astype(np.int64) * width + cr, int(width) * int(width))
@@ -102,6 +106,21 @@ def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray
     return apart <= 4
 
 
+def _date_numbers(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Each date as the number YYYYMMDD and as YYYYDDMM (day and month swapped), so that two dates are transposed
+    when one's first equals the other's second, and a year apart with the same day and month when their first
+    numbers differ by exactly 10,000 (months and days below 100 never carry into the year); values that are not
+    eight digits get numbers that meet neither test."""
+    numbers = prepared.extra.get("date_numbers")
+    if numbers is None:
+        year, month, day = prepared.extra["ymd"].T
+        valid = year >= 0  # -1 in all three where the value is not eight digits
+        written = np.where(valid, year * 10_000 + month * 100 + day, -1_000_000_000).astype(np.int32)
+        swapped = np.where(valid, year * 10_000 + day * 100 + month, -2_000_000_000).astype(np.int32)
+        numbers = prepared.extra["date_numbers"] = (written, swapped)
+    return numbers
+
+
 def _digit_differences(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """How many of the eight digits of two dates differ (99 where either is not eight digits), vectorised: each
     date's eight characters as one 64-bit number, the differing bytes of two counted with bit operations."""
@@ -142,13 +161,16 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
             level = np.where(same_group, 4, level)
             partner = prepared.partner
             if partner is not None:
-                rows = rest[level == 0]
-                gl, gr = cl[rows], cr[rows]
+                # only a left given name that is also someone's surname can be swapped: those pairs first
+                zero = np.flatnonzero(level == 0)
+                as_surname = prepared.extra["as_surname"][a[zero]]
+                maybe = np.flatnonzero(as_surname >= 0)
+                zero, as_surname = zero[maybe], as_surname[maybe]
+                rows = rest[zero]
                 sl, sr = partner.left[li[rows]], partner.right[ri[rows]]
-                as_surname, surname_as_given = prepared.extra["as_surname"], prepared.extra["surname_as_given"]
-                swapped = ((sl >= 0) & (sr >= 0) & (as_surname[gl] == sr) & (as_surname[gl] >= 0)
-                           & (surname_as_given[sl] == gr))
-                level[np.flatnonzero(level == 0)[swapped]] = 1
+                swapped = ((sl >= 0) & (sr >= 0) & (as_surname == sr)
+                           & (prepared.extra["surname_as_given"][sl] == b[zero]))
+                level[zero[swapped]] = 1
         else:
             level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
         out[rest] = level
@@ -159,11 +181,10 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
                                             score_cutoff=2)
         out[rest] = np.where(distance <= 1, 2, np.where(distance <= 2, 1, 0))
     elif f.kind == "date":
-        ymd = prepared.extra["ymd"]
-        (yl, ml, dl), (yr, mr, dr) = ymd[a].T, ymd[b].T
-        valid = (yl >= 0) & (yr >= 0)
-        transposed = valid & (yl == yr) & (ml == dr) & (dl == mr)
-        year_off = valid & (ml == mr) & (dl == dr) & (np.abs(yl - yr) == 1)
+        written, swapped_date = _date_numbers(prepared)
+        left_date = written[a]
+        transposed = left_date == swapped_date[b]
+        year_off = np.abs(left_date - written[b]) == 10_000
         digits = _digit_differences(prepared, a, b)
         out[rest] = np.where(transposed, 3, np.where(year_off, 2, np.where(digits <= 1, 1, 0)))
     elif f.kind == "postcode":
