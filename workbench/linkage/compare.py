@@ -10,6 +10,7 @@ Python call per pair.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -228,7 +229,9 @@ def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: b
         counts = np.bincount(level[level >= 0], minlength=top + 1).astype(float)[:top + 1] + 0.5
         left = np.bincount(p.left[p.left >= 0], minlength=len(p.uniques)).astype(float)
         right = np.bincount(p.right[p.right >= 0], minlength=len(p.uniques)).astype(float)
-        exact = float((left / max(left.sum(), 1)) @ (right / max(right.sum(), 1)))
+        # summed exactly, not as a BLAS dot product: its threads split the sum by the machine's core count (so
+        # the last digits differed between machines) and then spin on another core for about 0.1 s per linkage
+        exact = math.fsum(((left / max(left.sum(), 1)) * (right / max(right.sum(), 1))).tolist())
         exact = min(max(exact, 1.0 / max(float(n_left) * n_right, 1.0)), 0.999)
         below = counts[:top] / counts[:top].sum() * (1 - exact)
         out.append(np.concatenate([below, [exact]]))
