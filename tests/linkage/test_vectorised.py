@@ -184,3 +184,24 @@ def test_dates_as_numbers_find_transposed_and_year_off_dates_as_their_parts_do()
     assert ((written[a] == swapped[b]) == (valid & (yl == yr) & (ml == dr) & (dl == mr))).all()
     assert ((np.abs(written[a] - written[b]) == 10_000)
             == (valid & (ml == mr) & (dl == dr) & (np.abs(yl - yr) == 1))).all()
+
+
+def test_given_name_and_surname_swapped_are_found_only_when_both_are() -> None:
+    from workbench.linkage.compare import levels
+    from workbench.linkage.spec import Field, LinkageSpec
+    from workbench.linkage.standardise import prepare_fields
+
+    left = pd.DataFrame({"given_name": ["john", "mary", "smith", "anne", "brown"],
+                         "surname": ["smith", "jones", "brown", None, "kelly"]})
+    right = pd.DataFrame({"given_name": ["smith", "jones", "john", "zed", "kelly"],
+                          "surname": ["john", "mary", "smith", "anne", "brown"]})
+    fields = (Field("given_name", "given_name", "given_name", "given_name"),
+              Field("surname", "surname", "surname", "surname"))
+    prepared = prepare_fields(LinkageSpec(fields=fields, blocking=(("surname",),)), left, right, False)
+    li, ri = np.repeat(np.arange(5), 5), np.tile(np.arange(5), 5)
+    got = levels(prepared["given_name"], li, ri)
+    lg, ls = left["given_name"].to_numpy()[li], left["surname"].to_numpy()[li]
+    rg, rs = right["given_name"].to_numpy()[ri], right["surname"].to_numpy()[ri]
+    swapped = (lg == rs) & (ls == rg)  # None never equals a name
+    assert swapped.sum() == 3  # john smith, mary jones, brown kelly; smith brown / john smith only one way
+    assert ((got == 1) == swapped).all()
