@@ -147,11 +147,10 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     f = prepared.field
     cl, cr = prepared.left[li], prepared.right[ri]
     top = len(f.levels)
-    out = np.zeros(li.size, dtype=np.int8)
-    missing = (cl < 0) | (cr < 0)
-    exact = (cl == cr) & ~missing
-    out[exact] = top
-    rest = np.flatnonzero(~missing & ~exact)
+    same = cl == cr
+    missing = np.minimum(cl, cr) < 0
+    out = np.where(same, np.int8(top), np.int8(0))  # a pair missing on both sides is set to missing below
+    rest = np.flatnonzero(~(same | missing))
     a, b = cl[rest], cr[rest]
     if f.kind in ("given_name", "surname", "string"):
         sim = _per_distinct_pair(a, b, prepared, JaroWinkler.similarity)
