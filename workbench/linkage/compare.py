@@ -112,14 +112,14 @@ def _date_numbers(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
     when one's first equals the other's second, and a year apart with the same day and month when their first
     numbers differ by exactly 10,000 (months and days below 100 never carry into the year); values that are not
     eight digits get numbers that meet neither test."""
-    numbers = prepared.extra.get("date_numbers")
-    if numbers is None:
+    if "date_written" not in prepared.extra:
         year, month, day = prepared.extra["ymd"].T
         valid = year >= 0  # -1 in all three where the value is not eight digits
-        written = np.where(valid, year * 10_000 + month * 100 + day, -1_000_000_000).astype(np.int32)
-        swapped = np.where(valid, year * 10_000 + day * 100 + month, -2_000_000_000).astype(np.int32)
-        numbers = prepared.extra["date_numbers"] = (written, swapped)
-    return numbers
+        prepared.extra["date_written"] = np.where(valid, year * 10_000 + month * 100 + day,
+                                                  -1_000_000_000).astype(np.int32)
+        prepared.extra["date_swapped"] = np.where(valid, year * 10_000 + day * 100 + month,
+                                                  -2_000_000_000).astype(np.int32)
+    return prepared.extra["date_written"], prepared.extra["date_swapped"]
 
 
 def _digit_differences(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
