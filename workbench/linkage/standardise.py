@@ -398,7 +398,7 @@ def prepare(f: Field, left: pd.DataFrame, right: pd.DataFrame, dedupe: bool = Fa
     if len(cleaned) and cleaned.shape == distinct.shape and bool((cleaned == distinct).all()):
         recode, uniques = np.arange(len(cleaned), dtype=np.int64), cleaned
     else:
-        recode, uniques = pd.factorize(pd.Series(cleaned, dtype=object), use_na_sentinel=True)
+        recode, uniques = _factorize_text(cleaned)
         recode = recode.astype(np.int64)
     via = np.where(shared >= 0, recode[np.maximum(shared, 0)], -1)
 
