@@ -79,18 +79,21 @@ def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray
         n = text.size
         raw = text.view(np.uint8).reshape(n, -1) if n else np.zeros((0, 1), np.uint8)
         seen = np.zeros(256, dtype=bool)
-        for column in raw.T:
-            seen[column] = True
+        seen[raw.ravel()] = True
         used = np.flatnonzero(seen[1:]) + 1  # byte 0 is the padding
         symbol = np.full(256, used.size, dtype=np.intp)  # the padding (and nothing else) counted in a last row
         symbol[used] = np.arange(used.size)
         # one row per character: its count in each value (capped, as more than four apart is all that matters),
-        # counted a character position at a time (each value once per position, so no two updates collide)
-        counts = np.zeros((used.size + 1, n), dtype=np.int16 if raw.shape[1] < 30_000 else np.int32)
+        # counted a character position at a time (each value once per position, so no two updates collide), in
+        # one flat array; values shorter than 100 characters count below 100, so in bytes and with no cap
+        short = raw.shape[1] < 100
+        counts = np.zeros((used.size + 1) * n,
+                          dtype=np.int8 if short else np.int16 if raw.shape[1] < 30_000 else np.int32)
         rows = np.arange(n)
         for column in raw.T:
-            counts[symbol[column], rows] += 1
-        counts = np.minimum(counts[:-1], 100).astype(np.int8)
+            counts[symbol[column] * n + rows] += 1
+        counts = counts.reshape(used.size + 1, n)[:-1]
+        counts = counts if short else np.minimum(counts, 100).astype(np.int8)
         rare = (counts > 0).sum(axis=1) * 50 < max(n, 1)  # in fewer than 2 % of the values
         prepared.extra["char_counts"] = counts
         prepared.extra["char_counts_common"] = counts[~rare]
