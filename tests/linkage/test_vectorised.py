@@ -157,3 +157,51 @@ def test_slice_keys_in_arrow_match_python_slices() -> None:
         # one value not ASCII: every key sliced in Python (the earlier values keep their codes)
         slow = _transform_codes(SimpleNamespace(uniques=np.array([*values, "é"], dtype=object), extra={}), transform)
         assert fast.tolist() == slow[:-1].tolist()
+
+
+def test_distinct_numbers_through_a_table_match_hashing() -> None:
+    from workbench.linkage.compare import _distinct_numbers
+
+    rng = np.random.default_rng(9)
+    for span in (50, 40_000, 10**12):  # small spans through a table, wide ones hashed
+        numbers = rng.integers(0, span, 20_000)
+        inverse, distinct = _distinct_numbers(numbers, span)
+        assert (np.asarray(distinct)[inverse] == numbers).all()
+        assert sorted(np.asarray(distinct).tolist()) == np.unique(numbers).tolist()
+
+
+def test_dates_as_numbers_find_transposed_and_year_off_dates_as_their_parts_do() -> None:
+    from workbench.linkage.compare import _date_numbers
+
+    uniques = np.array(["19800409", "19800904", "19810409", "19790409", "19800410", "19801204", "20001231",
+                        "1980040", "", "00000101", "00010101", "00009999", "99999999", "19800404"], dtype=object)
+    prepared = SimpleNamespace(uniques=uniques, extra={"ymd": _year_month_day(uniques)})
+    written, swapped = _date_numbers(prepared)
+    (yl, ml, dl), (yr, mr, dr) = (np.repeat(prepared.extra["ymd"], uniques.size, axis=0).T,
+                                  np.tile(prepared.extra["ymd"], (uniques.size, 1)).T)
+    a, b = np.repeat(np.arange(uniques.size), uniques.size), np.tile(np.arange(uniques.size), uniques.size)
+    valid = (yl >= 0) & (yr >= 0)
+    assert ((written[a] == swapped[b]) == (valid & (yl == yr) & (ml == dr) & (dl == mr))).all()
+    assert ((np.abs(written[a] - written[b]) == 10_000)
+            == (valid & (ml == mr) & (dl == dr) & (np.abs(yl - yr) == 1))).all()
+
+
+def test_given_name_and_surname_swapped_are_found_only_when_both_are() -> None:
+    from workbench.linkage.compare import levels
+    from workbench.linkage.spec import Field, LinkageSpec
+    from workbench.linkage.standardise import prepare_fields
+
+    left = pd.DataFrame({"given_name": ["john", "mary", "smith", "anne", "brown"],
+                         "surname": ["smith", "jones", "brown", None, "kelly"]})
+    right = pd.DataFrame({"given_name": ["smith", "jones", "john", "zed", "kelly"],
+                          "surname": ["john", "mary", "smith", "anne", "brown"]})
+    fields = (Field("given_name", "given_name", "given_name", "given_name"),
+              Field("surname", "surname", "surname", "surname"))
+    prepared = prepare_fields(LinkageSpec(fields=fields, blocking=(("surname",),)), left, right, False)
+    li, ri = np.repeat(np.arange(5), 5), np.tile(np.arange(5), 5)
+    got = levels(prepared["given_name"], li, ri)
+    lg, ls = left["given_name"].to_numpy()[li], left["surname"].to_numpy()[li]
+    rg, rs = right["given_name"].to_numpy()[ri], right["surname"].to_numpy()[ri]
+    swapped = (lg == rs) & (ls == rg)  # None never equals a name
+    assert swapped.sum() == 3  # john smith, mary jones, brown kelly; smith brown / john smith only one way
+    assert ((got == 1) == swapped).all()

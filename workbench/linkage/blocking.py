@@ -158,6 +158,11 @@ def _pairs_for(left: np.ndarray, right: np.ndarray, dedupe: bool) -> tuple[np.nd
     return li, ri
 
 
+def _unmatchable(right: np.ndarray) -> np.ndarray:
+    """A rule's right-hand keys with missing ones (-1) as -2: equal to a left key only where both are present."""
+    return np.where(right < 0, np.int64(-2), right)
+
+
 def refuse_too_many(spec: LinkageSpec, estimate: list[int]) -> None:
     """Refuse, with advice, blocking that would compare more than ``spec.max_pairs`` pairs."""
     if sum(estimate) > spec.max_pairs:
@@ -188,18 +193,18 @@ def candidate_pairs(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     refuse_too_many(spec, estimate)
     refuse_none(estimate)
     lefts, rights, rule_bits = [], [], []
+    unmatchable = [_unmatchable(right) for _left, right in keys]
     for i, (left, right) in enumerate(steps(keys, "blocking", progress)):
         li, ri = _pairs_for(left, right, dedupe)
         # which of the rules (the first 31) each pair meets; a pair met by an earlier rule is that rule's
         bits = np.zeros(li.size, dtype=np.int32)
         earlier = np.zeros(li.size, dtype=bool)
-        for r, (other_left, other_right) in enumerate(keys[:max(31, i)]):
+        for r, (other_left, _other_right) in enumerate(keys[:max(31, i)]):
             if r == i:
                 if r < 31:
                     bits |= np.int32(1 << r)
                 continue
-            a = other_left[li]
-            met = (a == other_right[ri]) & (a >= 0)
+            met = other_left[li] == unmatchable[r][ri]
             if r < i:
                 earlier |= met
             if r < 31:
@@ -282,8 +287,7 @@ def choose_blocking(spec: LinkageSpec, prepared: dict[str, Prepared], dedupe: bo
     meets = np.zeros((li.size, len(usable)), dtype=bool)
     for j, i in enumerate(usable):
         left, right = keys[i]
-        a = left[li]
-        meets[:, j] = (a == right[ri]) & (a >= 0)
+        meets[:, j] = left[li] == _unmatchable(right)[ri]
     names = [f.name for f in spec.fields]
     matrix = comparison_matrix(prepared, li, ri)
     # EM per rule for up to 31 rules at a time (the bit width): the rules with fewest pairs, the most telling

@@ -10,6 +10,7 @@ Python call per pair.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,12 +36,31 @@ def _per_distinct_pair(cl: np.ndarray, cr: np.ndarray, prepared: Prepared, score
         return np.empty(0, dtype=float)
     uniques = prepared.uniques
     width = np.int64(len(uniques) + 1)
-    # hash factorisation, not a sort: the order of the distinct pairs does not matter
-    inverse, distinct = pd.factorize(cl.astype(np.int64) * width + cr)
+    if int(width) * int(width) > 1 << 26 and 2 * len(uniques) >= cl.size:
+        # values nearly all distinct (identifiers): the pairs hardly repeat, and finding them would cost more
+        return np.asarray(process.cpdist(uniques[cl], uniques[cr], scorer=scorer, dtype=np.float64, workers=1,
+                                         **cutoff), dtype=np.float64)
+    # the order of the distinct pairs does not matter: through a table of every possible pair when there are not
+    # many more of those than pairs (names, towns: about twice as quick), else a hash factorisation
+    inverse, distinct = _distinct_numbers(cl.astype(np.int64) * width + cr, int(width) * int(width))
     a, b = distinct // width, distinct % width
     scores = np.asarray(process.cpdist(uniques[a], uniques[b], scorer=scorer, dtype=np.float64, workers=1, **cutoff),
                         dtype=np.float64)
     return scores[inverse]
+
+
+def _distinct_numbers(numbers: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """(each number's position among the distinct ones, the distinct numbers) of non-negative integers below
+    ``span``: marked in a table when the span is not much wider than the numbers are many, else hashed."""
+    if span > 32 * numbers.size + 65_536 or span > 1 << 26:
+        inverse, distinct = pd.factorize(numbers)
+        return inverse, distinct
+    present = np.zeros(span, dtype=bool)
+    present[numbers] = True
+    distinct = np.flatnonzero(present)
+    table = np.empty(span, dtype=np.int32)  # only the entries of numbers present are written, and read
+    table[distinct] = np.arange(distinct.size, dtype=np.int32)
+    return table[numbers], distinct
 
 
 def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -59,18 +79,21 @@ def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray
         n = text.size
         raw = text.view(np.uint8).reshape(n, -1) if n else np.zeros((0, 1), np.uint8)
         seen = np.zeros(256, dtype=bool)
-        for column in raw.T:
-            seen[column] = True
+        seen[raw.ravel()] = True
         used = np.flatnonzero(seen[1:]) + 1  # byte 0 is the padding
         symbol = np.full(256, used.size, dtype=np.intp)  # the padding (and nothing else) counted in a last row
         symbol[used] = np.arange(used.size)
         # one row per character: its count in each value (capped, as more than four apart is all that matters),
-        # counted a character position at a time (each value once per position, so no two updates collide)
-        counts = np.zeros((used.size + 1, n), dtype=np.int16 if raw.shape[1] < 30_000 else np.int32)
+        # counted a character position at a time (each value once per position, so no two updates collide), in
+        # one flat array; values shorter than 100 characters count below 100, so in bytes and with no cap
+        short = raw.shape[1] < 100
+        counts = np.zeros((used.size + 1) * n,
+                          dtype=np.int8 if short else np.int16 if raw.shape[1] < 30_000 else np.int32)
         rows = np.arange(n)
         for column in raw.T:
-            counts[symbol[column], rows] += 1
-        counts = np.minimum(counts[:-1], 100).astype(np.int8)
+            counts[symbol[column] * n + rows] += 1
+        counts = counts.reshape(used.size + 1, n)[:-1]
+        counts = counts if short else np.minimum(counts, 100).astype(np.int8)
         rare = (counts > 0).sum(axis=1) * 50 < max(n, 1)  # in fewer than 2 % of the values
         prepared.extra["char_counts"] = counts
         prepared.extra["char_counts_common"] = counts[~rare]
@@ -85,6 +108,21 @@ def _may_be_near(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray
         for row in counts:
             apart[odd] += np.abs(row[a[odd]] - row[b[odd]])
     return apart <= 4
+
+
+def _date_numbers(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """Each date as the number YYYYMMDD and as YYYYDDMM (day and month swapped), so that two dates are transposed
+    when one's first equals the other's second, and a year apart with the same day and month when their first
+    numbers differ by exactly 10,000 (months and days below 100 never carry into the year); values that are not
+    eight digits get numbers that meet neither test."""
+    if "date_written" not in prepared.extra:
+        year, month, day = prepared.extra["ymd"].T
+        valid = year >= 0  # -1 in all three where the value is not eight digits
+        prepared.extra["date_written"] = np.where(valid, year * 10_000 + month * 100 + day,
+                                                  -1_000_000_000).astype(np.int32)
+        prepared.extra["date_swapped"] = np.where(valid, year * 10_000 + day * 100 + month,
+                                                  -2_000_000_000).astype(np.int32)
+    return prepared.extra["date_written"], prepared.extra["date_swapped"]
 
 
 def _digit_differences(prepared: Prepared, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -112,11 +150,10 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
     f = prepared.field
     cl, cr = prepared.left[li], prepared.right[ri]
     top = len(f.levels)
-    out = np.zeros(li.size, dtype=np.int8)
-    missing = (cl < 0) | (cr < 0)
-    exact = (cl == cr) & ~missing
-    out[exact] = top
-    rest = np.flatnonzero(~missing & ~exact)
+    same = cl == cr
+    missing = np.minimum(cl, cr) < 0
+    out = np.where(same, np.int8(top), np.int8(0))  # a pair missing on both sides is set to missing below
+    rest = np.flatnonzero(~(same | missing))
     a, b = cl[rest], cr[rest]
     if f.kind in ("given_name", "surname", "string"):
         sim = _per_distinct_pair(a, b, prepared, JaroWinkler.similarity)
@@ -127,13 +164,16 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
             level = np.where(same_group, 4, level)
             partner = prepared.partner
             if partner is not None:
-                rows = rest[level == 0]
-                gl, gr = cl[rows], cr[rows]
+                # only a left given name that is also someone's surname can be swapped: those pairs first
+                zero = np.flatnonzero(level == 0)
+                as_surname = prepared.extra["as_surname"][a[zero]]
+                maybe = np.flatnonzero(as_surname >= 0)
+                zero, as_surname = zero[maybe], as_surname[maybe]
+                rows = rest[zero]
                 sl, sr = partner.left[li[rows]], partner.right[ri[rows]]
-                as_surname, surname_as_given = prepared.extra["as_surname"], prepared.extra["surname_as_given"]
-                swapped = ((sl >= 0) & (sr >= 0) & (as_surname[gl] == sr) & (as_surname[gl] >= 0)
-                           & (surname_as_given[sl] == gr))
-                level[np.flatnonzero(level == 0)[swapped]] = 1
+                swapped = ((sl >= 0) & (sr >= 0) & (as_surname == sr)
+                           & (prepared.extra["surname_as_given"][sl] == b[zero]))
+                level[zero[swapped]] = 1
         else:
             level = np.where(sim >= 0.92, 2, np.where(sim >= 0.80, 1, 0))
         out[rest] = level
@@ -144,11 +184,10 @@ def levels(prepared: Prepared, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
                                             score_cutoff=2)
         out[rest] = np.where(distance <= 1, 2, np.where(distance <= 2, 1, 0))
     elif f.kind == "date":
-        ymd = prepared.extra["ymd"]
-        (yl, ml, dl), (yr, mr, dr) = ymd[a].T, ymd[b].T
-        valid = (yl >= 0) & (yr >= 0)
-        transposed = valid & (yl == yr) & (ml == dr) & (dl == mr)
-        year_off = valid & (ml == mr) & (dl == dr) & (np.abs(yl - yr) == 1)
+        written, swapped_date = _date_numbers(prepared)
+        left_date = written[a]
+        transposed = left_date == swapped_date[b]
+        year_off = np.abs(left_date - written[b]) == 10_000
         digits = _digit_differences(prepared, a, b)
         out[rest] = np.where(transposed, 3, np.where(year_off, 2, np.where(digits <= 1, 1, 0)))
     elif f.kind == "postcode":
@@ -192,7 +231,9 @@ def random_u(prepared: dict[str, Prepared], n_left: int, n_right: int, dedupe: b
         counts = np.bincount(level[level >= 0], minlength=top + 1).astype(float)[:top + 1] + 0.5
         left = np.bincount(p.left[p.left >= 0], minlength=len(p.uniques)).astype(float)
         right = np.bincount(p.right[p.right >= 0], minlength=len(p.uniques)).astype(float)
-        exact = float((left / max(left.sum(), 1)) @ (right / max(right.sum(), 1)))
+        # summed exactly, not as a BLAS dot product: its threads split the sum by the machine's core count (so
+        # the last digits differed between machines) and then spin on another core for about 0.1 s per linkage
+        exact = math.fsum(((left / max(left.sum(), 1)) * (right / max(right.sum(), 1))).tolist())
         exact = min(max(exact, 1.0 / max(float(n_left) * n_right, 1.0)), 0.999)
         below = counts[:top] / counts[:top].sum() * (1 - exact)
         out.append(np.concatenate([below, [exact]]))
