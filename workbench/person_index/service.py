@@ -17,7 +17,10 @@ person-level dataset with data links it (synchronously); one that is not linkabl
 record, and building the index for it by name is refused.
 
 An update compares only records that are new or changed: each record's fingerprint is a keyed hash of its record
-key and normalised identifying fields, and a record whose fingerprint is unchanged keeps its ``index_id``. A
+key and normalised identifying fields, and a record whose fingerprint is unchanged keeps its ``index_id``. Each
+member also keeps a keyed hash of its record key and raw identifying values: a record whose raw values are an old
+member's takes that member's fingerprint without being normalised again, so an update normalises only the records
+whose raw text changed (those whose normalised values did not change still keep their ids by fingerprint). A
 changed schema (another set of identifying fields) changes every fingerprint, so the dataset is linked again from
 scratch. Changed records are linked to the index's persons and deduplicated among themselves with the workbench's
 linkage engine (``workbench.linkage.link.link``); records that match nobody become new persons. One update is one
@@ -87,6 +90,9 @@ _LONGEST_FIRST = ("identifier", "postcode", "date", "surname", "given_name", "ex
 PERSON_ROLES = ("direct_identifier",)
 UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts", "quality", "warnings",
                   "updated_by", "updated_at"]
+# raw hashes stand for normalised values as this release normalises them: a change to normalising (columns.py)
+# bumps this, so that no record keeps a fingerprint made the old way
+_RAW_VERSION = 1
 _KEEP = pd.DataFrame({"keep": []})  # review pairs: keep those of the last comparison
 
 
@@ -157,7 +163,7 @@ def _raw_hashes(table: pa.Table, names: list[str], keyed: bool, secret: bytes, f
     stored: records alike in it are alike once normalised, so an update need not normalise them again. Keyed with
     the workspace key, the fields read and the columns' types (another of either matches nothing)."""
     chosen = table.select(names)
-    described = f"{keyed}|{sorted(fields.items())}|{[str(t) for t in chosen.schema.types]}".encode()
+    described = f"{_RAW_VERSION}|{keyed}|{sorted(fields.items())}|{[str(t) for t in chosen.schema.types]}".encode()
     salt = hmac.new(secret, b"workbench.person_index.raw|" + described, hashlib.sha256).hexdigest()[:32]
     parts = chosen.rename_columns([f"c{i}" for i in range(len(names))])
     if not keyed:
