@@ -810,7 +810,7 @@ class PersonIndex:
             # never a person the index no longer holds
             position = _matching(fp, old_fp, readable & (old_at >= 0))
         unchanged = position >= 0
-        # records matched by raw values have a person, so values (their fields unread here: -1)
+        # records found by their raw values had a person, so they hold values (their fields not normalised: -1)
         empty = np.logical_and.reduce([c.codes < 0 for c in coded.values()]) & ~hit
         compare = ~unchanged & ~empty
         rows = np.flatnonzero(compare)
@@ -1072,7 +1072,7 @@ def _old_members(root: Path, dataset_id: str, persons: _Persons) -> tuple[pa.Arr
     """The dataset's live members: (index ids, fingerprints, which fingerprints are readable, each member's person
     as a position among ``persons``, -1 where it holds none, their raw hashes or None when the file has none);
     empty when it has none."""
-    old = store.members_table(root, dataset_id)
+    old = store.members_table(root, dataset_id, ["index_id", "fingerprint", store.RAW])
     if old is None or not old.num_rows:
         return _NO_MEMBERS
     ids = old.column("index_id").combine_chunks().cast(pa.string())

@@ -143,11 +143,15 @@ def _deltas(folder: Path) -> list[Path]:
 
 
 def members_table(vault_root: Path, dataset_id: str, columns: list[str] | None = None) -> pa.Table | None:
-    """One dataset's members (``MEMBER_COLUMNS``, or only ``columns``) as an Arrow table, or None if not indexed."""
+    """One dataset's members (``MEMBER_COLUMNS``, or only those of ``columns`` the file holds: ``RAW`` is not in
+    files written before it) as an Arrow table, or None if not indexed."""
     folder = current(vault_root)
     path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
     if path is None or not path.is_file():
         return None
+    if columns is not None:
+        held = set(pq.read_schema(path).names)
+        columns = [c for c in columns if c in held]
     return pq.read_table(path, columns=columns)
 
 
