@@ -17,7 +17,10 @@ person-level dataset with data links it (synchronously); one that is not linkabl
 record, and building the index for it by name is refused.
 
 An update compares only records that are new or changed: each record's fingerprint is a keyed hash of its record
-key and normalised identifying fields, and a record whose fingerprint is unchanged keeps its ``index_id``. A
+key and normalised identifying fields, and a record whose fingerprint is unchanged keeps its ``index_id``. Each
+member also keeps a keyed hash of its record key and raw identifying values: a record whose raw values are an old
+member's takes that member's fingerprint without being normalised again, so an update normalises only the records
+whose raw text changed (those whose normalised values did not change still keep their ids by fingerprint). A
 changed schema (another set of identifying fields) changes every fingerprint, so the dataset is linked again from
 scratch. Changed records are linked to the index's persons and deduplicated among themselves with the workbench's
 linkage engine (``workbench.linkage.link.link``); records that match nobody become new persons. One update is one
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import jellyfish
 import numpy as np
 import pandas as pd
@@ -86,6 +90,9 @@ _LONGEST_FIRST = ("identifier", "postcode", "date", "surname", "given_name", "ex
 PERSON_ROLES = ("direct_identifier",)
 UPDATE_COLUMNS = ["id", "dataset_id", "version", "fields", "relinked", "counts", "quality", "warnings",
                   "updated_by", "updated_at"]
+# raw hashes stand for normalised values as this release normalises them: a change to normalising (columns.py)
+# bumps this, so that no record keeps a fingerprint made the old way
+_RAW_VERSION = 1
 _KEEP = pd.DataFrame({"keep": []})  # review pairs: keep those of the last comparison
 
 
@@ -149,6 +156,26 @@ def record_key(record: dict[str, Any]) -> str | None:
 
 def _hash_key(secret: bytes) -> str:
     return hmac.new(secret, b"workbench.person_index.fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def _raw_hashes(table: pa.Table, names: list[str], keyed: bool, secret: bytes, fields: dict[str, str]) -> np.ndarray:
+    """A keyed hash per record of its record key (its row number when it has none) and raw identifying values, as
+    stored: records alike in it are alike once normalised, so an update need not normalise them again. Keyed with
+    the workspace key, the fields read and the columns' types (another of either matches nothing)."""
+    chosen = table.select(names)
+    described = f"{_RAW_VERSION}|{keyed}|{sorted(fields.items())}|{[str(t) for t in chosen.schema.types]}".encode()
+    salt = hmac.new(secret, b"workbench.person_index.raw|" + described, hashlib.sha256).hexdigest()[:32]
+    parts = chosen.rename_columns([f"c{i}" for i in range(len(names))])
+    if not keyed:
+        parts = parts.append_column("n", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    listed = ", ".join(parts.column_names)
+    con = duckdb.connect(config={"threads": 1})
+    try:
+        con.register("records", parts)
+        out = con.execute(f"SELECT hash('{salt}', {listed}) AS h FROM records").fetchnumpy()["h"]
+    finally:
+        con.close()
+    return np.asarray(out, dtype=np.uint64)
 
 
 def _key_text(column: pa.ChunkedArray) -> np.ndarray:
@@ -653,7 +680,7 @@ class PersonIndex:
         linked: dict[str, _Linked] = {}
         dropped = list(removed)
         for d in dataset_ids:
-            item = self._link(rows[d], persons, previous[d])
+            item = self._link(rows[d], persons, previous[d], quick=not waiting.get(d))
             if item is not None:
                 linked[d] = item
                 persons = item.persons if item.persons is not None else persons
@@ -700,8 +727,11 @@ class PersonIndex:
                        quality={"coverage": 0.0, "match_rate": None}, warnings=[warning], review=None,
                        path=None)  # type: ignore[arg-type]  # nothing to write for it
 
-    def _link(self, row: dict[str, Any], persons: _Persons, previous: dict[str, Any] | None) -> _Linked | None:
-        """Link one dataset's new or changed records to ``persons``; None when it has no linkable fields."""
+    def _link(self, row: dict[str, Any], persons: _Persons, previous: dict[str, Any] | None,
+              quick: bool = True) -> _Linked | None:
+        """Link one dataset's new or changed records to ``persons``; None when it has no linkable fields.
+        ``quick``: records whose raw values are unchanged are not normalised (False: every record is, for
+        clerical decisions to apply to)."""
         record = row["record"]
         fields = linkable_fields(record)
         if not fields:
@@ -736,25 +766,52 @@ class PersonIndex:
                 table = pq.read_table(file, columns=names)
             n = table.num_rows
             hash_key = _hash_key(secret)
+            raw_job = workers.submit(_raw_hashes, table, names, key is not None, secret, fields)
             # each field normalised and its distinct values hashed in a task; the fields of many distinct values
-            # (identifiers, postcodes) first, so the longest tasks start first
-            normalised = {name: workers.submit(_normalise_hashed, table[fields[name]], INDEX_FIELDS[name], hash_key)
-                          for name in sorted(fields, key=lambda f: _LONGEST_FIRST.index(INDEX_FIELDS[f]))}
-            keys = (_key_text(table.column(key)) if key
-                    else content.astype(str).astype(object) if content is not None  # rows move at a source
-                    else np.arange(n).astype(str).astype(object))
-            done = {name: normalised[name].result() for name in fields}
+            # (identifiers, postcodes) first, so the longest tasks start first. The identity fields of every
+            # record (their conflicts are counted over all of them), the others of the records to compare only.
+            by_length = sorted(fields, key=lambda f: _LONGEST_FIRST.index(INDEX_FIELDS[f]))
+            whole = {name: workers.submit(_normalise_hashed, table[fields[name]], INDEX_FIELDS[name], hash_key)
+                     for name in by_length if name in IDENTITY_FIELDS}
+            old_ids, old_fp, readable, old_at, old_raw = prior.result() if prior is not None else _NO_MEMBERS
+            raw = raw_job.result()
+            # a record whose raw key and values are an old member's (one with a person) has its fingerprint:
+            # only the others are normalised (a dataset read in place, or with decisions to apply: all of them)
+            found = np.full(n, -1, dtype=np.int64)
+            if old_raw is not None and quick and place is None:
+                found = _matching(raw, old_raw, readable & (old_at >= 0))
+            hit = found >= 0
+            todo = np.flatnonzero(~hit)
+            part = table if todo.size == n else table.take(pa.array(todo))
+            rest = {name: workers.submit(_normalise_hashed, part[fields[name]], INDEX_FIELDS[name], hash_key)
+                    for name in by_length if name not in IDENTITY_FIELDS}
+            keys = (_key_text(part.column(key)) if key
+                    else content[todo].astype(str).astype(object) if content is not None  # rows move at a source
+                    else todo.astype(str).astype(object))
             key_hashes = value_hashes(keys, hash_key)
-            coded = {name: c for name, (c, _) in done.items()}
-            fp = keyed_hashes(keys, [coded.get(f) for f in INDEX_FIELDS], hash_key,
-                              hashed=(key_hashes, [done[f][1] if f in done else None for f in INDEX_FIELDS]))
-            old_ids, old_fp, readable, old_at = prior.result() if prior is not None else _NO_MEMBERS
+            done = {name: (whole[name] if name in whole else rest[name]).result() for name in fields}
+        coded: dict[str, Coded] = {}  # every record's, in the fields' order
+        chosen: dict[str, Coded] = {}  # the records compared
+        for name, (c, _) in done.items():
+            if todo.size == n:
+                coded[name] = chosen[name] = c
+            elif name in whole:
+                coded[name], chosen[name] = c, Coded(codes=c.codes[todo], uniques=c.uniques)
+            else:
+                codes = np.full(n, -1, dtype=np.int64)
+                codes[todo] = c.codes
+                coded[name], chosen[name] = Coded(codes=codes, uniques=c.uniques), c
+        fp = np.empty(n, dtype=np.uint64)
+        fp[hit] = old_fp[found[hit]]
+        fp[todo] = keyed_hashes(keys, [chosen.get(f) for f in INDEX_FIELDS], hash_key,
+                                hashed=(key_hashes, [done[f][1] if f in done else None for f in INDEX_FIELDS]))
         position = np.full(n, -1, dtype=np.int64)  # the old member whose index id each record keeps
         if len(old_ids):
             # never a person the index no longer holds
             position = _matching(fp, old_fp, readable & (old_at >= 0))
         unchanged = position >= 0
-        empty = np.logical_and.reduce([c.codes < 0 for c in coded.values()])
+        # records found by their raw values had a person, so they hold values (their fields not normalised: -1)
+        empty = np.logical_and.reduce([c.codes < 0 for c in coded.values()]) & ~hit
         compare = ~unchanged & ~empty
         rows = np.flatnonzero(compare)
         stage = _Stage()
@@ -783,7 +840,7 @@ class PersonIndex:
         pool = pa.concat_arrays([old_ids, pa.array(assigned, type=pa.string())])
         ids = pc.take(pool, pa.array(which, mask=which < 0))
         members = pa.table({"row": pa.array(np.arange(n, dtype=np.int64)), "index_id": ids,
-                            "fingerprint": hex_text(fp)})
+                            "fingerprint": hex_text(fp), store.RAW: pa.array(raw, pa.uint64())})
         if content is not None:
             members = members.append_column(store.CONTENT, pa.array(content, pa.uint64()))
         counts = {"records": n, "compared": int(rows.size), "unchanged": int(unchanged.sum()), "linked": linked_count,
@@ -1007,19 +1064,23 @@ def _link_or_none(left: pd.DataFrame, right: pd.DataFrame | None, fields: list[s
 
 
 _NO_MEMBERS = (pa.array([], type=pa.string()), np.empty(0, dtype=np.uint64), np.empty(0, dtype=bool),
-               np.empty(0, dtype=np.int64))
+               np.empty(0, dtype=np.int64), None)
 
 
 def _old_members(root: Path, dataset_id: str, persons: _Persons) -> tuple[pa.Array, np.ndarray, np.ndarray,
-                                                                           np.ndarray]:
+                                                                           np.ndarray, np.ndarray | None]:
     """The dataset's live members: (index ids, fingerprints, which fingerprints are readable, each member's person
-    as a position among ``persons``, -1 where it holds none); empty when it has none."""
-    old = store.members_table(root, dataset_id, ["index_id", "fingerprint"])
+    as a position among ``persons``, -1 where it holds none, their raw hashes or None when the file has none);
+    empty when it has none."""
+    old = store.members_table(root, dataset_id, ["index_id", "fingerprint", store.RAW])
     if old is None or not old.num_rows:
         return _NO_MEMBERS
     ids = old.column("index_id").combine_chunks().cast(pa.string())
     fp, readable = from_hex(old.column("fingerprint"))
-    return ids, fp, readable, persons.positions(ids)
+    raw = None
+    if store.RAW in old.column_names and old.column(store.RAW).null_count == 0:
+        raw = old.column(store.RAW).combine_chunks().cast(pa.uint64()).to_numpy()
+    return ids, fp, readable, persons.positions(ids), raw
 
 
 def _identities(coded: dict[str, Coded], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

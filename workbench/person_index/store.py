@@ -10,7 +10,10 @@ under ``<vault>/restricted/person_index_review/<dataset>.parquet``)::
     v7/members/<dataset>.parquet     one row per record of the dataset's stored file, in the file's row order:
                                      ``row`` (int64), ``index_id`` (string), ``fingerprint`` (string); for a
                                      dataset read in place, which has no stable rows, also ``content`` (uint64:
-                                     the record's keyed content key, ``in_place.content_keys``)
+                                     the record's keyed content key, ``in_place.content_keys``); and, when
+                                     written by this release or later, ``raw`` (uint64: a keyed hash of the
+                                     record's key and raw identifying values, so an update normalises only the
+                                     records whose raw values changed; a file without it takes the full path)
 
 A version is written in full beside the live one (members of datasets an update did not touch are hard-linked,
 and so are the persons files when an update changed few persons: it adds one delta file of the persons it changed
@@ -45,12 +48,13 @@ import pyarrow.parquet as pq
 
 from workbench.ids import check_dataset_id
 
-__all__ = ["CONTENT", "MEMBER_COLUMNS", "commit", "content_members", "current", "dataset_stamp", "in_place_stamp",
-           "index_ids", "members", "members_stamp",
+__all__ = ["CONTENT", "MEMBER_COLUMNS", "RAW", "commit", "content_members", "current", "dataset_stamp",
+           "in_place_stamp", "index_ids", "members", "members_stamp",
            "members_table", "person_count", "persons", "persons_table", "review", "root", "write_review"]
 
 MEMBER_COLUMNS = ("row", "index_id", "fingerprint")
 CONTENT = "content"  # members of a dataset read in place: each record's content key
+RAW = "raw"  # each member's keyed hash of its record key and raw identifying values (optional)
 _STAMP = b"workbench.dataset_stamp"  # members metadata: the dataset file (rows, size, mtime) they describe
 _COUNT = b"workbench.persons"  # persons delta metadata: how many persons the index holds with it applied
 COMPACT = 0.25  # deltas holding this share of the base's rows: the persons are written whole again
@@ -139,11 +143,15 @@ def _deltas(folder: Path) -> list[Path]:
 
 
 def members_table(vault_root: Path, dataset_id: str, columns: list[str] | None = None) -> pa.Table | None:
-    """One dataset's members (``MEMBER_COLUMNS``, or only ``columns``) as an Arrow table, or None if not indexed."""
+    """One dataset's members (``MEMBER_COLUMNS``, or only those of ``columns`` the file holds: ``RAW`` is not in
+    files written before it) as an Arrow table, or None if not indexed."""
     folder = current(vault_root)
     path = None if folder is None else folder / "members" / f"{check_dataset_id(dataset_id)}.parquet"
     if path is None or not path.is_file():
         return None
+    if columns is not None:
+        held = set(pq.read_schema(path).names)
+        columns = [c for c in columns if c in held]
     return pq.read_table(path, columns=columns)
 
 
@@ -207,7 +215,7 @@ def commit(vault_root: Path, persons_table: pd.DataFrame | pa.Table,
         _write_persons(live, staging, _table(persons_table), persons_changed)
         for dataset_id, (frame, dataset_file) in changed.items():
             table = _table(frame)
-            table = table.select([*MEMBER_COLUMNS, *([CONTENT] if CONTENT in table.column_names else [])])
+            table = table.select([*MEMBER_COLUMNS, *(c for c in (CONTENT, RAW) if c in table.column_names)])
             stamp = dataset_file if isinstance(dataset_file, str) else dataset_stamp(dataset_file)
             metadata = {**(table.schema.metadata or {}), _STAMP: stamp.encode()}
             # row numbers, random ids and fingerprints: a dictionary would not shrink them, only slow reading
