@@ -161,7 +161,9 @@ def _hash_key(secret: bytes) -> str:
 def _raw_hashes(table: pa.Table, names: list[str], keyed: bool, secret: bytes, fields: dict[str, str]) -> np.ndarray:
     """A keyed hash per record of its record key (its row number when it has none) and raw identifying values, as
     stored: records alike in it are alike once normalised, so an update need not normalise them again. Keyed with
-    the workspace key, the fields read and the columns' types (another of either matches nothing)."""
+    the workspace key, the fields read and the columns' types (another of either matches nothing): DuckDB's 64-bit
+    hash of the values and a secret salt, then encrypted with AES under a key derived from both
+    (``in_place.content_keys``), so a stored hash says nothing of the values without the workspace key."""
     chosen = table.select(names)
     described = f"{_RAW_VERSION}|{keyed}|{sorted(fields.items())}|{[str(t) for t in chosen.schema.types]}".encode()
     salt = hmac.new(secret, b"workbench.person_index.raw|" + described, hashlib.sha256).hexdigest()[:32]
@@ -175,7 +177,7 @@ def _raw_hashes(table: pa.Table, names: list[str], keyed: bool, secret: bytes, f
         out = con.execute(f"SELECT hash('{salt}', {listed}) AS h FROM records").fetchnumpy()["h"]
     finally:
         con.close()
-    return np.asarray(out, dtype=np.uint64)
+    return in_place.content_keys(np.asarray(out, dtype=np.uint64), salt.encode())
 
 
 def _key_text(column: pa.ChunkedArray) -> np.ndarray:
