@@ -3,12 +3,17 @@ frames and the same refusals (class, message, field), audited in the workspace e
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from factories import episode_record, episodes
-from helpers import ANALYST, OWNER, PROJECT, snapshot
+from helpers import ANALYST, OWNER, PROJECT, pg_scratch_schema, snapshot
 from sqlalchemy import func, select
 
+from workbench.catalogue.sources import Source
 from workbench.db.schema import audit_events
 from workbench.errors import AccessDenied, InvalidInput
 
@@ -75,37 +80,17 @@ def test_refusals_over_the_service_as_embedded(episodes_granted, kernel) -> None
 def test_in_place_datasets_load_over_the_service_as_embedded(desk, kernel, tmp_path, where_kept) -> None:
     """A dataset registered in place (a partitioned Parquet folder, a PostgreSQL table): the service reads the
     source for the remote kernel, with where, sample and batches, as the embedded kernel gets them."""
-    import os
-    import uuid
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    import sqlalchemy as sa
-
-    from workbench.catalogue.sources import Source
-
     frame = episodes(rows=200)
-    cleanup = None
-    if where_kept == "parquet-folder":
-        pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "ep",
-                            partition_cols=["age_band"])
-        source = Source(path=tmp_path / "ep")
-    else:
-        url = os.environ.get("WORKBENCH_TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("no PostgreSQL source (WORKBENCH_TEST_DATABASE_URL)")
-        schema = f"remote_{uuid.uuid4().hex[:10]}"
-        engine = sa.create_engine(url, poolclass=sa.NullPool)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-            frame.to_sql("ep", conn, schema=schema, index=False)
-        source = Source.database(url, table=f"{schema}.ep")
-
-        def cleanup() -> None:
+    with ExitStack() as stack:
+        if where_kept == "parquet-folder":
+            pq.write_to_dataset(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "ep",
+                                partition_cols=["age_band"])
+            source = Source(path=tmp_path / "ep")
+        else:
+            url, schema, engine = stack.enter_context(pg_scratch_schema("remote"))
             with engine.begin() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-            engine.dispose()
-    try:
+                frame.to_sql("ep", conn, schema=schema, index=False)
+            source = Source.database(url, table=f"{schema}.ep")
         desk(OWNER).catalogue.register(episode_record(), data=source, mode="in-place")
         request = desk(ANALYST).project(PROJECT).request_access(
             DATASET, ["episode_id", "household_serial", "serial_no", "cost"], justification="Episodes by cost")
@@ -117,6 +102,3 @@ def test_in_place_datasets_load_over_the_service_as_embedded(desk, kernel, tmp_p
                                       here.load(DATASET, ["cost", "episode_id"], where=WHERE, sample=0.5, seed=11))
         pieces = list(there.batches(DATASET, where=WHERE, rows=7))
         pd.testing.assert_frame_equal(pd.concat(pieces).reset_index(drop=True), here.load(DATASET, where=WHERE))
-    finally:
-        if cleanup is not None:
-            cleanup()
