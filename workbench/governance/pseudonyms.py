@@ -55,7 +55,10 @@ filter keeps reads their plain columns in that same scan (``matching_rows_read``
 file is scanned once, and puts them in the project's order by each row's rank in it (the inverse of the order,
 cached beside it), looking up only the rows kept.
 
-Cache. Each pseudonymised column is kept in the order it was returned, as 20-byte rows after a small header
+Cache. The cache files are written behind the load: the frame is returned first, and one background thread
+writes them once no governed read is running (so a read has the cores to itself); a load meanwhile takes the
+columns from memory, and ``wait_for_cache`` waits for the writes. Each pseudonymised column is kept in the order
+it was returned, as 20-byte rows after a small header
 (magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
 and the project's order (and its inverse, each row's rank) beside it as 8-byte rows; a repeat load memory-maps
 them, so it neither keys nor reorders identifiers. A cache file is written aside (its blocks reserved first, so a
@@ -65,16 +68,18 @@ earlier map the pages of the file they were made with.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
 import struct
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 import duckdb
 import numpy as np
@@ -94,7 +99,7 @@ _CMAC_BATCH = 1 << 16  # rows per batch: its text, AES blocks and tags (1 MiB a 
 _MAX_STRING_BYTES = 2**31 - 1  # Arrow `string` offsets are int32
 
 __all__ = ["PSEUDONYM_LENGTH", "Read", "matching_rows", "matching_rows_read", "project_key", "project_order",
-           "project_rows", "pseudonymise", "read_governed", "read_rows"]
+           "project_rows", "pseudonymise", "read_governed", "read_rows", "wait_for_cache"]
 
 
 def _check_key(key: object, field: str = "key") -> bytes:
@@ -113,12 +118,28 @@ def project_key(master_key: bytes, project_id: str) -> bytes:
     return hmac.new(master, b"project:" + project_id.encode("utf-8"), hashlib.sha256).digest()
 
 
-def project_order(key: bytes, dataset_id: str, rows: int) -> Any:
+_ORDER_BUCKETS = 256  # the rows of one bucket (8 bytes each) are shuffled within the CPU's caches
+
+
+def project_order(key: bytes, dataset_id: str, rows: int) -> np.ndarray:
     """The order in which a project receives a dataset's rows: a permutation keyed by the project's key, the same on
     every load of the project and unrelated across projects. Without it row *i* (and the index) would be the same
-    record in every project's extract: a record key that no pseudonym hides."""
+    record in every project's extract: a record key that no pseudonym hides.
+
+    Drawn uniformly by Rao and Sandelius's method from a generator seeded with ``HMAC-SHA256(key, "order:" +
+    dataset_id)``: every row goes to one of 256 buckets at random, the buckets follow one another, and each is
+    shuffled (Fisher–Yates) — every permutation equally likely, as with one shuffle of all rows, but each
+    shuffle's random swaps stay within a bucket that fits the CPU's caches (a whole-table shuffle misses them on
+    nearly every row)."""
     seed = hmac.new(_check_key(key), b"order:" + dataset_id.encode("utf-8"), hashlib.sha256).digest()
-    return np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big"))).permutation(rows)
+    generator = np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
+    buckets = generator.integers(0, _ORDER_BUCKETS, rows, dtype=np.uint8)
+    order = np.argsort(buckets, kind="stable")  # a radix sort: the rows of each bucket, in the file's order
+    sizes = np.bincount(buckets, minlength=_ORDER_BUCKETS)
+    stops = np.cumsum(sizes)
+    for bucket in np.flatnonzero(sizes > 1).tolist():  # shuffling fewer than two rows draws nothing
+        generator.shuffle(order[stops[bucket] - sizes[bucket]:stops[bucket]])
+    return order
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
@@ -447,8 +468,7 @@ def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndar
     shown = _write_text(tags, valid, order, text)
     validity = None if shown is None else np.packbits(shown, bitorder="little")
     if keep is not None:
-        with suppress(OSError):  # no room for the cache: the load goes on uncached
-            _write_cache(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text)
+        _keep(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text.reshape(-1))
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
@@ -482,8 +502,7 @@ def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, order: np.ndarray,
         text[np.flatnonzero(~shown)] = 0  # a null's 20 bytes are zeros, as _write_text leaves them
         validity = np.packbits(shown, bitorder="little")
     if keep is not None:
-        with suppress(OSError):  # no room for the cache: the load goes on uncached
-            _write_cache(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text)
+        _keep(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text.reshape(-1))
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
@@ -558,7 +577,7 @@ def _fingerprint(path: Path, key: bytes, dataset_id: str | None) -> bytes:
     recoverable from it), its rows in the file's order or in the project's order for ``dataset_id``."""
     stat = path.stat()
     check = hmac.new(key, b"workbench pseudonym cache: aes-256-cmac", hashlib.sha256).hexdigest()[:16]
-    order = "file" if dataset_id is None else f"project:{dataset_id}"
+    order = "file" if dataset_id is None else f"project-order-2:{dataset_id}"  # 2: drawn bucket by bucket
     return f"{stat.st_size}:{stat.st_mtime_ns}:{check}:{order}".encode()
 
 
@@ -596,7 +615,6 @@ def _write_cache(path: Path, kind: bytes, rows: int, nulls: int, fingerprint: by
     anything is written. Plain writes from the column's own memory cost less than faulting in the pages of a
     memory-mapped file (a fault per page on this kind of virtual machine)."""
     head, at_validity, at_data, size = _layout(kind, rows, nulls, fingerprint)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
         handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -619,11 +637,110 @@ def _write_cache(path: Path, kind: bytes, rows: int, nulls: int, fingerprint: by
         tmp.unlink(missing_ok=True)
 
 
+class _Writing(NamedTuple):
+    """A cache file being written behind a load, and what it will hold (read-only buffers)."""
+
+    kind: bytes
+    fingerprint: bytes
+    rows: int
+    nulls: int
+    validity: pa.Buffer | None
+    data: pa.Buffer
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+_BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-cache")  # one writer, in submission order
+_WRITING: dict[Path, _Writing] = {}  # cache file -> what is being written to it
+_WRITING_LOCK = threading.Lock()
+
+
+class _Reads:
+    """The governed reads running now. Cache files are written behind them, once none is running, so that a read
+    has the machine's cores to itself and its caller gets the frame first."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with self._changed:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def wait_until_none(self) -> None:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._running)
+
+
+_READS = _Reads()
+
+
+def _a_read(function: Callable[P, T]) -> Callable[P, T]:
+    """A governed read: cache files wait to be written until no such read is running (``_Reads``)."""
+    @functools.wraps(function)
+    def read(*args: P.args, **kwargs: P.kwargs) -> T:
+        with _READS.running():
+            return function(*args, **kwargs)
+
+    return read
+
+
+def _frozen(buffer: Any) -> pa.Buffer | None:
+    """A numpy array (made read-only) or Arrow buffer as an Arrow buffer; None stays None."""
+    if isinstance(buffer, np.ndarray):
+        buffer.flags.writeable = False
+        return pa.py_buffer(buffer)
+    return buffer
+
+
+def _keep(path: Path, kind: bytes, rows: int, nulls: int, fingerprint: bytes, validity: Any, data: Any) -> None:
+    """Keep a column in a cache file, written behind the load on one background thread: the frame is returned
+    without waiting for the disk, and a load meanwhile takes the column from memory (``_from_cache``). Where it
+    cannot be written (no room, the folder gone), it stays uncached and is computed again next time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return
+    writing = _Writing(kind, fingerprint, rows, nulls, _frozen(validity) if nulls else None, _frozen(data))
+    with _WRITING_LOCK:
+        _WRITING[path] = writing
+
+    def write() -> None:
+        try:
+            _READS.wait_until_none()
+            with suppress(OSError):
+                _write_cache(path, kind, rows, nulls, fingerprint, writing.validity, writing.data)
+        finally:
+            with _WRITING_LOCK:
+                if _WRITING.get(path) is writing:
+                    del _WRITING[path]
+
+    _BEHIND.submit(write)
+
+
+def wait_for_cache() -> None:
+    """Return once every cache file written behind a load so far is on disk (or was given up for want of room)."""
+    _BEHIND.submit(lambda: None).result()
+
+
 def _from_cache(path: Path | None, kind: bytes, fingerprint: bytes,
                 rows: int) -> tuple[pa.Buffer | None, pa.Buffer, int] | None:
-    """A cached column's validity bitmap (None without nulls), rows and null count, memory-mapped (not copied);
-    None when there is none for this file, key and order."""
-    if path is None or not path.is_file():
+    """A cached column's validity bitmap (None without nulls), rows and null count, memory-mapped (not copied), or
+    still in memory while it is being written behind a load; None when there is none for this file, key and order."""
+    if path is None:
+        return None
+    with _WRITING_LOCK:
+        writing = _WRITING.get(path)
+    if writing is not None and writing.kind == kind and writing.fingerprint == fingerprint and writing.rows == rows:
+        return writing.validity, writing.data, writing.nulls
+    if not path.is_file():
         return None
     try:
         with pa.memory_map(str(path)) as source:
@@ -649,8 +766,7 @@ def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerpri
         return np.frombuffer(kept[1], np.int64)
     order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
     if path is not None:
-        with suppress(OSError):  # uncached: computed again next time
-            _write_cache(path, _ORDER, rows, 0, fingerprint, None, order)
+        _keep(path, _ORDER, rows, 0, fingerprint, None, order)
     return order
 
 
@@ -661,13 +777,14 @@ def _in_order(table: pa.Table, order: np.ndarray | None) -> pd.DataFrame:
     if not table.num_columns:
         return pd.DataFrame(index=pd.RangeIndex(len(order)))
     indices = pa.array(order)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL; one chunk
-        taken = list(pool.map(lambda column: pc.take(column.combine_chunks(), indices), table.columns))
-    frame = pa.table(taken, schema=table.schema).to_pandas()
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL
+        taken = pa.table(list(pool.map(lambda column: pc.take(column, indices), table.columns)), schema=table.schema)
+    frame = taken.to_pandas(self_destruct=True)  # each taken column freed once converted, for the next to reuse
     frame.index = pd.RangeIndex(len(frame))
     return frame
 
 
+@_a_read
 def read_governed(path: str | Path, columns: list[str], identifiers: list[str], key: bytes, *,
                   cache: str | Path | None = None, dataset_id: str | None = None) -> pd.DataFrame:
     """Only ``columns`` of a Parquet file, in that order, each of ``identifiers`` replaced by its pseudonym.
@@ -702,8 +819,7 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
         table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])  # meanwhile
         progress.update(1)
 
-        def pseudonymise_column(name: str) -> pa.Array:
-            values = table.column(name)
+        def pseudonymise_column(name: str, values: pa.ChunkedArray) -> pa.Array:
             if ordering is not None and pa.types.is_integer(values.type):  # text is cheaper keyed in file order
                 in_order = _pseudonyms_in_order(values, key, ordering.result(), files[name], fingerprint)
                 if in_order is not None:
@@ -712,9 +828,11 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
             return _pseudonym_column(tags, valid, ordering.result() if ordering is not None else None, files[name],
                                      fingerprint)
 
-        pending = {name: pool.submit(pseudonymise_column, name) for name in to_hash}
+        pending = {name: pool.submit(pseudonymise_column, name, table.column(name)) for name in to_hash}
         progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
-        frame = _in_order(table.drop_columns(list(pending)), ordering.result() if ordering is not None else None)
+        rest = table.drop_columns(list(pending))
+        del table  # each identifier's values now held by its keying alone, freed once keyed
+        frame = _in_order(rest, ordering.result() if ordering is not None else None)
         progress.update(1)
         for position, name in enumerate(columns):
             if name in identifiers:
@@ -868,8 +986,7 @@ def _rank(order: np.ndarray, cache: Path | None, fingerprint: bytes) -> np.ndarr
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     if path is not None:
-        with suppress(OSError):  # uncached: computed again next time
-            _write_cache(path, _ORDER, len(order), 0, fingerprint, None, rank)
+        _keep(path, _ORDER, len(order), 0, fingerprint, None, rank)
     return rank
 
 
@@ -880,6 +997,7 @@ class Read(NamedTuple):
     table: pa.Table
 
 
+@_a_read
 def read_rows(path: str | Path, columns: list[str], identifiers: list[str], key: bytes,
               rows: np.ndarray, *, read: Read | None = None) -> pd.DataFrame:
     """``columns`` of the file rows numbered ``rows``, in that order, with a fresh ``RangeIndex``, each of
@@ -970,9 +1088,10 @@ def _rows_by_row_group(path: Path, columns: list[str], ascending: np.ndarray) ->
     bounds = np.searchsorted(groups, np.arange(len(starts)))  # where each row group's rows begin in ascending
     parquet = pq.ParquetFile(path)
 
-    def taken(group: int) -> pa.Table:
+    def taken(group: int) -> pa.Table:  # a reader per thread: Arrow's file reader is not safe to share
         local = ascending[bounds[group]:bounds[group + 1]] - starts[group]
-        return parquet.read_row_group(group, columns=columns).take(pa.array(local))
+        reader = pq.ParquetFile(path, metadata=parquet.metadata)
+        return reader.read_row_group(group, columns=columns).take(pa.array(local))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         pieces = list(pool.map(taken, [int(g) for g in np.unique(groups)]))
