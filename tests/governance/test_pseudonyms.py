@@ -9,6 +9,7 @@ import inspect
 import os
 import pickle
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -416,7 +417,8 @@ def test_rows_in_the_project_order_and_their_cache(tmp_path: Path) -> None:
 
 def test_the_cache_is_written_behind_the_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A first load returns without waiting for its cache files; a load meanwhile takes the columns from memory,
-    the same frame; once written they are served from disk. A folder removed meanwhile is not brought back."""
+    the same frame; once written they are served from disk. A folder removed meanwhile is not brought back; a file
+    left half-written by a stopped process is removed by a later load, one being written is not."""
     path = write(tmp_path / "d.parquet", nhs=pa.array(["9434765919", None, "4010232137"] * 50), n=range(150))
     expected = read_governed(path, ["nhs", "n"], ["nhs"], KEY, dataset_id="ds.one")
     pseudonyms.wait_for_cache()  # other tests' files are written before ours are held
@@ -454,6 +456,12 @@ def test_the_cache_is_written_behind_the_load(tmp_path: Path, monkeypatch: pytes
     gate.set()
     pseudonyms.wait_for_cache()
     assert not other.exists()
+    stopped, running = cache / ".nhs.in-project-order.pseudonyms.1.tmp", cache / ".project-order.rows.2.tmp"
+    for aside in (stopped, running):  # one left by a process that stopped writing an hour ago, one being written
+        aside.write_bytes(b"half")
+    os.utime(stopped, (time.time() - 3700, time.time() - 3700))
+    read_governed(path, ["nhs", "n"], ["nhs"], KEY, cache=cache, dataset_id="ds.one")
+    assert not stopped.exists() and running.exists()
 
 
 @pytest.mark.parametrize("batch", [7, 64, 1 << 16])

@@ -74,6 +74,7 @@ import hmac
 import os
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -586,11 +587,19 @@ def _cache_file(cache: Path, name: str, dataset_id: str | None) -> Path:
 
 
 def _forget_old_caches(cache: Path, names: list[str], dataset_id: str | None) -> None:
-    """Remove the Arrow IPC files in which these columns (and the order) were cached before 2026-12: never read
-    again, they would only take room."""
+    """Remove the Arrow IPC files in which these columns (and the order) were cached before 2026-12, and files left
+    half-written aside by a process that stopped: never read, they would only take room."""
     old = [f"{name}.arrow" if dataset_id is None else f"{name}.in-project-order.arrow" for name in names]
     for name in old + (["order.arrow"] if dataset_id is not None else []):
         (cache / name).unlink(missing_ok=True)
+    stale = time.time() - _STALE_SECONDS
+    for aside in cache.glob(".*.tmp"):  # left by a process that stopped while writing behind a load
+        with suppress(OSError):
+            if aside.stat().st_mtime < stale:
+                aside.unlink()
+
+
+_STALE_SECONDS = 3600  # a file written aside this long ago belongs to no write still running
 
 
 _MAGIC = b"WBCACHE1"  # a cache file: magic, kind, rows, nulls, fingerprint, then validity bitmap and rows
@@ -648,8 +657,8 @@ class _Writing(NamedTuple):
     data: pa.Buffer
 
 
-P = ParamSpec("P")
-T = TypeVar("T")
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 _BEHIND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-cache")  # one writer, in submission order
 _WRITING: dict[Path, _Writing] = {}  # cache file -> what is being written to it
 _WRITING_LOCK = threading.Lock()
@@ -682,10 +691,10 @@ class _Reads:
 _READS = _Reads()
 
 
-def _a_read(function: Callable[P, T]) -> Callable[P, T]:
+def _a_read(function: Callable[_P, _T]) -> Callable[_P, _T]:
     """A governed read: cache files wait to be written until no such read is running (``_Reads``)."""
     @functools.wraps(function)
-    def read(*args: P.args, **kwargs: P.kwargs) -> T:
+    def read(*args: _P.args, **kwargs: _P.kwargs) -> _T:
         with _READS.running():
             return function(*args, **kwargs)
 
