@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from workbench.catalogue.in_place import content_keys
 from workbench.errors import Conflict, InvalidInput
-from workbench.governance.pseudonyms import Read, project_key, project_order, pseudonymise, read_governed, read_rows
+from workbench.governance.pseudonyms import Read, project_key, project_rows, pseudonymise, read_governed, read_rows
 from workbench.ids import check_dataset_id, check_project_id
 from workbench.person_index import store
 
@@ -180,8 +180,8 @@ def read_dataset(vault_root: Path, dataset_id: str, path: Path, columns: list[st
         ids = person_ids(vault_root, dataset_id, path, master_key, project_id, cache=cache)
         if rows is not None:
             ids = ids.take(pa.array(rows, pa.int64()))
-        elif in_project_order:
-            ids = ids.take(pa.array(project_order(key, dataset_id, len(ids))))
+        elif in_project_order:  # the order the rows were just read in, kept in the cache: not drawn again
+            ids = ids.take(pa.array(project_rows(path, key, dataset_id, None, cache=cache)))
         frame.insert(columns.index(PERSON_ID), PERSON_ID, pd.arrays.ArrowStringArray(ids))
     return frame
 
