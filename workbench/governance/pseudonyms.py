@@ -446,16 +446,18 @@ def _write_text(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | 
     return shown
 
 
+def _frozen(buffer: Any) -> pa.Buffer | None:
+    """A numpy array (made read-only) or Arrow buffer as an Arrow buffer; None stays None."""
+    if isinstance(buffer, np.ndarray):
+        buffer.flags.writeable = False
+        return pa.py_buffer(buffer)
+    return buffer
+
+
 def _column(validity: Any, data: Any, rows: int, nulls: int) -> pa.LargeStringArray:
     """A pseudonym column on its buffers (numpy arrays made read-only, or Arrow buffers) and the shared offsets."""
-    def frozen(buffer: Any) -> pa.Buffer | None:
-        if isinstance(buffer, np.ndarray):
-            buffer.flags.writeable = False
-            return pa.py_buffer(buffer)
-        return buffer
-
-    return pa.Array.from_buffers(pa.large_string(), rows, [frozen(validity) if nulls else None,
-                                                          _fixed_offsets(rows), frozen(data)], null_count=nulls)
+    return pa.Array.from_buffers(pa.large_string(), rows, [_frozen(validity) if nulls else None,
+                                                          _fixed_offsets(rows), _frozen(data)], null_count=nulls)
 
 
 def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
@@ -699,14 +701,6 @@ def _a_read(function: Callable[_P, _T]) -> Callable[_P, _T]:
             return function(*args, **kwargs)
 
     return read
-
-
-def _frozen(buffer: Any) -> pa.Buffer | None:
-    """A numpy array (made read-only) or Arrow buffer as an Arrow buffer; None stays None."""
-    if isinstance(buffer, np.ndarray):
-        buffer.flags.writeable = False
-        return pa.py_buffer(buffer)
-    return buffer
 
 
 def _keep(path: Path, kind: bytes, rows: int, nulls: int, fingerprint: bytes, validity: Any, data: Any) -> None:
