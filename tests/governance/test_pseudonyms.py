@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import decimal
 import hashlib
 import hmac
 import inspect
@@ -164,13 +165,60 @@ def test_integers_of_one_width_agree_with_the_reference(batch: int, monkeypatch:
     assert pseudonymise(mixed.slice(1), KEY).to_pylist() == [reference(v) for v in mixed.to_pylist()[1:]]
 
 
-def test_rows_in_an_order_are_the_rows_taken_in_that_order() -> None:
+def test_rows_in_the_project_order_are_the_rows_taken_in_that_order() -> None:
     values = pa.chunked_array([pa.array(["a", None, "bb", "a", "ccc", None]), pa.array(["dddd", "a"])])
-    order = np.array([7, 1, 0, 5, 2, 6, 3, 4])
+    shuffle = pseudonyms._shuffle(KEY, "ds.one", 8)
+    order = shuffle.order()
     plain = pseudonyms._pseudonymise_rows(values, KEY)
-    taken = pseudonyms._pseudonymise_rows(values, KEY, order=order)
+    taken = pseudonyms._pseudonym_column(*pseudonyms._tags(values, KEY), shuffle)
     assert taken.to_pylist() == plain.take(pa.array(order)).to_pylist()
-    assert taken.null_count == 2 and bytes(taken.buffers()[2])[20:40] == bytes(20)  # row 1 (a null) first
+    text = bytes(taken.buffers()[2])
+    assert taken.null_count == 2 and all(text[20 * at:20 * at + 20] == bytes(20) for at in np.flatnonzero(
+        np.isin(order, [1, 5])))  # a null's 20 bytes are zeros wherever it lands
+
+
+@pytest.mark.parametrize("larger_than", [0, 1 << 23])
+def test_columns_grouped_by_bucket_then_taken_within_are_in_the_project_order(
+        monkeypatch: pytest.MonkeyPatch, larger_than: int) -> None:
+    """The two moves of the project's order (rows grouped by bucket, chunk by chunk, then taken within each
+    bucket; for columns larger than ``larger_than`` bytes) give what taking the rows in the order does, for every
+    kind of column: fixed-width values with and without nulls, sliced, over chunks, categories (by their codes)
+    whose chunks have different dictionaries, and the kinds taken in the order itself (text, booleans, lists)."""
+    monkeypatch.setattr(pseudonyms, "_CMAC_BATCH", 7)  # many chunks when the rows are grouped
+    monkeypatch.setattr(pseudonyms, "_GROUP_BYTES", larger_than)
+    rows = 300
+    rng = np.random.default_rng(3)
+    shuffle = pseudonyms._shuffle(KEY, "ds.one", rows)
+    order = shuffle.order()
+    assert order.tolist() == reference_order(KEY, "ds.one", rows)
+    assert np.array_equal(shuffle.take(np.arange(rows) * 3), order * 3)
+    numbers = rng.integers(-10**6, 10**6, rows + 5)
+    gaps = [None if i % 9 == 0 else int(v) for i, v in enumerate(numbers)]
+    table = pa.table({
+        "i8": pa.array(numbers[:rows] % 100, pa.int8()), "u16": pa.array(numbers[:rows] % 60_000, pa.uint16()),
+        "i32": pa.array(gaps[:rows], pa.int32()), "i64": pa.array(gaps, pa.int64()).slice(5),
+        "f16": pa.array(rng.random(rows).astype(np.float16)), "f64": pa.array(rng.random(rows)),
+        "date": pa.array([None if v is None else v % 30_000 for v in gaps[:rows]], pa.int32()).cast(pa.date32()),
+        "when": pa.array(numbers[:rows], pa.timestamp("us", tz="Europe/London")),
+        "money": pa.array([None if v is None else decimal.Decimal(v) / 100 for v in gaps[:rows]],
+                          pa.decimal128(12, 2)),
+        "code": pa.array([f"{v % 1000:04d}".encode() for v in numbers[:rows]], pa.binary(4)),
+        "kind": pa.chunked_array([pa.array(["x", "y", None] * 50).dictionary_encode(),
+                                  pa.array(["z", "x", "w"] * 50).dictionary_encode()]),
+        "text": pa.array([None if v is None else f"t{v}" for v in gaps[:rows]]),
+        "flag": pa.array([None if v is None else v % 2 == 0 for v in gaps[:rows]]),
+        "many": pa.array([[v] for v in numbers[:rows]]),
+    })
+    table = pa.concat_tables([table.slice(0, 100), table.slice(100)])  # two chunks a column
+    expected = table.combine_chunks().take(pa.array(order)).to_pandas()
+    pd.testing.assert_frame_equal(pseudonyms._in_order(table, shuffle), expected)
+    at_random = ("text", "flag", "many")  # of no fixed width: taken in the order itself
+    for name in table.column_names:
+        assert (pseudonyms._item(table.schema.field(name).type) is None) == (name in at_random)
+        grouped = larger_than == 0 and name not in at_random
+        assert pseudonyms._source(shuffle, table.column(name))[1].to_pylist() == (
+            shuffle.within if grouped else order).tolist()
+    assert pseudonyms._in_order(table.select([]), shuffle).index.equals(pd.RangeIndex(rows))
 
 
 # -- across files, columns and projects ---------------------------------------------------------------------
@@ -406,7 +454,7 @@ def test_rows_in_the_project_order_and_their_cache(tmp_path: Path) -> None:
         ordered = read_governed(path, columns, identifiers, KEY, cache=cache, dataset_id="ds.one")
         pd.testing.assert_frame_equal(ordered, expected)
         pseudonyms.wait_for_cache()
-    assert sorted(p.name for p in cache.iterdir()) == ["id.in-project-order.pseudonyms", "project-order.rows",
+    assert sorted(p.name for p in cache.iterdir()) == ["id.in-project-order.pseudonyms", "project-shuffle.rows",
                                                        "text.in-project-order.pseudonyms"]
     pd.testing.assert_frame_equal(read_governed(path, columns, identifiers, KEY, cache=cache), plain)
     other = read_governed(path, ["x"], [], KEY, cache=cache, dataset_id="ds.two")["x"]
@@ -437,7 +485,7 @@ def test_the_cache_is_written_behind_the_load(tmp_path: Path, monkeypatch: pytes
     served = read_governed(path, ["nhs", "n"], ["nhs"], KEY, cache=cache, dataset_id="ds.one")  # from memory
     gate.set()
     pseudonyms.wait_for_cache()
-    assert sorted(written) == ["nhs.in-project-order.pseudonyms", "project-order.rows"] == sorted(
+    assert sorted(written) == ["nhs.in-project-order.pseudonyms", "project-shuffle.rows"] == sorted(
         p.name for p in cache.iterdir())
     for frame in (first, served):
         pd.testing.assert_frame_equal(frame, expected)
@@ -464,13 +512,16 @@ def test_the_cache_is_written_behind_the_load(tmp_path: Path, monkeypatch: pytes
     assert not stopped.exists() and running.exists()
 
 
+@pytest.mark.parametrize("larger_than", [0, 1 << 23])
 @pytest.mark.parametrize("batch", [7, 64, 1 << 16])
-def test_keyed_in_the_project_order_batch_by_batch_as_in_the_file_order(tmp_path: Path, batch: int,
+def test_keyed_in_the_project_order_batch_by_batch_as_in_the_file_order(tmp_path: Path, batch: int, larger_than: int,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """A first load in the project's order keys integers a batch of the order at a time and text in the file's
     order: the same pseudonyms and nulls either way as keying the whole column in the file's order and reordering
-    (text of many lengths, integers of many widths and signs, nulls, several row groups), from the cache too."""
+    (text of many lengths, integers of many widths and signs, nulls, several row groups), from the cache too;
+    values (and tags) larger than ``larger_than`` bytes are moved by way of the order's buckets."""
     monkeypatch.setattr(pseudonyms, "_CMAC_BATCH", batch)
+    monkeypatch.setattr(pseudonyms, "_GROUP_BYTES", larger_than)
     rng = np.random.default_rng(9)
     rows = 1_500
     text = pa.array([None if i % 13 == 0 else "x" * int(n) + str(i) for i, n in enumerate(rng.integers(0, 40, rows))])
@@ -486,7 +537,7 @@ def test_keyed_in_the_project_order_batch_by_batch_as_in_the_file_order(tmp_path
     expected = read_governed(path, columns, identifiers, KEY).take(order).reset_index(drop=True)
     pd.testing.assert_frame_equal(ordered, expected)
     for name in identifiers:
-        reference = pseudonyms._pseudonym_column(*pseudonyms._tags(pq.read_table(path).column(name), KEY), order)
+        reference = pseudonyms._pseudonymise_rows(pq.read_table(path).column(name), KEY).take(pa.array(order))
         assert [None if v is pd.NA else v for v in ordered[name].tolist()] == reference.to_pylist()
     pseudonyms.wait_for_cache()
     pd.testing.assert_frame_equal(read_governed(path, columns, identifiers, KEY, cache=cache, dataset_id="ds.one"),

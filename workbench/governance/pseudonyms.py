@@ -44,6 +44,9 @@ are then taken in the project's order as single ``complex128`` items and turned 
 65,536-entry table (two bytes → four characters). Integers are taken in the project's order a batch at a time
 (8-byte values cost what 16-byte tags do to take) and keyed and turned into hex there, so no column-long tags
 array is made for them; Arrow's take of text costs several times its keying, so text is not taken that way.
+Values of a fixed width larger than the CPU's caches (tags, integers, numbers, dates) are not taken at random
+in the project's order, a cache miss a row, but in the two moves that draw it (``_Shuffle``): written into the
+order's 256 buckets while read in turn, then taken within each bucket, in cache — about half the cost.
 The hex goes into a buffer of Arrow's memory pool, which is the Arrow string buffer returned and is then written
 to the column's cache file with plain writes (cheaper than faulting in the pages of a memory-mapped file); every
 pseudonym is 20 bytes, so the offsets of every column are one shared read-only buffer. Identifier columns are
@@ -60,8 +63,10 @@ writes them once no governed read is running (so a read has the cores to itself)
 columns from memory, and ``wait_for_cache`` waits for the writes. Each pseudonymised column is kept in the order
 it was returned, as 20-byte rows after a small header
 (magic, kind, rows, null count, the fingerprint of the file and key it is valid for) and a validity bitmap,
-and the project's order (and its inverse, each row's rank) beside it as 8-byte rows; a repeat load memory-maps
-them, so it neither keys nor reorders identifiers. A cache file is written aside (its blocks reserved first, so a
+and the project's order beside it as its two moves (each file row's place among the rows grouped by bucket,
+and each place's row within its bucket: 16 bytes a row); the order itself and its inverse (each row's rank),
+for loads of some rows, as 8-byte rows when first needed. A repeat load memory-maps them, so it neither keys nor
+reorders identifiers. A cache file is written aside (its blocks reserved first, so a
 full disk is an error before anything is written) and renamed into place, never rewritten in place: frames loaded
 earlier map the pages of the file they were made with.
 """
@@ -120,6 +125,73 @@ def project_key(master_key: bytes, project_id: str) -> bytes:
 
 
 _ORDER_BUCKETS = 256  # the rows of one bucket (8 bytes each) are shuffled within the CPU's caches
+_GROUP_BYTES = 1 << 23  # a column larger than this is taken in the project's order by way of its buckets
+
+
+class _Shuffle:
+    """The project's order (``project_order``) as the two moves that draw it, to take columns in it. Taken at
+    random, a column larger than the CPU's caches costs a cache miss a row; these two moves about half as much.
+
+    ``spread`` sends each file row to its place among its bucket's rows (the buckets one after another, each
+    bucket's rows in the file's order): the file's rows are read in turn and written into 256 streams, each one
+    sequential. ``within`` then gives, for each place in the project's order, the place among the grouped rows
+    it takes its row from: the shuffle inside a bucket, whose few hundred kilobytes stay in the CPU's caches.
+    Both are views of one array (``both``), kept in the cache as one file. A column small enough to stay in the
+    caches is taken at random in the order itself, made once when first needed."""
+
+    def __init__(self, both: np.ndarray) -> None:
+        rows = len(both) // 2
+        self.both, self.spread, self.within = both, both[:rows], both[rows:]
+        self._order: np.ndarray | None = None
+        self._making = threading.Lock()
+
+    def order(self) -> np.ndarray:
+        """The project's order itself: each place's file row."""
+        with self._making:
+            if self._order is None:
+                self._order = np.take(self.grouped(np.arange(len(self.spread), dtype=np.int64)), self.within)
+            return self._order
+
+    def grouped(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one per file row) at their places among the rows grouped by bucket."""
+        out = _pooled(values.shape, values.dtype)
+        out[self.spread] = values
+        return out
+
+    def source(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What to take ``values`` (one per file row) from, and at which places, to have them in the project's
+        order: grouped by bucket and ``within`` when they are larger than the caches, else as they are and the
+        order."""
+        if values.nbytes > _GROUP_BYTES:
+            return self.grouped(values), self.within
+        return values, self.order()
+
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one per file row) in the project's order."""
+        return np.take(*self.source(values))
+
+
+def _shuffle(key: bytes, dataset_id: str, rows: int) -> _Shuffle:
+    """Draw the project's order for a dataset (``project_order``) as its two moves (``_Shuffle``)."""
+    seed = hmac.new(_check_key(key), b"order:" + dataset_id.encode("utf-8"), hashlib.sha256).digest()
+    generator = np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
+    buckets = generator.integers(0, _ORDER_BUCKETS, rows, dtype=np.uint8)
+    sizes = np.bincount(buckets, minlength=_ORDER_BUCKETS)
+    starts = np.cumsum(sizes) - sizes
+    both = _pooled(2 * rows, np.int64)
+    spread, within = both[:rows], both[rows:]
+    behind = starts.copy()  # the next free place of each bucket, over the chunks so far
+    for first in range(0, rows, _CMAC_BATCH):  # each chunk's rows grouped by a radix sort that stays in cache
+        chunk = buckets[first:first + _CMAC_BATCH]
+        local = np.argsort(chunk, kind="stable")
+        counts = np.bincount(chunk, minlength=_ORDER_BUCKETS)
+        ahead = np.cumsum(counts) - counts  # where each bucket's rows start in the sorted chunk
+        spread[first + local] = (behind - ahead)[chunk[local]] + np.arange(len(chunk))
+        behind += counts
+        within[first:first + len(chunk)] = np.arange(first, first + len(chunk))
+    for bucket in np.flatnonzero(sizes > 1).tolist():  # shuffling fewer than two rows draws nothing
+        generator.shuffle(within[starts[bucket]:starts[bucket] + sizes[bucket]])
+    return _Shuffle(both)
 
 
 def project_order(key: bytes, dataset_id: str, rows: int) -> np.ndarray:
@@ -128,19 +200,47 @@ def project_order(key: bytes, dataset_id: str, rows: int) -> np.ndarray:
     record in every project's extract: a record key that no pseudonym hides.
 
     Drawn uniformly by Rao and Sandelius's method from a generator seeded with ``HMAC-SHA256(key, "order:" +
-    dataset_id)``: every row goes to one of 256 buckets at random, the buckets follow one another, and each is
-    shuffled (Fisher–Yates) — every permutation equally likely, as with one shuffle of all rows, but each
-    shuffle's random swaps stay within a bucket that fits the CPU's caches (a whole-table shuffle misses them on
-    nearly every row)."""
-    seed = hmac.new(_check_key(key), b"order:" + dataset_id.encode("utf-8"), hashlib.sha256).digest()
-    generator = np.random.Generator(np.random.PCG64(int.from_bytes(seed, "big")))
-    buckets = generator.integers(0, _ORDER_BUCKETS, rows, dtype=np.uint8)
-    order = np.argsort(buckets, kind="stable")  # a radix sort: the rows of each bucket, in the file's order
-    sizes = np.bincount(buckets, minlength=_ORDER_BUCKETS)
-    stops = np.cumsum(sizes)
-    for bucket in np.flatnonzero(sizes > 1).tolist():  # shuffling fewer than two rows draws nothing
-        generator.shuffle(order[stops[bucket] - sizes[bucket]:stops[bucket]])
-    return order
+    dataset_id)``: every row goes to one of 256 buckets at random, the buckets follow one another (each bucket's
+    rows in the file's order), and each is shuffled (Fisher–Yates) — every permutation equally likely, as with
+    one shuffle of all rows, but each shuffle's random swaps stay within a bucket that fits the CPU's caches (a
+    whole-table shuffle misses them on nearly every row)."""
+    return _shuffle(key, dataset_id, rows).order()
+
+
+_ITEMS = {8: np.uint8, 16: np.uint16, 32: np.uint32, 64: np.uint64, 128: np.complex128}  # bits -> a numpy item
+
+
+def _item(kind: pa.DataType) -> Any:
+    """The numpy item that holds one value of an Arrow type of a fixed number of bytes (numbers, dates and
+    times, decimals; a category's code), or None (text, booleans, nested values)."""
+    if pa.types.is_dictionary(kind):
+        return _item(kind.index_type)
+    if isinstance(kind, pa.BaseExtensionType) or pa.types.is_boolean(kind):
+        return None
+    try:
+        return _ITEMS.get(kind.bit_width)
+    except ValueError:  # of no fixed width
+        return None
+
+
+def _source(shuffle: _Shuffle, values: pa.ChunkedArray) -> tuple[pa.Array | pa.ChunkedArray, pa.Array]:
+    """What to take a column from, and at which places, to have it in the project's order (``_Shuffle.source``):
+    values of a fixed number of bytes (or categories' codes) larger than the caches are grouped by bucket first,
+    with their nulls; others are taken at random in the order."""
+    item = _item(values.type)
+    if item is None or len(values) * np.dtype(item).itemsize <= _GROUP_BYTES:
+        return values, pa.array(shuffle.order())
+    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)  # one dictionary for all
+    if pa.types.is_dictionary(array.type):
+        codes, within = _source(shuffle, pa.chunked_array([array.indices]))
+        return pa.DictionaryArray.from_arrays(codes, array.dictionary, ordered=array.type.ordered), within
+    data = np.frombuffer(array.buffers()[1], item, count=len(array), offset=array.offset * np.dtype(item).itemsize)
+    validity = None
+    if array.null_count:
+        validity = np.packbits(shuffle.grouped(array.is_valid().to_numpy(zero_copy_only=False)), bitorder="little")
+    grouped = pa.Array.from_buffers(array.type, len(array), [_frozen(validity), _frozen(shuffle.grouped(data))],
+                                    null_count=array.null_count)
+    return grouped, pa.array(shuffle.within)
 
 
 def _is_text(arrow_type: pa.DataType) -> bool:
@@ -424,24 +524,24 @@ def _fixed_offsets(rows: int) -> pa.Buffer:
         return pa.py_buffer(_OFFSETS[0][:rows + 1])
 
 
-def _write_text(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
+def _write_text(tags: np.ndarray, valid: np.ndarray | None, shuffle: _Shuffle | None,
                 text: np.ndarray) -> np.ndarray | None:
-    """The pseudonyms of rows with these tags (in ``order`` when given) into ``text``, a (rows, 20) uint8 array, a
-    batch at a time; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide nothing). Which
-    rows of ``text`` are valid, or None if all."""
+    """The pseudonyms of rows with these tags (in the project's order when its ``shuffle`` is given) into
+    ``text``, a (rows, 20) uint8 array, a batch at a time; a null row's 20 bytes are zeros (Arrow lets a null span
+    bytes, and these hide nothing). Which rows of ``text`` are valid, or None if all."""
     rows = len(text)
-    items = _items(tags)
+    source, at = (None, None) if shuffle is None else shuffle.source(_items(tags)[:rows])
     scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128)
     for start in range(0, rows, _CMAC_BATCH):
         stop = min(start + _CMAC_BATCH, rows)
-        if order is None:
+        if source is None:
             block = tags[start:stop]
         else:
-            block = np.take(items, order[start:stop], out=scratch[:stop - start]).view(np.uint8).reshape(-1, 16)
-        _hex(block, text[start:stop])
+            block = np.take(source, at[start:stop], out=scratch[:stop - start]).view(np.uint8)
+        _hex(block.reshape(-1, 16), text[start:stop])
     if valid is None:
         return None
-    shown = valid if order is None else valid[order]
+    shown = valid if shuffle is None else shuffle.take(valid)
     text[np.flatnonzero(~shown)] = 0
     return shown
 
@@ -460,40 +560,41 @@ def _column(validity: Any, data: Any, rows: int, nulls: int) -> pa.LargeStringAr
                                                           _fixed_offsets(rows), _frozen(data)], null_count=nulls)
 
 
-def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, order: np.ndarray | None,
+def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, shuffle: _Shuffle | None,
                       keep: Path | None = None, fingerprint: bytes = b"") -> pa.LargeStringArray:
-    """The pseudonyms of rows with these tags, in ``order`` when given, as an Arrow ``large_string`` array (in
-    Arrow's memory pool). With ``keep``, also written to that cache file; where it cannot be (no room), the load
-    goes on uncached."""
-    rows = len(tags) - 1 if order is None else len(order)
+    """The pseudonyms of rows with these tags, in the project's order when its ``shuffle`` is given, as an Arrow
+    ``large_string`` array (in Arrow's memory pool). With ``keep``, also written to that cache file; where it
+    cannot be (no room), the load goes on uncached."""
+    rows = len(tags) - 1
     nulls = 0 if valid is None else rows - int(np.count_nonzero(valid))
     text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
-    shown = _write_text(tags, valid, order, text)
+    shown = _write_text(tags, valid, shuffle, text)
     validity = None if shown is None else np.packbits(shown, bitorder="little")
     if keep is not None:
         _keep(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text.reshape(-1))
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
-def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, order: np.ndarray, keep: Path | None,
+def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, shuffle: _Shuffle, keep: Path | None,
                          fingerprint: bytes) -> pa.LargeStringArray | None:
-    """The pseudonyms of ``values`` taken in ``order``, as ``_pseudonym_column(*_tags(values, key), order, keep,
-    fingerprint)`` gives them, but a batch of the project's order at a time: the batch's values are taken, keyed
-    and written as hex while they are in the CPU's caches, so no column-long array of tags is made (160 MB per
-    10 million rows, fresh pages on every first load). For integers: taking 8-byte values costs what taking
-    16-byte tags does, where Arrow's take of text costs several times the keying (the caller keys text in the
-    file's order). None when the values do not fit one Arrow array: the caller keys them in the file's order."""
-    try:
-        column = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+    """The pseudonyms of ``values`` in the project's order, as ``_pseudonym_column(*_tags(values, key), shuffle,
+    keep, fingerprint)`` gives them, but a batch of the project's order at a time: the batch's values are taken
+    (``_source``), keyed and written as hex while they are in the CPU's caches, so no column-long array of tags
+    is made (160 MB per 10 million rows, fresh pages on every first load). For values of a fixed width
+    (integers): moving them costs what moving 16-byte tags does, where text costs several times its keying to
+    move (the caller keys text in the file's order). None for values of no fixed width."""
+    if _item(values.type) is None:
         return None
-    cmac, rows = _Cmac(key), len(order)
+    column, at = _source(shuffle, values)
+    if isinstance(column, pa.ChunkedArray):  # a batch's take from one array, not a search of the chunks
+        column = column.combine_chunks()
+    cmac, rows = _Cmac(key), len(values)
     text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
     tags = np.empty((min(_CMAC_BATCH, rows) + 1, 16), np.uint8)
     shown = None
     for start in range(0, rows, _CMAC_BATCH):
         stop = min(start + _CMAC_BATCH, rows)
-        valid = _tag_array(cmac, column.take(pa.array(order[start:stop])), tags, 0)
+        valid = _tag_array(cmac, column.take(at.slice(start, stop - start)), tags, 0)
         _hex(tags[:stop - start], text[start:stop])
         if valid is not None:
             if shown is None:
@@ -509,13 +610,12 @@ def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, order: np.ndarray,
     return _column(validity, text.reshape(-1), rows, nulls)
 
 
-def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None,
-                       order: np.ndarray | None = None) -> pa.LargeStringArray:
-    """Every row's pseudonym as one Arrow ``large_string`` array, rows taken in ``order`` when given."""
+def _pseudonymise_rows(values: pa.ChunkedArray, key: bytes, *, name: str | None = None) -> pa.LargeStringArray:
+    """Every row's pseudonym as one Arrow ``large_string`` array, in the file's order."""
     refusal = _refusal(values.type, name)
     if refusal:
         raise refusal
-    return _pseudonym_column(*_tags(values, key), order)
+    return _pseudonym_column(*_tags(values, key), None)
 
 
 def pseudonymise(values: pa.Array | pa.ChunkedArray, key: bytes) -> pa.Array | pa.ChunkedArray:
@@ -606,8 +706,8 @@ _STALE_SECONDS = 3600  # a file written aside this long ago belongs to no write 
 
 _MAGIC = b"WBCACHE1"  # a cache file: magic, kind, rows, nulls, fingerprint, then validity bitmap and rows
 _HEADER = struct.Struct("<8s8sQQI")  # magic, kind, rows, null count, length of the fingerprint that follows
-_PSEUDONYMS, _ORDER = b"pseudo20", b"order-i8"  # what a cache file holds, and its bytes a row
-_WIDTH = {_PSEUDONYMS: PSEUDONYM_LENGTH, _ORDER: 8}
+_PSEUDONYMS, _ORDER, _SHUFFLE = b"pseudo20", b"order-i8", b"shuf-2i8"  # what a cache file holds
+_WIDTH = {_PSEUDONYMS: PSEUDONYM_LENGTH, _ORDER: 8, _SHUFFLE: 16}  # its bytes a row
 
 
 def _layout(kind: bytes, rows: int, nulls: int, fingerprint: bytes) -> tuple[bytes, int, int, int]:
@@ -761,27 +861,41 @@ def _from_cache(path: Path | None, kind: bytes, fingerprint: bytes,
         return None  # damaged or half-written: compute again
 
 
+def _cached_shuffle(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerprint: bytes) -> _Shuffle:
+    """The project's order of the dataset's rows as its two moves (``_Shuffle``), kept in the cache beside the
+    pseudonyms: a repeat load takes its other columns in order without drawing it again."""
+    path = cache / "project-shuffle.rows" if cache is not None else None
+    kept = _from_cache(path, _SHUFFLE, fingerprint, rows)
+    if kept is not None:
+        return _Shuffle(np.frombuffer(kept[1], np.int64))
+    shuffle = _shuffle(key, dataset_id, rows)
+    if path is not None:
+        _keep(path, _SHUFFLE, rows, 0, fingerprint, None, shuffle.both)
+    return shuffle
+
+
 def _order(key: bytes, dataset_id: str, rows: int, cache: Path | None, fingerprint: bytes) -> np.ndarray:
     """The project's order of the dataset's rows (``project_order``), kept in the cache beside the pseudonyms."""
     path = cache / "project-order.rows" if cache is not None else None
     kept = _from_cache(path, _ORDER, fingerprint, rows)
     if kept is not None:
         return np.frombuffer(kept[1], np.int64)
-    order = np.asarray(project_order(key, dataset_id, rows), dtype=np.int64)
+    order = _cached_shuffle(key, dataset_id, rows, cache, fingerprint).order()
     if path is not None:
         _keep(path, _ORDER, rows, 0, fingerprint, None, order)
     return order
 
 
-def _in_order(table: pa.Table, order: np.ndarray | None) -> pd.DataFrame:
-    """A table as pandas, its rows taken in ``order`` first when given (then with a fresh ``RangeIndex``)."""
-    if order is None:
+def _in_order(table: pa.Table, shuffle: _Shuffle | None) -> pd.DataFrame:
+    """A table as pandas, its rows taken in the project's order first when its ``shuffle`` is given (then with a
+    fresh ``RangeIndex``), each column as ``_source`` says."""
+    if shuffle is None:
         return table.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
     if not table.num_columns:
-        return pd.DataFrame(index=pd.RangeIndex(len(order)))
-    indices = pa.array(order)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Arrow's take runs per column, outside the GIL
-        taken = pa.table(list(pool.map(lambda column: pc.take(column, indices), table.columns)), schema=table.schema)
+        return pd.DataFrame(index=pd.RangeIndex(len(shuffle.within)))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # numpy's scatter and Arrow's take run outside the GIL
+        taken = pa.table(list(pool.map(lambda column: pc.take(*_source(shuffle, column)), table.columns)),
+                         schema=table.schema)
     frame = taken.to_pandas(self_destruct=True)  # each taken column freed once converted, for the next to reuse
     frame.index = pd.RangeIndex(len(frame))
     return frame
@@ -818,7 +932,8 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
     with bar(2 + len(to_hash), f"Loading {path.stem}", worth_showing=rows >= PROGRESS_MIN_ROWS) as progress, \
             ThreadPoolExecutor(max_workers=1 + max(1, len(to_hash))) as pool:
         progress.set_postfix_str("reading")
-        ordering = pool.submit(_order, key, dataset_id, rows, cache, fingerprint) if dataset_id is not None else None
+        ordering = pool.submit(_cached_shuffle, key, dataset_id, rows, cache, fingerprint) \
+            if dataset_id is not None else None
         table = pq.read_table(path, columns=[c for c in columns if cached.get(c) is None])  # meanwhile
         progress.update(1)
 
