@@ -158,17 +158,6 @@ class _Shuffle:
         out[self.spread] = values
         return out
 
-    def source(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """What to take ``values`` (one per file row) from, and at which places, to have them in the project's
-        order: grouped by bucket and ``within`` when they are larger than the caches, else as they are and the
-        order."""
-        if values.nbytes > _GROUP_BYTES:
-            return self.grouped(values), self.within
-        return values, self.order()
-
-    def take(self, values: np.ndarray) -> np.ndarray:
-        """``values`` (one per file row) in the project's order."""
-        return np.take(*self.source(values))
 
 
 def _shuffle(key: bytes, dataset_id: str, rows: int) -> _Shuffle:
@@ -490,21 +479,49 @@ def _tag_array(cmac: _Cmac, array: pa.Array, out: np.ndarray, row: int) -> np.nd
     return valid
 
 
-def _tags(values: pa.ChunkedArray, key: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+_SCATTER_ROWS = 1 << 20  # rows keyed at once before being written to their buckets (16 MiB of tags)
+
+
+def _tags(values: pa.ChunkedArray, key: bytes,
+          spread: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """The AES-CMAC of every row's canonical text as a (n + 1, 16) uint8 array (a spare row last; rows of nulls
-    hold no meaningful tag), in the file's order, chunk by chunk and batch by batch; and which rows are valid, or
-    None when none is null."""
+    hold no meaningful tag), chunk by chunk and batch by batch; and which rows are valid, or None when none is
+    null. In the file's order, or with ``spread`` (``_Shuffle.spread``) at each row's place among the rows
+    grouped by the project order's buckets: keyed a slice at a time and written there, so no second column-long
+    array of tags is made to group them."""
     cmac, rows = _Cmac(key), len(values)
     tags = _pooled((rows + 1, 16), np.uint8)
+    pieces, scratch = values.chunks, None
+    if spread is not None:
+        pieces = [chunk.slice(first, _SCATTER_ROWS) for chunk in values.chunks
+                  for first in range(0, len(chunk), _SCATTER_ROWS)]
+        scratch = np.empty((min(rows, _SCATTER_ROWS) + 1, 16), np.uint8)
     valid, row = None, 0
-    for chunk in values.chunks:
-        shown = _tag_array(cmac, chunk, tags, row)
+    for piece in pieces:
+        places = slice(row, row + len(piece)) if spread is None else spread[row:row + len(piece)]
+        if scratch is None:
+            shown = _tag_array(cmac, piece, tags, row)
+        else:
+            shown = _tag_array(cmac, piece, scratch, 0)
+            _items(tags)[places] = _items(scratch)[:len(piece)]
         if shown is not None and not shown.all():
             if valid is None:
                 valid = np.ones(rows, bool)
-            valid[row:row + len(chunk)] = shown
-        row += len(chunk)
+            valid[places] = shown
+        row += len(piece)
     return tags, valid
+
+
+def _keyed(values: pa.ChunkedArray, key: bytes,
+           shuffle: _Shuffle | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The tags of text values and which are valid (``_tags``), and where each place of the project's order takes
+    its tag from (None: in the file's order, without ``shuffle``): grouped by bucket as they are keyed when they
+    are larger than the caches, then taken within each bucket; else in the file's order, taken in the order."""
+    if shuffle is None:
+        return (*_tags(values, key), None)
+    if (len(values) + 1) * 16 > _GROUP_BYTES:
+        return (*_tags(values, key, shuffle.spread), shuffle.within)
+    return (*_tags(values, key), shuffle.order())
 
 
 _OFFSETS: list[np.ndarray] = []  # the longest offsets of pseudonym columns made so far, shared
@@ -524,24 +541,24 @@ def _fixed_offsets(rows: int) -> pa.Buffer:
         return pa.py_buffer(_OFFSETS[0][:rows + 1])
 
 
-def _write_text(tags: np.ndarray, valid: np.ndarray | None, shuffle: _Shuffle | None,
+def _write_text(tags: np.ndarray, valid: np.ndarray | None, at: np.ndarray | None,
                 text: np.ndarray) -> np.ndarray | None:
-    """The pseudonyms of rows with these tags (in the project's order when its ``shuffle`` is given) into
-    ``text``, a (rows, 20) uint8 array, a batch at a time; a null row's 20 bytes are zeros (Arrow lets a null span
-    bytes, and these hide nothing). Which rows of ``text`` are valid, or None if all."""
+    """The pseudonyms of rows with these tags (the rows ``at`` when given) into ``text``, a (rows, 20) uint8
+    array, a batch at a time; a null row's 20 bytes are zeros (Arrow lets a null span bytes, and these hide
+    nothing). Which rows of ``text`` are valid, or None if all."""
     rows = len(text)
-    source, at = (None, None) if shuffle is None else shuffle.source(_items(tags)[:rows])
+    items = _items(tags)
     scratch = np.empty(min(_CMAC_BATCH, rows), np.complex128)
     for start in range(0, rows, _CMAC_BATCH):
         stop = min(start + _CMAC_BATCH, rows)
-        if source is None:
+        if at is None:
             block = tags[start:stop]
         else:
-            block = np.take(source, at[start:stop], out=scratch[:stop - start]).view(np.uint8)
-        _hex(block.reshape(-1, 16), text[start:stop])
+            block = np.take(items, at[start:stop], out=scratch[:stop - start]).view(np.uint8).reshape(-1, 16)
+        _hex(block, text[start:stop])
     if valid is None:
         return None
-    shown = valid if shuffle is None else shuffle.take(valid)
+    shown = valid if at is None else valid[at]
     text[np.flatnonzero(~shown)] = 0
     return shown
 
@@ -560,15 +577,15 @@ def _column(validity: Any, data: Any, rows: int, nulls: int) -> pa.LargeStringAr
                                                           _fixed_offsets(rows), _frozen(data)], null_count=nulls)
 
 
-def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, shuffle: _Shuffle | None,
+def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, at: np.ndarray | None,
                       keep: Path | None = None, fingerprint: bytes = b"") -> pa.LargeStringArray:
-    """The pseudonyms of rows with these tags, in the project's order when its ``shuffle`` is given, as an Arrow
+    """The pseudonyms of rows with these tags (the rows ``at`` when given, as ``_keyed`` gives them) as an Arrow
     ``large_string`` array (in Arrow's memory pool). With ``keep``, also written to that cache file; where it
     cannot be (no room), the load goes on uncached."""
     rows = len(tags) - 1
     nulls = 0 if valid is None else rows - int(np.count_nonzero(valid))
     text = _pooled((rows, PSEUDONYM_LENGTH), np.uint8)
-    shown = _write_text(tags, valid, shuffle, text)
+    shown = _write_text(tags, valid, at, text)
     validity = None if shown is None else np.packbits(shown, bitorder="little")
     if keep is not None:
         _keep(keep, _PSEUDONYMS, rows, nulls, fingerprint, validity, text.reshape(-1))
@@ -577,7 +594,7 @@ def _pseudonym_column(tags: np.ndarray, valid: np.ndarray | None, shuffle: _Shuf
 
 def _pseudonyms_in_order(values: pa.ChunkedArray, key: bytes, shuffle: _Shuffle, keep: Path | None,
                          fingerprint: bytes) -> pa.LargeStringArray | None:
-    """The pseudonyms of ``values`` in the project's order, as ``_pseudonym_column(*_tags(values, key), shuffle,
+    """The pseudonyms of ``values`` in the project's order, as ``_pseudonym_column(*_keyed(values, key, shuffle),
     keep, fingerprint)`` gives them, but a batch of the project's order at a time: the batch's values are taken
     (``_source``), keyed and written as hex while they are in the CPU's caches, so no column-long array of tags
     is made (160 MB per 10 million rows, fresh pages on every first load). For values of a fixed width
@@ -942,9 +959,8 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
                 in_order = _pseudonyms_in_order(values, key, ordering.result(), files[name], fingerprint)
                 if in_order is not None:
                     return in_order
-            tags, valid = _tags(values, key)  # in the file's order
-            return _pseudonym_column(tags, valid, ordering.result() if ordering is not None else None, files[name],
-                                     fingerprint)
+            return _pseudonym_column(*_keyed(values, key, ordering.result() if ordering is not None else None),
+                                     files[name], fingerprint)
 
         pending = {name: pool.submit(pseudonymise_column, name, table.column(name)) for name in to_hash}
         progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
