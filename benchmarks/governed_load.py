@@ -11,7 +11,10 @@ The file has N rows (10 million by default) × 8 columns: an NHS-number-like 10-
 categories (stored as Arrow dictionaries, as the vault stores pandas categoricals), a float and two integers.
 All readers run in the same process, interleaved, on a warm page cache; the script prints the best and median
 of `--repeats` wall-clock timings, the CPU seconds each read used (all threads), which other load on the machine
-disturbs less, the peak growth of resident memory during each read, and the ratios of medians. A first load
+disturbs less, and the ratios of medians; then, in one more untimed run of each reader, the peak growth of
+resident memory and of Arrow's memory pool during the read (sampled every millisecond by a thread, which would
+disturb the timing: it takes the GIL a thousand times a second, which slows multi-threaded Python more than one
+long native call). A first load
 starts with the project's cache deleted (before the timing, as the baselines have nothing to delete) and is timed
 until it returns its frame; the cache files it leaves to be written behind it are then waited for and flushed to
 disk, untimed, and that time and CPU are printed beside it, so no reader pays for another's deferred writes. Goals
@@ -209,22 +212,32 @@ class PeakRss:
         self.peak = max(self.peak, _rss())
 
 
-def timed(read, path: Path) -> tuple[float, float, float, float, float, float]:
-    """Wall-clock and CPU seconds (all threads of this process) of one read until it returns its frame, the most
-    memory it added above what the process held before it (peak RSS growth and peak Arrow-pool growth, bytes),
-    and the wall-clock and CPU seconds of the cache files it left to be written behind it. Those are waited for
-    and flushed to disk before the next read, untimed, so that no reader pays for another's deferred work."""
+def timed(read, path: Path) -> tuple[float, float, float, float]:
+    """Wall-clock and CPU seconds (all threads of this process) of one read until it returns its frame, and the
+    wall-clock and CPU seconds of the cache files it left to be written behind it. Those are waited for and
+    flushed to disk before the next read, untimed, so that no reader pays for another's deferred work."""
     gc.collect()
-    with PeakRss() as memory:
-        start, cpu = time.perf_counter(), time.process_time()
-        frame = read(path)
-        elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
+    frame = read(path)
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     start, cpu = time.perf_counter(), time.process_time()
     wait_for_cache()
     behind, behind_cpu = time.perf_counter() - start, time.process_time() - cpu
     del frame
     os.sync()
-    return elapsed, used, memory.peak - memory.start, memory.pool_peak - memory.pool_start, behind, behind_cpu
+    return elapsed, used, behind, behind_cpu
+
+
+def peak_growth(read, path: Path) -> tuple[int, int]:
+    """The most memory one read added above what the process held before it: peak RSS growth and peak Arrow-pool
+    growth, bytes (an untimed run: the sampling thread would disturb the timing)."""
+    gc.collect()
+    with PeakRss() as memory:
+        frame = read(path)
+    del frame
+    wait_for_cache()
+    os.sync()
+    return memory.peak - memory.start, memory.pool_peak - memory.pool_start
 
 
 def main() -> None:
@@ -277,21 +290,22 @@ def main() -> None:
                    ("repeat", repeat_load), ("kernel", kernel))
         times: dict[str, list[float]] = {name: [] for name, _ in readers}
         cpu: dict[str, list[float]] = {name: [] for name, _ in readers}
-        peak: dict[str, list[float]] = {name: [] for name, _ in readers}
-        pool: dict[str, list[float]] = {name: [] for name, _ in readers}
         behind: dict[str, list[float]] = {name: [] for name, _ in readers}
         behind_cpu: dict[str, list[float]] = {name: [] for name, _ in readers}
         for _ in range(args.repeats):
             for name, read in readers:
                 if read is first_load:
                     forget()
-                elapsed, used, grown, pooled, later, later_cpu = timed(read, path)
+                elapsed, used, later, later_cpu = timed(read, path)
                 times[name].append(elapsed)
                 cpu[name].append(used)
-                peak[name].append(grown)
-                pool[name].append(pooled)
                 behind[name].append(later)
                 behind_cpu[name].append(later_cpu)
+        peak: dict[str, tuple[int, int]] = {}
+        for name, read in readers:
+            if read is first_load:
+                forget()
+            peak[name] = peak_growth(read, path)
         size = path.stat().st_size
     print(f"machine: {describe()}")
     print(f"{args.rows:,} rows x {len(COLUMNS)} columns, {size / 2**20:,.0f} MiB Parquet (written in {written:.1f} s); "
@@ -305,8 +319,7 @@ def main() -> None:
         best, median = min(samples), statistics.median(samples)
         print(f"{labels[name]:<40} best {best:6.2f} s   median {median:6.2f} s "
               f"({args.rows / median / 1e6:5.2f} M rows/s)   CPU median {statistics.median(cpu[name]):5.2f} s   "
-              f"peak growth: RSS {statistics.median(peak[name]) / 2**20:5,.0f} MiB, "
-              f"Arrow pool {statistics.median(pool[name]) / 2**20:5,.0f} MiB")
+              f"peak growth: RSS {peak[name][0] / 2**20:5,.0f} MiB, Arrow pool {peak[name][1] / 2**20:5,.0f} MiB")
         if max(behind_cpu[name]) > 0.01:
             print(f"{'':<40} then its cache written behind it: median {statistics.median(behind[name]):5.2f} s "
                   f"after it returned, CPU median {statistics.median(behind_cpu[name]):5.2f} s")

@@ -39,9 +39,10 @@ and no temporary is as long as the column: rows are grouped by the byte length o
 buffer; integers of one width are turned into text four digits at a time through a table), each group's
 padded 16-byte blocks are laid out a 64-bit word at a time with numpy, and each CBC step of the CMAC over a
 whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography``. A dictionary-encoded column is
-keyed once per dictionary entry. Text is keyed in the file's order; its 16-byte tags (one array per column)
-are then taken in the project's order as single ``complex128`` items and turned into hex through a
-65,536-entry table (two bytes → four characters). Integers are taken in the project's order a batch at a time
+keyed once per dictionary entry. Text is keyed in the file's order, a slice at a time, each slice's 16-byte
+tags written to their rows' places among the rows grouped by the project order's buckets (one array per column);
+they are then taken in the project's order (within each bucket) as single ``complex128`` items and turned into
+hex through a 65,536-entry table (two bytes → four characters). Integers are taken in the project's order a batch at a time
 (8-byte values cost what 16-byte tags do to take) and keyed and turned into hex there, so no column-long tags
 array is made for them; Arrow's take of text costs several times its keying, so text is not taken that way.
 Values of a fixed width larger than the CPU's caches (tags, integers, numbers, dates) are not taken at random
