@@ -40,11 +40,12 @@ buffer; integers of one width are turned into text four digits at a time through
 padded 16-byte blocks are laid out a 64-bit word at a time with numpy, and each CBC step of the CMAC over a
 whole group is one AES-ECB call of OpenSSL (AES-NI) through ``cryptography``. A dictionary-encoded column is
 keyed once per dictionary entry. Text is keyed in the file's order, a slice at a time, each slice's 16-byte
-tags written to their rows' places among the rows grouped by the project order's buckets (one array per column);
-they are then taken in the project's order (within each bucket) as single ``complex128`` items and turned into
-hex through a 65,536-entry table (two bytes → four characters). Integers are taken in the project's order a batch at a time
-(8-byte values cost what 16-byte tags do to take) and keyed and turned into hex there, so no column-long tags
-array is made for them; Arrow's take of text costs several times its keying, so text is not taken that way.
+tags written to their rows' places among the rows grouped by the project order's buckets (one array per
+column); they are then taken in the project's order (within each bucket) as single ``complex128`` items and
+turned into hex through a 65,536-entry table (two bytes → four characters). Integers are taken in the project's
+order a batch at a time (8-byte values cost what 16-byte tags do to take) and keyed and turned into hex there,
+so no column-long tags array is made for them; Arrow's take of text costs several times its keying, so text is
+not taken that way.
 Values of a fixed width larger than the CPU's caches (tags, integers, numbers, dates) are not taken at random
 in the project's order, a cache miss a row, but in the two moves that draw it (``_Shuffle``): written into the
 order's 256 buckets while read in turn, then taken within each bucket, in cache — about half the cost.
@@ -160,7 +161,6 @@ class _Shuffle:
         return out
 
 
-
 def _shuffle(key: bytes, dataset_id: str, rows: int) -> _Shuffle:
     """Draw the project's order for a dataset (``project_order``) as its two moves (``_Shuffle``)."""
     seed = hmac.new(_check_key(key), b"order:" + dataset_id.encode("utf-8"), hashlib.sha256).digest()
@@ -214,9 +214,9 @@ def _item(kind: pa.DataType) -> Any:
 
 
 def _source(shuffle: _Shuffle, values: pa.ChunkedArray) -> tuple[pa.Array | pa.ChunkedArray, pa.Array]:
-    """What to take a column from, and at which places, to have it in the project's order (``_Shuffle.source``):
-    values of a fixed number of bytes (or categories' codes) larger than the caches are grouped by bucket first,
-    with their nulls; others are taken at random in the order."""
+    """What to take a column from, and at which places, to have it in the project's order: values of a fixed
+    number of bytes (or categories' codes) larger than the caches grouped by bucket (with their nulls) and the
+    places ``within`` the buckets; others as they are, and the order itself (taken at random)."""
     item = _item(values.type)
     if item is None or len(values) * np.dtype(item).itemsize <= _GROUP_BYTES:
         return values, pa.array(shuffle.order())
