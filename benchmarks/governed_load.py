@@ -14,11 +14,10 @@ of `--repeats` wall-clock timings, the CPU seconds each read used (all threads),
 disturbs less, and the ratios of medians; then, in one more untimed run of each reader, the peak growth of
 resident memory and of Arrow's memory pool during the read (sampled every millisecond by a thread, which would
 disturb the timing: it takes the GIL a thousand times a second, which slows multi-threaded Python more than one
-long native call). A first load
-starts with the project's cache deleted (before the timing, as the baselines have nothing to delete) and is timed
-until it returns its frame; the cache files it leaves to be written behind it are then waited for and flushed to
-disk, untimed, and that time and CPU are printed beside it, so no reader pays for another's deferred writes. Goals
-against the fair baseline: first load >= 0.5x, repeat load >= 1x.
+long native call). A first load starts with the project's cache deleted (before the timing, as the baselines
+have nothing to delete) and is timed until it returns its frame; the cache files it leaves to be written behind
+it are then waited for and flushed to disk, untimed, and that time and CPU are printed beside it, so no reader
+pays for another's deferred writes. Goals against the fair baseline: first load >= 0.5x, repeat load >= 1x.
 
     python benchmarks/governed_load.py [--rows 10000000] [--repeats 3]
 """
