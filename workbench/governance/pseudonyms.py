@@ -283,9 +283,11 @@ _HEX_WORDS = _hex_table()
 
 
 def _hex(tags: np.ndarray, out: np.ndarray) -> None:
-    """Lower-case hex of the first 10 bytes of each row of a (n, 16) uint8 array into ``out`` (n × 20 bytes)."""
+    """Lower-case hex of the first 10 bytes of each row of a (n, 16) uint8 array into ``out`` (n × 20 bytes).
+    Taken with ``mode="clip"``: every 2-byte word is in the table, and numpy's default mode writes into a copy of
+    ``out`` first (so that an index out of range leaves it untouched), which costs more than the lookup."""
     words = tags.view(np.uint16)[:, :PSEUDONYM_LENGTH // 4]
-    np.take(_HEX_WORDS, words, out=out.view(np.uint32).reshape(len(tags), PSEUDONYM_LENGTH // 4))
+    np.take(_HEX_WORDS, words, out=out.view(np.uint32).reshape(len(tags), PSEUDONYM_LENGTH // 4), mode="clip")
 
 
 _WORD = np.dtype("<u8")  # a block is laid out as two little-endian 64-bit words
@@ -555,7 +557,8 @@ def _write_text(tags: np.ndarray, valid: np.ndarray | None, at: np.ndarray | Non
         if at is None:
             block = tags[start:stop]
         else:
-            block = np.take(items, at[start:stop], out=scratch[:stop - start]).view(np.uint8).reshape(-1, 16)
+            block = np.take(items, at[start:stop], out=scratch[:stop - start], mode="clip")  # places of the order
+            block = block.view(np.uint8).reshape(-1, 16)
         _hex(block, text[start:stop])
     if valid is None:
         return None
