@@ -151,13 +151,16 @@ class _Shuffle:
         """The project's order itself: each place's file row."""
         with self._making:
             if self._order is None:
-                self._order = np.take(self.grouped(np.arange(len(self.spread), dtype=np.int64)), self.within)
+                self._order = np.take(self.grouped([np.arange(len(self.spread), dtype=np.int64)]), self.within)
             return self._order
 
-    def grouped(self, values: np.ndarray) -> np.ndarray:
-        """``values`` (one per file row) at their places among the rows grouped by bucket."""
-        out = _pooled(values.shape, values.dtype)
-        out[self.spread] = values
+    def grouped(self, pieces: list[np.ndarray]) -> np.ndarray:
+        """Values (one per file row, in consecutive pieces: a column's chunks need no combined copy first) at their
+        places among the rows grouped by bucket."""
+        out, row = _pooled(len(self.spread), pieces[0].dtype), 0
+        for piece in pieces:
+            out[self.spread[row:row + len(piece)]] = piece
+            row += len(piece)
         return out
 
 
@@ -218,18 +221,22 @@ def _source(shuffle: _Shuffle, values: pa.ChunkedArray) -> tuple[pa.Array | pa.C
     number of bytes (or categories' codes) larger than the caches grouped by bucket (with their nulls) and the
     places ``within`` the buckets; others as they are, and the order itself (taken at random)."""
     item = _item(values.type)
-    if item is None or len(values) * np.dtype(item).itemsize <= _GROUP_BYTES:
+    size = np.dtype(item).itemsize if item is not None else 0
+    if item is None or len(values) * size <= _GROUP_BYTES:
         return values, pa.array(shuffle.order())
-    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)  # one dictionary for all
-    if pa.types.is_dictionary(array.type):
+    if pa.types.is_dictionary(values.type):
+        array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)  # one dictionary for all
         codes, within = _source(shuffle, pa.chunked_array([array.indices]))
         return pa.DictionaryArray.from_arrays(codes, array.dictionary, ordered=array.type.ordered), within
-    data = np.frombuffer(array.buffers()[1], item, count=len(array), offset=array.offset * np.dtype(item).itemsize)
+    chunks = [chunk for chunk in values.chunks if len(chunk)]
+    data = shuffle.grouped([np.frombuffer(chunk.buffers()[1], item, count=len(chunk), offset=chunk.offset * size)
+                            for chunk in chunks])
     validity = None
-    if array.null_count:
-        validity = np.packbits(shuffle.grouped(array.is_valid().to_numpy(zero_copy_only=False)), bitorder="little")
-    grouped = pa.Array.from_buffers(array.type, len(array), [_frozen(validity), _frozen(shuffle.grouped(data))],
-                                    null_count=array.null_count)
+    if values.null_count:
+        validity = np.packbits(shuffle.grouped([chunk.is_valid().to_numpy(zero_copy_only=False) for chunk in chunks]),
+                               bitorder="little")
+    grouped = pa.Array.from_buffers(values.type, len(values), [_frozen(validity), _frozen(data)],
+                                    null_count=values.null_count)
     return grouped, pa.array(shuffle.within)
 
 
@@ -914,9 +921,15 @@ def _in_order(table: pa.Table, shuffle: _Shuffle | None) -> pd.DataFrame:
         return table.to_pandas()  # with no columns left, still the rows and the index pandas metadata describes
     if not table.num_columns:
         return pd.DataFrame(index=pd.RangeIndex(len(shuffle.within)))
+    schema, columns = table.schema, table.columns
+    del table  # each column is now held by ``columns`` (and the caller's table, if it keeps one)
+
+    def take(position: int) -> pa.Array:
+        column, columns[position] = columns[position], None  # freed once taken: its pages serve the next column
+        return pc.take(*_source(shuffle, column))
+
     with ThreadPoolExecutor(max_workers=2) as pool:  # numpy's scatter and Arrow's take run outside the GIL
-        taken = pa.table(list(pool.map(lambda column: pc.take(*_source(shuffle, column)), table.columns)),
-                         schema=table.schema)
+        taken = pa.table(list(pool.map(take, range(len(columns)))), schema=schema)
     frame = taken.to_pandas(self_destruct=True)  # each taken column freed once converted, for the next to reuse
     frame.index = pd.RangeIndex(len(frame))
     return frame
@@ -968,9 +981,9 @@ def read_governed(path: str | Path, columns: list[str], identifiers: list[str], 
 
         pending = {name: pool.submit(pseudonymise_column, name, table.column(name)) for name in to_hash}
         progress.set_postfix_str("pseudonymising " + ", ".join(to_hash) if to_hash else "converting")
-        rest = table.drop_columns(list(pending))
+        rest = [table.drop_columns(list(pending))]
         del table  # each identifier's values now held by its keying alone, freed once keyed
-        frame = _in_order(rest, ordering.result() if ordering is not None else None)
+        frame = _in_order(rest.pop(), ordering.result() if ordering is not None else None)  # owns the other columns
         progress.update(1)
         for position, name in enumerate(columns):
             if name in identifiers:
