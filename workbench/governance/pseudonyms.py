@@ -221,9 +221,9 @@ def _source(shuffle: _Shuffle, values: pa.ChunkedArray) -> tuple[pa.Array | pa.C
     number of bytes (or categories' codes) larger than the caches grouped by bucket (with their nulls) and the
     places ``within`` the buckets; others as they are, and the order itself (taken at random)."""
     item = _item(values.type)
-    size = np.dtype(item).itemsize if item is not None else 0
-    if item is None or len(values) * size <= _GROUP_BYTES:
+    if item is None or len(values) * np.dtype(item).itemsize <= _GROUP_BYTES:
         return values, pa.array(shuffle.order())
+    size = np.dtype(item).itemsize
     if pa.types.is_dictionary(values.type):
         array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)  # one dictionary for all
         codes, within = _source(shuffle, pa.chunked_array([array.indices]))
